@@ -1,0 +1,72 @@
+package org.parasol.hypercall;
+
+/**
+ * One virtual CPU as its guest kernel sees it: the register-shaped hypercall entry, the
+ * vCPU's address space and its time-stamp counter.
+ *
+ * <p>This is the x86-64 PV calling convention in Java: the hypercall number goes where
+ * {@code rax} would, the five arguments where {@code rdi, rsi, rdx, r10, r8} would, and the
+ * result comes back as a signed {@code long}, {@code >= 0} for success or {@code -errno}
+ * (see {@link Errno}). Pointer arguments are guest virtual addresses, translated through the
+ * caller's page tables; a bad pointer answers {@code -EFAULT}.
+ *
+ * <p>Invariants:
+ * <ul>
+ *   <li>A {@code Cpu} may be used only on its own vCPU's thread. A call from any other
+ *       thread crashes the domain.</li>
+ *   <li>Once the domain has crashed, shut down or been destroyed, every call throws
+ *       {@link GuestAbort}, even after the guest caught an earlier one.</li>
+ *   <li>Upcalls and trap handlers run only inside calls into the hypervisor (hypercall
+ *       return, trap return, wake-up from block or poll), never asynchronously.</li>
+ * </ul>
+ */
+public interface Cpu {
+
+    /** Issues hypercall {@code nr}; unused arguments should be zero. */
+    long hypercall(int nr, long a1, long a2, long a3, long a4, long a5);
+
+    /** Issues a hypercall with no arguments. */
+    default long hypercall(int nr) {
+        return hypercall(nr, 0, 0, 0, 0, 0);
+    }
+
+    /** Issues a hypercall with one argument. */
+    default long hypercall(int nr, long a1) {
+        return hypercall(nr, a1, 0, 0, 0, 0);
+    }
+
+    /** Issues a hypercall with two arguments. */
+    default long hypercall(int nr, long a1, long a2) {
+        return hypercall(nr, a1, a2, 0, 0, 0);
+    }
+
+    /** Issues a hypercall with three arguments. */
+    default long hypercall(int nr, long a1, long a2, long a3) {
+        return hypercall(nr, a1, a2, a3, 0, 0);
+    }
+
+    /** Issues a hypercall with four arguments. */
+    default long hypercall(int nr, long a1, long a2, long a3, long a4) {
+        return hypercall(nr, a1, a2, a3, a4, 0);
+    }
+
+    /** This vCPU's id within its domain, {@code 0 ..< max vCPUs}. */
+    int vcpuId();
+
+    /** This vCPU's view of guest memory, through its current page tables. */
+    GuestMemory memory();
+
+    /**
+     * Registers guest code with the domain's code table and returns its synthetic code
+     * address: the number to pass wherever Xen expects a function's address. Registering
+     * the same object twice returns the same address. Addresses are never zero.
+     */
+    long registerCode(GuestCode code);
+
+    /**
+     * Reads the simulated time-stamp counter ({@code rdtsc}). It runs at a fixed rate that
+     * {@code vcpu_time_info}'s {@code tsc_to_system_mul} and {@code tsc_shift} convert to
+     * nanoseconds of system time.
+     */
+    long rdtsc();
+}

@@ -1,0 +1,146 @@
+package org.parasol.hypercall;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A vCPU's view of memory through its own page tables: loads, stores and atomics at guest
+ * virtual addresses.
+ *
+ * <p>Every access is translated by the vCPU's software TLB and, on a miss, by a walk of the
+ * guest's x86-64 4-level page tables that enforces present and writable and sets Accessed
+ * and Dirty. A fault is delivered to the guest's page-fault {@link TrapHandler} and the
+ * access retried when it returns; with no handler, or a fault inside the handler, the
+ * domain crashes and the call throws {@link GuestAbort}. All values are little-endian.
+ *
+ * <h2>Access rules</h2>
+ * <ul>
+ *   <li>Plain loads and stores of 8, 16, 32 and 64 bits may be unaligned; one that crosses a
+ *       page boundary is split per page, so it is not single-copy atomic.</li>
+ *   <li>Acquire loads and release stores must be naturally aligned.</li>
+ *   <li>Atomic operations (compare-and-set, exchange, add, and/or/xor) exist only for
+ *       naturally aligned 32- and 64-bit words, which is what the JDK's segment var handles
+ *       support. A 16-bit field such as a grant entry's flags is therefore updated, as Xen
+ *       does, by a 32-bit compare-and-set over the flags and the domid beside them.</li>
+ *   <li>A misaligned acquire, release or atomic access crashes the domain.</li>
+ *   <li>A {@code GuestMemory} may be used only on its own vCPU's thread.</li>
+ * </ul>
+ *
+ * <h2>Memory-ordering contract</h2>
+ * Every field that the guest and the hypervisor (or another domain) both touch — ring
+ * indices, event-channel pending and mask bits, {@code evtchn_upcall_pending}, grant flags,
+ * seqlock versions — is accessed with acquire/release or with atomics, never with plain
+ * accesses. In particular:
+ * <ul>
+ *   <li>A producer writes entries with plain stores, then publishes the index with a release
+ *       store; the consumer reads the index with an acquire load before reading entries.</li>
+ *   <li>Where Xen's macros ask for a full barrier (ring push-and-check-notify, final check),
+ *       use {@link java.lang.invoke.VarHandle#fullFence()} between the store and the load.</li>
+ *   <li>Seqlock reader ({@code vcpu_time_info.version}, {@code wc_version}): acquire-read the
+ *       version; retry while it is odd; plain-read the fields;
+ *       {@link java.lang.invoke.VarHandle#loadLoadFence()}; re-read the version and retry if
+ *       it changed.</li>
+ *   <li>The hypervisor reads each guest-writable field once into a local before checking
+ *       it (no double fetch), so a racing guest cannot change a value after validation.</li>
+ * </ul>
+ */
+public interface GuestMemory {
+
+    /** Loads a byte. */
+    byte getByte(long va);
+
+    /** Stores a byte. */
+    void putByte(long va, byte value);
+
+    /** Loads a little-endian 16-bit value. */
+    short getShort(long va);
+
+    /** Stores a little-endian 16-bit value. */
+    void putShort(long va, short value);
+
+    /** Loads a little-endian 32-bit value. */
+    int getInt(long va);
+
+    /** Stores a little-endian 32-bit value. */
+    void putInt(long va, int value);
+
+    /** Loads a little-endian 64-bit value. */
+    long getLong(long va);
+
+    /** Stores a little-endian 64-bit value. */
+    void putLong(long va, long value);
+
+    /** Loads a byte with acquire ordering. */
+    byte getByteAcquire(long va);
+
+    /** Stores a byte with release ordering. */
+    void putByteRelease(long va, byte value);
+
+    /** Loads an aligned 16-bit value with acquire ordering. */
+    short getShortAcquire(long va);
+
+    /** Stores an aligned 16-bit value with release ordering. */
+    void putShortRelease(long va, short value);
+
+    /** Loads an aligned 32-bit value with acquire ordering. */
+    int getIntAcquire(long va);
+
+    /** Stores an aligned 32-bit value with release ordering. */
+    void putIntRelease(long va, int value);
+
+    /** Loads an aligned 64-bit value with acquire ordering. */
+    long getLongAcquire(long va);
+
+    /** Stores an aligned 64-bit value with release ordering. */
+    void putLongRelease(long va, long value);
+
+    /** Atomically sets an aligned 32-bit word to {@code update} if it equals {@code expected}. */
+    boolean compareAndSetInt(long va, int expected, int update);
+
+    /** Atomically sets an aligned 64-bit word to {@code update} if it equals {@code expected}. */
+    boolean compareAndSetLong(long va, long expected, long update);
+
+    /** Atomic compare-and-exchange of an aligned 32-bit word; returns the witness value. */
+    int compareAndExchangeInt(long va, int expected, int update);
+
+    /** Atomic compare-and-exchange of an aligned 64-bit word; returns the witness value. */
+    long compareAndExchangeLong(long va, long expected, long update);
+
+    /** Atomic exchange of an aligned 32-bit word ({@code xchg}); returns the old value. */
+    int getAndSetInt(long va, int value);
+
+    /** Atomic exchange of an aligned 64-bit word ({@code xchg}); returns the old value. */
+    long getAndSetLong(long va, long value);
+
+    /** Atomic add on an aligned 32-bit word; returns the old value. */
+    int getAndAddInt(long va, int delta);
+
+    /** Atomic add on an aligned 64-bit word; returns the old value. */
+    long getAndAddLong(long va, long delta);
+
+    /** Atomic OR on an aligned 32-bit word ({@code lock or}); returns the old value. */
+    int getAndBitwiseOrInt(long va, int mask);
+
+    /** Atomic OR on an aligned 64-bit word; returns the old value. */
+    long getAndBitwiseOrLong(long va, long mask);
+
+    /** Atomic AND on an aligned 32-bit word ({@code lock and}); returns the old value. */
+    int getAndBitwiseAndInt(long va, int mask);
+
+    /** Atomic AND on an aligned 64-bit word; returns the old value. */
+    long getAndBitwiseAndLong(long va, long mask);
+
+    /** Atomic XOR on an aligned 32-bit word; returns the old value. */
+    int getAndBitwiseXorInt(long va, int mask);
+
+    /** Atomic XOR on an aligned 64-bit word; returns the old value. */
+    long getAndBitwiseXorLong(long va, long mask);
+
+    /** Copies {@code length} bytes from guest memory at {@code va} into {@code dst}. */
+    void copyToSegment(long va, MemorySegment dst, long dstOffset, long length);
+
+    /** Copies {@code length} bytes from {@code src} into guest memory at {@code va}. */
+    void copyFromSegment(MemorySegment src, long srcOffset, long va, long length);
+
+    /** Fills {@code length} bytes of guest memory at {@code va} with {@code value}. */
+    void fill(long va, long length, byte value);
+}

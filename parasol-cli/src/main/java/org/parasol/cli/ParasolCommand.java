@@ -1,0 +1,41 @@
+package org.parasol.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code parasol} command: {@code xl}-like verbs that boot a host in-process or talk to
+ * a running one. The launcher script {@code ./parasol} finds JDK 25, builds the project when
+ * needed and runs this class; it handles {@code test} itself.
+ */
+@Command(name = "parasol",
+        mixinStandardHelpOptions = true,
+        versionProvider = ParasolCommand.Version.class,
+        description = "A Xen-style paravirtualization framework for the JVM.",
+        subcommands = {
+            TestCommand.class,
+            CommandLine.HelpCommand.class,
+        })
+public final class ParasolCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ParasolCommand()).execute(args));
+    }
+
+    /** Reports the project version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = ParasolCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"parasol " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
