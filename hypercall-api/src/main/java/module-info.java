@@ -6,4 +6,8 @@
  */
 module org.parasol.hypercall {
     exports org.parasol.hypercall;
+    exports org.parasol.hypercall.abi;
+    exports org.parasol.hypercall.struct;
+    exports org.parasol.hypercall.io;
+    exports org.parasol.hypercall.guest;
 }

@@ -1,0 +1,43 @@
+package org.parasol.hypercall.struct;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The scalar layouts every ABI structure is built from: x86 little-endian, unaligned access
+ * allowed (the flyweight's base offset may be anything), sizes as in Xen's C headers.
+ * {@code xen_ulong_t}, {@code xen_pfn_t} and guest handles are 64 bits on x86-64.
+ */
+public final class Layouts {
+    private Layouts() {
+    }
+
+    public static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    public static final ValueLayout.OfShort U16 =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfInt U32 =
+            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfLong U64 =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Signed views of the same widths, for fields Xen declares signed. */
+    public static final ValueLayout.OfByte S8 = U8;
+    public static final ValueLayout.OfShort S16 = U16;
+    public static final ValueLayout.OfInt S32 = U32;
+    public static final ValueLayout.OfLong S64 = U64;
+
+    /** Widens an unsigned 8-bit value. */
+    public static int u8(byte v) {
+        return v & 0xFF;
+    }
+
+    /** Widens an unsigned 16-bit value. */
+    public static int u16(short v) {
+        return v & 0xFFFF;
+    }
+
+    /** Widens an unsigned 32-bit value. */
+    public static long u32(int v) {
+        return v & 0xFFFF_FFFFL;
+    }
+}
