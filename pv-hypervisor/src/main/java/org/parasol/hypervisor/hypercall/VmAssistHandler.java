@@ -1,0 +1,36 @@
+package org.parasol.hypervisor.hypercall;
+
+import static org.parasol.hypercall.Errno.EINVAL;
+import static org.parasol.hypercall.Errno.ENOSYS;
+
+import org.parasol.hypervisor.domain.Vcpu;
+
+/**
+ * vm_assist (hypercall 21): {@code (cmd, type)}, cmd 0 = enable, 1 = disable.
+ *
+ * <p>Parasol knows VMASST_TYPE_writable_pagetables (2) and runstate_update_flag (5); the
+ * 32-bit segment assists and pae_extended_cr3 make no sense for a 64-bit PV guest and are
+ * -EINVAL, as in Xen for x86-64; an unknown command is -ENOSYS.
+ */
+final class VmAssistHandler implements HypercallHandler {
+    static final int CMD_ENABLE = 0;
+    static final int CMD_DISABLE = 1;
+    static final int TYPE_WRITABLE_PAGETABLES = 2;
+    static final int TYPE_RUNSTATE_UPDATE_FLAG = 5;
+
+    @Override
+    public long call(Vcpu v, long cmd, long type, long a3, long a4, long a5) {
+        if (cmd != CMD_ENABLE && cmd != CMD_DISABLE) {
+            return -ENOSYS;
+        }
+        boolean on = cmd == CMD_ENABLE;
+        if (type == TYPE_WRITABLE_PAGETABLES) {
+            v.domain().setWritablePageTables(on);
+            return 0;
+        }
+        if (type == TYPE_RUNSTATE_UPDATE_FLAG) {
+            return 0;
+        }
+        return -EINVAL;
+    }
+}
