@@ -6,6 +6,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.event.EventChannels;
@@ -24,12 +25,12 @@ import org.parasol.hypervisor.time.Timers;
  */
 public final class Domain {
     /** SHUTDOWN_* reasons. */
-    public static final int SHUTDOWN_POWEROFF = 0;
-    public static final int SHUTDOWN_REBOOT = 1;
-    public static final int SHUTDOWN_SUSPEND = 2;
-    public static final int SHUTDOWN_CRASH = 3;
-    public static final int SHUTDOWN_WATCHDOG = 4;
-    public static final int SHUTDOWN_SOFT_RESET = 5;
+    public static final int SHUTDOWN_POWEROFF = Shutdown.POWEROFF;
+    public static final int SHUTDOWN_REBOOT = Shutdown.REBOOT;
+    public static final int SHUTDOWN_SUSPEND = Shutdown.SUSPEND;
+    public static final int SHUTDOWN_CRASH = Shutdown.CRASH;
+    public static final int SHUTDOWN_WATCHDOG = Shutdown.WATCHDOG;
+    public static final int SHUTDOWN_SOFT_RESET = Shutdown.SOFT_RESET;
 
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.domain");
 

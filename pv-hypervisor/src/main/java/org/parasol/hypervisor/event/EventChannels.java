@@ -7,6 +7,9 @@ import static org.parasol.hypercall.Errno.ENOSPC;
 
 import java.util.concurrent.locks.ReentrantLock;
 
+import org.parasol.hypercall.abi.EvtchnStat;
+import org.parasol.hypercall.abi.Virq;
+
 /**
  * A domain's event-channel table, 2-level ABI: 4096 ports, port 0 reserved.
  *
@@ -23,15 +26,15 @@ public final class EventChannels {
     /** {@code EVTCHN_2L_NR_CHANNELS} on 64-bit guests. */
     public static final int NR_PORTS = 4096;
     /** {@code NR_VIRQS}. */
-    public static final int NR_VIRQS = 24;
+    public static final int NR_VIRQS = Virq.NR_VIRQS;
 
     /** Port states, numbered as {@code EVTCHNSTAT_*}. */
-    public static final byte CLOSED = 0;
-    public static final byte UNBOUND = 1;
-    public static final byte INTERDOMAIN = 2;
-    public static final byte PIRQ = 3;
-    public static final byte VIRQ = 4;
-    public static final byte IPI = 5;
+    public static final byte CLOSED = (byte) EvtchnStat.CLOSED;
+    public static final byte UNBOUND = (byte) EvtchnStat.UNBOUND;
+    public static final byte INTERDOMAIN = (byte) EvtchnStat.INTERDOMAIN;
+    public static final byte PIRQ = (byte) EvtchnStat.PIRQ;
+    public static final byte VIRQ = (byte) EvtchnStat.VIRQ;
+    public static final byte IPI = (byte) EvtchnStat.IPI;
     /** Port 0 and other ports never handed out. */
     public static final byte RESERVED = -1;
 
@@ -61,19 +64,6 @@ public final class EventChannels {
         state[0] = RESERVED;
     }
 
-    /** Xen's VIRQ classes. */
-    public enum VirqClass { PER_VCPU, PER_DOMAIN, GLOBAL }
-
-    /** The class of a VIRQ (fact sheet §5.2), or {@code null} if the number is not defined. */
-    public static VirqClass virqClass(int virq) {
-        return switch (virq) {
-            case 0, 1, 7, 13 -> VirqClass.PER_VCPU;
-            case 11 -> VirqClass.PER_DOMAIN;
-            case 2, 3, 4, 6, 8, 9, 10, 12, 16 -> VirqClass.GLOBAL;
-            default -> null;
-        };
-    }
-
     private int allocPortLocked() {
         for (int p = 1; p < NR_PORTS; p++) {
             if (state[p] == CLOSED) {
@@ -92,11 +82,11 @@ public final class EventChannels {
         if (virq < 0 || virq >= NR_VIRQS) {
             return -EINVAL;
         }
-        VirqClass c = virqClass(virq);
+        Virq.VirqClass c = Virq.classOf(virq);
         if (c == null) {
             return -EINVAL;
         }
-        if (c != VirqClass.PER_VCPU && vcpu != 0) {
+        if (c != Virq.VirqClass.PER_VCPU && vcpu != 0) {
             return -EINVAL;
         }
         if (vcpu < 0 || vcpu >= maxVcpus) {

@@ -6,6 +6,7 @@ import static org.parasol.hypercall.Errno.ENOSYS;
 
 import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestCode;
+import org.parasol.hypercall.abi.CallbackOp;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -19,10 +20,6 @@ import org.parasol.hypervisor.domain.Vcpu;
  * (0) and failsafe (1), -EINVAL for other types; CALLBACKOP_unregister {@code {u16 type}}.
  */
 final class CallbackHandler {
-    static final int CALLBACKTYPE_EVENT = 0;
-    static final int CALLBACKTYPE_FAILSAFE = 1;
-    static final int CALLBACKOP_REGISTER = 0;
-    static final int CALLBACKOP_UNREGISTER = 1;
 
     private CallbackHandler() {
     }
@@ -54,14 +51,14 @@ final class CallbackHandler {
     /** callback_op(cmd, arg). */
     static long callbackOp(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         switch ((int) cmd) {
-            case CALLBACKOP_REGISTER -> {
+            case CallbackOp.REGISTER -> {
                 if (!GuestArgs.in(v, arg, 0, 16)) {
                     return -EFAULT;
                 }
                 int type = GuestArgs.u16(v, 0);
                 long address = GuestArgs.u64(v, 8);
                 return switch (type) {
-                    case CALLBACKTYPE_EVENT -> {
+                    case CallbackOp.CALLBACKTYPE_EVENT -> {
                         EventCallback ev = v.domain().codeTable().resolve(address, EventCallback.class);
                         if (ev == null) {
                             yield -EINVAL;
@@ -69,7 +66,7 @@ final class CallbackHandler {
                         v.setEventCallback(ev);
                         yield 0;
                     }
-                    case CALLBACKTYPE_FAILSAFE -> {
+                    case CallbackOp.CALLBACKTYPE_FAILSAFE -> {
                         GuestCode fs = v.domain().codeTable().resolve(address);
                         if (fs == null) {
                             yield -EINVAL;
@@ -80,14 +77,14 @@ final class CallbackHandler {
                     default -> -EINVAL;
                 };
             }
-            case CALLBACKOP_UNREGISTER -> {
+            case CallbackOp.UNREGISTER -> {
                 if (!GuestArgs.in(v, arg, 0, 2)) {
                     return -EFAULT;
                 }
                 int type = GuestArgs.u16(v, 0);
                 switch (type) {
-                    case CALLBACKTYPE_EVENT -> v.setEventCallback(null);
-                    case CALLBACKTYPE_FAILSAFE -> v.setFailsafeCallback(null);
+                    case CallbackOp.CALLBACKTYPE_EVENT -> v.setEventCallback(null);
+                    case CallbackOp.CALLBACKTYPE_FAILSAFE -> v.setFailsafeCallback(null);
                     default -> {
                         return -EINVAL;
                     }

@@ -7,6 +7,7 @@ import static org.parasol.hypercall.Errno.EPERM;
 
 import java.lang.foreign.MemorySegment;
 
+import org.parasol.hypercall.abi.ConsoleIo;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -22,8 +23,6 @@ import org.parasol.hypervisor.domain.Vcpu;
  * </ul>
  */
 final class ConsoleIoHandler implements HypercallHandler {
-    static final int CONSOLEIO_WRITE = 0;
-    static final int CONSOLEIO_READ = 1;
     /** Most bytes one write accepts, as Xen's guest console ring bounds it. */
     static final int MAX_WRITE = 64 * 1024;
     private static final int CHUNK = 4096;
@@ -31,8 +30,8 @@ final class ConsoleIoHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long cmd, long count, long buffer, long a4, long a5) {
         return switch ((int) cmd) {
-            case CONSOLEIO_WRITE -> write(v, count, buffer);
-            case CONSOLEIO_READ -> read(v, count, buffer);
+            case ConsoleIo.WRITE -> write(v, count, buffer);
+            case ConsoleIo.READ -> read(v, count, buffer);
             default -> -ENOSYS;
         };
     }

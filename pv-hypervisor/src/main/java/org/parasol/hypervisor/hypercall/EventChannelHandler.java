@@ -7,6 +7,9 @@ import static org.parasol.hypercall.Errno.ENOSYS;
 import static org.parasol.hypercall.Errno.EPERM;
 import static org.parasol.hypercall.Errno.ESRCH;
 
+import org.parasol.hypercall.abi.EvtchnOp;
+import org.parasol.hypercall.abi.Virq;
+import org.parasol.hypercall.DomId;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.event.EventChannels;
 
@@ -27,19 +30,14 @@ import org.parasol.hypervisor.event.EventChannels;
  * </ul>
  */
 final class EventChannelHandler implements HypercallHandler {
-    static final int BIND_VIRQ = 1;
-    static final int CLOSE = 3;
-    static final int STATUS = 5;
-    static final int UNMASK = 9;
-    static final int DOMID_SELF = 0x7FF0;
 
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         return switch ((int) cmd) {
-            case BIND_VIRQ -> bindVirq(v, arg);
-            case CLOSE -> close(v, arg);
-            case STATUS -> status(v, arg);
-            case UNMASK -> unmask(v, arg);
+            case EvtchnOp.BIND_VIRQ -> bindVirq(v, arg);
+            case EvtchnOp.CLOSE -> close(v, arg);
+            case EvtchnOp.STATUS -> status(v, arg);
+            case EvtchnOp.UNMASK -> unmask(v, arg);
             default -> -ENOSYS;
         };
     }
@@ -50,7 +48,7 @@ final class EventChannelHandler implements HypercallHandler {
         }
         int virq = GuestArgs.u32(v, 0);
         int vcpu = GuestArgs.u32(v, 4);
-        if (EventChannels.virqClass(virq) == EventChannels.VirqClass.GLOBAL && !v.domain().privileged()) {
+        if (Virq.classOf(virq) == Virq.VirqClass.GLOBAL && !v.domain().privileged()) {
             return -EBUSY;
         }
         int port = v.domain().events().bindVirq(virq, vcpu);
@@ -91,7 +89,7 @@ final class EventChannelHandler implements HypercallHandler {
         int dom = GuestArgs.u16(v, 0);
         int port = GuestArgs.u32(v, 4);
         var d = v.domain();
-        if (dom != DOMID_SELF && dom != d.domid()) {
+        if (dom != DomId.DOMID_SELF && dom != d.domid()) {
             if (!d.privileged()) {
                 return -EPERM;
             }

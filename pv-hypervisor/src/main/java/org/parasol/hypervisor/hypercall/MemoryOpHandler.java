@@ -7,6 +7,8 @@ import static org.parasol.hypercall.Errno.EPERM;
 import static org.parasol.hypercall.Errno.ESRCH;
 
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypercall.abi.MemoryOp;
+import org.parasol.hypercall.DomId;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -15,7 +17,7 @@ import org.parasol.hypervisor.domain.Vcpu;
  *
  * <ul>
  *   <li>XENMEM_increase_reservation (0): {@code xen_memory_reservation}; allocates
- *       {@code nr_extents} frames of order 0 to the domain (DOMID_SELF, or any domain for a
+ *       {@code nr_extents} frames of order 0 to the domain (DomId.DOMID_SELF, or any domain for a
  *       privileged caller: -EPERM otherwise) and writes their MFNs to {@code extent_start[]}.
  *       Returns how many were done: fewer when max_pages or machine memory is reached, or
  *       when writing an MFN back faults (that frame is returned first). Extent orders above
@@ -28,30 +30,23 @@ import org.parasol.hypervisor.domain.Vcpu;
  * decrease_reservation and the machphys commands come with the PV MMU issue (-ENOSYS now).
  */
 final class MemoryOpHandler implements HypercallHandler {
-    static final int INCREASE_RESERVATION = 0;
-    static final int MAXIMUM_RAM_PAGE = 2;
-    static final int CURRENT_RESERVATION = 3;
-    static final int MAXIMUM_RESERVATION = 4;
-    static final int CMD_MASK = 0x3F;
-    static final int START_EXTENT_SHIFT = 6;
-    static final int DOMID_SELF = 0x7FF0;
 
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
-        int op = (int) (cmd & CMD_MASK);
-        long start = cmd >>> START_EXTENT_SHIFT;
+        int op = (int) (cmd & MemoryOp.MEMOP_CMD_MASK);
+        long start = cmd >>> MemoryOp.MEMOP_EXTENT_SHIFT;
         return switch (op) {
-            case INCREASE_RESERVATION -> increase(v, arg, start);
-            case MAXIMUM_RAM_PAGE -> v.domain().hypervisor().frames().frameCount() - 1;
-            case CURRENT_RESERVATION -> reservation(v, arg, false);
-            case MAXIMUM_RESERVATION -> reservation(v, arg, true);
+            case MemoryOp.INCREASE_RESERVATION -> increase(v, arg, start);
+            case MemoryOp.MAXIMUM_RAM_PAGE -> v.domain().hypervisor().frames().frameCount() - 1;
+            case MemoryOp.CURRENT_RESERVATION -> reservation(v, arg, false);
+            case MemoryOp.MAXIMUM_RESERVATION -> reservation(v, arg, true);
             default -> -ENOSYS;
         };
     }
 
     private static Domain target(Vcpu v, int domid) {
         Domain d = v.domain();
-        if (domid == DOMID_SELF || domid == d.domid()) {
+        if (domid == DomId.DOMID_SELF || domid == d.domid()) {
             return d;
         }
         return d.hypervisor().domain(domid).orElse(null);
@@ -62,7 +57,7 @@ final class MemoryOpHandler implements HypercallHandler {
             return -EFAULT;
         }
         int domid = GuestArgs.u16(v, 0);
-        if (domid != DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
+        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
             return -EPERM;
         }
         Domain d = target(v, domid);
@@ -80,7 +75,7 @@ final class MemoryOpHandler implements HypercallHandler {
         long nr = GuestArgs.u64(v, 8);
         int order = GuestArgs.u32(v, 16);
         int domid = GuestArgs.u16(v, 24);
-        if (domid != DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
+        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
             return -EPERM;
         }
         Domain d = target(v, domid);

@@ -8,6 +8,8 @@ import static org.parasol.hypercall.Errno.ESRCH;
 
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypercall.abi.SchedOp;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.event.EventChannels;
 
@@ -30,26 +32,17 @@ import org.parasol.hypervisor.event.EventChannels;
  * </ul>
  */
 final class SchedOpHandler implements HypercallHandler {
-    static final int YIELD = 0;
-    static final int BLOCK = 1;
-    static final int SHUTDOWN = 2;
-    static final int POLL = 3;
-    static final int REMOTE_SHUTDOWN = 4;
-    static final int SHUTDOWN_CODE = 5;
-    static final int WATCHDOG = 6;
-    static final int SHUTDOWN_MAX = 5;
-    static final int MAX_POLL_PORTS = 128;
 
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         return switch ((int) cmd) {
-            case YIELD -> v.yieldPcpu();
-            case BLOCK -> v.block();
-            case SHUTDOWN -> shutdown(v, arg);
-            case POLL -> poll(v, arg);
-            case REMOTE_SHUTDOWN -> remoteShutdown(v, arg);
-            case SHUTDOWN_CODE -> shutdownCode(v, arg);
-            case WATCHDOG -> watchdog(v, arg);
+            case SchedOp.YIELD -> v.yieldPcpu();
+            case SchedOp.BLOCK -> v.block();
+            case SchedOp.SHUTDOWN -> shutdown(v, arg);
+            case SchedOp.POLL -> poll(v, arg);
+            case SchedOp.REMOTE_SHUTDOWN -> remoteShutdown(v, arg);
+            case SchedOp.SHUTDOWN_CODE -> shutdownCode(v, arg);
+            case SchedOp.WATCHDOG -> watchdog(v, arg);
             default -> -ENOSYS;
         };
     }
@@ -59,10 +52,10 @@ final class SchedOpHandler implements HypercallHandler {
             return -EFAULT;
         }
         int reason = GuestArgs.u32(v, 0);
-        if (reason < 0 || reason > SHUTDOWN_MAX) {
+        if (reason < 0 || reason > Shutdown.MAX) {
             return -EINVAL;
         }
-        v.domain().shutdown(reason, reason == Domain.SHUTDOWN_CRASH ? "the guest reported a crash" : null);
+        v.domain().shutdown(reason, reason == Shutdown.CRASH ? "the guest reported a crash" : null);
         v.returnToGuest(); // the domain no longer runs: this unwinds the caller
         return 0;
     }
@@ -72,7 +65,7 @@ final class SchedOpHandler implements HypercallHandler {
             return -EFAULT;
         }
         int reason = GuestArgs.u32(v, 0);
-        if (reason < 0 || reason > SHUTDOWN_MAX) {
+        if (reason < 0 || reason > Shutdown.MAX) {
             return -EINVAL;
         }
         v.domain().setShutdownCode(reason);
@@ -88,14 +81,14 @@ final class SchedOpHandler implements HypercallHandler {
         }
         int domid = GuestArgs.u16(v, 0);
         int reason = GuestArgs.u32(v, 4);
-        if (reason < 0 || reason > SHUTDOWN_MAX) {
+        if (reason < 0 || reason > Shutdown.MAX) {
             return -EINVAL;
         }
         var target = v.domain().hypervisor().domain(domid);
         if (target.isEmpty()) {
             return -ESRCH;
         }
-        target.get().shutdown(reason, reason == Domain.SHUTDOWN_CRASH ? "crashed by domain " + v.domain().domid() : null);
+        target.get().shutdown(reason, reason == Shutdown.CRASH ? "crashed by domain " + v.domain().domid() : null);
         return 0;
     }
 
@@ -106,7 +99,7 @@ final class SchedOpHandler implements HypercallHandler {
         long ports = GuestArgs.u64(v, 0);
         long nr = GuestArgs.u32(v, 8) & 0xFFFF_FFFFL;
         long timeout = GuestArgs.u64(v, 16);
-        if (nr > MAX_POLL_PORTS) {
+        if (nr > SchedOp.POLL_MAX_PORTS) {
             return -EINVAL;
         }
         if (nr > 0 && !GuestArgs.in(v, ports, 1024, nr * 4)) {

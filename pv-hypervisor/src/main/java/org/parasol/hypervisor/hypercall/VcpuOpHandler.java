@@ -7,6 +7,7 @@ import static org.parasol.hypercall.Errno.ENOENT;
 import static org.parasol.hypercall.Errno.ENOSYS;
 
 import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.mm.FrameTable;
 
@@ -30,15 +31,6 @@ import org.parasol.hypervisor.mm.FrameTable;
  * A vcpuid beyond the domain's vCPUs is -ENOENT; other commands are -ENOSYS.
  */
 final class VcpuOpHandler implements HypercallHandler {
-    static final int INITIALISE = 0;
-    static final int UP = 1;
-    static final int DOWN = 2;
-    static final int IS_UP = 3;
-    static final int GET_RUNSTATE_INFO = 4;
-    static final int SET_PERIODIC_TIMER = 6;
-    static final int STOP_PERIODIC_TIMER = 7;
-    static final int SET_SINGLESHOT_TIMER = 8;
-    static final int STOP_SINGLESHOT_TIMER = 9;
 
     /** vcpu_guest_context (x86-64) size and the offsets Parasol models. */
     static final int CTX_SIZE = 5168;
@@ -59,18 +51,18 @@ final class VcpuOpHandler implements HypercallHandler {
         }
         Vcpu target = d.vcpu((int) vcpuid);
         return switch ((int) cmd) {
-            case INITIALISE -> initialise(v, target, arg);
-            case UP -> up(target);
-            case DOWN -> down(v, target);
-            case IS_UP -> target.isUp() ? 1 : 0;
-            case GET_RUNSTATE_INFO -> runstate(v, target, arg);
-            case SET_PERIODIC_TIMER -> setPeriodic(v, target, arg);
-            case STOP_PERIODIC_TIMER -> {
+            case VcpuOp.INITIALISE -> initialise(v, target, arg);
+            case VcpuOp.UP -> up(target);
+            case VcpuOp.DOWN -> down(v, target);
+            case VcpuOp.IS_UP -> target.isUp() ? 1 : 0;
+            case VcpuOp.GET_RUNSTATE_INFO -> runstate(v, target, arg);
+            case VcpuOp.SET_PERIODIC_TIMER -> setPeriodic(v, target, arg);
+            case VcpuOp.STOP_PERIODIC_TIMER -> {
                 target.stopPeriodic();
                 yield 0;
             }
-            case SET_SINGLESHOT_TIMER -> setSingleshot(v, target, arg);
-            case STOP_SINGLESHOT_TIMER -> {
+            case VcpuOp.SET_SINGLESHOT_TIMER -> setSingleshot(v, target, arg);
+            case VcpuOp.STOP_SINGLESHOT_TIMER -> {
                 if (target != v) {
                     yield -EINVAL;
                 }

@@ -3,6 +3,7 @@ package org.parasol.hypervisor.hypercall;
 import static org.parasol.hypercall.Errno.EINVAL;
 import static org.parasol.hypercall.Errno.ENOSYS;
 
+import org.parasol.hypercall.abi.VmAssist;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -13,22 +14,18 @@ import org.parasol.hypervisor.domain.Vcpu;
  * -EINVAL, as in Xen for x86-64; an unknown command is -ENOSYS.
  */
 final class VmAssistHandler implements HypercallHandler {
-    static final int CMD_ENABLE = 0;
-    static final int CMD_DISABLE = 1;
-    static final int TYPE_WRITABLE_PAGETABLES = 2;
-    static final int TYPE_RUNSTATE_UPDATE_FLAG = 5;
 
     @Override
     public long call(Vcpu v, long cmd, long type, long a3, long a4, long a5) {
-        if (cmd != CMD_ENABLE && cmd != CMD_DISABLE) {
+        if (cmd != VmAssist.CMD_ENABLE && cmd != VmAssist.CMD_DISABLE) {
             return -ENOSYS;
         }
-        boolean on = cmd == CMD_ENABLE;
-        if (type == TYPE_WRITABLE_PAGETABLES) {
+        boolean on = cmd == VmAssist.CMD_ENABLE;
+        if (type == VmAssist.TYPE_WRITABLE_PAGETABLES) {
             v.domain().setWritablePageTables(on);
             return 0;
         }
-        if (type == TYPE_RUNSTATE_UPDATE_FLAG) {
+        if (type == VmAssist.TYPE_RUNSTATE_UPDATE_FLAG) {
             return 0;
         }
         return -EINVAL;

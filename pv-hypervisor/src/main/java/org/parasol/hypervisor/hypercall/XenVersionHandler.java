@@ -8,6 +8,8 @@ import static org.parasol.hypercall.Errno.EPERM;
 import java.nio.charset.StandardCharsets;
 
 import org.parasol.hypervisor.XenCompat;
+import org.parasol.hypercall.abi.XenVersion;
+import org.parasol.hypercall.abi.Xenfeat;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -20,38 +22,26 @@ import org.parasol.hypervisor.domain.Vcpu;
  * (-EPERM), as Xen's XSM default does.
  */
 final class XenVersionHandler implements HypercallHandler {
-    static final int VERSION = 0;
-    static final int EXTRAVERSION = 1;
-    static final int COMPILE_INFO = 2;
-    static final int CAPABILITIES = 3;
-    static final int CHANGESET = 4;
-    static final int PLATFORM_PARAMETERS = 5;
-    static final int GET_FEATURES = 6;
-    static final int PAGESIZE = 7;
-    static final int GUEST_HANDLE = 8;
-    static final int COMMANDLINE = 9;
-    static final int BUILD_ID = 10;
 
     /** HYPERVISOR_VIRT_START on x86-64: the start of Xen's reserved hole. */
     static final long HYPERVISOR_VIRT_START = 0xFFFF_8000_0000_0000L;
 
     /** XENFEAT_dom0. */
-    static final int XENFEAT_DOM0 = 11;
 
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         return switch ((int) cmd) {
-            case VERSION -> ((long) XenCompat.MAJOR << 16) | XenCompat.MINOR;
-            case EXTRAVERSION -> string(v, arg, XenCompat.EXTRA_VERSION, 16);
-            case COMPILE_INFO -> compileInfo(v, arg);
-            case CAPABILITIES -> string(v, arg, "xen-3.0-x86_64", 1024);
-            case CHANGESET -> string(v, arg, "parasol", 64);
-            case PLATFORM_PARAMETERS -> platformParameters(v, arg);
-            case GET_FEATURES -> features(v, arg);
-            case PAGESIZE -> 4096;
-            case GUEST_HANDLE -> guestHandle(v, arg);
-            case COMMANDLINE -> v.domain().privileged() ? string(v, arg, "", 1024) : -EPERM;
-            case BUILD_ID -> v.domain().privileged() ? -ENODATA : -EPERM;
+            case XenVersion.VERSION -> ((long) XenCompat.MAJOR << 16) | XenCompat.MINOR;
+            case XenVersion.EXTRAVERSION -> string(v, arg, XenCompat.EXTRA_VERSION, 16);
+            case XenVersion.COMPILE_INFO -> compileInfo(v, arg);
+            case XenVersion.CAPABILITIES -> string(v, arg, "xen-3.0-x86_64", 1024);
+            case XenVersion.CHANGESET -> string(v, arg, "parasol", 64);
+            case XenVersion.PLATFORM_PARAMETERS -> platformParameters(v, arg);
+            case XenVersion.GET_FEATURES -> features(v, arg);
+            case XenVersion.PAGESIZE -> 4096;
+            case XenVersion.GUEST_HANDLE -> guestHandle(v, arg);
+            case XenVersion.COMMANDLINE -> v.domain().privileged() ? string(v, arg, "", 1024) : -EPERM;
+            case XenVersion.BUILD_ID -> v.domain().privileged() ? -ENODATA : -EPERM;
             default -> -ENOSYS;
         };
     }
@@ -95,7 +85,7 @@ final class XenVersionHandler implements HypercallHandler {
         int idx = GuestArgs.u32(v, 0);
         int submap = 0;
         if (idx == 0 && v.domain().privileged()) {
-            submap |= 1 << XENFEAT_DOM0;
+            submap |= 1 << Xenfeat.DOM0;
         }
         GuestArgs.put32(v, 4, submap);
         return GuestArgs.out(v, 4, va + 4, 4) ? 0 : -EFAULT;
