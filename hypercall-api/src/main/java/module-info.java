@@ -7,4 +7,5 @@
 module org.parasol.hypercall {
     exports org.parasol.hypercall;
     exports org.parasol.hypercall.struct;
+    exports org.parasol.hypercall.io;
 }
