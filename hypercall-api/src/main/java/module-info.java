@@ -8,4 +8,5 @@ module org.parasol.hypercall {
     exports org.parasol.hypercall;
     exports org.parasol.hypercall.abi;
     exports org.parasol.hypercall.struct;
+    exports org.parasol.hypercall.io;
 }

@@ -1,5 +1,7 @@
 package org.parasol.hypercall;
 
+import org.parasol.hypercall.abi.Mmu;
+
 /**
  * A machine frame number: the hypervisor's name for a 4 KiB frame of machine memory, the
  * number in a page-table entry and in {@code start_info.store_mfn}.
@@ -12,8 +14,6 @@ package org.parasol.hypercall;
 public record Mfn(long value) {
     /** Frame numbers are below this (2^40). */
     public static final long LIMIT = 1L << 40;
-    /** Bytes per frame as a shift: 4 KiB pages. */
-    public static final int PAGE_SHIFT = 12;
 
     /** Checks that {@code value} fits the frame field of a page-table entry. */
     public Mfn {
@@ -29,12 +29,12 @@ public record Mfn(long value) {
 
     /** Returns the frame containing byte address {@code address}. */
     public static Mfn ofAddress(long address) {
-        return new Mfn(address >>> PAGE_SHIFT);
+        return new Mfn(address >>> Mmu.PAGE_SHIFT);
     }
 
     /** The address of the frame's first byte. */
     public long address() {
-        return value << PAGE_SHIFT;
+        return value << Mmu.PAGE_SHIFT;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.parasol.hypercall;
 
+import org.parasol.hypercall.abi.Mmu;
+
 /**
  * A pseudo-physical frame number: the guest's own contiguous numbering of its frames, which
  * its p2m list maps to machine frames.
@@ -12,8 +14,6 @@ package org.parasol.hypercall;
 public record Pfn(long value) {
     /** Frame numbers are below this (2^40). */
     public static final long LIMIT = 1L << 40;
-    /** Bytes per frame as a shift: 4 KiB pages. */
-    public static final int PAGE_SHIFT = 12;
 
     /** Checks that {@code value} fits the frame field of a page-table entry. */
     public Pfn {
@@ -29,12 +29,12 @@ public record Pfn(long value) {
 
     /** Returns the frame containing byte address {@code address}. */
     public static Pfn ofAddress(long address) {
-        return new Pfn(address >>> PAGE_SHIFT);
+        return new Pfn(address >>> Mmu.PAGE_SHIFT);
     }
 
     /** The address of the frame's first byte. */
     public long address() {
-        return value << PAGE_SHIFT;
+        return value << Mmu.PAGE_SHIFT;
     }
 
     @Override

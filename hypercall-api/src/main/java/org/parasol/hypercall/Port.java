@@ -1,5 +1,7 @@
 package org.parasol.hypercall;
 
+import org.parasol.hypercall.abi.EvtchnFifo;
+
 /**
  * An event-channel port ({@code evtchn_port_t}) of one domain.
  *
@@ -11,7 +13,7 @@ package org.parasol.hypercall;
  */
 public record Port(int value) {
     /** Ports are below this in every event ABI ({@code EVTCHN_FIFO_NR_CHANNELS}). */
-    public static final int LIMIT = 1 << 17;
+    public static final int LIMIT = EvtchnFifo.NR_CHANNELS;
     /** Port 0: reserved at domain creation, never bound. */
     public static final Port NONE = new Port(0);
 

@@ -1,8 +1,7 @@
 package org.parasol.hypercall.abi;
 
 /**
- * The FIFO event-channel ABI ({@code EVTCHN_FIFO_*}) and the 2-level channel count, mirrors
- * {@code public/event_channel.h}.
+ * The FIFO event-channel ABI ({@code EVTCHN_FIFO_*}), mirrors {@code public/event_channel.h}.
  *
  * <pre>
  *  31       30       29       28      27 .. 17   16 ............ 0
@@ -46,7 +45,4 @@ public final class EvtchnFifo {
     public static final int MAX_EVENT_ARRAY_PAGES = 128;
     /** Size of {@code evtchn_fifo_control_block} in bytes. */
     public static final int CONTROL_BLOCK_SIZE = 72;
-
-    /** {@code EVTCHN_2L_NR_CHANNELS}: ports of the 2-level ABI on 64-bit (64 words of 64 bits). */
-    public static final int EVTCHN_2L_NR_CHANNELS = 4096;
 }

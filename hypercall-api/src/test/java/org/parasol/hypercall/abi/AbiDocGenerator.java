@@ -217,7 +217,8 @@ final class AbiDocGenerator {
                 line(summary);
                 line("");
             }
-            line("Size " + layout.byteSize() + " bytes, alignment " + layout.byteAlignment() + ".");
+            line("Size " + layout.byteSize() + " bytes, alignment " + layout.byteAlignment()
+                    + layout.name().map(n -> "; layout name `" + n + "`").orElse("") + ".");
             line("");
             out.append(fieldTable(layout));
             line("");

@@ -87,19 +87,25 @@ class EventChannelConstantsTest {
 
     @Test
     void shouldLayOutTheFifoEventWordAsXen() {
-        // fact sheet §5.4 FIFO ABI; §5.3 EVTCHN_2L_NR_CHANNELS = 4096
+        // fact sheet §5.4 FIFO ABI
         assertExactly(EvtchnFifo.class,
                 "PENDING", 31, "MASKED", 30, "LINKED", 29, "BUSY", 28,
                 "LINK_BITS", 17, "LINK_MASK", 0x1FFFF, "NR_CHANNELS", 131072,
                 "PRIORITY_MAX", 0, "PRIORITY_DEFAULT", 7, "PRIORITY_MIN", 15, "MAX_QUEUES", 16,
                 "EVENT_WORDS_PER_PAGE", 1024, "MAX_EVENT_ARRAY_PAGES", 128,
-                "CONTROL_BLOCK_SIZE", 72, "EVTCHN_2L_NR_CHANNELS", 4096);
+                "CONTROL_BLOCK_SIZE", 72);
     }
 
     @Test
     void shouldCoverEveryFifoPortWithTheMaximumArray() {
         assertThat(EvtchnFifo.EVENT_WORDS_PER_PAGE * EvtchnFifo.MAX_EVENT_ARRAY_PAGES)
                 .isEqualTo(EvtchnFifo.NR_CHANNELS);
-        assertThat(EvtchnFifo.EVTCHN_2L_NR_CHANNELS).isEqualTo(64 * 64);
+    }
+
+    @Test
+    void shouldSizeTheTwoLevelAbiAsXen() {
+        // fact sheet §5.3 EVTCHN_2L_NR_CHANNELS = 4096; §3.3 evtchn_pending[64] of 64-bit words
+        assertExactly(Evtchn2l.class, "NR_CHANNELS", 4096, "BITS_PER_WORD", 64, "NR_WORDS", 64);
+        assertThat(Evtchn2l.BITS_PER_WORD * Evtchn2l.NR_WORDS).isEqualTo(Evtchn2l.NR_CHANNELS);
     }
 }

@@ -1,0 +1,87 @@
+package org.parasol.hypercall.io;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.struct.Layouts;
+
+/**
+ * An empty receive buffer the front end offers; mirrors {@code io/netif.h}:
+ * {@code netif_rx_request}.
+ *
+ * <pre>
+ *  0    2     4      8
+ *  +----+-----+------+
+ *  | id | pad | gref |
+ *  +----+-----+------+
+ * </pre>
+ *
+ * <p>Invariants: 8 bytes, the rx ring entry size; {@code gref} grants a whole page writable to
+ * the back end, which copies received data into it; {@code id} comes back in the response,
+ * which the back end puts in the same slot as this request.
+ */
+public final class NetifRxRequest {
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            Layouts.U16.withName("id"),
+            MemoryLayout.paddingLayout(2),
+            Layouts.U32.withName("gref"))
+            .withName("netif_rx_request");
+
+    /** 8 bytes. */
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long ID_OFFSET = LAYOUT.byteOffset(groupElement("id"));
+    public static final long GREF_OFFSET = LAYOUT.byteOffset(groupElement("gref"));
+
+    private MemorySegment segment;
+    private long base;
+
+    /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
+    public NetifRxRequest() {
+    }
+
+    /**
+     * Points this flyweight at the request {@code offset} bytes into {@code segment}.
+     *
+     * @throws IndexOutOfBoundsException if the 8 bytes do not fit
+     */
+    public NetifRxRequest wrap(MemorySegment segment, long offset) {
+        this.base = Bounds.checkWrap(segment, offset, SIZE);
+        this.segment = segment;
+        return this;
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public long base() {
+        return base;
+    }
+
+    public int id() {
+        return Layouts.u16(segment.get(Layouts.U16, base + ID_OFFSET));
+    }
+
+    public NetifRxRequest id(int value) {
+        segment.set(Layouts.U16, base + ID_OFFSET, (short) value);
+        return this;
+    }
+
+    public long gref() {
+        return Layouts.u32(segment.get(Layouts.U32, base + GREF_OFFSET));
+    }
+
+    public NetifRxRequest gref(long value) {
+        segment.set(Layouts.U32, base + GREF_OFFSET, (int) value);
+        return this;
+    }
+
+    /** Zeroes the 8 bytes. */
+    public NetifRxRequest clear() {
+        segment.asSlice(base, SIZE).fill((byte) 0);
+        return this;
+    }
+}

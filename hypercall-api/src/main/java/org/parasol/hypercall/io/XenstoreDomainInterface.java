@@ -1,0 +1,256 @@
+package org.parasol.hypercall.io;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SequenceLayout;
+import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.struct.Layouts;
+
+/**
+ * A domain's XenStore ring page, shared between the guest and xenstored; mirrors
+ * {@code io/xs_wire.h}: {@code xenstore_domain_interface}.
+ *
+ * <pre>
+ *  0           1024        2048     2052     2056     2060     2064             2068        2072   2076          2080
+ *  +-----------+-----------+--------+--------+--------+--------+----------------+-----------+------+-------------+
+ *  | req[1024] | rsp[1024] |req_cons|req_prod|rsp_cons|rsp_prod|server_features | connection| error| evtchn_port |
+ *  +-----------+-----------+--------+--------+--------+--------+----------------+-----------+------+-------------+
+ * </pre>
+ *
+ * <p>Invariants: 2080 bytes used at the start of a 4 KiB page. {@code req} carries guest-to-
+ * xenstored bytes, {@code rsp} replies and watch events; both are byte streams of
+ * {@code xsd_sockmsg} messages that may wrap. The four indices are free-running u32 counters
+ * (never assume they start at 0); byte {@code x} lives at {@link #slot(int) x & 1023}, and a
+ * producer never gets more than 1024 bytes ahead of its consumer. Indices and
+ * {@code connection} are written by one side and read by the other, so they go through the
+ * acquire/release helpers below; after publishing, the writer signals the store event channel.
+ */
+public final class XenstoreDomainInterface {
+
+    /** {@code XENSTORE_RING_SIZE}: bytes in each of {@code req} and {@code rsp}. */
+    public static final int RING_SIZE = 1024;
+
+    public static final SequenceLayout REQ_LAYOUT = MemoryLayout.sequenceLayout(RING_SIZE, Layouts.U8).withName("req");
+    public static final SequenceLayout RSP_LAYOUT = MemoryLayout.sequenceLayout(RING_SIZE, Layouts.U8).withName("rsp");
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            REQ_LAYOUT,
+            RSP_LAYOUT,
+            Layouts.U32.withName("req_cons"),
+            Layouts.U32.withName("req_prod"),
+            Layouts.U32.withName("rsp_cons"),
+            Layouts.U32.withName("rsp_prod"),
+            Layouts.U32.withName("server_features"),
+            Layouts.U32.withName("connection"),
+            Layouts.U32.withName("error"),
+            Layouts.U32.withName("evtchn_port"))
+            .withName("xenstore_domain_interface");
+
+    /** 2080 bytes. */
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long REQ_OFFSET = LAYOUT.byteOffset(groupElement("req"));
+    public static final long RSP_OFFSET = LAYOUT.byteOffset(groupElement("rsp"));
+    public static final long REQ_CONS_OFFSET = LAYOUT.byteOffset(groupElement("req_cons"));
+    public static final long REQ_PROD_OFFSET = LAYOUT.byteOffset(groupElement("req_prod"));
+    public static final long RSP_CONS_OFFSET = LAYOUT.byteOffset(groupElement("rsp_cons"));
+    public static final long RSP_PROD_OFFSET = LAYOUT.byteOffset(groupElement("rsp_prod"));
+    public static final long SERVER_FEATURES_OFFSET = LAYOUT.byteOffset(groupElement("server_features"));
+    public static final long CONNECTION_OFFSET = LAYOUT.byteOffset(groupElement("connection"));
+    public static final long ERROR_OFFSET = LAYOUT.byteOffset(groupElement("error"));
+    public static final long EVTCHN_PORT_OFFSET = LAYOUT.byteOffset(groupElement("evtchn_port"));
+
+    private MemorySegment segment;
+    private long base;
+
+    /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
+    public XenstoreDomainInterface() {
+    }
+
+    /**
+     * Points this flyweight at the interface {@code offset} bytes into {@code segment}.
+     *
+     * @throws IndexOutOfBoundsException if the 2080 bytes do not fit
+     */
+    public XenstoreDomainInterface wrap(MemorySegment segment, long offset) {
+        this.base = Bounds.checkWrap(segment, offset, SIZE);
+        this.segment = segment;
+        return this;
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public long base() {
+        return base;
+    }
+
+    /** The position in {@code req} or {@code rsp} of the byte a free-running index names. */
+    public static int slot(int index) {
+        return index & (RING_SIZE - 1);
+    }
+
+    /**
+     * {@code req[i]}, widened.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= i < 1024}
+     */
+    public int req(int i) {
+        return Layouts.u8(segment.get(Layouts.U8, base + REQ_OFFSET + Bounds.checkIndex(i, RING_SIZE)));
+    }
+
+    public XenstoreDomainInterface req(int i, int value) {
+        segment.set(Layouts.U8, base + REQ_OFFSET + Bounds.checkIndex(i, RING_SIZE), (byte) value);
+        return this;
+    }
+
+    /**
+     * {@code rsp[i]}, widened.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= i < 1024}
+     */
+    public int rsp(int i) {
+        return Layouts.u8(segment.get(Layouts.U8, base + RSP_OFFSET + Bounds.checkIndex(i, RING_SIZE)));
+    }
+
+    public XenstoreDomainInterface rsp(int i, int value) {
+        segment.set(Layouts.U8, base + RSP_OFFSET + Bounds.checkIndex(i, RING_SIZE), (byte) value);
+        return this;
+    }
+
+    public long reqCons() {
+        return Layouts.u32(segment.get(Layouts.U32, base + REQ_CONS_OFFSET));
+    }
+
+    public XenstoreDomainInterface reqCons(long value) {
+        segment.set(Layouts.U32, base + REQ_CONS_OFFSET, (int) value);
+        return this;
+    }
+
+    public long reqProd() {
+        return Layouts.u32(segment.get(Layouts.U32, base + REQ_PROD_OFFSET));
+    }
+
+    public XenstoreDomainInterface reqProd(long value) {
+        segment.set(Layouts.U32, base + REQ_PROD_OFFSET, (int) value);
+        return this;
+    }
+
+    public long rspCons() {
+        return Layouts.u32(segment.get(Layouts.U32, base + RSP_CONS_OFFSET));
+    }
+
+    public XenstoreDomainInterface rspCons(long value) {
+        segment.set(Layouts.U32, base + RSP_CONS_OFFSET, (int) value);
+        return this;
+    }
+
+    public long rspProd() {
+        return Layouts.u32(segment.get(Layouts.U32, base + RSP_PROD_OFFSET));
+    }
+
+    public XenstoreDomainInterface rspProd(long value) {
+        segment.set(Layouts.U32, base + RSP_PROD_OFFSET, (int) value);
+        return this;
+    }
+
+    /** {@code server_features}: {@code XENSTORE_SERVER_FEATURE_*} bits. */
+    public long serverFeatures() {
+        return Layouts.u32(segment.get(Layouts.U32, base + SERVER_FEATURES_OFFSET));
+    }
+
+    public XenstoreDomainInterface serverFeatures(long value) {
+        segment.set(Layouts.U32, base + SERVER_FEATURES_OFFSET, (int) value);
+        return this;
+    }
+
+    /** {@code connection}: {@code XENSTORE_CONNECTED} 0 or {@code XENSTORE_RECONNECT} 1. */
+    public long connection() {
+        return Layouts.u32(segment.get(Layouts.U32, base + CONNECTION_OFFSET));
+    }
+
+    public XenstoreDomainInterface connection(long value) {
+        segment.set(Layouts.U32, base + CONNECTION_OFFSET, (int) value);
+        return this;
+    }
+
+    /** {@code error}: {@code XENSTORE_ERROR_*} (0 none, 1 COMM, 2 RINGIDX, 3 PROTO). */
+    public long error() {
+        return Layouts.u32(segment.get(Layouts.U32, base + ERROR_OFFSET));
+    }
+
+    public XenstoreDomainInterface error(long value) {
+        segment.set(Layouts.U32, base + ERROR_OFFSET, (int) value);
+        return this;
+    }
+
+    /** {@code evtchn_port}: filled in by Xen for dom0less domains, else 0. */
+    public long evtchnPort() {
+        return Layouts.u32(segment.get(Layouts.U32, base + EVTCHN_PORT_OFFSET));
+    }
+
+    public XenstoreDomainInterface evtchnPort(long value) {
+        segment.set(Layouts.U32, base + EVTCHN_PORT_OFFSET, (int) value);
+        return this;
+    }
+
+    /** Zeroes the 2080 bytes. */
+    public XenstoreDomainInterface clear() {
+        segment.asSlice(base, SIZE).fill((byte) 0);
+        return this;
+    }
+
+    // ---- ordered access to the words both sides touch, for an interface at segment + base ----
+
+    /** xenstored, before reading requests: sees every request byte the guest wrote before publishing. */
+    public static int reqProdAcquire(MemorySegment segment, long base) {
+        return SharedWords.getIntAcquire(segment, base + REQ_PROD_OFFSET);
+    }
+
+    /** Guest publishes request bytes: bytes written before this store are seen by whoever acquires it. */
+    public static void reqProdRelease(MemorySegment segment, long base, int value) {
+        SharedWords.setIntRelease(segment, base + REQ_PROD_OFFSET, value);
+    }
+
+    /** Guest, before reusing request space: xenstored's reads of it are finished. */
+    public static int reqConsAcquire(MemorySegment segment, long base) {
+        return SharedWords.getIntAcquire(segment, base + REQ_CONS_OFFSET);
+    }
+
+    /** xenstored frees request space: its reads of the bytes happen before the guest may overwrite them. */
+    public static void reqConsRelease(MemorySegment segment, long base, int value) {
+        SharedWords.setIntRelease(segment, base + REQ_CONS_OFFSET, value);
+    }
+
+    /** Guest, before reading replies: sees every reply byte xenstored wrote before publishing. */
+    public static int rspProdAcquire(MemorySegment segment, long base) {
+        return SharedWords.getIntAcquire(segment, base + RSP_PROD_OFFSET);
+    }
+
+    /** xenstored publishes reply bytes: bytes written before this store are seen by whoever acquires it. */
+    public static void rspProdRelease(MemorySegment segment, long base, int value) {
+        SharedWords.setIntRelease(segment, base + RSP_PROD_OFFSET, value);
+    }
+
+    /** xenstored, before reusing reply space: the guest's reads of it are finished. */
+    public static int rspConsAcquire(MemorySegment segment, long base) {
+        return SharedWords.getIntAcquire(segment, base + RSP_CONS_OFFSET);
+    }
+
+    /** Guest frees reply space: its reads of the bytes happen before xenstored may overwrite them. */
+    public static void rspConsRelease(MemorySegment segment, long base, int value) {
+        SharedWords.setIntRelease(segment, base + RSP_CONS_OFFSET, value);
+    }
+
+    /** Either side reads the reconnect state and, after it, the ring state the other side left. */
+    public static int connectionAcquire(MemorySegment segment, long base) {
+        return SharedWords.getIntAcquire(segment, base + CONNECTION_OFFSET);
+    }
+
+    /** Guest asks to reconnect (1), xenstored reports the rings reset (0); earlier writes are seen first. */
+    public static void connectionRelease(MemorySegment segment, long base, int value) {
+        SharedWords.setIntRelease(segment, base + CONNECTION_OFFSET, value);
+    }
+}

@@ -1,0 +1,125 @@
+package org.parasol.hypercall.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** Layouts of {@code io/xs_wire.h}. */
+class XsWireLayoutTest {
+
+    @Nested
+    class Sockmsg {
+
+        @Test
+        void shouldMatchXenSizeAndOffsets() {
+            // fact sheet §14.1 xsd_sockmsg
+            assertThat(XsdSockmsg.LAYOUT.byteSize()).isEqualTo(16);
+            assertThat(XsdSockmsg.TYPE_OFFSET).isEqualTo(0);
+            assertThat(XsdSockmsg.REQ_ID_OFFSET).isEqualTo(4);
+            assertThat(XsdSockmsg.TX_ID_OFFSET).isEqualTo(8);
+            assertThat(XsdSockmsg.LEN_OFFSET).isEqualTo(12);
+        }
+
+        @Test
+        void shouldWriteXensBytes() {
+            byte[] bytes = new byte[16];
+            XsdSockmsg header = new XsdSockmsg().wrap(MemorySegment.ofArray(bytes), 0);
+
+            // XS_READ of an 18-byte path in transaction 7
+            header.type(2).reqId(0xDEAD_BEEFL).txId(7).len(18);
+
+            // fact sheet §14.1 xsd_sockmsg, little-endian
+            assertThat(bytes).containsExactly(
+                    0x02, 0x00, 0x00, 0x00, // type
+                    0xEF, 0xBE, 0xAD, 0xDE, // req_id
+                    0x07, 0x00, 0x00, 0x00, // tx_id
+                    0x12, 0x00, 0x00, 0x00); // len
+            assertThat(header.toValue()).isEqualTo(new XsdSockmsgValue(2, 0xDEAD_BEEFL, 7, 18));
+        }
+
+        @Test
+        void shouldWriteAValueBackIdentically() {
+            XsdSockmsgValue value = new XsdSockmsgValue(15, 0, 0, 0xFFFF_FFFFL);
+            XsdSockmsg header = new XsdSockmsg().wrap(MemorySegment.ofArray(new byte[21]), 5);
+
+            assertThat(header.set(value).toValue()).isEqualTo(value);
+            assertThatThrownBy(() -> new XsdSockmsgValue(-1, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Nested
+    class DomainInterface {
+
+        @Test
+        void shouldMatchXenSizeAndOffsets() {
+            // fact sheet §14.2 xenstore_domain_interface, 2080 B used
+            assertThat(XenstoreDomainInterface.LAYOUT.byteSize()).isEqualTo(2080);
+            assertThat(XenstoreDomainInterface.REQ_OFFSET).isEqualTo(0);
+            assertThat(XenstoreDomainInterface.RSP_OFFSET).isEqualTo(1024);
+            assertThat(XenstoreDomainInterface.REQ_CONS_OFFSET).isEqualTo(2048);
+            assertThat(XenstoreDomainInterface.REQ_PROD_OFFSET).isEqualTo(2052);
+            assertThat(XenstoreDomainInterface.RSP_CONS_OFFSET).isEqualTo(2056);
+            assertThat(XenstoreDomainInterface.RSP_PROD_OFFSET).isEqualTo(2060);
+            assertThat(XenstoreDomainInterface.SERVER_FEATURES_OFFSET).isEqualTo(2064);
+            assertThat(XenstoreDomainInterface.CONNECTION_OFFSET).isEqualTo(2068);
+            assertThat(XenstoreDomainInterface.ERROR_OFFSET).isEqualTo(2072);
+            assertThat(XenstoreDomainInterface.EVTCHN_PORT_OFFSET).isEqualTo(2076);
+            // fact sheet §14.2 XENSTORE_RING_SIZE = 1024
+            assertThat(XenstoreDomainInterface.RING_SIZE).isEqualTo(1024);
+        }
+
+        @Test
+        @DisplayName("byte x of a ring lives at x & 1023")
+        void shouldMaskFreeRunningIndices() {
+            assertThat(XenstoreDomainInterface.slot(1023)).isEqualTo(1023);
+            assertThat(XenstoreDomainInterface.slot(1024)).isEqualTo(0);
+            assertThat(XenstoreDomainInterface.slot(0xFFFF_FFFF)).isEqualTo(1023);
+        }
+
+        @Test
+        void shouldPublishIndicesWithReleaseAndReadThemWithAcquire() {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment page = arena.allocate(4096, 4096);
+                XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(page, 0);
+
+                intf.req(1023, 0xAB);
+                XenstoreDomainInterface.reqProdRelease(page, 0, 1024);
+                XenstoreDomainInterface.reqConsRelease(page, 0, 1);
+                XenstoreDomainInterface.rspProdRelease(page, 0, -1);
+                XenstoreDomainInterface.rspConsRelease(page, 0, 3);
+                XenstoreDomainInterface.connectionRelease(page, 0, 1);
+
+                assertThat(XenstoreDomainInterface.reqProdAcquire(page, 0)).isEqualTo(1024);
+                assertThat(XenstoreDomainInterface.reqConsAcquire(page, 0)).isEqualTo(1);
+                assertThat(XenstoreDomainInterface.rspProdAcquire(page, 0)).isEqualTo(-1);
+                assertThat(XenstoreDomainInterface.rspConsAcquire(page, 0)).isEqualTo(3);
+                assertThat(XenstoreDomainInterface.connectionAcquire(page, 0)).isEqualTo(1);
+                assertThat(intf.rspProd()).isEqualTo(0xFFFF_FFFFL);
+                assertThat(intf.connection()).isEqualTo(1);
+                assertThat(intf.req(1023)).isEqualTo(0xAB);
+                assertThat(page.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1023)).isEqualTo((byte) 0xAB);
+            }
+        }
+
+        @Test
+        void shouldRefuseByteIndexOutsideTheRing() {
+            XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(MemorySegment.ofArray(new byte[4096]), 0);
+
+            assertThatThrownBy(() -> intf.req(1024)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> intf.rsp(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+
+        @Test
+        void shouldRefuseToWrapPastTheSegmentEnd() {
+            MemorySegment page = MemorySegment.ofArray(new byte[4096]);
+
+            assertThatThrownBy(() -> new XenstoreDomainInterface().wrap(page, 4096 - 2079))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package org.parasol.architecture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.parasol.guest.archfixture.ReachesIntoHypervisor;
+
+/**
+ * Proof that the rules are not vacuous: the same rule objects {@link ArchitectureTest} checks
+ * fail once a class that breaks them is among the imported classes.
+ */
+class ArchitectureRulesCatchViolationsTest {
+
+    @Test
+    @DisplayName("A guest class importing org.parasol.hypervisor.XenCompat breaks the guest rule")
+    void shouldCatchGuestCodeReachingIntoTheHypervisor() {
+        JavaClasses withFixture = ParasolModules.withFixtures();
+        assertThat(withFixture.contain(ReachesIntoHypervisor.class)).isTrue();
+
+        assertThatThrownBy(() -> ParasolRules.GUESTS_NEVER_REACH_INTO_THE_HYPERVISOR.check(withFixture))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining(ReachesIntoHypervisor.class.getName())
+                .hasMessageContaining("org.parasol.hypervisor.XenCompat");
+    }
+
+    @Test
+    @DisplayName("The same rule holds once the fixture package is left out")
+    void shouldPassWithoutTheFixture() {
+        ParasolRules.GUESTS_NEVER_REACH_INTO_THE_HYPERVISOR.check(ParasolModules.real());
+    }
+}

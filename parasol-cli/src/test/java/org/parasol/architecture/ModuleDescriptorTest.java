@@ -1,0 +1,45 @@
+package org.parasol.architecture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.module.ModuleDescriptor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The compiled module descriptors. Tests run on the class path, where module boundaries do not
+ * apply, so the launcher's named-module guarantees are checked on the descriptors themselves.
+ */
+class ModuleDescriptorTest {
+
+    private static ModuleDescriptor read(String module) throws IOException {
+        Path descriptor = ParasolModules.root().resolve(module).resolve("target/classes/module-info.class");
+        assertThat(descriptor).as("%s is built before parasol-cli's tests run", module).isRegularFile();
+        try (InputStream in = Files.newInputStream(descriptor)) {
+            return ModuleDescriptor.read(in);
+        }
+    }
+
+    @Test
+    @DisplayName("pv-hypervisor is the named module org.parasol.hypervisor and opens no package")
+    void shouldKeepTheHypervisorModuleClosed() throws IOException {
+        ModuleDescriptor hypervisor = read("pv-hypervisor");
+
+        assertThat(hypervisor.name()).isEqualTo("org.parasol.hypervisor");
+        assertThat(hypervisor.isOpen()).isFalse();
+        assertThat(hypervisor.opens()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("hypercall-api's module requires nothing but java.base")
+    void shouldKeepTheAbiModuleFreeOfDependencies() throws IOException {
+        ModuleDescriptor abi = read("hypercall-api");
+
+        assertThat(abi.name()).isEqualTo("org.parasol.hypercall");
+        assertThat(abi.requires()).extracting(ModuleDescriptor.Requires::name).containsExactly("java.base");
+    }
+}

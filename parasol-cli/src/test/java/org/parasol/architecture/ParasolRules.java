@@ -1,0 +1,96 @@
+package org.parasol.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.lang.ArchRule;
+
+/**
+ * The module boundaries of ARCHITECTURE.md as ArchUnit rules, by package, for main and test
+ * code alike.
+ *
+ * <pre>
+ *   hypercall-api      org.parasol.hypercall..   the ABI: the JDK only
+ *   pv-hypervisor      org.parasol.hypervisor..  -> hypercall-api
+ *   pv-guest-kernel    org.parasol.guest..       -> hypercall-api
+ *   split-drivers      org.parasol.drivers..     -> guest kernel
+ *   pv-toolstack       org.parasol.toolstack..   -> drivers (dom0)
+ *   examples           org.parasol.examples..    -> guest kernel, drivers
+ *   parasol-cli        org.parasol.cli..         -> hypervisor, toolstack (loads images by name)
+ *   benchmarks         org.parasol.bench..       -> all
+ * </pre>
+ *
+ * <p>A module with no classes yet satisfies its rules trivially; {@code ArchitectureTest}
+ * checks separately that the import found the modules that exist.
+ */
+final class ParasolRules {
+
+    private static final String HYPERCALL = "org.parasol.hypercall..";
+    private static final String HYPERVISOR = "org.parasol.hypervisor..";
+    private static final String GUEST = "org.parasol.guest..";
+    private static final String DRIVERS = "org.parasol.drivers..";
+    private static final String TOOLSTACK = "org.parasol.toolstack..";
+    private static final String EXAMPLES = "org.parasol.examples..";
+    private static final String CLI = "org.parasol.cli..";
+    private static final String BENCH = "org.parasol.bench..";
+
+    private ParasolRules() {
+    }
+
+    /** hypercall-api is what a guest compiles against: it depends on the JDK and nothing else. */
+    static final ArchRule ABI_DEPENDS_ONLY_ON_THE_JDK = classes()
+            .that().resideInAPackage(HYPERCALL).and(ParasolModules.MAIN_CODE)
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", HYPERCALL)
+            .because("hypercall-api is the ABI a guest kernel compiles against and has no dependencies")
+            .allowEmptyShould(true);
+
+    /** hypercall-api's tests add only the test libraries every module tests with. */
+    static final ArchRule ABI_TESTS_DEPEND_ONLY_ON_THE_JDK_AND_TEST_LIBRARIES = classes()
+            .that().resideInAPackage(HYPERCALL).and(ParasolModules.TEST_CODE)
+            .should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", HYPERCALL, "org.junit..", "org.assertj..", "net.jqwik..")
+            .because("hypercall-api's tests see the ABI, the JDK and JUnit, AssertJ and jqwik only")
+            .allowEmptyShould(true);
+
+    /** The hypervisor is mechanism only and never names guest, driver, dom0 or host-side code. */
+    static final ArchRule HYPERVISOR_NEVER_REACHES_OUT = noClasses()
+            .that().resideInAPackage(HYPERVISOR)
+            .should().dependOnClassesThat().resideInAnyPackage(GUEST, DRIVERS, TOOLSTACK, EXAMPLES, CLI, BENCH)
+            .because("the only contract between the hypervisor and what runs on it is hypercall-api")
+            .allowEmptyShould(true);
+
+    /** Guests, drivers, dom0 and example images reach the hypervisor only through hypercalls. */
+    static final ArchRule GUESTS_NEVER_REACH_INTO_THE_HYPERVISOR = noClasses()
+            .that().resideInAnyPackage(GUEST, DRIVERS, TOOLSTACK, EXAMPLES)
+            .should().dependOnClassesThat().resideInAPackage(HYPERVISOR)
+            .because("guest code's only contract with the hypervisor is hypercall-api")
+            .allowEmptyShould(true);
+
+    /** The guest kernel is the bottom layer of guest code. */
+    static final ArchRule GUEST_KERNEL_SITS_BELOW_DRIVERS = noClasses()
+            .that().resideInAPackage(GUEST)
+            .should().dependOnClassesThat().resideInAnyPackage(DRIVERS, TOOLSTACK, EXAMPLES)
+            .because("drivers, dom0 and images are built on the guest kernel, not the other way round")
+            .allowEmptyShould(true);
+
+    /** Split drivers know nothing of the toolstack that hosts their back ends, nor of images. */
+    static final ArchRule DRIVERS_SIT_BELOW_THE_TOOLSTACK = noClasses()
+            .that().resideInAPackage(DRIVERS)
+            .should().dependOnClassesThat().resideInAnyPackage(TOOLSTACK, EXAMPLES)
+            .because("front and back ends are used by dom0 and by images, not the other way round")
+            .allowEmptyShould(true);
+
+    /** dom0 does not build in example images: it loads them by name. */
+    static final ArchRule TOOLSTACK_DOES_NOT_NAME_EXAMPLES = noClasses()
+            .that().resideInAPackage(TOOLSTACK)
+            .should().dependOnClassesThat().resideInAPackage(EXAMPLES)
+            .because("the toolstack builds domains from images loaded by name")
+            .allowEmptyShould(true);
+
+    /** The command line wires a hypervisor to images it loads by name, never to guest code. */
+    static final ArchRule CLI_DOES_NOT_NAME_GUEST_CODE = noClasses()
+            .that().resideInAPackage(CLI)
+            .should().dependOnClassesThat().resideInAnyPackage(GUEST, DRIVERS, EXAMPLES)
+            .because("images (dom0 included) are loaded by name, not put on the host's class path")
+            .allowEmptyShould(true);
+}
