@@ -90,11 +90,17 @@ final class GuestApiPolicy {
         return internalName.startsWith("org/parasol/hypercall/");
     }
 
-    /** Whether an image may not define a class of this internal name. */
+    /**
+     * Whether an image may not define a class of this internal name: the guest parent delegates
+     * these names, so the image's copy would silently never run. (An image class in a package
+     * named {@code org.parasol.hypervisor...} is allowed: it lives in the guest loader's own
+     * runtime package and gains nothing from the name; references to the real hypervisor's
+     * classes are {@link GuestApiRule#NO_HYPERVISOR_INTERNALS}.)
+     */
     static boolean isReservedPackage(String internalName) {
         return internalName.startsWith("java/") || internalName.startsWith("javax/") || internalName.startsWith("jdk/")
                 || internalName.startsWith("sun/") || internalName.startsWith("com/sun/")
-                || internalName.startsWith("org/parasol/hypercall/") || internalName.startsWith("org/parasol/hypervisor/")
+                || internalName.startsWith("org/parasol/hypercall/")
                 || isJdk(internalName);
     }
 

@@ -14,8 +14,8 @@ package org.parasol.hypervisor.image;
 public enum GuestApiRule {
     /** The bytes must parse as a class file named as the image stores it. */
     WELL_FORMED("well-formed class file", false),
-    /** An image may not define classes in JDK or Parasol packages (they would shadow or be shadowed). */
-    NO_RESERVED_PACKAGE("no classes in JDK or Parasol packages", false),
+    /** An image may not bundle classes of the JDK or hypercall-api (delegation would shadow them). */
+    NO_RESERVED_PACKAGE("no classes in JDK or hypercall-api packages", false),
     /** {@code org.parasol.hypervisor} is not visible to guests. */
     NO_HYPERVISOR_INTERNALS("no hypervisor internals", false),
     /** No core reflection, method-handle lookups, reflective bootstraps, serialization or service loading. */
