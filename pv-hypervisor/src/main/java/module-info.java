@@ -11,9 +11,10 @@ module org.parasol.hypervisor {
 
     exports org.parasol.hypervisor;
     exports org.parasol.hypervisor.domain;
-    exports org.parasol.hypervisor.hypercall;
     exports org.parasol.hypervisor.event;
+    exports org.parasol.hypervisor.hypercall;
+    exports org.parasol.hypervisor.image;
+    exports org.parasol.hypervisor.mm;
     exports org.parasol.hypervisor.sched;
     exports org.parasol.hypervisor.time;
-    exports org.parasol.hypervisor.mm;
 }
