@@ -14,6 +14,8 @@ import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainState;
+import org.parasol.hypervisor.image.ImageLoader;
+import org.parasol.hypervisor.image.ImageRepository;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -69,7 +71,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             host = host.withPcpus(pcpus);
         }
         try (Hypervisor hv = Hypervisor.boot(host)) {
-            hv.setKernelSource(Images.kernelSource());
+            hv.setKernelSource(Hypervisor.images(new ImageLoader(ImageRepository.standard())));
             CountDownLatch done = new CountDownLatch((int) total);
             ConcurrentHashMap<Integer, Boolean> zombies = new ConcurrentHashMap<>();
             hv.onShutdown(d -> {

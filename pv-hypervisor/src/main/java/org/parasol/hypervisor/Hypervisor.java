@@ -19,6 +19,9 @@ import org.parasol.hypervisor.domain.DomainBuilder;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.hypercall.HypercallTable;
+import org.parasol.hypervisor.image.ImageException;
+import org.parasol.hypervisor.image.ImageLoader;
+import org.parasol.hypervisor.image.KernelImage;
 import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.BootstrapBuilder;
 import org.parasol.hypervisor.mm.DomainPages;
@@ -41,11 +44,36 @@ import org.parasol.hypervisor.time.Timers;
 public final class Hypervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor");
 
-    /** Loads kernel images by name: the image package's loader, or a test's. */
+    /**
+     * Loads kernel images by name. {@link #load} runs on the creating thread and loads and
+     * checks the image (a refusal fails the creation); the factory it returns runs on the new
+     * domain's vCPU 0, since making a kernel instance runs guest code (static initializers,
+     * the constructor).
+     */
     @FunctionalInterface
     public interface KernelSource {
-        /** A fresh kernel instance of {@code image} for domain {@code domid}. */
-        GuestKernel newKernel(String image, int domid, boolean privileged) throws Exception;
+        /** Loads {@code image} for a domain that is (or is not) privileged. */
+        KernelFactory load(String image, boolean privileged) throws Exception;
+    }
+
+    /** Makes the kernel instance of one domain. */
+    @FunctionalInterface
+    public interface KernelFactory {
+        GuestKernel create(int domid) throws Exception;
+    }
+
+    /**
+     * The standard source: images from {@code loader}. A privileged image (one allowed host
+     * access) runs only in a privileged domain.
+     */
+    public static KernelSource images(ImageLoader loader) {
+        return (image, privileged) -> {
+            KernelImage img = loader.load(image);
+            if (img.descriptor().privileged() && !privileged) {
+                throw new ImageException("image '" + image + "' is privileged; only a privileged domain may run it");
+            }
+            return img::newKernel;
+        };
     }
 
     private final HostConfig config;
@@ -153,19 +181,18 @@ public final class Hypervisor implements AutoCloseable {
         if (cfg.image() == null) {
             throw new DomainCreationException("domain '" + cfg.name() + "' names no kernel image");
         }
-        int domid = allocateDomid();
-        GuestKernel kernel;
+        KernelFactory factory;
         try {
-            kernel = src.newKernel(cfg.image(), domid, cfg.privileged());
+            factory = src.load(cfg.image(), cfg.privileged());
         } catch (Exception e) {
             throw new DomainCreationException("cannot load image '" + cfg.image() + "' for domain '" + cfg.name() + "': " + e.getMessage(), e);
         }
-        return start(build(cfg, domid, false), kernel);
+        return start(build(cfg, allocateDomid(), false), factory);
     }
 
     /** Creates a domain running {@code kernel} (an object the caller made) and starts it. */
     public Domain createDomain(DomainConfig cfg, GuestKernel kernel) throws DomainCreationException {
-        return start(build(cfg, allocateDomid(), false), kernel);
+        return start(build(cfg, allocateDomid(), false), domid -> kernel);
     }
 
     /**
@@ -176,9 +203,17 @@ public final class Hypervisor implements AutoCloseable {
         return build(cfg, allocateDomid(), true);
     }
 
-    private Domain start(Domain d, GuestKernel kernel) {
+    private Domain start(Domain d, KernelFactory factory) {
         long si = d.startInfoVa();
         d.startBootVcpu(() -> {
+            GuestKernel kernel;
+            try {
+                kernel = factory.create(d.domid());
+            } catch (Exception e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                d.crash("the kernel could not be instantiated: " + cause, cause);
+                return;
+            }
             kernel.boot(d.vcpu(0).cpu(), si);
             if (d.mayRun()) {
                 d.crash("the kernel returned from boot without shutting down", null);
