@@ -10,4 +10,5 @@ module org.parasol.hypervisor {
     requires transitive org.parasol.hypercall;
 
     exports org.parasol.hypervisor;
+    exports org.parasol.hypervisor.mm;
 }
