@@ -299,10 +299,7 @@ public final class Vcpu implements MmuContext {
 
     /** The return-to-guest point: acts on the poll word, then delivers pending upcalls. */
     public void returnToGuest() {
-        int bits = mmu.takePoll();
-        if (bits != 0) {
-            safePoint(bits);
-        }
+        mmu.poll();
         deliverUpcalls();
     }
 

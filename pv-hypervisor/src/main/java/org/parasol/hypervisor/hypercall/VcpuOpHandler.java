@@ -108,7 +108,7 @@ final class VcpuOpHandler implements HypercallHandler {
         long l4 = cr3 >>> 12;
         FrameTable frames = v.domain().hypervisor().frames();
         if (l4 >= frames.frameCount() || frames.owner(l4) != v.domain().domid()
-                || FrameTable.typeOf(frames.typeInfo(l4)) != FrameTable.PGT_L4) {
+                || FrameTable.pageType(frames.typeInfo(l4)) != FrameTable.PGT_L4_PAGE_TABLE) {
             return -EINVAL;
         }
         target.initialise(entry, rsi, rsp, l4);
