@@ -359,14 +359,15 @@ public final class Hypervisor implements AutoCloseable {
      * frames. Returns false when it stays a zombie.
      */
     public boolean destroy(Domain d) {
-        boolean ok = d.destroy(config.destroyTimeout().toNanos());
-        if (ok) {
-            domains.remove(d.domid(), d);
-            for (Vcpu v : d.vcpus()) {
-                stuckWatch.remove(v);
-            }
+        return d.destroy(config.destroyTimeout().toNanos());
+    }
+
+    /** Called by a domain once it is dead: it leaves the domain table. */
+    public void forget(Domain d) {
+        domains.remove(d.domid(), d);
+        for (Vcpu v : d.vcpus()) {
+            stuckWatch.remove(v);
         }
-        return ok;
     }
 
     /** Returns the domain's frames to the free pool (called by the domain at destroy). */

@@ -121,7 +121,7 @@ class LifecycleTest {
         AtomicReference<Throwable> thief = new AtomicReference<>();
         Domain d = awaitEnd(hv.createDomain(cfg("leaky"), TestKernels.leakingCpu(thief)));
         assertThat(d.shutdownReason()).isEqualTo(Shutdown.CRASH);
-        assertThat(d.crashCause()).contains("foreign thread").doesNotContain("hypervisor exception");
+        assertThat(d.crashCause()).contains("not its own").doesNotContain("hypervisor exception");
         assertThat(thief.get()).isInstanceOf(GuestAbort.class);
     }
 

@@ -22,14 +22,14 @@ public final class CodeTable {
     private final IdentityHashMap<GuestCode, Long> addresses = new IdentityHashMap<>();
     private final ArrayList<GuestCode> entries = new ArrayList<>();
 
-    /** Registers {@code code}, returning its address; -1 when the table is full. */
+    /** Registers {@code code}, returning its address; 0 when the table is full. */
     public synchronized long register(GuestCode code) {
         Long a = addresses.get(code);
         if (a != null) {
             return a;
         }
         if (entries.size() >= MAX_ENTRIES) {
-            return -1;
+            return 0;
         }
         entries.add(code);
         long addr = BASE + 16L * entries.size();

@@ -405,6 +405,7 @@ public final class Domain {
         events.closeAll();
         hv.releaseMemory(this);
         state = DomainState.DEAD;
+        hv.forget(this);
         dead.countDown();
         return true;
     }

@@ -39,7 +39,7 @@ final class GuestCpu implements Cpu {
             vcpu.guestBug("registerCode(null)");
         }
         long a = vcpu.domain().codeTable().register(code);
-        if (a < 0) {
+        if (a == 0) {
             vcpu.guestBug("code table full");
         }
         return a;
