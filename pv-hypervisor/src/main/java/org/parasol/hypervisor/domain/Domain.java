@@ -312,6 +312,34 @@ public final class Domain {
         return busy;
     }
 
+    /**
+     * A TLB shootdown: asks every vCPU of the domain to flush its TLB and waits until each
+     * has acknowledged (at its next guest access or safe point) or is not running guest code
+     * (blocked, paused, offline: it acknowledges before it runs guest code again). After this
+     * returns no vCPU can use a translation that existed before the call. Returns false if a
+     * vCPU neither acknowledged nor stopped within {@code timeoutNanos}.
+     */
+    public boolean flushTlbs(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        long[] generation = new long[vcpus.length];
+        for (int i = 0; i < vcpus.length; i++) {
+            generation[i] = vcpus[i].mmu().requestFlush();
+        }
+        for (int i = 0; i < vcpus.length; i++) {
+            Vcpu v = vcpus[i];
+            while (v.mmu().flushAcked() < generation[i] && v.inGuest() && !v.onOwnThread()) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.onSpinWait();
+            }
+            if (v.onOwnThread()) {
+                v.mmu().flushTlb();
+            }
+        }
+        return true;
+    }
+
     /** SCHEDOP_shutdown_code: latch the reason a later shutdown reports. */
     public void setShutdownCode(int reason) {
         this.shutdownCode = reason;
