@@ -6,5 +6,6 @@
  */
 module org.parasol.hypercall {
     exports org.parasol.hypercall;
+    exports org.parasol.hypercall.abi;
     exports org.parasol.hypercall.struct;
 }
