@@ -30,6 +30,10 @@ public final class EvtchnBindIpi {
     private MemorySegment segment;
     private long base;
 
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public EvtchnBindIpi() {
+    }
+
     /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
     public EvtchnBindIpi wrap(MemorySegment segment, long offset) {
         this.base = Layouts.checkWrap(segment, offset, SIZE);

@@ -53,6 +53,10 @@ public final class EvtchnStatus {
     private MemorySegment segment;
     private long base;
 
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public EvtchnStatus() {
+    }
+
     /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
     public EvtchnStatus wrap(MemorySegment segment, long offset) {
         this.base = Layouts.checkWrap(segment, offset, SIZE);

@@ -27,6 +27,10 @@ public final class EvtchnUnmask {
     private MemorySegment segment;
     private long base;
 
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public EvtchnUnmask() {
+    }
+
     /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
     public EvtchnUnmask wrap(MemorySegment segment, long offset) {
         this.base = Layouts.checkWrap(segment, offset, SIZE);

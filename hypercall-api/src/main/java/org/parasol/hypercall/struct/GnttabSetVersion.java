@@ -28,6 +28,10 @@ public final class GnttabSetVersion {
     private MemorySegment segment;
     private long base;
 
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public GnttabSetVersion() {
+    }
+
     /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
     public GnttabSetVersion wrap(MemorySegment segment, long offset) {
         this.base = Layouts.checkWrap(segment, offset, SIZE);

@@ -27,6 +27,10 @@ public final class SchedShutdown {
     private MemorySegment segment;
     private long base;
 
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public SchedShutdown() {
+    }
+
     /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
     public SchedShutdown wrap(MemorySegment segment, long offset) {
         this.base = Layouts.checkWrap(segment, offset, SIZE);

@@ -74,6 +74,10 @@ public final class SharedInfo {
     private long base;
     private final VcpuInfo vcpuInfo = new VcpuInfo();
 
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public SharedInfo() {
+    }
+
     /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
     public SharedInfo wrap(MemorySegment segment, long offset) {
         this.base = Layouts.checkWrap(segment, offset, SIZE);

@@ -47,6 +47,10 @@ public final class VcpuInfo {
     private long base;
     private final VcpuTimeInfo time = new VcpuTimeInfo();
 
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public VcpuInfo() {
+    }
+
     /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
     public VcpuInfo wrap(MemorySegment segment, long offset) {
         this.base = Layouts.checkWrap(segment, offset, SIZE);
