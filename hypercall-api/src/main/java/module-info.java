@@ -7,5 +7,6 @@
 module org.parasol.hypercall {
     exports org.parasol.hypercall;
     exports org.parasol.hypercall.abi;
+    exports org.parasol.hypercall.guest;
     exports org.parasol.hypercall.struct;
 }
