@@ -97,9 +97,17 @@ public final class Layouts {
         return Objects.checkFromIndexSize(offset, size, segment.byteSize());
     }
 
-    /** Zeroes {@code length} bytes of {@code segment} from {@code offset}. */
+    /** Zeroes {@code length} bytes of {@code segment} from {@code offset}, allocating nothing. */
     public static void zero(MemorySegment segment, long offset, long length) {
-        segment.asSlice(offset, length).fill((byte) 0);
+        Objects.checkFromIndexSize(offset, length, segment.byteSize());
+        long end = offset + length;
+        long i = offset;
+        for (; i + 8 <= end; i += 8) {
+            segment.set(U64, i, 0L);
+        }
+        for (; i < end; i++) {
+            segment.set(U8, i, (byte) 0);
+        }
     }
 
     /** Whether every byte in {@code [from, to)} of {@code segment} is zero. */

@@ -4,6 +4,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.nio.charset.StandardCharsets;
+import org.parasol.hypercall.abi.Sif;
 
 /**
  * The page a PV kernel boots with: mirrors {@code xen.h}: {@code start_info} (x86-64, 1168 bytes).
@@ -26,8 +27,6 @@ import java.nio.charset.StandardCharsets;
  * The hypervisor writes the page once before entry; the guest only reads it.
  */
 public final class StartInfo {
-    /** {@code MAX_GUEST_CMDLINE}. */
-    public static final int MAX_GUEST_CMDLINE = 1024;
     /** Size of the {@code magic} array. */
     public static final int MAGIC_LENGTH = 32;
 
@@ -56,7 +55,7 @@ public final class StartInfo {
             Layouts.U64.withName("mfn_list"),
             Layouts.U64.withName("mod_start"),
             Layouts.U64.withName("mod_len"),
-            MemoryLayout.sequenceLayout(MAX_GUEST_CMDLINE, Layouts.U8).withName("cmd_line"),
+            MemoryLayout.sequenceLayout(Sif.MAX_GUEST_CMDLINE, Layouts.U8).withName("cmd_line"),
             Layouts.U64.withName("first_p2m_pfn"),
             Layouts.U64.withName("nr_p2m_frames")).withName("start_info");
 
@@ -249,7 +248,7 @@ public final class StartInfo {
 
     /** The command line up to its NUL, decoded as ASCII (allocates: for boot and logs). */
     public String cmdLine() {
-        return readString(CMD_LINE_OFFSET, MAX_GUEST_CMDLINE);
+        return readString(CMD_LINE_OFFSET, Sif.MAX_GUEST_CMDLINE);
     }
 
     /**
@@ -258,7 +257,7 @@ public final class StartInfo {
      * @throws IllegalArgumentException if it is not ASCII or longer than 1023 bytes
      */
     public StartInfo cmdLine(String cmdLine) {
-        writeString(CMD_LINE_OFFSET, MAX_GUEST_CMDLINE, cmdLine);
+        writeString(CMD_LINE_OFFSET, Sif.MAX_GUEST_CMDLINE, cmdLine);
         return this;
     }
 

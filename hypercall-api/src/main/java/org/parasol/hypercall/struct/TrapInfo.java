@@ -16,16 +16,11 @@ import java.lang.foreign.StructLayout;
  *
  * <p>Invariants: {@code set_trap_table} takes an array of these terminated by an entry whose
  * {@code address} is 0; bits 0..1 of {@code flags} are the privilege level allowed to raise
- * the vector with a software interrupt and bit 2 ({@link #FLAG_DISABLE_EVENTS}) masks events
+ * the vector with a software interrupt and bit 2 ({@link org.parasol.hypercall.abi.TrapVector#TI_IF}) masks events
  * on entry, like an x86 interrupt gate; {@code address} is a synthetic code address from
  * {@code Cpu.registerCode}.
  */
 public final class TrapInfo {
-    /** The {@code TI_GET_IF}/{@code TI_SET_IF} bit: events are masked when the handler is entered. */
-    public static final int FLAG_DISABLE_EVENTS = 1 << 2;
-    /** The {@code TI_GET_DPL} mask: lowest privilege level that may raise the vector with {@code int}. */
-    public static final int FLAG_DPL_MASK = 3;
-
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             Layouts.U8.withName("vector"),
             Layouts.U8.withName("flags"),

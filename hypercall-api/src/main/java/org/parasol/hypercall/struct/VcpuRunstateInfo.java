@@ -24,8 +24,6 @@ import java.util.Objects;
  * retry  on.
  */
 public final class VcpuRunstateInfo {
-    /** {@code XEN_RUNSTATE_UPDATE}: bit 63 of {@code state_entry_time}. */
-    public static final long XEN_RUNSTATE_UPDATE = 1L << 63;
     /** Entries in {@code time}. */
     public static final int NR_RUNSTATES = 4;
 

@@ -19,9 +19,6 @@ import java.lang.foreign.StructLayout;
  * once; {@code flags} may hold {@code VCPU_SSHOTTMR_future} (1).
  */
 public final class VcpuSetSingleshotTimer {
-    /** {@code VCPU_SSHOTTMR_future}: historically {@code -ETIME} if the timeout is past; Xen may ignore it. */
-    public static final int VCPU_SSHOTTMR_FUTURE = 1;
-
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             Layouts.U64.withName("timeout_abs_ns"),
             Layouts.U32.withName("flags"),

@@ -12,6 +12,7 @@ import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.CallbackOp;
 import org.parasol.hypercall.abi.ConsoleIo;
+import org.parasol.hypercall.abi.TrapVector;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypercall.struct.TrapInfo;
 
@@ -52,7 +53,7 @@ class CallbackVersionConsoleCallsTest {
     void shouldTerminateTheTrapTable() {
         guest.memory.fill(PAGE, 64, (byte) 0x77);
         MemorySegment traps = MemorySegment.ofArray(new byte[32]);
-        new TrapInfo().wrap(traps, 0).vector(14).flags(TrapInfo.FLAG_DISABLE_EVENTS).address(0xAA);
+        new TrapInfo().wrap(traps, 0).vector(14).flags(TrapVector.TI_IF).address(0xAA);
         new TrapInfo().wrap(traps, 16).vector(13).address(0xBB);
 
         new TrapTableCalls(guest, page).setTrapTable(traps, 0, 2);

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.parasol.hypercall.abi.Runstate;
 
 /** The atomic helpers for fields both the guest and the hypervisor touch. */
 class ConcurrentFieldsTest {
@@ -94,13 +95,13 @@ class ConcurrentFieldsTest {
         long time = SharedInfo.vcpuInfoOffset(3) + VcpuInfo.TIME_OFFSET;
         VcpuTimeInfo.versionRelease(page, time, 7);
         SharedInfo.wcVersionRelease(page, 0, 9);
-        VcpuRunstateInfo.stateEntryTimeRelease(page, 3200, VcpuRunstateInfo.XEN_RUNSTATE_UPDATE | 5);
+        VcpuRunstateInfo.stateEntryTimeRelease(page, 3200, Runstate.XEN_RUNSTATE_UPDATE | 5);
 
         assertThat(VcpuTimeInfo.versionAcquire(page, time)).isEqualTo(7);
         assertThat(new SharedInfo().wrap(page, 0).vcpuInfo(3).time().version()).isEqualTo(7);
         assertThat(SharedInfo.wcVersionAcquire(page, 0)).isEqualTo(9);
         assertThat(new VcpuRunstateInfo().wrap(page, 3200).stateEntryTime())
-                .isEqualTo(VcpuRunstateInfo.XEN_RUNSTATE_UPDATE | 5);
+                .isEqualTo(Runstate.XEN_RUNSTATE_UPDATE | 5);
         assertThat(VcpuRunstateInfo.stateEntryTimeAcquire(page, 3200)).isNegative();
     }
 }

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.parasol.hypercall.abi.TrapVector;
 
 /** Flyweights write exactly the little-endian bytes a C guest's structure would hold. */
 class GoldenBytesTest {
@@ -111,7 +112,7 @@ class GoldenBytesTest {
     @DisplayName("trap_info: vector u8, flags u8, cs u16, 4 pad bytes, address u64")
     void shouldWriteTrapInfoBytes() {
         MemorySegment segment = MemorySegment.ofArray(new byte[16]);
-        new TrapInfo().wrap(segment, 0).vector(14).flags(TrapInfo.FLAG_DISABLE_EVENTS).cs(0xE033).address(0x1000_0001L);
+        new TrapInfo().wrap(segment, 0).vector(14).flags(TrapVector.TI_IF).cs(0xE033).address(0x1000_0001L);
 
         assertThat(bytes(segment)).isEqualTo(hex("0e04 33e0 00000000 0100001000000000"));
     }
