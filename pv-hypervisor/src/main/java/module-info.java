@@ -10,5 +10,11 @@ module org.parasol.hypervisor {
     requires transitive org.parasol.hypercall;
 
     exports org.parasol.hypervisor;
+    exports org.parasol.hypervisor.domain;
+    exports org.parasol.hypervisor.event;
+    exports org.parasol.hypervisor.hypercall;
     exports org.parasol.hypervisor.image;
+    exports org.parasol.hypervisor.mm;
+    exports org.parasol.hypervisor.sched;
+    exports org.parasol.hypervisor.time;
 }

@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
         versionProvider = ParasolCommand.Version.class,
         description = "A Xen-style paravirtualization framework for the JVM.",
         subcommands = {
+            RunCommand.class,
+            BenchCommand.class,
             TestCommand.class,
             CommandLine.HelpCommand.class,
         })

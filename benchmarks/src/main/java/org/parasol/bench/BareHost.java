@@ -1,0 +1,42 @@
+package org.parasol.bench;
+
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypervisor.DomainConfig;
+import org.parasol.hypervisor.DomainCreationException;
+import org.parasol.hypervisor.HostConfig;
+import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.time.ManualClock;
+
+/**
+ * A host with one bare domain whose vCPU 0 is attached to the benchmark thread: hypercalls
+ * and guest memory accesses are issued directly, with no guest thread in between. The clock
+ * is manual so no timer fires during a measurement.
+ */
+final class BareHost implements AutoCloseable {
+    final Hypervisor hv;
+    final Domain domain;
+    final Cpu cpu;
+    final GuestMemory mem;
+    /** First free mapped page after the bootstrap page tables. */
+    final long freeVa;
+    /** Mapped pages from {@link #freeVa}. */
+    final long freePages;
+
+    BareHost(long domainMiB) throws DomainCreationException {
+        hv = Hypervisor.boot(HostConfig.defaults((domainMiB + 8) << 20).withClock(new ManualClock()).withPcpus(1));
+        domain = hv.createBareDomain(DomainConfig.of("bench", null, domainMiB));
+        domain.vcpu(0).attach();
+        cpu = domain.vcpu(0).cpu();
+        mem = cpu.memory();
+        long si = domain.startInfoVa();
+        freeVa = mem.getLong(si + 88) + mem.getLong(si + 96) * 4096;
+        freePages = (domain.layout().mappedEnd() - freeVa) / 4096;
+    }
+
+    @Override
+    public void close() {
+        hv.close();
+    }
+}

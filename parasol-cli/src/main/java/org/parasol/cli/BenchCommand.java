@@ -1,0 +1,19 @@
+package org.parasol.cli;
+
+import picocli.CommandLine.Command;
+
+/**
+ * {@code parasol bench}: listed for {@code --help}. The launcher runs the benchmark jar
+ * ({@code benchmarks/target/benchmarks.jar}) itself, in a JVM of its own, so JMH can fork.
+ */
+@Command(name = "bench",
+        description = {"Runs the JMH suite and prints each benchmark beside its baseline with the ratio.",
+            "  --quick       1 fork, 1x200ms warm-up, 2x200ms measurement (a few minutes)",
+            "  --save FILE   also write the table to FILE",
+            "  REGEX...      only the benchmarks whose name matches"})
+final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        System.out.println("Run the benchmarks through the launcher: ./parasol bench [--quick]");
+    }
+}

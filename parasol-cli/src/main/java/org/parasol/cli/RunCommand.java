@@ -1,0 +1,143 @@
+package org.parasol.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.parasol.hypervisor.DomainConfig;
+import org.parasol.hypervisor.DomainCreationException;
+import org.parasol.hypervisor.HostConfig;
+import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainState;
+import org.parasol.hypervisor.image.ImageLoader;
+import org.parasol.hypervisor.image.ImageRepository;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code parasol run}: boots a hypervisor in this process, creates the domains, streams each
+ * domain's console prefixed by its name, and exits when every domain has shut down.
+ *
+ * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise,
+ * 2 when a domain could not be created. A one-line summary per domain follows the consoles.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Boots the hypervisor and runs kernel images as domains until they all shut down.")
+final class RunCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Kernel images by short name (e.g. hello).")
+    List<String> images;
+
+    @Option(names = "--domains", defaultValue = "1", description = "Domains per image (default ${DEFAULT-VALUE}).")
+    int domains;
+
+    @Option(names = "--memory", defaultValue = "4", description = "MiB of memory per domain (default ${DEFAULT-VALUE}).")
+    int memoryMiB;
+
+    @Option(names = "--vcpus", defaultValue = "1", description = "vCPUs per domain (default ${DEFAULT-VALUE}).")
+    int vcpus;
+
+    @Option(names = "--pcpus", description = "Physical CPUs to hand out (default: the host's cores).")
+    Integer pcpus;
+
+    @Option(names = "--cmdline", defaultValue = "", description = "Kernel command line for every domain.")
+    String cmdline;
+
+    @Option(names = "--timeout", defaultValue = "0",
+            description = "Seconds to wait for the domains before destroying them (0 = no limit).")
+    long timeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        return run(System.out, System.err);
+    }
+
+    int run(PrintStream out, PrintStream err) throws InterruptedException {
+        if (domains < 1 || memoryMiB < 1 || vcpus < 1) {
+            err.println("parasol run: --domains, --memory and --vcpus must be at least 1");
+            return 2;
+        }
+        long total = (long) images.size() * domains;
+        long hostBytes = (total * memoryMiB + 16) * 1024 * 1024;
+        HostConfig host = HostConfig.defaults(hostBytes);
+        if (pcpus != null) {
+            host = host.withPcpus(pcpus);
+        }
+        try (Hypervisor hv = Hypervisor.boot(host)) {
+            hv.setKernelSource(Hypervisor.images(new ImageLoader(ImageRepository.standard())));
+            CountDownLatch done = new CountDownLatch((int) total);
+            ConcurrentHashMap<Integer, Boolean> zombies = new ConcurrentHashMap<>();
+            hv.onShutdown(d -> {
+                zombies.put(d.domid(), !hv.destroy(d));
+                done.countDown();
+            });
+            List<Domain> created = new ArrayList<>();
+            Object printLock = new Object();
+            for (String image : images) {
+                for (int i = 1; i <= domains; i++) {
+                    String name = domains == 1 && images.stream().filter(image::equals).count() == 1 ? image : image + "-" + i;
+                    DomainConfig cfg = new DomainConfig(name, memoryMiB * 1024L, memoryMiB * 1024L, vcpus, image,
+                            cmdline, false, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
+                            DomainConfig.Action.PRESERVE);
+                    try {
+                        Domain d = hv.createDomain(cfg);
+                        d.console().subscribe(line -> {
+                            synchronized (printLock) {
+                                out.println("[" + name + "] " + line);
+                            }
+                        });
+                        created.add(d);
+                    } catch (DomainCreationException e) {
+                        err.println("parasol run: " + e.getMessage());
+                        return 2;
+                    }
+                }
+            }
+            boolean inTime = timeoutSeconds <= 0 ? awaitForever(done) : done.await(timeoutSeconds, TimeUnit.SECONDS);
+            if (!inTime) {
+                err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
+                for (Domain d : created) {
+                    if (d.mayRun()) {
+                        d.shutdown(Domain.SHUTDOWN_CRASH, "timed out");
+                    }
+                }
+                done.await(30, TimeUnit.SECONDS);
+            }
+            out.flush();
+            out.println();
+            out.printf("%-16s %5s %-10s %10s %12s %7s%n", "Name", "ID", "Ended", "Uptime(s)", "Hypercalls", "Faults");
+            AtomicBoolean allPoweredOff = new AtomicBoolean(true);
+            for (Domain d : created) {
+                String ended = switch (d.shutdownReason()) {
+                    case Domain.SHUTDOWN_POWEROFF -> "poweroff";
+                    case Domain.SHUTDOWN_REBOOT -> "reboot";
+                    case Domain.SHUTDOWN_SUSPEND -> "suspend";
+                    case Domain.SHUTDOWN_CRASH -> "crash";
+                    case Domain.SHUTDOWN_WATCHDOG -> "watchdog";
+                    case Domain.SHUTDOWN_SOFT_RESET -> "soft_reset";
+                    default -> "running";
+                };
+                boolean zombie = Boolean.TRUE.equals(zombies.get(d.domid())) || d.state() == DomainState.ZOMBIE;
+                if (d.shutdownReason() != Domain.SHUTDOWN_POWEROFF || zombie) {
+                    allPoweredOff.set(false);
+                }
+                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended,
+                        d.uptimeNanos() / 1e9, d.hypercalls(), d.faults(),
+                        zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "");
+            }
+            return allPoweredOff.get() ? 0 : 1;
+        }
+    }
+
+    private static boolean awaitForever(CountDownLatch l) throws InterruptedException {
+        l.await();
+        return true;
+    }
+}

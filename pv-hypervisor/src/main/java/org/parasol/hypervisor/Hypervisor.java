@@ -1,0 +1,484 @@
+package org.parasol.hypervisor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypervisor.domain.BuildOps;
+import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainBuilder;
+import org.parasol.hypervisor.domain.DomainState;
+import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.hypercall.HypercallTable;
+import org.parasol.hypervisor.image.ImageException;
+import org.parasol.hypervisor.image.ImageLoader;
+import org.parasol.hypervisor.image.KernelImage;
+import org.parasol.hypervisor.mm.BootLayout;
+import org.parasol.hypervisor.mm.BootstrapBuilder;
+import org.parasol.hypervisor.mm.DomainPages;
+import org.parasol.hypervisor.mm.FrameTable;
+import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.sched.PcpuPool;
+import org.parasol.hypervisor.time.Clock;
+import org.parasol.hypervisor.time.TimeScale;
+import org.parasol.hypervisor.time.Timers;
+
+/**
+ * One host: machine memory, the pCPUs, the hypercall table, the timers and every domain.
+ *
+ * <p>This is what {@code parasol-cli}, the benchmarks and tests boot. {@link #boot} commits
+ * no memory up front; {@link #createDomain} loads a kernel image (or takes a kernel object),
+ * builds the domain's start-of-day address space and starts vCPU 0 at the kernel's
+ * {@link GuestKernel#boot}. {@link #createBareDomain} builds the same domain without a
+ * kernel or threads, for tests and benchmarks that issue hypercalls themselves.
+ */
+public final class Hypervisor implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor");
+
+    /**
+     * Loads kernel images by name. {@link #load} runs on the creating thread and loads and
+     * checks the image (a refusal fails the creation); the factory it returns runs on the new
+     * domain's vCPU 0, since making a kernel instance runs guest code (static initializers,
+     * the constructor).
+     */
+    @FunctionalInterface
+    public interface KernelSource {
+        /** Loads {@code image} for a domain that is (or is not) privileged. */
+        KernelFactory load(String image, boolean privileged) throws Exception;
+    }
+
+    /** Makes the kernel instance of one domain. */
+    @FunctionalInterface
+    public interface KernelFactory {
+        GuestKernel create(int domid) throws Exception;
+    }
+
+    /**
+     * The standard source: images from {@code loader}. A privileged image (one allowed host
+     * access) runs only in a privileged domain.
+     */
+    public static KernelSource images(ImageLoader loader) {
+        return (image, privileged) -> {
+            KernelImage img = loader.load(image);
+            if (img.descriptor().privileged() && !privileged) {
+                throw new ImageException("image '" + image + "' is privileged; only a privileged domain may run it");
+            }
+            return img::newKernel;
+        };
+    }
+
+    private final HostConfig config;
+    private final MachineMemory machine;
+    private final FrameTable frames;
+    private final PcpuPool pcpus;
+    private final Timers timers;
+    private final Clock clock;
+    private final long bootNanos;
+    private final TimeScale timeScale;
+    private final HypercallTable hypercalls;
+    private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
+    private final AtomicLong unhandled = new AtomicLong();
+    private final ExecutorService reaper;
+    private final List<Consumer<Domain>> shutdownListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Timers.Timer schedTick;
+    private final ConcurrentHashMap<Vcpu, long[]> stuckWatch = new ConcurrentHashMap<>();
+    private final StringBuilder consoleInput = new StringBuilder();
+    private volatile KernelSource kernelSource;
+    private int nextDomid = 1;
+    private volatile boolean closed;
+
+    private Hypervisor(HostConfig config) {
+        this.config = config;
+        this.clock = config.clock();
+        this.bootNanos = clock.nanos();
+        this.timeScale = new TimeScale(config.tscHz());
+        this.machine = MachineMemory.create(config.machineMemoryBytes());
+        this.frames = new FrameTable(machine);
+        this.pcpus = new PcpuPool(config.pcpus());
+        this.timers = new Timers(clock);
+        this.hypercalls = new HypercallTable();
+        this.reaper = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-reaper").daemon(true).unstarted(r));
+        this.schedTick = timers.newTimer(this::tick);
+        schedTick.set(clock.nanos() + config.timeSlice().toNanos());
+    }
+
+    /** Boots a host. */
+    public static Hypervisor boot(HostConfig config) {
+        return new Hypervisor(config);
+    }
+
+    // ---------------------------------------------------------------- parts
+
+    public HostConfig config() {
+        return config;
+    }
+
+    public MachineMemory machine() {
+        return machine;
+    }
+
+    public FrameTable frames() {
+        return frames;
+    }
+
+    public PcpuPool pcpus() {
+        return pcpus;
+    }
+
+    public Timers timers() {
+        return timers;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public TimeScale timeScale() {
+        return timeScale;
+    }
+
+    public HypercallTable hypercallTable() {
+        return hypercalls;
+    }
+
+    /** Clock reading at boot: system time 0. */
+    public long bootNanos() {
+        return bootNanos;
+    }
+
+    /** {@code system_time}: nanoseconds since the hypervisor booted. */
+    public long systemTime() {
+        return clock.nanos() - bootNanos;
+    }
+
+    /** The clock reading at which system time equals {@code systemTime}. */
+    public long clockTimeOf(long systemTime) {
+        return bootNanos + systemTime;
+    }
+
+    /** Sets where {@link #createDomain(DomainConfig)} finds kernels. */
+    public void setKernelSource(KernelSource source) {
+        this.kernelSource = source;
+    }
+
+    // ---------------------------------------------------------------- domains
+
+    /** Creates a domain from its config's image and starts it. */
+    public Domain createDomain(DomainConfig cfg) throws DomainCreationException {
+        KernelSource src = kernelSource;
+        if (src == null) {
+            throw new DomainCreationException("no kernel source configured for image '" + cfg.image() + "'");
+        }
+        if (cfg.image() == null) {
+            throw new DomainCreationException("domain '" + cfg.name() + "' names no kernel image");
+        }
+        KernelFactory factory;
+        try {
+            factory = src.load(cfg.image(), cfg.privileged());
+        } catch (Exception e) {
+            throw new DomainCreationException("cannot load image '" + cfg.image() + "' for domain '" + cfg.name() + "': " + e.getMessage(), e);
+        }
+        return start(build(cfg, allocateDomid(), false), factory);
+    }
+
+    /** Creates a domain running {@code kernel} (an object the caller made) and starts it. */
+    public Domain createDomain(DomainConfig cfg, GuestKernel kernel) throws DomainCreationException {
+        return start(build(cfg, allocateDomid(), false), domid -> kernel);
+    }
+
+    /**
+     * Creates a bare domain: memory, start_info, shared_info and vCPUs, but no kernel and no
+     * threads. Its vCPUs are driven by whichever thread {@link Vcpu#attach attaches} them.
+     */
+    public Domain createBareDomain(DomainConfig cfg) throws DomainCreationException {
+        return build(cfg, allocateDomid(), true);
+    }
+
+    private Domain start(Domain d, KernelFactory factory) {
+        long si = d.startInfoVa();
+        d.startBootVcpu(() -> {
+            GuestKernel kernel;
+            try {
+                kernel = factory.create(d.domid());
+            } catch (Exception e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                d.crash("the kernel could not be instantiated: " + cause, cause);
+                return;
+            }
+            kernel.boot(d.vcpu(0).cpu(), si);
+            if (d.mayRun()) {
+                d.crash("the kernel returned from boot without shutting down", null);
+            }
+        });
+        return d;
+    }
+
+    private synchronized int allocateDomid() throws DomainCreationException {
+        for (int i = 0; i < 0x7FF0; i++) {
+            int id = nextDomid;
+            nextDomid = nextDomid >= 0x7FEF ? 1 : nextDomid + 1;
+            if (!domains.containsKey(id)) {
+                return id;
+            }
+        }
+        throw new DomainCreationException("no free domain id");
+    }
+
+    private Domain build(DomainConfig cfg, int domid, boolean bare) throws DomainCreationException {
+        if (closed) {
+            throw new DomainCreationException("the hypervisor is shut down");
+        }
+        for (Domain other : domains.values()) {
+            if (other.name().equals(cfg.name()) && other.state() != DomainState.DEAD) {
+                throw new DomainCreationException("a domain named '" + cfg.name() + "' already exists (domid " + other.domid() + ")");
+            }
+        }
+        if (cfg.nrPages() > frames.freeFrames() - 1) {
+            throw new DomainCreationException("not enough free machine memory for '" + cfg.name() + "': needs "
+                    + cfg.nrPages() + " pages, " + frames.freeFrames() + " free");
+        }
+        DomainPages pages = new DomainPages(domid, cfg.maxPages());
+        long sharedInfoMfn = frames.allocateShared(domid);
+        if (sharedInfoMfn < 0) {
+            throw new DomainCreationException("no frame left for shared_info");
+        }
+        BootLayout layout;
+        try {
+            layout = BootstrapBuilder.build(frames, pages, cfg.nrPages(), sharedInfoMfn);
+        } catch (RuntimeException e) {
+            frames.releaseDomain(pages);
+            throw new DomainCreationException("cannot build the address space of '" + cfg.name() + "': " + e.getMessage(), e);
+        }
+        Domain d = new Domain(this, domid, cfg, bare, pages, sharedInfoMfn);
+        d.sharedInfo().setMaxPfn(cfg.nrPages());
+        d.setLayout(layout, layout.startInfoVa());
+        DomainBuilder.build(new Ops(d, pages), layout, cfg.nrPages(), sharedInfoMfn, cfg.privileged(), cfg.cmdline());
+        domains.put(domid, d);
+        return d;
+    }
+
+    /** The builder's view of the hypervisor, for one domain under construction. */
+    private final class Ops implements BuildOps {
+        private final Domain d;
+        private final DomainPages pages;
+
+        Ops(Domain d, DomainPages pages) {
+            this.d = d;
+            this.pages = pages;
+        }
+
+        @Override
+        public long allocateFrame() {
+            return frames.allocate(pages);
+        }
+
+        @Override
+        public void writeAt(long mfn, long offset, MemorySegment bytes) {
+            if (frames.owner(mfn) != d.domid() || offset < 0 || offset + bytes.byteSize() > MachineMemory.PAGE_SIZE) {
+                throw new IllegalArgumentException("builder write outside the domain's frame " + mfn);
+            }
+            MemorySegment.copy(bytes, 0, machine.segment(), MachineMemory.maddr(mfn) + offset, bytes.byteSize());
+        }
+
+        @Override
+        public void setVcpuContext(int vcpu, long argument, long cr3Mfn) {
+            d.vcpu(vcpu).initialise(null, argument, 0, cr3Mfn);
+        }
+
+        @Override
+        public int allocUnboundPort(int remoteDomid) {
+            return d.events().allocUnbound(remoteDomid);
+        }
+    }
+
+    /** Every domain that is not dead, by domid. */
+    public List<Domain> domains() {
+        List<Domain> l = new ArrayList<>(domains.values());
+        l.sort(Comparator.comparingInt(Domain::domid));
+        return l;
+    }
+
+    /** The domain with {@code domid}, if it exists and is not dead. */
+    public Optional<Domain> domain(int domid) {
+        return Optional.ofNullable(domains.get(domid));
+    }
+
+    /** The domain named {@code name}, if any. */
+    public Optional<Domain> domain(String name) {
+        return domains.values().stream().filter(d -> d.name().equals(name)).findFirst();
+    }
+
+    /** Registers a callback run (on the reaper thread) when any domain shuts down. */
+    public void onShutdown(Consumer<Domain> listener) {
+        shutdownListeners.add(listener);
+    }
+
+    /** Called by a domain when it shut down: runs its on_* action on the reaper thread. */
+    public void domainShutDown(Domain d) {
+        if (closed) {
+            return;
+        }
+        reaper.execute(() -> {
+            DomainConfig.Action action = switch (d.shutdownReason()) {
+                case Domain.SHUTDOWN_POWEROFF -> d.config().onPoweroff();
+                case Domain.SHUTDOWN_REBOOT -> d.config().onReboot();
+                case Domain.SHUTDOWN_SUSPEND, Domain.SHUTDOWN_SOFT_RESET -> DomainConfig.Action.PRESERVE;
+                default -> d.config().onCrash();
+            };
+            for (Consumer<Domain> l : shutdownListeners) {
+                try {
+                    l.accept(d);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "shutdown listener failed", e);
+                }
+            }
+            if (action == DomainConfig.Action.DESTROY || action == DomainConfig.Action.RESTART) {
+                destroy(d);
+            }
+            if (action == DomainConfig.Action.RESTART && d.config().image() != null && !closed) {
+                try {
+                    createDomain(d.config());
+                } catch (DomainCreationException e) {
+                    LOG.log(System.Logger.Level.ERROR, "cannot restart " + d.name() + ": " + e.getMessage());
+                }
+            }
+        });
+    }
+
+    /**
+     * Destroys a domain: waits for its vCPUs (up to the configured timeout) and returns its
+     * frames. Returns false when it stays a zombie.
+     */
+    public boolean destroy(Domain d) {
+        return d.destroy(config.destroyTimeout().toNanos());
+    }
+
+    /** Called by a domain once it is dead: it leaves the domain table. */
+    public void forget(Domain d) {
+        domains.remove(d.domid(), d);
+        for (Vcpu v : d.vcpus()) {
+            stuckWatch.remove(v);
+        }
+    }
+
+    /** Returns the domain's frames to the free pool (called by the domain at destroy). */
+    public void releaseMemory(Domain d) {
+        long still = frames.releaseDomain(d.pages());
+        if (still > 0) {
+            LOG.log(System.Logger.Level.INFO, "domain " + d.name() + ": " + still + " frames stay referenced by other domains");
+        }
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /**
+     * An exception reached the hypercall dispatch boundary: a hypervisor bug. Counted,
+     * logged, and it crashes the calling domain (only that one).
+     */
+    public void unhandledException(Vcpu v, int nr, Throwable t) {
+        unhandled.incrementAndGet();
+        LOG.log(System.Logger.Level.ERROR, "hypercall " + nr + " from " + v.domain() + " vCPU " + v.id()
+                + " threw; crashing the domain", t);
+        v.domain().crash("hypervisor exception in hypercall " + nr + ": " + t, t);
+    }
+
+    /** Exceptions that reached the dispatch boundary since boot (tests assert it stays 0). */
+    public long unhandledExceptions() {
+        return unhandled.get();
+    }
+
+    // ---------------------------------------------------------------- scheduler tick
+
+    /**
+     * Every time slice: asks each running vCPU to pass a safe point (it yields its pCPU there
+     * if another vCPU waits), and reports a vCPU that has not passed one for the stuck
+     * threshold; that domain is crashed at the vCPU's next safe point.
+     */
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        long now = clock.nanos();
+        long threshold = config.stuckThreshold().toNanos();
+        for (Domain d : domains.values()) {
+            if (d.isBare() || !d.mayRun()) {
+                continue;
+            }
+            for (Vcpu v : d.vcpus()) {
+                if (!v.inGuest()) {
+                    stuckWatch.remove(v);
+                    continue;
+                }
+                long sp = v.safePoints();
+                long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now});
+                if (seen[0] != sp) {
+                    seen[0] = sp;
+                    seen[1] = now;
+                } else if (now - seen[1] >= threshold) {
+                    LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()
+                            + " reached no safe point for " + (now - seen[1]) / 1_000_000 + " ms; crashing it");
+                    d.crash("vCPU " + v.id() + " stuck: no safe point for " + (now - seen[1]) / 1_000_000 + " ms", null);
+                    stuckWatch.remove(v);
+                    continue;
+                }
+                v.mmu().requestPoll(org.parasol.hypervisor.mm.VcpuMmu.POLL_PREEMPT);
+            }
+        }
+        schedTick.set(now + config.timeSlice().toNanos());
+    }
+
+    // ---------------------------------------------------------------- console input
+
+    /** Feeds bytes to the hypervisor's console input (read by privileged CONSOLEIO_read). */
+    public void consoleInput(String s) {
+        synchronized (consoleInput) {
+            consoleInput.append(s);
+        }
+    }
+
+    /** Takes up to {@code max} bytes of console input. */
+    public byte[] takeConsoleInput(int max) {
+        synchronized (consoleInput) {
+            int n = Math.min(max, consoleInput.length());
+            String s = consoleInput.substring(0, n);
+            consoleInput.delete(0, n);
+            return s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    /** Destroys every domain and releases machine memory. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        schedTick.stop();
+        for (Domain d : domains()) {
+            d.shutdown(Domain.SHUTDOWN_POWEROFF, null);
+            d.destroy(config.destroyTimeout().toNanos());
+        }
+        reaper.shutdown();
+        try {
+            reaper.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        timers.close();
+        boolean zombies = domains.values().stream().anyMatch(d -> d.state() == DomainState.ZOMBIE);
+        if (!zombies) {
+            machine.close();
+        }
+    }
+}

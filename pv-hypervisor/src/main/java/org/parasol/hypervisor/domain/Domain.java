@@ -1,0 +1,510 @@
+package org.parasol.hypervisor.domain;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypervisor.DomainConfig;
+import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.event.EventChannels;
+import org.parasol.hypervisor.mm.BootLayout;
+import org.parasol.hypervisor.mm.DomainPages;
+import org.parasol.hypervisor.time.Timers;
+
+/**
+ * A domain: its memory, its vCPUs, its event channels, its code table, its console and its
+ * place in the lifecycle (Xen's {@code struct domain}).
+ *
+ * <p>Lifecycle: created → running ⇄ paused → shut down (with a reason) → dying → dead, or
+ * zombie when a vCPU never reached a safe point during destroy. A shutdown stops every vCPU
+ * at its next safe point; destroy then waits for them and returns every frame, port and
+ * timer. Nothing a domain does can end another domain's life except a privileged hypercall.
+ */
+public final class Domain {
+    /** SHUTDOWN_* reasons. */
+    public static final int SHUTDOWN_POWEROFF = Shutdown.POWEROFF;
+    public static final int SHUTDOWN_REBOOT = Shutdown.REBOOT;
+    public static final int SHUTDOWN_SUSPEND = Shutdown.SUSPEND;
+    public static final int SHUTDOWN_CRASH = Shutdown.CRASH;
+    public static final int SHUTDOWN_WATCHDOG = Shutdown.WATCHDOG;
+    public static final int SHUTDOWN_SOFT_RESET = Shutdown.SOFT_RESET;
+
+    private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.domain");
+
+    private final Hypervisor hv;
+    private final int domid;
+    private final DomainConfig config;
+    private final boolean bare;
+    private final DomainPages pages;
+    private final long sharedInfoMfn;
+    private final SharedInfoPage sharedInfo;
+    private final EventChannels events;
+    private final CodeTable codeTable = new CodeTable();
+    private final ConsoleLog console = new ConsoleLog();
+    private final Vcpu[] vcpus;
+    private final long createdAt;
+    private final Timers.Timer[] watchdogs = new Timers.Timer[2];
+    private final AtomicInteger liveVcpuThreads = new AtomicInteger();
+    private final CountDownLatch dead = new CountDownLatch(1);
+
+    private volatile DomainState state = DomainState.RUNNING;
+    private volatile int pauseCount;
+    private volatile int shutdownReason = -1;
+    private volatile int shutdownCode = -1;
+    private volatile String crashCause;
+    private volatile long endedAt;
+    private volatile boolean writablePageTables;
+    private BootLayout layout;
+    private long startInfoVa;
+
+    /** Creates the domain's structures; the hypervisor builds its memory and starts it. */
+    public Domain(Hypervisor hv, int domid, DomainConfig config, boolean bare, DomainPages pages,
+            long sharedInfoMfn) {
+        this.hv = hv;
+        this.domid = domid;
+        this.config = config;
+        this.bare = bare;
+        this.pages = pages;
+        this.sharedInfoMfn = sharedInfoMfn;
+        this.sharedInfo = new SharedInfoPage(hv.machine().segment(), sharedInfoMfn << 12);
+        this.events = new EventChannels(config.vcpus(), new Notifier());
+        this.createdAt = hv.systemTime();
+        this.vcpus = new Vcpu[config.vcpus()];
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpus[i] = new Vcpu(this, i);
+            if (i < SharedInfoPage.LEGACY_MAX_VCPUS) {
+                sharedInfo.setUpcallMask(i, true); // every event masked at boot
+            }
+        }
+        sharedInfo.writeWallClock(hv.clock().epochNanosAtOrigin() + hv.bootNanos());
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    public Hypervisor hypervisor() {
+        return hv;
+    }
+
+    public int domid() {
+        return domid;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public DomainConfig config() {
+        return config;
+    }
+
+    /** SIF_PRIVILEGED. */
+    public boolean privileged() {
+        return config.privileged();
+    }
+
+    /** A bare test domain: no image, no threads; its vCPUs are attached to callers' threads. */
+    public boolean isBare() {
+        return bare;
+    }
+
+    public DomainPages pages() {
+        return pages;
+    }
+
+    public long sharedInfoMfn() {
+        return sharedInfoMfn;
+    }
+
+    public SharedInfoPage sharedInfo() {
+        return sharedInfo;
+    }
+
+    public EventChannels events() {
+        return events;
+    }
+
+    public CodeTable codeTable() {
+        return codeTable;
+    }
+
+    public ConsoleLog console() {
+        return console;
+    }
+
+    public Vcpu vcpu(int id) {
+        return vcpus[id];
+    }
+
+    public int vcpuCount() {
+        return vcpus.length;
+    }
+
+    public List<Vcpu> vcpus() {
+        return List.of(vcpus);
+    }
+
+    public BootLayout layout() {
+        return layout;
+    }
+
+    public long startInfoVa() {
+        return startInfoVa;
+    }
+
+    /** Records where the builder put the start-of-day structures. */
+    public void setLayout(BootLayout layout, long startInfoVa) {
+        this.layout = layout;
+        this.startInfoVa = startInfoVa;
+    }
+
+    /** VMASST_TYPE_writable_pagetables. */
+    public boolean writablePageTables() {
+        return writablePageTables;
+    }
+
+    public void setWritablePageTables(boolean on) {
+        this.writablePageTables = on;
+    }
+
+    // ---------------------------------------------------------------- state
+
+    public DomainState state() {
+        return state;
+    }
+
+    /** Whether vCPUs may run guest code (not shut down, dying or dead). */
+    public boolean mayRun() {
+        DomainState s = state;
+        return s == DomainState.RUNNING || s == DomainState.PAUSED;
+    }
+
+    /** The reason of the shutdown, or -1 while running. */
+    public int shutdownReason() {
+        return shutdownReason;
+    }
+
+    /** The cause recorded when the domain crashed, or null. */
+    public String crashCause() {
+        return crashCause;
+    }
+
+    /** System time the domain was created at. */
+    public long createdAt() {
+        return createdAt;
+    }
+
+    /** Nanoseconds the domain has existed (until it shut down, if it did). */
+    public long uptimeNanos() {
+        long end = endedAt;
+        return (end == 0 ? hv.systemTime() : end) - createdAt;
+    }
+
+    /** Hypercalls made by all vCPUs. */
+    public long hypercalls() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            n += v.hypercalls();
+        }
+        return n;
+    }
+
+    /** Page faults delivered to all vCPUs. */
+    public long faults() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            n += v.faults();
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- running
+
+    /** Starts vCPU 0 at {@code body} on its own thread, with the default periodic timer. */
+    public void startBootVcpu(Runnable body) {
+        Vcpu v0 = vcpus[0];
+        v0.initialise(null, startInfoVa, 0, layout.l4Mfn());
+        v0.startPeriodicDefault();
+        liveVcpuThreads.incrementAndGet();
+        v0.start(name() + "-vcpu0", hv.config().virtualThreads(), body);
+    }
+
+    /** Counts a secondary vCPU's thread before it starts. */
+    void vcpuThreadStarting() {
+        liveVcpuThreads.incrementAndGet();
+    }
+
+    /** Called by a vCPU thread when it ends. */
+    void vcpuExited(Vcpu v) {
+        int left = liveVcpuThreads.decrementAndGet();
+        if (left == 0 && mayRun() && !bare) {
+            // Every vCPU went down without a shutdown: Xen leaves such a domain idle; we end it.
+            shutdown(SHUTDOWN_POWEROFF, null);
+        }
+    }
+
+    /** Raises VIRQ_TIMER on {@code v}: the timer interrupt, sent from the timer thread. */
+    void raiseTimer(Vcpu v) {
+        if (mayRun()) {
+            events.sendVirq(0, v.id());
+        }
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Pause: increments the pause count; vCPUs stop at their next safe point. */
+    public void pause() {
+        synchronized (this) {
+            if (!mayRun()) {
+                return;
+            }
+            pauseCount++;
+            state = DomainState.PAUSED;
+        }
+        for (Vcpu v : vcpus) {
+            v.requestPreempt();
+        }
+    }
+
+    /** Unpause: decrements the pause count; at zero vCPUs resume. */
+    public void unpause() {
+        synchronized (this) {
+            if (pauseCount == 0) {
+                return;
+            }
+            if (--pauseCount == 0 && state == DomainState.PAUSED) {
+                state = DomainState.RUNNING;
+            }
+        }
+        for (Vcpu v : vcpus) {
+            v.kick();
+        }
+    }
+
+    /** Whether the domain is paused (vCPUs should wait at safe points). */
+    public boolean pauseRequested() {
+        return pauseCount > 0;
+    }
+
+    /**
+     * Waits until every vCPU is at a safe point or blocked (not running guest code), up to
+     * {@code timeoutNanos}; returns the vCPUs that did not get there.
+     */
+    public List<Integer> awaitQuiescent(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        List<Integer> busy = new ArrayList<>();
+        for (Vcpu v : vcpus) {
+            while (v.inGuest() && !bare && System.nanoTime() < deadline) {
+                v.requestPreempt();
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (v.inGuest() && !bare) {
+                busy.add(v.id());
+            }
+        }
+        return busy;
+    }
+
+    /** SCHEDOP_shutdown_code: latch the reason a later shutdown reports. */
+    public void setShutdownCode(int reason) {
+        this.shutdownCode = reason;
+    }
+
+    /**
+     * Shuts the domain down with {@code reason}: every vCPU stops at its next safe point and
+     * the on_* action of the config follows (on a hypervisor thread). Idempotent.
+     */
+    public void shutdown(int reason, String cause) {
+        synchronized (this) {
+            if (!mayRun()) {
+                return;
+            }
+            int latched = shutdownCode;
+            shutdownReason = latched >= 0 ? latched : reason;
+            if (cause != null) {
+                crashCause = cause;
+            }
+            state = DomainState.SHUTDOWN;
+            endedAt = hv.systemTime();
+        }
+        stopWatchdogs();
+        for (Vcpu v : vcpus) {
+            v.requestAbort();
+            v.stopTimers();
+        }
+        console.close();
+        hv.domainShutDown(this);
+    }
+
+    /** Crashes the domain: logs its name and cause and shuts it down with reason crash. */
+    public void crash(String cause, Throwable t) {
+        if (!mayRun()) {
+            return;
+        }
+        if (t != null) {
+            LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + ") crashed: " + cause, t);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + ") crashed: " + cause);
+        }
+        byte[] line = ("[parasol] domain crashed: " + cause + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        console.write(line, 0, line.length);
+        shutdown(SHUTDOWN_CRASH, cause);
+    }
+
+    /**
+     * Destroys the domain: stops every vCPU, waits for their threads up to
+     * {@code timeoutNanos}, then returns every resource. Returns false (and leaves the domain
+     * a zombie holding its frames) when a vCPU never reached a safe point.
+     */
+    public boolean destroy(long timeoutNanos) {
+        synchronized (this) {
+            if (state == DomainState.DEAD) {
+                return true;
+            }
+            if (state != DomainState.ZOMBIE) {
+                if (mayRun()) {
+                    endedAt = hv.systemTime();
+                }
+                state = DomainState.DYING;
+            }
+        }
+        stopWatchdogs();
+        for (Vcpu v : vcpus) {
+            v.requestAbort();
+            v.stopTimers();
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        for (Vcpu v : vcpus) {
+            Thread t = v.thread();
+            if (t == null || bare || t == Thread.currentThread()) {
+                continue;
+            }
+            long left = deadline - System.nanoTime();
+            try {
+                if (left > 0) {
+                    t.join(java.time.Duration.ofNanos(left));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                state = DomainState.ZOMBIE;
+                LOG.log(System.Logger.Level.ERROR, "domain " + name() + " (" + domid + "): vCPU " + v.id()
+                        + " never reached a safe point; left as a zombie holding " + pages.totPages() + " pages");
+                return false;
+            }
+        }
+        console.close();
+        events.closeAll();
+        hv.releaseMemory(this);
+        state = DomainState.DEAD;
+        hv.forget(this);
+        dead.countDown();
+        return true;
+    }
+
+    /** Waits until the domain is dead; returns whether it got there in time. */
+    public boolean awaitDeath(long timeout, TimeUnit unit) throws InterruptedException {
+        return dead.await(timeout, unit);
+    }
+
+    // ---------------------------------------------------------------- watchdog
+
+    /**
+     * SCHEDOP_watchdog: id 0 creates (returns 1..2, or -ENOSPC), id with timeout 0 destroys,
+     * otherwise re-arms. Expiry shuts the domain down with reason watchdog.
+     */
+    public synchronized long watchdog(int id, long timeoutSeconds) {
+        if (id == 0) {
+            for (int i = 0; i < watchdogs.length; i++) {
+                if (watchdogs[i] == null) {
+                    final int slot = i;
+                    watchdogs[i] = hv.timers().newTimer(() -> watchdogExpired(slot));
+                    watchdogs[i].set(hv.clock().nanos() + timeoutSeconds * 1_000_000_000L);
+                    return i + 1;
+                }
+            }
+            return -org.parasol.hypercall.Errno.ENOSPC;
+        }
+        if (id < 1 || id > watchdogs.length || watchdogs[id - 1] == null) {
+            return -org.parasol.hypercall.Errno.EINVAL;
+        }
+        if (timeoutSeconds == 0) {
+            watchdogs[id - 1].stop();
+            watchdogs[id - 1] = null;
+            return 0;
+        }
+        watchdogs[id - 1].set(hv.clock().nanos() + timeoutSeconds * 1_000_000_000L);
+        return 0;
+    }
+
+    private void watchdogExpired(int slot) {
+        LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + "): watchdog " + (slot + 1) + " expired");
+        shutdown(SHUTDOWN_WATCHDOG, "watchdog " + (slot + 1) + " expired");
+    }
+
+    private synchronized void stopWatchdogs() {
+        for (int i = 0; i < watchdogs.length; i++) {
+            if (watchdogs[i] != null) {
+                watchdogs[i].stop();
+                watchdogs[i] = null;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /** Xen's 2-level set_pending, on this domain's shared_info and vCPUs. */
+    private final class Notifier implements EventChannels.Notifier {
+        @Override
+        public void setPending(int port, int vcpu) {
+            SharedInfoPage s = sharedInfo;
+            if (s.testAndSetPending(port)) {
+                return; // no new edge
+            }
+            if (!s.masked(port) && vcpu < SharedInfoPage.LEGACY_MAX_VCPUS
+                    && !s.testAndSetPendingSel(vcpu, port >>> 6)) {
+                if (s.testAndSetUpcallPending(vcpu)) {
+                    vcpus[vcpu].kick();
+                }
+            }
+            for (Vcpu v : vcpus) {
+                if (v.polling()) {
+                    v.kick();
+                }
+            }
+        }
+
+        @Override
+        public void clearPending(int port) {
+            sharedInfo.clearPending(port);
+        }
+    }
+
+    /**
+     * EVTCHNOP_unmask, as Xen does it: if the mask bit was set and the port is pending, raise
+     * the selector and upcall on the port's notify vCPU.
+     */
+    public void unmask(int port) {
+        SharedInfoPage s = sharedInfo;
+        int vcpu = events.notifyVcpu(port);
+        if (s.testAndClearMask(port) && s.pending(port) && vcpu < SharedInfoPage.LEGACY_MAX_VCPUS
+                && !s.testAndSetPendingSel(vcpu, port >>> 6)) {
+            if (s.testAndSetUpcallPending(vcpu)) {
+                vcpus[vcpu].kick();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "domain " + name() + " (" + domid + ", " + state.name().toLowerCase(java.util.Locale.ROOT) + ")";
+    }
+}

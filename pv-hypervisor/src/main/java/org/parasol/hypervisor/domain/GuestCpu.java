@@ -1,0 +1,67 @@
+package org.parasol.hypervisor.domain;
+
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.GuestCode;
+import org.parasol.hypercall.GuestMemory;
+
+/**
+ * The {@link Cpu} a guest kernel holds: a thin facade over its {@link Vcpu}, so the guest
+ * sees only the contract. Every method checks that it runs on the vCPU's own thread.
+ */
+final class GuestCpu implements Cpu {
+    private final Vcpu vcpu;
+
+    GuestCpu(Vcpu vcpu) {
+        this.vcpu = vcpu;
+    }
+
+    @Override
+    public long hypercall(int nr, long a1, long a2, long a3, long a4, long a5) {
+        return vcpu.hypercall(nr, a1, a2, a3, a4, a5);
+    }
+
+    @Override
+    public int vcpuId() {
+        own();
+        return vcpu.id();
+    }
+
+    @Override
+    public GuestMemory memory() {
+        own();
+        return vcpu.mmu();
+    }
+
+    @Override
+    public long registerCode(GuestCode code) {
+        own();
+        if (code == null) {
+            vcpu.guestBug("registerCode(null)");
+        }
+        long a = vcpu.domain().codeTable().register(code);
+        if (a == 0) {
+            vcpu.guestBug("code table full");
+        }
+        return a;
+    }
+
+    @Override
+    public long rdtsc() {
+        own();
+        var hv = vcpu.domain().hypervisor();
+        return hv.timeScale().tscAt(hv.systemTime());
+    }
+
+    private void own() {
+        if (!vcpu.onOwnThread()) {
+            vcpu.wrongThread();
+        }
+        vcpu.checkAlive();
+    }
+
+    @Override
+    public String toString() {
+        return "vCPU " + vcpu.id() + " of " + vcpu.domain().name();
+    }
+
+}

@@ -1,0 +1,714 @@
+package org.parasol.hypervisor.domain;
+
+import static org.parasol.hypercall.Errno.ENOSYS;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.LockSupport;
+
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.EventCallback;
+import org.parasol.hypercall.GuestAbort;
+import org.parasol.hypercall.GuestCode;
+import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.TrapHandler;
+import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypervisor.mm.MmuContext;
+import org.parasol.hypervisor.mm.VcpuMmu;
+import org.parasol.hypervisor.time.Timers;
+
+/**
+ * One virtual CPU: its thread, its MMU and TLB, its saved context, its timers and its place
+ * in the scheduler.
+ *
+ * <p>Safe points. Java code cannot be interrupted, so the hypervisor acts on a vCPU only
+ * where the vCPU calls in: hypercall entry and return, every guest memory access (one opaque
+ * read of the poll word), trap return, and block/poll. Upcalls are delivered only at
+ * return-to-guest points and never while the hypervisor holds a lock.
+ *
+ * <p>Threads. A domain's vCPU runs on its own thread (a platform thread by default) and runs
+ * guest code only while it holds a pCPU permit. A bare vCPU (tests, benchmarks) is driven by
+ * whichever thread {@link #attach attached} it and holds no permit.
+ */
+public final class Vcpu implements MmuContext {
+    /** Runstates, numbered as {@code RUNSTATE_*}. */
+    public static final int RUNSTATE_RUNNING = 0;
+    public static final int RUNSTATE_RUNNABLE = 1;
+    public static final int RUNSTATE_BLOCKED = 2;
+    public static final int RUNSTATE_OFFLINE = 3;
+
+    /** x86 page-fault vector. */
+    public static final int TRAP_PAGE_FAULT = 14;
+
+    private final Domain domain;
+    private final int id;
+    private final VcpuMmu mmu;
+    private final GuestCpu cpu;
+    private final SharedInfoPage shared;
+
+    private volatile Thread thread;
+    private boolean holdsPermit;
+    private volatile boolean inGuest;
+
+    // Saved context: vcpu_guest_context as far as Parasol models it.
+    private volatile boolean initialised;
+    private volatile boolean up;
+    private VcpuEntry entry;
+    private long entryArgument;
+    private long stackPointer;
+    private volatile long baseMfn;
+
+    // Callbacks and traps (per vCPU in Xen).
+    private volatile EventCallback eventCallback;
+    private volatile GuestCode failsafeCallback;
+    private final TrapHandler[] traps = new TrapHandler[256];
+    private boolean inFaultHandler;
+
+    // Timers.
+    private final Timers.Timer singleshot;
+    private final Timers.Timer periodic;
+    private volatile long periodNs;
+    private final Timers.Timer pollTimer;
+
+    // Blocking and polling.
+    private volatile boolean polling;
+    private final int[] pollPorts = new int[128];
+    private final int[] pollArgs = new int[128];
+    private int pollCount;
+    private volatile boolean pollTimedOut;
+
+    // Runstate accounting (vcpu_runstate_info).
+    private volatile int runstate = RUNSTATE_OFFLINE;
+    private long stateEntryTime;
+    private final long[] runstateTime = new long[4];
+
+    // Counters: plain, written only by this vCPU's thread, summed on read.
+    private final long[] hypercallCounts = new long[Hypercall.TABLE_SIZE];
+    private long faults;
+    private long upcalls;
+    private volatile long safePoints;
+
+    /** Hypercall argument scratch size: handlers use [0, 8 KiB), multicall its entry above. */
+    public static final int SCRATCH_BYTES = 12288;
+    /** Offset in the scratch where multicall keeps the entry it is running. */
+    public static final int MULTICALL_SCRATCH = 8192;
+
+    /** Hypercall argument scratch: copy_from_guest lands here, never in machine memory. */
+    private final MemorySegment scratch = MemorySegment.ofArray(new long[SCRATCH_BYTES / 8]);
+
+    Vcpu(Domain domain, int id) {
+        this.domain = domain;
+        this.id = id;
+        this.shared = domain.sharedInfo();
+        this.mmu = new VcpuMmu(domain.hypervisor().frames(), this);
+        this.cpu = new GuestCpu(this);
+        Timers timers = domain.hypervisor().timers();
+        this.singleshot = timers.newTimer(this::timerExpired);
+        this.periodic = timers.newTimer(this::periodicExpired);
+        this.pollTimer = timers.newTimer(this::pollTimeout);
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    /** The domain this vCPU belongs to. */
+    public Domain domain() {
+        return domain;
+    }
+
+    /** vCPU id within the domain. */
+    public int id() {
+        return id;
+    }
+
+    /** The guest's view of this vCPU. */
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    /** This vCPU's MMU: the guest's {@link GuestMemory} and the hypervisor's copy_{from,to}_guest. */
+    public VcpuMmu mmu() {
+        return mmu;
+    }
+
+    /** Per-vCPU scratch for hypercall arguments (8 KiB, heap memory). */
+    public MemorySegment scratch() {
+        return scratch;
+    }
+
+    /** The shared_info page of the domain. */
+    public SharedInfoPage sharedInfo() {
+        return shared;
+    }
+
+    @Override
+    public int domid() {
+        return domain.domid();
+    }
+
+    @Override
+    public long baseMfn() {
+        return baseMfn;
+    }
+
+    /** Loads a new CR3 (an L4 MFN the caller validated). */
+    public void setBaseMfn(long mfn) {
+        this.baseMfn = mfn;
+    }
+
+    // ---------------------------------------------------------------- threads
+
+    @Override
+    public boolean onOwnThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    @Override
+    public void wrongThread() {
+        Thread t = Thread.currentThread();
+        domain.crash("vCPU " + id + " used from thread '" + t.getName() + "', not its own", null);
+        throw new GuestAbort("domain " + domain.name() + ": Cpu or GuestMemory used from a foreign thread");
+    }
+
+    /** Binds a bare vCPU (no thread of its own) to the calling thread. */
+    public void attach() {
+        boolean first = thread == null;
+        this.thread = Thread.currentThread();
+        this.up = true;
+        this.initialised = true;
+        setRunstate(RUNSTATE_RUNNING);
+        inGuest = true;
+        scheduleIn();
+        if (first) {
+            startPeriodicDefault();
+        }
+    }
+
+    /** Whether this vCPU is running guest code right now (not blocked, paused or offline). */
+    public boolean inGuest() {
+        return inGuest;
+    }
+
+    /** The thread running this vCPU, if any. */
+    public Thread thread() {
+        return thread;
+    }
+
+    /**
+     * Starts the vCPU's thread at {@code body}: takes a pCPU, publishes time, runs the guest,
+     * and turns whatever escapes into the right end for the domain.
+     */
+    void start(String threadName, boolean virtual, Runnable body) {
+        Thread.Builder b = virtual ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
+        Thread t = b.name(threadName).unstarted(() -> run(body));
+        this.thread = t;
+        this.up = true;
+        setRunstate(RUNSTATE_RUNNABLE);
+        t.start();
+    }
+
+    private void run(Runnable body) {
+        try {
+            takePcpu();
+            checkAlive();
+            body.run();
+        } catch (GuestAbort expected) {
+            // The domain stopped; the stack has unwound.
+        } catch (StackOverflowError e) {
+            domain.crash("stack overflow on vCPU " + id, e);
+        } catch (Throwable e) {
+            domain.crash("uncaught " + e + " on vCPU " + id, e);
+        } finally {
+            inGuest = false;
+            if (holdsPermit) {
+                holdsPermit = false;
+                domain.hypervisor().pcpus().release();
+            }
+            up = false;
+            stopTimers();
+            setRunstate(RUNSTATE_OFFLINE);
+            domain.vcpuExited(this);
+        }
+    }
+
+    private void takePcpu() {
+        if (thread == null || holdsPermit || isBare()) {
+            return;
+        }
+        setRunstate(RUNSTATE_RUNNABLE);
+        domain.hypervisor().pcpus().acquire();
+        holdsPermit = true;
+        setRunstate(RUNSTATE_RUNNING);
+        inGuest = true;
+        scheduleIn();
+    }
+
+    private void givePcpu(int newState) {
+        inGuest = false;
+        setRunstate(newState);
+        if (holdsPermit) {
+            holdsPermit = false;
+            domain.hypervisor().pcpus().release();
+        }
+    }
+
+    private boolean isBare() {
+        return domain.isBare();
+    }
+
+    /** Rewrites vcpu_time_info: done when the vCPU is scheduled in, not on every hypercall. */
+    private void scheduleIn() {
+        if (id >= SharedInfoPage.LEGACY_MAX_VCPUS) {
+            return;
+        }
+        var hv = domain.hypervisor();
+        long sys = hv.systemTime();
+        var scale = hv.timeScale();
+        shared.writeTime(id, scale.tscAt(sys), sys, scale.mul(), scale.shift());
+    }
+
+    // ---------------------------------------------------------------- hypercalls
+
+    /**
+     * The hypercall entry: the {@code syscall} of a PV guest. Checks the thread and the
+     * domain, dispatches through the table, then returns to the guest through the upcall
+     * delivery point. Anything thrown by a handler is counted, logged, and crashes the caller.
+     */
+    long hypercall(int nr, long a1, long a2, long a3, long a4, long a5) {
+        if (Thread.currentThread() != thread) {
+            wrongThread();
+        }
+        checkAlive();
+        safePoints++;
+        long result;
+        try {
+            if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
+                hypercallCounts[nr]++;
+                result = domain.hypervisor().hypercallTable().dispatch(this, nr, a1, a2, a3, a4, a5);
+            } else {
+                result = -ENOSYS;
+            }
+        } catch (GuestAbort abort) {
+            throw abort;
+        } catch (Throwable t) {
+            domain.hypervisor().unhandledException(this, nr, t);
+            throw abort();
+        }
+        returnToGuest();
+        return result;
+    }
+
+    /** The return-to-guest point: acts on the poll word, then delivers pending upcalls. */
+    public void returnToGuest() {
+        mmu.poll();
+        deliverUpcalls();
+    }
+
+    /** Delivers the event upcall while one is pending and upcalls are not masked. */
+    private void deliverUpcalls() {
+        EventCallback cb = eventCallback;
+        if (cb == null || id >= SharedInfoPage.LEGACY_MAX_VCPUS) {
+            return;
+        }
+        while (shared.upcallPending(id) && !shared.upcallMasked(id)) {
+            shared.setUpcallMask(id, true);
+            upcalls++;
+            try {
+                cb.upcall(cpu);
+            } catch (GuestAbort abort) {
+                throw abort;
+            } catch (StackOverflowError e) {
+                domain.crash("stack overflow in the event callback of vCPU " + id, e);
+                throw abort();
+            } catch (Throwable e) {
+                domain.crash("exception in the event callback of vCPU " + id + ": " + e, e);
+                throw abort();
+            }
+            // HYPERVISOR_iret: restore the mask saved on entry (it was clear), then re-check.
+            shared.setUpcallMask(id, false);
+        }
+    }
+
+    /** Per-hypercall counts of this vCPU (a copy). */
+    public long[] hypercallCounts() {
+        return hypercallCounts.clone();
+    }
+
+    /** Total hypercalls made by this vCPU. */
+    public long hypercalls() {
+        long n = 0;
+        for (long c : hypercallCounts) {
+            n += c;
+        }
+        return n;
+    }
+
+    /** Page faults delivered to the guest. */
+    public long faults() {
+        return faults;
+    }
+
+    /** Event upcalls delivered. */
+    public long upcalls() {
+        return upcalls;
+    }
+
+    /** Safe points reached (hypercalls and acted-on polls), for the stuck-vCPU detector. */
+    public long safePoints() {
+        return safePoints;
+    }
+
+    // ---------------------------------------------------------------- safe points
+
+    @Override
+    public void safePoint(int pollBits) {
+        safePoints++;
+        checkAlive();
+        if (domain.pauseRequested()) {
+            pauseHere();
+        }
+        if ((pollBits & VcpuMmu.POLL_PREEMPT) != 0 && holdsPermit && domain.hypervisor().pcpus().contended()) {
+            givePcpu(RUNSTATE_RUNNABLE);
+            takePcpu();
+            checkAlive();
+        }
+    }
+
+    /** Throws {@link GuestAbort} if the domain can no longer run, and keeps it throwing. */
+    void checkAlive() {
+        if (!domain.mayRun() || !up) {
+            throw abort();
+        }
+    }
+
+    /** The unwinding error for this vCPU, re-arming the abort bit so every later access fails too. */
+    GuestAbort abort() {
+        mmu.requestPoll(VcpuMmu.POLL_ABORT);
+        return new GuestAbort("domain " + domain.name() + " (" + domain.domid() + ") is "
+                + domain.state().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    private void pauseHere() {
+        givePcpu(RUNSTATE_RUNNABLE);
+        while (domain.pauseRequested() && domain.mayRun()) {
+            LockSupport.park(this);
+        }
+        takePcpu();
+        checkAlive();
+    }
+
+    /** Wakes the vCPU if it waits (blocked, polling or paused). */
+    public void kick() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** Asks the vCPU to stop at its next safe point (crash, shutdown, destroy) and wakes it. */
+    void requestAbort() {
+        mmu.requestPoll(VcpuMmu.POLL_ABORT);
+        kick();
+    }
+
+    /** Asks the vCPU to look at its poll word (pause, slice end). */
+    void requestPreempt() {
+        mmu.requestPoll(VcpuMmu.POLL_PREEMPT);
+    }
+
+    // ---------------------------------------------------------------- block, poll, yield
+
+    /**
+     * SCHEDOP_block: re-enables upcalls and blocks unless an event is pending. Returns when an
+     * event is pending, the domain must stop, or (for a bare vCPU) at once if nothing can
+     * ever wake it.
+     */
+    public long block() {
+        if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
+            shared.setUpcallMask(id, false);
+            if (shared.upcallPending(id)) {
+                return 0;
+            }
+        }
+        if (isBare()) {
+            return 0; // a bare vCPU has no thread to put to sleep: a spurious wake-up
+        }
+        givePcpu(RUNSTATE_BLOCKED);
+        while (domain.mayRun() && up && !shared.upcallPending(id)) {
+            LockSupport.park(this);
+        }
+        takePcpu();
+        checkAlive();
+        return 0;
+    }
+
+    /**
+     * SCHEDOP_poll: blocks until one of {@code ports} is pending (masked or not) or the
+     * absolute system time {@code timeout} (0 = none) passes.
+     */
+    public long poll(int[] ports, int count, long timeout) {
+        System.arraycopy(ports, 0, pollPorts, 0, count);
+        pollCount = count;
+        pollTimedOut = false;
+        polling = true;
+        try {
+            if (anyPollPortPending() || isBare()) {
+                return 0;
+            }
+            if (timeout != 0) {
+                long deadline = domain.hypervisor().clockTimeOf(timeout);
+                pollTimer.set(deadline);
+            }
+            givePcpu(RUNSTATE_BLOCKED);
+            while (domain.mayRun() && up && !pollTimedOut && !anyPollPortPending()) {
+                LockSupport.park(this);
+            }
+        } finally {
+            polling = false;
+            pollTimer.stop();
+        }
+        takePcpu();
+        checkAlive();
+        return 0;
+    }
+
+    private boolean anyPollPortPending() {
+        for (int i = 0; i < pollCount; i++) {
+            if (shared.pending(pollPorts[i])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A 128-entry port list the poll handler fills (owned by this vCPU's thread). */
+    public int[] pollScratch() {
+        return pollArgs;
+    }
+
+    /** Whether the vCPU waits in SCHEDOP_poll (set_pending wakes it regardless of masks). */
+    public boolean polling() {
+        return polling;
+    }
+
+    private void pollTimeout() {
+        pollTimedOut = true;
+        kick();
+    }
+
+    /** SCHEDOP_yield: gives the pCPU to a waiting vCPU, if any. */
+    public long yieldPcpu() {
+        if (holdsPermit && domain.hypervisor().pcpus().contended()) {
+            givePcpu(RUNSTATE_RUNNABLE);
+            takePcpu();
+            checkAlive();
+        } else {
+            Thread.yield();
+        }
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- traps and upcalls
+
+    @Override
+    public void pageFault(long va, int errorCode) {
+        faults++;
+        TrapHandler h = traps[TRAP_PAGE_FAULT];
+        if (h == null) {
+            domain.crash(String.format("page fault at %#x (error code %#x) on vCPU %d with no handler", va, errorCode, id), null);
+            throw abort();
+        }
+        if (inFaultHandler) {
+            domain.crash(String.format("page fault at %#x (error code %#x) inside the page-fault handler of vCPU %d", va, errorCode, id), null);
+            throw abort();
+        }
+        if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
+            shared.setCr2(id, va);
+        }
+        inFaultHandler = true;
+        try {
+            h.trap(cpu, TRAP_PAGE_FAULT, errorCode, va);
+        } catch (GuestAbort abort) {
+            throw abort;
+        } catch (Throwable e) {
+            domain.crash("exception in the page-fault handler of vCPU " + id + ": " + e, e);
+            throw abort();
+        } finally {
+            inFaultHandler = false;
+        }
+    }
+
+    @Override
+    public void guestBug(String what) {
+        domain.crash("vCPU " + id + ": " + what, null);
+        throw abort();
+    }
+
+    /** set_trap_table: installs {@code handler} for {@code vector} (null clears it). */
+    public void setTrap(int vector, TrapHandler handler) {
+        traps[vector & 0xFF] = handler;
+    }
+
+    /** Clears the whole trap table. */
+    public void clearTraps() {
+        java.util.Arrays.fill(traps, null);
+    }
+
+    /** The handler for {@code vector}, or null. */
+    public TrapHandler trap(int vector) {
+        return traps[vector & 0xFF];
+    }
+
+    /** CALLBACKTYPE_event. */
+    public void setEventCallback(EventCallback cb) {
+        this.eventCallback = cb;
+    }
+
+    /** The registered event callback, or null. */
+    public EventCallback eventCallback() {
+        return eventCallback;
+    }
+
+    /** CALLBACKTYPE_failsafe. */
+    public void setFailsafeCallback(GuestCode cb) {
+        this.failsafeCallback = cb;
+    }
+
+    /** The registered failsafe callback, or null. */
+    public GuestCode failsafeCallback() {
+        return failsafeCallback;
+    }
+
+    // ---------------------------------------------------------------- vcpu_op context
+
+    /** VCPUOP_initialise: records the context; the vCPU stays down until {@link #bringUp}. */
+    public synchronized void initialise(VcpuEntry entry, long argument, long stack, long cr3Mfn) {
+        this.entry = entry;
+        this.entryArgument = argument;
+        this.stackPointer = stack;
+        this.baseMfn = cr3Mfn;
+        this.initialised = true;
+    }
+
+    /** Whether VCPUOP_initialise has been done. */
+    public boolean initialised() {
+        return initialised;
+    }
+
+    /** VCPUOP_is_up. */
+    public boolean isUp() {
+        return up;
+    }
+
+    /** The stack pointer given at initialise (informational: Java stacks are the JVM's). */
+    public long stackPointer() {
+        return stackPointer;
+    }
+
+    /** VCPUOP_up: starts the vCPU at its entry on a thread of its own. */
+    public synchronized void bringUp() {
+        if (up) {
+            return;
+        }
+        VcpuEntry e = entry;
+        long arg = entryArgument;
+        startPeriodicDefault();
+        start(domain.name() + "-vcpu" + id, domain.hypervisor().config().virtualThreads(),
+                () -> e.start(cpu, arg));
+    }
+
+    /** VCPUOP_down: the vCPU stops at its next safe point (at once if called on itself). */
+    public void takeDown() {
+        up = false;
+        requestAbort();
+    }
+
+    /** Starts Xen's default 10 ms periodic timer, as for every PV vCPU. */
+    void startPeriodicDefault() {
+        setPeriodic(10_000_000L);
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    /** Arms the single-shot timer for absolute system time {@code systemTime}; 0 stops it. */
+    public void setSingleshot(long systemTime) {
+        if (systemTime == 0) {
+            singleshot.stop();
+            return;
+        }
+        singleshot.set(domain.hypervisor().clockTimeOf(systemTime));
+    }
+
+    /** Stops the single-shot timer. */
+    public void stopSingleshot() {
+        singleshot.stop();
+    }
+
+    /** Whether the single-shot timer is armed. */
+    public boolean singleshotArmed() {
+        return singleshot.armed();
+    }
+
+    /** Starts the periodic timer with {@code periodNs}. */
+    public void setPeriodic(long periodNs) {
+        this.periodNs = periodNs;
+        periodic.set(domain.hypervisor().clock().nanos() + periodNs);
+    }
+
+    /** Stops the periodic timer. */
+    public void stopPeriodic() {
+        this.periodNs = 0;
+        periodic.stop();
+    }
+
+    /** The periodic timer's period, 0 when stopped. */
+    public long periodNs() {
+        return periodNs;
+    }
+
+    private void timerExpired() {
+        domain.raiseTimer(this);
+    }
+
+    private void periodicExpired() {
+        long p = periodNs;
+        if (p > 0 && domain.mayRun()) {
+            periodic.set(periodic.deadline() + p);
+            domain.raiseTimer(this);
+        }
+    }
+
+    void stopTimers() {
+        singleshot.stop();
+        periodic.stop();
+        pollTimer.stop();
+        periodNs = 0;
+    }
+
+    // ---------------------------------------------------------------- runstate
+
+    private synchronized void setRunstate(int state) {
+        long now = domain.hypervisor().systemTime();
+        if (stateEntryTime != 0 || runstate != RUNSTATE_OFFLINE) {
+            runstateTime[runstate] += now - stateEntryTime;
+        }
+        runstate = state;
+        stateEntryTime = now;
+    }
+
+    /** The current runstate. */
+    public int runstate() {
+        return runstate;
+    }
+
+    /** Time spent in each runstate so far (running, runnable, blocked, offline), in ns. */
+    public synchronized long[] runstateTimes() {
+        long[] t = runstateTime.clone();
+        t[runstate] += domain.hypervisor().systemTime() - stateEntryTime;
+        return t;
+    }
+
+    /** When the current runstate was entered, in system time. */
+    public synchronized long stateEntryTime() {
+        return stateEntryTime;
+    }
+}

@@ -1,0 +1,106 @@
+package org.parasol.hypervisor.hypercall;
+
+import static org.parasol.hypercall.Errno.EFAULT;
+import static org.parasol.hypercall.Errno.EINVAL;
+import static org.parasol.hypercall.Errno.ENOSYS;
+import static org.parasol.hypercall.Errno.EPERM;
+import static org.parasol.hypercall.Errno.ESRCH;
+
+import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypercall.abi.MemoryOp;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypervisor.domain.Vcpu;
+
+/**
+ * memory_op (hypercall 12): {@code (cmd, arg)}; the low 6 bits of {@code cmd} are the
+ * command and the bits above are the extent to start from (Xen's continuation encoding).
+ *
+ * <ul>
+ *   <li>XENMEM_increase_reservation (0): {@code xen_memory_reservation}; allocates
+ *       {@code nr_extents} frames of order 0 to the domain (DomId.DOMID_SELF, or any domain for a
+ *       privileged caller: -EPERM otherwise) and writes their MFNs to {@code extent_start[]}.
+ *       Returns how many were done: fewer when max_pages or machine memory is reached, or
+ *       when writing an MFN back faults (that frame is returned first). Extent orders above
+ *       0 are -EINVAL (Parasol hands out single frames; see deviations).</li>
+ *   <li>XENMEM_maximum_ram_page (2): the highest machine frame number.</li>
+ *   <li>XENMEM_current_reservation (3), XENMEM_maximum_reservation (4):
+ *       {@code xen_memory_domain {u16 domid}}; another domain needs privilege (-EPERM);
+ *       -ESRCH for an unknown one.</li>
+ * </ul>
+ * decrease_reservation and the machphys commands come with the PV MMU issue (-ENOSYS now).
+ */
+final class MemoryOpHandler implements HypercallHandler {
+
+    @Override
+    public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
+        int op = (int) (cmd & MemoryOp.MEMOP_CMD_MASK);
+        long start = cmd >>> MemoryOp.MEMOP_EXTENT_SHIFT;
+        return switch (op) {
+            case MemoryOp.INCREASE_RESERVATION -> increase(v, arg, start);
+            case MemoryOp.MAXIMUM_RAM_PAGE -> v.domain().hypervisor().frames().frameCount() - 1;
+            case MemoryOp.CURRENT_RESERVATION -> reservation(v, arg, false);
+            case MemoryOp.MAXIMUM_RESERVATION -> reservation(v, arg, true);
+            default -> -ENOSYS;
+        };
+    }
+
+    private static Domain target(Vcpu v, int domid) {
+        Domain d = v.domain();
+        if (domid == DomId.DOMID_SELF || domid == d.domid()) {
+            return d;
+        }
+        return d.hypervisor().domain(domid).orElse(null);
+    }
+
+    private static long reservation(Vcpu v, long arg, boolean maximum) {
+        if (!GuestArgs.in(v, arg, 0, 2)) {
+            return -EFAULT;
+        }
+        int domid = GuestArgs.u16(v, 0);
+        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
+            return -EPERM;
+        }
+        Domain d = target(v, domid);
+        if (d == null) {
+            return -ESRCH;
+        }
+        return maximum ? d.pages().maxPages() : d.pages().totPages();
+    }
+
+    private static long increase(Vcpu v, long arg, long start) {
+        if (!GuestArgs.in(v, arg, 0, 32)) {
+            return -EFAULT;
+        }
+        long extentStart = GuestArgs.u64(v, 0);
+        long nr = GuestArgs.u64(v, 8);
+        int order = GuestArgs.u32(v, 16);
+        int domid = GuestArgs.u16(v, 24);
+        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
+            return -EPERM;
+        }
+        Domain d = target(v, domid);
+        if (d == null) {
+            return -ESRCH;
+        }
+        if (order != 0 || nr < 0 || start > nr) {
+            return -EINVAL;
+        }
+        var frames = d.hypervisor().frames();
+        long i = start;
+        for (; i < nr; i++) {
+            if (!d.mayRun()) {
+                break;
+            }
+            long mfn = frames.allocate(d.pages());
+            if (mfn < 0) {
+                break;
+            }
+            GuestArgs.put64(v, 64, mfn);
+            if (extentStart != 0 && !GuestArgs.out(v, 64, extentStart + 8 * i, 8)) {
+                frames.putPage(mfn);
+                break;
+            }
+        }
+        return i;
+    }
+}

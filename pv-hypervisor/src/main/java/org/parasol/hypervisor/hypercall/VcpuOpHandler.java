@@ -1,0 +1,191 @@
+package org.parasol.hypervisor.hypercall;
+
+import static org.parasol.hypercall.Errno.EEXIST;
+import static org.parasol.hypercall.Errno.EFAULT;
+import static org.parasol.hypercall.Errno.EINVAL;
+import static org.parasol.hypercall.Errno.ENOENT;
+import static org.parasol.hypercall.Errno.ENOSYS;
+
+import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.abi.VcpuOp;
+import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.mm.FrameTable;
+
+/**
+ * vcpu_op (hypercall 24): {@code (cmd, vcpuid, arg)}, on a vCPU of the caller's domain.
+ *
+ * <ul>
+ *   <li>VCPUOP_initialise (0): {@code vcpu_guest_context} (5168 bytes). Parasol models
+ *       {@code flags}, {@code user_regs.rip} (a {@link VcpuEntry} code address),
+ *       {@code user_regs.rsp}, {@code user_regs.rsi} (the argument), {@code ctrlreg[3]}
+ *       (the L4 as {@code mfn << 12}, a frame of the domain typed L4), and the event and
+ *       failsafe callback addresses; every other byte must be zero (-EINVAL). Once per vCPU
+ *       (-EEXIST), never on vCPU 0 which the builder initialised.</li>
+ *   <li>VCPUOP_up (1): -EINVAL before initialise. VCPUOP_down (2), VCPUOP_is_up (3).</li>
+ *   <li>VCPUOP_get_runstate_info (4): {@code vcpu_runstate_info} (48 bytes) out.</li>
+ *   <li>VCPUOP_set_periodic_timer (6) {@code {u64 period_ns}}, &lt; 1 ms is -EINVAL;
+ *       VCPUOP_stop_periodic_timer (7).</li>
+ *   <li>VCPUOP_set_singleshot_timer (8) {@code {u64 timeout_abs_ns; u32 flags}}, only on the
+ *       calling vCPU (-EINVAL); VCPUOP_stop_singleshot_timer (9), same rule.</li>
+ * </ul>
+ * A vcpuid beyond the domain's vCPUs is -ENOENT; other commands are -ENOSYS.
+ */
+final class VcpuOpHandler implements HypercallHandler {
+
+    /** vcpu_guest_context (x86-64) size and the offsets Parasol models. */
+    static final int CTX_SIZE = 5168;
+    static final int CTX_FLAGS = 512;
+    static final int CTX_RSI = 520 + 13 * 8;
+    static final int CTX_RIP = 520 + 128;
+    static final int CTX_RSP = 520 + 152;
+    static final int CTX_CR3 = 4984 + 3 * 8;
+    static final int CTX_EVENT_CALLBACK = 5112;
+    static final int CTX_FAILSAFE_CALLBACK = 5120;
+    static final long MIN_PERIOD_NS = 1_000_000L;
+
+    @Override
+    public long call(Vcpu v, long cmd, long vcpuid, long arg, long a4, long a5) {
+        var d = v.domain();
+        if (vcpuid < 0 || vcpuid >= d.vcpuCount()) {
+            return -ENOENT;
+        }
+        Vcpu target = d.vcpu((int) vcpuid);
+        return switch ((int) cmd) {
+            case VcpuOp.INITIALISE -> initialise(v, target, arg);
+            case VcpuOp.UP -> up(target);
+            case VcpuOp.DOWN -> down(v, target);
+            case VcpuOp.IS_UP -> target.isUp() ? 1 : 0;
+            case VcpuOp.GET_RUNSTATE_INFO -> runstate(v, target, arg);
+            case VcpuOp.SET_PERIODIC_TIMER -> setPeriodic(v, target, arg);
+            case VcpuOp.STOP_PERIODIC_TIMER -> {
+                target.stopPeriodic();
+                yield 0;
+            }
+            case VcpuOp.SET_SINGLESHOT_TIMER -> setSingleshot(v, target, arg);
+            case VcpuOp.STOP_SINGLESHOT_TIMER -> {
+                if (target != v) {
+                    yield -EINVAL;
+                }
+                target.stopSingleshot();
+                yield 0;
+            }
+            default -> -ENOSYS;
+        };
+    }
+
+    private long initialise(Vcpu v, Vcpu target, long arg) {
+        if (target.initialised() || target.id() == 0) {
+            return -EEXIST;
+        }
+        if (!GuestArgs.in(v, arg, 0, CTX_SIZE)) {
+            return -EFAULT;
+        }
+        var s = GuestArgs.s(v);
+        long rip = GuestArgs.u64(v, CTX_RIP);
+        long rsp = GuestArgs.u64(v, CTX_RSP);
+        long rsi = GuestArgs.u64(v, CTX_RSI);
+        long cr3 = GuestArgs.u64(v, CTX_CR3);
+        long eventCb = GuestArgs.u64(v, CTX_EVENT_CALLBACK);
+        long failsafeCb = GuestArgs.u64(v, CTX_FAILSAFE_CALLBACK);
+        if (!unmodelledFieldsZero(s)) {
+            return -EINVAL;
+        }
+        VcpuEntry entry = v.domain().codeTable().resolve(rip, VcpuEntry.class);
+        if (entry == null) {
+            return -EINVAL;
+        }
+        var ev = eventCb == 0 ? null : v.domain().codeTable().resolve(eventCb, org.parasol.hypercall.EventCallback.class);
+        if (eventCb != 0 && ev == null) {
+            return -EINVAL;
+        }
+        var fs = failsafeCb == 0 ? null : v.domain().codeTable().resolve(failsafeCb);
+        if (failsafeCb != 0 && fs == null) {
+            return -EINVAL;
+        }
+        if ((cr3 & 0xFFF) != 0) {
+            return -EINVAL;
+        }
+        long l4 = cr3 >>> 12;
+        FrameTable frames = v.domain().hypervisor().frames();
+        if (l4 >= frames.frameCount() || frames.owner(l4) != v.domain().domid()
+                || FrameTable.pageType(frames.typeInfo(l4)) != FrameTable.PGT_L4_PAGE_TABLE) {
+            return -EINVAL;
+        }
+        target.initialise(entry, rsi, rsp, l4);
+        target.setEventCallback(ev);
+        target.setFailsafeCallback(fs);
+        return 0;
+    }
+
+    /**
+     * Every byte outside the modelled fields is zero. {@code flags} may carry only
+     * VGCF_in_kernel (1 << 2) and VGCF_online (1 << 5), which Parasol accepts and ignores.
+     */
+    static boolean unmodelledFieldsZero(java.lang.foreign.MemorySegment s) {
+        for (long off = 0; off < CTX_SIZE; off += 8) {
+            if (off == CTX_RSI || off == CTX_RIP || off == CTX_RSP || off == CTX_CR3
+                    || off == CTX_EVENT_CALLBACK || off == CTX_FAILSAFE_CALLBACK) {
+                continue;
+            }
+            long w = s.get(GuestArgs.U64, off);
+            if (off == CTX_FLAGS) {
+                w &= ~((1L << 2) | (1L << 5));
+            }
+            if (w != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long up(Vcpu target) {
+        if (!target.initialised()) {
+            return -EINVAL;
+        }
+        target.bringUp();
+        return 0;
+    }
+
+    private static long down(Vcpu caller, Vcpu target) {
+        target.takeDown();
+        if (target == caller) {
+            caller.returnToGuest(); // going down on itself: unwind now
+        }
+        return 0;
+    }
+
+    private static long runstate(Vcpu v, Vcpu target, long arg) {
+        long[] t = target.runstateTimes();
+        GuestArgs.zero(v, 0, 48);
+        GuestArgs.put32(v, 0, target.runstate());
+        GuestArgs.put64(v, 8, target.stateEntryTime());
+        for (int i = 0; i < 4; i++) {
+            GuestArgs.put64(v, 16 + 8L * i, t[i]);
+        }
+        return GuestArgs.out(v, 0, arg, 48) ? 0 : -EFAULT;
+    }
+
+    private static long setPeriodic(Vcpu v, Vcpu target, long arg) {
+        if (!GuestArgs.in(v, arg, 0, 8)) {
+            return -EFAULT;
+        }
+        long period = GuestArgs.u64(v, 0);
+        if (period < MIN_PERIOD_NS) {
+            return -EINVAL;
+        }
+        target.setPeriodic(period);
+        return 0;
+    }
+
+    private static long setSingleshot(Vcpu v, Vcpu target, long arg) {
+        if (target != v) {
+            return -EINVAL;
+        }
+        if (!GuestArgs.in(v, arg, 0, 16)) {
+            return -EFAULT;
+        }
+        long timeout = GuestArgs.u64(v, 0);
+        v.setSingleshot(timeout == 0 ? 1 : timeout);
+        return 0;
+    }
+}

@@ -1,0 +1,222 @@
+package org.parasol.hypervisor.mm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import org.parasol.hypercall.StartOfDay;
+
+/**
+ * The domain builder's memory half: allocates a new PV domain's frames and lays out its
+ * start-of-day address space the way Xen's domain builder does, so that the boot vCPU can
+ * start with CR3 pointing at a working set of page tables.
+ *
+ * <p>Steps, in order:
+ * <ol>
+ *   <li>Allocate {@code nrPages} frames; PFN {@code i} is the {@code i}-th. Write the P2M list
+ *       (the MFN of every PFN, 8 bytes each) and set the M2P entry of every frame.</li>
+ *   <li>Lay out, from {@link #VIRT_BASE} ({@code 0x400000}; VA 0 stays unmapped so that null
+ *       pointers fault) and each page-aligned: the P2M list pages, the start_info page, then
+ *       the bootstrap page tables L4, L3, L2s, L1s. {@code VA = VIRT_BASE + (pfn << 12)}.</li>
+ *   <li>Map that region plus at least {@link #MIN_PADDING_PAGES} free pages, up to the next
+ *       4 MiB boundary (fact sheet §4), or the whole domain if it is smaller. Page-table pages
+ *       are mapped read-only, everything else read-write. The remaining pages stay owned but
+ *       unmapped.</li>
+ *   <li>Map the shared_info frame read-write right after the mapped region. (Deviation: on
+ *       Xen the guest maps it itself with {@code update_va_mapping}; until that exists here the
+ *       builder does it and records the VA.)</li>
+ *   <li>Take the references validation would take, as if the L4 had been pinned
+ *       ({@code MMUEXT_PIN_L4_TABLE}): every present entry holds a general reference on the
+ *       frame it points at; L4/L3/L2 entries hold the L3/L2/L1 type of the table below; writable
+ *       L1 entries hold the writable type of their page. Every table is marked validated; the
+ *       L4 is pinned (one general and one type reference for the pin). The boot vCPU's CR3 should
+ *       take its own reference on the L4 when it loads it.</li>
+ * </ol>
+ * The builder fills no {@code start_info} field: the caller does, from the {@link BootLayout}.
+ */
+public final class BootstrapBuilder {
+    private BootstrapBuilder() {
+    }
+
+    /** The first VA of the start-of-day region (4 MiB). */
+    public static final long VIRT_BASE = StartOfDay.VIRT_BASE;
+    /**
+     * The lowest virtual address the bootstrap L1 tables cover: the shared_info page, which
+     * the builder maps at {@link StartOfDay#SHARED_INFO_VA} (below the region, in the same
+     * gigabyte) until guests map it themselves with update_va_mapping.
+     */
+    static final long L1_BASE_VA = StartOfDay.SHARED_INFO_VA;
+    /** Free pages mapped at least after the bootstrap tables (512 KiB). */
+    public static final long MIN_PADDING_PAGES = 128;
+    /** The mapped region ends on a boundary of this many pages (4 MiB). */
+    public static final long ALIGN_PAGES = 1024;
+
+    private static final int PAGE_SHIFT = MachineMemory.PAGE_SHIFT;
+    private static final long TABLE_FLAGS =
+            PageTableEntry.PRESENT | PageTableEntry.RW | PageTableEntry.USER;
+    private static final long DATA_FLAGS =
+            PageTableEntry.PRESENT | PageTableEntry.RW | PageTableEntry.USER;
+    private static final long READ_ONLY_FLAGS = PageTableEntry.PRESENT | PageTableEntry.USER;
+    private static final ValueLayout.OfLong U64 =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Allocates {@code nrPages} frames to the domain and builds its start-of-day address space.
+     *
+     * @param frames        the frame table to allocate from
+     * @param pages         the domain's accounting; {@code max_pages} must leave room
+     * @param nrPages       the domain's memory in pages
+     * @param sharedInfoMfn the domain's shared_info frame, from {@link FrameTable#allocateShared}
+     * @return where everything went
+     * @throws IllegalArgumentException if {@code nrPages} cannot hold the bootstrap region or
+     *                                  {@code sharedInfoMfn} is not shared with the domain
+     * @throws IllegalStateException    if the frames cannot be allocated (nothing is kept)
+     */
+    public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn) {
+        int domid = pages.domid();
+        if (frames.owner(sharedInfoMfn) != FrameTable.DOMID_XEN || frames.sharedWith(sharedInfoMfn) != domid) {
+            throw new IllegalArgumentException("mfn " + sharedInfoMfn + " is not a page shared with d" + domid);
+        }
+        if (nrPages <= 0 || nrPages > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("nr_pages out of range: " + nrPages);
+        }
+
+        // Layout: the page-table count depends on how much is mapped, which depends on it.
+        long p2mFrames = (nrPages * 8 + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
+        long startInfoPfn = p2mFrames;
+        long firstPtPfn = startInfoPfn + 1;
+        long nrPt = 4;
+        long mappedPages;
+        long l3s;
+        long l2s;
+        long l1s;
+        for (;;) {
+            long regionPages = firstPtPfn + nrPt;
+            if (regionPages > nrPages) {
+                throw new IllegalArgumentException("a domain of " + nrPages
+                        + " pages cannot hold its " + regionPages + "-page bootstrap region");
+            }
+            mappedPages = Math.min(nrPages, roundUp(regionPages + MIN_PADDING_PAGES, ALIGN_PAGES));
+            long last = VIRT_BASE + (mappedPages << PAGE_SHIFT) - 1; // the last mapped byte
+            l1s = (last >>> 21) - (L1_BASE_VA >>> 21) + 1; // from the shared_info page's 2 MiB up
+            l2s = (last >>> 30) - (VIRT_BASE >>> 30) + 1;
+            l3s = (last >>> 39) - (VIRT_BASE >>> 39) + 1;
+            long need = 1 + l3s + l2s + l1s;
+            if (need <= nrPt) {
+                break;
+            }
+            nrPt = need;
+        }
+        long firstL3Pfn = firstPtPfn + 1;
+        long firstL2Pfn = firstL3Pfn + l3s;
+        long firstL1Pfn = firstL2Pfn + l2s;
+        long firstFreePfn = firstPtPfn + nrPt;
+        long mappedEnd = VIRT_BASE + (mappedPages << PAGE_SHIFT);
+        long sharedInfoVa = StartOfDay.SHARED_INFO_VA;
+
+        long[] p2m = allocateAll(frames, pages, (int) nrPages);
+        MemorySegment mem = frames.memory().segment();
+
+        // 1. The P2M list and the M2P entries.
+        for (int pfn = 0; pfn < nrPages; pfn++) {
+            long mfn = p2m[pfn];
+            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), mfn);
+            frames.setM2p(mfn, pfn);
+        }
+
+        // 2. The tables: upper levels first, then every mapped page, then shared_info.
+        long l4Mfn = p2m[(int) firstPtPfn];
+        for (long i = 0; i < l3s; i++) {
+            long va = ((VIRT_BASE >>> 39) + i) << 39;
+            writeEntry(mem, l4Mfn, va, 4, p2m[(int) (firstL3Pfn + i)], TABLE_FLAGS);
+        }
+        for (long i = 0; i < l2s; i++) {
+            long va = ((VIRT_BASE >>> 30) + i) << 30;
+            long l3 = p2m[(int) (firstL3Pfn + ((va >>> 39) - (VIRT_BASE >>> 39)))];
+            writeEntry(mem, l3, va, 3, p2m[(int) (firstL2Pfn + i)], TABLE_FLAGS);
+        }
+        for (long i = 0; i < l1s; i++) {
+            long va = ((L1_BASE_VA >>> 21) + i) << 21;
+            long l2 = p2m[(int) (firstL2Pfn + ((va >>> 30) - (VIRT_BASE >>> 30)))];
+            writeEntry(mem, l2, va, 2, p2m[(int) (firstL1Pfn + i)], TABLE_FLAGS);
+        }
+        for (long pfn = 0; pfn < mappedPages; pfn++) {
+            long va = VIRT_BASE + (pfn << PAGE_SHIFT);
+            boolean pageTable = pfn >= firstPtPfn && pfn < firstFreePfn;
+            writeEntry(mem, l1Of(p2m, firstL1Pfn, va), va, 1, p2m[(int) pfn],
+                    pageTable ? READ_ONLY_FLAGS : DATA_FLAGS);
+        }
+        writeEntry(mem, l1Of(p2m, firstL1Pfn, sharedInfoVa), sharedInfoVa, 1, sharedInfoMfn, DATA_FLAGS);
+
+        // 3. References and types, as pinning the L4 would take them.
+        for (long i = 0; i < l3s; i++) {
+            take(frames, domid, p2m[(int) (firstL3Pfn + i)], FrameTable.PGT_L3_PAGE_TABLE);
+        }
+        for (long i = 0; i < l2s; i++) {
+            take(frames, domid, p2m[(int) (firstL2Pfn + i)], FrameTable.PGT_L2_PAGE_TABLE);
+        }
+        for (long i = 0; i < l1s; i++) {
+            take(frames, domid, p2m[(int) (firstL1Pfn + i)], FrameTable.PGT_L1_PAGE_TABLE);
+        }
+        for (long pfn = 0; pfn < mappedPages; pfn++) {
+            boolean pageTable = pfn >= firstPtPfn && pfn < firstFreePfn;
+            take(frames, domid, p2m[(int) pfn], pageTable ? FrameTable.PGT_NONE : FrameTable.PGT_WRITABLE_PAGE);
+        }
+        take(frames, domid, sharedInfoMfn, FrameTable.PGT_WRITABLE_PAGE);
+        for (long pfn = firstPtPfn; pfn < firstFreePfn; pfn++) {
+            frames.setValidated(p2m[(int) pfn]);
+        }
+        if (!frames.pin(l4Mfn, FrameTable.PGT_L4_PAGE_TABLE, domid) || !frames.setValidated(l4Mfn)) {
+            throw new IllegalStateException("cannot pin the bootstrap L4 of d" + domid);
+        }
+
+        return new BootLayout(
+                VIRT_BASE, nrPages,
+                VIRT_BASE, 0, p2mFrames,
+                VIRT_BASE + (startInfoPfn << PAGE_SHIFT), startInfoPfn, p2m[(int) startInfoPfn],
+                VIRT_BASE + (firstPtPfn << PAGE_SHIFT), l4Mfn, nrPt,
+                VIRT_BASE + (firstFreePfn << PAGE_SHIFT), firstFreePfn,
+                mappedEnd, mappedPages,
+                sharedInfoVa, sharedInfoMfn);
+    }
+
+    private static long[] allocateAll(FrameTable frames, DomainPages pages, int nrPages) {
+        long[] p2m = new long[nrPages];
+        for (int pfn = 0; pfn < nrPages; pfn++) {
+            long mfn = frames.allocate(pages);
+            if (mfn < 0) {
+                for (int undo = 0; undo < pfn; undo++) {
+                    frames.putPageAllocRef(p2m[undo]);
+                }
+                throw new IllegalStateException("cannot allocate " + nrPages + " pages to d" + pages.domid()
+                        + ": " + frames.freeFrames() + " free, tot_pages " + pages.totPages()
+                        + " of max_pages " + pages.maxPages());
+            }
+            p2m[pfn] = mfn;
+        }
+        return p2m;
+    }
+
+    private static long roundUp(long value, long to) {
+        return (value + to - 1) / to * to;
+    }
+
+    private static long l1Of(long[] p2m, long firstL1Pfn, long va) {
+        return p2m[(int) (firstL1Pfn + ((va >>> 21) - (L1_BASE_VA >>> 21)))];
+    }
+
+    private static void writeEntry(MemorySegment mem, long tableMfn, long va, int level, long mfn, long flags) {
+        long at = MachineMemory.maddr(tableMfn) + 8L * PageTableEntry.index(va, level);
+        mem.set(U64, at, PageTableEntry.make(mfn, flags));
+    }
+
+    /** A general reference on {@code mfn} and, unless {@code PGT_NONE}, a type reference. */
+    private static void take(FrameTable frames, int domid, long mfn, int type) {
+        if (!frames.getPage(mfn, domid)) {
+            throw new IllegalStateException("cannot reference mfn " + mfn + " for d" + domid);
+        }
+        if (type != FrameTable.PGT_NONE && !frames.getPageType(mfn, type)) {
+            throw new IllegalStateException("cannot type mfn " + mfn + " as " + type + " for d" + domid);
+        }
+    }
+}

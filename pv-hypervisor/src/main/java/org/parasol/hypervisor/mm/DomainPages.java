@@ -1,0 +1,101 @@
+package org.parasol.hypervisor.mm;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A domain's page accounting, Xen's {@code d->max_pages} and {@code d->tot_pages}: how many
+ * frames the domain may own and how many it owns now.
+ *
+ * <p>Invariants: {@code 0 <= totPages}; {@code totPages} grows only through
+ * {@link FrameTable#allocate(DomainPages)}, which refuses once it reaches {@code maxPages},
+ * and shrinks when one of the domain's frames is freed. Lowering {@code maxPages} below
+ * {@code totPages} takes nothing away; it only stops further allocation, as in Xen.
+ * Hypervisor-owned pages shared with the domain (shared_info, grant frames) are not counted.
+ */
+public final class DomainPages {
+    private static final VarHandle TOT_PAGES;
+
+    static {
+        try {
+            TOT_PAGES = MethodHandles.lookup().findVarHandle(DomainPages.class, "totPages", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final int domid;
+    private volatile long maxPages;
+    @SuppressWarnings("unused") // accessed through TOT_PAGES
+    private volatile long totPages;
+
+    /**
+     * Creates the accounting of domain {@code domid} with a limit of {@code maxPages}.
+     *
+     * @throws IllegalArgumentException if {@code domid} is not a domid below
+     *                                  {@code DOMID_FIRST_RESERVED} or {@code maxPages < 0}
+     */
+    public DomainPages(int domid, long maxPages) {
+        if (domid < 0 || domid >= FrameTable.DOMID_FIRST_RESERVED) {
+            throw new IllegalArgumentException("not a domain id: " + domid);
+        }
+        if (maxPages < 0) {
+            throw new IllegalArgumentException("max_pages must be >= 0: " + maxPages);
+        }
+        this.domid = domid;
+        this.maxPages = maxPages;
+    }
+
+    /** The domain's id. */
+    public int domid() {
+        return domid;
+    }
+
+    /** {@code d->max_pages}: the most frames the domain may own. */
+    public long maxPages() {
+        return maxPages;
+    }
+
+    /** {@code d->tot_pages}: the frames the domain owns now. */
+    public long totPages() {
+        return (long) TOT_PAGES.getVolatile(this);
+    }
+
+    /**
+     * Sets {@code d->max_pages} ({@code XEN_DOMCTL_max_mem}).
+     *
+     * @throws IllegalArgumentException if {@code maxPages < 0}
+     */
+    public void setMaxPages(long maxPages) {
+        if (maxPages < 0) {
+            throw new IllegalArgumentException("max_pages must be >= 0: " + maxPages);
+        }
+        this.maxPages = maxPages;
+    }
+
+    /** Counts one more page if that stays within {@code max_pages}; false otherwise. */
+    boolean charge() {
+        long tot;
+        do {
+            tot = (long) TOT_PAGES.getVolatile(this);
+            if (tot >= maxPages) {
+                return false;
+            }
+        } while (!TOT_PAGES.compareAndSet(this, tot, tot + 1));
+        return true;
+    }
+
+    /** Counts one page less: a frame of the domain was freed (or a charge is undone). */
+    void uncharge() {
+        long was = (long) TOT_PAGES.getAndAdd(this, -1L);
+        if (was <= 0) {
+            TOT_PAGES.getAndAdd(this, 1L);
+            throw new IllegalStateException("tot_pages of d" + domid + " would go negative");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "d" + domid + " pages " + totPages() + "/" + maxPages;
+    }
+}

@@ -1,0 +1,712 @@
+package org.parasol.hypervisor.mm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Xen's frame table: one {@code struct page_info} per machine frame, kept as parallel arrays
+ * indexed by MFN, plus the free pool and the machine-to-phys (M2P) table.
+ *
+ * <p>Per frame:
+ * <ul>
+ *   <li><b>owner</b> — the domain that owns it, {@link #DOMID_XEN} for hypervisor pages, or
+ *       {@link #DOMID_INVALID} while it is free. A hypervisor page may be <em>shared</em> with
+ *       one domain (shared_info, grant-table frames), which may then map it.</li>
+ *   <li><b>count_info</b> — the total reference count, plus the {@code PGC_allocated} flag
+ *       that stands for the owner's allocation reference. When the count reaches 0 the frame
+ *       is zeroed, its owner's {@code tot_pages} drops and it returns to the free pool.</li>
+ *   <li><b>type_info</b> — one 64-bit word changed only by compare-and-swap:
+ *       <pre>
+ *  63   61 60 59 58            32 31                     0
+ * +-------+--+--+----------------+------------------------+
+ * | type  |V |P |   (reserved)   |       type count       |
+ * +-------+--+--+----------------+------------------------+
+ *  type: PGT_none 0, l1 1, l2 2, l3 3, l4 4, seg_desc 5, shared 6, writable 7
+ *  V: PGT_validated    P: PGT_pinned
+ *       </pre>
+ *       A frame changes type only while its type count is 0 (Xen's rule that keeps a page
+ *       table from ever being mapped writable).</li>
+ *   <li><b>M2P</b> — the pseudo-physical frame the owner placed it at, or
+ *       {@link #INVALID_M2P_ENTRY}.</li>
+ * </ul>
+ *
+ * <p>MFN 0 is kept by the hypervisor (owner {@code DOMID_XEN}, shared with nobody) and never
+ * allocated, so a zeroed page-table entry with only its present bit forced on reaches nothing a
+ * guest may map.
+ *
+ * <p>Thread safety: all methods may be called from any thread. Owner, counts and types are
+ * read with acquire and changed with release or compare-and-swap; the free pool is guarded by
+ * a lock that is held only to push or pop one MFN.
+ */
+public final class FrameTable {
+    /** {@code DOMID_FIRST_RESERVED}: domain ids at or above it are special. */
+    public static final int DOMID_FIRST_RESERVED = 0x7FF0;
+    /** {@code DOMID_XEN}: owner of hypervisor pages. */
+    public static final int DOMID_XEN = 0x7FF2;
+    /** {@code DOMID_INVALID}: owner of free frames. */
+    public static final int DOMID_INVALID = 0x7FF4;
+    /** {@code INVALID_M2P_ENTRY}: {@code ~0} as an unsigned 32-bit PFN. */
+    public static final int INVALID_M2P_ENTRY = ~0;
+
+    /** Page type: none (free or never typed). */
+    public static final int PGT_NONE = 0;
+    /** Page type: L1 page table. */
+    public static final int PGT_L1_PAGE_TABLE = 1;
+    /** Page type: L2 page table. */
+    public static final int PGT_L2_PAGE_TABLE = 2;
+    /** Page type: L3 page table. */
+    public static final int PGT_L3_PAGE_TABLE = 3;
+    /** Page type: L4 page table. */
+    public static final int PGT_L4_PAGE_TABLE = 4;
+    /** Page type: GDT/LDT descriptor page. */
+    public static final int PGT_SEG_DESC_PAGE = 5;
+    /** Page type: shared with another domain through a grant. */
+    public static final int PGT_SHARED_PAGE = 6;
+    /** Page type: mapped writable somewhere. */
+    public static final int PGT_WRITABLE_PAGE = 7;
+
+    /** Bit position of the type in a type_info word. */
+    public static final int PGT_TYPE_SHIFT = 61;
+    /** The type field of a type_info word. */
+    public static final long PGT_TYPE_MASK = 7L << PGT_TYPE_SHIFT;
+    /** The frame's contents were validated for its (page-table) type. */
+    public static final long PGT_VALIDATED = 1L << 60;
+    /** The guest pinned the frame's type (MMUEXT_PIN_Ln_TABLE); the pin holds one type reference. */
+    public static final long PGT_PINNED = 1L << 59;
+    /** The type count of a type_info word. */
+    public static final long PGT_COUNT_MASK = (1L << 32) - 1;
+
+    /** count_info flag: the owner's allocation reference is held. */
+    private static final long PGC_ALLOCATED = 1L << 63;
+    private static final long PGC_COUNT_MASK = (1L << 32) - 1;
+
+    private static final ValueLayout.OfLong PTE_LAYOUT =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle OWNER = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle SHARED_WITH = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle COUNT_INFO = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle TYPE_INFO = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle M2P = MethodHandles.arrayElementVarHandle(int[].class);
+
+    private final MachineMemory memory;
+    private final int frames;
+    private final int[] owner;
+    private final int[] sharedWith;
+    private final long[] countInfo;
+    private final long[] typeInfo;
+    private final int[] m2p;
+    /** Accounting of each domain-owned frame's owner; written before the owner is published. */
+    private final DomainPages[] ownerPages;
+
+    private final ReentrantLock freeLock = new ReentrantLock();
+    /** Free MFNs, lowest on top so that memory is used from the bottom up. Guarded by freeLock. */
+    private final int[] freeStack;
+    private int freeTop;
+    private volatile long freeCount;
+
+    /**
+     * Builds the frame table of {@code memory}: every frame but MFN 0 free, no types, no M2P
+     * entries.
+     *
+     * @throws IllegalArgumentException if memory has more frames than a Java array can index
+     */
+    public FrameTable(MachineMemory memory) {
+        long count = memory.frameCount();
+        if (count > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("too many frames for one frame table: " + count);
+        }
+        this.memory = memory;
+        this.frames = (int) count;
+        this.owner = new int[frames];
+        this.sharedWith = new int[frames];
+        this.countInfo = new long[frames];
+        this.typeInfo = new long[frames];
+        this.m2p = new int[frames];
+        this.ownerPages = new DomainPages[frames];
+        this.freeStack = new int[frames];
+        java.util.Arrays.fill(owner, DOMID_INVALID);
+        java.util.Arrays.fill(sharedWith, DOMID_INVALID);
+        java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
+        owner[0] = DOMID_XEN;
+        countInfo[0] = 1;
+        for (int mfn = frames - 1; mfn >= 1; mfn--) {
+            freeStack[freeTop++] = mfn;
+        }
+        freeCount = freeTop;
+        VarHandle.releaseFence();
+    }
+
+    /** The machine memory these frames describe. */
+    public MachineMemory memory() {
+        return memory;
+    }
+
+    /** The number of machine frames. */
+    public long frameCount() {
+        return frames;
+    }
+
+    /** The number of frames in the free pool. */
+    public long freeFrames() {
+        return freeCount;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Ownership and allocation
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * The owner of {@code mfn}: a domain id, {@link #DOMID_XEN} or, for a free frame,
+     * {@link #DOMID_INVALID}. An MFN outside machine memory also answers {@code DOMID_INVALID}.
+     */
+    public int owner(long mfn) {
+        if (!valid(mfn)) {
+            return DOMID_INVALID;
+        }
+        return (int) OWNER.getAcquire(owner, (int) mfn);
+    }
+
+    /** The domain a hypervisor page is shared with, or {@link #DOMID_INVALID}. */
+    public int sharedWith(long mfn) {
+        if (!valid(mfn)) {
+            return DOMID_INVALID;
+        }
+        return (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn);
+    }
+
+    /**
+     * Allocates a zeroed frame to the domain ({@code alloc_domheap_page}): owner
+     * {@code pages.domid()}, one reference (the allocation reference, {@code PGC_allocated}),
+     * no type, no M2P entry, counted in {@code tot_pages}.
+     *
+     * @return the MFN, or -1 if the free pool is empty or the domain is at {@code max_pages}
+     */
+    public long allocate(DomainPages pages) {
+        if (!pages.charge()) {
+            return -1;
+        }
+        int mfn = popFree();
+        if (mfn < 0) {
+            pages.uncharge();
+            return -1;
+        }
+        ownerPages[mfn] = pages;
+        SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
+        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
+        M2P.setRelease(m2p, mfn, INVALID_M2P_ENTRY);
+        COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
+        OWNER.setRelease(owner, mfn, pages.domid());
+        return mfn;
+    }
+
+    /**
+     * Allocates a zeroed hypervisor page ({@code alloc_xenheap_page}) and shares it with
+     * domain {@code sharedWithDomid} ({@code share_xen_page_with_guest}): owner
+     * {@link #DOMID_XEN}, one allocation reference held by the hypervisor, not counted in the
+     * domain's {@code tot_pages}. The domain may map it ({@link #mayMap}) but not free it; it
+     * is freed when {@link #releaseDomain} drops the allocation reference.
+     *
+     * @return the MFN, or -1 if the free pool is empty
+     * @throws IllegalArgumentException if {@code sharedWithDomid} is not a domain id
+     */
+    public long allocateShared(int sharedWithDomid) {
+        if (sharedWithDomid < 0 || sharedWithDomid >= DOMID_FIRST_RESERVED) {
+            throw new IllegalArgumentException("not a domain id: " + sharedWithDomid);
+        }
+        int mfn = popFree();
+        if (mfn < 0) {
+            return -1;
+        }
+        ownerPages[mfn] = null;
+        SHARED_WITH.setRelease(sharedWith, mfn, sharedWithDomid);
+        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
+        M2P.setRelease(m2p, mfn, INVALID_M2P_ENTRY);
+        COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
+        OWNER.setRelease(owner, mfn, DOMID_XEN);
+        return mfn;
+    }
+
+    /**
+     * Whether domain {@code domid} may map frame {@code mfn}: it owns the frame, or the frame
+     * is a hypervisor page shared with it. Free frames, other domains' frames, unshared
+     * hypervisor pages and MFNs outside machine memory answer false.
+     */
+    public boolean mayMap(int domid, long mfn) {
+        if (!valid(mfn) || domid < 0 || domid >= DOMID_FIRST_RESERVED) {
+            return false;
+        }
+        int o = (int) OWNER.getAcquire(owner, (int) mfn);
+        if (o == domid) {
+            return true;
+        }
+        return o == DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn) == domid;
+    }
+
+    /** The number of frames domain {@code domid} owns (a scan; for tests and reclamation checks). */
+    public long ownedBy(int domid) {
+        long n = 0;
+        for (int mfn = 0; mfn < frames; mfn++) {
+            if ((int) OWNER.getAcquire(owner, mfn) == domid) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Reference counts (count_info)
+    // ---------------------------------------------------------------------------------------
+
+    /** The total reference count of {@code mfn}; 0 for a free frame. */
+    public int refCount(long mfn) {
+        checkMfn(mfn);
+        return (int) ((long) COUNT_INFO.getAcquire(countInfo, (int) mfn) & PGC_COUNT_MASK);
+    }
+
+    /**
+     * Takes a general reference on {@code mfn} for domain {@code domid} ({@code get_page}):
+     * succeeds only if the frame is allocated and {@code domid} may map it.
+     *
+     * @return whether the reference was taken
+     */
+    public boolean getPage(long mfn, int domid) {
+        if (!valid(mfn)) {
+            return false;
+        }
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long count = x & PGC_COUNT_MASK;
+            if (count == 0 || count == PGC_COUNT_MASK || !mayMap(domid, mfn)) {
+                return false;
+            }
+            if (COUNT_INFO.compareAndSet(countInfo, i, x, x + 1)) {
+                break;
+            }
+        }
+        // The frame may have been freed and handed to someone else between the owner check and
+        // the increment; check again now that our reference pins it.
+        if (!mayMap(domid, mfn)) {
+            putPage(mfn);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Drops a general reference on {@code mfn} ({@code put_page}). The last one frees the frame:
+     * it is zeroed, loses owner, type and M2P entry, its owner's {@code tot_pages} drops, and
+     * it returns to the free pool.
+     *
+     * @throws IllegalStateException if the frame holds no reference (a hypervisor bug)
+     */
+    public void putPage(long mfn) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        long nx;
+        for (;;) {
+            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            if ((x & PGC_COUNT_MASK) == 0) {
+                throw new IllegalStateException("put_page on unreferenced mfn " + mfn);
+            }
+            nx = x - 1;
+            if ((nx & PGC_COUNT_MASK) == 0) {
+                nx = 0;
+            }
+            if (COUNT_INFO.compareAndSet(countInfo, i, x, nx)) {
+                break;
+            }
+        }
+        if (nx == 0) {
+            freeFrame(i);
+        }
+    }
+
+    /**
+     * Drops the owner's allocation reference on {@code mfn} if it is still held
+     * ({@code put_page_alloc_ref}, as {@code XENMEM_decrease_reservation} and domain
+     * destruction do). The frame is freed once no other reference remains.
+     *
+     * @return whether the allocation reference was held
+     */
+    public boolean putPageAllocRef(long mfn) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        long nx;
+        for (;;) {
+            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            if ((x & PGC_ALLOCATED) == 0) {
+                return false;
+            }
+            nx = (x & ~PGC_ALLOCATED) - 1;
+            if (COUNT_INFO.compareAndSet(countInfo, i, x, nx)) {
+                break;
+            }
+        }
+        if ((nx & PGC_COUNT_MASK) == 0) {
+            freeFrame(i);
+        }
+        return true;
+    }
+
+    /**
+     * Releases a dying domain's memory ({@code domain_relinquish_resources}), in Xen's order:
+     * unpins its pinned tables, force-devalidates the page tables still validated (dropping the
+     * references their entries hold), then drops the allocation reference of every frame it
+     * owns and of every hypervisor page shared with it. Frames nobody else references are freed
+     * at once. The vCPUs should have dropped their CR3 references first.
+     *
+     * @return how many of those frames are still referenced by others and so not yet free
+     */
+    public long releaseDomain(DomainPages pages) {
+        int domid = pages.domid();
+        // 1. Unpin: the pins held the top of every address space.
+        for (int mfn = 1; mfn < frames; mfn++) {
+            if (serves(mfn, domid) && isPinned(typeInfo(mfn))) {
+                unpin(mfn);
+            }
+        }
+        // 2. Tables still validated are held by something else (a CR3 the vCPUs did not drop,
+        //    or a cycle); devalidate them by force so the references they hold go.
+        for (int mfn = 1; mfn < frames; mfn++) {
+            if (!serves(mfn, domid)) {
+                continue;
+            }
+            for (;;) {
+                long x = typeInfo(mfn);
+                if (!isPageTableType(pageType(x)) || !isValidated(x)) {
+                    break;
+                }
+                if (casTypeInfo(mfn, x, x & ~PGT_VALIDATED)) {
+                    freePageTable(mfn, pageType(x));
+                    break;
+                }
+            }
+        }
+        // 3. The allocation references.
+        for (int mfn = 1; mfn < frames; mfn++) {
+            if (serves(mfn, domid)) {
+                putPageAllocRef(mfn);
+            }
+        }
+        long still = 0;
+        for (int mfn = 1; mfn < frames; mfn++) {
+            if (serves(mfn, domid)) {
+                still++;
+            }
+        }
+        return still;
+    }
+
+    private boolean serves(int mfn, int domid) {
+        int o = (int) OWNER.getAcquire(owner, mfn);
+        return o == domid || (o == DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, mfn) == domid);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Types (type_info)
+    // ---------------------------------------------------------------------------------------
+
+    /** The type_info word of {@code mfn}. */
+    public long typeInfo(long mfn) {
+        checkMfn(mfn);
+        return (long) TYPE_INFO.getAcquire(typeInfo, (int) mfn);
+    }
+
+    /** Compare-and-swap of the type_info word of {@code mfn}. */
+    public boolean casTypeInfo(long mfn, long expected, long update) {
+        checkMfn(mfn);
+        return TYPE_INFO.compareAndSet(typeInfo, (int) mfn, expected, update);
+    }
+
+    /** Builds a type_info word. */
+    public static long encodeTypeInfo(int type, boolean validated, boolean pinned, long count) {
+        if (type < PGT_NONE || type > PGT_WRITABLE_PAGE) {
+            throw new IllegalArgumentException("no such page type: " + type);
+        }
+        if (count < 0 || count > PGT_COUNT_MASK) {
+            throw new IllegalArgumentException("type count out of range: " + count);
+        }
+        return ((long) type << PGT_TYPE_SHIFT) | (validated ? PGT_VALIDATED : 0)
+                | (pinned ? PGT_PINNED : 0) | count;
+    }
+
+    /** The page type (PGT_*) of a type_info word. */
+    public static int pageType(long typeInfo) {
+        return (int) ((typeInfo & PGT_TYPE_MASK) >>> PGT_TYPE_SHIFT);
+    }
+
+    /** The type count of a type_info word. */
+    public static long typeCount(long typeInfo) {
+        return typeInfo & PGT_COUNT_MASK;
+    }
+
+    /** Whether a type_info word has {@code PGT_validated}. */
+    public static boolean isValidated(long typeInfo) {
+        return (typeInfo & PGT_VALIDATED) != 0;
+    }
+
+    /** Whether a type_info word has {@code PGT_pinned}. */
+    public static boolean isPinned(long typeInfo) {
+        return (typeInfo & PGT_PINNED) != 0;
+    }
+
+    /** Whether {@code type} is one of the page-table types L1..L4. */
+    public static boolean isPageTableType(int type) {
+        return type >= PGT_L1_PAGE_TABLE && type <= PGT_L4_PAGE_TABLE;
+    }
+
+    /**
+     * Takes a type reference of {@code type} on {@code mfn} ({@code get_page_type}). Xen's rule:
+     * a frame changes type only while its type count is 0; with a non-zero count the request
+     * succeeds only for the frame's current type. A type change clears validated and pinned;
+     * non-page-table types count as validated at once, page-table types stay unvalidated until
+     * {@link #setValidated} (their contents are checked by the PV MMU).
+     *
+     * <p>The caller should hold a general reference on the frame. Making a type change safe
+     * against stale TLB entries on other vCPUs is the caller's business.
+     *
+     * @return whether the type reference was taken
+     * @throws IllegalArgumentException if {@code type} is {@code PGT_NONE} or not a type
+     */
+    public boolean getPageType(long mfn, int type) {
+        if (type <= PGT_NONE || type > PGT_WRITABLE_PAGE) {
+            throw new IllegalArgumentException("cannot take a reference of page type " + type);
+        }
+        checkMfn(mfn);
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long count = x & PGT_COUNT_MASK;
+            long nx;
+            if (count == PGT_COUNT_MASK) {
+                return false;
+            }
+            if (pageType(x) == type) {
+                nx = x + 1;
+            } else if (count == 0) {
+                nx = encodeTypeInfo(type, !isPageTableType(type), false, 1);
+            } else {
+                return false;
+            }
+            if (TYPE_INFO.compareAndSet(typeInfo, i, x, nx)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Drops a type reference on {@code mfn} ({@code put_page_type}). When the last reference of
+     * a page-table type goes, the frame loses {@code PGT_validated} (Xen devalidates it), but
+     * keeps its type until someone takes another.
+     *
+     * @throws IllegalStateException if the type count is already 0 (a hypervisor bug)
+     */
+    public void putPageType(long mfn) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            if ((x & PGT_COUNT_MASK) == 0) {
+                throw new IllegalStateException("put_page_type on mfn " + mfn + " with type count 0");
+            }
+            long nx = x - 1;
+            boolean devalidate = false;
+            if ((nx & PGT_COUNT_MASK) == 0) {
+                nx &= ~PGT_PINNED;
+                if (isPageTableType(pageType(nx)) && isValidated(nx)) {
+                    nx &= ~PGT_VALIDATED;
+                    devalidate = true;
+                }
+            }
+            if (TYPE_INFO.compareAndSet(typeInfo, i, x, nx)) {
+                if (devalidate) {
+                    freePageTable(mfn, pageType(nx));
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * Devalidates a page table ({@code free_page_type}): drops the references its present
+     * entries hold — a general reference on every frame they point at, plus the next-lower
+     * table type for L2..L4 entries and the writable type for writable L1 entries. This mirrors
+     * what validating (or {@link BootstrapBuilder}) took. Entries that point at a frame the
+     * table's owner may not map, or at a frame of the wrong type, hold nothing and are skipped.
+     */
+    private void freePageTable(long mfn, int type) {
+        int tableOwner = (int) OWNER.getAcquire(owner, (int) mfn);
+        MemorySegment mem = memory.segment();
+        long base = MachineMemory.maddr(mfn);
+        for (int slot = 0; slot < PageTableEntry.ENTRIES; slot++) {
+            long pte = mem.get(PTE_LAYOUT, base + 8L * slot);
+            if ((pte & PageTableEntry.PRESENT) == 0) {
+                continue;
+            }
+            long target = PageTableEntry.mfn(pte);
+            if (!mayMap(tableOwner, target)) {
+                continue;
+            }
+            int childType = type == PGT_L1_PAGE_TABLE
+                    ? ((pte & PageTableEntry.RW) != 0 ? PGT_WRITABLE_PAGE : PGT_NONE)
+                    : type - 1;
+            if (childType != PGT_NONE) {
+                long ti = typeInfo(target);
+                if (pageType(ti) == childType && typeCount(ti) > 0) {
+                    putPageType(target);
+                }
+            }
+            if (refCount(target) > 0) {
+                putPage(target);
+            }
+        }
+    }
+
+    /**
+     * Drops the pin of a pinned frame ({@code MMUEXT_UNPIN_TABLE} without the checks): clears
+     * {@code PGT_pinned} and drops the type and general references the pin held.
+     *
+     * @return false if the frame was not pinned
+     */
+    public boolean unpin(long mfn) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            if (!isPinned(x)) {
+                return false;
+            }
+            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x & ~PGT_PINNED)) {
+                break;
+            }
+        }
+        putPageType(mfn);
+        putPage(mfn);
+        return true;
+    }
+
+    /**
+     * Pins {@code mfn} as {@code type} ({@code MMUEXT_PIN_Ln_TABLE} without validation): takes
+     * a general reference for {@code domid} and a type reference, and sets {@code PGT_pinned}.
+     * A frame is pinned at most once.
+     *
+     * @return false if the references could not be taken or the frame is already pinned
+     */
+    public boolean pin(long mfn, int type, int domid) {
+        if (!getPage(mfn, domid)) {
+            return false;
+        }
+        if (!getPageType(mfn, type)) {
+            putPage(mfn);
+            return false;
+        }
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            if (isPinned(x)) {
+                putPageType(mfn);
+                putPage(mfn);
+                return false;
+            }
+            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x | PGT_PINNED)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Marks {@code mfn}'s current type validated. Only meaningful while a type reference is held.
+     *
+     * @return false if the frame has no type reference (nothing to mark)
+     */
+    public boolean setValidated(long mfn) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            if ((x & PGT_COUNT_MASK) == 0) {
+                return false;
+            }
+            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x | PGT_VALIDATED)) {
+                return true;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Machine-to-phys
+    // ---------------------------------------------------------------------------------------
+
+    /** The M2P entry of {@code mfn}: a PFN read as unsigned, or {@link #INVALID_M2P_ENTRY}. */
+    public int m2p(long mfn) {
+        checkMfn(mfn);
+        return (int) M2P.getAcquire(m2p, (int) mfn);
+    }
+
+    /**
+     * Sets the M2P entry of {@code mfn} to {@code pfn} ({@code set_gpfn_from_mfn}).
+     *
+     * @param pfn a PFN below {@code 0xFFFF_FFFF}, or -1 / {@code 0xFFFF_FFFF} for
+     *            {@link #INVALID_M2P_ENTRY}
+     */
+    public void setM2p(long mfn, long pfn) {
+        checkMfn(mfn);
+        if (pfn != -1L && (pfn < 0 || pfn > 0xFFFF_FFFFL)) {
+            throw new IllegalArgumentException("pfn out of range: " + pfn);
+        }
+        M2P.setRelease(m2p, (int) mfn, (int) pfn);
+    }
+
+    // ---------------------------------------------------------------------------------------
+
+    private boolean valid(long mfn) {
+        return mfn >= 0 && mfn < frames;
+    }
+
+    private void checkMfn(long mfn) {
+        if (!valid(mfn)) {
+            throw new IndexOutOfBoundsException("mfn " + mfn + " outside 0.." + (frames - 1));
+        }
+    }
+
+    private int popFree() {
+        freeLock.lock();
+        try {
+            if (freeTop == 0) {
+                return -1;
+            }
+            freeCount = freeTop - 1;
+            return freeStack[--freeTop];
+        } finally {
+            freeLock.unlock();
+        }
+    }
+
+    /** The last reference went: scrub the frame and give it back to the pool. */
+    private void freeFrame(int mfn) {
+        DomainPages pages = ownerPages[mfn];
+        // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
+        // discipline's business, as on Xen.
+        OWNER.setRelease(owner, mfn, DOMID_INVALID);
+        SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
+        ownerPages[mfn] = null;
+        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
+        M2P.setRelease(m2p, mfn, INVALID_M2P_ENTRY);
+        memory.zeroFrame(mfn);
+        if (pages != null) {
+            pages.uncharge();
+        }
+        freeLock.lock();
+        try {
+            freeStack[freeTop++] = mfn;
+            freeCount = freeTop;
+        } finally {
+            freeLock.unlock();
+        }
+    }
+}

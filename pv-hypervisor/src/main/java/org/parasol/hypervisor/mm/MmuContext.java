@@ -1,0 +1,53 @@
+package org.parasol.hypervisor.mm;
+
+/**
+ * What a {@link VcpuMmu} needs from the vCPU it belongs to: whose memory it is, where the
+ * current page tables are, and how to deliver what a memory access can raise.
+ *
+ * <p>Implemented by the hypervisor's vCPU. Every method except {@link #domid()},
+ * {@link #baseMfn()} and {@link #onOwnThread()} is called on the vCPU's own thread, from
+ * inside a guest memory access, with no hypervisor lock held.
+ */
+public interface MmuContext {
+
+    /** The domain whose memory this vCPU may reach. */
+    int domid();
+
+    /** The MFN of the L4 table the vCPU's CR3 points at ({@code v->arch.guest_table}). */
+    long baseMfn();
+
+    /** Whether the calling thread is this vCPU's thread. Must be cheap: called on every access. */
+    boolean onOwnThread();
+
+    /**
+     * A thread other than the vCPU's used its memory view: crashes the domain and throws
+     * {@link org.parasol.hypercall.GuestAbort}. Never returns normally.
+     */
+    void wrongThread();
+
+    /**
+     * The vCPU's poll word had bits other than {@link VcpuMmu#POLL_FLUSH} set (the flush was
+     * already acknowledged): ends the time slice, acknowledges them, and throws
+     * {@link org.parasol.hypercall.GuestAbort} if the domain died.
+     *
+     * @param pollBits the bits taken from the poll word, {@code POLL_FLUSH} removed
+     */
+    void safePoint(int pollBits);
+
+    /**
+     * A guest access faulted: delivers {@code #PF} with {@code va} (CR2) and the x86 error code
+     * to the guest's page-fault handler and returns normally when it returns, so that the access
+     * is retried; or crashes the domain and throws {@link org.parasol.hypercall.GuestAbort}.
+     *
+     * @param errorCode {@link VcpuMmu#PF_PRESENT}, {@link VcpuMmu#PF_WRITE} and
+     *                  {@link VcpuMmu#PF_RSVD} bits as x86 defines them
+     */
+    void pageFault(long va, int errorCode);
+
+    /**
+     * The guest broke an access rule no retry can fix (for example a misaligned atomic):
+     * crashes the domain and throws {@link org.parasol.hypercall.GuestAbort}. Never returns
+     * normally.
+     */
+    void guestBug(String what);
+}

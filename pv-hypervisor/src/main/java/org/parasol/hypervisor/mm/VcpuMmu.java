@@ -1,0 +1,741 @@
+package org.parasol.hypervisor.mm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
+import org.parasol.hypercall.GuestAbort;
+import org.parasol.hypercall.GuestMemory;
+
+/**
+ * One vCPU's software MMU: the {@link GuestMemory} its guest kernel uses, and the
+ * {@code copy_from_guest}/{@code copy_to_guest} the hypervisor uses on its behalf.
+ *
+ * <h2>An access, step by step</h2>
+ * <ol>
+ *   <li>The caller must be the vCPU's own thread, else {@link MmuContext#wrongThread()}.</li>
+ *   <li>The vCPU's poll word is read with one opaque load. Non-zero: it is taken; a flush
+ *       request empties the TLB and is acknowledged; any other bit goes to
+ *       {@link MmuContext#safePoint(int)} (end of time slice, domain death).</li>
+ *   <li>The virtual page is looked up in a direct-mapped software TLB of
+ *       {@value #TLB_ENTRIES} entries. On a miss the guest's own 4-level page tables are walked
+ *       from {@link MmuContext#baseMfn()}: present and writable are enforced at every level,
+ *       Accessed is set on every entry used, Dirty on the L1 entry at the first write, with
+ *       atomic ORs as the hardware does. Every frame reached — tables and data — must be one
+ *       the domain may map ({@link FrameTable#mayMap}), whatever the entry says.</li>
+ *   <li>A fault calls {@link MmuContext#pageFault(long, int)}, which runs the guest's handler,
+ *       and the access is tried again from step 1.</li>
+ * </ol>
+ *
+ * <h2>TLB entry</h2>
+ * One {@code long}, so that a translation can never be read torn:
+ * <pre>
+ *  63 62 61                      34 33                        2   1   0
+ * +-----+--------------------------+---------------------------+---+---+
+ * |  0  |  tag (VPN >> 8, 28 bits) |       MFN (32 bits)       | W | V |
+ * +-----+--------------------------+---------------------------+---+---+
+ *   slot = VPN & 255    V: valid    W: writes allowed (writable at every level and dirty)
+ * </pre>
+ * An entry is installed only for the access the walk allowed: a read caches a read-only
+ * entry unless the page is writable and already dirty, so the first write still walks and
+ * sets Dirty. As on x86, an entry survives a change of the page tables until
+ * {@link #flushTlb()}, {@link #invlpg(long)} or an acknowledged {@link #requestFlush()}.
+ *
+ * <h2>Threads</h2>
+ * The TLB and the {@code GuestMemory} methods belong to the vCPU's thread.
+ * {@link #requestPoll}, {@link #requestFlush}, {@link #flushAcked} and {@link #translate}
+ * may be called from any thread; the hypervisor-side copies use the TLB on the vCPU's thread
+ * and a plain walk elsewhere.
+ */
+public final class VcpuMmu implements GuestMemory {
+    /** Poll bit: empty the TLB and acknowledge the flush generation. */
+    public static final int POLL_FLUSH = 1;
+    /** Poll bit: the scheduler wants the pCPU back. */
+    public static final int POLL_PREEMPT = 2;
+    /** Poll bit: the domain is dying; unwind. */
+    public static final int POLL_ABORT = 4;
+
+    /** #PF error code bit: the page was present, the access was not allowed. */
+    public static final int PF_PRESENT = 1;
+    /** #PF error code bit: the access was a write. */
+    public static final int PF_WRITE = 2;
+    /** #PF error code bit: a reserved bit (PSE in a PV page table) was set in an entry. */
+    public static final int PF_RSVD = 8;
+
+    /** Entries of the direct-mapped software TLB. */
+    public static final int TLB_ENTRIES = 256;
+    private static final int TLB_INDEX_BITS = 8;
+    private static final int TLB_MASK = TLB_ENTRIES - 1;
+    private static final long TLB_VALID = 1L;
+    private static final long TLB_WRITABLE = 1L << 1;
+    private static final int TLB_MFN_SHIFT = 2;
+    private static final long TLB_MFN_MASK = 0xFFFF_FFFFL;
+    private static final int TLB_TAG_SHIFT = 34;
+    /** 48-bit canonical addresses have 36 bits of virtual page number. */
+    private static final long VPN_MASK = (1L << 36) - 1;
+
+    private static final int PAGE_SHIFT = MachineMemory.PAGE_SHIFT;
+    private static final long PAGE_MASK = MachineMemory.PAGE_SIZE - 1;
+
+    private static final ValueLayout.OfShort SHORT_LE =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT_LE =
+            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_LE =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Aligned little-endian views for acquire/release and atomics: (segment, offset). */
+    private static final VarHandle BYTE_VH = ValueLayout.JAVA_BYTE.varHandle();
+    private static final VarHandle SHORT_VH =
+            ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle INT_VH =
+            ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG_VH =
+            ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    private static final VarHandle POLL;
+    private static final VarHandle FLUSH_REQUESTED;
+    private static final VarHandle FLUSH_ACKED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            POLL = lookup.findVarHandle(VcpuMmu.class, "poll", int.class);
+            FLUSH_REQUESTED = lookup.findVarHandle(VcpuMmu.class, "flushRequested", long.class);
+            FLUSH_ACKED = lookup.findVarHandle(VcpuMmu.class, "flushAcked", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final FrameTable frames;
+    private final MemorySegment machine;
+    private final MmuContext context;
+    private final int domid;
+    private final long[] tlb = new long[TLB_ENTRIES];
+
+    @SuppressWarnings("unused") // through POLL
+    private volatile int poll;
+    @SuppressWarnings("unused") // through FLUSH_REQUESTED
+    private volatile long flushRequested;
+    @SuppressWarnings("unused") // through FLUSH_ACKED
+    private volatile long flushAcked;
+
+    private long tlbHits;
+    private long tlbMisses;
+    /** Second machine address of a page-crossing access; owner thread only. */
+    private long splitSecond;
+
+    /** Creates the MMU of the vCPU described by {@code context}, with an empty TLB. */
+    public VcpuMmu(FrameTable frames, MmuContext context) {
+        this.frames = Objects.requireNonNull(frames, "frames");
+        this.context = Objects.requireNonNull(context, "context");
+        this.machine = frames.memory().segment();
+        this.domid = context.domid();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Poll word and flushes (any thread)
+    // ---------------------------------------------------------------------------------------
+
+    /** Sets {@code bits} in this vCPU's poll word; they are taken at its next memory access. */
+    public void requestPoll(int bits) {
+        POLL.getAndBitwiseOr(this, bits);
+    }
+
+    /**
+     * Asks this vCPU to empty its TLB at its next memory access.
+     *
+     * @return the flush generation to wait for: the request is done once
+     *         {@link #flushAcked()} {@code >=} it
+     */
+    public long requestFlush() {
+        // Bump the generation before raising the bit: whoever takes the bit sees this generation.
+        long generation = (long) FLUSH_REQUESTED.getAndAdd(this, 1L) + 1;
+        requestPoll(POLL_FLUSH);
+        return generation;
+    }
+
+    /** The highest flush generation this vCPU has acknowledged; its TLB was emptied after it. */
+    public long flushAcked() {
+        return (long) FLUSH_ACKED.getAcquire(this);
+    }
+
+    /** Empties the TLB ({@code TLB_FLUSH_LOCAL}, a CR3 load). Own thread only. */
+    public void flushTlb() {
+        checkThread();
+        emptyTlb();
+    }
+
+    /** Drops the TLB entry of {@code va}'s page ({@code INVLPG_LOCAL}). Own thread only. */
+    public void invlpg(long va) {
+        checkThread();
+        tlb[(int) ((va >>> PAGE_SHIFT) & TLB_MASK)] = 0L;
+    }
+
+    /** TLB hits so far. Counted by the vCPU's thread; another thread may read a stale value. */
+    public long tlbHits() {
+        return tlbHits;
+    }
+
+    /** TLB misses (page-table walks) so far, counted as {@link #tlbHits()}. */
+    public long tlbMisses() {
+        return tlbMisses;
+    }
+
+    private void emptyTlb() {
+        long generation = (long) FLUSH_REQUESTED.getAcquire(this);
+        Arrays.fill(tlb, 0L);
+        // Every request up to this generation is now satisfied.
+        FLUSH_ACKED.setRelease(this, generation);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Translation
+    // ---------------------------------------------------------------------------------------
+
+    /** Own-thread check and poll, the prologue of every guest access. */
+    private void enter() {
+        if (!context.onOwnThread()) {
+            foreignThread();
+        }
+        if ((int) POLL.getOpaque(this) != 0) {
+            takePoll();
+        }
+    }
+
+    /**
+     * Acts on the poll word now, as an access would: the hypervisor calls this at its own safe
+     * points (hypercall return), so a flush or an abort is seen even by a vCPU that makes
+     * hypercalls without touching memory.
+     */
+    public void poll() {
+        if ((int) POLL.getOpaque(this) != 0) {
+            takePoll();
+        }
+    }
+
+    private void checkThread() {
+        if (!context.onOwnThread()) {
+            foreignThread();
+        }
+    }
+
+    private void foreignThread() {
+        context.wrongThread();
+        throw new GuestAbort("guest memory of d" + domid + " used from a foreign thread");
+    }
+
+    private void takePoll() {
+        int bits = (int) POLL.getAndSet(this, 0);
+        if ((bits & POLL_FLUSH) != 0) {
+            emptyTlb();
+        }
+        int rest = bits & ~POLL_FLUSH;
+        if (rest != 0) {
+            context.safePoint(rest);
+        }
+    }
+
+    /** Machine address of the byte at {@code va}, delivering faults until the access succeeds. */
+    private long access(long va, boolean write) {
+        for (;;) {
+            enter();
+            long ma = lookup(va, write);
+            if (ma >= 0) {
+                return ma;
+            }
+            context.pageFault(va, (int) ~ma);
+        }
+    }
+
+    /**
+     * Machine addresses of both halves of an access crossing from {@code va}'s page into the
+     * next: returns the first, leaves the second in {@link #splitSecond}. Both translations are
+     * made with no guest code in between, so a store touches neither page unless both allow it.
+     */
+    private long accessSplit(long va, boolean write) {
+        long next = (va | PAGE_MASK) + 1;
+        for (;;) {
+            enter();
+            long first = lookup(va, write);
+            if (first < 0) {
+                context.pageFault(va, (int) ~first);
+                continue;
+            }
+            long second = lookup(next, write);
+            if (second < 0) {
+                context.pageFault(next, (int) ~second);
+                continue;
+            }
+            splitSecond = second;
+            return first;
+        }
+    }
+
+    /** TLB lookup, walking on a miss: the machine address, or {@code ~errorCode}. Own thread. */
+    private long lookup(long va, boolean write) {
+        if (!PageTableEntry.isCanonical(va)) {
+            return ~(write ? PF_WRITE : 0);
+        }
+        long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
+        int slot = (int) vpn & TLB_MASK;
+        long entry = tlb[slot];
+        long want = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT) | TLB_VALID | (write ? TLB_WRITABLE : 0);
+        long mask = ~(TLB_MFN_MASK << TLB_MFN_SHIFT) & (write ? -1L : ~TLB_WRITABLE);
+        if ((entry & mask) == want) {
+            tlbHits++;
+            return (((entry >>> TLB_MFN_SHIFT) & TLB_MFN_MASK) << PAGE_SHIFT) | (va & PAGE_MASK);
+        }
+        tlbMisses++;
+        return walk(va, write, true);
+    }
+
+    /**
+     * Walks the guest's page tables for {@code va} (canonical), setting Accessed and Dirty.
+     *
+     * @param fill install the translation in the TLB (own thread only)
+     * @return the machine address, or {@code ~errorCode}
+     */
+    private long walk(long va, boolean write, boolean fill) {
+        int writeBit = write ? PF_WRITE : 0;
+        long table = context.baseMfn();
+        if (!frames.mayMap(domid, table)) {
+            return ~(PF_PRESENT | writeBit);
+        }
+        boolean writable = true;
+        long pte = 0;
+        for (int level = 4; level >= 1; level--) {
+            long pteAddr = (table << PAGE_SHIFT) | ((long) PageTableEntry.index(va, level) << 3);
+            // Acquire: the table's contents written before the entry was installed are visible.
+            pte = (long) LONG_VH.getAcquire(machine, pteAddr);
+            if ((pte & PageTableEntry.PRESENT) == 0) {
+                return ~writeBit;
+            }
+            if (level > 1 && (pte & PageTableEntry.PSE) != 0) {
+                return ~(PF_PRESENT | PF_RSVD | writeBit);
+            }
+            long next = PageTableEntry.mfn(pte);
+            // We can't trust the guest's tables: whatever they say, only frames the domain may
+            // map are ever reached.
+            if (!frames.mayMap(domid, next)) {
+                return ~(PF_PRESENT | writeBit);
+            }
+            if ((pte & PageTableEntry.RW) == 0) {
+                if (write) {
+                    return ~(PF_PRESENT | PF_WRITE);
+                }
+                writable = false;
+            }
+            long set = (level == 1 && write) ? (PageTableEntry.ACCESSED | PageTableEntry.DIRTY)
+                                             : PageTableEntry.ACCESSED;
+            if ((pte & set) != set) {
+                LONG_VH.getAndBitwiseOr(machine, pteAddr, set);
+            }
+            table = next;
+        }
+        if (fill) {
+            boolean writesAllowed = writable && (write || (pte & PageTableEntry.DIRTY) != 0);
+            long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
+            tlb[(int) vpn & TLB_MASK] = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT)
+                    | (table << TLB_MFN_SHIFT) | (writesAllowed ? TLB_WRITABLE : 0) | TLB_VALID;
+        }
+        return (table << PAGE_SHIFT) | (va & PAGE_MASK);
+    }
+
+    /**
+     * The hypervisor's own walk: the machine address {@code va} maps to for a read or a write,
+     * setting Accessed (and Dirty for a write) as the hardware would, or -1. Never delivers a
+     * fault and neither reads nor fills the TLB, so it sees the page tables as they are now.
+     * Any thread.
+     */
+    public long translate(long va, boolean write) {
+        if (!PageTableEntry.isCanonical(va)) {
+            return -1;
+        }
+        long ma = walk(va, write, false);
+        return ma < 0 ? -1 : ma;
+    }
+
+    /** Own thread: the TLB, as the hardware MMU would; other threads: a walk. */
+    private long hypervisorLookup(long va, boolean write, boolean ownThread) {
+        if (ownThread) {
+            return lookup(va, write);
+        }
+        return PageTableEntry.isCanonical(va) ? walk(va, write, false) : -1;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Hypervisor-side copies (copy_from_guest / copy_to_guest / clear_guest)
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * {@code copy_from_guest}: copies {@code length} bytes at guest {@code va} into
+     * {@code dst}. Never delivers a fault.
+     *
+     * @return false if any byte of the range is not readable (the hypercall answers
+     *         {@code -EFAULT}); {@code dst} may then hold part of the data
+     */
+    public boolean copyFromGuest(long va, MemorySegment dst, long dstOffset, long length) {
+        if (!guestRangeOk(va, length)) {
+            return false;
+        }
+        Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
+        boolean own = context.onOwnThread();
+        long done = 0;
+        while (done < length) {
+            long cur = va + done;
+            long ma = hypervisorLookup(cur, false, own);
+            if (ma < 0) {
+                return false;
+            }
+            long n = Math.min(length - done, MachineMemory.PAGE_SIZE - (cur & PAGE_MASK));
+            MemorySegment.copy(machine, ma, dst, dstOffset + done, n);
+            done += n;
+        }
+        return true;
+    }
+
+    /**
+     * {@code copy_to_guest}: copies {@code length} bytes of {@code src} to guest {@code va}.
+     * Never delivers a fault; every page must be mapped writable.
+     *
+     * @return false if any page of the range is not writable ({@code -EFAULT}); the pages
+     *         before it may already have been written, as on Xen
+     */
+    public boolean copyToGuest(MemorySegment src, long srcOffset, long va, long length) {
+        if (!guestRangeOk(va, length)) {
+            return false;
+        }
+        Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
+        boolean own = context.onOwnThread();
+        long done = 0;
+        while (done < length) {
+            long cur = va + done;
+            long ma = hypervisorLookup(cur, true, own);
+            if (ma < 0) {
+                return false;
+            }
+            long n = Math.min(length - done, MachineMemory.PAGE_SIZE - (cur & PAGE_MASK));
+            MemorySegment.copy(src, srcOffset + done, machine, ma, n);
+            done += n;
+        }
+        return true;
+    }
+
+    /**
+     * {@code clear_guest}: zeroes {@code length} bytes at guest {@code va}. Never delivers a
+     * fault.
+     *
+     * @return false if any page of the range is not writable ({@code -EFAULT})
+     */
+    public boolean clearGuest(long va, long length) {
+        if (!guestRangeOk(va, length)) {
+            return false;
+        }
+        boolean own = context.onOwnThread();
+        long done = 0;
+        while (done < length) {
+            long cur = va + done;
+            long ma = hypervisorLookup(cur, true, own);
+            if (ma < 0) {
+                return false;
+            }
+            long n = Math.min(length - done, MachineMemory.PAGE_SIZE - (cur & PAGE_MASK));
+            fillMachine(ma, n, (byte) 0);
+            done += n;
+        }
+        return true;
+    }
+
+    /** A guest range is acceptable when its length is not negative and it does not wrap. */
+    private static boolean guestRangeOk(long va, long length) {
+        return length >= 0 && (length == 0 || Long.compareUnsigned(va + (length - 1), va) >= 0);
+    }
+
+    private void fillMachine(long ma, long n, byte value) {
+        long pattern = (value & 0xFFL) * 0x0101_0101_0101_0101L;
+        long p = ma;
+        long end = ma + n;
+        while (p < end && (p & 7) != 0) {
+            machine.set(ValueLayout.JAVA_BYTE, p++, value);
+        }
+        while (end - p >= 8) {
+            machine.set(LONG_LE, p, pattern);
+            p += 8;
+        }
+        while (p < end) {
+            machine.set(ValueLayout.JAVA_BYTE, p++, value);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // GuestMemory: plain accesses (any alignment; split per page)
+    // ---------------------------------------------------------------------------------------
+
+    private static boolean crosses(long va, int size) {
+        return (va & PAGE_MASK) > MachineMemory.PAGE_SIZE - size;
+    }
+
+    private long loadSplit(long va, int size) {
+        long first = accessSplit(va, false);
+        long second = splitSecond;
+        int inFirst = (int) (MachineMemory.PAGE_SIZE - (va & PAGE_MASK));
+        long value = 0;
+        for (int i = 0; i < size; i++) {
+            long ma = i < inFirst ? first + i : second + (i - inFirst);
+            value |= (machine.get(ValueLayout.JAVA_BYTE, ma) & 0xFFL) << (8 * i);
+        }
+        return value;
+    }
+
+    private void storeSplit(long va, long value, int size) {
+        long first = accessSplit(va, true);
+        long second = splitSecond;
+        int inFirst = (int) (MachineMemory.PAGE_SIZE - (va & PAGE_MASK));
+        for (int i = 0; i < size; i++) {
+            long ma = i < inFirst ? first + i : second + (i - inFirst);
+            machine.set(ValueLayout.JAVA_BYTE, ma, (byte) (value >>> (8 * i)));
+        }
+    }
+
+    @Override
+    public byte getByte(long va) {
+        return machine.get(ValueLayout.JAVA_BYTE, access(va, false));
+    }
+
+    @Override
+    public void putByte(long va, byte value) {
+        machine.set(ValueLayout.JAVA_BYTE, access(va, true), value);
+    }
+
+    @Override
+    public short getShort(long va) {
+        if (crosses(va, 2)) {
+            return (short) loadSplit(va, 2);
+        }
+        return machine.get(SHORT_LE, access(va, false));
+    }
+
+    @Override
+    public void putShort(long va, short value) {
+        if (crosses(va, 2)) {
+            storeSplit(va, value, 2);
+            return;
+        }
+        machine.set(SHORT_LE, access(va, true), value);
+    }
+
+    @Override
+    public int getInt(long va) {
+        if (crosses(va, 4)) {
+            return (int) loadSplit(va, 4);
+        }
+        return machine.get(INT_LE, access(va, false));
+    }
+
+    @Override
+    public void putInt(long va, int value) {
+        if (crosses(va, 4)) {
+            storeSplit(va, value, 4);
+            return;
+        }
+        machine.set(INT_LE, access(va, true), value);
+    }
+
+    @Override
+    public long getLong(long va) {
+        if (crosses(va, 8)) {
+            return loadSplit(va, 8);
+        }
+        return machine.get(LONG_LE, access(va, false));
+    }
+
+    @Override
+    public void putLong(long va, long value) {
+        if (crosses(va, 8)) {
+            storeSplit(va, value, 8);
+            return;
+        }
+        machine.set(LONG_LE, access(va, true), value);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // GuestMemory: ordered and atomic accesses (naturally aligned only)
+    // ---------------------------------------------------------------------------------------
+
+    /** Machine address of an aligned {@code size}-byte access; a misaligned one is a guest bug. */
+    private long aligned(long va, int size, boolean write) {
+        if ((va & (size - 1)) != 0) {
+            misaligned(va, size);
+        }
+        return access(va, write);
+    }
+
+    private void misaligned(long va, int size) {
+        context.guestBug("misaligned " + (8 * size) + "-bit ordered or atomic access at 0x"
+                + Long.toHexString(va));
+        throw new GuestAbort("misaligned atomic access by d" + domid);
+    }
+
+    @Override
+    public byte getByteAcquire(long va) {
+        return (byte) BYTE_VH.getAcquire(machine, access(va, false));
+    }
+
+    @Override
+    public void putByteRelease(long va, byte value) {
+        BYTE_VH.setRelease(machine, access(va, true), value);
+    }
+
+    @Override
+    public short getShortAcquire(long va) {
+        return (short) SHORT_VH.getAcquire(machine, aligned(va, 2, false));
+    }
+
+    @Override
+    public void putShortRelease(long va, short value) {
+        SHORT_VH.setRelease(machine, aligned(va, 2, true), value);
+    }
+
+    @Override
+    public int getIntAcquire(long va) {
+        return (int) INT_VH.getAcquire(machine, aligned(va, 4, false));
+    }
+
+    @Override
+    public void putIntRelease(long va, int value) {
+        INT_VH.setRelease(machine, aligned(va, 4, true), value);
+    }
+
+    @Override
+    public long getLongAcquire(long va) {
+        return (long) LONG_VH.getAcquire(machine, aligned(va, 8, false));
+    }
+
+    @Override
+    public void putLongRelease(long va, long value) {
+        LONG_VH.setRelease(machine, aligned(va, 8, true), value);
+    }
+
+    // Atomics are writes even when they fail: x86's locked instructions always need the page
+    // writable and dirty it.
+
+    @Override
+    public boolean compareAndSetInt(long va, int expected, int update) {
+        return INT_VH.compareAndSet(machine, aligned(va, 4, true), expected, update);
+    }
+
+    @Override
+    public boolean compareAndSetLong(long va, long expected, long update) {
+        return LONG_VH.compareAndSet(machine, aligned(va, 8, true), expected, update);
+    }
+
+    @Override
+    public int compareAndExchangeInt(long va, int expected, int update) {
+        return (int) INT_VH.compareAndExchange(machine, aligned(va, 4, true), expected, update);
+    }
+
+    @Override
+    public long compareAndExchangeLong(long va, long expected, long update) {
+        return (long) LONG_VH.compareAndExchange(machine, aligned(va, 8, true), expected, update);
+    }
+
+    @Override
+    public int getAndSetInt(long va, int value) {
+        return (int) INT_VH.getAndSet(machine, aligned(va, 4, true), value);
+    }
+
+    @Override
+    public long getAndSetLong(long va, long value) {
+        return (long) LONG_VH.getAndSet(machine, aligned(va, 8, true), value);
+    }
+
+    @Override
+    public int getAndAddInt(long va, int delta) {
+        return (int) INT_VH.getAndAdd(machine, aligned(va, 4, true), delta);
+    }
+
+    @Override
+    public long getAndAddLong(long va, long delta) {
+        return (long) LONG_VH.getAndAdd(machine, aligned(va, 8, true), delta);
+    }
+
+    @Override
+    public int getAndBitwiseOrInt(long va, int mask) {
+        return (int) INT_VH.getAndBitwiseOr(machine, aligned(va, 4, true), mask);
+    }
+
+    @Override
+    public long getAndBitwiseOrLong(long va, long mask) {
+        return (long) LONG_VH.getAndBitwiseOr(machine, aligned(va, 8, true), mask);
+    }
+
+    @Override
+    public int getAndBitwiseAndInt(long va, int mask) {
+        return (int) INT_VH.getAndBitwiseAnd(machine, aligned(va, 4, true), mask);
+    }
+
+    @Override
+    public long getAndBitwiseAndLong(long va, long mask) {
+        return (long) LONG_VH.getAndBitwiseAnd(machine, aligned(va, 8, true), mask);
+    }
+
+    @Override
+    public int getAndBitwiseXorInt(long va, int mask) {
+        return (int) INT_VH.getAndBitwiseXor(machine, aligned(va, 4, true), mask);
+    }
+
+    @Override
+    public long getAndBitwiseXorLong(long va, long mask) {
+        return (long) LONG_VH.getAndBitwiseXor(machine, aligned(va, 8, true), mask);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // GuestMemory: bulk (page by page; a fault mid-way is delivered and the rest retried)
+    // ---------------------------------------------------------------------------------------
+
+    @Override
+    public void copyToSegment(long va, MemorySegment dst, long dstOffset, long length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
+        long done = 0;
+        while (done < length) {
+            long cur = va + done;
+            long ma = access(cur, false);
+            long n = Math.min(length - done, MachineMemory.PAGE_SIZE - (cur & PAGE_MASK));
+            MemorySegment.copy(machine, ma, dst, dstOffset + done, n);
+            done += n;
+        }
+    }
+
+    @Override
+    public void copyFromSegment(MemorySegment src, long srcOffset, long va, long length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
+        long done = 0;
+        while (done < length) {
+            long cur = va + done;
+            long ma = access(cur, true);
+            long n = Math.min(length - done, MachineMemory.PAGE_SIZE - (cur & PAGE_MASK));
+            MemorySegment.copy(src, srcOffset + done, machine, ma, n);
+            done += n;
+        }
+    }
+
+    @Override
+    public void fill(long va, long length, byte value) {
+        if (length < 0) {
+            throw new IllegalArgumentException("negative length " + length);
+        }
+        long done = 0;
+        while (done < length) {
+            long cur = va + done;
+            long ma = access(cur, true);
+            long n = Math.min(length - done, MachineMemory.PAGE_SIZE - (cur & PAGE_MASK));
+            fillMachine(ma, n, value);
+            done += n;
+        }
+    }
+}
