@@ -7,6 +7,7 @@
 module org.parasol.hypercall {
     exports org.parasol.hypercall;
     exports org.parasol.hypercall.abi;
+    exports org.parasol.hypercall.guest;
     exports org.parasol.hypercall.struct;
     exports org.parasol.hypercall.io;
 }

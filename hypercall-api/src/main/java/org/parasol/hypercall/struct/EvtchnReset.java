@@ -1,0 +1,57 @@
+package org.parasol.hypercall.struct;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+/**
+ * Argument of {@code EVTCHNOP_reset} (10): mirrors {@code event_channel.h}: {@code evtchn_reset}
+ * (2 bytes).
+ *
+ * <pre>
+ *  0       2
+ *  +-------+
+ *  |  dom  |
+ *  +-------+
+ * </pre>
+ *
+ * <p>Invariants: resetting {@code DOMID_SELF} closes every port and reverts to the 2-level
+ * ABI.
+ */
+public final class EvtchnReset {
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            Layouts.U16.withName("dom")).withName("evtchn_reset");
+
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long DOM_OFFSET = Layouts.offsetOf(LAYOUT, "dom");
+
+    private MemorySegment segment;
+    private long base;
+
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public EvtchnReset() {
+    }
+
+    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
+    public EvtchnReset wrap(MemorySegment segment, long offset) {
+        this.base = Layouts.checkWrap(segment, offset, SIZE);
+        this.segment = segment;
+        return this;
+    }
+
+    /** Zeroes the whole structure. */
+    public EvtchnReset clear() {
+        Layouts.zero(segment, base, SIZE);
+        return this;
+    }
+
+    /** The domain whose ports are closed. */
+    public int dom() {
+        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+    }
+
+    public EvtchnReset dom(int v) {
+        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        return this;
+    }
+}

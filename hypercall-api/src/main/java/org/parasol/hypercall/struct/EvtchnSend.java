@@ -1,0 +1,57 @@
+package org.parasol.hypercall.struct;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+/**
+ * Argument of {@code EVTCHNOP_send} (4): mirrors {@code event_channel.h}: {@code evtchn_send} (4
+ * bytes).
+ *
+ * <pre>
+ *  0        4
+ *  +--------+
+ *  |  port  |
+ *  +--------+
+ * </pre>
+ *
+ * <p>Invariants: {@code port} is a local port; a send on an unbound port is dropped and still
+ * succeeds.
+ */
+public final class EvtchnSend {
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            Layouts.U32.withName("port")).withName("evtchn_send");
+
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long PORT_OFFSET = Layouts.offsetOf(LAYOUT, "port");
+
+    private MemorySegment segment;
+    private long base;
+
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public EvtchnSend() {
+    }
+
+    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
+    public EvtchnSend wrap(MemorySegment segment, long offset) {
+        this.base = Layouts.checkWrap(segment, offset, SIZE);
+        this.segment = segment;
+        return this;
+    }
+
+    /** Zeroes the whole structure. */
+    public EvtchnSend clear() {
+        Layouts.zero(segment, base, SIZE);
+        return this;
+    }
+
+    /** The local port to notify through. */
+    public long port() {
+        return Layouts.u32(segment.get(Layouts.U32, base + PORT_OFFSET));
+    }
+
+    public EvtchnSend port(long v) {
+        segment.set(Layouts.U32, base + PORT_OFFSET, (int) v);
+        return this;
+    }
+}

@@ -1,0 +1,60 @@
+package org.parasol.hypercall.struct;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+/**
+ * Argument of {@code VCPUOP_register_runstate_memory_area} (5): mirrors {@code vcpu.h}:
+ * {@code vcpu_register_runstate_memory_area} (8 bytes).
+ *
+ * <pre>
+ *  0                    8
+ *  +--------------------+
+ *  | addr.v | addr.p    |
+ *  +--------------------+
+ * </pre>
+ *
+ * <p>Invariants: {@code addr} is the guest virtual address of a {@code vcpu_runstate_info}
+ * that Xen refreshes whenever the vCPU is scheduled; 0 unregisters.
+ */
+public final class VcpuRegisterRunstateMemoryArea {
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            MemoryLayout.unionLayout(
+                    Layouts.U64.withName("h"),
+                    Layouts.U64.withName("p")).withName("addr")).withName("vcpu_register_runstate_memory_area");
+
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long ADDR_OFFSET = Layouts.offsetOf(LAYOUT, "addr");
+    public static final long ADDR_P_OFFSET = Layouts.offsetOf(LAYOUT, "addr", "p");
+
+    private MemorySegment segment;
+    private long base;
+
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public VcpuRegisterRunstateMemoryArea() {
+    }
+
+    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
+    public VcpuRegisterRunstateMemoryArea wrap(MemorySegment segment, long offset) {
+        this.base = Layouts.checkWrap(segment, offset, SIZE);
+        this.segment = segment;
+        return this;
+    }
+
+    /** Zeroes the whole structure. */
+    public VcpuRegisterRunstateMemoryArea clear() {
+        Layouts.zero(segment, base, SIZE);
+        return this;
+    }
+
+    /** The guest virtual address of the runstate area. */
+    public long addr() {
+        return segment.get(Layouts.U64, base + ADDR_P_OFFSET);
+    }
+
+    public VcpuRegisterRunstateMemoryArea addr(long v) {
+        segment.set(Layouts.U64, base + ADDR_P_OFFSET, v);
+        return this;
+    }
+}

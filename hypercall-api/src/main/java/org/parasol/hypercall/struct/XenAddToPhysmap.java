@@ -1,0 +1,105 @@
+package org.parasol.hypercall.struct;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+/**
+ * Argument of {@code XENMEM_add_to_physmap} (7): mirrors {@code memory.h}:
+ * {@code xen_add_to_physmap} (24 bytes).
+ *
+ * <pre>
+ *  0       2       4        8                  16                 24
+ *  +-------+-------+--------+------------------+------------------+
+ *  | domid | size  | space  |       idx        |       gpfn       |
+ *  +-------+-------+--------+------------------+------------------+
+ * </pre>
+ *
+ * <p>Invariants: {@code space} is a {@code XENMAPSPACE_*} number; {@code size} counts frames
+ * only for {@code gmfn_range}.
+ */
+public final class XenAddToPhysmap {
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            Layouts.U16.withName("domid"),
+            Layouts.U16.withName("size"),
+            Layouts.U32.withName("space"),
+            Layouts.U64.withName("idx"),
+            Layouts.U64.withName("gpfn")).withName("xen_add_to_physmap");
+
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "domid");
+    public static final long SIZE_OFFSET = Layouts.offsetOf(LAYOUT, "size");
+    public static final long SPACE_OFFSET = Layouts.offsetOf(LAYOUT, "space");
+    public static final long IDX_OFFSET = Layouts.offsetOf(LAYOUT, "idx");
+    public static final long GPFN_OFFSET = Layouts.offsetOf(LAYOUT, "gpfn");
+
+    private MemorySegment segment;
+    private long base;
+
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public XenAddToPhysmap() {
+    }
+
+    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
+    public XenAddToPhysmap wrap(MemorySegment segment, long offset) {
+        this.base = Layouts.checkWrap(segment, offset, SIZE);
+        this.segment = segment;
+        return this;
+    }
+
+    /** Zeroes the whole structure. */
+    public XenAddToPhysmap clear() {
+        Layouts.zero(segment, base, SIZE);
+        return this;
+    }
+
+    /** The target domain. */
+    public int domid() {
+        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+    }
+
+    public XenAddToPhysmap domid(int v) {
+        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        return this;
+    }
+
+    /** Frames, for gmfn_range. */
+    public int size() {
+        return Layouts.u16(segment.get(Layouts.U16, base + SIZE_OFFSET));
+    }
+
+    public XenAddToPhysmap size(int v) {
+        segment.set(Layouts.U16, base + SIZE_OFFSET, (short) v);
+        return this;
+    }
+
+    /** {@code XENMAPSPACE_*}. */
+    public long space() {
+        return Layouts.u32(segment.get(Layouts.U32, base + SPACE_OFFSET));
+    }
+
+    public XenAddToPhysmap space(long v) {
+        segment.set(Layouts.U32, base + SPACE_OFFSET, (int) v);
+        return this;
+    }
+
+    /** Index in the space. */
+    public long idx() {
+        return segment.get(Layouts.U64, base + IDX_OFFSET);
+    }
+
+    public XenAddToPhysmap idx(long v) {
+        segment.set(Layouts.U64, base + IDX_OFFSET, v);
+        return this;
+    }
+
+    /** Where to map it. */
+    public long gpfn() {
+        return segment.get(Layouts.U64, base + GPFN_OFFSET);
+    }
+
+    public XenAddToPhysmap gpfn(long v) {
+        segment.set(Layouts.U64, base + GPFN_OFFSET, v);
+        return this;
+    }
+}

@@ -1,0 +1,56 @@
+package org.parasol.hypercall.struct;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+/**
+ * Argument of {@code XENMEM_current_reservation}, {@code maximum_reservation} and
+ * {@code maximum_gpfn}: mirrors {@code memory.h}: {@code xen_memory_domain} (2 bytes).
+ *
+ * <pre>
+ *  0       2
+ *  +-------+
+ *  | domid |
+ *  +-------+
+ * </pre>
+ *
+ * <p>Invariants: asking about another domain needs privilege.
+ */
+public final class XenMemoryDomain {
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            Layouts.U16.withName("domid")).withName("xen_memory_domain");
+
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "domid");
+
+    private MemorySegment segment;
+    private long base;
+
+    /** An unwrapped flyweight; {@link #wrap} it before use. */
+    public XenMemoryDomain() {
+    }
+
+    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
+    public XenMemoryDomain wrap(MemorySegment segment, long offset) {
+        this.base = Layouts.checkWrap(segment, offset, SIZE);
+        this.segment = segment;
+        return this;
+    }
+
+    /** Zeroes the whole structure. */
+    public XenMemoryDomain clear() {
+        Layouts.zero(segment, base, SIZE);
+        return this;
+    }
+
+    /** The domain asked about. */
+    public int domid() {
+        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+    }
+
+    public XenMemoryDomain domid(int v) {
+        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        return this;
+    }
+}
