@@ -612,6 +612,7 @@ public final class Vcpu implements MmuContext {
         VcpuEntry e = entry;
         long arg = entryArgument;
         startPeriodicDefault();
+        domain.vcpuThreadStarting();
         start(domain.name() + "-vcpu" + id, domain.hypervisor().config().virtualThreads(),
                 () -> e.start(cpu, arg));
     }
