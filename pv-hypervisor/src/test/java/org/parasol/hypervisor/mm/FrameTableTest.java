@@ -209,7 +209,7 @@ class FrameTableTest {
     }
 
     @Property(tries = 200)
-    void typeInfoShouldRoundTrip(@ForAll @IntRange(min = 0, max = 7) int type, @ForAll boolean validated,
+    void shouldRoundTripTypeInfo(@ForAll @IntRange(min = 0, max = 7) int type, @ForAll boolean validated,
                                  @ForAll boolean pinned, @ForAll @LongRange(min = 0, max = 0xFFFF_FFFFL) long count) {
         long ti = encodeTypeInfo(type, validated, pinned, count);
         assertThat(pageType(ti)).isEqualTo(type);
