@@ -16,7 +16,10 @@ import java.nio.file.Path;
  * <p>The mapping is a sparse file in {@code /dev/shm} (or {@code java.io.tmpdir} where that is
  * missing), sized without writing to it, mapped shared into a {@link MemorySegment} and unlinked
  * at once, so creating gigabytes of machine memory costs a few system calls and no resident
- * memory until a frame is first touched. Every frame reads as zero until written.
+ * memory until a frame is first touched. Every frame reads as zero until written. The host
+ * must be able to back every frame that is touched: touching more than {@code /dev/shm} can
+ * hold makes the JVM raise {@link InternalError} at the access, so size machine memory within
+ * it.
  *
  * <p>Only the hypervisor sees {@link #segment()}; guests reach frames through their own page
  * tables ({@link VcpuMmu}). Frame ownership, types and reference counts live in

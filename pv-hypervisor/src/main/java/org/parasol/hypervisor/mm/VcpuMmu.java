@@ -27,7 +27,12 @@ import org.parasol.hypercall.GuestMemory;
  *       atomic ORs as the hardware does. Every frame reached — tables and data — must be one
  *       the domain may map ({@link FrameTable#mayMap}), whatever the entry says.</li>
  *   <li>A fault calls {@link MmuContext#pageFault(long, int)}, which runs the guest's handler,
- *       and the access is tried again from step 1.</li>
+ *       and the access is tried again from step 1. The error code has {@link #PF_WRITE} for
+ *       writes and {@link #PF_PRESENT} when an entry was present but the access not allowed
+ *       (read-only, or a frame the domain may not map). Two departures from the hardware: a
+ *       non-canonical address is a not-present #PF rather than #GP, and a PSE bit in an L2..L4
+ *       entry (no superpages for PV guests) is a #PF with {@link #PF_RSVD}. U/S and NX are not
+ *       enforced.</li>
  * </ol>
  *
  * <h2>TLB entry</h2>

@@ -1,0 +1,185 @@
+package org.parasol.hypervisor.mm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.parasol.hypervisor.mm.FrameTable.*;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.parasol.hypercall.GuestAbort;
+
+class BootstrapBuilderTest {
+    private static final long PAGE = 4096;
+    private final TestHost host = new TestHost(64L << 20);
+
+    @AfterEach
+    void close() {
+        host.close();
+    }
+
+    @ParameterizedTest(name = "{0} pages")
+    @ValueSource(longs = {256, 4096, 8192})
+    @DisplayName("the P2M list gives every PFN its MFN and the M2P table maps it back")
+    void shouldWriteTheP2mListAndTheM2pTable(long nrPages) {
+        TestHost.Domain d = host.domain(1, nrPages);
+        BootLayout l = d.layout();
+        assertThat(l.nrPages()).isEqualTo(nrPages);
+        assertThat(l.p2mVa()).isEqualTo(BootstrapBuilder.VIRT_BASE);
+        assertThat(l.nrP2mFrames()).isEqualTo((nrPages * 8 + PAGE - 1) / PAGE);
+        assertThat(host.frames.ownedBy(1)).isEqualTo(nrPages);
+        assertThat(d.pages().totPages()).isEqualTo(nrPages);
+        for (long pfn = 0; pfn < nrPages; pfn++) {
+            long mfn = host.mfnOf(d, pfn);
+            assertThat(host.frames.owner(mfn)).isEqualTo(1);
+            assertThat(host.frames.m2p(mfn)).as("m2p of pfn %d", pfn).isEqualTo((int) pfn);
+        }
+        // The guest reads its own P2M list through its MMU, too.
+        assertThat(d.mmu().getLong(l.p2mVa() + 8 * l.startInfoPfn())).isEqualTo(l.startInfoMfn());
+        assertThat(d.mmu().getLong(l.p2mVa() + 8 * l.firstFreePfn() - 8 * l.nrPtFrames())).isEqualTo(l.l4Mfn());
+    }
+
+    @Test
+    @DisplayName("start of day, 1 MiB: P2M, start_info, L4..L1 from 4 MiB, everything mapped, shared_info after it")
+    void shouldLayOutAOneMegabyteDomain() {
+        TestHost.Domain d = host.domain(1, 256);
+        BootLayout l = d.layout();
+        assertThat(l.virtBase()).isEqualTo(0x400000);
+        assertThat(l.nrP2mFrames()).isEqualTo(1);
+        assertThat(l.startInfoPfn()).isEqualTo(1);
+        assertThat(l.startInfoVa()).isEqualTo(0x401000);
+        assertThat(l.ptBaseVa()).isEqualTo(0x402000);
+        assertThat(l.nrPtFrames()).isEqualTo(4);
+        assertThat(l.firstFreePfn()).isEqualTo(6);
+        assertThat(l.freeVa()).isEqualTo(0x406000);
+        assertThat(l.mappedPages()).as("smaller than the padding: all mapped").isEqualTo(256);
+        assertThat(l.mappedEnd()).isEqualTo(0x500000);
+        assertThat(l.sharedInfoVa()).isEqualTo(0x500000);
+        assertMappedAsLaidOut(d);
+    }
+
+    @Test
+    @DisplayName("start of day, 16 MiB: mapped up to a 4 MiB boundary with at least 512 KiB free after the tables")
+    void shouldLayOutASixteenMegabyteDomain() {
+        TestHost.Domain d = host.domain(1, 4096);
+        BootLayout l = d.layout();
+        assertThat(l.nrP2mFrames()).isEqualTo(8);
+        assertThat(l.mappedEnd()).isEqualTo(0x800000);
+        assertThat(l.mappedPages()).isEqualTo(1024).isLessThan(l.nrPages());
+        assertThat(l.mappedPages() - l.firstFreePfn()).isGreaterThanOrEqualTo(128);
+        assertThat(l.nrPtFrames()).as("L4, L3, L2 and 3 L1s (0x400000..0x801000)").isEqualTo(6);
+        assertMappedAsLaidOut(d);
+        assertThat(d.mmu().translate(l.sharedInfoVa() + PAGE, false)).as("the rest stays unmapped").isEqualTo(-1);
+        assertThat(d.mmu().translate(0x1000_0000L, false)).isEqualTo(-1);
+    }
+
+    private void assertMappedAsLaidOut(TestHost.Domain d) {
+        BootLayout l = d.layout();
+        VcpuMmu mmu = d.mmu();
+        for (long pfn = 0; pfn < l.mappedPages(); pfn++) {
+            long va = l.vaOfPfn(pfn);
+            long mfn = host.mfnOf(d, pfn);
+            boolean pageTable = pfn >= l.firstFreePfn() - l.nrPtFrames() && pfn < l.firstFreePfn();
+            assertThat(mmu.translate(va, false)).as("read pfn %d", pfn).isEqualTo(MachineMemory.maddr(mfn));
+            assertThat(mmu.translate(va + 123, true))
+                    .as("write pfn %d", pfn).isEqualTo(pageTable ? -1 : MachineMemory.maddr(mfn) + 123);
+        }
+        assertThat(l.vaOfPfn(l.mappedPages())).isEqualTo(-1);
+        assertThat(mmu.translate(l.sharedInfoVa(), true)).isEqualTo(MachineMemory.maddr(l.sharedInfoMfn()));
+        assertThat(host.mfnOf(d, l.startInfoPfn())).isEqualTo(l.startInfoMfn());
+        assertThat(l.ptBaseVa()).isEqualTo(l.vaOfPfn(l.firstFreePfn() - l.nrPtFrames()));
+        assertThat(mmu.translate(l.ptBaseVa(), false)).isEqualTo(MachineMemory.maddr(l.l4Mfn()));
+        assertThat(mmu.translate(0, false)).as("VA 0 stays unmapped").isEqualTo(-1);
+        assertThat(mmu.translate(l.virtBase() - PAGE, false)).isEqualTo(-1);
+    }
+
+    @Test
+    @DisplayName("a guest can never write its page tables: the write faults with P|W")
+    void shouldMapPageTablesReadOnly() {
+        TestHost.Domain d = host.domain(1, 4096);
+        BootLayout l = d.layout();
+        long l4Entry = d.mmu().getLong(l.ptBaseVa());
+        assertThat(PageTableEntry.mfn(l4Entry)).as("the L4's first entry names the L3").isNotZero();
+        for (long i = 0; i < l.nrPtFrames(); i++) {
+            long va = l.ptBaseVa() + i * PAGE + 8 * i;
+            assertThatThrownBy(() -> d.mmu().putLong(va, 0)).isInstanceOf(GuestAbort.class);
+            assertThat(d.context().faults).last()
+                    .isEqualTo(new TestContext.Fault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE));
+        }
+        assertThat(d.mmu().getLong(l.ptBaseVa())).as("untouched").isEqualTo(l4Entry | PageTableEntry.ACCESSED);
+    }
+
+    @Test
+    @DisplayName("null pointers and unmapped pages fault as not-present")
+    void shouldFaultOnUnmappedAddresses() {
+        TestHost.Domain d = host.domain(1, 4096);
+        assertThatThrownBy(() -> d.mmu().getInt(0)).isInstanceOf(GuestAbort.class);
+        assertThat(d.context().faults).containsExactly(new TestContext.Fault(0, 0));
+        long beyond = d.layout().sharedInfoVa() + PAGE;
+        assertThatThrownBy(() -> d.mmu().putInt(beyond, 1)).isInstanceOf(GuestAbort.class);
+        assertThat(d.context().faults).last().isEqualTo(new TestContext.Fault(beyond, VcpuMmu.PF_WRITE));
+    }
+
+    @Test
+    @DisplayName("the builder holds what validation would: tables typed and validated, the L4 pinned, mapped pages writable-typed")
+    void shouldTypeEveryFrameItMaps() {
+        TestHost.Domain d = host.domain(1, 4096);
+        BootLayout l = d.layout();
+        FrameTable f = host.frames;
+        long l4 = f.typeInfo(l.l4Mfn());
+        assertThat(pageType(l4)).isEqualTo(PGT_L4_PAGE_TABLE);
+        assertThat(isValidated(l4)).isTrue();
+        assertThat(isPinned(l4)).isTrue();
+        assertThat(typeCount(l4)).isEqualTo(1);
+        assertThat(f.refCount(l.l4Mfn())).as("allocation + read-only mapping + pin").isEqualTo(3);
+        long firstPt = l.firstFreePfn() - l.nrPtFrames();
+        int[] expectTypes = {PGT_L4_PAGE_TABLE, PGT_L3_PAGE_TABLE, PGT_L2_PAGE_TABLE,
+                PGT_L1_PAGE_TABLE, PGT_L1_PAGE_TABLE, PGT_L1_PAGE_TABLE};
+        for (int i = 0; i < l.nrPtFrames(); i++) {
+            long ti = f.typeInfo(host.mfnOf(d, firstPt + i));
+            assertThat(pageType(ti)).isEqualTo(expectTypes[i]);
+            assertThat(isValidated(ti)).isTrue();
+            assertThat(typeCount(ti)).isEqualTo(1);
+        }
+        long data = host.mfnOf(d, l.firstFreePfn());
+        assertThat(pageType(f.typeInfo(data))).isEqualTo(PGT_WRITABLE_PAGE);
+        assertThat(typeCount(f.typeInfo(data))).isEqualTo(1);
+        assertThat(f.refCount(data)).isEqualTo(2);
+        long unmapped = host.mfnOf(d, l.mappedPages());
+        assertThat(f.typeInfo(unmapped)).isZero();
+        assertThat(f.refCount(unmapped)).isEqualTo(1);
+        assertThat(pageType(f.typeInfo(l.sharedInfoMfn()))).isEqualTo(PGT_WRITABLE_PAGE);
+        assertThat(f.getPageType(l.l4Mfn(), PGT_WRITABLE_PAGE)).as("a table cannot become writable").isFalse();
+    }
+
+    @Test
+    void shouldRefuseADomainTooSmallForItsBootstrapRegion() {
+        DomainPages pages = new DomainPages(1, 10);
+        long shared = host.frames.allocateShared(1);
+        long free = host.frames.freeFrames();
+        assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, pages, 5, shared))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bootstrap region");
+        assertThat(host.frames.freeFrames()).isEqualTo(free);
+        assertThat(BootstrapBuilder.build(host.frames, pages, 6, shared).mappedPages()).isEqualTo(6);
+    }
+
+    @Test
+    void shouldKeepNothingWhenMaxPagesIsTooLow() {
+        DomainPages pages = new DomainPages(1, 100);
+        long shared = host.frames.allocateShared(1);
+        long free = host.frames.freeFrames();
+        assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, pages, 256, shared))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("max_pages 100");
+        assertThat(host.frames.freeFrames()).isEqualTo(free);
+        assertThat(pages.totPages()).isZero();
+    }
+
+    @Test
+    void shouldRefuseASharedInfoFrameNotSharedWithTheDomain() {
+        long sharedWithOther = host.frames.allocateShared(2);
+        assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, new DomainPages(1, 300), 256, sharedWithOther))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
