@@ -42,7 +42,7 @@ class BootstrapBuilderTest {
     }
 
     @Test
-    @DisplayName("start of day, 1 MiB: P2M, start_info, L4..L1 from 4 MiB, everything mapped, shared_info after it")
+    @DisplayName("start of day, 1 MiB: P2M, start_info, L4..L1 from 4 MiB, everything mapped, shared_info at 2 MiB")
     void shouldLayOutAOneMegabyteDomain() {
         TestHost.Domain d = host.domain(1, 256);
         BootLayout l = d.layout();
@@ -51,12 +51,12 @@ class BootstrapBuilderTest {
         assertThat(l.startInfoPfn()).isEqualTo(1);
         assertThat(l.startInfoVa()).isEqualTo(0x401000);
         assertThat(l.ptBaseVa()).isEqualTo(0x402000);
-        assertThat(l.nrPtFrames()).isEqualTo(4);
-        assertThat(l.firstFreePfn()).isEqualTo(6);
-        assertThat(l.freeVa()).isEqualTo(0x406000);
+        assertThat(l.nrPtFrames()).as("L4, L3, L2, the L1 of shared_info's 2 MiB and the region's L1").isEqualTo(5);
+        assertThat(l.firstFreePfn()).isEqualTo(7);
+        assertThat(l.freeVa()).isEqualTo(0x407000);
         assertThat(l.mappedPages()).as("smaller than the padding: all mapped").isEqualTo(256);
         assertThat(l.mappedEnd()).isEqualTo(0x500000);
-        assertThat(l.sharedInfoVa()).isEqualTo(0x500000);
+        assertThat(l.sharedInfoVa()).isEqualTo(0x200000);
         assertMappedAsLaidOut(d);
     }
 
@@ -69,7 +69,7 @@ class BootstrapBuilderTest {
         assertThat(l.mappedEnd()).isEqualTo(0x800000);
         assertThat(l.mappedPages()).isEqualTo(1024).isLessThan(l.nrPages());
         assertThat(l.mappedPages() - l.firstFreePfn()).isGreaterThanOrEqualTo(128);
-        assertThat(l.nrPtFrames()).as("L4, L3, L2 and 3 L1s (0x400000..0x801000)").isEqualTo(6);
+        assertThat(l.nrPtFrames()).as("L4, L3, L2 and 3 L1s (0x200000..0x7FFFFF)").isEqualTo(6);
         assertMappedAsLaidOut(d);
         assertThat(d.mmu().translate(l.sharedInfoVa() + PAGE, false)).as("the rest stays unmapped").isEqualTo(-1);
         assertThat(d.mmu().translate(0x1000_0000L, false)).isEqualTo(-1);
@@ -162,7 +162,7 @@ class BootstrapBuilderTest {
         assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, pages, 5, shared))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bootstrap region");
         assertThat(host.frames.freeFrames()).isEqualTo(free);
-        assertThat(BootstrapBuilder.build(host.frames, pages, 6, shared).mappedPages()).isEqualTo(6);
+        assertThat(BootstrapBuilder.build(host.frames, pages, 7, shared).mappedPages()).isEqualTo(7);
     }
 
     @Test
