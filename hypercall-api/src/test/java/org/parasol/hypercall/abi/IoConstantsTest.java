@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.parasol.hypercall.abi.ConstantTable.assertExactly;
 
 import net.jqwik.api.ForAll;
+import net.jqwik.api.Label;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class IoConstantsTest {
     }
 
     @Property
-    @DisplayName("a wire number outside 0..8 is no XenbusState (a hostile peer may write anything)")
+    @Label("a wire number outside 0..8 is no XenbusState (a hostile peer may write anything)")
     void shouldRejectUnknownWireNumbers(@ForAll int wire) {
         XenbusState s = XenbusState.fromWire(wire);
         if (wire >= 0 && wire <= 8) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.foreign.MemorySegment;
 import net.jqwik.api.ForAll;
+import net.jqwik.api.Label;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.DisplayName;
@@ -26,7 +27,7 @@ class VcpuGuestContextTest {
     }
 
     @Property(tries = 300)
-    @DisplayName("a single non-zero byte outside those fields is noticed")
+    @Label("a single non-zero byte outside those fields is noticed")
     void shouldNoticeAnyOtherByte(@ForAll @IntRange(min = 0, max = 5167) int index) {
         MemorySegment segment = MemorySegment.ofArray(new byte[(int) VcpuGuestContext.SIZE]);
         VcpuGuestContext ctx = new VcpuGuestContext().wrap(segment, 0);
