@@ -44,12 +44,15 @@ public final class BenchMain {
             new Row("null hypercall (xen_version)", "HypercallBench.nullHypercall", "HypercallBench.megamorphicCall"),
             new Row("hypercall copying in+out (evtchn status)", "HypercallBench.structHypercall", "HypercallBench.megamorphicCall"),
             new Row("guest load, TLB hit", "MmuBench.tlbHit", "MmuBench.segmentLoad"),
-            new Row("guest load, TLB miss (4-level walk)", "MmuBench.tlbMiss", "MmuBench.segmentLoadStrided"));
+            new Row("guest load, TLB miss (4-level walk)", "MmuBench.tlbMiss", "MmuBench.segmentLoadStrided"),
+            new Row("create+destroy 1 MiB domain, shared loader", "DomainCreateBench.createAndDestroy:shared", null),
+            new Row("create+destroy 1 MiB domain, own loader", "DomainCreateBench.createAndDestroy:perDomain",
+                    "DomainCreateBench.createAndDestroy:shared"));
 
     private BenchMain() {
     }
 
-    public static void main(String[] args) throws RunnerException, IOException {
+    public static void main(String[] args) throws Exception {
         boolean quick = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
@@ -87,8 +90,15 @@ public final class BenchMain {
             b.forks(3).warmupIterations(5).warmupTime(TimeValue.seconds(1))
                     .measurementIterations(5).measurementTime(TimeValue.seconds(1));
         }
+        String home = System.getProperty("parasol.home");
+        if (home != null) {
+            b.jvmArgsAppend("-Dparasol.home=" + home);
+        }
         Collection<RunResult> results = new Runner(b.build()).run();
         String table = report(results, quick);
+        if (includes.isEmpty()) {
+            table += Footprint.report();
+        }
         System.out.println();
         System.out.print(table);
         if (save != null) {
@@ -112,7 +122,11 @@ public final class BenchMain {
         Map<String, RunResult> byName = new HashMap<>();
         for (RunResult r : results) {
             String full = r.getParams().getBenchmark();
-            byName.put(full.substring(full.lastIndexOf('.', full.lastIndexOf('.') - 1) + 1), r);
+            String key = full.substring(full.lastIndexOf('.', full.lastIndexOf('.') - 1) + 1);
+            for (String p : r.getParams().getParamsKeys()) {
+                key += ":" + r.getParams().getParam(p);
+            }
+            byName.put(key, r);
         }
         StringBuilder sb = new StringBuilder();
         Runtime rt = Runtime.getRuntime();
@@ -121,17 +135,19 @@ public final class BenchMain {
                 System.getProperty("os.name"), System.getProperty("os.arch"), rt.availableProcessors(),
                 Runtime.version()));
         sb.append(String.format(Locale.ROOT, "%-44s %12s %10s   %-32s %12s %8s%n",
-                "benchmark", "ns/op", "B/op", "baseline", "ns/op", "ratio"));
+                "benchmark", "time/op", "B/op", "baseline", "time/op", "ratio"));
         for (Row row : ROWS) {
             RunResult r = byName.get(row.benchmark());
-            RunResult base = byName.get(row.baseline());
+            RunResult base = row.baseline() == null ? null : byName.get(row.baseline());
             if (r == null) {
                 continue;
             }
             double score = r.getPrimaryResult().getScore();
             double baseScore = base == null ? Double.NaN : base.getPrimaryResult().getScore();
-            sb.append(String.format(Locale.ROOT, "%-44s %12.2f %10s   %-32s %12.2f %8s%n",
-                    row.label(), score, alloc(r), row.baseline(), baseScore,
+            String unit = r.getPrimaryResult().getScoreUnit().replace("/op", "");
+            sb.append(String.format(Locale.ROOT, "%-44s %9.2f %-2s %10s   %-32s %12s %8s%n",
+                    row.label(), score, unit, alloc(r), row.baseline() == null ? "-" : row.baseline(),
+                    base == null ? "-" : String.format(Locale.ROOT, "%.2f %s", baseScore, unit),
                     base == null ? "-" : String.format(Locale.ROOT, "%.1fx", score / baseScore)));
         }
         return sb.toString();

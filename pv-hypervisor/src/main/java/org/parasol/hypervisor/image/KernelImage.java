@@ -131,10 +131,22 @@ public final class KernelImage {
      */
     public GuestKernel newKernel(int domid) {
         Constructor<? extends GuestKernel> constructor = sharedConstructor;
-        if (constructor == null) {
-            GuestClassLoader loader = new GuestClassLoader("image:" + name() + "/dom" + domid, classes, verified, parent);
-            constructor = kernelConstructor(descriptor, loader);
-        }
+        return constructor != null ? instantiate(constructor, domid) : newKernelInOwnLoader(domid);
+    }
+
+    /**
+     * A fresh kernel instance for domain {@code domid} from a loader of its own, even when the
+     * image could share one: for a host that wants domains' static state and JIT-compiled code
+     * apart, and for measuring what sharing saves.
+     *
+     * @throws ImageException if the guest's initializer or constructor throws (the cause)
+     */
+    public GuestKernel newKernelInOwnLoader(int domid) {
+        GuestClassLoader loader = new GuestClassLoader("image:" + name() + "/dom" + domid, classes, verified, parent);
+        return instantiate(kernelConstructor(descriptor, loader), domid);
+    }
+
+    private GuestKernel instantiate(Constructor<? extends GuestKernel> constructor, int domid) {
         try {
             return constructor.newInstance();
         } catch (InvocationTargetException e) {
