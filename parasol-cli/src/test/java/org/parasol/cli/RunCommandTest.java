@@ -1,0 +1,62 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import picocli.CommandLine;
+
+/** {@code parasol run} against the packaged example images (built before this module). */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RunCommandTest {
+
+    private record Outcome(int status, String out, String err) {
+    }
+
+    private static Outcome run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        RunCommand cmd = new RunCommand();
+        new CommandLine(cmd).parseArgs(args);
+        int status;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            status = cmd.run(o, e);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(ex);
+        }
+        return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldRunFourHelloDomainsAndExitZeroWhenAllPowerOff() {
+        Outcome o = run("hello", "--domains", "4", "--memory", "2");
+        assertThat(o.status()).as(o.err()).isZero();
+        for (int i = 1; i <= 4; i++) {
+            assertThat(o.out()).contains("[hello-" + i + "] Hello from Parasol!")
+                    .contains("[hello-" + i + "] powering off")
+                    .containsPattern("hello-" + i + " +\\d+ poweroff");
+        }
+    }
+
+    @Test
+    void shouldPassTheCommandLineToEveryDomain() {
+        Outcome o = run("hello", "--cmdline", "console=hvc0 quiet");
+        assertThat(o.status()).isZero();
+        assertThat(o.out()).contains("[hello] Hello from Parasol!").contains("command line 'console=hvc0 quiet'");
+    }
+
+    @Test
+    void shouldRefuseAnUnknownImageWithTheKnownNames() {
+        Outcome o = run("no-such-image");
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("no-such-image").contains("hello");
+    }
+}
