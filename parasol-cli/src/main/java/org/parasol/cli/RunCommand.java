@@ -110,6 +110,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 }
                 done.await(30, TimeUnit.SECONDS);
             }
+            hv.drainConsole();
             out.flush();
             out.println();
             out.printf("%-16s %5s %-10s %10s %12s %7s%n", "Name", "ID", "Ended", "Uptime(s)", "Hypercalls", "Faults");

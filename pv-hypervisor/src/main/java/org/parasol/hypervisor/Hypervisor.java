@@ -88,6 +88,7 @@ public final class Hypervisor implements AutoCloseable {
     private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
     private final AtomicLong unhandled = new AtomicLong();
     private final ExecutorService reaper;
+    private final ExecutorService console;
     private final List<Consumer<Domain>> shutdownListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Timers.Timer schedTick;
     private final ConcurrentHashMap<Vcpu, long[]> stuckWatch = new ConcurrentHashMap<>();
@@ -107,6 +108,7 @@ public final class Hypervisor implements AutoCloseable {
         this.timers = new Timers(clock);
         this.hypercalls = new HypercallTable();
         this.reaper = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-reaper").daemon(true).unstarted(r));
+        this.console = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-console").daemon(true).unstarted(r));
         this.schedTick = timers.newTimer(this::tick);
         schedTick.set(clock.nanos() + config.timeSlice().toNanos());
     }
@@ -436,7 +438,24 @@ public final class Hypervisor implements AutoCloseable {
         schedTick.set(now + config.timeSlice().toNanos());
     }
 
-    // ---------------------------------------------------------------- console input
+    // ---------------------------------------------------------------- console
+
+    /** The hypervisor's console thread: where domains' console lines reach their readers. */
+    public java.util.concurrent.Executor consoleThread() {
+        return console;
+    }
+
+    /** Waits until every console line written so far has reached its readers. */
+    public void drainConsole() {
+        try {
+            console.submit(() -> { }).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                | java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.WARNING, "console thread did not drain: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     /** Feeds bytes to the hypervisor's console input (read by privileged CONSOLEIO_read). */
     public void consoleInput(String s) {
@@ -470,8 +489,10 @@ public final class Hypervisor implements AutoCloseable {
             d.destroy(config.destroyTimeout().toNanos());
         }
         reaper.shutdown();
+        console.shutdown();
         try {
             reaper.awaitTermination(5, TimeUnit.SECONDS);
+            console.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

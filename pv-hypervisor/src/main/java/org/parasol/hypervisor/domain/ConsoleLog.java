@@ -11,6 +11,10 @@ import java.util.function.Consumer;
  * {@code CONSOLEIO_write}, cut into lines and buffered from the domain's birth, so a reader
  * that attaches late (or a domain that exits at once) loses nothing. Bounded: past
  * {@link #MAX_LINES} lines the oldest are dropped and counted.
+ *
+ * <p>Listeners run on the hypervisor's console thread (the executor given at construction),
+ * never on the writing vCPU, so a slow reader cannot stall a guest. Lines reach each
+ * listener in order, the buffered ones first.
  */
 public final class ConsoleLog {
     /** Lines kept per domain. */
@@ -21,13 +25,18 @@ public final class ConsoleLog {
     private final ArrayList<String> lines = new ArrayList<>();
     private final ArrayList<Consumer<String>> listeners = new ArrayList<>();
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    private final java.util.concurrent.Executor delivery;
     private long dropped;
     private boolean closed;
+
+    /** A console whose listeners run on {@code delivery} (a single thread keeps the order). */
+    public ConsoleLog(java.util.concurrent.Executor delivery) {
+        this.delivery = delivery;
+    }
 
     /** Appends console bytes; complete lines go to the buffer and the listeners. */
     public void write(byte[] data, int off, int len) {
         List<String> complete = new ArrayList<>();
-        List<Consumer<String>> ls;
         synchronized (this) {
             if (closed) {
                 return;
@@ -46,13 +55,24 @@ public final class ConsoleLog {
             for (String l : complete) {
                 keep(l);
             }
-            ls = List.copyOf(listeners);
+            deliver(complete);
         }
-        for (String l : complete) {
-            for (Consumer<String> c : ls) {
-                c.accept(l);
+    }
+
+    /** Hands lines to the listeners' thread; called with the lock held so order is kept. */
+    private void deliver(List<String> lines) {
+        if (lines.isEmpty() || listeners.isEmpty()) {
+            return;
+        }
+        List<Consumer<String>> ls = List.copyOf(listeners);
+        List<String> batch = List.copyOf(lines);
+        delivery.execute(() -> {
+            for (String l : batch) {
+                for (Consumer<String> c : ls) {
+                    c.accept(l);
+                }
             }
-        }
+        });
     }
 
     private String takePartial() {
@@ -70,24 +90,15 @@ public final class ConsoleLog {
     }
 
     /** Flushes a trailing partial line (at the domain's death) and stops accepting output. */
-    public void close() {
-        String last = null;
-        List<Consumer<String>> ls;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            if (partial.size() > 0) {
-                last = takePartial();
-                keep(last);
-            }
-            ls = List.copyOf(listeners);
+    public synchronized void close() {
+        if (closed) {
+            return;
         }
-        if (last != null) {
-            for (Consumer<String> c : ls) {
-                c.accept(last);
-            }
+        closed = true;
+        if (partial.size() > 0) {
+            String last = takePartial();
+            keep(last);
+            deliver(List.of(last));
         }
     }
 
@@ -95,15 +106,12 @@ public final class ConsoleLog {
      * Replays every buffered line to {@code listener}, then streams new ones, without a gap
      * or a duplicate.
      */
-    public void subscribe(Consumer<String> listener) {
-        List<String> replay;
-        synchronized (this) {
-            replay = List.copyOf(lines);
-            listeners.add(listener);
-            // Delivering the replay under the lock keeps it ordered before new lines.
-            for (String l : replay) {
-                listener.accept(l);
-            }
+    public synchronized void subscribe(Consumer<String> listener) {
+        List<String> replay = List.copyOf(lines);
+        listeners.add(listener);
+        // Queued under the lock, so the replay reaches the listener before any new line.
+        if (!replay.isEmpty()) {
+            delivery.execute(() -> replay.forEach(listener));
         }
     }
 

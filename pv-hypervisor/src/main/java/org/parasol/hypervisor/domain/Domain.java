@@ -43,7 +43,7 @@ public final class Domain {
     private final SharedInfoPage sharedInfo;
     private final EventChannels events;
     private final CodeTable codeTable = new CodeTable();
-    private final ConsoleLog console = new ConsoleLog();
+    private final ConsoleLog console;
     private final Vcpu[] vcpus;
     private final long createdAt;
     private final Timers.Timer[] watchdogs = new Timers.Timer[2];
@@ -71,6 +71,7 @@ public final class Domain {
         this.sharedInfoMfn = sharedInfoMfn;
         this.sharedInfo = new SharedInfoPage(hv.machine().segment(), sharedInfoMfn << 12);
         this.events = new EventChannels(config.vcpus(), new Notifier());
+        this.console = new ConsoleLog(hv.consoleThread());
         this.createdAt = hv.systemTime();
         this.vcpus = new Vcpu[config.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
