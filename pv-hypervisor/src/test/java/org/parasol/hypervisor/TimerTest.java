@@ -108,6 +108,38 @@ class TimerTest {
     }
 
     @Test
+    @DisplayName("trap return is a return-to-guest point: a pending event is delivered before the access retries")
+    void shouldDeliverPendingUpcallsAtTrapReturn() {
+        g.call(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
+        clock.advance(1000); // system time 0 would mean "cancel" to set_timer_op
+        enableUpcalls();
+        int[] upcallsSeenByHandler = new int[2];
+        int[] calls = {0};
+        long handler = g.cpu.registerCode((org.parasol.hypercall.TrapHandler) (c, vector, error, address) -> {
+            upcallsSeenByHandler[calls[0]++] = upcalls;
+            if (calls[0] == 1) {
+                // The timer fires while the handler runs (no hypercall returns meanwhile):
+                // only the trap return can deliver it.
+                clock.advance(500);
+                return;
+            }
+            throw new IllegalStateException("second fault: give up");
+        });
+        // trap_info {u8 vector; u8 flags; u16 cs; u64 address}, terminated by address 0
+        g.mem.fill(g.scratch2, 32, (byte) 0);
+        g.mem.putByte(g.scratch2, (byte) 14);
+        g.mem.putLong(g.scratch2 + 8, handler);
+        assertThat(g.call(Hypercall.SET_TRAP_TABLE, g.scratch2)).isZero();
+        assertThat(g.call(Hypercall.SET_TIMER_OP, hv.systemTime() + 500)).isZero();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> g.mem.getLong(0x10))
+                .isInstanceOf(org.parasol.hypercall.GuestAbort.class);
+        assertThat(calls[0]).isEqualTo(2);
+        assertThat(upcallsSeenByHandler[0]).isZero();
+        assertThat(upcallsSeenByHandler[1]).as("delivered between the handler's return and the retry").isEqualTo(1);
+        assertThat(g.domain.faults()).isEqualTo(2);
+    }
+
+    @Test
     void shouldPublishTimeUnderTheSeqlockConvertibleFromTheTsc() {
         clock.advance(123_456_789);
         g.domain.vcpu(0).attach(); // scheduled in again: vcpu_time_info rewritten

@@ -535,6 +535,9 @@ public final class Vcpu implements MmuContext {
         } finally {
             inFaultHandler = false;
         }
+        // Trap return is a return-to-guest point: events that arrived meanwhile are delivered
+        // before the faulting access is retried.
+        deliverUpcalls();
     }
 
     @Override
