@@ -4,6 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
+import org.parasol.hypercall.struct.SharedInfo;
+import org.parasol.hypercall.struct.VcpuInfo;
+import org.parasol.hypercall.struct.VcpuTimeInfo;
+
 /**
  * The hypervisor's side of a domain's {@code shared_info} page (and the {@code vcpu_info}
  * slots in it): the atomic updates Xen makes there, in Xen's order.
@@ -14,29 +18,29 @@ import java.lang.invoke.VarHandle;
  */
 public final class SharedInfoPage {
     /** {@code sizeof(vcpu_info)}. */
-    public static final int VCPU_INFO_SIZE = 64;
+    public static final int VCPU_INFO_SIZE = (int) VcpuInfo.SIZE;
     /** {@code XEN_LEGACY_MAX_VCPUS}: vcpu_info slots in shared_info. */
-    public static final int LEGACY_MAX_VCPUS = 32;
+    public static final int LEGACY_MAX_VCPUS = (int) (SharedInfo.EVTCHN_PENDING_OFFSET / VcpuInfo.SIZE);
 
-    static final long UPCALL_PENDING = 0;
-    static final long UPCALL_MASK = 1;
-    static final long PENDING_SEL = 8;
-    static final long ARCH_CR2 = 16;
-    static final long TIME = 32;
-    static final long TIME_VERSION = TIME;
-    static final long TIME_TSC_TIMESTAMP = TIME + 8;
-    static final long TIME_SYSTEM_TIME = TIME + 16;
-    static final long TIME_MUL = TIME + 24;
-    static final long TIME_SHIFT = TIME + 28;
-    static final long TIME_FLAGS = TIME + 29;
+    static final long UPCALL_PENDING = VcpuInfo.EVTCHN_UPCALL_PENDING_OFFSET;
+    static final long UPCALL_MASK = VcpuInfo.EVTCHN_UPCALL_MASK_OFFSET;
+    static final long PENDING_SEL = VcpuInfo.EVTCHN_PENDING_SEL_OFFSET;
+    static final long ARCH_CR2 = VcpuInfo.ARCH_CR2_OFFSET;
+    static final long TIME = VcpuInfo.TIME_OFFSET;
+    static final long TIME_VERSION = TIME + VcpuTimeInfo.VERSION_OFFSET;
+    static final long TIME_TSC_TIMESTAMP = TIME + VcpuTimeInfo.TSC_TIMESTAMP_OFFSET;
+    static final long TIME_SYSTEM_TIME = TIME + VcpuTimeInfo.SYSTEM_TIME_OFFSET;
+    static final long TIME_MUL = TIME + VcpuTimeInfo.TSC_TO_SYSTEM_MUL_OFFSET;
+    static final long TIME_SHIFT = TIME + VcpuTimeInfo.TSC_SHIFT_OFFSET;
+    static final long TIME_FLAGS = TIME + VcpuTimeInfo.FLAGS_OFFSET;
 
-    static final long EVTCHN_PENDING = 2048;
-    static final long EVTCHN_MASK = 2560;
-    static final long WC_VERSION = 3072;
-    static final long WC_SEC = 3076;
-    static final long WC_NSEC = 3080;
-    static final long WC_SEC_HI = 3084;
-    static final long ARCH_MAX_PFN = 3088;
+    static final long EVTCHN_PENDING = SharedInfo.EVTCHN_PENDING_OFFSET;
+    static final long EVTCHN_MASK = SharedInfo.EVTCHN_MASK_OFFSET;
+    static final long WC_VERSION = SharedInfo.WC_VERSION_OFFSET;
+    static final long WC_SEC = SharedInfo.WC_SEC_OFFSET;
+    static final long WC_NSEC = SharedInfo.WC_NSEC_OFFSET;
+    static final long WC_SEC_HI = SharedInfo.WC_SEC_HI_OFFSET;
+    static final long ARCH_MAX_PFN = SharedInfo.ARCH_MAX_PFN_OFFSET;
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();

@@ -7,6 +7,7 @@ import static org.parasol.hypercall.Errno.ENOENT;
 import static org.parasol.hypercall.Errno.ENOSYS;
 
 import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.struct.VcpuGuestContext;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.mm.FrameTable;
@@ -31,17 +32,9 @@ import org.parasol.hypervisor.mm.FrameTable;
  * A vcpuid beyond the domain's vCPUs is -ENOENT; other commands are -ENOSYS.
  */
 final class VcpuOpHandler implements HypercallHandler {
-
-    /** vcpu_guest_context (x86-64) size and the offsets Parasol models. */
-    static final int CTX_SIZE = 5168;
-    static final int CTX_FLAGS = 512;
-    static final int CTX_RSI = 520 + 13 * 8;
-    static final int CTX_RIP = 520 + 128;
-    static final int CTX_RSP = 520 + 152;
-    static final int CTX_CR3 = 4984 + 3 * 8;
-    static final int CTX_EVENT_CALLBACK = 5112;
-    static final int CTX_FAILSAFE_CALLBACK = 5120;
-    static final long MIN_PERIOD_NS = 1_000_000L;
+    static final long MIN_PERIOD_NS = VcpuOp.MIN_PERIODIC_TIMER_NS;
+    /** VGCF_in_kernel and VGCF_online: accepted in {@code flags} and ignored. */
+    static final long MODELLED_FLAGS = (1L << 2) | (1L << 5);
 
     @Override
     public long call(Vcpu v, long cmd, long vcpuid, long arg, long a4, long a5) {
@@ -77,17 +70,17 @@ final class VcpuOpHandler implements HypercallHandler {
         if (target.initialised() || target.id() == 0) {
             return -EEXIST;
         }
-        if (!GuestArgs.in(v, arg, 0, CTX_SIZE)) {
+        if (!GuestArgs.in(v, arg, 0, VcpuGuestContext.SIZE)) {
             return -EFAULT;
         }
-        var s = GuestArgs.s(v);
-        long rip = GuestArgs.u64(v, CTX_RIP);
-        long rsp = GuestArgs.u64(v, CTX_RSP);
-        long rsi = GuestArgs.u64(v, CTX_RSI);
-        long cr3 = GuestArgs.u64(v, CTX_CR3);
-        long eventCb = GuestArgs.u64(v, CTX_EVENT_CALLBACK);
-        long failsafeCb = GuestArgs.u64(v, CTX_FAILSAFE_CALLBACK);
-        if (!unmodelledFieldsZero(s)) {
+        VcpuGuestContext ctx = new VcpuGuestContext().wrap(GuestArgs.s(v), 0);
+        long rip = ctx.rip();
+        long rsp = ctx.rsp();
+        long rsi = ctx.rsi();
+        long cr3 = ctx.ctrlreg3();
+        long eventCb = ctx.eventCallbackEip();
+        long failsafeCb = ctx.failsafeCallbackEip();
+        if (!ctx.otherBytesZero() || (ctx.flags() & ~MODELLED_FLAGS) != 0) {
             return -EINVAL;
         }
         VcpuEntry entry = v.domain().codeTable().resolve(rip, VcpuEntry.class);
@@ -115,27 +108,6 @@ final class VcpuOpHandler implements HypercallHandler {
         target.setEventCallback(ev);
         target.setFailsafeCallback(fs);
         return 0;
-    }
-
-    /**
-     * Every byte outside the modelled fields is zero. {@code flags} may carry only
-     * VGCF_in_kernel (1 << 2) and VGCF_online (1 << 5), which Parasol accepts and ignores.
-     */
-    static boolean unmodelledFieldsZero(java.lang.foreign.MemorySegment s) {
-        for (long off = 0; off < CTX_SIZE; off += 8) {
-            if (off == CTX_RSI || off == CTX_RIP || off == CTX_RSP || off == CTX_CR3
-                    || off == CTX_EVENT_CALLBACK || off == CTX_FAILSAFE_CALLBACK) {
-                continue;
-            }
-            long w = s.get(GuestArgs.U64, off);
-            if (off == CTX_FLAGS) {
-                w &= ~((1L << 2) | (1L << 5));
-            }
-            if (w != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static long up(Vcpu target) {

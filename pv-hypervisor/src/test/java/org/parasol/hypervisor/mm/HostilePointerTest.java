@@ -23,8 +23,9 @@ import org.parasol.hypercall.GuestAbort;
 class HostilePointerTest {
     private static final long PAGE = 4096;
     private static final long VIRT_BASE = BootstrapBuilder.VIRT_BASE;
-    /** A 1 MiB domain is mapped whole: up to 0x500000, shared_info at 0x500000. */
+    /** A 1 MiB domain is mapped whole: up to 0x500000; shared_info at 0x200000. */
     private static final long MAPPED_END = VIRT_BASE + (256 << 12);
+    private static final long SHARED_INFO_VA = org.parasol.hypercall.StartOfDay.SHARED_INFO_VA;
 
     private TestHost host;
     private TestHost.Domain dom;
@@ -58,6 +59,7 @@ class HostilePointerTest {
     Arbitrary<Long> addresses() {
         return Arbitraries.oneOf(
                 Arbitraries.longs().between(VIRT_BASE - 3 * PAGE, MAPPED_END + 3 * PAGE),
+                Arbitraries.longs().between(SHARED_INFO_VA - 3 * PAGE, SHARED_INFO_VA + 3 * PAGE),
                 Arbitraries.longs().between(-4 * PAGE, 4 * PAGE),
                 Arbitraries.longs().between(0x7FFF_FFFF_0000L, 0x8000_0001_0000L),
                 Arbitraries.longs(),
@@ -160,7 +162,7 @@ class HostilePointerTest {
         if (va >= VIRT_BASE && va < MAPPED_END) {
             return MachineMemory.maddr(p2m[(int) ((va - VIRT_BASE) >>> 12)]) + (va & (PAGE - 1));
         }
-        if (va >= MAPPED_END && va < MAPPED_END + PAGE) {
+        if (va >= SHARED_INFO_VA && va < SHARED_INFO_VA + PAGE) {
             return MachineMemory.maddr(dom.layout().sharedInfoMfn()) + (va & (PAGE - 1));
         }
         return -1;
