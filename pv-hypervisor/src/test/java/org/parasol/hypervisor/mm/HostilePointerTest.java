@@ -160,9 +160,6 @@ class HostilePointerTest {
         if (va >= VIRT_BASE && va < MAPPED_END) {
             return MachineMemory.maddr(p2m[(int) ((va - VIRT_BASE) >>> 12)]) + (va & (PAGE - 1));
         }
-        if (va >= MAPPED_END && va < MAPPED_END + PAGE) {
-            return MachineMemory.maddr(dom.layout().sharedInfoMfn()) + (va & (PAGE - 1));
-        }
         return -1;
     }
 
