@@ -2,6 +2,10 @@ package org.parasol.bench;
 
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.DomainCreationException;
 import org.parasol.hypervisor.HostConfig;
@@ -12,7 +16,8 @@ import org.parasol.hypervisor.time.ManualClock;
 /**
  * A host with one bare domain whose vCPU 0 is attached to the benchmark thread: hypercalls
  * and guest memory accesses are issued directly, with no guest thread in between. The clock
- * is manual so no timer fires during a measurement.
+ * is manual so no timer fires during a measurement. shared_info is mapped at
+ * {@link StartOfDay#SHARED_INFO_VA} as a guest would map it.
  */
 final class BareHost implements AutoCloseable {
     final Hypervisor hv;
@@ -33,6 +38,12 @@ final class BareHost implements AutoCloseable {
         long si = domain.startInfoVa();
         freeVa = mem.getLong(si + 88) + mem.getLong(si + 96) * 4096;
         freePages = (domain.layout().mappedEnd() - freeVa) / 4096;
+        long sharedInfo = mem.getLong(si + 40);
+        long rc = cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, StartOfDay.SHARED_INFO_VA,
+                sharedInfo | Mmu.PAGE_PRESENT | Mmu.PAGE_RW, Uvmf.INVLPG);
+        if (rc != 0) {
+            throw new IllegalStateException("update_va_mapping of shared_info failed: " + rc);
+        }
     }
 
     @Override

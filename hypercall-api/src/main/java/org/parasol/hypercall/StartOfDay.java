@@ -9,9 +9,10 @@ package org.parasol.hypercall;
  * page is {@code pt_base + nr_pt_frames * 4096}. Virtual address 0 is never mapped, so a null
  * pointer faults.
  *
- * <p>Deviation from Xen until the PV MMU lands ({@code update_va_mapping}): the builder also
- * maps the {@code shared_info} page, read-write, at {@link #SHARED_INFO_VA}. Xen leaves that
- * to the guest, which maps {@code start_info.shared_info} itself.
+ * <p>As on Xen, the guest maps the {@code shared_info} page itself: it passes the machine
+ * address in {@code start_info.shared_info} to {@code update_va_mapping} for a virtual address
+ * of its choice. Parasol's builder gives {@link #SHARED_INFO_VA} an L1 table (nothing mapped
+ * in it), so a guest that maps shared_info there needs no page-table page of its own.
  */
 public final class StartOfDay {
     private StartOfDay() {
@@ -20,6 +21,10 @@ public final class StartOfDay {
     /** Virtual address of the start-of-day region: 4 MiB. */
     public static final long VIRT_BASE = 0x40_0000L;
 
-    /** Virtual address where the builder maps shared_info (2 MiB). */
+    /**
+     * Virtual address (2 MiB) below the start-of-day region that the builder leaves unmapped
+     * under a present L1 table: the conventional place to map shared_info with
+     * {@code update_va_mapping}.
+     */
     public static final long SHARED_INFO_VA = 0x20_0000L;
 }

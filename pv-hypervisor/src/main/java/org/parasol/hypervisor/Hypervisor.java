@@ -26,6 +26,7 @@ import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.BootstrapBuilder;
 import org.parasol.hypervisor.mm.DomainPages;
 import org.parasol.hypervisor.mm.FrameTable;
+import org.parasol.hypervisor.mm.PageTables;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.sched.PcpuPool;
 import org.parasol.hypervisor.time.Clock;
@@ -79,6 +80,7 @@ public final class Hypervisor implements AutoCloseable {
     private final HostConfig config;
     private final MachineMemory machine;
     private final FrameTable frames;
+    private final PageTables pageTables;
     private final PcpuPool pcpus;
     private final Timers timers;
     private final Clock clock;
@@ -104,6 +106,8 @@ public final class Hypervisor implements AutoCloseable {
         this.timeScale = new TimeScale(config.tscHz());
         this.machine = MachineMemory.create(config.machineMemoryBytes());
         this.frames = new FrameTable(machine);
+        frames.reserveMachphysTable();
+        this.pageTables = new PageTables(frames);
         this.pcpus = new PcpuPool(config.pcpus());
         this.timers = new Timers(clock);
         this.hypercalls = new HypercallTable();
@@ -130,6 +134,11 @@ public final class Hypervisor implements AutoCloseable {
 
     public FrameTable frames() {
         return frames;
+    }
+
+    /** The PV MMU's rules over {@link #frames()}. */
+    public PageTables pageTables() {
+        return pageTables;
     }
 
     public PcpuPool pcpus() {
@@ -264,6 +273,12 @@ public final class Hypervisor implements AutoCloseable {
         d.sharedInfo().setMaxPfn(cfg.nrPages());
         d.setLayout(layout, layout.startInfoVa());
         DomainBuilder.build(new Ops(d, pages), layout, cfg.nrPages(), sharedInfoMfn, cfg.privileged(), cfg.cmdline());
+        // vCPU 0's CR3 holds its own reference on the bootstrap L4, as Xen's guest_table does.
+        if (pageTables.getBaseRef(pages, layout.l4Mfn()) != 0) {
+            frames.releaseDomain(pages);
+            throw new DomainCreationException("the bootstrap L4 of '" + cfg.name() + "' does not validate");
+        }
+        d.vcpu(0).mmu().setBaseRef(layout.l4Mfn());
         domains.put(domid, d);
         return d;
     }
@@ -374,6 +389,17 @@ public final class Hypervisor implements AutoCloseable {
 
     /** Returns the domain's frames to the free pool (called by the domain at destroy). */
     public void releaseMemory(Domain d) {
+        // Every vCPU has stopped: no TLB is in use, so what waited for a shootdown goes now,
+        // and so do the CR3 references (before the tables they pin are devalidated).
+        for (Vcpu v : d.vcpus()) {
+            v.mmu().deferred().releaseStopped(frames);
+            long base = v.mmu().baseRef();
+            if (base >= 0) {
+                v.mmu().setBaseRef(-1);
+                frames.putPageType(base);
+                frames.putPage(base);
+            }
+        }
         long still = frames.releaseDomain(d.pages());
         if (still > 0) {
             LOG.log(System.Logger.Level.INFO, "domain " + d.name() + ": " + still + " frames stay referenced by other domains");

@@ -4,13 +4,17 @@ import java.nio.charset.StandardCharsets;
 
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypervisor.domain.Domain;
 
 /**
  * A bare test domain driven from the test thread: the fixture the issue asks for. It has a
  * start-of-day address space like any domain, but no kernel and no thread; the test issues
- * hypercalls itself, as a C guest would, using the first free page as argument scratch.
+ * hypercalls itself, as a C guest would, using the first free page as argument scratch. Like
+ * a Xen guest it maps shared_info itself, at {@link StartOfDay#SHARED_INFO_VA}.
  */
 final class BareGuest {
     final Hypervisor hv;
@@ -33,6 +37,13 @@ final class BareGuest {
         long nrPt = mem.getLong(si + 96);
         this.scratch = ptBase + nrPt * 4096;
         this.scratch2 = scratch + 4096;
+        // As a Xen guest does at boot: map start_info.shared_info where it wants it.
+        long sharedInfo = mem.getLong(si + 40);
+        long rc = cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, StartOfDay.SHARED_INFO_VA,
+                sharedInfo | Mmu.PAGE_PRESENT | Mmu.PAGE_RW | Mmu.PAGE_USER, Uvmf.INVLPG, 0, 0);
+        if (rc != 0) {
+            throw new IllegalStateException("update_va_mapping of shared_info failed: " + rc);
+        }
     }
 
     static BareGuest create(Hypervisor hv, String name, long memoryKiB) throws DomainCreationException {

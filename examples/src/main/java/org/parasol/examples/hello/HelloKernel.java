@@ -11,8 +11,10 @@ import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.abi.ConsoleIo;
 import org.parasol.hypercall.abi.EvtchnOp;
+import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.XenVersion;
@@ -20,7 +22,8 @@ import org.parasol.hypercall.abi.XenVersion;
 /**
  * hello: the smallest useful paravirtual kernel, written against {@code hypercall-api} only.
  *
- * <p>It boots from {@code start_info}, stops the default periodic timer, registers its own
+ * <p>It boots from {@code start_info}, maps {@code shared_info} with
+ * {@code update_va_mapping}, stops the default periodic timer, registers its own
  * event upcall, binds VIRQ_TIMER, prints a banner through {@code console_io}, reads the time
  * under the {@code vcpu_time_info} seqlock, sleeps on a one-shot timer with
  * {@code SCHEDOP_block}, prints how long it slept and the wall-clock time, and powers off.
@@ -70,6 +73,12 @@ public final class HelloKernel implements GuestKernel {
         long nrPtFrames = mem.getLong(startInfoVa + 96);
         scratch = ptBase + nrPtFrames * 4096;
         String cmdline = readCString(startInfoVa + 128, 1024);
+
+        // shared_info is ours to map: start_info gives its machine address; put it at the
+        // conventional VA (the builder left an L1 table there) and flush that one entry.
+        long sharedInfo = mem.getLong(startInfoVa + 40);
+        check(cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, StartOfDay.SHARED_INFO_VA,
+                sharedInfo | Mmu.PAGE_PRESENT | Mmu.PAGE_RW, Uvmf.INVLPG), "update_va_mapping(shared_info)");
 
         // Xen starts every PV vCPU with a 10 ms periodic timer; a tickless kernel stops it.
         cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);

@@ -326,11 +326,21 @@ public final class Domain {
         for (int i = 0; i < vcpus.length; i++) {
             generation[i] = vcpus[i].mmu().requestFlush();
         }
+        Vcpu self = null;
+        for (Vcpu v : vcpus) {
+            if (v.onOwnThread()) {
+                self = v;
+            }
+        }
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
             while (v.mmu().flushAcked() < generation[i] && v.inGuest() && !v.onOwnThread()) {
                 if (System.nanoTime() > deadline) {
                     return false;
+                }
+                if (self != null) {
+                    // Another vCPU may be shooting down our TLB while we wait for its.
+                    self.mmu().ackFlushRequest();
                 }
                 Thread.onSpinWait();
             }

@@ -14,6 +14,7 @@ import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypervisor.mm.MmuContext;
+import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
 import org.parasol.hypervisor.time.Timers;
 
@@ -92,6 +93,27 @@ public final class Vcpu implements MmuContext {
     public static final int SCRATCH_BYTES = 12288;
     /** Offset in the scratch where multicall keeps the entry it is running. */
     public static final int MULTICALL_SCRATCH = 8192;
+
+    /**
+     * {@code -ERESTART}: what a handler returns after {@link #setContinuation} to be entered
+     * again (Xen's {@code hypercall_create_continuation}). Never reaches the guest.
+     */
+    public static final long CONTINUATION = -org.parasol.hypercall.Errno.ERESTART;
+    /** Entries a long hypercall processes between preemption checks (Xen checks about as often). */
+    public static final int PREEMPT_CHECK_INTERVAL = 64;
+    /** How long a page-table update waits for the other vCPUs' TLB-flush acknowledgements. */
+    private static final long SHOOTDOWN_TIMEOUT_NANOS = 1_000_000_000L;
+
+    // Continuation frame: the saved argument registers a preempted hypercall re-enters with.
+    private long contA1;
+    private long contA2;
+    private long contA3;
+    private long contA4;
+    private long contA5;
+    /** Test hook: preempt every long hypercall after this many entries (0 = off). */
+    private int forcedPreemptEvery;
+    private long continuations;
+    private long ptwrEmulations;
 
     /** Hypercall argument scratch: copy_from_guest lands here, never in machine memory. */
     private final MemorySegment scratch = MemorySegment.ofArray(new long[SCRATCH_BYTES / 8]);
@@ -272,6 +294,12 @@ public final class Vcpu implements MmuContext {
      * The hypercall entry: the {@code syscall} of a PV guest. Checks the thread and the
      * domain, dispatches through the table, then returns to the guest through the upcall
      * delivery point. Anything thrown by a handler is counted, logged, and crashes the caller.
+     *
+     * <p>Continuations: a handler that was preempted part-way stores its progress in the saved
+     * argument registers ({@link #setContinuation}) and returns {@link #CONTINUATION}; the vCPU
+     * then passes a return-to-guest point (the poll word is taken, pending upcalls run) and
+     * enters the same hypercall again with those registers, as Xen re-executes the
+     * {@code syscall} with updated arguments.
      */
     long hypercall(int nr, long a1, long a2, long a3, long a4, long a5) {
         if (Thread.currentThread() != thread) {
@@ -280,21 +308,134 @@ public final class Vcpu implements MmuContext {
         checkAlive();
         safePoints++;
         long result;
-        try {
-            if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
-                hypercallCounts[nr]++;
-                result = domain.hypervisor().hypercallTable().dispatch(this, nr, a1, a2, a3, a4, a5);
-            } else {
-                result = -ENOSYS;
+        if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
+            hypercallCounts[nr]++;
+        }
+        for (;;) {
+            try {
+                if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
+                    result = domain.hypervisor().hypercallTable().dispatch(this, nr, a1, a2, a3, a4, a5);
+                } else {
+                    result = -ENOSYS;
+                }
+            } catch (GuestAbort abort) {
+                throw abort;
+            } catch (Throwable t) {
+                domain.hypervisor().unhandledException(this, nr, t);
+                throw abort();
             }
-        } catch (GuestAbort abort) {
-            throw abort;
-        } catch (Throwable t) {
-            domain.hypervisor().unhandledException(this, nr, t);
-            throw abort();
+            if (result != CONTINUATION) {
+                break;
+            }
+            continuations++;
+            a1 = contA1;
+            a2 = contA2;
+            a3 = contA3;
+            a4 = contA4;
+            a5 = contA5;
+            returnToGuest();
+            checkAlive();
         }
         returnToGuest();
         return result;
+    }
+
+    /**
+     * Saves the argument registers a preempted hypercall continues with; the handler then
+     * returns {@link #CONTINUATION}.
+     */
+    public void setContinuation(long a1, long a2, long a3, long a4, long a5) {
+        contA1 = a1;
+        contA2 = a2;
+        contA3 = a3;
+        contA4 = a4;
+        contA5 = a5;
+    }
+
+    /** The argument registers saved by {@link #setContinuation}, as {@code [a1..a5]} (a copy; for multicall). */
+    public long continuationArg(int i) {
+        return switch (i) {
+            case 1 -> contA1;
+            case 2 -> contA2;
+            case 3 -> contA3;
+            case 4 -> contA4;
+            case 5 -> contA5;
+            default -> throw new IllegalArgumentException("argument register " + i);
+        };
+    }
+
+    /**
+     * {@code hypercall_preempt_check()}: whether a long hypercall that has processed
+     * {@code done} entries in this entry should stop and continue later — every
+     * {@link #PREEMPT_CHECK_INTERVAL} entries when the time slice is over, the domain must
+     * stop or pause, or an event upcall is pending; or after the forced count.
+     */
+    public boolean preemptCheck(long done) {
+        int forced = forcedPreemptEvery;
+        if (forced > 0) {
+            return done >= forced;
+        }
+        if (done % PREEMPT_CHECK_INTERVAL != 0 || done == 0) {
+            return false;
+        }
+        if (mmu.pollPending()) {
+            return true;
+        }
+        return id < SharedInfoPage.LEGACY_MAX_VCPUS && eventCallback != null
+                && shared.upcallPending(id) && !shared.upcallMasked(id);
+    }
+
+    /** Test hook: every long hypercall is preempted after {@code entries} entries (0 = never forced). */
+    public void forcePreemptionEvery(int entries) {
+        this.forcedPreemptEvery = Math.max(0, entries);
+    }
+
+    /** How many times a hypercall of this vCPU was continued after preemption. */
+    public long continuations() {
+        return continuations;
+    }
+
+    /** Guest stores into its own L1 tables emulated as page-table updates. */
+    public long ptwrEmulations() {
+        return ptwrEmulations;
+    }
+
+    /**
+     * Drops the references this vCPU's page-table updates left waiting for a TLB shootdown:
+     * shoots down the domain's TLBs, then drops them under the page-table lock. Called with
+     * no lock held, between entries of a batch and at its end.
+     *
+     * @return false if a vCPU did not acknowledge in time (the references stay queued)
+     */
+    public boolean releaseDeferredPuts() {
+        return releaseDeferredPuts(domain);
+    }
+
+    /**
+     * As {@link #releaseDeferredPuts()} for updates made to {@code owner}'s page tables (a
+     * privileged caller's foreign page-table owner): its vCPUs are shot down, its lock taken.
+     */
+    public boolean releaseDeferredPuts(Domain owner) {
+        var deferred = mmu.deferred();
+        if (deferred.isEmpty()) {
+            return true;
+        }
+        return deferred.release(domain.hypervisor().frames(), owner.pages(),
+                () -> owner.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS));
+    }
+
+    @Override
+    public boolean emulateStore(TrapRecord record) {
+        if (!domain.writablePageTables()) {
+            return false;
+        }
+        long ma = mmu.translate(record.address(), false);
+        if (!domain.hypervisor().pageTables().emulatePtWrite(domain.pages(), record, ma, mmu.deferred())) {
+            return false;
+        }
+        ptwrEmulations++;
+        releaseDeferredPuts();
+        return true;
     }
 
     /** The return-to-guest point: acts on the poll word, then delivers pending upcalls. */

@@ -9,9 +9,14 @@ import org.parasol.hypervisor.domain.Vcpu;
  * The hypercall table: an array of {@link HypercallHandler}s indexed by hypercall number, as
  * Xen's {@code hypercall_table}. Unknown or unimplemented numbers answer -ENOSYS.
  *
- * <p>Implemented now: set_trap_table, set_callbacks, memory_op, multicall, set_timer_op,
- * xen_version, console_io, vm_assist, vcpu_op, sched_op, callback_op, event_channel_op.
- * The PV MMU, grant tables and the rest of event channels come with their issues.
+ * <p>Implemented now: set_trap_table, mmu_update, set_callbacks, memory_op, multicall,
+ * update_va_mapping, set_timer_op, xen_version, console_io, vm_assist, vcpu_op, mmuext_op,
+ * sched_op, callback_op, event_channel_op. Grant tables and the rest of event channels come
+ * with their issues.
+ *
+ * <p>A handler preempted part-way returns {@link Vcpu#CONTINUATION} after saving its
+ * progress in the vCPU's continuation frame; the vCPU's hypercall entry re-enters it.
+ * {@link #dispatchToCompletion} does the same inline, for multicall.
  */
 public final class HypercallTable {
     private final HypercallHandler[] table = new HypercallHandler[Hypercall.TABLE_SIZE];
@@ -30,6 +35,9 @@ public final class HypercallTable {
         table[Hypercall.SCHED_OP] = new SchedOpHandler();
         table[Hypercall.CALLBACK_OP] = CallbackHandler::callbackOp;
         table[Hypercall.EVENT_CHANNEL_OP] = new EventChannelHandler();
+        table[Hypercall.MMU_UPDATE] = new MmuUpdateHandler();
+        table[Hypercall.MMUEXT_OP] = new MmuextOpHandler();
+        table[Hypercall.UPDATE_VA_MAPPING] = new UpdateVaMappingHandler();
     }
 
     /** Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}. */
@@ -39,6 +47,19 @@ public final class HypercallTable {
             return -ENOSYS;
         }
         return h.call(v, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * Dispatches and, while the handler asks to be continued, enters it again at once with the
+     * saved arguments: a sub-call of multicall runs to completion before the next entry.
+     */
+    public long dispatchToCompletion(Vcpu v, int nr, long a1, long a2, long a3, long a4, long a5) {
+        long r = dispatch(v, nr, a1, a2, a3, a4, a5);
+        while (r == Vcpu.CONTINUATION) {
+            r = dispatch(v, nr, v.continuationArg(1), v.continuationArg(2), v.continuationArg(3),
+                    v.continuationArg(4), v.continuationArg(5));
+        }
+        return r;
     }
 
     /** Installs {@code handler} for {@code nr}: for later issues' families. */

@@ -10,6 +10,8 @@ import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.mm.FrameTable;
+import org.parasol.hypervisor.mm.PageTables;
 
 /**
  * memory_op (hypercall 12): {@code (cmd, arg)}; the low 6 bits of {@code cmd} are the
@@ -27,7 +29,21 @@ import org.parasol.hypervisor.domain.Vcpu;
  *       {@code xen_memory_domain {u16 domid}}; another domain needs privilege (-EPERM);
  *       -ESRCH for an unknown one.</li>
  * </ul>
- * decrease_reservation and the machphys commands come with the PV MMU issue (-ENOSYS now).
+ * <ul>
+ *   <li>XENMEM_decrease_reservation (1): {@code xen_memory_reservation} naming GMFNs (MFNs for
+ *       a PV guest) in {@code extent_start[]}; each is unpinned if pinned and loses the
+ *       owner's allocation reference ({@link PageTables#removePage}). A frame is released only
+ *       when its last reference — mappings included — goes, after a TLB shootdown. Stops at a
+ *       frame the domain does not own or an unreadable extent; returns how many were done.</li>
+ *   <li>XENMEM_machphys_mfn_list (5): {@code {u32 max_extents; ptr extent_start;
+ *       u32 nr_extents}}: the MFN of each 2 MiB chunk of the M2P table, up to max_extents;
+ *       nr_extents receives the count. -EFAULT on a bad pointer.</li>
+ *   <li>XENMEM_machphys_mapping (12): {@code {v_start, v_end, max_mfn}}: where the read-only
+ *       M2P table is mapped ({@link PageTables#M2P_VIRT_START} up to
+ *       {@link PageTables#M2P_VIRT_END}) and the highest MFN it describes.</li>
+ * </ul>
+ * Continuations: increase and decrease_reservation check for preemption between extents and
+ * continue with the next extent index in {@code cmd >> 6}.
  */
 final class MemoryOpHandler implements HypercallHandler {
 
@@ -37,6 +53,9 @@ final class MemoryOpHandler implements HypercallHandler {
         long start = cmd >>> MemoryOp.MEMOP_EXTENT_SHIFT;
         return switch (op) {
             case MemoryOp.INCREASE_RESERVATION -> increase(v, arg, start);
+            case MemoryOp.DECREASE_RESERVATION -> decrease(v, arg, start);
+            case MemoryOp.MACHPHYS_MFN_LIST -> machphysMfnList(v, arg);
+            case MemoryOp.MACHPHYS_MAPPING -> machphysMapping(v, arg);
             case MemoryOp.MAXIMUM_RAM_PAGE -> v.domain().hypervisor().frames().frameCount() - 1;
             case MemoryOp.CURRENT_RESERVATION -> reservation(v, arg, false);
             case MemoryOp.MAXIMUM_RESERVATION -> reservation(v, arg, true);
@@ -88,6 +107,10 @@ final class MemoryOpHandler implements HypercallHandler {
         var frames = d.hypervisor().frames();
         long i = start;
         for (; i < nr; i++) {
+            if (i > start && v.preemptCheck(i - start)) {
+                v.setContinuation(MemoryOp.INCREASE_RESERVATION | (i << MemoryOp.MEMOP_EXTENT_SHIFT), arg, 0, 0, 0);
+                return Vcpu.CONTINUATION;
+            }
             if (!d.mayRun()) {
                 break;
             }
@@ -102,5 +125,68 @@ final class MemoryOpHandler implements HypercallHandler {
             }
         }
         return i;
+    }
+
+    private static long decrease(Vcpu v, long arg, long start) {
+        if (!GuestArgs.in(v, arg, 0, 32)) {
+            return -EFAULT;
+        }
+        long extentStart = GuestArgs.u64(v, 0);
+        long nr = GuestArgs.u64(v, 8);
+        int order = GuestArgs.u32(v, 16);
+        int domid = GuestArgs.u16(v, 24);
+        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
+            return -EPERM;
+        }
+        Domain d = target(v, domid);
+        if (d == null) {
+            return -ESRCH;
+        }
+        if (order != 0 || nr < 0 || start > nr) {
+            return -EINVAL;
+        }
+        PageTables pt = d.hypervisor().pageTables();
+        long i = start;
+        for (; i < nr; i++) {
+            if (i > start && v.preemptCheck(i - start)) {
+                v.releaseDeferredPuts(d);
+                v.setContinuation(MemoryOp.DECREASE_RESERVATION | (i << MemoryOp.MEMOP_EXTENT_SHIFT), arg, 0, 0, 0);
+                return Vcpu.CONTINUATION;
+            }
+            if (!GuestArgs.in(v, extentStart + 8 * i, 64, 8)) {
+                break;
+            }
+            if (pt.removePage(d.pages(), GuestArgs.u64(v, 64), v.mmu().deferred()) != 0) {
+                break;
+            }
+        }
+        v.releaseDeferredPuts(d);
+        return i;
+    }
+
+    private static long machphysMfnList(Vcpu v, long arg) {
+        if (!GuestArgs.in(v, arg, 0, 24)) {
+            return -EFAULT;
+        }
+        long max = GuestArgs.u32(v, 0) & 0xFFFF_FFFFL;
+        long extentStart = GuestArgs.u64(v, 8);
+        FrameTable frames = v.domain().hypervisor().frames();
+        long chunks = (frames.machphysFrames() + 511) / 512;
+        long i = 0;
+        for (; i < max && i < chunks; i++) {
+            GuestArgs.put64(v, 64, frames.machphysBase() + 512 * i);
+            if (!GuestArgs.out(v, 64, extentStart + 8 * i, 8)) {
+                return -EFAULT;
+            }
+        }
+        GuestArgs.put32(v, 16, (int) i);
+        return GuestArgs.out(v, 16, arg + 16, 4) ? 0 : -EFAULT;
+    }
+
+    private static long machphysMapping(Vcpu v, long arg) {
+        GuestArgs.put64(v, 0, PageTables.M2P_VIRT_START);
+        GuestArgs.put64(v, 8, PageTables.M2P_VIRT_END);
+        GuestArgs.put64(v, 16, v.domain().hypervisor().frames().frameCount() - 1);
+        return GuestArgs.out(v, 0, arg, 24) ? 0 : -EFAULT;
     }
 }

@@ -41,7 +41,7 @@ final class MulticallHandler implements HypercallHandler {
             } else if (op < 0 || op >= Hypercall.TABLE_SIZE) {
                 r = -org.parasol.hypercall.Errno.ENOSYS;
             } else {
-                r = table.dispatch(v, (int) op, GuestArgs.u64(v, base + 16), GuestArgs.u64(v, base + 24),
+                r = table.dispatchToCompletion(v, (int) op, GuestArgs.u64(v, base + 16), GuestArgs.u64(v, base + 24),
                         GuestArgs.u64(v, base + 32), GuestArgs.u64(v, base + 40), GuestArgs.u64(v, base + 48));
             }
             GuestArgs.put64(v, base + 8, r);

@@ -5,10 +5,10 @@ package org.parasol.hypervisor.mm;
  * domain builder writes into {@code start_info} and what the boot vCPU's CR3 is.
  *
  * <pre>
- *  virtBase (4 MiB)                                   freeVa          mappedEnd
- *  |  P2M list   | start_info |  L4 L3 L2.. L1..   |  free pages ...  | shared_info |  (unmapped)
- *  | pfn 0 ..    |            |  (read-only)        |  (read-write)    | (1 page)    |
- *  +-------------+------------+---------------------+------------------+-------------+
+ *  sharedInfoVa (2 MiB)  virtBase (4 MiB)                              freeVa          mappedEnd
+ *  | (unmapped; L1    |  P2M list   | start_info |  L4 L3 L2.. L1..   |  free pages ...  |  (unmapped)
+ *  |  table present)  | pfn 0 ..    |            |  (read-only)        |  (read-write)    |
+ *  +------------------+-------------+------------+---------------------+------------------+
  *  VA = virtBase + (pfn << 12) for every pfn below mappedPages; pfns from mappedPages on are
  *  the domain's but unmapped.
  * </pre>
@@ -29,8 +29,9 @@ package org.parasol.hypervisor.mm;
  * @param mappedEnd     end of the mapped pfn region, on a 4 MiB boundary unless the domain is
  *                      too small to reach it
  * @param mappedPages   PFNs mapped: {@code (mappedEnd - virtBase) >> 12}
- * @param sharedInfoVa  VA where the shared_info frame is mapped read-write, right at
- *                      {@code mappedEnd} (a deviation from Xen, where the guest maps it itself)
+ * @param sharedInfoVa  VA where the guest is expected to map the shared_info frame itself
+ *                      ({@code update_va_mapping}); the bootstrap L1 tables cover it, nothing
+ *                      is mapped there at start of day
  * @param sharedInfoMfn MFN of the shared_info frame
  */
 public record BootLayout(

@@ -22,9 +22,9 @@ import org.parasol.hypercall.StartOfDay;
  *       4 MiB boundary (fact sheet §4), or the whole domain if it is smaller. Page-table pages
  *       are mapped read-only, everything else read-write. The remaining pages stay owned but
  *       unmapped.</li>
- *   <li>Map the shared_info frame read-write right after the mapped region. (Deviation: on
- *       Xen the guest maps it itself with {@code update_va_mapping}; until that exists here the
- *       builder does it and records the VA.)</li>
+ *   <li>Leave {@link StartOfDay#SHARED_INFO_VA} unmapped but give it an L1 table: the guest
+ *       maps {@code start_info.shared_info} there itself with {@code update_va_mapping}, as on
+ *       Xen, and needs no page-table page of its own for it.</li>
  *   <li>Take the references validation would take, as if the L4 had been pinned
  *       ({@code MMUEXT_PIN_L4_TABLE}): every present entry holds a general reference on the
  *       frame it points at; L4/L3/L2 entries hold the L3/L2/L1 type of the table below; writable
@@ -41,9 +41,9 @@ public final class BootstrapBuilder {
     /** The first VA of the start-of-day region (4 MiB). */
     public static final long VIRT_BASE = StartOfDay.VIRT_BASE;
     /**
-     * The lowest virtual address the bootstrap L1 tables cover: the shared_info page, which
-     * the builder maps at {@link StartOfDay#SHARED_INFO_VA} (below the region, in the same
-     * gigabyte) until guests map it themselves with update_va_mapping.
+     * The lowest virtual address the bootstrap L1 tables cover: {@link StartOfDay#SHARED_INFO_VA}
+     * (below the region, in the same gigabyte), where the guest maps shared_info with
+     * update_va_mapping — which needs an L1 table there.
      */
     static final long L1_BASE_VA = StartOfDay.SHARED_INFO_VA;
     /** Free pages mapped at least after the bootstrap tables (512 KiB). */
@@ -124,7 +124,7 @@ public final class BootstrapBuilder {
             frames.setM2p(mfn, pfn);
         }
 
-        // 2. The tables: upper levels first, then every mapped page, then shared_info.
+        // 2. The tables: upper levels first, then every mapped page.
         long l4Mfn = p2m[(int) firstPtPfn];
         for (long i = 0; i < l3s; i++) {
             long va = ((VIRT_BASE >>> 39) + i) << 39;
@@ -146,7 +146,6 @@ public final class BootstrapBuilder {
             writeEntry(mem, l1Of(p2m, firstL1Pfn, va), va, 1, p2m[(int) pfn],
                     pageTable ? READ_ONLY_FLAGS : DATA_FLAGS);
         }
-        writeEntry(mem, l1Of(p2m, firstL1Pfn, sharedInfoVa), sharedInfoVa, 1, sharedInfoMfn, DATA_FLAGS);
 
         // 3. References and types, as pinning the L4 would take them.
         for (long i = 0; i < l3s; i++) {
@@ -162,7 +161,6 @@ public final class BootstrapBuilder {
             boolean pageTable = pfn >= firstPtPfn && pfn < firstFreePfn;
             take(frames, domid, p2m[(int) pfn], pageTable ? FrameTable.PGT_NONE : FrameTable.PGT_WRITABLE_PAGE);
         }
-        take(frames, domid, sharedInfoMfn, FrameTable.PGT_WRITABLE_PAGE);
         for (long pfn = firstPtPfn; pfn < firstFreePfn; pfn++) {
             frames.setValidated(p2m[(int) pfn]);
         }

@@ -103,6 +103,9 @@ public final class FrameTable {
     private final DomainPages[] ownerPages;
 
     private final ReentrantLock freeLock = new ReentrantLock();
+    /** First MFN of the M2P table's own frames, -1 until reserved; written once. */
+    private volatile long m2pBase = -1;
+    private int m2pFrames;
     /** Free MFNs, lowest on top so that memory is used from the bottom up. Guarded by freeLock. */
     private final int[] freeStack;
     private int freeTop;
@@ -197,7 +200,7 @@ public final class FrameTable {
         ownerPages[mfn] = pages;
         SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
         TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-        M2P.setRelease(m2p, mfn, INVALID_M2P_ENTRY);
+        storeM2p(mfn, INVALID_M2P_ENTRY);
         COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
         OWNER.setRelease(owner, mfn, pages.domid());
         return mfn;
@@ -224,7 +227,7 @@ public final class FrameTable {
         ownerPages[mfn] = null;
         SHARED_WITH.setRelease(sharedWith, mfn, sharedWithDomid);
         TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-        M2P.setRelease(m2p, mfn, INVALID_M2P_ENTRY);
+        storeM2p(mfn, INVALID_M2P_ENTRY);
         COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
         OWNER.setRelease(owner, mfn, DOMID_XEN);
         return mfn;
@@ -536,20 +539,24 @@ public final class FrameTable {
      * Devalidates a page table ({@code free_page_type}): drops the references its present
      * entries hold — a general reference on every frame they point at, plus the next-lower
      * table type for L2..L4 entries and the writable type for writable L1 entries. This mirrors
-     * what validating (or {@link BootstrapBuilder}) took. Entries that point at a frame the
-     * table's owner may not map, or at a frame of the wrong type, hold nothing and are skipped.
+     * exactly what validation ({@link PageTables}) or {@link BootstrapBuilder} took: every
+     * present entry of a validated table holds them, except the hypervisor-private L4 slots,
+     * which hold nothing and are skipped. The guards below only keep a hypervisor bug from
+     * turning into an exception here.
      */
     private void freePageTable(long mfn, int type) {
-        int tableOwner = (int) OWNER.getAcquire(owner, (int) mfn);
         MemorySegment mem = memory.segment();
         long base = MachineMemory.maddr(mfn);
         for (int slot = 0; slot < PageTableEntry.ENTRIES; slot++) {
+            if (type == PGT_L4_PAGE_TABLE && PageTables.isXenL4Slot(slot)) {
+                continue;
+            }
             long pte = mem.get(PTE_LAYOUT, base + 8L * slot);
             if ((pte & PageTableEntry.PRESENT) == 0) {
                 continue;
             }
             long target = PageTableEntry.mfn(pte);
-            if (!mayMap(tableOwner, target)) {
+            if (!valid(target)) {
                 continue;
             }
             int childType = type == PGT_L1_PAGE_TABLE
@@ -563,6 +570,57 @@ public final class FrameTable {
             }
             if (refCount(target) > 0) {
                 putPage(target);
+            }
+        }
+    }
+
+    /**
+     * Drops a general reference unless it is the last one: the caller must then make sure no
+     * TLB still holds a translation to the frame before it drops it with {@link #putPage}
+     * (a freed frame is zeroed and reused at once).
+     *
+     * @return false, with nothing changed, if the reference is the frame's last
+     */
+    public boolean putPageUnlessLast(long mfn) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long count = x & PGC_COUNT_MASK;
+            if (count == 0) {
+                throw new IllegalStateException("put_page on unreferenced mfn " + mfn);
+            }
+            if (count == 1) {
+                return false;
+            }
+            if (COUNT_INFO.compareAndSet(countInfo, i, x, x - 1)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Drops a type reference unless it is the last one: the last one lets the frame change
+     * type (or, for a page table, be devalidated and drop what its entries hold), which must
+     * wait until no TLB can still use a translation through it; the caller then drops it with
+     * {@link #putPageType} after the shootdown.
+     *
+     * @return false, with nothing changed, if the reference is the frame's last
+     */
+    public boolean putPageTypeUnlessLast(long mfn) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        for (;;) {
+            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long count = x & PGT_COUNT_MASK;
+            if (count == 0) {
+                throw new IllegalStateException("put_page_type on mfn " + mfn + " with type count 0");
+            }
+            if (count == 1) {
+                return false;
+            }
+            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x - 1)) {
+                return true;
             }
         }
     }
@@ -659,7 +717,71 @@ public final class FrameTable {
         if (pfn != -1L && (pfn < 0 || pfn > 0xFFFF_FFFFL)) {
             throw new IllegalArgumentException("pfn out of range: " + pfn);
         }
-        M2P.setRelease(m2p, (int) mfn, (int) pfn);
+        storeM2p((int) mfn, (int) pfn);
+    }
+
+    /** Entries of the read-only M2P table per frame: 8 bytes each on x86-64. */
+    public static final int M2P_ENTRIES_PER_FRAME = MachineMemory.PAGE_SIZE / 8;
+
+    /**
+     * Gives the M2P table real frames: allocates {@code ceil(frames / 512)} contiguous
+     * hypervisor pages (owner {@link #DOMID_XEN}, shared with nobody, never freed), fills them
+     * from the entries kept so far, and from then on mirrors every M2P change into them, as
+     * 8-byte little-endian entries ({@code ~0} for {@link #INVALID_M2P_ENTRY}). Guests read the
+     * table through the read-only mapping {@link VcpuMmu} resolves in the hypervisor-private
+     * L4 slots ({@link PageTables#M2P_VIRT_START}). Called once, at hypervisor boot.
+     *
+     * @return the first MFN of the table
+     * @throws IllegalStateException if it was reserved already or no contiguous run is free
+     */
+    public synchronized long reserveMachphysTable() {
+        if (m2pBase >= 0) {
+            throw new IllegalStateException("the M2P table already has its frames");
+        }
+        int n = (frames + M2P_ENTRIES_PER_FRAME - 1) / M2P_ENTRIES_PER_FRAME;
+        long first = -1;
+        for (int k = 0; k < n; k++) {
+            int mfn = popFree();
+            if (mfn < 0 || (first >= 0 && mfn != first + k)) {
+                throw new IllegalStateException("no contiguous run of " + n + " frames for the M2P table");
+            }
+            if (first < 0) {
+                first = mfn;
+            }
+            ownerPages[mfn] = null;
+            SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
+            TYPE_INFO.setRelease(typeInfo, mfn, 0L);
+            COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
+            OWNER.setRelease(owner, mfn, DOMID_XEN);
+        }
+        MemorySegment mem = memory.segment();
+        for (int mfn = 0; mfn < frames; mfn++) {
+            int pfn = (int) M2P.getAcquire(m2p, mfn);
+            mem.set(PTE_LAYOUT, MachineMemory.maddr(first) + 8L * mfn,
+                    pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
+        }
+        m2pFrames = n;
+        m2pBase = first;
+        return first;
+    }
+
+    /** The first MFN of the M2P table's frames, or -1 before {@link #reserveMachphysTable}. */
+    public long machphysBase() {
+        return m2pBase;
+    }
+
+    /** How many frames the M2P table spans (0 before {@link #reserveMachphysTable}). */
+    public int machphysFrames() {
+        return m2pBase < 0 ? 0 : m2pFrames;
+    }
+
+    private void storeM2p(int mfn, int pfn) {
+        M2P.setRelease(m2p, mfn, pfn);
+        long base = m2pBase;
+        if (base >= 0) {
+            memory.segment().set(PTE_LAYOUT, MachineMemory.maddr(base) + 8L * mfn,
+                    pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -696,7 +818,7 @@ public final class FrameTable {
         SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
         ownerPages[mfn] = null;
         TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-        M2P.setRelease(m2p, mfn, INVALID_M2P_ENTRY);
+        storeM2p(mfn, INVALID_M2P_ENTRY);
         memory.zeroFrame(mfn);
         if (pages != null) {
             pages.uncharge();

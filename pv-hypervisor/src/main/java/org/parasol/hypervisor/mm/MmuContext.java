@@ -45,6 +45,16 @@ public interface MmuContext {
     void pageFault(long va, int errorCode);
 
     /**
+     * A guest store faulted on a present page: offers it to the writable-page-table emulator
+     * before it is delivered as {@code #PF}. Returns true if the store was emulated (the
+     * access is complete; for a compare-and-exchange the value found is in
+     * {@link TrapRecord#witness()}), false to deliver the fault. The default emulates nothing.
+     */
+    default boolean emulateStore(TrapRecord record) {
+        return false;
+    }
+
+    /**
      * The guest broke an access rule no retry can fix (for example a misaligned atomic):
      * crashes the domain and throws {@link org.parasol.hypercall.GuestAbort}. Never returns
      * normally.

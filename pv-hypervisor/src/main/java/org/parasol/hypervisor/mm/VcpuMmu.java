@@ -129,6 +129,13 @@ public final class VcpuMmu implements GuestMemory {
     @SuppressWarnings("unused") // through FLUSH_ACKED
     private volatile long flushAcked;
 
+    /** References waiting for a TLB shootdown (page-table updates made by this vCPU). */
+    private final DeferredPuts deferred = new DeferredPuts();
+    /** The trap record of the last faulting store; owner thread only. */
+    private final TrapRecord trap = new TrapRecord();
+    /** The L4 this vCPU's CR3 holds a reference on ({@link PageTables#getBaseRef}), or -1. */
+    private long baseRef = -1;
+
     private long tlbHits;
     private long tlbMisses;
     /** Second machine address of a page-crossing access; owner thread only. */
@@ -191,6 +198,33 @@ public final class VcpuMmu implements GuestMemory {
         return tlbMisses;
     }
 
+    /** References this vCPU's page-table updates still owe a TLB shootdown. */
+    public DeferredPuts deferred() {
+        return deferred;
+    }
+
+    /** The L4 MFN whose CR3 reference this vCPU holds, or -1 if it holds none. */
+    public long baseRef() {
+        return baseRef;
+    }
+
+    /** Records the L4 MFN whose CR3 reference this vCPU now holds (-1 for none). */
+    public void setBaseRef(long mfn) {
+        this.baseRef = mfn;
+    }
+
+    /**
+     * Acknowledges a pending flush request, if any, without acting on any other poll bit: for
+     * a vCPU that waits in the hypervisor for other vCPUs' acknowledgements (a TLB shootdown)
+     * while they wait for its own. Own thread only; calls no guest code.
+     */
+    public void ackFlushRequest() {
+        if (((int) POLL.getOpaque(this) & POLL_FLUSH) != 0) {
+            POLL.getAndBitwiseAnd(this, ~POLL_FLUSH);
+            emptyTlb();
+        }
+    }
+
     private void emptyTlb() {
         long generation = (long) FLUSH_REQUESTED.getAcquire(this);
         Arrays.fill(tlb, 0L);
@@ -210,6 +244,11 @@ public final class VcpuMmu implements GuestMemory {
         if ((int) POLL.getOpaque(this) != 0) {
             takePoll();
         }
+    }
+
+    /** Whether any poll bit is raised (a flush, the end of the time slice, an abort). */
+    public boolean pollPending() {
+        return (int) POLL.getOpaque(this) != 0;
     }
 
     /**
@@ -255,6 +294,56 @@ public final class VcpuMmu implements GuestMemory {
             }
             context.pageFault(va, (int) ~ma);
         }
+    }
+
+    /**
+     * Machine address of a store of {@code width} bytes of {@code value} at {@code va}, or -1
+     * if the store was emulated instead (a write to one of the guest's own page tables through
+     * its read-only mapping, with writable page tables on). Other faults are delivered and the
+     * access tried again.
+     */
+    private long storeAccess(long va, int width, long value) {
+        for (;;) {
+            enter();
+            long ma = lookup(va, true);
+            if (ma >= 0) {
+                return ma;
+            }
+            int errorCode = (int) ~ma;
+            if ((errorCode & PF_PRESENT) != 0 && trapStore(errorCode, va, width, value, TrapRecord.STORE, 0)) {
+                return -1;
+            }
+            context.pageFault(va, errorCode);
+        }
+    }
+
+    /**
+     * As {@link #storeAccess} for a locked compare-and-exchange; when it was emulated the
+     * value found is in {@link TrapRecord#witness} of {@link #trap}.
+     */
+    private long cmpxchgAccess(long va, int width, long expected, long value) {
+        if ((va & (width - 1)) != 0) {
+            misaligned(va, width);
+        }
+        for (;;) {
+            enter();
+            long ma = lookup(va, true);
+            if (ma >= 0) {
+                return ma;
+            }
+            int errorCode = (int) ~ma;
+            if ((errorCode & PF_PRESENT) != 0
+                    && trapStore(errorCode, va, width, value, TrapRecord.CMPXCHG, expected)) {
+                return -1;
+            }
+            context.pageFault(va, errorCode);
+        }
+    }
+
+    /** Builds the trap record of a faulting store and offers it to the vCPU's emulator. */
+    private boolean trapStore(int errorCode, long va, int width, long value, int kind, long expected) {
+        trap.set(errorCode, va, width, value, kind, expected);
+        return context.emulateStore(trap);
     }
 
     /**
@@ -307,6 +396,9 @@ public final class VcpuMmu implements GuestMemory {
      */
     private long walk(long va, boolean write, boolean fill) {
         int writeBit = write ? PF_WRITE : 0;
+        if (PageTables.isXenL4Slot(PageTableEntry.index(va, 4))) {
+            return walkXen(va, write, fill);
+        }
         long table = context.baseMfn();
         if (!frames.mayMap(domid, table)) {
             return ~(PF_PRESENT | writeBit);
@@ -349,6 +441,29 @@ public final class VcpuMmu implements GuestMemory {
                     | (table << TLB_MFN_SHIFT) | (writesAllowed ? TLB_WRITABLE : 0) | TLB_VALID;
         }
         return (table << PAGE_SHIFT) | (va & PAGE_MASK);
+    }
+
+    /**
+     * The hypervisor-private L4 slots: the read-only M2P table at
+     * {@link PageTables#M2P_VIRT_START}, nothing else. What the guest's L4 holds in these
+     * slots is never read.
+     */
+    private long walkXen(long va, boolean write, boolean fill) {
+        long offset = va - PageTables.M2P_VIRT_START;
+        long page = offset >>> PAGE_SHIFT;
+        if (offset < 0 || page >= frames.machphysFrames()) {
+            return ~(write ? PF_WRITE : 0);
+        }
+        if (write) {
+            return ~(PF_PRESENT | PF_WRITE);
+        }
+        long mfn = frames.machphysBase() + page;
+        if (fill) {
+            long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
+            tlb[(int) vpn & TLB_MASK] = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT)
+                    | (mfn << TLB_MFN_SHIFT) | TLB_VALID;
+        }
+        return (mfn << PAGE_SHIFT) | (va & PAGE_MASK);
     }
 
     /**
@@ -514,7 +629,10 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putByte(long va, byte value) {
-        machine.set(ValueLayout.JAVA_BYTE, access(va, true), value);
+        long ma = storeAccess(va, 1, value);
+        if (ma >= 0) {
+            machine.set(ValueLayout.JAVA_BYTE, ma, value);
+        }
     }
 
     @Override
@@ -531,7 +649,10 @@ public final class VcpuMmu implements GuestMemory {
             storeSplit(va, value, 2);
             return;
         }
-        machine.set(SHORT_LE, access(va, true), value);
+        long ma = storeAccess(va, 2, value);
+        if (ma >= 0) {
+            machine.set(SHORT_LE, ma, value);
+        }
     }
 
     @Override
@@ -548,7 +669,10 @@ public final class VcpuMmu implements GuestMemory {
             storeSplit(va, value, 4);
             return;
         }
-        machine.set(INT_LE, access(va, true), value);
+        long ma = storeAccess(va, 4, value);
+        if (ma >= 0) {
+            machine.set(INT_LE, ma, value);
+        }
     }
 
     @Override
@@ -565,7 +689,10 @@ public final class VcpuMmu implements GuestMemory {
             storeSplit(va, value, 8);
             return;
         }
-        machine.set(LONG_LE, access(va, true), value);
+        long ma = storeAccess(va, 8, value);
+        if (ma >= 0) {
+            machine.set(LONG_LE, ma, value);
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -578,6 +705,14 @@ public final class VcpuMmu implements GuestMemory {
             misaligned(va, size);
         }
         return access(va, write);
+    }
+
+    /** Machine address of an aligned store, or -1 if it was emulated (see {@link #storeAccess}). */
+    private long alignedStore(long va, int size, long value) {
+        if ((va & (size - 1)) != 0) {
+            misaligned(va, size);
+        }
+        return storeAccess(va, size, value);
     }
 
     private void misaligned(long va, int size) {
@@ -593,7 +728,10 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putByteRelease(long va, byte value) {
-        BYTE_VH.setRelease(machine, access(va, true), value);
+        long ma = storeAccess(va, 1, value);
+        if (ma >= 0) {
+            BYTE_VH.setRelease(machine, ma, value);
+        }
     }
 
     @Override
@@ -603,7 +741,10 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putShortRelease(long va, short value) {
-        SHORT_VH.setRelease(machine, aligned(va, 2, true), value);
+        long ma = alignedStore(va, 2, value);
+        if (ma >= 0) {
+            SHORT_VH.setRelease(machine, ma, value);
+        }
     }
 
     @Override
@@ -613,7 +754,10 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putIntRelease(long va, int value) {
-        INT_VH.setRelease(machine, aligned(va, 4, true), value);
+        long ma = alignedStore(va, 4, value);
+        if (ma >= 0) {
+            INT_VH.setRelease(machine, ma, value);
+        }
     }
 
     @Override
@@ -623,7 +767,10 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putLongRelease(long va, long value) {
-        LONG_VH.setRelease(machine, aligned(va, 8, true), value);
+        long ma = alignedStore(va, 8, value);
+        if (ma >= 0) {
+            LONG_VH.setRelease(machine, ma, value);
+        }
     }
 
     // Atomics are writes even when they fail: x86's locked instructions always need the page
@@ -631,22 +778,38 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public boolean compareAndSetInt(long va, int expected, int update) {
-        return INT_VH.compareAndSet(machine, aligned(va, 4, true), expected, update);
+        long ma = cmpxchgAccess(va, 4, expected & 0xFFFF_FFFFL, update & 0xFFFF_FFFFL);
+        if (ma < 0) {
+            return (int) trap.witness == expected;
+        }
+        return INT_VH.compareAndSet(machine, ma, expected, update);
     }
 
     @Override
     public boolean compareAndSetLong(long va, long expected, long update) {
-        return LONG_VH.compareAndSet(machine, aligned(va, 8, true), expected, update);
+        long ma = cmpxchgAccess(va, 8, expected, update);
+        if (ma < 0) {
+            return trap.witness == expected;
+        }
+        return LONG_VH.compareAndSet(machine, ma, expected, update);
     }
 
     @Override
     public int compareAndExchangeInt(long va, int expected, int update) {
-        return (int) INT_VH.compareAndExchange(machine, aligned(va, 4, true), expected, update);
+        long ma = cmpxchgAccess(va, 4, expected & 0xFFFF_FFFFL, update & 0xFFFF_FFFFL);
+        if (ma < 0) {
+            return (int) trap.witness;
+        }
+        return (int) INT_VH.compareAndExchange(machine, ma, expected, update);
     }
 
     @Override
     public long compareAndExchangeLong(long va, long expected, long update) {
-        return (long) LONG_VH.compareAndExchange(machine, aligned(va, 8, true), expected, update);
+        long ma = cmpxchgAccess(va, 8, expected, update);
+        if (ma < 0) {
+            return trap.witness;
+        }
+        return (long) LONG_VH.compareAndExchange(machine, ma, expected, update);
     }
 
     @Override

@@ -42,7 +42,7 @@ class BootstrapBuilderTest {
     }
 
     @Test
-    @DisplayName("start of day, 1 MiB: P2M, start_info, L4..L1 from 4 MiB, everything mapped, shared_info at 2 MiB")
+    @DisplayName("start of day, 1 MiB: P2M, start_info, L4..L1 from 4 MiB, everything mapped, shared_info left to the guest")
     void shouldLayOutAOneMegabyteDomain() {
         TestHost.Domain d = host.domain(1, 256);
         BootLayout l = d.layout();
@@ -51,7 +51,7 @@ class BootstrapBuilderTest {
         assertThat(l.startInfoPfn()).isEqualTo(1);
         assertThat(l.startInfoVa()).isEqualTo(0x401000);
         assertThat(l.ptBaseVa()).isEqualTo(0x402000);
-        assertThat(l.nrPtFrames()).as("L4, L3, L2, the L1 of shared_info's 2 MiB and the region's L1").isEqualTo(5);
+        assertThat(l.nrPtFrames()).as("L4, L3, L2, the L1 under shared_info's VA and the region's L1").isEqualTo(5);
         assertThat(l.firstFreePfn()).isEqualTo(7);
         assertThat(l.freeVa()).isEqualTo(0x407000);
         assertThat(l.mappedPages()).as("smaller than the padding: all mapped").isEqualTo(256);
@@ -69,7 +69,7 @@ class BootstrapBuilderTest {
         assertThat(l.mappedEnd()).isEqualTo(0x800000);
         assertThat(l.mappedPages()).isEqualTo(1024).isLessThan(l.nrPages());
         assertThat(l.mappedPages() - l.firstFreePfn()).isGreaterThanOrEqualTo(128);
-        assertThat(l.nrPtFrames()).as("L4, L3, L2 and 3 L1s (0x200000..0x7FFFFF)").isEqualTo(6);
+        assertThat(l.nrPtFrames()).as("L4, L3, L2 and 3 L1s (0x400000..0x801000)").isEqualTo(6);
         assertMappedAsLaidOut(d);
         assertThat(d.mmu().translate(l.sharedInfoVa() + PAGE, false)).as("the rest stays unmapped").isEqualTo(-1);
         assertThat(d.mmu().translate(0x1000_0000L, false)).isEqualTo(-1);
@@ -87,7 +87,9 @@ class BootstrapBuilderTest {
                     .as("write pfn %d", pfn).isEqualTo(pageTable ? -1 : MachineMemory.maddr(mfn) + 123);
         }
         assertThat(l.vaOfPfn(l.mappedPages())).isEqualTo(-1);
-        assertThat(mmu.translate(l.sharedInfoVa(), true)).isEqualTo(MachineMemory.maddr(l.sharedInfoMfn()));
+        assertThat(mmu.translate(l.sharedInfoVa(), false)).as("the guest maps shared_info itself").isEqualTo(-1);
+        assertThat(host.frames.memory().isValidMfn(host.l1EntryAddress(d, l.sharedInfoVa()) >>> 12))
+                .as("under an L1 table the builder provides").isTrue();
         assertThat(host.mfnOf(d, l.startInfoPfn())).isEqualTo(l.startInfoMfn());
         assertThat(l.ptBaseVa()).isEqualTo(l.vaOfPfn(l.firstFreePfn() - l.nrPtFrames()));
         assertThat(mmu.translate(l.ptBaseVa(), false)).isEqualTo(MachineMemory.maddr(l.l4Mfn()));
@@ -150,7 +152,7 @@ class BootstrapBuilderTest {
         long unmapped = host.mfnOf(d, l.mappedPages());
         assertThat(f.typeInfo(unmapped)).isZero();
         assertThat(f.refCount(unmapped)).isEqualTo(1);
-        assertThat(pageType(f.typeInfo(l.sharedInfoMfn()))).isEqualTo(PGT_WRITABLE_PAGE);
+        assertThat(f.typeInfo(l.sharedInfoMfn())).as("shared_info is not mapped by the builder").isZero();
         assertThat(f.getPageType(l.l4Mfn(), PGT_WRITABLE_PAGE)).as("a table cannot become writable").isFalse();
     }
 
@@ -159,7 +161,7 @@ class BootstrapBuilderTest {
         DomainPages pages = new DomainPages(1, 10);
         long shared = host.frames.allocateShared(1);
         long free = host.frames.freeFrames();
-        assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, pages, 5, shared))
+        assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, pages, 6, shared))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bootstrap region");
         assertThat(host.frames.freeFrames()).isEqualTo(free);
         assertThat(BootstrapBuilder.build(host.frames, pages, 7, shared).mappedPages()).isEqualTo(7);
