@@ -10,8 +10,8 @@ import org.parasol.hypervisor.domain.Vcpu;
  * Xen's {@code hypercall_table}. Unknown or unimplemented numbers answer -ENOSYS.
  *
  * <p>Implemented now: set_trap_table, set_callbacks, memory_op, multicall, set_timer_op,
- * xen_version, console_io, vm_assist, vcpu_op, sched_op, callback_op, event_channel_op.
- * The PV MMU, grant tables and the rest of event channels come with their issues.
+ * xen_version, console_io, vm_assist, vcpu_op, sched_op, callback_op, event_channel_op,
+ * grant_table_op (without mapping). The PV MMU comes with its issue.
  */
 public final class HypercallTable {
     private final HypercallHandler[] table = new HypercallHandler[Hypercall.TABLE_SIZE];
@@ -30,6 +30,7 @@ public final class HypercallTable {
         table[Hypercall.SCHED_OP] = new SchedOpHandler();
         table[Hypercall.CALLBACK_OP] = CallbackHandler::callbackOp;
         table[Hypercall.EVENT_CHANNEL_OP] = new EventChannelHandler();
+        table[Hypercall.GRANT_TABLE_OP] = new GrantTableHandler();
     }
 
     /** Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}. */
