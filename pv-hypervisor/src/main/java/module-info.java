@@ -12,6 +12,7 @@ module org.parasol.hypervisor {
     exports org.parasol.hypervisor;
     exports org.parasol.hypervisor.domain;
     exports org.parasol.hypervisor.event;
+    exports org.parasol.hypervisor.grant;
     exports org.parasol.hypervisor.hypercall;
     exports org.parasol.hypervisor.image;
     exports org.parasol.hypervisor.mm;

@@ -6,17 +6,19 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.event.EventChannels;
+import org.parasol.hypervisor.grant.GrantTable;
 import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.DomainPages;
 import org.parasol.hypervisor.time.Timers;
 
 /**
- * A domain: its memory, its vCPUs, its event channels, its code table, its console and its
- * place in the lifecycle (Xen's {@code struct domain}).
+ * A domain: its memory, its vCPUs, its event channels, its grant table, its code table, its
+ * console and its place in the lifecycle (Xen's {@code struct domain}).
  *
  * <p>Lifecycle: created → running ⇄ paused → shut down (with a reason) → dying → dead, or
  * zombie when a vCPU never reached a safe point during destroy. A shutdown stops every vCPU
@@ -42,6 +44,7 @@ public final class Domain {
     private final long sharedInfoMfn;
     private final SharedInfoPage sharedInfo;
     private final EventChannels events;
+    private final GrantTable grants;
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
     private final Vcpu[] vcpus;
@@ -70,7 +73,8 @@ public final class Domain {
         this.pages = pages;
         this.sharedInfoMfn = sharedInfoMfn;
         this.sharedInfo = new SharedInfoPage(hv.machine().segment(), sharedInfoMfn << 12);
-        this.events = new EventChannels(config.vcpus(), new Notifier());
+        this.events = new EventChannels(domid, config.vcpus(), new Notifier());
+        this.grants = new GrantTable(domid, hv.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(hv.consoleThread());
         this.createdAt = hv.systemTime();
         this.vcpus = new Vcpu[config.vcpus()];
@@ -125,6 +129,11 @@ public final class Domain {
 
     public EventChannels events() {
         return events;
+    }
+
+    /** The domain's grant table (its frames are released with its memory). */
+    public GrantTable grants() {
+        return grants;
     }
 
     public CodeTable codeTable() {
@@ -441,7 +450,8 @@ public final class Domain {
             }
         }
         console.close();
-        events.closeAll();
+        events.destroy(); // every peer's port goes back to unbound
+        grants.destroy(); // before the grant frames are freed with the memory
         hv.releaseMemory(this);
         state = DomainState.DEAD;
         hv.forget(this);

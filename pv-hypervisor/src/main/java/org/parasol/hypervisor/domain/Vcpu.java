@@ -77,6 +77,7 @@ public final class Vcpu implements MmuContext {
     private final int[] pollArgs = new int[128];
     private int pollCount;
     private volatile boolean pollTimedOut;
+    private final int[] eventSnapshot = new int[5];
 
     // Runstate accounting (vcpu_runstate_info).
     private volatile int runstate = RUNSTATE_OFFLINE;
@@ -619,6 +620,11 @@ public final class Vcpu implements MmuContext {
             }
         }
         return false;
+    }
+
+    /** Five ints EVTCHNOP_status fills with a port's snapshot (owned by this vCPU's thread). */
+    public int[] eventSnapshot() {
+        return eventSnapshot;
     }
 
     /** A 128-entry port list the poll handler fills (owned by this vCPU's thread). */

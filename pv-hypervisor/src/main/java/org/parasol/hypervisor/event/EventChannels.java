@@ -5,22 +5,33 @@ import static org.parasol.hypercall.Errno.EINVAL;
 import static org.parasol.hypercall.Errno.ENOENT;
 import static org.parasol.hypercall.Errno.ENOSPC;
 
-import java.util.concurrent.locks.ReentrantLock;
-
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.abi.Virq;
 
 /**
- * A domain's event-channel table, 2-level ABI: 4096 ports, port 0 reserved.
+ * A domain's event-channel table, 2-level ABI: 4096 ports, port 0 reserved (Xen's
+ * {@code struct evtchn} array and {@code event_channel.c}).
  *
- * <p>The table holds each port's state (Xen's {@code ECS_*}), its notify vCPU and what it is
- * bound to. Raising an event follows Xen's {@code evtchn_2l_set_pending} order through a
- * {@link Notifier} that owns the shared_info bits and the vCPU wake-ups. Table changes take
- * the domain's event lock; sending reads one port's state without it (a racing close can
- * at worst deliver one spurious event, which the 2-level ABI allows).
+ * <p>Each port has a state (Xen's {@code ECS_*}, numbered as {@code EVTCHNSTAT_*}), a notify
+ * vCPU, and what it is bound to: a VIRQ, the domain allowed to bind an unbound port, or the
+ * peer table and port of an interdomain channel. Raising an event goes through a
+ * {@link Notifier}, which owns the shared_info bits (Xen's {@code evtchn_2l_set_pending}
+ * order) and the vCPU wake-ups.
  *
- * <p>This issue implements VIRQ binding, unmask, close, status and unbound ports (for the
- * domain builder); interdomain channels and IPIs come with the events-and-grants issue.
+ * <h2>Locking</h2>
+ * Every table has an {@link EventLock}. Table changes take it as the writer; event send and
+ * VIRQ delivery take the <em>sender's</em> lock as a reader. An operation touching two
+ * domains (bind_interdomain, close of an interdomain port, death) takes both writer locks,
+ * <b>lower domid first</b>; with the same domain (loopback) the one lock. A reader never takes
+ * a second lock. Nothing under these locks calls guest code or waits for a vCPU: the
+ * notifier only sets bits and unparks threads.
+ *
+ * <p>Why the sender's lock makes a send safe: a send reads its own port's peer and sets bits
+ * in the peer's shared_info. The peer port can only stop being connected to us by a close
+ * that takes our writer lock too, so while we hold our reader lock the peer's channel, and
+ * the peer's shared_info page (freed only after its death closed every port), stay alive.
+ *
+ * <p>Sending allocates nothing and, under its reader lock, only reads arrays.
  */
 public final class EventChannels {
     /** {@code EVTCHN_2L_NR_CHANNELS} on 64-bit guests. */
@@ -43,28 +54,67 @@ public final class EventChannels {
         /** Xen's set_pending for {@code port} on notify vCPU {@code vcpu}. */
         void setPending(int port, int vcpu);
 
-        /** Clears a closed port's pending bit and masks nothing. */
+        /** Clears a closed port's pending bit. */
         void clearPending(int port);
     }
 
-    private final ReentrantLock lock = new ReentrantLock();
+    private final int domid;
+    private final EventLock lock = new EventLock();
     private final byte[] state = new byte[NR_PORTS];
     private final int[] notifyVcpu = new int[NR_PORTS];
     private final int[] boundVirq = new int[NR_PORTS];
+    /** Unbound: the domain allowed to bind. Interdomain: the peer domain. */
     private final int[] remoteDom = new int[NR_PORTS];
+    /** Interdomain: the peer's port. */
+    private final int[] remotePort = new int[NR_PORTS];
+    /** Interdomain: the peer's table (this one for a loopback channel). */
+    private final EventChannels[] peer = new EventChannels[NR_PORTS];
+    /** [vCPU][VIRQ] to port; per-domain and global VIRQs live in row 0 wherever they notify. */
     private final int[][] virqToPort;
     private final int maxVcpus;
     private final Notifier notifier;
+    /** Set once at death: no port is allocated any more and no one may bind to us. */
+    private boolean dying;
 
-    /** A table for a domain of {@code maxVcpus} vCPUs. */
-    public EventChannels(int maxVcpus, Notifier notifier) {
+    /** A table for domain {@code domid} of {@code maxVcpus} vCPUs. */
+    public EventChannels(int domid, int maxVcpus, Notifier notifier) {
+        this.domid = domid;
         this.maxVcpus = maxVcpus;
         this.notifier = notifier;
         this.virqToPort = new int[maxVcpus][NR_VIRQS];
         state[0] = RESERVED;
     }
 
+    /** The domain this table belongs to. */
+    public int domid() {
+        return domid;
+    }
+
+    // ---------------------------------------------------------------- locking
+
+    private static void lockBoth(EventChannels a, EventChannels b) {
+        if (a == b) {
+            a.lock.writeLock();
+        } else if (a.domid < b.domid) {
+            a.lock.writeLock();
+            b.lock.writeLock();
+        } else {
+            b.lock.writeLock();
+            a.lock.writeLock();
+        }
+    }
+
+    private static void unlockBoth(EventChannels a, EventChannels b) {
+        a.lock.writeUnlock();
+        if (a != b) {
+            b.lock.writeUnlock();
+        }
+    }
+
     private int allocPortLocked() {
+        if (dying) {
+            return -EINVAL;
+        }
         for (int p = 1; p < NR_PORTS; p++) {
             if (state[p] == CLOSED) {
                 return p;
@@ -73,10 +123,17 @@ public final class EventChannels {
         return -ENOSPC;
     }
 
+    private static boolean validPort(int port) {
+        return port > 0 && port < NR_PORTS;
+    }
+
+    // ---------------------------------------------------------------- binding
+
     /**
      * EVTCHNOP_bind_virq. Refusals: virq beyond NR_VIRQS or undefined, or a non-per-vCPU VIRQ
-     * on a vCPU other than 0: -EINVAL; no such vCPU: -ENOENT; already bound on that vCPU:
-     * -EEXIST; no free port: -ENOSPC.
+     * on a vCPU other than 0: -EINVAL; no such vCPU: -ENOENT; already bound (on that vCPU for
+     * a per-vCPU VIRQ, anywhere for the others): -EEXIST; no free port: -ENOSPC. Whether the
+     * domain may own a global VIRQ is the caller's check.
      */
     public int bindVirq(int virq, int vcpu) {
         if (virq < 0 || virq >= NR_VIRQS) {
@@ -92,7 +149,7 @@ public final class EventChannels {
         if (vcpu < 0 || vcpu >= maxVcpus) {
             return -ENOENT;
         }
-        lock.lock();
+        lock.writeLock();
         try {
             if (virqToPort[vcpu][virq] != 0) {
                 return -EEXIST;
@@ -107,13 +164,35 @@ public final class EventChannels {
             virqToPort[vcpu][virq] = port;
             return port;
         } finally {
-            lock.unlock();
+            lock.writeUnlock();
         }
     }
 
-    /** Allocates an unbound port accepting a bind from {@code remoteDomid}; returns it or -ENOSPC. */
+    /** EVTCHNOP_bind_ipi: a port notifying {@code vcpu} for good. -ENOENT: no such vCPU; -ENOSPC. */
+    public int bindIpi(int vcpu) {
+        if (vcpu < 0 || vcpu >= maxVcpus) {
+            return -ENOENT;
+        }
+        lock.writeLock();
+        try {
+            int port = allocPortLocked();
+            if (port < 0) {
+                return port;
+            }
+            state[port] = IPI;
+            notifyVcpu[port] = vcpu;
+            return port;
+        } finally {
+            lock.writeUnlock();
+        }
+    }
+
+    /**
+     * EVTCHNOP_alloc_unbound in this table: a port accepting a bind from {@code remoteDomid}.
+     * Returns it, -ENOSPC, or -EINVAL once the domain is dying.
+     */
     public int allocUnbound(int remoteDomid) {
-        lock.lock();
+        lock.writeLock();
         try {
             int port = allocPortLocked();
             if (port < 0) {
@@ -124,58 +203,233 @@ public final class EventChannels {
             remoteDom[port] = remoteDomid;
             return port;
         } finally {
-            lock.unlock();
+            lock.writeUnlock();
         }
     }
 
-    /** EVTCHNOP_close: -EINVAL for a free, reserved or out-of-range port. */
-    public int close(int port) {
-        if (port <= 0 || port >= NR_PORTS) {
+    /**
+     * EVTCHNOP_bind_interdomain: connects a new port of this table to {@code rport} of
+     * {@code remote} (this table itself for loopback). The remote port must be unbound and
+     * waiting for this domain, else -EINVAL (also when either domain is dying); -ENOSPC when
+     * no local port is free. As Xen does, the new local port is left pending, covering
+     * anything the peer sent while its port was unbound.
+     */
+    public int bindInterdomain(EventChannels remote, int rport) {
+        if (!validPort(rport)) {
             return -EINVAL;
         }
-        lock.lock();
+        lockBoth(this, remote);
         try {
-            byte s = state[port];
-            if (s == CLOSED || s == RESERVED) {
+            if (remote.dying || remote.state[rport] != UNBOUND || remote.remoteDom[rport] != domid) {
                 return -EINVAL;
             }
-            if (s == VIRQ) {
-                virqToPort[notifyVcpu[port]][boundVirq[port]] = 0;
+            int lport = allocPortLocked();
+            if (lport < 0) {
+                return lport;
             }
-            state[port] = CLOSED;
-            notifyVcpu[port] = 0;
-            boundVirq[port] = 0;
-            remoteDom[port] = 0;
-            notifier.clearPending(port);
-            return 0;
+            state[lport] = INTERDOMAIN;
+            notifyVcpu[lport] = 0;
+            remoteDom[lport] = remote.domid;
+            remotePort[lport] = rport;
+            peer[lport] = this == remote ? this : remote;
+            remote.state[rport] = INTERDOMAIN;
+            remote.remoteDom[rport] = domid;
+            remote.remotePort[rport] = lport;
+            remote.peer[rport] = this;
+            notifier.setPending(lport, 0);
+            return lport;
         } finally {
-            lock.unlock();
+            unlockBoth(this, remote);
         }
     }
 
-    /** Closes every port: the domain's death or EVTCHNOP_reset. Returns how many were open. */
+    /**
+     * EVTCHNOP_bind_vcpu: makes {@code port} notify {@code vcpu}. -ENOENT: no such vCPU;
+     * -EINVAL: a free port, an IPI port or a per-vCPU VIRQ port (their vCPU never changes).
+     */
+    public int bindVcpu(int port, int vcpu) {
+        if (vcpu < 0 || vcpu >= maxVcpus) {
+            return -ENOENT;
+        }
+        if (!validPort(port)) {
+            return -EINVAL;
+        }
+        lock.writeLock();
+        try {
+            switch (state[port]) {
+                case UNBOUND, INTERDOMAIN, PIRQ -> notifyVcpu[port] = vcpu;
+                case VIRQ -> {
+                    if (Virq.classOf(boundVirq[port]) == Virq.VirqClass.PER_VCPU) {
+                        return -EINVAL;
+                    }
+                    notifyVcpu[port] = vcpu;
+                }
+                default -> {
+                    return -EINVAL;
+                }
+            }
+            return 0;
+        } finally {
+            lock.writeUnlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    /**
+     * EVTCHNOP_close: -EINVAL for a free, reserved or out-of-range port. Closing one end of an
+     * interdomain channel puts the peer's port back to unbound, accepting a rebind from this
+     * domain.
+     */
+    public int close(int port) {
+        if (!validPort(port)) {
+            return -EINVAL;
+        }
+        for (;;) {
+            lock.writeLock();
+            byte s = state[port];
+            if (s == CLOSED || s == RESERVED) {
+                lock.writeUnlock();
+                return -EINVAL;
+            }
+            if (s != INTERDOMAIN) {
+                freePortLocked(port);
+                lock.writeUnlock();
+                return 0;
+            }
+            EventChannels p = peer[port];
+            if (p == this || domid < p.domid) {
+                if (p != this) {
+                    p.lock.writeLock(); // lower domid already held: the order is kept
+                }
+                disconnectLocked(port, p);
+                unlockBoth(this, p);
+                return 0;
+            }
+            // The peer's lock comes first: let go, take both in order, check nothing moved.
+            lock.writeUnlock();
+            lockBoth(this, p);
+            if (state[port] == INTERDOMAIN && peer[port] == p) {
+                disconnectLocked(port, p);
+                unlockBoth(this, p);
+                return 0;
+            }
+            unlockBoth(this, p);
+        }
+    }
+
+    /** Both writer locks held: our port closes, the peer's goes back to unbound for us. */
+    private void disconnectLocked(int port, EventChannels p) {
+        int rport = remotePort[port];
+        p.state[rport] = UNBOUND;
+        p.remoteDom[rport] = domid;
+        p.remotePort[rport] = 0;
+        p.peer[rport] = null;
+        freePortLocked(port);
+    }
+
+    private void freePortLocked(int port) {
+        if (state[port] == VIRQ) {
+            int virq = boundVirq[port];
+            int row = Virq.classOf(virq) == Virq.VirqClass.PER_VCPU ? notifyVcpu[port] : 0;
+            virqToPort[row][virq] = 0;
+        }
+        state[port] = CLOSED;
+        notifyVcpu[port] = 0;
+        boundVirq[port] = 0;
+        remoteDom[port] = 0;
+        remotePort[port] = 0;
+        peer[port] = null;
+        notifier.clearPending(port);
+    }
+
+    /** Closes every port (EVTCHNOP_reset). Returns how many were open. */
     public int closeAll() {
         int n = 0;
         for (int p = 1; p < NR_PORTS; p++) {
-            if (state[p] != CLOSED && state[p] != RESERVED && close(p) == 0) {
+            byte s = state[p];
+            if (s != CLOSED && s != RESERVED && close(p) == 0) {
                 n++;
             }
         }
         return n;
     }
 
-    /** Raises {@code virq} on {@code vcpu} if the domain bound it; returns whether it was bound. */
-    public boolean sendVirq(int virq, int vcpu) {
-        if (vcpu < 0 || vcpu >= maxVcpus) {
-            return false;
-        }
-        int port = virqToPort[vcpu][virq];
-        if (port == 0) {
-            return false;
-        }
-        notifier.setPending(port, notifyVcpu[port]);
-        return true;
+    /**
+     * The domain's death: no port is allocated or bound to from now on, then every port is
+     * closed, so each interdomain peer goes back to unbound. Returns how many were open.
+     */
+    public int destroy() {
+        lock.writeLock();
+        dying = true;
+        lock.writeUnlock();
+        return closeAll();
     }
+
+    // ---------------------------------------------------------------- raising
+
+    /**
+     * EVTCHNOP_send: an interdomain port raises the peer's port on the peer's notify vCPU; an
+     * IPI port raises itself; an unbound port drops the event and answers 0; any other port
+     * (free, reserved, VIRQ, out of range) is -EINVAL. Allocates nothing.
+     */
+    public int send(int port) {
+        if (!validPort(port)) {
+            return -EINVAL;
+        }
+        lock.readLock();
+        try {
+            switch (state[port]) {
+                case INTERDOMAIN -> {
+                    EventChannels p = peer[port];
+                    int rport = remotePort[port];
+                    p.notifier.setPending(rport, p.notifyVcpu[rport]);
+                    return 0;
+                }
+                case IPI -> {
+                    notifier.setPending(port, notifyVcpu[port]);
+                    return 0;
+                }
+                case UNBOUND -> {
+                    return 0;
+                }
+                default -> {
+                    return -EINVAL;
+                }
+            }
+        } finally {
+            lock.readUnlock();
+        }
+    }
+
+    /**
+     * Raises {@code virq} if the domain bound it: a per-vCPU VIRQ on {@code vcpu}, the others
+     * on whatever vCPU their port notifies ({@code vcpu} is ignored). Returns whether it was
+     * bound.
+     */
+    public boolean sendVirq(int virq, int vcpu) {
+        Virq.VirqClass c = Virq.classOf(virq);
+        if (c == null) {
+            return false;
+        }
+        int row = c == Virq.VirqClass.PER_VCPU ? vcpu : 0;
+        if (row < 0 || row >= maxVcpus) {
+            return false;
+        }
+        lock.readLock();
+        try {
+            int port = virqToPort[row][virq];
+            if (port == 0) {
+                return false;
+            }
+            notifier.setPending(port, notifyVcpu[port]);
+            return true;
+        } finally {
+            lock.readUnlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
 
     /** The state of a port, {@code EVTCHNSTAT_*}; -EINVAL when out of range. */
     public int status(int port) {
@@ -184,6 +438,29 @@ public final class EventChannels {
         }
         byte s = state[port];
         return s == RESERVED ? CLOSED : s;
+    }
+
+    /**
+     * A consistent snapshot of one port for EVTCHNOP_status, taken under the lock:
+     * {@code out[0]} state, {@code out[1]} notify vCPU, {@code out[2]} remote domain,
+     * {@code out[3]} remote port, {@code out[4]} VIRQ. Returns -EINVAL when out of range.
+     */
+    public int snapshot(int port, int[] out) {
+        if (port < 0 || port >= NR_PORTS) {
+            return -EINVAL;
+        }
+        lock.readLock();
+        try {
+            byte s = state[port];
+            out[0] = s == RESERVED ? CLOSED : s;
+            out[1] = notifyVcpu[port];
+            out[2] = remoteDom[port];
+            out[3] = remotePort[port];
+            out[4] = boundVirq[port];
+            return 0;
+        } finally {
+            lock.readUnlock();
+        }
     }
 
     /** A port's notify vCPU. */
@@ -201,9 +478,14 @@ public final class EventChannels {
         return remoteDom[port];
     }
 
+    /** The peer port of an interdomain port. */
+    public int remotePort(int port) {
+        return remotePort[port];
+    }
+
     /** Whether {@code port} is a valid open port of this domain. */
     public boolean isOpen(int port) {
-        return port > 0 && port < NR_PORTS && state[port] != CLOSED && state[port] != RESERVED;
+        return validPort(port) && state[port] != CLOSED && state[port] != RESERVED;
     }
 
     /** Number of open ports, for reclamation checks. */

@@ -11,8 +11,7 @@ import org.parasol.hypervisor.domain.Vcpu;
  *
  * <p>Implemented now: set_trap_table, mmu_update, set_callbacks, memory_op, multicall,
  * update_va_mapping, set_timer_op, xen_version, console_io, vm_assist, vcpu_op, mmuext_op,
- * sched_op, callback_op, event_channel_op. Grant tables and the rest of event channels come
- * with their issues.
+ * sched_op, callback_op, event_channel_op, grant_table_op (without mapping).
  *
  * <p>A handler preempted part-way returns {@link Vcpu#CONTINUATION} after saving its
  * progress in the vCPU's continuation frame; the vCPU's hypercall entry re-enters it.
@@ -38,6 +37,7 @@ public final class HypercallTable {
         table[Hypercall.MMU_UPDATE] = new MmuUpdateHandler();
         table[Hypercall.MMUEXT_OP] = new MmuextOpHandler();
         table[Hypercall.UPDATE_VA_MAPPING] = new UpdateVaMappingHandler();
+        table[Hypercall.GRANT_TABLE_OP] = new GrantTableHandler();
     }
 
     /** Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}. */

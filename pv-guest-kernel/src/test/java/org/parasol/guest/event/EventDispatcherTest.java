@@ -1,0 +1,145 @@
+package org.parasol.guest.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.parasol.guest.FakeGuest;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.Errno;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.Port;
+import org.parasol.hypercall.abi.EvtchnOp;
+import org.parasol.hypercall.guest.ArgumentPage;
+import org.parasol.hypercall.guest.EventChannelCalls;
+
+/** The dispatcher against a fake vCPU: binding, the 2-level scan, and unmask's re-check. */
+class EventDispatcherTest {
+    private static final long SHARED = FakeGuest.BASE;
+    private static final long ARGS = FakeGuest.BASE + 0x2000;
+
+    private FakeGuest g;
+    private EventDispatcher events;
+    private final List<Integer> seen = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        g = new FakeGuest();
+        events = new EventDispatcher(g, new EventChannelCalls(g, new ArgumentPage(ARGS)), SHARED);
+    }
+
+    private void hypervisorRaises(int port) {
+        g.getAndBitwiseOrLong(SHARED + 2048 + 8L * (port / 64), 1L << (port % 64));
+        boolean masked = (g.getLong(SHARED + 2560 + 8L * (port / 64)) & (1L << (port % 64))) != 0;
+        if (!masked) {
+            g.getAndBitwiseOrLong(SHARED + 8, 1L << (port / 64));
+            g.putByte(SHARED, (byte) 1);
+        }
+    }
+
+    private boolean pending(int port) {
+        return (g.getLong(SHARED + 2048 + 8L * (port / 64)) & (1L << (port % 64))) != 0;
+    }
+
+    private boolean masked(int port) {
+        return (g.getLong(SHARED + 2560 + 8L * (port / 64)) & (1L << (port % 64))) != 0;
+    }
+
+    /** The fake hypervisor answers a bind by writing {@code port} into the OUT field at {@code outOffset}. */
+    private void bindAnswers(int cmd, int port, int outOffset) {
+        g.answer = x -> {
+            if (x == (((long) Hypercall.EVENT_CHANNEL_OP << 32) | cmd)) {
+                long arg = g.calls.get(g.calls.size() - 1)[2];
+                g.putInt(arg + outOffset, port);
+            }
+            return 0;
+        };
+    }
+
+    @Test
+    @DisplayName("The upcall scans the selector, dispatches pending unmasked ports lowest first and clears their bits")
+    void shouldDispatchPendingPortsInOrder() {
+        bindAnswers(EvtchnOp.BIND_INTERDOMAIN, 70, 8);
+        events.bindInterdomain(DomId.of(3), Port.of(9), seen::add);
+        bindAnswers(EvtchnOp.BIND_IPI, 5, 4);
+        events.bindIpi(0, seen::add);
+        bindAnswers(EvtchnOp.BIND_IPI, 6, 4);
+        events.bindIpi(0, seen::add);
+        events.mask(6);
+        hypervisorRaises(70);
+        hypervisorRaises(6);
+        hypervisorRaises(5);
+        hypervisorRaises(200); // nobody's port: spurious
+        events.upcall(g);
+        assertThat(seen).containsExactly(5, 70);
+        assertThat(pending(5)).isFalse();
+        assertThat(pending(70)).isFalse();
+        assertThat(pending(6)).as("masked: stays pending").isTrue();
+        assertThat(g.getByte(SHARED)).isZero();
+        assertThat(g.getLong(SHARED + 8)).isZero();
+        assertThat(events.spuriousEvents()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("unmask re-checks: an event that arrived while masked raises the selector and upcall, and forces a callback")
+    void shouldReraiseWhatArrivedWhileMasked() {
+        bindAnswers(EvtchnOp.ALLOC_UNBOUND, 12, 4);
+        var p = events.allocUnbound(DomId.of(0), seen::add);
+        assertThat(masked(12)).isFalse();
+        events.mask(12);
+        hypervisorRaises(12);
+        assertThat(g.getByte(SHARED)).as("no upcall while masked").isZero();
+        int before = g.calls.size();
+        events.unmask(12);
+        assertThat(masked(12)).isFalse();
+        assertThat(g.getByte(SHARED)).isEqualTo((byte) 1);
+        assertThat(g.getLong(SHARED + 8) & 1).isEqualTo(1);
+        assertThat(g.calls.size()).as("force_evtchn_callback").isEqualTo(before + 1);
+        assertThat(g.calls.get(before)[0]).isEqualTo(Hypercall.XEN_VERSION);
+        events.upcall(g);
+        assertThat(seen).containsExactly(12);
+        assertThat(p.port()).isEqualTo(Port.of(12));
+    }
+
+    @Test
+    @DisplayName("unmask with nothing pending only clears the mask bit")
+    void shouldUnmaskQuietly() {
+        events.mask(40);
+        int before = g.calls.size();
+        events.unmask(40);
+        assertThat(masked(40)).isFalse();
+        assertThat(g.calls).hasSize(before);
+        assertThat(g.getByte(SHARED)).isZero();
+    }
+
+    @Test
+    @DisplayName("Closing a bound port masks it, forgets the handler and issues EVTCHNOP_close once")
+    void shouldCloseBoundPorts() {
+        bindAnswers(EvtchnOp.BIND_VIRQ, 3, 8);
+        var p = events.bindVirq(0, seen::add);
+        assertThat(events.isBound(3)).isTrue();
+        g.answer = x -> 0;
+        p.close();
+        p.close();
+        assertThat(events.isBound(3)).isFalse();
+        assertThat(masked(3)).isTrue();
+        assertThat(g.calls.stream().filter(c -> c[0] == Hypercall.EVENT_CHANNEL_OP && c[1] == EvtchnOp.CLOSE)).hasSize(1);
+        hypervisorRaises(3);
+        events.upcall(g);
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    @DisplayName("A refused bind throws with the errno and binds nothing")
+    void shouldReportRefusedBinds() {
+        g.answer = x -> -Errno.EINVAL;
+        assertThatThrownBy(() -> events.bindInterdomain(DomId.of(1), Port.of(1), seen::add))
+                .isInstanceOf(EventChannelException.class)
+                .satisfies(e -> assertThat(((EventChannelException) e).errno()).isEqualTo(-Errno.EINVAL));
+    }
+}

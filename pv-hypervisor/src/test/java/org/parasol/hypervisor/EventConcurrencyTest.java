@@ -1,0 +1,193 @@
+package org.parasol.hypervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.Port;
+import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.abi.SchedOp;
+import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.abi.VcpuOp;
+import org.parasol.hypercall.guest.ArgumentPage;
+import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypervisor.domain.Domain;
+
+/**
+ * Event channels between domains running at once: a ping-pong between two kernels on their
+ * own vCPU threads that block between events, and masking and unmasking racing a sender.
+ * Both are bounded: a lost event would hang a side, which the timeout turns into a failure.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class EventConcurrencyTest {
+    private static final long SHARED = StartOfDay.SHARED_INFO_VA;
+    private Hypervisor hv;
+
+    @AfterEach
+    void close() {
+        if (hv != null) {
+            assertThat(hv.unhandledExceptions()).isZero();
+            hv.close();
+        }
+    }
+
+    /**
+     * The guest side of waiting for one port, as a kernel without an upcall handler does it:
+     * clear upcall_pending and the selector, take the port's pending bit, else block (which
+     * returns at once if upcall_pending was raised meanwhile).
+     */
+    static void await(Cpu cpu, int port) {
+        GuestMemory m = cpu.memory();
+        long word = SHARED + 2048 + 8L * (port >>> 6);
+        long bit = 1L << (port & 63);
+        for (;;) {
+            m.putByteRelease(SHARED, (byte) 0);
+            m.getAndSetLong(SHARED + 8, 0);
+            if ((m.getAndBitwiseAndLong(word, ~bit) & bit) != 0) {
+                return;
+            }
+            cpu.hypercall(Hypercall.SCHED_OP, SchedOp.BLOCK, 0);
+        }
+    }
+
+    private static void poweroff(Cpu cpu, long scratch) {
+        cpu.memory().putInt(scratch + 2048, Shutdown.POWEROFF);
+        cpu.hypercall(Hypercall.SCHED_OP, SchedOp.SHUTDOWN, scratch + 2048);
+    }
+
+    private static void waitFor(Cpu cpu, AtomicInteger value) {
+        while (value.get() < 0) {
+            cpu.hypercall(Hypercall.SCHED_OP, SchedOp.YIELD, 0);
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    @DisplayName("Ping-pong over an interdomain channel between two blocking kernels: every round arrives")
+    void shouldPingPongWithNothingLost() throws Exception {
+        hv = Hypervisor.boot(HostConfig.defaults(16L << 20));
+        int rounds = 3000;
+        AtomicInteger pingerDomid = new AtomicInteger(-1);
+        AtomicInteger pingerPort = new AtomicInteger(-1);
+        AtomicInteger ponged = new AtomicInteger();
+        AtomicInteger pinged = new AtomicInteger();
+        AtomicInteger pongerDomid = new AtomicInteger(-1);
+        AtomicInteger bound = new AtomicInteger(-1);
+
+        GuestKernel ponger = (cpu, si) -> {
+            long s = TestKernels.scratch(cpu, si);
+            cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
+            EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(s));
+            waitFor(cpu, pingerPort);
+            waitFor(cpu, pingerDomid);
+            int port = (int) ev.bindInterdomain(DomId.of(pingerDomid.get()), Port.of(pingerPort.get()));
+            await(cpu, port); // bind_interdomain left it pending
+            bound.set(1);
+            for (int i = 0; i < rounds; i++) {
+                await(cpu, port);
+                ponged.incrementAndGet();
+                ev.send(Port.of(port));
+            }
+            poweroff(cpu, s);
+        };
+        GuestKernel pinger = (cpu, si) -> {
+            long s = TestKernels.scratch(cpu, si);
+            cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
+            EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(s));
+            waitFor(cpu, pongerDomid);
+            int port = (int) ev.allocUnbound(DomId.SELF, DomId.of(pongerDomid.get()));
+            pingerPort.set(port);
+            waitFor(cpu, bound); // a send before the bind would be dropped: the port is unbound
+            for (int i = 0; i < rounds; i++) {
+                ev.send(Port.of(port));
+                await(cpu, port);
+                pinged.incrementAndGet();
+            }
+            poweroff(cpu, s);
+        };
+        Domain b = hv.createDomain(DomainConfig.of("ponger", null, 1), ponger);
+        pongerDomid.set(b.domid());
+        Domain a = hv.createDomain(DomainConfig.of("pinger", null, 1), pinger);
+        pingerDomid.set(a.domid());
+        assertThat(a.awaitDeath(50, TimeUnit.SECONDS)).isTrue();
+        assertThat(b.awaitDeath(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(a.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        assertThat(b.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        assertThat(pinged.get()).isEqualTo(rounds);
+        assertThat(ponged.get()).isEqualTo(rounds);
+    }
+
+    @Test
+    @DisplayName("Masking and unmasking racing a sender: EVTCHNOP_unmask re-raises every edge a mask held back")
+    void shouldLoseNoEdgeWhileMaskingAndUnmasking() throws Exception {
+        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2));
+        BareGuest a = BareGuest.create(hv, "sender", 1024);
+        BareGuest b = BareGuest.create(hv, "receiver", 1024);
+        EventChannelCalls ea = new EventChannelCalls(a.cpu, new ArgumentPage(a.scratch));
+        EventChannelCalls eb = new EventChannelCalls(b.cpu, new ArgumentPage(b.scratch));
+        int pa = (int) ea.allocUnbound(DomId.SELF, DomId.of(b.domain.domid()));
+        int pb = (int) eb.bindInterdomain(DomId.of(a.domain.domid()), Port.of(pa));
+        long word = SHARED + 2048 + 8L * (pb >>> 6);
+        long maskWord = SHARED + 2560 + 8L * (pb >>> 6);
+        long bit = 1L << (pb & 63);
+        b.mem.getAndBitwiseAndLong(word, ~bit);
+
+        int sends = 20_000;
+        AtomicLong produced = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                a.domain.vcpu(0).attach();
+                for (int i = 0; i < sends; i++) {
+                    produced.incrementAndGet();
+                    assertThat(ea.send(Port.of(pa))).isZero();
+                }
+            }, pool);
+            CompletableFuture<Long> receiver = CompletableFuture.supplyAsync(() -> {
+                b.domain.vcpu(0).attach();
+                SplittableRandom rnd = new SplittableRandom(42);
+                long consumed = 0;
+                long loops = 0;
+                while (consumed < sends) {
+                    if (++loops > 50_000_000L) {
+                        throw new AssertionError("receiver stuck at " + consumed + " of " + sends);
+                    }
+                    if (rnd.nextInt(4) == 0) {
+                        b.mem.getAndBitwiseOrLong(maskWord, bit);
+                    } else {
+                        eb.unmask(Port.of(pb));
+                    }
+                    // Consume only through the edge a 2-level guest sees: upcall_pending.
+                    if (b.mem.getByteAcquire(SHARED) != 0) {
+                        b.mem.putByteRelease(SHARED, (byte) 0);
+                        b.mem.getAndSetLong(SHARED + 8, 0);
+                        boolean masked = (b.mem.getLongAcquire(maskWord) & bit) != 0;
+                        if (!masked && (b.mem.getAndBitwiseAndLong(word, ~bit) & bit) != 0) {
+                            consumed = produced.get();
+                        }
+                    }
+                }
+                return consumed;
+            }, pool);
+            sender.get(50, TimeUnit.SECONDS);
+            assertThat(receiver.get(50, TimeUnit.SECONDS)).isEqualTo(sends);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
