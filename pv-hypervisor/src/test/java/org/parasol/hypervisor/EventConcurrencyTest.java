@@ -21,8 +21,10 @@ import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
@@ -65,6 +67,15 @@ class EventConcurrencyTest {
         }
     }
 
+    /** As a Xen guest does at boot (and BareGuest does): map start_info.shared_info at SHARED. */
+    private static void mapSharedInfo(Cpu cpu, long si) {
+        long rc = cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, SHARED,
+                cpu.memory().getLong(si + 40) | Mmu.PAGE_PRESENT | Mmu.PAGE_RW | Mmu.PAGE_USER, Uvmf.INVLPG);
+        if (rc != 0) {
+            throw new IllegalStateException("update_va_mapping of shared_info failed: " + rc);
+        }
+    }
+
     private static void poweroff(Cpu cpu, long scratch) {
         cpu.memory().putInt(scratch + 2048, Shutdown.POWEROFF);
         cpu.hypercall(Hypercall.SCHED_OP, SchedOp.SHUTDOWN, scratch + 2048);
@@ -91,6 +102,7 @@ class EventConcurrencyTest {
 
         GuestKernel ponger = (cpu, si) -> {
             long s = TestKernels.scratch(cpu, si);
+            mapSharedInfo(cpu, si);
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
             EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(s));
             waitFor(cpu, pingerPort);
@@ -107,6 +119,7 @@ class EventConcurrencyTest {
         };
         GuestKernel pinger = (cpu, si) -> {
             long s = TestKernels.scratch(cpu, si);
+            mapSharedInfo(cpu, si);
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
             EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(s));
             waitFor(cpu, pongerDomid);
