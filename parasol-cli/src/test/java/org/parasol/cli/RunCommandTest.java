@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -40,7 +41,8 @@ class RunCommandTest {
         Outcome o = run("hello", "--domains", "4", "--memory", "2");
         assertThat(o.status()).as(o.err()).isZero();
         for (int i = 1; i <= 4; i++) {
-            assertThat(o.out()).contains("[hello-" + i + "] Hello from Parasol!")
+            assertThat(o.out()).contains("[hello-" + i + "] Parasol guest kernel")
+                    .contains("[hello-" + i + "] Hello from Parasol!")
                     .contains("[hello-" + i + "] powering off")
                     .containsPattern("hello-" + i + " +\\d+ poweroff");
         }
@@ -51,6 +53,28 @@ class RunCommandTest {
         Outcome o = run("hello", "--cmdline", "console=hvc0 quiet");
         assertThat(o.status()).isZero();
         assertThat(o.out()).contains("[hello] Hello from Parasol!").contains("command line 'console=hvc0 quiet'");
+    }
+
+    @Test
+    @DisplayName("faulty crashes with the page fault on its console while hello runs to its end; exit status 1")
+    void shouldContainFaultysCrashAndLetHelloFinish() {
+        Outcome o = run("faulty", "hello");
+        assertThat(o.status()).as(o.out()).isEqualTo(1);
+        assertThat(o.out()).contains("[faulty] *** page fault at 0x0: read of a not-present page")
+                .containsPattern("\\[faulty\\] \tat .*org\\.parasol\\.examples\\.faulty\\.FaultyKernel")
+                .containsPattern("faulty +\\d+ crash")
+                .contains("[hello] powering off")
+                .containsPattern("hello +\\d+ poweroff");
+    }
+
+    @Test
+    @DisplayName("an exception escaping a task crashes the domain with the stack trace on the console")
+    void shouldCrashWithTheStackTraceOfAnUncaughtTaskException() {
+        Outcome o = run("faulty", "--cmdline", "exception");
+        assertThat(o.status()).isEqualTo(1);
+        assertThat(o.out()).contains("[faulty] *** guest crash: java.lang.IllegalStateException: faulty: this task fails on purpose")
+                .containsPattern("\\[faulty\\] \tat .*org\\.parasol\\.examples\\.faulty\\.FaultyKernel")
+                .containsPattern("faulty +\\d+ crash");
     }
 
     @Test

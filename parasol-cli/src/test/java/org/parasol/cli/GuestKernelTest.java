@@ -1,0 +1,97 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.parasol.hypervisor.DomainConfig;
+import org.parasol.hypervisor.HostConfig;
+import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.image.ImageLoader;
+import org.parasol.hypervisor.image.ImageRepository;
+
+/**
+ * The guest kernel on a real hypervisor, through the packaged {@code selftest} image: the
+ * kernel's own self-test (allocator over every frame, heap, events under load, timers), and
+ * the run loop's idle blocking measured by the hypervisor's runstate accounting.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class GuestKernelTest {
+    private Hypervisor hv;
+    private final CountDownLatch ended = new CountDownLatch(1);
+
+    @BeforeEach
+    void boot() {
+        hv = Hypervisor.boot(HostConfig.defaults(64L << 20));
+        hv.setKernelSource(Hypervisor.images(new ImageLoader(ImageRepository.standard())));
+        hv.onShutdown(d -> ended.countDown());
+    }
+
+    @AfterEach
+    void close() {
+        hv.close();
+    }
+
+    private Domain selftest(long memoryMiB, String cmdline) throws Exception {
+        return hv.createDomain(DomainConfig.of("selftest", "selftest", memoryMiB).withCmdline(cmdline));
+    }
+
+    private static boolean printed(Domain d, String text) {
+        return d.console().lines().stream().anyMatch(l -> l.contains(text));
+    }
+
+    @Test
+    @DisplayName("the kernel's self-test passes on a 16 MiB domain, mapping the frames the builder left unmapped")
+    void shouldPassTheSelfTestOnASixteenMegabyteDomain() throws Exception {
+        Domain d = selftest(16, "events=20000");
+
+        assertThat(ended.await(60, TimeUnit.SECONDS)).as("the domain ends").isTrue();
+        hv.drainConsole();
+        List<String> console = d.console().lines();
+        assertThat(d.shutdownReason()).as(String.join("\n", console)).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(console).anyMatch(l -> l.startsWith("Parasol guest kernel"));
+        assertThat(console).anyMatch(l -> l.matches("selftest: allocator ok: \\d+ frames, [1-9]\\d* mapped on demand"));
+        assertThat(console).anyMatch(l -> l.startsWith("selftest: heap ok"));
+        assertThat(console).anyMatch(l -> l.startsWith("selftest: events ok: 20000 sent, 20000 seen"));
+        assertThat(console).anyMatch(l -> l.startsWith("selftest: timers ok: 200 fired in deadline order"));
+        assertThat(console).contains("selftest: all passed");
+    }
+
+    @Test
+    @DisplayName("an idle domain blocks: over a second of idleness no running time and no upcalls")
+    void shouldTakeNoUpcallsAndNoRunningTimeWhileIdle() throws Exception {
+        Domain d = selftest(2, "only=idle idle=2500");
+        Vcpu v = d.vcpu(0);
+        while (!printed(d, "selftest: idling")) {
+            hv.drainConsole();
+            Thread.sleep(5);
+        }
+        while (v.runstate() != Vcpu.RUNSTATE_BLOCKED) {
+            Thread.sleep(1);
+        }
+        long running = v.runstateTimes()[Vcpu.RUNSTATE_RUNNING];
+        long upcalls = v.upcalls();
+        long hypercalls = v.hypercalls();
+
+        Thread.sleep(1000);
+
+        assertThat(v.runstateTimes()[Vcpu.RUNSTATE_RUNNING] - running).as("running ns while idle").isZero();
+        assertThat(v.upcalls() - upcalls).as("upcalls while idle").isZero();
+        assertThat(v.hypercalls() - hypercalls).as("hypercalls while idle").isZero();
+        assertThat(v.runstate()).isEqualTo(Vcpu.RUNSTATE_BLOCKED);
+
+        assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
+        hv.drainConsole();
+        assertThat(d.shutdownReason()).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.console().lines()).contains("selftest: idle done");
+    }
+}

@@ -1,0 +1,2 @@
+/** The kernel console: line-buffered output through {@code console_io}, flushed at shutdown. */
+package org.parasol.guest.console;

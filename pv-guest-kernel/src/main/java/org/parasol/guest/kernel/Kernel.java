@@ -1,0 +1,294 @@
+package org.parasol.guest.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+import org.parasol.guest.console.Console;
+import org.parasol.guest.event.EventDispatcher;
+import org.parasol.guest.mm.GuestHeap;
+import org.parasol.guest.mm.Memory;
+import org.parasol.guest.mm.P2m;
+import org.parasol.guest.mm.PageTables;
+import org.parasol.guest.pvops.PvOps;
+import org.parasol.guest.pvops.XenPvOps;
+import org.parasol.guest.sched.Promise;
+import org.parasol.guest.sched.RunLoop;
+import org.parasol.guest.sched.Timer;
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.GuestAbort;
+import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.abi.Sif;
+import org.parasol.hypercall.abi.TrapVector;
+import org.parasol.hypercall.abi.Virq;
+import org.parasol.hypercall.guest.ArgumentPage;
+import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypercall.struct.StartInfo;
+
+/**
+ * The Parasol guest kernel: boots a paravirtual domain from {@code start_info} and runs a
+ * {@link GuestApplication} on a cooperative run loop. Our Mini-OS.
+ *
+ * <p>{@link #boot} is the whole boot sequence, in the order it happens; read it top to
+ * bottom (docs/journey.md walks through it):
+ * <ol>
+ *   <li>check the {@code start_info} magic;</li>
+ *   <li>take over the P2M list and the bootstrap page tables; the first free page becomes
+ *       the hypercall argument page;</li>
+ *   <li>map {@code shared_info} with {@code update_va_mapping};</li>
+ *   <li>stop the default periodic timer (the kernel is tickless);</li>
+ *   <li>register the event callback and the page-fault handler by code address;</li>
+ *   <li>find the end of the builder's mappings and start the page allocator and the heap;</li>
+ *   <li>bind {@code VIRQ_TIMER}, enable events, print the banner;</li>
+ *   <li>run the application's {@code main} as the first task, then the run loop, for ever.</li>
+ * </ol>
+ *
+ * <p>Every privileged operation goes through one {@link PvOps}; the boot builds the
+ * paravirtual one ({@link XenPvOps}). The domain ends only through {@link #poweroff},
+ * {@link #reboot} or {@link #crash}, each of which flushes the console first.
+ *
+ * <p>Invariants: one kernel per domain, running on vCPU 0's thread; applications call it only
+ * from tasks (never from another thread, which the hypervisor would treat as a crash).
+ */
+public final class Kernel {
+    /** The kernel's name and version, as the banner prints them. */
+    public static final String VERSION = "Parasol guest kernel 0.1";
+
+    private final Cpu cpu;
+    private final BootInfo bootInfo;
+    private final PvOps ops;
+    private final Console console;
+    private final Memory memory;
+    private final GuestHeap heap;
+    private final EventDispatcher events;
+    private final RunLoop loop;
+
+    private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events) {
+        this.cpu = cpu;
+        this.bootInfo = bootInfo;
+        this.ops = ops;
+        this.console = console;
+        this.memory = memory;
+        this.heap = new GuestHeap(memory);
+        this.events = events;
+        this.loop = new RunLoop(ops, this::crash);
+    }
+
+    /**
+     * Boots the kernel on vCPU 0 from the {@code start_info} at {@code startInfoVa} and runs
+     * {@code app}. Returns only by unwinding ({@link GuestAbort}) when the domain ends.
+     */
+    public static void boot(Cpu cpu, long startInfoVa, GuestApplication app) {
+        Objects.requireNonNull(app, "app");
+        GuestMemory mem = cpu.memory();
+
+        // 1. start_info: is this really a 64-bit PV start of day? Copy it out and check.
+        MemorySegment copy = MemorySegment.ofArray(new long[(int) ((StartInfo.SIZE + 7) / 8)]);
+        mem.copyToSegment(startInfoVa, copy, 0, StartInfo.SIZE);
+        StartInfo si = new StartInfo().wrap(copy, 0);
+        if (!si.magic().startsWith(Sif.MAGIC_X86_64)) {
+            throw new IllegalStateException("start_info magic '" + si.magic() + "' is not " + Sif.MAGIC_X86_64);
+        }
+        BootInfo info = new BootInfo(si.nrPages(), si.sharedInfo(), si.flags(), si.mfnList(), si.ptBase(),
+                si.nrPtFrames(), si.storeMfn(), si.storeEvtchn(), si.consoleMfn(), si.consoleEvtchn(), si.cmdLine());
+
+        // 2. Take over the P2M list and the bootstrap page tables. The page after the tables is
+        //    the first free one; it becomes this vCPU's hypercall argument page.
+        P2m p2m = new P2m(mem, info.mfnList(), info.nrPages());
+        long ptPfn = Memory.pfn(info.ptBase());
+        long argumentPagePfn = ptPfn + info.nrPtFrames();
+        ArgumentPage args = new ArgumentPage(Memory.va(argumentPagePfn));
+        PvOps ops = new XenPvOps(cpu, args, StartOfDay.SHARED_INFO_VA);
+        PageTables tables = new PageTables(mem, ops, p2m.mfn(ptPfn), info.ptBase());
+        for (long i = 1; i < info.nrPtFrames(); i++) {
+            tables.adoptTable(p2m.mfn(ptPfn + i), info.ptBase() + (i << Mmu.PAGE_SHIFT));
+        }
+
+        // 3. shared_info: the builder gave us its machine address; we choose where to see it.
+        ops.setPteForVa(StartOfDay.SHARED_INFO_VA, info.sharedInfoMaddr() | PageTables.WRITABLE);
+
+        // 4. Tickless: stop the 10 ms periodic timer every PV vCPU starts with.
+        ops.stopPeriodicTick();
+
+        // 5. Entry points, by code address: the event upcall and the page-fault handler.
+        EventDispatcher events = new EventDispatcher(cpu, new EventChannelCalls(cpu, args), StartOfDay.SHARED_INFO_VA);
+        ops.installEventCallback(events);
+        Console console = new Console(ops);
+        ops.installTrapHandler(TrapVector.PF, (c, vector, errorCode, address) ->
+                pageFault(ops, console, errorCode, address));
+
+        // 6. Memory: the allocator starts after the argument page; frames beyond what the
+        //    builder mapped are mapped the first time they are allocated.
+        long firstFree = argumentPagePfn + 1;
+        long mappedEnd = Memory.probeMappedEnd(tables, firstFree, info.nrPages());
+        Memory memory = new Memory(mem, ops, p2m, tables, firstFree, mappedEnd);
+        Kernel kernel = new Kernel(cpu, info, ops, console, memory, events);
+
+        // 7. The timer event wakes the run loop; then events on, and the banner.
+        events.bindVirq(Virq.TIMER, port -> kernel.loop.timerEvent());
+        ops.restoreEvents(true);
+        console.println(VERSION + " on " + ops.platformName() + ": " + info.nrPages() + " pages ("
+                + memory.frames().freeFrames() + " free, " + (mappedEnd - firstFree) + " mapped at boot), "
+                + "command line '" + info.commandLine() + "'");
+
+        // 8. The application's main is the first task; the loop runs until the domain ends.
+        kernel.loop.execute(() -> kernel.startApplication(app));
+        kernel.loop.run();
+    }
+
+    private void startApplication(GuestApplication app) {
+        Promise<?> end = app.main(this);
+        if (end != null) {
+            end.whenDone((v, failure) -> {
+                if (failure != null) {
+                    crash(failure);
+                } else {
+                    poweroff();
+                }
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------- services
+
+    /** The boot parameters. */
+    public BootInfo bootInfo() {
+        return bootInfo;
+    }
+
+    /** The kernel command line. */
+    public String commandLine() {
+        return bootInfo.commandLine();
+    }
+
+    /** This vCPU. */
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    /** The privileged operations (for code that needs the machine below the kernel's services). */
+    public PvOps pvOps() {
+        return ops;
+    }
+
+    /** The console. */
+    public Console console() {
+        return console;
+    }
+
+    /** Prints {@code line} and a newline on the console. */
+    public void println(String line) {
+        console.println(line);
+    }
+
+    /** The page allocator, page tables and P2M. */
+    public Memory memory() {
+        return memory;
+    }
+
+    /** The guest-memory buffer heap. */
+    public GuestHeap heap() {
+        return heap;
+    }
+
+    /** Event channels; wrap handlers with {@link RunLoop#deferred} to run them as tasks. */
+    public EventDispatcher events() {
+        return events;
+    }
+
+    /** This vCPU's run loop: tasks, timers, promises. */
+    public RunLoop loop() {
+        return loop;
+    }
+
+    /** Monotonic system time, ns since the hypervisor booted. */
+    public long now() {
+        return ops.systemTime();
+    }
+
+    /** Wall-clock time. */
+    public Instant wallClock() {
+        long ns = ops.wallClock();
+        return Instant.ofEpochSecond(Math.floorDiv(ns, 1_000_000_000L), Math.floorMod(ns, 1_000_000_000L));
+    }
+
+    /** A promise completed with the system time at which {@code d} has passed. */
+    public Promise<Long> sleep(Duration d) {
+        return loop.sleep(d.toNanos());
+    }
+
+    /** Runs {@code action} as a task after {@code d}. */
+    public Timer after(Duration d, Runnable action) {
+        return loop.at(now() + d.toNanos(), action);
+    }
+
+    /** Queues {@code task} on the run loop. */
+    public void execute(Runnable task) {
+        loop.execute(task);
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    /** Flushes the console and powers the domain off. Does not return. */
+    public void poweroff() {
+        shutdown(Shutdown.POWEROFF);
+    }
+
+    /** Flushes the console and asks for a reboot. Does not return. */
+    public void reboot() {
+        shutdown(Shutdown.REBOOT);
+    }
+
+    /**
+     * Prints {@code failure} with its stack trace (and causes) on the console, flushes it and
+     * crashes the domain. Does not return.
+     */
+    public void crash(Throwable failure) {
+        loop.stop();
+        console.flush();
+        console.println("*** guest crash: " + failure);
+        printStackTrace(console, failure);
+        shutdown(Shutdown.CRASH);
+    }
+
+    private void shutdown(int reason) {
+        loop.stop();
+        ops.programTimer(0);
+        console.flush();
+        ops.shutdown(reason);
+    }
+
+    private static void printStackTrace(Console console, Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 8; depth++) {
+            if (depth > 0) {
+                console.println("Caused by: " + t);
+            }
+            for (StackTraceElement e : t.getStackTrace()) {
+                console.println("\tat " + e);
+            }
+            t = t.getCause() == t ? null : t.getCause();
+        }
+    }
+
+    /**
+     * The page-fault handler: the kernel maps everything it uses before touching it, so a
+     * fault is a bug (a wild or null pointer). Like Linux's oops for a kernel-mode fault with
+     * no fixup, it reports the address, the kind of access and where it happened, then crashes
+     * the domain.
+     */
+    private static void pageFault(PvOps ops, Console console, long errorCode, long address) {
+        console.flush();
+        console.println(String.format("*** page fault at 0x%x: %s of a %s page (error code 0x%x)", address,
+                (errorCode & TrapVector.PFEC_WRITE) != 0 ? "write" : "read",
+                (errorCode & TrapVector.PFEC_PRESENT) != 0 ? "read-only" : "not-present", errorCode));
+        printStackTrace(console, new Throwable("page fault"));
+        console.flush();
+        ops.programTimer(0);
+        ops.shutdown(Shutdown.CRASH);
+    }
+}
