@@ -78,6 +78,16 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("the tutorial's ticker: every tick arrives through its event channel, in order, then power-off")
+    void shouldRunTheTickerFromTheTutorial() {
+        Outcome o = run("ticker", "--cmdline", "ticks=3 period=20");
+        assertThat(o.status()).as(o.out()).isZero();
+        assertThat(o.out()).containsSubsequence("[ticker] ticker: 3 ticks, one every 20 ms", "[ticker] tick 1 at ",
+                "[ticker] tick 2 at ", "[ticker] tick 3 at ", "[ticker] ticker: done")
+                .containsPattern("ticker +\\d+ poweroff");
+    }
+
+    @Test
     void shouldRefuseAnUnknownImageWithTheKnownNames() {
         Outcome o = run("no-such-image");
         assertThat(o.status()).isEqualTo(2);
