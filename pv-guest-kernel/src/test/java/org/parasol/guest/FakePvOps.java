@@ -49,6 +49,12 @@ public final class FakePvOps implements PvOps {
     public int flushes;
     public boolean lazy;
     public int shutdownReason = -1;
+    /**
+     * Called for each update as it takes effect: {@code (machine address of the entry, pte)}
+     * for {@link #setPte}, {@code (-va, pte)} for {@link #setPteForVa}. A test that needs the
+     * page tables to change wires it to its fake memory.
+     */
+    public java.util.function.BiConsumer<Long, Long> onApply = (a, p) -> { };
 
     @Override
     public String platformName() {
@@ -106,6 +112,7 @@ public final class FakePvOps implements PvOps {
     public void setPteForVa(long va, long pte) {
         flushLazyMmu();
         applied.add(new long[] {-va, pte});
+        onApply.accept(-va, pte);
     }
 
     @Override
@@ -124,6 +131,9 @@ public final class FakePvOps implements PvOps {
         if (!queued.isEmpty()) {
             flushes++;
             applied.addAll(queued);
+            for (long[] u : queued) {
+                onApply.accept(u[0], u[1]);
+            }
             queued.clear();
         }
     }

@@ -100,6 +100,11 @@ public final class Memory {
         return frames;
     }
 
+    /** Mapped frames held back at boot for the page tables of the unmapped rest. */
+    public int tablesReserved() {
+        return tableReserveCount;
+    }
+
     /** Frames mapped after boot, on their first allocation. */
     public long mappedOnDemand() {
         return mappedOnDemand;
