@@ -67,6 +67,17 @@ class GuestKernelTest {
     }
 
     @Test
+    @DisplayName("the reboot path: SCHEDOP_shutdown(reboot) after the console is flushed")
+    void shouldRebootWhenTheApplicationAsks() throws Exception {
+        Domain d = selftest(2, "only=idle end=reboot");
+
+        assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
+        hv.drainConsole();
+        assertThat(d.shutdownReason()).isEqualTo(Domain.SHUTDOWN_REBOOT);
+        assertThat(d.console().lines()).endsWith("selftest: rebooting");
+    }
+
+    @Test
     @DisplayName("an idle domain blocks: over a second of idleness no running time and no upcalls")
     void shouldTakeNoUpcallsAndNoRunningTimeWhileIdle() throws Exception {
         Domain d = selftest(2, "only=idle idle=2500");

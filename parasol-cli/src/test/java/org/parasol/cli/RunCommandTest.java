@@ -78,6 +78,17 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("an exception escaping an event handler inside the upcall is a crash with the stack trace too")
+    void shouldCrashWithTheStackTraceOfAFailingEventHandler() {
+        Outcome o = run("faulty", "--cmdline", "handler");
+        assertThat(o.status()).isEqualTo(1);
+        assertThat(o.out()).contains("[faulty] *** guest crash in an event handler: java.lang.IllegalStateException: "
+                + "faulty: this event handler fails on purpose")
+                .containsPattern("\\[faulty\\] \tat .*org\\.parasol\\.guest\\.event\\.EventDispatcher\\.upcall")
+                .containsPattern("faulty +\\d+ crash");
+    }
+
+    @Test
     @DisplayName("the tutorial's ticker: every tick arrives through its event channel, in order, then power-off")
     void shouldRunTheTickerFromTheTutorial() {
         Outcome o = run("ticker", "--cmdline", "ticks=3 period=20");

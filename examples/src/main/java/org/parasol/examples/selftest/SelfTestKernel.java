@@ -22,7 +22,8 @@ import org.parasol.hypercall.GuestMemory;
  * <p>Each stage prints {@code selftest: <stage> ok ...} or crashes the domain with the
  * reason. Command line words: {@code only=idle} skips the other stages; {@code idle=MS}
  * ends with MS milliseconds of idleness (one timer, nothing else) before powering off;
- * {@code events=N} sets the number of events sent under load (default 20000).
+ * {@code events=N} sets the number of events sent under load (default 20000);
+ * {@code end=reboot} asks for a reboot instead of powering off.
  *
  * <p>Expected console output (numbers vary with the domain's size):
  * <pre>
@@ -56,16 +57,23 @@ public final class SelfTestKernel extends ApplicationKernel {
                         return x;
                     });
         }
-        if (idleMs <= 0) {
-            return done;
+        if (idleMs > 0) {
+            done = done.then(x -> {
+                k.println("selftest: idling for " + idleMs + " ms");
+                return k.loop().sleep(idleMs * 1_000_000L);
+            }).map(t -> {
+                k.println("selftest: idle done");
+                return t;
+            });
         }
-        return done.then(x -> {
-            k.println("selftest: idling for " + idleMs + " ms");
-            return k.loop().sleep(idleMs * 1_000_000L);
-        }).map(t -> {
-            k.println("selftest: idle done");
-            return t;
-        });
+        if (cmdline.contains("end=reboot")) {
+            return done.map(t -> {
+                k.println("selftest: rebooting");
+                k.reboot();
+                return t;
+            });
+        }
+        return done;
     }
 
     private static long option(String cmdline, String key, long dflt) {

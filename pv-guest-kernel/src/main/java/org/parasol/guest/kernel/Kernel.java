@@ -116,8 +116,16 @@ public final class Kernel {
 
         // 5. Entry points, by code address: the event upcall and the page-fault handler.
         EventDispatcher events = new EventDispatcher(cpu, new EventChannelCalls(cpu, args), StartOfDay.SHARED_INFO_VA);
-        ops.installEventCallback(events);
         Console console = new Console(ops);
+        ops.installEventCallback(c -> {
+            try {
+                events.upcall(c);
+            } catch (GuestAbort abort) {
+                throw abort;
+            } catch (Throwable failure) {
+                oops(ops, console, "*** guest crash in an event handler: " + failure, failure);
+            }
+        });
         ops.installTrapHandler(TrapVector.PF, (c, vector, errorCode, address) ->
                 pageFault(ops, console, errorCode, address));
 
@@ -245,14 +253,25 @@ public final class Kernel {
 
     /**
      * Prints {@code failure} with its stack trace (and causes) on the console, flushes it and
-     * crashes the domain. Does not return.
+     * crashes the domain. Does not return. The run loop calls it for an exception escaping a
+     * task; an exception escaping an event handler inside the upcall takes the same path.
      */
     public void crash(Throwable failure) {
         loop.stop();
+        oops(ops, console, "*** guest crash: " + failure, failure);
+    }
+
+    /**
+     * The one crash path (Linux's oops and panic): flush what the console holds, print the
+     * headline and the stack trace, cancel the timer and crash the domain. Does not return.
+     */
+    private static void oops(PvOps ops, Console console, String headline, Throwable trace) {
         console.flush();
-        console.println("*** guest crash: " + failure);
-        printStackTrace(console, failure);
-        shutdown(Shutdown.CRASH);
+        console.println(headline);
+        printStackTrace(console, trace);
+        console.flush();
+        ops.programTimer(0);
+        ops.shutdown(Shutdown.CRASH);
     }
 
     private void shutdown(int reason) {
@@ -282,13 +301,9 @@ public final class Kernel {
      * the domain.
      */
     private static void pageFault(PvOps ops, Console console, long errorCode, long address) {
-        console.flush();
-        console.println(String.format("*** page fault at 0x%x: %s of a %s page (error code 0x%x)", address,
+        oops(ops, console, String.format("*** page fault at 0x%x: %s of a %s page (error code 0x%x)", address,
                 (errorCode & TrapVector.PFEC_WRITE) != 0 ? "write" : "read",
-                (errorCode & TrapVector.PFEC_PRESENT) != 0 ? "read-only" : "not-present", errorCode));
-        printStackTrace(console, new Throwable("page fault"));
-        console.flush();
-        ops.programTimer(0);
-        ops.shutdown(Shutdown.CRASH);
+                (errorCode & TrapVector.PFEC_PRESENT) != 0 ? "read-only" : "not-present", errorCode),
+                new Throwable("page fault"));
     }
 }
