@@ -17,6 +17,7 @@ import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.image.ImageLoader;
+import org.parasol.hypervisor.image.KernelImage;
 import org.parasol.hypervisor.image.ImageRepository;
 
 /**
@@ -64,6 +65,16 @@ class GuestKernelTest {
         assertThat(console).anyMatch(l -> l.startsWith("selftest: events ok: 20000 sent, 20000 seen"));
         assertThat(console).anyMatch(l -> l.startsWith("selftest: timers ok: 200 fired in deadline order"));
         assertThat(console).contains("selftest: all passed");
+    }
+
+    @Test
+    @DisplayName("every example image built on the kernel passes the bytecode checks and shares one loader among its domains")
+    void shouldLoadEveryExampleImageWithASharedLoader() {
+        ImageLoader loader = new ImageLoader(ImageRepository.standard());
+        for (String name : List.of("hello", "faulty", "selftest", "ticker")) {
+            KernelImage image = loader.load(name);
+            assertThat(image.sharesLoader()).as(name + ": " + image.staticStateFindings()).isTrue();
+        }
     }
 
     @Test

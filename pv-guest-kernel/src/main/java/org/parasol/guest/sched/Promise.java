@@ -137,7 +137,7 @@ public final class Promise<T> {
             }
             Promise<R> inner;
             try {
-                inner = f.apply(v);
+                inner = Objects.requireNonNull(f.apply(v), "then: the function returned no promise");
             } catch (RuntimeException ex) {
                 next.fail(ex);
                 return;

@@ -90,6 +90,15 @@ class PromiseTest {
     }
 
     @Test
+    void shouldFailWhenThenGetsNoPromise() {
+        Promise<Integer> p = loop.promise();
+        Promise<Integer> r = p.then(x -> null);
+        p.complete(1);
+        drain();
+        assertThat(r.failure()).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
     void shouldRunACallbackAddedAfterCompletion() {
         Promise<Integer> p = loop.completed(3);
         List<Integer> seen = new ArrayList<>();
