@@ -44,7 +44,11 @@ public final class BenchMain {
             new Row("null hypercall (xen_version)", "HypercallBench.nullHypercall", "HypercallBench.megamorphicCall"),
             new Row("hypercall copying in+out (evtchn status)", "HypercallBench.structHypercall", "HypercallBench.megamorphicCall"),
             new Row("guest load, TLB hit", "MmuBench.tlbHit", "MmuBench.segmentLoad"),
-            new Row("guest load, TLB miss (4-level walk)", "MmuBench.tlbMiss", "MmuBench.segmentLoadStrided"));
+            new Row("guest load, TLB miss (4-level walk)", "MmuBench.tlbMiss", "MmuBench.segmentLoadStrided"),
+            new Row("mmu_update x1 vs trapped PTE write x1", "PteBench.mmuUpdate1", "PteBench.trappedWrite1"),
+            new Row("mmu_update x16 vs trapped PTE write x16", "PteBench.mmuUpdate16", "PteBench.trappedWrite16"),
+            new Row("mmu_update x256 vs trapped PTE write x256", "PteBench.mmuUpdate256", "PteBench.trappedWrite256"),
+            new Row("mmu_update x2048 vs trapped PTE write x2048", "PteBench.mmuUpdate2048", "PteBench.trappedWrite2048"));
 
     private BenchMain() {
     }
