@@ -47,7 +47,11 @@ public final class BenchMain {
             new Row("guest load, TLB miss (4-level walk)", "MmuBench.tlbMiss", "MmuBench.segmentLoadStrided"),
             new Row("create+destroy 1 MiB domain, shared loader", "DomainCreateBench.createAndDestroy:shared", null),
             new Row("create+destroy 1 MiB domain, own loader", "DomainCreateBench.createAndDestroy:perDomain",
-                    "DomainCreateBench.createAndDestroy:shared"));
+                    "DomainCreateBench.createAndDestroy:shared"),
+            new Row("mmu_update x1 vs trapped PTE write x1", "PteBench.mmuUpdate1", "PteBench.trappedWrite1"),
+            new Row("mmu_update x16 vs trapped PTE write x16", "PteBench.mmuUpdate16", "PteBench.trappedWrite16"),
+            new Row("mmu_update x256 vs trapped PTE write x256", "PteBench.mmuUpdate256", "PteBench.trappedWrite256"),
+            new Row("mmu_update x2048 vs trapped PTE write x2048", "PteBench.mmuUpdate2048", "PteBench.trappedWrite2048"));
 
     private BenchMain() {
     }

@@ -87,8 +87,11 @@ class HostilePointerTest {
             ok = dom.mmu().copyFromGuest(va, dst, 0, length);
             if (ok) {
                 for (int i = 0; i < n; i++) {
-                    assertThat(dst.get(ValueLayout.JAVA_BYTE, i))
-                            .isEqualTo(host.mem().get(ValueLayout.JAVA_BYTE, model(va + i)));
+                    // The copy's own walk may set Accessed in a page-table entry it copied
+                    // earlier: compare entries' low bytes without A/D.
+                    int adMask = isPageTable(va + i) && ((va + i) & 7) == 0 ? ~0x60 : ~0;
+                    assertThat(dst.get(ValueLayout.JAVA_BYTE, i) & adMask)
+                            .isEqualTo(host.mem().get(ValueLayout.JAVA_BYTE, model(va + i)) & adMask);
                 }
             }
         }
