@@ -44,7 +44,12 @@ public final class BenchMain {
             new Row("null hypercall (xen_version)", "HypercallBench.nullHypercall", "HypercallBench.megamorphicCall"),
             new Row("hypercall copying in+out (evtchn status)", "HypercallBench.structHypercall", "HypercallBench.megamorphicCall"),
             new Row("guest load, TLB hit", "MmuBench.tlbHit", "MmuBench.segmentLoad"),
-            new Row("guest load, TLB miss (4-level walk)", "MmuBench.tlbMiss", "MmuBench.segmentLoadStrided"));
+            new Row("guest load, TLB miss (4-level walk)", "MmuBench.tlbMiss", "MmuBench.segmentLoadStrided"),
+            new Row("evtchn send, interdomain, peer running", "EventBench.sendToRunningVcpu", "HypercallBench.nullHypercall"),
+            new Row("evtchn round trip, peer blocked", "EventBench.roundTripBlockedPeer", "EventBench.parkUnparkRoundTrip"),
+            new Row("evtchn round trip, peer polling", "EventBench.roundTripPollingPeer", "EventBench.spinRoundTrip"),
+            new Row("grant copy 4 KiB", "GrantBench.copy4k", "GrantBench.segmentCopy4k"),
+            new Row("grant copy 64 KiB in 4 KiB pieces", "GrantBench.copy64kIn4kPieces", "GrantBench.segmentCopy64k"));
 
     private BenchMain() {
     }
