@@ -51,7 +51,12 @@ public final class BenchMain {
             new Row("mmu_update x1 vs trapped PTE write x1", "PteBench.mmuUpdate1", "PteBench.trappedWrite1"),
             new Row("mmu_update x16 vs trapped PTE write x16", "PteBench.mmuUpdate16", "PteBench.trappedWrite16"),
             new Row("mmu_update x256 vs trapped PTE write x256", "PteBench.mmuUpdate256", "PteBench.trappedWrite256"),
-            new Row("mmu_update x2048 vs trapped PTE write x2048", "PteBench.mmuUpdate2048", "PteBench.trappedWrite2048"));
+            new Row("mmu_update x2048 vs trapped PTE write x2048", "PteBench.mmuUpdate2048", "PteBench.trappedWrite2048"),
+            new Row("evtchn send, interdomain, peer running", "EventBench.sendToRunningVcpu", "HypercallBench.nullHypercall"),
+            new Row("evtchn round trip, peer blocked", "EventBench.roundTripBlockedPeer", "EventBench.parkUnparkRoundTrip"),
+            new Row("evtchn round trip, peer polling", "EventBench.roundTripPollingPeer", "EventBench.spinRoundTrip"),
+            new Row("grant copy 4 KiB", "GrantBench.copy4k", "GrantBench.segmentCopy4k"),
+            new Row("grant copy 64 KiB in 4 KiB pieces", "GrantBench.copy64kIn4kPieces", "GrantBench.segmentCopy64k"));
 
     private BenchMain() {
     }
