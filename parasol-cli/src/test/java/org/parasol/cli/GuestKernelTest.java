@@ -43,7 +43,11 @@ class GuestKernelTest {
     }
 
     private Domain selftest(long memoryMiB, String cmdline) throws Exception {
-        return hv.createDomain(DomainConfig.of("selftest", "selftest", memoryMiB).withCmdline(cmdline));
+        return selftest(memoryMiB, 1, cmdline);
+    }
+
+    private Domain selftest(long memoryMiB, int vcpus, String cmdline) throws Exception {
+        return hv.createDomain(DomainConfig.of("selftest", "selftest", memoryMiB).withVcpus(vcpus).withCmdline(cmdline));
     }
 
     private static boolean printed(Domain d, String text) {
@@ -92,28 +96,67 @@ class GuestKernelTest {
     @DisplayName("an idle domain blocks: over a second of idleness no running time and no upcalls")
     void shouldTakeNoUpcallsAndNoRunningTimeWhileIdle() throws Exception {
         Domain d = selftest(2, "only=idle idle=2500");
-        Vcpu v = d.vcpu(0);
-        while (!printed(d, "selftest: idling")) {
-            hv.drainConsole();
-            Thread.sleep(5);
-        }
-        while (v.runstate() != Vcpu.RUNSTATE_BLOCKED) {
-            Thread.sleep(1);
-        }
-        long running = v.runstateTimes()[Vcpu.RUNSTATE_RUNNING];
-        long upcalls = v.upcalls();
-        long hypercalls = v.hypercalls();
-
-        Thread.sleep(1000);
-
-        assertThat(v.runstateTimes()[Vcpu.RUNSTATE_RUNNING] - running).as("running ns while idle").isZero();
-        assertThat(v.upcalls() - upcalls).as("upcalls while idle").isZero();
-        assertThat(v.hypercalls() - hypercalls).as("hypercalls while idle").isZero();
-        assertThat(v.runstate()).isEqualTo(Vcpu.RUNSTATE_BLOCKED);
+        assertIdleForASecond(d, d.vcpu(0));
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
         assertThat(d.shutdownReason()).isEqualTo(Domain.SHUTDOWN_POWEROFF);
         assertThat(d.console().lines()).contains("selftest: idle done");
+    }
+
+    @Test
+    @DisplayName("two vCPUs on the kernel: tasks posted across with IPIs, and both idle without running time or upcalls")
+    void shouldRunASecondVcpuAndIdleBoth() throws Exception {
+        Domain d = selftest(4, 2, "only=idle vcpus=2 idle=2500");
+        assertIdleForASecond(d, d.vcpu(0), d.vcpu(1));
+
+        assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
+        hv.drainConsole();
+        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.console().lines()).contains("selftest: vCPU 1 timer fired on vCPU 1",
+                "selftest: smp ok: 10 tasks round-tripped to vCPU 1", "selftest: idle done");
+    }
+
+    @Test
+    @DisplayName("the self-test's SMP stage: a thousand tasks round-trip between vCPU 0 and vCPU 1")
+    void shouldRoundTripTasksBetweenVcpus() throws Exception {
+        Domain d = selftest(4, 2, "vcpus=2 events=1000");
+
+        assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
+        hv.drainConsole();
+        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.console().lines()).contains("selftest: smp ok: 1000 tasks round-tripped to vCPU 1",
+                "selftest: all passed");
+    }
+
+    /**
+     * Waits for the "idling" line and every vCPU blocked, then checks that over one second
+     * none of them runs, takes an upcall or makes a hypercall.
+     */
+    private void assertIdleForASecond(Domain d, Vcpu... vcpus) throws InterruptedException {
+        while (!printed(d, "selftest: idling")) {
+            hv.drainConsole();
+            Thread.sleep(5);
+        }
+        for (Vcpu v : vcpus) {
+            while (v.runstate() != Vcpu.RUNSTATE_BLOCKED) {
+                Thread.sleep(1);
+            }
+        }
+        long[][] before = new long[vcpus.length][];
+        for (int i = 0; i < vcpus.length; i++) {
+            Vcpu v = vcpus[i];
+            before[i] = new long[] {v.runstateTimes()[Vcpu.RUNSTATE_RUNNING], v.upcalls(), v.hypercalls()};
+        }
+
+        Thread.sleep(1000);
+
+        for (int i = 0; i < vcpus.length; i++) {
+            Vcpu v = vcpus[i];
+            assertThat(v.runstateTimes()[Vcpu.RUNSTATE_RUNNING] - before[i][0]).as("vCPU %d running ns while idle", i).isZero();
+            assertThat(v.upcalls() - before[i][1]).as("vCPU %d upcalls while idle", i).isZero();
+            assertThat(v.hypercalls() - before[i][2]).as("vCPU %d hypercalls while idle", i).isZero();
+            assertThat(v.runstate()).isEqualTo(Vcpu.RUNSTATE_BLOCKED);
+        }
     }
 }

@@ -23,7 +23,8 @@ import org.parasol.hypercall.GuestMemory;
  * reason. Command line words: {@code only=idle} skips the other stages; {@code idle=MS}
  * ends with MS milliseconds of idleness (one timer, nothing else) before powering off;
  * {@code events=N} sets the number of events sent under load (default 20000);
- * {@code end=reboot} asks for a reboot instead of powering off.
+ * {@code end=reboot} asks for a reboot instead of powering off; {@code vcpus=2} (with a
+ * two-vCPU domain) brings up vCPU 1 and round-trips tasks through it.
  *
  * <p>Expected console output (numbers vary with the domain's size):
  * <pre>
@@ -47,11 +48,16 @@ public final class SelfTestKernel extends ApplicationKernel {
         String cmdline = k.commandLine();
         long idleMs = option(cmdline, "idle=", 0);
         Promise<Long> done = k.loop().completed(0L);
+        long vcpus = option(cmdline, "vcpus=", 1);
+        if (cmdline.contains("only=idle") && vcpus > 1) {
+            done = smp(k, 10); // bring vCPU 1 up, so that both vCPUs idle
+        }
         if (!cmdline.contains("only=idle")) {
             allocator(k);
             heap(k);
             done = events(k, (int) option(cmdline, "events=", 20_000))
                     .then(x -> timers(k))
+                    .then(x -> vcpus > 1 ? smp(k, 1000) : k.loop().completed(x))
                     .map(x -> {
                         k.println("selftest: all passed");
                         return x;
@@ -190,6 +196,39 @@ public final class SelfTestKernel extends ApplicationKernel {
             receiver.close();
             counter.close();
             k.println("selftest: events ok: " + total + " sent, " + n + " seen in " + runs[0] + " handler runs");
+            return n;
+        });
+    }
+
+    /**
+     * vCPU 1 brought up on the kernel: {@code count} tasks posted to it, each posting an
+     * answer back to vCPU 0; and vCPU 1's own timer.
+     */
+    private static Promise<Long> smp(Kernel k, int count) {
+        Promise<Long> done = k.loop().promise();
+        long[] answers = {0};
+        // Runs on vCPU 0 for each answer and once when vCPU 1's own timer has fired.
+        Runnable answer = () -> {
+            check(k.cpu().vcpuId() == 0, "an answer runs on vCPU 0");
+            if (++answers[0] == count + 1) {
+                done.complete((long) count);
+            }
+        };
+        k.startVcpu(1, v -> v.sleep(java.time.Duration.ofMillis(5)).map(t -> {
+            v.println("selftest: vCPU 1 timer fired on vCPU " + v.cpu().vcpuId());
+            v.postToBoot(answer);
+            return t;
+        })).map(v -> {
+            for (int i = 0; i < count; i++) {
+                k.post(v, () -> {
+                    check(v.cpu().vcpuId() == 1, "a posted task runs on vCPU 1");
+                    v.postToBoot(answer);
+                });
+            }
+            return v;
+        });
+        return done.map(n -> {
+            k.println("selftest: smp ok: " + n + " tasks round-tripped to vCPU 1");
             return n;
         });
     }

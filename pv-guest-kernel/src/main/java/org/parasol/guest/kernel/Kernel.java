@@ -10,6 +10,7 @@ import org.parasol.guest.event.EventDispatcher;
 import org.parasol.guest.mm.GuestHeap;
 import org.parasol.guest.mm.Memory;
 import org.parasol.guest.mm.P2m;
+import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.mm.PageTables;
 import org.parasol.guest.pvops.PvOps;
 import org.parasol.guest.pvops.XenPvOps;
@@ -19,6 +20,7 @@ import org.parasol.guest.sched.Timer;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Shutdown;
@@ -27,6 +29,7 @@ import org.parasol.hypercall.abi.TrapVector;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypercall.guest.VcpuOpCalls;
 import org.parasol.hypercall.struct.StartInfo;
 
 /**
@@ -43,7 +46,8 @@ import org.parasol.hypercall.struct.StartInfo;
  *   <li>stop the default periodic timer (the kernel is tickless);</li>
  *   <li>register the event callback and the page-fault handler by code address;</li>
  *   <li>find the end of the builder's mappings and start the page allocator and the heap;</li>
- *   <li>bind {@code VIRQ_TIMER}, enable events, print the banner;</li>
+ *   <li>bind {@code VIRQ_TIMER} and the IPI other vCPUs wake this one with, enable events,
+ *       print the banner;</li>
  *   <li>run the application's {@code main} as the first task, then the run loop, for ever.</li>
  * </ol>
  *
@@ -65,9 +69,13 @@ public final class Kernel {
     private final Memory memory;
     private final GuestHeap heap;
     private final EventDispatcher events;
+    private final EventChannelCalls eventCalls;
+    private final ArgumentPage args;
     private final RunLoop loop;
+    private int bootIpiPort;
 
-    private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events) {
+    private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
+            EventChannelCalls eventCalls, ArgumentPage args) {
         this.cpu = cpu;
         this.bootInfo = bootInfo;
         this.ops = ops;
@@ -75,6 +83,8 @@ public final class Kernel {
         this.memory = memory;
         this.heap = new GuestHeap(memory);
         this.events = events;
+        this.eventCalls = eventCalls;
+        this.args = args;
         this.loop = new RunLoop(ops, this::crash);
     }
 
@@ -115,7 +125,8 @@ public final class Kernel {
         ops.stopPeriodicTick();
 
         // 5. Entry points, by code address: the event upcall and the page-fault handler.
-        EventDispatcher events = new EventDispatcher(cpu, new EventChannelCalls(cpu, args), StartOfDay.SHARED_INFO_VA);
+        EventChannelCalls eventCalls = new EventChannelCalls(cpu, args);
+        EventDispatcher events = new EventDispatcher(cpu, eventCalls, StartOfDay.SHARED_INFO_VA);
         Console console = new Console(ops);
         ops.installEventCallback(c -> {
             try {
@@ -134,10 +145,11 @@ public final class Kernel {
         long firstFree = argumentPagePfn + 1;
         long mappedEnd = Memory.probeMappedEnd(tables, firstFree, info.nrPages());
         Memory memory = new Memory(mem, ops, p2m, tables, firstFree, mappedEnd);
-        Kernel kernel = new Kernel(cpu, info, ops, console, memory, events);
+        Kernel kernel = new Kernel(cpu, info, ops, console, memory, events, eventCalls, args);
 
         // 7. The timer event wakes the run loop; then events on, and the banner.
         events.bindVirq(Virq.TIMER, port -> kernel.loop.timerEvent());
+        kernel.bootIpiPort = events.bindIpi(0, port -> kernel.loop.takePosted()).port().value();
         ops.restoreEvents(true);
         console.println(VERSION + " on " + ops.platformName() + ": " + info.nrPages() + " pages ("
                 + memory.frames().freeFrames() + " free, " + (mappedEnd - firstFree) + " mapped at boot), "
@@ -239,6 +251,61 @@ public final class Kernel {
         loop.execute(task);
     }
 
+    // ---------------------------------------------------------------- secondary vCPUs
+
+    /**
+     * Brings up vCPU {@code vcpu} running the kernel ({@code VCPUOP_initialise} with a
+     * context naming the new vCPU's entry point and this address space, then
+     * {@code VCPUOP_up}) and runs {@code main} there as its first task.
+     *
+     * @return a promise completed on this vCPU once the new one takes posted tasks
+     * @throws IllegalStateException if the hypervisor refuses (no such vCPU, already up)
+     */
+    public Promise<SecondaryVcpu> startVcpu(int vcpu, SecondaryVcpu.Main main) {
+        Objects.requireNonNull(main, "main");
+        Promise<SecondaryVcpu> up = loop.promise();
+        PageRun argumentPage = memory.allocatePages(1);
+        SecondaryVcpu secondary = new SecondaryVcpu(this, vcpu, argumentPage.va(), main, up);
+        // vcpu_guest_context is 5168 bytes: two pages, given back once the hypervisor copied it.
+        PageRun context = memory.allocatePages(2);
+        try {
+            VcpuOpCalls vcpuOps = new VcpuOpCalls(cpu, args);
+            long rc = vcpuOps.initialise(vcpu, context.va(), 0, cpu.registerCode(secondary), 0, 0,
+                    memory.pageTables().l4Mfn() << Mmu.PAGE_SHIFT, 0, 0);
+            if (rc < 0) {
+                memory.freePages(argumentPage);
+                throw new IllegalStateException("VCPUOP_initialise(" + vcpu + ") failed: " + rc);
+            }
+            rc = vcpuOps.up(vcpu);
+            if (rc < 0) {
+                throw new IllegalStateException("VCPUOP_up(" + vcpu + ") failed: " + rc);
+            }
+        } finally {
+            memory.freePages(context);
+        }
+        return up;
+    }
+
+    /**
+     * Posts {@code task} to {@code target}'s run loop and wakes it with its IPI.
+     *
+     * @throws IllegalStateException if {@code target} is not up yet (wait for
+     *     {@link #startVcpu}'s promise)
+     */
+    public void post(SecondaryVcpu target, Runnable task) {
+        int port = target.ipiPort();
+        if (port == 0) {
+            throw new IllegalStateException("vCPU " + target.id() + " is not up yet");
+        }
+        target.loop().post(task);
+        eventCalls.send(Port.of(port));
+    }
+
+    /** The IPI port secondary vCPUs wake vCPU 0 with. */
+    int bootIpiPort() {
+        return bootIpiPort;
+    }
+
     // ---------------------------------------------------------------- shutdown
 
     /** Flushes the console and powers the domain off. Does not return. */
@@ -265,7 +332,7 @@ public final class Kernel {
      * The one crash path (Linux's oops and panic): flush what the console holds, print the
      * headline and the stack trace, cancel the timer and crash the domain. Does not return.
      */
-    private static void oops(PvOps ops, Console console, String headline, Throwable trace) {
+    static void oops(PvOps ops, Console console, String headline, Throwable trace) {
         console.flush();
         console.println(headline);
         printStackTrace(console, trace);

@@ -2,6 +2,7 @@ package org.parasol.guest.sched;
 
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.parasol.guest.event.PortHandler;
 import org.parasol.guest.pvops.PvOps;
@@ -34,7 +35,8 @@ import org.parasol.hypercall.GuestAbort;
  * <p>An exception escaping a task is handed to the crash handler the kernel installed: the
  * domain crashes with the stack trace on the console.
  *
- * <p>Invariants: one loop per vCPU, used only on that vCPU's thread.
+ * <p>Invariants: one loop per vCPU, used only on that vCPU's thread, except {@link #post},
+ * which other vCPUs use to hand it work.
  */
 public final class RunLoop {
     /** What the kernel does with an exception that escaped a task. */
@@ -46,6 +48,8 @@ public final class RunLoop {
 
     private final PvOps ops;
     private final ArrayDeque<Runnable> ready = new ArrayDeque<>();
+    /** Tasks other vCPUs posted: the one thread-safe entry into this loop. */
+    private final ConcurrentLinkedQueue<Runnable> posted = new ConcurrentLinkedQueue<>();
     private final Timers timers;
     private final CrashHandler crashHandler;
     private long sequence;
@@ -83,6 +87,23 @@ public final class RunLoop {
     /** Queues {@code task} to run after those already ready. */
     public void execute(Runnable task) {
         ready.add(Objects.requireNonNull(task, "task"));
+    }
+
+    /**
+     * Posts {@code task} from another vCPU's thread: the one method of a loop that may be
+     * called off its own vCPU. The caller must then wake this loop's vCPU (an IPI event
+     * channel), whose handler calls {@link #takePosted}; a loop about to halt also looks here
+     * first, so a post racing the halt is not lost as long as the IPI is sent after it.
+     */
+    public void post(Runnable task) {
+        posted.add(Objects.requireNonNull(task, "task"));
+    }
+
+    /** Moves every posted task to the ready queue (on this loop's vCPU: its IPI handler). */
+    public void takePosted() {
+        for (Runnable t = posted.poll(); t != null; t = posted.poll()) {
+            ready.add(t);
+        }
     }
 
     /** A new, pending promise whose callbacks run on this loop. */
@@ -174,12 +195,15 @@ public final class RunLoop {
      * one halt until the next event. Returns whether it halted.
      */
     public boolean runOnce() {
+        takePosted();
         runReady();
         if (timers.fireDue(ops.systemTime()) > 0 || !ready.isEmpty() || stopped) {
             return false;
         }
         boolean enabled = ops.saveAndDisableEvents();
-        // With events masked nothing can queue a task behind our back: check, then halt.
+        // With events masked nothing on this vCPU can queue a task behind our back, and a task
+        // another vCPU posts after this look comes with an IPI that makes the halt return.
+        takePosted();
         if (!ready.isEmpty()) {
             ops.restoreEvents(enabled);
             return false;

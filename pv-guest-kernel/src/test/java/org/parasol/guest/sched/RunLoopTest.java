@@ -154,6 +154,37 @@ class RunLoopTest {
     }
 
     @Test
+    @DisplayName("a task another vCPU posts just before the halt is taken with events masked: no halt")
+    void shouldTakeATaskPostedWhileMaskingInsteadOfHalting() {
+        List<String> ran = new ArrayList<>();
+        ops.onMask = () -> {
+            ops.onMask = () -> { };
+            loop.post(() -> ran.add("posted")); // as another vCPU's thread would, before its IPI
+        };
+        loop.runOnce();
+        assertThat(ops.halts).isZero();
+        runUntilIdle();
+        assertThat(ran).containsExactly("posted");
+    }
+
+    @Test
+    void shouldRunPostedTasksOnceTheIpiHandlerTakesThem() throws Exception {
+        List<Integer> ran = new ArrayList<>();
+        Thread other = new Thread(() -> {
+            for (int i = 0; i < 100; i++) {
+                int n = i;
+                loop.post(() -> ran.add(n));
+            }
+        });
+        other.start();
+        other.join(10_000);
+        ops.onHalt = loop::takePosted; // the IPI's handler, in the upcall that ends the halt
+        loop.runOnce();
+        runUntilIdle();
+        assertThat(ran).hasSize(100).isSorted();
+    }
+
+    @Test
     void shouldStopAfterTheCurrentTask() {
         List<Integer> ran = new ArrayList<>();
         loop.execute(() -> {

@@ -1,0 +1,151 @@
+package org.parasol.guest.kernel;
+
+import java.time.Duration;
+
+import org.parasol.guest.console.Console;
+import org.parasol.guest.event.EventDispatcher;
+import org.parasol.guest.pvops.PvOps;
+import org.parasol.guest.pvops.XenPvOps;
+import org.parasol.guest.sched.Promise;
+import org.parasol.guest.sched.RunLoop;
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.GuestAbort;
+import org.parasol.hypercall.Port;
+import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.abi.Virq;
+import org.parasol.hypercall.guest.ArgumentPage;
+import org.parasol.hypercall.guest.EventChannelCalls;
+
+/**
+ * A secondary vCPU running the kernel: its own run loop, timers, console and event
+ * dispatcher, started by {@link Kernel#startVcpu} with {@code VCPUOP_initialise} and
+ * {@code VCPUOP_up} (Mini-OS's and Linux's {@code cpu_bringup}).
+ *
+ * <pre>
+ *  vCPU 0                                  vCPU n (this object's entry point)
+ *  allocate an argument page
+ *  VCPUOP_initialise(rip = this, cr3)  --&gt;
+ *  VCPUOP_up                               stop the periodic tick, install the upcall,
+ *                                          bind VIRQ_TIMER and an IPI, enable events
+ *  startVcpu's promise completes   &lt;--     post "up" to vCPU 0; run main; run the loop
+ *  kernel.post(v, task) --IPI--&gt;           the task runs on vCPU n's loop
+ * </pre>
+ *
+ * <p>Work crosses vCPUs only by posting tasks ({@link Kernel#post}, {@link #postToBoot}):
+ * each loop, its timers, its promises and its console belong to their own vCPU. The domain's
+ * memory (page allocator, heap) belongs to vCPU 0; a secondary asks vCPU 0 for buffers by
+ * posting a task there. An exception escaping a task here crashes the whole domain, with the
+ * stack trace on the console, as on vCPU 0.
+ *
+ * <p>Invariants: the methods below other than {@link #id} are for code running on this vCPU
+ * (its main and its tasks); other vCPUs reach it only through {@link Kernel#post}.
+ */
+public final class SecondaryVcpu implements VcpuEntry {
+    /** What a secondary vCPU runs first, on its own thread, as its first task. */
+    @FunctionalInterface
+    public interface Main {
+        /** Starts this vCPU's work; must not block. */
+        void run(SecondaryVcpu vcpu);
+    }
+
+    private final Kernel kernel;
+    private final int id;
+    private final long argumentPageVa;
+    private final Main main;
+    private final Promise<SecondaryVcpu> up;
+    /** The IPI port that wakes this vCPU, published once its loop can take posts. */
+    private volatile int ipiPort;
+    private Cpu cpu;
+    private PvOps ops;
+    private EventChannelCalls calls;
+    private EventDispatcher events;
+    private Console console;
+    private RunLoop loop;
+
+    SecondaryVcpu(Kernel kernel, int id, long argumentPageVa, Main main, Promise<SecondaryVcpu> up) {
+        this.kernel = kernel;
+        this.id = id;
+        this.argumentPageVa = argumentPageVa;
+        this.main = main;
+        this.up = up;
+    }
+
+    /** The vCPU's id. */
+    public int id() {
+        return id;
+    }
+
+    /** The entry point: runs on the new vCPU's thread until the domain ends. */
+    @Override
+    public void start(Cpu c, long argument) {
+        this.cpu = c;
+        ArgumentPage args = new ArgumentPage(argumentPageVa);
+        ops = new XenPvOps(c, args, StartOfDay.SHARED_INFO_VA);
+        ops.stopPeriodicTick();
+        calls = new EventChannelCalls(c, args);
+        events = new EventDispatcher(c, calls, StartOfDay.SHARED_INFO_VA);
+        console = new Console(ops);
+        ops.installEventCallback(cb -> {
+            try {
+                events.upcall(cb);
+            } catch (GuestAbort abort) {
+                throw abort;
+            } catch (Throwable failure) {
+                Kernel.oops(ops, console, "*** guest crash in an event handler on vCPU " + id + ": " + failure, failure);
+            }
+        });
+        loop = new RunLoop(ops, failure -> {
+            loop.stop();
+            Kernel.oops(ops, console, "*** guest crash on vCPU " + id + ": " + failure, failure);
+        });
+        events.bindVirq(Virq.TIMER, port -> loop.timerEvent());
+        int ipi = events.bindIpi(id, port -> loop.takePosted()).port().value();
+        ops.restoreEvents(true);
+        ipiPort = ipi; // from here on vCPU 0 may post to us
+        loop.execute(() -> main.run(this));
+        postToBoot(() -> up.complete(this));
+        loop.run();
+    }
+
+    /** The IPI port that wakes this vCPU (0 until it is up). */
+    int ipiPort() {
+        return ipiPort;
+    }
+
+    /** This vCPU's run loop. */
+    public RunLoop loop() {
+        return loop;
+    }
+
+    /** This vCPU's event channels (ports bound here notify this vCPU). */
+    public EventDispatcher events() {
+        return events;
+    }
+
+    /** This vCPU's {@code Cpu}. */
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    /** Prints {@code line} on the console (this vCPU's line buffer). */
+    public void println(String line) {
+        console.println(line);
+    }
+
+    /** Monotonic system time, ns. */
+    public long now() {
+        return ops.systemTime();
+    }
+
+    /** A promise completed with the system time once {@code d} has passed, on this vCPU. */
+    public Promise<Long> sleep(Duration d) {
+        return loop.sleep(d.toNanos());
+    }
+
+    /** Posts {@code task} to vCPU 0's run loop and wakes vCPU 0 with its IPI. */
+    public void postToBoot(Runnable task) {
+        kernel.loop().post(task);
+        calls.send(Port.of(kernel.bootIpiPort()));
+    }
+}
