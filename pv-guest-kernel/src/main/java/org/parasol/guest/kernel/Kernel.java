@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import org.parasol.guest.console.Console;
 import org.parasol.guest.event.EventDispatcher;
+import org.parasol.guest.grant.GrantTable;
 import org.parasol.guest.mm.GuestHeap;
 import org.parasol.guest.mm.Memory;
 import org.parasol.guest.mm.P2m;
@@ -18,10 +19,13 @@ import org.parasol.guest.sched.Promise;
 import org.parasol.guest.sched.RunLoop;
 import org.parasol.guest.sched.Timer;
 import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Sif;
@@ -29,6 +33,7 @@ import org.parasol.hypercall.abi.TrapVector;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypercall.guest.GrantTableCalls;
 import org.parasol.hypercall.guest.VcpuOpCalls;
 import org.parasol.hypercall.struct.StartInfo;
 
@@ -61,6 +66,15 @@ import org.parasol.hypercall.struct.StartInfo;
 public final class Kernel {
     /** The kernel's name and version, as the banner prints them. */
     public static final String VERSION = "Parasol guest kernel 0.1";
+    /**
+     * Where the grant table's frames are mapped: just above {@code shared_info}, under the
+     * L1 table the builder left there, so mapping them needs no page-table page.
+     */
+    public static final long GRANT_TABLE_VA = StartOfDay.SHARED_INFO_VA + Mmu.PAGE_SIZE;
+    /** Grant-table frames the kernel sets up (512 references each). */
+    public static final int GRANT_FRAMES = 1;
+    /** First retry of a grant whose end of access was deferred, ns. */
+    private static final long GRANT_SWEEP_NS = 1_000_000L;
 
     private final Cpu cpu;
     private final BootInfo bootInfo;
@@ -73,6 +87,8 @@ public final class Kernel {
     private final ArgumentPage args;
     private final RunLoop loop;
     private int bootIpiPort;
+    private GrantTable grants;
+    private boolean grantSweepArmed;
 
     private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
             EventChannelCalls eventCalls, ArgumentPage args) {
@@ -195,6 +211,14 @@ public final class Kernel {
         return ops;
     }
 
+    /**
+     * vCPU 0's hypercall argument page, for applications that call hypercall-api's typed
+     * wrappers ({@code org.parasol.hypercall.guest}) themselves.
+     */
+    public ArgumentPage argumentPage() {
+        return args;
+    }
+
     /** The console. */
     public Console console() {
         return console;
@@ -249,6 +273,58 @@ public final class Kernel {
     /** Queues {@code task} on the run loop. */
     public void execute(Runnable task) {
         loop.execute(task);
+    }
+
+    // ---------------------------------------------------------------- grants
+
+    /**
+     * This domain's grant table (Mini-OS's {@code gnttab.c}), set up on first use:
+     * {@code GNTTABOP_setup_table} for {@value #GRANT_FRAMES} frame(s), which the kernel maps
+     * at {@link #GRANT_TABLE_VA} with {@code update_va_mapping}.
+     *
+     * @throws IllegalStateException if the hypervisor refuses the table
+     */
+    public GrantTable grants() {
+        if (grants == null) {
+            long[] frames = new long[GRANT_FRAMES];
+            GrantTableCalls.Status s = new GrantTableCalls(cpu, args).setupTable(DomId.SELF, frames);
+            if (!s.ok()) {
+                throw new IllegalStateException("GNTTABOP_setup_table failed: " + s);
+            }
+            for (int i = 0; i < frames.length; i++) {
+                ops.setPteForVa(GRANT_TABLE_VA + ((long) i << Mmu.PAGE_SHIFT), (frames[i] << Mmu.PAGE_SHIFT) | PageTables.WRITABLE);
+            }
+            grants = new GrantTable(cpu.memory(), GRANT_TABLE_VA, frames.length * Gnttab.ENTRIES_PER_FRAME_V1);
+        }
+        return grants;
+    }
+
+    /**
+     * Ends a grant and frees its reference; while the hypervisor still uses it (a copy in
+     * progress, a live mapping) the end is deferred and retried on a run-loop timer with
+     * back-off, never spun on.
+     *
+     * @return true if the reference was freed now
+     */
+    public boolean endGrant(GrantRef ref) {
+        boolean freed = grants().endAccess(ref, now());
+        if (!freed) {
+            armGrantSweep();
+        }
+        return freed;
+    }
+
+    private void armGrantSweep() {
+        if (grantSweepArmed) {
+            return;
+        }
+        grantSweepArmed = true;
+        loop.at(now() + GRANT_SWEEP_NS, () -> {
+            grantSweepArmed = false;
+            if (grants.processDeferred(now()) > 0) {
+                armGrantSweep();
+            }
+        });
     }
 
     // ---------------------------------------------------------------- secondary vCPUs
