@@ -96,7 +96,7 @@ class GuestKernelTest {
     @Test
     @DisplayName("an idle domain blocks: over a second of idleness no running time and no upcalls")
     void shouldTakeNoUpcallsAndNoRunningTimeWhileIdle() throws Exception {
-        Domain d = selftest(2, "only=idle idle=2500");
+        Domain d = selftest(2, "only=idle idle=4000");
         assertIdleForASecond(d, d.vcpu(0));
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
@@ -108,7 +108,7 @@ class GuestKernelTest {
     @Test
     @DisplayName("two vCPUs on the kernel: tasks posted across with IPIs, and both idle without running time or upcalls")
     void shouldRunASecondVcpuAndIdleBoth() throws Exception {
-        Domain d = selftest(4, 2, "only=idle vcpus=2 idle=2500");
+        Domain d = selftest(4, 2, "only=idle vcpus=2 idle=4000");
         assertIdleForASecond(d, d.vcpu(0), d.vcpu(1));
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
