@@ -42,6 +42,10 @@ final class FakeDomainMemory {
         ops.onApply = (where, pte) -> {
             if (where >= 0) {
                 mem.putLong(Memory.va((where >>> 12) - MFN_BASE) + (where & 4095), pte);
+            } else { // update_va_mapping: the L1 entry of -where in the current tables
+                long va = -where;
+                long table = tables.tableOf(va, 1);
+                mem.putLong(Memory.va(table - MFN_BASE) + 8L * PageTables.index(va, 1), pte);
             }
         };
     }

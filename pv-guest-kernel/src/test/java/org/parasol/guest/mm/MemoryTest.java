@@ -59,6 +59,30 @@ class MemoryTest {
     }
 
     @Test
+    @DisplayName("a new table is mapped read-only before it is hooked: no writable mapping of a page table remains")
+    void shouldLeaveNewTablesMappedReadOnly() {
+        FakeDomainMemory d = new FakeDomainMemory(1024, 512);
+        Memory m = d.memory();
+        m.allocatePages((int) (512 - d.firstFree() - m.tablesReserved()));
+        m.allocatePages(1); // the first unmapped frame: needs a new L1
+        long newTable = d.tables.tableOf(Memory.va(512), 1);
+        long tablePfn = newTable - FakeDomainMemory.MFN_BASE;
+        long pte = d.tables.leafEntry(Memory.va(tablePfn));
+        assertThat(pte & 1).as("still mapped").isEqualTo(1);
+        assertThat(pte & 2).as("not writable").isZero();
+    }
+
+    @Test
+    void shouldUnmapThroughUpdateVaMapping() {
+        FakeDomainMemory d = new FakeDomainMemory(64, 64);
+        long va = Memory.va(40);
+        assertThat(d.tables.isMapped(va)).isTrue();
+        d.tables.unmap(va);
+        assertThat(d.tables.isMapped(va)).isFalse();
+        assertThat(d.ops.applied).last().satisfies(u -> assertThat(u).containsExactly(-va, 0L));
+    }
+
+    @Test
     void shouldHandOutZeroedPages() {
         FakeDomainMemory d = new FakeDomainMemory(64, 64);
         Memory m = d.memory();
