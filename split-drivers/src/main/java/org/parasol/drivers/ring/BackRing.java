@@ -221,6 +221,7 @@ public final class BackRing<Q, S> {
      * @return whether the front end was notified
      */
     public boolean pushResponsesAndCheckNotify() {
+        // Acquire of our own last release (only the back end writes rsp_prod): what the front end was last shown.
         int oldProd = sring.rspProd();
         int newProd = rspProdPvt;
         // Release: a front end that acquires rsp_prod sees every response written before it.

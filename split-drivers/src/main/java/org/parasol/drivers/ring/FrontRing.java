@@ -182,6 +182,7 @@ public final class FrontRing<Q, S> {
      * @return whether the back end was notified
      */
     public boolean pushRequestsAndCheckNotify() {
+        // Acquire of our own last release (only the front end writes req_prod): what the back end was last shown.
         int oldProd = sring.reqProd();
         int newProd = reqProdPvt;
         // Release: a back end that acquires req_prod sees every request written before it.

@@ -109,11 +109,12 @@ public final class SharedRing {
      * {@code req_prod = rsp_prod = index}, {@code req_event = rsp_event = index + 1}.
      */
     void init(int index) {
+        // Plain and release stores before the page is granted: the back end reads none of them until the
+        // grant and the xenstore handshake, and whoever acquires req_prod (stored last) sees them all.
         page.fill(0, SharedRingHeader.SIZE, (byte) 0);
         setReqEvent(index + 1);
         setRspEvent(index + 1);
         setRspProd(index);
-        // Release, last: whoever acquires req_prod also sees the zeroed header and the other three indices.
         setReqProd(index);
     }
 
