@@ -1,0 +1,270 @@
+package org.parasol.drivers.ring;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import org.parasol.hypercall.io.RingGeometry;
+
+/**
+ * The back end's view of a shared ring, ring.h's {@code struct <name>_back_ring}: it consumes
+ * requests and produces responses, each response in the slot of a request already consumed.
+ *
+ * <pre>
+ *   rsp_cons     rsp_prod    rsp_prod_pvt   req_cons     req_prod    req_prod_pvt
+ *      |            |             |            |            |             |
+ * .....+------------+-------------+------------+------------+-------------+.....
+ *      | responses  | responses   | requests   | requests   | requests    |
+ *      | published, | written,    | taken by   | published, | written,    |
+ *      | not yet    | not yet     | the back,  | not yet    | not yet     |
+ *      | consumed   | published   | unanswered | taken      | published   |
+ *      |&lt;----------------------- at most size slots ---------------------&gt;|
+ *
+ *   back-private:  rsp_prod_pvt, req_cons     shared: req_prod, rsp_prod, req_event, rsp_event
+ *   front-private: req_prod_pvt, rsp_cons     slot of any index i = i &amp; (size - 1)
+ * </pre>
+ *
+ * <p>The front end is untrusted. Every {@code req_prod} it publishes is checked before a slot
+ * is read ({@link #requestOverflow}); an impossible one breaks the ring
+ * ({@link RingOverflowException}). Requests are copied to private memory before they are decoded,
+ * so what the driver validates is what it acts on. Counters are free-running {@code RING_IDX}
+ * values compared only by difference.
+ *
+ * <p>Use: {@link #attach} (index 0 for a fresh ring, {@code BACK_RING_INIT}); on a notification,
+ * loop {@link #consumeRequest}; {@link #produceResponse} as each completes, then
+ * {@link #pushResponsesAndCheckNotify}; when out of requests, {@link #finalCheckForRequests} and
+ * go idle only if it is {@code false}.
+ *
+ * <p>Not thread-safe: one back end, on one vCPU, owns it. Consuming, producing and pushing
+ * allocate nothing. {@code notifyFront} is called when the front end asked to be told about new
+ * responses.
+ *
+ * @param <Q> the request holder type
+ * @param <S> the response holder type
+ */
+public final class BackRing<Q, S> {
+
+    private final SharedRing sring;
+    private final int size;
+    private final EntryCodec<Q> requests;
+    private final EntryCodec<S> responses;
+    private final Runnable notifyFront;
+    private final MemorySegment requestScratch;
+    private final MemorySegment responseScratch;
+
+    /** Next response slot to fill; responses below it are written. */
+    private int rspProdPvt;
+    /** Next request to consume. */
+    private int reqCons;
+    /** The last {@code req_prod} read and found sane; {@code reqCons} never passes it. */
+    private int reqProdSeen;
+    /** Set once the front end published an impossible {@code req_prod}. */
+    private boolean broken;
+    /** The impossible {@code req_prod}, once {@code broken}. */
+    private int badReqProd;
+
+    /**
+     * A back view over {@code page} with as many slots as fit (ring.h's {@code __RING_SIZE}),
+     * each as large as the larger of request and response. Its private indices start at 0
+     * ({@code BACK_RING_INIT}).
+     */
+    public BackRing(RingPage page, EntryCodec<Q> requests, EntryCodec<S> responses, Runnable notifyFront) {
+        this(page, RingGeometry.of(page.byteSize(), Math.max(requests.byteSize(), responses.byteSize())),
+                requests, responses, notifyFront);
+    }
+
+    /**
+     * A back view over {@code page} with an explicit geometry, e.g.
+     * {@link org.parasol.hypercall.io.SringEntries#BLKIF_ONE_PAGE}.
+     *
+     * @throws IllegalArgumentException if an entry does not fit a slot or the slots the page
+     */
+    public BackRing(RingPage page, RingGeometry geometry, EntryCodec<Q> requests, EntryCodec<S> responses,
+            Runnable notifyFront) {
+        this.sring = new SharedRing(page, geometry);
+        this.size = geometry.size();
+        this.requests = Objects.requireNonNull(requests, "requests");
+        this.responses = Objects.requireNonNull(responses, "responses");
+        this.notifyFront = Objects.requireNonNull(notifyFront, "notifyFront");
+        this.requestScratch = Scratch.of(requests, geometry);
+        this.responseScratch = Scratch.of(responses, geometry);
+    }
+
+    /**
+     * {@code BACK_RING_ATTACH}: start with {@code rsp_prod_pvt = req_cons = index}, where the front
+     * end started its counters ({@code BACK_RING_INIT} is {@code index = 0}). The shared page is
+     * not touched; the back end never initialises it.
+     */
+    public BackRing<Q, S> attach(int index) {
+        rspProdPvt = index;
+        reqCons = index;
+        reqProdSeen = index;
+        broken = false;
+        return this;
+    }
+
+    /** The shared indices. */
+    public SharedRing sring() {
+        return sring;
+    }
+
+    /** {@code RING_SIZE}: the number of slots. */
+    public int size() {
+        return size;
+    }
+
+    /** {@code rsp_prod_pvt}: the next response to be produced (raw {@code RING_IDX}). */
+    public int rspProdPvt() {
+        return rspProdPvt;
+    }
+
+    /** {@code req_cons}: the next request to be consumed (raw {@code RING_IDX}). */
+    public int reqCons() {
+        return reqCons;
+    }
+
+    /** Whether the front end has published an impossible {@code req_prod}; see {@link RingOverflowException}. */
+    public boolean broken() {
+        return broken;
+    }
+
+    /** Requests consumed but not yet answered: {@code req_cons - rsp_prod_pvt}. */
+    public int pendingResponses() {
+        return reqCons - rspProdPvt;
+    }
+
+    /**
+     * {@code RING_REQUEST_PROD_OVERFLOW}, made strict: whether {@code reqProd} is an index no
+     * correct front end can publish. ring.h refuses {@code req_prod - rsp_prod_pvt > size} (more
+     * requests outstanding than slots); a {@code req_prod} behind {@code req_cons} (moved
+     * backwards) is refused too.
+     */
+    public boolean requestOverflow(int reqProd) {
+        int outstanding = reqProd - rspProdPvt;
+        return Integer.compareUnsigned(outstanding, size) > 0
+                || Integer.compareUnsigned(outstanding, reqCons - rspProdPvt) < 0;
+    }
+
+    /**
+     * {@code RING_HAS_UNCONSUMED_REQUESTS}:
+     * {@code min(req_prod - req_cons, size - (req_cons - rsp_prod_pvt))}, the second bound
+     * keeping the back end from reading a slot whose response it has not yet written.
+     *
+     * @throws RingOverflowException if the front end published an impossible {@code req_prod};
+     *         the ring is then {@link #broken()}
+     */
+    public int unconsumedRequests() throws RingOverflowException {
+        checkNotBroken();
+        // Acquire: every request below req_prod, written before the front end released it, is visible to copyOut.
+        int reqProd = sring.reqProd();
+        if (requestOverflow(reqProd)) {
+            broken = true;
+            badReqProd = reqProd;
+            throw new RingOverflowException("req_prod", reqProd, reqCons, size,
+                    "puts more than the ring's requests outstanding, or moved behind req_cons");
+        }
+        int published = reqProd - reqCons;
+        int room = size - (reqCons - rspProdPvt);
+        int unconsumed = Integer.compareUnsigned(published, room) <= 0 ? published : room;
+        reqProdSeen = reqCons + unconsumed;
+        return unconsumed;
+    }
+
+    /**
+     * {@code RING_COPY_REQUEST} at {@code req_cons}, decoded into {@code into}, then
+     * {@code req_cons++}: the slot is copied to private memory first, so the front end cannot
+     * change what the caller then validates.
+     *
+     * @return {@code false}, leaving {@code into} alone, if no request is available
+     * @throws RingOverflowException if the front end published an impossible {@code req_prod}
+     */
+    public boolean consumeRequest(Q into) throws RingOverflowException {
+        checkNotBroken();
+        if (reqCons == reqProdSeen && unconsumedRequests() == 0) {
+            return false;
+        }
+        // Plain copy: ordered after the acquire of req_prod that covered this slot.
+        sring.copyOut(reqCons, requestScratch);
+        requests.decode(requestScratch, into);
+        reqCons++;
+        return true;
+    }
+
+    /**
+     * {@code RING_GET_RESPONSE} at {@code rsp_prod_pvt}, filled from {@code response}, then
+     * {@code rsp_prod_pvt++}. Responses go out in slot order; which request a response answers
+     * is the protocol's business (an {@code id} field). The front end sees it only after a push.
+     *
+     * @throws IllegalStateException if every consumed request is already answered (a bug in the caller)
+     */
+    public void produceResponse(S response) {
+        if (rspProdPvt == reqCons) {
+            throw new IllegalStateException("no consumed request left to answer at rsp_prod_pvt "
+                    + Integer.toUnsignedString(rspProdPvt));
+        }
+        responseScratch.fill((byte) 0);
+        responses.encode(response, responseScratch);
+        // Plain copy: the front end may read the slot only after the release of rsp_prod that covers it.
+        sring.copyIn(rspProdPvt, responseScratch);
+        rspProdPvt++;
+    }
+
+    /** {@code RING_PUSH_RESPONSES}: publish every produced response, without a notify check. */
+    public void pushResponses() {
+        // Release: a front end that acquires rsp_prod sees every response written before it.
+        sring.setRspProd(rspProdPvt);
+    }
+
+    /**
+     * {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}: publish every produced response and, if the
+     * front end's {@code rsp_event} lies in {@code (old rsp_prod, new rsp_prod]}, call
+     * {@code notifyFront}.
+     *
+     * @return whether the front end was notified
+     */
+    public boolean pushResponsesAndCheckNotify() {
+        // Acquire of our own last release (only the back end writes rsp_prod): what the front end was last shown.
+        int oldProd = sring.rspProd();
+        int newProd = rspProdPvt;
+        // Release: a front end that acquires rsp_prod sees every response written before it.
+        sring.setRspProd(newProd);
+        // Full fence: rsp_prod is visible before rsp_event is read, so a front end going idle either
+        // sees these responses in its final check or has set rsp_event where we read it now.
+        sring.fullFence();
+        boolean notify = SharedRing.notifyNeeded(oldProd, newProd, sring.rspEvent());
+        if (notify) {
+            notifyFront.run();
+        }
+        return notify;
+    }
+
+    /**
+     * {@code RING_FINAL_CHECK_FOR_REQUESTS}: before going idle, ask to be notified of the next
+     * request ({@code req_event = req_cons + 1}) and look once more.
+     *
+     * @return whether requests are waiting (then do not go idle)
+     * @throws RingOverflowException if the front end published an impossible {@code req_prod}
+     */
+    public boolean finalCheckForRequests() throws RingOverflowException {
+        if (unconsumedRequests() > 0) {
+            return true;
+        }
+        // Release: a front end pushing after it reads req_event learns that we wait for req_cons + 1.
+        sring.setReqEvent(reqCons + 1);
+        // Full fence: req_event is visible before req_prod is re-read, so a request pushed meanwhile
+        // is either seen below or notified by its front end, which then reads our new req_event.
+        sring.fullFence();
+        return unconsumedRequests() > 0;
+    }
+
+    private void checkNotBroken() throws RingOverflowException {
+        if (broken) {
+            throw new RingOverflowException("req_prod", badReqProd, reqCons, size, "was published earlier: ring broken");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "back[rsp_prod_pvt=" + Integer.toUnsignedString(rspProdPvt)
+                + " req_cons=" + Integer.toUnsignedString(reqCons)
+                + (broken ? " broken" : "") + "] " + sring;
+    }
+}
