@@ -38,7 +38,12 @@ final class BareHost implements AutoCloseable {
         long si = domain.startInfoVa();
         freeVa = mem.getLong(si + 88) + mem.getLong(si + 96) * 4096;
         freePages = (domain.layout().mappedEnd() - freeVa) / 4096;
-        long sharedInfo = mem.getLong(si + 40);
+        mapSharedInfo(cpu, si);
+    }
+
+    /** Maps start_info.shared_info at {@link StartOfDay#SHARED_INFO_VA}, as a guest does at boot. */
+    static void mapSharedInfo(org.parasol.hypercall.Cpu cpu, long si) {
+        long sharedInfo = cpu.memory().getLong(si + 40);
         long rc = cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, StartOfDay.SHARED_INFO_VA,
                 sharedInfo | Mmu.PAGE_PRESENT | Mmu.PAGE_RW, Uvmf.INVLPG);
         if (rc != 0) {

@@ -61,6 +61,7 @@ public class EventBench {
             cpu = a.vcpu(0).cpu();
             mem = cpu.memory();
             long si = a.startInfoVa();
+            BareHost.mapSharedInfo(cpu, si);
             long free = mem.getLong(si + 88) + mem.getLong(si + 96) * 4096;
             EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(free));
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
@@ -135,6 +136,7 @@ public class EventBench {
     static GuestKernel echo(AtomicInteger published, int aDomid, boolean block) {
         return (cpu, si) -> {
             GuestMemory m = cpu.memory();
+            BareHost.mapSharedInfo(cpu, si);
             long free = m.getLong(si + 88) + m.getLong(si + 96) * 4096;
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
             EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(free));
