@@ -64,9 +64,17 @@ final class FakeGuest implements Cpu {
         return memory;
     }
 
+    private final java.util.List<GuestCode> code = new java.util.ArrayList<>();
+
+    /** Gives each object a stable synthetic address, as a domain's code table does. */
     @Override
-    public long registerCode(GuestCode code) {
-        throw new UnsupportedOperationException("not needed by the wrappers");
+    public long registerCode(GuestCode c) {
+        int i = code.indexOf(c);
+        if (i < 0) {
+            code.add(c);
+            i = code.size() - 1;
+        }
+        return 0xFFFF_FFFF_C000_0000L + 16L * (i + 1);
     }
 
     @Override

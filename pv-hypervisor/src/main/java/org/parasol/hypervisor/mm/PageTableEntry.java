@@ -1,5 +1,7 @@
 package org.parasol.hypervisor.mm;
 
+import org.parasol.hypercall.abi.Mmu;
+
 /**
  * The x86-64 page-table entry as a PV guest writes it (fact sheet §9.1), and the index
  * arithmetic of the 4-level walk.
@@ -21,23 +23,23 @@ public final class PageTableEntry {
     }
 
     /** {@code _PAGE_PRESENT}. */
-    public static final long PRESENT = 1L;
+    public static final long PRESENT = Mmu.PAGE_PRESENT;
     /** {@code _PAGE_RW}. */
-    public static final long RW = 1L << 1;
+    public static final long RW = Mmu.PAGE_RW;
     /** {@code _PAGE_USER}. */
-    public static final long USER = 1L << 2;
+    public static final long USER = Mmu.PAGE_USER;
     /** {@code _PAGE_ACCESSED}. */
-    public static final long ACCESSED = 1L << 5;
+    public static final long ACCESSED = Mmu.PAGE_ACCESSED;
     /** {@code _PAGE_DIRTY}. */
-    public static final long DIRTY = 1L << 6;
+    public static final long DIRTY = Mmu.PAGE_DIRTY;
     /** {@code _PAGE_PSE}: a superpage in L2/L3, which PV guests may not use. */
-    public static final long PSE = 1L << 7;
+    public static final long PSE = Mmu.PAGE_PSE;
     /** {@code _PAGE_NX}. */
-    public static final long NX = 1L << 63;
+    public static final long NX = Mmu.PAGE_NX;
     /** Bits 12..51: the machine frame address. */
-    public static final long FRAME_MASK = 0x000F_FFFF_FFFF_F000L;
+    public static final long FRAME_MASK = Mmu.PAGE_FRAME_MASK;
     /** Entries per table. */
-    public static final int ENTRIES = 512;
+    public static final int ENTRIES = Mmu.PT_ENTRIES;
 
     /** An entry mapping {@code mfn} with {@code flags}. */
     public static long make(long mfn, long flags) {
