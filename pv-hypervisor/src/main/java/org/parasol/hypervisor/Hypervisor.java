@@ -89,6 +89,9 @@ public final class Hypervisor implements AutoCloseable {
     private final TimeScale timeScale;
     private final HypercallTable hypercalls;
     private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
+    /** The same domains by domid, for hypercall paths: a lookup that neither boxes nor allocates. */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<Domain> byDomid =
+            new java.util.concurrent.atomic.AtomicReferenceArray<>(FrameTable.DOMID_FIRST_RESERVED);
     private final AtomicLong unhandled = new AtomicLong();
     private final ExecutorService reaper;
     private final ExecutorService console;
@@ -281,6 +284,7 @@ public final class Hypervisor implements AutoCloseable {
         }
         d.vcpu(0).mmu().setBaseRef(layout.l4Mfn());
         domains.put(domid, d);
+        byDomid.set(domid, d);
         return d;
     }
 
@@ -328,6 +332,14 @@ public final class Hypervisor implements AutoCloseable {
     /** The domain with {@code domid}, if it exists and is not dead. */
     public Optional<Domain> domain(int domid) {
         return Optional.ofNullable(domains.get(domid));
+    }
+
+    /**
+     * The domain with {@code domid} if it exists and is not dead, else null: {@link #domain(int)}
+     * for hypercall handlers, allocating nothing.
+     */
+    public Domain lookup(int domid) {
+        return domid >= 0 && domid < FrameTable.DOMID_FIRST_RESERVED ? byDomid.get(domid) : null;
     }
 
     /** The domain named {@code name}, if any. */
@@ -400,6 +412,7 @@ public final class Hypervisor implements AutoCloseable {
     /** Called by a domain once it is dead: it leaves the domain table. */
     public void forget(Domain d) {
         domains.remove(d.domid(), d);
+        byDomid.compareAndSet(d.domid(), d, null);
         for (Vcpu v : d.vcpus()) {
             stuckWatch.remove(v);
         }

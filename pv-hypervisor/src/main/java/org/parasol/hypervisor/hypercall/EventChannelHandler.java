@@ -69,7 +69,7 @@ final class EventChannelHandler implements HypercallHandler {
         if (dom == DomId.DOMID_SELF || dom == d.domid()) {
             return d;
         }
-        return d.hypervisor().domain(dom).orElse(null);
+        return d.hypervisor().lookup(dom);
     }
 
     private static long send(Vcpu v, long arg) {

@@ -92,7 +92,7 @@ final class GrantTableHandler implements HypercallHandler {
         if (dom == DomId.DOMID_SELF || dom == d.domid()) {
             return d;
         }
-        return d.hypervisor().domain(dom).orElse(null);
+        return d.hypervisor().lookup(dom);
     }
 
     /** bad_domain, permission_denied, or okay for a table op on {@code d}. */

@@ -68,7 +68,7 @@ final class MemoryOpHandler implements HypercallHandler {
         if (domid == DomId.DOMID_SELF || domid == d.domid()) {
             return d;
         }
-        return d.hypervisor().domain(domid).orElse(null);
+        return d.hypervisor().lookup(domid);
     }
 
     private static long reservation(Vcpu v, long arg, boolean maximum) {
