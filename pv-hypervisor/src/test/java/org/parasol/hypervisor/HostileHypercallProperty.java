@@ -77,7 +77,7 @@ class HostileHypercallProperty {
                 net.jqwik.api.Tuple.of(6, Arbitraries.of(Hypercall.SCHED_OP, Hypercall.VCPU_OP, Hypercall.MEMORY_OP,
                         Hypercall.EVENT_CHANNEL_OP, Hypercall.MULTICALL, Hypercall.CONSOLE_IO, Hypercall.XEN_VERSION,
                         Hypercall.SET_TRAP_TABLE, Hypercall.CALLBACK_OP, Hypercall.SET_CALLBACKS, Hypercall.VM_ASSIST,
-                        Hypercall.MMU_UPDATE, Hypercall.MMUEXT_OP, Hypercall.UPDATE_VA_MAPPING)),
+                        Hypercall.MMU_UPDATE, Hypercall.MMUEXT_OP, Hypercall.UPDATE_VA_MAPPING, Hypercall.GRANT_TABLE_OP)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.integers()));
         Arbitrary<Long> arg = argument();
         return Combinators.combine(nr, arg, arg, arg, arg, arg).as(Call::new);
