@@ -12,6 +12,7 @@ import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.event.EventChannels;
 import org.parasol.hypervisor.grant.GrantTable;
+import org.parasol.hypervisor.grant.Maptrack;
 import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.DomainPages;
 import org.parasol.hypervisor.time.Timers;
@@ -45,6 +46,7 @@ public final class Domain {
     private final SharedInfoPage sharedInfo;
     private final EventChannels events;
     private final GrantTable grants;
+    private final Maptrack maptrack = new Maptrack(Maptrack.DEFAULT_MAX_FRAMES);
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
     private final Vcpu[] vcpus;
@@ -134,6 +136,11 @@ public final class Domain {
     /** The domain's grant table (its frames are released with its memory). */
     public GrantTable grants() {
         return grants;
+    }
+
+    /** The grant mappings this domain holds of others' grants (its maptrack). */
+    public Maptrack maptrack() {
+        return maptrack;
     }
 
     public CodeTable codeTable() {
@@ -331,9 +338,8 @@ public final class Domain {
      */
     public boolean flushTlbs(long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
-        long[] generation = new long[vcpus.length];
-        for (int i = 0; i < vcpus.length; i++) {
-            generation[i] = vcpus[i].mmu().requestFlush();
+        for (Vcpu v : vcpus) {
+            v.mmu().requestFlush();
         }
         Vcpu self = null;
         for (Vcpu v : vcpus) {
@@ -343,7 +349,9 @@ public final class Domain {
         }
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
-            while (v.mmu().flushAcked() < generation[i] && v.inGuest() && !v.onOwnThread()) {
+            // Waiting for the latest generation (ours, or a later request's) allocates nothing
+            // and is at least as strong as waiting for ours.
+            while (v.mmu().flushAcked() < v.mmu().flushRequested() && v.inGuest() && !v.onOwnThread()) {
                 if (System.nanoTime() > deadline) {
                     return false;
                 }
@@ -451,6 +459,7 @@ public final class Domain {
         }
         console.close();
         events.destroy(); // every peer's port goes back to unbound
+        maptrack.releaseAll(); // our mappings of others' grants: no vCPU of ours runs any more
         grants.destroy(); // before the grant frames are freed with the memory
         hv.releaseMemory(this);
         state = DomainState.DEAD;

@@ -36,9 +36,11 @@ import org.parasol.hypervisor.mm.MachineMemory;
  * the grant and the frame pinned. While the pin is non-zero the active entry, not the shared
  * entry, governs: later users are checked against it, and the shared entry is examined again
  * only when the pin returns to zero or a first writable pin is wanted. Grant copy takes a
- * host pin for the duration of one copy; map_grant_ref (with the PV MMU) will take host pins
- * for the life of a mapping and record it in the mapper's maptrack, using the same
- * {@link #acquire}/{@link #release} pair and the device counters for device maps.
+ * host pin for the duration of one copy; map_grant_ref takes a host pin (and a device pin
+ * for {@code GNTMAP_device_map}) for the life of a mapping and records it in the mapper's
+ * {@link Maptrack}. Each pin holds a general reference on the frame (and a writable type
+ * reference for a writable pin): those are the mapping's references, so a mapped frame
+ * outlives its granter until the mapper unmaps it.
  *
  * <h2>Locking</h2>
  * One lock per table guards the active entries, the frame list and {@code dying}; it is held
@@ -196,7 +198,16 @@ public final class GrantTable {
      * {@code bad_page}.
      */
     public long acquire(int ref, int ldom, boolean readonly) {
-        int inc = readonly ? PIN_HOST_READ : PIN_HOST_WRITE;
+        return acquire(ref, ldom, readonly, false);
+    }
+
+    /**
+     * As {@link #acquire(int, int, boolean)}, taking a device pin ({@code GNTPIN_devr}/
+     * {@code GNTPIN_devw}: a {@code GNTMAP_device_map}) instead of a host pin when
+     * {@code device} is true.
+     */
+    public long acquire(int ref, int ldom, boolean readonly, boolean device) {
+        int inc = device ? (readonly ? PIN_DEV_READ : PIN_DEV_WRITE) : (readonly ? PIN_HOST_READ : PIN_HOST_WRITE);
         lock.lock();
         try {
             if (dying) {
@@ -252,13 +263,19 @@ public final class GrantTable {
      * when the pin count reaches zero (unless the domain is dying).
      */
     public void release(int ref, boolean readonly) {
+        release(ref, readonly, false);
+    }
+
+    /** Drops a pin {@link #acquire(int, int, boolean, boolean)} took, host or device. */
+    public void release(int ref, boolean readonly, boolean device) {
         long mfn;
         lock.lock();
         try {
             int[] pins = pin[ref >>> 9];
             int slot = ref & 511;
             int oldPin = pins[slot];
-            int now = oldPin - (readonly ? PIN_HOST_READ : PIN_HOST_WRITE);
+            int now = oldPin - (device ? (readonly ? PIN_DEV_READ : PIN_DEV_WRITE)
+                    : (readonly ? PIN_HOST_READ : PIN_HOST_WRITE));
             pins[slot] = now;
             mfn = activeMfn[ref >>> 9][slot];
             if (!dying) {

@@ -12,12 +12,19 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Gntcopy;
 import org.parasol.hypercall.abi.GnttabOp;
 import org.parasol.hypercall.abi.Gntst;
+import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.struct.GnttabCopy;
+import org.parasol.hypercall.struct.GnttabMapGrantRef;
+import org.parasol.hypercall.struct.GnttabUnmapAndReplace;
+import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.grant.GrantTable;
+import org.parasol.hypervisor.grant.Maptrack;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.mm.PageTableEntry;
+import org.parasol.hypervisor.mm.PageTables;
 
 /**
  * grant_table_op (hypercall 20): {@code (cmd, args, count)}, grant tables version 1.
@@ -42,12 +49,20 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *   <li>get_version (10) {@code {u16 dom; u16 pad; u32 version OUT}}: 1; another domain
  *       without privilege -EPERM, unknown -ESRCH.</li>
  *   <li>get_status_frames (9): count 1; {@code general_error}, a v1 table has none.</li>
- *   <li>map_grant_ref, unmap_grant_ref, unmap_and_replace, transfer, swap_grant_ref,
- *       cache_flush: -ENOSYS for now (mapping comes with the PV MMU).</li>
+ *   <li>map_grant_ref, unmap_grant_ref, unmap_and_replace: see {@link #mapOne} and
+ *       {@link #unmapGrantRefs}.</li>
+ *   <li>transfer, swap_grant_ref, cache_flush: -ENOSYS (page transfer and the v2-era
+ *       operations are not implemented; see docs/deviations.md).</li>
  * </ul>
  */
 final class GrantTableHandler implements HypercallHandler {
     private static final int FRAME_LIST_SCRATCH = 1024;
+    /** Where an unmap batch keeps the handles waiting for its TLB shootdown: [4 KiB, 8 KiB). */
+    private static final int ZAPPED_SCRATCH = 4096;
+    /** Handles per shootdown: an unmap batch flushes at least every this many elements. */
+    private static final int ZAPPED_MAX = 512;
+    /** How long an unmap waits for the mapper's vCPUs to acknowledge a shootdown. */
+    private static final long SHOOTDOWN_TIMEOUT_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.grant");
 
     @Override
@@ -57,6 +72,9 @@ final class GrantTableHandler implements HypercallHandler {
         }
         int n = (int) count;
         return switch ((int) cmd) {
+            case GnttabOp.MAP_GRANT_REF -> mapGrantRefs(v, uop, n);
+            case GnttabOp.UNMAP_GRANT_REF -> unmapGrantRefs(v, uop, n, false);
+            case GnttabOp.UNMAP_AND_REPLACE -> unmapGrantRefs(v, uop, n, true);
             case GnttabOp.COPY -> copy(v, uop, n);
             case GnttabOp.SETUP_TABLE -> n != 1 ? -EINVAL : setupTable(v, uop);
             case GnttabOp.QUERY_SIZE -> n != 1 ? -EINVAL : querySize(v, uop);
@@ -189,6 +207,256 @@ final class GrantTableHandler implements HypercallHandler {
         }
         GuestArgs.put16(v, 6, status);
         return GuestArgs.out(v, 6, uop + 6, 2) ? 0 : -EFAULT;
+    }
+
+    // ---------------------------------------------------------------- map and unmap
+
+    private static long mapGrantRefs(Vcpu v, long uop, int count) {
+        for (int i = 0; i < count; i++) {
+            long op = uop + (long) i * GnttabMapGrantRef.SIZE;
+            if (!GuestArgs.in(v, op, 0, GnttabMapGrantRef.SIZE)) {
+                return -EFAULT;
+            }
+            GuestArgs.put32(v, GnttabMapGrantRef.HANDLE_OFFSET, 0);
+            GuestArgs.put64(v, GnttabMapGrantRef.DEV_BUS_ADDR_OFFSET, 0);
+            GuestArgs.put16(v, GnttabMapGrantRef.STATUS_OFFSET, mapOne(v));
+            long outLen = GnttabMapGrantRef.SIZE - GnttabMapGrantRef.STATUS_OFFSET;
+            if (!GuestArgs.out(v, GnttabMapGrantRef.STATUS_OFFSET, op + GnttabMapGrantRef.STATUS_OFFSET, outLen)) {
+                return -EFAULT;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * One {@code gnttab_map_grant_ref} element ({@code map_grant_ref}), in Xen's order:
+     * <ol>
+     *   <li>{@code flags} must ask for a host and/or a device mapping: else {@code bad_gntref};</li>
+     *   <li>the granting domain must exist ({@code DOMID_SELF} and the caller's own id are
+     *       allowed): else {@code bad_domain};</li>
+     *   <li>a maptrack handle: else {@code no_space};</li>
+     *   <li>the pins through the granter's table ({@link GrantTable#acquire}: {@code bad_gntref}
+     *       beyond the table, {@code general_error} for a wrong domid, a non-permit type, a
+     *       writable map of a read-only grant or an entry pinned by another domain,
+     *       {@code bad_page} for a frame the granter does not own);</li>
+     *   <li>for a host map, the PTE: at {@code host_addr} in the caller's current address
+     *       space, or at the machine address {@code host_addr} with {@code GNTMAP_contains_pte};
+     *       it must be an entry of one of the caller's validated L1 tables not already holding
+     *       a grant: else {@code general_error}. The entry maps the frame present, accessed,
+     *       dirty, user (as Xen's {@code adjust_guest_l1e} makes every 64-bit PV mapping),
+     *       non-executable, writable unless {@code GNTMAP_readonly}, with
+     *       {@code _PAGE_GNTTAB} and the guest-available bits from {@code flags >> 16};</li>
+     *   <li>a device map reports the frame's machine address in {@code dev_bus_addr} (no IOMMU:
+     *       the bus address is the machine address).</li>
+     * </ol>
+     * Any failure undoes what the element took.
+     */
+    private static int mapOne(Vcpu v) {
+        long hostAddr = GuestArgs.u64(v, GnttabMapGrantRef.HOST_ADDR_OFFSET);
+        int flags = GuestArgs.u32(v, GnttabMapGrantRef.FLAGS_OFFSET);
+        long ref = Integer.toUnsignedLong(GuestArgs.u32(v, GnttabMapGrantRef.REF_OFFSET));
+        int dom = GuestArgs.u16(v, GnttabMapGrantRef.DOM_OFFSET);
+        boolean host = (flags & Gntmap.HOST_MAP) != 0;
+        boolean device = (flags & Gntmap.DEVICE_MAP) != 0;
+        boolean readonly = (flags & Gntmap.READONLY) != 0;
+        if (!host && !device) {
+            return Gntst.BAD_GNTREF;
+        }
+        Domain rd = resolve(v, dom);
+        if (rd == null) {
+            return Gntst.BAD_DOMAIN;
+        }
+        if (ref >= Integer.MAX_VALUE) {
+            return Gntst.BAD_GNTREF;
+        }
+        Domain ld = v.domain();
+        Maptrack mt = ld.maptrack();
+        int handle = mt.allocate();
+        if (handle < 0) {
+            return Gntst.NO_SPACE;
+        }
+        GrantTable gt = rd.grants();
+        int me = ld.domid();
+        long mfn = -1;
+        if (host) {
+            mfn = gt.acquire((int) ref, me, readonly, false);
+            if (mfn < 0) {
+                mt.free(handle);
+                return (int) mfn;
+            }
+        }
+        if (device) {
+            long dmfn = gt.acquire((int) ref, me, readonly, true);
+            if (dmfn < 0) {
+                if (host) {
+                    gt.release((int) ref, readonly, false);
+                }
+                mt.free(handle);
+                return (int) dmfn;
+            }
+            mfn = dmfn;
+        }
+        long pteMaddr = -1;
+        if (host) {
+            PageTables pt = ld.hypervisor().pageTables();
+            pteMaddr = (flags & Gntmap.CONTAINS_PTE) != 0 ? hostAddr : pt.l1EntryAddress(me, v.baseMfn(), hostAddr);
+            long pte = PageTableEntry.make(mfn, PageTableEntry.PRESENT | PageTableEntry.ACCESSED
+                    | PageTableEntry.DIRTY | PageTableEntry.USER | PageTableEntry.NX | PageTableEntry.GNTTAB
+                    | (readonly ? 0 : PageTableEntry.RW)
+                    | (((long) flags >>> Gntmap.GUEST_AVAIL0) & 7L) << 9);
+            if (pteMaddr < 0 || pt.createGrantMapping(ld.pages(), pteMaddr, pte, v.mmu().deferred()) != 0) {
+                v.releaseDeferredPuts();
+                if (device) {
+                    gt.release((int) ref, readonly, true);
+                }
+                gt.release((int) ref, readonly, false);
+                mt.free(handle);
+                return Gntst.GENERAL_ERROR;
+            }
+            v.releaseDeferredPuts();
+            if ((flags & Gntmap.CONTAINS_PTE) == 0 && v.onOwnThread()) {
+                v.mmu().invlpg(hostAddr); // whatever this address translated to before is gone
+            }
+        }
+        mt.install(handle, gt, (int) ref, flags & (Gntmap.HOST_MAP | Gntmap.DEVICE_MAP | Gntmap.READONLY
+                | Gntmap.CONTAINS_PTE | Gntmap.APPLICATION_MAP), mfn, hostAddr);
+        GuestArgs.put32(v, GnttabMapGrantRef.HANDLE_OFFSET, handle);
+        if (device) {
+            GuestArgs.put64(v, GnttabMapGrantRef.DEV_BUS_ADDR_OFFSET, MachineMemory.maddr(mfn));
+        }
+        return Gntst.OKAY;
+    }
+
+    /**
+     * unmap_grant_ref (24-byte elements {@code {u64 host_addr; u64 dev_bus_addr; u32 handle;
+     * s16 status}}) and unmap_and_replace ({@code {u64 host_addr; u64 new_addr; u32 handle;
+     * s16 status}}), in two phases as Xen's {@code gnttab_unmap_grant_ref} batches them:
+     * <ol>
+     *   <li>per element: the handle must name a live mapping of the caller ({@code bad_handle});
+     *       a non-zero {@code dev_bus_addr} must be the mapping's ({@code bad_dev_addr}) and
+     *       removes its device part; a non-zero {@code host_addr} removes the host part: the
+     *       PTE there (looked up like map_grant_ref did) must still be this grant mapping, same
+     *       frame and same writability ({@code general_error} otherwise, the mapping left as
+     *       it was), and is cleared — or, for unmap_and_replace with a non-zero
+     *       {@code new_addr}, replaced by the entry at {@code new_addr}, which is zapped;</li>
+     *   <li>then one TLB shootdown of every vCPU of the caller, and only after it the pins go
+     *       (GTF_writing/GTF_reading cleared as the counts reach zero) with the frame
+     *       references: no TLB can reach a frame that is given back.</li>
+     * </ol>
+     * A shootdown that times out (a vCPU never reached a safe point) leaves those mappings'
+     * pins held until the caller's death, so nothing is freed under a stale TLB.
+     */
+    private static long unmapGrantRefs(Vcpu v, long uop, int count, boolean replace) {
+        int zapped = 0;
+        long rc = 0;
+        for (int i = 0; i < count; i++) {
+            long op = uop + (long) i * UNMAP_SIZE;
+            if (!GuestArgs.in(v, op, 0, UNMAP_SIZE)) {
+                rc = -EFAULT;
+                break;
+            }
+            int status = unmapOne(v, replace, zapped);
+            if (status > 0) {
+                zapped++;
+                status = Gntst.OKAY;
+            }
+            GuestArgs.put16(v, replace ? GnttabUnmapAndReplace.STATUS_OFFSET : GnttabUnmapGrantRef.STATUS_OFFSET, status);
+            long so = replace ? GnttabUnmapAndReplace.STATUS_OFFSET : GnttabUnmapGrantRef.STATUS_OFFSET;
+            if (!GuestArgs.out(v, so, op + so, 2)) {
+                rc = -EFAULT;
+                break;
+            }
+            if (zapped == ZAPPED_MAX) {
+                completeUnmaps(v, zapped);
+                zapped = 0;
+            }
+        }
+        completeUnmaps(v, zapped);
+        return rc;
+    }
+
+    private static final long UNMAP_SIZE = GnttabUnmapGrantRef.SIZE;
+
+    /**
+     * Phase one of one unmap element. Returns a negative {@code GNTST_*} refusal, 0 when
+     * nothing was claimed, or 1 when the handle (and the parts claimed) was recorded at
+     * {@code slot} of the zapped list for phase two.
+     */
+    private static int unmapOne(Vcpu v, boolean replace, int slot) {
+        long hostAddr = GuestArgs.u64(v, replace ? GnttabUnmapAndReplace.HOST_ADDR_OFFSET : GnttabUnmapGrantRef.HOST_ADDR_OFFSET);
+        long second = GuestArgs.u64(v, replace ? GnttabUnmapAndReplace.NEW_ADDR_OFFSET : GnttabUnmapGrantRef.DEV_BUS_ADDR_OFFSET);
+        long handle = Integer.toUnsignedLong(GuestArgs.u32(v,
+                replace ? GnttabUnmapAndReplace.HANDLE_OFFSET : GnttabUnmapGrantRef.HANDLE_OFFSET));
+        long devBusAddr = replace ? 0 : second;
+        long newAddr = replace ? second : 0;
+        Domain ld = v.domain();
+        Maptrack mt = ld.maptrack();
+        int want = (hostAddr != 0 ? Gntmap.HOST_MAP : 0) | (devBusAddr != 0 ? Gntmap.DEVICE_MAP : 0);
+        int parts = mt.claim(handle, want);
+        if (parts < 0) {
+            return Gntst.BAD_HANDLE;
+        }
+        int h = (int) handle;
+        long mfn = mt.mfn(h);
+        int flags = mt.flags(h) | parts;
+        if (devBusAddr != 0 && ((parts & Gntmap.DEVICE_MAP) == 0 || devBusAddr != MachineMemory.maddr(mfn))) {
+            mt.unclaim(h, parts);
+            return (flags & Gntmap.DEVICE_MAP) == 0 ? Gntst.BAD_HANDLE : Gntst.BAD_DEV_ADDR;
+        }
+        if (hostAddr != 0) {
+            if ((parts & Gntmap.HOST_MAP) == 0) {
+                mt.unclaim(h, parts);
+                return Gntst.BAD_HANDLE;
+            }
+            PageTables pt = ld.hypervisor().pageTables();
+            boolean containsPte = (flags & Gntmap.CONTAINS_PTE) != 0;
+            if (containsPte && newAddr != 0) {
+                mt.unclaim(h, parts); // replace is not available in this addressing mode
+                return Gntst.GENERAL_ERROR;
+            }
+            long pteMaddr = containsPte ? hostAddr : pt.l1EntryAddress(ld.domid(), v.baseMfn(), hostAddr);
+            long stolen = 0;
+            if (newAddr != 0) {
+                long from = pt.l1EntryAddress(ld.domid(), v.baseMfn(), newAddr);
+                stolen = from < 0 ? 0 : pt.stealL1Entry(ld.pages(), from);
+                if (stolen == 0) {
+                    mt.unclaim(h, parts);
+                    return Gntst.GENERAL_ERROR;
+                }
+            }
+            if (pteMaddr < 0 || pt.replaceGrantMapping(ld.pages(), pteMaddr, mfn, (flags & Gntmap.READONLY) == 0,
+                    stolen) != 0) {
+                if (stolen != 0) {
+                    pt.putStolenEntry(ld.pages(), stolen, v.mmu().deferred());
+                    v.releaseDeferredPuts();
+                }
+                mt.unclaim(h, parts);
+                return Gntst.GENERAL_ERROR;
+            }
+        }
+        if (parts == 0) {
+            return Gntst.OKAY;
+        }
+        GuestArgs.put32(v, ZAPPED_SCRATCH + 8L * slot, h);
+        GuestArgs.put32(v, ZAPPED_SCRATCH + 8L * slot + 4, parts);
+        return 1;
+    }
+
+    /** Phase two: one shootdown, then the pins of every zapped handle go. */
+    private static void completeUnmaps(Vcpu v, int zapped) {
+        if (zapped == 0) {
+            return;
+        }
+        Domain ld = v.domain();
+        if (!ld.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS)) {
+            LOG.log(System.Logger.Level.WARNING, "d" + ld.domid() + ": TLB shootdown timed out after unmap_grant_ref; "
+                    + zapped + " grant pins stay held until the domain dies");
+            return;
+        }
+        Maptrack mt = ld.maptrack();
+        for (int i = 0; i < zapped; i++) {
+            mt.complete(GuestArgs.u32(v, ZAPPED_SCRATCH + 8L * i), GuestArgs.u32(v, ZAPPED_SCRATCH + 8L * i + 4));
+        }
     }
 
     // ---------------------------------------------------------------- copy

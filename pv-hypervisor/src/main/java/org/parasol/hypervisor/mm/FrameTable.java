@@ -541,7 +541,8 @@ public final class FrameTable {
      * table type for L2..L4 entries and the writable type for writable L1 entries. This mirrors
      * exactly what validation ({@link PageTables}) or {@link BootstrapBuilder} took: every
      * present entry of a validated table holds them, except the hypervisor-private L4 slots,
-     * which hold nothing and are skipped. The guards below only keep a hypervisor bug from
+     * which hold nothing, and grant mappings ({@link PageTableEntry#GNTTAB}), whose
+     * references their maptrack entry holds; both are skipped. The guards below only keep a hypervisor bug from
      * turning into an exception here.
      */
     private void freePageTable(long mfn, int type) {
@@ -552,8 +553,8 @@ public final class FrameTable {
                 continue;
             }
             long pte = mem.get(PTE_LAYOUT, base + 8L * slot);
-            if ((pte & PageTableEntry.PRESENT) == 0) {
-                continue;
+            if ((pte & PageTableEntry.PRESENT) == 0 || (type == PGT_L1_PAGE_TABLE && (pte & PageTableEntry.GNTTAB) != 0)) {
+                continue; // a grant mapping's references belong to its maptrack entry
             }
             long target = PageTableEntry.mfn(pte);
             if (!valid(target)) {

@@ -36,6 +36,13 @@ public final class PageTableEntry {
     public static final long PSE = Mmu.PAGE_PSE;
     /** {@code _PAGE_NX}. */
     public static final long NX = Mmu.PAGE_NX;
+    /**
+     * {@code _PAGE_GNTTAB} (bit 62, one of the bits the hardware ignores): the entry was
+     * written by map_grant_ref, not by the guest. Its references belong to the grant mapping
+     * (the mapper's maptrack entry), so devalidating the table drops nothing for it, and a
+     * guest may neither write an entry with this bit nor overwrite one that has it.
+     */
+    public static final long GNTTAB = 1L << 62;
     /** Bits 12..51: the machine frame address. */
     public static final long FRAME_MASK = Mmu.PAGE_FRAME_MASK;
     /** Entries per table. */

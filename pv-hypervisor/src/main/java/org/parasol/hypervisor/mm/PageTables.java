@@ -326,6 +326,106 @@ public final class PageTables {
     }
 
     // ---------------------------------------------------------------------------------------
+    // Grant mappings (create_grant_pv_mapping / replace_grant_pv_mapping)
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * Writes the grant mapping {@code pte} (which must carry {@link PageTableEntry#GNTTAB})
+     * into the L1 entry at {@code pteMaddr} of {@code ptOwner}'s validated L1 table
+     * ({@code create_grant_pv_mapping}). The entry takes no reference: the grant's pin holds
+     * them. What the entry mapped before loses its references through {@code deferred}; an
+     * entry that is itself a grant mapping is not replaced.
+     *
+     * @return 0, or {@code -EINVAL} if the address is not an entry of such a table, or holds
+     *     a grant mapping already
+     */
+    public long createGrantMapping(DomainPages ptOwner, long pteMaddr, long pte, DeferredPuts deferred) {
+        if ((pte & PageTableEntry.GNTTAB) == 0 || (pteMaddr & 7) != 0 || pteMaddr < 0) {
+            return REFUSED;
+        }
+        synchronized (ptOwner) {
+            if (!isLiveL1(pteMaddr >>> MachineMemory.PAGE_SHIFT, ptOwner.domid())) {
+                return REFUSED;
+            }
+            long old = (long) PTE_VH.getAcquire(mem, pteMaddr);
+            if ((old & PageTableEntry.GNTTAB) != 0) {
+                return REFUSED;
+            }
+            old = writeEntry(pteMaddr, -1L, pte, false);
+            putPageFromL1e(old, ptOwner.domid(), deferred);
+            return 0;
+        }
+    }
+
+    /**
+     * Replaces the grant mapping at {@code pteMaddr} with {@code replacement} — 0 to unmap, or
+     * an entry {@link #stealL1Entry stolen} elsewhere whose references move with it
+     * ({@code replace_grant_pv_mapping}). The entry must be a grant mapping of {@code mfn},
+     * writable exactly when {@code writable}.
+     *
+     * @return 0, or {@code -EINVAL} if the entry is not that mapping (the caller still owns
+     *     {@code replacement}'s references then)
+     */
+    public long replaceGrantMapping(DomainPages ptOwner, long pteMaddr, long mfn, boolean writable, long replacement) {
+        if ((pteMaddr & 7) != 0 || pteMaddr < 0) {
+            return REFUSED;
+        }
+        synchronized (ptOwner) {
+            if (!isLiveL1(pteMaddr >>> MachineMemory.PAGE_SHIFT, ptOwner.domid())) {
+                return REFUSED;
+            }
+            long cur = (long) PTE_VH.getAcquire(mem, pteMaddr);
+            long want = PageTableEntry.GNTTAB | PageTableEntry.PRESENT | (writable ? PageTableEntry.RW : 0);
+            if ((cur & (PageTableEntry.GNTTAB | PageTableEntry.PRESENT | PageTableEntry.RW)) != want
+                    || PageTableEntry.mfn(cur) != mfn) {
+                return REFUSED;
+            }
+            writeEntry(pteMaddr, -1L, replacement, false);
+            return 0;
+        }
+    }
+
+    /**
+     * Clears the present, non-grant L1 entry at {@code pteMaddr} and returns it with its
+     * references, which now belong to the caller ({@code steal_linear_address}, for
+     * {@code unmap_and_replace}).
+     *
+     * @return the entry, or 0 if there is no such entry to take
+     */
+    public long stealL1Entry(DomainPages ptOwner, long pteMaddr) {
+        if ((pteMaddr & 7) != 0 || pteMaddr < 0) {
+            return 0;
+        }
+        synchronized (ptOwner) {
+            if (!isLiveL1(pteMaddr >>> MachineMemory.PAGE_SHIFT, ptOwner.domid())) {
+                return 0;
+            }
+            long cur = (long) PTE_VH.getAcquire(mem, pteMaddr);
+            if ((cur & PageTableEntry.PRESENT) == 0 || (cur & PageTableEntry.GNTTAB) != 0) {
+                return 0;
+            }
+            return writeEntry(pteMaddr, -1L, 0L, false);
+        }
+    }
+
+    /** Drops the references of an entry {@link #stealL1Entry} returned and nobody took. */
+    public void putStolenEntry(DomainPages ptOwner, long pte, DeferredPuts deferred) {
+        synchronized (ptOwner) {
+            putPageFromL1e(pte, ptOwner.domid(), deferred);
+        }
+    }
+
+    /** Whether {@code mfn} is a validated, in-use L1 table of {@code domid}. */
+    private boolean isLiveL1(long mfn, int domid) {
+        if (!frames.memory().isValidMfn(mfn) || frames.owner(mfn) != domid) {
+            return false;
+        }
+        long x = frames.typeInfo(mfn);
+        return FrameTable.pageType(x) == FrameTable.PGT_L1_PAGE_TABLE && FrameTable.typeCount(x) > 0
+                && FrameTable.isValidated(x);
+    }
+
+    // ---------------------------------------------------------------------------------------
     // Writable page tables (ptwr)
     // ---------------------------------------------------------------------------------------
 
@@ -383,6 +483,9 @@ public final class PageTables {
     private long modL1(long maddr, long mask, long bits, int ptOwner, int pgOwner, boolean preserveAd,
             DeferredPuts deferred) {
         long ol1e = (long) PTE_VH.getAcquire(mem, maddr);
+        if ((ol1e & PageTableEntry.GNTTAB) != 0) {
+            return REFUSED; // a grant mapping goes only through unmap_grant_ref
+        }
         long nl1e = (ol1e & ~mask) | bits;
         boolean taken = false;
         if ((nl1e & PageTableEntry.PRESENT) != 0 && ((ol1e ^ nl1e) & REF_BITS) != 0) {
@@ -443,6 +546,9 @@ public final class PageTables {
 
     /** {@code get_page_from_l1e}: the references a present L1 entry holds. */
     private boolean getPageFromL1e(long pte, int pgOwner) {
+        if ((pte & PageTableEntry.GNTTAB) != 0) {
+            return false; // only map_grant_ref writes grant entries (Xen's L1_DISALLOW_MASK)
+        }
         long mfn = PageTableEntry.mfn(pte);
         if (!frames.getPage(mfn, pgOwner)) {
             return false;

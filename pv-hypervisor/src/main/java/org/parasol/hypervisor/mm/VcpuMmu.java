@@ -25,7 +25,8 @@ import org.parasol.hypercall.GuestMemory;
  *       from {@link MmuContext#baseMfn()}: present and writable are enforced at every level,
  *       Accessed is set on every entry used, Dirty on the L1 entry at the first write, with
  *       atomic ORs as the hardware does. Every frame reached — tables and data — must be one
- *       the domain may map ({@link FrameTable#mayMap}), whatever the entry says.</li>
+ *       the domain may map ({@link FrameTable#mayMap}), whatever the entry says, or the
+ *       frame of a grant mapping (an L1 entry map_grant_ref wrote).</li>
  *   <li>A fault calls {@link MmuContext#pageFault(long, int)}, which runs the guest's handler,
  *       and the access is tried again from step 1. The error code has {@link #PF_WRITE} for
  *       writes and {@link #PF_PRESENT} when an entry was present but the access not allowed
@@ -169,6 +170,11 @@ public final class VcpuMmu implements GuestMemory {
         long generation = (long) FLUSH_REQUESTED.getAndAdd(this, 1L) + 1;
         requestPoll(POLL_FLUSH);
         return generation;
+    }
+
+    /** The latest flush generation requested of this vCPU ({@link #requestFlush}'s last result). */
+    public long flushRequested() {
+        return (long) FLUSH_REQUESTED.getAcquire(this);
     }
 
     /** The highest flush generation this vCPU has acknowledged; its TLB was emptied after it. */
@@ -418,7 +424,7 @@ public final class VcpuMmu implements GuestMemory {
             long next = PageTableEntry.mfn(pte);
             // We can't trust the guest's tables: whatever they say, only frames the domain may
             // map are ever reached.
-            if (!frames.mayMap(domid, next)) {
+            if (!frames.mayMap(domid, next) && !isGrantMapping(level, pte, next)) {
                 return ~(PF_PRESENT | writeBit);
             }
             if ((pte & PageTableEntry.RW) == 0) {
@@ -441,6 +447,17 @@ public final class VcpuMmu implements GuestMemory {
                     | (table << TLB_MFN_SHIFT) | (writesAllowed ? TLB_WRITABLE : 0) | TLB_VALID;
         }
         return (table << PAGE_SHIFT) | (va & PAGE_MASK);
+    }
+
+    /**
+     * A foreign frame is reachable only through a grant mapping: an L1 entry carrying
+     * {@link PageTableEntry#GNTTAB}, which only map_grant_ref writes (validation refuses it
+     * from the guest, and the walk only follows validated tables), of a frame the grant's pin
+     * keeps referenced.
+     */
+    private boolean isGrantMapping(int level, long pte, long mfn) {
+        return level == 1 && (pte & PageTableEntry.GNTTAB) != 0 && frames.memory().isValidMfn(mfn)
+                && frames.refCount(mfn) > 0;
     }
 
     /**
