@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import org.parasol.guest.console.Console;
 import org.parasol.guest.event.EventDispatcher;
+import org.parasol.guest.grant.GrantMapper;
 import org.parasol.guest.grant.GrantTable;
 import org.parasol.guest.mm.GuestHeap;
 import org.parasol.guest.mm.Memory;
@@ -73,6 +74,14 @@ public final class Kernel {
     public static final long GRANT_TABLE_VA = StartOfDay.SHARED_INFO_VA + Mmu.PAGE_SIZE;
     /** Grant-table frames the kernel sets up (512 references each). */
     public static final int GRANT_FRAMES = 1;
+    /**
+     * Where other domains' grants are mapped ({@link #grantMapper()}): a window of
+     * {@value #GRANT_MAP_SLOTS} pages at 4 GiB, far above the domain's own pages, under one L1
+     * table made on first use.
+     */
+    public static final long GRANT_MAP_VA = 1L << 32;
+    /** Pages in the grant-mapping window. */
+    public static final int GRANT_MAP_SLOTS = 256;
     /** First retry of a grant whose end of access was deferred, ns. */
     private static final long GRANT_SWEEP_NS = 1_000_000L;
 
@@ -88,6 +97,7 @@ public final class Kernel {
     private final RunLoop loop;
     private int bootIpiPort;
     private GrantTable grants;
+    private GrantMapper grantMapper;
     private boolean grantSweepArmed;
 
     private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
@@ -297,6 +307,18 @@ public final class Kernel {
             grants = new GrantTable(cpu.memory(), GRANT_TABLE_VA, frames.length * Gnttab.ENTRIES_PER_FRAME_V1);
         }
         return grants;
+    }
+
+    /**
+     * Maps other domains' grants into this one ({@code GNTTABOP_map_grant_ref} into the
+     * window at {@link #GRANT_MAP_VA}); each mapping is closed to unmap it.
+     */
+    public GrantMapper grantMapper() {
+        if (grantMapper == null) {
+            grantMapper = new GrantMapper(new GrantTableCalls(cpu, args), GRANT_MAP_VA, GRANT_MAP_SLOTS,
+                    memory::ensurePageTable);
+        }
+        return grantMapper;
     }
 
     /**

@@ -140,6 +140,17 @@ public final class Memory {
         mem.fill(va, length, (byte) 0);
     }
 
+    /**
+     * Makes sure the page tables reach down to an L1 table covering {@code va} (outside the
+     * domain's own pages: a window for foreign mappings), taking table frames from the
+     * allocator, and returns that L1's machine frame.
+     */
+    public long ensurePageTable(long va) {
+        long l1 = tables.ensureL1(va, this::tableFrame, p2m, StartOfDay.VIRT_BASE);
+        ops.flushLazyMmu();
+        return l1;
+    }
+
     /** Returns a run from {@link #allocatePages}; it stays mapped for its next use. */
     public void freePages(PageRun run) {
         frames.free(run.pfn(), run.count());

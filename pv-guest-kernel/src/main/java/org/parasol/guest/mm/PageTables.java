@@ -121,6 +121,15 @@ public final class PageTables {
      * {@code p2m}. In lazy MMU mode the updates may be queued.
      */
     public void map(long va, long mfn, long flags, LongSupplier newTableFrame, P2m p2m, long pfnBaseVa) {
+        long table = ensureL1(va, newTableFrame, p2m, pfnBaseVa);
+        ops.setPte((table << Mmu.PAGE_SHIFT) + 8L * index(va, 1), (mfn << Mmu.PAGE_SHIFT) | flags);
+    }
+
+    /**
+     * Makes sure an L1 table covers {@code va}, creating the missing tables as {@link #map}
+     * does, and returns its machine frame. Its entries are left as they are.
+     */
+    public long ensureL1(long va, LongSupplier newTableFrame, P2m p2m, long pfnBaseVa) {
         long table = l4Mfn;
         for (int level = 4; level > 1; level--) {
             long slotVa = vaOfTable(table) + 8L * index(va, level);
@@ -141,7 +150,7 @@ public final class PageTables {
                 table = (e & Mmu.PAGE_FRAME_MASK) >>> Mmu.PAGE_SHIFT;
             }
         }
-        ops.setPte((table << Mmu.PAGE_SHIFT) + 8L * index(va, 1), (mfn << Mmu.PAGE_SHIFT) | flags);
+        return table;
     }
 
     /** Unmaps {@code va} and drops its TLB entry. */

@@ -1,0 +1,117 @@
+package org.parasol.guest.grant;
+
+import java.util.Objects;
+
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GrantRef;
+import org.parasol.hypercall.abi.Gntmap;
+import org.parasol.hypercall.abi.Gntst;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.guest.GrantTableCalls;
+
+/**
+ * The mapping side of grants (what Linux's {@code gnttab_map_refs} and Mini-OS's
+ * {@code gntmap} do): maps another domain's granted page into a window of this domain's
+ * address space with {@code GNTTABOP_map_grant_ref} and hands it out as an
+ * {@link GrantMapping}, which unmaps it when closed.
+ *
+ * <pre>
+ *  windowVa                                 windowVa + slots * 4 KiB
+ *  | slot 0 | slot 1 | ... | slot n-1 |     one page per mapping, covered by one L1 table
+ * </pre>
+ *
+ * <p>The window lies outside the domain's own pages; its page tables are made on first use
+ * ({@code tables}), and the hypervisor writes the mapping entries itself (they carry
+ * {@code _PAGE_GNTTAB}, which the guest can neither forge nor overwrite). After an unmap the
+ * hypervisor has shot down every TLB entry of the page, so the slot is reused at once.
+ *
+ * <p>Invariants: used from one vCPU (its {@link GrantTableCalls}); a slot is either free or
+ * held by exactly one open mapping; allocates only the {@link GrantMapping} it returns.
+ */
+public final class GrantMapper {
+    /** Makes the page tables reach the window, once. */
+    @FunctionalInterface
+    public interface TableMaker {
+        /** Ensures an L1 table covers {@code va}. */
+        void ensurePageTable(long va);
+    }
+
+    private final GrantTableCalls calls;
+    private final long windowVa;
+    private final int slots;
+    private final TableMaker tables;
+    private final int[] free;
+    private int freeCount;
+    private boolean tablesReady;
+
+    /**
+     * A mapper over {@code slots} pages at {@code windowVa} (page aligned, the window within
+     * one 2 MiB L1 span).
+     */
+    public GrantMapper(GrantTableCalls calls, long windowVa, int slots, TableMaker tables) {
+        this.calls = Objects.requireNonNull(calls, "calls");
+        this.tables = Objects.requireNonNull(tables, "tables");
+        long span = 512L * Mmu.PAGE_SIZE;
+        if ((windowVa & (Mmu.PAGE_SIZE - 1)) != 0 || slots < 1
+                || windowVa / span != (windowVa + (long) slots * Mmu.PAGE_SIZE - 1) / span) {
+            throw new IllegalArgumentException("grant window 0x" + Long.toHexString(windowVa) + " x " + slots
+                    + " must be page aligned and inside one L1 table's span");
+        }
+        this.windowVa = windowVa;
+        this.slots = slots;
+        this.free = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            free[i] = slots - 1 - i; // lowest slot on top
+        }
+        this.freeCount = slots;
+    }
+
+    /** Mappings the window can still take. */
+    public int freeSlots() {
+        return freeCount;
+    }
+
+    /** Mappings open now. */
+    public int openMappings() {
+        return slots - freeCount;
+    }
+
+    /**
+     * Maps page {@code ref} that domain {@code granter} granted to this domain, read-only if
+     * asked (a read-only grant must be mapped read-only).
+     *
+     * @throws GrantMapException with the hypervisor's {@code GNTST_*} code if it refuses
+     * @throws IllegalStateException if the window is full
+     */
+    public GrantMapping map(DomId granter, GrantRef ref, boolean readonly) {
+        if (freeCount == 0) {
+            throw new IllegalStateException("grant mapping window full: " + slots + " mappings open");
+        }
+        if (!tablesReady) {
+            tables.ensurePageTable(windowVa);
+            tablesReady = true;
+        }
+        int slot = free[--freeCount];
+        long va = windowVa + ((long) slot << Mmu.PAGE_SHIFT);
+        GrantTableCalls.MapResult r = calls.mapGrantRef(va, Gntmap.HOST_MAP | (readonly ? Gntmap.READONLY : 0), ref,
+                granter);
+        if (r.result() < 0 || r.status() != Gntst.OKAY) {
+            free[freeCount++] = slot;
+            throw new GrantMapException("map_grant_ref of " + ref + " from " + granter
+                    + (r.result() < 0 ? " (hypercall returned " + r.result() + ")" : ""),
+                    r.result() < 0 ? Gntst.GENERAL_ERROR : r.status());
+        }
+        return new GrantMapping(this, slot, va, r.handle(), granter, ref, readonly);
+    }
+
+    /** {@code GNTTABOP_unmap_grant_ref} of an open mapping; frees its slot when it succeeds. */
+    void unmap(GrantMapping m) {
+        GrantTableCalls.Status s = calls.unmapGrantRef(m.va(), 0, m.handle());
+        if (s.result() < 0 || s.status() != Gntst.OKAY) {
+            throw new GrantMapException("unmap_grant_ref of " + m
+                    + (s.result() < 0 ? " (hypercall returned " + s.result() + ")" : ""),
+                    s.result() < 0 ? Gntst.GENERAL_ERROR : s.status());
+        }
+        free[freeCount++] = m.slot();
+    }
+}
