@@ -17,7 +17,7 @@ import org.parasol.hypervisor.domain.Domain;
  * handshake that, in Xen, runs through xenstore.
  *
  * <pre>
- *  reserve the accepting domain's id B                      Hypervisor.reserveDomid
+ *  reserve ids A &lt; B                                        Hypervisor.reserveDomid
  *  create the offering domain A with "peer=B ..."           it grants a page and allocates an
  *                                                           unbound port for B, then prints
  *  read A's console until "&lt;offer.line&gt; gref=G port=P peer=B"
@@ -29,7 +29,7 @@ import org.parasol.hypervisor.domain.Domain;
  * bounded: the launch fails with a {@link LaunchException} saying why when A prints no offer
  * line in the plan's timeout, prints a malformed one or one for another domain than B, or shuts
  * down first. A failed launch shuts A down (reason crash, the cause naming the failure) and
- * releases B's id, so nothing is left behind; A's {@code on_crash} action, or whoever listens
+ * releases the reserved ids, so nothing is left behind; A's {@code on_crash} action, or whoever listens
  * for shutdowns, reclaims it.
  *
  * <p>Thread-safety: {@link #launch} may be called from several threads; the watches it keeps
@@ -65,11 +65,24 @@ final class OfferAcceptLauncher {
      */
     List<Domain> launch(LaunchPlan plan, DomainConfig offerCfg, DomainConfig acceptCfg)
             throws LaunchException, DomainCreationException, InterruptedException {
-        int acceptId = hv.reserveDomid();
+        // Both ids up front, in order, so the offering domain gets the lower one: a reader of the
+        // output sees domain 1 offer to domain 2.
+        int offerId = hv.reserveDomid();
+        int acceptId;
+        try {
+            acceptId = hv.reserveDomid();
+        } catch (DomainCreationException e) {
+            hv.releaseDomid(offerId);
+            throw e;
+        }
         boolean reservationUsed = false;
         Domain offering = null;
         try {
-            offering = starter.start(offerCfg.withCmdline(join("peer=" + acceptId, offerCfg.cmdline())), -1);
+            try {
+                offering = starter.start(offerCfg.withCmdline(join("peer=" + acceptId, offerCfg.cmdline())), offerId);
+            } finally {
+                hv.releaseDomid(offerId); // used up by the creation, or no longer needed
+            }
             Offer offer = awaitOffer(plan, offering);
             if (offer.peer() != acceptId) {
                 throw new LaunchException(describe(offering) + " offered to domain " + offer.peer()
