@@ -92,9 +92,10 @@ final class OfferAcceptLauncher {
             Domain accepting = starter.start(acceptCfg.withCmdline(args), acceptId);
             reservationUsed = true;
             return List.of(offering, accepting);
-        } catch (LaunchException | DomainCreationException | RuntimeException e) {
+        } catch (LaunchException | DomainCreationException | InterruptedException | RuntimeException e) {
             if (offering != null) {
-                offering.shutdown(Domain.SHUTDOWN_CRASH, "launch failed: " + e.getMessage());
+                offering.shutdown(Domain.SHUTDOWN_CRASH,
+                        "launch failed: " + (e instanceof InterruptedException ? "interrupted" : e.getMessage()));
             }
             throw e;
         } finally {

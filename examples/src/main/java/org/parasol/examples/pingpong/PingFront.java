@@ -22,8 +22,8 @@ import org.parasol.hypercall.abi.Mmu;
  *  pingpong:  one request outstanding at a time: stamp, produce, push-and-check-notify;
  *             on the response's event: consume, check, record now - stamp
  *  close:     after the last round an OP_CLOSE request; its response comes after the peer
- *             unmapped the page, so the grant ends at once; close the port, free the page,
- *             print the percentiles, power off
+ *             unmapped the page, so the grant ends at once; close the port, end the grant,
+ *             free the page, print the percentiles, power off
  * </pre>
  *
  * <p>The offer line is {@value #OFFER} followed by {@code gref=<n> port=<p> peer=<domid>};
@@ -138,25 +138,29 @@ final class PingFront {
         ring.pushRequestsAndCheckNotify();
     }
 
-    /** The peer answered the close request after unmapping the ring: tear down in reverse order. */
+    /** The peer answered the close request after unmapping the ring: tear down, then report. */
     private void finish(long now) {
         long elapsed = now - startedAt;
-        boolean ended = k.endGrant(ref);
-        port.close();
-        if (ended) {
-            k.memory().freePages(page);
-        } else {
-            // Still mapped (a peer that answered before unmapping): the kernel retries the end on a
-            // timer, and the page stays out of the allocator until the domain ends.
-            k.println("pingpong: " + ref + " is still mapped by domain " + peer.value() + "; its end is deferred");
-        }
+        teardown();
         LatencySummary s = LatencySummary.of(latencies, answered);
         k.println(String.format("pingpong: %d round trips in %.1f ms: %s", s.count(), elapsed / 1e6, s.percentiles()));
         done.complete(s);
     }
 
     private void fail(String reason) {
-        port.close();
+        teardown();
         done.fail(new IllegalStateException("pingpong: " + reason));
+    }
+
+    /** The offer in reverse order: the port, the grant, the page. */
+    private void teardown() {
+        port.close();
+        if (k.endGrant(ref)) {
+            k.memory().freePages(page);
+        } else {
+            // Still mapped (a peer that has not unmapped): the kernel retries the end on a timer,
+            // and the page stays out of the allocator, since the peer may still write it.
+            k.println("pingpong: " + ref + " is still mapped by domain " + peer.value() + "; its end is deferred");
+        }
     }
 }
