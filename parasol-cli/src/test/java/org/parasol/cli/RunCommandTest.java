@@ -138,6 +138,30 @@ class RunCommandTest {
                 .doesNotContain("zombie");
     }
 
+    @Test
+    @DisplayName("an image named twice runs twice, numbered")
+    void shouldNumberTheDomainsOfAnImageNamedTwice() {
+        Outcome o = run("hello", "hello");
+
+        assertThat(o.status()).as(o.err()).isZero();
+        assertThat(o.out()).containsPattern("hello-1 +\\d+ poweroff").containsPattern("hello-2 +\\d+ poweroff");
+    }
+
+    @Test
+    @DisplayName("--domains 2 on pingpong runs two pairs, each with its own offer")
+    void shouldRunOnePingpongPairPerInstance() {
+        Outcome o = run("pingpong", "--domains", "2", "--cmdline", "rounds=50");
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        for (String pair : new String[] {"1", "2"}) {
+            assertThat(o.out()).contains("[ping-" + pair + "] pingpong: offer gref=")
+                    .contains("[pong-" + pair + "] pingpong: answered 50 pings")
+                    .containsPattern("\\[ping-" + pair + "\\] pingpong: 50 round trips in ")
+                    .containsPattern("ping-" + pair + " +\\d+ poweroff")
+                    .containsPattern("pong-" + pair + " +\\d+ poweroff");
+        }
+    }
+
     /** An images folder with {@code image}'s descriptor (its class path made absolute) and {@code launch} as its plan. */
     private static Path imagesWithPlan(Path dir, String image, String launch) throws IOException {
         Path standard = ImageRepository.defaultDirectory();
