@@ -55,6 +55,8 @@ public final class BenchMain {
             new Row("evtchn send, interdomain, peer running", "EventBench.sendToRunningVcpu", "HypercallBench.nullHypercall"),
             new Row("evtchn round trip, peer blocked", "EventBench.roundTripBlockedPeer", "EventBench.parkUnparkRoundTrip"),
             new Row("evtchn round trip, peer polling", "EventBench.roundTripPollingPeer", "EventBench.spinRoundTrip"),
+            new Row("grant map+unmap, 1 page", "GrantMapBench.mapUnmapOne", "GrantMapBench.ownMapUnmapOne"),
+            new Row("grant map+unmap, batch of 32", "GrantMapBench.mapUnmap32", "GrantMapBench.ownMapUnmap32"),
             new Row("grant copy 4 KiB", "GrantBench.copy4k", "GrantBench.segmentCopy4k"),
             new Row("grant copy 64 KiB in 4 KiB pieces", "GrantBench.copy64kIn4kPieces", "GrantBench.segmentCopy64k"));
 

@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.domain.BuildOps;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainBuilder;
@@ -444,16 +445,33 @@ public final class Hypervisor implements AutoCloseable {
         return domains.values().stream().filter(d -> d.name().equals(name)).findFirst();
     }
 
+    /**
+     * {@code send_global_virq}: raises global VIRQ {@code virq} in its handler domain. Xen
+     * delivers it to one handler (the hardware domain unless {@code set_virq_handler} moved
+     * it); Parasol raises it in every live privileged domain that bound it.
+     */
+    public void sendGlobalVirq(int virq) {
+        for (Domain d : domains.values()) {
+            if (d.privileged() && d.mayRun()) {
+                d.events().sendVirq(virq, 0);
+            }
+        }
+    }
+
     /** Registers a callback run (on the reaper thread) when any domain shuts down. */
     public void onShutdown(Consumer<Domain> listener) {
         shutdownListeners.add(listener);
     }
 
-    /** Called by a domain when it shut down: runs its on_* action on the reaper thread. */
+    /**
+     * Called by a domain when it shut down: tells the privileged domains
+     * ({@code VIRQ_DOM_EXC}), then runs its on_* action on the reaper thread.
+     */
     public void domainShutDown(Domain d) {
         if (closed) {
             return;
         }
+        sendGlobalVirq(Virq.DOM_EXC);
         reaper.execute(() -> {
             DomainConfig.Action action = switch (d.shutdownReason()) {
                 case Domain.SHUTDOWN_POWEROFF -> d.config().onPoweroff();

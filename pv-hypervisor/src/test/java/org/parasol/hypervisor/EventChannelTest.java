@@ -16,6 +16,7 @@ import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**
@@ -194,6 +195,26 @@ class EventChannelTest {
         assertThat(eb.bindInterdomain(DomId.of(0x1234), Port.of(1))).isEqualTo(-Errno.ESRCH);
         int[] p = connect();
         assertThat(eb.bindInterdomain(id(a), Port.of(p[0]))).as("already connected").isEqualTo(-Errno.EINVAL);
+    }
+
+    @Test
+    @DisplayName("VIRQ_DOM_EXC: the privileged domain that bound it hears of every shutdown and every death")
+    void shouldRaiseDomExcOnShutdownAndDeath() throws Exception {
+        BareGuest dom0 = BareGuest.create(hv, new DomainConfig("priv", 1024, 1024, 1, null, "", true, null, null, null));
+        EventChannelCalls e0 = new EventChannelCalls(dom0.cpu, new ArgumentPage(dom0.scratch));
+        int port = (int) e0.bindVirq(Virq.DOM_EXC, 0);
+        assertThat(port).isPositive();
+        clearEventState(dom0, port);
+        dom0.unmaskLocally(port);
+
+        BareGuest c = BareGuest.create(hv, new DomainConfig("c", 1024, 1024, 1, null, "", false,
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE));
+        c.domain.shutdown(Domain.SHUTDOWN_POWEROFF, null);
+        assertThat(dom0.pending(port)).as("after the shutdown").isTrue();
+        clearEventState(dom0, port);
+        assertThat(hv.destroy(c.domain)).isTrue();
+        assertThat(dom0.pending(port)).as("after the death").isTrue();
+        assertThat(a.pending(port)).as("an unprivileged domain hears nothing").isFalse();
     }
 
     @Test

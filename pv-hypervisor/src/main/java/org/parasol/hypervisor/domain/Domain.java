@@ -11,6 +11,7 @@ import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.event.EventChannels;
+import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.grant.GrantTable;
 import org.parasol.hypervisor.grant.Maptrack;
 import org.parasol.hypervisor.mm.BootLayout;
@@ -464,6 +465,7 @@ public final class Domain {
         hv.releaseMemory(this);
         state = DomainState.DEAD;
         hv.forget(this);
+        hv.sendGlobalVirq(Virq.DOM_EXC); // the toolstack learns that the domain is gone
         dead.countDown();
         return true;
     }
