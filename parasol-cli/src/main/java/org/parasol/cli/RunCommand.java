@@ -1,8 +1,12 @@
 package org.parasol.cli;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +29,13 @@ import picocli.CommandLine.Parameters;
  * {@code parasol run}: boots a hypervisor in this process, creates the domains, streams each
  * domain's console prefixed by its name, and exits when every domain has shut down.
  *
+ * <p>An image runs as one domain per instance unless a {@code <image>.launch} file beside its
+ * descriptor says otherwise ({@link LaunchPlan}): an offer-accept image runs as two domains,
+ * the second created from the offer the first prints ({@link OfferAcceptLauncher}).
+ *
  * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise,
- * 2 when a domain could not be created. A one-line summary per domain follows the consoles.
+ * 2 when a domain could not be created or a launch broke off (no offer, a malformed one).
+ * A one-line summary per domain follows the consoles.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Boots the hypervisor and runs kernel images as domains until they all shut down.")
@@ -50,6 +59,10 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--cmdline", defaultValue = "", description = "Kernel command line for every domain.")
     String cmdline;
 
+    @Option(names = "--images", paramLabel = "DIR",
+            description = "Folder of image descriptors (default: examples/target/images of this checkout).")
+    Path imagesDir;
+
     @Option(names = "--timeout", defaultValue = "0",
             description = "Seconds to wait for the domains before destroying them (0 = no limit).")
     long timeoutSeconds;
@@ -64,14 +77,31 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             err.println("parasol run: --domains, --memory and --vcpus must be at least 1");
             return 2;
         }
-        long total = (long) images.size() * domains;
+        ImageRepository repository = imagesDir == null ? ImageRepository.standard() : new ImageRepository(imagesDir);
+        Map<String, LaunchPlan> plans = new LinkedHashMap<>();
+        long total = 0;
+        Map<String, Integer> instances = new HashMap<>();
+        for (String image : images) {
+            LaunchPlan plan = plans.get(image);
+            if (plan == null) {
+                try {
+                    plan = LaunchPlan.read(repository.directory(), image);
+                } catch (LaunchException e) {
+                    err.println("parasol run: " + e.getMessage());
+                    return 2;
+                }
+                plans.put(image, plan);
+            }
+            instances.merge(image, domains, Integer::sum);
+            total += (long) domains * plan.kind().domains();
+        }
         long hostBytes = (total * memoryMiB + 16) * 1024 * 1024;
         HostConfig host = HostConfig.defaults(hostBytes);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
         }
         try (Hypervisor hv = Hypervisor.boot(host)) {
-            hv.setKernelSource(Hypervisor.images(new ImageLoader(ImageRepository.standard())));
+            hv.setKernelSource(Hypervisor.images(new ImageLoader(repository)));
             CountDownLatch done = new CountDownLatch((int) total);
             ConcurrentHashMap<Integer, Boolean> zombies = new ConcurrentHashMap<>();
             hv.onShutdown(d -> {
@@ -80,21 +110,32 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             });
             List<Domain> created = new ArrayList<>();
             Object printLock = new Object();
+            OfferAcceptLauncher.DomainStarter starter = (cfg, domid) -> {
+                Domain d = domid < 0 ? hv.createDomain(cfg) : hv.createDomain(cfg, domid);
+                d.console().subscribe(line -> {
+                    synchronized (printLock) {
+                        out.println("[" + cfg.name() + "] " + line);
+                    }
+                });
+                created.add(d);
+                return d;
+            };
+            OfferAcceptLauncher launcher = new OfferAcceptLauncher(hv, starter);
+            Map<String, Integer> numbered = new HashMap<>();
             for (String image : images) {
+                LaunchPlan plan = plans.get(image);
                 for (int i = 1; i <= domains; i++) {
-                    String name = domains == 1 && images.stream().filter(image::equals).count() == 1 ? image : image + "-" + i;
-                    DomainConfig cfg = new DomainConfig(name, memoryMiB * 1024L, memoryMiB * 1024L, vcpus, image,
-                            cmdline, false, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
-                            DomainConfig.Action.PRESERVE);
+                    // Domains are named after the image (or the plan's names), numbered when it runs more than once.
+                    int n = numbered.merge(image, 1, Integer::sum);
+                    String suffix = instances.get(image) == 1 ? "" : "-" + n;
                     try {
-                        Domain d = hv.createDomain(cfg);
-                        d.console().subscribe(line -> {
-                            synchronized (printLock) {
-                                out.println("[" + name + "] " + line);
-                            }
-                        });
-                        created.add(d);
-                    } catch (DomainCreationException e) {
+                        if (plan.kind() == LaunchPlan.Kind.OFFER_ACCEPT) {
+                            launcher.launch(plan, config(plan.offerName() + suffix, image),
+                                    config(plan.acceptName() + suffix, image));
+                        } else {
+                            starter.start(config(image + suffix, image), -1);
+                        }
+                    } catch (DomainCreationException | LaunchException e) {
                         err.println("parasol run: " + e.getMessage());
                         return 2;
                     }
@@ -135,6 +176,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             }
             return allPoweredOff.get() ? 0 : 1;
         }
+    }
+
+    /** A domain of this command's memory, vCPUs and command line, kept after shutdown for the summary. */
+    private DomainConfig config(String name, String image) {
+        return new DomainConfig(name, memoryMiB * 1024L, memoryMiB * 1024L, vcpus, image, cmdline, false,
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE);
     }
 
     private static boolean awaitForever(CountDownLatch l) throws InterruptedException {

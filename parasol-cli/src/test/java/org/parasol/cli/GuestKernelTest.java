@@ -77,7 +77,7 @@ class GuestKernelTest {
     @DisplayName("every example image built on the kernel passes the bytecode checks and shares one loader among its domains")
     void shouldLoadEveryExampleImageWithASharedLoader() {
         ImageLoader loader = new ImageLoader(ImageRepository.standard());
-        for (String name : List.of("hello", "faulty", "selftest", "ticker")) {
+        for (String name : List.of("hello", "faulty", "selftest", "ticker", "pingpong")) {
             KernelImage image = loader.load(name);
             assertThat(image.sharesLoader()).as(name + ": " + image.staticStateFindings()).isTrue();
         }

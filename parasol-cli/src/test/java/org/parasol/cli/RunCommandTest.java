@@ -3,13 +3,20 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.parasol.hypervisor.image.ImageRepository;
 
 import picocli.CommandLine;
 
@@ -103,5 +110,102 @@ class RunCommandTest {
         Outcome o = run("no-such-image");
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).contains("no-such-image").contains("hello");
+    }
+
+    @Test
+    @DisplayName("pingpong: the launcher passes the first domain's offer to the second, they exchange the rounds and print percentiles, both power off")
+    void shouldRunPingpongFromTheOfferToTheLatencyLine() {
+        Outcome o = run("pingpong", "--cmdline", "rounds=300");
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        Matcher offer = Pattern.compile("\\[ping\\] pingpong: offer gref=(\\d+) port=(\\d+) peer=(\\d+)").matcher(o.out());
+        assertThat(offer.find()).as(o.out()).isTrue();
+        Matcher ids = Pattern.compile("(?m)^ping +(\\d+) poweroff.*\\R^pong +(\\d+) poweroff").matcher(o.out());
+        assertThat(ids.find()).as(o.out()).isTrue();
+        String ping = ids.group(1);
+        String pong = ids.group(2);
+        assertThat(offer.group(3)).as("the offer is for the accepting domain").isEqualTo(pong);
+        assertThat(o.out())
+                .contains("[ping] Parasol guest kernel").contains("command line 'peer=" + pong + " rounds=300'")
+                .contains("[pong] Parasol guest kernel").contains("command line 'peer=" + ping + " gref=" + offer.group(1)
+                        + " port=" + offer.group(2) + " rounds=300'")
+                .contains("[pong] pingpong: accepted gref " + offer.group(1) + " and port " + offer.group(2)
+                        + " of domain " + ping)
+                .contains("[pong] pingpong: answered 300 pings; ring unmapped, port closed")
+                .containsPattern("\\[ping\\] pingpong: 300 round trips in \\d+\\.\\d ms: "
+                        + "p50 \\d+\\.\\d us, p99 \\d+\\.\\d us, max \\d+\\.\\d us")
+                .doesNotContain("still mapped")
+                .doesNotContain("zombie");
+    }
+
+    @Test
+    @DisplayName("an image named twice runs twice, numbered")
+    void shouldNumberTheDomainsOfAnImageNamedTwice() {
+        Outcome o = run("hello", "hello");
+
+        assertThat(o.status()).as(o.err()).isZero();
+        assertThat(o.out()).containsPattern("hello-1 +\\d+ poweroff").containsPattern("hello-2 +\\d+ poweroff");
+    }
+
+    @Test
+    @DisplayName("--domains 2 on pingpong runs two pairs, each with its own offer")
+    void shouldRunOnePingpongPairPerInstance() {
+        Outcome o = run("pingpong", "--domains", "2", "--cmdline", "rounds=50");
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        for (String pair : new String[] {"1", "2"}) {
+            assertThat(o.out()).contains("[ping-" + pair + "] pingpong: offer gref=")
+                    .contains("[pong-" + pair + "] pingpong: answered 50 pings")
+                    .containsPattern("\\[ping-" + pair + "\\] pingpong: 50 round trips in ")
+                    .containsPattern("ping-" + pair + " +\\d+ poweroff")
+                    .containsPattern("pong-" + pair + " +\\d+ poweroff");
+        }
+    }
+
+    /** An images folder with {@code image}'s descriptor (its class path made absolute) and {@code launch} as its plan. */
+    private static Path imagesWithPlan(Path dir, String image, String launch) throws IOException {
+        Path standard = ImageRepository.defaultDirectory();
+        String descriptor = Files.readString(standard.resolve(image + ".image"))
+                .replace("classpath=lib/*", "classpath=" + standard.resolve("lib") + "/*");
+        Files.writeString(dir.resolve(image + ".image"), descriptor);
+        Files.writeString(dir.resolve(image + ".launch"), launch);
+        return dir;
+    }
+
+    @Test
+    @DisplayName("an offering domain whose offer line is malformed: a clear error and exit status 2, not a hang")
+    void shouldExitTwoOnAMalformedOffer(@TempDir Path dir) throws IOException {
+        // hello's greeting, taken as the offer line: "command line '...'" is no gref=/port=/peer=.
+        imagesWithPlan(dir, "hello", "launch=offer-accept\noffer.line=Hello from Parasol!\noffer.timeout=60\n");
+
+        Outcome o = run("hello", "--images", dir.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(2);
+        assertThat(o.err()).startsWith("parasol run: domain 'hello-offer' (")
+                .contains("printed a malformed offer line 'Hello from Parasol! command line 'peer=")
+                .contains("unexpected word 'command'");
+    }
+
+    @Test
+    @DisplayName("an offering domain that powers off without an offer: a clear error and exit status 2 at once")
+    void shouldExitTwoWhenTheOfferNeverComes(@TempDir Path dir) throws IOException {
+        imagesWithPlan(dir, "hello", "launch=offer-accept\noffer.line=hello: offer\noffer.timeout=600\n");
+
+        Outcome o = run("hello", "--images", dir.toString());
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).matches("parasol run: domain 'hello-offer' \\(\\d+\\) powered off before it printed its offer line\\R");
+    }
+
+    @Test
+    @DisplayName("an offering domain that runs on without an offer: the plan's timeout, a clear error and exit status 2")
+    void shouldExitTwoWhenTheOfferTimesOut(@TempDir Path dir) throws IOException {
+        imagesWithPlan(dir, "ticker", "launch=offer-accept\noffer.line=ticker: offer\noffer.timeout=1\n");
+
+        Outcome o = run("ticker", "--images", dir.toString(), "--cmdline", "ticks=1000 period=100");
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("parasol run: domain 'ticker-offer' (")
+                .contains("printed no offer line ('ticker: offer gref=<n> port=<p> peer=<domid>') within 1 s");
     }
 }

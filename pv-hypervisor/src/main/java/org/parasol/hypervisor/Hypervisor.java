@@ -3,8 +3,10 @@ package org.parasol.hypervisor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -12,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestKernel;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.domain.BuildOps;
@@ -42,6 +45,13 @@ import org.parasol.hypervisor.time.Timers;
  * builds the domain's start-of-day address space and starts vCPU 0 at the kernel's
  * {@link GuestKernel#boot}. {@link #createBareDomain} builds the same domain without a
  * kernel or threads, for tests and benchmarks that issue hypercalls themselves.
+ *
+ * <p>Domain ids: creation picks a free one, as Xen's {@code XEN_DOMCTL_createdomain} does when
+ * asked for none, unless the caller requests one ({@link #createDomain(DomainConfig, int)}), as
+ * libxl's {@code domid=} does. A toolstack that must know an id before the domain exists (to
+ * grant a page or offer an event channel to it from another domain) takes it with
+ * {@link #reserveDomid} and then requests it; automatic allocation never hands out a reserved
+ * id, an id of a domain being built, or an id in use.
  */
 public final class Hypervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor");
@@ -101,6 +111,10 @@ public final class Hypervisor implements AutoCloseable {
     private final StringBuilder consoleInput = new StringBuilder();
     private volatile KernelSource kernelSource;
     private int nextDomid = 1;
+    /** Ids from {@link #reserveDomid}, not yet requested or released. Guarded by {@code this}. */
+    private final Set<Integer> reservedDomids = new HashSet<>();
+    /** Ids of domains being built, not yet in {@link #domains}. Guarded by {@code this}. */
+    private final Set<Integer> buildingDomids = new HashSet<>();
     private volatile boolean closed;
 
     private Hypervisor(HostConfig config) {
@@ -189,6 +203,12 @@ public final class Hypervisor implements AutoCloseable {
 
     /** Creates a domain from its config's image and starts it. */
     public Domain createDomain(DomainConfig cfg) throws DomainCreationException {
+        KernelFactory factory = load(cfg);
+        return start(buildClaimed(cfg, allocateDomid(), false, false), factory);
+    }
+
+    /** Loads {@code cfg}'s image through the kernel source, on the creating thread. */
+    private KernelFactory load(DomainConfig cfg) throws DomainCreationException {
         KernelSource src = kernelSource;
         if (src == null) {
             throw new DomainCreationException("no kernel source configured for image '" + cfg.image() + "'");
@@ -202,12 +222,28 @@ public final class Hypervisor implements AutoCloseable {
         } catch (Exception e) {
             throw new DomainCreationException("cannot load image '" + cfg.image() + "' for domain '" + cfg.name() + "': " + e.getMessage(), e);
         }
-        return start(build(cfg, allocateDomid(), false), factory);
+        return factory;
+    }
+
+    /**
+     * Creates a domain from its config's image with the domain id {@code requestedDomid} and
+     * starts it, as libxl does for a config with {@code domid=}. The id may come from
+     * {@link #reserveDomid} (the reservation is used up when the domain is created, and kept
+     * if creation fails) or be any free id.
+     *
+     * @throws DomainCreationException if the id is outside {@code 1 ..< DOMID_FIRST_RESERVED},
+     *     belongs to a live domain or to one being created, or creation fails as for
+     *     {@link #createDomain(DomainConfig)}
+     */
+    public Domain createDomain(DomainConfig cfg, int requestedDomid) throws DomainCreationException {
+        KernelFactory factory = load(cfg);
+        boolean wasReserved = claimDomid(requestedDomid);
+        return start(buildClaimed(cfg, requestedDomid, false, wasReserved), factory);
     }
 
     /** Creates a domain running {@code kernel} (an object the caller made) and starts it. */
     public Domain createDomain(DomainConfig cfg, GuestKernel kernel) throws DomainCreationException {
-        return start(build(cfg, allocateDomid(), false), domid -> kernel);
+        return start(buildClaimed(cfg, allocateDomid(), false, false), domid -> kernel);
     }
 
     /**
@@ -215,7 +251,29 @@ public final class Hypervisor implements AutoCloseable {
      * threads. Its vCPUs are driven by whichever thread {@link Vcpu#attach attaches} them.
      */
     public Domain createBareDomain(DomainConfig cfg) throws DomainCreationException {
-        return build(cfg, allocateDomid(), true);
+        return buildClaimed(cfg, allocateDomid(), true, false);
+    }
+
+    /**
+     * Reserves a free domain id for a domain the caller will create later with
+     * {@link #createDomain(DomainConfig, int)}: until then (or until {@link #releaseDomid})
+     * no other creation gets it. Reservations do not expire.
+     *
+     * @throws DomainCreationException if every id is in use or reserved
+     */
+    public synchronized int reserveDomid() throws DomainCreationException {
+        int id = nextFreeDomid();
+        reservedDomids.add(id);
+        return id;
+    }
+
+    /**
+     * Gives back a reservation from {@link #reserveDomid} that will not be used.
+     *
+     * @return false if {@code domid} was not reserved (never, or already used or released)
+     */
+    public synchronized boolean releaseDomid(int domid) {
+        return reservedDomids.remove(domid);
     }
 
     private Domain start(Domain d, KernelFactory factory) {
@@ -237,15 +295,67 @@ public final class Hypervisor implements AutoCloseable {
         return d;
     }
 
+    /** Picks a free id for a domain about to be built and marks it as being built. */
     private synchronized int allocateDomid() throws DomainCreationException {
-        for (int i = 0; i < 0x7FF0; i++) {
+        int id = nextFreeDomid();
+        buildingDomids.add(id);
+        return id;
+    }
+
+    /** The next id, round-robin from the last one handed out, that is neither live, building nor reserved. */
+    private int nextFreeDomid() throws DomainCreationException {
+        for (int i = 0; i < DomId.DOMID_FIRST_RESERVED; i++) {
             int id = nextDomid;
-            nextDomid = nextDomid >= 0x7FEF ? 1 : nextDomid + 1;
-            if (!domains.containsKey(id)) {
+            nextDomid = nextDomid >= DomId.DOMID_FIRST_RESERVED - 1 ? 1 : nextDomid + 1;
+            if (!domains.containsKey(id) && !buildingDomids.contains(id) && !reservedDomids.contains(id)) {
                 return id;
             }
         }
         throw new DomainCreationException("no free domain id");
+    }
+
+    /**
+     * Marks the requested {@code domid} as being built, using up its reservation if it has one.
+     *
+     * @return whether it was reserved
+     */
+    private synchronized boolean claimDomid(int domid) throws DomainCreationException {
+        if (domid < 1 || domid >= DomId.DOMID_FIRST_RESERVED) {
+            throw new DomainCreationException("domain id " + domid + " cannot be requested: a domain's id runs from 1 to "
+                    + (DomId.DOMID_FIRST_RESERVED - 1));
+        }
+        Domain other = domains.get(domid);
+        if (other != null) {
+            throw new DomainCreationException("domain id " + domid + " is taken by '" + other.name() + "'");
+        }
+        if (buildingDomids.contains(domid)) {
+            throw new DomainCreationException("domain id " + domid + " is taken by a domain being created");
+        }
+        boolean reserved = reservedDomids.remove(domid);
+        buildingDomids.add(domid);
+        return reserved;
+    }
+
+    /**
+     * Builds the domain whose id this thread claimed, then drops the "being built" mark: the
+     * built domain is in {@link #domains} by then; after a failure the id is free again, or
+     * reserved again if it was.
+     */
+    private Domain buildClaimed(DomainConfig cfg, int domid, boolean bare, boolean wasReserved)
+            throws DomainCreationException {
+        boolean built = false;
+        try {
+            Domain d = build(cfg, domid, bare);
+            built = true;
+            return d;
+        } finally {
+            synchronized (this) {
+                buildingDomids.remove(domid);
+                if (!built && wasReserved) {
+                    reservedDomids.add(domid);
+                }
+            }
+        }
     }
 
     private Domain build(DomainConfig cfg, int domid, boolean bare) throws DomainCreationException {
