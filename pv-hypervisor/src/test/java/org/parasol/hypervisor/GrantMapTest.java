@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,7 +24,6 @@ import org.parasol.hypercall.guest.GrantTableCalls;
 import org.parasol.hypercall.guest.GrantTableCalls.MapResult;
 import org.parasol.hypercall.struct.GnttabMapGrantRef;
 import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
-import org.parasol.hypercall.struct.GrantEntryV1;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
@@ -37,8 +35,6 @@ import org.parasol.hypervisor.time.ManualClock;
  * dying, and is released with its mapper. Every refusal of the fact sheet's list.
  */
 class GrantMapTest {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     /** Where b maps grants: inside the bootstrap L1 that covers [4 MiB, 6 MiB), beyond b's 1 MiB. */
     private static final long MAP_VA = 0x5C0000L;
 
@@ -47,6 +43,8 @@ class GrantMapTest {
     private BareGuest b;
     private GrantTableCalls gb;
     private long grantFrameA;
+    /** a's grant frame, written from the host side. */
+    private GrantFrame table;
     private long pageA;
     private long mfnA;
 
@@ -60,6 +58,7 @@ class GrantMapTest {
         long[] frames = new long[1];
         assertThat(ga.setupTable(DomId.SELF, frames).status()).isEqualTo(Gntst.OKAY);
         grantFrameA = frames[0];
+        table = new GrantFrame(hv.machine().segment(), grantFrameA);
         pageA = a.scratch2;
         mfnA = a.domain.vcpu(0).mmu().translate(pageA, false) >>> 12;
         for (int i = 0; i < 4096; i++) {
@@ -79,18 +78,12 @@ class GrantMapTest {
         return hv.machine().segment();
     }
 
-    private long entry(int ref) {
-        return MachineMemory.maddr(grantFrameA) + 8L * ref;
-    }
-
     private void grant(int ref, int domid, long frame, int flags) {
-        machine().set(U16, entry(ref) + 2, (short) domid);
-        machine().set(U32, entry(ref) + 4, (int) frame);
-        GrantEntryV1.flagsRelease(machine(), entry(ref), flags);
+        table.grant(ref, domid, frame, flags);
     }
 
     private int flags(int ref) {
-        return GrantEntryV1.flagsAcquire(machine(), entry(ref));
+        return table.flags(ref);
     }
 
     private DomId idA() {

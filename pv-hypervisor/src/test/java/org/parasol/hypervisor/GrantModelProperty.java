@@ -3,7 +3,6 @@ package org.parasol.hypervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import net.jqwik.api.Arbitraries;
@@ -46,9 +45,6 @@ class GrantModelProperty {
     static final int FRAMES = 3;
     /** Header flags the granter may write. */
     static final int[] GRANT_FLAGS = {0, Gtf.PERMIT_ACCESS, Gtf.PERMIT_ACCESS | Gtf.READONLY, Gtf.ACCEPT_TRANSFER};
-
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
 
     private static Hypervisor hv;
 
@@ -126,24 +122,22 @@ class GrantModelProperty {
         DomId aId = DomId.of(a.domain.domid());
         Model model = new Model();
 
+        GrantFrame grants = new GrantFrame(m, table[0]);
         for (Step s : steps) {
             int r = s.ref();
-            long entry = MachineMemory.maddr(table[0]) + 8L * (FIRST_REF + r);
             switch (s.kind()) {
                 case GRANT -> {
                     int flags = GRANT_FLAGS[s.arg()];
                     int domid = s.toB() ? bId : 0x321;
-                    m.set(U16, entry + 2, (short) domid);
-                    m.set(U32, entry + 4, (int) mfn[s.frame()]);
-                    GrantEntryV1.flagsRelease(m, entry, flags);
+                    grants.grant(FIRST_REF + r, domid, mfn[s.frame()], flags);
                     model.header[r] = GrantEntryV1.header(flags, domid);
                     model.frameOf[r] = s.frame();
                 }
                 case END_ACCESS -> {
-                    int h = m.get(U32, entry);
+                    int h = grants.header(FIRST_REF + r);
                     int flags = GrantEntryV1.headerFlags(h);
                     if ((flags & (Gtf.READING | Gtf.WRITING)) == 0) {
-                        m.set(U32, entry, GrantEntryV1.header(0, GrantEntryV1.headerDomid(h)));
+                        grants.setHeader(FIRST_REF + r, GrantEntryV1.header(0, GrantEntryV1.headerDomid(h)));
                         model.header[r] = GrantEntryV1.header(0, GrantEntryV1.headerDomid(h));
                     }
                 }
@@ -197,7 +191,7 @@ class GrantModelProperty {
                     }
                 }
             }
-            check(model, a, b, m, table[0], mfn, baseRefs);
+            check(model, a, b, grants, mfn, baseRefs);
         }
 
         for (int slot = 0; slot < SLOTS; slot++) {
@@ -260,13 +254,11 @@ class GrantModelProperty {
         model.header[r] &= ~clear;
     }
 
-    private static void check(Model model, BareGuest a, BareGuest b, MemorySegment m, long table, long[] mfn,
-            int[] baseRefs) {
+    private static void check(Model model, BareGuest a, BareGuest b, GrantFrame grants, long[] mfn, int[] baseRefs) {
         int[] refs = baseRefs.clone();
         int live = 0;
         for (int r = 0; r < REFS; r++) {
-            long entry = MachineMemory.maddr(table) + 8L * (FIRST_REF + r);
-            assertThat(m.get(U32, entry)).as("header of ref %d", FIRST_REF + r).isEqualTo(model.header[r]);
+            assertThat(grants.header(FIRST_REF + r)).as("header of ref %d", FIRST_REF + r).isEqualTo(model.header[r]);
             assertThat(a.domain.grants().pinOf(FIRST_REF + r)).as("pin of ref %d", FIRST_REF + r)
                     .isEqualTo((model.readPins[r] << 8) | model.writePins[r]);
             if (model.pins(r) > 0) {

@@ -3,7 +3,6 @@ package org.parasol.hypervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,8 +31,6 @@ import org.parasol.hypervisor.time.ManualClock;
  * MMU's mmu_update).
  */
 class GrantTableTest {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final DomId BAD = DomId.of(0x1234);
 
     private Hypervisor hv;
@@ -42,6 +39,8 @@ class GrantTableTest {
     private GrantTableCalls ga;
     private GrantTableCalls gb;
     private long grantFrameA;
+    /** a's grant frame, written from the host side. */
+    private GrantFrame table;
     /** A page of a's, granted to b in most tests, and its MFN. */
     private long pageA;
     private long mfnA;
@@ -59,6 +58,7 @@ class GrantTableTest {
         long[] frames = new long[1];
         assertThat(ga.setupTable(DomId.SELF, frames).status()).isEqualTo(Gntst.OKAY);
         grantFrameA = frames[0];
+        table = new GrantFrame(hv.machine().segment(), grantFrameA);
         pageA = a.scratch2;
         mfnA = mfnOf(a, pageA);
         pageB = b.scratch2;
@@ -80,18 +80,15 @@ class GrantTableTest {
     }
 
     private long entry(int ref) {
-        return MachineMemory.maddr(grantFrameA) + 8L * ref;
+        return table.entry(ref);
     }
 
-    /** The granter's publication: domid, frame, then flags with release ordering. */
     private void grant(int ref, int domid, long frame, int flags) {
-        machine().set(U16, entry(ref) + 2, (short) domid);
-        machine().set(U32, entry(ref) + 4, (int) frame);
-        GrantEntryV1.flagsRelease(machine(), entry(ref), flags);
+        table.grant(ref, domid, frame, flags);
     }
 
     private int flags(int ref) {
-        return GrantEntryV1.flagsAcquire(machine(), entry(ref));
+        return table.flags(ref);
     }
 
     private DomId id(BareGuest g) {
