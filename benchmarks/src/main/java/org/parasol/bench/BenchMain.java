@@ -32,6 +32,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench REGEX      only benchmarks whose name matches
  * </pre>
  * Ratios are reported, never asserted.
+ *
+ * <p>When rows that stand for ring transitions ran ({@link #TRANSITIONS}: the PV MMU's
+ * hypercall-versus-trap rows), {@link NativeProbe} then builds and runs a small C program with
+ * the system C compiler, and a second table prints those rows three ways: the JVM figure,
+ * the host's measured transition costs, and a modelled figure that adds them. Without a C
+ * compiler that table is replaced by one line saying the native column is absent. When
+ * {@link TrapStageBench} ran, a third table breaks one trapped PTE write into its stages.
  */
 public final class BenchMain {
 
