@@ -324,7 +324,8 @@ public final class BenchMain {
             }
             RunResult r = byName.get(st.benchmark());
             String alloc = r == null ? "-" : st.less().isEmpty() ? alloc(r) : "";
-            sb.append(String.format(Locale.ROOT, "%-46s %10.1f %6s   %s%n", st.label(), ns, alloc, st.counterpart()));
+            String time = Double.isNaN(ns) ? "-" : String.format(Locale.ROOT, "%.1f", ns);
+            sb.append(String.format(Locale.ROOT, "%-46s %10s %6s   %s%n", st.label(), time, alloc, st.counterpart()));
         }
         return sb.toString();
     }
