@@ -32,6 +32,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench REGEX      only benchmarks whose name matches
  * </pre>
  * Ratios are reported, never asserted.
+ *
+ * <p>When rows that stand for ring transitions ran ({@link #TRANSITIONS}: the PV MMU's
+ * hypercall-versus-trap rows), {@link NativeProbe} then builds and runs a small C program with
+ * the system C compiler, and a second table prints those rows three ways: the JVM figure,
+ * the host's measured transition costs, and a modelled figure that adds them. Without a C
+ * compiler that table is replaced by one line saying the native column is absent. When
+ * {@link TrapStageBench} ran, a third table breaks one trapped PTE write into its stages.
  */
 public final class BenchMain {
 
@@ -52,6 +59,10 @@ public final class BenchMain {
             new Row("mmu_update x16 vs trapped PTE write x16", "PteBench.mmuUpdate16", "PteBench.trappedWrite16"),
             new Row("mmu_update x256 vs trapped PTE write x256", "PteBench.mmuUpdate256", "PteBench.trappedWrite256"),
             new Row("mmu_update x2048 vs trapped PTE write x2048", "PteBench.mmuUpdate2048", "PteBench.trappedWrite2048"),
+            new Row("address-space switch: new_baseptr + 1 load", "AddressSpaceBench.switchAddressSpace",
+                    "AddressSpaceBench.flushAndRefill"),
+            new Row("TLB refill: tlb_flush_local + 1 load", "AddressSpaceBench.flushAndRefill", "AddressSpaceBench.flushOnly"),
+            new Row("demand-zero #PF, guest handler maps+zeroes", "DemandZeroBench.demandZero", "DemandZeroBench.eagerZero"),
             new Row("evtchn send, interdomain, peer running", "EventBench.sendToRunningVcpu", "HypercallBench.nullHypercall"),
             new Row("evtchn round trip, peer blocked", "EventBench.roundTripBlockedPeer", "EventBench.parkUnparkRoundTrip"),
             new Row("evtchn round trip, peer polling", "EventBench.roundTripPollingPeer", "EventBench.spinRoundTrip"),
@@ -59,6 +70,61 @@ public final class BenchMain {
             new Row("grant map+unmap, batch of 32", "GrantMapBench.mapUnmap32", "GrantMapBench.ownMapUnmap32"),
             new Row("grant copy 4 KiB", "GrantBench.copy4k", "GrantBench.segmentCopy4k"),
             new Row("grant copy 64 KiB in 4 KiB pieces", "GrantBench.copy64kIn4kPieces", "GrantBench.segmentCopy64k"));
+
+    /**
+     * The hardware transitions a benchmark would make on a real PV host: traps (an exception
+     * into the hypervisor and back: a {@code #PF}) and hypercalls (a {@code syscall} into the
+     * hypervisor and back; a 64-bit PV guest kernel runs in ring 3, so this is the instruction
+     * a hypercall uses). The modelled column adds the host's measured cost of each.
+     */
+    record Transitions(String benchmark, int traps, int hypercalls) {
+    }
+
+    /** Benchmarks that stand for a guest operation with ring transitions, for the modelled column. */
+    static final List<Transitions> TRANSITIONS = List.of(
+            new Transitions("PteBench.mmuUpdate1", 0, 1),
+            new Transitions("PteBench.trappedWrite1", 1, 0),
+            new Transitions("PteBench.mmuUpdate16", 0, 1),
+            new Transitions("PteBench.trappedWrite16", 16, 0),
+            new Transitions("PteBench.mmuUpdate256", 0, 1),
+            new Transitions("PteBench.trappedWrite256", 256, 0),
+            new Transitions("PteBench.mmuUpdate2048", 0, 1),
+            new Transitions("PteBench.trappedWrite2048", 2048, 0),
+            new Transitions("AddressSpaceBench.switchAddressSpace", 0, 1),
+            new Transitions("AddressSpaceBench.flushAndRefill", 0, 1),
+            new Transitions("AddressSpaceBench.flushOnly", 0, 1),
+            // The #PF bounces to the guest's handler, which returns with HYPERVISOR_iret (a
+            // hypercall on 64-bit PV) and makes two update_va_mapping calls (map, unmap).
+            new Transitions("DemandZeroBench.demandZero", 1, 3),
+            new Transitions("DemandZeroBench.eagerZero", 0, 2));
+
+    /**
+     * A stage of the trap path and what it stands for on hardware and in Xen. With an empty
+     * {@code less} it is the benchmark's own figure; otherwise it is a remainder: the
+     * benchmark's figure minus those of {@code less}.
+     */
+    record Stage(String label, String benchmark, List<String> less, String counterpart) {
+        static Stage measured(String label, String benchmark, String counterpart) {
+            return new Stage(label, benchmark, List.of(), counterpart);
+        }
+    }
+
+    /** The stage breakdown of one trapped PTE write ({@link TrapStageBench}). */
+    static final List<Stage> STAGES = List.of(
+            Stage.measured("whole trapped PTE write", "TrapStageBench.trappedWrite", "#PF + Xen ptwr + iret"),
+            Stage.measured(" 1 fault found + trap record (no emulation)", "TrapStageBench.faultAndRecord", ""),
+            Stage.measured("   1a vCPU entry checks + TLB probe", "TrapStageBench.tlbProbe",
+                    "TLB lookup (hw); thread/poll checks: JVM"),
+            Stage.measured("   1b 4-level walk, RW clear in the L1e", "TrapStageBench.faultWalk", "page walk (hw)"),
+            new Stage("   1c trap record + hand-off = 1-1a-1b", "TrapStageBench.faultAndRecord",
+                    List.of("TrapStageBench.tlbProbe", "TrapStageBench.faultWalk"),
+                    "exception entry (hw); no decode: JVM"),
+            Stage.measured(" 2 hypervisor side (Vcpu.emulateStore)", "TrapStageBench.emulateStore", ""),
+            Stage.measured("   2a ptwr re-walk to the entry", "TrapStageBench.ptwrRewalk", "Xen guest_get_eff_l1e"),
+            Stage.measured("   2b recognise, validate, apply", "TrapStageBench.ptwrEmulate", "Xen ptwr_emulated_update"),
+            new Stage(" 3 resume = whole-1-2", "TrapStageBench.trappedWrite",
+                    List.of("TrapStageBench.faultAndRecord", "TrapStageBench.emulateStore"),
+                    "iret (hw); a Java return: JVM"));
 
     private BenchMain() {
     }
@@ -107,6 +173,11 @@ public final class BenchMain {
         }
         Collection<RunResult> results = new Runner(b.build()).run();
         String table = report(results, quick);
+        if (results.stream().anyMatch(r -> transitions(key(r)) != null)) {
+            NativeProbe.HostCosts host = NativeProbe.run(quick ? 20 : 200);
+            table += hostReport(results, host);
+        }
+        table += stageReport(results);
         if (includes.isEmpty()) {
             table += Footprint.report();
         }
@@ -130,15 +201,7 @@ public final class BenchMain {
 
     /** Formats the report: one row per benchmark beside its baseline. */
     static String report(Collection<RunResult> results, boolean quick) {
-        Map<String, RunResult> byName = new HashMap<>();
-        for (RunResult r : results) {
-            String full = r.getParams().getBenchmark();
-            String key = full.substring(full.lastIndexOf('.', full.lastIndexOf('.') - 1) + 1);
-            for (String p : r.getParams().getParamsKeys()) {
-                key += ":" + r.getParams().getParam(p);
-            }
-            byName.put(key, r);
-        }
+        Map<String, RunResult> byName = byName(results);
         StringBuilder sb = new StringBuilder();
         Runtime rt = Runtime.getRuntime();
         sb.append(String.format(Locale.ROOT, "Parasol bench (%s) on %s %s, %d cores, JDK %s%n",
@@ -162,6 +225,114 @@ public final class BenchMain {
                     base == null ? "-" : String.format(Locale.ROOT, "%.1fx", score / baseScore)));
         }
         return sb.toString();
+    }
+
+    /** {@code Class.method[:param...]}, the name rows use. */
+    static String key(RunResult r) {
+        String full = r.getParams().getBenchmark();
+        String key = full.substring(full.lastIndexOf('.', full.lastIndexOf('.') - 1) + 1);
+        for (String p : r.getParams().getParamsKeys()) {
+            key += ":" + r.getParams().getParam(p);
+        }
+        return key;
+    }
+
+    private static Map<String, RunResult> byName(Collection<RunResult> results) {
+        Map<String, RunResult> byName = new HashMap<>();
+        for (RunResult r : results) {
+            byName.put(key(r), r);
+        }
+        return byName;
+    }
+
+    private static Transitions transitions(String benchmark) {
+        for (Transitions t : TRANSITIONS) {
+            if (t.benchmark().equals(benchmark)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static double nanos(RunResult r) {
+        double score = r.getPrimaryResult().getScore();
+        return switch (r.getPrimaryResult().getScoreUnit()) {
+            case "us/op" -> score * 1e3;
+            case "ms/op" -> score * 1e6;
+            default -> score;
+        };
+    }
+
+    /**
+     * The rows that stand for ring transitions, three ways: the JVM figure, the host's measured
+     * transition costs (native probe), and the modelled sum of the two, each beside its baseline.
+     */
+    static String hostReport(Collection<RunResult> results, NativeProbe.HostCosts host) {
+        Map<String, RunResult> byName = byName(results);
+        StringBuilder sb = new StringBuilder();
+        sb.append(System.lineSeparator());
+        if (!host.present()) {
+            sb.append("Native column absent: ").append(host.absent()).append(System.lineSeparator());
+            return sb.toString();
+        }
+        sb.append(String.format(Locale.ROOT, "Native probe (this host, built with %s): system call (getppid) %.1f ns,"
+                + " trapped instruction (ud2 -> SIGILL handler -> resume) %.1f ns, CPUID %.1f ns%n",
+                host.compiler(), host.syscallNs(), host.sigillNs(), host.cpuidNs()));
+        sb.append("modelled = JVM time + traps x trapped instruction + hypercalls x system call"
+                + System.lineSeparator());
+        sb.append(String.format(Locale.ROOT, "%-44s %11s %5s %5s %12s   %11s %5s %5s %12s %7s %8s%n",
+                "benchmark", "JVM ns/op", "traps", "hcall", "modelled ns", "base JVM", "traps", "hcall",
+                "modelled ns", "JVM x", "model x"));
+        for (Row row : ROWS) {
+            Transitions t = transitions(row.benchmark());
+            Transitions bt = row.baseline() == null ? null : transitions(row.baseline());
+            RunResult r = byName.get(row.benchmark());
+            RunResult base = row.baseline() == null ? null : byName.get(row.baseline());
+            if (t == null || r == null) {
+                continue;
+            }
+            double jvm = nanos(r);
+            double modelled = jvm + t.traps() * host.sigillNs() + t.hypercalls() * host.syscallNs();
+            if (base == null || bt == null) {
+                sb.append(String.format(Locale.ROOT, "%-44s %11.1f %5d %5d %12.1f%n",
+                        row.label(), jvm, t.traps(), t.hypercalls(), modelled));
+                continue;
+            }
+            double bjvm = nanos(base);
+            double bmodelled = bjvm + bt.traps() * host.sigillNs() + bt.hypercalls() * host.syscallNs();
+            sb.append(String.format(Locale.ROOT, "%-44s %11.1f %5d %5d %12.1f   %11.1f %5d %5d %12.1f %6.2fx %7.2fx%n",
+                    row.label(), jvm, t.traps(), t.hypercalls(), modelled, bjvm, bt.traps(), bt.hypercalls(),
+                    bmodelled, jvm / bjvm, modelled / bmodelled));
+        }
+        return sb.toString();
+    }
+
+    /** The stage breakdown of the trap path, when TrapStageBench ran. */
+    static String stageReport(Collection<RunResult> results) {
+        Map<String, RunResult> byName = byName(results);
+        if (byName.get("TrapStageBench.trappedWrite") == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(System.lineSeparator()).append("Trap path stages (TrapStageBench: one trapped PTE write)")
+                .append(System.lineSeparator());
+        sb.append(String.format(Locale.ROOT, "%-46s %10s %6s   %s%n", "stage", "ns/op", "B/op", "stands for"));
+        for (Stage st : STAGES) {
+            double ns = stage(byName, st.benchmark());
+            for (String part : st.less()) {
+                ns -= stage(byName, part);
+            }
+            RunResult r = byName.get(st.benchmark());
+            String alloc = r == null ? "-" : st.less().isEmpty() ? alloc(r) : "";
+            String time = Double.isNaN(ns) ? "-" : String.format(Locale.ROOT, "%.1f", ns);
+            sb.append(String.format(Locale.ROOT, "%-46s %10s %6s   %s%n", st.label(), time, alloc, st.counterpart()));
+        }
+        return sb.toString();
+    }
+
+    private static double stage(Map<String, RunResult> byName, String benchmark) {
+        RunResult r = byName.get(benchmark);
+        return r == null ? Double.NaN : nanos(r);
     }
 
     private static String alloc(RunResult r) {

@@ -53,30 +53,7 @@ public class PteBench {
     @Setup(Level.Trial)
     public void boot() throws Exception {
         host = new BareHost(32);
-        var layout = host.domain.layout();
-        MemorySegment machine = host.hv.machine().segment();
-        long spare = layout.mappedPages();
-        long[] tables = new long[4];
-        for (int k = 0; k < 4; k++) {
-            tables[k] = pfnToMfn(spare++);
-        }
-        for (int i = 0; i < MAX; i++) {
-            a[i] = MachineMemory.maddr(pfnToMfn(spare++)) | RO;
-            b[i] = MachineMemory.maddr(pfnToMfn(spare++)) | RO;
-        }
-        // The L2 that covers 0..1 GiB, found by reading the tables (read-only mappings) as a guest could.
-        long l4 = layout.l4Mfn();
-        long l3 = (machine.get(ValueLayout.JAVA_LONG, MachineMemory.maddr(l4)) & Mmu.PAGE_FRAME_MASK) >>> 12;
-        long l2 = (machine.get(ValueLayout.JAVA_LONG, MachineMemory.maddr(l3)) & Mmu.PAGE_FRAME_MASK) >>> 12;
-        long scratch = host.freeVa;
-        for (int k = 0; k < 4; k++) {
-            check(host.cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, TABLES_VA + 4096L * k,
-                    MachineMemory.maddr(tables[k]) | RO, Uvmf.INVLPG), "map L1 " + k);
-            host.mem.putLong(scratch, MachineMemory.maddr(l2) + 8L * (4 + k));
-            host.mem.putLong(scratch + 8, MachineMemory.maddr(tables[k]) | RO | Mmu.PAGE_RW);
-            check(host.cpu.hypercall(Hypercall.MMU_UPDATE, scratch, 1, 0, DomId.DOMID_SELF), "hook L1 " + k);
-        }
-        check(host.cpu.hypercall(Hypercall.VM_ASSIST, VmAssist.CMD_ENABLE, VmAssist.TYPE_WRITABLE_PAGETABLES), "vm_assist");
+        long[] tables = hookL1Tables(host, 4, a, b);
         toA = host.freeVa + 4096;
         toB = toA + 16L * MAX;
         for (int i = 0; i < MAX; i++) {
@@ -89,11 +66,48 @@ public class PteBench {
         check(host.cpu.hypercall(Hypercall.MMU_UPDATE, toA, MAX, 0, DomId.DOMID_SELF), "first fill");
     }
 
-    private long pfnToMfn(long pfn) {
+    /**
+     * The writable-page-table setup, as a guest would make it: {@code n} fresh L1 tables hooked
+     * under the L2 for 8 MiB onwards with {@code mmu_update}, mapped read-only from
+     * {@link #TABLES_VA} with {@code update_va_mapping}, and {@code VMASST_TYPE_writable_pagetables}
+     * enabled. {@code a[i]} and {@code b[i]} receive read-only PTEs of two distinct spare frames
+     * for entry {@code i}; the tables stay empty.
+     *
+     * @return the tables' MFNs
+     */
+    static long[] hookL1Tables(BareHost host, int n, long[] a, long[] b) {
+        var layout = host.domain.layout();
+        MemorySegment machine = host.hv.machine().segment();
+        long spare = layout.mappedPages();
+        long[] tables = new long[n];
+        for (int k = 0; k < n; k++) {
+            tables[k] = pfnToMfn(host, spare++);
+        }
+        for (int i = 0; i < a.length; i++) {
+            a[i] = MachineMemory.maddr(pfnToMfn(host, spare++)) | RO;
+            b[i] = MachineMemory.maddr(pfnToMfn(host, spare++)) | RO;
+        }
+        // The L2 that covers 0..1 GiB, found by reading the tables (read-only mappings) as a guest could.
+        long l4 = layout.l4Mfn();
+        long l3 = (machine.get(ValueLayout.JAVA_LONG, MachineMemory.maddr(l4)) & Mmu.PAGE_FRAME_MASK) >>> 12;
+        long l2 = (machine.get(ValueLayout.JAVA_LONG, MachineMemory.maddr(l3)) & Mmu.PAGE_FRAME_MASK) >>> 12;
+        long scratch = host.freeVa;
+        for (int k = 0; k < n; k++) {
+            check(host.cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, TABLES_VA + 4096L * k,
+                    MachineMemory.maddr(tables[k]) | RO, Uvmf.INVLPG), "map L1 " + k);
+            host.mem.putLong(scratch, MachineMemory.maddr(l2) + 8L * (4 + k));
+            host.mem.putLong(scratch + 8, MachineMemory.maddr(tables[k]) | RO | Mmu.PAGE_RW);
+            check(host.cpu.hypercall(Hypercall.MMU_UPDATE, scratch, 1, 0, DomId.DOMID_SELF), "hook L1 " + k);
+        }
+        check(host.cpu.hypercall(Hypercall.VM_ASSIST, VmAssist.CMD_ENABLE, VmAssist.TYPE_WRITABLE_PAGETABLES), "vm_assist");
+        return tables;
+    }
+
+    private static long pfnToMfn(BareHost host, long pfn) {
         return host.mem.getLong(host.domain.layout().p2mVa() + 8 * pfn);
     }
 
-    private static void check(long rc, String what) {
+    static void check(long rc, String what) {
         if (rc != 0) {
             throw new IllegalStateException(what + " failed: " + rc);
         }

@@ -9,8 +9,9 @@ import static org.parasol.hypercall.Errno.ENOSYS;
 import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.struct.VcpuGuestContext;
 import org.parasol.hypercall.abi.VcpuOp;
+import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.Vcpu;
-import org.parasol.hypervisor.mm.FrameTable;
+import org.parasol.hypervisor.mm.PageTables;
 
 /**
  * vcpu_op (hypercall 24): {@code (cmd, vcpuid, arg)}, on a vCPU of the caller's domain.
@@ -19,9 +20,10 @@ import org.parasol.hypervisor.mm.FrameTable;
  *   <li>VCPUOP_initialise (0): {@code vcpu_guest_context} (5168 bytes). Parasol models
  *       {@code flags}, {@code user_regs.rip} (a {@link VcpuEntry} code address),
  *       {@code user_regs.rsp}, {@code user_regs.rsi} (the argument), {@code ctrlreg[3]}
- *       (the L4 as {@code mfn << 12}, a frame of the domain typed L4), and the event and
- *       failsafe callback addresses; every other byte must be zero (-EINVAL). Once per vCPU
- *       (-EEXIST), never on vCPU 0 which the builder initialised.</li>
+ *       (the L4 as {@code mfn << 12}: it must validate as an L4 of the domain, -EINVAL
+ *       otherwise, and the vCPU's CR3 takes its base reference as {@code MMUEXT_NEW_BASEPTR}
+ *       does), and the event and failsafe callback addresses; every other byte must be zero
+ *       (-EINVAL). Once per vCPU (-EEXIST), never on vCPU 0 which the builder initialised.</li>
  *   <li>VCPUOP_up (1): -EINVAL before initialise. VCPUOP_down (2), VCPUOP_is_up (3).</li>
  *   <li>VCPUOP_get_runstate_info (4): {@code vcpu_runstate_info} (48 bytes) out.</li>
  *   <li>VCPUOP_set_periodic_timer (6) {@code {u64 period_ns}}, &lt; 1 ms is -EINVAL;
@@ -98,16 +100,36 @@ final class VcpuOpHandler implements HypercallHandler {
         if ((cr3 & 0xFFF) != 0) {
             return -EINVAL;
         }
+        // arch_set_info_guest: the new CR3 must validate as an L4 of the domain, and the vCPU's
+        // CR3 holds a general and an L4 type reference on it from now on, as after
+        // MMUEXT_NEW_BASEPTR. Taken (and validated, under the page-table lock) before the
+        // once-only check under the target's monitor, so the two locks are never nested; a
+        // caller that loses the race to initialise gives its reference back.
+        Domain d = v.domain();
+        PageTables pt = d.hypervisor().pageTables();
         long l4 = cr3 >>> 12;
-        FrameTable frames = v.domain().hypervisor().frames();
-        if (l4 >= frames.frameCount() || frames.owner(l4) != v.domain().domid()
-                || FrameTable.pageType(frames.typeInfo(l4)) != FrameTable.PGT_L4_PAGE_TABLE) {
+        if (pt.getBaseRef(d.pages(), l4) != 0) {
             return -EINVAL;
         }
-        target.initialise(entry, rsi, rsp, l4);
-        target.setEventCallback(ev);
-        target.setFailsafeCallback(fs);
-        return 0;
+        boolean lost;
+        long old;
+        synchronized (target) {
+            lost = target.initialised();
+            if (lost) {
+                old = l4; // another VCPUOP_initialise came first: give our reference back
+            } else {
+                old = target.mmu().baseRef();
+                target.mmu().setBaseRef(l4);
+                target.initialise(entry, rsi, rsp, l4);
+                target.setEventCallback(ev);
+                target.setFailsafeCallback(fs);
+            }
+        }
+        if (old >= 0) {
+            pt.putBaseRef(d.pages(), old, v.mmu().deferred());
+            v.releaseDeferredPuts();
+        }
+        return lost ? -EEXIST : 0;
     }
 
     private static long up(Vcpu target) {
