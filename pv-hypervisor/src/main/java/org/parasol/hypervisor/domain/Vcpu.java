@@ -116,6 +116,8 @@ public final class Vcpu implements MmuContext {
     private long continuations;
     private long ptwrEmulations;
 
+    /** The shootdown of this vCPU's own domain, made once: releasing deferred puts allocates nothing. */
+    private final java.util.function.BooleanSupplier ownShootdown = () -> domain().flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
     /** Hypercall argument scratch: copy_from_guest lands here, never in machine memory. */
     private final MemorySegment scratch = MemorySegment.ofArray(new long[SCRATCH_BYTES / 8]);
 
@@ -422,7 +424,7 @@ public final class Vcpu implements MmuContext {
             return true;
         }
         return deferred.release(domain.hypervisor().frames(), owner.pages(),
-                () -> owner.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS));
+                owner == domain ? ownShootdown : () -> owner.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS));
     }
 
     @Override
