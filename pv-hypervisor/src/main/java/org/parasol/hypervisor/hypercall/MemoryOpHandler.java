@@ -86,24 +86,43 @@ final class MemoryOpHandler implements HypercallHandler {
         return maximum ? d.pages().maxPages() : d.pages().totPages();
     }
 
+    /**
+     * A {@code xen_memory_reservation} read and checked for a continuation at extent
+     * {@code start}: {@code error} is 0 and {@code d} the target, or {@code error} is the
+     * -errno to return (-EFAULT unreadable, -EPERM another domain without privilege, -ESRCH
+     * no such domain, -EINVAL an order other than 0 or a bad extent count).
+     */
+    private record Reservation(long error, Domain d, long extentStart, long nr) {
+        static Reservation read(Vcpu v, long arg, long start) {
+            if (!GuestArgs.in(v, arg, 0, 32)) {
+                return new Reservation(-EFAULT, null, 0, 0);
+            }
+            long extentStart = GuestArgs.u64(v, 0);
+            long nr = GuestArgs.u64(v, 8);
+            int order = GuestArgs.u32(v, 16);
+            int domid = GuestArgs.u16(v, 24);
+            if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
+                return new Reservation(-EPERM, null, 0, 0);
+            }
+            Domain d = target(v, domid);
+            if (d == null) {
+                return new Reservation(-ESRCH, null, 0, 0);
+            }
+            if (order != 0 || nr < 0 || start > nr) {
+                return new Reservation(-EINVAL, null, 0, 0);
+            }
+            return new Reservation(0, d, extentStart, nr);
+        }
+    }
+
     private static long increase(Vcpu v, long arg, long start) {
-        if (!GuestArgs.in(v, arg, 0, 32)) {
-            return -EFAULT;
+        Reservation r = Reservation.read(v, arg, start);
+        if (r.error() != 0) {
+            return r.error();
         }
-        long extentStart = GuestArgs.u64(v, 0);
-        long nr = GuestArgs.u64(v, 8);
-        int order = GuestArgs.u32(v, 16);
-        int domid = GuestArgs.u16(v, 24);
-        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
-            return -EPERM;
-        }
-        Domain d = target(v, domid);
-        if (d == null) {
-            return -ESRCH;
-        }
-        if (order != 0 || nr < 0 || start > nr) {
-            return -EINVAL;
-        }
+        Domain d = r.d();
+        long extentStart = r.extentStart();
+        long nr = r.nr();
         var frames = d.hypervisor().frames();
         long i = start;
         for (; i < nr; i++) {
@@ -128,23 +147,13 @@ final class MemoryOpHandler implements HypercallHandler {
     }
 
     private static long decrease(Vcpu v, long arg, long start) {
-        if (!GuestArgs.in(v, arg, 0, 32)) {
-            return -EFAULT;
+        Reservation r = Reservation.read(v, arg, start);
+        if (r.error() != 0) {
+            return r.error();
         }
-        long extentStart = GuestArgs.u64(v, 0);
-        long nr = GuestArgs.u64(v, 8);
-        int order = GuestArgs.u32(v, 16);
-        int domid = GuestArgs.u16(v, 24);
-        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
-            return -EPERM;
-        }
-        Domain d = target(v, domid);
-        if (d == null) {
-            return -ESRCH;
-        }
-        if (order != 0 || nr < 0 || start > nr) {
-            return -EINVAL;
-        }
+        Domain d = r.d();
+        long extentStart = r.extentStart();
+        long nr = r.nr();
         PageTables pt = d.hypervisor().pageTables();
         long i = start;
         for (; i < nr; i++) {
