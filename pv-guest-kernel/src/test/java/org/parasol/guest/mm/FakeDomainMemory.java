@@ -1,6 +1,7 @@
 package org.parasol.guest.mm;
 
 import org.parasol.guest.FakePvOps;
+import org.parasol.guest.SegmentGuestMemory;
 import org.parasol.hypercall.StartOfDay;
 
 /**

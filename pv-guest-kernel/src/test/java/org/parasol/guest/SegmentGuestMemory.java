@@ -1,4 +1,4 @@
-package org.parasol.guest.mm;
+package org.parasol.guest;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -7,10 +7,10 @@ import java.lang.invoke.VarHandle;
 import org.parasol.hypercall.GuestMemory;
 
 /**
- * Guest memory for memory-management tests: {@code pages} pages of heap at {@code base},
+ * Guest memory for tests of guest libraries: {@code pages} pages of heap at {@code base},
  * everything mapped writable; an access outside throws, as an unhandled fault would.
  */
-final class SegmentGuestMemory implements GuestMemory {
+public class SegmentGuestMemory implements GuestMemory {
     private static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -22,7 +22,7 @@ final class SegmentGuestMemory implements GuestMemory {
     private final long base;
     private final MemorySegment seg;
 
-    SegmentGuestMemory(long base, int pages) {
+    public SegmentGuestMemory(long base, int pages) {
         this.base = base;
         this.seg = MemorySegment.ofArray(new long[pages * 512]);
     }
