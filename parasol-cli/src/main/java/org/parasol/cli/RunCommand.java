@@ -12,12 +12,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.parasol.hypercall.Hypercall;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.DomainCreationException;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainState;
+import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
 
@@ -66,6 +68,10 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "0",
             description = "Seconds to wait for the domains before destroying them (0 = no limit).")
     long timeoutSeconds;
+
+    @Option(names = "--hypercalls",
+            description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
+    boolean hypercallBreakdown;
 
     @Override
     public Integer call() throws Exception {
@@ -174,8 +180,33 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                         d.uptimeNanos() / 1e9, d.hypercalls(), d.faults(),
                         zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "");
             }
+            if (hypercallBreakdown) {
+                out.println();
+                for (Domain d : created) {
+                    out.println(d.name() + ":" + hypercallsByName(d));
+                }
+            }
             return allPoweredOff.get() ? 0 : 1;
         }
+    }
+
+    /** " name=count ..." over every hypercall the domain's vCPUs made, in hypercall-number order. */
+    static String hypercallsByName(Domain d) {
+        long[] total = new long[Hypercall.TABLE_SIZE];
+        for (Vcpu v : d.vcpus()) {
+            long[] c = v.hypercallCounts();
+            for (int nr = 0; nr < total.length && nr < c.length; nr++) {
+                total[nr] += c[nr];
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int nr = 0; nr < total.length; nr++) {
+            if (total[nr] > 0) {
+                String name = Hypercall.name(nr);
+                sb.append(' ').append(name != null ? name : "#" + nr).append('=').append(total[nr]);
+            }
+        }
+        return sb.length() == 0 ? " none" : sb.toString();
     }
 
     /** A domain of this command's memory, vCPUs and command line, kept after shutdown for the summary. */

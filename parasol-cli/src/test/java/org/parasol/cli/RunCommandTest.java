@@ -56,6 +56,23 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("--hypercalls: each domain's hypercalls by name after the summary, summing to its total")
+    void shouldBreakHypercallsDownByName() {
+        Outcome o = run("hello", "--domains", "2", "--hypercalls");
+        assertThat(o.status()).as(o.err()).isZero();
+        for (int i = 1; i <= 2; i++) {
+            var total = java.util.regex.Pattern.compile("hello-" + i + " +\\d+ poweroff +[\\d.]+ +(\\d+)").matcher(o.out());
+            assertThat(total.find()).as(o.out()).isTrue();
+            var line = java.util.regex.Pattern.compile("(?m)^hello-" + i + ":(.*)$").matcher(o.out());
+            assertThat(line.find()).as(o.out()).isTrue();
+            assertThat(line.group(1)).contains(" console_io=").contains(" sched_op=").contains(" update_va_mapping=");
+            long sum = java.util.Arrays.stream(line.group(1).trim().split(" "))
+                    .mapToLong(kv -> Long.parseLong(kv.substring(kv.indexOf('=') + 1))).sum();
+            assertThat(sum).isEqualTo(Long.parseLong(total.group(1)));
+        }
+    }
+
+    @Test
     void shouldPassTheCommandLineToEveryDomain() {
         Outcome o = run("hello", "--cmdline", "console=hvc0 quiet");
         assertThat(o.status()).isZero();
