@@ -6,6 +6,7 @@ import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Uvmf;
+import org.parasol.hypercall.struct.StartInfo;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.DomainCreationException;
 import org.parasol.hypervisor.HostConfig;
@@ -36,14 +37,22 @@ final class BareHost implements AutoCloseable {
         cpu = domain.vcpu(0).cpu();
         mem = cpu.memory();
         long si = domain.startInfoVa();
-        freeVa = mem.getLong(si + 88) + mem.getLong(si + 96) * 4096;
+        freeVa = firstFreeVa(mem, si);
         freePages = (domain.layout().mappedEnd() - freeVa) / 4096;
         mapSharedInfo(cpu, si);
     }
 
+    /**
+     * The first page after the bootstrap page tables, as a guest finds it in its start_info at
+     * {@code si} ({@code pt_base + nr_pt_frames} pages): where its own free memory begins.
+     */
+    static long firstFreeVa(GuestMemory m, long si) {
+        return m.getLong(si + StartInfo.PT_BASE_OFFSET) + m.getLong(si + StartInfo.NR_PT_FRAMES_OFFSET) * Mmu.PAGE_SIZE;
+    }
+
     /** Maps start_info.shared_info at {@link StartOfDay#SHARED_INFO_VA}, as a guest does at boot. */
     static void mapSharedInfo(org.parasol.hypercall.Cpu cpu, long si) {
-        long sharedInfo = cpu.memory().getLong(si + 40);
+        long sharedInfo = cpu.memory().getLong(si + StartInfo.SHARED_INFO_OFFSET);
         long rc = cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, StartOfDay.SHARED_INFO_VA,
                 sharedInfo | Mmu.PAGE_PRESENT | Mmu.PAGE_RW, Uvmf.INVLPG);
         if (rc != 0) {

@@ -62,7 +62,7 @@ public class EventBench {
             mem = cpu.memory();
             long si = a.startInfoVa();
             BareHost.mapSharedInfo(cpu, si);
-            long free = mem.getLong(si + 88) + mem.getLong(si + 96) * 4096;
+            long free = BareHost.firstFreeVa(mem, si);
             EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(free));
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
             port = connect(ev, peer);
@@ -137,7 +137,7 @@ public class EventBench {
         return (cpu, si) -> {
             GuestMemory m = cpu.memory();
             BareHost.mapSharedInfo(cpu, si);
-            long free = m.getLong(si + 88) + m.getLong(si + 96) * 4096;
+            long free = BareHost.firstFreeVa(m, si);
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
             EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(free));
             int port = (int) ev.allocUnbound(DomId.SELF, DomId.of(aDomid));

@@ -64,8 +64,8 @@ public class GrantBench {
         GuestMemory am = a.vcpu(0).cpu().memory();
         cpu = b.vcpu(0).cpu();
         GuestMemory bm = cpu.memory();
-        long aFree = free(am, a);
-        long bFree = free(bm, b);
+        long aFree = BareHost.firstFreeVa(am, a.startInfoVa());
+        long bFree = BareHost.firstFreeVa(bm, b.startInfoVa());
 
         if (a.grants().grow(1) != Gntst.OKAY) {
             throw new IllegalStateException("no grant frame");
@@ -98,10 +98,6 @@ public class GrantBench {
         from.fill((byte) 7);
     }
 
-    private static long free(GuestMemory m, Domain d) {
-        long si = d.startInfoVa();
-        return m.getLong(si + 88) + m.getLong(si + 96) * 4096;
-    }
 
     @TearDown(Level.Trial)
     public void close() {

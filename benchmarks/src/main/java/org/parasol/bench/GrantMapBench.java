@@ -73,8 +73,8 @@ public class GrantMapBench {
         b.vcpu(0).attach();
         cpu = b.vcpu(0).cpu();
         bm = cpu.memory();
-        long aFree = free(a.vcpu(0).cpu().memory(), a);
-        long bFree = free(bm, b);
+        long aFree = BareHost.firstFreeVa(a.vcpu(0).cpu().memory(), a.startInfoVa());
+        long bFree = BareHost.firstFreeVa(bm, b.startInfoVa());
         if (a.grants().grow(1) != Gntst.OKAY) {
             throw new IllegalStateException("no grant frame");
         }
@@ -115,10 +115,6 @@ public class GrantMapBench {
         }
     }
 
-    private static long free(GuestMemory m, Domain d) {
-        long si = d.startInfoVa();
-        return m.getLong(si + 88) + m.getLong(si + 96) * 4096;
-    }
 
     @TearDown(Level.Trial)
     public void close() {
