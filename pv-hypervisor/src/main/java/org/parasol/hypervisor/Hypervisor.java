@@ -101,7 +101,7 @@ public final class Hypervisor implements AutoCloseable {
     private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
     /** The same domains by domid, for hypercall paths: a lookup that neither boxes nor allocates. */
     private final java.util.concurrent.atomic.AtomicReferenceArray<Domain> byDomid =
-            new java.util.concurrent.atomic.AtomicReferenceArray<>(FrameTable.DOMID_FIRST_RESERVED);
+            new java.util.concurrent.atomic.AtomicReferenceArray<>(DomId.DOMID_FIRST_RESERVED);
     private final AtomicLong unhandled = new AtomicLong();
     private final ExecutorService reaper;
     private final ExecutorService console;
@@ -441,7 +441,7 @@ public final class Hypervisor implements AutoCloseable {
 
     /** The domain with {@code domid}, if it exists and is not dead. */
     public Optional<Domain> domain(int domid) {
-        return Optional.ofNullable(domains.get(domid));
+        return Optional.ofNullable(lookup(domid));
     }
 
     /**
@@ -449,7 +449,7 @@ public final class Hypervisor implements AutoCloseable {
      * for hypercall handlers, allocating nothing.
      */
     public Domain lookup(int domid) {
-        return domid >= 0 && domid < FrameTable.DOMID_FIRST_RESERVED ? byDomid.get(domid) : null;
+        return domid >= 0 && domid < DomId.DOMID_FIRST_RESERVED ? byDomid.get(domid) : null;
     }
 
     /** The domain named {@code name}, if any. */

@@ -1,6 +1,7 @@
 package org.parasol.guest.grant;
 
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
@@ -29,26 +30,20 @@ import org.parasol.hypercall.guest.GrantTableCalls;
  * held by exactly one open mapping; allocates only the {@link GrantMapping} it returns.
  */
 public final class GrantMapper {
-    /** Makes the page tables reach the window, once. */
-    @FunctionalInterface
-    public interface TableMaker {
-        /** Ensures an L1 table covers {@code va}. */
-        void ensurePageTable(long va);
-    }
-
     private final GrantTableCalls calls;
     private final long windowVa;
     private final int slots;
-    private final TableMaker tables;
+    private final LongConsumer tables;
     private final int[] free;
     private int freeCount;
     private boolean tablesReady;
 
     /**
      * A mapper over {@code slots} pages at {@code windowVa} (page aligned, the window within
-     * one 2 MiB L1 span).
+     * one 2 MiB L1 span); {@code tables} makes the page tables reach an address, and is called
+     * once, for the window, before the first map.
      */
-    public GrantMapper(GrantTableCalls calls, long windowVa, int slots, TableMaker tables) {
+    public GrantMapper(GrantTableCalls calls, long windowVa, int slots, LongConsumer tables) {
         this.calls = Objects.requireNonNull(calls, "calls");
         this.tables = Objects.requireNonNull(tables, "tables");
         long span = 512L * Mmu.PAGE_SIZE;
@@ -88,7 +83,7 @@ public final class GrantMapper {
             throw new IllegalStateException("grant mapping window full: " + slots + " mappings open");
         }
         if (!tablesReady) {
-            tables.ensurePageTable(windowVa);
+            tables.accept(windowVa);
             tablesReady = true;
         }
         int slot = free[--freeCount];

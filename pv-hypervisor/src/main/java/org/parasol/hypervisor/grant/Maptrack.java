@@ -48,7 +48,6 @@ public final class Maptrack {
     private int[] flags = new int[INITIAL];
     private int[] claimed = new int[INITIAL];
     private long[] mfn = new long[INITIAL];
-    private long[] hostAddr = new long[INITIAL];
     private int[] nextFree = new int[INITIAL];
     private int freeHead;
     private int live;
@@ -63,11 +62,6 @@ public final class Maptrack {
         for (int i = 0; i < INITIAL; i++) {
             nextFree[i] = i + 1;
         }
-    }
-
-    /** The most handles the table can hand out. */
-    public int maxEntries() {
-        return maxEntries;
     }
 
     /** Handles in use (allocated and not yet freed). */
@@ -105,7 +99,6 @@ public final class Maptrack {
         flags = java.util.Arrays.copyOf(flags, n);
         claimed = java.util.Arrays.copyOf(claimed, n);
         mfn = java.util.Arrays.copyOf(mfn, n);
-        hostAddr = java.util.Arrays.copyOf(hostAddr, n);
         nextFree = java.util.Arrays.copyOf(nextFree, n);
         for (int i = old; i < n; i++) {
             nextFree[i] = i + 1;
@@ -115,15 +108,12 @@ public final class Maptrack {
 
     /**
      * Records the mapping of an {@link #allocate allocated} handle once its pins are held and
-     * its PTE written. {@code mapFlags} are the map's {@code GNTMAP_*} flags; {@code host} is
-     * the host address it was mapped at (a virtual address, or a PTE's machine address with
-     * {@code GNTMAP_contains_pte}).
+     * its PTE written. {@code mapFlags} are the map's {@code GNTMAP_*} flags.
      */
-    public synchronized void install(int handle, GrantTable gt, int grantRef, int mapFlags, long frame, long host) {
+    public synchronized void install(int handle, GrantTable gt, int grantRef, int mapFlags, long frame) {
         granter[handle] = gt;
         ref[handle] = grantRef;
         mfn[handle] = frame;
-        hostAddr[handle] = host;
         flags[handle] = IN_USE | mapFlags;
     }
 
@@ -193,16 +183,6 @@ public final class Maptrack {
         }
     }
 
-    /** The granting domain's table of a live handle. */
-    public synchronized GrantTable granter(int handle) {
-        return granter[handle];
-    }
-
-    /** The grant reference of a live handle. */
-    public synchronized int ref(int handle) {
-        return ref[handle];
-    }
-
     /** The frame a live handle maps. */
     public synchronized long mfn(int handle) {
         return mfn[handle];
@@ -211,11 +191,6 @@ public final class Maptrack {
     /** The {@code GNTMAP_*} flags of a handle, without the parts already claimed. */
     public synchronized int flags(int handle) {
         return flags[handle] & ~IN_USE;
-    }
-
-    /** The host address the handle was mapped at. */
-    public synchronized long hostAddr(int handle) {
-        return hostAddr[handle];
     }
 
     /**

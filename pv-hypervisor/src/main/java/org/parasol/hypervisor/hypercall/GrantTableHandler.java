@@ -61,6 +61,8 @@ final class GrantTableHandler implements HypercallHandler {
     private static final int ZAPPED_SCRATCH = 4096;
     /** Handles per shootdown: an unmap batch flushes at least every this many elements. */
     private static final int ZAPPED_MAX = 512;
+    /** unmap_grant_ref and unmap_and_replace elements are both 24 bytes. */
+    private static final long UNMAP_SIZE = GnttabUnmapGrantRef.SIZE;
     /** How long an unmap waits for the mapper's vCPUs to acknowledge a shootdown. */
     private static final long SHOOTDOWN_TIMEOUT_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.grant");
@@ -319,7 +321,7 @@ final class GrantTableHandler implements HypercallHandler {
             }
         }
         mt.install(handle, gt, (int) ref, flags & (Gntmap.HOST_MAP | Gntmap.DEVICE_MAP | Gntmap.READONLY
-                | Gntmap.CONTAINS_PTE | Gntmap.APPLICATION_MAP), mfn, hostAddr);
+                | Gntmap.CONTAINS_PTE | Gntmap.APPLICATION_MAP), mfn);
         GuestArgs.put32(v, GnttabMapGrantRef.HANDLE_OFFSET, handle);
         if (device) {
             GuestArgs.put64(v, GnttabMapGrantRef.DEV_BUS_ADDR_OFFSET, MachineMemory.maddr(mfn));
@@ -374,8 +376,6 @@ final class GrantTableHandler implements HypercallHandler {
         completeUnmaps(v, zapped);
         return rc;
     }
-
-    private static final long UNMAP_SIZE = GnttabUnmapGrantRef.SIZE;
 
     /**
      * Phase one of one unmap element. Returns a negative {@code GNTST_*} refusal, 0 when

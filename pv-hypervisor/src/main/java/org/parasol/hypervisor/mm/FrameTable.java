@@ -7,6 +7,8 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.concurrent.locks.ReentrantLock;
 
+import org.parasol.hypercall.DomId;
+
 /**
  * Xen's frame table: one {@code struct page_info} per machine frame, kept as parallel arrays
  * indexed by MFN, plus the free pool and the machine-to-phys (M2P) table.
@@ -44,11 +46,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class FrameTable {
     /** {@code DOMID_FIRST_RESERVED}: domain ids at or above it are special. */
-    public static final int DOMID_FIRST_RESERVED = 0x7FF0;
+    public static final int DOMID_FIRST_RESERVED = DomId.DOMID_FIRST_RESERVED;
     /** {@code DOMID_XEN}: owner of hypervisor pages. */
-    public static final int DOMID_XEN = 0x7FF2;
+    public static final int DOMID_XEN = DomId.DOMID_XEN;
     /** {@code DOMID_INVALID}: owner of free frames. */
-    public static final int DOMID_INVALID = 0x7FF4;
+    public static final int DOMID_INVALID = DomId.DOMID_INVALID;
     /** {@code INVALID_M2P_ENTRY}: {@code ~0} as an unsigned 32-bit PFN. */
     public static final int INVALID_M2P_ENTRY = ~0;
 
