@@ -7,13 +7,14 @@ import java.util.function.LongUnaryOperator;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestCode;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.testing.FlatGuestMemory;
 
 /**
  * A stand-in vCPU for testing guest libraries without a hypervisor: 64 KiB of memory at
  * guest address {@link #BASE}, and a hypercall entry that records each call and answers
  * through a function the test sets.
  */
-public final class FakeGuest extends SegmentGuestMemory implements Cpu {
+public final class FakeGuest extends FlatGuestMemory implements Cpu {
     public static final long BASE = 0x10_0000L;
     public static final int SIZE = 64 * 1024;
 
@@ -23,7 +24,7 @@ public final class FakeGuest extends SegmentGuestMemory implements Cpu {
     public LongUnaryOperator answer = x -> 0;
 
     public FakeGuest() {
-        super(BASE, SIZE / 4096);
+        super(BASE, SIZE);
     }
 
     @Override

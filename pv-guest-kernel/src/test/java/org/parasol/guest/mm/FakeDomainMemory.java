@@ -1,11 +1,11 @@
 package org.parasol.guest.mm;
 
 import org.parasol.guest.FakePvOps;
-import org.parasol.guest.SegmentGuestMemory;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.testing.FlatGuestMemory;
 
 /**
- * A domain's start of day laid out as Parasol's builder does, in {@link SegmentGuestMemory}:
+ * A domain's start of day laid out as Parasol's builder does, in {@link FlatGuestMemory}:
  * {@code nrPages} frames (MFN = {@value #MFN_BASE} + PFN) linearly at {@code VIRT_BASE}, the
  * P2M list at PFN 0, then L4, L3, L2 and one L1 (PFNs 1..4) mapping the first {@code mapped}
  * frames. Page-table updates made through the fake pv_ops are written into the tables.
@@ -14,7 +14,7 @@ final class FakeDomainMemory {
     static final long MFN_BASE = 0x1000;
     static final long PRESENT_RW = 0x7;
 
-    final SegmentGuestMemory mem;
+    final FlatGuestMemory mem;
     final FakePvOps ops = new FakePvOps();
     final P2m p2m;
     final PageTables tables;
@@ -22,7 +22,7 @@ final class FakeDomainMemory {
 
     FakeDomainMemory(int nrPages, int mapped) {
         this.nrPages = nrPages;
-        this.mem = new SegmentGuestMemory(StartOfDay.VIRT_BASE, nrPages);
+        this.mem = new FlatGuestMemory(StartOfDay.VIRT_BASE, nrPages * 4096);
         int p2mPages = (nrPages * 8 + 4095) / 4096;
         for (long p = 0; p < nrPages; p++) {
             mem.putLong(Memory.va(0) + 8 * p, MFN_BASE + p);

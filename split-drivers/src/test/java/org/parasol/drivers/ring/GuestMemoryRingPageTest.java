@@ -17,7 +17,7 @@ class GuestMemoryRingPageTest {
     @Test
     @DisplayName("A front end reaching the page through GuestMemory talks to a back end on the same bytes")
     void shouldCarryEntriesBetweenAGuestMemoryPageAndASegmentPage() throws RingOverflowException {
-        FlatGuestMemory memory = new FlatGuestMemory(RING_VA, 4096);
+        CountingGuestMemory memory = new CountingGuestMemory(RING_VA, 4096);
         GuestMemoryRingPage guestPage = new GuestMemoryRingPage(memory, RING_VA, 4096);
         FrontRing<Request, Response> front =
                 new FrontRing<>(guestPage, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }).init(-2);
@@ -49,7 +49,7 @@ class GuestMemoryRingPageTest {
 
     @Test
     void shouldMapOffsetsToAddressesInsideThePageOnly() {
-        FlatGuestMemory memory = new FlatGuestMemory(RING_VA, 4096);
+        CountingGuestMemory memory = new CountingGuestMemory(RING_VA, 4096);
         GuestMemoryRingPage page = new GuestMemoryRingPage(memory, RING_VA, 4096);
 
         page.putIntRelease(8, 0xCAFE);
