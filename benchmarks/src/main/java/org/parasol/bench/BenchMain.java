@@ -167,6 +167,8 @@ public final class BenchMain {
             b.forks(3).warmupIterations(5).warmupTime(TimeValue.seconds(1))
                     .measurementIterations(5).measurementTime(TimeValue.seconds(1));
         }
+        // The hypervisor reads the stack pointer through FFM (its stack-headroom check).
+        b.jvmArgsAppend("--enable-native-access=ALL-UNNAMED");
         String home = System.getProperty("parasol.home");
         if (home != null) {
             b.jvmArgsAppend("-Dparasol.home=" + home);

@@ -21,6 +21,7 @@ import org.parasol.hypervisor.domain.BuildOps;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainBuilder;
 import org.parasol.hypervisor.domain.DomainState;
+import org.parasol.hypervisor.domain.GuestThrowables;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.hypercall.HypercallTable;
 import org.parasol.hypervisor.image.ImageException;
@@ -283,13 +284,14 @@ public final class Hypervisor implements AutoCloseable {
             try {
                 kernel = factory.create(d.domid());
             } catch (Exception e) {
-                Throwable cause = e.getCause() != null ? e.getCause() : e;
-                d.crash("the kernel could not be instantiated: " + cause, cause);
+                // The guest's constructor or static initializer threw: described on this (the
+                // guest's) thread; the throwable itself never reaches a host logger.
+                d.crash("the kernel could not be instantiated: " + GuestThrowables.describe(e));
                 return;
             }
             kernel.boot(d.vcpu(0).cpu(), si);
             if (d.mayRun()) {
-                d.crash("the kernel returned from boot without shutting down", null);
+                d.crash("the kernel returned from boot without shutting down");
             }
         });
         return d;
@@ -568,9 +570,11 @@ public final class Hypervisor implements AutoCloseable {
     // ---------------------------------------------------------------- scheduler tick
 
     /**
-     * Every time slice: asks each running vCPU to pass a safe point (it yields its pCPU there
-     * if another vCPU waits), and reports a vCPU that has not passed one for the stuck
-     * threshold; that domain is crashed at the vCPU's next safe point.
+     * Every time slice, on the timer thread: asks each running vCPU to pass a safe point (it
+     * yields its pCPU there if another vCPU waits), and reports a vCPU that has not passed one
+     * for the stuck threshold, or that failed a stack check and swallowed the abort; that
+     * domain is crashed. The tick itself only reads and sets words: the crash runs on the
+     * host worker, so the timer thread never waits on a lock a vCPU may hold.
      */
     private void tick() {
         if (closed) {
@@ -583,6 +587,12 @@ public final class Hypervisor implements AutoCloseable {
                 continue;
             }
             for (Vcpu v : d.vcpus()) {
+                String deferred = v.deferredCrash();
+                if (deferred != null) {
+                    String cause = "vCPU " + v.id() + " " + deferred;
+                    hostWork(() -> d.crash(cause));
+                    continue;
+                }
                 if (!v.inGuest()) {
                     stuckWatch.remove(v);
                     continue;
@@ -593,16 +603,34 @@ public final class Hypervisor implements AutoCloseable {
                     seen[0] = sp;
                     seen[1] = now;
                 } else if (now - seen[1] >= threshold) {
-                    LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()
-                            + " reached no safe point for " + (now - seen[1]) / 1_000_000 + " ms; crashing it");
-                    d.crash("vCPU " + v.id() + " stuck: no safe point for " + (now - seen[1]) / 1_000_000 + " ms", null);
+                    long ms = (now - seen[1]) / 1_000_000;
                     stuckWatch.remove(v);
+                    hostWork(() -> {
+                        LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()
+                                + " reached no safe point for " + ms + " ms; crashing it");
+                        d.crash("vCPU " + v.id() + " stuck: no safe point for " + ms + " ms");
+                    });
                     continue;
                 }
                 v.mmu().requestPoll(org.parasol.hypervisor.mm.VcpuMmu.POLL_PREEMPT);
             }
         }
         schedTick.set(now + config.timeSlice().toNanos());
+    }
+
+    /**
+     * Runs {@code work} on the hypervisor's host worker (the reaper thread): where the timer
+     * thread hands anything that may wait on a domain's locks (a crash, a watchdog shutdown).
+     */
+    public void hostWork(Runnable work) {
+        if (closed) {
+            return;
+        }
+        try {
+            reaper.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down: every domain is being destroyed anyway
+        }
     }
 
     // ---------------------------------------------------------------- console

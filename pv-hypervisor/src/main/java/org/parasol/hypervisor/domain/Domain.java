@@ -263,11 +263,13 @@ public final class Domain {
         }
     }
 
-    /** Raises VIRQ_TIMER on {@code v}: the timer interrupt, sent from the timer thread. */
-    void raiseTimer(Vcpu v) {
-        if (mayRun()) {
-            events.sendVirq(0, v.id());
-        }
+    /**
+     * Raises VIRQ_TIMER on {@code v}: the timer interrupt, sent from the timer thread, which
+     * never waits on a lock a vCPU may hold. Returns false when the event table was busy (a
+     * vCPU is binding or closing a port) and the caller should retry shortly.
+     */
+    boolean tryRaiseTimer(Vcpu v) {
+        return !mayRun() || events.trySendVirq(Virq.TIMER, v.id()) != EventChannels.VIRQ_BUSY;
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -379,9 +381,17 @@ public final class Domain {
      * the on_* action of the config follows (on a hypervisor thread). Idempotent.
      */
     public void shutdown(int reason, String cause) {
+        shutdown(reason, cause, null);
+    }
+
+    /**
+     * The shutdown itself; {@code lastWords} (may be null) go to the console before it closes.
+     * Returns whether this call shut the domain down (false: it had already stopped).
+     */
+    private boolean shutdown(int reason, String cause, byte[] lastWords) {
         synchronized (this) {
             if (!mayRun()) {
-                return;
+                return false;
             }
             int latched = shutdownCode;
             shutdownReason = latched >= 0 ? latched : reason;
@@ -391,6 +401,9 @@ public final class Domain {
             state = DomainState.SHUTDOWN;
             endedAt = hv.systemTime();
         }
+        if (lastWords != null) {
+            console.write(lastWords, 0, lastWords.length);
+        }
         stopWatchdogs();
         for (Vcpu v : vcpus) {
             v.requestAbort();
@@ -398,21 +411,32 @@ public final class Domain {
         }
         console.close();
         hv.domainShutDown(this);
+        return true;
     }
 
-    /** Crashes the domain: logs its name and cause and shuts it down with reason crash. */
-    public void crash(String cause, Throwable t) {
-        if (!mayRun()) {
+    /**
+     * Crashes the domain: logs its name and cause and shuts it down with reason crash. The
+     * cause is a host-made string (see {@link GuestThrowables}): guest objects never reach the
+     * host's logs. Only the first of several racing crashes is logged.
+     */
+    public void crash(String cause) {
+        crash(cause, null);
+    }
+
+    /**
+     * Crashes the domain because the hypervisor itself failed on its behalf ({@code hostFault}
+     * is a hypervisor exception, logged with its stack trace; never a guest's throwable).
+     */
+    public void crash(String cause, Throwable hostFault) {
+        byte[] line = ("[parasol] domain crashed: " + cause + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (!shutdown(SHUTDOWN_CRASH, cause, line)) {
             return;
         }
-        if (t != null) {
-            LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + ") crashed: " + cause, t);
+        if (hostFault != null) {
+            LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + ") crashed: " + cause, hostFault);
         } else {
             LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + ") crashed: " + cause);
         }
-        byte[] line = ("[parasol] domain crashed: " + cause + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        console.write(line, 0, line.length);
-        shutdown(SHUTDOWN_CRASH, cause);
     }
 
     /**
@@ -443,15 +467,16 @@ public final class Domain {
             if (t == null || bare || t == Thread.currentThread()) {
                 continue;
             }
-            long left = deadline - System.nanoTime();
+            boolean exited;
             try {
-                if (left > 0) {
-                    t.join(java.time.Duration.ofNanos(left));
-                }
+                // A latch the vCPU's thread counts down as it ends: never Thread.join, whose
+                // monitor is the thread object, which guest code running on it could hold.
+                exited = v.awaitExit(Math.max(0, deadline - System.nanoTime()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                exited = false;
             }
-            if (t.isAlive()) {
+            if (!exited) {
                 state = DomainState.ZOMBIE;
                 LOG.log(System.Logger.Level.ERROR, "domain " + name() + " (" + domid + "): vCPU " + v.id()
                         + " never reached a safe point; left as a zombie holding " + pages.totPages() + " pages");
@@ -505,9 +530,12 @@ public final class Domain {
         return 0;
     }
 
+    /** On the timer thread: the shutdown (which takes the domain's locks) runs on the host worker. */
     private void watchdogExpired(int slot) {
-        LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + "): watchdog " + (slot + 1) + " expired");
-        shutdown(SHUTDOWN_WATCHDOG, "watchdog " + (slot + 1) + " expired");
+        hv.hostWork(() -> {
+            LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + "): watchdog " + (slot + 1) + " expired");
+            shutdown(SHUTDOWN_WATCHDOG, "watchdog " + (slot + 1) + " expired");
+        });
     }
 
     private synchronized void stopWatchdogs() {

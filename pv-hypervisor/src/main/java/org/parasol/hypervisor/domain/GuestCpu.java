@@ -53,10 +53,7 @@ final class GuestCpu implements Cpu {
     }
 
     private void own() {
-        if (!vcpu.onOwnThread()) {
-            vcpu.wrongThread();
-        }
-        vcpu.checkAlive();
+        vcpu.enterFromGuest();
     }
 
     @Override

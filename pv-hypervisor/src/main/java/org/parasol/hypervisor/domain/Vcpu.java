@@ -16,6 +16,7 @@ import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypervisor.mm.MmuContext;
 import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
+import org.parasol.hypervisor.sched.StackGuard;
 import org.parasol.hypervisor.time.Timers;
 
 /**
@@ -50,6 +51,19 @@ public final class Vcpu implements MmuContext {
     private volatile Thread thread;
     private boolean holdsPermit;
     private volatile boolean inGuest;
+    /** Counted down when this vCPU's thread has ended: what destroy waits on (never the thread's monitor). */
+    private volatile java.util.concurrent.CountDownLatch exited = new java.util.concurrent.CountDownLatch(1);
+
+    // Stack depth: every entry from guest code checks the stack it runs on before touching state.
+    private final StackGuard stack = new StackGuard();
+    /**
+     * Why this vCPU must stop, recorded where calling into the crash path could itself
+     * overflow the stack: the domain is crashed with it at the bottom of the vCPU's stack, or
+     * by the host's tick if the guest swallows {@link #stackAbort}. Set once, never cleared.
+     */
+    private volatile String deferredCrash;
+    /** Thrown with {@link #deferredCrash}: made in advance, so throwing it needs no call. */
+    private final GuestAbort stackAbort;
 
     // Saved context: vcpu_guest_context as far as Parasol models it.
     private volatile boolean initialised;
@@ -70,6 +84,10 @@ public final class Vcpu implements MmuContext {
     private final Timers.Timer periodic;
     private volatile long periodNs;
     private final Timers.Timer pollTimer;
+    /** Raises VIRQ_TIMER again when the timer thread found the event table busy. */
+    private final Timers.Timer timerRetry;
+    /** How long the timer thread waits before raising a VIRQ_TIMER it could not raise. */
+    static final long TIMER_RETRY_NANOS = 20_000;
 
     // Blocking and polling.
     private volatile boolean polling;
@@ -131,7 +149,16 @@ public final class Vcpu implements MmuContext {
         this.singleshot = timers.newTimer(this::timerExpired);
         this.periodic = timers.newTimer(this::periodicExpired);
         this.pollTimer = timers.newTimer(this::pollTimeout);
+        this.timerRetry = timers.newTimer(this::raiseTimer);
+        this.stackAbort = new GuestAbort("domain " + domain.name() + " (" + domain.domid() + "): vCPU " + id
+                + " cannot enter the hypervisor: too little stack left");
     }
+
+    /** Cause of a crash decided where the stack was too short to crash at once. */
+    static final String STACK_EXHAUSTED = "entered the hypervisor with less than "
+            + StackGuard.HEADROOM / 1024 + " KiB of stack left";
+    /** Cause of a crash when the stack overflowed inside a call into the hypervisor. */
+    static final String STACK_OVERFLOW = "stack overflow inside a call into the hypervisor";
 
     // ---------------------------------------------------------------- accessors
 
@@ -190,7 +217,7 @@ public final class Vcpu implements MmuContext {
     @Override
     public void wrongThread() {
         Thread t = Thread.currentThread();
-        domain.crash("vCPU " + id + " used from thread '" + t.getName() + "', not its own", null);
+        domain.crash("vCPU " + id + " used from thread '" + t.getName() + "', not its own");
         throw new GuestAbort("domain " + domain.name() + ": Cpu or GuestMemory used from a foreign thread");
     }
 
@@ -198,6 +225,7 @@ public final class Vcpu implements MmuContext {
     public void attach() {
         boolean first = thread == null;
         this.thread = Thread.currentThread();
+        stack.readBounds();
         this.up = true;
         this.initialised = true;
         setRunstate(RUNSTATE_RUNNING);
@@ -225,6 +253,9 @@ public final class Vcpu implements MmuContext {
     void start(String threadName, boolean virtual, Runnable body) {
         Thread.Builder b = virtual ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
         Thread t = b.name(threadName).unstarted(() -> run(body));
+        if (exited.getCount() == 0) {
+            exited = new java.util.concurrent.CountDownLatch(1); // brought up again after it went down
+        }
         this.thread = t;
         this.up = true;
         setRunstate(RUNSTATE_RUNNABLE);
@@ -233,16 +264,23 @@ public final class Vcpu implements MmuContext {
 
     private void run(Runnable body) {
         try {
+            stack.readBounds();
             takePcpu();
             checkAlive();
             body.run();
         } catch (GuestAbort expected) {
             // The domain stopped; the stack has unwound.
         } catch (StackOverflowError e) {
-            domain.crash("stack overflow on vCPU " + id, e);
+            domain.crash("stack overflow on vCPU " + id);
         } catch (Throwable e) {
-            domain.crash("uncaught " + e + " on vCPU " + id, e);
+            // Guest code threw: described here, on the guest's own thread, with no lock held;
+            // the throwable itself never reaches a host logger (its methods are guest code).
+            domain.crash("uncaught " + GuestThrowables.describe(e) + " on vCPU " + id);
         } finally {
+            String deferred = deferredCrash;
+            if (deferred != null) {
+                domain.crash("vCPU " + id + " " + deferred);
+            }
             inGuest = false;
             if (holdsPermit) {
                 holdsPermit = false;
@@ -252,7 +290,61 @@ public final class Vcpu implements MmuContext {
             stopTimers();
             setRunstate(RUNSTATE_OFFLINE);
             domain.vcpuExited(this);
+            exited.countDown();
         }
+    }
+
+    /**
+     * Waits until this vCPU's thread has ended, up to {@code timeoutNanos}: a latch, never
+     * the thread's monitor (which guest code running on the thread could hold).
+     *
+     * @return whether the thread ended (also true for a vCPU whose thread never started)
+     */
+    boolean awaitExit(long timeoutNanos) throws InterruptedException {
+        return thread == null || exited.await(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The check at every entry from guest code, before any hypervisor state is touched: the
+     * calling thread, enough stack for the hypervisor ({@link StackGuard#HEADROOM}), and the
+     * domain still running. Throws {@link GuestAbort} otherwise.
+     */
+    void enterFromGuest() {
+        if (Thread.currentThread() != thread) {
+            wrongThread();
+        }
+        if (!stack.hasHeadroom()) {
+            deferredCrash = STACK_EXHAUSTED;
+            throw stackAbort;
+        }
+        checkAlive();
+    }
+
+    /**
+     * Why this vCPU must stop, if it was decided where the crash could not run (too little
+     * stack); the host's tick crashes the domain with it if the guest swallowed the abort.
+     */
+    public String deferredCrash() {
+        return deferredCrash;
+    }
+
+    /** This vCPU's stack guard (its thread's bounds), for tests. */
+    public StackGuard stackGuard() {
+        return stack;
+    }
+
+    /**
+     * Crashes the domain with {@code cause} from a path guest code entered, and returns the
+     * error to unwind with: at once when the stack has room for the crash path, else
+     * deferred to the bottom of the stack (or the host's tick).
+     */
+    private GuestAbort crashFromGuestPath(String cause) {
+        if (stack.hasHeadroom()) {
+            domain.crash(cause);
+            return abort();
+        }
+        deferredCrash = cause;
+        return stackAbort;
     }
 
     private void takePcpu() {
@@ -305,42 +397,46 @@ public final class Vcpu implements MmuContext {
      * {@code syscall} with updated arguments.
      */
     long hypercall(int nr, long a1, long a2, long a3, long a4, long a5) {
-        if (Thread.currentThread() != thread) {
-            wrongThread();
-        }
-        checkAlive();
-        safePoints++;
-        long result;
-        if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
-            hypercallCounts[nr]++;
-        }
-        for (;;) {
-            try {
-                if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
-                    result = domain.hypervisor().hypercallTable().dispatch(this, nr, a1, a2, a3, a4, a5);
-                } else {
-                    result = -ENOSYS;
+        try {
+            enterFromGuest();
+            safePoints++;
+            long result;
+            if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
+                hypercallCounts[nr]++;
+            }
+            for (;;) {
+                try {
+                    if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
+                        result = domain.hypervisor().hypercallTable().dispatch(this, nr, a1, a2, a3, a4, a5);
+                    } else {
+                        result = -ENOSYS;
+                    }
+                } catch (GuestAbort | StackOverflowError unwind) {
+                    throw unwind;
+                } catch (Throwable t) {
+                    // A hypervisor bug (the entry check left the handler its stack budget).
+                    domain.hypervisor().unhandledException(this, nr, t);
+                    throw abort();
                 }
-            } catch (GuestAbort abort) {
-                throw abort;
-            } catch (Throwable t) {
-                domain.hypervisor().unhandledException(this, nr, t);
-                throw abort();
+                if (result != CONTINUATION) {
+                    break;
+                }
+                continuations++;
+                a1 = contA1;
+                a2 = contA2;
+                a3 = contA3;
+                a4 = contA4;
+                a5 = contA5;
+                returnToGuest();
+                checkAlive();
             }
-            if (result != CONTINUATION) {
-                break;
-            }
-            continuations++;
-            a1 = contA1;
-            a2 = contA2;
-            a3 = contA3;
-            a4 = contA4;
-            a5 = contA5;
             returnToGuest();
-            checkAlive();
+            return result;
+        } catch (StackOverflowError e) {
+            // Nothing but a field write and a throw here: any call could overflow again.
+            deferredCrash = STACK_OVERFLOW;
+            throw stackAbort;
         }
-        returnToGuest();
-        return result;
     }
 
     /**
@@ -432,6 +528,10 @@ public final class Vcpu implements MmuContext {
         if (!domain.writablePageTables()) {
             return false;
         }
+        if (!stack.hasHeadroom()) {
+            deferredCrash = STACK_EXHAUSTED;
+            throw stackAbort;
+        }
         long ma = mmu.translate(record.address(), false);
         if (!domain.hypervisor().pageTables().emulatePtWrite(domain.pages(), record, ma, mmu.deferred())) {
             return false;
@@ -458,14 +558,11 @@ public final class Vcpu implements MmuContext {
             upcalls++;
             try {
                 cb.upcall(cpu);
-            } catch (GuestAbort abort) {
-                throw abort;
-            } catch (StackOverflowError e) {
-                domain.crash("stack overflow in the event callback of vCPU " + id, e);
-                throw abort();
+            } catch (GuestAbort | StackOverflowError unwind) {
+                throw unwind;
             } catch (Throwable e) {
-                domain.crash("exception in the event callback of vCPU " + id + ": " + e, e);
-                throw abort();
+                throw crashFromGuestPath("exception in the event callback of vCPU " + id + ": "
+                        + GuestThrowables.describe(e));
             }
             // HYPERVISOR_iret: restore the mask saved on entry (it was clear), then re-check.
             shared.setUpcallMask(id, false);
@@ -505,6 +602,10 @@ public final class Vcpu implements MmuContext {
 
     @Override
     public void safePoint(int pollBits) {
+        if (!stack.hasHeadroom()) {
+            deferredCrash = STACK_EXHAUSTED;
+            throw stackAbort;
+        }
         safePoints++;
         checkAlive();
         if (domain.pauseRequested()) {
@@ -519,6 +620,9 @@ public final class Vcpu implements MmuContext {
 
     /** Throws {@link GuestAbort} if the domain can no longer run, and keeps it throwing. */
     void checkAlive() {
+        if (deferredCrash != null) {
+            throw stackAbort;
+        }
         if (!domain.mayRun() || !up) {
             throw abort();
         }
@@ -660,39 +764,43 @@ public final class Vcpu implements MmuContext {
 
     @Override
     public void pageFault(long va, int errorCode) {
-        faults++;
-        TrapHandler h = traps[TRAP_PAGE_FAULT];
-        if (h == null) {
-            domain.crash(String.format("page fault at %#x (error code %#x) on vCPU %d with no handler", va, errorCode, id), null);
-            throw abort();
-        }
-        if (inFaultHandler) {
-            domain.crash(String.format("page fault at %#x (error code %#x) inside the page-fault handler of vCPU %d", va, errorCode, id), null);
-            throw abort();
-        }
-        if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
-            shared.setCr2(id, va);
-        }
-        inFaultHandler = true;
         try {
-            h.trap(cpu, TRAP_PAGE_FAULT, errorCode, va);
-        } catch (GuestAbort abort) {
-            throw abort;
-        } catch (Throwable e) {
-            domain.crash("exception in the page-fault handler of vCPU " + id + ": " + e, e);
-            throw abort();
-        } finally {
-            inFaultHandler = false;
+            faults++;
+            TrapHandler h = traps[TRAP_PAGE_FAULT];
+            if (h == null) {
+                throw crashFromGuestPath(String.format("page fault at %#x (error code %#x) on vCPU %d with no handler",
+                        va, errorCode, id));
+            }
+            if (inFaultHandler) {
+                throw crashFromGuestPath(String.format(
+                        "page fault at %#x (error code %#x) inside the page-fault handler of vCPU %d", va, errorCode, id));
+            }
+            if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
+                shared.setCr2(id, va);
+            }
+            inFaultHandler = true;
+            try {
+                h.trap(cpu, TRAP_PAGE_FAULT, errorCode, va);
+            } catch (GuestAbort | StackOverflowError unwind) {
+                throw unwind;
+            } catch (Throwable e) {
+                throw crashFromGuestPath("exception in the page-fault handler of vCPU " + id + ": "
+                        + GuestThrowables.describe(e));
+            } finally {
+                inFaultHandler = false;
+            }
+            // Trap return is a return-to-guest point: events that arrived meanwhile are delivered
+            // before the faulting access is retried.
+            deliverUpcalls();
+        } catch (StackOverflowError e) {
+            deferredCrash = STACK_OVERFLOW;
+            throw stackAbort;
         }
-        // Trap return is a return-to-guest point: events that arrived meanwhile are delivered
-        // before the faulting access is retried.
-        deliverUpcalls();
     }
 
     @Override
     public void guestBug(String what) {
-        domain.crash("vCPU " + id + ": " + what, null);
-        throw abort();
+        throw crashFromGuestPath("vCPU " + id + ": " + what);
     }
 
     /** set_trap_table: installs {@code handler} for {@code vector} (null clears it). */
@@ -819,14 +927,24 @@ public final class Vcpu implements MmuContext {
     }
 
     private void timerExpired() {
-        domain.raiseTimer(this);
+        raiseTimer();
     }
 
     private void periodicExpired() {
         long p = periodNs;
         if (p > 0 && domain.mayRun()) {
             periodic.set(periodic.deadline() + p);
-            domain.raiseTimer(this);
+            raiseTimer();
+        }
+    }
+
+    /**
+     * VIRQ_TIMER from the timer thread, which must never wait on a lock a vCPU may hold: when
+     * the event table is busy the interrupt is raised again {@value #TIMER_RETRY_NANOS} ns later.
+     */
+    private void raiseTimer() {
+        if (!domain.tryRaiseTimer(this)) {
+            timerRetry.set(domain.hypervisor().clock().nanos() + TIMER_RETRY_NANOS);
         }
     }
 
@@ -834,6 +952,7 @@ public final class Vcpu implements MmuContext {
         singleshot.stop();
         periodic.stop();
         pollTimer.stop();
+        timerRetry.stop();
         periodNs = 0;
     }
 

@@ -85,6 +85,11 @@ public final class EventChannels {
         state[0] = RESERVED;
     }
 
+    /** Whether no one holds this table's lock: for tests that check nothing was left held. */
+    public boolean lockFree() {
+        return lock.isFree();
+    }
+
     /** The domain this table belongs to. */
     public int domid() {
         return domid;
@@ -95,12 +100,16 @@ public final class EventChannels {
     private static void lockBoth(EventChannels a, EventChannels b) {
         if (a == b) {
             a.lock.writeLock();
-        } else if (a.domid < b.domid) {
-            a.lock.writeLock();
-            b.lock.writeLock();
-        } else {
-            b.lock.writeLock();
-            a.lock.writeLock();
+            return;
+        }
+        EventChannels first = a.domid < b.domid ? a : b;
+        EventChannels second = first == a ? b : a;
+        first.lock.writeLock();
+        try {
+            second.lock.writeLock();
+        } catch (Throwable t) {
+            first.lock.writeUnlock(); // never leave the first held if the second could not be taken
+            throw t;
         }
     }
 
@@ -286,35 +295,44 @@ public final class EventChannels {
             return -EINVAL;
         }
         for (;;) {
+            EventChannels p;
             lock.writeLock();
-            byte s = state[port];
-            if (s == CLOSED || s == RESERVED) {
-                lock.writeUnlock();
-                return -EINVAL;
-            }
-            if (s != INTERDOMAIN) {
-                freePortLocked(port);
-                lock.writeUnlock();
-                return 0;
-            }
-            EventChannels p = peer[port];
-            if (p == this || domid < p.domid) {
-                if (p != this) {
-                    p.lock.writeLock(); // lower domid already held: the order is kept
+            try {
+                byte s = state[port];
+                if (s == CLOSED || s == RESERVED) {
+                    return -EINVAL;
                 }
-                disconnectLocked(port, p);
-                unlockBoth(this, p);
-                return 0;
+                if (s != INTERDOMAIN) {
+                    freePortLocked(port);
+                    return 0;
+                }
+                p = peer[port];
+                if (p == this) {
+                    disconnectLocked(port, p);
+                    return 0;
+                }
+                if (domid < p.domid) {
+                    p.lock.writeLock(); // lower domid already held: the order is kept
+                    try {
+                        disconnectLocked(port, p);
+                        return 0;
+                    } finally {
+                        p.lock.writeUnlock();
+                    }
+                }
+            } finally {
+                lock.writeUnlock();
             }
-            // The peer's lock comes first: let go, take both in order, check nothing moved.
-            lock.writeUnlock();
+            // The peer's lock comes first: we let ours go; take both in order, check nothing moved.
             lockBoth(this, p);
-            if (state[port] == INTERDOMAIN && peer[port] == p) {
-                disconnectLocked(port, p);
+            try {
+                if (state[port] == INTERDOMAIN && peer[port] == p) {
+                    disconnectLocked(port, p);
+                    return 0;
+                }
+            } finally {
                 unlockBoth(this, p);
-                return 0;
             }
-            unlockBoth(this, p);
         }
     }
 
@@ -361,8 +379,11 @@ public final class EventChannels {
      */
     public int destroy() {
         lock.writeLock();
-        dying = true;
-        lock.writeUnlock();
+        try {
+            dying = true;
+        } finally {
+            lock.writeUnlock();
+        }
         return closeAll();
     }
 
@@ -408,25 +429,62 @@ public final class EventChannels {
      * bound.
      */
     public boolean sendVirq(int virq, int vcpu) {
-        Virq.VirqClass c = Virq.classOf(virq);
-        if (c == null) {
-            return false;
-        }
-        int row = c == Virq.VirqClass.PER_VCPU ? vcpu : 0;
-        if (row < 0 || row >= maxVcpus) {
+        int row = virqRow(virq, vcpu);
+        if (row < 0) {
             return false;
         }
         lock.readLock();
         try {
-            int port = virqToPort[row][virq];
-            if (port == 0) {
-                return false;
-            }
-            notifier.setPending(port, notifyVcpu[port]);
-            return true;
+            return raiseVirqLocked(virq, row);
         } finally {
             lock.readUnlock();
         }
+    }
+
+    /** {@link #trySendVirq}: the table's lock was held by a writer; nothing was raised. */
+    public static final int VIRQ_BUSY = -1;
+    /** {@link #trySendVirq}: the VIRQ is not bound; nothing was raised. */
+    public static final int VIRQ_UNBOUND = 0;
+    /** {@link #trySendVirq}: the VIRQ's port was raised. */
+    public static final int VIRQ_RAISED = 1;
+
+    /**
+     * {@link #sendVirq} for host threads that must never wait on a lock a vCPU may hold (the
+     * timer thread): gives up at once when a writer (a bind or close on a vCPU) holds the
+     * table, answering {@link #VIRQ_BUSY} so the caller can retry later.
+     */
+    public int trySendVirq(int virq, int vcpu) {
+        int row = virqRow(virq, vcpu);
+        if (row < 0) {
+            return VIRQ_UNBOUND;
+        }
+        if (!lock.tryReadLock()) {
+            return VIRQ_BUSY;
+        }
+        try {
+            return raiseVirqLocked(virq, row) ? VIRQ_RAISED : VIRQ_UNBOUND;
+        } finally {
+            lock.readUnlock();
+        }
+    }
+
+    /** The row of {@link #virqToPort} for {@code virq} raised on {@code vcpu}, or -1. */
+    private int virqRow(int virq, int vcpu) {
+        Virq.VirqClass c = Virq.classOf(virq);
+        if (c == null) {
+            return -1;
+        }
+        int row = c == Virq.VirqClass.PER_VCPU ? vcpu : 0;
+        return row < 0 || row >= maxVcpus ? -1 : row;
+    }
+
+    private boolean raiseVirqLocked(int virq, int row) {
+        int port = virqToPort[row][virq];
+        if (port == 0) {
+            return false;
+        }
+        notifier.setPending(port, notifyVcpu[port]);
+        return true;
     }
 
     // ---------------------------------------------------------------- reading

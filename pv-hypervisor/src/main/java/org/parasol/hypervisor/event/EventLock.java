@@ -46,6 +46,29 @@ final class EventLock {
         }
     }
 
+    /**
+     * Enters as a reader unless a writer holds or claims the lock: for host threads that must
+     * never wait on a vCPU. Retries only while other readers race it.
+     */
+    boolean tryReadLock() {
+        for (int i = 0; i < 64; i++) {
+            int s = (int) STATE.getVolatile(this);
+            if ((s & WRITER) != 0) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, s, s + 1)) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    /** Whether the lock is free (no writer, no reader): for tests that check nothing leaked. */
+    boolean isFree() {
+        return (int) STATE.getVolatile(this) == 0;
+    }
+
     /** Leaves as a reader. */
     void readUnlock() {
         STATE.getAndAdd(this, -1);

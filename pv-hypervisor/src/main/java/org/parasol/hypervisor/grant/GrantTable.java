@@ -79,6 +79,12 @@ public final class GrantTable {
     private volatile int nrFrames;
     private boolean dying;
 
+
+    /** Whether no thread holds this table's lock: for tests that check nothing was left held. */
+    public boolean lockFree() {
+        return !lock.isLocked();
+    }
+
     /** The table of domain {@code domid}, growing up to {@code maxFrames} grant frames. */
     public GrantTable(int domid, FrameTable frames, int maxFrames) {
         if (maxFrames < Gnttab.INITIAL_FRAMES) {

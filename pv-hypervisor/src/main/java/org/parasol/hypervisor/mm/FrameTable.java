@@ -105,6 +105,12 @@ public final class FrameTable {
     private final DomainPages[] ownerPages;
 
     private final ReentrantLock freeLock = new ReentrantLock();
+
+    /** Whether no thread holds the free-list lock: for tests that check nothing was left held. */
+    public boolean lockFree() {
+        return !freeLock.isLocked();
+    }
+
     /** First MFN of the M2P table's own frames, -1 until reserved; written once. */
     private volatile long m2pBase = -1;
     private int m2pFrames;

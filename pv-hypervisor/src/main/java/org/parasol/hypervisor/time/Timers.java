@@ -111,6 +111,11 @@ public final class Timers implements AutoCloseable {
         return new Timer(action);
     }
 
+    /** Whether no thread holds the queue's lock: for tests that check nothing was left held. */
+    public boolean lockFree() {
+        return !lock.isLocked();
+    }
+
     /** The clock this queue runs on. */
     public Clock clock() {
         return clock;
