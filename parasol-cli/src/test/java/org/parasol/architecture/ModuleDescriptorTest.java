@@ -35,6 +35,31 @@ class ModuleDescriptorTest {
     }
 
     @Test
+    @DisplayName("pv-hypervisor exports only to org.parasol.cli (qualified), never to everyone: guest modules reach none of it")
+    void shouldExportTheHypervisorOnlyToTheCli() throws IOException {
+        ModuleDescriptor hypervisor = read("pv-hypervisor");
+
+        assertThat(hypervisor.exports()).isNotEmpty().allSatisfy(e -> {
+            assertThat(e.isQualified()).as("export of %s is qualified", e.source()).isTrue();
+            assertThat(e.targets()).containsExactly("org.parasol.cli");
+        });
+        assertThat(hypervisor.exports()).extracting(ModuleDescriptor.Exports::source)
+                .as("the packages of guest-facing objects (VcpuMmu in mm) and of the internals")
+                .doesNotContain("org.parasol.hypervisor.mm", "org.parasol.hypervisor.hypercall",
+                        "org.parasol.hypervisor.event", "org.parasol.hypervisor.grant", "org.parasol.hypervisor.sched");
+    }
+
+    @Test
+    @DisplayName("the CLI is the named module org.parasol.cli and needs nothing of guests (no guest kernel, driver or toolstack)")
+    void shouldKeepGuestCodeOffTheCliModulePath() throws IOException {
+        ModuleDescriptor cli = read("parasol-cli");
+
+        assertThat(cli.name()).isEqualTo("org.parasol.cli");
+        assertThat(cli.requires()).extracting(ModuleDescriptor.Requires::name)
+                .containsExactlyInAnyOrder("java.base", "org.parasol.hypervisor", "info.picocli");
+    }
+
+    @Test
     @DisplayName("hypercall-api's module requires nothing but java.base")
     void shouldKeepTheAbiModuleFreeOfDependencies() throws IOException {
         ModuleDescriptor abi = read("hypercall-api");

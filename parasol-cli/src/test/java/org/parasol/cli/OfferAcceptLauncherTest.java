@@ -44,7 +44,7 @@ class OfferAcceptLauncherTest {
     void boot() {
         hv = Hypervisor.boot(HostConfig.defaults(16L << 20));
         hv.setKernelSource((image, privileged) -> domid -> kernels.get(image));
-        freeAtBoot = hv.frames().freeFrames();
+        freeAtBoot = hv.freeFrames();
         launcher = new OfferAcceptLauncher(hv, (cfg, domid) -> {
             Domain d = domid < 0 ? hv.createDomain(cfg) : hv.createDomain(cfg, domid);
             started.add(d);
@@ -79,7 +79,7 @@ class OfferAcceptLauncherTest {
             assertThat(d.awaitDeath(20, TimeUnit.SECONDS)).as("%s reclaimed", d.name()).isTrue();
         }
         assertThat(hv.domains()).isEmpty();
-        assertThat(hv.frames().freeFrames()).as("every frame back").isEqualTo(freeAtBoot);
+        assertThat(hv.freeFrames()).as("every frame back").isEqualTo(freeAtBoot);
     }
 
     @Test

@@ -44,7 +44,7 @@ class PingpongTest {
     void shouldExchangeTheRoundsAndLeaveNothingBehind() throws Exception {
         LaunchPlan plan = LaunchPlan.read(ImageRepository.defaultDirectory(), "pingpong");
         assertThat(plan.kind()).isEqualTo(LaunchPlan.Kind.OFFER_ACCEPT);
-        long freeAtBoot = hv.frames().freeFrames();
+        long freeAtBoot = hv.freeFrames();
         OfferAcceptLauncher launcher = new OfferAcceptLauncher(hv,
                 (cfg, domid) -> domid < 0 ? hv.createDomain(cfg) : hv.createDomain(cfg, domid));
 
@@ -65,6 +65,6 @@ class PingpongTest {
                 .noneMatch(l -> l.contains("still mapped"));
         assertThat(pong.console().lines()).contains("pingpong: answered 500 pings; ring unmapped, port closed");
         assertThat(hv.domains()).isEmpty();
-        assertThat(hv.frames().freeFrames()).as("every frame back").isEqualTo(freeAtBoot);
+        assertThat(hv.freeFrames()).as("every frame back").isEqualTo(freeAtBoot);
     }
 }

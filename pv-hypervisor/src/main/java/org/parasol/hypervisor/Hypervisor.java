@@ -155,6 +155,11 @@ public final class Hypervisor implements AutoCloseable {
         return frames;
     }
 
+    /** Machine frames free right now (what {@code xl info} calls free memory, in pages). */
+    public long freeFrames() {
+        return frames.freeFrames();
+    }
+
     /** The PV MMU's rules over {@link #frames()}. */
     public PageTables pageTables() {
         return pageTables;
