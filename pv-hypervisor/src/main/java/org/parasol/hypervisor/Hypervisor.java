@@ -594,8 +594,10 @@ public final class Hypervisor implements AutoCloseable {
             for (Vcpu v : d.vcpus()) {
                 String deferred = v.deferredCrash();
                 if (deferred != null) {
-                    String cause = "vCPU " + v.id() + " " + deferred;
-                    hostWork(() -> d.crash(cause));
+                    if (v.claimHostCrash()) { // queued once, however many ticks pass before it runs
+                        String cause = "vCPU " + v.id() + " " + deferred;
+                        hostWork(() -> d.crash(cause));
+                    }
                     continue;
                 }
                 if (!v.inGuest()) {

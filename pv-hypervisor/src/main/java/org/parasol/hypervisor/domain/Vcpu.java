@@ -328,6 +328,14 @@ public final class Vcpu implements MmuContext {
         return deferredCrash;
     }
 
+    /** Whether the host's tick has already queued the crash of a deferred-crash vCPU. */
+    private final java.util.concurrent.atomic.AtomicBoolean hostCrashQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** For the host's tick: true once, the first time it asks, so the crash is queued once. */
+    public boolean claimHostCrash() {
+        return hostCrashQueued.compareAndSet(false, true);
+    }
+
     /** This vCPU's stack guard (its thread's bounds), for tests. */
     public StackGuard stackGuard() {
         return stack;
