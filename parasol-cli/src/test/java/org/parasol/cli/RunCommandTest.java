@@ -179,6 +179,36 @@ class RunCommandTest {
         }
     }
 
+    @Test
+    @DisplayName("--images adds folders before the default one: images from each run side by side, repeatable")
+    void shouldAddImageFoldersToTheDefault(@TempDir Path dir) throws IOException {
+        Path standard = ImageRepository.defaultDirectory();
+        Path first = Files.createDirectories(dir.resolve("first"));
+        Path second = Files.createDirectories(dir.resolve("second"));
+        Files.writeString(first.resolve("greeter.image"), "kernel=org.parasol.examples.hello.HelloKernel\n"
+                + "classpath=" + standard.resolve("lib") + "/*\n");
+        Files.writeString(second.resolve("metronome.image"), "kernel=org.parasol.examples.ticker.TickerKernel\n"
+                + "classpath=" + standard.resolve("lib") + "/*\n");
+
+        Outcome o = run("greeter", "metronome", "hello", "--images", first.toString(), "--images", second.toString(),
+                "--cmdline", "ticks=1 period=10");
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("[greeter] Hello from Parasol!").contains("[metronome] ticker: done")
+                .contains("[hello] Hello from Parasol!");
+    }
+
+    @Test
+    @DisplayName("an image in none of the folders: exit status 2 naming every folder searched and the images known")
+    void shouldNameEveryFolderForAnUnknownImage(@TempDir Path dir) {
+        Outcome o = run("no-such-image", "--images", dir.toString());
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).startsWith("parasol run: unknown image 'no-such-image' in " + dir.toAbsolutePath().normalize()
+                        + " or " + ImageRepository.defaultDirectory().toAbsolutePath().normalize())
+                .contains("known images: ").contains("hello");
+    }
+
     /** An images folder with {@code image}'s descriptor (its class path made absolute) and {@code launch} as its plan. */
     private static Path imagesWithPlan(Path dir, String image, String launch) throws IOException {
         Path standard = ImageRepository.defaultDirectory();
