@@ -2,15 +2,12 @@ package org.parasol.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
-
-import picocli.CommandLine;
 
 /**
  * The out-of-tree image template in {@code examples/template} (docs/writing-an-image.md), built
@@ -133,7 +128,7 @@ class ImageTemplateTest {
                     .hasSize(3).noneMatch(n -> n.startsWith("hypercall-api"));
         }
 
-        Outcome o = run("greeter", "hello", "--images", images.toString(), "--cmdline", "name=Parasol");
+        RunOutcome o = RunOutcome.of("greeter", "hello", "--images", images.toString(), "--cmdline", "name=Parasol");
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         assertThat(o.out()).contains("[greeter] greeter: hello, Parasol")
@@ -172,21 +167,5 @@ class ImageTemplateTest {
                 out.closeEntry();
             }
         }
-    }
-
-    private record Outcome(int status, String out, String err) {
-    }
-
-    private static Outcome run(String... args) throws InterruptedException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        RunCommand cmd = new RunCommand();
-        new CommandLine(cmd).parseArgs(args);
-        int status;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            status = cmd.run(o, e);
-        }
-        return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 }
