@@ -63,8 +63,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     String cmdline;
 
     @Option(names = "--images", paramLabel = "DIR",
-            description = {"Another folder of images (*.image descriptors), searched before the default",
-                "(examples/target/images of this checkout); repeatable, searched in the order given."})
+            description = "Another folder of images (*.image descriptors), searched before the default"
+                    + " (examples/target/images of this checkout); repeatable, searched in the order given.")
     List<Path> imageDirs = new ArrayList<>();
 
     @Option(names = "--timeout", defaultValue = "0",
