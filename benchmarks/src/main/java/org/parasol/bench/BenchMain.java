@@ -1,6 +1,7 @@
 package org.parasol.bench;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,12 +11,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.BenchmarkList;
+import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
@@ -29,9 +33,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench            3 forks, 5 x 1 s warm-up, 5 x 1 s measurement
  *   parasol bench --quick    1 fork, 1 x 200 ms warm-up, 2 x 200 ms measurement (smoke check)
  *   parasol bench --save F   also writes the table to F
- *   parasol bench REGEX      only benchmarks whose name matches
+ *   parasol bench REGEX      only benchmarks whose name matches (JMH's include: found anywhere
+ *                            in the full name); a pattern that matches none is an error, exit 2
  * </pre>
- * Ratios are reported, never asserted.
+ * Ratios are reported, never asserted, with at least three significant digits ({@link #ratio}).
  *
  * <p>When rows that stand for ring transitions ran ({@link #TRANSITIONS}: the PV MMU's
  * hypercall-versus-trap rows), {@link NativeProbe} then builds and runs a small C program with
@@ -126,10 +131,23 @@ public final class BenchMain {
                     List.of("TrapStageBench.faultAndRecord", "TrapStageBench.emulateStore"),
                     "iret (hw); a Java return: JVM"));
 
+    private static final String BENCH_PACKAGE = "org.parasol.bench.";
+
     private BenchMain() {
     }
 
     public static void main(String[] args) throws Exception {
+        int status = run(args, System.out, System.err);
+        if (status != 0) {
+            System.exit(status);
+        }
+    }
+
+    /**
+     * Runs the command: 0 when the suite ran, 2 for a usage error (an unknown option, a pattern
+     * that is no regular expression or matches no benchmark), with one line on {@code err}.
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         boolean quick = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
@@ -138,21 +156,25 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--save" -> {
                     if (i + 1 >= args.length) {
-                        usage("--save needs a file");
+                        return usage(err, "--save needs a file");
                     }
                     save = Path.of(args[++i]);
                 }
                 case "-h", "--help" -> {
-                    usage(null);
-                    return;
+                    return usage(out, null);
                 }
                 default -> {
                     if (args[i].startsWith("-")) {
-                        usage("unknown option " + args[i]);
+                        return usage(err, "unknown option " + args[i]);
                     }
                     includes.add(args[i]);
                 }
             }
+        }
+        String unmatched = unmatchedPattern(includes, benchmarkNames());
+        if (unmatched != null) {
+            err.println("parasol bench: " + unmatched);
+            return 2;
         }
         ChainedOptionsBuilder b = new OptionsBuilder().addProfiler(GCProfiler.class).shouldFailOnError(true);
         if (includes.isEmpty()) {
@@ -183,22 +205,74 @@ public final class BenchMain {
         if (includes.isEmpty()) {
             table += Footprint.report();
         }
-        System.out.println();
-        System.out.print(table);
+        out.println();
+        out.print(table);
         if (save != null) {
             Files.writeString(save, table);
         }
+        return 0;
     }
 
-    private static void usage(String error) {
-        PrintStream out = error == null ? System.out : System.err;
+    private static int usage(PrintStream out, String error) {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
         out.println("Usage: parasol bench [--quick] [--save FILE] [REGEX...]");
-        if (error != null) {
-            System.exit(2);
+        return error == null ? 0 : 2;
+    }
+
+    /** The full names of the benchmarks in this jar, from JMH's generated list, sorted. */
+    static List<String> benchmarkNames() throws IOException {
+        try (InputStream in = BenchMain.class.getResourceAsStream(BenchmarkList.BENCHMARK_LIST)) {
+            if (in == null) {
+                throw new IOException(BenchmarkList.BENCHMARK_LIST
+                        + " is missing: the benchmarks were built without JMH's annotation processor");
+            }
+            return BenchmarkList.readBenchmarkList(in).stream().map(BenchmarkListEntry::getUsername)
+                    .distinct().sorted().toList();
         }
+    }
+
+    /**
+     * The error for the first pattern that is no regular expression or matches none of
+     * {@code names} the way JMH matches includes (a regex found anywhere in the full name), or
+     * {@code null} when every pattern matches. The message is one line and lists the names
+     * without their package.
+     */
+    static String unmatchedPattern(List<String> patterns, List<String> names) {
+        for (String p : patterns) {
+            Pattern regex;
+            try {
+                regex = Pattern.compile(p);
+            } catch (PatternSyntaxException e) {
+                return "'" + p + "' is not a regular expression: " + e.getDescription();
+            }
+            if (names.stream().noneMatch(n -> regex.matcher(n).find())) {
+                return "no benchmark matches '" + p + "'; the benchmarks are: "
+                        + String.join(", ", names.stream().map(BenchMain::shortName).toList());
+            }
+        }
+        return null;
+    }
+
+    private static String shortName(String fullName) {
+        return fullName.startsWith(BENCH_PACKAGE) ? fullName.substring(BENCH_PACKAGE.length()) : fullName;
+    }
+
+    /**
+     * A ratio with at least three significant digits, so that small ratios keep theirs:
+     * {@code 0.00512x}, {@code 0.731x}, {@code 3.40x}, {@code 10.2x}, {@code 208x}; {@code -}
+     * when it is undefined.
+     */
+    static String ratio(double r) {
+        if (Double.isNaN(r) || Double.isInfinite(r) || r < 0) {
+            return "-";
+        }
+        if (r == 0) {
+            return "0x";
+        }
+        int decimals = Math.max(0, 2 - (int) Math.floor(Math.log10(r)));
+        return String.format(Locale.ROOT, "%." + decimals + "fx", r);
     }
 
     /** Formats the report: one row per benchmark beside its baseline. */
@@ -224,7 +298,7 @@ public final class BenchMain {
             sb.append(String.format(Locale.ROOT, "%-44s %9.2f %-2s %10s   %-32s %12s %8s%n",
                     row.label(), score, unit, alloc(r), row.baseline() == null ? "-" : row.baseline(),
                     base == null ? "-" : String.format(Locale.ROOT, "%.2f %s", baseScore, unit),
-                    base == null ? "-" : String.format(Locale.ROOT, "%.1fx", score / baseScore)));
+                    base == null ? "-" : ratio(score / baseScore)));
         }
         return sb.toString();
     }
@@ -302,9 +376,9 @@ public final class BenchMain {
             }
             double bjvm = nanos(base);
             double bmodelled = bjvm + bt.traps() * host.sigillNs() + bt.hypercalls() * host.syscallNs();
-            sb.append(String.format(Locale.ROOT, "%-44s %11.1f %5d %5d %12.1f   %11.1f %5d %5d %12.1f %6.2fx %7.2fx%n",
+            sb.append(String.format(Locale.ROOT, "%-44s %11.1f %5d %5d %12.1f   %11.1f %5d %5d %12.1f %7s %8s%n",
                     row.label(), jvm, t.traps(), t.hypercalls(), modelled, bjvm, bt.traps(), bt.hypercalls(),
-                    bmodelled, jvm / bjvm, modelled / bmodelled));
+                    bmodelled, ratio(jvm / bjvm), ratio(modelled / bmodelled)));
         }
         return sb.toString();
     }

@@ -20,6 +20,7 @@ import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.image.ImageException;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
 
@@ -62,8 +63,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     String cmdline;
 
     @Option(names = "--images", paramLabel = "DIR",
-            description = "Folder of image descriptors (default: examples/target/images of this checkout).")
-    Path imagesDir;
+            description = "Another folder of images (*.image descriptors), searched before the default"
+                    + " (examples/target/images of this checkout); repeatable, searched in the order given.")
+    List<Path> imageDirs = new ArrayList<>();
 
     @Option(names = "--timeout", defaultValue = "0",
             description = "Seconds to wait for the domains before destroying them (0 = no limit).")
@@ -83,7 +85,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             err.println("parasol run: --domains, --memory and --vcpus must be at least 1");
             return 2;
         }
-        ImageRepository repository = imagesDir == null ? ImageRepository.standard() : new ImageRepository(imagesDir);
+        ImageRepository repository = ImageRepository.standardAfter(imageDirs);
         Map<String, LaunchPlan> plans = new LinkedHashMap<>();
         long total = 0;
         Map<String, Integer> instances = new HashMap<>();
@@ -91,8 +93,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             LaunchPlan plan = plans.get(image);
             if (plan == null) {
                 try {
-                    plan = LaunchPlan.read(repository.directory(), image);
-                } catch (LaunchException e) {
+                    // The launch plan lies beside the descriptor, in whichever folder provides the image.
+                    plan = LaunchPlan.read(repository.find(image).source().getParent(), image);
+                } catch (ImageException | LaunchException e) {
                     err.println("parasol run: " + e.getMessage());
                     return 2;
                 }

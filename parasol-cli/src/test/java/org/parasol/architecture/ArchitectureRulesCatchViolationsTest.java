@@ -31,4 +31,14 @@ class ArchitectureRulesCatchViolationsTest {
     void shouldPassWithoutTheFixture() {
         ParasolRules.GUESTS_NEVER_REACH_INTO_THE_HYPERVISOR.check(ParasolModules.real());
     }
+
+    @Test
+    @DisplayName("A folder nothing was imported from counts as empty, so the check that each module is non-empty can fail")
+    void shouldCountNothingForAFolderOutsideTheImport() {
+        JavaClasses all = ParasolModules.withFixtures();
+
+        assertThat(ParasolModules.compiledInto(all, ParasolModules.root().resolve("pv-toolstack/target/classes"))).isEmpty();
+        assertThat(ParasolModules.compiledInto(all, ParasolModules.root().resolve("hypercall-api/target/classes")))
+                .isNotEmpty();
+    }
 }

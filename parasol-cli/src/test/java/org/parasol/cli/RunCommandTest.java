@@ -2,10 +2,7 @@ package org.parasol.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -18,34 +15,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.parasol.hypervisor.image.ImageRepository;
 
-import picocli.CommandLine;
-
 /** {@code parasol run} against the packaged example images (built before this module). */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RunCommandTest {
 
-    private record Outcome(int status, String out, String err) {
-    }
-
-    private static Outcome run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        RunCommand cmd = new RunCommand();
-        new CommandLine(cmd).parseArgs(args);
-        int status;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            status = cmd.run(o, e);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(ex);
-        }
-        return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static RunOutcome run(String... args) {
+        return RunOutcome.of(args);
     }
 
     @Test
     void shouldRunFourHelloDomainsAndExitZeroWhenAllPowerOff() {
-        Outcome o = run("hello", "--domains", "4", "--memory", "2");
+        RunOutcome o = run("hello", "--domains", "4", "--memory", "2");
         assertThat(o.status()).as(o.err()).isZero();
         for (int i = 1; i <= 4; i++) {
             assertThat(o.out()).contains("[hello-" + i + "] Parasol guest kernel")
@@ -58,7 +38,7 @@ class RunCommandTest {
     @Test
     @DisplayName("--hypercalls: each domain's hypercalls by name after the summary, summing to its total")
     void shouldBreakHypercallsDownByName() {
-        Outcome o = run("hello", "--domains", "2", "--hypercalls");
+        RunOutcome o = run("hello", "--domains", "2", "--hypercalls");
         assertThat(o.status()).as(o.err()).isZero();
         for (int i = 1; i <= 2; i++) {
             var total = java.util.regex.Pattern.compile("hello-" + i + " +\\d+ poweroff +[\\d.]+ +(\\d+)").matcher(o.out());
@@ -74,7 +54,7 @@ class RunCommandTest {
 
     @Test
     void shouldPassTheCommandLineToEveryDomain() {
-        Outcome o = run("hello", "--cmdline", "console=hvc0 quiet");
+        RunOutcome o = run("hello", "--cmdline", "console=hvc0 quiet");
         assertThat(o.status()).isZero();
         assertThat(o.out()).contains("[hello] Hello from Parasol!").contains("command line 'console=hvc0 quiet'");
     }
@@ -82,7 +62,7 @@ class RunCommandTest {
     @Test
     @DisplayName("faulty crashes with the page fault on its console while hello runs to its end; exit status 1")
     void shouldContainFaultysCrashAndLetHelloFinish() {
-        Outcome o = run("faulty", "hello");
+        RunOutcome o = run("faulty", "hello");
         assertThat(o.status()).as(o.out()).isEqualTo(1);
         assertThat(o.out()).contains("[faulty] *** page fault at 0x0: read of a not-present page")
                 .containsPattern("\\[faulty\\] \tat .*org\\.parasol\\.examples\\.faulty\\.FaultyKernel")
@@ -94,7 +74,7 @@ class RunCommandTest {
     @Test
     @DisplayName("an exception escaping a task crashes the domain with the stack trace on the console")
     void shouldCrashWithTheStackTraceOfAnUncaughtTaskException() {
-        Outcome o = run("faulty", "--cmdline", "exception");
+        RunOutcome o = run("faulty", "--cmdline", "exception");
         assertThat(o.status()).isEqualTo(1);
         assertThat(o.out()).contains("[faulty] *** guest crash: java.lang.IllegalStateException: faulty: this task fails on purpose")
                 .containsPattern("\\[faulty\\] \tat .*org\\.parasol\\.examples\\.faulty\\.FaultyKernel")
@@ -104,7 +84,7 @@ class RunCommandTest {
     @Test
     @DisplayName("an exception escaping an event handler inside the upcall is a crash with the stack trace too")
     void shouldCrashWithTheStackTraceOfAFailingEventHandler() {
-        Outcome o = run("faulty", "--cmdline", "handler");
+        RunOutcome o = run("faulty", "--cmdline", "handler");
         assertThat(o.status()).isEqualTo(1);
         assertThat(o.out()).contains("[faulty] *** guest crash in an event handler: java.lang.IllegalStateException: "
                 + "faulty: this event handler fails on purpose")
@@ -115,7 +95,7 @@ class RunCommandTest {
     @Test
     @DisplayName("the tutorial's ticker: every tick arrives through its event channel, in order, then power-off")
     void shouldRunTheTickerFromTheTutorial() {
-        Outcome o = run("ticker", "--cmdline", "ticks=3 period=20");
+        RunOutcome o = run("ticker", "--cmdline", "ticks=3 period=20");
         assertThat(o.status()).as(o.out()).isZero();
         assertThat(o.out()).containsSubsequence("[ticker] ticker: 3 ticks, one every 20 ms", "[ticker] tick 1 at ",
                 "[ticker] tick 2 at ", "[ticker] tick 3 at ", "[ticker] ticker: done")
@@ -124,7 +104,7 @@ class RunCommandTest {
 
     @Test
     void shouldRefuseAnUnknownImageWithTheKnownNames() {
-        Outcome o = run("no-such-image");
+        RunOutcome o = run("no-such-image");
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).contains("no-such-image").contains("hello");
     }
@@ -132,7 +112,7 @@ class RunCommandTest {
     @Test
     @DisplayName("pingpong: the launcher passes the first domain's offer to the second, they exchange the rounds and print percentiles, both power off")
     void shouldRunPingpongFromTheOfferToTheLatencyLine() {
-        Outcome o = run("pingpong", "--cmdline", "rounds=300");
+        RunOutcome o = run("pingpong", "--cmdline", "rounds=300");
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         Matcher offer = Pattern.compile("\\[ping\\] pingpong: offer gref=(\\d+) port=(\\d+) peer=(\\d+)").matcher(o.out());
@@ -158,7 +138,7 @@ class RunCommandTest {
     @Test
     @DisplayName("an image named twice runs twice, numbered")
     void shouldNumberTheDomainsOfAnImageNamedTwice() {
-        Outcome o = run("hello", "hello");
+        RunOutcome o = run("hello", "hello");
 
         assertThat(o.status()).as(o.err()).isZero();
         assertThat(o.out()).containsPattern("hello-1 +\\d+ poweroff").containsPattern("hello-2 +\\d+ poweroff");
@@ -167,7 +147,7 @@ class RunCommandTest {
     @Test
     @DisplayName("--domains 2 on pingpong runs two pairs, each with its own offer")
     void shouldRunOnePingpongPairPerInstance() {
-        Outcome o = run("pingpong", "--domains", "2", "--cmdline", "rounds=50");
+        RunOutcome o = run("pingpong", "--domains", "2", "--cmdline", "rounds=50");
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         for (String pair : new String[] {"1", "2"}) {
@@ -177,6 +157,36 @@ class RunCommandTest {
                     .containsPattern("ping-" + pair + " +\\d+ poweroff")
                     .containsPattern("pong-" + pair + " +\\d+ poweroff");
         }
+    }
+
+    @Test
+    @DisplayName("--images adds folders before the default one: images from each run side by side, repeatable")
+    void shouldAddImageFoldersToTheDefault(@TempDir Path dir) throws IOException {
+        Path standard = ImageRepository.defaultDirectory();
+        Path first = Files.createDirectories(dir.resolve("first"));
+        Path second = Files.createDirectories(dir.resolve("second"));
+        Files.writeString(first.resolve("greeter.image"), "kernel=org.parasol.examples.hello.HelloKernel\n"
+                + "classpath=" + standard.resolve("lib") + "/*\n");
+        Files.writeString(second.resolve("metronome.image"), "kernel=org.parasol.examples.ticker.TickerKernel\n"
+                + "classpath=" + standard.resolve("lib") + "/*\n");
+
+        RunOutcome o = run("greeter", "metronome", "hello", "--images", first.toString(), "--images", second.toString(),
+                "--cmdline", "ticks=1 period=10");
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("[greeter] Hello from Parasol!").contains("[metronome] ticker: done")
+                .contains("[hello] Hello from Parasol!");
+    }
+
+    @Test
+    @DisplayName("an image in none of the folders: exit status 2 naming every folder searched and the images known")
+    void shouldNameEveryFolderForAnUnknownImage(@TempDir Path dir) {
+        RunOutcome o = run("no-such-image", "--images", dir.toString());
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).startsWith("parasol run: unknown image 'no-such-image' in " + dir.toAbsolutePath().normalize()
+                        + " or " + ImageRepository.defaultDirectory().toAbsolutePath().normalize())
+                .contains("known images: ").contains("hello");
     }
 
     /** An images folder with {@code image}'s descriptor (its class path made absolute) and {@code launch} as its plan. */
@@ -195,7 +205,7 @@ class RunCommandTest {
         // hello's greeting, taken as the offer line: "command line '...'" is no gref=/port=/peer=.
         imagesWithPlan(dir, "hello", "launch=offer-accept\noffer.line=Hello from Parasol!\noffer.timeout=60\n");
 
-        Outcome o = run("hello", "--images", dir.toString());
+        RunOutcome o = run("hello", "--images", dir.toString());
 
         assertThat(o.status()).as(o.out() + o.err()).isEqualTo(2);
         assertThat(o.err()).startsWith("parasol run: domain 'hello-offer' (")
@@ -208,7 +218,7 @@ class RunCommandTest {
     void shouldExitTwoWhenTheOfferNeverComes(@TempDir Path dir) throws IOException {
         imagesWithPlan(dir, "hello", "launch=offer-accept\noffer.line=hello: offer\noffer.timeout=600\n");
 
-        Outcome o = run("hello", "--images", dir.toString());
+        RunOutcome o = run("hello", "--images", dir.toString());
 
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).matches("parasol run: domain 'hello-offer' \\(\\d+\\) powered off before it printed its offer line\\R");
@@ -219,7 +229,7 @@ class RunCommandTest {
     void shouldExitTwoWhenTheOfferTimesOut(@TempDir Path dir) throws IOException {
         imagesWithPlan(dir, "ticker", "launch=offer-accept\noffer.line=ticker: offer\noffer.timeout=1\n");
 
-        Outcome o = run("ticker", "--images", dir.toString(), "--cmdline", "ticks=1000 period=100");
+        RunOutcome o = run("ticker", "--images", dir.toString(), "--cmdline", "ticks=1000 period=100");
 
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).contains("parasol run: domain 'ticker-offer' (")

@@ -7,10 +7,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
- * The folder of image descriptors a host boots domains from: the toolstack's view of
- * "which kernels exist here".
+ * The folders of image descriptors a host boots domains from: the toolstack's view of
+ * "which kernels exist here". Folders are searched in order; the first that holds
+ * {@code <name>.image} provides image {@code name}.
  *
  * <p>The default folder is, in order: the system property {@value #IMAGES_PROPERTY}; else
  * {@code <parasol.home>/examples/target/images} when the launcher set {@value #HOME_PROPERTY};
@@ -25,16 +27,35 @@ public final class ImageRepository {
     /** Where {@code examples} packages its images, relative to the repository root. */
     public static final String DEFAULT_RELATIVE = "examples/target/images";
 
-    private final Path directory;
+    private final List<Path> directories;
 
     /** A repository over {@code directory}; the folder need not exist yet. */
     public ImageRepository(Path directory) {
-        this.directory = directory.toAbsolutePath().normalize();
+        this(List.of(directory));
+    }
+
+    /**
+     * A repository over {@code directories}, searched in order; a folder need not exist yet.
+     *
+     * @throws IllegalArgumentException if {@code directories} is empty
+     */
+    public ImageRepository(List<Path> directories) {
+        if (directories.isEmpty()) {
+            throw new IllegalArgumentException("an image repository needs at least one folder");
+        }
+        this.directories = directories.stream().map(d -> d.toAbsolutePath().normalize()).distinct().toList();
     }
 
     /** The repository the system properties and working directory point to (see the class comment). */
     public static ImageRepository standard() {
         return new ImageRepository(defaultDirectory());
+    }
+
+    /** {@code first}, searched in order, then the {@linkplain #standard() default folder}. */
+    public static ImageRepository standardAfter(List<Path> first) {
+        List<Path> all = new ArrayList<>(first);
+        all.add(defaultDirectory());
+        return new ImageRepository(all);
     }
 
     /** The default images folder (see the class comment); may not exist. */
@@ -62,31 +83,32 @@ public final class ImageRepository {
         return Optional.empty();
     }
 
-    /** The images folder. */
-    public Path directory() {
-        return directory;
+    /** The images folders, in search order. */
+    public List<Path> directories() {
+        return directories;
     }
 
-    /** Names of every descriptor in the folder, sorted; empty if the folder does not exist. */
+    /** Names of every descriptor in the folders, sorted, each once; a folder that does not exist has none. */
     public List<String> names() {
-        List<String> names = new ArrayList<>();
-        if (!Files.isDirectory(directory)) {
-            return names;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory, "*" + ImageDescriptor.SUFFIX)) {
-            for (Path p : ds) {
-                String f = p.getFileName().toString();
-                names.add(f.substring(0, f.length() - ImageDescriptor.SUFFIX.length()));
+        TreeSet<String> names = new TreeSet<>();
+        for (Path directory : directories) {
+            if (!Files.isDirectory(directory)) {
+                continue;
             }
-        } catch (IOException e) {
-            throw new ImageException("cannot list images in " + directory + ": " + e.getMessage(), e);
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory, "*" + ImageDescriptor.SUFFIX)) {
+                for (Path p : ds) {
+                    String f = p.getFileName().toString();
+                    names.add(f.substring(0, f.length() - ImageDescriptor.SUFFIX.length()));
+                }
+            } catch (IOException e) {
+                throw new ImageException("cannot list images in " + directory + ": " + e.getMessage(), e);
+            }
         }
-        names.sort(null);
-        return names;
+        return List.copyOf(names);
     }
 
     /**
-     * Reads the descriptor of image {@code name}.
+     * Reads the descriptor of image {@code name} from the first folder that has one.
      *
      * @throws ImageException if there is no such image (the message lists the known ones) or its
      *                        descriptor is malformed
@@ -95,12 +117,15 @@ public final class ImageRepository {
         if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
             throw new ImageException("'" + name + "' is not an image name");
         }
-        Path file = directory.resolve(name + ImageDescriptor.SUFFIX);
-        if (!Files.isRegularFile(file)) {
-            List<String> known = names();
-            throw new ImageException("unknown image '" + name + "' in " + directory + "; known images: "
-                    + (known.isEmpty() ? "none (build them with: ./mvnw -pl examples -am package)" : String.join(", ", known)));
+        for (Path directory : directories) {
+            Path file = directory.resolve(name + ImageDescriptor.SUFFIX);
+            if (Files.isRegularFile(file)) {
+                return ImageDescriptor.read(file);
+            }
         }
-        return ImageDescriptor.read(file);
+        List<String> known = names();
+        throw new ImageException("unknown image '" + name + "' in "
+                + String.join(" or ", directories.stream().map(Path::toString).toList()) + "; known images: "
+                + (known.isEmpty() ? "none (build them with: ./mvnw -pl examples -am package)" : String.join(", ", known)));
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -68,5 +69,33 @@ class ImageRepositoryTest {
         Path deep = Files.createDirectories(dir.resolve("parasol-cli/src"));
 
         assertThat(ImageRepository.findUpwards(deep, ImageRepository.DEFAULT_RELATIVE)).contains(images);
+    }
+
+    @Test
+    @DisplayName("several folders are searched in order: the first holding <name>.image provides it; names are their union")
+    void shouldSearchSeveralFoldersInOrder() throws IOException {
+        Path first = Files.createDirectories(dir.resolve("first"));
+        Path second = Files.createDirectories(dir.resolve("second"));
+        TestImages.repository(first, true, "GoodKernel");
+        TestImages.repository(second, false, "GoodKernel", "ExitKernel");
+        ImageRepository repo = new ImageRepository(List.of(first, second, dir.resolve("absent")));
+
+        assertThat(repo.names()).containsExactly("exit", "good");
+        assertThat(repo.find("good").source()).isEqualTo(first.resolve("good.image").toAbsolutePath().normalize());
+        assertThat(repo.find("good").privileged()).isTrue();
+        assertThat(repo.find("exit").source().getParent()).isEqualTo(second.toAbsolutePath().normalize());
+        assertThatThrownBy(() -> repo.find("nope")).isInstanceOf(ImageException.class)
+                .hasMessageContaining("unknown image 'nope' in " + first.toAbsolutePath().normalize() + " or "
+                        + second.toAbsolutePath().normalize())
+                .hasMessageContaining("known images: exit, good");
+    }
+
+    @Test
+    @DisplayName("standardAfter searches the given folders first, then the default one")
+    void shouldPutTheDefaultFolderLast() {
+        ImageRepository repo = ImageRepository.standardAfter(List.of(dir));
+
+        assertThat(repo.directories()).containsExactly(dir.toAbsolutePath().normalize(),
+                ImageRepository.defaultDirectory().toAbsolutePath().normalize());
     }
 }

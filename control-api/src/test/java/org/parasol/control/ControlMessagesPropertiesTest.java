@@ -1,4 +1,4 @@
-package org.parasol.toolstack.control;
+package org.parasol.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,13 +12,13 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
-import org.parasol.toolstack.control.v1.DestroyDomainRequest;
-import org.parasol.toolstack.control.v1.Disk;
-import org.parasol.toolstack.control.v1.DiskAccess;
-import org.parasol.toolstack.control.v1.DiskFormat;
-import org.parasol.toolstack.control.v1.DomainAction;
-import org.parasol.toolstack.control.v1.DomainConfig;
-import org.parasol.toolstack.control.v1.NetworkInterface;
+import org.parasol.control.v1.DestroyDomainRequest;
+import org.parasol.control.v1.Disk;
+import org.parasol.control.v1.DiskAccess;
+import org.parasol.control.v1.DiskFormat;
+import org.parasol.control.v1.DomainAction;
+import org.parasol.control.v1.DomainConfig;
+import org.parasol.control.v1.NetworkInterface;
 
 /** Properties of the control API's encoding: lossless for any config, safe for any bytes. */
 class ControlMessagesPropertiesTest {

@@ -1,4 +1,4 @@
-package org.parasol.toolstack.control;
+package org.parasol.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,23 +8,23 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.parasol.toolstack.control.v1.ControlProto;
-import org.parasol.toolstack.control.v1.CreateDomainReply;
-import org.parasol.toolstack.control.v1.CreateDomainRequest;
-import org.parasol.toolstack.control.v1.DestroyDomainReply;
-import org.parasol.toolstack.control.v1.Disk;
-import org.parasol.toolstack.control.v1.DiskAccess;
-import org.parasol.toolstack.control.v1.DiskFormat;
-import org.parasol.toolstack.control.v1.DomainAction;
-import org.parasol.toolstack.control.v1.DomainConfig;
-import org.parasol.toolstack.control.v1.DomainInfo;
-import org.parasol.toolstack.control.v1.DomainRef;
-import org.parasol.toolstack.control.v1.DomainState;
-import org.parasol.toolstack.control.v1.ListDomainsReply;
-import org.parasol.toolstack.control.v1.NetworkInterface;
-import org.parasol.toolstack.control.v1.PauseDomainReply;
-import org.parasol.toolstack.control.v1.ShutdownDomainRequest;
-import org.parasol.toolstack.control.v1.ShutdownReason;
+import org.parasol.control.v1.ControlProto;
+import org.parasol.control.v1.CreateDomainReply;
+import org.parasol.control.v1.CreateDomainRequest;
+import org.parasol.control.v1.DestroyDomainReply;
+import org.parasol.control.v1.Disk;
+import org.parasol.control.v1.DiskAccess;
+import org.parasol.control.v1.DiskFormat;
+import org.parasol.control.v1.DomainAction;
+import org.parasol.control.v1.DomainConfig;
+import org.parasol.control.v1.DomainInfo;
+import org.parasol.control.v1.DomainRef;
+import org.parasol.control.v1.DomainState;
+import org.parasol.control.v1.ListDomainsReply;
+import org.parasol.control.v1.NetworkInterface;
+import org.parasol.control.v1.PauseDomainReply;
+import org.parasol.control.v1.ShutdownDomainRequest;
+import org.parasol.control.v1.ShutdownReason;
 
 /** The control API's messages as generated from {@code parasol/control/v1/control.proto}. */
 class ControlMessagesTest {
@@ -134,7 +134,7 @@ class ControlMessagesTest {
         assertThat(ListDomainsReply.getDefaultInstance().hasError()).isFalse();
 
         var failed = CreateDomainReply.newBuilder()
-                .setError(org.parasol.toolstack.control.v1.Error.newBuilder()
+                .setError(org.parasol.control.v1.Error.newBuilder()
                         .setCode(17)
                         .setMessage("domain blk-demo already exists"))
                 .build();

@@ -1,0 +1,34 @@
+package org.parasol.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import picocli.CommandLine;
+
+/**
+ * What {@code parasol run ARGS} did, run in this JVM: its exit status and what it printed.
+ *
+ * @param status the exit status
+ * @param out    standard output: the consoles and the summary
+ * @param err    standard error
+ */
+record RunOutcome(int status, String out, String err) {
+
+    /** Parses {@code args} as the command line does and runs the command to its end. */
+    static RunOutcome of(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        RunCommand cmd = new RunCommand();
+        new CommandLine(cmd).parseArgs(args);
+        int status;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            status = cmd.run(o, e);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(ex);
+        }
+        return new RunOutcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+}
