@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class BytecodeVerifierTest {
-    private static final String PKG = "org.parasol.hypervisor.image.fixtures.";
+    private static final String PKG = "org.parasol.imagefixtures.";
     private static ImageClasses fixtures;
 
     @BeforeAll

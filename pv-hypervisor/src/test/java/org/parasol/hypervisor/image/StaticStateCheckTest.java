@@ -10,7 +10,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class StaticStateCheckTest {
-    private static final String PKG = "org.parasol.hypervisor.image.fixtures.";
+    private static final String PKG = "org.parasol.imagefixtures.";
     private static ImageClasses fixtures;
 
     @BeforeAll
