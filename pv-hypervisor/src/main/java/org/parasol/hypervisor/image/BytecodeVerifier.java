@@ -665,8 +665,9 @@ public final class BytecodeVerifier {
                 violation(CLASS_FILE, GuestApiRule.WELL_FORMED, "has no superclass");
             }
             superclass.ifPresent(s -> checkSupertype(s, "extends"));
+            boolean isInterface = model.flags().has(AccessFlag.INTERFACE);
             for (ClassEntry i : model.interfaces()) {
-                checkSupertype(i, "implements");
+                checkSupertype(i, isInterface ? "extends" : "implements");
             }
             if (closure(self).isEmpty()) {
                 violation(SUPERTYPES, GuestApiRule.WITHIN_LIMITS, "has more than MAX_SUPERTYPES ("
@@ -809,7 +810,7 @@ public final class BytecodeVerifier {
             checked.set(descriptor.index());
             String s = descriptor.stringValue();
             work += s.length();
-            Descriptors.ClassNames names = privileged ? this::checkHostOnly
+            Descriptors.ClassNames names = privileged ? name -> checkHostOnly(member, name)
                     : name -> checkClassName(member, name, "uses type");
             boolean ok = method ? Descriptors.methodDescriptor(s, names) : Descriptors.fieldDescriptor(s, names);
             if (!ok) {
@@ -819,9 +820,9 @@ public final class BytecodeVerifier {
         }
 
         /** For a privileged image, descriptors may name any class but the host's own code. */
-        private void checkHostOnly(String name) {
+        private void checkHostOnly(String member, String name) {
             if (HostPackages.isHostOnly(name)) {
-                violation(CONSTANT_POOL, GuestApiRule.NO_HYPERVISOR_INTERNALS, "uses type " + name);
+                violation(member, GuestApiRule.NO_HYPERVISOR_INTERNALS, "uses type " + name);
             } else if (image.isImageClass(name.replace('/', '.'))) {
                 referenced.add(name.replace('/', '.'));
             }
@@ -969,7 +970,14 @@ public final class BytecodeVerifier {
                 return;
             }
             if (!privileged) {
-                violation(member, GuestApiRule.WELL_FORMED, what + ", which no class it can reach declares");
+                String hidden = unavailableSupertype(owner);
+                GuestApiRule rule = hidden == null ? null : nameRule(hidden);
+                if (rule != null) {
+                    violation(member, rule, what + ", which resolves through " + hidden
+                            + (rule == GuestApiRule.JDK_ALLOW_LIST ? ", " + unlisted(hidden) : ""));
+                } else {
+                    violation(member, GuestApiRule.WELL_FORMED, what + ", which no class it can reach declares");
+                }
                 return;
             }
             if (HostPackages.isJdk(owner)) {
@@ -978,6 +986,28 @@ public final class BytecodeVerifier {
                     violation(member, r, what);
                 }
             }
+        }
+
+        /** The first supertype of {@code owner} (breadth first) that nobody provides this image, or null. */
+        private String unavailableSupertype(String owner) {
+            ArrayDeque<String> todo = new ArrayDeque<>(List.of(owner));
+            Set<String> seen = new HashSet<>();
+            while (!todo.isEmpty() && seen.size() <= ImageLimits.MAX_SUPERTYPES) {
+                String name = todo.poll();
+                work++;
+                if (!seen.add(name)) {
+                    continue;
+                }
+                TypeInfo t = type(name);
+                if (t == null) {
+                    return name;
+                }
+                if (t.superName() != null) {
+                    todo.add(t.superName());
+                }
+                todo.addAll(t.interfaces());
+            }
+            return null;
         }
 
         private void markMethodHandle(MethodHandleEntry mh) {
