@@ -228,10 +228,21 @@ public final class StaticStateCheck {
                     || !(bounded.boundType() instanceof Signature.ClassTypeSig element)
                     || !element.typeArgs().isEmpty() || element.outerType().isPresent()
                     || !immutableClass(element.className(), new HashSet<>())) {
-                return "is a collection whose elements (" + arg + ") are not known to be immutable";
+                return "is a collection whose elements (" + typeArgument(arg) + ") are not known to be immutable";
             }
         }
         return null;
+    }
+
+    private static String typeArgument(Signature.TypeArg arg) {
+        return switch (arg) {
+            case Signature.TypeArg.Bounded b -> switch (b.wildcardIndicator()) {
+                case NONE -> b.boundType().signatureString();
+                case EXTENDS -> "? extends " + b.boundType().signatureString();
+                case SUPER -> "? super " + b.boundType().signatureString();
+            };
+            case Signature.TypeArg.Unbounded u -> "?";
+        };
     }
 
     private static boolean isImmutableFactory(InvokeInstruction call) {
