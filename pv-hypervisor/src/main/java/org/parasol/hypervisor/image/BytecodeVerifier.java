@@ -104,6 +104,7 @@ import java.util.TreeSet;
  */
 public final class BytecodeVerifier {
     private static final String CONSTANT_POOL = "constant pool";
+    private static final int MAX_DETAIL = 400;
     private static final String CLASS_FILE = "class file";
     private static final String SUPERTYPES = "supertypes";
     private static final String OBJECT = "java/lang/Object";
@@ -578,6 +579,7 @@ public final class BytecodeVerifier {
         private final Set<String> referenced = new LinkedHashSet<>();
         private final BitSet checked = new BitSet();
         private final BitSet descriptorsChecked = new BitSet();
+        private final Set<String> descriptorNames = new HashSet<>();
         private final BitSet bootstrapsChecked = new BitSet();
         private final Map<Integer, Integer> condyHeights = new HashMap<>();
 
@@ -589,7 +591,7 @@ public final class BytecodeVerifier {
 
         private void violation(String member, GuestApiRule rule, String detail) {
             if (rule.appliesTo(privileged)) {
-                violations.add(new Violation(binary, member, rule, detail));
+                violations.add(new Violation(binary, clip(member, MAX_DETAIL), rule, clip(detail, MAX_DETAIL)));
             }
         }
 
@@ -810,8 +812,15 @@ public final class BytecodeVerifier {
             checked.set(descriptor.index());
             String s = descriptor.stringValue();
             work += s.length();
-            Descriptors.ClassNames names = privileged ? name -> checkHostOnly(member, name)
-                    : name -> checkClassName(member, name, "uses type");
+            Descriptors.ClassNames names = name -> {
+                if (descriptorNames.add(name)) { // each name once per class: the first use is the one reported
+                    if (privileged) {
+                        checkHostOnly(member, name);
+                    } else {
+                        checkClassName(member, name, "uses type");
+                    }
+                }
+            };
             boolean ok = method ? Descriptors.methodDescriptor(s, names) : Descriptors.fieldDescriptor(s, names);
             if (!ok) {
                 violation(member, GuestApiRule.WELL_FORMED, "has a malformed " + (method ? "method" : "field")
@@ -1563,7 +1572,12 @@ public final class BytecodeVerifier {
     }
 
     private static String clip(String s) {
-        return s.length() <= 120 ? s : s.substring(0, 120) + "... (" + s.length() + " chars)";
+        return clip(s, 120);
+    }
+
+    /** {@code s}, or its first {@code max} characters and its length: a hostile name must not make a refusal megabytes long. */
+    private static String clip(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max) + "... (" + s.length() + " chars)";
     }
 
     private static String internal(String binaryName) {
