@@ -166,7 +166,7 @@ public final class GuestJdkApi {
                 continue;
             }
             String where = source + ":" + (i + 1);
-            String[] words = line.split("\\s+");
+            String[] words = words(line);
             switch (words[0]) {
                 case "class" -> {
                     if (current != null) {
@@ -209,6 +209,23 @@ public final class GuestJdkApi {
             classes.put(current, new ListedClass(current, extendable, members));
         }
         return new GuestJdkApi(classes, init);
+    }
+
+    /** The words of a stripped line, split at spaces and tabs (no regular expression: the file has thousands of lines). */
+    private static String[] words(String line) {
+        List<String> out = new ArrayList<>(3);
+        int i = 0;
+        while (i < line.length()) {
+            int start = i;
+            while (i < line.length() && line.charAt(i) != ' ' && line.charAt(i) != '\t') {
+                i++;
+            }
+            out.add(line.substring(start, i));
+            while (i < line.length() && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+                i++;
+            }
+        }
+        return out.toArray(new String[0]);
     }
 
     private static String stripComment(String line) {
