@@ -59,7 +59,7 @@ class StaticStateCheckTest {
     }
 
     @Test
-    @DisplayName("an immutable collection field without a generic signature is a finding: its element types are unknown")
+    @DisplayName("crafted: List<long[]>, a wildcard, or no generic signature at all is a finding; List<String> is not")
     void shouldRejectCollectionsWithoutASignature() {
         ClassDesc self = ClassDesc.of("evil.Statics");
         ClassDesc list = ClassDesc.of("java.util.List");
@@ -69,8 +69,10 @@ class StaticStateCheckTest {
                         .with(SignatureAttribute.of(Signature.parseFrom("Ljava/util/List<Ljava/lang/String;>;"))))
                 .withField("ANY", list, fb -> fb.withFlags(ClassFile.ACC_STATIC | ClassFile.ACC_FINAL)
                         .with(SignatureAttribute.of(Signature.parseFrom("Ljava/util/List<*>;"))))
+                .withField("ARRAYS", list, fb -> fb.withFlags(ClassFile.ACC_STATIC | ClassFile.ACC_FINAL)
+                        .with(SignatureAttribute.of(Signature.parseFrom("Ljava/util/List<[J>;"))))
                 .withMethodBody("<clinit>", MethodTypeDesc.of(ConstantDescs.CD_void), ClassFile.ACC_STATIC, code -> {
-                    for (String field : List.of("ITEMS", "NAMES", "ANY")) {
+                    for (String field : List.of("ITEMS", "NAMES", "ANY", "ARRAYS")) {
                         code.invokestatic(list, "of", MethodTypeDesc.of(list), true).putstatic(self, field, list);
                     }
                     code.return_();
@@ -80,7 +82,8 @@ class StaticStateCheckTest {
         assertThat(StaticStateCheck.forImage(image).checkAll()).extracting(StaticFieldFinding::toString).containsExactlyInAnyOrder(
                 "class evil.Statics, field ITEMS (Ljava/util/List;): is a collection without a generic signature: "
                         + "its element types are unknown",
-                "class evil.Statics, field ANY (Ljava/util/List;): is a collection whose elements (?) are not known to be immutable");
+                "class evil.Statics, field ANY (Ljava/util/List;): is a collection whose elements (?) are not known to be immutable",
+                "class evil.Statics, field ARRAYS (Ljava/util/List;): is a collection whose elements ([J) are not known to be immutable");
     }
 
     @Test
