@@ -196,6 +196,7 @@ public final class BytecodeVerifier {
     private final Map<String, Optional<ClassModel>> models = new HashMap<>();
     private final Map<String, Optional<TypeInfo>> types = new HashMap<>();
     private final Map<String, Optional<Set<String>>> closures = new HashMap<>();
+    private boolean closureTooDeep;
     private final Map<String, List<Declaration>> resolutions = new HashMap<>();
     private final Map<String, Optional<GuestApiRule>> nameRules = new HashMap<>();
     private final Map<String, List<Declaration>> deniedImplementations = new HashMap<>();
@@ -405,12 +406,28 @@ public final class BytecodeVerifier {
      * Every type in {@code internalName}'s supertype closure (itself first, then its superclass's
      * closure, then its interfaces'), types nobody provides left out (an unknown name has an
      * empty closure); no value if the closure has more than {@link ImageLimits#MAX_SUPERTYPES}
-     * types or a cycle. Memoized, so each closure is built once.
+     * types or a cycle. Memoized, so each closure is built once; the recursion goes no deeper
+     * than {@link ImageLimits#MAX_SUPERTYPES} (a longer chain of distinct supertypes is too many
+     * anyway), so a hostile hierarchy cannot overflow the checking thread's stack.
      */
     private Optional<Set<String>> closure(String internalName) {
+        Optional<Set<String>> result = closureOf(internalName, 0);
+        if (closureTooDeep) {
+            closureTooDeep = false;
+            closures.put(internalName, Optional.empty());
+            return Optional.empty();
+        }
+        return result;
+    }
+
+    private Optional<Set<String>> closureOf(String internalName, int depth) {
         Optional<Set<String>> known = closures.get(internalName);
         if (known != null) {
             return known; // an unfinished closure is empty: a cycle
+        }
+        if (depth > ImageLimits.MAX_SUPERTYPES) {
+            closureTooDeep = true;
+            return Optional.empty();
         }
         closures.put(internalName, Optional.empty());
         TypeInfo t = type(internalName);
@@ -425,7 +442,7 @@ public final class BytecodeVerifier {
             supers.addAll(t.interfaces());
             for (String s : supers) {
                 work++;
-                Optional<Set<String>> sc = closure(s);
+                Optional<Set<String>> sc = closureOf(s, depth + 1);
                 if (sc.isEmpty() || out.size() + sc.get().size() > 2L * ImageLimits.MAX_SUPERTYPES) {
                     bounded = false;
                     break;
@@ -437,6 +454,10 @@ public final class BytecodeVerifier {
                     break;
                 }
             }
+        }
+        if (closureTooDeep) {
+            closures.remove(internalName); // cut short by the depth, not by its own size: decide it on its own later
+            return Optional.empty();
         }
         Optional<Set<String>> result = bounded ? Optional.of(Collections.unmodifiableSet(out)) : Optional.empty();
         closures.put(internalName, result);
@@ -581,7 +602,7 @@ public final class BytecodeVerifier {
         private final BitSet descriptorsChecked = new BitSet();
         private final Set<String> descriptorNames = new HashSet<>();
         private final BitSet bootstrapsChecked = new BitSet();
-        private final Map<Integer, Integer> condyHeights = new HashMap<>();
+        private final BitSet condysChecked = new BitSet();
 
         ClassCheck(String binary, ClassModel model) {
             this.binary = binary;
@@ -629,6 +650,13 @@ public final class BytecodeVerifier {
             }
             if (!privileged && !model.flags().has(AccessFlag.INTERFACE)) {
                 closure(self).ifPresent(c -> checkDispatch(SUPERTYPES, self, c, "class " + self, Set.of()));
+            }
+            // Call sites and dynamic constants first, so their bootstrap handles are judged as bootstraps, not as calls.
+            for (PoolEntry e : pool) {
+                work++;
+                if (!checked.get(e.index()) && (e instanceof InvokeDynamicEntry || e instanceof ConstantDynamicEntry)) {
+                    checkLeftover(e);
+                }
             }
             for (PoolEntry e : pool) {
                 work++;
@@ -1072,8 +1100,7 @@ public final class BytecodeVerifier {
                     bsm.reference().name().stringValue()) : isJavacBootstrap(bsm, name);
             markMethodHandle(bsm);
             if (!javac) {
-                violation(member, GuestApiRule.NO_REFLECTION, "bootstraps invokedynamic with " + name
-                       );
+                violation(member, GuestApiRule.NO_REFLECTION, "bootstraps invokedynamic with " + name);
                 markArguments(b);
                 return;
             }
@@ -1387,20 +1414,25 @@ public final class BytecodeVerifier {
          * A privileged image's dynamic constant: {@code ConstantBootstraps} or javac's bootstraps
          * only; a field read or field VarHandle only of a field whose class is a plain class
          * constant (never one computed by another constant); nested at most
-         * {@link ImageLimits#MAX_BOOTSTRAP_NESTING} deep, each examined once however many
-         * constants share it.
+         * {@link ImageLimits#MAX_BOOTSTRAP_NESTING} deep (the recursion stops there). Each constant
+         * is examined once however many constants share it, so a lattice costs its size, not its
+         * number of paths.
          */
-        private int checkCondy(String member, ConstantDynamicEntry condy) {
-            Integer known = condyHeights.get(condy.index());
-            if (known != null) {
-                if (known < 0) {
-                    violation(member, GuestApiRule.WELL_FORMED, "has dynamic constants that depend on themselves");
-                    return ImageLimits.MAX_BOOTSTRAP_NESTING + 1;
-                }
-                return known;
+        private void checkCondy(String member, ConstantDynamicEntry condy) {
+            checkCondy(member, condy, 1);
+        }
+
+        private void checkCondy(String member, ConstantDynamicEntry condy, int depth) {
+            if (condysChecked.get(condy.index())) {
+                return;
             }
             work++;
-            condyHeights.put(condy.index(), -1);
+            if (depth > ImageLimits.MAX_BOOTSTRAP_NESTING) {
+                violation(member, GuestApiRule.WITHIN_LIMITS, "nests dynamic constants deeper than MAX_BOOTSTRAP_NESTING ("
+                        + ImageLimits.MAX_BOOTSTRAP_NESTING + ")");
+                return;
+            }
+            condysChecked.set(condy.index());
             checked.set(condy.index());
             checkNameAndType(condy.nameAndType(), member);
             BootstrapMethodEntry b = condy.bootstrap();
@@ -1410,29 +1442,20 @@ public final class BytecodeVerifier {
             String owner = bsm.reference().owner().asInternalName();
             String method = bsm.reference().name().stringValue();
             if (!owner.equals(CONSTANT_BOOTSTRAPS) && !GuestApiPolicy.isJavacBootstrap(owner, method)) {
-                violation(member, GuestApiRule.NO_REFLECTION, "bootstraps a dynamic constant with " + owner + "." + method
-                       );
+                violation(member, GuestApiRule.NO_REFLECTION, "bootstraps a dynamic constant with " + owner + "." + method);
             }
             List<LoadableConstantEntry> args = b.arguments();
             if (owner.equals(CONSTANT_BOOTSTRAPS)) {
                 checkFieldBootstrap(member, condy, method, args);
             }
-            int height = 0;
             for (LoadableConstantEntry arg : args) {
                 work++;
                 if (arg instanceof ConstantDynamicEntry inner) {
-                    height = Math.max(height, checkCondy(member, inner));
+                    checkCondy(member, inner, depth + 1);
                 } else {
                     checkPrivilegedArgument(member, arg);
                 }
             }
-            height++;
-            if (height == ImageLimits.MAX_BOOTSTRAP_NESTING + 1) {
-                violation(member, GuestApiRule.WITHIN_LIMITS, "nests dynamic constants deeper than MAX_BOOTSTRAP_NESTING ("
-                        + ImageLimits.MAX_BOOTSTRAP_NESTING + ")");
-            }
-            condyHeights.put(condy.index(), height);
-            return height;
         }
 
         /** getStaticFinal, fieldVarHandle, staticFieldVarHandle, enumConstant: judged as the field they reach. */
@@ -1491,8 +1514,20 @@ public final class BytecodeVerifier {
             }
         }
 
+        /** The class whose static field a constant of this type is read from: the class itself, a primitive's wrapper. */
         private static String wrapperOrClass(String descriptor) {
-            return descriptor.startsWith("L") && descriptor.endsWith(";") ? descriptor.substring(1, descriptor.length() - 1) : null;
+            return switch (descriptor) {
+                case "I" -> "java/lang/Integer";
+                case "J" -> "java/lang/Long";
+                case "Z" -> "java/lang/Boolean";
+                case "B" -> "java/lang/Byte";
+                case "C" -> "java/lang/Character";
+                case "S" -> "java/lang/Short";
+                case "F" -> "java/lang/Float";
+                case "D" -> "java/lang/Double";
+                default -> descriptor.startsWith("L") && descriptor.endsWith(";")
+                        ? descriptor.substring(1, descriptor.length() - 1) : null;
+            };
         }
 
         private static String primitiveOrObject(String internalName) {

@@ -82,6 +82,9 @@ public final class StaticStateCheck {
 
     private static final int LISTED = 5;
 
+    /** How many image types deep the check follows fields of fields before calling a type unknown. */
+    private static final int MAX_NESTING = 64;
+
     private final ImageClasses image;
     private final ClassLoader externalTypes;
     private final Map<String, Optional<ClassModel>> models = new HashMap<>();
@@ -265,6 +268,9 @@ public final class StaticStateCheck {
     private boolean immutableClass(String internal, Set<String> visiting) {
         if (KNOWN_IMMUTABLE.contains(internal)) {
             return true;
+        }
+        if (visiting.size() > MAX_NESTING) {
+            return false; // a chain of types this long is not judged (and the recursion stays shallow)
         }
         if (image.isImageClass(internal.replace('/', '.'))) {
             return immutableImageClass(internal, visiting);

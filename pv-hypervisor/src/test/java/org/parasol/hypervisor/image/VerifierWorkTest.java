@@ -48,9 +48,33 @@ class VerifierWorkTest {
         });
     }
 
+    /** Verifies on a thread with a small stack: no input may make the verifier recurse as deep as it is long. */
+    private static BytecodeVerifier.Result onSmallStack(ImageClasses image, String root, boolean privileged) {
+        BytecodeVerifier.Result[] result = new BytecodeVerifier.Result[1];
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                result[0] = BytecodeVerifier.verify(image, root, privileged);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "small-stack verifier", SMALL_STACK);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        assertThat(failure[0]).as("the verifier threw").isNull();
+        return result[0];
+    }
+
+    private static final long SMALL_STACK = 256 * 1024;
+
     private static BytecodeVerifier.Result measure(String what, ImageClasses image, String root, boolean privileged) {
         long t0 = System.nanoTime();
-        BytecodeVerifier.Result r = BytecodeVerifier.verify(image, root, privileged);
+        BytecodeVerifier.Result r = onSmallStack(image, root, privileged);
         long micros = (System.nanoTime() - t0) / 1_000;
         System.out.printf("[verifier work] %-34s %,9d bytes  %,10d work  %.2f work/byte  %,8d us  %d violations%n",
                 what, image.totalBytes(), r.work(), (double) r.work() / image.totalBytes(), micros, r.violations().size());
@@ -132,6 +156,14 @@ class VerifierWorkTest {
     }
 
     @Test
+    @DisplayName("a chain of 5000 dynamic constants, each the argument of the next, stops at MAX_BOOTSTRAP_NESTING on a 256 KB stack")
+    void shouldNotRecurseAlongLongConstantChains() {
+        BytecodeVerifier.Result r = measure("condy chain 5000 long", one(condyLattice(5_000, 1)), "bomb.Kernel", true);
+
+        assertThat(r.violations()).singleElement().satisfies(v -> assertThat(v.rule()).isEqualTo(GuestApiRule.WITHIN_LIMITS));
+    }
+
+    @Test
     @DisplayName("a lattice of dynamic constants within the nesting limit, 40^7 paths, passes in time linear in its arguments")
     void shouldMemoizeWideDynamicConstants() {
         BytecodeVerifier.Result r = measure("condy lattice 7 deep x 40 wide", one(condyLattice(7, 40)), "bomb.Kernel", true);
@@ -142,7 +174,7 @@ class VerifierWorkTest {
     }
 
     @Test
-    @DisplayName("3000 classes each extending the last and calling the first's method are checked in linear work; past MAX_SUPERTYPES refused")
+    @DisplayName("3000 classes each extending the last and calling the first's method: linear work, a 256 KB stack, past MAX_SUPERTYPES refused")
     void shouldBoundResolutionThroughLongHierarchies() {
         int n = 3_000;
         Map<String, byte[]> classes = new HashMap<>();
