@@ -76,6 +76,10 @@ public final class KitchenSinkKernel implements GuestKernel {
             this.out = out;
         }
 
+        void use() {
+            out.append("in-try,");
+        }
+
         @Override
         public void close() {
             out.append("closed;");
@@ -139,7 +143,7 @@ public final class KitchenSinkKernel implements GuestKernel {
         out.append(deck.peek()).append(length.getAsInt()).append(';');
 
         try (Resource r = new Resource(out)) {
-            out.append("in-try,");
+            r.use();
         }
         assert shapes.size() == 5 : "five shapes";
         try {
