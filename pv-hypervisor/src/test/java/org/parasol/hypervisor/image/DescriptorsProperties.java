@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Label;
@@ -29,9 +30,15 @@ class DescriptorsProperties {
         return Arbitraries.oneOf(Arbitraries.strings().withChars("()[;LIJZV/ab").ofMaxLength(24), wellFormed, mutated);
     }
 
-    @Property(tries = 2000)
+    /**
+     * MethodTypeDesc splits a descriptor at its last ')', the JVM and this parser at the first
+     * after the parameters; they differ only for class names holding a parenthesis (legal, and
+     * judged as unknown names either way), which this property leaves out.
+     */
+    @Property(tries = 5000)
     @Label("a string is a method descriptor for the verifier exactly when MethodTypeDesc.ofDescriptor accepts it")
     void shouldAgreeWithTheJdkOnMethodDescriptors(@ForAll("descriptorish") String s) {
+        Assume.that(s.indexOf('(', 1) < 0 && s.indexOf(')') == s.lastIndexOf(')'));
         List<String> names = new ArrayList<>();
         boolean ours = Descriptors.methodDescriptor(s, names::add);
         MethodTypeDesc jdk;
@@ -52,13 +59,13 @@ class DescriptorsProperties {
         }
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 5000)
     @Label("a string is a field descriptor for the verifier exactly when ClassDesc.ofDescriptor accepts it (void aside)")
     void shouldAgreeWithTheJdkOnFieldDescriptors(@ForAll("descriptorish") String s) {
         boolean jdk;
         try {
             jdk = !ClassDesc.ofDescriptor(s).descriptorString().equals("V");
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) { // "[[" throws the latter
             jdk = false;
         }
 
