@@ -24,6 +24,7 @@ import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.GuestThrowables;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.hypercall.HypercallTable;
+import org.parasol.hypervisor.image.GuestVisibleClasses;
 import org.parasol.hypervisor.image.ImageException;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.KernelImage;
@@ -119,6 +120,7 @@ public final class Hypervisor implements AutoCloseable {
     private volatile boolean closed;
 
     private Hypervisor(HostConfig config) {
+        GuestVisibleClasses.initializeAll();
         this.config = config;
         this.clock = config.clock();
         this.bootNanos = clock.nanos();

@@ -1,33 +1,28 @@
 package org.parasol.hypervisor.image;
 
-import java.lang.module.ModuleFinder;
-import java.lang.module.ModuleReference;
-import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The allow-list and deny-list behind {@link GuestApiRule}: which JDK classes and members a
- * guest may name. All names are JVM internal names ({@code java/lang/System}).
+ * The name-based deny-list behind {@link GuestApiRule} for privileged images (dom0, driver
+ * domains), which may use any JDK package, and the rule names the verifier gives to JDK classes
+ * an unprivileged image may not name. Unprivileged images are judged against {@link GuestJdkApi}
+ * instead, member by member. All names are JVM internal names ({@code java/lang/System}).
  *
- * <p>The order of the checks: whole classes first ({@link #classRule}), then members of
- * allowed classes ({@link #memberRule}), then the JDK package allow-list. A guest class never
- * appears here: the verifier resolves a reference through the image's own hierarchy first and
- * asks about the JDK class the member is inherited from.
+ * <p>The order of the checks: whole classes first ({@link #classRule}), then members
+ * ({@link #memberRule}), asked about the class that declares the member (the verifier resolves
+ * a reference through the image's and the JDK's hierarchy first, as the JVM does). A guest class
+ * never appears here.
+ *
+ * <p>Besides the host-access rules a privileged image is trusted with, the list holds the doors
+ * that are not host access but a way around the verifier or into the hypervisor, for every image:
+ * method-handle lookups ({@code MethodHandles.lookup()} and every {@code Lookup} member, even
+ * {@code findVarHandle}), constant resolution ({@code resolveConstantDesc} on any class,
+ * {@code MethodType.from*}, {@code ConstantBootstraps} called directly), reflection, class
+ * loaders, {@code Unsafe}, restricted FFM, exiting the JVM.
  */
 final class GuestApiPolicy {
     private GuestApiPolicy() {
     }
-
-    /** JDK packages a guest may use (members still checked). Everything else of the JDK is {@link GuestApiRule#JDK_ALLOW_LIST}. */
-    private static final Set<String> ALLOWED_PACKAGES = Set.of(
-            "java/lang", "java/lang/annotation", "java/lang/constant", "java/lang/foreign", "java/lang/invoke",
-            "java/lang/ref", "java/lang/runtime",
-            "java/io", "java/math", "java/nio", "java/nio/charset", "java/text",
-            "java/time", "java/time/chrono", "java/time/format", "java/time/temporal", "java/time/zone",
-            "java/util", "java/util/concurrent", "java/util/concurrent/atomic", "java/util/concurrent/locks",
-            "java/util/function", "java/util/random", "java/util/regex", "java/util/stream",
-            "java/util/zip", "java/util/jar",
-            "java/security", "java/security/spec", "java/security/interfaces", "javax/crypto", "javax/crypto/spec");
 
     /** Bootstrap methods of the invokedynamic call sites javac emits for lambdas, string concatenation, records and switches. */
     private static final Set<String> ALLOWED_INDY_BOOTSTRAPS = Set.of(
@@ -39,8 +34,8 @@ final class GuestApiPolicy {
             "java/lang/runtime/SwitchBootstraps.typeSwitch",
             "java/lang/runtime/SwitchBootstraps.enumSwitch");
 
-    /** Owner of the dynamic-constant bootstraps javac emits; their method-handle arguments are checked separately. */
-    private static final String CONSTANT_BOOTSTRAPS = "java/lang/invoke/ConstantBootstraps";
+    /** Owner of the dynamic-constant bootstraps; their arguments are checked separately. */
+    static final String CONSTANT_BOOTSTRAPS = "java/lang/invoke/ConstantBootstraps";
 
     private static final Set<String> CLASS_ALLOWED = Set.of(
             "getName", "getSimpleName", "getTypeName", "getCanonicalName", "getPackageName", "isInstance", "cast",
@@ -58,58 +53,12 @@ final class GuestApiPolicy {
     private static final Set<String> SYSTEM_ALLOWED = Set.of(
             "arraycopy", "currentTimeMillis", "nanoTime", "identityHashCode", "lineSeparator", "out", "err");
 
-    private static final Set<String> LOOKUP_ALLOWED = Set.of(
-            "findVarHandle", "findStaticVarHandle", "lookupClass", "lookupModes", "toString", "hashCode", "equals");
-
-    /** Packages of the JDK's system modules, in internal form. */
-    private static final Set<String> JDK_PACKAGES = jdkPackages();
-
-    private static Set<String> jdkPackages() {
-        Set<String> packages = new HashSet<>();
-        for (ModuleReference ref : ModuleFinder.ofSystem().findAll()) {
-            for (String p : ref.descriptor().packages()) {
-                packages.add(p.replace('.', '/'));
-            }
-        }
-        return Set.copyOf(packages);
-    }
-
-    /** The package of an internal class name ({@code java/lang} for {@code java/lang/String}). */
-    static String packageOf(String internalName) {
-        int slash = internalName.lastIndexOf('/');
-        return slash < 0 ? "" : internalName.substring(0, slash);
-    }
-
-    /** Whether a class of this internal name belongs to the JDK. */
-    static boolean isJdk(String internalName) {
-        return JDK_PACKAGES.contains(packageOf(internalName));
-    }
-
-    /** Whether a class of this internal name is provided by {@code hypercall-api}. */
-    static boolean isHypercallApi(String internalName) {
-        return internalName.startsWith("org/parasol/hypercall/");
-    }
-
-    /**
-     * Whether an image may not define a class of this internal name: the guest parent delegates
-     * these names, so the image's copy would silently never run. (An image class in a package
-     * named {@code org.parasol.hypervisor...} is allowed: it lives in the guest loader's own
-     * runtime package and gains nothing from the name; references to the real hypervisor's
-     * classes are {@link GuestApiRule#NO_HYPERVISOR_INTERNALS}.)
-     */
-    static boolean isReservedPackage(String internalName) {
-        return internalName.startsWith("java/") || internalName.startsWith("javax/") || internalName.startsWith("jdk/")
-                || internalName.startsWith("sun/") || internalName.startsWith("com/sun/")
-                || internalName.startsWith("org/parasol/hypercall/")
-                || isJdk(internalName);
-    }
-
     /** The rule that forbids naming class {@code owner} at all, or {@code null} if it may be named. */
     static GuestApiRule classRule(String owner) {
-        if (owner.startsWith("org/parasol/hypervisor/")) {
+        if (HostPackages.isHostOnly(owner)) {
             return GuestApiRule.NO_HYPERVISOR_INTERNALS;
         }
-        String pkg = packageOf(owner);
+        String pkg = HostPackages.packageOf(owner);
         if (pkg.startsWith("jdk/internal") || pkg.startsWith("sun/") || pkg.equals("sun")
                 || pkg.startsWith("com/sun/")) {
             return GuestApiRule.NO_JDK_INTERNALS;
@@ -162,13 +111,7 @@ final class GuestApiPolicy {
             case "java/lang/SecurityManager", "java/security/Security" -> GuestApiRule.NO_GLOBAL_SETTINGS;
             default -> null;
         };
-        if (named != null) {
-            return named;
-        }
-        if (JDK_PACKAGES.contains(pkg) && !ALLOWED_PACKAGES.contains(pkg)) {
-            return GuestApiRule.JDK_ALLOW_LIST;
-        }
-        return null;
+        return named;
     }
 
     /**
@@ -218,16 +161,19 @@ final class GuestApiPolicy {
             }
             case "java/lang/invoke/MethodHandles" -> {
                 return switch (name) {
-                    case "privateLookupIn", "publicLookup", "reflectAs", "classData", "classDataAt" ->
+                    case "lookup", "privateLookupIn", "publicLookup", "reflectAs", "classData", "classDataAt" ->
                             GuestApiRule.NO_REFLECTION;
                     default -> null;
                 };
             }
             case "java/lang/invoke/MethodHandles$Lookup" -> {
-                if (LOOKUP_ALLOWED.contains(name)) {
-                    return null;
-                }
                 return name.startsWith("define") ? GuestApiRule.NO_CLASS_LOADERS : GuestApiRule.NO_REFLECTION;
+            }
+            case "java/lang/invoke/MethodType" -> {
+                return name.startsWith("from") ? GuestApiRule.NO_REFLECTION : null;
+            }
+            case CONSTANT_BOOTSTRAPS -> {
+                return GuestApiRule.NO_REFLECTION;
             }
             case "java/lang/foreign/MemorySegment" -> {
                 return name.equals("reinterpret") ? GuestApiRule.NO_RESTRICTED_FOREIGN : null;
@@ -268,6 +214,9 @@ final class GuestApiPolicy {
                 // fall through to the name-based rules below
             }
         }
+        if (!field && name.equals("resolveConstantDesc")) {
+            return GuestApiRule.NO_REFLECTION; // a ClassDesc, MethodHandleDesc or DynamicConstantDesc resolved by the guest
+        }
         if (!field && (name.equals("parallelStream") && owner.startsWith("java/util/")
                 || name.equals("parallel") && owner.startsWith("java/util/stream/"))) {
             return GuestApiRule.NO_EXECUTORS;
@@ -275,14 +224,8 @@ final class GuestApiPolicy {
         return null;
     }
 
-    /** The rule an invokedynamic bootstrap method breaks, or {@code null} for javac's own bootstraps. */
-    static GuestApiRule indyBootstrapRule(String owner, String name) {
-        return ALLOWED_INDY_BOOTSTRAPS.contains(owner + "." + name) ? null : GuestApiRule.NO_REFLECTION;
-    }
-
-    /** The rule a dynamic-constant ({@code condy}) bootstrap breaks, or {@code null} for {@code ConstantBootstraps}. */
-    static GuestApiRule condyBootstrapRule(String owner, String name) {
-        return owner.equals(CONSTANT_BOOTSTRAPS) || ALLOWED_INDY_BOOTSTRAPS.contains(owner + "." + name)
-                ? null : GuestApiRule.NO_REFLECTION;
+    /** Whether {@code owner.name} is one of the invokedynamic bootstraps javac emits (judged by name: privileged images). */
+    static boolean isJavacBootstrap(String owner, String name) {
+        return ALLOWED_INDY_BOOTSTRAPS.contains(owner + "." + name);
     }
 }

@@ -9,11 +9,13 @@ import java.util.Set;
  * state, else one per domain. Named after the image ({@code image:hello}) or the image and the
  * domain ({@code image:hello/dom3}), which is what stack traces and heap dumps show.
  *
- * <p>Delegation is parent-first to {@link GuestParentLoader} (hypercall-api and the JDK only),
- * then the image: the bytes come from the image's in-memory {@link ImageClasses}, and only
- * classes the {@link BytecodeVerifier} checked are ever defined. A name the verifier did not
- * reach is a {@link ClassNotFoundException}, so unverified code cannot run even if it sits in
- * the image's jars. Resources of the image are served by {@link #getResourceAsStream}.
+ * <p>Delegation follows one predicate, the one the verifier judged by:
+ * {@link ImageClasses#isImageClass}. A class of the image is defined here from the image's
+ * in-memory bytes, and only if the {@link BytecodeVerifier} checked it (a name the verifier did
+ * not reach is a {@link ClassNotFoundException}, so unverified code cannot run even if it sits
+ * in the image's jars); every other name goes to {@link GuestParentLoader} (hypercall-api and
+ * the JDK classes the image may see), never to the image, so an image's copy of a host class
+ * can never be what the JVM links. Resources of the image are served by {@link #getResourceAsStream}.
  */
 public final class GuestClassLoader extends ClassLoader {
     static {
@@ -27,6 +29,20 @@ public final class GuestClassLoader extends ClassLoader {
         super(name, parent);
         this.classes = classes;
         this.verified = verified;
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        synchronized (getClassLoadingLock(name)) {
+            Class<?> c = findLoadedClass(name);
+            if (c == null) {
+                c = classes.isImageClass(name) ? findClass(name) : getParent().loadClass(name);
+            }
+            if (resolve) {
+                resolveClass(c);
+            }
+            return c;
+        }
     }
 
     @Override

@@ -22,6 +22,15 @@ import java.util.zip.ZipFile;
  * name wins, as on a JVM class path. {@code module-info.class} and multi-release
  * {@code META-INF/versions/} entries are skipped (images run on the class path).
  *
+ * <p>Reading is bounded by {@link ImageLimits}: at most {@link ImageLimits#MAX_ENTRIES} entries
+ * per jar or folder, {@link ImageLimits#MAX_ENTRY_BYTES} per entry (counted while
+ * decompressing, never trusted from the zip header), {@link ImageLimits#MAX_CLASSES} classes and
+ * {@link ImageLimits#MAX_IMAGE_BYTES} in all; past any of them the image is refused with an
+ * {@link ImageException} naming the limit.
+ *
+ * <p>{@link #isImageClass} is the one definition of "a class of this image" that the verifier
+ * and the guest class loaders share.
+ *
  * <p>Immutable after construction; the byte arrays are never handed to guest code.
  */
 public final class ImageClasses {
@@ -29,10 +38,19 @@ public final class ImageClasses {
 
     private final Map<String, byte[]> classes;
     private final Map<String, byte[]> resources;
+    private final long totalBytes;
 
     private ImageClasses(Map<String, byte[]> classes, Map<String, byte[]> resources) {
         this.classes = Map.copyOf(classes);
         this.resources = Map.copyOf(resources);
+        long total = 0;
+        for (byte[] b : this.classes.values()) {
+            total += b.length;
+        }
+        for (byte[] b : this.resources.values()) {
+            total += b.length;
+        }
+        this.totalBytes = total;
     }
 
     /** An image made of the given classes (binary name to class file bytes) and no resources. */
@@ -46,14 +64,13 @@ public final class ImageClasses {
      * @throws ImageException if an entry is missing or unreadable
      */
     public static ImageClasses read(List<Path> classpath) {
-        Map<String, byte[]> classes = new HashMap<>();
-        Map<String, byte[]> resources = new HashMap<>();
+        Reader reader = new Reader();
         for (Path entry : classpath) {
             try {
                 if (Files.isDirectory(entry)) {
-                    readFolder(entry, classes, resources);
+                    reader.readFolder(entry);
                 } else if (Files.isRegularFile(entry)) {
-                    readJar(entry, classes, resources);
+                    reader.readJar(entry);
                 } else {
                     throw new ImageException("image class path entry does not exist: " + entry);
                 }
@@ -61,47 +78,88 @@ public final class ImageClasses {
                 throw new ImageException("cannot read image class path entry " + entry + ": " + e.getMessage(), e);
             }
         }
-        return new ImageClasses(classes, resources);
+        return new ImageClasses(reader.classes, reader.resources);
     }
 
-    private static void readFolder(Path root, Map<String, byte[]> classes, Map<String, byte[]> resources)
-            throws IOException {
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-                String rel = root.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");
-                add(rel, Files.readAllBytes(f), classes, resources);
+    /** One read of a class path, counting against {@link ImageLimits} as it goes. */
+    private static final class Reader {
+        private final Map<String, byte[]> classes = new HashMap<>();
+        private final Map<String, byte[]> resources = new HashMap<>();
+        private long totalBytes;
+
+        void readFolder(Path root) throws IOException {
+            int count = 0;
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    if (++count > ImageLimits.MAX_ENTRIES) {
+                        throw tooMany(root);
+                    }
+                    if (!Files.isRegularFile(f)) {
+                        continue;
+                    }
+                    String rel = root.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");
+                    try (InputStream in = Files.newInputStream(f)) {
+                        add(root, rel, readBounded(in, root, rel));
+                    }
+                }
             }
         }
-    }
 
-    private static void readJar(Path jar, Map<String, byte[]> classes, Map<String, byte[]> resources)
-            throws IOException {
-        try (ZipFile zip = new ZipFile(jar.toFile())) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry e = entries.nextElement();
-                if (e.isDirectory()) {
-                    continue;
-                }
-                try (InputStream in = zip.getInputStream(e)) {
-                    add(e.getName(), in.readAllBytes(), classes, resources);
+        void readJar(Path jar) throws IOException {
+            try (ZipFile zip = new ZipFile(jar.toFile())) {
+                int count = 0;
+                Enumeration<? extends ZipEntry> entries = zip.entries();
+                while (entries.hasMoreElements()) {
+                    ZipEntry e = entries.nextElement();
+                    if (++count > ImageLimits.MAX_ENTRIES) {
+                        throw tooMany(jar);
+                    }
+                    if (e.isDirectory()) {
+                        continue;
+                    }
+                    try (InputStream in = zip.getInputStream(e)) {
+                        add(jar, e.getName(), readBounded(in, jar, e.getName()));
+                    }
                 }
             }
         }
-    }
 
-    private static void add(String path, byte[] bytes, Map<String, byte[]> classes, Map<String, byte[]> resources) {
-        if (path.startsWith("META-INF/versions/")) {
-            return;
+        /** At most {@link ImageLimits#MAX_ENTRY_BYTES}: one byte more refuses the entry, whatever its header claims. */
+        private static byte[] readBounded(InputStream in, Path where, String name) throws IOException {
+            byte[] bytes = in.readNBytes(ImageLimits.MAX_ENTRY_BYTES + 1);
+            if (bytes.length > ImageLimits.MAX_ENTRY_BYTES) {
+                throw new ImageException("image entry " + name + " in " + where + " is larger than MAX_ENTRY_BYTES ("
+                        + ImageLimits.MAX_ENTRY_BYTES + " bytes) once decompressed");
+            }
+            return bytes;
         }
-        if (path.endsWith(CLASS_SUFFIX)) {
-            if (path.equals("module-info.class")) {
+
+        private static ImageException tooMany(Path where) {
+            return new ImageException(where + " has more than MAX_ENTRIES (" + ImageLimits.MAX_ENTRIES + ") entries");
+        }
+
+        private void add(Path where, String path, byte[] bytes) {
+            if (path.startsWith("META-INF/versions/")) {
                 return;
             }
-            String binary = path.substring(0, path.length() - CLASS_SUFFIX.length()).replace('/', '.');
-            classes.putIfAbsent(binary, bytes);
-        } else {
-            resources.putIfAbsent(path, bytes);
+            totalBytes += bytes.length;
+            if (totalBytes > ImageLimits.MAX_IMAGE_BYTES) {
+                throw new ImageException("image is larger than MAX_IMAGE_BYTES (" + ImageLimits.MAX_IMAGE_BYTES
+                        + " bytes) once decompressed, reading " + where);
+            }
+            if (path.endsWith(CLASS_SUFFIX)) {
+                if (path.equals("module-info.class")) {
+                    return;
+                }
+                String binary = path.substring(0, path.length() - CLASS_SUFFIX.length()).replace('/', '.');
+                classes.putIfAbsent(binary, bytes);
+                if (classes.size() > ImageLimits.MAX_CLASSES) {
+                    throw new ImageException("image has more than MAX_CLASSES (" + ImageLimits.MAX_CLASSES
+                            + ") classes, reading " + where);
+                }
+            } else {
+                resources.putIfAbsent(path, bytes);
+            }
         }
     }
 
@@ -110,9 +168,24 @@ public final class ImageClasses {
         return classes.keySet();
     }
 
-    /** Whether the image holds a class of this binary name. */
+    /** Whether the image holds a class of this binary name, in any package. */
     public boolean contains(String binaryName) {
         return classes.containsKey(binaryName);
+    }
+
+    /**
+     * Whether {@code binaryName} is a class of this image: the image holds it and its package
+     * is not the host's ({@link HostPackages}). The verifier judges exactly these classes as the
+     * image's own and the guest class loaders define exactly these (once verified); every other
+     * name is the host's, judged against the guest's JDK list and served by the guest parent.
+     */
+    public boolean isImageClass(String binaryName) {
+        return classes.containsKey(binaryName) && !HostPackages.isHostOwned(binaryName.replace('.', '/'));
+    }
+
+    /** Bytes of every class and resource, as read. */
+    public long totalBytes() {
+        return totalBytes;
     }
 
     /** How many classes the image holds. */

@@ -17,17 +17,14 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class ImageLoader {
     private final ImageRepository repository;
-    private final ClassLoader parent;
     private final ConcurrentMap<String, KernelImage> loaded = new ConcurrentHashMap<>();
 
-    /** A loader over {@code repository}, giving guests the hypervisor's own hypercall-api. */
+    /**
+     * A loader over {@code repository}, giving guests the hypervisor's own hypercall-api and the
+     * JDK their privilege allows ({@link GuestParentLoader#forImage}).
+     */
     public ImageLoader(ImageRepository repository) {
-        this(repository, GuestParentLoader.standard());
-    }
-
-    ImageLoader(ImageRepository repository, ClassLoader parent) {
         this.repository = repository;
-        this.parent = parent;
     }
 
     /** The repository images are found in. */
@@ -46,11 +43,15 @@ public final class ImageLoader {
         if (image != null) {
             return image;
         }
-        return loaded.computeIfAbsent(name, n -> KernelImage.open(repository.find(n), parent));
+        return loaded.computeIfAbsent(name, n -> open(repository.find(n)));
     }
 
     /** Loads an image from a descriptor outside the repository, without caching it. */
     public KernelImage load(ImageDescriptor descriptor) {
-        return KernelImage.open(descriptor, parent);
+        return open(descriptor);
+    }
+
+    private static KernelImage open(ImageDescriptor descriptor) {
+        return KernelImage.open(descriptor, GuestParentLoader.forImage(descriptor.privileged()));
     }
 }

@@ -1,6 +1,7 @@
 package org.parasol.hypervisor.image;
 
 import java.lang.classfile.AccessFlags;
+import java.lang.classfile.Attributes;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.CodeElement;
@@ -8,6 +9,8 @@ import java.lang.classfile.FieldModel;
 import java.lang.classfile.Instruction;
 import java.lang.classfile.MethodModel;
 import java.lang.classfile.Opcode;
+import java.lang.classfile.Signature;
+import java.lang.classfile.attribute.SignatureAttribute;
 import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.reflect.AccessFlag;
@@ -39,7 +42,14 @@ import java.util.TreeSet;
  *       accepted types (checked recursively; enum constant bodies too);</li>
  *   <li>a field declared {@code List}, {@code Set} or {@code Map} whose every assignment in the
  *       static initializer stores the result of {@code List/Set/Map.of}, {@code copyOf} or
- *       {@code Map.ofEntries} (the elements' own mutability is not checked);</li>
+ *       {@code Map.ofEntries}, and whose generic signature's type arguments are all accepted
+ *       types ({@code List<String>}, {@code Map<String, Integer>}, {@code List<? extends Point>}
+ *       for an image record {@code Point}): {@code static final List<long[]> X = List.of(new long[1])}
+ *       is a finding, since every domain would share the one array. The check reads the
+ *       declared element types, not the initializer: a field without a signature, with a
+ *       wildcard, type variable, array or generic type argument ({@code List<List<String>>},
+ *       whose inner lists it cannot see) is a finding, and a class file whose signature lies
+ *       about its elements (javac never writes one) is believed;</li>
  *   <li>javac's synthetic arrays: an enum's {@code $VALUES} and the {@code $SwitchMap$...} tables
  *       (trusted by name and shape: javac only reads them after the static initializer).</li>
  * </ul>
@@ -72,22 +82,25 @@ public final class StaticStateCheck {
 
     private static final int LISTED = 5;
 
+    /** How many image types deep the check follows fields of fields before calling a type unknown. */
+    private static final int MAX_NESTING = 64;
+
     private final ImageClasses image;
     private final ClassLoader externalTypes;
     private final Map<String, Optional<ClassModel>> models = new HashMap<>();
 
     /**
      * A check over {@code image}; types outside the image are looked up, without being
-     * initialized, through {@code externalTypes} (the guest parent loader: hypercall-api and the JDK).
+     * initialized, through {@code externalTypes} (a guest parent loader: hypercall-api and the JDK).
      */
     public StaticStateCheck(ImageClasses image, ClassLoader externalTypes) {
         this.image = image;
         this.externalTypes = externalTypes;
     }
 
-    /** A check over {@code image} whose outside types are the hypervisor's hypercall-api and the JDK. */
+    /** A check over {@code image} whose outside types are the hypervisor's hypercall-api and the whole JDK. */
     public static StaticStateCheck forImage(ImageClasses image) {
-        return new StaticStateCheck(image, GuestParentLoader.standard());
+        return new StaticStateCheck(image, GuestParentLoader.privileged());
     }
 
     /** Checks every class of the image. */
@@ -141,6 +154,11 @@ public final class StaticStateCheck {
                 if (!initializedImmutably(m, name)) {
                     findings.add(new StaticFieldFinding(binary, name, desc,
                             "is a collection not set from List/Set/Map.of, copyOf or Map.ofEntries"));
+                } else {
+                    String elements = elementTypesProblem(f);
+                    if (elements != null) {
+                        findings.add(new StaticFieldFinding(binary, name, desc, elements));
+                    }
                 }
             } else if (!immutableDescriptor(desc, new HashSet<>())) {
                 findings.add(new StaticFieldFinding(binary, name, desc,
@@ -187,6 +205,49 @@ public final class StaticStateCheck {
         return true;
     }
 
+    /**
+     * Why the elements of an immutable collection field may be mutable, or {@code null} if every
+     * type argument of its generic signature is an accepted immutable type. No signature, a
+     * wildcard other than {@code ? extends} an accepted type, a type variable, an array or a
+     * generic type argument (a collection inside the collection) is not accepted.
+     */
+    private String elementTypesProblem(FieldModel f) {
+        Optional<SignatureAttribute> attribute = f.findAttribute(Attributes.signature());
+        if (attribute.isEmpty()) {
+            return "is a collection without a generic signature: its element types are unknown";
+        }
+        Signature signature;
+        try {
+            signature = attribute.get().asTypeSignature();
+        } catch (RuntimeException e) {
+            return "is a collection whose generic signature cannot be parsed";
+        }
+        if (!(signature instanceof Signature.ClassTypeSig type) || type.outerType().isPresent()) {
+            return "is a collection whose generic signature is not a plain class type";
+        }
+        for (Signature.TypeArg arg : type.typeArgs()) {
+            if (!(arg instanceof Signature.TypeArg.Bounded bounded)
+                    || bounded.wildcardIndicator() == Signature.TypeArg.Bounded.WildcardIndicator.SUPER
+                    || !(bounded.boundType() instanceof Signature.ClassTypeSig element)
+                    || !element.typeArgs().isEmpty() || element.outerType().isPresent()
+                    || !immutableClass(element.className(), new HashSet<>())) {
+                return "is a collection whose elements (" + typeArgument(arg) + ") are not known to be immutable";
+            }
+        }
+        return null;
+    }
+
+    private static String typeArgument(Signature.TypeArg arg) {
+        return switch (arg) {
+            case Signature.TypeArg.Bounded b -> switch (b.wildcardIndicator()) {
+                case NONE -> b.boundType().signatureString();
+                case EXTENDS -> "? extends " + b.boundType().signatureString();
+                case SUPER -> "? super " + b.boundType().signatureString();
+            };
+            case Signature.TypeArg.Unbounded u -> "?";
+        };
+    }
+
     private static boolean isImmutableFactory(InvokeInstruction call) {
         String owner = call.owner().asInternalName();
         String name = call.name().stringValue();
@@ -208,7 +269,10 @@ public final class StaticStateCheck {
         if (KNOWN_IMMUTABLE.contains(internal)) {
             return true;
         }
-        if (image.contains(internal.replace('/', '.'))) {
+        if (visiting.size() > MAX_NESTING) {
+            return false; // a chain of types this long is not judged (and the recursion stays shallow)
+        }
+        if (image.isImageClass(internal.replace('/', '.'))) {
             return immutableImageClass(internal, visiting);
         }
         try {
@@ -255,7 +319,7 @@ public final class StaticStateCheck {
         String superName = m.superclass().map(s -> s.asInternalName()).orElse("java/lang/Object");
         boolean plainSuper = superName.equals("java/lang/Object") || superName.equals("java/lang/Record")
                 || superName.equals("java/lang/Enum");
-        if (!plainSuper && !(image.contains(superName.replace('/', '.')) && instanceFieldsImmutable(superName, visiting))) {
+        if (!plainSuper && !(image.isImageClass(superName.replace('/', '.')) && instanceFieldsImmutable(superName, visiting))) {
             return false;
         }
         if (!instanceFieldsImmutable(m, visiting)) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class BytecodeVerifierTest {
-    private static final String PKG = "org.parasol.hypervisor.image.fixtures.";
+    private static final String PKG = "org.parasol.imagefixtures.";
     private static ImageClasses fixtures;
 
     @BeforeAll
@@ -44,7 +44,7 @@ class BytecodeVerifierTest {
 
     @ParameterizedTest(name = "{0}: rule ''{2}''")
     @DisplayName("each forbidden API is refused naming the class, the method and the rule")
-    @CsvSource(delimiter = '|', textBlock = """
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
             ExitKernel           | method boot(Lorg/parasol/hypercall/Cpu;J)V | no JVM exit, Runtime or processes   | calls java/lang/System.exit(I)V
             ThreadKernel         | method boot(Lorg/parasol/hypercall/Cpu;J)V | no threads                          | calls java/lang/Thread.<init>(Ljava/lang/Runnable;)V
             FileKernel           | method boot(Lorg/parasol/hypercall/Cpu;J)V | no host files                       | calls java/io/FileInputStream.<init>(Ljava/lang/String;)V
@@ -57,6 +57,20 @@ class BytecodeVerifierTest {
             ExecutorKernel       | method boot(Lorg/parasol/hypercall/Cpu;J)V | no executors                        | calls java/util/concurrent/Executors.newSingleThreadExecutor()Ljava/util/concurrent/ExecutorService;
             MethodRefKernel      | method boot(Lorg/parasol/hypercall/Cpu;J)V | no JVM exit, Runtime or processes   | takes a method handle to java/lang/System.exit(I)V
             LdcClassKernel       | method boot(Lorg/parasol/hypercall/Cpu;J)V | no class loaders                    | loads class constant java/lang/ClassLoader
+            SynchronizedKernel   | method boot(Lorg/parasol/hypercall/Cpu;J)V | no monitors                         | enters a monitor (monitorenter)
+            SynchronizedKernel   | method boot(Lorg/parasol/hypercall/Cpu;J)V | no threads                          | calls java/lang/Thread.currentThread()Ljava/lang/Thread;
+            SynchronizedKernel   | method spin()V                             | no monitors                         | is synchronized: it locks a monitor another thread may wait on
+            FinalizerKernel      | method finalize()V                         | no finalizers                       | declares finalize(): the JVM's finalizer thread would run it
+            PrintfKernel         | method boot(Lorg/parasol/hypercall/Cpu;J)V | no standard streams                 | reads field java/lang/System.out
+            CompletableFutureKernel | method boot(Lorg/parasol/hypercall/Cpu;J)V | only listed JDK classes and members | calls org/parasol/imagefixtures/CompletableFutureKernel$Stage.thenRunAsync(Ljava/lang/Runnable;)Ljava/util/concurrent/CompletionStage;, which resolves through java/util/concurrent/CompletionStage, not on the guest JDK list
+            CommonPoolKernel     | method boot(Lorg/parasol/hypercall/Cpu;J)V | only listed JDK classes and members | calls java/util/stream/StreamSupport.stream(Ljava/util/Spliterator;Z)Ljava/util/stream/Stream;, whose class is not on the guest JDK list
+            CommonPoolKernel     | method boot(Lorg/parasol/hypercall/Cpu;J)V | only listed JDK classes and members | calls java/util/concurrent/ConcurrentHashMap.forEach(JLjava/util/function/BiConsumer;)V, whose class is not on the guest JDK list
+            LookupKernel         | method boot(Lorg/parasol/hypercall/Cpu;J)V | no reflection                       | calls java/lang/invoke/MethodHandles.lookup()Ljava/lang/invoke/MethodHandles$Lookup;
+            LookupKernel         | method boot(Lorg/parasol/hypercall/Cpu;J)V | no reflection                       | calls java/lang/invoke/MethodHandles$Lookup.findStaticVarHandle(Ljava/lang/Class;Ljava/lang/String;Ljava/lang/Class;)Ljava/lang/invoke/VarHandle;
+            ConstantDescKernel   | method boot(Lorg/parasol/hypercall/Cpu;J)V | no reflection                       | calls java/lang/invoke/MethodType.fromMethodDescriptorString(Ljava/lang/String;Ljava/lang/ClassLoader;)Ljava/lang/invoke/MethodType;
+            ConstantDescKernel   | method boot(Lorg/parasol/hypercall/Cpu;J)V | only listed JDK classes and members | calls java/lang/constant/MethodHandleDesc.resolveConstantDesc(Ljava/lang/invoke/MethodHandles$Lookup;)Ljava/lang/invoke/MethodHandle;, whose class is not on the guest JDK list
+            SerializableLambdaKernel | method boot(Lorg/parasol/hypercall/Cpu;J)V | no reflection                   | bootstraps invokedynamic with java/lang/invoke/LambdaMetafactory.altMetafactory and static arguments javac does not emit (a serializable lambda (FLAG_SERIALIZABLE): its deserialization runs through reflection)
+            ForeignLambdaKernel  | method boot(Lorg/parasol/hypercall/Cpu;J)V | only extendable JDK supertypes      | creates a lambda implementing java/util/random/RandomGenerator, which guest classes and lambdas may not implement
             """)
     void shouldRefuseEachForbiddenApi(String kernel, String member, String rule, String detail) {
         List<Violation> violations = verify(kernel, false);
@@ -126,20 +140,38 @@ class BytecodeVerifierTest {
     }
 
     @Test
-    @DisplayName("privileged images (dom0, driver domains) may use host files, sockets, threads and executors")
+    @DisplayName("Throwable.printStackTrace() reached by dispatch through the guest's own interface is refused ('judge what a call dispatches to')")
+    void shouldRefuseInheritingADeniedMethodAnInterfaceExposes() {
+        assertThat(verify("PrintStackTraceKernel", false)).extracting(Violation::toString).containsExactly(
+                "class " + PKG + "PrintStackTraceKernel$Trap, supertypes: rule 'no standard streams': class "
+                        + PKG.replace('.', '/') + "PrintStackTraceKernel$Trap inherits java/lang/Throwable.printStackTrace()V, "
+                        + "which a call through " + PKG.replace('.', '/') + "PrintStackTraceKernel$Tracing.printStackTrace()V would run");
+    }
+
+    @Test
+    @DisplayName("privileged images (dom0, driver domains) may use host files, sockets, threads, executors, monitors and standard streams")
     void shouldWaiveHostAccessRulesForPrivilegedImages() {
-        for (String k : List.of("FileKernel", "SocketKernel", "ThreadKernel", "ExecutorKernel", "ThreadSubclassKernel")) {
+        for (String k : List.of("FileKernel", "SocketKernel", "ThreadKernel", "ExecutorKernel", "ThreadSubclassKernel",
+                "SynchronizedKernel", "PrintfKernel", "CompletableFutureKernel", "CommonPoolKernel", "FinalizerKernel",
+                "ForeignLambdaKernel", "PrintStackTraceKernel")) {
             assertThat(verify(k, true)).as(k).isEmpty();
         }
     }
 
     @Test
-    @DisplayName("privileged images still may not exit the JVM, reflect, use Unsafe, restricted FFM or class loaders")
+    @DisplayName("privileged images still may not exit the JVM, reflect, look up, resolve constants, use Unsafe, restricted FFM or class loaders")
     void shouldKeepTheOtherRulesForPrivilegedImages() {
         for (String k : List.of("ExitKernel", "ForNameKernel", "DeclaredFieldKernel",
-                "ReinterpretKernel", "LinkerKernel", "ClassLoaderKernel", "MethodRefKernel")) {
+                "ReinterpretKernel", "LinkerKernel", "ClassLoaderKernel", "MethodRefKernel", "LookupKernel",
+                "ConstantDescKernel")) {
             assertThat(verify(k, true)).as(k).isNotEmpty().allMatch(v -> !v.rule().hostAccess());
         }
+        assertThat(verify("ConstantDescKernel", true)).extracting(Violation::detail).contains(
+                "calls java/lang/invoke/MethodHandles.lookup()Ljava/lang/invoke/MethodHandles$Lookup;",
+                "calls java/lang/constant/MethodHandleDesc.resolveConstantDesc(Ljava/lang/invoke/MethodHandles$Lookup;)"
+                        + "Ljava/lang/invoke/MethodHandle;",
+                "calls java/lang/invoke/MethodType.fromMethodDescriptorString(Ljava/lang/String;Ljava/lang/ClassLoader;)"
+                        + "Ljava/lang/invoke/MethodType;");
     }
 
     @Test

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestKernel;
-import org.parasol.hypervisor.image.fixtures.GoodKernel;
+import org.parasol.imagefixtures.GoodKernel;
 
 class GuestClassLoaderTest {
     @TempDir
@@ -70,7 +70,7 @@ class GuestClassLoaderTest {
     @Test
     @DisplayName("a class of the image the verifier never reached cannot be loaded")
     void shouldNotDefineUnverifiedClasses() {
-        assertThatThrownBy(() -> guest.loadClass("org.parasol.hypervisor.image.fixtures.ExitKernel"))
+        assertThatThrownBy(() -> guest.loadClass("org.parasol.imagefixtures.ExitKernel"))
                 .isInstanceOf(ClassNotFoundException.class)
                 .hasMessageContaining("not a verified class of image:good");
     }

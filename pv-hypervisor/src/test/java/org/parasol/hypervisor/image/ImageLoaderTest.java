@@ -22,9 +22,9 @@ class ImageLoaderTest {
     static void writeImages() throws IOException {
         loader = new ImageLoader(TestImages.repository(dir, false, "GoodKernel", "MutableStaticKernel", "ExitKernel",
                 "FileKernel", "NotAKernel", "NoDefaultConstructorKernel"));
-        TestImages.writeDescriptor(dir, "dom0file", "kernel=org.parasol.hypervisor.image.fixtures.FileKernel",
+        TestImages.writeDescriptor(dir, "dom0file", "kernel=org.parasol.imagefixtures.FileKernel",
                 "classpath=lib/fixtures.jar", "privileged=true");
-        TestImages.writeDescriptor(dir, "missing", "kernel=org.parasol.hypervisor.image.fixtures.Nowhere",
+        TestImages.writeDescriptor(dir, "missing", "kernel=org.parasol.imagefixtures.Nowhere",
                 "classpath=lib/fixtures.jar");
     }
 
@@ -67,7 +67,7 @@ class ImageLoaderTest {
         assertThatThrownBy(() -> loader.load("exit"))
                 .isInstanceOf(ImageRefusedException.class)
                 .hasMessageContaining("image 'exit' refused")
-                .hasMessageContaining("class org.parasol.hypervisor.image.fixtures.ExitKernel, "
+                .hasMessageContaining("class org.parasol.imagefixtures.ExitKernel, "
                         + "method boot(Lorg/parasol/hypercall/Cpu;J)V: rule 'no JVM exit, Runtime or processes': "
                         + "calls java/lang/System.exit(I)V");
         assertThatThrownBy(() -> loader.load("file"))
@@ -81,14 +81,14 @@ class ImageLoaderTest {
         KernelImage image = loader.load("dom0file");
 
         assertThat(image.descriptor().privileged()).isTrue();
-        assertThat(image.newKernel(0).getClass().getName()).isEqualTo("org.parasol.hypervisor.image.fixtures.FileKernel");
+        assertThat(image.newKernel(0).getClass().getName()).isEqualTo("org.parasol.imagefixtures.FileKernel");
     }
 
     @Test
     @DisplayName("the kernel class must exist, implement GuestKernel and have a public no-argument constructor")
     void shouldExplainUnusableKernelClasses() {
         assertThatThrownBy(() -> loader.load("missing"))
-                .isInstanceOf(ImageException.class).hasMessageContaining("kernel class org.parasol.hypervisor.image.fixtures.Nowhere is not in its class path");
+                .isInstanceOf(ImageException.class).hasMessageContaining("kernel class org.parasol.imagefixtures.Nowhere is not in its class path");
         assertThatThrownBy(() -> loader.load("nota"))
                 .isInstanceOf(ImageException.class).hasMessageContaining("does not implement org.parasol.hypercall.GuestKernel");
         assertThatThrownBy(() -> loader.load("nodefaultconstructor"))

@@ -36,7 +36,7 @@ class ImageRepositoryTest {
         ImageDescriptor d = repo.find("good");
 
         assertThat(d.name()).isEqualTo("good");
-        assertThat(d.kernelClass()).isEqualTo("org.parasol.hypervisor.image.fixtures.GoodKernel");
+        assertThat(d.kernelClass()).isEqualTo("org.parasol.imagefixtures.GoodKernel");
         assertThat(d.classpath()).containsExactly(dir.resolve("lib/fixtures.jar").toAbsolutePath().normalize(),
                 dir.resolve("lib/other.jar").toAbsolutePath().normalize());
         assertThat(d.privileged()).isTrue();

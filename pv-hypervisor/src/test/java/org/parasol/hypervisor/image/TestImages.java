@@ -12,14 +12,14 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
-import org.parasol.hypervisor.image.fixtures.GoodKernel;
+import org.parasol.imagefixtures.GoodKernel;
 
 /** Packages the fixture guests into image jars and descriptors under a test's temporary folder. */
 final class TestImages {
     private TestImages() {
     }
 
-    static final String FIXTURES = "org/parasol/hypervisor/image/fixtures/";
+    static final String FIXTURES = "org/parasol/imagefixtures/";
 
     /** The test-classes folder the fixtures were compiled into. */
     static Path testClasses() {
@@ -69,7 +69,7 @@ final class TestImages {
     static ImageRepository repository(Path dir, boolean privileged, String... kernelSimpleNames) throws IOException {
         writeFixtureJar(dir);
         for (String k : kernelSimpleNames) {
-            writeDescriptor(dir, imageName(k), "kernel=org.parasol.hypervisor.image.fixtures." + k,
+            writeDescriptor(dir, imageName(k), "kernel=org.parasol.imagefixtures." + k,
                     "classpath=lib/*", "privileged=" + privileged, "description=fixture " + k);
         }
         return new ImageRepository(dir);
