@@ -38,7 +38,7 @@ import org.parasol.hypercall.GuestKernel;
  * host shares: each JDK class of the guest list and, recursively, its nested classes (private
  * ones included: {@code Collections$UnmodifiableList}, {@code Formatter$FormatSpecifier}); the
  * JDK internals the list's {@code init} lines name ({@code ImmutableCollections},
- * {@code Formatter}, the method-handle machinery) and their nested classes; every hypercall-api
+ * {@code Formatter}, the method-handle machinery) and their nested classes; every hypercall-api and hypervisor
  * class; and, by running them once, javac's bootstraps — a lambda, method references, string
  * concatenation, a record's {@code toString}/{@code equals}/{@code hashCode}, an enum switch
  * and a pattern switch with enum constant labels — with the formatter and the immutable
@@ -100,6 +100,13 @@ public final class GuestVisibleClasses {
         for (String name : hypercallApiClasses()) {
             initializeWithNested(name, api, done, failures);
         }
+        // The hypervisor's own classes too: paths guest code enters without a hypercall (a TLB
+        // miss, a trapped page-table write, a safe point) run at the guest's depth, and a class
+        // first used there must not be initialized there.
+        ClassLoader own = GuestVisibleClasses.class.getClassLoader();
+        for (String name : classesOf(GuestVisibleClasses.class, "org/parasol/hypervisor/")) {
+            initializeWithNested(name, own, done, failures);
+        }
         try {
             exerciseJavacBootstraps();
         } catch (RuntimeException | LinkageError e) {
@@ -155,7 +162,15 @@ public final class GuestVisibleClasses {
 
     /** Binary names of every class of the hypervisor's hypercall-api, from its module or, on the class path, its jar or folder. */
     static List<String> hypercallApiClasses() {
-        Module module = GuestKernel.class.getModule();
+        return classesOf(GuestKernel.class, "org/parasol/hypercall/");
+    }
+
+    /**
+     * Binary names of the classes under {@code prefix} (an internal package prefix) that come
+     * with {@code anchor}: from its module or, on the class path, its jar or folder.
+     */
+    static List<String> classesOf(Class<?> anchor, String prefix) {
+        Module module = anchor.getModule();
         List<String> paths = new ArrayList<>();
         try {
             if (module.isNamed() && module.getLayer() != null) {
@@ -164,7 +179,7 @@ public final class GuestVisibleClasses {
                     names.forEach(paths::add);
                 }
             } else {
-                CodeSource cs = GuestKernel.class.getProtectionDomain().getCodeSource();
+                CodeSource cs = anchor.getProtectionDomain().getCodeSource();
                 Path location = Path.of(cs.getLocation().toURI());
                 if (Files.isDirectory(location)) {
                     try (Stream<Path> files = Files.walk(location)) {
@@ -180,13 +195,13 @@ public final class GuestVisibleClasses {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list hypercall-api's classes", e);
+            throw new UncheckedIOException("cannot list the classes of " + anchor.getName() + "'s module", e);
         } catch (URISyntaxException e) {
-            throw new IllegalStateException("cannot locate hypercall-api", e);
+            throw new IllegalStateException("cannot locate the classes of " + anchor.getName(), e);
         }
         List<String> classes = new ArrayList<>();
         for (String p : paths) {
-            if (p.startsWith("org/parasol/hypercall/") && p.endsWith(".class") && !p.endsWith("module-info.class")) {
+            if (p.startsWith(prefix) && p.endsWith(".class") && !p.endsWith("module-info.class")) {
                 classes.add(p.substring(0, p.length() - ".class".length()).replace('/', '.'));
             }
         }

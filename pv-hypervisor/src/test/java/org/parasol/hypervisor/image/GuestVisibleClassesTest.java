@@ -21,6 +21,9 @@ class GuestVisibleClassesTest {
         assertThat(api).contains("org.parasol.hypercall.Cpu", "org.parasol.hypercall.struct.StartInfo")
                 .allMatch(n -> n.startsWith("org.parasol.hypercall."));
         assertThat(report.classes()).isGreaterThan(GuestJdkApi.standard().classNames().size() + api.size());
+        assertThat(GuestVisibleClasses.classesOf(GuestVisibleClasses.class, "org/parasol/hypervisor/"))
+                .as("the hypervisor's own classes, first used on guest threads at the guest's depth")
+                .contains("org.parasol.hypervisor.mm.TrapRecord", "org.parasol.hypervisor.domain.Vcpu");
     }
 
     @Test
