@@ -33,7 +33,7 @@ import org.xml.sax.SAXException;
  * <p>The fixture package {@value #FIXTURE_PACKAGE} holds deliberately wrong code that proves
  * the rules can fail; {@link #real()} leaves it out, {@link #withFixtures()} keeps it.
  */
-final class ParasolModules {
+public final class ParasolModules {
 
     /**
      * A reactor module with code.
@@ -106,7 +106,7 @@ final class ParasolModules {
      * The project root: the nearest folder at or above the working directory (surefire runs in
      * {@code parasol-cli/}) holding the parent pom and the {@code hypercall-api} module.
      */
-    static Path root() {
+    public static Path root() {
         Path dir = Path.of("").toAbsolutePath();
         for (Path p = dir; p != null; p = p.getParent()) {
             if (Files.isRegularFile(p.resolve("pom.xml")) && Files.isDirectory(p.resolve("hypercall-api"))) {

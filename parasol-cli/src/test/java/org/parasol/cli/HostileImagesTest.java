@@ -1,0 +1,235 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.classfile.ClassFile;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.reflect.AccessFlag;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.parasol.architecture.ParasolModules;
+import org.parasol.hostile.DiveKernel;
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.GuestKernel;
+
+/**
+ * Issue 10's attacks as images, run the way a user runs them: a fresh JVM with the launcher's
+ * module configuration (the CLI, the hypervisor exporting only to it, hypercall-api, picocli on
+ * the module path; nothing else), {@code parasol run ticker <hostile>}. Each hostile image is
+ * either refused at load naming the rule, or crashes only its own domain while {@code ticker}
+ * keeps its 100 ms period; the host always exits by itself.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class HostileImagesTest {
+    @TempDir
+    static Path images;
+
+    /** What one run of the host did. */
+    record Host(int status, String out) {
+        /** The ticker's "tick N at T ms" times, in order. */
+        List<Double> tickTimes() {
+            List<Double> times = new ArrayList<>();
+            Matcher m = Pattern.compile("\\[ticker] tick (\\d+) at ([0-9.]+) ms").matcher(out);
+            while (m.find()) {
+                times.add(Double.parseDouble(m.group(2)));
+            }
+            return times;
+        }
+
+        /** Ticker ran all five ticks, each within its period's slack, and powered off. */
+        void assertTickerKeptTime() {
+            List<Double> times = tickTimes();
+            assertThat(times).as(out).hasSize(5);
+            for (int i = 0; i < times.size(); i++) {
+                double due = 100.0 * (i + 1);
+                assertThat(times.get(i)).as("tick %d (due at %.0f ms)%n%s", i + 1, due, out).isBetween(due, due + 400);
+            }
+            assertThat(out).containsPattern("ticker +\\d+ poweroff");
+        }
+    }
+
+    @BeforeAll
+    static void packageHostileImages() throws IOException {
+        Path lib = Files.createDirectories(images.resolve("lib"));
+        Path classes = Path.of(DiveKernel.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        Map<String, byte[]> entries = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(classes.resolve("org/parasol/hostile"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
+                entries.put(classes.relativize(f).toString().replace('\\', '/'), Files.readAllBytes(f));
+            }
+        }
+        writeJar(lib.resolve("hostile.jar"), entries);
+        for (String k : List.of("Dive", "Flood", "SharedState", "Halt", "Printf", "Monitor", "CommonPool", "Finalizer")) {
+            descriptor(k.toLowerCase(java.util.Locale.ROOT), "org.parasol.hostile." + k + "Kernel", "lib/hostile.jar");
+        }
+        stubHypervisorImage();
+        descriptorBombImage();
+    }
+
+    private static void descriptor(String name, String kernel, String classpath) throws IOException {
+        Files.writeString(images.resolve(name + ".image"),
+                "kernel=" + kernel + "\nclasspath=" + classpath + "\nprivileged=false\ndescription=hostile " + name + "\n");
+    }
+
+    private static void writeJar(Path jar, Map<String, byte[]> entries) throws IOException {
+        try (OutputStream os = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(os)) {
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                out.putNextEntry(new JarEntry(e.getKey()));
+                out.write(e.getValue());
+                out.closeEntry();
+            }
+        }
+    }
+
+    /**
+     * Attack class 7: the image bundles a stub {@code org.parasol.hypervisor.mm.VcpuMmu} so that
+     * members are judged against the stub, while the JVM would link the real class.
+     */
+    private static void stubHypervisorImage() throws IOException {
+        ClassDesc stub = ClassDesc.of("org.parasol.hypervisor.mm.VcpuMmu");
+        byte[] stubBytes = ClassFile.of().build(stub, cb -> cb.withFlags(AccessFlag.PUBLIC)
+                .withMethodBody("translate", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long, ConstantDescs.CD_boolean),
+                        ClassFile.ACC_PUBLIC, code -> code.lconst_0().lreturn()));
+        ClassDesc kernel = ClassDesc.of("evil.StubKernel");
+        byte[] kernelBytes = guestKernel(kernel, code -> code
+                .aload(1).invokeinterface(ClassDesc.of(Cpu.class.getName()), "memory",
+                        MethodTypeDesc.of(ClassDesc.of("org.parasol.hypercall.GuestMemory")))
+                .checkcast(stub).lconst_0().iconst_1()
+                .invokevirtual(stub, "translate", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long, ConstantDescs.CD_boolean))
+                .pop2().return_());
+        writeJar(images.resolve("lib/stub.jar"), Map.of("org/parasol/hypervisor/mm/VcpuMmu.class", stubBytes,
+                "evil/StubKernel.class", kernelBytes));
+        descriptor("stub", "evil.StubKernel", "lib/stub.jar");
+    }
+
+    /** Attack class 8: three 65 KB method descriptors full of 'L', which the old scan took seconds over. */
+    private static void descriptorBombImage() throws IOException {
+        ClassDesc kernel = ClassDesc.of("evil.BombKernel");
+        byte[] bytes = ClassFile.of().build(kernel, cb -> {
+            cb.withFlags(AccessFlag.PUBLIC, AccessFlag.FINAL).withInterfaceSymbols(ClassDesc.of(GuestKernel.class.getName()));
+            cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
+                    code -> code.aload(0).invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
+            cb.withMethodBody("boot", MethodTypeDesc.of(ConstantDescs.CD_void, ClassDesc.of(Cpu.class.getName()), ConstantDescs.CD_long),
+                    ClassFile.ACC_PUBLIC, code -> code.return_());
+            for (int i = 0; i < 3; i++) {
+                String bomb = "(" + "[".repeat(200) + "L" + "L".repeat(65_000 - 210) + i + ";)V";
+                cb.withMethodBody("bomb" + i, MethodTypeDesc.ofDescriptor(bomb), ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC,
+                        code -> code.return_());
+            }
+        });
+        writeJar(images.resolve("lib/bomb.jar"), Map.of("evil/BombKernel.class", bytes));
+        descriptor("bomb", "evil.BombKernel", "lib/bomb.jar");
+    }
+
+    /** A public GuestKernel class with a no-argument constructor whose boot(Cpu, long) runs {@code boot}. */
+    private static byte[] guestKernel(ClassDesc self, java.util.function.Consumer<java.lang.classfile.CodeBuilder> boot) {
+        return ClassFile.of().build(self, cb -> {
+            cb.withFlags(AccessFlag.PUBLIC, AccessFlag.FINAL).withInterfaceSymbols(ClassDesc.of(GuestKernel.class.getName()));
+            cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
+                    code -> code.aload(0).invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
+            cb.withMethodBody("boot", MethodTypeDesc.of(ConstantDescs.CD_void, ClassDesc.of(Cpu.class.getName()), ConstantDescs.CD_long),
+                    ClassFile.ACC_PUBLIC, boot);
+        });
+    }
+
+    /** Runs {@code parasol run ARGS} in a fresh JVM with the launcher's module path; images from the hostile folder too. */
+    private static Host parasolRun(String... args) throws IOException, InterruptedException {
+        Path root = ParasolModules.root();
+        String picocli = Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(p -> p.contains("picocli")).findFirst().orElseThrow();
+        String modulePath = String.join(java.io.File.pathSeparator, root.resolve("parasol-cli/target/classes").toString(),
+                root.resolve("pv-hypervisor/target/classes").toString(), root.resolve("hypercall-api/target/classes").toString(),
+                picocli);
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-Dparasol.home=" + root, "--enable-native-access=org.parasol.hypervisor",
+                "--module-path", modulePath, "-m", "org.parasol.cli/org.parasol.cli.ParasolCommand",
+                "run", "--images", images.toString(), "--timeout", "60"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the host exited by itself").isTrue();
+        return new Host(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest(name = "{0}: refused, rule ''{1}''")
+    @DisplayName("images that step around the ABI through the JDK are refused at load, naming the rule; the host exits by itself")
+    @CsvSource(delimiter = '|', textBlock = """
+            halt       | no reflection
+            printf     | no standard streams
+            monitor    | no monitors
+            commonpool | only listed JDK classes and members
+            finalizer  | no finalizers
+            stub       | no image classes in host packages
+            """)
+    void shouldRefuseAtLoad(String image, String rule) throws Exception {
+        Host host = parasolRun("ticker", image);
+
+        assertThat(host.status()).as(host.out()).isEqualTo(2);
+        assertThat(host.out()).contains("image '" + image + "'").contains("rule '" + rule + "'");
+    }
+
+    @Test
+    @DisplayName("attack class 3: hypercalls at every frame from the edge of overflow crash only the diver; ticker keeps its period")
+    void shouldContainAGuestThatDivesToTheStacksEdge() throws Exception {
+        Host host = parasolRun("ticker", "dive");
+
+        host.assertTickerKeptTime();
+        assertThat(host.out()).containsPattern("dive +\\d+ crash").contains("stack");
+        assertThat(host.status()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("attack class 6: a console flood is held to the console's bound; ticker keeps its period")
+    void shouldContainAConsoleFlood() throws Exception {
+        Host host = parasolRun("ticker", "flood");
+
+        host.assertTickerKeptTime();
+        assertThat(host.out()).contains("[flood] flood: done").containsPattern("flood +\\d+ poweroff");
+        assertThat(host.status()).isZero();
+    }
+
+    @Test
+    @DisplayName("attack class 5: two domains of an image whose statics hold mutable arrays do not share them")
+    void shouldKeepDomainsOfOneImageApart() throws Exception {
+        Host host = parasolRun("--domains", "2", "sharedstate");
+
+        assertThat(host.out()).contains("[sharedstate-1] shared: counter 1", "[sharedstate-2] shared: counter 1")
+                .doesNotContain("counter 2");
+        assertThat(host.status()).isZero();
+    }
+
+    @Test
+    @DisplayName("attack class 8: an image of descriptor bombs naming classes nothing provides is refused, and checked in linear time (VerifierWorkTest bounds the work)")
+    void shouldCheckADescriptorBombQuickly() throws Exception {
+        long t0 = System.nanoTime();
+        Host host = parasolRun("bomb");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+
+        assertThat(host.status()).as(host.out()).isEqualTo(2);
+        assertThat(host.out()).contains("image 'bomb'").contains("refused");
+        System.out.printf("[hostile] descriptor-bomb image: host ran and exited in %d ms (status %d)%n", ms, host.status());
+    }
+}
