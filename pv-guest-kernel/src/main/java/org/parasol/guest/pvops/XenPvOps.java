@@ -9,6 +9,7 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.abi.CallbackOp;
 import org.parasol.hypercall.abi.Mmu;
@@ -66,7 +67,7 @@ public final class XenPvOps implements PvOps {
     private final TrapTableCalls traps;
     private final VcpuOpCalls vcpuOps;
     private final PvClock clock;
-    private final MemorySegment batch = MemorySegment.ofArray(new long[BATCH * (int) MmuUpdate.SIZE / Long.BYTES]);
+    private final SegmentBuffer batch = SegmentBuffer.allocate(BATCH * MmuUpdate.SIZE);
     private final MmuUpdate request = new MmuUpdate();
     private int queued;
     private boolean lazy;

@@ -3,7 +3,7 @@ package org.parasol.drivers.ring;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import org.parasol.hypercall.struct.Layouts;
+import org.parasol.hypercall.SegmentBuffer;
 
 /**
  * A {@link RingPage} over a plain {@link MemorySegment}: the shared ring of a test or a benchmark,
@@ -17,6 +17,7 @@ import org.parasol.hypercall.struct.Layouts;
 public final class SegmentRingPage implements RingPage {
 
     private final MemorySegment segment;
+    private final SegmentBuffer buffer;
 
     /**
      * Wraps {@code segment}; the ring uses all of it.
@@ -25,6 +26,7 @@ public final class SegmentRingPage implements RingPage {
      */
     public SegmentRingPage(MemorySegment segment) {
         this.segment = Objects.requireNonNull(segment, "segment");
+        this.buffer = new SegmentBuffer(segment);
         if (segment.maxByteAlignment() < Integer.BYTES) {
             throw new IllegalArgumentException("a ring page must be 4-byte aligned: " + segment);
         }
@@ -42,12 +44,12 @@ public final class SegmentRingPage implements RingPage {
 
     @Override
     public int getIntAcquire(long offset) {
-        return (int) Layouts.ATOMIC_U32.getAcquire(segment, offset);
+        return buffer.getIntAcquire(offset);
     }
 
     @Override
     public void putIntRelease(long offset, int value) {
-        Layouts.ATOMIC_U32.setRelease(segment, offset, value);
+        buffer.putIntRelease(offset, value);
     }
 
     @Override
