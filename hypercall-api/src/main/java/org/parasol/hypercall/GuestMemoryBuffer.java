@@ -49,6 +49,11 @@ public final class GuestMemoryBuffer implements SharedBuffer {
         return capacity;
     }
 
+    @Override
+    public long alignment() {
+        return va == 0 ? 1L << 62 : Long.lowestOneBit(va);
+    }
+
     /** The guest virtual address of {@code [offset, offset + length)}, which must lie inside the buffer. */
     private long at(long offset, long length) {
         return va + Objects.checkFromIndexSize(offset, length, capacity);

@@ -66,6 +66,11 @@ public final class SegmentBuffer implements SharedBuffer {
     }
 
     @Override
+    public long alignment() {
+        return segment.maxByteAlignment();
+    }
+
+    @Override
     public byte getByte(long offset) {
         return segment.get(ValueLayout.JAVA_BYTE, offset);
     }
@@ -227,7 +232,21 @@ public final class SegmentBuffer implements SharedBuffer {
 
     @Override
     public void setMemory(long offset, long length, byte value) {
-        segment.asSlice(offset, length).fill(value);
+        Objects.checkFromIndexSize(offset, length, segment.byteSize());
+        if (offset == 0 && length == segment.byteSize()) {
+            segment.fill(value);
+            return;
+        }
+        // No slice: a fill of part of the segment allocates nothing.
+        long pattern = (value & 0xFFL) * 0x0101_0101_0101_0101L;
+        long end = offset + length;
+        long i = offset;
+        for (; i + Long.BYTES <= end; i += Long.BYTES) {
+            segment.set(U64, i, pattern);
+        }
+        for (; i < end; i++) {
+            segment.set(ValueLayout.JAVA_BYTE, i, value);
+        }
     }
 
     @Override

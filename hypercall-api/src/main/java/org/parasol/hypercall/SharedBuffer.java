@@ -1,6 +1,7 @@
 package org.parasol.hypercall;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 
 /**
@@ -45,7 +46,7 @@ import java.util.Objects;
  * with an acquire load before the entries. A seqlock reader acquire-reads the version, reads
  * the fields plainly, issues {@link java.lang.invoke.VarHandle#loadLoadFence()} and re-reads
  * the version. Where Xen's macros ask for a full barrier between a store and a load, the caller
- * issues {@link java.lang.invoke.VarHandle#fullFence()}.
+ * issues {@link #fullFence()}.
  *
  * <p>A buffer is as thread-safe as the memory under it: a {@link GuestMemoryBuffer} is used
  * only on its vCPU's thread; a {@link SegmentBuffer} from any thread. Neither allocates on any
@@ -55,6 +56,14 @@ public interface SharedBuffer {
 
     /** How many bytes the buffer spans. */
     long capacity();
+
+    /**
+     * The alignment of offset 0's address: the largest power of two that divides it (for a
+     * heap segment, what the JDK guarantees for its array). An ordered or atomic access of
+     * {@code n} bytes at offset {@code o} needs {@code alignment() >= n} and {@code o % n == 0};
+     * a structure that needs aligned fields checks this once when it is set up.
+     */
+    long alignment();
 
     /**
      * Checks that {@code length} bytes from {@code offset} lie inside the buffer, as every
@@ -156,6 +165,15 @@ public interface SharedBuffer {
 
     /** Fills {@code length} bytes at {@code offset} with {@code value}. */
     void setMemory(long offset, long length, byte value);
+
+    /**
+     * A full two-way fence, Xen's {@code xen_mb()}: every load and store to this buffer before
+     * it is ordered before every one after it. Where a protocol stores and then loads (a ring's
+     * push-and-check-notify or final check) this sits between the two.
+     */
+    default void fullFence() {
+        VarHandle.fullFence();
+    }
 
     /** Whether every byte in {@code [offset, offset + length)} is zero (plain loads). */
     default boolean isZero(long offset, long length) {

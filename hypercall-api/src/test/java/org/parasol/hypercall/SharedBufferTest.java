@@ -214,6 +214,18 @@ class SharedBufferTest {
     }
 
     @Test
+    @DisplayName("alignment() is what the address of offset 0 is divisible by")
+    void shouldReportTheAlignmentOfOffsetZero() {
+        FlatGuestMemory m = new FlatGuestMemory(BASE, BYTES);
+        assertThat(new GuestMemoryBuffer(m, BASE + 0x40, 8).alignment()).isEqualTo(0x40);
+        assertThat(new GuestMemoryBuffer(m, BASE + 2, 8).alignment()).isEqualTo(2);
+        assertThat(new GuestMemoryBuffer(m, 0x1000, 8).alignment()).isEqualTo(0x1000);
+        assertThat(new SegmentBuffer(m.segment).alignment()).isEqualTo(Long.BYTES);
+        assertThat(new SegmentBuffer(m.segment.asSlice(4)).alignment()).isEqualTo(4);
+        assertThat(SegmentBuffer.allocate(16).alignment()).isGreaterThanOrEqualTo(Long.BYTES);
+    }
+
+    @Test
     void shouldAllocateAPrivateBufferThatTakesEveryOrderedAccess() {
         SegmentBuffer b = SegmentBuffer.allocate(20);
         assertThat(b.capacity()).isEqualTo(20);
