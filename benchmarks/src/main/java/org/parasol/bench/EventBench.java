@@ -256,7 +256,7 @@ public class EventBench {
     @Benchmark
     public long sendToRunningVcpu(RunningPeer s) {
         long rc = s.send();
-        s.b.sharedInfo().clearPending(s.bPort);
+        s.b.sharedInfo().testAndClearPending(s.bPort);
         return rc;
     }
 

@@ -393,7 +393,7 @@ public final class Hypervisor implements AutoCloseable {
             throw new DomainCreationException("cannot build the address space of '" + cfg.name() + "': " + e.getMessage(), e);
         }
         Domain d = new Domain(this, domid, cfg, bare, pages, sharedInfoMfn);
-        d.sharedInfo().setMaxPfn(cfg.nrPages());
+        d.sharedInfo().maxPfn(cfg.nrPages());
         d.setLayout(layout, layout.startInfoVa());
         DomainBuilder.build(new Ops(d, pages), layout, cfg.nrPages(), sharedInfoMfn, cfg.privileged(), cfg.cmdline());
         // vCPU 0's CR3 holds its own reference on the bootstrap L4, as Xen's guest_table does.

@@ -13,6 +13,8 @@ import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.struct.VcpuInfo;
+import org.parasol.hypercall.struct.VcpuTimeInfo;
 import org.parasol.hypervisor.mm.MmuContext;
 import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
@@ -46,7 +48,8 @@ public final class Vcpu implements MmuContext {
     private final int id;
     private final VcpuMmu mmu;
     private final GuestCpu cpu;
-    private final SharedInfoPage shared;
+    /** This vCPU's vcpu_info slot in shared_info, or null beyond the slots (no events). */
+    private final VcpuInfo vcpuInfo;
 
     private volatile Thread thread;
     private boolean holdsPermit;
@@ -142,7 +145,7 @@ public final class Vcpu implements MmuContext {
     Vcpu(Domain domain, int id) {
         this.domain = domain;
         this.id = id;
-        this.shared = domain.sharedInfo();
+        this.vcpuInfo = domain.vcpuInfo(id);
         this.mmu = new VcpuMmu(domain.hypervisor().frames(), this);
         this.cpu = new GuestCpu(this);
         Timers timers = domain.hypervisor().timers();
@@ -187,9 +190,9 @@ public final class Vcpu implements MmuContext {
         return scratch;
     }
 
-    /** The shared_info page of the domain. */
-    public SharedInfoPage sharedInfo() {
-        return shared;
+    /** This vCPU's {@code vcpu_info} in the domain's shared_info, or null beyond its slots. */
+    public VcpuInfo vcpuInfo() {
+        return vcpuInfo;
     }
 
     @Override
@@ -382,13 +385,14 @@ public final class Vcpu implements MmuContext {
 
     /** Rewrites vcpu_time_info: done when the vCPU is scheduled in, not on every hypercall. */
     private void scheduleIn() {
-        if (id >= SharedInfoPage.LEGACY_MAX_VCPUS) {
+        if (vcpuInfo == null) {
             return;
         }
         var hv = domain.hypervisor();
         long sys = hv.systemTime();
         var scale = hv.timeScale();
-        shared.writeTime(id, scale.tscAt(sys), sys, scale.mul(), scale.shift());
+        vcpuInfo.time().publish(scale.tscAt(sys), sys, Integer.toUnsignedLong(scale.mul()), scale.shift(),
+                VcpuTimeInfo.XEN_PVCLOCK_TSC_STABLE_BIT);
     }
 
     // ---------------------------------------------------------------- hypercalls
@@ -488,8 +492,7 @@ public final class Vcpu implements MmuContext {
         if (mmu.pollPending()) {
             return true;
         }
-        return id < SharedInfoPage.LEGACY_MAX_VCPUS && eventCallback != null
-                && shared.upcallPending(id) && !shared.upcallMasked(id);
+        return eventCallback != null && upcallDeliverable();
     }
 
     /** Test hook: every long hypercall is preempted after {@code entries} entries (0 = never forced). */
@@ -558,11 +561,11 @@ public final class Vcpu implements MmuContext {
     /** Delivers the event upcall while one is pending and upcalls are not masked. */
     private void deliverUpcalls() {
         EventCallback cb = eventCallback;
-        if (cb == null || id >= SharedInfoPage.LEGACY_MAX_VCPUS) {
+        if (cb == null || vcpuInfo == null) {
             return;
         }
-        while (shared.upcallPending(id) && !shared.upcallMasked(id)) {
-            shared.setUpcallMask(id, true);
+        while (upcallDeliverable()) {
+            vcpuInfo.upcallMaskRelease(1);
             upcalls++;
             try {
                 cb.upcall(cpu);
@@ -573,8 +576,18 @@ public final class Vcpu implements MmuContext {
                         + GuestThrowables.describe(e));
             }
             // HYPERVISOR_iret: restore the mask saved on entry (it was clear), then re-check.
-            shared.setUpcallMask(id, false);
+            vcpuInfo.upcallMaskRelease(0);
         }
+    }
+
+    /** {@code evtchn_upcall_pending} set and {@code evtchn_upcall_mask} clear (acquire loads). */
+    private boolean upcallDeliverable() {
+        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0 && vcpuInfo.upcallMaskAcquire() == 0;
+    }
+
+    /** {@code evtchn_upcall_pending} (acquire), false for a vCPU without a vcpu_info slot. */
+    private boolean upcallPending() {
+        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0;
     }
 
     /** Per-hypercall counts of this vCPU (a copy). */
@@ -679,9 +692,9 @@ public final class Vcpu implements MmuContext {
      * ever wake it.
      */
     public long block() {
-        if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
-            shared.setUpcallMask(id, false);
-            if (shared.upcallPending(id)) {
+        if (vcpuInfo != null) {
+            vcpuInfo.upcallMaskRelease(0);
+            if (upcallPending()) {
                 return 0;
             }
         }
@@ -689,7 +702,7 @@ public final class Vcpu implements MmuContext {
             return 0; // a bare vCPU has no thread to put to sleep: a spurious wake-up
         }
         givePcpu(RUNSTATE_BLOCKED);
-        while (domain.mayRun() && up && !shared.upcallPending(id)) {
+        while (domain.mayRun() && up && !upcallPending()) {
             LockSupport.park(this);
         }
         takePcpu();
@@ -729,7 +742,7 @@ public final class Vcpu implements MmuContext {
 
     private boolean anyPollPortPending() {
         for (int i = 0; i < pollCount; i++) {
-            if (shared.pending(pollPorts[i])) {
+            if (domain.sharedInfo().isPending(pollPorts[i])) {
                 return true;
             }
         }
@@ -783,8 +796,8 @@ public final class Vcpu implements MmuContext {
                 throw crashFromGuestPath(String.format(
                         "page fault at %#x (error code %#x) inside the page-fault handler of vCPU %d", va, errorCode, id));
             }
-            if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
-                shared.setCr2(id, va);
+            if (vcpuInfo != null) {
+                vcpuInfo.cr2(va);
             }
             inFaultHandler = true;
             try {

@@ -5,6 +5,7 @@ import static org.parasol.hypercall.Errno.EINVAL;
 import static org.parasol.hypercall.Errno.ENOENT;
 import static org.parasol.hypercall.Errno.ENOSPC;
 
+import org.parasol.hypercall.abi.Evtchn2l;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.abi.Virq;
 
@@ -14,9 +15,9 @@ import org.parasol.hypercall.abi.Virq;
  *
  * <p>Each port has a state (Xen's {@code ECS_*}, numbered as {@code EVTCHNSTAT_*}), a notify
  * vCPU, and what it is bound to: a VIRQ, the domain allowed to bind an unbound port, or the
- * peer table and port of an interdomain channel. Raising an event goes through a
- * {@link Notifier}, which owns the shared_info bits (Xen's {@code evtchn_2l_set_pending}
- * order) and the vCPU wake-ups.
+ * peer table and port of an interdomain channel. Raising, clearing and unmasking an event go
+ * through a {@link Notifier} ({@link Event2l}), which owns the shared_info bits in Xen's order
+ * and the vCPU wake-ups.
  *
  * <h2>Locking</h2>
  * Every table has an {@link EventLock}. Table changes take it as the writer; event send and
@@ -31,11 +32,13 @@ import org.parasol.hypercall.abi.Virq;
  * that takes our writer lock too, so while we hold our reader lock the peer's channel, and
  * the peer's shared_info page (freed only after its death closed every port), stay alive.
  *
- * <p>Sending allocates nothing and, under its reader lock, only reads arrays.
+ * <p>Sending allocates nothing and, under its reader lock, only reads arrays. Every read of
+ * the table from outside (status, snapshot, the accessors) takes the reader lock too, so it
+ * never sees a port half-way through a bind or close.
  */
 public final class EventChannels {
     /** {@code EVTCHN_2L_NR_CHANNELS} on 64-bit guests. */
-    public static final int NR_PORTS = 4096;
+    public static final int NR_PORTS = Evtchn2l.NR_CHANNELS;
     /** {@code NR_VIRQS}. */
     public static final int NR_VIRQS = Virq.NR_VIRQS;
 
@@ -49,13 +52,19 @@ public final class EventChannels {
     /** Port 0 and other ports never handed out. */
     public static final byte RESERVED = -1;
 
-    /** What raising an event needs from the rest of the hypervisor. */
+    /**
+     * What raising an event needs from the rest of the hypervisor: the port ABI's operations on
+     * shared_info ({@link Event2l} for the 2-level ABI), called with this table's lock held.
+     */
     public interface Notifier {
         /** Xen's set_pending for {@code port} on notify vCPU {@code vcpu}. */
         void setPending(int port, int vcpu);
 
         /** Clears a closed port's pending bit. */
         void clearPending(int port);
+
+        /** Xen's unmask for {@code port}, whose notify vCPU is {@code vcpu}. */
+        void unmask(int port, int vcpu);
     }
 
     private final int domid;
@@ -487,6 +496,24 @@ public final class EventChannels {
         return true;
     }
 
+    /**
+     * EVTCHNOP_unmask ({@code evtchn_unmask}): -EINVAL for a port beyond the table; otherwise
+     * clears its mask bit and re-raises an edge the mask swallowed, on the notify vCPU read
+     * under the lock, as Xen reads it under the channel's lock. Allocates nothing.
+     */
+    public int unmask(int port) {
+        if (port < 0 || port >= NR_PORTS) {
+            return -EINVAL;
+        }
+        lock.readLock();
+        try {
+            notifier.unmask(port, notifyVcpu[port]);
+            return 0;
+        } finally {
+            lock.readUnlock();
+        }
+    }
+
     // ---------------------------------------------------------------- reading
 
     /** The state of a port, {@code EVTCHNSTAT_*}; -EINVAL when out of range. */
@@ -494,8 +521,13 @@ public final class EventChannels {
         if (port < 0 || port >= NR_PORTS) {
             return -EINVAL;
         }
-        byte s = state[port];
-        return s == RESERVED ? CLOSED : s;
+        lock.readLock();
+        try {
+            byte s = state[port];
+            return s == RESERVED ? CLOSED : s;
+        } finally {
+            lock.readUnlock();
+        }
     }
 
     /**
@@ -521,39 +553,72 @@ public final class EventChannels {
         }
     }
 
-    /** A port's notify vCPU. */
+    /** A port's notify vCPU (read under the lock: a bind_vcpu may be changing it). */
     public int notifyVcpu(int port) {
-        return notifyVcpu[port];
+        lock.readLock();
+        try {
+            return notifyVcpu[port];
+        } finally {
+            lock.readUnlock();
+        }
     }
 
     /** The VIRQ a port is bound to (valid when its state is VIRQ). */
     public int boundVirq(int port) {
-        return boundVirq[port];
+        lock.readLock();
+        try {
+            return boundVirq[port];
+        } finally {
+            lock.readUnlock();
+        }
     }
 
     /** The domain an unbound or interdomain port is tied to. */
     public int remoteDomain(int port) {
-        return remoteDom[port];
+        lock.readLock();
+        try {
+            return remoteDom[port];
+        } finally {
+            lock.readUnlock();
+        }
     }
 
     /** The peer port of an interdomain port. */
     public int remotePort(int port) {
-        return remotePort[port];
+        lock.readLock();
+        try {
+            return remotePort[port];
+        } finally {
+            lock.readUnlock();
+        }
     }
 
     /** Whether {@code port} is a valid open port of this domain. */
     public boolean isOpen(int port) {
-        return validPort(port) && state[port] != CLOSED && state[port] != RESERVED;
+        if (!validPort(port)) {
+            return false;
+        }
+        lock.readLock();
+        try {
+            return state[port] != CLOSED && state[port] != RESERVED;
+        } finally {
+            lock.readUnlock();
+        }
     }
 
     /** Number of open ports, for reclamation checks. */
     public int openPorts() {
-        int n = 0;
-        for (int p = 1; p < NR_PORTS; p++) {
-            if (state[p] != CLOSED && state[p] != RESERVED) {
-                n++;
+        lock.readLock();
+        try {
+            int n = 0;
+            for (int p = 1; p < NR_PORTS; p++) {
+                if (state[p] != CLOSED && state[p] != RESERVED) {
+                    n++;
+                }
             }
+            return n;
+        } finally {
+            lock.readUnlock();
         }
-        return n;
     }
 }

@@ -179,12 +179,7 @@ final class EventChannelHandler implements HypercallHandler {
         if (!GuestArgs.in(v, arg, 0, 4)) {
             return -EFAULT;
         }
-        int port = GuestArgs.u32(v, 0);
-        if (port < 0 || port >= EventChannels.NR_PORTS) {
-            return -EINVAL;
-        }
-        v.domain().unmask(port);
-        return 0;
+        return v.domain().events().unmask(GuestArgs.u32(v, 0));
     }
 
     private static long reset(Vcpu v, long arg) {

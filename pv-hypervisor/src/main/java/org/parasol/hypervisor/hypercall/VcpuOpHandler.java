@@ -75,7 +75,7 @@ final class VcpuOpHandler implements HypercallHandler {
         if (!GuestArgs.in(v, arg, 0, VcpuGuestContext.SIZE)) {
             return -EFAULT;
         }
-        VcpuGuestContext ctx = new VcpuGuestContext().wrap(GuestArgs.s(v), 0);
+        VcpuGuestContext ctx = new VcpuGuestContext().wrap(new org.parasol.hypercall.SegmentBuffer(GuestArgs.s(v)), 0);
         long rip = ctx.rip();
         long rsp = ctx.rsp();
         long rsi = ctx.rsi();
