@@ -13,11 +13,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.parasol.hypercall.Hypercall;
-import org.parasol.hypervisor.DomainConfig;
-import org.parasol.hypervisor.DomainCreationException;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.image.ImageException;

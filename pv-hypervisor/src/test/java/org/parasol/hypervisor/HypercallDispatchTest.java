@@ -21,6 +21,7 @@ import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.VmAssist;
 import org.parasol.hypercall.abi.XenVersion;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
 
 class HypercallDispatchTest {

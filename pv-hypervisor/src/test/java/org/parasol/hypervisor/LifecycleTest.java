@@ -13,9 +13,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 
 /** Domains with threads of their own: boot, shutdown, crash containment, reclamation. */

@@ -23,6 +23,7 @@ import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.MmuextOp;
 import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypercall.abi.VmAssist;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;

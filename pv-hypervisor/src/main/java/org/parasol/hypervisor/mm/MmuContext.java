@@ -6,7 +6,8 @@ package org.parasol.hypervisor.mm;
  *
  * <p>Implemented by the hypervisor's vCPU. Every method except {@link #domid()},
  * {@link #baseMfn()} and {@link #onOwnThread()} is called on the vCPU's own thread, from
- * inside a guest memory access, with no hypervisor lock held.
+ * inside a guest memory access, with no hypervisor lock held. The vCPU's poll word reaches the
+ * MMU separately, as a read-only {@link PollWord}.
  */
 public interface MmuContext {
 
@@ -26,13 +27,12 @@ public interface MmuContext {
     void wrongThread();
 
     /**
-     * The vCPU's poll word had bits other than {@link VcpuMmu#POLL_FLUSH} set (the flush was
-     * already acknowledged): ends the time slice, acknowledges them, and throws
-     * {@link org.parasol.hypercall.GuestAbort} if the domain died.
-     *
-     * @param pollBits the bits taken from the poll word, {@code POLL_FLUSH} removed
+     * The vCPU's {@link PollWord} was not zero at a guest access: the vCPU takes its bits and
+     * acts on them before the access goes on — a flush request empties this MMU's TLB
+     * ({@link VcpuMmu#flushForRequests()}), the end of a time slice may hand the pCPU over, and
+     * a dead domain throws {@link org.parasol.hypercall.GuestAbort}.
      */
-    void safePoint(int pollBits);
+    void safePoint();
 
     /**
      * A guest access faulted: delivers {@code #PF} with {@code va} (CR2) and the x86 error code

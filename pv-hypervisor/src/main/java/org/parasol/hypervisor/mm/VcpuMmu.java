@@ -17,9 +17,10 @@ import org.parasol.hypercall.GuestMemory;
  * <h2>An access, step by step</h2>
  * <ol>
  *   <li>The caller must be the vCPU's own thread, else {@link MmuContext#wrongThread()}.</li>
- *   <li>The vCPU's poll word is read with one opaque load. Non-zero: it is taken; a flush
- *       request empties the TLB and is acknowledged; any other bit goes to
- *       {@link MmuContext#safePoint(int)} (end of time slice, domain death).</li>
+ *   <li>The vCPU's poll word ({@link PollWord}, owned by the vCPU) is read with one opaque
+ *       load. Non-zero: the vCPU passes a safe point ({@link MmuContext#safePoint()}), where
+ *       a flush request empties this TLB ({@link #flushForRequests()}) and the other bits end
+ *       the time slice or the domain.</li>
  *   <li>The virtual page is looked up in a direct-mapped software TLB of
  *       {@value #TLB_ENTRIES} entries. On a miss the guest's own 4-level page tables are walked
  *       from {@link MmuContext#baseMfn()}: present and writable are enforced at every level,
@@ -52,18 +53,11 @@ import org.parasol.hypercall.GuestMemory;
  *
  * <h2>Threads</h2>
  * The TLB and the {@code GuestMemory} methods belong to the vCPU's thread.
- * {@link #requestPoll}, {@link #requestFlush}, {@link #flushAcked} and {@link #translate}
- * may be called from any thread; the hypervisor-side copies use the TLB on the vCPU's thread
- * and a plain walk elsewhere.
+ * {@link #nextFlushGeneration}, {@link #flushRequested}, {@link #flushAcked} and
+ * {@link #translate} may be called from any thread; the hypervisor-side copies use the TLB on
+ * the vCPU's thread and a plain walk elsewhere.
  */
 public final class VcpuMmu implements GuestMemory {
-    /** Poll bit: empty the TLB and acknowledge the flush generation. */
-    public static final int POLL_FLUSH = 1;
-    /** Poll bit: the scheduler wants the pCPU back. */
-    public static final int POLL_PREEMPT = 2;
-    /** Poll bit: the domain is dying; unwind. */
-    public static final int POLL_ABORT = 4;
-
     /** #PF error code bit: the page was present, the access was not allowed. */
     public static final int PF_PRESENT = 1;
     /** #PF error code bit: the access was a write. */
@@ -102,14 +96,12 @@ public final class VcpuMmu implements GuestMemory {
     private static final VarHandle LONG_VH =
             ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
-    private static final VarHandle POLL;
     private static final VarHandle FLUSH_REQUESTED;
     private static final VarHandle FLUSH_ACKED;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            POLL = lookup.findVarHandle(VcpuMmu.class, "poll", int.class);
             FLUSH_REQUESTED = lookup.findVarHandle(VcpuMmu.class, "flushRequested", long.class);
             FLUSH_ACKED = lookup.findVarHandle(VcpuMmu.class, "flushAcked", long.class);
         } catch (ReflectiveOperationException e) {
@@ -120,11 +112,10 @@ public final class VcpuMmu implements GuestMemory {
     private final FrameTable frames;
     private final MemorySegment machine;
     private final MmuContext context;
+    private final PollWord pollWord;
     private final int domid;
     private final long[] tlb = new long[TLB_ENTRIES];
 
-    @SuppressWarnings("unused") // through POLL
-    private volatile int poll;
     @SuppressWarnings("unused") // through FLUSH_REQUESTED
     private volatile long flushRequested;
     @SuppressWarnings("unused") // through FLUSH_ACKED
@@ -142,34 +133,32 @@ public final class VcpuMmu implements GuestMemory {
     /** Second machine address of a page-crossing access; owner thread only. */
     private long splitSecond;
 
-    /** Creates the MMU of the vCPU described by {@code context}, with an empty TLB. */
-    public VcpuMmu(FrameTable frames, MmuContext context) {
+    /**
+     * Creates the MMU of the vCPU described by {@code context}, whose poll word it reads
+     * through {@code pollWord}, with an empty TLB.
+     */
+    public VcpuMmu(FrameTable frames, MmuContext context, PollWord pollWord) {
         this.frames = Objects.requireNonNull(frames, "frames");
         this.context = Objects.requireNonNull(context, "context");
+        this.pollWord = Objects.requireNonNull(pollWord, "pollWord");
         this.machine = frames.memory().segment();
         this.domid = context.domid();
     }
 
     // ---------------------------------------------------------------------------------------
-    // Poll word and flushes (any thread)
+    // Flush requests (any thread)
     // ---------------------------------------------------------------------------------------
 
-    /** Sets {@code bits} in this vCPU's poll word; they are taken at its next memory access. */
-    public void requestPoll(int bits) {
-        POLL.getAndBitwiseOr(this, bits);
-    }
-
     /**
-     * Asks this vCPU to empty its TLB at its next memory access.
+     * Opens a new flush generation, the first half of a flush request: the requester then
+     * raises the flush bit in the vCPU's poll word, in that order, so whoever takes the bit
+     * sees this generation (any thread).
      *
-     * @return the flush generation to wait for: the request is done once
-     *         {@link #flushAcked()} {@code >=} it
+     * @return the generation to wait for: the request is done once {@link #flushAcked()}
+     *         {@code >=} it
      */
-    public long requestFlush() {
-        // Bump the generation before raising the bit: whoever takes the bit sees this generation.
-        long generation = (long) FLUSH_REQUESTED.getAndAdd(this, 1L) + 1;
-        requestPoll(POLL_FLUSH);
-        return generation;
+    public long nextFlushGeneration() {
+        return (long) FLUSH_REQUESTED.getAndAdd(this, 1L) + 1;
     }
 
     /** The latest flush generation requested of this vCPU ({@link #requestFlush}'s last result). */
@@ -220,15 +209,11 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     /**
-     * Acknowledges a pending flush request, if any, without acting on any other poll bit: for
-     * a vCPU that waits in the hypervisor for other vCPUs' acknowledgements (a TLB shootdown)
-     * while they wait for its own. Own thread only; calls no guest code.
+     * Empties the TLB for the flush requests made so far and acknowledges them: what the vCPU
+     * does when it takes the flush bit of its poll word. Own thread only; calls no guest code.
      */
-    public void ackFlushRequest() {
-        if (((int) POLL.getOpaque(this) & POLL_FLUSH) != 0) {
-            POLL.getAndBitwiseAnd(this, ~POLL_FLUSH);
-            emptyTlb();
-        }
+    public void flushForRequests() {
+        emptyTlb();
     }
 
     private void emptyTlb() {
@@ -247,24 +232,8 @@ public final class VcpuMmu implements GuestMemory {
         if (!context.onOwnThread()) {
             foreignThread();
         }
-        if ((int) POLL.getOpaque(this) != 0) {
-            takePoll();
-        }
-    }
-
-    /** Whether any poll bit is raised (a flush, the end of the time slice, an abort). */
-    public boolean pollPending() {
-        return (int) POLL.getOpaque(this) != 0;
-    }
-
-    /**
-     * Acts on the poll word now, as an access would: the hypervisor calls this at its own safe
-     * points (hypercall return), so a flush or an abort is seen even by a vCPU that makes
-     * hypercalls without touching memory.
-     */
-    public void poll() {
-        if ((int) POLL.getOpaque(this) != 0) {
-            takePoll();
+        if (pollWord.pending() != 0) {
+            context.safePoint();
         }
     }
 
@@ -277,17 +246,6 @@ public final class VcpuMmu implements GuestMemory {
     private void foreignThread() {
         context.wrongThread();
         throw new GuestAbort("guest memory of d" + domid + " used from a foreign thread");
-    }
-
-    private void takePoll() {
-        int bits = (int) POLL.getAndSet(this, 0);
-        if ((bits & POLL_FLUSH) != 0) {
-            emptyTlb();
-        }
-        int rest = bits & ~POLL_FLUSH;
-        if (rest != 0) {
-            context.safePoint(rest);
-        }
     }
 
     /** Machine address of the byte at {@code va}, delivering faults until the access succeeds. */

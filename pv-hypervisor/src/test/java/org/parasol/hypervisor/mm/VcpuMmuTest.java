@@ -193,29 +193,28 @@ class VcpuMmuTest {
         mmu.putLong(va, 111);
         mmu.putLong(va + PAGE, 222);
         host.setL1Entry(d, va, host.l1Entry(d, va + PAGE));
-        long generation = CompletableFuture.supplyAsync(mmu::requestFlush).get(10, TimeUnit.SECONDS);
+        long generation = CompletableFuture.supplyAsync(d.context()::requestFlush).get(10, TimeUnit.SECONDS);
         assertThat(generation).isEqualTo(1);
         assertThat(mmu.flushAcked()).isZero();
         assertThat(mmu.getLong(va)).as("flushed before the access").isEqualTo(222);
         assertThat(mmu.flushAcked()).isEqualTo(1);
-        assertThat(d.context().safePoints).as("a flush alone is no safe point").isEmpty();
-        long second = mmu.requestFlush();
+        long second = d.context().requestFlush();
         mmu.flushTlb();
         assertThat(mmu.flushAcked()).as("a local flush satisfies pending requests").isEqualTo(second);
     }
 
     @Test
-    @DisplayName("other poll bits reach the vCPU's safe point, which may end the domain")
-    void shouldTakeOtherPollBitsAtASafePoint() {
-        mmu.requestPoll(VcpuMmu.POLL_PREEMPT);
+    @DisplayName("a raised poll word reaches the vCPU's safe point before the access, which may end the domain")
+    void shouldPassASafePointWhenThePollWordIsRaised() {
+        d.context().raise(TestContext.PREEMPT);
         mmu.getByte(va);
-        assertThat(d.context().safePoints).containsExactly(VcpuMmu.POLL_PREEMPT);
+        assertThat(d.context().safePoints).containsExactly(TestContext.PREEMPT);
         mmu.getByte(va);
-        assertThat(d.context().safePoints).hasSize(1);
-        mmu.requestFlush();
-        mmu.requestPoll(VcpuMmu.POLL_ABORT);
+        assertThat(d.context().safePoints).as("a clear word is one read, no safe point").hasSize(1);
+        d.context().requestFlush();
+        d.context().raise(TestContext.ABORT);
         assertThatThrownBy(() -> mmu.putByte(va, (byte) 1)).isInstanceOf(GuestAbort.class);
-        assertThat(d.context().safePoints).containsExactly(VcpuMmu.POLL_PREEMPT, VcpuMmu.POLL_ABORT);
+        assertThat(d.context().safePoints).containsExactly(TestContext.PREEMPT, TestContext.ABORT);
         assertThat(mmu.flushAcked()).isEqualTo(1);
     }
 
