@@ -243,7 +243,7 @@ public final class Vcpu implements MmuContext {
 
     // ---------------------------------------------------------------- threads
 
-    @Override
+    /** Whether the calling thread is this vCPU's thread. */
     public boolean onOwnThread() {
         return Thread.currentThread() == thread;
     }
@@ -259,6 +259,7 @@ public final class Vcpu implements MmuContext {
     public void attach() {
         boolean first = thread == null;
         this.thread = Thread.currentThread();
+        mmu.setOwner(thread);
         stack.readBounds();
         this.initialised = true;
         sched.attached();
@@ -289,6 +290,7 @@ public final class Vcpu implements MmuContext {
             exited = new CountDownLatch(1); // brought up again after its entry returned
         }
         this.thread = t;
+        mmu.setOwner(t);
         this.threadLive = true;
         domain.vcpuThreadStarting();
         sched.starting();
@@ -529,9 +531,12 @@ public final class Vcpu implements MmuContext {
         SAFE_POINTS.setOpaque(this, safePoints + 1);
     }
 
-    /** Safe points reached (hypercalls and acted-on polls), for the stuck-vCPU detector. Any thread. */
+    /**
+     * Safe points reached (hypercalls, counted by number, and acted-on polls), for the
+     * stuck-vCPU detector. Any thread.
+     */
     public long safePoints() {
-        return (long) SAFE_POINTS.getOpaque(this);
+        return (long) SAFE_POINTS.getOpaque(this) + hypercalls();
     }
 
     // ---------------------------------------------------------------- hypercalls
@@ -563,8 +568,8 @@ public final class Vcpu implements MmuContext {
                 safePoint();
             }
             checkAlive();
-            countSafePoint();
             if (!known) {
+                countSafePoint();
                 returnToGuest();
                 return -ENOSYS;
             }

@@ -531,26 +531,36 @@ public final class EventChannels {
     }
 
     /**
-     * A consistent snapshot of one port for EVTCHNOP_status, taken under the lock:
-     * {@code out[0]} state, {@code out[1]} notify vCPU, {@code out[2]} remote domain,
-     * {@code out[3]} remote port, {@code out[4]} VIRQ. Returns -EINVAL when out of range.
+     * A consistent snapshot of one port for EVTCHNOP_status: {@code out[0]} state,
+     * {@code out[1]} notify vCPU, {@code out[2]} remote domain, {@code out[3]} remote port,
+     * {@code out[4]} VIRQ. Returns -EINVAL when out of range. Read optimistically (no atomic,
+     * no store to the lock) and again under the reader lock if a writer got in the way.
      */
     public int snapshot(int port, int[] out) {
         if (port < 0 || port >= NR_PORTS) {
             return -EINVAL;
         }
+        int stamp = lock.optimisticRead();
+        copyPort(port, out);
+        if (lock.validate(stamp)) {
+            return 0;
+        }
         lock.readLock();
         try {
-            byte s = state[port];
-            out[0] = s == RESERVED ? CLOSED : s;
-            out[1] = notifyVcpu[port];
-            out[2] = remoteDom[port];
-            out[3] = remotePort[port];
-            out[4] = boundVirq[port];
+            copyPort(port, out);
             return 0;
         } finally {
             lock.readUnlock();
         }
+    }
+
+    private void copyPort(int port, int[] out) {
+        byte s = state[port];
+        out[0] = s == RESERVED ? CLOSED : s;
+        out[1] = notifyVcpu[port];
+        out[2] = remoteDom[port];
+        out[3] = remotePort[port];
+        out[4] = boundVirq[port];
     }
 
     /** A port's notify vCPU (read under the lock: a bind_vcpu may be changing it). */

@@ -2,10 +2,11 @@ package org.parasol.hypervisor.mm;
 
 /**
  * What a {@link VcpuMmu} needs from the vCPU it belongs to: whose memory it is, where the
- * current page tables are, and how to deliver what a memory access can raise.
+ * current page tables are, and how to deliver what a memory access can raise. The vCPU's
+ * thread is given to the MMU directly ({@link VcpuMmu#setOwner}).
  *
- * <p>Implemented by the hypervisor's vCPU. Every method except {@link #domid()},
- * {@link #baseMfn()} and {@link #onOwnThread()} is called on the vCPU's own thread, from
+ * <p>Implemented by the hypervisor's vCPU. Every method except {@link #domid()} and
+ * {@link #baseMfn()} is called on the vCPU's own thread, from
  * inside a guest memory access, with no hypervisor lock held. The vCPU's poll word reaches the
  * MMU separately, as a read-only {@link PollWord}.
  */
@@ -16,9 +17,6 @@ public interface MmuContext {
 
     /** The MFN of the L4 table the vCPU's CR3 points at ({@code v->arch.guest_table}). */
     long baseMfn();
-
-    /** Whether the calling thread is this vCPU's thread. Must be cheap: called on every access. */
-    boolean onOwnThread();
 
     /**
      * A thread other than the vCPU's used its memory view: crashes the domain and throws

@@ -114,6 +114,13 @@ public final class VcpuMmu implements GuestMemory {
     private final MmuContext context;
     private final PollWord pollWord;
     private final int domid;
+    /**
+     * The vCPU's thread, the only one that may use the TLB and the {@code GuestMemory}
+     * methods. Set by the vCPU before that thread runs guest code (a plain field: published
+     * by {@code Thread.start}, or set on the thread itself); a foreign thread never sees its
+     * own thread here.
+     */
+    private Thread owner;
     private final long[] tlb = new long[TLB_ENTRIES];
 
     @SuppressWarnings("unused") // through FLUSH_REQUESTED
@@ -128,7 +135,7 @@ public final class VcpuMmu implements GuestMemory {
     /** The L4 this vCPU's CR3 holds a reference on ({@link PageTables#getBaseRef}), or -1. */
     private long baseRef = -1;
 
-    private long tlbHits;
+    /** TLB misses (walks); a hit counts nothing, so the hit path stores nothing. */
     private long tlbMisses;
     /** Second machine address of a page-crossing access; owner thread only. */
     private long splitSecond;
@@ -143,6 +150,16 @@ public final class VcpuMmu implements GuestMemory {
         this.pollWord = Objects.requireNonNull(pollWord, "pollWord");
         this.machine = frames.memory().segment();
         this.domid = context.domid();
+    }
+
+    /** Binds this MMU to the vCPU's thread {@code t}: before {@code t} starts, or on {@code t}. */
+    public void setOwner(Thread t) {
+        this.owner = t;
+    }
+
+    /** Whether the calling thread is the vCPU's own. */
+    public boolean onOwnThread() {
+        return Thread.currentThread() == owner;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -183,12 +200,10 @@ public final class VcpuMmu implements GuestMemory {
         tlb[(int) ((va >>> PAGE_SHIFT) & TLB_MASK)] = 0L;
     }
 
-    /** TLB hits so far. Counted by the vCPU's thread; another thread may read a stale value. */
-    public long tlbHits() {
-        return tlbHits;
-    }
-
-    /** TLB misses (page-table walks) so far, counted as {@link #tlbHits()}. */
+    /**
+     * TLB misses (page-table walks) so far. Counted by the vCPU's thread; another thread may
+     * read a stale value. Hits are not counted: the hit path stores nothing.
+     */
     public long tlbMisses() {
         return tlbMisses;
     }
@@ -229,7 +244,7 @@ public final class VcpuMmu implements GuestMemory {
 
     /** Own-thread check and poll, the prologue of every guest access. */
     private void enter() {
-        if (!context.onOwnThread()) {
+        if (Thread.currentThread() != owner) {
             foreignThread();
         }
         if (pollWord.pending() != 0) {
@@ -238,7 +253,7 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     private void checkThread() {
-        if (!context.onOwnThread()) {
+        if (Thread.currentThread() != owner) {
             foreignThread();
         }
     }
@@ -345,7 +360,6 @@ public final class VcpuMmu implements GuestMemory {
         long want = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT) | TLB_VALID | (write ? TLB_WRITABLE : 0);
         long mask = ~(TLB_MFN_MASK << TLB_MFN_SHIFT) & (write ? -1L : ~TLB_WRITABLE);
         if ((entry & mask) == want) {
-            tlbHits++;
             return (((entry >>> TLB_MFN_SHIFT) & TLB_MFN_MASK) << PAGE_SHIFT) | (va & PAGE_MASK);
         }
         tlbMisses++;
@@ -479,7 +493,16 @@ public final class VcpuMmu implements GuestMemory {
             return false;
         }
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        boolean own = context.onOwnThread();
+        boolean own = Thread.currentThread() == owner;
+        if (length > 0 && length <= SMALL_COPY && (va & PAGE_MASK) + length <= MachineMemory.PAGE_SIZE) {
+            // A hypercall's structure, within one page: one translation, a few word copies.
+            long ma = hypervisorLookup(va, false, own);
+            if (ma < 0) {
+                return false;
+            }
+            copySmall(machine, ma, dst, dstOffset, length);
+            return true;
+        }
         long done = 0;
         while (done < length) {
             long cur = va + done;
@@ -494,6 +517,29 @@ public final class VcpuMmu implements GuestMemory {
         return true;
     }
 
+    /** Copies at or below this many bytes within one page take {@link #copySmall}. */
+    private static final long SMALL_COPY = 64;
+
+    /**
+     * Copies {@code n} ({@code <=} {@link #SMALL_COPY}) bytes word by word: for the few bytes
+     * of a hypercall's structure, {@code MemorySegment.copy}'s fixed cost (both segments'
+     * checks, the overlap test, the bulk loop) is several times the copy's. The bounds were
+     * checked by the caller; each access checks them again.
+     */
+    private static void copySmall(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long n) {
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            dst.set(LONG_LE, dstOffset + i, src.get(LONG_LE, srcOffset + i));
+        }
+        if (i + 4 <= n) {
+            dst.set(INT_LE, dstOffset + i, src.get(INT_LE, srcOffset + i));
+            i += 4;
+        }
+        for (; i < n; i++) {
+            dst.set(ValueLayout.JAVA_BYTE, dstOffset + i, src.get(ValueLayout.JAVA_BYTE, srcOffset + i));
+        }
+    }
+
     /**
      * {@code copy_to_guest}: copies {@code length} bytes of {@code src} to guest {@code va}.
      * Never delivers a fault; every page must be mapped writable.
@@ -506,7 +552,15 @@ public final class VcpuMmu implements GuestMemory {
             return false;
         }
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
-        boolean own = context.onOwnThread();
+        boolean own = Thread.currentThread() == owner;
+        if (length > 0 && length <= SMALL_COPY && (va & PAGE_MASK) + length <= MachineMemory.PAGE_SIZE) {
+            long ma = hypervisorLookup(va, true, own);
+            if (ma < 0) {
+                return false;
+            }
+            copySmall(src, srcOffset, machine, ma, length);
+            return true;
+        }
         long done = 0;
         while (done < length) {
             long cur = va + done;
@@ -531,7 +585,7 @@ public final class VcpuMmu implements GuestMemory {
         if (!guestRangeOk(va, length)) {
             return false;
         }
-        boolean own = context.onOwnThread();
+        boolean own = Thread.currentThread() == owner;
         long done = 0;
         while (done < length) {
             long cur = va + done;

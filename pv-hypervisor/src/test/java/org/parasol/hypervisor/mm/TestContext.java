@@ -55,11 +55,6 @@ final class TestContext implements MmuContext {
     }
 
     @Override
-    public boolean onOwnThread() {
-        return Thread.currentThread() == owner;
-    }
-
-    @Override
     public void wrongThread() {
         wrongThreadCalls++;
         throw new GuestAbort("crash: wrong thread");

@@ -30,6 +30,7 @@ final class TestHost implements AutoCloseable {
         TestContext context = new TestContext(domid, layout.l4Mfn());
         VcpuMmu mmu = new VcpuMmu(frames, context, context.pollWord);
         context.mmu = mmu;
+        mmu.setOwner(context.owner);
         return new Domain(pages, layout, context, mmu);
     }
 

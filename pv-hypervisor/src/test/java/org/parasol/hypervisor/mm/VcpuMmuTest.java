@@ -149,8 +149,7 @@ class VcpuMmuTest {
         assertThat(host.l1Entry(d, page) & PageTableEntry.DIRTY).isNotZero();
         mmu.putInt(page, 2);
         mmu.getInt(page);
-        assertThat(mmu.tlbMisses()).isEqualTo(misses + 1);
-        assertThat(mmu.tlbHits()).isGreaterThanOrEqualTo(2);
+        assertThat(mmu.tlbMisses()).as("the writable entry serves the next write and read").isEqualTo(misses + 1);
         long l4e = host.mem().get(TestHost.U64, MachineMemory.maddr(l.l4Mfn()));
         assertThat(l4e & PageTableEntry.ACCESSED).isNotZero();
         assertThat(l4e & PageTableEntry.DIRTY).as("Dirty is only for the L1 entry").isZero();
