@@ -142,24 +142,24 @@ class GuestKernelTest {
             Thread.sleep(5);
         }
         for (Vcpu v : vcpus) {
-            while (v.runstate() != Runstate.BLOCKED) {
+            while (v.sched().runstate() != Runstate.BLOCKED) {
                 Thread.sleep(1);
             }
         }
         long[][] before = new long[vcpus.length][];
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
-            before[i] = new long[] {v.runstateTimes()[Runstate.RUNNING], v.upcalls(), v.hypercalls()};
+            before[i] = new long[] {v.sched().runstateTimes()[Runstate.RUNNING], v.upcalls(), v.hypercalls()};
         }
 
         Thread.sleep(1000);
 
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
-            assertThat(v.runstateTimes()[Runstate.RUNNING] - before[i][0]).as("vCPU %d running ns while idle", i).isZero();
+            assertThat(v.sched().runstateTimes()[Runstate.RUNNING] - before[i][0]).as("vCPU %d running ns while idle", i).isZero();
             assertThat(v.upcalls() - before[i][1]).as("vCPU %d upcalls while idle", i).isZero();
             assertThat(v.hypercalls() - before[i][2]).as("vCPU %d hypercalls while idle", i).isZero();
-            assertThat(v.runstate()).isEqualTo(Runstate.BLOCKED);
+            assertThat(v.sched().runstate()).isEqualTo(Runstate.BLOCKED);
         }
     }
 }

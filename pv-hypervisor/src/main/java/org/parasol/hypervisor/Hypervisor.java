@@ -29,7 +29,6 @@ import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.GuestThrowables;
 import org.parasol.hypervisor.domain.Host;
-import org.parasol.hypervisor.domain.HypercallDispatch;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.hypercall.HypercallTable;
 import org.parasol.hypervisor.image.GuestVisibleClasses;
@@ -132,10 +131,9 @@ public final class Hypervisor implements AutoCloseable {
         this.timers = new Timers(clock);
         this.reaper = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-reaper").daemon(true).unstarted(r));
         this.console = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-console").daemon(true).unstarted(r));
-        HypercallTable table = new HypercallTable();
         this.host = new Host(machine, frames, new PageTables(frames), new PcpuPool(config.pcpus()), timers, clock,
                 bootNanos, new TimeScale(config.tscHz()), config.virtualThreads(), reaper, console, new Listener(),
-                h -> new TableDispatch(table));
+                new HypercallTable());
         this.schedTick = timers.newTimer(this::tick);
         schedTick.set(clock.nanos() + config.timeSlice().toNanos());
     }
@@ -393,7 +391,7 @@ public final class Hypervisor implements AutoCloseable {
 
     /** The domain with {@code domid}, if it exists and is not dead. */
     public Optional<Domain> domain(int domid) {
-        return host.domain(domid);
+        return Optional.ofNullable(host.lookup(domid));
     }
 
     /**
@@ -609,22 +607,6 @@ public final class Hypervisor implements AutoCloseable {
         boolean zombies = host.domains().stream().anyMatch(d -> d.state() == DomainState.ZOMBIE);
         if (!zombies) {
             machine.close();
-        }
-    }
-
-    /**
-     * The hypercall table as the vCPUs' entry sees it. xen_version alone may run short of
-     * stack: it takes no lock and writes nothing but the caller's memory.
-     */
-    private record TableDispatch(HypercallTable table) implements HypercallDispatch {
-        @Override
-        public long dispatch(Vcpu v, int nr, long a1, long a2, long a3, long a4, long a5) {
-            return table.dispatch(v, nr, a1, a2, a3, a4, a5);
-        }
-
-        @Override
-        public boolean runsWithoutHeadroom(int nr) {
-            return nr == org.parasol.hypercall.Hypercall.XEN_VERSION;
         }
     }
 }

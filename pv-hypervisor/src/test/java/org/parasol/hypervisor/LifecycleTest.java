@@ -137,9 +137,9 @@ class LifecycleTest {
         Eventually.until(Duration.ofSeconds(10), started::get);
         d.pause();
         assertThat(d.awaitQuiescent(TimeUnit.SECONDS.toNanos(5))).as("vCPUs still in guest code").isEmpty();
-        long runningBefore = d.vcpu(0).runstateTimes()[0];
+        long runningBefore = d.vcpu(0).sched().runstateTimes()[0];
         Thread.sleep(50);
-        assertThat(d.vcpu(0).runstateTimes()[0] - runningBefore).as("no running time while paused").isZero();
+        assertThat(d.vcpu(0).sched().runstateTimes()[0] - runningBefore).as("no running time while paused").isZero();
         d.unpause();
         Eventually.until(Duration.ofSeconds(10), () -> d.vcpu(0).inGuest());
         long free = hv.frames().freeFrames();

@@ -109,7 +109,7 @@ class VcpuDownUpTest {
             TestKernels.shutdown(cpu, scratch, Shutdown.POWEROFF);
         });
         Vcpu one = d.vcpu(1);
-        awaitTrue(() -> goingDown.get() && !one.isUp() && one.runstate() == Runstate.OFFLINE);
+        awaitTrue(() -> goingDown.get() && !one.isUp() && one.sched().runstate() == Runstate.OFFLINE);
 
         assertThat(nextLine).as("the downed vCPU has not gone past VCPUOP_down").isFalse();
         assertThat(one.inGuest()).isFalse();
@@ -152,7 +152,7 @@ class VcpuDownUpTest {
             TestKernels.shutdown(cpu, scratch, Shutdown.POWEROFF);
         });
         Vcpu one = d.vcpu(1);
-        awaitTrue(() -> isDown.get() && one.runstate() == Runstate.OFFLINE);
+        awaitTrue(() -> isDown.get() && one.sched().runstate() == Runstate.OFFLINE);
         long stopped = progress.get();
         Thread.sleep(50);
 
@@ -184,7 +184,7 @@ class VcpuDownUpTest {
             idle(cpu);
         });
         awaitTrue(() -> down.get() == 2 && !d.vcpu(1).isUp() && !d.vcpu(2).isUp()
-                && d.vcpu(1).runstate() == Runstate.OFFLINE && d.vcpu(2).runstate() == Runstate.OFFLINE);
+                && d.vcpu(1).sched().runstate() == Runstate.OFFLINE && d.vcpu(2).sched().runstate() == Runstate.OFFLINE);
         assertThat(d.vcpu(1).thread().isAlive()).as("a down vCPU sleeps, its thread alive").isTrue();
 
         assertThat(hv.destroy(d)).isTrue();

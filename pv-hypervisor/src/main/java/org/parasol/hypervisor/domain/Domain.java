@@ -105,11 +105,6 @@ public final class Domain {
         return host;
     }
 
-    /** The host, under the name the hypercall handlers use until they take it at construction. */
-    public Host hypervisor() {
-        return host;
-    }
-
     public int domid() {
         return domid;
     }
@@ -602,7 +597,7 @@ public final class Domain {
         @Override
         public void wakePollers(int port) {
             for (Vcpu v : vcpus) {
-                if (v.polling()) {
+                if (v.sched().polling()) {
                     v.kick();
                 }
             }

@@ -3,13 +3,11 @@ package org.parasol.hypervisor.domain;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.function.Function;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypervisor.mm.FrameTable;
@@ -76,14 +74,10 @@ public final class Host {
     private final AtomicLong unhandled = new AtomicLong();
     private final StringBuilder consoleInput = new StringBuilder();
 
-    /**
-     * A host over the given parts. {@code hypercallTable} makes the hypercall table from this
-     * object (its handlers take what they need from it); it is called last, once every other
-     * part is in place.
-     */
+    /** A host over the given parts; {@code listener} is the hypervisor's toolstack side. */
     public Host(MachineMemory machine, FrameTable frames, PageTables pageTables, PcpuPool pcpus, Timers timers,
             Clock clock, long bootNanos, TimeScale timeScale, boolean virtualThreads, Executor hostWorker,
-            Executor consoleThread, Listener listener, Function<Host, HypercallDispatch> hypercallTable) {
+            Executor consoleThread, Listener listener, HypercallDispatch hypercalls) {
         this.machine = Objects.requireNonNull(machine);
         this.frames = Objects.requireNonNull(frames);
         this.pageTables = Objects.requireNonNull(pageTables);
@@ -96,7 +90,7 @@ public final class Host {
         this.hostWorker = Objects.requireNonNull(hostWorker);
         this.consoleThread = Objects.requireNonNull(consoleThread);
         this.listener = Objects.requireNonNull(listener);
-        this.hypercalls = Objects.requireNonNull(hypercallTable.apply(this));
+        this.hypercalls = Objects.requireNonNull(hypercalls);
     }
 
     // ---------------------------------------------------------------- memory
@@ -195,11 +189,6 @@ public final class Host {
      */
     public Domain lookup(int domid) {
         return domid >= 0 && domid < DomId.DOMID_FIRST_RESERVED ? byDomid.get(domid) : null;
-    }
-
-    /** {@link #lookup} as an optional. */
-    public Optional<Domain> domain(int domid) {
-        return Optional.ofNullable(lookup(domid));
     }
 
     /** Every listed domain, in no order (a live view). */

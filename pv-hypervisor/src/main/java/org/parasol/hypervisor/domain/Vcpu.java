@@ -11,12 +11,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 import org.parasol.hypercall.Cpu;
-import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestAbort;
-import org.parasol.hypercall.GuestCode;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
-import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypervisor.mm.MmuContext;
@@ -772,107 +769,5 @@ public final class Vcpu implements MmuContext {
      */
     public void takeDown() {
         domain.vcpuDown(this);
-    }
-
-    // ---------------------------------------------------------------- delegates for handlers
-
-    /** SCHEDOP_block; see {@link SchedUnit#block}. */
-    public long block() {
-        return sched.block();
-    }
-
-    /** SCHEDOP_poll; see {@link SchedUnit#poll}. */
-    public long poll(int[] ports, int count, long timeout) {
-        return sched.poll(ports, count, timeout);
-    }
-
-    /** SCHEDOP_yield; see {@link SchedUnit#yield}. */
-    public long yieldPcpu() {
-        return sched.yield();
-    }
-
-    /** Whether the vCPU waits in SCHEDOP_poll. */
-    public boolean polling() {
-        return sched.polling();
-    }
-
-    /** The current runstate. */
-    public int runstate() {
-        return sched.runstate();
-    }
-
-    /** Time spent in each runstate so far, in ns. */
-    public long[] runstateTimes() {
-        return sched.runstateTimes();
-    }
-
-    /** When the current runstate was entered, in system time. */
-    public long stateEntryTime() {
-        return sched.stateEntryTime();
-    }
-
-    /** set_trap_table entry; see {@link TrapBounce#setTrap}. */
-    public void setTrap(int vector, TrapHandler handler) {
-        traps.setTrap(vector, handler);
-    }
-
-    /** Clears the trap table. */
-    public void clearTraps() {
-        traps.clearTraps();
-    }
-
-    /** The trap handler for {@code vector}, or null. */
-    public TrapHandler trap(int vector) {
-        return traps.trap(vector);
-    }
-
-    /** CALLBACKTYPE_event. */
-    public void setEventCallback(EventCallback cb) {
-        traps.setEventCallback(cb);
-    }
-
-    /** The registered event callback, or null. */
-    public EventCallback eventCallback() {
-        return traps.eventCallback();
-    }
-
-    /** CALLBACKTYPE_failsafe. */
-    public void setFailsafeCallback(GuestCode cb) {
-        traps.setFailsafeCallback(cb);
-    }
-
-    /** The registered failsafe callback, or null. */
-    public GuestCode failsafeCallback() {
-        return traps.failsafeCallback();
-    }
-
-    /** Arms the single-shot timer; see {@link VcpuTimers#setSingleshot}. */
-    public void setSingleshot(long systemTime) {
-        timers.setSingleshot(systemTime);
-    }
-
-    /** Stops the single-shot timer. */
-    public void stopSingleshot() {
-        timers.stopSingleshot();
-    }
-
-    /** Whether the single-shot timer is armed. */
-    public boolean singleshotArmed() {
-        return timers.singleshotArmed();
-    }
-
-    /** Starts the periodic timer. */
-    public void setPeriodic(long periodNs) {
-        timers.setPeriodic(periodNs);
-    }
-
-    /** Stops the periodic timer. */
-    public void stopPeriodic() {
-        timers.stopPeriodic();
-    }
-
-    /** The periodic timer's period, 0 when stopped. */
-    public long periodNs() {
-        return timers.periodNs();
     }
 }

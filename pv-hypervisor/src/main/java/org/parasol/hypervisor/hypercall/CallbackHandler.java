@@ -43,8 +43,8 @@ final class CallbackHandler {
         if (syscall != 0) {
             return -EINVAL;
         }
-        v.setEventCallback(ev);
-        v.setFailsafeCallback(fs);
+        v.traps().setEventCallback(ev);
+        v.traps().setFailsafeCallback(fs);
         return 0;
     }
 
@@ -63,7 +63,7 @@ final class CallbackHandler {
                         if (ev == null) {
                             yield -EINVAL;
                         }
-                        v.setEventCallback(ev);
+                        v.traps().setEventCallback(ev);
                         yield 0;
                     }
                     case CallbackOp.CALLBACKTYPE_FAILSAFE -> {
@@ -71,7 +71,7 @@ final class CallbackHandler {
                         if (fs == null) {
                             yield -EINVAL;
                         }
-                        v.setFailsafeCallback(fs);
+                        v.traps().setFailsafeCallback(fs);
                         yield 0;
                     }
                     default -> -EINVAL;
@@ -83,8 +83,8 @@ final class CallbackHandler {
                 }
                 int type = GuestArgs.u16(v, 0);
                 switch (type) {
-                    case CallbackOp.CALLBACKTYPE_EVENT -> v.setEventCallback(null);
-                    case CallbackOp.CALLBACKTYPE_FAILSAFE -> v.setFailsafeCallback(null);
+                    case CallbackOp.CALLBACKTYPE_EVENT -> v.traps().setEventCallback(null);
+                    case CallbackOp.CALLBACKTYPE_FAILSAFE -> v.traps().setFailsafeCallback(null);
                     default -> {
                         return -EINVAL;
                     }

@@ -71,7 +71,7 @@ final class ConsoleIoHandler implements HypercallHandler {
         if (count < 0 || count > Integer.MAX_VALUE) {
             return -E2BIG;
         }
-        byte[] in = v.domain().hypervisor().takeConsoleInput((int) Math.min(count, CHUNK));
+        byte[] in = v.domain().host().takeConsoleInput((int) Math.min(count, CHUNK));
         if (in.length == 0) {
             return 0;
         }

@@ -69,7 +69,7 @@ final class EventChannelHandler implements HypercallHandler {
         if (dom == DomId.DOMID_SELF || dom == d.domid()) {
             return d;
         }
-        return d.hypervisor().lookup(dom);
+        return d.host().lookup(dom);
     }
 
     private static long send(Vcpu v, long arg) {

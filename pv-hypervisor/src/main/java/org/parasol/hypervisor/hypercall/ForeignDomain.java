@@ -45,7 +45,7 @@ final class ForeignDomain {
         if (domid >= DomId.DOMID_FIRST_RESERVED) {
             return -EINVAL;
         }
-        Domain d = self.hypervisor().lookup(domid);
+        Domain d = self.host().lookup(domid);
         return d == null || !d.mayRun() ? -ESRCH : 0;
     }
 
@@ -55,6 +55,6 @@ final class ForeignDomain {
         if (domid == DomId.DOMID_SELF || domid == self.domid()) {
             return self;
         }
-        return self.hypervisor().lookup(domid);
+        return self.host().lookup(domid);
     }
 }

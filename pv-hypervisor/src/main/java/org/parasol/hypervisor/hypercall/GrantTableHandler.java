@@ -94,7 +94,7 @@ final class GrantTableHandler implements HypercallHandler {
         if (dom == DomId.DOMID_SELF || dom == d.domid()) {
             return d;
         }
-        return d.hypervisor().lookup(dom);
+        return d.host().lookup(dom);
     }
 
     /** bad_domain, permission_denied, or okay for a table op on {@code d}. */
@@ -300,7 +300,7 @@ final class GrantTableHandler implements HypercallHandler {
         }
         long pteMaddr = -1;
         if (host) {
-            PageTables pt = ld.hypervisor().pageTables();
+            PageTables pt = ld.host().pageTables();
             pteMaddr = (flags & Gntmap.CONTAINS_PTE) != 0 ? hostAddr : pt.l1EntryAddress(me, v.baseMfn(), hostAddr);
             long pte = PageTableEntry.make(mfn, PageTableEntry.PRESENT | PageTableEntry.ACCESSED
                     | PageTableEntry.DIRTY | PageTableEntry.USER | PageTableEntry.NX | PageTableEntry.GNTTAB
@@ -408,7 +408,7 @@ final class GrantTableHandler implements HypercallHandler {
                 mt.unclaim(h, parts);
                 return Gntst.BAD_HANDLE;
             }
-            PageTables pt = ld.hypervisor().pageTables();
+            PageTables pt = ld.host().pageTables();
             boolean containsPte = (flags & Gntmap.CONTAINS_PTE) != 0;
             if (containsPte && newAddr != 0) {
                 mt.unclaim(h, parts); // replace is not available in this addressing mode
@@ -519,7 +519,7 @@ final class GrantTableHandler implements HypercallHandler {
         if (dd == null) {
             return Gntst.BAD_DOMAIN;
         }
-        FrameTable frames = v.domain().hypervisor().frames();
+        FrameTable frames = v.domain().host().frames();
         int me = v.domain().domid();
 
         long smfn = claim(frames, sd, srcGref, src, me, true);

@@ -56,7 +56,7 @@ final class MemoryOpHandler implements HypercallHandler {
             case MemoryOp.DECREASE_RESERVATION -> decrease(v, arg, start);
             case MemoryOp.MACHPHYS_MFN_LIST -> machphysMfnList(v, arg);
             case MemoryOp.MACHPHYS_MAPPING -> machphysMapping(v, arg);
-            case MemoryOp.MAXIMUM_RAM_PAGE -> v.domain().hypervisor().frames().frameCount() - 1;
+            case MemoryOp.MAXIMUM_RAM_PAGE -> v.domain().host().frames().frameCount() - 1;
             case MemoryOp.CURRENT_RESERVATION -> reservation(v, arg, false);
             case MemoryOp.MAXIMUM_RESERVATION -> reservation(v, arg, true);
             default -> -ENOSYS;
@@ -68,7 +68,7 @@ final class MemoryOpHandler implements HypercallHandler {
         if (domid == DomId.DOMID_SELF || domid == d.domid()) {
             return d;
         }
-        return d.hypervisor().lookup(domid);
+        return d.host().lookup(domid);
     }
 
     private static long reservation(Vcpu v, long arg, boolean maximum) {
@@ -123,7 +123,7 @@ final class MemoryOpHandler implements HypercallHandler {
         Domain d = r.d();
         long extentStart = r.extentStart();
         long nr = r.nr();
-        var frames = d.hypervisor().frames();
+        var frames = d.host().frames();
         long i = start;
         for (; i < nr; i++) {
             if (i > start && v.preemptCheck(i - start)) {
@@ -154,7 +154,7 @@ final class MemoryOpHandler implements HypercallHandler {
         Domain d = r.d();
         long extentStart = r.extentStart();
         long nr = r.nr();
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         long i = start;
         for (; i < nr; i++) {
             if (i > start && v.preemptCheck(i - start)) {
@@ -179,7 +179,7 @@ final class MemoryOpHandler implements HypercallHandler {
         }
         long max = GuestArgs.u32(v, 0) & 0xFFFF_FFFFL;
         long extentStart = GuestArgs.u64(v, 8);
-        FrameTable frames = v.domain().hypervisor().frames();
+        FrameTable frames = v.domain().host().frames();
         long chunks = (frames.machphysFrames() + 511) / 512;
         long i = 0;
         for (; i < max && i < chunks; i++) {
@@ -195,7 +195,7 @@ final class MemoryOpHandler implements HypercallHandler {
     private static long machphysMapping(Vcpu v, long arg) {
         GuestArgs.put64(v, 0, PageTables.M2P_VIRT_START);
         GuestArgs.put64(v, 8, PageTables.M2P_VIRT_END);
-        GuestArgs.put64(v, 16, v.domain().hypervisor().frames().frameCount() - 1);
+        GuestArgs.put64(v, 16, v.domain().host().frames().frameCount() - 1);
         return GuestArgs.out(v, 0, arg, 24) ? 0 : -EFAULT;
     }
 }

@@ -58,7 +58,7 @@ final class MmuUpdateHandler implements HypercallHandler {
         if (pgOwner == null || ptOwner == null) {
             return -org.parasol.hypercall.Errno.ESRCH;
         }
-        PageTables pt = v.domain().hypervisor().pageTables();
+        PageTables pt = v.domain().host().pageTables();
         var deferred = v.mmu().deferred();
         long i = 0;
         for (; i < n; i++) {

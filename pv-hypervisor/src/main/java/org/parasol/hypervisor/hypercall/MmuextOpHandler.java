@@ -79,7 +79,7 @@ final class MmuextOpHandler implements HypercallHandler {
     }
 
     private static long op(Vcpu v, Domain pgOwner, int cmd, long arg1, long arg2) {
-        PageTables pt = v.domain().hypervisor().pageTables();
+        PageTables pt = v.domain().host().pageTables();
         VcpuMmu mmu = v.mmu();
         return switch (cmd) {
             case MmuextOp.PIN_L1_TABLE -> pt.pin(pgOwner.pages(), arg1, FrameTable.PGT_L1_PAGE_TABLE);
@@ -110,7 +110,7 @@ final class MmuextOpHandler implements HypercallHandler {
         if (pgOwner != d) {
             return -EPERM;
         }
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         VcpuMmu mmu = v.mmu();
         long rc = pt.getBaseRef(d.pages(), mfn);
         if (rc != 0) {

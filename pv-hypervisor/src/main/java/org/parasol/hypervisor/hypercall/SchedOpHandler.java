@@ -36,8 +36,8 @@ final class SchedOpHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         return switch ((int) cmd) {
-            case SchedOp.YIELD -> v.yieldPcpu();
-            case SchedOp.BLOCK -> v.block();
+            case SchedOp.YIELD -> v.sched().yield();
+            case SchedOp.BLOCK -> v.sched().block();
             case SchedOp.SHUTDOWN -> shutdown(v, arg);
             case SchedOp.POLL -> poll(v, arg);
             case SchedOp.REMOTE_SHUTDOWN -> remoteShutdown(v, arg);
@@ -84,11 +84,11 @@ final class SchedOpHandler implements HypercallHandler {
         if (reason < 0 || reason > Shutdown.MAX) {
             return -EINVAL;
         }
-        var target = v.domain().hypervisor().domain(domid);
-        if (target.isEmpty()) {
+        Domain target = v.domain().host().lookup(domid);
+        if (target == null) {
             return -ESRCH;
         }
-        target.get().shutdown(reason, reason == Shutdown.CRASH ? "crashed by domain " + v.domain().domid() : null);
+        target.shutdown(reason, reason == Shutdown.CRASH ? "crashed by domain " + v.domain().domid() : null);
         return 0;
     }
 
@@ -113,7 +113,7 @@ final class SchedOpHandler implements HypercallHandler {
             }
             list[i] = p;
         }
-        return v.poll(list, (int) nr, timeout);
+        return v.sched().poll(list, (int) nr, timeout);
     }
 
     private static long watchdog(Vcpu v, long arg) {

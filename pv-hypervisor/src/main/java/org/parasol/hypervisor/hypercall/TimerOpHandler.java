@@ -15,14 +15,14 @@ final class TimerOpHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long timeout, long a2, long a3, long a4, long a5) {
         if (timeout == 0) {
-            v.stopSingleshot();
+            v.timers().stopSingleshot();
             return 0;
         }
         long t = timeout;
         if (t < 0 || t > ABSURD) {
-            t = v.domain().hypervisor().systemTime() + CLAMP_NS;
+            t = v.domain().host().systemTime() + CLAMP_NS;
         }
-        v.setSingleshot(t);
+        v.timers().setSingleshot(t);
         return 0;
     }
 }

@@ -22,7 +22,7 @@ final class TrapTableHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long table, long a2, long a3, long a4, long a5) {
         if (table == 0) {
-            v.clearTraps();
+            v.traps().clearTraps();
             return 0;
         }
         {
@@ -37,7 +37,7 @@ final class TrapTableHandler implements HypercallHandler {
                 if (address == 0) {
                     for (int vec = 0; vec < 256; vec++) {
                         if (set[vec]) {
-                            v.setTrap(vec, pending[vec]);
+                            v.traps().setTrap(vec, pending[vec]);
                         }
                     }
                     return 0;

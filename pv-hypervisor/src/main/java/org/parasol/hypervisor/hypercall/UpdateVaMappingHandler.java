@@ -31,7 +31,7 @@ final class UpdateVaMappingHandler implements HypercallHandler {
             return -EINVAL;
         }
         Domain d = v.domain();
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         long ma = pt.l1EntryAddress(d.domid(), v.baseMfn(), va);
         if (ma < 0) {
             return -EINVAL;

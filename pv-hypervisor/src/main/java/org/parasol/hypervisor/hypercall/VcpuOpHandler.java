@@ -53,7 +53,7 @@ final class VcpuOpHandler implements HypercallHandler {
             case VcpuOp.GET_RUNSTATE_INFO -> runstate(v, target, arg);
             case VcpuOp.SET_PERIODIC_TIMER -> setPeriodic(v, target, arg);
             case VcpuOp.STOP_PERIODIC_TIMER -> {
-                target.stopPeriodic();
+                target.timers().stopPeriodic();
                 yield 0;
             }
             case VcpuOp.SET_SINGLESHOT_TIMER -> setSingleshot(v, target, arg);
@@ -61,7 +61,7 @@ final class VcpuOpHandler implements HypercallHandler {
                 if (target != v) {
                     yield -EINVAL;
                 }
-                target.stopSingleshot();
+                target.timers().stopSingleshot();
                 yield 0;
             }
             default -> -ENOSYS;
@@ -106,7 +106,7 @@ final class VcpuOpHandler implements HypercallHandler {
         // once-only check under the target's monitor, so the two locks are never nested; a
         // caller that loses the race to initialise gives its reference back.
         Domain d = v.domain();
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         long l4 = cr3 >>> 12;
         if (pt.getBaseRef(d.pages(), l4) != 0) {
             return -EINVAL;
@@ -121,8 +121,8 @@ final class VcpuOpHandler implements HypercallHandler {
                 old = target.mmu().baseRef();
                 target.mmu().setBaseRef(l4);
                 target.initialise(entry, rsi, rsp, l4);
-                target.setEventCallback(ev);
-                target.setFailsafeCallback(fs);
+                target.traps().setEventCallback(ev);
+                target.traps().setFailsafeCallback(fs);
             }
         }
         if (old >= 0) {
@@ -149,10 +149,10 @@ final class VcpuOpHandler implements HypercallHandler {
     }
 
     private static long runstate(Vcpu v, Vcpu target, long arg) {
-        long[] t = target.runstateTimes();
+        long[] t = target.sched().runstateTimes();
         GuestArgs.zero(v, 0, 48);
-        GuestArgs.put32(v, 0, target.runstate());
-        GuestArgs.put64(v, 8, target.stateEntryTime());
+        GuestArgs.put32(v, 0, target.sched().runstate());
+        GuestArgs.put64(v, 8, target.sched().stateEntryTime());
         for (int i = 0; i < 4; i++) {
             GuestArgs.put64(v, 16 + 8L * i, t[i]);
         }
@@ -167,7 +167,7 @@ final class VcpuOpHandler implements HypercallHandler {
         if (period < MIN_PERIOD_NS) {
             return -EINVAL;
         }
-        target.setPeriodic(period);
+        target.timers().setPeriodic(period);
         return 0;
     }
 
@@ -179,7 +179,7 @@ final class VcpuOpHandler implements HypercallHandler {
             return -EFAULT;
         }
         long timeout = GuestArgs.u64(v, 0);
-        v.setSingleshot(timeout == 0 ? 1 : timeout);
+        v.timers().setSingleshot(timeout == 0 ? 1 : timeout);
         return 0;
     }
 }

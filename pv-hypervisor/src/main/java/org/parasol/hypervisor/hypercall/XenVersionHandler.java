@@ -7,7 +7,6 @@ import static org.parasol.hypercall.Errno.EPERM;
 
 import java.nio.charset.StandardCharsets;
 
-import org.parasol.hypervisor.XenCompat;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypercall.abi.Xenfeat;
 import org.parasol.hypervisor.domain.Vcpu;
