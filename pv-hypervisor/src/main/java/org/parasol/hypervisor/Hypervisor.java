@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.domain.BuildOps;
 import org.parasol.hypervisor.domain.Domain;
@@ -493,9 +494,9 @@ public final class Hypervisor implements AutoCloseable {
         sendGlobalVirq(Virq.DOM_EXC);
         reaper.execute(() -> {
             DomainConfig.Action action = switch (d.shutdownReason()) {
-                case Domain.SHUTDOWN_POWEROFF -> d.config().onPoweroff();
-                case Domain.SHUTDOWN_REBOOT -> d.config().onReboot();
-                case Domain.SHUTDOWN_SUSPEND, Domain.SHUTDOWN_SOFT_RESET -> DomainConfig.Action.PRESERVE;
+                case Shutdown.POWEROFF -> d.config().onPoweroff();
+                case Shutdown.REBOOT -> d.config().onReboot();
+                case Shutdown.SUSPEND, Shutdown.SOFT_RESET -> DomainConfig.Action.PRESERVE;
                 default -> d.config().onCrash();
             };
             for (Consumer<Domain> l : shutdownListeners) {
@@ -664,13 +665,25 @@ public final class Hypervisor implements AutoCloseable {
         }
     }
 
-    /** Takes up to {@code max} bytes of console input. */
-    public byte[] takeConsoleInput(int max) {
+    /**
+     * CONSOLEIO_read's side of the console input: hands up to {@code max} bytes of it to
+     * {@code deliver}, which answers how many it delivered (or a negative errno), and removes
+     * only those, as Xen advances its input ring only past what it copied. Returns what
+     * {@code deliver} answered, 0 when there is no input. {@code deliver} copies to a guest; it
+     * never runs guest code.
+     */
+    public int readConsoleInput(int max, java.util.function.ToIntFunction<byte[]> deliver) {
         synchronized (consoleInput) {
             int n = Math.min(max, consoleInput.length());
-            String s = consoleInput.substring(0, n);
-            consoleInput.delete(0, n);
-            return s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (n == 0) {
+                return 0;
+            }
+            byte[] input = consoleInput.substring(0, n).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            int delivered = deliver.applyAsInt(input);
+            if (delivered > 0) {
+                consoleInput.delete(0, delivered);
+            }
+            return delivered;
         }
     }
 
@@ -685,7 +698,7 @@ public final class Hypervisor implements AutoCloseable {
         closed = true;
         schedTick.stop();
         for (Domain d : domains()) {
-            d.shutdown(Domain.SHUTDOWN_POWEROFF, null);
+            d.shutdown(Shutdown.POWEROFF, null);
             d.destroy(config.destroyTimeout().toNanos());
         }
         reaper.shutdown();

@@ -9,13 +9,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.event.Event2l;
 import org.parasol.hypervisor.event.EventChannels;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.grant.GrantTable;
 import org.parasol.hypervisor.grant.Maptrack;
 import org.parasol.hypervisor.mm.BootLayout;
@@ -33,14 +33,6 @@ import org.parasol.hypervisor.time.Timers;
  * timer. Nothing a domain does can end another domain's life except a privileged hypercall.
  */
 public final class Domain {
-    /** SHUTDOWN_* reasons. */
-    public static final int SHUTDOWN_POWEROFF = Shutdown.POWEROFF;
-    public static final int SHUTDOWN_REBOOT = Shutdown.REBOOT;
-    public static final int SHUTDOWN_SUSPEND = Shutdown.SUSPEND;
-    public static final int SHUTDOWN_CRASH = Shutdown.CRASH;
-    public static final int SHUTDOWN_WATCHDOG = Shutdown.WATCHDOG;
-    public static final int SHUTDOWN_SOFT_RESET = Shutdown.SOFT_RESET;
-
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.domain");
 
     private final Hypervisor hv;
@@ -274,7 +266,7 @@ public final class Domain {
         int left = liveVcpuThreads.decrementAndGet();
         if (left == 0 && mayRun() && !bare) {
             // Every vCPU went down without a shutdown: Xen leaves such a domain idle; we end it.
-            shutdown(SHUTDOWN_POWEROFF, null);
+            shutdown(Shutdown.POWEROFF, null);
         }
     }
 
@@ -386,9 +378,14 @@ public final class Domain {
         return true;
     }
 
-    /** SCHEDOP_shutdown_code: latch the reason a later shutdown reports. */
-    public void setShutdownCode(int reason) {
-        this.shutdownCode = reason;
+    /**
+     * SCHEDOP_shutdown_code: latch the reason a later shutdown reports. Only the first code
+     * counts, as Xen keeps {@code shutdown_code} once it is set.
+     */
+    public synchronized void setShutdownCode(int reason) {
+        if (shutdownCode < 0) {
+            shutdownCode = reason;
+        }
     }
 
     /**
@@ -444,7 +441,7 @@ public final class Domain {
      */
     public void crash(String cause, Throwable hostFault) {
         byte[] line = ("[parasol] domain crashed: " + cause + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (!shutdown(SHUTDOWN_CRASH, cause, line)) {
+        if (!shutdown(Shutdown.CRASH, cause, line)) {
             return;
         }
         if (hostFault != null) {
@@ -549,7 +546,7 @@ public final class Domain {
     private void watchdogExpired(int slot) {
         hv.hostWork(() -> {
             LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + "): watchdog " + (slot + 1) + " expired");
-            shutdown(SHUTDOWN_WATCHDOG, "watchdog " + (slot + 1) + " expired");
+            shutdown(Shutdown.WATCHDOG, "watchdog " + (slot + 1) + " expired");
         });
     }
 

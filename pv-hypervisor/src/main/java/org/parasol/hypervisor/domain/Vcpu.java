@@ -2,7 +2,6 @@ package org.parasol.hypervisor.domain;
 
 import static org.parasol.hypercall.Errno.ENOSYS;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.LockSupport;
 
 import org.parasol.hypercall.Cpu;
@@ -13,8 +12,12 @@ import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.abi.Runstate;
+import org.parasol.hypercall.abi.SchedOp;
+import org.parasol.hypercall.abi.TrapVector;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypercall.struct.VcpuTimeInfo;
+import org.parasol.hypervisor.hypercall.GuestArgs;
 import org.parasol.hypervisor.mm.MmuContext;
 import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
@@ -35,15 +38,6 @@ import org.parasol.hypervisor.time.Timers;
  * whichever thread {@link #attach attached} it and holds no permit.
  */
 public final class Vcpu implements MmuContext {
-    /** Runstates, numbered as {@code RUNSTATE_*}. */
-    public static final int RUNSTATE_RUNNING = 0;
-    public static final int RUNSTATE_RUNNABLE = 1;
-    public static final int RUNSTATE_BLOCKED = 2;
-    public static final int RUNSTATE_OFFLINE = 3;
-
-    /** x86 page-fault vector. */
-    public static final int TRAP_PAGE_FAULT = 14;
-
     private final Domain domain;
     private final int id;
     private final VcpuMmu mmu;
@@ -94,27 +88,20 @@ public final class Vcpu implements MmuContext {
 
     // Blocking and polling.
     private volatile boolean polling;
-    private final int[] pollPorts = new int[128];
-    private final int[] pollArgs = new int[128];
+    private final int[] pollPorts = new int[SchedOp.POLL_MAX_PORTS];
     private int pollCount;
     private volatile boolean pollTimedOut;
-    private final int[] eventSnapshot = new int[5];
 
     // Runstate accounting (vcpu_runstate_info).
-    private volatile int runstate = RUNSTATE_OFFLINE;
+    private volatile int runstate = Runstate.OFFLINE;
     private long stateEntryTime;
-    private final long[] runstateTime = new long[4];
+    private final long[] runstateTime = new long[Runstate.NR_STATES];
 
     // Counters: plain, written only by this vCPU's thread, summed on read.
     private final long[] hypercallCounts = new long[Hypercall.TABLE_SIZE];
     private long faults;
     private long upcalls;
     private volatile long safePoints;
-
-    /** Hypercall argument scratch size: handlers use [0, 8 KiB), multicall its entry above. */
-    public static final int SCRATCH_BYTES = 12288;
-    /** Offset in the scratch where multicall keeps the entry it is running. */
-    public static final int MULTICALL_SCRATCH = 8192;
 
     /**
      * {@code -ERESTART}: what a handler returns after {@link #setContinuation} to be entered
@@ -139,8 +126,8 @@ public final class Vcpu implements MmuContext {
 
     /** The shootdown of this vCPU's own domain, made once: releasing deferred puts allocates nothing. */
     private final java.util.function.BooleanSupplier ownShootdown = () -> domain().flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
-    /** Hypercall argument scratch: copy_from_guest lands here, never in machine memory. */
-    private final MemorySegment scratch = MemorySegment.ofArray(new long[SCRATCH_BYTES / 8]);
+    /** Hypercall arguments: copy_from_guest lands in its scratch, never in machine memory. */
+    private final GuestArgs args = new GuestArgs();
 
     Vcpu(Domain domain, int id) {
         this.domain = domain;
@@ -185,9 +172,9 @@ public final class Vcpu implements MmuContext {
         return mmu;
     }
 
-    /** Per-vCPU scratch for hypercall arguments (8 KiB, heap memory). */
-    public MemorySegment scratch() {
-        return scratch;
+    /** This vCPU's hypercall arguments: the scratch and flyweights its handlers decode with. */
+    public GuestArgs args() {
+        return args;
     }
 
     /** This vCPU's {@code vcpu_info} in the domain's shared_info, or null beyond its slots. */
@@ -231,7 +218,7 @@ public final class Vcpu implements MmuContext {
         stack.readBounds();
         this.up = true;
         this.initialised = true;
-        setRunstate(RUNSTATE_RUNNING);
+        setRunstate(Runstate.RUNNING);
         inGuest = true;
         scheduleIn();
         if (first) {
@@ -261,7 +248,7 @@ public final class Vcpu implements MmuContext {
         }
         this.thread = t;
         this.up = true;
-        setRunstate(RUNSTATE_RUNNABLE);
+        setRunstate(Runstate.RUNNABLE);
         t.start();
     }
 
@@ -291,7 +278,7 @@ public final class Vcpu implements MmuContext {
             }
             up = false;
             stopTimers();
-            setRunstate(RUNSTATE_OFFLINE);
+            setRunstate(Runstate.OFFLINE);
             domain.vcpuExited(this);
             exited.countDown();
         }
@@ -354,10 +341,10 @@ public final class Vcpu implements MmuContext {
         if (thread == null || holdsPermit || isBare()) {
             return;
         }
-        setRunstate(RUNSTATE_RUNNABLE);
+        setRunstate(Runstate.RUNNABLE);
         domain.hypervisor().pcpus().acquire();
         holdsPermit = true;
-        setRunstate(RUNSTATE_RUNNING);
+        setRunstate(Runstate.RUNNING);
         inGuest = true;
         scheduleIn();
     }
@@ -572,8 +559,11 @@ public final class Vcpu implements MmuContext {
         }
     }
 
-    /** {@code evtchn_upcall_pending} set and {@code evtchn_upcall_mask} clear (acquire loads). */
-    private boolean upcallDeliverable() {
+    /**
+     * Xen's {@code local_events_need_delivery}: {@code evtchn_upcall_pending} set and
+     * {@code evtchn_upcall_mask} clear (acquire loads); false without a vcpu_info slot.
+     */
+    public boolean upcallDeliverable() {
         return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0 && vcpuInfo.upcallMaskAcquire() == 0;
     }
 
@@ -625,7 +615,7 @@ public final class Vcpu implements MmuContext {
             pauseHere();
         }
         if ((pollBits & VcpuMmu.POLL_PREEMPT) != 0 && holdsPermit && domain.hypervisor().pcpus().contended()) {
-            givePcpu(RUNSTATE_RUNNABLE);
+            givePcpu(Runstate.RUNNABLE);
             takePcpu();
             checkAlive();
         }
@@ -649,7 +639,7 @@ public final class Vcpu implements MmuContext {
     }
 
     private void pauseHere() {
-        givePcpu(RUNSTATE_RUNNABLE);
+        givePcpu(Runstate.RUNNABLE);
         while (domain.pauseRequested() && domain.mayRun()) {
             LockSupport.park(this);
         }
@@ -693,7 +683,7 @@ public final class Vcpu implements MmuContext {
         if (isBare()) {
             return 0; // a bare vCPU has no thread to put to sleep: a spurious wake-up
         }
-        givePcpu(RUNSTATE_BLOCKED);
+        givePcpu(Runstate.BLOCKED);
         while (domain.mayRun() && up && !upcallPending()) {
             LockSupport.park(this);
         }
@@ -719,7 +709,7 @@ public final class Vcpu implements MmuContext {
                 long deadline = domain.hypervisor().clockTimeOf(timeout);
                 pollTimer.set(deadline);
             }
-            givePcpu(RUNSTATE_BLOCKED);
+            givePcpu(Runstate.BLOCKED);
             while (domain.mayRun() && up && !pollTimedOut && !anyPollPortPending()) {
                 LockSupport.park(this);
             }
@@ -741,16 +731,6 @@ public final class Vcpu implements MmuContext {
         return false;
     }
 
-    /** Five ints EVTCHNOP_status fills with a port's snapshot (owned by this vCPU's thread). */
-    public int[] eventSnapshot() {
-        return eventSnapshot;
-    }
-
-    /** A 128-entry port list the poll handler fills (owned by this vCPU's thread). */
-    public int[] pollScratch() {
-        return pollArgs;
-    }
-
     /** Whether the vCPU waits in SCHEDOP_poll (set_pending wakes it regardless of masks). */
     public boolean polling() {
         return polling;
@@ -764,7 +744,7 @@ public final class Vcpu implements MmuContext {
     /** SCHEDOP_yield: gives the pCPU to a waiting vCPU, if any. */
     public long yieldPcpu() {
         if (holdsPermit && domain.hypervisor().pcpus().contended()) {
-            givePcpu(RUNSTATE_RUNNABLE);
+            givePcpu(Runstate.RUNNABLE);
             takePcpu();
             checkAlive();
         } else {
@@ -779,7 +759,7 @@ public final class Vcpu implements MmuContext {
     public void pageFault(long va, int errorCode) {
         try {
             faults++;
-            TrapHandler h = traps[TRAP_PAGE_FAULT];
+            TrapHandler h = traps[TrapVector.PF];
             if (h == null) {
                 throw crashFromGuestPath(String.format("page fault at %#x (error code %#x) on vCPU %d with no handler",
                         va, errorCode, id));
@@ -793,7 +773,7 @@ public final class Vcpu implements MmuContext {
             }
             inFaultHandler = true;
             try {
-                h.trap(cpu, TRAP_PAGE_FAULT, errorCode, va);
+                h.trap(cpu, TrapVector.PF, errorCode, va);
             } catch (GuestAbort | StackOverflowError unwind) {
                 throw unwind;
             } catch (Throwable e) {
@@ -973,7 +953,7 @@ public final class Vcpu implements MmuContext {
 
     private synchronized void setRunstate(int state) {
         long now = domain.hypervisor().systemTime();
-        if (stateEntryTime != 0 || runstate != RUNSTATE_OFFLINE) {
+        if (stateEntryTime != 0 || runstate != Runstate.OFFLINE) {
             runstateTime[runstate] += now - stateEntryTime;
         }
         runstate = state;

@@ -1,5 +1,6 @@
 package org.parasol.hypervisor.event;
 
+import static org.parasol.hypercall.Errno.EBUSY;
 import static org.parasol.hypercall.Errno.EEXIST;
 import static org.parasol.hypercall.Errno.EINVAL;
 import static org.parasol.hypercall.Errno.ENOENT;
@@ -37,10 +38,8 @@ import org.parasol.hypercall.abi.Virq;
  * never sees a port half-way through a bind or close.
  */
 public final class EventChannels {
-    /** {@code EVTCHN_2L_NR_CHANNELS} on 64-bit guests. */
-    public static final int NR_PORTS = Evtchn2l.NR_CHANNELS;
-    /** {@code NR_VIRQS}. */
-    public static final int NR_VIRQS = Virq.NR_VIRQS;
+    /** Ports in the table: the 2-level ABI's {@code EVTCHN_2L_NR_CHANNELS}. */
+    private static final int NR_PORTS = Evtchn2l.NR_CHANNELS;
 
     /** Port states, numbered as {@code EVTCHNSTAT_*}. */
     public static final byte CLOSED = (byte) EvtchnStat.CLOSED;
@@ -90,7 +89,7 @@ public final class EventChannels {
         this.domid = domid;
         this.maxVcpus = maxVcpus;
         this.notifier = notifier;
-        this.virqToPort = new int[maxVcpus][NR_VIRQS];
+        this.virqToPort = new int[maxVcpus][Virq.NR_VIRQS];
         state[0] = RESERVED;
     }
 
@@ -141,6 +140,21 @@ public final class EventChannels {
         return -ENOSPC;
     }
 
+    /**
+     * What allocating a port would answer now: 0 if one is free, else -ENOSPC (or -EINVAL once
+     * the domain is dying). For a caller that must report a full table before a refusal Xen
+     * only reaches after allocating, as alloc_unbound reports -ENOSPC before -EPERM.
+     */
+    public int checkFreePort() {
+        lock.readLock();
+        try {
+            int port = allocPortLocked();
+            return port < 0 ? port : 0;
+        } finally {
+            lock.readUnlock();
+        }
+    }
+
     private static boolean validPort(int port) {
         return port > 0 && port < NR_PORTS;
     }
@@ -148,19 +162,27 @@ public final class EventChannels {
     // ---------------------------------------------------------------- binding
 
     /**
-     * EVTCHNOP_bind_virq. Refusals: virq beyond NR_VIRQS or undefined, or a non-per-vCPU VIRQ
-     * on a vCPU other than 0: -EINVAL; no such vCPU: -ENOENT; already bound (on that vCPU for
-     * a per-vCPU VIRQ, anywhere for the others): -EEXIST; no free port: -ENOSPC. Whether the
-     * domain may own a global VIRQ is the caller's check.
+     * Xen's {@code get_virq_type}: the class of {@code virq} (below {@code NR_VIRQS}); every
+     * number that is neither per-vCPU nor per-domain is global, the undefined ones and x86's
+     * architecture VIRQs included.
      */
-    public int bindVirq(int virq, int vcpu) {
-        if (virq < 0 || virq >= NR_VIRQS) {
-            return -EINVAL;
-        }
+    static Virq.VirqClass virqType(int virq) {
         Virq.VirqClass c = Virq.classOf(virq);
-        if (c == null) {
+        return c == null ? Virq.VirqClass.GLOBAL : c;
+    }
+
+    /**
+     * EVTCHNOP_bind_virq, in {@code evtchn_bind_virq}'s order: virq beyond NR_VIRQS: -EINVAL;
+     * a VIRQ that is not per-vCPU on a vCPU other than 0: -EINVAL; no such vCPU: -ENOENT; a
+     * global VIRQ ({@link #virqType}) when this domain is not its handler
+     * ({@code globalHandler}): -EBUSY; already bound (on that vCPU for a per-vCPU VIRQ,
+     * anywhere for the others): -EEXIST; no free port: -ENOSPC.
+     */
+    public int bindVirq(int virq, int vcpu, boolean globalHandler) {
+        if (virq < 0 || virq >= Virq.NR_VIRQS) {
             return -EINVAL;
         }
+        Virq.VirqClass c = virqType(virq);
         if (c != Virq.VirqClass.PER_VCPU && vcpu != 0) {
             return -EINVAL;
         }
@@ -169,6 +191,9 @@ public final class EventChannels {
         }
         lock.writeLock();
         try {
+            if (c == Virq.VirqClass.GLOBAL && !globalHandler) {
+                return -EBUSY;
+            }
             if (virqToPort[vcpu][virq] != 0) {
                 return -EEXIST;
             }
@@ -227,23 +252,22 @@ public final class EventChannels {
 
     /**
      * EVTCHNOP_bind_interdomain: connects a new port of this table to {@code rport} of
-     * {@code remote} (this table itself for loopback). The remote port must be unbound and
-     * waiting for this domain, else -EINVAL (also when either domain is dying); -ENOSPC when
-     * no local port is free. As Xen does, the new local port is left pending, covering
+     * {@code remote} (this table itself for loopback), in {@code evtchn_bind_interdomain}'s
+     * order: no local port free: -ENOSPC (-EINVAL once this domain is dying); then the remote
+     * port must exist and be unbound and waiting for this domain, else -EINVAL (also when the
+     * remote domain is dying). As Xen does, the new local port is left pending, covering
      * anything the peer sent while its port was unbound.
      */
     public int bindInterdomain(EventChannels remote, int rport) {
-        if (!validPort(rport)) {
-            return -EINVAL;
-        }
         lockBoth(this, remote);
         try {
-            if (remote.dying || remote.state[rport] != UNBOUND || remote.remoteDom[rport] != domid) {
-                return -EINVAL;
-            }
             int lport = allocPortLocked();
             if (lport < 0) {
                 return lport;
+            }
+            if (rport < 0 || rport >= NR_PORTS || remote.dying || remote.state[rport] != UNBOUND
+                    || remote.remoteDom[rport] != domid) {
+                return -EINVAL;
             }
             state[lport] = INTERDOMAIN;
             notifyVcpu[lport] = 0;
@@ -277,7 +301,7 @@ public final class EventChannels {
             switch (state[port]) {
                 case UNBOUND, INTERDOMAIN, PIRQ -> notifyVcpu[port] = vcpu;
                 case VIRQ -> {
-                    if (Virq.classOf(boundVirq[port]) == Virq.VirqClass.PER_VCPU) {
+                    if (virqType(boundVirq[port]) == Virq.VirqClass.PER_VCPU) {
                         return -EINVAL;
                     }
                     notifyVcpu[port] = vcpu;
@@ -358,7 +382,7 @@ public final class EventChannels {
     private void freePortLocked(int port) {
         if (state[port] == VIRQ) {
             int virq = boundVirq[port];
-            int row = Virq.classOf(virq) == Virq.VirqClass.PER_VCPU ? notifyVcpu[port] : 0;
+            int row = virqType(virq) == Virq.VirqClass.PER_VCPU ? notifyVcpu[port] : 0;
             virqToPort[row][virq] = 0;
         }
         state[port] = CLOSED;
