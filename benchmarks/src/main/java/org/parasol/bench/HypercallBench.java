@@ -11,12 +11,18 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.EvtchnOp;
 import org.parasol.hypercall.abi.MemoryOp;
+import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.XenVersion;
+import org.parasol.hypercall.struct.EvtchnBindVirq;
+import org.parasol.hypercall.struct.EvtchnStatus;
+import org.parasol.hypercall.struct.XenMemoryDomain;
 
 /**
  * The cost of entering the hypervisor: a null hypercall ({@code xen_version(XENVER_version)})
@@ -38,22 +44,28 @@ public class HypercallBench {
     @Setup(Level.Trial)
     public void boot() throws Exception {
         host = new BareHost(4);
+        // The guest writes its arguments through the same flyweights the handlers decode with,
+        // here over guest memory: their call sites see both SharedBuffer implementations, as
+        // in a JVM that runs guest kernels.
         long a = host.freeVa;
-        host.mem.putInt(a, Virq.TIMER);
-        host.mem.putInt(a + 4, 0);
+        GuestMemoryBuffer page = new GuestMemoryBuffer(host.mem, a, Mmu.PAGE_SIZE);
+        EvtchnBindVirq bind = new EvtchnBindVirq().wrap(page, 0).virq(Virq.TIMER).vcpu(0);
         if (host.cpu.hypercall(Hypercall.EVENT_CHANNEL_OP, EvtchnOp.BIND_VIRQ, a) != 0) {
             throw new IllegalStateException("bind_virq failed");
         }
-        int port = host.mem.getInt(a + 8);
+        long port = bind.port();
+        EvtchnStatus status = new EvtchnStatus().wrap(page, 64).dom(DomId.DOMID_SELF).port(port);
         statusArg = a + 64;
-        host.mem.putShort(statusArg, (short) 0x7FF0);
-        host.mem.putInt(statusArg + 4, port);
+        XenMemoryDomain reservation = new XenMemoryDomain().wrap(page, 128);
         host.cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
         for (int i = 0; i < 20_000; i++) {
             host.cpu.hypercall(Hypercall.XEN_VERSION, XenVersion.PAGESIZE, 0);
             host.cpu.hypercall(Hypercall.EVENT_CHANNEL_OP, EvtchnOp.STATUS, statusArg);
+            if (status.port() != port || status.vcpu() != 0) {
+                throw new IllegalStateException("EVTCHNOP_status answered another port");
+            }
             host.cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.IS_UP, 0, 0);
-            host.mem.putShort(a + 128, (short) 0x7FF0);
+            reservation.domid(DomId.DOMID_SELF);
             host.cpu.hypercall(Hypercall.MEMORY_OP, MemoryOp.CURRENT_RESERVATION, a + 128);
             host.cpu.hypercall(Hypercall.VM_ASSIST, 0, 2);
             host.cpu.hypercall(Hypercall.SET_TIMER_OP, 0);
