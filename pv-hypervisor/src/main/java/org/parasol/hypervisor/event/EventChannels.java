@@ -9,6 +9,7 @@ import static org.parasol.hypercall.Errno.ENOSPC;
 import org.parasol.hypercall.abi.Evtchn2l;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.abi.Virq;
+import org.parasol.hypercall.struct.EvtchnStatus;
 
 /**
  * A domain's event-channel table, 2-level ABI: 4096 ports, port 0 reserved (Xen's
@@ -34,7 +35,7 @@ import org.parasol.hypercall.abi.Virq;
  * the peer's shared_info page (freed only after its death closed every port), stay alive.
  *
  * <p>Sending allocates nothing and, under its reader lock, only reads arrays. Every read of
- * the table from outside (status, snapshot, the accessors) takes the reader lock too, so it
+ * the table from outside (the two status readers, the accessors) takes the reader lock too, so it
  * never sees a port half-way through a bind or close.
  */
 public final class EventChannels {
@@ -555,22 +556,27 @@ public final class EventChannels {
     }
 
     /**
-     * A consistent snapshot of one port for EVTCHNOP_status, taken under the lock:
-     * {@code out[0]} state, {@code out[1]} notify vCPU, {@code out[2]} remote domain,
-     * {@code out[3]} remote port, {@code out[4]} VIRQ. Returns -EINVAL when out of range.
+     * EVTCHNOP_status's answer for one port, read under the lock as Xen reads it under the
+     * channel's: writes {@code status}, {@code vcpu} and the union {@code u} (zeroed, then the
+     * member the state names) of {@code into}. Returns -EINVAL when out of range, else 0.
+     * Allocates nothing.
      */
-    public int snapshot(int port, int[] out) {
+    public int status(int port, EvtchnStatus into) {
         if (port < 0 || port >= NR_PORTS) {
             return -EINVAL;
         }
         lock.readLock();
         try {
             byte s = state[port];
-            out[0] = s == RESERVED ? CLOSED : s;
-            out[1] = notifyVcpu[port];
-            out[2] = remoteDom[port];
-            out[3] = remotePort[port];
-            out[4] = boundVirq[port];
+            int st = s == RESERVED ? CLOSED : s;
+            into.status(st).vcpu(notifyVcpu[port]).pirq(0).interdomainPort(0); // the whole union u, zeroed
+            switch (st) {
+                case UNBOUND -> into.unboundDom(remoteDom[port]);
+                case INTERDOMAIN -> into.interdomainDom(remoteDom[port]).interdomainPort(remotePort[port]);
+                case VIRQ -> into.virq(boundVirq[port]);
+                default -> {
+                }
+            }
             return 0;
         } finally {
             lock.readUnlock();

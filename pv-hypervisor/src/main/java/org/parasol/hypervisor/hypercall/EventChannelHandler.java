@@ -245,19 +245,9 @@ final class EventChannelHandler implements HypercallHandler {
         if (!DomainArgs.mayControl(v, d)) {
             return -EPERM;
         }
-        int[] snap = a.portSnapshot;
-        int rc = d.events().snapshot((int) port, snap);
+        int rc = d.events().status((int) port, op);
         if (rc < 0) {
             return rc;
-        }
-        int state = snap[0];
-        op.status(state).vcpu(snap[1]).pirq(0).interdomainPort(0); // the whole union u, zeroed
-        switch (state) {
-            case EventChannels.UNBOUND -> op.unboundDom(snap[2]);
-            case EventChannels.INTERDOMAIN -> op.interdomainDom(snap[2]).interdomainPort(snap[3]);
-            case EventChannels.VIRQ -> op.virq(snap[4]);
-            default -> {
-            }
         }
         return a.out(v, arg, EvtchnStatus.SIZE) ? 0 : -EFAULT;
     }

@@ -143,8 +143,6 @@ public final class GuestArgs {
     final XenCompileInfo compileInfo = new XenCompileInfo().wrap(scratch, ARG);
 
     // Handler state that is the hypervisor's own, not a guest structure.
-    /** EVTCHNOP_status's consistent snapshot of one port. */
-    final int[] portSnapshot = new int[5];
     /** SCHEDOP_poll's ports, as read one by one. */
     final int[] pollPorts = new int[SchedOp.POLL_MAX_PORTS];
     /** An unmap batch's handles waiting for their shootdown, and the parts each claimed. */

@@ -7,6 +7,7 @@ import static org.parasol.hypercall.Errno.ENOENT;
 import static org.parasol.hypercall.Errno.ENOSYS;
 
 import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Runstate;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.struct.VcpuGuestContext;
@@ -115,7 +116,7 @@ final class VcpuOpHandler implements HypercallHandler {
         if (failsafeCb != 0 && fs == null) {
             return -EINVAL;
         }
-        if ((cr3 & 0xFFF) != 0) {
+        if ((cr3 & (Mmu.PAGE_SIZE - 1)) != 0) {
             return -EINVAL;
         }
         // arch_set_info_guest: the new CR3 must validate as an L4 of the domain, and the vCPU's
@@ -125,7 +126,7 @@ final class VcpuOpHandler implements HypercallHandler {
         // caller that loses the race to initialise gives its reference back.
         Domain d = v.domain();
         PageTables pt = d.hypervisor().pageTables();
-        long l4 = cr3 >>> 12;
+        long l4 = cr3 >>> Mmu.PAGE_SHIFT; // xen_cr3_to_pfn
         if (pt.getBaseRef(d.pages(), l4) != 0) {
             return -EINVAL;
         }
