@@ -557,30 +557,39 @@ public final class EventChannels {
 
     /**
      * EVTCHNOP_status's answer for one port, read under the lock as Xen reads it under the
-     * channel's: writes {@code status}, {@code vcpu} and the union {@code u} (zeroed, then the
-     * member the state names) of {@code into}. Returns -EINVAL when out of range, else 0.
-     * Allocates nothing.
+     * channel's (one consistent snapshot), then written into {@code into}: {@code status},
+     * {@code vcpu} and the union {@code u} (zeroed, then the member the state names). Returns
+     * -EINVAL when out of range, else 0. Allocates nothing.
      */
     public int status(int port, EvtchnStatus into) {
         if (port < 0 || port >= NR_PORTS) {
             return -EINVAL;
         }
+        int st;
+        int vcpu;
+        int rdom;
+        int rport;
+        int virq;
         lock.readLock();
         try {
             byte s = state[port];
-            int st = s == RESERVED ? CLOSED : s;
-            into.status(st).vcpu(notifyVcpu[port]).pirq(0).interdomainPort(0); // the whole union u, zeroed
-            switch (st) {
-                case UNBOUND -> into.unboundDom(remoteDom[port]);
-                case INTERDOMAIN -> into.interdomainDom(remoteDom[port]).interdomainPort(remotePort[port]);
-                case VIRQ -> into.virq(boundVirq[port]);
-                default -> {
-                }
-            }
-            return 0;
+            st = s == RESERVED ? CLOSED : s;
+            vcpu = notifyVcpu[port];
+            rdom = remoteDom[port];
+            rport = remotePort[port];
+            virq = boundVirq[port];
         } finally {
             lock.readUnlock();
         }
+        into.status(st).vcpu(vcpu).pirq(0).interdomainPort(0); // the whole union u, zeroed
+        switch (st) {
+            case UNBOUND -> into.unboundDom(rdom);
+            case INTERDOMAIN -> into.interdomainDom(rdom).interdomainPort(rport);
+            case VIRQ -> into.virq(virq);
+            default -> {
+            }
+        }
+        return 0;
     }
 
     /** A port's notify vCPU (read under the lock: a bind_vcpu may be changing it). */
