@@ -581,7 +581,7 @@ public final class EventChannels {
         } finally {
             lock.readUnlock();
         }
-        into.status(st).vcpu(vcpu).pirq(0).interdomainPort(0); // the whole union u, zeroed
+        into.status(st).vcpu(vcpu).clearU();
         switch (st) {
             case UNBOUND -> into.unboundDom(rdom);
             case INTERDOMAIN -> into.interdomainDom(rdom).interdomainPort(rport);
