@@ -2,7 +2,6 @@ package org.parasol.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,6 +17,7 @@ import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gntcopy;
 import org.parasol.hypercall.abi.GnttabOp;
 import org.parasol.hypercall.abi.Gntst;
@@ -70,24 +70,23 @@ public class GrantBench {
         if (a.grants().grow(1) != Gntst.OKAY) {
             throw new IllegalStateException("no grant frame");
         }
-        MemorySegment machine = hv.machine().segment();
+        SegmentBuffer machine = new SegmentBuffer(hv.machine().segment());
         long table = MachineMemory.maddr(a.grants().frameMfn(0));
+        GrantEntryV1 entry = new GrantEntryV1();
         GnttabCopy c = new GnttabCopy();
-        MemorySegment ops = MemorySegment.ofArray(new long[(int) (GnttabCopy.SIZE * PIECES / 8)]);
+        SegmentBuffer ops = SegmentBuffer.allocate(GnttabCopy.SIZE * PIECES);
         for (int i = 0; i < PIECES; i++) {
             int ref = 8 + i;
             long aMfn = a.vcpu(0).mmu().translate(aFree + 4096L * i, false) >>> 12;
             long bMfn = b.vcpu(0).mmu().translate(bFree + 4096L * (i + 1), false) >>> 12;
             am.fill(aFree + 4096L * i, 4096, (byte) i);
-            long e = table + 8L * ref;
-            machine.set(ValueLayout.JAVA_SHORT_UNALIGNED, e + 2, (short) b.domid());
-            machine.set(ValueLayout.JAVA_INT_UNALIGNED, e + 4, (int) aMfn);
-            GrantEntryV1.flagsRelease(machine, e, Gtf.PERMIT_ACCESS | Gtf.READONLY);
+            entry.wrap(machine, table + GrantEntryV1.SIZE * ref).domid(b.domid()).frame(aMfn)
+                    .flagsRelease(Gtf.PERMIT_ACCESS | Gtf.READONLY);
             c.wrap(ops, GnttabCopy.SIZE * i).sourceRef(ref).sourceDomid(a.domid()).sourceOffset(0)
                     .destGmfn(bMfn).destDomid(DomId.DOMID_SELF).destOffset(0).len(4096).flags(Gntcopy.SOURCE_GREF);
         }
         batch = bFree + 4096L * (PIECES + 1);
-        bm.copyFromSegment(ops, 0, batch, ops.byteSize());
+        bm.copyFromSegment(ops.segment(), 0, batch, ops.capacity());
         oneOp = batch;
         if (copy4k() != 0 || bm.getShort(batch + GnttabCopy.STATUS_OFFSET) != Gntst.OKAY) {
             throw new IllegalStateException("grant copy failed in setup");

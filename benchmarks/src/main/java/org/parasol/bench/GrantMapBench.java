@@ -1,7 +1,5 @@
 package org.parasol.bench;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -17,6 +15,7 @@ import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.abi.GnttabOp;
 import org.parasol.hypercall.abi.Gntst;
@@ -78,14 +77,13 @@ public class GrantMapBench {
         if (a.grants().grow(1) != Gntst.OKAY) {
             throw new IllegalStateException("no grant frame");
         }
-        MemorySegment machine = hv.machine().segment();
+        SegmentBuffer machine = new SegmentBuffer(hv.machine().segment());
         long table = MachineMemory.maddr(a.grants().frameMfn(0));
+        GrantEntryV1 entry = new GrantEntryV1();
         for (int i = 0; i < BATCH; i++) {
-            long e = table + 8L * (8 + i);
             long aMfn = a.vcpu(0).mmu().translate(aFree + 4096L * i, false) >>> 12;
-            machine.set(ValueLayout.JAVA_SHORT_UNALIGNED, e + 2, (short) b.domid());
-            machine.set(ValueLayout.JAVA_INT_UNALIGNED, e + 4, (int) aMfn);
-            GrantEntryV1.flagsRelease(machine, e, Gtf.PERMIT_ACCESS);
+            entry.wrap(machine, table + GrantEntryV1.SIZE * (8 + i)).domid(b.domid()).frame(aMfn)
+                    .flagsRelease(Gtf.PERMIT_ACCESS);
         }
         // B's argument pages: map ops, unmap ops, mmu_update requests.
         mapBatch = bFree;

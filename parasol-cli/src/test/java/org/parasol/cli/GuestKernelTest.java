@@ -11,6 +11,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.parasol.hypercall.abi.Runstate;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
@@ -62,7 +64,7 @@ class GuestKernelTest {
         assertThat(ended.await(60, TimeUnit.SECONDS)).as("the domain ends").isTrue();
         hv.drainConsole();
         List<String> console = d.console().lines();
-        assertThat(d.shutdownReason()).as(String.join("\n", console)).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).as(String.join("\n", console)).isEqualTo(Shutdown.POWEROFF);
         assertThat(console).anyMatch(l -> l.startsWith("Parasol guest kernel"));
         assertThat(console).anyMatch(l -> l.matches("selftest: allocator ok: \\d+ frames, [1-9]\\d* mapped on demand"));
         assertThat(console).anyMatch(l -> l.startsWith("selftest: heap ok"));
@@ -90,7 +92,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).isEqualTo(Domain.SHUTDOWN_REBOOT);
+        assertThat(d.shutdownReason()).isEqualTo(Shutdown.REBOOT);
         assertThat(d.console().lines()).endsWith("selftest: rebooting");
     }
 
@@ -102,7 +104,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
         assertThat(d.console().lines()).contains("selftest: idle done");
     }
 
@@ -114,7 +116,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Shutdown.POWEROFF);
         assertThat(d.console().lines()).contains("selftest: vCPU 1 timer fired on vCPU 1",
                 "selftest: smp ok: 10 tasks round-tripped to vCPU 1", "selftest: idle done");
     }
@@ -126,7 +128,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Shutdown.POWEROFF);
         assertThat(d.console().lines()).contains("selftest: smp ok: 1000 tasks round-tripped to vCPU 1",
                 "selftest: all passed");
     }
@@ -141,24 +143,24 @@ class GuestKernelTest {
             Thread.sleep(5);
         }
         for (Vcpu v : vcpus) {
-            while (v.runstate() != Vcpu.RUNSTATE_BLOCKED) {
+            while (v.runstate() != Runstate.BLOCKED) {
                 Thread.sleep(1);
             }
         }
         long[][] before = new long[vcpus.length][];
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
-            before[i] = new long[] {v.runstateTimes()[Vcpu.RUNSTATE_RUNNING], v.upcalls(), v.hypercalls()};
+            before[i] = new long[] {v.runstateTimes()[Runstate.RUNNING], v.upcalls(), v.hypercalls()};
         }
 
         Thread.sleep(1000);
 
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
-            assertThat(v.runstateTimes()[Vcpu.RUNSTATE_RUNNING] - before[i][0]).as("vCPU %d running ns while idle", i).isZero();
+            assertThat(v.runstateTimes()[Runstate.RUNNING] - before[i][0]).as("vCPU %d running ns while idle", i).isZero();
             assertThat(v.upcalls() - before[i][1]).as("vCPU %d upcalls while idle", i).isZero();
             assertThat(v.hypercalls() - before[i][2]).as("vCPU %d hypercalls while idle", i).isZero();
-            assertThat(v.runstate()).isEqualTo(Vcpu.RUNSTATE_BLOCKED);
+            assertThat(v.runstate()).isEqualTo(Runstate.BLOCKED);
         }
     }
 }

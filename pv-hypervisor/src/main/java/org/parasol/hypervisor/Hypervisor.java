@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.domain.BuildOps;
 import org.parasol.hypervisor.domain.Domain;
@@ -393,7 +394,7 @@ public final class Hypervisor implements AutoCloseable {
             throw new DomainCreationException("cannot build the address space of '" + cfg.name() + "': " + e.getMessage(), e);
         }
         Domain d = new Domain(this, domid, cfg, bare, pages, sharedInfoMfn);
-        d.sharedInfo().setMaxPfn(cfg.nrPages());
+        d.sharedInfo().maxPfn(cfg.nrPages());
         d.setLayout(layout, layout.startInfoVa());
         DomainBuilder.build(new Ops(d, pages), layout, cfg.nrPages(), sharedInfoMfn, cfg.privileged(), cfg.cmdline());
         // vCPU 0's CR3 holds its own reference on the bootstrap L4, as Xen's guest_table does.
@@ -495,9 +496,9 @@ public final class Hypervisor implements AutoCloseable {
         sendGlobalVirq(Virq.DOM_EXC);
         reaper.execute(() -> {
             DomainConfig.Action action = switch (d.shutdownReason()) {
-                case Domain.SHUTDOWN_POWEROFF -> d.config().onPoweroff();
-                case Domain.SHUTDOWN_REBOOT -> d.config().onReboot();
-                case Domain.SHUTDOWN_SUSPEND, Domain.SHUTDOWN_SOFT_RESET -> DomainConfig.Action.PRESERVE;
+                case Shutdown.POWEROFF -> d.config().onPoweroff();
+                case Shutdown.REBOOT -> d.config().onReboot();
+                case Shutdown.SUSPEND, Shutdown.SOFT_RESET -> DomainConfig.Action.PRESERVE;
                 default -> d.config().onCrash();
             };
             for (Consumer<Domain> l : shutdownListeners) {
@@ -668,13 +669,25 @@ public final class Hypervisor implements AutoCloseable {
         }
     }
 
-    /** Takes up to {@code max} bytes of console input. */
-    public byte[] takeConsoleInput(int max) {
+    /**
+     * CONSOLEIO_read's side of the console input: hands up to {@code max} bytes of it to
+     * {@code deliver}, which answers how many it delivered (or a negative errno), and removes
+     * only those, as Xen advances its input ring only past what it copied. Returns what
+     * {@code deliver} answered, 0 when there is no input. {@code deliver} copies to a guest; it
+     * never runs guest code.
+     */
+    public int readConsoleInput(int max, java.util.function.ToIntFunction<byte[]> deliver) {
         synchronized (consoleInput) {
             int n = Math.min(max, consoleInput.length());
-            String s = consoleInput.substring(0, n);
-            consoleInput.delete(0, n);
-            return s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (n == 0) {
+                return 0;
+            }
+            byte[] input = consoleInput.substring(0, n).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            int delivered = deliver.applyAsInt(input);
+            if (delivered > 0) {
+                consoleInput.delete(0, delivered);
+            }
+            return delivered;
         }
     }
 
@@ -689,7 +702,7 @@ public final class Hypervisor implements AutoCloseable {
         closed = true;
         schedTick.stop();
         for (Domain d : domains()) {
-            d.shutdown(Domain.SHUTDOWN_POWEROFF, null);
+            d.shutdown(Shutdown.POWEROFF, null);
             d.destroy(config.destroyTimeout().toNanos());
         }
         reaper.shutdown();

@@ -1,7 +1,6 @@
 package org.parasol.examples.pingpong;
 
 import org.parasol.drivers.ring.FrontRing;
-import org.parasol.drivers.ring.GuestMemoryRingPage;
 import org.parasol.drivers.ring.RingOverflowException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.kernel.Kernel;
@@ -9,6 +8,7 @@ import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.abi.Mmu;
 
 /**
@@ -70,7 +70,7 @@ final class PingFront {
         page = k.memory().allocatePages(1);
         PingpongCodec codec = new PingpongCodec();
         // SHARED_RING_INIT before the grant: the peer never sees a page that is not a ring.
-        ring = new FrontRing<>(new GuestMemoryRingPage(k.cpu().memory(), page.va(), Mmu.PAGE_SIZE), codec, codec,
+        ring = new FrontRing<>(new GuestMemoryBuffer(k.cpu().memory(), page.va(), Mmu.PAGE_SIZE), codec, codec,
                 () -> port.notifyRemote()).init();
         ref = k.grants().grantAccess(peer, k.memory().mfn(page.pfn()), false);
         port = k.events().allocUnbound(peer, k.loop().deferred(p -> onEvent()));

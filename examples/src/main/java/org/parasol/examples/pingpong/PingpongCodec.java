@@ -1,9 +1,7 @@
 package org.parasol.examples.pingpong;
 
-import java.lang.foreign.MemorySegment;
-
 import org.parasol.drivers.ring.EntryCodec;
-import org.parasol.hypercall.struct.Layouts;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * The pingpong ring's entries on the wire: {@code struct pingpong_msg} ({@link PingpongMessage}),
@@ -25,14 +23,14 @@ final class PingpongCodec implements EntryCodec<PingpongMessage> {
     }
 
     @Override
-    public void encode(PingpongMessage m, MemorySegment dst) {
-        dst.set(Layouts.U32, OP_OFFSET, m.op());
-        dst.set(Layouts.U32, ID_OFFSET, m.id());
-        dst.set(Layouts.U64, STAMP_OFFSET, m.stamp());
+    public void encode(PingpongMessage m, SharedBuffer dst) {
+        dst.putInt(OP_OFFSET, m.op());
+        dst.putInt(ID_OFFSET, m.id());
+        dst.putLong(STAMP_OFFSET, m.stamp());
     }
 
     @Override
-    public void decode(MemorySegment src, PingpongMessage into) {
-        into.set(src.get(Layouts.U32, OP_OFFSET), src.get(Layouts.U32, ID_OFFSET), src.get(Layouts.U64, STAMP_OFFSET));
+    public void decode(SharedBuffer src, PingpongMessage into) {
+        into.set(src.getInt(OP_OFFSET), src.getInt(ID_OFFSET), src.getLong(STAMP_OFFSET));
     }
 }

@@ -1,7 +1,6 @@
 package org.parasol.examples.pingpong;
 
 import org.parasol.drivers.ring.BackRing;
-import org.parasol.drivers.ring.GuestMemoryRingPage;
 import org.parasol.drivers.ring.RingOverflowException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.grant.GrantMapping;
@@ -9,6 +8,7 @@ import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.Mmu;
 
@@ -54,7 +54,7 @@ final class PongBack {
     Promise<Integer> start() {
         mapping = k.grantMapper().map(peer, ref, false);
         PingpongCodec codec = new PingpongCodec();
-        ring = new BackRing<>(new GuestMemoryRingPage(k.cpu().memory(), mapping.va(), Mmu.PAGE_SIZE), codec, codec,
+        ring = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), mapping.va(), Mmu.PAGE_SIZE), codec, codec,
                 () -> port.notifyRemote()).attach(0);
         // bind_interdomain leaves the new port pending, so the handler runs once at once and
         // finds whatever the peer queued before we were here.

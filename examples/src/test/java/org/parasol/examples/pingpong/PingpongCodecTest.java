@@ -1,6 +1,7 @@
 package org.parasol.examples.pingpong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,7 +19,7 @@ class PingpongCodecTest {
     void shouldLayOutOpIdAndStampLittleEndianInSixteenBytes() {
         MemorySegment dst = Arena.ofAuto().allocate(PingpongCodec.SIZE);
 
-        codec.encode(new PingpongMessage().set(PingpongMessage.OP_CLOSE, 0x01020304, 0x1122334455667788L), dst);
+        codec.encode(new PingpongMessage().set(PingpongMessage.OP_CLOSE, 0x01020304, 0x1122334455667788L), new SegmentBuffer(dst));
 
         assertThat(codec.byteSize()).isEqualTo(16);
         assertThat(dst.toArray(ValueLayout.JAVA_BYTE)).containsExactly(
@@ -32,8 +33,8 @@ class PingpongCodecTest {
         MemorySegment slot = Arena.ofAuto().allocate(PingpongCodec.SIZE);
         PingpongMessage out = new PingpongMessage();
 
-        codec.encode(new PingpongMessage().set(op, id, stamp), slot);
-        codec.decode(slot, out);
+        codec.encode(new PingpongMessage().set(op, id, stamp), new SegmentBuffer(slot));
+        codec.decode(new SegmentBuffer(slot), out);
 
         assertThat(out.op()).isEqualTo(op);
         assertThat(out.id()).isEqualTo(id);

@@ -2,14 +2,16 @@ package org.parasol.hypercall.guest;
 
 import java.lang.foreign.MemorySegment;
 import org.parasol.hypercall.GuestMemory;
-import org.parasol.hypercall.struct.Layouts;
+import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * The page a guest kernel dedicates to marshalling hypercall arguments, one per vCPU: the
  * guest virtual address of a writable 4 KiB page plus a private 4 KiB heap scratch of the
  * same shape.
  *
- * <p>A typed wrapper writes its structure into the scratch with a flyweight, copies it to the
+ * <p>A typed wrapper writes its structure into the scratch with a flyweight over
+ * {@link #buffer()}, copies it to the
  * same offset of the guest page ({@link #copyIn}), passes {@link #address} in a register, and
  * after the call copies OUT fields back ({@link #copyOut}). The scratch is ordinary heap
  * memory: it never aliases machine memory, and the hypervisor only ever sees the guest page.
@@ -36,7 +38,8 @@ public final class ArgumentPage {
     public static final int SIZE = 4096;
 
     private final long va;
-    private final MemorySegment scratch = MemorySegment.ofArray(new long[SIZE / Long.BYTES]);
+    private final SegmentBuffer buffer = SegmentBuffer.allocate(SIZE);
+    private final MemorySegment scratch = buffer.segment();
     private long top;
 
     /**
@@ -60,6 +63,11 @@ public final class ArgumentPage {
     /** The private scratch; offset {@code o} of it mirrors {@code va() + o}. */
     public MemorySegment scratch() {
         return scratch;
+    }
+
+    /** The private scratch as the buffer flyweights wrap. */
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     /** The guest virtual address of scratch offset {@code offset}. */
@@ -86,7 +94,7 @@ public final class ArgumentPage {
         }
         long offset = top;
         top += rounded;
-        Layouts.zero(scratch, offset, rounded);
+        buffer.setMemory(offset, rounded, (byte) 0);
         return offset;
     }
 

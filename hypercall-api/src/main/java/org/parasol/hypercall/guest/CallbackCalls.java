@@ -44,7 +44,7 @@ public final class CallbackCalls {
     public long register(int type, int flags, long address) {
         long off = page.push(CallbackRegister.SIZE);
         try {
-            register.wrap(page.scratch(), off).type(type).flags(flags).address(address);
+            register.wrap(page.buffer(), off).type(type).flags(flags).address(address);
             page.copyIn(cpu.memory(), off, CallbackRegister.SIZE);
             return cpu.hypercall(Hypercall.CALLBACK_OP, CallbackOp.REGISTER, page.address(off));
         } finally {
@@ -61,7 +61,7 @@ public final class CallbackCalls {
     public long unregister(int type) {
         long off = page.push(CallbackUnregister.SIZE);
         try {
-            unregister.wrap(page.scratch(), off).type(type);
+            unregister.wrap(page.buffer(), off).type(type);
             page.copyIn(cpu.memory(), off, CallbackUnregister.SIZE);
             return cpu.hypercall(Hypercall.CALLBACK_OP, CallbackOp.UNREGISTER, page.address(off));
         } finally {

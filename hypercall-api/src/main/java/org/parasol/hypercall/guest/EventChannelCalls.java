@@ -68,9 +68,9 @@ public final class EventChannelCalls {
     public long allocUnbound(DomId dom, DomId remoteDom) {
         long off = page.push(EvtchnAllocUnbound.SIZE);
         try {
-            allocUnbound.wrap(page.scratch(), off).dom(dom.value()).remoteDom(remoteDom.value());
+            allocUnbound.wrap(page.buffer(), off).dom(dom.value()).remoteDom(remoteDom.value());
             long rc = call(EvtchnOp.ALLOC_UNBOUND, off, EvtchnAllocUnbound.SIZE, true);
-            return rc < 0 ? rc : allocUnbound.wrap(page.scratch(), off).port();
+            return rc < 0 ? rc : allocUnbound.wrap(page.buffer(), off).port();
         } finally {
             page.pop(off);
         }
@@ -87,9 +87,9 @@ public final class EventChannelCalls {
     public long bindInterdomain(DomId remoteDom, Port remotePort) {
         long off = page.push(EvtchnBindInterdomain.SIZE);
         try {
-            bindInterdomain.wrap(page.scratch(), off).remoteDom(remoteDom.value()).remotePort(remotePort.value());
+            bindInterdomain.wrap(page.buffer(), off).remoteDom(remoteDom.value()).remotePort(remotePort.value());
             long rc = call(EvtchnOp.BIND_INTERDOMAIN, off, EvtchnBindInterdomain.SIZE, true);
-            return rc < 0 ? rc : bindInterdomain.wrap(page.scratch(), off).localPort();
+            return rc < 0 ? rc : bindInterdomain.wrap(page.buffer(), off).localPort();
         } finally {
             page.pop(off);
         }
@@ -107,9 +107,9 @@ public final class EventChannelCalls {
     public long bindVirq(int virq, int vcpu) {
         long off = page.push(EvtchnBindVirq.SIZE);
         try {
-            bindVirq.wrap(page.scratch(), off).virq(virq).vcpu(vcpu);
+            bindVirq.wrap(page.buffer(), off).virq(virq).vcpu(vcpu);
             long rc = call(EvtchnOp.BIND_VIRQ, off, EvtchnBindVirq.SIZE, true);
-            return rc < 0 ? rc : bindVirq.wrap(page.scratch(), off).port();
+            return rc < 0 ? rc : bindVirq.wrap(page.buffer(), off).port();
         } finally {
             page.pop(off);
         }
@@ -125,9 +125,9 @@ public final class EventChannelCalls {
     public long bindPirq(int pirq, int flags) {
         long off = page.push(EvtchnBindPirq.SIZE);
         try {
-            bindPirq.wrap(page.scratch(), off).pirq(pirq).flags(flags);
+            bindPirq.wrap(page.buffer(), off).pirq(pirq).flags(flags);
             long rc = call(EvtchnOp.BIND_PIRQ, off, EvtchnBindPirq.SIZE, true);
-            return rc < 0 ? rc : bindPirq.wrap(page.scratch(), off).port();
+            return rc < 0 ? rc : bindPirq.wrap(page.buffer(), off).port();
         } finally {
             page.pop(off);
         }
@@ -142,9 +142,9 @@ public final class EventChannelCalls {
     public long bindIpi(int vcpu) {
         long off = page.push(EvtchnBindIpi.SIZE);
         try {
-            bindIpi.wrap(page.scratch(), off).vcpu(vcpu);
+            bindIpi.wrap(page.buffer(), off).vcpu(vcpu);
             long rc = call(EvtchnOp.BIND_IPI, off, EvtchnBindIpi.SIZE, true);
-            return rc < 0 ? rc : bindIpi.wrap(page.scratch(), off).port();
+            return rc < 0 ? rc : bindIpi.wrap(page.buffer(), off).port();
         } finally {
             page.pop(off);
         }
@@ -160,7 +160,7 @@ public final class EventChannelCalls {
     public long bindVcpu(Port port, int vcpu) {
         long off = page.push(EvtchnBindVcpu.SIZE);
         try {
-            bindVcpu.wrap(page.scratch(), off).port(port.value()).vcpu(vcpu);
+            bindVcpu.wrap(page.buffer(), off).port(port.value()).vcpu(vcpu);
             return call(EvtchnOp.BIND_VCPU, off, EvtchnBindVcpu.SIZE, false);
         } finally {
             page.pop(off);
@@ -176,7 +176,7 @@ public final class EventChannelCalls {
     public long close(Port port) {
         long off = page.push(EvtchnClose.SIZE);
         try {
-            close.wrap(page.scratch(), off).port(port.value());
+            close.wrap(page.buffer(), off).port(port.value());
             return call(EvtchnOp.CLOSE, off, EvtchnClose.SIZE, false);
         } finally {
             page.pop(off);
@@ -193,7 +193,7 @@ public final class EventChannelCalls {
     public long send(Port port) {
         long off = page.push(EvtchnSend.SIZE);
         try {
-            send.wrap(page.scratch(), off).port(port.value());
+            send.wrap(page.buffer(), off).port(port.value());
             return call(EvtchnOp.SEND, off, EvtchnSend.SIZE, false);
         } finally {
             page.pop(off);
@@ -209,7 +209,7 @@ public final class EventChannelCalls {
     public long unmask(Port port) {
         long off = page.push(EvtchnUnmask.SIZE);
         try {
-            unmask.wrap(page.scratch(), off).port(port.value());
+            unmask.wrap(page.buffer(), off).port(port.value());
             return call(EvtchnOp.UNMASK, off, EvtchnUnmask.SIZE, false);
         } finally {
             page.pop(off);
@@ -226,12 +226,12 @@ public final class EventChannelCalls {
     public ChannelStatus status(DomId dom, Port port) {
         long off = page.push(EvtchnStatus.SIZE);
         try {
-            status.wrap(page.scratch(), off).dom(dom.value()).port(port.value());
+            status.wrap(page.buffer(), off).dom(dom.value()).port(port.value());
             long rc = call(EvtchnOp.STATUS, off, EvtchnStatus.SIZE, true);
             if (rc < 0) {
                 return new ChannelStatus(rc, 0, 0, 0, 0, 0);
             }
-            EvtchnStatus s = status.wrap(page.scratch(), off);
+            EvtchnStatus s = status.wrap(page.buffer(), off);
             int state = (int) s.status();
             int remoteDom = 0;
             long remotePort = 0;
@@ -263,7 +263,7 @@ public final class EventChannelCalls {
     public long reset(DomId dom) {
         long off = page.push(EvtchnReset.SIZE);
         try {
-            reset.wrap(page.scratch(), off).dom(dom.value());
+            reset.wrap(page.buffer(), off).dom(dom.value());
             return call(EvtchnOp.RESET, off, EvtchnReset.SIZE, false);
         } finally {
             page.pop(off);
@@ -281,9 +281,9 @@ public final class EventChannelCalls {
     public long initControl(long controlGfn, long offset, int vcpu) {
         long off = page.push(EvtchnInitControl.SIZE);
         try {
-            initControl.wrap(page.scratch(), off).controlGfn(controlGfn).offset(offset).vcpu(vcpu);
+            initControl.wrap(page.buffer(), off).controlGfn(controlGfn).offset(offset).vcpu(vcpu);
             long rc = call(EvtchnOp.INIT_CONTROL, off, EvtchnInitControl.SIZE, true);
-            return rc < 0 ? rc : initControl.wrap(page.scratch(), off).linkBits();
+            return rc < 0 ? rc : initControl.wrap(page.buffer(), off).linkBits();
         } finally {
             page.pop(off);
         }
@@ -298,7 +298,7 @@ public final class EventChannelCalls {
     public long expandArray(long arrayGfn) {
         long off = page.push(EvtchnExpandArray.SIZE);
         try {
-            expandArray.wrap(page.scratch(), off).arrayGfn(arrayGfn);
+            expandArray.wrap(page.buffer(), off).arrayGfn(arrayGfn);
             return call(EvtchnOp.EXPAND_ARRAY, off, EvtchnExpandArray.SIZE, false);
         } finally {
             page.pop(off);
@@ -314,7 +314,7 @@ public final class EventChannelCalls {
     public long setPriority(Port port, int priority) {
         long off = page.push(EvtchnSetPriority.SIZE);
         try {
-            setPriority.wrap(page.scratch(), off).port(port.value()).priority(priority);
+            setPriority.wrap(page.buffer(), off).port(port.value()).priority(priority);
             return call(EvtchnOp.SET_PRIORITY, off, EvtchnSetPriority.SIZE, false);
         } finally {
             page.pop(off);

@@ -1,6 +1,5 @@
 package org.parasol.hypercall.guest;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
@@ -8,6 +7,7 @@ import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.abi.Gntcopy;
 import org.parasol.hypercall.abi.GnttabOp;
 import org.parasol.hypercall.struct.GnttabCopy;
@@ -70,12 +70,12 @@ public final class GrantTableCalls {
     public MapResult mapGrantRef(long hostAddr, int flags, GrantRef ref, DomId dom) {
         long off = page.push(GnttabMapGrantRef.SIZE);
         try {
-            map.wrap(page.scratch(), off).hostAddr(hostAddr).flags(flags).ref(ref.value()).dom(dom.value());
+            map.wrap(page.buffer(), off).hostAddr(hostAddr).flags(flags).ref(ref.value()).dom(dom.value());
             long rc = call(GnttabOp.MAP_GRANT_REF, off, GnttabMapGrantRef.SIZE);
             if (rc < 0) {
                 return new MapResult(rc, 0, 0, 0);
             }
-            GnttabMapGrantRef m = map.wrap(page.scratch(), off);
+            GnttabMapGrantRef m = map.wrap(page.buffer(), off);
             return new MapResult(rc, m.status(), m.handle(), m.devBusAddr());
         } finally {
             page.pop(off);
@@ -98,9 +98,9 @@ public final class GrantTableCalls {
     public Status unmapGrantRef(long hostAddr, long devBusAddr, long handle) {
         long off = page.push(GnttabUnmapGrantRef.SIZE);
         try {
-            unmap.wrap(page.scratch(), off).hostAddr(hostAddr).devBusAddr(devBusAddr).handle(handle);
+            unmap.wrap(page.buffer(), off).hostAddr(hostAddr).devBusAddr(devBusAddr).handle(handle);
             long rc = call(GnttabOp.UNMAP_GRANT_REF, off, GnttabUnmapGrantRef.SIZE);
-            return rc < 0 ? new Status(rc, 0) : new Status(rc, unmap.wrap(page.scratch(), off).status());
+            return rc < 0 ? new Status(rc, 0) : new Status(rc, unmap.wrap(page.buffer(), off).status());
         } finally {
             page.pop(off);
         }
@@ -120,9 +120,9 @@ public final class GrantTableCalls {
     public Status unmapAndReplace(long hostAddr, long newAddr, long handle) {
         long off = page.push(GnttabUnmapAndReplace.SIZE);
         try {
-            unmapAndReplace.wrap(page.scratch(), off).hostAddr(hostAddr).newAddr(newAddr).handle(handle);
+            unmapAndReplace.wrap(page.buffer(), off).hostAddr(hostAddr).newAddr(newAddr).handle(handle);
             long rc = call(GnttabOp.UNMAP_AND_REPLACE, off, GnttabUnmapAndReplace.SIZE);
-            return rc < 0 ? new Status(rc, 0) : new Status(rc, unmapAndReplace.wrap(page.scratch(), off).status());
+            return rc < 0 ? new Status(rc, 0) : new Status(rc, unmapAndReplace.wrap(page.buffer(), off).status());
         } finally {
             page.pop(off);
         }
@@ -140,9 +140,9 @@ public final class GrantTableCalls {
     public Status setupTable(DomId dom, int nrFrames, long frameListVa) {
         long off = page.push(GnttabSetupTable.SIZE);
         try {
-            setupTable.wrap(page.scratch(), off).dom(dom.value()).nrFrames(nrFrames).frameList(frameListVa);
+            setupTable.wrap(page.buffer(), off).dom(dom.value()).nrFrames(nrFrames).frameList(frameListVa);
             long rc = call(GnttabOp.SETUP_TABLE, off, GnttabSetupTable.SIZE);
-            return rc < 0 ? new Status(rc, 0) : new Status(rc, setupTable.wrap(page.scratch(), off).status());
+            return rc < 0 ? new Status(rc, 0) : new Status(rc, setupTable.wrap(page.buffer(), off).status());
         } finally {
             page.pop(off);
         }
@@ -173,9 +173,9 @@ public final class GrantTableCalls {
     public Status dumpTable(DomId dom) {
         long off = page.push(GnttabDumpTable.SIZE);
         try {
-            dumpTable.wrap(page.scratch(), off).dom(dom.value());
+            dumpTable.wrap(page.buffer(), off).dom(dom.value());
             long rc = call(GnttabOp.DUMP_TABLE, off, GnttabDumpTable.SIZE);
-            return rc < 0 ? new Status(rc, 0) : new Status(rc, dumpTable.wrap(page.scratch(), off).status());
+            return rc < 0 ? new Status(rc, 0) : new Status(rc, dumpTable.wrap(page.buffer(), off).status());
         } finally {
             page.pop(off);
         }
@@ -193,9 +193,9 @@ public final class GrantTableCalls {
     public Status transfer(Mfn mfn, DomId domid, GrantRef ref) {
         long off = page.push(GnttabTransfer.SIZE);
         try {
-            transfer.wrap(page.scratch(), off).mfn(mfn.value()).domid(domid.value()).ref(ref.value());
+            transfer.wrap(page.buffer(), off).mfn(mfn.value()).domid(domid.value()).ref(ref.value());
             long rc = call(GnttabOp.TRANSFER, off, GnttabTransfer.SIZE);
-            return rc < 0 ? new Status(rc, 0) : new Status(rc, transfer.wrap(page.scratch(), off).status());
+            return rc < 0 ? new Status(rc, 0) : new Status(rc, transfer.wrap(page.buffer(), off).status());
         } finally {
             page.pop(off);
         }
@@ -218,7 +218,7 @@ public final class GrantTableCalls {
             long dest, DomId destDomid, int destOffset, int len) {
         long off = page.push(GnttabCopy.SIZE);
         try {
-            GnttabCopy c = copy.wrap(page.scratch(), off);
+            GnttabCopy c = copy.wrap(page.buffer(), off);
             if ((flags & Gntcopy.SOURCE_GREF) != 0) {
                 c.sourceRef(source);
             } else {
@@ -232,7 +232,7 @@ public final class GrantTableCalls {
             c.sourceDomid(sourceDomid.value()).sourceOffset(sourceOffset)
                     .destDomid(destDomid.value()).destOffset(destOffset).len(len).flags(flags);
             long rc = call(GnttabOp.COPY, off, GnttabCopy.SIZE);
-            return rc < 0 ? new Status(rc, 0) : new Status(rc, copy.wrap(page.scratch(), off).status());
+            return rc < 0 ? new Status(rc, 0) : new Status(rc, copy.wrap(page.buffer(), off).status());
         } finally {
             page.pop(off);
         }
@@ -252,12 +252,12 @@ public final class GrantTableCalls {
     public QuerySize querySize(DomId dom) {
         long off = page.push(GnttabQuerySize.SIZE);
         try {
-            querySize.wrap(page.scratch(), off).dom(dom.value());
+            querySize.wrap(page.buffer(), off).dom(dom.value());
             long rc = call(GnttabOp.QUERY_SIZE, off, GnttabQuerySize.SIZE);
             if (rc < 0) {
                 return new QuerySize(rc, 0, 0, 0);
             }
-            GnttabQuerySize q = querySize.wrap(page.scratch(), off);
+            GnttabQuerySize q = querySize.wrap(page.buffer(), off);
             return new QuerySize(rc, q.status(), q.nrFrames(), q.maxNrFrames());
         } finally {
             page.pop(off);
@@ -274,9 +274,9 @@ public final class GrantTableCalls {
     public long setVersion(int version) {
         long off = page.push(GnttabSetVersion.SIZE);
         try {
-            setVersion.wrap(page.scratch(), off).version(version);
+            setVersion.wrap(page.buffer(), off).version(version);
             long rc = call(GnttabOp.SET_VERSION, off, GnttabSetVersion.SIZE);
-            return rc < 0 ? rc : setVersion.wrap(page.scratch(), off).version();
+            return rc < 0 ? rc : setVersion.wrap(page.buffer(), off).version();
         } finally {
             page.pop(off);
         }
@@ -291,9 +291,9 @@ public final class GrantTableCalls {
     public long getVersion(DomId dom) {
         long off = page.push(GnttabGetVersion.SIZE);
         try {
-            getVersion.wrap(page.scratch(), off).dom(dom.value());
+            getVersion.wrap(page.buffer(), off).dom(dom.value());
             long rc = call(GnttabOp.GET_VERSION, off, GnttabGetVersion.SIZE);
-            return rc < 0 ? rc : getVersion.wrap(page.scratch(), off).version();
+            return rc < 0 ? rc : getVersion.wrap(page.buffer(), off).version();
         } finally {
             page.pop(off);
         }
@@ -310,9 +310,9 @@ public final class GrantTableCalls {
     public Status getStatusFrames(DomId dom, int nrFrames, long frameListVa) {
         long off = page.push(GnttabGetStatusFrames.SIZE);
         try {
-            getStatusFrames.wrap(page.scratch(), off).nrFrames(nrFrames).dom(dom.value()).frameList(frameListVa);
+            getStatusFrames.wrap(page.buffer(), off).nrFrames(nrFrames).dom(dom.value()).frameList(frameListVa);
             long rc = call(GnttabOp.GET_STATUS_FRAMES, off, GnttabGetStatusFrames.SIZE);
-            return rc < 0 ? new Status(rc, 0) : new Status(rc, getStatusFrames.wrap(page.scratch(), off).status());
+            return rc < 0 ? new Status(rc, 0) : new Status(rc, getStatusFrames.wrap(page.buffer(), off).status());
         } finally {
             page.pop(off);
         }
@@ -342,7 +342,7 @@ public final class GrantTableCalls {
      * @throws IllegalArgumentException for a command without per-element structures
      * @throws IllegalStateException if the batch does not fit the free part of the page
      */
-    public long batch(int cmd, MemorySegment ops, long opsOffset, int count) {
+    public long batch(int cmd, SharedBuffer ops, long opsOffset, int count) {
         long elementSize = switch (cmd) {
             case GnttabOp.MAP_GRANT_REF -> GnttabMapGrantRef.SIZE;
             case GnttabOp.UNMAP_GRANT_REF -> GnttabUnmapGrantRef.SIZE;
@@ -355,13 +355,13 @@ public final class GrantTableCalls {
             throw new IllegalArgumentException("negative count: " + count);
         }
         long bytes = elementSize * count;
-        Objects.checkFromIndexSize(opsOffset, bytes, ops.byteSize());
+        ops.checkBounds(opsOffset, bytes);
         long off = page.push(bytes);
         try {
-            MemorySegment.copy(ops, opsOffset, page.scratch(), off, bytes);
+            ops.getBytes(opsOffset, page.scratch(), off, bytes);
             long rc = call(cmd, off, bytes, count);
             if (rc >= 0) {
-                MemorySegment.copy(page.scratch(), off, ops, opsOffset, bytes);
+                ops.putBytes(opsOffset, page.scratch(), off, bytes);
             }
             return rc;
         } finally {

@@ -135,7 +135,7 @@ public final class MemoryOpCalls {
     public long machphysMfnList(int maxExtents, long extentStartVa) {
         long off = page.push(XenMachphysMfnList.SIZE);
         try {
-            mfnList.wrap(page.scratch(), off).maxExtents(maxExtents).extentStart(extentStartVa);
+            mfnList.wrap(page.buffer(), off).maxExtents(maxExtents).extentStart(extentStartVa);
             GuestMemory memory = cpu.memory();
             page.copyIn(memory, off, XenMachphysMfnList.SIZE);
             long rc = cpu.hypercall(Hypercall.MEMORY_OP, MemoryOp.MACHPHYS_MFN_LIST, page.address(off));
@@ -143,7 +143,7 @@ public final class MemoryOpCalls {
                 return rc;
             }
             page.copyOut(memory, off, XenMachphysMfnList.SIZE);
-            return mfnList.wrap(page.scratch(), off).nrExtents();
+            return mfnList.wrap(page.buffer(), off).nrExtents();
         } finally {
             page.pop(off);
         }
@@ -164,7 +164,7 @@ public final class MemoryOpCalls {
                 return new MachphysMapping(rc, 0, 0, 0);
             }
             page.copyOut(memory, off, XenMachphysMapping.SIZE);
-            XenMachphysMapping m = mapping.wrap(page.scratch(), off);
+            XenMachphysMapping m = mapping.wrap(page.buffer(), off);
             return new MachphysMapping(rc, m.vStart(), m.vEnd(), m.maxMfn());
         } finally {
             page.pop(off);
@@ -181,7 +181,7 @@ public final class MemoryOpCalls {
     public long addToPhysmap(DomId dom, int size, int space, long idx, long gpfn) {
         long off = page.push(XenAddToPhysmap.SIZE);
         try {
-            addToPhysmap.wrap(page.scratch(), off).domid(dom.value()).size(size).space(space).idx(idx).gpfn(gpfn);
+            addToPhysmap.wrap(page.buffer(), off).domid(dom.value()).size(size).space(space).idx(idx).gpfn(gpfn);
             page.copyIn(cpu.memory(), off, XenAddToPhysmap.SIZE);
             return cpu.hypercall(Hypercall.MEMORY_OP, MemoryOp.ADD_TO_PHYSMAP, page.address(off));
         } finally {
@@ -192,7 +192,7 @@ public final class MemoryOpCalls {
     private long reservation(int cmd, long extentStartVa, long nrExtents, int extentOrder, int memFlags, DomId dom) {
         long off = page.push(XenMemoryReservation.SIZE);
         try {
-            reservation.wrap(page.scratch(), off).extentStart(extentStartVa).nrExtents(nrExtents)
+            reservation.wrap(page.buffer(), off).extentStart(extentStartVa).nrExtents(nrExtents)
                     .extentOrder(extentOrder).memFlags(memFlags).domid(dom.value());
             page.copyIn(cpu.memory(), off, XenMemoryReservation.SIZE);
             return cpu.hypercall(Hypercall.MEMORY_OP, cmd, page.address(off));
@@ -204,7 +204,7 @@ public final class MemoryOpCalls {
     private long withDomain(int cmd, DomId dom) {
         long off = page.push(XenMemoryDomain.SIZE);
         try {
-            domain.wrap(page.scratch(), off).domid(dom.value());
+            domain.wrap(page.buffer(), off).domid(dom.value());
             page.copyIn(cpu.memory(), off, XenMemoryDomain.SIZE);
             return cpu.hypercall(Hypercall.MEMORY_OP, cmd, page.address(off));
         } finally {

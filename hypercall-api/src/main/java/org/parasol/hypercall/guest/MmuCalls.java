@@ -1,11 +1,11 @@
 package org.parasol.hypercall.guest;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.MmuUpdate;
 import org.parasol.hypercall.struct.MmuextOp;
 
@@ -45,7 +45,7 @@ public final class MmuCalls {
     public long mmuUpdate(long address, int cmd, long val) {
         long off = page.push(MmuUpdate.SIZE);
         try {
-            update.wrap(page.scratch(), off).ptr(address, cmd).val(val);
+            update.wrap(page.buffer(), off).ptr(address, cmd).val(val);
             page.copyIn(cpu.memory(), off, MmuUpdate.SIZE);
             return mmuUpdate(page.address(off), 1, 0, DomId.DOMID_SELF);
         } finally {
@@ -59,11 +59,11 @@ public final class MmuCalls {
      *
      * @throws IllegalStateException if the batch does not fit the free part of the page
      */
-    public long mmuUpdate(MemorySegment requests, long offset, int count, int foreignDom) {
+    public long mmuUpdate(SharedBuffer requests, long offset, int count, int foreignDom) {
         long bytes = checkedBytes(requests, offset, count, MmuUpdate.SIZE);
         long off = page.push(bytes);
         try {
-            MemorySegment.copy(requests, offset, page.scratch(), off, bytes);
+            requests.getBytes(offset, page.scratch(), off, bytes);
             page.copyIn(cpu.memory(), off, bytes);
             return mmuUpdate(page.address(off), count, 0, foreignDom);
         } finally {
@@ -83,11 +83,11 @@ public final class MmuCalls {
      * A small batch of {@code count} {@code mmuext_op} entries built in {@code ops}
      * (24 bytes each from {@code offset}), sent through the argument page.
      */
-    public long mmuextOp(MemorySegment ops, long offset, int count, int foreignDom) {
+    public long mmuextOp(SharedBuffer ops, long offset, int count, int foreignDom) {
         long bytes = checkedBytes(ops, offset, count, MmuextOp.SIZE);
         long off = page.push(bytes);
         try {
-            MemorySegment.copy(ops, offset, page.scratch(), off, bytes);
+            ops.getBytes(offset, page.scratch(), off, bytes);
             page.copyIn(cpu.memory(), off, bytes);
             return mmuextOp(page.address(off), count, 0, foreignDom);
         } finally {
@@ -103,7 +103,7 @@ public final class MmuCalls {
     public long mmuextOp(int cmd, long arg1, long arg2) {
         long off = page.push(MmuextOp.SIZE);
         try {
-            ext.wrap(page.scratch(), off).cmd(cmd).mfn(arg1).srcMfn(arg2);
+            ext.wrap(page.buffer(), off).cmd(cmd).mfn(arg1).srcMfn(arg2);
             page.copyIn(cpu.memory(), off, MmuextOp.SIZE);
             return mmuextOp(page.address(off), 1, 0, DomId.DOMID_SELF);
         } finally {
@@ -205,12 +205,12 @@ public final class MmuCalls {
         return cpu.hypercall(Hypercall.UPDATE_VA_MAPPING_OTHERDOMAIN, va, newPte, flags, dom.value());
     }
 
-    private static long checkedBytes(MemorySegment segment, long offset, int count, long elementSize) {
+    private static long checkedBytes(SharedBuffer buffer, long offset, int count, long elementSize) {
         if (count < 0) {
             throw new IllegalArgumentException("negative count: " + count);
         }
         long bytes = elementSize * count;
-        Objects.checkFromIndexSize(offset, bytes, segment.byteSize());
+        buffer.checkBounds(offset, bytes);
         return bytes;
     }
 }

@@ -1,10 +1,10 @@
 package org.parasol.hypercall.guest;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.struct.MulticallEntry;
 
 /**
@@ -33,7 +33,7 @@ public final class Multicall {
     private final Cpu cpu;
     private final ArgumentPage page;
     private final int capacity;
-    private final MemorySegment entries;
+    private final SegmentBuffer entries;
     private final MulticallEntry entry = new MulticallEntry();
     private int size;
     private boolean flushed;
@@ -46,7 +46,7 @@ public final class Multicall {
             throw new IllegalArgumentException("capacity 1.." + MAX_ENTRIES + ": " + capacity);
         }
         this.capacity = capacity;
-        this.entries = MemorySegment.ofArray(new long[(int) (capacity * MulticallEntry.SIZE / Long.BYTES)]);
+        this.entries = SegmentBuffer.allocate(capacity * MulticallEntry.SIZE);
     }
 
     /** Entries added since the last {@link #reset}. */
@@ -89,11 +89,11 @@ public final class Multicall {
         long off = page.push(bytes);
         try {
             GuestMemory memory = cpu.memory();
-            MemorySegment.copy(entries, 0, page.scratch(), off, bytes);
+            entries.getBytes(0, page.scratch(), off, bytes);
             page.copyIn(memory, off, bytes);
             long rc = cpu.hypercall(Hypercall.MULTICALL, page.address(off), size);
             page.copyOut(memory, off, bytes);
-            MemorySegment.copy(page.scratch(), off, entries, 0, bytes);
+            entries.putBytes(0, page.scratch(), off, bytes);
             flushed = true;
             return rc;
         } finally {

@@ -92,7 +92,7 @@ public final class SchedOpCalls {
     public long poll(long portsVa, int nrPorts, long timeoutNs) {
         long off = page.push(SchedPoll.SIZE);
         try {
-            poll.wrap(page.scratch(), off).ports(portsVa).nrPorts(nrPorts).timeout(timeoutNs);
+            poll.wrap(page.buffer(), off).ports(portsVa).nrPorts(nrPorts).timeout(timeoutNs);
             page.copyIn(cpu.memory(), off, SchedPoll.SIZE);
             return cpu.hypercall(Hypercall.SCHED_OP, SchedOp.POLL, page.address(off));
         } finally {
@@ -142,7 +142,7 @@ public final class SchedOpCalls {
     public long remoteShutdown(DomId domain, int reason) {
         long off = page.push(SchedRemoteShutdown.SIZE);
         try {
-            remoteShutdown.wrap(page.scratch(), off).domainId(domain.value()).reason(reason);
+            remoteShutdown.wrap(page.buffer(), off).domainId(domain.value()).reason(reason);
             page.copyIn(cpu.memory(), off, SchedRemoteShutdown.SIZE);
             return cpu.hypercall(Hypercall.SCHED_OP, SchedOp.REMOTE_SHUTDOWN, page.address(off));
         } finally {
@@ -161,7 +161,7 @@ public final class SchedOpCalls {
     public long watchdog(int id, int timeoutSeconds) {
         long off = page.push(SchedWatchdog.SIZE);
         try {
-            watchdog.wrap(page.scratch(), off).id(id).timeout(timeoutSeconds);
+            watchdog.wrap(page.buffer(), off).id(id).timeout(timeoutSeconds);
             page.copyIn(cpu.memory(), off, SchedWatchdog.SIZE);
             return cpu.hypercall(Hypercall.SCHED_OP, SchedOp.WATCHDOG, page.address(off));
         } finally {
@@ -172,7 +172,7 @@ public final class SchedOpCalls {
     private long withShutdown(int cmd, int reason, long thirdArgument) {
         long off = page.push(SchedShutdown.SIZE);
         try {
-            shutdown.wrap(page.scratch(), off).reason(reason);
+            shutdown.wrap(page.buffer(), off).reason(reason);
             page.copyIn(cpu.memory(), off, SchedShutdown.SIZE);
             return cpu.hypercall(Hypercall.SCHED_OP, cmd, page.address(off), thirdArgument);
         } finally {

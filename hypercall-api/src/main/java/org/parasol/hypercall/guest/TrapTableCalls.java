@@ -1,9 +1,9 @@
 package org.parasol.hypercall.guest;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.TrapInfo;
 
 /**
@@ -48,12 +48,12 @@ public final class TrapTableCalls {
      * @throws IllegalArgumentException if an entry has address 0 (it would end the table early)
      * @throws IllegalStateException if the table does not fit the free part of the page
      */
-    public long setTrapTable(MemorySegment traps, long offset, int count) {
+    public long setTrapTable(SharedBuffer traps, long offset, int count) {
         if (count < 0) {
             throw new IllegalArgumentException("negative count: " + count);
         }
         long bytes = count * TrapInfo.SIZE;
-        Objects.checkFromIndexSize(offset, bytes, traps.byteSize());
+        traps.checkBounds(offset, bytes);
         for (int i = 0; i < count; i++) {
             if (trap.wrap(traps, offset + i * TrapInfo.SIZE).isTerminator()) {
                 throw new IllegalArgumentException("trap entry " + i + " has address 0");
@@ -61,7 +61,7 @@ public final class TrapTableCalls {
         }
         long off = page.push(bytes + TrapInfo.SIZE);
         try {
-            MemorySegment.copy(traps, offset, page.scratch(), off, bytes);
+            traps.getBytes(offset, page.scratch(), off, bytes);
             page.copyIn(cpu.memory(), off, bytes + TrapInfo.SIZE);
             return setTrapTable(page.address(off));
         } finally {
@@ -76,7 +76,7 @@ public final class TrapTableCalls {
         }
         long off = page.push(2 * TrapInfo.SIZE);
         try {
-            trap.wrap(page.scratch(), off).vector(vector).flags(flags).address(address);
+            trap.wrap(page.buffer(), off).vector(vector).flags(flags).address(address);
             page.copyIn(cpu.memory(), off, 2 * TrapInfo.SIZE);
             return setTrapTable(page.address(off));
         } finally {

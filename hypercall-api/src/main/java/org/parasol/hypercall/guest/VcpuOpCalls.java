@@ -6,6 +6,7 @@ import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.struct.VcpuGuestContext;
 import org.parasol.hypercall.struct.VcpuRegisterRunstateMemoryArea;
@@ -30,7 +31,7 @@ public final class VcpuOpCalls {
     private final VcpuRegisterVcpuInfo registerVcpuInfo = new VcpuRegisterVcpuInfo();
     private final VcpuRegisterRunstateMemoryArea registerRunstate = new VcpuRegisterRunstateMemoryArea();
     private final VcpuGuestContext context = new VcpuGuestContext();
-    private MemorySegment contextScratch;
+    private SegmentBuffer contextScratch;
 
     /** Wrappers for {@code cpu}, marshalling through {@code page} (the same vCPU's). */
     public VcpuOpCalls(Cpu cpu, ArgumentPage page) {
@@ -66,11 +67,11 @@ public final class VcpuOpCalls {
     public long initialise(int vcpu, long bufferVa, long flags, long entry, long stackPointer, long argument,
             long cr3, long eventCallback, long failsafeCallback) {
         if (contextScratch == null) {
-            contextScratch = MemorySegment.ofArray(new long[(int) (VcpuGuestContext.SIZE / Long.BYTES)]);
+            contextScratch = SegmentBuffer.allocate(VcpuGuestContext.SIZE);
         }
         context.wrap(contextScratch, 0).clear().flags(flags).rip(entry).rsp(stackPointer).rsi(argument)
                 .ctrlreg3(cr3).eventCallbackEip(eventCallback).failsafeCallbackEip(failsafeCallback);
-        cpu.memory().copyFromSegment(contextScratch, 0, bufferVa, VcpuGuestContext.SIZE);
+        cpu.memory().copyFromSegment(contextScratch.segment(), 0, bufferVa, VcpuGuestContext.SIZE);
         return initialise(vcpu, bufferVa);
     }
 
@@ -130,7 +131,7 @@ public final class VcpuOpCalls {
     public long registerRunstateMemoryArea(int vcpu, long areaVa) {
         long off = page.push(VcpuRegisterRunstateMemoryArea.SIZE);
         try {
-            registerRunstate.wrap(page.scratch(), off).addr(areaVa);
+            registerRunstate.wrap(page.buffer(), off).addr(areaVa);
             return call(VcpuOp.REGISTER_RUNSTATE_MEMORY_AREA, vcpu, off, VcpuRegisterRunstateMemoryArea.SIZE);
         } finally {
             page.pop(off);
@@ -146,7 +147,7 @@ public final class VcpuOpCalls {
     public long setPeriodicTimer(int vcpu, long periodNs) {
         long off = page.push(VcpuSetPeriodicTimer.SIZE);
         try {
-            periodic.wrap(page.scratch(), off).periodNs(periodNs);
+            periodic.wrap(page.buffer(), off).periodNs(periodNs);
             return call(VcpuOp.SET_PERIODIC_TIMER, vcpu, off, VcpuSetPeriodicTimer.SIZE);
         } finally {
             page.pop(off);
@@ -168,7 +169,7 @@ public final class VcpuOpCalls {
     public long setSingleshotTimer(int vcpu, long timeoutAbsNs, int flags) {
         long off = page.push(VcpuSetSingleshotTimer.SIZE);
         try {
-            singleshot.wrap(page.scratch(), off).timeoutAbsNs(timeoutAbsNs).flags(flags);
+            singleshot.wrap(page.buffer(), off).timeoutAbsNs(timeoutAbsNs).flags(flags);
             return call(VcpuOp.SET_SINGLESHOT_TIMER, vcpu, off, VcpuSetSingleshotTimer.SIZE);
         } finally {
             page.pop(off);
@@ -190,7 +191,7 @@ public final class VcpuOpCalls {
     public long registerVcpuInfo(int vcpu, Mfn mfn, int offset) {
         long off = page.push(VcpuRegisterVcpuInfo.SIZE);
         try {
-            registerVcpuInfo.wrap(page.scratch(), off).mfn(mfn.value()).offset(offset);
+            registerVcpuInfo.wrap(page.buffer(), off).mfn(mfn.value()).offset(offset);
             return call(VcpuOp.REGISTER_VCPU_INFO, vcpu, off, VcpuRegisterVcpuInfo.SIZE);
         } finally {
             page.pop(off);

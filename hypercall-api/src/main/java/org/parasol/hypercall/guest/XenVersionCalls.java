@@ -62,7 +62,7 @@ public final class XenVersionCalls {
     public long getFeatures(int submapIndex) {
         long off = page.push(XenFeatureInfo.SIZE);
         try {
-            features.wrap(page.scratch(), off).submapIdx(submapIndex);
+            features.wrap(page.buffer(), off).submapIdx(submapIndex);
             GuestMemory memory = cpu.memory();
             page.copyIn(memory, off, XenFeatureInfo.SIZE);
             long rc = cpu.hypercall(Hypercall.XEN_VERSION, XenVersion.GET_FEATURES, page.address(off));
@@ -70,7 +70,7 @@ public final class XenVersionCalls {
                 return rc;
             }
             page.copyOut(memory, off, XenFeatureInfo.SIZE);
-            return features.wrap(page.scratch(), off).submap();
+            return features.wrap(page.buffer(), off).submap();
         } finally {
             page.pop(off);
         }
@@ -91,7 +91,7 @@ public final class XenVersionCalls {
                 return rc;
             }
             page.copyOut(memory, off, XenPlatformParameters.SIZE);
-            return parameters.wrap(page.scratch(), off).virtStart();
+            return parameters.wrap(page.buffer(), off).virtStart();
         } finally {
             page.pop(off);
         }

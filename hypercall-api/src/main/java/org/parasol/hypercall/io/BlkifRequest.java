@@ -3,11 +3,11 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.StructLayout;
 import java.util.ArrayList;
 import java.util.List;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -56,7 +56,7 @@ public final class BlkifRequest {
     public static final int SEG_LENGTH = (int) SEG_LAYOUT.elementCount();
 
     private final BlkifRequestSegment segmentView = new BlkifRequestSegment();
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -64,18 +64,18 @@ public final class BlkifRequest {
     }
 
     /**
-     * Points this flyweight at the request {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the request {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 112 bytes do not fit
      */
-    public BlkifRequest wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public BlkifRequest wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -84,50 +84,50 @@ public final class BlkifRequest {
 
     /** {@code operation} ({@code BLKIF_OP_*}), widened. */
     public int operation() {
-        return Layouts.u8(segment.get(Layouts.U8, base + OPERATION_OFFSET));
+        return Layouts.u8(buffer.getByte(base + OPERATION_OFFSET));
     }
 
     public BlkifRequest operation(int value) {
-        segment.set(Layouts.U8, base + OPERATION_OFFSET, (byte) value);
+        buffer.putByte(base + OPERATION_OFFSET, (byte) value);
         return this;
     }
 
     public int nrSegments() {
-        return Layouts.u8(segment.get(Layouts.U8, base + NR_SEGMENTS_OFFSET));
+        return Layouts.u8(buffer.getByte(base + NR_SEGMENTS_OFFSET));
     }
 
     public BlkifRequest nrSegments(int value) {
-        segment.set(Layouts.U8, base + NR_SEGMENTS_OFFSET, (byte) value);
+        buffer.putByte(base + NR_SEGMENTS_OFFSET, (byte) value);
         return this;
     }
 
     /** {@code handle} ({@code blkif_vdev_t}), widened. */
     public int handle() {
-        return Layouts.u16(segment.get(Layouts.U16, base + HANDLE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + HANDLE_OFFSET));
     }
 
     public BlkifRequest handle(int value) {
-        segment.set(Layouts.U16, base + HANDLE_OFFSET, (short) value);
+        buffer.putShort(base + HANDLE_OFFSET, (short) value);
         return this;
     }
 
     /** {@code id}: all 64 bits, opaque. */
     public long id() {
-        return segment.get(Layouts.U64, base + ID_OFFSET);
+        return buffer.getLong(base + ID_OFFSET);
     }
 
     public BlkifRequest id(long value) {
-        segment.set(Layouts.U64, base + ID_OFFSET, value);
+        buffer.putLong(base + ID_OFFSET, value);
         return this;
     }
 
     /** {@code sector_number}: a u64 in 512-byte units (read as Java's two's complement). */
     public long sectorNumber() {
-        return segment.get(Layouts.U64, base + SECTOR_NUMBER_OFFSET);
+        return buffer.getLong(base + SECTOR_NUMBER_OFFSET);
     }
 
     public BlkifRequest sectorNumber(long value) {
-        segment.set(Layouts.U64, base + SECTOR_NUMBER_OFFSET, value);
+        buffer.putLong(base + SECTOR_NUMBER_OFFSET, value);
         return this;
     }
 
@@ -139,12 +139,12 @@ public final class BlkifRequest {
      */
     public BlkifRequestSegment seg(int i) {
         long offset = base + SEG_OFFSET + Bounds.checkIndex(i, SEG_LENGTH) * BlkifRequestSegment.SIZE;
-        return segmentView.wrap(segment, offset);
+        return segmentView.wrap(buffer, offset);
     }
 
     /** Zeroes all 112 bytes. */
     public BlkifRequest clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 

@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -44,7 +44,7 @@ public final class BlkifRequestDiscard {
     public static final long SECTOR_NUMBER_OFFSET = LAYOUT.byteOffset(groupElement("sector_number"));
     public static final long NR_SECTORS_OFFSET = LAYOUT.byteOffset(groupElement("nr_sectors"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -52,18 +52,18 @@ public final class BlkifRequestDiscard {
     }
 
     /**
-     * Points this flyweight at the request {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the request {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 32 bytes do not fit
      */
-    public BlkifRequestDiscard wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public BlkifRequestDiscard wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -71,62 +71,62 @@ public final class BlkifRequestDiscard {
     }
 
     public int operation() {
-        return Layouts.u8(segment.get(Layouts.U8, base + OPERATION_OFFSET));
+        return Layouts.u8(buffer.getByte(base + OPERATION_OFFSET));
     }
 
     public BlkifRequestDiscard operation(int value) {
-        segment.set(Layouts.U8, base + OPERATION_OFFSET, (byte) value);
+        buffer.putByte(base + OPERATION_OFFSET, (byte) value);
         return this;
     }
 
     public int flag() {
-        return Layouts.u8(segment.get(Layouts.U8, base + FLAG_OFFSET));
+        return Layouts.u8(buffer.getByte(base + FLAG_OFFSET));
     }
 
     public BlkifRequestDiscard flag(int value) {
-        segment.set(Layouts.U8, base + FLAG_OFFSET, (byte) value);
+        buffer.putByte(base + FLAG_OFFSET, (byte) value);
         return this;
     }
 
     public int handle() {
-        return Layouts.u16(segment.get(Layouts.U16, base + HANDLE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + HANDLE_OFFSET));
     }
 
     public BlkifRequestDiscard handle(int value) {
-        segment.set(Layouts.U16, base + HANDLE_OFFSET, (short) value);
+        buffer.putShort(base + HANDLE_OFFSET, (short) value);
         return this;
     }
 
     public long id() {
-        return segment.get(Layouts.U64, base + ID_OFFSET);
+        return buffer.getLong(base + ID_OFFSET);
     }
 
     public BlkifRequestDiscard id(long value) {
-        segment.set(Layouts.U64, base + ID_OFFSET, value);
+        buffer.putLong(base + ID_OFFSET, value);
         return this;
     }
 
     public long sectorNumber() {
-        return segment.get(Layouts.U64, base + SECTOR_NUMBER_OFFSET);
+        return buffer.getLong(base + SECTOR_NUMBER_OFFSET);
     }
 
     public BlkifRequestDiscard sectorNumber(long value) {
-        segment.set(Layouts.U64, base + SECTOR_NUMBER_OFFSET, value);
+        buffer.putLong(base + SECTOR_NUMBER_OFFSET, value);
         return this;
     }
 
     public long nrSectors() {
-        return segment.get(Layouts.U64, base + NR_SECTORS_OFFSET);
+        return buffer.getLong(base + NR_SECTORS_OFFSET);
     }
 
     public BlkifRequestDiscard nrSectors(long value) {
-        segment.set(Layouts.U64, base + NR_SECTORS_OFFSET, value);
+        buffer.putLong(base + NR_SECTORS_OFFSET, value);
         return this;
     }
 
     /** Zeroes the 32 bytes. */
     public BlkifRequestDiscard clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

@@ -3,9 +3,9 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -56,7 +56,7 @@ public final class BlkifRequestIndirect {
     /** Entries in {@code indirect_grefs}: {@code BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST} = 8. */
     public static final int INDIRECT_GREFS_LENGTH = (int) INDIRECT_GREFS_LAYOUT.elementCount();
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -64,18 +64,18 @@ public final class BlkifRequestIndirect {
     }
 
     /**
-     * Points this flyweight at the request {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the request {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 64 bytes do not fit
      */
-    public BlkifRequestIndirect wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public BlkifRequestIndirect wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -83,56 +83,56 @@ public final class BlkifRequestIndirect {
     }
 
     public int operation() {
-        return Layouts.u8(segment.get(Layouts.U8, base + OPERATION_OFFSET));
+        return Layouts.u8(buffer.getByte(base + OPERATION_OFFSET));
     }
 
     public BlkifRequestIndirect operation(int value) {
-        segment.set(Layouts.U8, base + OPERATION_OFFSET, (byte) value);
+        buffer.putByte(base + OPERATION_OFFSET, (byte) value);
         return this;
     }
 
     public int indirectOp() {
-        return Layouts.u8(segment.get(Layouts.U8, base + INDIRECT_OP_OFFSET));
+        return Layouts.u8(buffer.getByte(base + INDIRECT_OP_OFFSET));
     }
 
     public BlkifRequestIndirect indirectOp(int value) {
-        segment.set(Layouts.U8, base + INDIRECT_OP_OFFSET, (byte) value);
+        buffer.putByte(base + INDIRECT_OP_OFFSET, (byte) value);
         return this;
     }
 
     public int nrSegments() {
-        return Layouts.u16(segment.get(Layouts.U16, base + NR_SEGMENTS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + NR_SEGMENTS_OFFSET));
     }
 
     public BlkifRequestIndirect nrSegments(int value) {
-        segment.set(Layouts.U16, base + NR_SEGMENTS_OFFSET, (short) value);
+        buffer.putShort(base + NR_SEGMENTS_OFFSET, (short) value);
         return this;
     }
 
     public long id() {
-        return segment.get(Layouts.U64, base + ID_OFFSET);
+        return buffer.getLong(base + ID_OFFSET);
     }
 
     public BlkifRequestIndirect id(long value) {
-        segment.set(Layouts.U64, base + ID_OFFSET, value);
+        buffer.putLong(base + ID_OFFSET, value);
         return this;
     }
 
     public long sectorNumber() {
-        return segment.get(Layouts.U64, base + SECTOR_NUMBER_OFFSET);
+        return buffer.getLong(base + SECTOR_NUMBER_OFFSET);
     }
 
     public BlkifRequestIndirect sectorNumber(long value) {
-        segment.set(Layouts.U64, base + SECTOR_NUMBER_OFFSET, value);
+        buffer.putLong(base + SECTOR_NUMBER_OFFSET, value);
         return this;
     }
 
     public int handle() {
-        return Layouts.u16(segment.get(Layouts.U16, base + HANDLE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + HANDLE_OFFSET));
     }
 
     public BlkifRequestIndirect handle(int value) {
-        segment.set(Layouts.U16, base + HANDLE_OFFSET, (short) value);
+        buffer.putShort(base + HANDLE_OFFSET, (short) value);
         return this;
     }
 
@@ -142,11 +142,11 @@ public final class BlkifRequestIndirect {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 8}
      */
     public long indirectGref(int i) {
-        return Layouts.u32(segment.get(Layouts.U32, grefOffset(i)));
+        return Layouts.u32(buffer.getInt(grefOffset(i)));
     }
 
     public BlkifRequestIndirect indirectGref(int i, long value) {
-        segment.set(Layouts.U32, grefOffset(i), (int) value);
+        buffer.putInt(grefOffset(i), (int) value);
         return this;
     }
 
@@ -156,7 +156,7 @@ public final class BlkifRequestIndirect {
 
     /** Zeroes the 64 bytes. */
     public BlkifRequestIndirect clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -38,7 +38,7 @@ public final class BlkifRequestSegment {
     public static final long FIRST_SECT_OFFSET = LAYOUT.byteOffset(groupElement("first_sect"));
     public static final long LAST_SECT_OFFSET = LAYOUT.byteOffset(groupElement("last_sect"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -46,18 +46,18 @@ public final class BlkifRequestSegment {
     }
 
     /**
-     * Points this flyweight at the segment descriptor {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the segment descriptor {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 8 bytes do not fit
      */
-    public BlkifRequestSegment wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public BlkifRequestSegment wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -66,36 +66,36 @@ public final class BlkifRequestSegment {
 
     /** {@code gref}, widened. */
     public long gref() {
-        return Layouts.u32(segment.get(Layouts.U32, base + GREF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + GREF_OFFSET));
     }
 
     /** Writes {@code gref} (its low 32 bits). */
     public BlkifRequestSegment gref(long value) {
-        segment.set(Layouts.U32, base + GREF_OFFSET, (int) value);
+        buffer.putInt(base + GREF_OFFSET, (int) value);
         return this;
     }
 
     public int firstSect() {
-        return Layouts.u8(segment.get(Layouts.U8, base + FIRST_SECT_OFFSET));
+        return Layouts.u8(buffer.getByte(base + FIRST_SECT_OFFSET));
     }
 
     public BlkifRequestSegment firstSect(int value) {
-        segment.set(Layouts.U8, base + FIRST_SECT_OFFSET, (byte) value);
+        buffer.putByte(base + FIRST_SECT_OFFSET, (byte) value);
         return this;
     }
 
     public int lastSect() {
-        return Layouts.u8(segment.get(Layouts.U8, base + LAST_SECT_OFFSET));
+        return Layouts.u8(buffer.getByte(base + LAST_SECT_OFFSET));
     }
 
     public BlkifRequestSegment lastSect(int value) {
-        segment.set(Layouts.U8, base + LAST_SECT_OFFSET, (byte) value);
+        buffer.putByte(base + LAST_SECT_OFFSET, (byte) value);
         return this;
     }
 
     /** Zeroes the 8 bytes, padding included. */
     public BlkifRequestSegment clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 

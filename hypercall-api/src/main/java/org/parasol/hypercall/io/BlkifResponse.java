@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -37,7 +37,7 @@ public final class BlkifResponse {
     public static final long OPERATION_OFFSET = LAYOUT.byteOffset(groupElement("operation"));
     public static final long STATUS_OFFSET = LAYOUT.byteOffset(groupElement("status"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -45,18 +45,18 @@ public final class BlkifResponse {
     }
 
     /**
-     * Points this flyweight at the response {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the response {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 16 bytes do not fit
      */
-    public BlkifResponse wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public BlkifResponse wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -64,37 +64,37 @@ public final class BlkifResponse {
     }
 
     public long id() {
-        return segment.get(Layouts.U64, base + ID_OFFSET);
+        return buffer.getLong(base + ID_OFFSET);
     }
 
     public BlkifResponse id(long value) {
-        segment.set(Layouts.U64, base + ID_OFFSET, value);
+        buffer.putLong(base + ID_OFFSET, value);
         return this;
     }
 
     public int operation() {
-        return Layouts.u8(segment.get(Layouts.U8, base + OPERATION_OFFSET));
+        return Layouts.u8(buffer.getByte(base + OPERATION_OFFSET));
     }
 
     public BlkifResponse operation(int value) {
-        segment.set(Layouts.U8, base + OPERATION_OFFSET, (byte) value);
+        buffer.putByte(base + OPERATION_OFFSET, (byte) value);
         return this;
     }
 
     /** {@code status}, sign-extended ({@code BLKIF_RSP_*}). */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     /** Writes {@code status} (its low 16 bits). */
     public BlkifResponse status(int value) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) value);
+        buffer.putShort(base + STATUS_OFFSET, (short) value);
         return this;
     }
 
     /** Zeroes the 16 bytes. */
     public BlkifResponse clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 

@@ -1,25 +1,14 @@
 package org.parasol.hypercall.io;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * The two checks every flyweight in this package makes: that a structure fits in the segment it
- * is wrapped over, and that an array index lies inside the array Xen declares.
+ * The check every flyweight in this package makes on an array field: that the index lies inside
+ * the array Xen declares. (Whether a structure fits in its buffer is
+ * {@link org.parasol.hypercall.SharedBuffer#checkBounds}'s job.)
  */
 final class Bounds {
     private Bounds() {
-    }
-
-    /**
-     * Checks that {@code size} bytes starting at {@code offset} lie inside {@code segment}.
-     *
-     * @return {@code offset}
-     * @throws IndexOutOfBoundsException if they do not (including a negative offset)
-     */
-    static long checkWrap(MemorySegment segment, long offset, long size) {
-        Objects.requireNonNull(segment, "segment");
-        return Objects.checkFromIndexSize(offset, size, segment.byteSize());
     }
 
     /**

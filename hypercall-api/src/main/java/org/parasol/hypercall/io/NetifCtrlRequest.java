@@ -3,9 +3,9 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -41,7 +41,7 @@ public final class NetifCtrlRequest {
     /** Entries in {@code data}: 3. */
     public static final int DATA_LENGTH = (int) DATA_LAYOUT.elementCount();
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -49,18 +49,18 @@ public final class NetifCtrlRequest {
     }
 
     /**
-     * Points this flyweight at the request {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the request {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 16 bytes do not fit
      */
-    public NetifCtrlRequest wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public NetifCtrlRequest wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -68,20 +68,20 @@ public final class NetifCtrlRequest {
     }
 
     public int id() {
-        return Layouts.u16(segment.get(Layouts.U16, base + ID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + ID_OFFSET));
     }
 
     public NetifCtrlRequest id(int value) {
-        segment.set(Layouts.U16, base + ID_OFFSET, (short) value);
+        buffer.putShort(base + ID_OFFSET, (short) value);
         return this;
     }
 
     public int type() {
-        return Layouts.u16(segment.get(Layouts.U16, base + TYPE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + TYPE_OFFSET));
     }
 
     public NetifCtrlRequest type(int value) {
-        segment.set(Layouts.U16, base + TYPE_OFFSET, (short) value);
+        buffer.putShort(base + TYPE_OFFSET, (short) value);
         return this;
     }
 
@@ -91,11 +91,11 @@ public final class NetifCtrlRequest {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 3}
      */
     public long data(int i) {
-        return Layouts.u32(segment.get(Layouts.U32, dataOffset(i)));
+        return Layouts.u32(buffer.getInt(dataOffset(i)));
     }
 
     public NetifCtrlRequest data(int i, long value) {
-        segment.set(Layouts.U32, dataOffset(i), (int) value);
+        buffer.putInt(dataOffset(i), (int) value);
         return this;
     }
 
@@ -105,7 +105,7 @@ public final class NetifCtrlRequest {
 
     /** Zeroes the 16 bytes. */
     public NetifCtrlRequest clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -39,7 +39,7 @@ public final class NetifCtrlResponse {
     public static final long STATUS_OFFSET = LAYOUT.byteOffset(groupElement("status"));
     public static final long DATA_OFFSET = LAYOUT.byteOffset(groupElement("data"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -47,18 +47,18 @@ public final class NetifCtrlResponse {
     }
 
     /**
-     * Points this flyweight at the response {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the response {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 12 bytes do not fit
      */
-    public NetifCtrlResponse wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public NetifCtrlResponse wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -66,44 +66,44 @@ public final class NetifCtrlResponse {
     }
 
     public int id() {
-        return Layouts.u16(segment.get(Layouts.U16, base + ID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + ID_OFFSET));
     }
 
     public NetifCtrlResponse id(int value) {
-        segment.set(Layouts.U16, base + ID_OFFSET, (short) value);
+        buffer.putShort(base + ID_OFFSET, (short) value);
         return this;
     }
 
     public int type() {
-        return Layouts.u16(segment.get(Layouts.U16, base + TYPE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + TYPE_OFFSET));
     }
 
     public NetifCtrlResponse type(int value) {
-        segment.set(Layouts.U16, base + TYPE_OFFSET, (short) value);
+        buffer.putShort(base + TYPE_OFFSET, (short) value);
         return this;
     }
 
     public long status() {
-        return Layouts.u32(segment.get(Layouts.U32, base + STATUS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + STATUS_OFFSET));
     }
 
     public NetifCtrlResponse status(long value) {
-        segment.set(Layouts.U32, base + STATUS_OFFSET, (int) value);
+        buffer.putInt(base + STATUS_OFFSET, (int) value);
         return this;
     }
 
     public long data() {
-        return Layouts.u32(segment.get(Layouts.U32, base + DATA_OFFSET));
+        return Layouts.u32(buffer.getInt(base + DATA_OFFSET));
     }
 
     public NetifCtrlResponse data(long value) {
-        segment.set(Layouts.U32, base + DATA_OFFSET, (int) value);
+        buffer.putInt(base + DATA_OFFSET, (int) value);
         return this;
     }
 
     /** Zeroes the 12 bytes. */
     public NetifCtrlResponse clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

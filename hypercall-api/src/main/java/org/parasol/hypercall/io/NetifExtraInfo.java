@@ -3,9 +3,9 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.UnionLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -85,7 +85,7 @@ public final class NetifExtraInfo {
     /** Bytes in {@code u.hash.value}: 4. */
     public static final int HASH_VALUE_LENGTH = (int) HASH_LAYOUT.select(groupElement("value")).byteSize();
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -93,18 +93,18 @@ public final class NetifExtraInfo {
     }
 
     /**
-     * Points this flyweight at the extra-info slot {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the extra-info slot {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 8 bytes do not fit
      */
-    public NetifExtraInfo wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public NetifExtraInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -113,20 +113,20 @@ public final class NetifExtraInfo {
 
     /** {@code type} ({@code XEN_NETIF_EXTRA_TYPE_*}), widened. */
     public int type() {
-        return Layouts.u8(segment.get(Layouts.U8, base + TYPE_OFFSET));
+        return Layouts.u8(buffer.getByte(base + TYPE_OFFSET));
     }
 
     public NetifExtraInfo type(int value) {
-        segment.set(Layouts.U8, base + TYPE_OFFSET, (byte) value);
+        buffer.putByte(base + TYPE_OFFSET, (byte) value);
         return this;
     }
 
     public int flags() {
-        return Layouts.u8(segment.get(Layouts.U8, base + FLAGS_OFFSET));
+        return Layouts.u8(buffer.getByte(base + FLAGS_OFFSET));
     }
 
     public NetifExtraInfo flags(int value) {
-        segment.set(Layouts.U8, base + FLAGS_OFFSET, (byte) value);
+        buffer.putByte(base + FLAGS_OFFSET, (byte) value);
         return this;
     }
 
@@ -134,30 +134,30 @@ public final class NetifExtraInfo {
 
     /** {@code u.gso.size}: the MSS. */
     public int gsoSize() {
-        return Layouts.u16(segment.get(Layouts.U16, base + GSO_SIZE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + GSO_SIZE_OFFSET));
     }
 
     public NetifExtraInfo gsoSize(int value) {
-        segment.set(Layouts.U16, base + GSO_SIZE_OFFSET, (short) value);
+        buffer.putShort(base + GSO_SIZE_OFFSET, (short) value);
         return this;
     }
 
     /** {@code u.gso.type} ({@code XEN_NETIF_GSO_TYPE_*}). */
     public int gsoType() {
-        return Layouts.u8(segment.get(Layouts.U8, base + GSO_TYPE_OFFSET));
+        return Layouts.u8(buffer.getByte(base + GSO_TYPE_OFFSET));
     }
 
     public NetifExtraInfo gsoType(int value) {
-        segment.set(Layouts.U8, base + GSO_TYPE_OFFSET, (byte) value);
+        buffer.putByte(base + GSO_TYPE_OFFSET, (byte) value);
         return this;
     }
 
     public int gsoFeatures() {
-        return Layouts.u16(segment.get(Layouts.U16, base + GSO_FEATURES_OFFSET));
+        return Layouts.u16(buffer.getShort(base + GSO_FEATURES_OFFSET));
     }
 
     public NetifExtraInfo gsoFeatures(int value) {
-        segment.set(Layouts.U16, base + GSO_FEATURES_OFFSET, (short) value);
+        buffer.putShort(base + GSO_FEATURES_OFFSET, (short) value);
         return this;
     }
 
@@ -169,11 +169,11 @@ public final class NetifExtraInfo {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 6}
      */
     public int mcastAddr(int i) {
-        return Layouts.u8(segment.get(Layouts.U8, base + MCAST_ADDR_OFFSET + Bounds.checkIndex(i, MCAST_ADDR_LENGTH)));
+        return Layouts.u8(buffer.getByte(base + MCAST_ADDR_OFFSET + Bounds.checkIndex(i, MCAST_ADDR_LENGTH)));
     }
 
     public NetifExtraInfo mcastAddr(int i, int value) {
-        segment.set(Layouts.U8, base + MCAST_ADDR_OFFSET + Bounds.checkIndex(i, MCAST_ADDR_LENGTH), (byte) value);
+        buffer.putByte(base + MCAST_ADDR_OFFSET + Bounds.checkIndex(i, MCAST_ADDR_LENGTH), (byte) value);
         return this;
     }
 
@@ -181,20 +181,20 @@ public final class NetifExtraInfo {
 
     /** {@code u.hash.type} ({@code _XEN_NETIF_CTRL_HASH_TYPE_*} bit number). */
     public int hashType() {
-        return Layouts.u8(segment.get(Layouts.U8, base + HASH_TYPE_OFFSET));
+        return Layouts.u8(buffer.getByte(base + HASH_TYPE_OFFSET));
     }
 
     public NetifExtraInfo hashType(int value) {
-        segment.set(Layouts.U8, base + HASH_TYPE_OFFSET, (byte) value);
+        buffer.putByte(base + HASH_TYPE_OFFSET, (byte) value);
         return this;
     }
 
     public int hashAlgorithm() {
-        return Layouts.u8(segment.get(Layouts.U8, base + HASH_ALGORITHM_OFFSET));
+        return Layouts.u8(buffer.getByte(base + HASH_ALGORITHM_OFFSET));
     }
 
     public NetifExtraInfo hashAlgorithm(int value) {
-        segment.set(Layouts.U8, base + HASH_ALGORITHM_OFFSET, (byte) value);
+        buffer.putByte(base + HASH_ALGORITHM_OFFSET, (byte) value);
         return this;
     }
 
@@ -204,17 +204,17 @@ public final class NetifExtraInfo {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 4}
      */
     public int hashValue(int i) {
-        return Layouts.u8(segment.get(Layouts.U8, base + HASH_VALUE_OFFSET + Bounds.checkIndex(i, HASH_VALUE_LENGTH)));
+        return Layouts.u8(buffer.getByte(base + HASH_VALUE_OFFSET + Bounds.checkIndex(i, HASH_VALUE_LENGTH)));
     }
 
     public NetifExtraInfo hashValue(int i, int value) {
-        segment.set(Layouts.U8, base + HASH_VALUE_OFFSET + Bounds.checkIndex(i, HASH_VALUE_LENGTH), (byte) value);
+        buffer.putByte(base + HASH_VALUE_OFFSET + Bounds.checkIndex(i, HASH_VALUE_LENGTH), (byte) value);
         return this;
     }
 
     /** Zeroes the 8 bytes. */
     public NetifExtraInfo clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -35,7 +35,7 @@ public final class NetifRxRequest {
     public static final long ID_OFFSET = LAYOUT.byteOffset(groupElement("id"));
     public static final long GREF_OFFSET = LAYOUT.byteOffset(groupElement("gref"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -43,18 +43,18 @@ public final class NetifRxRequest {
     }
 
     /**
-     * Points this flyweight at the request {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the request {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 8 bytes do not fit
      */
-    public NetifRxRequest wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public NetifRxRequest wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -62,26 +62,26 @@ public final class NetifRxRequest {
     }
 
     public int id() {
-        return Layouts.u16(segment.get(Layouts.U16, base + ID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + ID_OFFSET));
     }
 
     public NetifRxRequest id(int value) {
-        segment.set(Layouts.U16, base + ID_OFFSET, (short) value);
+        buffer.putShort(base + ID_OFFSET, (short) value);
         return this;
     }
 
     public long gref() {
-        return Layouts.u32(segment.get(Layouts.U32, base + GREF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + GREF_OFFSET));
     }
 
     public NetifRxRequest gref(long value) {
-        segment.set(Layouts.U32, base + GREF_OFFSET, (int) value);
+        buffer.putInt(base + GREF_OFFSET, (int) value);
         return this;
     }
 
     /** Zeroes the 8 bytes. */
     public NetifRxRequest clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -38,7 +38,7 @@ public final class NetifRxResponse {
     public static final long FLAGS_OFFSET = LAYOUT.byteOffset(groupElement("flags"));
     public static final long STATUS_OFFSET = LAYOUT.byteOffset(groupElement("status"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -46,18 +46,18 @@ public final class NetifRxResponse {
     }
 
     /**
-     * Points this flyweight at the response {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the response {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 8 bytes do not fit
      */
-    public NetifRxResponse wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public NetifRxResponse wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -65,45 +65,45 @@ public final class NetifRxResponse {
     }
 
     public int id() {
-        return Layouts.u16(segment.get(Layouts.U16, base + ID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + ID_OFFSET));
     }
 
     public NetifRxResponse id(int value) {
-        segment.set(Layouts.U16, base + ID_OFFSET, (short) value);
+        buffer.putShort(base + ID_OFFSET, (short) value);
         return this;
     }
 
     public int offset() {
-        return Layouts.u16(segment.get(Layouts.U16, base + OFFSET_OFFSET));
+        return Layouts.u16(buffer.getShort(base + OFFSET_OFFSET));
     }
 
     public NetifRxResponse offset(int value) {
-        segment.set(Layouts.U16, base + OFFSET_OFFSET, (short) value);
+        buffer.putShort(base + OFFSET_OFFSET, (short) value);
         return this;
     }
 
     public int flags() {
-        return Layouts.u16(segment.get(Layouts.U16, base + FLAGS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + FLAGS_OFFSET));
     }
 
     public NetifRxResponse flags(int value) {
-        segment.set(Layouts.U16, base + FLAGS_OFFSET, (short) value);
+        buffer.putShort(base + FLAGS_OFFSET, (short) value);
         return this;
     }
 
     /** {@code status}, sign-extended. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public NetifRxResponse status(int value) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) value);
+        buffer.putShort(base + STATUS_OFFSET, (short) value);
         return this;
     }
 
     /** Zeroes the 8 bytes. */
     public NetifRxResponse clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -42,7 +42,7 @@ public final class NetifTxRequest {
     public static final long ID_OFFSET = LAYOUT.byteOffset(groupElement("id"));
     public static final long SIZE_OFFSET = LAYOUT.byteOffset(groupElement("size"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -50,18 +50,18 @@ public final class NetifTxRequest {
     }
 
     /**
-     * Points this flyweight at the request {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the request {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 12 bytes do not fit
      */
-    public NetifTxRequest wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public NetifTxRequest wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -69,53 +69,53 @@ public final class NetifTxRequest {
     }
 
     public long gref() {
-        return Layouts.u32(segment.get(Layouts.U32, base + GREF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + GREF_OFFSET));
     }
 
     public NetifTxRequest gref(long value) {
-        segment.set(Layouts.U32, base + GREF_OFFSET, (int) value);
+        buffer.putInt(base + GREF_OFFSET, (int) value);
         return this;
     }
 
     public int offset() {
-        return Layouts.u16(segment.get(Layouts.U16, base + OFFSET_OFFSET));
+        return Layouts.u16(buffer.getShort(base + OFFSET_OFFSET));
     }
 
     public NetifTxRequest offset(int value) {
-        segment.set(Layouts.U16, base + OFFSET_OFFSET, (short) value);
+        buffer.putShort(base + OFFSET_OFFSET, (short) value);
         return this;
     }
 
     public int flags() {
-        return Layouts.u16(segment.get(Layouts.U16, base + FLAGS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + FLAGS_OFFSET));
     }
 
     public NetifTxRequest flags(int value) {
-        segment.set(Layouts.U16, base + FLAGS_OFFSET, (short) value);
+        buffer.putShort(base + FLAGS_OFFSET, (short) value);
         return this;
     }
 
     public int id() {
-        return Layouts.u16(segment.get(Layouts.U16, base + ID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + ID_OFFSET));
     }
 
     public NetifTxRequest id(int value) {
-        segment.set(Layouts.U16, base + ID_OFFSET, (short) value);
+        buffer.putShort(base + ID_OFFSET, (short) value);
         return this;
     }
 
     public int size() {
-        return Layouts.u16(segment.get(Layouts.U16, base + SIZE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + SIZE_OFFSET));
     }
 
     public NetifTxRequest size(int value) {
-        segment.set(Layouts.U16, base + SIZE_OFFSET, (short) value);
+        buffer.putShort(base + SIZE_OFFSET, (short) value);
         return this;
     }
 
     /** Zeroes the 12 bytes. */
     public NetifTxRequest clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

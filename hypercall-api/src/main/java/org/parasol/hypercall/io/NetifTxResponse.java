@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -34,7 +34,7 @@ public final class NetifTxResponse {
     public static final long ID_OFFSET = LAYOUT.byteOffset(groupElement("id"));
     public static final long STATUS_OFFSET = LAYOUT.byteOffset(groupElement("status"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -42,18 +42,18 @@ public final class NetifTxResponse {
     }
 
     /**
-     * Points this flyweight at the response {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the response {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 4 bytes do not fit
      */
-    public NetifTxResponse wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public NetifTxResponse wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -61,27 +61,27 @@ public final class NetifTxResponse {
     }
 
     public int id() {
-        return Layouts.u16(segment.get(Layouts.U16, base + ID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + ID_OFFSET));
     }
 
     public NetifTxResponse id(int value) {
-        segment.set(Layouts.U16, base + ID_OFFSET, (short) value);
+        buffer.putShort(base + ID_OFFSET, (short) value);
         return this;
     }
 
     /** {@code status}, sign-extended. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public NetifTxResponse status(int value) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) value);
+        buffer.putShort(base + STATUS_OFFSET, (short) value);
         return this;
     }
 
     /** Zeroes the 4 bytes. */
     public NetifTxResponse clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 }

@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -60,7 +60,7 @@ public final class SharedRingHeader {
     /** Where {@code ring[0]} starts: right after the header. */
     public static final long RING_OFFSET = SIZE;
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -68,120 +68,120 @@ public final class SharedRingHeader {
     }
 
     /**
-     * Points this flyweight at the header that starts {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the header that starts {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 64-byte header does not fit
      */
-    public SharedRingHeader wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public SharedRingHeader wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    /** The segment last wrapped, or {@code null}. */
-    public MemorySegment segment() {
-        return segment;
+    /** The buffer last wrapped, or {@code null}. */
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
-    /** Offset of the header in {@link #segment()}. */
+    /** Offset of the header in {@link #buffer()}. */
     public long base() {
         return base;
     }
 
     /** Plain read of {@code req_prod}, widened. */
     public long reqProd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REQ_PROD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REQ_PROD_OFFSET));
     }
 
     /** Plain write of {@code req_prod} (its low 32 bits). */
     public SharedRingHeader reqProd(long value) {
-        segment.set(Layouts.U32, base + REQ_PROD_OFFSET, (int) value);
+        buffer.putInt(base + REQ_PROD_OFFSET, (int) value);
         return this;
     }
 
     public long reqEvent() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REQ_EVENT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REQ_EVENT_OFFSET));
     }
 
     public SharedRingHeader reqEvent(long value) {
-        segment.set(Layouts.U32, base + REQ_EVENT_OFFSET, (int) value);
+        buffer.putInt(base + REQ_EVENT_OFFSET, (int) value);
         return this;
     }
 
     public long rspProd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + RSP_PROD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + RSP_PROD_OFFSET));
     }
 
     public SharedRingHeader rspProd(long value) {
-        segment.set(Layouts.U32, base + RSP_PROD_OFFSET, (int) value);
+        buffer.putInt(base + RSP_PROD_OFFSET, (int) value);
         return this;
     }
 
     public long rspEvent() {
-        return Layouts.u32(segment.get(Layouts.U32, base + RSP_EVENT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + RSP_EVENT_OFFSET));
     }
 
     public SharedRingHeader rspEvent(long value) {
-        segment.set(Layouts.U32, base + RSP_EVENT_OFFSET, (int) value);
+        buffer.putInt(base + RSP_EVENT_OFFSET, (int) value);
         return this;
     }
 
     /** Byte {@code i} (0..3) of the {@code pvt} union, widened. */
     public int pvt(int i) {
-        return Layouts.u8(segment.get(Layouts.U8, base + PVT_OFFSET + Bounds.checkIndex(i, PVT_LENGTH)));
+        return Layouts.u8(buffer.getByte(base + PVT_OFFSET + Bounds.checkIndex(i, PVT_LENGTH)));
     }
 
     /** Writes byte {@code i} (0..3) of the {@code pvt} union (its low 8 bits). */
     public SharedRingHeader pvt(int i, int value) {
-        segment.set(Layouts.U8, base + PVT_OFFSET + Bounds.checkIndex(i, PVT_LENGTH), (byte) value);
+        buffer.putByte(base + PVT_OFFSET + Bounds.checkIndex(i, PVT_LENGTH), (byte) value);
         return this;
     }
 
     /** Zeroes the whole header, {@code pvt} and {@code __pad} included. */
     public SharedRingHeader clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
-    // ---- ordered access to the indices of a header at segment + base (raw RING_IDX values) ----
+    // ---- ordered access to the indices (raw RING_IDX values) ----
 
     /** Back end, before reading requests: sees every request the front end wrote before publishing. */
-    public static int reqProdAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + REQ_PROD_OFFSET);
+    public int reqProdAcquire() {
+        return buffer.getIntAcquire(base + REQ_PROD_OFFSET);
     }
 
     /** Front end publishes requests: entries written before this store are seen by whoever acquires it. */
-    public static void reqProdRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + REQ_PROD_OFFSET, value);
+    public void reqProdRelease(int value) {
+        buffer.putIntRelease(base + REQ_PROD_OFFSET, value);
     }
 
     /** Front end reads where the back end wants its next request notification. */
-    public static int reqEventAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + REQ_EVENT_OFFSET);
+    public int reqEventAcquire() {
+        return buffer.getIntAcquire(base + REQ_EVENT_OFFSET);
     }
 
     /** Back end asks to be notified once {@code req_prod} passes {@code value}. */
-    public static void reqEventRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + REQ_EVENT_OFFSET, value);
+    public void reqEventRelease(int value) {
+        buffer.putIntRelease(base + REQ_EVENT_OFFSET, value);
     }
 
     /** Front end, before reading responses: sees every response the back end wrote before publishing. */
-    public static int rspProdAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + RSP_PROD_OFFSET);
+    public int rspProdAcquire() {
+        return buffer.getIntAcquire(base + RSP_PROD_OFFSET);
     }
 
     /** Back end publishes responses: entries written before this store are seen by whoever acquires it. */
-    public static void rspProdRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + RSP_PROD_OFFSET, value);
+    public void rspProdRelease(int value) {
+        buffer.putIntRelease(base + RSP_PROD_OFFSET, value);
     }
 
     /** Back end reads where the front end wants its next response notification. */
-    public static int rspEventAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + RSP_EVENT_OFFSET);
+    public int rspEventAcquire() {
+        return buffer.getIntAcquire(base + RSP_EVENT_OFFSET);
     }
 
     /** Front end asks to be notified once {@code rsp_prod} passes {@code value}. */
-    public static void rspEventRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + RSP_EVENT_OFFSET, value);
+    public void rspEventRelease(int value) {
+        buffer.putIntRelease(base + RSP_EVENT_OFFSET, value);
     }
 }

@@ -3,9 +3,9 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -58,7 +58,7 @@ public final class XenconsInterface {
     public static final long OUT_PROD_OFFSET = LAYOUT.byteOffset(groupElement("out_prod"));
     public static final long CONNECTION_OFFSET = LAYOUT.byteOffset(groupElement("connection"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -66,18 +66,18 @@ public final class XenconsInterface {
     }
 
     /**
-     * Points this flyweight at the interface {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the interface {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 3092 bytes do not fit
      */
-    public XenconsInterface wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public XenconsInterface wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -100,11 +100,11 @@ public final class XenconsInterface {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 1024}
      */
     public int in(int i) {
-        return Layouts.u8(segment.get(Layouts.U8, base + IN_OFFSET + Bounds.checkIndex(i, IN_SIZE)));
+        return Layouts.u8(buffer.getByte(base + IN_OFFSET + Bounds.checkIndex(i, IN_SIZE)));
     }
 
     public XenconsInterface in(int i, int value) {
-        segment.set(Layouts.U8, base + IN_OFFSET + Bounds.checkIndex(i, IN_SIZE), (byte) value);
+        buffer.putByte(base + IN_OFFSET + Bounds.checkIndex(i, IN_SIZE), (byte) value);
         return this;
     }
 
@@ -114,115 +114,115 @@ public final class XenconsInterface {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 2048}
      */
     public int out(int i) {
-        return Layouts.u8(segment.get(Layouts.U8, base + OUT_OFFSET + Bounds.checkIndex(i, OUT_SIZE)));
+        return Layouts.u8(buffer.getByte(base + OUT_OFFSET + Bounds.checkIndex(i, OUT_SIZE)));
     }
 
     public XenconsInterface out(int i, int value) {
-        segment.set(Layouts.U8, base + OUT_OFFSET + Bounds.checkIndex(i, OUT_SIZE), (byte) value);
+        buffer.putByte(base + OUT_OFFSET + Bounds.checkIndex(i, OUT_SIZE), (byte) value);
         return this;
     }
 
     public long inCons() {
-        return Layouts.u32(segment.get(Layouts.U32, base + IN_CONS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + IN_CONS_OFFSET));
     }
 
     public XenconsInterface inCons(long value) {
-        segment.set(Layouts.U32, base + IN_CONS_OFFSET, (int) value);
+        buffer.putInt(base + IN_CONS_OFFSET, (int) value);
         return this;
     }
 
     public long inProd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + IN_PROD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + IN_PROD_OFFSET));
     }
 
     public XenconsInterface inProd(long value) {
-        segment.set(Layouts.U32, base + IN_PROD_OFFSET, (int) value);
+        buffer.putInt(base + IN_PROD_OFFSET, (int) value);
         return this;
     }
 
     public long outCons() {
-        return Layouts.u32(segment.get(Layouts.U32, base + OUT_CONS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + OUT_CONS_OFFSET));
     }
 
     public XenconsInterface outCons(long value) {
-        segment.set(Layouts.U32, base + OUT_CONS_OFFSET, (int) value);
+        buffer.putInt(base + OUT_CONS_OFFSET, (int) value);
         return this;
     }
 
     public long outProd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + OUT_PROD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + OUT_PROD_OFFSET));
     }
 
     public XenconsInterface outProd(long value) {
-        segment.set(Layouts.U32, base + OUT_PROD_OFFSET, (int) value);
+        buffer.putInt(base + OUT_PROD_OFFSET, (int) value);
         return this;
     }
 
     /** {@code connection} (u8), widened. */
     public int connection() {
-        return Layouts.u8(segment.get(Layouts.U8, base + CONNECTION_OFFSET));
+        return Layouts.u8(buffer.getByte(base + CONNECTION_OFFSET));
     }
 
     public XenconsInterface connection(int value) {
-        segment.set(Layouts.U8, base + CONNECTION_OFFSET, (byte) value);
+        buffer.putByte(base + CONNECTION_OFFSET, (byte) value);
         return this;
     }
 
     /** Zeroes the 3092 bytes. */
     public XenconsInterface clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
-    // ---- ordered access to the words both sides touch, for an interface at segment + base ----
+    // ---- ordered access to the words both sides touch ----
 
     /** Guest, before reading input: sees every input byte the back end wrote before publishing. */
-    public static int inProdAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + IN_PROD_OFFSET);
+    public int inProdAcquire() {
+        return buffer.getIntAcquire(base + IN_PROD_OFFSET);
     }
 
     /** Back end publishes input bytes: bytes written before this store are seen by whoever acquires it. */
-    public static void inProdRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + IN_PROD_OFFSET, value);
+    public void inProdRelease(int value) {
+        buffer.putIntRelease(base + IN_PROD_OFFSET, value);
     }
 
     /** Back end, before reusing input space: the guest's reads of it are finished. */
-    public static int inConsAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + IN_CONS_OFFSET);
+    public int inConsAcquire() {
+        return buffer.getIntAcquire(base + IN_CONS_OFFSET);
     }
 
     /** Guest frees input space: its reads happen before the back end may overwrite the bytes. */
-    public static void inConsRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + IN_CONS_OFFSET, value);
+    public void inConsRelease(int value) {
+        buffer.putIntRelease(base + IN_CONS_OFFSET, value);
     }
 
     /** Back end, before reading output: sees every output byte the guest wrote before publishing. */
-    public static int outProdAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + OUT_PROD_OFFSET);
+    public int outProdAcquire() {
+        return buffer.getIntAcquire(base + OUT_PROD_OFFSET);
     }
 
     /** Guest publishes output bytes: bytes written before this store are seen by whoever acquires it. */
-    public static void outProdRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + OUT_PROD_OFFSET, value);
+    public void outProdRelease(int value) {
+        buffer.putIntRelease(base + OUT_PROD_OFFSET, value);
     }
 
     /** Guest, before reusing output space: the back end's reads of it are finished. */
-    public static int outConsAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + OUT_CONS_OFFSET);
+    public int outConsAcquire() {
+        return buffer.getIntAcquire(base + OUT_CONS_OFFSET);
     }
 
     /** Back end frees output space: its reads happen before the guest may overwrite the bytes. */
-    public static void outConsRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + OUT_CONS_OFFSET, value);
+    public void outConsRelease(int value) {
+        buffer.putIntRelease(base + OUT_CONS_OFFSET, value);
     }
 
     /** Guest reads whether the back end is attached, and after it the state the back end left. */
-    public static int connectionAcquire(MemorySegment segment, long base) {
-        return SharedWords.getByteAcquire(segment, base + CONNECTION_OFFSET);
+    public int connectionAcquire() {
+        return Layouts.u8(buffer.getByteAcquire(base + CONNECTION_OFFSET));
     }
 
     /** Back end marks itself connected (0) or disconnected (1) after setting up the ring. */
-    public static void connectionRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setByteRelease(segment, base + CONNECTION_OFFSET, value);
+    public void connectionRelease(int value) {
+        buffer.putByteRelease(base + CONNECTION_OFFSET, (byte) value);
     }
 }

@@ -3,9 +3,9 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -61,7 +61,7 @@ public final class XenstoreDomainInterface {
     public static final long ERROR_OFFSET = LAYOUT.byteOffset(groupElement("error"));
     public static final long EVTCHN_PORT_OFFSET = LAYOUT.byteOffset(groupElement("evtchn_port"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -69,18 +69,18 @@ public final class XenstoreDomainInterface {
     }
 
     /**
-     * Points this flyweight at the interface {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the interface {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 2080 bytes do not fit
      */
-    public XenstoreDomainInterface wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public XenstoreDomainInterface wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -98,11 +98,11 @@ public final class XenstoreDomainInterface {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 1024}
      */
     public int req(int i) {
-        return Layouts.u8(segment.get(Layouts.U8, base + REQ_OFFSET + Bounds.checkIndex(i, RING_SIZE)));
+        return Layouts.u8(buffer.getByte(base + REQ_OFFSET + Bounds.checkIndex(i, RING_SIZE)));
     }
 
     public XenstoreDomainInterface req(int i, int value) {
-        segment.set(Layouts.U8, base + REQ_OFFSET + Bounds.checkIndex(i, RING_SIZE), (byte) value);
+        buffer.putByte(base + REQ_OFFSET + Bounds.checkIndex(i, RING_SIZE), (byte) value);
         return this;
     }
 
@@ -112,145 +112,145 @@ public final class XenstoreDomainInterface {
      * @throws IndexOutOfBoundsException unless {@code 0 <= i < 1024}
      */
     public int rsp(int i) {
-        return Layouts.u8(segment.get(Layouts.U8, base + RSP_OFFSET + Bounds.checkIndex(i, RING_SIZE)));
+        return Layouts.u8(buffer.getByte(base + RSP_OFFSET + Bounds.checkIndex(i, RING_SIZE)));
     }
 
     public XenstoreDomainInterface rsp(int i, int value) {
-        segment.set(Layouts.U8, base + RSP_OFFSET + Bounds.checkIndex(i, RING_SIZE), (byte) value);
+        buffer.putByte(base + RSP_OFFSET + Bounds.checkIndex(i, RING_SIZE), (byte) value);
         return this;
     }
 
     public long reqCons() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REQ_CONS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REQ_CONS_OFFSET));
     }
 
     public XenstoreDomainInterface reqCons(long value) {
-        segment.set(Layouts.U32, base + REQ_CONS_OFFSET, (int) value);
+        buffer.putInt(base + REQ_CONS_OFFSET, (int) value);
         return this;
     }
 
     public long reqProd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REQ_PROD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REQ_PROD_OFFSET));
     }
 
     public XenstoreDomainInterface reqProd(long value) {
-        segment.set(Layouts.U32, base + REQ_PROD_OFFSET, (int) value);
+        buffer.putInt(base + REQ_PROD_OFFSET, (int) value);
         return this;
     }
 
     public long rspCons() {
-        return Layouts.u32(segment.get(Layouts.U32, base + RSP_CONS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + RSP_CONS_OFFSET));
     }
 
     public XenstoreDomainInterface rspCons(long value) {
-        segment.set(Layouts.U32, base + RSP_CONS_OFFSET, (int) value);
+        buffer.putInt(base + RSP_CONS_OFFSET, (int) value);
         return this;
     }
 
     public long rspProd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + RSP_PROD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + RSP_PROD_OFFSET));
     }
 
     public XenstoreDomainInterface rspProd(long value) {
-        segment.set(Layouts.U32, base + RSP_PROD_OFFSET, (int) value);
+        buffer.putInt(base + RSP_PROD_OFFSET, (int) value);
         return this;
     }
 
     /** {@code server_features}: {@code XENSTORE_SERVER_FEATURE_*} bits. */
     public long serverFeatures() {
-        return Layouts.u32(segment.get(Layouts.U32, base + SERVER_FEATURES_OFFSET));
+        return Layouts.u32(buffer.getInt(base + SERVER_FEATURES_OFFSET));
     }
 
     public XenstoreDomainInterface serverFeatures(long value) {
-        segment.set(Layouts.U32, base + SERVER_FEATURES_OFFSET, (int) value);
+        buffer.putInt(base + SERVER_FEATURES_OFFSET, (int) value);
         return this;
     }
 
     /** {@code connection}: {@code XENSTORE_CONNECTED} 0 or {@code XENSTORE_RECONNECT} 1. */
     public long connection() {
-        return Layouts.u32(segment.get(Layouts.U32, base + CONNECTION_OFFSET));
+        return Layouts.u32(buffer.getInt(base + CONNECTION_OFFSET));
     }
 
     public XenstoreDomainInterface connection(long value) {
-        segment.set(Layouts.U32, base + CONNECTION_OFFSET, (int) value);
+        buffer.putInt(base + CONNECTION_OFFSET, (int) value);
         return this;
     }
 
     /** {@code error}: {@code XENSTORE_ERROR_*} (0 none, 1 COMM, 2 RINGIDX, 3 PROTO). */
     public long error() {
-        return Layouts.u32(segment.get(Layouts.U32, base + ERROR_OFFSET));
+        return Layouts.u32(buffer.getInt(base + ERROR_OFFSET));
     }
 
     public XenstoreDomainInterface error(long value) {
-        segment.set(Layouts.U32, base + ERROR_OFFSET, (int) value);
+        buffer.putInt(base + ERROR_OFFSET, (int) value);
         return this;
     }
 
     /** {@code evtchn_port}: filled in by Xen for dom0less domains, else 0. */
     public long evtchnPort() {
-        return Layouts.u32(segment.get(Layouts.U32, base + EVTCHN_PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + EVTCHN_PORT_OFFSET));
     }
 
     public XenstoreDomainInterface evtchnPort(long value) {
-        segment.set(Layouts.U32, base + EVTCHN_PORT_OFFSET, (int) value);
+        buffer.putInt(base + EVTCHN_PORT_OFFSET, (int) value);
         return this;
     }
 
     /** Zeroes the 2080 bytes. */
     public XenstoreDomainInterface clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
-    // ---- ordered access to the words both sides touch, for an interface at segment + base ----
+    // ---- ordered access to the words both sides touch ----
 
     /** xenstored, before reading requests: sees every request byte the guest wrote before publishing. */
-    public static int reqProdAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + REQ_PROD_OFFSET);
+    public int reqProdAcquire() {
+        return buffer.getIntAcquire(base + REQ_PROD_OFFSET);
     }
 
     /** Guest publishes request bytes: bytes written before this store are seen by whoever acquires it. */
-    public static void reqProdRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + REQ_PROD_OFFSET, value);
+    public void reqProdRelease(int value) {
+        buffer.putIntRelease(base + REQ_PROD_OFFSET, value);
     }
 
     /** Guest, before reusing request space: xenstored's reads of it are finished. */
-    public static int reqConsAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + REQ_CONS_OFFSET);
+    public int reqConsAcquire() {
+        return buffer.getIntAcquire(base + REQ_CONS_OFFSET);
     }
 
     /** xenstored frees request space: its reads of the bytes happen before the guest may overwrite them. */
-    public static void reqConsRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + REQ_CONS_OFFSET, value);
+    public void reqConsRelease(int value) {
+        buffer.putIntRelease(base + REQ_CONS_OFFSET, value);
     }
 
     /** Guest, before reading replies: sees every reply byte xenstored wrote before publishing. */
-    public static int rspProdAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + RSP_PROD_OFFSET);
+    public int rspProdAcquire() {
+        return buffer.getIntAcquire(base + RSP_PROD_OFFSET);
     }
 
     /** xenstored publishes reply bytes: bytes written before this store are seen by whoever acquires it. */
-    public static void rspProdRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + RSP_PROD_OFFSET, value);
+    public void rspProdRelease(int value) {
+        buffer.putIntRelease(base + RSP_PROD_OFFSET, value);
     }
 
     /** xenstored, before reusing reply space: the guest's reads of it are finished. */
-    public static int rspConsAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + RSP_CONS_OFFSET);
+    public int rspConsAcquire() {
+        return buffer.getIntAcquire(base + RSP_CONS_OFFSET);
     }
 
     /** Guest frees reply space: its reads of the bytes happen before xenstored may overwrite them. */
-    public static void rspConsRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + RSP_CONS_OFFSET, value);
+    public void rspConsRelease(int value) {
+        buffer.putIntRelease(base + RSP_CONS_OFFSET, value);
     }
 
     /** Either side reads the reconnect state and, after it, the ring state the other side left. */
-    public static int connectionAcquire(MemorySegment segment, long base) {
-        return SharedWords.getIntAcquire(segment, base + CONNECTION_OFFSET);
+    public int connectionAcquire() {
+        return buffer.getIntAcquire(base + CONNECTION_OFFSET);
     }
 
     /** Guest asks to reconnect (1), xenstored reports the rings reset (0); earlier writes are seen first. */
-    public static void connectionRelease(MemorySegment segment, long base, int value) {
-        SharedWords.setIntRelease(segment, base + CONNECTION_OFFSET, value);
+    public void connectionRelease(int value) {
+        buffer.putIntRelease(base + CONNECTION_OFFSET, value);
     }
 }

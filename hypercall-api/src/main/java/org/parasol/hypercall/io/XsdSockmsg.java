@@ -3,8 +3,8 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
 /**
@@ -39,7 +39,7 @@ public final class XsdSockmsg {
     public static final long TX_ID_OFFSET = LAYOUT.byteOffset(groupElement("tx_id"));
     public static final long LEN_OFFSET = LAYOUT.byteOffset(groupElement("len"));
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** Creates a flyweight that points nowhere; {@link #wrap} it before using any accessor. */
@@ -47,18 +47,18 @@ public final class XsdSockmsg {
     }
 
     /**
-     * Points this flyweight at the header {@code offset} bytes into {@code segment}.
+     * Points this flyweight at the header {@code offset} bytes into {@code buffer}.
      *
      * @throws IndexOutOfBoundsException if the 16 bytes do not fit
      */
-    public XsdSockmsg wrap(MemorySegment segment, long offset) {
-        this.base = Bounds.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    public XsdSockmsg wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
-    public MemorySegment segment() {
-        return segment;
+    public SharedBuffer buffer() {
+        return buffer;
     }
 
     public long base() {
@@ -67,44 +67,44 @@ public final class XsdSockmsg {
 
     /** {@code type} ({@code XS_*}), widened. */
     public long type() {
-        return Layouts.u32(segment.get(Layouts.U32, base + TYPE_OFFSET));
+        return Layouts.u32(buffer.getInt(base + TYPE_OFFSET));
     }
 
     public XsdSockmsg type(long value) {
-        segment.set(Layouts.U32, base + TYPE_OFFSET, (int) value);
+        buffer.putInt(base + TYPE_OFFSET, (int) value);
         return this;
     }
 
     public long reqId() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REQ_ID_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REQ_ID_OFFSET));
     }
 
     public XsdSockmsg reqId(long value) {
-        segment.set(Layouts.U32, base + REQ_ID_OFFSET, (int) value);
+        buffer.putInt(base + REQ_ID_OFFSET, (int) value);
         return this;
     }
 
     public long txId() {
-        return Layouts.u32(segment.get(Layouts.U32, base + TX_ID_OFFSET));
+        return Layouts.u32(buffer.getInt(base + TX_ID_OFFSET));
     }
 
     public XsdSockmsg txId(long value) {
-        segment.set(Layouts.U32, base + TX_ID_OFFSET, (int) value);
+        buffer.putInt(base + TX_ID_OFFSET, (int) value);
         return this;
     }
 
     public long len() {
-        return Layouts.u32(segment.get(Layouts.U32, base + LEN_OFFSET));
+        return Layouts.u32(buffer.getInt(base + LEN_OFFSET));
     }
 
     public XsdSockmsg len(long value) {
-        segment.set(Layouts.U32, base + LEN_OFFSET, (int) value);
+        buffer.putInt(base + LEN_OFFSET, (int) value);
         return this;
     }
 
     /** Zeroes the 16 bytes. */
     public XsdSockmsg clear() {
-        segment.asSlice(base, SIZE).fill((byte) 0);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code CALLBACKOP_register} (0): mirrors {@code callback.h}:
@@ -31,53 +31,53 @@ public final class CallbackRegister {
     public static final long FLAGS_OFFSET = Layouts.offsetOf(LAYOUT, "flags");
     public static final long ADDRESS_OFFSET = Layouts.offsetOf(LAYOUT, "address");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public CallbackRegister() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public CallbackRegister wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public CallbackRegister wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public CallbackRegister clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code CALLBACKTYPE_*}. */
     public int type() {
-        return Layouts.u16(segment.get(Layouts.U16, base + TYPE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + TYPE_OFFSET));
     }
 
     public CallbackRegister type(int v) {
-        segment.set(Layouts.U16, base + TYPE_OFFSET, (short) v);
+        buffer.putShort(base + TYPE_OFFSET, (short) v);
         return this;
     }
 
     /** {@code CALLBACKF_*}. */
     public int flags() {
-        return Layouts.u16(segment.get(Layouts.U16, base + FLAGS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + FLAGS_OFFSET));
     }
 
     public CallbackRegister flags(int v) {
-        segment.set(Layouts.U16, base + FLAGS_OFFSET, (short) v);
+        buffer.putShort(base + FLAGS_OFFSET, (short) v);
         return this;
     }
 
     /** The code address of the callback. */
     public long address() {
-        return segment.get(Layouts.U64, base + ADDRESS_OFFSET);
+        return buffer.getLong(base + ADDRESS_OFFSET);
     }
 
     public CallbackRegister address(long v) {
-        segment.set(Layouts.U64, base + ADDRESS_OFFSET, v);
+        buffer.putLong(base + ADDRESS_OFFSET, v);
         return this;
     }
 }

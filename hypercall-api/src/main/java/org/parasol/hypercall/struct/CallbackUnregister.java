@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code CALLBACKOP_unregister} (1): mirrors {@code callback.h}:
@@ -26,33 +26,33 @@ public final class CallbackUnregister {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long TYPE_OFFSET = Layouts.offsetOf(LAYOUT, "type");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public CallbackUnregister() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public CallbackUnregister wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public CallbackUnregister wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public CallbackUnregister clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code CALLBACKTYPE_*}. */
     public int type() {
-        return Layouts.u16(segment.get(Layouts.U16, base + TYPE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + TYPE_OFFSET));
     }
 
     public CallbackUnregister type(int v) {
-        segment.set(Layouts.U16, base + TYPE_OFFSET, (short) v);
+        buffer.putShort(base + TYPE_OFFSET, (short) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_alloc_unbound} (6): mirrors {@code event_channel.h}:
@@ -30,53 +30,53 @@ public final class EvtchnAllocUnbound {
     public static final long REMOTE_DOM_OFFSET = Layouts.offsetOf(LAYOUT, "remote_dom");
     public static final long PORT_OFFSET = Layouts.offsetOf(LAYOUT, "port");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnAllocUnbound() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnAllocUnbound wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnAllocUnbound wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnAllocUnbound clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain to allocate in. */
     public int dom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOM_OFFSET));
     }
 
     public EvtchnAllocUnbound dom(int v) {
-        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        buffer.putShort(base + DOM_OFFSET, (short) v);
         return this;
     }
 
     /** The domain allowed to bind. */
     public int remoteDom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + REMOTE_DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + REMOTE_DOM_OFFSET));
     }
 
     public EvtchnAllocUnbound remoteDom(int v) {
-        segment.set(Layouts.U16, base + REMOTE_DOM_OFFSET, (short) v);
+        buffer.putShort(base + REMOTE_DOM_OFFSET, (short) v);
         return this;
     }
 
     /** OUT: the new unbound port. */
     public long port() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PORT_OFFSET));
     }
 
     public EvtchnAllocUnbound port(long v) {
-        segment.set(Layouts.U32, base + PORT_OFFSET, (int) v);
+        buffer.putInt(base + PORT_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_bind_interdomain} (0): mirrors {@code event_channel.h}:
@@ -31,53 +31,53 @@ public final class EvtchnBindInterdomain {
     public static final long REMOTE_PORT_OFFSET = Layouts.offsetOf(LAYOUT, "remote_port");
     public static final long LOCAL_PORT_OFFSET = Layouts.offsetOf(LAYOUT, "local_port");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnBindInterdomain() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnBindInterdomain wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnBindInterdomain wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnBindInterdomain clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The remote domain id. */
     public int remoteDom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + REMOTE_DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + REMOTE_DOM_OFFSET));
     }
 
     public EvtchnBindInterdomain remoteDom(int v) {
-        segment.set(Layouts.U16, base + REMOTE_DOM_OFFSET, (short) v);
+        buffer.putShort(base + REMOTE_DOM_OFFSET, (short) v);
         return this;
     }
 
     /** The remote unbound port. */
     public long remotePort() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REMOTE_PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REMOTE_PORT_OFFSET));
     }
 
     public EvtchnBindInterdomain remotePort(long v) {
-        segment.set(Layouts.U32, base + REMOTE_PORT_OFFSET, (int) v);
+        buffer.putInt(base + REMOTE_PORT_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: the new local port. */
     public long localPort() {
-        return Layouts.u32(segment.get(Layouts.U32, base + LOCAL_PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + LOCAL_PORT_OFFSET));
     }
 
     public EvtchnBindInterdomain localPort(long v) {
-        segment.set(Layouts.U32, base + LOCAL_PORT_OFFSET, (int) v);
+        buffer.putInt(base + LOCAL_PORT_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_bind_pirq} (2): mirrors {@code event_channel.h}:
@@ -30,53 +30,53 @@ public final class EvtchnBindPirq {
     public static final long FLAGS_OFFSET = Layouts.offsetOf(LAYOUT, "flags");
     public static final long PORT_OFFSET = Layouts.offsetOf(LAYOUT, "port");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnBindPirq() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnBindPirq wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnBindPirq wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnBindPirq clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The physical IRQ. */
     public long pirq() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PIRQ_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PIRQ_OFFSET));
     }
 
     public EvtchnBindPirq pirq(long v) {
-        segment.set(Layouts.U32, base + PIRQ_OFFSET, (int) v);
+        buffer.putInt(base + PIRQ_OFFSET, (int) v);
         return this;
     }
 
     /** {@code BIND_PIRQ__*} flags. */
     public long flags() {
-        return Layouts.u32(segment.get(Layouts.U32, base + FLAGS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + FLAGS_OFFSET));
     }
 
     public EvtchnBindPirq flags(long v) {
-        segment.set(Layouts.U32, base + FLAGS_OFFSET, (int) v);
+        buffer.putInt(base + FLAGS_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: the new port. */
     public long port() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PORT_OFFSET));
     }
 
     public EvtchnBindPirq port(long v) {
-        segment.set(Layouts.U32, base + PORT_OFFSET, (int) v);
+        buffer.putInt(base + PORT_OFFSET, (int) v);
         return this;
     }
 }

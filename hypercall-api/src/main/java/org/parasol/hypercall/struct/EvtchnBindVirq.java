@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_bind_virq} (1): mirrors {@code event_channel.h}:
@@ -30,53 +30,53 @@ public final class EvtchnBindVirq {
     public static final long VCPU_OFFSET = Layouts.offsetOf(LAYOUT, "vcpu");
     public static final long PORT_OFFSET = Layouts.offsetOf(LAYOUT, "port");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnBindVirq() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnBindVirq wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnBindVirq wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnBindVirq clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The VIRQ number. */
     public long virq() {
-        return Layouts.u32(segment.get(Layouts.U32, base + VIRQ_OFFSET));
+        return Layouts.u32(buffer.getInt(base + VIRQ_OFFSET));
     }
 
     public EvtchnBindVirq virq(long v) {
-        segment.set(Layouts.U32, base + VIRQ_OFFSET, (int) v);
+        buffer.putInt(base + VIRQ_OFFSET, (int) v);
         return this;
     }
 
     /** The vCPU to notify. */
     public long vcpu() {
-        return Layouts.u32(segment.get(Layouts.U32, base + VCPU_OFFSET));
+        return Layouts.u32(buffer.getInt(base + VCPU_OFFSET));
     }
 
     public EvtchnBindVirq vcpu(long v) {
-        segment.set(Layouts.U32, base + VCPU_OFFSET, (int) v);
+        buffer.putInt(base + VCPU_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: the new port. */
     public long port() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PORT_OFFSET));
     }
 
     public EvtchnBindVirq port(long v) {
-        segment.set(Layouts.U32, base + PORT_OFFSET, (int) v);
+        buffer.putInt(base + PORT_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_expand_array} (12, FIFO ABI): mirrors {@code event_channel.h}:
@@ -24,33 +24,33 @@ public final class EvtchnExpandArray {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long ARRAY_GFN_OFFSET = Layouts.offsetOf(LAYOUT, "array_gfn");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnExpandArray() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnExpandArray wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnExpandArray wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnExpandArray clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The frame to add to the event array. */
     public long arrayGfn() {
-        return segment.get(Layouts.U64, base + ARRAY_GFN_OFFSET);
+        return buffer.getLong(base + ARRAY_GFN_OFFSET);
     }
 
     public EvtchnExpandArray arrayGfn(long v) {
-        segment.set(Layouts.U64, base + ARRAY_GFN_OFFSET, v);
+        buffer.putLong(base + ARRAY_GFN_OFFSET, v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_init_control} (11, FIFO ABI): mirrors {@code event_channel.h}:
@@ -33,63 +33,63 @@ public final class EvtchnInitControl {
     public static final long VCPU_OFFSET = Layouts.offsetOf(LAYOUT, "vcpu");
     public static final long LINK_BITS_OFFSET = Layouts.offsetOf(LAYOUT, "link_bits");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnInitControl() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnInitControl wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnInitControl wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnInitControl clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The frame holding the control block. */
     public long controlGfn() {
-        return segment.get(Layouts.U64, base + CONTROL_GFN_OFFSET);
+        return buffer.getLong(base + CONTROL_GFN_OFFSET);
     }
 
     public EvtchnInitControl controlGfn(long v) {
-        segment.set(Layouts.U64, base + CONTROL_GFN_OFFSET, v);
+        buffer.putLong(base + CONTROL_GFN_OFFSET, v);
         return this;
     }
 
     /** Byte offset of the block in that frame. */
     public long offset() {
-        return Layouts.u32(segment.get(Layouts.U32, base + OFFSET_OFFSET));
+        return Layouts.u32(buffer.getInt(base + OFFSET_OFFSET));
     }
 
     public EvtchnInitControl offset(long v) {
-        segment.set(Layouts.U32, base + OFFSET_OFFSET, (int) v);
+        buffer.putInt(base + OFFSET_OFFSET, (int) v);
         return this;
     }
 
     /** The vCPU the block belongs to. */
     public long vcpu() {
-        return Layouts.u32(segment.get(Layouts.U32, base + VCPU_OFFSET));
+        return Layouts.u32(buffer.getInt(base + VCPU_OFFSET));
     }
 
     public EvtchnInitControl vcpu(long v) {
-        segment.set(Layouts.U32, base + VCPU_OFFSET, (int) v);
+        buffer.putInt(base + VCPU_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: {@code EVTCHN_FIFO_LINK_BITS}. */
     public int linkBits() {
-        return Layouts.u8(segment.get(Layouts.U8, base + LINK_BITS_OFFSET));
+        return Layouts.u8(buffer.getByte(base + LINK_BITS_OFFSET));
     }
 
     public EvtchnInitControl linkBits(int v) {
-        segment.set(Layouts.U8, base + LINK_BITS_OFFSET, (byte) v);
+        buffer.putByte(base + LINK_BITS_OFFSET, (byte) v);
         return this;
     }
 }

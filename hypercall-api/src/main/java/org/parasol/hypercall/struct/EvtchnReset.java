@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_reset} (10): mirrors {@code event_channel.h}: {@code evtchn_reset}
@@ -25,33 +25,33 @@ public final class EvtchnReset {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long DOM_OFFSET = Layouts.offsetOf(LAYOUT, "dom");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnReset() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnReset wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnReset wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnReset clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain whose ports are closed. */
     public int dom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOM_OFFSET));
     }
 
     public EvtchnReset dom(int v) {
-        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        buffer.putShort(base + DOM_OFFSET, (short) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_set_priority} (13, FIFO ABI): mirrors {@code event_channel.h}:
@@ -26,43 +26,43 @@ public final class EvtchnSetPriority {
     public static final long PORT_OFFSET = Layouts.offsetOf(LAYOUT, "port");
     public static final long PRIORITY_OFFSET = Layouts.offsetOf(LAYOUT, "priority");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnSetPriority() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnSetPriority wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnSetPriority wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnSetPriority clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The local port. */
     public long port() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PORT_OFFSET));
     }
 
     public EvtchnSetPriority port(long v) {
-        segment.set(Layouts.U32, base + PORT_OFFSET, (int) v);
+        buffer.putInt(base + PORT_OFFSET, (int) v);
         return this;
     }
 
     /** The new priority. */
     public long priority() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PRIORITY_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PRIORITY_OFFSET));
     }
 
     public EvtchnSetPriority priority(long v) {
-        segment.set(Layouts.U32, base + PRIORITY_OFFSET, (int) v);
+        buffer.putInt(base + PRIORITY_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_status} (5): mirrors {@code event_channel.h}:
@@ -50,113 +50,119 @@ public final class EvtchnStatus {
     public static final long U_PIRQ_OFFSET = Layouts.offsetOf(LAYOUT, "u", "pirq");
     public static final long U_VIRQ_OFFSET = Layouts.offsetOf(LAYOUT, "u", "virq");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnStatus() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnStatus wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnStatus wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnStatus clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain asked about ({@code DOMID_SELF} for the caller). */
     public int dom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOM_OFFSET));
     }
 
     public EvtchnStatus dom(int v) {
-        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        buffer.putShort(base + DOM_OFFSET, (short) v);
         return this;
     }
 
     /** The port asked about. */
     public long port() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PORT_OFFSET));
     }
 
     public EvtchnStatus port(long v) {
-        segment.set(Layouts.U32, base + PORT_OFFSET, (int) v);
+        buffer.putInt(base + PORT_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: {@code EVTCHNSTAT_*}. */
     public long status() {
-        return Layouts.u32(segment.get(Layouts.U32, base + STATUS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + STATUS_OFFSET));
     }
 
     public EvtchnStatus status(long v) {
-        segment.set(Layouts.U32, base + STATUS_OFFSET, (int) v);
+        buffer.putInt(base + STATUS_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: the vCPU notified. */
     public long vcpu() {
-        return Layouts.u32(segment.get(Layouts.U32, base + VCPU_OFFSET));
+        return Layouts.u32(buffer.getInt(base + VCPU_OFFSET));
     }
 
     public EvtchnStatus vcpu(long v) {
-        segment.set(Layouts.U32, base + VCPU_OFFSET, (int) v);
+        buffer.putInt(base + VCPU_OFFSET, (int) v);
+        return this;
+    }
+
+    /** Zeroes the whole union {@code u} (8 bytes), before the member {@code status} selects is set. */
+    public EvtchnStatus clearU() {
+        buffer.putLong(base + U_OFFSET, 0L);
         return this;
     }
 
     /** OUT {@code u.unbound.dom}: the domain allowed to bind. */
     public int unboundDom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + U_UNBOUND_DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + U_UNBOUND_DOM_OFFSET));
     }
 
     public EvtchnStatus unboundDom(int v) {
-        segment.set(Layouts.U16, base + U_UNBOUND_DOM_OFFSET, (short) v);
+        buffer.putShort(base + U_UNBOUND_DOM_OFFSET, (short) v);
         return this;
     }
 
     /** OUT {@code u.interdomain.dom}: the peer domain. */
     public int interdomainDom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + U_INTERDOMAIN_DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + U_INTERDOMAIN_DOM_OFFSET));
     }
 
     public EvtchnStatus interdomainDom(int v) {
-        segment.set(Layouts.U16, base + U_INTERDOMAIN_DOM_OFFSET, (short) v);
+        buffer.putShort(base + U_INTERDOMAIN_DOM_OFFSET, (short) v);
         return this;
     }
 
     /** OUT {@code u.interdomain.port}: the peer port. */
     public long interdomainPort() {
-        return Layouts.u32(segment.get(Layouts.U32, base + U_INTERDOMAIN_PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + U_INTERDOMAIN_PORT_OFFSET));
     }
 
     public EvtchnStatus interdomainPort(long v) {
-        segment.set(Layouts.U32, base + U_INTERDOMAIN_PORT_OFFSET, (int) v);
+        buffer.putInt(base + U_INTERDOMAIN_PORT_OFFSET, (int) v);
         return this;
     }
 
     /** OUT {@code u.pirq}. */
     public long pirq() {
-        return Layouts.u32(segment.get(Layouts.U32, base + U_PIRQ_OFFSET));
+        return Layouts.u32(buffer.getInt(base + U_PIRQ_OFFSET));
     }
 
     public EvtchnStatus pirq(long v) {
-        segment.set(Layouts.U32, base + U_PIRQ_OFFSET, (int) v);
+        buffer.putInt(base + U_PIRQ_OFFSET, (int) v);
         return this;
     }
 
     /** OUT {@code u.virq}. */
     public long virq() {
-        return Layouts.u32(segment.get(Layouts.U32, base + U_VIRQ_OFFSET));
+        return Layouts.u32(buffer.getInt(base + U_VIRQ_OFFSET));
     }
 
     public EvtchnStatus virq(long v) {
-        segment.set(Layouts.U32, base + U_VIRQ_OFFSET, (int) v);
+        buffer.putInt(base + U_VIRQ_OFFSET, (int) v);
         return this;
     }
 }

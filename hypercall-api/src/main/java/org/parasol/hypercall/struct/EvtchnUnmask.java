@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code EVTCHNOP_unmask} (9): mirrors {@code event_channel.h}:
@@ -24,33 +24,33 @@ public final class EvtchnUnmask {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long PORT_OFFSET = Layouts.offsetOf(LAYOUT, "port");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public EvtchnUnmask() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public EvtchnUnmask wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public EvtchnUnmask wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public EvtchnUnmask clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The local port to unmask. */
     public long port() {
-        return Layouts.u32(segment.get(Layouts.U32, base + PORT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + PORT_OFFSET));
     }
 
     public EvtchnUnmask port(long v) {
-        segment.set(Layouts.U32, base + PORT_OFFSET, (int) v);
+        buffer.putInt(base + PORT_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_copy} (5): mirrors {@code grant_table.h}: {@code gnttab_copy} (40
@@ -51,133 +51,133 @@ public final class GnttabCopy {
     public static final long FLAGS_OFFSET = Layouts.offsetOf(LAYOUT, "flags");
     public static final long STATUS_OFFSET = Layouts.offsetOf(LAYOUT, "status");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabCopy() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabCopy wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabCopy wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabCopy clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code source.u.ref}. */
     public long sourceRef() {
-        return Layouts.u32(segment.get(Layouts.U32, base + SOURCE_REF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + SOURCE_REF_OFFSET));
     }
 
     public GnttabCopy sourceRef(long v) {
-        segment.set(Layouts.U32, base + SOURCE_REF_OFFSET, (int) v);
+        buffer.putInt(base + SOURCE_REF_OFFSET, (int) v);
         return this;
     }
 
     /** {@code source.u.gmfn}. */
     public long sourceGmfn() {
-        return segment.get(Layouts.U64, base + SOURCE_GMFN_OFFSET);
+        return buffer.getLong(base + SOURCE_GMFN_OFFSET);
     }
 
     public GnttabCopy sourceGmfn(long v) {
-        segment.set(Layouts.U64, base + SOURCE_GMFN_OFFSET, v);
+        buffer.putLong(base + SOURCE_GMFN_OFFSET, v);
         return this;
     }
 
     /** {@code source.domid}. */
     public int sourceDomid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + SOURCE_DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + SOURCE_DOMID_OFFSET));
     }
 
     public GnttabCopy sourceDomid(int v) {
-        segment.set(Layouts.U16, base + SOURCE_DOMID_OFFSET, (short) v);
+        buffer.putShort(base + SOURCE_DOMID_OFFSET, (short) v);
         return this;
     }
 
     /** {@code source.offset}. */
     public int sourceOffset() {
-        return Layouts.u16(segment.get(Layouts.U16, base + SOURCE_OFFSET_OFFSET));
+        return Layouts.u16(buffer.getShort(base + SOURCE_OFFSET_OFFSET));
     }
 
     public GnttabCopy sourceOffset(int v) {
-        segment.set(Layouts.U16, base + SOURCE_OFFSET_OFFSET, (short) v);
+        buffer.putShort(base + SOURCE_OFFSET_OFFSET, (short) v);
         return this;
     }
 
     /** {@code dest.u.ref}. */
     public long destRef() {
-        return Layouts.u32(segment.get(Layouts.U32, base + DEST_REF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + DEST_REF_OFFSET));
     }
 
     public GnttabCopy destRef(long v) {
-        segment.set(Layouts.U32, base + DEST_REF_OFFSET, (int) v);
+        buffer.putInt(base + DEST_REF_OFFSET, (int) v);
         return this;
     }
 
     /** {@code dest.u.gmfn}. */
     public long destGmfn() {
-        return segment.get(Layouts.U64, base + DEST_GMFN_OFFSET);
+        return buffer.getLong(base + DEST_GMFN_OFFSET);
     }
 
     public GnttabCopy destGmfn(long v) {
-        segment.set(Layouts.U64, base + DEST_GMFN_OFFSET, v);
+        buffer.putLong(base + DEST_GMFN_OFFSET, v);
         return this;
     }
 
     /** {@code dest.domid}. */
     public int destDomid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DEST_DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DEST_DOMID_OFFSET));
     }
 
     public GnttabCopy destDomid(int v) {
-        segment.set(Layouts.U16, base + DEST_DOMID_OFFSET, (short) v);
+        buffer.putShort(base + DEST_DOMID_OFFSET, (short) v);
         return this;
     }
 
     /** {@code dest.offset}. */
     public int destOffset() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DEST_OFFSET_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DEST_OFFSET_OFFSET));
     }
 
     public GnttabCopy destOffset(int v) {
-        segment.set(Layouts.U16, base + DEST_OFFSET_OFFSET, (short) v);
+        buffer.putShort(base + DEST_OFFSET_OFFSET, (short) v);
         return this;
     }
 
     /** Bytes to copy. */
     public int len() {
-        return Layouts.u16(segment.get(Layouts.U16, base + LEN_OFFSET));
+        return Layouts.u16(buffer.getShort(base + LEN_OFFSET));
     }
 
     public GnttabCopy len(int v) {
-        segment.set(Layouts.U16, base + LEN_OFFSET, (short) v);
+        buffer.putShort(base + LEN_OFFSET, (short) v);
         return this;
     }
 
     /** {@code GNTCOPY_*}. */
     public int flags() {
-        return Layouts.u16(segment.get(Layouts.U16, base + FLAGS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + FLAGS_OFFSET));
     }
 
     public GnttabCopy flags(int v) {
-        segment.set(Layouts.U16, base + FLAGS_OFFSET, (short) v);
+        buffer.putShort(base + FLAGS_OFFSET, (short) v);
         return this;
     }
 
     /** OUT: {@code GNTST_*}. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public GnttabCopy status(int v) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) v);
+        buffer.putShort(base + STATUS_OFFSET, (short) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_get_version} (10): mirrors {@code grant_table.h}:
@@ -28,43 +28,43 @@ public final class GnttabGetVersion {
     public static final long DOM_OFFSET = Layouts.offsetOf(LAYOUT, "dom");
     public static final long VERSION_OFFSET = Layouts.offsetOf(LAYOUT, "version");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabGetVersion() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabGetVersion wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabGetVersion wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabGetVersion clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain asked about. */
     public int dom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOM_OFFSET));
     }
 
     public GnttabGetVersion dom(int v) {
-        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        buffer.putShort(base + DOM_OFFSET, (short) v);
         return this;
     }
 
     /** OUT: its grant-table version. */
     public long version() {
-        return Layouts.u32(segment.get(Layouts.U32, base + VERSION_OFFSET));
+        return Layouts.u32(buffer.getInt(base + VERSION_OFFSET));
     }
 
     public GnttabGetVersion version(long v) {
-        segment.set(Layouts.U32, base + VERSION_OFFSET, (int) v);
+        buffer.putInt(base + VERSION_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_map_grant_ref} (0): mirrors {@code grant_table.h}:
@@ -39,93 +39,93 @@ public final class GnttabMapGrantRef {
     public static final long HANDLE_OFFSET = Layouts.offsetOf(LAYOUT, "handle");
     public static final long DEV_BUS_ADDR_OFFSET = Layouts.offsetOf(LAYOUT, "dev_bus_addr");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabMapGrantRef() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabMapGrantRef wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabMapGrantRef wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabMapGrantRef clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Virtual address (or PTE machine address with contains_pte) to map at. */
     public long hostAddr() {
-        return segment.get(Layouts.U64, base + HOST_ADDR_OFFSET);
+        return buffer.getLong(base + HOST_ADDR_OFFSET);
     }
 
     public GnttabMapGrantRef hostAddr(long v) {
-        segment.set(Layouts.U64, base + HOST_ADDR_OFFSET, v);
+        buffer.putLong(base + HOST_ADDR_OFFSET, v);
         return this;
     }
 
     /** {@code GNTMAP_*}. */
     public long flags() {
-        return Layouts.u32(segment.get(Layouts.U32, base + FLAGS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + FLAGS_OFFSET));
     }
 
     public GnttabMapGrantRef flags(long v) {
-        segment.set(Layouts.U32, base + FLAGS_OFFSET, (int) v);
+        buffer.putInt(base + FLAGS_OFFSET, (int) v);
         return this;
     }
 
     /** The grant reference. */
     public long ref() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REF_OFFSET));
     }
 
     public GnttabMapGrantRef ref(long v) {
-        segment.set(Layouts.U32, base + REF_OFFSET, (int) v);
+        buffer.putInt(base + REF_OFFSET, (int) v);
         return this;
     }
 
     /** The granting domain. */
     public int dom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOM_OFFSET));
     }
 
     public GnttabMapGrantRef dom(int v) {
-        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        buffer.putShort(base + DOM_OFFSET, (short) v);
         return this;
     }
 
     /** OUT: {@code GNTST_*}. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public GnttabMapGrantRef status(int v) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) v);
+        buffer.putShort(base + STATUS_OFFSET, (short) v);
         return this;
     }
 
     /** OUT: the maptrack handle. */
     public long handle() {
-        return Layouts.u32(segment.get(Layouts.U32, base + HANDLE_OFFSET));
+        return Layouts.u32(buffer.getInt(base + HANDLE_OFFSET));
     }
 
     public GnttabMapGrantRef handle(long v) {
-        segment.set(Layouts.U32, base + HANDLE_OFFSET, (int) v);
+        buffer.putInt(base + HANDLE_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: the bus address for device mappings. */
     public long devBusAddr() {
-        return segment.get(Layouts.U64, base + DEV_BUS_ADDR_OFFSET);
+        return buffer.getLong(base + DEV_BUS_ADDR_OFFSET);
     }
 
     public GnttabMapGrantRef devBusAddr(long v) {
-        segment.set(Layouts.U64, base + DEV_BUS_ADDR_OFFSET, v);
+        buffer.putLong(base + DEV_BUS_ADDR_OFFSET, v);
         return this;
     }
 

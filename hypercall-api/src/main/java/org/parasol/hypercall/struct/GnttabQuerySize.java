@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_query_size} (6): mirrors {@code grant_table.h}:
@@ -33,63 +33,63 @@ public final class GnttabQuerySize {
     public static final long MAX_NR_FRAMES_OFFSET = Layouts.offsetOf(LAYOUT, "max_nr_frames");
     public static final long STATUS_OFFSET = Layouts.offsetOf(LAYOUT, "status");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabQuerySize() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabQuerySize wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabQuerySize wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabQuerySize clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain asked about. */
     public int dom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOM_OFFSET));
     }
 
     public GnttabQuerySize dom(int v) {
-        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        buffer.putShort(base + DOM_OFFSET, (short) v);
         return this;
     }
 
     /** OUT: current table frames. */
     public long nrFrames() {
-        return Layouts.u32(segment.get(Layouts.U32, base + NR_FRAMES_OFFSET));
+        return Layouts.u32(buffer.getInt(base + NR_FRAMES_OFFSET));
     }
 
     public GnttabQuerySize nrFrames(long v) {
-        segment.set(Layouts.U32, base + NR_FRAMES_OFFSET, (int) v);
+        buffer.putInt(base + NR_FRAMES_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: maximum table frames. */
     public long maxNrFrames() {
-        return Layouts.u32(segment.get(Layouts.U32, base + MAX_NR_FRAMES_OFFSET));
+        return Layouts.u32(buffer.getInt(base + MAX_NR_FRAMES_OFFSET));
     }
 
     public GnttabQuerySize maxNrFrames(long v) {
-        segment.set(Layouts.U32, base + MAX_NR_FRAMES_OFFSET, (int) v);
+        buffer.putInt(base + MAX_NR_FRAMES_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: {@code GNTST_*}. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public GnttabQuerySize status(int v) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) v);
+        buffer.putShort(base + STATUS_OFFSET, (short) v);
         return this;
     }
 }

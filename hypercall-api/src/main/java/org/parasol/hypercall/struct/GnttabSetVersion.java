@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_set_version} (8): mirrors {@code grant_table.h}:
@@ -25,33 +25,33 @@ public final class GnttabSetVersion {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long VERSION_OFFSET = Layouts.offsetOf(LAYOUT, "version");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabSetVersion() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabSetVersion wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabSetVersion wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabSetVersion clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The grant-table version wanted, then in force. */
     public long version() {
-        return Layouts.u32(segment.get(Layouts.U32, base + VERSION_OFFSET));
+        return Layouts.u32(buffer.getInt(base + VERSION_OFFSET));
     }
 
     public GnttabSetVersion version(long v) {
-        segment.set(Layouts.U32, base + VERSION_OFFSET, (int) v);
+        buffer.putInt(base + VERSION_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_setup_table} (2): mirrors {@code grant_table.h}:
@@ -35,63 +35,63 @@ public final class GnttabSetupTable {
     public static final long STATUS_OFFSET = Layouts.offsetOf(LAYOUT, "status");
     public static final long FRAME_LIST_OFFSET = Layouts.offsetOf(LAYOUT, "frame_list");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabSetupTable() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabSetupTable wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabSetupTable wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabSetupTable clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain whose table is set up. */
     public int dom() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOM_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOM_OFFSET));
     }
 
     public GnttabSetupTable dom(int v) {
-        segment.set(Layouts.U16, base + DOM_OFFSET, (short) v);
+        buffer.putShort(base + DOM_OFFSET, (short) v);
         return this;
     }
 
     /** Frames wanted. */
     public long nrFrames() {
-        return Layouts.u32(segment.get(Layouts.U32, base + NR_FRAMES_OFFSET));
+        return Layouts.u32(buffer.getInt(base + NR_FRAMES_OFFSET));
     }
 
     public GnttabSetupTable nrFrames(long v) {
-        segment.set(Layouts.U32, base + NR_FRAMES_OFFSET, (int) v);
+        buffer.putInt(base + NR_FRAMES_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: {@code GNTST_*}. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public GnttabSetupTable status(int v) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) v);
+        buffer.putShort(base + STATUS_OFFSET, (short) v);
         return this;
     }
 
     /** Guest address of the frame array. */
     public long frameList() {
-        return segment.get(Layouts.U64, base + FRAME_LIST_OFFSET);
+        return buffer.getLong(base + FRAME_LIST_OFFSET);
     }
 
     public GnttabSetupTable frameList(long v) {
-        segment.set(Layouts.U64, base + FRAME_LIST_OFFSET, v);
+        buffer.putLong(base + FRAME_LIST_OFFSET, v);
         return this;
     }
 }

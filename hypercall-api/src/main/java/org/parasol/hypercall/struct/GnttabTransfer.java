@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_transfer} (4): mirrors {@code grant_table.h}:
@@ -34,63 +34,63 @@ public final class GnttabTransfer {
     public static final long REF_OFFSET = Layouts.offsetOf(LAYOUT, "ref");
     public static final long STATUS_OFFSET = Layouts.offsetOf(LAYOUT, "status");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabTransfer() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabTransfer wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabTransfer wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabTransfer clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The frame given away. */
     public long mfn() {
-        return segment.get(Layouts.U64, base + MFN_OFFSET);
+        return buffer.getLong(base + MFN_OFFSET);
     }
 
     public GnttabTransfer mfn(long v) {
-        segment.set(Layouts.U64, base + MFN_OFFSET, v);
+        buffer.putLong(base + MFN_OFFSET, v);
         return this;
     }
 
     /** The receiving domain. */
     public int domid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOMID_OFFSET));
     }
 
     public GnttabTransfer domid(int v) {
-        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        buffer.putShort(base + DOMID_OFFSET, (short) v);
         return this;
     }
 
     /** The accept-transfer grant reference of the receiver. */
     public long ref() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REF_OFFSET));
     }
 
     public GnttabTransfer ref(long v) {
-        segment.set(Layouts.U32, base + REF_OFFSET, (int) v);
+        buffer.putInt(base + REF_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: {@code GNTST_*}. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public GnttabTransfer status(int v) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) v);
+        buffer.putShort(base + STATUS_OFFSET, (short) v);
         return this;
     }
 }

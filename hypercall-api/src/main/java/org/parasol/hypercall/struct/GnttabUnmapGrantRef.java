@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code GNTTABOP_unmap_grant_ref} (1): mirrors {@code grant_table.h}:
@@ -33,63 +33,63 @@ public final class GnttabUnmapGrantRef {
     public static final long HANDLE_OFFSET = Layouts.offsetOf(LAYOUT, "handle");
     public static final long STATUS_OFFSET = Layouts.offsetOf(LAYOUT, "status");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GnttabUnmapGrantRef() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GnttabUnmapGrantRef wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GnttabUnmapGrantRef wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GnttabUnmapGrantRef clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The mapped address (0 if no host mapping). */
     public long hostAddr() {
-        return segment.get(Layouts.U64, base + HOST_ADDR_OFFSET);
+        return buffer.getLong(base + HOST_ADDR_OFFSET);
     }
 
     public GnttabUnmapGrantRef hostAddr(long v) {
-        segment.set(Layouts.U64, base + HOST_ADDR_OFFSET, v);
+        buffer.putLong(base + HOST_ADDR_OFFSET, v);
         return this;
     }
 
     /** The device mapping, or 0. */
     public long devBusAddr() {
-        return segment.get(Layouts.U64, base + DEV_BUS_ADDR_OFFSET);
+        return buffer.getLong(base + DEV_BUS_ADDR_OFFSET);
     }
 
     public GnttabUnmapGrantRef devBusAddr(long v) {
-        segment.set(Layouts.U64, base + DEV_BUS_ADDR_OFFSET, v);
+        buffer.putLong(base + DEV_BUS_ADDR_OFFSET, v);
         return this;
     }
 
     /** The maptrack handle. */
     public long handle() {
-        return Layouts.u32(segment.get(Layouts.U32, base + HANDLE_OFFSET));
+        return Layouts.u32(buffer.getInt(base + HANDLE_OFFSET));
     }
 
     public GnttabUnmapGrantRef handle(long v) {
-        segment.set(Layouts.U32, base + HANDLE_OFFSET, (int) v);
+        buffer.putInt(base + HANDLE_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: {@code GNTST_*}. */
     public int status() {
-        return segment.get(Layouts.S16, base + STATUS_OFFSET);
+        return buffer.getShort(base + STATUS_OFFSET);
     }
 
     public GnttabUnmapGrantRef status(int v) {
-        segment.set(Layouts.S16, base + STATUS_OFFSET, (short) v);
+        buffer.putShort(base + STATUS_OFFSET, (short) v);
         return this;
     }
 }

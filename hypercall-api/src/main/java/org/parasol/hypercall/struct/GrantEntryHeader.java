@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * The common head of a version-2 grant entry: mirrors {@code grant_table.h}:
@@ -28,43 +28,43 @@ public final class GrantEntryHeader {
     public static final long FLAGS_OFFSET = Layouts.offsetOf(LAYOUT, "flags");
     public static final long DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "domid");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GrantEntryHeader() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GrantEntryHeader wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GrantEntryHeader wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GrantEntryHeader clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code GTF_*} type and sub-flags. */
     public int flags() {
-        return Layouts.u16(segment.get(Layouts.U16, base + FLAGS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + FLAGS_OFFSET));
     }
 
     public GrantEntryHeader flags(int v) {
-        segment.set(Layouts.U16, base + FLAGS_OFFSET, (short) v);
+        buffer.putShort(base + FLAGS_OFFSET, (short) v);
         return this;
     }
 
     /** The domain granted rights. */
     public int domid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOMID_OFFSET));
     }
 
     public GrantEntryHeader domid(int v) {
-        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        buffer.putShort(base + DOMID_OFFSET, (short) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * One version-1 grant entry in a granter's table: mirrors {@code grant_table.h}:
@@ -20,8 +20,8 @@ import java.lang.foreign.StructLayout;
  * {@code domid} and {@code frame}, then the type in {@code flags} with a release store; the
  * hypervisor sets and clears {@code GTF_reading}/{@code GTF_writing} with compare-and-set over
  * the 32-bit word made of {@code flags} and {@code domid}; the granter ends access only with a
- * compare-and- set that sees both busy bits clear. The static helpers do these on a 4-byte
- * aligned entry.
+ * compare-and-set that sees both busy bits clear. The methods below do these on a 4-byte
+ * aligned entry, for both sides.
  */
 public final class GrantEntryV1 {
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
@@ -34,53 +34,53 @@ public final class GrantEntryV1 {
     public static final long DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "domid");
     public static final long FRAME_OFFSET = Layouts.offsetOf(LAYOUT, "frame");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GrantEntryV1() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GrantEntryV1 wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GrantEntryV1 wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GrantEntryV1 clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code GTF_*} type and sub-flags. */
     public int flags() {
-        return Layouts.u16(segment.get(Layouts.U16, base + FLAGS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + FLAGS_OFFSET));
     }
 
     public GrantEntryV1 flags(int v) {
-        segment.set(Layouts.U16, base + FLAGS_OFFSET, (short) v);
+        buffer.putShort(base + FLAGS_OFFSET, (short) v);
         return this;
     }
 
     /** The domain granted rights. */
     public int domid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOMID_OFFSET));
     }
 
     public GrantEntryV1 domid(int v) {
-        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        buffer.putShort(base + DOMID_OFFSET, (short) v);
         return this;
     }
 
     /** The granted frame (or, after a transfer, the frame received). */
     public long frame() {
-        return Layouts.u32(segment.get(Layouts.U32, base + FRAME_OFFSET));
+        return Layouts.u32(buffer.getInt(base + FRAME_OFFSET));
     }
 
     public GrantEntryV1 frame(long v) {
-        segment.set(Layouts.U32, base + FRAME_OFFSET, (int) v);
+        buffer.putInt(base + FRAME_OFFSET, (int) v);
         return this;
     }
 
@@ -99,28 +99,45 @@ public final class GrantEntryV1 {
         return header >>> 16;
     }
 
-    /** Acquire-reads the header word of the entry at {@code offset}. */
-    public static int headerAcquire(MemorySegment segment, long offset) {
-        return (int) Layouts.ATOMIC_U32.getAcquire(segment, offset + FLAGS_OFFSET);
+    // ---- The fields granter and hypervisor both change (entry 4-byte aligned, as in a grant frame).
+
+    /** Acquire-reads the header word ({@code flags} and {@code domid}). */
+    public int headerAcquire() {
+        return buffer.getIntAcquire(base + FLAGS_OFFSET);
     }
 
-    /** Acquire-reads {@code flags} of the entry at {@code offset}. */
-    public static int flagsAcquire(MemorySegment segment, long offset) {
-        return Layouts.u16((short) Layouts.ATOMIC_U16.getAcquire(segment, offset + FLAGS_OFFSET));
+    /** Acquire-reads {@code flags}. */
+    public int flagsAcquire() {
+        return Layouts.u16(buffer.getShortAcquire(base + FLAGS_OFFSET));
     }
 
     /** Release-writes {@code flags}: the granter's last step when publishing an entry. */
-    public static void flagsRelease(MemorySegment segment, long offset, int flags) {
-        Layouts.ATOMIC_U16.setRelease(segment, offset + FLAGS_OFFSET, (short) flags);
+    public GrantEntryV1 flagsRelease(int flags) {
+        buffer.putShortRelease(base + FLAGS_OFFSET, (short) flags);
+        return this;
+    }
+
+    /** Acquire-reads {@code frame}. */
+    public long frameAcquire() {
+        return Layouts.u32(buffer.getIntAcquire(base + FRAME_OFFSET));
     }
 
     /** Compare-and-set of the header word ({@code flags} and {@code domid} together). */
-    public static boolean compareAndSetHeader(MemorySegment segment, long offset, int expected, int update) {
-        return Layouts.ATOMIC_U32.compareAndSet(segment, offset + FLAGS_OFFSET, expected, update);
+    public boolean compareAndSetHeader(int expected, int update) {
+        return buffer.compareAndSetInt(base + FLAGS_OFFSET, expected, update);
     }
 
     /** Compare-and-exchange of the header word; returns the witness value. */
-    public static int compareAndExchangeHeader(MemorySegment segment, long offset, int expected, int update) {
-        return (int) Layouts.ATOMIC_U32.compareAndExchange(segment, offset + FLAGS_OFFSET, expected, update);
+    public int compareAndExchangeHeader(int expected, int update) {
+        return buffer.compareAndExchangeInt(base + FLAGS_OFFSET, expected, update);
+    }
+
+    /**
+     * Atomically clears {@code flags} bits {@code bits} (the hypervisor dropping
+     * {@code GTF_reading}/{@code GTF_writing}), leaving {@code domid} alone; returns the old
+     * header word.
+     */
+    public int clearFlags(int bits) {
+        return buffer.getAndBitwiseAndInt(base + FLAGS_OFFSET, ~(bits & 0xFFFF));
     }
 }

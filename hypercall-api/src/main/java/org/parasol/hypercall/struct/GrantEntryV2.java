@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * One version-2 grant entry, a union of views: mirrors {@code grant_table.h}:
@@ -53,103 +53,103 @@ public final class GrantEntryV2 {
     public static final long TRANSITIVE_TRANS_DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "u", "transitive", "trans_domid");
     public static final long TRANSITIVE_GREF_OFFSET = Layouts.offsetOf(LAYOUT, "u", "transitive", "gref");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public GrantEntryV2() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public GrantEntryV2 wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public GrantEntryV2 wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public GrantEntryV2 clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code hdr.flags}. */
     public int flags() {
-        return Layouts.u16(segment.get(Layouts.U16, base + HDR_FLAGS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + HDR_FLAGS_OFFSET));
     }
 
     public GrantEntryV2 flags(int v) {
-        segment.set(Layouts.U16, base + HDR_FLAGS_OFFSET, (short) v);
+        buffer.putShort(base + HDR_FLAGS_OFFSET, (short) v);
         return this;
     }
 
     /** {@code hdr.domid}. */
     public int domid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + HDR_DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + HDR_DOMID_OFFSET));
     }
 
     public GrantEntryV2 domid(int v) {
-        segment.set(Layouts.U16, base + HDR_DOMID_OFFSET, (short) v);
+        buffer.putShort(base + HDR_DOMID_OFFSET, (short) v);
         return this;
     }
 
     /** {@code full_page.frame}: the granted frame. */
     public long fullPageFrame() {
-        return segment.get(Layouts.U64, base + FULL_PAGE_FRAME_OFFSET);
+        return buffer.getLong(base + FULL_PAGE_FRAME_OFFSET);
     }
 
     public GrantEntryV2 fullPageFrame(long v) {
-        segment.set(Layouts.U64, base + FULL_PAGE_FRAME_OFFSET, v);
+        buffer.putLong(base + FULL_PAGE_FRAME_OFFSET, v);
         return this;
     }
 
     /** {@code sub_page.page_off}: first byte granted. */
     public int subPagePageOff() {
-        return Layouts.u16(segment.get(Layouts.U16, base + SUB_PAGE_PAGE_OFF_OFFSET));
+        return Layouts.u16(buffer.getShort(base + SUB_PAGE_PAGE_OFF_OFFSET));
     }
 
     public GrantEntryV2 subPagePageOff(int v) {
-        segment.set(Layouts.U16, base + SUB_PAGE_PAGE_OFF_OFFSET, (short) v);
+        buffer.putShort(base + SUB_PAGE_PAGE_OFF_OFFSET, (short) v);
         return this;
     }
 
     /** {@code sub_page.length}: bytes granted. */
     public int subPageLength() {
-        return Layouts.u16(segment.get(Layouts.U16, base + SUB_PAGE_LENGTH_OFFSET));
+        return Layouts.u16(buffer.getShort(base + SUB_PAGE_LENGTH_OFFSET));
     }
 
     public GrantEntryV2 subPageLength(int v) {
-        segment.set(Layouts.U16, base + SUB_PAGE_LENGTH_OFFSET, (short) v);
+        buffer.putShort(base + SUB_PAGE_LENGTH_OFFSET, (short) v);
         return this;
     }
 
     /** {@code sub_page.frame}. */
     public long subPageFrame() {
-        return segment.get(Layouts.U64, base + SUB_PAGE_FRAME_OFFSET);
+        return buffer.getLong(base + SUB_PAGE_FRAME_OFFSET);
     }
 
     public GrantEntryV2 subPageFrame(long v) {
-        segment.set(Layouts.U64, base + SUB_PAGE_FRAME_OFFSET, v);
+        buffer.putLong(base + SUB_PAGE_FRAME_OFFSET, v);
         return this;
     }
 
     /** {@code transitive.trans_domid}: the domain of the underlying grant. */
     public int transitiveTransDomid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + TRANSITIVE_TRANS_DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + TRANSITIVE_TRANS_DOMID_OFFSET));
     }
 
     public GrantEntryV2 transitiveTransDomid(int v) {
-        segment.set(Layouts.U16, base + TRANSITIVE_TRANS_DOMID_OFFSET, (short) v);
+        buffer.putShort(base + TRANSITIVE_TRANS_DOMID_OFFSET, (short) v);
         return this;
     }
 
     /** {@code transitive.gref}: the underlying grant reference. */
     public long transitiveGref() {
-        return Layouts.u32(segment.get(Layouts.U32, base + TRANSITIVE_GREF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + TRANSITIVE_GREF_OFFSET));
     }
 
     public GrantEntryV2 transitiveGref(long v) {
-        segment.set(Layouts.U32, base + TRANSITIVE_GREF_OFFSET, (int) v);
+        buffer.putInt(base + TRANSITIVE_GREF_OFFSET, (int) v);
         return this;
     }
 }

@@ -2,11 +2,8 @@ package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.Objects;
 
 /**
  * The scalar layouts every ABI structure is built from: x86 little-endian, unaligned access
@@ -17,10 +14,10 @@ import java.util.Objects;
  * built from them inserts no implicit padding: every structure spells out Xen's padding with
  * {@link MemoryLayout#paddingLayout(long)} so that its size equals {@code sizeof} in C.
  *
- * <p>The {@code ATOMIC_*} handles are for fields that two parties touch concurrently (event
- * bits, grant flags, seqlock versions). They are naturally aligned views of the same bytes,
- * so an access through them requires the address to be aligned; the segment must be native
- * or backed by an array whose element is at least that wide.
+ * <p>The layouts describe the bytes; every access to them goes through a
+ * {@link org.parasol.hypercall.SharedBuffer}, which also owns the aligned, ordered and atomic
+ * accesses for fields two parties touch concurrently (event bits, grant flags, seqlock
+ * versions).
  */
 public final class Layouts {
     private Layouts() {
@@ -39,25 +36,6 @@ public final class Layouts {
     public static final ValueLayout.OfShort S16 = U16;
     public static final ValueLayout.OfInt S32 = U32;
     public static final ValueLayout.OfLong S64 = U64;
-
-    /** Naturally aligned little-endian 16-bit layout, for acquire/release accesses. */
-    public static final ValueLayout.OfShort ALIGNED_U16 =
-            ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Naturally aligned little-endian 32-bit layout, for acquire/release and atomics. */
-    public static final ValueLayout.OfInt ALIGNED_U32 =
-            ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Naturally aligned little-endian 64-bit layout, for acquire/release and atomics. */
-    public static final ValueLayout.OfLong ALIGNED_U64 =
-            ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    /** Byte view with coordinates {@code (MemorySegment, long offset)}: acquire/release only. */
-    public static final VarHandle ATOMIC_U8 = U8.varHandle();
-    /** Aligned 16-bit view, coordinates {@code (MemorySegment, long offset)}: acquire/release only. */
-    public static final VarHandle ATOMIC_U16 = ALIGNED_U16.varHandle();
-    /** Aligned 32-bit view, coordinates {@code (MemorySegment, long offset)}: every access mode. */
-    public static final VarHandle ATOMIC_U32 = ALIGNED_U32.varHandle();
-    /** Aligned 64-bit view, coordinates {@code (MemorySegment, long offset)}: every access mode. */
-    public static final VarHandle ATOMIC_U64 = ALIGNED_U64.varHandle();
 
     /** Widens an unsigned 8-bit value. */
     public static int u8(byte v) {
@@ -84,45 +62,5 @@ public final class Layouts {
             path[i] = PathElement.groupElement(names[i]);
         }
         return layout.byteOffset(path);
-    }
-
-    /**
-     * Checks that {@code size} bytes at {@code offset} lie inside {@code segment}, as every
-     * flyweight's {@code wrap} does, and returns {@code offset}.
-     *
-     * @throws IndexOutOfBoundsException if they do not
-     */
-    public static long checkWrap(MemorySegment segment, long offset, long size) {
-        Objects.requireNonNull(segment, "segment");
-        return Objects.checkFromIndexSize(offset, size, segment.byteSize());
-    }
-
-    /** Zeroes {@code length} bytes of {@code segment} from {@code offset}, allocating nothing. */
-    public static void zero(MemorySegment segment, long offset, long length) {
-        Objects.checkFromIndexSize(offset, length, segment.byteSize());
-        long end = offset + length;
-        long i = offset;
-        for (; i + 8 <= end; i += 8) {
-            segment.set(U64, i, 0L);
-        }
-        for (; i < end; i++) {
-            segment.set(U8, i, (byte) 0);
-        }
-    }
-
-    /** Whether every byte in {@code [from, to)} of {@code segment} is zero. */
-    public static boolean isZero(MemorySegment segment, long from, long to) {
-        long i = from;
-        for (; i + 8 <= to; i += 8) {
-            if (segment.get(U64, i) != 0) {
-                return false;
-            }
-        }
-        for (; i < to; i++) {
-            if (segment.get(U8, i) != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * One request of {@code HYPERVISOR_mmu_update}: mirrors {@code xen.h}: {@code mmu_update}
@@ -33,33 +33,33 @@ public final class MmuUpdate {
     public static final long PTR_OFFSET = Layouts.offsetOf(LAYOUT, "ptr");
     public static final long VAL_OFFSET = Layouts.offsetOf(LAYOUT, "val");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public MmuUpdate() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public MmuUpdate wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public MmuUpdate wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public MmuUpdate clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The raw {@code ptr}: address with the command in its low two bits. */
     public long ptr() {
-        return segment.get(Layouts.U64, base + PTR_OFFSET);
+        return buffer.getLong(base + PTR_OFFSET);
     }
 
     public MmuUpdate ptr(long v) {
-        segment.set(Layouts.U64, base + PTR_OFFSET, v);
+        buffer.putLong(base + PTR_OFFSET, v);
         return this;
     }
 
@@ -79,11 +79,11 @@ public final class MmuUpdate {
     }
 
     public long val() {
-        return segment.get(Layouts.U64, base + VAL_OFFSET);
+        return buffer.getLong(base + VAL_OFFSET);
     }
 
     public MmuUpdate val(long v) {
-        segment.set(Layouts.U64, base + VAL_OFFSET, v);
+        buffer.putLong(base + VAL_OFFSET, v);
         return this;
     }
 }

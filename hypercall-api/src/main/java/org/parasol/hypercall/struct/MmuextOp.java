@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * One extended MMU operation of {@code HYPERVISOR_mmuext_op}: mirrors {@code xen.h}:
@@ -43,83 +43,83 @@ public final class MmuextOp {
     public static final long ARG2_VCPUMASK_OFFSET = Layouts.offsetOf(LAYOUT, "arg2", "vcpumask");
     public static final long ARG2_SRC_MFN_OFFSET = Layouts.offsetOf(LAYOUT, "arg2", "src_mfn");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public MmuextOp() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public MmuextOp wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public MmuextOp wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public MmuextOp clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     public long cmd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + CMD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + CMD_OFFSET));
     }
 
     public MmuextOp cmd(long v) {
-        segment.set(Layouts.U32, base + CMD_OFFSET, (int) v);
+        buffer.putInt(base + CMD_OFFSET, (int) v);
         return this;
     }
 
     /** {@code arg1.mfn}. */
     public long mfn() {
-        return segment.get(Layouts.U64, base + ARG1_MFN_OFFSET);
+        return buffer.getLong(base + ARG1_MFN_OFFSET);
     }
 
     public MmuextOp mfn(long v) {
-        segment.set(Layouts.U64, base + ARG1_MFN_OFFSET, v);
+        buffer.putLong(base + ARG1_MFN_OFFSET, v);
         return this;
     }
 
     /** {@code arg1.linear_addr}. */
     public long linearAddr() {
-        return segment.get(Layouts.U64, base + ARG1_LINEAR_ADDR_OFFSET);
+        return buffer.getLong(base + ARG1_LINEAR_ADDR_OFFSET);
     }
 
     public MmuextOp linearAddr(long v) {
-        segment.set(Layouts.U64, base + ARG1_LINEAR_ADDR_OFFSET, v);
+        buffer.putLong(base + ARG1_LINEAR_ADDR_OFFSET, v);
         return this;
     }
 
     /** {@code arg2.nr_ents}. */
     public long nrEnts() {
-        return Layouts.u32(segment.get(Layouts.U32, base + ARG2_NR_ENTS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + ARG2_NR_ENTS_OFFSET));
     }
 
     /** Sets {@code arg2.nr_ents}, zeroing the upper half of the union. */
     public MmuextOp nrEnts(long v) {
-        segment.set(Layouts.U64, base + ARG2_OFFSET, v & 0xFFFF_FFFFL);
+        buffer.putLong(base + ARG2_OFFSET, v & 0xFFFF_FFFFL);
         return this;
     }
 
     /** {@code arg2.vcpumask}: guest pointer to a vCPU bitmap. */
     public long vcpumask() {
-        return segment.get(Layouts.U64, base + ARG2_VCPUMASK_OFFSET);
+        return buffer.getLong(base + ARG2_VCPUMASK_OFFSET);
     }
 
     public MmuextOp vcpumask(long v) {
-        segment.set(Layouts.U64, base + ARG2_VCPUMASK_OFFSET, v);
+        buffer.putLong(base + ARG2_VCPUMASK_OFFSET, v);
         return this;
     }
 
     /** {@code arg2.src_mfn}. */
     public long srcMfn() {
-        return segment.get(Layouts.U64, base + ARG2_SRC_MFN_OFFSET);
+        return buffer.getLong(base + ARG2_SRC_MFN_OFFSET);
     }
 
     public MmuextOp srcMfn(long v) {
-        segment.set(Layouts.U64, base + ARG2_SRC_MFN_OFFSET, v);
+        buffer.putLong(base + ARG2_SRC_MFN_OFFSET, v);
         return this;
     }
 }

@@ -1,9 +1,9 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.util.Objects;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * One call of a {@code HYPERVISOR_multicall} batch: mirrors {@code xen.h}:
@@ -34,54 +34,54 @@ public final class MulticallEntry {
     public static final long RESULT_OFFSET = Layouts.offsetOf(LAYOUT, "result");
     public static final long ARGS_OFFSET = Layouts.offsetOf(LAYOUT, "args");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public MulticallEntry() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public MulticallEntry wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public MulticallEntry wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public MulticallEntry clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     public long op() {
-        return segment.get(Layouts.U64, base + OP_OFFSET);
+        return buffer.getLong(base + OP_OFFSET);
     }
 
     public MulticallEntry op(long v) {
-        segment.set(Layouts.U64, base + OP_OFFSET, v);
+        buffer.putLong(base + OP_OFFSET, v);
         return this;
     }
 
     /** The sub-call's result: {@code >= 0} or {@code -errno}. */
     public long result() {
-        return segment.get(Layouts.U64, base + RESULT_OFFSET);
+        return buffer.getLong(base + RESULT_OFFSET);
     }
 
     public MulticallEntry result(long v) {
-        segment.set(Layouts.U64, base + RESULT_OFFSET, v);
+        buffer.putLong(base + RESULT_OFFSET, v);
         return this;
     }
 
     /** {@code args[i]}, {@code 0 <= i < 6}. */
     public long arg(int i) {
         Objects.checkIndex(i, NR_ARGS);
-        return segment.get(Layouts.U64, base + ARGS_OFFSET + i * 8L);
+        return buffer.getLong(base + ARGS_OFFSET + i * 8L);
     }
 
     public MulticallEntry arg(int i, long v) {
         Objects.checkIndex(i, NR_ARGS);
-        segment.set(Layouts.U64, base + ARGS_OFFSET + i * 8L, v);
+        buffer.putLong(base + ARGS_OFFSET + i * 8L, v);
         return this;
     }
 }

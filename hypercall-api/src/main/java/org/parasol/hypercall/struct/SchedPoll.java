@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code SCHEDOP_poll} (3): mirrors {@code sched.h}: {@code sched_poll} (24 bytes).
@@ -30,53 +30,53 @@ public final class SchedPoll {
     public static final long NR_PORTS_OFFSET = Layouts.offsetOf(LAYOUT, "nr_ports");
     public static final long TIMEOUT_OFFSET = Layouts.offsetOf(LAYOUT, "timeout");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public SchedPoll() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public SchedPoll wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public SchedPoll wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public SchedPoll clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Guest address of the port array. */
     public long ports() {
-        return segment.get(Layouts.U64, base + PORTS_OFFSET);
+        return buffer.getLong(base + PORTS_OFFSET);
     }
 
     public SchedPoll ports(long v) {
-        segment.set(Layouts.U64, base + PORTS_OFFSET, v);
+        buffer.putLong(base + PORTS_OFFSET, v);
         return this;
     }
 
     /** Ports in the array. */
     public long nrPorts() {
-        return Layouts.u32(segment.get(Layouts.U32, base + NR_PORTS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + NR_PORTS_OFFSET));
     }
 
     public SchedPoll nrPorts(long v) {
-        segment.set(Layouts.U32, base + NR_PORTS_OFFSET, (int) v);
+        buffer.putInt(base + NR_PORTS_OFFSET, (int) v);
         return this;
     }
 
     /** Absolute timeout, ns; 0 = none. */
     public long timeout() {
-        return segment.get(Layouts.U64, base + TIMEOUT_OFFSET);
+        return buffer.getLong(base + TIMEOUT_OFFSET);
     }
 
     public SchedPoll timeout(long v) {
-        segment.set(Layouts.U64, base + TIMEOUT_OFFSET, v);
+        buffer.putLong(base + TIMEOUT_OFFSET, v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code SCHEDOP_remote_shutdown} (4): mirrors {@code sched.h}:
@@ -27,43 +27,43 @@ public final class SchedRemoteShutdown {
     public static final long DOMAIN_ID_OFFSET = Layouts.offsetOf(LAYOUT, "domain_id");
     public static final long REASON_OFFSET = Layouts.offsetOf(LAYOUT, "reason");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public SchedRemoteShutdown() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public SchedRemoteShutdown wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public SchedRemoteShutdown wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public SchedRemoteShutdown clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain to shut down. */
     public int domainId() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOMAIN_ID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOMAIN_ID_OFFSET));
     }
 
     public SchedRemoteShutdown domainId(int v) {
-        segment.set(Layouts.U16, base + DOMAIN_ID_OFFSET, (short) v);
+        buffer.putShort(base + DOMAIN_ID_OFFSET, (short) v);
         return this;
     }
 
     /** {@code SHUTDOWN_*}. */
     public long reason() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REASON_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REASON_OFFSET));
     }
 
     public SchedRemoteShutdown reason(long v) {
-        segment.set(Layouts.U32, base + REASON_OFFSET, (int) v);
+        buffer.putInt(base + REASON_OFFSET, (int) v);
         return this;
     }
 }

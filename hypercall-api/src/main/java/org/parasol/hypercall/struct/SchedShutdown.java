@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code SCHEDOP_shutdown} (2) and {@code SCHEDOP_shutdown_code} (5): mirrors
@@ -24,33 +24,33 @@ public final class SchedShutdown {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long REASON_OFFSET = Layouts.offsetOf(LAYOUT, "reason");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public SchedShutdown() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public SchedShutdown wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public SchedShutdown wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public SchedShutdown clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code SHUTDOWN_*}. */
     public long reason() {
-        return Layouts.u32(segment.get(Layouts.U32, base + REASON_OFFSET));
+        return Layouts.u32(buffer.getInt(base + REASON_OFFSET));
     }
 
     public SchedShutdown reason(long v) {
-        segment.set(Layouts.U32, base + REASON_OFFSET, (int) v);
+        buffer.putInt(base + REASON_OFFSET, (int) v);
         return this;
     }
 }

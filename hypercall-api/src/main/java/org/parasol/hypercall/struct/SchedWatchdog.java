@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code SCHEDOP_watchdog} (6): mirrors {@code sched.h}: {@code sched_watchdog} (8
@@ -28,43 +28,43 @@ public final class SchedWatchdog {
     public static final long ID_OFFSET = Layouts.offsetOf(LAYOUT, "id");
     public static final long TIMEOUT_OFFSET = Layouts.offsetOf(LAYOUT, "timeout");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public SchedWatchdog() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public SchedWatchdog wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public SchedWatchdog wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public SchedWatchdog clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The watchdog id, 0 to create. */
     public long id() {
-        return Layouts.u32(segment.get(Layouts.U32, base + ID_OFFSET));
+        return Layouts.u32(buffer.getInt(base + ID_OFFSET));
     }
 
     public SchedWatchdog id(long v) {
-        segment.set(Layouts.U32, base + ID_OFFSET, (int) v);
+        buffer.putInt(base + ID_OFFSET, (int) v);
         return this;
     }
 
     /** Seconds until expiry, 0 to destroy. */
     public long timeout() {
-        return Layouts.u32(segment.get(Layouts.U32, base + TIMEOUT_OFFSET));
+        return Layouts.u32(buffer.getInt(base + TIMEOUT_OFFSET));
     }
 
     public SchedWatchdog timeout(long v) {
-        segment.set(Layouts.U32, base + TIMEOUT_OFFSET, (int) v);
+        buffer.putInt(base + TIMEOUT_OFFSET, (int) v);
         return this;
     }
 }

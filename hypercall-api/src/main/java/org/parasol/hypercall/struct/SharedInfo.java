@@ -1,10 +1,12 @@
 package org.parasol.hypercall.struct;
 
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
-import java.lang.foreign.MemorySegment;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import org.parasol.hypercall.SharedBuffer;
+import org.parasol.hypercall.abi.Evtchn2l;
 
 /**
  * The page every domain shares with the hypervisor: mirrors {@code xen.h}: {@code shared_info}
@@ -19,18 +21,15 @@ import java.util.Objects;
  *             p2m_cr3, p2m_vaddr, p2m_generation   (u64 each)
  * </pre>
  *
- * <p>Invariants: the 2-level event ABI has {@value #EVTCHN_2L_NR_CHANNELS} ports; pending and
- * mask bits are changed only with atomic 64-bit operations (the static helpers here, which
- * need the page 8-byte aligned); the wallclock is published under the {@code wc_version}
- * seqlock, as {@code vcpu_time_info} is under its {@code version}.
+ * <p>Invariants: the 2-level event ABI has {@value Evtchn2l#NR_CHANNELS} ports; pending and
+ * mask bits are changed only with atomic 64-bit operations (the methods below, which need the
+ * page 8-byte aligned); the wallclock is published under the {@code wc_version} seqlock, as
+ * {@code vcpu_time_info} is under its {@code version}. Both sides use this class: the
+ * hypervisor over the machine page, the guest over its mapping of it.
  */
 public final class SharedInfo {
     /** {@code XEN_LEGACY_MAX_VCPUS}: vcpu_info slots in the page. */
     public static final int XEN_LEGACY_MAX_VCPUS = 32;
-    /** Words in {@code evtchn_pending} and {@code evtchn_mask}. */
-    public static final int EVTCHN_WORDS = 64;
-    /** {@code EVTCHN_2L_NR_CHANNELS} on 64-bit: 64 words of 64 bits. */
-    public static final int EVTCHN_2L_NR_CHANNELS = EVTCHN_WORDS * Long.SIZE;
 
     /** Layout of x86-64 {@code arch_shared_info} (48 bytes). */
     public static final StructLayout ARCH_LAYOUT = MemoryLayout.structLayout(
@@ -43,8 +42,8 @@ public final class SharedInfo {
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             MemoryLayout.sequenceLayout(XEN_LEGACY_MAX_VCPUS, VcpuInfo.LAYOUT).withName("vcpu_info"),
-            MemoryLayout.sequenceLayout(EVTCHN_WORDS, Layouts.U64).withName("evtchn_pending"),
-            MemoryLayout.sequenceLayout(EVTCHN_WORDS, Layouts.U64).withName("evtchn_mask"),
+            MemoryLayout.sequenceLayout(Evtchn2l.NR_WORDS, Layouts.U64).withName("evtchn_pending"),
+            MemoryLayout.sequenceLayout(Evtchn2l.NR_WORDS, Layouts.U64).withName("evtchn_mask"),
             Layouts.U32.withName("wc_version"),
             Layouts.U32.withName("wc_sec"),
             Layouts.U32.withName("wc_nsec"),
@@ -70,7 +69,7 @@ public final class SharedInfo {
     public static final long VCPU_INFO_STRIDE =
             LAYOUT.select(PathElement.groupElement("vcpu_info"), PathElement.sequenceElement()).byteSize();
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
     private final VcpuInfo vcpuInfo = new VcpuInfo();
 
@@ -78,16 +77,16 @@ public final class SharedInfo {
     public SharedInfo() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public SharedInfo wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public SharedInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public SharedInfo clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
@@ -99,78 +98,86 @@ public final class SharedInfo {
 
     /** Byte offset of the {@code evtchn_pending} word holding {@code port}'s bit. */
     public static long pendingWordOffset(int port) {
-        Objects.checkIndex(port, EVTCHN_2L_NR_CHANNELS);
+        Objects.checkIndex(port, Evtchn2l.NR_CHANNELS);
         return EVTCHN_PENDING_OFFSET + (long) (port >>> 6) * Long.BYTES;
     }
 
     /** Byte offset of the {@code evtchn_mask} word holding {@code port}'s bit. */
     public static long maskWordOffset(int port) {
-        Objects.checkIndex(port, EVTCHN_2L_NR_CHANNELS);
+        Objects.checkIndex(port, Evtchn2l.NR_CHANNELS);
         return EVTCHN_MASK_OFFSET + (long) (port >>> 6) * Long.BYTES;
     }
 
-    /** The reusable {@link VcpuInfo} flyweight, re-wrapped at slot {@code vcpu}. */
+    /**
+     * This flyweight's own {@link VcpuInfo}, re-pointed at slot {@code vcpu}: valid until the next
+     * call. A holder that keeps one per vCPU uses {@link #vcpuInfo(int, VcpuInfo)} instead.
+     */
     public VcpuInfo vcpuInfo(int vcpu) {
-        return vcpuInfo.wrap(segment, base + vcpuInfoOffset(vcpu));
+        return vcpuInfo(vcpu, vcpuInfo);
+    }
+
+    /** Points {@code into} at {@code vcpu_info[vcpu]} of this structure; returns it. */
+    public VcpuInfo vcpuInfo(int vcpu, VcpuInfo into) {
+        return into.wrap(buffer, base + vcpuInfoOffset(vcpu));
     }
 
     /** Plain read of {@code evtchn_pending[word]}. */
     public long evtchnPending(int word) {
-        Objects.checkIndex(word, EVTCHN_WORDS);
-        return segment.get(Layouts.U64, base + EVTCHN_PENDING_OFFSET + word * 8L);
+        Objects.checkIndex(word, Evtchn2l.NR_WORDS);
+        return buffer.getLong(base + EVTCHN_PENDING_OFFSET + word * (long) Long.BYTES);
     }
 
     public SharedInfo evtchnPending(int word, long v) {
-        Objects.checkIndex(word, EVTCHN_WORDS);
-        segment.set(Layouts.U64, base + EVTCHN_PENDING_OFFSET + word * 8L, v);
+        Objects.checkIndex(word, Evtchn2l.NR_WORDS);
+        buffer.putLong(base + EVTCHN_PENDING_OFFSET + word * (long) Long.BYTES, v);
         return this;
     }
 
     /** Plain read of {@code evtchn_mask[word]}. */
     public long evtchnMask(int word) {
-        Objects.checkIndex(word, EVTCHN_WORDS);
-        return segment.get(Layouts.U64, base + EVTCHN_MASK_OFFSET + word * 8L);
+        Objects.checkIndex(word, Evtchn2l.NR_WORDS);
+        return buffer.getLong(base + EVTCHN_MASK_OFFSET + word * (long) Long.BYTES);
     }
 
     public SharedInfo evtchnMask(int word, long v) {
-        Objects.checkIndex(word, EVTCHN_WORDS);
-        segment.set(Layouts.U64, base + EVTCHN_MASK_OFFSET + word * 8L, v);
+        Objects.checkIndex(word, Evtchn2l.NR_WORDS);
+        buffer.putLong(base + EVTCHN_MASK_OFFSET + word * (long) Long.BYTES, v);
         return this;
     }
 
     public long wcVersion() {
-        return Layouts.u32(segment.get(Layouts.U32, base + WC_VERSION_OFFSET));
+        return Layouts.u32(buffer.getInt(base + WC_VERSION_OFFSET));
     }
 
     public SharedInfo wcVersion(long v) {
-        segment.set(Layouts.U32, base + WC_VERSION_OFFSET, (int) v);
+        buffer.putInt(base + WC_VERSION_OFFSET, (int) v);
         return this;
     }
 
     public long wcSec() {
-        return Layouts.u32(segment.get(Layouts.U32, base + WC_SEC_OFFSET));
+        return Layouts.u32(buffer.getInt(base + WC_SEC_OFFSET));
     }
 
     public SharedInfo wcSec(long v) {
-        segment.set(Layouts.U32, base + WC_SEC_OFFSET, (int) v);
+        buffer.putInt(base + WC_SEC_OFFSET, (int) v);
         return this;
     }
 
     public long wcNsec() {
-        return Layouts.u32(segment.get(Layouts.U32, base + WC_NSEC_OFFSET));
+        return Layouts.u32(buffer.getInt(base + WC_NSEC_OFFSET));
     }
 
     public SharedInfo wcNsec(long v) {
-        segment.set(Layouts.U32, base + WC_NSEC_OFFSET, (int) v);
+        buffer.putInt(base + WC_NSEC_OFFSET, (int) v);
         return this;
     }
 
     public long wcSecHi() {
-        return Layouts.u32(segment.get(Layouts.U32, base + WC_SEC_HI_OFFSET));
+        return Layouts.u32(buffer.getInt(base + WC_SEC_HI_OFFSET));
     }
 
     public SharedInfo wcSecHi(long v) {
-        segment.set(Layouts.U32, base + WC_SEC_HI_OFFSET, (int) v);
+        buffer.putInt(base + WC_SEC_HI_OFFSET, (int) v);
         return this;
     }
 
@@ -185,128 +192,143 @@ public final class SharedInfo {
     }
 
     public long maxPfn() {
-        return segment.get(Layouts.U64, base + ARCH_MAX_PFN_OFFSET);
+        return buffer.getLong(base + ARCH_MAX_PFN_OFFSET);
     }
 
     public SharedInfo maxPfn(long v) {
-        segment.set(Layouts.U64, base + ARCH_MAX_PFN_OFFSET, v);
+        buffer.putLong(base + ARCH_MAX_PFN_OFFSET, v);
         return this;
     }
 
     public long pfnToMfnFrameListList() {
-        return segment.get(Layouts.U64, base + ARCH_PFN_TO_MFN_FRAME_LIST_LIST_OFFSET);
+        return buffer.getLong(base + ARCH_PFN_TO_MFN_FRAME_LIST_LIST_OFFSET);
     }
 
     public SharedInfo pfnToMfnFrameListList(long v) {
-        segment.set(Layouts.U64, base + ARCH_PFN_TO_MFN_FRAME_LIST_LIST_OFFSET, v);
+        buffer.putLong(base + ARCH_PFN_TO_MFN_FRAME_LIST_LIST_OFFSET, v);
         return this;
     }
 
     public long nmiReason() {
-        return segment.get(Layouts.U64, base + ARCH_NMI_REASON_OFFSET);
+        return buffer.getLong(base + ARCH_NMI_REASON_OFFSET);
     }
 
     public SharedInfo nmiReason(long v) {
-        segment.set(Layouts.U64, base + ARCH_NMI_REASON_OFFSET, v);
+        buffer.putLong(base + ARCH_NMI_REASON_OFFSET, v);
         return this;
     }
 
     public long p2mCr3() {
-        return segment.get(Layouts.U64, base + ARCH_P2M_CR3_OFFSET);
+        return buffer.getLong(base + ARCH_P2M_CR3_OFFSET);
     }
 
     public SharedInfo p2mCr3(long v) {
-        segment.set(Layouts.U64, base + ARCH_P2M_CR3_OFFSET, v);
+        buffer.putLong(base + ARCH_P2M_CR3_OFFSET, v);
         return this;
     }
 
     public long p2mVaddr() {
-        return segment.get(Layouts.U64, base + ARCH_P2M_VADDR_OFFSET);
+        return buffer.getLong(base + ARCH_P2M_VADDR_OFFSET);
     }
 
     public SharedInfo p2mVaddr(long v) {
-        segment.set(Layouts.U64, base + ARCH_P2M_VADDR_OFFSET, v);
+        buffer.putLong(base + ARCH_P2M_VADDR_OFFSET, v);
         return this;
     }
 
     public long p2mGeneration() {
-        return segment.get(Layouts.U64, base + ARCH_P2M_GENERATION_OFFSET);
+        return buffer.getLong(base + ARCH_P2M_GENERATION_OFFSET);
     }
 
     public SharedInfo p2mGeneration(long v) {
-        segment.set(Layouts.U64, base + ARCH_P2M_GENERATION_OFFSET, v);
+        buffer.putLong(base + ARCH_P2M_GENERATION_OFFSET, v);
         return this;
     }
 
-    // ---- Atomic event-channel bit operations on a shared_info page at `offset` (8-byte aligned).
+    // ---- The fields both sides change: event bits and the wall-clock seqlock (page 8-byte aligned).
 
-    /** Atomically sets {@code port}'s pending bit; returns whether it was already set. */
-    public static boolean testAndSetPending(MemorySegment segment, long offset, int port) {
-        return testAndSet(segment, offset + pendingWordOffset(port), port);
+    /**
+     * {@code test_and_set_bit(port, evtchn_pending)}: atomically sets {@code port}'s pending bit;
+     * returns whether it was already set (then the event makes no new edge).
+     */
+    public boolean testAndSetPending(int port) {
+        long bit = bit(port);
+        return (buffer.getAndBitwiseOrLong(base + pendingWordOffset(port), bit) & bit) != 0;
     }
 
-    /** Atomically clears {@code port}'s pending bit; returns whether it was set. */
-    public static boolean testAndClearPending(MemorySegment segment, long offset, int port) {
-        return testAndClear(segment, offset + pendingWordOffset(port), port);
+    /**
+     * {@code test_and_clear_bit(port, evtchn_pending)}: atomically clears {@code port}'s pending
+     * bit; returns whether it was set. The guest takes an event this way before handling it.
+     */
+    public boolean testAndClearPending(int port) {
+        long bit = bit(port);
+        return (buffer.getAndBitwiseAndLong(base + pendingWordOffset(port), ~bit) & bit) != 0;
     }
 
     /** Acquire-reads {@code port}'s pending bit. */
-    public static boolean isPending(MemorySegment segment, long offset, int port) {
-        return (wordAcquire(segment, offset + pendingWordOffset(port)) & bit(port)) != 0;
+    public boolean isPending(int port) {
+        return (buffer.getLongAcquire(base + pendingWordOffset(port)) & bit(port)) != 0;
     }
 
     /** Atomically sets {@code port}'s mask bit; returns whether it was already set. */
-    public static boolean testAndSetMask(MemorySegment segment, long offset, int port) {
-        return testAndSet(segment, offset + maskWordOffset(port), port);
+    public boolean testAndSetMask(int port) {
+        long bit = bit(port);
+        return (buffer.getAndBitwiseOrLong(base + maskWordOffset(port), bit) & bit) != 0;
     }
 
     /** Atomically clears {@code port}'s mask bit; returns whether it was set. */
-    public static boolean testAndClearMask(MemorySegment segment, long offset, int port) {
-        return testAndClear(segment, offset + maskWordOffset(port), port);
+    public boolean testAndClearMask(int port) {
+        long bit = bit(port);
+        return (buffer.getAndBitwiseAndLong(base + maskWordOffset(port), ~bit) & bit) != 0;
     }
 
     /** Acquire-reads {@code port}'s mask bit. */
-    public static boolean isMasked(MemorySegment segment, long offset, int port) {
-        return (wordAcquire(segment, offset + maskWordOffset(port)) & bit(port)) != 0;
+    public boolean isMasked(int port) {
+        return (buffer.getLongAcquire(base + maskWordOffset(port)) & bit(port)) != 0;
     }
 
     /** Acquire-reads {@code evtchn_pending[word]}. */
-    public static long pendingWordAcquire(MemorySegment segment, long offset, int word) {
-        Objects.checkIndex(word, EVTCHN_WORDS);
-        return wordAcquire(segment, offset + EVTCHN_PENDING_OFFSET + word * 8L);
+    public long pendingWordAcquire(int word) {
+        Objects.checkIndex(word, Evtchn2l.NR_WORDS);
+        return buffer.getLongAcquire(base + EVTCHN_PENDING_OFFSET + word * (long) Long.BYTES);
     }
 
     /** Acquire-reads {@code evtchn_mask[word]}. */
-    public static long maskWordAcquire(MemorySegment segment, long offset, int word) {
-        Objects.checkIndex(word, EVTCHN_WORDS);
-        return wordAcquire(segment, offset + EVTCHN_MASK_OFFSET + word * 8L);
+    public long maskWordAcquire(int word) {
+        Objects.checkIndex(word, Evtchn2l.NR_WORDS);
+        return buffer.getLongAcquire(base + EVTCHN_MASK_OFFSET + word * (long) Long.BYTES);
     }
 
-    /** Acquire-reads {@code wc_version} (4-byte aligned). */
-    public static int wcVersionAcquire(MemorySegment segment, long offset) {
-        return (int) Layouts.ATOMIC_U32.getAcquire(segment, offset + WC_VERSION_OFFSET);
+    /** Acquire-reads {@code wc_version}: the wall-clock seqlock reader's first and last step. */
+    public int wcVersionAcquire() {
+        return buffer.getIntAcquire(base + WC_VERSION_OFFSET);
     }
 
-    /** Release-writes {@code wc_version} (4-byte aligned). */
-    public static void wcVersionRelease(MemorySegment segment, long offset, int version) {
-        Layouts.ATOMIC_U32.setRelease(segment, offset + WC_VERSION_OFFSET, version);
+    /** Release-writes {@code wc_version}. */
+    public SharedInfo wcVersionRelease(int version) {
+        buffer.putIntRelease(base + WC_VERSION_OFFSET, version);
+        return this;
+    }
+
+    /**
+     * The hypervisor's side of the wall-clock seqlock: makes {@code wc_version} odd, writes
+     * {@code wc_sec_hi:wc_sec} and {@code wc_nsec}, then makes the version even again. A reader
+     * that sees the same even version before and after reading the fields saw all of this
+     * update or none of it.
+     */
+    public SharedInfo publishWallclock(long seconds, int nanoseconds) {
+        int version = wcVersionAcquire();
+        int odd = (version & 1) == 0 ? version + 1 : version + 2;
+        // Release: the previous update's fields are ordered before the odd version...
+        wcVersionRelease(odd);
+        // ...and no field store below may become visible before it.
+        VarHandle.storeStoreFence();
+        wallclockSeconds(seconds).wcNsec(Integer.toUnsignedLong(nanoseconds));
+        // Release: a reader that acquires the even version sees every field above.
+        return wcVersionRelease(odd + 1);
     }
 
     private static long bit(int port) {
         return 1L << (port & 63);
-    }
-
-    private static long wordAcquire(MemorySegment segment, long wordOffset) {
-        return (long) Layouts.ATOMIC_U64.getAcquire(segment, wordOffset);
-    }
-
-    private static boolean testAndSet(MemorySegment segment, long wordOffset, int port) {
-        long mask = bit(port);
-        return ((long) Layouts.ATOMIC_U64.getAndBitwiseOr(segment, wordOffset, mask) & mask) != 0;
-    }
-
-    private static boolean testAndClear(MemorySegment segment, long wordOffset, int port) {
-        long mask = bit(port);
-        return ((long) Layouts.ATOMIC_U64.getAndBitwiseAnd(segment, wordOffset, ~mask) & mask) != 0;
     }
 }

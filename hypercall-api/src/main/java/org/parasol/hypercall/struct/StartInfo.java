@@ -4,6 +4,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.nio.charset.StandardCharsets;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.abi.Sif;
 
 /**
@@ -79,23 +80,23 @@ public final class StartInfo {
     public static final long FIRST_P2M_PFN_OFFSET = Layouts.offsetOf(LAYOUT, "first_p2m_pfn");
     public static final long NR_P2M_FRAMES_OFFSET = Layouts.offsetOf(LAYOUT, "nr_p2m_frames");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public StartInfo() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public StartInfo wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public StartInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public StartInfo clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
@@ -115,134 +116,134 @@ public final class StartInfo {
     }
 
     public long nrPages() {
-        return segment.get(Layouts.U64, base + NR_PAGES_OFFSET);
+        return buffer.getLong(base + NR_PAGES_OFFSET);
     }
 
     public StartInfo nrPages(long v) {
-        segment.set(Layouts.U64, base + NR_PAGES_OFFSET, v);
+        buffer.putLong(base + NR_PAGES_OFFSET, v);
         return this;
     }
 
     /** Machine address of the shared_info page. */
     public long sharedInfo() {
-        return segment.get(Layouts.U64, base + SHARED_INFO_OFFSET);
+        return buffer.getLong(base + SHARED_INFO_OFFSET);
     }
 
     public StartInfo sharedInfo(long v) {
-        segment.set(Layouts.U64, base + SHARED_INFO_OFFSET, v);
+        buffer.putLong(base + SHARED_INFO_OFFSET, v);
         return this;
     }
 
     /** SIF_* flags, unsigned. */
     public long flags() {
-        return Layouts.u32(segment.get(Layouts.U32, base + FLAGS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + FLAGS_OFFSET));
     }
 
     public StartInfo flags(long v) {
-        segment.set(Layouts.U32, base + FLAGS_OFFSET, (int) v);
+        buffer.putInt(base + FLAGS_OFFSET, (int) v);
         return this;
     }
 
     public long storeMfn() {
-        return segment.get(Layouts.U64, base + STORE_MFN_OFFSET);
+        return buffer.getLong(base + STORE_MFN_OFFSET);
     }
 
     public StartInfo storeMfn(long v) {
-        segment.set(Layouts.U64, base + STORE_MFN_OFFSET, v);
+        buffer.putLong(base + STORE_MFN_OFFSET, v);
         return this;
     }
 
     public long storeEvtchn() {
-        return Layouts.u32(segment.get(Layouts.U32, base + STORE_EVTCHN_OFFSET));
+        return Layouts.u32(buffer.getInt(base + STORE_EVTCHN_OFFSET));
     }
 
     public StartInfo storeEvtchn(long v) {
-        segment.set(Layouts.U32, base + STORE_EVTCHN_OFFSET, (int) v);
+        buffer.putInt(base + STORE_EVTCHN_OFFSET, (int) v);
         return this;
     }
 
     /** {@code console.domU.mfn}. */
     public long consoleMfn() {
-        return segment.get(Layouts.U64, base + CONSOLE_MFN_OFFSET);
+        return buffer.getLong(base + CONSOLE_MFN_OFFSET);
     }
 
     public StartInfo consoleMfn(long v) {
-        segment.set(Layouts.U64, base + CONSOLE_MFN_OFFSET, v);
+        buffer.putLong(base + CONSOLE_MFN_OFFSET, v);
         return this;
     }
 
     /** {@code console.domU.evtchn}. */
     public long consoleEvtchn() {
-        return Layouts.u32(segment.get(Layouts.U32, base + CONSOLE_EVTCHN_OFFSET));
+        return Layouts.u32(buffer.getInt(base + CONSOLE_EVTCHN_OFFSET));
     }
 
     public StartInfo consoleEvtchn(long v) {
-        segment.set(Layouts.U32, base + CONSOLE_EVTCHN_OFFSET, (int) v);
+        buffer.putInt(base + CONSOLE_EVTCHN_OFFSET, (int) v);
         return this;
     }
 
     /** {@code console.dom0.info_off} (the initial domain's view of the same bytes). */
     public long consoleInfoOff() {
-        return Layouts.u32(segment.get(Layouts.U32, base + CONSOLE_INFO_OFF_OFFSET));
+        return Layouts.u32(buffer.getInt(base + CONSOLE_INFO_OFF_OFFSET));
     }
 
     public StartInfo consoleInfoOff(long v) {
-        segment.set(Layouts.U32, base + CONSOLE_INFO_OFF_OFFSET, (int) v);
+        buffer.putInt(base + CONSOLE_INFO_OFF_OFFSET, (int) v);
         return this;
     }
 
     /** {@code console.dom0.info_size}. */
     public long consoleInfoSize() {
-        return Layouts.u32(segment.get(Layouts.U32, base + CONSOLE_INFO_SIZE_OFFSET));
+        return Layouts.u32(buffer.getInt(base + CONSOLE_INFO_SIZE_OFFSET));
     }
 
     public StartInfo consoleInfoSize(long v) {
-        segment.set(Layouts.U32, base + CONSOLE_INFO_SIZE_OFFSET, (int) v);
+        buffer.putInt(base + CONSOLE_INFO_SIZE_OFFSET, (int) v);
         return this;
     }
 
     public long ptBase() {
-        return segment.get(Layouts.U64, base + PT_BASE_OFFSET);
+        return buffer.getLong(base + PT_BASE_OFFSET);
     }
 
     public StartInfo ptBase(long v) {
-        segment.set(Layouts.U64, base + PT_BASE_OFFSET, v);
+        buffer.putLong(base + PT_BASE_OFFSET, v);
         return this;
     }
 
     public long nrPtFrames() {
-        return segment.get(Layouts.U64, base + NR_PT_FRAMES_OFFSET);
+        return buffer.getLong(base + NR_PT_FRAMES_OFFSET);
     }
 
     public StartInfo nrPtFrames(long v) {
-        segment.set(Layouts.U64, base + NR_PT_FRAMES_OFFSET, v);
+        buffer.putLong(base + NR_PT_FRAMES_OFFSET, v);
         return this;
     }
 
     public long mfnList() {
-        return segment.get(Layouts.U64, base + MFN_LIST_OFFSET);
+        return buffer.getLong(base + MFN_LIST_OFFSET);
     }
 
     public StartInfo mfnList(long v) {
-        segment.set(Layouts.U64, base + MFN_LIST_OFFSET, v);
+        buffer.putLong(base + MFN_LIST_OFFSET, v);
         return this;
     }
 
     public long modStart() {
-        return segment.get(Layouts.U64, base + MOD_START_OFFSET);
+        return buffer.getLong(base + MOD_START_OFFSET);
     }
 
     public StartInfo modStart(long v) {
-        segment.set(Layouts.U64, base + MOD_START_OFFSET, v);
+        buffer.putLong(base + MOD_START_OFFSET, v);
         return this;
     }
 
     public long modLen() {
-        return segment.get(Layouts.U64, base + MOD_LEN_OFFSET);
+        return buffer.getLong(base + MOD_LEN_OFFSET);
     }
 
     public StartInfo modLen(long v) {
-        segment.set(Layouts.U64, base + MOD_LEN_OFFSET, v);
+        buffer.putLong(base + MOD_LEN_OFFSET, v);
         return this;
     }
 
@@ -262,20 +263,20 @@ public final class StartInfo {
     }
 
     public long firstP2mPfn() {
-        return segment.get(Layouts.U64, base + FIRST_P2M_PFN_OFFSET);
+        return buffer.getLong(base + FIRST_P2M_PFN_OFFSET);
     }
 
     public StartInfo firstP2mPfn(long v) {
-        segment.set(Layouts.U64, base + FIRST_P2M_PFN_OFFSET, v);
+        buffer.putLong(base + FIRST_P2M_PFN_OFFSET, v);
         return this;
     }
 
     public long nrP2mFrames() {
-        return segment.get(Layouts.U64, base + NR_P2M_FRAMES_OFFSET);
+        return buffer.getLong(base + NR_P2M_FRAMES_OFFSET);
     }
 
     public StartInfo nrP2mFrames(long v) {
-        segment.set(Layouts.U64, base + NR_P2M_FRAMES_OFFSET, v);
+        buffer.putLong(base + NR_P2M_FRAMES_OFFSET, v);
         return this;
     }
 
@@ -310,11 +311,11 @@ public final class StartInfo {
     private String readString(long fieldOffset, int capacity) {
         long start = base + fieldOffset;
         int length = 0;
-        while (length < capacity && segment.get(Layouts.U8, start + length) != 0) {
+        while (length < capacity && buffer.getByte(start + length) != 0) {
             length++;
         }
         byte[] bytes = new byte[length];
-        MemorySegment.copy(segment, Layouts.U8, start, bytes, 0, length);
+        buffer.getBytes(start, MemorySegment.ofArray(bytes), 0, length);
         return new String(bytes, StandardCharsets.US_ASCII);
     }
 
@@ -325,7 +326,7 @@ public final class StartInfo {
                     "needs at most " + (capacity - 1) + " ASCII characters: " + value.length());
         }
         long start = base + fieldOffset;
-        Layouts.zero(segment, start, capacity);
-        MemorySegment.copy(bytes, 0, segment, Layouts.U8, start, bytes.length);
+        buffer.setMemory(start, capacity, (byte) 0);
+        buffer.putBytes(start, MemorySegment.ofArray(bytes), 0, bytes.length);
     }
 }

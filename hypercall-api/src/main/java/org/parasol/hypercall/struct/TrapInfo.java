@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * One virtual IDT entry: mirrors {@code arch-x86/xen.h}: {@code trap_info} (16 bytes).
@@ -34,59 +34,59 @@ public final class TrapInfo {
     public static final long CS_OFFSET = Layouts.offsetOf(LAYOUT, "cs");
     public static final long ADDRESS_OFFSET = Layouts.offsetOf(LAYOUT, "address");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public TrapInfo() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public TrapInfo wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public TrapInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure (which makes it a terminator). */
     public TrapInfo clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     public int vector() {
-        return Layouts.u8(segment.get(Layouts.U8, base + VECTOR_OFFSET));
+        return Layouts.u8(buffer.getByte(base + VECTOR_OFFSET));
     }
 
     public TrapInfo vector(int v) {
-        segment.set(Layouts.U8, base + VECTOR_OFFSET, (byte) v);
+        buffer.putByte(base + VECTOR_OFFSET, (byte) v);
         return this;
     }
 
     public int flags() {
-        return Layouts.u8(segment.get(Layouts.U8, base + FLAGS_OFFSET));
+        return Layouts.u8(buffer.getByte(base + FLAGS_OFFSET));
     }
 
     public TrapInfo flags(int v) {
-        segment.set(Layouts.U8, base + FLAGS_OFFSET, (byte) v);
+        buffer.putByte(base + FLAGS_OFFSET, (byte) v);
         return this;
     }
 
     public int cs() {
-        return Layouts.u16(segment.get(Layouts.U16, base + CS_OFFSET));
+        return Layouts.u16(buffer.getShort(base + CS_OFFSET));
     }
 
     public TrapInfo cs(int v) {
-        segment.set(Layouts.U16, base + CS_OFFSET, (short) v);
+        buffer.putShort(base + CS_OFFSET, (short) v);
         return this;
     }
 
     public long address() {
-        return segment.get(Layouts.U64, base + ADDRESS_OFFSET);
+        return buffer.getLong(base + ADDRESS_OFFSET);
     }
 
     public TrapInfo address(long v) {
-        segment.set(Layouts.U64, base + ADDRESS_OFFSET, v);
+        buffer.putLong(base + ADDRESS_OFFSET, v);
         return this;
     }
 

@@ -1,9 +1,9 @@
 package org.parasol.hypercall.struct;
 
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
-import java.lang.foreign.MemorySegment;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * A vCPU's initial state for {@code VCPUOP_initialise}: mirrors {@code arch-x86/xen.h}:
@@ -122,91 +122,91 @@ public final class VcpuGuestContext {
     public static final long GS_BASE_KERNEL_OFFSET = Layouts.offsetOf(LAYOUT, "gs_base_kernel");
     public static final long GS_BASE_USER_OFFSET = Layouts.offsetOf(LAYOUT, "gs_base_user");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public VcpuGuestContext() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public VcpuGuestContext wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public VcpuGuestContext wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public VcpuGuestContext clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** {@code VGCF_*} flags. */
     public long flags() {
-        return segment.get(Layouts.U64, base + FLAGS_OFFSET);
+        return buffer.getLong(base + FLAGS_OFFSET);
     }
 
     public VcpuGuestContext flags(long v) {
-        segment.set(Layouts.U64, base + FLAGS_OFFSET, v);
+        buffer.putLong(base + FLAGS_OFFSET, v);
         return this;
     }
 
     /** {@code user_regs.rip}: the code address of the vCPU's entry point. */
     public long rip() {
-        return segment.get(Layouts.U64, base + USER_REGS_RIP_OFFSET);
+        return buffer.getLong(base + USER_REGS_RIP_OFFSET);
     }
 
     public VcpuGuestContext rip(long v) {
-        segment.set(Layouts.U64, base + USER_REGS_RIP_OFFSET, v);
+        buffer.putLong(base + USER_REGS_RIP_OFFSET, v);
         return this;
     }
 
     /** {@code user_regs.rsp}: the initial stack pointer. */
     public long rsp() {
-        return segment.get(Layouts.U64, base + USER_REGS_RSP_OFFSET);
+        return buffer.getLong(base + USER_REGS_RSP_OFFSET);
     }
 
     public VcpuGuestContext rsp(long v) {
-        segment.set(Layouts.U64, base + USER_REGS_RSP_OFFSET, v);
+        buffer.putLong(base + USER_REGS_RSP_OFFSET, v);
         return this;
     }
 
     /** {@code user_regs.rsi}: the argument handed to the entry point. */
     public long rsi() {
-        return segment.get(Layouts.U64, base + USER_REGS_RSI_OFFSET);
+        return buffer.getLong(base + USER_REGS_RSI_OFFSET);
     }
 
     public VcpuGuestContext rsi(long v) {
-        segment.set(Layouts.U64, base + USER_REGS_RSI_OFFSET, v);
+        buffer.putLong(base + USER_REGS_RSI_OFFSET, v);
         return this;
     }
 
     /** {@code ctrlreg[3]}: the top-level page table in CR3 format. */
     public long ctrlreg3() {
-        return segment.get(Layouts.U64, base + CTRLREG3_OFFSET);
+        return buffer.getLong(base + CTRLREG3_OFFSET);
     }
 
     public VcpuGuestContext ctrlreg3(long v) {
-        segment.set(Layouts.U64, base + CTRLREG3_OFFSET, v);
+        buffer.putLong(base + CTRLREG3_OFFSET, v);
         return this;
     }
 
     public long eventCallbackEip() {
-        return segment.get(Layouts.U64, base + EVENT_CALLBACK_EIP_OFFSET);
+        return buffer.getLong(base + EVENT_CALLBACK_EIP_OFFSET);
     }
 
     public VcpuGuestContext eventCallbackEip(long v) {
-        segment.set(Layouts.U64, base + EVENT_CALLBACK_EIP_OFFSET, v);
+        buffer.putLong(base + EVENT_CALLBACK_EIP_OFFSET, v);
         return this;
     }
 
     public long failsafeCallbackEip() {
-        return segment.get(Layouts.U64, base + FAILSAFE_CALLBACK_EIP_OFFSET);
+        return buffer.getLong(base + FAILSAFE_CALLBACK_EIP_OFFSET);
     }
 
     public VcpuGuestContext failsafeCallbackEip(long v) {
-        segment.set(Layouts.U64, base + FAILSAFE_CALLBACK_EIP_OFFSET, v);
+        buffer.putLong(base + FAILSAFE_CALLBACK_EIP_OFFSET, v);
         return this;
     }
 
@@ -216,12 +216,17 @@ public final class VcpuGuestContext {
      * {@code event_callback_eip}, {@code failsafe_callback_eip}) is zero.
      */
     public boolean otherBytesZero() {
-        return Layouts.isZero(segment, base, base + FLAGS_OFFSET)
-                && Layouts.isZero(segment, base + FLAGS_OFFSET + 8, base + USER_REGS_RSI_OFFSET)
-                && Layouts.isZero(segment, base + USER_REGS_RSI_OFFSET + 8, base + USER_REGS_RIP_OFFSET)
-                && Layouts.isZero(segment, base + USER_REGS_RIP_OFFSET + 8, base + USER_REGS_RSP_OFFSET)
-                && Layouts.isZero(segment, base + USER_REGS_RSP_OFFSET + 8, base + CTRLREG3_OFFSET)
-                && Layouts.isZero(segment, base + CTRLREG3_OFFSET + 8, base + EVENT_CALLBACK_EIP_OFFSET)
-                && Layouts.isZero(segment, base + FAILSAFE_CALLBACK_EIP_OFFSET + 8, base + SIZE);
+        return zeroBetween(base, base + FLAGS_OFFSET)
+                && zeroBetween(base + FLAGS_OFFSET + Long.BYTES, base + USER_REGS_RSI_OFFSET)
+                && zeroBetween(base + USER_REGS_RSI_OFFSET + Long.BYTES, base + USER_REGS_RIP_OFFSET)
+                && zeroBetween(base + USER_REGS_RIP_OFFSET + Long.BYTES, base + USER_REGS_RSP_OFFSET)
+                && zeroBetween(base + USER_REGS_RSP_OFFSET + Long.BYTES, base + CTRLREG3_OFFSET)
+                && zeroBetween(base + CTRLREG3_OFFSET + Long.BYTES, base + EVENT_CALLBACK_EIP_OFFSET)
+                && zeroBetween(base + FAILSAFE_CALLBACK_EIP_OFFSET + Long.BYTES, base + SIZE);
+    }
+
+    /** Whether {@code [from, to)} of the buffer is all zero bytes. */
+    private boolean zeroBetween(long from, long to) {
+        return buffer.isZero(from, to - from);
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Per-vCPU event and time state: mirrors {@code xen.h}: {@code vcpu_info} (64 bytes), 32 of
@@ -19,7 +19,8 @@ import java.lang.foreign.StructLayout;
  * guest before it scans; {@code evtchn_upcall_mask} non-zero means upcalls are disabled;
  * bit {@code i} of {@code evtchn_pending_sel} says word {@code i} of
  * {@code shared_info.evtchn_pending} may have work. Both sides change the selector only with
- * atomic operations; the static helpers here do so on a naturally aligned record.
+ * atomic operations, and the pending and mask bytes with release stores or a compare-and-set
+ * over the word that holds them; the methods below do so on a naturally aligned record.
  */
 public final class VcpuInfo {
     /** Layout of {@code arch_vcpu_info}: the PV page-fault address and a pad word. */
@@ -43,7 +44,7 @@ public final class VcpuInfo {
     public static final long ARCH_PAD_OFFSET = Layouts.offsetOf(LAYOUT, "arch", "pad");
     public static final long TIME_OFFSET = Layouts.offsetOf(LAYOUT, "time");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
     private final VcpuTimeInfo time = new VcpuTimeInfo();
 
@@ -51,54 +52,54 @@ public final class VcpuInfo {
     public VcpuInfo() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public VcpuInfo wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
-        time.wrap(segment, offset + TIME_OFFSET);
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public VcpuInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
+        time.wrap(buffer, offset + TIME_OFFSET);
         return this;
     }
 
     /** Zeroes the whole structure. */
     public VcpuInfo clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     public int evtchnUpcallPending() {
-        return Layouts.u8(segment.get(Layouts.U8, base + EVTCHN_UPCALL_PENDING_OFFSET));
+        return Layouts.u8(buffer.getByte(base + EVTCHN_UPCALL_PENDING_OFFSET));
     }
 
     public VcpuInfo evtchnUpcallPending(int v) {
-        segment.set(Layouts.U8, base + EVTCHN_UPCALL_PENDING_OFFSET, (byte) v);
+        buffer.putByte(base + EVTCHN_UPCALL_PENDING_OFFSET, (byte) v);
         return this;
     }
 
     public int evtchnUpcallMask() {
-        return Layouts.u8(segment.get(Layouts.U8, base + EVTCHN_UPCALL_MASK_OFFSET));
+        return Layouts.u8(buffer.getByte(base + EVTCHN_UPCALL_MASK_OFFSET));
     }
 
     public VcpuInfo evtchnUpcallMask(int v) {
-        segment.set(Layouts.U8, base + EVTCHN_UPCALL_MASK_OFFSET, (byte) v);
+        buffer.putByte(base + EVTCHN_UPCALL_MASK_OFFSET, (byte) v);
         return this;
     }
 
     public long evtchnPendingSel() {
-        return segment.get(Layouts.U64, base + EVTCHN_PENDING_SEL_OFFSET);
+        return buffer.getLong(base + EVTCHN_PENDING_SEL_OFFSET);
     }
 
     public VcpuInfo evtchnPendingSel(long v) {
-        segment.set(Layouts.U64, base + EVTCHN_PENDING_SEL_OFFSET, v);
+        buffer.putLong(base + EVTCHN_PENDING_SEL_OFFSET, v);
         return this;
     }
 
     /** {@code arch.cr2}: the faulting address of the last page fault delivered. */
     public long cr2() {
-        return segment.get(Layouts.U64, base + ARCH_CR2_OFFSET);
+        return buffer.getLong(base + ARCH_CR2_OFFSET);
     }
 
     public VcpuInfo cr2(long v) {
-        segment.set(Layouts.U64, base + ARCH_CR2_OFFSET, v);
+        buffer.putLong(base + ARCH_CR2_OFFSET, v);
         return this;
     }
 
@@ -107,56 +108,61 @@ public final class VcpuInfo {
         return time;
     }
 
-    /** Acquire-reads {@code evtchn_upcall_pending} of the record at {@code offset}. */
-    public static int upcallPendingAcquire(MemorySegment segment, long offset) {
-        return Layouts.u8((byte) Layouts.ATOMIC_U8.getAcquire(segment, offset + EVTCHN_UPCALL_PENDING_OFFSET));
+    // ---- The fields both sides change (record naturally aligned, as in shared_info).
+
+    /** Acquire-reads {@code evtchn_upcall_pending}. */
+    public int upcallPendingAcquire() {
+        return Layouts.u8(buffer.getByteAcquire(base + EVTCHN_UPCALL_PENDING_OFFSET));
     }
 
-    /** Release-writes {@code evtchn_upcall_pending}; the guest writes 0 before scanning. */
-    public static void upcallPendingRelease(MemorySegment segment, long offset, int value) {
-        Layouts.ATOMIC_U8.setRelease(segment, offset + EVTCHN_UPCALL_PENDING_OFFSET, (byte) value);
+    /** Release-writes {@code evtchn_upcall_pending}; the guest writes 0 before it scans. */
+    public VcpuInfo upcallPendingRelease(int value) {
+        buffer.putByteRelease(base + EVTCHN_UPCALL_PENDING_OFFSET, (byte) value);
+        return this;
     }
 
     /**
-     * Xen's {@code test_and_set(evtchn_upcall_pending)}: a 32-bit compare-and-set loop over
-     * the first word of the record (pending, mask and padding), so the mask byte is left as
-     * it was. The record must be 4-byte aligned. Returns whether pending was already set.
+     * Xen's {@code test_and_set(evtchn_upcall_pending)}: a 32-bit compare-and-set loop over the
+     * first word of the record (pending, mask and padding), so a concurrent store to the mask
+     * byte is never lost. Returns whether pending was already set.
      */
-    public static boolean testAndSetUpcallPending(MemorySegment segment, long offset) {
-        long word = offset + EVTCHN_UPCALL_PENDING_OFFSET;
-        while (true) {
-            int old = (int) Layouts.ATOMIC_U32.getVolatile(segment, word);
+    public boolean testAndSetUpcallPending() {
+        long word = base + EVTCHN_UPCALL_PENDING_OFFSET;
+        int old = buffer.getIntAcquire(word);
+        for (;;) {
             if ((old & 0xFF) != 0) {
                 return true;
             }
-            if (Layouts.ATOMIC_U32.compareAndSet(segment, word, old, old | 1)) {
+            int witness = buffer.compareAndExchangeInt(word, old, old | 1);
+            if (witness == old) {
                 return false;
             }
+            old = witness; // the mask byte (or pending) changed under us: look again
         }
     }
 
-    /** Acquire-reads {@code evtchn_upcall_mask} of the record at {@code offset}. */
-    public static int upcallMaskAcquire(MemorySegment segment, long offset) {
-        return Layouts.u8((byte) Layouts.ATOMIC_U8.getAcquire(segment, offset + EVTCHN_UPCALL_MASK_OFFSET));
+    /** Acquire-reads {@code evtchn_upcall_mask}. */
+    public int upcallMaskAcquire() {
+        return Layouts.u8(buffer.getByteAcquire(base + EVTCHN_UPCALL_MASK_OFFSET));
     }
 
     /** Release-writes {@code evtchn_upcall_mask} (1 = "cli", 0 = "sti"). */
-    public static void upcallMaskRelease(MemorySegment segment, long offset, int value) {
-        Layouts.ATOMIC_U8.setRelease(segment, offset + EVTCHN_UPCALL_MASK_OFFSET, (byte) value);
+    public VcpuInfo upcallMaskRelease(int value) {
+        buffer.putByteRelease(base + EVTCHN_UPCALL_MASK_OFFSET, (byte) value);
+        return this;
     }
 
     /**
-     * Atomically sets bit {@code bit} (0..63) of {@code evtchn_pending_sel} of the 8-byte
-     * aligned record at {@code offset}; returns whether it was already set.
+     * Atomically sets bit {@code bit} (0..63) of {@code evtchn_pending_sel}; returns whether it
+     * was already set.
      */
-    public static boolean testAndSetPendingSel(MemorySegment segment, long offset, int bit) {
+    public boolean testAndSetPendingSel(int bit) {
         long mask = 1L << bit;
-        long old = (long) Layouts.ATOMIC_U64.getAndBitwiseOr(segment, offset + EVTCHN_PENDING_SEL_OFFSET, mask);
-        return (old & mask) != 0;
+        return (buffer.getAndBitwiseOrLong(base + EVTCHN_PENDING_SEL_OFFSET, mask) & mask) != 0;
     }
 
-    /** Atomically takes the whole selector, leaving zero ({@code xchg(pending_sel, 0)}). */
-    public static long takePendingSel(MemorySegment segment, long offset) {
-        return (long) Layouts.ATOMIC_U64.getAndSet(segment, offset + EVTCHN_PENDING_SEL_OFFSET, 0L);
+    /** Atomically takes the whole selector, leaving zero: the guest's {@code xchg(pending_sel, 0)}. */
+    public long takePendingSel() {
+        return buffer.getAndSetLong(base + EVTCHN_PENDING_SEL_OFFSET, 0L);
     }
 }

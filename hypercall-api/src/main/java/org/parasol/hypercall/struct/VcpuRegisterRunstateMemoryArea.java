@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code VCPUOP_register_runstate_memory_area} (5): mirrors {@code vcpu.h}:
@@ -28,33 +28,33 @@ public final class VcpuRegisterRunstateMemoryArea {
     public static final long ADDR_OFFSET = Layouts.offsetOf(LAYOUT, "addr");
     public static final long ADDR_P_OFFSET = Layouts.offsetOf(LAYOUT, "addr", "p");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public VcpuRegisterRunstateMemoryArea() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public VcpuRegisterRunstateMemoryArea wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public VcpuRegisterRunstateMemoryArea wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public VcpuRegisterRunstateMemoryArea clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The guest virtual address of the runstate area. */
     public long addr() {
-        return segment.get(Layouts.U64, base + ADDR_P_OFFSET);
+        return buffer.getLong(base + ADDR_P_OFFSET);
     }
 
     public VcpuRegisterRunstateMemoryArea addr(long v) {
-        segment.set(Layouts.U64, base + ADDR_P_OFFSET, v);
+        buffer.putLong(base + ADDR_P_OFFSET, v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code VCPUOP_register_vcpu_info} (10): mirrors {@code vcpu.h}:
@@ -29,53 +29,53 @@ public final class VcpuRegisterVcpuInfo {
     public static final long OFFSET_OFFSET = Layouts.offsetOf(LAYOUT, "offset");
     public static final long RSVD_OFFSET = Layouts.offsetOf(LAYOUT, "rsvd");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public VcpuRegisterVcpuInfo() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public VcpuRegisterVcpuInfo wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public VcpuRegisterVcpuInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public VcpuRegisterVcpuInfo clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The frame that will hold the vcpu_info. */
     public long mfn() {
-        return segment.get(Layouts.U64, base + MFN_OFFSET);
+        return buffer.getLong(base + MFN_OFFSET);
     }
 
     public VcpuRegisterVcpuInfo mfn(long v) {
-        segment.set(Layouts.U64, base + MFN_OFFSET, v);
+        buffer.putLong(base + MFN_OFFSET, v);
         return this;
     }
 
     /** Byte offset in that frame. */
     public long offset() {
-        return Layouts.u32(segment.get(Layouts.U32, base + OFFSET_OFFSET));
+        return Layouts.u32(buffer.getInt(base + OFFSET_OFFSET));
     }
 
     public VcpuRegisterVcpuInfo offset(long v) {
-        segment.set(Layouts.U32, base + OFFSET_OFFSET, (int) v);
+        buffer.putInt(base + OFFSET_OFFSET, (int) v);
         return this;
     }
 
     /** Reserved, 0. */
     public long rsvd() {
-        return Layouts.u32(segment.get(Layouts.U32, base + RSVD_OFFSET));
+        return Layouts.u32(buffer.getInt(base + RSVD_OFFSET));
     }
 
     public VcpuRegisterVcpuInfo rsvd(long v) {
-        segment.set(Layouts.U32, base + RSVD_OFFSET, (int) v);
+        buffer.putInt(base + RSVD_OFFSET, (int) v);
         return this;
     }
 }

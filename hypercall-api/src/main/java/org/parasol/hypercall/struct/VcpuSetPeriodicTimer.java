@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code VCPUOP_set_periodic_timer} (6): mirrors {@code vcpu.h}:
@@ -24,33 +24,33 @@ public final class VcpuSetPeriodicTimer {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long PERIOD_NS_OFFSET = Layouts.offsetOf(LAYOUT, "period_ns");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public VcpuSetPeriodicTimer() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public VcpuSetPeriodicTimer wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public VcpuSetPeriodicTimer wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public VcpuSetPeriodicTimer clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The period in nanoseconds. */
     public long periodNs() {
-        return segment.get(Layouts.U64, base + PERIOD_NS_OFFSET);
+        return buffer.getLong(base + PERIOD_NS_OFFSET);
     }
 
     public VcpuSetPeriodicTimer periodNs(long v) {
-        segment.set(Layouts.U64, base + PERIOD_NS_OFFSET, v);
+        buffer.putLong(base + PERIOD_NS_OFFSET, v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code VCPUOP_set_singleshot_timer} (8): mirrors {@code vcpu.h}:
@@ -28,43 +28,43 @@ public final class VcpuSetSingleshotTimer {
     public static final long TIMEOUT_ABS_NS_OFFSET = Layouts.offsetOf(LAYOUT, "timeout_abs_ns");
     public static final long FLAGS_OFFSET = Layouts.offsetOf(LAYOUT, "flags");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public VcpuSetSingleshotTimer() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public VcpuSetSingleshotTimer wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public VcpuSetSingleshotTimer wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public VcpuSetSingleshotTimer clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Absolute system time of expiry, ns. */
     public long timeoutAbsNs() {
-        return segment.get(Layouts.U64, base + TIMEOUT_ABS_NS_OFFSET);
+        return buffer.getLong(base + TIMEOUT_ABS_NS_OFFSET);
     }
 
     public VcpuSetSingleshotTimer timeoutAbsNs(long v) {
-        segment.set(Layouts.U64, base + TIMEOUT_ABS_NS_OFFSET, v);
+        buffer.putLong(base + TIMEOUT_ABS_NS_OFFSET, v);
         return this;
     }
 
     /** {@code VCPU_SSHOTTMR_*}. */
     public long flags() {
-        return Layouts.u32(segment.get(Layouts.U32, base + FLAGS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + FLAGS_OFFSET));
     }
 
     public VcpuSetSingleshotTimer flags(long v) {
-        segment.set(Layouts.U32, base + FLAGS_OFFSET, (int) v);
+        buffer.putInt(base + FLAGS_OFFSET, (int) v);
         return this;
     }
 }

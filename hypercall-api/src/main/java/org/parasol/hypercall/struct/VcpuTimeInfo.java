@@ -1,8 +1,9 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.invoke.VarHandle;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * A vCPU's view of system time: mirrors {@code xen.h}: {@code vcpu_time_info} (32 bytes),
@@ -17,8 +18,9 @@ import java.lang.foreign.StructLayout;
  *
  * <p>Invariants: the hypervisor updates the record under the {@code version} seqlock
  * (odd while an update is in progress); {@code tsc_to_system_mul} is a 32.32 fixed-point
- * multiplier applied after shifting the TSC delta by {@code tsc_shift} (signed). Readers use
- * {@link #versionAcquire}, copy the fields, fence, and re-check the version.
+ * multiplier applied after shifting the TSC delta by {@code tsc_shift} (signed). The
+ * hypervisor writes with {@link #publish}; readers use {@link #versionAcquire}, read the
+ * fields, fence, and re-check the version.
  */
 public final class VcpuTimeInfo {
     /** {@code XEN_PVCLOCK_TSC_STABLE_BIT}. */
@@ -44,82 +46,82 @@ public final class VcpuTimeInfo {
     public static final long TSC_SHIFT_OFFSET = Layouts.offsetOf(LAYOUT, "tsc_shift");
     public static final long FLAGS_OFFSET = Layouts.offsetOf(LAYOUT, "flags");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public VcpuTimeInfo() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public VcpuTimeInfo wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public VcpuTimeInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public VcpuTimeInfo clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The seqlock version, plain read; see {@link #versionAcquire} for the reader protocol. */
     public long version() {
-        return Layouts.u32(segment.get(Layouts.U32, base + VERSION_OFFSET));
+        return Layouts.u32(buffer.getInt(base + VERSION_OFFSET));
     }
 
     public VcpuTimeInfo version(long v) {
-        segment.set(Layouts.U32, base + VERSION_OFFSET, (int) v);
+        buffer.putInt(base + VERSION_OFFSET, (int) v);
         return this;
     }
 
     public long tscTimestamp() {
-        return segment.get(Layouts.U64, base + TSC_TIMESTAMP_OFFSET);
+        return buffer.getLong(base + TSC_TIMESTAMP_OFFSET);
     }
 
     public VcpuTimeInfo tscTimestamp(long v) {
-        segment.set(Layouts.U64, base + TSC_TIMESTAMP_OFFSET, v);
+        buffer.putLong(base + TSC_TIMESTAMP_OFFSET, v);
         return this;
     }
 
     /** Nanoseconds since boot at {@link #tscTimestamp()}. */
     public long systemTime() {
-        return segment.get(Layouts.U64, base + SYSTEM_TIME_OFFSET);
+        return buffer.getLong(base + SYSTEM_TIME_OFFSET);
     }
 
     public VcpuTimeInfo systemTime(long v) {
-        segment.set(Layouts.U64, base + SYSTEM_TIME_OFFSET, v);
+        buffer.putLong(base + SYSTEM_TIME_OFFSET, v);
         return this;
     }
 
     /** The 32.32 fixed-point TSC-to-nanoseconds multiplier, unsigned. */
     public long tscToSystemMul() {
-        return Layouts.u32(segment.get(Layouts.U32, base + TSC_TO_SYSTEM_MUL_OFFSET));
+        return Layouts.u32(buffer.getInt(base + TSC_TO_SYSTEM_MUL_OFFSET));
     }
 
     public VcpuTimeInfo tscToSystemMul(long v) {
-        segment.set(Layouts.U32, base + TSC_TO_SYSTEM_MUL_OFFSET, (int) v);
+        buffer.putInt(base + TSC_TO_SYSTEM_MUL_OFFSET, (int) v);
         return this;
     }
 
     /** The signed pre-multiplication shift. */
     public int tscShift() {
-        return segment.get(Layouts.S8, base + TSC_SHIFT_OFFSET);
+        return buffer.getByte(base + TSC_SHIFT_OFFSET);
     }
 
     public VcpuTimeInfo tscShift(int v) {
-        segment.set(Layouts.S8, base + TSC_SHIFT_OFFSET, (byte) v);
+        buffer.putByte(base + TSC_SHIFT_OFFSET, (byte) v);
         return this;
     }
 
     /** {@code XEN_PVCLOCK_*} flags. */
     public int flags() {
-        return Layouts.u8(segment.get(Layouts.U8, base + FLAGS_OFFSET));
+        return Layouts.u8(buffer.getByte(base + FLAGS_OFFSET));
     }
 
     public VcpuTimeInfo flags(int v) {
-        segment.set(Layouts.U8, base + FLAGS_OFFSET, (byte) v);
+        buffer.putByte(base + FLAGS_OFFSET, (byte) v);
         return this;
     }
 
@@ -141,13 +143,34 @@ public final class VcpuTimeInfo {
         return (high << 32) | (low >>> 32);
     }
 
-    /** Acquire-reads the 32-bit version of the record at {@code offset} (4-byte aligned). */
-    public static int versionAcquire(MemorySegment segment, long offset) {
-        return (int) Layouts.ATOMIC_U32.getAcquire(segment, offset + VERSION_OFFSET);
+    // ---- The seqlock (record 4-byte aligned, as in shared_info).
+
+    /** Acquire-reads {@code version}: the seqlock reader's first and last step. */
+    public int versionAcquire() {
+        return buffer.getIntAcquire(base + VERSION_OFFSET);
     }
 
-    /** Release-writes the version of the record at {@code offset} (4-byte aligned). */
-    public static void versionRelease(MemorySegment segment, long offset, int version) {
-        Layouts.ATOMIC_U32.setRelease(segment, offset + VERSION_OFFSET, version);
+    /** Release-writes {@code version}. */
+    public VcpuTimeInfo versionRelease(int version) {
+        buffer.putIntRelease(base + VERSION_OFFSET, version);
+        return this;
+    }
+
+    /**
+     * The hypervisor's side of the seqlock ({@code update_vcpu_system_time}): makes
+     * {@code version} odd, writes every field, then makes it even again. A reader that sees the
+     * same even version before and after reading the fields (with a load-load fence between)
+     * saw all of this update or none of it.
+     */
+    public VcpuTimeInfo publish(long tscTimestamp, long systemTime, long tscToSystemMul, int tscShift, int flags) {
+        int version = versionAcquire();
+        int odd = (version & 1) == 0 ? version + 1 : version + 2;
+        // Release: the previous update's fields are ordered before the odd version...
+        versionRelease(odd);
+        // ...and no field store below may become visible before it.
+        VarHandle.storeStoreFence();
+        tscTimestamp(tscTimestamp).systemTime(systemTime).tscToSystemMul(tscToSystemMul).tscShift(tscShift).flags(flags);
+        // Release: a reader that acquires the even version sees every field above.
+        return versionRelease(odd + 1);
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code XENMEM_add_to_physmap} (7): mirrors {@code memory.h}:
@@ -33,73 +33,73 @@ public final class XenAddToPhysmap {
     public static final long IDX_OFFSET = Layouts.offsetOf(LAYOUT, "idx");
     public static final long GPFN_OFFSET = Layouts.offsetOf(LAYOUT, "gpfn");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public XenAddToPhysmap() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public XenAddToPhysmap wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public XenAddToPhysmap wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public XenAddToPhysmap clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The target domain. */
     public int domid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOMID_OFFSET));
     }
 
     public XenAddToPhysmap domid(int v) {
-        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        buffer.putShort(base + DOMID_OFFSET, (short) v);
         return this;
     }
 
     /** Frames, for gmfn_range. */
     public int size() {
-        return Layouts.u16(segment.get(Layouts.U16, base + SIZE_OFFSET));
+        return Layouts.u16(buffer.getShort(base + SIZE_OFFSET));
     }
 
     public XenAddToPhysmap size(int v) {
-        segment.set(Layouts.U16, base + SIZE_OFFSET, (short) v);
+        buffer.putShort(base + SIZE_OFFSET, (short) v);
         return this;
     }
 
     /** {@code XENMAPSPACE_*}. */
     public long space() {
-        return Layouts.u32(segment.get(Layouts.U32, base + SPACE_OFFSET));
+        return Layouts.u32(buffer.getInt(base + SPACE_OFFSET));
     }
 
     public XenAddToPhysmap space(long v) {
-        segment.set(Layouts.U32, base + SPACE_OFFSET, (int) v);
+        buffer.putInt(base + SPACE_OFFSET, (int) v);
         return this;
     }
 
     /** Index in the space. */
     public long idx() {
-        return segment.get(Layouts.U64, base + IDX_OFFSET);
+        return buffer.getLong(base + IDX_OFFSET);
     }
 
     public XenAddToPhysmap idx(long v) {
-        segment.set(Layouts.U64, base + IDX_OFFSET, v);
+        buffer.putLong(base + IDX_OFFSET, v);
         return this;
     }
 
     /** Where to map it. */
     public long gpfn() {
-        return segment.get(Layouts.U64, base + GPFN_OFFSET);
+        return buffer.getLong(base + GPFN_OFFSET);
     }
 
     public XenAddToPhysmap gpfn(long v) {
-        segment.set(Layouts.U64, base + GPFN_OFFSET, v);
+        buffer.putLong(base + GPFN_OFFSET, v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code XENVER_get_features} (6): mirrors {@code version.h}:
@@ -28,43 +28,43 @@ public final class XenFeatureInfo {
     public static final long SUBMAP_IDX_OFFSET = Layouts.offsetOf(LAYOUT, "submap_idx");
     public static final long SUBMAP_OFFSET = Layouts.offsetOf(LAYOUT, "submap");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public XenFeatureInfo() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public XenFeatureInfo wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public XenFeatureInfo wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public XenFeatureInfo clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Which 32-feature word is asked for. */
     public long submapIdx() {
-        return Layouts.u32(segment.get(Layouts.U32, base + SUBMAP_IDX_OFFSET));
+        return Layouts.u32(buffer.getInt(base + SUBMAP_IDX_OFFSET));
     }
 
     public XenFeatureInfo submapIdx(long v) {
-        segment.set(Layouts.U32, base + SUBMAP_IDX_OFFSET, (int) v);
+        buffer.putInt(base + SUBMAP_IDX_OFFSET, (int) v);
         return this;
     }
 
     /** OUT: the feature bits. */
     public long submap() {
-        return Layouts.u32(segment.get(Layouts.U32, base + SUBMAP_OFFSET));
+        return Layouts.u32(buffer.getInt(base + SUBMAP_OFFSET));
     }
 
     public XenFeatureInfo submap(long v) {
-        segment.set(Layouts.U32, base + SUBMAP_OFFSET, (int) v);
+        buffer.putInt(base + SUBMAP_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Result of {@code XENMEM_machphys_mapping} (12): mirrors {@code memory.h}:
@@ -29,53 +29,53 @@ public final class XenMachphysMapping {
     public static final long V_END_OFFSET = Layouts.offsetOf(LAYOUT, "v_end");
     public static final long MAX_MFN_OFFSET = Layouts.offsetOf(LAYOUT, "max_mfn");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public XenMachphysMapping() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public XenMachphysMapping wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public XenMachphysMapping wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public XenMachphysMapping clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Start of the M2P mapping. */
     public long vStart() {
-        return segment.get(Layouts.U64, base + V_START_OFFSET);
+        return buffer.getLong(base + V_START_OFFSET);
     }
 
     public XenMachphysMapping vStart(long v) {
-        segment.set(Layouts.U64, base + V_START_OFFSET, v);
+        buffer.putLong(base + V_START_OFFSET, v);
         return this;
     }
 
     /** End of the M2P mapping. */
     public long vEnd() {
-        return segment.get(Layouts.U64, base + V_END_OFFSET);
+        return buffer.getLong(base + V_END_OFFSET);
     }
 
     public XenMachphysMapping vEnd(long v) {
-        segment.set(Layouts.U64, base + V_END_OFFSET, v);
+        buffer.putLong(base + V_END_OFFSET, v);
         return this;
     }
 
     /** Highest MFN covered. */
     public long maxMfn() {
-        return segment.get(Layouts.U64, base + MAX_MFN_OFFSET);
+        return buffer.getLong(base + MAX_MFN_OFFSET);
     }
 
     public XenMachphysMapping maxMfn(long v) {
-        segment.set(Layouts.U64, base + MAX_MFN_OFFSET, v);
+        buffer.putLong(base + MAX_MFN_OFFSET, v);
         return this;
     }
 }

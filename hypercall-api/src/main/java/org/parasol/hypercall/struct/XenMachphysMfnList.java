@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code XENMEM_machphys_mfn_list} (5): mirrors {@code memory.h}:
@@ -31,53 +31,53 @@ public final class XenMachphysMfnList {
     public static final long EXTENT_START_OFFSET = Layouts.offsetOf(LAYOUT, "extent_start");
     public static final long NR_EXTENTS_OFFSET = Layouts.offsetOf(LAYOUT, "nr_extents");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public XenMachphysMfnList() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public XenMachphysMfnList wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public XenMachphysMfnList wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public XenMachphysMfnList clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Room in the array. */
     public long maxExtents() {
-        return Layouts.u32(segment.get(Layouts.U32, base + MAX_EXTENTS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + MAX_EXTENTS_OFFSET));
     }
 
     public XenMachphysMfnList maxExtents(long v) {
-        segment.set(Layouts.U32, base + MAX_EXTENTS_OFFSET, (int) v);
+        buffer.putInt(base + MAX_EXTENTS_OFFSET, (int) v);
         return this;
     }
 
     /** Guest address of the array. */
     public long extentStart() {
-        return segment.get(Layouts.U64, base + EXTENT_START_OFFSET);
+        return buffer.getLong(base + EXTENT_START_OFFSET);
     }
 
     public XenMachphysMfnList extentStart(long v) {
-        segment.set(Layouts.U64, base + EXTENT_START_OFFSET, v);
+        buffer.putLong(base + EXTENT_START_OFFSET, v);
         return this;
     }
 
     /** OUT: MFNs written. */
     public long nrExtents() {
-        return Layouts.u32(segment.get(Layouts.U32, base + NR_EXTENTS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + NR_EXTENTS_OFFSET));
     }
 
     public XenMachphysMfnList nrExtents(long v) {
-        segment.set(Layouts.U32, base + NR_EXTENTS_OFFSET, (int) v);
+        buffer.putInt(base + NR_EXTENTS_OFFSET, (int) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code XENMEM_current_reservation}, {@code maximum_reservation} and
@@ -24,33 +24,33 @@ public final class XenMemoryDomain {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "domid");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public XenMemoryDomain() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public XenMemoryDomain wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public XenMemoryDomain wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public XenMemoryDomain clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** The domain asked about. */
     public int domid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOMID_OFFSET));
     }
 
     public XenMemoryDomain domid(int v) {
-        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        buffer.putShort(base + DOMID_OFFSET, (short) v);
         return this;
     }
 }

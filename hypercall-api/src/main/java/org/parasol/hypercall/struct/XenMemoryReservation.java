@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Argument of {@code XENMEM_increase_reservation}, {@code decrease_reservation} and
@@ -36,73 +36,73 @@ public final class XenMemoryReservation {
     public static final long MEM_FLAGS_OFFSET = Layouts.offsetOf(LAYOUT, "mem_flags");
     public static final long DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "domid");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public XenMemoryReservation() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public XenMemoryReservation wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public XenMemoryReservation wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public XenMemoryReservation clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Guest address of the extent array. */
     public long extentStart() {
-        return segment.get(Layouts.U64, base + EXTENT_START_OFFSET);
+        return buffer.getLong(base + EXTENT_START_OFFSET);
     }
 
     public XenMemoryReservation extentStart(long v) {
-        segment.set(Layouts.U64, base + EXTENT_START_OFFSET, v);
+        buffer.putLong(base + EXTENT_START_OFFSET, v);
         return this;
     }
 
     /** Extents in the array. */
     public long nrExtents() {
-        return segment.get(Layouts.U64, base + NR_EXTENTS_OFFSET);
+        return buffer.getLong(base + NR_EXTENTS_OFFSET);
     }
 
     public XenMemoryReservation nrExtents(long v) {
-        segment.set(Layouts.U64, base + NR_EXTENTS_OFFSET, v);
+        buffer.putLong(base + NR_EXTENTS_OFFSET, v);
         return this;
     }
 
     /** log2 of pages per extent. */
     public long extentOrder() {
-        return Layouts.u32(segment.get(Layouts.U32, base + EXTENT_ORDER_OFFSET));
+        return Layouts.u32(buffer.getInt(base + EXTENT_ORDER_OFFSET));
     }
 
     public XenMemoryReservation extentOrder(long v) {
-        segment.set(Layouts.U32, base + EXTENT_ORDER_OFFSET, (int) v);
+        buffer.putInt(base + EXTENT_ORDER_OFFSET, (int) v);
         return this;
     }
 
     /** {@code XENMEMF_*}. */
     public long memFlags() {
-        return Layouts.u32(segment.get(Layouts.U32, base + MEM_FLAGS_OFFSET));
+        return Layouts.u32(buffer.getInt(base + MEM_FLAGS_OFFSET));
     }
 
     public XenMemoryReservation memFlags(long v) {
-        segment.set(Layouts.U32, base + MEM_FLAGS_OFFSET, (int) v);
+        buffer.putInt(base + MEM_FLAGS_OFFSET, (int) v);
         return this;
     }
 
     /** The target domain. */
     public int domid() {
-        return Layouts.u16(segment.get(Layouts.U16, base + DOMID_OFFSET));
+        return Layouts.u16(buffer.getShort(base + DOMID_OFFSET));
     }
 
     public XenMemoryReservation domid(int v) {
-        segment.set(Layouts.U16, base + DOMID_OFFSET, (short) v);
+        buffer.putShort(base + DOMID_OFFSET, (short) v);
         return this;
     }
 }

@@ -1,8 +1,8 @@
 package org.parasol.hypercall.struct;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Result of {@code XENVER_platform_parameters} (5): mirrors {@code version.h}:
@@ -25,33 +25,33 @@ public final class XenPlatformParameters {
     public static final long SIZE = LAYOUT.byteSize();
     public static final long VIRT_START_OFFSET = Layouts.offsetOf(LAYOUT, "virt_start");
 
-    private MemorySegment segment;
+    private SharedBuffer buffer;
     private long base;
 
     /** An unwrapped flyweight; {@link #wrap} it before use. */
     public XenPlatformParameters() {
     }
 
-    /** Points this flyweight at the structure at {@code offset} in {@code segment}; returns this. */
-    public XenPlatformParameters wrap(MemorySegment segment, long offset) {
-        this.base = Layouts.checkWrap(segment, offset, SIZE);
-        this.segment = segment;
+    /** Points this flyweight at the structure at {@code offset} in {@code buffer}; returns this. */
+    public XenPlatformParameters wrap(SharedBuffer buffer, long offset) {
+        this.base = buffer.checkBounds(offset, SIZE);
+        this.buffer = buffer;
         return this;
     }
 
     /** Zeroes the whole structure. */
     public XenPlatformParameters clear() {
-        Layouts.zero(segment, base, SIZE);
+        buffer.setMemory(base, SIZE, (byte) 0);
         return this;
     }
 
     /** Start of the hypervisor's virtual address range. */
     public long virtStart() {
-        return segment.get(Layouts.U64, base + VIRT_START_OFFSET);
+        return buffer.getLong(base + VIRT_START_OFFSET);
     }
 
     public XenPlatformParameters virtStart(long v) {
-        segment.set(Layouts.U64, base + VIRT_START_OFFSET, v);
+        buffer.putLong(base + VIRT_START_OFFSET, v);
         return this;
     }
 }

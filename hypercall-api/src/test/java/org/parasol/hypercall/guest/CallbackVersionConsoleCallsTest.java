@@ -10,6 +10,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.CallbackOp;
 import org.parasol.hypercall.abi.ConsoleIo;
 import org.parasol.hypercall.abi.TrapVector;
@@ -53,10 +54,10 @@ class CallbackVersionConsoleCallsTest {
     void shouldTerminateTheTrapTable() {
         guest.memory.fill(PAGE, 64, (byte) 0x77);
         MemorySegment traps = MemorySegment.ofArray(new byte[32]);
-        new TrapInfo().wrap(traps, 0).vector(14).flags(TrapVector.TI_IF).address(0xAA);
-        new TrapInfo().wrap(traps, 16).vector(13).address(0xBB);
+        new TrapInfo().wrap(new SegmentBuffer(traps), 0).vector(14).flags(TrapVector.TI_IF).address(0xAA);
+        new TrapInfo().wrap(new SegmentBuffer(traps), 16).vector(13).address(0xBB);
 
-        new TrapTableCalls(guest, page).setTrapTable(traps, 0, 2);
+        new TrapTableCalls(guest, page).setTrapTable(new SegmentBuffer(traps), 0, 2);
 
         FakeGuest.Call call = guest.onlyCall();
         assertThat(call.nr()).isEqualTo(Hypercall.SET_TRAP_TABLE);
@@ -72,7 +73,7 @@ class CallbackVersionConsoleCallsTest {
         TrapTableCalls trapTable = new TrapTableCalls(guest, page);
         MemorySegment traps = MemorySegment.ofArray(new byte[16]);
 
-        assertThatThrownBy(() -> trapTable.setTrapTable(traps, 0, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> trapTable.setTrapTable(new SegmentBuffer(traps), 0, 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> trapTable.setTrap(14, 0, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThat(guest.calls).isEmpty();
         trapTable.clearTrapTable();

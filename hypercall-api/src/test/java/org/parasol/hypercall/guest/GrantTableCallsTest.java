@@ -12,6 +12,7 @@ import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gntcopy;
 import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.abi.Gntst;
@@ -129,7 +130,7 @@ class GrantTableCallsTest {
     @Test
     @DisplayName("a small batch goes through the page and each element's OUT fields come back to the caller")
     void shouldRunASmallBatchThroughThePage() {
-        MemorySegment ops = MemorySegment.ofArray(new byte[64]);
+        SegmentBuffer ops = new SegmentBuffer(MemorySegment.ofArray(new byte[64]));
         GnttabMapGrantRef op = new GnttabMapGrantRef();
         op.wrap(ops, 0).hostAddr(0x1000).flags(Gntmap.HOST_MAP).ref(8).dom(1);
         op.wrap(ops, 32).hostAddr(0x2000).flags(Gntmap.HOST_MAP).ref(9).dom(1);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.MmuextOp;
@@ -103,11 +104,12 @@ class MemoryAndMmuCallsTest {
     @Test
     void shouldSendASmallMmuUpdateBatch() {
         MemorySegment requests = MemorySegment.ofArray(new byte[32]);
+        SegmentBuffer buffer = new SegmentBuffer(requests);
         MmuUpdate update = new MmuUpdate();
-        update.wrap(requests, 0).ptr(0x1000, Mmu.MACHPHYS_UPDATE).val(7);
-        update.wrap(requests, 16).ptr(0x2000, Mmu.NORMAL_PT_UPDATE).val(8);
+        update.wrap(buffer, 0).ptr(0x1000, Mmu.MACHPHYS_UPDATE).val(7);
+        update.wrap(buffer, 16).ptr(0x2000, Mmu.NORMAL_PT_UPDATE).val(8);
 
-        mmu.mmuUpdate(requests, 0, 2, DomId.DOMID_SELF);
+        mmu.mmuUpdate(buffer, 0, 2, DomId.DOMID_SELF);
 
         assertThat(guest.onlyCall().a2()).isEqualTo(2);
         assertThat(guest.onlyCall().bytesAt(PAGE, 32)).isEqualTo(requests.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));

@@ -10,6 +10,7 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Mfn;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.VcpuOp;
@@ -95,7 +96,7 @@ class SchedVcpuAndTimerCallsTest {
         assertThat(call.a2()).isEqualTo(2);
         assertThat(call.a3()).isEqualTo(buffer);
         VcpuGuestContext ctx = new VcpuGuestContext()
-                .wrap(MemorySegment.ofArray(call.bytesAt(buffer, (int) VcpuGuestContext.SIZE)), 0);
+                .wrap(new SegmentBuffer(MemorySegment.ofArray(call.bytesAt(buffer, (int) VcpuGuestContext.SIZE))), 0);
         assertThat(ctx.otherBytesZero()).isTrue();
         assertThat(ctx.flags()).isEqualTo(VcpuGuestContext.VGCF_ONLINE);
         assertThat(ctx.rip()).isEqualTo(0x11);
@@ -135,7 +136,7 @@ class SchedVcpuAndTimerCallsTest {
 
         assertThat(vcpu.getRunstateInfo(0, dst, 0)).isZero();
 
-        VcpuRunstateInfo info = new VcpuRunstateInfo().wrap(dst, 0);
+        VcpuRunstateInfo info = new VcpuRunstateInfo().wrap(new SegmentBuffer(dst), 0);
         assertThat(info.state()).isEqualTo(2);
         assertThat(info.time(0)).isEqualTo(123);
     }

@@ -2,6 +2,7 @@ package org.parasol.hypercall.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -47,7 +48,7 @@ class BlkifLayoutTest {
         @Test
         void shouldWriteXensBytes() {
             byte[] bytes = new byte[112];
-            BlkifRequest request = new BlkifRequest().wrap(MemorySegment.ofArray(bytes), 0);
+            BlkifRequest request = new BlkifRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), 0);
 
             request.operation(1).nrSegments(2).handle(0xCA00).id(0x1122_3344_5566_7788L).sectorNumber(0x800);
             request.seg(0).gref(0x102).firstSect(0).lastSect(7);
@@ -73,7 +74,7 @@ class BlkifLayoutTest {
 
         @Test
         void shouldSnapshotOnlyTheSegmentsTheRequestCounts() {
-            BlkifRequest request = new BlkifRequest().wrap(MemorySegment.ofArray(new byte[112]), 0);
+            BlkifRequest request = new BlkifRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[112])), 0);
             request.operation(0).nrSegments(1).handle(51712).id(-1L).sectorNumber(8);
             request.seg(0).gref(9).firstSect(0).lastSect(7);
             request.seg(1).gref(10);
@@ -85,7 +86,7 @@ class BlkifLayoutTest {
         @Test
         @DisplayName("a hostile nr_segments above 11 is kept, but only 11 descriptors exist")
         void shouldSnapshotAHostileSegmentCountWithoutReadingPastSeg() {
-            BlkifRequest request = new BlkifRequest().wrap(MemorySegment.ofArray(new byte[112]), 0);
+            BlkifRequest request = new BlkifRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[112])), 0);
             request.nrSegments(200);
 
             BlkifRequestValue value = request.toValue();
@@ -98,14 +99,14 @@ class BlkifLayoutTest {
         void shouldWriteAValueBackIdentically() {
             BlkifRequestValue value = new BlkifRequestValue(1, 2, 0xFFFF, 42, 1L << 40,
                     List.of(new BlkifRequestSegmentValue(0xFFFF_FFFFL, 2, 5), new BlkifRequestSegmentValue(3, 0, 0)));
-            BlkifRequest request = new BlkifRequest().wrap(MemorySegment.ofArray(new byte[200]), 77);
+            BlkifRequest request = new BlkifRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[200])), 77);
 
             assertThat(request.set(value).toValue()).isEqualTo(value);
         }
 
         @Test
         void shouldRefuseSegmentIndexOutsideSeg() {
-            BlkifRequest request = new BlkifRequest().wrap(MemorySegment.ofArray(new byte[112]), 0);
+            BlkifRequest request = new BlkifRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[112])), 0);
 
             assertThatThrownBy(() -> request.seg(11)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> request.seg(-1)).isInstanceOf(IndexOutOfBoundsException.class);
@@ -113,7 +114,7 @@ class BlkifLayoutTest {
 
         @Test
         void shouldRefuseToWrapARequestThatOverrunsTheSegment() {
-            MemorySegment slot = MemorySegment.ofArray(new byte[111]);
+            SegmentBuffer slot = new SegmentBuffer(MemorySegment.ofArray(new byte[111]));
 
             assertThatThrownBy(() -> new BlkifRequest().wrap(slot, 0)).isInstanceOf(IndexOutOfBoundsException.class);
         }
@@ -169,7 +170,7 @@ class BlkifLayoutTest {
         @Test
         void shouldPlaceEachIndirectGrefAtItsOffset() {
             byte[] bytes = new byte[64];
-            BlkifRequestIndirect request = new BlkifRequestIndirect().wrap(MemorySegment.ofArray(bytes), 0);
+            BlkifRequestIndirect request = new BlkifRequestIndirect().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), 0);
 
             request.indirectGref(7, 0x0403_0201L);
 
@@ -195,7 +196,7 @@ class BlkifLayoutTest {
         @DisplayName("status is signed: BLKIF_RSP_EOPNOTSUPP = -2")
         void shouldSignExtendStatus() {
             byte[] bytes = new byte[16];
-            BlkifResponse response = new BlkifResponse().wrap(MemorySegment.ofArray(bytes), 0);
+            BlkifResponse response = new BlkifResponse().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), 0);
 
             response.id(5).operation(3).status(-2);
 

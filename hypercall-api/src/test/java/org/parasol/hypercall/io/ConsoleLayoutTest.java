@@ -2,6 +2,7 @@ package org.parasol.hypercall.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -37,21 +38,21 @@ class ConsoleLayoutTest {
     @Test
     void shouldPublishIndicesWithReleaseAndReadThemWithAcquire() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment page = arena.allocate(4096, 4096);
+            SegmentBuffer page = new SegmentBuffer(arena.allocate(4096, 4096));
             XenconsInterface cons = new XenconsInterface().wrap(page, 0);
 
             cons.out(2047, 'x');
-            XenconsInterface.outProdRelease(page, 0, 2048);
-            XenconsInterface.outConsRelease(page, 0, 2);
-            XenconsInterface.inProdRelease(page, 0, 0x8000_0000);
-            XenconsInterface.inConsRelease(page, 0, 4);
-            XenconsInterface.connectionRelease(page, 0, 1);
+            cons.outProdRelease(2048);
+            cons.outConsRelease(2);
+            cons.inProdRelease(0x8000_0000);
+            cons.inConsRelease(4);
+            cons.connectionRelease(1);
 
-            assertThat(XenconsInterface.outProdAcquire(page, 0)).isEqualTo(2048);
-            assertThat(XenconsInterface.outConsAcquire(page, 0)).isEqualTo(2);
-            assertThat(XenconsInterface.inProdAcquire(page, 0)).isEqualTo(0x8000_0000);
-            assertThat(XenconsInterface.inConsAcquire(page, 0)).isEqualTo(4);
-            assertThat(XenconsInterface.connectionAcquire(page, 0)).isEqualTo(1);
+            assertThat(cons.outProdAcquire()).isEqualTo(2048);
+            assertThat(cons.outConsAcquire()).isEqualTo(2);
+            assertThat(cons.inProdAcquire()).isEqualTo(0x8000_0000);
+            assertThat(cons.inConsAcquire()).isEqualTo(4);
+            assertThat(cons.connectionAcquire()).isEqualTo(1);
             assertThat(cons.inProd()).isEqualTo(0x8000_0000L);
             assertThat(cons.connection()).isEqualTo(1);
             assertThat(cons.out(2047)).isEqualTo('x');
@@ -60,7 +61,7 @@ class ConsoleLayoutTest {
 
     @Test
     void shouldRefuseByteIndexOutsideEachRing() {
-        XenconsInterface cons = new XenconsInterface().wrap(MemorySegment.ofArray(new byte[4096]), 0);
+        XenconsInterface cons = new XenconsInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[4096])), 0);
 
         assertThatThrownBy(() -> cons.in(1024)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> cons.out(2048)).isInstanceOf(IndexOutOfBoundsException.class);

@@ -1,6 +1,7 @@
 package org.parasol.hypercall.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -58,7 +59,7 @@ class FlyweightRoundTripPropertiesTest {
     void sharedRingHeaderRoundTrips(@ForAll @IntRange(max = 64) int base, @ForAll long a, @ForAll long b,
             @ForAll long c, @ForAll long d, @ForAll @IntRange(max = 3) int i, @ForAll int p) {
         byte[] bytes = canvas(base, SharedRingHeader.SIZE);
-        SharedRingHeader f = new SharedRingHeader().wrap(MemorySegment.ofArray(bytes), base);
+        SharedRingHeader f = new SharedRingHeader().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().reqProd(a).reqEvent(b).rspProd(c).rspEvent(d).pvt(i, p);
 
@@ -75,7 +76,7 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll int handle, @ForAll long id, @ForAll long sector, @ForAll @IntRange(max = 10) int s,
             @ForAll long gref, @ForAll int first, @ForAll int last) {
         byte[] bytes = canvas(base, BlkifRequest.SIZE);
-        BlkifRequest f = new BlkifRequest().wrap(MemorySegment.ofArray(bytes), base);
+        BlkifRequest f = new BlkifRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().operation(op).nrSegments(nr).handle(handle).id(id).sectorNumber(sector);
         f.seg(s).gref(gref).firstSect(first).lastSect(last);
@@ -97,7 +98,7 @@ class FlyweightRoundTripPropertiesTest {
     void blkifRequestDiscardRoundTrips(@ForAll @IntRange(max = 64) int base, @ForAll int op, @ForAll int flag,
             @ForAll int handle, @ForAll long id, @ForAll long sector, @ForAll long nr) {
         byte[] bytes = canvas(base, BlkifRequestDiscard.SIZE);
-        BlkifRequestDiscard f = new BlkifRequestDiscard().wrap(MemorySegment.ofArray(bytes), base);
+        BlkifRequestDiscard f = new BlkifRequestDiscard().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().operation(op).flag(flag).handle(handle).id(id).sectorNumber(sector).nrSectors(nr);
 
@@ -115,7 +116,7 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll int nr, @ForAll long id, @ForAll long sector, @ForAll int handle,
             @ForAll @IntRange(max = 7) int g, @ForAll long gref) {
         byte[] bytes = canvas(base, BlkifRequestIndirect.SIZE);
-        BlkifRequestIndirect f = new BlkifRequestIndirect().wrap(MemorySegment.ofArray(bytes), base);
+        BlkifRequestIndirect f = new BlkifRequestIndirect().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().operation(op).indirectOp(iop).nrSegments(nr).id(id).sectorNumber(sector).handle(handle)
                 .indirectGref(g, gref);
@@ -134,7 +135,7 @@ class FlyweightRoundTripPropertiesTest {
     void blkifResponseRoundTrips(@ForAll @IntRange(max = 64) int base, @ForAll long id, @ForAll int op,
             @ForAll int status) {
         byte[] bytes = canvas(base, BlkifResponse.SIZE);
-        BlkifResponse f = new BlkifResponse().wrap(MemorySegment.ofArray(bytes), base);
+        BlkifResponse f = new BlkifResponse().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().id(id).operation(op).status(status);
 
@@ -147,7 +148,7 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll int flags, @ForAll int id, @ForAll int size, @ForAll int status) {
         byte[] bytes = canvas(base, NetifTxRequest.SIZE);
         MemorySegment slot = MemorySegment.ofArray(bytes);
-        NetifTxRequest req = new NetifTxRequest().wrap(slot, base);
+        NetifTxRequest req = new NetifTxRequest().wrap(new SegmentBuffer(slot), base);
 
         req.clear().gref(gref).offset(offset).flags(flags).id(id).size(size);
 
@@ -157,7 +158,7 @@ class FlyweightRoundTripPropertiesTest {
         assertThat(req.id()).isEqualTo(u16(id));
         assertThat(req.size()).isEqualTo(u16(size));
 
-        NetifTxResponse rsp = new NetifTxResponse().wrap(slot, base);
+        NetifTxResponse rsp = new NetifTxResponse().wrap(new SegmentBuffer(slot), base);
         rsp.clear().id(id).status(status);
 
         assertThat(rsp.id()).isEqualTo(u16(id));
@@ -170,14 +171,14 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll int offset, @ForAll int flags, @ForAll int status) {
         byte[] bytes = canvas(base, NetifRxRequest.SIZE);
         MemorySegment slot = MemorySegment.ofArray(bytes);
-        NetifRxRequest req = new NetifRxRequest().wrap(slot, base);
+        NetifRxRequest req = new NetifRxRequest().wrap(new SegmentBuffer(slot), base);
 
         req.clear().id(id).gref(gref);
 
         assertThat(req.id()).isEqualTo(u16(id));
         assertThat(req.gref()).isEqualTo(u32(gref));
 
-        NetifRxResponse rsp = new NetifRxResponse().wrap(slot, base);
+        NetifRxResponse rsp = new NetifRxResponse().wrap(new SegmentBuffer(slot), base);
         rsp.clear().id(id).offset(offset).flags(flags).status(status);
 
         assertThat(rsp.id()).isEqualTo(u16(id));
@@ -192,7 +193,7 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll int size, @ForAll int gsoType, @ForAll int features, @ForAll @IntRange(max = 5) int m,
             @ForAll int addr, @ForAll int hashAlg, @ForAll @IntRange(max = 3) int h, @ForAll int hashByte) {
         byte[] bytes = canvas(base, NetifExtraInfo.SIZE);
-        NetifExtraInfo f = new NetifExtraInfo().wrap(MemorySegment.ofArray(bytes), base);
+        NetifExtraInfo f = new NetifExtraInfo().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().type(type).flags(flags).gsoSize(size).gsoType(gsoType).gsoFeatures(features);
 
@@ -219,7 +220,7 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll @IntRange(max = 2) int d, @ForAll long data, @ForAll long status) {
         byte[] bytes = canvas(base, NetifCtrlRequest.SIZE);
         MemorySegment slot = MemorySegment.ofArray(bytes);
-        NetifCtrlRequest req = new NetifCtrlRequest().wrap(slot, base);
+        NetifCtrlRequest req = new NetifCtrlRequest().wrap(new SegmentBuffer(slot), base);
 
         req.clear().id(id).type(type).data(d, data);
 
@@ -227,7 +228,7 @@ class FlyweightRoundTripPropertiesTest {
         assertThat(req.type()).isEqualTo(u16(type));
         assertThat(req.data(d)).isEqualTo(u32(data));
 
-        NetifCtrlResponse rsp = new NetifCtrlResponse().wrap(slot, base);
+        NetifCtrlResponse rsp = new NetifCtrlResponse().wrap(new SegmentBuffer(slot), base);
         rsp.clear().id(id).type(type).status(status).data(data);
 
         assertThat(rsp.id()).isEqualTo(u16(id));
@@ -241,13 +242,13 @@ class FlyweightRoundTripPropertiesTest {
     void xsdSockmsgRoundTrips(@ForAll @IntRange(max = 64) int base, @ForAll long type, @ForAll long reqId,
             @ForAll long txId, @ForAll long len) {
         byte[] bytes = canvas(base, XsdSockmsg.SIZE);
-        XsdSockmsg f = new XsdSockmsg().wrap(MemorySegment.ofArray(bytes), base);
+        XsdSockmsg f = new XsdSockmsg().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().type(type).reqId(reqId).txId(txId).len(len);
 
         XsdSockmsgValue expected = new XsdSockmsgValue(u32(type), u32(reqId), u32(txId), u32(len));
         assertThat(f.toValue()).isEqualTo(expected);
-        assertThat(new XsdSockmsg().wrap(MemorySegment.ofArray(new byte[16]), 0).set(expected).toValue())
+        assertThat(new XsdSockmsg().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[16])), 0).set(expected).toValue())
                 .isEqualTo(expected);
         assertGuardsIntact(bytes, base, XsdSockmsg.SIZE);
     }
@@ -258,7 +259,7 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll long connection, @ForAll long error, @ForAll long port,
             @ForAll @IntRange(max = 1023) int i, @ForAll int reqByte, @ForAll int rspByte) {
         byte[] bytes = canvas(base, XenstoreDomainInterface.SIZE);
-        XenstoreDomainInterface f = new XenstoreDomainInterface().wrap(MemorySegment.ofArray(bytes), base);
+        XenstoreDomainInterface f = new XenstoreDomainInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().reqCons(reqCons).reqProd(reqProd).rspCons(rspCons).rspProd(rspProd).serverFeatures(features)
                 .connection(connection).error(error).evtchnPort(port).req(i, reqByte).rsp(i, rspByte);
@@ -282,7 +283,7 @@ class FlyweightRoundTripPropertiesTest {
             @ForAll @IntRange(max = 1023) int i, @ForAll @IntRange(max = 2047) int o, @ForAll int inByte,
             @ForAll int outByte) {
         byte[] bytes = canvas(base, XenconsInterface.SIZE);
-        XenconsInterface f = new XenconsInterface().wrap(MemorySegment.ofArray(bytes), base);
+        XenconsInterface f = new XenconsInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), base);
 
         f.clear().inCons(inCons).inProd(inProd).outCons(outCons).outProd(outProd).connection(connection)
                 .in(i, inByte).out(o, outByte);

@@ -2,6 +2,7 @@ package org.parasol.hypercall.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.DisplayName;
@@ -28,7 +29,7 @@ class NetifLayoutTest {
         @Test
         void shouldWriteXensBytes() {
             byte[] bytes = new byte[12];
-            NetifTxRequest request = new NetifTxRequest().wrap(MemorySegment.ofArray(bytes), 0);
+            NetifTxRequest request = new NetifTxRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), 0);
 
             // csum_blank | more_data | extra_info, a 1500-byte packet
             request.gref(0x0102_0304L).offset(0x123).flags(0x000D).id(0x42).size(1500);
@@ -44,7 +45,7 @@ class NetifLayoutTest {
 
         @Test
         void shouldRefuseToWrapPastTheSegmentEnd() {
-            MemorySegment slot = MemorySegment.ofArray(new byte[20]);
+            SegmentBuffer slot = new SegmentBuffer(MemorySegment.ofArray(new byte[20]));
 
             assertThatThrownBy(() -> new NetifTxRequest().wrap(slot, 9)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThat(new NetifTxRequest().wrap(slot, 8).base()).isEqualTo(8);
@@ -65,7 +66,7 @@ class NetifLayoutTest {
         @Test
         @DisplayName("status is signed: NETIF_RSP_DROPPED = -2")
         void shouldSignExtendStatus() {
-            NetifTxResponse response = new NetifTxResponse().wrap(MemorySegment.ofArray(new byte[4]), 0);
+            NetifTxResponse response = new NetifTxResponse().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[4])), 0);
 
             assertThat(response.status(-2).status()).isEqualTo(-2);
         }
@@ -126,7 +127,7 @@ class NetifLayoutTest {
         @DisplayName("the gso, mcast and hash views overlay the same six bytes")
         void shouldShowOneUnionThroughEveryView() {
             byte[] bytes = new byte[8];
-            NetifExtraInfo extra = new NetifExtraInfo().wrap(MemorySegment.ofArray(bytes), 0);
+            NetifExtraInfo extra = new NetifExtraInfo().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), 0);
 
             extra.type(1).flags(1).gsoSize(1448).gsoType(1).gsoFeatures(0);
 
@@ -165,7 +166,7 @@ class NetifLayoutTest {
 
         @Test
         void shouldRefuseDataIndexOutsideTheArray() {
-            NetifCtrlRequest request = new NetifCtrlRequest().wrap(MemorySegment.ofArray(new byte[16]), 0);
+            NetifCtrlRequest request = new NetifCtrlRequest().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[16])), 0);
 
             assertThatThrownBy(() -> request.data(3)).isInstanceOf(IndexOutOfBoundsException.class);
         }

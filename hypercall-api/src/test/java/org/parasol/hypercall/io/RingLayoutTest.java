@@ -2,6 +2,7 @@ package org.parasol.hypercall.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -37,14 +38,14 @@ class RingLayoutTest {
             MemorySegment page = MemorySegment.ofArray(new byte[4096]);
             SharedRingHeader header = new SharedRingHeader();
 
-            assertThatThrownBy(() -> header.wrap(page, 4096 - 63)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThatThrownBy(() -> header.wrap(page, -1)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThat(header.wrap(page, 4096 - 64).base()).isEqualTo(4032);
+            assertThatThrownBy(() -> header.wrap(new SegmentBuffer(page), 4096 - 63)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> header.wrap(new SegmentBuffer(page), -1)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(header.wrap(new SegmentBuffer(page), 4096 - 64).base()).isEqualTo(4032);
         }
 
         @Test
         void shouldRefusePvtIndexOutsideTheUnion() {
-            SharedRingHeader header = new SharedRingHeader().wrap(MemorySegment.ofArray(new byte[64]), 0);
+            SharedRingHeader header = new SharedRingHeader().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[64])), 0);
 
             assertThatThrownBy(() -> header.pvt(4)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> header.pvt(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
@@ -54,21 +55,21 @@ class RingLayoutTest {
         void shouldPublishIndicesWithReleaseAndReadThemWithAcquire() {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment page = arena.allocate(4096, 4096);
-                SharedRingHeader header = new SharedRingHeader().wrap(page, 0);
+                SharedRingHeader header = new SharedRingHeader().wrap(new SegmentBuffer(page), 0);
 
-                SharedRingHeader.reqProdRelease(page, 0, 0xFFFF_FFFE);
-                SharedRingHeader.reqEventRelease(page, 0, 1);
-                SharedRingHeader.rspProdRelease(page, 0, 7);
-                SharedRingHeader.rspEventRelease(page, 0, 0x8000_0000);
+                header.reqProdRelease(0xFFFF_FFFE);
+                header.reqEventRelease(1);
+                header.rspProdRelease(7);
+                header.rspEventRelease(0x8000_0000);
 
                 assertThat(header.reqProd()).isEqualTo(0xFFFF_FFFEL);
                 assertThat(header.reqEvent()).isEqualTo(1);
                 assertThat(header.rspProd()).isEqualTo(7);
                 assertThat(header.rspEvent()).isEqualTo(0x8000_0000L);
-                assertThat(SharedRingHeader.reqProdAcquire(page, 0)).isEqualTo(0xFFFF_FFFE);
-                assertThat(SharedRingHeader.reqEventAcquire(page, 0)).isEqualTo(1);
-                assertThat(SharedRingHeader.rspProdAcquire(page, 0)).isEqualTo(7);
-                assertThat(SharedRingHeader.rspEventAcquire(page, 0)).isEqualTo(0x8000_0000);
+                assertThat(header.reqProdAcquire()).isEqualTo(0xFFFF_FFFE);
+                assertThat(header.reqEventAcquire()).isEqualTo(1);
+                assertThat(header.rspProdAcquire()).isEqualTo(7);
+                assertThat(header.rspEventAcquire()).isEqualTo(0x8000_0000);
             }
         }
 
@@ -77,10 +78,11 @@ class RingLayoutTest {
         void shouldRefuseOrderedAccessToAMisalignedHeader() {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment page = arena.allocate(4096, 4096);
+                SegmentBuffer buffer = new SegmentBuffer(page);
 
-                assertThatThrownBy(() -> SharedRingHeader.reqProdAcquire(page, 2))
+                assertThatThrownBy(() -> new SharedRingHeader().wrap(buffer, 2).reqProdAcquire())
                         .isInstanceOf(IllegalArgumentException.class);
-                assertThatThrownBy(() -> SharedRingHeader.rspProdRelease(page, 1, 0))
+                assertThatThrownBy(() -> new SharedRingHeader().wrap(buffer, 1).rspProdRelease(0))
                         .isInstanceOf(IllegalArgumentException.class);
             }
         }
@@ -89,7 +91,7 @@ class RingLayoutTest {
         void shouldClearTheWholeHeaderAndNothingElse() {
             byte[] bytes = new byte[130];
             java.util.Arrays.fill(bytes, (byte) 0x5A);
-            SharedRingHeader header = new SharedRingHeader().wrap(MemorySegment.ofArray(bytes), 1);
+            SharedRingHeader header = new SharedRingHeader().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), 1);
 
             header.clear();
 

@@ -2,6 +2,7 @@ package org.parasol.hypercall.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,7 +29,7 @@ class XsWireLayoutTest {
         @Test
         void shouldWriteXensBytes() {
             byte[] bytes = new byte[16];
-            XsdSockmsg header = new XsdSockmsg().wrap(MemorySegment.ofArray(bytes), 0);
+            XsdSockmsg header = new XsdSockmsg().wrap(new SegmentBuffer(MemorySegment.ofArray(bytes)), 0);
 
             // XS_READ of an 18-byte path in transaction 7
             header.type(2).reqId(0xDEAD_BEEFL).txId(7).len(18);
@@ -45,7 +46,7 @@ class XsWireLayoutTest {
         @Test
         void shouldWriteAValueBackIdentically() {
             XsdSockmsgValue value = new XsdSockmsgValue(15, 0, 0, 0xFFFF_FFFFL);
-            XsdSockmsg header = new XsdSockmsg().wrap(MemorySegment.ofArray(new byte[21]), 5);
+            XsdSockmsg header = new XsdSockmsg().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[21])), 5);
 
             assertThat(header.set(value).toValue()).isEqualTo(value);
             assertThatThrownBy(() -> new XsdSockmsgValue(-1, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
@@ -85,20 +86,20 @@ class XsWireLayoutTest {
         void shouldPublishIndicesWithReleaseAndReadThemWithAcquire() {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment page = arena.allocate(4096, 4096);
-                XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(page, 0);
+                XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(new SegmentBuffer(page), 0);
 
                 intf.req(1023, 0xAB);
-                XenstoreDomainInterface.reqProdRelease(page, 0, 1024);
-                XenstoreDomainInterface.reqConsRelease(page, 0, 1);
-                XenstoreDomainInterface.rspProdRelease(page, 0, -1);
-                XenstoreDomainInterface.rspConsRelease(page, 0, 3);
-                XenstoreDomainInterface.connectionRelease(page, 0, 1);
+                intf.reqProdRelease(1024);
+                intf.reqConsRelease(1);
+                intf.rspProdRelease(-1);
+                intf.rspConsRelease(3);
+                intf.connectionRelease(1);
 
-                assertThat(XenstoreDomainInterface.reqProdAcquire(page, 0)).isEqualTo(1024);
-                assertThat(XenstoreDomainInterface.reqConsAcquire(page, 0)).isEqualTo(1);
-                assertThat(XenstoreDomainInterface.rspProdAcquire(page, 0)).isEqualTo(-1);
-                assertThat(XenstoreDomainInterface.rspConsAcquire(page, 0)).isEqualTo(3);
-                assertThat(XenstoreDomainInterface.connectionAcquire(page, 0)).isEqualTo(1);
+                assertThat(intf.reqProdAcquire()).isEqualTo(1024);
+                assertThat(intf.reqConsAcquire()).isEqualTo(1);
+                assertThat(intf.rspProdAcquire()).isEqualTo(-1);
+                assertThat(intf.rspConsAcquire()).isEqualTo(3);
+                assertThat(intf.connectionAcquire()).isEqualTo(1);
                 assertThat(intf.rspProd()).isEqualTo(0xFFFF_FFFFL);
                 assertThat(intf.connection()).isEqualTo(1);
                 assertThat(intf.req(1023)).isEqualTo(0xAB);
@@ -108,7 +109,7 @@ class XsWireLayoutTest {
 
         @Test
         void shouldRefuseByteIndexOutsideTheRing() {
-            XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(MemorySegment.ofArray(new byte[4096]), 0);
+            XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[4096])), 0);
 
             assertThatThrownBy(() -> intf.req(1024)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> intf.rsp(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
@@ -118,7 +119,7 @@ class XsWireLayoutTest {
         void shouldRefuseToWrapPastTheSegmentEnd() {
             MemorySegment page = MemorySegment.ofArray(new byte[4096]);
 
-            assertThatThrownBy(() -> new XenstoreDomainInterface().wrap(page, 4096 - 2079))
+            assertThatThrownBy(() -> new XenstoreDomainInterface().wrap(new SegmentBuffer(page), 4096 - 2079))
                     .isInstanceOf(IndexOutOfBoundsException.class);
         }
     }

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.TrapVector;
 
 /** Flyweights write exactly the little-endian bytes a C guest's structure would hold. */
@@ -24,7 +25,7 @@ class GoldenBytesTest {
     @DisplayName("gnttab_map_grant_ref: host_addr@0 flags@8 ref@12 dom@16 status@18 handle@20 dev_bus_addr@24")
     void shouldWriteMapGrantRefBytes() {
         MemorySegment segment = MemorySegment.ofArray(new byte[32]);
-        GnttabMapGrantRef op = new GnttabMapGrantRef().wrap(segment, 0);
+        GnttabMapGrantRef op = new GnttabMapGrantRef().wrap(new SegmentBuffer(segment), 0);
         op.hostAddr(0x0000_7F00_1234_5000L).flags(0x2 | 0x4).ref(0x1234).dom(7).status(-3).handle(0xABCD)
                 .devBusAddr(0x1122_3344_5566_7788L);
 
@@ -45,7 +46,7 @@ class GoldenBytesTest {
         MemorySegment segment = MemorySegment.ofArray(new byte[64]);
         GnttabMapGrantRef.Snapshot value = new GnttabMapGrantRef.Snapshot(-1L, 0xFFFF_FFFFL, 0x8000_0000L, 0xFFFF, -13,
                 0xFFFF_FFFFL, Long.MIN_VALUE);
-        GnttabMapGrantRef op = new GnttabMapGrantRef().wrap(segment, 16).set(value);
+        GnttabMapGrantRef op = new GnttabMapGrantRef().wrap(new SegmentBuffer(segment), 16).set(value);
 
         assertThat(op.snapshot()).isEqualTo(value);
         assertThat(segment.asSlice(0, 16).toArray(Layouts.U8)).containsOnly((byte) 0);
@@ -56,7 +57,7 @@ class GoldenBytesTest {
     @DisplayName("start_info: magic, nr_pages, shared_info, flags, store and console fields at Xen's offsets")
     void shouldWriteStartInfoBytes() {
         MemorySegment segment = MemorySegment.ofArray(new byte[(int) StartInfo.SIZE]);
-        StartInfo info = new StartInfo().wrap(segment, 0);
+        StartInfo info = new StartInfo().wrap(new SegmentBuffer(segment), 0);
         info.magic("xen-3.0-x86_64").nrPages(0x4000).sharedInfo(0x1234_5000L).flags(0x3).storeMfn(0x77)
                 .storeEvtchn(1).consoleMfn(0x88).consoleEvtchn(2).cmdLine("console=hvc0");
 
@@ -80,7 +81,7 @@ class GoldenBytesTest {
         StartInfo.Snapshot value = new StartInfo.Snapshot("xen-3.0-x86_64", 256, 0x9000, 0, 10, 1, 11, 2,
                 0xFFFF_8000_0010_0000L, 4, 0xFFFF_8000_0020_0000L, 0, 0, "root=/dev/xvda1 quiet", 0x30, 1);
 
-        StartInfo info = new StartInfo().wrap(segment, 0).set(value);
+        StartInfo info = new StartInfo().wrap(new SegmentBuffer(segment), 0).set(value);
 
         assertThat(info.snapshot()).isEqualTo(value);
     }
@@ -88,7 +89,7 @@ class GoldenBytesTest {
     @Test
     @DisplayName("cmd_line holds at most MAX_GUEST_CMDLINE - 1 bytes and its NUL")
     void shouldRefuseCommandLineWithoutRoomForNul() {
-        StartInfo info = new StartInfo().wrap(MemorySegment.ofArray(new byte[(int) StartInfo.SIZE]), 0);
+        StartInfo info = new StartInfo().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[(int) StartInfo.SIZE])), 0);
 
         info.cmdLine("a".repeat(1023));
         assertThat(info.cmdLine()).hasSize(1023);
@@ -101,7 +102,7 @@ class GoldenBytesTest {
     @DisplayName("mmu_update: ptr = address | cmd, val")
     void shouldWriteMmuUpdateBytes() {
         MemorySegment segment = MemorySegment.ofArray(new byte[16]);
-        MmuUpdate update = new MmuUpdate().wrap(segment, 0).ptr(0x1234_5678L, 2).val(0x8000_0000_0000_0067L);
+        MmuUpdate update = new MmuUpdate().wrap(new SegmentBuffer(segment), 0).ptr(0x1234_5678L, 2).val(0x8000_0000_0000_0067L);
 
         assertThat(bytes(segment)).isEqualTo(hex("7a56341200000000 6700000000000080"));
         assertThat(update.cmd()).isEqualTo(2);
@@ -112,7 +113,7 @@ class GoldenBytesTest {
     @DisplayName("trap_info: vector u8, flags u8, cs u16, 4 pad bytes, address u64")
     void shouldWriteTrapInfoBytes() {
         MemorySegment segment = MemorySegment.ofArray(new byte[16]);
-        new TrapInfo().wrap(segment, 0).vector(14).flags(TrapVector.TI_IF).cs(0xE033).address(0x1000_0001L);
+        new TrapInfo().wrap(new SegmentBuffer(segment), 0).vector(14).flags(TrapVector.TI_IF).cs(0xE033).address(0x1000_0001L);
 
         assertThat(bytes(segment)).isEqualTo(hex("0e04 33e0 00000000 0100001000000000"));
     }
@@ -121,8 +122,8 @@ class GoldenBytesTest {
     void shouldWidenUnsignedAndSignExtendSignedFields() {
         MemorySegment segment = MemorySegment.ofArray(new byte[32]);
         segment.fill((byte) 0xFF);
-        VcpuTimeInfo time = new VcpuTimeInfo().wrap(segment, 0);
-        GnttabQuerySize query = new GnttabQuerySize().wrap(segment, 0);
+        VcpuTimeInfo time = new VcpuTimeInfo().wrap(new SegmentBuffer(segment), 0);
+        GnttabQuerySize query = new GnttabQuerySize().wrap(new SegmentBuffer(segment), 0);
 
         assertThat(time.version()).isEqualTo(0xFFFF_FFFFL);
         assertThat(time.tscShift()).isEqualTo(-1);
@@ -135,8 +136,8 @@ class GoldenBytesTest {
     void shouldRefuseToWrapOutsideTheSegment() {
         MemorySegment segment = MemorySegment.ofArray(new byte[40]);
 
-        assertThatThrownBy(() -> new GnttabMapGrantRef().wrap(segment, 9)).isInstanceOf(IndexOutOfBoundsException.class);
-        assertThatThrownBy(() -> new GnttabMapGrantRef().wrap(segment, -1)).isInstanceOf(IndexOutOfBoundsException.class);
-        assertThat(new GnttabMapGrantRef().wrap(segment, 8)).isNotNull();
+        assertThatThrownBy(() -> new GnttabMapGrantRef().wrap(new SegmentBuffer(segment), 9)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> new GnttabMapGrantRef().wrap(new SegmentBuffer(segment), -1)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(new GnttabMapGrantRef().wrap(new SegmentBuffer(segment), 8)).isNotNull();
     }
 }

@@ -1,6 +1,7 @@
 package org.parasol.hypercall.struct;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.MemorySegment;
 import net.jqwik.api.ForAll;
@@ -16,7 +17,7 @@ class VcpuGuestContextTest {
     @DisplayName("the seven fields Parasol uses may be set while every other byte stays zero")
     void shouldAcceptTheFieldsParasolUses() {
         MemorySegment segment = MemorySegment.ofArray(new byte[(int) VcpuGuestContext.SIZE]);
-        VcpuGuestContext ctx = new VcpuGuestContext().wrap(segment, 0)
+        VcpuGuestContext ctx = new VcpuGuestContext().wrap(new SegmentBuffer(segment), 0)
                 .flags(VcpuGuestContext.VGCF_IN_KERNEL | VcpuGuestContext.VGCF_ONLINE)
                 .rip(0x10).rsp(-1L).rsi(-1L).ctrlreg3(-1L).eventCallbackEip(-1L).failsafeCallbackEip(-1L);
 
@@ -30,7 +31,7 @@ class VcpuGuestContextTest {
     @Label("a single non-zero byte outside those fields is noticed")
     void shouldNoticeAnyOtherByte(@ForAll @IntRange(min = 0, max = 5167) int index) {
         MemorySegment segment = MemorySegment.ofArray(new byte[(int) VcpuGuestContext.SIZE]);
-        VcpuGuestContext ctx = new VcpuGuestContext().wrap(segment, 0);
+        VcpuGuestContext ctx = new VcpuGuestContext().wrap(new SegmentBuffer(segment), 0);
         segment.set(Layouts.U8, index, (byte) 0x80);
 
         boolean used = within(index, VcpuGuestContext.FLAGS_OFFSET)
@@ -46,7 +47,7 @@ class VcpuGuestContextTest {
     @Test
     void shouldCheckTheLastByte() {
         MemorySegment segment = MemorySegment.ofArray(new byte[(int) VcpuGuestContext.SIZE + 8]);
-        VcpuGuestContext ctx = new VcpuGuestContext().wrap(segment, 8);
+        VcpuGuestContext ctx = new VcpuGuestContext().wrap(new SegmentBuffer(segment), 8);
         segment.set(Layouts.U8, VcpuGuestContext.SIZE + 7, (byte) 1);
         assertThat(ctx.otherBytesZero()).isFalse();
         segment.set(Layouts.U8, 7, (byte) 1);

@@ -1,6 +1,7 @@
 package org.parasol.hypercall.struct;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import org.parasol.hypercall.SegmentBuffer;
 
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
@@ -15,7 +16,7 @@ class VcpuTimeInfoTest {
     @Test
     @DisplayName("now = system_time + ((delta << shift) * mul >> 32)")
     void shouldConvertTscToSystemTime() {
-        MemorySegment segment = MemorySegment.ofArray(new byte[32]);
+        SegmentBuffer segment = new SegmentBuffer(MemorySegment.ofArray(new byte[32]));
         // A 2 GHz TSC: 0.5 ns per tick = mul 2^31 with shift 0.
         VcpuTimeInfo time = new VcpuTimeInfo().wrap(segment, 0)
                 .tscTimestamp(1_000_000).systemTime(5_000).tscToSystemMul(1L << 31).tscShift(0);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.parasol.hypercall.abi.Evtchn2l;
 
 /** Sizes and offsets of the structures of {@code xen.h} and {@code arch-x86/xen.h} (x86-64). */
 class XenLayoutTest {
@@ -98,7 +99,7 @@ class XenLayoutTest {
         @DisplayName("port p is bit (p mod 64) of word (p / 64)")
         void shouldPlacePortBitsByWord() {
             // fact sheet §5.3 2-level ABI
-            assertThat(SharedInfo.EVTCHN_2L_NR_CHANNELS).isEqualTo(4096);
+            assertThat(Evtchn2l.NR_CHANNELS).isEqualTo(4096);
             assertThat(SharedInfo.pendingWordOffset(0)).isEqualTo(2048);
             assertThat(SharedInfo.pendingWordOffset(63)).isEqualTo(2048);
             assertThat(SharedInfo.pendingWordOffset(64)).isEqualTo(2056);

@@ -1,7 +1,9 @@
 package org.parasol.hypercall.testing;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.struct.Layouts;
@@ -15,10 +17,10 @@ import org.parasol.hypercall.struct.Layouts;
  * methods to observe accesses.
  */
 public class FlatGuestMemory implements GuestMemory {
-    private static final VarHandle B8 = Layouts.ATOMIC_U8;
-    private static final VarHandle A16 = Layouts.ATOMIC_U16;
-    private static final VarHandle A32 = Layouts.ATOMIC_U32;
-    private static final VarHandle A64 = Layouts.ATOMIC_U64;
+    private static final VarHandle B8 = ValueLayout.JAVA_BYTE.varHandle();
+    private static final VarHandle A16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle A32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle A64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     /** The memory; offset 0 is guest address {@link #base}. */
     public final MemorySegment segment;

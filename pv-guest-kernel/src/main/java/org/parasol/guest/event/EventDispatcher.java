@@ -5,22 +5,28 @@ import java.util.Objects;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.EventCallback;
-import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.Evtchn2l;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypercall.struct.SharedInfo;
+import org.parasol.hypercall.struct.VcpuInfo;
 
 /**
- * A guest's event channels over the 2-level ABI: binds ports with their handlers and
+ * A vCPU's event channels over the 2-level ABI: binds ports with their handlers and
  * dispatches events from the upcall, as Mini-OS's {@code events.c} does.
  *
  * <pre>
- *  shared_info:  vcpu_info[v] { upcall_pending @0, upcall_mask @1, pending_sel @8 }
- *                evtchn_pending[64] @2048   evtchn_mask[64] @2560
+ *  shared_info:  vcpu_info[v] { evtchn_upcall_pending, evtchn_upcall_mask, evtchn_pending_sel }
+ *                evtchn_pending[64]   evtchn_mask[64]
  *  port p  =  bit (p % 64) of word (p / 64);  selector bit p / 64
  * </pre>
+ *
+ * <p>The page is read only through the ABI's {@link SharedInfo} and {@link VcpuInfo}
+ * flyweights over this vCPU's mapping of it: the same classes, offsets and atomics the
+ * hypervisor uses on its side.
  *
  * <p>Binding: {@link #allocUnbound}, {@link #bindInterdomain}, {@link #bindVirq} and
  * {@link #bindIpi} make the hypercall, record the handler and unmask the port; the
@@ -33,30 +39,26 @@ import org.parasol.hypercall.guest.EventChannelCalls;
  * take the pending-and-unmasked bits lowest first, clearing each pending bit before calling
  * its handler. The scan allocates nothing.
  *
- * <p>Invariants: one dispatcher per domain, used from the vCPU whose {@link Cpu} it was made
- * with (its memory and argument page belong to that vCPU); handlers are kept per port.
+ * <p>Invariants: one dispatcher per vCPU that takes events (the boot vCPU's and each secondary
+ * vCPU's), used only from the vCPU whose {@link Cpu} it was made with (its memory and argument
+ * page belong to that vCPU); handlers are kept per port, per dispatcher.
  */
 public final class EventDispatcher implements EventCallback {
-    private static final long VCPU_INFO_SIZE = 64;
-    private static final long UPCALL_PENDING = 0;
-    private static final long UPCALL_MASK = 1;
-    private static final long PENDING_SEL = 8;
-    private static final long EVTCHN_PENDING = 2048;
-    private static final long EVTCHN_MASK = 2560;
-
     private final Cpu cpu;
-    private final GuestMemory mem;
     private final EventChannelCalls calls;
-    private final long sharedInfo;
+    /** shared_info as this vCPU maps it. */
+    private final SharedInfo shared;
+    /** This vCPU's slot in it. */
+    private final VcpuInfo vcpuInfo;
     private final PortHandler[] handlers = new PortHandler[Evtchn2l.NR_CHANNELS];
     private long spurious;
 
     /** A dispatcher for {@code cpu}, using {@code calls} and shared_info mapped at {@code sharedInfoVa}. */
     public EventDispatcher(Cpu cpu, EventChannelCalls calls, long sharedInfoVa) {
         this.cpu = Objects.requireNonNull(cpu, "cpu");
-        this.mem = cpu.memory();
         this.calls = Objects.requireNonNull(calls, "calls");
-        this.sharedInfo = sharedInfoVa;
+        this.shared = new SharedInfo().wrap(new GuestMemoryBuffer(cpu.memory(), sharedInfoVa, SharedInfo.SIZE), 0);
+        this.vcpuInfo = shared.vcpuInfo(cpu.vcpuId(), new VcpuInfo());
     }
 
     /** A channel this dispatcher bound; closing it unbinds the handler and closes the port. */
@@ -135,13 +137,9 @@ public final class EventDispatcher implements EventCallback {
         return spurious;
     }
 
-    private long word(long array, int port) {
-        return sharedInfo + array + 8L * (port >>> 6);
-    }
-
     /** Sets {@code port}'s mask bit: events stay pending and raise no upcall. */
     public void mask(int port) {
-        mem.getAndBitwiseOrLong(word(EVTCHN_MASK, port), 1L << (port & 63));
+        shared.testAndSetMask(port);
     }
 
     /**
@@ -151,16 +149,13 @@ public final class EventDispatcher implements EventCallback {
      * return.
      */
     public void unmask(int port) {
-        long bit = 1L << (port & 63);
-        mem.getAndBitwiseAndLong(word(EVTCHN_MASK, port), ~bit);
-        if ((mem.getLongAcquire(word(EVTCHN_PENDING, port)) & bit) == 0) {
+        shared.testAndClearMask(port);
+        if (!shared.isPending(port)) {
             return;
         }
-        long vi = sharedInfo + VCPU_INFO_SIZE * cpu.vcpuId();
-        long sel = 1L << (port >>> 6);
-        if ((mem.getAndBitwiseOrLong(vi + PENDING_SEL, sel) & sel) == 0) {
-            mem.putByteRelease(vi + UPCALL_PENDING, (byte) 1);
-            if (mem.getByteAcquire(vi + UPCALL_MASK) == 0) {
+        if (!vcpuInfo.testAndSetPendingSel(port >>> 6)) {
+            vcpuInfo.upcallPendingRelease(1);
+            if (vcpuInfo.upcallMaskAcquire() == 0) {
                 cpu.hypercall(Hypercall.XEN_VERSION, XenVersion.VERSION, 0); // force_evtchn_callback
             }
         }
@@ -169,22 +164,20 @@ public final class EventDispatcher implements EventCallback {
     /** The 2-level scan: dispatches every pending, unmasked port selected for this vCPU. */
     @Override
     public void upcall(Cpu c) {
-        long vi = sharedInfo + VCPU_INFO_SIZE * c.vcpuId();
-        mem.putByteRelease(vi + UPCALL_PENDING, (byte) 0);
-        long sel = mem.getAndSetLong(vi + PENDING_SEL, 0);
+        // Cleared before the scan: an event raised from here on sets it again and is seen below
+        // or by the next upcall.
+        vcpuInfo.upcallPendingRelease(0);
+        long sel = vcpuInfo.takePendingSel();
         while (sel != 0) {
             int i = Long.numberOfTrailingZeros(sel);
             sel &= sel - 1;
-            long pw = sharedInfo + EVTCHN_PENDING + 8L * i;
-            long mw = sharedInfo + EVTCHN_MASK + 8L * i;
             for (;;) {
-                long ready = mem.getLongAcquire(pw) & ~mem.getLongAcquire(mw);
+                long ready = shared.pendingWordAcquire(i) & ~shared.maskWordAcquire(i);
                 if (ready == 0) {
                     break;
                 }
-                int j = Long.numberOfTrailingZeros(ready);
-                mem.getAndBitwiseAndLong(pw, ~(1L << j));
-                int port = (i << 6) | j;
+                int port = (i << 6) | Long.numberOfTrailingZeros(ready);
+                shared.testAndClearPending(port);
                 PortHandler h = handlers[port];
                 if (h == null) {
                     spurious++;

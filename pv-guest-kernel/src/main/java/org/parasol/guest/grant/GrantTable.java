@@ -5,6 +5,7 @@ import java.util.Objects;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Mfn;
 import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Gtf;
@@ -15,9 +16,12 @@ import org.parasol.hypercall.struct.GrantEntryV1;
  * publishing grants, and ending access as Linux does it, deferred while the grant is in use.
  *
  * <pre>
- *  tableVa: entry[ref] = { u16 flags @0, u16 domid @2, u32 frame @4 }   8 bytes, 512 per frame
+ *  tableVa: entry[ref] = grant_entry_v1 { flags, domid, frame }   8 bytes, 512 per frame
  *  refs 0..7 are reserved (console, xenstore); the allocator hands out 8 ..< nrEntries
  * </pre>
+ *
+ * <p>Entries are read and written through the ABI's {@link GrantEntryV1} flyweight over this
+ * vCPU's mapping of the table, the class the hypervisor checks them with.
  *
  * <p><b>Grant</b>: write {@code domid}, write {@code frame}, then {@code flags}
  * ({@code GTF_permit_access}, maybe {@code GTF_readonly}) with a release store, so the
@@ -38,8 +42,8 @@ public final class GrantTable {
     private static final long FIRST_BACKOFF_NS = 1_000_000L;
     private static final long MAX_BACKOFF_NS = 1_000_000_000L;
 
-    private final GuestMemory mem;
-    private final long tableVa;
+    private final GuestMemoryBuffer table;
+    private final GrantEntryV1 entry = new GrantEntryV1();
     private final int nrEntries;
     private final int[] free;
     private int freeCount;
@@ -57,12 +61,12 @@ public final class GrantTable {
      *     entry beyond the reserved ones
      */
     public GrantTable(GuestMemory mem, long tableVa, int nrEntries) {
-        this.mem = Objects.requireNonNull(mem, "mem");
+        Objects.requireNonNull(mem, "mem");
         if ((tableVa & 7) != 0 || nrEntries <= Gnttab.NR_RESERVED_ENTRIES) {
             throw new IllegalArgumentException("bad grant table at 0x" + Long.toHexString(tableVa) + " with "
                     + nrEntries + " entries");
         }
-        this.tableVa = tableVa;
+        this.table = new GuestMemoryBuffer(mem, tableVa, nrEntries * GrantEntryV1.SIZE);
         this.nrEntries = nrEntries;
         int usable = nrEntries - Gnttab.NR_RESERVED_ENTRIES;
         this.free = new int[usable];
@@ -91,8 +95,8 @@ public final class GrantTable {
         return deferredCount;
     }
 
-    private long entry(int ref) {
-        return tableVa + (long) ref * Gnttab.ENTRY_V1_SIZE;
+    private GrantEntryV1 entry(int ref) {
+        return entry.wrap(table, ref * GrantEntryV1.SIZE);
     }
 
     /**
@@ -108,12 +112,9 @@ public final class GrantTable {
         }
         int ref = free[--freeCount];
         granted[ref] = true;
-        long e = entry(ref);
-        mem.putShort(e + GrantEntryV1.DOMID_OFFSET, (short) domid.value());
-        mem.putInt(e + GrantEntryV1.FRAME_OFFSET, (int) frame.value());
+        GrantEntryV1 e = entry(ref).domid(domid.value()).frame(frame.value());
         // The type last, with release: the hypervisor acquires flags before reading the rest.
-        mem.putShortRelease(e + GrantEntryV1.FLAGS_OFFSET,
-                (short) (Gtf.PERMIT_ACCESS | (readonly ? Gtf.READONLY : 0)));
+        e.flagsRelease(Gtf.PERMIT_ACCESS | (readonly ? Gtf.READONLY : 0));
         return GrantRef.of(ref);
     }
 
@@ -124,14 +125,14 @@ public final class GrantTable {
      * @return false while {@code GTF_reading} or {@code GTF_writing} is set
      */
     public boolean tryEndAccess(GrantRef ref) {
-        long e = entry(check(ref));
-        int h = mem.getIntAcquire(e);
+        GrantEntryV1 e = entry(check(ref));
+        int h = e.headerAcquire();
         for (;;) {
             int flags = GrantEntryV1.headerFlags(h);
             if ((flags & (Gtf.READING | Gtf.WRITING)) != 0) {
                 return false;
             }
-            int witness = mem.compareAndExchangeInt(e, h, GrantEntryV1.header(0, GrantEntryV1.headerDomid(h)));
+            int witness = e.compareAndExchangeHeader(h, GrantEntryV1.header(0, GrantEntryV1.headerDomid(h)));
             if (witness == h) {
                 return true;
             }

@@ -25,6 +25,7 @@ import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Mmu;
@@ -123,8 +124,8 @@ public final class Kernel {
         GuestMemory mem = cpu.memory();
 
         // 1. start_info: is this really a 64-bit PV start of day? Copy it out and check.
-        MemorySegment copy = MemorySegment.ofArray(new long[(int) ((StartInfo.SIZE + 7) / 8)]);
-        mem.copyToSegment(startInfoVa, copy, 0, StartInfo.SIZE);
+        SegmentBuffer copy = SegmentBuffer.allocate(StartInfo.SIZE);
+        mem.copyToSegment(startInfoVa, copy.segment(), 0, StartInfo.SIZE);
         StartInfo si = new StartInfo().wrap(copy, 0);
         if (!si.magic().startsWith(Sif.MAGIC_X86_64)) {
             throw new IllegalStateException("start_info magic '" + si.magic() + "' is not " + Sif.MAGIC_X86_64);

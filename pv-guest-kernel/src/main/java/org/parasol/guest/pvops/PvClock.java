@@ -3,7 +3,7 @@ package org.parasol.guest.pvops;
 import java.lang.invoke.VarHandle;
 
 import org.parasol.hypercall.Cpu;
-import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypercall.struct.VcpuTimeInfo;
@@ -14,71 +14,60 @@ import org.parasol.hypercall.struct.VcpuTimeInfo;
  * seqlock (Linux's {@code pvclock_clocksource_read}).
  *
  * <pre>
- *  vcpu_time_info: version @0 | tsc_timestamp @8 | system_time @16 | tsc_to_system_mul @24 | tsc_shift @28
+ *  vcpu_time_info: version | tsc_timestamp | system_time | tsc_to_system_mul | tsc_shift
  *  now = system_time + ((rdtsc - tsc_timestamp) shifted by tsc_shift) * mul / 2^32
  * </pre>
  *
- * <p>The seqlock reader: acquire-read the version; an odd version means the hypervisor is
- * writing, so read again; read the fields; load-load fence; re-read the version and start
- * over if it moved. Reads never allocate.
+ * <p>Both records are read through the ABI's flyweights ({@link VcpuTimeInfo},
+ * {@link SharedInfo}) over this vCPU's mapping of shared_info, the classes the hypervisor
+ * publishes them with. The seqlock reader: acquire-read the version; an odd version means the
+ * hypervisor is writing, so read again; read the fields; load-load fence; re-read the version
+ * and start over if it moved. Reads never allocate.
  */
 final class PvClock {
     private final Cpu cpu;
-    private final GuestMemory mem;
-    private final long timeInfo;
-    private final long wcVersion;
-    private final long sharedInfo;
+    private final SharedInfo shared;
+    private final VcpuTimeInfo time;
 
     PvClock(Cpu cpu, long sharedInfoVa) {
         this.cpu = cpu;
-        this.mem = cpu.memory();
-        this.timeInfo = sharedInfoVa + SharedInfo.VCPU_INFO_OFFSET + (long) cpu.vcpuId() * VcpuInfo.SIZE
-                + VcpuInfo.TIME_OFFSET;
-        this.wcVersion = sharedInfoVa + SharedInfo.WC_VERSION_OFFSET;
-        this.sharedInfo = sharedInfoVa;
+        this.shared = new SharedInfo().wrap(new GuestMemoryBuffer(cpu.memory(), sharedInfoVa, SharedInfo.SIZE), 0);
+        this.time = shared.vcpuInfo(cpu.vcpuId(), new VcpuInfo()).time();
     }
 
     /** System time in nanoseconds. */
     long systemTime() {
         for (;;) {
-            int version = mem.getIntAcquire(timeInfo + VcpuTimeInfo.VERSION_OFFSET);
+            int version = time.versionAcquire();
             if ((version & 1) != 0) {
                 Thread.onSpinWait(); // the hypervisor is mid-update on another CPU
                 continue;
             }
-            long tscTimestamp = mem.getLong(timeInfo + VcpuTimeInfo.TSC_TIMESTAMP_OFFSET);
-            long systemTime = mem.getLong(timeInfo + VcpuTimeInfo.SYSTEM_TIME_OFFSET);
-            int mul = mem.getInt(timeInfo + VcpuTimeInfo.TSC_TO_SYSTEM_MUL_OFFSET);
-            int shift = mem.getByte(timeInfo + VcpuTimeInfo.TSC_SHIFT_OFFSET);
+            long tscTimestamp = time.tscTimestamp();
+            long systemTime = time.systemTime();
+            long mul = time.tscToSystemMul();
+            int shift = time.tscShift();
             // The fields must be read before the version is checked again.
             VarHandle.loadLoadFence();
-            if (mem.getIntAcquire(timeInfo + VcpuTimeInfo.VERSION_OFFSET) != version) {
+            if (time.versionAcquire() != version) {
                 continue;
             }
-            return systemTime + scale(cpu.rdtsc() - tscTimestamp, mul, shift);
+            return systemTime + VcpuTimeInfo.scaleDelta(cpu.rdtsc() - tscTimestamp, mul, shift);
         }
-    }
-
-    /** {@code pvclock_scale_delta}: {@code (delta << shift) * mul >> 32}, unsigned, 128-bit product. */
-    static long scale(long delta, int mul, int shift) {
-        long d = shift >= 0 ? delta << shift : delta >>> -shift;
-        long m = mul & 0xFFFF_FFFFL;
-        return (Math.unsignedMultiplyHigh(d, m) << 32) | ((d * m) >>> 32);
     }
 
     /** Wall-clock nanoseconds since the epoch at system time 0. */
     long wallClockAtBoot() {
         for (;;) {
-            int version = mem.getIntAcquire(wcVersion);
+            int version = shared.wcVersionAcquire();
             if ((version & 1) != 0) {
                 Thread.onSpinWait();
                 continue;
             }
-            long sec = (mem.getInt(sharedInfo + SharedInfo.WC_SEC_OFFSET) & 0xFFFF_FFFFL)
-                    | ((long) mem.getInt(sharedInfo + SharedInfo.WC_SEC_HI_OFFSET) << 32);
-            long nsec = mem.getInt(sharedInfo + SharedInfo.WC_NSEC_OFFSET) & 0xFFFF_FFFFL;
+            long sec = shared.wallclockSeconds();
+            long nsec = shared.wcNsec();
             VarHandle.loadLoadFence();
-            if (mem.getIntAcquire(wcVersion) == version) {
+            if (shared.wcVersionAcquire() == version) {
                 return sec * 1_000_000_000L + nsec;
             }
         }

@@ -7,8 +7,9 @@ import java.util.Objects;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.EventCallback;
-import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.abi.CallbackOp;
 import org.parasol.hypercall.abi.Mmu;
@@ -54,9 +55,8 @@ public final class XenPvOps implements PvOps {
     public static final int BATCH = 64;
 
     private final Cpu cpu;
-    private final GuestMemory mem;
-    private final long upcallPending;
-    private final long upcallMask;
+    /** This vCPU's vcpu_info in shared_info: its upcall mask is the interrupt flag. */
+    private final VcpuInfo vcpuInfo;
     private final MmuCalls mmu;
     private final TimerCalls timer;
     private final ConsoleIoCalls console;
@@ -66,7 +66,7 @@ public final class XenPvOps implements PvOps {
     private final TrapTableCalls traps;
     private final VcpuOpCalls vcpuOps;
     private final PvClock clock;
-    private final MemorySegment batch = MemorySegment.ofArray(new long[BATCH * (int) MmuUpdate.SIZE / Long.BYTES]);
+    private final SegmentBuffer batch = SegmentBuffer.allocate(BATCH * MmuUpdate.SIZE);
     private final MmuUpdate request = new MmuUpdate();
     private int queued;
     private boolean lazy;
@@ -77,10 +77,8 @@ public final class XenPvOps implements PvOps {
         Objects.requireNonNull(cpu, "cpu");
         Objects.requireNonNull(page, "page");
         this.cpu = cpu;
-        this.mem = cpu.memory();
-        long vcpuInfo = sharedInfoVa + SharedInfo.VCPU_INFO_OFFSET + (long) cpu.vcpuId() * VcpuInfo.SIZE;
-        this.upcallPending = vcpuInfo + VcpuInfo.EVTCHN_UPCALL_PENDING_OFFSET;
-        this.upcallMask = vcpuInfo + VcpuInfo.EVTCHN_UPCALL_MASK_OFFSET;
+        this.vcpuInfo = new SharedInfo().wrap(new GuestMemoryBuffer(cpu.memory(), sharedInfoVa, SharedInfo.SIZE), 0)
+                .vcpuInfo(cpu.vcpuId(), new VcpuInfo());
         this.mmu = new MmuCalls(cpu, page);
         this.timer = new TimerCalls(cpu);
         this.console = new ConsoleIoCalls(cpu, page);
@@ -118,8 +116,9 @@ public final class XenPvOps implements PvOps {
 
     @Override
     public boolean saveAndDisableEvents() {
-        boolean wasEnabled = mem.getByte(upcallMask) == 0;
-        mem.putByte(upcallMask, (byte) 1);
+        // Plain: only this vCPU writes its mask, and the hypervisor reads it on this vCPU's thread.
+        boolean wasEnabled = vcpuInfo.evtchnUpcallMask() == 0;
+        vcpuInfo.evtchnUpcallMask(1);
         return wasEnabled;
     }
 
@@ -128,11 +127,11 @@ public final class XenPvOps implements PvOps {
         if (!enabled) {
             return;
         }
-        mem.putByteRelease(upcallMask, (byte) 0);
+        vcpuInfo.upcallMaskRelease(0);
         // The mask store must be visible before pending is read: an event raised in between
         // saw the mask set and raised no upcall, so we must see its pending flag here.
         VarHandle.fullFence();
-        if (mem.getByteAcquire(upcallPending) != 0) {
+        if (vcpuInfo.upcallPendingAcquire() != 0) {
             version.version(); // xen_force_evtchn_callback: any hypercall's return delivers it
         }
     }

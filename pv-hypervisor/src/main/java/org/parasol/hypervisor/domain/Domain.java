@@ -6,16 +6,21 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.abi.Virq;
+import org.parasol.hypercall.struct.SharedInfo;
+import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.event.Event2l;
 import org.parasol.hypervisor.event.EventChannels;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.grant.GrantTable;
 import org.parasol.hypervisor.grant.Maptrack;
 import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.DomainPages;
+import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.Timers;
 
 /**
@@ -28,14 +33,6 @@ import org.parasol.hypervisor.time.Timers;
  * timer. Nothing a domain does can end another domain's life except a privileged hypercall.
  */
 public final class Domain {
-    /** SHUTDOWN_* reasons. */
-    public static final int SHUTDOWN_POWEROFF = Shutdown.POWEROFF;
-    public static final int SHUTDOWN_REBOOT = Shutdown.REBOOT;
-    public static final int SHUTDOWN_SUSPEND = Shutdown.SUSPEND;
-    public static final int SHUTDOWN_CRASH = Shutdown.CRASH;
-    public static final int SHUTDOWN_WATCHDOG = Shutdown.WATCHDOG;
-    public static final int SHUTDOWN_SOFT_RESET = Shutdown.SOFT_RESET;
-
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.domain");
 
     private final Hypervisor hv;
@@ -44,7 +41,7 @@ public final class Domain {
     private final boolean bare;
     private final DomainPages pages;
     private final long sharedInfoMfn;
-    private final SharedInfoPage sharedInfo;
+    private final Event2l event2l;
     private final EventChannels events;
     private final GrantTable grants;
     private final Maptrack maptrack = new Maptrack(Maptrack.DEFAULT_MAX_FRAMES);
@@ -75,19 +72,23 @@ public final class Domain {
         this.bare = bare;
         this.pages = pages;
         this.sharedInfoMfn = sharedInfoMfn;
-        this.sharedInfo = new SharedInfoPage(hv.machine().segment(), sharedInfoMfn << 12);
-        this.events = new EventChannels(domid, config.vcpus(), new Notifier());
+        this.event2l = new Event2l(new SegmentBuffer(hv.machine().segment().asSlice(
+                MachineMemory.maddr(sharedInfoMfn), MachineMemory.PAGE_SIZE)), config.vcpus(), new Wakeups());
+        this.events = new EventChannels(domid, config.vcpus(), event2l);
         this.grants = new GrantTable(domid, hv.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(hv.consoleThread());
         this.createdAt = hv.systemTime();
         this.vcpus = new Vcpu[config.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new Vcpu(this, i);
-            if (i < SharedInfoPage.LEGACY_MAX_VCPUS) {
-                sharedInfo.setUpcallMask(i, true); // every event masked at boot
+            VcpuInfo info = event2l.vcpuInfo(i);
+            if (info != null) {
+                info.upcallMaskRelease(1); // every event masked at boot
             }
         }
-        sharedInfo.writeWallClock(hv.clock().epochNanosAtOrigin() + hv.bootNanos());
+        long wallClock = hv.clock().epochNanosAtOrigin() + hv.bootNanos();
+        event2l.sharedInfo().publishWallclock(Math.floorDiv(wallClock, 1_000_000_000L),
+                (int) Math.floorMod(wallClock, 1_000_000_000L));
     }
 
     // ---------------------------------------------------------------- identity
@@ -126,8 +127,14 @@ public final class Domain {
         return sharedInfoMfn;
     }
 
-    public SharedInfoPage sharedInfo() {
-        return sharedInfo;
+    /** The domain's {@code shared_info} page, through the ABI's flyweight (any thread). */
+    public SharedInfo sharedInfo() {
+        return event2l.sharedInfo();
+    }
+
+    /** vCPU {@code id}'s {@code vcpu_info} slot in shared_info (any thread), or null beyond the slots. */
+    public VcpuInfo vcpuInfo(int id) {
+        return event2l.vcpuInfo(id);
     }
 
     public EventChannels events() {
@@ -259,7 +266,7 @@ public final class Domain {
         int left = liveVcpuThreads.decrementAndGet();
         if (left == 0 && mayRun() && !bare) {
             // Every vCPU went down without a shutdown: Xen leaves such a domain idle; we end it.
-            shutdown(SHUTDOWN_POWEROFF, null);
+            shutdown(Shutdown.POWEROFF, null);
         }
     }
 
@@ -371,9 +378,14 @@ public final class Domain {
         return true;
     }
 
-    /** SCHEDOP_shutdown_code: latch the reason a later shutdown reports. */
-    public void setShutdownCode(int reason) {
-        this.shutdownCode = reason;
+    /**
+     * SCHEDOP_shutdown_code: latch the reason a later shutdown reports. Only the first code
+     * counts, as Xen keeps {@code shutdown_code} once it is set.
+     */
+    public synchronized void setShutdownCode(int reason) {
+        if (shutdownCode < 0) {
+            shutdownCode = reason;
+        }
     }
 
     /**
@@ -429,7 +441,7 @@ public final class Domain {
      */
     public void crash(String cause, Throwable hostFault) {
         byte[] line = ("[parasol] domain crashed: " + cause + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (!shutdown(SHUTDOWN_CRASH, cause, line)) {
+        if (!shutdown(Shutdown.CRASH, cause, line)) {
             return;
         }
         if (hostFault != null) {
@@ -534,7 +546,7 @@ public final class Domain {
     private void watchdogExpired(int slot) {
         hv.hostWork(() -> {
             LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + "): watchdog " + (slot + 1) + " expired");
-            shutdown(SHUTDOWN_WATCHDOG, "watchdog " + (slot + 1) + " expired");
+            shutdown(Shutdown.WATCHDOG, "watchdog " + (slot + 1) + " expired");
         });
     }
 
@@ -549,44 +561,19 @@ public final class Domain {
 
     // ---------------------------------------------------------------- events
 
-    /** Xen's 2-level set_pending, on this domain's shared_info and vCPUs. */
-    private final class Notifier implements EventChannels.Notifier {
+    /** Who the 2-level event ABI wakes: the vCPU marked events-pending, and every poller. */
+    private final class Wakeups implements Event2l.Wakeups {
         @Override
-        public void setPending(int port, int vcpu) {
-            SharedInfoPage s = sharedInfo;
-            if (s.testAndSetPending(port)) {
-                return; // no new edge
-            }
-            if (!s.masked(port) && vcpu < SharedInfoPage.LEGACY_MAX_VCPUS
-                    && !s.testAndSetPendingSel(vcpu, port >>> 6)) {
-                if (s.testAndSetUpcallPending(vcpu)) {
-                    vcpus[vcpu].kick();
-                }
-            }
+        public void kick(int vcpu) {
+            vcpus[vcpu].kick();
+        }
+
+        @Override
+        public void wakePollers(int port) {
             for (Vcpu v : vcpus) {
                 if (v.polling()) {
                     v.kick();
                 }
-            }
-        }
-
-        @Override
-        public void clearPending(int port) {
-            sharedInfo.clearPending(port);
-        }
-    }
-
-    /**
-     * EVTCHNOP_unmask, as Xen does it: if the mask bit was set and the port is pending, raise
-     * the selector and upcall on the port's notify vCPU.
-     */
-    public void unmask(int port) {
-        SharedInfoPage s = sharedInfo;
-        int vcpu = events.notifyVcpu(port);
-        if (s.testAndClearMask(port) && s.pending(port) && vcpu < SharedInfoPage.LEGACY_MAX_VCPUS
-                && !s.testAndSetPendingSel(vcpu, port >>> 6)) {
-            if (s.testAndSetUpcallPending(vcpu)) {
-                vcpus[vcpu].kick();
             }
         }
     }

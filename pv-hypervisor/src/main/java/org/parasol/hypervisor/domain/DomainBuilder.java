@@ -1,7 +1,7 @@
 package org.parasol.hypervisor.domain;
 
-import java.lang.foreign.MemorySegment;
 
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Sif;
 import org.parasol.hypercall.struct.StartInfo;
 import org.parasol.hypervisor.mm.BootLayout;
@@ -25,7 +25,7 @@ public final class DomainBuilder {
     /** Writes start_info for a domain laid out as {@code layout} and points vCPU 0 at it. */
     public static void build(BuildOps ops, BootLayout layout, long nrPages, long sharedInfoMfn,
             boolean privileged, String cmdline) {
-        MemorySegment page = MemorySegment.ofArray(new long[(int) (StartInfo.SIZE + 7) / 8]);
+        SegmentBuffer page = SegmentBuffer.allocate(StartInfo.SIZE);
         new StartInfo().wrap(page, 0)
                 .magic(MAGIC_STRING)
                 .nrPages(nrPages)
@@ -37,7 +37,7 @@ public final class DomainBuilder {
                 .cmdLine(cmdline)
                 .firstP2mPfn(layout.firstP2mPfn())
                 .nrP2mFrames(layout.nrP2mFrames());
-        ops.writeAt(layout.startInfoMfn(), 0, page.asSlice(0, StartInfo.SIZE));
+        ops.writeAt(layout.startInfoMfn(), 0, page.segment());
         ops.setVcpuContext(0, layout.startInfoVa(), layout.l4Mfn());
     }
 }

@@ -2,7 +2,6 @@ package org.parasol.hypervisor.domain;
 
 import static org.parasol.hypercall.Errno.ENOSYS;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.LockSupport;
 
 import org.parasol.hypercall.Cpu;
@@ -13,6 +12,12 @@ import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.abi.Runstate;
+import org.parasol.hypercall.abi.SchedOp;
+import org.parasol.hypercall.abi.TrapVector;
+import org.parasol.hypercall.struct.VcpuInfo;
+import org.parasol.hypercall.struct.VcpuTimeInfo;
+import org.parasol.hypervisor.hypercall.GuestArgs;
 import org.parasol.hypervisor.mm.MmuContext;
 import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
@@ -33,20 +38,12 @@ import org.parasol.hypervisor.time.Timers;
  * whichever thread {@link #attach attached} it and holds no permit.
  */
 public final class Vcpu implements MmuContext {
-    /** Runstates, numbered as {@code RUNSTATE_*}. */
-    public static final int RUNSTATE_RUNNING = 0;
-    public static final int RUNSTATE_RUNNABLE = 1;
-    public static final int RUNSTATE_BLOCKED = 2;
-    public static final int RUNSTATE_OFFLINE = 3;
-
-    /** x86 page-fault vector. */
-    public static final int TRAP_PAGE_FAULT = 14;
-
     private final Domain domain;
     private final int id;
     private final VcpuMmu mmu;
     private final GuestCpu cpu;
-    private final SharedInfoPage shared;
+    /** This vCPU's vcpu_info slot in shared_info, or null beyond the slots (no events). */
+    private final VcpuInfo vcpuInfo;
 
     private volatile Thread thread;
     private boolean holdsPermit;
@@ -91,27 +88,20 @@ public final class Vcpu implements MmuContext {
 
     // Blocking and polling.
     private volatile boolean polling;
-    private final int[] pollPorts = new int[128];
-    private final int[] pollArgs = new int[128];
+    private final int[] pollPorts = new int[SchedOp.POLL_MAX_PORTS];
     private int pollCount;
     private volatile boolean pollTimedOut;
-    private final int[] eventSnapshot = new int[5];
 
     // Runstate accounting (vcpu_runstate_info).
-    private volatile int runstate = RUNSTATE_OFFLINE;
+    private volatile int runstate = Runstate.OFFLINE;
     private long stateEntryTime;
-    private final long[] runstateTime = new long[4];
+    private final long[] runstateTime = new long[Runstate.NR_STATES];
 
     // Counters: plain, written only by this vCPU's thread, summed on read.
     private final long[] hypercallCounts = new long[Hypercall.TABLE_SIZE];
     private long faults;
     private long upcalls;
     private volatile long safePoints;
-
-    /** Hypercall argument scratch size: handlers use [0, 8 KiB), multicall its entry above. */
-    public static final int SCRATCH_BYTES = 12288;
-    /** Offset in the scratch where multicall keeps the entry it is running. */
-    public static final int MULTICALL_SCRATCH = 8192;
 
     /**
      * {@code -ERESTART}: what a handler returns after {@link #setContinuation} to be entered
@@ -136,13 +126,13 @@ public final class Vcpu implements MmuContext {
 
     /** The shootdown of this vCPU's own domain, made once: releasing deferred puts allocates nothing. */
     private final java.util.function.BooleanSupplier ownShootdown = () -> domain().flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
-    /** Hypercall argument scratch: copy_from_guest lands here, never in machine memory. */
-    private final MemorySegment scratch = MemorySegment.ofArray(new long[SCRATCH_BYTES / 8]);
+    /** Hypercall arguments: copy_from_guest lands in its scratch, never in machine memory. */
+    private final GuestArgs args = new GuestArgs();
 
     Vcpu(Domain domain, int id) {
         this.domain = domain;
         this.id = id;
-        this.shared = domain.sharedInfo();
+        this.vcpuInfo = domain.vcpuInfo(id);
         this.mmu = new VcpuMmu(domain.hypervisor().frames(), this);
         this.cpu = new GuestCpu(this);
         Timers timers = domain.hypervisor().timers();
@@ -182,14 +172,14 @@ public final class Vcpu implements MmuContext {
         return mmu;
     }
 
-    /** Per-vCPU scratch for hypercall arguments (8 KiB, heap memory). */
-    public MemorySegment scratch() {
-        return scratch;
+    /** This vCPU's hypercall arguments: the scratch and flyweights its handlers decode with. */
+    public GuestArgs args() {
+        return args;
     }
 
-    /** The shared_info page of the domain. */
-    public SharedInfoPage sharedInfo() {
-        return shared;
+    /** This vCPU's {@code vcpu_info} in the domain's shared_info, or null beyond its slots. */
+    public VcpuInfo vcpuInfo() {
+        return vcpuInfo;
     }
 
     @Override
@@ -228,7 +218,7 @@ public final class Vcpu implements MmuContext {
         stack.readBounds();
         this.up = true;
         this.initialised = true;
-        setRunstate(RUNSTATE_RUNNING);
+        setRunstate(Runstate.RUNNING);
         inGuest = true;
         scheduleIn();
         if (first) {
@@ -258,7 +248,7 @@ public final class Vcpu implements MmuContext {
         }
         this.thread = t;
         this.up = true;
-        setRunstate(RUNSTATE_RUNNABLE);
+        setRunstate(Runstate.RUNNABLE);
         t.start();
     }
 
@@ -288,7 +278,7 @@ public final class Vcpu implements MmuContext {
             }
             up = false;
             stopTimers();
-            setRunstate(RUNSTATE_OFFLINE);
+            setRunstate(Runstate.OFFLINE);
             domain.vcpuExited(this);
             exited.countDown();
         }
@@ -359,10 +349,10 @@ public final class Vcpu implements MmuContext {
         if (thread == null || holdsPermit || isBare()) {
             return;
         }
-        setRunstate(RUNSTATE_RUNNABLE);
+        setRunstate(Runstate.RUNNABLE);
         domain.hypervisor().pcpus().acquire();
         holdsPermit = true;
-        setRunstate(RUNSTATE_RUNNING);
+        setRunstate(Runstate.RUNNING);
         inGuest = true;
         scheduleIn();
     }
@@ -382,13 +372,14 @@ public final class Vcpu implements MmuContext {
 
     /** Rewrites vcpu_time_info: done when the vCPU is scheduled in, not on every hypercall. */
     private void scheduleIn() {
-        if (id >= SharedInfoPage.LEGACY_MAX_VCPUS) {
+        if (vcpuInfo == null) {
             return;
         }
         var hv = domain.hypervisor();
         long sys = hv.systemTime();
         var scale = hv.timeScale();
-        shared.writeTime(id, scale.tscAt(sys), sys, scale.mul(), scale.shift());
+        vcpuInfo.time().publish(scale.tscAt(sys), sys, Integer.toUnsignedLong(scale.mul()), scale.shift(),
+                VcpuTimeInfo.XEN_PVCLOCK_TSC_STABLE_BIT);
     }
 
     // ---------------------------------------------------------------- hypercalls
@@ -488,8 +479,7 @@ public final class Vcpu implements MmuContext {
         if (mmu.pollPending()) {
             return true;
         }
-        return id < SharedInfoPage.LEGACY_MAX_VCPUS && eventCallback != null
-                && shared.upcallPending(id) && !shared.upcallMasked(id);
+        return eventCallback != null && upcallDeliverable();
     }
 
     /** Test hook: every long hypercall is preempted after {@code entries} entries (0 = never forced). */
@@ -558,11 +548,11 @@ public final class Vcpu implements MmuContext {
     /** Delivers the event upcall while one is pending and upcalls are not masked. */
     private void deliverUpcalls() {
         EventCallback cb = eventCallback;
-        if (cb == null || id >= SharedInfoPage.LEGACY_MAX_VCPUS) {
+        if (cb == null || vcpuInfo == null) {
             return;
         }
-        while (shared.upcallPending(id) && !shared.upcallMasked(id)) {
-            shared.setUpcallMask(id, true);
+        while (upcallDeliverable()) {
+            vcpuInfo.upcallMaskRelease(1);
             upcalls++;
             try {
                 cb.upcall(cpu);
@@ -573,8 +563,21 @@ public final class Vcpu implements MmuContext {
                         + GuestThrowables.describe(e));
             }
             // HYPERVISOR_iret: restore the mask saved on entry (it was clear), then re-check.
-            shared.setUpcallMask(id, false);
+            vcpuInfo.upcallMaskRelease(0);
         }
+    }
+
+    /**
+     * Xen's {@code local_events_need_delivery}: {@code evtchn_upcall_pending} set and
+     * {@code evtchn_upcall_mask} clear (acquire loads); false without a vcpu_info slot.
+     */
+    public boolean upcallDeliverable() {
+        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0 && vcpuInfo.upcallMaskAcquire() == 0;
+    }
+
+    /** {@code evtchn_upcall_pending} (acquire), false for a vCPU without a vcpu_info slot. */
+    private boolean upcallPending() {
+        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0;
     }
 
     /** Per-hypercall counts of this vCPU (a copy). */
@@ -620,7 +623,7 @@ public final class Vcpu implements MmuContext {
             pauseHere();
         }
         if ((pollBits & VcpuMmu.POLL_PREEMPT) != 0 && holdsPermit && domain.hypervisor().pcpus().contended()) {
-            givePcpu(RUNSTATE_RUNNABLE);
+            givePcpu(Runstate.RUNNABLE);
             takePcpu();
             checkAlive();
         }
@@ -644,7 +647,7 @@ public final class Vcpu implements MmuContext {
     }
 
     private void pauseHere() {
-        givePcpu(RUNSTATE_RUNNABLE);
+        givePcpu(Runstate.RUNNABLE);
         while (domain.pauseRequested() && domain.mayRun()) {
             LockSupport.park(this);
         }
@@ -679,17 +682,17 @@ public final class Vcpu implements MmuContext {
      * ever wake it.
      */
     public long block() {
-        if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
-            shared.setUpcallMask(id, false);
-            if (shared.upcallPending(id)) {
+        if (vcpuInfo != null) {
+            vcpuInfo.upcallMaskRelease(0);
+            if (upcallPending()) {
                 return 0;
             }
         }
         if (isBare()) {
             return 0; // a bare vCPU has no thread to put to sleep: a spurious wake-up
         }
-        givePcpu(RUNSTATE_BLOCKED);
-        while (domain.mayRun() && up && !shared.upcallPending(id)) {
+        givePcpu(Runstate.BLOCKED);
+        while (domain.mayRun() && up && !upcallPending()) {
             LockSupport.park(this);
         }
         takePcpu();
@@ -714,7 +717,7 @@ public final class Vcpu implements MmuContext {
                 long deadline = domain.hypervisor().clockTimeOf(timeout);
                 pollTimer.set(deadline);
             }
-            givePcpu(RUNSTATE_BLOCKED);
+            givePcpu(Runstate.BLOCKED);
             while (domain.mayRun() && up && !pollTimedOut && !anyPollPortPending()) {
                 LockSupport.park(this);
             }
@@ -729,21 +732,11 @@ public final class Vcpu implements MmuContext {
 
     private boolean anyPollPortPending() {
         for (int i = 0; i < pollCount; i++) {
-            if (shared.pending(pollPorts[i])) {
+            if (domain.sharedInfo().isPending(pollPorts[i])) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** Five ints EVTCHNOP_status fills with a port's snapshot (owned by this vCPU's thread). */
-    public int[] eventSnapshot() {
-        return eventSnapshot;
-    }
-
-    /** A 128-entry port list the poll handler fills (owned by this vCPU's thread). */
-    public int[] pollScratch() {
-        return pollArgs;
     }
 
     /** Whether the vCPU waits in SCHEDOP_poll (set_pending wakes it regardless of masks). */
@@ -759,7 +752,7 @@ public final class Vcpu implements MmuContext {
     /** SCHEDOP_yield: gives the pCPU to a waiting vCPU, if any. */
     public long yieldPcpu() {
         if (holdsPermit && domain.hypervisor().pcpus().contended()) {
-            givePcpu(RUNSTATE_RUNNABLE);
+            givePcpu(Runstate.RUNNABLE);
             takePcpu();
             checkAlive();
         } else {
@@ -774,7 +767,7 @@ public final class Vcpu implements MmuContext {
     public void pageFault(long va, int errorCode) {
         try {
             faults++;
-            TrapHandler h = traps[TRAP_PAGE_FAULT];
+            TrapHandler h = traps[TrapVector.PF];
             if (h == null) {
                 throw crashFromGuestPath(String.format("page fault at %#x (error code %#x) on vCPU %d with no handler",
                         va, errorCode, id));
@@ -783,12 +776,12 @@ public final class Vcpu implements MmuContext {
                 throw crashFromGuestPath(String.format(
                         "page fault at %#x (error code %#x) inside the page-fault handler of vCPU %d", va, errorCode, id));
             }
-            if (id < SharedInfoPage.LEGACY_MAX_VCPUS) {
-                shared.setCr2(id, va);
+            if (vcpuInfo != null) {
+                vcpuInfo.cr2(va);
             }
             inFaultHandler = true;
             try {
-                h.trap(cpu, TRAP_PAGE_FAULT, errorCode, va);
+                h.trap(cpu, TrapVector.PF, errorCode, va);
             } catch (GuestAbort | StackOverflowError unwind) {
                 throw unwind;
             } catch (Throwable e) {
@@ -968,7 +961,7 @@ public final class Vcpu implements MmuContext {
 
     private synchronized void setRunstate(int state) {
         long now = domain.hypervisor().systemTime();
-        if (stateEntryTime != 0 || runstate != RUNSTATE_OFFLINE) {
+        if (stateEntryTime != 0 || runstate != Runstate.OFFLINE) {
             runstateTime[runstate] += now - stateEntryTime;
         }
         runstate = state;

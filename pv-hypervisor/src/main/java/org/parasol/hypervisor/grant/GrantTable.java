@@ -1,14 +1,12 @@
 package org.parasol.hypervisor.grant;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
 
-import org.parasol.hypercall.abi.Gnttab;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gntst;
+import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Gtf;
 import org.parasol.hypercall.struct.GrantEntryV1;
-import org.parasol.hypercall.struct.Layouts;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 
@@ -65,11 +63,12 @@ public final class GrantTable {
     /** Xen's bound on compare-and-swap retries against a guest that keeps changing an entry. */
     private static final int CAS_RETRIES = 5;
 
-    private static final VarHandle HEADER = Layouts.ATOMIC_U32;
-
     private final int domid;
     private final FrameTable frames;
-    private final MemorySegment machine;
+    /** Machine memory, where the grant frames are. */
+    private final SegmentBuffer machine;
+    /** The shared entry being looked at: re-pointed, and used, only under {@link #lock}. */
+    private final GrantEntryV1 entry = new GrantEntryV1();
     private final int maxFrames;
     private final ReentrantLock lock = new ReentrantLock();
     private final long[] frameMfn;
@@ -78,7 +77,6 @@ public final class GrantTable {
     private final long[][] activeMfn;
     private volatile int nrFrames;
     private boolean dying;
-
 
     /** Whether no thread holds this table's lock: for tests that check nothing was left held. */
     public boolean lockFree() {
@@ -92,7 +90,7 @@ public final class GrantTable {
         }
         this.domid = domid;
         this.frames = frames;
-        this.machine = frames.memory().segment();
+        this.machine = new SegmentBuffer(frames.memory().segment());
         this.maxFrames = maxFrames;
         this.frameMfn = new long[maxFrames];
         this.pin = new int[maxFrames][];
@@ -190,6 +188,11 @@ public final class GrantTable {
         return MachineMemory.maddr(frameMfn[ref >>> 9]) + (long) (ref & 511) * Gnttab.ENTRY_V1_SIZE;
     }
 
+    /** The shared entry {@code ref} (its frame allocated); call with {@link #lock} held. */
+    private GrantEntryV1 entry(int ref) {
+        return entry.wrap(machine, entryAddress(ref));
+    }
+
     /**
      * Pins entry {@code ref} for domain {@code ldom}, as Xen's {@code acquire_grant_for_copy}:
      * a host read-only pin, or a host read-write pin when {@code readonly} is false. On success
@@ -238,10 +241,7 @@ public final class GrantTable {
                 if (rc != Gntst.OKAY) {
                     return rc;
                 }
-                mfn = oldPin == 0
-                        ? Integer.toUnsignedLong((int) Layouts.ATOMIC_U32.getAcquire(machine,
-                                entryAddress(ref) + GrantEntryV1.FRAME_OFFSET))
-                        : activeMfn[ref >>> 9][slot];
+                mfn = oldPin == 0 ? entry(ref).frameAcquire() : activeMfn[ref >>> 9][slot];
             } else {
                 mfn = activeMfn[ref >>> 9][slot];
             }
@@ -293,7 +293,7 @@ public final class GrantTable {
                     clear |= Gtf.READING;
                 }
                 if (clear != 0) {
-                    HEADER.getAndBitwiseAnd(machine, entryAddress(ref) + GrantEntryV1.FLAGS_OFFSET, ~clear);
+                    entry(ref).clearFlags(clear);
                 }
             }
         } finally {
@@ -325,7 +325,7 @@ public final class GrantTable {
             if (dying || ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1) {
                 return 0;
             }
-            return (int) HEADER.getAcquire(machine, entryAddress(ref) + GrantEntryV1.FLAGS_OFFSET);
+            return entry(ref).headerAcquire();
         } finally {
             lock.unlock();
         }
@@ -338,7 +338,7 @@ public final class GrantTable {
             if (dying || ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1) {
                 return 0;
             }
-            return Integer.toUnsignedLong((int) HEADER.getAcquire(machine, entryAddress(ref) + GrantEntryV1.FRAME_OFFSET));
+            return entry(ref).frameAcquire();
         } finally {
             lock.unlock();
         }
@@ -351,9 +351,9 @@ public final class GrantTable {
      * racing to end access either sees the busy bits or wins and we fail.
      */
     private int setStatus(int ref, int ldom, boolean readonly) {
-        long a = entryAddress(ref) + GrantEntryV1.FLAGS_OFFSET;
+        GrantEntryV1 e = entry(ref);
         for (int tries = 0; tries < CAS_RETRIES; tries++) {
-            int h = (int) HEADER.getAcquire(machine, a);
+            int h = e.headerAcquire();
             int flags = GrantEntryV1.headerFlags(h);
             if ((flags & Gtf.TYPE_MASK) != Gtf.PERMIT_ACCESS || GrantEntryV1.headerDomid(h) != ldom) {
                 return Gntst.GENERAL_ERROR;
@@ -365,7 +365,7 @@ public final class GrantTable {
                 }
                 nflags |= Gtf.WRITING;
             }
-            if (HEADER.compareAndSet(machine, a, h, GrantEntryV1.header(nflags, ldom))) {
+            if (e.compareAndSetHeader(h, GrantEntryV1.header(nflags, ldom))) {
                 return Gntst.OKAY;
             }
         }
@@ -382,7 +382,7 @@ public final class GrantTable {
             clear |= Gtf.READING;
         }
         if (clear != 0) {
-            HEADER.getAndBitwiseAnd(machine, entryAddress(ref) + GrantEntryV1.FLAGS_OFFSET, ~clear);
+            entry(ref).clearFlags(clear);
         }
     }
 

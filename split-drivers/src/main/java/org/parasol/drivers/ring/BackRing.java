@@ -1,7 +1,8 @@
 package org.parasol.drivers.ring;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.io.RingGeometry;
 
 /**
@@ -47,8 +48,8 @@ public final class BackRing<Q, S> {
     private final EntryCodec<Q> requests;
     private final EntryCodec<S> responses;
     private final Runnable notifyFront;
-    private final MemorySegment requestScratch;
-    private final MemorySegment responseScratch;
+    private final SegmentBuffer requestScratch;
+    private final SegmentBuffer responseScratch;
 
     /** Next response slot to fill; responses below it are written. */
     private int rspProdPvt;
@@ -66,8 +67,8 @@ public final class BackRing<Q, S> {
      * each as large as the larger of request and response. Its private indices start at 0
      * ({@code BACK_RING_INIT}).
      */
-    public BackRing(RingPage page, EntryCodec<Q> requests, EntryCodec<S> responses, Runnable notifyFront) {
-        this(page, RingGeometry.of(page.byteSize(), Math.max(requests.byteSize(), responses.byteSize())),
+    public BackRing(SharedBuffer page, EntryCodec<Q> requests, EntryCodec<S> responses, Runnable notifyFront) {
+        this(page, RingGeometry.of(page.capacity(), Math.max(requests.byteSize(), responses.byteSize())),
                 requests, responses, notifyFront);
     }
 
@@ -77,7 +78,7 @@ public final class BackRing<Q, S> {
      *
      * @throws IllegalArgumentException if an entry does not fit a slot or the slots the page
      */
-    public BackRing(RingPage page, RingGeometry geometry, EntryCodec<Q> requests, EntryCodec<S> responses,
+    public BackRing(SharedBuffer page, RingGeometry geometry, EntryCodec<Q> requests, EntryCodec<S> responses,
             Runnable notifyFront) {
         this.sring = new SharedRing(page, geometry);
         this.size = geometry.size();
@@ -200,7 +201,7 @@ public final class BackRing<Q, S> {
             throw new IllegalStateException("no consumed request left to answer at rsp_prod_pvt "
                     + Integer.toUnsignedString(rspProdPvt));
         }
-        responseScratch.fill((byte) 0);
+        responseScratch.setMemory(0, responseScratch.capacity(), (byte) 0);
         responses.encode(response, responseScratch);
         // Plain copy: the front end may read the slot only after the release of rsp_prod that covers it.
         sring.copyIn(rspProdPvt, responseScratch);

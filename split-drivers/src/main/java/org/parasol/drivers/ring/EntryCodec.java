@@ -1,6 +1,6 @@
 package org.parasol.drivers.ring;
 
-import java.lang.foreign.MemorySegment;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * How one kind of ring entry — a request or a response — is written to and read from the bytes
@@ -12,6 +12,10 @@ import java.lang.foreign.MemorySegment;
  * slot in one bulk copy; a consumer's slot is copied out into private scratch before
  * {@link #decode} sees it, so a peer rewriting the slot meanwhile cannot change what the driver
  * validates (no double fetch).
+ *
+ * <p>The scratch is a {@link SharedBuffer} so that a codec may wrap the entry's {@code io/}
+ * flyweight over it ({@code BlkifRequest}, {@code NetifTxRequest}...) and read the fields by
+ * their names, as the peer wrote them.
  *
  * <p>Rules for implementations:
  * <ul>
@@ -30,9 +34,9 @@ public interface EntryCodec<T> {
     /** Bytes of the slot this entry occupies, e.g. 112 for {@code blkif_request}. */
     long byteSize();
 
-    /** Writes {@code entry} into {@code dst}, a private segment of {@link #byteSize()} bytes. */
-    void encode(T entry, MemorySegment dst);
+    /** Writes {@code entry} into {@code dst}, private scratch of {@link #byteSize()} bytes, zeroed. */
+    void encode(T entry, SharedBuffer dst);
 
     /** Reads {@code src}, a private copy of {@link #byteSize()} bytes, into {@code into}. */
-    void decode(MemorySegment src, T into);
+    void decode(SharedBuffer src, T into);
 }

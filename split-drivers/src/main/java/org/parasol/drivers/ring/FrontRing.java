@@ -1,7 +1,8 @@
 package org.parasol.drivers.ring;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.io.RingGeometry;
 
 /**
@@ -46,8 +47,8 @@ public final class FrontRing<Q, S> {
     private final EntryCodec<Q> requests;
     private final EntryCodec<S> responses;
     private final Runnable notifyBack;
-    private final MemorySegment requestScratch;
-    private final MemorySegment responseScratch;
+    private final SegmentBuffer requestScratch;
+    private final SegmentBuffer responseScratch;
 
     /** Next request slot to fill; requests below it are written. */
     private int reqProdPvt;
@@ -64,8 +65,8 @@ public final class FrontRing<Q, S> {
      * A front view over {@code page} with as many slots as fit (ring.h's {@code __RING_SIZE}),
      * each as large as the larger of request and response.
      */
-    public FrontRing(RingPage page, EntryCodec<Q> requests, EntryCodec<S> responses, Runnable notifyBack) {
-        this(page, RingGeometry.of(page.byteSize(), Math.max(requests.byteSize(), responses.byteSize())),
+    public FrontRing(SharedBuffer page, EntryCodec<Q> requests, EntryCodec<S> responses, Runnable notifyBack) {
+        this(page, RingGeometry.of(page.capacity(), Math.max(requests.byteSize(), responses.byteSize())),
                 requests, responses, notifyBack);
     }
 
@@ -75,7 +76,7 @@ public final class FrontRing<Q, S> {
      *
      * @throws IllegalArgumentException if an entry does not fit a slot or the slots the page
      */
-    public FrontRing(RingPage page, RingGeometry geometry, EntryCodec<Q> requests, EntryCodec<S> responses,
+    public FrontRing(SharedBuffer page, RingGeometry geometry, EntryCodec<Q> requests, EntryCodec<S> responses,
             Runnable notifyBack) {
         this.sring = new SharedRing(page, geometry);
         this.size = geometry.size();
@@ -161,7 +162,7 @@ public final class FrontRing<Q, S> {
         if (full()) {
             throw new IllegalStateException("request ring full: " + size + " requests outstanding");
         }
-        requestScratch.fill((byte) 0);
+        requestScratch.setMemory(0, requestScratch.capacity(), (byte) 0);
         requests.encode(request, requestScratch);
         // Plain copy: the back end may read the slot only after the release of req_prod that covers it.
         sring.copyIn(reqProdPvt, requestScratch);

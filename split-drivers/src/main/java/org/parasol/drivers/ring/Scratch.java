@@ -1,6 +1,6 @@
 package org.parasol.drivers.ring;
 
-import java.lang.foreign.MemorySegment;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.io.RingGeometry;
 
 /** The private buffer a ring view encodes into and copies slots out to, one per entry kind. */
@@ -13,13 +13,12 @@ final class Scratch {
      *
      * @throws IllegalArgumentException if the entry is empty or larger than a slot
      */
-    static MemorySegment of(EntryCodec<?> codec, RingGeometry geometry) {
+    static SegmentBuffer of(EntryCodec<?> codec, RingGeometry geometry) {
         long bytes = codec.byteSize();
         if (bytes <= 0 || bytes > geometry.entrySize()) {
             throw new IllegalArgumentException(
                     "a " + bytes + "-byte entry does not fit a " + geometry.entrySize() + "-byte slot");
         }
-        return MemorySegment.ofArray(new long[Math.toIntExact((bytes + Long.BYTES - 1) / Long.BYTES)])
-                .asSlice(0, bytes);
+        return SegmentBuffer.allocate(bytes);
     }
 }

@@ -2,6 +2,8 @@ package org.parasol.drivers.ring;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.io.RingGeometry;
 import org.parasol.hypercall.io.SharedRingHeader;
 
@@ -18,27 +20,45 @@ import org.parasol.hypercall.io.SharedRingHeader;
  *   written by: front       back       back        front
  * </pre>
  *
+ * <p>The page is a {@link SharedBuffer}: a {@link org.parasol.hypercall.GuestMemoryBuffer} at the
+ * page's guest virtual address for a driver in a domain (the front end's own page, or the back
+ * end's mapping of the grant), a {@link SegmentBuffer} for tests and benchmarks that share the
+ * bytes directly. The indices are read and written through the {@link SharedRingHeader}
+ * flyweight; the entries are copied whole between the page and private scratch.
+ *
  * <p>Invariants: offsets come from {@link SharedRingHeader} and the geometry; the geometry fits
- * in the page; the slot an index names is computed only by {@link RingGeometry#slot(int)}. The
- * reads here are acquire loads of raw {@code RING_IDX} values (unsigned 32-bit counters stored
- * unmasked); compare them only by difference.
+ * in the page, which is at least 4-byte aligned; the slot an index names is computed only by
+ * {@link RingGeometry#slot(int)}. The reads here are acquire loads of raw {@code RING_IDX}
+ * values (unsigned 32-bit counters stored unmasked); compare them only by difference. Nothing
+ * here allocates.
  */
 public final class SharedRing {
 
-    private final RingPage page;
+    private final SharedBuffer page;
     private final RingGeometry geometry;
+    private final SharedRingHeader header = new SharedRingHeader();
 
-    SharedRing(RingPage page, RingGeometry geometry) {
+    /**
+     * The ring at the start of {@code page}.
+     *
+     * @throws IllegalArgumentException if the geometry does not fit the page, or the page is not
+     *         4-byte aligned (the indices need naturally aligned words)
+     */
+    SharedRing(SharedBuffer page, RingGeometry geometry) {
         this.page = Objects.requireNonNull(page, "page");
         this.geometry = Objects.requireNonNull(geometry, "geometry");
         long needed = SharedRingHeader.RING_OFFSET + (long) geometry.size() * geometry.entrySize();
-        if (needed > page.byteSize()) {
-            throw new IllegalArgumentException(geometry + " needs " + needed + " bytes, the page has " + page.byteSize());
+        if (needed > page.capacity()) {
+            throw new IllegalArgumentException(geometry + " needs " + needed + " bytes, the page has " + page.capacity());
         }
+        if (page.alignment() < Integer.BYTES) {
+            throw new IllegalArgumentException("a ring page must be 4-byte aligned: " + page);
+        }
+        header.wrap(page, 0);
     }
 
     /** The page the ring lives in. */
-    public RingPage page() {
+    public SharedBuffer page() {
         return page;
     }
 
@@ -54,38 +74,38 @@ public final class SharedRing {
 
     /** {@code req_prod}: requests published by the front end (acquire load). */
     public int reqProd() {
-        return page.getIntAcquire(SharedRingHeader.REQ_PROD_OFFSET);
+        return header.reqProdAcquire();
     }
 
     /** {@code req_event}: the back end wants a notification when {@code req_prod} reaches it (acquire load). */
     public int reqEvent() {
-        return page.getIntAcquire(SharedRingHeader.REQ_EVENT_OFFSET);
+        return header.reqEventAcquire();
     }
 
     /** {@code rsp_prod}: responses published by the back end (acquire load). */
     public int rspProd() {
-        return page.getIntAcquire(SharedRingHeader.RSP_PROD_OFFSET);
+        return header.rspProdAcquire();
     }
 
     /** {@code rsp_event}: the front end wants a notification when {@code rsp_prod} reaches it (acquire load). */
     public int rspEvent() {
-        return page.getIntAcquire(SharedRingHeader.RSP_EVENT_OFFSET);
+        return header.rspEventAcquire();
     }
 
     void setReqProd(int value) {
-        page.putIntRelease(SharedRingHeader.REQ_PROD_OFFSET, value);
+        header.reqProdRelease(value);
     }
 
     void setReqEvent(int value) {
-        page.putIntRelease(SharedRingHeader.REQ_EVENT_OFFSET, value);
+        header.reqEventRelease(value);
     }
 
     void setRspProd(int value) {
-        page.putIntRelease(SharedRingHeader.RSP_PROD_OFFSET, value);
+        header.rspProdRelease(value);
     }
 
     void setRspEvent(int value) {
-        page.putIntRelease(SharedRingHeader.RSP_EVENT_OFFSET, value);
+        header.rspEventRelease(value);
     }
 
     /** {@code xen_mb()}. */
@@ -94,13 +114,15 @@ public final class SharedRing {
     }
 
     /** Plain copy of private {@code src} into the slot of {@code index}. */
-    void copyIn(int index, MemorySegment src) {
-        page.copyIn(src, 0, geometry.slotOffset(index), src.byteSize());
+    void copyIn(int index, SegmentBuffer src) {
+        MemorySegment bytes = src.segment();
+        page.putBytes(geometry.slotOffset(index), bytes, 0, bytes.byteSize());
     }
 
     /** Plain copy of the slot of {@code index} into private {@code dst}. */
-    void copyOut(int index, MemorySegment dst) {
-        page.copyOut(geometry.slotOffset(index), dst, 0, dst.byteSize());
+    void copyOut(int index, SegmentBuffer dst) {
+        MemorySegment bytes = dst.segment();
+        page.getBytes(geometry.slotOffset(index), bytes, 0, bytes.byteSize());
     }
 
     /**
@@ -111,7 +133,7 @@ public final class SharedRing {
     void init(int index) {
         // Plain and release stores before the page is granted: the back end reads none of them until the
         // grant and the xenstore handshake, and whoever acquires req_prod (stored last) sees them all.
-        page.fill(0, SharedRingHeader.SIZE, (byte) 0);
+        header.clear();
         setReqEvent(index + 1);
         setRspEvent(index + 1);
         setRspProd(index);

@@ -3,9 +3,9 @@
  * split driver: blkif, netif tx/rx, and the example rings.
  *
  * <pre>
- *   RingPage                   the bytes: acquire/release words, plain copies, full fence
- *     |- GuestMemoryRingPage   ... at a guest virtual address (drivers in domains)
- *     '- SegmentRingPage       ... over a MemorySegment (tests, benchmarks)
+ *   SharedBuffer               the page (hypercall-api): acquire/release words, copies, fence
+ *     |- GuestMemoryBuffer     ... at a guest virtual address (drivers in domains)
+ *     '- SegmentBuffer         ... over a MemorySegment (tests, benchmarks)
  *   SharedRing                 struct sring: req_prod, req_event, rsp_prod, rsp_event, slots
  *   FrontRing&lt;Q, S&gt;           produces requests, consumes responses   (req_prod_pvt, rsp_cons)
  *   BackRing&lt;Q, S&gt;            consumes requests, produces responses   (rsp_prod_pvt, req_cons)

@@ -22,6 +22,7 @@ import net.jqwik.api.constraints.Size;
 import net.jqwik.api.statistics.Statistics;
 import org.parasol.drivers.ring.SeqEntries.Request;
 import org.parasol.drivers.ring.SeqEntries.Response;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.io.SharedRingHeader;
 
 /**
@@ -60,7 +61,7 @@ class HostilePeerProperties {
             @ForAll @Size(min = 1, max = 25) List<@From("scribbles") Scribble> scribbles,
             @ForAll long seed) {
         int size = 1 << sizeLog2;
-        SegmentRingPage page = SeqEntries.heapPage(size);
+        SegmentBuffer page = SeqEntries.heapPage(size);
         new FrontRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }).init(start);
         BackRing<Request, Response> back =
                 new BackRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }).attach(start);
@@ -113,7 +114,7 @@ class HostilePeerProperties {
             @ForAll @Size(min = 1, max = 25) List<@From("scribbles") Scribble> scribbles,
             @ForAll long seed) {
         int size = 1 << sizeLog2;
-        SegmentRingPage page = SeqEntries.heapPage(size);
+        SegmentBuffer page = SeqEntries.heapPage(size);
         FrontRing<Request, Response> front =
                 new FrontRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }).init(start);
         Random random = new Random(seed);
@@ -169,7 +170,7 @@ class HostilePeerProperties {
      * peer may overwrite too), the honest end's own producer index (read back as the old value
      * of its next push), and noise over every slot.
      */
-    private static void scribble(SegmentRingPage page, Scribble scribble, long producerOffset, int producer,
+    private static void scribble(SegmentBuffer page, Scribble scribble, long producerOffset, int producer,
             long otherProducerOffset, long eventOffset) {
         MemorySegment slots = page.segment().asSlice(SharedRingHeader.RING_OFFSET);
         Random noise = new Random(scribble.slotNoise());

@@ -94,7 +94,7 @@ class RingInterleavingProperties {
 
     /** Both ends, their idle states and what each has seen. */
     static final class Model {
-        final TracingRingPage page;
+        final TracingBuffer page;
         final FrontRing<Request, Response> front;
         final BackRing<Request, Response> back;
         final int size;
@@ -113,7 +113,7 @@ class RingInterleavingProperties {
 
         Model(int size, int start) {
             this.size = size;
-            this.page = new TracingRingPage(SeqEntries.heapPage(size));
+            this.page = new TracingBuffer(SeqEntries.heapPage(size));
             this.front = new FrontRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> backPending = true)
                     .init(start);
             this.back = new BackRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> frontPending = true)

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.parasol.drivers.ring.SeqEntries.Request;
 import org.parasol.drivers.ring.SeqEntries.Response;
+import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.io.RingGeometry;
 import org.parasol.hypercall.io.SharedRingHeader;
 import org.parasol.hypercall.io.SringEntries;
@@ -21,18 +23,18 @@ class RingProtocolTest {
     private final AtomicInteger backNotified = new AtomicInteger();
     private final AtomicInteger frontNotified = new AtomicInteger();
 
-    private FrontRing<Request, Response> front(RingPage page) {
+    private FrontRing<Request, Response> front(SharedBuffer page) {
         return new FrontRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, backNotified::incrementAndGet);
     }
 
-    private BackRing<Request, Response> back(RingPage page) {
+    private BackRing<Request, Response> back(SharedBuffer page) {
         return new BackRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, frontNotified::incrementAndGet);
     }
 
     @Test
     @DisplayName("SHARED_RING_INIT: req_prod = rsp_prod = 0, req_event = rsp_event = 1, pvt and pad zeroed")
     void shouldInitialiseTheSharedRingAsSharedRingInitDoes() {
-        SegmentRingPage page = SeqEntries.heapPage(8);
+        SegmentBuffer page = SeqEntries.heapPage(8);
         page.segment().fill((byte) 0xA5);
 
         FrontRing<Request, Response> front = front(page).init();
@@ -52,7 +54,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("__RING_SIZE: entries fitting after the 64-byte header, rounded down to a power of two")
     void shouldSizeOnePageRingsAsRingHDoes() {
-        SegmentRingPage page = new SegmentRingPage(MemorySegment.ofArray(new long[4096 / 8]));
+        SegmentBuffer page = SegmentBuffer.allocate(4096);
         EntryCodec<Request> blkRequest = sized(112);
         EntryCodec<Request> blkResponse = sized(16);
         EntryCodec<Request> txRequest = sized(12);
@@ -69,20 +71,21 @@ class RingProtocolTest {
 
     @Test
     void shouldRefuseAGeometryOrEntryThatDoesNotFit() {
-        SegmentRingPage page = SeqEntries.heapPage(4);
+        SegmentBuffer page = SeqEntries.heapPage(4);
 
         assertThatThrownBy(() -> new FrontRing<>(page, new RingGeometry(8, 16), SeqEntries.REQUESTS,
                 SeqEntries.RESPONSES, () -> { })).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new BackRing<>(page, new RingGeometry(4, 8), SeqEntries.REQUESTS,
                 SeqEntries.RESPONSES, () -> { })).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new SegmentRingPage(MemorySegment.ofArray(new byte[128])))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new FrontRing<>(new SegmentBuffer(MemorySegment.ofArray(new byte[128]).asSlice(2)),
+                SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }))
+                .as("a ring page not 4-byte aligned").isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     @DisplayName("RING_IDX is free-running: requests and responses cross 2^32 in order")
     void shouldCarryEntriesInOrderAcrossWraparound() throws RingOverflowException {
-        SegmentRingPage page = SeqEntries.heapPage(4);
+        SegmentBuffer page = SeqEntries.heapPage(4);
         int start = -3;
         FrontRing<Request, Response> front = front(page).init(start);
         BackRing<Request, Response> back = back(page).attach(start);
@@ -127,7 +130,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("A consumer that set its event index in a final check is notified by the next push, and only then")
     void shouldNotifyAnIdleConsumerOnceAndSuppressWhileItIsBusy() throws RingOverflowException {
-        SegmentRingPage page = SeqEntries.heapPage(8);
+        SegmentBuffer page = SeqEntries.heapPage(8);
         FrontRing<Request, Response> front = front(page).init();
         BackRing<Request, Response> back = back(page).attach(0);
         Request request = new Request();
@@ -148,7 +151,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("Push: entries before the release of req_prod, full fence, then read req_event")
     void shouldPublishEntriesBeforeTheIndexAndFenceBeforeReadingTheEvent() {
-        TracingRingPage page = new TracingRingPage(SeqEntries.heapPage(4));
+        TracingBuffer page = new TracingBuffer(SeqEntries.heapPage(4));
         FrontRing<Request, Response> front = front(page).init();
         page.record();
 
@@ -162,7 +165,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("Final check: look, set the event index (release), full fence, look again")
     void shouldSetTheEventFenceAndLookAgainInAFinalCheck() throws RingOverflowException {
-        TracingRingPage page = new TracingRingPage(SeqEntries.heapPage(4));
+        TracingBuffer page = new TracingBuffer(SeqEntries.heapPage(4));
         BackRing<Request, Response> back = back(page).attach(0);
         front(page).init();
         page.record();
@@ -176,7 +179,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("Consumers read the producer index (acquire) before copying the entry out")
     void shouldAcquireTheProducerIndexBeforeCopyingAnEntryOut() throws RingOverflowException {
-        TracingRingPage page = new TracingRingPage(SeqEntries.heapPage(4));
+        TracingBuffer page = new TracingBuffer(SeqEntries.heapPage(4));
         FrontRing<Request, Response> front = front(page).init(-1);
         BackRing<Request, Response> back = back(page).attach(-1);
         front.produceRequest(new Request().of(1));
@@ -191,7 +194,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("Consumers copy an entry into private memory before validating it (no double fetch)")
     void shouldDecodeFromAPrivateCopyThatThePeerCannotRewrite() throws RingOverflowException {
-        SegmentRingPage page = SeqEntries.heapPage(4);
+        SegmentBuffer page = SeqEntries.heapPage(4);
         EntryCodec<Request> scribbledWhileDecoding = new EntryCodec<>() {
             @Override
             public long byteSize() {
@@ -199,16 +202,16 @@ class RingProtocolTest {
             }
 
             @Override
-            public void encode(Request entry, MemorySegment dst) {
+            public void encode(Request entry, SharedBuffer dst) {
                 SeqEntries.REQUESTS.encode(entry, dst);
             }
 
             @Override
-            public void decode(MemorySegment src, Request into) {
-                into.seq = src.get(Layouts.U64, 0);
+            public void decode(SharedBuffer src, Request into) {
+                into.seq = src.getLong(0);
                 // A hostile front end rewrites the slot between the back end's two reads.
                 page.segment().asSlice(SharedRingHeader.RING_OFFSET).fill((byte) 0x5A);
-                into.check = src.get(Layouts.U64, 8);
+                into.check = src.getLong(8);
             }
         };
         FrontRing<Request, Response> front = front(page).init();
@@ -225,7 +228,7 @@ class RingProtocolTest {
 
     @Test
     void shouldRefuseToProduceIntoAFullRingOrAnswerAnUnconsumedRequest() {
-        SegmentRingPage page = SeqEntries.heapPage(2);
+        SegmentBuffer page = SeqEntries.heapPage(2);
         FrontRing<Request, Response> front = front(page).init();
         BackRing<Request, Response> back = back(page).attach(0);
         Request request = new Request();
@@ -240,7 +243,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("Back end: req_prod - rsp_prod_pvt > size is a misbehaving front end; the ring stays broken")
     void shouldBreakTheBackRingOnARequestProducerBeyondTheRing() {
-        SegmentRingPage page = SeqEntries.heapPage(4);
+        SegmentBuffer page = SeqEntries.heapPage(4);
         front(page).init(10);
         BackRing<Request, Response> back = back(page).attach(10);
         page.putIntRelease(SharedRingHeader.REQ_PROD_OFFSET, 15);
@@ -265,7 +268,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("Front end: rsp_prod - rsp_cons > size (or beyond the outstanding requests) is a misbehaving back end")
     void shouldBreakTheFrontRingOnAResponseProducerBeyondItsRequests() throws RingOverflowException {
-        SegmentRingPage page = SeqEntries.heapPage(4);
+        SegmentBuffer page = SeqEntries.heapPage(4);
         FrontRing<Request, Response> front = front(page).init(-2);
         front.produceRequest(new Request().of(0));
         front.produceRequest(new Request().of(1));
@@ -286,7 +289,7 @@ class RingProtocolTest {
     @Test
     @DisplayName("Ring push and consume allocate nothing")
     void shouldAllocateNothingOnTheHotPath() throws RingOverflowException {
-        SegmentRingPage page = SeqEntries.heapPage(8);
+        SegmentBuffer page = SeqEntries.heapPage(8);
         FrontRing<Request, Response> front = front(page).init(-50);
         BackRing<Request, Response> back = back(page).attach(-50);
         Request request = new Request();
@@ -335,13 +338,13 @@ class RingProtocolTest {
             }
 
             @Override
-            public void encode(Request entry, MemorySegment dst) {
-                dst.set(Layouts.U32, 0, (int) entry.seq);
+            public void encode(Request entry, SharedBuffer dst) {
+                dst.putInt(0, (int) entry.seq);
             }
 
             @Override
-            public void decode(MemorySegment src, Request into) {
-                into.seq = src.get(Layouts.U32, 0);
+            public void decode(SharedBuffer src, Request into) {
+                into.seq = src.getInt(0);
             }
         };
     }

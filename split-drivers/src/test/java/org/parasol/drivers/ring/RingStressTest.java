@@ -12,6 +12,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.parasol.drivers.ring.SeqEntries.Request;
 import org.parasol.drivers.ring.SeqEntries.Response;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.io.SharedRingHeader;
 
 /**
@@ -59,7 +60,7 @@ class RingStressTest {
     @DisplayName("Two threads, counters from just below 2^32: every request answered in order, no notification missed")
     void shouldCarryEveryRequestAndResponseBetweenTwoThreads() throws Exception {
         try (Arena arena = Arena.ofShared()) {
-            SegmentRingPage page = new SegmentRingPage(arena.allocate(SharedRingHeader.RING_OFFSET + SLOTS * 16L, 4096));
+            SegmentBuffer page = new SegmentBuffer(arena.allocate(SharedRingHeader.RING_OFFSET + SLOTS * 16L, 4096));
             Wakeup toFront = new Wakeup();
             Wakeup toBack = new Wakeup();
             FrontRing<Request, Response> front =

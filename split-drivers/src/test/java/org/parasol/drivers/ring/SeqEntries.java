@@ -1,7 +1,7 @@
 package org.parasol.drivers.ring;
 
-import java.lang.foreign.MemorySegment;
-import org.parasol.hypercall.struct.Layouts;
+import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Entries for ring tests: a request carries a sequence number and a check word derived from it
@@ -51,15 +51,15 @@ final class SeqEntries {
         }
 
         @Override
-        public void encode(Request entry, MemorySegment dst) {
-            dst.set(Layouts.U64, 0, entry.seq);
-            dst.set(Layouts.U64, 8, entry.check);
+        public void encode(Request entry, SharedBuffer dst) {
+            dst.putLong(0, entry.seq);
+            dst.putLong(8, entry.check);
         }
 
         @Override
-        public void decode(MemorySegment src, Request into) {
-            into.seq = src.get(Layouts.U64, 0);
-            into.check = src.get(Layouts.U64, 8);
+        public void decode(SharedBuffer src, Request into) {
+            into.seq = src.getLong(0);
+            into.check = src.getLong(8);
         }
     };
 
@@ -70,20 +70,20 @@ final class SeqEntries {
         }
 
         @Override
-        public void encode(Response entry, MemorySegment dst) {
-            dst.set(Layouts.U64, 0, entry.seq);
-            dst.set(Layouts.S32, 8, entry.status);
+        public void encode(Response entry, SharedBuffer dst) {
+            dst.putLong(0, entry.seq);
+            dst.putInt(8, entry.status);
         }
 
         @Override
-        public void decode(MemorySegment src, Response into) {
-            into.seq = src.get(Layouts.U64, 0);
-            into.status = src.get(Layouts.S32, 8);
+        public void decode(SharedBuffer src, Response into) {
+            into.seq = src.getLong(0);
+            into.status = src.getInt(8);
         }
     };
 
     /** A heap ring page holding exactly {@code slots} 16-byte entries after the 64-byte header. */
-    static SegmentRingPage heapPage(int slots) {
-        return new SegmentRingPage(MemorySegment.ofArray(new long[(64 + slots * 16) / Long.BYTES]));
+    static SegmentBuffer heapPage(int slots) {
+        return SegmentBuffer.allocate(64 + slots * 16L);
     }
 }

@@ -7,10 +7,13 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.parasol.drivers.ring.SeqEntries.Request;
 import org.parasol.drivers.ring.SeqEntries.Response;
+import org.parasol.hypercall.GuestMemoryBuffer;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.io.SharedRingHeader;
 import org.parasol.hypercall.struct.Layouts;
 
-class GuestMemoryRingPageTest {
+/** A ring whose page one end reaches through guest memory and the other through a segment. */
+class GuestMemoryRingTest {
 
     private static final long RING_VA = 0x7f00_0000_1000L;
 
@@ -18,10 +21,10 @@ class GuestMemoryRingPageTest {
     @DisplayName("A front end reaching the page through GuestMemory talks to a back end on the same bytes")
     void shouldCarryEntriesBetweenAGuestMemoryPageAndASegmentPage() throws RingOverflowException {
         CountingGuestMemory memory = new CountingGuestMemory(RING_VA, 4096);
-        GuestMemoryRingPage guestPage = new GuestMemoryRingPage(memory, RING_VA, 4096);
+        GuestMemoryBuffer guestPage = new GuestMemoryBuffer(memory, RING_VA, 4096);
         FrontRing<Request, Response> front =
                 new FrontRing<>(guestPage, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }).init(-2);
-        BackRing<Request, Response> back = new BackRing<>(new SegmentRingPage(memory.segment),
+        BackRing<Request, Response> back = new BackRing<>(new SegmentBuffer(memory.segment),
                 SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }).attach(-2);
         Request request = new Request();
         Response response = new Response();
@@ -48,19 +51,14 @@ class GuestMemoryRingPageTest {
     }
 
     @Test
-    void shouldMapOffsetsToAddressesInsideThePageOnly() {
-        CountingGuestMemory memory = new CountingGuestMemory(RING_VA, 4096);
-        GuestMemoryRingPage page = new GuestMemoryRingPage(memory, RING_VA, 4096);
+    @DisplayName("The ring lives inside its page: a guest page not 4-byte aligned or too small is refused")
+    void shouldRefuseAPageTheIndicesCannotLiveIn() {
+        CountingGuestMemory memory = new CountingGuestMemory(RING_VA, 8192);
 
-        page.putIntRelease(8, 0xCAFE);
-
-        assertThat(memory.getInt(RING_VA + 8)).isEqualTo(0xCAFE);
-        assertThat(page.va()).isEqualTo(RING_VA);
-        assertThatThrownBy(() -> page.getIntAcquire(4094)).isInstanceOf(IndexOutOfBoundsException.class);
-        assertThatThrownBy(() -> page.fill(-1, 2, (byte) 0)).isInstanceOf(IndexOutOfBoundsException.class);
-        assertThatThrownBy(() -> new GuestMemoryRingPage(memory, RING_VA + 2, 4096))
-                .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new GuestMemoryRingPage(memory, -4096, 8192))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new FrontRing<>(new GuestMemoryBuffer(memory, RING_VA + 2, 4096),
+                SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { })).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new BackRing<>(new GuestMemoryBuffer(memory, RING_VA, 64),
+                SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { })).isInstanceOf(IllegalArgumentException.class);
+        assertThat(memory.acquires + memory.releases).as("nothing was touched").isZero();
     }
 }
