@@ -17,6 +17,7 @@ import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestKernel;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
@@ -25,6 +26,9 @@ import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypercall.struct.EvtchnSend;
+import org.parasol.hypercall.struct.SharedInfo;
+import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
@@ -51,8 +55,8 @@ public class EventBench {
         GuestMemory mem;
         long sendArg;
         int port;
-        long pendingWord;
-        long pendingBit;
+        /** A's view of its shared_info, through the flyweight a guest kernel reads it with. */
+        SharedInfo shared;
 
         void boot(GuestKernel peer) throws Exception {
             hv = Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(2));
@@ -67,10 +71,10 @@ public class EventBench {
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
             port = connect(ev, peer);
             sendArg = free + 8192;
-            mem.putInt(sendArg, port);
-            pendingWord = SHARED + 2048 + 8L * (port >>> 6);
-            pendingBit = 1L << (port & 63);
-            mem.getAndBitwiseAndLong(pendingWord, ~pendingBit); // bind_interdomain left it pending
+            new EvtchnSend().wrap(new GuestMemoryBuffer(mem, sendArg, EvtchnSend.SIZE), 0).port(port);
+            shared = sharedInfo(mem);
+            shared.testAndClearPending(port); // bind_interdomain left it pending
+            BareHost.exerciseGuestView(mem);
         }
 
         abstract int connect(EventChannelCalls ev, GuestKernel peer) throws Exception;
@@ -81,7 +85,7 @@ public class EventBench {
 
         /** Spins (A is bare: it has no thread to block) until B's answer is pending, and takes it. */
         void awaitAnswer() {
-            while ((mem.getAndBitwiseAndLong(pendingWord, ~pendingBit) & pendingBit) == 0) {
+            while (!shared.testAndClearPending(port)) {
                 Thread.onSpinWait();
             }
         }
@@ -111,17 +115,22 @@ public class EventBench {
         }
     }
 
-    /** B's guest side of waiting: block until the port is pending, or spin on it. */
-    static void await(Cpu cpu, int port, boolean block) {
-        GuestMemory m = cpu.memory();
-        long word = SHARED + 2048 + 8L * (port >>> 6);
-        long bit = 1L << (port & 63);
+    /** A guest's shared_info at {@link #SHARED}, through the ABI's flyweight over its mapping. */
+    static SharedInfo sharedInfo(GuestMemory m) {
+        return new SharedInfo().wrap(new GuestMemoryBuffer(m, SHARED, SharedInfo.SIZE), 0);
+    }
+
+    /**
+     * B's guest side of waiting: block until the port is pending, or spin on it. Blocking
+     * acknowledges vCPU 0's upcall flag and selector first, as a guest's upcall scan does.
+     */
+    static void await(Cpu cpu, SharedInfo shared, VcpuInfo vcpu0, int port, boolean block) {
         for (;;) {
             if (block) {
-                m.putByteRelease(SHARED, (byte) 0);
-                m.getAndSetLong(SHARED + 8, 0);
+                vcpu0.upcallPendingRelease(0);
+                vcpu0.takePendingSel();
             }
-            if ((m.getAndBitwiseAndLong(word, ~bit) & bit) != 0) {
+            if (shared.testAndClearPending(port)) {
                 return;
             }
             if (block) {
@@ -141,10 +150,12 @@ public class EventBench {
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
             EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(free));
             int port = (int) ev.allocUnbound(DomId.SELF, DomId.of(aDomid));
-            m.putInt(free + 8192, port);
+            new EvtchnSend().wrap(new GuestMemoryBuffer(m, free + 8192, EvtchnSend.SIZE), 0).port(port);
+            SharedInfo shared = sharedInfo(m);
+            VcpuInfo vcpu0 = shared.vcpuInfo(0, new VcpuInfo());
             published.set(port);
             for (;;) {
-                await(cpu, port, block);
+                await(cpu, shared, vcpu0, port, block);
                 cpu.hypercall(Hypercall.EVENT_CHANNEL_OP, EvtchnOp.SEND, free + 8192);
             }
         };

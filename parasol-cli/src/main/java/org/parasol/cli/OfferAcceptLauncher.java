@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
@@ -94,7 +95,7 @@ final class OfferAcceptLauncher {
             return List.of(offering, accepting);
         } catch (LaunchException | DomainCreationException | InterruptedException | RuntimeException e) {
             if (offering != null) {
-                offering.shutdown(Domain.SHUTDOWN_CRASH,
+                offering.shutdown(Shutdown.CRASH,
                         "launch failed: " + (e instanceof InterruptedException ? "interrupted" : e.getMessage()));
             }
             throw e;
@@ -149,9 +150,9 @@ final class OfferAcceptLauncher {
         // console listener: let them arrive, so an offer that was printed is not reported missing.
         hv.drainConsole();
         String how = switch (d.shutdownReason()) {
-            case Domain.SHUTDOWN_POWEROFF -> "powered off";
-            case Domain.SHUTDOWN_REBOOT -> "rebooted";
-            case Domain.SHUTDOWN_CRASH -> "crashed" + (d.crashCause() != null ? " (" + d.crashCause() + ")" : "");
+            case Shutdown.POWEROFF -> "powered off";
+            case Shutdown.REBOOT -> "rebooted";
+            case Shutdown.CRASH -> "crashed" + (d.crashCause() != null ? " (" + d.crashCause() + ")" : "");
             default -> "shut down";
         };
         offer.completeExceptionally(new LaunchException(describe(d) + " " + how + " before it printed its offer line"));

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
@@ -155,7 +156,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
                 for (Domain d : created) {
                     if (d.mayRun()) {
-                        d.shutdown(Domain.SHUTDOWN_CRASH, "timed out");
+                        d.shutdown(Shutdown.CRASH, "timed out");
                     }
                 }
                 done.await(30, TimeUnit.SECONDS);
@@ -167,16 +168,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             AtomicBoolean allPoweredOff = new AtomicBoolean(true);
             for (Domain d : created) {
                 String ended = switch (d.shutdownReason()) {
-                    case Domain.SHUTDOWN_POWEROFF -> "poweroff";
-                    case Domain.SHUTDOWN_REBOOT -> "reboot";
-                    case Domain.SHUTDOWN_SUSPEND -> "suspend";
-                    case Domain.SHUTDOWN_CRASH -> "crash";
-                    case Domain.SHUTDOWN_WATCHDOG -> "watchdog";
-                    case Domain.SHUTDOWN_SOFT_RESET -> "soft_reset";
+                    case Shutdown.POWEROFF -> "poweroff";
+                    case Shutdown.REBOOT -> "reboot";
+                    case Shutdown.SUSPEND -> "suspend";
+                    case Shutdown.CRASH -> "crash";
+                    case Shutdown.WATCHDOG -> "watchdog";
+                    case Shutdown.SOFT_RESET -> "soft_reset";
                     default -> "running";
                 };
                 boolean zombie = Boolean.TRUE.equals(zombies.get(d.domid())) || d.state() == DomainState.ZOMBIE;
-                if (d.shutdownReason() != Domain.SHUTDOWN_POWEROFF || zombie) {
+                if (d.shutdownReason() != Shutdown.POWEROFF || zombie) {
                     allPoweredOff.set(false);
                 }
                 out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended,

@@ -7,6 +7,7 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.parasol.guest.archfixture.ReachesIntoHypervisor;
+import org.parasol.guest.archfixture.ReadsSharedInfoByOffset;
 
 /**
  * Proof that the rules are not vacuous: the same rule objects {@link ArchitectureTest} checks
@@ -40,5 +41,23 @@ class ArchitectureRulesCatchViolationsTest {
         assertThat(ParasolModules.compiledInto(all, ParasolModules.root().resolve("no-such-module/target/classes"))).isEmpty();
         assertThat(ParasolModules.compiledInto(all, ParasolModules.root().resolve("hypercall-api/target/classes")))
                 .isNotEmpty();
+    }
+
+    @Test
+    @DisplayName("Guest code reading shared_info at literal offsets breaks the flyweight rule; its twin through the flyweight does not")
+    void shouldCatchSharedBytesReadByOffset() {
+        JavaClasses withFixture = ParasolModules.withFixtures();
+        var rule = ParasolRules.decodesOnlyThroughFlyweights(ParasolModules.TEST_CODE,
+                new String[] {ParasolModules.FIXTURE_PACKAGE + ".."}, "the fixture package, checked as guest event code is");
+
+        assertThatThrownBy(() -> rule.check(withFixture))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining(ReadsSharedInfoByOffset.class.getName() + ".pendingWord")
+                .hasMessageContaining("GuestMemory.getLongAcquire")
+                .hasMessageContaining(ReadsSharedInfoByOffset.class.getName() + ".maskWord")
+                .hasMessageContaining("MemorySegment.get")
+                .hasMessageContaining(ReadsSharedInfoByOffset.class.getName() + ".versionNow")
+                .hasMessageContaining("VarHandle.getAcquire")
+                .hasMessageNotContaining(ReadsSharedInfoByOffset.class.getName() + ".pendingWordThroughTheFlyweight");
     }
 }

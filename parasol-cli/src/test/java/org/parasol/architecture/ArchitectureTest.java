@@ -107,4 +107,16 @@ class ArchitectureTest {
     void shouldKeepGuestCodeOffTheCliClassPath() {
         ParasolRules.CLI_DOES_NOT_NAME_GUEST_CODE.check(CLASSES);
     }
+
+    @Test
+    @DisplayName("Hypercall handlers decode arguments only through the ABI's flyweights: no literal offsets")
+    void shouldKeepHandlersOnTheFlyweights() {
+        ParasolRules.HANDLERS_DECODE_WITH_FLYWEIGHTS.check(CLASSES);
+    }
+
+    @Test
+    @DisplayName("The guest's event, clock and grant code reads shared pages only through the ABI's flyweights")
+    void shouldKeepGuestEventAndClockCodeOnTheFlyweights() {
+        ParasolRules.GUEST_EVENTS_AND_CLOCK_DECODE_WITH_FLYWEIGHTS.check(CLASSES);
+    }
 }

@@ -3,7 +3,11 @@ package org.parasol.architecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaMethodCall;
 import com.tngtech.archunit.lang.ArchRule;
+import java.util.Set;
 
 /**
  * The module boundaries of ARCHITECTURE.md as ArchUnit rules, by package, for main and test
@@ -97,4 +101,73 @@ final class ParasolRules {
             .that().resideInAPackage(CONTROL).and(ParasolModules.MAIN_CODE)
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", CONTROL, "com.google.protobuf..")
             .because("the host and dom0 both use the control API, so it may carry no code of either");
+
+    /** {@code MemorySegment}'s element accessors: a load or store at an offset the caller computes. */
+    private static final Set<String> SEGMENT_ACCESSORS =
+            Set.of("get", "set", "getAtIndex", "setAtIndex", "getString", "setString");
+
+    /**
+     * A call that loads or stores shared bytes at an offset its caller computed: a
+     * {@code MemorySegment} element access, a {@code GuestMemory} or {@code SharedBuffer} load,
+     * store or atomic, or a {@code VarHandle} access mode. Decoding code reaches the bytes
+     * through the ABI's flyweights instead, which name every field's offset once.
+     */
+    static final DescribedPredicate<JavaMethodCall> RAW_SHARED_BYTE_ACCESS = DescribedPredicate.describe(
+            "a load or store of shared bytes at a computed offset (MemorySegment.get/set, GuestMemory or "
+                    + "SharedBuffer get*/put*/atomics, VarHandle access modes)",
+            call -> {
+                JavaClass owner = call.getTargetOwner();
+                String name = call.getName();
+                if (owner.isAssignableTo("java.lang.foreign.MemorySegment")) {
+                    return SEGMENT_ACCESSORS.contains(name);
+                }
+                if (owner.isAssignableTo("org.parasol.hypercall.GuestMemory")
+                        || owner.isAssignableTo("org.parasol.hypercall.SharedBuffer")) {
+                    return name.matches("(get|put|compareAnd|getAnd).*");
+                }
+                if (owner.isAssignableTo("java.lang.invoke.VarHandle")) {
+                    return name.matches("(get|set|compareAnd|weakCompareAnd|getAnd).*");
+                }
+                return false;
+            });
+
+    /**
+     * The rule that keeps a package's main code decoding shared structures with the ABI's
+     * flyweights: no class in {@code packages} loads or stores shared bytes itself, except the
+     * classes named in {@code allowed} (the copy helpers that own the scratch the flyweights
+     * wrap). Tests may build hostile bytes however they like.
+     */
+    static ArchRule decodesOnlyThroughFlyweights(String[] packages, String reason, String... allowed) {
+        return decodesOnlyThroughFlyweights(ParasolModules.MAIN_CODE, packages, reason, allowed);
+    }
+
+    /** As {@link #decodesOnlyThroughFlyweights(String[], String, String...)} for the classes {@code which} selects. */
+    static ArchRule decodesOnlyThroughFlyweights(DescribedPredicate<? super JavaClass> which, String[] packages,
+            String reason, String... allowed) {
+        return noClasses()
+                .that().resideInAnyPackage(packages)
+                .and().haveNameNotMatching(allowed.length == 0 ? "" : String.join("|", allowed))
+                .and(which)
+                .should().callMethodWhere(RAW_SHARED_BYTE_ACCESS)
+                .because(reason)
+                .allowEmptyShould(true);
+    }
+
+    /**
+     * Hypercall handlers decode guest structures only with the ABI's flyweights, over the
+     * vCPU's scratch that {@code GuestArgs} copies them into: no literal offsets, and the same
+     * classes the guest's wrappers use, so the layout tests protect both sides.
+     */
+    static final ArchRule HANDLERS_DECODE_WITH_FLYWEIGHTS = decodesOnlyThroughFlyweights(
+            new String[] {"org.parasol.hypervisor.hypercall.."},
+            "one ABI, read one way on both sides: handlers read arguments through the flyweights",
+            "org\\.parasol\\.hypervisor\\.hypercall\\.GuestArgs");
+
+    /**
+     * The guest's event and clock code reads shared_info only through the ABI's flyweights,
+     * the classes the hypervisor writes it with.
+     */
+    static final ArchRule GUEST_EVENTS_AND_CLOCK_DECODE_WITH_FLYWEIGHTS = decodesOnlyThroughFlyweights(
+            new String[] {"org.parasol.guest.event..", "org.parasol.guest.pvops..", "org.parasol.guest.grant.."},
+            "one ABI, read one way on both sides: shared_info and grant entries go through the flyweights");
 }

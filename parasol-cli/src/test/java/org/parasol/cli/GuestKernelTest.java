@@ -12,6 +12,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.parasol.hypercall.abi.Runstate;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
@@ -63,7 +64,7 @@ class GuestKernelTest {
         assertThat(ended.await(60, TimeUnit.SECONDS)).as("the domain ends").isTrue();
         hv.drainConsole();
         List<String> console = d.console().lines();
-        assertThat(d.shutdownReason()).as(String.join("\n", console)).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).as(String.join("\n", console)).isEqualTo(Shutdown.POWEROFF);
         assertThat(console).anyMatch(l -> l.startsWith("Parasol guest kernel"));
         assertThat(console).anyMatch(l -> l.matches("selftest: allocator ok: \\d+ frames, [1-9]\\d* mapped on demand"));
         assertThat(console).anyMatch(l -> l.startsWith("selftest: heap ok"));
@@ -91,7 +92,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).isEqualTo(Domain.SHUTDOWN_REBOOT);
+        assertThat(d.shutdownReason()).isEqualTo(Shutdown.REBOOT);
         assertThat(d.console().lines()).endsWith("selftest: rebooting");
     }
 
@@ -103,7 +104,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
         assertThat(d.console().lines()).contains("selftest: idle done");
     }
 
@@ -115,7 +116,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Shutdown.POWEROFF);
         assertThat(d.console().lines()).contains("selftest: vCPU 1 timer fired on vCPU 1",
                 "selftest: smp ok: 10 tasks round-tripped to vCPU 1", "selftest: idle done");
     }
@@ -127,7 +128,7 @@ class GuestKernelTest {
 
         assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
         hv.drainConsole();
-        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(d.shutdownReason()).as(String.join("\n", d.console().lines())).isEqualTo(Shutdown.POWEROFF);
         assertThat(d.console().lines()).contains("selftest: smp ok: 1000 tasks round-tripped to vCPU 1",
                 "selftest: all passed");
     }

@@ -19,6 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.parasol.cli.ScriptedKernels.End;
 import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
@@ -95,7 +96,7 @@ class OfferAcceptLauncherTest {
         assertThat(accept.config().cmdline()).isEqualTo("peer=" + offer.domid() + " gref=9 port=3 rounds=5");
         assertThat(accept.awaitDeath(20, TimeUnit.SECONDS)).isTrue();
         assertThat(accept.console().lines()).containsExactly("accepted with 'peer=" + offer.domid() + " gref=9 port=3 rounds=5'");
-        assertThat(accept.shutdownReason()).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(accept.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
         assertNothingLeft();
     }
 
@@ -112,7 +113,7 @@ class OfferAcceptLauncherTest {
                         + "('test: offer gref=<n> port=<p> peer=<domid>') within 1 s");
 
         assertThat(started).hasSize(1);
-        assertThat(started.get(0).shutdownReason()).isEqualTo(Domain.SHUTDOWN_CRASH);
+        assertThat(started.get(0).shutdownReason()).isEqualTo(Shutdown.CRASH);
         assertThat(started.get(0).crashCause()).startsWith("launch failed: ");
         assertNothingLeft();
     }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
@@ -58,8 +59,8 @@ class PingpongTest {
         assertThat(pong.awaitDeath(60, TimeUnit.SECONDS)).as("pong ended").isTrue();
         hv.drainConsole();
         String console = String.join("\n", ping.console().lines()) + "\n" + String.join("\n", pong.console().lines());
-        assertThat(ping.shutdownReason()).as(console).isEqualTo(Domain.SHUTDOWN_POWEROFF);
-        assertThat(pong.shutdownReason()).as(console).isEqualTo(Domain.SHUTDOWN_POWEROFF);
+        assertThat(ping.shutdownReason()).as(console).isEqualTo(Shutdown.POWEROFF);
+        assertThat(pong.shutdownReason()).as(console).isEqualTo(Shutdown.POWEROFF);
         assertThat(ping.console().lines()).anyMatch(l -> l.startsWith("pingpong: offer gref="))
                 .anyMatch(l -> l.matches("pingpong: 500 round trips in .* ms: p50 .* us, p99 .* us, max .* us"))
                 .noneMatch(l -> l.contains("still mapped"));

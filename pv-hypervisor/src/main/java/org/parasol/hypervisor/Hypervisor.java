@@ -21,6 +21,7 @@ import java.util.function.Consumer;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainBuilder;
@@ -458,9 +459,9 @@ public final class Hypervisor implements AutoCloseable {
 
     private void onShutdownAction(Domain d) {
         DomainConfig.Action action = switch (d.shutdownReason()) {
-            case Domain.SHUTDOWN_POWEROFF -> d.config().onPoweroff();
-            case Domain.SHUTDOWN_REBOOT -> d.config().onReboot();
-            case Domain.SHUTDOWN_SUSPEND, Domain.SHUTDOWN_SOFT_RESET -> DomainConfig.Action.PRESERVE;
+            case Shutdown.POWEROFF -> d.config().onPoweroff();
+            case Shutdown.REBOOT -> d.config().onReboot();
+            case Shutdown.SUSPEND, Shutdown.SOFT_RESET -> DomainConfig.Action.PRESERVE;
             default -> d.config().onCrash();
         };
         for (Consumer<Domain> l : shutdownListeners) {
@@ -576,10 +577,6 @@ public final class Hypervisor implements AutoCloseable {
         host.consoleInput(s);
     }
 
-    /** Takes up to {@code max} bytes of console input. */
-    public byte[] takeConsoleInput(int max) {
-        return host.takeConsoleInput(max);
-    }
 
     // ---------------------------------------------------------------- shutdown
 
@@ -592,7 +589,7 @@ public final class Hypervisor implements AutoCloseable {
         closed = true;
         schedTick.stop();
         for (Domain d : domains()) {
-            d.shutdown(Domain.SHUTDOWN_POWEROFF, null);
+            d.shutdown(Shutdown.POWEROFF, null);
             d.destroy(config.destroyTimeout().toNanos());
         }
         reaper.shutdown();

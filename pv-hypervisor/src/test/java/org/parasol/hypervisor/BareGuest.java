@@ -5,10 +5,12 @@ import java.nio.charset.StandardCharsets;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Uvmf;
-import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainCreationException;
 
@@ -80,14 +82,18 @@ final class BareGuest {
         return StartOfDay.SHARED_INFO_VA;
     }
 
+    /** shared_info as this guest maps it, through the ABI's flyweight. */
+    SharedInfo shared() {
+        return new SharedInfo().wrap(new GuestMemoryBuffer(mem, StartOfDay.SHARED_INFO_VA, SharedInfo.SIZE), 0);
+    }
+
     /** A port's pending bit in the guest's shared_info mapping. */
     boolean pending(int port) {
-        long w = mem.getLongAcquire(StartOfDay.SHARED_INFO_VA + 2048 + 8L * (port / 64));
-        return (w & (1L << (port % 64))) != 0;
+        return shared().isPending(port);
     }
 
     /** Clears a port's mask bit the way a guest does. */
     void unmaskLocally(int port) {
-        mem.getAndBitwiseAndLong(StartOfDay.SHARED_INFO_VA + 2560 + 8L * (port / 64), ~(1L << (port % 64)));
+        shared().testAndClearMask(port);
     }
 }

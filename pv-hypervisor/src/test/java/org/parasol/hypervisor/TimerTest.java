@@ -14,7 +14,6 @@ import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.XenVersion;
-import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.time.ManualClock;
 
@@ -187,6 +186,6 @@ class TimerTest {
         g.mem.putInt(g.scratch, Shutdown.REBOOT);
         assertThat(g.call(Hypercall.SCHED_OP, SchedOp.SHUTDOWN_CODE, g.scratch)).isZero();
         g.domain.crash("test");
-        assertThat(g.domain.shutdownReason()).isEqualTo(Domain.SHUTDOWN_REBOOT);
+        assertThat(g.domain.shutdownReason()).isEqualTo(Shutdown.REBOOT);
     }
 }

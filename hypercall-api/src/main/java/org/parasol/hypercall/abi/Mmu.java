@@ -65,4 +65,17 @@ public final class Mmu {
     public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
     /** Entries in one page-table page of any level. */
     public static final int PT_ENTRIES = 512;
+
+    /**
+     * {@code HYPERVISOR_VIRT_START} (x86-64): the start of the hole Xen reserves in every
+     * address space, L4 slots 256..271. A hypercall's pointer argument inside the hole fails
+     * Xen's {@code access_ok} and is {@code -EFAULT}, for reads as for writes.
+     */
+    public static final long HYPERVISOR_VIRT_START = 0xFFFF_8000_0000_0000L;
+    /** {@code HYPERVISOR_VIRT_END} (x86-64): the first address above the reserved hole. */
+    public static final long HYPERVISOR_VIRT_END = 0xFFFF_8800_0000_0000L;
+    /** {@code MACH2PHYS_VIRT_START} (x86-64): where the read-only M2P table is mapped. */
+    public static final long MACH2PHYS_VIRT_START = 0xFFFF_8000_0000_0000L;
+    /** {@code MACH2PHYS_VIRT_END} (x86-64): the end of the M2P mapping (256 GiB of it). */
+    public static final long MACH2PHYS_VIRT_END = 0xFFFF_8040_0000_0000L;
 }

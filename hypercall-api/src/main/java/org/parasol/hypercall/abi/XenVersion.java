@@ -39,4 +39,6 @@ public final class XenVersion {
     public static final int CHANGESET_INFO_LEN = 64;
     /** Size of {@code xen_commandline_t}. */
     public static final int COMMANDLINE_LEN = 1024;
+    /** Size of {@code xen_domain_handle_t}, what {@code XENVER_guest_handle} writes. */
+    public static final int DOMAIN_HANDLE_LEN = 16;
 }

@@ -110,6 +110,12 @@ public final class EvtchnStatus {
         return this;
     }
 
+    /** Zeroes the whole union {@code u} (8 bytes), before the member {@code status} selects is set. */
+    public EvtchnStatus clearU() {
+        buffer.putLong(base + U_OFFSET, 0L);
+        return this;
+    }
+
     /** OUT {@code u.unbound.dom}: the domain allowed to bind. */
     public int unboundDom() {
         return Layouts.u16(buffer.getShort(base + U_UNBOUND_DOM_OFFSET));

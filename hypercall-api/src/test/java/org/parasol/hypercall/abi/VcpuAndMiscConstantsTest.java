@@ -43,7 +43,7 @@ class VcpuAndMiscConstantsTest {
                 "CHANGESET", 4, "PLATFORM_PARAMETERS", 5, "GET_FEATURES", 6, "PAGESIZE", 7,
                 "GUEST_HANDLE", 8, "COMMANDLINE", 9, "BUILD_ID", 10,
                 "EXTRAVERSION_LEN", 16, "CAPABILITIES_INFO_LEN", 1024, "CHANGESET_INFO_LEN", 64,
-                "COMMANDLINE_LEN", 1024);
+                "COMMANDLINE_LEN", 1024, "DOMAIN_HANDLE_LEN", 16);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.parasol.hypercall.SegmentBuffer;
 
 /** Sizes and offsets of every {@code EVTCHNOP_*} argument of {@code event_channel.h}. */
 class EventChannelLayoutTest {
@@ -80,6 +81,22 @@ class EventChannelLayoutTest {
             assertThat(EvtchnStatus.U_INTERDOMAIN_PORT_OFFSET).isEqualTo(20);
             assertThat(EvtchnStatus.U_PIRQ_OFFSET).isEqualTo(16);
             assertThat(EvtchnStatus.U_VIRQ_OFFSET).isEqualTo(16);
+        }
+
+        @Test
+        @DisplayName("clearU zeroes all 8 bytes of the union and nothing else")
+        void shouldClearTheWholeUnionOnly() {
+            SegmentBuffer bytes = SegmentBuffer.allocate(EvtchnStatus.SIZE + 8);
+            bytes.setMemory(0, bytes.capacity(), (byte) 0x5A);
+            EvtchnStatus s = new EvtchnStatus().wrap(bytes, 0).interdomainDom(7).interdomainPort(9);
+
+            s.clearU();
+
+            assertThat(s.interdomainDom()).isZero();
+            assertThat(s.interdomainPort()).isZero();
+            assertThat(bytes.getLong(EvtchnStatus.U_OFFSET)).isZero();
+            assertThat(bytes.getLong(EvtchnStatus.STATUS_OFFSET)).isEqualTo(0x5A5A5A5A5A5A5A5AL);
+            assertThat(bytes.getLong(EvtchnStatus.SIZE)).isEqualTo(0x5A5A5A5A5A5A5A5AL);
         }
     }
 

@@ -33,14 +33,6 @@ import org.parasol.hypervisor.time.Timers;
  * life except a privileged hypercall.
  */
 public final class Domain {
-    /** SHUTDOWN_* reasons. */
-    public static final int SHUTDOWN_POWEROFF = Shutdown.POWEROFF;
-    public static final int SHUTDOWN_REBOOT = Shutdown.REBOOT;
-    public static final int SHUTDOWN_SUSPEND = Shutdown.SUSPEND;
-    public static final int SHUTDOWN_CRASH = Shutdown.CRASH;
-    public static final int SHUTDOWN_WATCHDOG = Shutdown.WATCHDOG;
-    public static final int SHUTDOWN_SOFT_RESET = Shutdown.SOFT_RESET;
-
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.domain");
 
     private final Host host;
@@ -261,7 +253,7 @@ public final class Domain {
         int left = liveVcpuThreads.decrementAndGet();
         if (left == 0 && mayRun() && !bare) {
             // Every vCPU's entry returned without a shutdown: nothing can run it again.
-            shutdown(SHUTDOWN_POWEROFF, null);
+            shutdown(Shutdown.POWEROFF, null);
         }
     }
 
@@ -283,7 +275,7 @@ public final class Domain {
             }
         }
         if (last) {
-            shutdown(SHUTDOWN_POWEROFF, null);
+            shutdown(Shutdown.POWEROFF, null);
         } else {
             v.requestPreempt();
         }
@@ -397,9 +389,14 @@ public final class Domain {
         return true;
     }
 
-    /** SCHEDOP_shutdown_code: latch the reason a later shutdown reports. */
-    public void setShutdownCode(int reason) {
-        this.shutdownCode = reason;
+    /**
+     * SCHEDOP_shutdown_code: latch the reason a later shutdown reports. Only the first code
+     * counts, as Xen keeps {@code shutdown_code} once it is set.
+     */
+    public synchronized void setShutdownCode(int reason) {
+        if (shutdownCode < 0) {
+            shutdownCode = reason;
+        }
     }
 
     /**
@@ -455,7 +452,7 @@ public final class Domain {
      */
     public void crash(String cause, Throwable hostFault) {
         byte[] line = ("[parasol] domain crashed: " + cause + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (!shutdown(SHUTDOWN_CRASH, cause, line)) {
+        if (!shutdown(Shutdown.CRASH, cause, line)) {
             return;
         }
         if (hostFault != null) {
@@ -572,7 +569,7 @@ public final class Domain {
     private void watchdogExpired(int slot) {
         host.hostWork(() -> {
             LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + "): watchdog " + (slot + 1) + " expired");
-            shutdown(SHUTDOWN_WATCHDOG, "watchdog " + (slot + 1) + " expired");
+            shutdown(Shutdown.WATCHDOG, "watchdog " + (slot + 1) + " expired");
         });
     }
 

@@ -258,13 +258,25 @@ public final class Host {
         }
     }
 
-    /** Takes up to {@code max} bytes of console input. */
-    public byte[] takeConsoleInput(int max) {
+    /**
+     * CONSOLEIO_read's side of the console input: hands up to {@code max} bytes of it to
+     * {@code deliver}, which answers how many it delivered (or a negative errno), and removes
+     * only those, as Xen advances its input ring only past what it copied. Returns what
+     * {@code deliver} answered, 0 when there is no input. {@code deliver} copies to a guest; it
+     * never runs guest code.
+     */
+    public int readConsoleInput(int max, java.util.function.ToIntFunction<byte[]> deliver) {
         synchronized (consoleInput) {
             int n = Math.min(max, consoleInput.length());
-            String s = consoleInput.substring(0, n);
-            consoleInput.delete(0, n);
-            return s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (n == 0) {
+                return 0;
+            }
+            byte[] input = consoleInput.substring(0, n).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            int delivered = deliver.applyAsInt(input);
+            if (delivered > 0) {
+                consoleInput.delete(0, delivered);
+            }
+            return delivered;
         }
     }
 }

@@ -15,6 +15,9 @@ public interface HypercallDispatch {
      */
     long dispatch(Vcpu v, int nr, long a1, long a2, long a3, long a4, long a5);
 
+    /** A new vCPU's argument area for the handlers, made once per vCPU. */
+    HypercallScratch newScratch();
+
     /**
      * Whether hypercall {@code nr} may start with less than the stack headroom every other
      * entry from guest code needs ({@code sched.StackGuard}): true only for families that

@@ -2,7 +2,6 @@ package org.parasol.hypervisor.domain;
 
 import static org.parasol.hypercall.Errno.ENOSYS;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CountDownLatch;
@@ -106,11 +105,6 @@ public final class Vcpu implements MmuContext {
     @SuppressWarnings("unused") // through SAFE_POINTS
     private long safePoints;
 
-    /** Hypercall argument scratch size: handlers use [0, 8 KiB), multicall its entry above. */
-    public static final int SCRATCH_BYTES = 12288;
-    /** Offset in the scratch where multicall keeps the entry it is running. */
-    public static final int MULTICALL_SCRATCH = 8192;
-
     /**
      * {@code -ERESTART}: what a handler returns after {@link #setContinuation} to be entered
      * again (Xen's {@code hypercall_create_continuation}). Never reaches the guest.
@@ -134,10 +128,8 @@ public final class Vcpu implements MmuContext {
 
     /** The shootdown of this vCPU's own domain, made once: releasing deferred puts allocates nothing. */
     private final BooleanSupplier ownShootdown;
-    private final int[] eventSnapshot = new int[5];
-    private final int[] pollArgs = new int[128];
-    /** Hypercall argument scratch: copy_from_guest lands here, never in machine memory. */
-    private final MemorySegment scratch = MemorySegment.ofArray(new long[SCRATCH_BYTES / 8]);
+    /** Hypercall arguments: copy_from_guest lands here, never in machine memory. */
+    private final HypercallScratch scratch;
 
     /** Cause of a crash decided where the stack was too short to crash at once. */
     static final String STACK_EXHAUSTED = "entered the hypervisor with less than "
@@ -150,6 +142,7 @@ public final class Vcpu implements MmuContext {
         this.id = id;
         this.host = host;
         this.hypercalls = host.hypercalls();
+        this.scratch = hypercalls.newScratch();
         this.vcpuInfo = domain.vcpuInfo(id);
         this.mmu = new VcpuMmu(host.frames(), this, pollWord);
         this.cpu = new GuestCpu(this, host);
@@ -203,18 +196,8 @@ public final class Vcpu implements MmuContext {
         return pollWord;
     }
 
-    /** Five ints EVTCHNOP_status fills with a port's snapshot (owned by this vCPU's thread). */
-    public int[] eventSnapshot() {
-        return eventSnapshot;
-    }
-
-    /** A 128-entry port list the poll handler fills (owned by this vCPU's thread). */
-    public int[] pollScratch() {
-        return pollArgs;
-    }
-
-    /** Per-vCPU scratch for hypercall arguments (12 KiB, heap memory). */
-    public MemorySegment scratch() {
+    /** This vCPU's argument area for its hypercalls: what its handlers copy structures into. */
+    public HypercallScratch hypercallScratch() {
         return scratch;
     }
 

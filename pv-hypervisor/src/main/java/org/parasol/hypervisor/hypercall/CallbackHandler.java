@@ -7,6 +7,8 @@ import static org.parasol.hypercall.Errno.ENOSYS;
 import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestCode;
 import org.parasol.hypercall.abi.CallbackOp;
+import org.parasol.hypercall.struct.CallbackRegister;
+import org.parasol.hypercall.struct.CallbackUnregister;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -52,11 +54,12 @@ final class CallbackHandler {
     static long callbackOp(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         switch ((int) cmd) {
             case CallbackOp.REGISTER -> {
-                if (!GuestArgs.in(v, arg, 0, 16)) {
+                GuestArgs a = GuestArgs.of(v);
+                if (!a.in(v, arg, CallbackRegister.SIZE)) {
                     return -EFAULT;
                 }
-                int type = GuestArgs.u16(v, 0);
-                long address = GuestArgs.u64(v, 8);
+                int type = a.callbackRegister.type();
+                long address = a.callbackRegister.address();
                 return switch (type) {
                     case CallbackOp.CALLBACKTYPE_EVENT -> {
                         EventCallback ev = v.domain().codeTable().resolve(address, EventCallback.class);
@@ -78,10 +81,11 @@ final class CallbackHandler {
                 };
             }
             case CallbackOp.UNREGISTER -> {
-                if (!GuestArgs.in(v, arg, 0, 2)) {
+                GuestArgs a = GuestArgs.of(v);
+                if (!a.in(v, arg, CallbackUnregister.SIZE)) {
                     return -EFAULT;
                 }
-                int type = GuestArgs.u16(v, 0);
+                int type = a.callbackUnregister.type();
                 switch (type) {
                     case CallbackOp.CALLBACKTYPE_EVENT -> v.traps().setEventCallback(null);
                     case CallbackOp.CALLBACKTYPE_FAILSAFE -> v.traps().setFailsafeCallback(null);

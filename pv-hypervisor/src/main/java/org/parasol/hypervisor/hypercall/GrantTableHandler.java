@@ -10,11 +10,17 @@ import java.lang.foreign.MemorySegment;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Gntcopy;
-import org.parasol.hypercall.abi.GnttabOp;
-import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Gntmap;
+import org.parasol.hypercall.abi.Gntst;
+import org.parasol.hypercall.abi.GnttabOp;
+import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.struct.GnttabCopy;
+import org.parasol.hypercall.struct.GnttabGetStatusFrames;
+import org.parasol.hypercall.struct.GnttabGetVersion;
 import org.parasol.hypercall.struct.GnttabMapGrantRef;
+import org.parasol.hypercall.struct.GnttabQuerySize;
+import org.parasol.hypercall.struct.GnttabSetVersion;
+import org.parasol.hypercall.struct.GnttabSetupTable;
 import org.parasol.hypercall.struct.GnttabUnmapAndReplace;
 import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
 import org.parasol.hypervisor.domain.Domain;
@@ -27,42 +33,44 @@ import org.parasol.hypervisor.mm.PageTableEntry;
 import org.parasol.hypervisor.mm.PageTables;
 
 /**
- * grant_table_op (hypercall 20): {@code (cmd, args, count)}, grant tables version 1.
+ * grant_table_op (hypercall 20): {@code (cmd, args, count)}, grant tables version 1, in
+ * {@code do_grant_table_op}'s order.
  *
- * <p>{@code count} is an unsigned int; one that is negative as a signed int is -EINVAL, as
- * in Xen. Per-element outcomes go in each element's {@code status} ({@code GNTST_*}); the
+ * <p>{@code count} is an unsigned int; one that is negative as a signed int is -EINVAL, and so
+ * is a {@code cmd} with bits above its low 12 (Xen keeps its continuation argument there). The
+ * batched commands (map, unmap, unmap_and_replace, copy) first check that the whole array
+ * passes Xen's {@code access_ok} (-EFAULT), then copy each element in, decode it with its
+ * flyweight and put its outcome in the element's {@code status} ({@code GNTST_*}); the
  * hypercall answers 0, or -EFAULT when an element cannot be read or its status written back.
  *
  * <ul>
- *   <li>setup_table (2) {@code {u16 dom; u32 nr_frames; s16 status OUT; u64 frame_list}},
- *       count 1 only: grows the table to {@code nr_frames} and writes the frames' MFNs to
- *       {@code frame_list}. Unknown domain {@code bad_domain}; another domain without
- *       privilege {@code permission_denied}; beyond the maximum or out of memory
- *       {@code general_error}; an unwritable list {@code bad_virt_addr}.</li>
- *   <li>query_size (6) {@code {u16 dom; u32 nr_frames OUT; u32 max_nr_frames OUT; s16
- *       status OUT}}, count 1 only; the same domain rules.</li>
- *   <li>dump_table (3) {@code {u16 dom; s16 status OUT}}: logs the entries in use.</li>
+ *   <li>setup_table (2) {@code gnttab_setup_table}, count 1 only: an unwritable frame list
+ *       (by {@code access_ok}) -EFAULT; then, in {@code status}: unknown domain
+ *       {@code bad_domain}, another domain without privilege {@code permission_denied},
+ *       beyond the maximum or out of memory {@code general_error}; the table grows to
+ *       {@code nr_frames} and each frame's MFN goes to {@code frame_list[i]}, the first that
+ *       cannot be written ending it with {@code bad_virt_addr}. Only {@code status} is copied
+ *       back.</li>
+ *   <li>query_size (6), count 1 only: the same domain rules; the whole structure back.</li>
  *   <li>copy (5): see {@link #copyOne}.</li>
  *   <li>set_version (8) {@code {u32 version}}: 1 is accepted; 2 answers -ENOSYS (Parasol
  *       behaves as a Xen limited to {@code gnttab=max-ver:1}); anything else -EINVAL. The
  *       version in force is written back either way.</li>
- *   <li>get_version (10) {@code {u16 dom; u16 pad; u32 version OUT}}: 1; another domain
- *       without privilege -EPERM, unknown -ESRCH.</li>
- *   <li>get_status_frames (9): count 1; {@code general_error}, a v1 table has none.</li>
+ *   <li>get_version (10): unknown domain -ESRCH, then another domain without privilege
+ *       -EPERM; {@code version} back.</li>
+ *   <li>get_status_frames (9), count 1: an unwritable frame list -EFAULT; the domain rules;
+ *       then a v1 table has no status frames, so asking for more than 0 is
+ *       {@code general_error}.</li>
  *   <li>map_grant_ref, unmap_grant_ref, unmap_and_replace: see {@link #mapOne} and
  *       {@link #unmapGrantRefs}.</li>
- *   <li>transfer, swap_grant_ref, cache_flush: -ENOSYS (page transfer and the v2-era
- *       operations are not implemented; see docs/deviations.md).</li>
+ *   <li>dump_table, transfer, swap_grant_ref, cache_flush: -ENOSYS (Xen no longer implements
+ *       dump_table; page transfer and the v2-era operations are not implemented, see
+ *       docs/deviations.md).</li>
  * </ul>
  */
 final class GrantTableHandler implements HypercallHandler {
-    private static final int FRAME_LIST_SCRATCH = 1024;
-    /** Where an unmap batch keeps the handles waiting for its TLB shootdown: [4 KiB, 8 KiB). */
-    private static final int ZAPPED_SCRATCH = 4096;
-    /** Handles per shootdown: an unmap batch flushes at least every this many elements. */
-    private static final int ZAPPED_MAX = 512;
-    /** unmap_grant_ref and unmap_and_replace elements are both 24 bytes. */
-    private static final long UNMAP_SIZE = GnttabUnmapGrantRef.SIZE;
+    /** Xen's {@code GNTTABOP_CONTINUATION_ARG_SHIFT}: {@code cmd} bits above it are not a command. */
+    private static final int CONTINUATION_ARG_SHIFT = 12;
     /** How long an unmap waits for the mapper's vCPUs to acknowledge a shootdown. */
     private static final long SHOOTDOWN_TIMEOUT_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.grant");
@@ -72,15 +80,18 @@ final class GrantTableHandler implements HypercallHandler {
         if ((int) count < 0) {
             return -EINVAL;
         }
+        int c = (int) cmd;
+        if ((c >>> CONTINUATION_ARG_SHIFT) != 0 && (c & ((1 << CONTINUATION_ARG_SHIFT) - 1)) != GnttabOp.CACHE_FLUSH) {
+            return -EINVAL;
+        }
         int n = (int) count;
-        return switch ((int) cmd) {
+        return switch (c) {
             case GnttabOp.MAP_GRANT_REF -> mapGrantRefs(v, uop, n);
             case GnttabOp.UNMAP_GRANT_REF -> unmapGrantRefs(v, uop, n, false);
             case GnttabOp.UNMAP_AND_REPLACE -> unmapGrantRefs(v, uop, n, true);
             case GnttabOp.COPY -> copy(v, uop, n);
             case GnttabOp.SETUP_TABLE -> n != 1 ? -EINVAL : setupTable(v, uop);
             case GnttabOp.QUERY_SIZE -> n != 1 ? -EINVAL : querySize(v, uop);
-            case GnttabOp.DUMP_TABLE -> n != 1 ? -EINVAL : dumpTable(v, uop);
             case GnttabOp.SET_VERSION -> setVersion(v, uop);
             case GnttabOp.GET_VERSION -> getVersion(v, uop);
             case GnttabOp.GET_STATUS_FRAMES -> n != 1 ? -EINVAL : getStatusFrames(v, uop);
@@ -88,142 +99,120 @@ final class GrantTableHandler implements HypercallHandler {
         };
     }
 
-    /** The caller for DOMID_SELF or its own id, else another live domain, else null. */
-    private static Domain resolve(Vcpu v, int dom) {
-        Domain d = v.domain();
-        if (dom == DomId.DOMID_SELF || dom == d.domid()) {
-            return d;
-        }
-        return d.host().lookup(dom);
-    }
-
-    /** bad_domain, permission_denied, or okay for a table op on {@code d}. */
+    /** {@code bad_domain}, {@code permission_denied}, or {@code okay} for a table op on {@code d} (by any id). */
     private static int access(Vcpu v, Domain d) {
         if (d == null) {
             return Gntst.BAD_DOMAIN;
         }
-        if (d != v.domain() && !v.domain().privileged()) {
-            return Gntst.PERMISSION_DENIED;
-        }
-        return Gntst.OKAY;
+        return DomainArgs.mayControl(v, d) ? Gntst.OKAY : Gntst.PERMISSION_DENIED;
     }
 
     // ---------------------------------------------------------------- table size
 
     private static long setupTable(Vcpu v, long uop) {
-        if (!GuestArgs.in(v, uop, 0, 24)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, uop, GnttabSetupTable.SIZE)) {
             return -EFAULT;
         }
-        int dom = GuestArgs.u16(v, 0);
-        long nr = Integer.toUnsignedLong(GuestArgs.u32(v, 4));
-        long list = GuestArgs.u64(v, 16);
-        Domain d = resolve(v, dom);
+        GnttabSetupTable op = a.setupTable;
+        long nr = op.nrFrames();
+        long list = op.frameList();
+        if (!GuestArgs.arrayOk(list, nr, Long.BYTES)) {
+            return -EFAULT;
+        }
+        Domain d = DomainArgs.byAnyId(v, op.dom());
         int status = access(v, d);
         if (status == Gntst.OKAY) {
             GrantTable gt = d.grants();
             status = nr > gt.maxFrames() ? Gntst.GENERAL_ERROR : gt.grow((int) nr);
-            if (status == Gntst.OKAY && nr > 0) {
-                for (int i = 0; i < nr; i++) {
-                    GuestArgs.put64(v, FRAME_LIST_SCRATCH + 8L * i, gt.frameMfn(i));
-                }
-                if (!GuestArgs.out(v, FRAME_LIST_SCRATCH, list, nr * 8)) {
+            for (int i = 0; status == Gntst.OKAY && i < nr; i++) {
+                if (!a.outU64Element(v, list, i, gt.frameMfn(i))) {
                     status = Gntst.BAD_VIRT_ADDR;
                 }
             }
         }
-        GuestArgs.put16(v, 8, status);
-        return GuestArgs.out(v, 8, uop + 8, 2) ? 0 : -EFAULT;
+        op.status(status);
+        return a.outField(v, uop, GnttabSetupTable.STATUS_OFFSET, Short.BYTES) ? 0 : -EFAULT;
     }
 
     private static long querySize(Vcpu v, long uop) {
-        if (!GuestArgs.in(v, uop, 0, 16)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, uop, GnttabQuerySize.SIZE)) {
             return -EFAULT;
         }
-        Domain d = resolve(v, GuestArgs.u16(v, 0));
+        GnttabQuerySize op = a.querySize;
+        Domain d = DomainArgs.byAnyId(v, op.dom());
         int status = access(v, d);
         if (status == Gntst.OKAY) {
-            GuestArgs.put32(v, 4, d.grants().nrFrames());
-            GuestArgs.put32(v, 8, d.grants().maxFrames());
+            op.nrFrames(d.grants().nrFrames()).maxNrFrames(d.grants().maxFrames());
         }
-        GuestArgs.put16(v, 12, status);
-        return GuestArgs.out(v, 4, uop + 4, 10) ? 0 : -EFAULT;
-    }
-
-    private static long dumpTable(Vcpu v, long uop) {
-        if (!GuestArgs.in(v, uop, 0, 4)) {
-            return -EFAULT;
-        }
-        Domain d = resolve(v, GuestArgs.u16(v, 0));
-        int status = access(v, d);
-        if (status == Gntst.OKAY) {
-            GrantTable gt = d.grants();
-            StringBuilder sb = new StringBuilder("grant table of d" + d.domid() + ": " + gt.nrFrames()
-                    + " frames (max " + gt.maxFrames() + ")");
-            for (int ref = 0; ref < gt.nrEntries(); ref++) {
-                int h = gt.header(ref);
-                int pin = gt.pinOf(ref);
-                if (h != 0 || pin != 0) {
-                    sb.append(String.format("%n  [%5d] flags %#06x domid %5d frame %#x pin %#010x",
-                            ref, h & 0xFFFF, h >>> 16, gt.frame(ref), pin));
-                }
-            }
-            LOG.log(System.Logger.Level.INFO, sb.toString());
-        }
-        GuestArgs.put16(v, 2, status);
-        return GuestArgs.out(v, 2, uop + 2, 2) ? 0 : -EFAULT;
+        op.status(status);
+        return a.out(v, uop, GnttabQuerySize.SIZE) ? 0 : -EFAULT;
     }
 
     private static long setVersion(Vcpu v, long uop) {
-        if (!GuestArgs.in(v, uop, 0, 4)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, uop, GnttabSetVersion.SIZE)) {
             return -EFAULT;
         }
-        int version = GuestArgs.u32(v, 0);
+        long version = a.setVersion.version();
         long rc = version == 1 ? 0 : version == 2 ? -ENOSYS : -EINVAL;
-        GuestArgs.put32(v, 0, 1);
-        return GuestArgs.out(v, 0, uop, 4) ? rc : -EFAULT;
+        a.setVersion.version(1);
+        return a.out(v, uop, GnttabSetVersion.SIZE) ? rc : -EFAULT;
     }
 
     private static long getVersion(Vcpu v, long uop) {
-        if (!GuestArgs.in(v, uop, 0, 8)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, uop, GnttabGetVersion.SIZE)) {
             return -EFAULT;
         }
-        Domain d = resolve(v, GuestArgs.u16(v, 0));
-        if (d != v.domain() && !v.domain().privileged()) {
-            return -EPERM;
-        }
+        Domain d = DomainArgs.byAnyId(v, a.getVersion.dom());
         if (d == null) {
             return -ESRCH;
         }
-        GuestArgs.put32(v, 4, 1);
-        return GuestArgs.out(v, 4, uop + 4, 4) ? 0 : -EFAULT;
+        if (!DomainArgs.mayControl(v, d)) {
+            return -EPERM;
+        }
+        a.getVersion.version(1);
+        return a.outField(v, uop, GnttabGetVersion.VERSION_OFFSET, Integer.BYTES) ? 0 : -EFAULT;
     }
 
     private static long getStatusFrames(Vcpu v, long uop) {
-        if (!GuestArgs.in(v, uop, 0, 16)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, uop, GnttabGetStatusFrames.SIZE)) {
             return -EFAULT;
         }
-        Domain d = resolve(v, GuestArgs.u16(v, 4));
-        int status = access(v, d);
-        if (status == Gntst.OKAY) {
-            status = Gntst.GENERAL_ERROR; // only a version-2 table has status frames
+        GnttabGetStatusFrames op = a.getStatusFrames;
+        long nr = op.nrFrames();
+        if (!GuestArgs.arrayOk(op.frameList(), nr, Long.BYTES)) {
+            return -EFAULT;
         }
-        GuestArgs.put16(v, 6, status);
-        return GuestArgs.out(v, 6, uop + 6, 2) ? 0 : -EFAULT;
+        int status = access(v, DomainArgs.byAnyId(v, op.dom()));
+        if (status == Gntst.OKAY && nr > 0) {
+            status = Gntst.GENERAL_ERROR; // a version-1 table has no status frames
+        }
+        op.status(status);
+        return a.outField(v, uop, GnttabGetStatusFrames.STATUS_OFFSET, Short.BYTES) ? 0 : -EFAULT;
     }
 
     // ---------------------------------------------------------------- map and unmap
 
     private static long mapGrantRefs(Vcpu v, long uop, int count) {
+        if (!GuestArgs.arrayOk(uop, count, GnttabMapGrantRef.SIZE)) {
+            return -EFAULT;
+        }
+        GuestArgs a = GuestArgs.of(v);
+        GnttabMapGrantRef op = a.map;
         for (int i = 0; i < count; i++) {
-            long op = uop + (long) i * GnttabMapGrantRef.SIZE;
-            if (!GuestArgs.in(v, op, 0, GnttabMapGrantRef.SIZE)) {
+            long element = uop + (long) i * GnttabMapGrantRef.SIZE;
+            if (!a.in(v, element, GnttabMapGrantRef.SIZE)) {
                 return -EFAULT;
             }
-            GuestArgs.put32(v, GnttabMapGrantRef.HANDLE_OFFSET, 0);
-            GuestArgs.put64(v, GnttabMapGrantRef.DEV_BUS_ADDR_OFFSET, 0);
-            GuestArgs.put16(v, GnttabMapGrantRef.STATUS_OFFSET, mapOne(v));
-            long outLen = GnttabMapGrantRef.SIZE - GnttabMapGrantRef.STATUS_OFFSET;
-            if (!GuestArgs.out(v, GnttabMapGrantRef.STATUS_OFFSET, op + GnttabMapGrantRef.STATUS_OFFSET, outLen)) {
+            op.handle(0).devBusAddr(0);
+            op.status(mapOne(v, op));
+            // status, handle and dev_bus_addr: the OUT fields, which end the structure
+            if (!a.outField(v, element, GnttabMapGrantRef.STATUS_OFFSET,
+                    GnttabMapGrantRef.SIZE - GnttabMapGrantRef.STATUS_OFFSET)) {
                 return -EFAULT;
             }
         }
@@ -234,8 +223,9 @@ final class GrantTableHandler implements HypercallHandler {
      * One {@code gnttab_map_grant_ref} element ({@code map_grant_ref}), in Xen's order:
      * <ol>
      *   <li>{@code flags} must ask for a host and/or a device mapping: else {@code bad_gntref};</li>
-     *   <li>the granting domain must exist ({@code DOMID_SELF} and the caller's own id are
-     *       allowed): else {@code bad_domain};</li>
+     *   <li>the granting domain must exist, named by its id ({@code rcu_lock_domain_by_id}:
+     *       the caller's own id is a domain, {@code DOMID_SELF} is not): else
+     *       {@code bad_domain};</li>
      *   <li>a maptrack handle: else {@code no_space};</li>
      *   <li>the pins through the granter's table ({@link GrantTable#acquire}: {@code bad_gntref}
      *       beyond the table, {@code general_error} for a wrong domid, a non-permit type, a
@@ -253,23 +243,21 @@ final class GrantTableHandler implements HypercallHandler {
      * </ol>
      * Any failure undoes what the element took.
      */
-    private static int mapOne(Vcpu v) {
-        long hostAddr = GuestArgs.u64(v, GnttabMapGrantRef.HOST_ADDR_OFFSET);
-        int flags = GuestArgs.u32(v, GnttabMapGrantRef.FLAGS_OFFSET);
-        long ref = Integer.toUnsignedLong(GuestArgs.u32(v, GnttabMapGrantRef.REF_OFFSET));
-        int dom = GuestArgs.u16(v, GnttabMapGrantRef.DOM_OFFSET);
+    private static int mapOne(Vcpu v, GnttabMapGrantRef op) {
+        long hostAddr = op.hostAddr();
+        int flags = (int) op.flags();
+        // A ref of 2^31 or more becomes negative: the granter's table answers bad_gntref.
+        int ref = (int) op.ref();
+        int dom = op.dom();
         boolean host = (flags & Gntmap.HOST_MAP) != 0;
         boolean device = (flags & Gntmap.DEVICE_MAP) != 0;
         boolean readonly = (flags & Gntmap.READONLY) != 0;
         if (!host && !device) {
             return Gntst.BAD_GNTREF;
         }
-        Domain rd = resolve(v, dom);
+        Domain rd = DomainArgs.byId(v, dom);
         if (rd == null) {
             return Gntst.BAD_DOMAIN;
-        }
-        if (ref >= Integer.MAX_VALUE) {
-            return Gntst.BAD_GNTREF;
         }
         Domain ld = v.domain();
         Maptrack mt = ld.maptrack();
@@ -281,17 +269,17 @@ final class GrantTableHandler implements HypercallHandler {
         int me = ld.domid();
         long mfn = -1;
         if (host) {
-            mfn = gt.acquire((int) ref, me, readonly, false);
+            mfn = gt.acquire(ref, me, readonly, false);
             if (mfn < 0) {
                 mt.free(handle);
                 return (int) mfn;
             }
         }
         if (device) {
-            long dmfn = gt.acquire((int) ref, me, readonly, true);
+            long dmfn = gt.acquire(ref, me, readonly, true);
             if (dmfn < 0) {
                 if (host) {
-                    gt.release((int) ref, readonly, false);
+                    gt.release(ref, readonly, false);
                 }
                 mt.free(handle);
                 return (int) dmfn;
@@ -309,9 +297,9 @@ final class GrantTableHandler implements HypercallHandler {
             if (pteMaddr < 0 || pt.createGrantMapping(ld.pages(), pteMaddr, pte, v.mmu().deferred()) != 0) {
                 v.releaseDeferredPuts();
                 if (device) {
-                    gt.release((int) ref, readonly, true);
+                    gt.release(ref, readonly, true);
                 }
-                gt.release((int) ref, readonly, false);
+                gt.release(ref, readonly, false);
                 mt.free(handle);
                 return Gntst.GENERAL_ERROR;
             }
@@ -320,11 +308,11 @@ final class GrantTableHandler implements HypercallHandler {
                 v.mmu().invlpg(hostAddr); // whatever this address translated to before is gone
             }
         }
-        mt.install(handle, gt, (int) ref, flags & (Gntmap.HOST_MAP | Gntmap.DEVICE_MAP | Gntmap.READONLY
+        mt.install(handle, gt, ref, flags & (Gntmap.HOST_MAP | Gntmap.DEVICE_MAP | Gntmap.READONLY
                 | Gntmap.CONTAINS_PTE | Gntmap.APPLICATION_MAP), mfn);
-        GuestArgs.put32(v, GnttabMapGrantRef.HANDLE_OFFSET, handle);
+        op.handle(handle);
         if (device) {
-            GuestArgs.put64(v, GnttabMapGrantRef.DEV_BUS_ADDR_OFFSET, MachineMemory.maddr(mfn));
+            op.devBusAddr(MachineMemory.maddr(mfn));
         }
         return Gntst.OKAY;
     }
@@ -349,26 +337,38 @@ final class GrantTableHandler implements HypercallHandler {
      * pins held until the caller's death, so nothing is freed under a stale TLB.
      */
     private static long unmapGrantRefs(Vcpu v, long uop, int count, boolean replace) {
+        long size = replace ? GnttabUnmapAndReplace.SIZE : GnttabUnmapGrantRef.SIZE;
+        long statusOffset = replace ? GnttabUnmapAndReplace.STATUS_OFFSET : GnttabUnmapGrantRef.STATUS_OFFSET;
+        if (!GuestArgs.arrayOk(uop, count, size)) {
+            return -EFAULT;
+        }
+        GuestArgs a = GuestArgs.of(v);
         int zapped = 0;
         long rc = 0;
         for (int i = 0; i < count; i++) {
-            long op = uop + (long) i * UNMAP_SIZE;
-            if (!GuestArgs.in(v, op, 0, UNMAP_SIZE)) {
+            long element = uop + i * size;
+            if (!a.in(v, element, size)) {
                 rc = -EFAULT;
                 break;
             }
-            int status = unmapOne(v, replace, zapped);
+            int status = replace
+                    ? unmapOne(v, a.unmapAndReplace.hostAddr(), 0, a.unmapAndReplace.newAddr(),
+                            a.unmapAndReplace.handle(), zapped)
+                    : unmapOne(v, a.unmap.hostAddr(), a.unmap.devBusAddr(), 0, a.unmap.handle(), zapped);
             if (status > 0) {
                 zapped++;
                 status = Gntst.OKAY;
             }
-            GuestArgs.put16(v, replace ? GnttabUnmapAndReplace.STATUS_OFFSET : GnttabUnmapGrantRef.STATUS_OFFSET, status);
-            long so = replace ? GnttabUnmapAndReplace.STATUS_OFFSET : GnttabUnmapGrantRef.STATUS_OFFSET;
-            if (!GuestArgs.out(v, so, op + so, 2)) {
+            if (replace) {
+                a.unmapAndReplace.status(status);
+            } else {
+                a.unmap.status(status);
+            }
+            if (!a.outField(v, element, statusOffset, Short.BYTES)) {
                 rc = -EFAULT;
                 break;
             }
-            if (zapped == ZAPPED_MAX) {
+            if (zapped == GuestArgs.ZAPPED_MAX) {
                 completeUnmaps(v, zapped);
                 zapped = 0;
             }
@@ -382,13 +382,7 @@ final class GrantTableHandler implements HypercallHandler {
      * nothing was claimed, or 1 when the handle (and the parts claimed) was recorded at
      * {@code slot} of the zapped list for phase two.
      */
-    private static int unmapOne(Vcpu v, boolean replace, int slot) {
-        long hostAddr = GuestArgs.u64(v, replace ? GnttabUnmapAndReplace.HOST_ADDR_OFFSET : GnttabUnmapGrantRef.HOST_ADDR_OFFSET);
-        long second = GuestArgs.u64(v, replace ? GnttabUnmapAndReplace.NEW_ADDR_OFFSET : GnttabUnmapGrantRef.DEV_BUS_ADDR_OFFSET);
-        long handle = Integer.toUnsignedLong(GuestArgs.u32(v,
-                replace ? GnttabUnmapAndReplace.HANDLE_OFFSET : GnttabUnmapGrantRef.HANDLE_OFFSET));
-        long devBusAddr = replace ? 0 : second;
-        long newAddr = replace ? second : 0;
+    private static int unmapOne(Vcpu v, long hostAddr, long devBusAddr, long newAddr, long handle, int slot) {
         Domain ld = v.domain();
         Maptrack mt = ld.maptrack();
         int want = (hostAddr != 0 ? Gntmap.HOST_MAP : 0) | (devBusAddr != 0 ? Gntmap.DEVICE_MAP : 0);
@@ -437,8 +431,8 @@ final class GrantTableHandler implements HypercallHandler {
         if (parts == 0) {
             return Gntst.OKAY;
         }
-        GuestArgs.put32(v, ZAPPED_SCRATCH + 8L * slot, h);
-        GuestArgs.put32(v, ZAPPED_SCRATCH + 8L * slot + 4, parts);
+        GuestArgs.of(v).zappedHandles[slot] = h;
+        GuestArgs.of(v).zappedParts[slot] = parts;
         return 1;
     }
 
@@ -454,21 +448,26 @@ final class GrantTableHandler implements HypercallHandler {
             return;
         }
         Maptrack mt = ld.maptrack();
+        GuestArgs a = GuestArgs.of(v);
         for (int i = 0; i < zapped; i++) {
-            mt.complete(GuestArgs.u32(v, ZAPPED_SCRATCH + 8L * i), GuestArgs.u32(v, ZAPPED_SCRATCH + 8L * i + 4));
+            mt.complete(a.zappedHandles[i], a.zappedParts[i]);
         }
     }
 
     // ---------------------------------------------------------------- copy
 
     private static long copy(Vcpu v, long uop, int count) {
+        if (!GuestArgs.arrayOk(uop, count, GnttabCopy.SIZE)) {
+            return -EFAULT;
+        }
+        GuestArgs a = GuestArgs.of(v);
         for (int i = 0; i < count; i++) {
-            long op = uop + (long) i * GnttabCopy.SIZE;
-            if (!GuestArgs.in(v, op, 0, GnttabCopy.SIZE)) {
+            long element = uop + (long) i * GnttabCopy.SIZE;
+            if (!a.in(v, element, GnttabCopy.SIZE)) {
                 return -EFAULT;
             }
-            GuestArgs.put16(v, GnttabCopy.STATUS_OFFSET, copyOne(v));
-            if (!GuestArgs.out(v, GnttabCopy.STATUS_OFFSET, op + GnttabCopy.STATUS_OFFSET, 2)) {
+            a.copy.status(copyOne(v, a.copy));
+            if (!a.outField(v, element, GnttabCopy.STATUS_OFFSET, Short.BYTES)) {
                 return -EFAULT;
             }
         }
@@ -478,6 +477,7 @@ final class GrantTableHandler implements HypercallHandler {
     /**
      * One {@code gnttab_copy} element, in Xen's order ({@code gnttab_copy_one}):
      * <ol>
+     *   <li>{@code len} 0 copies nothing and succeeds, before anything else is looked at.</li>
      *   <li>Each side's domain: a frame side (no {@code GNTCOPY_*_gref} flag) must name
      *       {@code DOMID_SELF} ({@code permission_denied}); a grant side names the granter,
      *       which must exist ({@code bad_domain}).</li>
@@ -487,35 +487,35 @@ final class GrantTableHandler implements HypercallHandler {
      *       for a frame the granter does not own); a frame must be the caller's own
      *       ({@code bad_page}) and, as a destination, writable ({@code general_error}).</li>
      *   <li>{@code offset + len} beyond 4096 on either side: {@code bad_copy_arg}.</li>
-     *   <li>The bytes are copied ({@code len} 0 copies nothing and succeeds), and both sides
-     *       released, which clears GTF_reading/GTF_writing again.</li>
+     *   <li>The bytes are copied, and both sides released, which clears
+     *       GTF_reading/GTF_writing again.</li>
      * </ol>
      */
-    private static int copyOne(Vcpu v) {
-        int flags = GuestArgs.u16(v, GnttabCopy.FLAGS_OFFSET);
+    private static int copyOne(Vcpu v, GnttabCopy op) {
+        int flags = op.flags();
         boolean srcGref = (flags & Gntcopy.SOURCE_GREF) != 0;
         boolean dstGref = (flags & Gntcopy.DEST_GREF) != 0;
-        int srcDom = GuestArgs.u16(v, GnttabCopy.SOURCE_DOMID_OFFSET);
-        int dstDom = GuestArgs.u16(v, GnttabCopy.DEST_DOMID_OFFSET);
-        int srcOff = GuestArgs.u16(v, GnttabCopy.SOURCE_OFFSET_OFFSET);
-        int dstOff = GuestArgs.u16(v, GnttabCopy.DEST_OFFSET_OFFSET);
-        int len = GuestArgs.u16(v, GnttabCopy.LEN_OFFSET);
-        long src = srcGref ? Integer.toUnsignedLong(GuestArgs.u32(v, GnttabCopy.SOURCE_REF_OFFSET))
-                : GuestArgs.u64(v, GnttabCopy.SOURCE_GMFN_OFFSET);
-        long dst = dstGref ? Integer.toUnsignedLong(GuestArgs.u32(v, GnttabCopy.DEST_REF_OFFSET))
-                : GuestArgs.u64(v, GnttabCopy.DEST_GMFN_OFFSET);
-
+        int srcDom = op.sourceDomid();
+        int dstDom = op.destDomid();
+        int srcOff = op.sourceOffset();
+        int dstOff = op.destOffset();
+        int len = op.len();
+        long src = srcGref ? op.sourceRef() : op.sourceGmfn();
+        long dst = dstGref ? op.destRef() : op.destGmfn();
+        if (len == 0) {
+            return Gntst.OKAY;
+        }
         if (!srcGref && srcDom != DomId.DOMID_SELF) {
             return Gntst.PERMISSION_DENIED;
         }
-        Domain sd = resolve(v, srcDom);
+        Domain sd = DomainArgs.byAnyId(v, srcDom);
         if (sd == null) {
             return Gntst.BAD_DOMAIN;
         }
         if (!dstGref && dstDom != DomId.DOMID_SELF) {
             return Gntst.PERMISSION_DENIED;
         }
-        Domain dd = resolve(v, dstDom);
+        Domain dd = DomainArgs.byAnyId(v, dstDom);
         if (dd == null) {
             return Gntst.BAD_DOMAIN;
         }
@@ -532,9 +532,9 @@ final class GrantTableHandler implements HypercallHandler {
             return (int) dmfn;
         }
         int status = Gntst.OKAY;
-        if (srcOff + len > MachineMemory.PAGE_SIZE || dstOff + len > MachineMemory.PAGE_SIZE) {
+        if (srcOff + len > Mmu.PAGE_SIZE || dstOff + len > Mmu.PAGE_SIZE) {
             status = Gntst.BAD_COPY_ARG;
-        } else if (len > 0) {
+        } else {
             MemorySegment m = frames.memory().segment();
             MemorySegment.copy(m, MachineMemory.maddr(smfn) + srcOff, m, MachineMemory.maddr(dmfn) + dstOff, len);
         }

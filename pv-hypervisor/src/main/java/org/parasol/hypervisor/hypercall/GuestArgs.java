@@ -1,70 +1,287 @@
 package org.parasol.hypervisor.hypercall;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
+import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.abi.SchedOp;
+import org.parasol.hypercall.struct.CallbackRegister;
+import org.parasol.hypercall.struct.CallbackUnregister;
+import org.parasol.hypercall.struct.EvtchnAllocUnbound;
+import org.parasol.hypercall.struct.EvtchnBindInterdomain;
+import org.parasol.hypercall.struct.EvtchnBindIpi;
+import org.parasol.hypercall.struct.EvtchnBindPirq;
+import org.parasol.hypercall.struct.EvtchnBindVcpu;
+import org.parasol.hypercall.struct.EvtchnBindVirq;
+import org.parasol.hypercall.struct.EvtchnClose;
+import org.parasol.hypercall.struct.EvtchnReset;
+import org.parasol.hypercall.struct.EvtchnSend;
+import org.parasol.hypercall.struct.EvtchnStatus;
+import org.parasol.hypercall.struct.EvtchnUnmask;
+import org.parasol.hypercall.struct.GnttabCopy;
+import org.parasol.hypercall.struct.GnttabGetStatusFrames;
+import org.parasol.hypercall.struct.GnttabGetVersion;
+import org.parasol.hypercall.struct.GnttabMapGrantRef;
+import org.parasol.hypercall.struct.GnttabQuerySize;
+import org.parasol.hypercall.struct.GnttabSetVersion;
+import org.parasol.hypercall.struct.GnttabSetupTable;
+import org.parasol.hypercall.struct.GnttabUnmapAndReplace;
+import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
+import org.parasol.hypercall.struct.MmuUpdate;
+import org.parasol.hypercall.struct.MmuextOp;
+import org.parasol.hypercall.struct.MulticallEntry;
+import org.parasol.hypercall.struct.SchedPoll;
+import org.parasol.hypercall.struct.SchedRemoteShutdown;
+import org.parasol.hypercall.struct.SchedShutdown;
+import org.parasol.hypercall.struct.SchedWatchdog;
+import org.parasol.hypercall.struct.TrapInfo;
+import org.parasol.hypercall.struct.VcpuGuestContext;
+import org.parasol.hypercall.struct.VcpuRunstateInfo;
+import org.parasol.hypercall.struct.VcpuSetPeriodicTimer;
+import org.parasol.hypercall.struct.VcpuSetSingleshotTimer;
+import org.parasol.hypercall.struct.XenCompileInfo;
+import org.parasol.hypercall.struct.XenFeatureInfo;
+import org.parasol.hypercall.struct.XenMachphysMapping;
+import org.parasol.hypercall.struct.XenMachphysMfnList;
+import org.parasol.hypercall.struct.XenMemoryDomain;
+import org.parasol.hypercall.struct.XenMemoryReservation;
+import org.parasol.hypercall.struct.XenPlatformParameters;
+import org.parasol.hypervisor.domain.HypercallScratch;
 import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.mm.VcpuMmu;
 
 /**
- * copy_from_guest / copy_to_guest for handlers: arguments are copied through the caller's
- * MMU into the vCPU's private scratch (so each guest-writable field is read exactly once,
- * from a copy the guest cannot change), decoded there, and results copied back.
+ * One vCPU's hypercall arguments: Xen's {@code copy_from_guest}/{@code copy_to_guest} for the
+ * handlers, and the ABI's flyweights they decode with.
+ *
+ * <pre>
+ *  scratch (12 KiB, private heap memory, never machine memory)
+ *  0                        ELEMENT         MULTICALL              12 KiB
+ *  +------------------------+---------------+----------------------+
+ *  | the call's structure   | one element   | the multicall entry  |
+ *  | (at most 5168 bytes)   | of an array   | being run            |
+ *  +------------------------+---------------+----------------------+
+ * </pre>
+ *
+ * <p>A handler copies its structure in once ({@link #in}: exactly {@code SIZE} bytes of it,
+ * from the caller's virtual address, through the caller's MMU, refusing an address Xen's
+ * {@code access_ok} would refuse), then reads every field from this private copy through the
+ * flyweight wrapped over it, so a racing guest cannot change a value between its check and its
+ * use, and writes results into the same copy before copying them back ({@link #out} for the
+ * whole structure, {@link #outField} for one field as {@code __copy_field_to_guest} does).
+ * Arrays the guest points at ({@code xen_pfn_t}, {@code evtchn_port_t}, a vCPU bitmap) move one
+ * element at a time ({@code copy_from_guest_offset}), through a slot of their own.
+ *
+ * <p>Every flyweight is made and wrapped once, here, at the offset its structure is copied to:
+ * a hypercall allocates nothing to decode its arguments. A multicall's entry lives apart from
+ * the structure region, so the sub-call it runs cannot overwrite it. The object belongs to its
+ * vCPU and is used only on that vCPU's thread; no handler runs guest code while its copy is
+ * live.
  */
-final class GuestArgs {
-    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+public final class GuestArgs implements HypercallScratch {
+    /** Where a call's structure is copied to. */
+    static final long ARG = 0;
+    /** Where one element of a guest array is copied to, above the largest structure. */
+    static final long ELEMENT = 6144;
+    /** Where multicall keeps the entry it is running. */
+    static final long MULTICALL = 8192;
+    /** Bytes of scratch. */
+    static final int SCRATCH_BYTES = 12288;
+    /** Handles an unmap batch collects before its TLB shootdown. */
+    static final int ZAPPED_MAX = 512;
+    /** Bytes of a console write copied at a time. */
+    static final int CONSOLE_CHUNK = 4096;
 
-    private GuestArgs() {
+    private final SegmentBuffer scratch = SegmentBuffer.allocate(SCRATCH_BYTES);
+    private final MemorySegment bytes = scratch.segment();
+
+    // event_channel_op
+    final EvtchnAllocUnbound allocUnbound = new EvtchnAllocUnbound().wrap(scratch, ARG);
+    final EvtchnBindInterdomain bindInterdomain = new EvtchnBindInterdomain().wrap(scratch, ARG);
+    final EvtchnBindVirq bindVirq = new EvtchnBindVirq().wrap(scratch, ARG);
+    final EvtchnBindPirq bindPirq = new EvtchnBindPirq().wrap(scratch, ARG);
+    final EvtchnBindIpi bindIpi = new EvtchnBindIpi().wrap(scratch, ARG);
+    final EvtchnBindVcpu bindVcpu = new EvtchnBindVcpu().wrap(scratch, ARG);
+    final EvtchnClose close = new EvtchnClose().wrap(scratch, ARG);
+    final EvtchnSend send = new EvtchnSend().wrap(scratch, ARG);
+    final EvtchnUnmask unmask = new EvtchnUnmask().wrap(scratch, ARG);
+    final EvtchnStatus status = new EvtchnStatus().wrap(scratch, ARG);
+    final EvtchnReset reset = new EvtchnReset().wrap(scratch, ARG);
+    // grant_table_op
+    final GnttabMapGrantRef map = new GnttabMapGrantRef().wrap(scratch, ARG);
+    final GnttabUnmapGrantRef unmap = new GnttabUnmapGrantRef().wrap(scratch, ARG);
+    final GnttabUnmapAndReplace unmapAndReplace = new GnttabUnmapAndReplace().wrap(scratch, ARG);
+    final GnttabCopy copy = new GnttabCopy().wrap(scratch, ARG);
+    final GnttabSetupTable setupTable = new GnttabSetupTable().wrap(scratch, ARG);
+    final GnttabQuerySize querySize = new GnttabQuerySize().wrap(scratch, ARG);
+    final GnttabSetVersion setVersion = new GnttabSetVersion().wrap(scratch, ARG);
+    final GnttabGetVersion getVersion = new GnttabGetVersion().wrap(scratch, ARG);
+    final GnttabGetStatusFrames getStatusFrames = new GnttabGetStatusFrames().wrap(scratch, ARG);
+    // sched_op
+    final SchedShutdown shutdown = new SchedShutdown().wrap(scratch, ARG);
+    final SchedRemoteShutdown remoteShutdown = new SchedRemoteShutdown().wrap(scratch, ARG);
+    final SchedPoll poll = new SchedPoll().wrap(scratch, ARG);
+    final SchedWatchdog watchdog = new SchedWatchdog().wrap(scratch, ARG);
+    // memory_op
+    final XenMemoryReservation reservation = new XenMemoryReservation().wrap(scratch, ARG);
+    final XenMemoryDomain memoryDomain = new XenMemoryDomain().wrap(scratch, ARG);
+    final XenMachphysMfnList machphysMfnList = new XenMachphysMfnList().wrap(scratch, ARG);
+    final XenMachphysMapping machphysMapping = new XenMachphysMapping().wrap(scratch, ARG);
+    // PV MMU
+    final MmuUpdate mmuUpdate = new MmuUpdate().wrap(scratch, ARG);
+    final MmuextOp mmuextOp = new MmuextOp().wrap(scratch, ARG);
+    // vcpu_op
+    final VcpuGuestContext context = new VcpuGuestContext().wrap(scratch, ARG);
+    final VcpuRunstateInfo runstate = new VcpuRunstateInfo().wrap(scratch, ARG);
+    final VcpuSetPeriodicTimer periodicTimer = new VcpuSetPeriodicTimer().wrap(scratch, ARG);
+    final VcpuSetSingleshotTimer singleshotTimer = new VcpuSetSingleshotTimer().wrap(scratch, ARG);
+    // the rest
+    final MulticallEntry multicall = new MulticallEntry().wrap(scratch, MULTICALL);
+    final TrapInfo trapInfo = new TrapInfo().wrap(scratch, ARG);
+    final CallbackRegister callbackRegister = new CallbackRegister().wrap(scratch, ARG);
+    final CallbackUnregister callbackUnregister = new CallbackUnregister().wrap(scratch, ARG);
+    final XenFeatureInfo featureInfo = new XenFeatureInfo().wrap(scratch, ARG);
+    final XenPlatformParameters platformParameters = new XenPlatformParameters().wrap(scratch, ARG);
+    final XenCompileInfo compileInfo = new XenCompileInfo().wrap(scratch, ARG);
+
+    // Handler state that is the hypervisor's own, not a guest structure.
+    /** SCHEDOP_poll's ports, as read one by one. */
+    final int[] pollPorts = new int[SchedOp.POLL_MAX_PORTS];
+    /** An unmap batch's handles waiting for their shootdown, and the parts each claimed. */
+    final int[] zappedHandles = new int[ZAPPED_MAX];
+    final int[] zappedParts = new int[ZAPPED_MAX];
+    /** A console write's bytes, one chunk at a time. */
+    final byte[] consoleChunk = new byte[CONSOLE_CHUNK];
+    private final MemorySegment consoleBytes = MemorySegment.ofArray(consoleChunk);
+
+    /** The argument state of one vCPU. */
+    /** The arguments of {@code v}'s hypercalls: the scratch the table made for it. */
+    static GuestArgs of(Vcpu v) {
+        return (GuestArgs) v.hypercallScratch();
     }
 
-    /** Copies {@code len} bytes at guest {@code va} into scratch[off]; false = -EFAULT. */
-    static boolean in(Vcpu v, long va, long off, long len) {
-        if (va == 0) {
-            return false;
-        }
-        return v.mmu().copyFromGuest(va, v.scratch(), off, len);
+    public GuestArgs() {
     }
 
-    /** Copies scratch[off, off+len) to guest {@code va}; false = -EFAULT. */
-    static boolean out(Vcpu v, long off, long va, long len) {
-        if (va == 0) {
-            return false;
-        }
-        return v.mmu().copyToGuest(v.scratch(), off, va, len);
+    // ---------------------------------------------------------------- access_ok
+
+    /**
+     * Xen's {@code access_ok} on x86-64 ({@code __addr_ok}): a guest pointer is acceptable if it
+     * starts below the canonical hole or above the hypervisor's reserved range.
+     */
+    static boolean accessOk(long va) {
+        return VcpuMmu.accessOk(va);
     }
 
-    static MemorySegment s(Vcpu v) {
-        return v.scratch();
+    /**
+     * Xen's {@code guest_handle_okay} ({@code array_access_ok}): {@code count} elements of
+     * {@code size} bytes at {@code va} fit the address space without wrapping, and
+     * {@code va} passes {@link #accessOk}. A handler asks this before it touches the array.
+     */
+    static boolean arrayOk(long va, long count, long size) {
+        return Long.compareUnsigned(count, Long.divideUnsigned(-1L, size)) < 0 && accessOk(va);
     }
 
-    static int u16(Vcpu v, long off) {
-        return v.scratch().get(U16, off) & 0xFFFF;
+    // ---------------------------------------------------------------- structures
+
+    /**
+     * {@code copy_from_guest} of the {@code size}-byte structure at guest {@code va} into the
+     * structure region; false is {@code -EFAULT} (a NULL or refused pointer, or a page that
+     * cannot be read).
+     */
+    boolean in(Vcpu v, long va, long size) {
+        return va != 0 && v.mmu().copyFromGuest(va, bytes, ARG, size);
     }
 
-    static int u32(Vcpu v, long off) {
-        return v.scratch().get(U32, off);
+    /** {@code copy_to_guest} of the whole {@code size}-byte structure; false is {@code -EFAULT}. */
+    boolean out(Vcpu v, long va, long size) {
+        return va != 0 && v.mmu().copyToGuest(bytes, ARG, va, size);
     }
 
-    static long u64(Vcpu v, long off) {
-        return v.scratch().get(U64, off);
+    /**
+     * {@code __copy_field_to_guest}: bytes {@code [offset, offset + width)} of the structure
+     * back to the same offset of the guest's copy at {@code va}; false is {@code -EFAULT}.
+     */
+    boolean outField(Vcpu v, long va, long offset, long width) {
+        return va != 0 && v.mmu().copyToGuest(bytes, ARG + offset, va + offset, width);
     }
 
-    static void put16(Vcpu v, long off, int value) {
-        v.scratch().set(U16, off, (short) value);
+    /** Zeroes the structure region's first {@code size} bytes (an OUT-only structure). */
+    void clear(long size) {
+        scratch.setMemory(ARG, size, (byte) 0);
     }
 
-    static void put32(Vcpu v, long off, int value) {
-        v.scratch().set(U32, off, value);
+    /**
+     * A NUL-padded string of {@code capacity} bytes (at most {@code capacity - 1} of
+     * {@code text}) copied to guest {@code va}; false is {@code -EFAULT}.
+     */
+    boolean outString(Vcpu v, long va, String text, int capacity) {
+        clear(capacity);
+        byte[] ascii = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        scratch.putBytes(ARG, MemorySegment.ofArray(ascii), 0, Math.min(ascii.length, capacity - 1));
+        return out(v, va, capacity);
     }
 
-    static void put64(Vcpu v, long off, long value) {
-        v.scratch().set(U64, off, value);
+    /** {@code raw} copied to guest {@code va} as it is; false is {@code -EFAULT}. */
+    boolean outBytes(Vcpu v, long va, byte[] raw) {
+        scratch.putBytes(ARG, MemorySegment.ofArray(raw), 0, raw.length);
+        return out(v, va, raw.length);
     }
 
-    /** Zeroes scratch[off, off+len). */
-    static void zero(Vcpu v, long off, long len) {
-        v.scratch().asSlice(off, len).fill((byte) 0);
+    // ---------------------------------------------------------------- array elements
+
+    /**
+     * {@code copy_from_guest_offset(hnd, index, 1)} of a 64-bit element ({@code xen_pfn_t},
+     * {@code xen_ulong_t}) of the array at guest {@code array}; false is {@code -EFAULT}.
+     * The value is then {@link #u64Element()}.
+     */
+    boolean inU64Element(Vcpu v, long array, long index) {
+        return array != 0 && v.mmu().copyFromGuest(array + index * Long.BYTES, bytes, ELEMENT, Long.BYTES);
+    }
+
+    /** The 64-bit element {@link #inU64Element} copied. */
+    long u64Element() {
+        return scratch.getLong(ELEMENT);
+    }
+
+    /** As {@link #inU64Element} for a 32-bit element ({@code evtchn_port_t}, {@code uint}). */
+    boolean inU32Element(Vcpu v, long array, long index) {
+        return array != 0 && v.mmu().copyFromGuest(array + index * Integer.BYTES, bytes, ELEMENT, Integer.BYTES);
+    }
+
+    /** The 32-bit element {@link #inU32Element} copied. */
+    int u32Element() {
+        return scratch.getInt(ELEMENT);
+    }
+
+    /** {@code copy_to_guest_offset(hnd, index, &value, 1)} of a 64-bit element; false is {@code -EFAULT}. */
+    boolean outU64Element(Vcpu v, long array, long index, long value) {
+        scratch.putLong(ELEMENT, value);
+        return array != 0 && v.mmu().copyToGuest(bytes, ELEMENT, array + index * Long.BYTES, Long.BYTES);
+    }
+
+    /** As {@link #outU64Element} for a 32-bit element ({@code uint *done}). */
+    boolean outU32Element(Vcpu v, long array, long index, int value) {
+        scratch.putInt(ELEMENT, value);
+        return array != 0 && v.mmu().copyToGuest(bytes, ELEMENT, array + index * Integer.BYTES, Integer.BYTES);
+    }
+
+    // ---------------------------------------------------------------- multicall
+
+    /** Copies the {@code multicall_entry} at guest {@code va} into its own region; false is {@code -EFAULT}. */
+    boolean inMulticall(Vcpu v, long va) {
+        return va != 0 && v.mmu().copyFromGuest(va, bytes, MULTICALL, MulticallEntry.SIZE);
+    }
+
+    /** Writes the entry's {@code result} back to the guest's entry at {@code va}; false is {@code -EFAULT}. */
+    boolean outMulticallResult(Vcpu v, long va) {
+        return v.mmu().copyToGuest(bytes, MULTICALL + MulticallEntry.RESULT_OFFSET, va + MulticallEntry.RESULT_OFFSET,
+                Long.BYTES);
+    }
+
+    // ---------------------------------------------------------------- console
+
+    /** Copies {@code length} (at most {@link #CONSOLE_CHUNK}) guest bytes at {@code va} into {@link #consoleChunk}. */
+    boolean inConsoleChunk(Vcpu v, long va, int length) {
+        return v.mmu().copyFromGuest(va, consoleBytes, 0, length);
     }
 }

@@ -4,6 +4,7 @@ import static org.parasol.hypercall.Errno.ENOSYS;
 
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypervisor.domain.HypercallDispatch;
+import org.parasol.hypervisor.domain.HypercallScratch;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -12,7 +13,13 @@ import org.parasol.hypervisor.domain.Vcpu;
  *
  * <p>Implemented now: set_trap_table, mmu_update, set_callbacks, memory_op, multicall,
  * update_va_mapping, set_timer_op, xen_version, console_io, vm_assist, vcpu_op, mmuext_op,
- * sched_op, callback_op, event_channel_op, grant_table_op (without mapping).
+ * sched_op, callback_op, event_channel_op, grant_table_op (v1 tables: setup, query, map,
+ * unmap, unmap_and_replace, copy; see {@code GrantTableHandler} for what answers -ENOSYS).
+ *
+ * <p>Every handler decodes its arguments the same way: {@link GuestArgs} copies a structure's
+ * {@code SIZE} bytes into the vCPU's scratch once ({@code access_ok} first), the handler reads
+ * each field through the ABI's flyweight wrapped over that copy, exactly once, and writes its
+ * results into the flyweight before one copy-out. No handler names an offset.
  *
  * <p>A handler preempted part-way returns {@link Vcpu#CONTINUATION} after saving its
  * progress in the vCPU's continuation frame; the vCPU's hypercall entry re-enters it.
@@ -69,6 +76,11 @@ public final class HypercallTable implements HypercallDispatch {
                     v.continuationArg(4), v.continuationArg(5));
         }
         return r;
+    }
+
+    @Override
+    public HypercallScratch newScratch() {
+        return new GuestArgs();
     }
 
     @Override

@@ -6,46 +6,56 @@ import static org.parasol.hypercall.Errno.ENOSYS;
 import static org.parasol.hypercall.Errno.EPERM;
 import static org.parasol.hypercall.Errno.ESRCH;
 
-import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypercall.abi.MemoryOp;
-import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.struct.XenMachphysMapping;
+import org.parasol.hypercall.struct.XenMachphysMfnList;
+import org.parasol.hypercall.struct.XenMemoryDomain;
+import org.parasol.hypercall.struct.XenMemoryReservation;
+import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.PageTables;
 
 /**
- * memory_op (hypercall 12): {@code (cmd, arg)}; the low 6 bits of {@code cmd} are the
- * command and the bits above are the extent to start from (Xen's continuation encoding).
+ * memory_op (hypercall 12): {@code (cmd, arg)}; the low 6 bits of {@code cmd} are the command
+ * and the bits above are the extent to start from (Xen's continuation encoding), in
+ * {@code do_memory_op}'s order.
  *
  * <ul>
- *   <li>XENMEM_increase_reservation (0): {@code xen_memory_reservation}; allocates
- *       {@code nr_extents} frames of order 0 to the domain (DomId.DOMID_SELF, or any domain for a
- *       privileged caller: -EPERM otherwise) and writes their MFNs to {@code extent_start[]}.
- *       Returns how many were done: fewer when max_pages or machine memory is reached, or
- *       when writing an MFN back faults (that frame is returned first). Extent orders above
- *       0 are -EINVAL (Parasol hands out single frames; see deviations).</li>
+ *   <li>XENMEM_increase_reservation (0) and XENMEM_decrease_reservation (1):
+ *       {@code xen_memory_reservation}. Like Xen, they return how many extents are done and
+ *       never an errno: an unreadable structure, more extents than a continuation can encode,
+ *       a start at or beyond {@code nr_extents}, an unknown domain ({@code DOMID_SELF} or any
+ *       domain), an order above 0 (Parasol hands out single frames; see deviations), another
+ *       domain without privilege, or an extent list Xen's {@code access_ok} refuses, each
+ *       return the start extent. increase allocates {@code nr_extents} frames to the domain
+ *       and writes their MFNs to {@code extent_start[]} (if not NULL), stopping at
+ *       {@code max_pages}, at the end of machine memory or at an unwritable element (that
+ *       frame is returned first). decrease takes the GMFNs (MFNs for a PV guest) in
+ *       {@code extent_start[]}: each is unpinned if pinned and loses the owner's allocation
+ *       reference ({@link PageTables#removePage}), and is released only when its last
+ *       reference — mappings included — goes, after a TLB shootdown; it stops at a frame the
+ *       domain does not own or an unreadable element. Both check for preemption between
+ *       extents and continue with the next extent index in {@code cmd >> 6}.</li>
  *   <li>XENMEM_maximum_ram_page (2): the highest machine frame number.</li>
  *   <li>XENMEM_current_reservation (3), XENMEM_maximum_reservation (4):
- *       {@code xen_memory_domain {u16 domid}}; another domain needs privilege (-EPERM);
- *       -ESRCH for an unknown one.</li>
- * </ul>
- * <ul>
- *   <li>XENMEM_decrease_reservation (1): {@code xen_memory_reservation} naming GMFNs (MFNs for
- *       a PV guest) in {@code extent_start[]}; each is unpinned if pinned and loses the
- *       owner's allocation reference ({@link PageTables#removePage}). A frame is released only
- *       when its last reference — mappings included — goes, after a TLB shootdown. Stops at a
- *       frame the domain does not own or an unreadable extent; returns how many were done.</li>
+ *       {@code xen_memory_domain {u16 domid}}: unknown domain -ESRCH, then another domain
+ *       without privilege -EPERM.</li>
  *   <li>XENMEM_machphys_mfn_list (5): {@code {u32 max_extents; ptr extent_start;
  *       u32 nr_extents}}: the MFN of each 2 MiB chunk of the M2P table, up to max_extents;
- *       nr_extents receives the count. -EFAULT on a bad pointer.</li>
+ *       nr_extents receives the count.</li>
  *   <li>XENMEM_machphys_mapping (12): {@code {v_start, v_end, max_mfn}}: where the read-only
- *       M2P table is mapped ({@link PageTables#M2P_VIRT_START} up to
- *       {@link PageTables#M2P_VIRT_END}) and the highest MFN it describes.</li>
+ *       M2P table is mapped and the highest MFN it describes.</li>
  * </ul>
- * Continuations: increase and decrease_reservation check for preemption between extents and
- * continue with the next extent index in {@code cmd >> 6}.
+ * Commands that take no continuation answer a non-zero start extent with -EINVAL (those of
+ * common code) or -ENOSYS (the architecture's, which see the whole {@code cmd}), as Xen does.
  */
 final class MemoryOpHandler implements HypercallHandler {
+    /** Extents a continuation can encode: Xen's {@code UINT_MAX >> MEMOP_EXTENT_SHIFT}. */
+    private static final long MAX_EXTENTS = 0xFFFF_FFFFL >>> MemoryOp.MEMOP_EXTENT_SHIFT;
+    /** M2P entries (8 bytes each) per 2 MiB chunk of the table. */
+    private static final long M2P_CHUNK_FRAMES = (2L << 20) / Mmu.PAGE_SIZE;
 
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
@@ -54,75 +64,63 @@ final class MemoryOpHandler implements HypercallHandler {
         return switch (op) {
             case MemoryOp.INCREASE_RESERVATION -> increase(v, arg, start);
             case MemoryOp.DECREASE_RESERVATION -> decrease(v, arg, start);
-            case MemoryOp.MACHPHYS_MFN_LIST -> machphysMfnList(v, arg);
-            case MemoryOp.MACHPHYS_MAPPING -> machphysMapping(v, arg);
-            case MemoryOp.MAXIMUM_RAM_PAGE -> v.domain().host().frames().frameCount() - 1;
-            case MemoryOp.CURRENT_RESERVATION -> reservation(v, arg, false);
-            case MemoryOp.MAXIMUM_RESERVATION -> reservation(v, arg, true);
+            case MemoryOp.MAXIMUM_RAM_PAGE -> start != 0 ? -EINVAL : v.domain().host().frames().frameCount() - 1;
+            case MemoryOp.CURRENT_RESERVATION -> start != 0 ? -EINVAL : reservation(v, arg, false);
+            case MemoryOp.MAXIMUM_RESERVATION -> start != 0 ? -EINVAL : reservation(v, arg, true);
+            case MemoryOp.MACHPHYS_MFN_LIST -> start != 0 ? -ENOSYS : machphysMfnList(v, arg);
+            case MemoryOp.MACHPHYS_MAPPING -> start != 0 ? -ENOSYS : machphysMapping(v, arg);
             default -> -ENOSYS;
         };
     }
 
-    private static Domain target(Vcpu v, int domid) {
-        Domain d = v.domain();
-        if (domid == DomId.DOMID_SELF || domid == d.domid()) {
-            return d;
-        }
-        return d.host().lookup(domid);
-    }
-
     private static long reservation(Vcpu v, long arg, boolean maximum) {
-        if (!GuestArgs.in(v, arg, 0, 2)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, XenMemoryDomain.SIZE)) {
             return -EFAULT;
         }
-        int domid = GuestArgs.u16(v, 0);
-        if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
-            return -EPERM;
-        }
-        Domain d = target(v, domid);
+        Domain d = DomainArgs.byAnyId(v, a.memoryDomain.domid());
         if (d == null) {
             return -ESRCH;
+        }
+        if (!DomainArgs.mayControl(v, d)) {
+            return -EPERM;
         }
         return maximum ? d.pages().maxPages() : d.pages().totPages();
     }
 
     /**
-     * A {@code xen_memory_reservation} read and checked for a continuation at extent
-     * {@code start}: {@code error} is 0 and {@code d} the target, or {@code error} is the
-     * -errno to return (-EFAULT unreadable, -EPERM another domain without privilege, -ESRCH
-     * no such domain, -EINVAL an order other than 0 or a bad extent count).
+     * The domain a {@code xen_memory_reservation} at {@code arg} names, read into the vCPU's
+     * scratch and checked in {@code do_memory_op}'s order for a call starting at extent
+     * {@code start}; null when the call does nothing and returns {@code start}.
      */
-    private record Reservation(long error, Domain d, long extentStart, long nr) {
-        static Reservation read(Vcpu v, long arg, long start) {
-            if (!GuestArgs.in(v, arg, 0, 32)) {
-                return new Reservation(-EFAULT, null, 0, 0);
-            }
-            long extentStart = GuestArgs.u64(v, 0);
-            long nr = GuestArgs.u64(v, 8);
-            int order = GuestArgs.u32(v, 16);
-            int domid = GuestArgs.u16(v, 24);
-            if (domid != DomId.DOMID_SELF && domid != v.domain().domid() && !v.domain().privileged()) {
-                return new Reservation(-EPERM, null, 0, 0);
-            }
-            Domain d = target(v, domid);
-            if (d == null) {
-                return new Reservation(-ESRCH, null, 0, 0);
-            }
-            if (order != 0 || nr < 0 || start > nr) {
-                return new Reservation(-EINVAL, null, 0, 0);
-            }
-            return new Reservation(0, d, extentStart, nr);
+    private static Domain reservationTarget(Vcpu v, long arg, long start) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, XenMemoryReservation.SIZE)) {
+            return null;
         }
+        XenMemoryReservation r = a.reservation;
+        long nr = r.nrExtents();
+        if (Long.compareUnsigned(nr, MAX_EXTENTS) > 0 || Long.compareUnsigned(start, nr) >= 0) {
+            return null;
+        }
+        Domain d = DomainArgs.byAnyId(v, r.domid());
+        if (d == null || r.extentOrder() != 0 || !DomainArgs.mayControl(v, d)) {
+            return null;
+        }
+        return d;
     }
 
     private static long increase(Vcpu v, long arg, long start) {
-        Reservation r = Reservation.read(v, arg, start);
-        if (r.error() != 0) {
-            return r.error();
+        Domain d = reservationTarget(v, arg, start);
+        if (d == null) {
+            return start;
         }
-        Domain d = r.d();
+        XenMemoryReservation r = GuestArgs.of(v).reservation;
         long extentStart = r.extentStart();
-        long nr = r.nr();
+        long nr = r.nrExtents();
+        if (extentStart != 0 && !GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
+            return start; // guest_handle_subrange_okay
+        }
         var frames = d.host().frames();
         long i = start;
         for (; i < nr; i++) {
@@ -137,8 +135,7 @@ final class MemoryOpHandler implements HypercallHandler {
             if (mfn < 0) {
                 break;
             }
-            GuestArgs.put64(v, 64, mfn);
-            if (extentStart != 0 && !GuestArgs.out(v, 64, extentStart + 8 * i, 8)) {
+            if (extentStart != 0 && !GuestArgs.of(v).outU64Element(v, extentStart, i, mfn)) {
                 frames.putPage(mfn);
                 break;
             }
@@ -147,13 +144,16 @@ final class MemoryOpHandler implements HypercallHandler {
     }
 
     private static long decrease(Vcpu v, long arg, long start) {
-        Reservation r = Reservation.read(v, arg, start);
-        if (r.error() != 0) {
-            return r.error();
+        Domain d = reservationTarget(v, arg, start);
+        if (d == null) {
+            return start;
         }
-        Domain d = r.d();
-        long extentStart = r.extentStart();
-        long nr = r.nr();
+        GuestArgs a = GuestArgs.of(v);
+        long extentStart = a.reservation.extentStart();
+        long nr = a.reservation.nrExtents();
+        if (!GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
+            return start; // guest_handle_subrange_okay
+        }
         PageTables pt = d.host().pageTables();
         long i = start;
         for (; i < nr; i++) {
@@ -162,10 +162,10 @@ final class MemoryOpHandler implements HypercallHandler {
                 v.setContinuation(MemoryOp.DECREASE_RESERVATION | (i << MemoryOp.MEMOP_EXTENT_SHIFT), arg, 0, 0, 0);
                 return Vcpu.CONTINUATION;
             }
-            if (!GuestArgs.in(v, extentStart + 8 * i, 64, 8)) {
+            if (!a.inU64Element(v, extentStart, i)) {
                 break;
             }
-            if (pt.removePage(d.pages(), GuestArgs.u64(v, 64), v.mmu().deferred()) != 0) {
+            if (pt.removePage(d.pages(), a.u64Element(), v.mmu().deferred()) != 0) {
                 break;
             }
         }
@@ -174,28 +174,29 @@ final class MemoryOpHandler implements HypercallHandler {
     }
 
     private static long machphysMfnList(Vcpu v, long arg) {
-        if (!GuestArgs.in(v, arg, 0, 24)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, XenMachphysMfnList.SIZE)) {
             return -EFAULT;
         }
-        long max = GuestArgs.u32(v, 0) & 0xFFFF_FFFFL;
-        long extentStart = GuestArgs.u64(v, 8);
+        XenMachphysMfnList op = a.machphysMfnList;
+        long max = op.maxExtents();
+        long extentStart = op.extentStart();
         FrameTable frames = v.domain().host().frames();
-        long chunks = (frames.machphysFrames() + 511) / 512;
+        long chunks = (frames.machphysFrames() + M2P_CHUNK_FRAMES - 1) / M2P_CHUNK_FRAMES;
         long i = 0;
         for (; i < max && i < chunks; i++) {
-            GuestArgs.put64(v, 64, frames.machphysBase() + 512 * i);
-            if (!GuestArgs.out(v, 64, extentStart + 8 * i, 8)) {
+            if (!a.outU64Element(v, extentStart, i, frames.machphysBase() + M2P_CHUNK_FRAMES * i)) {
                 return -EFAULT;
             }
         }
-        GuestArgs.put32(v, 16, (int) i);
-        return GuestArgs.out(v, 16, arg + 16, 4) ? 0 : -EFAULT;
+        op.nrExtents(i);
+        return a.out(v, arg, XenMachphysMfnList.SIZE) ? 0 : -EFAULT;
     }
 
     private static long machphysMapping(Vcpu v, long arg) {
-        GuestArgs.put64(v, 0, PageTables.M2P_VIRT_START);
-        GuestArgs.put64(v, 8, PageTables.M2P_VIRT_END);
-        GuestArgs.put64(v, 16, v.domain().host().frames().frameCount() - 1);
-        return GuestArgs.out(v, 0, arg, 24) ? 0 : -EFAULT;
+        GuestArgs a = GuestArgs.of(v);
+        a.machphysMapping.vStart(Mmu.MACH2PHYS_VIRT_START).vEnd(Mmu.MACH2PHYS_VIRT_END)
+                .maxMfn(v.domain().host().frames().frameCount() - 1);
+        return a.out(v, arg, XenMachphysMapping.SIZE) ? 0 : -EFAULT;
     }
 }

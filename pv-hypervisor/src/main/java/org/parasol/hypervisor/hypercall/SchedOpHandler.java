@@ -7,27 +7,37 @@ import static org.parasol.hypercall.Errno.EPERM;
 import static org.parasol.hypercall.Errno.ESRCH;
 
 import org.parasol.hypercall.GuestAbort;
-import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypercall.abi.Evtchn2l;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.struct.SchedPoll;
+import org.parasol.hypercall.struct.SchedRemoteShutdown;
+import org.parasol.hypercall.struct.SchedShutdown;
+import org.parasol.hypercall.struct.SchedWatchdog;
+import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.Vcpu;
-import org.parasol.hypervisor.event.EventChannels;
 
 /**
- * sched_op (hypercall 29): {@code (cmd, arg)}.
+ * sched_op (hypercall 29): {@code (cmd, arg)}, in {@code do_sched_op}'s order: a command with
+ * an argument copies it in first (-EFAULT) and decodes it with the ABI's flyweight.
  *
  * <ul>
  *   <li>SCHEDOP_yield (0): gives the pCPU to a waiting vCPU. Returns 0.</li>
  *   <li>SCHEDOP_block (1): clears upcall_mask and blocks unless an event is pending.</li>
- *   <li>SCHEDOP_shutdown (2): {@code sched_shutdown {u32 reason}}; reason beyond
- *       SHUTDOWN_MAX (5) is -EINVAL. The domain shuts down and the caller does not return
- *       (its stack unwinds with {@link GuestAbort}); suspend also ends the domain here, as
- *       there is no toolstack yet to resume it.</li>
- *   <li>SCHEDOP_poll (3): {@code sched_poll {ports ptr; u32 nr_ports; u64 timeout}};
- *       nr_ports beyond 128 is -EINVAL, a port beyond the table -EINVAL.</li>
- *   <li>SCHEDOP_remote_shutdown (4): {@code {u16 domain_id; u32 reason}}, privileged
- *       callers only (-EPERM), -ESRCH for an unknown domain.</li>
- *   <li>SCHEDOP_shutdown_code (5): latches the reason a later shutdown reports.</li>
+ *   <li>SCHEDOP_shutdown (2): {@code sched_shutdown {u32 reason}}; the reason is taken as
+ *       Xen's {@code u8}, any value (one Parasol does not name is handled as a crash). The
+ *       domain shuts down and the caller does not return (its stack unwinds with
+ *       {@link GuestAbort}); suspend also ends the domain here, as there is no toolstack yet
+ *       to resume it.</li>
+ *   <li>SCHEDOP_poll (3): {@code sched_poll {ports; u32 nr_ports; u64 timeout}}, as
+ *       {@code do_poll}: more than 128 ports -EINVAL; a port list Xen's {@code access_ok}
+ *       refuses -EFAULT; an upcall already deliverable returns 0 at once; then the ports are
+ *       read one at a time: a pending one ends the poll (0), an unreadable one is -EFAULT, one
+ *       beyond the table -EINVAL.</li>
+ *   <li>SCHEDOP_remote_shutdown (4): {@code {u16 domain_id; u32 reason}}: unknown domain
+ *       (by id: {@code DOMID_SELF} names none) -ESRCH, then an unprivileged caller -EPERM.</li>
+ *   <li>SCHEDOP_shutdown_code (5): latches the reason a later shutdown reports; only the
+ *       first code counts.</li>
  *   <li>SCHEDOP_watchdog (6): {@code {u32 id; u32 timeout}}.</li>
  * </ul>
  */
@@ -47,81 +57,90 @@ final class SchedOpHandler implements HypercallHandler {
         };
     }
 
+    /** {@code (u8)reason}, as Xen passes a {@code sched_shutdown} reason to {@code domain_shutdown}. */
+    private static int reason(long reason) {
+        return (int) (reason & 0xFF);
+    }
+
     private static long shutdown(Vcpu v, long arg) {
-        if (!GuestArgs.in(v, arg, 0, 4)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, SchedShutdown.SIZE)) {
             return -EFAULT;
         }
-        int reason = GuestArgs.u32(v, 0);
-        if (reason < 0 || reason > Shutdown.MAX) {
-            return -EINVAL;
-        }
+        int reason = reason(a.shutdown.reason());
         v.domain().shutdown(reason, reason == Shutdown.CRASH ? "the guest reported a crash" : null);
         v.returnToGuest(); // the domain no longer runs: this unwinds the caller
         return 0;
     }
 
     private static long shutdownCode(Vcpu v, long arg) {
-        if (!GuestArgs.in(v, arg, 0, 4)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, SchedShutdown.SIZE)) {
             return -EFAULT;
         }
-        int reason = GuestArgs.u32(v, 0);
-        if (reason < 0 || reason > Shutdown.MAX) {
-            return -EINVAL;
-        }
-        v.domain().setShutdownCode(reason);
+        v.domain().setShutdownCode(reason(a.shutdown.reason()));
         return 0;
     }
 
     private static long remoteShutdown(Vcpu v, long arg) {
-        if (!v.domain().privileged()) {
-            return -EPERM;
-        }
-        if (!GuestArgs.in(v, arg, 0, 8)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, SchedRemoteShutdown.SIZE)) {
             return -EFAULT;
         }
-        int domid = GuestArgs.u16(v, 0);
-        int reason = GuestArgs.u32(v, 4);
-        if (reason < 0 || reason > Shutdown.MAX) {
-            return -EINVAL;
-        }
-        Domain target = v.domain().host().lookup(domid);
+        SchedRemoteShutdown op = a.remoteShutdown;
+        int reason = reason(op.reason());
+        Domain target = DomainArgs.byId(v, op.domainId());
         if (target == null) {
             return -ESRCH;
+        }
+        if (!v.domain().privileged()) {
+            return -EPERM; // XSM_DM_PRIV
         }
         target.shutdown(reason, reason == Shutdown.CRASH ? "crashed by domain " + v.domain().domid() : null);
         return 0;
     }
 
     private static long poll(Vcpu v, long arg) {
-        if (!GuestArgs.in(v, arg, 0, 24)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, SchedPoll.SIZE)) {
             return -EFAULT;
         }
-        long ports = GuestArgs.u64(v, 0);
-        long nr = GuestArgs.u32(v, 8) & 0xFFFF_FFFFL;
-        long timeout = GuestArgs.u64(v, 16);
+        SchedPoll op = a.poll;
+        long ports = op.ports();
+        long nr = op.nrPorts();
+        long timeout = op.timeout();
         if (nr > SchedOp.POLL_MAX_PORTS) {
             return -EINVAL;
         }
-        if (nr > 0 && !GuestArgs.in(v, ports, 1024, nr * 4)) {
+        if (!GuestArgs.arrayOk(ports, nr, Integer.BYTES)) {
             return -EFAULT;
         }
-        int[] list = v.pollScratch();
+        if (v.traps().upcallDeliverable()) {
+            return 0; // local_events_need_delivery: the upcall is delivered on the way out
+        }
+        int[] list = a.pollPorts;
         for (int i = 0; i < nr; i++) {
-            int p = GuestArgs.u32(v, 1024 + 4L * i);
-            if (p < 0 || p >= EventChannels.NR_PORTS) {
+            if (!a.inU32Element(v, ports, i)) {
+                return -EFAULT;
+            }
+            int port = a.u32Element();
+            if (port < 0 || port >= Evtchn2l.NR_CHANNELS) {
                 return -EINVAL;
             }
-            list[i] = p;
+            if (v.domain().sharedInfo().isPending(port)) {
+                return 0; // evtchn_port_poll found it pending: no need to block
+            }
+            list[i] = port;
         }
         return v.sched().poll(list, (int) nr, timeout);
     }
 
     private static long watchdog(Vcpu v, long arg) {
-        if (!GuestArgs.in(v, arg, 0, 8)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, SchedWatchdog.SIZE)) {
             return -EFAULT;
         }
-        int id = GuestArgs.u32(v, 0);
-        long timeout = GuestArgs.u32(v, 4) & 0xFFFF_FFFFL;
-        return v.domain().watchdog(id, timeout);
+        SchedWatchdog op = a.watchdog;
+        return v.domain().watchdog((int) op.id(), op.timeout());
     }
 }

@@ -5,11 +5,13 @@ import org.parasol.hypervisor.domain.Vcpu;
 /**
  * set_timer_op (hypercall 15): {@code (u64 timeout)} arms the calling vCPU's single-shot
  * timer for absolute system time {@code timeout}; 0 cancels it. A timeout already past fires
- * VIRQ_TIMER at once. Absurdly distant timeouts (beyond 2^62 ns) are clamped to 100 ms from
- * now, as Xen clamps them. Always returns 0.
+ * VIRQ_TIMER at once. As Xen's {@code do_set_timer_op} works around old Linux guests, a
+ * timeout that wrapped negative, or lies more than 2<sup>50</sup> ns (about 13 days) ahead,
+ * fires 100 ms from now instead. Always returns 0.
  */
 final class TimerOpHandler implements HypercallHandler {
-    static final long ABSURD = 1L << 62;
+    /** Offsets from now at or beyond this are absurd: Xen's {@code (uint32_t)(offset >> 50) != 0}. */
+    static final int ABSURD_SHIFT = 50;
     static final long CLAMP_NS = 100_000_000L;
 
     @Override
@@ -18,11 +20,13 @@ final class TimerOpHandler implements HypercallHandler {
             v.timers().stopSingleshot();
             return 0;
         }
-        long t = timeout;
-        if (t < 0 || t > ABSURD) {
-            t = v.domain().host().systemTime() + CLAMP_NS;
+        long now = v.domain().host().systemTime();
+        long offset = timeout - now;
+        if (timeout < 0 || (offset > 0 && (int) (offset >> ABSURD_SHIFT) != 0)) {
+            v.timers().setSingleshot(now + CLAMP_NS);
+        } else {
+            v.timers().setSingleshot(timeout);
         }
-        v.timers().setSingleshot(t);
         return 0;
     }
 }

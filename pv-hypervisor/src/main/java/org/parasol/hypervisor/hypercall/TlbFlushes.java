@@ -30,20 +30,21 @@ final class TlbFlushes {
         boolean others = all;
         boolean self = all || maskVa == 0;
         if (!all && maskVa != 0) {
-            int words = (d.vcpuCount() + 63) / 64;
+            int words = (d.vcpuCount() + Long.SIZE - 1) / Long.SIZE;
+            GuestArgs a = GuestArgs.of(v);
             for (int w = 0; w < words; w++) {
-                if (!GuestArgs.in(v, maskVa + 8L * w, 0, 8)) {
+                if (!a.inU64Element(v, maskVa, w)) {
                     return -EFAULT;
                 }
-                long bits = GuestArgs.u64(v, 0);
-                int ownWord = v.id() / 64;
-                long ownBit = 1L << (v.id() % 64);
+                long bits = a.u64Element();
+                int ownWord = v.id() / Long.SIZE;
+                long ownBit = 1L << (v.id() % Long.SIZE);
                 if (w == ownWord && (bits & ownBit) != 0) {
                     self = true;
                     bits &= ~ownBit;
                 }
-                if (w == words - 1 && d.vcpuCount() % 64 != 0) {
-                    bits &= (1L << (d.vcpuCount() % 64)) - 1;
+                if (w == words - 1 && d.vcpuCount() % Long.SIZE != 0) {
+                    bits &= (1L << (d.vcpuCount() % Long.SIZE)) - 1;
                 }
                 others |= bits != 0;
             }

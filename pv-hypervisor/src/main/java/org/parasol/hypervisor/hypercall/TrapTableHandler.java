@@ -4,6 +4,8 @@ import static org.parasol.hypercall.Errno.EFAULT;
 import static org.parasol.hypercall.Errno.EINVAL;
 
 import org.parasol.hypercall.TrapHandler;
+import org.parasol.hypercall.abi.TrapVector;
+import org.parasol.hypercall.struct.TrapInfo;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -16,8 +18,8 @@ import org.parasol.hypervisor.domain.Vcpu;
  * read; a table with no terminator by then is -EINVAL.
  */
 final class TrapTableHandler implements HypercallHandler {
-    static final int TRAP_INFO_SIZE = 16;
-    static final int MAX_ENTRIES = 256;
+    /** Entries read at most: one per vector. */
+    static final int MAX_ENTRIES = TrapVector.NR_VECTORS;
 
     @Override
     public long call(Vcpu v, long table, long a2, long a3, long a4, long a5) {
@@ -26,16 +28,17 @@ final class TrapTableHandler implements HypercallHandler {
             return 0;
         }
         {
-            TrapHandler[] pending = new TrapHandler[256];
-            boolean[] set = new boolean[256];
+            GuestArgs a = GuestArgs.of(v);
+            TrapHandler[] pending = new TrapHandler[TrapVector.NR_VECTORS];
+            boolean[] set = new boolean[TrapVector.NR_VECTORS];
             for (int i = 0; i < MAX_ENTRIES; i++) {
-                if (!GuestArgs.in(v, table + (long) i * TRAP_INFO_SIZE, 0, TRAP_INFO_SIZE)) {
+                if (!a.in(v, table + (long) i * TrapInfo.SIZE, TrapInfo.SIZE)) {
                     return -EFAULT;
                 }
-                int vector = GuestArgs.s(v).get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) & 0xFF;
-                long address = GuestArgs.u64(v, 8);
+                int vector = a.trapInfo.vector();
+                long address = a.trapInfo.address();
                 if (address == 0) {
-                    for (int vec = 0; vec < 256; vec++) {
+                    for (int vec = 0; vec < TrapVector.NR_VECTORS; vec++) {
                         if (set[vec]) {
                             v.traps().setTrap(vec, pending[vec]);
                         }

@@ -7,8 +7,13 @@ import static org.parasol.hypercall.Errno.ENOENT;
 import static org.parasol.hypercall.Errno.ENOSYS;
 
 import org.parasol.hypercall.VcpuEntry;
-import org.parasol.hypercall.struct.VcpuGuestContext;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.Runstate;
 import org.parasol.hypercall.abi.VcpuOp;
+import org.parasol.hypercall.struct.VcpuGuestContext;
+import org.parasol.hypercall.struct.VcpuRunstateInfo;
+import org.parasol.hypercall.struct.VcpuSetPeriodicTimer;
+import org.parasol.hypercall.struct.VcpuSetSingleshotTimer;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.mm.PageTables;
@@ -16,39 +21,51 @@ import org.parasol.hypervisor.mm.PageTables;
 /**
  * vcpu_op (hypercall 24): {@code (cmd, vcpuid, arg)}, on a vCPU of the caller's domain.
  *
+ * <p>In Xen's order: the vCPU id first (a {@code uint}; beyond the domain's vCPUs -ENOENT),
+ * then each command copies its structure in (-EFAULT) before checking it, and decodes it with
+ * the ABI's flyweight.
+ *
  * <ul>
- *   <li>VCPUOP_initialise (0): {@code vcpu_guest_context} (5168 bytes). Parasol models
+ *   <li>VCPUOP_initialise (0): {@code vcpu_guest_context} (5168 bytes). A vCPU without a
+ *       vcpu_info slot is -EINVAL first; then the context is copied in; a vCPU already
+ *       initialised is -EEXIST (vCPU 0, which the builder initialised, included); then Parasol
+ *       checks the fields it models:
  *       {@code flags}, {@code user_regs.rip} (a {@link VcpuEntry} code address),
  *       {@code user_regs.rsp}, {@code user_regs.rsi} (the argument), {@code ctrlreg[3]}
  *       (the L4 as {@code mfn << 12}: it must validate as an L4 of the domain, -EINVAL
  *       otherwise, and the vCPU's CR3 takes its base reference as {@code MMUEXT_NEW_BASEPTR}
  *       does), and the event and failsafe callback addresses; every other byte must be zero
- *       (-EINVAL). Once per vCPU (-EEXIST), never on vCPU 0 which the builder initialised.</li>
- *   <li>VCPUOP_up (1): -EINVAL before initialise. VCPUOP_down (2), VCPUOP_is_up (3).</li>
+ *       (-EINVAL).</li>
+ *   <li>VCPUOP_up (1): -EINVAL before initialise; a vCPU that was taken down goes on where it
+ *       stopped. VCPUOP_down (2): the vCPU sleeps at its next safe point, holding no pCPU (the
+ *       last vCPU up powers the domain off). VCPUOP_is_up (3).</li>
  *   <li>VCPUOP_get_runstate_info (4): {@code vcpu_runstate_info} (48 bytes) out.</li>
- *   <li>VCPUOP_set_periodic_timer (6) {@code {u64 period_ns}}, &lt; 1 ms is -EINVAL;
- *       VCPUOP_stop_periodic_timer (7).</li>
+ *   <li>VCPUOP_set_periodic_timer (6) {@code {u64 period_ns}}: below 1 ms or above
+ *       {@code STIME_DELTA_MAX} (2<sup>62</sup> - 1 ns) is -EINVAL; VCPUOP_stop_periodic_timer (7).</li>
  *   <li>VCPUOP_set_singleshot_timer (8) {@code {u64 timeout_abs_ns; u32 flags}}, only on the
  *       calling vCPU (-EINVAL); VCPUOP_stop_singleshot_timer (9), same rule.</li>
  * </ul>
- * A vcpuid beyond the domain's vCPUs is -ENOENT; other commands are -ENOSYS.
+ * Other commands are -ENOSYS.
  */
 final class VcpuOpHandler implements HypercallHandler {
-    static final long MIN_PERIOD_NS = VcpuOp.MIN_PERIODIC_TIMER_NS;
     /** VGCF_in_kernel and VGCF_online: accepted in {@code flags} and ignored. */
-    static final long MODELLED_FLAGS = (1L << 2) | (1L << 5);
+    static final long MODELLED_FLAGS = VcpuGuestContext.VGCF_IN_KERNEL | VcpuGuestContext.VGCF_ONLINE;
+    /** Xen's {@code STIME_DELTA_MAX}: the longest period a timer takes. */
+    static final long STIME_DELTA_MAX = -1L >>> 2;
 
     @Override
     public long call(Vcpu v, long cmd, long vcpuid, long arg, long a4, long a5) {
         var d = v.domain();
-        if (vcpuid < 0 || vcpuid >= d.vcpuCount()) {
+        long id = vcpuid & 0xFFFF_FFFFL; // unsigned int vcpuid
+        if (id >= d.vcpuCount()) {
             return -ENOENT;
         }
+        vcpuid = id;
         Vcpu target = d.vcpu((int) vcpuid);
         return switch ((int) cmd) {
             case VcpuOp.INITIALISE -> initialise(v, target, arg);
             case VcpuOp.UP -> up(target);
-            case VcpuOp.DOWN -> down(v, target);
+            case VcpuOp.DOWN -> down(target);
             case VcpuOp.IS_UP -> target.isUp() ? 1 : 0;
             case VcpuOp.GET_RUNSTATE_INFO -> runstate(v, target, arg);
             case VcpuOp.SET_PERIODIC_TIMER -> setPeriodic(v, target, arg);
@@ -69,13 +86,17 @@ final class VcpuOpHandler implements HypercallHandler {
     }
 
     private long initialise(Vcpu v, Vcpu target, long arg) {
+        if (target.vcpuInfo() == null) {
+            return -EINVAL; // no vcpu_info for it (Xen: the dummy vcpu_info)
+        }
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, VcpuGuestContext.SIZE)) {
+            return -EFAULT;
+        }
         if (target.initialised() || target.id() == 0) {
             return -EEXIST;
         }
-        if (!GuestArgs.in(v, arg, 0, VcpuGuestContext.SIZE)) {
-            return -EFAULT;
-        }
-        VcpuGuestContext ctx = new VcpuGuestContext().wrap(new org.parasol.hypercall.SegmentBuffer(GuestArgs.s(v)), 0);
+        VcpuGuestContext ctx = a.context;
         long rip = ctx.rip();
         long rsp = ctx.rsp();
         long rsi = ctx.rsi();
@@ -97,7 +118,7 @@ final class VcpuOpHandler implements HypercallHandler {
         if (failsafeCb != 0 && fs == null) {
             return -EINVAL;
         }
-        if ((cr3 & 0xFFF) != 0) {
+        if ((cr3 & (Mmu.PAGE_SIZE - 1)) != 0) {
             return -EINVAL;
         }
         // arch_set_info_guest: the new CR3 must validate as an L4 of the domain, and the vCPU's
@@ -107,7 +128,7 @@ final class VcpuOpHandler implements HypercallHandler {
         // caller that loses the race to initialise gives its reference back.
         Domain d = v.domain();
         PageTables pt = d.host().pageTables();
-        long l4 = cr3 >>> 12;
+        long l4 = cr3 >>> Mmu.PAGE_SHIFT; // xen_cr3_to_pfn
         if (pt.getBaseRef(d.pages(), l4) != 0) {
             return -EINVAL;
         }
@@ -140,31 +161,35 @@ final class VcpuOpHandler implements HypercallHandler {
         return 0;
     }
 
-    private static long down(Vcpu caller, Vcpu target) {
+    /**
+     * Marks {@code target} down ({@link Vcpu#takeDown}): it stops at its next safe point, the
+     * caller itself at this hypercall's return, and goes on from there once brought up, this
+     * call then returning 0 (or the domain powers off when it was the last vCPU up).
+     */
+    private static long down(Vcpu target) {
         target.takeDown();
-        if (target == caller) {
-            caller.returnToGuest(); // going down on itself: unwind now
-        }
         return 0;
     }
 
     private static long runstate(Vcpu v, Vcpu target, long arg) {
+        GuestArgs a = GuestArgs.of(v);
         long[] t = target.sched().runstateTimes();
-        GuestArgs.zero(v, 0, 48);
-        GuestArgs.put32(v, 0, target.sched().runstate());
-        GuestArgs.put64(v, 8, target.sched().stateEntryTime());
-        for (int i = 0; i < 4; i++) {
-            GuestArgs.put64(v, 16 + 8L * i, t[i]);
+        VcpuRunstateInfo info = a.runstate;
+        info.clear().state(target.sched().runstate()).stateEntryTime(target.sched().stateEntryTime());
+        for (int state = 0; state < Runstate.NR_STATES; state++) {
+            info.time(state, t[state]);
         }
-        return GuestArgs.out(v, 0, arg, 48) ? 0 : -EFAULT;
+        return a.out(v, arg, VcpuRunstateInfo.SIZE) ? 0 : -EFAULT;
     }
 
     private static long setPeriodic(Vcpu v, Vcpu target, long arg) {
-        if (!GuestArgs.in(v, arg, 0, 8)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, VcpuSetPeriodicTimer.SIZE)) {
             return -EFAULT;
         }
-        long period = GuestArgs.u64(v, 0);
-        if (period < MIN_PERIOD_NS) {
+        long period = a.periodicTimer.periodNs();
+        if (Long.compareUnsigned(period, VcpuOp.MIN_PERIODIC_TIMER_NS) < 0
+                || Long.compareUnsigned(period, STIME_DELTA_MAX) > 0) {
             return -EINVAL;
         }
         target.timers().setPeriodic(period);
@@ -175,10 +200,11 @@ final class VcpuOpHandler implements HypercallHandler {
         if (target != v) {
             return -EINVAL;
         }
-        if (!GuestArgs.in(v, arg, 0, 16)) {
+        GuestArgs a = GuestArgs.of(v);
+        if (!a.in(v, arg, VcpuSetSingleshotTimer.SIZE)) {
             return -EFAULT;
         }
-        long timeout = GuestArgs.u64(v, 0);
+        long timeout = a.singleshotTimer.timeoutAbsNs();
         v.timers().setSingleshot(timeout == 0 ? 1 : timeout);
         return 0;
     }

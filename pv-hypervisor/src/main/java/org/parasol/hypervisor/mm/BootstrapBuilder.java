@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
+import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.StartOfDay;
 
 /**
@@ -74,7 +75,7 @@ public final class BootstrapBuilder {
      */
     public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn) {
         int domid = pages.domid();
-        if (frames.owner(sharedInfoMfn) != FrameTable.DOMID_XEN || frames.sharedWith(sharedInfoMfn) != domid) {
+        if (frames.owner(sharedInfoMfn) != DomId.DOMID_XEN || frames.sharedWith(sharedInfoMfn) != domid) {
             throw new IllegalArgumentException("mfn " + sharedInfoMfn + " is not a page shared with d" + domid);
         }
         if (nrPages <= 0 || nrPages > Integer.MAX_VALUE) {

@@ -2,6 +2,7 @@ package org.parasol.hypervisor.mm;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import org.parasol.hypercall.DomId;
 
 /**
  * A domain's page accounting, Xen's {@code d->max_pages} and {@code d->tot_pages}: how many
@@ -36,7 +37,7 @@ public final class DomainPages {
      *                                  {@code DOMID_FIRST_RESERVED} or {@code maxPages < 0}
      */
     public DomainPages(int domid, long maxPages) {
-        if (domid < 0 || domid >= FrameTable.DOMID_FIRST_RESERVED) {
+        if (domid < 0 || domid >= DomId.DOMID_FIRST_RESERVED) {
             throw new IllegalArgumentException("not a domain id: " + domid);
         }
         if (maxPages < 0) {

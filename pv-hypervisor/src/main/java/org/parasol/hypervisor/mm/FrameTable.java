@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.abi.Mmu;
 
 /**
  * Xen's frame table: one {@code struct page_info} per machine frame, kept as parallel arrays
@@ -15,8 +16,8 @@ import org.parasol.hypercall.DomId;
  *
  * <p>Per frame:
  * <ul>
- *   <li><b>owner</b> — the domain that owns it, {@link #DOMID_XEN} for hypervisor pages, or
- *       {@link #DOMID_INVALID} while it is free. A hypervisor page may be <em>shared</em> with
+ *   <li><b>owner</b> — the domain that owns it, {@link DomId#DOMID_XEN} for hypervisor pages, or
+ *       {@link DomId#DOMID_INVALID} while it is free. A hypervisor page may be <em>shared</em> with
  *       one domain (shared_info, grant-table frames), which may then map it.</li>
  *   <li><b>count_info</b> — the total reference count, plus the {@code PGC_allocated} flag
  *       that stands for the owner's allocation reference. When the count reaches 0 the frame
@@ -45,12 +46,6 @@ import org.parasol.hypercall.DomId;
  * a lock that is held only to push or pop one MFN.
  */
 public final class FrameTable {
-    /** {@code DOMID_FIRST_RESERVED}: domain ids at or above it are special. */
-    public static final int DOMID_FIRST_RESERVED = DomId.DOMID_FIRST_RESERVED;
-    /** {@code DOMID_XEN}: owner of hypervisor pages. */
-    public static final int DOMID_XEN = DomId.DOMID_XEN;
-    /** {@code DOMID_INVALID}: owner of free frames. */
-    public static final int DOMID_INVALID = DomId.DOMID_INVALID;
     /** {@code INVALID_M2P_ENTRY}: {@code ~0} as an unsigned 32-bit PFN. */
     public static final int INVALID_M2P_ENTRY = ~0;
 
@@ -139,10 +134,10 @@ public final class FrameTable {
         this.m2p = new int[frames];
         this.ownerPages = new DomainPages[frames];
         this.freeStack = new int[frames];
-        java.util.Arrays.fill(owner, DOMID_INVALID);
-        java.util.Arrays.fill(sharedWith, DOMID_INVALID);
+        java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
+        java.util.Arrays.fill(sharedWith, DomId.DOMID_INVALID);
         java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
-        owner[0] = DOMID_XEN;
+        owner[0] = DomId.DOMID_XEN;
         countInfo[0] = 1;
         for (int mfn = frames - 1; mfn >= 1; mfn--) {
             freeStack[freeTop++] = mfn;
@@ -171,20 +166,20 @@ public final class FrameTable {
     // ---------------------------------------------------------------------------------------
 
     /**
-     * The owner of {@code mfn}: a domain id, {@link #DOMID_XEN} or, for a free frame,
-     * {@link #DOMID_INVALID}. An MFN outside machine memory also answers {@code DOMID_INVALID}.
+     * The owner of {@code mfn}: a domain id, {@link DomId#DOMID_XEN} or, for a free frame,
+     * {@link DomId#DOMID_INVALID}. An MFN outside machine memory also answers {@code DOMID_INVALID}.
      */
     public int owner(long mfn) {
         if (!valid(mfn)) {
-            return DOMID_INVALID;
+            return DomId.DOMID_INVALID;
         }
         return (int) OWNER.getAcquire(owner, (int) mfn);
     }
 
-    /** The domain a hypervisor page is shared with, or {@link #DOMID_INVALID}. */
+    /** The domain a hypervisor page is shared with, or {@link DomId#DOMID_INVALID}. */
     public int sharedWith(long mfn) {
         if (!valid(mfn)) {
-            return DOMID_INVALID;
+            return DomId.DOMID_INVALID;
         }
         return (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn);
     }
@@ -206,7 +201,7 @@ public final class FrameTable {
             return -1;
         }
         ownerPages[mfn] = pages;
-        SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
+        SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
         TYPE_INFO.setRelease(typeInfo, mfn, 0L);
         storeM2p(mfn, INVALID_M2P_ENTRY);
         COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
@@ -217,7 +212,7 @@ public final class FrameTable {
     /**
      * Allocates a zeroed hypervisor page ({@code alloc_xenheap_page}) and shares it with
      * domain {@code sharedWithDomid} ({@code share_xen_page_with_guest}): owner
-     * {@link #DOMID_XEN}, one allocation reference held by the hypervisor, not counted in the
+     * {@link DomId#DOMID_XEN}, one allocation reference held by the hypervisor, not counted in the
      * domain's {@code tot_pages}. The domain may map it ({@link #mayMap}) but not free it; it
      * is freed when {@link #releaseDomain} drops the allocation reference.
      *
@@ -225,7 +220,7 @@ public final class FrameTable {
      * @throws IllegalArgumentException if {@code sharedWithDomid} is not a domain id
      */
     public long allocateShared(int sharedWithDomid) {
-        if (sharedWithDomid < 0 || sharedWithDomid >= DOMID_FIRST_RESERVED) {
+        if (sharedWithDomid < 0 || sharedWithDomid >= DomId.DOMID_FIRST_RESERVED) {
             throw new IllegalArgumentException("not a domain id: " + sharedWithDomid);
         }
         int mfn = popFree();
@@ -237,7 +232,7 @@ public final class FrameTable {
         TYPE_INFO.setRelease(typeInfo, mfn, 0L);
         storeM2p(mfn, INVALID_M2P_ENTRY);
         COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-        OWNER.setRelease(owner, mfn, DOMID_XEN);
+        OWNER.setRelease(owner, mfn, DomId.DOMID_XEN);
         return mfn;
     }
 
@@ -247,14 +242,14 @@ public final class FrameTable {
      * hypervisor pages and MFNs outside machine memory answer false.
      */
     public boolean mayMap(int domid, long mfn) {
-        if (!valid(mfn) || domid < 0 || domid >= DOMID_FIRST_RESERVED) {
+        if (!valid(mfn) || domid < 0 || domid >= DomId.DOMID_FIRST_RESERVED) {
             return false;
         }
         int o = (int) OWNER.getAcquire(owner, (int) mfn);
         if (o == domid) {
             return true;
         }
-        return o == DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn) == domid;
+        return o == DomId.DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn) == domid;
     }
 
     /** The number of frames domain {@code domid} owns (a scan; for tests and reclamation checks). */
@@ -415,7 +410,7 @@ public final class FrameTable {
 
     private boolean serves(int mfn, int domid) {
         int o = (int) OWNER.getAcquire(owner, mfn);
-        return o == domid || (o == DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, mfn) == domid);
+        return o == domid || (o == DomId.DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, mfn) == domid);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -734,11 +729,11 @@ public final class FrameTable {
 
     /**
      * Gives the M2P table real frames: allocates {@code ceil(frames / 512)} contiguous
-     * hypervisor pages (owner {@link #DOMID_XEN}, shared with nobody, never freed), fills them
+     * hypervisor pages (owner {@link DomId#DOMID_XEN}, shared with nobody, never freed), fills them
      * from the entries kept so far, and from then on mirrors every M2P change into them, as
      * 8-byte little-endian entries ({@code ~0} for {@link #INVALID_M2P_ENTRY}). Guests read the
      * table through the read-only mapping {@link VcpuMmu} resolves in the hypervisor-private
-     * L4 slots ({@link PageTables#M2P_VIRT_START}). Called once, at hypervisor boot.
+     * L4 slots ({@link Mmu#MACH2PHYS_VIRT_START}). Called once, at hypervisor boot.
      *
      * @return the first MFN of the table
      * @throws IllegalStateException if it was reserved already or no contiguous run is free
@@ -758,10 +753,10 @@ public final class FrameTable {
                 first = mfn;
             }
             ownerPages[mfn] = null;
-            SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
+            SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
             TYPE_INFO.setRelease(typeInfo, mfn, 0L);
             COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-            OWNER.setRelease(owner, mfn, DOMID_XEN);
+            OWNER.setRelease(owner, mfn, DomId.DOMID_XEN);
         }
         MemorySegment mem = memory.segment();
         for (int mfn = 0; mfn < frames; mfn++) {
@@ -823,8 +818,8 @@ public final class FrameTable {
         DomainPages pages = ownerPages[mfn];
         // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
         // discipline's business, as on Xen.
-        OWNER.setRelease(owner, mfn, DOMID_INVALID);
-        SHARED_WITH.setRelease(sharedWith, mfn, DOMID_INVALID);
+        OWNER.setRelease(owner, mfn, DomId.DOMID_INVALID);
+        SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
         ownerPages[mfn] = null;
         TYPE_INFO.setRelease(typeInfo, mfn, 0L);
         storeM2p(mfn, INVALID_M2P_ENTRY);

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.parasol.hypercall.abi.Mmu;
 
 /**
  * The host's machine memory: one lazily committed mapping cut into 4 KiB machine frames,
@@ -35,9 +36,9 @@ import java.nio.file.Path;
  */
 public final class MachineMemory implements AutoCloseable {
     /** log2 of the page size. */
-    public static final int PAGE_SHIFT = 12;
+    public static final int PAGE_SHIFT = Mmu.PAGE_SHIFT;
     /** The page (frame) size, {@code XEN_PAGE_SIZE}. */
-    public static final int PAGE_SIZE = 4096;
+    public static final int PAGE_SIZE = Mmu.PAGE_SIZE;
     /**
      * The largest machine memory supported: 2^32 frames (16 TiB), so that an MFN fits the
      * 32 bits a software-TLB entry keeps for it.

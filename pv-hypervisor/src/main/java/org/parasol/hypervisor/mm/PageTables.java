@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import org.parasol.hypercall.abi.Mmu;
 
 /**
  * The PV MMU's rules (Xen's {@code x86/mm.c}): validation of page tables, checked updates of
@@ -35,7 +36,7 @@ import java.nio.ByteOrder;
  * L4 slots {@value #XEN_L4_FIRST_SLOT}..{@value #XEN_L4_LAST_SLOT} belong to the hypervisor:
  * an update there is {@code -EINVAL}, validation ignores what the guest left in them, and the
  * MMU resolves that range itself. The read-only M2P table is mapped at
- * {@link #M2P_VIRT_START}, as {@code XENMEM_machphys_mapping} reports.
+ * {@link Mmu#MACH2PHYS_VIRT_START}, as {@code XENMEM_machphys_mapping} reports.
  *
  * <h2>Locks</h2>
  * Lock order, outermost first:
@@ -54,10 +55,6 @@ public final class PageTables {
     public static final int XEN_L4_FIRST_SLOT = 256;
     /** Last hypervisor-private L4 slot ({@code ROOT_PAGETABLE_LAST_XEN_SLOT}). */
     public static final int XEN_L4_LAST_SLOT = 271;
-    /** {@code RO_MPT_VIRT_START}: where the read-only M2P table is mapped in every address space. */
-    public static final long M2P_VIRT_START = 0xFFFF_8000_0000_0000L;
-    /** {@code RO_MPT_VIRT_END}: the end of the range reserved for it (256 GiB). */
-    public static final long M2P_VIRT_END = 0xFFFF_8040_0000_0000L;
 
     /** Result of an update that refused the new entry. */
     private static final long REFUSED = -EINVAL;

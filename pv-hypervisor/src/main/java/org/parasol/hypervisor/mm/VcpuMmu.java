@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.abi.Mmu;
 
 /**
  * One vCPU's software MMU: the {@link GuestMemory} its guest kernel uses, and the
@@ -434,11 +435,11 @@ public final class VcpuMmu implements GuestMemory {
 
     /**
      * The hypervisor-private L4 slots: the read-only M2P table at
-     * {@link PageTables#M2P_VIRT_START}, nothing else. What the guest's L4 holds in these
+     * {@link Mmu#MACH2PHYS_VIRT_START}, nothing else. What the guest's L4 holds in these
      * slots is never read.
      */
     private long walkXen(long va, boolean write, boolean fill) {
-        long offset = va - PageTables.M2P_VIRT_START;
+        long offset = va - Mmu.MACH2PHYS_VIRT_START;
         long page = offset >>> PAGE_SHIFT;
         if (offset < 0 || page >= frames.machphysFrames()) {
             return ~(write ? PF_WRITE : 0);
@@ -600,9 +601,26 @@ public final class VcpuMmu implements GuestMemory {
         return true;
     }
 
-    /** A guest range is acceptable when its length is not negative and it does not wrap. */
+    /**
+     * A guest range the hypervisor may copy: its length is not negative, and a range that is
+     * not empty does not wrap and starts where Xen's {@link #accessOk} allows, so a pointer into
+     * the reserved range is refused for reads (which the read-only M2P mapping would otherwise
+     * serve) as for writes. Nothing is copied for an empty range, which succeeds wherever it
+     * points, as Xen's copies of 0 bytes do.
+     */
     private static boolean guestRangeOk(long va, long length) {
-        return length >= 0 && (length == 0 || Long.compareUnsigned(va + (length - 1), va) >= 0);
+        return length == 0 || length > 0 && accessOk(va) && Long.compareUnsigned(va + (length - 1), va) >= 0;
+    }
+
+    /**
+     * Xen's {@code access_ok} for a 64-bit PV guest pointer ({@code __addr_ok}): it must start
+     * below the non-canonical hole (bit 47 clear) or at or above {@code HYPERVISOR_VIRT_END}.
+     * Anything in the hole, the hypervisor's reserved L4 slots 256..271 included, is refused;
+     * a range that starts below the hole and runs into it faults at the first non-canonical
+     * address, as on Xen.
+     */
+    public static boolean accessOk(long va) {
+        return Long.compareUnsigned(va, 1L << 47) < 0 || Long.compareUnsigned(va, Mmu.HYPERVISOR_VIRT_END) >= 0;
     }
 
     private void fillMachine(long ma, long n, byte value) {

@@ -20,6 +20,7 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.parasol.hypercall.DomId;
 
 class FrameTableTest {
     private final TestHost host = new TestHost(16L << 20);
@@ -34,10 +35,10 @@ class FrameTableTest {
     void shouldStartWithEveryFrameButMfnZeroFree() {
         assertThat(frames.frameCount()).isEqualTo(4096);
         assertThat(frames.freeFrames()).isEqualTo(4095);
-        assertThat(frames.owner(0)).isEqualTo(DOMID_XEN);
-        assertThat(frames.owner(1)).isEqualTo(DOMID_INVALID);
-        assertThat(frames.owner(-1)).isEqualTo(DOMID_INVALID);
-        assertThat(frames.owner(4096)).isEqualTo(DOMID_INVALID);
+        assertThat(frames.owner(0)).isEqualTo(DomId.DOMID_XEN);
+        assertThat(frames.owner(1)).isEqualTo(DomId.DOMID_INVALID);
+        assertThat(frames.owner(-1)).isEqualTo(DomId.DOMID_INVALID);
+        assertThat(frames.owner(4096)).isEqualTo(DomId.DOMID_INVALID);
     }
 
     @Test
@@ -66,7 +67,7 @@ class FrameTableTest {
         frames.setM2p(mfn, 7);
         assertThat(frames.putPageAllocRef(mfn)).isTrue();
         assertThat(frames.putPageAllocRef(mfn)).as("allocation reference already gone").isFalse();
-        assertThat(frames.owner(mfn)).isEqualTo(DOMID_INVALID);
+        assertThat(frames.owner(mfn)).isEqualTo(DomId.DOMID_INVALID);
         assertThat(frames.refCount(mfn)).isZero();
         assertThat(d1.totPages()).isZero();
         long again = frames.allocate(d2);
@@ -90,7 +91,7 @@ class FrameTableTest {
         d1.setMaxPages(4);
         assertThat(frames.allocate(d1)).isPositive();
         assertThatThrownBy(() -> d1.setMaxPages(-1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new DomainPages(DOMID_XEN, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new DomainPages(DomId.DOMID_XEN, 1)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -117,7 +118,7 @@ class FrameTableTest {
         long free = frames.allocate(d2);
         frames.putPageAllocRef(free);
 
-        assertThat(frames.owner(shared)).isEqualTo(DOMID_XEN);
+        assertThat(frames.owner(shared)).isEqualTo(DomId.DOMID_XEN);
         assertThat(frames.sharedWith(shared)).isEqualTo(1);
         assertThat(d1.totPages()).as("shared pages are not counted").isEqualTo(1);
         assertThat(frames.mayMap(1, own)).isTrue();
@@ -128,8 +129,8 @@ class FrameTableTest {
         assertThat(frames.mayMap(1, 0)).as("hypervisor page shared with nobody").isFalse();
         assertThat(frames.mayMap(1, -1)).isFalse();
         assertThat(frames.mayMap(1, frames.frameCount())).isFalse();
-        assertThat(frames.mayMap(DOMID_INVALID, free)).as("DOMID_INVALID owns nothing").isFalse();
-        assertThat(frames.mayMap(DOMID_XEN, 0)).isFalse();
+        assertThat(frames.mayMap(DomId.DOMID_INVALID, free)).as("DomId.DOMID_INVALID owns nothing").isFalse();
+        assertThat(frames.mayMap(DomId.DOMID_XEN, 0)).isFalse();
     }
 
     @Test
@@ -145,7 +146,7 @@ class FrameTableTest {
         assertThat(frames.owner(mfn)).as("still referenced").isEqualTo(1);
         assertThat(d1.totPages()).isEqualTo(1);
         frames.putPage(mfn);
-        assertThat(frames.owner(mfn)).isEqualTo(DOMID_INVALID);
+        assertThat(frames.owner(mfn)).isEqualTo(DomId.DOMID_INVALID);
         assertThat(frames.freeFrames()).isEqualTo(free + 1);
         assertThat(d1.totPages()).isZero();
         assertThat(frames.getPage(mfn, 1)).as("a free frame cannot be referenced").isFalse();
@@ -248,9 +249,9 @@ class FrameTableTest {
         assertThat(frames.releaseDomain(d1)).isZero();
         assertThat(frames.ownedBy(1)).isZero();
         assertThat(d1.totPages()).isZero();
-        assertThat(frames.owner(shared)).isEqualTo(DOMID_INVALID);
-        assertThat(frames.owner(grantFrame)).isEqualTo(DOMID_INVALID);
-        assertThat(frames.owner(extra)).isEqualTo(DOMID_INVALID);
+        assertThat(frames.owner(shared)).isEqualTo(DomId.DOMID_INVALID);
+        assertThat(frames.owner(grantFrame)).isEqualTo(DomId.DOMID_INVALID);
+        assertThat(frames.owner(extra)).isEqualTo(DomId.DOMID_INVALID);
         assertThat(frames.freeFrames()).isEqualTo(freeBefore);
         for (long mfn = 1; mfn < frames.frameCount(); mfn++) {
             assertThat(frames.refCount(mfn)).isZero();
@@ -268,7 +269,7 @@ class FrameTableTest {
         assertThat(frames.releaseDomain(d1)).isEqualTo(1);
         assertThat(frames.owner(held)).isEqualTo(1);
         frames.putPage(held);
-        assertThat(frames.owner(held)).isEqualTo(DOMID_INVALID);
+        assertThat(frames.owner(held)).isEqualTo(DomId.DOMID_INVALID);
         assertThat(d1.totPages()).isZero();
     }
 
@@ -309,7 +310,7 @@ class FrameTableTest {
         }
         assertThat(frames.freeFrames()).isEqualTo(4095);
         for (long mfn = 1; mfn < frames.frameCount(); mfn++) {
-            assertThat(frames.owner(mfn)).isEqualTo(DOMID_INVALID);
+            assertThat(frames.owner(mfn)).isEqualTo(DomId.DOMID_INVALID);
         }
     }
 

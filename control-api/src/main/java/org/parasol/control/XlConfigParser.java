@@ -1,0 +1,319 @@
+package org.parasol.control;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.parasol.control.v1.DomainAction;
+import org.parasol.control.v1.DomainConfig;
+
+/**
+ * Reads a domain configuration in xl.cfg's syntax (xl.cfg(5)) into the control API's
+ * {@link DomainConfig}: the subset of xl.cfg Parasol understands, and nothing silently.
+ *
+ * <p>Syntax, as libxlu's parser takes it: {@code KEY = VALUE} settings separated by newlines
+ * or {@code ;}; {@code #} starts a comment; a value is a string in double or single quotes, a
+ * number, or a list {@code [ VALUE, ... ]} that may span lines. Keys are case-sensitive; a key
+ * set twice keeps its last value, as xl does.
+ *
+ * <p>Keys: {@code name} (required), {@code memory} and {@code maxmem} (MiB), {@code vcpus},
+ * {@code kernel} (an image name), {@code cmdline}, {@code extra} (appended to the command
+ * line), {@code on_poweroff}, {@code on_reboot}, {@code on_crash}. xl keys the host cannot
+ * honour yet — {@code disk}, {@code vif}, and the rest of xl.cfg's vocabulary — are refused by
+ * name; an unknown key is refused too. A refusal is a {@link ConfigException} naming the file,
+ * the line, the key and what was expected; nothing is built from a configuration with an
+ * error.
+ */
+public final class XlConfigParser {
+    /** The keys Parasol honours. */
+    public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "kernel", "cmdline", "extra",
+            "on_poweroff", "on_reboot", "on_crash");
+
+    /** xl.cfg keys Parasol knows and cannot honour yet, with the reason given. */
+    private static final Map<String, String> NOT_YET = Map.ofEntries(
+            Map.entry("disk", "virtual disks arrive with the split block driver"),
+            Map.entry("vif", "network interfaces arrive with the split network driver"),
+            Map.entry("type", "every domain is PV"),
+            Map.entry("builder", "every domain is built as PV"),
+            Map.entry("ramdisk", "images have no ramdisk"),
+            Map.entry("bootloader", "images are loaded by name"),
+            Map.entry("maxvcpus", "vCPU hotplug is not supported"),
+            Map.entry("cpus", "vCPU affinity is not supported yet"),
+            Map.entry("cpus_soft", "vCPU affinity is not supported yet"),
+            Map.entry("cpu_weight", "the credit scheduler is not there yet"),
+            Map.entry("cap", "the credit scheduler is not there yet"),
+            Map.entry("pool", "CPU pools are not there yet"),
+            Map.entry("uuid", "domains get their handle from the toolstack"),
+            Map.entry("on_watchdog", "a watchdog shutdown follows on_crash"),
+            Map.entry("on_soft_reset", "soft reset is not supported"),
+            Map.entry("pci", "there is no PCI passthrough"),
+            Map.entry("vfb", "there is no framebuffer"),
+            Map.entry("vkb", "there is no virtual keyboard"),
+            Map.entry("channel", "there are no PV channels"),
+            Map.entry("root", "images have no root device"),
+            Map.entry("device_model_version", "there is no device model"));
+
+    /** A configuration error: where and what. */
+    public static final class ConfigException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ConfigException(String source, int line, String message) {
+            super(source + ":" + line + ": " + message);
+        }
+    }
+
+    private record Value(String text, List<String> list, boolean quoted, int line) {
+        boolean isList() {
+            return list != null;
+        }
+    }
+
+    private final String source;
+    private final String text;
+    private int pos;
+    private int line = 1;
+
+    private XlConfigParser(String source, String text) {
+        this.source = source;
+        this.text = text;
+    }
+
+    /**
+     * Parses {@code text} (the contents of {@code source}, named in errors).
+     *
+     * @throws ConfigException at the first error, naming the line and the key
+     */
+    public static DomainConfig parse(String source, String text) throws ConfigException {
+        return new XlConfigParser(source, text).run();
+    }
+
+    private DomainConfig run() throws ConfigException {
+        Map<String, Value> settings = new LinkedHashMap<>();
+        Map<String, Integer> lines = new LinkedHashMap<>();
+        for (;;) {
+            skipBlanksAndComments(true);
+            if (pos >= text.length()) {
+                break;
+            }
+            int at = line;
+            String key = identifier();
+            skipBlanksAndComments(false);
+            if (pos >= text.length() || text.charAt(pos) != '=') {
+                throw new ConfigException(source, at, "expected '=' after '" + key + "'");
+            }
+            pos++;
+            if (!KEYS.contains(key)) {
+                String why = NOT_YET.get(key);
+                throw new ConfigException(source, at, why != null ? "key '" + key + "' is not supported yet: " + why
+                        : "unknown key '" + key + "' (Parasol understands " + String.join(", ", sorted(KEYS)) + ")");
+            }
+            skipBlanksAndComments(true);
+            Value v = value(key);
+            skipBlanksAndComments(false);
+            if (pos < text.length() && text.charAt(pos) != '\n' && text.charAt(pos) != ';') {
+                throw new ConfigException(source, line, "key '" + key + "': unexpected '" + text.charAt(pos)
+                        + "' after the value");
+            }
+            if (pos < text.length()) {
+                if (text.charAt(pos) == '\n') {
+                    line++;
+                }
+                pos++;
+            }
+            settings.put(key, v);
+            lines.put(key, at);
+        }
+        return build(settings);
+    }
+
+    private DomainConfig build(Map<String, Value> s) throws ConfigException {
+        DomainConfig.Builder b = DomainConfig.newBuilder();
+        Value name = s.get("name");
+        if (name == null) {
+            throw new ConfigException(source, line, "key 'name' is missing: every domain needs a name");
+        }
+        String n = string(name, "name");
+        if (n.isEmpty() || n.length() > 64 || !n.chars().allMatch(c -> c > 0x20 && c < 0x7F && c != '/')) {
+            throw new ConfigException(source, name.line(), "key 'name': expected 1 to 64 printable characters without"
+                    + " spaces or '/', got '" + n + "'");
+        }
+        b.setName(n);
+        Value memory = s.get("memory");
+        long mib = memory == null ? 4 : number(memory, "memory", 1, 1 << 20, "a number of MiB");
+        b.setMemoryMib(mib);
+        Value maxmem = s.get("maxmem");
+        if (maxmem != null) {
+            long max = number(maxmem, "maxmem", 1, 1 << 20, "a number of MiB");
+            if (max < mib) {
+                throw new ConfigException(source, maxmem.line(), "key 'maxmem': expected at least memory (" + mib
+                        + " MiB), got " + max);
+            }
+            b.setMaxmemMib(max);
+        }
+        Value vcpus = s.get("vcpus");
+        if (vcpus != null) {
+            b.setVcpus((int) number(vcpus, "vcpus", 1, 128, "a number of vCPUs"));
+        }
+        Value kernel = s.get("kernel");
+        if (kernel == null) {
+            throw new ConfigException(source, line, "key 'kernel' is missing: name the image the domain boots");
+        }
+        String image = string(kernel, "kernel");
+        if (image.isEmpty() || image.contains("/") || image.startsWith(".")) {
+            throw new ConfigException(source, kernel.line(), "key 'kernel': expected an image name (such as hello), got '"
+                    + image + "'");
+        }
+        b.setKernel(image);
+        String cmdline = s.containsKey("cmdline") ? string(s.get("cmdline"), "cmdline") : "";
+        if (s.containsKey("extra")) {
+            String extra = string(s.get("extra"), "extra");
+            cmdline = cmdline.isEmpty() ? extra : cmdline + " " + extra;
+        }
+        if (cmdline.length() > 1023) {
+            throw new ConfigException(source, line, "the command line is " + cmdline.length()
+                    + " characters; start_info holds 1023");
+        }
+        b.setCmdline(cmdline);
+        b.setOnPoweroff(action(s.get("on_poweroff"), "on_poweroff"));
+        b.setOnReboot(action(s.get("on_reboot"), "on_reboot"));
+        b.setOnCrash(action(s.get("on_crash"), "on_crash"));
+        return b.build();
+    }
+
+    private DomainAction action(Value v, String key) throws ConfigException {
+        if (v == null) {
+            return DomainAction.DOMAIN_ACTION_UNSPECIFIED;
+        }
+        return switch (string(v, key)) {
+            case "destroy" -> DomainAction.DOMAIN_ACTION_DESTROY;
+            case "restart" -> DomainAction.DOMAIN_ACTION_RESTART;
+            case "preserve" -> DomainAction.DOMAIN_ACTION_PRESERVE;
+            case "rename-restart" -> DomainAction.DOMAIN_ACTION_RENAME_RESTART;
+            case "coredump-destroy" -> DomainAction.DOMAIN_ACTION_COREDUMP_DESTROY;
+            case "coredump-restart" -> DomainAction.DOMAIN_ACTION_COREDUMP_RESTART;
+            default -> throw new ConfigException(source, v.line(), "key '" + key + "': expected destroy, restart, "
+                    + "preserve, rename-restart, coredump-destroy or coredump-restart, got '" + v.text() + "'");
+        };
+    }
+
+    private String string(Value v, String key) throws ConfigException {
+        if (v.isList()) {
+            throw new ConfigException(source, v.line(), "key '" + key + "': expected a string, got a list");
+        }
+        return v.text();
+    }
+
+    private long number(Value v, String key, long min, long max, String what) throws ConfigException {
+        if (v.isList()) {
+            throw new ConfigException(source, v.line(), "key '" + key + "': expected " + what + ", got a list");
+        }
+        String t = v.text().strip();
+        long n;
+        try {
+            n = Long.parseLong(t);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(source, v.line(), "key '" + key + "': expected " + what + ", got '" + t + "'");
+        }
+        if (n < min || n > max) {
+            throw new ConfigException(source, v.line(), "key '" + key + "': expected " + what + " from " + min + " to "
+                    + max + ", got " + n);
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- lexing
+
+    private void skipBlanksAndComments(boolean newlines) {
+        while (pos < text.length()) {
+            char c = text.charAt(pos);
+            if (c == '#') {
+                while (pos < text.length() && text.charAt(pos) != '\n') {
+                    pos++;
+                }
+            } else if (c == ' ' || c == '\t' || c == '\r') {
+                pos++;
+            } else if (newlines && (c == '\n' || c == ';')) {
+                if (c == '\n') {
+                    line++;
+                }
+                pos++;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private String identifier() throws ConfigException {
+        int start = pos;
+        while (pos < text.length() && (Character.isLetterOrDigit(text.charAt(pos)) || text.charAt(pos) == '_')) {
+            pos++;
+        }
+        if (pos == start) {
+            throw new ConfigException(source, line, "expected a key, got '" + text.charAt(pos) + "'");
+        }
+        return text.substring(start, pos);
+    }
+
+    private Value value(String key) throws ConfigException {
+        if (pos >= text.length()) {
+            throw new ConfigException(source, line, "key '" + key + "': the value is missing");
+        }
+        int at = line;
+        char c = text.charAt(pos);
+        if (c == '[') {
+            pos++;
+            List<String> items = new ArrayList<>();
+            for (;;) {
+                skipBlanksAndComments(true);
+                if (pos >= text.length()) {
+                    throw new ConfigException(source, at, "key '" + key + "': the list is not closed with ']'");
+                }
+                if (text.charAt(pos) == ']') {
+                    pos++;
+                    return new Value(null, items, false, at);
+                }
+                items.add(scalar(key).text());
+                skipBlanksAndComments(true);
+                if (pos < text.length() && text.charAt(pos) == ',') {
+                    pos++;
+                }
+            }
+        }
+        return scalar(key);
+    }
+
+    private Value scalar(String key) throws ConfigException {
+        int at = line;
+        char c = text.charAt(pos);
+        if (c == '"' || c == '\'') {
+            int start = ++pos;
+            while (pos < text.length() && text.charAt(pos) != c) {
+                if (text.charAt(pos) == '\n') {
+                    throw new ConfigException(source, at, "key '" + key + "': the string is not closed on its line");
+                }
+                pos++;
+            }
+            if (pos >= text.length()) {
+                throw new ConfigException(source, at, "key '" + key + "': the string is not closed");
+            }
+            String s = text.substring(start, pos++);
+            return new Value(s, null, true, at);
+        }
+        int start = pos;
+        while (pos < text.length() && (Character.isLetterOrDigit(text.charAt(pos)) || "._-".indexOf(text.charAt(pos)) >= 0)) {
+            pos++;
+        }
+        if (pos == start) {
+            throw new ConfigException(source, at, "key '" + key + "': expected a value, got '" + c + "'");
+        }
+        return new Value(text.substring(start, pos), null, false, at);
+    }
+
+    private static List<String> sorted(Set<String> s) {
+        List<String> l = new ArrayList<>(s);
+        l.sort(null);
+        return l;
+    }
+}
