@@ -11,11 +11,11 @@ import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.StartInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
-import org.parasol.hypervisor.DomainConfig;
-import org.parasol.hypervisor.DomainCreationException;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**

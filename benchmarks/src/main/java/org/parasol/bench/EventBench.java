@@ -29,10 +29,10 @@ import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.struct.EvtchnSend;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
-import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**

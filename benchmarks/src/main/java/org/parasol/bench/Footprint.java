@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.Locale;
 
 import org.parasol.hypercall.GuestKernel;
-import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
 import org.parasol.hypervisor.image.KernelImage;

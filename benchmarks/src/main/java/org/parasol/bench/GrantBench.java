@@ -24,10 +24,10 @@ import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Gtf;
 import org.parasol.hypercall.struct.GnttabCopy;
 import org.parasol.hypercall.struct.GrantEntryV1;
-import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
 

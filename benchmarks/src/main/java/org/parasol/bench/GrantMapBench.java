@@ -26,10 +26,10 @@ import org.parasol.hypercall.struct.GnttabMapGrantRef;
 import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
 import org.parasol.hypercall.struct.GrantEntryV1;
 import org.parasol.hypercall.struct.MmuUpdate;
-import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
 

@@ -88,18 +88,13 @@ public class TrapStageBench {
         }
 
         @Override
-        public boolean onOwnThread() {
-            return vcpu.onOwnThread();
-        }
-
-        @Override
         public void wrongThread() {
             vcpu.wrongThread();
         }
 
         @Override
-        public void safePoint(int pollBits) {
-            vcpu.safePoint(pollBits);
+        public void safePoint() {
+            vcpu.safePoint();
         }
 
         @Override
@@ -133,7 +128,8 @@ public class TrapStageBench {
         pages = host.domain.pages();
         storeA = record(pteA);
         storeB = record(pteB);
-        detect = new VcpuMmu(host.hv.frames(), new RecordingContext(vcpu));
+        detect = new VcpuMmu(host.hv.frames(), new RecordingContext(vcpu), vcpu.pollWord());
+        detect.setOwner(Thread.currentThread());
         host.mem.putLong(PteBench.TABLES_VA, pteA);
         holdsA = true;
         entryMa = mmu.translate(PteBench.TABLES_VA, false);
@@ -145,7 +141,9 @@ public class TrapStageBench {
     /** The trap record a faulting store of {@code pte} into entry 0 produces, via a recording MMU. */
     private TrapRecord record(long pte) {
         RecordingContext context = new RecordingContext(vcpu);
-        new VcpuMmu(host.hv.frames(), context).putLong(PteBench.TABLES_VA, pte);
+        VcpuMmu recording = new VcpuMmu(host.hv.frames(), context, vcpu.pollWord());
+        recording.setOwner(Thread.currentThread());
+        recording.putLong(PteBench.TABLES_VA, pte);
         if (context.last == null || context.last.value() != pte || context.last.vector() != 14) {
             throw new IllegalStateException("the store into the read-only L1 did not trap");
         }

@@ -8,10 +8,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypervisor.DomainConfig;
-import org.parasol.hypervisor.DomainCreationException;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 
 /**
  * Starts the two domains of an offer-accept {@link LaunchPlan}: the toolstack's half of a

@@ -14,11 +14,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypervisor.DomainConfig;
-import org.parasol.hypervisor.DomainCreationException;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.image.ImageException;

@@ -16,7 +16,7 @@ import org.parasol.guest.archfixture.ReadsSharedInfoByOffset;
 class ArchitectureRulesCatchViolationsTest {
 
     @Test
-    @DisplayName("A guest class importing org.parasol.hypervisor.XenCompat breaks the guest rule")
+    @DisplayName("A guest class importing org.parasol.hypervisor.HostConfig breaks the guest rule")
     void shouldCatchGuestCodeReachingIntoTheHypervisor() {
         JavaClasses withFixture = ParasolModules.withFixtures();
         assertThat(withFixture.contain(ReachesIntoHypervisor.class)).isTrue();
@@ -24,7 +24,7 @@ class ArchitectureRulesCatchViolationsTest {
         assertThatThrownBy(() -> ParasolRules.GUESTS_NEVER_REACH_INTO_THE_HYPERVISOR.check(withFixture))
                 .isInstanceOf(AssertionError.class)
                 .hasMessageContaining(ReachesIntoHypervisor.class.getName())
-                .hasMessageContaining("org.parasol.hypervisor.XenCompat");
+                .hasMessageContaining("org.parasol.hypervisor.HostConfig");
     }
 
     @Test

@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.parasol.hypercall.abi.Runstate;
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.KernelImage;
@@ -143,24 +143,24 @@ class GuestKernelTest {
             Thread.sleep(5);
         }
         for (Vcpu v : vcpus) {
-            while (v.runstate() != Runstate.BLOCKED) {
+            while (v.sched().runstate() != Runstate.BLOCKED) {
                 Thread.sleep(1);
             }
         }
         long[][] before = new long[vcpus.length][];
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
-            before[i] = new long[] {v.runstateTimes()[Runstate.RUNNING], v.upcalls(), v.hypercalls()};
+            before[i] = new long[] {v.sched().runstateTimes()[Runstate.RUNNING], v.upcalls(), v.hypercalls()};
         }
 
         Thread.sleep(1000);
 
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
-            assertThat(v.runstateTimes()[Runstate.RUNNING] - before[i][0]).as("vCPU %d running ns while idle", i).isZero();
+            assertThat(v.sched().runstateTimes()[Runstate.RUNNING] - before[i][0]).as("vCPU %d running ns while idle", i).isZero();
             assertThat(v.upcalls() - before[i][1]).as("vCPU %d upcalls while idle", i).isZero();
             assertThat(v.hypercalls() - before[i][2]).as("vCPU %d hypercalls while idle", i).isZero();
-            assertThat(v.runstate()).isEqualTo(Runstate.BLOCKED);
+            assertThat(v.sched().runstate()).isEqualTo(Runstate.BLOCKED);
         }
     }
 }

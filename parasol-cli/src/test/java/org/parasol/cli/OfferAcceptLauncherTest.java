@@ -20,10 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.parasol.cli.ScriptedKernels.End;
 import org.parasol.hypercall.GuestKernel;
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 
 /**
  * The offer-accept handshake against scripted kernels (one per image name): the accepting

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypervisor.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
 

@@ -1,60 +1,69 @@
 package org.parasol.hypervisor;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestKernel;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Virq;
-import org.parasol.hypervisor.domain.BuildOps;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainBuilder;
+import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.GuestThrowables;
+import org.parasol.hypervisor.domain.Host;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.hypercall.HypercallTable;
 import org.parasol.hypervisor.image.GuestVisibleClasses;
 import org.parasol.hypervisor.image.ImageException;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.KernelImage;
-import org.parasol.hypervisor.mm.BootLayout;
-import org.parasol.hypervisor.mm.BootstrapBuilder;
-import org.parasol.hypervisor.mm.DomainPages;
 import org.parasol.hypervisor.mm.FrameTable;
-import org.parasol.hypervisor.mm.PageTables;
 import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.mm.PageTables;
 import org.parasol.hypervisor.sched.PcpuPool;
 import org.parasol.hypervisor.time.Clock;
 import org.parasol.hypervisor.time.TimeScale;
 import org.parasol.hypervisor.time.Timers;
 
 /**
- * One host: machine memory, the pCPUs, the hypercall table, the timers and every domain.
+ * One host: what {@code parasol-cli}, the benchmarks and tests boot. It makes the host's
+ * parts once — machine memory, the frame table, the pCPUs, the timers, the hypercall table,
+ * gathered in the {@link Host} every domain and vCPU takes them from — and is the toolstack's
+ * side of the hypervisor: it hands out domain ids and names, builds and starts domains, runs
+ * their on_* actions, and ticks the scheduler.
  *
- * <p>This is what {@code parasol-cli}, the benchmarks and tests boot. {@link #boot} commits
- * no memory up front; {@link #createDomain} loads a kernel image (or takes a kernel object),
- * builds the domain's start-of-day address space and starts vCPU 0 at the kernel's
- * {@link GuestKernel#boot}. {@link #createBareDomain} builds the same domain without a
- * kernel or threads, for tests and benchmarks that issue hypercalls themselves.
+ * <p>{@link #boot} commits no memory up front; {@link #createDomain} loads a kernel image (or
+ * takes a kernel object), builds the domain ({@link DomainBuilder}) and starts vCPU 0 at the
+ * kernel's {@link GuestKernel#boot}. {@link #createBareDomain} builds the same domain without
+ * a kernel or threads, for tests and benchmarks that issue hypercalls themselves.
  *
- * <p>Domain ids: creation picks a free one, as Xen's {@code XEN_DOMCTL_createdomain} does when
- * asked for none, unless the caller requests one ({@link #createDomain(DomainConfig, int)}), as
- * libxl's {@code domid=} does. A toolstack that must know an id before the domain exists (to
+ * <p>Domain ids and names: creation picks a free id, as Xen's {@code XEN_DOMCTL_createdomain}
+ * does when asked for none, unless the caller requests one ({@link #createDomain(DomainConfig, int)}),
+ * as libxl's {@code domid=} does. A toolstack that must know an id before the domain exists (to
  * grant a page or offer an event channel to it from another domain) takes it with
  * {@link #reserveDomid} and then requests it; automatic allocation never hands out a reserved
- * id, an id of a domain being built, or an id in use.
+ * id, an id of a domain being built, or an id in use. The id and the name are claimed together,
+ * atomically, before the build starts, and stay claimed until the domain is destroyed and its
+ * memory free: two creations of one name cannot both succeed.
  */
 public final class Hypervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor");
@@ -93,48 +102,39 @@ public final class Hypervisor implements AutoCloseable {
 
     private final HostConfig config;
     private final MachineMemory machine;
-    private final FrameTable frames;
-    private final PageTables pageTables;
-    private final PcpuPool pcpus;
     private final Timers timers;
-    private final Clock clock;
-    private final long bootNanos;
-    private final TimeScale timeScale;
-    private final HypercallTable hypercalls;
-    private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
-    /** The same domains by domid, for hypercall paths: a lookup that neither boxes nor allocates. */
-    private final java.util.concurrent.atomic.AtomicReferenceArray<Domain> byDomid =
-            new java.util.concurrent.atomic.AtomicReferenceArray<>(DomId.DOMID_FIRST_RESERVED);
-    private final AtomicLong unhandled = new AtomicLong();
+    private final Host host;
     private final ExecutorService reaper;
     private final ExecutorService console;
-    private final List<Consumer<Domain>> shutdownListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<Domain>> shutdownListeners = new CopyOnWriteArrayList<>();
     private final Timers.Timer schedTick;
     private final ConcurrentHashMap<Vcpu, long[]> stuckWatch = new ConcurrentHashMap<>();
-    private final StringBuilder consoleInput = new StringBuilder();
     private volatile KernelSource kernelSource;
+
+    // Claims, guarded by this object's monitor.
     private int nextDomid = 1;
-    /** Ids from {@link #reserveDomid}, not yet requested or released. Guarded by {@code this}. */
+    /** Ids from {@link #reserveDomid}, not yet requested or released. */
     private final Set<Integer> reservedDomids = new HashSet<>();
-    /** Ids of domains being built, not yet in {@link #domains}. Guarded by {@code this}. */
-    private final Set<Integer> buildingDomids = new HashSet<>();
+    /** Ids of domains being built, or built and not yet destroyed, with their names. */
+    private final Map<Integer, String> claimedDomids = new HashMap<>();
+    /** The names of those domains, with their ids. */
+    private final Map<String, Integer> claimedNames = new HashMap<>();
     private volatile boolean closed;
 
     private Hypervisor(HostConfig config) {
         GuestVisibleClasses.initializeAll();
         this.config = config;
-        this.clock = config.clock();
-        this.bootNanos = clock.nanos();
-        this.timeScale = new TimeScale(config.tscHz());
+        Clock clock = config.clock();
+        long bootNanos = clock.nanos();
         this.machine = MachineMemory.create(config.machineMemoryBytes());
-        this.frames = new FrameTable(machine);
+        FrameTable frames = new FrameTable(machine);
         frames.reserveMachphysTable();
-        this.pageTables = new PageTables(frames);
-        this.pcpus = new PcpuPool(config.pcpus());
         this.timers = new Timers(clock);
-        this.hypercalls = new HypercallTable();
         this.reaper = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-reaper").daemon(true).unstarted(r));
         this.console = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-console").daemon(true).unstarted(r));
+        this.host = new Host(machine, frames, new PageTables(frames), new PcpuPool(config.pcpus()), timers, clock,
+                bootNanos, new TimeScale(config.tscHz()), config.virtualThreads(), reaper, console, new Listener(),
+                new HypercallTable());
         this.schedTick = timers.newTimer(this::tick);
         schedTick.set(clock.nanos() + config.timeSlice().toNanos());
     }
@@ -150,26 +150,31 @@ public final class Hypervisor implements AutoCloseable {
         return config;
     }
 
+    /** What the host gives every domain and vCPU. */
+    public Host host() {
+        return host;
+    }
+
     public MachineMemory machine() {
         return machine;
     }
 
     public FrameTable frames() {
-        return frames;
+        return host.frames();
     }
 
     /** Machine frames free right now (what {@code xl info} calls free memory, in pages). */
     public long freeFrames() {
-        return frames.freeFrames();
+        return host.frames().freeFrames();
     }
 
     /** The PV MMU's rules over {@link #frames()}. */
     public PageTables pageTables() {
-        return pageTables;
+        return host.pageTables();
     }
 
     public PcpuPool pcpus() {
-        return pcpus;
+        return host.pcpus();
     }
 
     public Timers timers() {
@@ -177,30 +182,26 @@ public final class Hypervisor implements AutoCloseable {
     }
 
     public Clock clock() {
-        return clock;
+        return host.clock();
     }
 
     public TimeScale timeScale() {
-        return timeScale;
-    }
-
-    public HypercallTable hypercallTable() {
-        return hypercalls;
+        return host.timeScale();
     }
 
     /** Clock reading at boot: system time 0. */
     public long bootNanos() {
-        return bootNanos;
+        return host.bootNanos();
     }
 
     /** {@code system_time}: nanoseconds since the hypervisor booted. */
     public long systemTime() {
-        return clock.nanos() - bootNanos;
+        return host.systemTime();
     }
 
     /** The clock reading at which system time equals {@code systemTime}. */
     public long clockTimeOf(long systemTime) {
-        return bootNanos + systemTime;
+        return host.clockTimeOf(systemTime);
     }
 
     /** Sets where {@link #createDomain(DomainConfig)} finds kernels. */
@@ -208,12 +209,44 @@ public final class Hypervisor implements AutoCloseable {
         this.kernelSource = source;
     }
 
-    // ---------------------------------------------------------------- domains
+    // ---------------------------------------------------------------- creating domains
 
     /** Creates a domain from its config's image and starts it. */
     public Domain createDomain(DomainConfig cfg) throws DomainCreationException {
         KernelFactory factory = load(cfg);
-        return start(buildClaimed(cfg, allocateDomid(), false, false), factory);
+        return start(build(cfg, claim(cfg, -1), false), factory);
+    }
+
+    /**
+     * Creates a domain from its config's image with the domain id {@code requestedDomid} and
+     * starts it, as libxl does for a config with {@code domid=}. The id may come from
+     * {@link #reserveDomid} (the reservation is used up when the domain is created, and kept
+     * if creation fails) or be any free id.
+     *
+     * @throws DomainCreationException if the id is outside {@code 1 ..< DOMID_FIRST_RESERVED},
+     *     belongs to a live domain or to one being created, or creation fails as for
+     *     {@link #createDomain(DomainConfig)}
+     */
+    public Domain createDomain(DomainConfig cfg, int requestedDomid) throws DomainCreationException {
+        KernelFactory factory = load(cfg);
+        if (requestedDomid < 1 || requestedDomid >= DomId.DOMID_FIRST_RESERVED) {
+            throw new DomainCreationException("domain id " + requestedDomid + " cannot be requested: a domain's id runs from 1 to "
+                    + (DomId.DOMID_FIRST_RESERVED - 1));
+        }
+        return start(build(cfg, claim(cfg, requestedDomid), false), factory);
+    }
+
+    /** Creates a domain running {@code kernel} (an object the caller made) and starts it. */
+    public Domain createDomain(DomainConfig cfg, GuestKernel kernel) throws DomainCreationException {
+        return start(build(cfg, claim(cfg, -1), false), domid -> kernel);
+    }
+
+    /**
+     * Creates a bare domain: memory, start_info, shared_info and vCPUs, but no kernel and no
+     * threads. Its vCPUs are driven by whichever thread {@link Vcpu#attach attaches} them.
+     */
+    public Domain createBareDomain(DomainConfig cfg) throws DomainCreationException {
+        return build(cfg, claim(cfg, -1), true);
     }
 
     /** Loads {@code cfg}'s image through the kernel source, on the creating thread. */
@@ -234,33 +267,96 @@ public final class Hypervisor implements AutoCloseable {
         return factory;
     }
 
-    /**
-     * Creates a domain from its config's image with the domain id {@code requestedDomid} and
-     * starts it, as libxl does for a config with {@code domid=}. The id may come from
-     * {@link #reserveDomid} (the reservation is used up when the domain is created, and kept
-     * if creation fails) or be any free id.
-     *
-     * @throws DomainCreationException if the id is outside {@code 1 ..< DOMID_FIRST_RESERVED},
-     *     belongs to a live domain or to one being created, or creation fails as for
-     *     {@link #createDomain(DomainConfig)}
-     */
-    public Domain createDomain(DomainConfig cfg, int requestedDomid) throws DomainCreationException {
-        KernelFactory factory = load(cfg);
-        boolean wasReserved = claimDomid(requestedDomid);
-        return start(buildClaimed(cfg, requestedDomid, false, wasReserved), factory);
-    }
-
-    /** Creates a domain running {@code kernel} (an object the caller made) and starts it. */
-    public Domain createDomain(DomainConfig cfg, GuestKernel kernel) throws DomainCreationException {
-        return start(buildClaimed(cfg, allocateDomid(), false, false), domid -> kernel);
+    /** An id and a name claimed for one build; {@code reserved} if the id came from a reservation. */
+    private record Claim(int domid, String name, boolean reserved) {
     }
 
     /**
-     * Creates a bare domain: memory, start_info, shared_info and vCPUs, but no kernel and no
-     * threads. Its vCPUs are driven by whichever thread {@link Vcpu#attach attaches} them.
+     * Step 0 of a build: claims {@code cfg}'s name and an id — {@code requested}, or a free one
+     * when it is -1 — in one atomic step, so no other creation can take either until the
+     * domain is destroyed or the build fails.
      */
-    public Domain createBareDomain(DomainConfig cfg) throws DomainCreationException {
-        return buildClaimed(cfg, allocateDomid(), true, false);
+    private synchronized Claim claim(DomainConfig cfg, int requested) throws DomainCreationException {
+        if (closed) {
+            throw new DomainCreationException("the hypervisor is shut down");
+        }
+        Integer holder = claimedNames.get(cfg.name());
+        if (holder != null) {
+            throw new DomainCreationException("a domain named '" + cfg.name() + "' already exists (domid " + holder + ")");
+        }
+        int domid;
+        boolean reserved = false;
+        if (requested < 0) {
+            domid = nextFreeDomid();
+        } else {
+            String other = claimedDomids.get(requested);
+            if (other != null) {
+                throw new DomainCreationException(host.lookup(requested) != null
+                        ? "domain id " + requested + " is taken by '" + other + "'"
+                        : "domain id " + requested + " is taken by a domain being created or destroyed");
+            }
+            domid = requested;
+            reserved = reservedDomids.remove(requested);
+        }
+        claimedDomids.put(domid, cfg.name());
+        claimedNames.put(cfg.name(), domid);
+        return new Claim(domid, cfg.name(), reserved);
+    }
+
+    /** Undoes step 0: the id and name are free again, and the id reserved again if it was. */
+    private synchronized void release(Claim c) {
+        claimedDomids.remove(c.domid());
+        claimedNames.remove(c.name());
+        if (c.reserved()) {
+            reservedDomids.add(c.domid());
+        }
+    }
+
+    /** The next id, round-robin from the last one handed out, that is neither claimed nor reserved. */
+    private int nextFreeDomid() throws DomainCreationException {
+        for (int i = 0; i < DomId.DOMID_FIRST_RESERVED; i++) {
+            int id = nextDomid;
+            nextDomid = nextDomid >= DomId.DOMID_FIRST_RESERVED - 1 ? 1 : nextDomid + 1;
+            if (!claimedDomids.containsKey(id) && !reservedDomids.contains(id)) {
+                return id;
+            }
+        }
+        throw new DomainCreationException("no free domain id");
+    }
+
+    /** Steps 1 to 5 ({@link DomainBuilder#build}) for a claim; a failure gives the claim back. */
+    private Domain build(DomainConfig cfg, Claim c, boolean bare) throws DomainCreationException {
+        boolean built = false;
+        try {
+            Domain d = DomainBuilder.build(host, cfg, c.domid(), bare);
+            built = true;
+            return d;
+        } finally {
+            if (!built) {
+                release(c);
+            }
+        }
+    }
+
+    /** Step 6: vCPU 0 makes the kernel instance (guest code) and boots it. */
+    private Domain start(Domain d, KernelFactory factory) {
+        long si = d.startInfoVa();
+        DomainBuilder.start(d, () -> {
+            GuestKernel kernel;
+            try {
+                kernel = factory.create(d.domid());
+            } catch (Exception e) {
+                // The guest's constructor or static initializer threw: described on this (the
+                // guest's) thread; the throwable itself never reaches a host logger.
+                d.crash("the kernel could not be instantiated: " + GuestThrowables.describe(e));
+                return;
+            }
+            kernel.boot(d.vcpu(0).cpu(), si);
+            if (d.mayRun()) {
+                d.crash("the kernel returned from boot without shutting down");
+            }
+        });
+        return d;
     }
 
     /**
@@ -285,240 +381,41 @@ public final class Hypervisor implements AutoCloseable {
         return reservedDomids.remove(domid);
     }
 
-    private Domain start(Domain d, KernelFactory factory) {
-        long si = d.startInfoVa();
-        d.startBootVcpu(() -> {
-            GuestKernel kernel;
-            try {
-                kernel = factory.create(d.domid());
-            } catch (Exception e) {
-                // The guest's constructor or static initializer threw: described on this (the
-                // guest's) thread; the throwable itself never reaches a host logger.
-                d.crash("the kernel could not be instantiated: " + GuestThrowables.describe(e));
-                return;
-            }
-            kernel.boot(d.vcpu(0).cpu(), si);
-            if (d.mayRun()) {
-                d.crash("the kernel returned from boot without shutting down");
-            }
-        });
-        return d;
-    }
-
-    /** Picks a free id for a domain about to be built and marks it as being built. */
-    private synchronized int allocateDomid() throws DomainCreationException {
-        int id = nextFreeDomid();
-        buildingDomids.add(id);
-        return id;
-    }
-
-    /** The next id, round-robin from the last one handed out, that is neither live, building nor reserved. */
-    private int nextFreeDomid() throws DomainCreationException {
-        for (int i = 0; i < DomId.DOMID_FIRST_RESERVED; i++) {
-            int id = nextDomid;
-            nextDomid = nextDomid >= DomId.DOMID_FIRST_RESERVED - 1 ? 1 : nextDomid + 1;
-            if (!domains.containsKey(id) && !buildingDomids.contains(id) && !reservedDomids.contains(id)) {
-                return id;
-            }
-        }
-        throw new DomainCreationException("no free domain id");
-    }
-
-    /**
-     * Marks the requested {@code domid} as being built, using up its reservation if it has one.
-     *
-     * @return whether it was reserved
-     */
-    private synchronized boolean claimDomid(int domid) throws DomainCreationException {
-        if (domid < 1 || domid >= DomId.DOMID_FIRST_RESERVED) {
-            throw new DomainCreationException("domain id " + domid + " cannot be requested: a domain's id runs from 1 to "
-                    + (DomId.DOMID_FIRST_RESERVED - 1));
-        }
-        Domain other = domains.get(domid);
-        if (other != null) {
-            throw new DomainCreationException("domain id " + domid + " is taken by '" + other.name() + "'");
-        }
-        if (buildingDomids.contains(domid)) {
-            throw new DomainCreationException("domain id " + domid + " is taken by a domain being created");
-        }
-        boolean reserved = reservedDomids.remove(domid);
-        buildingDomids.add(domid);
-        return reserved;
-    }
-
-    /**
-     * Builds the domain whose id this thread claimed, then drops the "being built" mark: the
-     * built domain is in {@link #domains} by then; after a failure the id is free again, or
-     * reserved again if it was.
-     */
-    private Domain buildClaimed(DomainConfig cfg, int domid, boolean bare, boolean wasReserved)
-            throws DomainCreationException {
-        boolean built = false;
-        try {
-            Domain d = build(cfg, domid, bare);
-            built = true;
-            return d;
-        } finally {
-            synchronized (this) {
-                buildingDomids.remove(domid);
-                if (!built && wasReserved) {
-                    reservedDomids.add(domid);
-                }
-            }
-        }
-    }
-
-    private Domain build(DomainConfig cfg, int domid, boolean bare) throws DomainCreationException {
-        if (closed) {
-            throw new DomainCreationException("the hypervisor is shut down");
-        }
-        for (Domain other : domains.values()) {
-            if (other.name().equals(cfg.name()) && other.state() != DomainState.DEAD) {
-                throw new DomainCreationException("a domain named '" + cfg.name() + "' already exists (domid " + other.domid() + ")");
-            }
-        }
-        if (cfg.nrPages() > frames.freeFrames() - 1) {
-            throw new DomainCreationException("not enough free machine memory for '" + cfg.name() + "': needs "
-                    + cfg.nrPages() + " pages, " + frames.freeFrames() + " free");
-        }
-        DomainPages pages = new DomainPages(domid, cfg.maxPages());
-        long sharedInfoMfn = frames.allocateShared(domid);
-        if (sharedInfoMfn < 0) {
-            throw new DomainCreationException("no frame left for shared_info");
-        }
-        BootLayout layout;
-        try {
-            layout = BootstrapBuilder.build(frames, pages, cfg.nrPages(), sharedInfoMfn);
-        } catch (RuntimeException e) {
-            frames.releaseDomain(pages);
-            throw new DomainCreationException("cannot build the address space of '" + cfg.name() + "': " + e.getMessage(), e);
-        }
-        Domain d = new Domain(this, domid, cfg, bare, pages, sharedInfoMfn);
-        d.sharedInfo().maxPfn(cfg.nrPages());
-        d.setLayout(layout, layout.startInfoVa());
-        DomainBuilder.build(new Ops(d, pages), layout, cfg.nrPages(), sharedInfoMfn, cfg.privileged(), cfg.cmdline());
-        // vCPU 0's CR3 holds its own reference on the bootstrap L4, as Xen's guest_table does.
-        if (pageTables.getBaseRef(pages, layout.l4Mfn()) != 0) {
-            frames.releaseDomain(pages);
-            throw new DomainCreationException("the bootstrap L4 of '" + cfg.name() + "' does not validate");
-        }
-        d.vcpu(0).mmu().setBaseRef(layout.l4Mfn());
-        domains.put(domid, d);
-        byDomid.set(domid, d);
-        return d;
-    }
-
-    /** The builder's view of the hypervisor, for one domain under construction. */
-    private final class Ops implements BuildOps {
-        private final Domain d;
-        private final DomainPages pages;
-
-        Ops(Domain d, DomainPages pages) {
-            this.d = d;
-            this.pages = pages;
-        }
-
-        @Override
-        public long allocateFrame() {
-            return frames.allocate(pages);
-        }
-
-        @Override
-        public void writeAt(long mfn, long offset, MemorySegment bytes) {
-            if (frames.owner(mfn) != d.domid() || offset < 0 || offset + bytes.byteSize() > MachineMemory.PAGE_SIZE) {
-                throw new IllegalArgumentException("builder write outside the domain's frame " + mfn);
-            }
-            MemorySegment.copy(bytes, 0, machine.segment(), MachineMemory.maddr(mfn) + offset, bytes.byteSize());
-        }
-
-        @Override
-        public void setVcpuContext(int vcpu, long argument, long cr3Mfn) {
-            d.vcpu(vcpu).initialise(null, argument, 0, cr3Mfn);
-        }
-
-        @Override
-        public int allocUnboundPort(int remoteDomid) {
-            return d.events().allocUnbound(remoteDomid);
-        }
-    }
+    // ---------------------------------------------------------------- domains
 
     /** Every domain that is not dead, by domid. */
     public List<Domain> domains() {
-        List<Domain> l = new ArrayList<>(domains.values());
+        List<Domain> l = new ArrayList<>(host.domains());
         l.sort(Comparator.comparingInt(Domain::domid));
         return l;
     }
 
     /** The domain with {@code domid}, if it exists and is not dead. */
     public Optional<Domain> domain(int domid) {
-        return Optional.ofNullable(lookup(domid));
+        return Optional.ofNullable(host.lookup(domid));
     }
 
     /**
      * The domain with {@code domid} if it exists and is not dead, else null: {@link #domain(int)}
-     * for hypercall handlers, allocating nothing.
+     * allocating nothing.
      */
     public Domain lookup(int domid) {
-        return domid >= 0 && domid < DomId.DOMID_FIRST_RESERVED ? byDomid.get(domid) : null;
+        return host.lookup(domid);
     }
 
     /** The domain named {@code name}, if any. */
     public Optional<Domain> domain(String name) {
-        return domains.values().stream().filter(d -> d.name().equals(name)).findFirst();
+        return host.domains().stream().filter(d -> d.name().equals(name)).findFirst();
     }
 
-    /**
-     * {@code send_global_virq}: raises global VIRQ {@code virq} in its handler domain. Xen
-     * delivers it to one handler (the hardware domain unless {@code set_virq_handler} moved
-     * it); Parasol raises it in every live privileged domain that bound it.
-     */
+    /** {@code send_global_virq}: see {@link Host#sendGlobalVirq}. */
     public void sendGlobalVirq(int virq) {
-        for (Domain d : domains.values()) {
-            if (d.privileged() && d.mayRun()) {
-                d.events().sendVirq(virq, 0);
-            }
-        }
+        host.sendGlobalVirq(virq);
     }
 
     /** Registers a callback run (on the reaper thread) when any domain shuts down. */
     public void onShutdown(Consumer<Domain> listener) {
         shutdownListeners.add(listener);
-    }
-
-    /**
-     * Called by a domain when it shut down: tells the privileged domains
-     * ({@code VIRQ_DOM_EXC}), then runs its on_* action on the reaper thread.
-     */
-    public void domainShutDown(Domain d) {
-        if (closed) {
-            return;
-        }
-        sendGlobalVirq(Virq.DOM_EXC);
-        reaper.execute(() -> {
-            DomainConfig.Action action = switch (d.shutdownReason()) {
-                case Shutdown.POWEROFF -> d.config().onPoweroff();
-                case Shutdown.REBOOT -> d.config().onReboot();
-                case Shutdown.SUSPEND, Shutdown.SOFT_RESET -> DomainConfig.Action.PRESERVE;
-                default -> d.config().onCrash();
-            };
-            for (Consumer<Domain> l : shutdownListeners) {
-                try {
-                    l.accept(d);
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "shutdown listener failed", e);
-                }
-            }
-            if (action == DomainConfig.Action.DESTROY || action == DomainConfig.Action.RESTART) {
-                destroy(d);
-            }
-            if (action == DomainConfig.Action.RESTART && d.config().image() != null && !closed) {
-                try {
-                    createDomain(d.config());
-                } catch (DomainCreationException e) {
-                    LOG.log(System.Logger.Level.ERROR, "cannot restart " + d.name() + ": " + e.getMessage());
-                }
-            }
-        });
     }
 
     /**
@@ -529,50 +426,68 @@ public final class Hypervisor implements AutoCloseable {
         return d.destroy(config.destroyTimeout().toNanos());
     }
 
-    /** Called by a domain once it is dead: it leaves the domain table. */
-    public void forget(Domain d) {
-        domains.remove(d.domid(), d);
-        byDomid.compareAndSet(d.domid(), d, null);
-        for (Vcpu v : d.vcpus()) {
-            stuckWatch.remove(v);
+    /** The toolstack's side of a domain's shutdown and death. */
+    private final class Listener implements Host.Listener {
+        /**
+         * Tells the privileged domains ({@code VIRQ_DOM_EXC}), then runs the domain's on_*
+         * action on the reaper thread.
+         */
+        @Override
+        public void domainShutDown(Domain d) {
+            if (closed) {
+                return;
+            }
+            host.sendGlobalVirq(Virq.DOM_EXC);
+            try {
+                reaper.execute(() -> onShutdownAction(d));
+            } catch (RejectedExecutionException e) {
+                // shutting down: every domain is being destroyed anyway
+            }
+        }
+
+        @Override
+        public void domainDestroyed(Domain d) {
+            for (Vcpu v : d.vcpus()) {
+                stuckWatch.remove(v);
+            }
+            synchronized (Hypervisor.this) {
+                claimedDomids.remove(d.domid());
+                claimedNames.remove(d.name());
+            }
         }
     }
 
-    /** Returns the domain's frames to the free pool (called by the domain at destroy). */
-    public void releaseMemory(Domain d) {
-        // Every vCPU has stopped: no TLB is in use, so what waited for a shootdown goes now,
-        // and so do the CR3 references (before the tables they pin are devalidated).
-        for (Vcpu v : d.vcpus()) {
-            v.mmu().deferred().releaseStopped(frames);
-            long base = v.mmu().baseRef();
-            if (base >= 0) {
-                v.mmu().setBaseRef(-1);
-                frames.putPageType(base);
-                frames.putPage(base);
+    private void onShutdownAction(Domain d) {
+        DomainConfig.Action action = switch (d.shutdownReason()) {
+            case Shutdown.POWEROFF -> d.config().onPoweroff();
+            case Shutdown.REBOOT -> d.config().onReboot();
+            case Shutdown.SUSPEND, Shutdown.SOFT_RESET -> DomainConfig.Action.PRESERVE;
+            default -> d.config().onCrash();
+        };
+        for (Consumer<Domain> l : shutdownListeners) {
+            try {
+                l.accept(d);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "shutdown listener failed", e);
             }
         }
-        long still = frames.releaseDomain(d.pages());
-        if (still > 0) {
-            LOG.log(System.Logger.Level.INFO, "domain " + d.name() + ": " + still + " frames stay referenced by other domains");
+        if (action == DomainConfig.Action.DESTROY || action == DomainConfig.Action.RESTART) {
+            destroy(d);
+        }
+        if (action == DomainConfig.Action.RESTART && d.config().image() != null && !closed) {
+            try {
+                createDomain(d.config());
+            } catch (DomainCreationException e) {
+                LOG.log(System.Logger.Level.ERROR, "cannot restart " + d.name() + ": " + e.getMessage());
+            }
         }
     }
 
     // ---------------------------------------------------------------- faults
 
-    /**
-     * An exception reached the hypercall dispatch boundary: a hypervisor bug. Counted,
-     * logged, and it crashes the calling domain (only that one).
-     */
-    public void unhandledException(Vcpu v, int nr, Throwable t) {
-        unhandled.incrementAndGet();
-        LOG.log(System.Logger.Level.ERROR, "hypercall " + nr + " from " + v.domain() + " vCPU " + v.id()
-                + " threw; crashing the domain", t);
-        v.domain().crash("hypervisor exception in hypercall " + nr + ": " + t, t);
-    }
-
     /** Exceptions that reached the dispatch boundary since boot (tests assert it stays 0). */
     public long unhandledExceptions() {
-        return unhandled.get();
+        return host.unhandledExceptions();
     }
 
     // ---------------------------------------------------------------- scheduler tick
@@ -588,9 +503,9 @@ public final class Hypervisor implements AutoCloseable {
         if (closed) {
             return;
         }
-        long now = clock.nanos();
+        long now = host.clock().nanos();
         long threshold = config.stuckThreshold().toNanos();
-        for (Domain d : domains.values()) {
+        for (Domain d : host.domains()) {
             if (d.isBare() || !d.mayRun()) {
                 continue;
             }
@@ -622,7 +537,7 @@ public final class Hypervisor implements AutoCloseable {
                     });
                     continue;
                 }
-                v.mmu().requestPoll(org.parasol.hypervisor.mm.VcpuMmu.POLL_PREEMPT);
+                v.requestPreempt();
             }
         }
         schedTick.set(now + config.timeSlice().toNanos());
@@ -636,17 +551,13 @@ public final class Hypervisor implements AutoCloseable {
         if (closed) {
             return;
         }
-        try {
-            reaper.execute(work);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // shutting down: every domain is being destroyed anyway
-        }
+        host.hostWork(work);
     }
 
     // ---------------------------------------------------------------- console
 
     /** The hypervisor's console thread: where domains' console lines reach their readers. */
-    public java.util.concurrent.Executor consoleThread() {
+    public Executor consoleThread() {
         return console;
     }
 
@@ -654,8 +565,7 @@ public final class Hypervisor implements AutoCloseable {
     public void drainConsole() {
         try {
             console.submit(() -> { }).get(10, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-                | java.util.concurrent.RejectedExecutionException e) {
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
             LOG.log(System.Logger.Level.WARNING, "console thread did not drain: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -664,32 +574,9 @@ public final class Hypervisor implements AutoCloseable {
 
     /** Feeds bytes to the hypervisor's console input (read by privileged CONSOLEIO_read). */
     public void consoleInput(String s) {
-        synchronized (consoleInput) {
-            consoleInput.append(s);
-        }
+        host.consoleInput(s);
     }
 
-    /**
-     * CONSOLEIO_read's side of the console input: hands up to {@code max} bytes of it to
-     * {@code deliver}, which answers how many it delivered (or a negative errno), and removes
-     * only those, as Xen advances its input ring only past what it copied. Returns what
-     * {@code deliver} answered, 0 when there is no input. {@code deliver} copies to a guest; it
-     * never runs guest code.
-     */
-    public int readConsoleInput(int max, java.util.function.ToIntFunction<byte[]> deliver) {
-        synchronized (consoleInput) {
-            int n = Math.min(max, consoleInput.length());
-            if (n == 0) {
-                return 0;
-            }
-            byte[] input = consoleInput.substring(0, n).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-            int delivered = deliver.applyAsInt(input);
-            if (delivered > 0) {
-                consoleInput.delete(0, delivered);
-            }
-            return delivered;
-        }
-    }
 
     // ---------------------------------------------------------------- shutdown
 
@@ -714,7 +601,7 @@ public final class Hypervisor implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         timers.close();
-        boolean zombies = domains.values().stream().anyMatch(d -> d.state() == DomainState.ZOMBIE);
+        boolean zombies = host.domains().stream().anyMatch(d -> d.state() == DomainState.ZOMBIE);
         if (!zombies) {
             machine.close();
         }

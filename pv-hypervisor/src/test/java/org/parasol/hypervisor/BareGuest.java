@@ -2,6 +2,7 @@ package org.parasol.hypervisor;
 
 import java.nio.charset.StandardCharsets;
 
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.GuestMemoryBuffer;
@@ -11,6 +12,7 @@ import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 
 /**
  * A bare test domain driven from the test thread: the fixture the issue asks for. It has a

@@ -10,10 +10,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.struct.GnttabCopy;
 import org.parasol.hypercall.struct.GnttabMapGrantRef;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 
 /**
  * "The same trick inside a class initializer poisons shared classes for the whole JVM": a

@@ -17,6 +17,7 @@ import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**
@@ -144,7 +145,7 @@ class EventChannelTest {
         b.mem.putLong(arg + 16, 0);
         assertThat(b.pending(p[1])).isTrue();
         assertThat(b.call(Hypercall.SCHED_OP, SchedOp.POLL, arg)).isZero();
-        assertThat(b.domain.vcpu(0).polling()).isFalse();
+        assertThat(b.domain.vcpu(0).sched().polling()).isFalse();
     }
 
     @Test

@@ -29,6 +29,7 @@ import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 
 /**
  * Event channels between domains running at once: a ping-pong between two kernels on their

@@ -20,6 +20,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
 

@@ -21,6 +21,7 @@ import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.VmAssist;
 import org.parasol.hypercall.abi.XenVersion;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
 
 class HypercallDispatchTest {
@@ -192,9 +193,9 @@ class HypercallDispatchTest {
         assertThat(g.call(Hypercall.VCPU_OP, VcpuOp.SET_PERIODIC_TIMER, 0, g.scratch)).as("< 1 ms").isEqualTo(-EINVAL);
         g.mem.putLong(g.scratch, 1_000_000);
         assertThat(g.call(Hypercall.VCPU_OP, VcpuOp.SET_PERIODIC_TIMER, 0, g.scratch)).isZero();
-        assertThat(g.domain.vcpu(0).periodNs()).isEqualTo(1_000_000);
+        assertThat(g.domain.vcpu(0).timers().periodNs()).isEqualTo(1_000_000);
         assertThat(g.call(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0)).isZero();
-        assertThat(g.domain.vcpu(0).periodNs()).isZero();
+        assertThat(g.domain.vcpu(0).timers().periodNs()).isZero();
         assertThat(g.call(Hypercall.VCPU_OP, 99, 0, 0)).isEqualTo(-ENOSYS);
     }
 

@@ -8,14 +8,18 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 
 /** Domains with threads of their own: boot, shutdown, crash containment, reclamation. */
@@ -133,9 +137,9 @@ class LifecycleTest {
         Eventually.until(Duration.ofSeconds(10), started::get);
         d.pause();
         assertThat(d.awaitQuiescent(TimeUnit.SECONDS.toNanos(5))).as("vCPUs still in guest code").isEmpty();
-        long runningBefore = d.vcpu(0).runstateTimes()[0];
+        long runningBefore = d.vcpu(0).sched().runstateTimes()[0];
         Thread.sleep(50);
-        assertThat(d.vcpu(0).runstateTimes()[0] - runningBefore).as("no running time while paused").isZero();
+        assertThat(d.vcpu(0).sched().runstateTimes()[0] - runningBefore).as("no running time while paused").isZero();
         d.unpause();
         Eventually.until(Duration.ofSeconds(10), () -> d.vcpu(0).inGuest());
         long free = hv.frames().freeFrames();
@@ -197,6 +201,53 @@ class LifecycleTest {
                 .isInstanceOf(DomainCreationException.class).hasMessageContaining("already exists");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> hv.createBareDomain(DomainConfig.of("huge", null, 64)))
                 .isInstanceOf(DomainCreationException.class).hasMessageContaining("memory");
+    }
+
+    @Test
+    @DisplayName("Two creations of one name racing: exactly one domain gets it, the other is refused")
+    void shouldGiveARacedNameToExactlyOneCreation() throws Exception {
+        boot(HostConfig.defaults(64L << 20));
+        for (int round = 0; round < 50; round++) {
+            String name = "twin" + round;
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger created = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        go.await();
+                        hv.createBareDomain(cfg(name).withMemoryKiB(256));
+                        created.incrementAndGet();
+                    } catch (DomainCreationException e) {
+                        refused.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }));
+            }
+            go.countDown();
+            for (Thread t : threads) {
+                t.join(TimeUnit.SECONDS.toMillis(20));
+            }
+            assertThat(created.get()).as("round %d", round).isEqualTo(1);
+            assertThat(refused.get()).as("round %d", round).isEqualTo(1);
+            assertThat(hv.domains().stream().filter(d -> d.name().equals(name))).hasSize(1);
+            assertThat(hv.destroy(hv.domain(name).orElseThrow())).isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("A destroyed domain's name can be used again, once its memory is free")
+    void shouldFreeTheNameWithTheDomain() throws Exception {
+        boot(HostConfig.defaults(8L << 20));
+        long free = hv.freeFrames();
+        Domain first = hv.createBareDomain(cfg("again"));
+        assertThat(hv.destroy(first)).isTrue();
+        assertThat(hv.freeFrames()).isEqualTo(free);
+        Domain second = hv.createBareDomain(cfg("again"));
+        assertThat(second.name()).isEqualTo("again");
+        assertThat(first.state()).isEqualTo(DomainState.DEAD);
     }
 
 }

@@ -24,6 +24,7 @@ import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.MmuextOp;
 import org.parasol.hypercall.abi.Uvmf;
 import org.parasol.hypercall.abi.VmAssist;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
@@ -422,7 +423,7 @@ class PvMmuTest {
         assertThat(g.call(Hypercall.VM_ASSIST, VmAssist.CMD_ENABLE, VmAssist.TYPE_WRITABLE_PAGETABLES)).isZero();
         long slot = l1TableVa(VA) + 8 * ((VA >>> 12) & 511);
         List<Long> faults = new ArrayList<>();
-        g.domain.vcpu(0).setTrap(14, (TrapHandler) (cpu, vector, code, address) -> {
+        g.domain.vcpu(0).traps().setTrap(14, (TrapHandler) (cpu, vector, code, address) -> {
             faults.add(address);
             throw new IllegalStateException("refused page-table write at 0x" + Long.toHexString(address));
         });
@@ -463,7 +464,7 @@ class PvMmuTest {
         assertThat(g.call(Hypercall.VM_ASSIST, VmAssist.CMD_ENABLE, VmAssist.TYPE_WRITABLE_PAGETABLES)).isZero();
         long slot = l1TableVa(VA) + 8 * ((VA >>> 12) & 511);
         List<Long> faults = new ArrayList<>();
-        g.domain.vcpu(0).setTrap(14, (TrapHandler) (cpu, vector, code, address) -> {
+        g.domain.vcpu(0).traps().setTrap(14, (TrapHandler) (cpu, vector, code, address) -> {
             faults.add(address);
             throw new IllegalStateException("not emulated");
         });
@@ -480,7 +481,7 @@ class PvMmuTest {
         long l2Mfn = mfnOfPfn(g, layout.firstFreePfn() - layout.nrPtFrames() + 2);
         assertThat(FrameTable.pageType(frames().typeInfo(l2Mfn))).isEqualTo(FrameTable.PGT_L2_PAGE_TABLE);
         List<long[]> faults = new ArrayList<>();
-        g.domain.vcpu(0).setTrap(14, (TrapHandler) (cpu, vector, code, address) -> {
+        g.domain.vcpu(0).traps().setTrap(14, (TrapHandler) (cpu, vector, code, address) -> {
             faults.add(new long[] {vector, code, address});
             throw new IllegalStateException("the guest's handler gives up");
         });

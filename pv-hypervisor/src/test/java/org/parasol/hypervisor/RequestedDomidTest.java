@@ -14,9 +14,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainCreationException;
 
 /**
  * Requested and reserved domain ids: what a toolstack uses to know a domain's id before it

@@ -24,6 +24,7 @@ import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.guest.SchedOpCalls;
 import org.parasol.hypervisor.domain.ConsoleLog;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.DomainState;
 
 /**

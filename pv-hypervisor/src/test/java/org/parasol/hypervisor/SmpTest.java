@@ -16,6 +16,7 @@ import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 
 /** Secondary vCPUs: VCPUOP_initialise from a vcpu_guest_context, VCPUOP_up, is_up, down. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)

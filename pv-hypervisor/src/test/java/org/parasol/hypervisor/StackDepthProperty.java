@@ -28,6 +28,7 @@ import org.parasol.hypercall.guest.SchedOpCalls;
 import org.parasol.hypercall.guest.TimerCalls;
 import org.parasol.hypercall.guest.XenVersionCalls;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 
 /**
  * "The guest chooses the stack depth the hypervisor runs at": a hostile domain recurses to a

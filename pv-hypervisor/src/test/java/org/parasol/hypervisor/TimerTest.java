@@ -57,7 +57,7 @@ class TimerTest {
     @Test
     @DisplayName("a PV vCPU starts with a 10 ms periodic timer delivering VIRQ_TIMER")
     void shouldFireTheDefaultPeriodicTimer() {
-        assertThat(g.domain.vcpu(0).periodNs()).isEqualTo(10_000_000L);
+        assertThat(g.domain.vcpu(0).timers().periodNs()).isEqualTo(10_000_000L);
         clock.advance(9_000_000);
         assertThat(g.pending(timerPort)).isFalse();
         clock.advance(1_000_000);

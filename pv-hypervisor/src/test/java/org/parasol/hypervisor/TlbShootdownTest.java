@@ -15,6 +15,7 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Timeout;
 import org.parasol.hypercall.GuestKernel;
 import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.MachineMemory;
 
 /**

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.abi.VcpuOp;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.time.ManualClock;
 

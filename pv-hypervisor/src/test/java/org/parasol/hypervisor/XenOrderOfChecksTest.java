@@ -52,6 +52,7 @@ import org.parasol.hypercall.struct.SchedShutdown;
 import org.parasol.hypercall.struct.VcpuSetPeriodicTimer;
 import org.parasol.hypercall.struct.XenMemoryDomain;
 import org.parasol.hypercall.struct.XenMemoryReservation;
+import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**

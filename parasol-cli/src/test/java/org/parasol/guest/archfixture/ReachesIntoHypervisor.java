@@ -1,6 +1,6 @@
 package org.parasol.guest.archfixture;
 
-import org.parasol.hypervisor.XenCompat;
+import org.parasol.hypervisor.HostConfig;
 
 /**
  * A deliberately wrong class for the architecture tests: guest code (it lives under
@@ -14,6 +14,6 @@ public final class ReachesIntoHypervisor {
 
     /** The forbidden reference: a class literal, so it stays in the bytecode (constants would be inlined). */
     public static Class<?> hypervisorClass() {
-        return XenCompat.class;
+        return HostConfig.class;
     }
 }

@@ -12,8 +12,6 @@ import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
-import org.parasol.hypervisor.DomainConfig;
-import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.event.Event2l;
 import org.parasol.hypervisor.event.EventChannels;
 import org.parasol.hypervisor.grant.GrantTable;
@@ -27,20 +25,23 @@ import org.parasol.hypervisor.time.Timers;
  * A domain: its memory, its vCPUs, its event channels, its grant table, its code table, its
  * console and its place in the lifecycle (Xen's {@code struct domain}).
  *
- * <p>Lifecycle: created → running ⇄ paused → shut down (with a reason) → dying → dead, or
+ * <p>Lifecycle: built → running ⇄ paused → shut down (with a reason) → dying → dead, or
  * zombie when a vCPU never reached a safe point during destroy. A shutdown stops every vCPU
  * at its next safe point; destroy then waits for them and returns every frame, port and
- * timer. Nothing a domain does can end another domain's life except a privileged hypercall.
+ * timer. {@link DomainBuilder} builds a domain and takes it apart again, as a pair; this
+ * class holds what was built and its state. Nothing a domain does can end another domain's
+ * life except a privileged hypercall.
  */
 public final class Domain {
     private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor.domain");
 
-    private final Hypervisor hv;
+    private final Host host;
     private final int domid;
     private final DomainConfig config;
     private final boolean bare;
     private final DomainPages pages;
     private final long sharedInfoMfn;
+    private final BootLayout layout;
     private final Event2l event2l;
     private final EventChannels events;
     private final GrantTable grants;
@@ -52,6 +53,8 @@ public final class Domain {
     private final Timers.Timer[] watchdogs = new Timers.Timer[2];
     private final AtomicInteger liveVcpuThreads = new AtomicInteger();
     private final CountDownLatch dead = new CountDownLatch(1);
+    /** Held by the one thread taking the domain apart; no guest code can reach it. */
+    final Object destroyLock = new Object();
 
     private volatile DomainState state = DomainState.RUNNING;
     private volatile int pauseCount;
@@ -60,41 +63,38 @@ public final class Domain {
     private volatile String crashCause;
     private volatile long endedAt;
     private volatile boolean writablePageTables;
-    private BootLayout layout;
-    private long startInfoVa;
 
-    /** Creates the domain's structures; the hypervisor builds its memory and starts it. */
-    public Domain(Hypervisor hv, int domid, DomainConfig config, boolean bare, DomainPages pages,
-            long sharedInfoMfn) {
-        this.hv = hv;
+    /**
+     * The domain's structures over memory {@link DomainBuilder} has built ({@code pages}, the
+     * {@code shared_info} frame, the start-of-day {@code layout}): event channels over
+     * shared_info, the grant table, the console, the vCPUs. Step 2 of the build.
+     */
+    Domain(Host host, int domid, DomainConfig config, boolean bare, DomainPages pages, long sharedInfoMfn,
+            BootLayout layout) {
+        this.host = host;
         this.domid = domid;
         this.config = config;
         this.bare = bare;
         this.pages = pages;
         this.sharedInfoMfn = sharedInfoMfn;
-        this.event2l = new Event2l(new SegmentBuffer(hv.machine().segment().asSlice(
+        this.layout = layout;
+        this.event2l = new Event2l(new SegmentBuffer(host.machine().segment().asSlice(
                 MachineMemory.maddr(sharedInfoMfn), MachineMemory.PAGE_SIZE)), config.vcpus(), new Wakeups());
         this.events = new EventChannels(domid, config.vcpus(), event2l);
-        this.grants = new GrantTable(domid, hv.frames(), Gnttab.DEFAULT_MAX_FRAMES);
-        this.console = new ConsoleLog(hv.consoleThread());
-        this.createdAt = hv.systemTime();
+        this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
+        this.console = new ConsoleLog(host.consoleThread());
+        this.createdAt = host.systemTime();
         this.vcpus = new Vcpu[config.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
-            vcpus[i] = new Vcpu(this, i);
-            VcpuInfo info = event2l.vcpuInfo(i);
-            if (info != null) {
-                info.upcallMaskRelease(1); // every event masked at boot
-            }
+            vcpus[i] = new Vcpu(this, i, host);
         }
-        long wallClock = hv.clock().epochNanosAtOrigin() + hv.bootNanos();
-        event2l.sharedInfo().publishWallclock(Math.floorDiv(wallClock, 1_000_000_000L),
-                (int) Math.floorMod(wallClock, 1_000_000_000L));
     }
 
     // ---------------------------------------------------------------- identity
 
-    public Hypervisor hypervisor() {
-        return hv;
+    /** What the host gives this domain: frames, page tables, pCPUs, timers, the domain table. */
+    public Host host() {
+        return host;
     }
 
     public int domid() {
@@ -171,18 +171,14 @@ public final class Domain {
         return List.of(vcpus);
     }
 
+    /** Where the builder put the start-of-day structures. */
     public BootLayout layout() {
         return layout;
     }
 
+    /** The virtual address of {@code start_info}, vCPU 0's boot argument. */
     public long startInfoVa() {
-        return startInfoVa;
-    }
-
-    /** Records where the builder put the start-of-day structures. */
-    public void setLayout(BootLayout layout, long startInfoVa) {
-        this.layout = layout;
-        this.startInfoVa = startInfoVa;
+        return layout.startInfoVa();
     }
 
     /** VMASST_TYPE_writable_pagetables. */
@@ -224,10 +220,10 @@ public final class Domain {
     /** Nanoseconds the domain has existed (until it shut down, if it did). */
     public long uptimeNanos() {
         long end = endedAt;
-        return (end == 0 ? hv.systemTime() : end) - createdAt;
+        return (end == 0 ? host.systemTime() : end) - createdAt;
     }
 
-    /** Hypercalls made by all vCPUs. */
+    /** Hypercalls made by all vCPUs (any thread). */
     public long hypercalls() {
         long n = 0;
         for (Vcpu v : vcpus) {
@@ -236,7 +232,7 @@ public final class Domain {
         return n;
     }
 
-    /** Page faults delivered to all vCPUs. */
+    /** Page faults delivered to all vCPUs (any thread). */
     public long faults() {
         long n = 0;
         for (Vcpu v : vcpus) {
@@ -245,18 +241,9 @@ public final class Domain {
         return n;
     }
 
-    // ---------------------------------------------------------------- running
+    // ---------------------------------------------------------------- vCPUs
 
-    /** Starts vCPU 0 at {@code body} on its own thread, with the default periodic timer. */
-    public void startBootVcpu(Runnable body) {
-        Vcpu v0 = vcpus[0];
-        v0.initialise(null, startInfoVa, 0, layout.l4Mfn());
-        v0.startPeriodicDefault();
-        liveVcpuThreads.incrementAndGet();
-        v0.start(name() + "-vcpu0", hv.config().virtualThreads(), body);
-    }
-
-    /** Counts a secondary vCPU's thread before it starts. */
+    /** Counts a vCPU's thread before it starts. */
     void vcpuThreadStarting() {
         liveVcpuThreads.incrementAndGet();
     }
@@ -265,8 +252,32 @@ public final class Domain {
     void vcpuExited(Vcpu v) {
         int left = liveVcpuThreads.decrementAndGet();
         if (left == 0 && mayRun() && !bare) {
-            // Every vCPU went down without a shutdown: Xen leaves such a domain idle; we end it.
+            // Every vCPU's entry returned without a shutdown: nothing can run it again.
             shutdown(Shutdown.POWEROFF, null);
+        }
+    }
+
+    /**
+     * {@code VCPUOP_down} of {@code v}: marks it down, so it stops at its next safe point;
+     * taking down the last vCPU that is up powers the domain off instead, as Xen does.
+     */
+    void vcpuDown(Vcpu v) {
+        boolean last = true;
+        synchronized (this) {
+            for (Vcpu other : vcpus) {
+                if (other != v && other.isUp()) {
+                    last = false;
+                    break;
+                }
+            }
+            if (!last) {
+                v.sched().markDown();
+            }
+        }
+        if (last) {
+            shutdown(Shutdown.POWEROFF, null);
+        } else {
+            v.requestPreempt();
         }
     }
 
@@ -349,7 +360,7 @@ public final class Domain {
     public boolean flushTlbs(long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         for (Vcpu v : vcpus) {
-            v.mmu().requestFlush();
+            v.requestFlush();
         }
         Vcpu self = null;
         for (Vcpu v : vcpus) {
@@ -367,7 +378,7 @@ public final class Domain {
                 }
                 if (self != null) {
                     // Another vCPU may be shooting down our TLB while we wait for its.
-                    self.mmu().ackFlushRequest();
+                    self.ackFlushRequest();
                 }
                 Thread.onSpinWait();
             }
@@ -411,7 +422,7 @@ public final class Domain {
                 crashCause = cause;
             }
             state = DomainState.SHUTDOWN;
-            endedAt = hv.systemTime();
+            endedAt = host.systemTime();
         }
         if (lastWords != null) {
             console.write(lastWords, 0, lastWords.length);
@@ -419,10 +430,10 @@ public final class Domain {
         stopWatchdogs();
         for (Vcpu v : vcpus) {
             v.requestAbort();
-            v.stopTimers();
+            v.timers().stopAll();
         }
         console.close();
-        hv.domainShutDown(this);
+        host.domainShutDown(this);
         return true;
     }
 
@@ -453,25 +464,40 @@ public final class Domain {
 
     /**
      * Destroys the domain: stops every vCPU, waits for their threads up to
-     * {@code timeoutNanos}, then returns every resource. Returns false (and leaves the domain
-     * a zombie holding its frames) when a vCPU never reached a safe point.
+     * {@code timeoutNanos}, then returns every resource ({@link DomainBuilder#destroy}).
+     * Returns false (and leaves the domain a zombie holding its frames) when a vCPU never
+     * reached a safe point.
      */
     public boolean destroy(long timeoutNanos) {
-        synchronized (this) {
-            if (state == DomainState.DEAD) {
-                return true;
-            }
-            if (state != DomainState.ZOMBIE) {
-                if (mayRun()) {
-                    endedAt = hv.systemTime();
-                }
-                state = DomainState.DYING;
-            }
+        return DomainBuilder.destroy(this, timeoutNanos);
+    }
+
+    /**
+     * The first step of a destroy: the domain is dying (or stays a zombie). Returns false if
+     * it is already dead.
+     */
+    synchronized boolean beginDestroy() {
+        if (state == DomainState.DEAD) {
+            return false;
         }
+        if (state != DomainState.ZOMBIE) {
+            if (mayRun()) {
+                endedAt = host.systemTime();
+            }
+            state = DomainState.DYING;
+        }
+        return true;
+    }
+
+    /**
+     * Stops every vCPU and waits for their threads, up to {@code timeoutNanos}; returns false,
+     * leaving the domain a zombie, when one does not come back.
+     */
+    boolean stopVcpus(long timeoutNanos) {
         stopWatchdogs();
         for (Vcpu v : vcpus) {
             v.requestAbort();
-            v.stopTimers();
+            v.timers().stopAll();
         }
         long deadline = System.nanoTime() + timeoutNanos;
         for (Vcpu v : vcpus) {
@@ -495,16 +521,13 @@ public final class Domain {
                 return false;
             }
         }
-        console.close();
-        events.destroy(); // every peer's port goes back to unbound
-        maptrack.releaseAll(); // our mappings of others' grants: no vCPU of ours runs any more
-        grants.destroy(); // before the grant frames are freed with the memory
-        hv.releaseMemory(this);
-        state = DomainState.DEAD;
-        hv.forget(this);
-        hv.sendGlobalVirq(Virq.DOM_EXC); // the toolstack learns that the domain is gone
-        dead.countDown();
         return true;
+    }
+
+    /** The last step of a destroy: every resource is back; whoever waits for the death is told. */
+    void died() {
+        state = DomainState.DEAD;
+        dead.countDown();
     }
 
     /** Waits until the domain is dead; returns whether it got there in time. */
@@ -523,8 +546,8 @@ public final class Domain {
             for (int i = 0; i < watchdogs.length; i++) {
                 if (watchdogs[i] == null) {
                     final int slot = i;
-                    watchdogs[i] = hv.timers().newTimer(() -> watchdogExpired(slot));
-                    watchdogs[i].set(hv.clock().nanos() + timeoutSeconds * 1_000_000_000L);
+                    watchdogs[i] = host.timers().newTimer(() -> watchdogExpired(slot));
+                    watchdogs[i].set(host.clock().nanos() + timeoutSeconds * 1_000_000_000L);
                     return i + 1;
                 }
             }
@@ -538,13 +561,13 @@ public final class Domain {
             watchdogs[id - 1] = null;
             return 0;
         }
-        watchdogs[id - 1].set(hv.clock().nanos() + timeoutSeconds * 1_000_000_000L);
+        watchdogs[id - 1].set(host.clock().nanos() + timeoutSeconds * 1_000_000_000L);
         return 0;
     }
 
     /** On the timer thread: the shutdown (which takes the domain's locks) runs on the host worker. */
     private void watchdogExpired(int slot) {
-        hv.hostWork(() -> {
+        host.hostWork(() -> {
             LOG.log(System.Logger.Level.WARNING, "domain " + name() + " (" + domid + "): watchdog " + (slot + 1) + " expired");
             shutdown(Shutdown.WATCHDOG, "watchdog " + (slot + 1) + " expired");
         });
@@ -571,7 +594,7 @@ public final class Domain {
         @Override
         public void wakePollers(int port) {
             for (Vcpu v : vcpus) {
-                if (v.polling()) {
+                if (v.sched().polling()) {
                     v.kick();
                 }
             }

@@ -10,9 +10,11 @@ import org.parasol.hypercall.GuestMemory;
  */
 final class GuestCpu implements Cpu {
     private final Vcpu vcpu;
+    private final Host host;
 
-    GuestCpu(Vcpu vcpu) {
+    GuestCpu(Vcpu vcpu, Host host) {
         this.vcpu = vcpu;
+        this.host = host;
     }
 
     @Override
@@ -48,8 +50,7 @@ final class GuestCpu implements Cpu {
     @Override
     public long rdtsc() {
         own();
-        var hv = vcpu.domain().hypervisor();
-        return hv.timeScale().tscAt(hv.systemTime());
+        return host.timeScale().tscAt(host.systemTime());
     }
 
     private void own() {

@@ -2,31 +2,37 @@ package org.parasol.hypervisor.domain;
 
 import static org.parasol.hypercall.Errno.ENOSYS;
 
-import java.util.concurrent.locks.LockSupport;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import org.parasol.hypercall.Cpu;
-import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestAbort;
-import org.parasol.hypercall.GuestCode;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
-import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.VcpuEntry;
-import org.parasol.hypercall.abi.Runstate;
-import org.parasol.hypercall.abi.SchedOp;
-import org.parasol.hypercall.abi.TrapVector;
 import org.parasol.hypercall.struct.VcpuInfo;
-import org.parasol.hypercall.struct.VcpuTimeInfo;
-import org.parasol.hypervisor.hypercall.GuestArgs;
 import org.parasol.hypervisor.mm.MmuContext;
+import org.parasol.hypervisor.mm.PollWord;
 import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
 import org.parasol.hypervisor.sched.StackGuard;
-import org.parasol.hypervisor.time.Timers;
 
 /**
- * One virtual CPU: its thread, its MMU and TLB, its saved context, its timers and its place
- * in the scheduler.
+ * One virtual CPU: who it is, the thread it runs on, its saved context, and every entry from
+ * its guest into the hypervisor — above all the hypercall entry. Its other parts have classes
+ * of their own:
+ *
+ * <pre>
+ *   Vcpu ─┬─ VcpuMmu       its software MMU and TLB: the GuestMemory its kernel holds
+ *         ├─ VcpuPollWord  what other threads ask of it, taken at its safe points
+ *         ├─ SchedUnit     pCPU permit, up/down, block/poll/yield, pause, runstate
+ *         ├─ TrapBounce    trap table and callbacks; upcall and fault delivery
+ *         └─ VcpuTimers    single-shot, periodic and poll timers
+ * </pre>
  *
  * <p>Safe points. Java code cannot be interrupted, so the hypervisor acts on a vCPU only
  * where the vCPU calls in: hypercall entry and return, every guest memory access (one opaque
@@ -36,20 +42,42 @@ import org.parasol.hypervisor.time.Timers;
  * <p>Threads. A domain's vCPU runs on its own thread (a platform thread by default) and runs
  * guest code only while it holds a pCPU permit. A bare vCPU (tests, benchmarks) is driven by
  * whichever thread {@link #attach attached} it and holds no permit.
+ *
+ * <p>Stack. Every entry from guest code checks, before it touches hypervisor state, that its
+ * thread has {@link StackGuard#HEADROOM} bytes of stack left; a {@link StackOverflowError}
+ * that still happens inside an entry is caught at the entry and crashes the domain from the
+ * bottom of the stack ({@link #deferredCrash}).
  */
 public final class Vcpu implements MmuContext {
+    private static final VarHandle SAFE_POINTS;
+    private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    static {
+        try {
+            SAFE_POINTS = MethodHandles.lookup().findVarHandle(Vcpu.class, "safePoints", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Domain domain;
     private final int id;
+    private final Host host;
+    private final HypercallDispatch hypercalls;
     private final VcpuMmu mmu;
     private final GuestCpu cpu;
     /** This vCPU's vcpu_info slot in shared_info, or null beyond the slots (no events). */
     private final VcpuInfo vcpuInfo;
+    private final VcpuPollWord pollWord = new VcpuPollWord();
+    private final SchedUnit sched;
+    private final TrapBounce traps;
+    private final VcpuTimers timers;
 
     private volatile Thread thread;
-    private boolean holdsPermit;
-    private volatile boolean inGuest;
+    /** Whether {@link #thread} has started and not yet ended; guarded by this object's monitor. */
+    private boolean threadLive;
     /** Counted down when this vCPU's thread has ended: what destroy waits on (never the thread's monitor). */
-    private volatile java.util.concurrent.CountDownLatch exited = new java.util.concurrent.CountDownLatch(1);
+    private volatile CountDownLatch exited = new CountDownLatch(1);
 
     // Stack depth: every entry from guest code checks the stack it runs on before touching state.
     private final StackGuard stack = new StackGuard();
@@ -61,47 +89,21 @@ public final class Vcpu implements MmuContext {
     private volatile String deferredCrash;
     /** Thrown with {@link #deferredCrash}: made in advance, so throwing it needs no call. */
     private final GuestAbort stackAbort;
+    /** Whether the host's tick has already queued the crash of a deferred-crash vCPU. */
+    private final AtomicBoolean hostCrashQueued = new AtomicBoolean();
 
-    // Saved context: vcpu_guest_context as far as Parasol models it.
+    // Saved context: vcpu_guest_context as far as Parasol models it; guarded by this object's monitor.
     private volatile boolean initialised;
-    private volatile boolean up;
     private VcpuEntry entry;
     private long entryArgument;
     private long stackPointer;
     private volatile long baseMfn;
 
-    // Callbacks and traps (per vCPU in Xen).
-    private volatile EventCallback eventCallback;
-    private volatile GuestCode failsafeCallback;
-    private final TrapHandler[] traps = new TrapHandler[256];
-    private boolean inFaultHandler;
-
-    // Timers.
-    private final Timers.Timer singleshot;
-    private final Timers.Timer periodic;
-    private volatile long periodNs;
-    private final Timers.Timer pollTimer;
-    /** Raises VIRQ_TIMER again when the timer thread found the event table busy. */
-    private final Timers.Timer timerRetry;
-    /** How long the timer thread waits before raising a VIRQ_TIMER it could not raise. */
-    static final long TIMER_RETRY_NANOS = 20_000;
-
-    // Blocking and polling.
-    private volatile boolean polling;
-    private final int[] pollPorts = new int[SchedOp.POLL_MAX_PORTS];
-    private int pollCount;
-    private volatile boolean pollTimedOut;
-
-    // Runstate accounting (vcpu_runstate_info).
-    private volatile int runstate = Runstate.OFFLINE;
-    private long stateEntryTime;
-    private final long[] runstateTime = new long[Runstate.NR_STATES];
-
-    // Counters: plain, written only by this vCPU's thread, summed on read.
+    // Counters: written only by this vCPU's thread with opaque stores (no fence on the vCPU's
+    // path), read from any thread with opaque loads (summaries, the stuck-vCPU detector).
     private final long[] hypercallCounts = new long[Hypercall.TABLE_SIZE];
-    private long faults;
-    private long upcalls;
-    private volatile long safePoints;
+    @SuppressWarnings("unused") // through SAFE_POINTS
+    private long safePoints;
 
     /**
      * {@code -ERESTART}: what a handler returns after {@link #setContinuation} to be entered
@@ -125,24 +127,9 @@ public final class Vcpu implements MmuContext {
     private long ptwrEmulations;
 
     /** The shootdown of this vCPU's own domain, made once: releasing deferred puts allocates nothing. */
-    private final java.util.function.BooleanSupplier ownShootdown = () -> domain().flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
-    /** Hypercall arguments: copy_from_guest lands in its scratch, never in machine memory. */
-    private final GuestArgs args = new GuestArgs();
-
-    Vcpu(Domain domain, int id) {
-        this.domain = domain;
-        this.id = id;
-        this.vcpuInfo = domain.vcpuInfo(id);
-        this.mmu = new VcpuMmu(domain.hypervisor().frames(), this);
-        this.cpu = new GuestCpu(this);
-        Timers timers = domain.hypervisor().timers();
-        this.singleshot = timers.newTimer(this::timerExpired);
-        this.periodic = timers.newTimer(this::periodicExpired);
-        this.pollTimer = timers.newTimer(this::pollTimeout);
-        this.timerRetry = timers.newTimer(this::raiseTimer);
-        this.stackAbort = new GuestAbort("domain " + domain.name() + " (" + domain.domid() + "): vCPU " + id
-                + " cannot enter the hypervisor: too little stack left");
-    }
+    private final BooleanSupplier ownShootdown;
+    /** Hypercall arguments: copy_from_guest lands here, never in machine memory. */
+    private final HypercallScratch scratch;
 
     /** Cause of a crash decided where the stack was too short to crash at once. */
     static final String STACK_EXHAUSTED = "entered the hypervisor with less than "
@@ -150,7 +137,24 @@ public final class Vcpu implements MmuContext {
     /** Cause of a crash when the stack overflowed inside a call into the hypervisor. */
     static final String STACK_OVERFLOW = "stack overflow inside a call into the hypervisor";
 
-    // ---------------------------------------------------------------- accessors
+    Vcpu(Domain domain, int id, Host host) {
+        this.domain = domain;
+        this.id = id;
+        this.host = host;
+        this.hypercalls = host.hypercalls();
+        this.scratch = hypercalls.newScratch();
+        this.vcpuInfo = domain.vcpuInfo(id);
+        this.mmu = new VcpuMmu(host.frames(), this, pollWord);
+        this.cpu = new GuestCpu(this, host);
+        this.sched = new SchedUnit(this, domain, host);
+        this.traps = new TrapBounce(this, cpu, vcpuInfo);
+        this.timers = new VcpuTimers(this, domain, host);
+        this.ownShootdown = () -> domain.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
+        this.stackAbort = new GuestAbort("domain " + domain.name() + " (" + domain.domid() + "): vCPU " + id
+                + " cannot enter the hypervisor: too little stack left");
+    }
+
+    // ---------------------------------------------------------------- identity and parts
 
     /** The domain this vCPU belongs to. */
     public Domain domain() {
@@ -172,9 +176,29 @@ public final class Vcpu implements MmuContext {
         return mmu;
     }
 
-    /** This vCPU's hypercall arguments: the scratch and flyweights its handlers decode with. */
-    public GuestArgs args() {
-        return args;
+    /** This vCPU in the scheduler: pCPU, up/down, block/poll/yield, runstate. */
+    public SchedUnit sched() {
+        return sched;
+    }
+
+    /** This vCPU's trap table and callbacks, and the delivery of upcalls and faults to them. */
+    public TrapBounce traps() {
+        return traps;
+    }
+
+    /** This vCPU's timers. */
+    public VcpuTimers timers() {
+        return timers;
+    }
+
+    /** This vCPU's poll word, read-only: what its MMU (or a second MMU of the same vCPU) reads. */
+    public PollWord pollWord() {
+        return pollWord;
+    }
+
+    /** This vCPU's argument area for its hypercalls: what its handlers copy structures into. */
+    public HypercallScratch hypercallScratch() {
+        return scratch;
     }
 
     /** This vCPU's {@code vcpu_info} in the domain's shared_info, or null beyond its slots. */
@@ -199,7 +223,7 @@ public final class Vcpu implements MmuContext {
 
     // ---------------------------------------------------------------- threads
 
-    @Override
+    /** Whether the calling thread is this vCPU's thread. */
     public boolean onOwnThread() {
         return Thread.currentThread() == thread;
     }
@@ -215,20 +239,18 @@ public final class Vcpu implements MmuContext {
     public void attach() {
         boolean first = thread == null;
         this.thread = Thread.currentThread();
+        mmu.setOwner(thread);
         stack.readBounds();
-        this.up = true;
         this.initialised = true;
-        setRunstate(Runstate.RUNNING);
-        inGuest = true;
-        scheduleIn();
+        sched.attached();
         if (first) {
-            startPeriodicDefault();
+            timers.startPeriodicDefault();
         }
     }
 
     /** Whether this vCPU is running guest code right now (not blocked, paused or offline). */
     public boolean inGuest() {
-        return inGuest;
+        return sched.running();
     }
 
     /** The thread running this vCPU, if any. */
@@ -237,25 +259,34 @@ public final class Vcpu implements MmuContext {
     }
 
     /**
-     * Starts the vCPU's thread at {@code body}: takes a pCPU, publishes time, runs the guest,
-     * and turns whatever escapes into the right end for the domain.
+     * Starts the vCPU's thread at {@code body}: takes a pCPU, runs the guest, and turns
+     * whatever escapes into the right end for the domain. Called with this object's monitor
+     * held, or before the vCPU is reachable.
      */
-    void start(String threadName, boolean virtual, Runnable body) {
-        Thread.Builder b = virtual ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
-        Thread t = b.name(threadName).unstarted(() -> run(body));
+    private void start(Runnable body) {
+        Thread.Builder b = host.virtualThreads() ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
+        Thread t = b.name(domain.name() + "-vcpu" + id).unstarted(() -> run(body));
         if (exited.getCount() == 0) {
-            exited = new java.util.concurrent.CountDownLatch(1); // brought up again after it went down
+            exited = new CountDownLatch(1); // brought up again after its entry returned
         }
         this.thread = t;
-        this.up = true;
-        setRunstate(Runstate.RUNNABLE);
+        mmu.setOwner(t);
+        this.threadLive = true;
+        domain.vcpuThreadStarting();
+        sched.starting();
         t.start();
+    }
+
+    /** Starts vCPU 0 of a domain at {@code body}, with its default periodic timer. */
+    synchronized void startBoot(Runnable body) {
+        timers.startPeriodicDefault();
+        start(body);
     }
 
     private void run(Runnable body) {
         try {
             stack.readBounds();
-            takePcpu();
+            sched.schedule();
             checkAlive();
             body.run();
         } catch (GuestAbort expected) {
@@ -271,14 +302,11 @@ public final class Vcpu implements MmuContext {
             if (deferred != null) {
                 domain.crash("vCPU " + id + " " + deferred);
             }
-            inGuest = false;
-            if (holdsPermit) {
-                holdsPermit = false;
-                domain.hypervisor().pcpus().release();
+            synchronized (this) {
+                threadLive = false;
+                sched.exited();
             }
-            up = false;
-            stopTimers();
-            setRunstate(Runstate.OFFLINE);
+            timers.stopAll();
             domain.vcpuExited(this);
             exited.countDown();
         }
@@ -291,23 +319,38 @@ public final class Vcpu implements MmuContext {
      * @return whether the thread ended (also true for a vCPU whose thread never started)
      */
     boolean awaitExit(long timeoutNanos) throws InterruptedException {
-        return thread == null || exited.await(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        return thread == null || exited.await(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
+    // ---------------------------------------------------------------- entries from guest code
+
     /**
-     * The check at every entry from guest code, before any hypervisor state is touched: the
-     * calling thread, enough stack for the hypervisor ({@link StackGuard#HEADROOM}), and the
-     * domain still running. Throws {@link GuestAbort} otherwise.
+     * The check at every entry from guest code other than a hypercall, before any hypervisor
+     * state is touched: the calling thread, enough stack for the hypervisor
+     * ({@link StackGuard#HEADROOM}), and the domain still running. Throws {@link GuestAbort}
+     * otherwise.
      */
     void enterFromGuest() {
         if (Thread.currentThread() != thread) {
             wrongThread();
         }
         if (!stack.hasHeadroom()) {
-            deferredCrash = STACK_EXHAUSTED;
-            throw stackAbort;
+            throw deferCrash(STACK_EXHAUSTED);
         }
         checkAlive();
+    }
+
+    /**
+     * Records {@code cause} as the crash to run at the bottom of the stack (or by the host's
+     * tick) and returns the prepared error to unwind with; every later entry throws it too
+     * ({@link #checkAlive}). For a stack that is short, not overflowing: a catch of
+     * {@link StackOverflowError} writes the field itself, since any call could overflow again.
+     */
+    private GuestAbort deferCrash(String cause) {
+        if (deferredCrash == null) {
+            deferredCrash = cause;
+        }
+        return stackAbort;
     }
 
     /**
@@ -317,9 +360,6 @@ public final class Vcpu implements MmuContext {
     public String deferredCrash() {
         return deferredCrash;
     }
-
-    /** Whether the host's tick has already queued the crash of a deferred-crash vCPU. */
-    private final java.util.concurrent.atomic.AtomicBoolean hostCrashQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** For the host's tick: true once, the first time it asks, so the crash is queued once. */
     public boolean claimHostCrash() {
@@ -336,58 +376,156 @@ public final class Vcpu implements MmuContext {
      * error to unwind with: at once when the stack has room for the crash path, else
      * deferred to the bottom of the stack (or the host's tick).
      */
-    private GuestAbort crashFromGuestPath(String cause) {
+    GuestAbort crashFromGuestPath(String cause) {
         if (stack.hasHeadroom()) {
             domain.crash(cause);
             return abort();
         }
-        deferredCrash = cause;
-        return stackAbort;
+        return deferCrash(cause);
     }
 
-    private void takePcpu() {
-        if (thread == null || holdsPermit || isBare()) {
+    /** Throws {@link GuestAbort} if the domain can no longer run, and keeps it throwing. */
+    void checkAlive() {
+        if (deferredCrash != null) {
+            throw stackAbort;
+        }
+        if (!domain.mayRun()) {
+            throw abort();
+        }
+    }
+
+    /** The unwinding error for this vCPU, re-arming the abort bit so every later access fails too. */
+    GuestAbort abort() {
+        pollWord.raise(VcpuPollWord.ABORT);
+        return new GuestAbort("domain " + domain.name() + " (" + domain.domid() + ") is "
+                + domain.state().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    @Override
+    public void guestBug(String what) {
+        throw crashFromGuestPath("vCPU " + id + ": " + what);
+    }
+
+    @Override
+    public void pageFault(long va, int errorCode) {
+        try {
+            traps.pageFault(va, errorCode);
+        } catch (StackOverflowError e) {
+            // Nothing but a field write and a throw here: any call could overflow again.
+            deferredCrash = STACK_OVERFLOW;
+            throw stackAbort;
+        }
+    }
+
+    @Override
+    public boolean emulateStore(TrapRecord record) {
+        if (!domain.writablePageTables()) {
+            return false;
+        }
+        if (!stack.hasHeadroom()) {
+            throw deferCrash(STACK_EXHAUSTED);
+        }
+        long ma = mmu.translate(record.address(), false);
+        if (!host.pageTables().emulatePtWrite(domain.pages(), record, ma, mmu.deferred())) {
+            return false;
+        }
+        ptwrEmulations++;
+        releaseDeferredPuts();
+        return true;
+    }
+
+    // ---------------------------------------------------------------- safe points
+
+    /**
+     * The vCPU's safe point, where it takes the bits other threads raised in its poll word: a
+     * flush request empties the TLB (even short of stack: it calls nothing); anything else
+     * counts as a safe point for the stuck-vCPU detector, unwinds a dead domain, and lets the
+     * scheduler stop the vCPU (paused, taken down) or hand its pCPU over (slice end).
+     */
+    @Override
+    public void safePoint() {
+        int bits = pollWord.take();
+        if ((bits & VcpuPollWord.FLUSH) != 0) {
+            mmu.flushForRequests();
+        }
+        if ((bits & ~VcpuPollWord.FLUSH) == 0) {
             return;
         }
-        setRunstate(Runstate.RUNNABLE);
-        domain.hypervisor().pcpus().acquire();
-        holdsPermit = true;
-        setRunstate(Runstate.RUNNING);
-        inGuest = true;
-        scheduleIn();
-    }
-
-    private void givePcpu(int newState) {
-        inGuest = false;
-        setRunstate(newState);
-        if (holdsPermit) {
-            holdsPermit = false;
-            domain.hypervisor().pcpus().release();
+        if (!stack.hasHeadroom()) {
+            throw deferCrash(STACK_EXHAUSTED);
+        }
+        countSafePoint();
+        checkAlive();
+        if ((bits & VcpuPollWord.PREEMPT) != 0) {
+            sched.preempted();
         }
     }
 
-    private boolean isBare() {
-        return domain.isBare();
+    /** The return-to-guest point: acts on the poll word, then delivers pending upcalls. */
+    public void returnToGuest() {
+        if (pollWord.pending() != 0) {
+            safePoint();
+        }
+        traps.deliverUpcalls();
     }
 
-    /** Rewrites vcpu_time_info: done when the vCPU is scheduled in, not on every hypercall. */
-    private void scheduleIn() {
-        if (vcpuInfo == null) {
-            return;
+    /**
+     * Acknowledges a pending flush request, if any, without acting on any other poll bit: for
+     * a vCPU that waits in the hypervisor for other vCPUs' acknowledgements (a TLB shootdown)
+     * while they wait for its own. Own thread only; calls no guest code.
+     */
+    void ackFlushRequest() {
+        if (pollWord.takeFlush()) {
+            mmu.flushForRequests();
         }
-        var hv = domain.hypervisor();
-        long sys = hv.systemTime();
-        var scale = hv.timeScale();
-        vcpuInfo.time().publish(scale.tscAt(sys), sys, Integer.toUnsignedLong(scale.mul()), scale.shift(),
-                VcpuTimeInfo.XEN_PVCLOCK_TSC_STABLE_BIT);
+    }
+
+    /**
+     * Asks this vCPU to empty its TLB at its next memory access or safe point (any thread).
+     *
+     * @return the flush generation to wait for ({@code mmu().flushAcked() >=} it)
+     */
+    public long requestFlush() {
+        long generation = mmu.nextFlushGeneration();
+        pollWord.raise(VcpuPollWord.FLUSH);
+        return generation;
+    }
+
+    /** Asks the vCPU to pass a safe point (slice end, pause, down); any thread. */
+    public void requestPreempt() {
+        pollWord.raise(VcpuPollWord.PREEMPT);
+    }
+
+    /** Asks the vCPU to stop at its next safe point (crash, shutdown, destroy) and wakes it. */
+    void requestAbort() {
+        pollWord.raise(VcpuPollWord.ABORT);
+        sched.wake();
+    }
+
+    /** Wakes the vCPU if it waits (blocked, polling, offline). */
+    public void kick() {
+        sched.wake();
+    }
+
+    private void countSafePoint() {
+        SAFE_POINTS.setOpaque(this, safePoints + 1);
+    }
+
+    /**
+     * Safe points reached (hypercalls, counted by number, and acted-on polls), for the
+     * stuck-vCPU detector. Any thread.
+     */
+    public long safePoints() {
+        return (long) SAFE_POINTS.getOpaque(this) + hypercalls();
     }
 
     // ---------------------------------------------------------------- hypercalls
 
     /**
-     * The hypercall entry: the {@code syscall} of a PV guest. Checks the thread and the
-     * domain, dispatches through the table, then returns to the guest through the upcall
-     * delivery point. Anything thrown by a handler is counted, logged, and crashes the caller.
+     * The hypercall entry: the {@code syscall} of a PV guest. Checks the thread, the stack and
+     * the poll word, dispatches through the table, then returns to the guest through the
+     * upcall delivery point. Anything thrown by a handler is counted, logged, and crashes the
+     * caller.
      *
      * <p>Continuations: a handler that was preempted part-way stores its progress in the saved
      * argument registers ({@link #setContinuation}) and returns {@link #CONTINUATION}; the vCPU
@@ -397,24 +535,34 @@ public final class Vcpu implements MmuContext {
      */
     long hypercall(int nr, long a1, long a2, long a3, long a4, long a5) {
         try {
-            enterFromGuest();
-            safePoints++;
-            long result;
-            if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
-                hypercallCounts[nr]++;
+            if (Thread.currentThread() != thread) {
+                wrongThread();
             }
+            boolean known = nr >= 0 && nr < Hypercall.TABLE_SIZE;
+            // A family that takes no lock and changes nothing beyond this vCPU may start short
+            // of stack: an overflow inside it is caught below and leaves nothing half-done.
+            if ((!known || !hypercalls.runsWithoutHeadroom(nr)) && !stack.hasHeadroom()) {
+                throw deferCrash(STACK_EXHAUSTED);
+            }
+            if (pollWord.pending() != 0) {
+                safePoint();
+            }
+            checkAlive();
+            if (!known) {
+                countSafePoint();
+                returnToGuest();
+                return -ENOSYS;
+            }
+            COUNTS.setOpaque(hypercallCounts, nr, hypercallCounts[nr] + 1);
+            long result;
             for (;;) {
                 try {
-                    if (nr >= 0 && nr < Hypercall.TABLE_SIZE) {
-                        result = domain.hypervisor().hypercallTable().dispatch(this, nr, a1, a2, a3, a4, a5);
-                    } else {
-                        result = -ENOSYS;
-                    }
+                    result = hypercalls.dispatch(this, nr, a1, a2, a3, a4, a5);
                 } catch (GuestAbort | StackOverflowError unwind) {
                     throw unwind;
                 } catch (Throwable t) {
                     // A hypervisor bug (the entry check left the handler its stack budget).
-                    domain.hypervisor().unhandledException(this, nr, t);
+                    host.unhandledException(this, nr, t);
                     throw abort();
                 }
                 if (result != CONTINUATION) {
@@ -450,7 +598,7 @@ public final class Vcpu implements MmuContext {
         contA5 = a5;
     }
 
-    /** The argument registers saved by {@link #setContinuation}, as {@code [a1..a5]} (a copy; for multicall). */
+    /** The argument register {@code i} (1..5) saved by {@link #setContinuation}; for multicall. */
     public long continuationArg(int i) {
         return switch (i) {
             case 1 -> contA1;
@@ -476,10 +624,10 @@ public final class Vcpu implements MmuContext {
         if (done % PREEMPT_CHECK_INTERVAL != 0 || done == 0) {
             return false;
         }
-        if (mmu.pollPending()) {
+        if (pollWord.pending() != 0) {
             return true;
         }
-        return eventCallback != null && upcallDeliverable();
+        return traps.hasEventCallback() && traps.upcallDeliverable();
     }
 
     /** Test hook: every long hypercall is preempted after {@code entries} entries (0 = never forced). */
@@ -495,6 +643,34 @@ public final class Vcpu implements MmuContext {
     /** Guest stores into its own L1 tables emulated as page-table updates. */
     public long ptwrEmulations() {
         return ptwrEmulations;
+    }
+
+    /** Per-hypercall counts of this vCPU (a copy). Any thread. */
+    public long[] hypercallCounts() {
+        long[] copy = new long[hypercallCounts.length];
+        for (int i = 0; i < copy.length; i++) {
+            copy[i] = (long) COUNTS.getOpaque(hypercallCounts, i);
+        }
+        return copy;
+    }
+
+    /** Total hypercalls made by this vCPU. Any thread. */
+    public long hypercalls() {
+        long n = 0;
+        for (int i = 0; i < hypercallCounts.length; i++) {
+            n += (long) COUNTS.getOpaque(hypercallCounts, i);
+        }
+        return n;
+    }
+
+    /** Page faults delivered to the guest. Any thread. */
+    public long faults() {
+        return traps.faults();
+    }
+
+    /** Event upcalls delivered. Any thread. */
+    public long upcalls() {
+        return traps.upcalls();
     }
 
     /**
@@ -517,326 +693,8 @@ public final class Vcpu implements MmuContext {
         if (deferred.isEmpty()) {
             return true;
         }
-        return deferred.release(domain.hypervisor().frames(), owner.pages(),
+        return deferred.release(host.frames(), owner.pages(),
                 owner == domain ? ownShootdown : () -> owner.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS));
-    }
-
-    @Override
-    public boolean emulateStore(TrapRecord record) {
-        if (!domain.writablePageTables()) {
-            return false;
-        }
-        if (!stack.hasHeadroom()) {
-            deferredCrash = STACK_EXHAUSTED;
-            throw stackAbort;
-        }
-        long ma = mmu.translate(record.address(), false);
-        if (!domain.hypervisor().pageTables().emulatePtWrite(domain.pages(), record, ma, mmu.deferred())) {
-            return false;
-        }
-        ptwrEmulations++;
-        releaseDeferredPuts();
-        return true;
-    }
-
-    /** The return-to-guest point: acts on the poll word, then delivers pending upcalls. */
-    public void returnToGuest() {
-        mmu.poll();
-        deliverUpcalls();
-    }
-
-    /** Delivers the event upcall while one is pending and upcalls are not masked. */
-    private void deliverUpcalls() {
-        EventCallback cb = eventCallback;
-        if (cb == null || vcpuInfo == null) {
-            return;
-        }
-        while (upcallDeliverable()) {
-            vcpuInfo.upcallMaskRelease(1);
-            upcalls++;
-            try {
-                cb.upcall(cpu);
-            } catch (GuestAbort | StackOverflowError unwind) {
-                throw unwind;
-            } catch (Throwable e) {
-                throw crashFromGuestPath("exception in the event callback of vCPU " + id + ": "
-                        + GuestThrowables.describe(e));
-            }
-            // HYPERVISOR_iret: restore the mask saved on entry (it was clear), then re-check.
-            vcpuInfo.upcallMaskRelease(0);
-        }
-    }
-
-    /**
-     * Xen's {@code local_events_need_delivery}: {@code evtchn_upcall_pending} set and
-     * {@code evtchn_upcall_mask} clear (acquire loads); false without a vcpu_info slot.
-     */
-    public boolean upcallDeliverable() {
-        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0 && vcpuInfo.upcallMaskAcquire() == 0;
-    }
-
-    /** {@code evtchn_upcall_pending} (acquire), false for a vCPU without a vcpu_info slot. */
-    private boolean upcallPending() {
-        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0;
-    }
-
-    /** Per-hypercall counts of this vCPU (a copy). */
-    public long[] hypercallCounts() {
-        return hypercallCounts.clone();
-    }
-
-    /** Total hypercalls made by this vCPU. */
-    public long hypercalls() {
-        long n = 0;
-        for (long c : hypercallCounts) {
-            n += c;
-        }
-        return n;
-    }
-
-    /** Page faults delivered to the guest. */
-    public long faults() {
-        return faults;
-    }
-
-    /** Event upcalls delivered. */
-    public long upcalls() {
-        return upcalls;
-    }
-
-    /** Safe points reached (hypercalls and acted-on polls), for the stuck-vCPU detector. */
-    public long safePoints() {
-        return safePoints;
-    }
-
-    // ---------------------------------------------------------------- safe points
-
-    @Override
-    public void safePoint(int pollBits) {
-        if (!stack.hasHeadroom()) {
-            deferredCrash = STACK_EXHAUSTED;
-            throw stackAbort;
-        }
-        safePoints++;
-        checkAlive();
-        if (domain.pauseRequested()) {
-            pauseHere();
-        }
-        if ((pollBits & VcpuMmu.POLL_PREEMPT) != 0 && holdsPermit && domain.hypervisor().pcpus().contended()) {
-            givePcpu(Runstate.RUNNABLE);
-            takePcpu();
-            checkAlive();
-        }
-    }
-
-    /** Throws {@link GuestAbort} if the domain can no longer run, and keeps it throwing. */
-    void checkAlive() {
-        if (deferredCrash != null) {
-            throw stackAbort;
-        }
-        if (!domain.mayRun() || !up) {
-            throw abort();
-        }
-    }
-
-    /** The unwinding error for this vCPU, re-arming the abort bit so every later access fails too. */
-    GuestAbort abort() {
-        mmu.requestPoll(VcpuMmu.POLL_ABORT);
-        return new GuestAbort("domain " + domain.name() + " (" + domain.domid() + ") is "
-                + domain.state().name().toLowerCase(java.util.Locale.ROOT));
-    }
-
-    private void pauseHere() {
-        givePcpu(Runstate.RUNNABLE);
-        while (domain.pauseRequested() && domain.mayRun()) {
-            LockSupport.park(this);
-        }
-        takePcpu();
-        checkAlive();
-    }
-
-    /** Wakes the vCPU if it waits (blocked, polling or paused). */
-    public void kick() {
-        Thread t = thread;
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
-    }
-
-    /** Asks the vCPU to stop at its next safe point (crash, shutdown, destroy) and wakes it. */
-    void requestAbort() {
-        mmu.requestPoll(VcpuMmu.POLL_ABORT);
-        kick();
-    }
-
-    /** Asks the vCPU to look at its poll word (pause, slice end). */
-    void requestPreempt() {
-        mmu.requestPoll(VcpuMmu.POLL_PREEMPT);
-    }
-
-    // ---------------------------------------------------------------- block, poll, yield
-
-    /**
-     * SCHEDOP_block: re-enables upcalls and blocks unless an event is pending. Returns when an
-     * event is pending, the domain must stop, or (for a bare vCPU) at once if nothing can
-     * ever wake it.
-     */
-    public long block() {
-        if (vcpuInfo != null) {
-            vcpuInfo.upcallMaskRelease(0);
-            if (upcallPending()) {
-                return 0;
-            }
-        }
-        if (isBare()) {
-            return 0; // a bare vCPU has no thread to put to sleep: a spurious wake-up
-        }
-        givePcpu(Runstate.BLOCKED);
-        while (domain.mayRun() && up && !upcallPending()) {
-            LockSupport.park(this);
-        }
-        takePcpu();
-        checkAlive();
-        return 0;
-    }
-
-    /**
-     * SCHEDOP_poll: blocks until one of {@code ports} is pending (masked or not) or the
-     * absolute system time {@code timeout} (0 = none) passes.
-     */
-    public long poll(int[] ports, int count, long timeout) {
-        System.arraycopy(ports, 0, pollPorts, 0, count);
-        pollCount = count;
-        pollTimedOut = false;
-        polling = true;
-        try {
-            if (anyPollPortPending() || isBare()) {
-                return 0;
-            }
-            if (timeout != 0) {
-                long deadline = domain.hypervisor().clockTimeOf(timeout);
-                pollTimer.set(deadline);
-            }
-            givePcpu(Runstate.BLOCKED);
-            while (domain.mayRun() && up && !pollTimedOut && !anyPollPortPending()) {
-                LockSupport.park(this);
-            }
-        } finally {
-            polling = false;
-            pollTimer.stop();
-        }
-        takePcpu();
-        checkAlive();
-        return 0;
-    }
-
-    private boolean anyPollPortPending() {
-        for (int i = 0; i < pollCount; i++) {
-            if (domain.sharedInfo().isPending(pollPorts[i])) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether the vCPU waits in SCHEDOP_poll (set_pending wakes it regardless of masks). */
-    public boolean polling() {
-        return polling;
-    }
-
-    private void pollTimeout() {
-        pollTimedOut = true;
-        kick();
-    }
-
-    /** SCHEDOP_yield: gives the pCPU to a waiting vCPU, if any. */
-    public long yieldPcpu() {
-        if (holdsPermit && domain.hypervisor().pcpus().contended()) {
-            givePcpu(Runstate.RUNNABLE);
-            takePcpu();
-            checkAlive();
-        } else {
-            Thread.yield();
-        }
-        return 0;
-    }
-
-    // ---------------------------------------------------------------- traps and upcalls
-
-    @Override
-    public void pageFault(long va, int errorCode) {
-        try {
-            faults++;
-            TrapHandler h = traps[TrapVector.PF];
-            if (h == null) {
-                throw crashFromGuestPath(String.format("page fault at %#x (error code %#x) on vCPU %d with no handler",
-                        va, errorCode, id));
-            }
-            if (inFaultHandler) {
-                throw crashFromGuestPath(String.format(
-                        "page fault at %#x (error code %#x) inside the page-fault handler of vCPU %d", va, errorCode, id));
-            }
-            if (vcpuInfo != null) {
-                vcpuInfo.cr2(va);
-            }
-            inFaultHandler = true;
-            try {
-                h.trap(cpu, TrapVector.PF, errorCode, va);
-            } catch (GuestAbort | StackOverflowError unwind) {
-                throw unwind;
-            } catch (Throwable e) {
-                throw crashFromGuestPath("exception in the page-fault handler of vCPU " + id + ": "
-                        + GuestThrowables.describe(e));
-            } finally {
-                inFaultHandler = false;
-            }
-            // Trap return is a return-to-guest point: events that arrived meanwhile are delivered
-            // before the faulting access is retried.
-            deliverUpcalls();
-        } catch (StackOverflowError e) {
-            deferredCrash = STACK_OVERFLOW;
-            throw stackAbort;
-        }
-    }
-
-    @Override
-    public void guestBug(String what) {
-        throw crashFromGuestPath("vCPU " + id + ": " + what);
-    }
-
-    /** set_trap_table: installs {@code handler} for {@code vector} (null clears it). */
-    public void setTrap(int vector, TrapHandler handler) {
-        traps[vector & 0xFF] = handler;
-    }
-
-    /** Clears the whole trap table. */
-    public void clearTraps() {
-        java.util.Arrays.fill(traps, null);
-    }
-
-    /** The handler for {@code vector}, or null. */
-    public TrapHandler trap(int vector) {
-        return traps[vector & 0xFF];
-    }
-
-    /** CALLBACKTYPE_event. */
-    public void setEventCallback(EventCallback cb) {
-        this.eventCallback = cb;
-    }
-
-    /** The registered event callback, or null. */
-    public EventCallback eventCallback() {
-        return eventCallback;
-    }
-
-    /** CALLBACKTYPE_failsafe. */
-    public void setFailsafeCallback(GuestCode cb) {
-        this.failsafeCallback = cb;
-    }
-
-    /** The registered failsafe callback, or null. */
-    public GuestCode failsafeCallback() {
-        return failsafeCallback;
     }
 
     // ---------------------------------------------------------------- vcpu_op context
@@ -857,7 +715,7 @@ public final class Vcpu implements MmuContext {
 
     /** VCPUOP_is_up. */
     public boolean isUp() {
-        return up;
+        return sched.isUp();
     }
 
     /** The stack pointer given at initialise (informational: Java stacks are the JVM's). */
@@ -865,123 +723,34 @@ public final class Vcpu implements MmuContext {
         return stackPointer;
     }
 
-    /** VCPUOP_up: starts the vCPU at its entry on a thread of its own. */
+    /**
+     * VCPUOP_up (Xen's {@code test_and_clear_bit(_VPF_down)} and {@code vcpu_wake}): a vCPU
+     * that was taken down goes on where it stopped; one that never ran, or whose entry
+     * returned, starts at its entry on a thread of its own. Nothing for a vCPU that is up.
+     */
     public synchronized void bringUp() {
-        if (up) {
+        if (sched.isUp()) {
+            return;
+        }
+        sched.markUp();
+        if (threadLive) {
+            sched.wake();
             return;
         }
         VcpuEntry e = entry;
         long arg = entryArgument;
-        startPeriodicDefault();
-        domain.vcpuThreadStarting();
-        start(domain.name() + "-vcpu" + id, domain.hypervisor().config().virtualThreads(),
-                () -> e.start(cpu, arg));
-    }
-
-    /** VCPUOP_down: the vCPU stops at its next safe point (at once if called on itself). */
-    public void takeDown() {
-        up = false;
-        requestAbort();
-    }
-
-    /** Starts Xen's default 10 ms periodic timer, as for every PV vCPU. */
-    void startPeriodicDefault() {
-        setPeriodic(10_000_000L);
-    }
-
-    // ---------------------------------------------------------------- timers
-
-    /** Arms the single-shot timer for absolute system time {@code systemTime}; 0 stops it. */
-    public void setSingleshot(long systemTime) {
-        if (systemTime == 0) {
-            singleshot.stop();
-            return;
-        }
-        singleshot.set(domain.hypervisor().clockTimeOf(systemTime));
-    }
-
-    /** Stops the single-shot timer. */
-    public void stopSingleshot() {
-        singleshot.stop();
-    }
-
-    /** Whether the single-shot timer is armed. */
-    public boolean singleshotArmed() {
-        return singleshot.armed();
-    }
-
-    /** Starts the periodic timer with {@code periodNs}. */
-    public void setPeriodic(long periodNs) {
-        this.periodNs = periodNs;
-        periodic.set(domain.hypervisor().clock().nanos() + periodNs);
-    }
-
-    /** Stops the periodic timer. */
-    public void stopPeriodic() {
-        this.periodNs = 0;
-        periodic.stop();
-    }
-
-    /** The periodic timer's period, 0 when stopped. */
-    public long periodNs() {
-        return periodNs;
-    }
-
-    private void timerExpired() {
-        raiseTimer();
-    }
-
-    private void periodicExpired() {
-        long p = periodNs;
-        if (p > 0 && domain.mayRun()) {
-            periodic.set(periodic.deadline() + p);
-            raiseTimer();
-        }
+        timers.startPeriodicDefault();
+        start(() -> e.start(cpu, arg));
     }
 
     /**
-     * VIRQ_TIMER from the timer thread, which must never wait on a lock a vCPU may hold: when
-     * the event table is busy the interrupt is raised again {@value #TIMER_RETRY_NANOS} ns later.
+     * VCPUOP_down (Xen's {@code set_bit(_VPF_down)} and {@code vcpu_sleep_nosync}): the vCPU
+     * stops at its next safe point — a vCPU taking itself down at the return of this very
+     * hypercall — holding no pCPU, until {@link #bringUp}; then it goes on where it stopped.
+     * A blocked vCPU stays blocked and stops when it wakes. As in Xen, taking down the last
+     * vCPU that is up powers the domain off instead.
      */
-    private void raiseTimer() {
-        if (!domain.tryRaiseTimer(this)) {
-            timerRetry.set(domain.hypervisor().clock().nanos() + TIMER_RETRY_NANOS);
-        }
-    }
-
-    void stopTimers() {
-        singleshot.stop();
-        periodic.stop();
-        pollTimer.stop();
-        timerRetry.stop();
-        periodNs = 0;
-    }
-
-    // ---------------------------------------------------------------- runstate
-
-    private synchronized void setRunstate(int state) {
-        long now = domain.hypervisor().systemTime();
-        if (stateEntryTime != 0 || runstate != Runstate.OFFLINE) {
-            runstateTime[runstate] += now - stateEntryTime;
-        }
-        runstate = state;
-        stateEntryTime = now;
-    }
-
-    /** The current runstate. */
-    public int runstate() {
-        return runstate;
-    }
-
-    /** Time spent in each runstate so far (running, runnable, blocked, offline), in ns. */
-    public synchronized long[] runstateTimes() {
-        long[] t = runstateTime.clone();
-        t[runstate] += domain.hypervisor().systemTime() - stateEntryTime;
-        return t;
-    }
-
-    /** When the current runstate was entered, in system time. */
-    public synchronized long stateEntryTime() {
-        return stateEntryTime;
+    public void takeDown() {
+        domain.vcpuDown(this);
     }
 }

@@ -45,8 +45,8 @@ final class CallbackHandler {
         if (syscall != 0) {
             return -EINVAL;
         }
-        v.setEventCallback(ev);
-        v.setFailsafeCallback(fs);
+        v.traps().setEventCallback(ev);
+        v.traps().setFailsafeCallback(fs);
         return 0;
     }
 
@@ -54,7 +54,7 @@ final class CallbackHandler {
     static long callbackOp(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         switch ((int) cmd) {
             case CallbackOp.REGISTER -> {
-                GuestArgs a = v.args();
+                GuestArgs a = GuestArgs.of(v);
                 if (!a.in(v, arg, CallbackRegister.SIZE)) {
                     return -EFAULT;
                 }
@@ -66,7 +66,7 @@ final class CallbackHandler {
                         if (ev == null) {
                             yield -EINVAL;
                         }
-                        v.setEventCallback(ev);
+                        v.traps().setEventCallback(ev);
                         yield 0;
                     }
                     case CallbackOp.CALLBACKTYPE_FAILSAFE -> {
@@ -74,21 +74,21 @@ final class CallbackHandler {
                         if (fs == null) {
                             yield -EINVAL;
                         }
-                        v.setFailsafeCallback(fs);
+                        v.traps().setFailsafeCallback(fs);
                         yield 0;
                     }
                     default -> -EINVAL;
                 };
             }
             case CallbackOp.UNREGISTER -> {
-                GuestArgs a = v.args();
+                GuestArgs a = GuestArgs.of(v);
                 if (!a.in(v, arg, CallbackUnregister.SIZE)) {
                     return -EFAULT;
                 }
                 int type = a.callbackUnregister.type();
                 switch (type) {
-                    case CallbackOp.CALLBACKTYPE_EVENT -> v.setEventCallback(null);
-                    case CallbackOp.CALLBACKTYPE_FAILSAFE -> v.setFailsafeCallback(null);
+                    case CallbackOp.CALLBACKTYPE_EVENT -> v.traps().setEventCallback(null);
+                    case CallbackOp.CALLBACKTYPE_FAILSAFE -> v.traps().setFailsafeCallback(null);
                     default -> {
                         return -EINVAL;
                     }

@@ -46,7 +46,7 @@ final class ConsoleIoHandler implements HypercallHandler {
     }
 
     private static long write(Vcpu v, long count, long buffer) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         byte[] chunk = a.consoleChunk;
         boolean filter = !v.domain().privileged();
         long done = 0;
@@ -81,7 +81,7 @@ final class ConsoleIoHandler implements HypercallHandler {
             return -E2BIG;
         }
         int max = (int) Math.min(count, GuestArgs.CONSOLE_CHUNK);
-        return v.domain().hypervisor().readConsoleInput(max,
+        return v.domain().host().readConsoleInput(max,
                 input -> v.mmu().copyToGuest(MemorySegment.ofArray(input), 0, buffer, input.length) ? input.length : -EFAULT);
     }
 }

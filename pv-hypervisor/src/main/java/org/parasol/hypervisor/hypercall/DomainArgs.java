@@ -32,13 +32,13 @@ final class DomainArgs {
         if (domid == DomId.DOMID_SELF || domid == self.domid()) {
             return self;
         }
-        return self.hypervisor().lookup(domid);
+        return self.host().lookup(domid);
     }
 
     /** {@code rcu_lock_domain_by_id}: the domain {@code domid} (the caller's own id included), or null. */
     static Domain byId(Vcpu v, int domid) {
         Domain self = v.domain();
-        return domid == self.domid() ? self : self.hypervisor().lookup(domid);
+        return domid == self.domid() ? self : self.host().lookup(domid);
     }
 
     /**

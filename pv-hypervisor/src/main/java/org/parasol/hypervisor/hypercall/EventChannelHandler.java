@@ -79,7 +79,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long send(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnSend.SIZE)) {
             return -EFAULT;
         }
@@ -87,7 +87,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long allocUnbound(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnAllocUnbound.SIZE)) {
             return -EFAULT;
         }
@@ -116,7 +116,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long bindInterdomain(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnBindInterdomain.SIZE)) {
             return -EFAULT;
         }
@@ -140,7 +140,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long bindVirq(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnBindVirq.SIZE)) {
             return -EFAULT;
         }
@@ -154,7 +154,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long bindIpi(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnBindIpi.SIZE)) {
             return -EFAULT;
         }
@@ -169,7 +169,7 @@ final class EventChannelHandler implements HypercallHandler {
 
     /** Copies a structure holding new port {@code port} back; a fault closes the port again. */
     private static long portOut(Vcpu v, int port, long arg, long size) {
-        if (!v.args().out(v, arg, size)) {
+        if (!GuestArgs.of(v).out(v, arg, size)) {
             v.domain().events().close(port);
             return -EFAULT;
         }
@@ -177,14 +177,14 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long bindPirq(Vcpu v, long arg) {
-        if (!v.args().in(v, arg, EvtchnBindPirq.SIZE)) {
+        if (!GuestArgs.of(v).in(v, arg, EvtchnBindPirq.SIZE)) {
             return -EFAULT;
         }
         return -EPERM; // pirq_access_permitted: no domain has a physical IRQ
     }
 
     private static long bindVcpu(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnBindVcpu.SIZE)) {
             return -EFAULT;
         }
@@ -194,7 +194,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long close(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnClose.SIZE)) {
             return -EFAULT;
         }
@@ -202,7 +202,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long unmask(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnUnmask.SIZE)) {
             return -EFAULT;
         }
@@ -210,7 +210,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long reset(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnReset.SIZE)) {
             return -EFAULT;
         }
@@ -229,7 +229,7 @@ final class EventChannelHandler implements HypercallHandler {
     }
 
     private static long status(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, EvtchnStatus.SIZE)) {
             return -EFAULT;
         }

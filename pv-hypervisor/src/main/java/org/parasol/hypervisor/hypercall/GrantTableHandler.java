@@ -110,7 +110,7 @@ final class GrantTableHandler implements HypercallHandler {
     // ---------------------------------------------------------------- table size
 
     private static long setupTable(Vcpu v, long uop) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, uop, GnttabSetupTable.SIZE)) {
             return -EFAULT;
         }
@@ -136,7 +136,7 @@ final class GrantTableHandler implements HypercallHandler {
     }
 
     private static long querySize(Vcpu v, long uop) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, uop, GnttabQuerySize.SIZE)) {
             return -EFAULT;
         }
@@ -151,7 +151,7 @@ final class GrantTableHandler implements HypercallHandler {
     }
 
     private static long setVersion(Vcpu v, long uop) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, uop, GnttabSetVersion.SIZE)) {
             return -EFAULT;
         }
@@ -162,7 +162,7 @@ final class GrantTableHandler implements HypercallHandler {
     }
 
     private static long getVersion(Vcpu v, long uop) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, uop, GnttabGetVersion.SIZE)) {
             return -EFAULT;
         }
@@ -178,7 +178,7 @@ final class GrantTableHandler implements HypercallHandler {
     }
 
     private static long getStatusFrames(Vcpu v, long uop) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, uop, GnttabGetStatusFrames.SIZE)) {
             return -EFAULT;
         }
@@ -201,7 +201,7 @@ final class GrantTableHandler implements HypercallHandler {
         if (!GuestArgs.arrayOk(uop, count, GnttabMapGrantRef.SIZE)) {
             return -EFAULT;
         }
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         GnttabMapGrantRef op = a.map;
         for (int i = 0; i < count; i++) {
             long element = uop + (long) i * GnttabMapGrantRef.SIZE;
@@ -288,7 +288,7 @@ final class GrantTableHandler implements HypercallHandler {
         }
         long pteMaddr = -1;
         if (host) {
-            PageTables pt = ld.hypervisor().pageTables();
+            PageTables pt = ld.host().pageTables();
             pteMaddr = (flags & Gntmap.CONTAINS_PTE) != 0 ? hostAddr : pt.l1EntryAddress(me, v.baseMfn(), hostAddr);
             long pte = PageTableEntry.make(mfn, PageTableEntry.PRESENT | PageTableEntry.ACCESSED
                     | PageTableEntry.DIRTY | PageTableEntry.USER | PageTableEntry.NX | PageTableEntry.GNTTAB
@@ -342,7 +342,7 @@ final class GrantTableHandler implements HypercallHandler {
         if (!GuestArgs.arrayOk(uop, count, size)) {
             return -EFAULT;
         }
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         int zapped = 0;
         long rc = 0;
         for (int i = 0; i < count; i++) {
@@ -402,7 +402,7 @@ final class GrantTableHandler implements HypercallHandler {
                 mt.unclaim(h, parts);
                 return Gntst.BAD_HANDLE;
             }
-            PageTables pt = ld.hypervisor().pageTables();
+            PageTables pt = ld.host().pageTables();
             boolean containsPte = (flags & Gntmap.CONTAINS_PTE) != 0;
             if (containsPte && newAddr != 0) {
                 mt.unclaim(h, parts); // replace is not available in this addressing mode
@@ -431,8 +431,8 @@ final class GrantTableHandler implements HypercallHandler {
         if (parts == 0) {
             return Gntst.OKAY;
         }
-        v.args().zappedHandles[slot] = h;
-        v.args().zappedParts[slot] = parts;
+        GuestArgs.of(v).zappedHandles[slot] = h;
+        GuestArgs.of(v).zappedParts[slot] = parts;
         return 1;
     }
 
@@ -448,7 +448,7 @@ final class GrantTableHandler implements HypercallHandler {
             return;
         }
         Maptrack mt = ld.maptrack();
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         for (int i = 0; i < zapped; i++) {
             mt.complete(a.zappedHandles[i], a.zappedParts[i]);
         }
@@ -460,7 +460,7 @@ final class GrantTableHandler implements HypercallHandler {
         if (!GuestArgs.arrayOk(uop, count, GnttabCopy.SIZE)) {
             return -EFAULT;
         }
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         for (int i = 0; i < count; i++) {
             long element = uop + (long) i * GnttabCopy.SIZE;
             if (!a.in(v, element, GnttabCopy.SIZE)) {
@@ -519,7 +519,7 @@ final class GrantTableHandler implements HypercallHandler {
         if (dd == null) {
             return Gntst.BAD_DOMAIN;
         }
-        FrameTable frames = v.domain().hypervisor().frames();
+        FrameTable frames = v.domain().host().frames();
         int me = v.domain().domid();
 
         long smfn = claim(frames, sd, srcGref, src, me, true);

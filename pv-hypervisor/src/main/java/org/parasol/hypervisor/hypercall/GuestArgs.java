@@ -45,6 +45,7 @@ import org.parasol.hypercall.struct.XenMachphysMfnList;
 import org.parasol.hypercall.struct.XenMemoryDomain;
 import org.parasol.hypercall.struct.XenMemoryReservation;
 import org.parasol.hypercall.struct.XenPlatformParameters;
+import org.parasol.hypervisor.domain.HypercallScratch;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.mm.VcpuMmu;
 
@@ -76,7 +77,7 @@ import org.parasol.hypervisor.mm.VcpuMmu;
  * vCPU and is used only on that vCPU's thread; no handler runs guest code while its copy is
  * live.
  */
-public final class GuestArgs {
+public final class GuestArgs implements HypercallScratch {
     /** Where a call's structure is copied to. */
     static final long ARG = 0;
     /** Where one element of a guest array is copied to, above the largest structure. */
@@ -153,6 +154,11 @@ public final class GuestArgs {
     private final MemorySegment consoleBytes = MemorySegment.ofArray(consoleChunk);
 
     /** The argument state of one vCPU. */
+    /** The arguments of {@code v}'s hypercalls: the scratch the table made for it. */
+    static GuestArgs of(Vcpu v) {
+        return (GuestArgs) v.hypercallScratch();
+    }
+
     public GuestArgs() {
     }
 

@@ -3,6 +3,8 @@ package org.parasol.hypervisor.hypercall;
 import static org.parasol.hypercall.Errno.ENOSYS;
 
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypervisor.domain.HypercallDispatch;
+import org.parasol.hypervisor.domain.HypercallScratch;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
@@ -22,8 +24,15 @@ import org.parasol.hypervisor.domain.Vcpu;
  * <p>A handler preempted part-way returns {@link Vcpu#CONTINUATION} after saving its
  * progress in the vCPU's continuation frame; the vCPU's hypercall entry re-enters it.
  * {@link #dispatchToCompletion} does the same inline, for multicall.
+ *
+ * <p>Stack headroom: every family but one starts only with the headroom the vCPU's entry
+ * checks for. xen_version does not need it ({@link #runsWithoutHeadroom}): it takes no lock,
+ * calls no guest code and changes nothing but the caller's own memory (and the Accessed and
+ * Dirty bits, and the TLB, of the copy out), so a {@link StackOverflowError} anywhere inside it
+ * leaves nothing half-done, and the entry turns it into the domain's crash. It is what a guest
+ * calls most often for nothing: a null hypercall.
  */
-public final class HypercallTable {
+public final class HypercallTable implements HypercallDispatch {
     private final HypercallHandler[] table = new HypercallHandler[Hypercall.TABLE_SIZE];
 
     /** The table with every handler Parasol implements. */
@@ -47,6 +56,7 @@ public final class HypercallTable {
     }
 
     /** Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}. */
+    @Override
     public long dispatch(Vcpu v, int nr, long a1, long a2, long a3, long a4, long a5) {
         HypercallHandler h = table[nr];
         if (h == null) {
@@ -66,6 +76,16 @@ public final class HypercallTable {
                     v.continuationArg(4), v.continuationArg(5));
         }
         return r;
+    }
+
+    @Override
+    public HypercallScratch newScratch() {
+        return new GuestArgs();
+    }
+
+    @Override
+    public boolean runsWithoutHeadroom(int nr) {
+        return nr == Hypercall.XEN_VERSION;
     }
 
     /** Installs {@code handler} for {@code nr}: for later issues' families. */

@@ -64,7 +64,7 @@ final class MemoryOpHandler implements HypercallHandler {
         return switch (op) {
             case MemoryOp.INCREASE_RESERVATION -> increase(v, arg, start);
             case MemoryOp.DECREASE_RESERVATION -> decrease(v, arg, start);
-            case MemoryOp.MAXIMUM_RAM_PAGE -> start != 0 ? -EINVAL : v.domain().hypervisor().frames().frameCount() - 1;
+            case MemoryOp.MAXIMUM_RAM_PAGE -> start != 0 ? -EINVAL : v.domain().host().frames().frameCount() - 1;
             case MemoryOp.CURRENT_RESERVATION -> start != 0 ? -EINVAL : reservation(v, arg, false);
             case MemoryOp.MAXIMUM_RESERVATION -> start != 0 ? -EINVAL : reservation(v, arg, true);
             case MemoryOp.MACHPHYS_MFN_LIST -> start != 0 ? -ENOSYS : machphysMfnList(v, arg);
@@ -74,7 +74,7 @@ final class MemoryOpHandler implements HypercallHandler {
     }
 
     private static long reservation(Vcpu v, long arg, boolean maximum) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, XenMemoryDomain.SIZE)) {
             return -EFAULT;
         }
@@ -94,7 +94,7 @@ final class MemoryOpHandler implements HypercallHandler {
      * {@code start}; null when the call does nothing and returns {@code start}.
      */
     private static Domain reservationTarget(Vcpu v, long arg, long start) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, XenMemoryReservation.SIZE)) {
             return null;
         }
@@ -115,13 +115,13 @@ final class MemoryOpHandler implements HypercallHandler {
         if (d == null) {
             return start;
         }
-        XenMemoryReservation r = v.args().reservation;
+        XenMemoryReservation r = GuestArgs.of(v).reservation;
         long extentStart = r.extentStart();
         long nr = r.nrExtents();
         if (extentStart != 0 && !GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
             return start; // guest_handle_subrange_okay
         }
-        var frames = d.hypervisor().frames();
+        var frames = d.host().frames();
         long i = start;
         for (; i < nr; i++) {
             if (i > start && v.preemptCheck(i - start)) {
@@ -135,7 +135,7 @@ final class MemoryOpHandler implements HypercallHandler {
             if (mfn < 0) {
                 break;
             }
-            if (extentStart != 0 && !v.args().outU64Element(v, extentStart, i, mfn)) {
+            if (extentStart != 0 && !GuestArgs.of(v).outU64Element(v, extentStart, i, mfn)) {
                 frames.putPage(mfn);
                 break;
             }
@@ -148,13 +148,13 @@ final class MemoryOpHandler implements HypercallHandler {
         if (d == null) {
             return start;
         }
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         long extentStart = a.reservation.extentStart();
         long nr = a.reservation.nrExtents();
         if (!GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
             return start; // guest_handle_subrange_okay
         }
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         long i = start;
         for (; i < nr; i++) {
             if (i > start && v.preemptCheck(i - start)) {
@@ -174,14 +174,14 @@ final class MemoryOpHandler implements HypercallHandler {
     }
 
     private static long machphysMfnList(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, XenMachphysMfnList.SIZE)) {
             return -EFAULT;
         }
         XenMachphysMfnList op = a.machphysMfnList;
         long max = op.maxExtents();
         long extentStart = op.extentStart();
-        FrameTable frames = v.domain().hypervisor().frames();
+        FrameTable frames = v.domain().host().frames();
         long chunks = (frames.machphysFrames() + M2P_CHUNK_FRAMES - 1) / M2P_CHUNK_FRAMES;
         long i = 0;
         for (; i < max && i < chunks; i++) {
@@ -194,9 +194,9 @@ final class MemoryOpHandler implements HypercallHandler {
     }
 
     private static long machphysMapping(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         a.machphysMapping.vStart(Mmu.MACH2PHYS_VIRT_START).vEnd(Mmu.MACH2PHYS_VIRT_END)
-                .maxMfn(v.domain().hypervisor().frames().frameCount() - 1);
+                .maxMfn(v.domain().host().frames().frameCount() - 1);
         return a.out(v, arg, XenMachphysMapping.SIZE) ? 0 : -EFAULT;
     }
 }

@@ -54,7 +54,7 @@ final class MmuUpdateHandler implements HypercallHandler {
 
     @Override
     public long call(Vcpu v, long reqs, long count, long doneOut, long foreigndom, long a5) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         long n = count & 0xFFFF_FFFFL;
         long done = 0;
         if ((n & Mmu.MMU_UPDATE_PREEMPTED) != 0) {
@@ -85,7 +85,7 @@ final class MmuUpdateHandler implements HypercallHandler {
         // and, for page-table updates, of the page-table owner.
         boolean pgOwnerOk = fd == DomId.DOMID_IO || (special ? self.privileged() : DomainArgs.mayControl(v, pgOwner));
         boolean ptOwnerOk = DomainArgs.mayControl(v, ptOwner);
-        PageTables pt = self.hypervisor().pageTables();
+        PageTables pt = self.host().pageTables();
         var deferred = v.mmu().deferred();
         MmuUpdate req = a.mmuUpdate;
         long rc = 0;
@@ -137,7 +137,7 @@ final class MmuUpdateHandler implements HypercallHandler {
     /** {@code *done_out = done}, if the guest asked for it; a fault there is ignored, as in Xen. */
     private static void writeDone(Vcpu v, long doneOut, long done) {
         if (doneOut != 0) {
-            v.args().outU32Element(v, doneOut, 0, (int) done);
+            GuestArgs.of(v).outU32Element(v, doneOut, 0, (int) done);
         }
     }
 }

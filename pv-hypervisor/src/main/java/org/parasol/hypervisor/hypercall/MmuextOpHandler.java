@@ -48,7 +48,7 @@ final class MmuextOpHandler implements HypercallHandler {
 
     @Override
     public long call(Vcpu v, long ops, long count, long doneOut, long foreigndom, long a5) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         long n = count & 0xFFFF_FFFFL;
         long done = 0;
         if ((n & Mmu.MMU_UPDATE_PREEMPTED) != 0) {
@@ -100,7 +100,7 @@ final class MmuextOpHandler implements HypercallHandler {
      * for the special owners.
      */
     private static long op(Vcpu v, Domain pgOwner, int cmd, long arg1, long arg2) {
-        PageTables pt = v.domain().hypervisor().pageTables();
+        PageTables pt = v.domain().host().pageTables();
         VcpuMmu mmu = v.mmu();
         return switch (cmd) {
             case MmuextOp.PIN_L1_TABLE -> pin(pt, pgOwner, arg1, FrameTable.PGT_L1_PAGE_TABLE);
@@ -135,7 +135,7 @@ final class MmuextOpHandler implements HypercallHandler {
         if (pgOwner != d) {
             return -EPERM;
         }
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         VcpuMmu mmu = v.mmu();
         long rc = pt.getBaseRef(d.pages(), mfn);
         if (rc != 0) {
@@ -154,7 +154,7 @@ final class MmuextOpHandler implements HypercallHandler {
     /** {@code *done_out = done}, if the guest asked for it; a fault there is ignored, as in Xen. */
     private static void writeDone(Vcpu v, long doneOut, long done) {
         if (doneOut != 0) {
-            v.args().outU32Element(v, doneOut, 0, (int) done);
+            GuestArgs.of(v).outU32Element(v, doneOut, 0, (int) done);
         }
     }
 }

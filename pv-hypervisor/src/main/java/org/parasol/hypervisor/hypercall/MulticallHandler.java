@@ -34,7 +34,7 @@ final class MulticallHandler implements HypercallHandler {
         if (!GuestArgs.arrayOk(list, nr, MulticallEntry.SIZE)) {
             return -EFAULT;
         }
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         MulticallEntry e = a.multicall;
         for (long i = 0; Long.compareUnsigned(i, nr) < 0; i++) {
             long entry = list + i * MulticallEntry.SIZE;

@@ -46,8 +46,8 @@ final class SchedOpHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         return switch ((int) cmd) {
-            case SchedOp.YIELD -> v.yieldPcpu();
-            case SchedOp.BLOCK -> v.block();
+            case SchedOp.YIELD -> v.sched().yield();
+            case SchedOp.BLOCK -> v.sched().block();
             case SchedOp.SHUTDOWN -> shutdown(v, arg);
             case SchedOp.POLL -> poll(v, arg);
             case SchedOp.REMOTE_SHUTDOWN -> remoteShutdown(v, arg);
@@ -63,7 +63,7 @@ final class SchedOpHandler implements HypercallHandler {
     }
 
     private static long shutdown(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, SchedShutdown.SIZE)) {
             return -EFAULT;
         }
@@ -74,7 +74,7 @@ final class SchedOpHandler implements HypercallHandler {
     }
 
     private static long shutdownCode(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, SchedShutdown.SIZE)) {
             return -EFAULT;
         }
@@ -83,7 +83,7 @@ final class SchedOpHandler implements HypercallHandler {
     }
 
     private static long remoteShutdown(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, SchedRemoteShutdown.SIZE)) {
             return -EFAULT;
         }
@@ -101,7 +101,7 @@ final class SchedOpHandler implements HypercallHandler {
     }
 
     private static long poll(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, SchedPoll.SIZE)) {
             return -EFAULT;
         }
@@ -115,7 +115,7 @@ final class SchedOpHandler implements HypercallHandler {
         if (!GuestArgs.arrayOk(ports, nr, Integer.BYTES)) {
             return -EFAULT;
         }
-        if (v.upcallDeliverable()) {
+        if (v.traps().upcallDeliverable()) {
             return 0; // local_events_need_delivery: the upcall is delivered on the way out
         }
         int[] list = a.pollPorts;
@@ -132,11 +132,11 @@ final class SchedOpHandler implements HypercallHandler {
             }
             list[i] = port;
         }
-        return v.poll(list, (int) nr, timeout);
+        return v.sched().poll(list, (int) nr, timeout);
     }
 
     private static long watchdog(Vcpu v, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, SchedWatchdog.SIZE)) {
             return -EFAULT;
         }

@@ -17,15 +17,15 @@ final class TimerOpHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long timeout, long a2, long a3, long a4, long a5) {
         if (timeout == 0) {
-            v.stopSingleshot();
+            v.timers().stopSingleshot();
             return 0;
         }
-        long now = v.domain().hypervisor().systemTime();
+        long now = v.domain().host().systemTime();
         long offset = timeout - now;
         if (timeout < 0 || (offset > 0 && (int) (offset >> ABSURD_SHIFT) != 0)) {
-            v.setSingleshot(now + CLAMP_NS);
+            v.timers().setSingleshot(now + CLAMP_NS);
         } else {
-            v.setSingleshot(timeout);
+            v.timers().setSingleshot(timeout);
         }
         return 0;
     }

@@ -31,7 +31,7 @@ final class TlbFlushes {
         boolean self = all || maskVa == 0;
         if (!all && maskVa != 0) {
             int words = (d.vcpuCount() + Long.SIZE - 1) / Long.SIZE;
-            GuestArgs a = v.args();
+            GuestArgs a = GuestArgs.of(v);
             for (int w = 0; w < words; w++) {
                 if (!a.inU64Element(v, maskVa, w)) {
                     return -EFAULT;

@@ -24,11 +24,11 @@ final class TrapTableHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long table, long a2, long a3, long a4, long a5) {
         if (table == 0) {
-            v.clearTraps();
+            v.traps().clearTraps();
             return 0;
         }
         {
-            GuestArgs a = v.args();
+            GuestArgs a = GuestArgs.of(v);
             TrapHandler[] pending = new TrapHandler[TrapVector.NR_VECTORS];
             boolean[] set = new boolean[TrapVector.NR_VECTORS];
             for (int i = 0; i < MAX_ENTRIES; i++) {
@@ -40,7 +40,7 @@ final class TrapTableHandler implements HypercallHandler {
                 if (address == 0) {
                     for (int vec = 0; vec < TrapVector.NR_VECTORS; vec++) {
                         if (set[vec]) {
-                            v.setTrap(vec, pending[vec]);
+                            v.traps().setTrap(vec, pending[vec]);
                         }
                     }
                     return 0;

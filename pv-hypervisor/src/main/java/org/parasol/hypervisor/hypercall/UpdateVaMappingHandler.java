@@ -27,7 +27,7 @@ final class UpdateVaMappingHandler implements HypercallHandler {
     @Override
     public long call(Vcpu v, long va, long newPte, long flags, long a4, long a5) {
         Domain d = v.domain();
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         long ma = pt.l1EntryAddress(d.domid(), v.baseMfn(), va);
         if (ma < 0) {
             return -EINVAL;

@@ -36,7 +36,9 @@ import org.parasol.hypervisor.mm.PageTables;
  *       otherwise, and the vCPU's CR3 takes its base reference as {@code MMUEXT_NEW_BASEPTR}
  *       does), and the event and failsafe callback addresses; every other byte must be zero
  *       (-EINVAL).</li>
- *   <li>VCPUOP_up (1): -EINVAL before initialise. VCPUOP_down (2), VCPUOP_is_up (3).</li>
+ *   <li>VCPUOP_up (1): -EINVAL before initialise; a vCPU that was taken down goes on where it
+ *       stopped. VCPUOP_down (2): the vCPU sleeps at its next safe point, holding no pCPU (the
+ *       last vCPU up powers the domain off). VCPUOP_is_up (3).</li>
  *   <li>VCPUOP_get_runstate_info (4): {@code vcpu_runstate_info} (48 bytes) out.</li>
  *   <li>VCPUOP_set_periodic_timer (6) {@code {u64 period_ns}}: below 1 ms or above
  *       {@code STIME_DELTA_MAX} (2<sup>62</sup> - 1 ns) is -EINVAL; VCPUOP_stop_periodic_timer (7).</li>
@@ -63,12 +65,12 @@ final class VcpuOpHandler implements HypercallHandler {
         return switch ((int) cmd) {
             case VcpuOp.INITIALISE -> initialise(v, target, arg);
             case VcpuOp.UP -> up(target);
-            case VcpuOp.DOWN -> down(v, target);
+            case VcpuOp.DOWN -> down(target);
             case VcpuOp.IS_UP -> target.isUp() ? 1 : 0;
             case VcpuOp.GET_RUNSTATE_INFO -> runstate(v, target, arg);
             case VcpuOp.SET_PERIODIC_TIMER -> setPeriodic(v, target, arg);
             case VcpuOp.STOP_PERIODIC_TIMER -> {
-                target.stopPeriodic();
+                target.timers().stopPeriodic();
                 yield 0;
             }
             case VcpuOp.SET_SINGLESHOT_TIMER -> setSingleshot(v, target, arg);
@@ -76,7 +78,7 @@ final class VcpuOpHandler implements HypercallHandler {
                 if (target != v) {
                     yield -EINVAL;
                 }
-                target.stopSingleshot();
+                target.timers().stopSingleshot();
                 yield 0;
             }
             default -> -ENOSYS;
@@ -87,7 +89,7 @@ final class VcpuOpHandler implements HypercallHandler {
         if (target.vcpuInfo() == null) {
             return -EINVAL; // no vcpu_info for it (Xen: the dummy vcpu_info)
         }
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, VcpuGuestContext.SIZE)) {
             return -EFAULT;
         }
@@ -125,7 +127,7 @@ final class VcpuOpHandler implements HypercallHandler {
         // once-only check under the target's monitor, so the two locks are never nested; a
         // caller that loses the race to initialise gives its reference back.
         Domain d = v.domain();
-        PageTables pt = d.hypervisor().pageTables();
+        PageTables pt = d.host().pageTables();
         long l4 = cr3 >>> Mmu.PAGE_SHIFT; // xen_cr3_to_pfn
         if (pt.getBaseRef(d.pages(), l4) != 0) {
             return -EINVAL;
@@ -140,8 +142,8 @@ final class VcpuOpHandler implements HypercallHandler {
                 old = target.mmu().baseRef();
                 target.mmu().setBaseRef(l4);
                 target.initialise(entry, rsi, rsp, l4);
-                target.setEventCallback(ev);
-                target.setFailsafeCallback(fs);
+                target.traps().setEventCallback(ev);
+                target.traps().setFailsafeCallback(fs);
             }
         }
         if (old >= 0) {
@@ -159,19 +161,21 @@ final class VcpuOpHandler implements HypercallHandler {
         return 0;
     }
 
-    private static long down(Vcpu caller, Vcpu target) {
+    /**
+     * Marks {@code target} down ({@link Vcpu#takeDown}): it stops at its next safe point, the
+     * caller itself at this hypercall's return, and goes on from there once brought up, this
+     * call then returning 0 (or the domain powers off when it was the last vCPU up).
+     */
+    private static long down(Vcpu target) {
         target.takeDown();
-        if (target == caller) {
-            caller.returnToGuest(); // going down on itself: unwind now
-        }
         return 0;
     }
 
     private static long runstate(Vcpu v, Vcpu target, long arg) {
-        GuestArgs a = v.args();
-        long[] t = target.runstateTimes();
+        GuestArgs a = GuestArgs.of(v);
+        long[] t = target.sched().runstateTimes();
         VcpuRunstateInfo info = a.runstate;
-        info.clear().state(target.runstate()).stateEntryTime(target.stateEntryTime());
+        info.clear().state(target.sched().runstate()).stateEntryTime(target.sched().stateEntryTime());
         for (int state = 0; state < Runstate.NR_STATES; state++) {
             info.time(state, t[state]);
         }
@@ -179,7 +183,7 @@ final class VcpuOpHandler implements HypercallHandler {
     }
 
     private static long setPeriodic(Vcpu v, Vcpu target, long arg) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, VcpuSetPeriodicTimer.SIZE)) {
             return -EFAULT;
         }
@@ -188,7 +192,7 @@ final class VcpuOpHandler implements HypercallHandler {
                 || Long.compareUnsigned(period, STIME_DELTA_MAX) > 0) {
             return -EINVAL;
         }
-        target.setPeriodic(period);
+        target.timers().setPeriodic(period);
         return 0;
     }
 
@@ -196,12 +200,12 @@ final class VcpuOpHandler implements HypercallHandler {
         if (target != v) {
             return -EINVAL;
         }
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, arg, VcpuSetSingleshotTimer.SIZE)) {
             return -EFAULT;
         }
         long timeout = a.singleshotTimer.timeoutAbsNs();
-        v.setSingleshot(timeout == 0 ? 1 : timeout);
+        v.timers().setSingleshot(timeout == 0 ? 1 : timeout);
         return 0;
     }
 }

@@ -8,7 +8,6 @@ import static org.parasol.hypercall.Errno.EPERM;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-import org.parasol.hypervisor.XenCompat;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypercall.abi.Xenfeat;
@@ -47,25 +46,25 @@ final class XenVersionHandler implements HypercallHandler {
     }
 
     private static long string(Vcpu v, long va, String s, int size) {
-        return v.args().outString(v, va, s, size) ? 0 : -EFAULT;
+        return GuestArgs.of(v).outString(v, va, s, size) ? 0 : -EFAULT;
     }
 
     /** xen_compile_info: compiler, compile_by, compile_domain, compile_date. */
     private static long compileInfo(Vcpu v, long va) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         a.compileInfo.clear().compiler("javac " + Runtime.version().feature()).compileBy("parasol")
                 .compileDomain("parasol.org").compileDate("");
         return a.out(v, va, XenCompileInfo.SIZE) ? 0 : -EFAULT;
     }
 
     private static long platformParameters(Vcpu v, long va) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         a.platformParameters.virtStart(Mmu.HYPERVISOR_VIRT_START);
         return a.out(v, va, XenPlatformParameters.SIZE) ? 0 : -EFAULT;
     }
 
     private static long features(Vcpu v, long va) {
-        GuestArgs a = v.args();
+        GuestArgs a = GuestArgs.of(v);
         if (!a.in(v, va, XenFeatureInfo.SIZE)) {
             return -EFAULT;
         }
@@ -83,6 +82,6 @@ final class XenVersionHandler implements HypercallHandler {
                 (v.domain().domid() + ":" + v.domain().name()).getBytes(StandardCharsets.UTF_8));
         ByteBuffer handle = ByteBuffer.allocate(XenVersion.DOMAIN_HANDLE_LEN)
                 .putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        return v.args().outBytes(v, va, handle.array()) ? 0 : -EFAULT;
+        return GuestArgs.of(v).outBytes(v, va, handle.array()) ? 0 : -EFAULT;
     }
 }

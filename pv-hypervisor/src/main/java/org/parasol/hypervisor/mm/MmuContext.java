@@ -2,11 +2,13 @@ package org.parasol.hypervisor.mm;
 
 /**
  * What a {@link VcpuMmu} needs from the vCPU it belongs to: whose memory it is, where the
- * current page tables are, and how to deliver what a memory access can raise.
+ * current page tables are, and how to deliver what a memory access can raise. The vCPU's
+ * thread is given to the MMU directly ({@link VcpuMmu#setOwner}).
  *
- * <p>Implemented by the hypervisor's vCPU. Every method except {@link #domid()},
- * {@link #baseMfn()} and {@link #onOwnThread()} is called on the vCPU's own thread, from
- * inside a guest memory access, with no hypervisor lock held.
+ * <p>Implemented by the hypervisor's vCPU. Every method except {@link #domid()} and
+ * {@link #baseMfn()} is called on the vCPU's own thread, from
+ * inside a guest memory access, with no hypervisor lock held. The vCPU's poll word reaches the
+ * MMU separately, as a read-only {@link PollWord}.
  */
 public interface MmuContext {
 
@@ -16,9 +18,6 @@ public interface MmuContext {
     /** The MFN of the L4 table the vCPU's CR3 points at ({@code v->arch.guest_table}). */
     long baseMfn();
 
-    /** Whether the calling thread is this vCPU's thread. Must be cheap: called on every access. */
-    boolean onOwnThread();
-
     /**
      * A thread other than the vCPU's used its memory view: crashes the domain and throws
      * {@link org.parasol.hypercall.GuestAbort}. Never returns normally.
@@ -26,13 +25,12 @@ public interface MmuContext {
     void wrongThread();
 
     /**
-     * The vCPU's poll word had bits other than {@link VcpuMmu#POLL_FLUSH} set (the flush was
-     * already acknowledged): ends the time slice, acknowledges them, and throws
-     * {@link org.parasol.hypercall.GuestAbort} if the domain died.
-     *
-     * @param pollBits the bits taken from the poll word, {@code POLL_FLUSH} removed
+     * The vCPU's {@link PollWord} was not zero at a guest access: the vCPU takes its bits and
+     * acts on them before the access goes on — a flush request empties this MMU's TLB
+     * ({@link VcpuMmu#flushForRequests()}), the end of a time slice may hand the pCPU over, and
+     * a dead domain throws {@link org.parasol.hypercall.GuestAbort}.
      */
-    void safePoint(int pollBits);
+    void safePoint();
 
     /**
      * A guest access faulted: delivers {@code #PF} with {@code va} (CR2) and the x86 error code

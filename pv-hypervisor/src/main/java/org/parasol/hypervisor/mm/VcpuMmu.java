@@ -18,9 +18,10 @@ import org.parasol.hypercall.abi.Mmu;
  * <h2>An access, step by step</h2>
  * <ol>
  *   <li>The caller must be the vCPU's own thread, else {@link MmuContext#wrongThread()}.</li>
- *   <li>The vCPU's poll word is read with one opaque load. Non-zero: it is taken; a flush
- *       request empties the TLB and is acknowledged; any other bit goes to
- *       {@link MmuContext#safePoint(int)} (end of time slice, domain death).</li>
+ *   <li>The vCPU's poll word ({@link PollWord}, owned by the vCPU) is read with one opaque
+ *       load. Non-zero: the vCPU passes a safe point ({@link MmuContext#safePoint()}), where
+ *       a flush request empties this TLB ({@link #flushForRequests()}) and the other bits end
+ *       the time slice or the domain.</li>
  *   <li>The virtual page is looked up in a direct-mapped software TLB of
  *       {@value #TLB_ENTRIES} entries. On a miss the guest's own 4-level page tables are walked
  *       from {@link MmuContext#baseMfn()}: present and writable are enforced at every level,
@@ -53,18 +54,11 @@ import org.parasol.hypercall.abi.Mmu;
  *
  * <h2>Threads</h2>
  * The TLB and the {@code GuestMemory} methods belong to the vCPU's thread.
- * {@link #requestPoll}, {@link #requestFlush}, {@link #flushAcked} and {@link #translate}
- * may be called from any thread; the hypervisor-side copies use the TLB on the vCPU's thread
- * and a plain walk elsewhere.
+ * {@link #nextFlushGeneration}, {@link #flushRequested}, {@link #flushAcked} and
+ * {@link #translate} may be called from any thread; the hypervisor-side copies use the TLB on
+ * the vCPU's thread and a plain walk elsewhere.
  */
 public final class VcpuMmu implements GuestMemory {
-    /** Poll bit: empty the TLB and acknowledge the flush generation. */
-    public static final int POLL_FLUSH = 1;
-    /** Poll bit: the scheduler wants the pCPU back. */
-    public static final int POLL_PREEMPT = 2;
-    /** Poll bit: the domain is dying; unwind. */
-    public static final int POLL_ABORT = 4;
-
     /** #PF error code bit: the page was present, the access was not allowed. */
     public static final int PF_PRESENT = 1;
     /** #PF error code bit: the access was a write. */
@@ -103,14 +97,12 @@ public final class VcpuMmu implements GuestMemory {
     private static final VarHandle LONG_VH =
             ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
-    private static final VarHandle POLL;
     private static final VarHandle FLUSH_REQUESTED;
     private static final VarHandle FLUSH_ACKED;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            POLL = lookup.findVarHandle(VcpuMmu.class, "poll", int.class);
             FLUSH_REQUESTED = lookup.findVarHandle(VcpuMmu.class, "flushRequested", long.class);
             FLUSH_ACKED = lookup.findVarHandle(VcpuMmu.class, "flushAcked", long.class);
         } catch (ReflectiveOperationException e) {
@@ -121,11 +113,17 @@ public final class VcpuMmu implements GuestMemory {
     private final FrameTable frames;
     private final MemorySegment machine;
     private final MmuContext context;
+    private final PollWord pollWord;
     private final int domid;
+    /**
+     * The vCPU's thread, the only one that may use the TLB and the {@code GuestMemory}
+     * methods. Set by the vCPU before that thread runs guest code (a plain field: published
+     * by {@code Thread.start}, or set on the thread itself); a foreign thread never sees its
+     * own thread here.
+     */
+    private Thread owner;
     private final long[] tlb = new long[TLB_ENTRIES];
 
-    @SuppressWarnings("unused") // through POLL
-    private volatile int poll;
     @SuppressWarnings("unused") // through FLUSH_REQUESTED
     private volatile long flushRequested;
     @SuppressWarnings("unused") // through FLUSH_ACKED
@@ -138,39 +136,47 @@ public final class VcpuMmu implements GuestMemory {
     /** The L4 this vCPU's CR3 holds a reference on ({@link PageTables#getBaseRef}), or -1. */
     private long baseRef = -1;
 
-    private long tlbHits;
+    /** TLB misses (walks); a hit counts nothing, so the hit path stores nothing. */
     private long tlbMisses;
     /** Second machine address of a page-crossing access; owner thread only. */
     private long splitSecond;
 
-    /** Creates the MMU of the vCPU described by {@code context}, with an empty TLB. */
-    public VcpuMmu(FrameTable frames, MmuContext context) {
+    /**
+     * Creates the MMU of the vCPU described by {@code context}, whose poll word it reads
+     * through {@code pollWord}, with an empty TLB.
+     */
+    public VcpuMmu(FrameTable frames, MmuContext context, PollWord pollWord) {
         this.frames = Objects.requireNonNull(frames, "frames");
         this.context = Objects.requireNonNull(context, "context");
+        this.pollWord = Objects.requireNonNull(pollWord, "pollWord");
         this.machine = frames.memory().segment();
         this.domid = context.domid();
     }
 
-    // ---------------------------------------------------------------------------------------
-    // Poll word and flushes (any thread)
-    // ---------------------------------------------------------------------------------------
-
-    /** Sets {@code bits} in this vCPU's poll word; they are taken at its next memory access. */
-    public void requestPoll(int bits) {
-        POLL.getAndBitwiseOr(this, bits);
+    /** Binds this MMU to the vCPU's thread {@code t}: before {@code t} starts, or on {@code t}. */
+    public void setOwner(Thread t) {
+        this.owner = t;
     }
 
+    /** Whether the calling thread is the vCPU's own. */
+    public boolean onOwnThread() {
+        return Thread.currentThread() == owner;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Flush requests (any thread)
+    // ---------------------------------------------------------------------------------------
+
     /**
-     * Asks this vCPU to empty its TLB at its next memory access.
+     * Opens a new flush generation, the first half of a flush request: the requester then
+     * raises the flush bit in the vCPU's poll word, in that order, so whoever takes the bit
+     * sees this generation (any thread).
      *
-     * @return the flush generation to wait for: the request is done once
-     *         {@link #flushAcked()} {@code >=} it
+     * @return the generation to wait for: the request is done once {@link #flushAcked()}
+     *         {@code >=} it
      */
-    public long requestFlush() {
-        // Bump the generation before raising the bit: whoever takes the bit sees this generation.
-        long generation = (long) FLUSH_REQUESTED.getAndAdd(this, 1L) + 1;
-        requestPoll(POLL_FLUSH);
-        return generation;
+    public long nextFlushGeneration() {
+        return (long) FLUSH_REQUESTED.getAndAdd(this, 1L) + 1;
     }
 
     /** The latest flush generation requested of this vCPU ({@link #requestFlush}'s last result). */
@@ -195,12 +201,10 @@ public final class VcpuMmu implements GuestMemory {
         tlb[(int) ((va >>> PAGE_SHIFT) & TLB_MASK)] = 0L;
     }
 
-    /** TLB hits so far. Counted by the vCPU's thread; another thread may read a stale value. */
-    public long tlbHits() {
-        return tlbHits;
-    }
-
-    /** TLB misses (page-table walks) so far, counted as {@link #tlbHits()}. */
+    /**
+     * TLB misses (page-table walks) so far. Counted by the vCPU's thread; another thread may
+     * read a stale value. Hits are not counted: the hit path stores nothing.
+     */
     public long tlbMisses() {
         return tlbMisses;
     }
@@ -221,15 +225,11 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     /**
-     * Acknowledges a pending flush request, if any, without acting on any other poll bit: for
-     * a vCPU that waits in the hypervisor for other vCPUs' acknowledgements (a TLB shootdown)
-     * while they wait for its own. Own thread only; calls no guest code.
+     * Empties the TLB for the flush requests made so far and acknowledges them: what the vCPU
+     * does when it takes the flush bit of its poll word. Own thread only; calls no guest code.
      */
-    public void ackFlushRequest() {
-        if (((int) POLL.getOpaque(this) & POLL_FLUSH) != 0) {
-            POLL.getAndBitwiseAnd(this, ~POLL_FLUSH);
-            emptyTlb();
-        }
+    public void flushForRequests() {
+        emptyTlb();
     }
 
     private void emptyTlb() {
@@ -245,32 +245,16 @@ public final class VcpuMmu implements GuestMemory {
 
     /** Own-thread check and poll, the prologue of every guest access. */
     private void enter() {
-        if (!context.onOwnThread()) {
+        if (Thread.currentThread() != owner) {
             foreignThread();
         }
-        if ((int) POLL.getOpaque(this) != 0) {
-            takePoll();
-        }
-    }
-
-    /** Whether any poll bit is raised (a flush, the end of the time slice, an abort). */
-    public boolean pollPending() {
-        return (int) POLL.getOpaque(this) != 0;
-    }
-
-    /**
-     * Acts on the poll word now, as an access would: the hypervisor calls this at its own safe
-     * points (hypercall return), so a flush or an abort is seen even by a vCPU that makes
-     * hypercalls without touching memory.
-     */
-    public void poll() {
-        if ((int) POLL.getOpaque(this) != 0) {
-            takePoll();
+        if (pollWord.pending() != 0) {
+            context.safePoint();
         }
     }
 
     private void checkThread() {
-        if (!context.onOwnThread()) {
+        if (Thread.currentThread() != owner) {
             foreignThread();
         }
     }
@@ -278,17 +262,6 @@ public final class VcpuMmu implements GuestMemory {
     private void foreignThread() {
         context.wrongThread();
         throw new GuestAbort("guest memory of d" + domid + " used from a foreign thread");
-    }
-
-    private void takePoll() {
-        int bits = (int) POLL.getAndSet(this, 0);
-        if ((bits & POLL_FLUSH) != 0) {
-            emptyTlb();
-        }
-        int rest = bits & ~POLL_FLUSH;
-        if (rest != 0) {
-            context.safePoint(rest);
-        }
     }
 
     /** Machine address of the byte at {@code va}, delivering faults until the access succeeds. */
@@ -388,7 +361,6 @@ public final class VcpuMmu implements GuestMemory {
         long want = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT) | TLB_VALID | (write ? TLB_WRITABLE : 0);
         long mask = ~(TLB_MFN_MASK << TLB_MFN_SHIFT) & (write ? -1L : ~TLB_WRITABLE);
         if ((entry & mask) == want) {
-            tlbHits++;
             return (((entry >>> TLB_MFN_SHIFT) & TLB_MFN_MASK) << PAGE_SHIFT) | (va & PAGE_MASK);
         }
         tlbMisses++;
@@ -522,7 +494,16 @@ public final class VcpuMmu implements GuestMemory {
             return false;
         }
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        boolean own = context.onOwnThread();
+        boolean own = Thread.currentThread() == owner;
+        if (length > 0 && length <= SMALL_COPY && (va & PAGE_MASK) + length <= MachineMemory.PAGE_SIZE) {
+            // A hypercall's structure, within one page: one translation, a few word copies.
+            long ma = hypervisorLookup(va, false, own);
+            if (ma < 0) {
+                return false;
+            }
+            copySmall(machine, ma, dst, dstOffset, length);
+            return true;
+        }
         long done = 0;
         while (done < length) {
             long cur = va + done;
@@ -537,6 +518,29 @@ public final class VcpuMmu implements GuestMemory {
         return true;
     }
 
+    /** Copies at or below this many bytes within one page take {@link #copySmall}. */
+    private static final long SMALL_COPY = 64;
+
+    /**
+     * Copies {@code n} ({@code <=} {@link #SMALL_COPY}) bytes word by word: for the few bytes
+     * of a hypercall's structure, {@code MemorySegment.copy}'s fixed cost (both segments'
+     * checks, the overlap test, the bulk loop) is several times the copy's. The bounds were
+     * checked by the caller; each access checks them again.
+     */
+    private static void copySmall(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long n) {
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            dst.set(LONG_LE, dstOffset + i, src.get(LONG_LE, srcOffset + i));
+        }
+        if (i + 4 <= n) {
+            dst.set(INT_LE, dstOffset + i, src.get(INT_LE, srcOffset + i));
+            i += 4;
+        }
+        for (; i < n; i++) {
+            dst.set(ValueLayout.JAVA_BYTE, dstOffset + i, src.get(ValueLayout.JAVA_BYTE, srcOffset + i));
+        }
+    }
+
     /**
      * {@code copy_to_guest}: copies {@code length} bytes of {@code src} to guest {@code va}.
      * Never delivers a fault; every page must be mapped writable.
@@ -549,7 +553,15 @@ public final class VcpuMmu implements GuestMemory {
             return false;
         }
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
-        boolean own = context.onOwnThread();
+        boolean own = Thread.currentThread() == owner;
+        if (length > 0 && length <= SMALL_COPY && (va & PAGE_MASK) + length <= MachineMemory.PAGE_SIZE) {
+            long ma = hypervisorLookup(va, true, own);
+            if (ma < 0) {
+                return false;
+            }
+            copySmall(src, srcOffset, machine, ma, length);
+            return true;
+        }
         long done = 0;
         while (done < length) {
             long cur = va + done;
@@ -574,7 +586,7 @@ public final class VcpuMmu implements GuestMemory {
         if (!guestRangeOk(va, length)) {
             return false;
         }
-        boolean own = context.onOwnThread();
+        boolean own = Thread.currentThread() == owner;
         long done = 0;
         while (done < length) {
             long cur = va + done;

@@ -41,11 +41,11 @@ class GuestClassLoaderTest {
     }
 
     @Test
-    @DisplayName("the hypervisor is invisible to guests: org.parasol.hypervisor.XenCompat is ClassNotFound")
+    @DisplayName("the hypervisor is invisible to guests: org.parasol.hypervisor.hypercall.XenCompat is ClassNotFound")
     void shouldHideTheHypervisor() {
-        assertThatThrownBy(() -> guest.loadClass("org.parasol.hypervisor.XenCompat"))
+        assertThatThrownBy(() -> guest.loadClass("org.parasol.hypervisor.hypercall.XenCompat"))
                 .isInstanceOf(ClassNotFoundException.class)
-                .hasMessageContaining("org.parasol.hypervisor.XenCompat");
+                .hasMessageContaining("org.parasol.hypervisor.hypercall.XenCompat");
         assertThatThrownBy(() -> Class.forName("org.parasol.hypervisor.image.ImageLoader", false, guest))
                 .isInstanceOf(ClassNotFoundException.class);
     }

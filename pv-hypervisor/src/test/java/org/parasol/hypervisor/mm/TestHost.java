@@ -28,7 +28,10 @@ final class TestHost implements AutoCloseable {
         long sharedInfo = frames.allocateShared(domid);
         BootLayout layout = BootstrapBuilder.build(frames, pages, nrPages, sharedInfo);
         TestContext context = new TestContext(domid, layout.l4Mfn());
-        return new Domain(pages, layout, context, new VcpuMmu(frames, context));
+        VcpuMmu mmu = new VcpuMmu(frames, context, context.pollWord);
+        context.mmu = mmu;
+        mmu.setOwner(context.owner);
+        return new Domain(pages, layout, context, mmu);
     }
 
     MemorySegment mem() {

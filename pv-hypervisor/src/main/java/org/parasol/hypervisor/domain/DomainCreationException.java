@@ -1,4 +1,4 @@
-package org.parasol.hypervisor;
+package org.parasol.hypervisor.domain;
 
 /** A domain could not be created: bad config, no memory, an image that failed to load or was refused. */
 public final class DomainCreationException extends Exception {

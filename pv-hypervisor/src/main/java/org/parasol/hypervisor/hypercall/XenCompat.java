@@ -1,4 +1,4 @@
-package org.parasol.hypervisor;
+package org.parasol.hypervisor.hypercall;
 
 /**
  * Which Xen this hypervisor presents itself as: the version {@code XENVER_version} reports

@@ -1,4 +1,4 @@
-package org.parasol.hypervisor;
+package org.parasol.hypervisor.domain;
 
 import java.util.Objects;
 

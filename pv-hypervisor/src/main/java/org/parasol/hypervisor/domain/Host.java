@@ -1,0 +1,282 @@
+package org.parasol.hypervisor.domain;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import org.parasol.hypercall.DomId;
+import org.parasol.hypervisor.mm.FrameTable;
+import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.mm.PageTables;
+import org.parasol.hypervisor.sched.PcpuPool;
+import org.parasol.hypervisor.time.Clock;
+import org.parasol.hypervisor.time.TimeScale;
+import org.parasol.hypervisor.time.Timers;
+
+/**
+ * Everything a domain, its vCPUs and the hypercall handlers take from the host, in one narrow
+ * object: what Xen keeps in globals. Machine frames and the PV MMU's rules over them, the
+ * pCPUs, the timer queue, the clock and system time with the TSC's scale, the hypercall
+ * table, the domain table (lookup by id, global VIRQs), the host worker, the console thread
+ * and the console input, and where a hypervisor bug is reported.
+ *
+ * <pre>
+ *   Hypervisor (the host API: ids and names, build, on_* actions, tick)
+ *       |  makes one
+ *       v
+ *     Host ------------------> frames, page tables, pCPUs, timers, clock, hypercall table
+ *       ^    ^
+ *       |    |  each holds it
+ *   Domain  Vcpu, handlers
+ * </pre>
+ *
+ * Domains reach the toolstack side of the hypervisor (its reaction to a shutdown, the freeing
+ * of an id and a name) only through the {@link Listener} the hypervisor gave this object, so
+ * nothing below the hypervisor depends on it.
+ */
+public final class Host {
+    private static final System.Logger LOG = System.getLogger("org.parasol.hypervisor");
+
+    /** What the hypervisor does when a domain's life changes: its toolstack side. */
+    public interface Listener {
+        /**
+         * The domain shut down (any reason): tell the control domains and run its on_*
+         * action. Called on the thread that shut it down, with no lock held; must not wait.
+         */
+        void domainShutDown(Domain d);
+
+        /** The domain was destroyed and left the domain table: its id and name are free. */
+        void domainDestroyed(Domain d);
+    }
+
+    private final MachineMemory machine;
+    private final FrameTable frames;
+    private final PageTables pageTables;
+    private final PcpuPool pcpus;
+    private final Timers timers;
+    private final Clock clock;
+    private final long bootNanos;
+    private final TimeScale timeScale;
+    private final boolean virtualThreads;
+    private final Executor hostWorker;
+    private final Executor consoleThread;
+    private final Listener listener;
+    private final HypercallDispatch hypercalls;
+
+    private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
+    /** The same domains by domid, for hypercall paths: a lookup that neither boxes nor allocates. */
+    private final AtomicReferenceArray<Domain> byDomid = new AtomicReferenceArray<>(DomId.DOMID_FIRST_RESERVED);
+    private final AtomicLong unhandled = new AtomicLong();
+    private final StringBuilder consoleInput = new StringBuilder();
+
+    /** A host over the given parts; {@code listener} is the hypervisor's toolstack side. */
+    public Host(MachineMemory machine, FrameTable frames, PageTables pageTables, PcpuPool pcpus, Timers timers,
+            Clock clock, long bootNanos, TimeScale timeScale, boolean virtualThreads, Executor hostWorker,
+            Executor consoleThread, Listener listener, HypercallDispatch hypercalls) {
+        this.machine = Objects.requireNonNull(machine);
+        this.frames = Objects.requireNonNull(frames);
+        this.pageTables = Objects.requireNonNull(pageTables);
+        this.pcpus = Objects.requireNonNull(pcpus);
+        this.timers = Objects.requireNonNull(timers);
+        this.clock = Objects.requireNonNull(clock);
+        this.bootNanos = bootNanos;
+        this.timeScale = Objects.requireNonNull(timeScale);
+        this.virtualThreads = virtualThreads;
+        this.hostWorker = Objects.requireNonNull(hostWorker);
+        this.consoleThread = Objects.requireNonNull(consoleThread);
+        this.listener = Objects.requireNonNull(listener);
+        this.hypercalls = Objects.requireNonNull(hypercalls);
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    /** Machine memory: only the hypervisor wraps its frames. */
+    public MachineMemory machine() {
+        return machine;
+    }
+
+    /** The frame table: owners, types and reference counts of machine frames. */
+    public FrameTable frames() {
+        return frames;
+    }
+
+    /** The PV MMU's rules over {@link #frames()}. */
+    public PageTables pageTables() {
+        return pageTables;
+    }
+
+    // ---------------------------------------------------------------- scheduling and time
+
+    /** The pCPUs vCPUs run guest code on. */
+    public PcpuPool pcpus() {
+        return pcpus;
+    }
+
+    /** Whether vCPUs run on virtual threads rather than platform threads. */
+    public boolean virtualThreads() {
+        return virtualThreads;
+    }
+
+    /** The timer queue: vCPU timers, poll timeouts, watchdogs. */
+    public Timers timers() {
+        return timers;
+    }
+
+    /** The host clock the timers run on. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Clock reading at boot: system time 0. */
+    public long bootNanos() {
+        return bootNanos;
+    }
+
+    /** {@code system_time}: nanoseconds since the hypervisor booted. */
+    public long systemTime() {
+        return clock.nanos() - bootNanos;
+    }
+
+    /** The clock reading at which system time equals {@code systemTime}. */
+    public long clockTimeOf(long systemTime) {
+        return bootNanos + systemTime;
+    }
+
+    /** Wall-clock time at boot, in nanoseconds since the epoch (shared_info's wc_sec/wc_nsec). */
+    public long wallclockAtBoot() {
+        return clock.epochNanosAtOrigin() + bootNanos;
+    }
+
+    /** The simulated TSC's rate and its {@code vcpu_time_info} scale. */
+    public TimeScale timeScale() {
+        return timeScale;
+    }
+
+    // ---------------------------------------------------------------- hypercalls
+
+    /** The hypercall table. */
+    public HypercallDispatch hypercalls() {
+        return hypercalls;
+    }
+
+    /**
+     * An exception reached the hypercall dispatch boundary: a hypervisor bug. Counted, logged
+     * with its stack trace (it is the hypervisor's own), and it crashes the calling domain
+     * only.
+     */
+    public void unhandledException(Vcpu v, int nr, Throwable t) {
+        unhandled.incrementAndGet();
+        LOG.log(System.Logger.Level.ERROR, "hypercall " + nr + " from " + v.domain() + " vCPU " + v.id()
+                + " threw; crashing the domain", t);
+        v.domain().crash("hypervisor exception in hypercall " + nr + ": " + t, t);
+    }
+
+    /** Exceptions that reached the dispatch boundary since boot (tests assert it stays 0). */
+    public long unhandledExceptions() {
+        return unhandled.get();
+    }
+
+    // ---------------------------------------------------------------- the domain table
+
+    /**
+     * The domain with {@code domid} if it is listed (built and not yet destroyed), else null:
+     * Xen's {@code rcu_lock_domain_by_id} for hypercall handlers, allocating nothing.
+     */
+    public Domain lookup(int domid) {
+        return domid >= 0 && domid < DomId.DOMID_FIRST_RESERVED ? byDomid.get(domid) : null;
+    }
+
+    /** Every listed domain, in no order (a live view). */
+    public Collection<Domain> domains() {
+        return Collections.unmodifiableCollection(domains.values());
+    }
+
+    /** Lists a domain that is fully built: from now on it can be looked up. */
+    void list(Domain d) {
+        domains.put(d.domid(), d);
+        byDomid.set(d.domid(), d);
+    }
+
+    /** Takes a domain being destroyed out of the table: lookups no longer find it. */
+    void unlist(Domain d) {
+        domains.remove(d.domid(), d);
+        byDomid.compareAndSet(d.domid(), d, null);
+    }
+
+    /**
+     * {@code send_global_virq}: raises global VIRQ {@code virq} in its handler domain. Xen
+     * delivers it to one handler (the hardware domain unless {@code set_virq_handler} moved
+     * it); Parasol raises it in every live privileged domain that bound it.
+     */
+    public void sendGlobalVirq(int virq) {
+        for (Domain d : domains.values()) {
+            if (d.privileged() && d.mayRun()) {
+                d.events().sendVirq(virq, 0);
+            }
+        }
+    }
+
+    /** Called by a domain that shut down: the hypervisor's toolstack side reacts. */
+    void domainShutDown(Domain d) {
+        listener.domainShutDown(d);
+    }
+
+    /** Called once a domain is destroyed and its memory free: its id and name may be used again. */
+    void domainDestroyed(Domain d) {
+        listener.domainDestroyed(d);
+    }
+
+    // ---------------------------------------------------------------- host threads
+
+    /**
+     * Runs {@code work} on the hypervisor's host worker (the reaper thread): where the timer
+     * thread hands anything that may wait on a domain's locks (a crash, a watchdog shutdown).
+     * Dropped once the host is shutting down, when every domain is destroyed anyway.
+     */
+    public void hostWork(Runnable work) {
+        try {
+            hostWorker.execute(work);
+        } catch (RejectedExecutionException e) {
+            // shutting down
+        }
+    }
+
+    /** The hypervisor's console thread: where domains' console lines reach their readers. */
+    public Executor consoleThread() {
+        return consoleThread;
+    }
+
+    /** Feeds bytes to the hypervisor's console input (read by privileged CONSOLEIO_read). */
+    public void consoleInput(String s) {
+        synchronized (consoleInput) {
+            consoleInput.append(s);
+        }
+    }
+
+    /**
+     * CONSOLEIO_read's side of the console input: hands up to {@code max} bytes of it to
+     * {@code deliver}, which answers how many it delivered (or a negative errno), and removes
+     * only those, as Xen advances its input ring only past what it copied. Returns what
+     * {@code deliver} answered, 0 when there is no input. {@code deliver} copies to a guest; it
+     * never runs guest code.
+     */
+    public int readConsoleInput(int max, java.util.function.ToIntFunction<byte[]> deliver) {
+        synchronized (consoleInput) {
+            int n = Math.min(max, consoleInput.length());
+            if (n == 0) {
+                return 0;
+            }
+            byte[] input = consoleInput.substring(0, n).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            int delivered = deliver.applyAsInt(input);
+            if (delivered > 0) {
+                consoleInput.delete(0, delivered);
+            }
+            return delivered;
+        }
+    }
+}

@@ -1,0 +1,328 @@
+package org.parasol.hypervisor.domain;
+
+import java.util.concurrent.locks.LockSupport;
+
+import org.parasol.hypercall.abi.Runstate;
+import org.parasol.hypercall.abi.SchedOp;
+import org.parasol.hypercall.struct.SharedInfo;
+import org.parasol.hypercall.struct.VcpuInfo;
+import org.parasol.hypercall.struct.VcpuTimeInfo;
+import org.parasol.hypervisor.sched.PcpuPool;
+
+/**
+ * One vCPU as the scheduler sees it (Xen's {@code struct sched_unit}, with the scheduling
+ * fields of {@code struct vcpu}): whether it holds a pCPU, whether it may run (down, paused),
+ * blocking, polling and yielding, and its runstate.
+ *
+ * <pre>
+ *                 schedule(): a pCPU permit        block / poll: no event yet
+ *   RUNNABLE ------------------------------> RUNNING ----------------------> BLOCKED
+ *      ^   ^                                  |   |                             |
+ *      |   +---- slice end, pCPU wanted ------+   | down, or domain paused      | event,
+ *      |                                          v                             | timeout
+ *      +------------ up, unpause ------------- OFFLINE <-----------------------+
+ *                                            (waits while down or paused)
+ * </pre>
+ *
+ * <p>A vCPU runs guest code only while it holds one of the host's pCPU permits
+ * ({@link PcpuPool}); it gives it back when it blocks, polls, yields to a waiting vCPU, ends
+ * its time slice with another vCPU waiting, is taken down or its domain paused. It is
+ * <em>runnable</em> (Xen's {@code vcpu_runnable}) when it is up and its domain not paused; a
+ * vCPU that is not waits at its next safe point, holding no permit, and goes on exactly
+ * where it stopped once it is runnable again — so a vCPU that took itself down with
+ * {@code VCPUOP_down} sees that hypercall return 0 when another brings it back up.
+ *
+ * <p>Everything here runs on the vCPU's own thread except {@link #wake}, {@link #isUp},
+ * {@link #running} and the runstate readers. A bare vCPU (driven by a test's or a
+ * benchmark's thread) holds no permit and never waits.
+ */
+public final class SchedUnit {
+    private final Vcpu vcpu;
+    private final Domain domain;
+    private final Host host;
+    private final PcpuPool pcpus;
+    private final VcpuInfo vcpuInfo;
+    private final SharedInfo sharedInfo;
+    private final boolean bare;
+
+    /** Whether this vCPU's thread holds a pCPU permit; its own thread only. */
+    private boolean holdsPermit;
+    /** Running guest code (Xen's {@code is_running}): not blocked, offline or waiting for a pCPU. */
+    private volatile boolean running;
+    /** Xen's {@code _VPF_down}: taken down, or never brought up. */
+    private volatile boolean down = true;
+
+    // SCHEDOP_poll: the ports the vCPU waits on; set_pending wakes it regardless of masks.
+    private volatile boolean polling;
+    private final int[] pollPorts = new int[SchedOp.POLL_MAX_PORTS];
+    private int pollCount;
+    private volatile boolean pollTimedOut;
+
+    // Runstate accounting (vcpu_runstate_info), guarded by this object's monitor (no guest
+    // code can reach it): written by the vCPU's thread, read by any.
+    private volatile int runstate = Runstate.OFFLINE;
+    private long stateEntryTime;
+    private final long[] runstateTime = new long[Runstate.NR_STATES];
+
+    SchedUnit(Vcpu vcpu, Domain domain, Host host) {
+        this.vcpu = vcpu;
+        this.domain = domain;
+        this.host = host;
+        this.pcpus = host.pcpus();
+        this.vcpuInfo = domain.vcpuInfo(vcpu.id());
+        this.sharedInfo = domain.sharedInfo();
+        this.bare = domain.isBare();
+    }
+
+    // ---------------------------------------------------------------- up and down
+
+    /** {@code VCPUOP_is_up}: not taken down (Xen's {@code !(pause_flags & VPF_down)}). Any thread. */
+    public boolean isUp() {
+        return !down;
+    }
+
+    /** Marks the vCPU up; the caller wakes its thread or starts one. */
+    void markUp() {
+        down = false;
+    }
+
+    /** Marks the vCPU down; it stops at its next safe point (the caller asks it to pass one). */
+    void markDown() {
+        down = true;
+    }
+
+    /** Xen's {@code vcpu_runnable}: up and its domain not paused. */
+    private boolean runnable() {
+        return !down && !domain.pauseRequested();
+    }
+
+    // ---------------------------------------------------------------- pCPU
+
+    /** Whether the vCPU is running guest code now (not blocked, offline or waiting). Any thread. */
+    public boolean running() {
+        return running;
+    }
+
+    /**
+     * A bare vCPU's start on the thread that attached it: running, with no permit and with
+     * its time published.
+     */
+    void attached() {
+        down = false;
+        setRunstate(Runstate.RUNNING);
+        running = true;
+        publishTime();
+    }
+
+    /** A vCPU whose thread is about to start: runnable from now on. */
+    void starting() {
+        down = false;
+        setRunstate(Runstate.RUNNABLE);
+    }
+
+    /**
+     * Takes a pCPU to run guest code on, once the vCPU may run: waits (offline, holding
+     * nothing) while it is down or its domain paused, then for a permit. Returns without one
+     * when the domain can no longer run: the caller then unwinds with
+     * {@link Vcpu#checkAlive()}. Publishes {@code vcpu_time_info}, as Xen does when it
+     * schedules a vCPU in. The vCPU's own thread.
+     */
+    void schedule() {
+        if (holdsPermit || bare) {
+            return;
+        }
+        if (!runnable()) {
+            setRunstate(Runstate.OFFLINE);
+            while (!runnable() && domain.mayRun()) {
+                LockSupport.park(this);
+            }
+        }
+        if (!domain.mayRun()) {
+            return; // no pCPU to die on: a dying vCPU must not wait for one
+        }
+        setRunstate(Runstate.RUNNABLE);
+        pcpus.acquire();
+        holdsPermit = true;
+        setRunstate(Runstate.RUNNING);
+        running = true;
+        publishTime();
+    }
+
+    /** Gives the pCPU back and leaves guest code, entering {@code state}. The vCPU's own thread. */
+    private void deschedule(int state) {
+        running = false;
+        setRunstate(state);
+        if (holdsPermit) {
+            holdsPermit = false;
+            pcpus.release();
+        }
+    }
+
+    /** The vCPU's thread is ending: it holds nothing and is down. */
+    void exited() {
+        deschedule(Runstate.OFFLINE);
+        down = true;
+    }
+
+    /**
+     * At a safe point the vCPU passes with {@code PREEMPT} raised: waits while it is not
+     * runnable (taken down, domain paused), and gives its pCPU to a waiting vCPU at the end of
+     * its time slice. Throws {@link org.parasol.hypercall.GuestAbort} if the domain died
+     * meanwhile. The vCPU's own thread.
+     */
+    void preempted() {
+        if (bare) {
+            return;
+        }
+        if (!runnable()) {
+            deschedule(Runstate.OFFLINE);
+            schedule();
+            vcpu.checkAlive();
+        } else if (holdsPermit && pcpus.contended()) {
+            deschedule(Runstate.RUNNABLE);
+            schedule();
+            vcpu.checkAlive();
+        }
+    }
+
+    /** Wakes the vCPU if it waits (blocked, polling, offline). Any thread. */
+    public void wake() {
+        Thread t = vcpu.thread();
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- block, poll, yield
+
+    /**
+     * SCHEDOP_block (Xen's {@code vcpu_block_enable_events}): re-enables upcalls and blocks
+     * unless an event is pending. Returns 0 when an event is pending and the vCPU runnable
+     * again, or at once for a bare vCPU (a spurious wake-up: it has no thread to put to
+     * sleep); unwinds if the domain died.
+     */
+    public long block() {
+        if (vcpuInfo != null) {
+            vcpuInfo.upcallMaskRelease(0);
+            if (upcallPending()) {
+                return 0;
+            }
+        }
+        if (bare) {
+            return 0;
+        }
+        deschedule(Runstate.BLOCKED);
+        // Parked until an event marks us pending; the sender's unpark comes after its store.
+        while (domain.mayRun() && !upcallPending()) {
+            LockSupport.park(this);
+        }
+        schedule();
+        vcpu.checkAlive();
+        return 0;
+    }
+
+    /**
+     * SCHEDOP_poll ({@code do_poll}): blocks until one of {@code ports[0..count)} is pending
+     * (masked or not) or the absolute system time {@code timeout} (0 = none) passes.
+     */
+    public long poll(int[] ports, int count, long timeout) {
+        System.arraycopy(ports, 0, pollPorts, 0, count);
+        pollCount = count;
+        pollTimedOut = false;
+        polling = true;
+        try {
+            if (anyPollPortPending() || bare) {
+                return 0;
+            }
+            if (timeout != 0) {
+                vcpu.timers().armPoll(timeout);
+            }
+            deschedule(Runstate.BLOCKED);
+            while (domain.mayRun() && !pollTimedOut && !anyPollPortPending()) {
+                LockSupport.park(this);
+            }
+        } finally {
+            polling = false;
+            vcpu.timers().stopPoll();
+        }
+        schedule();
+        vcpu.checkAlive();
+        return 0;
+    }
+
+    private boolean anyPollPortPending() {
+        for (int i = 0; i < pollCount; i++) {
+            if (sharedInfo.isPending(pollPorts[i])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the vCPU waits in SCHEDOP_poll (set_pending wakes it regardless of masks). Any thread. */
+    public boolean polling() {
+        return polling;
+    }
+
+    /** The poll timer fired (on the timer thread): the poll returns. */
+    void pollTimeout() {
+        pollTimedOut = true;
+        wake();
+    }
+
+    /** SCHEDOP_yield: gives the pCPU to a waiting vCPU, if any. */
+    public long yield() {
+        if (holdsPermit && pcpus.contended()) {
+            deschedule(Runstate.RUNNABLE);
+            schedule();
+            vcpu.checkAlive();
+        } else {
+            Thread.yield();
+        }
+        return 0;
+    }
+
+    /** {@code evtchn_upcall_pending} (acquire), false for a vCPU without a vcpu_info slot. */
+    private boolean upcallPending() {
+        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0;
+    }
+
+    /** Rewrites vcpu_time_info under its seqlock: when the vCPU is scheduled in, not on every hypercall. */
+    private void publishTime() {
+        if (vcpuInfo == null) {
+            return;
+        }
+        long sys = host.systemTime();
+        var scale = host.timeScale();
+        vcpuInfo.time().publish(scale.tscAt(sys), sys, Integer.toUnsignedLong(scale.mul()), scale.shift(),
+                VcpuTimeInfo.XEN_PVCLOCK_TSC_STABLE_BIT);
+    }
+
+    // ---------------------------------------------------------------- runstate
+
+    private synchronized void setRunstate(int state) {
+        long now = host.systemTime();
+        if (stateEntryTime != 0 || runstate != Runstate.OFFLINE) {
+            runstateTime[runstate] += now - stateEntryTime;
+        }
+        runstate = state;
+        stateEntryTime = now;
+    }
+
+    /** The current runstate ({@code RUNSTATE_*}). Any thread. */
+    public int runstate() {
+        return runstate;
+    }
+
+    /** Time spent in each runstate so far (running, runnable, blocked, offline), in ns. Any thread. */
+    public synchronized long[] runstateTimes() {
+        long[] t = runstateTime.clone();
+        t[runstate] += host.systemTime() - stateEntryTime;
+        return t;
+    }
+
+    /** When the current runstate was entered, in system time. Any thread. */
+    public synchronized long stateEntryTime() {
+        return stateEntryTime;
+    }
+}
