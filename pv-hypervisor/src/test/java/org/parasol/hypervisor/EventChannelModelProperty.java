@@ -201,7 +201,7 @@ class EventChannelModelProperty {
                         bound |= m.state[d][q] == EvtchnStat.VIRQ && m.virq[d][q] == virq;
                     }
                     want = bound ? -Errno.EEXIST : m.lowestFree(d);
-                    rc = ev[d].bindVirq(virq, 0);
+                    rc = ev[d].bindVirq(org.parasol.hypercall.Virq.of(virq), 0);
                     if (!bound && rc == want) {
                         m.state[d][(int) want] = EvtchnStat.VIRQ;
                         m.virq[d][(int) want] = virq;

@@ -11,10 +11,10 @@ import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.domain.DomainConfig;
@@ -241,8 +241,8 @@ class EventChannelTest {
     @Test
     @DisplayName("bind_virq: VIRQ beyond 24 -EINVAL, twice on a vCPU -EEXIST, non-per-vCPU on vCPU 1 -EINVAL, no such vCPU -ENOENT, global -EBUSY")
     void shouldRefuseBadVirqBinds() {
-        assertThat(ea.bindVirq(24, 0)).isEqualTo(-Errno.EINVAL);
-        assertThat(ea.bindVirq(5, 0)).as("get_virq_type: an undefined VIRQ is global").isEqualTo(-Errno.EBUSY);
+        assertThat(ea.bindVirq(Virq.of(24), 0)).isEqualTo(-Errno.EINVAL);
+        assertThat(ea.bindVirq(Virq.of(5), 0)).as("get_virq_type: an undefined VIRQ is global").isEqualTo(-Errno.EBUSY);
         assertThat(ea.bindVirq(Virq.TIMER, 0)).isPositive();
         assertThat(ea.bindVirq(Virq.TIMER, 0)).isEqualTo(-Errno.EEXIST);
         assertThat(ea.bindVirq(Virq.TIMER, 3)).isEqualTo(-Errno.ENOENT);

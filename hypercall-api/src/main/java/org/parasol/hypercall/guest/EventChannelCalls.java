@@ -6,6 +6,7 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.EvtchnOp;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.struct.EvtchnAllocUnbound;
@@ -97,17 +98,18 @@ public final class EventChannelCalls {
 
     /**
      * {@code EVTCHNOP_bind_virq}: binds virtual IRQ {@code virq} to a new port notifying
-     * {@code vcpu}. Global and per-domain VIRQs are bound on vCPU 0.
+     * {@code vcpu}. Global and per-domain VIRQs are bound on vCPU 0. Allocates nothing for a
+     * VIRQ Xen defines (its handle is a shared constant).
      *
      * @return the new port, or {@code -EINVAL} for a VIRQ number of 24 or more or a
      *     non-per-vCPU VIRQ with {@code vcpu != 0}, {@code -ENOENT} for no such vCPU,
      *     {@code -EEXIST} if already bound on that vCPU, {@code -EBUSY} if another domain
      *     owns the global VIRQ
      */
-    public long bindVirq(int virq, int vcpu) {
+    public long bindVirq(Virq virq, int vcpu) {
         long off = page.push(EvtchnBindVirq.SIZE);
         try {
-            bindVirq.wrap(page.buffer(), off).virq(virq).vcpu(vcpu);
+            bindVirq.wrap(page.buffer(), off).virq(virq.value()).vcpu(vcpu);
             long rc = call(EvtchnOp.BIND_VIRQ, off, EvtchnBindVirq.SIZE, true);
             return rc < 0 ? rc : bindVirq.wrap(page.buffer(), off).port();
         } finally {
