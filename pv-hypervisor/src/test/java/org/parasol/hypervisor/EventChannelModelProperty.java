@@ -22,6 +22,7 @@ import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.time.ManualClock;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * Random sequences of event-channel operations from two domains, checked after every step
@@ -29,13 +30,15 @@ import org.parasol.hypervisor.time.ManualClock;
  */
 class EventChannelModelProperty {
     private static final int PORTS = 24;
+    /** jqwik runs no JUnit extension: the container checks for leaks itself once it closed the host. */
+    private static final LeakCheck LEAKS = new LeakCheck();
     private static Hypervisor hv;
     private static BareGuest[] g;
     private static EventChannelCalls[] ev;
 
     @BeforeContainer
     static void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
         g = new BareGuest[] {BareGuest.create(hv, "m0", 1024), BareGuest.create(hv, "m1", 1024)};
         ev = new EventChannelCalls[] {new EventChannelCalls(g[0].cpu, new ArgumentPage(g[0].scratch)),
                 new EventChannelCalls(g[1].cpu, new ArgumentPage(g[1].scratch))};
@@ -44,6 +47,7 @@ class EventChannelModelProperty {
     @AfterContainer
     static void close() {
         hv.close();
+        LEAKS.verify();
     }
 
     /** One operation: kind, acting domain (0/1), and an argument. */

@@ -19,12 +19,16 @@ import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * EVTCHNOP_* through the hypercall ABI, from bare domains driven by the test thread: every
  * command's semantics and every refusal the fact sheet lists.
  */
 class EventChannelTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
     private BareGuest a;
     private BareGuest b;
@@ -33,7 +37,7 @@ class EventChannelTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
         a = BareGuest.create(hv, "a", 1024);
         b = BareGuest.create(hv, "b", 1024);
         ea = new EventChannelCalls(a.cpu, new ArgumentPage(a.scratch));
