@@ -23,10 +23,12 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Gtf;
 import org.parasol.hypercall.guest.ArgumentPage;
+import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.guest.GrantTableCalls;
 import org.parasol.hypervisor.testing.LeakCheck;
 import org.parasol.hypervisor.time.ManualClock;
@@ -93,6 +95,15 @@ class LeakCheckTest {
                 .contains("was not closed")
                 .contains("d1 'granter', destroyed, still holds 1 frame: " + Mfn.of(KeepsADestroyedGrantersFrameMapped.mfn)
                         + " (refs 1, writable x1) while the hypervisor runs");
+    }
+
+    @Test
+    @DisplayName("A live domain's port still naming a destroyed peer is named, with the port, while the host is left open")
+    void shouldNameAPortNamingADestroyedDomain() {
+        List<String> failures = failuresOf(KeepsAPortToADestroyedPeer.class);
+        assertThat(failures).singleElement().asString()
+                .contains("was not closed")
+                .contains("d2 'b' has " + Port.of(KeepsAPortToADestroyedPeer.port) + " (unbound for d1), naming destroyed d1");
     }
 
     @Test
@@ -169,6 +180,30 @@ class LeakCheckTest {
             GrantTableCalls.MapResult m = gb.mapGrantRef(0x5C0000L, Gntmap.HOST_MAP, GrantRef.of(8),
                     DomId.of(a.domain.domid()));
             assertThat(m.status()).isEqualTo(Gntst.OKAY);
+            assertThat(hv.destroy(a.domain)).isTrue();
+        }
+    }
+
+    /** The peer of an interdomain channel is destroyed; the other end keeps its port, and the host is left open. */
+    @EnabledIf("org.parasol.hypervisor.LeakCheckTest#runningFixtures")
+    static class KeepsAPortToADestroyedPeer {
+        static volatile int port;
+        @RegisterExtension
+        final LeakCheck leaks = new LeakCheck();
+        Hypervisor hv;
+
+        @Test
+        void leak() throws Exception {
+            hv = leaks.track(Hypervisor.boot(host()));
+            BareGuest a = BareGuest.create(hv, "a", 1024);
+            BareGuest b = BareGuest.create(hv, "b", 1024);
+            a.domain.vcpu(0).attach();
+            int offered = (int) new EventChannelCalls(a.cpu, new ArgumentPage(a.scratch))
+                    .allocUnbound(DomId.SELF, DomId.of(b.domain.domid()));
+            b.domain.vcpu(0).attach();
+            port = (int) new EventChannelCalls(b.cpu, new ArgumentPage(b.scratch))
+                    .bindInterdomain(DomId.of(a.domain.domid()), Port.of(offered));
+            assertThat(port).isPositive();
             assertThat(hv.destroy(a.domain)).isTrue();
         }
     }

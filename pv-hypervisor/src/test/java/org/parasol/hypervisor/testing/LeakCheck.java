@@ -50,7 +50,8 @@ import org.parasol.hypervisor.mm.FrameTable;
  * <ol>
  *   <li>if it is still open, that is a leak; so is every frame a destroyed domain still holds
  *       while the others live (a mapping in a live domain keeps it: legal in Xen, but the test
- *       should have ended it). The check then closes it, which destroys the rest;</li>
+ *       should have ended it), and every port, grant pin or mapping of a live domain that
+ *       names a destroyed one. The check then closes it, which destroys the rest;</li>
  *   <li>a domain left a zombie is a leak;</li>
  *   <li>each destroyed domain must have no open port, no grant entry pinned and no maptrack
  *       handle in use;</li>
@@ -159,15 +160,36 @@ public final class LeakCheck implements AfterEachCallback {
             }
             leaks.add("the hypervisor booted at " + t.bootedAt() + " was not closed"
                     + (live.isEmpty() ? "" : " (domains still alive: " + String.join(", ", live) + ")"));
-            // What destroyed domains still hold while others live: frames a live mapping keeps.
+            // What destroyed domains still hold while others live: frames a live mapping keeps,
+            // and what live domains still have that names a destroyed one.
+            Set<Integer> gone = new java.util.TreeSet<>();
             for (Domain d : t.destroyed()) {
                 if (hv.lookup(d.domid()) != null) {
                     continue; // the id belongs to a newer domain now
                 }
+                gone.add(d.domid());
                 List<Long> held = framesOf(frames, d.domid());
                 if (!held.isEmpty()) {
                     leaks.add(name(d) + ", destroyed, still holds " + describeFrames(frames, held)
                             + " while the hypervisor runs");
+                }
+            }
+            for (Domain d : hv.domains()) {
+                for (OpenPort p : openPorts(d.events())) {
+                    if ((p.state() == EvtchnStat.UNBOUND || p.state() == EvtchnStat.INTERDOMAIN)
+                            && gone.contains(p.remote())) {
+                        leaks.add(name(d) + " has " + p + ", naming destroyed " + DomId.of(p.remote()));
+                    }
+                }
+                for (GrantLeaks.Pin pin : GrantLeaks.pins(d.grants())) {
+                    if (gone.contains(pin.user())) {
+                        leaks.add(name(d) + " has " + pin + ", a destroyed domain");
+                    }
+                }
+                for (GrantLeaks.Mapping m : GrantLeaks.mappings(d.maptrack())) {
+                    if (gone.contains(m.granter())) {
+                        leaks.add(name(d) + " still has " + m + ", a destroyed domain's frame");
+                    }
                 }
             }
             hv.close();
@@ -176,14 +198,14 @@ public final class LeakCheck implements AfterEachCallback {
             leaks.add(name(d) + " was left " + d.state() + " by the hypervisor's close");
         }
         for (Domain d : t.destroyed()) {
-            for (String port : openPorts(d.events())) {
+            for (OpenPort port : openPorts(d.events())) {
                 leaks.add(name(d) + ", destroyed, has " + port + " still bound");
             }
-            for (String entry : GrantLeaks.pinnedEntries(d.grants())) {
-                leaks.add(name(d) + ", destroyed, has " + entry);
+            for (GrantLeaks.Pin pin : GrantLeaks.pins(d.grants())) {
+                leaks.add(name(d) + ", destroyed, has " + pin);
             }
-            for (String mapping : GrantLeaks.liveMappings(d.maptrack())) {
-                leaks.add(name(d) + ", destroyed, still has " + mapping);
+            for (GrantLeaks.Mapping m : GrantLeaks.mappings(d.maptrack())) {
+                leaks.add(name(d) + ", destroyed, still has " + m);
             }
         }
         Map<Integer, List<Long>> byDomain = new TreeMap<>();
@@ -268,24 +290,33 @@ public final class LeakCheck implements AfterEachCallback {
         };
     }
 
-    /** Each open port of {@code events}, as Xen's 'e' debug key would name it. */
-    private static List<String> openPorts(EventChannels events) {
-        List<String> out = new ArrayList<>();
+    /** An open port: its number, {@code EVTCHNSTAT_*} state, remote domain (or -1) and what it is. */
+    private record OpenPort(int port, int state, int remote, String what) {
+        @Override
+        public String toString() {
+            return Port.of(port) + " (" + what + ")";
+        }
+    }
+
+    /** Each open port of {@code events}, named as Xen's 'e' debug key would. */
+    private static List<OpenPort> openPorts(EventChannels events) {
+        List<OpenPort> out = new ArrayList<>();
         for (int p = 1; p < Evtchn2l.NR_CHANNELS; p++) {
             if (!events.isOpen(p)) {
                 continue;
             }
-            String what = switch (events.status(p)) {
-                case EvtchnStat.UNBOUND -> "unbound for " + DomId.of(events.remoteDomain(p));
-                case EvtchnStat.INTERDOMAIN -> "interdomain to " + DomId.of(events.remoteDomain(p)) + " "
-                        + Port.of(events.remotePort(p));
+            int state = events.status(p);
+            int remote = state == EvtchnStat.UNBOUND || state == EvtchnStat.INTERDOMAIN ? events.remoteDomain(p) : -1;
+            String what = switch (state) {
+                case EvtchnStat.UNBOUND -> "unbound for " + DomId.of(remote);
+                case EvtchnStat.INTERDOMAIN -> "interdomain to " + DomId.of(remote) + " " + Port.of(events.remotePort(p));
                 case EvtchnStat.VIRQ -> Objects.requireNonNullElse(Virq.name(events.boundVirq(p)),
                         "virq " + events.boundVirq(p));
                 case EvtchnStat.IPI -> "IPI to vCPU " + events.notifyVcpu(p);
                 case EvtchnStat.PIRQ -> "PIRQ";
-                default -> "state " + events.status(p);
+                default -> "state " + state;
             };
-            out.add(Port.of(p) + " (" + what + ")");
+            out.add(new OpenPort(p, state, remote, what));
         }
         return out;
     }
