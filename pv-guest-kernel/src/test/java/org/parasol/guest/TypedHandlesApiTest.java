@@ -38,7 +38,8 @@ class TypedHandlesApiTest {
 
     private static final List<Class<?>> GUEST_API = List.of(EventDispatcher.class, EventDispatcher.BoundPort.class,
             PortHandler.class, GrantTable.class, GrantedPage.class, GrantMapper.class, GrantMapping.class, Kernel.class,
-            SecondaryVcpu.class, EventChannelCalls.class, GrantTableCalls.class, SchedOpCalls.class);
+            SecondaryVcpu.class, EventChannelCalls.class, EventChannelCalls.ChannelStatus.class, GrantTableCalls.class,
+            SchedOpCalls.class);
 
     /** Every public method or constructor of {@code type} with a handle passed as a number. */
     static List<String> bareHandles(Class<?> type) {

@@ -224,10 +224,10 @@ class EventChannelModelProperty {
                     var s = ev[dd].status(DomId.SELF, Port.of(port));
                     assertThat(s.state()).as("after %s: d%d port %d state", op, dd, port).isEqualTo(m.state[dd][port]);
                     if (m.state[dd][port] == EvtchnStat.INTERDOMAIN) {
-                        assertThat(s.remoteDom()).isEqualTo(m.rdom[dd][port]);
-                        assertThat(s.remotePort()).isEqualTo(m.rport[dd][port]);
+                        assertThat(s.remoteDom().value()).isEqualTo(m.rdom[dd][port]);
+                        assertThat(s.remotePort().value()).isEqualTo(m.rport[dd][port]);
                     } else if (m.state[dd][port] == EvtchnStat.UNBOUND) {
-                        assertThat(s.remoteDom()).isEqualTo(m.rdom[dd][port]);
+                        assertThat(s.remoteDom().value()).isEqualTo(m.rdom[dd][port]);
                     }
                     assertThat(pendingBit(dd, port)).as("after %s: d%d port %d pending", op, dd, port)
                             .isEqualTo(m.pending[dd][port]);

@@ -97,11 +97,11 @@ class EventChannelTest {
         assertThat(a.pending(p[0])).isFalse();
         var sa = ea.status(DomId.SELF, Port.of(p[0]));
         assertThat(sa.state()).isEqualTo(EvtchnStat.INTERDOMAIN);
-        assertThat(sa.remoteDom()).isEqualTo(b.domain.domid());
-        assertThat(sa.remotePort()).isEqualTo(p[1]);
+        assertThat(sa.remoteDom()).isEqualTo(DomId.of(b.domain.domid()));
+        assertThat(sa.remotePort()).isEqualTo(Port.of(p[1]));
         var sb = eb.status(DomId.SELF, Port.of(p[1]));
         assertThat(sb.state()).isEqualTo(EvtchnStat.INTERDOMAIN);
-        assertThat(sb.remotePort()).isEqualTo(p[0]);
+        assertThat(sb.remotePort()).isEqualTo(Port.of(p[0]));
     }
 
     @Test
@@ -159,11 +159,11 @@ class EventChannelTest {
         assertThat(eb.close(Port.of(p[1]))).isZero();
         var sa = ea.status(DomId.SELF, Port.of(p[0]));
         assertThat(sa.state()).isEqualTo(EvtchnStat.UNBOUND);
-        assertThat(sa.remoteDom()).isEqualTo(b.domain.domid());
+        assertThat(sa.remoteDom()).isEqualTo(DomId.of(b.domain.domid()));
         assertThat(ea.send(Port.of(p[0]))).as("send on unbound is dropped").isZero();
         long again = eb.bindInterdomain(id(a), Port.of(p[0]));
         assertThat(again).isPositive();
-        assertThat(ea.status(DomId.SELF, Port.of(p[0])).remotePort()).isEqualTo((int) again);
+        assertThat(ea.status(DomId.SELF, Port.of(p[0])).remotePort()).isEqualTo(Port.of((int) again));
     }
 
     @Test
@@ -172,7 +172,7 @@ class EventChannelTest {
         int[] p = connect();
         assertThat(ea.close(Port.of(p[0]))).isZero();
         assertThat(eb.status(DomId.SELF, Port.of(p[1])).state()).isEqualTo(EvtchnStat.UNBOUND);
-        assertThat(eb.status(DomId.SELF, Port.of(p[1])).remoteDom()).isEqualTo(a.domain.domid());
+        assertThat(eb.status(DomId.SELF, Port.of(p[1])).remoteDom()).isEqualTo(DomId.of(a.domain.domid()));
         assertThat(ea.close(Port.of(p[0]))).isEqualTo(-Errno.EINVAL);
     }
 
@@ -232,7 +232,7 @@ class EventChannelTest {
         assertThat(port).isPositive();
         var st = e0.status(id(b), Port.of(port));
         assertThat(st.state()).isEqualTo(EvtchnStat.UNBOUND);
-        assertThat(st.remoteDom()).isEqualTo(a.domain.domid());
+        assertThat(st.remoteDom()).isEqualTo(DomId.of(a.domain.domid()));
         assertThat(e0.allocUnbound(DomId.of(0x1234), id(a))).isEqualTo(-Errno.ESRCH);
         assertThat(ea.status(id(b), Port.of(port)).result()).isEqualTo(-Errno.EPERM);
         assertThat(ea.reset(id(b))).isEqualTo(-Errno.EPERM);

@@ -230,7 +230,7 @@ public final class SelfTestKernel extends ApplicationKernel {
         b.close();
         a.close();
         check(st.result() == 0, "EVTCHNOP_status: " + st);
-        return DomId.of(st.remoteDom());
+        return st.remoteDom();
     }
 
     /** Buffers of mixed sizes and alignments: aligned, disjoint, zeroed, reused. */

@@ -231,11 +231,11 @@ public final class EventChannelCalls {
             status.wrap(page.buffer(), off).dom(dom.value()).port(port.value());
             long rc = call(EvtchnOp.STATUS, off, EvtchnStatus.SIZE, true);
             if (rc < 0) {
-                return new ChannelStatus(rc, 0, 0, 0, 0, 0);
+                return new ChannelStatus(rc, 0, 0, DomId.INVALID, Port.NONE, 0);
             }
             EvtchnStatus s = status.wrap(page.buffer(), off);
             int state = (int) s.status();
-            int remoteDom = 0;
+            int remoteDom = DomId.DOMID_INVALID;
             long remotePort = 0;
             long irq = 0;
             switch (state) {
@@ -249,7 +249,7 @@ public final class EventChannelCalls {
                 default -> {
                 }
             }
-            return new ChannelStatus(rc, state, (int) s.vcpu(), remoteDom, (int) remotePort, (int) irq);
+            return new ChannelStatus(rc, state, (int) s.vcpu(), DomId.of(remoteDom), Port.of((int) remotePort), (int) irq);
         } finally {
             page.pop(off);
         }
@@ -336,14 +336,15 @@ public final class EventChannelCalls {
     /**
      * What {@link #status} learned about a port.
      *
-     * @param result 0, or {@code -errno} (then every other field is 0)
+     * @param result 0, or {@code -errno} (then the numbers are 0, the domain
+     *     {@link DomId#INVALID} and the port {@link Port#NONE})
      * @param state {@code EVTCHNSTAT_*}
      * @param vcpu the vCPU the port notifies
      * @param remoteDom for an unbound port the domain allowed to bind, for an interdomain
-     *     port the peer domain
-     * @param remotePort for an interdomain port, the peer port
+     *     port the peer domain; {@link DomId#INVALID} for other ports
+     * @param remotePort for an interdomain port, the peer port; {@link Port#NONE} for others
      * @param irq for a PIRQ or VIRQ port, its IRQ number
      */
-    public record ChannelStatus(long result, int state, int vcpu, int remoteDom, int remotePort, int irq) {
+    public record ChannelStatus(long result, int state, int vcpu, DomId remoteDom, Port remotePort, int irq) {
     }
 }

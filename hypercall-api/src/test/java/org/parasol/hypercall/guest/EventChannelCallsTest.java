@@ -107,7 +107,7 @@ class EventChannelCallsTest {
         EventChannelCalls.ChannelStatus status = evtchn.status(DomId.SELF, Port.of(12));
 
         assertThat(guest.onlyCall().bytesAt(FakeGuest.ARGUMENT_PAGE_VA, 8)).isEqualTo(hex("f07f 0000 0c000000"));
-        assertThat(status).isEqualTo(new EventChannelCalls.ChannelStatus(0, EvtchnStat.INTERDOMAIN, 1, 7, 33, 0));
+        assertThat(status).isEqualTo(new EventChannelCalls.ChannelStatus(0, EvtchnStat.INTERDOMAIN, 1, DomId.of(7), Port.of(33), 0));
     }
 
     @Test
