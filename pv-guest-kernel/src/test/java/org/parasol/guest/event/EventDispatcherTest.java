@@ -138,6 +138,41 @@ class EventDispatcherTest {
     }
 
     @Test
+    @DisplayName("Typed ports cost nothing on the hot path: the upcall's dispatch and notifyRemote allocate nothing")
+    void shouldAllocateNothingToDispatchOrSend() {
+        bindAnswers(EvtchnOp.ALLOC_UNBOUND, 12, 4);
+        long[] handled = {0};
+        Port[] last = {null};
+        var p = events.allocUnbound(DomId.of(0), port -> {
+            handled[0]++;
+            last[0] = port;
+        });
+        g.answer = x -> 0;
+        g.recordCalls = false;
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        raiseDispatchAndSend(p, 20_000);
+
+        long before = threads.getCurrentThreadAllocatedBytes();
+        raiseDispatchAndSend(p, 20_000);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        // One object per event would be at least 16 bytes each; the JIT's rare deoptimisations
+        // may rematerialise a few, far below one byte per event.
+        assertThat(handled[0]).isEqualTo(40_000);
+        assertThat(last[0]).isSameAs(p.port());
+        assertThat(allocated).isLessThan(20_000);
+    }
+
+    private void raiseDispatchAndSend(EventDispatcher.BoundPort p, int count) {
+        for (int i = 0; i < count; i++) {
+            hypervisorRaises(12);
+            events.upcall(g);
+            p.notifyRemote();
+        }
+    }
+
+    @Test
     @DisplayName("A refused bind throws with the errno and binds nothing")
     void shouldReportRefusedBinds() {
         g.answer = x -> -Errno.EINVAL;
