@@ -1,6 +1,7 @@
 package org.parasol.hypervisor.testing;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -10,6 +11,7 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -112,7 +114,7 @@ public final class LeakCheck implements AfterEachCallback {
         for (Object instance : context.getRequiredTestInstances().getAllInstances()) {
             for (Class<?> c = instance.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
                 for (Field f : c.getDeclaredFields()) {
-                    if (!Hypervisor.class.isAssignableFrom(f.getType()) || java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                    if (!Hypervisor.class.isAssignableFrom(f.getType()) || Modifier.isStatic(f.getModifiers())) {
                         continue;
                     }
                     Hypervisor hv = read(f, instance);
@@ -130,8 +132,7 @@ public final class LeakCheck implements AfterEachCallback {
             if (untracked.isEmpty()) {
                 throw e;
             }
-            AssertionError both = new AssertionError(String.join("\n", untracked) + "\n" + e.getMessage());
-            throw both;
+            throw new AssertionError(String.join("\n", untracked) + "\n" + e.getMessage(), e);
         }
         if (!untracked.isEmpty()) {
             throw new AssertionError(String.join("\n", untracked));
@@ -162,7 +163,7 @@ public final class LeakCheck implements AfterEachCallback {
                     + (live.isEmpty() ? "" : " (domains still alive: " + String.join(", ", live) + ")"));
             // What destroyed domains still hold while others live: frames a live mapping keeps,
             // and what live domains still have that names a destroyed one.
-            Set<Integer> gone = new java.util.TreeSet<>();
+            Set<Integer> gone = new TreeSet<>();
             for (Domain d : t.destroyed()) {
                 if (hv.lookup(d.domid()) != null) {
                     continue; // the id belongs to a newer domain now
