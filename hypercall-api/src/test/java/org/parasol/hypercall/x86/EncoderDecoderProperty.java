@@ -19,7 +19,7 @@ import net.jqwik.api.Provide;
 class EncoderDecoderProperty {
 
     @Property(tries = 2000)
-    @Label("an encoded instruction decodes to its length, whatever bytes follow it, and its text encodes back to the same bytes' meaning")
+    @Label("an encoded instruction decodes to its length and the same reading whatever bytes follow it; each strict prefix of it is TRUNCATED")
     void shouldDecodeWhatTheEncoderWrote(@ForAll long seed, @ForAll byte filler) {
         Random r = new Random(seed);
         byte[] buf = new byte[32];

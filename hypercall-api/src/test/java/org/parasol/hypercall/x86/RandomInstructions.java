@@ -38,19 +38,19 @@ final class RandomInstructions {
             case 9 -> Encoder.ins(buf, off, PORT_SIZES[r.nextInt(3)], r.nextBoolean());
             case 10 -> Encoder.outs(buf, off, PORT_SIZES[r.nextInt(3)], r.nextBoolean());
             case 11 -> {
-                Mem m = Mem.random(r, false);
+                Mem m = Mem.random(r);
                 yield Encoder.invlpg(buf, off, m.base, m.index, m.scale, m.disp);
             }
             case 12, 13 -> {
                 int size = SIZES[r.nextInt(4)];
-                Mem m = Mem.random(r, false);
+                Mem m = Mem.random(r);
                 int reg = register(r, size, m);
                 yield kind == 12 ? Encoder.movStore(buf, off, size, m.base, m.index, m.scale, m.disp, reg)
                         : Encoder.movLoad(buf, off, size, reg, m.base, m.index, m.scale, m.disp);
             }
             case 14 -> {
                 int size = SIZES[r.nextInt(4)];
-                Mem m = Mem.random(r, false);
+                Mem m = Mem.random(r);
                 long imm = switch (size) {
                     case 1 -> (byte) r.nextInt();
                     case 2 -> (short) r.nextInt();
@@ -60,7 +60,7 @@ final class RandomInstructions {
             }
             default -> {
                 int size = SIZES[r.nextInt(4)];
-                Mem m = Mem.random(r, false);
+                Mem m = Mem.random(r);
                 yield Encoder.cmpxchg(buf, off, r.nextBoolean(), size, m.base, m.index, m.scale, m.disp,
                         register(r, size, m));
             }
@@ -77,7 +77,7 @@ final class RandomInstructions {
 
     /** A memory operand. */
     record Mem(int base, int index, int scale, int disp) {
-        static Mem random(Random r, boolean unused) {
+        static Mem random(Random r) {
             int shape = r.nextInt(5);
             int disp = switch (r.nextInt(3)) {
                 case 0 -> 0;
