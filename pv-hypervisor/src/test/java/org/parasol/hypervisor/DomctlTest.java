@@ -167,6 +167,8 @@ class DomctlTest {
         assertThat(after.paused()).isFalse();
         assertThat(built.console().lines()).containsExactly("hello from d" + d.value());
         assertThat(built.state()).as("the toolstack, not the hypervisor, destroys it").isEqualTo(DomainState.SHUTDOWN);
+        assertThat(dc.setVcpuContext(d, 0, dom0.scratch2, VcpuGuestContext.VGCF_ONLINE, image.entry(), image.stack(),
+                image.startInfo(), image.cr3())).as("no new context for a domain that shut down").isEqualTo(-EINVAL);
 
         assertThat(dc.destroyDomain(d)).isZero();
         assertThat(built.state()).isEqualTo(DomainState.DEAD);

@@ -76,7 +76,7 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *       cpu_time, nr_online_vcpus, max_vcpu_id, the handle.</li>
  *   <li>max_mem (11): {@code max_pages = max_memkb >> 2}, at most {@code 2^32 - 1}.</li>
  *   <li>setvcpucontext (12): the caller's own domain, a vCPU beyond {@code max_vcpus} or not
- *       yet allocated is {@code -EINVAL}; a null context is {@code -EINVAL} (Parasol cannot
+ *       yet allocated, a domain that shut down or is dying is {@code -EINVAL}; a null context is {@code -EINVAL} (Parasol cannot
  *       reset a vCPU); an unreadable one {@code -EFAULT}; then the fields as VCPUOP_initialise
  *       checks them, against the target's code table and page tables ({@code -EINVAL}); a
  *       vCPU already initialised is {@code -EEXIST}. With {@code VGCF_online} the vCPU is up
@@ -286,8 +286,8 @@ final class DomctlHandler implements HypercallHandler {
         XenDomctlVcpucontext op = a.vcpucontext;
         long id = op.vcpu();
         long ctxt = op.ctxt();
-        if (d == v.domain() || id >= d.allocatedVcpus()) {
-            return -EINVAL;
+        if (d == v.domain() || id >= d.allocatedVcpus() || !d.mayRun()) {
+            return -EINVAL; // a domain that shut down or is dying gets no new context
         }
         if (ctxt == 0) {
             return -EINVAL; // vcpu_reset: see docs/deviations.md
