@@ -209,7 +209,8 @@ public final class DomainBuilder {
      * entry vCPU 0's context names. The image itself was loaded by the caller.
      *
      * <p>Refusals, before anything is written: {@code -EBUSY} when the start of day is already
-     * laid out; {@code -EINVAL} when the domain cannot run, has no vCPUs yet, or its memory is
+     * laid out (or, having crashed the domain, when a frame changed under the layout: another
+     * vCPU of the caller mapped it meanwhile); {@code -EINVAL} when the domain cannot run, has no vCPUs yet, or its memory is
      * not PFNs {@code 0 .. tot_pages-1} of fresh frames (each with only its allocation
      * reference, untyped), or is too small for the bootstrap region.
      *
@@ -223,11 +224,25 @@ public final class DomainBuilder {
             return -Errno.EINVAL;
         }
         FrameTable frames = host.frames();
-        long[] p2m = BootstrapBuilder.populatedP2m(frames, d.pages());
-        if (p2m == null || !BootstrapBuilder.fits(p2m.length)) {
-            return -Errno.EINVAL;
+        BootLayout layout;
+        long[] p2m;
+        // Under the domain's page-table lock, so no decrease_reservation takes a frame away
+        // between the check and the layout.
+        synchronized (d.pages()) {
+            p2m = BootstrapBuilder.populatedP2m(frames, d.pages());
+            if (p2m == null || !BootstrapBuilder.fits(p2m.length)) {
+                return -Errno.EINVAL;
+            }
+            try {
+                layout = BootstrapBuilder.layOut(frames, d.pages(), p2m, d.sharedInfoMfn());
+            } catch (RuntimeException e) {
+                // Only a privileged caller racing itself gets here: another of its vCPUs took
+                // a reference or a type on one of the frames after the check. The domain's
+                // memory is half laid out and it can never run.
+                d.crash("its start of day could not be laid out: a frame changed while it was: " + e.getMessage());
+                return -Errno.EBUSY;
+            }
         }
-        BootLayout layout = BootstrapBuilder.layOut(frames, d.pages(), p2m, d.sharedInfoMfn());
         writeStartOfDay(host, d, layout, p2m.length, cmdline, d.privileged());
         VcpuEntry entry = (cpu, startInfoVa) -> bootKernel(d, factory, cpu, startInfoVa);
         long address = d.codeTable().register(entry);
