@@ -201,6 +201,15 @@ class DomctlTest {
         DomId populated = createPopulated(PAGES);
         assertThat(dc.destroyDomain(populated)).isZero();
         assertThat(hv.freeFrames()).isEqualTo(free);
+        DomId waiting = createPopulated(PAGES);
+        DomctlCalls.LoadedImage loaded = dc.loadImage(waiting, "hello", "");
+        assertThat(dc.setVcpuContext(waiting, 0, dom0.scratch2, VcpuGuestContext.VGCF_ONLINE, loaded.entry(),
+                loaded.stack(), loaded.startInfo(), loaded.cr3())).isZero();
+        Domain parked = domain(waiting);
+        assertThat(parked.vcpu(0).thread()).as("online: its thread waits for the unpause").isNotNull();
+        assertThat(dc.destroyDomain(waiting)).as("never unpaused").isZero();
+        assertThat(parked.console().lines()).isEmpty();
+        assertThat(hv.freeFrames()).isEqualTo(free);
 
         AtomicBoolean spinning = new AtomicBoolean();
         hv.setKernelSource((image, privileged) -> domid -> TestKernels.busy(spinning));
