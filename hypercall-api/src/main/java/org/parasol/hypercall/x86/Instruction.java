@@ -1,5 +1,7 @@
 package org.parasol.hypercall.x86;
 
+import java.util.List;
+
 /**
  * One decoded instruction: what {@link Decoder} fills and an emulator reads, in the words of
  * Xen's {@code x86_emulate} state ({@code op_bytes}, {@code ad_bytes}, {@code modrm_reg}, the
@@ -27,7 +29,7 @@ public final class Instruction {
     public static final int DS = 3;
     public static final int FS = 4;
     public static final int GS = 5;
-    private static final String[] SEGMENTS = {"es", "cs", "ss", "ds", "fs", "gs"};
+    private static final List<String> SEGMENTS = List.of("es", "cs", "ss", "ds", "fs", "gs");
 
     Opcode opcode;
     int length;
@@ -237,7 +239,7 @@ public final class Instruction {
             case INS -> sb.append("ins ").append(size(opBytes)).append(" PTR es:[").append(adBytes == 8 ? "rdi" : "edi")
                     .append("],dx");
             case OUTS -> sb.append("outs dx,").append(size(opBytes)).append(" PTR ")
-                    .append(SEGMENTS[segment == NONE ? DS : segment]).append(":[").append(adBytes == 8 ? "rsi" : "esi")
+                    .append(SEGMENTS.get(segment == NONE ? DS : segment)).append(":[").append(adBytes == 8 ? "rsi" : "esi")
                     .append(']');
             case MOV_STORE -> sb.append("mov ").append(rmOperand()).append(',').append(hasImmediate ? hex(immediate, opBytes)
                     : Registers.name(modrmReg, opBytes, regHighByte));
@@ -269,7 +271,7 @@ public final class Instruction {
     private String memory(int bytes) {
         StringBuilder sb = new StringBuilder(size(bytes)).append(" PTR ");
         if (segment != NONE) {
-            sb.append(SEGMENTS[segment]).append(':');
+            sb.append(SEGMENTS.get(segment)).append(':');
         }
         if (!ripRelative && base == NONE && index == NONE) {
             // An absolute address: objdump writes it bare, with ds: when no override is given.
