@@ -15,12 +15,12 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.EvtchnOp;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.VcpuOp;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
@@ -68,7 +68,7 @@ public class HypercallBench {
             host.cpu.hypercall(Hypercall.XEN_VERSION, XenVersion.PAGESIZE, 0);
             host.cpu.hypercall(Hypercall.EVENT_CHANNEL_OP, EvtchnOp.STATUS, statusArg);
             EventChannelCalls.ChannelStatus st = ev.status(DomId.SELF, Port.of((int) port));
-            if (st.result() != 0 || st.state() != EvtchnStat.VIRQ || st.irq() != Virq.TIMER) {
+            if (st.result() != 0 || st.state() != EvtchnStat.VIRQ || st.irq() != Virq.TIMER.value()) {
                 throw new IllegalStateException("EVTCHNOP_status answered " + st);
             }
             host.cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.IS_UP, 0, 0);

@@ -91,6 +91,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
     boolean hypercallBreakdown;
 
+    /** Told of the hypervisor right after it boots: how in-process tests put it under their leak check. */
+    java.util.function.Consumer<Hypervisor> booted = hv -> { };
+
     @Override
     public Integer call() throws Exception {
         return run(System.out, System.err);
@@ -153,6 +156,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             host = host.withPcpus(pcpus);
         }
         try (Hypervisor hv = Hypervisor.boot(host)) {
+            booted.accept(hv);
             hv.setKernelSource(Hypervisor.images(new ImageLoader(repository)));
             CountDownLatch done = new CountDownLatch((int) total);
             ConcurrentHashMap<Integer, Boolean> zombies = new ConcurrentHashMap<>();

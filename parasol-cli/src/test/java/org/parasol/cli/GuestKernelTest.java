@@ -21,6 +21,8 @@ import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.KernelImage;
 import org.parasol.hypervisor.image.ImageRepository;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The guest kernel on a real hypervisor, through the packaged {@code selftest} image: the
@@ -29,12 +31,14 @@ import org.parasol.hypervisor.image.ImageRepository;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class GuestKernelTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
     private final CountDownLatch ended = new CountDownLatch(1);
 
     @BeforeEach
     void boot() {
-        hv = Hypervisor.boot(HostConfig.defaults(64L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(64L << 20)));
         hv.setKernelSource(Hypervisor.images(new ImageLoader(ImageRepository.standard())));
         hv.onShutdown(d -> ended.countDown());
     }

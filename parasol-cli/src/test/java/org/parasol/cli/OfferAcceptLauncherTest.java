@@ -24,6 +24,8 @@ import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The offer-accept handshake against scripted kernels (one per image name): the accepting
@@ -32,6 +34,8 @@ import org.parasol.hypervisor.domain.DomainConfig;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class OfferAcceptLauncherTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private static final LaunchPlan PLAN = new LaunchPlan(LaunchPlan.Kind.OFFER_ACCEPT, "test: offer ",
             Duration.ofSeconds(20), "offering", "accepting");
 
@@ -43,7 +47,7 @@ class OfferAcceptLauncherTest {
 
     @BeforeEach
     void boot() {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20)));
         hv.setKernelSource((image, privileged) -> domid -> kernels.get(image));
         freeAtBoot = hv.freeFrames();
         launcher = new OfferAcceptLauncher(hv, (cfg, domid) -> {

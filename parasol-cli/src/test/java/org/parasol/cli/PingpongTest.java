@@ -17,6 +17,8 @@ import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The packaged {@code pingpong} image run as its launch plan says, on a hypervisor of the
@@ -26,11 +28,13 @@ import org.parasol.hypervisor.image.ImageRepository;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PingpongTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
 
     @BeforeEach
     void boot() {
-        hv = Hypervisor.boot(HostConfig.defaults(24L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(24L << 20)));
         hv.setKernelSource(Hypervisor.images(new ImageLoader(ImageRepository.standard())));
     }
 

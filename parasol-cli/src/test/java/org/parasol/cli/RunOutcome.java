@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
+import org.parasol.hypervisor.testing.LeakCheck;
 import picocli.CommandLine;
 
 /**
@@ -15,12 +16,17 @@ import picocli.CommandLine;
  */
 record RunOutcome(int status, String out, String err) {
 
-    /** Parses {@code args} as the command line does and runs the command to its end. */
+    /**
+     * Parses {@code args} as the command line does and runs the command to its end; then
+     * checks that the run left nothing behind ({@link LeakCheck}), which fails the caller.
+     */
     static RunOutcome of(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         RunCommand cmd = new RunCommand();
         new CommandLine(cmd).parseArgs(args);
+        LeakCheck leaks = new LeakCheck();
+        cmd.booted = leaks::track;
         int status;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
@@ -29,6 +35,7 @@ record RunOutcome(int status, String out, String err) {
             Thread.currentThread().interrupt();
             throw new AssertionError(ex);
         }
+        leaks.verify();
         return new RunOutcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 }

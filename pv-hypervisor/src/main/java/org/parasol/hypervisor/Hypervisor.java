@@ -106,6 +106,7 @@ public final class Hypervisor implements AutoCloseable {
     private final ExecutorService reaper;
     private final ExecutorService console;
     private final List<Consumer<Domain>> shutdownListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Domain>> destroyListeners = new CopyOnWriteArrayList<>();
     private final Timers.Timer schedTick;
     private final ConcurrentHashMap<Vcpu, long[]> stuckWatch = new ConcurrentHashMap<>();
     private volatile KernelSource kernelSource;
@@ -404,6 +405,17 @@ public final class Hypervisor implements AutoCloseable {
     }
 
     /**
+     * Registers a callback run when any domain has been destroyed (xenstored's
+     * {@code @releaseDomain}): its vCPUs stopped, its ports closed, its mappings of other
+     * domains' grants released and its memory given back, except frames another domain still
+     * maps, which go when that domain unmaps them. Runs on the destroying thread, after the
+     * domain is dead and its id free again; it must not block.
+     */
+    public void onDomainDestroyed(Consumer<Domain> listener) {
+        destroyListeners.add(listener);
+    }
+
+    /**
      * Destroys a domain: waits for its vCPUs (up to the configured timeout) and returns its
      * frames. Returns false when it stays a zombie.
      */
@@ -438,6 +450,13 @@ public final class Hypervisor implements AutoCloseable {
             synchronized (Hypervisor.this) {
                 claimedDomids.remove(d.domid());
                 claimedNames.remove(d.name());
+            }
+            for (Consumer<Domain> l : destroyListeners) {
+                try {
+                    l.accept(d);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "domain-destroyed listener failed", e);
+                }
             }
         }
 
@@ -636,6 +655,11 @@ public final class Hypervisor implements AutoCloseable {
 
 
     // ---------------------------------------------------------------- shutdown
+
+    /** Whether {@link #close} has run. */
+    public boolean isClosed() {
+        return closed;
+    }
 
     /** Destroys every domain and releases machine memory. */
     @Override

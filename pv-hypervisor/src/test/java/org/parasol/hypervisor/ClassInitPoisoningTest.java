@@ -16,6 +16,7 @@ import org.parasol.hypercall.struct.GnttabCopy;
 import org.parasol.hypercall.struct.GnttabMapGrantRef;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainCreationException;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * "The same trick inside a class initializer poisons shared classes for the whole JVM": a
@@ -56,7 +57,8 @@ class ClassInitPoisoningTest {
 
         public static void main(String[] args) throws IOException, DomainCreationException, InterruptedException,
                 ClassNotFoundException {
-            try (Hypervisor hv = Hypervisor.boot(HostConfig.defaults(32L << 20).withPcpus(2))) {
+            LeakCheck leaks = new LeakCheck();
+            try (Hypervisor hv = leaks.track(Hypervisor.boot(HostConfig.defaults(32L << 20).withPcpus(2)))) {
                 // Loaded (as the hypervisor's handlers load them) but, without the host's boot-time
                 // initialization, not yet initialized: the guest's first `new` would run their
                 // initializers at whatever depth it chose.
@@ -82,6 +84,12 @@ class ClassInitPoisoningTest {
                     System.exit(4);
                 }
                 System.out.println("dive: grant structures usable (" + uses.size() + " uses)");
+            }
+            try {
+                leaks.verify();
+            } catch (AssertionError leak) {
+                System.out.println("dive: " + leak.getMessage());
+                System.exit(5);
             }
             System.exit(0);
         }

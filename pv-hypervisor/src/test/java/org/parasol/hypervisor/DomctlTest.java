@@ -38,6 +38,8 @@ import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.image.ImageException;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The domctl family (hypercall 36) from a privileged bare domain acting as dom0: the build
@@ -48,6 +50,8 @@ import org.parasol.hypervisor.image.ImageException;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DomctlTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     /** Pages the built domain gets: 1 MiB. */
     private static final int PAGES = 256;
     private static final long RESERVED = Mmu.HYPERVISOR_VIRT_START;
@@ -61,7 +65,7 @@ class DomctlTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(32L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(32L << 20)));
         hv.setKernelSource((image, privileged) -> {
             if (!image.equals("hello")) {
                 throw new ImageException("unknown image '" + image + "'");

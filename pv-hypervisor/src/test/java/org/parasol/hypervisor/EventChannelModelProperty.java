@@ -22,6 +22,7 @@ import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.time.ManualClock;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * Random sequences of event-channel operations from two domains, checked after every step
@@ -29,13 +30,15 @@ import org.parasol.hypervisor.time.ManualClock;
  */
 class EventChannelModelProperty {
     private static final int PORTS = 24;
+    /** jqwik runs no JUnit extension: the container checks for leaks itself once it closed the host. */
+    private static final LeakCheck LEAKS = new LeakCheck();
     private static Hypervisor hv;
     private static BareGuest[] g;
     private static EventChannelCalls[] ev;
 
     @BeforeContainer
     static void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
         g = new BareGuest[] {BareGuest.create(hv, "m0", 1024), BareGuest.create(hv, "m1", 1024)};
         ev = new EventChannelCalls[] {new EventChannelCalls(g[0].cpu, new ArgumentPage(g[0].scratch)),
                 new EventChannelCalls(g[1].cpu, new ArgumentPage(g[1].scratch))};
@@ -44,6 +47,7 @@ class EventChannelModelProperty {
     @AfterContainer
     static void close() {
         hv.close();
+        LEAKS.verify();
     }
 
     /** One operation: kind, acting domain (0/1), and an argument. */
@@ -201,7 +205,7 @@ class EventChannelModelProperty {
                         bound |= m.state[d][q] == EvtchnStat.VIRQ && m.virq[d][q] == virq;
                     }
                     want = bound ? -Errno.EEXIST : m.lowestFree(d);
-                    rc = ev[d].bindVirq(virq, 0);
+                    rc = ev[d].bindVirq(org.parasol.hypercall.Virq.of(virq), 0);
                     if (!bound && rc == want) {
                         m.state[d][(int) want] = EvtchnStat.VIRQ;
                         m.virq[d][(int) want] = virq;
@@ -220,10 +224,10 @@ class EventChannelModelProperty {
                     var s = ev[dd].status(DomId.SELF, Port.of(port));
                     assertThat(s.state()).as("after %s: d%d port %d state", op, dd, port).isEqualTo(m.state[dd][port]);
                     if (m.state[dd][port] == EvtchnStat.INTERDOMAIN) {
-                        assertThat(s.remoteDom()).isEqualTo(m.rdom[dd][port]);
-                        assertThat(s.remotePort()).isEqualTo(m.rport[dd][port]);
+                        assertThat(s.remoteDom().value()).isEqualTo(m.rdom[dd][port]);
+                        assertThat(s.remotePort().value()).isEqualTo(m.rport[dd][port]);
                     } else if (m.state[dd][port] == EvtchnStat.UNBOUND) {
-                        assertThat(s.remoteDom()).isEqualTo(m.rdom[dd][port]);
+                        assertThat(s.remoteDom().value()).isEqualTo(m.rdom[dd][port]);
                     }
                     assertThat(pendingBit(dd, port)).as("after %s: d%d port %d pending", op, dd, port)
                             .isEqualTo(m.pending[dd][port]);

@@ -11,20 +11,24 @@ import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * EVTCHNOP_* through the hypercall ABI, from bare domains driven by the test thread: every
  * command's semantics and every refusal the fact sheet lists.
  */
 class EventChannelTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
     private BareGuest a;
     private BareGuest b;
@@ -33,7 +37,7 @@ class EventChannelTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
         a = BareGuest.create(hv, "a", 1024);
         b = BareGuest.create(hv, "b", 1024);
         ea = new EventChannelCalls(a.cpu, new ArgumentPage(a.scratch));
@@ -93,11 +97,11 @@ class EventChannelTest {
         assertThat(a.pending(p[0])).isFalse();
         var sa = ea.status(DomId.SELF, Port.of(p[0]));
         assertThat(sa.state()).isEqualTo(EvtchnStat.INTERDOMAIN);
-        assertThat(sa.remoteDom()).isEqualTo(b.domain.domid());
-        assertThat(sa.remotePort()).isEqualTo(p[1]);
+        assertThat(sa.remoteDom()).isEqualTo(DomId.of(b.domain.domid()));
+        assertThat(sa.remotePort()).isEqualTo(Port.of(p[1]));
         var sb = eb.status(DomId.SELF, Port.of(p[1]));
         assertThat(sb.state()).isEqualTo(EvtchnStat.INTERDOMAIN);
-        assertThat(sb.remotePort()).isEqualTo(p[0]);
+        assertThat(sb.remotePort()).isEqualTo(Port.of(p[0]));
     }
 
     @Test
@@ -155,11 +159,11 @@ class EventChannelTest {
         assertThat(eb.close(Port.of(p[1]))).isZero();
         var sa = ea.status(DomId.SELF, Port.of(p[0]));
         assertThat(sa.state()).isEqualTo(EvtchnStat.UNBOUND);
-        assertThat(sa.remoteDom()).isEqualTo(b.domain.domid());
+        assertThat(sa.remoteDom()).isEqualTo(DomId.of(b.domain.domid()));
         assertThat(ea.send(Port.of(p[0]))).as("send on unbound is dropped").isZero();
         long again = eb.bindInterdomain(id(a), Port.of(p[0]));
         assertThat(again).isPositive();
-        assertThat(ea.status(DomId.SELF, Port.of(p[0])).remotePort()).isEqualTo((int) again);
+        assertThat(ea.status(DomId.SELF, Port.of(p[0])).remotePort()).isEqualTo(Port.of((int) again));
     }
 
     @Test
@@ -168,7 +172,7 @@ class EventChannelTest {
         int[] p = connect();
         assertThat(ea.close(Port.of(p[0]))).isZero();
         assertThat(eb.status(DomId.SELF, Port.of(p[1])).state()).isEqualTo(EvtchnStat.UNBOUND);
-        assertThat(eb.status(DomId.SELF, Port.of(p[1])).remoteDom()).isEqualTo(a.domain.domid());
+        assertThat(eb.status(DomId.SELF, Port.of(p[1])).remoteDom()).isEqualTo(DomId.of(a.domain.domid()));
         assertThat(ea.close(Port.of(p[0]))).isEqualTo(-Errno.EINVAL);
     }
 
@@ -228,7 +232,7 @@ class EventChannelTest {
         assertThat(port).isPositive();
         var st = e0.status(id(b), Port.of(port));
         assertThat(st.state()).isEqualTo(EvtchnStat.UNBOUND);
-        assertThat(st.remoteDom()).isEqualTo(a.domain.domid());
+        assertThat(st.remoteDom()).isEqualTo(DomId.of(a.domain.domid()));
         assertThat(e0.allocUnbound(DomId.of(0x1234), id(a))).isEqualTo(-Errno.ESRCH);
         assertThat(ea.status(id(b), Port.of(port)).result()).isEqualTo(-Errno.EPERM);
         assertThat(ea.reset(id(b))).isEqualTo(-Errno.EPERM);
@@ -241,8 +245,8 @@ class EventChannelTest {
     @Test
     @DisplayName("bind_virq: VIRQ beyond 24 -EINVAL, twice on a vCPU -EEXIST, non-per-vCPU on vCPU 1 -EINVAL, no such vCPU -ENOENT, global -EBUSY")
     void shouldRefuseBadVirqBinds() {
-        assertThat(ea.bindVirq(24, 0)).isEqualTo(-Errno.EINVAL);
-        assertThat(ea.bindVirq(5, 0)).as("get_virq_type: an undefined VIRQ is global").isEqualTo(-Errno.EBUSY);
+        assertThat(ea.bindVirq(Virq.of(24), 0)).isEqualTo(-Errno.EINVAL);
+        assertThat(ea.bindVirq(Virq.of(5), 0)).as("get_virq_type: an undefined VIRQ is global").isEqualTo(-Errno.EBUSY);
         assertThat(ea.bindVirq(Virq.TIMER, 0)).isPositive();
         assertThat(ea.bindVirq(Virq.TIMER, 0)).isEqualTo(-Errno.EEXIST);
         assertThat(ea.bindVirq(Virq.TIMER, 3)).isEqualTo(-Errno.ENOENT);

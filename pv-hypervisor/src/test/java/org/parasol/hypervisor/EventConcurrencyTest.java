@@ -30,6 +30,8 @@ import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * Event channels between domains running at once: a ping-pong between two kernels on their
@@ -38,6 +40,8 @@ import org.parasol.hypervisor.domain.DomainConfig;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class EventConcurrencyTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private static final long SHARED = StartOfDay.SHARED_INFO_VA;
     private Hypervisor hv;
 
@@ -92,7 +96,7 @@ class EventConcurrencyTest {
     @Test
     @DisplayName("Ping-pong over an interdomain channel between two blocking kernels: every round arrives")
     void shouldPingPongWithNothingLost() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20)));
         int rounds = 3000;
         AtomicInteger pingerDomid = new AtomicInteger(-1);
         AtomicInteger pingerPort = new AtomicInteger(-1);
@@ -149,7 +153,7 @@ class EventConcurrencyTest {
     @Test
     @DisplayName("Masking and unmasking racing a sender: EVTCHNOP_unmask re-raises every edge a mask held back")
     void shouldLoseNoEdgeWhileMaskingAndUnmasking() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2)));
         BareGuest a = BareGuest.create(hv, "sender", 1024);
         BareGuest b = BareGuest.create(hv, "receiver", 1024);
         EventChannelCalls ea = new EventChannelCalls(a.cpu, new ArgumentPage(a.scratch));

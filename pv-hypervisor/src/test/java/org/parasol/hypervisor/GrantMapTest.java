@@ -27,6 +27,8 @@ import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * map_grant_ref, unmap_grant_ref and unmap_and_replace through the PV MMU: a mapping reaches
@@ -35,6 +37,8 @@ import org.parasol.hypervisor.time.ManualClock;
  * dying, and is released with its mapper. Every refusal of the fact sheet's list.
  */
 class GrantMapTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     /** Where b maps grants: inside the bootstrap L1 that covers [4 MiB, 6 MiB), beyond b's 1 MiB. */
     private static final long MAP_VA = 0x5C0000L;
 
@@ -50,7 +54,7 @@ class GrantMapTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
         a = BareGuest.create(hv, "granter", 1024);
         b = BareGuest.create(hv, "mapper", 1024);
         GrantTableCalls ga = new GrantTableCalls(a.cpu, new ArgumentPage(a.scratch));

@@ -26,6 +26,7 @@ import org.parasol.hypercall.guest.GrantTableCalls;
 import org.parasol.hypercall.struct.GrantEntryV1;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * Random sequences of grant operations between a granter {@code a} and a mapper {@code b} —
@@ -46,16 +47,19 @@ class GrantModelProperty {
     /** Header flags the granter may write. */
     static final int[] GRANT_FLAGS = {0, Gtf.PERMIT_ACCESS, Gtf.PERMIT_ACCESS | Gtf.READONLY, Gtf.ACCEPT_TRANSFER};
 
+    /** jqwik runs no JUnit extension: the container checks for leaks itself once it closed the host. */
+    private static final LeakCheck LEAKS = new LeakCheck();
     private static Hypervisor hv;
 
     @BeforeContainer
     static void boot() {
-        hv = Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(1)));
     }
 
     @AfterContainer
     static void close() {
         hv.close();
+        LEAKS.verify();
     }
 
     enum Kind { GRANT, END_ACCESS, MAP, UNMAP, UNMAP_STALE, COPY }

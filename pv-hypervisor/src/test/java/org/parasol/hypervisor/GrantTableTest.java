@@ -24,6 +24,8 @@ import org.parasol.hypervisor.grant.GrantTable;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * Grant tables v1 (mapping is in GrantMapTest): setup_table and query_size, versions, and grant copy with
@@ -32,6 +34,8 @@ import org.parasol.hypervisor.time.ManualClock;
  * MMU's mmu_update).
  */
 class GrantTableTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private static final DomId BAD = DomId.of(0x1234);
 
     private Hypervisor hv;
@@ -51,7 +55,7 @@ class GrantTableTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
         a = BareGuest.create(hv, "granter", 1024);
         b = BareGuest.create(hv, "grantee", 1024);
         ga = new GrantTableCalls(a.cpu, new ArgumentPage(a.scratch));

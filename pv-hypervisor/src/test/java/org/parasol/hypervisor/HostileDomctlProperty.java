@@ -38,6 +38,7 @@ import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.image.ImageException;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * "We can't trust the guest", even a control domain's toolstack: random {@code xen_domctl}
@@ -57,12 +58,14 @@ class HostileDomctlProperty {
     private static final int BYSTANDER_ID = -3;
     private static final long RESERVED = Mmu.HYPERVISOR_VIRT_START;
 
+    /** jqwik runs no JUnit extension: the container checks for leaks itself once it closed the host. */
+    private static final LeakCheck LEAKS = new LeakCheck();
     private static Hypervisor hv;
     private static Domain bystander;
 
     @BeforeContainer
     static void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(48L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(48L << 20).withClock(new ManualClock()).withPcpus(1)));
         hv.setKernelSource((image, privileged) -> {
             if (!image.startsWith("h")) {
                 throw new ImageException("unknown image '" + image + "'");
@@ -75,6 +78,7 @@ class HostileDomctlProperty {
     @AfterContainer
     static void close() {
         hv.close();
+        LEAKS.verify();
     }
 
     private static long checksum(Domain d) {

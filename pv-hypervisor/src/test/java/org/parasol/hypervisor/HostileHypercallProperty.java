@@ -23,6 +23,7 @@ import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * "We can't trust the guest": random hypercalls — random numbers, sub-ops, arguments and
@@ -37,13 +38,15 @@ class HostileHypercallProperty {
     /** Hypercalls that may stop their caller: shutdown, vCPU down, or a multicall of them. */
     private static final Set<Integer> STOPPING =
             Set.of(Hypercall.SCHED_OP, Hypercall.VCPU_OP, Hypercall.MULTICALL);
+    /** jqwik runs no JUnit extension: the container checks for leaks itself once it closed the host. */
+    private static final LeakCheck LEAKS = new LeakCheck();
     private static Hypervisor hv;
     private static Domain victimA;
     private static Domain victimB;
 
     @BeforeContainer
     static void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(1)));
         victimA = hv.createBareDomain(DomainConfig.of("victim-a", null, 1));
         victimB = hv.createBareDomain(DomainConfig.of("victim-b", null, 1));
     }
@@ -51,6 +54,7 @@ class HostileHypercallProperty {
     @AfterContainer
     static void close() {
         hv.close();
+        LEAKS.verify();
     }
 
     /** A checksum of every frame a victim owns, and of its shared_info page. */

@@ -23,14 +23,18 @@ import org.parasol.hypercall.abi.VmAssist;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 class HypercallDispatchTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
     private BareGuest g;
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(2));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(2)));
         g = BareGuest.create(hv, "guest", 1024);
     }
 

@@ -21,14 +21,18 @@ import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /** Domains with threads of their own: boot, shutdown, crash containment, reclamation. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LifecycleTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
 
     private Hypervisor boot(HostConfig cfg) {
-        hv = Hypervisor.boot(cfg);
+        hv = leaks.track(Hypervisor.boot(cfg));
         return hv;
     }
 

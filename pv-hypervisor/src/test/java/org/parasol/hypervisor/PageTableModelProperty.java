@@ -25,6 +25,7 @@ import org.parasol.hypercall.abi.VmAssist;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * Random sequences of page-table updates — mappings made and removed through update_va_mapping,
@@ -38,16 +39,19 @@ class PageTableModelProperty {
     static final int VAS = 8;
     static final int FRAMES = 5;
 
+    /** jqwik runs no JUnit extension: the container checks for leaks itself once it closed the host. */
+    private static final LeakCheck LEAKS = new LeakCheck();
     private static Hypervisor hv;
 
     @BeforeContainer
     static void boot() {
-        hv = Hypervisor.boot(HostConfig.defaults(64L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(64L << 20).withClock(new ManualClock()).withPcpus(1)));
     }
 
     @AfterContainer
     static void close() {
         hv.close();
+        LEAKS.verify();
     }
 
     /** How an update reaches the hypervisor. */

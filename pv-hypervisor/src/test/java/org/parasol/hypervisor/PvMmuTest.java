@@ -29,12 +29,16 @@ import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The PV MMU through its hypercalls and its trap path, from a bare domain of 8 MiB (1024
  * pages mapped at start of day, 1024 more owned but unmapped: the "spare" frames).
  */
 class PvMmuTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     static final long RW = Mmu.PAGE_PRESENT | Mmu.PAGE_RW | Mmu.PAGE_USER;
     static final long RO = Mmu.PAGE_PRESENT | Mmu.PAGE_USER;
     /** Free VAs under the builder's L1 for 0x200000 (shared_info sits at its first page). */
@@ -45,7 +49,7 @@ class PvMmuTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(64L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(64L << 20).withClock(new ManualClock()).withPcpus(1)));
         // Kept after a crash, so the reaper cannot release frames while a test still counts them.
         g = BareGuest.create(hv, new DomainConfig("pv", 8192, 8192, 1, null, "", false,
                 DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE));

@@ -19,6 +19,8 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainCreationException;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * Requested and reserved domain ids: what a toolstack uses to know a domain's id before it
@@ -26,11 +28,13 @@ import org.parasol.hypervisor.domain.DomainCreationException;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RequestedDomidTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
 
     @BeforeEach
     void boot() {
-        hv = Hypervisor.boot(HostConfig.defaults(32L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(32L << 20)));
         // Every image name boots a kernel that prints the image's name and powers off.
         hv.setKernelSource((image, privileged) -> domid -> TestKernels.poweroff("image " + image));
     }

@@ -26,6 +26,8 @@ import org.parasol.hypervisor.domain.ConsoleLog;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.DomainState;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The host's side of "a guest is hostile through the JDK": guest kernels that hold a lock
@@ -36,6 +38,8 @@ import org.parasol.hypervisor.domain.DomainState;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RuntimeContainmentTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private static final long TICK_NANOS = 2_000_000;
     private Hypervisor hv;
     private Domain metronome;
@@ -44,7 +48,7 @@ class RuntimeContainmentTest {
             new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
 
     private void boot(HostConfig cfg) throws Exception {
-        hv = Hypervisor.boot(cfg);
+        hv = leaks.track(Hypervisor.boot(cfg));
         metronome = hv.createDomain(DomainConfig.of("metronome", null, 1).withMemoryKiB(1024), (cpu, si) -> {
             ArgumentPage page = new ArgumentPage(TestKernels.scratch(cpu, si));
             Port never = Port.of((int) new EventChannelCalls(cpu, page).allocUnbound(DomId.SELF, DomId.SELF));

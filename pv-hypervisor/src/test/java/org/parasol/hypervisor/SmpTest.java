@@ -17,10 +17,14 @@ import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /** Secondary vCPUs: VCPUOP_initialise from a vcpu_guest_context, VCPUOP_up, is_up, down. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SmpTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     /** vcpu_guest_context (x86-64) offsets Parasol models. */
     static final long CTX_RSI = 520 + 13 * 8;
     static final long CTX_RIP = 520 + 128;
@@ -83,7 +87,7 @@ class SmpTest {
 
     @Test
     void shouldBringUpSecondaryVcpusFromAGuestContext() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2)));
         Domain d = hv.createDomain(DomainConfig.of("smp", null, 1).withMemoryKiB(1024).withVcpus(4), smp(4));
         assertThat(d.awaitDeath(20, TimeUnit.SECONDS)).isTrue();
         assertThat(d.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
@@ -92,7 +96,7 @@ class SmpTest {
 
     @Test
     void shouldRunVcpusOnVirtualThreadsWhenTheHostAsks() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2).withVirtualThreads(true));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2).withVirtualThreads(true)));
         Domain d = hv.createDomain(DomainConfig.of("virt", null, 1).withMemoryKiB(1024).withVcpus(3), smp(3));
         assertThat(d.awaitDeath(20, TimeUnit.SECONDS)).isTrue();
         assertThat(d.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
@@ -101,7 +105,7 @@ class SmpTest {
 
     @Test
     void shouldShareOnePcpuBetweenManyVcpusBySlicing() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(1)));
         Domain d = hv.createDomain(DomainConfig.of("uni", null, 1).withMemoryKiB(1024).withVcpus(4), smp(4));
         assertThat(d.awaitDeath(20, TimeUnit.SECONDS)).isTrue();
         assertThat(d.shutdownReason()).isEqualTo(Shutdown.POWEROFF);

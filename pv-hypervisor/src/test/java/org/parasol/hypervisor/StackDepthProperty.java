@@ -29,6 +29,7 @@ import org.parasol.hypercall.guest.TimerCalls;
 import org.parasol.hypercall.guest.XenVersionCalls;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * "The guest chooses the stack depth the hypervisor runs at": a hostile domain recurses to a
@@ -41,6 +42,8 @@ import org.parasol.hypervisor.domain.DomainConfig;
  */
 class StackDepthProperty {
     private static final long TICK_NANOS = 2_000_000;
+    /** jqwik runs no JUnit extension: the container checks for leaks itself once it closed the host. */
+    private static final LeakCheck LEAKS = new LeakCheck();
     private static Hypervisor hv;
     private static Domain metronome;
     private static final AtomicLong ticks = new AtomicLong();
@@ -50,7 +53,7 @@ class StackDepthProperty {
 
     @BeforeContainer
     static void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(64L << 20).withPcpus(2));
+        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(64L << 20).withPcpus(2)));
         metronome = hv.createDomain(DomainConfig.of("metronome", null, 1).withMemoryKiB(1024), metronomeKernel());
         Eventually.until(java.time.Duration.ofSeconds(10), () -> ticks.get() > 5);
     }
@@ -60,6 +63,7 @@ class StackDepthProperty {
         if (hv != null) {
             hv.close();
         }
+        LEAKS.verify();
     }
 
     /** Polls an unbound port with a 2 ms timeout, forever, recording the gap between wake-ups. */

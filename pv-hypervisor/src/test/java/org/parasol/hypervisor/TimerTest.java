@@ -16,9 +16,13 @@ import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /** Timers, time and watchdogs on the injectable clock: time is advanced, never slept. */
 class TimerTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private ManualClock clock;
     private Hypervisor hv;
     private BareGuest g;
@@ -28,7 +32,7 @@ class TimerTest {
     @BeforeEach
     void boot() throws Exception {
         clock = new ManualClock();
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(clock).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(clock).withPcpus(1)));
         g = BareGuest.create(hv, "timed", 1024);
         g.mem.putInt(g.scratch, Virq.TIMER);
         g.mem.putInt(g.scratch + 4, 0);

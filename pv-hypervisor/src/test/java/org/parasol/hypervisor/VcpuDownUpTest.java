@@ -23,6 +23,8 @@ import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.Vcpu;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * VCPUOP_down and VCPUOP_up with Xen's meaning: down marks the vCPU down and puts it to sleep
@@ -32,6 +34,8 @@ import org.parasol.hypervisor.domain.Vcpu;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class VcpuDownUpTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
 
     @AfterEach
@@ -86,7 +90,7 @@ class VcpuDownUpTest {
     @Test
     @DisplayName("A vCPU that took itself down with VCPUOP_down goes on at the next line with result 0 once another brings it up, and holds no pCPU while down")
     void shouldResumeAVcpuThatTookItselfDownWhereItStopped() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2)));
         AtomicInteger entries = new AtomicInteger();
         AtomicLong downResult = new AtomicLong(Long.MIN_VALUE);
         AtomicBoolean goingDown = new AtomicBoolean();
@@ -125,7 +129,7 @@ class VcpuDownUpTest {
     @Test
     @DisplayName("A vCPU taken down by another stops at its next safe point and, once brought up again, goes on from where it was")
     void shouldStopAndResumeAVcpuTakenDownByAnother() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2)));
         AtomicInteger entries = new AtomicInteger();
         AtomicLong progress = new AtomicLong();
         AtomicLong whileDown = new AtomicLong(-1);
@@ -169,7 +173,7 @@ class VcpuDownUpTest {
     @Test
     @DisplayName("Destroying a domain whose vCPUs are down stops their threads and returns every frame")
     void shouldReclaimEverythingWhenVcpusAreDown() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2)));
         long freeBefore = hv.freeFrames();
         AtomicInteger down = new AtomicInteger();
         Domain d = hv.createDomain(DomainConfig.of("alldown", null, 1).withVcpus(3), (Cpu cpu, long si) -> {
@@ -202,7 +206,7 @@ class VcpuDownUpTest {
     @Test
     @DisplayName("As in Xen, taking down the last vCPU that is up powers the domain off")
     void shouldPowerOffWhenTheLastVcpuGoesDown() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(2)));
         Domain d = hv.createDomain(DomainConfig.of("last", null, 1).withVcpus(2), (Cpu cpu, long si) -> {
             cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.DOWN, 0, 0);
             throw new AssertionError("the last vCPU came back from VCPUOP_down");

@@ -14,6 +14,8 @@ import org.parasol.hypercall.abi.VcpuOp;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The CR3 of a secondary vCPU given by {@code VCPUOP_initialise}: validated as an L4 of the
@@ -21,13 +23,15 @@ import org.parasol.hypervisor.time.ManualClock;
  * {@code MMUEXT_NEW_BASEPTR} does for a running vCPU.
  */
 class VcpuInitialiseCr3Test {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
     private BareGuest g;
     private long entry;
 
     @BeforeEach
     void boot() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(new ManualClock()).withPcpus(1)));
         g = BareGuest.create(hv, new DomainConfig("smp", 8192, 8192, 2, null, "", false,
                 DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE));
         entry = g.cpu.registerCode((VcpuEntry) (cpu, arg) -> {

@@ -19,6 +19,8 @@ import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.Vcpu;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The vCPU's poll word and counters as other threads see them: a flush request is acknowledged
@@ -27,6 +29,8 @@ import org.parasol.hypervisor.domain.Vcpu;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class VcpuSafePointTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
 
     @AfterEach
@@ -40,7 +44,7 @@ class VcpuSafePointTest {
     @Test
     @DisplayName("A flush asked from another thread is acknowledged at the vCPU's next access, which is no safe point; a preempt request is one")
     void shouldAcknowledgeAFlushWithoutPassingASafePoint() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20)));
         Domain d = hv.createBareDomain(DomainConfig.of("flush", null, 1));
         Vcpu v = d.vcpu(0);
         v.attach();
@@ -62,7 +66,7 @@ class VcpuSafePointTest {
     @Test
     @DisplayName("Hypercall counts read from another thread while the guest runs never go backwards and add up to the calls it made")
     void shouldPublishCountsToOtherThreads() throws Exception {
-        hv = Hypervisor.boot(HostConfig.defaults(16L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20)));
         int calls = 200_000;
         AtomicBoolean started = new AtomicBoolean();
         Domain d = hv.createDomain(DomainConfig.of("counted", null, 1), (Cpu cpu, long si) -> {

@@ -23,6 +23,7 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.ConsoleIo;
 import org.parasol.hypercall.abi.Evtchn2l;
 import org.parasol.hypercall.abi.EvtchnOp;
@@ -35,7 +36,6 @@ import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.VcpuOp;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
@@ -54,6 +54,8 @@ import org.parasol.hypercall.struct.XenMemoryDomain;
 import org.parasol.hypercall.struct.XenMemoryReservation;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.time.ManualClock;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The order in which Xen checks a hypercall's arguments, and so which errno a guest written
@@ -65,6 +67,8 @@ import org.parasol.hypervisor.time.ManualClock;
  * guests' mappings, as a guest would.
  */
 class XenOrderOfChecksTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     /** The start of Xen's reserved hole, mapped read-only for the M2P table in every guest. */
     private static final long RESERVED = Mmu.HYPERVISOR_VIRT_START;
     private static final int UNKNOWN_DOMAIN = 0x1234;
@@ -79,7 +83,7 @@ class XenOrderOfChecksTest {
     @BeforeEach
     void boot() throws Exception {
         clock = new ManualClock();
-        hv = Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(clock).withPcpus(1));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(32L << 20).withClock(clock).withPcpus(1)));
         a = BareGuest.create(hv, "a", 1024);
         b = BareGuest.create(hv, "b", 1024);
         a.domain.vcpu(0).attach();

@@ -3,11 +3,11 @@ package org.parasol.examples.pingpong;
 import org.parasol.drivers.ring.FrontRing;
 import org.parasol.drivers.ring.RingOverflowException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
+import org.parasol.guest.grant.GrantedPage;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
-import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.abi.Mmu;
 
@@ -22,8 +22,8 @@ import org.parasol.hypercall.abi.Mmu;
  *  pingpong:  one request outstanding at a time: stamp, produce, push-and-check-notify;
  *             on the response's event: consume, check, record now - stamp
  *  close:     after the last round an OP_CLOSE request; its response comes after the peer
- *             unmapped the page, so the grant ends at once; close the port, end the grant,
- *             free the page, print the percentiles, power off
+ *             unmapped the page, so the grant ends at once; close the port, close the
+ *             granted page (ending access), free the page, print the percentiles, power off
  * </pre>
  *
  * <p>The offer line is {@value #OFFER} followed by {@code gref=<n> port=<p> peer=<domid>};
@@ -47,7 +47,7 @@ final class PingFront {
     private final PingpongMessage response = new PingpongMessage();
     private final Promise<LatencySummary> done;
     private PageRun page;
-    private GrantRef ref;
+    private GrantedPage grant;
     private BoundPort port;
     private FrontRing<PingpongMessage, PingpongMessage> ring;
     private boolean connected;
@@ -72,9 +72,9 @@ final class PingFront {
         // SHARED_RING_INIT before the grant: the peer never sees a page that is not a ring.
         ring = new FrontRing<>(new GuestMemoryBuffer(k.cpu().memory(), page.va(), Mmu.PAGE_SIZE), codec, codec,
                 () -> port.notifyRemote()).init();
-        ref = k.grants().grantAccess(peer, k.memory().mfn(page.pfn()), false);
+        grant = k.grants().grantAccess(peer, k.memory().mfn(page.pfn()), false);
         port = k.events().allocUnbound(peer, k.loop().deferred(p -> onEvent()));
-        k.println(OFFER + "gref=" + ref.value() + " port=" + port.port().value() + " peer=" + peer.value());
+        k.println(OFFER + "gref=" + grant.ref().value() + " port=" + port.port().value() + " peer=" + peer.value());
         return done;
     }
 
@@ -155,12 +155,12 @@ final class PingFront {
     /** The offer in reverse order: the port, the grant, the page. */
     private void teardown() {
         port.close();
-        if (k.endGrant(ref)) {
+        if (grant.endAccess()) {
             k.memory().freePages(page);
         } else {
             // Still mapped (a peer that has not unmapped): the kernel retries the end on a timer,
             // and the page stays out of the allocator, since the peer may still write it.
-            k.println("pingpong: " + ref + " is still mapped by domain " + peer.value() + "; its end is deferred");
+            k.println("pingpong: " + grant.ref() + " is still mapped by domain " + peer.value() + "; its end is deferred");
         }
     }
 }

@@ -7,6 +7,7 @@ import java.util.Random;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.grant.GrantMapException;
 import org.parasol.guest.grant.GrantMapping;
+import org.parasol.guest.grant.GrantedPage;
 import org.parasol.guest.grant.GrantTable;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
@@ -159,20 +160,22 @@ public final class SelfTestKernel extends ApplicationKernel {
         for (int i = 0; i < 4096; i += 8) {
             mem.putLong(src.va() + i, 0x6772616E74L + i);
         }
-        GrantRef ref = g.grantAccess(self, k.memory().mfn(src.pfn()), true);
-        GrantTableCalls calls = new GrantTableCalls(k.cpu(), k.argumentPage());
-        GrantTableCalls.Status s = calls.copy(Gntcopy.SOURCE_GREF, ref.value(), self, 0,
-                k.memory().mfn(dst.pfn()).value(), DomId.SELF, 0, 4096);
-        check(s.ok(), "copy from a granted frame: " + s);
-        for (int i = 0; i < 4096; i += 8) {
-            check(mem.getLong(dst.va() + i) == 0x6772616E74L + i, "copied byte " + i);
+        GrantRef ref;
+        try (GrantedPage granted = g.grantAccess(self, k.memory().mfn(src.pfn()), true)) {
+            ref = granted.ref();
+            GrantTableCalls calls = new GrantTableCalls(k.cpu(), k.argumentPage());
+            GrantTableCalls.Status s = calls.copy(Gntcopy.SOURCE_GREF, ref.value(), self, 0,
+                    k.memory().mfn(dst.pfn()).value(), DomId.SELF, 0, 4096);
+            check(s.ok(), "copy from a granted frame: " + s);
+            for (int i = 0; i < 4096; i += 8) {
+                check(mem.getLong(dst.va() + i) == 0x6772616E74L + i, "copied byte " + i);
+            }
+            GrantTableCalls.Status refused = calls.copy(Gntcopy.DEST_GREF, k.memory().mfn(dst.pfn()).value(),
+                    DomId.SELF, 0, ref.value(), self, 0, 8);
+            check(!refused.ok(), "a read-only grant is no copy destination");
         }
-        GrantTableCalls.Status refused = calls.copy(Gntcopy.DEST_GREF, k.memory().mfn(dst.pfn()).value(), DomId.SELF, 0,
-                ref.value(), self, 0, 8);
-        check(!refused.ok(), "a read-only grant is no copy destination");
-        check(k.endGrant(ref), "end of access with no copy in progress");
-        check(g.freeReferences() == free, "the reference is free again");
-        int mapped = grantMapping(k, self, src, ref);
+        check(g.freeReferences() == free, "closing the granted page ended access and freed the reference");
+        int mapped = grantMapping(k, self, src);
         k.memory().freePages(src);
         k.memory().freePages(dst);
         k.println("selftest: grants ok: 4096 bytes copied through " + ref + " of domain " + self.value()
@@ -185,12 +188,12 @@ public final class SelfTestKernel extends ApplicationKernel {
      * deferred); a read-only grant refuses a writable map; after the mapping is closed the
      * end of access goes through.
      */
-    private static int grantMapping(Kernel k, DomId self, PageRun page, GrantRef old) {
+    private static int grantMapping(Kernel k, DomId self, PageRun page) {
         GuestMemory mem = k.cpu().memory();
         GrantTable g = k.grants();
-        GrantRef rw = g.grantAccess(self, k.memory().mfn(page.pfn()), false);
+        GrantedPage rw = g.grantAccess(self, k.memory().mfn(page.pfn()), false);
         int seen = 0;
-        try (GrantMapping m = k.grantMapper().map(self, rw, false)) {
+        try (GrantMapping m = k.grantMapper().map(self, rw.ref(), false)) {
             check(m.va() != page.va(), "mapped at an address of its own");
             for (int i = 0; i < 4096; i += 8) {
                 check(mem.getLong(m.va() + i) == 0x6772616E74L + i, "byte " + i + " through the mapping");
@@ -200,18 +203,18 @@ public final class SelfTestKernel extends ApplicationKernel {
             check(mem.getLong(page.va() + 16) == 0x6D6170706564L, "a store through the mapping reaches the frame");
             check(!g.tryEndAccess(rw), "no end of access while mapped (GTF_reading|GTF_writing)");
         }
-        check(k.endGrant(rw), "end of access once unmapped");
-        GrantRef ro = g.grantAccess(self, k.memory().mfn(page.pfn()), true);
+        check(rw.endAccess(), "end of access once unmapped");
+        GrantedPage ro = g.grantAccess(self, k.memory().mfn(page.pfn()), true);
         try {
-            k.grantMapper().map(self, ro, false).close();
+            k.grantMapper().map(self, ro.ref(), false).close();
             check(false, "a read-only grant mapped writable");
         } catch (GrantMapException e) {
             check(e.status() == Gntst.GENERAL_ERROR, "read-only grant mapped writable: " + e.getMessage());
         }
-        try (GrantMapping m = k.grantMapper().map(self, ro, true)) {
+        try (GrantMapping m = k.grantMapper().map(self, ro.ref(), true)) {
             check(mem.getLong(m.va() + 16) == 0x6D6170706564L, "a read-only mapping reads");
         }
-        check(k.endGrant(ro), "end of access of the read-only grant");
+        check(ro.endAccess(), "end of access of the read-only grant");
         check(k.grantMapper().openMappings() == 0, "no mapping left open");
         return seen;
     }
@@ -227,7 +230,7 @@ public final class SelfTestKernel extends ApplicationKernel {
         b.close();
         a.close();
         check(st.result() == 0, "EVTCHNOP_status: " + st);
-        return DomId.of(st.remoteDom());
+        return st.remoteDom();
     }
 
     /** Buffers of mixed sizes and alignments: aligned, disjoint, zeroed, reused. */

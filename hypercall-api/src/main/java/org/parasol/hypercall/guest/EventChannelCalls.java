@@ -6,6 +6,7 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.EvtchnOp;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.struct.EvtchnAllocUnbound;
@@ -97,17 +98,18 @@ public final class EventChannelCalls {
 
     /**
      * {@code EVTCHNOP_bind_virq}: binds virtual IRQ {@code virq} to a new port notifying
-     * {@code vcpu}. Global and per-domain VIRQs are bound on vCPU 0.
+     * {@code vcpu}. Global and per-domain VIRQs are bound on vCPU 0. Allocates nothing for a
+     * VIRQ Xen defines (its handle is a shared constant).
      *
      * @return the new port, or {@code -EINVAL} for a VIRQ number of 24 or more or a
      *     non-per-vCPU VIRQ with {@code vcpu != 0}, {@code -ENOENT} for no such vCPU,
      *     {@code -EEXIST} if already bound on that vCPU, {@code -EBUSY} if another domain
      *     owns the global VIRQ
      */
-    public long bindVirq(int virq, int vcpu) {
+    public long bindVirq(Virq virq, int vcpu) {
         long off = page.push(EvtchnBindVirq.SIZE);
         try {
-            bindVirq.wrap(page.buffer(), off).virq(virq).vcpu(vcpu);
+            bindVirq.wrap(page.buffer(), off).virq(virq.value()).vcpu(vcpu);
             long rc = call(EvtchnOp.BIND_VIRQ, off, EvtchnBindVirq.SIZE, true);
             return rc < 0 ? rc : bindVirq.wrap(page.buffer(), off).port();
         } finally {
@@ -229,11 +231,11 @@ public final class EventChannelCalls {
             status.wrap(page.buffer(), off).dom(dom.value()).port(port.value());
             long rc = call(EvtchnOp.STATUS, off, EvtchnStatus.SIZE, true);
             if (rc < 0) {
-                return new ChannelStatus(rc, 0, 0, 0, 0, 0);
+                return new ChannelStatus(rc, 0, 0, DomId.INVALID, Port.NONE, 0);
             }
             EvtchnStatus s = status.wrap(page.buffer(), off);
             int state = (int) s.status();
-            int remoteDom = 0;
+            int remoteDom = DomId.DOMID_INVALID;
             long remotePort = 0;
             long irq = 0;
             switch (state) {
@@ -247,7 +249,7 @@ public final class EventChannelCalls {
                 default -> {
                 }
             }
-            return new ChannelStatus(rc, state, (int) s.vcpu(), remoteDom, (int) remotePort, (int) irq);
+            return new ChannelStatus(rc, state, (int) s.vcpu(), DomId.of(remoteDom), Port.of((int) remotePort), (int) irq);
         } finally {
             page.pop(off);
         }
@@ -334,14 +336,15 @@ public final class EventChannelCalls {
     /**
      * What {@link #status} learned about a port.
      *
-     * @param result 0, or {@code -errno} (then every other field is 0)
+     * @param result 0, or {@code -errno} (then the numbers are 0, the domain
+     *     {@link DomId#INVALID} and the port {@link Port#NONE})
      * @param state {@code EVTCHNSTAT_*}
      * @param vcpu the vCPU the port notifies
      * @param remoteDom for an unbound port the domain allowed to bind, for an interdomain
-     *     port the peer domain
-     * @param remotePort for an interdomain port, the peer port
+     *     port the peer domain; {@link DomId#INVALID} for other ports
+     * @param remotePort for an interdomain port, the peer port; {@link Port#NONE} for others
      * @param irq for a PIRQ or VIRQ port, its IRQ number
      */
-    public record ChannelStatus(long result, int state, int vcpu, int remoteDom, int remotePort, int irq) {
+    public record ChannelStatus(long result, int state, int vcpu, DomId remoteDom, Port remotePort, int irq) {
     }
 }

@@ -116,13 +116,13 @@ public final class SchedOpCalls {
      * {@link #poll(long, int, long)} on the first {@code count} entries of {@code ports},
      * with the port array on the argument page.
      */
-    public long poll(int[] ports, int count, long timeoutNs) {
+    public long poll(Port[] ports, int count, long timeoutNs) {
         Objects.checkFromIndexSize(0, count, ports.length);
         long bytes = (long) count * Integer.BYTES;
         long list = page.push(bytes);
         try {
             for (int i = 0; i < count; i++) {
-                page.scratch().set(Layouts.U32, list + (long) i * Integer.BYTES, ports[i]);
+                page.scratch().set(Layouts.U32, list + (long) i * Integer.BYTES, ports[i].value());
             }
             GuestMemory memory = cpu.memory();
             page.copyIn(memory, list, bytes);

@@ -94,4 +94,27 @@ class TypedHandlesTest {
         assertThat(Mfn.of(0x1a)).hasToString("mfn 0001a");
         assertThat(Pfn.of(0x123456)).hasToString("pfn 123456");
     }
+
+    @Test
+    void shouldNameVirqsAsXenAndShareTheDefinedOnes() {
+        assertThat(org.parasol.hypercall.Virq.of(Virq.TIMER)).isSameAs(org.parasol.hypercall.Virq.TIMER);
+        assertThat(org.parasol.hypercall.Virq.TIMER.value()).isEqualTo(Virq.TIMER);
+        assertThat(org.parasol.hypercall.Virq.DOM_EXC).hasToString("VIRQ_DOM_EXC");
+        assertThat(org.parasol.hypercall.Virq.MCA.value()).isEqualTo(Virq.ARCH_0);
+        assertThat(org.parasol.hypercall.Virq.of(24)).hasToString("virq 24");
+        assertThat(org.parasol.hypercall.Virq.of(24).isDefined()).isFalse();
+        assertThat(org.parasol.hypercall.Virq.ARGO.virqClass()).isEqualTo(Virq.VirqClass.PER_DOMAIN);
+        assertThatThrownBy(() -> org.parasol.hypercall.Virq.of(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Property
+    void shouldGiveEveryDefinedVirqItsSharedHandle(@ForAll @IntRange(min = 0, max = 64) int number) {
+        org.parasol.hypercall.Virq v = org.parasol.hypercall.Virq.of(number);
+        assertThat(v.value()).isEqualTo(number);
+        assertThat(v.isDefined()).isEqualTo(Virq.classOf(number) != null);
+        if (v.isDefined()) {
+            assertThat(org.parasol.hypercall.Virq.of(number)).isSameAs(v);
+            assertThat(v).hasToString(Virq.name(number));
+        }
+    }
 }

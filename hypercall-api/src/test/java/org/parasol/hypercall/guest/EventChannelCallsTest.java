@@ -9,6 +9,7 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.EvtchnOp;
 import org.parasol.hypercall.abi.EvtchnStat;
 
@@ -85,7 +86,7 @@ class EventChannelCallsTest {
             return 0;
         };
 
-        assertThat(evtchn.bindVirq(0, 2)).isEqualTo(4);
+        assertThat(evtchn.bindVirq(Virq.TIMER, 2)).isEqualTo(4);
         assertThat(evtchn.bindIpi(3)).isEqualTo(5);
 
         assertThat(guest.calls.get(0).bytesAt(FakeGuest.ARGUMENT_PAGE_VA, 12)).isEqualTo(hex("00000000 02000000 00000000"));
@@ -106,7 +107,7 @@ class EventChannelCallsTest {
         EventChannelCalls.ChannelStatus status = evtchn.status(DomId.SELF, Port.of(12));
 
         assertThat(guest.onlyCall().bytesAt(FakeGuest.ARGUMENT_PAGE_VA, 8)).isEqualTo(hex("f07f 0000 0c000000"));
-        assertThat(status).isEqualTo(new EventChannelCalls.ChannelStatus(0, EvtchnStat.INTERDOMAIN, 1, 7, 33, 0));
+        assertThat(status).isEqualTo(new EventChannelCalls.ChannelStatus(0, EvtchnStat.INTERDOMAIN, 1, DomId.of(7), Port.of(33), 0));
     }
 
     @Test

@@ -69,7 +69,7 @@ class SchedVcpuAndTimerCallsTest {
     @Test
     @DisplayName("sched_poll: {ports ptr @0, nr_ports @8, timeout @16} with the port array beside it")
     void shouldMarshalPollWithThePortArrayOnThePage() {
-        sched.poll(new int[] {5, 70, 99}, 2, 1_000_000);
+        sched.poll(new Port[] {Port.of(5), Port.of(70), Port.of(99)}, 2, 1_000_000);
 
         FakeGuest.Call call = guest.onlyCall();
         assertThat(call.a1()).isEqualTo(SchedOp.POLL);

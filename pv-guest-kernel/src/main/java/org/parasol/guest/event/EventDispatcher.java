@@ -8,6 +8,7 @@ import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.Evtchn2l;
 import org.parasol.hypercall.abi.XenVersion;
 import org.parasol.hypercall.guest.EventChannelCalls;
@@ -30,9 +31,13 @@ import org.parasol.hypercall.struct.VcpuInfo;
  *
  * <p>Binding: {@link #allocUnbound}, {@link #bindInterdomain}, {@link #bindVirq} and
  * {@link #bindIpi} make the hypercall, record the handler and unmask the port; the
- * {@link BoundPort} they return closes the channel again. {@link #mask} and {@link #unmask}
- * change one port's mask bit; unmask re-checks the pending bit afterwards, because an event
- * that arrived while the port was masked raised no upcall.
+ * {@link BoundPort} they return closes the channel again (it is {@code AutoCloseable}).
+ * {@link #mask} and {@link #unmask} change one port's mask bit; unmask re-checks the pending
+ * bit afterwards, because an event that arrived while the port was masked raised no upcall.
+ *
+ * <p>Ports are {@link Port} handles in this API. Each bound port's handle is made once, when
+ * it is bound, and kept beside its handler: the upcall passes that same object to the
+ * handler and {@link BoundPort#notifyRemote} sends on it, so neither allocates.
  *
  * <p>The upcall ({@link #upcall}, registered as the vCPU's event callback) does Xen's guest
  * scan: clear {@code upcall_pending}, exchange the selector with 0, and for every selected word
@@ -51,6 +56,8 @@ public final class EventDispatcher implements EventCallback {
     /** This vCPU's slot in it. */
     private final VcpuInfo vcpuInfo;
     private final PortHandler[] handlers = new PortHandler[Evtchn2l.NR_CHANNELS];
+    /** The handle of each bound port, made at bind time: what the upcall hands its handler. */
+    private final Port[] ports = new Port[Evtchn2l.NR_CHANNELS];
     private long spurious;
 
     /** A dispatcher for {@code cpu}, using {@code calls} and shared_info mapped at {@code sharedInfoVa}. */
@@ -75,9 +82,14 @@ public final class EventDispatcher implements EventCallback {
             return port;
         }
 
-        /** EVTCHNOP_send on this port. */
+        /** EVTCHNOP_send on this port. Allocates nothing. */
         public long notifyRemote() {
             return calls.send(port);
+        }
+
+        /** Whether {@link #close} has run. */
+        public boolean isClosed() {
+            return closed;
         }
 
         /** Masks the port, forgets its handler and closes it (EVTCHNOP_close). Idempotent. */
@@ -87,9 +99,16 @@ public final class EventDispatcher implements EventCallback {
                 return;
             }
             closed = true;
-            mask(port.value());
-            handlers[port.value()] = null;
+            int p = port.value();
+            shared.testAndSetMask(p);
+            handlers[p] = null;
+            ports[p] = null;
             calls.close(port);
+        }
+
+        @Override
+        public String toString() {
+            return "BoundPort[" + port + (closed ? ", closed]" : "]");
         }
     }
 
@@ -98,9 +117,11 @@ public final class EventDispatcher implements EventCallback {
             throw new EventChannelException(what, rc);
         }
         int p = (int) rc;
+        Port port = Port.of(p);
+        ports[p] = port;
         handlers[p] = handler;
         unmask(p);
-        return new BoundPort(Port.of(p));
+        return new BoundPort(port);
     }
 
     /** EVTCHNOP_alloc_unbound for {@code remote}, handled by {@code handler}. */
@@ -116,7 +137,7 @@ public final class EventDispatcher implements EventCallback {
     }
 
     /** EVTCHNOP_bind_virq of {@code virq} on this dispatcher's vCPU. */
-    public BoundPort bindVirq(int virq, PortHandler handler) {
+    public BoundPort bindVirq(Virq virq, PortHandler handler) {
         Objects.requireNonNull(handler, "handler");
         return bound("bind_virq", calls.bindVirq(virq, cpu.vcpuId()), handler);
     }
@@ -128,8 +149,9 @@ public final class EventDispatcher implements EventCallback {
     }
 
     /** Whether {@code port} has a handler. */
-    public boolean isBound(int port) {
-        return handlers[port] != null;
+    public boolean isBound(Port port) {
+        int p = port.value();
+        return p < handlers.length && handlers[p] != null;
     }
 
     /** Events that arrived on ports without a handler (the 2-level ABI allows spurious events). */
@@ -138,8 +160,8 @@ public final class EventDispatcher implements EventCallback {
     }
 
     /** Sets {@code port}'s mask bit: events stay pending and raise no upcall. */
-    public void mask(int port) {
-        shared.testAndSetMask(port);
+    public void mask(Port port) {
+        shared.testAndSetMask(port.value());
     }
 
     /**
@@ -148,7 +170,11 @@ public final class EventDispatcher implements EventCallback {
      * would, and if upcalls are enabled makes a hypercall so the upcall is delivered at its
      * return.
      */
-    public void unmask(int port) {
+    public void unmask(Port port) {
+        unmask(port.value());
+    }
+
+    private void unmask(int port) {
         shared.testAndClearMask(port);
         if (!shared.isPending(port)) {
             return;
@@ -182,7 +208,7 @@ public final class EventDispatcher implements EventCallback {
                 if (h == null) {
                     spurious++;
                 } else {
-                    h.onEvent(port);
+                    h.onEvent(ports[port]);
                 }
             }
         }

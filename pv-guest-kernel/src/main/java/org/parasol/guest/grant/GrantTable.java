@@ -1,6 +1,7 @@
 package org.parasol.guest.grant;
 
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
@@ -25,18 +26,22 @@ import org.parasol.hypercall.struct.GrantEntryV1;
  *
  * <p><b>Grant</b>: write {@code domid}, write {@code frame}, then {@code flags}
  * ({@code GTF_permit_access}, maybe {@code GTF_readonly}) with a release store, so the
- * hypervisor never sees a type without the fields it governs.
+ * hypervisor never sees a type without the fields it governs. What {@link #grantAccess}
+ * returns is a {@link GrantedPage}: closing it ends the access.
  *
  * <p><b>End of access</b>: one compare-and-swap of the 32-bit word made of flags and domid
  * from "flags without busy bits" to 0. While the hypervisor holds {@code GTF_reading} or
  * {@code GTF_writing} (a copy in progress, a live mapping) the grant cannot end: the reference
  * goes on a deferred list instead of being spun on, and {@link #processDeferred} retries
  * each one when its back-off has passed (1 ms, doubling up to 1 s), freeing those that
- * succeed. A reference is reused only after its end of access succeeded.
+ * succeed. A reference is reused only after its end of access succeeded. The table reads
+ * time from the clock it was made with, and tells its owner through {@code onDeferred} when an
+ * end was deferred, so the owner can schedule {@link #processDeferred} (the kernel arms a run-loop
+ * timer).
  *
  * <p>Invariants: the grant frames are mapped contiguously at {@code tableVa}; the table is
- * used from one vCPU (its {@link GuestMemory}); the allocator and the deferred list allocate
- * nothing after construction.
+ * used from one vCPU (its {@link GuestMemory}); a grant allocates only its {@link GrantedPage}
+ * and reference handle, and ending one and the deferred list allocate nothing.
  */
 public final class GrantTable {
     private static final long FIRST_BACKOFF_NS = 1_000_000L;
@@ -47,21 +52,27 @@ public final class GrantTable {
     private final int nrEntries;
     private final int[] free;
     private int freeCount;
-    /** Per reference: granted and not yet handed to {@link #endAccess}. */
-    private final boolean[] granted;
+    /** Per reference: its page while granted and not yet handed to {@link #endAccess}, else null. */
+    private final GrantedPage[] granted;
+    private final LongSupplier clock;
+    private final Runnable onDeferred;
     private final int[] deferredRef;
     private final long[] deferredDue;
     private final long[] deferredBackoff;
     private int deferredCount;
 
     /**
-     * The table of {@code nrEntries} entries mapped at {@code tableVa}.
+     * The table of {@code nrEntries} entries mapped at {@code tableVa}; {@code clock} gives the
+     * monotonic time in nanoseconds that {@link GrantedPage#endAccess} uses, and
+     * {@code onDeferred} runs each time an end of access is deferred.
      *
      * @throws IllegalArgumentException if the address is not 8-byte aligned or there is no
      *     entry beyond the reserved ones
      */
-    public GrantTable(GuestMemory mem, long tableVa, int nrEntries) {
+    public GrantTable(GuestMemory mem, long tableVa, int nrEntries, LongSupplier clock, Runnable onDeferred) {
         Objects.requireNonNull(mem, "mem");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.onDeferred = Objects.requireNonNull(onDeferred, "onDeferred");
         if ((tableVa & 7) != 0 || nrEntries <= Gnttab.NR_RESERVED_ENTRIES) {
             throw new IllegalArgumentException("bad grant table at 0x" + Long.toHexString(tableVa) + " with "
                     + nrEntries + " entries");
@@ -74,7 +85,7 @@ public final class GrantTable {
             free[i] = nrEntries - 1 - i; // lowest reference on top
         }
         this.freeCount = usable;
-        this.granted = new boolean[nrEntries];
+        this.granted = new GrantedPage[nrEntries];
         this.deferredRef = new int[usable];
         this.deferredDue = new long[usable];
         this.deferredBackoff = new long[usable];
@@ -95,37 +106,60 @@ public final class GrantTable {
         return deferredCount;
     }
 
+    /** The table's clock, ns. */
+    long now() {
+        return clock.getAsLong();
+    }
+
+    /** Whether {@code page} is granted and its end not yet asked for. */
+    boolean isLive(GrantedPage page) {
+        return granted[page.ref().value()] == page;
+    }
+
     private GrantEntryV1 entry(int ref) {
         return entry.wrap(table, ref * GrantEntryV1.SIZE);
     }
 
     /**
      * {@code gnttab_grant_foreign_access}: takes a free reference and grants {@code domid}
-     * access to {@code frame}, read-only if asked.
+     * access to {@code frame}, read-only if asked. Close the page to end the access.
      *
      * @throws IllegalStateException if no reference is free
      */
-    public GrantRef grantAccess(DomId domid, Mfn frame, boolean readonly) {
+    public GrantedPage grantAccess(DomId domid, Mfn frame, boolean readonly) {
+        Objects.requireNonNull(domid, "domid");
+        Objects.requireNonNull(frame, "frame");
         if (freeCount == 0) {
             throw new IllegalStateException("grant table full: " + nrEntries + " entries, "
                     + deferredCount + " waiting to end access");
         }
         int ref = free[--freeCount];
-        granted[ref] = true;
+        GrantedPage page = new GrantedPage(this, GrantRef.of(ref), domid, frame, readonly);
+        granted[ref] = page;
         GrantEntryV1 e = entry(ref).domid(domid.value()).frame(frame.value());
         // The type last, with release: the hypervisor acquires flags before reading the rest.
         e.flagsRelease(Gtf.PERMIT_ACCESS | (readonly ? Gtf.READONLY : 0));
-        return GrantRef.of(ref);
+        return page;
     }
 
     /**
-     * {@code gnttab_end_foreign_access_ref}: revokes {@code ref} if the hypervisor is not
-     * using it. Does not free the reference.
+     * {@code gnttab_end_foreign_access_ref}: revokes {@code page}'s grant if the hypervisor is
+     * not using it. Does not free the reference: {@link GrantedPage#close} still has to.
      *
      * @return false while {@code GTF_reading} or {@code GTF_writing} is set
+     * @throws IllegalStateException if the page's end of access was asked for already
      */
-    public boolean tryEndAccess(GrantRef ref) {
-        GrantEntryV1 e = entry(check(ref));
+    public boolean tryEndAccess(GrantedPage page) {
+        int r = check(page.ref());
+        if (granted[r] != page) {
+            throw new IllegalStateException(page.ref() + " is no longer granted by this page (ended already?)");
+        }
+        return revoke(r);
+    }
+
+    /** The compare-and-swap of the end of access on entry {@code ref}. */
+    private boolean revoke(int ref) {
+        GrantEntryV1 e = entry(ref);
         int h = e.headerAcquire();
         for (;;) {
             int flags = GrantEntryV1.headerFlags(h);
@@ -141,28 +175,30 @@ public final class GrantTable {
     }
 
     /**
-     * Ends access to {@code ref} and frees it, or, while the hypervisor still uses it, defers
-     * both to {@link #processDeferred}.
+     * Ends {@code page}'s access and frees its reference, or, while the hypervisor still uses
+     * it, defers both to {@link #processDeferred} and runs the table's {@code onDeferred}.
+     * {@link GrantedPage#close} calls this with the table's clock.
      *
-     * @param now the current time in nanoseconds (any monotonic clock the caller also
-     *     passes to {@link #processDeferred})
+     * @param now the current time in nanoseconds (the clock {@link #processDeferred} is
+     *     given too)
      * @return true if the reference was freed now
-     * @throws IllegalStateException if {@code ref} is not currently granted
+     * @throws IllegalStateException if the page's end of access was asked for already
      */
-    public boolean endAccess(GrantRef ref, long now) {
-        int r = check(ref);
-        if (!granted[r]) {
-            throw new IllegalStateException(ref + " is not granted (ended twice?)");
+    public boolean endAccess(GrantedPage page, long now) {
+        int r = check(page.ref());
+        if (granted[r] != page) {
+            throw new IllegalStateException(page.ref() + " is no longer granted by this page (ended twice?)");
         }
-        granted[r] = false;
-        if (tryEndAccess(ref)) {
-            free[freeCount++] = ref.value();
+        granted[r] = null;
+        if (revoke(r)) {
+            free[freeCount++] = r;
             return true;
         }
         int i = deferredCount++;
-        deferredRef[i] = ref.value();
+        deferredRef[i] = r;
         deferredBackoff[i] = FIRST_BACKOFF_NS;
         deferredDue[i] = now + FIRST_BACKOFF_NS;
+        onDeferred.run();
         return false;
     }
 
@@ -180,7 +216,7 @@ public final class GrantTable {
                 continue;
             }
             int ref = deferredRef[i];
-            if (tryEndAccess(GrantRef.of(ref))) {
+            if (revoke(ref)) {
                 free[freeCount++] = ref;
                 int last = --deferredCount;
                 deferredRef[i] = deferredRef[last];

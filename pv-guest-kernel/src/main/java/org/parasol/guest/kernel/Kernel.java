@@ -21,18 +21,17 @@ import org.parasol.guest.sched.RunLoop;
 import org.parasol.guest.sched.Timer;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
-import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Sif;
 import org.parasol.hypercall.abi.TrapVector;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.guest.GrantTableCalls;
@@ -96,7 +95,8 @@ public final class Kernel {
     private final EventChannelCalls eventCalls;
     private final ArgumentPage args;
     private final RunLoop loop;
-    private int bootIpiPort;
+    /** The IPI port secondary vCPUs wake vCPU 0 with; bound at boot. */
+    private Port bootIpiPort;
     private GrantTable grants;
     private GrantMapper grantMapper;
     private boolean grantSweepArmed;
@@ -176,7 +176,7 @@ public final class Kernel {
 
         // 7. The timer event wakes the run loop; then events on, and the banner.
         events.bindVirq(Virq.TIMER, port -> kernel.loop.timerEvent());
-        kernel.bootIpiPort = events.bindIpi(0, port -> kernel.loop.takePosted()).port().value();
+        kernel.bootIpiPort = events.bindIpi(0, port -> kernel.loop.takePosted()).port();
         ops.restoreEvents(true);
         console.println(VERSION + " on " + ops.platformName() + ": " + info.nrPages() + " pages ("
                 + memory.frames().freeFrames() + " free, " + (mappedEnd - firstFree) + " mapped at boot), "
@@ -291,7 +291,10 @@ public final class Kernel {
     /**
      * This domain's grant table (Mini-OS's {@code gnttab.c}), set up on first use:
      * {@code GNTTABOP_setup_table} for {@value #GRANT_FRAMES} frame(s), which the kernel maps
-     * at {@link #GRANT_TABLE_VA} with {@code update_va_mapping}.
+     * at {@link #GRANT_TABLE_VA} with {@code update_va_mapping}. Each grant is a
+     * {@link org.parasol.guest.grant.GrantedPage}; closing it ends the access, and an end the
+     * hypervisor still holds up (a copy in progress, a live mapping) is retried on a run-loop
+     * timer with back-off, never spun on.
      *
      * @throws IllegalStateException if the hypervisor refuses the table
      */
@@ -305,7 +308,8 @@ public final class Kernel {
             for (int i = 0; i < frames.length; i++) {
                 ops.setPteForVa(GRANT_TABLE_VA + ((long) i << Mmu.PAGE_SHIFT), (frames[i] << Mmu.PAGE_SHIFT) | PageTables.WRITABLE);
             }
-            grants = new GrantTable(cpu.memory(), GRANT_TABLE_VA, frames.length * Gnttab.ENTRIES_PER_FRAME_V1);
+            grants = new GrantTable(cpu.memory(), GRANT_TABLE_VA, frames.length * Gnttab.ENTRIES_PER_FRAME_V1,
+                    this::now, this::armGrantSweep);
         }
         return grants;
     }
@@ -322,21 +326,7 @@ public final class Kernel {
         return grantMapper;
     }
 
-    /**
-     * Ends a grant and frees its reference; while the hypervisor still uses it (a copy in
-     * progress, a live mapping) the end is deferred and retried on a run-loop timer with
-     * back-off, never spun on.
-     *
-     * @return true if the reference was freed now
-     */
-    public boolean endGrant(GrantRef ref) {
-        boolean freed = grants().endAccess(ref, now());
-        if (!freed) {
-            armGrantSweep();
-        }
-        return freed;
-    }
-
+    /** A grant's end of access was deferred: retry the deferred ends on a timer until none is left. */
     private void armGrantSweep() {
         if (grantSweepArmed) {
             return;
@@ -392,16 +382,16 @@ public final class Kernel {
      *     {@link #startVcpu}'s promise)
      */
     public void post(SecondaryVcpu target, Runnable task) {
-        int port = target.ipiPort();
-        if (port == 0) {
+        Port port = target.ipiPort();
+        if (port == null) {
             throw new IllegalStateException("vCPU " + target.id() + " is not up yet");
         }
         target.loop().post(task);
-        eventCalls.send(Port.of(port));
+        eventCalls.send(port);
     }
 
     /** The IPI port secondary vCPUs wake vCPU 0 with. */
-    int bootIpiPort() {
+    Port bootIpiPort() {
         return bootIpiPort;
     }
 

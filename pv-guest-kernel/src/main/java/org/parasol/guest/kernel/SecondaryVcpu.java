@@ -13,7 +13,7 @@ import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.VcpuEntry;
-import org.parasol.hypercall.abi.Virq;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 
@@ -55,7 +55,7 @@ public final class SecondaryVcpu implements VcpuEntry {
     private final Main main;
     private final Promise<SecondaryVcpu> up;
     /** The IPI port that wakes this vCPU, published once its loop can take posts. */
-    private volatile int ipiPort;
+    private volatile Port ipiPort;
     private Cpu cpu;
     private PvOps ops;
     private EventChannelCalls calls;
@@ -100,7 +100,7 @@ public final class SecondaryVcpu implements VcpuEntry {
             Kernel.oops(ops, console, "*** guest crash on vCPU " + id + ": " + failure, failure);
         });
         events.bindVirq(Virq.TIMER, port -> loop.timerEvent());
-        int ipi = events.bindIpi(id, port -> loop.takePosted()).port().value();
+        Port ipi = events.bindIpi(id, port -> loop.takePosted()).port();
         ops.restoreEvents(true);
         ipiPort = ipi; // from here on vCPU 0 may post to us
         loop.execute(() -> main.run(this));
@@ -108,8 +108,8 @@ public final class SecondaryVcpu implements VcpuEntry {
         loop.run();
     }
 
-    /** The IPI port that wakes this vCPU (0 until it is up). */
-    int ipiPort() {
+    /** The IPI port that wakes this vCPU (null until it is up). */
+    Port ipiPort() {
         return ipiPort;
     }
 
@@ -146,6 +146,6 @@ public final class SecondaryVcpu implements VcpuEntry {
     /** Posts {@code task} to vCPU 0's run loop and wakes vCPU 0 with its IPI. */
     public void postToBoot(Runnable task) {
         kernel.loop().post(task);
-        calls.send(Port.of(kernel.bootIpiPort()));
+        calls.send(kernel.bootIpiPort());
     }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.parasol.guest.event.PortHandler;
 import org.parasol.guest.pvops.PvOps;
 import org.parasol.hypercall.GuestAbort;
+import org.parasol.hypercall.Port;
 
 /**
  * A vCPU's cooperative, event-driven run loop: the only place a Parasol guest waits.
@@ -146,14 +147,14 @@ public final class RunLoop {
     private final class DeferredHandler implements PortHandler, Runnable {
         private final PortHandler handler;
         private boolean queued;
-        private int port;
+        private Port port;
 
         DeferredHandler(PortHandler handler) {
             this.handler = handler;
         }
 
         @Override
-        public void onEvent(int p) {
+        public void onEvent(Port p) {
             port = p;
             if (!queued) {
                 queued = true;

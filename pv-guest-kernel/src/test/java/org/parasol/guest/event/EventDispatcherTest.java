@@ -14,6 +14,7 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.EvtchnOp;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
@@ -25,7 +26,7 @@ class EventDispatcherTest {
 
     private FakeGuest g;
     private EventDispatcher events;
-    private final List<Integer> seen = new ArrayList<>();
+    private final List<Port> seen = new ArrayList<>();
 
     @BeforeEach
     void setUp() {
@@ -70,13 +71,13 @@ class EventDispatcherTest {
         events.bindIpi(0, seen::add);
         bindAnswers(EvtchnOp.BIND_IPI, 6, 4);
         events.bindIpi(0, seen::add);
-        events.mask(6);
+        events.mask(Port.of(6));
         hypervisorRaises(70);
         hypervisorRaises(6);
         hypervisorRaises(5);
         hypervisorRaises(200); // nobody's port: spurious
         events.upcall(g);
-        assertThat(seen).containsExactly(5, 70);
+        assertThat(seen).containsExactly(Port.of(5), Port.of(70));
         assertThat(pending(5)).isFalse();
         assertThat(pending(70)).isFalse();
         assertThat(pending(6)).as("masked: stays pending").isTrue();
@@ -91,27 +92,28 @@ class EventDispatcherTest {
         bindAnswers(EvtchnOp.ALLOC_UNBOUND, 12, 4);
         var p = events.allocUnbound(DomId.of(0), seen::add);
         assertThat(masked(12)).isFalse();
-        events.mask(12);
+        events.mask(Port.of(12));
         hypervisorRaises(12);
         assertThat(g.getByte(SHARED)).as("no upcall while masked").isZero();
         int before = g.calls.size();
-        events.unmask(12);
+        events.unmask(Port.of(12));
         assertThat(masked(12)).isFalse();
         assertThat(g.getByte(SHARED)).isEqualTo((byte) 1);
         assertThat(g.getLong(SHARED + 8) & 1).isEqualTo(1);
         assertThat(g.calls.size()).as("force_evtchn_callback").isEqualTo(before + 1);
         assertThat(g.calls.get(before)[0]).isEqualTo(Hypercall.XEN_VERSION);
         events.upcall(g);
-        assertThat(seen).containsExactly(12);
+        assertThat(seen).containsExactly(Port.of(12));
         assertThat(p.port()).isEqualTo(Port.of(12));
+        assertThat(seen.get(0)).as("the handle made at bind time, not one per event").isSameAs(p.port());
     }
 
     @Test
     @DisplayName("unmask with nothing pending only clears the mask bit")
     void shouldUnmaskQuietly() {
-        events.mask(40);
+        events.mask(Port.of(40));
         int before = g.calls.size();
-        events.unmask(40);
+        events.unmask(Port.of(40));
         assertThat(masked(40)).isFalse();
         assertThat(g.calls).hasSize(before);
         assertThat(g.getByte(SHARED)).isZero();
@@ -121,17 +123,53 @@ class EventDispatcherTest {
     @DisplayName("Closing a bound port masks it, forgets the handler and issues EVTCHNOP_close once")
     void shouldCloseBoundPorts() {
         bindAnswers(EvtchnOp.BIND_VIRQ, 3, 8);
-        var p = events.bindVirq(0, seen::add);
-        assertThat(events.isBound(3)).isTrue();
+        var p = events.bindVirq(Virq.TIMER, seen::add);
+        assertThat(events.isBound(Port.of(3))).isTrue();
         g.answer = x -> 0;
         p.close();
         p.close();
-        assertThat(events.isBound(3)).isFalse();
+        assertThat(events.isBound(Port.of(3))).isFalse();
+        assertThat(p.isClosed()).isTrue();
         assertThat(masked(3)).isTrue();
         assertThat(g.calls.stream().filter(c -> c[0] == Hypercall.EVENT_CHANNEL_OP && c[1] == EvtchnOp.CLOSE)).hasSize(1);
         hypervisorRaises(3);
         events.upcall(g);
         assertThat(seen).isEmpty();
+    }
+
+    @Test
+    @DisplayName("Typed ports cost nothing on the hot path: the upcall's dispatch and notifyRemote allocate nothing")
+    void shouldAllocateNothingToDispatchOrSend() {
+        bindAnswers(EvtchnOp.ALLOC_UNBOUND, 12, 4);
+        long[] handled = {0};
+        Port[] last = {null};
+        var p = events.allocUnbound(DomId.of(0), port -> {
+            handled[0]++;
+            last[0] = port;
+        });
+        g.answer = x -> 0;
+        g.recordCalls = false;
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        raiseDispatchAndSend(p, 20_000);
+
+        long before = threads.getCurrentThreadAllocatedBytes();
+        raiseDispatchAndSend(p, 20_000);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        // One object per event would be at least 16 bytes each; the JIT's rare deoptimisations
+        // may rematerialise a few, far below one byte per event.
+        assertThat(handled[0]).isEqualTo(40_000);
+        assertThat(last[0]).isSameAs(p.port());
+        assertThat(allocated).isLessThan(20_000);
+    }
+
+    private void raiseDispatchAndSend(EventDispatcher.BoundPort p, int count) {
+        for (int i = 0; i < count; i++) {
+            hypervisorRaises(12);
+            events.upcall(g);
+            p.notifyRemote();
+        }
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.parasol.guest.FakePvOps;
 import org.parasol.guest.event.PortHandler;
 import org.parasol.hypercall.GuestAbort;
+import org.parasol.hypercall.Port;
 
 class RunLoopTest {
     private FakePvOps ops;
@@ -111,19 +112,20 @@ class RunLoopTest {
     @Test
     @DisplayName("a burst of events before the deferred handler runs calls it once, like the pending bit")
     void shouldCoalesceDeferredEvents() {
-        List<Integer> calls = new ArrayList<>();
+        List<Port> calls = new ArrayList<>();
+        Port seven = Port.of(7);
         PortHandler h = loop.deferred(calls::add);
         ops.onHalt = () -> {
-            h.onEvent(7);
-            h.onEvent(7);
-            h.onEvent(7);
+            h.onEvent(seven);
+            h.onEvent(seven);
+            h.onEvent(seven);
         };
         loop.runOnce();
         runUntilIdle();
-        assertThat(calls).containsExactly(7);
-        h.onEvent(7);
+        assertThat(calls).containsExactly(seven);
+        h.onEvent(seven);
         runUntilIdle();
-        assertThat(calls).containsExactly(7, 7);
+        assertThat(calls).containsExactly(seven, seven);
     }
 
     @Test

@@ -318,6 +318,32 @@ public final class GrantTable {
         }
     }
 
+    /** The domain a pinned {@code ref} is in use by, or -1 when unpinned (for leak checks). */
+    int activeDomain(int ref) {
+        lock.lock();
+        try {
+            if (ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1 || pin[ref >>> 9][ref & 511] == 0) {
+                return -1;
+            }
+            return activeDomid[ref >>> 9][ref & 511];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The frame a pinned {@code ref} pins, or -1 when unpinned (for leak checks). */
+    long activeFrame(int ref) {
+        lock.lock();
+        try {
+            if (ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1 || pin[ref >>> 9][ref & 511] == 0) {
+                return -1;
+            }
+            return activeMfn[ref >>> 9][ref & 511];
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The shared entry's header word (flags | domid &lt;&lt; 16) of an allocated {@code ref}, or 0. */
     public int header(int ref) {
         lock.lock();

@@ -193,6 +193,28 @@ public final class Maptrack {
         return flags[handle] & ~IN_USE;
     }
 
+    /** The handles in use: a live mapping, or one whose unmap has not completed (for leak checks). */
+    synchronized int[] handlesInUse() {
+        int n = 0;
+        int[] in = new int[flags.length];
+        for (int h = 0; h < flags.length; h++) {
+            if ((flags[h] & IN_USE) != 0) {
+                in[n++] = h;
+            }
+        }
+        return java.util.Arrays.copyOf(in, n);
+    }
+
+    /** The table whose grant handle {@code handle} maps, or null (for leak checks). */
+    synchronized GrantTable granter(int handle) {
+        return granter[handle];
+    }
+
+    /** The grant reference handle {@code handle} maps (for leak checks). */
+    synchronized int ref(int handle) {
+        return ref[handle];
+    }
+
     /**
      * The mapper's death ({@code gnttab_release_mappings}): releases every pin still held —
      * live parts and parts claimed by an unmap that never completed — and refuses new handles.
