@@ -71,6 +71,14 @@ final class RawGuest {
         return k;
     }
 
+    /** Consumes up to {@code max} reply bytes without keeping them (allocates nothing); returns how many. */
+    int skip(int max) {
+        int k = Math.min(intf.rspProdAcquire() - rspCons, max);
+        rspCons += k;
+        intf.rspConsRelease(rspCons);
+        return k;
+    }
+
     /** Reads everything in the ring. */
     void readAll() {
         read(RING_SIZE);

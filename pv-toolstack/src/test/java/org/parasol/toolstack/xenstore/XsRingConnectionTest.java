@@ -317,4 +317,60 @@ class XsRingConnectionTest {
                 (long) XsRingConnection.INPUT_BUDGET / write.length + 1);
         assertThat(ring.isServing()).isTrue();
     }
+    @Test
+    @DisplayName("taking request bytes and putting reply bytes allocates nothing (steady path), however small the pieces")
+    void shouldMoveBytesWithoutAllocating() {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        store = new XsStore(new XsQuota(1000, 128, 10, 1024, 8192, 5, 1024));
+        xsd = new Xenstored(store, new Xenstored.Domains() {
+            @Override
+            public void introduce(int domid, long gfn, int evtchn) {
+            }
+
+            @Override
+            public void release(int domid) {
+            }
+        });
+        RawGuest guest = new RawGuest(0);
+        XsRingConnection ring = new XsRingConnection(xsd, 0, true, guest.page, 0, () -> guest.kicks++, (r, e, w) -> { });
+        byte[] write = request(XsWire.XS_WRITE, 1, "/big\0" + "b".repeat(4000));
+
+        // In: a 4021-byte request fed one byte per step.
+        int at = guest.write(write, 0, 16);
+        for (int i = 0; i < 500; i++) { // warm up
+            at += guest.write(write, at, 1);
+            ring.service();
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 2000; i++) {
+            at += guest.write(write, at, 1);
+            ring.service();
+        }
+        long in = threads.getCurrentThreadAllocatedBytes() - before;
+        while (at < write.length) {
+            at += guest.write(write, at, write.length - at);
+            ring.service();
+        }
+        guest.readAll();
+        assertThat(guest.messages()).containsExactly(XsMessage.of(XsWire.XS_WRITE, 1, 0, "OK\0"));
+
+        // Out: the 4016-byte reply to a read, taken one byte per step.
+        guest.writeAll(request(XsWire.XS_READ, 2, "/big\0"));
+        ring.service();
+        int taken = 0;
+        for (int i = 0; i < 500; i++) {
+            taken += guest.skip(1);
+            ring.service();
+        }
+        before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 2000; i++) {
+            taken += guest.skip(1);
+            ring.service();
+        }
+        long out = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertThat(taken).as("the reply was flowing all along").isEqualTo(2500);
+        assertThat(in).as("bytes allocated over 2000 steps in").isLessThan(1024);
+        assertThat(out).as("bytes allocated over 2000 steps out").isLessThan(1024);
+    }
 }
