@@ -135,10 +135,20 @@ public final class Xenbus {
         }
     }
 
-    private static final Decoder<Void> OK = (b, n) -> null;
-    private static final Decoder<byte[]> BYTES = (b, n) -> Arrays.copyOf(b, n);
-    private static final Decoder<String> TEXT = (b, n) -> new String(b, 0, n, StandardCharsets.UTF_8);
-    private static final Decoder<List<String>> STRINGS = Xenbus::strings;
+    // Decoders are method references, not static fields: an image keeps no static state but
+    // constants of known-immutable types, so that its domains can share one class loader.
+
+    private static Void ok(byte[] b, int length) {
+        return null;
+    }
+
+    private static byte[] bytes(byte[] b, int length) {
+        return Arrays.copyOf(b, length);
+    }
+
+    private static String text(byte[] b, int length) {
+        return new String(b, 0, length, StandardCharsets.UTF_8);
+    }
 
     private final RunLoop loop;
     private final XenstoreDomainInterface intf;
@@ -432,7 +442,7 @@ public final class Xenbus {
 
     /** {@code XS_READ}: the value as text (UTF-8). */
     public Promise<String> read(XenbusTransaction tx, String path) {
-        return submit(XsWire.XS_READ, tx, path, strings(path), TEXT);
+        return submit(XsWire.XS_READ, tx, path, strings(path), Xenbus::text);
     }
 
     /** {@code XS_READ} outside a transaction. */
@@ -442,7 +452,7 @@ public final class Xenbus {
 
     /** {@code XS_READ}: the value's bytes. */
     public Promise<byte[]> readBytes(XenbusTransaction tx, String path) {
-        return submit(XsWire.XS_READ, tx, path, strings(path), BYTES);
+        return submit(XsWire.XS_READ, tx, path, strings(path), Xenbus::bytes);
     }
 
     /** {@code XS_READ}, with a missing node ({@code ENOENT}) as an empty optional rather than a failure. */
@@ -484,12 +494,12 @@ public final class Xenbus {
         byte[] payload = new byte[p.length + 1 + value.length];
         System.arraycopy(p, 0, payload, 0, p.length);
         System.arraycopy(value, 0, payload, p.length + 1, value.length);
-        return submit(XsWire.XS_WRITE, tx, path, payload, OK);
+        return submit(XsWire.XS_WRITE, tx, path, payload, Xenbus::ok);
     }
 
     /** {@code XS_MKDIR}: creates the node unless it exists. */
     public Promise<Void> mkdir(XenbusTransaction tx, String path) {
-        return submit(XsWire.XS_MKDIR, tx, path, strings(path), OK);
+        return submit(XsWire.XS_MKDIR, tx, path, strings(path), Xenbus::ok);
     }
 
     /** {@code XS_MKDIR} outside a transaction. */
@@ -499,7 +509,7 @@ public final class Xenbus {
 
     /** {@code XS_RM}: removes the node and everything below it. */
     public Promise<Void> rm(XenbusTransaction tx, String path) {
-        return submit(XsWire.XS_RM, tx, path, strings(path), OK);
+        return submit(XsWire.XS_RM, tx, path, strings(path), Xenbus::ok);
     }
 
     /** {@code XS_RM} outside a transaction. */
@@ -509,7 +519,7 @@ public final class Xenbus {
 
     /** {@code XS_DIRECTORY}: the children's names. */
     public Promise<List<String>> directory(XenbusTransaction tx, String path) {
-        return submit(XsWire.XS_DIRECTORY, tx, path, strings(path), STRINGS);
+        return submit(XsWire.XS_DIRECTORY, tx, path, strings(path), Xenbus::strings);
     }
 
     /** {@code XS_DIRECTORY} outside a transaction. */
@@ -519,7 +529,7 @@ public final class Xenbus {
 
     /** {@code XS_GET_PERMS}: entries such as {@code "n1"}, {@code "r0"}: the first names the owner. */
     public Promise<List<String>> getPerms(XenbusTransaction tx, String path) {
-        return submit(XsWire.XS_GET_PERMS, tx, path, strings(path), STRINGS);
+        return submit(XsWire.XS_GET_PERMS, tx, path, strings(path), Xenbus::strings);
     }
 
     /** {@code XS_SET_PERMS}: replaces the permission list; the first entry names the owner. */
@@ -529,7 +539,7 @@ public final class Xenbus {
         for (int i = 0; i < perms.size(); i++) {
             parts[i + 1] = perms.get(i);
         }
-        return submit(XsWire.XS_SET_PERMS, tx, path, strings(parts), OK);
+        return submit(XsWire.XS_SET_PERMS, tx, path, strings(parts), Xenbus::ok);
     }
 
     /** {@code XS_GET_DOMAIN_PATH}: {@code /local/domain/<domid>}. */
@@ -550,7 +560,7 @@ public final class Xenbus {
         Promise<Void> ack = loop.promise();
         XenbusWatch w = new XenbusWatch(this, path, token, callback, ack);
         watches.put(token, w);
-        submit(XsWire.XS_WATCH, XenbusTransaction.NONE, path, strings(path, token), OK).whenDone((v, e) -> {
+        submit(XsWire.XS_WATCH, XenbusTransaction.NONE, path, strings(path, token), Xenbus::ok).whenDone((v, e) -> {
             if (e != null) {
                 if (w.deactivate()) {
                     watches.remove(token);
@@ -568,7 +578,7 @@ public final class Xenbus {
             return loop.completed(null);
         }
         watches.remove(w.token());
-        return submit(XsWire.XS_UNWATCH, XenbusTransaction.NONE, w.path(), strings(w.path(), w.token()), OK);
+        return submit(XsWire.XS_UNWATCH, XenbusTransaction.NONE, w.path(), strings(w.path(), w.token()), Xenbus::ok);
     }
 
     /** Watches whose events still reach their callbacks. */
@@ -584,7 +594,7 @@ public final class Xenbus {
 
     /** {@code XS_TRANSACTION_END}: commits ({@code EAGAIN} if another change conflicted) or aborts. */
     public Promise<Void> transactionEnd(XenbusTransaction tx, boolean commit) {
-        return submit(XsWire.XS_TRANSACTION_END, tx, null, strings(commit ? "T" : "F"), OK);
+        return submit(XsWire.XS_TRANSACTION_END, tx, null, strings(commit ? "T" : "F"), Xenbus::ok);
     }
 
     /**
