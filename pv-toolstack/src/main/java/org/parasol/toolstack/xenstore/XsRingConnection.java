@@ -311,6 +311,10 @@ public final class XsRingConnection implements AutoCloseable {
         } finally {
             handling = false;
         }
+        if (!isServing()) {
+            dropOutput(); // the request closed its own connection (dom0 releasing itself)
+            return;
+        }
         output.add(reply);
         queuedBytes += XsWire.HEADER_SIZE + reply.payload().length;
         outstanding++;

@@ -376,4 +376,35 @@ class XsRingConnectionTest {
         assertThat(in).as("bytes allocated over 2000 steps in").isLessThan(1024);
         assertThat(out).as("bytes allocated over 2000 steps out").isLessThan(1024);
     }
+    @Test
+    @DisplayName("a request that closes its own ring (XS_RELEASE reaching the ring it came on) leaves nothing queued and throws nothing")
+    void shouldSurviveARequestThatClosesItsOwnRing() {
+        XsRingConnection[] self = new XsRingConnection[1];
+        xsd = new Xenstored(store, new Xenstored.Domains() {
+            @Override
+            public void introduce(int domid, long gfn, int evtchn) {
+            }
+
+            @Override
+            public void release(int domid) {
+                self[0].close();
+            }
+        });
+        RawGuest guest = new RawGuest(0);
+        self[0] = new XsRingConnection(xsd, 0, true, guest.page, 0, () -> guest.kicks++, (r, e, w) -> faults.add(w));
+        guest.writeAll(request(XsWire.XS_INTRODUCE, 1, "5\0" + "77\0" + "3\0"));
+        guest.writeAll(request(XsWire.XS_RELEASE, 2, "5\0"));
+        guest.writeAll(request(XsWire.XS_READ, 3, "/local\0"));
+
+        assertThatCode(self[0]::service).doesNotThrowAnyException();
+
+        assertThat(self[0].isServing()).isFalse();
+        assertThat(self[0].queuedBytes()).isZero();
+        assertThat(self[0].outstanding()).isZero();
+        assertThat(self[0].requests()).isEqualTo(2);
+        guest.readAll();
+        assertThat(guest.messages()).as("closing drops the output not yet in the ring").isEmpty();
+        assertThat(xsd.isIntroduced(5)).isFalse();
+        assertThat(faults).isEmpty();
+    }
 }
