@@ -10,4 +10,5 @@ module org.parasol.hypercall {
     exports org.parasol.hypercall.guest;
     exports org.parasol.hypercall.struct;
     exports org.parasol.hypercall.io;
+    exports org.parasol.hypercall.x86;
 }

@@ -43,10 +43,11 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\nmemory="lots"           | bad.cfg:3: key 'memory': expected a number of MiB, got 'lots'
             name="a"\\nkernel="hello"\\nmemory=0                | bad.cfg:3: key 'memory': expected a number of MiB from 1 to 1048576, got 0
             name="a"\\nkernel="hello"\\nmemory=8\\nmaxmem=4     | bad.cfg:4: key 'maxmem': expected at least memory (8 MiB), got 4
-            name="a"\\nkernel="hello"\\nvcpus=1000              | bad.cfg:3: key 'vcpus': expected a number of vCPUs from 1 to 128, got 1000
-            name="a"\\nkernel="hello"\\non_crash="explode"      | bad.cfg:3: key 'on_crash': expected destroy, restart, preserve, rename-restart, coredump-destroy or coredump-restart, got 'explode'
+            name="a"\\nkernel="hello"\\nvcpus=1000              | bad.cfg:3: key 'vcpus': expected a number of vCPUs from 1 to 32, got 1000
+            name="a"\\nkernel="hello"\\non_crash="explode"      | bad.cfg:3: key 'on_crash': expected destroy, restart or preserve, got 'explode'
+            name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
-            name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 printable characters without spaces or '/', got 'a b'
+            name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
             name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'

@@ -8,10 +8,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.parasol.control.XlConfigParser;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
@@ -37,6 +39,14 @@ import picocli.CommandLine.Parameters;
  * descriptor says otherwise ({@link LaunchPlan}): an offer-accept image runs as two domains,
  * the second created from the offer the first prints ({@link OfferAcceptLauncher}).
  *
+ * <p>An argument ending in {@code .cfg} is an xl.cfg file ({@link XlDomain}): one domain, as
+ * {@code xl create} makes it, with the file's name, memory, vCPUs, kernel image, command line
+ * and on_poweroff/on_reboot/on_crash. Every file is read before anything boots: an error names
+ * the file, the line and the key, and nothing starts. As in Xen, where xl and not the
+ * hypervisor acts on a domain's shutdown, this command carries out the on_* actions: destroy,
+ * restart (a new domain from the same configuration) or preserve (kept, shut down, until the
+ * run ends). Domains given as images are destroyed when they shut down.
+ *
  * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise,
  * 2 when a domain could not be created or a launch broke off (no offer, a malformed one).
  * A one-line summary per domain follows the consoles.
@@ -45,22 +55,27 @@ import picocli.CommandLine.Parameters;
         description = "Boots the hypervisor and runs kernel images as domains until they all shut down.")
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Kernel images by short name (e.g. hello).")
+    @Parameters(arity = "1..*", paramLabel = "IMAGE|FILE.cfg",
+            description = "Kernel images by short name (e.g. hello), or xl.cfg files (one domain each).")
     List<String> images;
 
-    @Option(names = "--domains", defaultValue = "1", description = "Domains per image (default ${DEFAULT-VALUE}).")
+    @Option(names = "--domains", defaultValue = "1",
+            description = "Domains per image (default ${DEFAULT-VALUE}); a FILE.cfg is one domain.")
     int domains;
 
-    @Option(names = "--memory", defaultValue = "4", description = "MiB of memory per domain (default ${DEFAULT-VALUE}).")
+    @Option(names = "--memory", defaultValue = "4",
+            description = "MiB of memory per domain of an image (default ${DEFAULT-VALUE}); a FILE.cfg says its own.")
     int memoryMiB;
 
-    @Option(names = "--vcpus", defaultValue = "1", description = "vCPUs per domain (default ${DEFAULT-VALUE}).")
+    @Option(names = "--vcpus", defaultValue = "1",
+            description = "vCPUs per domain of an image (default ${DEFAULT-VALUE}); a FILE.cfg says its own.")
     int vcpus;
 
     @Option(names = "--pcpus", description = "Physical CPUs to hand out (default: the host's cores).")
     Integer pcpus;
 
-    @Option(names = "--cmdline", defaultValue = "", description = "Kernel command line for every domain.")
+    @Option(names = "--cmdline", defaultValue = "",
+            description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
 
     @Option(names = "--images", paramLabel = "DIR",
@@ -89,8 +104,35 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         ImageRepository repository = ImageRepository.standardAfter(imageDirs);
         Map<String, LaunchPlan> plans = new LinkedHashMap<>();
         long total = 0;
+        long configuredKiB = 0;
         Map<String, Integer> instances = new HashMap<>();
-        for (String image : images) {
+        List<XlDomain> configured = new ArrayList<>();
+        List<String> imageNames = new ArrayList<>();
+        for (String arg : images) {
+            if (XlDomain.isConfigFile(arg)) {
+                try {
+                    XlDomain x = XlDomain.read(Path.of(arg));
+                    // The image must exist before anything boots, as for an image given by name.
+                    repository.find(x.config().image());
+                    for (XlDomain other : configured) {
+                        if (other.config().name().equals(x.config().name())) {
+                            err.println("parasol run: " + arg + ": name '" + x.config().name() + "' is taken by "
+                                    + other.source() + "; domain names are unique on a host");
+                            return 2;
+                        }
+                    }
+                    configured.add(x);
+                    configuredKiB += x.config().maxMemoryKiB();
+                    total++;
+                } catch (XlConfigParser.ConfigException | ImageException e) {
+                    err.println("parasol run: " + e.getMessage());
+                    return 2;
+                }
+            } else {
+                imageNames.add(arg);
+            }
+        }
+        for (String image : imageNames) {
             LaunchPlan plan = plans.get(image);
             if (plan == null) {
                 try {
@@ -105,7 +147,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             instances.merge(image, domains, Integer::sum);
             total += (long) domains * plan.kind().domains();
         }
-        long hostBytes = (total * memoryMiB + 16) * 1024 * 1024;
+        long hostBytes = ((total - configured.size()) * memoryMiB + 16) * 1024 * 1024 + configuredKiB * 1024;
         HostConfig host = HostConfig.defaults(hostBytes);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
@@ -114,11 +156,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             hv.setKernelSource(Hypervisor.images(new ImageLoader(repository)));
             CountDownLatch done = new CountDownLatch((int) total);
             ConcurrentHashMap<Integer, Boolean> zombies = new ConcurrentHashMap<>();
-            hv.onShutdown(d -> {
-                zombies.put(d.domid(), !hv.destroy(d));
-                done.countDown();
-            });
-            List<Domain> created = new ArrayList<>();
+            // The on_* actions of the domains from xl.cfg files, by name (entered before the domain
+            // starts, so a domain that ends at once still finds its own); the others are destroyed.
+            ConcurrentHashMap<String, XlDomain> actions = new ConcurrentHashMap<>();
+            List<Domain> created = new CopyOnWriteArrayList<>();
+            // Set when the run is being ended (--timeout): nothing restarts after that.
+            AtomicBoolean ending = new AtomicBoolean();
             Object printLock = new Object();
             OfferAcceptLauncher.DomainStarter starter = (cfg, domid) -> {
                 Domain d = domid < 0 ? hv.createDomain(cfg) : hv.createDomain(cfg, domid);
@@ -130,9 +173,40 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 created.add(d);
                 return d;
             };
+            // On the hypervisor's reaper thread, once per shutdown, as xl's event loop does it.
+            hv.onShutdown(d -> {
+                XlDomain x = actions.remove(d.name());
+                DomainConfig.Action action = x == null ? DomainConfig.Action.DESTROY : x.actionFor(d.shutdownReason());
+                if (action == DomainConfig.Action.PRESERVE) {
+                    done.countDown();
+                    return;
+                }
+                boolean zombie = !hv.destroy(d);
+                zombies.put(d.domid(), zombie);
+                if (action == DomainConfig.Action.RESTART && !zombie && !ending.get()) {
+                    try {
+                        actions.put(x.config().name(), x);
+                        starter.start(x.config(), -1);
+                        return;
+                    } catch (DomainCreationException e) {
+                        actions.remove(x.config().name());
+                        err.println("parasol run: cannot restart " + x.config().name() + ": " + e.getMessage());
+                    }
+                }
+                done.countDown();
+            });
+            for (XlDomain x : configured) {
+                try {
+                    actions.put(x.config().name(), x);
+                    starter.start(x.config(), -1);
+                } catch (DomainCreationException e) {
+                    err.println("parasol run: " + x.source() + ": " + e.getMessage());
+                    return 2;
+                }
+            }
             OfferAcceptLauncher launcher = new OfferAcceptLauncher(hv, starter);
             Map<String, Integer> numbered = new HashMap<>();
-            for (String image : images) {
+            for (String image : imageNames) {
                 LaunchPlan plan = plans.get(image);
                 for (int i = 1; i <= domains; i++) {
                     // Domains are named after the image (or the plan's names), numbered when it runs more than once.
@@ -154,6 +228,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             boolean inTime = timeoutSeconds <= 0 ? awaitForever(done) : done.await(timeoutSeconds, TimeUnit.SECONDS);
             if (!inTime) {
                 err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
+                ending.set(true);
                 for (Domain d : created) {
                     if (d.mayRun()) {
                         d.shutdown(Shutdown.CRASH, "timed out");

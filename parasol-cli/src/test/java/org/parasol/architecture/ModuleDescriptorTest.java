@@ -56,7 +56,8 @@ class ModuleDescriptorTest {
 
         assertThat(cli.name()).isEqualTo("org.parasol.cli");
         assertThat(cli.requires()).extracting(ModuleDescriptor.Requires::name)
-                .containsExactlyInAnyOrder("java.base", "org.parasol.hypervisor", "info.picocli");
+                .containsExactlyInAnyOrder("java.base", "org.parasol.hypervisor", "org.parasol.control",
+                        "com.google.protobuf", "info.picocli");
     }
 
     @Test

@@ -50,18 +50,19 @@ class RuntimeClassPathTest {
     }
 
     @Test
-    @DisplayName("the CLI's runtime class path holds the hypervisor, hypercall-api and picocli, and no guest jar")
+    @DisplayName("the CLI's runtime class path holds the hypervisor, hypercall-api, the control API, protobuf and picocli, and no guest jar")
     void shouldKeepGuestJarsOffTheHostsPath() throws IOException {
         List<String> artifacts = runtimeArtifacts();
 
         assertThat(artifacts).as("what the list resolved (a list that parses to nothing proves nothing)")
-                .contains("org.parasol:pv-hypervisor", "org.parasol:hypercall-api", "info.picocli:picocli");
+                .contains("org.parasol:pv-hypervisor", "org.parasol:hypercall-api", "org.parasol:control-api",
+                        "com.google.protobuf:protobuf-java", "info.picocli:picocli");
         for (String guest : GUEST_ARTIFACTS) {
             assertThat(artifacts).as("guest code on the host's path").doesNotContain("org.parasol:" + guest);
         }
         assertThat(artifacts).filteredOn(a -> a.startsWith("org.parasol:"))
                 .as("the only Parasol code the host runs").containsExactlyInAnyOrder(
-                        "org.parasol:pv-hypervisor", "org.parasol:hypercall-api");
+                        "org.parasol:pv-hypervisor", "org.parasol:hypercall-api", "org.parasol:control-api");
     }
 
     @Test

@@ -37,8 +37,8 @@ import org.parasol.hypercall.GuestKernel;
 
 /**
  * Issue 10's attacks as images, run the way a user runs them: a fresh JVM with the launcher's
- * module configuration (the CLI, the hypervisor exporting only to it, hypercall-api, picocli on
- * the module path; nothing else), {@code parasol run ticker <hostile>}. Each hostile image is
+ * module configuration (the CLI, the hypervisor exporting only to it, hypercall-api, control-api,
+ * protobuf-java and picocli on the module path; nothing else), {@code parasol run ticker <hostile>}. Each hostile image is
  * either refused at load naming the rule, or crashes only its own domain while {@code ticker}
  * keeps its 100 ms period; the host always exits by itself.
  */
@@ -158,11 +158,12 @@ class HostileImagesTest {
     /** Runs {@code parasol run ARGS} in a fresh JVM with the launcher's module path; images from the hostile folder too. */
     private static Host parasolRun(String... args) throws IOException, InterruptedException {
         Path root = ParasolModules.root();
-        String picocli = Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .filter(p -> p.contains("picocli")).findFirst().orElseThrow();
+        List<String> classPath = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
+        String picocli = classPath.stream().filter(p -> p.contains("picocli")).findFirst().orElseThrow();
+        String protobuf = classPath.stream().filter(p -> p.contains("protobuf-java")).findFirst().orElseThrow();
         String modulePath = String.join(java.io.File.pathSeparator, root.resolve("parasol-cli/target/classes").toString(),
                 root.resolve("pv-hypervisor/target/classes").toString(), root.resolve("hypercall-api/target/classes").toString(),
-                picocli);
+                root.resolve("control-api/target/classes").toString(), protobuf, picocli);
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "-Dparasol.home=" + root, "--enable-native-access=org.parasol.hypervisor",
                 "--module-path", modulePath, "-m", "org.parasol.cli/org.parasol.cli.ParasolCommand",

@@ -28,7 +28,6 @@ import org.parasol.hypervisor.domain.DomainBuilder;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
-import org.parasol.hypervisor.domain.GuestThrowables;
 import org.parasol.hypervisor.domain.Host;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.hypercall.HypercallTable;
@@ -341,21 +340,7 @@ public final class Hypervisor implements AutoCloseable {
     /** Step 6: vCPU 0 makes the kernel instance (guest code) and boots it. */
     private Domain start(Domain d, KernelFactory factory) {
         long si = d.startInfoVa();
-        DomainBuilder.start(d, () -> {
-            GuestKernel kernel;
-            try {
-                kernel = factory.create(d.domid());
-            } catch (Exception e) {
-                // The guest's constructor or static initializer threw: described on this (the
-                // guest's) thread; the throwable itself never reaches a host logger.
-                d.crash("the kernel could not be instantiated: " + GuestThrowables.describe(e));
-                return;
-            }
-            kernel.boot(d.vcpu(0).cpu(), si);
-            if (d.mayRun()) {
-                d.crash("the kernel returned from boot without shutting down");
-            }
-        });
+        DomainBuilder.start(d, () -> DomainBuilder.bootKernel(d, factory::create, d.vcpu(0).cpu(), si));
         return d;
     }
 
@@ -455,6 +440,78 @@ public final class Hypervisor implements AutoCloseable {
                 claimedNames.remove(d.name());
             }
         }
+
+        @Override
+        public int claimDomid(int requested) {
+            return claimForDomctl(requested);
+        }
+
+        @Override
+        public String claimedName(int domid) {
+            synchronized (Hypervisor.this) {
+                return claimedDomids.get(domid);
+            }
+        }
+
+        @Override
+        public void releaseDomid(int domid) {
+            synchronized (Hypervisor.this) {
+                String name = claimedDomids.remove(domid);
+                if (name != null) {
+                    claimedNames.remove(name);
+                }
+            }
+        }
+
+        @Override
+        public Host.KernelFactory loadKernel(String image, boolean privileged) throws Exception {
+            KernelSource src = kernelSource;
+            if (src == null) {
+                throw new ImageException("no kernel source configured for image '" + image + "'");
+            }
+            KernelFactory factory = src.load(image, privileged);
+            return factory::create;
+        }
+
+        @Override
+        public long destroyTimeoutNanos() {
+            return config.destroyTimeout().toNanos();
+        }
+    }
+
+    /**
+     * {@code domid_alloc} for {@code XEN_DOMCTL_createdomain}: {@code requested} exactly if it is
+     * a free id below {@code DOMID_FIRST_RESERVED} (0 included, as Xen; a launcher reservation
+     * counts as taken), or the next free id for {@code DOMID_ANY}; -1 otherwise. The domain is
+     * named {@code d<id>}, as Xen's logs name domains (with a suffix should a launcher domain
+     * already carry that name).
+     */
+    private synchronized int claimForDomctl(int requested) {
+        if (closed) {
+            return -1;
+        }
+        int domid;
+        if (requested == DomId.DOMID_ANY) {
+            try {
+                domid = nextFreeDomid();
+            } catch (DomainCreationException e) {
+                return -1;
+            }
+        } else if (requested >= 0 && requested < DomId.DOMID_FIRST_RESERVED) {
+            if (claimedDomids.containsKey(requested) || reservedDomids.contains(requested)) {
+                return -1;
+            }
+            domid = requested;
+        } else {
+            return -1;
+        }
+        String name = "d" + domid;
+        for (int n = 2; claimedNames.containsKey(name); n++) {
+            name = "d" + domid + "-" + n;
+        }
+        claimedDomids.put(domid, name);
+        claimedNames.put(name, domid);
+        return domid;
     }
 
     private void onShutdownAction(Domain d) {

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gnttab;
@@ -41,7 +43,8 @@ public final class Domain {
     private final boolean bare;
     private final DomainPages pages;
     private final long sharedInfoMfn;
-    private final BootLayout layout;
+    /** The start of day, once laid out: at build, or by Parasol's load-image domctl. */
+    private volatile BootLayout layout;
     private final Event2l event2l;
     private final EventChannels events;
     private final GrantTable grants;
@@ -53,8 +56,20 @@ public final class Domain {
     private final Timers.Timer[] watchdogs = new Timers.Timer[2];
     private final AtomicInteger liveVcpuThreads = new AtomicInteger();
     private final CountDownLatch dead = new CountDownLatch(1);
-    /** Held by the one thread taking the domain apart; no guest code can reach it. */
-    final Object destroyLock = new Object();
+    /**
+     * Held by the one thread taking the domain apart; no guest code can reach it. A lock,
+     * not a monitor, so the domctl path can try it and continue later instead of waiting.
+     */
+    final ReentrantLock destroyLock = new ReentrantLock();
+    /** {@code xen_domain_handle_t}: the toolstack's 16-byte handle (a UUID), zero unless given. */
+    private final byte[] handle = new byte[16];
+    /**
+     * Whether the vCPUs exist for the toolstack: from the build, or from
+     * {@code XEN_DOMCTL_max_vcpus} for a domain {@code XEN_DOMCTL_createdomain} made.
+     */
+    private volatile boolean vcpusAllocated;
+    /** When a domctl destroy first asked the vCPUs to stop ({@link System#nanoTime()}), or 0. */
+    private final AtomicLong destroyAskedAt = new AtomicLong();
 
     private volatile DomainState state = DomainState.RUNNING;
     private volatile int pauseCount;
@@ -68,9 +83,12 @@ public final class Domain {
      * The domain's structures over memory {@link DomainBuilder} has built ({@code pages}, the
      * {@code shared_info} frame, the start-of-day {@code layout}): event channels over
      * shared_info, the grant table, the console, the vCPUs. Step 2 of the build.
+     *
+     * <p>{@code created} is a domain made by {@code XEN_DOMCTL_createdomain}: no start of day
+     * yet ({@code layout} null), paused once by its controller, its vCPUs not yet allocated.
      */
     Domain(Host host, int domid, DomainConfig config, boolean bare, DomainPages pages, long sharedInfoMfn,
-            BootLayout layout) {
+            BootLayout layout, boolean created) {
         this.host = host;
         this.domid = domid;
         this.config = config;
@@ -87,6 +105,12 @@ public final class Domain {
         this.vcpus = new Vcpu[config.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new Vcpu(this, i, host);
+        }
+        this.vcpusAllocated = !created;
+        if (created) {
+            // Xen's controller_pause_count starts at 1: the toolstack unpauses once to start it.
+            this.pauseCount = 1;
+            this.state = DomainState.PAUSED;
         }
     }
 
@@ -109,9 +133,40 @@ public final class Domain {
         return config;
     }
 
-    /** SIF_PRIVILEGED. */
+    /**
+     * SIF_PRIVILEGED: Xen's {@code is_privileged}, a control domain. Only such a domain
+     * passes the domctl family's check and names other domains in memory, event-channel and
+     * grant calls.
+     */
     public boolean privileged() {
         return config.privileged();
+    }
+
+    /** Byte {@code i} (0..15) of the domain's handle. */
+    public int handle(int i) {
+        synchronized (handle) {
+            return handle[i] & 0xFF;
+        }
+    }
+
+    /** Sets byte {@code i} (0..15) of the domain's handle (XEN_DOMCTL_createdomain). */
+    public void handle(int i, int value) {
+        synchronized (handle) {
+            handle[i] = (byte) value;
+        }
+    }
+
+    /**
+     * The vCPUs that exist for the toolstack: every vCPU of a built domain; none of a created
+     * one until {@code XEN_DOMCTL_max_vcpus}.
+     */
+    public int allocatedVcpus() {
+        return vcpusAllocated ? vcpus.length : 0;
+    }
+
+    /** XEN_DOMCTL_max_vcpus: the vCPUs exist from now on, each down until its context is set. */
+    public void allocateVcpus() {
+        vcpusAllocated = true;
     }
 
     /** A bare test domain: no image, no threads; its vCPUs are attached to callers' threads. */
@@ -171,9 +226,14 @@ public final class Domain {
         return List.of(vcpus);
     }
 
-    /** Where the builder put the start-of-day structures. */
+    /** Where the builder put the start-of-day structures; null until a created domain's image is loaded. */
     public BootLayout layout() {
         return layout;
+    }
+
+    /** Records the start of day Parasol's load-image domctl laid out. */
+    void layout(BootLayout laidOut) {
+        this.layout = laidOut;
     }
 
     /** The virtual address of {@code start_info}, vCPU 0's boot argument. */
@@ -326,6 +386,58 @@ public final class Domain {
         return pauseCount > 0;
     }
 
+    /** The controller's pause count (Xen's {@code controller_pause_count}). */
+    public int pauseCount() {
+        return pauseCount;
+    }
+
+    /**
+     * XEN_DOMCTL_pausedomain ({@code domain_pause_by_systemcontroller}): one more pause, whatever
+     * the domain's state; its vCPUs stop at their next safe point (asynchronously: Xen waits
+     * for them to be descheduled). The count stops at {@link #MAX_CONTROLLER_PAUSES}.
+     *
+     * @return 0, or {@code -EOVERFLOW} when the count would pass 255
+     */
+    public int pauseByController() {
+        synchronized (this) {
+            if (pauseCount >= MAX_CONTROLLER_PAUSES) {
+                return -org.parasol.hypercall.Errno.EOVERFLOW;
+            }
+            pauseCount++;
+            if (mayRun()) {
+                state = DomainState.PAUSED;
+            }
+        }
+        for (Vcpu v : vcpus) {
+            v.requestPreempt();
+        }
+        return 0;
+    }
+
+    /**
+     * XEN_DOMCTL_unpausedomain ({@code domain_unpause_by_systemcontroller}): one pause less; at
+     * zero the vCPUs that are up run (for a created domain: its first start).
+     *
+     * @return 0, or {@code -EINVAL} when the domain is not paused by its controller
+     */
+    public int unpauseByController() {
+        synchronized (this) {
+            if (pauseCount == 0) {
+                return -org.parasol.hypercall.Errno.EINVAL;
+            }
+            if (--pauseCount == 0 && state == DomainState.PAUSED) {
+                state = DomainState.RUNNING;
+            }
+        }
+        for (Vcpu v : vcpus) {
+            v.kick();
+        }
+        return 0;
+    }
+
+    /** Xen's limit on the controller's pause count, which keeps it from overflowing. */
+    public static final int MAX_CONTROLLER_PAUSES = 255;
+
     /**
      * Waits until every vCPU is at a safe point or blocked (not running guest code), up to
      * {@code timeoutNanos}; returns the vCPUs that did not get there.
@@ -387,6 +499,15 @@ public final class Domain {
             }
         }
         return true;
+    }
+
+    /**
+     * Xen's {@code d->shutdown_code}: the reason the domain shut down with, else the code
+     * SCHEDOP_shutdown_code latched, else -1 ({@code SHUTDOWN_CODE_INVALID}).
+     */
+    public int shutdownCode() {
+        int reason = shutdownReason;
+        return reason >= 0 ? reason : shutdownCode;
     }
 
     /**
@@ -494,11 +615,7 @@ public final class Domain {
      * leaving the domain a zombie, when one does not come back.
      */
     boolean stopVcpus(long timeoutNanos) {
-        stopWatchdogs();
-        for (Vcpu v : vcpus) {
-            v.requestAbort();
-            v.timers().stopAll();
-        }
+        askVcpusToStop();
         long deadline = System.nanoTime() + timeoutNanos;
         for (Vcpu v : vcpus) {
             Thread t = v.thread();
@@ -522,6 +639,40 @@ public final class Domain {
             }
         }
         return true;
+    }
+
+    /** Asks every vCPU to stop at its next safe point and stops its timers and the watchdogs. */
+    void askVcpusToStop() {
+        stopWatchdogs();
+        for (Vcpu v : vcpus) {
+            v.requestAbort();
+            v.timers().stopAll();
+        }
+    }
+
+    /** Whether every vCPU's thread has ended (or never started): a destroy need not wait. */
+    boolean vcpusStopped() {
+        for (Vcpu v : vcpus) {
+            Thread t = v.thread();
+            if (t == null || bare || t == Thread.currentThread()) {
+                continue;
+            }
+            try {
+                if (!v.awaitExit(0)) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** When a domctl destroy first asked the vCPUs to stop: set once, to {@code now} if unset. */
+    long destroyAskedAt(long now) {
+        destroyAskedAt.compareAndSet(0, now == 0 ? 1 : now);
+        return destroyAskedAt.get();
     }
 
     /** The last step of a destroy: every resource is back; whoever waits for the death is told. */

@@ -2,7 +2,11 @@ package org.parasol.hypervisor.domain;
 
 import java.lang.foreign.MemorySegment;
 
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.Errno;
+import org.parasol.hypercall.GuestKernel;
 import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.abi.Sif;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.struct.StartInfo;
@@ -38,6 +42,13 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *                                                     back leaves a zombie, listed, holding
  *                                                     everything from step 5 down
  * </pre>
+ *
+ * <p>The domctl family composes the same steps in another order, as libxl and libxenguest
+ * do on Xen: {@link #createEmpty} (XEN_DOMCTL_createdomain: steps 0, 1 for shared_info, 2
+ * and 5), XEN_DOMCTL_max_vcpus, XEN_DOMCTL_max_mem and XENMEM_populate_physmap (the rest of
+ * step 1's memory), {@link #loadImage} (Parasol's command: step 1's layout over those frames
+ * and step 3), XEN_DOMCTL_setvcpucontext (step 4 and vCPU 0's context) and the first
+ * XEN_DOMCTL_unpausedomain (step 6). {@link #tryDestroy} is the destroy that never waits.
  *
  * <p>{@code start_info} carries (fact sheet §4): the magic {@code "xen-3.0-x86_64"}, nr_pages,
  * the shared_info page's <em>machine</em> address, SIF flags, the bootstrap page tables'
@@ -81,9 +92,10 @@ public final class DomainBuilder {
             throw new DomainCreationException("cannot build the address space of '" + cfg.name() + "': " + e.getMessage(), e);
         }
         // 2. Structures.
-        Domain d = new Domain(host, domid, cfg, bare, pages, sharedInfoMfn, layout);
+        Domain d = new Domain(host, domid, cfg, bare, pages, sharedInfoMfn, layout, false);
         // 3. Start of day.
-        writeStartOfDay(host, d);
+        writeStartOfDay(host, d, layout, cfg.nrPages(), cfg.cmdline(), cfg.privileged());
+        d.vcpu(0).initialise(null, layout.startInfoVa(), 0, layout.l4Mfn());
         // 4. vCPU 0's CR3 holds its own reference on the bootstrap L4, as Xen's guest_table does.
         if (host.pageTables().getBaseRef(pages, layout.l4Mfn()) != 0) {
             destroyStructures(d);
@@ -96,14 +108,17 @@ public final class DomainBuilder {
         return d;
     }
 
-    /** Step 3: shared_info's start-of-day fields, start_info, and vCPU 0 pointed at it. */
-    private static void writeStartOfDay(Host host, Domain d) {
-        DomainConfig cfg = d.config();
-        BootLayout layout = d.layout();
+    /**
+     * Step 3: shared_info's start-of-day fields and start_info, for {@code nrPages} pages laid
+     * out as {@code layout}. (The launcher's build then points vCPU 0 at it; a domctl build
+     * leaves that to XEN_DOMCTL_setvcpucontext.)
+     */
+    private static void writeStartOfDay(Host host, Domain d, BootLayout layout, long nrPages, String cmdline,
+            boolean privileged) {
         long wallClock = host.wallclockAtBoot();
         d.sharedInfo().publishWallclock(Math.floorDiv(wallClock, 1_000_000_000L),
                 (int) Math.floorMod(wallClock, 1_000_000_000L));
-        d.sharedInfo().maxPfn(cfg.nrPages());
+        d.sharedInfo().maxPfn(nrPages);
         for (int i = 0; i < d.vcpuCount(); i++) {
             VcpuInfo info = d.vcpuInfo(i);
             if (info != null) {
@@ -113,17 +128,16 @@ public final class DomainBuilder {
         SegmentBuffer page = SegmentBuffer.allocate(StartInfo.SIZE);
         new StartInfo().wrap(page, 0)
                 .magic(MAGIC_STRING)
-                .nrPages(cfg.nrPages())
+                .nrPages(nrPages)
                 .sharedInfo(d.sharedInfoMfn() << MachineMemory.PAGE_SHIFT)
-                .flags(cfg.privileged() ? Sif.PRIVILEGED | Sif.INITDOMAIN : 0)
+                .flags(privileged ? Sif.PRIVILEGED | Sif.INITDOMAIN : 0)
                 .ptBase(layout.ptBaseVa())
                 .nrPtFrames(layout.nrPtFrames())
                 .mfnList(layout.p2mVa())
-                .cmdLine(cfg.cmdline())
+                .cmdLine(cmdline)
                 .firstP2mPfn(layout.firstP2mPfn())
                 .nrP2mFrames(layout.nrP2mFrames());
         writeFrame(host, d, layout.startInfoMfn(), page.segment());
-        d.vcpu(0).initialise(null, layout.startInfoVa(), 0, layout.l4Mfn());
     }
 
     /** Copies {@code bytes} to the start of the domain's own frame {@code mfn}. */
@@ -142,6 +156,101 @@ public final class DomainBuilder {
         d.vcpu(0).startBoot(boot);
     }
 
+    /**
+     * What vCPU 0 of a domain running a kernel image does, on its own thread: makes the
+     * kernel instance (guest code: static initializers, the constructor) and boots it with
+     * {@code startInfoVa}. A kernel that cannot be made, or that returns from boot while the
+     * domain may still run, crashes the domain.
+     */
+    public static void bootKernel(Domain d, Host.KernelFactory factory, Cpu cpu, long startInfoVa) {
+        GuestKernel kernel;
+        try {
+            kernel = factory.create(d.domid());
+        } catch (Exception e) {
+            // The guest's constructor or static initializer threw: described on this (the
+            // guest's) thread; the throwable itself never reaches a host logger.
+            d.crash("the kernel could not be instantiated: " + GuestThrowables.describe(e));
+            return;
+        }
+        kernel.boot(cpu, startInfoVa);
+        if (d.mayRun()) {
+            d.crash("the kernel returned from boot without shutting down");
+        }
+    }
+
+    // ---------------------------------------------------------------- the domctl build
+
+    /**
+     * XEN_DOMCTL_createdomain's half of the build, for domain {@code domid} (an id the caller
+     * claimed): step 1 for shared_info only (a hypervisor page, not counted in tot_pages; the
+     * domain owns no memory and may own none until XEN_DOMCTL_max_mem), step 2 (its vCPUs
+     * made but not yet allocated, the domain paused once by its controller) and step 5. No
+     * start of day and no CR3: {@link #loadImage} and XEN_DOMCTL_setvcpucontext do those.
+     *
+     * @throws DomainCreationException when no frame is left for shared_info
+     */
+    public static Domain createEmpty(Host host, DomainConfig cfg, int domid) throws DomainCreationException {
+        FrameTable frames = host.frames();
+        DomainPages pages = new DomainPages(domid, 0);
+        long sharedInfoMfn = frames.allocateShared(domid);
+        if (sharedInfoMfn < 0) {
+            throw new DomainCreationException("no frame left for shared_info");
+        }
+        Domain d = new Domain(host, domid, cfg, false, pages, sharedInfoMfn, null, true);
+        host.list(d);
+        return d;
+    }
+
+    /**
+     * Parasol's load-image domctl over a created domain's populated memory: step 1's layout
+     * (the bootstrap page tables, the P2M list and the start_info page over the frames
+     * XENMEM_populate_physmap gave it, PFN by PFN), step 3 (shared_info, start_info with
+     * {@code cmdline}), and the kernel's boot registered in the domain's code table as the
+     * entry vCPU 0's context names. The image itself was loaded by the caller.
+     *
+     * <p>Refusals, before anything is written: {@code -EBUSY} when the start of day is already
+     * laid out (or, having crashed the domain, when a frame changed under the layout: another
+     * vCPU of the caller mapped it meanwhile); {@code -EINVAL} when the domain cannot run, has no vCPUs yet, or its memory is
+     * not PFNs {@code 0 .. tot_pages-1} of fresh frames (each with only its allocation
+     * reference, untyped), or is too small for the bootstrap region.
+     *
+     * @return 0 and the entry's code address in {@code entryOut[0]}, or {@code -errno}
+     */
+    public static int loadImage(Host host, Domain d, Host.KernelFactory factory, String cmdline, long[] entryOut) {
+        if (d.layout() != null) {
+            return -Errno.EBUSY;
+        }
+        if (!d.mayRun() || d.allocatedVcpus() == 0) {
+            return -Errno.EINVAL;
+        }
+        FrameTable frames = host.frames();
+        BootLayout layout;
+        long[] p2m;
+        // Under the domain's page-table lock, so no decrease_reservation takes a frame away
+        // between the check and the layout.
+        synchronized (d.pages()) {
+            p2m = BootstrapBuilder.populatedP2m(frames, d.pages());
+            if (p2m == null || !BootstrapBuilder.fits(p2m.length)) {
+                return -Errno.EINVAL;
+            }
+            try {
+                layout = BootstrapBuilder.layOut(frames, d.pages(), p2m, d.sharedInfoMfn());
+            } catch (RuntimeException e) {
+                // Only a privileged caller racing itself gets here: another of its vCPUs took
+                // a reference or a type on one of the frames after the check. The domain's
+                // memory is half laid out and it can never run.
+                d.crash("its start of day could not be laid out: a frame changed while it was: " + e.getMessage());
+                return -Errno.EBUSY;
+            }
+        }
+        writeStartOfDay(host, d, layout, p2m.length, cmdline, d.privileged());
+        VcpuEntry entry = (cpu, startInfoVa) -> bootKernel(d, factory, cpu, startInfoVa);
+        long address = d.codeTable().register(entry);
+        d.layout(layout);
+        entryOut[0] = address;
+        return 0;
+    }
+
     // ---------------------------------------------------------------- destroy
 
     /**
@@ -151,30 +260,76 @@ public final class DomainBuilder {
      * a second caller waits for the first. Returns true at once for a dead domain.
      */
     static boolean destroy(Domain d, long timeoutNanos) {
-        synchronized (d.destroyLock) {
+        d.destroyLock.lock();
+        try {
             if (!d.beginDestroy()) {
                 return true;
             }
-            Host host = d.host();
             // 6'. Stopped.
             if (!d.stopVcpus(timeoutNanos)) {
                 return false;
             }
-            // 5'. Unlisted.
-            host.unlist(d);
-            // 4'. CR3 references.
-            dropBaseRefs(host, d);
-            // 3'. Nothing: the start-of-day structures are in the domain's memory.
-            // 2'. Structures.
-            destroyStructures(d);
-            // 1'. Memory.
-            releaseMemory(host, d.pages(), d.name());
-            // 0'. The id and name are free; whoever waits for the death is told.
-            d.died();
-            host.domainDestroyed(d);
-            host.sendGlobalVirq(Virq.DOM_EXC); // the toolstack learns that the domain is gone
+            takeApart(d);
             return true;
+        } finally {
+            d.destroyLock.unlock();
         }
+    }
+
+    /** {@link #tryDestroy}: the domain is dead, its resources back. */
+    public static final int DESTROYED = 0;
+    /** {@link #tryDestroy}: a vCPU has not stopped yet, or another thread is destroying it; ask again. */
+    public static final int PENDING = 1;
+    /** {@link #tryDestroy}: a vCPU never stopped; the domain stays a zombie holding everything. */
+    public static final int ZOMBIE = 2;
+
+    /**
+     * XEN_DOMCTL_destroydomain's destroy, which never waits: asks the vCPUs to stop (the
+     * domain is dying from now on) and, once every vCPU has, takes the domain apart as
+     * {@link #destroy} does; until then it answers {@link #PENDING} and the caller continues
+     * the hypercall later, as Xen's {@code domain_kill} answers {@code -ERESTART}. A vCPU still
+     * running {@code timeoutNanos} after the first ask leaves a zombie ({@link #ZOMBIE}).
+     */
+    public static int tryDestroy(Domain d, long timeoutNanos) {
+        if (!d.destroyLock.tryLock()) {
+            return PENDING;
+        }
+        try {
+            if (!d.beginDestroy()) {
+                return DESTROYED;
+            }
+            long askedAt = d.destroyAskedAt(System.nanoTime());
+            d.askVcpusToStop();
+            if (!d.vcpusStopped()) {
+                if (System.nanoTime() - askedAt < timeoutNanos) {
+                    return PENDING;
+                }
+                d.stopVcpus(0); // marks the zombie
+                return ZOMBIE;
+            }
+            takeApart(d);
+            return DESTROYED;
+        } finally {
+            d.destroyLock.unlock();
+        }
+    }
+
+    /** Steps 5' to 0', once every vCPU has stopped. */
+    private static void takeApart(Domain d) {
+        Host host = d.host();
+        // 5'. Unlisted.
+        host.unlist(d);
+        // 4'. CR3 references.
+        dropBaseRefs(host, d);
+        // 3'. Nothing: the start-of-day structures are in the domain's memory.
+        // 2'. Structures.
+        destroyStructures(d);
+        // 1'. Memory.
+        releaseMemory(host, d.pages(), d.name());
+        // 0'. The id and name are free; whoever waits for the death is told.
+        d.died();
+        host.domainDestroyed(d);
+        host.sendGlobalVirq(Virq.DOM_EXC); // the toolstack learns that the domain is gone
     }
 
     /**

@@ -52,6 +52,41 @@ public final class Host {
 
         /** The domain was destroyed and left the domain table: its id and name are free. */
         void domainDestroyed(Domain d);
+
+        /**
+         * {@code domid_alloc} for {@code XEN_DOMCTL_createdomain}: claims {@code requested}
+         * if it is below {@code DOMID_FIRST_RESERVED} and free (not in use, being built,
+         * destroyed or reserved by the launcher), or any free id for {@code DOMID_ANY}, with a
+         * name of the hypervisor's choosing (Xen's domains have none; the toolstack keeps
+         * names). The claim lasts until the domain is destroyed or {@link #releaseDomid}.
+         *
+         * @return the id, or -1 when none can be had (Xen's {@code DOMID_INVALID}: -EEXIST)
+         */
+        int claimDomid(int requested);
+
+        /** The name {@link #claimDomid} chose for {@code domid}, or null. */
+        String claimedName(int domid);
+
+        /** Undoes {@link #claimDomid} for a creation that failed. */
+        void releaseDomid(int domid);
+
+        /**
+         * Loads kernel image {@code image} for a domain that is (or is not) privileged, on the
+         * calling thread: the image is found, loaded and its bytecode checked here; the
+         * factory makes the kernel instance later, on the domain's vCPU 0.
+         *
+         * @throws Exception as the host's kernel source does: an unknown or refused image
+         */
+        KernelFactory loadKernel(String image, boolean privileged) throws Exception;
+
+        /** How long a destroy waits for a domain's vCPUs to stop before leaving a zombie. */
+        long destroyTimeoutNanos();
+    }
+
+    /** Makes the kernel instance of one domain; runs guest code, so only on its vCPU 0. */
+    @FunctionalInterface
+    public interface KernelFactory {
+        org.parasol.hypercall.GuestKernel create(int domid) throws Exception;
     }
 
     private final MachineMemory machine;
@@ -229,6 +264,11 @@ public final class Host {
     /** Called once a domain is destroyed and its memory free: its id and name may be used again. */
     void domainDestroyed(Domain d) {
         listener.domainDestroyed(d);
+    }
+
+    /** The hypervisor's toolstack side: ids, names and kernel images for the domctl family. */
+    public Listener toolstack() {
+        return listener;
     }
 
     // ---------------------------------------------------------------- host threads

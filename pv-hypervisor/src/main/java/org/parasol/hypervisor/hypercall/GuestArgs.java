@@ -5,6 +5,13 @@ import java.lang.foreign.MemorySegment;
 import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.struct.CallbackRegister;
+import org.parasol.hypercall.struct.ParasolDomctlLoadImage;
+import org.parasol.hypercall.struct.XenDomctl;
+import org.parasol.hypercall.struct.XenDomctlCreatedomain;
+import org.parasol.hypercall.struct.XenDomctlGetdomaininfo;
+import org.parasol.hypercall.struct.XenDomctlMaxMem;
+import org.parasol.hypercall.struct.XenDomctlMaxVcpus;
+import org.parasol.hypercall.struct.XenDomctlVcpucontext;
 import org.parasol.hypercall.struct.CallbackUnregister;
 import org.parasol.hypercall.struct.EvtchnAllocUnbound;
 import org.parasol.hypercall.struct.EvtchnBindInterdomain;
@@ -55,12 +62,16 @@ import org.parasol.hypervisor.mm.VcpuMmu;
  *
  * <pre>
  *  scratch (12 KiB, private heap memory, never machine memory)
- *  0                        ELEMENT         MULTICALL              12 KiB
- *  +------------------------+---------------+----------------------+
- *  | the call's structure   | one element   | the multicall entry  |
- *  | (at most 5168 bytes)   | of an array   | being run            |
- *  +------------------------+---------------+----------------------+
+ *  0                        ELEMENT        MULTICALL         DOMCTL        STRINGS            12 KiB
+ *  +------------------------+--------------+-----------------+-------------+------------------+
+ *  | the call's structure   | one element  | the multicall   | xen_domctl  | a domctl's bytes |
+ *  | (at most 5168 bytes)   | of an array  | entry being run | (144 bytes) | (name, cmdline)  |
+ *  +------------------------+--------------+-----------------+-------------+------------------+
  * </pre>
+ *
+ * <p>A domctl keeps its {@code xen_domctl} in a region of its own, so a command that copies a
+ * second structure in (setvcpucontext's {@code vcpu_guest_context}) leaves it whole for the
+ * copy back.
  *
  * <p>A handler copies its structure in once ({@link #in}: exactly {@code SIZE} bytes of it,
  * from the caller's virtual address, through the caller's MMU, refusing an address Xen's
@@ -84,6 +95,12 @@ public final class GuestArgs implements HypercallScratch {
     static final long ELEMENT = 6144;
     /** Where multicall keeps the entry it is running. */
     static final long MULTICALL = 8192;
+    /** Where a domctl keeps its {@code xen_domctl}, above the multicall entry. */
+    static final long DOMCTL = 8448;
+    /** Where a domctl's guest strings (an image name, a command line) are copied to. */
+    static final long STRINGS = 9216;
+    /** Bytes of the strings region. */
+    static final int STRINGS_BYTES = 2048;
     /** Bytes of scratch. */
     static final int SCRATCH_BYTES = 12288;
     /** Handles an unmap batch collects before its TLB shootdown. */
@@ -134,6 +151,14 @@ public final class GuestArgs implements HypercallScratch {
     final VcpuRunstateInfo runstate = new VcpuRunstateInfo().wrap(scratch, ARG);
     final VcpuSetPeriodicTimer periodicTimer = new VcpuSetPeriodicTimer().wrap(scratch, ARG);
     final VcpuSetSingleshotTimer singleshotTimer = new VcpuSetSingleshotTimer().wrap(scratch, ARG);
+    // domctl, in its own region
+    final XenDomctl domctl = new XenDomctl().wrap(scratch, DOMCTL);
+    final XenDomctlCreatedomain createdomain = new XenDomctlCreatedomain().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlGetdomaininfo getdomaininfo = new XenDomctlGetdomaininfo().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlMaxMem maxMem = new XenDomctlMaxMem().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlMaxVcpus maxVcpus = new XenDomctlMaxVcpus().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlVcpucontext vcpucontext = new XenDomctlVcpucontext().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final ParasolDomctlLoadImage loadImage = new ParasolDomctlLoadImage().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     // the rest
     final MulticallEntry multicall = new MulticallEntry().wrap(scratch, MULTICALL);
     final TrapInfo trapInfo = new TrapInfo().wrap(scratch, ARG);
@@ -276,6 +301,35 @@ public final class GuestArgs implements HypercallScratch {
     boolean outMulticallResult(Vcpu v, long va) {
         return v.mmu().copyToGuest(bytes, MULTICALL + MulticallEntry.RESULT_OFFSET, va + MulticallEntry.RESULT_OFFSET,
                 Long.BYTES);
+    }
+
+    // ---------------------------------------------------------------- domctl
+
+    /** {@code copy_from_guest} of the {@code xen_domctl} at guest {@code va} into its region; false is {@code -EFAULT}. */
+    boolean inDomctl(Vcpu v, long va) {
+        return va != 0 && v.mmu().copyFromGuest(va, bytes, DOMCTL, XenDomctl.SIZE);
+    }
+
+    /** {@code __copy_to_guest} of the whole {@code xen_domctl} back to {@code va}; false is {@code -EFAULT}. */
+    boolean outDomctl(Vcpu v, long va) {
+        return va != 0 && v.mmu().copyToGuest(bytes, DOMCTL, va, XenDomctl.SIZE);
+    }
+
+    /**
+     * {@code length} (at most {@link #STRINGS_BYTES}) guest bytes at {@code va}, copied once into
+     * the strings region, one char per byte (ISO-8859-1: the caller checks what it accepts);
+     * null is {@code -EFAULT}. A length of 0 is the
+     * empty string, whatever {@code va} is.
+     */
+    String inString(Vcpu v, long va, int length) {
+        if (length == 0) {
+            return "";
+        }
+        if (length < 0 || length > STRINGS_BYTES || va == 0 || !v.mmu().copyFromGuest(va, bytes, STRINGS, length)) {
+            return null;
+        }
+        byte[] raw = bytes.asSlice(STRINGS, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     // ---------------------------------------------------------------- console

@@ -14,7 +14,9 @@ import org.parasol.hypervisor.domain.Vcpu;
  * <p>Implemented now: set_trap_table, mmu_update, set_callbacks, memory_op, multicall,
  * update_va_mapping, set_timer_op, xen_version, console_io, vm_assist, vcpu_op, mmuext_op,
  * sched_op, callback_op, event_channel_op, grant_table_op (v1 tables: setup, query, map,
- * unmap, unmap_and_replace, copy; see {@code GrantTableHandler} for what answers -ENOSYS).
+ * unmap, unmap_and_replace, copy; see {@code GrantTableHandler} for what answers -ENOSYS),
+ * domctl (createdomain, destroydomain, pause/unpause, getdomaininfo, max_mem, max_vcpus,
+ * setvcpucontext, and Parasol's load-image; see {@code DomctlHandler}).
  *
  * <p>Every handler decodes its arguments the same way: {@link GuestArgs} copies a structure's
  * {@code SIZE} bytes into the vCPU's scratch once ({@code access_ok} first), the handler reads
@@ -53,6 +55,7 @@ public final class HypercallTable implements HypercallDispatch {
         table[Hypercall.MMUEXT_OP] = new MmuextOpHandler();
         table[Hypercall.UPDATE_VA_MAPPING] = new UpdateVaMappingHandler();
         table[Hypercall.GRANT_TABLE_OP] = new GrantTableHandler();
+        table[Hypercall.DOMCTL] = new DomctlHandler();
     }
 
     /** Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}. */

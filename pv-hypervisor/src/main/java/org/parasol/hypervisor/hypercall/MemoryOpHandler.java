@@ -38,6 +38,15 @@ import org.parasol.hypervisor.mm.PageTables;
  *       reference — mappings included — goes, after a TLB shootdown; it stops at a frame the
  *       domain does not own or an unreadable element. Both check for preemption between
  *       extents and continue with the next extent index in {@code cmd >> 6}.</li>
+ *   <li>XENMEM_populate_physmap (6): the same structure and the same checks, in the same
+ *       order, so a caller without privilege naming another domain gets 0 extents done (not
+ *       -EPERM: Xen's XSM check returns the start extent). For each extent it reads the GPFN
+ *       from {@code extent_start[i]}, allocates a frame to the domain (stopping at
+ *       {@code max_pages} or the end of machine memory), sets the frame's M2P entry to the
+ *       GPFN ({@code set_gpfn_from_mfn}) and, as for a PV guest, writes the MFN back over
+ *       {@code extent_start[i]}; an unreadable or unwritable element stops it (the frame is
+ *       returned first), and so does a GPFN Parasol's 32-bit M2P entry cannot hold. A
+ *       privileged caller populates another domain this way while building it.</li>
  *   <li>XENMEM_maximum_ram_page (2): the highest machine frame number.</li>
  *   <li>XENMEM_current_reservation (3), XENMEM_maximum_reservation (4):
  *       {@code xen_memory_domain {u16 domid}}: unknown domain -ESRCH, then another domain
@@ -56,6 +65,8 @@ final class MemoryOpHandler implements HypercallHandler {
     private static final long MAX_EXTENTS = 0xFFFF_FFFFL >>> MemoryOp.MEMOP_EXTENT_SHIFT;
     /** M2P entries (8 bytes each) per 2 MiB chunk of the table. */
     private static final long M2P_CHUNK_FRAMES = (2L << 20) / Mmu.PAGE_SIZE;
+    /** The highest GPFN an M2P entry holds in Parasol (32 bits; all ones is the invalid entry). */
+    private static final long MAX_M2P_PFN = 0xFFFF_FFFEL;
 
     @Override
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
@@ -64,6 +75,7 @@ final class MemoryOpHandler implements HypercallHandler {
         return switch (op) {
             case MemoryOp.INCREASE_RESERVATION -> increase(v, arg, start);
             case MemoryOp.DECREASE_RESERVATION -> decrease(v, arg, start);
+            case MemoryOp.POPULATE_PHYSMAP -> populate(v, arg, start);
             case MemoryOp.MAXIMUM_RAM_PAGE -> start != 0 ? -EINVAL : v.domain().host().frames().frameCount() - 1;
             case MemoryOp.CURRENT_RESERVATION -> start != 0 ? -EINVAL : reservation(v, arg, false);
             case MemoryOp.MAXIMUM_RESERVATION -> start != 0 ? -EINVAL : reservation(v, arg, true);
@@ -136,6 +148,44 @@ final class MemoryOpHandler implements HypercallHandler {
                 break;
             }
             if (extentStart != 0 && !GuestArgs.of(v).outU64Element(v, extentStart, i, mfn)) {
+                frames.putPage(mfn);
+                break;
+            }
+        }
+        return i;
+    }
+
+    private static long populate(Vcpu v, long arg, long start) {
+        Domain d = reservationTarget(v, arg, start);
+        if (d == null) {
+            return start;
+        }
+        GuestArgs a = GuestArgs.of(v);
+        long extentStart = a.reservation.extentStart();
+        long nr = a.reservation.nrExtents();
+        if (!GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
+            return start; // guest_handle_subrange_okay
+        }
+        var frames = d.host().frames();
+        long i = start;
+        for (; i < nr; i++) {
+            if (i > start && v.preemptCheck(i - start)) {
+                v.setContinuation(MemoryOp.POPULATE_PHYSMAP | (i << MemoryOp.MEMOP_EXTENT_SHIFT), arg, 0, 0, 0);
+                return Vcpu.CONTINUATION;
+            }
+            if (!a.inU64Element(v, extentStart, i)) {
+                break;
+            }
+            long gpfn = a.u64Element();
+            if (gpfn < 0 || gpfn > MAX_M2P_PFN || !d.mayRun()) {
+                break;
+            }
+            long mfn = frames.allocate(d.pages());
+            if (mfn < 0) {
+                break;
+            }
+            frames.setM2p(mfn, gpfn);
+            if (!a.outU64Element(v, extentStart, i, mfn)) {
                 frames.putPage(mfn);
                 break;
             }

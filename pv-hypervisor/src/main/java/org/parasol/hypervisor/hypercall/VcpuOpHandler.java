@@ -96,7 +96,19 @@ final class VcpuOpHandler implements HypercallHandler {
         if (target.initialised() || target.id() == 0) {
             return -EEXIST;
         }
-        VcpuGuestContext ctx = a.context;
+        return setContext(v, v.domain(), target, a.context);
+    }
+
+    /**
+     * Xen's {@code arch_set_info_guest} as Parasol models it, for VCPUOP_initialise (the
+     * caller's own vCPU) and XEN_DOMCTL_setvcpucontext (a vCPU {@code target} of domain
+     * {@code d}, which a control domain builds): checks every field of {@code ctx} (the
+     * caller's private copy), resolves the code addresses in {@code d}'s code table and
+     * validates the CR3 as an L4 of {@code d}, then records the context once. Returns 0,
+     * {@code -EINVAL} for a field Parasol refuses, {@code -EEXIST} when another call
+     * initialised the vCPU first.
+     */
+    static long setContext(Vcpu v, Domain d, Vcpu target, VcpuGuestContext ctx) {
         long rip = ctx.rip();
         long rsp = ctx.rsp();
         long rsi = ctx.rsi();
@@ -106,15 +118,15 @@ final class VcpuOpHandler implements HypercallHandler {
         if (!ctx.otherBytesZero() || (ctx.flags() & ~MODELLED_FLAGS) != 0) {
             return -EINVAL;
         }
-        VcpuEntry entry = v.domain().codeTable().resolve(rip, VcpuEntry.class);
+        VcpuEntry entry = d.codeTable().resolve(rip, VcpuEntry.class);
         if (entry == null) {
             return -EINVAL;
         }
-        var ev = eventCb == 0 ? null : v.domain().codeTable().resolve(eventCb, org.parasol.hypercall.EventCallback.class);
+        var ev = eventCb == 0 ? null : d.codeTable().resolve(eventCb, org.parasol.hypercall.EventCallback.class);
         if (eventCb != 0 && ev == null) {
             return -EINVAL;
         }
-        var fs = failsafeCb == 0 ? null : v.domain().codeTable().resolve(failsafeCb);
+        var fs = failsafeCb == 0 ? null : d.codeTable().resolve(failsafeCb);
         if (failsafeCb != 0 && fs == null) {
             return -EINVAL;
         }
@@ -126,7 +138,6 @@ final class VcpuOpHandler implements HypercallHandler {
         // MMUEXT_NEW_BASEPTR. Taken (and validated, under the page-table lock) before the
         // once-only check under the target's monitor, so the two locks are never nested; a
         // caller that loses the race to initialise gives its reference back.
-        Domain d = v.domain();
         PageTables pt = d.host().pageTables();
         long l4 = cr3 >>> Mmu.PAGE_SHIFT; // xen_cr3_to_pfn
         if (pt.getBaseRef(d.pages(), l4) != 0) {
@@ -148,7 +159,7 @@ final class VcpuOpHandler implements HypercallHandler {
         }
         if (old >= 0) {
             pt.putBaseRef(d.pages(), old, v.mmu().deferred());
-            v.releaseDeferredPuts();
+            v.releaseDeferredPuts(d);
         }
         return lost ? -EEXIST : 0;
     }

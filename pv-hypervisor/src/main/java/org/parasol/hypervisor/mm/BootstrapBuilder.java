@@ -74,14 +74,78 @@ public final class BootstrapBuilder {
      * @throws IllegalStateException    if the frames cannot be allocated (nothing is kept)
      */
     public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn) {
-        int domid = pages.domid();
+        checkShared(frames, pages.domid(), sharedInfoMfn);
+        Plan plan = plan(nrPages);
+        long[] p2m = allocateAll(frames, pages, (int) nrPages);
+        return layOut(frames, pages, p2m, sharedInfoMfn, plan);
+    }
+
+    /**
+     * Steps 1 to 5 over frames the domain already owns — the domctl build, where
+     * XENMEM_populate_physmap gave PFN {@code i} the frame {@code p2m[i]} — instead of
+     * allocating them. The caller checked them with {@link #populatedP2m} and {@link #fits}.
+     *
+     * @throws IllegalArgumentException if the frames cannot hold the bootstrap region or
+     *                                  {@code sharedInfoMfn} is not shared with the domain
+     */
+    public static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn) {
+        checkShared(frames, pages.domid(), sharedInfoMfn);
+        return layOut(frames, pages, p2m, sharedInfoMfn, plan(p2m.length));
+    }
+
+    /** Whether {@code nrPages} pages can hold the start-of-day region. */
+    public static boolean fits(long nrPages) {
+        try {
+            plan(nrPages);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The P2M of a domain whose memory XENMEM_populate_physmap gave it, read back from the
+     * M2P table: {@code p2m[pfn]} for every PFN {@code 0 .. tot_pages-1}. Null unless every
+     * frame the domain owns has a distinct PFN in that range, and is fresh — only its
+     * allocation reference, no type — so that laying it out cannot fail half-way.
+     */
+    public static long[] populatedP2m(FrameTable frames, DomainPages pages) {
+        long tot = pages.totPages();
+        if (tot <= 0 || tot > Integer.MAX_VALUE) {
+            return null;
+        }
+        long[] p2m = new long[(int) tot];
+        java.util.Arrays.fill(p2m, -1);
+        long seen = 0;
+        for (long mfn = 0; mfn < frames.frameCount(); mfn++) {
+            if (frames.owner(mfn) != pages.domid()) {
+                continue;
+            }
+            int pfn = frames.m2p(mfn);
+            if (pfn < 0 || pfn >= tot || p2m[pfn] >= 0 || frames.refCount(mfn) != 1 || frames.typeInfo(mfn) != 0) {
+                return null;
+            }
+            p2m[pfn] = mfn;
+            seen++;
+        }
+        return seen == tot ? p2m : null;
+    }
+
+    private static void checkShared(FrameTable frames, int domid, long sharedInfoMfn) {
         if (frames.owner(sharedInfoMfn) != DomId.DOMID_XEN || frames.sharedWith(sharedInfoMfn) != domid) {
             throw new IllegalArgumentException("mfn " + sharedInfoMfn + " is not a page shared with d" + domid);
         }
+    }
+
+    /** Where each part of the region goes for {@code nrPages} pages, before any frame is touched. */
+    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long firstPtPfn, long nrPt,
+            long mappedPages, long l3s, long l2s, long l1s) {
+    }
+
+    private static Plan plan(long nrPages) {
         if (nrPages <= 0 || nrPages > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("nr_pages out of range: " + nrPages);
         }
-
         // Layout: the page-table count depends on how much is mapped, which depends on it.
         long p2mFrames = (nrPages * 8 + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
         long startInfoPfn = p2mFrames;
@@ -108,6 +172,21 @@ public final class BootstrapBuilder {
             }
             nrPt = need;
         }
+        return new Plan(nrPages, p2mFrames, startInfoPfn, firstPtPfn, nrPt, mappedPages, l3s, l2s, l1s);
+    }
+
+    private static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn,
+            Plan plan) {
+        int domid = pages.domid();
+        long nrPages = plan.nrPages();
+        long p2mFrames = plan.p2mFrames();
+        long startInfoPfn = plan.startInfoPfn();
+        long firstPtPfn = plan.firstPtPfn();
+        long nrPt = plan.nrPt();
+        long mappedPages = plan.mappedPages();
+        long l3s = plan.l3s();
+        long l2s = plan.l2s();
+        long l1s = plan.l1s();
         long firstL3Pfn = firstPtPfn + 1;
         long firstL2Pfn = firstL3Pfn + l3s;
         long firstL1Pfn = firstL2Pfn + l2s;
@@ -115,7 +194,6 @@ public final class BootstrapBuilder {
         long mappedEnd = VIRT_BASE + (mappedPages << PAGE_SHIFT);
         long sharedInfoVa = StartOfDay.SHARED_INFO_VA;
 
-        long[] p2m = allocateAll(frames, pages, (int) nrPages);
         MemorySegment mem = frames.memory().segment();
 
         // 1. The P2M list and the M2P entries.

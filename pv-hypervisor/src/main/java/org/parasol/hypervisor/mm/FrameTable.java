@@ -341,7 +341,11 @@ public final class FrameTable {
      */
     public boolean putPageAllocRef(long mfn) {
         checkMfn(mfn);
-        int i = (int) mfn;
+        return putPageAllocRef((int) mfn, null);
+    }
+
+    /** As {@link #putPageAllocRef(long)}; a frame freed goes to {@code batch} when there is one. */
+    private boolean putPageAllocRef(int i, FreeBatch batch) {
         long nx;
         for (;;) {
             long x = (long) COUNT_INFO.getAcquire(countInfo, i);
@@ -354,7 +358,11 @@ public final class FrameTable {
             }
         }
         if ((nx & PGC_COUNT_MASK) == 0) {
-            freeFrame(i);
+            if (batch != null) {
+                batch.add(i);
+            } else {
+                freeFrame(i);
+            }
         }
         return true;
     }
@@ -393,12 +401,16 @@ public final class FrameTable {
                 }
             }
         }
-        // 3. The allocation references.
+        // 3. The allocation references. The frames freed here are scrubbed together: long runs
+        //    by punching holes (the host gets the memory back, and a frame the guest never
+        //    touched is not touched now), short ones by filling; then they join the pool.
+        FreeBatch batch = new FreeBatch();
         for (int mfn = 1; mfn < frames; mfn++) {
             if (serves(mfn, domid)) {
-                putPageAllocRef(mfn);
+                putPageAllocRef(mfn, batch);
             }
         }
+        batch.release();
         long still = 0;
         for (int mfn = 1; mfn < frames; mfn++) {
             if (serves(mfn, domid)) {
@@ -815,6 +827,65 @@ public final class FrameTable {
 
     /** The last reference went: scrub the frame and give it back to the pool. */
     private void freeFrame(int mfn) {
+        unown(mfn);
+        memory.zeroFrame(mfn);
+        freeLock.lock();
+        try {
+            freeStack[freeTop++] = mfn;
+            freeCount = freeTop;
+        } finally {
+            freeLock.unlock();
+        }
+    }
+
+    /**
+     * Frames whose last reference went during a domain's release, in ascending order: unowned
+     * at once, scrubbed and returned to the pool together by {@link #release}, so that nobody
+     * can allocate one before it is zero.
+     */
+    private final class FreeBatch {
+        /** Runs at least this long are discarded (one system call) rather than filled. */
+        private static final int DISCARD_RUN = 16;
+        private int[] mfns = new int[256];
+        private int n;
+
+        void add(int mfn) {
+            unown(mfn);
+            if (n == mfns.length) {
+                mfns = java.util.Arrays.copyOf(mfns, n * 2);
+            }
+            mfns[n++] = mfn;
+        }
+
+        void release() {
+            for (int i = 0; i < n; ) {
+                int j = i + 1;
+                while (j < n && mfns[j] == mfns[j - 1] + 1) {
+                    j++;
+                }
+                if (j - i >= DISCARD_RUN) {
+                    memory.discard(mfns[i], j - i);
+                } else {
+                    for (int k = i; k < j; k++) {
+                        memory.zeroFrame(mfns[k]);
+                    }
+                }
+                i = j;
+            }
+            freeLock.lock();
+            try {
+                for (int i = 0; i < n; i++) {
+                    freeStack[freeTop++] = mfns[i];
+                }
+                freeCount = freeTop;
+            } finally {
+                freeLock.unlock();
+            }
+        }
+    }
+
+    /** Takes {@code mfn} from its owner: no owner, type, M2P entry or charge any more. */
+    private void unown(int mfn) {
         DomainPages pages = ownerPages[mfn];
         // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
         // discipline's business, as on Xen.
@@ -823,16 +894,8 @@ public final class FrameTable {
         ownerPages[mfn] = null;
         TYPE_INFO.setRelease(typeInfo, mfn, 0L);
         storeM2p(mfn, INVALID_M2P_ENTRY);
-        memory.zeroFrame(mfn);
         if (pages != null) {
             pages.uncharge();
-        }
-        freeLock.lock();
-        try {
-            freeStack[freeTop++] = mfn;
-            freeCount = freeTop;
-        } finally {
-            freeLock.unlock();
         }
     }
 }

@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +25,11 @@ import org.parasol.hypercall.abi.Mmu;
  * must be able to back every frame that is touched: touching more than {@code /dev/shm} can
  * hold makes the JVM raise {@link InternalError} at the access, so size machine memory within
  * it.
+ *
+ * <p>Frames given back in long runs (a domain's memory when it is destroyed) are
+ * {@linkplain #discard discarded} instead of zeroed: {@code madvise(MADV_REMOVE)} punches a hole
+ * in the file, so the host gets the memory back and a frame the guest never touched is never
+ * touched by the teardown either.
  *
  * <p>Only the hypervisor sees {@link #segment()}; guests reach frames through their own page
  * tables ({@link VcpuMmu}). Frame ownership, types and reference counts live in
@@ -45,9 +54,16 @@ public final class MachineMemory implements AutoCloseable {
      */
     public static final long MAX_BYTES = 1L << (32 + PAGE_SHIFT);
 
+    /** {@code MADV_REMOVE} (Linux): free the range and its backing store; it reads as zeros after. */
+    private static final int MADV_REMOVE = 9;
+    /** {@code int madvise(void *addr, size_t length, int advice)}, or null where it cannot be called. */
+    private static final MethodHandle MADVISE = madvise();
+
     private final Arena arena;
     private final MemorySegment segment;
     private final long frameCount;
+    /** Cleared at the first failed {@code madvise}: the file system cannot punch holes. */
+    private volatile boolean holesPunchable = MADVISE != null;
 
     private MachineMemory(Arena arena, MemorySegment segment) {
         this.arena = arena;
@@ -134,6 +150,43 @@ public final class MachineMemory implements AutoCloseable {
     public void zeroFrame(long mfn) {
         checkMfn(mfn);
         segment.asSlice(maddr(mfn), PAGE_SIZE).fill((byte) 0);
+    }
+
+    /**
+     * Zeroes {@code count} frames from {@code firstMfn} by giving their memory back to the host
+     * (a hole punched in the backing file); falls back to {@link #zeroFrame} where holes
+     * cannot be punched. Worth a system call for long runs only: a short run is cheaper to
+     * fill.
+     *
+     * @throws IndexOutOfBoundsException if the run leaves this memory
+     */
+    public void discard(long firstMfn, long count) {
+        checkMfn(firstMfn);
+        checkMfn(firstMfn + count - 1);
+        if (holesPunchable) {
+            try {
+                MemorySegment run = segment.asSlice(maddr(firstMfn), count << PAGE_SHIFT);
+                if ((int) MADVISE.invokeExact(run, run.byteSize(), MADV_REMOVE) == 0) {
+                    return;
+                }
+            } catch (Throwable t) {
+                // Not callable after all: fill instead, from now on.
+            }
+            holesPunchable = false;
+        }
+        segment.asSlice(maddr(firstMfn), count << PAGE_SHIFT).fill((byte) 0);
+    }
+
+    private static MethodHandle madvise() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup().find("madvise")
+                    .map(f -> linker.downcallHandle(f, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)))
+                    .orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     void checkMfn(long mfn) {

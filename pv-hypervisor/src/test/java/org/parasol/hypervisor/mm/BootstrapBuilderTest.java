@@ -184,4 +184,63 @@ class BootstrapBuilderTest {
         assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, new DomainPages(1, 300), 256, sharedWithOther))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    /** Frames allocated one by one, their M2P entries set to {@code pfns}: what populate_physmap leaves. */
+    private long[] populate(DomainPages pages, long... pfns) {
+        long[] mfns = new long[pfns.length];
+        for (int i = 0; i < pfns.length; i++) {
+            mfns[i] = host.frames.allocate(pages);
+            host.frames.setM2p(mfns[i], pfns[i]);
+        }
+        return mfns;
+    }
+
+    @Test
+    @DisplayName("populatedP2m reads PFNs 0..n-1 back from the M2P table, in any allocation order")
+    void shouldReadThePopulatedP2mBack() {
+        DomainPages pages = new DomainPages(1, 8);
+        long[] mfns = populate(pages, 2, 0, 3, 1);
+        assertThat(BootstrapBuilder.populatedP2m(host.frames, pages)).containsExactly(mfns[1], mfns[3], mfns[0], mfns[2]);
+    }
+
+    @Test
+    @DisplayName("populatedP2m refuses a hole, a PFN out of range, a repeated PFN and a frame that is not fresh")
+    void shouldRefuseMemoryThatIsNotAFreshP2m() {
+        DomainPages holes = new DomainPages(1, 8);
+        populate(holes, 0, 2);
+        assertThat(BootstrapBuilder.populatedP2m(host.frames, holes)).isNull();
+        DomainPages twice = new DomainPages(2, 8);
+        populate(twice, 0, 0);
+        assertThat(BootstrapBuilder.populatedP2m(host.frames, twice)).isNull();
+        DomainPages used = new DomainPages(3, 8);
+        long[] mfns = populate(used, 0, 1);
+        assertThat(host.frames.getPage(mfns[1], 3)).isTrue();
+        assertThat(BootstrapBuilder.populatedP2m(host.frames, used)).as("a second reference").isNull();
+        assertThat(BootstrapBuilder.populatedP2m(host.frames, new DomainPages(4, 8))).as("no memory").isNull();
+    }
+
+    @Test
+    @DisplayName("layOut over populated frames gives the layout build gives, on those very frames")
+    void shouldLayOutPopulatedFramesAsBuildDoes() {
+        DomainPages pages = new DomainPages(5, 256);
+        long[] pfns = new long[256];
+        for (int i = 0; i < pfns.length; i++) {
+            pfns[i] = pfns.length - 1 - i;
+        }
+        populate(pages, pfns);
+        long shared = host.frames.allocateShared(5);
+        long[] p2m = BootstrapBuilder.populatedP2m(host.frames, pages);
+        long free = host.frames.freeFrames();
+
+        BootLayout l = BootstrapBuilder.layOut(host.frames, pages, p2m, shared);
+
+        assertThat(host.frames.freeFrames()).as("no frame allocated").isEqualTo(free);
+        TestHost.Domain built = host.domain(6, 256);
+        assertThat(l).usingRecursiveComparison().ignoringFields("startInfoMfn", "l4Mfn", "sharedInfoMfn")
+                .isEqualTo(built.layout());
+        assertThat(l.l4Mfn()).isEqualTo(p2m[(int) ((l.ptBaseVa() - l.virtBase()) >>> 12)]);
+        assertThat(FrameTable.isPinned(host.frames.typeInfo(l.l4Mfn()))).isTrue();
+        assertThat(BootstrapBuilder.fits(7)).isTrue();
+        assertThat(BootstrapBuilder.fits(6)).isFalse();
+    }
 }

@@ -261,6 +261,34 @@ class FrameTableTest {
     }
 
     @Test
+    @DisplayName("a released domain's frames, in long runs and short, are zero before anyone can allocate them again")
+    void shouldScrubEveryReleasedFrame() {
+        long freeBefore = frames.freeFrames();
+        DomainPages d1 = new DomainPages(1, 600);
+        long[] mfns = new long[600];
+        for (int i = 0; i < mfns.length; i++) {
+            mfns[i] = frames.allocate(d1);
+            // Every third frame is handed back at once: the rest are runs of two, and some long ones.
+            host.mem().asSlice(MachineMemory.maddr(mfns[i]), 4096).fill((byte) 0xD1);
+        }
+        for (int i = 0; i < 200; i += 3) {
+            frames.putPageAllocRef(mfns[i]);
+        }
+
+        assertThat(frames.releaseDomain(d1)).isZero();
+
+        assertThat(frames.freeFrames()).isEqualTo(freeBefore);
+        for (long mfn : mfns) {
+            assertThat(isZero(mfn)).as("mfn %d", mfn).isTrue();
+        }
+        DomainPages d2 = new DomainPages(2, 600);
+        for (int i = 0; i < 600; i++) {
+            long mfn = frames.allocate(d2);
+            assertThat(isZero(mfn)).as("reallocated mfn %d", mfn).isTrue();
+        }
+    }
+
+    @Test
     void shouldReportFramesStillReferencedAfterRelease() {
         DomainPages d1 = new DomainPages(1, 10);
         long held = frames.allocate(d1);

@@ -1,0 +1,42 @@
+package org.parasol.hypercall.abi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.parasol.hypercall.abi.ConstantTable.assertExactly;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class DomctlConstantsTest {
+
+    @Test
+    @DisplayName("XEN_DOMCTL_* numbers, CDF and DOMINF bits as domctl.h at interface version 0x18")
+    void shouldNumberDomctlsAsXen() {
+        assertExactly(Domctl.class,
+                "INTERFACE_VERSION", 0x18,
+                "CREATEDOMAIN", 1, "DESTROYDOMAIN", 2, "PAUSEDOMAIN", 3, "UNPAUSEDOMAIN", 4,
+                "GETDOMAININFO", 5, "MAX_MEM", 11, "SETVCPUCONTEXT", 12, "GETVCPUCONTEXT", 13,
+                "MAX_VCPUS", 15, "GET_DOMAIN_STATE", 90,
+                "PARASOL_LOAD_IMAGE", 0x5041, "PARASOL_IMAGE_NAME_MAX", 255, "PARASOL_CMDLINE_MAX", 1023,
+                "CDF_HVM", 1, "CDF_HAP", 2, "CDF_S3_INTEGRITY", 4, "CDF_OOS_OFF", 8, "CDF_XS_DOMAIN", 16,
+                "CDF_IOMMU", 32, "CDF_NESTED_VIRT", 64, "CDF_VPMU", 128, "CDF_TRAP_UNMAPPED_ACCESSES", 256,
+                "GRANT_VERSION_MASK", 0xF,
+                "DOMINF_DYING", 1, "DOMINF_HVM_GUEST", 2, "DOMINF_SHUTDOWN", 4, "DOMINF_PAUSED", 8,
+                "DOMINF_BLOCKED", 16, "DOMINF_RUNNING", 32, "DOMINF_DEBUGGED", 64, "DOMINF_XS_DOMAIN", 128,
+                "DOMINF_HAP", 256, "DOMINF_SHUTDOWNMASK", 255, "DOMINF_SHUTDOWNSHIFT", 16,
+                "INVALID_MAX_VCPU_ID", 0xFFFFFFFF);
+    }
+
+    @Test
+    @DisplayName("Parasol's command is far from every Xen domctl number (the highest, gdbsx, is 1003)")
+    void shouldKeepParasolsCommandAwayFromXens() {
+        assertThat(Domctl.PARASOL_LOAD_IMAGE).isGreaterThan(1003 * 16);
+    }
+
+    @Test
+    @DisplayName("the shutdown code is bits 16..23 of getdomaininfo's flags")
+    void shouldExtractTheShutdownCode() {
+        assertThat(Domctl.shutdownCode(Domctl.DOMINF_SHUTDOWN | (3 << 16))).isEqualTo(3);
+        assertThat(Domctl.shutdownCode(0xFFFF0000)).isEqualTo(255);
+        assertThat(Domctl.shutdownCode(Domctl.DOMINF_PAUSED)).isZero();
+    }
+}

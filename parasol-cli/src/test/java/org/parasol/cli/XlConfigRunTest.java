@@ -1,0 +1,110 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.parasol.architecture.ParasolModules;
+
+/**
+ * {@code parasol run FILE.cfg}: domains described in xl.cfg's syntax, run in this JVM, with
+ * the file's on_* actions carried out by the command as xl carries them out.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class XlConfigRunTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String text) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    @DisplayName("the example config runs hello with its name, memory and command line, and exits 0")
+    void shouldRunTheExampleConfig() {
+        Path cfg = ParasolModules.root().resolve("examples/configs/hello.cfg");
+
+        RunOutcome o = RunOutcome.of(cfg.toString());
+
+        assertThat(o.status()).as(o.err()).isZero();
+        assertThat(o.out()).contains("[hello-cfg] Hello from Parasol! command line 'from=xl.cfg'")
+                .contains("[hello-cfg] Parasol guest kernel").contains(" 2048 pages (");
+        assertThat(o.out()).containsPattern(Pattern.compile("(?m)^hello-cfg\\s+\\d+ poweroff"));
+    }
+
+    @Test
+    @DisplayName("configs and images run side by side in one host")
+    void shouldMixConfigsAndImages() throws IOException {
+        Path a = write("a.cfg", "name='alpha'\nkernel='hello'\nmemory=4\n");
+
+        RunOutcome o = RunOutcome.of(a.toString(), "hello");
+
+        assertThat(o.status()).as(o.err()).isZero();
+        assertThat(o.out()).containsPattern("(?m)^alpha\\s+\\d+ poweroff").containsPattern("(?m)^hello\\s+\\d+ poweroff");
+    }
+
+    @Test
+    @DisplayName("a config error names the file, the line and the key, and nothing starts")
+    void shouldRefuseABadConfigBeforeAnythingStarts() throws IOException {
+        Path good = write("good.cfg", "name='good'\nkernel='hello'\n");
+        Path bad = write("bad.cfg", "name='bad'\nkernel='hello'\nvif=['bridge=xenbr0']\n");
+
+        RunOutcome o = RunOutcome.of(good.toString(), bad.toString());
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains(bad + ":3: key 'vif' is not supported yet");
+        assertThat(o.out()).as("no domain ran").isEmpty();
+    }
+
+    @Test
+    @DisplayName("a missing file, or a kernel no images folder holds, is refused before anything starts")
+    void shouldRefuseMissingFilesAndImages() throws IOException {
+        Path nowhere = dir.resolve("nowhere.cfg");
+        RunOutcome missing = RunOutcome.of(nowhere.toString(), "hello");
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.err()).contains(nowhere + ": no such file");
+        assertThat(missing.out()).isEmpty();
+
+        Path noImage = write("noimage.cfg", "name='x'\nkernel='no-such-image'\n");
+        RunOutcome unknown = RunOutcome.of(noImage.toString());
+        assertThat(unknown.status()).isEqualTo(2);
+        assertThat(unknown.err()).contains("no-such-image");
+        assertThat(unknown.out()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("on_crash=\"preserve\" keeps the crashed domain until the run ends; the run exits 1")
+    void shouldPreserveACrashedDomain() throws IOException {
+        Path cfg = write("faulty.cfg", "name='faulty'\nkernel='faulty'\non_crash='preserve'\n");
+
+        RunOutcome o = RunOutcome.of(cfg.toString());
+
+        assertThat(o.status()).isEqualTo(1);
+        assertThat(o.out()).containsPattern("(?m)^faulty\\s+\\d+ crash").doesNotContain("zombie");
+    }
+
+    @Test
+    @DisplayName("on_crash=\"restart\" builds the domain again from its config after each crash, until the run is ended")
+    void shouldRestartACrashedDomain() throws IOException {
+        Path cfg = write("faulty.cfg", "name='faulty'\nkernel='faulty'\non_crash='restart'\n");
+
+        RunOutcome o = RunOutcome.of("--timeout", "3", cfg.toString());
+
+        assertThat(o.status()).isEqualTo(1);
+        assertThat(o.err()).contains("timed out after 3 s");
+        long incarnations = o.out().lines().filter(l -> l.matches("^faulty\\s+\\d+ crash.*")).count();
+        assertThat(incarnations).as("one summary line per incarnation").isGreaterThanOrEqualTo(2);
+        assertThat(o.out().lines().filter(l -> l.startsWith("[faulty] Parasol guest kernel")).count())
+                .as("each incarnation booted").isGreaterThanOrEqualTo(2);
+    }
+}
