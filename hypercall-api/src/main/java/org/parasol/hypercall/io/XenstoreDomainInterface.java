@@ -3,8 +3,10 @@ package org.parasol.hypercall.io;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.StructLayout;
+import java.util.Objects;
 import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.struct.Layouts;
 
@@ -118,6 +120,51 @@ public final class XenstoreDomainInterface {
     public XenstoreDomainInterface rsp(int i, int value) {
         buffer.putByte(base + RSP_OFFSET + Bounds.checkIndex(i, RING_SIZE), (byte) value);
         return this;
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code req} from position {@code at} out into private
+     * memory: one contiguous piece, so {@code at + length <= 1024} (a reader that wraps copies
+     * twice). Plain reads; the caller acquired {@code req_prod} first.
+     *
+     * @throws IndexOutOfBoundsException unless the piece lies inside {@code req}
+     */
+    public void getReq(int at, MemorySegment dst, long dstOffset, int length) {
+        buffer.getBytes(base + REQ_OFFSET + checkPiece(at, length), dst, dstOffset, length);
+    }
+
+    /**
+     * Copies {@code length} bytes of private memory into {@code req} at position {@code at}
+     * ({@code at + length <= 1024}). Plain writes; the caller publishes {@code req_prod} after.
+     *
+     * @throws IndexOutOfBoundsException unless the piece lies inside {@code req}
+     */
+    public void putReq(int at, MemorySegment src, long srcOffset, int length) {
+        buffer.putBytes(base + REQ_OFFSET + checkPiece(at, length), src, srcOffset, length);
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code rsp} from position {@code at} out into private
+     * memory ({@code at + length <= 1024}). Plain reads; the caller acquired {@code rsp_prod} first.
+     *
+     * @throws IndexOutOfBoundsException unless the piece lies inside {@code rsp}
+     */
+    public void getRsp(int at, MemorySegment dst, long dstOffset, int length) {
+        buffer.getBytes(base + RSP_OFFSET + checkPiece(at, length), dst, dstOffset, length);
+    }
+
+    /**
+     * Copies {@code length} bytes of private memory into {@code rsp} at position {@code at}
+     * ({@code at + length <= 1024}). Plain writes; the caller publishes {@code rsp_prod} after.
+     *
+     * @throws IndexOutOfBoundsException unless the piece lies inside {@code rsp}
+     */
+    public void putRsp(int at, MemorySegment src, long srcOffset, int length) {
+        buffer.putBytes(base + RSP_OFFSET + checkPiece(at, length), src, srcOffset, length);
+    }
+
+    private static long checkPiece(int at, int length) {
+        return Objects.checkFromIndexSize(at, length, RING_SIZE);
     }
 
     public long reqCons() {
@@ -242,6 +289,16 @@ public final class XenstoreDomainInterface {
     /** Guest frees reply space: its reads of the bytes happen before xenstored may overwrite them. */
     public void rspConsRelease(int value) {
         buffer.putIntRelease(base + RSP_CONS_OFFSET, value);
+    }
+
+    /** Guest, after a request went unanswered: whether xenstored gave up on the ring, and why. */
+    public int errorAcquire() {
+        return buffer.getIntAcquire(base + ERROR_OFFSET);
+    }
+
+    /** xenstored reports why it stopped serving the ring ({@code XENSTORE_ERROR_*}). */
+    public void errorRelease(int value) {
+        buffer.putIntRelease(base + ERROR_OFFSET, value);
     }
 
     /** Either side reads the reconnect state and, after it, the ring state the other side left. */

@@ -116,6 +116,36 @@ class XsWireLayoutTest {
         }
 
         @Test
+        @DisplayName("bulk copies land in req[] at 0..1023 and rsp[] at 1024..2047, one piece at a time")
+        void shouldCopyPiecesInAndOutOfBothRings() {
+            byte[] page = new byte[4096];
+            XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(page)), 0);
+            MemorySegment src = MemorySegment.ofArray(new byte[] {1, 2, 3, 4});
+
+            intf.putReq(1022, src, 0, 2);
+            intf.putRsp(0, src, 2, 2);
+
+            assertThat(page[1022]).isEqualTo((byte) 1);
+            assertThat(page[1023]).isEqualTo((byte) 2);
+            assertThat(page[1024]).isEqualTo((byte) 3);
+            assertThat(page[1025]).isEqualTo((byte) 4);
+            byte[] out = new byte[4];
+            intf.getReq(1022, MemorySegment.ofArray(out), 0, 2);
+            intf.getRsp(0, MemorySegment.ofArray(out), 2, 2);
+            assertThat(out).containsExactly(1, 2, 3, 4);
+        }
+
+        @Test
+        @DisplayName("a piece that would run past the end of its ring is refused: the caller wraps it")
+        void shouldRefuseAPieceRunningPastTheRingEnd() {
+            XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[4096])), 0);
+            MemorySegment src = MemorySegment.ofArray(new byte[4]);
+
+            assertThatThrownBy(() -> intf.putReq(1023, src, 0, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> intf.getRsp(-1, src, 0, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+
+        @Test
         void shouldRefuseToWrapPastTheSegmentEnd() {
             MemorySegment page = MemorySegment.ofArray(new byte[4096]);
 

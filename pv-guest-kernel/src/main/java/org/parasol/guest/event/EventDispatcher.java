@@ -148,6 +148,22 @@ public final class EventDispatcher implements EventCallback {
         return bound("bind_ipi", calls.bindIpi(vcpu), handler);
     }
 
+    /**
+     * Handles events on {@code port}, a channel the domain builder bound before the domain
+     * started (the store and console channels of {@code start_info}), and unmasks it. Nothing
+     * is allocated or closed: the channel stays the builder's, as Linux's xenbus never closes
+     * the store channel.
+     */
+    public void attach(Port port, PortHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        int p = port.value();
+        if (p <= 0 || p >= Evtchn2l.NR_CHANNELS) {
+            throw new IllegalArgumentException("port " + p + " cannot carry events");
+        }
+        handlers[p] = handler;
+        unmask(p);
+    }
+
     /** Whether {@code port} has a handler. */
     public boolean isBound(Port port) {
         int p = port.value();

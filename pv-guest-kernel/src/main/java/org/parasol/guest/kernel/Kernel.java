@@ -19,10 +19,12 @@ import org.parasol.guest.pvops.XenPvOps;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.sched.RunLoop;
 import org.parasol.guest.sched.Timer;
+import org.parasol.guest.xenbus.Xenbus;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.StartOfDay;
@@ -100,6 +102,7 @@ public final class Kernel {
     private GrantTable grants;
     private GrantMapper grantMapper;
     private boolean grantSweepArmed;
+    private Xenbus xenbus;
 
     private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
             EventChannelCalls eventCalls, ArgumentPage args) {
@@ -338,6 +341,38 @@ public final class Kernel {
                 armGrantSweep();
             }
         });
+    }
+
+    // ---------------------------------------------------------------- xenbus
+
+    /**
+     * The xenbus client over the store page and store event channel the builder put in
+     * {@code start_info} ({@code store_mfn}, {@code store_evtchn}), made on first use. The page
+     * is one of the domain's own, mapped at its linear address since boot; the channel is
+     * already bound to xenstored, so the kernel only attaches its handler, which runs the
+     * client as a task ({@link RunLoop#deferred}).
+     *
+     * @throws IllegalStateException if {@code start_info} names no store page, or one the
+     *         domain does not have mapped
+     */
+    public Xenbus xenbus() {
+        if (xenbus == null) {
+            long mfn = bootInfo.storeMfn();
+            if (mfn == 0 || bootInfo.storeEvtchn() == 0) {
+                throw new IllegalStateException("start_info names no store page (store_mfn " + mfn + ", store_evtchn "
+                        + bootInfo.storeEvtchn() + ")");
+            }
+            long pfn = memory.p2m().pfnOf(mfn);
+            if (pfn < 0 || !memory.isMapped(pfn)) {
+                throw new IllegalStateException("the store page (mfn " + mfn + ") is not one of the domain's mapped pages");
+            }
+            Port port = Port.of((int) bootInfo.storeEvtchn());
+            Xenbus client = new Xenbus(loop, new GuestMemoryBuffer(cpu.memory(), Memory.va(pfn), Mmu.PAGE_SIZE), 0,
+                    () -> eventCalls.send(port));
+            events.attach(port, loop.deferred(p -> client.onEvent()));
+            xenbus = client;
+        }
+        return xenbus;
     }
 
     // ---------------------------------------------------------------- secondary vCPUs

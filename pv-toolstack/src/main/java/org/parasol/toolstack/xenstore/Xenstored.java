@@ -63,8 +63,7 @@ public final class Xenstored {
             return XsMessage.of(XsWire.XS_ERROR, req.reqId(), req.txId(), e.wireName() + "\0");
         } catch (RuntimeException e) {
             // A bug of ours, not the client's: answered, logged, and the store goes on serving.
-            System.getLogger("org.parasol.toolstack.xenstore").log(System.Logger.Level.ERROR,
-                    "xenstored: " + req + " from " + c + " failed", e);
+            store.log("xenstored: " + req + " from " + c + " failed: " + e);
             return XsMessage.of(XsWire.XS_ERROR, req.reqId(), req.txId(), "EIO\0");
         }
     }

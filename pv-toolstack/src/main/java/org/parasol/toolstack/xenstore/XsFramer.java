@@ -65,6 +65,21 @@ public final class XsFramer {
         return !broken;
     }
 
+    /**
+     * Bytes that complete the piece being assembled: the rest of the header, or once the header
+     * is whole, the rest of the payload. A reader that feeds at most this many bytes at a time
+     * stops at each message's end, so it can decide between messages whether to take the next
+     * (xenstored stops reading a domain that has too many replies outstanding).
+     */
+    public int needed() {
+        return payload == null ? XsWire.HEADER_SIZE - headerFill : payload.length - payloadFill;
+    }
+
+    /** Whether a header announced an oversized message: the stream is unusable. */
+    public boolean broken() {
+        return broken;
+    }
+
     /** Whether part of a message has been taken and the rest is awaited. */
     public boolean midMessage() {
         return headerFill > 0;

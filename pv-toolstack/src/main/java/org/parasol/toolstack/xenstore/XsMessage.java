@@ -1,12 +1,13 @@
 package org.parasol.toolstack.xenstore;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.XsWire;
+import org.parasol.hypercall.io.XsdSockmsg;
 
 /**
  * One {@code xs_wire} message: the 16-byte {@code xsd_sockmsg} header's fields and the payload.
@@ -32,9 +33,12 @@ public record XsMessage(int type, int reqId, int txId, byte[] payload) {
 
     /** The header and payload as they go on the wire (little-endian header). */
     public byte[] encode() {
-        ByteBuffer b = ByteBuffer.allocate(XsWire.HEADER_SIZE + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(type).putInt(reqId).putInt(txId).putInt(payload.length).put(payload);
-        return b.array();
+        byte[] b = new byte[XsWire.HEADER_SIZE + payload.length];
+        new XsdSockmsg().wrap(new SegmentBuffer(MemorySegment.ofArray(b)), 0)
+                .type(Integer.toUnsignedLong(type)).reqId(Integer.toUnsignedLong(reqId))
+                .txId(Integer.toUnsignedLong(txId)).len(payload.length);
+        System.arraycopy(payload, 0, b, XsWire.HEADER_SIZE, payload.length);
+        return b;
     }
 
     /** The payload as text (ISO-8859-1). */

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
 
 import org.parasol.hypercall.abi.XsWire;
 
@@ -38,7 +40,8 @@ public final class XsStore {
     private final Map<String, XsNode> nodes = new HashMap<>();
     private final Map<Integer, Integer> owned = new HashMap<>();
     private final List<XsConnection> connections = new ArrayList<>();
-    private final System.Logger log = System.getLogger("org.parasol.toolstack.xenstore");
+    /** dom0's log (its console): refusals name their limit there. Image code has no System.Logger. */
+    private Consumer<String> log = line -> { };
     private long generation;
     private int nextTransaction = 1;
 
@@ -58,6 +61,16 @@ public final class XsStore {
     /** The quotas unprivileged connections are held to. */
     public XsQuota quota() {
         return quota;
+    }
+
+    /** Sends the store's log lines (refusals with the limit they hit, internal errors) to {@code sink}; none by default. */
+    public void logTo(Consumer<String> sink) {
+        log = Objects.requireNonNull(sink, "sink");
+    }
+
+    /** Writes one line to the store's log. */
+    void log(String line) {
+        log.accept(line);
     }
 
     /** Registers a connection for watch events. */
@@ -151,7 +164,7 @@ public final class XsStore {
     }
 
     private XsException refuse(XsConnection c, int errno, String limit) {
-        log.log(System.Logger.Level.INFO, "xenstored: " + c + " refused: " + limit);
+        log("xenstored: " + c + " refused: " + limit);
         return new XsException(errno, limit);
     }
 
