@@ -236,6 +236,22 @@ public final class Hypervisor implements AutoCloseable {
         return start(build(cfg, claim(cfg, requestedDomid), false), factory);
     }
 
+    /**
+     * Creates the control domain, dom0: domain id 0, privileged, from its config's image, as
+     * Xen builds dom0 itself at boot before any toolstack exists. Every other domain then gets
+     * an id from 1.
+     *
+     * @throws DomainCreationException if {@code cfg} is not privileged, domain 0 exists, or
+     *     creation fails as for {@link #createDomain(DomainConfig)}
+     */
+    public Domain createDom0(DomainConfig cfg) throws DomainCreationException {
+        if (!cfg.privileged()) {
+            throw new DomainCreationException("dom0 must be privileged: '" + cfg.name() + "' is not");
+        }
+        KernelFactory factory = load(cfg);
+        return start(build(cfg, claim(cfg, 0), false), factory);
+    }
+
     /** Creates a domain running {@code kernel} (an object the caller made) and starts it. */
     public Domain createDomain(DomainConfig cfg, GuestKernel kernel) throws DomainCreationException {
         return start(build(cfg, claim(cfg, -1), false), domid -> kernel);

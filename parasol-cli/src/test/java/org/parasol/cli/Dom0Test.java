@@ -1,0 +1,106 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.parasol.architecture.ParasolModules;
+import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypervisor.HostConfig;
+import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.DomainCreationException;
+import org.parasol.hypervisor.image.ImageLoader;
+import org.parasol.hypervisor.image.ImageRepository;
+
+/**
+ * dom0's image, packaged by pv-toolstack, booted as domain 0: it builds the domains its
+ * command line names through domctl, each runs, and dom0 destroys each when it shuts down and
+ * powers off after the last; every frame comes back.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class Dom0Test {
+    private Hypervisor hv;
+    private final CountDownLatch dom0Ended = new CountDownLatch(1);
+
+    @BeforeEach
+    void boot() {
+        hv = Hypervisor.boot(HostConfig.defaults(96L << 20));
+        Path root = ParasolModules.root();
+        hv.setKernelSource(Hypervisor.images(new ImageLoader(new ImageRepository(List.of(
+                root.resolve("pv-toolstack/target/images"), root.resolve("examples/target/images"))))));
+        hv.onShutdown(d -> {
+            if (d.domid() == 0) {
+                dom0Ended.countDown();
+            }
+        });
+    }
+
+    @AfterEach
+    void close() {
+        hv.close();
+    }
+
+    private static DomainConfig dom0(String cmdline) {
+        // Preserved when it shuts down, so the test can look at it before destroying it.
+        return new DomainConfig("Domain-0", 16 * 1024, 16 * 1024, 1, "dom0", cmdline, true, DomainConfig.Action.PRESERVE,
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE);
+    }
+
+    @Test
+    @DisplayName("dom0 (domain 0, privileged) builds two domains by domctl; they run; it reaps both and powers off")
+    void shouldBuildRunAndReapDomains() throws Exception {
+        long free = hv.freeFrames();
+
+        Domain dom0 = hv.createDom0(dom0("build=hello,ticker:8192"));
+
+        assertThat(dom0.domid()).isZero();
+        assertThat(dom0Ended.await(60, TimeUnit.SECONDS)).as("dom0 powered off").isTrue();
+        assertThat(dom0.shutdownReason()).as(String.join("\n", dom0.console().lines())).isEqualTo(Shutdown.POWEROFF);
+        List<String> lines = dom0.console().lines();
+        assertThat(lines).anyMatch(l -> l.matches("dom0: built d1 from hello \\(4096 KiB, 1 vCPU\\)"))
+                .anyMatch(l -> l.matches("dom0: built d2 from ticker \\(8192 KiB, 1 vCPU\\)"))
+                .anyMatch(l -> l.matches("dom0: d1 \\(hello\\) shut down: poweroff; destroyed"))
+                .anyMatch(l -> l.matches("dom0: d2 \\(ticker\\) shut down: poweroff; destroyed"))
+                .contains("dom0: every domain is gone; powering off");
+        assertThat(hv.domains()).as("only dom0 is left, shut down").extracting(Domain::domid).containsOnly(0);
+        hv.destroy(dom0);
+        assertThat(hv.freeFrames()).as("every frame of dom0 and of what it built").isEqualTo(free);
+        assertThat(hv.unhandledExceptions()).isZero();
+    }
+
+    @Test
+    @DisplayName("a build that fails (no such image) leaves nothing behind, and dom0 says which step failed")
+    void shouldReportAFailedBuild() throws Exception {
+        long free = hv.freeFrames();
+
+        Domain dom0 = hv.createDom0(dom0("build=no-such-image,hello"));
+
+        assertThat(dom0Ended.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(dom0.console().lines()).anyMatch(l -> l.startsWith("dom0: cannot build no-such-image: load_image no-such-image failed ("))
+                .anyMatch(l -> l.matches("dom0: d\\d+ \\(hello\\) shut down: poweroff; destroyed"));
+        hv.destroy(dom0);
+        assertThat(hv.freeFrames()).isEqualTo(free);
+    }
+
+    @Test
+    @DisplayName("domain 0 is for a privileged domain only, and there is one")
+    void shouldKeepDomainZeroForOnePrivilegedDomain() throws Exception {
+        DomainConfig unprivileged = new DomainConfig("x", 4096, 4096, 1, "hello", "", false, null, null, null);
+        assertThatThrownBy(() -> hv.createDom0(unprivileged)).isInstanceOf(DomainCreationException.class)
+                .hasMessageContaining("must be privileged");
+        hv.createDom0(dom0(""));
+        assertThatThrownBy(() -> hv.createDom0(dom0("").withName("Domain-0b"))).isInstanceOf(DomainCreationException.class)
+                .hasMessageContaining("domain id 0 is taken");
+    }
+}
