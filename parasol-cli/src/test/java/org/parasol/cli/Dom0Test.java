@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.parasol.architecture.ParasolModules;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.HostConfig;
@@ -22,6 +23,7 @@ import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * dom0's image, packaged by pv-toolstack, booted as domain 0: it builds the domains its
@@ -30,12 +32,14 @@ import org.parasol.hypervisor.image.ImageRepository;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class Dom0Test {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
     private Hypervisor hv;
     private final CountDownLatch dom0Ended = new CountDownLatch(1);
 
     @BeforeEach
     void boot() {
-        hv = Hypervisor.boot(HostConfig.defaults(96L << 20));
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(96L << 20)));
         Path root = ParasolModules.root();
         hv.setKernelSource(Hypervisor.images(new ImageLoader(new ImageRepository(List.of(
                 root.resolve("pv-toolstack/target/images"), root.resolve("examples/target/images"))))));

@@ -10,8 +10,8 @@ import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.Shutdown;
-import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.guest.DomctlCalls;
 
 /**
