@@ -49,15 +49,22 @@ import org.parasol.hypercall.struct.VcpuInfo;
  * page belong to that vCPU); handlers are kept per port, per dispatcher.
  */
 public final class EventDispatcher implements EventCallback {
+    /** Handler slots a dispatcher starts with: ports 0-63, one word of the pending bitmap. */
+    static final int INITIAL_PORTS = 64;
     private final Cpu cpu;
     private final EventChannelCalls calls;
     /** shared_info as this vCPU maps it. */
     private final SharedInfo shared;
     /** This vCPU's slot in it. */
     private final VcpuInfo vcpuInfo;
-    private final PortHandler[] handlers = new PortHandler[Evtchn2l.NR_CHANNELS];
+    /**
+     * Each bound port's handler, by port number. Sized to the highest port bound so far (from
+     * {@link #INITIAL_PORTS}, doubling): a domain that binds a handful of ports holds a handful
+     * of slots, not the ABI's 4096.
+     */
+    private PortHandler[] handlers = new PortHandler[INITIAL_PORTS];
     /** The handle of each bound port, made at bind time: what the upcall hands its handler. */
-    private final Port[] ports = new Port[Evtchn2l.NR_CHANNELS];
+    private Port[] ports = new Port[INITIAL_PORTS];
     private long spurious;
 
     /** A dispatcher for {@code cpu}, using {@code calls} and shared_info mapped at {@code sharedInfoVa}. */
@@ -118,8 +125,7 @@ public final class EventDispatcher implements EventCallback {
         }
         int p = (int) rc;
         Port port = Port.of(p);
-        ports[p] = port;
-        handlers[p] = handler;
+        install(p, port, handler);
         unmask(p);
         return new BoundPort(port);
     }
@@ -160,8 +166,22 @@ public final class EventDispatcher implements EventCallback {
         if (p <= 0 || p >= Evtchn2l.NR_CHANNELS) {
             throw new IllegalArgumentException("port " + p + " cannot carry events");
         }
-        handlers[p] = handler;
+        install(p, port, handler);
         unmask(p);
+    }
+
+    /** Records {@code handler} for port {@code p}, growing the tables to reach it. */
+    private void install(int p, Port port, PortHandler handler) {
+        if (p >= handlers.length) {
+            int n = handlers.length;
+            while (n <= p) {
+                n *= 2;
+            }
+            handlers = java.util.Arrays.copyOf(handlers, Math.min(n, Evtchn2l.NR_CHANNELS));
+            ports = java.util.Arrays.copyOf(ports, handlers.length);
+        }
+        ports[p] = port;
+        handlers[p] = handler;
     }
 
     /** Whether {@code port} has a handler. */
@@ -220,7 +240,7 @@ public final class EventDispatcher implements EventCallback {
                 }
                 int port = (i << 6) | Long.numberOfTrailingZeros(ready);
                 shared.testAndClearPending(port);
-                PortHandler h = handlers[port];
+                PortHandler h = port < handlers.length ? handlers[port] : null;
                 if (h == null) {
                     spurious++;
                 } else {

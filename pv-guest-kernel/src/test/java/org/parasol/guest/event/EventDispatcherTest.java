@@ -109,6 +109,22 @@ class EventDispatcherTest {
     }
 
     @Test
+    @DisplayName("the handler tables grow to the highest port bound, up to the ABI's last; an attached port's handler gets its handle")
+    void shouldGrowToTheHighestPortAndHandAttachedPortsTheirHandle() {
+        bindAnswers(EvtchnOp.BIND_INTERDOMAIN, 4095, 8);
+        events.bindInterdomain(DomId.of(3), Port.of(9), seen::add);
+        events.attach(Port.of(130), seen::add);
+        hypervisorRaises(4095);
+        hypervisorRaises(130);
+        hypervisorRaises(3000); // inside the grown tables, bound by nobody
+        events.upcall(g);
+        assertThat(seen).containsExactly(Port.of(130), Port.of(4095));
+        assertThat(events.isBound(Port.of(4095))).isTrue();
+        assertThat(events.isBound(Port.of(3000))).isFalse();
+        assertThat(events.spuriousEvents()).isEqualTo(1);
+    }
+
+    @Test
     @DisplayName("unmask with nothing pending only clears the mask bit")
     void shouldUnmaskQuietly() {
         events.mask(Port.of(40));
