@@ -4,6 +4,7 @@ import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.xenbus.Xenbus;
+import org.parasol.guest.xenbus.XenbusException;
 import org.parasol.guest.xenbus.XenbusWatch;
 
 /**
@@ -17,7 +18,8 @@ import org.parasol.guest.xenbus.XenbusWatch;
  *   <li>reads {@code domid}, asks for its domain path ({@code XS_GET_DOMAIN_PATH}) and reads
  *       {@code name} there;</li>
  *   <li>writes {@code data/greeting} and reads it back;</li>
- *   <li>lists its domain's directory;</li>
+ *   <li>lists its domain's directory, and tries to rename itself: {@code name} is dom0's, only
+ *       readable by the domain, so xenstored answers {@code EACCES};</li>
  *   <li>watches {@code data/counter}: the watch fires once at once (xenstored's initial
  *       event), then the domain increments the counter in a transaction (retried on
  *       {@code EAGAIN}) and the watch fires again on the commit;</li>
@@ -31,6 +33,7 @@ import org.parasol.guest.xenbus.XenbusWatch;
  * xenstore-demo: name xenstore-demo
  * xenstore-demo: wrote data/greeting, read back 'hello from xenstore-demo'
  * xenstore-demo: directory of /local/domain/1: attr,control,cpu,data,device,domid,drivers,error,feature,memory,name,vm
+ * xenstore-demo: writing name: refused, EACCES
  * xenstore-demo: watch on data/counter fired at once: data/counter
  * xenstore-demo: transaction committed: data/counter 0 -> 1
  * xenstore-demo: watch on data/counter fired after the commit: data/counter
@@ -74,12 +77,23 @@ public final class XenstoreDemoKernel extends ApplicationKernel {
             return xb.directory(domainPath[0]);
         }).then(children -> {
             k.println(TAG + "directory of " + domainPath[0] + ": " + String.join(",", children));
+            return refusal(xb.write("name", "impostor"));
+        }).then(error -> {
+            k.println(TAG + "writing name: " + error);
             watch = xb.watch("data/counter", this::fired);
             return watch.registered();
         }).then(registered -> committed).then(done -> secondFire).then(seen -> watch.unwatch()).map(unwatched -> {
             k.println(TAG + "done");
             return unwatched;
         });
+    }
+
+    /** The errno name {@code request} failed with, or "accepted". */
+    private Promise<String> refusal(Promise<Void> request) {
+        Promise<String> error = k.loop().promise();
+        request.whenDone((v, failure) -> error.complete(failure == null ? "accepted"
+                : failure instanceof XenbusException e ? "refused, " + e.error() : "failed, " + failure));
+        return error;
     }
 
     /**

@@ -37,6 +37,7 @@ import org.parasol.toolstack.xenstore.XsException;
  * dom0: d1 (hello) shut down: poweroff; destroyed
  * dom0: every domain is gone; powering off
  * dom0: xenstored: 8 nodes left; /local/domain lists [0]; 0 rings connected
+ * dom0: xenstored: @introduceDomain fired 1 times, @releaseDomain 1 times
  * </pre>
  */
 public final class Dom0Kernel extends ApplicationKernel {
@@ -164,6 +165,8 @@ public final class Dom0Kernel extends ApplicationKernel {
         try {
             k.println("dom0: xenstored: " + xenstored.store().size() + " nodes left; /local/domain lists "
                     + xenstored.domainsListed() + "; " + xenstored.connectedRings() + " rings connected");
+            k.println("dom0: xenstored: @introduceDomain fired " + xenstored.introduceEvents() + " times, @releaseDomain "
+                    + xenstored.releaseEvents() + " times");
         } catch (XsException e) {
             k.println("dom0: xenstored: cannot list /local/domain: " + e.getMessage());
         }

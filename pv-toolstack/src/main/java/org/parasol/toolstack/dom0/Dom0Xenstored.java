@@ -69,20 +69,50 @@ final class Dom0Xenstored implements Xenstored.Domains {
     /** Each built domain's {@code /vm/<uuid>} path, for its removal. */
     private final Map<Integer, String> vmPaths = new HashMap<>();
     private int nextReqId = 1;
+    /** {@code @introduceDomain} and {@code @releaseDomain} events seen, past the initial ones. */
+    private int introducedEvents = -1;
+    private int releasedEvents = -1;
 
     Dom0Xenstored(Kernel k) throws XsException {
         this.k = k;
         this.store = new XsStore(XsQuota.DEFAULT);
         store.logTo(line -> k.println("xenstored: " + line));
         this.xenstored = new Xenstored(store, this);
-        // Sets no watches, so it is not registered for events.
-        this.tools = new XsConnection(0, true, event -> { });
+        // The toolstack watches the special paths, as xl's and xenstored's users do, and counts
+        // what fires (less each watch's initial event).
+        this.tools = new XsConnection(0, true, this::toolsEvent);
+        store.connect(tools);
+        store.watch(tools, XsPath.INTRODUCE_DOMAIN, XsPath.INTRODUCE_DOMAIN, "dom0", -1);
+        store.watch(tools, XsPath.RELEASE_DOMAIN, XsPath.RELEASE_DOMAIN, "dom0", -1);
         String dom0 = XsPath.domainPath(0);
         write(null, dom0 + "/name", "Domain-0");
         write(null, dom0 + "/domid", "0");
         // Where each domain's /vm/<uuid> goes: made once, so the store is the same size
         // before the first domain and after the last.
         store.mkdir(tools, null, VM);
+    }
+
+    private void toolsEvent(XsMessage event) {
+        tools.eventDelivered();
+        List<String> fields = event.strings();
+        if (fields.isEmpty()) {
+            return;
+        }
+        if (fields.get(0).equals(XsPath.INTRODUCE_DOMAIN)) {
+            introducedEvents++;
+        } else if (fields.get(0).equals(XsPath.RELEASE_DOMAIN)) {
+            releasedEvents++;
+        }
+    }
+
+    /** How often {@code @introduceDomain} fired since boot. */
+    int introduceEvents() {
+        return introducedEvents;
+    }
+
+    /** How often {@code @releaseDomain} fired since boot. */
+    int releaseEvents() {
+        return releasedEvents;
     }
 
     /** The store, for its counts. */
