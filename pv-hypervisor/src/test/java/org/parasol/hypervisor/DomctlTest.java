@@ -25,12 +25,17 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Domctl;
+import org.parasol.hypercall.abi.Gnttab;
+import org.parasol.hypercall.abi.Gtf;
 import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.DomctlCalls;
+import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.guest.MemoryOpCalls;
+import org.parasol.hypercall.struct.GrantEntryV1;
+import org.parasol.hypercall.struct.StartInfo;
 import org.parasol.hypercall.struct.VcpuGuestContext;
 import org.parasol.hypercall.struct.XenDomctl;
 import org.parasol.hypercall.struct.XenDomctlCreatedomain;
@@ -38,6 +43,7 @@ import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.image.ImageException;
+import org.parasol.hypervisor.mm.BootLayout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.parasol.hypervisor.testing.LeakCheck;
 
@@ -179,6 +185,54 @@ class DomctlTest {
         assertThat(hv.lookup(d.value())).isNull();
         assertThat(dc.getDomainInfo(d).result()).isEqualTo(-ESRCH);
         assertThat(hv.freeFrames()).as("every frame returned").isEqualTo(free);
+    }
+
+    @Test
+    @DisplayName("load-image gives the domain a store page after start_info, names it and the store port in start_info, "
+            + "and seeds grant ref 1 (GNTTAB_RESERVED_XENSTORE) for the store's domain, as xc_dom_gnttab_seed does")
+    void shouldGiveTheDomainAStorePageAndPort() {
+        long free = hv.freeFrames();
+        DomId d = createPopulated(PAGES);
+        EventChannelCalls ec = new EventChannelCalls(dom0.cpu, new ArgumentPage(dom0.scratch));
+        DomId store = DomId.of(dom0.domain.domid());
+        long port = ec.allocUnbound(d, store);
+        assertThat(port).as("a privileged caller allocates a port in the new domain for itself").isPositive();
+        long forOther = ec.allocUnbound(d, DomId.of(domU.domain.domid()));
+        assertThat(forOther).isPositive();
+
+        assertThat(dc.loadImage(d, "hello", "", (int) forOther, store).result()).as("a port unbound for another domain")
+                .isEqualTo(-EINVAL);
+        assertThat(dc.loadImage(d, "hello", "", 4095, store).result()).as("a closed port").isEqualTo(-EINVAL);
+        assertThat(dc.loadImage(d, "hello", "", 4096, store).result()).as("a port beyond the table").isEqualTo(-EINVAL);
+        assertThat(dc.loadImage(d, "hello", "", (int) port, DomId.SELF).result()).as("store_domid DOMID_SELF")
+                .isEqualTo(-EINVAL);
+        assertThat(domain(d).layout()).as("nothing laid out by a refusal").isNull();
+
+        DomctlCalls.LoadedImage image = dc.loadImage(d, "hello", "", (int) port, store);
+
+        assertThat(image.result()).isZero();
+        Domain built = domain(d);
+        BootLayout l = built.layout();
+        assertThat(image.storeMfn()).isEqualTo(l.storeMfn()).isPositive();
+        assertThat(l.storePfn()).as("right after start_info, as libxc's xenstore_pfn").isEqualTo(l.startInfoPfn() + 1);
+        assertThat(l.ptBaseVa()).as("below the page tables, so below the guest's free memory")
+                .isEqualTo(l.vaOfPfn(l.storePfn() + 1));
+        assertThat(hv.frames().owner(l.storeMfn())).isEqualTo(d.value());
+        assertThat(hv.frames().m2p(l.storeMfn())).isEqualTo((int) l.storePfn());
+        long maddr = l.storeMfn() << Mmu.PAGE_SHIFT;
+        assertThat(hv.machine().segment().asSlice(maddr, Mmu.PAGE_SIZE).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                .as("the ring starts empty").containsOnly((byte) 0);
+        StartInfo si = new StartInfo().wrap(new org.parasol.hypercall.SegmentBuffer(
+                hv.machine().segment().asSlice(l.startInfoMfn() << Mmu.PAGE_SHIFT, Mmu.PAGE_SIZE)), 0);
+        assertThat(si.storeMfn()).isEqualTo(l.storeMfn());
+        assertThat(si.storeEvtchn()).isEqualTo(port);
+        assertThat(built.grants().header(Gnttab.RESERVED_XENSTORE))
+                .isEqualTo(GrantEntryV1.header(Gtf.PERMIT_ACCESS, store.value()));
+        assertThat(built.grants().frame(Gnttab.RESERVED_XENSTORE)).isEqualTo(l.storeMfn());
+        assertThat(built.grants().header(Gnttab.RESERVED_CONSOLE)).as("the console's entry stays empty").isZero();
+
+        assertThat(dc.destroyDomain(d)).isZero();
+        assertThat(hv.freeFrames()).as("the store page and the grant frame come back").isEqualTo(free);
     }
 
     @Test
@@ -492,13 +546,35 @@ class DomctlTest {
         void shouldCheckLengthsBeforeReading() {
             long id = dc.createDomain(DomId.ANY, 1, null);
             var u = new org.parasol.hypercall.struct.ParasolDomctlLoadImage().wrap(
-                    new GuestMemoryBuffer(dom0.mem, dom0.scratch2 + XenDomctl.U_OFFSET, 72), 0);
+                    new GuestMemoryBuffer(dom0.mem, dom0.scratch2 + XenDomctl.U_OFFSET,
+                            org.parasol.hypercall.struct.ParasolDomctlLoadImage.SIZE), 0);
             new XenDomctl().wrap(new GuestMemoryBuffer(dom0.mem, dom0.scratch2, XenDomctl.SIZE), 0).clear()
                     .cmd(Domctl.PARASOL_LOAD_IMAGE).interfaceVersion(Domctl.INTERFACE_VERSION).domain((int) id);
             u.image(RESERVED).imageLen(300);
             assertThat(dom0.call(Hypercall.DOMCTL, dom0.scratch2)).isEqualTo(-EINVAL);
             u.imageLen(5);
             assertThat(dom0.call(Hypercall.DOMCTL, dom0.scratch2)).isEqualTo(-EFAULT);
+        }
+
+        @Test
+        @DisplayName("load-image: a non-zero pad, or a store_domid that names no domain, is -EINVAL before any image is loaded")
+        void shouldRefuseABadPadOrStoreDomain() {
+            DomId d = createPopulated(PAGES);
+            dom0.putString(dom0.scratch2 + 3000, "hello");
+            var u = new org.parasol.hypercall.struct.ParasolDomctlLoadImage().wrap(
+                    new GuestMemoryBuffer(dom0.mem, dom0.scratch2 + XenDomctl.U_OFFSET,
+                            org.parasol.hypercall.struct.ParasolDomctlLoadImage.SIZE), 0);
+            new XenDomctl().wrap(new GuestMemoryBuffer(dom0.mem, dom0.scratch2, XenDomctl.SIZE), 0).clear()
+                    .cmd(Domctl.PARASOL_LOAD_IMAGE).interfaceVersion(Domctl.INTERFACE_VERSION).domain(d.value());
+            u.image(dom0.scratch2 + 3000).imageLen(5).pad(1);
+            assertThat(dom0.call(Hypercall.DOMCTL, dom0.scratch2)).as("pad").isEqualTo(-EINVAL);
+            u.pad(0).storeDomid(DomId.DOMID_IO);
+            assertThat(dom0.call(Hypercall.DOMCTL, dom0.scratch2)).as("DOMID_IO").isEqualTo(-EINVAL);
+            assertThat(domain(d).layout()).isNull();
+            u.storeDomid(0);
+            assertThat(dom0.call(Hypercall.DOMCTL, dom0.scratch2)).as("no store port: none in start_info").isZero();
+            assertThat(u.storeMfn()).isEqualTo(domain(d).layout().storeMfn());
+            assertThat(dc.destroyDomain(d)).isZero();
         }
     }
 

@@ -206,6 +206,19 @@ public final class DomctlCalls {
      *     {@code -EACCES} (the image's bytecode was refused)
      */
     public LoadedImage loadImage(DomId d, String image, String cmdline) {
+        return loadImage(d, image, cmdline, 0, DomId.of(0));
+    }
+
+    /**
+     * {@code PARASOL_LOAD_IMAGE} with a store: {@code storeEvtchn} is a port of {@code d} the
+     * caller allocated unbound for {@code storeDomid} (libxl's {@code xc_evtchn_alloc_unbound(d,
+     * store_domid)}), 0 for none. The command puts it and the store page it lays out into
+     * start_info and seeds {@code d}'s grant reference 1 to give {@code storeDomid} the page.
+     *
+     * @return as {@link #loadImage(DomId, String, String)}, with the store page's MFN; also
+     *     {@code -EINVAL} for a port that is not unbound for {@code storeDomid} in {@code d}
+     */
+    public LoadedImage loadImage(DomId d, String image, String cmdline, int storeEvtchn, DomId storeDomid) {
         byte[] name = image.getBytes(StandardCharsets.UTF_8);
         byte[] cmd = (cmdline == null ? "" : cmdline).getBytes(StandardCharsets.UTF_8);
         long strings = page.push(name.length + cmd.length);
@@ -217,14 +230,16 @@ public final class DomctlCalls {
             try {
                 loadImage.wrap(page.buffer(), off + XenDomctl.U_OFFSET)
                         .image(page.address(strings)).imageLen(name.length)
-                        .cmdline(cmd.length == 0 ? 0 : page.address(strings + name.length)).cmdlineLen(cmd.length);
+                        .cmdline(cmd.length == 0 ? 0 : page.address(strings + name.length)).cmdlineLen(cmd.length)
+                        .storeEvtchn(storeEvtchn).storeDomid(storeDomid.value());
                 long rc = call(off);
                 if (rc < 0) {
-                    return new LoadedImage(rc, 0, 0, 0, 0, 0, 0);
+                    return new LoadedImage(rc, 0, 0, 0, 0, 0, 0, 0);
                 }
                 page.copyOut(cpu.memory(), off, XenDomctl.SIZE);
                 ParasolDomctlLoadImage l = loadImage.wrap(page.buffer(), off + XenDomctl.U_OFFSET);
-                return new LoadedImage(rc, l.entry(), l.startInfo(), l.cr3(), l.stack(), l.nrPages(), l.ptBase());
+                return new LoadedImage(rc, l.entry(), l.startInfo(), l.cr3(), l.stack(), l.nrPages(), l.ptBase(),
+                        l.storeMfn());
             } finally {
                 page.pop(off);
             }
@@ -308,8 +323,9 @@ public final class DomctlCalls {
      * @param stack the initial stack pointer ({@code user_regs.rsp})
      * @param nrPages pages laid out
      * @param ptBase virtual address of the bootstrap L4
+     * @param storeMfn the store page's MFN ({@code start_info.store_mfn})
      */
     public record LoadedImage(long result, long entry, long startInfo, long cr3, long stack, long nrPages,
-            long ptBase) {
+            long ptBase, long storeMfn) {
     }
 }

@@ -6,7 +6,7 @@ import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Parasol's {@code XEN_DOMCTL}-family command {@code PARASOL_LOAD_IMAGE} (0x5041): its member
- * of {@code xen_domctl.u}, {@code parasol_domctl_load_image} (72 bytes). Not a Xen structure:
+ * of {@code xen_domctl.u}, {@code parasol_domctl_load_image} (88 bytes). Not a Xen structure:
  * on Xen, libxenguest loads the kernel and writes the start of day from dom0 through foreign
  * mappings; in Parasol the image is Java code the hypervisor's class loaders must load and
  * verify (see {@code docs/deviations.md}).
@@ -17,6 +17,12 @@ import org.parasol.hypercall.SharedBuffer;
  *  |   image   | image_len | cmdline_len |  cmdline  | entry  | start_info | cr3  | stack | nr_pages | pt_base |
  *  +-----------+-----------+-------------+-----------+--------+------------+------+-------+----------+---------+
  *    IN: guest pointers and byte counts                OUT: what vcpu_guest_context of vCPU 0 needs, and the layout
+ *
+ *  72             76            78    80          88
+ *  +--------------+-------------+-----+-----------+
+ *  | store_evtchn | store_domid | pad | store_mfn |
+ *  +--------------+-------------+-----+-----------+
+ *    IN: libxc's xenstore_evtchn and xenstore_domid  OUT: the store page
  * </pre>
  *
  * <p>Invariants: {@code image} points at {@code image_len} (1..255) bytes of an image name, no
@@ -25,6 +31,15 @@ import org.parasol.hypercall.SharedBuffer;
  * address of start_info ({@code user_regs.rsi}), {@code cr3} the bootstrap L4 in CR3 format
  * ({@code ctrlreg[3]}), {@code stack} the initial {@code user_regs.rsp}, {@code nr_pages} the
  * pages laid out and {@code pt_base} the L4's virtual address.
+ *
+ * <p>The store, as libxenguest sets it up ({@code xc_dom_build_image}'s special pages and
+ * {@code xc_dom_gnttab_seed}): IN {@code store_evtchn} is a port of the new domain that the
+ * toolstack allocated unbound for {@code store_domid} (the domain running xenstored, 0 for
+ * dom0), or 0 for none; {@code pad} must be 0. The command lays out one page after start_info
+ * for the store, zeroed, writes its MFN and the port into {@code start_info.store_mfn} and
+ * {@code store_evtchn}, and seeds grant reference {@code GNTTAB_RESERVED_XENSTORE} (1) of the
+ * new domain to grant {@code store_domid} that page, read-write. OUT {@code store_mfn} is the
+ * page's MFN (what {@code XS_INTRODUCE} names).
  */
 public final class ParasolDomctlLoadImage {
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
@@ -37,7 +52,11 @@ public final class ParasolDomctlLoadImage {
             Layouts.U64.withName("cr3"),
             Layouts.U64.withName("stack"),
             Layouts.U64.withName("nr_pages"),
-            Layouts.U64.withName("pt_base")).withName("parasol_domctl_load_image");
+            Layouts.U64.withName("pt_base"),
+            Layouts.U32.withName("store_evtchn"),
+            Layouts.U16.withName("store_domid"),
+            Layouts.U16.withName("pad"),
+            Layouts.U64.withName("store_mfn")).withName("parasol_domctl_load_image");
 
     public static final long SIZE = LAYOUT.byteSize();
     public static final long IMAGE_OFFSET = Layouts.offsetOf(LAYOUT, "image");
@@ -50,6 +69,10 @@ public final class ParasolDomctlLoadImage {
     public static final long STACK_OFFSET = Layouts.offsetOf(LAYOUT, "stack");
     public static final long NR_PAGES_OFFSET = Layouts.offsetOf(LAYOUT, "nr_pages");
     public static final long PT_BASE_OFFSET = Layouts.offsetOf(LAYOUT, "pt_base");
+    public static final long STORE_EVTCHN_OFFSET = Layouts.offsetOf(LAYOUT, "store_evtchn");
+    public static final long STORE_DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "store_domid");
+    public static final long PAD_OFFSET = Layouts.offsetOf(LAYOUT, "pad");
+    public static final long STORE_MFN_OFFSET = Layouts.offsetOf(LAYOUT, "store_mfn");
 
     private SharedBuffer buffer;
     private long base;
@@ -168,6 +191,46 @@ public final class ParasolDomctlLoadImage {
 
     public ParasolDomctlLoadImage ptBase(long v) {
         buffer.putLong(base + PT_BASE_OFFSET, v);
+        return this;
+    }
+
+    /** IN: the new domain's store port, unbound for {@code store_domid}; 0 for none. */
+    public long storeEvtchn() {
+        return Layouts.u32(buffer.getInt(base + STORE_EVTCHN_OFFSET));
+    }
+
+    public ParasolDomctlLoadImage storeEvtchn(long v) {
+        buffer.putInt(base + STORE_EVTCHN_OFFSET, (int) v);
+        return this;
+    }
+
+    /** IN: the domain granted the store page (grant reference 1): where xenstored runs. */
+    public int storeDomid() {
+        return Layouts.u16(buffer.getShort(base + STORE_DOMID_OFFSET));
+    }
+
+    public ParasolDomctlLoadImage storeDomid(int v) {
+        buffer.putShort(base + STORE_DOMID_OFFSET, (short) v);
+        return this;
+    }
+
+    /** IN: must be 0. */
+    public int pad() {
+        return Layouts.u16(buffer.getShort(base + PAD_OFFSET));
+    }
+
+    public ParasolDomctlLoadImage pad(int v) {
+        buffer.putShort(base + PAD_OFFSET, (short) v);
+        return this;
+    }
+
+    /** OUT: the store page's MFN ({@code start_info.store_mfn}). */
+    public long storeMfn() {
+        return buffer.getLong(base + STORE_MFN_OFFSET);
+    }
+
+    public ParasolDomctlLoadImage storeMfn(long v) {
+        buffer.putLong(base + STORE_MFN_OFFSET, v);
         return this;
     }
 }

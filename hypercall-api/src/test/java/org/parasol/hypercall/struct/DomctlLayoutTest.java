@@ -135,11 +135,11 @@ class DomctlLayoutTest {
     }
 
     @Nested
-    @DisplayName("Parasol's parasol_domctl_load_image is 72 bytes and fits the union")
+    @DisplayName("Parasol's parasol_domctl_load_image is 88 bytes and fits the union")
     class LoadImageLayout {
         @Test
         void shouldKeepItsOffsetsAndFitTheUnion() {
-            assertThat(ParasolDomctlLoadImage.SIZE).isEqualTo(72).isLessThanOrEqualTo(XenDomctl.U_SIZE);
+            assertThat(ParasolDomctlLoadImage.SIZE).isEqualTo(88).isLessThanOrEqualTo(XenDomctl.U_SIZE);
             assertThat(ParasolDomctlLoadImage.IMAGE_OFFSET).isEqualTo(0);
             assertThat(ParasolDomctlLoadImage.IMAGE_LEN_OFFSET).isEqualTo(8);
             assertThat(ParasolDomctlLoadImage.CMDLINE_LEN_OFFSET).isEqualTo(12);
@@ -150,6 +150,10 @@ class DomctlLayoutTest {
             assertThat(ParasolDomctlLoadImage.STACK_OFFSET).isEqualTo(48);
             assertThat(ParasolDomctlLoadImage.NR_PAGES_OFFSET).isEqualTo(56);
             assertThat(ParasolDomctlLoadImage.PT_BASE_OFFSET).isEqualTo(64);
+            assertThat(ParasolDomctlLoadImage.STORE_EVTCHN_OFFSET).isEqualTo(72);
+            assertThat(ParasolDomctlLoadImage.STORE_DOMID_OFFSET).isEqualTo(76);
+            assertThat(ParasolDomctlLoadImage.PAD_OFFSET).isEqualTo(78);
+            assertThat(ParasolDomctlLoadImage.STORE_MFN_OFFSET).isEqualTo(80);
         }
     }
 }

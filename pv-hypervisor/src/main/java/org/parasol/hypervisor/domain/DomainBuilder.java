@@ -7,6 +7,8 @@ import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.GuestKernel;
 import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.VcpuEntry;
+import org.parasol.hypercall.abi.Gnttab;
+import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Sif;
 import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypercall.struct.StartInfo;
@@ -94,7 +96,7 @@ public final class DomainBuilder {
         // 2. Structures.
         Domain d = new Domain(host, domid, cfg, bare, pages, sharedInfoMfn, layout, false);
         // 3. Start of day.
-        writeStartOfDay(host, d, layout, cfg.nrPages(), cfg.cmdline(), cfg.privileged());
+        writeStartOfDay(host, d, layout, cfg.nrPages(), cfg.cmdline(), cfg.privileged(), 0);
         d.vcpu(0).initialise(null, layout.startInfoVa(), 0, layout.l4Mfn());
         // 4. vCPU 0's CR3 holds its own reference on the bootstrap L4, as Xen's guest_table does.
         if (host.pageTables().getBaseRef(pages, layout.l4Mfn()) != 0) {
@@ -114,7 +116,7 @@ public final class DomainBuilder {
      * leaves that to XEN_DOMCTL_setvcpucontext.)
      */
     private static void writeStartOfDay(Host host, Domain d, BootLayout layout, long nrPages, String cmdline,
-            boolean privileged) {
+            boolean privileged, int storeEvtchn) {
         long wallClock = host.wallclockAtBoot();
         d.sharedInfo().publishWallclock(Math.floorDiv(wallClock, 1_000_000_000L),
                 (int) Math.floorMod(wallClock, 1_000_000_000L));
@@ -137,6 +139,9 @@ public final class DomainBuilder {
                 .cmdLine(cmdline)
                 .firstP2mPfn(layout.firstP2mPfn())
                 .nrP2mFrames(layout.nrP2mFrames());
+        if (layout.hasStorePage()) {
+            new StartInfo().wrap(page, 0).storeMfn(layout.storeMfn()).storeEvtchn(storeEvtchn);
+        }
         writeFrame(host, d, layout.startInfoMfn(), page.segment());
     }
 
@@ -214,9 +219,22 @@ public final class DomainBuilder {
      * not PFNs {@code 0 .. tot_pages-1} of fresh frames (each with only its allocation
      * reference, untyped), or is too small for the bootstrap region.
      *
+     * <p>The store, as libxenguest gives every PV domain one: a page after start_info
+     * ({@link BootstrapBuilder#layOut(FrameTable, DomainPages, long[], long, boolean)}), named
+     * with {@code storeEvtchn} in start_info, and grant reference
+     * {@code GNTTAB_RESERVED_XENSTORE} seeded to give {@code storeDomid} that page read-write
+     * ({@code xc_dom_gnttab_seed}). The caller checked the port. No grant frame left to seed
+     * is {@code -ENOMEM}, before anything is laid out.
+     *
      * @return 0 and the entry's code address in {@code entryOut[0]}, or {@code -errno}
      */
     public static int loadImage(Host host, Domain d, Host.KernelFactory factory, String cmdline, long[] entryOut) {
+        return loadImage(host, d, factory, cmdline, 0, 0, entryOut);
+    }
+
+    /** {@link #loadImage(Host, Domain, Host.KernelFactory, String, long[])} with the store's port and domain. */
+    public static int loadImage(Host host, Domain d, Host.KernelFactory factory, String cmdline, int storeEvtchn,
+            int storeDomid, long[] entryOut) {
         if (d.layout() != null) {
             return -Errno.EBUSY;
         }
@@ -230,11 +248,15 @@ public final class DomainBuilder {
         // between the check and the layout.
         synchronized (d.pages()) {
             p2m = BootstrapBuilder.populatedP2m(frames, d.pages());
-            if (p2m == null || !BootstrapBuilder.fits(p2m.length)) {
+            if (p2m == null || !BootstrapBuilder.fits(p2m.length, true)) {
                 return -Errno.EINVAL;
             }
+            // The grant frame the store's entry goes in, before anything else is written.
+            if (d.grants().grow(1) != Gntst.OKAY) {
+                return -Errno.ENOMEM;
+            }
             try {
-                layout = BootstrapBuilder.layOut(frames, d.pages(), p2m, d.sharedInfoMfn());
+                layout = BootstrapBuilder.layOut(frames, d.pages(), p2m, d.sharedInfoMfn(), true);
             } catch (RuntimeException e) {
                 // Only a privileged caller racing itself gets here: another of its vCPUs took
                 // a reference or a type on one of the frames after the check. The domain's
@@ -243,7 +265,13 @@ public final class DomainBuilder {
                 return -Errno.EBUSY;
             }
         }
-        writeStartOfDay(host, d, layout, p2m.length, cmdline, d.privileged());
+        writeStartOfDay(host, d, layout, p2m.length, cmdline, d.privileged(), storeEvtchn);
+        if (d.grants().seed(Gnttab.RESERVED_XENSTORE, storeDomid, layout.storeMfn())
+                != Gntst.OKAY) {
+            // Only a domain dying meanwhile gets here: its table refuses every change.
+            d.crash("its store grant could not be seeded");
+            return -Errno.EBUSY;
+        }
         VcpuEntry entry = (cpu, startInfoVa) -> bootKernel(d, factory, cpu, startInfoVa);
         long address = d.codeTable().register(entry);
         d.layout(layout);

@@ -183,6 +183,38 @@ public final class GrantTable {
         }
     }
 
+    /**
+     * Fills entry {@code ref} to grant {@code grantee} read-write access to {@code frame}, as
+     * the toolstack does for the reserved entries before the domain first runs (libxenguest's
+     * {@code xc_dom_gnttab_seed}, which writes them through a foreign mapping of the grant
+     * frame): {@code domid} and {@code frame}, then {@code flags = GTF_permit_access} with
+     * release. Grows the table to hold {@code ref}.
+     *
+     * @return {@code GNTST_okay}, {@code GNTST_bad_gntref} for a reference beyond the maximum,
+     *     {@code GNTST_general_error} when the domain is dying or no frame is left to grow into
+     */
+    public int seed(int ref, int grantee, long frame) {
+        if (ref < 0 || ref >= maxFrames * Gnttab.ENTRIES_PER_FRAME_V1) {
+            return Gntst.BAD_GNTREF;
+        }
+        int grown = grow((ref >>> 9) + 1);
+        if (grown != Gntst.OKAY) {
+            return grown;
+        }
+        lock.lock();
+        try {
+            if (dying) {
+                return Gntst.GENERAL_ERROR;
+            }
+            GrantEntryV1 e = entry(ref);
+            e.domid(grantee).frame(frame);
+            e.flagsRelease(Gtf.PERMIT_ACCESS); // the granter's last step: the entry is valid from here
+            return Gntst.OKAY;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Machine address of entry {@code ref}; its frame must be allocated. */
     private long entryAddress(int ref) {
         return MachineMemory.maddr(frameMfn[ref >>> 9]) + (long) (ref & 511) * Gnttab.ENTRY_V1_SIZE;

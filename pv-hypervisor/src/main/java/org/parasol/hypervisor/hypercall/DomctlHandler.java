@@ -14,6 +14,7 @@ import static org.parasol.hypercall.Errno.ESRCH;
 import java.util.concurrent.locks.ReentrantLock;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Domctl;
+import org.parasol.hypercall.abi.Evtchn2l;
 import org.parasol.hypercall.abi.Runstate;
 import org.parasol.hypercall.struct.ParasolDomctlLoadImage;
 import org.parasol.hypercall.struct.VcpuGuestContext;
@@ -28,6 +29,7 @@ import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Host;
 import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.event.EventChannels;
 import org.parasol.hypervisor.image.ImageException;
 import org.parasol.hypervisor.image.ImageRefusedException;
 import org.parasol.hypervisor.mm.BootLayout;
@@ -85,10 +87,15 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *       {@code -EINVAL}; the vCPUs are allocated, each down.</li>
  *   <li>Parasol's load-image (0x5041): see {@link ParasolDomctlLoadImage}. The caller's own
  *       domain, an image name of 0 or more than 255 bytes, a command line over 1023 bytes,
- *       a NUL or a byte above 0x7F in either
+ *       a NUL or a byte above 0x7F in either, a non-zero pad, a {@code store_domid} that is
+ *       no domain's id, a {@code store_evtchn} other than 0 that is not a port of the domain
+ *       unbound for {@code store_domid}
  *       are {@code -EINVAL}; unreadable bytes {@code -EFAULT}; no such image {@code -ENOENT};
  *       an image whose bytecode is refused {@code -EACCES}; then
- *       {@link DomainBuilder#loadImage}'s refusals ({@code -EBUSY}, {@code -EINVAL}).</li>
+ *       {@link DomainBuilder#loadImage}'s refusals ({@code -EBUSY}, {@code -EINVAL},
+ *       {@code -ENOMEM} when no grant frame is left). On success the store page's MFN is
+ *       written back in {@code store_mfn}, and grant reference 1 of the domain grants it to
+ *       {@code store_domid}.</li>
  * </ul>
  * Any other command is {@code -ENOSYS} (getvcpucontext included).
  */
@@ -330,6 +337,11 @@ final class DomctlHandler implements HypercallHandler {
         if (!printableAscii(image) || !printableAscii(cmdline)) {
             return -EINVAL; // start_info.cmd_line is ASCII, NUL-terminated
         }
+        long storeEvtchn = op.storeEvtchn();
+        int storeDomid = op.storeDomid();
+        if (op.pad() != 0 || storeDomid >= DomId.DOMID_FIRST_RESERVED || !storePortOk(d, storeEvtchn, storeDomid)) {
+            return -EINVAL;
+        }
         if (d.layout() != null) {
             return -EBUSY; // before loading the image again for nothing
         }
@@ -345,7 +357,7 @@ final class DomctlHandler implements HypercallHandler {
             return -EINVAL;
         }
         long[] entry = new long[1];
-        int rc = DomainBuilder.loadImage(host, d, factory, cmdline, entry);
+        int rc = DomainBuilder.loadImage(host, d, factory, cmdline, (int) storeEvtchn, storeDomid, entry);
         if (rc != 0) {
             return rc;
         }
@@ -353,8 +365,25 @@ final class DomctlHandler implements HypercallHandler {
         op.entry(entry[0]).startInfo(layout.startInfoVa())
                 .cr3(layout.l4Mfn() << MachineMemory.PAGE_SHIFT)
                 .stack(layout.freeVa() + MachineMemory.PAGE_SIZE)
-                .nrPages(layout.nrPages()).ptBase(layout.ptBaseVa());
+                .nrPages(layout.nrPages()).ptBase(layout.ptBaseVa())
+                .storeMfn(layout.storeMfn());
         return a.outDomctl(v, arg) ? 0 : -EFAULT;
+    }
+
+    /**
+     * Whether {@code port} may be the store channel of {@code d}: none (0), or a port of
+     * {@code d} still unbound and waiting for {@code storeDomid}, as the toolstack's
+     * {@code EVTCHNOP_alloc_unbound(d, store_domid)} left it.
+     */
+    private static boolean storePortOk(Domain d, long port, int storeDomid) {
+        if (port == 0) {
+            return true;
+        }
+        if (port >= Evtchn2l.NR_CHANNELS) {
+            return false;
+        }
+        EventChannels events = d.events();
+        return events.status((int) port) == EventChannels.UNBOUND && events.remoteDomain((int) port) == storeDomid;
     }
 
     /** Whether every char of {@code s} is an ASCII character other than NUL. */

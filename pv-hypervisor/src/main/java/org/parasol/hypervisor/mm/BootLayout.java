@@ -5,12 +5,14 @@ package org.parasol.hypervisor.mm;
  * domain builder writes into {@code start_info} and what the boot vCPU's CR3 is.
  *
  * <pre>
- *  sharedInfoVa (2 MiB)  virtBase (4 MiB)                              freeVa          mappedEnd
- *  | (unmapped; L1    |  P2M list   | start_info |  L4 L3 L2.. L1..   |  free pages ...  |  (unmapped)
- *  |  table present)  | pfn 0 ..    |            |  (read-only)        |  (read-write)    |
- *  +------------------+-------------+------------+---------------------+------------------+
+ *  sharedInfoVa (2 MiB)  virtBase (4 MiB)                                      freeVa          mappedEnd
+ *  | (unmapped; L1    |  P2M list   | start_info | [store] |  L4 L3 L2.. L1..   |  free pages ...  |  (unmapped)
+ *  |  table present)  | pfn 0 ..    |            |         |  (read-only)        |  (read-write)    |
+ *  +------------------+-------------+------------+---------+---------------------+------------------+
  *  VA = virtBase + (pfn << 12) for every pfn below mappedPages; pfns from mappedPages on are
- *  the domain's but unmapped.
+ *  the domain's but unmapped. The store page is there only in a domctl build (libxc's
+ *  special pages sit between start_info and the page tables in the same way); the guest's
+ *  allocator starts after the page tables, so it never hands the store page out.
  * </pre>
  *
  * @param virtBase      first VA of the region ({@code 0x400000}); VA 0 stays unmapped
@@ -33,6 +35,9 @@ package org.parasol.hypervisor.mm;
  *                      ({@code update_va_mapping}); the bootstrap L1 tables cover it, nothing
  *                      is mapped there at start of day
  * @param sharedInfoMfn MFN of the shared_info frame
+ * @param storePfn      PFN of the xenstore page ({@code start_info.store_mfn} is its MFN), or -1
+ *                      when the layout has none
+ * @param storeMfn      MFN of the xenstore page, or -1 when the layout has none
  */
 public record BootLayout(
         long virtBase,
@@ -51,7 +56,14 @@ public record BootLayout(
         long mappedEnd,
         long mappedPages,
         long sharedInfoVa,
-        long sharedInfoMfn) {
+        long sharedInfoMfn,
+        long storePfn,
+        long storeMfn) {
+
+    /** Whether the layout has a xenstore page. */
+    public boolean hasStorePage() {
+        return storePfn >= 0;
+    }
 
     /** The VA of {@code pfn} in the start-of-day mapping, or -1 if that pfn is not mapped. */
     public long vaOfPfn(long pfn) {

@@ -18,7 +18,8 @@ import org.parasol.hypercall.StartOfDay;
  *       (the MFN of every PFN, 8 bytes each) and set the M2P entry of every frame.</li>
  *   <li>Lay out, from {@link #VIRT_BASE} ({@code 0x400000}; VA 0 stays unmapped so that null
  *       pointers fault) and each page-aligned: the P2M list pages, the start_info page, then
- *       the bootstrap page tables L4, L3, L2s, L1s. {@code VA = VIRT_BASE + (pfn << 12)}.</li>
+ *       in a domctl build the xenstore page ({@link #layOut(FrameTable, DomainPages, long[], long, boolean)}),
+ *       then the bootstrap page tables L4, L3, L2s, L1s. {@code VA = VIRT_BASE + (pfn << 12)}.</li>
  *   <li>Map that region plus at least {@link #MIN_PADDING_PAGES} free pages, up to the next
  *       4 MiB boundary (fact sheet §4), or the whole domain if it is smaller. Page-table pages
  *       are mapped read-only, everything else read-write. The remaining pages stay owned but
@@ -75,7 +76,7 @@ public final class BootstrapBuilder {
      */
     public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn) {
         checkShared(frames, pages.domid(), sharedInfoMfn);
-        Plan plan = plan(nrPages);
+        Plan plan = plan(nrPages, false);
         long[] p2m = allocateAll(frames, pages, (int) nrPages);
         return layOut(frames, pages, p2m, sharedInfoMfn, plan);
     }
@@ -89,14 +90,30 @@ public final class BootstrapBuilder {
      *                                  {@code sharedInfoMfn} is not shared with the domain
      */
     public static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn) {
-        checkShared(frames, pages.domid(), sharedInfoMfn);
-        return layOut(frames, pages, p2m, sharedInfoMfn, plan(p2m.length));
+        return layOut(frames, pages, p2m, sharedInfoMfn, false);
     }
 
-    /** Whether {@code nrPages} pages can hold the start-of-day region. */
+    /**
+     * {@link #layOut(FrameTable, DomainPages, long[], long)}, with a xenstore page right after
+     * start_info when {@code storePage}: a page of the domain's own, mapped read-write and
+     * still zero, below the page tables (so below where the guest's allocator starts), as
+     * libxenguest places its special pages ({@code xenstore_pfn} after {@code start_info_pfn}).
+     */
+    public static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn,
+            boolean storePage) {
+        checkShared(frames, pages.domid(), sharedInfoMfn);
+        return layOut(frames, pages, p2m, sharedInfoMfn, plan(p2m.length, storePage));
+    }
+
+    /** Whether {@code nrPages} pages can hold the start-of-day region (without a store page). */
     public static boolean fits(long nrPages) {
+        return fits(nrPages, false);
+    }
+
+    /** Whether {@code nrPages} pages can hold the start-of-day region, with a store page if asked. */
+    public static boolean fits(long nrPages, boolean storePage) {
         try {
-            plan(nrPages);
+            plan(nrPages, storePage);
             return true;
         } catch (IllegalArgumentException e) {
             return false;
@@ -138,18 +155,19 @@ public final class BootstrapBuilder {
     }
 
     /** Where each part of the region goes for {@code nrPages} pages, before any frame is touched. */
-    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long firstPtPfn, long nrPt,
+    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long firstPtPfn, long nrPt,
             long mappedPages, long l3s, long l2s, long l1s) {
     }
 
-    private static Plan plan(long nrPages) {
+    private static Plan plan(long nrPages, boolean storePage) {
         if (nrPages <= 0 || nrPages > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("nr_pages out of range: " + nrPages);
         }
         // Layout: the page-table count depends on how much is mapped, which depends on it.
         long p2mFrames = (nrPages * 8 + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
         long startInfoPfn = p2mFrames;
-        long firstPtPfn = startInfoPfn + 1;
+        long storePfn = storePage ? startInfoPfn + 1 : -1;
+        long firstPtPfn = startInfoPfn + 1 + (storePage ? 1 : 0);
         long nrPt = 4;
         long mappedPages;
         long l3s;
@@ -172,7 +190,7 @@ public final class BootstrapBuilder {
             }
             nrPt = need;
         }
-        return new Plan(nrPages, p2mFrames, startInfoPfn, firstPtPfn, nrPt, mappedPages, l3s, l2s, l1s);
+        return new Plan(nrPages, p2mFrames, startInfoPfn, storePfn, firstPtPfn, nrPt, mappedPages, l3s, l2s, l1s);
     }
 
     private static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn,
@@ -254,7 +272,8 @@ public final class BootstrapBuilder {
                 VIRT_BASE + (firstPtPfn << PAGE_SHIFT), l4Mfn, nrPt,
                 VIRT_BASE + (firstFreePfn << PAGE_SHIFT), firstFreePfn,
                 mappedEnd, mappedPages,
-                sharedInfoVa, sharedInfoMfn);
+                sharedInfoVa, sharedInfoMfn,
+                plan.storePfn(), plan.storePfn() >= 0 ? p2m[(int) plan.storePfn()] : -1);
     }
 
     private static long[] allocateAll(FrameTable frames, DomainPages pages, int nrPages) {

@@ -243,4 +243,33 @@ class BootstrapBuilderTest {
         assertThat(BootstrapBuilder.fits(7)).isTrue();
         assertThat(BootstrapBuilder.fits(6)).isFalse();
     }
+
+    @Test
+    @DisplayName("with a store page: one writable page right after start_info, the page tables and free memory one page later")
+    void shouldLayOutAStorePageAfterStartInfo() {
+        DomainPages pages = new DomainPages(7, 256);
+        long[] pfns = new long[256];
+        for (int i = 0; i < pfns.length; i++) {
+            pfns[i] = i;
+        }
+        populate(pages, pfns);
+        long shared = host.frames.allocateShared(7);
+        long[] p2m = BootstrapBuilder.populatedP2m(host.frames, pages);
+
+        BootLayout l = BootstrapBuilder.layOut(host.frames, pages, p2m, shared, true);
+
+        BootLayout without = host.domain(8, 256).layout();
+        assertThat(l.hasStorePage()).isTrue();
+        assertThat(without.hasStorePage()).isFalse();
+        assertThat(without.storeMfn()).isEqualTo(-1);
+        assertThat(l.storePfn()).isEqualTo(l.startInfoPfn() + 1).isEqualTo(2);
+        assertThat(l.storeMfn()).isEqualTo(p2m[2]);
+        assertThat(l.ptBaseVa()).isEqualTo(without.ptBaseVa() + PAGE);
+        assertThat(l.firstFreePfn()).isEqualTo(without.firstFreePfn() + 1);
+        assertThat(l.nrPtFrames()).isEqualTo(without.nrPtFrames());
+        assertThat(FrameTable.pageType(host.frames.typeInfo(l.storeMfn()))).as("mapped read-write")
+                .isEqualTo(FrameTable.PGT_WRITABLE_PAGE);
+        assertThat(BootstrapBuilder.fits(7, true)).isFalse();
+        assertThat(BootstrapBuilder.fits(8, true)).isTrue();
+    }
 }

@@ -3,8 +3,10 @@ package org.parasol.toolstack.dom0;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.guest.DomctlCalls;
+import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.guest.MemoryOpCalls;
 import org.parasol.hypercall.struct.VcpuGuestContext;
 
@@ -16,13 +18,17 @@ import org.parasol.hypercall.struct.VcpuGuestContext;
  *  XEN_DOMCTL_max_vcpus         its vCPUs (down until given a context)
  *  XEN_DOMCTL_max_mem           its max_pages
  *  XENMEM_populate_physmap      its memory, PFN 0..n-1, a chunk of extents at a time
- *  PARASOL_DOMCTL_load_image    the kernel by name, and the start of day over those frames
+ *  EVTCHNOP_alloc_unbound       its store port: a port of the new domain, waiting for dom0
+ *  PARASOL_DOMCTL_load_image    the kernel by name, and the start of day over those frames,
+ *                               with the store page and port in start_info and grant ref 1
+ *                               seeded for dom0 (libxenguest's special pages and gnttab seed)
  *  XEN_DOMCTL_setvcpucontext    vCPU 0: entry, stack, start_info, CR3, online, in kernel
- *  XEN_DOMCTL_unpausedomain     it runs
+ *  ... (the caller writes the store's paths and introduces the domain to xenstored)
+ *  XEN_DOMCTL_unpausedomain     it runs ({@link #unpause})
  * </pre>
  *
- * <p>A step that fails destroys what the earlier steps made, so a failed build leaves nothing
- * behind. Runs on dom0's vCPU 0, one build at a time.
+ * <p>A step of {@link #build} that fails destroys what the earlier steps made, so a failed
+ * build leaves nothing behind. Runs on dom0's vCPU 0, one build at a time.
  */
 final class Builder {
     /** Extents per populate_physmap call: a chunk that fits the argument page. */
@@ -31,6 +37,7 @@ final class Builder {
     private final Kernel k;
     private final DomctlCalls domctl;
     private final MemoryOpCalls memory;
+    private final EventChannelCalls evtchn;
     /** A page of dom0's for setvcpucontext's vcpu_guest_context. */
     private final PageRun contextPage;
     private final long[] extents = new long[CHUNK];
@@ -39,6 +46,7 @@ final class Builder {
         this.k = k;
         this.domctl = new DomctlCalls(k.cpu(), k.argumentPage());
         this.memory = new MemoryOpCalls(k.cpu(), k.argumentPage());
+        this.evtchn = new EventChannelCalls(k.cpu(), k.argumentPage());
         this.contextPage = k.memory().allocatePages(1);
     }
 
@@ -48,13 +56,25 @@ final class Builder {
     }
 
     /**
-     * Builds and starts a domain of {@code spec}.
+     * A domain built and still paused.
      *
-     * @return its id
+     * @param domid     its id
+     * @param storeMfn  its store page ({@code start_info.store_mfn}), granted to dom0 as ref 1
+     * @param storePort its store port ({@code start_info.store_evtchn}), unbound for dom0
+     */
+    record Built(DomId domid, long storeMfn, Port storePort) {
+    }
+
+    /**
+     * Builds a domain of {@code spec} up to, not including, its unpause: it is left paused
+     * with vCPU 0 ready, its store page and port in start_info.
+     *
+     * @param handle the domain's 16-byte handle (its UUID)
+     * @return its id and its store page and port
      * @throws BuildException naming the step that failed and its errno; nothing is left behind
      */
-    DomId build(DomainSpec spec, String cmdline) throws BuildException {
-        long id = domctl.createDomain(DomId.ANY, spec.vcpus(), new byte[16]);
+    Built build(DomainSpec spec, String cmdline, byte[] handle) throws BuildException {
+        long id = domctl.createDomain(DomId.ANY, spec.vcpus(), handle);
         if (id < 0) {
             throw new BuildException("createdomain", id);
         }
@@ -72,17 +92,25 @@ final class Builder {
                     throw new BuildException("populate_physmap of PFN " + pfn + ".." + (pfn + n - 1), done < 0 ? done : 0);
                 }
             }
-            DomctlCalls.LoadedImage image = domctl.loadImage(d, spec.image(), cmdline);
+            // libxl's xc_evtchn_alloc_unbound(domid, store_domid): the new domain's end of the
+            // store channel, waiting for dom0 to bind it when it introduces the domain.
+            long port = evtchn.allocUnbound(d, DomId.DOM0);
+            check("alloc_unbound of the store port", port);
+            DomctlCalls.LoadedImage image = domctl.loadImage(d, spec.image(), cmdline, (int) port, DomId.DOM0);
             check("load_image " + spec.image(), image.result());
             check("setvcpucontext", domctl.setVcpuContext(d, 0, contextPage.va(),
                     VcpuGuestContext.VGCF_ONLINE | VcpuGuestContext.VGCF_IN_KERNEL, image.entry(), image.stack(),
                     image.startInfo(), image.cr3()));
-            check("unpausedomain", domctl.unpauseDomain(d));
-            return d;
+            return new Built(d, image.storeMfn(), Port.of((int) port));
         } catch (BuildException e) {
             domctl.destroyDomain(d);
             throw e;
         }
+    }
+
+    /** XEN_DOMCTL_unpausedomain: a built domain runs. */
+    void unpause(DomId d) throws BuildException {
+        check("unpausedomain", domctl.unpauseDomain(d));
     }
 
     private static void check(String step, long rc) throws BuildException {

@@ -13,8 +13,12 @@ import java.util.Map;
  * the commit fails with {@code EAGAIN} and the client retries — and then installs the
  * modified copies. Commits are therefore serializable: a committed transaction's reads saw
  * exactly the state its writes are applied to.
+ *
+ * <p>Public only as a handle: dom0's toolstack, which runs beside xenstored, starts one with
+ * {@link XsStore#start}, passes it to the store's calls and ends it with {@link XsStore#end};
+ * its contents stay the store's.
  */
-final class XsTransaction {
+public final class XsTransaction {
     /** First access of a path: what the transaction saw and what it holds now. */
     static final class Access {
         /** Generation of the live node when first accessed; -1 when it did not exist. */
@@ -40,5 +44,10 @@ final class XsTransaction {
     XsTransaction(int id, XsConnection owner) {
         this.id = id;
         this.owner = owner;
+    }
+
+    /** The transaction's id, as {@code XS_TRANSACTION_START} answers it. */
+    public int id() {
+        return id;
     }
 }
