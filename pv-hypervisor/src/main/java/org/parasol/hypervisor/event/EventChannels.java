@@ -41,6 +41,50 @@ import org.parasol.hypercall.struct.EvtchnStatus;
 public final class EventChannels {
     /** Ports in the table: the 2-level ABI's {@code EVTCHN_2L_NR_CHANNELS}. */
     private static final int NR_PORTS = Evtchn2l.NR_CHANNELS;
+    /** Ports a table starts with: one word of the pending bitmap. */
+    static final int INITIAL_PORTS = 64;
+
+    /**
+     * The per-port state, for ports {@code 0 ..< capacity()}; a port beyond it is closed. Xen
+     * allocates its {@code struct evtchn}s in buckets as ports are first used; here the arrays
+     * double (from {@link #INITIAL_PORTS} up to the ABI's 4096), so a domain that uses a few
+     * ports holds a few ports' worth of memory. The arrays are final fields of an object
+     * published through a volatile field: a reader that finds the new object (a sender reading
+     * its peer's notify vCPU under its own lock, an optimistic status read) sees it whole.
+     */
+    private static final class Ports {
+        final byte[] state;
+        final int[] notifyVcpu;
+        final int[] boundVirq;
+        /** Unbound: the domain allowed to bind. Interdomain: the peer domain. */
+        final int[] remoteDom;
+        /** Interdomain: the peer's port. */
+        final int[] remotePort;
+        /** Interdomain: the peer's table (this one for a loopback channel). */
+        final EventChannels[] peer;
+
+        Ports(int capacity) {
+            state = new byte[capacity];
+            notifyVcpu = new int[capacity];
+            boundVirq = new int[capacity];
+            remoteDom = new int[capacity];
+            remotePort = new int[capacity];
+            peer = new EventChannels[capacity];
+        }
+
+        Ports(Ports old, int capacity) {
+            state = java.util.Arrays.copyOf(old.state, capacity);
+            notifyVcpu = java.util.Arrays.copyOf(old.notifyVcpu, capacity);
+            boundVirq = java.util.Arrays.copyOf(old.boundVirq, capacity);
+            remoteDom = java.util.Arrays.copyOf(old.remoteDom, capacity);
+            remotePort = java.util.Arrays.copyOf(old.remotePort, capacity);
+            peer = java.util.Arrays.copyOf(old.peer, capacity);
+        }
+
+        int capacity() {
+            return state.length;
+        }
+    }
 
     /** Port states, numbered as {@code EVTCHNSTAT_*}. */
     public static final byte CLOSED = (byte) EvtchnStat.CLOSED;
@@ -69,15 +113,8 @@ public final class EventChannels {
 
     private final int domid;
     private final EventLock lock = new EventLock();
-    private final byte[] state = new byte[NR_PORTS];
-    private final int[] notifyVcpu = new int[NR_PORTS];
-    private final int[] boundVirq = new int[NR_PORTS];
-    /** Unbound: the domain allowed to bind. Interdomain: the peer domain. */
-    private final int[] remoteDom = new int[NR_PORTS];
-    /** Interdomain: the peer's port. */
-    private final int[] remotePort = new int[NR_PORTS];
-    /** Interdomain: the peer's table (this one for a loopback channel). */
-    private final EventChannels[] peer = new EventChannels[NR_PORTS];
+    /** The ports in use so far: replaced by a larger copy under the writer lock, never shrunk. */
+    private volatile Ports ports = new Ports(INITIAL_PORTS);
     /** [vCPU][VIRQ] to port; per-domain and global VIRQs live in row 0 wherever they notify. */
     private final int[][] virqToPort;
     private final int maxVcpus;
@@ -91,7 +128,7 @@ public final class EventChannels {
         this.maxVcpus = maxVcpus;
         this.notifier = notifier;
         this.virqToPort = new int[maxVcpus][Virq.NR_VIRQS];
-        state[0] = RESERVED;
+        ports.state[0] = RESERVED;
     }
 
     /** Whether no one holds this table's lock: for tests that check nothing was left held. */
@@ -129,16 +166,39 @@ public final class EventChannels {
         }
     }
 
+    /** The lowest free port, growing the table when every port in it is taken (writer lock). */
     private int allocPortLocked() {
+        return allocPortLocked(true);
+    }
+
+    private int allocPortLocked(boolean mayGrow) {
         if (dying) {
             return -EINVAL;
         }
-        for (int p = 1; p < NR_PORTS; p++) {
-            if (state[p] == CLOSED) {
+        Ports t = ports;
+        for (int p = 1; p < t.capacity(); p++) {
+            if (t.state[p] == CLOSED) {
                 return p;
             }
         }
-        return -ENOSPC;
+        if (t.capacity() >= NR_PORTS) {
+            return -ENOSPC;
+        }
+        if (mayGrow) {
+            ports = new Ports(t, Math.min(NR_PORTS, t.capacity() * 2));
+        }
+        return t.capacity();
+    }
+
+    /** The state of {@code port} (0 ..< 4096); a port beyond the table is closed. */
+    private byte stateOf(int port) {
+        Ports t = ports;
+        return port < t.capacity() ? t.state[port] : CLOSED;
+    }
+
+    /** How many ports the table holds now (tests: it grows only as ports are used). */
+    public int capacity() {
+        return ports.capacity();
     }
 
     /**
@@ -149,7 +209,7 @@ public final class EventChannels {
     public int checkFreePort() {
         lock.readLock();
         try {
-            int port = allocPortLocked();
+            int port = allocPortLocked(false);
             return port < 0 ? port : 0;
         } finally {
             lock.readUnlock();
@@ -202,9 +262,9 @@ public final class EventChannels {
             if (port < 0) {
                 return port;
             }
-            state[port] = VIRQ;
-            notifyVcpu[port] = vcpu;
-            boundVirq[port] = virq;
+            ports.state[port] = VIRQ;
+            ports.notifyVcpu[port] = vcpu;
+            ports.boundVirq[port] = virq;
             virqToPort[vcpu][virq] = port;
             return port;
         } finally {
@@ -223,8 +283,8 @@ public final class EventChannels {
             if (port < 0) {
                 return port;
             }
-            state[port] = IPI;
-            notifyVcpu[port] = vcpu;
+            ports.state[port] = IPI;
+            ports.notifyVcpu[port] = vcpu;
             return port;
         } finally {
             lock.writeUnlock();
@@ -242,9 +302,9 @@ public final class EventChannels {
             if (port < 0) {
                 return port;
             }
-            state[port] = UNBOUND;
-            notifyVcpu[port] = 0;
-            remoteDom[port] = remoteDomid;
+            ports.state[port] = UNBOUND;
+            ports.notifyVcpu[port] = 0;
+            ports.remoteDom[port] = remoteDomid;
             return port;
         } finally {
             lock.writeUnlock();
@@ -266,19 +326,19 @@ public final class EventChannels {
             if (lport < 0) {
                 return lport;
             }
-            if (rport < 0 || rport >= NR_PORTS || remote.dying || remote.state[rport] != UNBOUND
-                    || remote.remoteDom[rport] != domid) {
+            if (rport < 0 || rport >= NR_PORTS || remote.dying || remote.stateOf(rport) != UNBOUND
+                    || remote.ports.remoteDom[rport] != domid) {
                 return -EINVAL;
             }
-            state[lport] = INTERDOMAIN;
-            notifyVcpu[lport] = 0;
-            remoteDom[lport] = remote.domid;
-            remotePort[lport] = rport;
-            peer[lport] = this == remote ? this : remote;
-            remote.state[rport] = INTERDOMAIN;
-            remote.remoteDom[rport] = domid;
-            remote.remotePort[rport] = lport;
-            remote.peer[rport] = this;
+            ports.state[lport] = INTERDOMAIN;
+            ports.notifyVcpu[lport] = 0;
+            ports.remoteDom[lport] = remote.domid;
+            ports.remotePort[lport] = rport;
+            ports.peer[lport] = this == remote ? this : remote;
+            remote.ports.state[rport] = INTERDOMAIN;
+            remote.ports.remoteDom[rport] = domid;
+            remote.ports.remotePort[rport] = lport;
+            remote.ports.peer[rport] = this;
             notifier.setPending(lport, 0);
             return lport;
         } finally {
@@ -299,13 +359,13 @@ public final class EventChannels {
         }
         lock.writeLock();
         try {
-            switch (state[port]) {
-                case UNBOUND, INTERDOMAIN, PIRQ -> notifyVcpu[port] = vcpu;
+            switch (stateOf(port)) {
+                case UNBOUND, INTERDOMAIN, PIRQ -> ports.notifyVcpu[port] = vcpu;
                 case VIRQ -> {
-                    if (virqType(boundVirq[port]) == Virq.VirqClass.PER_VCPU) {
+                    if (virqType(ports.boundVirq[port]) == Virq.VirqClass.PER_VCPU) {
                         return -EINVAL;
                     }
-                    notifyVcpu[port] = vcpu;
+                    ports.notifyVcpu[port] = vcpu;
                 }
                 default -> {
                     return -EINVAL;
@@ -332,7 +392,7 @@ public final class EventChannels {
             EventChannels p;
             lock.writeLock();
             try {
-                byte s = state[port];
+                byte s = stateOf(port);
                 if (s == CLOSED || s == RESERVED) {
                     return -EINVAL;
                 }
@@ -340,7 +400,7 @@ public final class EventChannels {
                     freePortLocked(port);
                     return 0;
                 }
-                p = peer[port];
+                p = ports.peer[port];
                 if (p == this) {
                     disconnectLocked(port, p);
                     return 0;
@@ -360,7 +420,7 @@ public final class EventChannels {
             // The peer's lock comes first: we let ours go; take both in order, check nothing moved.
             lockBoth(this, p);
             try {
-                if (state[port] == INTERDOMAIN && peer[port] == p) {
+                if (stateOf(port) == INTERDOMAIN && ports.peer[port] == p) {
                     disconnectLocked(port, p);
                     return 0;
                 }
@@ -372,34 +432,34 @@ public final class EventChannels {
 
     /** Both writer locks held: our port closes, the peer's goes back to unbound for us. */
     private void disconnectLocked(int port, EventChannels p) {
-        int rport = remotePort[port];
-        p.state[rport] = UNBOUND;
-        p.remoteDom[rport] = domid;
-        p.remotePort[rport] = 0;
-        p.peer[rport] = null;
+        int rport = ports.remotePort[port];
+        p.ports.state[rport] = UNBOUND;
+        p.ports.remoteDom[rport] = domid;
+        p.ports.remotePort[rport] = 0;
+        p.ports.peer[rport] = null;
         freePortLocked(port);
     }
 
     private void freePortLocked(int port) {
-        if (state[port] == VIRQ) {
-            int virq = boundVirq[port];
-            int row = virqType(virq) == Virq.VirqClass.PER_VCPU ? notifyVcpu[port] : 0;
+        if (ports.state[port] == VIRQ) {
+            int virq = ports.boundVirq[port];
+            int row = virqType(virq) == Virq.VirqClass.PER_VCPU ? ports.notifyVcpu[port] : 0;
             virqToPort[row][virq] = 0;
         }
-        state[port] = CLOSED;
-        notifyVcpu[port] = 0;
-        boundVirq[port] = 0;
-        remoteDom[port] = 0;
-        remotePort[port] = 0;
-        peer[port] = null;
+        ports.state[port] = CLOSED;
+        ports.notifyVcpu[port] = 0;
+        ports.boundVirq[port] = 0;
+        ports.remoteDom[port] = 0;
+        ports.remotePort[port] = 0;
+        ports.peer[port] = null;
         notifier.clearPending(port);
     }
 
     /** Closes every port (EVTCHNOP_reset). Returns how many were open. */
     public int closeAll() {
         int n = 0;
-        for (int p = 1; p < NR_PORTS; p++) {
-            byte s = state[p];
+        for (int p = 1; p < ports.capacity(); p++) {
+            byte s = stateOf(p);
             if (s != CLOSED && s != RESERVED && close(p) == 0) {
                 n++;
             }
@@ -434,15 +494,15 @@ public final class EventChannels {
         }
         lock.readLock();
         try {
-            switch (state[port]) {
+            switch (stateOf(port)) {
                 case INTERDOMAIN -> {
-                    EventChannels p = peer[port];
-                    int rport = remotePort[port];
-                    p.notifier.setPending(rport, p.notifyVcpu[rport]);
+                    EventChannels p = ports.peer[port];
+                    int rport = ports.remotePort[port];
+                    p.notifier.setPending(rport, p.ports.notifyVcpu[rport]);
                     return 0;
                 }
                 case IPI -> {
-                    notifier.setPending(port, notifyVcpu[port]);
+                    notifier.setPending(port, ports.notifyVcpu[port]);
                     return 0;
                 }
                 case UNBOUND -> {
@@ -517,7 +577,7 @@ public final class EventChannels {
         if (port == 0) {
             return false;
         }
-        notifier.setPending(port, notifyVcpu[port]);
+        notifier.setPending(port, ports.notifyVcpu[port]);
         return true;
     }
 
@@ -532,7 +592,8 @@ public final class EventChannels {
         }
         lock.readLock();
         try {
-            notifier.unmask(port, notifyVcpu[port]);
+            Ports t = ports;
+            notifier.unmask(port, port < t.capacity() ? t.notifyVcpu[port] : 0);
             return 0;
         } finally {
             lock.readUnlock();
@@ -548,7 +609,7 @@ public final class EventChannels {
         }
         lock.readLock();
         try {
-            byte s = state[port];
+            byte s = stateOf(port);
             return s == RESERVED ? CLOSED : s;
         } finally {
             lock.readUnlock();
@@ -573,19 +634,30 @@ public final class EventChannels {
         int rport;
         int virq;
         int stamp = lock.optimisticRead();
-        byte s = state[port];
-        vcpu = notifyVcpu[port];
-        rdom = remoteDom[port];
-        rport = remotePort[port];
-        virq = boundVirq[port];
+        Ports t = ports;
+        byte s = CLOSED;
+        vcpu = 0;
+        rdom = 0;
+        rport = 0;
+        virq = 0;
+        if (port < t.capacity()) {
+            s = t.state[port];
+            vcpu = t.notifyVcpu[port];
+            rdom = t.remoteDom[port];
+            rport = t.remotePort[port];
+            virq = t.boundVirq[port];
+        }
         if (!lock.validate(stamp)) {
             lock.readLock();
             try {
-                s = state[port];
-                vcpu = notifyVcpu[port];
-                rdom = remoteDom[port];
-                rport = remotePort[port];
-                virq = boundVirq[port];
+                t = ports;
+                if (port < t.capacity()) {
+                    s = t.state[port];
+                    vcpu = t.notifyVcpu[port];
+                    rdom = t.remoteDom[port];
+                    rport = t.remotePort[port];
+                    virq = t.boundVirq[port];
+                }
             } finally {
                 lock.readUnlock();
             }
@@ -606,7 +678,8 @@ public final class EventChannels {
     public int notifyVcpu(int port) {
         lock.readLock();
         try {
-            return notifyVcpu[port];
+            Ports t = ports;
+            return port >= 0 && port < t.capacity() ? t.notifyVcpu[port] : 0;
         } finally {
             lock.readUnlock();
         }
@@ -616,7 +689,8 @@ public final class EventChannels {
     public int boundVirq(int port) {
         lock.readLock();
         try {
-            return boundVirq[port];
+            Ports t = ports;
+            return port >= 0 && port < t.capacity() ? t.boundVirq[port] : 0;
         } finally {
             lock.readUnlock();
         }
@@ -626,7 +700,8 @@ public final class EventChannels {
     public int remoteDomain(int port) {
         lock.readLock();
         try {
-            return remoteDom[port];
+            Ports t = ports;
+            return port >= 0 && port < t.capacity() ? t.remoteDom[port] : 0;
         } finally {
             lock.readUnlock();
         }
@@ -636,7 +711,8 @@ public final class EventChannels {
     public int remotePort(int port) {
         lock.readLock();
         try {
-            return remotePort[port];
+            Ports t = ports;
+            return port >= 0 && port < t.capacity() ? t.remotePort[port] : 0;
         } finally {
             lock.readUnlock();
         }
@@ -649,7 +725,8 @@ public final class EventChannels {
         }
         lock.readLock();
         try {
-            return state[port] != CLOSED && state[port] != RESERVED;
+            byte s = stateOf(port);
+            return s != CLOSED && s != RESERVED;
         } finally {
             lock.readUnlock();
         }
@@ -660,8 +737,9 @@ public final class EventChannels {
         lock.readLock();
         try {
             int n = 0;
-            for (int p = 1; p < NR_PORTS; p++) {
-                if (state[p] != CLOSED && state[p] != RESERVED) {
+            Ports t = ports;
+            for (int p = 1; p < t.capacity(); p++) {
+                if (t.state[p] != CLOSED && t.state[p] != RESERVED) {
                     n++;
                 }
             }
