@@ -32,24 +32,39 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code parasol run}: boots a hypervisor in this process, creates the domains, streams each
- * domain's console prefixed by its name, and exits when every domain has shut down.
+ * {@code parasol run}: boots a hypervisor in this process and dom0 on it, has dom0 create the
+ * run's domains, streams each domain's console prefixed by its name (dom0's as
+ * {@code [Domain-0]}), and exits when dom0 has powered off after the last of them.
  *
- * <p>An image runs as one domain per instance unless a {@code <image>.launch} file beside its
- * descriptor says otherwise ({@link LaunchPlan}): an offer-accept image runs as two domains,
- * the second created from the offer the first prints ({@link OfferAcceptLauncher}).
+ * <pre>
+ *  parasol run                        hypervisor                     dom0 (Dom0Kernel)
+ *  images found, bytecode checked
+ *  Dom0Module: one line a domain
+ *  boot, onDomainCreated(subscribe)
+ *  createDom0(Domain-0, module) -----> start_info.mod_start/mod_len -> DomainList.parse
+ *                                                                     createdomain .. load_image(name)
+ *  [name] console lines  <----------- onDomainCreated (still paused)  .. unpausedomain
+ *                                     VIRQ_DOM_EXC ------------------> on_poweroff/reboot/crash
+ *  summary, exit status  <----------- dom0 shuts down (poweroff) <--- after the last domain
+ * </pre>
  *
  * <p>An argument ending in {@code .cfg} is an xl.cfg file ({@link XlDomain}): one domain, as
  * {@code xl create} makes it, with the file's name, memory, vCPUs, kernel image, command line
- * and on_poweroff/on_reboot/on_crash. Every file is read before anything boots: an error names
- * the file, the line and the key, and nothing starts. As in Xen, where xl and not the
- * hypervisor acts on a domain's shutdown, this command carries out the on_* actions: destroy,
- * restart (a new domain from the same configuration) or preserve (kept, shut down, until the
- * run ends). Domains given as images are destroyed when they shut down.
+ * and on_poweroff/on_reboot/on_crash. Every file is read, and every image found and its
+ * bytecode checked, before anything boots: an error names the file, the line and the key, or
+ * the image and the rule, and nothing starts. As in Xen, where xl in dom0 and not the
+ * hypervisor acts on a domain's shutdown, dom0 carries out the on_* actions: destroy, restart
+ * (a new domain from the same configuration) or preserve (kept, shut down, until the run
+ * ends). Domains given as images are destroyed when they shut down.
  *
- * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise,
- * 2 when a domain could not be created or a launch broke off (no offer, a malformed one).
- * A one-line summary per domain follows the consoles.
+ * <p>An image whose {@code <image>.launch} file beside its descriptor says offer-accept
+ * ({@link LaunchPlan}) runs as two domains that this command starts itself, beside dom0, the
+ * second created from the offer the first prints ({@link OfferAcceptLauncher}; deviation 11).
+ *
+ * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise (or
+ * dom0 did not power off), 2 when an image or file is refused before boot, dom0 could not
+ * build a domain, or a launch broke off (no offer, a malformed one). A one-line summary per
+ * domain of the run (not dom0) follows the consoles.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Boots the hypervisor and runs kernel images as domains until they all shut down.")

@@ -104,4 +104,23 @@ class DomainListTest {
         byte[] module = {'i', 'm', 'a', 'g', 'e', '=', 'h', (byte) 0xc3, (byte) 0x28, '\n'};
         assertThatThrownBy(() -> DomainList.parse(module)).hasMessageStartingWith("line 1: a byte that must be escaped");
     }
+
+    @Test
+    @DisplayName("dom0 reads the module parasol run writes (the golden text parasol-cli's Dom0ModuleTest pins the CLI to)")
+    void shouldReadTheCliGoldenModule() {
+        // Also in parasol-cli's Dom0ModuleTest.GOLDEN: change both or neither.
+        String golden = """
+                # parasol run: the domains dom0 builds, one a line
+                name=web-1 image=hello memory=8192 maxmem=16384 vcpus=2 cmdline=console%3dhvc0%20q%3d%22a%20b%22%20100%25 \
+                on_poweroff=destroy on_reboot=restart on_crash=preserve
+                name=hello image=hello memory=4096 maxmem=4096 vcpus=1 cmdline= on_poweroff=destroy on_reboot=destroy \
+                on_crash=destroy
+                """;
+
+        assertThat(parse(golden)).containsExactly(
+                new DomainSpec("web-1", "hello", 8192, 16384, 2, "console=hvc0 q=\"a b\" 100%", DomainSpec.Action.DESTROY,
+                        DomainSpec.Action.RESTART, DomainSpec.Action.PRESERVE),
+                new DomainSpec("hello", "hello", 4096, 4096, 1, "", DomainSpec.Action.DESTROY, DomainSpec.Action.DESTROY,
+                        DomainSpec.Action.DESTROY));
+    }
 }
