@@ -187,8 +187,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             try {
                 loader.load(image);
             } catch (ImageException e) {
-                err.println("parasol run: " + (image.equals(DOM0_IMAGE) && !imageNames.contains(image)
-                        ? "dom0's image: " : "") + e.getMessage());
+                err.println("parasol run: cannot load image '" + image + "'" + (image.equals(DOM0_IMAGE)
+                        && !imageNames.contains(image) ? " (dom0's; build it with ./mvnw -pl pv-toolstack -am package)"
+                        : "") + ": " + e.getMessage());
                 return 2;
             }
         }
