@@ -32,24 +32,39 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code parasol run}: boots a hypervisor in this process, creates the domains, streams each
- * domain's console prefixed by its name, and exits when every domain has shut down.
+ * {@code parasol run}: boots a hypervisor in this process and dom0 on it, has dom0 create the
+ * run's domains, streams each domain's console prefixed by its name (dom0's as
+ * {@code [Domain-0]}), and exits when dom0 has powered off after the last of them.
  *
- * <p>An image runs as one domain per instance unless a {@code <image>.launch} file beside its
- * descriptor says otherwise ({@link LaunchPlan}): an offer-accept image runs as two domains,
- * the second created from the offer the first prints ({@link OfferAcceptLauncher}).
+ * <pre>
+ *  parasol run                        hypervisor                     dom0 (Dom0Kernel)
+ *  images found, bytecode checked
+ *  Dom0Module: one line a domain
+ *  boot, onDomainCreated(subscribe)
+ *  createDom0(Domain-0, module) -----> start_info.mod_start/mod_len -> DomainList.parse
+ *                                                                     createdomain .. load_image(name)
+ *  [name] console lines  <----------- onDomainCreated (still paused)  .. unpausedomain
+ *                                     VIRQ_DOM_EXC ------------------> on_poweroff/reboot/crash
+ *  summary, exit status  <----------- dom0 shuts down (poweroff) <--- after the last domain
+ * </pre>
  *
  * <p>An argument ending in {@code .cfg} is an xl.cfg file ({@link XlDomain}): one domain, as
  * {@code xl create} makes it, with the file's name, memory, vCPUs, kernel image, command line
- * and on_poweroff/on_reboot/on_crash. Every file is read before anything boots: an error names
- * the file, the line and the key, and nothing starts. As in Xen, where xl and not the
- * hypervisor acts on a domain's shutdown, this command carries out the on_* actions: destroy,
- * restart (a new domain from the same configuration) or preserve (kept, shut down, until the
- * run ends). Domains given as images are destroyed when they shut down.
+ * and on_poweroff/on_reboot/on_crash. Every file is read, and every image found and its
+ * bytecode checked, before anything boots: an error names the file, the line and the key, or
+ * the image and the rule, and nothing starts. As in Xen, where xl in dom0 and not the
+ * hypervisor acts on a domain's shutdown, dom0 carries out the on_* actions: destroy, restart
+ * (a new domain from the same configuration) or preserve (kept, shut down, until the run
+ * ends). Domains given as images are destroyed when they shut down.
  *
- * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise,
- * 2 when a domain could not be created or a launch broke off (no offer, a malformed one).
- * A one-line summary per domain follows the consoles.
+ * <p>An image whose {@code <image>.launch} file beside its descriptor says offer-accept
+ * ({@link LaunchPlan}) runs as two domains that this command starts itself, beside dom0, the
+ * second created from the offer the first prints ({@link OfferAcceptLauncher}; deviation 11).
+ *
+ * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise (or
+ * dom0 did not power off), 2 when an image or file is refused before boot, dom0 could not
+ * build a domain, or a launch broke off (no offer, a malformed one). A one-line summary per
+ * domain of the run (not dom0) follows the consoles.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Boots the hypervisor and runs kernel images as domains until they all shut down.")
@@ -90,6 +105,15 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--hypercalls",
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
     boolean hypercallBreakdown;
+
+    /** dom0's name, as xl lists it. */
+    static final String DOM0_NAME = "Domain-0";
+    /** dom0's image, packaged by pv-toolstack. */
+    static final String DOM0_IMAGE = "dom0";
+    /** dom0's memory before its boot module's pages. */
+    static final long DOM0_MEMORY_KIB = 16 * 1024;
+    /** How long a timed-out run gives dom0 to reap the domains before it ends dom0 too. */
+    static final long DOM0_GRACE_SECONDS = 5;
 
     /** Told of the hypervisor right after it boots: how in-process tests put it under their leak check. */
     java.util.function.Consumer<Hypervisor> booted = hv -> { };
@@ -150,116 +174,173 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             instances.merge(image, domains, Integer::sum);
             total += (long) domains * plan.kind().domains();
         }
-        long hostBytes = ((total - configured.size()) * memoryMiB + 16) * 1024 * 1024 + configuredKiB * 1024;
+        // Every image is found and its bytecode checked before anything boots, dom0's too: a
+        // refusal names the image and the rule here, not as an errno from dom0's load-image.
+        ImageLoader loader = new ImageLoader(repository);
+        java.util.Set<String> toCheck = new java.util.LinkedHashSet<>();
+        for (XlDomain x : configured) {
+            toCheck.add(x.config().image());
+        }
+        toCheck.addAll(imageNames);
+        toCheck.add(DOM0_IMAGE);
+        for (String image : toCheck) {
+            try {
+                loader.load(image);
+            } catch (ImageException e) {
+                err.println("parasol run: cannot load image '" + image + "'" + (image.equals(DOM0_IMAGE)
+                        && !imageNames.contains(image) ? " (dom0's; build it with ./mvnw -pl pv-toolstack -am package)"
+                        : "") + ": " + e.getMessage());
+                return 2;
+            }
+        }
+        // What dom0 builds: the files' domains and the single images' instances, in order.
+        Dom0Module module = new Dom0Module();
+        List<String> expected = new ArrayList<>();
+        Map<String, Integer> numbered = new HashMap<>();
+        try {
+            for (XlDomain x : configured) {
+                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash());
+                expected.add(x.config().name());
+            }
+            for (String image : imageNames) {
+                LaunchPlan plan = plans.get(image);
+                for (int i = 1; i <= domains; i++) {
+                    if (plan.kind() != LaunchPlan.Kind.SINGLE) {
+                        continue;
+                    }
+                    // Named after the image, numbered when it runs more than once; destroyed when they shut down.
+                    int n = numbered.merge(image, 1, Integer::sum);
+                    String name = image + (instances.get(image) == 1 ? "" : "-" + n);
+                    module.add(config(name, image), DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY,
+                            DomainConfig.Action.DESTROY);
+                    expected.add(name);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("parasol run: " + e.getMessage());
+            return 2;
+        }
+        byte[] moduleBytes = module.bytes();
+        long dom0KiB = DOM0_MEMORY_KIB + (moduleBytes.length + 4095) / 4096 * 4;
+        long hostBytes = ((total - configured.size()) * memoryMiB + 16) * 1024 * 1024 + configuredKiB * 1024
+                + dom0KiB * 1024;
         HostConfig host = HostConfig.defaults(hostBytes);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
         }
         try (Hypervisor hv = Hypervisor.boot(host)) {
             booted.accept(hv);
-            hv.setKernelSource(Hypervisor.images(new ImageLoader(repository)));
-            CountDownLatch done = new CountDownLatch((int) total);
+            hv.setKernelSource(Hypervisor.images(loader));
+            // The domains the offer-accept launcher starts itself (deviation 11), not dom0.
+            CountDownLatch launchedDone = new CountDownLatch((int) (total - expected.size()));
+            java.util.Set<Integer> launched = ConcurrentHashMap.newKeySet();
             ConcurrentHashMap<Integer, Boolean> zombies = new ConcurrentHashMap<>();
-            // The on_* actions of the domains from xl.cfg files, by name (entered before the domain
-            // starts, so a domain that ends at once still finds its own); the others are destroyed.
-            ConcurrentHashMap<String, XlDomain> actions = new ConcurrentHashMap<>();
+            CountDownLatch dom0Ended = new CountDownLatch(1);
+            // The run's domains in the order they were created (a restart adds one), by dom0 or the launcher.
             List<Domain> created = new CopyOnWriteArrayList<>();
-            // Set when the run is being ended (--timeout): nothing restarts after that.
-            AtomicBoolean ending = new AtomicBoolean();
+            java.util.Set<String> createdNames = ConcurrentHashMap.newKeySet();
             Object printLock = new Object();
-            OfferAcceptLauncher.DomainStarter starter = (cfg, domid) -> {
-                Domain d = domid < 0 ? hv.createDomain(cfg) : hv.createDomain(cfg, domid);
+            // Every domain is announced before it first runs, with its name: dom0 before it
+            // boots, dom0's domains when load-image has named them, the launcher's when built.
+            hv.onDomainCreated(d -> {
+                String prefix = "[" + d.name() + "] ";
+                if (d.domid() != 0) {
+                    created.add(d);
+                    createdNames.add(d.name());
+                }
                 d.console().subscribe(line -> {
                     synchronized (printLock) {
-                        out.println("[" + cfg.name() + "] " + line);
+                        out.println(prefix + line);
                     }
                 });
-                created.add(d);
+            });
+            OfferAcceptLauncher.DomainStarter starter = (cfg, domid) -> {
+                Domain d = domid < 0 ? hv.createDomain(cfg) : hv.createDomain(cfg, domid);
+                launched.add(d.domid());
                 return d;
             };
-            // On the hypervisor's reaper thread, once per shutdown, as xl's event loop does it.
+            // On the hypervisor's reaper thread, once per shutdown. dom0 acts on the domains it
+            // built (xl's on_* actions run in dom0); the launcher's are destroyed here.
             hv.onShutdown(d -> {
-                XlDomain x = actions.remove(d.name());
-                DomainConfig.Action action = x == null ? DomainConfig.Action.DESTROY : x.actionFor(d.shutdownReason());
-                if (action == DomainConfig.Action.PRESERVE) {
-                    done.countDown();
+                if (d.domid() == 0) {
+                    dom0Ended.countDown();
                     return;
                 }
-                boolean zombie = !hv.destroy(d);
-                zombies.put(d.domid(), zombie);
-                if (action == DomainConfig.Action.RESTART && !zombie && !ending.get()) {
-                    try {
-                        actions.put(x.config().name(), x);
-                        starter.start(x.config(), -1);
-                        return;
-                    } catch (DomainCreationException e) {
-                        actions.remove(x.config().name());
-                        err.println("parasol run: cannot restart " + x.config().name() + ": " + e.getMessage());
-                    }
+                if (!launched.contains(d.domid())) {
+                    return;
                 }
-                done.countDown();
+                zombies.put(d.domid(), !hv.destroy(d));
+                launchedDone.countDown();
             });
-            for (XlDomain x : configured) {
-                try {
-                    actions.put(x.config().name(), x);
-                    starter.start(x.config(), -1);
-                } catch (DomainCreationException e) {
-                    err.println("parasol run: " + x.source() + ": " + e.getMessage());
-                    return 2;
-                }
+            Domain dom0;
+            try {
+                dom0 = hv.createDom0(new DomainConfig(DOM0_NAME, dom0KiB, dom0KiB, 1, DOM0_IMAGE, "", true,
+                        DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE),
+                        moduleBytes);
+            } catch (DomainCreationException e) {
+                err.println("parasol run: cannot create dom0: " + e.getMessage());
+                return 2;
             }
             OfferAcceptLauncher launcher = new OfferAcceptLauncher(hv, starter);
-            Map<String, Integer> numbered = new HashMap<>();
             for (String image : imageNames) {
                 LaunchPlan plan = plans.get(image);
+                if (plan.kind() != LaunchPlan.Kind.OFFER_ACCEPT) {
+                    continue;
+                }
                 for (int i = 1; i <= domains; i++) {
-                    // Domains are named after the image (or the plan's names), numbered when it runs more than once.
                     int n = numbered.merge(image, 1, Integer::sum);
                     String suffix = instances.get(image) == 1 ? "" : "-" + n;
                     try {
-                        if (plan.kind() == LaunchPlan.Kind.OFFER_ACCEPT) {
-                            launcher.launch(plan, config(plan.offerName() + suffix, image),
-                                    config(plan.acceptName() + suffix, image));
-                        } else {
-                            starter.start(config(image + suffix, image), -1);
-                        }
+                        launcher.launch(plan, config(plan.offerName() + suffix, image),
+                                config(plan.acceptName() + suffix, image));
                     } catch (DomainCreationException | LaunchException e) {
                         err.println("parasol run: " + e.getMessage());
                         return 2;
                     }
                 }
             }
-            boolean inTime = timeoutSeconds <= 0 ? awaitForever(done) : done.await(timeoutSeconds, TimeUnit.SECONDS);
+            // dom0 powers off once every domain it built is gone (or preserved): the run's end.
+            long deadline = timeoutSeconds <= 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+            boolean inTime = awaitUntil(dom0Ended, deadline) && awaitUntil(launchedDone, deadline);
+            boolean dom0Stopped = false;
             if (!inTime) {
                 err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
-                ending.set(true);
-                for (Domain d : created) {
-                    if (d.mayRun()) {
-                        d.shutdown(Shutdown.CRASH, "timed out");
+                endRunning(created);
+                // dom0 reaps them and powers off, unless it keeps restarting one (on_crash=restart):
+                // then the run ends dom0 itself, and the rest with it.
+                if (!dom0Ended.await(DOM0_GRACE_SECONDS, TimeUnit.SECONDS)) {
+                    dom0Stopped = true;
+                    if (dom0.mayRun()) {
+                        dom0.shutdown(Shutdown.POWEROFF, null);
                     }
+                    endRunning(created);
                 }
-                done.await(30, TimeUnit.SECONDS);
+                launchedDone.await(30, TimeUnit.SECONDS);
             }
             hv.drainConsole();
             out.flush();
+            int status = 0;
+            if (!dom0Stopped && dom0.shutdownReason() != Shutdown.POWEROFF) {
+                err.println("parasol run: dom0 ended with reason " + ended(dom0.shutdownReason())
+                        + (dom0.crashCause() != null ? " (" + dom0.crashCause() + ")" : ""));
+                status = 1;
+            }
+            List<String> missing = expected.stream().filter(n -> !createdNames.contains(n)).toList();
+            if (!missing.isEmpty()) {
+                err.println("parasol run: dom0 could not build " + String.join(", ", missing)
+                        + " (its console says why)");
+                status = 2;
+            }
             out.println();
             out.printf("%-16s %5s %-10s %10s %12s %7s%n", "Name", "ID", "Ended", "Uptime(s)", "Hypercalls", "Faults");
-            AtomicBoolean allPoweredOff = new AtomicBoolean(true);
+            boolean allPoweredOff = true;
             for (Domain d : created) {
-                String ended = switch (d.shutdownReason()) {
-                    case Shutdown.POWEROFF -> "poweroff";
-                    case Shutdown.REBOOT -> "reboot";
-                    case Shutdown.SUSPEND -> "suspend";
-                    case Shutdown.CRASH -> "crash";
-                    case Shutdown.WATCHDOG -> "watchdog";
-                    case Shutdown.SOFT_RESET -> "soft_reset";
-                    default -> "running";
-                };
-                boolean zombie = Boolean.TRUE.equals(zombies.get(d.domid())) || d.state() == DomainState.ZOMBIE;
+                boolean zombie = Boolean.TRUE.equals(zombies.get(d.domid())) && launched.contains(d.domid())
+                        || d.state() == DomainState.ZOMBIE;
                 if (d.shutdownReason() != Shutdown.POWEROFF || zombie) {
-                    allPoweredOff.set(false);
+                    allPoweredOff = false;
                 }
-                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended,
+                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended(d.shutdownReason()),
                         d.uptimeNanos() / 1e9, d.hypercalls(), d.faults(),
                         zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "");
             }
@@ -269,8 +350,37 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     out.println(d.name() + ":" + hypercallsByName(d));
                 }
             }
-            return allPoweredOff.get() ? 0 : 1;
+            return status != 0 ? status : allPoweredOff ? 0 : 1;
         }
+    }
+
+    /** Shuts down every run domain that may still run, as crashed: "timed out". */
+    private static void endRunning(List<Domain> created) {
+        for (Domain d : created) {
+            if (d.mayRun()) {
+                d.shutdown(Shutdown.CRASH, "timed out");
+            }
+        }
+    }
+
+    private static String ended(int reason) {
+        return switch (reason) {
+            case Shutdown.POWEROFF -> "poweroff";
+            case Shutdown.REBOOT -> "reboot";
+            case Shutdown.SUSPEND -> "suspend";
+            case Shutdown.CRASH -> "crash";
+            case Shutdown.WATCHDOG -> "watchdog";
+            case Shutdown.SOFT_RESET -> "soft_reset";
+            default -> "running";
+        };
+    }
+
+    private static boolean awaitUntil(CountDownLatch l, long deadline) throws InterruptedException {
+        if (deadline == Long.MAX_VALUE) {
+            l.await();
+            return true;
+        }
+        return l.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** " name=count ..." over every hypercall the domain's vCPUs made, in hypercall-number order. */
@@ -296,10 +406,5 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     private DomainConfig config(String name, String image) {
         return new DomainConfig(name, memoryMiB * 1024L, memoryMiB * 1024L, vcpus, image, cmdline, false,
                 DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE);
-    }
-
-    private static boolean awaitForever(CountDownLatch l) throws InterruptedException {
-        l.await();
-        return true;
     }
 }

@@ -84,8 +84,8 @@ class Dom0StoreTest {
 
         List<String> lines = dom0.console().lines();
         assertThat(lines).as(String.join("\n", lines)).contains("dom0: xenstored up: 8 nodes")
-                .anyMatch(l -> l.matches("dom0: built d1 from xenstore-demo \\(4096 KiB, 1 vCPU\\)"))
-                .anyMatch(l -> l.matches("dom0: built d2 from xenstore-demo \\(4096 KiB, 1 vCPU\\)"))
+                .anyMatch(l -> l.matches("dom0: built d1 \\(xenstore-demo\\) from xenstore-demo \\(4096 KiB, 1 vCPU\\)"))
+                .anyMatch(l -> l.matches("dom0: built d2 \\(xenstore-demo-2\\) from xenstore-demo \\(4096 KiB, 1 vCPU\\)"))
                 .anyMatch(l -> l.matches("dom0: d1 \\(xenstore-demo\\) shut down: poweroff; destroyed"))
                 .anyMatch(l -> l.matches("dom0: d2 \\(xenstore-demo-2\\) shut down: poweroff; destroyed"))
                 .contains(STORE_EMPTY, TWO_INTRODUCED_AND_RELEASED);

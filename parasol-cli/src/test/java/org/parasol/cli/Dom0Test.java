@@ -3,8 +3,10 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -72,8 +74,8 @@ class Dom0Test {
         assertThat(dom0Ended.await(60, TimeUnit.SECONDS)).as("dom0 powered off").isTrue();
         assertThat(dom0.shutdownReason()).as(String.join("\n", dom0.console().lines())).isEqualTo(Shutdown.POWEROFF);
         List<String> lines = dom0.console().lines();
-        assertThat(lines).anyMatch(l -> l.matches("dom0: built d1 from hello \\(4096 KiB, 1 vCPU\\)"))
-                .anyMatch(l -> l.matches("dom0: built d2 from ticker \\(8192 KiB, 1 vCPU\\)"))
+        assertThat(lines).anyMatch(l -> l.matches("dom0: built d1 \\(hello\\) from hello \\(4096 KiB, 1 vCPU\\)"))
+                .anyMatch(l -> l.matches("dom0: built d2 \\(ticker\\) from ticker \\(8192 KiB, 1 vCPU\\)"))
                 .anyMatch(l -> l.matches("dom0: d1 \\(hello\\) shut down: poweroff; destroyed"))
                 .anyMatch(l -> l.matches("dom0: d2 \\(ticker\\) shut down: poweroff; destroyed"))
                 .contains("dom0: every domain is gone; powering off");
@@ -81,6 +83,52 @@ class Dom0Test {
         hv.destroy(dom0);
         assertThat(hv.freeFrames()).as("every frame of dom0 and of what it built").isEqualTo(free);
         assertThat(hv.unhandledExceptions()).isZero();
+    }
+
+    @Test
+    @DisplayName("dom0 builds the domains of its boot module (start_info.mod_start, a PFN) with their names, command lines "
+            + "and on_* actions; the host hears of each, by name, before it runs")
+    void shouldBuildTheBootModulesDomains() throws Exception {
+        long free = hv.freeFrames();
+        List<Domain> announced = new CopyOnWriteArrayList<>();
+        hv.onDomainCreated(announced::add);
+        byte[] module = """
+                # two domains
+                name=greeter image=hello memory=4096 cmdline=from%3Dmodule%20twice
+                name=keeper image=faulty memory=4096 maxmem=8192 on_crash=preserve
+                """.getBytes(StandardCharsets.UTF_8);
+
+        Domain dom0 = hv.createDom0(dom0(""), module);
+
+        assertThat(dom0Ended.await(60, TimeUnit.SECONDS)).as("dom0 powered off").isTrue();
+        List<String> lines = dom0.console().lines();
+        assertThat(lines).as(String.join("\n", lines)).contains("dom0: boot module: 2 domains")
+                .contains("dom0: built d1 (greeter) from hello (4096 KiB, 1 vCPU)")
+                .contains("dom0: built d2 (keeper) from faulty (4096 KiB, 1 vCPU)")
+                .contains("dom0: d1 (greeter) shut down: poweroff; destroyed")
+                .contains("dom0: d2 (keeper) shut down: crash; preserved");
+        assertThat(announced).extracting(Domain::name).containsExactly("Domain-0", "greeter", "keeper");
+        assertThat(announced.get(1).console().lines()).contains("Hello from Parasol! command line 'from=module twice'");
+        Domain keeper = hv.domain("keeper").orElseThrow();
+        assertThat(keeper.shutdownReason()).as("preserved, shut down").isEqualTo(Shutdown.CRASH);
+        hv.destroy(keeper);
+        hv.destroy(dom0);
+        assertThat(hv.freeFrames()).isEqualTo(free);
+    }
+
+    @Test
+    @DisplayName("a boot module with one hostile line is refused whole: dom0 names the line, builds nothing and powers off")
+    void shouldRefuseAHostileModule() throws Exception {
+        List<Domain> announced = new CopyOnWriteArrayList<>();
+        hv.onDomainCreated(announced::add);
+
+        Domain dom0 = hv.createDom0(dom0(""), "image=hello\nimage=hello cmdline=a=b\n".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(dom0Ended.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(dom0.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        assertThat(dom0.console().lines()).contains("dom0: boot module refused: line 2: a byte that must be escaped: 0x3d")
+                .contains("dom0: every domain is gone; powering off");
+        assertThat(announced).extracting(Domain::name).containsExactly("Domain-0");
     }
 
     @Test

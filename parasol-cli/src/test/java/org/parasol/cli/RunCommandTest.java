@@ -103,6 +103,18 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("--timeout shuts the run's domains down as crashed; dom0 reaps them and powers off; exit status 1")
+    void shouldEndTheRunAtTheTimeoutThroughDom0() {
+        RunOutcome o = run("ticker", "--timeout", "1", "--cmdline", "ticks=1000 period=100");
+
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(1);
+        assertThat(o.err()).contains("parasol run: timed out after 1 s; destroying the remaining domains");
+        assertThat(o.out()).containsPattern("\\[Domain-0\\] dom0: d\\d+ \\(ticker\\) shut down: crash; destroyed")
+                .contains("[Domain-0] dom0: every domain is gone; powering off")
+                .containsPattern("(?m)^ticker +\\d+ crash .*\\(timed out\\)$");
+    }
+
+    @Test
     void shouldRefuseAnUnknownImageWithTheKnownNames() {
         RunOutcome o = run("no-such-image");
         assertThat(o.status()).isEqualTo(2);

@@ -54,6 +54,18 @@ class XlConfigRunTest {
     }
 
     @Test
+    @DisplayName("a domain dom0 cannot build (a file's name taken by an image's domain) is exit status 2, and dom0's console says why")
+    void shouldExitTwoWhenDom0CannotBuildADomain() throws IOException {
+        Path cfg = write("clash.cfg", "name='hello'\nkernel='hello'\n");
+
+        RunOutcome o = RunOutcome.of(cfg.toString(), "hello");
+
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(2);
+        assertThat(o.out()).contains("[Domain-0] dom0: boot module refused: line 3: the name 'hello' is given twice");
+        assertThat(o.err()).contains("parasol run: dom0 could not build hello, hello (its console says why)");
+    }
+
+    @Test
     @DisplayName("a config error names the file, the line and the key, and nothing starts")
     void shouldRefuseABadConfigBeforeAnythingStarts() throws IOException {
         Path good = write("good.cfg", "name='good'\nkernel='hello'\n");

@@ -107,6 +107,7 @@ public final class Hypervisor implements AutoCloseable {
     private final ExecutorService console;
     private final List<Consumer<Domain>> shutdownListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<Domain>> destroyListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Domain>> createListeners = new CopyOnWriteArrayList<>();
     private final Timers.Timer schedTick;
     private final ConcurrentHashMap<Vcpu, long[]> stuckWatch = new ConcurrentHashMap<>();
     private volatile KernelSource kernelSource;
@@ -245,11 +246,26 @@ public final class Hypervisor implements AutoCloseable {
      *     creation fails as for {@link #createDomain(DomainConfig)}
      */
     public Domain createDom0(DomainConfig cfg) throws DomainCreationException {
+        return createDom0(cfg, null);
+    }
+
+    /**
+     * {@link #createDom0(DomainConfig)} with a boot module, as Xen hands dom0 the modules its
+     * boot loader loaded: {@code module}'s bytes are copied into pages of dom0's own after
+     * start_info, below its bootstrap page tables (so its allocator never hands them out), and
+     * {@code start_info.mod_start} is their first PFN ({@code SIF_MOD_START_PFN} in
+     * {@code flags}), {@code mod_len} their length.
+     *
+     * @param module the module's bytes, or null or empty for none
+     * @throws DomainCreationException as {@link #createDom0(DomainConfig)}, or if dom0's memory
+     *     cannot hold its start-of-day region with the module
+     */
+    public Domain createDom0(DomainConfig cfg, byte[] module) throws DomainCreationException {
         if (!cfg.privileged()) {
             throw new DomainCreationException("dom0 must be privileged: '" + cfg.name() + "' is not");
         }
         KernelFactory factory = load(cfg);
-        return start(build(cfg, claim(cfg, 0), false), factory);
+        return start(build(cfg, claim(cfg, 0), false, module), factory);
     }
 
     /** Creates a domain running {@code kernel} (an object the caller made) and starts it. */
@@ -342,9 +358,13 @@ public final class Hypervisor implements AutoCloseable {
 
     /** Steps 1 to 5 ({@link DomainBuilder#build}) for a claim; a failure gives the claim back. */
     private Domain build(DomainConfig cfg, Claim c, boolean bare) throws DomainCreationException {
+        return build(cfg, c, bare, null);
+    }
+
+    private Domain build(DomainConfig cfg, Claim c, boolean bare, byte[] module) throws DomainCreationException {
         boolean built = false;
         try {
-            Domain d = DomainBuilder.build(host, cfg, c.domid(), bare);
+            Domain d = DomainBuilder.build(host, cfg, c.domid(), bare, module);
             built = true;
             return d;
         } finally {
@@ -356,6 +376,7 @@ public final class Hypervisor implements AutoCloseable {
 
     /** Step 6: vCPU 0 makes the kernel instance (guest code) and boots it. */
     private Domain start(Domain d, KernelFactory factory) {
+        announce(d);
         long si = d.startInfoVa();
         DomainBuilder.start(d, () -> DomainBuilder.bootKernel(d, factory::create, d.vcpu(0).cpu(), si));
         return d;
@@ -413,6 +434,27 @@ public final class Hypervisor implements AutoCloseable {
     /** {@code send_global_virq}: see {@link Host#sendGlobalVirq}. */
     public void sendGlobalVirq(int virq) {
         host.sendGlobalVirq(virq);
+    }
+
+    /**
+     * Registers a callback run when a domain has been built and is about to run for the first
+     * time: by {@link #createDomain} and {@link #createDom0} before its vCPU 0 starts, by
+     * domctl (a control domain's build) when Parasol's load-image command has given it its
+     * kernel and its name, while it is still paused. Runs on the creating thread (for domctl,
+     * the control domain's vCPU); it must not block.
+     */
+    public void onDomainCreated(Consumer<Domain> listener) {
+        createListeners.add(listener);
+    }
+
+    private void announce(Domain d) {
+        for (Consumer<Domain> l : createListeners) {
+            try {
+                l.accept(d);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "domain-created listener failed", e);
+            }
+        }
     }
 
     /** Registers a callback run (on the reaper thread) when any domain shuts down. */
@@ -496,6 +538,26 @@ public final class Hypervisor implements AutoCloseable {
                     claimedNames.remove(name);
                 }
             }
+        }
+
+        @Override
+        public boolean rename(Domain d, String name) {
+            synchronized (Hypervisor.this) {
+                Integer holder = claimedNames.get(name);
+                if (holder != null && holder != d.domid()) {
+                    return false;
+                }
+                claimedNames.remove(d.name());
+                claimedNames.put(name, d.domid());
+                claimedDomids.put(d.domid(), name);
+                d.rename(name);
+                return true;
+            }
+        }
+
+        @Override
+        public void domainCreated(Domain d) {
+            announce(d);
         }
 
         @Override

@@ -363,6 +363,32 @@ class DomctlTest {
     }
 
     @Test
+    @DisplayName("load-image names the domain (Parasol's field): the host is told once, with the name, before it runs; "
+            + "a name another domain has is -EEXIST, a malformed one -EINVAL, and both leave the name as it was")
+    void shouldNameTheDomainAndAnnounceIt() {
+        java.util.List<String> announced = new java.util.concurrent.CopyOnWriteArrayList<>();
+        hv.onDomainCreated(dom -> announced.add(dom.name() + "@" + dom.domid() + (dom.mayRun() ? "" : "!")));
+        DomId d = createPopulated(PAGES);
+        assertThat(domain(d).name()).as("createdomain's name").isEqualTo("d" + d.value());
+
+        assertThat(dc.loadImage(d, "hello", "", 0, DomId.DOM0, "domU").result()).as("domU's name").isEqualTo(-EEXIST);
+        assertThat(dc.loadImage(d, "hello", "", 0, DomId.DOM0, "web server").result()).as("a space")
+                .isEqualTo(-EINVAL);
+        assertThat(dc.loadImage(d, "hello", "", 0, DomId.DOM0, "x".repeat(65)).result()).as("65 bytes")
+                .isEqualTo(-EINVAL);
+        assertThat(domain(d).name()).isEqualTo("d" + d.value());
+        assertThat(announced).as("nothing loaded, nothing announced").isEmpty();
+
+        assertThat(dc.loadImage(d, "hello", "", 0, DomId.DOM0, "web-1").result()).isZero();
+
+        assertThat(domain(d).name()).isEqualTo("web-1");
+        assertThat(hv.domain("web-1")).as("found by its new name").map(Domain::domid).contains(d.value());
+        assertThat(announced).containsExactly("web-1@" + d.value());
+        assertThat(dc.destroyDomain(d)).isZero();
+        assertThat(hv.domain("web-1")).as("the name is free again").isEmpty();
+    }
+
+        @Test
     @DisplayName("load-image refuses: no vCPUs, memory not PFNs 0..n-1, too little memory, an unknown image, twice")
     void shouldRefuseToLoadIntoTheWrongDomain() {
         long id = dc.createDomain(DomId.ANY, 1, null);

@@ -47,6 +47,8 @@ public final class Domctl {
     public static final int PARASOL_IMAGE_NAME_MAX = 255;
     /** Longest command line {@link #PARASOL_LOAD_IMAGE} takes: {@code MAX_GUEST_CMDLINE} less the NUL. */
     public static final int PARASOL_CMDLINE_MAX = 1023;
+    /** The longest domain name {@code PARASOL_LOAD_IMAGE} takes, in bytes. */
+    public static final int PARASOL_NAME_MAX = 64;
 
     /** {@code XEN_DOMCTL_CDF_hvm}: an HVM guest (refused: Parasol runs PV guests). */
     public static final int CDF_HVM = 1 << 0;

@@ -219,19 +219,37 @@ public final class DomctlCalls {
      *     {@code -EINVAL} for a port that is not unbound for {@code storeDomid} in {@code d}
      */
     public LoadedImage loadImage(DomId d, String image, String cmdline, int storeEvtchn, DomId storeDomid) {
+        return loadImage(d, image, cmdline, storeEvtchn, storeDomid, null);
+    }
+
+    /**
+     * {@link #loadImage(DomId, String, String, int, DomId)} that also names the domain
+     * {@code domainName} (null or empty: it keeps {@code d<id>}).
+     *
+     * @return as {@link #loadImage(DomId, String, String, int, DomId)}; also {@code -EINVAL} for
+     *     a name over 64 bytes or outside {@code [A-Za-z0-9_.-]}, {@code -EEXIST} for a name a
+     *     live domain has
+     */
+    public LoadedImage loadImage(DomId d, String image, String cmdline, int storeEvtchn, DomId storeDomid,
+            String domainName) {
         byte[] name = image.getBytes(StandardCharsets.UTF_8);
         byte[] cmd = (cmdline == null ? "" : cmdline).getBytes(StandardCharsets.UTF_8);
-        long strings = page.push(name.length + cmd.length);
+        byte[] dn = (domainName == null ? "" : domainName).getBytes(StandardCharsets.UTF_8);
+        long strings = page.push(name.length + cmd.length + dn.length);
         try {
             MemorySegment.copy(MemorySegment.ofArray(name), 0, page.scratch(), strings, name.length);
             MemorySegment.copy(MemorySegment.ofArray(cmd), 0, page.scratch(), strings + name.length, cmd.length);
-            page.copyIn(cpu.memory(), strings, name.length + cmd.length);
+            MemorySegment.copy(MemorySegment.ofArray(dn), 0, page.scratch(), strings + name.length + cmd.length,
+                    dn.length);
+            page.copyIn(cpu.memory(), strings, name.length + cmd.length + dn.length);
             long off = begin(Domctl.PARASOL_LOAD_IMAGE, d);
             try {
                 loadImage.wrap(page.buffer(), off + XenDomctl.U_OFFSET)
                         .image(page.address(strings)).imageLen(name.length)
                         .cmdline(cmd.length == 0 ? 0 : page.address(strings + name.length)).cmdlineLen(cmd.length)
-                        .storeEvtchn(storeEvtchn).storeDomid(storeDomid.value());
+                        .storeEvtchn(storeEvtchn).storeDomid(storeDomid.value())
+                        .name(dn.length == 0 ? 0 : page.address(strings + name.length + cmd.length))
+                        .nameLen(dn.length);
                 long rc = call(off);
                 if (rc < 0) {
                     return new LoadedImage(rc, 0, 0, 0, 0, 0, 0, 0);

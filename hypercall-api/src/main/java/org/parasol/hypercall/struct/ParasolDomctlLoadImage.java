@@ -6,7 +6,7 @@ import org.parasol.hypercall.SharedBuffer;
 
 /**
  * Parasol's {@code XEN_DOMCTL}-family command {@code PARASOL_LOAD_IMAGE} (0x5041): its member
- * of {@code xen_domctl.u}, {@code parasol_domctl_load_image} (88 bytes). Not a Xen structure:
+ * of {@code xen_domctl.u}, {@code parasol_domctl_load_image} (104 bytes). Not a Xen structure:
  * on Xen, libxenguest loads the kernel and writes the start of day from dom0 through foreign
  * mappings; in Parasol the image is Java code the hypervisor's class loaders must load and
  * verify (see {@code docs/deviations.md}).
@@ -18,11 +18,12 @@ import org.parasol.hypercall.SharedBuffer;
  *  +-----------+-----------+-------------+-----------+--------+------------+------+-------+----------+---------+
  *    IN: guest pointers and byte counts                OUT: what vcpu_guest_context of vCPU 0 needs, and the layout
  *
- *  72             76            78    80          88
- *  +--------------+-------------+-----+-----------+
- *  | store_evtchn | store_domid | pad | store_mfn |
- *  +--------------+-------------+-----+-----------+
+ *  72             76            78    80          88     96         100    104
+ *  +--------------+-------------+-----+-----------+------+----------+------+
+ *  | store_evtchn | store_domid | pad | store_mfn | name | name_len | pad2 |
+ *  +--------------+-------------+-----+-----------+------+----------+------+
  *    IN: libxc's xenstore_evtchn and xenstore_domid  OUT: the store page
+ *                                                   IN: the domain's name
  * </pre>
  *
  * <p>Invariants: {@code image} points at {@code image_len} (1..255) bytes of an image name, no
@@ -40,6 +41,12 @@ import org.parasol.hypercall.SharedBuffer;
  * {@code store_evtchn}, and seeds grant reference {@code GNTTAB_RESERVED_XENSTORE} (1) of the
  * new domain to grant {@code store_domid} that page, read-write. OUT {@code store_mfn} is the
  * page's MFN (what {@code XS_INTRODUCE} names).
+ *
+ * <p>The name: {@code name} points at {@code name_len} (0..64) bytes of the name the domain
+ * goes by from now on, {@code [A-Za-z0-9_.-]}, unique among live domains; 0 keeps the name
+ * createdomain gave it ({@code d<id>}). {@code pad2} must be 0. Xen's domains have no name in
+ * the hypervisor (xl keeps it in xenstore); Parasol's hypervisor names its domains in its
+ * logs and to the host that runs it (see {@code docs/deviations.md}).
  */
 public final class ParasolDomctlLoadImage {
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
@@ -56,7 +63,10 @@ public final class ParasolDomctlLoadImage {
             Layouts.U32.withName("store_evtchn"),
             Layouts.U16.withName("store_domid"),
             Layouts.U16.withName("pad"),
-            Layouts.U64.withName("store_mfn")).withName("parasol_domctl_load_image");
+            Layouts.U64.withName("store_mfn"),
+            Layouts.U64.withName("name"),
+            Layouts.U32.withName("name_len"),
+            Layouts.U32.withName("pad2")).withName("parasol_domctl_load_image");
 
     public static final long SIZE = LAYOUT.byteSize();
     public static final long IMAGE_OFFSET = Layouts.offsetOf(LAYOUT, "image");
@@ -73,6 +83,9 @@ public final class ParasolDomctlLoadImage {
     public static final long STORE_DOMID_OFFSET = Layouts.offsetOf(LAYOUT, "store_domid");
     public static final long PAD_OFFSET = Layouts.offsetOf(LAYOUT, "pad");
     public static final long STORE_MFN_OFFSET = Layouts.offsetOf(LAYOUT, "store_mfn");
+    public static final long NAME_OFFSET = Layouts.offsetOf(LAYOUT, "name");
+    public static final long NAME_LEN_OFFSET = Layouts.offsetOf(LAYOUT, "name_len");
+    public static final long PAD2_OFFSET = Layouts.offsetOf(LAYOUT, "pad2");
 
     private SharedBuffer buffer;
     private long base;
@@ -231,6 +244,36 @@ public final class ParasolDomctlLoadImage {
 
     public ParasolDomctlLoadImage storeMfn(long v) {
         buffer.putLong(base + STORE_MFN_OFFSET, v);
+        return this;
+    }
+
+    /** IN: guest address of the domain's new name (may be 0 when {@code name_len} is 0). */
+    public long name() {
+        return buffer.getLong(base + NAME_OFFSET);
+    }
+
+    public ParasolDomctlLoadImage name(long v) {
+        buffer.putLong(base + NAME_OFFSET, v);
+        return this;
+    }
+
+    /** IN: bytes of the name; 0 keeps the domain's name. */
+    public long nameLen() {
+        return Layouts.u32(buffer.getInt(base + NAME_LEN_OFFSET));
+    }
+
+    public ParasolDomctlLoadImage nameLen(long v) {
+        buffer.putInt(base + NAME_LEN_OFFSET, (int) v);
+        return this;
+    }
+
+    /** IN: must be 0. */
+    public long pad2() {
+        return Layouts.u32(buffer.getInt(base + PAD2_OFFSET));
+    }
+
+    public ParasolDomctlLoadImage pad2(long v) {
+        buffer.putInt(base + PAD2_OFFSET, (int) v);
         return this;
     }
 }

@@ -135,11 +135,11 @@ class DomctlLayoutTest {
     }
 
     @Nested
-    @DisplayName("Parasol's parasol_domctl_load_image is 88 bytes and fits the union")
+    @DisplayName("Parasol's parasol_domctl_load_image is 104 bytes and fits the union")
     class LoadImageLayout {
         @Test
         void shouldKeepItsOffsetsAndFitTheUnion() {
-            assertThat(ParasolDomctlLoadImage.SIZE).isEqualTo(88).isLessThanOrEqualTo(XenDomctl.U_SIZE);
+            assertThat(ParasolDomctlLoadImage.SIZE).isEqualTo(104).isLessThanOrEqualTo(XenDomctl.U_SIZE);
             assertThat(ParasolDomctlLoadImage.IMAGE_OFFSET).isEqualTo(0);
             assertThat(ParasolDomctlLoadImage.IMAGE_LEN_OFFSET).isEqualTo(8);
             assertThat(ParasolDomctlLoadImage.CMDLINE_LEN_OFFSET).isEqualTo(12);
@@ -154,6 +154,9 @@ class DomctlLayoutTest {
             assertThat(ParasolDomctlLoadImage.STORE_DOMID_OFFSET).isEqualTo(76);
             assertThat(ParasolDomctlLoadImage.PAD_OFFSET).isEqualTo(78);
             assertThat(ParasolDomctlLoadImage.STORE_MFN_OFFSET).isEqualTo(80);
+            assertThat(ParasolDomctlLoadImage.NAME_OFFSET).isEqualTo(88);
+            assertThat(ParasolDomctlLoadImage.NAME_LEN_OFFSET).isEqualTo(96);
+            assertThat(ParasolDomctlLoadImage.PAD2_OFFSET).isEqualTo(100);
         }
     }
 }

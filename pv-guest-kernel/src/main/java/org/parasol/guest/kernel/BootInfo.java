@@ -16,7 +16,11 @@ package org.parasol.guest.kernel;
  * @param consoleMfn the PV console ring's MFN (0 if none)
  * @param consoleEvtchn the PV console event channel
  * @param commandLine the kernel command line
+ * @param modStart the boot module's first PFN when {@code SIF_MOD_START_PFN} is in
+ *     {@code flags}, else its virtual address; 0 for none (dom0's modules)
+ * @param modLen the boot module's length in bytes, 0 for none
  */
 public record BootInfo(long nrPages, long sharedInfoMaddr, long flags, long mfnList, long ptBase, long nrPtFrames,
-        long storeMfn, long storeEvtchn, long consoleMfn, long consoleEvtchn, String commandLine) {
+        long storeMfn, long storeEvtchn, long consoleMfn, long consoleEvtchn, String commandLine, long modStart,
+        long modLen) {
 }

@@ -134,7 +134,8 @@ public final class Kernel {
             throw new IllegalStateException("start_info magic '" + si.magic() + "' is not " + Sif.MAGIC_X86_64);
         }
         BootInfo info = new BootInfo(si.nrPages(), si.sharedInfo(), si.flags(), si.mfnList(), si.ptBase(),
-                si.nrPtFrames(), si.storeMfn(), si.storeEvtchn(), si.consoleMfn(), si.consoleEvtchn(), si.cmdLine());
+                si.nrPtFrames(), si.storeMfn(), si.storeEvtchn(), si.consoleMfn(), si.consoleEvtchn(), si.cmdLine(),
+                si.modStart(), si.modLen());
 
         // 2. Take over the P2M list and the bootstrap page tables. The page after the tables is
         //    the first free one; it becomes this vCPU's hypercall argument page.
@@ -213,6 +214,37 @@ public final class Kernel {
     /** The kernel command line. */
     public String commandLine() {
         return bootInfo.commandLine();
+    }
+
+    /**
+     * The boot module's bytes ({@code start_info.mod_start} and {@code mod_len}, as Xen hands
+     * dom0 the modules its boot loader loaded), copied out of the domain's memory; empty when
+     * there is none.
+     *
+     * @throws IllegalStateException if start_info places the module anywhere but in pages this
+     *     domain has mapped since boot
+     */
+    public byte[] bootModule() {
+        long len = bootInfo.modLen();
+        if (len == 0) {
+            return new byte[0];
+        }
+        long first = (bootInfo.flags() & Sif.MOD_START_PFN) != 0 ? bootInfo.modStart()
+                : Memory.pfn(bootInfo.modStart());
+        long pages = (len + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE;
+        if (len > Integer.MAX_VALUE - Mmu.PAGE_SIZE || first < 0 || first + pages > bootInfo.nrPages()
+                || (bootInfo.flags() & Sif.MOD_START_PFN) == 0 && (bootInfo.modStart() & (Mmu.PAGE_SIZE - 1)) != 0) {
+            throw new IllegalStateException("start_info's module (mod_start " + bootInfo.modStart() + ", mod_len " + len
+                    + ") is not in this domain's pages");
+        }
+        for (long pfn = first; pfn < first + pages; pfn++) {
+            if (!memory.isMapped(pfn)) {
+                throw new IllegalStateException("start_info's module page " + pfn + " is not mapped");
+            }
+        }
+        byte[] bytes = new byte[(int) len];
+        cpu.memory().copyToSegment(Memory.va(first), java.lang.foreign.MemorySegment.ofArray(bytes), 0, len);
+        return bytes;
     }
 
     /** This vCPU. */

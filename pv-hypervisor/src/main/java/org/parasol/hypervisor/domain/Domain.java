@@ -39,7 +39,8 @@ public final class Domain {
 
     private final Host host;
     private final int domid;
-    private final DomainConfig config;
+    /** Replaced only by {@link #rename}, under the toolstack's claim lock. */
+    private volatile DomainConfig config;
     private final boolean bare;
     private final DomainPages pages;
     private final long sharedInfoMfn;
@@ -131,6 +132,14 @@ public final class Domain {
 
     public DomainConfig config() {
         return config;
+    }
+
+    /**
+     * Gives the domain the name {@code name} (Parasol's load-image command): only the
+     * toolstack's side of the hypervisor calls it, having claimed the name.
+     */
+    public void rename(String name) {
+        config = config.withName(name);
     }
 
     /**

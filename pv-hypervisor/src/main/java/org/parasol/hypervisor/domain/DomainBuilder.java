@@ -75,6 +75,16 @@ public final class DomainBuilder {
      * @throws DomainCreationException when a step fails; the steps before it are undone
      */
     public static Domain build(Host host, DomainConfig cfg, int domid, boolean bare) throws DomainCreationException {
+        return build(host, cfg, domid, bare, null);
+    }
+
+    /**
+     * {@link #build(Host, DomainConfig, int, boolean)} with a boot module (dom0's): its bytes
+     * go into pages of the domain's own after start_info, and {@code start_info.mod_start}
+     * (a PFN, {@code SIF_MOD_START_PFN}) and {@code mod_len} say where.
+     */
+    public static Domain build(Host host, DomainConfig cfg, int domid, boolean bare, byte[] module)
+            throws DomainCreationException {
         FrameTable frames = host.frames();
         // 1. Memory.
         if (cfg.nrPages() > frames.freeFrames() - 1) {
@@ -88,7 +98,7 @@ public final class DomainBuilder {
         }
         BootLayout layout;
         try {
-            layout = BootstrapBuilder.build(frames, pages, cfg.nrPages(), sharedInfoMfn);
+            layout = BootstrapBuilder.build(frames, pages, cfg.nrPages(), sharedInfoMfn, module);
         } catch (RuntimeException e) {
             releaseMemory(host, pages, cfg.name());
             throw new DomainCreationException("cannot build the address space of '" + cfg.name() + "': " + e.getMessage(), e);
@@ -97,6 +107,9 @@ public final class DomainBuilder {
         Domain d = new Domain(host, domid, cfg, bare, pages, sharedInfoMfn, layout, false);
         // 3. Start of day.
         writeStartOfDay(host, d, layout, cfg.nrPages(), cfg.cmdline(), cfg.privileged(), 0);
+        if (layout.modulePages() > 0) {
+            writeModule(host, d, layout, module.length);
+        }
         d.vcpu(0).initialise(null, layout.startInfoVa(), 0, layout.l4Mfn());
         // 4. vCPU 0's CR3 holds its own reference on the bootstrap L4, as Xen's guest_table does.
         if (host.pageTables().getBaseRef(pages, layout.l4Mfn()) != 0) {
@@ -142,6 +155,20 @@ public final class DomainBuilder {
         if (layout.hasStorePage()) {
             new StartInfo().wrap(page, 0).storeMfn(layout.storeMfn()).storeEvtchn(storeEvtchn);
         }
+        writeFrame(host, d, layout.startInfoMfn(), page.segment());
+    }
+
+    /**
+     * dom0's boot module, whose bytes the layout put in its module pages: its place into
+     * start_info, as Xen's dom0 builder sets {@code mod_start} to the module's first PFN with
+     * {@code SIF_MOD_START_PFN}.
+     */
+    private static void writeModule(Host host, Domain d, BootLayout layout, long moduleLen) {
+        SegmentBuffer page = SegmentBuffer.allocate(StartInfo.SIZE);
+        MemorySegment.copy(host.machine().segment(), MachineMemory.maddr(layout.startInfoMfn()), page.segment(), 0,
+                StartInfo.SIZE);
+        StartInfo si = new StartInfo().wrap(page, 0);
+        si.modStart(layout.modulePfn()).modLen(moduleLen).flags(si.flags() | Sif.MOD_START_PFN);
         writeFrame(host, d, layout.startInfoMfn(), page.segment());
     }
 

@@ -71,6 +71,19 @@ public final class Host {
         void releaseDomid(int domid);
 
         /**
+         * Renames {@code d} to {@code name} (Parasol's load-image command), atomically with
+         * the claims on names: false, and nothing changes, if another domain has {@code name}.
+         */
+        boolean rename(Domain d, String name);
+
+        /**
+         * A domain built by domctl has its kernel and its name and is about to run for the
+         * first time (still paused): the host may watch its console. Called on the building
+         * vCPU's thread; must not wait.
+         */
+        void domainCreated(Domain d);
+
+        /**
          * Loads kernel image {@code image} for a domain that is (or is not) privileged, on the
          * calling thread: the image is found, loaded and its bytecode checked here; the
          * factory makes the kernel instance later, on the domain's vCPU 0.

@@ -89,8 +89,10 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *       domain, an image name of 0 or more than 255 bytes, a command line over 1023 bytes,
  *       a NUL or a byte above 0x7F in either, a non-zero pad, a {@code store_domid} that is
  *       no domain's id, a {@code store_evtchn} other than 0 that is not a port of the domain
- *       unbound for {@code store_domid}
- *       are {@code -EINVAL}; unreadable bytes {@code -EFAULT}; no such image {@code -ENOENT};
+ *       unbound for {@code store_domid}, a name over 64 bytes or outside
+ *       {@code [A-Za-z0-9_.-]}, a non-zero {@code pad2}
+ *       are {@code -EINVAL}; a name another live domain has is {@code -EEXIST} (the name is
+ *       taken before the image is loaded and kept if loading then fails); unreadable bytes {@code -EFAULT}; no such image {@code -ENOENT};
  *       an image whose bytecode is refused {@code -EACCES}; then
  *       {@link DomainBuilder#loadImage}'s refusals ({@code -EBUSY}, {@code -EINVAL},
  *       {@code -ENOMEM} when no grant frame is left). On success the store page's MFN is
@@ -342,10 +344,24 @@ final class DomctlHandler implements HypercallHandler {
         if (op.pad() != 0 || storeDomid >= DomId.DOMID_FIRST_RESERVED || !storePortOk(d, storeEvtchn, storeDomid)) {
             return -EINVAL;
         }
+        long nameLen = op.nameLen();
+        if (op.pad2() != 0 || nameLen > Domctl.PARASOL_NAME_MAX) {
+            return -EINVAL;
+        }
+        String name = nameLen == 0 ? null : a.inString(v, op.name(), (int) nameLen);
+        if (nameLen != 0 && name == null) {
+            return -EFAULT;
+        }
+        if (name != null && !name.matches("[A-Za-z0-9_.-]+")) {
+            return -EINVAL; // DomainConfig's names: what logs and the host print
+        }
         if (d.layout() != null) {
             return -EBUSY; // before loading the image again for nothing
         }
         Host host = d.host();
+        if (name != null && !name.equals(d.name()) && !host.toolstack().rename(d, name)) {
+            return -EEXIST;
+        }
         Host.KernelFactory factory;
         try {
             factory = host.toolstack().loadKernel(image, d.privileged());
@@ -367,7 +383,11 @@ final class DomctlHandler implements HypercallHandler {
                 .stack(layout.freeVa() + MachineMemory.PAGE_SIZE)
                 .nrPages(layout.nrPages()).ptBase(layout.ptBaseVa())
                 .storeMfn(layout.storeMfn());
-        return a.outDomctl(v, arg) ? 0 : -EFAULT;
+        if (!a.outDomctl(v, arg)) {
+            return -EFAULT;
+        }
+        host.toolstack().domainCreated(d);
+        return 0;
     }
 
     /**

@@ -17,7 +17,10 @@ import java.util.TreeSet;
  * <p>The default folder is, in order: the system property {@value #IMAGES_PROPERTY}; else
  * {@code <parasol.home>/examples/target/images} when the launcher set {@value #HOME_PROPERTY};
  * else the first {@code examples/target/images} found walking up from the working directory
- * (tests run from a module's folder). Images are never on the host's class path.
+ * (tests run from a module's folder). After it comes the toolstack's folder, where dom0's
+ * image is packaged: {@code pv-toolstack/target/images}, found the same way (beside the
+ * examples' under {@value #HOME_PROPERTY}, else walking up). Images are never on the host's
+ * class path.
  */
 public final class ImageRepository {
     /** System property naming the images folder directly. */
@@ -26,6 +29,8 @@ public final class ImageRepository {
     public static final String HOME_PROPERTY = "parasol.home";
     /** Where {@code examples} packages its images, relative to the repository root. */
     public static final String DEFAULT_RELATIVE = "examples/target/images";
+    /** Where {@code pv-toolstack} packages dom0's image, relative to the repository root. */
+    public static final String TOOLSTACK_RELATIVE = "pv-toolstack/target/images";
 
     private final List<Path> directories;
 
@@ -51,11 +56,25 @@ public final class ImageRepository {
         return new ImageRepository(defaultDirectory());
     }
 
-    /** {@code first}, searched in order, then the {@linkplain #standard() default folder}. */
+    /**
+     * {@code first}, searched in order, then the {@linkplain #standard() default folder}, then
+     * the {@linkplain #toolstackDirectory() toolstack's}.
+     */
     public static ImageRepository standardAfter(List<Path> first) {
         List<Path> all = new ArrayList<>(first);
         all.add(defaultDirectory());
+        all.add(toolstackDirectory());
         return new ImageRepository(all);
+    }
+
+    /** The folder of dom0's image (see the class comment); may not exist. */
+    public static Path toolstackDirectory() {
+        String home = System.getProperty(HOME_PROPERTY);
+        if (home != null && !home.isBlank()) {
+            return Path.of(home).resolve(TOOLSTACK_RELATIVE);
+        }
+        Path cwd = Path.of("").toAbsolutePath();
+        return findUpwards(cwd, TOOLSTACK_RELATIVE).orElse(cwd.resolve(TOOLSTACK_RELATIVE));
     }
 
     /** The default images folder (see the class comment); may not exist. */

@@ -75,9 +75,33 @@ public final class BootstrapBuilder {
      * @throws IllegalStateException    if the frames cannot be allocated (nothing is kept)
      */
     public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn) {
+        return build(frames, pages, nrPages, sharedInfoMfn, null);
+    }
+
+    /**
+     * {@link #build(FrameTable, DomainPages, long, long)} with a boot module (dom0's modules,
+     * {@code start_info.mod_start}): its bytes copied into pages right after start_info, mapped
+     * read-write and below the page tables, so the guest's allocator never hands them out.
+     *
+     * @param module the module's bytes, or null or empty for none; its pages are part of the
+     *               bootstrap region, which is always mapped
+     */
+    public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn,
+            byte[] module) {
         checkShared(frames, pages.domid(), sharedInfoMfn);
-        Plan plan = plan(nrPages, false);
+        long moduleLen = module == null ? 0 : module.length;
+        long modulePages = (moduleLen + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
+        Plan plan = plan(nrPages, false, modulePages);
         long[] p2m = allocateAll(frames, pages, (int) nrPages);
+        MemorySegment mem = frames.memory().segment();
+        for (long i = 0; i < modulePages; i++) {
+            // Fresh frames are zero: only the module's bytes need copying, page by page (the
+            // frames are not machine-contiguous).
+            long from = i << PAGE_SHIFT;
+            long n = Math.min(MachineMemory.PAGE_SIZE, moduleLen - from);
+            MemorySegment.copy(MemorySegment.ofArray(module), from, mem,
+                    MachineMemory.maddr(p2m[(int) (plan.modulePfn() + i)]), n);
+        }
         return layOut(frames, pages, p2m, sharedInfoMfn, plan);
     }
 
@@ -102,7 +126,7 @@ public final class BootstrapBuilder {
     public static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn,
             boolean storePage) {
         checkShared(frames, pages.domid(), sharedInfoMfn);
-        return layOut(frames, pages, p2m, sharedInfoMfn, plan(p2m.length, storePage));
+        return layOut(frames, pages, p2m, sharedInfoMfn, plan(p2m.length, storePage, 0));
     }
 
     /** Whether {@code nrPages} pages can hold the start-of-day region (without a store page). */
@@ -113,7 +137,7 @@ public final class BootstrapBuilder {
     /** Whether {@code nrPages} pages can hold the start-of-day region, with a store page if asked. */
     public static boolean fits(long nrPages, boolean storePage) {
         try {
-            plan(nrPages, storePage);
+            plan(nrPages, storePage, 0);
             return true;
         } catch (IllegalArgumentException e) {
             return false;
@@ -155,19 +179,23 @@ public final class BootstrapBuilder {
     }
 
     /** Where each part of the region goes for {@code nrPages} pages, before any frame is touched. */
-    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long firstPtPfn, long nrPt,
-            long mappedPages, long l3s, long l2s, long l1s) {
+    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long modulePfn,
+            long modulePages, long firstPtPfn, long nrPt, long mappedPages, long l3s, long l2s, long l1s) {
     }
 
-    private static Plan plan(long nrPages, boolean storePage) {
+    private static Plan plan(long nrPages, boolean storePage, long modulePages) {
         if (nrPages <= 0 || nrPages > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("nr_pages out of range: " + nrPages);
+        }
+        if (modulePages < 0 || modulePages > nrPages) {
+            throw new IllegalArgumentException("a module of " + modulePages + " pages does not fit " + nrPages + " pages");
         }
         // Layout: the page-table count depends on how much is mapped, which depends on it.
         long p2mFrames = (nrPages * 8 + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
         long startInfoPfn = p2mFrames;
         long storePfn = storePage ? startInfoPfn + 1 : -1;
-        long firstPtPfn = startInfoPfn + 1 + (storePage ? 1 : 0);
+        long modulePfn = modulePages > 0 ? startInfoPfn + 1 + (storePage ? 1 : 0) : -1;
+        long firstPtPfn = startInfoPfn + 1 + (storePage ? 1 : 0) + modulePages;
         long nrPt = 4;
         long mappedPages;
         long l3s;
@@ -190,7 +218,8 @@ public final class BootstrapBuilder {
             }
             nrPt = need;
         }
-        return new Plan(nrPages, p2mFrames, startInfoPfn, storePfn, firstPtPfn, nrPt, mappedPages, l3s, l2s, l1s);
+        return new Plan(nrPages, p2mFrames, startInfoPfn, storePfn, modulePfn, modulePages, firstPtPfn, nrPt, mappedPages,
+                l3s, l2s, l1s);
     }
 
     private static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn,
@@ -273,7 +302,8 @@ public final class BootstrapBuilder {
                 VIRT_BASE + (firstFreePfn << PAGE_SHIFT), firstFreePfn,
                 mappedEnd, mappedPages,
                 sharedInfoVa, sharedInfoMfn,
-                plan.storePfn(), plan.storePfn() >= 0 ? p2m[(int) plan.storePfn()] : -1);
+                plan.storePfn(), plan.storePfn() >= 0 ? p2m[(int) plan.storePfn()] : -1,
+                plan.modulePfn(), plan.modulePages());
     }
 
     private static long[] allocateAll(FrameTable frames, DomainPages pages, int nrPages) {

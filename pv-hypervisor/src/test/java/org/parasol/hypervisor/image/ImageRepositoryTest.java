@@ -91,11 +91,13 @@ class ImageRepositoryTest {
     }
 
     @Test
-    @DisplayName("standardAfter searches the given folders first, then the default one")
-    void shouldPutTheDefaultFolderLast() {
+    @DisplayName("standardAfter searches the given folders first, then the default one, then dom0's (the toolstack's)")
+    void shouldPutTheDefaultFolderAndTheToolstacksLast() {
         ImageRepository repo = ImageRepository.standardAfter(List.of(dir));
 
         assertThat(repo.directories()).containsExactly(dir.toAbsolutePath().normalize(),
-                ImageRepository.defaultDirectory().toAbsolutePath().normalize());
+                ImageRepository.defaultDirectory().toAbsolutePath().normalize(),
+                ImageRepository.toolstackDirectory().toAbsolutePath().normalize());
+        assertThat(ImageRepository.toolstackDirectory()).endsWith(Path.of("pv-toolstack", "target", "images"));
     }
 }

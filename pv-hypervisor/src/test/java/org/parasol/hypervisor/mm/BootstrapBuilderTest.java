@@ -272,4 +272,52 @@ class BootstrapBuilderTest {
         assertThat(BootstrapBuilder.fits(7, true)).isFalse();
         assertThat(BootstrapBuilder.fits(8, true)).isTrue();
     }
+
+    @Test
+    @DisplayName("dom0's boot module goes into pages right after start_info, mapped read-write, below the page tables "
+            + "(where the guest's allocator never looks), its bytes copied page by page; one the domain cannot hold is refused")
+    void shouldLayOutABootModuleAfterStartInfo() {
+        byte[] module = new byte[(int) PAGE + 100];
+        for (int i = 0; i < module.length; i++) {
+            module[i] = (byte) (i * 7 + 1);
+        }
+        DomainPages pages = new DomainPages(1, 256);
+        long shared = host.frames.allocateShared(1);
+
+        BootLayout l = BootstrapBuilder.build(host.frames, pages, 256, shared, module);
+
+        BootLayout without = host.domain(2, 256).layout();
+        assertThat(without.modulePfn()).isEqualTo(-1);
+        assertThat(without.modulePages()).isZero();
+        assertThat(l.modulePfn()).isEqualTo(l.startInfoPfn() + 1);
+        assertThat(l.modulePages()).isEqualTo(2);
+        assertThat(l.ptBaseVa()).isEqualTo(without.ptBaseVa() + 2 * PAGE);
+        assertThat(l.firstFreePfn()).isEqualTo(without.firstFreePfn() + 2);
+        for (int p = 0; p < 2; p++) {
+            long mfn = ownedFrameAt(1, l.modulePfn() + p);
+            assertThat(FrameTable.pageType(host.frames.typeInfo(mfn))).as("mapped read-write").isEqualTo(FrameTable.PGT_WRITABLE_PAGE);
+            for (int off : new int[] {0, 99, (int) PAGE - 1}) {
+                int at = p * (int) PAGE + off;
+                byte expected = at < module.length ? module[at] : 0;
+                assertThat(host.frames.memory().segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE,
+                        MachineMemory.maddr(mfn) + off)).as("byte %d", at).isEqualTo(expected);
+            }
+        }
+        DomainPages small = new DomainPages(3, 2000);
+        long shared3 = host.frames.allocateShared(3);
+        long free = host.frames.freeFrames();
+        assertThatThrownBy(() -> BootstrapBuilder.build(host.frames, small, 1100, shared3, new byte[1100 * (int) PAGE]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bootstrap region");
+        assertThat(host.frames.freeFrames()).as("nothing kept").isEqualTo(free);
+    }
+
+    /** The frame {@code domid} owns at {@code pfn}, by its M2P entry. */
+    private long ownedFrameAt(int domid, long pfn) {
+        for (long mfn = 0; mfn < host.frames.frameCount(); mfn++) {
+            if (host.frames.owner(mfn) == domid && host.frames.m2p(mfn) == pfn) {
+                return mfn;
+            }
+        }
+        throw new AssertionError("d" + domid + " has no frame at pfn " + pfn);
+    }
 }

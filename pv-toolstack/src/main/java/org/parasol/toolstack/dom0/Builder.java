@@ -19,7 +19,7 @@ import org.parasol.hypercall.struct.VcpuGuestContext;
  *  XEN_DOMCTL_max_mem           its max_pages
  *  XENMEM_populate_physmap      its memory, PFN 0..n-1, a chunk of extents at a time
  *  EVTCHNOP_alloc_unbound       its store port: a port of the new domain, waiting for dom0
- *  PARASOL_DOMCTL_load_image    the kernel by name, and the start of day over those frames,
+ *  PARASOL_DOMCTL_load_image    the kernel by name, the domain's name, and the start of day over those frames,
  *                               with the store page and port in start_info and grant ref 1
  *                               seeded for dom0 (libxenguest's special pages and gnttab seed)
  *  XEN_DOMCTL_setvcpucontext    vCPU 0: entry, stack, start_info, CR3, online, in kernel
@@ -59,21 +59,23 @@ final class Builder {
      * A domain built and still paused.
      *
      * @param domid     its id
+     * @param name      its name
      * @param storeMfn  its store page ({@code start_info.store_mfn}), granted to dom0 as ref 1
      * @param storePort its store port ({@code start_info.store_evtchn}), unbound for dom0
      */
-    record Built(DomId domid, long storeMfn, Port storePort) {
+    record Built(DomId domid, String name, long storeMfn, Port storePort) {
     }
 
     /**
      * Builds a domain of {@code spec} up to, not including, its unpause: it is left paused
      * with vCPU 0 ready, its store page and port in start_info.
      *
+     * @param namer  the name load-image gives the domain, from its id
      * @param handle the domain's 16-byte handle (its UUID)
      * @return its id and its store page and port
      * @throws BuildException naming the step that failed and its errno; nothing is left behind
      */
-    Built build(DomainSpec spec, String cmdline, byte[] handle) throws BuildException {
+    Built build(DomainSpec spec, java.util.function.IntFunction<String> namer, byte[] handle) throws BuildException {
         long id = domctl.createDomain(DomId.ANY, spec.vcpus(), handle);
         if (id < 0) {
             throw new BuildException("createdomain", id);
@@ -81,7 +83,7 @@ final class Builder {
         DomId d = DomId.of((int) id);
         try {
             check("max_vcpus", domctl.maxVcpus(d, spec.vcpus()));
-            check("max_mem", domctl.maxMem(d, spec.memoryKiB()));
+            check("max_mem", domctl.maxMem(d, spec.maxMemoryKiB()));
             for (int pfn = 0; pfn < spec.pages(); pfn += CHUNK) {
                 int n = Math.min(CHUNK, spec.pages() - pfn);
                 for (int i = 0; i < n; i++) {
@@ -96,12 +98,13 @@ final class Builder {
             // store channel, waiting for dom0 to bind it when it introduces the domain.
             long port = evtchn.allocUnbound(d, DomId.DOM0);
             check("alloc_unbound of the store port", port);
-            DomctlCalls.LoadedImage image = domctl.loadImage(d, spec.image(), cmdline, (int) port, DomId.DOM0);
+            DomctlCalls.LoadedImage image = domctl.loadImage(d, spec.image(), spec.cmdline(), (int) port, DomId.DOM0,
+                    namer.apply(d.value()));
             check("load_image " + spec.image(), image.result());
             check("setvcpucontext", domctl.setVcpuContext(d, 0, contextPage.va(),
                     VcpuGuestContext.VGCF_ONLINE | VcpuGuestContext.VGCF_IN_KERNEL, image.entry(), image.stack(),
                     image.startInfo(), image.cr3()));
-            return new Built(d, image.storeMfn(), Port.of((int) port));
+            return new Built(d, namer.apply(d.value()), image.storeMfn(), Port.of((int) port));
         } catch (BuildException e) {
             domctl.destroyDomain(d);
             throw e;

@@ -1,0 +1,73 @@
+package org.parasol.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.parasol.hypervisor.domain.DomainConfig;
+
+/**
+ * dom0's boot module as {@code parasol run} writes it: the run's domains, one a line, in the
+ * format dom0's {@code org.parasol.toolstack.dom0.DomainList} reads (words {@code key=value},
+ * every byte of a value outside {@code [A-Za-z0-9._-]} as {@code %XX}). The CLI needs nothing
+ * of dom0's code, so the format is written here and read there; {@code Dom0ModuleTest} checks
+ * that dom0 reads back what this writes.
+ */
+final class Dom0Module {
+    private final List<String> lines = new ArrayList<>();
+
+    Dom0Module() {
+        lines.add("# parasol run: the domains dom0 builds, one a line");
+    }
+
+    /**
+     * Adds the domain {@code cfg} with its on_* actions.
+     *
+     * @throws IllegalArgumentException if dom0 could not take it: a command line over 1023
+     *     bytes or with other than printable ASCII
+     */
+    Dom0Module add(DomainConfig cfg, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
+            DomainConfig.Action onCrash) {
+        String cmdline = cfg.cmdline() == null ? "" : cfg.cmdline();
+        if (cmdline.length() > 1023 || !cmdline.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+            throw new IllegalArgumentException("domain '" + cfg.name()
+                    + "': the command line must be at most 1023 printable ASCII characters");
+        }
+        lines.add("name=" + escape(cfg.name()) + " image=" + escape(cfg.image()) + " memory=" + cfg.memoryKiB()
+                + " maxmem=" + cfg.maxMemoryKiB() + " vcpus=" + cfg.vcpus() + " cmdline=" + escape(cmdline)
+                + " on_poweroff=" + word(onPoweroff) + " on_reboot=" + word(onReboot) + " on_crash=" + word(onCrash));
+        return this;
+    }
+
+    /** Domains added. */
+    int domains() {
+        return lines.size() - 1;
+    }
+
+    /** The module's bytes. */
+    byte[] bytes() {
+        return (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String word(DomainConfig.Action a) {
+        return switch (a) {
+            case DESTROY -> "destroy";
+            case RESTART -> "restart";
+            case PRESERVE -> "preserve";
+        };
+    }
+
+    /** {@code value} with every byte outside {@code [A-Za-z0-9._-]} as {@code %XX}. */
+    static String escape(String value) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+            }
+        }
+        return sb.toString();
+    }
+}

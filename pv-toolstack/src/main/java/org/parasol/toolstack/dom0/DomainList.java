@@ -1,0 +1,196 @@
+package org.parasol.toolstack.dom0;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The domains dom0 builds at boot, as the host hands them over in dom0's boot module
+ * ({@code start_info.mod_start}, as Xen hands dom0 the modules its boot loader loaded): one
+ * domain a line, words {@code key=value} separated by spaces, every byte of a value outside
+ * {@code [A-Za-z0-9._-]} written {@code %XX} (two hex digits), so a value never holds a space,
+ * an {@code =} or a line break.
+ *
+ * <pre>
+ * # parasol run: the run's domains
+ * name=hello-1 image=hello memory=4096 maxmem=4096 vcpus=1 cmdline=console%3Dhvc0%20quiet on_poweroff=destroy on_reboot=restart on_crash=destroy
+ * </pre>
+ *
+ * <p>{@code image} is required; {@code name} defaults to dom0's choice, {@code memory} (KiB) to
+ * 4096, {@code maxmem} (KiB) to {@code memory}, {@code vcpus} to 1, {@code cmdline} to empty, the
+ * actions to xl's defaults (destroy, restart, destroy). Blank lines and lines starting with
+ * {@code #} are skipped; line ends may be {@code \n} or {@code \r\n}.
+ *
+ * <p>The module comes from the host, but is parsed as if it were hostile: a line longer than
+ * {@value #LINE_MAX} bytes, more than {@value #DOMAINS_MAX} domains, an unknown or repeated key,
+ * a word without {@code =}, a bad escape, a number out of range or a name given twice refuses
+ * the whole module with the line number and the reason, and nothing is built.
+ */
+public final class DomainList {
+    /** The longest line: a 1023-byte command line fully escaped, and the rest. */
+    public static final int LINE_MAX = 4096;
+    /** The most domains one module may ask for. */
+    public static final int DOMAINS_MAX = 1024;
+
+    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "on_poweroff",
+            "on_reboot", "on_crash");
+
+    private DomainList() {
+    }
+
+    /**
+     * The domains {@code module} (UTF-8 text in the format above) describes, in order.
+     *
+     * @throws IllegalArgumentException naming the line and what is wrong with it
+     */
+    public static List<DomainSpec> parse(byte[] module) {
+        String text = new String(module, StandardCharsets.UTF_8);
+        List<DomainSpec> specs = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        int lineNo = 0;
+        int start = 0;
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) {
+                end = text.length();
+            }
+            lineNo++;
+            String line = text.substring(start, end);
+            start = end + 1;
+            if (line.endsWith("\r")) {
+                line = line.substring(0, line.length() - 1);
+            }
+            if (line.length() > LINE_MAX) {
+                throw new IllegalArgumentException("line " + lineNo + ": longer than " + LINE_MAX + " bytes");
+            }
+            String stripped = line.strip();
+            if (stripped.isEmpty() || stripped.startsWith("#")) {
+                continue;
+            }
+            if (specs.size() == DOMAINS_MAX) {
+                throw new IllegalArgumentException("line " + lineNo + ": more than " + DOMAINS_MAX + " domains");
+            }
+            DomainSpec spec;
+            try {
+                spec = parseLine(stripped);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("line " + lineNo + ": " + e.getMessage(), e);
+            }
+            if (spec.name() != null && !names.add(spec.name())) {
+                throw new IllegalArgumentException("line " + lineNo + ": the name '" + spec.name() + "' is given twice");
+            }
+            specs.add(spec);
+        }
+        return specs;
+    }
+
+    private static DomainSpec parseLine(String line) {
+        Map<String, String> kv = new HashMap<>();
+        for (String word : line.split(" +")) {
+            int eq = word.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("'" + shorten(word) + "' is not key=value");
+            }
+            String key = word.substring(0, eq);
+            if (!KEYS.contains(key)) {
+                throw new IllegalArgumentException("unknown key '" + shorten(key) + "'");
+            }
+            if (kv.put(key, unescape(word.substring(eq + 1))) != null) {
+                throw new IllegalArgumentException("key '" + key + "' given twice");
+            }
+        }
+        String image = kv.get("image");
+        if (image == null) {
+            throw new IllegalArgumentException("no image");
+        }
+        long memory = number(kv, "memory", DomainSpec.DEFAULT_MEMORY_KIB);
+        long maxmem = number(kv, "maxmem", memory);
+        long vcpus = number(kv, "vcpus", 1);
+        if (vcpus > 32) {
+            throw new IllegalArgumentException("vcpus must be 1..32: " + vcpus);
+        }
+        return new DomainSpec(kv.get("name"), image, memory, maxmem, (int) vcpus, kv.getOrDefault("cmdline", ""),
+                action(kv, "on_poweroff", DomainSpec.Action.DESTROY), action(kv, "on_reboot", DomainSpec.Action.RESTART),
+                action(kv, "on_crash", DomainSpec.Action.DESTROY));
+    }
+
+    private static long number(Map<String, String> kv, String key, long absent) {
+        String v = kv.get(key);
+        if (v == null) {
+            return absent;
+        }
+        if (v.isEmpty() || v.length() > 12 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new IllegalArgumentException(key + " must be a decimal number below 10^12: '" + shorten(v) + "'");
+        }
+        return Long.parseLong(v);
+    }
+
+    private static DomainSpec.Action action(Map<String, String> kv, String key, DomainSpec.Action absent) {
+        String v = kv.get(key);
+        try {
+            return v == null ? absent : DomainSpec.Action.of(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A value with its {@code %XX} escapes decoded; bytes outside the plain set must be escaped. */
+    static String unescape(String v) {
+        byte[] out = new byte[v.length()];
+        int n = 0;
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= v.length()) {
+                    throw new IllegalArgumentException("a '%' without two hex digits");
+                }
+                int hi = Character.digit(v.charAt(i + 1), 16);
+                int lo = Character.digit(v.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw new IllegalArgumentException("a '%' without two hex digits");
+                }
+                out[n++] = (byte) (hi << 4 | lo);
+                i += 2;
+            } else if (plain(c)) {
+                out[n++] = (byte) c;
+            } else {
+                throw new IllegalArgumentException("a byte that must be escaped: 0x" + Integer.toHexString(c));
+            }
+        }
+        return new String(out, 0, n, StandardCharsets.UTF_8);
+    }
+
+    /** {@code value} with every byte outside {@code [A-Za-z0-9._-]} as {@code %XX}. */
+    public static String escape(String value) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if (plain(c)) {
+                sb.append(c);
+            } else {
+                sb.append('%').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** One module line for {@code spec}, every key written. */
+    public static String line(DomainSpec spec) {
+        return (spec.name() == null ? "" : "name=" + escape(spec.name()) + " ") + "image=" + escape(spec.image())
+                + " memory=" + spec.memoryKiB() + " maxmem=" + spec.maxMemoryKiB() + " vcpus=" + spec.vcpus()
+                + " cmdline=" + escape(spec.cmdline()) + " on_poweroff=" + spec.onPoweroff().word() + " on_reboot="
+                + spec.onReboot().word() + " on_crash=" + spec.onCrash().word();
+    }
+
+    private static boolean plain(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-';
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    }
+}

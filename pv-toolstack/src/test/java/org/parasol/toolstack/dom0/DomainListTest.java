@@ -1,0 +1,126 @@
+package org.parasol.toolstack.dom0;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** dom0's boot module: the domains it builds, one a line, read as if the host were hostile. */
+class DomainListTest {
+
+    private static List<DomainSpec> parse(String text) {
+        return DomainList.parse(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    @DisplayName("a line with every key gives that domain; escapes decode; comments, blank lines and CRLF are skipped")
+    void shouldReadEveryKey() {
+        List<DomainSpec> specs = parse("""
+                # the run's domains\r
+                \r
+                name=web-1 image=hello memory=8192 maxmem=16384 vcpus=2 cmdline=console%3Dhvc0%20quiet%25 \
+                on_poweroff=preserve on_reboot=destroy on_crash=restart\r
+                """);
+
+        assertThat(specs).containsExactly(new DomainSpec("web-1", "hello", 8192, 16384, 2, "console=hvc0 quiet%",
+                DomainSpec.Action.PRESERVE, DomainSpec.Action.DESTROY, DomainSpec.Action.RESTART));
+    }
+
+    @Test
+    @DisplayName("only image is required: dom0 names it; 4096 KiB, maxmem = memory, 1 vCPU, xl's default actions")
+    void shouldApplyTheDefaults() {
+        assertThat(parse("image=ticker\nimage=hello memory=2048\n")).containsExactly(
+                new DomainSpec(null, "ticker", 4096, 4096, 1, "", DomainSpec.Action.DESTROY, DomainSpec.Action.RESTART,
+                        DomainSpec.Action.DESTROY),
+                new DomainSpec(null, "hello", 2048, 2048, 1, "", DomainSpec.Action.DESTROY, DomainSpec.Action.RESTART,
+                        DomainSpec.Action.DESTROY));
+        assertThat(parse("")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("what line() writes, parse() reads back, whatever bytes the command line holds")
+    void shouldRoundTripALine() {
+        DomainSpec spec = new DomainSpec("a.b_c-1", "hello", 4096, 8192, 3, "k=v \"quoted\" %20 #not-a-comment = \\",
+                DomainSpec.Action.RESTART, DomainSpec.Action.PRESERVE, DomainSpec.Action.DESTROY);
+
+        assertThat(DomainList.line(spec)).doesNotContain(" =").doesNotContain("\"");
+        assertThat(parse(DomainList.line(spec) + "\n")).containsExactly(spec);
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @DisplayName("a hostile line refuses the whole module, naming the line and what is wrong")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            name=x                                           | line 2: no image
+            image=hello image=ticker                         | line 2: key 'image' given twice
+            image=hello colour=blue                          | line 2: unknown key 'colour'
+            image=hello cmdline                              | line 2: 'cmdline' is not key=value
+            image=hello =x                                   | line 2: '=x' is not key=value
+            image=hello cmdline=a%2                          | line 2: a '%' without two hex digits
+            image=hello cmdline=a%zz                         | line 2: a '%' without two hex digits
+            image=hello cmdline=a=b                          | line 2: a byte that must be escaped: 0x3d
+            image=hello cmdline=a"b                          | line 2: a byte that must be escaped: 0x22
+            image=hello cmdline=%ff                          | line 2: the command line must be at most 1023 printable ASCII
+            image=hello cmdline=%0a                          | line 2: the command line must be at most 1023 printable ASCII
+            image=../etc                                     | line 2: a byte that must be escaped: 0x2f
+            image=..                                         | line 2: not an image name
+            image=hello memory=-4                            | line 2: memory must be a decimal number below 10^12: '-4'
+            image=hello memory=4096x                         | line 2: memory must be a decimal number below 10^12: '4096x'
+            image=hello memory=99999999999999999999          | line 2: memory must be a decimal number below 10^12
+            image=hello memory=1002                          | line 2: memory must be a multiple of 4 KiB
+            image=hello memory=100                           | line 2: memory must be a multiple of 4 KiB from 256 KiB
+            image=hello memory=8192 maxmem=4096              | line 2: maxmem must be a multiple of 4 KiB, at least memory
+            image=hello vcpus=0                              | line 2: vcpus must be 1..32: 0
+            image=hello vcpus=4294967297                     | line 2: vcpus must be 1..32: 4294967297
+            image=hello on_crash=coredump-restart            | line 2: on_crash: 'coredump-restart' is not destroy, restart or preserve
+            name=Domain-0 image=hello                        | line 2: not a domain name
+            name=a%20b image=hello                           | line 2: not a domain name
+            """)
+    void shouldRefuseAHostileLine(String line, String message) {
+        assertThatThrownBy(() -> parse("image=hello\n" + line + "\nimage=ticker\n"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(message);
+    }
+
+    @Test
+    @DisplayName("a name given twice, an overlong line and more than 1024 domains are refused")
+    void shouldRefuseWhatWouldExhaustDom0() {
+        assertThatThrownBy(() -> parse("name=a image=hello\nname=a image=ticker\n")).hasMessage(
+                "line 2: the name 'a' is given twice");
+        assertThatThrownBy(() -> parse("image=hello cmdline=" + "x".repeat(DomainList.LINE_MAX) + "\n"))
+                .hasMessage("line 1: longer than 4096 bytes");
+        assertThatThrownBy(() -> parse("image=hello\n".repeat(DomainList.DOMAINS_MAX + 1)))
+                .hasMessage("line 1025: more than 1024 domains");
+        assertThat(parse("image=hello\n".repeat(DomainList.DOMAINS_MAX))).hasSize(DomainList.DOMAINS_MAX);
+    }
+
+    @Test
+    @DisplayName("bytes that are not UTF-8 never get past the escape check")
+    void shouldRefuseRawBytes() {
+        byte[] module = {'i', 'm', 'a', 'g', 'e', '=', 'h', (byte) 0xc3, (byte) 0x28, '\n'};
+        assertThatThrownBy(() -> DomainList.parse(module)).hasMessageStartingWith("line 1: a byte that must be escaped");
+    }
+
+    @Test
+    @DisplayName("dom0 reads the module parasol run writes (the golden text parasol-cli's Dom0ModuleTest pins the CLI to)")
+    void shouldReadTheCliGoldenModule() {
+        // Also in parasol-cli's Dom0ModuleTest.GOLDEN: change both or neither.
+        String golden = """
+                # parasol run: the domains dom0 builds, one a line
+                name=web-1 image=hello memory=8192 maxmem=16384 vcpus=2 cmdline=console%3dhvc0%20q%3d%22a%20b%22%20100%25 \
+                on_poweroff=destroy on_reboot=restart on_crash=preserve
+                name=hello image=hello memory=4096 maxmem=4096 vcpus=1 cmdline= on_poweroff=destroy on_reboot=destroy \
+                on_crash=destroy
+                """;
+
+        assertThat(parse(golden)).containsExactly(
+                new DomainSpec("web-1", "hello", 8192, 16384, 2, "console=hvc0 q=\"a b\" 100%", DomainSpec.Action.DESTROY,
+                        DomainSpec.Action.RESTART, DomainSpec.Action.PRESERVE),
+                new DomainSpec("hello", "hello", 4096, 4096, 1, "", DomainSpec.Action.DESTROY, DomainSpec.Action.DESTROY,
+                        DomainSpec.Action.DESTROY));
+    }
+}
