@@ -163,6 +163,31 @@ public final class XenstoreDomainInterface {
         buffer.putBytes(base + RSP_OFFSET + checkPiece(at, length), src, srcOffset, length);
     }
 
+    /**
+     * Copies {@code length} bytes (at most 1024) of private memory into {@code req} from the
+     * free-running position {@code position}, wrapping at the ring's end
+     * ({@code MASK_XENSTORE_IDX}): the producer's copy, in one or two pieces. Plain writes; the
+     * caller publishes {@code req_prod} after.
+     */
+    public void putReqWrapping(int position, MemorySegment src, long srcOffset, int length) {
+        putWrapping(REQ_OFFSET, position, src, srcOffset, length);
+    }
+
+    /** As {@link #putReqWrapping} for {@code rsp}; the caller publishes {@code rsp_prod} after. */
+    public void putRspWrapping(int position, MemorySegment src, long srcOffset, int length) {
+        putWrapping(RSP_OFFSET, position, src, srcOffset, length);
+    }
+
+    private void putWrapping(long ring, int position, MemorySegment src, long srcOffset, int length) {
+        Objects.checkFromIndexSize(0, length, RING_SIZE);
+        int at = position & (RING_SIZE - 1);
+        int first = Math.min(length, RING_SIZE - at);
+        buffer.putBytes(base + ring + at, src, srcOffset, first);
+        if (length > first) {
+            buffer.putBytes(base + ring, src, srcOffset + first, length - first);
+        }
+    }
+
     private static long checkPiece(int at, int length) {
         return Objects.checkFromIndexSize(at, length, RING_SIZE);
     }

@@ -136,6 +136,24 @@ class XsWireLayoutTest {
         }
 
         @Test
+        @DisplayName("the producer's wrapping copy masks a free-running position and splits at the ring's end, in its own ring only")
+        void shouldWrapAProducersCopyAtTheRingEnd() {
+            byte[] page = new byte[4096];
+            XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(page)), 0);
+            MemorySegment src = MemorySegment.ofArray(new byte[] {1, 2, 3, 4, 5, 6});
+
+            intf.putReqWrapping(3 * 1024 + 1021 + (1 << 31), src, 0, 6);
+            intf.putRspWrapping(1022, src, 0, 4);
+
+            assertThat(new byte[] {page[1021], page[1022], page[1023], page[0], page[1], page[2]}).containsExactly(1, 2, 3, 4, 5, 6);
+            assertThat(new byte[] {page[2046], page[2047], page[1024], page[1025]}).containsExactly(1, 2, 3, 4);
+            assertThat(page[3]).as("nothing past the piece").isZero();
+            assertThat(page[1026]).isZero();
+            assertThatThrownBy(() -> intf.putReqWrapping(0, MemorySegment.ofArray(new byte[1025]), 0, 1025))
+                    .as("more than the ring holds").isInstanceOf(IndexOutOfBoundsException.class);
+        }
+
+        @Test
         @DisplayName("a piece that would run past the end of its ring is refused: the caller wraps it")
         void shouldRefuseAPieceRunningPastTheRingEnd() {
             XenstoreDomainInterface intf = new XenstoreDomainInterface().wrap(new SegmentBuffer(MemorySegment.ofArray(new byte[4096])), 0);

@@ -315,12 +315,7 @@ public final class Xenbus {
                 return; // xenstored kicks us when it has taken some
             }
             int n = Math.min(space, stagedLength - stagedSent);
-            int at = slot(reqProd);
-            int first = Math.min(n, RING_SIZE - at);
-            intf.putReq(at, stagedSegment, stagedSent, first);
-            if (n > first) {
-                intf.putReq(0, stagedSegment, stagedSent + first, n - first);
-            }
+            intf.putReqWrapping(reqProd, stagedSegment, stagedSent, n);
             reqProd += n;
             stagedSent += n;
             intf.reqProdRelease(reqProd); // the request bytes above are visible to whoever acquires req_prod

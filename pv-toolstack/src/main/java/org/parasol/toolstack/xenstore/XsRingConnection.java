@@ -377,12 +377,7 @@ public final class XsRingConnection implements AutoCloseable {
                 break;
             }
             int n = Math.min(space, stagedLength - stagedSent);
-            int at = slot(rspProd);
-            int first = Math.min(n, RING_SIZE - at);
-            intf.putRsp(at, stagedSegment, stagedSent, first);
-            if (n > first) {
-                intf.putRsp(0, stagedSegment, stagedSent + first, n - first);
-            }
+            intf.putRspWrapping(rspProd, stagedSegment, stagedSent, n);
             rspProd += n;
             stagedSent += n;
             intf.rspProdRelease(rspProd); // the reply bytes above are visible to whoever acquires rsp_prod
