@@ -8,18 +8,17 @@ import java.nio.file.Path;
 
 import org.parasol.control.XlConfigParser;
 import org.parasol.control.v1.DomainAction;
-import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
 
 /**
  * One domain described by an xl.cfg file, as {@code parasol run FILE.cfg} starts it: the
  * hypervisor's {@link DomainConfig} built from the control API's message that
- * {@link XlConfigParser} reads, and the file's on_* actions, which the command (like xl, not
- * the hypervisor) carries out.
+ * {@link XlConfigParser} reads, and the file's on_* actions, which {@code parasol run} hands
+ * to dom0 in its boot module: dom0, like xl and not the hypervisor, carries them out.
  *
- * <p>The configuration handed to the hypervisor preserves the domain on every shutdown, so
- * that only {@code parasol run} acts on it. Where the file leaves an action out, xl's default
- * applies: destroy on poweroff and crash, restart on reboot.
+ * <p>The configuration preserves the domain on every shutdown as far as the hypervisor is
+ * concerned. Where the file leaves an action out, xl's default applies: destroy on poweroff and
+ * crash, restart on reboot.
  *
  * @param source     the file, as named on the command line
  * @param config     what the hypervisor builds
@@ -62,17 +61,6 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
                 DomainConfig.Action.PRESERVE);
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
                 action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY));
-    }
-
-    /** What to do after a shutdown with {@code reason} ({@code SHUTDOWN_*}). */
-    DomainConfig.Action actionFor(int reason) {
-        return switch (reason) {
-            case Shutdown.POWEROFF -> onPoweroff;
-            case Shutdown.REBOOT -> onReboot;
-            // A suspended domain waits to be resumed or saved; xl keeps it.
-            case Shutdown.SUSPEND, Shutdown.SOFT_RESET -> DomainConfig.Action.PRESERVE;
-            default -> onCrash;
-        };
     }
 
     private static DomainConfig.Action action(DomainAction a, DomainConfig.Action xlDefault) {
