@@ -127,8 +127,20 @@ public final class Dom0Kernel extends ApplicationKernel {
                 handle(uuid));
         int id = built.domid().value();
         String name = built.name();
+        List<String> served = new ArrayList<>();
         try {
             xenstored.writeDomain(id, name, uuid.toString(), spec.memoryKiB(), spec.vcpus());
+            // Its devices after its paths and before it runs, each back end already running
+            // (libxl adds a domain's devices while it is still paused).
+            for (DeviceSpec device : spec.devices()) {
+                int back = liveNamed(device.backend());
+                if (back < 0) {
+                    throw new Builder.BuildException("finding a running domain named '" + device.backend()
+                            + "' to serve its " + device.kind() + " device", 0);
+                }
+                xenstored.addDevice(id, back, device.kind(), device.devid());
+                served.add(device.kind() + " " + device.devid() + " served by d" + back + " (" + device.backend() + ")");
+            }
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());
             builder.unpause(built.domid());
         } catch (XsException | Builder.BuildException e) {
@@ -138,7 +150,20 @@ public final class Dom0Kernel extends ApplicationKernel {
                     : new Builder.BuildException("the store of d" + id + ": " + e.getMessage(), 0);
         }
         live.put(id, new Live(name, spec));
+        for (String device : served) {
+            k.println("dom0: d" + id + " (" + name + "): " + device);
+        }
         return built.domid();
+    }
+
+    /** The id of the live domain named {@code name}, or -1. */
+    private int liveNamed(String name) {
+        for (Map.Entry<Integer, Live> e : live.entrySet()) {
+            if (e.getValue().name().equals(name)) {
+                return e.getKey();
+            }
+        }
+        return -1;
     }
 
     /** The image's name, unless a live domain has it: then {@code <image>-<id>}. */
