@@ -31,6 +31,12 @@ import org.parasol.toolstack.xenstore.XsException;
  * the same spec. Preserve: it is left as it is, shut down, and no longer waited for. When no
  * domain is left to wait for, dom0 powers off.
  *
+ * <p>A domain's split devices whose back end is another domain of the module
+ * ({@link DeviceSpec}) are written into the store after its paths and before it runs, both
+ * ends in one transaction, as libxl adds a driver domain's device ({@link XsDevices}); the
+ * back end must be running (it is listed, and so built, earlier). When either end goes, the
+ * device's nodes go before the domain's paths.
+ *
  * <p>A domain is named as its spec says; a {@code build=} entry after its image, or
  * {@code <image>-<id>} when a live domain already has that name (xl refuses a second domain of
  * the same name). The name goes to the hypervisor with load-image and into the store.
