@@ -13,6 +13,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.parasol.hypervisor.image.ImageRepository;
 
 /** {@code parasol run} against the packaged example images (built before this module). */
@@ -234,5 +236,35 @@ class RunCommandTest {
         assertThat(o.err()).contains("hello.launch: a.device 'pingpong:backend=b': the back end 'b' must be a domain "
                 + "listed before a").doesNotContain("Domain-0");
         assertThat(o.out()).doesNotContain("Parasol guest kernel");
+    }
+
+    /** A folder with pingpong's descriptor (its class path made absolute) and {@code launch} as its plan. */
+    private static Path pingpongWithPlan(Path dir, String launch) throws IOException {
+        Path standard = ImageRepository.defaultDirectory();
+        Files.writeString(dir.resolve("pingpong.image"), Files.readString(standard.resolve("pingpong.image"))
+                .replace("classpath=lib/*", "classpath=" + standard.resolve("lib") + "/*"));
+        Files.writeString(dir.resolve("pingpong.launch"), launch);
+        return dir;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @DisplayName("no end of pingpong waits for ever: a missing, silent or dying peer ends the run with a message; exit 1")
+    @CsvSource(delimiter = '|', textBlock = """
+            no front end           | domains=pong                                  | timeout=1                       | [pong] *** guest crash: java.lang.IllegalStateException: pingpong: no front end appeared under backend/pingpong within 1 s
+            a back end that never answers | domains=idle ping%nidle.image=ticker%nping.device=pingpong:backend=idle | ticks=25 period=100 timeout=1 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end made no progress for 1 s (waiting for it to reach InitWait)
+            a back end that dies   | domains=brief ping%nbrief.image=ticker%nping.device=pingpong:backend=brief | ticks=5 period=200 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end went Unknown (its state node gone or garbled) before it was ready
+            """)
+    void shouldBoundEveryWaitOfPingpong(String what, String launch, String cmdline, String message, @TempDir Path dir)
+            throws IOException {
+        pingpongWithPlan(dir, launch.replace("%n", "\n") + "\n");
+
+        RunOutcome o = run("pingpong", "--images", dir.toString(), "--cmdline", cmdline, "--timeout", "60");
+
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(1);
+        assertThat(o.out()).contains(message).doesNotContain("timed out");
+        Matcher up = Pattern.compile("\\[Domain-0\\] dom0: xenstored up: (\\d+) nodes").matcher(o.out());
+        Matcher left = Pattern.compile("\\[Domain-0\\] dom0: xenstored: (\\d+) nodes left").matcher(o.out());
+        assertThat(up.find() && left.find()).as(o.out()).isTrue();
+        assertThat(left.group(1)).isEqualTo(up.group(1));
     }
 }
