@@ -28,6 +28,19 @@ final class Dom0Module {
      */
     Dom0Module add(DomainConfig cfg, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
             DomainConfig.Action onCrash) {
+        return add(cfg, onPoweroff, onReboot, onCrash, List.of());
+    }
+
+    /**
+     * Adds the domain {@code cfg} with its on_* actions and its split devices, each a
+     * {@code device=} word: {@code KIND:backend=NAME} before escaping, {@code NAME} a domain
+     * added before this one (dom0 refuses the module otherwise).
+     *
+     * @throws IllegalArgumentException as {@link #add(DomainConfig, DomainConfig.Action, DomainConfig.Action,
+     *     DomainConfig.Action)}
+     */
+    Dom0Module add(DomainConfig cfg, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
+            DomainConfig.Action onCrash, List<String> devices) {
         String cmdline = cfg.cmdline() == null ? "" : cfg.cmdline();
         if (cmdline.length() > 1023 || !cmdline.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
             throw new IllegalArgumentException("domain '" + cfg.name()
@@ -35,7 +48,8 @@ final class Dom0Module {
         }
         lines.add("name=" + escape(cfg.name()) + " image=" + escape(cfg.image()) + " memory=" + cfg.memoryKiB()
                 + " maxmem=" + cfg.maxMemoryKiB() + " vcpus=" + cfg.vcpus() + " cmdline=" + escape(cmdline)
-                + " on_poweroff=" + word(onPoweroff) + " on_reboot=" + word(onReboot) + " on_crash=" + word(onCrash));
+                + " on_poweroff=" + word(onPoweroff) + " on_reboot=" + word(onReboot) + " on_crash=" + word(onCrash)
+                + devices.stream().map(d -> " device=" + escape(d)).collect(java.util.stream.Collectors.joining()));
         return this;
     }
 

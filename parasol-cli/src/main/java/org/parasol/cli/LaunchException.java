@@ -1,9 +1,9 @@
 package org.parasol.cli;
 
 /**
- * A launch plan could not be carried out: its {@code .launch} descriptor is malformed, or a
- * multi-domain launch broke off (no offer line, a malformed one, an offer for the wrong
- * domain, the offering domain ended first). The message says which, for the user.
+ * A launch descriptor ({@code <image>.launch}, {@link LaunchPlan}) could not be read: a key
+ * unknown or malformed, a domain name bad or given twice, a device whose back end is not
+ * listed before it. The message names the file and says which, for the user.
  */
 final class LaunchException extends Exception {
     private static final long serialVersionUID = 1L;

@@ -6,73 +6,79 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * How {@code parasol run} starts one instance of an image: one domain (the default), or two
- * domains joined by an offer, as a {@code <image>.launch} file beside the image descriptor
- * declares.
+ * What {@code parasol run} builds for one instance of an image: one domain named after it (the
+ * default), or the domains a {@code <image>.launch} file beside the image descriptor lists, in
+ * the order dom0 builds them, each with its image and its split devices.
  *
  * <pre>
  * # pingpong.launch
- * launch=offer-accept          # single (the default without a file) | offer-accept
- * offer.line=pingpong: offer   # the console line prefix the offering domain prints its offer after
- * offer.timeout=30             # seconds to wait for it (default 30)
- * offer.name=ping              # name of the offering domain (default &lt;image&gt;-offer)
- * accept.name=pong             # name of the accepting domain (default &lt;image&gt;-accept)
+ * domains=pong ping                     # the domains, in build order (1-16 names)
+ * ping.device=pingpong:backend=pong     # ping's devices, space-separated: KIND:backend=NAME
+ * pong.image=pingpong                   # a domain's image (default: this image)
  * </pre>
  *
- * <p>An offer-accept launch is the toolstack's half of a two-domain handshake: the launcher
- * reserves the accepting domain's id, starts the offering domain with {@code peer=<that id>}
- * on its command line, reads the offer line {@code <offer.line> gref=<n> port=<p> peer=<domid>}
- * from its console ({@link Offer}), and starts the accepting domain, with the reserved id,
- * with {@code peer=<offering domid> gref=<n> port=<p>}. {@link OfferAcceptLauncher} does it.
+ * <p>A device's back end must be a domain listed before its front end: dom0 builds in order,
+ * and the back end must exist when the front end is built (it writes both ends of the device
+ * into the store then, as libxl does for xl's {@code backend=<domain>}). The plan is handed to
+ * dom0 through its boot module ({@link Dom0Module}); the domains meet through the store.
  *
- * @param kind       single or offer-accept
- * @param offerLine  the offer line's prefix (offer-accept only, else empty)
- * @param timeout    how long to wait for the offer line
- * @param offerName  the offering domain's name
- * @param acceptName the accepting domain's name
+ * @param domains the domains of one instance, in build order
  */
-record LaunchPlan(Kind kind, String offerLine, Duration timeout, String offerName, String acceptName) {
+record LaunchPlan(List<Member> domains) {
     /** The file name suffix of a launch descriptor. */
     static final String SUFFIX = ".launch";
-    /** How long the launcher waits for an offer line when the descriptor does not say. */
-    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
-    private static final Set<String> KEYS = Set.of("launch", "offer.line", "offer.timeout", "offer.name", "accept.name");
+    /** The most domains one instance may have. */
+    static final int DOMAINS_MAX = 16;
 
-    /** The shapes of launch {@code parasol run} knows. */
-    enum Kind {
-        /** One domain per instance. */
-        SINGLE("single", 1),
-        /** Two domains per instance, the second created from the first's offer. */
-        OFFER_ACCEPT("offer-accept", 2);
-
-        private final String word;
-        private final int domains;
-
-        Kind(String word, int domains) {
-            this.word = word;
-            this.domains = domains;
+    /**
+     * One domain of an instance.
+     *
+     * @param name    its name, numbered by {@code parasol run} when the image runs more than once
+     * @param image   its image
+     * @param devices its split devices, whose back ends are other domains of the instance
+     */
+    record Member(String name, String image, List<Device> devices) {
+        Member {
+            devices = List.copyOf(devices);
         }
+    }
 
-        /** Its value of {@code launch=}. */
-        String word() {
-            return word;
+    /**
+     * A split device of a member, served by another member.
+     *
+     * @param kind    the device kind (its store directories' name)
+     * @param backend the name of the member that serves it
+     */
+    record Device(String kind, String backend) {
+        /** What dom0's boot module says of it, the back end's name with {@code suffix}: {@code kind:backend=NAME}. */
+        String value(String suffix) {
+            return kind + ":backend=" + backend + suffix;
         }
+    }
 
-        /** Domains one instance creates. */
-        int domains() {
-            return domains;
-        }
+    LaunchPlan {
+        domains = List.copyOf(domains);
     }
 
     /** One domain named after the image. */
     static LaunchPlan single(String image) {
-        return new LaunchPlan(Kind.SINGLE, "", DEFAULT_TIMEOUT, image, image);
+        return new LaunchPlan(List.of(new Member(image, image, List.of())));
+    }
+
+    /** Images the plan's domains run. */
+    Set<String> images() {
+        Set<String> images = new java.util.LinkedHashSet<>();
+        for (Member m : domains) {
+            images.add(m.image());
+        }
+        return images;
     }
 
     /**
@@ -91,41 +97,57 @@ record LaunchPlan(Kind kind, String offerLine, Duration timeout, String offerNam
         } catch (IOException | IllegalArgumentException e) {
             throw new LaunchException("cannot read launch descriptor " + file + ": " + e.getMessage(), e);
         }
-        for (String key : p.stringPropertyNames()) {
-            if (!KEYS.contains(key)) {
-                throw new LaunchException(file + ": unknown key '" + key + "' (known keys: " + new TreeSet<>(KEYS) + ")");
+        String list = p.getProperty("domains", "").strip();
+        if (list.isEmpty()) {
+            throw new LaunchException(file + ": domains= must list the domains of one instance");
+        }
+        List<String> names = List.of(list.split("\\s+"));
+        if (names.size() > DOMAINS_MAX) {
+            throw new LaunchException(file + ": more than " + DOMAINS_MAX + " domains");
+        }
+        Set<String> keys = new HashSet<>(Set.of("domains"));
+        Set<String> earlier = new HashSet<>();
+        List<Member> members = new ArrayList<>();
+        for (String name : names) {
+            if (!name.matches("[A-Za-z0-9_.-]{1,60}") || name.equals("Domain-0")) {
+                throw new LaunchException(file + ": '" + name + "' is not a domain name (1-60 of [A-Za-z0-9_.-])");
             }
-        }
-        String launch = p.getProperty("launch", Kind.SINGLE.word()).strip();
-        if (launch.equals(Kind.SINGLE.word())) {
-            return single(image);
-        }
-        if (!launch.equals(Kind.OFFER_ACCEPT.word())) {
-            throw new LaunchException(file + ": launch=" + launch + " must be " + Kind.SINGLE.word() + " or "
-                    + Kind.OFFER_ACCEPT.word());
-        }
-        String line = p.getProperty("offer.line", "").strip();
-        if (line.isEmpty()) {
-            throw new LaunchException(file + ": launch=offer-accept needs offer.line, the prefix of the offer line");
-        }
-        Duration timeout = DEFAULT_TIMEOUT;
-        String t = p.getProperty("offer.timeout");
-        if (t != null) {
-            try {
-                long seconds = Long.parseLong(t.strip());
-                if (seconds < 1 || seconds > 3600) {
-                    throw new NumberFormatException("out of range");
+            if (earlier.contains(name)) {
+                throw new LaunchException(file + ": '" + name + "' is listed twice");
+            }
+            keys.add(name + ".image");
+            keys.add(name + ".device");
+            String memberImage = p.getProperty(name + ".image", image).strip();
+            List<Device> devices = new ArrayList<>();
+            for (String d : p.getProperty(name + ".device", "").strip().split("\\s+")) {
+                if (!d.isEmpty()) {
+                    devices.add(device(file, name, d, earlier));
                 }
-                timeout = Duration.ofSeconds(seconds);
-            } catch (NumberFormatException e) {
-                throw new LaunchException(file + ": offer.timeout=" + t.strip() + " must be 1..3600 seconds", e);
+            }
+            members.add(new Member(name, memberImage, devices));
+            earlier.add(name);
+        }
+        for (String key : p.stringPropertyNames()) {
+            if (!keys.contains(key)) {
+                throw new LaunchException(file + ": unknown key '" + key + "' (keys: domains, <name>.image, <name>.device)");
             }
         }
-        String offerName = p.getProperty("offer.name", image + "-offer").strip();
-        String acceptName = p.getProperty("accept.name", image + "-accept").strip();
-        if (offerName.equals(acceptName)) {
-            throw new LaunchException(file + ": offer.name and accept.name must differ (both '" + offerName + "')");
+        return new LaunchPlan(members);
+    }
+
+    /** {@code KIND:backend=NAME}, NAME listed before {@code name}. */
+    private static Device device(Path file, String name, String spec, Set<String> earlier) throws LaunchException {
+        int colon = spec.indexOf(':');
+        String kind = colon < 0 ? "" : spec.substring(0, colon);
+        String rest = colon < 0 ? "" : spec.substring(colon + 1);
+        if (!kind.matches("[a-z0-9][a-z0-9_-]{0,31}") || !rest.startsWith("backend=")) {
+            throw new LaunchException(file + ": " + name + ".device '" + spec + "' is not KIND:backend=NAME");
         }
-        return new LaunchPlan(Kind.OFFER_ACCEPT, line + " ", timeout, offerName, acceptName);
+        String backend = rest.substring("backend=".length());
+        if (!earlier.contains(backend)) {
+            throw new LaunchException(file + ": " + name + ".device '" + spec + "': the back end '" + backend
+                    + "' must be a domain listed before " + name);
+        }
+        return new Device(kind, backend);
     }
 }

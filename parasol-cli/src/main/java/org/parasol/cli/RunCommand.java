@@ -57,14 +57,16 @@ import picocli.CommandLine.Parameters;
  * (a new domain from the same configuration) or preserve (kept, shut down, until the run
  * ends). Domains given as images are destroyed when they shut down.
  *
- * <p>An image whose {@code <image>.launch} file beside its descriptor says offer-accept
- * ({@link LaunchPlan}) runs as two domains that this command starts itself, beside dom0, the
- * second created from the offer the first prints ({@link OfferAcceptLauncher}; deviation 11).
+ * <p>An image with a {@code <image>.launch} file beside its descriptor ({@link LaunchPlan}) runs
+ * as the domains that file lists, in its order, each instance numbered when there are several:
+ * {@code pingpong} is {@code pong}, then {@code ping} with a pingpong device served by
+ * {@code pong}. dom0 builds them like the others, writes each device's two ends into the store
+ * before the front end runs, and the domains meet there.
  *
  * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise (or
- * dom0 did not power off), 2 when an image or file is refused before boot, dom0 could not
- * build a domain, or a launch broke off (no offer, a malformed one). A one-line summary per
- * domain of the run (not dom0) follows the consoles.
+ * dom0 did not power off), 2 when an image, file or launch descriptor is refused before boot,
+ * or dom0 could not build a domain. A one-line summary per domain of the run (not dom0) follows
+ * the consoles.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Boots the hypervisor and runs kernel images as domains until they all shut down.")
@@ -169,10 +171,20 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     err.println("parasol run: " + e.getMessage());
                     return 2;
                 }
+                for (String other : plan.images()) {
+                    if (!other.equals(image)) {
+                        try {
+                            repository.find(other);
+                        } catch (ImageException e) {
+                            err.println("parasol run: " + image + LaunchPlan.SUFFIX + ": " + e.getMessage());
+                            return 2;
+                        }
+                    }
+                }
                 plans.put(image, plan);
             }
             instances.merge(image, domains, Integer::sum);
-            total += (long) domains * plan.kind().domains();
+            total += (long) domains * plan.domains().size();
         }
         // Every image is found and its bytecode checked before anything boots, dom0's too: a
         // refusal names the image and the rule here, not as an errno from dom0's load-image.
@@ -181,7 +193,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         for (XlDomain x : configured) {
             toCheck.add(x.config().image());
         }
-        toCheck.addAll(imageNames);
+        for (String image : imageNames) {
+            toCheck.addAll(plans.get(image).images());
+        }
         toCheck.add(DOM0_IMAGE);
         for (String image : toCheck) {
             try {
@@ -205,15 +219,19 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             for (String image : imageNames) {
                 LaunchPlan plan = plans.get(image);
                 for (int i = 1; i <= domains; i++) {
-                    if (plan.kind() != LaunchPlan.Kind.SINGLE) {
-                        continue;
-                    }
-                    // Named after the image, numbered when it runs more than once; destroyed when they shut down.
+                    // Named as the plan says (after the image for one domain), numbered when the
+                    // image runs more than once; destroyed when they shut down.
                     int n = numbered.merge(image, 1, Integer::sum);
-                    String name = image + (instances.get(image) == 1 ? "" : "-" + n);
-                    module.add(config(name, image), DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY,
-                            DomainConfig.Action.DESTROY);
-                    expected.add(name);
+                    String suffix = instances.get(image) == 1 ? "" : "-" + n;
+                    for (LaunchPlan.Member m : plan.domains()) {
+                        List<String> devices = new ArrayList<>();
+                        for (LaunchPlan.Device d : m.devices()) {
+                            devices.add(d.value(suffix));
+                        }
+                        module.add(config(m.name() + suffix, m.image()), DomainConfig.Action.DESTROY,
+                                DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY, devices);
+                        expected.add(m.name() + suffix);
+                    }
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -231,17 +249,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         try (Hypervisor hv = Hypervisor.boot(host)) {
             booted.accept(hv);
             hv.setKernelSource(Hypervisor.images(loader));
-            // The domains the offer-accept launcher starts itself (deviation 11), not dom0.
-            CountDownLatch launchedDone = new CountDownLatch((int) (total - expected.size()));
-            java.util.Set<Integer> launched = ConcurrentHashMap.newKeySet();
-            ConcurrentHashMap<Integer, Boolean> zombies = new ConcurrentHashMap<>();
             CountDownLatch dom0Ended = new CountDownLatch(1);
-            // The run's domains in the order they were created (a restart adds one), by dom0 or the launcher.
+            // The run's domains in the order dom0 created them (a restart adds one).
             List<Domain> created = new CopyOnWriteArrayList<>();
             java.util.Set<String> createdNames = ConcurrentHashMap.newKeySet();
             Object printLock = new Object();
             // Every domain is announced before it first runs, with its name: dom0 before it
-            // boots, dom0's domains when load-image has named them, the launcher's when built.
+            // boots, dom0's domains when load-image has named them.
             hv.onDomainCreated(d -> {
                 String prefix = "[" + d.name() + "] ";
                 if (d.domid() != 0) {
@@ -254,23 +268,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     }
                 });
             });
-            OfferAcceptLauncher.DomainStarter starter = (cfg, domid) -> {
-                Domain d = domid < 0 ? hv.createDomain(cfg) : hv.createDomain(cfg, domid);
-                launched.add(d.domid());
-                return d;
-            };
             // On the hypervisor's reaper thread, once per shutdown. dom0 acts on the domains it
-            // built (xl's on_* actions run in dom0); the launcher's are destroyed here.
+            // built (xl's on_* actions run in dom0); the run ends when dom0 does.
             hv.onShutdown(d -> {
                 if (d.domid() == 0) {
                     dom0Ended.countDown();
-                    return;
                 }
-                if (!launched.contains(d.domid())) {
-                    return;
-                }
-                zombies.put(d.domid(), !hv.destroy(d));
-                launchedDone.countDown();
             });
             Domain dom0;
             try {
@@ -281,27 +284,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 err.println("parasol run: cannot create dom0: " + e.getMessage());
                 return 2;
             }
-            OfferAcceptLauncher launcher = new OfferAcceptLauncher(hv, starter);
-            for (String image : imageNames) {
-                LaunchPlan plan = plans.get(image);
-                if (plan.kind() != LaunchPlan.Kind.OFFER_ACCEPT) {
-                    continue;
-                }
-                for (int i = 1; i <= domains; i++) {
-                    int n = numbered.merge(image, 1, Integer::sum);
-                    String suffix = instances.get(image) == 1 ? "" : "-" + n;
-                    try {
-                        launcher.launch(plan, config(plan.offerName() + suffix, image),
-                                config(plan.acceptName() + suffix, image));
-                    } catch (DomainCreationException | LaunchException e) {
-                        err.println("parasol run: " + e.getMessage());
-                        return 2;
-                    }
-                }
-            }
             // dom0 powers off once every domain it built is gone (or preserved): the run's end.
             long deadline = timeoutSeconds <= 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-            boolean inTime = awaitUntil(dom0Ended, deadline) && awaitUntil(launchedDone, deadline);
+            boolean inTime = awaitUntil(dom0Ended, deadline);
             boolean dom0Stopped = false;
             if (!inTime) {
                 err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
@@ -315,7 +300,6 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     }
                     endRunning(created);
                 }
-                launchedDone.await(30, TimeUnit.SECONDS);
             }
             hv.drainConsole();
             out.flush();
@@ -335,8 +319,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             out.printf("%-16s %5s %-10s %10s %12s %7s%n", "Name", "ID", "Ended", "Uptime(s)", "Hypercalls", "Faults");
             boolean allPoweredOff = true;
             for (Domain d : created) {
-                boolean zombie = Boolean.TRUE.equals(zombies.get(d.domid())) && launched.contains(d.domid())
-                        || d.state() == DomainState.ZOMBIE;
+                boolean zombie = d.state() == DomainState.ZOMBIE;
                 if (d.shutdownReason() != Shutdown.POWEROFF || zombie) {
                     allPoweredOff = false;
                 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -22,10 +23,13 @@ class Dom0ModuleTest {
             on_poweroff=destroy on_reboot=restart on_crash=preserve
             name=hello image=hello memory=4096 maxmem=4096 vcpus=1 cmdline= on_poweroff=destroy on_reboot=destroy \
             on_crash=destroy
+            name=ping image=pingpong memory=4096 maxmem=4096 vcpus=1 cmdline=rounds%3d5 on_poweroff=destroy \
+            on_reboot=destroy on_crash=destroy device=pingpong%3abackend%3dhello
             """;
 
     @Test
-    @DisplayName("every domain is one line: name, image, memory, maxmem, vCPUs, the escaped command line, on_* actions")
+    @DisplayName("every domain is one line: name, image, memory, maxmem, vCPUs, the escaped command line, on_* actions, "
+            + "and a device= word per split device")
     void shouldWriteTheGoldenModule() {
         DomainConfig web = new DomainConfig("web-1", 8192, 16384, 2, "hello", "console=hvc0 q=\"a b\" 100%", false,
                 DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE);
@@ -33,9 +37,11 @@ class Dom0ModuleTest {
 
         Dom0Module module = new Dom0Module()
                 .add(web, DomainConfig.Action.DESTROY, DomainConfig.Action.RESTART, DomainConfig.Action.PRESERVE)
-                .add(plain, DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY);
+                .add(plain, DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY)
+                .add(DomainConfig.of("ping", "pingpong", 4).withCmdline("rounds=5"), DomainConfig.Action.DESTROY,
+                        DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY, List.of("pingpong:backend=hello"));
 
-        assertThat(module.domains()).isEqualTo(2);
+        assertThat(module.domains()).isEqualTo(3);
         assertThat(new String(module.bytes(), StandardCharsets.UTF_8)).isEqualTo(GOLDEN);
     }
 

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.parasol.hypervisor.image.ImageRepository;
 
 /** {@code parasol run} against the packaged example images (built before this module). */
@@ -122,29 +124,33 @@ class RunCommandTest {
     }
 
     @Test
-    @DisplayName("pingpong: the launcher passes the first domain's offer to the second, they exchange the rounds and print percentiles, both power off")
-    void shouldRunPingpongFromTheOfferToTheLatencyLine() {
+    @DisplayName("pingpong: dom0 builds pong, then ping with a pingpong device served by pong; they meet through the "
+            + "store, exchange the rounds and print percentiles, both power off, and the store is as at boot")
+    void shouldRunPingpongThroughTheStore() {
         RunOutcome o = run("pingpong", "--cmdline", "rounds=300");
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
-        Matcher offer = Pattern.compile("\\[ping\\] pingpong: offer gref=(\\d+) port=(\\d+) peer=(\\d+)").matcher(o.out());
-        assertThat(offer.find()).as(o.out()).isTrue();
-        Matcher ids = Pattern.compile("(?m)^ping +(\\d+) poweroff.*\\R^pong +(\\d+) poweroff").matcher(o.out());
+        Matcher ids = Pattern.compile("(?m)^pong +(\\d+) poweroff.*\\R^ping +(\\d+) poweroff").matcher(o.out());
         assertThat(ids.find()).as(o.out()).isTrue();
-        String ping = ids.group(1);
-        String pong = ids.group(2);
-        assertThat(offer.group(3)).as("the offer is for the accepting domain").isEqualTo(pong);
+        String pong = ids.group(1);
+        String ping = ids.group(2);
         assertThat(o.out())
-                .contains("[ping] Parasol guest kernel").contains("command line 'peer=" + pong + " rounds=300'")
-                .contains("[pong] Parasol guest kernel").contains("command line 'peer=" + ping + " gref=" + offer.group(1)
-                        + " port=" + offer.group(2) + " rounds=300'")
-                .contains("[pong] pingpong: accepted gref " + offer.group(1) + " and port " + offer.group(2)
-                        + " of domain " + ping)
+                .contains("[pong] Parasol guest kernel").contains("[ping] Parasol guest kernel")
+                .contains("command line 'rounds=300'").doesNotContain("peer=").doesNotContain("gref=")
+                .contains("[Domain-0] dom0: d" + ping + " (ping): pingpong 0 served by d" + pong + " (pong)")
+                .contains("[ping] pingpong: front end of device/pingpong/0, served by domain " + pong)
+                .contains("[pong] pingpong: serving backend/pingpong/" + ping + "/0 for domain " + ping)
+                .containsPattern("\\[pong\\] pingpong: mapped gref \\d+ of domain " + ping + " at 0x[0-9a-f]+, bound its port "
+                        + "\\d+ as local port \\d+; Connected")
                 .contains("[pong] pingpong: answered 300 pings; ring unmapped, port closed")
                 .containsPattern("\\[ping\\] pingpong: 300 round trips in \\d+\\.\\d ms: "
                         + "p50 \\d+\\.\\d us, p99 \\d+\\.\\d us, max \\d+\\.\\d us")
                 .doesNotContain("still mapped")
                 .doesNotContain("zombie");
+        Matcher up = Pattern.compile("\\[Domain-0\\] dom0: xenstored up: (\\d+) nodes").matcher(o.out());
+        Matcher left = Pattern.compile("\\[Domain-0\\] dom0: xenstored: (\\d+) nodes left").matcher(o.out());
+        assertThat(up.find() && left.find()).as(o.out()).isTrue();
+        assertThat(left.group(1)).as("no store node of the device is left").isEqualTo(up.group(1));
     }
 
     @Test
@@ -157,18 +163,33 @@ class RunCommandTest {
     }
 
     @Test
-    @DisplayName("--domains 2 on pingpong runs two pairs, each with its own offer")
+    @DisplayName("--domains 2 on pingpong runs two pairs, each front end served by its own back end")
     void shouldRunOnePingpongPairPerInstance() {
         RunOutcome o = run("pingpong", "--domains", "2", "--cmdline", "rounds=50");
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         for (String pair : new String[] {"1", "2"}) {
-            assertThat(o.out()).contains("[ping-" + pair + "] pingpong: offer gref=")
+            assertThat(o.out()).containsPattern("\\[Domain-0\\] dom0: d\\d+ \\(ping-" + pair + "\\): pingpong 0 served by d\\d+ "
+                            + "\\(pong-" + pair + "\\)")
                     .contains("[pong-" + pair + "] pingpong: answered 50 pings")
                     .containsPattern("\\[ping-" + pair + "\\] pingpong: 50 round trips in ")
                     .containsPattern("ping-" + pair + " +\\d+ poweroff")
                     .containsPattern("pong-" + pair + " +\\d+ poweroff");
         }
+    }
+
+    @Test
+    @DisplayName("pingpong-liar: the back end refuses a garbage ring-ref with a message and crashes, the liar powers "
+            + "off, dom0 reaps both; exit status 1")
+    void shouldRunTheLiarAgainstAPingpongBackEnd() {
+        RunOutcome o = run("pingpong-liar", "--cmdline", "lie=ring-ref");
+
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(1);
+        assertThat(o.out()).contains("[liar] pingpong-liar: lying to domain ")
+                .contains("[pong] *** guest crash: java.lang.IllegalStateException: pingpong: the front end's ring: "
+                        + "ring-ref 'banana' is not a decimal number")
+                .containsPattern("\\[liar\\] pingpong-liar: the back end answered the lie with (Closed \\(6\\)|Unknown)")
+                .containsPattern("(?m)^pong +\\d+ crash").containsPattern("(?m)^liar +\\d+ poweroff");
     }
 
     @Test
@@ -201,50 +222,49 @@ class RunCommandTest {
                 .contains("known images: ").contains("hello");
     }
 
-    /** An images folder with {@code image}'s descriptor (its class path made absolute) and {@code launch} as its plan. */
-    private static Path imagesWithPlan(Path dir, String image, String launch) throws IOException {
+    @Test
+    @DisplayName("a launch descriptor whose device names a back end listed after its front end: exit status 2 before boot")
+    void shouldRefuseAPlanWhoseBackEndComesLater(@TempDir Path dir) throws IOException {
         Path standard = ImageRepository.defaultDirectory();
-        String descriptor = Files.readString(standard.resolve(image + ".image"))
-                .replace("classpath=lib/*", "classpath=" + standard.resolve("lib") + "/*");
-        Files.writeString(dir.resolve(image + ".image"), descriptor);
-        Files.writeString(dir.resolve(image + ".launch"), launch);
+        Files.writeString(dir.resolve("hello.image"), Files.readString(standard.resolve("hello.image"))
+                .replace("classpath=lib/*", "classpath=" + standard.resolve("lib") + "/*"));
+        Files.writeString(dir.resolve("hello.launch"), "domains=a b\na.device=pingpong:backend=b\n");
+
+        RunOutcome o = run("hello", "--images", dir.toString());
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("hello.launch: a.device 'pingpong:backend=b': the back end 'b' must be a domain "
+                + "listed before a").doesNotContain("Domain-0");
+        assertThat(o.out()).doesNotContain("Parasol guest kernel");
+    }
+
+    /** A folder with pingpong's descriptor (its class path made absolute) and {@code launch} as its plan. */
+    private static Path pingpongWithPlan(Path dir, String launch) throws IOException {
+        Path standard = ImageRepository.defaultDirectory();
+        Files.writeString(dir.resolve("pingpong.image"), Files.readString(standard.resolve("pingpong.image"))
+                .replace("classpath=lib/*", "classpath=" + standard.resolve("lib") + "/*"));
+        Files.writeString(dir.resolve("pingpong.launch"), launch);
         return dir;
     }
 
-    @Test
-    @DisplayName("an offering domain whose offer line is malformed: a clear error and exit status 2, not a hang")
-    void shouldExitTwoOnAMalformedOffer(@TempDir Path dir) throws IOException {
-        // hello's greeting, taken as the offer line: "command line '...'" is no gref=/port=/peer=.
-        imagesWithPlan(dir, "hello", "launch=offer-accept\noffer.line=Hello from Parasol!\noffer.timeout=60\n");
+    @ParameterizedTest(name = "{0}")
+    @DisplayName("no end of pingpong waits for ever: a missing, silent or dying peer ends the run with a message; exit 1")
+    @CsvSource(delimiter = '|', textBlock = """
+            no front end           | domains=pong                                  | timeout=1                       | [pong] *** guest crash: java.lang.IllegalStateException: pingpong: no front end appeared under backend/pingpong within 1 s
+            a back end that never answers | domains=idle ping%nidle.image=ticker%nping.device=pingpong:backend=idle | ticks=25 period=100 timeout=1 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end made no progress for 1 s (waiting for it to reach InitWait)
+            a back end that dies   | domains=brief ping%nbrief.image=ticker%nping.device=pingpong:backend=brief | ticks=5 period=200 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end went Unknown (its state node gone or garbled) before it was ready
+            """)
+    void shouldBoundEveryWaitOfPingpong(String what, String launch, String cmdline, String message, @TempDir Path dir)
+            throws IOException {
+        pingpongWithPlan(dir, launch.replace("%n", "\n") + "\n");
 
-        RunOutcome o = run("hello", "--images", dir.toString());
+        RunOutcome o = run("pingpong", "--images", dir.toString(), "--cmdline", cmdline, "--timeout", "60");
 
-        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(2);
-        assertThat(o.err()).startsWith("parasol run: domain 'hello-offer' (")
-                .contains("printed a malformed offer line 'Hello from Parasol! command line 'peer=")
-                .contains("unexpected word 'command'");
-    }
-
-    @Test
-    @DisplayName("an offering domain that powers off without an offer: a clear error and exit status 2 at once")
-    void shouldExitTwoWhenTheOfferNeverComes(@TempDir Path dir) throws IOException {
-        imagesWithPlan(dir, "hello", "launch=offer-accept\noffer.line=hello: offer\noffer.timeout=600\n");
-
-        RunOutcome o = run("hello", "--images", dir.toString());
-
-        assertThat(o.status()).isEqualTo(2);
-        assertThat(o.err()).matches("parasol run: domain 'hello-offer' \\(\\d+\\) powered off before it printed its offer line\\R");
-    }
-
-    @Test
-    @DisplayName("an offering domain that runs on without an offer: the plan's timeout, a clear error and exit status 2")
-    void shouldExitTwoWhenTheOfferTimesOut(@TempDir Path dir) throws IOException {
-        imagesWithPlan(dir, "ticker", "launch=offer-accept\noffer.line=ticker: offer\noffer.timeout=1\n");
-
-        RunOutcome o = run("ticker", "--images", dir.toString(), "--cmdline", "ticks=1000 period=100");
-
-        assertThat(o.status()).isEqualTo(2);
-        assertThat(o.err()).contains("parasol run: domain 'ticker-offer' (")
-                .contains("printed no offer line ('ticker: offer gref=<n> port=<p> peer=<domid>') within 1 s");
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(1);
+        assertThat(o.out()).contains(message).doesNotContain("timed out");
+        Matcher up = Pattern.compile("\\[Domain-0\\] dom0: xenstored up: (\\d+) nodes").matcher(o.out());
+        Matcher left = Pattern.compile("\\[Domain-0\\] dom0: xenstored: (\\d+) nodes left").matcher(o.out());
+        assertThat(up.find() && left.find()).as(o.out()).isTrue();
+        assertThat(left.group(1)).isEqualTo(up.group(1));
     }
 }

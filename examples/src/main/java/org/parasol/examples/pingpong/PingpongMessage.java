@@ -12,8 +12,10 @@ package org.parasol.examples.pingpong;
  *  };
  * </pre>
  *
- * <p>A request's {@code op} is {@link #OP_PING} or {@link #OP_CLOSE}; its response carries the
- * same {@code op}, {@code id} and {@code stamp} back. {@code id} counts requests from 0;
+ * <p>A request's {@code op} is {@link #OP_PING}; its response carries the same {@code op},
+ * {@code id} and {@code stamp} back. The end of the run is not a message: the front end
+ * switches its xenbus state to Closing, and the back end lets go of the ring (see
+ * {@link PingFront}). {@code id} counts requests from 0;
  * {@code stamp} is the requester's system time when it sent the request (ns), which the
  * answering end returns unread.
  *
@@ -23,8 +25,6 @@ package org.parasol.examples.pingpong;
 final class PingpongMessage {
     /** A ping: answer it with the same op, id and stamp. */
     static final int OP_PING = 1;
-    /** The last request: answer it, stop using the ring and let go of it. */
-    static final int OP_CLOSE = 2;
 
     private int op;
     private int id;

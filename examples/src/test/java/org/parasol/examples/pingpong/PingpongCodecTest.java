@@ -19,11 +19,11 @@ class PingpongCodecTest {
     void shouldLayOutOpIdAndStampLittleEndianInSixteenBytes() {
         MemorySegment dst = Arena.ofAuto().allocate(PingpongCodec.SIZE);
 
-        codec.encode(new PingpongMessage().set(PingpongMessage.OP_CLOSE, 0x01020304, 0x1122334455667788L), new SegmentBuffer(dst));
+        codec.encode(new PingpongMessage().set(0x0A0B0C02, 0x01020304, 0x1122334455667788L), new SegmentBuffer(dst));
 
         assertThat(codec.byteSize()).isEqualTo(16);
         assertThat(dst.toArray(ValueLayout.JAVA_BYTE)).containsExactly(
-                0x02, 0x00, 0x00, 0x00,
+                0x02, 0x0C, 0x0B, 0x0A,
                 0x04, 0x03, 0x02, 0x01,
                 (byte) 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11);
     }

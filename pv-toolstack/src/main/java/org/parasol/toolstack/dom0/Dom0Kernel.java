@@ -31,6 +31,12 @@ import org.parasol.toolstack.xenstore.XsException;
  * the same spec. Preserve: it is left as it is, shut down, and no longer waited for. When no
  * domain is left to wait for, dom0 powers off.
  *
+ * <p>A domain's split devices whose back end is another domain of the module
+ * ({@link DeviceSpec}) are written into the store after its paths and before it runs, both
+ * ends in one transaction, as libxl adds a driver domain's device ({@link XsDevices}); the
+ * back end must be running (it is listed, and so built, earlier). When either end goes, the
+ * device's nodes go before the domain's paths.
+ *
  * <p>A domain is named as its spec says; a {@code build=} entry after its image, or
  * {@code <image>-<id>} when a live domain already has that name (xl refuses a second domain of
  * the same name). The name goes to the hypervisor with load-image and into the store.
@@ -127,8 +133,20 @@ public final class Dom0Kernel extends ApplicationKernel {
                 handle(uuid));
         int id = built.domid().value();
         String name = built.name();
+        List<String> served = new ArrayList<>();
         try {
             xenstored.writeDomain(id, name, uuid.toString(), spec.memoryKiB(), spec.vcpus());
+            // Its devices after its paths and before it runs, each back end already running
+            // (libxl adds a domain's devices while it is still paused).
+            for (DeviceSpec device : spec.devices()) {
+                int back = liveNamed(device.backend());
+                if (back < 0) {
+                    throw new Builder.BuildException("finding a running domain named '" + device.backend()
+                            + "' to serve its " + device.kind() + " device", 0);
+                }
+                xenstored.addDevice(id, back, device.kind(), device.devid());
+                served.add(device.kind() + " " + device.devid() + " served by d" + back + " (" + device.backend() + ")");
+            }
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());
             builder.unpause(built.domid());
         } catch (XsException | Builder.BuildException e) {
@@ -138,7 +156,20 @@ public final class Dom0Kernel extends ApplicationKernel {
                     : new Builder.BuildException("the store of d" + id + ": " + e.getMessage(), 0);
         }
         live.put(id, new Live(name, spec));
+        for (String device : served) {
+            k.println("dom0: d" + id + " (" + name + "): " + device);
+        }
         return built.domid();
+    }
+
+    /** The id of the live domain named {@code name}, or -1. */
+    private int liveNamed(String name) {
+        for (Map.Entry<Integer, Live> e : live.entrySet()) {
+            if (e.getValue().name().equals(name)) {
+                return e.getKey();
+            }
+        }
+        return -1;
     }
 
     /** The image's name, unless a live domain has it: then {@code <image>-<id>}. */

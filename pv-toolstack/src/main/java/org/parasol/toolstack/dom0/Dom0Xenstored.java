@@ -68,6 +68,8 @@ final class Dom0Xenstored implements Xenstored.Domains {
     private final Map<Integer, Ring> rings = new HashMap<>();
     /** Each built domain's {@code /vm/<uuid>} path, for its removal. */
     private final Map<Integer, String> vmPaths = new HashMap<>();
+    /** The split devices dom0 added, for their removal. */
+    private final XsDevices devices;
     private int nextReqId = 1;
     /** {@code @introduceDomain} and {@code @releaseDomain} events seen, past the initial ones. */
     private int introducedEvents = -1;
@@ -82,6 +84,7 @@ final class Dom0Xenstored implements Xenstored.Domains {
         // what fires (less each watch's initial event).
         this.tools = new XsConnection(0, true, this::toolsEvent);
         store.connect(tools);
+        this.devices = new XsDevices(store, tools, k::println);
         store.watch(tools, XsPath.INTRODUCE_DOMAIN, XsPath.INTRODUCE_DOMAIN, "dom0", -1);
         store.watch(tools, XsPath.RELEASE_DOMAIN, XsPath.RELEASE_DOMAIN, "dom0", -1);
         String dom0 = XsPath.domainPath(0);
@@ -177,6 +180,14 @@ final class Dom0Xenstored implements Xenstored.Domains {
     }
 
     /**
+     * Adds split device {@code kind}/{@code devid} of front end {@code front}, served by domain
+     * {@code back}: both ends' directories in one transaction ({@link XsDevices#add}).
+     */
+    void addDevice(int front, int back, String kind, int devid) throws XsException {
+        devices.add(front, back, kind, devid);
+    }
+
+    /**
      * {@code xs_introduce_domain(domid, store_mfn, store_port)} through the toolstack's
      * connection: xenstored connects the domain's ring ({@link #introduce}) and fires
      * {@code @introduceDomain}.
@@ -186,12 +197,15 @@ final class Dom0Xenstored implements Xenstored.Domains {
     }
 
     /**
-     * What the toolstack does for a domain that is gone or going: {@code xs_release_domain}
+     * What the toolstack does for a domain that is gone or going: its split devices' nodes
+     * removed ({@link XsDevices#forget}: the back end's entry of each device it is an end of,
+     * the front end's directory of each it is the front end of), {@code xs_release_domain}
      * if it was introduced (xenstored drops its ring, {@code @releaseDomain} fires), then its
      * {@code /local/domain/<id>} and {@code /vm/<uuid>} removed. Never throws: a step that
      * fails is logged and the next is tried.
      */
     void forgetDomain(int domid) {
+        devices.forget(domid);
         if (xenstored.isIntroduced(domid)) {
             try {
                 request(XsWire.XS_RELEASE, domid + "\0");

@@ -18,12 +18,21 @@ import java.util.Set;
  * <pre>
  * # parasol run: the run's domains
  * name=hello-1 image=hello memory=4096 maxmem=4096 vcpus=1 cmdline=console%3Dhvc0%20quiet on_poweroff=destroy on_reboot=restart on_crash=destroy
+ * name=pong image=pingpong
+ * name=ping image=pingpong device=pingpong%3abackend%3dpong
  * </pre>
  *
  * <p>{@code image} is required; {@code name} defaults to dom0's choice, {@code memory} (KiB) to
  * 4096, {@code maxmem} (KiB) to {@code memory}, {@code vcpus} to 1, {@code cmdline} to empty, the
  * actions to xl's defaults (destroy, restart, destroy). Blank lines and lines starting with
  * {@code #} are skipped; line ends may be {@code \n} or {@code \r\n}.
+ *
+ * <p>{@code device} is the one key a line may repeat, once per split device of the domain (at
+ * most {@value DomainSpec#DEVICES_MAX}): {@code KIND:backend=NAME[,devid=N]} before escaping
+ * ({@link DeviceSpec}), the domain being the device's front end and {@code NAME} its back end,
+ * which must be named on an earlier line (dom0 builds in order, and a back end must exist
+ * when its front end is built). A device without {@code devid} gets the lowest free one of its
+ * kind; the same kind and devid twice in a domain is refused.
  *
  * <p>The module comes from the host, but is parsed as if it were hostile: a line longer than
  * {@value #LINE_MAX} bytes, more than {@value #DOMAINS_MAX} domains, an unknown or repeated key,
@@ -37,7 +46,9 @@ public final class DomainList {
     public static final int DOMAINS_MAX = 1024;
 
     private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "on_poweroff",
-            "on_reboot", "on_crash");
+            "on_reboot", "on_crash", "device");
+    /** The key a line may give more than once. */
+    private static final String DEVICE = "device";
 
     private DomainList() {
     }
@@ -76,7 +87,7 @@ public final class DomainList {
             }
             DomainSpec spec;
             try {
-                spec = parseLine(stripped);
+                spec = parseLine(stripped, names);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("line " + lineNo + ": " + e.getMessage(), e);
             }
@@ -88,8 +99,10 @@ public final class DomainList {
         return specs;
     }
 
-    private static DomainSpec parseLine(String line) {
+    /** One line; {@code earlier} holds the names of the domains on the lines before it. */
+    private static DomainSpec parseLine(String line, Set<String> earlier) {
         Map<String, String> kv = new HashMap<>();
+        List<DeviceSpec> asked = new ArrayList<>();
         for (String word : line.split(" +")) {
             int eq = word.indexOf('=');
             if (eq <= 0) {
@@ -99,7 +112,12 @@ public final class DomainList {
             if (!KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown key '" + shorten(key) + "'");
             }
-            if (kv.put(key, unescape(word.substring(eq + 1))) != null) {
+            if (key.equals(DEVICE)) {
+                if (asked.size() == DomainSpec.DEVICES_MAX) {
+                    throw new IllegalArgumentException("more than " + DomainSpec.DEVICES_MAX + " devices");
+                }
+                asked.add(DeviceSpec.parse(unescape(word.substring(eq + 1))));
+            } else if (kv.put(key, unescape(word.substring(eq + 1))) != null) {
                 throw new IllegalArgumentException("key '" + key + "' given twice");
             }
         }
@@ -115,7 +133,42 @@ public final class DomainList {
         }
         return new DomainSpec(kv.get("name"), image, memory, maxmem, (int) vcpus, kv.getOrDefault("cmdline", ""),
                 action(kv, "on_poweroff", DomainSpec.Action.DESTROY), action(kv, "on_reboot", DomainSpec.Action.RESTART),
-                action(kv, "on_crash", DomainSpec.Action.DESTROY));
+                action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier));
+    }
+
+    /**
+     * The devices as asked, each back end named on an earlier line, each without a devid given
+     * the lowest free one of its kind (after those given explicitly, wherever they stand).
+     */
+    private static List<DeviceSpec> devices(List<DeviceSpec> asked, String name, Set<String> earlier) {
+        Map<String, Set<Integer>> taken = new HashMap<>();
+        for (DeviceSpec d : asked) {
+            if (d.backend().equals(name)) {
+                throw new IllegalArgumentException("device " + d.kind() + ": a domain cannot be its own back end");
+            }
+            if (!earlier.contains(d.backend())) {
+                throw new IllegalArgumentException("device " + d.kind() + ": the back end '" + d.backend()
+                        + "' is not a domain named on an earlier line");
+            }
+            if (d.devid() >= 0 && !taken.computeIfAbsent(d.kind(), k -> new HashSet<>()).add(d.devid())) {
+                throw new IllegalArgumentException("device " + d.kind() + " " + d.devid() + " is given twice");
+            }
+        }
+        List<DeviceSpec> out = new ArrayList<>();
+        for (DeviceSpec d : asked) {
+            if (d.devid() >= 0) {
+                out.add(d);
+                continue;
+            }
+            Set<Integer> ids = taken.computeIfAbsent(d.kind(), k -> new HashSet<>());
+            int id = 0;
+            while (ids.contains(id)) {
+                id++;
+            }
+            ids.add(id);
+            out.add(d.withDevid(id));
+        }
+        return out;
     }
 
     private static long number(Map<String, String> kv, String key, long absent) {
@@ -180,10 +233,15 @@ public final class DomainList {
 
     /** One module line for {@code spec}, every key written. */
     public static String line(DomainSpec spec) {
+        StringBuilder devices = new StringBuilder();
+        for (DeviceSpec d : spec.devices()) {
+            devices.append(" device=").append(escape(d.value()));
+        }
         return (spec.name() == null ? "" : "name=" + escape(spec.name()) + " ") + "image=" + escape(spec.image())
                 + " memory=" + spec.memoryKiB() + " maxmem=" + spec.maxMemoryKiB() + " vcpus=" + spec.vcpus()
                 + " cmdline=" + escape(spec.cmdline()) + " on_poweroff=" + spec.onPoweroff().word() + " on_reboot="
-                + spec.onReboot().word() + " on_crash=" + spec.onCrash().word();
+                + spec.onReboot().word() + " on_crash=" + spec.onCrash().word()
+                + devices;
     }
 
     private static boolean plain(char c) {

@@ -21,9 +21,11 @@ import java.util.Objects;
  * @param onPoweroff   xl's on_poweroff
  * @param onReboot     xl's on_reboot
  * @param onCrash      xl's on_crash (also for a watchdog shutdown)
+ * @param devices      its split devices, whose back ends run in other domains ({@link DeviceSpec}),
+ *                     each with its device id resolved, at most {@value #DEVICES_MAX}
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-        Action onPoweroff, Action onReboot, Action onCrash) {
+        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
     /** What a spec gets when it leaves memory out. */
     public static final long DEFAULT_MEMORY_KIB = 4096;
     /** The most memory a spec may ask for: 64 GiB, far beyond any host Parasol runs on. */
@@ -32,6 +34,8 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
     public static final int NAME_MAX = 64;
     /** The longest command line: start_info's {@code cmd_line} less its NUL. */
     public static final int CMDLINE_MAX = 1023;
+    /** The most devices one domain may have. */
+    public static final int DEVICES_MAX = 16;
 
     /** xl's on_poweroff/on_reboot/on_crash actions that dom0 carries out. */
     public enum Action {
@@ -70,6 +74,7 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         Objects.requireNonNull(onPoweroff, "onPoweroff");
         Objects.requireNonNull(onReboot, "onReboot");
         Objects.requireNonNull(onCrash, "onCrash");
+        devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
         if (name != null && (name.isEmpty() || name.length() > NAME_MAX || !name.matches("[A-Za-z0-9_.-]+")
                 || name.equals("Domain-0"))) {
             throw new IllegalArgumentException("not a domain name (1-64 of [A-Za-z0-9_.-], not Domain-0): '" + name + "'");
@@ -90,6 +95,28 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         if (cmdline.length() > CMDLINE_MAX || !cmdline.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
             throw new IllegalArgumentException("the command line must be at most 1023 printable ASCII characters");
         }
+        if (devices.size() > DEVICES_MAX) {
+            throw new IllegalArgumentException("more than " + DEVICES_MAX + " devices");
+        }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (DeviceSpec d : devices) {
+            if (d.devid() < 0) {
+                throw new IllegalArgumentException("device " + d.kind() + " has no devid");
+            }
+            if (!ids.add(d.kind() + "/" + d.devid())) {
+                throw new IllegalArgumentException("device " + d.kind() + " " + d.devid() + " is given twice");
+            }
+            if (d.backend().equals(name)) {
+                throw new IllegalArgumentException("device " + d.kind() + " " + d.devid()
+                        + ": a domain cannot be its own back end");
+            }
+        }
+    }
+
+    /** A domain without devices. */
+    public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
+            Action onPoweroff, Action onReboot, Action onCrash) {
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, List.of());
     }
 
     /** A domain of {@code image} named by dom0, destroyed on every shutdown: a {@code build=} entry. */

@@ -115,12 +115,73 @@ class DomainListTest {
                 on_poweroff=destroy on_reboot=restart on_crash=preserve
                 name=hello image=hello memory=4096 maxmem=4096 vcpus=1 cmdline= on_poweroff=destroy on_reboot=destroy \
                 on_crash=destroy
+                name=ping image=pingpong memory=4096 maxmem=4096 vcpus=1 cmdline=rounds%3d5 on_poweroff=destroy \
+                on_reboot=destroy on_crash=destroy device=pingpong%3abackend%3dhello
                 """;
 
         assertThat(parse(golden)).containsExactly(
                 new DomainSpec("web-1", "hello", 8192, 16384, 2, "console=hvc0 q=\"a b\" 100%", DomainSpec.Action.DESTROY,
                         DomainSpec.Action.RESTART, DomainSpec.Action.PRESERVE),
                 new DomainSpec("hello", "hello", 4096, 4096, 1, "", DomainSpec.Action.DESTROY, DomainSpec.Action.DESTROY,
-                        DomainSpec.Action.DESTROY));
+                        DomainSpec.Action.DESTROY),
+                new DomainSpec("ping", "pingpong", 4096, 4096, 1, "rounds=5", DomainSpec.Action.DESTROY,
+                        DomainSpec.Action.DESTROY, DomainSpec.Action.DESTROY,
+                        List.of(new DeviceSpec("pingpong", 0, "hello"))));
+    }
+
+    @Test
+    @DisplayName("device= repeats, one a split device: its back end named on an earlier line; devids given or the lowest free")
+    void shouldReadDevices() {
+        List<DomainSpec> specs = parse("""
+                name=pong image=pingpong
+                name=dd image=hello
+                name=ping image=pingpong device=pingpong%3abackend%3dpong device=vbd%3abackend%3ddd%2cdevid%3d51712 \
+                device=pingpong%3abackend%3ddd%2cdevid%3d0 device=pingpong%3abackend%3ddd
+                """);
+
+        assertThat(specs.get(0).devices()).isEmpty();
+        assertThat(specs.get(2).devices()).containsExactly(new DeviceSpec("pingpong", 1, "pong"),
+                new DeviceSpec("vbd", 51712, "dd"), new DeviceSpec("pingpong", 0, "dd"), new DeviceSpec("pingpong", 2, "dd"));
+        assertThat(parse(DomainList.line(specs.get(0)) + "\n" + DomainList.line(specs.get(1)) + "\n"
+                + DomainList.line(specs.get(2)) + "\n")).as("line() writes what parse() reads").isEqualTo(specs);
+        assertThat(DomainList.line(specs.get(2))).contains(" device=pingpong%3abackend%3dpong%2cdevid%3d1 ");
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @DisplayName("a hostile device refuses the whole module, naming the line and what is wrong")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            name=c image=hello device=pingpong%3abackend%3dnobody     | line 3: device pingpong: the back end 'nobody' is not a domain named on an earlier line
+            name=c image=hello device=pingpong%3abackend%3dc          | line 3: device pingpong: a domain cannot be its own back end
+            image=hello device=pingpong%3abackend%3dlater             | line 3: device pingpong: the back end 'later' is not a domain named on an earlier line
+            name=c image=hello device=pingpong                        | line 3: device 'pingpong' is KIND:backend=DOMAIN[,devid=N]
+            name=c image=hello device=pingpong:backend=a              | line 3: a byte that must be escaped: 0x3a
+            name=c image=hello device=pingpong%3a                     | line 3: device 'pingpong': '' is not key=value
+            name=c image=hello device=pingpong%3abackend%3da%2c       | line 3: device 'pingpong': '' is not key=value
+            name=c image=hello device=pingpong%3adevid%3d1            | line 3: device 'pingpong': no backend=
+            name=c image=hello device=pingpong%3abackend%3da%2ccolour%3dblue | line 3: device 'pingpong': unknown key 'colour'
+            name=c image=hello device=pingpong%3abackend%3da%2cbackend%3da   | line 3: device 'pingpong': key 'backend' given twice
+            name=c image=hello device=pingpong%3abackend%3da%2cdevid%3d-1    | line 3: device 'pingpong': devid must be a decimal number
+            name=c image=hello device=pingpong%3abackend%3da%2cdevid%3d2147483648 | line 3: device 'pingpong': devid must be a decimal number
+            name=c image=hello device=pingpong%3abackend%3da%2cdevid%3d99999999999 | line 3: device 'pingpong': devid must be a decimal number
+            name=c image=hello device=Ping%3abackend%3da              | line 3: not a device kind
+            name=c image=hello device=%3abackend%3da                  | line 3: not a device kind
+            name=c image=hello device=..%2f..%3abackend%3da           | line 3: not a device kind
+            name=c image=hello device=pingpong%3abackend%3d..%2fx     | line 3: backend must name a domain
+            name=c image=hello device=pingpong%3abackend%3d           | line 3: backend must name a domain
+            name=c image=hello device=x%3abackend%3da%2cdevid%3d0 device=x%3abackend%3db%2cdevid%3d0 | line 3: device x 0 is given twice
+            """)
+    void shouldRefuseAHostileDevice(String line, String message) {
+        assertThatThrownBy(() -> parse("name=a image=hello\nname=b image=hello\n" + line + "\nname=later image=hello\n"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(message);
+    }
+
+    @Test
+    @DisplayName("more than 16 devices on a domain are refused before any is parsed further")
+    void shouldBoundTheDevicesOfADomain() {
+        String sixteen = " device=x%3abackend%3da".repeat(DomainSpec.DEVICES_MAX);
+        assertThat(parse("name=a image=hello\nimage=hello" + sixteen + "\n").get(1).devices())
+                .hasSize(DomainSpec.DEVICES_MAX);
+        assertThatThrownBy(() -> parse("name=a image=hello\nimage=hello" + sixteen + " device=x%3abackend%3da\n"))
+                .hasMessage("line 2: more than 16 devices");
     }
 }
