@@ -1,6 +1,7 @@
 package org.parasol.toolstack.dom0;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,9 +13,11 @@ import java.util.UUID;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.kernel.ShutdownRequest;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Virq;
+import org.parasol.hypercall.abi.Domctl;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.guest.DomctlCalls;
 import org.parasol.toolstack.xenstore.XsException;
@@ -31,6 +34,15 @@ import org.parasol.toolstack.xenstore.XsException;
  * the same spec. Preserve: it is left as it is, shut down, and no longer waited for. When no
  * domain is left to wait for, dom0 powers off.
  *
+ * <p>Cooperative shutdown ({@link PvControl}): {@code xl shutdown} and {@code xl reboot} typed
+ * at dom0's console ({@link ConsoleInput}, {@link XlCommand}; the host's {@code parasol run}
+ * types {@code xl shutdown -a} on Ctrl-C) write the request into the domain's
+ * {@code control/shutdown}; a domain that has not shut down {@code shutdown_timeout=} after the
+ * request (dom0's command line: seconds, or {@code ms}; default
+ * {@value #DEFAULT_SHUTDOWN_TIMEOUT_SECONDS} s, libxl's wait for a guest's acknowledgement) is
+ * destroyed. One that shuts down in time is reaped as any other, with its reason, so
+ * {@code on_reboot=restart} restarts it after {@code xl reboot}.
+ *
  * <p>A domain is named as its spec says; a {@code build=} entry after its image, or
  * {@code <image>-<id>} when a live domain already has that name (xl refuses a second domain of
  * the same name). The name goes to the hypervisor with load-image and into the store.
@@ -46,6 +58,11 @@ import org.parasol.toolstack.xenstore.XsException;
  * </pre>
  */
 public final class Dom0Kernel extends ApplicationKernel {
+    /** The shutdown timeout without {@code shutdown_timeout=}: libxl's 60 s for a guest's acknowledgement. */
+    static final long DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 60;
+    /** The longest shutdown timeout dom0 takes: a day. */
+    static final long MAX_SHUTDOWN_TIMEOUT_SECONDS = 86_400;
+
     private Kernel k;
     private Builder builder;
     private Dom0Xenstored xenstored;
@@ -54,6 +71,12 @@ public final class Dom0Kernel extends ApplicationKernel {
     private Promise<Integer> done;
     private BoundPort domExc;
     private int reaped;
+    private PvControl pvControl;
+    private ConsoleInput consoleInput;
+    /** Domains left shut down by on_*=preserve: listed, and destroyable, until the host ends. */
+    private final Map<Integer, String> preserved = new LinkedHashMap<>();
+    /** Domains an {@code xl ... -w} waits for. */
+    private final Set<Integer> waitedFor = new HashSet<>();
 
     /** A domain dom0 waits for: its name and the spec it was built from (for a restart). */
     private record Live(String name, DomainSpec spec) {
@@ -67,8 +90,10 @@ public final class Dom0Kernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         List<DomainSpec> specs = new ArrayList<>();
+        Duration shutdownTimeout;
         try {
             specs.addAll(DomainSpec.parse(k.commandLine()));
+            shutdownTimeout = shutdownTimeout(k.commandLine());
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("dom0: " + e.getMessage(), e);
         }
@@ -91,11 +116,26 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
         k.println("dom0: xenstored up: " + xenstored.store().size() + " nodes");
         builder = new Builder(k);
+        pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
+            @Override
+            public String name(int domid) {
+                Live l = live.get(domid);
+                return l != null ? l.name() : preserved.get(domid);
+            }
+
+            @Override
+            public void timedOut(int domid, ShutdownRequest request) {
+                Dom0Kernel.this.timedOut(domid, request);
+            }
+        });
         // Bound before the first build: a domain that ends at once still raises it.
         domExc = k.events().bindVirq(Virq.DOM_EXC, k.loop().deferred(p -> reap()));
         for (DomainSpec spec : specs) {
             createAndSay(spec, "build");
         }
+        // The host's console input: xl's verbs, one a line.
+        consoleInput = new ConsoleInput(k, this::xl, why -> k.println("dom0: xl: " + why));
+        consoleInput.start();
         if (live.isEmpty()) {
             finish();
         }
@@ -130,8 +170,10 @@ public final class Dom0Kernel extends ApplicationKernel {
         try {
             xenstored.writeDomain(id, name, uuid.toString(), spec.memoryKiB(), spec.vcpus());
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());
+            pvControl.watch(id);
             builder.unpause(built.domid());
         } catch (XsException | Builder.BuildException e) {
+            pvControl.forget(id);
             xenstored.forgetDomain(id);
             builder.domctl().destroyDomain(built.domid());
             throw e instanceof Builder.BuildException b ? b
@@ -164,19 +206,24 @@ public final class Dom0Kernel extends ApplicationKernel {
             DomctlCalls.DomainInfo info = domctl.getDomainInfo(DomId.of(id));
             if (info.result() < 0) {
                 k.println("dom0: d" + id + " is gone (" + Builder.errnoName(info.result()) + ")");
+                pvControl.forget(id);
                 xenstored.forgetDomain(id);
                 live.remove(id);
+                waited(id, "is gone");
                 continue;
             }
             if (!info.shutdown()) {
                 continue;
             }
             Live l = live.remove(id);
+            pvControl.forget(id);
             DomainSpec.Action action = actionFor(l.spec(), info.shutdownCode());
             String what = "dom0: d" + id + " (" + l.name() + ") shut down: " + reason(info.shutdownCode());
             if (action == DomainSpec.Action.PRESERVE) {
                 // xl's preserve: the domain, its memory and its store paths stay as they are.
                 k.println(what + "; preserved");
+                preserved.put(id, l.name());
+                waited(id, "has been shut down, reason code " + info.shutdownCode());
                 continue;
             }
             // libxl's order: the store lets go of the domain (its ring unmapped, its port
@@ -187,6 +234,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println(what + (rc == 0 ? "; destroyed" : "; destroy failed (" + Builder.errnoName(rc) + ")")
                     + (restart ? "; restarting" : ""));
             reaped++;
+            waited(id, "has been shut down, reason code " + info.shutdownCode());
             if (restart) {
                 createAndSay(l.spec(), "restart");
             }
@@ -213,6 +261,9 @@ public final class Dom0Kernel extends ApplicationKernel {
         if (domExc != null) {
             domExc.close();
         }
+        if (consoleInput != null) {
+            consoleInput.close();
+        }
         k.println("dom0: every domain is gone; powering off");
         try {
             k.println("dom0: xenstored: " + xenstored.store().size() + " nodes left; /local/domain lists "
@@ -223,6 +274,198 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println("dom0: xenstored: cannot list /local/domain: " + e.getMessage());
         }
         done.complete(reaped);
+    }
+
+    // ---------------------------------------------------------------- xl at dom0's console
+
+    /** dom0's {@code shutdown_timeout=} (seconds, or with {@code ms}/{@code s}); the default without one. */
+    static Duration shutdownTimeout(String cmdline) {
+        Duration timeout = Duration.ofSeconds(DEFAULT_SHUTDOWN_TIMEOUT_SECONDS);
+        for (String word : cmdline.strip().split("\\s+")) {
+            if (!word.startsWith("shutdown_timeout=")) {
+                continue;
+            }
+            String v = word.substring("shutdown_timeout=".length());
+            boolean ms = v.endsWith("ms");
+            String digits = ms ? v.substring(0, v.length() - 2) : v.endsWith("s") ? v.substring(0, v.length() - 1) : v;
+            if (digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw new IllegalArgumentException("shutdown_timeout=" + XlCommand.quote(v)
+                        + ": a number of seconds, or of milliseconds with 'ms'");
+            }
+            long n = Long.parseLong(digits);
+            timeout = ms ? Duration.ofMillis(n) : Duration.ofSeconds(n);
+            if (timeout.isZero() || timeout.toSeconds() > MAX_SHUTDOWN_TIMEOUT_SECONDS) {
+                throw new IllegalArgumentException("shutdown_timeout=" + v + ": from 1 ms to a day");
+            }
+        }
+        return timeout;
+    }
+
+    /** One line of console input: an xl command, carried out, or one line saying why not. */
+    private void xl(String line) {
+        XlCommand c;
+        try {
+            c = XlCommand.parse(line);
+        } catch (XlCommand.Refused e) {
+            k.println("dom0: xl: " + e.getMessage());
+            return;
+        }
+        if (c == null || done.isDone()) {
+            return;
+        }
+        switch (c.verb()) {
+            case LIST -> list();
+            case DESTROY -> {
+                Integer id = find(c.domain());
+                if (id != null) {
+                    destroy(id, "");
+                }
+            }
+            case SHUTDOWN, REBOOT -> {
+                ShutdownRequest r = c.verb() == XlCommand.Verb.SHUTDOWN ? ShutdownRequest.POWEROFF : ShutdownRequest.REBOOT;
+                List<Integer> targets = new ArrayList<>();
+                if (c.all()) {
+                    targets.addAll(live.keySet());
+                } else {
+                    Integer id = find(c.domain());
+                    if (id == null) {
+                        return;
+                    }
+                    if (!live.containsKey(id)) {
+                        k.println("dom0: xl: d" + id + " has shut down already");
+                        return;
+                    }
+                    targets.add(id);
+                }
+                if (c.waitForEnd()) {
+                    k.println("dom0: xl: waiting for " + targets.size() + " domain" + (targets.size() == 1 ? "" : "s"));
+                    waitedFor.addAll(targets);
+                }
+                for (int id : targets) {
+                    try {
+                        pvControl.request(id, r);
+                        k.println("dom0: " + (r == ShutdownRequest.REBOOT ? "rebooting" : "shutting down") + " d" + id
+                                + " (" + live.get(id).name() + "); destroyed if still up in "
+                                + seconds(pvControl.timeout()));
+                    } catch (XsException e) {
+                        k.println("dom0: xl: d" + id + ": " + r.word() + " failed: " + e.getMessage());
+                        waitedFor.remove(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /** xl's {@code find_domain}: a decimal id or a name, among the domains dom0 built; says so when none. */
+    private Integer find(String domain) {
+        if (domain.chars().allMatch(c -> c >= '0' && c <= '9') && domain.length() <= 5) {
+            int id = Integer.parseInt(domain);
+            if (id == 0) {
+                k.println("dom0: xl: not domain 0: dom0 powers off by itself after its last domain");
+                return null;
+            }
+            if (live.containsKey(id) || preserved.containsKey(id)) {
+                return id;
+            }
+        } else {
+            for (Map.Entry<Integer, Live> e : live.entrySet()) {
+                if (e.getValue().name().equals(domain)) {
+                    return e.getKey();
+                }
+            }
+            for (Map.Entry<Integer, String> e : preserved.entrySet()) {
+                if (e.getValue().equals(domain)) {
+                    return e.getKey();
+                }
+            }
+            if (domain.equals("Domain-0")) {
+                k.println("dom0: xl: not domain 0: dom0 powers off by itself after its last domain");
+                return null;
+            }
+        }
+        k.println("dom0: xl: '" + domain + "' is an invalid domain identifier");
+        return null;
+    }
+
+    /**
+     * The shutdown timeout ran out: a domain that has shut down meanwhile is reaped as usual;
+     * one still up is destroyed, as {@code xendomains} does after {@code xl shutdown}.
+     */
+    private void timedOut(int domid, ShutdownRequest request) {
+        if (!live.containsKey(domid)) {
+            return;
+        }
+        DomctlCalls.DomainInfo info = builder.domctl().getDomainInfo(DomId.of(domid));
+        if (info.result() >= 0 && info.shutdown()) {
+            reap();
+            return;
+        }
+        destroy(domid, "did not " + (request == ShutdownRequest.REBOOT ? "reboot" : "shut down") + " within "
+                + seconds(pvControl.timeout()) + " of the " + request.word() + " request; ");
+    }
+
+    /**
+     * libxl's {@code libxl_domain_destroy}: the store lets go of the domain, then its memory
+     * goes. No on_* action follows: a destroyed domain is not restarted.
+     */
+    private void destroy(int domid, String because) {
+        Live l = live.remove(domid);
+        String name = l != null ? l.name() : preserved.remove(domid);
+        if (name == null) {
+            return;
+        }
+        pvControl.forget(domid);
+        xenstored.forgetDomain(domid);
+        long rc = builder.domctl().destroyDomain(DomId.of(domid));
+        k.println("dom0: d" + domid + " (" + name + ") " + because
+                + (rc == 0 ? "destroyed" : "destroy failed (" + Builder.errnoName(rc) + ")"));
+        if (l != null) {
+            reaped++;
+        }
+        waited(domid, "has been destroyed");
+        if (live.isEmpty()) {
+            finish();
+        }
+    }
+
+    /** {@code xl ... -w}: says that {@code domid} ended, and when the last one waited for did. */
+    private void waited(int domid, String what) {
+        if (waitedFor.remove(domid)) {
+            k.println("dom0: xl: domain " + domid + " " + what);
+            if (waitedFor.isEmpty()) {
+                k.println("dom0: xl: done waiting");
+            }
+        }
+    }
+
+    /** {@code xl list}: Domain-0 and every domain dom0 built that is still there, with xl's columns. */
+    private void list() {
+        k.println("Name                                        ID   Mem VCPUs\tState\tTime(s)");
+        listOne(0, "Domain-0");
+        for (Map.Entry<Integer, Live> e : live.entrySet()) {
+            listOne(e.getKey(), e.getValue().name());
+        }
+        for (Map.Entry<Integer, String> e : preserved.entrySet()) {
+            listOne(e.getKey(), e.getValue());
+        }
+    }
+
+    private void listOne(int domid, String name) {
+        DomctlCalls.DomainInfo info = builder.domctl().getDomainInfo(DomId.of(domid));
+        if (info.result() < 0) {
+            return;
+        }
+        int f = info.flags();
+        String letters = "-rscwS";
+        int code = info.shutdown() ? info.shutdownCode() : 0;
+        k.println(String.format("%-40s %5d %5d %5d     %c%c%c%c%c%c  %8.1f", name, domid, info.totPages() * 4 / 1024,
+                info.nrOnlineVcpus(), (f & Domctl.DOMINF_RUNNING) != 0 ? 'r' : '-',
+                (f & Domctl.DOMINF_BLOCKED) != 0 ? 'b' : '-', info.paused() ? 'p' : '-', info.shutdown() ? 's' : '-',
+                code < letters.length() ? letters.charAt(code) : '?', info.dying() ? 'd' : '-', info.cpuTime() / 1e9));
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     private static String reason(int code) {
