@@ -197,6 +197,47 @@ class Dom0ShutdownTest {
     }
 
     @Test
+    @DisplayName("a request dom0 did not write (here the domain writes its own control/shutdown, as any store client "
+            + "may) is timed the same way: dom0's watch sees it, and the domain that never complies is destroyed")
+    void shouldTimeARequestAnyClientWrote() throws Exception {
+        long free = hv.freeFrames();
+        startDom0("shutdown_timeout=500ms", "name=stubborn image=stubborn cmdline=period%3D50%20ask%3Dpoweroff\n");
+        Domain stubborn = awaitBuilt(1);
+
+        awaitDom0PowerOff();
+
+        assertThat(dom0.console().lines()).as(dom0Console())
+                .noneMatch(l -> l.startsWith("dom0: shutting down"))
+                .contains("dom0: d1 (stubborn) acknowledged poweroff")
+                .contains("dom0: d1 (stubborn) did not shut down within 500 ms of the poweroff request; destroyed")
+                .contains(STORE_EMPTY);
+        assertThat(stubborn.console().lines()).contains("stubborn: wrote 'poweroff' into control/shutdown",
+                "stubborn: asked to poweroff; not going");
+        hv.destroy(dom0);
+        assertThat(hv.freeFrames()).isEqualTo(free);
+    }
+
+    @Test
+    @DisplayName("suspend, which the kernel cannot do, is left unacknowledged; when the timeout runs out dom0 cancels the "
+            + "request (empties the node, as libxl) and the domain runs on")
+    void shouldCancelAnUnacknowledgedSuspend() throws Exception {
+        startDom0("shutdown_timeout=300ms", "name=stubborn image=stubborn cmdline=period%3D50%20ask%3Dsuspend\n");
+        Domain stubborn = awaitBuilt(1);
+        awaitLine(dom0, l -> l.equals("dom0: d1 (stubborn) did not acknowledge suspend; request cancelled"),
+                "the cancelled suspend");
+        awaitLine(stubborn, l -> l.equals("stubborn: still here (20)"), "still here (20)");
+
+        hv.consoleInput("xl destroy 1\n");
+
+        awaitDom0PowerOff();
+        assertThat(stubborn.console().lines()).contains("Ignoring shutdown request: suspend")
+                .noneMatch(l -> l.startsWith("xen: shutdown request"));
+        assertThat(dom0.console().lines()).as(dom0Console()).contains("dom0: d1 (stubborn) destroyed")
+                .noneMatch(l -> l.contains("did not shut down"));
+        hv.destroy(dom0);
+    }
+
+    @Test
     @DisplayName("hostile console lines are refused with one line each (too long, control bytes, not xl, unknown verbs, "
             + "options and domains); xl list lists the domains; xl destroy ends one without asking it")
     void shouldRefuseHostileConsoleInput() throws Exception {

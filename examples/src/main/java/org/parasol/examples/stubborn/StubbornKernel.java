@@ -15,7 +15,9 @@ import org.parasol.guest.sched.Promise;
  * as {@code xendomains} destroys a guest that ignored {@code xl shutdown}.
  *
  * <p>It runs until it is shut down or destroyed: once a second (command line
- * {@code period=MS}) it prints {@code stubborn: still here (N)}.
+ * {@code period=MS}) it prints {@code stubborn: still here (N)}. With {@code ask=WORD} on its
+ * command line it first writes {@code WORD} into its own {@code control/shutdown}, as any store
+ * client with the right may: the toolstack times that request as it times its own.
  *
  * <p>Expected console output, with dom0 asked to shut it down ({@code xl shutdown stubborn}):
  * <pre>
@@ -42,6 +44,11 @@ public final class StubbornKernel extends ApplicationKernel {
         long period = option(k.commandLine(), "period=", 1000);
         k.println("stubborn: running until destroyed");
         tick(Duration.ofMillis(period), 1);
+        String ask = word(k.commandLine(), "ask=");
+        if (ask != null) {
+            k.xenbus().write("control/shutdown", ask).whenDone((v, e) ->
+                    k.println("stubborn: wrote '" + ask + "' into control/shutdown" + (e != null ? ": " + e.getMessage() : "")));
+        }
         return never;
     }
 
@@ -56,6 +63,15 @@ public final class StubbornKernel extends ApplicationKernel {
     public Promise<?> onShutdownRequest(Kernel kernel, ShutdownRequest request) {
         kernel.println("stubborn: asked to " + request.word() + "; not going");
         return never;
+    }
+
+    private static String word(String cmdline, String key) {
+        for (String word : cmdline.trim().split("\\s+")) {
+            if (word.startsWith(key)) {
+                return word.substring(key.length());
+            }
+        }
+        return null;
     }
 
     private static long option(String cmdline, String key, long dflt) {

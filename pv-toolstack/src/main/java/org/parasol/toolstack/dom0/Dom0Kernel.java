@@ -340,8 +340,15 @@ public final class Dom0Kernel extends ApplicationKernel {
                 if (c.waitForEnd()) {
                     k.println("dom0: xl: waiting for " + targets.size() + " domain" + (targets.size() == 1 ? "" : "s"));
                     waitedFor.addAll(targets);
+                    if (targets.isEmpty()) {
+                        k.println("dom0: xl: done waiting");
+                    }
                 }
                 for (int id : targets) {
+                    if (pvControl.isPending(id)) {
+                        // xl writes the node again; the first request's timeout keeps running.
+                        k.println("dom0: d" + id + " (" + live.get(id).name() + ") was asked already; its timeout runs on");
+                    }
                     try {
                         pvControl.request(id, r);
                         k.println("dom0: " + (r == ShutdownRequest.REBOOT ? "rebooting" : "shutting down") + " d" + id
