@@ -169,7 +169,7 @@ class Dom0ShutdownTest {
             + "its store nodes, ring, port, grants and frames are gone (LeakCheck)")
     void shouldDestroyADomainThatIgnoresTheRequest() throws Exception {
         long free = hv.freeFrames();
-        startDom0("shutdown_timeout=700ms", "name=stubborn image=stubborn cmdline=period%3D50\n"
+        startDom0("shutdown_timeout=2500ms", "name=stubborn image=stubborn cmdline=period%3D50\n"
                 + "name=ticker image=ticker cmdline=ticks%3D100000%20period%3D20\n");
         Domain stubborn = awaitBuilt(1);
         Domain ticker = awaitBuilt(2);
@@ -180,9 +180,9 @@ class Dom0ShutdownTest {
         awaitDom0PowerOff();
         assertThat(dom0.console().lines()).as(dom0Console())
                 .contains("dom0: xl: waiting for 2 domains")
-                .contains("dom0: shutting down d1 (stubborn); destroyed if still up in 700 ms")
+                .contains("dom0: shutting down d1 (stubborn); destroyed if still up in 2500 ms")
                 .contains("dom0: d1 (stubborn) acknowledged poweroff")
-                .contains("dom0: d1 (stubborn) did not shut down within 700 ms of the poweroff request; destroyed")
+                .contains("dom0: d1 (stubborn) did not shut down within 2500 ms of the poweroff request; destroyed")
                 .contains("dom0: d2 (ticker) shut down: poweroff; destroyed")
                 .contains("dom0: xl: domain 1 has been destroyed", "dom0: xl: domain 2 has been shut down, reason code 0",
                         "dom0: xl: done waiting")

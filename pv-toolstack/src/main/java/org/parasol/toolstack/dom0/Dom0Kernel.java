@@ -345,19 +345,19 @@ public final class Dom0Kernel extends ApplicationKernel {
                     }
                 }
                 for (int id : targets) {
-                    if (pvControl.isPending(id)) {
-                        // xl writes the node again; the first request's timeout keeps running.
-                        k.println("dom0: d" + id + " (" + live.get(id).name() + ") was asked already; its timeout runs on");
-                    }
+                    boolean asked = pvControl.isPending(id);
                     try {
                         pvControl.request(id, r);
-                        k.println("dom0: " + (r == ShutdownRequest.REBOOT ? "rebooting" : "shutting down") + " d" + id
-                                + " (" + live.get(id).name() + "); destroyed if still up in "
-                                + seconds(pvControl.timeout()));
                     } catch (XsException e) {
                         k.println("dom0: xl: d" + id + ": " + r.word() + " failed: " + e.getMessage());
                         waitedFor.remove(id);
+                        continue;
                     }
+                    String name = live.get(id).name();
+                    // xl writes the node again; the first request's timeout keeps running.
+                    k.println(asked ? "dom0: d" + id + " (" + name + ") was asked already; its timeout runs on"
+                            : "dom0: " + (r == ShutdownRequest.REBOOT ? "rebooting" : "shutting down") + " d" + id + " ("
+                                    + name + "); destroyed if still up in " + seconds(pvControl.timeout()));
                 }
             }
         }
