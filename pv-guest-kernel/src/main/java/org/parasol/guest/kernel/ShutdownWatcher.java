@@ -143,7 +143,11 @@ public final class ShutdownWatcher {
             if (r == null) {
                 return loop.completed(v);
             }
-            return xenbus.write(tx, CONTROL_SHUTDOWN, "").map(x -> v);
+            // As Linux, a failed acknowledgement does not stop the request: the toolstack's
+            // timeout covers a node the domain cannot write.
+            Promise<String> acked = loop.promise();
+            xenbus.write(tx, CONTROL_SHUTDOWN, "").whenDone((x, e) -> acked.complete(v));
+            return acked;
         })).whenDone((v, failure) -> {
             reading = false;
             if (failure == null && taken == null) {

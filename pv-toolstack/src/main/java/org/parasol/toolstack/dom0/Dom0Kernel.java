@@ -17,7 +17,6 @@ import org.parasol.guest.kernel.ShutdownRequest;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Virq;
-import org.parasol.hypercall.abi.Domctl;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.guest.DomctlCalls;
 import org.parasol.toolstack.xenstore.XsException;
@@ -39,7 +38,7 @@ import org.parasol.toolstack.xenstore.XsException;
  * types {@code xl shutdown -a} on Ctrl-C) write the request into the domain's
  * {@code control/shutdown}; a domain that has not shut down {@code shutdown_timeout=} after the
  * request (dom0's command line: seconds, or {@code ms}; default
- * {@value #DEFAULT_SHUTDOWN_TIMEOUT_SECONDS} s, libxl's wait for a guest's acknowledgement) is
+ * {@value PvControl#DEFAULT_TIMEOUT_SECONDS} s, libxl's wait for a guest's acknowledgement) is
  * destroyed. One that shuts down in time is reaped as any other, with its reason, so
  * {@code on_reboot=restart} restarts it after {@code xl reboot}.
  *
@@ -58,11 +57,6 @@ import org.parasol.toolstack.xenstore.XsException;
  * </pre>
  */
 public final class Dom0Kernel extends ApplicationKernel {
-    /** The shutdown timeout without {@code shutdown_timeout=}: libxl's 60 s for a guest's acknowledgement. */
-    static final long DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 60;
-    /** The longest shutdown timeout dom0 takes: a day. */
-    static final long MAX_SHUTDOWN_TIMEOUT_SECONDS = 86_400;
-
     private Kernel k;
     private Builder builder;
     private Dom0Xenstored xenstored;
@@ -75,8 +69,7 @@ public final class Dom0Kernel extends ApplicationKernel {
     private ConsoleInput consoleInput;
     /** Domains left shut down by on_*=preserve: listed, and destroyable, until the host ends. */
     private final Map<Integer, String> preserved = new LinkedHashMap<>();
-    /** Domains an {@code xl ... -w} waits for. */
-    private final Set<Integer> waitedFor = new HashSet<>();
+    private XlShell xl;
 
     /** A domain dom0 waits for: its name and the spec it was built from (for a restart). */
     private record Live(String name, DomainSpec spec) {
@@ -93,7 +86,7 @@ public final class Dom0Kernel extends ApplicationKernel {
         Duration shutdownTimeout;
         try {
             specs.addAll(DomainSpec.parse(k.commandLine()));
-            shutdownTimeout = shutdownTimeout(k.commandLine());
+            shutdownTimeout = PvControl.timeout(k.commandLine());
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("dom0: " + e.getMessage(), e);
         }
@@ -130,11 +123,12 @@ public final class Dom0Kernel extends ApplicationKernel {
         });
         // Bound before the first build: a domain that ends at once still raises it.
         domExc = k.events().bindVirq(Virq.DOM_EXC, k.loop().deferred(p -> reap()));
+        xl = new XlShell(k, pvControl, new Shell());
         for (DomainSpec spec : specs) {
             createAndSay(spec, "build");
         }
         // The host's console input: xl's verbs, one a line.
-        consoleInput = new ConsoleInput(k, this::xl, why -> k.println("dom0: xl: " + why));
+        consoleInput = new ConsoleInput(k, xl::line, why -> k.println("dom0: xl: " + why));
         consoleInput.start();
         if (live.isEmpty()) {
             finish();
@@ -209,7 +203,7 @@ public final class Dom0Kernel extends ApplicationKernel {
                 pvControl.forget(id);
                 xenstored.forgetDomain(id);
                 live.remove(id);
-                waited(id, "is gone");
+                xl.ended(id, "is gone");
                 continue;
             }
             if (!info.shutdown()) {
@@ -223,7 +217,7 @@ public final class Dom0Kernel extends ApplicationKernel {
                 // xl's preserve: the domain, its memory and its store paths stay as they are.
                 k.println(what + "; preserved");
                 preserved.put(id, l.name());
-                waited(id, "has been shut down, reason code " + info.shutdownCode());
+                xl.ended(id, "has been shut down, reason code " + info.shutdownCode());
                 continue;
             }
             // libxl's order: the store lets go of the domain (its ring unmapped, its port
@@ -234,7 +228,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println(what + (rc == 0 ? "; destroyed" : "; destroy failed (" + Builder.errnoName(rc) + ")")
                     + (restart ? "; restarting" : ""));
             reaped++;
-            waited(id, "has been shut down, reason code " + info.shutdownCode());
+            xl.ended(id, "has been shut down, reason code " + info.shutdownCode());
             if (restart) {
                 createAndSay(l.spec(), "restart");
             }
@@ -276,123 +270,7 @@ public final class Dom0Kernel extends ApplicationKernel {
         done.complete(reaped);
     }
 
-    // ---------------------------------------------------------------- xl at dom0's console
-
-    /** dom0's {@code shutdown_timeout=} (seconds, or with {@code ms}/{@code s}); the default without one. */
-    static Duration shutdownTimeout(String cmdline) {
-        Duration timeout = Duration.ofSeconds(DEFAULT_SHUTDOWN_TIMEOUT_SECONDS);
-        for (String word : cmdline.strip().split("\\s+")) {
-            if (!word.startsWith("shutdown_timeout=")) {
-                continue;
-            }
-            String v = word.substring("shutdown_timeout=".length());
-            boolean ms = v.endsWith("ms");
-            String digits = ms ? v.substring(0, v.length() - 2) : v.endsWith("s") ? v.substring(0, v.length() - 1) : v;
-            if (digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                throw new IllegalArgumentException("shutdown_timeout=" + XlCommand.quote(v)
-                        + ": a number of seconds, or of milliseconds with 'ms'");
-            }
-            long n = Long.parseLong(digits);
-            timeout = ms ? Duration.ofMillis(n) : Duration.ofSeconds(n);
-            if (timeout.isZero() || timeout.toSeconds() > MAX_SHUTDOWN_TIMEOUT_SECONDS) {
-                throw new IllegalArgumentException("shutdown_timeout=" + v + ": from 1 ms to a day");
-            }
-        }
-        return timeout;
-    }
-
-    /** One line of console input: an xl command, carried out, or one line saying why not. */
-    private void xl(String line) {
-        XlCommand c;
-        try {
-            c = XlCommand.parse(line);
-        } catch (XlCommand.Refused e) {
-            k.println("dom0: xl: " + e.getMessage());
-            return;
-        }
-        if (c == null || done.isDone()) {
-            return;
-        }
-        switch (c.verb()) {
-            case LIST -> list();
-            case DESTROY -> {
-                Integer id = find(c.domain());
-                if (id != null) {
-                    destroy(id, "");
-                }
-            }
-            case SHUTDOWN, REBOOT -> {
-                ShutdownRequest r = c.verb() == XlCommand.Verb.SHUTDOWN ? ShutdownRequest.POWEROFF : ShutdownRequest.REBOOT;
-                List<Integer> targets = new ArrayList<>();
-                if (c.all()) {
-                    targets.addAll(live.keySet());
-                } else {
-                    Integer id = find(c.domain());
-                    if (id == null) {
-                        return;
-                    }
-                    if (!live.containsKey(id)) {
-                        k.println("dom0: xl: d" + id + " has shut down already");
-                        return;
-                    }
-                    targets.add(id);
-                }
-                if (c.waitForEnd()) {
-                    k.println("dom0: xl: waiting for " + targets.size() + " domain" + (targets.size() == 1 ? "" : "s"));
-                    waitedFor.addAll(targets);
-                    if (targets.isEmpty()) {
-                        k.println("dom0: xl: done waiting");
-                    }
-                }
-                for (int id : targets) {
-                    boolean asked = pvControl.isPending(id);
-                    try {
-                        pvControl.request(id, r);
-                    } catch (XsException e) {
-                        k.println("dom0: xl: d" + id + ": " + r.word() + " failed: " + e.getMessage());
-                        waitedFor.remove(id);
-                        continue;
-                    }
-                    String name = live.get(id).name();
-                    // xl writes the node again; the first request's timeout keeps running.
-                    k.println(asked ? "dom0: d" + id + " (" + name + ") was asked already; its timeout runs on"
-                            : "dom0: " + (r == ShutdownRequest.REBOOT ? "rebooting" : "shutting down") + " d" + id + " ("
-                                    + name + "); destroyed if still up in " + seconds(pvControl.timeout()));
-                }
-            }
-        }
-    }
-
-    /** xl's {@code find_domain}: a decimal id or a name, among the domains dom0 built; says so when none. */
-    private Integer find(String domain) {
-        if (domain.chars().allMatch(c -> c >= '0' && c <= '9') && domain.length() <= 5) {
-            int id = Integer.parseInt(domain);
-            if (id == 0) {
-                k.println("dom0: xl: not domain 0: dom0 powers off by itself after its last domain");
-                return null;
-            }
-            if (live.containsKey(id) || preserved.containsKey(id)) {
-                return id;
-            }
-        } else {
-            for (Map.Entry<Integer, Live> e : live.entrySet()) {
-                if (e.getValue().name().equals(domain)) {
-                    return e.getKey();
-                }
-            }
-            for (Map.Entry<Integer, String> e : preserved.entrySet()) {
-                if (e.getValue().equals(domain)) {
-                    return e.getKey();
-                }
-            }
-            if (domain.equals("Domain-0")) {
-                k.println("dom0: xl: not domain 0: dom0 powers off by itself after its last domain");
-                return null;
-            }
-        }
-        k.println("dom0: xl: '" + domain + "' is an invalid domain identifier");
-        return null;
-    }
+    // ---------------------------------------------------------------- shutdown requests and xl
 
     /**
      * The shutdown timeout ran out: a domain that has shut down meanwhile is reaped as usual;
@@ -408,7 +286,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             return;
         }
         destroy(domid, "did not " + (request == ShutdownRequest.REBOOT ? "reboot" : "shut down") + " within "
-                + seconds(pvControl.timeout()) + " of the " + request.word() + " request; ");
+                + XlShell.seconds(pvControl.timeout()) + " of the " + request.word() + " request; ");
     }
 
     /**
@@ -429,50 +307,40 @@ public final class Dom0Kernel extends ApplicationKernel {
         if (l != null) {
             reaped++;
         }
-        waited(domid, "has been destroyed");
+        xl.ended(domid, "has been destroyed");
         if (live.isEmpty()) {
             finish();
         }
     }
 
-    /** {@code xl ... -w}: says that {@code domid} ended, and when the last one waited for did. */
-    private void waited(int domid, String what) {
-        if (waitedFor.remove(domid)) {
-            k.println("dom0: xl: domain " + domid + " " + what);
-            if (waitedFor.isEmpty()) {
-                k.println("dom0: xl: done waiting");
-            }
+    /** What {@link XlShell} sees of dom0: the domains, and destroy. */
+    private final class Shell implements XlShell.Toolstack {
+        @Override
+        public Map<Integer, String> running() {
+            Map<Integer, String> names = new LinkedHashMap<>();
+            live.forEach((id, l) -> names.put(id, l.name()));
+            return names;
         }
-    }
 
-    /** {@code xl list}: Domain-0 and every domain dom0 built that is still there, with xl's columns. */
-    private void list() {
-        k.println("Name                                        ID   Mem VCPUs\tState\tTime(s)");
-        listOne(0, "Domain-0");
-        for (Map.Entry<Integer, Live> e : live.entrySet()) {
-            listOne(e.getKey(), e.getValue().name());
+        @Override
+        public Map<Integer, String> preserved() {
+            return preserved;
         }
-        for (Map.Entry<Integer, String> e : preserved.entrySet()) {
-            listOne(e.getKey(), e.getValue());
-        }
-    }
 
-    private void listOne(int domid, String name) {
-        DomctlCalls.DomainInfo info = builder.domctl().getDomainInfo(DomId.of(domid));
-        if (info.result() < 0) {
-            return;
+        @Override
+        public void destroy(int domid) {
+            Dom0Kernel.this.destroy(domid, "");
         }
-        int f = info.flags();
-        String letters = "-rscwS";
-        int code = info.shutdown() ? info.shutdownCode() : 0;
-        k.println(String.format("%-40s %5d %5d %5d     %c%c%c%c%c%c  %8.1f", name, domid, info.totPages() * 4 / 1024,
-                info.nrOnlineVcpus(), (f & Domctl.DOMINF_RUNNING) != 0 ? 'r' : '-',
-                (f & Domctl.DOMINF_BLOCKED) != 0 ? 'b' : '-', info.paused() ? 'p' : '-', info.shutdown() ? 's' : '-',
-                code < letters.length() ? letters.charAt(code) : '?', info.dying() ? 'd' : '-', info.cpuTime() / 1e9));
-    }
 
-    private static String seconds(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+        @Override
+        public DomctlCalls domctl() {
+            return builder.domctl();
+        }
+
+        @Override
+        public boolean ended() {
+            return done.isDone();
+        }
     }
 
     private static String reason(int code) {

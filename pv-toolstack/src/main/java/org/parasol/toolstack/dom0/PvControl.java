@@ -40,6 +40,11 @@ import org.parasol.toolstack.xenstore.XsPath;
  * <p>Invariants: used on dom0's vCPU 0 only, as the store.
  */
 final class PvControl {
+    /** The timeout without {@code shutdown_timeout=}: libxl's 60 s wait for a guest's acknowledgement. */
+    static final long DEFAULT_TIMEOUT_SECONDS = 60;
+    /** The longest timeout dom0 takes: a day. */
+    static final long MAX_TIMEOUT_SECONDS = 86_400;
+
     /** What dom0 does when a timeout runs out, and how it names domains. */
     interface Domains {
         /** The domain's name, or null when dom0 does not know it (any more). */
@@ -72,6 +77,35 @@ final class PvControl {
         this.xenstored = Objects.requireNonNull(xenstored, "xenstored");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.domains = Objects.requireNonNull(domains, "domains");
+    }
+
+    /**
+     * dom0's {@code shutdown_timeout=} on its command line: seconds ({@code 30}, {@code 30s}) or
+     * milliseconds ({@code 250ms}), from 1 ms to a day; {@value #DEFAULT_TIMEOUT_SECONDS} s
+     * without one.
+     *
+     * @throws IllegalArgumentException naming the word, for anything else
+     */
+    static Duration timeout(String cmdline) {
+        Duration timeout = Duration.ofSeconds(DEFAULT_TIMEOUT_SECONDS);
+        for (String word : cmdline.strip().split("\\s+")) {
+            if (!word.startsWith("shutdown_timeout=")) {
+                continue;
+            }
+            String v = word.substring("shutdown_timeout=".length());
+            boolean ms = v.endsWith("ms");
+            String digits = ms ? v.substring(0, v.length() - 2) : v.endsWith("s") ? v.substring(0, v.length() - 1) : v;
+            if (digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw new IllegalArgumentException("shutdown_timeout=" + XlCommand.quote(v)
+                        + ": a number of seconds, or of milliseconds with 'ms'");
+            }
+            long n = Long.parseLong(digits);
+            timeout = ms ? Duration.ofMillis(n) : Duration.ofSeconds(n);
+            if (timeout.isZero() || timeout.toSeconds() > MAX_TIMEOUT_SECONDS) {
+                throw new IllegalArgumentException("shutdown_timeout=" + v + ": from 1 ms to a day");
+            }
+        }
+        return timeout;
     }
 
     /** The timeout a request is given. */

@@ -115,7 +115,7 @@ class XlCommandTest {
             build=ticker shutdown_timeout=250ms | PT0.25S
             """)
     void shouldReadTheShutdownTimeout(String cmdline, Duration timeout) {
-        assertThat(Dom0Kernel.shutdownTimeout(cmdline)).isEqualTo(timeout);
+        assertThat(PvControl.timeout(cmdline)).isEqualTo(timeout);
     }
 
     @ParameterizedTest(name = "''{0}''")
@@ -131,7 +131,7 @@ class XlCommandTest {
             shutdown_timeout=5m
             """)
     void shouldRefuseABadShutdownTimeout(String cmdline) {
-        assertThatThrownBy(() -> Dom0Kernel.shutdownTimeout(cmdline)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> PvControl.timeout(cmdline)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("shutdown_timeout=");
     }
 }

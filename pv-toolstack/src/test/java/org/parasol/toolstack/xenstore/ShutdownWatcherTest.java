@@ -113,6 +113,19 @@ class ShutdownWatcherTest {
     }
 
     @Test
+    @DisplayName("a node the domain may not write (dom0 made it read-only) cannot be acknowledged, and the request is "
+            + "carried out all the same, as Linux ignores the write's result")
+    void shouldActWhenTheAcknowledgementIsRefused() {
+        watcher(false);
+        h.tool(XsWire.XS_SET_PERMS, NODE + "\0n0\0r1\0");
+
+        toolstackWrites("poweroff");
+
+        assertThat(node(NODE)).as("not acknowledged: EACCES").isEqualTo("poweroff");
+        assertThat(shutdowns).containsExactly(Shutdown.POWEROFF);
+    }
+
+    @Test
     @DisplayName("halt powers off as poweroff does; reboot shuts down with SHUTDOWN_reboot")
     void shouldMapHaltAndReboot() {
         watcher(false);
