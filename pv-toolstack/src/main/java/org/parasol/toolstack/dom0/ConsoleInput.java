@@ -72,6 +72,9 @@ final class ConsoleInput implements AutoCloseable {
             }
             taken += (int) n;
             for (int i = 0; i < n; i++) {
+                if (virq.isClosed()) {
+                    return; // a line ended dom0's run: what follows is not read
+                }
                 take(chunk[i]);
             }
         }
