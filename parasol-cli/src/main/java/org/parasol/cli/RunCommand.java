@@ -140,6 +140,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     private int interruptsActedOn;
     private int firstSignal;
     private long firstInterruptNanos;
+    private long secondInterruptNanos;
     private Hypervisor running;
     private List<Domain> runningDomains = List.of();
     private java.util.Set<Integer> runningLaunched = java.util.Set.of();
@@ -167,6 +168,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         if (interrupts == 1) {
             firstSignal = signal;
             firstInterruptNanos = System.nanoTime();
+        } else if (interrupts == 2) {
+            secondInterruptNanos = System.nanoTime();
         }
         actOnInterrupts();
     }
@@ -176,8 +179,19 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         return interrupts > 0 ? firstSignal : 0;
     }
 
-    private synchronized long firstInterruptNanos() {
-        return firstInterruptNanos;
+    /**
+     * Until when the run waits for dom0 after the interrupts so far: the shutdown timeout and a
+     * grace after the first, the grace alone after the second; {@code Long.MAX_VALUE} before any.
+     */
+    private synchronized long interruptDeadline(long shutdownBound) {
+        if (interrupts == 0) {
+            return Long.MAX_VALUE;
+        }
+        long until = firstInterruptNanos + shutdownBound;
+        if (interrupts >= 2) {
+            until = Math.min(until, secondInterruptNanos + TimeUnit.SECONDS.toNanos(DOM0_GRACE_SECONDS));
+        }
+        return until;
     }
 
     /** dom0 is up: signals from now on go to it, and those that came before are acted on. */
@@ -414,8 +428,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             boolean dom0Stopped = false;
             if (!inTime) {
                 if (interruptedBy() != 0 && System.nanoTime() < deadline) {
-                    err.println("parasol run: dom0 did not end the domains within " + shutdownBound / 1_000_000_000L
-                            + " s of the interrupt; destroying the remaining domains");
+                    err.println("parasol run: dom0 did not end the domains in time after the interrupt;"
+                            + " destroying the remaining domains");
                 } else {
                     err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
                 }
@@ -486,8 +500,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 return true;
             }
             long until = deadline;
-            if (interruptedBy() != 0) {
-                until = Math.min(until, firstInterruptNanos() + shutdownBound);
+            long interrupted = interruptDeadline(shutdownBound);
+            if (interrupted != Long.MAX_VALUE) {
+                until = until == Long.MAX_VALUE ? interrupted : Math.min(until, interrupted);
             }
             long left = until == Long.MAX_VALUE ? Long.MAX_VALUE : until - System.nanoTime();
             if (left <= 0) {

@@ -126,6 +126,22 @@ class RunInterruptTest {
     }
 
     @Test
+    @DisplayName("the launcher's pingpong pair has no store to hear a request: Ctrl-C ends it at once; exit 130")
+    void shouldEndTheLaunchersDomainsOnInterrupt() throws Exception {
+        RunCommand cmd = new RunCommand();
+
+        RunOutcome o = runInterrupted(cmd, hv -> {
+            awaitLine(hv, "ping", l -> l.startsWith("pingpong: domain 2 connected"));
+            cmd.interrupt(RunCommand.SIGTERM);
+        }, "--cmdline", "rounds=1000000", "pingpong");
+
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(143);
+        assertThat(o.err()).contains("parasol run: SIGTERM: asking every domain to shut down");
+        assertThat(o.out()).containsPattern("(?m)^ping\\s+1 crash .*\\(interrupted\\)")
+                .containsPattern("(?m)^pong\\s+2 crash .*\\(interrupted\\)");
+    }
+
+    @Test
     @DisplayName("a real SIGINT (kill -INT) to parasol run on the launcher's module path: the domains shut down "
             + "cooperatively and the process exits 130 by itself")
     void shouldHandleARealSigint() throws Exception {
