@@ -56,15 +56,16 @@ import org.parasol.hypercall.struct.StartInfo;
  *   <li>find the end of the builder's mappings and start the page allocator and the heap;</li>
  *   <li>bind {@code VIRQ_TIMER} and the IPI other vCPUs wake this one with, enable events,
  *       print the banner;</li>
- *   <li>when {@code start_info} names a store, watch {@code control/shutdown} for the
- *       toolstack's requests ({@link ShutdownWatcher}) as the first task; a domain without a
- *       store (dom0, domains the host builds itself) skips it;</li>
- *   <li>run the application's {@code main} as the first task, then the run loop, for ever.</li>
+ *   <li>when {@code start_info} names a store, queue a task that watches
+ *       {@code control/shutdown} for the toolstack's requests ({@link ShutdownWatcher}); a
+ *       domain without a store (dom0, domains the host builds itself) skips it;</li>
+ *   <li>queue the application's {@code main}, then run the loop, for ever.</li>
  * </ol>
  *
  * <p>Every privileged operation goes through one {@link PvOps}; the boot builds the
  * paravirtual one ({@link XenPvOps}). The domain ends only through {@link #poweroff},
- * {@link #reboot} or {@link #crash}, each of which flushes the console first.
+ * {@link #reboot} or {@link #crash}, or a toolstack request the {@link ShutdownWatcher} took,
+ * each of which flushes the console first.
  *
  * <p>Invariants: one kernel per domain, running on vCPU 0's thread; applications call it only
  * from tasks (never from another thread, which the hypervisor would treat as a crash).
