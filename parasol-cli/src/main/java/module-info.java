@@ -10,6 +10,8 @@ module org.parasol.cli {
     requires org.parasol.control;
     requires com.google.protobuf;
     requires info.picocli;
+    // sun.misc.Signal: parasol run's own Ctrl-C and SIGTERM handlers (a cooperative shutdown).
+    requires jdk.unsupported;
 
     // picocli sets the annotated option fields of the commands reflectively.
     opens org.parasol.cli to info.picocli;

@@ -63,10 +63,18 @@ import picocli.CommandLine.Parameters;
  * {@code pong}. dom0 builds them like the others, writes each device's two ends into the store
  * before the front end runs, and the domains meet there.
  *
+ * <p>Ctrl-C (SIGINT) or SIGTERM ends the run cooperatively: the command types
+ * {@code xl shutdown -a} at the hypervisor's console, which dom0 reads; each domain's kernel
+ * hears the request in its {@code control/shutdown} and powers off, and dom0 destroys any still
+ * up after its shutdown timeout ({@code --shutdown-timeout}), then powers off itself. The
+ * command waits for that, bounded by the timeout and {@value #DOM0_GRACE_SECONDS} s more. A
+ * second Ctrl-C types {@code xl destroy} for every domain instead of waiting.
+ *
  * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise (or
  * dom0 did not power off), 2 when an image, file or launch descriptor is refused before boot,
- * or dom0 could not build a domain. A one-line summary per domain of the run (not dom0) follows
- * the consoles.
+ * or dom0 could not build a domain; after Ctrl-C or SIGTERM, 128 plus the signal's number (130,
+ * 143), as a shell reports a command a signal ended. A one-line summary per domain of the run
+ * (not dom0) follows the consoles.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Boots the hypervisor and runs kernel images as domains until they all shut down.")
@@ -104,6 +112,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             description = "Seconds to wait for the domains before destroying them (0 = no limit).")
     long timeoutSeconds;
 
+    @Option(names = "--shutdown-timeout", paramLabel = "SECONDS",
+            description = "Seconds dom0 gives a domain to shut down after xl shutdown (Ctrl-C) before destroying it"
+                    + " (default: dom0's, " + DEFAULT_SHUTDOWN_TIMEOUT_SECONDS + ").")
+    Long shutdownTimeoutSeconds;
+
     @Option(names = "--hypercalls",
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
     boolean hypercallBreakdown;
@@ -116,13 +129,106 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     static final long DOM0_MEMORY_KIB = 16 * 1024;
     /** How long a timed-out run gives dom0 to reap the domains before it ends dom0 too. */
     static final long DOM0_GRACE_SECONDS = 5;
+    /** dom0's shutdown timeout when {@code --shutdown-timeout} does not set it (Dom0Kernel's default). */
+    static final long DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 60;
+
+    /** SIGINT's and SIGTERM's numbers, for the exit status after them. */
+    static final int SIGINT = 2;
+    static final int SIGTERM = 15;
+
+    /** Signals received (Ctrl-C, SIGTERM) and how many of them were acted on; guarded by {@code this}. */
+    private int interrupts;
+    private int interruptsActedOn;
+    private int firstSignal;
+    private long firstInterruptNanos;
+    private long secondInterruptNanos;
+    private Hypervisor running;
+    private List<Domain> runningDomains = List.of();
+    private PrintStream interruptLog = System.err;
 
     /** Told of the hypervisor right after it boots: how in-process tests put it under their leak check. */
     java.util.function.Consumer<Hypervisor> booted = hv -> { };
 
     @Override
     public Integer call() throws Exception {
+        // sun.misc.Signal (jdk.unsupported): a handler of our own, so that Ctrl-C asks the
+        // domains to shut down instead of ending the JVM, and a second one can destroy them.
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> interrupt(SIGINT));
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> interrupt(SIGTERM));
         return run(System.out, System.err);
+    }
+
+    /**
+     * A signal arrived (from the JVM's signal thread, or a test): the first asks every domain
+     * to shut down ({@code xl shutdown -a} at dom0's console), the second destroys them
+     * ({@code xl destroy} each). Before dom0 is up it is remembered and acted on once it is.
+     */
+    synchronized void interrupt(int signal) {
+        interrupts++;
+        if (interrupts == 1) {
+            firstSignal = signal;
+            firstInterruptNanos = System.nanoTime();
+        } else if (interrupts == 2) {
+            secondInterruptNanos = System.nanoTime();
+        }
+        actOnInterrupts();
+    }
+
+    /** Whether a signal arrived, and which first (0: none). */
+    synchronized int interruptedBy() {
+        return interrupts > 0 ? firstSignal : 0;
+    }
+
+    /**
+     * Until when the run waits for dom0 after the interrupts so far: the shutdown timeout and a
+     * grace after the first, the grace alone after the second; {@code Long.MAX_VALUE} before any.
+     */
+    private synchronized long interruptDeadline(long shutdownBound) {
+        if (interrupts == 0) {
+            return Long.MAX_VALUE;
+        }
+        long until = firstInterruptNanos + shutdownBound;
+        if (interrupts >= 2) {
+            until = Math.min(until, secondInterruptNanos + TimeUnit.SECONDS.toNanos(DOM0_GRACE_SECONDS));
+        }
+        return until;
+    }
+
+    /** dom0 is up: signals from now on go to it, and those that came before are acted on. */
+    private synchronized void attach(Hypervisor hv, List<Domain> created, PrintStream err) {
+        running = hv;
+        runningDomains = created;
+        interruptLog = err;
+        actOnInterrupts();
+    }
+
+    private synchronized void detach() {
+        running = null;
+    }
+
+    private void actOnInterrupts() {
+        Hypervisor hv = running;
+        if (hv == null) {
+            return;
+        }
+        String name = firstSignal == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (interruptsActedOn < 1 && interrupts >= 1) {
+            interruptsActedOn = 1;
+            interruptLog.println("parasol run: " + name + ": asking every domain to shut down (xl shutdown -a at dom0's"
+                    + " console); again to destroy them at once");
+            hv.consoleInput("xl shutdown -a\n");
+        }
+        if (interruptsActedOn < 2 && interrupts >= 2) {
+            interruptsActedOn = 2;
+            interruptLog.println("parasol run: interrupted again: destroying every domain (xl destroy)");
+            StringBuilder lines = new StringBuilder();
+            for (Domain d : runningDomains) {
+                if (d.state() != DomainState.DEAD) {
+                    lines.append("xl destroy ").append(d.domid()).append('\n');
+                }
+            }
+            hv.consoleInput(lines.toString());
+        }
     }
 
     int run(PrintStream out, PrintStream err) throws InterruptedException {
@@ -276,20 +382,33 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 }
             });
             Domain dom0;
+            String dom0Cmdline = shutdownTimeoutSeconds == null ? "" : "shutdown_timeout=" + shutdownTimeoutSeconds;
+            if (shutdownTimeoutSeconds != null && (shutdownTimeoutSeconds < 1 || shutdownTimeoutSeconds > 86_400)) {
+                err.println("parasol run: --shutdown-timeout must be 1 to 86400 seconds");
+                return 2;
+            }
             try {
-                dom0 = hv.createDom0(new DomainConfig(DOM0_NAME, dom0KiB, dom0KiB, 1, DOM0_IMAGE, "", true,
+                dom0 = hv.createDom0(new DomainConfig(DOM0_NAME, dom0KiB, dom0KiB, 1, DOM0_IMAGE, dom0Cmdline, true,
                         DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE),
                         moduleBytes);
             } catch (DomainCreationException e) {
                 err.println("parasol run: cannot create dom0: " + e.getMessage());
                 return 2;
             }
+            attach(hv, created, err);
             // dom0 powers off once every domain it built is gone (or preserved): the run's end.
             long deadline = timeoutSeconds <= 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-            boolean inTime = awaitUntil(dom0Ended, deadline);
+            long shutdownBound = TimeUnit.SECONDS.toNanos((shutdownTimeoutSeconds != null ? shutdownTimeoutSeconds
+                    : DEFAULT_SHUTDOWN_TIMEOUT_SECONDS) + DOM0_GRACE_SECONDS);
+            boolean inTime = awaitRun(dom0Ended, deadline, shutdownBound);
             boolean dom0Stopped = false;
             if (!inTime) {
-                err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
+                if (interruptedBy() != 0 && System.nanoTime() < deadline) {
+                    err.println("parasol run: dom0 did not end the domains in time after the interrupt;"
+                            + " destroying the remaining domains");
+                } else {
+                    err.println("parasol run: timed out after " + timeoutSeconds + " s; destroying the remaining domains");
+                }
                 endRunning(created);
                 // dom0 reaps them and powers off, unless it keeps restarting one (on_crash=restart):
                 // then the run ends dom0 itself, and the rest with it.
@@ -301,6 +420,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     endRunning(created);
                 }
             }
+            detach();
             hv.drainConsole();
             out.flush();
             int status = 0;
@@ -323,7 +443,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 if (d.shutdownReason() != Shutdown.POWEROFF || zombie) {
                     allPoweredOff = false;
                 }
-                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended(d.shutdownReason()),
+                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended(d),
                         d.uptimeNanos() / 1e9, d.hypercalls(), d.faults(),
                         zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "");
             }
@@ -333,8 +453,46 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     out.println(d.name() + ":" + hypercallsByName(d));
                 }
             }
+            int signal = interruptedBy();
+            if (signal != 0) {
+                err.println("parasol run: ended by " + (signal == SIGTERM ? "SIGTERM" : "SIGINT")
+                        + (allPoweredOff ? "; every domain shut down" : "; not every domain shut down (see the summary)"));
+                return 128 + signal;
+            }
             return status != 0 ? status : allPoweredOff ? 0 : 1;
         }
+    }
+
+    /**
+     * Waits for dom0 to end (after the run's domains), until {@code deadline}, or until
+     * {@code shutdownBound} after the first interrupt; false when either ran out first.
+     */
+    private boolean awaitRun(CountDownLatch dom0Ended, long deadline, long shutdownBound)
+            throws InterruptedException {
+        while (true) {
+            if (dom0Ended.getCount() == 0) {
+                return true;
+            }
+            long until = deadline;
+            long interrupted = interruptDeadline(shutdownBound);
+            if (interrupted != Long.MAX_VALUE) {
+                until = until == Long.MAX_VALUE ? interrupted : Math.min(until, interrupted);
+            }
+            long left = until == Long.MAX_VALUE ? Long.MAX_VALUE : until - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            // In slices, so that an interrupt's bound takes effect while waiting.
+            dom0Ended.await(Math.min(100_000_000L, left), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** How the summary says a domain ended: its shutdown reason, or destroyed while it ran. */
+    private static String ended(Domain d) {
+        if (d.shutdownReason() < 0 && d.state() == DomainState.DEAD) {
+            return "destroyed";
+        }
+        return ended(d.shutdownReason());
     }
 
     /** Shuts down every run domain that may still run, as crashed: "timed out". */
@@ -356,14 +514,6 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             case Shutdown.SOFT_RESET -> "soft_reset";
             default -> "running";
         };
-    }
-
-    private static boolean awaitUntil(CountDownLatch l, long deadline) throws InterruptedException {
-        if (deadline == Long.MAX_VALUE) {
-            l.await();
-            return true;
-        }
-        return l.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** " name=count ..." over every hypercall the domain's vCPUs made, in hypercall-number order. */

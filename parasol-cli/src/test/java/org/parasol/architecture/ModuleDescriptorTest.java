@@ -57,7 +57,7 @@ class ModuleDescriptorTest {
         assertThat(cli.name()).isEqualTo("org.parasol.cli");
         assertThat(cli.requires()).extracting(ModuleDescriptor.Requires::name)
                 .containsExactlyInAnyOrder("java.base", "org.parasol.hypervisor", "org.parasol.control",
-                        "com.google.protobuf", "info.picocli");
+                        "com.google.protobuf", "info.picocli", "jdk.unsupported");
     }
 
     @Test

@@ -726,9 +726,16 @@ public final class Hypervisor implements AutoCloseable {
         }
     }
 
-    /** Feeds bytes to the hypervisor's console input (read by privileged CONSOLEIO_read). */
-    public void consoleInput(String s) {
-        host.consoleInput(s);
+    /**
+     * Types {@code s} at the hypervisor's console: what a privileged domain reads with
+     * CONSOLEIO_read after {@code VIRQ_CONSOLE} (dom0 reads it as xl commands, one a line).
+     * At most {@link org.parasol.hypervisor.domain.Host#CONSOLE_INPUT_MAX} characters wait
+     * unread; beyond them input is dropped, as by Xen's serial ring.
+     *
+     * @return the characters kept
+     */
+    public int consoleInput(String s) {
+        return host.consoleInput(s);
     }
 
 

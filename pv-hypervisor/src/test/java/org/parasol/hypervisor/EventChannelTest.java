@@ -12,6 +12,7 @@ import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.Virq;
+import org.parasol.hypercall.abi.ConsoleIo;
 import org.parasol.hypercall.abi.EvtchnStat;
 import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.abi.Shutdown;
@@ -220,6 +221,27 @@ class EventChannelTest {
         assertThat(hv.destroy(c.domain)).isTrue();
         assertThat(dom0.pending(port)).as("after the death").isTrue();
         assertThat(a.pending(port)).as("an unprivileged domain hears nothing").isFalse();
+    }
+
+    @Test
+    @DisplayName("VIRQ_CONSOLE: console input raises it in the privileged domain that bound it (__serial_rx), which reads "
+            + "the input with CONSOLEIO_read; input beyond 4096 unread characters is dropped")
+    void shouldRaiseConsoleVirqOnInput() throws Exception {
+        BareGuest dom0 = BareGuest.create(hv, new DomainConfig("priv", 1024, 1024, 1, null, "", true, null, null, null));
+        EventChannelCalls e0 = new EventChannelCalls(dom0.cpu, new ArgumentPage(dom0.scratch));
+        int port = (int) e0.bindVirq(Virq.CONSOLE, 0);
+        assertThat(port).isPositive();
+        clearEventState(dom0, port);
+        dom0.unmaskLocally(port);
+
+        assertThat(hv.consoleInput("xl list\n")).isEqualTo(8);
+
+        assertThat(dom0.pending(port)).as("after the input").isTrue();
+        assertThat(a.pending(port)).as("an unprivileged domain hears nothing").isFalse();
+        assertThat(hv.consoleInput("x".repeat(5000))).as("up to 4096 unread").isEqualTo(4096 - 8);
+        assertThat(hv.consoleInput("y")).as("full: dropped").isZero();
+        assertThat(dom0.call(Hypercall.CONSOLE_IO, ConsoleIo.READ, 8, dom0.scratch2)).isEqualTo(8);
+        assertThat(hv.consoleInput("yy")).as("room for what was read").isEqualTo(2);
     }
 
     @Test

@@ -56,12 +56,16 @@ import org.parasol.hypercall.struct.StartInfo;
  *   <li>find the end of the builder's mappings and start the page allocator and the heap;</li>
  *   <li>bind {@code VIRQ_TIMER} and the IPI other vCPUs wake this one with, enable events,
  *       print the banner;</li>
- *   <li>run the application's {@code main} as the first task, then the run loop, for ever.</li>
+ *   <li>when {@code start_info} names a store, queue a task that watches
+ *       {@code control/shutdown} for the toolstack's requests ({@link ShutdownWatcher}); a
+ *       domain without a store (dom0, domains the host builds itself) skips it;</li>
+ *   <li>queue the application's {@code main}, then run the loop, for ever.</li>
  * </ol>
  *
  * <p>Every privileged operation goes through one {@link PvOps}; the boot builds the
  * paravirtual one ({@link XenPvOps}). The domain ends only through {@link #poweroff},
- * {@link #reboot} or {@link #crash}, each of which flushes the console first.
+ * {@link #reboot} or {@link #crash}, or a toolstack request the {@link ShutdownWatcher} took,
+ * each of which flushes the console first.
  *
  * <p>Invariants: one kernel per domain, running on vCPU 0's thread; applications call it only
  * from tasks (never from another thread, which the hypervisor would treat as a crash).
@@ -103,6 +107,7 @@ public final class Kernel {
     private GrantMapper grantMapper;
     private boolean grantSweepArmed;
     private Xenbus xenbus;
+    private ShutdownWatcher shutdownWatcher;
 
     private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
             EventChannelCalls eventCalls, ArgumentPage args) {
@@ -186,9 +191,36 @@ public final class Kernel {
                 + memory.frames().freeFrames() + " free, " + (mappedEnd - firstFree) + " mapped at boot), "
                 + "command line '" + info.commandLine() + "'");
 
-        // 8. The application's main is the first task; the loop runs until the domain ends.
+        // 8. With a store, the toolstack's shutdown requests are heard from the start; the watch
+        //    is registered asynchronously, so main is not held up by it.
+        if (kernel.hasStore()) {
+            kernel.loop.execute(() -> kernel.watchShutdown(app));
+        }
+
+        // 9. The application's main is the first task; the loop runs until the domain ends.
         kernel.loop.execute(() -> kernel.startApplication(app));
         kernel.loop.run();
+    }
+
+    /** Watches {@code control/shutdown} and hands each request the kernel takes to {@code app}. */
+    private void watchShutdown(GuestApplication app) {
+        shutdownWatcher = new ShutdownWatcher(xenbus(), loop, false, new ShutdownWatcher.Actions() {
+            @Override
+            public Promise<?> request(ShutdownRequest request) {
+                return app.onShutdownRequest(Kernel.this, request);
+            }
+
+            @Override
+            public void shutdown(int reason) {
+                Kernel.this.shutdown(reason);
+            }
+
+            @Override
+            public void log(String line) {
+                println(line);
+            }
+        });
+        shutdownWatcher.start();
     }
 
     private void startApplication(GuestApplication app) {
@@ -376,6 +408,19 @@ public final class Kernel {
     }
 
     // ---------------------------------------------------------------- xenbus
+
+    /** Whether {@code start_info} names a store page and port ({@link #xenbus()} can be made). */
+    public boolean hasStore() {
+        return bootInfo.storeMfn() != 0 && bootInfo.storeEvtchn() != 0;
+    }
+
+    /**
+     * The watcher of the toolstack's shutdown requests, or null for a domain without a store
+     * (or before its first task ran).
+     */
+    public ShutdownWatcher shutdownWatcher() {
+        return shutdownWatcher;
+    }
 
     /**
      * The xenbus client over the store page and store event channel the builder put in

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
@@ -304,11 +305,25 @@ public final class Host {
         return consoleThread;
     }
 
-    /** Feeds bytes to the hypervisor's console input (read by privileged CONSOLEIO_read). */
-    public void consoleInput(String s) {
+    /** Bytes of console input kept until a privileged domain reads them (Xen's serial ring is 128). */
+    public static final int CONSOLE_INPUT_MAX = 4096;
+
+    /**
+     * Feeds characters to the hypervisor's console input (read by privileged CONSOLEIO_read) and
+     * raises {@code VIRQ_CONSOLE} in the privileged domains, as Xen's {@code __serial_rx} does
+     * for each character it receives. Characters beyond {@link #CONSOLE_INPUT_MAX} unread ones
+     * are dropped, as Xen drops them when its ring is full; the virq is raised all the same.
+     *
+     * @return the characters kept
+     */
+    public int consoleInput(String s) {
+        int kept;
         synchronized (consoleInput) {
-            consoleInput.append(s);
+            kept = Math.min(s.length(), CONSOLE_INPUT_MAX - consoleInput.length());
+            consoleInput.append(s, 0, kept);
         }
+        sendGlobalVirq(Virq.CONSOLE);
+        return kept;
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.parasol.toolstack.dom0;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,6 +13,7 @@ import java.util.UUID;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.kernel.ShutdownRequest;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Virq;
@@ -37,6 +39,15 @@ import org.parasol.toolstack.xenstore.XsException;
  * back end must be running (it is listed, and so built, earlier). When either end goes, the
  * device's nodes go before the domain's paths.
  *
+ * <p>Cooperative shutdown ({@link PvControl}): {@code xl shutdown} and {@code xl reboot} typed
+ * at dom0's console ({@link ConsoleInput}, {@link XlCommand}; the host's {@code parasol run}
+ * types {@code xl shutdown -a} on Ctrl-C) write the request into the domain's
+ * {@code control/shutdown}; a domain that has not shut down {@code shutdown_timeout=} after the
+ * request (dom0's command line: seconds, or {@code ms}; default
+ * {@value PvControl#DEFAULT_TIMEOUT_SECONDS} s, libxl's wait for a guest's acknowledgement) is
+ * destroyed. One that shuts down in time is reaped as any other, with its reason, so
+ * {@code on_reboot=restart} restarts it after {@code xl reboot}.
+ *
  * <p>A domain is named as its spec says; a {@code build=} entry after its image, or
  * {@code <image>-<id>} when a live domain already has that name (xl refuses a second domain of
  * the same name). The name goes to the hypervisor with load-image and into the store.
@@ -60,6 +71,11 @@ public final class Dom0Kernel extends ApplicationKernel {
     private Promise<Integer> done;
     private BoundPort domExc;
     private int reaped;
+    private PvControl pvControl;
+    private ConsoleInput consoleInput;
+    /** Domains left shut down by on_*=preserve: listed, and destroyable, until the host ends. */
+    private final Map<Integer, String> preserved = new LinkedHashMap<>();
+    private XlShell xl;
 
     /** A domain dom0 waits for: its name and the spec it was built from (for a restart). */
     private record Live(String name, DomainSpec spec) {
@@ -73,8 +89,10 @@ public final class Dom0Kernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         List<DomainSpec> specs = new ArrayList<>();
+        Duration shutdownTimeout;
         try {
             specs.addAll(DomainSpec.parse(k.commandLine()));
+            shutdownTimeout = PvControl.timeout(k.commandLine());
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("dom0: " + e.getMessage(), e);
         }
@@ -97,11 +115,27 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
         k.println("dom0: xenstored up: " + xenstored.store().size() + " nodes");
         builder = new Builder(k);
+        pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
+            @Override
+            public String name(int domid) {
+                Live l = live.get(domid);
+                return l != null ? l.name() : preserved.get(domid);
+            }
+
+            @Override
+            public void timedOut(int domid, ShutdownRequest request) {
+                Dom0Kernel.this.timedOut(domid, request);
+            }
+        });
         // Bound before the first build: a domain that ends at once still raises it.
         domExc = k.events().bindVirq(Virq.DOM_EXC, k.loop().deferred(p -> reap()));
+        xl = new XlShell(k, pvControl, new Shell());
         for (DomainSpec spec : specs) {
             createAndSay(spec, "build");
         }
+        // The host's console input: xl's verbs, one a line.
+        consoleInput = new ConsoleInput(k, xl::line, why -> k.println("dom0: xl: " + why));
+        consoleInput.start();
         if (live.isEmpty()) {
             finish();
         }
@@ -148,8 +182,10 @@ public final class Dom0Kernel extends ApplicationKernel {
                 served.add(device.kind() + " " + device.devid() + " served by d" + back + " (" + device.backend() + ")");
             }
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());
+            pvControl.watch(id);
             builder.unpause(built.domid());
         } catch (XsException | Builder.BuildException e) {
+            pvControl.forget(id);
             xenstored.forgetDomain(id);
             builder.domctl().destroyDomain(built.domid());
             throw e instanceof Builder.BuildException b ? b
@@ -195,19 +231,24 @@ public final class Dom0Kernel extends ApplicationKernel {
             DomctlCalls.DomainInfo info = domctl.getDomainInfo(DomId.of(id));
             if (info.result() < 0) {
                 k.println("dom0: d" + id + " is gone (" + Builder.errnoName(info.result()) + ")");
+                pvControl.forget(id);
                 xenstored.forgetDomain(id);
                 live.remove(id);
+                xl.ended(id, "is gone");
                 continue;
             }
             if (!info.shutdown()) {
                 continue;
             }
             Live l = live.remove(id);
+            pvControl.forget(id);
             DomainSpec.Action action = actionFor(l.spec(), info.shutdownCode());
             String what = "dom0: d" + id + " (" + l.name() + ") shut down: " + reason(info.shutdownCode());
             if (action == DomainSpec.Action.PRESERVE) {
                 // xl's preserve: the domain, its memory and its store paths stay as they are.
                 k.println(what + "; preserved");
+                preserved.put(id, l.name());
+                xl.ended(id, "has been shut down, reason code " + info.shutdownCode());
                 continue;
             }
             // libxl's order: the store lets go of the domain (its ring unmapped, its port
@@ -218,6 +259,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println(what + (rc == 0 ? "; destroyed" : "; destroy failed (" + Builder.errnoName(rc) + ")")
                     + (restart ? "; restarting" : ""));
             reaped++;
+            xl.ended(id, "has been shut down, reason code " + info.shutdownCode());
             if (restart) {
                 createAndSay(l.spec(), "restart");
             }
@@ -244,6 +286,9 @@ public final class Dom0Kernel extends ApplicationKernel {
         if (domExc != null) {
             domExc.close();
         }
+        if (consoleInput != null) {
+            consoleInput.close();
+        }
         k.println("dom0: every domain is gone; powering off");
         try {
             k.println("dom0: xenstored: " + xenstored.store().size() + " nodes left; /local/domain lists "
@@ -254,6 +299,79 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println("dom0: xenstored: cannot list /local/domain: " + e.getMessage());
         }
         done.complete(reaped);
+    }
+
+    // ---------------------------------------------------------------- shutdown requests and xl
+
+    /**
+     * The shutdown timeout ran out: a domain that has shut down meanwhile is reaped as usual;
+     * one still up is destroyed, as {@code xendomains} does after {@code xl shutdown}.
+     */
+    private void timedOut(int domid, ShutdownRequest request) {
+        if (!live.containsKey(domid)) {
+            return;
+        }
+        DomctlCalls.DomainInfo info = builder.domctl().getDomainInfo(DomId.of(domid));
+        if (info.result() >= 0 && info.shutdown()) {
+            reap();
+            return;
+        }
+        destroy(domid, "did not " + (request == ShutdownRequest.REBOOT ? "reboot" : "shut down") + " within "
+                + XlShell.seconds(pvControl.timeout()) + " of the " + request.word() + " request; ");
+    }
+
+    /**
+     * libxl's {@code libxl_domain_destroy}: the store lets go of the domain, then its memory
+     * goes. No on_* action follows: a destroyed domain is not restarted.
+     */
+    private void destroy(int domid, String because) {
+        Live l = live.remove(domid);
+        String name = l != null ? l.name() : preserved.remove(domid);
+        if (name == null) {
+            return;
+        }
+        pvControl.forget(domid);
+        xenstored.forgetDomain(domid);
+        long rc = builder.domctl().destroyDomain(DomId.of(domid));
+        k.println("dom0: d" + domid + " (" + name + ") " + because
+                + (rc == 0 ? "destroyed" : "destroy failed (" + Builder.errnoName(rc) + ")"));
+        if (l != null) {
+            reaped++;
+        }
+        xl.ended(domid, "has been destroyed");
+        if (live.isEmpty()) {
+            finish();
+        }
+    }
+
+    /** What {@link XlShell} sees of dom0: the domains, and destroy. */
+    private final class Shell implements XlShell.Toolstack {
+        @Override
+        public Map<Integer, String> running() {
+            Map<Integer, String> names = new LinkedHashMap<>();
+            live.forEach((id, l) -> names.put(id, l.name()));
+            return names;
+        }
+
+        @Override
+        public Map<Integer, String> preserved() {
+            return preserved;
+        }
+
+        @Override
+        public void destroy(int domid) {
+            Dom0Kernel.this.destroy(domid, "");
+        }
+
+        @Override
+        public DomctlCalls domctl() {
+            return builder.domctl();
+        }
+
+        @Override
+        public boolean ended() {
+            return done.isDone();
+        }
     }
 
     private static String reason(int code) {

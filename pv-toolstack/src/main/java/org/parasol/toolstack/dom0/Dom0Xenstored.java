@@ -71,6 +71,8 @@ final class Dom0Xenstored implements Xenstored.Domains {
     /** The split devices dom0 added, for their removal. */
     private final XsDevices devices;
     private int nextReqId = 1;
+    /** The toolstack's own watches ({@link #watch}), by token. */
+    private final Map<String, java.util.function.Consumer<String>> toolWatches = new HashMap<>();
     /** {@code @introduceDomain} and {@code @releaseDomain} events seen, past the initial ones. */
     private int introducedEvents = -1;
     private int releasedEvents = -1;
@@ -101,6 +103,13 @@ final class Dom0Xenstored implements Xenstored.Domains {
         if (fields.isEmpty()) {
             return;
         }
+        if (fields.size() > XsWire.XS_WATCH_TOKEN) {
+            java.util.function.Consumer<String> watcher = toolWatches.get(fields.get(XsWire.XS_WATCH_TOKEN));
+            if (watcher != null) {
+                watcher.accept(fields.get(XsWire.XS_WATCH_PATH));
+                return;
+            }
+        }
         if (fields.get(0).equals(XsPath.INTRODUCE_DOMAIN)) {
             introducedEvents++;
         } else if (fields.get(0).equals(XsPath.RELEASE_DOMAIN)) {
@@ -129,6 +138,47 @@ final class Dom0Xenstored implements Xenstored.Domains {
     }
 
     // ---------------------------------------------------------------- the toolstack's side
+
+    /**
+     * A watch of the toolstack's own connection on {@code path} (absolute): {@code fired} gets the
+     * path that changed, at once, inside the store operation that changed it (so the value it
+     * reads is the one that fired the watch), and once at registration, as every watch. It must
+     * not change the store; work that does goes on the run loop.
+     */
+    void watch(String path, String token, java.util.function.Consumer<String> fired) throws XsException {
+        toolWatches.put(token, fired);
+        try {
+            store.watch(tools, path, path, token, -1);
+        } catch (XsException e) {
+            toolWatches.remove(token);
+            throw e;
+        }
+    }
+
+    /** Ends a watch {@link #watch} registered; nothing if there is none. */
+    void unwatch(String path, String token) {
+        if (toolWatches.remove(token) != null) {
+            try {
+                store.unwatch(tools, path, token);
+            } catch (XsException e) {
+                // already gone
+            }
+        }
+    }
+
+    /** The value at {@code path} as text, or null when there is no such node. */
+    String read(String path) {
+        try {
+            return new String(store.read(tools, null, path), StandardCharsets.ISO_8859_1);
+        } catch (XsException e) {
+            return null;
+        }
+    }
+
+    /** Writes {@code value} at {@code path} (outside a transaction, as {@code xs_write}). */
+    void write(String path, String value) throws XsException {
+        write(null, path, value);
+    }
 
     /**
      * libxl's {@code libxl__domain_make} and {@code libxl__build_post} paths for a new domain,

@@ -1,0 +1,177 @@
+package org.parasol.toolstack.dom0;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One line typed at dom0's console, read as the few {@code xl} verbs dom0 carries out
+ * (deviation 15: dom0 has no shell, so its console takes them):
+ *
+ * <pre>
+ *  xl shutdown [-a] [-w] [-F] &lt;name|domid&gt;   write "poweroff" to the domain's control/shutdown;
+ *                                              destroy it if it has not shut down within
+ *                                              dom0's shutdown_timeout
+ *  xl reboot   [-a] [-w] [-F] &lt;name|domid&gt;   the same with "reboot" (on_reboot then decides)
+ *  xl destroy  &lt;name|domid&gt;                  destroy it now, without asking
+ *  xl list                                     the domains, as xl lists them
+ * </pre>
+ *
+ * <p>Options as xl's {@code getopt} takes them: {@code -a} ({@code --all}: every domain but
+ * dom0), {@code -w} ({@code --wait}: say when each has shut down), {@code -F} (xl's fallback to
+ * an ACPI event for a guest without PV drivers: accepted, and changes nothing, since every
+ * Parasol domain has the PV control node); short options may be combined ({@code -aw}).
+ *
+ * <p>The line is hostile input: {@link #parse} reads at most {@link #LINE_MAX} characters of
+ * printable ASCII (the console reader refuses anything else before it gets here), takes at most
+ * {@link #WORDS_MAX} words, never echoes more than a short, sanitized quote of what it refused,
+ * and answers every mistake with one line.
+ *
+ * @param verb   the verb
+ * @param all    {@code -a}: every domain
+ * @param waitForEnd {@code -w}: report each domain's end
+ * @param domain the domain named (a name or a decimal id), or null with {@code -a} and for list
+ */
+record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain) {
+    /** The longest line dom0 reads, in bytes. */
+    static final int LINE_MAX = 256;
+    /** The most words a line may have. */
+    static final int WORDS_MAX = 8;
+    /** The usage line an unknown line is answered with. */
+    static final String USAGE = "xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list";
+
+    /** The verbs dom0 takes. */
+    enum Verb {
+        SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list");
+
+        final String word;
+
+        Verb(String word) {
+            this.word = word;
+        }
+
+        static Verb of(String word) {
+            for (Verb v : values()) {
+                if (v.word.equals(word)) {
+                    return v;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** A line dom0 cannot carry out; the message is the one-line answer. */
+    static final class Refused extends Exception {
+        Refused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The command {@code line} asks for, or null for a blank line.
+     *
+     * @throws Refused with the one-line answer for anything else
+     */
+    static XlCommand parse(String line) throws Refused {
+        if (line.length() > LINE_MAX) {
+            throw new Refused("a line longer than " + LINE_MAX + " bytes is not read");
+        }
+        List<String> words = new ArrayList<>();
+        for (String w : line.strip().split("[ \t]+")) {
+            if (!w.isEmpty()) {
+                if (words.size() == WORDS_MAX) {
+                    throw new Refused("more than " + WORDS_MAX + " words");
+                }
+                words.add(w);
+            }
+        }
+        if (words.isEmpty()) {
+            return null;
+        }
+        if (!words.get(0).equals("xl")) {
+            throw new Refused("not an xl command: '" + quote(line.strip()) + "'; dom0's console takes " + USAGE);
+        }
+        if (words.size() == 1) {
+            throw new Refused("which command? " + USAGE);
+        }
+        Verb verb = Verb.of(words.get(1));
+        if (verb == null) {
+            throw new Refused("command '" + quote(words.get(1)) + "' is not one dom0 carries out; " + USAGE);
+        }
+        boolean all = false;
+        boolean wait = false;
+        List<String> args = new ArrayList<>();
+        for (String w : words.subList(2, words.size())) {
+            if (!w.startsWith("-") || w.equals("-")) {
+                args.add(w);
+                continue;
+            }
+            String allowed = switch (verb) {
+                case SHUTDOWN, REBOOT -> "awF";
+                case DESTROY, LIST -> "";
+            };
+            if (w.equals("--all") && !allowed.isEmpty()) {
+                all = true;
+                continue;
+            }
+            if (w.equals("--wait") && !allowed.isEmpty()) {
+                wait = true;
+                continue;
+            }
+            if (w.startsWith("--")) {
+                throw new Refused(verb.word + ": unknown option '" + quote(w) + "'");
+            }
+            for (int i = 1; i < w.length(); i++) {
+                char c = w.charAt(i);
+                if (allowed.indexOf(c) < 0) {
+                    throw new Refused(verb.word + ": unknown option '-" + quote(String.valueOf(c)) + "'");
+                }
+                all |= c == 'a';
+                wait |= c == 'w';
+            }
+        }
+        switch (verb) {
+            case LIST -> {
+                if (!args.isEmpty()) {
+                    throw new Refused("list: dom0 lists every domain; no arguments");
+                }
+                return new XlCommand(verb, false, false, null);
+            }
+            case DESTROY -> {
+                if (args.size() != 1) {
+                    throw new Refused("destroy: name one domain");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)));
+            }
+            default -> {
+                if (all) {
+                    if (!args.isEmpty()) {
+                        throw new Refused(verb.word + ": -a takes no domain");
+                    }
+                    return new XlCommand(verb, true, wait, null);
+                }
+                if (args.size() != 1) {
+                    throw new Refused(verb.word + ": you must specify -a or a domain id");
+                }
+                return new XlCommand(verb, false, wait, domain(args.get(0)));
+            }
+        }
+    }
+
+    /** A domain's name ({@code [A-Za-z0-9_.-]}, 1-64) or decimal id. */
+    private static String domain(String word) throws Refused {
+        if (word.isEmpty() || word.length() > DomainSpec.NAME_MAX || !word.matches("[A-Za-z0-9_.-]+")) {
+            throw new Refused("'" + quote(word) + "' is an invalid domain identifier");
+        }
+        return word;
+    }
+
+    /** At most 32 characters of {@code s}, printable ASCII only, for an answer. */
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && sb.length() < 32; i++) {
+            char c = s.charAt(i);
+            sb.append(c >= 0x20 && c < 0x7f && c != '\'' ? c : '?');
+        }
+        return s.length() > 32 ? sb + "..." : sb.toString();
+    }
+}
