@@ -29,7 +29,8 @@ import org.parasol.toolstack.xenstore.XsException;
  * on_poweroff/on_reboot/on_crash says what to do. Destroy: xenstored releases it, its paths
  * go, and {@code destroydomain} returns its memory. Restart: the same, then a new domain from
  * the same spec. Preserve: it is left as it is, shut down, and no longer waited for. When no
- * domain is left to wait for, dom0 powers off.
+ * domain is left to wait for, dom0 powers off. With {@code xsbench=<n>} on its command line,
+ * dom0 first measures the store without a ring ({@link StoreBaseline}).
  *
  * <p>A domain is named as its spec says; a {@code build=} entry after its image, or
  * {@code <image>-<id>} when a live domain already has that name (xl refuses a second domain of
@@ -67,8 +68,10 @@ public final class Dom0Kernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         List<DomainSpec> specs = new ArrayList<>();
+        int baseline;
         try {
             specs.addAll(DomainSpec.parse(k.commandLine()));
+            baseline = StoreBaseline.requested(k.commandLine());
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("dom0: " + e.getMessage(), e);
         }
@@ -90,6 +93,14 @@ public final class Dom0Kernel extends ApplicationKernel {
             throw new IllegalStateException("dom0: xenstored cannot start: " + e.getMessage(), e);
         }
         k.println("dom0: xenstored up: " + xenstored.store().size() + " nodes");
+        if (baseline > 0) {
+            // xsbench=<n>: the store figures' baseline, measured before any domain runs.
+            try {
+                xenstored.baseline(baseline);
+            } catch (XsException e) {
+                k.println("dom0: store baseline failed: " + e.getMessage());
+            }
+        }
         builder = new Builder(k);
         // Bound before the first build: a domain that ends at once still raises it.
         domExc = k.events().bindVirq(Virq.DOM_EXC, k.loop().deferred(p -> reap()));

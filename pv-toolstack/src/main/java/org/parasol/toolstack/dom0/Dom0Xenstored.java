@@ -120,6 +120,11 @@ final class Dom0Xenstored implements Xenstored.Domains {
         return store;
     }
 
+    /** {@link StoreBaseline}: {@code requests} reads and writes through the toolstack's connection, printed. */
+    void baseline(int requests) throws XsException {
+        new StoreBaseline(k, xenstored, tools).run(requests);
+    }
+
     /** The domains listed under {@code /local/domain}. */
     List<String> domainsListed() throws XsException {
         return store.directory(tools, null, "/local/domain");
