@@ -29,6 +29,12 @@ import org.parasol.guest.xenbus.XenbusWatch;
  * hypervisor's clock (system time, the same in every domain), so a reader of several domains'
  * lines can tell how far their phases overlapped.
  *
+ * <p>With {@code start=<ms> phase=<ms>} the phases are windows of the hypervisor's clock
+ * instead, the same for every domain of a run: reads warm up until {@code start}, then each
+ * phase lasts {@code phase} ms, back to back, and counts the answers that arrive inside it.
+ * Guests that dom0 built one after another then measure the same span, so their counts add up
+ * to the store's aggregate rate ({@code parasol bench --store} runs sixteen so).
+ *
  * <p><b>Watch latency</b> ({@code rounds=<n>}, 0 to skip): domains pair up by domain id, each
  * odd {@code d} with {@code d + 1}, as dom0 numbers the domains of a run in the order it builds
  * them. Nothing else in the store tells one guest of another: dom0 makes every
@@ -90,7 +96,11 @@ public final class XenstoreBenchKernel extends ApplicationKernel {
         this.xb = k.xenbus();
         return xb.read("domid").then(id -> {
             domid = Integer.parseInt(id);
-            k.println(TAG + "d" + domid + ", " + options.requests() + " requests per phase");
+            k.println(TAG + "d" + domid + ", " + (options.windowed() ? "phases of " + options.phaseMs() + " ms from "
+                    + options.startMs() + " ms" : options.requests() + " requests per phase"));
+            if (options.windowed()) {
+                return windows(options.startMs() * 1_000_000, options.phaseMs() * 1_000_000);
+            }
             return options.requests() == 0 ? k.loop().<Void>completed(null) : throughput(options.requests());
         }).then(v -> options.rounds() == 0 ? k.loop().<Void>completed(null) : latency(options.rounds()))
                 .then(v -> xb.rm("data/xsbench")).map(v -> {
@@ -122,6 +132,73 @@ public final class XenstoreBenchKernel extends ApplicationKernel {
                 return null;
             });
         });
+    }
+
+    /**
+     * The four phases as windows of the hypervisor's clock, the same for every domain of the
+     * run: reads of the whole pipeline warm up until {@code start}, then each phase runs from
+     * {@code start + i * phase} to the next and counts the answers that arrive inside it. A
+     * domain that boots after {@code start} says so, and its late windows print as the shorter
+     * spans they were.
+     */
+    private Promise<Void> windows(long start, long phase) {
+        return xb.write(NODE, VALUE).then(v -> {
+            if (k.now() < start) {
+                return runUntil(false, Xenbus.MAX_IN_FLIGHT, start);
+            }
+            k.println(TAG + "booted after start=" + start / 1_000_000 + " ms; no warm-up, and late windows");
+            return k.loop().completed(0);
+        }).then(v -> window(false, 1, start, start + phase))
+                .then(v -> window(false, Xenbus.MAX_IN_FLIGHT, start + phase, start + 2 * phase))
+                .then(v -> window(true, 1, start + 2 * phase, start + 3 * phase))
+                .then(v -> window(true, Xenbus.MAX_IN_FLIGHT, start + 3 * phase, start + 4 * phase));
+    }
+
+    /** One timed window from {@code from} (or now, if later) to {@code to}; prints its rate as {@link #phase} does. */
+    private Promise<Void> window(boolean write, int depth, long from, long to) {
+        long wait = from - k.now();
+        Promise<Long> begin = wait > 0 ? k.sleep(Duration.ofNanos(wait)) : k.loop().completed(k.now());
+        return begin.then(woke -> {
+            long start = Math.max(from, k.now());
+            return runUntil(write, depth, to).map(answered -> {
+                long ns = to - start;
+                k.println(String.format("%s%s, %d in flight: %d requests in %.1f ms, %d req/s (system time %d to %d ns)",
+                        TAG, write ? "write" : "read", depth, answered, ns / 1e6,
+                        Math.round(answered * 1e9 / Math.max(1, ns)), start, to));
+                return null;
+            });
+        });
+    }
+
+    /**
+     * Reads or writes of {@link #NODE} with {@code depth} in flight until system time
+     * {@code end}: each answer that arrives before {@code end} is counted and sends the next
+     * request. Completes, with the count, when the last request in flight was answered.
+     */
+    private Promise<Integer> runUntil(boolean write, int depth, long end) {
+        Promise<Integer> done = k.loop().promise();
+        int[] inFlight = {0};
+        int[] answered = {0};
+        Runnable[] next = new Runnable[1];
+        next[0] = () -> {
+            inFlight[0]++;
+            Promise<?> request = write ? xb.write(NODE, VALUE) : xb.read(NODE);
+            request.whenDone((v, failure) -> {
+                inFlight[0]--;
+                if (failure != null) {
+                    done.fail(failure);
+                } else if (k.now() < end) {
+                    answered[0]++;
+                    next[0].run();
+                } else if (inFlight[0] == 0) {
+                    done.complete(answered[0]);
+                }
+            });
+        };
+        for (int i = 0; i < depth; i++) {
+            next[0].run();
+        }
+        return done;
     }
 
     /**
