@@ -273,14 +273,23 @@ public final class XenstoreBenchKernel extends ApplicationKernel {
             }).then(v -> done);
         }
 
-        /** The peer's ack node changed, or the watch fired at once: read it; it may not be there or ours to read yet. */
+        /**
+         * The peer's ack node changed, or the watch fired at once: read it; it may not be there
+         * or ours to read yet. After the last stamp, a node that has gone means the watcher
+         * acknowledged it and left: it leaves only after its last acknowledgement, and dom0
+         * removes a domain's paths when it reaps it, maybe before this read.
+         */
         private void acknowledged() {
             xb.read(ackPath).whenDone((value, failure) -> {
-                if (failure != null || done.isDone() || parseSeq(value) != sent) {
+                if (done.isDone()) {
+                    return;
+                }
+                boolean last = sent == rounds && (failure != null || parseSeq(value) == sent);
+                if (!last && (failure != null || parseSeq(value) != sent)) {
                     return;
                 }
                 noPeer.cancel();
-                if (sent == rounds) {
+                if (last) {
                     k.println(TAG + "wrote " + rounds + " stamps, watched by d" + peer);
                     finish();
                     return;
