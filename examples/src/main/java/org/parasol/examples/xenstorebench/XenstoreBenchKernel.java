@@ -53,19 +53,24 @@ import org.parasol.guest.xenbus.XenbusWatch;
  * write is in flight and each event the watcher sees belongs to the stamp it then reads (a
  * reply comes after the events xenstored queued before it, and the event's task runs before
  * the reply's). Events that carry no new stamp (the watch's initial one, the permission change)
- * are read and passed over. The watcher prints p50 and p99. A domain whose peer has not shown
- * itself within {@link #PEER_WAIT} (an odd domain last in its run) says so and skips the phase.
+ * are read and passed over. The watcher prints p50 and p99 and leaves after its last
+ * acknowledgement; the writer may find the node gone by then (dom0 removes a reaped domain's
+ * paths), which after the last stamp it takes as that acknowledgement. A domain whose peer
+ * has not shown itself within {@link #PEER_WAIT} (an odd domain last in its run) says so and
+ * skips the phase.
  *
  * <p>Expected console output for {@code requests=10000 rounds=1000}, two domains (figures
  * vary):
  * <pre>
  * [xenstore-bench-1] xenstore-bench: d1, 10000 requests per phase
+ * [xenstore-bench-2] xenstore-bench: d2, 10000 requests per phase
+ * (the two domains' lines interleave)
  * [xenstore-bench-1] xenstore-bench: read, 1 in flight: 10000 requests in 812.4 ms, 12309 req/s (system time 61234567 to 62046967 ns)
  * [xenstore-bench-1] xenstore-bench: read, 16 in flight: 10000 requests in 301.2 ms, 33200 req/s (system time ...)
  * [xenstore-bench-1] xenstore-bench: write, 1 in flight: ...
  * [xenstore-bench-1] xenstore-bench: write, 16 in flight: ...
  * [xenstore-bench-1] xenstore-bench: wrote 1000 stamps, watched by d2
- * [xenstore-bench-2] xenstore-bench: watch events from d1: 1000 in 201.3 ms, p50 61.0 us, p99 210.3 us, max 1520.7 us
+ * [xenstore-bench-2] xenstore-bench: watch events from d1: 1000 in 201.3 ms, p50 61.0 us, p99 210.3 us, max 1520.7 us, min 21.4 us
  * [xenstore-bench-1] xenstore-bench: done
  * </pre>
  */
