@@ -27,8 +27,8 @@ import org.parasol.hypervisor.image.ImageRepository;
  * with dom0 (as {@code parasol run} does) four times and reads what the domains print.
  *
  * <pre>
- *  boot 0: dom0 xsbench=N alone: the baseline, N reads and N writes on its toolstack
- *          connection straight into xenstored ({@code StoreBaseline} in dom0)
+ *  boot 0: dom0 xsbench=MS alone: the baseline, reads then writes for MS each on its
+ *          toolstack connection straight into xenstored ({@code StoreBaseline} in dom0)
  *  boot 1: 1 xenstore-bench guest: read and write, 1 and 16 in flight, in timed windows
  *  boot 2: 2 guests, throughput off: d1 writes R stamps, d2 watches (latency alone)
  *  boot 3: 16 guests at once: the same windows as boot 1, then 8 pairs' watch latency at once
@@ -56,13 +56,13 @@ final class StoreFigures {
             + "([\\d.]+) ms, (\\d+) req/s");
 
     /**
-     * How big the run is: dom0's baseline requests per phase, the watch rounds, and the guests'
-     * timed windows (the first from {@code startMs} after the hypervisor booted, each
-     * {@code phaseMs} long).
+     * How long the run is: dom0's baseline phases ({@code baselineMs} of warm-up, then as long
+     * for reads and for writes), the watch rounds, and the guests' timed windows (the first from
+     * {@code startMs} after the hypervisor booted, each {@code phaseMs} long).
      */
-    record Sizes(int baselineRequests, int rounds, long startMs, long phaseMs) {
-        static final Sizes QUICK = new Sizes(20_000, 200, 1_500, 250);
-        static final Sizes FULL = new Sizes(200_000, 2_000, 3_000, 2_000);
+    record Sizes(int baselineMs, int rounds, long startMs, long phaseMs) {
+        static final Sizes QUICK = new Sizes(250, 200, 1_500, 250);
+        static final Sizes FULL = new Sizes(2_000, 2_000, 3_000, 2_000);
     }
 
     /** One timed phase of one guest. */
@@ -128,7 +128,7 @@ final class StoreFigures {
 
     /** The four boots and their table. */
     static String report(Sizes sizes) throws Exception {
-        Boot baseline = boot(0, "xsbench=" + sizes.baselineRequests(), "");
+        Boot baseline = boot(0, "xsbench=" + sizes.baselineMs(), "");
         String windows = " start=" + sizes.startMs() + " phase=" + sizes.phaseMs();
         Boot alone = boot(1, "", "rounds=0" + windows);
         Boot pair = boot(2, "", "requests=0 rounds=" + sizes.rounds());
@@ -141,8 +141,8 @@ final class StoreFigures {
         String nl = System.lineSeparator();
         StringBuilder sb = new StringBuilder(nl);
         sb.append(String.format(Locale.ROOT, "Store over the ring (issue 12): %s guests, %d ms per phase from %d ms after"
-                + " boot, %d watch rounds; dom0's baseline %d requests per phase%n", IMAGE, sizes.phaseMs(), sizes.startMs(),
-                sizes.rounds(), sizes.baselineRequests()));
+                + " boot, %d watch rounds; dom0's baseline %d ms per phase%n", IMAGE, sizes.phaseMs(), sizes.startMs(),
+                sizes.rounds(), sizes.baselineMs()));
         sb.append(String.format(Locale.ROOT, "%-46s %10s %8s   %-24s %10s %8s %9s%n", "store requests", "req/s", "us/req",
                 "baseline (same run)", "req/s", "us/req", "ring cost"));
         List<Baseline> baselines = baseline.baselines();

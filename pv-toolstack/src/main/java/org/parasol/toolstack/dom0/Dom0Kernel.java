@@ -29,7 +29,7 @@ import org.parasol.toolstack.xenstore.XsException;
  * on_poweroff/on_reboot/on_crash says what to do. Destroy: xenstored releases it, its paths
  * go, and {@code destroydomain} returns its memory. Restart: the same, then a new domain from
  * the same spec. Preserve: it is left as it is, shut down, and no longer waited for. When no
- * domain is left to wait for, dom0 powers off. With {@code xsbench=<n>} on its command line,
+ * domain is left to wait for, dom0 powers off. With {@code xsbench=<ms>} on its command line,
  * dom0 first measures the store without a ring ({@link StoreBaseline}).
  *
  * <p>A domain is named as its spec says; a {@code build=} entry after its image, or
@@ -94,7 +94,7 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
         k.println("dom0: xenstored up: " + xenstored.store().size() + " nodes");
         if (baseline > 0) {
-            // xsbench=<n>: the store figures' baseline, measured before any domain runs.
+            // xsbench=<ms>: the store figures' baseline, measured before any domain runs.
             try {
                 xenstored.baseline(baseline);
             } catch (XsException e) {

@@ -120,9 +120,9 @@ final class Dom0Xenstored implements Xenstored.Domains {
         return store;
     }
 
-    /** {@link StoreBaseline}: {@code requests} reads and writes through the toolstack's connection, printed. */
-    void baseline(int requests) throws XsException {
-        new StoreBaseline(k, xenstored, tools).run(requests);
+    /** {@link StoreBaseline}: reads and writes through the toolstack's connection for {@code ms} each, printed. */
+    void baseline(int ms) throws XsException {
+        new StoreBaseline(k, xenstored, tools).run(ms);
     }
 
     /** The domains listed under {@code /local/domain}. */

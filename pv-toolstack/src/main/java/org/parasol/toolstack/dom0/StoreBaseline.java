@@ -3,6 +3,7 @@ package org.parasol.toolstack.dom0;
 import java.nio.charset.StandardCharsets;
 
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.abi.XsWire;
 import org.parasol.toolstack.xenstore.XsConnection;
 import org.parasol.toolstack.xenstore.XsException;
@@ -18,20 +19,28 @@ import org.parasol.toolstack.xenstore.Xenstored;
  * built; nothing is written anywhere. So the guests' rate against this one is the price of the
  * ring, the notifications, the scheduling of both domains and the guest's client.
  *
- * <p>dom0 runs it when its command line says {@code xsbench=<n>}, before it builds any domain,
- * and prints one line per phase in the guests' format ({@code parasol bench} reads both):
+ * <p>dom0 runs it when its command line says {@code xsbench=<ms>}, before it builds any
+ * domain: reads and writes alternate, untimed, for {@code ms} to warm up (dom0's code is cold
+ * then: a class loader of its own, nothing compiled yet; and a compiler that had only seen
+ * reads would recompile in the middle of the timed writes), then reads for {@code ms}, then
+ * writes for {@code ms}, each phase counting its requests as the guests' timed windows do, so
+ * that both sides average over the same length of time on a machine that others share. One
+ * line per phase, in the guests' format ({@code parasol bench --store} reads both):
  * <pre>
- * dom0: store baseline, no ring: read: 10000 requests in 6.1 ms, 1639344 req/s
- * dom0: store baseline, no ring: write: 10000 requests in 9.8 ms, 1020408 req/s
+ * dom0: store baseline, no ring: read: 2412345 requests in 2000.1 ms, 1206096 req/s
+ * dom0: store baseline, no ring: write: 1502345 requests in 2000.2 ms, 751097 req/s
  * </pre>
- * Untimed reads and writes go first, to warm up ({@link #run}). The node is
- * {@code /local/domain/0/data/xsbench/node}, removed again at the end.
+ * The node is {@code /local/domain/0/data/xsbench/node}, removed again at the end.
  */
 final class StoreBaseline {
     /** The node the baseline reads and writes: dom0's counterpart of a guest's {@code data/xsbench/node}. */
     static final String NODE = "/local/domain/0/data/xsbench/node";
     /** What the write phase writes: the guests' 16 bytes. */
     private static final String VALUE = "0123456789abcdef";
+    /** Requests between two looks at the clock. */
+    private static final int BATCH = 256;
+    /** The longest phase: a minute. */
+    static final int MAX_MS = 60_000;
 
     private final Kernel k;
     private final Xenstored xenstored;
@@ -45,55 +54,57 @@ final class StoreBaseline {
     }
 
     /**
-     * The requests of {@code xsbench=<n>} on {@code cmdline}, or 0 without one.
+     * The milliseconds per phase of {@code xsbench=<ms>} on {@code cmdline}, or 0 without one.
      *
-     * @throws IllegalArgumentException for a value that is not a number from 1 to 10 000 000
+     * @throws IllegalArgumentException for a value that is not a number from 1 to {@value #MAX_MS}
      */
     static int requested(String cmdline) {
         for (String word : cmdline.strip().split("\\s+")) {
             if (word.startsWith("xsbench=")) {
                 String v = word.substring("xsbench=".length());
-                int n;
+                int ms;
                 try {
-                    n = Integer.parseInt(v);
+                    ms = Integer.parseInt(v);
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("'" + word + "' is not a number", e);
                 }
-                if (n < 1 || n > 10_000_000) {
-                    throw new IllegalArgumentException("'" + word + "' is out of range 1..10000000");
+                if (ms < 1 || ms > MAX_MS) {
+                    throw new IllegalArgumentException("'" + word + "' is out of range 1.." + MAX_MS);
                 }
-                return n;
+                return ms;
             }
         }
         return 0;
     }
 
-    /**
-     * Both phases of {@code requests} each, printed; the node removed after. First the reads and
-     * the writes alternate, {@code requests} of each in all, untimed: dom0's code is cold when
-     * this runs (a class loader of its own, nothing compiled yet), and a compiler that has only
-     * seen reads would recompile in the middle of the timed writes.
-     */
-    void run(int requests) throws XsException {
+    /** The warm-up and both phases of {@code ms} each, printed; the node removed after. */
+    void run(int ms) throws XsException {
         byte[] read = (NODE + "\0").getBytes(StandardCharsets.ISO_8859_1);
         byte[] write = (NODE + "\0" + VALUE).getBytes(StandardCharsets.ISO_8859_1);
         repeat(XsWire.XS_WRITE, write, 1);
-        int slice = Math.max(1, requests / 4);
-        for (int i = 0; i < 4; i++) {
-            repeat(XsWire.XS_READ, read, slice);
-            repeat(XsWire.XS_WRITE, write, slice);
+        long ns = ms * 1_000_000L;
+        long warmEnd = k.now() + ns;
+        while (k.now() < warmEnd) {
+            repeat(XsWire.XS_READ, read, BATCH);
+            repeat(XsWire.XS_WRITE, write, BATCH);
         }
-        phase("read", XsWire.XS_READ, read, requests);
-        phase("write", XsWire.XS_WRITE, write, requests);
+        phase("read", XsWire.XS_READ, read, ns);
+        phase("write", XsWire.XS_WRITE, write, ns);
         repeat(XsWire.XS_RM, "/local/domain/0/data\0".getBytes(StandardCharsets.ISO_8859_1), 1);
     }
 
-    private void phase(String name, int type, byte[] bytes, int requests) throws XsException {
+    private void phase(String name, int type, byte[] bytes, long ns) throws XsException {
         long start = k.now();
-        repeat(type, bytes, requests);
-        long ns = k.now() - start;
+        long requests = 0;
+        long now;
+        do {
+            repeat(type, bytes, BATCH);
+            requests += BATCH;
+            now = k.now();
+        } while (now - start < ns);
+        long took = now - start;
         k.println(String.format("dom0: store baseline, no ring: %s: %d requests in %.1f ms, %d req/s", name, requests,
-                ns / 1e6, Math.round(requests * 1e9 / Math.max(1, ns))));
+                took / 1e6, Math.round(requests * 1e9 / took)));
     }
 
     private void repeat(int type, byte[] payload, int n) throws XsException {
@@ -101,8 +112,7 @@ final class StoreBaseline {
             // A copy per request, as the ring's framer hands each request its own payload array.
             XsMessage reply = xenstored.handle(tools, new XsMessage(type, reqId++, 0, payload.clone()));
             if (reply.type() != type) {
-                throw new XsException(org.parasol.hypercall.Errno.EIO, XsWire.typeName(type) + " " + NODE + ": "
-                        + reply.text().strip());
+                throw new XsException(Errno.EIO, XsWire.typeName(type) + " " + NODE + ": " + reply.text().strip());
             }
         }
     }
