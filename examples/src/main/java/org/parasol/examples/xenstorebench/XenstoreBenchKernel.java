@@ -76,8 +76,12 @@ import org.parasol.guest.xenbus.XenbusWatch;
  */
 public final class XenstoreBenchKernel extends ApplicationKernel {
     private static final String TAG = "xenstore-bench: ";
-    /** How long a domain waits for its peer to show itself before it skips the latency phase. */
-    static final Duration PEER_WAIT = Duration.ofSeconds(5);
+    /**
+     * How long a domain waits for its peer to show itself before it skips the latency phase:
+     * long enough for a peer still in its counted throughput phases (sixteen guests' phases
+     * end seconds apart), short enough that an odd domain last in its run is not waited for long.
+     */
+    static final Duration PEER_WAIT = Duration.ofSeconds(10);
     /** The node the throughput phases read and write, in the domain's own {@code data/}. */
     private static final String NODE = "data/xsbench/node";
     /** What the write phases write: 16 bytes, about what a front end writes (a ring-ref, a state). */
