@@ -33,6 +33,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench            3 forks, 5 x 1 s warm-up, 5 x 1 s measurement
  *   parasol bench --quick    1 fork, 1 x 200 ms warm-up, 2 x 200 ms measurement (smoke check)
  *   parasol bench --save F   also writes the table to F
+ *   parasol bench --store    only the store's figures (issue 12, {@link StoreFigures}): whole
+ *                            domains, not JMH; a full or quick run without REGEX prints them last
  *   parasol bench REGEX      only benchmarks whose name matches (JMH's include: found anywhere
  *                            in the full name); a pattern that matches none is an error, exit 2
  * </pre>
@@ -152,11 +154,13 @@ public final class BenchMain {
      */
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         boolean quick = false;
+        boolean storeOnly = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
+                case "--store" -> storeOnly = true;
                 case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
@@ -173,6 +177,12 @@ public final class BenchMain {
                     includes.add(args[i]);
                 }
             }
+        }
+        if (storeOnly) {
+            if (!includes.isEmpty()) {
+                return usage(err, "--store runs the store's figures alone; it takes no REGEX");
+            }
+            return print(StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL), out, save);
         }
         String unmatched = unmatchedPattern(includes, benchmarkNames());
         if (unmatched != null) {
@@ -207,7 +217,12 @@ public final class BenchMain {
         table += stageReport(results);
         if (includes.isEmpty()) {
             table += Footprint.report();
+            table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
         }
+        return print(table, out, save);
+    }
+
+    private static int print(String table, PrintStream out, Path save) throws IOException {
         out.println();
         out.print(table);
         if (save != null) {
@@ -220,7 +235,7 @@ public final class BenchMain {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
-        out.println("Usage: parasol bench [--quick] [--save FILE] [REGEX...]");
+        out.println("Usage: parasol bench [--quick] [--save FILE] [--store | REGEX...]");
         return error == null ? 0 : 2;
     }
 

@@ -103,4 +103,14 @@ class BenchMainTest {
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).contains("parasol bench: unknown option --fast").contains("Usage: parasol bench");
     }
+
+    @Test
+    @DisplayName("--store runs the store's figures alone: with a pattern beside it, exit status 2 with the usage")
+    void shouldRefuseAPatternBesideStore() throws Exception {
+        Outcome o = run("--store", "HypercallBench");
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("parasol bench: --store runs the store's figures alone; it takes no REGEX")
+                .contains("Usage: parasol bench [--quick] [--save FILE] [--store | REGEX...]");
+    }
 }

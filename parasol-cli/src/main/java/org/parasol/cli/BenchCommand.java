@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
         description = {"Runs the JMH suite and prints each benchmark beside its baseline with the ratio.",
             "  --quick       1 fork, 1x200ms warm-up, 2x200ms measurement (a few minutes)",
             "  --save FILE   also write the table to FILE",
+            "  --store       only the store's figures: xenstore-bench guests (1, 2 and 16) and",
+            "                dom0's ring-less baseline, in one run (with --quick: smaller)",
             "  REGEX...      only the benchmarks whose name matches (one that matches none:",
             "                an error listing the benchmarks, exit status 2)"})
 final class BenchCommand implements Runnable {

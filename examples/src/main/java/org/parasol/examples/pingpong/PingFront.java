@@ -2,6 +2,7 @@ package org.parasol.examples.pingpong;
 
 import org.parasol.drivers.ring.FrontRing;
 import org.parasol.drivers.ring.RingOverflowException;
+import org.parasol.examples.stats.LatencySummary;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.grant.GrantedPage;
 import org.parasol.guest.kernel.Kernel;

@@ -31,7 +31,8 @@ import org.parasol.toolstack.xenstore.XsException;
  * on_poweroff/on_reboot/on_crash says what to do. Destroy: xenstored releases it, its paths
  * go, and {@code destroydomain} returns its memory. Restart: the same, then a new domain from
  * the same spec. Preserve: it is left as it is, shut down, and no longer waited for. When no
- * domain is left to wait for, dom0 powers off.
+ * domain is left to wait for, dom0 powers off. With {@code xsbench=<ms>} on its command line,
+ * dom0 first measures the store without a ring ({@link StoreBaseline}).
  *
  * <p>A domain's split devices whose back end is another domain of the module
  * ({@link DeviceSpec}) are written into the store after its paths and before it runs, both
@@ -90,9 +91,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         this.k = kernel;
         List<DomainSpec> specs = new ArrayList<>();
         Duration shutdownTimeout;
+        int baseline;
         try {
             specs.addAll(DomainSpec.parse(k.commandLine()));
             shutdownTimeout = PvControl.timeout(k.commandLine());
+            baseline = StoreBaseline.requested(k.commandLine());
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("dom0: " + e.getMessage(), e);
         }
@@ -114,6 +117,14 @@ public final class Dom0Kernel extends ApplicationKernel {
             throw new IllegalStateException("dom0: xenstored cannot start: " + e.getMessage(), e);
         }
         k.println("dom0: xenstored up: " + xenstored.store().size() + " nodes");
+        if (baseline > 0) {
+            // xsbench=<ms>: the store figures' baseline, measured before any domain runs.
+            try {
+                xenstored.baseline(baseline);
+            } catch (XsException e) {
+                k.println("dom0: store baseline failed: " + e.getMessage());
+            }
+        }
         builder = new Builder(k);
         pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
             @Override

@@ -132,6 +132,11 @@ final class Dom0Xenstored implements Xenstored.Domains {
         return store;
     }
 
+    /** {@link StoreBaseline}: reads and writes through the toolstack's connection for {@code ms} each, printed. */
+    void baseline(int ms) throws XsException {
+        new StoreBaseline(k, xenstored, tools).run(ms);
+    }
+
     /** The domains listed under {@code /local/domain}. */
     List<String> domainsListed() throws XsException {
         return store.directory(tools, null, "/local/domain");

@@ -116,6 +116,18 @@ class XenstoredTest {
     }
 
     @Test
+    @DisplayName("an XS_WRITE's value is bytes after the path's NUL, kept whole: NULs inside it and a value of the "
+            + "largest payload are stored as sent")
+    void shouldKeepAWritesValueAsBytes() {
+        assertThat(dom0.write("/v/nuls", "a\0b\0\0c")).isEqualTo("OK|");
+        String big = "x".repeat(XsWire.XENSTORE_PAYLOAD_MAX - "/v/big\0".length());
+        assertThat(dom0.write("/v/big", big)).isEqualTo("OK|");
+
+        assertThat(dom0.read("/v/nuls")).isEqualTo("a|b||c");
+        assertThat(dom0.read("/v/big")).isEqualTo(big);
+    }
+
+    @Test
     @DisplayName("XS_RM is recursive; a missing node is fine under an existing parent, ENOENT without one; the root stays")
     void shouldRemoveSubtrees() {
         dom0.write("/a/b/c", "v");

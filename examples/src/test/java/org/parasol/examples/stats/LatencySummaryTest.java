@@ -1,4 +1,4 @@
-package org.parasol.examples.pingpong;
+package org.parasol.examples.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
