@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.parasol.cli.relay.XenstoredSocket;
 import org.parasol.control.XlConfigParser;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
@@ -101,6 +102,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "0",
             description = "Seconds to wait for the domains before destroying them (0 = no limit).")
     long timeoutSeconds;
+
+    @Option(names = "--xenstored-socket", paramLabel = "PATH",
+            description = "Where xenstored's Unix socket listens for dom0's tools (XENSTORED_PATH=PATH xenstore-ls);"
+                    + " default $XDG_RUNTIME_DIR/parasol/xenstored.<pid>, else /tmp/parasol-<uid>/xenstored.<pid>."
+                    + " The path is printed when the run starts.")
+    Path xenstoredSocket;
+
+    @Option(names = "--xenstored-max-clients", defaultValue = "" + XenstoredSocket.DEFAULT_MAX_CLIENTS,
+            description = "Socket clients connected at once (default ${DEFAULT-VALUE}); more are turned away.")
+    int xenstoredMaxClients;
 
     @Option(names = "--hypercalls",
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
@@ -228,8 +239,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
         }
-        try (Hypervisor hv = Hypervisor.boot(host)) {
+        try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
             booted.accept(hv);
+            // dom0's tools reach xenstored here: served on the host's side, relayed into dom0
+            // (deviation 15); closed before the hypervisor, so dom0 hears each client hang up.
+            if (!xs.open(hv, out, err)) {
+                return 2;
+            }
             hv.setKernelSource(Hypervisor.images(loader));
             // The domains the offer-accept launcher starts itself (deviation 11), not dom0.
             CountDownLatch launchedDone = new CountDownLatch((int) (total - expected.size()));
@@ -351,6 +367,31 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 }
             }
             return status != 0 ? status : allPoweredOff ? 0 : 1;
+        }
+    }
+
+    /** xenstored's socket for one run, closed before the hypervisor (try-with-resources order). */
+    private final class SocketHolder implements AutoCloseable {
+        private XenstoredSocket socket;
+
+        boolean open(Hypervisor hv, PrintStream out, PrintStream err) {
+            try {
+                Path path = xenstoredSocket != null ? xenstoredSocket : XenstoredSocket.defaultPath();
+                socket = XenstoredSocket.open(path, hv.hostRelay(), xenstoredMaxClients,
+                        line -> err.println("parasol run: xenstored socket: " + line));
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                err.println("parasol run: xenstored socket: " + e.getMessage());
+                return false;
+            }
+            out.println("parasol run: xenstored socket " + socket.path() + " (XENSTORED_PATH)");
+            return true;
+        }
+
+        @Override
+        public void close() {
+            if (socket != null) {
+                socket.close();
+            }
         }
     }
 

@@ -49,6 +49,8 @@ public final class Dom0Kernel extends ApplicationKernel {
     private Kernel k;
     private Builder builder;
     private Dom0Xenstored xenstored;
+    /** dom0's tools on xenstored's socket, relayed from the host; null when the host has none. */
+    private Dom0SocketRelay socketClients;
     /** The domains built and not yet reaped or preserved, by id. */
     private final Map<Integer, Live> live = new LinkedHashMap<>();
     private Promise<Integer> done;
@@ -90,6 +92,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             throw new IllegalStateException("dom0: xenstored cannot start: " + e.getMessage(), e);
         }
         k.println("dom0: xenstored up: " + xenstored.store().size() + " nodes");
+        socketClients = Dom0SocketRelay.start(k, xenstored.xenstored());
         builder = new Builder(k);
         // Bound before the first build: a domain that ends at once still raises it.
         domExc = k.events().bindVirq(Virq.DOM_EXC, k.loop().deferred(p -> reap()));
@@ -212,6 +215,9 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
         if (domExc != null) {
             domExc.close();
+        }
+        if (socketClients != null) {
+            socketClients.close();
         }
         k.println("dom0: every domain is gone; powering off");
         try {

@@ -120,6 +120,11 @@ final class Dom0Xenstored implements Xenstored.Domains {
         return store;
     }
 
+    /** The daemon, for the socket clients' connections ({@link Dom0SocketRelay}). */
+    Xenstored xenstored() {
+        return xenstored;
+    }
+
     /** The domains listed under {@code /local/domain}. */
     List<String> domainsListed() throws XsException {
         return store.directory(tools, null, "/local/domain");
