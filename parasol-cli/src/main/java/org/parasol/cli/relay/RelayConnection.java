@@ -95,6 +95,10 @@ final class RelayConnection extends ChannelInboundHandlerAdapter implements Host
             server.gone();
             done = true;
             socket.close();
+            return;
+        }
+        if (!server.relay().retryVirq()) {
+            retryLater(); // a vCPU held dom0's event lock: the offer's VIRQ is raised again soon
         }
     }
 
@@ -137,11 +141,14 @@ final class RelayConnection extends ChannelInboundHandlerAdapter implements Host
     }
 
     private void hangUp() {
-        if (hangUpOwed && slot.hangUp()) {
+        if (!hangUpOwed) {
+            return;
+        }
+        if (slot.hangUp()) {
             hangUpOwed = false;
         }
         if (hangUpOwed || !server.relay().retryVirq()) {
-            retryLater();
+            retryLater(); // the slot's lock or dom0's event lock was held: again soon
         }
     }
 
@@ -179,6 +186,9 @@ final class RelayConnection extends ChannelInboundHandlerAdapter implements Host
     private void work() {
         queued.set(false);
         retryScheduled = false;
+        if (!server.relay().retryVirq()) {
+            retryLater(); // an offer's or a hang-up's VIRQ is still owed to dom0
+        }
         if (detached) {
             // dom0 let go of the slot (it refused, the client broke the protocol, or dom0
             // died): the page is no longer ours; the client goes.
@@ -189,11 +199,8 @@ final class RelayConnection extends ChannelInboundHandlerAdapter implements Host
             }
             return;
         }
-        if (hangUpOwed) {
-            hangUp();
-            return;
-        }
         if (done) {
+            hangUp(); // whatever of the hang-up is still owed
             return;
         }
         if (!attached && slot.state() == HostRelayOp.ATTACHED) {

@@ -239,8 +239,10 @@ public final class HostRelay {
 
     /**
      * Raises {@code VIRQ_ARCH_7} in the privileged domains that bound it, without waiting; a
-     * raise a vCPU's lock got in the way of is owed and made by {@link #retryVirq}. Returns
-     * whether nothing is owed.
+     * raise a vCPU's lock got in the way of is owed and made by {@link #retryVirq}, which the
+     * host calls until it answers true. Returns whether nothing is owed. One raise covers every
+     * change made before it (the domain scans every slot), so the host's calls (offer, hang-up,
+     * retry) come from one thread at a time: the socket's event loop.
      */
     public boolean raiseVirq() {
         boolean busy = false;
