@@ -24,8 +24,8 @@ import org.parasol.hypercall.Hypercall;
  *    +----------------------+--------------------+--------------------------+
  * </pre>
  *
- * <p>Only the hardware domain (domain 0, privileged) may use it: anyone else gets
- * {@code -EPERM} for every command. A host with no relay answers {@code -ENOSYS}.
+ * <p>Only the privileged control domain (dom0: the host creates it privileged, and no domain
+ * a toolstack builds ever is) may use it: anyone else gets {@code -EPERM} for every command.
  */
 public final class HostRelayOp {
     private HostRelayOp() {

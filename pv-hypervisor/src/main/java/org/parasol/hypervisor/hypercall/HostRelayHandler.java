@@ -6,7 +6,7 @@ import org.parasol.hypervisor.domain.Vcpu;
  * {@code parasol_host_relay_op} (hypercall 55, {@code __HYPERVISOR_arch_7}):
  * {@code (cmd, slot, mfn)}, the control domain's end of the host relay
  * ({@link org.parasol.hypervisor.domain.HostRelay}, {@link org.parasol.hypercall.abi.HostRelayOp}).
- * Every refusal is an errno: -EPERM for any caller but the privileged domain 0, -EINVAL for an
+ * Every refusal is an errno: -EPERM for any caller but the privileged control domain, -EINVAL for an
  * unknown command, a slot out of range or in the wrong state, or a page the caller may not
  * share; -ENOSPC when no port is free.
  */

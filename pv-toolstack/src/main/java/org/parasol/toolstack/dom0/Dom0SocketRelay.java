@@ -40,7 +40,7 @@ import org.parasol.toolstack.xenstore.Xenstored;
  * </pre>
  *
  * <p>Everything runs on dom0's vCPU 0 run loop, like the rest of xenstored. A host without a
- * relay ({@code -ENOSYS}) or a dom0 without privilege leaves this idle.
+ * relay for it (a dom0 without privilege: {@code -EPERM}) leaves this idle.
  */
 final class Dom0SocketRelay {
     /** One attached slot: its page, its port, its store connection. */
