@@ -135,6 +135,26 @@ class XenstoreUtilsTest {
     }
 
     @Test
+    @DisplayName("a directory longer than one payload lists whole: XS_DIRECTORY answers E2BIG and libxenstore reads it "
+            + "with XS_DIRECTORY_PART")
+    void shouldListADirectoryLongerThanOnePayload() throws Exception {
+        boot();
+        List<String> args = new java.util.ArrayList<>();
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < 250; i++) {
+            String name = String.format("a-child-with-a-long-name-%03d", i);
+            names.add(name);
+            args.add("/tool/big/" + name);
+            args.add(Integer.toString(i));
+        }
+        xs.ok("xenstore-write", args.toArray(String[]::new));
+
+        assertThat(xs.ok("xenstore-list", "/tool/big").lines().toList()).containsExactlyElementsOf(names);
+        assertThat(xs.ok("xenstore-ls", "/tool/big").lines().toList()).hasSize(250)
+                .contains("a-child-with-a-long-name-249 = \"249\"");
+    }
+
+    @Test
     @DisplayName("a socket client is dom0's tools: privileged, it writes a node the domain may only read and reads one "
             + "only the domain may")
     void shouldServeTheSocketAsDom0sTools() throws Exception {
