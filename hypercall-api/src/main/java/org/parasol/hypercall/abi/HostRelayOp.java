@@ -3,7 +3,7 @@ package org.parasol.hypercall.abi;
 import org.parasol.hypercall.Hypercall;
 
 /**
- * Parasol's host relay ({@code parasol_host_relay_op}, hypercall {@value #HYPERCALL}, x86's
+ * Parasol's host relay ({@code parasol_host_relay_op}, hypercall 55, x86's
  * unused {@code __HYPERVISOR_arch_7}): how the control domain reaches connections the host
  * accepts on its side of the machine, such as dom0's tools on xenstored's Unix socket
  * (deviations §15). Register-shaped, no structure: {@code (cmd, slot, mfn)}.

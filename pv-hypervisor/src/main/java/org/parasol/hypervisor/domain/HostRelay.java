@@ -135,12 +135,13 @@ public final class HostRelay {
          * event table's lock right now (try again later) or the channel is not attached.
          */
         public boolean raise() {
-            Domain d = domain;
-            int p = port;
-            if (d == null || state == HostRelayOp.FREE) {
+            int s = state; // read first: attach wrote domain and port before it published ATTACHED
+            if (s != HostRelayOp.ATTACHED && s != HostRelayOp.HUNG_UP) {
                 return false;
             }
-            return d.events().tryRaiseXenConsumer(p, this) == EventChannels.VIRQ_RAISED;
+            Domain d = domain;
+            // A detach since closed the port: the table answers "not this consumer's" and nothing is raised.
+            return d != null && d.events().tryRaiseXenConsumer(port, this) == EventChannels.VIRQ_RAISED;
         }
 
         /**

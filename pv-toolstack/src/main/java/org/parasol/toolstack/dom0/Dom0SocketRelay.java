@@ -72,7 +72,7 @@ final class Dom0SocketRelay {
         this.relay = relay;
         this.evtchn = new EventChannelCalls(k.cpu(), k.argumentPage());
         this.clients = new Client[slots];
-        this.virq = k.events().bindVirq(Virq.of(HostRelayOp.VIRQ), k.loop().deferred(p -> scan()));
+        this.virq = k.events().bindVirq(Virq.PARASOL_HOST_RELAY, k.loop().deferred(p -> scan()));
     }
 
     /**
