@@ -20,11 +20,7 @@ import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
-import org.parasol.toolstack.xenstore.XsConnection;
-import org.parasol.toolstack.xenstore.XsMessage;
-import org.parasol.toolstack.xenstore.XsQuota;
-import org.parasol.toolstack.xenstore.XsStore;
-import org.parasol.toolstack.xenstore.Xenstored;
+import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
  * The figure for docs/results.md (issue 12): store reads per second through xenstored's
@@ -49,7 +45,8 @@ public final class XenstoredSocketLoad {
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("xsload");
-        try (Hypervisor hv = Hypervisor.boot(HostConfig.defaults(64L << 20))) {
+        LeakCheck leaks = new LeakCheck();
+        try (Hypervisor hv = leaks.track(Hypervisor.boot(HostConfig.defaults(64L << 20)))) {
             Path root = ParasolModules.root();
             hv.setKernelSource(Hypervisor.images(new ImageLoader(new ImageRepository(List.of(
                     root.resolve("pv-toolstack/target/images"), root.resolve("examples/target/images"))))));
@@ -80,6 +77,7 @@ public final class XenstoredSocketLoad {
             Files.deleteIfExists(dir.resolve("xenstored"));
             Files.deleteIfExists(dir);
         }
+        leaks.verify();
     }
 
     @FunctionalInterface
@@ -105,28 +103,9 @@ public final class XenstoredSocketLoad {
     }
 
     /** A store in this JVM with dom0's node, read through the same request handler dom0 runs. */
-    private static Workload direct() throws Exception {
-        XsStore store = new XsStore(XsQuota.DEFAULT);
-        Xenstored xsd = new Xenstored(store, new Xenstored.Domains() {
-            @Override
-            public void introduce(int domid, long gfn, int evtchn) {
-            }
-
-            @Override
-            public void release(int domid) {
-            }
-        });
-        XsConnection tools = new XsConnection(0, true, e -> { });
-        store.connect(tools);
-        xsd.handle(tools, XsMessage.of(XsWire.XS_WRITE, 1, 0, "/local/domain/1/name\0ticker"));
-        XsMessage read = XsMessage.of(XsWire.XS_READ, 2, 0, "/local/domain/1/name\0");
-        return n -> {
-            for (int i = 0; i < n; i++) {
-                if (xsd.handle(tools, read).type() != XsWire.XS_READ) {
-                    throw new IllegalStateException("read failed");
-                }
-            }
-        };
+    private static Workload direct() {
+        java.util.function.IntConsumer reads = org.parasol.storefixture.DirectStoreReads.workload();
+        return reads::accept;
     }
 
     private static ByteBuffer readRequest() {

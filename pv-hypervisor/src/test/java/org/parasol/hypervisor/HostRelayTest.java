@@ -161,6 +161,10 @@ class HostRelayTest {
         assertThat(ev.close(Port.of(port))).as("only the hypervisor closes it").isEqualTo(-Errno.EINVAL);
         EventChannelCalls theirs = new EventChannelCalls(guest.cpu, new ArgumentPage(guest.scratch));
         assertThat(theirs.bindInterdomain(DomId.of(dom0.domain.domid()), Port.of(port))).as("no domain may bind it").isEqualTo(-Errno.EINVAL);
+        assertThat(ev.reset(DomId.SELF)).isZero();
+        assertThat(ev.status(DomId.SELF, Port.of(port)).state()).as("EVTCHNOP_reset leaves it alone, as Xen's does")
+                .isEqualTo(EvtchnStat.UNBOUND);
+        assertThat(c.raise()).isTrue();
     }
 
     @Test
