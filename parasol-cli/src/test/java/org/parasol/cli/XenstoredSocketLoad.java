@@ -31,11 +31,14 @@ import org.parasol.hypervisor.testing.LeakCheck;
  *
  * <pre>
  *  ./mvnw -q -o -B test-compile -pl parasol-cli -am
- *  java --enable-native-access=ALL-UNNAMED -cp "$(cat parasol-cli/target/test-classpath.txt)" \
+ *  ./mvnw -q -o -B dependency:build-classpath -pl parasol-cli -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/cp.txt
+ *  cp=$(tr ':' '\n' &lt; /tmp/cp.txt | grep -v /org/parasol/ | paste -sd:)   # this checkout's modules instead:
+ *  for m in hypercall-api pv-hypervisor pv-guest-kernel split-drivers control-api pv-toolstack examples parasol-cli; do
+ *    cp="$cp:$m/target/classes"; done
+ *  java --enable-native-access=ALL-UNNAMED -cp "$cp:parasol-cli/target/test-classes:pv-hypervisor/target/test-classes" \
  *       org.parasol.cli.XenstoredSocketLoad
  * </pre>
- * (the class path: parasol-cli's test class path, e.g. from {@code dependency:build-classpath}
- * plus {@code target/classes} and {@code target/test-classes}).
+ * It prints the table's rows; the host and its domains are under the leak check.
  */
 public final class XenstoredSocketLoad {
     private static final int ROUNDS = 5;
