@@ -59,7 +59,8 @@ import org.parasol.hypervisor.domain.HostRelay;
  *
  * <p>Every client is dom0's tools, privileged in the store, as every client of C xenstored's
  * socket is: the socket file is made {@code 0600} at once after bind, in a folder made
- * {@code 0700} (the default one), and removed when the server closes. A path in use by a live
+ * {@code 0700} (the default one), and removed when the server closes (or, failing that,
+ * when the JVM exits). A path in use by a live
  * socket is refused; a stale socket file (nobody listening) is replaced. At most
  * {@code maxClients} clients are connected at once; another is turned away with a log line.
  */
@@ -78,6 +79,8 @@ public final class XenstoredSocket implements AutoCloseable {
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private volatile boolean closed;
+    /** Removes the socket file if the JVM exits without {@link #close} (Ctrl-C, a signal). */
+    private final Thread removeAtExit;
 
     private XenstoredSocket(Path path, HostRelay relay, int maxClients, Consumer<String> log) throws IOException {
         this.path = path;
@@ -114,6 +117,14 @@ public final class XenstoredSocket implements AutoCloseable {
             throw new IOException("cannot make " + path + " private (0600): " + e.getMessage(), e);
         }
         this.server = ch;
+        this.removeAtExit = new Thread(() -> {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException ignored) {
+                // the JVM is going: nothing left to tell
+            }
+        }, "xenstored-socket-cleanup");
+        Runtime.getRuntime().addShutdownHook(removeAtExit);
     }
 
     /**
@@ -267,6 +278,11 @@ public final class XenstoredSocket implements AutoCloseable {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             log("cannot remove " + path + ": " + e.getMessage());
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(removeAtExit);
+        } catch (IllegalStateException exiting) {
+            // closed from another shutdown hook: the file is gone already
         }
     }
 }
