@@ -62,6 +62,11 @@ import picocli.CommandLine.Parameters;
  * ({@link LaunchPlan}) runs as two domains that this command starts itself, beside dom0, the
  * second created from the offer the first prints ({@link OfferAcceptLauncher}; deviation 11).
  *
+ * <p>Its first line names xenstored's Unix socket ({@code --xenstored-socket}; {@link
+ * XenstoredSocket}): while the run is up, dom0's tools ({@code XENSTORED_PATH=PATH xenstore-ls})
+ * reach dom0's xenstored there, each client relayed into dom0 (deviation 15). A path a live
+ * socket holds is refused before anything boots (exit 2).
+ *
  * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise (or
  * dom0 did not power off), 2 when an image or file is refused before boot, dom0 could not
  * build a domain, or a launch broke off (no offer, a malformed one). A one-line summary per
