@@ -42,6 +42,11 @@ public record Virq(int value) {
     public static final Virq XENPMU = new Virq(org.parasol.hypercall.abi.Virq.XENPMU);
     /** {@code VIRQ_MCA}: machine check, x86's {@code VIRQ_ARCH_0} (global). */
     public static final Virq MCA = new Virq(org.parasol.hypercall.abi.Virq.MCA);
+    /**
+     * Parasol's {@code VIRQ_ARCH_7}: the host relay offered or hung up a connection (global;
+     * {@link org.parasol.hypercall.abi.HostRelayOp}).
+     */
+    public static final Virq PARASOL_HOST_RELAY = new Virq(org.parasol.hypercall.abi.Virq.ARCH_7);
 
     /** Checks that {@code value} is non-negative (it travels as {@code uint32_t}). */
     public Virq {
@@ -67,6 +72,7 @@ public record Virq(int value) {
             case org.parasol.hypercall.abi.Virq.ENOMEM -> ENOMEM;
             case org.parasol.hypercall.abi.Virq.XENPMU -> XENPMU;
             case org.parasol.hypercall.abi.Virq.MCA -> MCA;
+            case org.parasol.hypercall.abi.Virq.ARCH_7 -> PARASOL_HOST_RELAY;
             default -> new Virq(value);
         };
     }

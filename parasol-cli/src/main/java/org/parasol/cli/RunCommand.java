@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.parasol.cli.relay.XenstoredSocket;
 import org.parasol.control.XlConfigParser;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
@@ -70,6 +71,11 @@ import picocli.CommandLine.Parameters;
  * command waits for that, bounded by the timeout and {@value #DOM0_GRACE_SECONDS} s more. A
  * second Ctrl-C types {@code xl destroy} for every domain instead of waiting.
  *
+ * <p>Its first line names xenstored's Unix socket ({@code --xenstored-socket}; {@link
+ * XenstoredSocket}): while the run is up, dom0's tools ({@code XENSTORED_PATH=PATH xenstore-ls})
+ * reach dom0's xenstored there, each client relayed into dom0 (deviation 16). A path a live
+ * socket holds is refused before anything boots (exit 2).
+ *
  * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise (or
  * dom0 did not power off), 2 when an image, file or launch descriptor is refused before boot,
  * or dom0 could not build a domain; after Ctrl-C or SIGTERM, 128 plus the signal's number (130,
@@ -116,6 +122,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             description = "Seconds dom0 gives a domain to shut down after xl shutdown (Ctrl-C) before destroying it"
                     + " (default: dom0's, " + DEFAULT_SHUTDOWN_TIMEOUT_SECONDS + ").")
     Long shutdownTimeoutSeconds;
+
+    @Option(names = "--xenstored-socket", paramLabel = "PATH",
+            description = "Where xenstored's Unix socket listens for dom0's tools (XENSTORED_PATH=PATH xenstore-ls);"
+                    + " default $XDG_RUNTIME_DIR/parasol/xenstored.<pid>, else /tmp/parasol-<uid>/xenstored.<pid>."
+                    + " The path is printed when the run starts.")
+    Path xenstoredSocket;
+
+    @Option(names = "--xenstored-max-clients", defaultValue = "" + XenstoredSocket.DEFAULT_MAX_CLIENTS,
+            description = "Socket clients connected at once (default ${DEFAULT-VALUE}); more are turned away.")
+    int xenstoredMaxClients;
 
     @Option(names = "--hypercalls",
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
@@ -352,8 +368,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
         }
-        try (Hypervisor hv = Hypervisor.boot(host)) {
+        try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
             booted.accept(hv);
+            // dom0's tools reach xenstored here: served on the host's side, relayed into dom0
+            // (deviation 16); closed before the hypervisor, so dom0 hears each client hang up.
+            if (!xs.open(hv, out, err)) {
+                return 2;
+            }
             hv.setKernelSource(Hypervisor.images(loader));
             CountDownLatch dom0Ended = new CountDownLatch(1);
             // The run's domains in the order dom0 created them (a restart adds one).
@@ -493,6 +514,31 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             return "destroyed";
         }
         return ended(d.shutdownReason());
+    }
+
+    /** xenstored's socket for one run, closed before the hypervisor (try-with-resources order). */
+    private final class SocketHolder implements AutoCloseable {
+        private XenstoredSocket socket;
+
+        boolean open(Hypervisor hv, PrintStream out, PrintStream err) {
+            try {
+                Path path = xenstoredSocket != null ? xenstoredSocket : XenstoredSocket.defaultPath();
+                socket = XenstoredSocket.open(path, hv.hostRelay(), xenstoredMaxClients,
+                        line -> err.println("parasol run: xenstored socket: " + line));
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                err.println("parasol run: xenstored socket: " + e.getMessage());
+                return false;
+            }
+            out.println("parasol run: xenstored socket " + socket.path() + " (XENSTORED_PATH)");
+            return true;
+        }
+
+        @Override
+        public void close() {
+            if (socket != null) {
+                socket.close();
+            }
+        }
     }
 
     /** Shuts down every run domain that may still run, as crashed: "timed out". */

@@ -57,7 +57,10 @@ class ModuleDescriptorTest {
         assertThat(cli.name()).isEqualTo("org.parasol.cli");
         assertThat(cli.requires()).extracting(ModuleDescriptor.Requires::name)
                 .containsExactlyInAnyOrder("java.base", "org.parasol.hypervisor", "org.parasol.control",
-                        "com.google.protobuf", "info.picocli", "jdk.unsupported");
+                        "com.google.protobuf", "info.picocli", "jdk.unsupported",
+                        // xenstored's Unix socket: Netty's epoll transport and its native library
+                        "io.netty.transport", "io.netty.buffer", "io.netty.common", "io.netty.transport.unix.common",
+                        "io.netty.transport.classes.epoll", "io.netty.transport.epoll.linux.x86_64");
     }
 
     @Test

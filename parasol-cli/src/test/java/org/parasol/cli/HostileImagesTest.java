@@ -38,7 +38,7 @@ import org.parasol.hypercall.GuestKernel;
 /**
  * Issue 10's attacks as images, run the way a user runs them: a fresh JVM with the launcher's
  * module configuration (the CLI, the hypervisor exporting only to it, hypercall-api, control-api,
- * protobuf-java and picocli on the module path; nothing else), {@code parasol run ticker <hostile>}. Each hostile image is
+ * protobuf-java, picocli and Netty on the module path; nothing else), {@code parasol run ticker <hostile>}. Each hostile image is
  * either refused at load naming the rule, or crashes only its own domain while {@code ticker}
  * keeps its 100 ms period; the host always exits by itself.
  */
@@ -155,19 +155,25 @@ class HostileImagesTest {
         });
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+
     /** Runs {@code parasol run ARGS} in a fresh JVM with the launcher's module path; images from the hostile folder too. */
     private static Host parasolRun(String... args) throws IOException, InterruptedException {
         Path root = ParasolModules.root();
         List<String> classPath = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
         String picocli = classPath.stream().filter(p -> p.contains("picocli")).findFirst().orElseThrow();
         String protobuf = classPath.stream().filter(p -> p.contains("protobuf-java")).findFirst().orElseThrow();
+        // Netty's epoll transport (xenstored's socket): every netty jar the CLI runs with.
+        List<String> netty = classPath.stream().filter(p -> Path.of(p).getFileName().toString().startsWith("netty-")).toList();
+        assertThat(netty).as("Netty's jars on the test class path").isNotEmpty();
         String modulePath = String.join(java.io.File.pathSeparator, root.resolve("parasol-cli/target/classes").toString(),
                 root.resolve("pv-hypervisor/target/classes").toString(), root.resolve("hypercall-api/target/classes").toString(),
-                root.resolve("control-api/target/classes").toString(), protobuf, picocli);
+                root.resolve("control-api/target/classes").toString(), protobuf, picocli, String.join(java.io.File.pathSeparator, netty));
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-Dparasol.home=" + root, "--enable-native-access=org.parasol.hypervisor",
+                "-Dparasol.home=" + root, "--enable-native-access=org.parasol.hypervisor,io.netty.common",
                 "--module-path", modulePath, "-m", "org.parasol.cli/org.parasol.cli.ParasolCommand",
-                "run", "--images", images.toString(), "--timeout", "60"));
+                "run", "--images", images.toString(), "--timeout", "60", "--xenstored-socket",
+                images.resolve("xenstored." + ProcessHandle.current().pid() + "." + RUNS.incrementAndGet()).toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();

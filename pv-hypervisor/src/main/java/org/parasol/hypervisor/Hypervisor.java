@@ -431,6 +431,14 @@ public final class Hypervisor implements AutoCloseable {
         return host.domains().stream().filter(d -> d.name().equals(name)).findFirst();
     }
 
+    /**
+     * The host relay: where the host offers connections it accepts (xenstored's Unix socket)
+     * to dom0, which attaches a page and a port per connection ({@code parasol_host_relay_op}).
+     */
+    public org.parasol.hypervisor.domain.HostRelay hostRelay() {
+        return host.relay();
+    }
+
     /** {@code send_global_virq}: see {@link Host#sendGlobalVirq}. */
     public void sendGlobalVirq(int virq) {
         host.sendGlobalVirq(virq);

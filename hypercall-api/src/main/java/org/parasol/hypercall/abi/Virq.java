@@ -55,7 +55,11 @@ public final class Virq {
     public static final int ARCH_5 = 21;
     /** {@code VIRQ_ARCH_6}. */
     public static final int ARCH_6 = 22;
-    /** {@code VIRQ_ARCH_7}. */
+    /**
+     * {@code VIRQ_ARCH_7}, which x86 Xen leaves undefined; Parasol's host relay raises it
+     * (global, the privileged domain's) when a host-side connection is offered or hung up
+     * ({@link HostRelayOp#VIRQ}).
+     */
     public static final int ARCH_7 = 23;
     /** {@code NR_VIRQS}: VIRQ numbers are below this. */
     public static final int NR_VIRQS = 24;
@@ -72,13 +76,13 @@ public final class Virq {
 
     /**
      * Returns the class of VIRQ {@code virq}, or {@code null} if {@code virq} is not a defined
-     * VIRQ (negative, 5, 14, 15, the undefined x86 arch slots 17..23, or {@code >= NR_VIRQS}).
+     * VIRQ (negative, 5, 14, 15, the undefined x86 arch slots 17..22, or {@code >= NR_VIRQS}).
      */
     public static VirqClass classOf(int virq) {
         return switch (virq) {
             case TIMER, DEBUG, XENOPROF, XENPMU -> VirqClass.PER_VCPU;
             case ARGO -> VirqClass.PER_DOMAIN;
-            case CONSOLE, DOM_EXC, TBUF, DEBUGGER, CON_RING, PCPU_STATE, MEM_EVENT, ENOMEM, MCA ->
+            case CONSOLE, DOM_EXC, TBUF, DEBUGGER, CON_RING, PCPU_STATE, MEM_EVENT, ENOMEM, MCA, ARCH_7 ->
                     VirqClass.GLOBAL;
             default -> null;
         };
@@ -101,6 +105,7 @@ public final class Virq {
             case ENOMEM -> "VIRQ_ENOMEM";
             case XENPMU -> "VIRQ_XENPMU";
             case MCA -> "VIRQ_MCA";
+            case ARCH_7 -> "VIRQ_PARASOL_HOST_RELAY";
             default -> null;
         };
     }

@@ -170,6 +170,21 @@ public final class EventDispatcher implements EventCallback {
         unmask(p);
     }
 
+    /**
+     * Stops handling events on {@code port}, a channel {@link #attach}ed here that someone
+     * else closes (the hypervisor, for a host-relay port): masks it and forgets its handler;
+     * the port itself is left alone.
+     */
+    public void detach(Port port) {
+        int p = port.value();
+        if (p <= 0 || p >= handlers.length) {
+            return;
+        }
+        shared.testAndSetMask(p);
+        handlers[p] = null;
+        ports[p] = null;
+    }
+
     /** Records {@code handler} for port {@code p}, growing the tables to reach it. */
     private void install(int p, Port port, PortHandler handler) {
         if (p >= handlers.length) {

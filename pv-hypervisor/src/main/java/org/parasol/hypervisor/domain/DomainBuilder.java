@@ -407,6 +407,7 @@ public final class DomainBuilder {
     /** Step 2': the structures of step 2, in reverse. */
     private static void destroyStructures(Domain d) {
         d.console().close();
+        d.host().relay().domainDying(d); // the host lets go of the pages it shares with us first
         d.events().destroy(); // every peer's port goes back to unbound
         d.maptrack().releaseAll(); // our mappings of others' grants: no vCPU of ours runs any more
         d.grants().destroy(); // before the grant frames are freed with the memory

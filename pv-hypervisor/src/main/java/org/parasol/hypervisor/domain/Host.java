@@ -122,6 +122,8 @@ public final class Host {
     private final AtomicReferenceArray<Domain> byDomid = new AtomicReferenceArray<>(DomId.DOMID_FIRST_RESERVED);
     private final AtomicLong unhandled = new AtomicLong();
     private final StringBuilder consoleInput = new StringBuilder();
+    /** Connections the host accepts for the control domain (xenstored's socket). */
+    private final HostRelay relay = new HostRelay(this, HostRelay.DEFAULT_SLOTS);
 
     /** A host over the given parts; {@code listener} is the hypervisor's toolstack side. */
     public Host(MachineMemory machine, FrameTable frames, PageTables pageTables, PcpuPool pcpus, Timers timers,
@@ -140,6 +142,11 @@ public final class Host {
         this.consoleThread = Objects.requireNonNull(consoleThread);
         this.listener = Objects.requireNonNull(listener);
         this.hypercalls = Objects.requireNonNull(hypercalls);
+    }
+
+    /** The host relay: connections the host hands the control domain ({@code parasol_host_relay_op}). */
+    public HostRelay relay() {
+        return relay;
     }
 
     // ---------------------------------------------------------------- memory

@@ -62,8 +62,11 @@ public final class EventChannels {
         final int[] remotePort;
         /** Interdomain: the peer's table (this one for a loopback channel). */
         final EventChannels[] peer;
+        /** Unbound with the hypervisor as its remote end: who hears the domain's sends. */
+        final XenConsumer[] consumer;
 
         Ports(int capacity) {
+            consumer = new XenConsumer[capacity];
             state = new byte[capacity];
             notifyVcpu = new int[capacity];
             boundVirq = new int[capacity];
@@ -79,6 +82,7 @@ public final class EventChannels {
             remoteDom = java.util.Arrays.copyOf(old.remoteDom, capacity);
             remotePort = java.util.Arrays.copyOf(old.remotePort, capacity);
             peer = java.util.Arrays.copyOf(old.peer, capacity);
+            consumer = java.util.Arrays.copyOf(old.consumer, capacity);
         }
 
         int capacity() {
@@ -109,6 +113,18 @@ public final class EventChannels {
 
         /** Xen's unmask for {@code port}, whose notify vCPU is {@code vcpu}. */
         void unmask(int port, int vcpu);
+    }
+
+    /**
+     * The hypervisor's end of a Xen-consumer channel ({@link #allocXenConsumer}): hears each
+     * send the domain makes on the port. Called on the sending vCPU's thread under the table's
+     * reader lock, so it must not block, call guest code or touch this table: it only hands
+     * the work on (Xen's {@code xen_event_channel_notification_t}).
+     */
+    @FunctionalInterface
+    public interface XenConsumer {
+        /** The domain sent on {@code port}. */
+        void notified(int port);
     }
 
     private final int domid;
@@ -312,6 +328,78 @@ public final class EventChannels {
     }
 
     /**
+     * Xen's {@code alloc_unbound_xen_event_channel}: a port of this domain whose remote end is
+     * the hypervisor. It reads as unbound, waiting for {@code DOMID_XEN}, so no domain can bind
+     * to it; the domain's sends on it go to {@code consumer}, and the hypervisor raises it with
+     * {@link #tryRaiseXenConsumer}. The domain cannot close it ({@code EVTCHNOP_close} is
+     * -EINVAL, as Xen refuses a guest closing a Xen-consumer port); the hypervisor does, with
+     * {@link #freeXenConsumer}, or the domain's death. Returns the port, -ENOSPC, or -EINVAL
+     * once the domain is dying.
+     */
+    public int allocXenConsumer(XenConsumer consumer) {
+        java.util.Objects.requireNonNull(consumer, "consumer");
+        lock.writeLock();
+        try {
+            int port = allocPortLocked();
+            if (port < 0) {
+                return port;
+            }
+            ports.state[port] = UNBOUND;
+            ports.notifyVcpu[port] = 0;
+            ports.remoteDom[port] = org.parasol.hypercall.DomId.DOMID_XEN;
+            ports.consumer[port] = consumer;
+            return port;
+        } finally {
+            lock.writeUnlock();
+        }
+    }
+
+    /**
+     * Closes the Xen-consumer port {@code port} that {@code consumer} owns; returns whether it
+     * was that (a port the domain's death already closed answers false).
+     */
+    public boolean freeXenConsumer(int port, XenConsumer consumer) {
+        if (!validPort(port)) {
+            return false;
+        }
+        lock.writeLock();
+        try {
+            if (stateOf(port) != UNBOUND || ports.consumer[port] != consumer) {
+                return false;
+            }
+            freePortLocked(port);
+            return true;
+        } finally {
+            lock.writeUnlock();
+        }
+    }
+
+    /**
+     * Xen's {@code notify_via_xen_event_channel} for a host thread that must never wait on a
+     * lock a vCPU may hold: raises the Xen-consumer port {@code port} owned by
+     * {@code consumer}, or gives up at once when a writer holds the table
+     * ({@link #VIRQ_BUSY}: try again later). {@link #VIRQ_UNBOUND} when the port is no longer
+     * that consumer's. Allocates nothing.
+     */
+    public int tryRaiseXenConsumer(int port, XenConsumer consumer) {
+        if (!validPort(port)) {
+            return VIRQ_UNBOUND;
+        }
+        if (!lock.tryReadLock()) {
+            return VIRQ_BUSY;
+        }
+        try {
+            if (stateOf(port) != UNBOUND || ports.consumer[port] != consumer) {
+                return VIRQ_UNBOUND;
+            }
+            notifier.setPending(port, ports.notifyVcpu[port]);
+            return VIRQ_RAISED;
+        } finally {
+            lock.readUnlock();
+        }
+    }
+
+    /**
      * EVTCHNOP_bind_interdomain: connects a new port of this table to {@code rport} of
      * {@code remote} (this table itself for loopback), in {@code evtchn_bind_interdomain}'s
      * order: no local port free: -ENOSPC (-EINVAL once this domain is dying); then the remote
@@ -327,7 +415,7 @@ public final class EventChannels {
                 return lport;
             }
             if (rport < 0 || rport >= NR_PORTS || remote.dying || remote.stateOf(rport) != UNBOUND
-                    || remote.ports.remoteDom[rport] != domid) {
+                    || remote.ports.remoteDom[rport] != domid || remote.ports.consumer[rport] != null) {
                 return -EINVAL;
             }
             ports.state[lport] = INTERDOMAIN;
@@ -380,11 +468,17 @@ public final class EventChannels {
     // ---------------------------------------------------------------- closing
 
     /**
-     * EVTCHNOP_close: -EINVAL for a free, reserved or out-of-range port. Closing one end of an
+     * EVTCHNOP_close: -EINVAL for a free, reserved or out-of-range port, and for a Xen-consumer
+     * port ({@link #allocXenConsumer}), which only the hypervisor closes. Closing one end of an
      * interdomain channel puts the peer's port back to unbound, accepting a rebind from this
      * domain.
      */
     public int close(int port) {
+        return close(port, false);
+    }
+
+    /** {@link #close}; {@code internal}: the hypervisor's own close, which takes Xen-consumer ports too. */
+    private int close(int port, boolean internal) {
         if (!validPort(port)) {
             return -EINVAL;
         }
@@ -393,7 +487,7 @@ public final class EventChannels {
             lock.writeLock();
             try {
                 byte s = stateOf(port);
-                if (s == CLOSED || s == RESERVED) {
+                if (s == CLOSED || s == RESERVED || (s == UNBOUND && ports.consumer[port] != null && !internal)) {
                     return -EINVAL;
                 }
                 if (s != INTERDOMAIN) {
@@ -452,15 +546,23 @@ public final class EventChannels {
         ports.remoteDom[port] = 0;
         ports.remotePort[port] = 0;
         ports.peer[port] = null;
+        ports.consumer[port] = null;
         notifier.clearPending(port);
     }
 
-    /** Closes every port (EVTCHNOP_reset). Returns how many were open. */
+    /**
+     * Closes every port (EVTCHNOP_reset) but the Xen-consumer ones, which stay the
+     * hypervisor's (Xen's reset skips them too). Returns how many were closed.
+     */
     public int closeAll() {
+        return closeAll(false);
+    }
+
+    private int closeAll(boolean internal) {
         int n = 0;
         for (int p = 1; p < ports.capacity(); p++) {
             byte s = stateOf(p);
-            if (s != CLOSED && s != RESERVED && close(p) == 0) {
+            if (s != CLOSED && s != RESERVED && close(p, internal) == 0) {
                 n++;
             }
         }
@@ -478,14 +580,15 @@ public final class EventChannels {
         } finally {
             lock.writeUnlock();
         }
-        return closeAll();
+        return closeAll(true);
     }
 
     // ---------------------------------------------------------------- raising
 
     /**
      * EVTCHNOP_send: an interdomain port raises the peer's port on the peer's notify vCPU; an
-     * IPI port raises itself; an unbound port drops the event and answers 0; any other port
+     * IPI port raises itself; an unbound port drops the event and answers 0, unless the
+     * hypervisor is its remote end ({@link #allocXenConsumer}), whose consumer hears it; any other port
      * (free, reserved, VIRQ, out of range) is -EINVAL. Allocates nothing.
      */
     public int send(int port) {
@@ -506,6 +609,10 @@ public final class EventChannels {
                     return 0;
                 }
                 case UNBOUND -> {
+                    XenConsumer c = ports.consumer[port];
+                    if (c != null) {
+                        c.notified(port); // Xen's xen_notification_fn: the hypervisor's end hears it
+                    }
                     return 0;
                 }
                 default -> {

@@ -56,6 +56,7 @@ public final class HypercallTable implements HypercallDispatch {
         table[Hypercall.UPDATE_VA_MAPPING] = new UpdateVaMappingHandler();
         table[Hypercall.GRANT_TABLE_OP] = new GrantTableHandler();
         table[Hypercall.DOMCTL] = new DomctlHandler();
+        table[org.parasol.hypercall.abi.HostRelayOp.HYPERCALL] = new HostRelayHandler();
     }
 
     /** Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}. */

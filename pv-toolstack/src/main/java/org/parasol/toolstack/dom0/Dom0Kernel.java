@@ -67,6 +67,8 @@ public final class Dom0Kernel extends ApplicationKernel {
     private Kernel k;
     private Builder builder;
     private Dom0Xenstored xenstored;
+    /** dom0's tools on xenstored's socket, relayed from the host; null when the host has none. */
+    private Dom0SocketRelay socketClients;
     /** The domains built and not yet reaped or preserved, by id. */
     private final Map<Integer, Live> live = new LinkedHashMap<>();
     private Promise<Integer> done;
@@ -125,6 +127,7 @@ public final class Dom0Kernel extends ApplicationKernel {
                 k.println("dom0: store baseline failed: " + e.getMessage());
             }
         }
+        socketClients = Dom0SocketRelay.start(k, xenstored.xenstored());
         builder = new Builder(k);
         pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
             @Override
@@ -299,6 +302,9 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
         if (consoleInput != null) {
             consoleInput.close();
+        }
+        if (socketClients != null) {
+            socketClients.close();
         }
         k.println("dom0: every domain is gone; powering off");
         try {

@@ -137,6 +137,11 @@ final class Dom0Xenstored implements Xenstored.Domains {
         new StoreBaseline(k, xenstored, tools).run(ms);
     }
 
+    /** The daemon, for the socket clients' connections ({@link Dom0SocketRelay}). */
+    Xenstored xenstored() {
+        return xenstored;
+    }
+
     /** The domains listed under {@code /local/domain}. */
     List<String> domainsListed() throws XsException {
         return store.directory(tools, null, "/local/domain");

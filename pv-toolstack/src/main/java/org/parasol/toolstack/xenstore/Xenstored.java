@@ -84,6 +84,14 @@ public final class Xenstored {
                 }
                 return reply(c, sb.toString());
             }
+            case XsWire.XS_DIRECTORY_PART -> {
+                if (args.size() != 2) {
+                    throw new XsException(EINVAL, "XS_DIRECTORY_PART wants a path and an offset");
+                }
+                String path = path(c, args, 0);
+                return directoryPart(store.generation(c, tx, path), store.directory(c, tx, path),
+                        number(args.get(1), Integer.MAX_VALUE));
+            }
             case XsWire.XS_GET_PERMS -> {
                 return reply(c, store.getPerms(c, tx, path(c, args, 0)).wire());
             }
@@ -188,6 +196,48 @@ public final class Xenstored {
             }
             default -> throw new XsException(ENOSYS, "type " + req.type() + " is not supported");
         }
+    }
+
+    /**
+     * One part of a child list, as C xenstored's {@code send_directory_part} cuts it:
+     * the node's generation (decimal, NUL-terminated), then the NUL-terminated names from byte
+     * {@code off} of the whole list as long as they fit in one payload, and one more NUL (an
+     * empty name) when the part reaches the list's end. libxenstore falls back to this when
+     * {@code XS_DIRECTORY} answers {@code E2BIG}, and starts over if the generation changed.
+     */
+    static byte[] directoryPart(long generation, List<String> children, int off) {
+        byte[] gen = (Long.toUnsignedString(generation) + "\0").getBytes(StandardCharsets.ISO_8859_1);
+        StringBuilder sb = new StringBuilder();
+        for (String child : children) {
+            sb.append(child).append('\0');
+        }
+        byte[] list = sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+        if (off >= list.length) {
+            byte[] end = Arrays.copyOf(gen, gen.length + 1); // an empty list: the generation and one NUL
+            return end;
+        }
+        int maxlen = XsWire.XENSTORE_PAYLOAD_MAX - gen.length - 1;
+        int len = 0;
+        int at = off;
+        for (;;) {
+            int nul = at;
+            while (list[nul] != 0) {
+                nul++;
+            }
+            int name = nul - at;
+            if (len + name >= maxlen) {
+                break;
+            }
+            len += name + 1;
+            at = nul + 1;
+            if (off + len == list.length) {
+                break;
+            }
+        }
+        boolean last = off + len == list.length;
+        byte[] part = Arrays.copyOf(gen, gen.length + len + (last ? 1 : 0));
+        System.arraycopy(list, off, part, gen.length, len);
+        return part; // the trailing NUL of the last part is the copy's zero byte
     }
 
     private static byte[] reply(XsConnection c, String text) throws XsException {

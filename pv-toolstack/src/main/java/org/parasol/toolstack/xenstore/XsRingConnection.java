@@ -76,10 +76,22 @@ public final class XsRingConnection implements AutoCloseable {
      * @param outstandingRequests replies waiting for room in the {@code rsp} ring before the
      *                            {@code req} ring is no longer read (Xen's default is 20)
      * @param outputBytes         bytes of queued output past which watch events are dropped
+     * @param boundPrivileged     whether the output bound holds for a privileged connection
+     *                            too: false for dom0's own ring (exempt, as in Xen), true for
+     *                            a socket client relayed from the host, which may be anyone
+     *                            the socket's mode lets in and must not make dom0 queue
+     *                            without bound by never reading
      */
-    public record Limits(int outstandingRequests, int outputBytes) {
+    public record Limits(int outstandingRequests, int outputBytes, boolean boundPrivileged) {
         /** 20 outstanding replies (Xen's default), 64 KiB of queued output. */
         public static final Limits DEFAULT = new Limits(20, 64 * 1024);
+        /** {@link #DEFAULT}, binding privileged connections too: a relayed socket client's. */
+        public static final Limits RELAYED = new Limits(20, 64 * 1024, true);
+
+        /** Limits that leave privileged connections unbound, as Xen does. */
+        public Limits(int outstandingRequests, int outputBytes) {
+            this(outstandingRequests, outputBytes, false);
+        }
 
         /** Checks that each limit lets at least one largest message through. */
         public Limits {
@@ -349,7 +361,7 @@ public final class XsRingConnection implements AutoCloseable {
             connection.eventDelivered();
             return;
         }
-        if (!connection.privileged() && queuedBytes + size > limits.outputBytes()) {
+        if ((!connection.privileged() || limits.boundPrivileged()) && queuedBytes + size > limits.outputBytes()) {
             eventsDropped++;
             connection.eventDelivered(); // it no longer waits anywhere
             return;

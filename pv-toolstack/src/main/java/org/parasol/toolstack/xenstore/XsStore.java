@@ -202,6 +202,17 @@ public final class XsStore {
         return List.copyOf(n.children);
     }
 
+    /**
+     * The generation of the node at {@code path}: the store-wide change count at which its
+     * value, permissions or children last changed ({@code XS_DIRECTORY_PART} hands it out so
+     * a client reading a long child list in parts can tell it changed between them).
+     */
+    public long generation(XsConnection c, XsTransaction tx, String path) throws XsException {
+        XsNode n = existing(tx, path);
+        checkRead(c, n, path);
+        return n.generation;
+    }
+
     /** {@code XS_GET_PERMS}. ENOENT, EACCES. */
     public XsPerms getPerms(XsConnection c, XsTransaction tx, String path) throws XsException {
         XsNode n = existing(tx, path);

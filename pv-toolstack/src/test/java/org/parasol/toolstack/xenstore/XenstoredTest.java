@@ -294,4 +294,51 @@ class XenstoredTest {
         assertThat(dom0.events).containsExactly("@introduceDomain|in|", "@releaseDomain|out|");
         assertThat(introduced).containsExactly("7/4096/3", "released 7");
     }
+
+    @Test
+    @DisplayName("XS_DIRECTORY_PART: generation, then the names from an offset that fit in 4096 bytes, an empty name at "
+            + "the end; a list XS_DIRECTORY refuses (E2BIG) reads whole in parts, as libxenstore's fallback reads it")
+    void shouldListALongDirectoryInParts() {
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            String name = String.format("child-with-a-long-name-%03d", i);
+            assertThat(dom0.write("/tool/big/" + name, "")).isEqualTo("OK|");
+            expected.append(name).append('|');
+        }
+        assertThat(dom0.ls("/tool/big")).isEqualTo("ERR:E2BIG");
+
+        StringBuilder got = new StringBuilder();
+        String gen = null;
+        int off = 0;
+        int parts = 0;
+        for (;;) {
+            XsMessage reply = xsd.handle(dom0.conn, XsMessage.of(XsWire.XS_DIRECTORY_PART, 1, 0, "/tool/big\0" + off + "\0"));
+            assertThat(reply.type()).isEqualTo(XsWire.XS_DIRECTORY_PART);
+            assertThat(reply.payload().length).isLessThanOrEqualTo(XsWire.XENSTORE_PAYLOAD_MAX);
+            String text = reply.text();
+            int nul = text.indexOf('\0');
+            if (gen == null) {
+                gen = text.substring(0, nul);
+            }
+            assertThat(text.substring(0, nul)).as("the generation stays while nothing changes").isEqualTo(gen);
+            String names = text.substring(nul + 1);
+            parts++;
+            if (names.endsWith("\0\0") || names.equals("\0")) {
+                got.append(names, 0, names.length() - 1);
+                break;
+            }
+            got.append(names);
+            off += names.length();
+        }
+        assertThat(parts).isGreaterThan(1);
+        assertThat(got.toString().replace('\0', '|')).isEqualTo(expected.toString());
+
+        assertThat(dom0.call(XsWire.XS_DIRECTORY_PART, 0, "/tool/big\0" + 1_000_000 + "\0")).as("past the end")
+                .isEqualTo(gen + "||");
+        assertThat(dom0.write("/tool/big/another", "")).isEqualTo("OK|");
+        assertThat(dom0.call(XsWire.XS_DIRECTORY_PART, 0, "/tool/big\0" + 0 + "\0")).as("a new generation")
+                .doesNotStartWith(gen + "|");
+        assertThat(dom0.call(XsWire.XS_DIRECTORY_PART, 0, "/tool/big\0")).isEqualTo("ERR:EINVAL");
+        assertThat(dom0.call(XsWire.XS_DIRECTORY_PART, 0, "/tool/none\0" + "0\0")).isEqualTo("ERR:ENOENT");
+    }
 }
