@@ -30,7 +30,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.parasol.architecture.ParasolModules;
 import org.parasol.hostile.DiveKernel;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestKernel;
@@ -159,21 +158,9 @@ class HostileImagesTest {
 
     /** Runs {@code parasol run ARGS} in a fresh JVM with the launcher's module path; images from the hostile folder too. */
     private static Host parasolRun(String... args) throws IOException, InterruptedException {
-        Path root = ParasolModules.root();
-        List<String> classPath = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
-        String picocli = classPath.stream().filter(p -> p.contains("picocli")).findFirst().orElseThrow();
-        String protobuf = classPath.stream().filter(p -> p.contains("protobuf-java")).findFirst().orElseThrow();
-        // Netty's epoll transport (xenstored's socket): every netty jar the CLI runs with.
-        List<String> netty = classPath.stream().filter(p -> Path.of(p).getFileName().toString().startsWith("netty-")).toList();
-        assertThat(netty).as("Netty's jars on the test class path").isNotEmpty();
-        String modulePath = String.join(java.io.File.pathSeparator, root.resolve("parasol-cli/target/classes").toString(),
-                root.resolve("pv-hypervisor/target/classes").toString(), root.resolve("hypercall-api/target/classes").toString(),
-                root.resolve("control-api/target/classes").toString(), protobuf, picocli, String.join(java.io.File.pathSeparator, netty));
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-Dparasol.home=" + root, "--enable-native-access=org.parasol.hypervisor,io.netty.common",
-                "--module-path", modulePath, "-m", "org.parasol.cli/org.parasol.cli.ParasolCommand",
-                "run", "--images", images.toString(), "--timeout", "60", "--xenstored-socket",
-                images.resolve("xenstored." + ProcessHandle.current().pid() + "." + RUNS.incrementAndGet()).toString()));
+        List<String> cmd = LauncherJvm.command("run", "--images", images.toString(), "--timeout", "60",
+                "--xenstored-socket", images.resolve("xenstored." + ProcessHandle.current().pid() + "."
+                        + RUNS.incrementAndGet()).toString());
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();

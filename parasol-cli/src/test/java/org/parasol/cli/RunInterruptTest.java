@@ -9,7 +9,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,8 +18,8 @@ import java.util.function.Predicate;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Timeout;
-import org.parasol.architecture.ParasolModules;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.testing.LeakCheck;
@@ -145,18 +144,10 @@ class RunInterruptTest {
     @Test
     @DisplayName("a real SIGINT (kill -INT) to parasol run on the launcher's module path: the domains shut down "
             + "cooperatively and the process exits 130 by itself")
-    void shouldHandleARealSigint() throws Exception {
-        Path root = ParasolModules.root();
-        List<String> classPath = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
-        String picocli = classPath.stream().filter(p -> p.contains("picocli")).findFirst().orElseThrow();
-        String protobuf = classPath.stream().filter(p -> p.contains("protobuf-java")).findFirst().orElseThrow();
-        String modulePath = String.join(java.io.File.pathSeparator, root.resolve("parasol-cli/target/classes").toString(),
-                root.resolve("pv-hypervisor/target/classes").toString(), root.resolve("hypercall-api/target/classes").toString(),
-                root.resolve("control-api/target/classes").toString(), protobuf, picocli);
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-Dparasol.home=" + root, "--enable-native-access=org.parasol.hypervisor",
-                "--module-path", modulePath, "-m", "org.parasol.cli/org.parasol.cli.ParasolCommand",
-                "run", "--timeout", "90", "--cmdline", "ticks=100000 period=20", "ticker"));
+    void shouldHandleARealSigint(@TempDir Path tmp) throws Exception {
+        List<String> cmd = LauncherJvm.command("run", "--timeout", "90", "--xenstored-socket",
+                tmp.resolve("xenstored").toString(),
+                "--cmdline", "ticks=100000 period=20", "ticker");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         List<String> lines = new CopyOnWriteArrayList<>();
         Thread reader = Thread.ofPlatform().daemon().start(() -> {
