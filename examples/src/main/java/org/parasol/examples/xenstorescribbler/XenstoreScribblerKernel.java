@@ -50,8 +50,7 @@ public final class XenstoreScribblerKernel extends ApplicationKernel {
         page = new XenstoreDomainInterface().wrap(new GuestMemoryBuffer(k.cpu().memory(), Memory.va(pfn), Mmu.PAGE_SIZE), 0);
         return k.xenbus().write("data/before", "ok").then(x -> k.xenbus().read("data/before")).then(v -> {
             k.println(TAG + "the store answered: data/before = " + v);
-            page.reqProdRelease(page.reqConsAcquire() + LIE);
-            new EventChannelCalls(k.cpu(), k.argumentPage()).send(Port.of((int) k.bootInfo().storeEvtchn()));
+            lie();
             k.println(TAG + "req_prod set " + LIE + " bytes ahead of req_cons");
             return waitForError(POLLS);
         }).map(error -> {
@@ -61,7 +60,18 @@ public final class XenstoreScribblerKernel extends ApplicationKernel {
         });
     }
 
-    /** The page's {@code error} once xenstored sets it, polled up to {@code polls} times. */
+    /** Sets {@code req_prod} {@value #LIE} bytes ahead of {@code req_cons} and kicks the store port. */
+    private void lie() {
+        page.reqProdRelease(page.reqConsAcquire() + LIE);
+        new EventChannelCalls(k.cpu(), k.argumentPage()).send(Port.of((int) k.bootInfo().storeEvtchn()));
+    }
+
+    /**
+     * The page's {@code error} once xenstored sets it, polled up to {@code polls} times. Until
+     * then the lie is told again at each poll: the kernel's own xenbus client (its
+     * {@code control/shutdown} watch may still have a request on the way) writes its private
+     * {@code req_prod} over the page's when it sends, which would undo a lie told once.
+     */
     private Promise<Integer> waitForError(int polls) {
         int error = page.errorAcquire();
         if (error != XsWire.XENSTORE_ERROR_NONE || polls == 0) {
@@ -69,6 +79,7 @@ public final class XenstoreScribblerKernel extends ApplicationKernel {
             now.complete(error);
             return now;
         }
+        lie();
         return k.sleep(POLL).then(t -> waitForError(polls - 1));
     }
 }
