@@ -133,7 +133,7 @@ public final class Hypervisor implements AutoCloseable {
         this.timers = new Timers(clock);
         this.reaper = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-reaper").daemon(true).unstarted(r));
         this.console = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-console").daemon(true).unstarted(r));
-        this.host = new Host(machine, frames, new PageTables(frames), new PcpuPool(config.pcpus()), timers, clock,
+        this.host = new Host(machine, frames, new PageTables(frames), new PcpuPool(config.pcpus(), config.haltPollMax().toNanos()), timers, clock,
                 bootNanos, new TimeScale(config.tscHz()), config.virtualThreads(), reaper, console, new Listener(),
                 new HypercallTable());
         this.schedTick = timers.newTimer(this::tick);
