@@ -2,7 +2,6 @@ package org.parasol.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,14 +14,11 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.parasol.architecture.ParasolModules;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
-import org.parasol.hypervisor.image.ImageLoader;
-import org.parasol.hypervisor.image.ImageRepository;
 import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
@@ -49,9 +45,7 @@ class Dom0StoreTest {
     @BeforeEach
     void boot() {
         hv = leaks.track(Hypervisor.boot(HostConfig.defaults(96L << 20)));
-        Path root = ParasolModules.root();
-        hv.setKernelSource(Hypervisor.images(new ImageLoader(new ImageRepository(List.of(
-                root.resolve("pv-toolstack/target/images"), root.resolve("examples/target/images"))))));
+        hv.setKernelSource(TreeImages.dom0AndExamples());
         hv.onShutdown(d -> {
             if (d.domid() == 0) {
                 dom0Ended.countDown();

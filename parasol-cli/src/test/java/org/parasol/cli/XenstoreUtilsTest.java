@@ -18,14 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.architecture.ParasolModules;
 import org.parasol.cli.relay.XenstoredSocket;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
-import org.parasol.hypervisor.image.ImageLoader;
-import org.parasol.hypervisor.image.ImageRepository;
 import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
@@ -48,9 +45,7 @@ class XenstoreUtilsTest {
     /** Two ticker domains that live for minutes, and anything else the test adds. */
     private Domain boot(String... extra) throws Exception {
         hv = leaks.track(Hypervisor.boot(HostConfig.defaults(96L << 20)));
-        Path root = ParasolModules.root();
-        hv.setKernelSource(Hypervisor.images(new ImageLoader(new ImageRepository(List.of(
-                root.resolve("pv-toolstack/target/images"), root.resolve("examples/target/images"))))));
+        hv.setKernelSource(TreeImages.dom0AndExamples());
         socket = XenstoredSocket.open(tmp.resolve("xenstored"), hv.hostRelay(), 8, socketLog::add);
         xs = new XenstoreTools(socket.path());
         Dom0Module module = new Dom0Module();

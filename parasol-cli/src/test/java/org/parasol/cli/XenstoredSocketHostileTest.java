@@ -18,15 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.architecture.ParasolModules;
 import org.parasol.cli.relay.XenstoredSocket;
 import org.parasol.hypercall.abi.XsWire;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
-import org.parasol.hypervisor.image.ImageLoader;
-import org.parasol.hypervisor.image.ImageRepository;
 import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
@@ -52,9 +49,7 @@ class XenstoredSocketHostileTest {
     @BeforeEach
     void boot() throws Exception {
         hv = leaks.track(Hypervisor.boot(HostConfig.defaults(64L << 20)));
-        Path root = ParasolModules.root();
-        hv.setKernelSource(Hypervisor.images(new ImageLoader(new ImageRepository(List.of(
-                root.resolve("pv-toolstack/target/images"), root.resolve("examples/target/images"))))));
+        hv.setKernelSource(TreeImages.dom0AndExamples());
         socket = XenstoredSocket.open(tmp.resolve("xenstored"), hv.hostRelay(), MAX_CLIENTS, socketLog::add);
         Dom0Module module = new Dom0Module().add(new DomainConfig("ticker", 4096, 4096, 1, "ticker",
                 "ticks=100000 period=1000", false, DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY,

@@ -9,17 +9,13 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.parasol.architecture.ParasolModules;
 import org.parasol.cli.relay.XenstoredSocket;
 import org.parasol.hypercall.abi.XsWire;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.DomainConfig;
-import org.parasol.hypervisor.image.ImageLoader;
-import org.parasol.hypervisor.image.ImageRepository;
 import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
@@ -50,9 +46,7 @@ public final class XenstoredSocketLoad {
         Path dir = Files.createTempDirectory("xsload");
         LeakCheck leaks = new LeakCheck();
         try (Hypervisor hv = leaks.track(Hypervisor.boot(HostConfig.defaults(64L << 20)))) {
-            Path root = ParasolModules.root();
-            hv.setKernelSource(Hypervisor.images(new ImageLoader(new ImageRepository(List.of(
-                    root.resolve("pv-toolstack/target/images"), root.resolve("examples/target/images"))))));
+            hv.setKernelSource(TreeImages.dom0AndExamples());
             try (XenstoredSocket socket = XenstoredSocket.open(dir.resolve("xenstored"), hv.hostRelay(), 4,
                     System.err::println)) {
                 Dom0Module module = new Dom0Module().add(new DomainConfig("ticker", 4096, 4096, 1, "ticker",
