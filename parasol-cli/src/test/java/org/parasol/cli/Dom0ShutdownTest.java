@@ -231,6 +231,46 @@ class Dom0ShutdownTest {
     }
 
     @Test
+    @DisplayName("a suspend the guest wrote into its own node first does not shield it: xl shutdown's poweroff replaces "
+            + "the pending suspend, and the domain that never complies is destroyed after the timeout")
+    void shouldNotLetAPendingSuspendOutliveXlShutdown() throws Exception {
+        long free = hv.freeFrames();
+        startDom0("shutdown_timeout=5s", "name=stubborn image=stubborn cmdline=period%3D50%20ask%3Dsuspend\n");
+        Domain stubborn = awaitBuilt(1);
+        awaitLine(stubborn, l -> l.equals("Ignoring shutdown request: suspend"), "the ignored suspend");
+
+        hv.consoleInput("xl shutdown stubborn\n");
+
+        awaitDom0PowerOff();
+        assertThat(dom0.console().lines()).as(dom0Console())
+                .contains("dom0: shutting down d1 (stubborn); destroyed if still up in 5 s")
+                .anyMatch(l -> l.startsWith("dom0: d1 (stubborn) did not shut down within 5 s of the poweroff request"))
+                .noneMatch(l -> l.contains("was asked already"))
+                .contains(STORE_EMPTY);
+        hv.destroy(dom0);
+        assertThat(hv.freeFrames()).isEqualTo(free);
+    }
+
+    @Test
+    @DisplayName("after xl shutdown -a no domain is restarted, whatever its on_* action: one with on_poweroff=restart "
+            + "powers off and stays off, and dom0 powers off after it")
+    void shouldNotRestartAfterShutdownAll() throws Exception {
+        startDom0("", "name=ticker image=ticker cmdline=ticks%3D100000%20period%3D50 on_poweroff=restart\n");
+        Domain ticker = awaitBuilt(1);
+        awaitLine(ticker, l -> l.startsWith("tick 2 "), "tick 2");
+
+        hv.consoleInput("xl shutdown -a\n");
+
+        awaitDom0PowerOff();
+        assertThat(dom0.console().lines()).as(dom0Console())
+                .contains("dom0: d1 (ticker) shut down: poweroff; destroyed; not restarted (xl shutdown -a)")
+                .noneMatch(l -> l.contains("restarting"))
+                .contains(STORE_EMPTY);
+        assertThat(built).containsOnlyKeys(1);
+        hv.destroy(dom0);
+    }
+
+    @Test
     @DisplayName("hostile console lines are refused with one line each (too long, control bytes, not xl, unknown verbs, "
             + "options and domains); xl list lists the domains; xl destroy ends one without asking it")
     void shouldRefuseHostileConsoleInput() throws Exception {

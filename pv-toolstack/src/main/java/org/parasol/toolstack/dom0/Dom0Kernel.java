@@ -74,6 +74,8 @@ public final class Dom0Kernel extends ApplicationKernel {
     private Promise<Integer> done;
     private BoundPort domExc;
     private int reaped;
+    /** {@code xl shutdown -a} was typed: no domain is restarted from now on. */
+    private boolean shuttingDownAll;
     private PvControl pvControl;
     private ConsoleInput consoleInput;
     /** Domains left shut down by on_*=preserve: listed, and destroyable, until the host ends. */
@@ -269,9 +271,10 @@ public final class Dom0Kernel extends ApplicationKernel {
             // closed, its paths gone) before the domain's memory is given back.
             xenstored.forgetDomain(id);
             long rc = domctl.destroyDomain(DomId.of(id));
-            boolean restart = action == DomainSpec.Action.RESTART && rc == 0;
+            boolean restart = action == DomainSpec.Action.RESTART && rc == 0 && !shuttingDownAll;
             k.println(what + (rc == 0 ? "; destroyed" : "; destroy failed (" + Builder.errnoName(rc) + ")")
-                    + (restart ? "; restarting" : ""));
+                    + (restart ? "; restarting"
+                            : action == DomainSpec.Action.RESTART && rc == 0 ? "; not restarted (xl shutdown -a)" : ""));
             reaped++;
             xl.ended(id, "has been shut down, reason code " + info.shutdownCode());
             if (restart) {
@@ -388,6 +391,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         @Override
         public boolean ended() {
             return done.isDone();
+        }
+
+        @Override
+        public void shuttingDownAll() {
+            shuttingDownAll = true;
         }
     }
 

@@ -136,11 +136,6 @@ final class PvControl {
         xenstored.unwatch(path(domid), token(domid));
     }
 
-    /** Whether a request to {@code domid} is being timed. */
-    boolean isPending(int domid) {
-        return pending.containsKey(domid);
-    }
-
     /**
      * libxl's {@code libxl__domain_pvcontrol}: writes {@code request}'s word into the domain's
      * {@code control/shutdown} and starts its timeout (unless one runs already).
@@ -174,12 +169,28 @@ final class PvControl {
         }
     }
 
+    /**
+     * Times {@code request}. The first request's timeout runs on through later ones, except
+     * that a poweroff, halt or reboot replaces a pending suspend: a suspend's timeout only
+     * takes the request back, so a guest that wrote {@code suspend} into its own node first
+     * must not thereby outlive {@code xl shutdown}.
+     */
     private void arm(int domid, ShutdownRequest request) {
-        if (pending.containsKey(domid)) {
-            return; // the first request's timeout runs; later ones change nothing
+        Pending p = pending.get(domid);
+        if (p != null) {
+            if (p.request != ShutdownRequest.SUSPEND || request == ShutdownRequest.SUSPEND) {
+                return;
+            }
+            p.timer.cancel();
         }
         Timer t = k.after(timeout, () -> expired(domid));
         pending.put(domid, new Pending(request, t));
+    }
+
+    /** Whether domain {@code domid} is to be destroyed when a request's timeout runs out. */
+    boolean isDestroyPending(int domid) {
+        Pending p = pending.get(domid);
+        return p != null && p.request != ShutdownRequest.SUSPEND;
     }
 
     private void expired(int domid) {

@@ -48,6 +48,12 @@ final class XlShell {
 
         /** Whether dom0 is powering off (then lines are ignored). */
         boolean ended();
+
+        /**
+         * {@code xl shutdown -a}: every domain is going down (as the xendomains script stops a
+         * host), so one that shuts down from now on is not restarted, whatever its on_* action.
+         */
+        void shuttingDownAll();
     }
 
     /** xl list's state letters for the shutdown reasons, as {@code shutdown_reason_letters}. */
@@ -94,6 +100,9 @@ final class XlShell {
         Map<Integer, String> running = toolstack.running();
         List<Integer> targets = new ArrayList<>();
         if (c.all()) {
+            if (r == ShutdownRequest.POWEROFF) {
+                toolstack.shuttingDownAll();
+            }
             targets.addAll(running.keySet());
         } else {
             Integer id = find(c.domain());
@@ -114,7 +123,7 @@ final class XlShell {
             }
         }
         for (int id : targets) {
-            boolean asked = pvControl.isPending(id);
+            boolean asked = pvControl.isDestroyPending(id);
             try {
                 pvControl.request(id, r);
             } catch (XsException e) {
