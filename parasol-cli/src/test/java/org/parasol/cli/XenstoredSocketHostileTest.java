@@ -1,6 +1,7 @@
 package org.parasol.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -171,6 +172,18 @@ class XenstoredSocketHostileTest {
         try (RawXsClient again = client()) {
             assertServes(again);
         }
+    }
+
+    @Test
+    @DisplayName("a socket that cannot be bound (its folder does not exist) is refused with an IOException naming the "
+            + "path, and its event loop's thread does not outlive the refusal")
+    void shouldLetGoOfTheLoopWhenTheBindFails(@TempDir Path tmp) throws Exception {
+        Path nowhere = tmp.resolve("no-such-folder").resolve("xenstored");
+        assertThatThrownBy(() -> XenstoredSocket.open(nowhere, hv.hostRelay(), 4, line -> { }))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining(nowhere.toString());
+        awaitTrue("the refused socket's loop thread ends", () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive).filter(t -> t.getName().startsWith("xenstored-socket"))
+                .count() == 1); // the fixture's own socket's loop, and no other
     }
 
     @Test

@@ -104,7 +104,9 @@ public final class XenstoredSocket implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding " + path, e);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // Netty rethrows the native bind error (ENOENT, EACCES, EADDRINUSE) as an
+            // IOException it does not declare: every failure lets the loop's thread go.
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("cannot bind " + path + ": " + e.getMessage(), e);
         }
@@ -166,7 +168,7 @@ public final class XenstoredSocket implements AutoCloseable {
         return dir.resolve("xenstored." + ProcessHandle.current().pid());
     }
 
-    /** Makes {@code dir} ours and 0700, or refuses one someone else owns or others may write. */
+    /** Makes {@code dir} ours and 0700, or refuses one someone else owns. */
     private static void privateFolder(Path dir) throws IOException {
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -180,9 +182,11 @@ public final class XenstoredSocket implements AutoCloseable {
         if (owner != uid()) {
             throw new IOException(dir + " belongs to uid " + owner + ", not to us");
         }
+        // Ours: 0700 whatever it was, so that no one else can reach the socket in it, even in the
+        // moment between its bind (under the umask) and its chmod to 0600.
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
-        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-            throw new IOException(dir + " is writable by others");
+        if (!perms.equals(PosixFilePermissions.fromString("rwx------"))) {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         }
     }
 

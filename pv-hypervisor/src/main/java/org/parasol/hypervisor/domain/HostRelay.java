@@ -313,6 +313,13 @@ public final class HostRelay {
             if (!machine.isValidMfn(mfn) || frames.owner(mfn) != d.domid() || !frames.getPage(mfn, d.domid())) {
                 return -EINVAL;
             }
+            if (frames.owner(mfn) != d.domid()) {
+                // Freed and reused between the check and the reference (as a page the
+                // hypervisor shares with the domain, which getPage also accepts): Xen's
+                // get_page checks the owner under the reference it took.
+                frames.putPage(mfn);
+                return -EINVAL;
+            }
             if (!frames.getPageType(mfn, FrameTable.PGT_WRITABLE_PAGE)) {
                 frames.putPage(mfn);
                 return -EINVAL;

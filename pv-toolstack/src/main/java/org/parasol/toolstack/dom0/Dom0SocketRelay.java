@@ -103,6 +103,12 @@ final class Dom0SocketRelay {
             if (st == HostRelayOp.OFFERED && c == null) {
                 attach(slot);
             } else if (c != null && st != HostRelayOp.ATTACHED) {
+                if (st == HostRelayOp.HUNG_UP) {
+                    // What the client sent before it hung up is carried out, as C xenstored
+                    // runs each whole request it read before the end of the stream; the
+                    // replies go nowhere.
+                    c.ring.service();
+                }
                 drop(c); // hung up, or gone under us
             }
         }
