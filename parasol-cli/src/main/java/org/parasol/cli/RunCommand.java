@@ -169,9 +169,15 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         // sun.misc.Signal (jdk.unsupported): a handler of our own, so that Ctrl-C asks the
         // domains to shut down instead of ending the JVM, and a second one can destroy them.
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> interrupt(SIGINT));
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> interrupt(SIGTERM));
-        return run(System.out, System.err);
+        sun.misc.SignalHandler oldInt = sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> interrupt(SIGINT));
+        sun.misc.SignalHandler oldTerm = sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> interrupt(SIGTERM));
+        try {
+            return run(System.out, System.err);
+        } finally {
+            // The run is over (its summary printed): a signal from now on ends the JVM as usual.
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), oldInt);
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), oldTerm);
+        }
     }
 
     /**
