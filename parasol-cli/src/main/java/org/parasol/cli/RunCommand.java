@@ -183,7 +183,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     /**
      * A signal arrived (from the JVM's signal thread, or a test): the first asks every domain
      * to shut down ({@code xl shutdown -a} at dom0's console), the second destroys them
-     * ({@code xl destroy} each). Before dom0 is up it is remembered and acted on once it is.
+     * ({@code xl destroy} each). One that comes while the images are checked ends the run before
+     * anything boots; one that comes while the host boots is acted on once dom0 is up.
      */
     synchronized void interrupt(int signal) {
         interrupts++;
@@ -373,6 +374,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         HostConfig host = HostConfig.defaults(hostBytes);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
+        }
+        if (interruptedBy() != 0) {
+            // A signal while the images were checked: nothing runs yet that could be asked to
+            // shut down, so the run ends here rather than boot only to shut down at once.
+            err.println("parasol run: " + (interruptedBy() == SIGTERM ? "SIGTERM" : "SIGINT")
+                    + " before dom0 started; nothing was built");
+            return 128 + interruptedBy();
         }
         try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
             booted.accept(hv);

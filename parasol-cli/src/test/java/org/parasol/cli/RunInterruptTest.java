@@ -125,6 +125,24 @@ class RunInterruptTest {
     }
 
     @Test
+    @DisplayName("a signal before anything booted ends the run at once with 128 + the signal, and nothing is built")
+    void shouldEndARunInterruptedBeforeBoot() throws Exception {
+        RunCommand cmd = new RunCommand();
+        AtomicReference<Hypervisor> booted = new AtomicReference<>();
+        cmd.booted = booted::set;
+        cmd.interrupt(RunCommand.SIGTERM);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        new CommandLine(cmd).parseArgs("hello");
+        int status = cmd.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true,
+                StandardCharsets.UTF_8));
+        assertThat(status).isEqualTo(143);
+        assertThat(booted.get()).as("no hypervisor booted").isNull();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("parasol run: SIGTERM before dom0 started; nothing was built");
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("[hello]").doesNotContain("xenstored socket");
+    }
+
+    @Test
     @DisplayName("the pingpong pair mid-run hears the request through the store: both power off, nothing left; exit 143")
     void shouldShutDownThePingpongPairOnInterrupt() throws Exception {
         RunCommand cmd = new RunCommand();
