@@ -98,10 +98,26 @@ class EventConcurrencyTest {
     void shouldPingPongWithNothingLost() throws Exception {
         hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20)));
         int rounds = 3000;
-        AtomicInteger pingerDomid = new AtomicInteger(-1);
-        AtomicInteger pingerPort = new AtomicInteger(-1);
         AtomicInteger ponged = new AtomicInteger();
         AtomicInteger pinged = new AtomicInteger();
+        Domain[] pair = pingPongPair(rounds, pinged, ponged);
+        Domain a = pair[0];
+        Domain b = pair[1];
+        assertThat(a.awaitDeath(50, TimeUnit.SECONDS)).isTrue();
+        assertThat(b.awaitDeath(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(a.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        assertThat(b.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        assertThat(pinged.get()).isEqualTo(rounds);
+        assertThat(ponged.get()).isEqualTo(rounds);
+    }
+
+    /**
+     * Starts a pinger and a ponger that exchange {@code rounds} events over an interdomain
+     * channel, each blocking between events; returns {pinger, ponger}.
+     */
+    private Domain[] pingPongPair(int rounds, AtomicInteger pinged, AtomicInteger ponged) throws Exception {
+        AtomicInteger pingerDomid = new AtomicInteger(-1);
+        AtomicInteger pingerPort = new AtomicInteger(-1);
         AtomicInteger pongerDomid = new AtomicInteger(-1);
         AtomicInteger bound = new AtomicInteger(-1);
 
@@ -142,12 +158,43 @@ class EventConcurrencyTest {
         pongerDomid.set(b.domid());
         Domain a = hv.createDomain(DomainConfig.of("pinger", null, 1), pinger);
         pingerDomid.set(a.domid());
-        assertThat(a.awaitDeath(50, TimeUnit.SECONDS)).isTrue();
-        assertThat(b.awaitDeath(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(a.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
-        assertThat(b.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        return new Domain[] {a, b};
+    }
+
+    @Test
+    @DisplayName("Halt polling abused: a pair exchanging events as fast as it can (each blocking vCPU polls before it "
+            + "sleeps) beside a well-behaved domain that computes, on one pCPU: the computing domain finishes its work, "
+            + "the pair loses no event, and nothing is left behind")
+    void shouldNotLetHaltPollingStarveAWellBehavedDomain() throws Exception {
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withPcpus(1)));
+        int rounds = 3000;
+        AtomicInteger ponged = new AtomicInteger();
+        AtomicInteger pinged = new AtomicInteger();
+        AtomicLong computed = new AtomicLong();
+        long work = 20_000_000;
+        GuestKernel computing = (cpu, si) -> {
+            long s = TestKernels.scratch(cpu, si);
+            for (long i = 0; i < work; i++) {
+                cpu.memory().putLong(s, i); // every access is a safe point: the slice can end
+            }
+            computed.set(cpu.memory().getLong(s) + 1);
+            poweroff(cpu, s);
+        };
+        Domain worker = hv.createDomain(DomainConfig.of("worker", null, 1), computing);
+        Domain[] pair = pingPongPair(rounds, pinged, ponged);
+
+        assertThat(worker.awaitDeath(50, TimeUnit.SECONDS)).as("the computing domain finished").isTrue();
+        assertThat(pair[0].awaitDeath(50, TimeUnit.SECONDS)).isTrue();
+        assertThat(pair[1].awaitDeath(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(worker.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        assertThat(computed.get()).isEqualTo(work);
         assertThat(pinged.get()).isEqualTo(rounds);
         assertThat(ponged.get()).isEqualTo(rounds);
+        for (Domain d : pair) {
+            var poll = d.vcpu(0).sched().haltPoll();
+            assertThat(poll.hits() + poll.misses()).as("%s blocked", d.name()).isPositive();
+            assertThat(poll.window()).isBetween(0L, HostConfig.DEFAULT_HALT_POLL_MAX.toNanos());
+        }
     }
 
     @Test
