@@ -103,7 +103,8 @@ final class MemoryOpHandler implements HypercallHandler {
     /**
      * The domain a {@code xen_memory_reservation} at {@code arg} names, read into the vCPU's
      * scratch and checked in {@code do_memory_op}'s order for a call starting at extent
-     * {@code start}; null when the call does nothing and returns {@code start}.
+     * {@code start}, its extent list included ({@code guest_handle_subrange_okay}, unless the
+     * handle is null); null when the call does nothing and returns {@code start}.
      */
     private static Domain reservationTarget(Vcpu v, long arg, long start) {
         GuestArgs a = GuestArgs.of(v);
@@ -119,6 +120,10 @@ final class MemoryOpHandler implements HypercallHandler {
         if (d == null || r.extentOrder() != 0 || !DomainArgs.mayControl(v, d)) {
             return null;
         }
+        long extentStart = r.extentStart();
+        if (extentStart != 0 && !GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
+            return null; // guest_handle_subrange_okay
+        }
         return d;
     }
 
@@ -130,9 +135,6 @@ final class MemoryOpHandler implements HypercallHandler {
         XenMemoryReservation r = GuestArgs.of(v).reservation;
         long extentStart = r.extentStart();
         long nr = r.nrExtents();
-        if (extentStart != 0 && !GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
-            return start; // guest_handle_subrange_okay
-        }
         var frames = d.host().frames();
         long i = start;
         for (; i < nr; i++) {
@@ -163,9 +165,6 @@ final class MemoryOpHandler implements HypercallHandler {
         GuestArgs a = GuestArgs.of(v);
         long extentStart = a.reservation.extentStart();
         long nr = a.reservation.nrExtents();
-        if (!GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
-            return start; // guest_handle_subrange_okay
-        }
         var frames = d.host().frames();
         long i = start;
         for (; i < nr; i++) {
@@ -201,9 +200,6 @@ final class MemoryOpHandler implements HypercallHandler {
         GuestArgs a = GuestArgs.of(v);
         long extentStart = a.reservation.extentStart();
         long nr = a.reservation.nrExtents();
-        if (!GuestArgs.accessOk(extentStart + start * Long.BYTES)) {
-            return start; // guest_handle_subrange_okay
-        }
         PageTables pt = d.host().pageTables();
         long i = start;
         for (; i < nr; i++) {
