@@ -1,6 +1,8 @@
 package org.parasol.hypercall;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 
 /**
  * A vCPU's view of memory through its own page tables: loads, stores and atomics at guest
@@ -143,4 +145,40 @@ public interface GuestMemory {
 
     /** Fills {@code length} bytes of guest memory at {@code va} with {@code value}. */
     void fill(long va, long length, byte value);
+
+    /**
+     * Host I/O for a privileged domain's back ends (a block back end serving a disk image):
+     * reads up to {@code length} bytes of {@code file} at {@code position} straight into guest
+     * memory at {@code va}, with no copy in between. The range is translated page by page as a
+     * store (writable, faults delivered as for any store), and pages that lie next to each
+     * other in machine memory are read with one positional read. Stops early only at the end
+     * of the file.
+     *
+     * @param file a file channel the JDK made ({@link FileChannel#open}); any other
+     *     implementation is refused, since it would be handed memory of the domain's frames
+     * @return the bytes read, fewer than {@code length} only at the end of the file
+     * @throws UnsupportedOperationException in a domain that is not privileged: only a control
+     *     or driver domain may reach host files
+     * @throws IllegalArgumentException for a channel the JDK did not make, or a negative
+     *     position or length
+     * @throws IOException as {@link FileChannel#read(java.nio.ByteBuffer, long)} throws it
+     */
+    default long readFile(FileChannel file, long position, long va, long length) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /**
+     * The other way: writes {@code length} bytes of guest memory at {@code va} into
+     * {@code file} at {@code position}, straight from the frames (translated as loads).
+     * Growing the file is the caller's business: it writes past the end as
+     * {@link FileChannel#write(java.nio.ByteBuffer, long)} does.
+     *
+     * @return the bytes written: {@code length}
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IllegalArgumentException as for {@link #readFile}
+     * @throws IOException as {@link FileChannel#write(java.nio.ByteBuffer, long)} throws it
+     */
+    default long writeFile(FileChannel file, long position, long va, long length) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
 }

@@ -402,6 +402,11 @@ public final class Vcpu implements MmuContext {
     }
 
     @Override
+    public boolean hostIo() {
+        return domain.privileged();
+    }
+
+    @Override
     public void guestBug(String what) {
         throw crashFromGuestPath("vCPU " + id + ": " + what);
     }

@@ -58,4 +58,13 @@ public interface MmuContext {
      * normally.
      */
     void guestBug(String what);
+
+    /**
+     * Whether the domain may move bytes between host files and its memory
+     * ({@link org.parasol.hypercall.GuestMemory#readFile}): a privileged domain, whose back ends
+     * serve disk images. No by default.
+     */
+    default boolean hostIo() {
+        return false;
+    }
 }

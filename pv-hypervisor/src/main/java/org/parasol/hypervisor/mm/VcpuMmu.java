@@ -1,10 +1,13 @@
 package org.parasol.hypervisor.mm;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.util.Arrays;
 import java.util.Objects;
 import org.parasol.hypercall.GuestAbort;
@@ -952,5 +955,72 @@ public final class VcpuMmu implements GuestMemory {
             fillMachine(ma, n, value);
             done += n;
         }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Host file I/O (privileged domains' back ends)
+    // ---------------------------------------------------------------------------------------
+
+    /** The most one positional read or write moves: bounds the run of machine-contiguous pages. */
+    private static final long HOST_IO_RUN = 1L << 20;
+
+    @Override
+    public long readFile(FileChannel file, long position, long va, long length) throws IOException {
+        return hostIo(file, position, va, length, true);
+    }
+
+    @Override
+    public long writeFile(FileChannel file, long position, long va, long length) throws IOException {
+        return hostIo(file, position, va, length, false);
+    }
+
+    /**
+     * Moves {@code [va, va + length)} to or from {@code file} at {@code position}, straight
+     * between the frames and the file. Each run of pages that are machine-contiguous is one
+     * positional call. The first page of a run is translated with {@link #access} (faults
+     * delivered, safe point taken); the pages after it only by {@link #lookup}, which never
+     * takes a safe point, so no flush can be acknowledged, and no frame of the run freed,
+     * between a run's translation and its I/O. A page that needs a fault ends the run.
+     */
+    private long hostIo(FileChannel file, long position, long va, long length, boolean toMemory)
+            throws IOException {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
+        }
+        Objects.requireNonNull(file, "file");
+        // Only the JDK's own channel gets a buffer over machine memory: any other could keep it.
+        if (file.getClass().getModule() != FileChannel.class.getModule()) {
+            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
+        }
+        if (position < 0 || length < 0 || position > Long.MAX_VALUE - length) {
+            throw new IllegalArgumentException("position " + position + ", length " + length);
+        }
+        long done = 0;
+        while (done < length) {
+            long cur = va + done;
+            long ma = access(cur, toMemory);
+            long run = Math.min(length - done, MachineMemory.PAGE_SIZE - (cur & PAGE_MASK));
+            while (done + run < length && run < HOST_IO_RUN) {
+                long next = lookup(va + done + run, toMemory);
+                if (next != ma + run) {
+                    break;
+                }
+                run += Math.min(length - done - run, MachineMemory.PAGE_SIZE);
+            }
+            ByteBuffer bytes = machine.asSlice(ma, run).asByteBuffer();
+            while (bytes.hasRemaining()) {
+                long at = position + done + bytes.position();
+                if (toMemory) {
+                    if (file.read(bytes, at) < 0) {
+                        return done + bytes.position();
+                    }
+                } else {
+                    file.write(bytes, at);
+                }
+            }
+            done += run;
+        }
+        return done;
     }
 }

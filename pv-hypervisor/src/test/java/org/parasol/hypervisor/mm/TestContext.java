@@ -54,6 +54,14 @@ final class TestContext implements MmuContext {
         return baseMfn;
     }
 
+    /** Whether the domain is privileged enough for host file I/O. */
+    volatile boolean hostIo;
+
+    @Override
+    public boolean hostIo() {
+        return hostIo;
+    }
+
     @Override
     public void wrongThread() {
         wrongThreadCalls++;
