@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.parasol.control.v1.Disk;
+import org.parasol.control.v1.DiskAccess;
+import org.parasol.control.v1.DiskFormat;
 import org.parasol.control.v1.DomainAction;
 import org.parasol.control.v1.DomainConfig;
 
@@ -20,8 +23,12 @@ import org.parasol.control.v1.DomainConfig;
  *
  * <p>Keys: {@code name} (required), {@code memory} and {@code maxmem} (MiB), {@code vcpus},
  * {@code kernel} (an image name), {@code cmdline}, {@code extra} (appended to the command
- * line), {@code on_poweroff}, {@code on_reboot}, {@code on_crash}. xl keys the host cannot
- * honour yet — {@code disk}, {@code vif}, and the rest of xl.cfg's vocabulary — are refused by
+ * line), {@code on_poweroff}, {@code on_reboot}, {@code on_crash}, and {@code disk}: a list of
+ * xl disk specs ({@code xl-disk-configuration(5)}'s key=value form:
+ * {@code 'format=raw, vdev=xvda, access=rw, target=/path/img'}, {@code target} last), plus
+ * Parasol's {@code size=} (bytes, or with a K/M/G suffix) for an image the host creates when it
+ * is missing. xl keys the host cannot
+ * honour yet — {@code vif}, and the rest of xl.cfg's vocabulary — are refused by
  * name; an unknown key is refused too. A refusal is a {@link ConfigException} naming the file,
  * the line, the key and what was expected; nothing is built from a configuration with an
  * error.
@@ -29,11 +36,10 @@ import org.parasol.control.v1.DomainConfig;
 public final class XlConfigParser {
     /** The keys Parasol honours. */
     public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "kernel", "cmdline", "extra",
-            "on_poweroff", "on_reboot", "on_crash");
+            "on_poweroff", "on_reboot", "on_crash", "disk");
 
     /** xl.cfg keys Parasol knows and cannot honour yet, with the reason given. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
-            Map.entry("disk", "virtual disks arrive with the split block driver"),
             Map.entry("vif", "network interfaces arrive with the split network driver"),
             Map.entry("type", "every domain is PV"),
             Map.entry("builder", "every domain is built as PV"),
@@ -186,7 +192,110 @@ public final class XlConfigParser {
         b.setOnPoweroff(action(s.get("on_poweroff"), "on_poweroff"));
         b.setOnReboot(action(s.get("on_reboot"), "on_reboot"));
         b.setOnCrash(action(s.get("on_crash"), "on_crash"));
+        Value disk = s.get("disk");
+        if (disk != null) {
+            if (!disk.isList()) {
+                throw new ConfigException(source, disk.line(), "key 'disk': expected a list of disk specs, such as"
+                        + " [ 'format=raw, vdev=xvda, access=rw, target=/path/img' ]");
+            }
+            java.util.Set<String> vdevs = new java.util.HashSet<>();
+            for (String spec : disk.list()) {
+                Disk d = disk(spec, disk.line());
+                if (!vdevs.add(d.getVdev())) {
+                    throw new ConfigException(source, disk.line(), "key 'disk': vdev " + d.getVdev() + " is given twice");
+                }
+                b.addDisks(d);
+            }
+        }
         return b.build();
+    }
+
+    /** One xl disk spec, key=value form; {@code target} takes the rest of the spec, commas and all. */
+    private Disk disk(String spec, int at) throws ConfigException {
+        Disk.Builder d = Disk.newBuilder();
+        String rest = spec.strip();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        while (!rest.isEmpty()) {
+            int eq = rest.indexOf('=');
+            int comma = rest.indexOf(',');
+            if (eq <= 0 || comma >= 0 && comma < eq) {
+                throw new ConfigException(source, at, "key 'disk': '" + rest + "' is not key=value (Parasol reads xl's"
+                        + " key=value disk specs, not the positional form)");
+            }
+            String key = rest.substring(0, eq).strip();
+            String val;
+            if (key.equals("target")) {
+                val = rest.substring(eq + 1).strip();
+                rest = "";
+            } else {
+                int end = rest.indexOf(',', eq);
+                val = (end < 0 ? rest.substring(eq + 1) : rest.substring(eq + 1, end)).strip();
+                rest = end < 0 ? "" : rest.substring(end + 1).strip();
+            }
+            if (!seen.add(key)) {
+                throw new ConfigException(source, at, "key 'disk': '" + key + "' given twice in one spec");
+            }
+            switch (key) {
+                case "vdev" -> {
+                    if (!val.matches("(xvd|sd)[a-z]{1,4}[0-9]{0,3}|[1-9][0-9]{0,9}")) {
+                        throw new ConfigException(source, at, "key 'disk': vdev must be like xvda or xvdb1, got '" + val
+                                + "'");
+                    }
+                    d.setVdev(val);
+                }
+                case "target" -> d.setTarget(val);
+                case "access" -> d.setAccess(switch (val) {
+                    case "rw", "w" -> DiskAccess.DISK_ACCESS_READ_WRITE;
+                    case "ro", "r" -> DiskAccess.DISK_ACCESS_READ_ONLY;
+                    default -> throw new ConfigException(source, at, "key 'disk': access must be rw or ro, got '" + val
+                            + "'");
+                });
+                case "format" -> {
+                    if (!val.equals("raw")) {
+                        throw new ConfigException(source, at, "key 'disk': format '" + val
+                                + "' is not supported: only raw images are served");
+                    }
+                    d.setFormat(DiskFormat.DISK_FORMAT_RAW);
+                }
+                case "devtype" -> {
+                    if (!val.equals("disk")) {
+                        throw new ConfigException(source, at, "key 'disk': devtype '" + val + "' is not supported");
+                    }
+                }
+                case "size" -> d.setCreateSizeBytes(size(val, at));
+                default -> throw new ConfigException(source, at, "key 'disk': unknown disk key '" + key
+                        + "' (Parasol understands vdev, target, access, format, devtype, size)");
+            }
+        }
+        if (d.getVdev().isEmpty()) {
+            throw new ConfigException(source, at, "key 'disk': a disk needs vdev= (such as vdev=xvda)");
+        }
+        if (d.getTarget().isEmpty()) {
+            throw new ConfigException(source, at, "key 'disk': disk " + d.getVdev() + " needs target= (the image file)");
+        }
+        return d.build();
+    }
+
+    private long size(String val, int at) throws ConfigException {
+        long unit = 1;
+        String digits = val;
+        if (!val.isEmpty()) {
+            switch (Character.toUpperCase(val.charAt(val.length() - 1))) {
+                case 'K' -> unit = 1L << 10;
+                case 'M' -> unit = 1L << 20;
+                case 'G' -> unit = 1L << 30;
+                default -> unit = 1;
+            }
+            if (unit != 1) {
+                digits = val.substring(0, val.length() - 1);
+            }
+        }
+        if (!digits.matches("[1-9][0-9]{0,12}") || Long.parseLong(digits) > (1L << 42) / unit
+                || Long.parseLong(digits) * unit % 512 != 0) {
+            throw new ConfigException(source, at, "key 'disk': size must be a whole number of 512-byte sectors, up to"
+                    + " 4 TiB, with an optional K, M or G: '" + val + "'");
+        }
+        return Long.parseLong(digits) * unit;
     }
 
     private DomainAction action(Value v, String key) throws ConfigException {

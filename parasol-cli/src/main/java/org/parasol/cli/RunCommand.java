@@ -279,6 +279,17 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                             return 2;
                         }
                     }
+                    for (XlDomain.Disk d : x.disks()) {
+                        try {
+                            if (d.prepare()) {
+                                out.println("parasol run: created " + d.target() + " (" + d.createSize() + " bytes, sparse)"
+                                        + " for " + x.config().name() + "'s " + d.vdev());
+                            }
+                        } catch (java.io.IOException e) {
+                            err.println("parasol run: " + arg + ": disk " + d.vdev() + ": " + e.getMessage());
+                            return 2;
+                        }
+                    }
                     configured.add(x);
                     configuredKiB += x.config().maxMemoryKiB();
                     total++;
@@ -342,7 +353,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Map<String, Integer> numbered = new HashMap<>();
         try {
             for (XlDomain x : configured) {
-                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash());
+                List<String> disks = new ArrayList<>();
+                for (XlDomain.Disk d : x.disks()) {
+                    disks.add(d.deviceValue());
+                }
+                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), disks);
                 expected.add(x.config().name());
             }
             for (String image : imageNames) {

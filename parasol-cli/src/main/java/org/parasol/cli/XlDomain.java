@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.parasol.control.XlConfigParser;
 import org.parasol.control.v1.DomainAction;
@@ -27,7 +29,46 @@ import org.parasol.hypervisor.domain.DomainConfig;
  * @param onCrash    the file's on_crash (also for a watchdog shutdown)
  */
 record XlDomain(String source, DomainConfig config, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
-        DomainConfig.Action onCrash) {
+        DomainConfig.Action onCrash, List<Disk> disks) {
+
+    /**
+     * One disk of the file: its vdev, access, the image's absolute path (a relative target is
+     * taken from the file's folder) and the size to create it with when it is missing (0: it
+     * must exist).
+     */
+    record Disk(String vdev, boolean readOnly, Path target, long createSize) {
+        /** Its {@code device=} value in dom0's boot module, before escaping. */
+        String deviceValue() {
+            return "vbd:vdev=" + vdev + ",access=" + (readOnly ? "ro" : "rw") + ",target=" + target;
+        }
+
+        /**
+         * Creates the image (sparse, zeroes) if it is missing and a size was given.
+         *
+         * @return whether it was created
+         * @throws IOException naming the file when it is missing and cannot be made, or is not a
+         *     regular readable file
+         */
+        boolean prepare() throws IOException {
+            if (Files.exists(target)) {
+                if (!Files.isRegularFile(target) || !Files.isReadable(target)) {
+                    throw new IOException(target + ": not a readable regular file");
+                }
+                if (!readOnly && !Files.isWritable(target)) {
+                    throw new IOException(target + ": not writable (give access=ro to serve it read-only)");
+                }
+                return false;
+            }
+            if (createSize == 0) {
+                throw new IOException(target + ": no such file (give size= in the disk spec to create it)");
+            }
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(target.toFile(), "rw")) {
+                f.setLength(createSize);
+            }
+            return true;
+        }
+    }
 
     /** Whether a {@code parasol run} argument names an xl.cfg file rather than an image. */
     static boolean isConfigFile(String arg) {
@@ -49,18 +90,29 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
         } catch (IOException e) {
             throw new XlConfigParser.ConfigException(file.toString(), "cannot read it: " + e.getMessage());
         }
-        return of(file.toString(), XlConfigParser.parse(file.toString(), text));
+        return of(file.toString(), XlConfigParser.parse(file.toString(), text), file.toAbsolutePath().getParent());
     }
 
     /** The domain {@code c} (from {@code source}) describes. */
     static XlDomain of(String source, org.parasol.control.v1.DomainConfig c) {
+        return of(source, c, Path.of("").toAbsolutePath());
+    }
+
+    /** The domain {@code c} (from {@code source}) describes, relative disk targets taken from {@code folder}. */
+    static XlDomain of(String source, org.parasol.control.v1.DomainConfig c, Path folder) {
+        List<Disk> disks = new ArrayList<>();
+        for (org.parasol.control.v1.Disk d : c.getDisksList()) {
+            disks.add(new Disk(d.getVdev(), d.getAccess() == org.parasol.control.v1.DiskAccess.DISK_ACCESS_READ_ONLY,
+                    folder.resolve(d.getTarget()).normalize(), d.getCreateSizeBytes()));
+        }
         long memoryKiB = c.getMemoryMib() * 1024;
         long maxKiB = c.getMaxmemMib() == 0 ? memoryKiB : c.getMaxmemMib() * 1024;
         DomainConfig config = new DomainConfig(c.getName(), memoryKiB, maxKiB, Math.max(1, c.getVcpus()),
                 c.getKernel(), c.getCmdline(), false, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
                 DomainConfig.Action.PRESERVE);
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
-                action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY));
+                action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY),
+                List.copyOf(disks));
     }
 
     private static DomainConfig.Action action(DomainAction a, DomainConfig.Action xlDefault) {

@@ -99,6 +99,65 @@ public final class GrantMapper {
         return new GrantMapping(this, slot, va, r.handle(), granter, ref, readonly);
     }
 
+    /**
+     * Maps {@code refs} of {@code granter} at consecutive addresses (a multi-page ring: the
+     * ring's bytes must be contiguous in this domain's view), in order. All or nothing: if
+     * one map is refused, those made are unmapped again.
+     *
+     * @throws GrantMapException with the hypervisor's {@code GNTST_*} code if it refuses one
+     * @throws IllegalStateException if the window has no run of that many free slots
+     */
+    public GrantMapping[] mapRun(DomId granter, GrantRef[] refs, boolean readonly) {
+        int n = refs.length;
+        boolean[] isFree = new boolean[slots];
+        for (int i = 0; i < freeCount; i++) {
+            isFree[free[i]] = true;
+        }
+        int start = -1;
+        for (int s = 0, run = 0; s < slots; s++) {
+            run = isFree[s] ? run + 1 : 0;
+            if (run == n) {
+                start = s - n + 1;
+                break;
+            }
+        }
+        if (n < 1 || start < 0) {
+            throw new IllegalStateException("grant mapping window has no " + n + " consecutive free slots");
+        }
+        if (!tablesReady) {
+            tables.accept(windowVa);
+            tablesReady = true;
+        }
+        // Take the run's slots off the free stack, keeping the others in order.
+        int kept = 0;
+        for (int i = 0; i < freeCount; i++) {
+            if (free[i] < start || free[i] >= start + n) {
+                free[kept++] = free[i];
+            }
+        }
+        freeCount = kept;
+        GrantMapping[] out = new GrantMapping[n];
+        for (int i = 0; i < n; i++) {
+            int slot = start + i;
+            long va = windowVa + ((long) slot << Mmu.PAGE_SHIFT);
+            GrantTableCalls.MapResult r = calls.mapGrantRef(va, Gntmap.HOST_MAP | (readonly ? Gntmap.READONLY : 0),
+                    refs[i], granter);
+            if (r.result() < 0 || r.status() != Gntst.OKAY) {
+                for (int j = i; j < n; j++) {
+                    free[freeCount++] = start + j;
+                }
+                for (int j = 0; j < i; j++) {
+                    out[j].close();
+                }
+                throw new GrantMapException("map_grant_ref of " + refs[i] + " from " + granter
+                        + (r.result() < 0 ? " (hypercall returned " + r.result() + ")" : ""),
+                        r.result() < 0 ? Gntst.GENERAL_ERROR : r.status());
+            }
+            out[i] = new GrantMapping(this, slot, va, r.handle(), granter, refs[i], readonly);
+        }
+        return out;
+    }
+
     /** {@code GNTTABOP_unmap_grant_ref} of an open mapping; frees its slot when it succeeds. */
     void unmap(GrantMapping m) {
         GrantTableCalls.Status s = calls.unmapGrantRef(m.va(), 0, m.handle());

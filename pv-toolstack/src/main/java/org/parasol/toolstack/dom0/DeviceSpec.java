@@ -1,6 +1,7 @@
 package org.parasol.toolstack.dom0;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -27,11 +28,33 @@ import java.util.Set;
  * ({@link XsDevices}): the front end's {@code /local/domain/<front>/device/<kind>/<devid>}
  * and the back end's {@code /local/domain/<back>/backend/<kind>/<front>/<devid>}.
  *
+ * <p>A virtual disk ({@code vbd}) takes xl's disk keys instead, and is served by dom0 unless
+ * {@code backend=} names a driver domain; its devid is its vdev's number ({@code xvda} = 51712),
+ * and {@code target}, which may hold commas, must come last:
+ * <pre>
+ *  vbd:vdev=xvda,access=rw,format=raw,target=/srv/disk.img
+ * </pre>
+ * Keys: {@code vdev} (required), {@code access} ({@code rw}/{@code w}, the default, or
+ * {@code ro}/{@code r}), {@code format} ({@code raw} only), {@code devtype} ({@code disk} only),
+ * {@code backend}, and {@code target} (required: the host path of the image, which the back
+ * end opens).
+ *
  * @param kind    the device kind: 1-32 of {@code [a-z0-9_-]}, starting with a letter or digit
  * @param devid   the device id, 0..{@value #DEVID_MAX}, or -1 for the next free one
  * @param backend the name of the domain that serves it
+ * @param params  a disk's {@code vdev}, {@code access} and {@code target}; empty for other kinds
  */
-public record DeviceSpec(String kind, int devid, String backend) {
+public record DeviceSpec(String kind, int devid, String backend, Map<String, String> params) {
+    /** The name dom0 has in the store, and the default back end of a disk. */
+    public static final String DOM0 = "Domain-0";
+    /** The virtual block device kind. */
+    public static final String VBD = "vbd";
+
+    /** A device of another kind than a disk: no params. */
+    public DeviceSpec(String kind, int devid, String backend) {
+        this(kind, devid, backend, Map.of());
+    }
+
     /** The highest device id: Linux's vbd ids reach 2^28 and more; anything up to 2^31-1 is taken. */
     public static final int DEVID_MAX = Integer.MAX_VALUE;
     /** The keys of the spec after the kind. */
@@ -39,6 +62,7 @@ public record DeviceSpec(String kind, int devid, String backend) {
 
     public DeviceSpec {
         Objects.requireNonNull(kind, "kind");
+        params = Map.copyOf(params);
         Objects.requireNonNull(backend, "backend");
         if (kind.isEmpty() || kind.length() > 32 || !kind.matches("[a-z0-9][a-z0-9_-]*")) {
             throw new IllegalArgumentException("not a device kind (1-32 of [a-z0-9_-]): '" + shorten(kind) + "'");
@@ -54,7 +78,45 @@ public record DeviceSpec(String kind, int devid, String backend) {
 
     /** This spec with device id {@code id}. */
     public DeviceSpec withDevid(int id) {
-        return new DeviceSpec(kind, id, backend);
+        return new DeviceSpec(kind, id, backend, params);
+    }
+
+    /** Whether this is a virtual disk. */
+    public boolean isDisk() {
+        return kind.equals(VBD);
+    }
+
+    /** A disk's back-end keys beside the generic ones ({@code libxl__device_disk_setdefault}'s). */
+    public Map<String, String> backendKeys() {
+        if (!isDisk()) {
+            return Map.of();
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("params", params.get("target"));
+        m.put("mode", readOnly() ? "r" : "w");
+        m.put("type", "file");
+        m.put("dev", params.get("vdev"));
+        m.put("device-type", "disk");
+        m.put("removable", "0");
+        m.put("bootable", "1");
+        return m;
+    }
+
+    /** A disk's front-end keys beside the generic ones. */
+    public Map<String, String> frontendKeys() {
+        if (!isDisk()) {
+            return Map.of();
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("virtual-device", Integer.toString(devid));
+        m.put("device-type", "disk");
+        return m;
+    }
+
+    /** Whether a disk is read-only ({@code access=ro}). */
+    public boolean readOnly() {
+        String a = params.getOrDefault("access", "rw");
+        return a.equals("ro") || a.equals("r");
     }
 
     /**
@@ -69,6 +131,9 @@ public record DeviceSpec(String kind, int devid, String backend) {
             throw new IllegalArgumentException("device '" + shorten(value) + "' is KIND:backend=DOMAIN[,devid=N]");
         }
         String kind = value.substring(0, colon);
+        if (kind.equals(VBD)) {
+            return parseDisk(value.substring(colon + 1));
+        }
         Map<String, String> kv = new HashMap<>();
         for (String part : value.substring(colon + 1).split(",", -1)) {
             int eq = part.indexOf('=');
@@ -100,8 +165,74 @@ public record DeviceSpec(String kind, int devid, String backend) {
         return new DeviceSpec(kind, devid, backend);
     }
 
-    /** Its value in a module line, before escaping: {@code kind:backend=NAME[,devid=N]}. */
+    /** The keys of a disk spec. */
+    private static final Set<String> DISK_KEYS = Set.of("vdev", "access", "format", "devtype", "backend", "target");
+
+    private static DeviceSpec parseDisk(String spec) {
+        Map<String, String> kv = new HashMap<>();
+        String rest = spec;
+        while (!rest.isEmpty()) {
+            int eq = rest.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("disk: '" + shorten(rest) + "' is not key=value");
+            }
+            String key = rest.substring(0, eq).trim();
+            if (!DISK_KEYS.contains(key)) {
+                throw new IllegalArgumentException("disk: unknown key '" + shorten(key) + "'");
+            }
+            String val;
+            if (key.equals("target")) {
+                val = rest.substring(eq + 1); // the rest, commas and all, as xl reads it
+                rest = "";
+            } else {
+                int comma = rest.indexOf(',', eq);
+                val = (comma < 0 ? rest.substring(eq + 1) : rest.substring(eq + 1, comma)).trim();
+                rest = comma < 0 ? "" : rest.substring(comma + 1).stripLeading();
+            }
+            if (kv.put(key, val) != null) {
+                throw new IllegalArgumentException("disk: key '" + key + "' given twice");
+            }
+        }
+        String vdev = kv.get("vdev");
+        if (vdev == null) {
+            throw new IllegalArgumentException("disk: no vdev= (e.g. vdev=xvda)");
+        }
+        int devid;
+        try {
+            devid = org.parasol.drivers.blk.Vbd.devid(vdev);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("disk: " + e.getMessage());
+        }
+        String target = kv.get("target");
+        if (target == null || target.isEmpty()) {
+            throw new IllegalArgumentException("disk " + vdev + ": no target= (the image file)");
+        }
+        String access = kv.getOrDefault("access", "rw");
+        if (!Set.of("rw", "w", "ro", "r").contains(access)) {
+            throw new IllegalArgumentException("disk " + vdev + ": access must be rw or ro: '" + shorten(access) + "'");
+        }
+        String format = kv.getOrDefault("format", "raw");
+        if (!format.equals("raw")) {
+            throw new IllegalArgumentException("disk " + vdev + ": format '" + shorten(format)
+                    + "' is not served; only raw images are");
+        }
+        String devtype = kv.getOrDefault("devtype", "disk");
+        if (!devtype.equals("disk")) {
+            throw new IllegalArgumentException("disk " + vdev + ": devtype '" + shorten(devtype) + "' is not served");
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("vdev", vdev);
+        params.put("access", access);
+        params.put("target", target);
+        return new DeviceSpec(VBD, devid, kv.getOrDefault("backend", DOM0), params);
+    }
+
+    /** Its value in a module line, before escaping: {@code kind:backend=NAME[,devid=N]}, or a disk's keys. */
     public String value() {
+        if (isDisk()) {
+            return VBD + ":vdev=" + params.get("vdev") + ",access=" + params.get("access") + ",backend=" + backend
+                    + ",target=" + params.get("target");
+        }
         return kind + ":backend=" + backend + (devid < 0 ? "" : ",devid=" + devid);
     }
 

@@ -1,5 +1,7 @@
 package org.parasol.toolstack.dom0;
 
+import org.parasol.drivers.blk.BlkBackend;
+
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,6 +83,7 @@ public final class Dom0Kernel extends ApplicationKernel {
     /** Domains left shut down by on_*=preserve: listed, and destroyable, until the host ends. */
     private final Map<Integer, String> preserved = new LinkedHashMap<>();
     private XlShell xl;
+    private BlkBackend blkback;
 
     /** A domain dom0 waits for: its name and the spec it was built from (for a restart). */
     private record Live(String name, DomainSpec spec) {
@@ -130,6 +133,9 @@ public final class Dom0Kernel extends ApplicationKernel {
             }
         }
         socketClients = Dom0SocketRelay.start(k, xenstored.xenstored());
+        // dom0's block back end: serves every disk the toolstack adds under backend/vbd.
+        blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println);
+        blkback.start();
         builder = new Builder(k);
         pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
             @Override
@@ -194,7 +200,8 @@ public final class Dom0Kernel extends ApplicationKernel {
                     throw new Builder.BuildException("finding a running domain named '" + device.backend()
                             + "' to serve its " + device.kind() + " device", 0);
                 }
-                xenstored.addDevice(id, back, device.kind(), device.devid());
+                xenstored.addDevice(id, back, device.kind(), device.devid(), device.backendKeys(),
+                        device.frontendKeys());
                 served.add(device.kind() + " " + device.devid() + " served by d" + back + " (" + device.backend() + ")");
             }
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());
@@ -214,8 +221,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         return built.domid();
     }
 
-    /** The id of the live domain named {@code name}, or -1. */
+    /** The id of the live domain named {@code name} (dom0 is {@value DeviceSpec#DOM0}), or -1. */
     private int liveNamed(String name) {
+        if (name.equals(DeviceSpec.DOM0)) {
+            return 0;
+        }
         for (Map.Entry<Integer, Live> e : live.entrySet()) {
             if (e.getValue().name().equals(name)) {
                 return e.getKey();

@@ -247,6 +247,56 @@ final class Dom0Xenstored implements Xenstored.Domains {
         devices.add(front, back, kind, devid);
     }
 
+    /** {@link #addDevice(int, int, String, int)} with the kind's own keys for each end. */
+    void addDevice(int front, int back, String kind, int devid, java.util.Map<String, String> backKeys,
+            java.util.Map<String, String> frontKeys) throws XsException {
+        devices.add(front, back, kind, devid, backKeys, frontKeys);
+    }
+
+    /**
+     * dom0's own back ends' view of the store ({@link BackendStore}): the toolstack's
+     * connection, with watch callbacks moved onto the run loop, as a xenbus watch would be.
+     */
+    org.parasol.drivers.blk.BackendStore backendStore() {
+        return new org.parasol.drivers.blk.BackendStore() {
+            private int tokens;
+
+            @Override
+            public String read(String path) {
+                return Dom0Xenstored.this.read(path);
+            }
+
+            @Override
+            public List<String> directory(String path) {
+                try {
+                    return store.directory(tools, null, path);
+                } catch (XsException e) {
+                    return List.of();
+                }
+            }
+
+            @Override
+            public void write(String path, String value) {
+                try {
+                    Dom0Xenstored.this.write(path, value);
+                } catch (XsException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public Runnable watch(String path, java.util.function.Consumer<String> changed) {
+                String token = "dom0-backend-" + (tokens++);
+                try {
+                    Dom0Xenstored.this.watch(path, token, p -> k.loop().execute(() -> changed.accept(p)));
+                } catch (XsException e) {
+                    throw new IllegalStateException("cannot watch " + path + ": " + e.getMessage(), e);
+                }
+                return () -> unwatch(path, token);
+            }
+        };
+    }
+
     /**
      * {@code xs_introduce_domain(domid, store_mfn, store_port)} through the toolstack's
      * connection: xenstored connects the domain's ring ({@link #introduce}) and fires

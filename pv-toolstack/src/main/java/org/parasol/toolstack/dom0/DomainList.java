@@ -146,7 +146,7 @@ public final class DomainList {
             if (d.backend().equals(name)) {
                 throw new IllegalArgumentException("device " + d.kind() + ": a domain cannot be its own back end");
             }
-            if (!earlier.contains(d.backend())) {
+            if (!earlier.contains(d.backend()) && !d.backend().equals(DeviceSpec.DOM0)) {
                 throw new IllegalArgumentException("device " + d.kind() + ": the back end '" + d.backend()
                         + "' is not a domain named on an earlier line");
             }

@@ -3,6 +3,7 @@ package org.parasol.toolstack.dom0;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 import org.parasol.hypercall.Errno;
@@ -100,13 +101,23 @@ final class XsDevices {
      *     the store answered
      */
     Device add(int front, int back, String kind, int devid) throws XsException {
+        return add(front, back, kind, devid, Map.of(), Map.of());
+    }
+
+    /**
+     * {@link #add(int, int, String, int)} with the kind's own keys beside the generic ones,
+     * in the same transaction: a disk's {@code params}, {@code mode}, {@code dev}... for the
+     * back end, {@code virtual-device} for the front end.
+     */
+    Device add(int front, int back, String kind, int devid, Map<String, String> backKeys,
+            Map<String, String> frontKeys) throws XsException {
         if (front == back) {
             throw new XsException(Errno.EINVAL, "d" + front + " cannot serve its own " + kind + " device");
         }
         Device d = new Device(front, back, kind, devid, false);
         for (int attempt = 1;; attempt++) {
             try {
-                write(d);
+                write(d, backKeys, frontKeys);
                 devices.add(d);
                 return d;
             } catch (XsException e) {
@@ -117,7 +128,7 @@ final class XsDevices {
         }
     }
 
-    private void write(Device d) throws XsException {
+    private void write(Device d, Map<String, String> backKeys, Map<String, String> frontKeys) throws XsException {
         String fe = d.frontendPath();
         String be = d.backendPath();
         XsPerms frontPerms = new XsPerms(List.of(new XsPerms.Perm(d.front(), 'n'), new XsPerms.Perm(d.back(), 'r')));
@@ -134,12 +145,18 @@ final class XsDevices {
             store.setPerms(tools, tx, fe, frontPerms);
             put(tx, fe + "/backend", be);
             put(tx, fe + "/backend-id", Integer.toString(d.back()));
+            for (Map.Entry<String, String> e : frontKeys.entrySet()) {
+                put(tx, fe + "/" + e.getKey(), e.getValue());
+            }
             put(tx, fe + "/state", initialising);
             store.write(tools, tx, be, new byte[0]);
             store.setPerms(tools, tx, be, backPerms);
             put(tx, be + "/frontend", fe);
             put(tx, be + "/frontend-id", Integer.toString(d.front()));
             put(tx, be + "/online", "1");
+            for (Map.Entry<String, String> e : backKeys.entrySet()) {
+                put(tx, be + "/" + e.getKey(), e.getValue());
+            }
             put(tx, be + "/state", initialising);
             store.end(tx, true);
             committed = true;

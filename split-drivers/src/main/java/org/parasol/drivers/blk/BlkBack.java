@@ -1,0 +1,288 @@
+package org.parasol.drivers.blk;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+import org.parasol.guest.grant.GrantMapException;
+import org.parasol.guest.grant.GrantMapping;
+import org.parasol.guest.kernel.Kernel;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GrantRef;
+import org.parasol.hypercall.abi.Blkif;
+import org.parasol.hypercall.abi.XenbusState;
+
+/**
+ * One virtual block device served by a back end: Linux blkback's {@code xenbus} half, on the
+ * XenbusState handshake of {@code io/blkif.h}.
+ *
+ * <pre>
+ *  found       read frontend, frontend-id, params, mode; open the image; publish the features
+ *              (flush, barrier, discard, persistent grants, indirect segments, ring page
+ *              order, queues) -&gt; InitWait (2)
+ *  front Initialised or Connected (3, 4)
+ *              read the queues (multi-queue-num-queues, ring-page-order, ring-ref[N],
+ *              event-channel), map each ring, bind each port; publish sectors, info,
+ *              sector-size -&gt; Connected (4)
+ *  front Closing or Closed (5, 6), or gone
+ *              let go of every ring, grant and port -&gt; Closing, then Closed (6)
+ *  removed     the toolstack removed the back end's directory: close the image
+ * </pre>
+ *
+ * <p>Everything the front end wrote is untrusted: numbers are parsed strictly and in range, a
+ * grant the hypervisor refuses to map or a port it refuses to bind fails the connection (the
+ * device goes Closed, nothing else is touched), and a broken ring disconnects this device
+ * only. The back end then waits for the front end to reconnect (Initialising) or for the
+ * toolstack to remove the device.
+ */
+final class BlkBack {
+    /** What the back end offers; front ends may take any subset. */
+    record Features(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
+            int maxPersistentGrants) {
+    }
+
+    private final Kernel k;
+    private final BackendStore store;
+    private final Features features;
+    private final Consumer<String> log;
+    private final String dir;
+    private final DomId front;
+    private final int devid;
+    private String frontendPath;
+    private DiskImage disk;
+    private Runnable unwatchFront;
+    private final List<BlkBackQueue> queues = new ArrayList<>();
+    private boolean connected;
+    private boolean removed;
+    private long ioErrors;
+
+    BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid) {
+        this.k = k;
+        this.store = store;
+        this.features = features;
+        this.log = log;
+        this.dir = dir;
+        this.front = DomId.of(front);
+        this.devid = devid;
+    }
+
+    String dir() {
+        return dir;
+    }
+
+    int maxPersistentGrants() {
+        return features.maxPersistentGrants();
+    }
+
+    boolean mapperFull() {
+        return k.grantMapper().freeSlots() < 8; // keep room for rings of other devices
+    }
+
+    /** Reads the toolstack's keys, opens the image, publishes the features, InitWait. */
+    void start() {
+        try {
+            String fid = store.read(dir + "/" + Vbd.FRONTEND_ID);
+            if (Vbd.number(Vbd.FRONTEND_ID, fid, 0, DomId.DOMID_FIRST_RESERVED - 1) != front.value()) {
+                throw new IllegalArgumentException(Vbd.FRONTEND_ID + " " + fid + " is not d" + front.value());
+            }
+            frontendPath = store.read(dir + "/" + Vbd.FRONTEND);
+            if (frontendPath == null || !frontendPath.startsWith("/local/domain/" + front.value() + "/")) {
+                throw new IllegalArgumentException(Vbd.FRONTEND + " '" + Vbd.shorten(frontendPath)
+                        + "' is not in d" + front.value() + "'s directory");
+            }
+            String params = store.read(dir + "/" + Vbd.PARAMS);
+            String mode = store.read(dir + "/" + Vbd.MODE);
+            if (params == null || params.isEmpty()) {
+                throw new IllegalArgumentException("no " + Vbd.PARAMS);
+            }
+            boolean readOnly = !"w".equals(mode);
+            disk = DiskImage.open(Path.of(params), readOnly);
+        } catch (IOException | RuntimeException e) {
+            fail("cannot serve: " + e.getMessage());
+            return;
+        }
+        write(Vbd.FEATURE_FLUSH_CACHE, "1");
+        write(Vbd.FEATURE_BARRIER, "1");
+        write(Vbd.FEATURE_DISCARD, disk.readOnly() ? "0" : "1");
+        write(Vbd.DISCARD_GRANULARITY, Integer.toString(Blkif.SECTOR_SIZE));
+        write(Vbd.DISCARD_ALIGNMENT, "0");
+        write(Vbd.DISCARD_SECURE, "0");
+        write(Vbd.FEATURE_PERSISTENT, features.persistent() ? "1" : "0");
+        if (features.maxIndirectSegments() > 0) {
+            write(Vbd.FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
+        }
+        write(Vbd.MAX_RING_PAGE_ORDER, Integer.toString(features.maxRingPageOrder()));
+        write(Vbd.MULTI_QUEUE_MAX_QUEUES, Integer.toString(features.maxQueues()));
+        switchState(XenbusState.INIT_WAIT);
+        log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + disk + "; InitWait");
+        unwatchFront = store.watch(frontendPath + "/" + Vbd.STATE, changed -> frontEndChanged());
+    }
+
+    private void frontEndChanged() {
+        if (removed || disk == null) {
+            return;
+        }
+        String raw = store.read(frontendPath + "/" + Vbd.STATE);
+        int s;
+        try {
+            s = raw == null ? XenbusState.UNKNOWN.wire() : (int) Vbd.number(Vbd.STATE, raw, 0, 8);
+        } catch (IllegalArgumentException e) {
+            s = XenbusState.UNKNOWN.wire();
+        }
+        if (s == XenbusState.INITIALISED.wire() || s == XenbusState.CONNECTED.wire()) {
+            if (!connected && queues.isEmpty()) {
+                connect();
+            }
+        } else if (s == XenbusState.CLOSING.wire() || s == XenbusState.CLOSED.wire() || s == XenbusState.UNKNOWN.wire()) {
+            if (connected || !queues.isEmpty()) {
+                disconnect("the front end is " + (raw == null ? "gone" : "closing"));
+            } else if (s == XenbusState.CLOSING.wire()) {
+                switchState(XenbusState.CLOSED);
+            }
+        } else if (s == XenbusState.INITIALISING.wire() && !connected && readState() == XenbusState.CLOSED.wire()) {
+            // The front end wants to connect again: offer the device anew.
+            switchState(XenbusState.INIT_WAIT);
+        }
+    }
+
+    private int readState() {
+        String raw = store.read(dir + "/" + Vbd.STATE);
+        try {
+            return (int) Vbd.number(Vbd.STATE, raw, 0, 8);
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
+    }
+
+    /** Reads the front end's queues, maps and binds them, publishes the disk, Connected. */
+    private void connect() {
+        try {
+            String nq = store.read(frontendPath + "/" + Vbd.MULTI_QUEUE_NUM_QUEUES);
+            int n = nq == null ? 1 : (int) Vbd.number(Vbd.MULTI_QUEUE_NUM_QUEUES, nq, 1, features.maxQueues());
+            String order = store.read(frontendPath + "/" + Vbd.RING_PAGE_ORDER);
+            int pageOrder = order == null ? 0 : (int) Vbd.number(Vbd.RING_PAGE_ORDER, order, 0,
+                    features.maxRingPageOrder());
+            String protocol = store.read(frontendPath + "/" + Vbd.PROTOCOL);
+            if (protocol != null && !protocol.equals(Vbd.PROTOCOL_X86_64)) {
+                throw new IllegalArgumentException("protocol '" + Vbd.shorten(protocol) + "' is not "
+                        + Vbd.PROTOCOL_X86_64);
+            }
+            String fp = store.read(frontendPath + "/" + Vbd.FEATURE_PERSISTENT);
+            boolean persistent = features.persistent() && "1".equals(fp);
+            for (int q = 0; q < n; q++) {
+                String qdir = n == 1 ? frontendPath : frontendPath + "/" + Vbd.QUEUE_PREFIX + q;
+                int pages = 1 << pageOrder;
+                GrantRef[] refs = new GrantRef[pages];
+                for (int p = 0; p < pages; p++) {
+                    String key = pageOrder == 0 ? Vbd.RING_REF : Vbd.RING_REF + p;
+                    refs[p] = GrantRef.of((int) Vbd.number(key, store.read(qdir + "/" + key), 0, Integer.MAX_VALUE));
+                }
+                int evtchn = (int) Vbd.number(Vbd.EVENT_CHANNEL, store.read(qdir + "/" + Vbd.EVENT_CHANNEL), 1,
+                        (1 << 17) - 1);
+                GrantMapping[] ring = k.grantMapper().mapRun(front, refs, false);
+                BlkBackQueue queue;
+                try {
+                    queue = new BlkBackQueue(k, this, q, front, disk, persistent, features.maxIndirectSegments(), ring);
+                } catch (RuntimeException e) {
+                    for (GrantMapping m : ring) {
+                        m.close();
+                    }
+                    throw e;
+                }
+                queues.add(queue);
+                queue.bind(evtchn);
+            }
+            write(Vbd.SECTORS, Long.toString(disk.sectors()));
+            write(Vbd.INFO, Integer.toString(disk.readOnly() ? Blkif.VDISK_READONLY : 0));
+            write(Vbd.SECTOR_SIZE, Integer.toString(Blkif.SECTOR_SIZE));
+            write(Vbd.PHYSICAL_SECTOR_SIZE, Integer.toString(Blkif.SECTOR_SIZE));
+            connected = true;
+            switchState(XenbusState.CONNECTED);
+            log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + n + " queue"
+                    + (n == 1 ? "" : "s") + " of " + (1 << pageOrder) + " ring page" + (pageOrder == 0 ? "" : "s")
+                    + (persistent ? ", persistent grants" : ", grant copy") + "; Connected");
+        } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
+            disconnect("the front end's rings: " + e.getMessage());
+        }
+    }
+
+    /** A queue's ring is broken: this device disconnects; nothing else is touched. */
+    void broken(String why) {
+        disconnect(why);
+    }
+
+    void ioError(IOException e) {
+        if (ioErrors++ == 0) {
+            log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": I/O error on " + disk.path() + ": "
+                    + e.getMessage());
+        }
+    }
+
+    /** Closing, let go of the rings, Closed (Linux's order: the front end ends its grants after Closed). */
+    private void disconnect(String why) {
+        if (!removed) {
+            switchState(XenbusState.CLOSING);
+        }
+        long served = 0;
+        for (BlkBackQueue q : queues) {
+            served += q.requests();
+            q.close();
+        }
+        queues.clear();
+        connected = false;
+        if (!removed) {
+            switchState(XenbusState.CLOSED);
+        }
+        log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + served + " requests served; "
+                + why + "; Closed");
+    }
+
+    private void fail(String why) {
+        log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + why);
+        switchState(XenbusState.CLOSED);
+    }
+
+    /** The toolstack removed the device: let go of everything, close the image. */
+    void remove() {
+        if (removed) {
+            return;
+        }
+        removed = true;
+        if (unwatchFront != null) {
+            unwatchFront.run();
+        }
+        if (!queues.isEmpty()) {
+            disconnect("removed");
+        }
+        if (disk != null) {
+            try {
+                disk.close();
+            } catch (IOException e) {
+                log.accept("blkback: closing " + disk.path() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Requests served so far, every queue. */
+    long requests() {
+        long n = 0;
+        for (BlkBackQueue q : queues) {
+            n += q.requests();
+        }
+        return n;
+    }
+
+    private void write(String key, String value) {
+        try {
+            store.write(dir + "/" + key, value);
+        } catch (IllegalStateException e) {
+            log.accept("blkback: cannot write " + dir + "/" + key + ": " + e.getMessage());
+        }
+    }
+
+    private void switchState(XenbusState s) {
+        write(Vbd.STATE, Integer.toString(s.wire()));
+    }
+}

@@ -1,0 +1,437 @@
+package org.parasol.drivers.blk;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.parasol.drivers.ring.BackRing;
+import org.parasol.drivers.ring.RingOverflowException;
+import org.parasol.guest.event.EventDispatcher.BoundPort;
+import org.parasol.guest.grant.GrantMapException;
+import org.parasol.guest.grant.GrantMapping;
+import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.mm.PageRun;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GrantRef;
+import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.GuestMemoryBuffer;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.abi.Blkif;
+import org.parasol.hypercall.abi.Gntcopy;
+import org.parasol.hypercall.abi.GnttabOp;
+import org.parasol.hypercall.abi.Gntst;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.io.BlkifRequestSegment;
+import org.parasol.hypercall.struct.GnttabCopy;
+
+/**
+ * One queue of a block back end: a ring and its event channel, served on the back end's run
+ * loop. Each request is checked in full on a private copy before any byte moves; one that is
+ * wrong gets {@code BLKIF_RSP_ERROR} (or {@code BLKIF_RSP_EOPNOTSUPP} for an operation the
+ * disk does not offer), and only a ring the front end broke ends the device.
+ *
+ * <p>The data path, per segment:
+ * <pre>
+ *  persistent grants   map the front end's page once (writable), keep it; the file is read
+ *                      into, or written from, the mapped page directly (GuestMemory.readFile)
+ *  grant copy          read:  file -&gt; dom0's bounce page (directly) -&gt; GNTTABOP_copy -&gt; front
+ *                      write: front -&gt; GNTTABOP_copy -&gt; bounce page -&gt; file
+ * </pre>
+ * A request's copies are one {@code GNTTABOP_copy} hypercall per batch of up to
+ * {@value #BATCH} segments. Indirect segment pages are copied into a private page first, so
+ * the front end cannot change a descriptor after it was checked.
+ *
+ * <p>Work per event is bounded ({@value #REQUESTS_PER_TURN} requests); more waits for the next
+ * turn of the run loop, so one busy front end cannot starve the other devices or the store.
+ */
+final class BlkBackQueue {
+    /** Segments moved per GNTTABOP_copy hypercall; also the bounce pages per queue. */
+    static final int BATCH = 32;
+    /** Requests answered before yielding the run loop. */
+    static final int REQUESTS_PER_TURN = 64;
+
+    private final Kernel k;
+    private final BlkBack device;
+    private final int index;
+    private final DomId front;
+    private final DiskImage disk;
+    private final boolean persistent;
+    private final int maxIndirectSegments;
+    private final GuestMemory mem;
+    private final BlkRequest request = new BlkRequest();
+    private final BlkResponse response = new BlkResponse();
+    private final GrantMapping[] ringPages;
+    private final BackRing<BlkRequest, BlkResponse> ring;
+    private BoundPort port;
+    /** Persistent grants of this queue, by reference. */
+    private final Map<Integer, GrantMapping> persistentGrants = new HashMap<>();
+    /** Bounce pages for the copy path, then one private page for indirect descriptors, then the copy ops. */
+    private final PageRun bounce;
+    private final long indirectVa;
+    private final long opsVa;
+    private final GuestMemoryBuffer ops;
+    private final GnttabCopy copy = new GnttabCopy();
+    private final BlkifRequestSegment seg = new BlkifRequestSegment();
+    private final GuestMemoryBuffer indirectPage;
+    /** Segments of the request being served (direct or read from indirect pages). */
+    private final int[] segGref;
+    private final int[] segFirst;
+    private final int[] segLast;
+    private boolean scheduled;
+    private boolean closed;
+    private long requests;
+    private long notifications;
+
+    BlkBackQueue(Kernel k, BlkBack device, int index, DomId front, DiskImage disk, boolean persistent,
+            int maxIndirectSegments, GrantMapping[] ringPages) {
+        this.k = k;
+        this.device = device;
+        this.index = index;
+        this.front = front;
+        this.disk = disk;
+        this.persistent = persistent;
+        this.maxIndirectSegments = maxIndirectSegments;
+        this.mem = k.cpu().memory();
+        this.ringPages = ringPages;
+        int maxSegs = Math.max(Blkif.MAX_SEGMENTS_PER_REQUEST, maxIndirectSegments);
+        this.segGref = new int[maxSegs];
+        this.segFirst = new int[maxSegs];
+        this.segLast = new int[maxSegs];
+        // BATCH bounce pages, one page for indirect descriptors, pages for BATCH copy ops.
+        int opsPages = (int) ((BATCH * GnttabCopy.SIZE + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE);
+        this.bounce = k.memory().allocatePages(BATCH + 1 + opsPages);
+        this.indirectVa = bounce.va() + (long) BATCH * Mmu.PAGE_SIZE;
+        this.indirectPage = new GuestMemoryBuffer(mem, indirectVa, Mmu.PAGE_SIZE);
+        this.opsVa = indirectVa + Mmu.PAGE_SIZE;
+        this.ops = new GuestMemoryBuffer(mem, opsVa, (long) opsPages * Mmu.PAGE_SIZE);
+        // mapRun put the pages at consecutive addresses: one buffer over the whole ring.
+        GuestMemoryBuffer pages = new GuestMemoryBuffer(mem, ringPages[0].va(), (long) ringPages.length * Mmu.PAGE_SIZE);
+        this.ring = new BackRing<>(pages, org.parasol.hypercall.io.RingGeometry.of(
+                (long) ringPages.length * Mmu.PAGE_SIZE, Blkif.RING_ENTRY_SIZE),
+                new BlkifCodec.Requests(), new BlkifCodec.Responses(), this::notifyFront).attach(0);
+    }
+
+    /** Binds the front end's port; the bind leaves it pending, so requests queued before are seen. */
+    void bind(int remotePort) {
+        port = k.events().bindInterdomain(front, org.parasol.hypercall.Port.of(remotePort),
+                k.loop().deferred(p -> schedule()));
+    }
+
+    int localPort() {
+        return port.port().value();
+    }
+
+    long requests() {
+        return requests;
+    }
+
+    long notifications() {
+        return notifications;
+    }
+
+    int persistentGrants() {
+        return persistentGrants.size();
+    }
+
+    private void notifyFront() {
+        notifications++;
+        port.notifyRemote();
+    }
+
+    private void schedule() {
+        if (!scheduled && !closed) {
+            scheduled = true;
+            k.loop().execute(this::service);
+        }
+    }
+
+    /** ring.h's back-end loop, bounded per turn. */
+    private void service() {
+        scheduled = false;
+        if (closed) {
+            return;
+        }
+        try {
+            int served = 0;
+            do {
+                while (served < REQUESTS_PER_TURN && ring.consumeRequest(request)) {
+                    ring.produceResponse(serve(request));
+                    served++;
+                    requests++;
+                }
+                ring.pushResponsesAndCheckNotify();
+                if (served >= REQUESTS_PER_TURN) {
+                    schedule();
+                    return;
+                }
+            } while (ring.finalCheckForRequests());
+        } catch (RingOverflowException e) {
+            device.broken("queue " + index + ": the front end broke the ring: " + e.getMessage());
+        }
+    }
+
+    /** One request, checked and carried out; its response. */
+    private BlkResponse serve(BlkRequest r) {
+        int op = r.operation;
+        try {
+            return switch (op) {
+                case Blkif.OP_READ, Blkif.OP_WRITE, Blkif.OP_WRITE_BARRIER -> {
+                    int n = direct(r);
+                    if (n < 0) {
+                        yield response.set(r.id, op, Blkif.RSP_ERROR);
+                    }
+                    if (op == Blkif.OP_WRITE_BARRIER) {
+                        // Ordered after every earlier write (they are done: one at a time), and stable.
+                        disk.flush();
+                        if (n == 0) {
+                            yield response.set(r.id, op, Blkif.RSP_OKAY);
+                        }
+                    }
+                    int st = transfer(r.sectorNumber, n, op != Blkif.OP_READ);
+                    if (st == Blkif.RSP_OKAY && op == Blkif.OP_WRITE_BARRIER) {
+                        disk.flush();
+                    }
+                    yield response.set(r.id, op, st);
+                }
+                case Blkif.OP_FLUSH_DISKCACHE -> {
+                    int n = direct(r);
+                    if (n < 0) {
+                        yield response.set(r.id, op, Blkif.RSP_ERROR);
+                    }
+                    int st = n == 0 ? Blkif.RSP_OKAY : transfer(r.sectorNumber, n, true);
+                    if (st == Blkif.RSP_OKAY) {
+                        disk.flush();
+                    }
+                    yield response.set(r.id, op, st);
+                }
+                case Blkif.OP_DISCARD -> response.set(r.id, op, discard(r));
+                case Blkif.OP_INDIRECT -> {
+                    int inner = r.indirectOp;
+                    int n = maxIndirectSegments == 0 ? -1 : indirect(r);
+                    if (n <= 0) {
+                        yield response.set(r.id, op, maxIndirectSegments == 0 ? Blkif.RSP_EOPNOTSUPP : Blkif.RSP_ERROR);
+                    }
+                    yield response.set(r.id, op, transfer(r.sectorNumber, n, inner == Blkif.OP_WRITE));
+                }
+                default -> response.set(r.id, op, Blkif.RSP_EOPNOTSUPP);
+            };
+        } catch (IOException e) {
+            device.ioError(e);
+            return response.set(r.id, op, Blkif.RSP_ERROR);
+        }
+    }
+
+    /** Copies a direct request's segments out; their count, or -1 when it is malformed. */
+    private int direct(BlkRequest r) {
+        int n = r.nrSegments;
+        if (n < 0 || n > Blkif.MAX_SEGMENTS_PER_REQUEST || n == 0 && r.operation != Blkif.OP_FLUSH_DISKCACHE
+                && r.operation != Blkif.OP_WRITE_BARRIER) {
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            segGref[i] = r.gref[i];
+            segFirst[i] = r.firstSect[i];
+            segLast[i] = r.lastSect[i];
+        }
+        return n;
+    }
+
+    /** Fetches an indirect request's descriptors into private memory; their count, or -1. */
+    private int indirect(BlkRequest r) {
+        int op = r.indirectOp;
+        int n = r.nrSegments;
+        if (op != Blkif.OP_READ && op != Blkif.OP_WRITE || n < 1 || n > maxIndirectSegments) {
+            return -1;
+        }
+        int pages = (n + Blkif.SEGS_PER_INDIRECT_FRAME - 1) / Blkif.SEGS_PER_INDIRECT_FRAME;
+        int got = 0;
+        for (int p = 0; p < pages; p++) {
+            copy.wrap(ops, 0).clear().sourceRef(r.indirectGrefs[p] & 0xFFFF_FFFFL).sourceDomid(front.value())
+                    .sourceOffset(0).destGmfn(k.memory().mfn(pfn(indirectVa)).value()).destDomid(DomId.DOMID_SELF)
+                    .destOffset(0).len((int) Mmu.PAGE_SIZE).flags(Gntcopy.SOURCE_GREF);
+            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, 1);
+            if (rc < 0 || copy.wrap(ops, 0).status() != Gntst.OKAY) {
+                return -1;
+            }
+            int inPage = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, n - got);
+            for (int i = 0; i < inPage; i++) {
+                seg.wrap(indirectPage, (long) i * BlkifRequestSegment.SIZE);
+                segGref[got] = (int) seg.gref();
+                segFirst[got] = seg.firstSect();
+                segLast[got] = seg.lastSect();
+                got++;
+            }
+        }
+        return got;
+    }
+
+    /**
+     * Checks then moves {@code n} segments starting at {@code sector}: to the disk if
+     * {@code write}, else from it. Nothing moves unless every segment and the whole range are
+     * good.
+     */
+    private int transfer(long sector, int n, boolean write) throws IOException {
+        if (write && disk.readOnly()) {
+            return Blkif.RSP_ERROR;
+        }
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            int first = segFirst[i];
+            int last = segLast[i];
+            if (first < 0 || last >= Blkif.SECTORS_PER_PAGE || first > last) {
+                return Blkif.RSP_ERROR;
+            }
+            total += last - first + 1;
+        }
+        if (sector < 0 || sector > disk.sectors() || total > disk.sectors() - sector) {
+            return Blkif.RSP_ERROR;
+        }
+        long pos = sector * Blkif.SECTOR_SIZE;
+        int i = 0;
+        while (i < n) {
+            if (persistent) {
+                GrantMapping m = persistentMapping(segGref[i]);
+                int len = (segLast[i] - segFirst[i] + 1) * Blkif.SECTOR_SIZE;
+                if (m != null) {
+                    long va = m.va() + (long) segFirst[i] * Blkif.SECTOR_SIZE;
+                    if (write) {
+                        mem.writeFile(disk.channel(), pos, va, len);
+                    } else {
+                        fillRead(pos, va, len);
+                    }
+                } else {
+                    // No room for another persistent grant (or it cannot be mapped): copy this one.
+                    int st = copyBatch(i, 1, pos, write);
+                    if (st != Blkif.RSP_OKAY) {
+                        return st;
+                    }
+                }
+                pos += len;
+                i++;
+                continue;
+            }
+            int batch = Math.min(BATCH, n - i);
+            int st = copyBatch(i, batch, pos, write);
+            if (st != Blkif.RSP_OKAY) {
+                return st;
+            }
+            for (int j = 0; j < batch; j++) {
+                pos += (long) (segLast[i + j] - segFirst[i + j] + 1) * Blkif.SECTOR_SIZE;
+            }
+            i += batch;
+        }
+        return Blkif.RSP_OKAY;
+    }
+
+    /** Reads into guest memory, zero-filling what lies past the end of the file (it may have shrunk). */
+    private void fillRead(long pos, long va, int len) throws IOException {
+        long got = mem.readFile(disk.channel(), pos, va, len);
+        if (got < len) {
+            mem.fill(va + got, len - got, (byte) 0);
+        }
+    }
+
+    private boolean persistentFull() {
+        return persistentGrants.size() >= device.maxPersistentGrants();
+    }
+
+    /** The persistent mapping of {@code gref}, mapped now if new and there is room; null to copy instead. */
+    private GrantMapping persistentMapping(int gref) {
+        GrantMapping m = persistentGrants.get(gref);
+        if (m != null || persistentFull() || device.mapperFull()) {
+            return m;
+        }
+        try {
+            m = k.grantMapper().map(front, GrantRef.of(gref), false);
+        } catch (GrantMapException | IllegalStateException | IllegalArgumentException e) {
+            return null; // a bad or read-only reference: the copy path decides (and fails it)
+        }
+        persistentGrants.put(gref, m);
+        return m;
+    }
+
+    /** Segments {@code [from, from + count)} through the bounce pages with one GNTTABOP_copy. */
+    private int copyBatch(int from, int count, long pos, boolean write) throws IOException {
+        long p = pos;
+        if (!write) {
+            for (int j = 0; j < count; j++) {
+                int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
+                fillRead(p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
+                p += len;
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            int off = segFirst[from + j] * Blkif.SECTOR_SIZE;
+            int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
+            long local = k.memory().mfn(bounce.pfn() + j).value();
+            copy.wrap(ops, j * GnttabCopy.SIZE).clear();
+            if (write) {
+                copy.sourceRef(segGref[from + j] & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(off)
+                        .destGmfn(local).destDomid(DomId.DOMID_SELF).destOffset(off).flags(Gntcopy.SOURCE_GREF);
+            } else {
+                copy.sourceGmfn(local).sourceDomid(DomId.DOMID_SELF).sourceOffset(off)
+                        .destRef(segGref[from + j] & 0xFFFF_FFFFL).destDomid(front.value()).destOffset(off)
+                        .flags(Gntcopy.DEST_GREF);
+            }
+            copy.len(len);
+        }
+        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, count);
+        if (rc < 0) {
+            return Blkif.RSP_ERROR;
+        }
+        for (int j = 0; j < count; j++) {
+            if (copy.wrap(ops, j * GnttabCopy.SIZE).status() != Gntst.OKAY) {
+                return Blkif.RSP_ERROR;
+            }
+        }
+        if (write) {
+            p = pos;
+            for (int j = 0; j < count; j++) {
+                int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
+                mem.writeFile(disk.channel(), p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
+                p += len;
+            }
+        }
+        return Blkif.RSP_OKAY;
+    }
+
+    private long bounceVa(int j) {
+        return bounce.va() + (long) j * Mmu.PAGE_SIZE;
+    }
+
+    private static long pfn(long va) {
+        return org.parasol.guest.mm.Memory.pfn(va);
+    }
+
+    private int discard(BlkRequest r) throws IOException {
+        if (disk.readOnly()) {
+            return Blkif.RSP_ERROR;
+        }
+        long sector = r.sectorNumber;
+        long count = r.nrSectors;
+        if (sector < 0 || count < 0 || sector > disk.sectors() || count > disk.sectors() - sector) {
+            return Blkif.RSP_ERROR;
+        }
+        disk.discard(sector, count);
+        return Blkif.RSP_OKAY;
+    }
+
+    /** Lets go of everything: the port, persistent grants, the ring pages, the bounce pages. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (port != null) {
+            port.close();
+        }
+        for (GrantMapping m : persistentGrants.values()) {
+            m.close();
+        }
+        persistentGrants.clear();
+        for (GrantMapping m : ringPages) {
+            m.close();
+        }
+        k.memory().freePages(bounce);
+    }
+}

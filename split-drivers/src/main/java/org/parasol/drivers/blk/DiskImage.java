@@ -1,0 +1,89 @@
+package org.parasol.drivers.blk;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.parasol.hypercall.abi.Blkif;
+
+/**
+ * A raw disk image a back end serves: a host file, opened read-only or read-write, whose size
+ * in 512-byte sectors is the disk's. Privileged domains only (host files).
+ */
+public final class DiskImage implements AutoCloseable {
+    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+    private final Path path;
+    private final FileChannel channel;
+    private final boolean readOnly;
+    private final long sectors;
+
+    private DiskImage(Path path, FileChannel channel, boolean readOnly, long sectors) {
+        this.path = path;
+        this.channel = channel;
+        this.readOnly = readOnly;
+        this.sectors = sectors;
+    }
+
+    /**
+     * Opens {@code path}.
+     *
+     * @throws IOException when it cannot be opened (with the reason)
+     */
+    public static DiskImage open(Path path, boolean readOnly) throws IOException {
+        FileChannel ch = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            return new DiskImage(path, ch, readOnly, ch.size() / Blkif.SECTOR_SIZE);
+        } catch (RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public FileChannel channel() {
+        return channel;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /** The disk's size in 512-byte sectors (bytes past the last whole sector are not served). */
+    public long sectors() {
+        return sectors;
+    }
+
+    /** {@code fsync}: everything written so far, data and size, on stable storage. */
+    public void flush() throws IOException {
+        channel.force(true);
+    }
+
+    /** Discards sectors by writing zeroes over them (a raw file has no cheaper portable way). */
+    public void discard(long sector, long count) throws IOException {
+        long pos = sector * Blkif.SECTOR_SIZE;
+        long end = pos + count * Blkif.SECTOR_SIZE;
+        while (pos < end) {
+            ByteBuffer z = ZEROES.duplicate();
+            z.limit((int) Math.min(z.capacity(), end - pos));
+            while (z.hasRemaining()) {
+                pos += channel.write(z, pos);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    @Override
+    public String toString() {
+        return path + (readOnly ? " (ro, " : " (rw, ") + sectors + " sectors)";
+    }
+}
