@@ -1,5 +1,9 @@
 package org.parasol.control;
 
+import org.parasol.control.v1.DiskFormat;
+
+import org.parasol.control.v1.DiskAccess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -48,7 +52,7 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
             name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
-            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus)
+            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
             """)
@@ -58,15 +62,47 @@ class XlConfigParserTest {
     }
 
     @Test
-    @DisplayName("keys the host cannot honour yet are refused by name, never silently ignored: disk, vif")
-    void shouldRefuseDisksAndVifsByName() {
-        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", """
+    @DisplayName("disk= takes xl's key=value disk specs, target last (commas and all), with Parasol's size=")
+    void shouldParseDiskSpecs() throws XlConfigParser.ConfigException {
+        DomainConfig c = XlConfigParser.parse("vm.cfg", """
                 name = "vm"
                 kernel = "hello"
                 disk = [ 'format=raw, vdev=xvda, access=rw, target=/tmp/a.img',
-                         'format=raw, vdev=xvdb, access=ro, target=/tmp/b.img' ]
-                """)).isInstanceOf(XlConfigParser.ConfigException.class)
-                .hasMessage("vm.cfg:3: key 'disk' is not supported yet: virtual disks arrive with the split block driver");
+                         'vdev=xvdb, access=ro, size=64M, target=/tmp/b,c.img' ]
+                """);
+        assertThat(c.getDisksList()).hasSize(2);
+        assertThat(c.getDisks(0).getVdev()).isEqualTo("xvda");
+        assertThat(c.getDisks(0).getTarget()).isEqualTo("/tmp/a.img");
+        assertThat(c.getDisks(0).getAccess()).isEqualTo(DiskAccess.DISK_ACCESS_READ_WRITE);
+        assertThat(c.getDisks(0).getFormat()).isEqualTo(DiskFormat.DISK_FORMAT_RAW);
+        assertThat(c.getDisks(0).getCreateSizeBytes()).isZero();
+        assertThat(c.getDisks(1).getTarget()).isEqualTo("/tmp/b,c.img");
+        assertThat(c.getDisks(1).getAccess()).isEqualTo(DiskAccess.DISK_ACCESS_READ_ONLY);
+        assertThat(c.getDisks(1).getCreateSizeBytes()).isEqualTo(64L << 20);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "'format=qcow2, vdev=xvda, target=/a' | format 'qcow2' is not supported",
+        "'vdev=xvda'                           | disk xvda needs target=",
+        "'target=/a'                           | a disk needs vdev=",
+        "'/a,raw,xvda,rw'                      | not key=value",
+        "'vdev=hda, target=/a'                 | vdev must be like xvda",
+        "'vdev=xvda, access=x, target=/a'      | access must be rw or ro",
+        "'vdev=xvda, size=1000, target=/a'     | size must be a whole number of 512-byte sectors",
+        "'vdev=xvda, colour=red, target=/a'    | unknown disk key 'colour'",
+        "'vdev=xvda, target=/a', 'vdev=xvda, target=/b' | vdev xvda is given twice",
+    })
+    @DisplayName("a bad disk spec is refused with the line and what is wrong")
+    void shouldRefuseBadDiskSpecs(String specs, String message) {
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\ndisk=[ " + specs + " ]\n"))
+                .isInstanceOf(XlConfigParser.ConfigException.class).hasMessageStartingWith("vm.cfg:3: key 'disk': ")
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    @DisplayName("keys the host cannot honour yet are refused by name, never silently ignored: vif")
+    void shouldRefuseVifsByName() {
         assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nvif=['mac=00:16:3e:00:00:01']\n"))
                 .hasMessage("vm.cfg:3: key 'vif' is not supported yet: network interfaces arrive with the split network driver");
     }
