@@ -23,6 +23,7 @@ import org.parasol.hypercall.abi.Mmu;
  *  order=N        ring page order asked for (default 0)
  *  persistent=0|1 ask for persistent grants (default 1)
  *  indirect=0|1   ask for indirect descriptors (default 1)
+ *  wait=1         with no disk yet, wait for one to be attached (xl block-attach)
  * </pre>
  * The disk is the domain's first ({@code device/vbd}, lowest id).
  */
@@ -52,6 +53,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
         int order = 0;
         boolean persistent = true;
         boolean indirect = true;
+        boolean wait = false;
         for (String word : k.commandLine().trim().split("\\s+")) {
             int eq = word.indexOf('=');
             if (eq <= 0) {
@@ -66,6 +68,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
                 case "order" -> order = (int) Vbd.number("order", v, 0, Vbd.MAX_RING_PAGE_ORDER_VALUE);
                 case "persistent" -> persistent = Vbd.number("persistent", v, 0, 1) == 1;
                 case "indirect" -> indirect = Vbd.number("indirect", v, 0, 1) == 1;
+                case "wait" -> wait = Vbd.number("wait", v, 0, 1) == 1;
                 default -> {
                 }
             }
@@ -75,7 +78,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
         }
         BlkFront.Options options = new BlkFront.Options(queues, order, persistent, indirect);
         long start = k.now();
-        return BlkFront.list(k).then(ids -> {
+        return (wait ? firstDisk() : BlkFront.list(k)).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("blkcheck: this domain has no disk (give it one with disk=[...])");
             }
@@ -110,6 +113,25 @@ public final class BlkCheckKernel extends ApplicationKernel {
                     + disk.notifications() + " notifications, " + ms + " ms)");
             return disk.close().map(v -> verified);
         });
+    }
+
+    /** The disks once there is at least one: watches device/vbd until the toolstack attaches one. */
+    private Promise<java.util.List<Integer>> firstDisk() {
+        Promise<java.util.List<Integer>> found = k.loop().promise();
+        k.println("blkcheck: waiting for a disk to be attached");
+        org.parasol.guest.xenbus.XenbusWatch[] watch = new org.parasol.guest.xenbus.XenbusWatch[1];
+        watch[0] = k.xenbus().watch("device/vbd", changed -> BlkFront.list(k).whenDone((ids, e) -> {
+            if (found.isDone()) {
+                return;
+            }
+            if (e != null) {
+                found.fail(e);
+            } else if (!ids.isEmpty()) {
+                watch[0].unwatch();
+                found.complete(ids);
+            }
+        }));
+        return found;
     }
 
     /** One pass over the disk: write the pattern, or read and check it; completes with the bytes done. */

@@ -375,7 +375,111 @@ public final class Dom0Kernel extends ApplicationKernel {
     }
 
     /** What {@link XlShell} sees of dom0: the domains, and destroy. */
+    /** How long {@code xl block-detach} waits for the back end to close before removing the device anyway (libxl: 10 s). */
+    static final Duration DETACH_TIMEOUT = Duration.ofSeconds(10);
+
+    private String blockAttach(int domid, DeviceSpec disk) {
+        int back = liveNamed(disk.backend());
+        if (back < 0 || back == domid) {
+            return "block-attach: no running domain '" + disk.backend() + "' to serve the disk";
+        }
+        java.nio.file.Path target = java.nio.file.Path.of(disk.params().get("target"));
+        if (!java.nio.file.Files.isRegularFile(target) || !java.nio.file.Files.isReadable(target)) {
+            return "block-attach: " + target + ": not a readable regular file";
+        }
+        try {
+            xenstored.addDevice(domid, back, disk.kind(), disk.devid(), disk.backendKeys(), disk.frontendKeys());
+        } catch (XsException e) {
+            return "block-attach: " + e.getMessage();
+        }
+        return "d" + domid + ": " + disk.params().get("vdev") + " (" + disk.devid() + ") attached from " + target
+                + ", served by d" + back;
+    }
+
+    private String blockDetach(int domid, int devid) {
+        XsDevices.Device d = xenstored.devices().find(domid, DeviceSpec.VBD, devid);
+        if (d == null) {
+            return "block-detach: d" + domid + " has no disk " + devid;
+        }
+        String be = d.backendPath();
+        String token = "detach-" + domid + "-" + devid;
+        boolean[] over = new boolean[1];
+        Runnable finish = () -> {
+            if (!over[0]) {
+                over[0] = true;
+                xenstored.unwatch(be + "/state", token);
+                xenstored.devices().remove(d);
+                k.println("dom0: xl: d" + domid + "'s disk " + devid + " detached");
+            }
+        };
+        // libxl__initiate_device_generic_remove: online 0, state Closing; wait for Closed.
+        try {
+            xenstored.write(be + "/online", "0");
+            xenstored.write(be + "/state", Integer.toString(org.parasol.hypercall.abi.XenbusState.CLOSING.wire()));
+        } catch (XsException e) {
+            finish.run();
+            return "block-detach: the back end's nodes: " + e.getMessage() + "; removed";
+        }
+        org.parasol.guest.sched.Timer timer = k.after(DETACH_TIMEOUT, () -> {
+            if (!over[0]) {
+                k.println("dom0: xl: d" + domid + "'s disk " + devid + ": the back end did not close within "
+                        + XlShell.seconds(DETACH_TIMEOUT) + "; removing it anyway");
+                finish.run();
+            }
+        });
+        try {
+            xenstored.watch(be + "/state", token, changed -> {
+                String state = xenstored.read(be + "/state");
+                // Closed, or gone: the domain went meanwhile and its devices with it.
+                if (state == null || Integer.toString(org.parasol.hypercall.abi.XenbusState.CLOSED.wire()).equals(state)) {
+                    // Not inside the store operation that fired: remove on the run loop.
+                    k.loop().execute(() -> {
+                        timer.cancel();
+                        finish.run();
+                    });
+                }
+            });
+        } catch (XsException e) {
+            timer.cancel();
+            finish.run();
+        }
+        return "d" + domid + "'s disk " + devid + ": asked the back end to close";
+    }
+
+    private List<String> blockList(int domid) {
+        List<String> out = new ArrayList<>();
+        for (XsDevices.Device d : xenstored.devices().of(domid)) {
+            if (d.front() != domid || !d.kind().equals(DeviceSpec.VBD)) {
+                continue;
+            }
+            String fe = d.frontendPath();
+            out.add(String.format("%-6s %-3d %-6d %-5s %-6s %-8s %s", org.parasol.drivers.blk.Vbd.name(d.devid()), d.back(),
+                    d.devid(), orDash(xenstored.read(fe + "/state")), orDash(xenstored.read(fe + "/event-channel")),
+                    orDash(xenstored.read(fe + "/ring-ref")), d.backendPath()));
+        }
+        return out;
+    }
+
+    private static String orDash(String s) {
+        return s == null ? "-" : s;
+    }
+
     private final class Shell implements XlShell.Toolstack {
+        @Override
+        public String blockAttach(int domid, DeviceSpec disk) {
+            return Dom0Kernel.this.blockAttach(domid, disk);
+        }
+
+        @Override
+        public String blockDetach(int domid, int devid) {
+            return Dom0Kernel.this.blockDetach(domid, devid);
+        }
+
+        @Override
+        public List<String> blockList(int domid) {
+            return Dom0Kernel.this.blockList(domid);
+        }
+
         @Override
         public Map<Integer, String> running() {
             Map<Integer, String> names = new LinkedHashMap<>();

@@ -247,6 +247,11 @@ final class Dom0Xenstored implements Xenstored.Domains {
         devices.add(front, back, kind, devid);
     }
 
+    /** The toolstack's devices. */
+    XsDevices devices() {
+        return devices;
+    }
+
     /** {@link #addDevice(int, int, String, int)} with the kind's own keys for each end. */
     void addDevice(int front, int back, String kind, int devid, java.util.Map<String, String> backKeys,
             java.util.Map<String, String> frontKeys) throws XsException {

@@ -14,6 +14,12 @@ import java.util.List;
  *  xl reboot   [-a] [-w] [-F] &lt;name|domid&gt;   the same with "reboot" (on_reboot then decides)
  *  xl destroy  &lt;name|domid&gt;                  destroy it now, without asking
  *  xl list                                     the domains, as xl lists them
+ *  xl block-attach &lt;name|domid&gt; &lt;disk spec&gt;   add a disk to a running domain; the spec as in
+ *                                              xl.cfg, its words joined by commas
+ *                                              (vdev=xvdb access=rw target=/path/img)
+ *  xl block-detach &lt;name|domid&gt; &lt;vdev|devid&gt;  remove it: the back end closes (its front end
+ *                                              fails what is in flight), then the nodes go
+ *  xl block-list   &lt;name|domid&gt;               the domain's disks and both ends' states
  * </pre>
  *
  * <p>Options as xl's {@code getopt} takes them: {@code -a} ({@code --all}: every domain but
@@ -31,17 +37,24 @@ import java.util.List;
  * @param waitForEnd {@code -w}: report each domain's end
  * @param domain the domain named (a name or a decimal id), or null with {@code -a} and for list
  */
-record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain) {
+record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, String device) {
+    /** A command without a device argument. */
+    XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain) {
+        this(verb, all, waitForEnd, domain, null);
+    }
+
     /** The longest line dom0 reads, in bytes. */
     static final int LINE_MAX = 256;
     /** The most words a line may have. */
     static final int WORDS_MAX = 8;
     /** The usage line an unknown line is answered with. */
-    static final String USAGE = "xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list";
+    static final String USAGE = "xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list,"
+            + " xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>";
 
     /** The verbs dom0 takes. */
     enum Verb {
-        SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list");
+        SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list"), BLOCK_ATTACH("block-attach"),
+        BLOCK_DETACH("block-detach"), BLOCK_LIST("block-list");
 
         final String word;
 
@@ -107,7 +120,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain) {
             }
             String allowed = switch (verb) {
                 case SHUTDOWN, REBOOT -> "awF";
-                case DESTROY, LIST -> "";
+                case DESTROY, LIST, BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST -> "";
             };
             if (w.equals("--all") && !allowed.isEmpty()) {
                 all = true;
@@ -141,6 +154,25 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain) {
                     throw new Refused("destroy: name one domain");
                 }
                 return new XlCommand(verb, false, false, domain(args.get(0)));
+            }
+            case BLOCK_LIST -> {
+                if (args.size() != 1) {
+                    throw new Refused("block-list: name one domain");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)));
+            }
+            case BLOCK_ATTACH -> {
+                if (args.size() < 2) {
+                    throw new Refused("block-attach: <domain> <disk spec>, e.g. vdev=xvdb access=rw target=/path/img");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)),
+                        String.join(",", args.subList(1, args.size())));
+            }
+            case BLOCK_DETACH -> {
+                if (args.size() != 2) {
+                    throw new Refused("block-detach: <domain> <vdev|devid>");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)), args.get(1));
             }
             default -> {
                 if (all) {

@@ -46,6 +46,19 @@ final class XlShell {
         /** dom0's domctl calls, for getdomaininfo. */
         DomctlCalls domctl();
 
+        /**
+         * {@code xl block-attach}: adds {@code disk} to running domain {@code domid}.
+         *
+         * @return a line saying what was done or why not
+         */
+        String blockAttach(int domid, DeviceSpec disk);
+
+        /** {@code xl block-detach}: removes disk {@code devid} of {@code domid}; says what happens. */
+        String blockDetach(int domid, int devid);
+
+        /** {@code xl block-list}: one line per disk of {@code domid}. */
+        List<String> blockList(int domid);
+
         /** Whether dom0 is powering off (then lines are ignored). */
         boolean ended();
 
@@ -93,6 +106,47 @@ final class XlShell {
             }
             case SHUTDOWN, REBOOT -> request(c, c.verb() == XlCommand.Verb.SHUTDOWN ? ShutdownRequest.POWEROFF
                     : ShutdownRequest.REBOOT);
+            case BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST -> block(c);
+        }
+    }
+
+    /** The block verbs, on a running domain. */
+    private void block(XlCommand c) {
+        Integer id = find(c.domain());
+        if (id == null) {
+            return;
+        }
+        if (!toolstack.running().containsKey(id)) {
+            k.println("dom0: xl: d" + id + " is not running");
+            return;
+        }
+        switch (c.verb()) {
+            case BLOCK_LIST -> {
+                k.println("Vdev   BE  handle state evt-ch ring-ref BE-path");
+                toolstack.blockList(id).forEach(k::println);
+            }
+            case BLOCK_ATTACH -> {
+                DeviceSpec disk;
+                try {
+                    disk = DeviceSpec.parse(DeviceSpec.VBD + ":" + c.device());
+                } catch (IllegalArgumentException e) {
+                    k.println("dom0: xl: block-attach: " + e.getMessage());
+                    return;
+                }
+                k.println("dom0: xl: " + toolstack.blockAttach(id, disk));
+            }
+            case BLOCK_DETACH -> {
+                int devid;
+                try {
+                    devid = org.parasol.drivers.blk.Vbd.devid(c.device());
+                } catch (IllegalArgumentException e) {
+                    k.println("dom0: xl: block-detach: " + e.getMessage());
+                    return;
+                }
+                k.println("dom0: xl: " + toolstack.blockDetach(id, devid));
+            }
+            default -> {
+            }
         }
     }
 

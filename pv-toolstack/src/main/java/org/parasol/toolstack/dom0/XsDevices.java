@@ -171,6 +171,45 @@ final class XsDevices {
         }
     }
 
+    /** Device {@code kind}/{@code devid} of front end {@code front}, or null. */
+    Device find(int front, String kind, int devid) {
+        for (Device d : devices) {
+            if (d.front() == front && d.kind().equals(kind) && d.devid() == devid) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Removes one device ({@code xl block-detach} after the back end closed, or forced): both
+     * ends' nodes, with the parents they leave empty, in one transaction. Never throws.
+     */
+    void remove(Device d) {
+        if (!devices.remove(d)) {
+            return;
+        }
+        try {
+            XsTransaction tx = store.start(tools);
+            boolean committed = false;
+            try {
+                if (!d.backGone()) {
+                    removeWithEmptyParents(tx, d.backendPath(), XsPath.domainPath(d.back()));
+                }
+                removeWithEmptyParents(tx, d.frontendPath(), XsPath.domainPath(d.front()) + "/device");
+                store.end(tx, true);
+                committed = true;
+            } finally {
+                if (!committed) {
+                    store.end(tx, false);
+                }
+            }
+        } catch (XsException e) {
+            log.accept("dom0: cannot remove d" + d.front() + "'s " + d.kind() + " device " + d.devid() + ": "
+                    + e.getMessage());
+        }
+    }
+
     /**
      * What goes with domain {@code domid}: the back end's entry of every device it is an end
      * of, and the front end's directory of every device it is the front end of, each in one

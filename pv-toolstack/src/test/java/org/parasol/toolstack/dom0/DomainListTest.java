@@ -135,16 +135,35 @@ class DomainListTest {
         List<DomainSpec> specs = parse("""
                 name=pong image=pingpong
                 name=dd image=hello
-                name=ping image=pingpong device=pingpong%3abackend%3dpong device=vbd%3abackend%3ddd%2cdevid%3d51712 \
+                name=ping image=pingpong device=pingpong%3abackend%3dpong device=vbd%3avdev%3dxvda%2cbackend%3ddd%2ctarget%3d%2fsrv%2fa%2cb.img \
                 device=pingpong%3abackend%3ddd%2cdevid%3d0 device=pingpong%3abackend%3ddd
                 """);
 
         assertThat(specs.get(0).devices()).isEmpty();
         assertThat(specs.get(2).devices()).containsExactly(new DeviceSpec("pingpong", 1, "pong"),
-                new DeviceSpec("vbd", 51712, "dd"), new DeviceSpec("pingpong", 0, "dd"), new DeviceSpec("pingpong", 2, "dd"));
+                new DeviceSpec("vbd", 51712, "dd", java.util.Map.of("vdev", "xvda", "access", "rw", "target", "/srv/a,b.img")),
+                new DeviceSpec("pingpong", 0, "dd"), new DeviceSpec("pingpong", 2, "dd"));
         assertThat(parse(DomainList.line(specs.get(0)) + "\n" + DomainList.line(specs.get(1)) + "\n"
                 + DomainList.line(specs.get(2)) + "\n")).as("line() writes what parse() reads").isEqualTo(specs);
         assertThat(DomainList.line(specs.get(2))).contains(" device=pingpong%3abackend%3dpong%2cdevid%3d1 ");
+    }
+
+    @Test
+    @DisplayName("a disk takes xl's disk keys, dom0 as its default back end, its vdev's number as devid; bad ones are refused")
+    void shouldReadDisks() {
+        DeviceSpec d = DeviceSpec.parse("vbd:vdev=xvdb,access=ro,target=/srv/a,b.img");
+        assertThat(d.devid()).isEqualTo(51728);
+        assertThat(d.backend()).isEqualTo(DeviceSpec.DOM0);
+        assertThat(d.readOnly()).isTrue();
+        assertThat(d.backendKeys()).containsEntry("params", "/srv/a,b.img").containsEntry("mode", "r")
+                .containsEntry("dev", "xvdb").containsEntry("device-type", "disk");
+        assertThat(d.frontendKeys()).containsEntry("virtual-device", "51728");
+        assertThat(DeviceSpec.parse(d.value())).isEqualTo(d);
+        assertThatThrownBy(() -> DeviceSpec.parse("vbd:target=/a")).hasMessageContaining("no vdev=");
+        assertThatThrownBy(() -> DeviceSpec.parse("vbd:vdev=xvda")).hasMessageContaining("no target=");
+        assertThatThrownBy(() -> DeviceSpec.parse("vbd:vdev=hda,target=/a")).hasMessageContaining("vdev must be");
+        assertThatThrownBy(() -> DeviceSpec.parse("vbd:vdev=xvda,format=qcow2,target=/a")).hasMessageContaining("only raw");
+        assertThatThrownBy(() -> DeviceSpec.parse("vbd:vdev=xvda,access=x,target=/a")).hasMessageContaining("access must be");
     }
 
     @ParameterizedTest(name = "{1}")

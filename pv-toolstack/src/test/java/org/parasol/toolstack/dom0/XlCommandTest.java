@@ -42,6 +42,17 @@ class XlCommandTest {
     }
 
     @Test
+    @DisplayName("the block verbs take a domain and a disk spec (its words joined by commas) or a vdev")
+    void shouldReadTheBlockVerbs() throws Exception {
+        assertThat(XlCommand.parse("xl block-attach guest vdev=xvdb access=ro target=/srv/a.img")).isEqualTo(
+                new XlCommand(XlCommand.Verb.BLOCK_ATTACH, false, false, "guest", "vdev=xvdb,access=ro,target=/srv/a.img"));
+        assertThat(XlCommand.parse("xl block-detach 3 xvdb"))
+                .isEqualTo(new XlCommand(XlCommand.Verb.BLOCK_DETACH, false, false, "3", "xvdb"));
+        assertThat(XlCommand.parse("xl block-list guest"))
+                .isEqualTo(new XlCommand(XlCommand.Verb.BLOCK_LIST, false, false, "guest"));
+    }
+
+    @Test
     @DisplayName("a blank line is nothing")
     void shouldSkipBlankLines() throws Exception {
         assertThat(XlCommand.parse("")).isNull();
@@ -51,9 +62,9 @@ class XlCommandTest {
     @ParameterizedTest(name = "''{0}'' -> {1}")
     @DisplayName("every other line is refused with one line saying why")
     @CsvSource(delimiter = '#', textBlock = """
-            rm -rf /                    # not an xl command: 'rm -rf /'; dom0's console takes xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list
-            xl                          # which command? xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list
-            xl create evil.cfg          # command 'create' is not one dom0 carries out; xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list
+            rm -rf /                    # not an xl command: 'rm -rf /'; dom0's console takes xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
+            xl                          # which command? xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
+            xl create evil.cfg          # command 'create' is not one dom0 carries out; xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl shutdown                 # shutdown: you must specify -a or a domain id
             xl shutdown a b             # shutdown: you must specify -a or a domain id
             xl shutdown -a ticker       # shutdown: -a takes no domain
@@ -62,6 +73,10 @@ class XlCommandTest {
             xl destroy -a               # destroy: unknown option '-a'
             xl destroy                  # destroy: name one domain
             xl list ticker              # list: dom0 lists every domain; no arguments
+            xl block-attach ticker      # block-attach: <domain> <disk spec>, e.g. vdev=xvdb access=rw target=/path/img
+            xl block-detach ticker      # block-detach: <domain> <vdev|devid>
+            xl block-list               # block-list: name one domain
+            xl block-list -a            # block-list: unknown option '-a'
             xl shutdown ../../etc       # '../../etc' is an invalid domain identifier
             xl shutdown a;reboot        # 'a;reboot' is an invalid domain identifier
             xl a b c d e f g h i        # more than 8 words
