@@ -298,7 +298,8 @@ class Dom0ShutdownTest {
                 .contains("dom0: xl: a line longer than 256 bytes is not read")
                 .contains("dom0: xl: a line with the byte 0x07 is not read")
                 .contains("dom0: xl: not an xl command: 'rm -rf /'; dom0's console takes " + "xl shutdown|reboot [-a] [-w] "
-                        + "[-F] <name|domid>, xl destroy <name|domid>, xl list")
+                        + "[-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>,"
+                        + " xl block-detach <name|domid> <vdev>, xl block-list <name|domid>")
                 .anyMatch(l -> l.startsWith("dom0: xl: command 'create' is not one dom0 carries out; "))
                 .contains("dom0: xl: shutdown: unknown option '-R'")
                 .contains("dom0: xl: '../../etc' is an invalid domain identifier")

@@ -24,6 +24,7 @@ import org.parasol.hypercall.abi.Mmu;
  *  persistent=0|1 ask for persistent grants (default 1)
  *  indirect=0|1   ask for indirect descriptors (default 1)
  *  wait=1         with no disk yet, wait for one to be attached (xl block-attach)
+ *  discard=1      after verifying, discard the first 64 KiB and check they read back as zeroes
  * </pre>
  * The disk is the domain's first ({@code device/vbd}, lowest id).
  */
@@ -54,6 +55,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
         boolean persistent = true;
         boolean indirect = true;
         boolean wait = false;
+        boolean discardToo = false;
         for (String word : k.commandLine().trim().split("\\s+")) {
             int eq = word.indexOf('=');
             if (eq <= 0) {
@@ -69,6 +71,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
                 case "persistent" -> persistent = Vbd.number("persistent", v, 0, 1) == 1;
                 case "indirect" -> indirect = Vbd.number("indirect", v, 0, 1) == 1;
                 case "wait" -> wait = Vbd.number("wait", v, 0, 1) == 1;
+                case "discard" -> discardToo = Vbd.number("discard", v, 0, 1) == 1;
                 default -> {
                 }
             }
@@ -77,6 +80,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
             throw new IllegalArgumentException("chunk must be a multiple of 4 KiB");
         }
         BlkFront.Options options = new BlkFront.Options(queues, order, persistent, indirect);
+        boolean discardAfter = discardToo;
         long start = k.now();
         return (wait ? firstDisk() : BlkFront.list(k)).then(ids -> {
             if (ids.isEmpty()) {
@@ -107,11 +111,27 @@ public final class BlkCheckKernel extends ApplicationKernel {
             k.println("blkcheck: wrote " + written + " bytes and flushed");
             verifying = true;
             return pass();
-        }).then(verified -> {
+        }).then(verified -> discardAfter ? discardAndCheck().map(v -> verified) : k.loop().completed(verified))
+                .then(verified -> {
             long ms = (k.now() - start) / 1_000_000;
             k.println("blkcheck: verified " + verified + " bytes (" + disk.requests() + " requests, "
                     + disk.notifications() + " notifications, " + ms + " ms)");
             return disk.close().map(v -> verified);
+        });
+    }
+
+    /** Discards the first 64 KiB (or the disk, if smaller), reads them back and checks for zeroes. */
+    private Promise<Void> discardAndCheck() {
+        long n = Math.min(bytes, 64 * 1024);
+        long va = buffers[0].va();
+        return disk.discard(0, n / 512).then(v -> disk.read(0, va, n)).map(v -> {
+            for (long o = 0; o < n; o += 8) {
+                if (mem.getLong(va + o) != 0) {
+                    throw new IllegalStateException("blkcheck: byte " + o + " is not zero after discard");
+                }
+            }
+            k.println("blkcheck: discarded " + n + " bytes, read back zeroes");
+            return null;
         });
     }
 

@@ -167,6 +167,9 @@ final class BlkBackQueue {
             } while (ring.finalCheckForRequests());
         } catch (RingOverflowException e) {
             device.broken("queue " + index + ": the front end broke the ring: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // Whatever this device's requests did, it ends this device, not dom0.
+            device.broken("queue " + index + ": " + e);
         }
     }
 

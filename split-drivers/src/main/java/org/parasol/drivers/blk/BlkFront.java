@@ -740,8 +740,11 @@ public final class BlkFront {
         long id = rsp.id;
         Slot s = id >= 0 && id < q.slots.length ? q.slots[(int) id] : null;
         if (s == null || s.io == null) {
-            lost("the back end answered a request never made (id " + id + ")");
-            return false;
+            if (state == State.CONNECTED) {
+                lost("the back end answered a request never made (id " + id + ")");
+                return false;
+            }
+            return true; // an answer to a request already failed while closing
         }
         Io io = s.io;
         s.io = null;

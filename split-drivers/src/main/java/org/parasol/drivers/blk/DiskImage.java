@@ -12,7 +12,8 @@ import org.parasol.hypercall.abi.Blkif;
  * in 512-byte sectors is the disk's. Privileged domains only (host files).
  */
 public final class DiskImage implements AutoCloseable {
-    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+    /** What discard writes, made on the first discard. */
+    private ByteBuffer zeroes;
 
     private final Path path;
     private final FileChannel channel;
@@ -68,8 +69,11 @@ public final class DiskImage implements AutoCloseable {
     public void discard(long sector, long count) throws IOException {
         long pos = sector * Blkif.SECTOR_SIZE;
         long end = pos + count * Blkif.SECTOR_SIZE;
+        if (zeroes == null) {
+            zeroes = ByteBuffer.allocateDirect(1 << 20);
+        }
         while (pos < end) {
-            ByteBuffer z = ZEROES.duplicate();
+            ByteBuffer z = zeroes.duplicate().clear();
             z.limit((int) Math.min(z.capacity(), end - pos));
             while (z.hasRemaining()) {
                 pos += channel.write(z, pos);
