@@ -11,6 +11,7 @@ import org.parasol.control.v1.DiskAccess;
 import org.parasol.control.v1.DiskFormat;
 import org.parasol.control.v1.DomainAction;
 import org.parasol.control.v1.DomainConfig;
+import org.parasol.control.v1.NetworkInterface;
 
 /**
  * Reads a domain configuration in xl.cfg's syntax (xl.cfg(5)) into the control API's
@@ -27,8 +28,9 @@ import org.parasol.control.v1.DomainConfig;
  * xl disk specs ({@code xl-disk-configuration(5)}'s key=value form:
  * {@code 'format=raw, vdev=xvda, access=rw, target=/path/img'}, {@code target} last), plus
  * Parasol's {@code size=} (bytes, or with a K/M/G suffix) for an image the host creates when it
- * is missing. xl keys the host cannot
- * honour yet — {@code vif}, and the rest of xl.cfg's vocabulary — are refused by
+ * is missing; and {@code vif}: a list of xl vif specs ({@code 'mac=00:16:3e:00:00:01, bridge=xenbr0,
+ * ip=10.0.0.2'}). xl keys the host cannot
+ * honour yet — the rest of xl.cfg's vocabulary — are refused by
  * name; an unknown key is refused too. A refusal is a {@link ConfigException} naming the file,
  * the line, the key and what was expected; nothing is built from a configuration with an
  * error.
@@ -36,11 +38,10 @@ import org.parasol.control.v1.DomainConfig;
 public final class XlConfigParser {
     /** The keys Parasol honours. */
     public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "kernel", "cmdline", "extra",
-            "on_poweroff", "on_reboot", "on_crash", "disk");
+            "on_poweroff", "on_reboot", "on_crash", "disk", "vif");
 
     /** xl.cfg keys Parasol knows and cannot honour yet, with the reason given. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
-            Map.entry("vif", "network interfaces arrive with the split network driver"),
             Map.entry("type", "every domain is PV"),
             Map.entry("builder", "every domain is built as PV"),
             Map.entry("ramdisk", "images have no ramdisk"),
@@ -207,7 +208,64 @@ public final class XlConfigParser {
                 b.addDisks(d);
             }
         }
+        Value vif = s.get("vif");
+        if (vif != null) {
+            if (!vif.isList()) {
+                throw new ConfigException(source, vif.line(), "key 'vif': expected a list of vif specs, such as"
+                        + " [ 'mac=00:16:3e:00:00:01, bridge=xenbr0' ]");
+            }
+            for (String spec : vif.list()) {
+                b.addVifs(vif(spec, vif.line()));
+            }
+        }
         return b.build();
+    }
+
+    /** One xl vif spec: mac, bridge, ip ({@code xl-network-configuration(5)}). */
+    private NetworkInterface vif(String spec, int at) throws ConfigException {
+        NetworkInterface.Builder n = NetworkInterface.newBuilder();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String part : spec.split(",")) {
+            String p = part.strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException(source, at, "key 'vif': '" + p + "' is not key=value");
+            }
+            String key = p.substring(0, eq).strip();
+            String val = p.substring(eq + 1).strip();
+            if (!seen.add(key)) {
+                throw new ConfigException(source, at, "key 'vif': '" + key + "' given twice in one spec");
+            }
+            switch (key) {
+                case "mac" -> {
+                    if (!val.matches("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")) {
+                        throw new ConfigException(source, at, "key 'vif': mac must be like 00:16:3e:00:00:01, got '"
+                                + val + "'");
+                    }
+                    n.setMac(val.toLowerCase(java.util.Locale.ROOT));
+                }
+                case "bridge" -> {
+                    if (!val.matches("[A-Za-z0-9_.-]{1,15}")) {
+                        throw new ConfigException(source, at, "key 'vif': bridge must be 1-15 of [A-Za-z0-9_.-], got '"
+                                + val + "'");
+                    }
+                    n.setBridge(val);
+                }
+                case "ip" -> {
+                    if (!val.matches("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)")) {
+                        throw new ConfigException(source, at, "key 'vif': ip must be a dotted IPv4 address, got '" + val
+                                + "'");
+                    }
+                    n.setIp(val);
+                }
+                default -> throw new ConfigException(source, at, "key 'vif': unknown vif key '" + key
+                        + "' (Parasol understands mac, bridge, ip)");
+            }
+        }
+        return n.build();
     }
 
     /** One xl disk spec, key=value form; {@code target} takes the rest of the spec, commas and all. */

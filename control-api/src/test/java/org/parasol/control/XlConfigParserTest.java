@@ -52,7 +52,7 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
             name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
-            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus)
+            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus, vif)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
             """)
@@ -101,10 +101,21 @@ class XlConfigParserTest {
     }
 
     @Test
-    @DisplayName("keys the host cannot honour yet are refused by name, never silently ignored: vif")
-    void shouldRefuseVifsByName() {
-        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nvif=['mac=00:16:3e:00:00:01']\n"))
-                .hasMessage("vm.cfg:3: key 'vif' is not supported yet: network interfaces arrive with the split network driver");
+    @DisplayName("vif= takes xl's vif specs: mac, bridge, ip; bad ones are refused with the line")
+    void shouldParseVifSpecs() throws XlConfigParser.ConfigException {
+        DomainConfig c = XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\n"
+                + "vif=[ 'mac=00:16:3E:00:00:01, bridge=xenbr1, ip=10.0.0.2', '' ]\n");
+        assertThat(c.getVifsList()).hasSize(2);
+        assertThat(c.getVifs(0).getMac()).isEqualTo("00:16:3e:00:00:01");
+        assertThat(c.getVifs(0).getBridge()).isEqualTo("xenbr1");
+        assertThat(c.getVifs(0).getIp()).isEqualTo("10.0.0.2");
+        assertThat(c.getVifs(1).getMac()).isEmpty();
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nvif=[ 'mac=00:16:3e' ]\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'vif': mac must be like");
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nvif=[ 'ip=10.0.0.256' ]\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'vif': ip must be");
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nvif=[ 'model=e1000' ]\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'vif': unknown vif key 'model'");
     }
 
     @Test

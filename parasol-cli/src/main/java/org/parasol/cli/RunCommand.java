@@ -353,11 +353,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Map<String, Integer> numbered = new HashMap<>();
         try {
             for (XlDomain x : configured) {
-                List<String> disks = new ArrayList<>();
-                for (XlDomain.Disk d : x.disks()) {
-                    disks.add(d.deviceValue());
-                }
-                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), disks);
+                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices());
                 expected.add(x.config().name());
             }
             for (String image : imageNames) {

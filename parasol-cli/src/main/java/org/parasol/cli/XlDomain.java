@@ -29,7 +29,17 @@ import org.parasol.hypervisor.domain.DomainConfig;
  * @param onCrash    the file's on_crash (also for a watchdog shutdown)
  */
 record XlDomain(String source, DomainConfig config, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
-        DomainConfig.Action onCrash, List<Disk> disks) {
+        DomainConfig.Action onCrash, List<Disk> disks, List<String> vifs) {
+
+    /** The {@code device=} values in dom0's boot module: the disks, then the vifs. */
+    List<String> devices() {
+        List<String> out = new ArrayList<>();
+        for (Disk d : disks) {
+            out.add(d.deviceValue());
+        }
+        out.addAll(vifs);
+        return out;
+    }
 
     /**
      * One disk of the file: its vdev, access, the image's absolute path (a relative target is
@@ -112,7 +122,23 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
                 DomainConfig.Action.PRESERVE);
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
                 action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY),
-                List.copyOf(disks));
+                List.copyOf(disks), vifs(c));
+    }
+
+    /** Each vif's {@code device=} value: {@code vif:bridge=B[,mac=M][,ip=I]}. */
+    private static List<String> vifs(org.parasol.control.v1.DomainConfig c) {
+        List<String> out = new ArrayList<>();
+        for (org.parasol.control.v1.NetworkInterface n : c.getVifsList()) {
+            StringBuilder sb = new StringBuilder("vif:bridge=").append(n.getBridge().isEmpty() ? "xenbr0" : n.getBridge());
+            if (!n.getMac().isEmpty()) {
+                sb.append(",mac=").append(n.getMac());
+            }
+            if (n.hasIp()) {
+                sb.append(",ip=").append(n.getIp());
+            }
+            out.add(sb.toString());
+        }
+        return List.copyOf(out);
     }
 
     private static DomainConfig.Action action(DomainAction a, DomainConfig.Action xlDefault) {

@@ -69,12 +69,12 @@ class XlConfigRunTest {
     @DisplayName("a config error names the file, the line and the key, and nothing starts")
     void shouldRefuseABadConfigBeforeAnythingStarts() throws IOException {
         Path good = write("good.cfg", "name='good'\nkernel='hello'\n");
-        Path bad = write("bad.cfg", "name='bad'\nkernel='hello'\nvif=['bridge=xenbr0']\n");
+        Path bad = write("bad.cfg", "name='bad'\nkernel='hello'\npci=['01:00.0']\n");
 
         RunOutcome o = RunOutcome.of(good.toString(), bad.toString());
 
         assertThat(o.status()).isEqualTo(2);
-        assertThat(o.err()).contains(bad + ":3: key 'vif' is not supported yet");
+        assertThat(o.err()).contains(bad + ":3: key 'pci' is not supported yet");
         assertThat(o.out()).as("no domain ran").isEmpty();
     }
 

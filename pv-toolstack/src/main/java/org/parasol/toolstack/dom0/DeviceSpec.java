@@ -49,6 +49,8 @@ public record DeviceSpec(String kind, int devid, String backend, Map<String, Str
     public static final String DOM0 = "Domain-0";
     /** The virtual block device kind. */
     public static final String VBD = "vbd";
+    /** The virtual network interface kind. */
+    public static final String VIF = "vif";
 
     /** A device of another kind than a disk: no params. */
     public DeviceSpec(String kind, int devid, String backend) {
@@ -133,6 +135,9 @@ public record DeviceSpec(String kind, int devid, String backend, Map<String, Str
         String kind = value.substring(0, colon);
         if (kind.equals(VBD)) {
             return parseDisk(value.substring(colon + 1));
+        }
+        if (kind.equals(VIF)) {
+            return parseVif(value.substring(colon + 1));
         }
         Map<String, String> kv = new HashMap<>();
         for (String part : value.substring(colon + 1).split(",", -1)) {
@@ -227,8 +232,122 @@ public record DeviceSpec(String kind, int devid, String backend, Map<String, Str
         return new DeviceSpec(VBD, devid, kv.getOrDefault("backend", DOM0), params);
     }
 
+    /** The keys of a vif spec. */
+    private static final Set<String> VIF_KEYS = Set.of("mac", "bridge", "ip", "backend", "devid");
+
+    /** xl's vif spec ({@code xl-network-configuration(5)}): mac, bridge, ip, backend; dom0 serves by default. */
+    private static DeviceSpec parseVif(String spec) {
+        Map<String, String> kv = new LinkedHashMap<>();
+        for (String part : spec.split(",", -1)) {
+            String p = part.strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("vif: '" + shorten(p) + "' is not key=value");
+            }
+            String key = p.substring(0, eq).strip();
+            if (!VIF_KEYS.contains(key)) {
+                throw new IllegalArgumentException("vif: unknown key '" + shorten(key) + "'");
+            }
+            if (kv.put(key, p.substring(eq + 1).strip()) != null) {
+                throw new IllegalArgumentException("vif: key '" + key + "' given twice");
+            }
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        String mac = kv.get("mac");
+        if (mac != null) {
+            long m = org.parasol.drivers.net.Vif.parseMac(mac.toLowerCase(java.util.Locale.ROOT));
+            if ((m >>> 40 & 1) != 0) {
+                throw new IllegalArgumentException("vif: mac " + mac + " is a multicast address");
+            }
+            params.put("mac", org.parasol.drivers.net.Vif.formatMac(m));
+        }
+        String bridge = kv.getOrDefault("bridge", org.parasol.drivers.net.NetBackend.DEFAULT_BRIDGE);
+        if (bridge.isEmpty() || bridge.length() > 15 || !bridge.matches("[A-Za-z0-9_.-]+")) {
+            throw new IllegalArgumentException("vif: bridge must be 1-15 of [A-Za-z0-9_.-]: '" + shorten(bridge) + "'");
+        }
+        params.put("bridge", bridge);
+        String ip = kv.get("ip");
+        if (ip != null) {
+            if (!ip.matches("(\\d{1,3}\\.){3}\\d{1,3}")) {
+                throw new IllegalArgumentException("vif: ip must be a dotted IPv4 address: '" + shorten(ip) + "'");
+            }
+            for (String octet : ip.split("\\.")) {
+                if (Integer.parseInt(octet) > 255) {
+                    throw new IllegalArgumentException("vif: ip must be a dotted IPv4 address: '" + shorten(ip) + "'");
+                }
+            }
+            params.put("ip", ip);
+        }
+        int devid = -1;
+        String d = kv.get("devid");
+        if (d != null) {
+            if (!d.matches("\\d{1,4}")) {
+                throw new IllegalArgumentException("vif: devid must be 0..9999: '" + shorten(d) + "'");
+            }
+            devid = Integer.parseInt(d);
+        }
+        return new DeviceSpec(VIF, devid, kv.getOrDefault("backend", DOM0), params);
+    }
+
+    /** Whether this is a network interface. */
+    public boolean isVif() {
+        return kind.equals(VIF);
+    }
+
+    /**
+     * A vif's MAC: the spec's, or one in Xen's {@code 00:16:3e} prefix made from the front
+     * end's domid and the devid (libxl picks one at random; this one is unique per host and
+     * stable across runs).
+     */
+    public String mac(int front) {
+        String m = params.get("mac");
+        if (m != null) {
+            return m;
+        }
+        long v = 0x00163eL << 24 | ((long) (front & 0xFFFF) << 8) | (devid & 0xFF);
+        return org.parasol.drivers.net.Vif.formatMac(v);
+    }
+
+    /** A vif's back-end keys beside the generic ones, for front end {@code front}. */
+    public Map<String, String> vifBackendKeys(int front) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("mac", mac(front));
+        m.put("bridge", params.get("bridge"));
+        m.put("handle", Integer.toString(devid));
+        m.put("type", "vif");
+        if (params.containsKey("ip")) {
+            m.put("ip", params.get("ip"));
+        }
+        return m;
+    }
+
+    /** A vif's front-end keys beside the generic ones. */
+    public Map<String, String> vifFrontendKeys(int front) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("mac", mac(front));
+        m.put("handle", Integer.toString(devid));
+        return m;
+    }
+
     /** Its value in a module line, before escaping: {@code kind:backend=NAME[,devid=N]}, or a disk's keys. */
     public String value() {
+        if (isVif()) {
+            StringBuilder sb = new StringBuilder(VIF + ":bridge=" + params.get("bridge"));
+            if (params.containsKey("mac")) {
+                sb.append(",mac=").append(params.get("mac"));
+            }
+            if (params.containsKey("ip")) {
+                sb.append(",ip=").append(params.get("ip"));
+            }
+            sb.append(",backend=").append(backend);
+            if (devid >= 0) {
+                sb.append(",devid=").append(devid);
+            }
+            return sb.toString();
+        }
         if (isDisk()) {
             return VBD + ":vdev=" + params.get("vdev") + ",access=" + params.get("access") + ",backend=" + backend
                     + ",target=" + params.get("target");

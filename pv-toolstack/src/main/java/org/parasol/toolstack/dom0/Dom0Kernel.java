@@ -1,6 +1,7 @@
 package org.parasol.toolstack.dom0;
 
 import org.parasol.drivers.blk.BlkBackend;
+import org.parasol.drivers.net.NetBackend;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -84,6 +85,7 @@ public final class Dom0Kernel extends ApplicationKernel {
     private final Map<Integer, String> preserved = new LinkedHashMap<>();
     private XlShell xl;
     private BlkBackend blkback;
+    private NetBackend netback;
 
     /** A domain dom0 waits for: its name and the spec it was built from (for a restart). */
     private record Live(String name, DomainSpec spec) {
@@ -136,6 +138,9 @@ public final class Dom0Kernel extends ApplicationKernel {
         // dom0's block back end: serves every disk the toolstack adds under backend/vbd.
         blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println);
         blkback.start();
+        // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
+        netback = new NetBackend(k, xenstored.backendStore(), 0, k::println);
+        netback.start();
         builder = new Builder(k);
         pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
             @Override
@@ -200,8 +205,13 @@ public final class Dom0Kernel extends ApplicationKernel {
                     throw new Builder.BuildException("finding a running domain named '" + device.backend()
                             + "' to serve its " + device.kind() + " device", 0);
                 }
-                xenstored.addDevice(id, back, device.kind(), device.devid(), device.backendKeys(),
-                        device.frontendKeys());
+                if (device.isVif()) {
+                    xenstored.addDevice(id, back, device.kind(), device.devid(), device.vifBackendKeys(id),
+                            device.vifFrontendKeys(id));
+                } else {
+                    xenstored.addDevice(id, back, device.kind(), device.devid(), device.backendKeys(),
+                            device.frontendKeys());
+                }
                 served.add(device.kind() + " " + device.devid() + " served by d" + back + " (" + device.backend() + ")");
             }
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());

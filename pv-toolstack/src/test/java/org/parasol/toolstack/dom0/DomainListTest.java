@@ -149,6 +149,23 @@ class DomainListTest {
     }
 
     @Test
+    @DisplayName("a vif takes xl's vif keys; without a mac it gets one in 00:16:3e from its domain and devid")
+    void shouldReadVifs() {
+        DeviceSpec v = DeviceSpec.parse("vif:mac=00:16:3E:AA:00:01,bridge=br1,ip=10.0.0.2");
+        assertThat(v.isVif()).isTrue();
+        assertThat(v.backend()).isEqualTo(DeviceSpec.DOM0);
+        assertThat(v.mac(5)).isEqualTo("00:16:3e:aa:00:01");
+        assertThat(v.vifBackendKeys(5)).containsEntry("bridge", "br1").containsEntry("ip", "10.0.0.2");
+        assertThat(DeviceSpec.parse(v.value())).isEqualTo(v);
+        DeviceSpec plain = DeviceSpec.parse("vif:bridge=xenbr0").withDevid(2);
+        assertThat(plain.mac(7)).isEqualTo("00:16:3e:00:07:02");
+        assertThat(plain.vifFrontendKeys(7)).containsEntry("handle", "2").containsEntry("mac", "00:16:3e:00:07:02");
+        assertThatThrownBy(() -> DeviceSpec.parse("vif:mac=01:00:5e:00:00:01")).hasMessageContaining("multicast");
+        assertThatThrownBy(() -> DeviceSpec.parse("vif:ip=1.2.3")).hasMessageContaining("ip must be");
+        assertThatThrownBy(() -> DeviceSpec.parse("vif:model=e1000")).hasMessageContaining("unknown key");
+    }
+
+    @Test
     @DisplayName("a disk takes xl's disk keys, dom0 as its default back end, its vdev's number as devid; bad ones are refused")
     void shouldReadDisks() {
         DeviceSpec d = DeviceSpec.parse("vbd:vdev=xvdb,access=ro,target=/srv/a,b.img");

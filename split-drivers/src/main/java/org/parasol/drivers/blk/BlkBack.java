@@ -275,6 +275,9 @@ final class BlkBack {
     }
 
     private void write(String key, String value) {
+        if (removed) {
+            return; // a write would make the removed directory again
+        }
         try {
             store.write(dir + "/" + key, value);
         } catch (IllegalStateException e) {

@@ -1,0 +1,183 @@
+package org.parasol.examples.netping;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+
+import org.parasol.drivers.blk.Vbd;
+import org.parasol.drivers.net.NetFront;
+import org.parasol.drivers.net.Vif;
+import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.sched.Promise;
+import org.parasol.guest.sched.Timer;
+
+/**
+ * netping: two domains exchange raw Ethernet frames through netfront, dom0's netback and its
+ * bridge, without an IP stack. One echoes ({@code role=echo}), the other pings
+ * ({@code role=ping count=N}): it sends frame {@code i} (EtherType 0x88B5, the IEEE's local
+ * experimental type, payload: a magic, the sequence number, a send time and filler up to
+ * {@code size=} bytes) to the broadcast address until it learns the echo's MAC from the first
+ * answer, then to that MAC; each answer must carry the same payload byte for byte. A lost
+ * frame is sent again after 50 ms, up to 200 times. After {@code count} answers the pinger
+ * prints the round-trip percentiles and tells the echo to stop (payload magic "BYE!").
+ *
+ * <p>Expected output of the pinger: {@code netping: 100 replies from 00:16:3e:00:01:00, 0 resent;
+ * round trip p50 ... us, p99 ... us}.
+ */
+public final class NetPingKernel extends ApplicationKernel {
+    private static final int ETHERTYPE = 0x88B5;
+    private static final int MAGIC = 0x50494e47; // "PING"
+    private static final int BYE = 0x42594521; // "BYE!"
+    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+
+    private Kernel k;
+    private NetFront nic;
+    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
+    private Promise<Integer> done;
+    private int count;
+    private int size;
+    private long peer = 0xFFFF_FFFF_FFFFL;
+    private int seq;
+    private int answered;
+    private int resent;
+    private int tries;
+    private long[] rtts;
+    private Timer retry;
+    private int echoed;
+
+    /** The kernel class an image names needs a public no-argument constructor. */
+    public NetPingKernel() {
+    }
+
+    @Override
+    public Promise<?> main(Kernel kernel) {
+        this.k = kernel;
+        boolean ping = false;
+        count = 100;
+        size = 64;
+        for (String word : k.commandLine().trim().split("\\s+")) {
+            int eq = word.indexOf('=');
+            if (eq <= 0) {
+                continue;
+            }
+            String v = word.substring(eq + 1);
+            switch (word.substring(0, eq)) {
+                case "role" -> ping = v.equals("ping");
+                case "count" -> count = (int) Vbd.number("count", v, 1, 1_000_000);
+                case "size" -> size = (int) Vbd.number("size", v, 60, 1514);
+                default -> {
+                }
+            }
+        }
+        rtts = new long[count];
+        done = k.loop().promise();
+        boolean pinger = ping;
+        return NetFront.list(k).then(ids -> {
+            if (ids.isEmpty()) {
+                throw new IllegalStateException("netping: this domain has no vif");
+            }
+            return NetFront.connect(k, ids.get(0), pinger ? this::pingerFrame : this::echoFrame);
+        }).then(n -> {
+            nic = n;
+            k.println("netping: " + (pinger ? "pinging" : "echoing") + " as " + Vif.formatMac(n.mac()));
+            if (pinger) {
+                send();
+            }
+            return done;
+        }).then(v -> nic.close().map(x -> v));
+    }
+
+    private long mac(MemorySegment f, long at) {
+        long v = 0;
+        for (int i = 0; i < 6; i++) {
+            v = (v << 8) | (f.get(ValueLayout.JAVA_BYTE, at + i) & 0xFF);
+        }
+        return v;
+    }
+
+    private void putMac(MemorySegment f, long at, long mac) {
+        for (int i = 0; i < 6; i++) {
+            f.set(ValueLayout.JAVA_BYTE, at + i, (byte) (mac >>> (8 * (5 - i))));
+        }
+    }
+
+    private void send() {
+        putMac(out, 0, peer);
+        putMac(out, 6, nic.mac());
+        out.set(BE_SHORT, 12, (short) ETHERTYPE);
+        out.set(BE_INT, 14, MAGIC);
+        out.set(BE_INT, 18, seq);
+        out.set(BE_LONG, 22, k.now());
+        for (int i = 30; i < size; i++) {
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7 + seq));
+        }
+        nic.transmit(out, size);
+        retry = k.after(Duration.ofMillis(50), this::lost);
+    }
+
+    private void lost() {
+        if (++tries > 200) {
+            done.fail(new IllegalStateException("netping: no answer to frame " + seq + " after 200 tries"));
+            return;
+        }
+        resent++;
+        send();
+    }
+
+    private void pingerFrame(MemorySegment f, int len) {
+        if (len < 30 || (f.get(BE_SHORT, 12) & 0xFFFF) != ETHERTYPE || f.get(BE_INT, 14) != MAGIC
+                || f.get(BE_INT, 18) != seq || mac(f, 0) != nic.mac()) {
+            return; // not the answer we wait for (a late duplicate, someone else's frame)
+        }
+        if (len != size || mismatch(f)) {
+            done.fail(new IllegalStateException("netping: answer " + seq + " differs from what was sent"));
+            return;
+        }
+        retry.cancel();
+        tries = 0;
+        peer = mac(f, 6);
+        rtts[answered++] = k.now() - f.get(BE_LONG, 22);
+        if (answered == count) {
+            java.util.Arrays.sort(rtts);
+            k.println("netping: " + count + " replies from " + Vif.formatMac(peer) + ", " + resent + " resent; round trip p50 "
+                    + rtts[count / 2] / 1000 + " us, p99 " + rtts[Math.min(count - 1, count * 99 / 100)] / 1000 + " us");
+            out.set(BE_INT, 14, BYE);
+            putMac(out, 0, peer);
+            nic.transmit(out, size);
+            done.complete(count);
+            return;
+        }
+        seq++;
+        send();
+    }
+
+    private boolean mismatch(MemorySegment f) {
+        for (int i = 14; i < size; i++) {
+            if (f.get(ValueLayout.JAVA_BYTE, i) != out.get(ValueLayout.JAVA_BYTE, i)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void echoFrame(MemorySegment f, int len) {
+        if (len < 30 || (f.get(BE_SHORT, 12) & 0xFFFF) != ETHERTYPE) {
+            return;
+        }
+        if (f.get(BE_INT, 14) == BYE) {
+            k.println("netping: echoed " + echoed + " frames; told to stop");
+            done.complete(echoed);
+            return;
+        }
+        long src = mac(f, 6);
+        MemorySegment.copy(f, 0, out, 0, len);
+        putMac(out, 0, src);
+        putMac(out, 6, nic.mac());
+        if (nic.transmit(out, len)) {
+            echoed++;
+        }
+    }
+}

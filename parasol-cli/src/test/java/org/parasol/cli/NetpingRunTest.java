@@ -1,0 +1,46 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The split network driver end to end: two domains with a vif each on dom0's bridge exchange
+ * raw Ethernet frames (the netping image), answers checked byte for byte by the pinger; the
+ * bridge learns the echo's MAC after the first broadcast; both ends close and nothing leaks
+ * ({@link RunOutcome}'s leak check).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class NetpingRunTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0}-byte frames")
+    @ValueSource(ints = {60, 1514})
+    @DisplayName("frames cross netfront, netback and the bridge both ways, byte for byte")
+    void shouldExchangeFrames(int size) throws IOException {
+        Path echo = dir.resolve("echo.cfg");
+        Files.writeString(echo, "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
+        Path ping = dir.resolve("ping.cfg");
+        Files.writeString(ping, "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=50 size=" + size
+                + "'\nvif=[ 'mac=00:16:3e:aa:bb:01, bridge=xenbr0' ]\n");
+
+        RunOutcome o = RunOutcome.of(echo.toString(), ping.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("[ping] netping: pinging as 00:16:3e:aa:bb:01")
+                .contains("[echo] netping: echoing as 00:16:3e:00:01:00")
+                .containsPattern("\\[ping\\] netping: 50 replies from 00:16:3e:00:01:00, \\d+ resent")
+                .contains("[echo] netping: echoed ").contains("[Domain-0] netback: vif1.0: on bridge xenbr0; Connected")
+                .containsPattern("(?m)^echo\\s+1 poweroff").containsPattern("(?m)^ping\\s+2 poweroff");
+    }
+}

@@ -1,0 +1,336 @@
+package org.parasol.drivers.net;
+
+import java.util.function.Consumer;
+
+import org.parasol.drivers.blk.BackendStore;
+import org.parasol.drivers.blk.Vbd;
+import org.parasol.drivers.ring.BackRing;
+import org.parasol.drivers.ring.RingOverflowException;
+import org.parasol.guest.event.EventDispatcher.BoundPort;
+import org.parasol.guest.grant.GrantMapException;
+import org.parasol.guest.grant.GrantMapping;
+import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.mm.PageRun;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GrantRef;
+import org.parasol.hypercall.GuestMemoryBuffer;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.Port;
+import org.parasol.hypercall.abi.Gntcopy;
+import org.parasol.hypercall.abi.GnttabOp;
+import org.parasol.hypercall.abi.Gntst;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.Netif;
+import org.parasol.hypercall.abi.XenbusState;
+import org.parasol.hypercall.io.RingGeometry;
+import org.parasol.hypercall.io.SringEntries;
+import org.parasol.hypercall.struct.GnttabCopy;
+
+/**
+ * One vif served by a net back end: Linux netback's {@code xenvif} for one queue, with
+ * {@code feature-rx-copy} (the back end grant-copies received frames into buffers the front
+ * end posted) and TX by grant copy (each frame copied out of the front end's page into dom0's
+ * before it reaches the bridge). No scatter-gather, so a frame is at most one slot
+ * ({@value Vif#MAX_FRAME} bytes); no GSO.
+ *
+ * <pre>
+ *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
+ *  front Connected (or Initialised)
+ *              read tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy; map both rings,
+ *              bind the port; join the bridge -&gt; Connected
+ *  TX          each request: checked, copied out, answered, handed to the bridge
+ *  RX          a frame for this vif takes the next posted RX buffer (or is dropped and
+ *              counted: a front end that stops posting stalls only itself)
+ *  front Closing/Closed or gone, or a broken ring
+ *              leave the bridge, unmap, unbind -&gt; Closed
+ * </pre>
+ * Hostile TX requests (a bad reference, a frame outside its page, shorter than an Ethernet
+ * header, flags asking for slots or extras not negotiated) are answered {@code NETIF_RSP_ERROR}
+ * and counted; an impossible ring index ends the vif.
+ */
+final class NetBack implements Bridge.Port {
+    /** TX requests taken per turn of the run loop. */
+    static final int TX_PER_TURN = 64;
+
+    private final Kernel k;
+    private final BackendStore store;
+    private final NetBackend backend;
+    private final Consumer<String> log;
+    private final String dir;
+    private final DomId front;
+    private final int devid;
+    private String frontendPath;
+    private String bridgeName;
+    private Bridge bridge;
+    private Runnable unwatchFront;
+    private GrantMapping txPage;
+    private GrantMapping rxPage;
+    private BackRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
+    private BackRing<NetifCodec.Rx, NetifCodec.RxRsp> rx;
+    private BoundPort port;
+    private boolean connected;
+    private boolean scheduled;
+    /** The toolstack removed the vif's directory: nothing is written there any more. */
+    private boolean removed;
+    private final NetifCodec.Tx txReq = new NetifCodec.Tx();
+    private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
+    private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
+    private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
+    /** One page for frames coming in from the front end, one for the copy op. */
+    private PageRun pages;
+    private GuestMemoryBuffer ops;
+    private final GnttabCopy copy = new GnttabCopy();
+    private long txFrames;
+    private long rxFrames;
+    private long txErrors;
+    private long rxDropped;
+
+    NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
+        this.k = k;
+        this.store = store;
+        this.backend = backend;
+        this.log = log;
+        this.dir = dir;
+        this.front = DomId.of(front);
+        this.devid = devid;
+    }
+
+    private String who() {
+        return "netback: vif" + front.value() + "." + devid;
+    }
+
+    void start() {
+        try {
+            String fid = store.read(dir + "/frontend-id");
+            if (Vbd.number("frontend-id", fid, 0, DomId.DOMID_FIRST_RESERVED - 1) != front.value()) {
+                throw new IllegalArgumentException("frontend-id " + fid + " is not d" + front.value());
+            }
+            frontendPath = store.read(dir + "/frontend");
+            if (frontendPath == null || !frontendPath.startsWith("/local/domain/" + front.value() + "/")) {
+                throw new IllegalArgumentException("frontend is not in d" + front.value() + "'s directory");
+            }
+            String b = store.read(dir + "/" + Vif.BRIDGE);
+            bridgeName = b == null || b.isEmpty() ? NetBackend.DEFAULT_BRIDGE : b;
+        } catch (RuntimeException e) {
+            log.accept(who() + ": cannot serve: " + e.getMessage());
+            write("state", Integer.toString(XenbusState.CLOSED.wire()));
+            return;
+        }
+        write(Vif.FEATURE_RX_COPY, "1");
+        write(Vif.FEATURE_RX_FLIP, "0");
+        write(Vif.FEATURE_SG, "0");
+        write(Vif.FEATURE_GSO_TCPV4, "0");
+        write(Vif.MULTI_QUEUE_MAX_QUEUES, "1");
+        write(Vif.FEATURE_SPLIT_EVENT_CHANNELS, "0");
+        write("state", Integer.toString(XenbusState.INIT_WAIT.wire()));
+        unwatchFront = store.watch(frontendPath + "/state", p -> frontEndChanged());
+    }
+
+    private void frontEndChanged() {
+        String raw = store.read(frontendPath + "/state");
+        int s;
+        try {
+            s = raw == null ? 0 : (int) Vbd.number("state", raw, 0, 8);
+        } catch (IllegalArgumentException e) {
+            s = 0;
+        }
+        if ((s == XenbusState.INITIALISED.wire() || s == XenbusState.CONNECTED.wire()) && !connected && tx == null) {
+            connect();
+        } else if (s == XenbusState.CLOSING.wire() || s == XenbusState.CLOSED.wire() || s == 0) {
+            if (connected || tx != null) {
+                disconnect(raw == null ? "the front end is gone" : "the front end is closing");
+            } else if (s == XenbusState.CLOSING.wire()) {
+                write("state", Integer.toString(XenbusState.CLOSED.wire()));
+            }
+        }
+    }
+
+    private void connect() {
+        try {
+            int txRef = (int) Vbd.number(Vif.TX_RING_REF, store.read(frontendPath + "/" + Vif.TX_RING_REF), 0,
+                    Integer.MAX_VALUE);
+            int rxRef = (int) Vbd.number(Vif.RX_RING_REF, store.read(frontendPath + "/" + Vif.RX_RING_REF), 0,
+                    Integer.MAX_VALUE);
+            int evtchn = (int) Vbd.number(Vif.EVENT_CHANNEL, store.read(frontendPath + "/" + Vif.EVENT_CHANNEL), 1,
+                    (1 << 17) - 1);
+            String copyMode = store.read(frontendPath + "/" + Vif.REQUEST_RX_COPY);
+            if (!"1".equals(copyMode)) {
+                throw new IllegalArgumentException("the front end did not ask for request-rx-copy (page flipping is not served)");
+            }
+            txPage = k.grantMapper().map(front, GrantRef.of(txRef), false);
+            rxPage = k.grantMapper().map(front, GrantRef.of(rxRef), false);
+            tx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), txPage.va(), Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_TX_ONE_PAGE, new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(),
+                    this::notifyFront).attach(0);
+            rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
+                    this::notifyFront).attach(0);
+            pages = k.memory().allocatePages(2);
+            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va() + Mmu.PAGE_SIZE, Mmu.PAGE_SIZE);
+            port = k.events().bindInterdomain(front, Port.of(evtchn), k.loop().deferred(p -> schedule()));
+        } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
+            disconnect("the front end's rings: " + e.getMessage());
+            return;
+        }
+        bridge = backend.bridge(bridgeName);
+        bridge.attach(this);
+        connected = true;
+        write("state", Integer.toString(XenbusState.CONNECTED.wire()));
+        log.accept(who() + ": on bridge " + bridgeName + "; Connected");
+    }
+
+    private void notifyFront() {
+        port.notifyRemote();
+    }
+
+    private void schedule() {
+        if (!scheduled && connected) {
+            scheduled = true;
+            k.loop().execute(this::service);
+        }
+    }
+
+    /** TX: frames from the front end to the bridge, bounded per turn. */
+    private void service() {
+        scheduled = false;
+        if (!connected) {
+            return;
+        }
+        try {
+            int n = 0;
+            do {
+                while (n < TX_PER_TURN && tx.consumeRequest(txReq)) {
+                    tx.produceResponse(txRsp.set(txReq.id, transmit(txReq)));
+                    n++;
+                    if (!connected) {
+                        return;
+                    }
+                }
+                tx.pushResponsesAndCheckNotify();
+                if (n >= TX_PER_TURN) {
+                    schedule();
+                    return;
+                }
+            } while (tx.finalCheckForRequests());
+        } catch (RingOverflowException e) {
+            disconnect("the front end broke its TX ring: " + e.getMessage());
+        } catch (RuntimeException e) {
+            disconnect("serving TX: " + e);
+        }
+    }
+
+    /** One TX request: checked, copied into dom0, handed to the bridge; its status. */
+    private int transmit(NetifCodec.Tx r) {
+        int size = r.size;
+        if ((r.flags & (Netif.NETTXF_MORE_DATA | Netif.NETTXF_EXTRA_INFO)) != 0 || size < Vif.ETH_HEADER
+                || r.offset < 0 || r.offset + size > Mmu.PAGE_SIZE) {
+            txErrors++;
+            return Netif.RSP_ERROR;
+        }
+        if (!copy(r.gref, r.offset, pages.va(), size, false)) {
+            txErrors++;
+            return Netif.RSP_ERROR;
+        }
+        txFrames++;
+        bridge.input(this, pages.va(), size);
+        return Netif.RSP_OKAY;
+    }
+
+    /** RX: a frame from the bridge into the next buffer the front end posted. */
+    @Override
+    public boolean deliver(long va, int length) {
+        if (!connected || length > Vif.MAX_FRAME) {
+            rxDropped++;
+            return false;
+        }
+        try {
+            if (!rx.consumeRequest(rxReq)) {
+                // No buffer posted: ask to be told when one is (rx ring's req_event), drop this frame.
+                rx.finalCheckForRequests();
+                rxDropped++;
+                return false;
+            }
+            int st = copy(rxReq.gref, 0, va, length, true) ? length : Netif.RSP_ERROR;
+            rx.produceResponse(rxRsp.set(rxReq.id, 0, 0, st));
+            rx.pushResponsesAndCheckNotify();
+            if (st < 0) {
+                rxDropped++;
+                return false;
+            }
+            rxFrames++;
+            return true;
+        } catch (RingOverflowException e) {
+            disconnect("the front end broke its RX ring: " + e.getMessage());
+            rxDropped++;
+            return false;
+        }
+    }
+
+    /** One GNTTABOP_copy between the front end's {@code gref} (at {@code offset}) and dom0's {@code va}. */
+    private boolean copy(int gref, int offset, long va, int length, boolean toFront) {
+        long local = k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value();
+        int localOff = (int) (va & (Mmu.PAGE_SIZE - 1));
+        copy.wrap(ops, 0).clear();
+        if (toFront) {
+            copy.sourceGmfn(local).sourceDomid(DomId.DOMID_SELF).sourceOffset(localOff).destRef(gref & 0xFFFF_FFFFL)
+                    .destDomid(front.value()).destOffset(offset).flags(Gntcopy.DEST_GREF);
+        } else {
+            copy.sourceRef(gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(offset).destGmfn(local)
+                    .destDomid(DomId.DOMID_SELF).destOffset(localOff).flags(Gntcopy.SOURCE_GREF);
+        }
+        copy.len(length);
+        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), 1);
+        return rc >= 0 && copy.wrap(ops, 0).status() == Gntst.OKAY;
+    }
+
+    private void disconnect(String why) {
+        boolean was = connected;
+        connected = false;
+        if (bridge != null) {
+            bridge.detach(this);
+            bridge = null;
+        }
+        if (port != null) {
+            port.close();
+            port = null;
+        }
+        if (txPage != null) {
+            txPage.close();
+            txPage = null;
+        }
+        if (rxPage != null) {
+            rxPage.close();
+            rxPage = null;
+        }
+        if (pages != null) {
+            k.memory().freePages(pages);
+            pages = null;
+        }
+        tx = null;
+        rx = null;
+        write("state", Integer.toString(XenbusState.CLOSED.wire()));
+        log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
+                + " dropped (no buffer), " + txErrors + " refused; " + why + (was ? "; Closed" : ""));
+    }
+
+    void remove() {
+        removed = true;
+        if (unwatchFront != null) {
+            unwatchFront.run();
+        }
+        if (connected || tx != null) {
+            disconnect("removed");
+        }
+    }
+
+    private void write(String key, String value) {
+        if (removed) {
+            return; // a write would make the removed directory again
+        }
+        try {
+            store.write(dir + "/" + key, value);
+        } catch (IllegalStateException e) {
+            log.accept(who() + ": cannot write " + key + ": " + e.getMessage());
+        }
+    }
+}
