@@ -127,7 +127,8 @@ public final class NetPingKernel extends ApplicationKernel {
         send();
     }
 
-    private void pingerFrame(MemorySegment f, int len) {
+    private void pingerFrame(NetFront from, MemorySegment f, int len) {
+        nic = from;
         if (len < 30 || (f.get(BE_SHORT, 12) & 0xFFFF) != ETHERTYPE || f.get(BE_INT, 14) != MAGIC
                 || f.get(BE_INT, 18) != seq || mac(f, 0) != nic.mac()) {
             return; // not the answer we wait for (a late duplicate, someone else's frame)
@@ -163,7 +164,8 @@ public final class NetPingKernel extends ApplicationKernel {
         return false;
     }
 
-    private void echoFrame(MemorySegment f, int len) {
+    private void echoFrame(NetFront from, MemorySegment f, int len) {
+        nic = from;
         if (len < 30 || (f.get(BE_SHORT, 12) & 0xFFFF) != ETHERTYPE) {
             return;
         }

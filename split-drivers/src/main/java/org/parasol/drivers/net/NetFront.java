@@ -33,7 +33,7 @@ import org.parasol.hypercall.io.SringEntries;
  *  NetFront.connect(k, devid, receiver)   the XenbusState handshake; RX buffers posted ahead
  *  nic.transmit(frame, length)            one Ethernet frame (copied into a TX page granted
  *                                         once per slot); false when every TX slot is busy
- *  receiver.frame(bytes, length)          each frame received, from the run loop; the bytes
+ *  receiver.frame(nic, bytes, length)     each frame received, from the run loop; the bytes
  *                                         are valid during the call only
  *  nic.mac(), nic.close()
  * </pre>
@@ -51,8 +51,11 @@ public final class NetFront {
 
     /** Where received frames go. */
     public interface Receiver {
-        /** One frame: {@code length} bytes of {@code bytes}, valid during this call only. */
-        void frame(MemorySegment bytes, int length);
+        /**
+         * One frame for {@code nic}: {@code length} bytes of {@code bytes}, valid during this call
+         * only. It may come before the connect promise's callbacks have run.
+         */
+        void frame(NetFront nic, MemorySegment bytes, int length);
     }
 
     private final Kernel k;
@@ -312,7 +315,7 @@ public final class NetFront {
                     if (len > 0 && off >= 0 && off + len <= Mmu.PAGE_SIZE && (rxRsp.flags & Netif.NETRXF_MORE_DATA) == 0) {
                         mem.copyToSegment(rxPages.va() + (long) id * Mmu.PAGE_SIZE + off, frame, 0, len);
                         received++;
-                        receiver.frame(frame, len);
+                        receiver.frame(this, frame, len);
                     }
                     // The buffer goes back at once, under the same grant: the back end copies into it.
                     rx.produceRequest(rxReq.set(id, rxGrants[id].ref().value()));

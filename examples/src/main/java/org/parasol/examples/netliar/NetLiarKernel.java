@@ -1,0 +1,140 @@
+package org.parasol.examples.netliar;
+
+import java.util.List;
+
+import org.parasol.drivers.net.NetifCodec;
+import org.parasol.drivers.net.Vif;
+import org.parasol.drivers.ring.FrontRing;
+import org.parasol.drivers.ring.RingOverflowException;
+import org.parasol.guest.event.EventDispatcher.BoundPort;
+import org.parasol.guest.grant.GrantedPage;
+import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.mm.PageRun;
+import org.parasol.guest.sched.Promise;
+import org.parasol.guest.xenbus.Xenbus;
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GuestMemoryBuffer;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.Netif;
+import org.parasol.hypercall.abi.XenbusState;
+import org.parasol.hypercall.io.SringEntries;
+
+/**
+ * net-liar: a network front end that lies to dom0's netback on purpose, and never posts a
+ * receive buffer (so every frame the bridge floods to it must be dropped at its port without
+ * stalling anyone). It connects its vif by hand, then sends one TX request per lie and prints
+ * each answer:
+ *
+ * <pre>
+ *  ok-frame         a good 60-byte broadcast frame                 expect  0
+ *  bad-gref         a reference it never granted                   expect -1
+ *  outside-page     offset 4000, size 200                          expect -1
+ *  runt             size 10 (shorter than an Ethernet header)      expect -1
+ *  more-data        NETTXF_more_data without feature-sg            expect -1
+ *  extra-info       NETTXF_extra_info without GSO negotiated       expect -1
+ *  req-prod-far-ahead  TX req_prod 1000 past the ring: dom0 closes the vif
+ * </pre>
+ */
+public final class NetLiarKernel extends ApplicationKernel {
+    private static final String TAG = "net-liar: ";
+
+    private Kernel k;
+    private Xenbus xb;
+    private DomId back;
+    private String backendPath;
+    private FrontRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
+    private PageRun rings;
+    private BoundPort port;
+    private final NetifCodec.TxRsp rsp = new NetifCodec.TxRsp();
+    private Promise<Integer> answer;
+    private Promise<Void> closed;
+
+    /** The kernel class an image names needs a public no-argument constructor. */
+    public NetLiarKernel() {
+    }
+
+    @Override
+    public Promise<?> main(Kernel kernel) {
+        this.k = kernel;
+        this.xb = k.xenbus();
+        String dir = "device/vif/0";
+        PageRun data = k.memory().allocatePages(1);
+        long mac = 0x00163eeeee01L;
+        for (int i = 0; i < 6; i++) {
+            k.cpu().memory().putByte(data.va() + i, (byte) 0xFF);
+            k.cpu().memory().putByte(data.va() + 6 + i, (byte) (mac >>> (8 * (5 - i))));
+        }
+        return xb.read(dir + "/backend-id").then(id -> {
+            back = DomId.of(Integer.parseInt(id));
+            return xb.read(dir + "/backend");
+        }).then(path -> {
+            backendPath = path;
+            closed = k.loop().promise();
+            xb.watch(path + "/state", p -> xb.readState(path + "/state").whenDone((s, e) -> {
+                if (e == null && s == XenbusState.CLOSED && !closed.isDone()) {
+                    closed.complete(null);
+                }
+            }));
+            rings = k.memory().allocatePages(2);
+            tx = new FrontRing<>(new GuestMemoryBuffer(k.cpu().memory(), rings.va(), Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_TX_ONE_PAGE, new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(),
+                    () -> port.notifyRemote()).init();
+            // The RX ring is set up, and never given a buffer.
+            new FrontRing<>(new GuestMemoryBuffer(k.cpu().memory(), rings.va() + Mmu.PAGE_SIZE, Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(), () -> { })
+                    .init();
+            GrantedPage txRef = k.grants().grantAccess(back, k.memory().mfn(rings.pfn()), false);
+            GrantedPage rxRef = k.grants().grantAccess(back, k.memory().mfn(rings.pfn() + 1), false);
+            port = k.events().allocUnbound(back, k.loop().deferred(p -> onEvent()));
+            return xb.write(dir + "/" + Vif.TX_RING_REF, Integer.toString(txRef.ref().value()))
+                    .then(v -> xb.write(dir + "/" + Vif.RX_RING_REF, Integer.toString(rxRef.ref().value())))
+                    .then(v -> xb.write(dir + "/" + Vif.EVENT_CHANNEL, Integer.toString(port.port().value())))
+                    .then(v -> xb.write(dir + "/" + Vif.REQUEST_RX_COPY, "1"))
+                    .then(v -> xb.switchState(dir + "/state", XenbusState.CONNECTED));
+        }).then(v -> k.sleep(java.time.Duration.ofMillis(200))).then(v -> {
+            int g = k.grants().grantAccess(back, k.memory().mfn(data.pfn()), true).ref().value();
+            List<Object[]> cases = List.of(
+                    new Object[] {"ok-frame", new NetifCodec.Tx().set(g, 0, 0, 1, 60)},
+                    new Object[] {"bad-gref", new NetifCodec.Tx().set(400, 0, 0, 2, 60)},
+                    new Object[] {"outside-page", new NetifCodec.Tx().set(g, 4000, 0, 3, 200)},
+                    new Object[] {"runt", new NetifCodec.Tx().set(g, 0, 0, 4, 10)},
+                    new Object[] {"more-data", new NetifCodec.Tx().set(g, 0, Netif.NETTXF_MORE_DATA, 5, 60)},
+                    new Object[] {"extra-info", new NetifCodec.Tx().set(g, 0, Netif.NETTXF_EXTRA_INFO, 6, 60)});
+            Promise<Void> chain = k.loop().completed(null);
+            for (Object[] c : cases) {
+                chain = chain.then(x -> {
+                    answer = k.loop().promise();
+                    tx.produceRequest((NetifCodec.Tx) c[1]);
+                    tx.pushRequestsAndCheckNotify();
+                    return answer.map(st -> {
+                        k.println(TAG + c[0] + ": status " + st);
+                        return null;
+                    });
+                });
+            }
+            return chain;
+        }).then(v -> {
+            k.cpu().memory().putIntRelease(rings.va(), tx.reqProdPvt() + 1000);
+            port.notifyRemote();
+            return closed;
+        }).map(v -> {
+            k.println(TAG + "req-prod-far-ahead: the back end went Closed");
+            return 0;
+        });
+    }
+
+    private void onEvent() {
+        try {
+            do {
+                while (tx.consumeResponse(rsp)) {
+                    if (answer != null && !answer.isDone()) {
+                        answer.complete(rsp.status);
+                    }
+                }
+            } while (tx.finalCheckForResponses());
+        } catch (RingOverflowException e) {
+            k.println(TAG + "the back end broke the ring: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A hostile network front end (net-liar) on the same bridge as a well-behaved pair (netping):
+ * each malformed TX request is refused with an error, the liar's port drops the frames flooded
+ * to it (it posts no RX buffer) without stalling the bridge, a broken ring index closes its vif
+ * only, the pair's frames all arrive, and nothing leaks.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class HostileNetFrontTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @DisplayName("every lie is refused, a liar without RX buffers stalls nobody, a broken ring closes its vif only")
+    void shouldRefuseLiesAndSpareThePair() throws IOException {
+        Path liar = cfg("liar.cfg", "name='liar'\nkernel='net-liar'\nmemory=8\nvif=[ 'bridge=xenbr0' ]\n");
+        Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
+        Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=50'\n"
+                + "vif=[ 'bridge=xenbr0' ]\n");
+
+        RunOutcome o = RunOutcome.of(liar.toString(), echo.toString(), ping.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("[liar] net-liar: ok-frame: status 0")
+                .contains("[liar] net-liar: bad-gref: status -1").contains("[liar] net-liar: outside-page: status -1")
+                .contains("[liar] net-liar: runt: status -1").contains("[liar] net-liar: more-data: status -1")
+                .contains("[liar] net-liar: extra-info: status -1")
+                .contains("[liar] net-liar: req-prod-far-ahead: the back end went Closed")
+                .containsPattern("netback: vif1.0: 1 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 5 refused;"
+                        + " the front end broke its TX ring")
+                .containsPattern("\\[ping\\] netping: 50 replies from ")
+                .containsPattern("(?m)^liar\\s+1 poweroff").containsPattern("(?m)^ping\\s+3 poweroff");
+    }
+
+    private Path cfg(String name, String text) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+}

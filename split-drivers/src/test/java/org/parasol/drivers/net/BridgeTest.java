@@ -1,0 +1,139 @@
+package org.parasol.drivers.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.parasol.hypercall.testing.FlatGuestMemory;
+
+/** The learning bridge: flooding, learning, unicast, ageing, a bounded table, ports that drop. */
+class BridgeTest {
+    private static final long BASE = 0x10000;
+    private final FlatGuestMemory mem = new FlatGuestMemory(BASE, 1 << 16);
+    private long now;
+    private final Bridge bridge = new Bridge("xenbr0", mem, () -> now);
+
+    /** A port that records what it gets, and can refuse. */
+    private final class TestPort implements Bridge.Port {
+        final List<Long> got = new ArrayList<>();
+        boolean full;
+
+        @Override
+        public boolean deliver(long va, int length) {
+            if (full) {
+                return false;
+            }
+            got.add(dst(va));
+            return true;
+        }
+    }
+
+    private long dst(long va) {
+        long v = 0;
+        for (int i = 0; i < 6; i++) {
+            v = (v << 8) | (mem.getByte(va + i) & 0xFF);
+        }
+        return v;
+    }
+
+    private long frame(long dst, long src) {
+        for (int i = 0; i < 6; i++) {
+            mem.putByte(BASE + i, (byte) (dst >>> (8 * (5 - i))));
+            mem.putByte(BASE + 6 + i, (byte) (src >>> (8 * (5 - i))));
+        }
+        mem.putShort(BASE + 12, (short) 0x0008);
+        return BASE;
+    }
+
+    private static final long A = 0x00163e000001L;
+    private static final long B = 0x00163e000002L;
+    private static final long C = 0x00163e000003L;
+    private static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
+
+    @Test
+    @DisplayName("unknown and broadcast destinations flood every other port; learned ones go to their port only")
+    void shouldFloodThenLearn() {
+        TestPort pa = new TestPort();
+        TestPort pb = new TestPort();
+        TestPort pc = new TestPort();
+        bridge.attach(pa);
+        bridge.attach(pb);
+        bridge.attach(pc);
+
+        bridge.input(pa, frame(BROADCAST, A), 60);
+        assertThat(pa.got).isEmpty();
+        assertThat(pb.got).containsExactly(BROADCAST);
+        assertThat(pc.got).containsExactly(BROADCAST);
+        bridge.input(pb, frame(A, B), 60);
+        assertThat(pa.got).containsExactly(A);
+        assertThat(pc.got).as("A was learned: no flood").containsExactly(BROADCAST);
+        bridge.input(pa, frame(B, A), 60);
+        assertThat(pb.got).containsExactly(BROADCAST, B);
+        assertThat(bridge.learned()).isEqualTo(2);
+        assertThat(bridge.forwarded()).isEqualTo(2);
+        assertThat(bridge.flooded()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("an address not heard from for the ageing time is forgotten, and its frames flood again")
+    void shouldAgeOut() {
+        TestPort pa = new TestPort();
+        TestPort pb = new TestPort();
+        TestPort pc = new TestPort();
+        bridge.attach(pa);
+        bridge.attach(pb);
+        bridge.attach(pc);
+        bridge.input(pa, frame(BROADCAST, A), 60);
+        now += Bridge.AGEING_NS + 1;
+        bridge.input(pb, frame(A, B), 60);
+        assertThat(pc.got).as("flooded after ageing").containsExactly(BROADCAST, A);
+    }
+
+    @Test
+    @DisplayName("a port that cannot take a frame drops it alone; a detached port's addresses go; runts are dropped")
+    void shouldDropPerPort() {
+        TestPort pa = new TestPort();
+        TestPort pb = new TestPort();
+        TestPort pc = new TestPort();
+        bridge.attach(pa);
+        bridge.attach(pb);
+        bridge.attach(pc);
+        pb.full = true;
+        bridge.input(pa, frame(BROADCAST, A), 60);
+        assertThat(pc.got).containsExactly(BROADCAST);
+        assertThat(bridge.dropped()).isEqualTo(1);
+        bridge.input(pa, frame(B, A), 13);
+        assertThat(bridge.dropped()).isEqualTo(2);
+        bridge.detach(pa);
+        assertThat(bridge.learned()).isZero();
+        assertThat(bridge.ports()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("forged source addresses cannot grow the table past its bound; a group source is never learned")
+    void shouldBoundTheTable() {
+        TestPort pa = new TestPort();
+        TestPort pb = new TestPort();
+        bridge.attach(pa);
+        bridge.attach(pb);
+        for (long i = 0; i < Bridge.MAX_ENTRIES + 100; i++) {
+            bridge.input(pa, frame(BROADCAST, 0x020000000000L + (i << 1)), 60);
+        }
+        assertThat(bridge.learned()).isEqualTo(Bridge.MAX_ENTRIES);
+        bridge.input(pa, frame(C, 0x010000000001L), 60);
+        assertThat(bridge.learned()).isEqualTo(Bridge.MAX_ENTRIES);
+    }
+
+    @Test
+    void shouldParseAndFormatMacs() {
+        assertThat(Vif.parseMac("00:16:3e:0a:Ff:01")).isEqualTo(0x00163e0aff01L);
+        assertThat(Vif.formatMac(0x00163e0aff01L)).isEqualTo("00:16:3e:0a:ff:01");
+        for (String bad : new String[] {"", "00:16:3e:0a:ff", "00-16-3e-0a-ff-01", "00:16:3e:0a:ff:0g", "0:16:3e:0a:ff:011"}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Vif.parseMac(bad)).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
