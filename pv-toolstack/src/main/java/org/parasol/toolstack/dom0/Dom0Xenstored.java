@@ -247,6 +247,9 @@ final class Dom0Xenstored implements Xenstored.Domains {
         devices.add(front, back, kind, devid);
     }
 
+    /** Watch tokens handed to dom0's back ends so far. */
+    private long backendWatchTokens;
+
     /** The toolstack's devices. */
     XsDevices devices() {
         return devices;
@@ -264,7 +267,6 @@ final class Dom0Xenstored implements Xenstored.Domains {
      */
     org.parasol.drivers.blk.BackendStore backendStore() {
         return new org.parasol.drivers.blk.BackendStore() {
-            private int tokens;
 
             @Override
             public String read(String path) {
@@ -291,7 +293,8 @@ final class Dom0Xenstored implements Xenstored.Domains {
 
             @Override
             public Runnable watch(String path, java.util.function.Consumer<String> changed) {
-                String token = "dom0-backend-" + (tokens++);
+                // One counter for every back end's store: a token names exactly one watch.
+                String token = "dom0-backend-" + (backendWatchTokens++);
                 try {
                     Dom0Xenstored.this.watch(path, token, p -> k.loop().execute(() -> changed.accept(p)));
                 } catch (XsException e) {
