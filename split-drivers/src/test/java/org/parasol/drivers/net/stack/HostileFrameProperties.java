@@ -208,12 +208,12 @@ class HostileFrameProperties {
     }
 
     @Property(tries = 100)
-    void overlappingFragmentsDropTheWholeDatagram(@ForAll @IntRange(min = 1, max = 100) int overlapBlocks) {
+    void overlappingFragmentsDropTheWholeDatagram(@ForAll @IntRange(min = 1, max = 99) int overlapBlocks) {
         byte[] a = new byte[14 + 20 + 800];
         Ethernet.writeHeader(a, 0, TestNet.mac(US).bits(), TestNet.mac(PEER).bits(), Ethernet.TYPE_IPV4);
         ipHeader(a, 14, 20 + 800, 5, 0x2000, Ipv4.PROTOCOL_UDP);
         dev.inject(a);
-        int start = 100 - overlapBlocks; // blocks 0..99 arrived; this one starts inside them and runs past
+        int start = 100 - overlapBlocks; // blocks 0..99 arrived; this one starts inside them and runs past (all inside is a duplicate)
         byte[] b = new byte[14 + 20 + 800];
         Ethernet.writeHeader(b, 0, TestNet.mac(US).bits(), TestNet.mac(PEER).bits(), Ethernet.TYPE_IPV4);
         ipHeader(b, 14, 20 + 800, 5, start, Ipv4.PROTOCOL_UDP);
