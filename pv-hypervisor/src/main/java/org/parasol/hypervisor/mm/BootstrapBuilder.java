@@ -306,10 +306,28 @@ public final class BootstrapBuilder {
                 plan.modulePfn(), plan.modulePages());
     }
 
+    /**
+     * {@code nrPages} frames for PFNs {@code 0 .. nrPages-1}: 2 MiB extents (512 machine-contiguous
+     * frames each, {@link FrameTable#allocateExtent}) while they last, single frames for the
+     * rest, as Xen's domain builder asks for superpages first.
+     */
     private static long[] allocateAll(FrameTable frames, DomainPages pages, int nrPages) {
         long[] p2m = new long[nrPages];
-        for (int pfn = 0; pfn < nrPages; pfn++) {
-            long mfn = frames.allocate(pages);
+        int pfn = 0;
+        boolean extents = true;
+        while (pfn < nrPages) {
+            long mfn = -1;
+            int n = 1;
+            if (extents && nrPages - pfn >= EXTENT_FRAMES) {
+                mfn = frames.allocateExtent(pages, EXTENT_ORDER);
+                n = EXTENT_FRAMES;
+                if (mfn < 0) {
+                    extents = false; // no aligned run left: frame by frame from here
+                    continue;
+                }
+            } else {
+                mfn = frames.allocate(pages);
+            }
             if (mfn < 0) {
                 for (int undo = 0; undo < pfn; undo++) {
                     frames.putPageAllocRef(p2m[undo]);
@@ -318,10 +336,17 @@ public final class BootstrapBuilder {
                         + ": " + frames.freeFrames() + " free, tot_pages " + pages.totPages()
                         + " of max_pages " + pages.maxPages());
             }
-            p2m[pfn] = mfn;
+            for (int k = 0; k < n; k++) {
+                p2m[pfn + k] = mfn + k;
+            }
+            pfn += n;
         }
         return p2m;
     }
+
+    /** The order of the extents {@link #allocateAll} asks for first: 2 MiB, an x86 superpage. */
+    private static final int EXTENT_ORDER = 9;
+    private static final int EXTENT_FRAMES = 1 << EXTENT_ORDER;
 
     private static long roundUp(long value, long to) {
         return (value + to - 1) / to * to;

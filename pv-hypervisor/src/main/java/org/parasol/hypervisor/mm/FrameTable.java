@@ -11,8 +11,16 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Mmu;
 
 /**
- * Xen's frame table: one {@code struct page_info} per machine frame, kept as parallel arrays
- * indexed by MFN, plus the free pool and the machine-to-phys (M2P) table.
+ * Xen's frame table: one {@code struct page_info} per machine frame, plus the free pool and the
+ * machine-to-phys (M2P) table.
+ *
+ * <p>Sparse: the state of frames is kept in chunks of 512 (2 MiB, one page of the M2P table),
+ * parallel arrays made when a frame of the chunk is first allocated and dropped when a domain's
+ * release leaves every frame of it free. A chunk that does not exist reads as free frames, so
+ * machine memory nobody allocated costs a bit per frame (the free pool) and no M2P page; a
+ * domain's frames cost {@link #CHUNK_BYTES} of heap per 2 MiB it owns, as Xen's 32-byte
+ * {@code page_info} per frame does. The free pool is a bitmap: the lowest free frame, or the
+ * lowest free naturally aligned run for {@link #allocateExtent}, goes first.
  *
  * <p>Per frame:
  * <ul>
@@ -42,8 +50,8 @@ import org.parasol.hypercall.abi.Mmu;
  * guest may map.
  *
  * <p>Thread safety: all methods may be called from any thread. Owner, counts and types are
- * read with acquire and changed with release or compare-and-swap; the free pool is guarded by
- * a lock that is held only to push or pop one MFN.
+ * read with acquire and changed with release or compare-and-swap; the free pool and the chunk
+ * directory are guarded by a lock that is held only to take or give back one frame or run.
  */
 public final class FrameTable {
     /** {@code INVALID_M2P_ENTRY}: {@code ~0} as an unsigned 32-bit PFN. */
@@ -83,21 +91,52 @@ public final class FrameTable {
 
     private static final ValueLayout.OfLong PTE_LAYOUT =
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(Chunk[].class);
     private static final VarHandle OWNER = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle SHARED_WITH = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle COUNT_INFO = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle TYPE_INFO = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle M2P = MethodHandles.arrayElementVarHandle(int[].class);
 
+    /** log2 of the frames one chunk of per-frame state describes: 512, one M2P page, 2 MiB. */
+    static final int CHUNK_SHIFT = 9;
+    /** Frames per chunk. */
+    static final int CHUNK_FRAMES = 1 << CHUNK_SHIFT;
+    private static final int CHUNK_MASK = CHUNK_FRAMES - 1;
+    /** Free-pool bitmap words per chunk. */
+    private static final int CHUNK_WORDS = CHUNK_FRAMES / 64;
+
+    /**
+     * The {@code struct page_info} of {@link #CHUNK_FRAMES} consecutive frames, as parallel
+     * arrays indexed by {@code mfn & CHUNK_MASK}. A chunk exists only while one of its frames is
+     * (or was, since the last {@link #releaseDomain} found them all free) allocated: a chunk
+     * that does not exist reads as every frame free, untyped, unreferenced, M2P invalid.
+     */
+    private static final class Chunk {
+        final int[] owner = new int[CHUNK_FRAMES];
+        final int[] sharedWith = new int[CHUNK_FRAMES];
+        final long[] countInfo = new long[CHUNK_FRAMES];
+        final long[] typeInfo = new long[CHUNK_FRAMES];
+        final int[] m2p = new int[CHUNK_FRAMES];
+        /** Accounting of each domain-owned frame's owner; written before the owner is published. */
+        final DomainPages[] ownerPages = new DomainPages[CHUNK_FRAMES];
+
+        Chunk() {
+            java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
+            java.util.Arrays.fill(sharedWith, DomId.DOMID_INVALID);
+            java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
+        }
+    }
+
+    /** Heap bytes of one chunk's arrays (headers aside): what a frame's state costs, times 512. */
+    public static final long CHUNK_BYTES = CHUNK_FRAMES * (4L + 4 + 8 + 8 + 4 + 4);
+
     private final MachineMemory memory;
     private final int frames;
-    private final int[] owner;
-    private final int[] sharedWith;
-    private final long[] countInfo;
-    private final long[] typeInfo;
-    private final int[] m2p;
-    /** Accounting of each domain-owned frame's owner; written before the owner is published. */
-    private final DomainPages[] ownerPages;
+    /** The chunks by {@code mfn >>> CHUNK_SHIFT}; null where none exists. Written under freeLock. */
+    private final Chunk[] chunks;
+    /** How many chunks exist. Guarded by freeLock. */
+    private int liveChunks;
 
     private final ReentrantLock freeLock = new ReentrantLock();
 
@@ -109,14 +148,20 @@ public final class FrameTable {
     /** First MFN of the M2P table's own frames, -1 until reserved; written once. */
     private volatile long m2pBase = -1;
     private int m2pFrames;
-    /** Free MFNs, lowest on top so that memory is used from the bottom up. Guarded by freeLock. */
-    private final int[] freeStack;
-    private int freeTop;
+    /**
+     * The free pool: bit {@code mfn & 63} of word {@code mfn >>> 6} is set while the frame is
+     * free. Allocation takes the lowest free frame (or the lowest free naturally aligned run),
+     * so memory is used from the bottom up. Guarded by freeLock.
+     */
+    private final long[] freeBits;
+    /** No word below this one has a free frame. Guarded by freeLock. */
+    private int freeHint;
     private volatile long freeCount;
 
     /**
      * Builds the frame table of {@code memory}: every frame but MFN 0 free, no types, no M2P
-     * entries.
+     * entries. Costs a bit per frame (the free pool) and a reference per 512 frames; the
+     * state of a frame is made when its chunk is first allocated from.
      *
      * @throws IllegalArgumentException if memory has more frames than a Java array can index
      */
@@ -127,23 +172,31 @@ public final class FrameTable {
         }
         this.memory = memory;
         this.frames = (int) count;
-        this.owner = new int[frames];
-        this.sharedWith = new int[frames];
-        this.countInfo = new long[frames];
-        this.typeInfo = new long[frames];
-        this.m2p = new int[frames];
-        this.ownerPages = new DomainPages[frames];
-        this.freeStack = new int[frames];
-        java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
-        java.util.Arrays.fill(sharedWith, DomId.DOMID_INVALID);
-        java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
-        owner[0] = DomId.DOMID_XEN;
-        countInfo[0] = 1;
-        for (int mfn = frames - 1; mfn >= 1; mfn--) {
-            freeStack[freeTop++] = mfn;
+        this.chunks = new Chunk[(frames + CHUNK_FRAMES - 1) >>> CHUNK_SHIFT];
+        this.freeBits = new long[(frames + 63) >>> 6];
+        for (int w = 0; w < freeBits.length; w++) {
+            int left = frames - (w << 6);
+            freeBits[w] = left >= 64 ? -1L : (1L << left) - 1;
         }
-        freeCount = freeTop;
+        freeBits[0] &= ~1L; // MFN 0 is the hypervisor's
+        freeCount = frames - 1;
+        Chunk first = materialize(0);
+        first.owner[0] = DomId.DOMID_XEN;
+        first.countInfo[0] = 1;
         VarHandle.releaseFence();
+    }
+
+    /**
+     * How many chunks of per-frame state exist: each describes {@link #CHUNK_FRAMES} frames
+     * and holds {@link #CHUNK_BYTES} bytes of heap.
+     */
+    public int chunks() {
+        freeLock.lock();
+        try {
+            return liveChunks;
+        } finally {
+            freeLock.unlock();
+        }
     }
 
     /** The machine memory these frames describe. */
@@ -173,7 +226,7 @@ public final class FrameTable {
         if (!valid(mfn)) {
             return DomId.DOMID_INVALID;
         }
-        return (int) OWNER.getAcquire(owner, (int) mfn);
+        return ownerOf((int) mfn);
     }
 
     /** The domain a hypervisor page is shared with, or {@link DomId#DOMID_INVALID}. */
@@ -181,7 +234,7 @@ public final class FrameTable {
         if (!valid(mfn)) {
             return DomId.DOMID_INVALID;
         }
-        return (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn);
+        return sharedWithOf((int) mfn);
     }
 
     /**
@@ -195,18 +248,64 @@ public final class FrameTable {
         if (!pages.charge()) {
             return -1;
         }
-        int mfn = popFree();
+        int mfn = popFree(0);
         if (mfn < 0) {
             pages.uncharge();
             return -1;
         }
-        ownerPages[mfn] = pages;
-        SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
-        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-        storeM2p(mfn, INVALID_M2P_ENTRY);
-        COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-        OWNER.setRelease(owner, mfn, pages.domid());
+        own(mfn, 1, pages, pages.domid(), DomId.DOMID_INVALID);
         return mfn;
+    }
+
+    /**
+     * Allocates {@code 2^order} machine-contiguous frames, naturally aligned, to the domain
+     * ({@code alloc_domheap_pages(d, order)}): each as {@link #allocate} leaves it. The cost
+     * is one lock and a few array fills per 512 frames, not a call per frame.
+     *
+     * @return the first MFN, or -1 if no free run of that size is left or the domain would go
+     *     past {@code max_pages} (nothing is allocated then)
+     * @throws IllegalArgumentException if {@code order} is outside 0..{@value #MAX_ORDER}
+     */
+    public long allocateExtent(DomainPages pages, int order) {
+        if (order < 0 || order > MAX_ORDER) {
+            throw new IllegalArgumentException("extent order out of range: " + order);
+        }
+        int n = 1 << order;
+        if (!pages.charge(n)) {
+            return -1;
+        }
+        int mfn = popFree(order);
+        if (mfn < 0) {
+            pages.uncharge(n);
+            return -1;
+        }
+        own(mfn, n, pages, pages.domid(), DomId.DOMID_INVALID);
+        return mfn;
+    }
+
+    /** The largest extent order {@link #allocateExtent} takes (2^20 frames, 4 GiB: Xen's {@code MAX_ORDER}). */
+    public static final int MAX_ORDER = 20;
+
+    /**
+     * Gives the free frames {@code first .. first+n-1}, just taken from the pool, their owner:
+     * one allocation reference each, no type, the M2P entry invalid (as every free frame's
+     * is), the owner published last.
+     */
+    private void own(int first, int n, DomainPages pages, int ownerDomid, int sharedWithDomid) {
+        for (int mfn = first; mfn < first + n; ) {
+            Chunk c = chunk(mfn);
+            int from = mfn & CHUNK_MASK;
+            int to = Math.min(CHUNK_FRAMES, from + (first + n - mfn));
+            java.util.Arrays.fill(c.ownerPages, from, to, pages);
+            java.util.Arrays.fill(c.sharedWith, from, to, sharedWithDomid);
+            java.util.Arrays.fill(c.typeInfo, from, to, 0L);
+            java.util.Arrays.fill(c.countInfo, from, to, PGC_ALLOCATED | 1L);
+            // Whoever reads the owner with acquire sees the rest.
+            VarHandle.releaseFence();
+            java.util.Arrays.fill(c.owner, from, to, ownerDomid);
+            mfn += to - from;
+        }
+        VarHandle.releaseFence();
     }
 
     /**
@@ -223,16 +322,11 @@ public final class FrameTable {
         if (sharedWithDomid < 0 || sharedWithDomid >= DomId.DOMID_FIRST_RESERVED) {
             throw new IllegalArgumentException("not a domain id: " + sharedWithDomid);
         }
-        int mfn = popFree();
+        int mfn = popFree(0);
         if (mfn < 0) {
             return -1;
         }
-        ownerPages[mfn] = null;
-        SHARED_WITH.setRelease(sharedWith, mfn, sharedWithDomid);
-        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-        storeM2p(mfn, INVALID_M2P_ENTRY);
-        COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-        OWNER.setRelease(owner, mfn, DomId.DOMID_XEN);
+        own(mfn, 1, null, DomId.DOMID_XEN, sharedWithDomid);
         return mfn;
     }
 
@@ -245,18 +339,18 @@ public final class FrameTable {
         if (!valid(mfn) || domid < 0 || domid >= DomId.DOMID_FIRST_RESERVED) {
             return false;
         }
-        int o = (int) OWNER.getAcquire(owner, (int) mfn);
+        int o = ownerOf((int) mfn);
         if (o == domid) {
             return true;
         }
-        return o == DomId.DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn) == domid;
+        return o == DomId.DOMID_XEN && sharedWithOf((int) mfn) == domid;
     }
 
     /** The number of frames domain {@code domid} owns (a scan; for tests and reclamation checks). */
     public long ownedBy(int domid) {
         long n = 0;
-        for (int mfn = 0; mfn < frames; mfn++) {
-            if ((int) OWNER.getAcquire(owner, mfn) == domid) {
+        for (int mfn = 0; mfn < frames; mfn = nextWithState(mfn)) {
+            if (ownerOf(mfn) == domid) {
                 n++;
             }
         }
@@ -270,7 +364,7 @@ public final class FrameTable {
     /** The total reference count of {@code mfn}; 0 for a free frame. */
     public int refCount(long mfn) {
         checkMfn(mfn);
-        return (int) ((long) COUNT_INFO.getAcquire(countInfo, (int) mfn) & PGC_COUNT_MASK);
+        return (int) (countOf((int) mfn) & PGC_COUNT_MASK);
     }
 
     /**
@@ -285,12 +379,12 @@ public final class FrameTable {
         }
         int i = (int) mfn;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             long count = x & PGC_COUNT_MASK;
             if (count == 0 || count == PGC_COUNT_MASK || !mayMap(domid, mfn)) {
                 return false;
             }
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, x + 1)) {
+            if (casCount(i, x, x + 1)) {
                 break;
             }
         }
@@ -315,7 +409,7 @@ public final class FrameTable {
         int i = (int) mfn;
         long nx;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             if ((x & PGC_COUNT_MASK) == 0) {
                 throw new IllegalStateException("put_page on unreferenced mfn " + mfn);
             }
@@ -323,7 +417,7 @@ public final class FrameTable {
             if ((nx & PGC_COUNT_MASK) == 0) {
                 nx = 0;
             }
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, nx)) {
+            if (casCount(i, x, nx)) {
                 break;
             }
         }
@@ -348,12 +442,12 @@ public final class FrameTable {
     private boolean putPageAllocRef(int i, FreeBatch batch) {
         long nx;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             if ((x & PGC_ALLOCATED) == 0) {
                 return false;
             }
             nx = (x & ~PGC_ALLOCATED) - 1;
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, nx)) {
+            if (casCount(i, x, nx)) {
                 break;
             }
         }
@@ -378,15 +472,17 @@ public final class FrameTable {
      */
     public long releaseDomain(DomainPages pages) {
         int domid = pages.domid();
+        // Every pass skips the chunks without state: their frames are free. A frame of the
+        // domain that nothing else took a reference or a type on costs a few loads here.
         // 1. Unpin: the pins held the top of every address space.
-        for (int mfn = 1; mfn < frames; mfn++) {
+        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
             if (serves(mfn, domid) && isPinned(typeInfo(mfn))) {
                 unpin(mfn);
             }
         }
         // 2. Tables still validated are held by something else (a CR3 the vCPUs did not drop,
         //    or a cycle); devalidate them by force so the references they hold go.
-        for (int mfn = 1; mfn < frames; mfn++) {
+        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
             if (!serves(mfn, domid)) {
                 continue;
             }
@@ -401,18 +497,18 @@ public final class FrameTable {
                 }
             }
         }
-        // 3. The allocation references. The frames freed here are scrubbed together: long runs
-        //    by punching holes (the host gets the memory back, and a frame the guest never
-        //    touched is not touched now), short ones by filling; then they join the pool.
-        FreeBatch batch = new FreeBatch();
-        for (int mfn = 1; mfn < frames; mfn++) {
+        // 3. The allocation references. The frames freed here are scrubbed a run at a time by
+        //    punching holes (the host gets the memory back, and a frame the guest never
+        //    touched is not touched now); then they join the pool.
+        FreeBatch batch = new FreeBatch(pages);
+        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
             if (serves(mfn, domid)) {
                 putPageAllocRef(mfn, batch);
             }
         }
         batch.release();
         long still = 0;
-        for (int mfn = 1; mfn < frames; mfn++) {
+        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
             if (serves(mfn, domid)) {
                 still++;
             }
@@ -420,9 +516,18 @@ public final class FrameTable {
         return still;
     }
 
+    /** The frame after {@code mfn}, or the first of the next chunk with state if its chunk has none. */
+    private int nextWithState(int mfn) {
+        int next = mfn + 1;
+        while (next < frames && chunk(next) == null) {
+            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+        }
+        return next;
+    }
+
     private boolean serves(int mfn, int domid) {
-        int o = (int) OWNER.getAcquire(owner, mfn);
-        return o == domid || (o == DomId.DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, mfn) == domid);
+        int o = ownerOf(mfn);
+        return o == domid || (o == DomId.DOMID_XEN && sharedWithOf(mfn) == domid);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -432,13 +537,13 @@ public final class FrameTable {
     /** The type_info word of {@code mfn}. */
     public long typeInfo(long mfn) {
         checkMfn(mfn);
-        return (long) TYPE_INFO.getAcquire(typeInfo, (int) mfn);
+        return typeOf((int) mfn);
     }
 
     /** Compare-and-swap of the type_info word of {@code mfn}. */
     public boolean casTypeInfo(long mfn, long expected, long update) {
         checkMfn(mfn);
-        return TYPE_INFO.compareAndSet(typeInfo, (int) mfn, expected, update);
+        return casType((int) mfn, expected, update);
     }
 
     /** Builds a type_info word. */
@@ -498,7 +603,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             long count = x & PGT_COUNT_MASK;
             long nx;
             if (count == PGT_COUNT_MASK) {
@@ -511,7 +616,7 @@ public final class FrameTable {
             } else {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, nx)) {
+            if (casType(i, x, nx)) {
                 return true;
             }
         }
@@ -528,7 +633,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if ((x & PGT_COUNT_MASK) == 0) {
                 throw new IllegalStateException("put_page_type on mfn " + mfn + " with type count 0");
             }
@@ -541,7 +646,7 @@ public final class FrameTable {
                     devalidate = true;
                 }
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, nx)) {
+            if (casType(i, x, nx)) {
                 if (devalidate) {
                     freePageTable(mfn, pageType(nx));
                 }
@@ -601,7 +706,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             long count = x & PGC_COUNT_MASK;
             if (count == 0) {
                 throw new IllegalStateException("put_page on unreferenced mfn " + mfn);
@@ -609,7 +714,7 @@ public final class FrameTable {
             if (count == 1) {
                 return false;
             }
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, x - 1)) {
+            if (casCount(i, x, x - 1)) {
                 return true;
             }
         }
@@ -627,7 +732,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             long count = x & PGT_COUNT_MASK;
             if (count == 0) {
                 throw new IllegalStateException("put_page_type on mfn " + mfn + " with type count 0");
@@ -635,7 +740,7 @@ public final class FrameTable {
             if (count == 1) {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x - 1)) {
+            if (casType(i, x, x - 1)) {
                 return true;
             }
         }
@@ -651,11 +756,11 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if (!isPinned(x)) {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x & ~PGT_PINNED)) {
+            if (casType(i, x, x & ~PGT_PINNED)) {
                 break;
             }
         }
@@ -681,13 +786,13 @@ public final class FrameTable {
         }
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if (isPinned(x)) {
                 putPageType(mfn);
                 putPage(mfn);
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x | PGT_PINNED)) {
+            if (casType(i, x, x | PGT_PINNED)) {
                 return true;
             }
         }
@@ -702,11 +807,11 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if ((x & PGT_COUNT_MASK) == 0) {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x | PGT_VALIDATED)) {
+            if (casType(i, x, x | PGT_VALIDATED)) {
                 return true;
             }
         }
@@ -719,7 +824,7 @@ public final class FrameTable {
     /** The M2P entry of {@code mfn}: a PFN read as unsigned, or {@link #INVALID_M2P_ENTRY}. */
     public int m2p(long mfn) {
         checkMfn(mfn);
-        return (int) M2P.getAcquire(m2p, (int) mfn);
+        return m2pOf((int) mfn);
     }
 
     /**
@@ -757,27 +862,30 @@ public final class FrameTable {
         int n = (frames + M2P_ENTRIES_PER_FRAME - 1) / M2P_ENTRIES_PER_FRAME;
         long first = -1;
         for (int k = 0; k < n; k++) {
-            int mfn = popFree();
+            int mfn = popFree(0);
             if (mfn < 0 || (first >= 0 && mfn != first + k)) {
                 throw new IllegalStateException("no contiguous run of " + n + " frames for the M2P table");
             }
             if (first < 0) {
                 first = mfn;
             }
-            ownerPages[mfn] = null;
-            SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
-            TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-            COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-            OWNER.setRelease(owner, mfn, DomId.DOMID_XEN);
-        }
-        MemorySegment mem = memory.segment();
-        for (int mfn = 0; mfn < frames; mfn++) {
-            int pfn = (int) M2P.getAcquire(m2p, mfn);
-            mem.set(PTE_LAYOUT, MachineMemory.maddr(first) + 8L * mfn,
-                    pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
+            own(mfn, 1, null, DomId.DOMID_XEN, DomId.DOMID_INVALID);
         }
         m2pFrames = n;
-        m2pBase = first;
+        // Only the pages of the table whose frames have state are written now (each chunk's page
+        // is written when the chunk is made): the rest of the table stays a hole in machine
+        // memory until a frame it describes is first allocated.
+        freeLock.lock();
+        try {
+            for (int c = 0; c < chunks.length; c++) {
+                if (chunks[c] != null) {
+                    writeM2pPage(first, c);
+                }
+            }
+            m2pBase = first;
+        } finally {
+            freeLock.unlock();
+        }
         return first;
     }
 
@@ -791,8 +899,27 @@ public final class FrameTable {
         return m2pBase < 0 ? 0 : m2pFrames;
     }
 
+    /** The M2P table's page for chunk {@code c}: the chunk's entries, 8 bytes each. */
+    private void writeM2pPage(long base, int c) {
+        Chunk chunk = chunks[c];
+        MemorySegment mem = memory.segment();
+        long at = MachineMemory.maddr(base) + 8L * ((long) c << CHUNK_SHIFT);
+        int n = Math.min(CHUNK_FRAMES, frames - (c << CHUNK_SHIFT));
+        for (int k = 0; k < n; k++) {
+            int pfn = (int) M2P.getAcquire(chunk.m2p, k);
+            mem.set(PTE_LAYOUT, at + 8L * k, pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
+        }
+    }
+
     private void storeM2p(int mfn, int pfn) {
-        M2P.setRelease(m2p, mfn, pfn);
+        Chunk c = chunk(mfn);
+        if (c == null) {
+            if (pfn == INVALID_M2P_ENTRY) {
+                return; // a frame without state has no M2P entry already
+            }
+            c = materialize(mfn >>> CHUNK_SHIFT);
+        }
+        M2P.setRelease(c.m2p, mfn & CHUNK_MASK, pfn);
         long base = m2pBase;
         if (base >= 0) {
             memory.segment().set(PTE_LAYOUT, MachineMemory.maddr(base) + 8L * mfn,
@@ -812,90 +939,258 @@ public final class FrameTable {
         }
     }
 
-    private int popFree() {
+    // ---------------------------------------------------------------------------------------
+    // Chunks of per-frame state
+    // ---------------------------------------------------------------------------------------
+
+    /** The chunk that holds {@code mfn}'s state, or null: then the frame is free and untyped. */
+    private Chunk chunk(int mfn) {
+        return (Chunk) CHUNKS.getAcquire(chunks, mfn >>> CHUNK_SHIFT);
+    }
+
+    /** Makes chunk {@code c} (all its frames free) and its page of the M2P table. Under freeLock. */
+    private Chunk materialize(int c) {
+        Chunk chunk = new Chunk();
+        CHUNKS.setRelease(chunks, c, chunk);
+        liveChunks++;
+        long base = m2pBase;
+        if (base >= 0) {
+            writeM2pPage(base, c);
+        }
+        return chunk;
+    }
+
+    /**
+     * Drops chunk {@code c} if every one of its frames is free: its state is what a missing
+     * chunk reads as. A thread that read the chunk before sees only free frames in it, and no
+     * compare-and-swap of a free frame's count can succeed. Under freeLock.
+     */
+    private void dematerializeIfFree(int c) {
+        if (chunks[c] == null || ((c + 1) << CHUNK_SHIFT) > frames) {
+            return;
+        }
+        int w0 = c * CHUNK_WORDS;
+        for (int w = w0; w < w0 + CHUNK_WORDS; w++) {
+            if (freeBits[w] != -1L) {
+                return;
+            }
+        }
+        CHUNKS.setRelease(chunks, c, (Chunk) null);
+        liveChunks--;
+    }
+
+    private int ownerOf(int mfn) {
+        Chunk c = chunk(mfn);
+        return c == null ? DomId.DOMID_INVALID : (int) OWNER.getAcquire(c.owner, mfn & CHUNK_MASK);
+    }
+
+    private int sharedWithOf(int mfn) {
+        Chunk c = chunk(mfn);
+        return c == null ? DomId.DOMID_INVALID : (int) SHARED_WITH.getAcquire(c.sharedWith, mfn & CHUNK_MASK);
+    }
+
+    private long countOf(int mfn) {
+        Chunk c = chunk(mfn);
+        return c == null ? 0L : (long) COUNT_INFO.getAcquire(c.countInfo, mfn & CHUNK_MASK);
+    }
+
+    private long typeOf(int mfn) {
+        Chunk c = chunk(mfn);
+        return c == null ? 0L : (long) TYPE_INFO.getAcquire(c.typeInfo, mfn & CHUNK_MASK);
+    }
+
+    private int m2pOf(int mfn) {
+        Chunk c = chunk(mfn);
+        return c == null ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(c.m2p, mfn & CHUNK_MASK);
+    }
+
+    /** Compare-and-swap of a count_info word; fails for a frame without state (a free one). */
+    private boolean casCount(int mfn, long expected, long update) {
+        Chunk c = chunk(mfn);
+        return c != null && COUNT_INFO.compareAndSet(c.countInfo, mfn & CHUNK_MASK, expected, update);
+    }
+
+    /** Compare-and-swap of a type_info word; fails for a frame without state (a free one). */
+    private boolean casType(int mfn, long expected, long update) {
+        Chunk c = chunk(mfn);
+        return c != null && TYPE_INFO.compareAndSet(c.typeInfo, mfn & CHUNK_MASK, expected, update);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The free pool
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * Takes the lowest free frame ({@code order} 0) or the lowest free naturally aligned run of
+     * {@code 2^order} frames from the pool, making the chunks it falls in.
+     *
+     * @return its first MFN, or -1 if there is none
+     */
+    private int popFree(int order) {
         freeLock.lock();
         try {
-            if (freeTop == 0) {
+            int mfn = order == 0 ? takeLowest() : takeRun(order);
+            if (mfn < 0) {
                 return -1;
             }
-            freeCount = freeTop - 1;
-            return freeStack[--freeTop];
+            int n = 1 << order;
+            freeCount -= n;
+            for (int c = mfn >>> CHUNK_SHIFT; c <= (mfn + n - 1) >>> CHUNK_SHIFT; c++) {
+                if (chunks[c] == null) {
+                    materialize(c);
+                }
+            }
+            return mfn;
         } finally {
             freeLock.unlock();
         }
     }
 
-    /** The last reference went: scrub the frame and give it back to the pool. */
+    private int takeLowest() {
+        for (int w = freeHint; w < freeBits.length; w++) {
+            long bits = freeBits[w];
+            if (bits != 0) {
+                freeBits[w] = bits & (bits - 1);
+                freeHint = w;
+                return (w << 6) | Long.numberOfTrailingZeros(bits);
+            }
+        }
+        freeHint = freeBits.length;
+        return -1;
+    }
+
+    private int takeRun(int order) {
+        int n = 1 << order;
+        if (n < 64) {
+            long mask = (1L << n) - 1;
+            for (int w = freeHint; w < freeBits.length; w++) {
+                long bits = freeBits[w];
+                for (int b = 0; bits != 0 && b < 64; b += n) {
+                    if (((bits >>> b) & mask) == mask) {
+                        freeBits[w] = bits & ~(mask << b);
+                        return (w << 6) | b;
+                    }
+                }
+            }
+            return -1;
+        }
+        int words = n >>> 6;
+        for (int w = freeHint / words * words; w + words <= freeBits.length; w += words) {
+            int k = 0;
+            while (k < words && freeBits[w + k] == -1L) {
+                k++;
+            }
+            if (k == words) {
+                java.util.Arrays.fill(freeBits, w, w + words, 0L);
+                return w << 6;
+            }
+        }
+        return -1;
+    }
+
+    /** Puts the scrubbed frames {@code first .. first+n-1} back in the pool. Under freeLock. */
+    private void pushRun(int first, int n) {
+        for (int mfn = first; mfn < first + n; mfn++) {
+            freeBits[mfn >>> 6] |= 1L << mfn;
+        }
+        freeCount += n;
+        freeHint = Math.min(freeHint, first >>> 6);
+    }
+
+    /**
+     * The last reference went: the frame loses its owner, is scrubbed (its memory given back
+     * to the host, so a frame nobody wrote is never touched to zero it) and goes back to the
+     * pool.
+     */
     private void freeFrame(int mfn) {
-        unown(mfn);
-        memory.zeroFrame(mfn);
+        DomainPages pages = unown(mfn);
+        if (pages != null) {
+            pages.uncharge();
+        }
+        memory.discard(mfn, 1);
         freeLock.lock();
         try {
-            freeStack[freeTop++] = mfn;
-            freeCount = freeTop;
+            pushRun(mfn, 1);
         } finally {
             freeLock.unlock();
         }
     }
 
     /**
-     * Frames whose last reference went during a domain's release, in ascending order: unowned
-     * at once, scrubbed and returned to the pool together by {@link #release}, so that nobody
-     * can allocate one before it is zero.
+     * Frames whose last reference went during a domain's release, given in ascending order:
+     * unowned at once; each run of consecutive frames is scrubbed with one
+     * {@link MachineMemory#discard} (a hole punched in machine memory: the host gets the memory
+     * back, and a frame the guest never touched is not touched now) and only then returned to
+     * the pool, so that nobody can allocate one before it is zero. The owner's
+     * {@code tot_pages} drops once, by all of them.
      */
     private final class FreeBatch {
-        /** Runs at least this long are discarded (one system call) rather than filled. */
-        private static final int DISCARD_RUN = 16;
-        private int[] mfns = new int[256];
-        private int n;
+        private final DomainPages pages;
+        private int runFirst = -1;
+        private int runLength;
+        private long uncharged;
+
+        FreeBatch(DomainPages pages) {
+            this.pages = pages;
+        }
 
         void add(int mfn) {
-            unown(mfn);
-            if (n == mfns.length) {
-                mfns = java.util.Arrays.copyOf(mfns, n * 2);
+            DomainPages owner = unown(mfn);
+            if (owner == pages) {
+                uncharged++;
+            } else if (owner != null) {
+                owner.uncharge();
             }
-            mfns[n++] = mfn;
+            if (runFirst >= 0 && mfn == runFirst + runLength) {
+                runLength++;
+                return;
+            }
+            flush();
+            runFirst = mfn;
+            runLength = 1;
+        }
+
+        private void flush() {
+            if (runFirst < 0) {
+                return;
+            }
+            memory.discard(runFirst, runLength);
+            freeLock.lock();
+            try {
+                pushRun(runFirst, runLength);
+                for (int c = runFirst >>> CHUNK_SHIFT; c <= (runFirst + runLength - 1) >>> CHUNK_SHIFT; c++) {
+                    dematerializeIfFree(c);
+                }
+            } finally {
+                freeLock.unlock();
+            }
+            runFirst = -1;
         }
 
         void release() {
-            for (int i = 0; i < n; ) {
-                int j = i + 1;
-                while (j < n && mfns[j] == mfns[j - 1] + 1) {
-                    j++;
-                }
-                if (j - i >= DISCARD_RUN) {
-                    memory.discard(mfns[i], j - i);
-                } else {
-                    for (int k = i; k < j; k++) {
-                        memory.zeroFrame(mfns[k]);
-                    }
-                }
-                i = j;
-            }
-            freeLock.lock();
-            try {
-                for (int i = 0; i < n; i++) {
-                    freeStack[freeTop++] = mfns[i];
-                }
-                freeCount = freeTop;
-            } finally {
-                freeLock.unlock();
+            flush();
+            if (uncharged > 0) {
+                pages.uncharge(uncharged);
             }
         }
     }
 
-    /** Takes {@code mfn} from its owner: no owner, type, M2P entry or charge any more. */
-    private void unown(int mfn) {
-        DomainPages pages = ownerPages[mfn];
+    /**
+     * Takes {@code mfn} from its owner: no owner, type or M2P entry any more.
+     *
+     * @return the accounting it was charged to, for the caller to uncharge, or null
+     */
+    private DomainPages unown(int mfn) {
+        Chunk c = chunk(mfn);
+        int k = mfn & CHUNK_MASK;
+        DomainPages pages = c.ownerPages[k];
         // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
         // discipline's business, as on Xen.
-        OWNER.setRelease(owner, mfn, DomId.DOMID_INVALID);
-        SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
-        ownerPages[mfn] = null;
-        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
+        OWNER.setRelease(c.owner, k, DomId.DOMID_INVALID);
+        SHARED_WITH.setRelease(c.sharedWith, k, DomId.DOMID_INVALID);
+        c.ownerPages[k] = null;
+        TYPE_INFO.setRelease(c.typeInfo, k, 0L);
         storeM2p(mfn, INVALID_M2P_ENTRY);
-        if (pages != null) {
-            pages.uncharge();
-        }
+        return pages;
     }
 }
