@@ -209,9 +209,7 @@ final class MemoryOpHandler implements HypercallHandler {
             if (mfn < 0) {
                 break;
             }
-            for (int j = 0; j < n; j++) {
-                frames.setM2p(mfn + j, gpfn + j);
-            }
+            frames.setM2pRun(mfn, gpfn, n);
             if (!a.outU64Element(v, extentStart, i, mfn)) {
                 unallocate(frames, mfn, n);
                 break;

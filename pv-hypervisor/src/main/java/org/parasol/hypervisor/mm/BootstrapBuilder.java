@@ -243,11 +243,18 @@ public final class BootstrapBuilder {
 
         MemorySegment mem = frames.memory().segment();
 
-        // 1. The P2M list and the M2P entries.
+        // 1. The P2M list and the M2P entries, the latter a run of consecutive frames at a time
+        //    (a 2 MiB extent keeps its frame state uniform).
         for (int pfn = 0; pfn < nrPages; pfn++) {
-            long mfn = p2m[pfn];
-            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), mfn);
-            frames.setM2p(mfn, pfn);
+            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
+        }
+        for (int pfn = 0; pfn < nrPages; ) {
+            int run = 1;
+            while (pfn + run < nrPages && p2m[pfn + run] == p2m[pfn] + run) {
+                run++;
+            }
+            frames.setM2pRun(p2m[pfn], pfn, run);
+            pfn += run;
         }
 
         // 2. The tables: upper levels first, then every mapped page.

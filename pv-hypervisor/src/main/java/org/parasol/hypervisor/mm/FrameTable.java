@@ -108,27 +108,86 @@ public final class FrameTable {
 
     /**
      * The {@code struct page_info} of {@link #CHUNK_FRAMES} consecutive frames, as parallel
-     * arrays indexed by {@code mfn & CHUNK_MASK}. A chunk exists only while one of its frames is
-     * (or was, since the last {@link #releaseDomain} found them all free) allocated: a chunk
-     * that does not exist reads as every frame free, untyped, unreferenced, M2P invalid.
+     * arrays indexed by {@code mfn & CHUNK_MASK}.
      */
-    private static final class Chunk {
-        final int[] owner = new int[CHUNK_FRAMES];
-        final int[] sharedWith = new int[CHUNK_FRAMES];
-        final long[] countInfo = new long[CHUNK_FRAMES];
-        final long[] typeInfo = new long[CHUNK_FRAMES];
-        final int[] m2p = new int[CHUNK_FRAMES];
+    private static final class Frames {
+        final int[] owner;
+        final int[] sharedWith;
+        final long[] countInfo;
+        final long[] typeInfo;
+        final int[] m2p;
         /** Accounting of each domain-owned frame's owner; written before the owner is published. */
-        final DomainPages[] ownerPages = new DomainPages[CHUNK_FRAMES];
+        final DomainPages[] ownerPages;
 
-        Chunk() {
+        Frames(int n) {
+            owner = new int[n];
+            sharedWith = new int[n];
+            countInfo = new long[n];
+            typeInfo = new long[n];
+            m2p = new int[n];
+            ownerPages = new DomainPages[n];
             java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
             java.util.Arrays.fill(sharedWith, DomId.DOMID_INVALID);
             java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
         }
     }
 
-    /** Heap bytes of one chunk's arrays (headers aside): what a frame's state costs, times 512. */
+    /** The frames of a uniform chunk a domain's release took whole: all free, never written. */
+    private static final Frames DEAD = new Frames(0);
+
+    /**
+     * The state of {@link #CHUNK_FRAMES} consecutive frames. A chunk exists only while one of
+     * its frames is allocated (or was, until a release finds them all free): a chunk that does
+     * not exist reads as every frame free, untyped, unreferenced, M2P invalid. It is either
+     * <ul>
+     *   <li><b>detailed</b>: {@link #frames} holds every frame's state; or</li>
+     *   <li><b>uniform</b>: {@link #frames} is null, and every frame is in the state an extent
+     *       allocation leaves it in — owned by {@link #uniformOwner}, only its allocation
+     *       reference, no type, M2P entry {@link #uniformM2pBase} + its index (or invalid). A
+     *       2 MiB extent is made so, and stays so until one of its frames is referenced,
+     *       typed, freed or given a PFN out of line: then the first writer makes its
+     *       {@link Frames} from the uniform state and publishes it by compare-and-swap
+     *       ({@code inflate}), and every write goes there; or</li>
+     *   <li><b>dead</b>: {@link #frames} is {@link #DEAD}: a release took the uniform chunk
+     *       whole (the compare-and-swap from null that no inflation won), so all its frames are
+     *       free, until the chunk leaves the directory.</li>
+     * </ul>
+     * A domain that touches ten pages of 4 GiB so costs 2,048 uniform chunks (a few dozen
+     * bytes each) and a few detailed ones, not 32 MiB of per-frame arrays.
+     */
+    private static final class Chunk {
+        @SuppressWarnings("unused") // through FRAMES
+        volatile Frames frames;
+        final int uniformOwner;
+        final DomainPages uniformPages;
+        /** The PFN of the chunk's first frame in the M2P table, or -1 for none. Uniform chunks only. */
+        volatile long uniformM2pBase = -1;
+
+        /** A detailed chunk, every frame free. */
+        Chunk() {
+            this.frames = new Frames(CHUNK_FRAMES);
+            this.uniformOwner = DomId.DOMID_INVALID;
+            this.uniformPages = null;
+        }
+
+        /** A uniform chunk of {@code pages}'s domain. */
+        Chunk(DomainPages pages) {
+            this.uniformOwner = pages.domid();
+            this.uniformPages = pages;
+        }
+    }
+
+    private static final VarHandle FRAMES;
+
+    static {
+        try {
+            FRAMES = MethodHandles.lookup().findVarHandle(Chunk.class, "frames", Frames.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Heap bytes of one detailed chunk's arrays (headers aside): what a frame's state costs, times 512. */
     public static final long CHUNK_BYTES = CHUNK_FRAMES * (4L + 4 + 8 + 8 + 4 + 4);
 
     private final MachineMemory memory;
@@ -180,7 +239,7 @@ public final class FrameTable {
         }
         freeBits[0] &= ~1L; // MFN 0 is the hypervisor's
         freeCount = frames - 1;
-        Chunk first = materialize(0);
+        Frames first = materialize(0).frames;
         first.owner[0] = DomId.DOMID_XEN;
         first.countInfo[0] = 1;
         VarHandle.releaseFence();
@@ -248,7 +307,7 @@ public final class FrameTable {
         if (!pages.charge()) {
             return -1;
         }
-        int mfn = popFree(0);
+        int mfn = popFree(0, null);
         if (mfn < 0) {
             pages.uncharge();
             return -1;
@@ -274,7 +333,7 @@ public final class FrameTable {
         if (!pages.charge(n)) {
             return -1;
         }
-        int mfn = popFree(order);
+        int mfn = popFree(order, pages);
         if (mfn < 0) {
             pages.uncharge(n);
             return -1;
@@ -293,9 +352,14 @@ public final class FrameTable {
      */
     private void own(int first, int n, DomainPages pages, int ownerDomid, int sharedWithDomid) {
         for (int mfn = first; mfn < first + n; ) {
-            Chunk c = chunk(mfn);
+            Chunk chunk = chunk(mfn);
             int from = mfn & CHUNK_MASK;
             int to = Math.min(CHUNK_FRAMES, from + (first + n - mfn));
+            Frames c = chunk.frames;
+            if (c == null) {
+                mfn += to - from; // a uniform chunk, made in this state by popFree
+                continue;
+            }
             java.util.Arrays.fill(c.ownerPages, from, to, pages);
             java.util.Arrays.fill(c.sharedWith, from, to, sharedWithDomid);
             java.util.Arrays.fill(c.typeInfo, from, to, 0L);
@@ -322,7 +386,7 @@ public final class FrameTable {
         if (sharedWithDomid < 0 || sharedWithDomid >= DomId.DOMID_FIRST_RESERVED) {
             throw new IllegalArgumentException("not a domain id: " + sharedWithDomid);
         }
-        int mfn = popFree(0);
+        int mfn = popFree(0, null);
         if (mfn < 0) {
             return -1;
         }
@@ -475,14 +539,14 @@ public final class FrameTable {
         // Every pass skips the chunks without state: their frames are free. A frame of the
         // domain that nothing else took a reference or a type on costs a few loads here.
         // 1. Unpin: the pins held the top of every address space.
-        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
+        for (int mfn = 1; mfn < frames; mfn = nextDetailed(mfn)) {
             if (serves(mfn, domid) && isPinned(typeInfo(mfn))) {
                 unpin(mfn);
             }
         }
         // 2. Tables still validated are held by something else (a CR3 the vCPUs did not drop,
         //    or a cycle); devalidate them by force so the references they hold go.
-        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
+        for (int mfn = 1; mfn < frames; mfn = nextDetailed(mfn)) {
             if (!serves(mfn, domid)) {
                 continue;
             }
@@ -500,8 +564,19 @@ public final class FrameTable {
         // 3. The allocation references. The frames freed here are scrubbed a run at a time by
         //    punching holes (the host gets the memory back, and a frame the guest never
         //    touched is not touched now); then they join the pool.
+        //    A uniform chunk of the domain (frames nobody referenced or typed) goes whole, by
+        //    one compare-and-swap that no inflation may win.
         FreeBatch batch = new FreeBatch(pages);
         for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
+            if ((mfn & CHUNK_MASK) == 0) {
+                Chunk chunk = chunk(mfn);
+                if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null
+                        && FRAMES.compareAndSet(chunk, (Frames) null, DEAD)) {
+                    batch.addDead(mfn >>> CHUNK_SHIFT, chunk.uniformPages);
+                    mfn += CHUNK_FRAMES - 1;
+                    continue;
+                }
+            }
             if (serves(mfn, domid)) {
                 putPageAllocRef(mfn, batch);
             }
@@ -514,6 +589,22 @@ public final class FrameTable {
             }
         }
         return still;
+    }
+
+    /** The frame after {@code mfn}, skipping chunks that are missing, uniform or dead (no types, no pins). */
+    private int nextDetailed(int mfn) {
+        int next = mfn + 1;
+        for (;;) {
+            if (next >= frames) {
+                return next;
+            }
+            Chunk c = chunk(next);
+            Frames f = c == null ? null : framesOf(c);
+            if (f != null && f != DEAD) {
+                return next;
+            }
+            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+        }
     }
 
     /** The frame after {@code mfn}, or the first of the next chunk with state if its chunk has none. */
@@ -862,7 +953,7 @@ public final class FrameTable {
         int n = (frames + M2P_ENTRIES_PER_FRAME - 1) / M2P_ENTRIES_PER_FRAME;
         long first = -1;
         for (int k = 0; k < n; k++) {
-            int mfn = popFree(0);
+            int mfn = popFree(0, null);
             if (mfn < 0 || (first >= 0 && mfn != first + k)) {
                 throw new IllegalStateException("no contiguous run of " + n + " frames for the M2P table");
             }
@@ -879,7 +970,7 @@ public final class FrameTable {
         try {
             for (int c = 0; c < chunks.length; c++) {
                 if (chunks[c] != null) {
-                    writeM2pPage(first, c);
+                    writeM2pPage(first, c, chunks[c]);
                 }
             }
             m2pBase = first;
@@ -900,26 +991,74 @@ public final class FrameTable {
     }
 
     /** The M2P table's page for chunk {@code c}: the chunk's entries, 8 bytes each. */
-    private void writeM2pPage(long base, int c) {
-        Chunk chunk = chunks[c];
+    private void writeM2pPage(long base, int c, Chunk chunk) {
         MemorySegment mem = memory.segment();
         long at = MachineMemory.maddr(base) + 8L * ((long) c << CHUNK_SHIFT);
         int n = Math.min(CHUNK_FRAMES, frames - (c << CHUNK_SHIFT));
+        Frames f = framesOf(chunk);
+        long uniform = chunk.uniformM2pBase;
         for (int k = 0; k < n; k++) {
-            int pfn = (int) M2P.getAcquire(chunk.m2p, k);
+            int pfn = f == null ? (uniform < 0 ? INVALID_M2P_ENTRY : (int) (uniform + k))
+                    : f == DEAD ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(f.m2p, k);
             mem.set(PTE_LAYOUT, at + 8L * k, pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
         }
     }
 
-    private void storeM2p(int mfn, int pfn) {
-        Chunk c = chunk(mfn);
-        if (c == null) {
-            if (pfn == INVALID_M2P_ENTRY) {
-                return; // a frame without state has no M2P entry already
-            }
-            c = materialize(mfn >>> CHUNK_SHIFT);
+    /**
+     * Sets the M2P entries of {@code n} consecutive frames from {@code mfn} to consecutive
+     * PFNs from {@code pfn}, as {@link #setM2p} one by one would; a uniform chunk the run
+     * covers whole keeps its state uniform (one number, and its M2P page written).
+     *
+     * @throws IndexOutOfBoundsException if the run leaves machine memory
+     * @throws IllegalArgumentException  if a PFN does not fit an M2P entry
+     */
+    public void setM2pRun(long mfn, long pfn, int n) {
+        checkMfn(mfn);
+        checkMfn(mfn + n - 1);
+        if (pfn < 0 || pfn + n - 1 > 0xFFFF_FFFEL) {
+            throw new IllegalArgumentException("pfn out of range: " + pfn + "+" + n);
         }
-        M2P.setRelease(c.m2p, mfn & CHUNK_MASK, pfn);
+        long end = mfn + n;
+        for (long m = mfn; m < end; ) {
+            int c = (int) (m >>> CHUNK_SHIFT);
+            long chunkEnd = Math.min(end, (long) (c + 1) << CHUNK_SHIFT);
+            Chunk chunk = chunk((int) m);
+            if ((m & CHUNK_MASK) == 0 && chunkEnd - m == CHUNK_FRAMES && chunk != null && framesOf(chunk) == null) {
+                chunk.uniformM2pBase = pfn + (m - mfn);
+                long base = m2pBase;
+                if (base >= 0) {
+                    writeM2pPage(base, c, chunk);
+                }
+                if (framesOf(chunk) == null) {
+                    m = chunkEnd;
+                    continue;
+                }
+                // Inflated meanwhile, perhaps from the old number: set each frame as well.
+            }
+            for (; m < chunkEnd; m++) {
+                storeM2p((int) m, (int) (pfn + (m - mfn)));
+            }
+        }
+    }
+
+    private void storeM2p(int mfn, int pfn) {
+        Chunk chunk = chunk(mfn);
+        if (chunk == null) {
+            return; // a free frame without state: its entry is invalid, and stays so
+        }
+        Frames f = framesOf(chunk);
+        if (f == null) {
+            long base = chunk.uniformM2pBase;
+            int now = base < 0 ? INVALID_M2P_ENTRY : (int) (base + (mfn & CHUNK_MASK));
+            if (now == pfn) {
+                return; // already so, and so in the table
+            }
+        }
+        f = writable(mfn);
+        if (f == null) {
+            return; // dead: free
+        }
+        M2P.setRelease(f.m2p, mfn & CHUNK_MASK, pfn);
         long base = m2pBase;
         if (base >= 0) {
             memory.segment().set(PTE_LAYOUT, MachineMemory.maddr(base) + 8L * mfn,
@@ -948,72 +1087,149 @@ public final class FrameTable {
         return (Chunk) CHUNKS.getAcquire(chunks, mfn >>> CHUNK_SHIFT);
     }
 
-    /** Makes chunk {@code c} (all its frames free) and its page of the M2P table. Under freeLock. */
+    /** Makes chunk {@code c} detailed, all its frames free, with its page of the M2P table. Under freeLock. */
     private Chunk materialize(int c) {
-        Chunk chunk = new Chunk();
-        CHUNKS.setRelease(chunks, c, chunk);
-        liveChunks++;
+        return install(c, new Chunk());
+    }
+
+    /** Puts {@code chunk} in the directory at {@code c} and writes its M2P page. Under freeLock. */
+    private Chunk install(int c, Chunk chunk) {
+        if (chunks[c] == null) {
+            liveChunks++;
+        }
         long base = m2pBase;
         if (base >= 0) {
-            writeM2pPage(base, c);
+            writeM2pPage(base, c, chunk);
         }
+        CHUNKS.setRelease(chunks, c, chunk);
         return chunk;
     }
 
     /**
      * Drops chunk {@code c} if every one of its frames is free: its state is what a missing
-     * chunk reads as. A thread that read the chunk before sees only free frames in it, and no
-     * compare-and-swap of a free frame's count can succeed. Under freeLock.
+     * chunk reads as, and its page of the M2P table goes back to the host. A thread that read
+     * the chunk before sees only free frames in it, and no compare-and-swap of a free frame's
+     * count can succeed. Under freeLock.
      */
-    private void dematerializeIfFree(int c) {
-        if (chunks[c] == null || ((c + 1) << CHUNK_SHIFT) > frames) {
-            return;
+    private boolean dematerializeIfFree(int c) {
+        Chunk chunk = chunks[c];
+        if (chunk == null || ((c + 1) << CHUNK_SHIFT) > frames) {
+            return false;
         }
         int w0 = c * CHUNK_WORDS;
         for (int w = w0; w < w0 + CHUNK_WORDS; w++) {
             if (freeBits[w] != -1L) {
-                return;
+                return false;
             }
         }
         CHUNKS.setRelease(chunks, c, (Chunk) null);
         liveChunks--;
+        return true;
+    }
+
+    /** Gives the M2P pages of chunks {@code first .. first+n-1}, which are gone, back to the host. */
+    private void discardM2pPages(int first, int n) {
+        long base = m2pBase;
+        if (base >= 0) {
+            memory.discard(base + first, n);
+        }
+    }
+
+    /** The per-frame state of {@code chunk} to read: null while it is uniform. */
+    private static Frames framesOf(Chunk chunk) {
+        return (Frames) FRAMES.getAcquire(chunk);
+    }
+
+    /**
+     * The per-frame state of {@code mfn}'s chunk to write, made from the uniform state first if
+     * the chunk is uniform; null for a frame without state or in a dead chunk (a free frame,
+     * which nothing may write).
+     */
+    private Frames writable(int mfn) {
+        Chunk chunk = chunk(mfn);
+        if (chunk == null) {
+            return null;
+        }
+        Frames f = framesOf(chunk);
+        if (f == null) {
+            f = inflate(chunk);
+        }
+        return f == DEAD ? null : f;
+    }
+
+    /** A uniform chunk becomes detailed: its frames' state as the uniform state says, published once. */
+    private static Frames inflate(Chunk chunk) {
+        Frames f = new Frames(CHUNK_FRAMES);
+        long base = chunk.uniformM2pBase;
+        java.util.Arrays.fill(f.ownerPages, chunk.uniformPages);
+        java.util.Arrays.fill(f.countInfo, PGC_ALLOCATED | 1L);
+        if (base >= 0) {
+            for (int k = 0; k < CHUNK_FRAMES; k++) {
+                f.m2p[k] = (int) (base + k);
+            }
+        }
+        java.util.Arrays.fill(f.owner, chunk.uniformOwner);
+        Frames won = (Frames) FRAMES.compareAndExchange(chunk, (Frames) null, f);
+        return won == null ? f : won;
     }
 
     private int ownerOf(int mfn) {
         Chunk c = chunk(mfn);
-        return c == null ? DomId.DOMID_INVALID : (int) OWNER.getAcquire(c.owner, mfn & CHUNK_MASK);
+        if (c == null) {
+            return DomId.DOMID_INVALID;
+        }
+        Frames f = framesOf(c);
+        return f == null ? c.uniformOwner : f == DEAD ? DomId.DOMID_INVALID
+                : (int) OWNER.getAcquire(f.owner, mfn & CHUNK_MASK);
     }
 
     private int sharedWithOf(int mfn) {
         Chunk c = chunk(mfn);
-        return c == null ? DomId.DOMID_INVALID : (int) SHARED_WITH.getAcquire(c.sharedWith, mfn & CHUNK_MASK);
+        Frames f = c == null ? null : framesOf(c);
+        return f == null || f == DEAD ? DomId.DOMID_INVALID : (int) SHARED_WITH.getAcquire(f.sharedWith, mfn & CHUNK_MASK);
     }
 
     private long countOf(int mfn) {
         Chunk c = chunk(mfn);
-        return c == null ? 0L : (long) COUNT_INFO.getAcquire(c.countInfo, mfn & CHUNK_MASK);
+        if (c == null) {
+            return 0L;
+        }
+        Frames f = framesOf(c);
+        return f == null ? PGC_ALLOCATED | 1L : f == DEAD ? 0L : (long) COUNT_INFO.getAcquire(f.countInfo, mfn & CHUNK_MASK);
     }
 
     private long typeOf(int mfn) {
         Chunk c = chunk(mfn);
-        return c == null ? 0L : (long) TYPE_INFO.getAcquire(c.typeInfo, mfn & CHUNK_MASK);
+        Frames f = c == null ? null : framesOf(c);
+        return f == null || f == DEAD ? 0L : (long) TYPE_INFO.getAcquire(f.typeInfo, mfn & CHUNK_MASK);
     }
 
     private int m2pOf(int mfn) {
         Chunk c = chunk(mfn);
-        return c == null ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(c.m2p, mfn & CHUNK_MASK);
+        if (c == null) {
+            return INVALID_M2P_ENTRY;
+        }
+        Frames f = framesOf(c);
+        if (f == null) {
+            long base = c.uniformM2pBase;
+            return base < 0 ? INVALID_M2P_ENTRY : (int) (base + (mfn & CHUNK_MASK));
+        }
+        return f == DEAD ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(f.m2p, mfn & CHUNK_MASK);
     }
 
-    /** Compare-and-swap of a count_info word; fails for a frame without state (a free one). */
+    /** Compare-and-swap of a count_info word; fails for a free frame without state. */
     private boolean casCount(int mfn, long expected, long update) {
-        Chunk c = chunk(mfn);
-        return c != null && COUNT_INFO.compareAndSet(c.countInfo, mfn & CHUNK_MASK, expected, update);
+        Frames f = writable(mfn);
+        return f != null && COUNT_INFO.compareAndSet(f.countInfo, mfn & CHUNK_MASK, expected, update);
     }
 
-    /** Compare-and-swap of a type_info word; fails for a frame without state (a free one). */
+    /** Compare-and-swap of a type_info word; fails for a free frame without state. */
     private boolean casType(int mfn, long expected, long update) {
-        Chunk c = chunk(mfn);
-        return c != null && TYPE_INFO.compareAndSet(c.typeInfo, mfn & CHUNK_MASK, expected, update);
+        if (expected == update) {
+            return typeOf(mfn) == expected;
+        }
+        Frames f = writable(mfn);
+        return f != null && TYPE_INFO.compareAndSet(f.typeInfo, mfn & CHUNK_MASK, expected, update);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1022,11 +1238,13 @@ public final class FrameTable {
 
     /**
      * Takes the lowest free frame ({@code order} 0) or the lowest free naturally aligned run of
-     * {@code 2^order} frames from the pool, making the chunks it falls in.
+     * {@code 2^order} frames from the pool, making the chunks it falls in: a chunk the run
+     * covers whole becomes a uniform chunk of {@code uniformFor} when that is given (its
+     * frames are then owned from here on), any other a detailed one.
      *
      * @return its first MFN, or -1 if there is none
      */
-    private int popFree(int order) {
+    private int popFree(int order, DomainPages uniformFor) {
         freeLock.lock();
         try {
             int mfn = order == 0 ? takeLowest() : takeRun(order);
@@ -1036,7 +1254,11 @@ public final class FrameTable {
             int n = 1 << order;
             freeCount -= n;
             for (int c = mfn >>> CHUNK_SHIFT; c <= (mfn + n - 1) >>> CHUNK_SHIFT; c++) {
-                if (chunks[c] == null) {
+                boolean whole = n >= CHUNK_FRAMES && ((c + 1) << CHUNK_SHIFT) <= frames;
+                if (whole && uniformFor != null) {
+                    // Every frame of it was free: nobody writes the chunk it replaces.
+                    install(c, new Chunk(uniformFor));
+                } else if (chunks[c] == null || chunks[c].frames == DEAD || chunks[c].frames == null) {
                     materialize(c);
                 }
             }
@@ -1150,6 +1372,23 @@ public final class FrameTable {
             runLength = 1;
         }
 
+        /** Uniform chunk {@code c} of {@code owner}, which this release took whole (it is dead now). */
+        void addDead(int c, DomainPages owner) {
+            int mfn = c << CHUNK_SHIFT;
+            if (owner == pages) {
+                uncharged += CHUNK_FRAMES;
+            } else {
+                owner.uncharge(CHUNK_FRAMES);
+            }
+            if (runFirst >= 0 && mfn == runFirst + runLength) {
+                runLength += CHUNK_FRAMES;
+                return;
+            }
+            flush();
+            runFirst = mfn;
+            runLength = CHUNK_FRAMES;
+        }
+
         private void flush() {
             if (runFirst < 0) {
                 return;
@@ -1157,9 +1396,26 @@ public final class FrameTable {
             memory.discard(runFirst, runLength);
             freeLock.lock();
             try {
+                // A dead chunk leaves the directory with its frames' return (below), before
+                // anyone can allocate one of them into it.
                 pushRun(runFirst, runLength);
+                // The chunks left all free go, and their M2P pages back to the host, a run of
+                // consecutive pages with one system call.
+                int dropFirst = -1;
+                int dropped = 0;
                 for (int c = runFirst >>> CHUNK_SHIFT; c <= (runFirst + runLength - 1) >>> CHUNK_SHIFT; c++) {
-                    dematerializeIfFree(c);
+                    if (dematerializeIfFree(c)) {
+                        if (dropped == 0) {
+                            dropFirst = c;
+                        }
+                        dropped++;
+                    } else if (dropped > 0) {
+                        discardM2pPages(dropFirst, dropped);
+                        dropped = 0;
+                    }
+                }
+                if (dropped > 0) {
+                    discardM2pPages(dropFirst, dropped);
                 }
             } finally {
                 freeLock.unlock();
@@ -1181,7 +1437,7 @@ public final class FrameTable {
      * @return the accounting it was charged to, for the caller to uncharge, or null
      */
     private DomainPages unown(int mfn) {
-        Chunk c = chunk(mfn);
+        Frames c = writable(mfn);
         int k = mfn & CHUNK_MASK;
         DomainPages pages = c.ownerPages[k];
         // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
