@@ -246,6 +246,22 @@ public final class FrameTable {
     }
 
     /**
+     * How many chunks hold per-frame arrays ({@link #CHUNK_BYTES} of heap each) rather than a
+     * uniform state: a scan of the chunk directory, for tests and measurements.
+     */
+    public int detailedChunks() {
+        int n = 0;
+        for (int c = 0; c < chunks.length; c++) {
+            Chunk chunk = (Chunk) CHUNKS.getAcquire(chunks, c);
+            Frames f = chunk == null ? null : framesOf(chunk);
+            if (f != null && f != DEAD) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
      * How many chunks of per-frame state exist: each describes {@link #CHUNK_FRAMES} frames
      * and holds {@link #CHUNK_BYTES} bytes of heap.
      */
