@@ -36,7 +36,10 @@ public record HostLimits(long machineBytes, long heapBytes, long threads) {
     public static final long HEAP_PER_DOMAIN = 24 * 1024;
     /** Heap a vCPU's structures take: its TLB, hypercall scratch, scheduler and timer state. */
     public static final long HEAP_PER_VCPU = 24 * 1024;
-    /** Heap of the frame table's state per page a domain owns. */
+    /**
+     * Heap of the frame table's state per page a domain owns, as if every page were touched
+     * (an untouched 2 MiB extent costs far less): an upper bound.
+     */
     public static final long HEAP_PER_PAGE = FrameTable.CHUNK_BYTES / (1 << 9);
     /** Heap the host needs besides domains: the hypervisor, dom0's xenstored, class metadata aside. */
     public static final long HEAP_BASE = 64L << 20;

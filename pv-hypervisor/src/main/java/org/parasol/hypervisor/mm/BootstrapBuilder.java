@@ -157,18 +157,7 @@ public final class BootstrapBuilder {
         }
         long[] p2m = new long[(int) tot];
         java.util.Arrays.fill(p2m, -1);
-        long seen = 0;
-        for (long mfn = 0; mfn < frames.frameCount(); mfn++) {
-            if (frames.owner(mfn) != pages.domid()) {
-                continue;
-            }
-            int pfn = frames.m2p(mfn);
-            if (pfn < 0 || pfn >= tot || p2m[pfn] >= 0 || frames.refCount(mfn) != 1 || frames.typeInfo(mfn) != 0) {
-                return null;
-            }
-            p2m[pfn] = mfn;
-            seen++;
-        }
+        long seen = frames.fillP2m(pages.domid(), p2m);
         return seen == tot ? p2m : null;
     }
 

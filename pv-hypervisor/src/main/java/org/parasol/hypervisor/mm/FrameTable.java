@@ -583,7 +583,7 @@ public final class FrameTable {
         //    A uniform chunk of the domain (frames nobody referenced or typed) goes whole, by
         //    one compare-and-swap that no inflation may win.
         FreeBatch batch = new FreeBatch(pages);
-        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
+        for (int mfn = 1; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
             if ((mfn & CHUNK_MASK) == 0) {
                 Chunk chunk = chunk(mfn);
                 if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null
@@ -599,12 +599,82 @@ public final class FrameTable {
         }
         batch.release();
         long still = 0;
-        for (int mfn = 1; mfn < frames; mfn = nextWithState(mfn)) {
+        for (int mfn = 1; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
             if (serves(mfn, domid)) {
                 still++;
             }
         }
         return still;
+    }
+
+    /**
+     * Reads a domain's P2M back from the M2P entries of the frames it owns, for a domctl build
+     * ({@link BootstrapBuilder#populatedP2m}): {@code p2m[pfn] = mfn} for each frame owned by
+     * {@code domid}, whose entries must be -1 on entry. A uniform chunk is 512 entries at once.
+     *
+     * @return how many frames were filled in, or -1 if a frame of the domain is not fresh (more
+     *     than its allocation reference, or a type), has no PFN, a PFN outside {@code p2m}, or
+     *     the PFN of another frame
+     */
+    public long fillP2m(int domid, long[] p2m) {
+        long seen = 0;
+        for (int mfn = 0; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
+            if ((mfn & CHUNK_MASK) == 0) {
+                Chunk chunk = chunk(mfn);
+                long base = chunk == null ? -1 : chunk.uniformM2pBase;
+                if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null) {
+                    if (base < 0 || base > p2m.length - CHUNK_FRAMES) {
+                        return -1;
+                    }
+                    for (int k = 0; k < CHUNK_FRAMES; k++) {
+                        if (p2m[(int) base + k] >= 0) {
+                            return -1;
+                        }
+                        p2m[(int) base + k] = mfn + k;
+                    }
+                    // Inflated meanwhile? Then the frames are checked one by one after all.
+                    if (framesOf(chunk) == null) {
+                        seen += CHUNK_FRAMES;
+                        mfn += CHUNK_FRAMES - 1;
+                        continue;
+                    }
+                    for (int k = 0; k < CHUNK_FRAMES; k++) {
+                        p2m[(int) base + k] = -1;
+                    }
+                }
+            }
+            if (ownerOf(mfn) != domid) {
+                continue;
+            }
+            int pfn = m2pOf(mfn);
+            if (pfn < 0 || pfn >= p2m.length || p2m[pfn] >= 0 || (countOf(mfn) & PGC_COUNT_MASK) != 1 || typeOf(mfn) != 0) {
+                return -1;
+            }
+            p2m[pfn] = mfn;
+            seen++;
+        }
+        return seen;
+    }
+
+    /**
+     * The frame after {@code mfn}, skipping chunks that can hold no frame of {@code domid}:
+     * missing, dead, or uniform chunks of another domain, each in one step.
+     */
+    private int nextMaybeServing(int mfn, int domid) {
+        int next = mfn + 1;
+        for (;;) {
+            if (next >= frames) {
+                return next;
+            }
+            Chunk c = chunk(next);
+            if (c != null) {
+                Frames f = framesOf(c);
+                if (f != null ? f != DEAD : c.uniformOwner == domid) {
+                    return next;
+                }
+            }
+            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+        }
     }
 
     /** The frame after {@code mfn}, skipping chunks that are missing, uniform or dead (no types, no pins). */

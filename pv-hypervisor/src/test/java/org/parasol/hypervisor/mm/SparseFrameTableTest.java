@@ -106,6 +106,65 @@ class SparseFrameTableTest {
     }
 
     @Test
+    @DisplayName("releasing one domain steps over another's untouched extents and leaves them whole")
+    void shouldLeaveAnotherDomainsExtentsAlone() {
+        try (TestHost host = new TestHost(64L << 20)) {
+            FrameTable frames = host.frames;
+            long free = frames.freeFrames();
+            DomainPages d1 = new DomainPages(1, 4096);
+            DomainPages d2 = new DomainPages(2, 4096);
+            long[] mine = new long[4];
+            long[] theirs = new long[4];
+            for (int i = 0; i < 4; i++) {
+                mine[i] = frames.allocateExtent(d1, 9);
+                theirs[i] = frames.allocateExtent(d2, 9);
+                frames.setM2pRun(theirs[i], 512L * i, 512);
+            }
+            long d1Single = frames.allocate(d1);
+            assertThat(frames.releaseDomain(d1)).isZero();
+            assertThat(frames.ownedBy(1)).isZero();
+            assertThat(frames.owner(d1Single)).isEqualTo(DomId.DOMID_INVALID);
+            for (int i = 0; i < 4; i++) {
+                assertThat(frames.owner(mine[i] + 100)).isEqualTo(DomId.DOMID_INVALID);
+                assertThat(frames.owner(theirs[i] + 100)).isEqualTo(2);
+                assertThat(frames.m2p(theirs[i] + 100)).isEqualTo(512 * i + 100);
+                assertThat(frames.refCount(theirs[i] + 511)).isEqualTo(1);
+            }
+            assertThat(d2.totPages()).isEqualTo(2048);
+            assertThat(frames.releaseDomain(d2)).isZero();
+            assertThat(frames.freeFrames()).isEqualTo(free);
+        }
+    }
+
+    @Test
+    @DisplayName("the domctl build reads a P2M back from uniform extents and single frames alike, and refuses one PFN twice")
+    void shouldReadTheP2mBackFromUniformExtents() {
+        try (TestHost host = new TestHost(64L << 20)) {
+            FrameTable frames = host.frames;
+            DomainPages d1 = new DomainPages(1, 2048);
+            long a = frames.allocateExtent(d1, 9);
+            long b = frames.allocateExtent(d1, 9);
+            long single = frames.allocate(d1);
+            frames.setM2pRun(b, 0, 512); // the second extent holds PFNs 0..511
+            frames.setM2pRun(a, 512, 512);
+            frames.setM2p(single, 1024);
+            long[] p2m = BootstrapBuilder.populatedP2m(frames, d1);
+            assertThat(p2m).hasSize(1025);
+            assertThat(p2m[0]).isEqualTo(b);
+            assertThat(p2m[511]).isEqualTo(b + 511);
+            assertThat(p2m[512]).isEqualTo(a);
+            assertThat(p2m[1024]).isEqualTo(single);
+            frames.setM2p(single, 3); // PFN 3 twice
+            assertThat(BootstrapBuilder.populatedP2m(frames, d1)).isNull();
+            frames.setM2p(single, 1024);
+            assertThat(frames.getPage(a + 5, 1)).isTrue(); // not fresh any more
+            assertThat(BootstrapBuilder.populatedP2m(frames, d1)).isNull();
+            frames.putPage(a + 5);
+            assertThat(frames.releaseDomain(d1)).isZero();
+        }
+    }
+
+    @Test
     @DisplayName("a release racing get_page on untouched extents: each frame is freed exactly once, after its last reference")
     void shouldFreeEveryFrameOnceWhenReleaseRacesGetPage() throws Exception {
         for (int round = 0; round < 20; round++) {
