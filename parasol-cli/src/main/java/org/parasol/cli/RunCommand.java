@@ -19,6 +19,7 @@ import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.HostConfig;
+import org.parasol.hypervisor.HostLimits;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainCreationException;
@@ -75,6 +76,11 @@ import picocli.CommandLine.Parameters;
  * XenstoredSocket}): while the run is up, dom0's tools ({@code XENSTORED_PATH=PATH xenstore-ls})
  * reach dom0's xenstored there, each client relayed into dom0 (deviation 16). A path a live
  * socket holds is refused before anything boots (exit 2).
+ *
+ * <p>Before anything boots, the run is checked against this host ({@link HostLimits}): the
+ * machine memory it configures must fit what the host can back, the heap its domains need the
+ * JVM's maximum heap, its vCPUs the threads the process may still start; a run that does not
+ * fit is refused (exit 2) with a line for each thing that is short.
  *
  * <p>Exit status 0 when every domain powered off, 1 when any crashed or ended otherwise (or
  * dom0 did not power off), 2 when an image, file or launch descriptor is refused before boot,
@@ -161,6 +167,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     private Hypervisor running;
     private List<Domain> runningDomains = List.of();
     private PrintStream interruptLog = System.err;
+
+    /** This host's limits, read when the run is checked (tests give their own). */
+    java.util.function.Supplier<HostLimits> limits = HostLimits::probe;
 
     /** Told of the hypervisor right after it boots: how in-process tests put it under their leak check. */
     java.util.function.Consumer<Hypervisor> booted = hv -> { };
@@ -385,6 +394,23 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         HostConfig host = HostConfig.defaults(hostBytes);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
+        }
+        // Admission: the whole run must fit this host (machine memory it can back, heap,
+        // threads) before anything is built, or it is refused naming what is short.
+        long vcpuTotal = 1; // dom0's
+        for (XlDomain x : configured) {
+            vcpuTotal += x.config().vcpus();
+        }
+        vcpuTotal += (total - configured.size()) * (long) vcpus;
+        List<String> shortfalls = limits.get().shortfalls(hostBytes,
+                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), vcpuTotal);
+        if (!shortfalls.isEmpty()) {
+            err.println("parasol run: refused: " + total + " domain" + (total == 1 ? "" : "s") + " (" + vcpuTotal
+                    + " vCPUs with dom0's, " + (hostBytes >> 20) + " MiB of machine memory) do not fit this host:");
+            for (String s : shortfalls) {
+                err.println("  " + s);
+            }
+            return 2;
         }
         if (interruptedBy() != 0) {
             // A signal while the images were checked: nothing runs yet that could be asked to

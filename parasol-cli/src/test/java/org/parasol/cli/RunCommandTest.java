@@ -38,6 +38,32 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("--domains 100000 is refused before anything boots, naming what this host is short of")
+    void shouldRefuseARunThatDoesNotFitThisHost() {
+        RunOutcome o = run("hello", "--domains", "100000");
+        assertThat(o.status()).as(o.err()).isEqualTo(2);
+        assertThat(o.err()).contains("parasol run: refused: 100000 domains (100001 vCPUs with dom0's");
+        assertThat(o.err()).as("390 GiB of machine memory fits no test machine's /dev/shm")
+                .contains("machine memory: needs 390 GiB");
+        assertThat(o.out()).doesNotContain("[Domain-0]").doesNotContain("xenstored socket");
+    }
+
+    @Test
+    @DisplayName("admission names each limit a run passes: machine memory, heap, threads")
+    void shouldNameEveryShortfall() {
+        var tight = new org.parasol.hypervisor.HostLimits(64L << 20, 32L << 20, 3);
+        RunOutcome o = RunOutcome.of(tight, "hello", "--domains", "4", "--memory", "32");
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("machine memory: needs 160 MiB, the host can back 64 MiB")
+                .contains("JVM heap: needs about")
+                .contains("threads: needs 5 (a platform thread per vCPU), the host allows 3 more");
+        RunOutcome fits = RunOutcome.of(new org.parasol.hypervisor.HostLimits(1L << 30, 1L << 30, 100),
+                "hello", "--domains", "2", "--memory", "2");
+        assertThat(fits.status()).as(fits.err()).isZero();
+        assertThat(fits.err()).doesNotContain("refused");
+    }
+
+    @Test
     @DisplayName("--hypercalls: each domain's hypercalls by name after the summary, summing to its total")
     void shouldBreakHypercallsDownByName() {
         RunOutcome o = run("hello", "--domains", "2", "--hypercalls");

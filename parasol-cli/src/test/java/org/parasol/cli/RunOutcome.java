@@ -21,10 +21,18 @@ record RunOutcome(int status, String out, String err) {
      * checks that the run left nothing behind ({@link LeakCheck}), which fails the caller.
      */
     static RunOutcome of(String... args) {
+        return of(null, args);
+    }
+
+    /** {@link #of(String...)} on a host with {@code limits} (null: this host's own). */
+    static RunOutcome of(org.parasol.hypervisor.HostLimits limits, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         RunCommand cmd = new RunCommand();
         new CommandLine(cmd).parseArgs(args);
+        if (limits != null) {
+            cmd.limits = () -> limits;
+        }
         LeakCheck leaks = new LeakCheck();
         cmd.booted = leaks::track;
         int status;

@@ -157,6 +157,35 @@ class HypercallDispatchTest {
     }
 
     @Test
+    @DisplayName("increase_reservation takes extents up to a domU's max_order (9): 2^order aligned, contiguous frames; order 10 does nothing")
+    void shouldHandOutExtentsUpToTheCallersMaxOrder() throws Exception {
+        BareGuest big = BareGuest.create(hv, new DomainConfig("extents", 1024, 1024 + 4096, 1, null, "", false, null, null, null));
+        long self = 0x7FF0;
+        long free = hv.frames().freeFrames();
+        // xen_memory_reservation: extent_start, nr_extents, extent_order, mem_flags, domid
+        big.mem.putLong(big.scratch, big.scratch2);
+        big.mem.putLong(big.scratch + 8, 1);
+        big.mem.putInt(big.scratch + 16, 10);
+        big.mem.putInt(big.scratch + 20, 0);
+        big.mem.putShort(big.scratch + 24, (short) self);
+        assertThat(big.call(Hypercall.MEMORY_OP, MemoryOp.INCREASE_RESERVATION, big.scratch))
+                .as("order 10 is above a domU's max_order").isZero();
+        assertThat(hv.frames().freeFrames()).isEqualTo(free);
+        big.mem.putInt(big.scratch + 16, 9);
+        assertThat(big.call(Hypercall.MEMORY_OP, MemoryOp.INCREASE_RESERVATION, big.scratch)).isEqualTo(1);
+        long mfn = big.mem.getLong(big.scratch2);
+        assertThat(mfn % 512).isZero();
+        for (long m = mfn; m < mfn + 512; m++) {
+            assertThat(hv.frames().owner(m)).isEqualTo(big.domain.domid());
+        }
+        assertThat(hv.frames().freeFrames()).isEqualTo(free - 512);
+        // decrease_reservation with the same order gives the whole extent back.
+        assertThat(big.call(Hypercall.MEMORY_OP, MemoryOp.DECREASE_RESERVATION, big.scratch)).isEqualTo(1);
+        assertThat(hv.frames().owner(mfn + 511)).isNotEqualTo(big.domain.domid());
+        assertThat(hv.frames().freeFrames()).isEqualTo(free);
+    }
+
+    @Test
     void shouldAcceptWritablePagetablesAssistAndRefuseUnknownTypes() {
         assertThat(g.call(Hypercall.VM_ASSIST, VmAssist.CMD_ENABLE, VmAssist.TYPE_WRITABLE_PAGETABLES)).isZero();
         assertThat(g.domain.writablePageTables()).isTrue();

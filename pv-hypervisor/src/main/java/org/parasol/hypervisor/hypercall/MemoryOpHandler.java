@@ -27,13 +27,16 @@ import org.parasol.hypervisor.mm.PageTables;
  *       {@code xen_memory_reservation}. Like Xen, they return how many extents are done and
  *       never an errno: an unreadable structure, more extents than a continuation can encode,
  *       a start at or beyond {@code nr_extents}, an unknown domain ({@code DOMID_SELF} or any
- *       domain), an order above 0 (Parasol hands out single frames; see deviations), another
+ *       domain), an {@code extent_order} above the caller's {@code max_order} (x86 Xen's: 9,
+ *       {@code PAGETABLE_ORDER}, for a domU; 20, {@code MAX_ORDER}, for the control domain), another
  *       domain without privilege, or an extent list Xen's {@code access_ok} refuses, each
- *       return the start extent. increase allocates {@code nr_extents} frames to the domain
- *       and writes their MFNs to {@code extent_start[]} (if not NULL), stopping at
+ *       return the start extent. An extent is {@code 2^extent_order} machine-contiguous frames,
+ *       naturally aligned ({@link FrameTable#allocateExtent}). increase allocates
+ *       {@code nr_extents} extents to the domain
+ *       and writes their first MFNs to {@code extent_start[]} (if not NULL), stopping at
  *       {@code max_pages}, at the end of machine memory or at an unwritable element (that
  *       frame is returned first). decrease takes the GMFNs (MFNs for a PV guest) in
- *       {@code extent_start[]}: each is unpinned if pinned and loses the owner's allocation
+ *       {@code extent_start[]}, each the first of {@code 2^extent_order}: each frame is unpinned if pinned and loses the owner's allocation
  *       reference ({@link PageTables#removePage}), and is released only when its last
  *       reference — mappings included — goes, after a TLB shootdown; it stops at a frame the
  *       domain does not own or an unreadable element. Both check for preemption between
@@ -41,9 +44,9 @@ import org.parasol.hypervisor.mm.PageTables;
  *   <li>XENMEM_populate_physmap (6): the same structure and the same checks, in the same
  *       order, so a caller without privilege naming another domain gets 0 extents done (not
  *       -EPERM: Xen's XSM check returns the start extent). For each extent it reads the GPFN
- *       from {@code extent_start[i]}, allocates a frame to the domain (stopping at
- *       {@code max_pages} or the end of machine memory), sets the frame's M2P entry to the
- *       GPFN ({@code set_gpfn_from_mfn}) and, as for a PV guest, writes the MFN back over
+ *       from {@code extent_start[i]}, allocates an extent to the domain (stopping at
+ *       {@code max_pages} or when no aligned run is free), sets the M2P entry of its frame
+ *       {@code j} to GPFN + {@code j} ({@code set_gpfn_from_mfn}) and, as for a PV guest, writes its first MFN back over
  *       {@code extent_start[i]}; an unreadable or unwritable element stops it (the frame is
  *       returned first), and so does a GPFN Parasol's 32-bit M2P entry cannot hold. A
  *       privileged caller populates another domain this way while building it.</li>
@@ -117,7 +120,7 @@ final class MemoryOpHandler implements HypercallHandler {
             return null;
         }
         Domain d = DomainArgs.byAnyId(v, r.domid());
-        if (d == null || r.extentOrder() != 0 || !DomainArgs.mayControl(v, d)) {
+        if (d == null || Long.compareUnsigned(r.extentOrder(), maxOrder(v)) > 0 || !DomainArgs.mayControl(v, d)) {
             return null;
         }
         long extentStart = r.extentStart();
@@ -125,6 +128,25 @@ final class MemoryOpHandler implements HypercallHandler {
             return null; // guest_handle_subrange_okay
         }
         return d;
+    }
+
+    /**
+     * Xen's {@code max_order(current->domain)} on x86: the largest extent order the caller may
+     * ask for, {@code PAGETABLE_ORDER} (9, a 2 MiB superpage) for a domU and {@code MAX_ORDER}
+     * for the control domain.
+     */
+    static int maxOrder(Vcpu v) {
+        return v.domain().privileged() ? FrameTable.MAX_ORDER : DOMU_MAX_ORDER;
+    }
+
+    /** {@code CONFIG_DOMU_MAX_ORDER} on x86: {@code PAGETABLE_ORDER}. */
+    static final int DOMU_MAX_ORDER = 9;
+
+    /** Drops the allocation reference of each frame of an extent just allocated, which frees it. */
+    private static void unallocate(FrameTable frames, long mfn, int n) {
+        for (int j = 0; j < n; j++) {
+            frames.putPage(mfn + j);
+        }
     }
 
     private static long increase(Vcpu v, long arg, long start) {
@@ -135,7 +157,9 @@ final class MemoryOpHandler implements HypercallHandler {
         XenMemoryReservation r = GuestArgs.of(v).reservation;
         long extentStart = r.extentStart();
         long nr = r.nrExtents();
-        var frames = d.host().frames();
+        int order = (int) r.extentOrder();
+        int n = 1 << order;
+        FrameTable frames = d.host().frames();
         long i = start;
         for (; i < nr; i++) {
             if (i > start && v.preemptCheck(i - start)) {
@@ -145,12 +169,12 @@ final class MemoryOpHandler implements HypercallHandler {
             if (!d.mayRun()) {
                 break;
             }
-            long mfn = frames.allocate(d.pages());
+            long mfn = frames.allocateExtent(d.pages(), order);
             if (mfn < 0) {
                 break;
             }
             if (extentStart != 0 && !GuestArgs.of(v).outU64Element(v, extentStart, i, mfn)) {
-                frames.putPage(mfn);
+                unallocate(frames, mfn, n);
                 break;
             }
         }
@@ -165,7 +189,9 @@ final class MemoryOpHandler implements HypercallHandler {
         GuestArgs a = GuestArgs.of(v);
         long extentStart = a.reservation.extentStart();
         long nr = a.reservation.nrExtents();
-        var frames = d.host().frames();
+        int order = (int) a.reservation.extentOrder();
+        int n = 1 << order;
+        FrameTable frames = d.host().frames();
         long i = start;
         for (; i < nr; i++) {
             if (i > start && v.preemptCheck(i - start)) {
@@ -176,16 +202,16 @@ final class MemoryOpHandler implements HypercallHandler {
                 break;
             }
             long gpfn = a.u64Element();
-            if (gpfn < 0 || gpfn > MAX_M2P_PFN || !d.mayRun()) {
+            if (gpfn < 0 || gpfn > MAX_M2P_PFN - (n - 1) || !d.mayRun()) {
                 break;
             }
-            long mfn = frames.allocate(d.pages());
+            long mfn = frames.allocateExtent(d.pages(), order);
             if (mfn < 0) {
                 break;
             }
-            frames.setM2p(mfn, gpfn);
+            frames.setM2pRun(mfn, gpfn, n);
             if (!a.outU64Element(v, extentStart, i, mfn)) {
-                frames.putPage(mfn);
+                unallocate(frames, mfn, n);
                 break;
             }
         }
@@ -200,6 +226,7 @@ final class MemoryOpHandler implements HypercallHandler {
         GuestArgs a = GuestArgs.of(v);
         long extentStart = a.reservation.extentStart();
         long nr = a.reservation.nrExtents();
+        int n = 1 << (int) a.reservation.extentOrder();
         PageTables pt = d.host().pageTables();
         long i = start;
         for (; i < nr; i++) {
@@ -211,7 +238,12 @@ final class MemoryOpHandler implements HypercallHandler {
             if (!a.inU64Element(v, extentStart, i)) {
                 break;
             }
-            if (pt.removePage(d.pages(), a.u64Element(), v.mmu().deferred()) != 0) {
+            long gmfn = a.u64Element();
+            int j = 0;
+            while (j < n && pt.removePage(d.pages(), gmfn + j, v.mmu().deferred()) == 0) {
+                j++;
+            }
+            if (j < n) {
                 break;
             }
         }

@@ -157,18 +157,7 @@ public final class BootstrapBuilder {
         }
         long[] p2m = new long[(int) tot];
         java.util.Arrays.fill(p2m, -1);
-        long seen = 0;
-        for (long mfn = 0; mfn < frames.frameCount(); mfn++) {
-            if (frames.owner(mfn) != pages.domid()) {
-                continue;
-            }
-            int pfn = frames.m2p(mfn);
-            if (pfn < 0 || pfn >= tot || p2m[pfn] >= 0 || frames.refCount(mfn) != 1 || frames.typeInfo(mfn) != 0) {
-                return null;
-            }
-            p2m[pfn] = mfn;
-            seen++;
-        }
+        long seen = frames.fillP2m(pages.domid(), p2m);
         return seen == tot ? p2m : null;
     }
 
@@ -243,11 +232,18 @@ public final class BootstrapBuilder {
 
         MemorySegment mem = frames.memory().segment();
 
-        // 1. The P2M list and the M2P entries.
+        // 1. The P2M list and the M2P entries, the latter a run of consecutive frames at a time
+        //    (a 2 MiB extent keeps its frame state uniform).
         for (int pfn = 0; pfn < nrPages; pfn++) {
-            long mfn = p2m[pfn];
-            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), mfn);
-            frames.setM2p(mfn, pfn);
+            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
+        }
+        for (int pfn = 0; pfn < nrPages; ) {
+            int run = 1;
+            while (pfn + run < nrPages && p2m[pfn + run] == p2m[pfn] + run) {
+                run++;
+            }
+            frames.setM2pRun(p2m[pfn], pfn, run);
+            pfn += run;
         }
 
         // 2. The tables: upper levels first, then every mapped page.
@@ -306,10 +302,28 @@ public final class BootstrapBuilder {
                 plan.modulePfn(), plan.modulePages());
     }
 
+    /**
+     * {@code nrPages} frames for PFNs {@code 0 .. nrPages-1}: 2 MiB extents (512 machine-contiguous
+     * frames each, {@link FrameTable#allocateExtent}) while they last, single frames for the
+     * rest, as Xen's domain builder asks for superpages first.
+     */
     private static long[] allocateAll(FrameTable frames, DomainPages pages, int nrPages) {
         long[] p2m = new long[nrPages];
-        for (int pfn = 0; pfn < nrPages; pfn++) {
-            long mfn = frames.allocate(pages);
+        int pfn = 0;
+        boolean extents = true;
+        while (pfn < nrPages) {
+            long mfn = -1;
+            int n = 1;
+            if (extents && nrPages - pfn >= EXTENT_FRAMES) {
+                mfn = frames.allocateExtent(pages, EXTENT_ORDER);
+                n = EXTENT_FRAMES;
+                if (mfn < 0) {
+                    extents = false; // no aligned run left: frame by frame from here
+                    continue;
+                }
+            } else {
+                mfn = frames.allocate(pages);
+            }
             if (mfn < 0) {
                 for (int undo = 0; undo < pfn; undo++) {
                     frames.putPageAllocRef(p2m[undo]);
@@ -318,10 +332,17 @@ public final class BootstrapBuilder {
                         + ": " + frames.freeFrames() + " free, tot_pages " + pages.totPages()
                         + " of max_pages " + pages.maxPages());
             }
-            p2m[pfn] = mfn;
+            for (int k = 0; k < n; k++) {
+                p2m[pfn + k] = mfn + k;
+            }
+            pfn += n;
         }
         return p2m;
     }
+
+    /** The order of the extents {@link #allocateAll} asks for first: 2 MiB, an x86 superpage. */
+    private static final int EXTENT_ORDER = 9;
+    private static final int EXTENT_FRAMES = 1 << EXTENT_ORDER;
 
     private static long roundUp(long value, long to) {
         return (value + to - 1) / to * to;

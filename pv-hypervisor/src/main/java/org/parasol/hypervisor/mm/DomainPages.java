@@ -76,21 +76,31 @@ public final class DomainPages {
 
     /** Counts one more page if that stays within {@code max_pages}; false otherwise. */
     boolean charge() {
+        return charge(1);
+    }
+
+    /** Counts {@code n} more pages if that stays within {@code max_pages}; false (nothing counted) otherwise. */
+    boolean charge(long n) {
         long tot;
         do {
             tot = (long) TOT_PAGES.getVolatile(this);
-            if (tot >= maxPages) {
+            if (tot > maxPages - n) {
                 return false;
             }
-        } while (!TOT_PAGES.compareAndSet(this, tot, tot + 1));
+        } while (!TOT_PAGES.compareAndSet(this, tot, tot + n));
         return true;
     }
 
     /** Counts one page less: a frame of the domain was freed (or a charge is undone). */
     void uncharge() {
-        long was = (long) TOT_PAGES.getAndAdd(this, -1L);
-        if (was <= 0) {
-            TOT_PAGES.getAndAdd(this, 1L);
+        uncharge(1);
+    }
+
+    /** Counts {@code n} pages less: that many frames of the domain were freed (or charges undone). */
+    void uncharge(long n) {
+        long was = (long) TOT_PAGES.getAndAdd(this, -n);
+        if (was < n) {
+            TOT_PAGES.getAndAdd(this, n);
             throw new IllegalStateException("tot_pages of d" + domid + " would go negative");
         }
     }

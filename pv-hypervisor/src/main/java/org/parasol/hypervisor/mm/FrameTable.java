@@ -11,8 +11,16 @@ import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Mmu;
 
 /**
- * Xen's frame table: one {@code struct page_info} per machine frame, kept as parallel arrays
- * indexed by MFN, plus the free pool and the machine-to-phys (M2P) table.
+ * Xen's frame table: one {@code struct page_info} per machine frame, plus the free pool and the
+ * machine-to-phys (M2P) table.
+ *
+ * <p>Sparse: the state of frames is kept in chunks of 512 (2 MiB, one page of the M2P table),
+ * parallel arrays made when a frame of the chunk is first allocated and dropped when a domain's
+ * release leaves every frame of it free. A chunk that does not exist reads as free frames, so
+ * machine memory nobody allocated costs a bit per frame (the free pool) and no M2P page; a
+ * domain's frames cost {@link #CHUNK_BYTES} of heap per 2 MiB it owns, as Xen's 32-byte
+ * {@code page_info} per frame does. The free pool is a bitmap: the lowest free frame, or the
+ * lowest free naturally aligned run for {@link #allocateExtent}, goes first.
  *
  * <p>Per frame:
  * <ul>
@@ -42,8 +50,8 @@ import org.parasol.hypercall.abi.Mmu;
  * guest may map.
  *
  * <p>Thread safety: all methods may be called from any thread. Owner, counts and types are
- * read with acquire and changed with release or compare-and-swap; the free pool is guarded by
- * a lock that is held only to push or pop one MFN.
+ * read with acquire and changed with release or compare-and-swap; the free pool and the chunk
+ * directory are guarded by a lock that is held only to take or give back one frame or run.
  */
 public final class FrameTable {
     /** {@code INVALID_M2P_ENTRY}: {@code ~0} as an unsigned 32-bit PFN. */
@@ -83,21 +91,111 @@ public final class FrameTable {
 
     private static final ValueLayout.OfLong PTE_LAYOUT =
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(Chunk[].class);
     private static final VarHandle OWNER = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle SHARED_WITH = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle COUNT_INFO = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle TYPE_INFO = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle M2P = MethodHandles.arrayElementVarHandle(int[].class);
 
+    /** log2 of the frames one chunk of per-frame state describes: 512, one M2P page, 2 MiB. */
+    static final int CHUNK_SHIFT = 9;
+    /** Frames per chunk. */
+    static final int CHUNK_FRAMES = 1 << CHUNK_SHIFT;
+    private static final int CHUNK_MASK = CHUNK_FRAMES - 1;
+    /** Free-pool bitmap words per chunk. */
+    private static final int CHUNK_WORDS = CHUNK_FRAMES / 64;
+
+    /**
+     * The {@code struct page_info} of {@link #CHUNK_FRAMES} consecutive frames, as parallel
+     * arrays indexed by {@code mfn & CHUNK_MASK}.
+     */
+    private static final class Frames {
+        final int[] owner;
+        final int[] sharedWith;
+        final long[] countInfo;
+        final long[] typeInfo;
+        final int[] m2p;
+        /** Accounting of each domain-owned frame's owner; written before the owner is published. */
+        final DomainPages[] ownerPages;
+
+        Frames(int n) {
+            owner = new int[n];
+            sharedWith = new int[n];
+            countInfo = new long[n];
+            typeInfo = new long[n];
+            m2p = new int[n];
+            ownerPages = new DomainPages[n];
+            java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
+            java.util.Arrays.fill(sharedWith, DomId.DOMID_INVALID);
+            java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
+        }
+    }
+
+    /** The frames of a uniform chunk a domain's release took whole: all free, never written. */
+    private static final Frames DEAD = new Frames(0);
+
+    /**
+     * The state of {@link #CHUNK_FRAMES} consecutive frames. A chunk exists only while one of
+     * its frames is allocated (or was, until a release finds them all free): a chunk that does
+     * not exist reads as every frame free, untyped, unreferenced, M2P invalid. It is either
+     * <ul>
+     *   <li><b>detailed</b>: {@link #frames} holds every frame's state; or</li>
+     *   <li><b>uniform</b>: {@link #frames} is null, and every frame is in the state an extent
+     *       allocation leaves it in — owned by {@link #uniformOwner}, only its allocation
+     *       reference, no type, M2P entry {@link #uniformM2pBase} + its index (or invalid). A
+     *       2 MiB extent is made so, and stays so until one of its frames is referenced,
+     *       typed, freed or given a PFN out of line: then the first writer makes its
+     *       {@link Frames} from the uniform state and publishes it by compare-and-swap
+     *       ({@code inflate}), and every write goes there; or</li>
+     *   <li><b>dead</b>: {@link #frames} is {@link #DEAD}: a release took the uniform chunk
+     *       whole (the compare-and-swap from null that no inflation won), so all its frames are
+     *       free, until the chunk leaves the directory.</li>
+     * </ul>
+     * A domain that touches ten pages of 4 GiB so costs 2,048 uniform chunks (a few dozen
+     * bytes each) and a few detailed ones, not 32 MiB of per-frame arrays.
+     */
+    private static final class Chunk {
+        @SuppressWarnings("unused") // through FRAMES
+        volatile Frames frames;
+        final int uniformOwner;
+        final DomainPages uniformPages;
+        /** The PFN of the chunk's first frame in the M2P table, or -1 for none. Uniform chunks only. */
+        volatile long uniformM2pBase = -1;
+
+        /** A detailed chunk, every frame free. */
+        Chunk() {
+            this.frames = new Frames(CHUNK_FRAMES);
+            this.uniformOwner = DomId.DOMID_INVALID;
+            this.uniformPages = null;
+        }
+
+        /** A uniform chunk of {@code pages}'s domain. */
+        Chunk(DomainPages pages) {
+            this.uniformOwner = pages.domid();
+            this.uniformPages = pages;
+        }
+    }
+
+    private static final VarHandle FRAMES;
+
+    static {
+        try {
+            FRAMES = MethodHandles.lookup().findVarHandle(Chunk.class, "frames", Frames.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Heap bytes of one detailed chunk's arrays (headers aside): what a frame's state costs, times 512. */
+    public static final long CHUNK_BYTES = CHUNK_FRAMES * (4L + 4 + 8 + 8 + 4 + 4);
+
     private final MachineMemory memory;
     private final int frames;
-    private final int[] owner;
-    private final int[] sharedWith;
-    private final long[] countInfo;
-    private final long[] typeInfo;
-    private final int[] m2p;
-    /** Accounting of each domain-owned frame's owner; written before the owner is published. */
-    private final DomainPages[] ownerPages;
+    /** The chunks by {@code mfn >>> CHUNK_SHIFT}; null where none exists. Written under freeLock. */
+    private final Chunk[] chunks;
+    /** How many chunks exist. Guarded by freeLock. */
+    private int liveChunks;
 
     private final ReentrantLock freeLock = new ReentrantLock();
 
@@ -109,14 +207,20 @@ public final class FrameTable {
     /** First MFN of the M2P table's own frames, -1 until reserved; written once. */
     private volatile long m2pBase = -1;
     private int m2pFrames;
-    /** Free MFNs, lowest on top so that memory is used from the bottom up. Guarded by freeLock. */
-    private final int[] freeStack;
-    private int freeTop;
+    /**
+     * The free pool: bit {@code mfn & 63} of word {@code mfn >>> 6} is set while the frame is
+     * free. Allocation takes the lowest free frame (or the lowest free naturally aligned run),
+     * so memory is used from the bottom up. Guarded by freeLock.
+     */
+    private final long[] freeBits;
+    /** No word below this one has a free frame. Guarded by freeLock. */
+    private int freeHint;
     private volatile long freeCount;
 
     /**
      * Builds the frame table of {@code memory}: every frame but MFN 0 free, no types, no M2P
-     * entries.
+     * entries. Costs a bit per frame (the free pool) and a reference per 512 frames; the
+     * state of a frame is made when its chunk is first allocated from.
      *
      * @throws IllegalArgumentException if memory has more frames than a Java array can index
      */
@@ -127,23 +231,47 @@ public final class FrameTable {
         }
         this.memory = memory;
         this.frames = (int) count;
-        this.owner = new int[frames];
-        this.sharedWith = new int[frames];
-        this.countInfo = new long[frames];
-        this.typeInfo = new long[frames];
-        this.m2p = new int[frames];
-        this.ownerPages = new DomainPages[frames];
-        this.freeStack = new int[frames];
-        java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
-        java.util.Arrays.fill(sharedWith, DomId.DOMID_INVALID);
-        java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
-        owner[0] = DomId.DOMID_XEN;
-        countInfo[0] = 1;
-        for (int mfn = frames - 1; mfn >= 1; mfn--) {
-            freeStack[freeTop++] = mfn;
+        this.chunks = new Chunk[(frames + CHUNK_FRAMES - 1) >>> CHUNK_SHIFT];
+        this.freeBits = new long[(frames + 63) >>> 6];
+        for (int w = 0; w < freeBits.length; w++) {
+            int left = frames - (w << 6);
+            freeBits[w] = left >= 64 ? -1L : (1L << left) - 1;
         }
-        freeCount = freeTop;
+        freeBits[0] &= ~1L; // MFN 0 is the hypervisor's
+        freeCount = frames - 1;
+        Frames first = materialize(0).frames;
+        first.owner[0] = DomId.DOMID_XEN;
+        first.countInfo[0] = 1;
         VarHandle.releaseFence();
+    }
+
+    /**
+     * How many chunks hold per-frame arrays ({@link #CHUNK_BYTES} of heap each) rather than a
+     * uniform state: a scan of the chunk directory, for tests and measurements.
+     */
+    public int detailedChunks() {
+        int n = 0;
+        for (int c = 0; c < chunks.length; c++) {
+            Chunk chunk = (Chunk) CHUNKS.getAcquire(chunks, c);
+            Frames f = chunk == null ? null : framesOf(chunk);
+            if (f != null && f != DEAD) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * How many chunks of per-frame state exist: each describes {@link #CHUNK_FRAMES} frames
+     * and holds {@link #CHUNK_BYTES} bytes of heap.
+     */
+    public int chunks() {
+        freeLock.lock();
+        try {
+            return liveChunks;
+        } finally {
+            freeLock.unlock();
+        }
     }
 
     /** The machine memory these frames describe. */
@@ -173,7 +301,7 @@ public final class FrameTable {
         if (!valid(mfn)) {
             return DomId.DOMID_INVALID;
         }
-        return (int) OWNER.getAcquire(owner, (int) mfn);
+        return ownerOf((int) mfn);
     }
 
     /** The domain a hypervisor page is shared with, or {@link DomId#DOMID_INVALID}. */
@@ -181,7 +309,7 @@ public final class FrameTable {
         if (!valid(mfn)) {
             return DomId.DOMID_INVALID;
         }
-        return (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn);
+        return sharedWithOf((int) mfn);
     }
 
     /**
@@ -195,18 +323,69 @@ public final class FrameTable {
         if (!pages.charge()) {
             return -1;
         }
-        int mfn = popFree();
+        int mfn = popFree(0, null);
         if (mfn < 0) {
             pages.uncharge();
             return -1;
         }
-        ownerPages[mfn] = pages;
-        SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
-        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-        storeM2p(mfn, INVALID_M2P_ENTRY);
-        COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-        OWNER.setRelease(owner, mfn, pages.domid());
+        own(mfn, 1, pages, pages.domid(), DomId.DOMID_INVALID);
         return mfn;
+    }
+
+    /**
+     * Allocates {@code 2^order} machine-contiguous frames, naturally aligned, to the domain
+     * ({@code alloc_domheap_pages(d, order)}): each as {@link #allocate} leaves it. The cost
+     * is one lock and a few array fills per 512 frames, not a call per frame.
+     *
+     * @return the first MFN, or -1 if no free run of that size is left or the domain would go
+     *     past {@code max_pages} (nothing is allocated then)
+     * @throws IllegalArgumentException if {@code order} is outside 0..{@value #MAX_ORDER}
+     */
+    public long allocateExtent(DomainPages pages, int order) {
+        if (order < 0 || order > MAX_ORDER) {
+            throw new IllegalArgumentException("extent order out of range: " + order);
+        }
+        int n = 1 << order;
+        if (!pages.charge(n)) {
+            return -1;
+        }
+        int mfn = popFree(order, pages);
+        if (mfn < 0) {
+            pages.uncharge(n);
+            return -1;
+        }
+        own(mfn, n, pages, pages.domid(), DomId.DOMID_INVALID);
+        return mfn;
+    }
+
+    /** The largest extent order {@link #allocateExtent} takes (2^20 frames, 4 GiB: Xen's {@code MAX_ORDER}). */
+    public static final int MAX_ORDER = 20;
+
+    /**
+     * Gives the free frames {@code first .. first+n-1}, just taken from the pool, their owner:
+     * one allocation reference each, no type, the M2P entry invalid (as every free frame's
+     * is), the owner published last.
+     */
+    private void own(int first, int n, DomainPages pages, int ownerDomid, int sharedWithDomid) {
+        for (int mfn = first; mfn < first + n; ) {
+            Chunk chunk = chunk(mfn);
+            int from = mfn & CHUNK_MASK;
+            int to = Math.min(CHUNK_FRAMES, from + (first + n - mfn));
+            Frames c = chunk.frames;
+            if (c == null) {
+                mfn += to - from; // a uniform chunk, made in this state by popFree
+                continue;
+            }
+            java.util.Arrays.fill(c.ownerPages, from, to, pages);
+            java.util.Arrays.fill(c.sharedWith, from, to, sharedWithDomid);
+            java.util.Arrays.fill(c.typeInfo, from, to, 0L);
+            java.util.Arrays.fill(c.countInfo, from, to, PGC_ALLOCATED | 1L);
+            // Whoever reads the owner with acquire sees the rest.
+            VarHandle.releaseFence();
+            java.util.Arrays.fill(c.owner, from, to, ownerDomid);
+            mfn += to - from;
+        }
+        VarHandle.releaseFence();
     }
 
     /**
@@ -223,16 +402,11 @@ public final class FrameTable {
         if (sharedWithDomid < 0 || sharedWithDomid >= DomId.DOMID_FIRST_RESERVED) {
             throw new IllegalArgumentException("not a domain id: " + sharedWithDomid);
         }
-        int mfn = popFree();
+        int mfn = popFree(0, null);
         if (mfn < 0) {
             return -1;
         }
-        ownerPages[mfn] = null;
-        SHARED_WITH.setRelease(sharedWith, mfn, sharedWithDomid);
-        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-        storeM2p(mfn, INVALID_M2P_ENTRY);
-        COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-        OWNER.setRelease(owner, mfn, DomId.DOMID_XEN);
+        own(mfn, 1, null, DomId.DOMID_XEN, sharedWithDomid);
         return mfn;
     }
 
@@ -245,18 +419,18 @@ public final class FrameTable {
         if (!valid(mfn) || domid < 0 || domid >= DomId.DOMID_FIRST_RESERVED) {
             return false;
         }
-        int o = (int) OWNER.getAcquire(owner, (int) mfn);
+        int o = ownerOf((int) mfn);
         if (o == domid) {
             return true;
         }
-        return o == DomId.DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, (int) mfn) == domid;
+        return o == DomId.DOMID_XEN && sharedWithOf((int) mfn) == domid;
     }
 
     /** The number of frames domain {@code domid} owns (a scan; for tests and reclamation checks). */
     public long ownedBy(int domid) {
         long n = 0;
-        for (int mfn = 0; mfn < frames; mfn++) {
-            if ((int) OWNER.getAcquire(owner, mfn) == domid) {
+        for (int mfn = 0; mfn < frames; mfn = nextWithState(mfn)) {
+            if (ownerOf(mfn) == domid) {
                 n++;
             }
         }
@@ -270,7 +444,7 @@ public final class FrameTable {
     /** The total reference count of {@code mfn}; 0 for a free frame. */
     public int refCount(long mfn) {
         checkMfn(mfn);
-        return (int) ((long) COUNT_INFO.getAcquire(countInfo, (int) mfn) & PGC_COUNT_MASK);
+        return (int) (countOf((int) mfn) & PGC_COUNT_MASK);
     }
 
     /**
@@ -285,12 +459,12 @@ public final class FrameTable {
         }
         int i = (int) mfn;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             long count = x & PGC_COUNT_MASK;
             if (count == 0 || count == PGC_COUNT_MASK || !mayMap(domid, mfn)) {
                 return false;
             }
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, x + 1)) {
+            if (casCount(i, x, x + 1)) {
                 break;
             }
         }
@@ -315,7 +489,7 @@ public final class FrameTable {
         int i = (int) mfn;
         long nx;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             if ((x & PGC_COUNT_MASK) == 0) {
                 throw new IllegalStateException("put_page on unreferenced mfn " + mfn);
             }
@@ -323,7 +497,7 @@ public final class FrameTable {
             if ((nx & PGC_COUNT_MASK) == 0) {
                 nx = 0;
             }
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, nx)) {
+            if (casCount(i, x, nx)) {
                 break;
             }
         }
@@ -348,12 +522,12 @@ public final class FrameTable {
     private boolean putPageAllocRef(int i, FreeBatch batch) {
         long nx;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             if ((x & PGC_ALLOCATED) == 0) {
                 return false;
             }
             nx = (x & ~PGC_ALLOCATED) - 1;
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, nx)) {
+            if (casCount(i, x, nx)) {
                 break;
             }
         }
@@ -378,15 +552,17 @@ public final class FrameTable {
      */
     public long releaseDomain(DomainPages pages) {
         int domid = pages.domid();
+        // Every pass skips the chunks without state: their frames are free. A frame of the
+        // domain that nothing else took a reference or a type on costs a few loads here.
         // 1. Unpin: the pins held the top of every address space.
-        for (int mfn = 1; mfn < frames; mfn++) {
+        for (int mfn = 1; mfn < frames; mfn = nextDetailed(mfn)) {
             if (serves(mfn, domid) && isPinned(typeInfo(mfn))) {
                 unpin(mfn);
             }
         }
         // 2. Tables still validated are held by something else (a CR3 the vCPUs did not drop,
         //    or a cycle); devalidate them by force so the references they hold go.
-        for (int mfn = 1; mfn < frames; mfn++) {
+        for (int mfn = 1; mfn < frames; mfn = nextDetailed(mfn)) {
             if (!serves(mfn, domid)) {
                 continue;
             }
@@ -401,18 +577,29 @@ public final class FrameTable {
                 }
             }
         }
-        // 3. The allocation references. The frames freed here are scrubbed together: long runs
-        //    by punching holes (the host gets the memory back, and a frame the guest never
-        //    touched is not touched now), short ones by filling; then they join the pool.
-        FreeBatch batch = new FreeBatch();
-        for (int mfn = 1; mfn < frames; mfn++) {
+        // 3. The allocation references. The frames freed here are scrubbed a run at a time by
+        //    punching holes (the host gets the memory back, and a frame the guest never
+        //    touched is not touched now); then they join the pool.
+        //    A uniform chunk of the domain (frames nobody referenced or typed) goes whole, by
+        //    one compare-and-swap that no inflation may win.
+        FreeBatch batch = new FreeBatch(pages);
+        for (int mfn = 1; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
+            if ((mfn & CHUNK_MASK) == 0) {
+                Chunk chunk = chunk(mfn);
+                if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null
+                        && FRAMES.compareAndSet(chunk, (Frames) null, DEAD)) {
+                    batch.addDead(mfn >>> CHUNK_SHIFT, chunk.uniformPages);
+                    mfn += CHUNK_FRAMES - 1;
+                    continue;
+                }
+            }
             if (serves(mfn, domid)) {
                 putPageAllocRef(mfn, batch);
             }
         }
         batch.release();
         long still = 0;
-        for (int mfn = 1; mfn < frames; mfn++) {
+        for (int mfn = 1; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
             if (serves(mfn, domid)) {
                 still++;
             }
@@ -420,9 +607,104 @@ public final class FrameTable {
         return still;
     }
 
+    /**
+     * Reads a domain's P2M back from the M2P entries of the frames it owns, for a domctl build
+     * ({@link BootstrapBuilder#populatedP2m}): {@code p2m[pfn] = mfn} for each frame owned by
+     * {@code domid}, whose entries must be -1 on entry. A uniform chunk is 512 entries at once.
+     *
+     * @return how many frames were filled in, or -1 if a frame of the domain is not fresh (more
+     *     than its allocation reference, or a type), has no PFN, a PFN outside {@code p2m}, or
+     *     the PFN of another frame
+     */
+    public long fillP2m(int domid, long[] p2m) {
+        long seen = 0;
+        for (int mfn = 0; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
+            if ((mfn & CHUNK_MASK) == 0) {
+                Chunk chunk = chunk(mfn);
+                long base = chunk == null ? -1 : chunk.uniformM2pBase;
+                if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null) {
+                    if (base < 0 || base > p2m.length - CHUNK_FRAMES) {
+                        return -1;
+                    }
+                    for (int k = 0; k < CHUNK_FRAMES; k++) {
+                        if (p2m[(int) base + k] >= 0) {
+                            return -1;
+                        }
+                        p2m[(int) base + k] = mfn + k;
+                    }
+                    // Inflated meanwhile? Then the frames are checked one by one after all.
+                    if (framesOf(chunk) == null) {
+                        seen += CHUNK_FRAMES;
+                        mfn += CHUNK_FRAMES - 1;
+                        continue;
+                    }
+                    for (int k = 0; k < CHUNK_FRAMES; k++) {
+                        p2m[(int) base + k] = -1;
+                    }
+                }
+            }
+            if (ownerOf(mfn) != domid) {
+                continue;
+            }
+            int pfn = m2pOf(mfn);
+            if (pfn < 0 || pfn >= p2m.length || p2m[pfn] >= 0 || (countOf(mfn) & PGC_COUNT_MASK) != 1 || typeOf(mfn) != 0) {
+                return -1;
+            }
+            p2m[pfn] = mfn;
+            seen++;
+        }
+        return seen;
+    }
+
+    /**
+     * The frame after {@code mfn}, skipping chunks that can hold no frame of {@code domid}:
+     * missing, dead, or uniform chunks of another domain, each in one step.
+     */
+    private int nextMaybeServing(int mfn, int domid) {
+        int next = mfn + 1;
+        for (;;) {
+            if (next >= frames) {
+                return next;
+            }
+            Chunk c = chunk(next);
+            if (c != null) {
+                Frames f = framesOf(c);
+                if (f != null ? f != DEAD : c.uniformOwner == domid) {
+                    return next;
+                }
+            }
+            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+        }
+    }
+
+    /** The frame after {@code mfn}, skipping chunks that are missing, uniform or dead (no types, no pins). */
+    private int nextDetailed(int mfn) {
+        int next = mfn + 1;
+        for (;;) {
+            if (next >= frames) {
+                return next;
+            }
+            Chunk c = chunk(next);
+            Frames f = c == null ? null : framesOf(c);
+            if (f != null && f != DEAD) {
+                return next;
+            }
+            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+        }
+    }
+
+    /** The frame after {@code mfn}, or the first of the next chunk with state if its chunk has none. */
+    private int nextWithState(int mfn) {
+        int next = mfn + 1;
+        while (next < frames && chunk(next) == null) {
+            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+        }
+        return next;
+    }
+
     private boolean serves(int mfn, int domid) {
-        int o = (int) OWNER.getAcquire(owner, mfn);
-        return o == domid || (o == DomId.DOMID_XEN && (int) SHARED_WITH.getAcquire(sharedWith, mfn) == domid);
+        int o = ownerOf(mfn);
+        return o == domid || (o == DomId.DOMID_XEN && sharedWithOf(mfn) == domid);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -432,13 +714,13 @@ public final class FrameTable {
     /** The type_info word of {@code mfn}. */
     public long typeInfo(long mfn) {
         checkMfn(mfn);
-        return (long) TYPE_INFO.getAcquire(typeInfo, (int) mfn);
+        return typeOf((int) mfn);
     }
 
     /** Compare-and-swap of the type_info word of {@code mfn}. */
     public boolean casTypeInfo(long mfn, long expected, long update) {
         checkMfn(mfn);
-        return TYPE_INFO.compareAndSet(typeInfo, (int) mfn, expected, update);
+        return casType((int) mfn, expected, update);
     }
 
     /** Builds a type_info word. */
@@ -498,7 +780,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             long count = x & PGT_COUNT_MASK;
             long nx;
             if (count == PGT_COUNT_MASK) {
@@ -511,7 +793,7 @@ public final class FrameTable {
             } else {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, nx)) {
+            if (casType(i, x, nx)) {
                 return true;
             }
         }
@@ -528,7 +810,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if ((x & PGT_COUNT_MASK) == 0) {
                 throw new IllegalStateException("put_page_type on mfn " + mfn + " with type count 0");
             }
@@ -541,7 +823,7 @@ public final class FrameTable {
                     devalidate = true;
                 }
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, nx)) {
+            if (casType(i, x, nx)) {
                 if (devalidate) {
                     freePageTable(mfn, pageType(nx));
                 }
@@ -601,7 +883,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) COUNT_INFO.getAcquire(countInfo, i);
+            long x = countOf(i);
             long count = x & PGC_COUNT_MASK;
             if (count == 0) {
                 throw new IllegalStateException("put_page on unreferenced mfn " + mfn);
@@ -609,7 +891,7 @@ public final class FrameTable {
             if (count == 1) {
                 return false;
             }
-            if (COUNT_INFO.compareAndSet(countInfo, i, x, x - 1)) {
+            if (casCount(i, x, x - 1)) {
                 return true;
             }
         }
@@ -627,7 +909,7 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             long count = x & PGT_COUNT_MASK;
             if (count == 0) {
                 throw new IllegalStateException("put_page_type on mfn " + mfn + " with type count 0");
@@ -635,7 +917,7 @@ public final class FrameTable {
             if (count == 1) {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x - 1)) {
+            if (casType(i, x, x - 1)) {
                 return true;
             }
         }
@@ -651,11 +933,11 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if (!isPinned(x)) {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x & ~PGT_PINNED)) {
+            if (casType(i, x, x & ~PGT_PINNED)) {
                 break;
             }
         }
@@ -681,13 +963,13 @@ public final class FrameTable {
         }
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if (isPinned(x)) {
                 putPageType(mfn);
                 putPage(mfn);
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x | PGT_PINNED)) {
+            if (casType(i, x, x | PGT_PINNED)) {
                 return true;
             }
         }
@@ -702,11 +984,11 @@ public final class FrameTable {
         checkMfn(mfn);
         int i = (int) mfn;
         for (;;) {
-            long x = (long) TYPE_INFO.getAcquire(typeInfo, i);
+            long x = typeOf(i);
             if ((x & PGT_COUNT_MASK) == 0) {
                 return false;
             }
-            if (TYPE_INFO.compareAndSet(typeInfo, i, x, x | PGT_VALIDATED)) {
+            if (casType(i, x, x | PGT_VALIDATED)) {
                 return true;
             }
         }
@@ -719,7 +1001,7 @@ public final class FrameTable {
     /** The M2P entry of {@code mfn}: a PFN read as unsigned, or {@link #INVALID_M2P_ENTRY}. */
     public int m2p(long mfn) {
         checkMfn(mfn);
-        return (int) M2P.getAcquire(m2p, (int) mfn);
+        return m2pOf((int) mfn);
     }
 
     /**
@@ -757,27 +1039,30 @@ public final class FrameTable {
         int n = (frames + M2P_ENTRIES_PER_FRAME - 1) / M2P_ENTRIES_PER_FRAME;
         long first = -1;
         for (int k = 0; k < n; k++) {
-            int mfn = popFree();
+            int mfn = popFree(0, null);
             if (mfn < 0 || (first >= 0 && mfn != first + k)) {
                 throw new IllegalStateException("no contiguous run of " + n + " frames for the M2P table");
             }
             if (first < 0) {
                 first = mfn;
             }
-            ownerPages[mfn] = null;
-            SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
-            TYPE_INFO.setRelease(typeInfo, mfn, 0L);
-            COUNT_INFO.setRelease(countInfo, mfn, PGC_ALLOCATED | 1L);
-            OWNER.setRelease(owner, mfn, DomId.DOMID_XEN);
-        }
-        MemorySegment mem = memory.segment();
-        for (int mfn = 0; mfn < frames; mfn++) {
-            int pfn = (int) M2P.getAcquire(m2p, mfn);
-            mem.set(PTE_LAYOUT, MachineMemory.maddr(first) + 8L * mfn,
-                    pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
+            own(mfn, 1, null, DomId.DOMID_XEN, DomId.DOMID_INVALID);
         }
         m2pFrames = n;
-        m2pBase = first;
+        // Only the pages of the table whose frames have state are written now (each chunk's page
+        // is written when the chunk is made): the rest of the table stays a hole in machine
+        // memory until a frame it describes is first allocated.
+        freeLock.lock();
+        try {
+            for (int c = 0; c < chunks.length; c++) {
+                if (chunks[c] != null) {
+                    writeM2pPage(first, c, chunks[c]);
+                }
+            }
+            m2pBase = first;
+        } finally {
+            freeLock.unlock();
+        }
         return first;
     }
 
@@ -791,8 +1076,75 @@ public final class FrameTable {
         return m2pBase < 0 ? 0 : m2pFrames;
     }
 
+    /** The M2P table's page for chunk {@code c}: the chunk's entries, 8 bytes each. */
+    private void writeM2pPage(long base, int c, Chunk chunk) {
+        MemorySegment mem = memory.segment();
+        long at = MachineMemory.maddr(base) + 8L * ((long) c << CHUNK_SHIFT);
+        int n = Math.min(CHUNK_FRAMES, frames - (c << CHUNK_SHIFT));
+        Frames f = framesOf(chunk);
+        long uniform = chunk.uniformM2pBase;
+        for (int k = 0; k < n; k++) {
+            int pfn = f == null ? (uniform < 0 ? INVALID_M2P_ENTRY : (int) (uniform + k))
+                    : f == DEAD ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(f.m2p, k);
+            mem.set(PTE_LAYOUT, at + 8L * k, pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
+        }
+    }
+
+    /**
+     * Sets the M2P entries of {@code n} consecutive frames from {@code mfn} to consecutive
+     * PFNs from {@code pfn}, as {@link #setM2p} one by one would; a uniform chunk the run
+     * covers whole keeps its state uniform (one number, and its M2P page written).
+     *
+     * @throws IndexOutOfBoundsException if the run leaves machine memory
+     * @throws IllegalArgumentException  if a PFN does not fit an M2P entry
+     */
+    public void setM2pRun(long mfn, long pfn, int n) {
+        checkMfn(mfn);
+        checkMfn(mfn + n - 1);
+        if (pfn < 0 || pfn + n - 1 > 0xFFFF_FFFEL) {
+            throw new IllegalArgumentException("pfn out of range: " + pfn + "+" + n);
+        }
+        long end = mfn + n;
+        for (long m = mfn; m < end; ) {
+            int c = (int) (m >>> CHUNK_SHIFT);
+            long chunkEnd = Math.min(end, (long) (c + 1) << CHUNK_SHIFT);
+            Chunk chunk = chunk((int) m);
+            if ((m & CHUNK_MASK) == 0 && chunkEnd - m == CHUNK_FRAMES && chunk != null && framesOf(chunk) == null) {
+                chunk.uniformM2pBase = pfn + (m - mfn);
+                long base = m2pBase;
+                if (base >= 0) {
+                    writeM2pPage(base, c, chunk);
+                }
+                if (framesOf(chunk) == null) {
+                    m = chunkEnd;
+                    continue;
+                }
+                // Inflated meanwhile, perhaps from the old number: set each frame as well.
+            }
+            for (; m < chunkEnd; m++) {
+                storeM2p((int) m, (int) (pfn + (m - mfn)));
+            }
+        }
+    }
+
     private void storeM2p(int mfn, int pfn) {
-        M2P.setRelease(m2p, mfn, pfn);
+        Chunk chunk = chunk(mfn);
+        if (chunk == null) {
+            return; // a free frame without state: its entry is invalid, and stays so
+        }
+        Frames f = framesOf(chunk);
+        if (f == null) {
+            long base = chunk.uniformM2pBase;
+            int now = base < 0 ? INVALID_M2P_ENTRY : (int) (base + (mfn & CHUNK_MASK));
+            if (now == pfn) {
+                return; // already so, and so in the table
+            }
+        }
+        f = writable(mfn);
+        if (f == null) {
+            return; // dead: free
+        }
+        M2P.setRelease(f.m2p, mfn & CHUNK_MASK, pfn);
         long base = m2pBase;
         if (base >= 0) {
             memory.segment().set(PTE_LAYOUT, MachineMemory.maddr(base) + 8L * mfn,
@@ -812,90 +1164,375 @@ public final class FrameTable {
         }
     }
 
-    private int popFree() {
+    // ---------------------------------------------------------------------------------------
+    // Chunks of per-frame state
+    // ---------------------------------------------------------------------------------------
+
+    /** The chunk that holds {@code mfn}'s state, or null: then the frame is free and untyped. */
+    private Chunk chunk(int mfn) {
+        return (Chunk) CHUNKS.getAcquire(chunks, mfn >>> CHUNK_SHIFT);
+    }
+
+    /** Makes chunk {@code c} detailed, all its frames free, with its page of the M2P table. Under freeLock. */
+    private Chunk materialize(int c) {
+        return install(c, new Chunk());
+    }
+
+    /** Puts {@code chunk} in the directory at {@code c} and writes its M2P page. Under freeLock. */
+    private Chunk install(int c, Chunk chunk) {
+        if (chunks[c] == null) {
+            liveChunks++;
+        }
+        long base = m2pBase;
+        if (base >= 0) {
+            writeM2pPage(base, c, chunk);
+        }
+        CHUNKS.setRelease(chunks, c, chunk);
+        return chunk;
+    }
+
+    /**
+     * Drops chunk {@code c} if every one of its frames is free: its state is what a missing
+     * chunk reads as, and its page of the M2P table goes back to the host. A thread that read
+     * the chunk before sees only free frames in it, and no compare-and-swap of a free frame's
+     * count can succeed. Under freeLock.
+     */
+    private boolean dematerializeIfFree(int c) {
+        Chunk chunk = chunks[c];
+        if (chunk == null || ((c + 1) << CHUNK_SHIFT) > frames) {
+            return false;
+        }
+        int w0 = c * CHUNK_WORDS;
+        for (int w = w0; w < w0 + CHUNK_WORDS; w++) {
+            if (freeBits[w] != -1L) {
+                return false;
+            }
+        }
+        CHUNKS.setRelease(chunks, c, (Chunk) null);
+        liveChunks--;
+        return true;
+    }
+
+    /** Gives the M2P pages of chunks {@code first .. first+n-1}, which are gone, back to the host. */
+    private void discardM2pPages(int first, int n) {
+        long base = m2pBase;
+        if (base >= 0) {
+            memory.discard(base + first, n);
+        }
+    }
+
+    /** The per-frame state of {@code chunk} to read: null while it is uniform. */
+    private static Frames framesOf(Chunk chunk) {
+        return (Frames) FRAMES.getAcquire(chunk);
+    }
+
+    /**
+     * The per-frame state of {@code mfn}'s chunk to write, made from the uniform state first if
+     * the chunk is uniform; null for a frame without state or in a dead chunk (a free frame,
+     * which nothing may write).
+     */
+    private Frames writable(int mfn) {
+        Chunk chunk = chunk(mfn);
+        if (chunk == null) {
+            return null;
+        }
+        Frames f = framesOf(chunk);
+        if (f == null) {
+            f = inflate(chunk);
+        }
+        return f == DEAD ? null : f;
+    }
+
+    /** A uniform chunk becomes detailed: its frames' state as the uniform state says, published once. */
+    private static Frames inflate(Chunk chunk) {
+        Frames f = new Frames(CHUNK_FRAMES);
+        long base = chunk.uniformM2pBase;
+        java.util.Arrays.fill(f.ownerPages, chunk.uniformPages);
+        java.util.Arrays.fill(f.countInfo, PGC_ALLOCATED | 1L);
+        if (base >= 0) {
+            for (int k = 0; k < CHUNK_FRAMES; k++) {
+                f.m2p[k] = (int) (base + k);
+            }
+        }
+        java.util.Arrays.fill(f.owner, chunk.uniformOwner);
+        Frames won = (Frames) FRAMES.compareAndExchange(chunk, (Frames) null, f);
+        return won == null ? f : won;
+    }
+
+    private int ownerOf(int mfn) {
+        Chunk c = chunk(mfn);
+        if (c == null) {
+            return DomId.DOMID_INVALID;
+        }
+        Frames f = framesOf(c);
+        return f == null ? c.uniformOwner : f == DEAD ? DomId.DOMID_INVALID
+                : (int) OWNER.getAcquire(f.owner, mfn & CHUNK_MASK);
+    }
+
+    private int sharedWithOf(int mfn) {
+        Chunk c = chunk(mfn);
+        Frames f = c == null ? null : framesOf(c);
+        return f == null || f == DEAD ? DomId.DOMID_INVALID : (int) SHARED_WITH.getAcquire(f.sharedWith, mfn & CHUNK_MASK);
+    }
+
+    private long countOf(int mfn) {
+        Chunk c = chunk(mfn);
+        if (c == null) {
+            return 0L;
+        }
+        Frames f = framesOf(c);
+        return f == null ? PGC_ALLOCATED | 1L : f == DEAD ? 0L : (long) COUNT_INFO.getAcquire(f.countInfo, mfn & CHUNK_MASK);
+    }
+
+    private long typeOf(int mfn) {
+        Chunk c = chunk(mfn);
+        Frames f = c == null ? null : framesOf(c);
+        return f == null || f == DEAD ? 0L : (long) TYPE_INFO.getAcquire(f.typeInfo, mfn & CHUNK_MASK);
+    }
+
+    private int m2pOf(int mfn) {
+        Chunk c = chunk(mfn);
+        if (c == null) {
+            return INVALID_M2P_ENTRY;
+        }
+        Frames f = framesOf(c);
+        if (f == null) {
+            long base = c.uniformM2pBase;
+            return base < 0 ? INVALID_M2P_ENTRY : (int) (base + (mfn & CHUNK_MASK));
+        }
+        return f == DEAD ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(f.m2p, mfn & CHUNK_MASK);
+    }
+
+    /** Compare-and-swap of a count_info word; fails for a free frame without state. */
+    private boolean casCount(int mfn, long expected, long update) {
+        Frames f = writable(mfn);
+        return f != null && COUNT_INFO.compareAndSet(f.countInfo, mfn & CHUNK_MASK, expected, update);
+    }
+
+    /** Compare-and-swap of a type_info word; fails for a free frame without state. */
+    private boolean casType(int mfn, long expected, long update) {
+        if (expected == update) {
+            return typeOf(mfn) == expected;
+        }
+        Frames f = writable(mfn);
+        return f != null && TYPE_INFO.compareAndSet(f.typeInfo, mfn & CHUNK_MASK, expected, update);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The free pool
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * Takes the lowest free frame ({@code order} 0) or the lowest free naturally aligned run of
+     * {@code 2^order} frames from the pool, making the chunks it falls in: a chunk the run
+     * covers whole becomes a uniform chunk of {@code uniformFor} when that is given (its
+     * frames are then owned from here on), any other a detailed one.
+     *
+     * @return its first MFN, or -1 if there is none
+     */
+    private int popFree(int order, DomainPages uniformFor) {
         freeLock.lock();
         try {
-            if (freeTop == 0) {
+            int mfn = order == 0 ? takeLowest() : takeRun(order);
+            if (mfn < 0) {
                 return -1;
             }
-            freeCount = freeTop - 1;
-            return freeStack[--freeTop];
+            int n = 1 << order;
+            freeCount -= n;
+            for (int c = mfn >>> CHUNK_SHIFT; c <= (mfn + n - 1) >>> CHUNK_SHIFT; c++) {
+                boolean whole = n >= CHUNK_FRAMES && ((c + 1) << CHUNK_SHIFT) <= frames;
+                if (whole && uniformFor != null) {
+                    // Every frame of it was free: nobody writes the chunk it replaces.
+                    install(c, new Chunk(uniformFor));
+                } else if (chunks[c] == null || chunks[c].frames == DEAD || chunks[c].frames == null) {
+                    materialize(c);
+                }
+            }
+            return mfn;
         } finally {
             freeLock.unlock();
         }
     }
 
-    /** The last reference went: scrub the frame and give it back to the pool. */
+    private int takeLowest() {
+        for (int w = freeHint; w < freeBits.length; w++) {
+            long bits = freeBits[w];
+            if (bits != 0) {
+                freeBits[w] = bits & (bits - 1);
+                freeHint = w;
+                return (w << 6) | Long.numberOfTrailingZeros(bits);
+            }
+        }
+        freeHint = freeBits.length;
+        return -1;
+    }
+
+    private int takeRun(int order) {
+        int n = 1 << order;
+        if (n < 64) {
+            long mask = (1L << n) - 1;
+            for (int w = freeHint; w < freeBits.length; w++) {
+                long bits = freeBits[w];
+                for (int b = 0; bits != 0 && b < 64; b += n) {
+                    if (((bits >>> b) & mask) == mask) {
+                        freeBits[w] = bits & ~(mask << b);
+                        return (w << 6) | b;
+                    }
+                }
+            }
+            return -1;
+        }
+        int words = n >>> 6;
+        for (int w = freeHint / words * words; w + words <= freeBits.length; w += words) {
+            int k = 0;
+            while (k < words && freeBits[w + k] == -1L) {
+                k++;
+            }
+            if (k == words) {
+                java.util.Arrays.fill(freeBits, w, w + words, 0L);
+                return w << 6;
+            }
+        }
+        return -1;
+    }
+
+    /** Puts the scrubbed frames {@code first .. first+n-1} back in the pool. Under freeLock. */
+    private void pushRun(int first, int n) {
+        for (int mfn = first; mfn < first + n; mfn++) {
+            freeBits[mfn >>> 6] |= 1L << mfn;
+        }
+        freeCount += n;
+        freeHint = Math.min(freeHint, first >>> 6);
+    }
+
+    /**
+     * The last reference went: the frame loses its owner, is scrubbed (its memory given back
+     * to the host, so a frame nobody wrote is never touched to zero it) and goes back to the
+     * pool.
+     */
     private void freeFrame(int mfn) {
-        unown(mfn);
-        memory.zeroFrame(mfn);
+        DomainPages pages = unown(mfn);
+        if (pages != null) {
+            pages.uncharge();
+        }
+        memory.discard(mfn, 1);
         freeLock.lock();
         try {
-            freeStack[freeTop++] = mfn;
-            freeCount = freeTop;
+            pushRun(mfn, 1);
         } finally {
             freeLock.unlock();
         }
     }
 
     /**
-     * Frames whose last reference went during a domain's release, in ascending order: unowned
-     * at once, scrubbed and returned to the pool together by {@link #release}, so that nobody
-     * can allocate one before it is zero.
+     * Frames whose last reference went during a domain's release, given in ascending order:
+     * unowned at once; each run of consecutive frames is scrubbed with one
+     * {@link MachineMemory#discard} (a hole punched in machine memory: the host gets the memory
+     * back, and a frame the guest never touched is not touched now) and only then returned to
+     * the pool, so that nobody can allocate one before it is zero. The owner's
+     * {@code tot_pages} drops once, by all of them.
      */
     private final class FreeBatch {
-        /** Runs at least this long are discarded (one system call) rather than filled. */
-        private static final int DISCARD_RUN = 16;
-        private int[] mfns = new int[256];
-        private int n;
+        private final DomainPages pages;
+        private int runFirst = -1;
+        private int runLength;
+        private long uncharged;
+
+        FreeBatch(DomainPages pages) {
+            this.pages = pages;
+        }
 
         void add(int mfn) {
-            unown(mfn);
-            if (n == mfns.length) {
-                mfns = java.util.Arrays.copyOf(mfns, n * 2);
+            DomainPages owner = unown(mfn);
+            if (owner == pages) {
+                uncharged++;
+            } else if (owner != null) {
+                owner.uncharge();
             }
-            mfns[n++] = mfn;
+            if (runFirst >= 0 && mfn == runFirst + runLength) {
+                runLength++;
+                return;
+            }
+            flush();
+            runFirst = mfn;
+            runLength = 1;
+        }
+
+        /** Uniform chunk {@code c} of {@code owner}, which this release took whole (it is dead now). */
+        void addDead(int c, DomainPages owner) {
+            int mfn = c << CHUNK_SHIFT;
+            if (owner == pages) {
+                uncharged += CHUNK_FRAMES;
+            } else {
+                owner.uncharge(CHUNK_FRAMES);
+            }
+            if (runFirst >= 0 && mfn == runFirst + runLength) {
+                runLength += CHUNK_FRAMES;
+                return;
+            }
+            flush();
+            runFirst = mfn;
+            runLength = CHUNK_FRAMES;
+        }
+
+        private void flush() {
+            if (runFirst < 0) {
+                return;
+            }
+            memory.discard(runFirst, runLength);
+            freeLock.lock();
+            try {
+                // A dead chunk leaves the directory with its frames' return (below), before
+                // anyone can allocate one of them into it.
+                pushRun(runFirst, runLength);
+                // The chunks left all free go, and their M2P pages back to the host, a run of
+                // consecutive pages with one system call.
+                int dropFirst = -1;
+                int dropped = 0;
+                for (int c = runFirst >>> CHUNK_SHIFT; c <= (runFirst + runLength - 1) >>> CHUNK_SHIFT; c++) {
+                    if (dematerializeIfFree(c)) {
+                        if (dropped == 0) {
+                            dropFirst = c;
+                        }
+                        dropped++;
+                    } else if (dropped > 0) {
+                        discardM2pPages(dropFirst, dropped);
+                        dropped = 0;
+                    }
+                }
+                if (dropped > 0) {
+                    discardM2pPages(dropFirst, dropped);
+                }
+            } finally {
+                freeLock.unlock();
+            }
+            runFirst = -1;
         }
 
         void release() {
-            for (int i = 0; i < n; ) {
-                int j = i + 1;
-                while (j < n && mfns[j] == mfns[j - 1] + 1) {
-                    j++;
-                }
-                if (j - i >= DISCARD_RUN) {
-                    memory.discard(mfns[i], j - i);
-                } else {
-                    for (int k = i; k < j; k++) {
-                        memory.zeroFrame(mfns[k]);
-                    }
-                }
-                i = j;
-            }
-            freeLock.lock();
-            try {
-                for (int i = 0; i < n; i++) {
-                    freeStack[freeTop++] = mfns[i];
-                }
-                freeCount = freeTop;
-            } finally {
-                freeLock.unlock();
+            flush();
+            if (uncharged > 0) {
+                pages.uncharge(uncharged);
             }
         }
     }
 
-    /** Takes {@code mfn} from its owner: no owner, type, M2P entry or charge any more. */
-    private void unown(int mfn) {
-        DomainPages pages = ownerPages[mfn];
+    /**
+     * Takes {@code mfn} from its owner: no owner, type or M2P entry any more.
+     *
+     * @return the accounting it was charged to, for the caller to uncharge, or null
+     */
+    private DomainPages unown(int mfn) {
+        Frames c = writable(mfn);
+        int k = mfn & CHUNK_MASK;
+        DomainPages pages = c.ownerPages[k];
         // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
         // discipline's business, as on Xen.
-        OWNER.setRelease(owner, mfn, DomId.DOMID_INVALID);
-        SHARED_WITH.setRelease(sharedWith, mfn, DomId.DOMID_INVALID);
-        ownerPages[mfn] = null;
-        TYPE_INFO.setRelease(typeInfo, mfn, 0L);
+        OWNER.setRelease(c.owner, k, DomId.DOMID_INVALID);
+        SHARED_WITH.setRelease(c.sharedWith, k, DomId.DOMID_INVALID);
+        c.ownerPages[k] = null;
+        TYPE_INFO.setRelease(c.typeInfo, k, 0L);
         storeM2p(mfn, INVALID_M2P_ENTRY);
-        if (pages != null) {
-            pages.uncharge();
-        }
+        return pages;
     }
 }

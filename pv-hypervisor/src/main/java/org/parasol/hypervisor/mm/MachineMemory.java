@@ -26,10 +26,10 @@ import org.parasol.hypercall.abi.Mmu;
  * hold makes the JVM raise {@link InternalError} at the access, so size machine memory within
  * it.
  *
- * <p>Frames given back in long runs (a domain's memory when it is destroyed) are
+ * <p>Freed frames (a domain's memory when it is destroyed, a page given back at run time) are
  * {@linkplain #discard discarded} instead of zeroed: {@code madvise(MADV_REMOVE)} punches a hole
  * in the file, so the host gets the memory back and a frame the guest never touched is never
- * touched by the teardown either.
+ * touched by the teardown either. {@link #residentFrames} says how much the host backs.
  *
  * <p>Only the hypervisor sees {@link #segment()}; guests reach frames through their own page
  * tables ({@link VcpuMmu}). Frame ownership, types and reference counts live in
@@ -58,6 +58,8 @@ public final class MachineMemory implements AutoCloseable {
     private static final int MADV_REMOVE = 9;
     /** {@code int madvise(void *addr, size_t length, int advice)}, or null where it cannot be called. */
     private static final MethodHandle MADVISE = madvise();
+    /** {@code int mincore(void *addr, size_t length, unsigned char *vec)}, or null where it cannot be called. */
+    private static final MethodHandle MINCORE = mincore();
 
     private final Arena arena;
     private final MemorySegment segment;
@@ -155,8 +157,8 @@ public final class MachineMemory implements AutoCloseable {
     /**
      * Zeroes {@code count} frames from {@code firstMfn} by giving their memory back to the host
      * (a hole punched in the backing file); falls back to {@link #zeroFrame} where holes
-     * cannot be punched. Worth a system call for long runs only: a short run is cheaper to
-     * fill.
+     * cannot be punched. A frame nobody touched costs nothing here, where filling it would
+     * make the host back it first.
      *
      * @throws IndexOutOfBoundsException if the run leaves this memory
      */
@@ -175,6 +177,45 @@ public final class MachineMemory implements AutoCloseable {
             holesPunchable = false;
         }
         segment.asSlice(maddr(firstMfn), count << PAGE_SHIFT).fill((byte) 0);
+    }
+
+    /**
+     * How many frames of machine memory the host backs right now (resident pages of the
+     * mapping, by {@code mincore}): what machine memory costs the host. Pages the kernel
+     * swapped out are not counted. For tests and measurements; a system call and a byte per
+     * frame of temporary memory.
+     *
+     * @return the count, or -1 where {@code mincore} cannot be called
+     */
+    public long residentFrames() {
+        if (MINCORE == null) {
+            return -1;
+        }
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment vec = scratch.allocate(frameCount);
+            if ((int) MINCORE.invokeExact(segment, segment.byteSize(), vec) != 0) {
+                return -1;
+            }
+            long n = 0;
+            for (long i = 0; i < frameCount; i++) {
+                n += vec.get(ValueLayout.JAVA_BYTE, i) & 1;
+            }
+            return n;
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    private static MethodHandle mincore() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup().find("mincore")
+                    .map(f -> linker.downcallHandle(f, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_LONG, ValueLayout.ADDRESS)))
+                    .orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static MethodHandle madvise() {

@@ -71,7 +71,7 @@ class FrameTableTest {
         assertThat(frames.refCount(mfn)).isZero();
         assertThat(d1.totPages()).isZero();
         long again = frames.allocate(d2);
-        assertThat(again).as("the free pool is LIFO").isEqualTo(mfn);
+        assertThat(again).as("the lowest free frame goes first").isEqualTo(mfn);
         assertThat(isZero(again)).isTrue();
         assertThat(frames.m2p(again)).isEqualTo(INVALID_M2P_ENTRY);
     }

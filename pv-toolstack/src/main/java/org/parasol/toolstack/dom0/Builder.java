@@ -84,16 +84,7 @@ final class Builder {
         try {
             check("max_vcpus", domctl.maxVcpus(d, spec.vcpus()));
             check("max_mem", domctl.maxMem(d, spec.maxMemoryKiB()));
-            for (int pfn = 0; pfn < spec.pages(); pfn += CHUNK) {
-                int n = Math.min(CHUNK, spec.pages() - pfn);
-                for (int i = 0; i < n; i++) {
-                    extents[i] = pfn + i;
-                }
-                long done = memory.reservation(MemoryOp.POPULATE_PHYSMAP, extents, n, 0, 0, d);
-                if (done != n) {
-                    throw new BuildException("populate_physmap of PFN " + pfn + ".." + (pfn + n - 1), done < 0 ? done : 0);
-                }
-            }
+            populate(d, spec.pages());
             // libxl's xc_evtchn_alloc_unbound(domid, store_domid): the new domain's end of the
             // store channel, waiting for dom0 to bind it when it introduces the domain.
             long port = evtchn.allocUnbound(d, DomId.DOM0);
@@ -110,6 +101,41 @@ final class Builder {
             throw e;
         }
     }
+
+    /**
+     * XENMEM_populate_physmap of PFNs {@code 0 .. pages-1}: 2 MiB superpages (order 9) while
+     * whole ones are left and the hypervisor has aligned runs free, then single pages, as
+     * libxenguest's PV builder tries superpages first. A 4 GiB domain takes 8 calls of 256
+     * extents this way instead of 4096.
+     */
+    private void populate(DomId d, int pages) throws BuildException {
+        int pfn = 0;
+        int order = SUPERPAGE_ORDER;
+        while (pfn < pages) {
+            int size = 1 << order;
+            int n = Math.min(CHUNK, (pages - pfn) >>> order);
+            if (n == 0) {
+                order = 0; // less than a superpage left
+                continue;
+            }
+            for (int i = 0; i < n; i++) {
+                extents[i] = pfn + ((long) i << order);
+            }
+            long done = memory.reservation(MemoryOp.POPULATE_PHYSMAP, extents, n, order, 0, d);
+            if (done > 0) {
+                pfn += (int) done * size;
+            }
+            if (done != n) {
+                if (order == 0) {
+                    throw new BuildException("populate_physmap of PFN " + pfn + ".." + (pages - 1), done < 0 ? done : 0);
+                }
+                order = 0; // no aligned run left: single pages from here
+            }
+        }
+    }
+
+    /** The extent order {@link #populate} asks for first: a 2 MiB superpage. */
+    private static final int SUPERPAGE_ORDER = 9;
 
     /** XEN_DOMCTL_unpausedomain: a built domain runs. */
     void unpause(DomId d) throws BuildException {
