@@ -21,6 +21,14 @@ final class LauncherJvm {
 
     /** {@code java ... -m org.parasol.cli/... ARGS}, ready for a {@link ProcessBuilder}. */
     static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    /**
+     * The same with {@code jvmOptions} before the module path (as {@code PARASOL_JAVA_OPTS}
+     * gives them to the launcher), e.g. {@code -XX:TieredStopAtLevel=1} for many short runs.
+     */
+    static List<String> command(List<String> jvmOptions, String... args) {
         Path root = ParasolModules.root();
         List<String> classPath = List.of(System.getProperty("java.class.path").split(File.pathSeparator));
         String picocli = classPath.stream().filter(p -> p.contains("picocli")).findFirst().orElseThrow();
@@ -32,7 +40,9 @@ final class LauncherJvm {
                 root.resolve("pv-hypervisor/target/classes").toString(), root.resolve("hypercall-api/target/classes").toString(),
                 root.resolve("control-api/target/classes").toString(), protobuf, picocli, String.join(File.pathSeparator, netty));
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-Dparasol.home=" + root, "--enable-native-access=org.parasol.hypervisor,io.netty.common",
+                "-Dparasol.home=" + root));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("--enable-native-access=org.parasol.hypervisor,io.netty.common",
                 "--module-path", modulePath, "-m", "org.parasol.cli/org.parasol.cli.ParasolCommand"));
         cmd.addAll(List.of(args));
         return cmd;

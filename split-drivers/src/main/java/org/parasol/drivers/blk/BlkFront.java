@@ -518,7 +518,12 @@ public final class BlkFront {
         return submit(Blkif.OP_WRITE, sector, va, length);
     }
 
-    /** Everything written before is on stable storage once this completes. */
+    /**
+     * Once this completes, every write that <em>completed</em> before it was called is on
+     * stable storage (the back end forces the file before answering). A write still in flight
+     * is not ordered against it: with several queues it may be served after the flush, as
+     * with Linux's blkfront. Wait for the writes first when that matters.
+     */
     public Promise<Void> flush() {
         if (!canFlush()) {
             return failed(new BlkException("disk " + Vbd.name(devid) + " offers no flush", Blkif.RSP_EOPNOTSUPP));
