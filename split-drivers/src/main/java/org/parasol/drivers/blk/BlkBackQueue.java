@@ -176,6 +176,9 @@ final class BlkBackQueue {
     /** One request, checked and carried out; its response. */
     private BlkResponse serve(BlkRequest r) {
         int op = r.operation;
+        if (disk.failed()) {
+            return response.set(r.id, op, Blkif.RSP_ERROR); // durability is no longer known
+        }
         try {
             return switch (op) {
                 case Blkif.OP_READ, Blkif.OP_WRITE, Blkif.OP_WRITE_BARRIER -> {

@@ -12,6 +12,8 @@ import org.parasol.hypercall.abi.Blkif;
  * in 512-byte sectors is the disk's. Privileged domains only (host files).
  */
 public final class DiskImage implements AutoCloseable {
+    /** A flush failed; see {@link #flush}. */
+    private boolean failed;
     /** What discard writes, made on the first discard. */
     private ByteBuffer zeroes;
 
@@ -60,9 +62,23 @@ public final class DiskImage implements AutoCloseable {
         return sectors;
     }
 
-    /** {@code fsync}: everything written so far, data and size, on stable storage. */
+    /**
+     * {@code fsync}: everything written so far, data and size, on stable storage. A flush that
+     * fails poisons the disk ({@link #failed}): on Linux a failed {@code fsync} may leave the
+     * lost pages marked clean, so a later flush could succeed without them.
+     */
     public void flush() throws IOException {
-        channel.force(true);
+        try {
+            channel.force(true);
+        } catch (IOException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    /** Whether a flush failed: from then on every request to this disk fails. */
+    public boolean failed() {
+        return failed;
     }
 
     /** Discards sectors by writing zeroes over them (a raw file has no cheaper portable way). */
