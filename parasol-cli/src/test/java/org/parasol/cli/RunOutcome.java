@@ -21,12 +21,20 @@ record RunOutcome(int status, String out, String err) {
      * checks that the run left nothing behind ({@link LeakCheck}), which fails the caller.
      */
     static RunOutcome of(String... args) {
+        return of(hv -> { }, args);
+    }
+
+    /** As {@link #of(String...)}, with {@code booted} told of the hypervisor right after it boots. */
+    static RunOutcome of(java.util.function.Consumer<org.parasol.hypervisor.Hypervisor> booted, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         RunCommand cmd = new RunCommand();
         new CommandLine(cmd).parseArgs(args);
         LeakCheck leaks = new LeakCheck();
-        cmd.booted = leaks::track;
+        cmd.booted = hv -> {
+            leaks.track(hv);
+            booted.accept(hv);
+        };
         int status;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
