@@ -6,13 +6,22 @@ import static org.assertj.core.api.Assertions.within;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypercall.GuestKernel;
+import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.Virq;
+import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Runstate;
+import org.parasol.hypercall.abi.Uvmf;
+import org.parasol.hypercall.guest.ArgumentPage;
+import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.sched.CpuMask;
@@ -34,6 +43,7 @@ import org.parasol.hypervisor.testing.LeakCheck;
 class CreditSchedulingTest {
     private static final long WINDOW_MS = Long.getLong("parasol.fairness.seconds", 3) * 1000;
     private static final long SLICE_MS = Long.getLong("parasol.fairness.sliceMs", 10);
+    private static final long SHARED = StartOfDay.SHARED_INFO_VA;
 
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
@@ -48,8 +58,12 @@ class CreditSchedulingTest {
     }
 
     private Hypervisor boot(int pcpus) {
+        return boot(pcpus, SLICE_MS);
+    }
+
+    private Hypervisor boot(int pcpus, long sliceMs) {
         hv = leaks.track(Hypervisor.boot(HostConfig.defaults(64L << 20).withPcpus(pcpus)
-                .withTimeSlice(Duration.ofMillis(SLICE_MS))));
+                .withTimeSlice(Duration.ofMillis(sliceMs))));
         return hv;
     }
 
@@ -102,6 +116,53 @@ class CreditSchedulingTest {
                 SLICE_MS, WINDOW_MS, t[0] / 1e6, t[1] / 1e6, ratio);
         assertThat(ratio).isCloseTo(2.0, within(2.0 * 0.05));
         assertThat(t[0] + t[1]).as("the pCPU was busy all the while").isGreaterThan(WINDOW_MS * 1_000_000L * 9 / 10);
+    }
+
+    @Test
+    @DisplayName("BOOST: a domain that blocks for its 10 ms timer tick beside two CPU-bound ones on one pCPU is BOOSTed as it"
+            + " wakes, preempts the running one, and handles every tick with little waiting for the pCPU")
+    void shouldBoostAVcpuWakingFromBlock() throws Exception {
+        boot(1, 30);
+        Domain hog = busy("hog");
+        busy("hog2"); // two CPU-bound domains: the one running is mostly the one with credit left (UNDER)
+        AtomicLong ticks = new AtomicLong();
+        AtomicBoolean started = new AtomicBoolean();
+        GuestKernel io = (cpu, si) -> {
+            long s = TestKernels.scratch(cpu, si);
+            long rc = cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, SHARED,
+                    cpu.memory().getLong(si + 40) | Mmu.PAGE_PRESENT | Mmu.PAGE_RW | Mmu.PAGE_USER, Uvmf.INVLPG);
+            if (rc != 0) {
+                throw new IllegalStateException("update_va_mapping of shared_info: " + rc);
+            }
+            int port = (int) new EventChannelCalls(cpu, new ArgumentPage(s)).bindVirq(Virq.TIMER, 0);
+            started.set(true);
+            for (;;) {
+                EventConcurrencyTest.await(cpu, port); // the default periodic timer: every 10 ms
+                ticks.incrementAndGet();
+            }
+        };
+        Domain waker = hv.createDomain(DomainConfig.of("io", null, 1).withMemoryKiB(1024), io);
+        Eventually.until(Duration.ofSeconds(10), started::get);
+
+        Thread.sleep(500);
+        long before = ticks.get();
+        long runnableBefore = waker.vcpu(0).sched().runstateTimes()[Runstate.RUNNABLE];
+        Thread.sleep(WINDOW_MS);
+        long woken = ticks.get() - before;
+        long waited = waker.vcpu(0).sched().runstateTimes()[Runstate.RUNNABLE] - runnableBefore;
+
+        long expected = WINDOW_MS / 10;
+        System.out.printf("credit boost: %d timer wake-ups of %d in %d ms; waited for the pCPU %.1f ms in all%n", woken,
+                expected, WINDOW_MS, waited / 1e6);
+        // The rule itself (a woken vCPU outranks a running UNDER one) is CreditSchedulerTest's, exactly. Here the
+        // waiting is real and includes the host's own latency to run a woken thread on a shared machine (a
+        // millisecond or so under load), so the bounds only tell prompt preemption from waiting for a slice to end
+        // (15 ms on average, and ticks lost): one run measured 32 ms of waiting in all with BOOST, 133 ms with it
+        // switched off (docs/results.md).
+        assertThat(woken).as("timer ticks handled").isGreaterThan(expected / 2);
+        assertThat(waited / woken).as("average wait for the pCPU after a wake-up, ns").isLessThan(5_000_000L);
+        assertThat(hv.scheduler().boosts(waker.vcpu(0).sched().unit())).isGreaterThan(expected / 2);
+        assertThat(running(hog)).as("the CPU-bound domain still runs").isPositive();
     }
 
     @Test

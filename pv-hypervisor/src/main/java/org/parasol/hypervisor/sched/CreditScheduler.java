@@ -422,7 +422,7 @@ public final class CreditScheduler {
         }
     }
 
-    /** Times the unit was boosted on waking. */
+    /** Wake-ups at which the unit was BOOSTed (or still was, from the wake-up before). */
     public long boosts(CreditUnit u) {
         synchronized (lock) {
             return u.boosts;
@@ -469,6 +469,12 @@ public final class CreditScheduler {
             }
             LockSupport.park(this);
         }
+        synchronized (lock) {
+            // It runs from now: the hand-over (its thread's wake-up) is charged to no one.
+            long now = clock.nanos();
+            u.burnFrom = now;
+            u.sliceStart = now;
+        }
         return true;
     }
 
@@ -483,8 +489,8 @@ public final class CreditScheduler {
             if (u.pcpu >= 0) {
                 return true;
             }
-            if (woken && u.pri == PRI_TS_UNDER && !u.parked) {
-                u.pri = PRI_TS_BOOST;
+            if (woken && u.pri >= PRI_TS_UNDER && !u.parked) {
+                u.pri = PRI_TS_BOOST; // (a unit still BOOSTed from its last wake-up stays so)
                 u.boosts++;
             }
             if (u.parked) {
