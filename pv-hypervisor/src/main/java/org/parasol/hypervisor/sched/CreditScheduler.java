@@ -62,6 +62,10 @@ public final class CreditScheduler {
     public static final String POOL0_NAME = "Pool-0";
 
     private static final long NANOS_PER_MSEC = 1_000_000L;
+    /** The most slices one accounting hands out credits for, after the timer thread was held up. */
+    private static final int MAX_SLICES_ACCOUNTED = 4;
+    /** How far below 0 a unit's credit may go, in slices' worth. */
+    private static final int FLOOR_SLICES = 2;
 
     private final Clock clock;
     private final int nrPcpus;
@@ -76,6 +80,8 @@ public final class CreditScheduler {
     private Cpupool[] pools;
     private int ticks;
     private long accountings;
+    /** Clock time of the last accounting. */
+    private long lastAccounting;
 
     /**
      * A scheduler over {@code nrPcpus} pCPUs, all in {@code Pool-0}, with a time slice of
@@ -98,6 +104,7 @@ public final class CreditScheduler {
         this.creditsPerTslice = (int) Math.min(Integer.MAX_VALUE / 4, tsliceNanos * CREDITS_PER_MSEC / NANOS_PER_MSEC);
         this.haltPollMaxNanos = haltPollMaxNanos;
         this.curr = new CreditUnit[nrPcpus];
+        this.lastAccounting = clock.nanos();
         Cpupool pool0 = new Cpupool(POOL0, POOL0_NAME, CpuMask.first(nrPcpus));
         this.pools = new Cpupool[] {pool0};
         this.poolOf = new Cpupool[nrPcpus];
@@ -601,8 +608,12 @@ public final class CreditScheduler {
                 }
             }
             if (++ticks % TICKS_PER_TSLICE == 0) {
+                // Credits for the time that really passed: 300 a pCPU when the ticks came on time.
+                long span = Math.max(1, Math.min(MAX_SLICES_ACCOUNTED * (long) creditsPerTslice,
+                        (now - lastAccounting) * CREDITS_PER_MSEC / NANOS_PER_MSEC));
+                lastAccounting = now;
                 for (Cpupool p : pools) {
-                    account(p);
+                    account(p, span);
                 }
                 accountings++;
             }
@@ -618,8 +629,13 @@ public final class CreditScheduler {
      * handed out, and to each domain's peak by weight, so the balance converges to 0 instead
      * of every unit sinking to the floor, where weights no longer count (Xen's
      * {@code credit_balance}).
+     *
+     * <p>{@code span} is what one pCPU gave in the period, in credits: Xen's 300 for a 30 ms
+     * slice when the ticks came on time, more when the timer thread was held up (a loaded
+     * host), so the credits handed out match the time the units burnt; the peak, cap, floor
+     * and ceiling scale with it.
      */
-    private void account(Cpupool pool) {
+    private void account(Cpupool pool, long span) {
         long weightTotal = 0;
         for (int i = 0; i < pool.nrDomains; i++) {
             CreditDomain d = pool.domains[i];
@@ -635,7 +651,7 @@ public final class CreditScheduler {
         if (weightTotal == 0) {
             return;
         }
-        long cpt = creditsPerTslice;
+        long cpt = span; // credits one pCPU gave in the period: creditsPerTslice when the ticks were on time
         long creditTotal = cpt * pool.cpuList.length;
         long balance = pool.creditBalance;
         if (balance < 0) {
@@ -679,7 +695,10 @@ public final class CreditScheduler {
                     if (d.cap != 0 && credit < -unitCap && !u.parked) {
                         park(u);
                     }
-                    credit = Math.max(credit, -cpt);
+                    // Xen's floor is one slice's credits; Parasol's is two, because a vCPU gives its
+                    // pCPU up only at a safe point, which a host thread waiting for a core reaches late:
+                    // debt it runs up meanwhile is charged, not forgiven (deviation 18).
+                    credit = Math.max(credit, -FLOOR_SLICES * cpt);
                 } else {
                     setPri(u, PRI_TS_UNDER);
                     if (u.parked) {

@@ -212,47 +212,51 @@ class CreditSchedulerTest {
         assertThat(s.priority(io)).as("running at a tick: it uses the CPU, boost ends").isEqualTo(CreditScheduler.PRI_TS_UNDER);
     }
 
+    /** Steps the host until {@code u} is OVER and waiting for the pCPU; fails past a bound. */
+    private void tickUntilOver(CreditScheduler s, CreditUnit u, boolean running) {
+        for (int i = 0; i < 3000; i++) {
+            tick(s);
+            if (s.priority(u) == CreditScheduler.PRI_TS_OVER && (u.pcpu() >= 0) == running) {
+                return;
+            }
+        }
+        throw new AssertionError("never OVER and " + (running ? "running" : "waiting"));
+    }
+
     @Test
     @DisplayName("no BOOST for a vCPU that wakes without credit (OVER), or for one that was not blocked")
     void shouldNotBoostOverspentOrPreemptedVcpus() {
         CreditScheduler s = scheduler(1);
-        CreditUnit a = domain(s, 1, 256, 0);
-        CreditUnit b = domain(s, 2, 256, 0);
-        runForever(s, a);
-        s.tryPlace(b, false);
-        assertThat(s.priority(b)).isEqualTo(CreditScheduler.PRI_TS_UNDER);
-        assertThat(s.boosts(b)).isZero();
+        CreditUnit light = domain(s, 1, 256, 0);
+        CreditUnit heavy = domain(s, 2, 512, 0);
+        runForever(s, light);
+        runForever(s, heavy);
+        assertThat(s.boosts(heavy)).as("queued, not woken").isZero();
 
-        // a runs alone for three slices while b waits: it overspends, and is OVER.
-        clock.advance(SLICE * 3);
-        s.tick();
-        s.tick();
-        s.tick();
-        assertThat(s.priority(a)).isEqualTo(CreditScheduler.PRI_TS_OVER);
-        s.release(a); // a blocks
-        s.tryPlace(a, true); // and wakes, with its credit spent
-        assertThat(s.priority(a)).isEqualTo(CreditScheduler.PRI_TS_OVER);
-        assertThat(s.boosts(a)).isZero();
+        tickUntilOver(s, light, false); // it ran past its share, and waits
+        s.release(heavy); // heavy blocks: light runs, OVER
+        assertThat(light.pcpu()).isZero();
+        long boosts = s.boosts(light);
+        s.release(light); // it blocks
+        s.tryPlace(light, true); // and wakes, with its credit spent
+        assertThat(s.priority(light)).isEqualTo(CreditScheduler.PRI_TS_OVER);
+        assertThat(s.boosts(light)).isEqualTo(boosts);
     }
 
     @Test
     @DisplayName("of two waiting vCPUs the UNDER one runs before the OVER one, however long the OVER one waited")
     void shouldRunUnderBeforeOver() {
         CreditScheduler s = scheduler(1);
-        CreditUnit a = domain(s, 1, 256, 0);
-        CreditUnit over = domain(s, 2, 256, 0);
-        CreditUnit under = domain(s, 3, 256, 0);
+        CreditUnit over = domain(s, 1, 256, 0);
+        CreditUnit heavy = domain(s, 2, 512, 0);
         runForever(s, over);
-        clock.advance(SLICE * 3);
-        s.tick();
-        s.tick();
-        s.tick();
-        assertThat(s.priority(over)).isEqualTo(CreditScheduler.PRI_TS_OVER);
-        s.release(over);
-        s.tryPlace(a, false); // a takes the pCPU
-        s.tryPlace(over, false); // then over waits
-        s.tryPlace(under, false); // and under after it
-        s.release(a);
+        runForever(s, heavy);
+        tickUntilOver(s, over, false); // overspent, and waiting behind heavy
+        assertThat(heavy.pcpu()).isZero();
+
+        CreditUnit under = domain(s, 3, 256, 0);
+        s.tryPlace(under, false); // waits after it, with credit
+        s.release(heavy);
         assertThat(under.pcpu()).isZero();
         assertThat(over.pcpu()).isEqualTo(-1);
     }
