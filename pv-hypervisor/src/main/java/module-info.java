@@ -16,5 +16,4 @@ module org.parasol.hypervisor {
     exports org.parasol.hypervisor to org.parasol.cli;
     exports org.parasol.hypervisor.domain to org.parasol.cli;
     exports org.parasol.hypervisor.image to org.parasol.cli;
-    exports org.parasol.hypervisor.sched to org.parasol.cli;
 }

@@ -18,8 +18,6 @@ import org.parasol.control.XlConfigParser;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
-import org.parasol.hypervisor.sched.CpuMask;
-import org.parasol.hypervisor.sched.CreditScheduler;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
@@ -269,23 +267,18 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         // The cpupools, by name: Pool-0 is 0, the others numbered in the order given, as the
         // scheduler numbers them when they are made at boot.
         Map<String, Integer> poolIds = new LinkedHashMap<>();
-        Map<String, CpuMask> poolCpus = new LinkedHashMap<>();
-        poolIds.put(CreditScheduler.POOL0_NAME, CreditScheduler.POOL0);
+        Map<String, String> poolCpus = new LinkedHashMap<>();
+        poolIds.put(Hypervisor.POOL0_NAME, 0);
         for (String spec : cpupools) {
             int colon = spec.indexOf(':');
             String name = colon < 0 ? spec : spec.substring(0, colon);
-            CpuMask cpus;
-            try {
-                if (colon < 0 || !name.matches("[A-Za-z0-9_.-]{1,64}") || poolIds.containsKey(name)) {
-                    throw new IllegalArgumentException("expected NAME:CPUS with a new name of 1-64 of [A-Za-z0-9_.-]");
-                }
-                cpus = CpuMask.parse(spec.substring(colon + 1));
-            } catch (IllegalArgumentException e) {
-                err.println("parasol run: --cpupool " + spec + ": " + e.getMessage());
+            if (colon < 0 || !name.matches("[A-Za-z0-9_.-]{1,64}") || poolIds.containsKey(name)) {
+                err.println("parasol run: --cpupool " + spec + ": expected NAME:CPUS with a new name of 1-64 of"
+                        + " [A-Za-z0-9_.-]");
                 return 2;
             }
             poolIds.put(name, poolIds.size());
-            poolCpus.put(name, cpus);
+            poolCpus.put(name, spec.substring(colon + 1));
         }
         ImageRepository repository = ImageRepository.standardAfter(imageDirs);
         Map<String, LaunchPlan> plans = new LinkedHashMap<>();
@@ -377,7 +370,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         try {
             for (XlDomain x : configured) {
                 module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), List.of(), x.scheduling(),
-                        poolIds.getOrDefault(x.scheduling().pool(), CreditScheduler.POOL0));
+                        poolIds.getOrDefault(x.scheduling().pool(), 0));
                 expected.add(x.config().name());
             }
             for (String image : imageNames) {
@@ -419,9 +412,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
             booted.accept(hv);
-            for (Map.Entry<String, CpuMask> p : poolCpus.entrySet()) {
+            for (Map.Entry<String, String> p : poolCpus.entrySet()) {
                 try {
-                    hv.scheduler().createPool(p.getKey(), p.getValue());
+                    hv.createCpupool(p.getKey(), p.getValue());
                 } catch (IllegalArgumentException e) {
                     err.println("parasol run: --cpupool " + p.getKey() + ":" + p.getValue() + ": " + e.getMessage());
                     return 2;

@@ -83,12 +83,12 @@ class XlConfigRunTest {
         Map<String, String> seen = new ConcurrentHashMap<>();
         RunOutcome o = RunOutcome.of(hv -> hv.onShutdown(d -> {
             if (d.name().equals("tuned")) {
-                var s = hv.scheduler();
-                seen.put("weight", "" + s.weight(d.scheduling()));
-                seen.put("cap", "" + s.cap(d.scheduling()));
-                seen.put("pool", s.poolOf(d.scheduling()).name());
-                seen.put("hard1", s.hardAffinity(d.vcpu(1).sched().unit()).toString());
-                seen.put("soft0", s.softAffinity(d.vcpu(0).sched().unit()).toString());
+                var s = hv.scheduling(d);
+                seen.put("weight", "" + s.weight());
+                seen.put("cap", "" + s.cap());
+                seen.put("pool", s.pool());
+                seen.put("hard1", s.hardAffinity().get(1));
+                seen.put("soft0", s.softAffinity().get(0));
             }
         }), "--pcpus", "3", "--cpupool", "fast:1-2", cfg.toString());
 
@@ -98,12 +98,17 @@ class XlConfigRunTest {
     }
 
     @Test
-    @DisplayName("a pool no --cpupool made is refused before anything boots; a hard affinity outside the domain's pool fails its build")
+    @DisplayName("a pool no --cpupool made is refused before anything boots, a pool that would take every pCPU at boot;"
+            + " a hard affinity outside the domain's pool fails its build")
     void shouldRefuseUnknownPoolsAndAffinitiesOutsideThePool() throws IOException {
         Path unknown = write("unknown.cfg", "name='u'\nkernel='hello'\npool='nowhere'\n");
         RunOutcome o = RunOutcome.of(unknown.toString());
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).contains(unknown + ": no cpupool 'nowhere' (make it with --cpupool nowhere:CPUS)");
+        Path plain = write("plain.cfg", "name='p'\nkernel='hello'\n");
+        RunOutcome greedy = RunOutcome.of("--pcpus", "2", "--cpupool", "all:0-1", plain.toString());
+        assertThat(greedy.status()).isEqualTo(2);
+        assertThat(greedy.err()).contains("--cpupool all:0-1: Pool-0 must keep a pCPU");
         assertThat(o.out()).isEmpty();
 
         Path outside = write("outside.cfg", "name='o'\nkernel='hello'\npool='fast'\ncpus='0'\n");

@@ -180,6 +180,47 @@ public final class Hypervisor implements AutoCloseable {
         return host.scheduler();
     }
 
+    /** The cpupool every pCPU and domain starts in. */
+    public static final String POOL0_NAME = CreditScheduler.POOL0_NAME;
+
+    /**
+     * Makes cpupool {@code name} of the pCPUs {@code cpus} (xl's CPU list, such as {@code "2-3"}),
+     * taken from Pool-0, as {@code xl cpupool-create} would; a domain joins it by createdomain's
+     * {@code cpupool_id}.
+     *
+     * @return the pool's id
+     * @throws IllegalArgumentException naming what is wrong: the list, a taken name, pCPUs Pool-0
+     *     does not have, or none left for it
+     */
+    public int createCpupool(String name, String cpus) {
+        return host.scheduler().createPool(name, org.parasol.hypervisor.sched.CpuMask.parse(cpus));
+    }
+
+    /**
+     * A domain as the credit scheduler holds it, for the host's tools and tests.
+     *
+     * @param weight       its weight
+     * @param cap          its cap, in percent of one pCPU (0: none)
+     * @param pool         its cpupool's name
+     * @param hardAffinity each vCPU's hard affinity, as a CPU list ({@code "all"} for every pCPU)
+     * @param softAffinity each vCPU's soft affinity, likewise
+     */
+    public record Scheduling(int weight, int cap, String pool, List<String> hardAffinity, List<String> softAffinity) {
+    }
+
+    /** How the credit scheduler holds {@code d}. */
+    public Scheduling scheduling(Domain d) {
+        CreditScheduler s = host.scheduler();
+        List<String> hard = new ArrayList<>();
+        List<String> soft = new ArrayList<>();
+        for (Vcpu v : d.vcpus()) {
+            hard.add(s.hardAffinity(v.sched().unit()).toString());
+            soft.add(s.softAffinity(v.sched().unit()).toString());
+        }
+        return new Scheduling(s.weight(d.scheduling()), s.cap(d.scheduling()), s.poolOf(d.scheduling()).name(),
+                List.copyOf(hard), List.copyOf(soft));
+    }
+
     public Timers timers() {
         return timers;
     }
