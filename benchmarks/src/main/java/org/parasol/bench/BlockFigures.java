@@ -323,9 +323,9 @@ final class BlockFigures {
                 + "%n  guest: %d ms warm-up, %d ms timed per test; direct: 1 thread, positional FileChannel I/O, %d ms"
                 + " right before and %d ms right after each boot (mean, and range)%n", LocalDate.now(ZoneOffset.UTC),
                 sizes.imageMib(), imageState, sizes.warmupMs(), sizes.timeMs(), sizes.baselineMs(), sizes.baselineMs()));
-        sb.append(String.format(Locale.ROOT, "%-46s %7s %7s  %-19s %7s %6s %6s %6s %6s   %6s %6s %6s%n",
+        sb.append(String.format(Locale.ROOT, "%-46s %7s %7s  %-19s %7s %6s %6s %6s %6s   %6s %6s %6s %7s%n",
                 "block I/O [queues, ring slots, features]", "MiB/s", "IOPS", "direct MiB/s", "ratio", "req/io", "ntf/io",
-                "hc d0", "hc g", "cpu d0", "cpu g", "direct"));
+                "hc d0", "hc g", "cpu d0", "cpu g", "direct", "cpu x"));
         for (Boot b : boots) {
             sb.append(String.format(Locale.ROOT, " boot: %s%n", b.config().name()));
             for (Test t : b.config().tests()) {
@@ -343,13 +343,15 @@ final class BlockFigures {
                 long dios = direct.stream().mapToLong(Direct::ios).sum();
                 long dcpu = direct.stream().mapToLong(Direct::cpuNs).sum();
                 double per = Math.max(1, r.ios());
-                sb.append(String.format(Locale.ROOT, "%-46s %7.0f %7.0f  %-19s %7s %6.2f %6.3f %6s %6s %6s %6s %6s%n",
+                double cpuRatio = run.dom0CpuNs() < 0 || run.guestCpuNs() < 0 || dios == 0 ? Double.NaN
+                        : (double) dcpu / dios / ((run.dom0CpuNs() + run.guestCpuNs()) / per);
+                sb.append(String.format(Locale.ROOT, "%-46s %7.0f %7.0f  %-19s %7s %6.2f %6.3f %6s %6s %6s %6s %6s %7s%n",
                         label + " [" + features(r) + "]", r.mibps(), r.iops(),
                         direct.isEmpty() ? "-" : String.format(Locale.ROOT, "%.0f (%.0f-%.0f)", mean, lo, hi),
                         BenchMain.ratio(r.mibps() / mean), r.requests() / per, r.notifications() / per,
                         perIo(run.dom0Hypercalls(), per, 1), perIo(run.guestHypercalls(), per, 1),
                         perIo(run.dom0CpuNs(), per, 1e3), perIo(run.guestCpuNs(), per, 1e3),
-                        dios == 0 ? "-" : perIo(dcpu, dios, 1e3)));
+                        dios == 0 ? "-" : perIo(dcpu, dios, 1e3), BenchMain.ratio(cpuRatio)));
             }
         }
         sb.append("  ratio: the guest's MiB/s over the mean direct MiB/s (same pattern, request size and file);"
@@ -357,7 +359,10 @@ final class BlockFigures {
         sb.append("  req/io, ntf/io: blkif requests and notifications to the back end per I/O (blkfront's counters);"
                 + " hc d0, hc g: hypercalls per I/O").append(nl);
         sb.append("  of dom0 and of the guest; cpu d0, cpu g, direct: CPU microseconds per I/O of dom0's and the guest's"
-                + " vCPU threads, and of the direct loop's thread").append(nl);
+                + " vCPU threads, and of the direct loop's thread;").append(nl);
+        sb.append("  cpu x: the direct loop's CPU per I/O over dom0's and the guest's together (the ratio a host with a"
+                + " core free for each thread would not move; ratio moves with the share of the cores each side gets)")
+                .append(nl);
         return sb.toString();
     }
 
