@@ -1,7 +1,6 @@
 package org.parasol.drivers.blk;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -33,17 +32,13 @@ import org.parasol.hypercall.struct.GnttabCopy;
  *
  * <p>The data path, per segment:
  * <pre>
- *  persistent grants   map the front end's page once (writable), keep it; a one-segment
- *                      request is read into, or written from, the mapped page directly
- *                      (GuestMemory.readFile); one of several segments is read into the
- *                      bounce pages with one positional call, then copied to the mapped pages
- *                      (the reverse for a write): a positional call per page costs more
+ *  persistent grants   map the front end's page once (writable), keep it; the file is read
+ *                      into, or written from, the mapped page directly (GuestMemory.readFile)
  *  grant copy          read:  file -&gt; dom0's bounce page (directly) -&gt; GNTTABOP_copy -&gt; front
  *                      write: front -&gt; GNTTABOP_copy -&gt; bounce page -&gt; file
  * </pre>
  * A request's copies are one {@code GNTTABOP_copy} hypercall per batch of up to
- * {@value #BATCH} segments. The bounce pages are consecutive, so segments that meet at a page
- * boundary move between the file and them in one positional call. Indirect segment pages are copied into a private page first, so
+ * {@value #BATCH} segments. Indirect segment pages are copied into a private page first, so
  * the front end cannot change a descriptor after it was checked.
  *
  * <p>Work per event is bounded ({@value #REQUESTS_PER_TURN} requests); more waits for the next
@@ -82,9 +77,6 @@ final class BlkBackQueue {
     private final int[] segGref;
     private final int[] segFirst;
     private final int[] segLast;
-    /** The persistent mappings of a batch ({@link #persistentBatch}), and one page to copy through. */
-    private final GrantMapping[] batchMappings = new GrantMapping[BATCH];
-    private final MemorySegment pageCopy = MemorySegment.ofArray(new byte[(int) Mmu.PAGE_SIZE]);
     private boolean scheduled;
     private boolean closed;
     private long requests;
@@ -300,16 +292,6 @@ final class BlkBackQueue {
         long pos = sector * Blkif.SECTOR_SIZE;
         int i = 0;
         while (i < n) {
-            if (persistent && n > 1) {
-                int batch = Math.min(BATCH, n - i);
-                if (persistentBatch(i, batch, pos, write)) {
-                    for (int j = 0; j < batch; j++) {
-                        pos += (long) (segLast[i + j] - segFirst[i + j] + 1) * Blkif.SECTOR_SIZE;
-                    }
-                    i += batch;
-                    continue;
-                }
-            }
             if (persistent) {
                 GrantMapping m = persistentMapping(segGref[i]);
                 int len = (segLast[i] - segFirst[i] + 1) * Blkif.SECTOR_SIZE;
@@ -373,8 +355,13 @@ final class BlkBackQueue {
 
     /** Segments {@code [from, from + count)} through the bounce pages with one GNTTABOP_copy. */
     private int copyBatch(int from, int count, long pos, boolean write) throws IOException {
+        long p = pos;
         if (!write) {
-            bounceIo(from, count, pos, false);
+            for (int j = 0; j < count; j++) {
+                int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
+                fillRead(p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
+                p += len;
+            }
         }
         for (int j = 0; j < count; j++) {
             int off = segFirst[from + j] * Blkif.SECTOR_SIZE;
@@ -401,66 +388,14 @@ final class BlkBackQueue {
             }
         }
         if (write) {
-            bounceIo(from, count, pos, true);
+            p = pos;
+            for (int j = 0; j < count; j++) {
+                int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
+                mem.writeFile(disk.channel(), p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
+                p += len;
+            }
         }
         return Blkif.RSP_OKAY;
-    }
-
-    /**
-     * Segments {@code [from, from + count)} of a request with several, all persistently mapped,
-     * through the bounce pages: one positional read (write) for the lot, then a copy to (from)
-     * each mapped page. A positional call costs a system call per segment otherwise, several
-     * times a page copy. False, with nothing moved, if a segment has no persistent mapping.
-     */
-    private boolean persistentBatch(int from, int count, long pos, boolean write) throws IOException {
-        for (int j = 0; j < count; j++) {
-            GrantMapping m = persistentMapping(segGref[from + j]);
-            if (m == null) {
-                return false;
-            }
-            batchMappings[j] = m;
-        }
-        if (!write) {
-            bounceIo(from, count, pos, false);
-        }
-        for (int j = 0; j < count; j++) {
-            long off = (long) segFirst[from + j] * Blkif.SECTOR_SIZE;
-            long len = (long) (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
-            long mapped = batchMappings[j].va() + off;
-            long bounced = bounceVa(j) + off;
-            mem.copyToSegment(write ? mapped : bounced, pageCopy, 0, len);
-            mem.copyFromSegment(pageCopy, 0, write ? bounced : mapped, len);
-            batchMappings[j] = null;
-        }
-        if (write) {
-            bounceIo(from, count, pos, true);
-        }
-        return true;
-    }
-
-    /**
-     * Moves segments {@code [from, from + count)} between the file from {@code pos} and the
-     * bounce pages (segment j at its sector offset in bounce page j): one positional call per
-     * run of segments that meet at a page boundary, as the bounce pages are consecutive.
-     */
-    private void bounceIo(int from, int count, long pos, boolean write) throws IOException {
-        long p = pos;
-        int j = 0;
-        while (j < count) {
-            long va = bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE;
-            long len = (long) (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
-            while (j + 1 < count && segLast[from + j] == Blkif.SECTORS_PER_PAGE - 1 && segFirst[from + j + 1] == 0) {
-                j++;
-                len += (long) (segLast[from + j] + 1) * Blkif.SECTOR_SIZE;
-            }
-            if (write) {
-                mem.writeFile(disk.channel(), p, va, len);
-            } else {
-                fillRead(p, va, (int) len);
-            }
-            p += len;
-            j++;
-        }
     }
 
     private long bounceVa(int j) {
