@@ -35,6 +35,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --save F   also writes the table to F
  *   parasol bench --store    only the store's figures (issue 12, {@link StoreFigures}): whole
  *                            domains, not JMH; a full or quick run without REGEX prints them last
+ *   parasol bench --block    only the block figures (issue 13, {@link BlockFigures}): the blkbench
+ *                            guest beside direct FileChannel I/O on the same image file; a full
+ *                            or quick run without REGEX prints them after the store's
  *   parasol bench REGEX      only benchmarks whose name matches (JMH's include: found anywhere
  *                            in the full name); a pattern that matches none is an error, exit 2
  * </pre>
@@ -155,12 +158,14 @@ public final class BenchMain {
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         boolean quick = false;
         boolean storeOnly = false;
+        boolean blockOnly = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--store" -> storeOnly = true;
+                case "--block" -> blockOnly = true;
                 case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
@@ -178,11 +183,19 @@ public final class BenchMain {
                 }
             }
         }
-        if (storeOnly) {
+        if (storeOnly || blockOnly) {
             if (!includes.isEmpty()) {
-                return usage(err, "--store runs the store's figures alone; it takes no REGEX");
+                return usage(err, (storeOnly ? "--store" : "--block") + " runs "
+                        + (storeOnly ? "the store's" : "the block") + " figures alone; it takes no REGEX");
             }
-            return print(StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL), out, save);
+            String table = "";
+            if (storeOnly) {
+                table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
+            }
+            if (blockOnly) {
+                table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            }
+            return print(table, out, save);
         }
         String unmatched = unmatchedPattern(includes, benchmarkNames());
         if (unmatched != null) {
@@ -218,6 +231,7 @@ public final class BenchMain {
         if (includes.isEmpty()) {
             table += Footprint.report();
             table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
+            table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
         }
         return print(table, out, save);
     }
@@ -235,7 +249,7 @@ public final class BenchMain {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
-        out.println("Usage: parasol bench [--quick] [--save FILE] [--store | REGEX...]");
+        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [REGEX...]");
         return error == null ? 0 : 2;
     }
 

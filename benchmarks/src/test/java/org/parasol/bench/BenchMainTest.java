@@ -111,6 +111,16 @@ class BenchMainTest {
 
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).contains("parasol bench: --store runs the store's figures alone; it takes no REGEX")
-                .contains("Usage: parasol bench [--quick] [--save FILE] [--store | REGEX...]");
+                .contains("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [REGEX...]");
+    }
+
+    @Test
+    @DisplayName("--block runs the block figures alone: with a pattern beside it, exit status 2 with the usage")
+    void shouldRefuseAPatternBesideBlock() throws Exception {
+        Outcome o = run("--block", "HypercallBench");
+
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("parasol bench: --block runs the block figures alone; it takes no REGEX")
+                .contains("Usage: parasol bench");
     }
 }

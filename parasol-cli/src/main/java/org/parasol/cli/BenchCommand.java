@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
             "  --save FILE   also write the table to FILE",
             "  --store       only the store's figures: xenstore-bench guests (1, 2 and 16) and",
             "                dom0's ring-less baseline, in one run (with --quick: smaller)",
+            "  --block       only the block figures: the blkbench guest through blkfront/blkback",
+            "                beside direct FileChannel I/O on the same image (with --quick: shorter)",
             "  REGEX...      only the benchmarks whose name matches (one that matches none:",
             "                an error listing the benchmarks, exit status 2)"})
 final class BenchCommand implements Runnable {
