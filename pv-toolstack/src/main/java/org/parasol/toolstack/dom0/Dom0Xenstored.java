@@ -265,8 +265,8 @@ final class Dom0Xenstored implements Xenstored.Domains {
      * dom0's own back ends' view of the store ({@link BackendStore}): the toolstack's
      * connection, with watch callbacks moved onto the run loop, as a xenbus watch would be.
      */
-    org.parasol.drivers.blk.BackendStore backendStore() {
-        return new org.parasol.drivers.blk.BackendStore() {
+    org.parasol.drivers.backend.BackendStore backendStore() {
+        return new org.parasol.drivers.backend.BackendStore() {
 
             @Override
             public String read(String path) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
+import org.parasol.drivers.backend.BackendStore;
 import org.parasol.guest.grant.GrantMapException;
 import org.parasol.guest.grant.GrantMapping;
 import org.parasol.guest.kernel.Kernel;

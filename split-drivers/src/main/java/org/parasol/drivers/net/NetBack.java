@@ -2,7 +2,7 @@ package org.parasol.drivers.net;
 
 import java.util.function.Consumer;
 
-import org.parasol.drivers.blk.BackendStore;
+import org.parasol.drivers.backend.BackendStore;
 import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.ring.BackRing;
 import org.parasol.drivers.ring.RingOverflowException;

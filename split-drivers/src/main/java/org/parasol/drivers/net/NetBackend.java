@@ -1,15 +1,12 @@
 package org.parasol.drivers.net;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 
-import org.parasol.drivers.blk.BackendStore;
-import org.parasol.drivers.blk.Vbd;
+import org.parasol.drivers.backend.BackendStore;
+import org.parasol.drivers.backend.BackendDevices;
 import org.parasol.guest.kernel.Kernel;
-import org.parasol.hypercall.DomId;
 
 /**
  * The network back end of a domain (dom0): watches {@code backend/vif}, serves each vif the
@@ -20,22 +17,28 @@ public final class NetBackend {
     public static final String DEFAULT_BRIDGE = "xenbr0";
 
     private final Kernel k;
-    private final BackendStore store;
-    private final Consumer<String> log;
-    private final String root;
-    private final Map<String, NetBack> vifs = new HashMap<>();
     private final Map<String, Bridge> bridges = new HashMap<>();
-    private Runnable unwatch;
+    private final BackendDevices<NetBack> vifs;
 
     public NetBackend(Kernel k, BackendStore store, int self, Consumer<String> log) {
         this.k = k;
-        this.store = store;
-        this.log = log;
-        this.root = "/local/domain/" + self + "/backend/" + Vif.KIND;
+        this.vifs = new BackendDevices<>(store, self, Vif.KIND, new BackendDevices.Kind<>() {
+            @Override
+            public NetBack start(String dir, int front, int devid) {
+                NetBack b = new NetBack(k, store, NetBackend.this, log, dir, front, devid);
+                b.start();
+                return b;
+            }
+
+            @Override
+            public void remove(NetBack device) {
+                device.remove();
+            }
+        });
     }
 
     public void start() {
-        unwatch = store.watch(root, changed -> rescan());
+        vifs.start();
     }
 
     /** The bridge named {@code name}, made now if new. */
@@ -44,51 +47,10 @@ public final class NetBackend {
     }
 
     public int vifs() {
-        return vifs.size();
-    }
-
-    private void rescan() {
-        Set<String> present = new HashSet<>();
-        for (String f : store.directory(root)) {
-            int front;
-            try {
-                front = (int) Vbd.number("front end", f, 1, DomId.DOMID_FIRST_RESERVED - 1);
-            } catch (IllegalArgumentException e) {
-                continue;
-            }
-            for (String d : store.directory(root + "/" + f)) {
-                int devid;
-                try {
-                    devid = (int) Vbd.number("devid", d, 0, Integer.MAX_VALUE);
-                } catch (IllegalArgumentException e) {
-                    continue;
-                }
-                String dir = root + "/" + f + "/" + d;
-                if (store.read(dir + "/state") == null) {
-                    continue;
-                }
-                present.add(dir);
-                if (!vifs.containsKey(dir)) {
-                    NetBack b = new NetBack(k, store, this, log, dir, front, devid);
-                    vifs.put(dir, b);
-                    b.start();
-                }
-            }
-        }
-        vifs.entrySet().removeIf(e -> {
-            if (!present.contains(e.getKey())) {
-                e.getValue().remove();
-                return true;
-            }
-            return false;
-        });
+        return vifs.devices().size();
     }
 
     public void stop() {
-        if (unwatch != null) {
-            unwatch.run();
-        }
-        vifs.values().forEach(NetBack::remove);
-        vifs.clear();
+        vifs.stop();
     }
 }

@@ -1,4 +1,4 @@
-package org.parasol.drivers.blk;
+package org.parasol.drivers.backend;
 
 import java.util.List;
 import java.util.function.Consumer;
