@@ -181,4 +181,34 @@ public interface GuestMemory {
     default long writeFile(FileChannel file, long position, long va, long length) throws IOException {
         throw new UnsupportedOperationException("host file I/O is for privileged domains");
     }
+
+    /**
+     * {@link #readFile} of several pieces of guest memory, in order, from one place in the file:
+     * piece {@code i} is {@code lengths[i]} bytes at {@code vas[i]}, and the file is read from
+     * {@code position} on, as if the pieces were one buffer. One seek and one scattering read
+     * (Linux's {@code readv}) move them all, instead of a positional read per piece. The
+     * channel's own position is used and left after the data: a privileged domain that shares
+     * the channel between its vCPUs must not mix this with its own position-based reads.
+     *
+     * @return the bytes read, fewer than the pieces' total only at the end of the file
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IllegalArgumentException as for {@link #readFile}, or for arrays shorter than
+     *     {@code count} or a negative length
+     * @throws IOException as {@link FileChannel#read(java.nio.ByteBuffer[])} throws it
+     */
+    default long readFileScattered(FileChannel file, long position, long[] vas, int[] lengths, int count)
+            throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /**
+     * The other way: {@code writev} of several pieces of guest memory to {@code file} from
+     * {@code position} on ({@link #readFileScattered}'s rules).
+     *
+     * @return the bytes written: the pieces' total
+     */
+    default long writeFileGathered(FileChannel file, long position, long[] vas, int[] lengths, int count)
+            throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
 }

@@ -1023,4 +1023,118 @@ public final class VcpuMmu implements GuestMemory {
         }
         return done;
     }
+
+    /** The most buffers one scattering call takes (Linux's IOV_MAX is 1024). */
+    private static final int HOST_IO_VECTOR = 256;
+
+    @Override
+    public long readFileScattered(FileChannel file, long position, long[] vas, int[] lengths, int count)
+            throws IOException {
+        return hostIoVector(file, position, vas, lengths, count, true);
+    }
+
+    @Override
+    public long writeFileGathered(FileChannel file, long position, long[] vas, int[] lengths, int count)
+            throws IOException {
+        return hostIoVector(file, position, vas, lengths, count, false);
+    }
+
+    /**
+     * Pieces {@code [vas[i], vas[i] + lengths[i])} to or from {@code file} from
+     * {@code position} on, with one seek and one scattering call per batch. As in
+     * {@link #hostIo}, only the first page of a batch is translated with a safe point; a page
+     * that needs a fault ends the batch, which is moved before the fault is taken.
+     */
+    private long hostIoVector(FileChannel file, long position, long[] vas, int[] lengths, int count, boolean toMemory)
+            throws IOException {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
+        }
+        Objects.requireNonNull(file, "file");
+        if (file.getClass().getModule() != FileChannel.class.getModule()) {
+            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
+        }
+        if (count < 0 || count > vas.length || count > lengths.length) {
+            throw new IllegalArgumentException("count " + count + " for " + vas.length + " addresses and " + lengths.length
+                    + " lengths");
+        }
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            if (lengths[i] < 0) {
+                throw new IllegalArgumentException("length " + lengths[i] + " of piece " + i);
+            }
+            total += lengths[i];
+        }
+        if (position < 0 || position > Long.MAX_VALUE - total) {
+            throw new IllegalArgumentException("position " + position + ", length " + total);
+        }
+        ByteBuffer[] buffers = new ByteBuffer[Math.min(HOST_IO_VECTOR, (int) Math.min(Integer.MAX_VALUE,
+                total / MachineMemory.PAGE_SIZE + 2L * count + 1))];
+        long done = 0;
+        int piece = 0;
+        long inPiece = 0;
+        while (piece < count) {
+            if (lengths[piece] == inPiece) {
+                piece++;
+                inPiece = 0;
+                continue;
+            }
+            // One batch: pages translated without a safe point after the first.
+            int n = 0;
+            long batchBytes = 0;
+            boolean first = true;
+            long runStart = -1;
+            long runLen = 0;
+            while (piece < count && n < buffers.length - 1) {
+                long left = lengths[piece] - inPiece;
+                if (left == 0) {
+                    piece++;
+                    inPiece = 0;
+                    continue;
+                }
+                long va = vas[piece] + inPiece;
+                long ma = first ? access(va, toMemory) : lookup(va, toMemory);
+                if (ma < 0) {
+                    break; // needs a fault: move what we have first
+                }
+                first = false;
+                long len = Math.min(left, MachineMemory.PAGE_SIZE - (va & PAGE_MASK));
+                if (runStart >= 0 && runStart + runLen == ma) {
+                    runLen += len;
+                } else {
+                    if (runStart >= 0) {
+                        buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+                    }
+                    runStart = ma;
+                    runLen = len;
+                }
+                inPiece += len;
+                batchBytes += len;
+            }
+            if (runStart >= 0) {
+                buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+            }
+            if (n == 0) {
+                continue;
+            }
+            long moved = 0;
+            file.position(position + done);
+            while (moved < batchBytes) {
+                long r = toMemory ? file.read(buffers, 0, n) : file.write(buffers, 0, n);
+                if (r <= 0 && !toMemory) {
+                    java.util.Arrays.fill(buffers, 0, n, null);
+                    throw new IOException("a gathering write made no progress at " + (position + done + moved));
+                }
+                if (r <= 0) {
+                    java.util.Arrays.fill(buffers, 0, n, null);
+                    return done + moved;
+                }
+                moved += r;
+            }
+            java.util.Arrays.fill(buffers, 0, n, null);
+            done += moved;
+        }
+        return done;
+    }
 }

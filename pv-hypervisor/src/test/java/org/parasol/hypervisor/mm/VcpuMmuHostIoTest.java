@@ -129,6 +129,57 @@ class VcpuMmuHostIoTest {
         }
     }
 
+    @Test
+    @DisplayName("scattered pieces are read from, and gathered pieces written to, one stretch of the file in order")
+    void shouldScatterAndGather() throws IOException {
+        d.context().hostIo = true;
+        long[] vas = {va + 3 * PAGE + 512, va + 100, va + 6 * PAGE};
+        int[] lengths = {1024, 2 * PAGE, 512};
+        int total = 1024 + 2 * PAGE + 512;
+        int k = 0;
+        for (int p = 0; p < 3; p++) {
+            for (int i = 0; i < lengths[p]; i++) {
+                mmu.putByte(vas[p] + i, (byte) (k++ * 13 + 1));
+            }
+        }
+        Path file = dir.resolve("disk");
+        try (FileChannel f = open(file)) {
+            assertThat(mmu.writeFileGathered(f, 4096, vas, lengths, 3)).isEqualTo(total);
+            byte[] bytes = Files.readAllBytes(file);
+            for (int i = 0; i < total; i++) {
+                assertThat(bytes[4096 + i]).as("file byte %d", 4096 + i).isEqualTo((byte) (i * 13 + 1));
+            }
+            for (int p = 0; p < 3; p++) {
+                mmu.fill(vas[p], lengths[p], (byte) 0);
+            }
+            assertThat(mmu.readFileScattered(f, 4096, vas, lengths, 3)).isEqualTo(total);
+            k = 0;
+            for (int p = 0; p < 3; p++) {
+                for (int i = 0; i < lengths[p]; i++) {
+                    assertThat(mmu.getByte(vas[p] + i)).isEqualTo((byte) (k++ * 13 + 1));
+                }
+            }
+            assertThat(mmu.readFileScattered(f, 4096 + total - 100, vas, lengths, 3)).as("short at the end").isEqualTo(100);
+        }
+    }
+
+    @Test
+    @DisplayName("the scattered forms keep the single forms' refusals")
+    void shouldRefuseBadScatterArguments() throws IOException {
+        try (FileChannel f = open(dir.resolve("disk"))) {
+            assertThatThrownBy(() -> mmu.readFileScattered(f, 0, new long[] {va}, new int[] {1}, 1))
+                    .isInstanceOf(UnsupportedOperationException.class);
+            d.context().hostIo = true;
+            assertThatThrownBy(() -> mmu.readFileScattered(f, 0, new long[] {va}, new int[] {1}, 2))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> mmu.writeFileGathered(f, 0, new long[] {va}, new int[] {-1}, 1))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> mmu.readFileScattered(new Thief(new ByteBuffer[1]), 0, new long[] {va},
+                    new int[] {1}, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(f.size()).isZero();
+        }
+    }
+
     /** A channel that would keep the buffer it is given. */
     private static final class Thief extends FileChannel {
         private final ByteBuffer[] kept;

@@ -77,6 +77,9 @@ final class BlkBackQueue {
     private final int[] segGref;
     private final int[] segFirst;
     private final int[] segLast;
+    /** Where each segment's bytes are in dom0, for one scattering call. */
+    private final long[] pieceVa;
+    private final int[] pieceLen;
     private boolean scheduled;
     private boolean closed;
     private long requests;
@@ -97,6 +100,8 @@ final class BlkBackQueue {
         this.segGref = new int[maxSegs];
         this.segFirst = new int[maxSegs];
         this.segLast = new int[maxSegs];
+        this.pieceVa = new long[maxSegs];
+        this.pieceLen = new int[maxSegs];
         // BATCH bounce pages, one page for indirect descriptors, pages for BATCH copy ops.
         int opsPages = (int) ((BATCH * GnttabCopy.SIZE + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE);
         this.bounce = k.memory().allocatePages(BATCH + 1 + opsPages);
@@ -293,6 +298,16 @@ final class BlkBackQueue {
             return Blkif.RSP_ERROR;
         }
         long pos = sector * Blkif.SECTOR_SIZE;
+        if (persistent && allPersistent(n)) {
+            // Every segment is mapped: one seek and one scattering read or gathering write.
+            if (write) {
+                mem.writeFileGathered(disk.channel(), pos, pieceVa, pieceLen, n);
+            } else {
+                long got = mem.readFileScattered(disk.channel(), pos, pieceVa, pieceLen, n);
+                zeroPast(got, n);
+            }
+            return Blkif.RSP_OKAY;
+        }
         int i = 0;
         while (i < n) {
             if (persistent) {
@@ -327,6 +342,35 @@ final class BlkBackQueue {
             i += batch;
         }
         return Blkif.RSP_OKAY;
+    }
+
+    /**
+     * Maps every segment persistently if it can; then {@link #pieceVa} and {@link #pieceLen}
+     * hold where each segment's bytes are in dom0.
+     */
+    private boolean allPersistent(int n) {
+        for (int i = 0; i < n; i++) {
+            GrantMapping m = persistentMapping(segGref[i]);
+            if (m == null) {
+                return false;
+            }
+            pieceVa[i] = m.va() + (long) segFirst[i] * Blkif.SECTOR_SIZE;
+            pieceLen[i] = (segLast[i] - segFirst[i] + 1) * Blkif.SECTOR_SIZE;
+        }
+        return true;
+    }
+
+    /** After a short scattering read (the file shrank under us): zeroes for the rest. */
+    private void zeroPast(long got, int n) {
+        long seen = 0;
+        for (int i = 0; i < n; i++) {
+            long end = seen + pieceLen[i];
+            if (end > got) {
+                long from = Math.max(0, got - seen);
+                mem.fill(pieceVa[i] + from, pieceLen[i] - from, (byte) 0);
+            }
+            seen = end;
+        }
     }
 
     /** Reads into guest memory, zero-filling what lies past the end of the file (it may have shrunk). */
