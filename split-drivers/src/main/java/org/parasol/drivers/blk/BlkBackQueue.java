@@ -298,8 +298,9 @@ final class BlkBackQueue {
             return Blkif.RSP_ERROR;
         }
         long pos = sector * Blkif.SECTOR_SIZE;
-        if (persistent && allPersistent(n)) {
-            // Every segment is mapped: one seek and one scattering read or gathering write.
+        if (persistent && n > 1 && allPersistent(n)) {
+            // Every segment is mapped: one seek and one scattering read or gathering write (for
+            // one segment, one positional call is cheaper: below).
             if (write) {
                 mem.writeFileGathered(disk.channel(), pos, pieceVa, pieceLen, n);
             } else {
