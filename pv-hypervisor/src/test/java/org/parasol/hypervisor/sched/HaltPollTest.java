@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 
 import net.jqwik.api.ForAll;
+import net.jqwik.api.Label;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.Size;
@@ -61,7 +62,7 @@ class HaltPollTest {
     }
 
     @Property
-    @DisplayName("whatever the blocks, the window stays within [0, max] and is 0 after any block longer than max")
+    @Label("whatever the blocks, the window stays within [0, max] and is 0 after any block longer than max")
     void shouldStayWithinBounds(@ForAll @LongRange(min = 1, max = 1_000_000) long max,
             @ForAll @Size(max = 64) List<@LongRange(min = 0, max = 2_000_000) Long> blocks,
             @ForAll @Size(max = 64) List<Boolean> polled) {
