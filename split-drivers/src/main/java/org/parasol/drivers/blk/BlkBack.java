@@ -57,6 +57,8 @@ final class BlkBack {
     private final List<BlkBackQueue> queues = new ArrayList<>();
     private boolean connected;
     private boolean removed;
+    /** Persistent grants mapped by every queue together. */
+    private int persistentMapped;
     private long ioErrors;
 
     BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid) {
@@ -73,8 +75,18 @@ final class BlkBack {
         return dir;
     }
 
+    /** Persistent grants one device may keep mapped, over all its queues. */
     int maxPersistentGrants() {
         return features.maxPersistentGrants();
+    }
+
+    /** Persistent grants this device's queues keep mapped now. */
+    int persistentMapped() {
+        return persistentMapped;
+    }
+
+    void persistentMapped(int delta) {
+        persistentMapped += delta;
     }
 
     boolean mapperFull() {

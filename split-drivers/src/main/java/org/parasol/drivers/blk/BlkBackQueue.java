@@ -383,7 +383,7 @@ final class BlkBackQueue {
     }
 
     private boolean persistentFull() {
-        return persistentGrants.size() >= device.maxPersistentGrants();
+        return device.persistentMapped() >= device.maxPersistentGrants();
     }
 
     /** The persistent mapping of {@code gref}, mapped now if new and there is room; null to copy instead. */
@@ -398,6 +398,7 @@ final class BlkBackQueue {
             return null; // a bad or read-only reference: the copy path decides (and fails it)
         }
         persistentGrants.put(gref, m);
+        device.persistentMapped(+1);
         return m;
     }
 
@@ -479,6 +480,7 @@ final class BlkBackQueue {
         for (GrantMapping m : persistentGrants.values()) {
             m.close();
         }
+        device.persistentMapped(-persistentGrants.size());
         persistentGrants.clear();
         for (GrantMapping m : ringPages) {
             m.close();

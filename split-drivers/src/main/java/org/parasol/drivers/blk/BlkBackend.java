@@ -13,8 +13,15 @@ import org.parasol.guest.kernel.Kernel;
  * class: what it offers every front end is fixed at start ({@link BlkBack.Features}).
  */
 public final class BlkBackend {
-    /** Persistent grants one device may keep mapped (Linux's default is 1056 per queue; the map window is smaller). */
-    public static final int MAX_PERSISTENT_GRANTS = 64;
+    /**
+     * Persistent grants one device may keep mapped, over all its queues (Linux's default is
+     * 1056 per queue). dom0's grant mapping window (256 pages) is shared by every device of
+     * every domain, so a device's share is bounded: with at most 4 pages per ring and 4 queues,
+     * one disk holds at most 48 slots of it.
+     */
+    public static final int MAX_PERSISTENT_GRANTS = 32;
+    /** The ring page order offered: 2 (4 pages, 128 slots), a bounded share of dom0's mapping window. */
+    public static final int MAX_RING_PAGE_ORDER = 2;
     /** Segments per indirect request offered: 256 segments, 1 MiB. */
     public static final int MAX_INDIRECT_SEGMENTS = 256;
 
@@ -23,7 +30,7 @@ public final class BlkBackend {
 
     /** A back end of domain {@code self} offering every feature. */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log) {
-        this(k, store, self, log, Vbd.MAX_RING_PAGE_ORDER_VALUE, 4, MAX_INDIRECT_SEGMENTS, true);
+        this(k, store, self, log, MAX_RING_PAGE_ORDER, 4, MAX_INDIRECT_SEGMENTS, true);
     }
 
     /** A back end offering only what is given (a feature declined: 0 or false). */
