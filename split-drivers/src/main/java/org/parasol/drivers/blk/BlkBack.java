@@ -57,8 +57,8 @@ final class BlkBack {
     private final List<BlkBackQueue> queues = new ArrayList<>();
     private boolean connected;
     private boolean removed;
-    /** Persistent grants mapped by every queue together. */
-    private int persistentMapped;
+    /** Persistent grants mapped for every queue together (the front end grants one pool). */
+    private final java.util.Map<Integer, GrantMapping> persistentGrants = new java.util.HashMap<>();
     private long ioErrors;
 
     BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid) {
@@ -80,13 +80,9 @@ final class BlkBack {
         return features.maxPersistentGrants();
     }
 
-    /** Persistent grants this device's queues keep mapped now. */
-    int persistentMapped() {
-        return persistentMapped;
-    }
-
-    void persistentMapped(int delta) {
-        persistentMapped += delta;
+    /** The persistent grants mapped for this disk, by reference: every queue's. */
+    java.util.Map<Integer, GrantMapping> persistentGrants() {
+        return persistentGrants;
     }
 
     boolean mapperFull() {
@@ -244,6 +240,10 @@ final class BlkBack {
             q.close();
         }
         queues.clear();
+        for (GrantMapping m : persistentGrants.values()) {
+            m.close();
+        }
+        persistentGrants.clear();
         connected = false;
         if (!removed) {
             switchState(XenbusState.CLOSED);

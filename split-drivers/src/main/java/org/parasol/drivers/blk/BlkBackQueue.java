@@ -1,7 +1,6 @@
 package org.parasol.drivers.blk;
 
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Map;
 
 import org.parasol.drivers.ring.BackRing;
@@ -64,7 +63,8 @@ final class BlkBackQueue {
     private final BackRing<BlkRequest, BlkResponse> ring;
     private BoundPort port;
     /** Persistent grants of this queue, by reference. */
-    private final Map<Integer, GrantMapping> persistentGrants = new HashMap<>();
+    /** The disk's persistent grants, shared by its queues (one front end grants one pool). */
+    private final Map<Integer, GrantMapping> persistentGrants;
     /** Bounce pages for the copy path, then one private page for indirect descriptors, then the copy ops. */
     private final PageRun bounce;
     private final long indirectVa;
@@ -94,6 +94,7 @@ final class BlkBackQueue {
         this.disk = disk;
         this.persistent = persistent;
         this.maxIndirectSegments = maxIndirectSegments;
+        this.persistentGrants = device.persistentGrants();
         this.mem = k.cpu().memory();
         this.ringPages = ringPages;
         int maxSegs = Math.max(Blkif.MAX_SEGMENTS_PER_REQUEST, maxIndirectSegments);
@@ -383,7 +384,7 @@ final class BlkBackQueue {
     }
 
     private boolean persistentFull() {
-        return device.persistentMapped() >= device.maxPersistentGrants();
+        return persistentGrants.size() >= device.maxPersistentGrants();
     }
 
     /** The persistent mapping of {@code gref}, mapped now if new and there is room; null to copy instead. */
@@ -398,7 +399,6 @@ final class BlkBackQueue {
             return null; // a bad or read-only reference: the copy path decides (and fails it)
         }
         persistentGrants.put(gref, m);
-        device.persistentMapped(+1);
         return m;
     }
 
@@ -477,11 +477,6 @@ final class BlkBackQueue {
         if (port != null) {
             port.close();
         }
-        for (GrantMapping m : persistentGrants.values()) {
-            m.close();
-        }
-        device.persistentMapped(-persistentGrants.size());
-        persistentGrants.clear();
         for (GrantMapping m : ringPages) {
             m.close();
         }

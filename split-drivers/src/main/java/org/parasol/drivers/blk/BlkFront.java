@@ -97,7 +97,7 @@ public final class BlkFront {
     }
 
     /** Persistent pages one device keeps granted. */
-    static final int MAX_PERSISTENT_PAGES = 64;
+    static final int MAX_PERSISTENT_PAGES = 32;
     /** Grant references left free for the rest of the kernel when granting request pages. */
     static final int GRANT_RESERVE = 32;
     /** The largest indirect request asked for. */
