@@ -132,6 +132,10 @@ public final class BlkFront {
     private final ArrayDeque<PoolPage> pool = new ArrayDeque<>();
     private int poolPages;
     private final MemorySegment bounce = MemorySegment.ofArray(new byte[(int) Mmu.PAGE_SIZE]);
+    /** The indirect descriptor flyweight, reused for every indirect request. */
+    private final BlkifRequestSegment seg = new BlkifRequestSegment();
+    /** Which queues {@link #pump} produced on, reused (sized once the queues exist). */
+    private boolean[] produced = new boolean[0];
     private long requests;
     private long notifications;
 
@@ -170,9 +174,10 @@ public final class BlkFront {
         final int[] last;
         final GrantedPage[] grants;
         final PoolPage[] pooled;
-        /** Indirect descriptor pages, granted read-only once and kept. */
+        /** Indirect descriptor pages, granted read-only once and kept, and a view of them. */
         PageRun indirectPages;
         GrantedPage[] indirectGrants;
+        GuestMemoryBuffer indirectBuffer;
 
         Slot(int id, int segs) {
             this.id = id;
@@ -415,6 +420,8 @@ public final class BlkFront {
                         int pages = (maxSegments + Blkif.SEGS_PER_INDIRECT_FRAME - 1) / Blkif.SEGS_PER_INDIRECT_FRAME;
                         for (Slot s : queue.slots) {
                             s.indirectPages = k.memory().allocatePages(pages);
+                            s.indirectBuffer = new GuestMemoryBuffer(mem, s.indirectPages.va(),
+                                    pages * Mmu.PAGE_SIZE);
                             s.indirectGrants = new GrantedPage[pages];
                             for (int p = 0; p < pages; p++) {
                                 s.indirectGrants[p] = k.grants().grantAccess(backId,
@@ -427,6 +434,7 @@ public final class BlkFront {
                 fail("cannot set up the rings: " + ex.getMessage());
                 return;
             }
+            produced = new boolean[nq];
             publish(nq, order);
         });
     }
@@ -578,7 +586,8 @@ public final class BlkFront {
 
     /** Fills free ring slots from the waiting I/O, in order; one push (and at most one notify) per queue. */
     private void pump() {
-        boolean[] produced = new boolean[queues.size()];
+        boolean[] produced = this.produced;
+        java.util.Arrays.fill(produced, false);
         while (!waiting.isEmpty()) {
             Queue q = freeQueue();
             if (q == null) {
@@ -678,9 +687,7 @@ public final class BlkFront {
                 r.handle = 0;
                 r.id = s.id;
                 r.sectorNumber = io.sector;
-                BlkifRequestSegment seg = new BlkifRequestSegment();
-                GuestMemoryBuffer pages = new GuestMemoryBuffer(mem, s.indirectPages.va(),
-                        s.indirectPages.count() * Mmu.PAGE_SIZE);
+                GuestMemoryBuffer pages = s.indirectBuffer;
                 for (int i = 0; i < segs; i++) {
                     seg.wrap(pages, (long) i * BlkifRequestSegment.SIZE).gref(ref(s, i)).firstSect(s.first[i])
                             .lastSect(s.last[i]);

@@ -31,7 +31,23 @@ public final class Bridge {
         boolean deliver(long va, int length);
     }
 
-    private record Entry(Port port, long seen) {
+    /** Where an address was last heard from, and when; updated in place as frames come. */
+    private static final class Entry {
+        Port port;
+        long seen;
+
+        Entry(Port port, long seen) {
+            this.port = port;
+            this.seen = seen;
+        }
+
+        Port port() {
+            return port;
+        }
+
+        long seen() {
+            return seen;
+        }
     }
 
     private final String name;
@@ -104,7 +120,10 @@ public final class Bridge {
         boolean srcGroup = (src >>> 40 & 1) != 0;
         if (!srcGroup) {
             Entry e = table.get(src);
-            if (e != null || table.size() < MAX_ENTRIES) {
+            if (e != null) {
+                e.port = from;
+                e.seen = now;
+            } else if (table.size() < MAX_ENTRIES) {
                 table.put(src, new Entry(from, now));
             }
         }
