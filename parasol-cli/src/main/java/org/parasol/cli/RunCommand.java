@@ -111,6 +111,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--pcpus", description = "Physical CPUs to hand out (default: the host's cores).")
     Integer pcpus;
 
+    @Option(names = "--cpupool", paramLabel = "NAME:CPUS",
+            description = "A cpupool of the credit scheduler, made at boot from Pool-0's pCPUs (xl cpupool-create),"
+                    + " such as fast:2-3; an xl.cfg's pool= names it. Repeatable; Pool-0 keeps the rest.")
+    List<String> cpupools = new ArrayList<>();
+
     @Option(names = "--cmdline", defaultValue = "",
             description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
@@ -268,6 +273,22 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             err.println("parasol run: --domains, --memory and --vcpus must be at least 1");
             return 2;
         }
+        // The cpupools, by name: Pool-0 is 0, the others numbered in the order given, as the
+        // scheduler numbers them when they are made at boot.
+        Map<String, Integer> poolIds = new LinkedHashMap<>();
+        Map<String, String> poolCpus = new LinkedHashMap<>();
+        poolIds.put(Hypervisor.POOL0_NAME, 0);
+        for (String spec : cpupools) {
+            int colon = spec.indexOf(':');
+            String name = colon < 0 ? spec : spec.substring(0, colon);
+            if (colon < 0 || !name.matches("[A-Za-z0-9_.-]{1,64}") || poolIds.containsKey(name)) {
+                err.println("parasol run: --cpupool " + spec + ": expected NAME:CPUS with a new name of 1-64 of"
+                        + " [A-Za-z0-9_.-]");
+                return 2;
+            }
+            poolIds.put(name, poolIds.size());
+            poolCpus.put(name, spec.substring(colon + 1));
+        }
         ImageRepository repository = ImageRepository.standardAfter(imageDirs);
         Map<String, LaunchPlan> plans = new LinkedHashMap<>();
         long total = 0;
@@ -287,6 +308,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                                     + other.source() + "; domain names are unique on a host");
                             return 2;
                         }
+                    }
+                    String pool = x.scheduling().pool();
+                    if (!pool.isEmpty() && !poolIds.containsKey(pool)) {
+                        err.println("parasol run: " + arg + ": no cpupool '" + pool + "' (make it with --cpupool "
+                                + pool + ":CPUS)");
+                        return 2;
                     }
                     for (XlDomain.Disk d : x.disks()) {
                         try {
@@ -362,7 +389,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Map<String, Integer> numbered = new HashMap<>();
         try {
             for (XlDomain x : configured) {
-                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices());
+                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices(), x.scheduling(),
+                        poolIds.getOrDefault(x.scheduling().pool(), 0));
                 expected.add(x.config().name());
             }
             for (String image : imageNames) {
@@ -421,6 +449,14 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
             booted.accept(hv);
+            for (Map.Entry<String, String> p : poolCpus.entrySet()) {
+                try {
+                    hv.createCpupool(p.getKey(), p.getValue());
+                } catch (IllegalArgumentException e) {
+                    err.println("parasol run: --cpupool " + p.getKey() + ":" + p.getValue() + ": " + e.getMessage());
+                    return 2;
+                }
+            }
             // dom0's tools reach xenstored here: served on the host's side, relayed into dom0
             // (deviation 16); closed before the hypervisor, so dom0 hears each client hang up.
             if (!xs.open(hv, out, err)) {

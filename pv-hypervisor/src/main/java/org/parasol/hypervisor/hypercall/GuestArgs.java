@@ -11,6 +11,8 @@ import org.parasol.hypercall.struct.XenDomctlCreatedomain;
 import org.parasol.hypercall.struct.XenDomctlGetdomaininfo;
 import org.parasol.hypercall.struct.XenDomctlMaxMem;
 import org.parasol.hypercall.struct.XenDomctlMaxVcpus;
+import org.parasol.hypercall.struct.XenDomctlSchedulerOp;
+import org.parasol.hypercall.struct.XenDomctlVcpuaffinity;
 import org.parasol.hypercall.struct.XenDomctlVcpucontext;
 import org.parasol.hypercall.struct.CallbackUnregister;
 import org.parasol.hypercall.struct.EvtchnAllocUnbound;
@@ -65,7 +67,8 @@ import org.parasol.hypervisor.mm.VcpuMmu;
  *  0                        ELEMENT        MULTICALL         DOMCTL        STRINGS            12 KiB
  *  +------------------------+--------------+-----------------+-------------+------------------+
  *  | the call's structure   | one element  | the multicall   | xen_domctl  | a domctl's bytes |
- *  | (at most 5168 bytes)   | of an array  | entry being run | (144 bytes) | (name, cmdline)  |
+ *  | (at most 5168 bytes)   | of an array  | entry being run | (144 bytes) | (name, cmdline,  |
+ *  |                        |              |                 |             |  a pCPU bitmap)  |
  *  +------------------------+--------------+-----------------+-------------+------------------+
  * </pre>
  *
@@ -157,6 +160,8 @@ public final class GuestArgs implements HypercallScratch {
     final XenDomctlGetdomaininfo getdomaininfo = new XenDomctlGetdomaininfo().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final XenDomctlMaxMem maxMem = new XenDomctlMaxMem().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final XenDomctlMaxVcpus maxVcpus = new XenDomctlMaxVcpus().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlSchedulerOp schedulerOp = new XenDomctlSchedulerOp().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlVcpuaffinity vcpuaffinity = new XenDomctlVcpuaffinity().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final XenDomctlVcpucontext vcpucontext = new XenDomctlVcpucontext().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final ParasolDomctlLoadImage loadImage = new ParasolDomctlLoadImage().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     // the rest
@@ -330,6 +335,18 @@ public final class GuestArgs implements HypercallScratch {
         }
         byte[] raw = bytes.asSlice(STRINGS, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         return new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * {@code length} (at most {@link #STRINGS_BYTES}) bytes of a guest bitmap at {@code va}
+     * ({@code xenctl_bitmap}'s bytes), copied once into the strings region; null is
+     * {@code -EFAULT}.
+     */
+    byte[] inBitmap(Vcpu v, long va, int length) {
+        if (length < 0 || length > STRINGS_BYTES || va == 0 || !v.mmu().copyFromGuest(va, bytes, STRINGS, length)) {
+            return null;
+        }
+        return bytes.asSlice(STRINGS, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     }
 
     // ---------------------------------------------------------------- console
