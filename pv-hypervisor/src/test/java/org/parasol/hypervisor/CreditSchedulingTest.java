@@ -70,6 +70,8 @@ class CreditSchedulingTest {
     /** The host's clock when it is stepped by the test; null on the system clock. */
     private ManualClock clock;
     private final List<Domain> domains = new ArrayList<>();
+    /** What the scheduler charged each domain over the last {@link #measure} window, in ns. */
+    private long[] lastCharged;
 
     @AfterEach
     void close() {
@@ -120,36 +122,20 @@ class CreditSchedulingTest {
     }
 
     /**
-     * One scheduler tick of the manual clock, then waits until every vCPU has acted on it: the
-     * preempt bits taken, every vCPU that holds a pCPU back in guest code. So each tick's time
-     * is charged to the vCPU that holds the pCPU through it, however late the host runs the
-     * threads: the shares below are the scheduler's, not the host's.
+     * One scheduler tick of the manual clock, then waits until the scheduler has settled
+     * ({@link CreditScheduler#settled}): every vCPU that holds a pCPU has passed the safe point
+     * the tick (or a tickle) asked of it and runs guest code, and no hand-over is under way. So
+     * every decision is taken at the clock time it was asked for and each tick's time is charged
+     * to the vCPU that holds the pCPU through it, however late the host runs the threads: the
+     * shares below are the scheduler's, not the host's.
      */
     private void step() {
         clock.advance(hv.scheduler().tickNanos());
         long deadline = System.nanoTime() + 5_000_000_000L;
-        int quiet = 0;
-        while (quiet < 2) {
+        while (!hv.scheduler().settled()) {
             assertThat(System.nanoTime()).as("the vCPUs settle after a tick").isLessThan(deadline);
-            quiet = settled() ? quiet + 1 : 0;
-            LockSupport.parkNanos(50_000);
+            LockSupport.parkNanos(20_000);
         }
-    }
-
-    /**
-     * Every vCPU that holds a pCPU runs guest code with no preempt bit left to act on. (A vCPU
-     * waiting for a pCPU may keep a bit the tick raised as it was yielding: it takes it when it
-     * runs again.)
-     */
-    private boolean settled() {
-        for (Domain d : domains) {
-            for (Vcpu v : d.vcpus()) {
-                if (v.sched().unit().pcpu() >= 0 && (!v.inGuest() || v.pollWord().pending() != 0)) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     /** Lets {@code ms} of the host's time pass: stepped a tick at a time, or slept. */
@@ -168,6 +154,11 @@ class CreditSchedulingTest {
         return d.vcpu(0).sched().runstateTimes()[Runstate.RUNNING];
     }
 
+    /** What the scheduler charged the domain's vCPU for, in ns of its clock. */
+    private long charged(Domain d) {
+        return hv.scheduler().runNanos(d.vcpu(0).sched().unit());
+    }
+
     /** Running time each domain gets over the window, after the shares have settled for a second. */
     private long[] measure(Domain... ds) throws InterruptedException {
         return measure(WINDOW_MS, ds);
@@ -176,13 +167,17 @@ class CreditSchedulingTest {
     private long[] measure(long windowMs, Domain... ds) throws InterruptedException {
         elapse(1000);
         long[] before = new long[ds.length];
+        long[] chargedBefore = new long[ds.length];
         for (int i = 0; i < ds.length; i++) {
             before[i] = running(ds[i]);
+            chargedBefore[i] = charged(ds[i]);
         }
         elapse(windowMs);
         long[] got = new long[ds.length];
+        lastCharged = new long[ds.length];
         for (int i = 0; i < ds.length; i++) {
             got[i] = running(ds[i]) - before[i];
+            lastCharged[i] = charged(ds[i]) - chargedBefore[i];
         }
         return got;
     }
@@ -190,25 +185,44 @@ class CreditSchedulingTest {
     @Test
     @DisplayName("two CPU-bound domains of weights 256 and 512 on one pCPU get 1:2 of its time, within 5%")
     void shouldShareOnePcpuByWeight() throws Exception {
+        double ratio = shareOnePcpu(256, 512);
+        assertThat(ratio).isCloseTo(2.0, within(2.0 * 0.05));
+    }
+
+    @Test
+    @DisplayName("two CPU-bound domains of equal weight on one pCPU get 1:1 of its time, within 5%: the share follows the weights")
+    void shouldShareOnePcpuEquallyAtEqualWeights() throws Exception {
+        double ratio = shareOnePcpu(256, 256);
+        assertThat(ratio).isCloseTo(1.0, within(0.05));
+    }
+
+    /** The ratio heavy : light of the pCPU time two CPU-bound domains of these weights get on one pCPU. */
+    private double shareOnePcpu(int lightWeight, int heavyWeight) throws Exception {
         boot(1);
         Domain light = busy("light");
         Domain heavy = busy("heavy");
         CreditScheduler s = hv.scheduler();
-        s.setParams(light.scheduling(), 256, 0);
-        s.setParams(heavy.scheduling(), 512, 0);
+        s.setParams(light.scheduling(), lightWeight, 0);
+        s.setParams(heavy.scheduling(), heavyWeight, 0);
 
         long accountings = s.accountings();
         long[] t = measure(FAIRNESS_WINDOW_MS, light, heavy);
         accountings = s.accountings() - accountings;
 
         double ratio = (double) t[1] / t[0];
-        System.out.printf("credit fairness (%s clock): weights 256:512 on 1 pCPU, slice %d ms, %d ms window: %.1f ms : %.1f ms"
+        System.out.printf("credit fairness (%s clock): weights %d:%d on 1 pCPU, slice %d ms, %d ms window: %.1f ms : %.1f ms"
                 + " = 1 : %.3f (%d accounting periods, %.1f ms each on average)%n", clock == null ? "host" : "stepped",
-                SLICE_MS, FAIRNESS_WINDOW_MS, t[0] / 1e6, t[1] / 1e6, ratio, accountings,
+                lightWeight, heavyWeight, SLICE_MS, FAIRNESS_WINDOW_MS, t[0] / 1e6, t[1] / 1e6, ratio, accountings,
                 (FAIRNESS_WINDOW_MS + 1000.0) / accountings);
-        assertThat(ratio).isCloseTo(2.0, within(2.0 * 0.05));
-        assertThat(t[0] + t[1]).as("the pCPU was held all the while (less the hand-overs)")
-                .isGreaterThan(FAIRNESS_WINDOW_MS * 1_000_000L * 8 / 10);
+        long window = FAIRNESS_WINDOW_MS * 1_000_000L;
+        if (clock != null) {
+            // Stepped, every moment of the pCPU is one vCPU's, in its runstate and in the scheduler's charge alike.
+            assertThat(t[0] + t[1]).as("the pCPU was held all the while").isEqualTo(window);
+            assertThat(lastCharged).as("the scheduler charged what the runstates say").containsExactly(t);
+        } else {
+            assertThat(t[0] + t[1]).as("the pCPU was held all the while (less the hand-overs)").isGreaterThan(window * 8 / 10);
+        }
+        return ratio;
     }
 
     @Test

@@ -159,12 +159,14 @@ public final class SchedUnit {
             return;
         }
         if (!runnable()) {
+            scheduler.withdraw(unit); // it was put back on the run queue as it made way: it waits offline instead
             setRunstate(Runstate.OFFLINE);
             while (!runnable() && domain.mayRun()) {
                 LockSupport.park(this);
             }
         }
         if (!domain.mayRun()) {
+            scheduler.withdraw(unit);
             return; // no pCPU to die on: a dying vCPU must not wait for one
         }
         setRunstate(Runstate.RUNNABLE);
@@ -175,6 +177,20 @@ public final class SchedUnit {
         setRunstate(Runstate.RUNNING);
         running = true;
         publishTime();
+        scheduler.running(unit);
+    }
+
+    /**
+     * Makes way for another vCPU at a safe point: gives the pCPU back and waits on the run
+     * queue in one step of the scheduler, then runs again when its turn comes.
+     */
+    private void makeWay() {
+        running = false;
+        setRunstate(Runstate.RUNNABLE);
+        holdsPermit = false;
+        scheduler.requeue(unit);
+        schedule();
+        vcpu.checkAlive();
     }
 
     /** Gives the pCPU back and leaves guest code, entering {@code state}. The vCPU's own thread. */
@@ -208,9 +224,7 @@ public final class SchedUnit {
             schedule();
             vcpu.checkAlive();
         } else if (holdsPermit && scheduler.shouldYield(unit)) {
-            deschedule(Runstate.RUNNABLE);
-            schedule();
-            vcpu.checkAlive();
+            makeWay();
         }
     }
 
@@ -345,9 +359,7 @@ public final class SchedUnit {
     /** SCHEDOP_yield: gives the pCPU to a waiting vCPU of the same or higher priority, if any. */
     public long yield() {
         if (holdsPermit && scheduler.yieldWanted(unit)) {
-            deschedule(Runstate.RUNNABLE);
-            schedule();
-            vcpu.checkAlive();
+            makeWay();
         } else {
             Thread.yield();
         }

@@ -196,7 +196,7 @@ public final class CreditScheduler {
                     pool0.idle--;
                     p.idle++;
                 } else {
-                    curr[c].client.preempt(); // it makes way at its next safe point
+                    ask(curr[c]); // it makes way at its next safe point
                 }
             }
             for (int i = 0; i < pool0.nrDomains; i++) {
@@ -356,7 +356,7 @@ public final class CreditScheduler {
                 if (waiting[i]) {
                     place(u);
                 } else if (u.pcpu >= 0) {
-                    u.client.preempt();
+                    ask(u);
                 }
             }
         }
@@ -386,7 +386,7 @@ public final class CreditScheduler {
                 dequeue(u);
                 place(u);
             } else if (u.pcpu >= 0 && !mayRunOn(u, u.pcpu)) {
-                u.client.preempt();
+                ask(u);
             }
         }
     }
@@ -476,13 +476,17 @@ public final class CreditScheduler {
             }
             LockSupport.park(this);
         }
-        synchronized (lock) {
-            // It runs from now: the hand-over (its thread's wake-up) is charged to no one.
-            long now = clock.nanos();
-            u.burnFrom = now;
-            u.sliceStart = now;
-        }
+        // The pCPU has been its own since the grant: the hand-over (its thread's wake-up) is charged to it, as
+        // Xen charges a context switch to the unit switched in, so every moment of a pCPU is some unit's.
         return true;
+    }
+
+    /**
+     * The unit's thread runs guest code on the pCPU {@link #acquire} gave it: the hand-over is
+     * over (see {@link #settled}). The unit's own thread, without the lock.
+     */
+    public void running(CreditUnit u) {
+        u.started = true;
     }
 
     /**
@@ -495,6 +499,9 @@ public final class CreditScheduler {
             u.thread = Thread.currentThread();
             if (u.pcpu >= 0) {
                 return true;
+            }
+            if (u.queued || u.parkedWaiting) {
+                return false; // put back on the run queue as it made way (requeue): it waits its turn
             }
             if (woken && u.pri >= PRI_TS_UNDER && !u.parked) {
                 u.pri = PRI_TS_BOOST; // (a unit still BOOSTed from its last wake-up stays so)
@@ -515,15 +522,41 @@ public final class CreditScheduler {
      */
     public void release(CreditUnit u) {
         synchronized (lock) {
-            int p = u.pcpu;
-            if (p < 0) {
+            giveUp(u);
+        }
+    }
+
+    /**
+     * {@link #release}, and {@code u} wants a pCPU again from the same moment: a free one it may
+     * run on, else a place on its pool's run queue behind the units of its priority (off it,
+     * while parked), as {@link #acquire} would give it: a vCPU that makes way
+     * at its safe point, as Xen puts the descheduled unit back on the run queue in the same
+     * {@code schedule()}. Its thread then waits in {@link #acquire}. The unit's own thread.
+     */
+    public void requeue(CreditUnit u) {
+        synchronized (lock) {
+            if (u.pcpu < 0) {
                 return;
             }
-            long now = clock.nanos();
-            burn(u, now);
-            u.pcpu = -1;
-            curr[p] = null;
-            dispatch(p, now);
+            giveUp(u); // to the unit that should have it next: the one u made way for
+            if (u.parked) {
+                u.parkedWaiting = true;
+            } else {
+                place(u); // a free pCPU it may run on, else the run queue
+            }
+        }
+    }
+
+    /**
+     * The unit no longer wants a pCPU (its vCPU went down or its domain was paused while it
+     * waited): off the run queue, and a pCPU handed to it meanwhile goes on to the next. The
+     * unit's own thread.
+     */
+    public void withdraw(CreditUnit u) {
+        synchronized (lock) {
+            dequeue(u);
+            u.parkedWaiting = false;
+            giveUp(u);
         }
     }
 
@@ -539,19 +572,26 @@ public final class CreditScheduler {
             if (p < 0) {
                 return false;
             }
-            if (u.parked || poolOf[p] != u.dom.pool || !u.hard.contains(p)) {
+            u.mustDecide = false;
+            boolean yield = mustYield(u, p);
+            u.leaving = yield;
+            return yield;
+        }
+    }
+
+    private boolean mustYield(CreditUnit u, int p) {
+        if (u.parked || poolOf[p] != u.dom.pool || !u.hard.contains(p)) {
+            return true;
+        }
+        long now = clock.nanos();
+        CreditUnit w = peek(poolOf[p], p);
+        if (now - u.sliceStart >= tsliceNanos) {
+            if (w != null && w.pri >= u.pri) {
                 return true;
             }
-            long now = clock.nanos();
-            CreditUnit w = peek(poolOf[p], p);
-            if (now - u.sliceStart >= tsliceNanos) {
-                if (w != null && w.pri >= u.pri) {
-                    return true;
-                }
-                u.sliceStart = now;
-            }
-            return w != null && w.pri > u.pri;
+            u.sliceStart = now;
         }
+        return w != null && w.pri > u.pri;
     }
 
     /** {@code SCHEDOP_yield}: whether a unit of the same or higher priority waits for {@code u}'s pCPU. */
@@ -562,7 +602,27 @@ public final class CreditScheduler {
                 return false;
             }
             CreditUnit w = peek(poolOf[p], p);
-            return w != null && w.pri >= u.pri;
+            u.leaving = w != null && w.pri >= u.pri;
+            return u.leaving;
+        }
+    }
+
+    /**
+     * Whether every decision the scheduler has taken has been acted on: each pCPU is idle or
+     * held by a unit whose thread runs guest code on it, has passed the safe point it was last
+     * asked to pass (by a tick, a tickle, a park, a pool or affinity change), and is not on its
+     * way out. A test that steps a manual clock waits for this before each step, so every
+     * decision is taken at the time it was asked for, however late the host runs the threads.
+     * (A vCPU woken from blocking that has not yet asked for its pCPU is not seen.)
+     */
+    public boolean settled() {
+        synchronized (lock) {
+            for (CreditUnit u : curr) {
+                if (u != null && (!u.started || u.mustDecide || u.leaving)) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -605,6 +665,7 @@ public final class CreditScheduler {
                     if (u.pri == PRI_TS_BOOST) {
                         u.pri = PRI_TS_UNDER;
                     }
+                    ask(u); // to pass a safe point, where shouldYield decides
                 }
             }
             if (++ticks % TICKS_PER_TSLICE == 0) {
@@ -791,7 +852,7 @@ public final class CreditScheduler {
         }
         if (victim != null) {
             u.tickles++;
-            victim.client.preempt();
+            ask(victim);
         }
     }
 
@@ -807,10 +868,35 @@ public final class CreditScheduler {
         grant(w, p, now);
     }
 
+    /** Asks the running unit {@code u} to pass a safe point soon, where {@link #shouldYield} decides. */
+    private void ask(CreditUnit u) {
+        u.mustDecide = true;
+        u.client.preempt();
+    }
+
+    /** Gives {@code u}'s pCPU, charged up to now, to the best unit waiting for it. */
+    private void giveUp(CreditUnit u) {
+        int p = u.pcpu;
+        if (p < 0) {
+            return;
+        }
+        long now = clock.nanos();
+        burn(u, now);
+        u.pcpu = -1;
+        curr[p] = null;
+        u.started = false;
+        u.leaving = false;
+        u.mustDecide = false;
+        dispatch(p, now);
+    }
+
     private void grant(CreditUnit u, int p, long now) {
         curr[p] = u;
         u.burnFrom = now;
         u.sliceStart = now;
+        u.started = false;
+        u.mustDecide = false;
+        u.leaving = false;
         u.pcpu = p; // the waiting thread sees its pCPU: last
         Thread t = u.thread;
         if (t != null && t != Thread.currentThread()) {
@@ -908,7 +994,7 @@ public final class CreditScheduler {
             dequeue(u);
             u.parkedWaiting = true;
         } else if (u.pcpu >= 0) {
-            u.client.preempt();
+            ask(u);
         }
     }
 

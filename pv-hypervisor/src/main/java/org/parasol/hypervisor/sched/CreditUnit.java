@@ -44,6 +44,15 @@ public final class CreditUnit {
     /** On its domain's active list: it burnt credit lately, so it earns in the next accounting. */
     boolean active;
 
+    // Hand-overs in flight, for CreditScheduler#settled: a decision the scheduler asked for and
+    // has not had, a pCPU given up and not yet handed on, a pCPU handed over and not yet taken up.
+    /** Asked to pass a safe point (a tick, a tickle, a park, a pool or affinity change) and not yet there. */
+    boolean mustDecide;
+    /** Decided at its safe point to give its pCPU up, and has not yet. */
+    boolean leaving;
+    /** Its thread runs guest code on the pCPU it holds: written false under the lock at a grant, true by its thread. */
+    volatile boolean started;
+
     // The run queue: an intrusive list per priority, so queuing allocates nothing.
     boolean queued;
     CreditUnit prev;
