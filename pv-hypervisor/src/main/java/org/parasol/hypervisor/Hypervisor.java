@@ -713,6 +713,7 @@ public final class Hypervisor implements AutoCloseable {
         host.scheduler().tick();
         long now = host.clock().nanos();
         long threshold = config.stuckThreshold().toNanos();
+        boolean watching = !stuckWatch.isEmpty();
         for (Domain d : host.domains()) {
             if (d.isBare() || !d.mayRun()) {
                 continue;
@@ -727,7 +728,9 @@ public final class Hypervisor implements AutoCloseable {
                     continue;
                 }
                 if (!v.inGuest()) {
-                    stuckWatch.remove(v);
+                    if (watching) { // an idle host's tick costs a few loads per vCPU, not a hash look-up
+                        stuckWatch.remove(v);
+                    }
                     continue;
                 }
                 long sp = v.safePoints();

@@ -189,7 +189,37 @@ public final class GuestArgs implements HypercallScratch {
         return (GuestArgs) v.hypercallScratch();
     }
 
+    /** The domain whose vCPU last held this area ({@link HypercallTable#takeScratch}); -1 for none. */
+    int lastDomid = -1;
+    /** A multicall is running its entries: a sub-call that blocks keeps the area (the batch's state is here). */
+    boolean inBatch;
+
     public GuestArgs() {
+    }
+
+    /** The scratch bytes, for tests. */
+    MemorySegment bytes() {
+        return bytes;
+    }
+
+    /** Zeroes everything a handler copies guest data into, before the area serves another domain. */
+    void wipe() {
+        bytes.fill((byte) 0);
+        java.util.Arrays.fill(consoleChunk, (byte) 0);
+        java.util.Arrays.fill(pollPorts, 0);
+        java.util.Arrays.fill(zappedHandles, 0);
+        java.util.Arrays.fill(zappedParts, 0);
+    }
+
+    /**
+     * The vCPU is about to block: outside a multicall it gives its argument area back to the
+     * host's pool ({@link Vcpu#idleScratch}), so an idle vCPU holds none.
+     */
+    static void idle(Vcpu v) {
+        GuestArgs a = (GuestArgs) v.heldScratch();
+        if (a != null && !a.inBatch) {
+            v.idleScratch();
+        }
     }
 
     // ---------------------------------------------------------------- access_ok
