@@ -88,8 +88,12 @@ final class DensityFigures {
     }
 
     /** What a run measured: the steps, the baseline round trip, and the first domain's creation. */
-    record Run(Sizes sizes, List<Step> steps, double baselinePingPongUs, double firstCreateMs, long threadsAtStart) {
+    record Run(Sizes sizes, List<Step> steps, double baselinePingPongUs, double firstCreateMs, long threadsAtStart,
+            double afterPingPongUs, double bareHeapKiB) {
     }
+
+    /** Bare domains built at the end to weigh the hypervisor's own structures per domain. */
+    static final int BARE_DOMAINS = 500;
 
     private DensityFigures() {
     }
@@ -187,7 +191,22 @@ final class DensityFigures {
             for (Domain d : idle) {
                 hv.destroy(d);
             }
-            return new Run(sizes, steps, baseline, firstCreateMs, threads0);
+            idle.clear();
+            // The pair alone again: the round trip with no idle domain, measured after the steps too.
+            double after = pair.p50Us(sizes.pingPongs());
+            // The hypervisor's part of an idle domain's heap: bare domains of the same size (built,
+            // start-of-day page tables typed, no kernel instance, no thread, no argument area).
+            int bareN = Math.min(BARE_DOMAINS, max);
+            long heapBare0 = heapUsed();
+            List<Domain> bare = new ArrayList<>(bareN);
+            for (int i = 0; i < bareN; i++) {
+                bare.add(hv.createBareDomain(DomainConfig.of("bare" + (i + 1), null, 2).withMemoryKiB(DOMAIN_KIB)));
+            }
+            double bareKiB = (heapUsed() - heapBare0) / 1024.0 / bareN;
+            for (Domain d : bare) {
+                hv.destroy(d);
+            }
+            return new Run(sizes, steps, baseline, firstCreateMs, threads0, after, bareKiB);
         }
     }
 
@@ -195,9 +214,11 @@ final class DensityFigures {
     static String table(Run run) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%nDensity: idle domains of the 'idle' image (%d KiB each), %s vCPU threads,"
-                + " 2 pCPUs; the first domain's create-to-first-line %.1f ms (class loading, JIT); ping-pong baseline"
-                + " (no idle domain) p50 %.1f us%n", DOMAIN_KIB, run.sizes().virtualThreads() ? "virtual" : "platform",
-                run.firstCreateMs(), run.baselinePingPongUs()));
+                + " 2 pCPUs; the first domain's create-to-first-line %.1f ms (class loading, JIT); ping-pong with no idle"
+                + " domain p50 %.1f us before the steps, %.1f us after them (pp x: against the before figure);"
+                + " the hypervisor's own heap per domain (a bare domain of the same size) %.1f KiB%n", DOMAIN_KIB,
+                run.sizes().virtualThreads() ? "virtual" : "platform", run.firstCreateMs(), run.baselinePingPongUs(),
+                run.afterPingPongUs(), run.bareHeapKiB()));
         sb.append(String.format(Locale.ROOT, "%8s %8s %10s %10s %10s %10s %10s %10s %9s %10s %10s %8s%n", "domains", "reached",
                 "build ms", "p50 ms", "p99 ms", "max ms", "heap KiB", "meta KiB", "threads", "RSS KiB", "pp p50 us", "pp x"));
         sb.append("  (build: createDomain's return, p50; p50/p99/max: create-to-first-console-line over the step's new domains; heap, metaspace, threads and RSS per live idle domain)")

@@ -40,6 +40,8 @@ class DensityFiguresTest {
         }
         assertThat(run.baselinePingPongUs()).isPositive();
         assertThat(run.firstCreateMs()).isPositive();
+        assertThat(run.afterPingPongUs()).isPositive();
+        assertThat(run.bareHeapKiB()).as("the hypervisor's heap per bare domain, KiB").isPositive();
 
         String table = DensityFigures.table(run);
         assertThat(table).contains("Density: idle domains of the 'idle' image").contains("platform vCPU threads");
