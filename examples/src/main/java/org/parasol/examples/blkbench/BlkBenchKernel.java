@@ -84,7 +84,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
             disk = d;
             diskBytes = d.sectors() * Blkif.SECTOR_SIZE;
             k.println(TAG + Vbd.name(d.devid()) + ": " + d.sectors() + " sectors; " + d.queues() + " queue(s) of "
-                    + d.ringSize() + " slots, " + (d.persistent() ? "persistent grants" : "grant copy") + ", up to "
+                    + d.ringSize() + " slots, " + (d.persistent() ? "persistent grants" : "a grant per page") + ", up to "
                     + d.maxSegments() + " segments a request");
             int maxBs = 0;
             int maxQd = 0;
@@ -105,6 +105,17 @@ public final class BlkBenchKernel extends ApplicationKernel {
                 for (long o = 0; o < (long) pages * Mmu.PAGE_SIZE; o += 8) {
                     mem.putLong(buffers[i].va() + o, 0x5A5A_0000_0000_0000L | (long) i << 24 | o);
                 }
+            }
+            if (options.register()) {
+                int registered = 0;
+                for (PageRun b : buffers) {
+                    if ((long) (registered + pages) > BlkFront.MAX_REGISTERED_PAGES) {
+                        break;
+                    }
+                    d.register(b.va(), (long) pages * Mmu.PAGE_SIZE);
+                    registered += pages;
+                }
+                k.println(TAG + "registered " + registered + " of " + (long) pages * maxQd + " buffer pages");
             }
             return runTest(0);
         }).then(v -> disk.close());

@@ -1024,6 +1024,40 @@ public final class VcpuMmu implements GuestMemory {
         return done;
     }
 
+    @Override
+    public long readFileToGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
+        checkGrantIo(file, position, refs, offsets, lengths, count);
+        return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, true);
+    }
+
+    @Override
+    public long writeFileFromGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
+        checkGrantIo(file, position, refs, offsets, lengths, count);
+        return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, false);
+    }
+
+    /** The caller's thread and right, and the arguments' shape, for grant I/O. */
+    private void checkGrantIo(FileChannel file, long position, int[] refs, int[] offsets, int[] lengths, int count) {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
+        }
+        Objects.requireNonNull(file, "file");
+        if (file.getClass().getModule() != FileChannel.class.getModule()) {
+            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
+        }
+        if (count < 0 || count > HOST_IO_VECTOR || count > refs.length || count > offsets.length
+                || count > lengths.length) {
+            throw new IllegalArgumentException("count " + count + " (at most " + HOST_IO_VECTOR + ") for "
+                    + refs.length + " references, " + offsets.length + " offsets and " + lengths.length + " lengths");
+        }
+        if (position < 0 || position > Long.MAX_VALUE - (long) count * MachineMemory.PAGE_SIZE) {
+            throw new IllegalArgumentException("position " + position);
+        }
+    }
+
     /** The most buffers one scattering call takes (Linux's IOV_MAX is 1024). */
     private static final int HOST_IO_VECTOR = 256;
 
