@@ -143,6 +143,27 @@ public interface GuestMemory {
     /** Copies {@code length} bytes from {@code src} into guest memory at {@code va}. */
     void copyFromSegment(MemorySegment src, long srcOffset, long va, long length);
 
+    /**
+     * Copies {@code length} bytes of guest memory from {@code srcVa} to {@code dstVa}
+     * ({@code memcpy}: the ranges must not overlap), the source read as loads and the
+     * destination written as stores. This default goes through a small heap buffer; the
+     * hypervisor's view copies frame to frame.
+     *
+     * @throws IllegalArgumentException for a negative length or overlapping ranges
+     */
+    default void copy(long srcVa, long dstVa, long length) {
+        if (length < 0 || length > 0 && srcVa - dstVa < length && dstVa - srcVa < length) {
+            throw new IllegalArgumentException("copy of " + length + " bytes from 0x" + Long.toHexString(srcVa)
+                    + " to 0x" + Long.toHexString(dstVa) + ": negative or overlapping");
+        }
+        MemorySegment buffer = MemorySegment.ofArray(new byte[(int) Math.min(length, 4096)]);
+        for (long done = 0; done < length; done += buffer.byteSize()) {
+            long n = Math.min(length - done, buffer.byteSize());
+            copyToSegment(srcVa + done, buffer, 0, n);
+            copyFromSegment(buffer, 0, dstVa + done, n);
+        }
+    }
+
     /** Fills {@code length} bytes of guest memory at {@code va} with {@code value}. */
     void fill(long va, long length, byte value);
 

@@ -943,6 +943,31 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     @Override
+    public void copy(long srcVa, long dstVa, long length) {
+        if (length < 0 || length > 0 && srcVa - dstVa < length && dstVa - srcVa < length) {
+            throw new IllegalArgumentException("copy of " + length + " bytes from 0x" + Long.toHexString(srcVa)
+                    + " to 0x" + Long.toHexString(dstVa) + ": negative or overlapping");
+        }
+        long done = 0;
+        while (done < length) {
+            long src = srcVa + done;
+            long dst = dstVa + done;
+            long n = Math.min(length - done, Math.min(MachineMemory.PAGE_SIZE - (src & PAGE_MASK),
+                    MachineMemory.PAGE_SIZE - (dst & PAGE_MASK)));
+            // Both translated with no guest code in between: a fault on the source is delivered
+            // and then both are translated again.
+            long dma = access(dst, true);
+            long sma = lookup(src, false);
+            if (sma < 0) {
+                access(src, false);
+                continue;
+            }
+            MemorySegment.copy(machine, sma, machine, dma, n);
+            done += n;
+        }
+    }
+
+    @Override
     public void fill(long va, long length, byte value) {
         if (length < 0) {
             throw new IllegalArgumentException("negative length " + length);

@@ -1,6 +1,5 @@
 package org.parasol.drivers.blk;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,7 +134,6 @@ public final class BlkFront {
     /** The registration that served the last lookup: buffers are used again and again. */
     private Registration lastRegistration;
     private int poolPages;
-    private final MemorySegment bounce = MemorySegment.ofArray(new byte[(int) Mmu.PAGE_SIZE]);
     /** The indirect descriptor flyweight, reused for every indirect request. */
     private final BlkifRequestSegment seg = new BlkifRequestSegment();
     /** Which queues {@link #pump} produced on, reused (sized once the queues exist). */
@@ -798,8 +796,7 @@ public final class BlkFront {
                     s.pooled[segs] = pp;
                     s.grants[segs] = null;
                     if (io.op == Blkif.OP_WRITE) {
-                        mem.copyToSegment(va, bounce, 0, len);
-                        mem.copyFromSegment(bounce, 0, pp.page().va() + inPage, len);
+                        mem.copy(va, pp.page().va() + inPage, len);
                     }
                 } else {
                     if (k.grants().freeReferences() <= GRANT_RESERVE) {
@@ -911,8 +908,7 @@ public final class BlkFront {
                 if (io.op == Blkif.OP_READ && rsp.status == Blkif.RSP_OKAY) {
                     long inPage = (long) s.first[i] * Blkif.SECTOR_SIZE;
                     long len = (long) (s.last[i] - s.first[i] + 1) * Blkif.SECTOR_SIZE;
-                    mem.copyToSegment(s.pooled[i].page().va() + inPage, bounce, 0, len);
-                    mem.copyFromSegment(bounce, 0, s.dataVa[i], len);
+                    mem.copy(s.pooled[i].page().va() + inPage, s.dataVa[i], len);
                 }
                 pool.add(s.pooled[i]);
                 s.pooled[i] = null;
