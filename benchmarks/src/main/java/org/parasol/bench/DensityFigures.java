@@ -84,7 +84,8 @@ final class DensityFigures {
 
     /** One step's figures. */
     record Step(int domains, int reached, double buildP50Ms, double createP50Ms, double createP99Ms, double createMaxMs, double heapKiB,
-            double metaspaceKiB, double threads, double rssKiB, double pingPongP50Us, double pingPongRatio) {
+            double metaspaceKiB, double threads, double rssKiB, double idleCpuPercent, double pingPongP50Us,
+            double pingPongRatio) {
     }
 
     /** What a run measured: the steps, the baseline round trip, and the first domain's creation. */
@@ -184,8 +185,10 @@ final class DensityFigures {
                 double meta = (metaspaceUsed() - meta0) / 1024.0 / n;
                 double threads = (double) (ManagementFactory.getThreadMXBean().getThreadCount() - threads0) / n;
                 double rss = (double) (rssKiB() - rss0) / n;
+                double idleCpu = idleCpuPercent();
                 double pp = pair.p50Us(sizes.pingPongs());
-                steps.add(new Step(n, reached, buildP50, p50, p99, worst, heap, meta, threads, rss, pp, pp / baseline));
+                steps.add(new Step(n, reached, buildP50, p50, p99, worst, heap, meta, threads, rss, idleCpu, pp,
+                        pp / baseline));
                 from = n;
             }
             for (Domain d : idle) {
@@ -219,14 +222,15 @@ final class DensityFigures {
                 + " the hypervisor's own heap per domain (a bare domain of the same size) %.1f KiB%n", DOMAIN_KIB,
                 run.sizes().virtualThreads() ? "virtual" : "platform", run.firstCreateMs(), run.baselinePingPongUs(),
                 run.afterPingPongUs(), run.bareHeapKiB()));
-        sb.append(String.format(Locale.ROOT, "%8s %8s %10s %10s %10s %10s %10s %10s %9s %10s %10s %8s%n", "domains", "reached",
-                "build ms", "p50 ms", "p99 ms", "max ms", "heap KiB", "meta KiB", "threads", "RSS KiB", "pp p50 us", "pp x"));
-        sb.append("  (build: createDomain's return, p50; p50/p99/max: create-to-first-console-line over the step's new domains; heap, metaspace, threads and RSS per live idle domain)")
+        sb.append(String.format(Locale.ROOT, "%8s %8s %10s %10s %10s %10s %10s %10s %9s %10s %8s %10s %8s%n", "domains",
+                "reached", "build ms", "p50 ms", "p99 ms", "max ms", "heap KiB", "meta KiB", "threads", "RSS KiB", "idle CPU",
+                "pp p50 us", "pp x"));
+        sb.append("  (build: createDomain's return, p50; p50/p99/max: create-to-first-console-line over the step's new domains; heap, metaspace, threads and RSS per live idle domain; idle CPU: the process's CPU time over 1 s of idling, % of a core)")
                 .append(System.lineSeparator());
         for (Step s : run.steps()) {
-            sb.append(String.format(Locale.ROOT, "%8d %8d %10.3f %10.3f %10.3f %10.3f %10.1f %10.2f %9.2f %10.1f %10.1f %8.2f%n",
+            sb.append(String.format(Locale.ROOT, "%8d %8d %10.3f %10.3f %10.3f %10.3f %10.1f %10.2f %9.2f %10.1f %7.1f%% %10.1f %8.2f%n",
                     s.domains(), s.reached(), s.buildP50Ms(), s.createP50Ms(), s.createP99Ms(), s.createMaxMs(), s.heapKiB(),
-                    s.metaspaceKiB(), s.threads(), s.rssKiB(), s.pingPongP50Us(), s.pingPongRatio()));
+                    s.metaspaceKiB(), s.threads(), s.rssKiB(), s.idleCpuPercent(), s.pingPongP50Us(), s.pingPongRatio()));
         }
         return sb.toString();
     }
@@ -244,6 +248,17 @@ final class DensityFigures {
             System.gc();
         }
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /** The process's CPU time over a second of the host idling (the benchmark thread asleep), in percent of one core. */
+    static double idleCpuPercent() throws InterruptedException {
+        if (!(ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)) {
+            return Double.NaN;
+        }
+        long cpu0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        Thread.sleep(1000);
+        return 100.0 * (os.getProcessCpuTime() - cpu0) / (System.nanoTime() - t0);
     }
 
     static long metaspaceUsed() {

@@ -37,6 +37,7 @@ class DensityFiguresTest {
             assertThat(s.heapKiB()).as("heap per idle domain, KiB").isPositive();
             assertThat(s.threads()).as("platform threads per idle domain: its vCPU's").isBetween(0.9, 1.2);
             assertThat(s.pingPongP50Us()).isPositive();
+            assertThat(s.idleCpuPercent()).as("CPU of the idling host, %% of a core").isNotNegative();
         }
         assertThat(run.baselinePingPongUs()).isPositive();
         assertThat(run.firstCreateMs()).isPositive();

@@ -111,6 +111,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--pcpus", description = "Physical CPUs to hand out (default: the host's cores).")
     Integer pcpus;
 
+    @Option(names = "--virtual-threads",
+            description = "Runs every vCPU on a virtual thread instead of a platform thread of its own: a blocked vCPU then"
+                    + " holds no platform thread or stack, so many idle domains cost little (see docs/results.md, density).")
+    boolean virtualThreads;
+
     @Option(names = "--cpupool", paramLabel = "NAME:CPUS",
             description = "A cpupool of the credit scheduler, made at boot from Pool-0's pCPUs (xl cpupool-create),"
                     + " such as fast:2-3; an xl.cfg's pool= names it. Repeatable; Pool-0 keeps the rest.")
@@ -424,7 +429,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         long dom0KiB = DOM0_MEMORY_KIB + (moduleBytes.length + 4095) / 4096 * 4;
         long hostBytes = ((total - configured.size()) * memoryMiB + 16) * 1024 * 1024 + configuredKiB * 1024
                 + dom0KiB * 1024;
-        HostConfig host = HostConfig.defaults(hostBytes);
+        HostConfig host = HostConfig.defaults(hostBytes).withVirtualThreads(virtualThreads);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
         }
@@ -436,7 +441,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         vcpuTotal += (total - configured.size()) * (long) vcpus;
         List<String> shortfalls = limits.get().shortfalls(hostBytes,
-                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), vcpuTotal);
+                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), virtualThreads ? 0 : vcpuTotal);
         if (!shortfalls.isEmpty()) {
             err.println("parasol run: refused: " + total + " domain" + (total == 1 ? "" : "s") + " (" + vcpuTotal
                     + " vCPUs with dom0's, " + (hostBytes >> 20) + " MiB of machine memory) do not fit this host:");
