@@ -351,9 +351,10 @@ final class DensityFigures {
     // ---------------------------------------------------------------- the chart
 
     /**
-     * Draws memory per domain (heap and RSS, KiB, left axis) and create-to-first-line p50 and
-     * p99 (ms, right axis) against the number of live idle domains (log scale), as a PNG, with
-     * the JDK's Java2D and ImageIO.
+     * Draws the host's memory for its idle domains (heap and RSS grown since before the first,
+     * MiB, left axis) and create-to-first-console-line p50 and p99 (ms, right axis) against the
+     * number of live idle domains, all three axes logarithmic, as a PNG, with the JDK's Java2D
+     * and ImageIO.
      */
     static void chart(Run run, Path png) throws IOException {
         int w = 900;
@@ -369,67 +370,65 @@ final class DensityFigures {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
         List<Step> steps = run.steps();
-        double xMin = Math.log10(Math.max(1, steps.get(0).domains()));
-        double xMax = Math.log10(Math.max(10, steps.get(steps.size() - 1).domains()));
+        Series[] series = {
+            new Series("heap MiB", new Color(31, 119, 180), false, st -> st.heapKiB() * st.domains() / 1024),
+            new Series("RSS MiB", new Color(44, 160, 44), false, st -> st.rssKiB() * st.domains() / 1024),
+            new Series("create p50 ms", new Color(214, 39, 40), true, Step::createP50Ms),
+            new Series("create p99 ms", new Color(255, 127, 14), true, Step::createP99Ms),
+        };
+        double xMin = Math.floor(Math.log10(Math.max(1, steps.get(0).domains())));
+        double xMax = Math.ceil(Math.log10(Math.max(10, steps.get(steps.size() - 1).domains())));
         if (xMax <= xMin) {
             xMax = xMin + 1;
         }
-        double memMax = 1;
-        double msMax = 0.1;
-        for (Step s : steps) {
-            memMax = Math.max(memMax, Math.max(s.heapKiB(), s.rssKiB()));
-            msMax = Math.max(msMax, finite(s.createP99Ms()));
-        }
-        memMax = niceCeil(memMax);
-        msMax = niceCeil(msMax);
+        double[] memRange = logRange(steps, series, false);
+        double[] msRange = logRange(steps, series, true);
         int pw = w - left - right;
         int ph = h - top - bottom;
-        g.setColor(new Color(235, 235, 235));
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        for (int i = 0; i <= 5; i++) {
-            int y = top + ph - ph * i / 5;
+        for (int e = (int) memRange[0]; e <= (int) memRange[1]; e++) {
+            int y = top + ph - (int) Math.round((e - memRange[0]) / (memRange[1] - memRange[0]) * ph);
             g.setColor(new Color(230, 230, 230));
             g.drawLine(left, y, left + pw, y);
             g.setColor(Color.DARK_GRAY);
-            g.drawString(String.format(Locale.ROOT, "%.0f", memMax * i / 5), 10, y + 4);
-            g.drawString(String.format(Locale.ROOT, "%.2f", msMax * i / 5), left + pw + 8, y + 4);
+            g.drawString(decade(e), 10, y + 4);
         }
-        for (int e = (int) Math.floor(xMin); e <= (int) Math.ceil(xMax); e++) {
-            double fx = (e - xMin) / (xMax - xMin);
-            if (fx < -1e-9 || fx > 1 + 1e-9) {
-                continue;
-            }
-            int x = left + (int) Math.round(fx * pw);
+        for (int e = (int) msRange[0]; e <= (int) msRange[1]; e++) {
+            int y = top + ph - (int) Math.round((e - msRange[0]) / (msRange[1] - msRange[0]) * ph);
+            g.setColor(Color.DARK_GRAY);
+            g.drawString(decade(e), left + pw + 8, y + 4);
+        }
+        for (int e = (int) xMin; e <= (int) xMax; e++) {
+            int x = left + (int) Math.round((e - xMin) / (xMax - xMin) * pw);
             g.setColor(new Color(230, 230, 230));
             g.drawLine(x, top, x, top + ph);
             g.setColor(Color.DARK_GRAY);
-            String label = String.format(Locale.ROOT, "%,d", (long) Math.pow(10, e));
+            String label = decade(e);
             g.drawString(label, x - g.getFontMetrics().stringWidth(label) / 2, top + ph + 18);
         }
         g.setColor(Color.BLACK);
         g.drawRect(left, top, pw, ph);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        g.drawString("Idle domains in one host: memory per domain and create-to-first-console-line", left, 28);
+        g.drawString("Idle domains in one host (" + (run.sizes().virtualThreads() ? "virtual" : "platform")
+                + " vCPU threads): memory and create-to-first-console-line", left, 28);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.drawString("live idle domains (log scale)", left + pw / 2 - 80, h - 35);
-        g.drawString("KiB per domain", 10, top - 8);
-        g.drawString("ms", left + pw + 8, top - 8);
-        Series[] series = {
-            new Series("heap KiB/domain", new Color(31, 119, 180), false, Step::heapKiB),
-            new Series("RSS KiB/domain", new Color(44, 160, 44), false, Step::rssKiB),
-            new Series("create p50 ms", new Color(214, 39, 40), true, Step::createP50Ms),
-            new Series("create p99 ms", new Color(255, 127, 14), true, Step::createP99Ms),
-        };
+        g.drawString("MiB (log)", 10, top - 8);
+        g.drawString("ms (log)", left + pw + 8, top - 8);
         int lx = left + 10;
         for (Series s : series) {
+            double[] range = s.rightAxis() ? msRange : memRange;
             g.setColor(s.color());
             g.setStroke(new BasicStroke(2f));
             int px = -1;
             int py = -1;
             for (Step st : steps) {
+                double v = s.value().applyAsDouble(st);
+                if (!(v > 0) || !Double.isFinite(v)) {
+                    continue;
+                }
                 double fx = (Math.log10(Math.max(1, st.domains())) - xMin) / (xMax - xMin);
-                double v = finite(s.value().applyAsDouble(st));
-                double fy = v / (s.rightAxis() ? msMax : memMax);
+                double fy = (Math.log10(v) - range[0]) / (range[1] - range[0]);
                 int x = left + (int) Math.round(fx * pw);
                 int y = top + ph - (int) Math.round(Math.min(1, Math.max(0, fy)) * ph);
                 g.fillOval(x - 3, y - 3, 6, 6);
@@ -445,24 +444,41 @@ final class DensityFigures {
             lx += 200;
         }
         g.dispose();
-        Files.createDirectories(png.toAbsolutePath().getParent());
+        Path parent = png.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
         ImageIO.write(img, "png", png.toFile());
     }
 
-    private record Series(String name, Color color, boolean rightAxis, java.util.function.ToDoubleFunction<Step> value) {
-    }
-
-    private static double finite(double v) {
-        return Double.isFinite(v) ? v : 0;
-    }
-
-    private static double niceCeil(double v) {
-        double p = Math.pow(10, Math.floor(Math.log10(v)));
-        for (double m : new double[] {1, 2, 2.5, 5, 10}) {
-            if (m * p >= v) {
-                return m * p;
+    /** The decades (log10, whole) that hold every positive value of the series on one axis. */
+    private static double[] logRange(List<Step> steps, Series[] series, boolean rightAxis) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (Series s : series) {
+            if (s.rightAxis() != rightAxis) {
+                continue;
+            }
+            for (Step st : steps) {
+                double v = s.value().applyAsDouble(st);
+                if (v > 0 && Double.isFinite(v)) {
+                    lo = Math.min(lo, Math.log10(v));
+                    hi = Math.max(hi, Math.log10(v));
+                }
             }
         }
-        return 10 * p;
+        if (lo == Double.POSITIVE_INFINITY) {
+            return new double[] {0, 1};
+        }
+        double a = Math.floor(lo);
+        double b = Math.ceil(hi);
+        return new double[] {a, b > a ? b : a + 1};
+    }
+
+    private static String decade(int e) {
+        return e >= 0 ? String.format(Locale.ROOT, "%,d", (long) Math.pow(10, e)) : String.format(Locale.ROOT, "%s", Math.pow(10, e));
+    }
+
+    private record Series(String name, Color color, boolean rightAxis, java.util.function.ToDoubleFunction<Step> value) {
     }
 }
