@@ -713,12 +713,12 @@ public final class Hypervisor implements AutoCloseable {
         host.scheduler().tick();
         long now = host.clock().nanos();
         long threshold = config.stuckThreshold().toNanos();
-        boolean watching = !stuckWatch.isEmpty();
         for (Domain d : host.domains()) {
             if (d.isBare() || !d.mayRun()) {
                 continue;
             }
-            for (Vcpu v : d.vcpus()) {
+            for (int i = 0, n = d.vcpuCount(); i < n; i++) { // by index: d.vcpus() copies, and the tick visits every domain
+                Vcpu v = d.vcpu(i);
                 String deferred = v.deferredCrash();
                 if (deferred != null) {
                     if (v.claimHostCrash()) { // queued once, however many ticks pass before it runs
@@ -728,18 +728,21 @@ public final class Hypervisor implements AutoCloseable {
                     continue;
                 }
                 if (!v.inGuest()) {
-                    if (watching) { // an idle host's tick costs a few loads per vCPU, not a hash look-up
+                    if (v.stuckWatched()) { // an idle vCPU costs the tick a few loads, not a hash look-up
+                        v.stuckWatched(false);
                         stuckWatch.remove(v);
                     }
                     continue;
                 }
                 long sp = v.safePoints();
+                v.stuckWatched(true);
                 long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now});
                 if (seen[0] != sp) {
                     seen[0] = sp;
                     seen[1] = now;
                 } else if (now - seen[1] >= threshold) {
                     long ms = (now - seen[1]) / 1_000_000;
+                    v.stuckWatched(false);
                     stuckWatch.remove(v);
                     hostWork(() -> {
                         LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()

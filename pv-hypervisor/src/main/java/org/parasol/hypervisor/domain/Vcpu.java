@@ -276,6 +276,19 @@ public final class Vcpu implements MmuContext {
         }
     }
 
+    /** Whether the hypervisor's tick has this vCPU in its stuck-vCPU watch; the timer thread only. */
+    private boolean stuckWatched;
+
+    /** Whether the tick watches this vCPU for being stuck (so an idle vCPU costs it no map look-up). Timer thread only. */
+    public boolean stuckWatched() {
+        return stuckWatched;
+    }
+
+    /** Notes whether the tick watches this vCPU for being stuck. Timer thread only. */
+    public void stuckWatched(boolean watched) {
+        stuckWatched = watched;
+    }
+
     /** Whether this vCPU is running guest code right now (not blocked, paused or offline). */
     public boolean inGuest() {
         return sched.running();
