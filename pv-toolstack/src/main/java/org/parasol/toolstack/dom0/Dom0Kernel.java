@@ -101,7 +101,9 @@ public final class Dom0Kernel extends ApplicationKernel {
         List<DomainSpec> specs = new ArrayList<>();
         Duration shutdownTimeout;
         int baseline;
+        String uplinkBridge;
         try {
+            uplinkBridge = uplinkBridge(k.commandLine());
             specs.addAll(DomainSpec.parse(k.commandLine()));
             shutdownTimeout = PvControl.timeout(k.commandLine());
             baseline = StoreBaseline.requested(k.commandLine());
@@ -134,13 +136,15 @@ public final class Dom0Kernel extends ApplicationKernel {
                 k.println("dom0: store baseline failed: " + e.getMessage());
             }
         }
-        socketClients = Dom0SocketRelay.start(k, xenstored.xenstored());
         // dom0's block back end: serves every disk the toolstack adds under backend/vbd.
         blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println);
         blkback.start();
         // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
         netback = new NetBackend(k, xenstored.backendStore(), 0, k::println);
         netback.start();
+        // The host's connections: xenstored's socket clients, and the bridge's uplink to a host
+        // TAP device when the run has one (uplink=BRIDGE on dom0's command line names the bridge).
+        socketClients = Dom0SocketRelay.start(k, xenstored.xenstored(), netback, uplinkBridge);
         builder = new Builder(k);
         pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
             @Override
@@ -167,6 +171,22 @@ public final class Dom0Kernel extends ApplicationKernel {
             finish();
         }
         return done;
+    }
+
+    /** The bridge {@code uplink=NAME} on dom0's command line names, {@code xenbr0} without it. */
+    static String uplinkBridge(String cmdline) {
+        String bridge = NetBackend.DEFAULT_BRIDGE;
+        for (String word : cmdline.strip().split("\\s+")) {
+            if (word.startsWith("uplink=")) {
+                String v = word.substring("uplink=".length());
+                if (!v.matches("[A-Za-z0-9_.-]{1,15}")) {
+                    throw new IllegalArgumentException("uplink=" + XlCommand.quote(v) + ": a bridge name of 1-15 of"
+                            + " [A-Za-z0-9_.-]");
+                }
+                bridge = v;
+            }
+        }
+        return bridge;
     }
 
     /**
