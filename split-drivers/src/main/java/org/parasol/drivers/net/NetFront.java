@@ -278,6 +278,24 @@ public final class NetFront {
         return true;
     }
 
+    private Runnable txSpace;
+
+    /**
+     * Runs {@code r} once, from the run loop, the next time TX responses free slots (after
+     * {@link #transmit} answered false): a sender waits for room without spinning. One at a
+     * time; a later call replaces an earlier one.
+     */
+    public void whenTxSpace(Runnable r) {
+        txSpace = r;
+        k.loop().execute(this::reapAndWake); // responses that came meanwhile, without an event
+    }
+
+    private void reapAndWake() {
+        if (up && !closing) {
+            reapTx();
+        }
+    }
+
     /** Takes TX responses: their slots are free again. */
     private void reapTx() {
         try {
@@ -289,6 +307,11 @@ public final class NetFront {
                         return;
                     }
                     txFree.add(id);
+                    if (txSpace != null) {
+                        Runnable r = txSpace;
+                        txSpace = null;
+                        k.loop().execute(r);
+                    }
                 }
             } while (tx.finalCheckForResponses());
         } catch (RingOverflowException e) {
