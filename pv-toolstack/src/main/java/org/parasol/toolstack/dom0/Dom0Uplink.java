@@ -29,11 +29,12 @@ import org.parasol.hypercall.io.FrameRelayPage;
  *
  * <pre>
  *  host TAP --read--&gt; host queue --&gt; to_dom0 ring --port--&gt; staging page --&gt; bridge.input(uplink)
- *  host TAP &lt;-write-- to_host ring &lt;-- copy (dropped and counted when full) &lt;-- bridge delivers to the uplink
+ *  host TAP &lt;-write-- to_host ring &lt;-- queue (32; dropped and counted when full) &lt;-- bridge delivers to the uplink
  * </pre>
  *
- * <p>Nothing queues in dom0: a frame for the host that does not fit the ring is dropped and
- * counted, as a vif without RX buffers drops. Everything runs on dom0's vCPU 0 run loop; one
+ * <p>The page's ring holds one full-size frame each way, so frames for the host that do not fit
+ * wait in a bounded queue of dom0's ({@value #QUEUE} frames) until the host makes room and
+ * kicks; past it they are dropped and counted, as a vif without RX buffers drops. Everything runs on dom0's vCPU 0 run loop; one
  * send on the port per pass of the loop covers every frame put in the ring during it.
  * The host is trusted, but a broken ring (a position out of range, an impossible record) still
  * ends the uplink instead of copying garbage.
@@ -41,12 +42,23 @@ import org.parasol.hypercall.io.FrameRelayPage;
 final class Dom0Uplink {
     /** Frames taken from the host per pass before the other tasks run. */
     static final int BUDGET = 64;
+    /**
+     * Frames for the host that wait in dom0 while the page's ring is full (it holds one
+     * full-size frame): 32 slots of 2 KiB, so a burst (a fragmented datagram, a stream of
+     * replies) crosses whole; past them, frames are dropped and counted.
+     */
+    static final int QUEUE = 32;
+    private static final int QUEUE_SLOT = 2048;
 
     /** One attached uplink slot. */
     private final class Link implements Bridge.Port {
         final int slot;
         final PageRun page;
         final PageRun staging;
+        final PageRun queue;
+        final int[] queued = new int[QUEUE];
+        int queueHead;
+        int queueTail;
         final Port port;
         final GuestMemoryBuffer buf;
         /** Our {@code host_prod} (to_host) and {@code dom0_cons} (to_dom0). */
@@ -55,37 +67,75 @@ final class Dom0Uplink {
         boolean kickQueued;
         boolean closed;
 
-        Link(int slot, PageRun page, PageRun staging, Port port) {
+        Link(int slot, PageRun page, PageRun staging, PageRun queue, Port port) {
             this.slot = slot;
             this.page = page;
             this.staging = staging;
+            this.queue = queue;
             this.port = port;
             this.buf = new GuestMemoryBuffer(mem, page.va(), Mmu.PAGE_SIZE);
         }
 
-        /** The bridge's frame for the host: into the to_host ring if it fits, else dropped. */
+        /**
+         * The bridge's frame for the host: into the to_host ring if it fits and nothing waits
+         * before it, else into the queue, else dropped and counted.
+         */
         @Override
         public boolean deliver(long va, int length) {
             if (closed || length < FrameRelayPage.MIN_FRAME || length > FrameRelayPage.MAX_FRAME) {
                 toHostDropped++;
                 return false;
             }
+            if (queueHead == queueTail && room(length)) {
+                mem.copyToSegment(va, frame, 0, length);
+                put(length);
+                return true;
+            }
+            if (closed) {
+                return false;
+            }
+            if (queueTail - queueHead == QUEUE) {
+                toHostDropped++;
+                return false;
+            }
+            int i = queueTail % QUEUE;
+            mem.copyToSegment(va, frame, 0, length);
+            mem.copyFromSegment(frame, 0, queue.va() + (long) i * QUEUE_SLOT, length);
+            queued[i] = length;
+            queueTail++;
+            return true;
+        }
+
+        /** Whether to_host has room for a frame of {@code length}; a broken position ends the link. */
+        private boolean room(int length) {
             int cons = FrameRelayPage.consAcquire(buf, FrameRelayPage.TO_HOST); // the host's reads before it are done
             int used = FrameRelayPage.used(hostProd, cons);
             if (used < 0) {
                 broken("host_cons " + cons + " is out of range");
                 return false;
             }
-            if (FrameRelayPage.CAPACITY - used < FrameRelayPage.recordSize(length)) {
-                toHostDropped++;
-                return false;
-            }
-            mem.copyToSegment(va, frame, 0, length);
+            return FrameRelayPage.CAPACITY - used >= FrameRelayPage.recordSize(length);
+        }
+
+        /** The frame in {@link #frame} into to_host, published, the host kicked (once per pass). */
+        private void put(int length) {
             hostProd = FrameRelayPage.put(buf, FrameRelayPage.TO_HOST, hostProd, frame, 0, length);
             FrameRelayPage.prodRelease(buf, FrameRelayPage.TO_HOST, hostProd); // the record is visible before host_prod
             toHost++;
             kick();
-            return true;
+        }
+
+        /** Queued frames into to_host while it has room (the host made some and kicked us). */
+        void flush() {
+            while (!closed && queueHead != queueTail) {
+                int i = queueHead % QUEUE;
+                if (!room(queued[i])) {
+                    return;
+                }
+                mem.copyToSegment(queue.va() + (long) i * QUEUE_SLOT, frame, 0, queued[i]);
+                put(queued[i]);
+                queueHead++;
+            }
         }
 
         /** One send per pass of the run loop, whatever number of frames it carried. */
@@ -106,6 +156,7 @@ final class Dom0Uplink {
             if (closed) {
                 return false;
             }
+            flush(); // the host's kick may say it made room in to_host
             int moved = 0;
             while (moved < BUDGET) {
                 int prod = FrameRelayPage.prodAcquire(buf, FrameRelayPage.TO_DOM0); // records before it are visible
@@ -193,10 +244,21 @@ final class Dom0Uplink {
             relay.detach(slot);
             return;
         }
+        PageRun queue;
+        try {
+            queue = k.memory().allocatePages(QUEUE * QUEUE_SLOT / Mmu.PAGE_SIZE);
+        } catch (GuestOutOfMemoryException e) {
+            k.memory().freePages(staging);
+            k.memory().freePages(page);
+            k.println("dom0: no pages for the uplink's queue in slot " + slot + "; refused");
+            relay.detach(slot);
+            return;
+        }
         mem.fill(page.va(), Mmu.PAGE_SIZE, (byte) 0);
         Mfn mfn = k.memory().mfn(page.pfn());
         long rc = relay.attach(slot, mfn);
         if (rc < 0) {
+            k.memory().freePages(queue);
             k.memory().freePages(staging);
             k.memory().freePages(page);
             if (rc != -Errno.EINVAL) {
@@ -206,7 +268,7 @@ final class Dom0Uplink {
             return;
         }
         Port port = Port.of((int) rc);
-        Link l = new Link(slot, page, staging, port);
+        Link l = new Link(slot, page, staging, queue, port);
         links.put(slot, l);
         bridge.attach(l);
         k.events().attach(port, k.loop().deferred(p -> serve(l)));
@@ -230,6 +292,7 @@ final class Dom0Uplink {
         bridge.detach(l);
         k.events().detach(l.port);
         relay.detach(l.slot);
+        k.memory().freePages(l.queue);
         k.memory().freePages(l.staging);
         k.memory().freePages(l.page);
         k.println("dom0: " + bridge.name() + ": uplink detached (" + toDom0 + " frames in, " + toHost + " out, "
