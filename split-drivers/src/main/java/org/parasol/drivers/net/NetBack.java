@@ -65,6 +65,7 @@ final class NetBack implements Bridge.Port {
     private String bridgeName;
     private Bridge bridge;
     private Runnable unwatchFront;
+    private Runnable unwatchOnline;
     private GrantMapping txPage;
     private GrantMapping rxPage;
     private BackRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
@@ -133,6 +134,7 @@ final class NetBack implements Bridge.Port {
         write(Vif.FEATURE_SPLIT_EVENT_CHANNELS, "0");
         write("state", Integer.toString(XenbusState.INIT_WAIT.wire()));
         unwatchFront = store.watch(frontendPath + "/state", p -> frontEndChanged());
+        unwatchOnline = store.watch(dir + "/online", p -> onlineChanged());
     }
 
     private void frontEndChanged() {
@@ -151,6 +153,17 @@ final class NetBack implements Bridge.Port {
             } else if (s == XenbusState.CLOSING.wire()) {
                 write("state", Integer.toString(XenbusState.CLOSED.wire()));
             }
+        }
+    }
+
+    /**
+     * The toolstack takes the vif away ({@code xl network-detach}: {@code online} 0, our state
+     * Closing): a connected vif waits for its front end to close, as Linux's netback does; one
+     * whose front end never connected has nothing to wait for and is Closed at once.
+     */
+    private void onlineChanged() {
+        if ("0".equals(store.read(dir + "/online")) && !connected && tx == null && !removed) {
+            write("state", Integer.toString(XenbusState.CLOSED.wire()));
         }
     }
 
@@ -364,6 +377,9 @@ final class NetBack implements Bridge.Port {
 
     void remove() {
         removed = true;
+        if (unwatchOnline != null) {
+            unwatchOnline.run();
+        }
         if (unwatchFront != null) {
             unwatchFront.run();
         }
