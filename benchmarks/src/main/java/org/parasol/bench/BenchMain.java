@@ -35,6 +35,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --save F   also writes the table to F
  *   parasol bench --store    only the store's figures (issue 12, {@link StoreFigures}): whole
  *                            domains, not JMH; a full or quick run without REGEX prints them last
+ *   parasol bench --net      only the network figures (issue 14, {@link NetFigures}): netbench
+ *                            guests beside a shared-memory ring and loopback UDP; printed last
  *   parasol bench --block    only the block figures (issue 13, {@link BlockFigures}): the blkbench
  *                            guest beside direct FileChannel I/O on the same image file; a full
  *                            or quick run without REGEX prints them after the store's
@@ -168,6 +170,7 @@ public final class BenchMain {
         boolean virtualThreads = false;
         int[] steps = null;
         Path chart = null;
+        boolean netOnly = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -197,7 +200,9 @@ public final class BenchMain {
                         return usage(err, "--chart needs a file");
                     }
                     chart = Path.of(args[++i]);
-                }                case "--save" -> {
+                }
+                case "--net" -> netOnly = true;
+                case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
                     }
@@ -215,8 +220,8 @@ public final class BenchMain {
             }
         }
         if (density) {
-            if (!includes.isEmpty() || storeOnly || blockOnly) {
-                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store or --block");
+            if (!includes.isEmpty() || storeOnly || blockOnly || netOnly) {
+                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store, --block or --net");
             }
             DensityFigures.Sizes sizes = quick ? DensityFigures.Sizes.QUICK : DensityFigures.Sizes.FULL;
             if (steps != null) {
@@ -227,10 +232,11 @@ public final class BenchMain {
         if (steps != null || chart != null || virtualThreads) {
             return usage(err, "--steps, --chart and --virtual-threads go with --density");
         }
-        if (storeOnly || blockOnly) {
+        if (storeOnly || blockOnly || netOnly) {
             if (!includes.isEmpty()) {
-                return usage(err, (storeOnly ? "--store" : "--block") + " runs "
-                        + (storeOnly ? "the store's" : "the block") + " figures alone; it takes no REGEX");
+                return usage(err, (storeOnly ? "--store" : blockOnly ? "--block" : "--net") + " runs "
+                        + (storeOnly ? "the store's" : blockOnly ? "the block" : "the network") + " figures alone;"
+                        + " it takes no REGEX");
             }
             String table = "";
             if (storeOnly) {
@@ -238,6 +244,9 @@ public final class BenchMain {
             }
             if (blockOnly) {
                 table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            }
+            if (netOnly) {
+                table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
             }
             return print(table, out, save);
         }
@@ -276,6 +285,7 @@ public final class BenchMain {
             table += Footprint.report();
             table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
         }
         return print(table, out, save);
     }
@@ -293,7 +303,7 @@ public final class BenchMain {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
-        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [REGEX...]");
+        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [REGEX...]");
         out.println("       parasol bench --density [--quick] [--steps N,N,...] [--virtual-threads] [--chart FILE.png] [--save FILE]");
         return error == null ? 0 : 2;
     }
