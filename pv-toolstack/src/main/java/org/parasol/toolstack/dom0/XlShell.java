@@ -59,6 +59,9 @@ final class XlShell {
         /** {@code xl block-list}: one line per disk of {@code domid}. */
         List<String> blockList(int domid);
 
+        /** {@code xl create}: builds the domain of one boot-module line now, and says how it went. */
+        void create(String domainLine);
+
         /** Whether dom0 is powering off (then lines are ignored). */
         boolean ended();
 
@@ -107,6 +110,7 @@ final class XlShell {
             case SHUTDOWN, REBOOT -> request(c, c.verb() == XlCommand.Verb.SHUTDOWN ? ShutdownRequest.POWEROFF
                     : ShutdownRequest.REBOOT);
             case BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST -> block(c);
+            case CREATE -> toolstack.create(c.device());
         }
     }
 
