@@ -221,6 +221,7 @@ final class HostCommand implements java.util.concurrent.Callable<Integer> {
                 hostLog.line("parasol host: " + stoppedBy + ": asking every domain to shut down (xl shutdown -a);"
                         + " destroyed after " + shutdownTimeoutSeconds + " s");
                 out.println("parasol host: " + stoppedBy + ": shutting the domains down");
+                out.flush();
                 hv.consoleInput("xl shutdown -a\n");
                 if (!dom0Ended.await(shutdownTimeoutSeconds + RunCommand.DOM0_GRACE_SECONDS, TimeUnit.SECONDS)) {
                     hostLog.line("parasol host: dom0 did not power off in time; destroying what is left");
@@ -236,6 +237,7 @@ final class HostCommand implements java.util.concurrent.Callable<Integer> {
             hv.drainConsole();
             hostLog.line("parasol host: stopped");
             out.println("parasol host: stopped");
+            out.flush();
             hostLog.close();
             return status;
         }

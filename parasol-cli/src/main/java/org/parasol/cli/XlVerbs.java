@@ -131,16 +131,19 @@ final class XlVerbs {
 
         @Override
         int run(ControlClient c) throws IOException {
-            Response r = c.call(c.request().setCreate(CreateDomainRequest.newBuilder().setConfig(cfg)).build());
+            Request req = c.request().setCreate(CreateDomainRequest.newBuilder().setConfig(cfg).setAttachConsole(console)).build();
+            if (console) {
+                // The console from before the domain first runs: its first line is never missed.
+                c.send(req);
+                return Console.follow(c, req.getId(), "create", out, err);
+            }
+            Response r = c.call(req);
             if (check(r) != 0) {
                 return 1;
             }
             DomainInfo d = r.getDomain();
-            if (!console) {
-                out.println("parasol create: d" + d.getDomid() + " (" + d.getName() + ") created");
-                return 0;
-            }
-            return Console.attach(c, ref(Integer.toString(d.getDomid())), out, err);
+            out.println("parasol create: d" + d.getDomid() + " (" + d.getName() + ") created");
+            return 0;
         }
     }
 
@@ -240,6 +243,11 @@ final class XlVerbs {
         static int attach(ControlClient c, DomainRef ref, PrintStream out, PrintStream err) throws IOException {
             Request req = c.request().setConsole(ConsoleAttachRequest.newBuilder().setDomain(ref).setHistory(true)).build();
             c.send(req);
+            return follow(c, req.getId(), "console", out, err);
+        }
+
+        /** Prints the console stream of request {@code id} until it ends, the host goes, or Ctrl-]. */
+        static int follow(ControlClient c, long id, String verb, PrintStream out, PrintStream err) throws IOException {
             boolean tty = System.console() != null && System.console().isTerminal();
             String saved = tty ? stty("-g") : null;
             if (saved != null) {
@@ -273,11 +281,11 @@ final class XlVerbs {
                     } catch (IOException e) {
                         return 0; // detached (Ctrl-]) or the host went
                     }
-                    if (r.getId() != req.getId()) {
+                    if (r.getId() != id) {
                         continue;
                     }
                     if (r.hasError()) {
-                        err.println("parasol console: " + r.getError().getName() + ": " + r.getError().getMessage());
+                        err.println("parasol " + verb + ": " + r.getError().getName() + ": " + r.getError().getMessage());
                         return 1;
                     }
                     if (r.hasEnd()) {

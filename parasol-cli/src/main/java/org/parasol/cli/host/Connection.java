@@ -100,6 +100,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // A client that stops reading: its buffer passed the high-water mark; give it a moment,
         // then let it go, so that what it would not read cannot pile up in the host.
+        // Back pressure: while its replies wait, nothing more is read from it (its requests stay in
+        // its own socket buffer), so a client cannot make the host queue replies without bound.
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
         if (!ctx.channel().isWritable() && slowCheck == null) {
             slowCheck = ctx.executor().schedule(() -> {
                 slowCheck = null;

@@ -87,6 +87,8 @@ public final class ControlService implements AutoCloseable {
     private final Set<Consumer<DomainEvent>> eventWatchers = new CopyOnWriteArraySet<>();
     /** Console streams by domain id, ended when the domain is destroyed. */
     private final Map<Integer, Set<Runnable>> consoleEnds = new ConcurrentHashMap<>();
+    /** create -c: the console stream to open when dom0 has built the domain of this name, before it runs. */
+    private final Map<String, Consumer<Domain>> consoleOnCreate = new ConcurrentHashMap<>();
 
     public ControlService(Hypervisor hv, HostLog log, CreateLine createLine, String socket) {
         this.hv = hv;
@@ -102,6 +104,10 @@ public final class ControlService implements AutoCloseable {
         hv.onDomainCreated(d -> {
             if (d.domid() == 0) {
                 d.console().subscribe(this::dom0Line);
+            }
+            Consumer<Domain> attach = consoleOnCreate.remove(d.name());
+            if (attach != null) {
+                attach.accept(d);
             }
             event(DomainEventKind.DOMAIN_EVENT_KIND_CREATED, d, ShutdownReason.SHUTDOWN_REASON_UNSPECIFIED, "");
         });
@@ -147,12 +153,12 @@ public final class ControlService implements AutoCloseable {
                 }
                 return rc < 0 ? Connection.error(id, -rc, "d" + d.domid() + " is not paused") : done(id);
             });
-            case CREATE -> onToolstack(r, c, () -> create(r));
+            case CREATE -> onToolstack(r, c, () -> create(r, c));
             case DESTROY -> withDomain(r, c, r.getDestroy().getDomain(), true,
                     d -> queued(r, c, () -> destroy(id, d)));
             case SHUTDOWN -> withDomain(r, c, r.getShutdown().getDomain(), true, d -> queued(r, c, () -> shutdown(r, d, c)));
             case BLOCK -> withDomain(r, c, r.getBlock().getDomain(), true, d -> queued(r, c, () -> block(r, d)));
-            case CONSOLE -> withDomain(r, c, r.getConsole().getDomain(), false, d -> console(r, d, c));
+            case CONSOLE -> withDomain(r, c, r.getConsole().getDomain(), false, d -> console(r.getId(), d, c));
             case CONSOLE_INPUT -> c.send(Connection.error(id, EOPNOTSUPP,
                     "a domain's console takes no input yet: guests write with console_io and have no PV console ring"));
             case EVENTS -> events(id, c);
@@ -239,7 +245,7 @@ public final class ControlService implements AutoCloseable {
 
     // ---------------------------------------------------------------- the toolstack's verbs
 
-    private Response create(Request r) {
+    private Response create(Request r, Connection c) {
         long id = r.getId();
         org.parasol.control.v1.DomainConfig cfg = r.getCreate().getConfig();
         if (r.getCreate().getPaused()) {
@@ -271,7 +277,16 @@ public final class ControlService implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return Connection.error(id, ENOENT, e.getMessage());
         }
+        if (r.getCreate().getAttachConsole()) {
+            consoleOnCreate.put(name, d -> {
+                Response err = console(id, d, c);
+                if (err != null) {
+                    c.send(err);
+                }
+            });
+        }
         List<String> answer = ask("xl create " + line);
+        consoleOnCreate.remove(name);
         if (answer == null) {
             return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
         }
@@ -370,8 +385,7 @@ public final class ControlService implements AutoCloseable {
     // ---------------------------------------------------------------- streams
 
     /** A domain's console: its history from birth, then each new line, until it is destroyed or cancelled. */
-    private Response console(Request r, Domain d, Connection c) {
-        long id = r.getId();
+    private Response console(long id, Domain d, Connection c) {
         boolean[] on = {true};
         int domid = d.domid();
         Runnable end = () -> {
@@ -465,7 +479,7 @@ public final class ControlService implements AutoCloseable {
 
     static DomainInfo info(Domain d) {
         return DomainInfo.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
-                .setShutdownReason(reason(d.shutdownReason())).setMemoryKib(d.config().memoryKiB())
+                .setShutdownReason(reason(d.shutdownReason())).setMemoryKib(d.memoryKiB())
                 .setVcpus(d.vcpuCount()).setCpuTimeNs(cpuTime(d)).setUptimeNs(d.uptimeNanos()).build();
     }
 
@@ -476,7 +490,7 @@ public final class ControlService implements AutoCloseable {
                 continue;
             }
             b.addDomains(DomainStatistics.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
-                    .setCpuTimeNs(cpuTime(d)).setMemoryKib(d.config().memoryKiB()).setVcpus(d.vcpuCount())
+                    .setCpuTimeNs(cpuTime(d)).setMemoryKib(d.memoryKiB()).setVcpus(d.vcpuCount())
                     .setHypercalls(d.hypercalls()).setFaults(d.faults()).setUptimeNs(d.uptimeNanos()));
         }
         return b.build();
