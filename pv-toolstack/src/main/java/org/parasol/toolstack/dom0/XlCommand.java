@@ -103,6 +103,9 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             if (spec.isEmpty()) {
                 throw new Refused("create: <domain line>, e.g. name=web image=hello memory=4096 vcpus=1");
             }
+            if (!spec.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7f || ch == '\t')) {
+                throw new Refused("create: the domain line must be printable ASCII");
+            }
             return new XlCommand(Verb.CREATE, false, false, null, spec);
         }
         if (line.length() > LINE_MAX) {
@@ -163,6 +166,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             }
         }
         switch (verb) {
+            case CREATE -> throw new Refused("create: <domain line>, e.g. name=web image=hello memory=4096 vcpus=1");
             case LIST -> {
                 if (!args.isEmpty()) {
                     throw new Refused("list: dom0 lists every domain; no arguments");
