@@ -45,7 +45,17 @@ public final class ParasolCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ParasolCommand()).execute(args));
+        CommandLine cl = new CommandLine(new ParasolCommand());
+        // A failure nobody foresaw is one line, not a stack trace (PARASOL_DEBUG=1 shows the trace).
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            if ("1".equals(System.getenv("PARASOL_DEBUG"))) {
+                throw e;
+            }
+            line.getErr().println("parasol " + line.getCommandName() + ": " + e
+                    + " (PARASOL_DEBUG=1 shows where)");
+            return 1;
+        });
+        System.exit(cl.execute(args));
     }
 
     /** Reports the project version from the jar manifest. */

@@ -66,8 +66,8 @@ public final class ControlService implements AutoCloseable {
 
     /** How long the host waits for dom0 to answer an xl line. */
     static final long DOM0_ANSWER_MILLIS = 30_000;
-    /** The most vCPUs a domain may ask for (Parasol: one platform thread each). */
-    public static final int VCPUS_MAX = 64;
+    /** The most vCPUs a domain may ask for (the hypervisor's DomainConfig). */
+    public static final int VCPUS_MAX = 32;
 
     /** Builds the boot-module line dom0 reads for a create (the CLI's {@code Dom0Module}). */
     public interface CreateLine {
