@@ -12,6 +12,8 @@
  */
 module org.parasol.hypervisor {
     requires transitive org.parasol.hypercall;
+    // Flight Recorder events (org.parasol.hypervisor.jfr).
+    requires jdk.jfr;
 
     exports org.parasol.hypervisor to org.parasol.cli;
     exports org.parasol.hypervisor.domain to org.parasol.cli;
