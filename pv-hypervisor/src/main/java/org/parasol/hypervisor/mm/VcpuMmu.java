@@ -943,6 +943,31 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     @Override
+    public void copy(long srcVa, long dstVa, long length) {
+        if (length < 0 || length > 0 && srcVa - dstVa < length && dstVa - srcVa < length) {
+            throw new IllegalArgumentException("copy of " + length + " bytes from 0x" + Long.toHexString(srcVa)
+                    + " to 0x" + Long.toHexString(dstVa) + ": negative or overlapping");
+        }
+        long done = 0;
+        while (done < length) {
+            long src = srcVa + done;
+            long dst = dstVa + done;
+            long n = Math.min(length - done, Math.min(MachineMemory.PAGE_SIZE - (src & PAGE_MASK),
+                    MachineMemory.PAGE_SIZE - (dst & PAGE_MASK)));
+            // Both translated with no guest code in between: a fault on the source is delivered
+            // and then both are translated again.
+            long dma = access(dst, true);
+            long sma = lookup(src, false);
+            if (sma < 0) {
+                access(src, false);
+                continue;
+            }
+            MemorySegment.copy(machine, sma, machine, dma, n);
+            done += n;
+        }
+    }
+
+    @Override
     public void fill(long va, long length, byte value) {
         if (length < 0) {
             throw new IllegalArgumentException("negative length " + length);
@@ -1022,6 +1047,40 @@ public final class VcpuMmu implements GuestMemory {
             done += run;
         }
         return done;
+    }
+
+    @Override
+    public long readFileToGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
+        checkGrantIo(file, position, refs, offsets, lengths, count);
+        return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, true);
+    }
+
+    @Override
+    public long writeFileFromGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
+        checkGrantIo(file, position, refs, offsets, lengths, count);
+        return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, false);
+    }
+
+    /** The caller's thread and right, and the arguments' shape, for grant I/O. */
+    private void checkGrantIo(FileChannel file, long position, int[] refs, int[] offsets, int[] lengths, int count) {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
+        }
+        Objects.requireNonNull(file, "file");
+        if (file.getClass().getModule() != FileChannel.class.getModule()) {
+            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
+        }
+        if (count < 0 || count > HOST_IO_VECTOR || count > refs.length || count > offsets.length
+                || count > lengths.length) {
+            throw new IllegalArgumentException("count " + count + " (at most " + HOST_IO_VECTOR + ") for "
+                    + refs.length + " references, " + offsets.length + " offsets and " + lengths.length + " lengths");
+        }
+        if (position < 0 || position > Long.MAX_VALUE - (long) count * MachineMemory.PAGE_SIZE) {
+            throw new IllegalArgumentException("position " + position);
+        }
     }
 
     /** The most buffers one scattering call takes (Linux's IOV_MAX is 1024). */
