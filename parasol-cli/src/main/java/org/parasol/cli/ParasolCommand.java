@@ -32,6 +32,7 @@ import picocli.CommandLine.Command;
             XlVerbs.BlockList.class,
             BenchCommand.class,
             TestCommand.class,
+            ControlFiguresCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class ParasolCommand implements Runnable {

@@ -445,7 +445,7 @@ final class XlVerbs {
     }
 
     @Command(name = "top", mixinStandardHelpOptions = true,
-            description = "A live, xentop-like view: CPU %, memory, vCPUs, hypercalls/s per domain.")
+            description = "A live, xentop-like view: CPU %%, memory, vCPUs, hypercalls/s per domain.")
     static final class Top extends Verb {
         @Option(names = {"-d", "--delay"}, defaultValue = "1", description = "Seconds between updates (default ${DEFAULT-VALUE}).")
         double delay;
