@@ -395,8 +395,17 @@ public final class ControlService implements AutoCloseable {
                         + " was destroyed")).build());
             }
         };
+        Consumer<String> listener = line -> {
+            if (on[0]) {
+                c.sendStreamed(Response.newBuilder().setId(id).setConsole(ConsoleData.newBuilder().setDomid(domid)
+                        .setData(com.google.protobuf.ByteString.copyFrom(line + "\n", StandardCharsets.UTF_8))).build());
+            }
+        };
+        // Cancelled, or the client gone: the hypervisor forgets the reader (dom0's console, which
+        // never dies, would otherwise keep one per attach).
         if (!c.addStream(id, () -> {
             on[0] = false;
+            d.console().unsubscribe(listener);
             Set<Runnable> s = consoleEnds.get(domid);
             if (s != null) {
                 s.remove(end);
@@ -405,14 +414,10 @@ public final class ControlService implements AutoCloseable {
             return Connection.error(id, EBUSY, "too many streams on this connection");
         }
         consoleEnds.computeIfAbsent(domid, k -> ConcurrentHashMap.newKeySet()).add(end);
-        // The hypervisor keeps each reader's place; a listener that is off stays registered until
-        // the domain dies (its ConsoleLog has no way to remove one), doing nothing.
-        d.console().subscribe(line -> {
-            if (on[0]) {
-                c.sendStreamed(Response.newBuilder().setId(id).setConsole(ConsoleData.newBuilder().setDomid(domid)
-                        .setData(com.google.protobuf.ByteString.copyFrom(line + "\n", StandardCharsets.UTF_8))).build());
-            }
-        });
+        d.console().subscribe(listener);
+        if (!c.isOpen()) {
+            d.console().unsubscribe(listener); // gone between the two: its close ran before the subscribe
+        }
         if (d.state() == DomainState.DEAD) {
             end.run();
         }
