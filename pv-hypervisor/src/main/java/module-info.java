@@ -12,6 +12,7 @@
  */
 module org.parasol.hypervisor {
     requires transitive org.parasol.hypercall;
+    requires java.management; // admission reads the heap's usage after the last collection
     // Flight Recorder events (org.parasol.hypervisor.jfr).
     requires jdk.jfr;
 

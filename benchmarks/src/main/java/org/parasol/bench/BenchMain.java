@@ -35,9 +35,16 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --save F   also writes the table to F
  *   parasol bench --store    only the store's figures (issue 12, {@link StoreFigures}): whole
  *                            domains, not JMH; a full or quick run without REGEX prints them last
+ *   parasol bench --net      only the network figures (issue 14, {@link NetFigures}): netbench
+ *                            guests beside a shared-memory ring and loopback UDP; printed last
  *   parasol bench --block    only the block figures (issue 13, {@link BlockFigures}): the blkbench
  *                            guest beside direct FileChannel I/O on the same image file; a full
  *                            or quick run without REGEX prints them after the store's
+ *   parasol bench --density  only the density figures (issue 17, {@link DensityFigures}): idle
+ *                            domains booted in steps up to 10,000 (--quick: 10 and 50; --steps
+ *                            N,N,... to choose), creation time, memory and threads per domain,
+ *                            a ping-pong while the rest idle; --chart F.png draws them,
+ *                            --virtual-threads runs the vCPUs on virtual threads
  *   parasol bench REGEX      only benchmarks whose name matches (JMH's include: found anywhere
  *                            in the full name); a pattern that matches none is an error, exit 2
  * </pre>
@@ -159,6 +166,11 @@ public final class BenchMain {
         boolean quick = false;
         boolean storeOnly = false;
         boolean blockOnly = false;
+        boolean density = false;
+        boolean virtualThreads = false;
+        int[] steps = null;
+        Path chart = null;
+        boolean netOnly = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -166,6 +178,30 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--store" -> storeOnly = true;
                 case "--block" -> blockOnly = true;
+                case "--density" -> density = true;
+                case "--virtual-threads" -> virtualThreads = true;
+                case "--steps" -> {
+                    if (i + 1 >= args.length) {
+                        return usage(err, "--steps needs a list of domain counts, such as 10,100,1000");
+                    }
+                    try {
+                        steps = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                    } catch (NumberFormatException e) {
+                        return usage(err, "--steps takes increasing domain counts separated by commas: " + args[i]);
+                    }
+                    for (int k = 0; k < steps.length; k++) {
+                        if (steps[k] < 1 || k > 0 && steps[k] <= steps[k - 1]) {
+                            return usage(err, "--steps takes increasing domain counts separated by commas: " + args[i]);
+                        }
+                    }
+                }
+                case "--chart" -> {
+                    if (i + 1 >= args.length) {
+                        return usage(err, "--chart needs a file");
+                    }
+                    chart = Path.of(args[++i]);
+                }
+                case "--net" -> netOnly = true;
                 case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
@@ -183,10 +219,24 @@ public final class BenchMain {
                 }
             }
         }
-        if (storeOnly || blockOnly) {
+        if (density) {
+            if (!includes.isEmpty() || storeOnly || blockOnly || netOnly) {
+                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store, --block or --net");
+            }
+            DensityFigures.Sizes sizes = quick ? DensityFigures.Sizes.QUICK : DensityFigures.Sizes.FULL;
+            if (steps != null) {
+                sizes = new DensityFigures.Sizes(steps, sizes.pingPongs(), false);
+            }
+            return print(DensityFigures.report(sizes.withVirtualThreads(virtualThreads), chart), out, save);
+        }
+        if (steps != null || chart != null || virtualThreads) {
+            return usage(err, "--steps, --chart and --virtual-threads go with --density");
+        }
+        if (storeOnly || blockOnly || netOnly) {
             if (!includes.isEmpty()) {
-                return usage(err, (storeOnly ? "--store" : "--block") + " runs "
-                        + (storeOnly ? "the store's" : "the block") + " figures alone; it takes no REGEX");
+                return usage(err, (storeOnly ? "--store" : blockOnly ? "--block" : "--net") + " runs "
+                        + (storeOnly ? "the store's" : blockOnly ? "the block" : "the network") + " figures alone;"
+                        + " it takes no REGEX");
             }
             String table = "";
             if (storeOnly) {
@@ -194,6 +244,9 @@ public final class BenchMain {
             }
             if (blockOnly) {
                 table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            }
+            if (netOnly) {
+                table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
             }
             return print(table, out, save);
         }
@@ -232,6 +285,7 @@ public final class BenchMain {
             table += Footprint.report();
             table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
         }
         return print(table, out, save);
     }
@@ -249,7 +303,8 @@ public final class BenchMain {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
-        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [REGEX...]");
+        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [REGEX...]");
+        out.println("       parasol bench --density [--quick] [--steps N,N,...] [--virtual-threads] [--chart FILE.png] [--save FILE]");
         return error == null ? 0 : 2;
     }
 

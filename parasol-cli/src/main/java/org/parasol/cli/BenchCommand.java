@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
             "                dom0's ring-less baseline, in one run (with --quick: smaller)",
             "  --block       only the block figures: the blkbench guest through blkfront/blkback",
             "                beside direct FileChannel I/O on the same image (with --quick: shorter)",
+            "  --net         only the network figures: netbench guests through netfront/netback",
+            "                beside a shared-memory ring (the floor) and loopback UDP",
             "  REGEX...      only the benchmarks whose name matches (one that matches none:",
             "                an error listing the benchmarks, exit status 2)"})
 final class BenchCommand implements Runnable {

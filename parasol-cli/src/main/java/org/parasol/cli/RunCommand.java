@@ -111,6 +111,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--pcpus", description = "Physical CPUs to hand out (default: the host's cores).")
     Integer pcpus;
 
+    @Option(names = "--virtual-threads",
+            description = "Runs every vCPU on a virtual thread instead of a platform thread of its own: a blocked vCPU then"
+                    + " holds no platform thread or stack, so many idle domains cost little (see docs/results.md, density).")
+    boolean virtualThreads;
+
+    @Option(names = "--cpupool", paramLabel = "NAME:CPUS",
+            description = "A cpupool of the credit scheduler, made at boot from Pool-0's pCPUs (xl cpupool-create),"
+                    + " such as fast:2-3; an xl.cfg's pool= names it. Repeatable; Pool-0 keeps the rest.")
+    List<String> cpupools = new ArrayList<>();
+
     @Option(names = "--cmdline", defaultValue = "",
             description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
@@ -304,6 +314,22 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             err.println("parasol run: " + bad);
             return 2;
         }
+        // The cpupools, by name: Pool-0 is 0, the others numbered in the order given, as the
+        // scheduler numbers them when they are made at boot.
+        Map<String, Integer> poolIds = new LinkedHashMap<>();
+        Map<String, String> poolCpus = new LinkedHashMap<>();
+        poolIds.put(Hypervisor.POOL0_NAME, 0);
+        for (String spec : cpupools) {
+            int colon = spec.indexOf(':');
+            String name = colon < 0 ? spec : spec.substring(0, colon);
+            if (colon < 0 || !name.matches("[A-Za-z0-9_.-]{1,64}") || poolIds.containsKey(name)) {
+                err.println("parasol run: --cpupool " + spec + ": expected NAME:CPUS with a new name of 1-64 of"
+                        + " [A-Za-z0-9_.-]");
+                return 2;
+            }
+            poolIds.put(name, poolIds.size());
+            poolCpus.put(name, spec.substring(colon + 1));
+        }
         ImageRepository repository = ImageRepository.standardAfter(imageDirs);
         Map<String, LaunchPlan> plans = new LinkedHashMap<>();
         long total = 0;
@@ -323,6 +349,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                                     + other.source() + "; domain names are unique on a host");
                             return 2;
                         }
+                    }
+                    String pool = x.scheduling().pool();
+                    if (!pool.isEmpty() && !poolIds.containsKey(pool)) {
+                        err.println("parasol run: " + arg + ": no cpupool '" + pool + "' (make it with --cpupool "
+                                + pool + ":CPUS)");
+                        return 2;
                     }
                     for (XlDomain.Disk d : x.disks()) {
                         try {
@@ -344,6 +376,17 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 }
             } else {
                 imageNames.add(arg);
+            }
+        }
+        // One bridge uplink to a host TAP per run (Parasol's uplink key): files that name one must agree.
+        XlDomain.Uplink uplink = null;
+        for (XlDomain x : configured) {
+            if (x.uplink() != null) {
+                if (uplink != null && !uplink.equals(x.uplink())) {
+                    err.println("parasol run: " + x.source() + ": a second uplink; a run has at most one");
+                    return 2;
+                }
+                uplink = x.uplink();
             }
         }
         for (String image : imageNames) {
@@ -398,7 +441,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Map<String, Integer> numbered = new HashMap<>();
         try {
             for (XlDomain x : configured) {
-                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices());
+                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices(), x.scheduling(),
+                        poolIds.getOrDefault(x.scheduling().pool(), 0));
                 expected.add(x.config().name());
             }
             for (String image : imageNames) {
@@ -427,7 +471,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         long dom0KiB = DOM0_MEMORY_KIB + (moduleBytes.length + 4095) / 4096 * 4;
         long hostBytes = ((total - configured.size()) * memoryMiB + 16) * 1024 * 1024 + configuredKiB * 1024
                 + dom0KiB * 1024;
-        HostConfig host = HostConfig.defaults(hostBytes);
+        HostConfig host = HostConfig.defaults(hostBytes).withVirtualThreads(virtualThreads);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
         }
@@ -439,7 +483,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         vcpuTotal += (total - configured.size()) * (long) vcpus;
         List<String> shortfalls = limits.get().shortfalls(hostBytes,
-                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), vcpuTotal);
+                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), virtualThreads ? 0 : vcpuTotal);
         if (!shortfalls.isEmpty()) {
             err.println("parasol run: refused: " + total + " domain" + (total == 1 ? "" : "s") + " (" + vcpuTotal
                     + " vCPUs with dom0's, " + (hostBytes >> 20) + " MiB of machine memory) do not fit this host:");
@@ -455,12 +499,27 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     + " before dom0 started; nothing was built");
             return 128 + interruptedBy();
         }
-        try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
+        try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder();
+                UplinkHolder tap = new UplinkHolder()) {
             booted.accept(hv);
+            for (Map.Entry<String, String> p : poolCpus.entrySet()) {
+                try {
+                    hv.createCpupool(p.getKey(), p.getValue());
+                } catch (IllegalArgumentException e) {
+                    err.println("parasol run: --cpupool " + p.getKey() + ":" + p.getValue() + ": " + e.getMessage());
+                    return 2;
+                }
+            }
             // dom0's tools reach xenstored here: served on the host's side, relayed into dom0
             // (deviation 16); closed before the hypervisor, so dom0 hears each client hang up.
             if (!xs.open(hv, out, err)) {
                 return 2;
+            }
+            // The bridge's uplink to a host TAP in the user's namespace, relayed into dom0 the same
+            // way (deviation 22). Without it (no /dev/net/tun, no permission, no namespace) the run
+            // goes on: the guests still reach each other.
+            if (uplink != null) {
+                tap.open(hv, uplink, out, err);
             }
             hv.setKernelSource(Hypervisor.images(loader));
             CountDownLatch dom0Ended = new CountDownLatch(1);
@@ -496,6 +555,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 return 2;
             }
             dom0Cmdline = (dom0Cmdline + " " + dom0ExtraCmdline).strip();
+            if (tap.uplink != null) {
+                dom0Cmdline = (dom0Cmdline + " uplink=" + uplink.bridge()).strip();
+            }
             if (shutdownTimeoutSeconds != null && (shutdownTimeoutSeconds < 1 || shutdownTimeoutSeconds > 86_400)) {
                 err.println("parasol run: --shutdown-timeout must be 1 to 86400 seconds");
                 return 2;
@@ -629,6 +691,32 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         public void close() {
             if (socket != null) {
                 socket.close();
+            }
+        }
+    }
+
+    /** The bridge's TAP uplink for one run, closed before the hypervisor (try-with-resources order). */
+    private static final class UplinkHolder implements AutoCloseable {
+        private org.parasol.cli.net.TapUplink uplink;
+        private PrintStream err;
+
+        void open(Hypervisor hv, XlDomain.Uplink u, PrintStream out, PrintStream err) {
+            this.err = err;
+            try {
+                uplink = org.parasol.cli.net.TapUplink.open(hv.hostRelay(), u.netns(), u.tap(), u.address(), u.prefix(),
+                        u.bridge(), line -> err.println("parasol run: " + line));
+                out.println("parasol run: " + uplink.describe()
+                        + (u.address() != null ? ", host address " + u.address() + "/" + u.prefix() : ""));
+            } catch (org.parasol.cli.net.Tap.TapException | RuntimeException | LinkageError e) {
+                err.println("parasol run: uplink: " + e.getMessage() + "; running without it (the guests still reach"
+                        + " each other on their bridges)");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (uplink != null) {
+                uplink.close();
             }
         }
     }

@@ -27,9 +27,30 @@ import org.parasol.hypervisor.domain.DomainConfig;
  * @param onPoweroff the file's on_poweroff
  * @param onReboot   the file's on_reboot
  * @param onCrash    the file's on_crash (also for a watchdog shutdown)
+ * @param scheduling the file's cpu_weight, cap, pool, cpus and cpus_soft, which dom0 applies
+ *                   by domctl as it builds the domain
+ * @param uplink     the file's {@code uplink} (Parasol's key: a bridge's TAP uplink), or null
  */
 record XlDomain(String source, DomainConfig config, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
-        DomainConfig.Action onCrash, List<Disk> disks, List<String> vifs) {
+        DomainConfig.Action onCrash, Scheduling scheduling, List<Disk> disks, List<String> vifs, Uplink uplink) {
+
+    /**
+     * A bridge's uplink to a host TAP device: the bridge, the namespace (a name under
+     * /run/netns or a path), the TAP's name, and its address and prefix length (null, 0: none).
+     */
+    record Uplink(String bridge, String netns, String tap, String address, int prefix) {
+        static Uplink of(org.parasol.control.v1.Uplink u) {
+            String addr = null;
+            int prefix = 0;
+            if (!u.getAddress().isEmpty()) {
+                int slash = u.getAddress().indexOf('/');
+                addr = u.getAddress().substring(0, slash);
+                prefix = Integer.parseInt(u.getAddress().substring(slash + 1));
+            }
+            return new Uplink(u.getBridge().isEmpty() ? "xenbr0" : u.getBridge(), u.getNetns(),
+                    u.getTap().isEmpty() ? "ptap0" : u.getTap(), addr, prefix);
+        }
+    }
 
     /** The {@code device=} values in dom0's boot module: the disks, then the vifs. */
     List<String> devices() {
@@ -80,6 +101,20 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
         }
     }
 
+    /**
+     * The credit scheduler's settings of one domain, as xl.cfg gives them.
+     *
+     * @param weight   {@code cpu_weight}, or 0 for the default (256)
+     * @param cap      {@code cap} in percent of one pCPU, 0 for none
+     * @param pool     {@code pool}, the cpupool's name, or empty for Pool-0
+     * @param cpus     {@code cpus}: every vCPU's hard affinity as pCPU numbers and ranges, or empty for all
+     * @param cpusSoft {@code cpus_soft}: the soft affinity, or empty for all
+     */
+    record Scheduling(int weight, int cap, String pool, String cpus, String cpusSoft) {
+        /** Nothing set: weight 256, no cap, Pool-0, every pCPU. */
+        static final Scheduling DEFAULT = new Scheduling(0, 0, "", "", "");
+    }
+
     /** Whether a {@code parasol run} argument names an xl.cfg file rather than an image. */
     static boolean isConfigFile(String arg) {
         return arg.endsWith(".cfg");
@@ -122,7 +157,8 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
                 DomainConfig.Action.PRESERVE);
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
                 action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY),
-                List.copyOf(disks), vifs(c));
+                new Scheduling(c.getCpuWeight(), c.getCap(), c.getPool(), c.getCpus(), c.getCpusSoft()),
+                List.copyOf(disks), vifs(c), c.hasUplink() ? Uplink.of(c.getUplink()) : null);
     }
 
     /** Each vif's {@code device=} value: {@code vif:bridge=B[,mac=M][,ip=I]}. */

@@ -9,13 +9,17 @@ import org.junit.jupiter.api.Test;
 class DomctlConstantsTest {
 
     @Test
-    @DisplayName("XEN_DOMCTL_* numbers, CDF and DOMINF bits as domctl.h at interface version 0x18")
+    @DisplayName("XEN_DOMCTL_* numbers, CDF and DOMINF bits, XEN_SCHEDULER_* and SCHEDOP_* and VCPUAFFINITY_* as domctl.h at interface version 0x18")
     void shouldNumberDomctlsAsXen() {
         assertExactly(Domctl.class,
                 "INTERFACE_VERSION", 0x18,
                 "CREATEDOMAIN", 1, "DESTROYDOMAIN", 2, "PAUSEDOMAIN", 3, "UNPAUSEDOMAIN", 4,
                 "GETDOMAININFO", 5, "MAX_MEM", 11, "SETVCPUCONTEXT", 12, "GETVCPUCONTEXT", 13,
                 "MAX_VCPUS", 15, "GET_DOMAIN_STATE", 90,
+                "SETVCPUAFFINITY", 9, "SCHEDULER_OP", 16, "GETVCPUAFFINITY", 25,
+                "SCHEDULER_CREDIT", 5, "SCHEDULER_CREDIT2", 6,
+                "SCHEDOP_PUTINFO", 0, "SCHEDOP_GETINFO", 1, "SCHEDOP_PUTVCPUINFO", 2, "SCHEDOP_GETVCPUINFO", 3,
+                "VCPUAFFINITY_HARD", 1, "VCPUAFFINITY_SOFT", 2, "VCPUAFFINITY_FORCE", 4,
                 "PARASOL_LOAD_IMAGE", 0x5041, "PARASOL_IMAGE_NAME_MAX", 255, "PARASOL_CMDLINE_MAX", 1023, "PARASOL_NAME_MAX", 64,
                 "CDF_HVM", 1, "CDF_HAP", 2, "CDF_S3_INTEGRITY", 4, "CDF_OOS_OFF", 8, "CDF_XS_DOMAIN", 16,
                 "CDF_IOMMU", 32, "CDF_NESTED_VIRT", 64, "CDF_VPMU", 128, "CDF_TRAP_UNMAPPED_ACCESSES", 256,

@@ -21,6 +21,7 @@ import org.parasol.hypervisor.grant.Maptrack;
 import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.DomainPages;
 import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.sched.CreditDomain;
 import org.parasol.hypervisor.time.Timers;
 
 /**
@@ -53,6 +54,8 @@ public final class Domain {
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
     private final Vcpu[] vcpus;
+    /** The domain in the credit scheduler: weight, cap, cpupool. */
+    private final CreditDomain scheduling;
     private final long createdAt;
     private final Timers.Timer[] watchdogs = new Timers.Timer[2];
     private final AtomicInteger liveVcpuThreads = new AtomicInteger();
@@ -103,6 +106,7 @@ public final class Domain {
         this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(host.consoleThread());
         this.createdAt = host.systemTime();
+        this.scheduling = host.scheduler().newDomain(domid);
         this.vcpus = new Vcpu[config.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new Vcpu(this, i, host);
@@ -226,6 +230,11 @@ public final class Domain {
 
     public ConsoleLog console() {
         return console;
+    }
+
+    /** The domain in the credit scheduler (weight, cap, cpupool), for {@code host().scheduler()}. */
+    public CreditDomain scheduling() {
+        return scheduling;
     }
 
     public Vcpu vcpu(int id) {

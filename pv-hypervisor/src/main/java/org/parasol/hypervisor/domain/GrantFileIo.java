@@ -31,6 +31,8 @@ final class GrantFileIo {
     private final Domain self;
     private final long[] mfns = new long[MAX_PIECES];
     private final ByteBuffer[] buffers = new ByteBuffer[MAX_PIECES];
+    /** Entries of {@link #buffers} set by the call in progress. */
+    private int used;
 
     GrantFileIo(Host host, Domain self) {
         this.host = host;
@@ -79,7 +81,8 @@ final class GrantFileIo {
                     grants.release(refs[i], readonly);
                 }
             }
-            Arrays.fill(buffers, null); // no view of a frame outlives its pin
+            Arrays.fill(buffers, 0, used, null); // no view of a frame outlives its pin
+            used = 0;
         }
     }
 
@@ -101,11 +104,13 @@ final class GrantFileIo {
             }
             if (runStart >= 0) {
                 buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+                used = n;
             }
             runStart = ma;
             runLen = lengths[i];
         }
         buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+        used = n;
         if (n == 1) {
             // One piece (or one machine-contiguous run): a positional call, no seek.
             ByteBuffer b = buffers[0];

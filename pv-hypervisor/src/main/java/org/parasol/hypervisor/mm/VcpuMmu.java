@@ -1009,15 +1009,7 @@ public final class VcpuMmu implements GuestMemory {
      */
     private long hostIo(FileChannel file, long position, long va, long length, boolean toMemory)
             throws IOException {
-        checkThread();
-        if (!context.hostIo()) {
-            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
-        }
-        Objects.requireNonNull(file, "file");
-        // Only the JDK's own channel gets a buffer over machine memory: any other could keep it.
-        if (file.getClass().getModule() != FileChannel.class.getModule()) {
-            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
-        }
+        checkHostIo(file);
         if (position < 0 || length < 0 || position > Long.MAX_VALUE - length) {
             throw new IllegalArgumentException("position " + position + ", length " + length);
         }
@@ -1063,16 +1055,22 @@ public final class VcpuMmu implements GuestMemory {
         return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, false);
     }
 
-    /** The caller's thread and right, and the arguments' shape, for grant I/O. */
-    private void checkGrantIo(FileChannel file, long position, int[] refs, int[] offsets, int[] lengths, int count) {
+    /** The caller's thread, its right to host I/O, and a channel the JDK made. */
+    private void checkHostIo(FileChannel file) {
         checkThread();
         if (!context.hostIo()) {
             throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
         }
         Objects.requireNonNull(file, "file");
+        // Only the JDK's own channel gets a buffer over machine memory: any other could keep it.
         if (file.getClass().getModule() != FileChannel.class.getModule()) {
             throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
         }
+    }
+
+    /** The caller's thread and right, and the arguments' shape, for grant I/O. */
+    private void checkGrantIo(FileChannel file, long position, int[] refs, int[] offsets, int[] lengths, int count) {
+        checkHostIo(file);
         if (count < 0 || count > HOST_IO_VECTOR || count > refs.length || count > offsets.length
                 || count > lengths.length) {
             throw new IllegalArgumentException("count " + count + " (at most " + HOST_IO_VECTOR + ") for "
@@ -1106,14 +1104,7 @@ public final class VcpuMmu implements GuestMemory {
      */
     private long hostIoVector(FileChannel file, long position, long[] vas, int[] lengths, int count, boolean toMemory)
             throws IOException {
-        checkThread();
-        if (!context.hostIo()) {
-            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
-        }
-        Objects.requireNonNull(file, "file");
-        if (file.getClass().getModule() != FileChannel.class.getModule()) {
-            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
-        }
+        checkHostIo(file);
         if (count < 0 || count > vas.length || count > lengths.length) {
             throw new IllegalArgumentException("count " + count + " for " + vas.length + " addresses and " + lengths.length
                     + " lengths");

@@ -23,9 +23,10 @@ import java.util.Objects;
  * @param onCrash      xl's on_crash (also for a watchdog shutdown)
  * @param devices      its split devices, whose back ends run in other domains ({@link DeviceSpec}),
  *                     each with its device id resolved, at most {@value #DEVICES_MAX}
+ * @param sched        what the credit scheduler is told of it: weight, cap, cpupool, affinities
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
+        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched) {
     /** What a spec gets when it leaves memory out. */
     public static final long DEFAULT_MEMORY_KIB = 4096;
     /** The most memory a spec may ask for: 64 GiB, far beyond any host Parasol runs on. */
@@ -75,6 +76,7 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         Objects.requireNonNull(onReboot, "onReboot");
         Objects.requireNonNull(onCrash, "onCrash");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
+        Objects.requireNonNull(sched, "sched");
         if (name != null && (name.isEmpty() || name.length() > NAME_MAX || !name.matches("[A-Za-z0-9_.-]+")
                 || name.equals("Domain-0"))) {
             throw new IllegalArgumentException("not a domain name (1-64 of [A-Za-z0-9_.-], not Domain-0): '" + name + "'");
@@ -111,6 +113,13 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
                         + ": a domain cannot be its own back end");
             }
         }
+    }
+
+    /** A domain the scheduler is told nothing of. */
+    public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
+            Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices,
+                SchedSpec.DEFAULT);
     }
 
     /** A domain without devices. */

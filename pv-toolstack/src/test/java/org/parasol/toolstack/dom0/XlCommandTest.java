@@ -76,6 +76,9 @@ class XlCommandTest {
     @CsvSource(delimiter = '#', textBlock = """
             rm -rf /                    # not an xl command: 'rm -rf /'; dom0's console takes xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl                          # which command? xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
+            xl network-attach           # network-attach: <domain> [vif spec], e.g. bridge=xenbr0 mac=00:16:3e:00:00:09
+            xl network-detach d1        # network-detach: <domain> <devid|mac>
+            xl network-list             # network-list: name one domain
             xl create                   # create: <domain line>, e.g. name=web image=hello memory=4096 vcpus=1
             xl frobnicate evil.cfg      # command 'frobnicate' is not one dom0 carries out; xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl shutdown                 # shutdown: you must specify -a or a domain id

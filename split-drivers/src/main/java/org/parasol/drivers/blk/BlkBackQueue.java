@@ -273,14 +273,15 @@ final class BlkBackQueue {
         int pages = (n + Blkif.SEGS_PER_INDIRECT_FRAME - 1) / Blkif.SEGS_PER_INDIRECT_FRAME;
         int got = 0;
         for (int p = 0; p < pages; p++) {
+            // Only the descriptors in use are copied: 16 segments are 128 bytes, not the page.
+            int inPage = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, n - got);
             copy.wrap(ops, 0).clear().sourceRef(r.indirectGrefs[p] & 0xFFFF_FFFFL).sourceDomid(front.value())
                     .sourceOffset(0).destGmfn(k.memory().mfn(pfn(indirectVa)).value()).destDomid(DomId.DOMID_SELF)
-                    .destOffset(0).len((int) Mmu.PAGE_SIZE).flags(Gntcopy.SOURCE_GREF);
+                    .destOffset(0).len((int) (inPage * BlkifRequestSegment.SIZE)).flags(Gntcopy.SOURCE_GREF);
             long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, 1);
             if (rc < 0 || copy.wrap(ops, 0).status() != Gntst.OKAY) {
                 return -1;
             }
-            int inPage = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, n - got);
             for (int i = 0; i < inPage; i++) {
                 seg.wrap(indirectPage, (long) i * BlkifRequestSegment.SIZE);
                 segGref[got] = (int) seg.gref();
