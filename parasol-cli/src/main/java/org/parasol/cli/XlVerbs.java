@@ -519,9 +519,20 @@ final class XlVerbs {
             return "";
         }
 
+        /** Network verbs override: the request's kind. */
+        boolean network() {
+            return false;
+        }
+
         int run(ControlClient c) throws IOException {
-            Response r = c.call(c.request().setBlock(BlockRequest.newBuilder().setOp(op()).setDomain(ref(domain))
-                    .setDevice(device())).build());
+            Request.Builder b = c.request();
+            if (network()) {
+                b.setNetwork(org.parasol.control.v1.NetworkRequest.newBuilder().setOp(op()).setDomain(ref(domain))
+                        .setDevice(device()));
+            } else {
+                b.setBlock(BlockRequest.newBuilder().setOp(op()).setDomain(ref(domain)).setDevice(device()));
+            }
+            Response r = c.call(b.build());
             if (check(r) != 0) {
                 return 1;
             }
@@ -573,6 +584,64 @@ final class XlVerbs {
 
         BlockOp op() {
             return BlockOp.BLOCK_OP_LIST;
+        }
+    }
+
+    @Command(name = "network-attach", mixinStandardHelpOptions = true,
+            description = "Adds a vif to a running domain: VIF-SPEC as in xl.cfg's vif= (bridge=xenbr0,mac=...).")
+    static final class NetworkAttach extends Block {
+        @Parameters(index = "1", arity = "0..1", paramLabel = "VIF-SPEC") String spec;
+
+        String name() {
+            return "network-attach";
+        }
+
+        BlockOp op() {
+            return BlockOp.BLOCK_OP_ATTACH;
+        }
+
+        String device() {
+            return spec == null ? "" : spec;
+        }
+
+        boolean network() {
+            return true;
+        }
+    }
+
+    @Command(name = "network-detach", mixinStandardHelpOptions = true, description = "Removes a vif (by devid or MAC).")
+    static final class NetworkDetach extends Block {
+        @Parameters(index = "1", paramLabel = "DEVID|MAC") String dev;
+
+        String name() {
+            return "network-detach";
+        }
+
+        BlockOp op() {
+            return BlockOp.BLOCK_OP_DETACH;
+        }
+
+        String device() {
+            return dev;
+        }
+
+        boolean network() {
+            return true;
+        }
+    }
+
+    @Command(name = "network-list", mixinStandardHelpOptions = true, description = "A domain's vifs.")
+    static final class NetworkList extends Block {
+        String name() {
+            return "network-list";
+        }
+
+        BlockOp op() {
+            return BlockOp.BLOCK_OP_LIST;
+        }
+
+        boolean network() {
+            return true;
         }
     }
 }

@@ -48,6 +48,13 @@ class HostVerbsTest {
             assertThat(h.cli("list").out()).containsPattern("tick1\\s+\\d+\\s+8\\s+1\\s+--p---");
             assertThat(h.cli("unpause", "tick1").status()).isZero();
 
+            HostProcess.Result blocks = h.cli("block-list", "tick1");
+            assertThat(blocks.status()).as(blocks.err()).isZero();
+            assertThat(blocks.out()).contains("Vdev");
+            HostProcess.Result vifs = h.cli("network-list", "tick1");
+            assertThat(vifs.status()).as(vifs.err()).isZero();
+            assertThat(vifs.out()).contains("Mac Addr.");
+
             HostProcess.Result destroyed = h.cli("destroy", "tick1");
             assertThat(destroyed.status()).as(destroyed.err()).isZero();
             assertThat(h.cli("list").out()).doesNotContain("tick1");

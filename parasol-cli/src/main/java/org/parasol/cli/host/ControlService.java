@@ -15,7 +15,6 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.parasol.control.client.ControlClient;
-import org.parasol.control.v1.BlockRequest;
 import org.parasol.control.v1.ConsoleData;
 import org.parasol.control.v1.DomainEvent;
 import org.parasol.control.v1.DomainEventKind;
@@ -157,7 +156,10 @@ public final class ControlService implements AutoCloseable {
             case DESTROY -> withDomain(r, c, r.getDestroy().getDomain(), true,
                     d -> queued(r, c, () -> destroy(id, d)));
             case SHUTDOWN -> withDomain(r, c, r.getShutdown().getDomain(), true, d -> queued(r, c, () -> shutdown(r, d, c)));
-            case BLOCK -> withDomain(r, c, r.getBlock().getDomain(), true, d -> queued(r, c, () -> block(r, d)));
+            case BLOCK -> withDomain(r, c, r.getBlock().getDomain(), true, d -> queued(r, c, () -> device(r, d, "block",
+                    r.getBlock().getOp(), r.getBlock().getDevice())));
+            case NETWORK -> withDomain(r, c, r.getNetwork().getDomain(), true, d -> queued(r, c, () -> device(r, d,
+                    "network", r.getNetwork().getOp(), r.getNetwork().getDevice())));
             case CONSOLE -> withDomain(r, c, r.getConsole().getDomain(), false, d -> console(r.getId(), d, c));
             case CONSOLE_INPUT -> c.send(Connection.error(id, EOPNOTSUPP,
                     "a domain's console takes no input yet: guests write with console_io and have no PV console ring"));
@@ -359,20 +361,22 @@ public final class ControlService implements AutoCloseable {
         return null;
     }
 
-    private Response block(Request r, Domain d) {
-        BlockRequest b = r.getBlock();
-        String dev = b.getDevice().strip();
+    /** block-* and network-*: dom0's verbs of that kind, its answer as lines. */
+    private Response device(Request r, Domain d, String kind, org.parasol.control.v1.BlockOp op, String device) {
+        String dev = device.strip();
         if (dev.length() > 512 || !dev.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f || ch == ' ')) {
             return Connection.error(r.getId(), EINVAL, "device: printable ASCII, at most 512 characters");
         }
-        String line = switch (b.getOp()) {
-            case BLOCK_OP_ATTACH -> "xl block-attach " + d.domid() + " " + dev.replace(',', ' ');
-            case BLOCK_OP_DETACH -> "xl block-detach " + d.domid() + " " + dev;
-            case BLOCK_OP_LIST -> "xl block-list " + d.domid();
+        String line = switch (op) {
+            case BLOCK_OP_ATTACH -> "xl " + kind + "-attach " + d.domid() + " " + dev.replace(',', ' ');
+            case BLOCK_OP_DETACH -> "xl " + kind + "-detach " + d.domid() + " " + dev;
+            case BLOCK_OP_LIST -> "xl " + kind + "-list " + d.domid();
             default -> null;
         };
-        if (line == null || (b.getOp() != org.parasol.control.v1.BlockOp.BLOCK_OP_LIST && dev.isEmpty())) {
-            return Connection.error(r.getId(), EINVAL, "block: attach DISK-SPEC, detach VDEV or list");
+        boolean needsDevice = op == org.parasol.control.v1.BlockOp.BLOCK_OP_DETACH
+                || op == org.parasol.control.v1.BlockOp.BLOCK_OP_ATTACH && kind.equals("block");
+        if (line == null || needsDevice && dev.isEmpty()) {
+            return Connection.error(r.getId(), EINVAL, kind + ": attach SPEC, detach DEVICE or list");
         }
         List<String> answer = ask(line);
         if (answer == null) {
