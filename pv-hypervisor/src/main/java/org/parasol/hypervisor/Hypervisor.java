@@ -147,6 +147,9 @@ public final class Hypervisor implements AutoCloseable {
         onDomainDestroyed(d -> {
             org.parasol.hypervisor.jfr.DomainLifecycleEvent.emit(d.domid(), d.name(), "destroyed",
                     shutdownReasonName(d.shutdownReason()));
+            if (org.parasol.hypervisor.jfr.JfrSwitch.hypercalls) {
+                sampleHypercalls(d); // its last calls, before it is forgotten
+            }
             synchronized (sampledCounts) {
                 sampledCounts.remove(d);
             }
@@ -159,31 +162,39 @@ public final class Hypervisor implements AutoCloseable {
     /** JFR's periodic hook: one event per domain and hypercall family that ran since the last sample. */
     private final Runnable hypercallSampler = () -> {
         for (Domain d : domains()) {
-            long[] total = new long[org.parasol.hypercall.Hypercall.TABLE_SIZE];
-            for (Vcpu v : d.vcpus()) {
-                long[] c = v.hypercallCounts();
-                for (int nr = 0; nr < total.length && nr < c.length; nr++) {
-                    total[nr] += c[nr];
-                }
-            }
-            long[] last;
-            synchronized (sampledCounts) {
-                last = sampledCounts.put(d, total);
-            }
-            for (int nr = 0; nr < total.length; nr++) {
-                long delta = total[nr] - (last == null ? 0 : last[nr]);
-                if (delta > 0) {
-                    org.parasol.hypervisor.jfr.HypercallSampleEvent e = new org.parasol.hypervisor.jfr.HypercallSampleEvent();
-                    e.domid = d.domid();
-                    String name = org.parasol.hypercall.Hypercall.name(nr);
-                    e.family = name != null ? name : "#" + nr;
-                    e.calls = delta;
-                    e.total = total[nr];
-                    e.commit();
-                }
-            }
+            sampleHypercalls(d);
         }
     };
+
+    /** One domain's hypercalls per family since its last sample (also at its death: nothing is lost). */
+    private void sampleHypercalls(Domain d) {
+        long[] total = new long[org.parasol.hypercall.Hypercall.TABLE_SIZE];
+        for (Vcpu v : d.vcpus()) {
+            long[] c = v.hypercallCounts();
+            for (int nr = 0; nr < total.length && nr < c.length; nr++) {
+                total[nr] += c[nr];
+            }
+        }
+        long[] last;
+        synchronized (sampledCounts) {
+            last = sampledCounts.put(d, total);
+        }
+        for (int nr = 0; nr < total.length; nr++) {
+            long delta = total[nr] - (last == null ? 0 : last[nr]);
+            if (delta > 0) {
+                org.parasol.hypervisor.jfr.HypercallSampleEvent e = new org.parasol.hypervisor.jfr.HypercallSampleEvent();
+                if (!e.isEnabled()) {
+                    return;
+                }
+                e.domid = d.domid();
+                String name = org.parasol.hypercall.Hypercall.name(nr);
+                e.family = name != null ? name : "#" + nr;
+                e.calls = delta;
+                e.total = total[nr];
+                e.commit();
+            }
+        }
+    }
 
     private static String shutdownReasonName(int reason) {
         return switch (reason) {

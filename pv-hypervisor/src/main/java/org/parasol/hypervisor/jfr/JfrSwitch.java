@@ -15,6 +15,8 @@ public final class JfrSwitch {
     public static volatile boolean evtchnSend;
     /** {@link GrantMapEvent} is on in a recording. */
     public static volatile boolean grantMap;
+    /** {@link HypercallSampleEvent} is on in a recording (a dying domain's last sample). */
+    public static volatile boolean hypercalls;
 
     private static boolean installed;
 
@@ -43,5 +45,6 @@ public final class JfrSwitch {
     private static void refresh() {
         evtchnSend = EventType.getEventType(EventSendEvent.class).isEnabled();
         grantMap = EventType.getEventType(GrantMapEvent.class).isEnabled();
+        hypercalls = EventType.getEventType(HypercallSampleEvent.class).isEnabled();
     }
 }
