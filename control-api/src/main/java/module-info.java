@@ -10,4 +10,5 @@ module org.parasol.control {
 
     exports org.parasol.control;
     exports org.parasol.control.v1;
+    exports org.parasol.control.client;
 }

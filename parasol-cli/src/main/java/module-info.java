@@ -20,6 +20,8 @@ module org.parasol.cli {
     requires io.netty.transport.unix.common;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.epoll.linux.x86_64;
+    // The control API's frames (LengthFieldBasedFrameDecoder).
+    requires io.netty.codec;
 
     // picocli sets the annotated option fields of the commands reflectively.
     opens org.parasol.cli to info.picocli;

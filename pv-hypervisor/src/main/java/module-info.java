@@ -13,6 +13,8 @@
 module org.parasol.hypervisor {
     requires transitive org.parasol.hypercall;
     requires java.management; // admission reads the heap's usage after the last collection
+    // Flight Recorder events (org.parasol.hypervisor.jfr).
+    requires jdk.jfr;
 
     exports org.parasol.hypervisor to org.parasol.cli;
     exports org.parasol.hypervisor.domain to org.parasol.cli;

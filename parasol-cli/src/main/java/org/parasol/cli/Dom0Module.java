@@ -67,6 +67,11 @@ final class Dom0Module {
         return this;
     }
 
+    /** The last line added: one domain, as {@code xl create} at dom0's console takes it. */
+    String lastLine() {
+        return lines.get(lines.size() - 1);
+    }
+
     /** Domains added. */
     int domains() {
         return lines.size() - 1;

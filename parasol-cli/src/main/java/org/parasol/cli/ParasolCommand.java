@@ -14,8 +14,28 @@ import picocli.CommandLine.Command;
         description = "A Xen-style paravirtualization framework for the JVM.",
         subcommands = {
             RunCommand.class,
+            HostCommand.class,
+            XlVerbs.Create.class,
+            XlVerbs.ListVerb.class,
+            XlVerbs.Console.class,
+            XlVerbs.Destroy.class,
+            XlVerbs.ShutdownVerb.class,
+            XlVerbs.Reboot.class,
+            XlVerbs.Pause.class,
+            XlVerbs.Unpause.class,
+            XlVerbs.Info.class,
+            XlVerbs.Uptime.class,
+            XlVerbs.Dmesg.class,
+            XlVerbs.Top.class,
+            XlVerbs.BlockAttach.class,
+            XlVerbs.BlockDetach.class,
+            XlVerbs.BlockList.class,
+            XlVerbs.NetworkAttach.class,
+            XlVerbs.NetworkDetach.class,
+            XlVerbs.NetworkList.class,
             BenchCommand.class,
             TestCommand.class,
+            ControlFiguresCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class ParasolCommand implements Runnable {
@@ -29,7 +49,17 @@ public final class ParasolCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ParasolCommand()).execute(args));
+        CommandLine cl = new CommandLine(new ParasolCommand());
+        // A failure nobody foresaw is one line, not a stack trace (PARASOL_DEBUG=1 shows the trace).
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            if ("1".equals(System.getenv("PARASOL_DEBUG"))) {
+                throw e;
+            }
+            line.getErr().println("parasol " + line.getCommandName() + ": " + e
+                    + " (PARASOL_DEBUG=1 shows where)");
+            return 1;
+        });
+        System.exit(cl.execute(args));
     }
 
     /** Reports the project version from the jar manifest. */

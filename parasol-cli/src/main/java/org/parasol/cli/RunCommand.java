@@ -158,6 +158,15 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
     boolean hypercallBreakdown;
 
+    /** The most domains per image dom0's boot module takes ({@code DomainList.DOMAINS_MAX}). */
+    static final int DOMAINS_MAX = 1024;
+    /** The most memory per domain, in MiB (1 TiB). */
+    static final int MEMORY_MAX_MIB = 1 << 20;
+    /** The most vCPUs per domain (the hypervisor's DomainConfig). */
+    static final int VCPUS_MAX = 32;
+    /** The most pCPUs a host hands out. */
+    static final int PCPUS_MAX = 4096;
+
     /** dom0's name, as xl lists it. */
     static final String DOM0_NAME = "Domain-0";
     /** dom0's image, packaged by pv-toolstack. */
@@ -279,8 +288,30 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     int run(PrintStream out, PrintStream err) throws InterruptedException {
-        if (domains < 1 || memoryMiB < 1 || vcpus < 1) {
-            err.println("parasol run: --domains, --memory and --vcpus must be at least 1");
+        // Every option checked before anything is read or built: one line naming it and its range.
+        String bad = Checks.range("--domains", domains, 1, DOMAINS_MAX, "");
+        if (bad == null) {
+            bad = Checks.range("--memory", memoryMiB, 1, MEMORY_MAX_MIB, "MiB");
+        }
+        if (bad == null) {
+            bad = Checks.range("--vcpus", vcpus, 1, VCPUS_MAX, "");
+        }
+        if (bad == null && pcpus != null) {
+            bad = Checks.range("--pcpus", pcpus, 1, PCPUS_MAX, "");
+        }
+        if (bad == null) {
+            bad = Checks.range("--timeout", timeoutSeconds, 0, 86_400 * 365L, "seconds");
+        }
+        if (bad == null) {
+            for (Path dir : imageDirs) {
+                if (!java.nio.file.Files.isDirectory(dir)) {
+                    bad = "--images " + dir + ": not a folder";
+                    break;
+                }
+            }
+        }
+        if (bad != null) {
+            err.println("parasol run: " + bad);
             return 2;
         }
         // The cpupools, by name: Pool-0 is 0, the others numbered in the order given, as the

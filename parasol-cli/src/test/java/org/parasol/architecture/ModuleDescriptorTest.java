@@ -60,7 +60,8 @@ class ModuleDescriptorTest {
                         "com.google.protobuf", "info.picocli", "jdk.unsupported",
                         // xenstored's Unix socket: Netty's epoll transport and its native library
                         "io.netty.transport", "io.netty.buffer", "io.netty.common", "io.netty.transport.unix.common",
-                        "io.netty.transport.classes.epoll", "io.netty.transport.epoll.linux.x86_64");
+                        "io.netty.transport.classes.epoll", "io.netty.transport.epoll.linux.x86_64",
+                        "io.netty.codec");
     }
 
     @Test

@@ -139,6 +139,73 @@ public final class Hypervisor implements AutoCloseable {
                 new HypercallTable());
         this.schedTick = timers.newTimer(this::tick);
         schedTick.set(clock.nanos() + host.scheduler().tickNanos());
+        org.parasol.hypervisor.jfr.JfrSwitch.install();
+        jdk.jfr.FlightRecorder.addPeriodicEvent(org.parasol.hypervisor.jfr.HypercallSampleEvent.class, hypercallSampler);
+        onDomainCreated(d -> org.parasol.hypervisor.jfr.DomainLifecycleEvent.emit(d.domid(), d.name(), "created", ""));
+        onShutdown(d -> org.parasol.hypervisor.jfr.DomainLifecycleEvent.emit(d.domid(), d.name(), "shutdown",
+                shutdownReasonName(d.shutdownReason())));
+        onDomainDestroyed(d -> {
+            org.parasol.hypervisor.jfr.DomainLifecycleEvent.emit(d.domid(), d.name(), "destroyed",
+                    shutdownReasonName(d.shutdownReason()));
+            if (org.parasol.hypervisor.jfr.JfrSwitch.hypercalls) {
+                sampleHypercalls(d); // its last calls, before it is forgotten
+            }
+            synchronized (sampledCounts) {
+                sampledCounts.remove(d);
+            }
+        });
+    }
+
+    /** Each domain's hypercall counts at the last JFR sample, by domain. */
+    private final java.util.Map<Domain, long[]> sampledCounts = new java.util.IdentityHashMap<>();
+
+    /** JFR's periodic hook: one event per domain and hypercall family that ran since the last sample. */
+    private final Runnable hypercallSampler = () -> {
+        for (Domain d : domains()) {
+            sampleHypercalls(d);
+        }
+    };
+
+    /** One domain's hypercalls per family since its last sample (also at its death: nothing is lost). */
+    private void sampleHypercalls(Domain d) {
+        long[] total = new long[org.parasol.hypercall.Hypercall.TABLE_SIZE];
+        for (Vcpu v : d.vcpus()) {
+            long[] c = v.hypercallCounts();
+            for (int nr = 0; nr < total.length && nr < c.length; nr++) {
+                total[nr] += c[nr];
+            }
+        }
+        long[] last;
+        synchronized (sampledCounts) {
+            last = sampledCounts.put(d, total);
+        }
+        for (int nr = 0; nr < total.length; nr++) {
+            long delta = total[nr] - (last == null ? 0 : last[nr]);
+            if (delta > 0) {
+                org.parasol.hypervisor.jfr.HypercallSampleEvent e = new org.parasol.hypervisor.jfr.HypercallSampleEvent();
+                if (!e.isEnabled()) {
+                    return;
+                }
+                e.domid = d.domid();
+                String name = org.parasol.hypercall.Hypercall.name(nr);
+                e.family = name != null ? name : "#" + nr;
+                e.calls = delta;
+                e.total = total[nr];
+                e.commit();
+            }
+        }
+    }
+
+    private static String shutdownReasonName(int reason) {
+        return switch (reason) {
+            case Shutdown.POWEROFF -> "poweroff";
+            case Shutdown.REBOOT -> "reboot";
+            case Shutdown.SUSPEND -> "suspend";
+            case Shutdown.CRASH -> "crash";
+            case Shutdown.WATCHDOG -> "watchdog";
+            case Shutdown.SOFT_RESET -> "soft_reset";
+            default -> "";
+        };
     }
 
     /** Boots a host. */
@@ -813,6 +880,7 @@ public final class Hypervisor implements AutoCloseable {
             return;
         }
         closed = true;
+        jdk.jfr.FlightRecorder.removePeriodicEvent(hypercallSampler);
         schedTick.stop();
         for (Domain d : domains()) {
             d.shutdown(Shutdown.POWEROFF, null);

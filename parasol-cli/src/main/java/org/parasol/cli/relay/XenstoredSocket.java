@@ -169,7 +169,7 @@ public final class XenstoredSocket implements AutoCloseable {
     }
 
     /** Makes {@code dir} ours and 0700, or refuses one someone else owns. */
-    private static void privateFolder(Path dir) throws IOException {
+    public static void privateFolder(Path dir) throws IOException {
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (FileAlreadyExistsException e) {
@@ -195,7 +195,7 @@ public final class XenstoredSocket implements AutoCloseable {
     }
 
     /** A socket file nobody listens on is removed; a live one, or anything else, is refused. */
-    private static void claim(Path path) throws IOException {
+    public static void claim(Path path) throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

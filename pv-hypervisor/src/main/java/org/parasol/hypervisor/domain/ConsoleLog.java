@@ -222,6 +222,23 @@ public final class ConsoleLog {
         }
     }
 
+    /**
+     * Stops streaming to {@code listener} (compared by identity); it may still get the batch
+     * being delivered at this moment.
+     */
+    public void unsubscribe(Consumer<String> listener) {
+        synchronized (lock) {
+            readers.removeIf(r -> r.listener == listener);
+        }
+    }
+
+    /** Readers subscribed now. */
+    public int readers() {
+        synchronized (lock) {
+            return readers.size();
+        }
+    }
+
     /** The lines of history kept now. */
     public List<String> lines() {
         synchronized (lock) {

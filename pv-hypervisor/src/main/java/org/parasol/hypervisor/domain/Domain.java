@@ -187,6 +187,11 @@ public final class Domain {
         return bare;
     }
 
+    /** The memory the domain holds now, in KiB ({@code tot_pages} × 4): what xl list shows. */
+    public long memoryKiB() {
+        return pages.totPages() * 4;
+    }
+
     public DomainPages pages() {
         return pages;
     }

@@ -592,6 +592,18 @@ public final class EventChannels {
      * (free, reserved, VIRQ, out of range) is -EINVAL. Allocates nothing.
      */
     public int send(int port) {
+        int rc = sendLocked(port);
+        if (org.parasol.hypervisor.jfr.JfrSwitch.evtchnSend) { // a plain flag: nothing allocated when off
+            org.parasol.hypervisor.jfr.EventSendEvent e = new org.parasol.hypervisor.jfr.EventSendEvent();
+            e.domid = domid;
+            e.port = port;
+            e.result = rc;
+            e.commit();
+        }
+        return rc;
+    }
+
+    private int sendLocked(int port) {
         if (!validPort(port)) {
             return -EINVAL;
         }

@@ -210,6 +210,9 @@ final class GrantTableHandler implements HypercallHandler {
             }
             op.handle(0).devBusAddr(0);
             op.status(mapOne(v, op));
+            if (org.parasol.hypervisor.jfr.JfrSwitch.grantMap) {
+                org.parasol.hypervisor.jfr.GrantMapEvent.emit(v.domid(), "map", op.dom(), op.ref(), op.status());
+            }
             // status, handle and dev_bus_addr: the OUT fields, which end the structure
             if (!a.outField(v, element, GnttabMapGrantRef.STATUS_OFFSET,
                     GnttabMapGrantRef.SIZE - GnttabMapGrantRef.STATUS_OFFSET)) {
@@ -383,6 +386,14 @@ final class GrantTableHandler implements HypercallHandler {
      * {@code slot} of the zapped list for phase two.
      */
     private static int unmapOne(Vcpu v, long hostAddr, long devBusAddr, long newAddr, long handle, int slot) {
+        int status = unmapOneQuiet(v, hostAddr, devBusAddr, newAddr, handle, slot);
+        if (org.parasol.hypervisor.jfr.JfrSwitch.grantMap) {
+            org.parasol.hypervisor.jfr.GrantMapEvent.emit(v.domid(), "unmap", -1, handle, status);
+        }
+        return status;
+    }
+
+    private static int unmapOneQuiet(Vcpu v, long hostAddr, long devBusAddr, long newAddr, long handle, int slot) {
         Domain ld = v.domain();
         Maptrack mt = ld.maptrack();
         int want = (hostAddr != 0 ? Gntmap.HOST_MAP : 0) | (devBusAddr != 0 ? Gntmap.DEVICE_MAP : 0);

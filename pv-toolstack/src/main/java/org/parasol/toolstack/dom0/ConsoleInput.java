@@ -16,7 +16,7 @@ import org.parasol.hypercall.guest.ConsoleIoCalls;
  * or {@code \r} ends one) and each whole line goes to {@code lines}.
  *
  * <p>The input is the host's, and still treated as hostile: a line is at most
- * {@value XlCommand#LINE_MAX} bytes of printable ASCII or tab; a longer one, or one with any
+ * {@value XlCommand#CREATE_LINE_MAX} bytes of printable ASCII or tab; a longer one, or one with any
  * other byte, is dropped whole (up to its end) and answered with one line through
  * {@code refused}. One event reads at most {@value #BUDGET} bytes and then runs again after
  * dom0's other tasks, so a flood of input cannot keep dom0 from its domains. Reading allocates
@@ -34,7 +34,7 @@ final class ConsoleInput implements AutoCloseable {
     private final Consumer<String> refused;
     private final byte[] chunk = new byte[512];
     private final MemorySegment chunkSegment = MemorySegment.ofArray(chunk);
-    private final byte[] line = new byte[XlCommand.LINE_MAX];
+    private final byte[] line = new byte[XlCommand.CREATE_LINE_MAX];
     private int length;
     /** Why the line being read will be dropped, or null while it is good. */
     private String bad;
@@ -104,7 +104,7 @@ final class ConsoleInput implements AutoCloseable {
         if (!(b >= 0x20 && b < 0x7f || b == '\t')) {
             bad = String.format("a line with the byte 0x%02x is not read", b & 0xff);
         } else if (length == line.length) {
-            bad = "a line longer than " + XlCommand.LINE_MAX + " bytes is not read";
+            bad = "a line longer than " + XlCommand.CREATE_LINE_MAX + " bytes is not read";
         } else {
             line[length++] = b;
         }

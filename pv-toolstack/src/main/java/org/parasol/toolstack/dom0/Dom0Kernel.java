@@ -34,7 +34,9 @@ import org.parasol.toolstack.xenstore.XsException;
  * on_poweroff/on_reboot/on_crash says what to do. Destroy: xenstored releases it, its paths
  * go, and {@code destroydomain} returns its memory. Restart: the same, then a new domain from
  * the same spec. Preserve: it is left as it is, shut down, and no longer waited for. When no
- * domain is left to wait for, dom0 powers off. With {@code xsbench=<ms>} on its command line,
+ * domain is left to wait for, dom0 powers off, unless {@code host} is on its command line: then
+ * (a long-running {@code parasol host}) it stays up for {@code xl create} lines and powers off
+ * only after {@code xl shutdown -a} once the last domain is gone. With {@code xsbench=<ms>} on its command line,
  * dom0 first measures the store without a ring ({@link StoreBaseline}).
  *
  * <p>A domain's split devices whose back end is another domain of the module
@@ -86,6 +88,8 @@ public final class Dom0Kernel extends ApplicationKernel {
     private XlShell xl;
     private BlkBackend blkback;
     private NetBackend netback;
+    /** {@code host} on the command line: stay up with no domain until {@code xl shutdown -a}. */
+    private boolean longRunning;
 
     /** A domain dom0 waits for: its name and the spec it was built from (for a restart). */
     private record Live(String name, DomainSpec spec) {
@@ -98,6 +102,7 @@ public final class Dom0Kernel extends ApplicationKernel {
     @Override
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
+        longRunning = java.util.Arrays.asList(k.commandLine().strip().split("\\s+")).contains("host");
         List<DomainSpec> specs = new ArrayList<>();
         Duration shutdownTimeout;
         int baseline;
@@ -169,9 +174,10 @@ public final class Dom0Kernel extends ApplicationKernel {
         // The host's console input: xl's verbs, one a line.
         consoleInput = new ConsoleInput(k, xl::line, why -> k.println("dom0: xl: " + why));
         consoleInput.start();
-        if (live.isEmpty()) {
-            finish();
+        if (longRunning) {
+            k.println("dom0: serving a long-running host: xl create takes domains; xl shutdown -a ends it");
         }
+        finishIfIdle();
         return done;
     }
 
@@ -323,8 +329,35 @@ public final class Dom0Kernel extends ApplicationKernel {
                 createAndSay(l.spec(), "restart");
             }
         }
-        if (live.isEmpty()) {
+        finishIfIdle();
+    }
+
+    /** No domain left to wait for: dom0 powers off, unless it serves a long-running host still wanted. */
+    private void finishIfIdle() {
+        if (live.isEmpty() && (!longRunning || shuttingDownAll)) {
             finish();
+        }
+    }
+
+    /** {@code xl create}: one boot-module line, built now as those of the module were. */
+    private void createLine(String line) {
+        List<DomainSpec> specs;
+        try {
+            specs = DomainList.parse((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            k.println("dom0: xl: create refused: " + e.getMessage());
+            return;
+        }
+        if (shuttingDownAll) {
+            k.println("dom0: xl: create refused: the host is shutting down");
+            return;
+        }
+        for (DomainSpec spec : specs) {
+            if (spec.name() != null && (liveNamed(spec.name()) >= 0 || preserved.containsValue(spec.name()))) {
+                k.println("dom0: cannot create " + spec.name() + ": the name is taken (EEXIST)");
+                continue;
+            }
+            createAndSay(spec, "create");
         }
     }
 
@@ -401,9 +434,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             reaped++;
         }
         xl.ended(domid, "has been destroyed");
-        if (live.isEmpty()) {
-            finish();
-        }
+        finishIfIdle();
     }
 
     /** What {@link XlShell} sees of dom0: the domains, and destroy. */
@@ -619,6 +650,13 @@ public final class Dom0Kernel extends ApplicationKernel {
         @Override
         public void shuttingDownAll() {
             shuttingDownAll = true;
+            // Nothing running: a long-running host's dom0 ends now (else after the last domain).
+            k.execute(Dom0Kernel.this::finishIfIdle);
+        }
+
+        @Override
+        public void create(String domainLine) {
+            Dom0Kernel.this.createLine(domainLine);
         }
     }
 

@@ -23,6 +23,10 @@ import java.util.List;
  *  xl network-attach &lt;name|domid&gt; [vif spec]   add a vif (mac=, bridge=, ip=; xenbr0 by default)
  *  xl network-detach &lt;name|domid&gt; &lt;devid|mac&gt; remove it, as block-detach removes a disk
  *  xl network-list &lt;name|domid&gt;               the domain's vifs and both ends' states
+ *  xl create &lt;domain line&gt;                    build a domain now: one line of dom0's boot-module
+ *                                              format ({@link DomainList}), up to
+ *                                              {@link #CREATE_LINE_MAX} bytes (the control API's
+ *                                              create, which the host types for its client)
  * </pre>
  *
  * <p>Options as xl's {@code getopt} takes them: {@code -a} ({@code --all}: every domain but
@@ -48,6 +52,10 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
 
     /** The longest line dom0 reads, in bytes. */
     static final int LINE_MAX = 256;
+    /** The longest {@code xl create} line, in bytes: a domain's boot-module line and the verb. */
+    static final int CREATE_LINE_MAX = 2048;
+    /** What an {@code xl create} line starts with. */
+    static final String CREATE_PREFIX = "xl create ";
     /** The most words a line may have. */
     static final int WORDS_MAX = 8;
     /** The usage line an unknown line is answered with. */
@@ -60,7 +68,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
     enum Verb {
         SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list"), BLOCK_ATTACH("block-attach"),
         BLOCK_DETACH("block-detach"), BLOCK_LIST("block-list"), NETWORK_ATTACH("network-attach"),
-        NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list");
+        NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list"), CREATE("create");
 
         final String word;
 
@@ -91,6 +99,21 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
      * @throws Refused with the one-line answer for anything else
      */
     static XlCommand parse(String line) throws Refused {
+        if (line.length() > CREATE_LINE_MAX) {
+            throw new Refused("a line longer than " + CREATE_LINE_MAX + " bytes is not read");
+        }
+        String lead = line.stripLeading();
+        if (lead.startsWith(CREATE_PREFIX)) {
+            // The domain's line is read as a boot-module line is (DomainList), words and all.
+            String spec = lead.substring(CREATE_PREFIX.length()).strip();
+            if (spec.isEmpty()) {
+                throw new Refused("create: <domain line>, e.g. name=web image=hello memory=4096 vcpus=1");
+            }
+            if (!spec.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7f || ch == '\t')) {
+                throw new Refused("create: the domain line must be printable ASCII");
+            }
+            return new XlCommand(Verb.CREATE, false, false, null, spec);
+        }
         if (line.length() > LINE_MAX) {
             throw new Refused("a line longer than " + LINE_MAX + " bytes is not read");
         }
@@ -127,7 +150,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             String allowed = switch (verb) {
                 case SHUTDOWN, REBOOT -> "awF";
                 case DESTROY, LIST, BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH,
-                        NETWORK_LIST -> "";
+                        NETWORK_LIST, CREATE -> "";
             };
             if (w.equals("--all") && !allowed.isEmpty()) {
                 all = true;
@@ -150,6 +173,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             }
         }
         switch (verb) {
+            case CREATE -> throw new Refused("create: <domain line>, e.g. name=web image=hello memory=4096 vcpus=1");
             case LIST -> {
                 if (!args.isEmpty()) {
                     throw new Refused("list: dom0 lists every domain; no arguments");

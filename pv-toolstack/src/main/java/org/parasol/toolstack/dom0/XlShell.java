@@ -68,6 +68,9 @@ final class XlShell {
         /** {@code xl network-list}: one line per vif of {@code domid}. */
         List<String> networkList(int domid);
 
+        /** {@code xl create}: builds the domain of one boot-module line now, and says how it went. */
+        void create(String domainLine);
+
         /** Whether dom0 is powering off (then lines are ignored). */
         boolean ended();
 
@@ -116,6 +119,7 @@ final class XlShell {
             case SHUTDOWN, REBOOT -> request(c, c.verb() == XlCommand.Verb.SHUTDOWN ? ShutdownRequest.POWEROFF
                     : ShutdownRequest.REBOOT);
             case BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH, NETWORK_LIST -> block(c);
+            case CREATE -> toolstack.create(c.device());
         }
     }
 

@@ -53,6 +53,18 @@ class XlCommandTest {
     }
 
     @Test
+    @DisplayName("xl create takes one boot-module line, longer than other lines and with more words, up to its own limit")
+    void shouldTakeACreateLine() throws Exception {
+        String line = "name=web image=hello memory=4096 maxmem=4096 vcpus=1 cmdline=" + "x".repeat(400)
+                + " on_poweroff=destroy on_reboot=restart on_crash=destroy";
+        XlCommand c = XlCommand.parse("xl create " + line);
+        assertThat(c.verb()).isEqualTo(XlCommand.Verb.CREATE);
+        assertThat(c.device()).isEqualTo(line);
+        assertThatThrownBy(() -> XlCommand.parse("xl create " + "x".repeat(XlCommand.CREATE_LINE_MAX)))
+                .hasMessage("a line longer than 2048 bytes is not read");
+    }
+
+    @Test
     @DisplayName("a blank line is nothing")
     void shouldSkipBlankLines() throws Exception {
         assertThat(XlCommand.parse("")).isNull();
@@ -64,10 +76,11 @@ class XlCommandTest {
     @CsvSource(delimiter = '#', textBlock = """
             rm -rf /                    # not an xl command: 'rm -rf /'; dom0's console takes xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl                          # which command? xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
-            xl create evil.cfg          # command 'create' is not one dom0 carries out; xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl network-attach           # network-attach: <domain> [vif spec], e.g. bridge=xenbr0 mac=00:16:3e:00:00:09
             xl network-detach d1        # network-detach: <domain> <devid|mac>
             xl network-list             # network-list: name one domain
+            xl create                   # create: <domain line>, e.g. name=web image=hello memory=4096 vcpus=1
+            xl frobnicate evil.cfg      # command 'frobnicate' is not one dom0 carries out; xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl shutdown                 # shutdown: you must specify -a or a domain id
             xl shutdown a b             # shutdown: you must specify -a or a domain id
             xl shutdown -a ticker       # shutdown: -a takes no domain

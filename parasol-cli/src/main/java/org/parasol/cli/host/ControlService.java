@@ -1,0 +1,563 @@
+package org.parasol.cli.host;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import org.parasol.control.client.ControlClient;
+import org.parasol.control.v1.ConsoleData;
+import org.parasol.control.v1.DomainEvent;
+import org.parasol.control.v1.DomainEventKind;
+import org.parasol.control.v1.DomainInfo;
+import org.parasol.control.v1.DomainInfoList;
+import org.parasol.control.v1.DomainRef;
+import org.parasol.control.v1.DomainStatistics;
+import org.parasol.control.v1.DomainStatisticsList;
+import org.parasol.control.v1.Done;
+import org.parasol.control.v1.HostInfo;
+import org.parasol.control.v1.Request;
+import org.parasol.control.v1.Response;
+import org.parasol.control.v1.ShutdownReason;
+import org.parasol.control.v1.StreamEnd;
+import org.parasol.control.v1.TextLines;
+import org.parasol.hypercall.Errno;
+import org.parasol.hypercall.abi.Runstate;
+import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.domain.Domain;
+import org.parasol.hypervisor.domain.DomainState;
+import org.parasol.hypervisor.domain.Vcpu;
+
+/**
+ * What the control API's requests do on a running host. The hypervisor's own mechanism
+ * (list, pause, unpause, statistics, consoles, events) is read and driven directly; what is the
+ * toolstack's (create, shut down, reboot, destroy, the block devices) goes to dom0 as the xl
+ * line it carries out ({@link Dom0Console}), one at a time on a single toolstack thread with a
+ * bounded queue, so the event loop never waits for dom0.
+ *
+ * <p>Every failure is an errno with its Xen name: ESRCH (no such domain), EEXIST (the name is
+ * taken), EPERM (domain 0), ENOMEM (the host cannot fit it), EINVAL (a wrong request), EBUSY
+ * (too many requests queued), ETIMEDOUT (dom0 did not answer), EOPNOTSUPP.
+ */
+public final class ControlService implements AutoCloseable {
+    static final int EPERM = Errno.EPERM;
+    static final int ENOENT = Errno.ENOENT;
+    static final int ESRCH = Errno.ESRCH;
+    static final int ENOMEM = 12;
+    static final int EACCES = Errno.EACCES;
+    static final int EBUSY = Errno.EBUSY;
+    static final int EEXIST = Errno.EEXIST;
+    static final int EINVAL = Errno.EINVAL;
+    static final int EMSGSIZE = Errno.EMSGSIZE;
+    static final int EPROTONOSUPPORT = 93;
+    static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
+    static final int ETIMEDOUT = Errno.ETIMEDOUT;
+
+    /** How long the host waits for dom0 to answer an xl line. */
+    static final long DOM0_ANSWER_MILLIS = 30_000;
+    /** The most vCPUs a domain may ask for (the hypervisor's DomainConfig). */
+    public static final int VCPUS_MAX = 32;
+
+    /** Builds the boot-module line dom0 reads for a create (the CLI's {@code Dom0Module}). */
+    public interface CreateLine {
+        /**
+         * The line for {@code config}, or an IllegalArgumentException naming what is wrong
+         * (an image not found, a disk that cannot be made).
+         */
+        String line(org.parasol.control.v1.DomainConfig config);
+    }
+
+    private final Hypervisor hv;
+    private final Dom0Console dom0;
+    private final HostLog log;
+    private final CreateLine createLine;
+    private final String socket;
+    private final ThreadPoolExecutor toolstack;
+    private final Set<Consumer<DomainEvent>> eventWatchers = new CopyOnWriteArraySet<>();
+    /** Console streams by domain id, ended when the domain is destroyed. */
+    private final Map<Integer, Set<Runnable>> consoleEnds = new ConcurrentHashMap<>();
+    /** create -c: the console stream to open when dom0 has built the domain of this name, before it runs. */
+    private final Map<String, Consumer<Domain>> consoleOnCreate = new ConcurrentHashMap<>();
+
+    public ControlService(Hypervisor hv, HostLog log, CreateLine createLine, String socket) {
+        this.hv = hv;
+        this.log = log;
+        this.createLine = createLine;
+        this.socket = socket;
+        this.dom0 = new Dom0Console(hv);
+        this.toolstack = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(64), r -> {
+            Thread t = new Thread(r, "control-api-toolstack");
+            t.setDaemon(true);
+            return t;
+        });
+        hv.onDomainCreated(d -> {
+            if (d.domid() == 0) {
+                d.console().subscribe(this::dom0Line);
+            }
+            Consumer<Domain> attach = consoleOnCreate.remove(d.name());
+            if (attach != null) {
+                attach.accept(d);
+            }
+            event(DomainEventKind.DOMAIN_EVENT_KIND_CREATED, d, ShutdownReason.SHUTDOWN_REASON_UNSPECIFIED, "");
+        });
+        hv.onShutdown(d -> event(d.shutdownReason() == Shutdown.CRASH ? DomainEventKind.DOMAIN_EVENT_KIND_CRASHED
+                : DomainEventKind.DOMAIN_EVENT_KIND_SHUTDOWN, d, reason(d.shutdownReason()),
+                d.crashCause() == null ? "" : d.crashCause()));
+        hv.onDomainDestroyed(d -> {
+            event(DomainEventKind.DOMAIN_EVENT_KIND_DESTROYED, d, reason(d.shutdownReason()), "");
+            Set<Runnable> ends = consoleEnds.remove(d.domid());
+            if (ends != null) {
+                ends.forEach(Runnable::run);
+            }
+        });
+    }
+
+    /** dom0's console: the host's log (not the guests' consoles), and the toolstack's answers. */
+    private void dom0Line(String line) {
+        if (!Dom0Console.isSentinel(line)) {
+            log.line("[Domain-0] " + line);
+        }
+        dom0.line(line);
+    }
+
+    /** Carries out {@code r} for {@code c}: the reply (or the stream) goes to {@code c}. */
+    void handle(Request r, Connection c) {
+        long id = r.getId();
+        switch (r.getOpCase()) {
+            case LIST -> c.send(Response.newBuilder().setId(id).setDomains(list()).build());
+            case HOST_INFO -> c.send(Response.newBuilder().setId(id).setHostInfo(hostInfo()).build());
+            case DMESG -> c.send(Response.newBuilder().setId(id)
+                    .setLines(TextLines.newBuilder().addAllLines(log.last(r.getDmesg().getLastLines()))).build());
+            case PAUSE -> withDomain(r, c, r.getPause().getDomain(), true, d -> {
+                int rc = d.pauseByController();
+                if (rc == 0) {
+                    event(DomainEventKind.DOMAIN_EVENT_KIND_PAUSED, d, ShutdownReason.SHUTDOWN_REASON_UNSPECIFIED, "");
+                }
+                return rc < 0 ? Connection.error(id, -rc, "cannot pause d" + d.domid()) : done(id);
+            });
+            case UNPAUSE -> withDomain(r, c, r.getUnpause().getDomain(), true, d -> {
+                int rc = d.unpauseByController();
+                if (rc == 0) {
+                    event(DomainEventKind.DOMAIN_EVENT_KIND_UNPAUSED, d, ShutdownReason.SHUTDOWN_REASON_UNSPECIFIED, "");
+                }
+                return rc < 0 ? Connection.error(id, -rc, "d" + d.domid() + " is not paused") : done(id);
+            });
+            case CREATE -> onToolstack(r, c, () -> create(r, c));
+            case DESTROY -> withDomain(r, c, r.getDestroy().getDomain(), true,
+                    d -> queued(r, c, () -> destroy(id, d)));
+            case SHUTDOWN -> withDomain(r, c, r.getShutdown().getDomain(), true, d -> queued(r, c, () -> shutdown(r, d, c)));
+            case BLOCK -> withDomain(r, c, r.getBlock().getDomain(), true, d -> queued(r, c, () -> device(r, d, "block",
+                    r.getBlock().getOp(), r.getBlock().getDevice())));
+            case NETWORK -> withDomain(r, c, r.getNetwork().getDomain(), true, d -> queued(r, c, () -> device(r, d,
+                    "network", r.getNetwork().getOp(), r.getNetwork().getDevice())));
+            case CONSOLE -> withDomain(r, c, r.getConsole().getDomain(), false, d -> console(r.getId(), d, c));
+            case CONSOLE_INPUT -> c.send(Connection.error(id, EOPNOTSUPP,
+                    "a domain's console takes no input yet: guests write with console_io and have no PV console ring"));
+            case EVENTS -> events(id, c);
+            case STATISTICS -> statistics(r, c);
+            case CANCEL -> {
+                long stream = r.getCancel().getStreamId();
+                if (c.endStream(stream)) {
+                    c.send(Response.newBuilder().setId(stream).setEnd(StreamEnd.newBuilder().setReason("cancelled")).build());
+                    c.send(done(id));
+                } else {
+                    c.send(Connection.error(id, ESRCH, "no stream " + stream + " on this connection"));
+                }
+            }
+            case RENAME -> c.send(Connection.error(id, EOPNOTSUPP,
+                    "rename is not carried out yet: dom0's toolstack keeps the names it gave"));
+            case OP_NOT_SET -> c.send(Connection.error(id, EINVAL, "a request with no operation (or one this host does"
+                    + " not know: protocol version " + ControlClient.VERSION + ")"));
+        }
+    }
+
+    private static Response done(long id) {
+        return Response.newBuilder().setId(id).setDone(Done.getDefaultInstance()).build();
+    }
+
+    /** Resolves {@code ref}; {@code notDom0}: domain 0 is refused with EPERM. */
+    private void withDomain(Request r, Connection c, DomainRef ref, boolean notDom0, Function<Domain, Response> then) {
+        Optional<Domain> d = find(ref);
+        if (d.isEmpty()) {
+            c.send(Connection.error(r.getId(), ESRCH, "no domain " + describe(ref)));
+            return;
+        }
+        if (notDom0 && d.get().domid() == 0) {
+            c.send(Connection.error(r.getId(), EPERM, "not domain 0: the host ends it (SIGTERM to parasol host)"));
+            return;
+        }
+        Response resp = then.apply(d.get());
+        if (resp != null) {
+            c.send(resp);
+        }
+    }
+
+    private Optional<Domain> find(DomainRef ref) {
+        Optional<Domain> d = switch (ref.getIdCase()) {
+            case DOMID -> ref.getDomid() > 0x7fef ? Optional.empty() : hv.domain((int) ref.getDomid());
+            case NAME -> hv.domain(ref.getName());
+            case ID_NOT_SET -> Optional.empty();
+        };
+        return d.filter(x -> x.state() != DomainState.DEAD);
+    }
+
+    private static String describe(DomainRef ref) {
+        return switch (ref.getIdCase()) {
+            case DOMID -> Integer.toUnsignedString(ref.getDomid());
+            case NAME -> "'" + ref.getName() + "'";
+            case ID_NOT_SET -> "(none named)";
+        };
+    }
+
+    /** Runs {@code work} on the toolstack thread; EBUSY when its queue is full. */
+    private void onToolstack(Request r, Connection c, java.util.function.Supplier<Response> work) {
+        try {
+            toolstack.execute(() -> {
+                Response resp;
+                try {
+                    resp = work.get();
+                } catch (RuntimeException e) {
+                    log.line("control API: " + r.getOpCase() + " failed: " + e);
+                    resp = Connection.error(r.getId(), EINVAL, "the host failed: " + e);
+                }
+                if (resp != null) {
+                    c.send(resp);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            c.send(Connection.error(r.getId(), EBUSY, "the toolstack has " + toolstack.getQueue().size()
+                    + " requests queued; try again"));
+        }
+    }
+
+    private Response queued(Request r, Connection c, java.util.function.Supplier<Response> work) {
+        onToolstack(r, c, work);
+        return null;
+    }
+
+    // ---------------------------------------------------------------- the toolstack's verbs
+
+    private Response create(Request r, Connection c) {
+        long id = r.getId();
+        org.parasol.control.v1.DomainConfig cfg = r.getCreate().getConfig();
+        if (r.getCreate().getPaused()) {
+            return Connection.error(id, EOPNOTSUPP, "creating a domain paused is not carried out yet");
+        }
+        String name = cfg.getName();
+        if (name.isEmpty() || name.length() > 64 || !name.matches("[A-Za-z0-9_.-]+") || name.equals("Domain-0")) {
+            return Connection.error(id, EINVAL, "name: 1 to 64 of [A-Za-z0-9_.-], not Domain-0");
+        }
+        if (hv.domain(name).filter(d -> d.state() != DomainState.DEAD).isPresent()) {
+            return Connection.error(id, EEXIST, "a domain named '" + name + "' exists already");
+        }
+        if (cfg.getVcpus() < 1 || cfg.getVcpus() > VCPUS_MAX) {
+            return Connection.error(id, EINVAL, "vcpus: 1.." + VCPUS_MAX + ", not " + cfg.getVcpus());
+        }
+        long memKiB = cfg.getMemoryMib() * 1024;
+        long maxKiB = Math.max(memKiB, cfg.getMaxmemMib() * 1024);
+        if (cfg.getMemoryMib() < 1 || cfg.getMemoryMib() > 1 << 20) {
+            return Connection.error(id, EINVAL, "memory: 1..1048576 MiB, not " + cfg.getMemoryMib());
+        }
+        long freeKiB = hv.freeFrames() * 4;
+        if (maxKiB > freeKiB) {
+            return Connection.error(id, ENOMEM, "'" + name + "' needs " + maxKiB + " KiB; the host has " + freeKiB
+                    + " KiB free (short by " + (maxKiB - freeKiB) + " KiB; start the host with a larger --memory)");
+        }
+        String line;
+        try {
+            line = createLine.line(cfg);
+        } catch (IllegalArgumentException e) {
+            return Connection.error(id, ENOENT, e.getMessage());
+        }
+        if (r.getCreate().getAttachConsole()) {
+            consoleOnCreate.put(name, d -> {
+                Response err = console(id, d, c);
+                if (err != null) {
+                    c.send(err);
+                }
+            });
+        }
+        List<String> answer = ask("xl create " + line);
+        consoleOnCreate.remove(name);
+        if (answer == null) {
+            return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
+        }
+        String built = Dom0Console.find(answer, l -> l.startsWith("dom0: built d") && l.contains(" (" + name + ") "));
+        if (built != null) {
+            int domid = Integer.parseInt(built.substring("dom0: built d".length(), built.indexOf(' ', "dom0: built d".length())));
+            Optional<Domain> d = hv.domain(domid);
+            log.line("control API: created d" + domid + " (" + name + ")");
+            return d.map(x -> Response.newBuilder().setId(id).setDomain(info(x)).build()).orElse(done(id));
+        }
+        String why = Dom0Console.find(answer, l -> l.startsWith("dom0: cannot create") || l.startsWith("dom0: xl: create"));
+        if (why == null) {
+            why = String.join(" / ", answer);
+        }
+        int errno = why.contains("EEXIST") || why.contains("name is taken") ? EEXIST
+                : why.contains("ENOMEM") ? ENOMEM : why.contains("ENOENT") ? ENOENT : EINVAL;
+        return Connection.error(id, errno, why.replaceFirst("^dom0: (xl: )?", "dom0: "));
+    }
+
+    private List<String> ask(String xlLine) {
+        try {
+            return dom0.run(xlLine, DOM0_ANSWER_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private Response destroy(long id, Domain d) {
+        List<String> answer = ask("xl destroy " + d.domid());
+        if (answer == null) {
+            return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
+        }
+        if (Dom0Console.find(answer, l -> l.contains("invalid domain identifier")) != null) {
+            return Connection.error(id, ESRCH, "d" + d.domid() + " is not one dom0 built");
+        }
+        try {
+            d.awaitDeath(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.line("control API: destroyed d" + d.domid() + " (" + d.name() + ")");
+        return done(id);
+    }
+
+    private Response shutdown(Request r, Domain d, Connection c) {
+        long id = r.getId();
+        boolean reboot = r.getShutdown().getReason() == ShutdownReason.SHUTDOWN_REASON_REBOOT;
+        if (r.getShutdown().getReason() != ShutdownReason.SHUTDOWN_REASON_UNSPECIFIED && !reboot
+                && r.getShutdown().getReason() != ShutdownReason.SHUTDOWN_REASON_POWEROFF) {
+            return Connection.error(id, EINVAL, "a shutdown asks for poweroff or reboot");
+        }
+        List<String> answer = ask("xl " + (reboot ? "reboot " : "shutdown ") + d.domid());
+        if (answer == null) {
+            return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
+        }
+        String refusal = Dom0Console.find(answer, l -> l.startsWith("dom0: xl: "));
+        if (refusal != null) {
+            return Connection.error(id, refusal.contains("invalid domain") ? ESRCH : EINVAL, refusal);
+        }
+        if (!r.getShutdown().getWait() || reboot) {
+            return done(id);
+        }
+        // -w: the reply when the domain is gone; no thread waits for it meanwhile.
+        Runnable end = () -> c.send(done(id));
+        consoleEnds.computeIfAbsent(d.domid(), k -> ConcurrentHashMap.newKeySet()).add(end);
+        if (d.state() == DomainState.DEAD && consoleEnds.getOrDefault(d.domid(), Set.of()).remove(end)) {
+            return done(id);
+        }
+        return null;
+    }
+
+    /** block-* and network-*: dom0's verbs of that kind, its answer as lines. */
+    private Response device(Request r, Domain d, String kind, org.parasol.control.v1.BlockOp op, String device) {
+        String dev = device.strip();
+        if (dev.length() > 512 || !dev.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f || ch == ' ')) {
+            return Connection.error(r.getId(), EINVAL, "device: printable ASCII, at most 512 characters");
+        }
+        String line = switch (op) {
+            case BLOCK_OP_ATTACH -> "xl " + kind + "-attach " + d.domid() + " " + dev.replace(',', ' ');
+            case BLOCK_OP_DETACH -> "xl " + kind + "-detach " + d.domid() + " " + dev;
+            case BLOCK_OP_LIST -> "xl " + kind + "-list " + d.domid();
+            default -> null;
+        };
+        boolean needsDevice = op == org.parasol.control.v1.BlockOp.BLOCK_OP_DETACH
+                || op == org.parasol.control.v1.BlockOp.BLOCK_OP_ATTACH && kind.equals("block");
+        if (line == null || needsDevice && dev.isEmpty()) {
+            return Connection.error(r.getId(), EINVAL, kind + ": attach SPEC, detach DEVICE or list");
+        }
+        List<String> answer = ask(line);
+        if (answer == null) {
+            return Connection.error(r.getId(), ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
+        }
+        return Response.newBuilder().setId(r.getId()).setLines(TextLines.newBuilder()
+                .addAllLines(answer.stream().map(l -> l.replaceFirst("^dom0: (xl: )?", "")).toList())).build();
+    }
+
+    // ---------------------------------------------------------------- streams
+
+    /** A domain's console: its history from birth, then each new line, until it is destroyed or cancelled. */
+    private Response console(long id, Domain d, Connection c) {
+        boolean[] on = {true};
+        int domid = d.domid();
+        Runnable end = () -> {
+            if (on[0]) {
+                on[0] = false;
+                c.send(Response.newBuilder().setId(id).setEnd(StreamEnd.newBuilder().setReason("d" + domid
+                        + " was destroyed")).build());
+            }
+        };
+        Consumer<String> listener = line -> {
+            if (on[0]) {
+                c.sendStreamed(Response.newBuilder().setId(id).setConsole(ConsoleData.newBuilder().setDomid(domid)
+                        .setData(com.google.protobuf.ByteString.copyFrom(line + "\n", StandardCharsets.UTF_8))).build());
+            }
+        };
+        // Cancelled, or the client gone: the hypervisor forgets the reader (dom0's console, which
+        // never dies, would otherwise keep one per attach).
+        if (!c.addStream(id, () -> {
+            on[0] = false;
+            d.console().unsubscribe(listener);
+            Set<Runnable> s = consoleEnds.get(domid);
+            if (s != null) {
+                s.remove(end);
+            }
+        })) {
+            return Connection.error(id, EBUSY, "too many streams on this connection");
+        }
+        consoleEnds.computeIfAbsent(domid, k -> ConcurrentHashMap.newKeySet()).add(end);
+        d.console().subscribe(listener);
+        if (!c.isOpen()) {
+            d.console().unsubscribe(listener); // gone between the two: its close ran before the subscribe
+        }
+        if (d.state() == DomainState.DEAD) {
+            end.run();
+        }
+        return null;
+    }
+
+    private void events(long id, Connection c) {
+        Consumer<DomainEvent> w = e -> c.sendStreamed(Response.newBuilder().setId(id).setEvent(e).build());
+        if (!c.addStream(id, () -> eventWatchers.remove(w))) {
+            c.send(Connection.error(id, EBUSY, "too many streams on this connection"));
+            return;
+        }
+        eventWatchers.add(w);
+    }
+
+    private void statistics(Request r, Connection c) {
+        long id = r.getId();
+        int interval = r.getStatistics().getIntervalMs();
+        if (interval == 0) {
+            c.send(Response.newBuilder().setId(id).setStatistics(statistics()).build());
+            return;
+        }
+        if (interval < 100 || interval > 3_600_000) {
+            c.send(Connection.error(id, EINVAL, "interval_ms: 0 (once) or 100..3600000, not " + interval));
+            return;
+        }
+        io.netty.util.concurrent.ScheduledFuture<?>[] task = new io.netty.util.concurrent.ScheduledFuture<?>[1];
+        if (!c.addStream(id, () -> {
+            if (task[0] != null) {
+                task[0].cancel(false);
+            }
+        })) {
+            c.send(Connection.error(id, EBUSY, "too many streams on this connection"));
+            return;
+        }
+        task[0] = c.every(interval, () -> c.sendStreamed(Response.newBuilder().setId(id).setStatistics(statistics()).build()));
+        if (!c.isOpen()) {
+            task[0].cancel(false);
+        }
+    }
+
+    private void event(DomainEventKind kind, Domain d, ShutdownReason reason, String detail) {
+        if (eventWatchers.isEmpty()) {
+            return;
+        }
+        DomainEvent e = DomainEvent.newBuilder().setKind(kind).setDomid(d.domid()).setName(d.name()).setReason(reason)
+                .setDetail(detail).setSystemTimeNs(hv.systemTime()).build();
+        for (Consumer<DomainEvent> w : eventWatchers) {
+            w.accept(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- what is read
+
+    private DomainInfoList list() {
+        DomainInfoList.Builder b = DomainInfoList.newBuilder();
+        for (Domain d : hv.domains()) {
+            if (d.state() != DomainState.DEAD) {
+                b.addDomains(info(d));
+            }
+        }
+        return b.build();
+    }
+
+    static DomainInfo info(Domain d) {
+        return DomainInfo.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
+                .setShutdownReason(reason(d.shutdownReason())).setMemoryKib(d.memoryKiB())
+                .setVcpus(d.vcpuCount()).setCpuTimeNs(cpuTime(d)).setUptimeNs(d.uptimeNanos()).build();
+    }
+
+    private DomainStatisticsList statistics() {
+        DomainStatisticsList.Builder b = DomainStatisticsList.newBuilder().setSystemTimeNs(hv.systemTime());
+        for (Domain d : hv.domains()) {
+            if (d.state() == DomainState.DEAD) {
+                continue;
+            }
+            b.addDomains(DomainStatistics.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
+                    .setCpuTimeNs(cpuTime(d)).setMemoryKib(d.memoryKiB()).setVcpus(d.vcpuCount())
+                    .setHypercalls(d.hypercalls()).setFaults(d.faults()).setUptimeNs(d.uptimeNanos()));
+        }
+        return b.build();
+    }
+
+    private HostInfo hostInfo() {
+        return HostInfo.newBuilder().setHypervisor("parasol").setPcpus(hv.config().pcpus())
+                .setTotalMemoryKib(hv.config().machineMemoryBytes() / 1024).setFreeMemoryKib(hv.freeFrames() * 4)
+                .setDomains((int) hv.domains().stream().filter(d -> d.state() != DomainState.DEAD).count())
+                .setUptimeNs(hv.systemTime()).setProtocolVersion(ControlClient.VERSION).setSocket(socket).build();
+    }
+
+    private static long cpuTime(Domain d) {
+        long t = 0;
+        int n = d.allocatedVcpus();
+        for (int i = 0; i < n; i++) {
+            Vcpu v = d.vcpu(i);
+            t += v.sched().runstateTimes()[Runstate.RUNNING];
+        }
+        return t;
+    }
+
+    private static org.parasol.control.v1.DomainState state(Domain d) {
+        return switch (d.state()) {
+            case RUNNING -> org.parasol.control.v1.DomainState.DOMAIN_STATE_RUNNING;
+            case PAUSED -> org.parasol.control.v1.DomainState.DOMAIN_STATE_PAUSED;
+            case SHUTDOWN -> d.shutdownReason() == Shutdown.CRASH ? org.parasol.control.v1.DomainState.DOMAIN_STATE_CRASHED
+                    : org.parasol.control.v1.DomainState.DOMAIN_STATE_SHUTDOWN;
+            case DYING, ZOMBIE, DEAD -> org.parasol.control.v1.DomainState.DOMAIN_STATE_DYING;
+        };
+    }
+
+    private static ShutdownReason reason(int code) {
+        return switch (code) {
+            case Shutdown.POWEROFF -> ShutdownReason.SHUTDOWN_REASON_POWEROFF;
+            case Shutdown.REBOOT -> ShutdownReason.SHUTDOWN_REASON_REBOOT;
+            case Shutdown.SUSPEND -> ShutdownReason.SHUTDOWN_REASON_SUSPEND;
+            case Shutdown.CRASH -> ShutdownReason.SHUTDOWN_REASON_CRASH;
+            case Shutdown.WATCHDOG -> ShutdownReason.SHUTDOWN_REASON_WATCHDOG;
+            case Shutdown.SOFT_RESET -> ShutdownReason.SHUTDOWN_REASON_SOFT_RESET;
+            default -> ShutdownReason.SHUTDOWN_REASON_UNSPECIFIED;
+        };
+    }
+
+    /** Xen's name for {@code errno}. */
+    static String errnoName(int errno) {
+        if (errno == EPROTONOSUPPORT) {
+            return "EPROTONOSUPPORT";
+        }
+        if (errno == ENOMEM) {
+            return "ENOMEM";
+        }
+        String n = Errno.name(errno);
+        return n != null ? n : "E" + errno;
+    }
+
+    @Override
+    public void close() {
+        toolstack.shutdownNow();
+    }
+}
