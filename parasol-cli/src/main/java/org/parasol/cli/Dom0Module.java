@@ -49,6 +49,7 @@ final class Dom0Module {
         lines.add("name=" + escape(cfg.name()) + " image=" + escape(cfg.image()) + " memory=" + cfg.memoryKiB()
                 + " maxmem=" + cfg.maxMemoryKiB() + " vcpus=" + cfg.vcpus() + " cmdline=" + escape(cmdline)
                 + " on_poweroff=" + word(onPoweroff) + " on_reboot=" + word(onReboot) + " on_crash=" + word(onCrash)
+                + (cfg.virt().nativeKernel() ? " virt=" + cfg.virt().key() : "")
                 + devices.stream().map(d -> " device=" + escape(d)).collect(java.util.stream.Collectors.joining()));
         return this;
     }

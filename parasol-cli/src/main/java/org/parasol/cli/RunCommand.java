@@ -18,6 +18,7 @@ import org.parasol.control.XlConfigParser;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.Virtualization;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.HostLimits;
 import org.parasol.hypervisor.Hypervisor;
@@ -114,6 +115,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--cmdline", defaultValue = "",
             description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
+
+    @Option(names = "--virt", defaultValue = "pv", paramLabel = "pv|trap",
+            description = "How each image's kernel reaches the machine: pv (hypercalls, the default) or trap"
+                    + " (privileged instructions as VM exits, emulated devices); a FILE.cfg says its own (virt=).")
+    String virt;
 
     @Option(names = "--images", paramLabel = "DIR",
             description = "Another folder of images (*.image descriptors), searched before the default"
@@ -266,6 +272,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     int run(PrintStream out, PrintStream err) throws InterruptedException {
         if (domains < 1 || memoryMiB < 1 || vcpus < 1) {
             err.println("parasol run: --domains, --memory and --vcpus must be at least 1");
+            return 2;
+        }
+        try {
+            Virtualization.parse(virt);
+        } catch (IllegalArgumentException e) {
+            err.println("parasol run: --virt: " + e.getMessage());
             return 2;
         }
         ImageRepository repository = ImageRepository.standardAfter(imageDirs);
@@ -635,6 +647,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     /** A domain of this command's memory, vCPUs and command line, kept after shutdown for the summary. */
     private DomainConfig config(String name, String image) {
         return new DomainConfig(name, memoryMiB * 1024L, memoryMiB * 1024L, vcpus, image, cmdline, false,
-                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE);
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE)
+                .withVirt(Virtualization.parse(virt));
     }
 }

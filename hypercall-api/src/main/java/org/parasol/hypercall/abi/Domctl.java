@@ -50,7 +50,10 @@ public final class Domctl {
     /** The longest domain name {@code PARASOL_LOAD_IMAGE} takes, in bytes. */
     public static final int PARASOL_NAME_MAX = 64;
 
-    /** {@code XEN_DOMCTL_CDF_hvm}: an HVM guest (refused: Parasol runs PV guests). */
+    /**
+     * {@code XEN_DOMCTL_CDF_hvm}: an HVM guest; for Parasol, a trap-and-emulate domain (without
+     * {@link #CDF_HAP}, which is refused).
+     */
     public static final int CDF_HVM = 1 << 0;
     /** {@code XEN_DOMCTL_CDF_hap}: hardware-assisted paging (HVM only). */
     public static final int CDF_HAP = 1 << 1;

@@ -1,5 +1,7 @@
 package org.parasol.hypervisor.domain;
 
+import org.parasol.hypervisor.hvm.Uart16550;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -52,6 +54,8 @@ public final class Domain {
     private final Maptrack maptrack = new Maptrack(Maptrack.DEFAULT_MAX_FRAMES);
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
+    /** COM1 of a native domain (its console), or null for a paravirtual one. */
+    private final Uart16550 uart;
     private final Vcpu[] vcpus;
     private final long createdAt;
     private final Timers.Timer[] watchdogs = new Timers.Timer[2];
@@ -102,6 +106,7 @@ public final class Domain {
         this.events = new EventChannels(domid, config.vcpus(), event2l);
         this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(host.consoleThread());
+        this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged()) : null;
         this.createdAt = host.systemTime();
         this.vcpus = new Vcpu[config.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
@@ -217,6 +222,11 @@ public final class Domain {
 
     public CodeTable codeTable() {
         return codeTable;
+    }
+
+    /** COM1, the console of a native-kernel domain; null for a paravirtual one. */
+    public Uart16550 uart() {
+        return uart;
     }
 
     public ConsoleLog console() {

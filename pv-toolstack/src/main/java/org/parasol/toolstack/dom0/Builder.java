@@ -3,6 +3,7 @@ package org.parasol.toolstack.dom0;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.abi.Domctl;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.guest.DomctlCalls;
@@ -76,7 +77,7 @@ final class Builder {
      * @throws BuildException naming the step that failed and its errno; nothing is left behind
      */
     Built build(DomainSpec spec, java.util.function.IntFunction<String> namer, byte[] handle) throws BuildException {
-        long id = domctl.createDomain(DomId.ANY, spec.vcpus(), handle);
+        long id = domctl.createDomain(DomId.ANY, spec.trap() ? Domctl.CDF_HVM : 0, spec.vcpus(), handle);
         if (id < 0) {
             throw new BuildException("createdomain", id);
         }

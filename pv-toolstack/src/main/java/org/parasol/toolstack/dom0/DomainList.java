@@ -45,7 +45,7 @@ public final class DomainList {
     /** The most domains one module may ask for. */
     public static final int DOMAINS_MAX = 1024;
 
-    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "on_poweroff",
+    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "virt", "on_poweroff",
             "on_reboot", "on_crash", "device");
     /** The key a line may give more than once. */
     private static final String DEVICE = "device";
@@ -133,7 +133,17 @@ public final class DomainList {
         }
         return new DomainSpec(kv.get("name"), image, memory, maxmem, (int) vcpus, kv.getOrDefault("cmdline", ""),
                 action(kv, "on_poweroff", DomainSpec.Action.DESTROY), action(kv, "on_reboot", DomainSpec.Action.RESTART),
-                action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier));
+                action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier),
+                trap(kv.getOrDefault("virt", "pv")));
+    }
+
+    /** {@code virt}: pv (the default) or trap. */
+    private static boolean trap(String virt) {
+        return switch (virt) {
+            case "pv" -> false;
+            case "trap" -> true;
+            default -> throw new IllegalArgumentException("virt must be pv or trap: '" + shorten(virt) + "'");
+        };
     }
 
     /**
@@ -241,7 +251,7 @@ public final class DomainList {
                 + " memory=" + spec.memoryKiB() + " maxmem=" + spec.maxMemoryKiB() + " vcpus=" + spec.vcpus()
                 + " cmdline=" + escape(spec.cmdline()) + " on_poweroff=" + spec.onPoweroff().word() + " on_reboot="
                 + spec.onReboot().word() + " on_crash=" + spec.onCrash().word()
-                + devices;
+                + (spec.trap() ? " virt=trap" : "") + devices;
     }
 
     private static boolean plain(char c) {

@@ -23,9 +23,17 @@ import java.util.Objects;
  * @param onCrash      xl's on_crash (also for a watchdog shutdown)
  * @param devices      its split devices, whose back ends run in other domains ({@link DeviceSpec}),
  *                     each with its device id resolved, at most {@value #DEVICES_MAX}
+ * @param trap         {@code virt=trap}: built as an HVM domain ({@code XEN_DOMCTL_CDF_hvm}), its
+ *                     kernel executing privileged instructions under trap-and-emulate
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
+        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, boolean trap) {
+
+    /** A paravirtual domain's spec. */
+    public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
+            Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices, false);
+    }
     /** What a spec gets when it leaves memory out. */
     public static final long DEFAULT_MEMORY_KIB = 4096;
     /** The most memory a spec may ask for: 64 GiB, far beyond any host Parasol runs on. */

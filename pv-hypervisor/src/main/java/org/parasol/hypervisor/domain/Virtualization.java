@@ -1,0 +1,58 @@
+package org.parasol.hypervisor.domain;
+
+import java.util.Locale;
+
+/**
+ * How a domain's kernel reaches the machine: xl.cfg's {@code virt} key and {@code parasol run
+ * --virt}. The same kernel image runs in each; only what is below it changes.
+ */
+public enum Virtualization {
+    /**
+     * Paravirtual: the kernel's privileged operations are hypercalls, its page tables are
+     * changed with {@code mmu_update}, its devices are split drivers. Xen's PV guest.
+     */
+    PV("pv"),
+    /**
+     * Trap-and-emulate: the kernel executes privileged instructions; each is a VM exit with a
+     * reason and a qualification, which the hypervisor decodes as far as the exit does not
+     * say, emulates against the vCPU and the device models (16550 UART, power, the local APIC
+     * timer), and resumes. Page-table stores fault on the write-protected tables and are
+     * validated into them. The shape of VT-x/AMD-V with exits.
+     */
+    TRAP("trap");
+
+    private final String key;
+
+    Virtualization(String key) {
+        this.key = key;
+    }
+
+    /** The word xl.cfg and {@code --virt} use. */
+    public String key() {
+        return key;
+    }
+
+    /** Whether the kernel executes privileged instructions rather than hypercalls. */
+    public boolean nativeKernel() {
+        return this != PV;
+    }
+
+    /**
+     * The configuration named {@code word} ({@code pv}, {@code trap}).
+     *
+     * @throws IllegalArgumentException for any other word, naming the ones there are
+     */
+    public static Virtualization parse(String word) {
+        String w = word.trim().toLowerCase(Locale.ROOT);
+        for (Virtualization v : values()) {
+            if (v.key.equals(w)) {
+                return v;
+            }
+        }
+        StringBuilder known = new StringBuilder();
+        for (Virtualization v : values()) {
+            known.append(known.isEmpty() ? "" : ", ").append(v.key);
+        }
+        throw new IllegalArgumentException("virt must be one of " + known + ": '" + word + "'");
+    }
+}
