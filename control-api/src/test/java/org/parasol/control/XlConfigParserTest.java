@@ -52,9 +52,10 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
             name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
-            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus, vif)
+            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus, vif, virt)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
+            name="a"\\nkernel="hello"\\nvirt="hvm"               | bad.cfg:3: key 'virt': expected "pv" or "trap", got 'hvm'
             """)
     void shouldRefuseWithTheLineAndKey(String config, String message) {
         assertThatThrownBy(() -> XlConfigParser.parse("bad.cfg", config.replace("\\n", "\n")))

@@ -527,9 +527,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 if (d.shutdownReason() != Shutdown.POWEROFF || zombie) {
                     allPoweredOff = false;
                 }
-                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended(d),
+                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%s%n", d.name(), d.domid(), ended(d),
                         d.uptimeNanos() / 1e9, d.hypercalls(), d.faults(),
-                        zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "");
+                        zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "",
+                        d.config().virt().nativeKernel()
+                                ? "  [" + d.config().virt().key() + ": " + d.vmExits() + " VM exits]" : "");
             }
             if (hypercallBreakdown) {
                 out.println();

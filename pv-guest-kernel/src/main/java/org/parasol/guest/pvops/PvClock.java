@@ -24,19 +24,20 @@ import org.parasol.hypercall.struct.VcpuTimeInfo;
  * hypervisor is writing, so read again; read the fields; load-load fence; re-read the version
  * and start over if it moved. Reads never allocate.
  */
-final class PvClock {
+public final class PvClock {
     private final Cpu cpu;
     private final SharedInfo shared;
     private final VcpuTimeInfo time;
 
-    PvClock(Cpu cpu, long sharedInfoVa) {
+    /** The clocks of {@code cpu}, with shared_info mapped at {@code sharedInfoVa}. */
+    public PvClock(Cpu cpu, long sharedInfoVa) {
         this.cpu = cpu;
         this.shared = new SharedInfo().wrap(new GuestMemoryBuffer(cpu.memory(), sharedInfoVa, SharedInfo.SIZE), 0);
         this.time = shared.vcpuInfo(cpu.vcpuId(), new VcpuInfo()).time();
     }
 
     /** System time in nanoseconds. */
-    long systemTime() {
+    public long systemTime() {
         for (;;) {
             int version = time.versionAcquire();
             if ((version & 1) != 0) {
@@ -61,7 +62,7 @@ final class PvClock {
      * for it never fires early): what a native kernel writes to {@code IA32_TSC_DEADLINE}.
      * A deadline already past gives the TSC of the last clock update, which is past too.
      */
-    long tscAt(long deadline) {
+    public long tscAt(long deadline) {
         for (;;) {
             int version = time.versionAcquire();
             if ((version & 1) != 0) {
@@ -90,7 +91,7 @@ final class PvClock {
     }
 
     /** Wall-clock nanoseconds since the epoch at system time 0. */
-    long wallClockAtBoot() {
+    public long wallClockAtBoot() {
         for (;;) {
             int version = shared.wcVersionAcquire();
             if ((version & 1) != 0) {

@@ -224,6 +224,21 @@ public final class Domain {
         return codeTable;
     }
 
+    /**
+     * VM exits its vCPUs took (a trap-and-emulate domain; 0 for a paravirtual one). Exact once
+     * its vCPUs have ended; a running domain's count may lag.
+     */
+    public long vmExits() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            VmExits x = v.vmExits();
+            if (x != null) {
+                n += x.exits();
+            }
+        }
+        return n;
+    }
+
     /** COM1, the console of a native-kernel domain; null for a paravirtual one. */
     public Uart16550 uart() {
         return uart;

@@ -647,6 +647,16 @@ public final class VmExits {
         return stageNanos.clone();
     }
 
+    /** The reason of the last VM exit (null before the first). */
+    public ExitReason lastReason() {
+        return reason;
+    }
+
+    /** The qualification of the last VM exit. */
+    public long lastQualification() {
+        return qualification;
+    }
+
     /** VM exits taken so far. */
     public long exits() {
         long n = 0;

@@ -1,4 +1,4 @@
-package org.parasol.guest.pvops;
+package org.parasol.guest.x86;
 
 import static org.parasol.hypercall.x86.Registers.RAX;
 import static org.parasol.hypercall.x86.Registers.RBX;
@@ -12,6 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 import org.parasol.guest.mm.PageTables;
+import org.parasol.guest.pvops.MmuException;
+import org.parasol.guest.pvops.PvClock;
+import org.parasol.guest.pvops.PvOps;
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestMemory;
