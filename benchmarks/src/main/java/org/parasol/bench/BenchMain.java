@@ -38,6 +38,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --block    only the block figures (issue 13, {@link BlockFigures}): the blkbench
  *                            guest beside direct FileChannel I/O on the same image file; a full
  *                            or quick run without REGEX prints them after the store's
+ *   parasol bench --lab      only the measurement lab (issue 15, {@link LabFigures}): one
+ *                            kernel's operations bare, trapped and paravirtual; a full or
+ *                            quick run without REGEX prints it after the block figures
  *   parasol bench REGEX      only benchmarks whose name matches (JMH's include: found anywhere
  *                            in the full name); a pattern that matches none is an error, exit 2
  * </pre>
@@ -159,6 +162,7 @@ public final class BenchMain {
         boolean quick = false;
         boolean storeOnly = false;
         boolean blockOnly = false;
+        boolean labOnly = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -166,6 +170,7 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--store" -> storeOnly = true;
                 case "--block" -> blockOnly = true;
+                case "--lab" -> labOnly = true;
                 case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
@@ -183,12 +188,16 @@ public final class BenchMain {
                 }
             }
         }
-        if (storeOnly || blockOnly) {
+        if (storeOnly || blockOnly || labOnly) {
             if (!includes.isEmpty()) {
-                return usage(err, (storeOnly ? "--store" : "--block") + " runs "
-                        + (storeOnly ? "the store's" : "the block") + " figures alone; it takes no REGEX");
+                return usage(err, (storeOnly ? "--store" : blockOnly ? "--block" : "--lab") + " runs "
+                        + (storeOnly ? "the store's" : blockOnly ? "the block" : "the lab's") + " figures alone;"
+                        + " it takes no REGEX");
             }
             String table = "";
+            if (labOnly) {
+                table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL);
+            }
             if (storeOnly) {
                 table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             }
@@ -232,6 +241,7 @@ public final class BenchMain {
             table += Footprint.report();
             table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL);
         }
         return print(table, out, save);
     }
@@ -249,7 +259,7 @@ public final class BenchMain {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
-        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [REGEX...]");
+        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--lab] [REGEX...]");
         return error == null ? 0 : 2;
     }
 

@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
             "                dom0's ring-less baseline, in one run (with --quick: smaller)",
             "  --block       only the block figures: the blkbench guest through blkfront/blkback",
             "                beside direct FileChannel I/O on the same image (with --quick: shorter)",
+            "  --lab         only the measurement lab: one kernel's privileged operations bare,",
+            "                trapped (VM exits) and paravirtual (hypercalls), p50/p99, exits and",
+            "                hypercalls per operation, ratio to bare, the trap path by stage",
             "  REGEX...      only the benchmarks whose name matches (one that matches none:",
             "                an error listing the benchmarks, exit status 2)"})
 final class BenchCommand implements Runnable {

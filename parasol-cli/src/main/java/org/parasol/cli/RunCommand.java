@@ -275,7 +275,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             return 2;
         }
         try {
-            Virtualization.parse(virt);
+            if (Virtualization.parse(virt) == Virtualization.BARE) {
+                err.println("parasol run: --virt bare: dom0 builds pv and trap domains; the bare machine runs in"
+                        + " parasol bench --lab");
+                return 2;
+            }
         } catch (IllegalArgumentException e) {
             err.println("parasol run: --virt: " + e.getMessage());
             return 2;

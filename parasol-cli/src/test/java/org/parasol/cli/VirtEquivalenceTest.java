@@ -62,7 +62,7 @@ class VirtEquivalenceTest {
     void shouldRefuseAnUnknownConfiguration() {
         RunOutcome o = RunOutcome.of("hello", "--virt", "hvm");
         assertThat(o.status()).isEqualTo(2);
-        assertThat(o.err()).contains("--virt").contains("pv, trap").contains("'hvm'");
+        assertThat(o.err()).contains("--virt").contains("pv, trap, bare").contains("'hvm'");
     }
 
     /** The image's own console lines, with times, dates and the banner's page counts masked. */

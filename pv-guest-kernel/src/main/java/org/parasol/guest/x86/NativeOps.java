@@ -205,8 +205,18 @@ public final class NativeOps implements PvOps {
         run(wrmsr, 1);
     }
 
+    /**
+     * {@code cpuid} of {@code leaf}: EAX of the answer (EBX, ECX and EDX stay in the
+     * registers). Unprivileged on hardware, but it always exits under VT-x: the lab's
+     * privileged no-op.
+     */
+    public long cpuid(int leaf) {
+        cpuidInto(leaf);
+        return regs.get(RAX);
+    }
+
     /** CPUID leaf {@code leaf}; the answer is left in EAX, EBX, ECX, EDX. */
-    private void cpuid(int leaf) {
+    private void cpuidInto(int leaf) {
         regs.set(RAX, leaf & 0xFFFF_FFFFL);
         regs.set(RCX, 0);
         run(cpuid, 1);
@@ -220,18 +230,18 @@ public final class NativeOps implements PvOps {
      */
     @Override
     public String platformName() {
-        cpuid(Platform.CPUID_HYPERVISOR_BASE);
+        cpuidInto(Platform.CPUID_HYPERVISOR_BASE);
         byte[] sig = new byte[12];
         int[] words = {(int) regs.get(RBX), (int) regs.get(RCX), (int) regs.get(RDX)};
         for (int i = 0; i < 12; i++) {
             sig[i] = (byte) (words[i / 4] >>> (8 * (i % 4)));
         }
         if (new String(sig, java.nio.charset.StandardCharsets.US_ASCII).equals("XenVMMXenVMM")) {
-            cpuid(Platform.CPUID_XEN_VERSION);
+            cpuidInto(Platform.CPUID_XEN_VERSION);
             long v = regs.get(RAX) & 0xFFFF_FFFFL;
             return "Xen " + (v >>> 16) + "." + (v & 0xFFFF);
         }
-        cpuid(1);
+        cpuidInto(1);
         return (regs.get(RCX) & Platform.CPUID1_ECX_HYPERVISOR) == 0 ? "bare machine" : "an unknown hypervisor";
     }
 

@@ -19,7 +19,17 @@ public enum Virtualization {
      * timer), and resumes. Page-table stores fault on the write-protected tables and are
      * validated into them. The shape of VT-x/AMD-V with exits.
      */
-    TRAP("trap");
+    TRAP("trap"),
+    /**
+     * The bare machine: no hypervisor between the kernel and the machine model. Each
+     * privileged instruction, once the CPU has decoded it, takes effect directly on the vCPU's
+     * state and the device models: no exit is recorded, nothing is decoded a second time,
+     * {@code cpuid} shows no hypervisor. The reference the lab's ratios are taken against.
+     * Memory is still the hypervisor's MMU, so a page-table store is still validated (see
+     * docs/lab.md). Built by the hypervisor's API (the bench, tests); dom0 builds only
+     * {@code pv} and {@code trap} domains.
+     */
+    BARE("bare");
 
     private final String key;
 
@@ -38,7 +48,7 @@ public enum Virtualization {
     }
 
     /**
-     * The configuration named {@code word} ({@code pv}, {@code trap}).
+     * The configuration named {@code word} ({@code pv}, {@code trap}, {@code bare}).
      *
      * @throws IllegalArgumentException for any other word, naming the ones there are
      */

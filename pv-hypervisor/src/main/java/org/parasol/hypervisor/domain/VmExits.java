@@ -84,6 +84,8 @@ public final class VmExits {
     private final VcpuMmu mmu;
     private final VcpuInfo vcpuInfo;
     private final Uart16550 uart;
+    /** The bare machine: the instruction takes effect with no exit (see {@link Virtualization#BARE}). */
+    private final boolean bare;
     private final RegisterFile regs = new RegisterFile();
     private final Decoder decoder = new Decoder();
     private final Instruction insn = new Instruction();
@@ -125,6 +127,7 @@ public final class VmExits {
         this.mmu = vcpu.mmu();
         this.vcpuInfo = vcpu.vcpuInfo();
         this.uart = uart;
+        this.bare = domain.config().virt() == Virtualization.BARE;
     }
 
     /** The vCPU's registers (what the guest's {@code Cpu.registers()} returns). */
@@ -254,9 +257,11 @@ public final class VmExits {
         reason = why;
         qualification = q;
         vector = vec;
-        exitsByReason[why.ordinal()]++;
-        if (why == ExitReason.EXCEPTION_NMI) {
-            exceptionExits++;
+        if (!bare) {
+            exitsByReason[why.ordinal()]++;
+            if (why == ExitReason.EXCEPTION_NMI) {
+                exceptionExits++;
+            }
         }
         if (profile) {
             lap(STAGE_EXIT);
@@ -325,6 +330,9 @@ public final class VmExits {
 
     /** The hypervisor's own decode of the instruction at {@code rip} (the exit did not say enough). */
     private void redecode(long rip) {
+        if (bare) {
+            return; // no hypervisor: the CPU's own decode is what carries the instruction out
+        }
         int got = fetch(rip);
         if (got <= 0 || decoder.decode(code, 0, got, insn) != length) {
             // The guest changed its own code between the exit and the decode: retry it.
@@ -370,8 +378,10 @@ public final class VmExits {
             d = ascii("solV");
             c = ascii("CPU ");
         } else if (leaf == 1) {
-            c = Platform.CPUID1_ECX_HYPERVISOR & 0xFFFF_FFFFL;
+            c = bare ? 0 : Platform.CPUID1_ECX_HYPERVISOR & 0xFFFF_FFFFL;
             d = 1L << 4 | 1L << 5 | 1L << 9; // TSC, MSR, APIC
+        } else if (bare) {
+            a = 0; // no hypervisor leaves on the bare machine
         } else if (leaf == Platform.CPUID_HYPERVISOR_BASE) {
             a = Platform.CPUID_XEN_VERSION;
             b = ascii("XenV");
