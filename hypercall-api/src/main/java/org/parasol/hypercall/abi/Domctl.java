@@ -55,6 +55,12 @@ public final class Domctl {
      * {@link #CDF_HAP}, which is refused).
      */
     public static final int CDF_HVM = 1 << 0;
+    /**
+     * Parasol's own bit of x86's {@code arch.emulation_flags} (Xen's {@code X86_EMU_*} end at
+     * bit 10): with {@link #CDF_HVM}, the domain runs on the bare machine model, its privileged
+     * instructions taking effect with no VM exit (the lab's reference). See docs/deviations.md.
+     */
+    public static final long PARASOL_EMU_BARE = 1L << 31;
     /** {@code XEN_DOMCTL_CDF_hap}: hardware-assisted paging (HVM only). */
     public static final int CDF_HAP = 1 << 1;
     /** {@code XEN_DOMCTL_CDF_s3_integrity}: tboot memory integrity over S3. */

@@ -75,10 +75,20 @@ public final class DomctlCalls {
 
     /** As {@link #createDomain(DomId, int, byte[])} with {@code XEN_DOMCTL_CDF_*} {@code flags}. */
     public long createDomain(DomId requested, int flags, int maxVcpus, byte[] handle) {
+        return createDomain(requested, flags, 0, maxVcpus, handle);
+    }
+
+    /**
+     * As {@link #createDomain(DomId, int, int, byte[])} with x86's
+     * {@code arch.emulation_flags} as well ({@code X86_EMU_*}, or Parasol's
+     * {@link Domctl#PARASOL_EMU_BARE} with {@code CDF_hvm}).
+     */
+    public long createDomain(DomId requested, int flags, long emulationFlags, int maxVcpus, byte[] handle) {
         long off = begin(Domctl.CREATEDOMAIN, requested);
         try {
             XenDomctlCreatedomain c = create.wrap(page.buffer(), off + XenDomctl.U_OFFSET)
-                    .flags(flags).maxVcpus(maxVcpus).maxGrantFrames(-1).maxMaptrackFrames(-1);
+                    .flags(flags).maxVcpus(maxVcpus).maxGrantFrames(-1).maxMaptrackFrames(-1)
+                    .archEmulationFlags(emulationFlags);
             if (handle != null) {
                 for (int i = 0; i < XenDomctlCreatedomain.HANDLE_SIZE && i < handle.length; i++) {
                     c.handle(i, handle[i]);

@@ -26,8 +26,8 @@ public enum Virtualization {
      * state and the device models: no exit is recorded, nothing is decoded a second time,
      * {@code cpuid} shows no hypervisor. The reference the lab's ratios are taken against.
      * Memory is still the hypervisor's MMU, so a page-table store is still validated (see
-     * docs/lab.md). Built by the hypervisor's API (the bench, tests); dom0 builds only
-     * {@code pv} and {@code trap} domains.
+     * docs/lab.md). dom0 asks for it with {@code CDF_hvm} and Parasol's
+     * {@code PARASOL_EMU_BARE} emulation flag.
      */
     BARE("bare");
 

@@ -62,7 +62,8 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *       Then {@code sanitise_domain_config}: unknown CDF flags or grant options, no vCPUs,
  *       HAP, IOMMU, nested virtualization, vPMU, trapped unmapped accesses, a vmtrace
  *       buffer, or more vCPUs than shared_info has slots (32) are {@code -EINVAL}. The domain
- *       is PV, or trap-and-emulate with {@code CDF_hvm}; unprivileged, empty (tot_pages and max_pages 0), paused once by its
+ *       is PV, or trap-and-emulate with {@code CDF_hvm}, or the bare machine with {@code CDF_hvm}
+ *       and Parasol's {@code PARASOL_EMU_BARE} emulation flag (the only one accepted); unprivileged, empty (tot_pages and max_pages 0), paused once by its
  *       controller, its vCPUs not yet allocated; its on_* actions are "preserve", as the
  *       toolstack, not the hypervisor, destroys a Xen domain after it shuts down. The id is
  *       written back to {@code domain}.</li>
@@ -193,7 +194,9 @@ final class DomctlHandler implements HypercallHandler {
         try {
             DomainConfig cfg = new DomainConfig(name == null ? "d" + domid : name, 256, 256, vcpus, null, "", false,
                     DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
-                    (c.flags() & Domctl.CDF_HVM) != 0 ? Virtualization.TRAP : Virtualization.PV);
+                    (c.flags() & Domctl.CDF_HVM) == 0 ? Virtualization.PV
+                            : c.archEmulationFlags() == Domctl.PARASOL_EMU_BARE ? Virtualization.BARE
+                            : Virtualization.TRAP);
             d = DomainBuilder.createEmpty(host, cfg, domid);
         } catch (DomainCreationException | IllegalArgumentException e) {
             toolstack.releaseDomid(domid);
@@ -216,8 +219,9 @@ final class DomctlHandler implements HypercallHandler {
         if (vcpus < 1) {
             return -EINVAL;
         }
+        boolean bare = (flags & Domctl.CDF_HVM) != 0 && c.archEmulationFlags() == Domctl.PARASOL_EMU_BARE;
         if ((flags & ~ACCEPTED_CDF) != 0 || c.iommuOpts() != 0 || c.vmtraceSize() != 0
-                || c.archEmulationFlags() != 0) {
+                || c.archEmulationFlags() != 0 && !bare) {
             return -EINVAL; // HAP, IOMMU (none here), nested virt, vPMU, vmtrace: not modelled
         }
         long grantVersion = c.grantOpts() & Domctl.GRANT_VERSION_MASK;

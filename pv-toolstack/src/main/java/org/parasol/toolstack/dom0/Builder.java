@@ -77,7 +77,8 @@ final class Builder {
      * @throws BuildException naming the step that failed and its errno; nothing is left behind
      */
     Built build(DomainSpec spec, java.util.function.IntFunction<String> namer, byte[] handle) throws BuildException {
-        long id = domctl.createDomain(DomId.ANY, spec.trap() ? Domctl.CDF_HVM : 0, spec.vcpus(), handle);
+        long id = domctl.createDomain(DomId.ANY, spec.virt().equals("pv") ? 0 : Domctl.CDF_HVM,
+                spec.virt().equals("bare") ? Domctl.PARASOL_EMU_BARE : 0, spec.vcpus(), handle);
         if (id < 0) {
             throw new BuildException("createdomain", id);
         }

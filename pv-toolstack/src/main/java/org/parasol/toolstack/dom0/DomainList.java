@@ -134,16 +134,7 @@ public final class DomainList {
         return new DomainSpec(kv.get("name"), image, memory, maxmem, (int) vcpus, kv.getOrDefault("cmdline", ""),
                 action(kv, "on_poweroff", DomainSpec.Action.DESTROY), action(kv, "on_reboot", DomainSpec.Action.RESTART),
                 action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier),
-                trap(kv.getOrDefault("virt", "pv")));
-    }
-
-    /** {@code virt}: pv (the default) or trap. */
-    private static boolean trap(String virt) {
-        return switch (virt) {
-            case "pv" -> false;
-            case "trap" -> true;
-            default -> throw new IllegalArgumentException("virt must be pv or trap: '" + shorten(virt) + "'");
-        };
+                kv.getOrDefault("virt", "pv"));
     }
 
     /**
@@ -251,7 +242,7 @@ public final class DomainList {
                 + " memory=" + spec.memoryKiB() + " maxmem=" + spec.maxMemoryKiB() + " vcpus=" + spec.vcpus()
                 + " cmdline=" + escape(spec.cmdline()) + " on_poweroff=" + spec.onPoweroff().word() + " on_reboot="
                 + spec.onReboot().word() + " on_crash=" + spec.onCrash().word()
-                + (spec.trap() ? " virt=trap" : "") + devices;
+                + (spec.virt().equals("pv") ? "" : " virt=" + spec.virt()) + devices;
     }
 
     private static boolean plain(char c) {

@@ -23,16 +23,18 @@ import java.util.Objects;
  * @param onCrash      xl's on_crash (also for a watchdog shutdown)
  * @param devices      its split devices, whose back ends run in other domains ({@link DeviceSpec}),
  *                     each with its device id resolved, at most {@value #DEVICES_MAX}
- * @param trap         {@code virt=trap}: built as an HVM domain ({@code XEN_DOMCTL_CDF_hvm}), its
- *                     kernel executing privileged instructions under trap-and-emulate
+ * @param virt         {@code pv}, {@code trap} (built with {@code XEN_DOMCTL_CDF_hvm}: its kernel
+ *                     executes privileged instructions under trap-and-emulate) or {@code bare}
+ *                     (the same on the bare machine model: {@code CDF_hvm} with Parasol's
+ *                     {@code PARASOL_EMU_BARE})
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, boolean trap) {
+        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, String virt) {
 
     /** A paravirtual domain's spec. */
     public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
             Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
-        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices, false);
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices, "pv");
     }
     /** What a spec gets when it leaves memory out. */
     public static final long DEFAULT_MEMORY_KIB = 4096;
@@ -83,6 +85,10 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         Objects.requireNonNull(onReboot, "onReboot");
         Objects.requireNonNull(onCrash, "onCrash");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
+        virt = virt == null ? "pv" : virt;
+        if (!virt.equals("pv") && !virt.equals("trap") && !virt.equals("bare")) {
+            throw new IllegalArgumentException("virt must be pv, trap or bare: '" + virt + "'");
+        }
         if (name != null && (name.isEmpty() || name.length() > NAME_MAX || !name.matches("[A-Za-z0-9_.-]+")
                 || name.equals("Domain-0"))) {
             throw new IllegalArgumentException("not a domain name (1-64 of [A-Za-z0-9_.-], not Domain-0): '" + name + "'");
