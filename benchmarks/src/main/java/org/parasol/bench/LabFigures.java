@@ -51,7 +51,8 @@ final class LabFigures {
     }
 
     /** The configurations, reference first. */
-    static final List<Virtualization> CONFIGS = List.of(Virtualization.BARE, Virtualization.TRAP, Virtualization.PV);
+    static final List<Virtualization> CONFIGS = List.of(Virtualization.BARE, Virtualization.TRAP, Virtualization.BT,
+            Virtualization.PV);
 
     /** One operation of the table, run {@code batch} times per sample where it says so. */
     private interface Op {
@@ -89,7 +90,8 @@ final class LabFigures {
         final Vcpu vcpu;
         final Cpu cpu;
         final PvOps ops;
-        final NativeOps nativeOps;
+        /** The native ops: {@link NativeOps}, or its binary-translated copy for {@code bt}. */
+        final PvOps nativeOps;
         final XenVersionCalls version;
         final Mfn l4;
         final long[] pteMaddr = new long[SLOTS];
@@ -112,6 +114,9 @@ final class LabFigures {
             if (virt == Virtualization.PV) {
                 nativeOps = null;
                 ops = new XenPvOps(cpu, args, StartOfDay.SHARED_INFO_VA);
+            } else if (virt == Virtualization.BT) {
+                nativeOps = TranslatedNativeOps.create(cpu, args, StartOfDay.SHARED_INFO_VA, freeVa + 4096);
+                ops = nativeOps;
             } else {
                 nativeOps = new NativeOps(cpu, args, StartOfDay.SHARED_INFO_VA, freeVa + 4096);
                 ops = nativeOps;
@@ -126,7 +131,7 @@ final class LabFigures {
                 tables.adoptTable(vcpu.mmu().translate(va, false) >>> 12, va);
             }
             if (nativeOps != null) {
-                nativeOps.useTables(tables);
+                TranslatedNativeOps.useTables(nativeOps, tables);
             }
             // The rows' PTEs: the L1 slots of 256 mapped pages well past the kernel's own.
             for (int i = 0; i < SLOTS; i++) {
@@ -141,7 +146,7 @@ final class LabFigures {
 
         void nullOp() {
             if (nativeOps != null) {
-                nativeOps.cpuid(0);
+                TranslatedNativeOps.cpuid(nativeOps, 0);
             } else {
                 version.version();
             }
@@ -167,6 +172,11 @@ final class LabFigures {
             return x == null ? 0 : x.exits();
         }
 
+        long translations() {
+            VmExits x = vcpu.vmExits();
+            return x == null ? 0 : x.translations();
+        }
+
         @Override
         public void close() {
             hv.close();
@@ -174,7 +184,7 @@ final class LabFigures {
     }
 
     /** One measured row of one configuration. */
-    private record Result(long p50, long p99, double exitsPerOp, double hypercallsPerOp) {
+    private record Result(long p50, long p99, double exitsPerOp, double translationsPerOp, double hypercallsPerOp) {
     }
 
     static String report(Sizes sizes) throws Exception {
@@ -220,6 +230,7 @@ final class LabFigures {
                     int samples = even(Math.max(20, sizes.samples() / row.batch()));
                     Histogram h = new Histogram(3_600_000_000_000L, 3);
                     long exits0 = lab.exits();
+                    long translations0 = lab.translations();
                     long calls0 = lab.vcpu.hypercalls();
                     for (int i = 0; i < samples; i++) {
                         long t0 = System.nanoTime();
@@ -229,7 +240,8 @@ final class LabFigures {
                     double ops = samples;
                     results.computeIfAbsent(row.label(), k -> new LinkedHashMap<>()).put(virt,
                             new Result(h.getValueAtPercentile(50), h.getValueAtPercentile(99),
-                                    (lab.exits() - exits0) / ops, (lab.vcpu.hypercalls() - calls0) / ops));
+                                    (lab.exits() - exits0) / ops, (lab.translations() - translations0) / ops,
+                                    (lab.vcpu.hypercalls() - calls0) / ops));
                     if (virt == Virtualization.TRAP) {
                         VmExits x = lab.vcpu.vmExits();
                         long[] before = x.stageNanos();
@@ -261,15 +273,17 @@ final class LabFigures {
                 .append(sizes.samples()).append(" timed operations per row (batches: fewer), ns per operation\n");
         sb.append(String.format(Locale.ROOT, "machine: %d cores, load average %s%n",
                 Runtime.getRuntime().availableProcessors(), loadAverage()));
-        sb.append(String.format(Locale.ROOT, "%n| %-46s | %-4s | %9s | %9s | %8s | %11s | %8s |%n", "operation",
-                "virt", "p50 ns", "p99 ns", "exits/op", "hypercalls/op", "x bare"));
-        sb.append("|").append("-".repeat(48)).append("|------|-----------|-----------|----------|---------------|----------|\n");
+        sb.append(String.format(Locale.ROOT, "%n| %-46s | %-4s | %9s | %9s | %8s | %15s | %13s | %8s |%n", "operation",
+                "virt", "p50 ns", "p99 ns", "exits/op", "translations/op", "hypercalls/op", "x bare"));
+        sb.append("|").append("-".repeat(48))
+                .append("|------|-----------|-----------|----------|-----------------|---------------|----------|\n");
         for (var e : results.entrySet()) {
             Result bare = e.getValue().get(Virtualization.BARE);
             for (var c : e.getValue().entrySet()) {
                 Result r = c.getValue();
-                sb.append(String.format(Locale.ROOT, "| %-46s | %-4s | %9d | %9d | %8.2f | %13.2f | %8s |%n", e.getKey(),
-                        c.getKey().key(), r.p50(), r.p99(), r.exitsPerOp(), r.hypercallsPerOp(),
+                sb.append(String.format(Locale.ROOT, "| %-46s | %-4s | %9d | %9d | %8.2f | %15.4f | %13.2f | %8s |%n",
+                        e.getKey(), c.getKey().key(), r.p50(), r.p99(), r.exitsPerOp(), r.translationsPerOp(),
+                        r.hypercallsPerOp(),
                         bare == null || bare.p50() == 0 ? "-" : BenchMain.ratio((double) r.p50() / bare.p50())));
             }
         }

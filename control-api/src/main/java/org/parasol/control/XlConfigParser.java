@@ -41,7 +41,7 @@ public final class XlConfigParser {
             "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "virt");
 
     /** The words of Parasol's {@code virt} key: how the kernel reaches the machine. */
-    public static final Set<String> VIRT = Set.of("pv", "trap", "bare");
+    public static final Set<String> VIRT = Set.of("pv", "trap", "bare", "bt");
 
     /** xl.cfg keys Parasol knows and cannot honour yet, with the reason given. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
@@ -197,7 +197,7 @@ public final class XlConfigParser {
         if (virt != null) {
             String v = string(virt, "virt");
             if (!VIRT.contains(v)) {
-                throw new ConfigException(source, virt.line(), "key 'virt': expected \"pv\", \"trap\" or \"bare\", got '" + v + "'");
+                throw new ConfigException(source, virt.line(), "key 'virt': expected \"pv\", \"trap\", \"bare\" or \"bt\", got '" + v + "'");
             }
             b.setVirt(v);
         }

@@ -55,7 +55,7 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus, vif, virt)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
-            name="a"\\nkernel="hello"\\nvirt="hvm"               | bad.cfg:3: key 'virt': expected "pv", "trap" or "bare", got 'hvm'
+            name="a"\\nkernel="hello"\\nvirt="hvm"               | bad.cfg:3: key 'virt': expected "pv", "trap", "bare" or "bt", got 'hvm'
             """)
     void shouldRefuseWithTheLineAndKey(String config, String message) {
         assertThatThrownBy(() -> XlConfigParser.parse("bad.cfg", config.replace("\\n", "\n")))

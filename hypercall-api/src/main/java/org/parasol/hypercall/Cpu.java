@@ -98,4 +98,15 @@ public interface Cpu {
     default void execute(int count) {
         throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
     }
+
+    /**
+     * What a call site of {@link #execute} becomes in a binary-translated kernel
+     * ({@link org.parasol.hypercall.x86.Translation}): the same instructions, run by the
+     * emulation directly with no VM exit. Only a translated domain's vCPU accepts it.
+     *
+     * @throws UnsupportedOperationException on a vCPU that cannot execute natively
+     */
+    default void executeTranslated(int count) {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
 }

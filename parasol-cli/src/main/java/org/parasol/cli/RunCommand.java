@@ -116,10 +116,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
 
-    @Option(names = "--virt", defaultValue = "pv", paramLabel = "pv|trap|bare",
+    @Option(names = "--virt", defaultValue = "pv", paramLabel = "pv|trap|bare|bt",
             description = "How each image's kernel reaches the machine: pv (hypercalls, the default), trap"
                     + " (privileged instructions as VM exits, emulated devices) or bare (the same instructions on the"
-                    + " machine model, no exits); a FILE.cfg says its own (virt=).")
+                    + " machine model, no exits) or bt (the image's privileged call sites rewritten at load to enter the"
+                    + " emulation, no exits); a FILE.cfg says its own (virt=).")
     String virt;
 
     @Option(names = "--images", paramLabel = "DIR",
@@ -532,7 +533,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                         d.uptimeNanos() / 1e9, d.hypercalls(), d.faults(),
                         zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "",
                         d.config().virt().nativeKernel()
-                                ? "  [" + d.config().virt().key() + ": " + d.vmExits() + " VM exits]" : "");
+                                ? "  [" + d.config().virt().key() + ": " + d.vmExits() + " VM exits"
+                                        + (d.config().virt() == Virtualization.BT ? ", " + d.translations() + " translations" : "")
+                                        + "]" : "");
             }
             if (hypercallBreakdown) {
                 out.println();

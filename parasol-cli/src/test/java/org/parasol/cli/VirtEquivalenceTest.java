@@ -31,12 +31,13 @@ class VirtEquivalenceTest {
             "hello|''",
             "ticker|ticks=3 period=20",
     })
-    @DisplayName("the example prints the same lines under --virt pv, trap and bare; the trapped run takes VM exits, "
-            + "the bare one none")
+    @DisplayName("the example prints the same lines under --virt pv, trap, bare and bt; the trapped run takes VM exits, "
+            + "the bare and translated ones none, the translated one translates")
     void shouldPrintTheSameUnderEachConfiguration(String image, String cmdline) {
         RunOutcome pv = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "pv");
         RunOutcome trap = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "trap");
         RunOutcome bare = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "bare");
+        RunOutcome bt = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "bt");
 
         assertThat(pv.status()).as(pv.out() + pv.err()).isZero();
         assertThat(trap.status()).as(trap.out() + trap.err()).isZero();
@@ -45,6 +46,10 @@ class VirtEquivalenceTest {
         assertThat(pvLines).as(pv.out()).hasSizeGreaterThan(2);
         assertThat(normalized(trap.out(), image)).as(trap.out()).isEqualTo(pvLines);
         assertThat(normalized(bare.out(), image)).as(bare.out()).isEqualTo(pvLines);
+        assertThat(bt.status()).as(bt.out() + bt.err()).isZero();
+        assertThat(normalized(bt.out(), image)).as(bt.out()).isEqualTo(pvLines);
+        assertThat(bt.out()).contains("on Xen 4.19: ")
+                .containsPattern(image + " +\\d+ poweroff .*\\[bt: 0 VM exits, [1-9]\\d* translations\\]");
         assertThat(bare.out()).contains("on bare machine: ")
                 .containsPattern(image + " +\\d+ poweroff .*\\[bare: 0 VM exits\\]");
         assertThat(pv.out()).containsPattern(image + " +\\d+ poweroff +[0-9.]+ +\\d+ +\\d+\\R")
@@ -67,10 +72,10 @@ class VirtEquivalenceTest {
 
     @Test
     @DisplayName("the block example (blkfront, PVHVM-style in the native configurations) leaves byte-identical disks "
-            + "under pv, trap and bare")
+            + "under pv, trap, bare and bt")
     void shouldWriteTheSameDiskUnderEachConfiguration(@TempDir Path dir) throws Exception {
         byte[] first = null;
-        for (String virt : new String[] {"pv", "trap", "bare"}) {
+        for (String virt : new String[] {"pv", "trap", "bare", "bt"}) {
             Path img = dir.resolve("disk-" + virt + ".img");
             try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
                 f.setLength(1 << 20);
@@ -94,7 +99,7 @@ class VirtEquivalenceTest {
     void shouldRefuseAnUnknownConfiguration() {
         RunOutcome o = RunOutcome.of("hello", "--virt", "hvm");
         assertThat(o.status()).isEqualTo(2);
-        assertThat(o.err()).contains("--virt").contains("pv, trap, bare").contains("'hvm'");
+        assertThat(o.err()).contains("--virt").contains("pv, trap, bare, bt").contains("'hvm'");
     }
 
     /** The image's own console lines, with times, dates and the banner's page counts masked. */

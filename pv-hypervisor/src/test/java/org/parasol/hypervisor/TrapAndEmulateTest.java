@@ -226,6 +226,34 @@ class TrapAndEmulateTest {
     }
 
     @Test
+    @DisplayName("only a translated kernel enters the translator's emulation, and a translated kernel that reaches an "
+            + "untranslated site is crashed: a missed site cannot go unnoticed")
+    void shouldKeepTranslatedAndTrappedEntriesApart() throws Exception {
+        assertThatThrownBy(() -> g.cpu.executeTranslated(1)).isInstanceOf(GuestAbort.class);
+        assertThat(g.domain.crashCause()).contains("not translated");
+        BareGuest bt = BareGuest.create(hv, new DomainConfig("bt", 8192, 8192, 1, null, "", false,
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
+                Virtualization.BT));
+        int n = Encoder.cpuid(buf, 0);
+        for (int i = 0; i < n; i++) {
+            bt.mem.putByte(bt.scratch + i, buf[i]);
+        }
+        RegisterFile r = bt.cpu.registers();
+        for (int round = 0; round < 3; round++) {
+            r.rip(bt.scratch);
+            r.set(RAX, Platform.CPUID_XEN_VERSION);
+            bt.cpu.executeTranslated(1);
+            assertThat(r.get(RAX)).isEqualTo(4L << 16 | 19);
+        }
+        VmExits x = bt.domain.vcpu(0).vmExits();
+        assertThat(x.exits()).isZero();
+        assertThat(x.translations()).as("decoded once, then served from the translation cache").isEqualTo(1);
+        assertThat(x.instructions()).isEqualTo(3);
+        assertThatThrownBy(() -> bt.cpu.execute(1)).isInstanceOf(GuestAbort.class);
+        assertThat(bt.domain.crashCause()).contains("untranslated");
+    }
+
+    @Test
     @DisplayName("hostile bytes at rip (random, or undefined) end only the domain that ran them, with #UD or #GP on "
             + "its console; the hypervisor throws nothing of its own")
     void shouldSurviveHostileBytes() throws Exception {

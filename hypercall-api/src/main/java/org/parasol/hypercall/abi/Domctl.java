@@ -61,6 +61,12 @@ public final class Domctl {
      * instructions taking effect with no VM exit (the lab's reference). See docs/deviations.md.
      */
     public static final long PARASOL_EMU_BARE = 1L << 31;
+    /**
+     * Parasol's own bit of {@code arch.emulation_flags}: with {@link #CDF_HVM}, the domain's
+     * kernel image is binary-translated at load (its privileged call sites rewritten to enter
+     * the emulation with no VM exit). See docs/deviations.md.
+     */
+    public static final long PARASOL_EMU_BT = 1L << 30;
     /** {@code XEN_DOMCTL_CDF_hap}: hardware-assisted paging (HVM only). */
     public static final int CDF_HAP = 1 << 1;
     /** {@code XEN_DOMCTL_CDF_s3_integrity}: tboot memory integrity over S3. */

@@ -239,6 +239,18 @@ public final class Domain {
         return n;
     }
 
+    /** Instructions its vCPUs translated (a binary-translated domain; 0 otherwise). */
+    public long translations() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            VmExits x = v.vmExits();
+            if (x != null) {
+                n += x.translations();
+            }
+        }
+        return n;
+    }
+
     /** COM1, the console of a native-kernel domain; null for a paravirtual one. */
     public Uart16550 uart() {
         return uart;

@@ -198,7 +198,8 @@ public final class DomainBuilder {
     public static void bootKernel(Domain d, Host.KernelFactory factory, Cpu cpu, long startInfoVa) {
         GuestKernel kernel;
         try {
-            kernel = factory.create(d.domid());
+            kernel = d.config().virt() == Virtualization.BT ? factory.createTranslated(d.domid())
+                    : factory.create(d.domid());
         } catch (Exception e) {
             // The guest's constructor or static initializer threw: described on this (the
             // guest's) thread; the throwable itself never reaches a host logger.

@@ -68,6 +68,11 @@ final class GuestCpu implements Cpu {
         vcpu.execute(count);
     }
 
+    @Override
+    public void executeTranslated(int count) {
+        vcpu.executeTranslated(count);
+    }
+
     private void own() {
         vcpu.enterFromGuest();
     }

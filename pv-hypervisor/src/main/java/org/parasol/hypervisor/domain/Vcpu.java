@@ -669,6 +669,9 @@ public final class Vcpu implements MmuContext {
             if (vmExits == null) {
                 guestBug("executed a privileged instruction, but its domain runs paravirtualized");
             }
+            if (domain.config().virt() == Virtualization.BT) {
+                guestBug("reached an untranslated privileged call site in a binary-translated kernel");
+            }
             if (count < 1 || count > 16) {
                 guestBug("execute(" + count + "): 1 to 16 instructions at a time");
             }
@@ -678,6 +681,30 @@ public final class Vcpu implements MmuContext {
             vmExits.execute(count);
         } catch (StackOverflowError e) {
             // Nothing but a field write and a throw here: any call could overflow again.
+            deferredCrash = STACK_OVERFLOW;
+            throw stackAbort;
+        }
+    }
+
+    /**
+     * The entry of {@code Translation.execute}, what a binary-translated kernel's call sites
+     * became: only a translated domain's vCPU takes it (any other kernel calling it directly
+     * is crashed, as a guest jumping into the monitor would be).
+     */
+    void executeTranslated(int count) {
+        try {
+            enterFromGuest();
+            if (vmExits == null || domain.config().virt() != Virtualization.BT) {
+                guestBug("entered the binary translator's emulation, but its kernel was not translated");
+            }
+            if (count < 1 || count > 16) {
+                guestBug("execute(" + count + "): 1 to 16 instructions at a time");
+            }
+            if (pollWord.pending() != 0) {
+                safePoint();
+            }
+            vmExits.executeTranslated(count);
+        } catch (StackOverflowError e) {
             deferredCrash = STACK_OVERFLOW;
             throw stackAbort;
         }

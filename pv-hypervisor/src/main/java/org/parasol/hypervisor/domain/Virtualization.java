@@ -29,7 +29,15 @@ public enum Virtualization {
      * docs/lab.md). dom0 asks for it with {@code CDF_hvm} and Parasol's
      * {@code PARASOL_EMU_BARE} emulation flag.
      */
-    BARE("bare");
+    BARE("bare"),
+    /**
+     * Binary translation: the kernel image is rewritten at load with the ClassFile API, each
+     * call site of {@code Cpu.execute} becoming a call of the emulation
+     * ({@code x86.Translation}); no exit is taken, and each instruction is decoded once, the
+     * first time its {@code rip} runs, then served from the translation cache. dom0 asks for
+     * it with {@code CDF_hvm} and Parasol's {@code PARASOL_EMU_BT} emulation flag.
+     */
+    BT("bt");
 
     private final String key;
 
@@ -48,7 +56,7 @@ public enum Virtualization {
     }
 
     /**
-     * The configuration named {@code word} ({@code pv}, {@code trap}, {@code bare}).
+     * The configuration named {@code word} ({@code pv}, {@code trap}, {@code bare}, {@code bt}).
      *
      * @throws IllegalArgumentException for any other word, naming the ones there are
      */

@@ -86,9 +86,22 @@ public final class VmExits {
     private final Uart16550 uart;
     /** The bare machine: the instruction takes effect with no exit (see {@link Virtualization#BARE}). */
     private final boolean bare;
+    /** Binary translation (see {@link Virtualization#BT}): no exits, decodes served from {@link #tcInsn}. */
+    private final boolean translated;
+    /** Whether cpuid shows a hypervisor: everywhere but on the bare machine. */
+    private final boolean hypervisorVisible;
     private final RegisterFile regs = new RegisterFile();
     private final Decoder decoder = new Decoder();
-    private final Instruction insn = new Instruction();
+    /** The CPU's decode buffer (trap, bare). */
+    private final Instruction decoded = new Instruction();
+    /** The instruction being carried out: {@link #decoded}, or a translation cache entry. */
+    private Instruction insn = decoded;
+    /** Translation cache entries, direct-mapped by rip. */
+    private static final int TC_SIZE = 64;
+    private final long[] tcRip = new long[TC_SIZE];
+    private final int[] tcLength = new int[TC_SIZE];
+    private final Instruction[] tcInsn = new Instruction[TC_SIZE];
+    private long translations;
     private final byte[] code = new byte[Decoder.MAX_LENGTH];
     private final MemorySegment codeSegment = MemorySegment.ofArray(code);
     private final byte[] data = new byte[STRING_CHUNK * 4];
@@ -127,7 +140,14 @@ public final class VmExits {
         this.mmu = vcpu.mmu();
         this.vcpuInfo = vcpu.vcpuInfo();
         this.uart = uart;
-        this.bare = domain.config().virt() == Virtualization.BARE;
+        Virtualization virt = domain.config().virt();
+        this.translated = virt == Virtualization.BT;
+        this.bare = virt == Virtualization.BARE || translated;
+        this.hypervisorVisible = virt != Virtualization.BARE;
+        for (int i = 0; i < TC_SIZE; i++) {
+            tcInsn[i] = new Instruction();
+            tcRip[i] = -1;
+        }
     }
 
     /** The vCPU's registers (what the guest's {@code Cpu.registers()} returns). */
@@ -156,6 +176,45 @@ public final class VmExits {
         }
     }
 
+    /**
+     * Runs {@code count} instructions the translated way ({@code Translation.execute}): as
+     * {@link #execute}, but each {@code rip} is looked up in the translation cache first; only
+     * the first run of an instruction (or one evicted from the cache) is fetched and decoded.
+     * No exit is recorded. The kernel's privileged text is assumed not to change under its
+     * translations, as VMware's translator write-protected the pages it had translated;
+     * {@code NativeOps} never rewrites its text, and a kernel that did would only run its own
+     * old instructions (each still validated as it is emulated).
+     */
+    void executeTranslated(int count) {
+        for (int i = 0; i < count; i++) {
+            long rip = regs.rip();
+            int slot = (int) (rip ^ rip >>> 6) & (TC_SIZE - 1);
+            if (tcRip[slot] != rip) {
+                tcRip[slot] = -1;
+                int got = fetch(rip);
+                int n = got <= 0 ? got : decoder.decode(code, 0, got, tcInsn[slot]);
+                if (n <= 0) {
+                    throw vcpu.crashFromGuestPath("#UD at rip " + hex(rip) + " (translation): " + bytes(got));
+                }
+                tcRip[slot] = rip;
+                tcLength[slot] = n;
+                translations++;
+            }
+            insn = tcInsn[slot];
+            try {
+                carryOut(rip, tcLength[slot]);
+            } finally {
+                insn = decoded;
+            }
+            vcpu.checkAlive();
+            boolean shadow = stiShadow && i + 1 < count;
+            stiShadow = false;
+            if (!shadow) {
+                vcpu.returnToGuest();
+            }
+        }
+    }
+
     private void step() {
         long rip = regs.rip();
         int got = fetch(rip);
@@ -165,6 +224,11 @@ public final class VmExits {
                     ? "#GP: an instruction longer than 15 bytes at rip " + hex(rip)
                     : "#UD at rip " + hex(rip) + ": not an instruction of the privileged subset (" + bytes(got) + ")");
         }
+        carryOut(rip, n);
+    }
+
+    /** The decoded instruction {@link #insn} of {@code n} bytes at {@code rip}: executed, or a VM exit. */
+    private void carryOut(long rip, int n) {
         instructions++;
         length = n;
         switch (insn.opcode()) {
@@ -378,9 +442,9 @@ public final class VmExits {
             d = ascii("solV");
             c = ascii("CPU ");
         } else if (leaf == 1) {
-            c = bare ? 0 : Platform.CPUID1_ECX_HYPERVISOR & 0xFFFF_FFFFL;
+            c = hypervisorVisible ? Platform.CPUID1_ECX_HYPERVISOR & 0xFFFF_FFFFL : 0;
             d = 1L << 4 | 1L << 5 | 1L << 9; // TSC, MSR, APIC
-        } else if (bare) {
+        } else if (!hypervisorVisible) {
             a = 0; // no hypervisor leaves on the bare machine
         } else if (leaf == Platform.CPUID_HYPERVISOR_BASE) {
             a = Platform.CPUID_XEN_VERSION;
@@ -684,6 +748,11 @@ public final class VmExits {
     /** Instructions executed (exiting or not). */
     public long instructions() {
         return instructions;
+    }
+
+    /** Instructions translated (decoded into the translation cache) so far. */
+    public long translations() {
+        return translations;
     }
 
     /** Decodes the hypervisor did after an exit (beyond the CPU's own). */

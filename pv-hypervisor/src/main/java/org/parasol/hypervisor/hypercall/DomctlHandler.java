@@ -63,7 +63,8 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *       HAP, IOMMU, nested virtualization, vPMU, trapped unmapped accesses, a vmtrace
  *       buffer, or more vCPUs than shared_info has slots (32) are {@code -EINVAL}. The domain
  *       is PV, or trap-and-emulate with {@code CDF_hvm}, or the bare machine with {@code CDF_hvm}
- *       and Parasol's {@code PARASOL_EMU_BARE} emulation flag (the only one accepted); unprivileged, empty (tot_pages and max_pages 0), paused once by its
+ *       and Parasol's {@code PARASOL_EMU_BARE} emulation flag, or binary-translated with
+ *       {@code PARASOL_EMU_BT} (the only emulation flags accepted); unprivileged, empty (tot_pages and max_pages 0), paused once by its
  *       controller, its vCPUs not yet allocated; its on_* actions are "preserve", as the
  *       toolstack, not the hypervisor, destroys a Xen domain after it shuts down. The id is
  *       written back to {@code domain}.</li>
@@ -196,6 +197,7 @@ final class DomctlHandler implements HypercallHandler {
                     DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
                     (c.flags() & Domctl.CDF_HVM) == 0 ? Virtualization.PV
                             : c.archEmulationFlags() == Domctl.PARASOL_EMU_BARE ? Virtualization.BARE
+                            : c.archEmulationFlags() == Domctl.PARASOL_EMU_BT ? Virtualization.BT
                             : Virtualization.TRAP);
             d = DomainBuilder.createEmpty(host, cfg, domid);
         } catch (DomainCreationException | IllegalArgumentException e) {
@@ -219,7 +221,8 @@ final class DomctlHandler implements HypercallHandler {
         if (vcpus < 1) {
             return -EINVAL;
         }
-        boolean bare = (flags & Domctl.CDF_HVM) != 0 && c.archEmulationFlags() == Domctl.PARASOL_EMU_BARE;
+        boolean bare = (flags & Domctl.CDF_HVM) != 0 && (c.archEmulationFlags() == Domctl.PARASOL_EMU_BARE
+                || c.archEmulationFlags() == Domctl.PARASOL_EMU_BT);
         if ((flags & ~ACCEPTED_CDF) != 0 || c.iommuOpts() != 0 || c.vmtraceSize() != 0
                 || c.archEmulationFlags() != 0 && !bare) {
             return -EINVAL; // HAP, IOMMU (none here), nested virt, vPMU, vmtrace: not modelled

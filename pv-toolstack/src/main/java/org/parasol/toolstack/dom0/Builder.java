@@ -78,7 +78,8 @@ final class Builder {
      */
     Built build(DomainSpec spec, java.util.function.IntFunction<String> namer, byte[] handle) throws BuildException {
         long id = domctl.createDomain(DomId.ANY, spec.virt().equals("pv") ? 0 : Domctl.CDF_HVM,
-                spec.virt().equals("bare") ? Domctl.PARASOL_EMU_BARE : 0, spec.vcpus(), handle);
+                spec.virt().equals("bare") ? Domctl.PARASOL_EMU_BARE
+                        : spec.virt().equals("bt") ? Domctl.PARASOL_EMU_BT : 0, spec.vcpus(), handle);
         if (id < 0) {
             throw new BuildException("createdomain", id);
         }

@@ -26,7 +26,8 @@ import java.util.Objects;
  * @param virt         {@code pv}, {@code trap} (built with {@code XEN_DOMCTL_CDF_hvm}: its kernel
  *                     executes privileged instructions under trap-and-emulate) or {@code bare}
  *                     (the same on the bare machine model: {@code CDF_hvm} with Parasol's
- *                     {@code PARASOL_EMU_BARE})
+ *                     {@code PARASOL_EMU_BARE}) or {@code bt} (binary-translated:
+ *                     {@code PARASOL_EMU_BT})
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
         Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, String virt) {
@@ -86,8 +87,8 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         Objects.requireNonNull(onCrash, "onCrash");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
         virt = virt == null ? "pv" : virt;
-        if (!virt.equals("pv") && !virt.equals("trap") && !virt.equals("bare")) {
-            throw new IllegalArgumentException("virt must be pv, trap or bare: '" + virt + "'");
+        if (!virt.equals("pv") && !virt.equals("trap") && !virt.equals("bare") && !virt.equals("bt")) {
+            throw new IllegalArgumentException("virt must be pv, trap, bare or bt: '" + virt + "'");
         }
         if (name != null && (name.isEmpty() || name.length() > NAME_MAX || !name.matches("[A-Za-z0-9_.-]+")
                 || name.equals("Domain-0"))) {
