@@ -86,13 +86,17 @@ final class BlockFigures {
     }
 
     /** One boot: the features the guest asks for and the tests it runs on one connection. */
-    record Config(String name, int queues, boolean persistent, boolean indirect, List<Test> tests) {
+    record Config(String name, int queues, boolean persistent, boolean indirect, boolean register, String dom0Cmdline,
+            List<Test> tests) {
         String cmdline(Sizes sizes) {
             return "runs=" + String.join(",", tests.stream().map(Test::spec).toList()) + " queues=" + queues
-                    + " persistent=" + (persistent ? 1 : 0) + " indirect=" + (indirect ? 1 : 0) + " warmup="
-                    + sizes.warmupMs() + " time=" + sizes.timeMs() + " gap=" + GAP_MS;
+                    + " persistent=" + (persistent ? 1 : 0) + " indirect=" + (indirect ? 1 : 0) + " register="
+                    + (register ? 1 : 0) + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs() + " gap=" + GAP_MS;
         }
     }
+
+    /** dom0's blkback by grant copy through bounce pages, as Linux's (no grant I/O). */
+    private static final String GRANT_COPY = "xen_blkback.grant_io=0";
 
     private static final Test SEQ_READ = new Test("read", 65536, 8);
     private static final Test SEQ_WRITE = new Test("write", 65536, 8);
@@ -101,11 +105,18 @@ final class BlockFigures {
 
     /** The boots, in order. */
     static final List<Config> BOOTS = List.of(
-            new Config("persistent+indirect, 1 queue", 1, true, true, List.of(SEQ_READ, SEQ_WRITE, RAND_QD1, RAND_QD32)),
-            new Config("grant copy, indirect, 1 queue", 1, false, true, List.of(SEQ_READ, SEQ_WRITE, RAND_QD32)),
-            new Config("persistent, no indirect, 1 queue", 1, true, false, List.of(SEQ_READ, SEQ_WRITE)),
-            new Config("persistent+indirect, 2 queues", 2, true, true, List.of(SEQ_READ, RAND_QD32)),
-            new Config("persistent+indirect, 4 queues", 4, true, true, List.of(SEQ_READ, RAND_QD32)));
+            new Config("grant I/O, registered buffers, indirect, 1 queue", 1, false, true, true, "",
+                    List.of(SEQ_READ, SEQ_WRITE, RAND_QD1, RAND_QD32)),
+            new Config("grant I/O, a grant per page, indirect, 1 queue", 1, false, true, false, "",
+                    List.of(SEQ_READ, SEQ_WRITE, RAND_QD32)),
+            new Config("grant copy (xen_blkback.grant_io=0), indirect, 1 queue", 1, false, true, false, GRANT_COPY,
+                    List.of(SEQ_READ, SEQ_WRITE, RAND_QD32)),
+            new Config("persistent+indirect, 1 queue", 1, true, true, false, "", List.of(SEQ_READ, SEQ_WRITE, RAND_QD32)),
+            new Config("persistent, no indirect, 1 queue", 1, true, false, false, "", List.of(SEQ_READ, SEQ_WRITE)),
+            new Config("grant I/O, registered buffers, indirect, 2 queues", 2, false, true, true, "",
+                    List.of(SEQ_READ, RAND_QD32)),
+            new Config("grant I/O, registered buffers, indirect, 4 queues", 4, false, true, true, "",
+                    List.of(SEQ_READ, RAND_QD32)));
 
     /** A result line of the guest. */
     record Result(String mode, int bs, int qd, int queues, int slots, boolean persistent, boolean indirect, long ios,
@@ -185,12 +196,12 @@ final class BlockFigures {
             ImageLoader loader = new ImageLoader(ImageRepository.standardAfter(List.of()));
             Sizes warm = new Sizes(sizes.imageMib(), sizes.warmupMs(), sizes.warmupMs(), sizes.baselineMs());
             for (Config c : BOOTS.subList(0, 2)) {
-                boot(img, c.cmdline(warm), c.tests().size(), loader);
+                boot(img, c.cmdline(warm), c.dom0Cmdline(), c.tests().size(), loader);
             }
             List<Boot> boots = new ArrayList<>();
             for (Config c : BOOTS) {
                 List<Direct> before = direct(img, c, sizes.baselineMs());
-                List<Run> runs = boot(img, c.cmdline(sizes), c.tests().size(), loader);
+                List<Run> runs = boot(img, c.cmdline(sizes), c.dom0Cmdline(), c.tests().size(), loader);
                 List<Direct> after = direct(img, c, sizes.baselineMs());
                 boots.add(new Boot(c, runs, before, after));
             }
@@ -371,7 +382,7 @@ final class BlockFigures {
     }
 
     private static String features(Result r) {
-        return r.queues() + "q " + r.slots() + (r.persistent() ? " pers" : " copy") + (r.indirect() ? " ind" : "");
+        return r.queues() + "q " + r.slots() + (r.persistent() ? " pers" : " gnt") + (r.indirect() ? " ind" : "");
     }
 
     private static String label(String mode) {
@@ -393,7 +404,8 @@ final class BlockFigures {
      *
      * @throws IllegalStateException if a domain did not power off, or a result is missing
      */
-    static List<Run> boot(Path img, String cmdline, int tests, ImageLoader loader) throws Exception {
+    static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int tests, ImageLoader loader)
+            throws Exception {
         String device = "vbd:vdev=xvda,access=rw,backend=Domain-0,target=" + img.toAbsolutePath();
         String module = "# parasol bench: the block figures' guest\nname=" + IMAGE + " image=" + IMAGE + " memory="
                 + GUEST_KIB + " cmdline=" + escape(cmdline) + " device=" + escape(device) + "\n";
@@ -443,7 +455,7 @@ final class BlockFigures {
                 }
             });
             DomainConfig.Action keep = DomainConfig.Action.PRESERVE;
-            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, 1, "dom0", "", true,
+            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, 1, "dom0", dom0Cmdline, true,
                     keep, keep, keep), bytes);
             if (!dom0Ended.await(10, TimeUnit.MINUTES) || dom0.shutdownReason() != Shutdown.POWEROFF) {
                 throw new IllegalStateException("dom0 did not power off: " + String.join("\n", dom0.console().lines()));

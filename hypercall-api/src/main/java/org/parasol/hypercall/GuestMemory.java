@@ -143,6 +143,27 @@ public interface GuestMemory {
     /** Copies {@code length} bytes from {@code src} into guest memory at {@code va}. */
     void copyFromSegment(MemorySegment src, long srcOffset, long va, long length);
 
+    /**
+     * Copies {@code length} bytes of guest memory from {@code srcVa} to {@code dstVa}
+     * ({@code memcpy}: the ranges must not overlap), the source read as loads and the
+     * destination written as stores. This default goes through a small heap buffer; the
+     * hypervisor's view copies frame to frame.
+     *
+     * @throws IllegalArgumentException for a negative length or overlapping ranges
+     */
+    default void copy(long srcVa, long dstVa, long length) {
+        if (length < 0 || length > 0 && srcVa - dstVa < length && dstVa - srcVa < length) {
+            throw new IllegalArgumentException("copy of " + length + " bytes from 0x" + Long.toHexString(srcVa)
+                    + " to 0x" + Long.toHexString(dstVa) + ": negative or overlapping");
+        }
+        MemorySegment buffer = MemorySegment.ofArray(new byte[(int) Math.min(length, 4096)]);
+        for (long done = 0; done < length; done += buffer.byteSize()) {
+            long n = Math.min(length - done, buffer.byteSize());
+            copyToSegment(srcVa + done, buffer, 0, n);
+            copyFromSegment(buffer, 0, dstVa + done, n);
+        }
+    }
+
     /** Fills {@code length} bytes of guest memory at {@code va} with {@code value}. */
     void fill(long va, long length, byte value);
 
@@ -209,6 +230,50 @@ public interface GuestMemory {
      */
     default long writeFileGathered(FileChannel file, long position, long[] vas, int[] lengths, int count)
             throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /**
+     * Grant I/O, Parasol's file-backed {@code GNTTABOP_copy} for a privileged domain's back
+     * ends: reads {@code file} from {@code position} on straight into pieces of pages that
+     * domain {@code domid} granted to this one, with no mapping and no copy in between. Piece
+     * {@code i} is {@code lengths[i]} bytes at byte {@code offsets[i]} of the page granted by
+     * reference {@code refs[i]}; the file is read as if the pieces were one buffer, with one
+     * scattering read ({@code readv}) for them all. Each grant is checked and pinned as
+     * {@code GNTTABOP_copy} checks and pins a destination reference (writable, granted to this
+     * domain, not read-only) for the length of the call; nothing moves unless every piece
+     * passes. As with {@link #readFileScattered}, the channel's own position is used.
+     *
+     * <p>A departure from Xen (whose back ends read into their own pages and then copy or map
+     * them): here the back end's file read lands in the front end's frame itself. It is counted
+     * as one {@code grant_table_op} hypercall of the caller.
+     *
+     * @param count pieces, at most 256
+     * @return the bytes read (fewer than the pieces' total only at the end of the file), or a
+     *     negative {@code GNTST_*} code when a piece was refused: {@code bad_domain} for an
+     *     unknown domain, {@code bad_gntref}, {@code general_error} or {@code bad_page} for a
+     *     reference as {@code GNTTABOP_copy} refuses it, {@code bad_copy_arg} for a piece that
+     *     leaves its page
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IllegalArgumentException for a channel the JDK did not make, a negative
+     *     position, arrays shorter than {@code count}, or {@code count} beyond 256
+     * @throws IOException as {@link FileChannel#read(java.nio.ByteBuffer[])} throws it (the
+     *     pins are dropped first)
+     */
+    default long readFileToGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /**
+     * The other way: writes pieces of pages that domain {@code domid} granted to this one
+     * (read-only grants will do) to {@code file} from {@code position} on, with one gathering
+     * write ({@link #readFileToGrants}'s rules).
+     *
+     * @return the bytes written (the pieces' total), or a negative {@code GNTST_*} code
+     */
+    default long writeFileFromGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
         throw new UnsupportedOperationException("host file I/O is for privileged domains");
     }
 }

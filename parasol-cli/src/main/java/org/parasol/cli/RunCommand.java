@@ -137,6 +137,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     + " (default: dom0's, " + DEFAULT_SHUTDOWN_TIMEOUT_SECONDS + ").")
     Long shutdownTimeoutSeconds;
 
+    @Option(names = "--dom0-cmdline", paramLabel = "TEXT", defaultValue = "",
+            description = "More of dom0's kernel command line, e.g. xen_blkback.feature_persistent=0 or"
+                    + " xen_blkback.grant_io=0 (blkback by grant copy, as Linux's); printable ASCII.")
+    String dom0ExtraCmdline;
+
     @Option(names = "--xenstored-socket", paramLabel = "PATH",
             description = "Where xenstored's Unix socket listens for dom0's tools (XENSTORED_PATH=PATH xenstore-ls);"
                     + " default $XDG_RUNTIME_DIR/parasol/xenstored.<pid>, else /tmp/parasol-<uid>/xenstored.<pid>."
@@ -469,6 +474,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             });
             Domain dom0;
             String dom0Cmdline = shutdownTimeoutSeconds == null ? "" : "shutdown_timeout=" + shutdownTimeoutSeconds;
+            if (dom0ExtraCmdline.length() > 512 || !dom0ExtraCmdline.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                err.println("parasol run: --dom0-cmdline must be printable ASCII, at most 512 characters");
+                return 2;
+            }
+            dom0Cmdline = (dom0Cmdline + " " + dom0ExtraCmdline).strip();
             if (shutdownTimeoutSeconds != null && (shutdownTimeoutSeconds < 1 || shutdownTimeoutSeconds > 86_400)) {
                 err.println("parasol run: --shutdown-timeout must be 1 to 86400 seconds");
                 return 2;

@@ -78,6 +78,8 @@ class BlkcheckRunTest {
         "persistent=0 indirect=1 queues=2 order=2",
         "persistent=1 indirect=1 queues=4 order=1 chunk=1024",
         "persistent=1 indirect=1 discard=1",
+        "persistent=0 indirect=1 register=1 chunk=64 depth=4",
+        "persistent=1 indirect=0 register=1 chunk=32 depth=8",
     })
     @DisplayName("every feature combination writes the pattern the host finds in the image file, created sparse when missing")
     void shouldWriteThePatternIntoTheImage(String options) throws IOException {
@@ -88,11 +90,28 @@ class BlkcheckRunTest {
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         assertThat(o.out()).contains("created " + image).contains("blkcheck: verified " + SIZE + " bytes");
+        if (options.contains("register=1")) {
+            assertThat(o.out()).contains("blkcheck: registered 64 buffer pages");
+        }
         boolean discarded = options.contains("discard=1");
         if (discarded) {
             assertThat(o.out()).contains("blkcheck: discarded 65536 bytes, read back zeroes");
         }
         assertPattern(image, 42, discarded ? 65536 : 0);
+    }
+
+    @Test
+    @DisplayName("blkback by grant copy through bounce pages (xen_blkback.grant_io=0), as Linux's, writes the same pattern")
+    void shouldWriteThePatternByGrantCopy() throws IOException {
+        Path image = dir.resolve("disks/c.img");
+        Path cfg = config("seed=7 persistent=0 indirect=1 chunk=256",
+                "format=raw, vdev=xvda, access=rw, size=4M, target=disks/c.img");
+
+        RunOutcome o = RunOutcome.of("--dom0-cmdline", "xen_blkback.grant_io=0", cfg.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("grant copy; Connected").contains("blkcheck: verified " + SIZE + " bytes");
+        assertPattern(image, 7, 0);
     }
 
     @Test

@@ -46,6 +46,8 @@ public final class BlkBenchKernel extends ApplicationKernel {
     private BlkFront disk;
     private long diskBytes;
     private PageRun[] buffers;
+    /** The buffers registered for the current test (register=1). */
+    private final java.util.List<BlkFront.Registration> registrations = new java.util.ArrayList<>();
     private long rng;
     private long nextSeq;
 
@@ -84,7 +86,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
             disk = d;
             diskBytes = d.sectors() * Blkif.SECTOR_SIZE;
             k.println(TAG + Vbd.name(d.devid()) + ": " + d.sectors() + " sectors; " + d.queues() + " queue(s) of "
-                    + d.ringSize() + " slots, " + (d.persistent() ? "persistent grants" : "grant copy") + ", up to "
+                    + d.ringSize() + " slots, " + (d.persistent() ? "persistent grants" : "a grant per page") + ", up to "
                     + d.maxSegments() + " segments a request");
             int maxBs = 0;
             int maxQd = 0;
@@ -110,6 +112,25 @@ public final class BlkBenchKernel extends ApplicationKernel {
         }).then(v -> disk.close());
     }
 
+    /**
+     * Registers the part of each buffer that {@code t} uses, for as many of its {@code qd}
+     * buffers as blkfront's limit allows, after ending the previous test's registrations
+     * (nothing is in flight between tests).
+     */
+    private void register(BlkBenchOptions.Test t) {
+        for (BlkFront.Registration r : registrations) {
+            r.close();
+        }
+        registrations.clear();
+        long bytes = (t.bs() + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE * Mmu.PAGE_SIZE;
+        long pages = 0;
+        for (int i = 0; i < t.qd() && pages + bytes / Mmu.PAGE_SIZE <= BlkFront.MAX_REGISTERED_PAGES; i++) {
+            registrations.add(disk.register(buffers[i].va(), bytes));
+            pages += bytes / Mmu.PAGE_SIZE;
+        }
+        k.println(TAG + "registered " + registrations.size() + " of " + t.qd() + " buffers (" + pages + " pages)");
+    }
+
     /** Test {@code i} and the ones after it. */
     private Promise<Void> runTest(int i) {
         if (i == options.tests().size()) {
@@ -117,6 +138,9 @@ public final class BlkBenchKernel extends ApplicationKernel {
         }
         test = options.tests().get(i);
         String what = "mode=" + test.mode() + " bs=" + test.bs() + " qd=" + test.qd();
+        if (options.register()) {
+            register(test);
+        }
         long warmup = options.warmupMs() * 1_000_000;
         Promise<Long> warm = warmup == 0 ? k.loop().completed(0L) : phase(k.now() + warmup, Long.MAX_VALUE);
         return warm.then(w -> {

@@ -20,6 +20,8 @@ import org.parasol.drivers.blk.Vbd;
  *  order=N         ring page order asked for (default 0)
  *  persistent=0|1  ask for persistent grants (default 1)
  *  indirect=0|1    ask for indirect descriptors (default 1)
+ *  register=0|1    register the I/O buffers with blkfront (BlkFront.register: granted once,
+ *                  no grant or copy per request) when they fit its limit (default 0)
  *  warmup=MS       untimed I/O before each test's timed phase (default 200)
  *  time=MS         the timed phase's length (default 1000); 0: bounded by bytes= alone
  *  bytes=N         end the timed phase after this many bytes (K/M/G suffixes; default 0: no bound)
@@ -33,13 +35,15 @@ import org.parasol.drivers.blk.Vbd;
  * @param order      ring page order asked for
  * @param persistent whether persistent grants are asked for
  * @param indirect   whether indirect descriptors are asked for
+ * @param register   whether the I/O buffers are registered with blkfront
  * @param warmupMs   untimed milliseconds before each timed phase
  * @param timeMs     the timed phase's milliseconds, or 0 for a phase bounded by bytes alone
  * @param maxBytes   bytes after which a timed phase ends, or 0 for none
  * @param gapMs      idle milliseconds around each timed phase
  * @param seed       the random offsets' seed
  */
-record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persistent, boolean indirect, long warmupMs,
+record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persistent, boolean indirect, boolean register,
+        long warmupMs,
         long timeMs, long maxBytes, long gapMs, long seed) {
 
     /** The largest request size: 4 MiB. */
@@ -96,6 +100,7 @@ record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persiste
         int order = 0;
         boolean persistent = true;
         boolean indirect = true;
+        boolean register = false;
         long warmup = 200;
         long time = 1000;
         long bytes = 0;
@@ -116,6 +121,7 @@ record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persiste
                 case "order" -> order = (int) Vbd.number("order", v, 0, Vbd.MAX_RING_PAGE_ORDER_VALUE);
                 case "persistent" -> persistent = Vbd.number("persistent", v, 0, 1) == 1;
                 case "indirect" -> indirect = Vbd.number("indirect", v, 0, 1) == 1;
+                case "register" -> register = Vbd.number("register", v, 0, 1) == 1;
                 case "warmup" -> warmup = Vbd.number("warmup", v, 0, MAX_MS);
                 case "time" -> time = Vbd.number("time", v, 0, MAX_MS);
                 case "bytes" -> bytes = size("bytes", v, Long.MAX_VALUE / 2);
@@ -127,7 +133,7 @@ record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persiste
             }
         }
         List<Test> tests = runs != null ? runs : List.of(new Test(mode, (int) bs, (int) qd));
-        return new BlkBenchOptions(tests, queues, order, persistent, indirect, warmup, time, bytes, gap, seed);
+        return new BlkBenchOptions(tests, queues, order, persistent, indirect, register, warmup, time, bytes, gap, seed);
     }
 
     /** {@code MODE/BS/QD[,MODE/BS/QD...]}. */

@@ -25,6 +25,7 @@ import org.parasol.hypercall.abi.Mmu;
  *  indirect=0|1   ask for indirect descriptors (default 1)
  *  wait=1         with no disk yet, wait for one to be attached (xl block-attach)
  *  discard=1      after verifying, discard the first 64 KiB and check they read back as zeroes
+ *  register=1     register the I/O buffers with blkfront (granted once, kept), as many as fit
  * </pre>
  * The disk is the domain's first ({@code device/vbd}, lowest id).
  */
@@ -41,6 +42,8 @@ public final class BlkCheckKernel extends ApplicationKernel {
     private int inFlight;
     private Promise<Long> phaseDone;
     private boolean verifying;
+    /** register=1: the I/O buffers are registered with blkfront. */
+    private boolean registerBuffers;
 
     /** The kernel class an image names needs a public no-argument constructor. */
     public BlkCheckKernel() {
@@ -72,6 +75,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
                 case "indirect" -> indirect = Vbd.number("indirect", v, 0, 1) == 1;
                 case "wait" -> wait = Vbd.number("wait", v, 0, 1) == 1;
                 case "discard" -> discardToo = Vbd.number("discard", v, 0, 1) == 1;
+                case "register" -> registerBuffers = Vbd.number("register", v, 0, 1) == 1;
                 default -> {
                 }
             }
@@ -96,14 +100,22 @@ public final class BlkCheckKernel extends ApplicationKernel {
             bytes = d.sectors() * 512;
             k.println("blkcheck: " + Vbd.name(d.devid()) + ": " + d.sectors() + " sectors of " + d.sectorSize()
                     + " bytes" + (d.readOnly() ? ", read-only" : "") + "; " + d.queues() + " queue(s) of " + d.ringSize()
-                    + " slots, " + (d.persistent() ? "persistent grants" : "grant copy") + ", up to " + d.maxSegments()
+                    + " slots, " + (d.persistent() ? "persistent grants" : "a grant per page") + ", up to " + d.maxSegments()
                     + " segments a request");
             if (d.readOnly()) {
                 throw new IllegalStateException("blkcheck: the disk is read-only; it must be writable");
             }
             buffers = new PageRun[depth];
+            int registered = 0;
             for (int i = 0; i < depth; i++) {
                 buffers[i] = k.memory().allocatePages(chunk / (int) Mmu.PAGE_SIZE);
+                if (registerBuffers && registered + chunk / Mmu.PAGE_SIZE <= BlkFront.MAX_REGISTERED_PAGES) {
+                    d.register(buffers[i].va(), chunk);
+                    registered += (int) (chunk / Mmu.PAGE_SIZE);
+                }
+            }
+            if (registerBuffers) {
+                k.println("blkcheck: registered " + registered + " buffer pages");
             }
             verifying = false;
             return pass();

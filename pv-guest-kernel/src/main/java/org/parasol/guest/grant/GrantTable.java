@@ -106,11 +106,6 @@ public final class GrantTable {
         return deferredCount;
     }
 
-    /** The table's clock, ns. */
-    long now() {
-        return clock.getAsLong();
-    }
-
     /** Whether {@code page} is granted and its end not yet asked for. */
     boolean isLive(GrantedPage page) {
         return granted[page.ref().value()] == page;
@@ -185,6 +180,18 @@ public final class GrantTable {
      * @throws IllegalStateException if the page's end of access was asked for already
      */
     public boolean endAccess(GrantedPage page, long now) {
+        return endAccess(page, now, false);
+    }
+
+    /**
+     * As {@link #endAccess(GrantedPage, long)} at the table's clock, read only if the end must
+     * be deferred (the common case, a grant the hypervisor let go, reads no clock).
+     */
+    boolean endAccessNow(GrantedPage page) {
+        return endAccess(page, 0, true);
+    }
+
+    private boolean endAccess(GrantedPage page, long now, boolean readClock) {
         int r = check(page.ref());
         if (granted[r] != page) {
             throw new IllegalStateException(page.ref() + " is no longer granted by this page (ended twice?)");
@@ -193,6 +200,9 @@ public final class GrantTable {
         if (revoke(r)) {
             free[freeCount++] = r;
             return true;
+        }
+        if (readClock) {
+            now = clock.getAsLong();
         }
         int i = deferredCount++;
         deferredRef[i] = r;

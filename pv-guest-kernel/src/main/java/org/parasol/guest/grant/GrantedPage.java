@@ -70,7 +70,7 @@ public final class GrantedPage implements AutoCloseable {
      * @throws IllegalStateException if the end was asked for already
      */
     public boolean endAccess() {
-        return table.endAccess(this, table.now());
+        return table.endAccessNow(this);
     }
 
     /** Ends access (or defers its end) unless that was done already. */

@@ -63,6 +63,8 @@ public final class Vcpu implements MmuContext {
     private final Domain domain;
     private final int id;
     private final Host host;
+    /** Grant I/O state, made on a privileged vCPU's first use. */
+    private GrantFileIo grantIo;
     private final HypercallDispatch hypercalls;
     private final VcpuMmu mmu;
     private final GuestCpu cpu;
@@ -407,6 +409,25 @@ public final class Vcpu implements MmuContext {
     @Override
     public boolean hostIo() {
         return domain.privileged();
+    }
+
+    @Override
+    public long grantFileIo(java.nio.channels.FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count, boolean toGuest) throws java.io.IOException {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
+        }
+        if (pollWord.pending() != 0) {
+            safePoint();
+        }
+        checkAlive();
+        // Counted as the grant-table hypercall it stands for.
+        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        GrantFileIo io = grantIo;
+        if (io == null) {
+            io = grantIo = new GrantFileIo(host, domain);
+        }
+        return io.move(file, position, domid, refs, offsets, lengths, count, toGuest);
     }
 
     @Override

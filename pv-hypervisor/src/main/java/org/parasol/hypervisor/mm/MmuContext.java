@@ -67,4 +67,18 @@ public interface MmuContext {
     default boolean hostIo() {
         return false;
     }
+
+    /**
+     * Grant I/O ({@link org.parasol.hypercall.GuestMemory#readFileToGrants}): moves
+     * {@code file} from {@code position} on into ({@code toGuest}) or out of pieces of pages
+     * that domain {@code domid} granted to this one. Called on the vCPU's thread after the MMU
+     * checked the caller may do host I/O and the arguments' shape; the vCPU checks and pins
+     * the grants. Refused by default.
+     *
+     * @return bytes moved, or a negative {@code GNTST_*} code
+     */
+    default long grantFileIo(java.nio.channels.FileChannel file, long position, int domid, int[] refs,
+            int[] offsets, int[] lengths, int count, boolean toGuest) throws java.io.IOException {
+        throw new UnsupportedOperationException("grant I/O is for privileged domains");
+    }
 }

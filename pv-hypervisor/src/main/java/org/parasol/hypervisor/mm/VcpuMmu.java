@@ -943,6 +943,31 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     @Override
+    public void copy(long srcVa, long dstVa, long length) {
+        if (length < 0 || length > 0 && srcVa - dstVa < length && dstVa - srcVa < length) {
+            throw new IllegalArgumentException("copy of " + length + " bytes from 0x" + Long.toHexString(srcVa)
+                    + " to 0x" + Long.toHexString(dstVa) + ": negative or overlapping");
+        }
+        long done = 0;
+        while (done < length) {
+            long src = srcVa + done;
+            long dst = dstVa + done;
+            long n = Math.min(length - done, Math.min(MachineMemory.PAGE_SIZE - (src & PAGE_MASK),
+                    MachineMemory.PAGE_SIZE - (dst & PAGE_MASK)));
+            // Both translated with no guest code in between: a fault on the source is delivered
+            // and then both are translated again.
+            long dma = access(dst, true);
+            long sma = lookup(src, false);
+            if (sma < 0) {
+                access(src, false);
+                continue;
+            }
+            MemorySegment.copy(machine, sma, machine, dma, n);
+            done += n;
+        }
+    }
+
+    @Override
     public void fill(long va, long length, byte value) {
         if (length < 0) {
             throw new IllegalArgumentException("negative length " + length);
@@ -984,15 +1009,7 @@ public final class VcpuMmu implements GuestMemory {
      */
     private long hostIo(FileChannel file, long position, long va, long length, boolean toMemory)
             throws IOException {
-        checkThread();
-        if (!context.hostIo()) {
-            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
-        }
-        Objects.requireNonNull(file, "file");
-        // Only the JDK's own channel gets a buffer over machine memory: any other could keep it.
-        if (file.getClass().getModule() != FileChannel.class.getModule()) {
-            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
-        }
+        checkHostIo(file);
         if (position < 0 || length < 0 || position > Long.MAX_VALUE - length) {
             throw new IllegalArgumentException("position " + position + ", length " + length);
         }
@@ -1024,6 +1041,46 @@ public final class VcpuMmu implements GuestMemory {
         return done;
     }
 
+    @Override
+    public long readFileToGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
+        checkGrantIo(file, position, refs, offsets, lengths, count);
+        return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, true);
+    }
+
+    @Override
+    public long writeFileFromGrants(FileChannel file, long position, int domid, int[] refs, int[] offsets,
+            int[] lengths, int count) throws IOException {
+        checkGrantIo(file, position, refs, offsets, lengths, count);
+        return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, false);
+    }
+
+    /** The caller's thread, its right to host I/O, and a channel the JDK made. */
+    private void checkHostIo(FileChannel file) {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
+        }
+        Objects.requireNonNull(file, "file");
+        // Only the JDK's own channel gets a buffer over machine memory: any other could keep it.
+        if (file.getClass().getModule() != FileChannel.class.getModule()) {
+            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
+        }
+    }
+
+    /** The caller's thread and right, and the arguments' shape, for grant I/O. */
+    private void checkGrantIo(FileChannel file, long position, int[] refs, int[] offsets, int[] lengths, int count) {
+        checkHostIo(file);
+        if (count < 0 || count > HOST_IO_VECTOR || count > refs.length || count > offsets.length
+                || count > lengths.length) {
+            throw new IllegalArgumentException("count " + count + " (at most " + HOST_IO_VECTOR + ") for "
+                    + refs.length + " references, " + offsets.length + " offsets and " + lengths.length + " lengths");
+        }
+        if (position < 0 || position > Long.MAX_VALUE - (long) count * MachineMemory.PAGE_SIZE) {
+            throw new IllegalArgumentException("position " + position);
+        }
+    }
+
     /** The most buffers one scattering call takes (Linux's IOV_MAX is 1024). */
     private static final int HOST_IO_VECTOR = 256;
 
@@ -1047,14 +1104,7 @@ public final class VcpuMmu implements GuestMemory {
      */
     private long hostIoVector(FileChannel file, long position, long[] vas, int[] lengths, int count, boolean toMemory)
             throws IOException {
-        checkThread();
-        if (!context.hostIo()) {
-            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
-        }
-        Objects.requireNonNull(file, "file");
-        if (file.getClass().getModule() != FileChannel.class.getModule()) {
-            throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
-        }
+        checkHostIo(file);
         if (count < 0 || count > vas.length || count > lengths.length) {
             throw new IllegalArgumentException("count " + count + " for " + vas.length + " addresses and " + lengths.length
                     + " lengths");

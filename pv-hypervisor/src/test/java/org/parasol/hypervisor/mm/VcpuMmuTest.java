@@ -337,4 +337,30 @@ class VcpuMmuTest {
         mmu.copyFromSegment(src, 0, va + PAGE - 1, 3);
         assertThat(mmu.getByte(va + PAGE + 1)).isEqualTo((byte) 3);
     }
+
+    @Test
+    @DisplayName("copy moves guest bytes frame to frame across page boundaries, and a fault on the source is delivered first")
+    void shouldCopyWithinGuestMemory() {
+        for (int i = 0; i < 300; i++) {
+            mmu.putByte(va + PAGE - 100 + i, (byte) (i + 1));
+        }
+        mmu.copy(va + PAGE - 100, va + 3 * PAGE - 7, 300);
+        for (int i = 0; i < 300; i++) {
+            assertThat(mmu.getByte(va + 3 * PAGE - 7 + i)).as("byte %d", i).isEqualTo((byte) (i + 1));
+        }
+        long unmapped = l.sharedInfoVa() + PAGE;
+        long spareMfn = host.mfnOf(d, l.mappedPages() + 1);
+        host.mem().set(ValueLayout.JAVA_BYTE, MachineMemory.maddr(spareMfn) + 5, (byte) 0x42);
+        d.context().handler = (faultVa, code) -> {
+            host.setL1Entry(d, faultVa, PageTableEntry.make(spareMfn, PageTableEntry.PRESENT | PageTableEntry.RW));
+            return true;
+        };
+        mmu.copy(unmapped + 5, va, 1);
+        assertThat(d.context().faults).containsExactly(new TestContext.Fault(unmapped + 5, 0));
+        assertThat(mmu.getByte(va)).isEqualTo((byte) 0x42);
+        assertThatThrownBy(() -> mmu.copy(va, va + 10, 20)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> mmu.copy(va + 10, va, 20)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> mmu.copy(va, va + PAGE, -1)).isInstanceOf(IllegalArgumentException.class);
+        mmu.copy(va, va + 20, 20); // touching, not overlapping
+    }
 }

@@ -101,10 +101,12 @@ public final class Dom0Kernel extends ApplicationKernel {
         List<DomainSpec> specs = new ArrayList<>();
         Duration shutdownTimeout;
         int baseline;
+        BlkBackend.Options blkbackOptions;
         try {
             specs.addAll(DomainSpec.parse(k.commandLine()));
             shutdownTimeout = PvControl.timeout(k.commandLine());
             baseline = StoreBaseline.requested(k.commandLine());
+            blkbackOptions = BlkBackend.Options.parse(k.commandLine());
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("dom0: " + e.getMessage(), e);
         }
@@ -136,7 +138,7 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
         socketClients = Dom0SocketRelay.start(k, xenstored.xenstored());
         // dom0's block back end: serves every disk the toolstack adds under backend/vbd.
-        blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println);
+        blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println, blkbackOptions);
         blkback.start();
         // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
         netback = new NetBackend(k, xenstored.backendStore(), 0, k::println);

@@ -41,7 +41,7 @@ import org.parasol.hypercall.abi.XenbusState;
 final class BlkBack {
     /** What the back end offers; front ends may take any subset. */
     record Features(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
-            int maxPersistentGrants) {
+            int maxPersistentGrants, boolean grantIo) {
     }
 
     private final Kernel k;
@@ -193,7 +193,7 @@ final class BlkBack {
                 GrantMapping[] ring = k.grantMapper().mapRun(front, refs, false);
                 BlkBackQueue queue;
                 try {
-                    queue = new BlkBackQueue(k, this, q, front, disk, persistent, features.maxIndirectSegments(), ring);
+                    queue = new BlkBackQueue(k, this, q, front, disk, persistent, features.grantIo(), features.maxIndirectSegments(), ring);
                 } catch (RuntimeException e) {
                     for (GrantMapping m : ring) {
                         m.close();
@@ -211,7 +211,7 @@ final class BlkBack {
             switchState(XenbusState.CONNECTED);
             log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + n + " queue"
                     + (n == 1 ? "" : "s") + " of " + (1 << pageOrder) + " ring page" + (pageOrder == 0 ? "" : "s")
-                    + (persistent ? ", persistent grants" : ", grant copy") + "; Connected");
+                    + (persistent ? ", persistent grants" : features.grantIo() ? ", grant I/O" : ", grant copy") + "; Connected");
         } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
             disconnect("the front end's rings: " + e.getMessage());
         }

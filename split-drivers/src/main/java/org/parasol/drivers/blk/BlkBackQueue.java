@@ -33,8 +33,12 @@ import org.parasol.hypercall.struct.GnttabCopy;
  * <pre>
  *  persistent grants   map the front end's page once (writable), keep it; the file is read
  *                      into, or written from, the mapped page directly (GuestMemory.readFile)
+ *  grant I/O           the file read straight into the front end's granted frames, or written
+ *                      from them, one call per request (GuestMemory.readFileToGrants: a Parasol
+ *                      extension; the default for segments that are not persistently mapped)
  *  grant copy          read:  file -&gt; dom0's bounce page (directly) -&gt; GNTTABOP_copy -&gt; front
  *                      write: front -&gt; GNTTABOP_copy -&gt; bounce page -&gt; file
+ *                      (Linux's blkback; with xen_blkback.grant_io=0 on dom0's command line)
  * </pre>
  * A request's copies are one {@code GNTTABOP_copy} hypercall per batch of up to
  * {@value #BATCH} segments. Indirect segment pages are copied into a private page first, so
@@ -55,6 +59,8 @@ final class BlkBackQueue {
     private final DomId front;
     private final DiskImage disk;
     private final boolean persistent;
+    /** Segments not persistently mapped go by grant I/O (else by grant copy through bounce pages). */
+    private final boolean grantIo;
     private final int maxIndirectSegments;
     private final GuestMemory mem;
     private final BlkRequest request = new BlkRequest();
@@ -80,19 +86,23 @@ final class BlkBackQueue {
     /** Where each segment's bytes are in dom0, for one scattering call. */
     private final long[] pieceVa;
     private final int[] pieceLen;
+    /** Where each segment's bytes start in its granted page, for grant I/O. */
+    private final int[] pieceOffset;
+    private final int[] pieceRef;
     private boolean scheduled;
     private boolean closed;
     private long requests;
     private long notifications;
 
     BlkBackQueue(Kernel k, BlkBack device, int index, DomId front, DiskImage disk, boolean persistent,
-            int maxIndirectSegments, GrantMapping[] ringPages) {
+            boolean grantIo, int maxIndirectSegments, GrantMapping[] ringPages) {
         this.k = k;
         this.device = device;
         this.index = index;
         this.front = front;
         this.disk = disk;
         this.persistent = persistent;
+        this.grantIo = grantIo;
         this.maxIndirectSegments = maxIndirectSegments;
         this.persistentGrants = device.persistentGrants();
         this.mem = k.cpu().memory();
@@ -103,6 +113,8 @@ final class BlkBackQueue {
         this.segLast = new int[maxSegs];
         this.pieceVa = new long[maxSegs];
         this.pieceLen = new int[maxSegs];
+        this.pieceOffset = new int[maxSegs];
+        this.pieceRef = new int[maxSegs];
         // BATCH bounce pages, one page for indirect descriptors, pages for BATCH copy ops.
         int opsPages = (int) ((BATCH * GnttabCopy.SIZE + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE);
         this.bounce = k.memory().allocatePages(BATCH + 1 + opsPages);
@@ -162,10 +174,13 @@ final class BlkBackQueue {
             do {
                 while (served < REQUESTS_PER_TURN && ring.consumeRequest(request)) {
                     ring.produceResponse(serve(request));
+                    // Each response is pushed as soon as it is made (as Linux's make_response
+                    // does): a front end waiting for one need not wait for the whole batch, so
+                    // it refills the ring while this side works. It is notified only if it asked.
+                    ring.pushResponsesAndCheckNotify();
                     served++;
                     requests++;
                 }
-                ring.pushResponsesAndCheckNotify();
                 if (served >= REQUESTS_PER_TURN) {
                     schedule();
                     return;
@@ -258,14 +273,15 @@ final class BlkBackQueue {
         int pages = (n + Blkif.SEGS_PER_INDIRECT_FRAME - 1) / Blkif.SEGS_PER_INDIRECT_FRAME;
         int got = 0;
         for (int p = 0; p < pages; p++) {
+            // Only the descriptors in use are copied: 16 segments are 128 bytes, not the page.
+            int inPage = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, n - got);
             copy.wrap(ops, 0).clear().sourceRef(r.indirectGrefs[p] & 0xFFFF_FFFFL).sourceDomid(front.value())
                     .sourceOffset(0).destGmfn(k.memory().mfn(pfn(indirectVa)).value()).destDomid(DomId.DOMID_SELF)
-                    .destOffset(0).len((int) Mmu.PAGE_SIZE).flags(Gntcopy.SOURCE_GREF);
+                    .destOffset(0).len((int) (inPage * BlkifRequestSegment.SIZE)).flags(Gntcopy.SOURCE_GREF);
             long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, 1);
             if (rc < 0 || copy.wrap(ops, 0).status() != Gntst.OKAY) {
                 return -1;
             }
-            int inPage = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, n - got);
             for (int i = 0; i < inPage; i++) {
                 seg.wrap(indirectPage, (long) i * BlkifRequestSegment.SIZE);
                 segGref[got] = (int) seg.gref();
@@ -310,6 +326,9 @@ final class BlkBackQueue {
             }
             return Blkif.RSP_OKAY;
         }
+        if (grantIo && !persistent) {
+            return grantIo(0, n, pos, write);
+        }
         int i = 0;
         while (i < n) {
             if (persistent) {
@@ -324,7 +343,7 @@ final class BlkBackQueue {
                     }
                 } else {
                     // No room for another persistent grant (or it cannot be mapped): copy this one.
-                    int st = copyBatch(i, 1, pos, write);
+                    int st = grantIo ? grantIo(i, 1, pos, write) : copyBatch(i, 1, pos, write);
                     if (st != Blkif.RSP_OKAY) {
                         return st;
                     }
@@ -400,6 +419,72 @@ final class BlkBackQueue {
         }
         persistentGrants.put(gref, m);
         return m;
+    }
+
+    /**
+     * Segments {@code [from, from + count)} by grant I/O: the file read straight into the front
+     * end's granted frames (or written from them) with one call, each grant checked and pinned
+     * for it as a copy would. A short read (the file shrank under us) reads as zeroes.
+     */
+    private int grantIo(int from, int count, long pos, boolean write) throws IOException {
+        long total = 0;
+        for (int j = 0; j < count; j++) {
+            int i = from + j;
+            pieceOffset[j] = segFirst[i] * Blkif.SECTOR_SIZE;
+            pieceLen[j] = (segLast[i] - segFirst[i] + 1) * Blkif.SECTOR_SIZE;
+            total += pieceLen[j];
+            pieceRef[j] = segGref[i];
+        }
+        int fv = front.value();
+        long got = write ? mem.writeFileFromGrants(disk.channel(), pos, fv, pieceRef, pieceOffset, pieceLen, count)
+                : mem.readFileToGrants(disk.channel(), pos, fv, pieceRef, pieceOffset, pieceLen, count);
+        if (got < 0) {
+            return Blkif.RSP_ERROR; // a reference the front end did not grant as it should
+        }
+        if (!write && got < total) {
+            // Past the end of the file: the rest reads as zeroes, through a copy from a zeroed bounce page.
+            return zeroGrantsPast(got, count);
+        }
+        return Blkif.RSP_OKAY;
+    }
+
+    /** After a short grant-I/O read: zeroes into the rest of each piece, by GNTTABOP_copy from a zeroed page. */
+    private int zeroGrantsPast(long got, int count) {
+        mem.fill(bounceVa(0), Mmu.PAGE_SIZE, (byte) 0);
+        long local = k.memory().mfn(bounce.pfn()).value();
+        long seen = 0;
+        int n = 0;
+        for (int j = 0; j < count; j++) {
+            long end = seen + pieceLen[j];
+            if (end > got) {
+                int from = (int) Math.max(0, got - seen);
+                copy.wrap(ops, (long) n * GnttabCopy.SIZE).clear().sourceGmfn(local).sourceDomid(DomId.DOMID_SELF)
+                        .sourceOffset(0).destRef(pieceRef[j] & 0xFFFF_FFFFL).destDomid(front.value())
+                        .destOffset(pieceOffset[j] + from).len(pieceLen[j] - from).flags(Gntcopy.DEST_GREF);
+                n++;
+            }
+            seen = end;
+            if (n == BATCH || n > 0 && j == count - 1) {
+                if (!copied(n)) {
+                    return Blkif.RSP_ERROR;
+                }
+                n = 0;
+            }
+        }
+        return Blkif.RSP_OKAY;
+    }
+
+    /** Issues the first {@code n} copy ops; whether every one of them succeeded. */
+    private boolean copied(int n) {
+        if (k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, n) < 0) {
+            return false;
+        }
+        for (int j = 0; j < n; j++) {
+            if (copy.wrap(ops, (long) j * GnttabCopy.SIZE).status() != Gntst.OKAY) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Segments {@code [from, from + count)} through the bounce pages with one GNTTABOP_copy. */

@@ -30,14 +30,20 @@ public final class BlkBackend {
 
     /** A back end of domain {@code self} offering every feature. */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log) {
-        this(k, store, self, log, MAX_RING_PAGE_ORDER, 4, MAX_INDIRECT_SEGMENTS, true);
+        this(k, store, self, log, MAX_RING_PAGE_ORDER, 4, MAX_INDIRECT_SEGMENTS, true, true);
     }
 
-    /** A back end offering only what is given (a feature declined: 0 or false). */
+    /**
+     * A back end offering only what is given (a feature declined: 0 or false). With
+     * {@code grantIo}, segments that are not persistently mapped are read from the file straight
+     * into the front end's granted frames and written straight from them (grant I/O, a Parasol
+     * extension); without it, through dom0's bounce pages and {@code GNTTABOP_copy}, as Linux's
+     * blkback does.
+     */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, int maxRingPageOrder, int maxQueues,
-            int maxIndirectSegments, boolean persistent) {
+            int maxIndirectSegments, boolean persistent, boolean grantIo) {
         this.features = new BlkBack.Features(maxRingPageOrder, Math.max(1, maxQueues), maxIndirectSegments,
-                persistent, MAX_PERSISTENT_GRANTS);
+                persistent, MAX_PERSISTENT_GRANTS, grantIo);
         this.devices = new BackendDevices<>(store, self, Vbd.KIND, new BackendDevices.Kind<>() {
             @Override
             public BlkBack start(String dir, int front, int devid) {
@@ -51,6 +57,46 @@ public final class BlkBackend {
                 device.remove();
             }
         });
+    }
+
+    /**
+     * What a back end offers beyond the fixed limits, from a kernel command line in Linux's
+     * module-parameter spelling: {@code xen_blkback.feature_persistent=0} declines persistent
+     * grants, and {@code xen_blkback.grant_io=0} (Parasol's) serves unmapped segments by grant
+     * copy through bounce pages instead of grant I/O. Both default to 1.
+     *
+     * @param persistent whether persistent grants are offered
+     * @param grantIo    whether unmapped segments go by grant I/O (else by grant copy)
+     */
+    public record Options(boolean persistent, boolean grantIo) {
+        /**
+         * The options of {@code cmdline}; other words are ignored.
+         *
+         * @throws IllegalArgumentException for one of these parameters with a value other than 0 or 1
+         */
+        public static Options parse(String cmdline) {
+            return new Options(flag(cmdline, "xen_blkback.feature_persistent"), flag(cmdline, "xen_blkback.grant_io"));
+        }
+
+        private static boolean flag(String cmdline, String name) {
+            boolean value = true;
+            for (String word : cmdline.strip().split("\\s+")) {
+                if (word.startsWith(name + "=")) {
+                    String v = word.substring(name.length() + 1);
+                    if (!v.equals("0") && !v.equals("1")) {
+                        throw new IllegalArgumentException("'" + word + "': " + name + " is 0 or 1");
+                    }
+                    value = v.equals("1");
+                }
+            }
+            return value;
+        }
+    }
+
+    /** A back end of domain {@code self} offering every feature, as {@code options} says. */
+    public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, Options options) {
+        this(k, store, self, log, MAX_RING_PAGE_ORDER, 4, MAX_INDIRECT_SEGMENTS, options.persistent(),
+                options.grantIo());
     }
 
     /** Starts watching for devices. */

@@ -1,6 +1,5 @@
 package org.parasol.drivers.blk;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,8 +129,11 @@ public final class BlkFront {
     private String failure;
     /** Persistent pages: granted once, reused. */
     private final ArrayDeque<PoolPage> pool = new ArrayDeque<>();
+    /** Buffers whose pages stay granted to the back end ({@link #register}). */
+    private final List<Registration> registrations = new ArrayList<>();
+    /** The registration that served the last lookup: buffers are used again and again. */
+    private Registration lastRegistration;
     private int poolPages;
-    private final MemorySegment bounce = MemorySegment.ofArray(new byte[(int) Mmu.PAGE_SIZE]);
     /** The indirect descriptor flyweight, reused for every indirect request. */
     private final BlkifRequestSegment seg = new BlkifRequestSegment();
     /** Which queues {@link #pump} produced on, reused (sized once the queues exist). */
@@ -174,6 +176,9 @@ public final class BlkFront {
         final int[] last;
         final GrantedPage[] grants;
         final PoolPage[] pooled;
+        /** The registration a segment's page belongs to (its grant is kept), or null. */
+        final Registration[] registered;
+        final int[] registeredRef;
         /** Indirect descriptor pages, granted read-only once and kept, and a view of them. */
         PageRun indirectPages;
         GrantedPage[] indirectGrants;
@@ -186,6 +191,8 @@ public final class BlkFront {
             this.last = new int[segs];
             this.grants = new GrantedPage[segs];
             this.pooled = new PoolPage[segs];
+            this.registered = new Registration[segs];
+            this.registeredRef = new int[segs];
         }
     }
 
@@ -511,6 +518,130 @@ public final class BlkFront {
         });
     }
 
+    // ---------------------------------------------------------------- registered buffers
+
+    /** The most pages all registrations of one device may hold (a quarter of the default grant table). */
+    public static final int MAX_REGISTERED_PAGES = 128;
+
+    /**
+     * Buffer pages granted to the back end once and kept until {@link #close}: I/O into or out
+     * of them grants nothing and copies nothing per request (as io_uring's registered buffers
+     * do for Linux). The back end can reach these pages for as long as they are registered, not
+     * only during an I/O: register only memory used for disk data.
+     */
+    public final class Registration implements AutoCloseable {
+        private final long va;
+        private final GrantedPage[] grants;
+        int inFlight;
+
+        private Registration(long va, GrantedPage[] grants) {
+            this.va = va;
+            this.grants = grants;
+        }
+
+        /** The first byte. */
+        public long va() {
+            return va;
+        }
+
+        /** The length in bytes. */
+        public long length() {
+            return (long) grants.length * Mmu.PAGE_SIZE;
+        }
+
+        boolean contains(long addr) {
+            return addr - va >= 0 && addr - va < length();
+        }
+
+        int ref(long addr) {
+            return grants[(int) ((addr - va) >>> Mmu.PAGE_SHIFT)].ref().value();
+        }
+
+        /**
+         * Ends the grants (deferred by the grant table while the back end still holds one).
+         *
+         * @throws IllegalStateException while an I/O on the buffer is in flight
+         */
+        @Override
+        public void close() {
+            if (inFlight > 0) {
+                throw new IllegalStateException(inFlight + " segments of I/O on this buffer are in flight");
+            }
+            end();
+        }
+
+        void end() {
+            if (!registrations.remove(this)) {
+                return;
+            }
+            if (lastRegistration == this) {
+                lastRegistration = null;
+            }
+            registeredPages -= grants.length;
+            for (GrantedPage g : grants) {
+                g.close();
+            }
+        }
+    }
+
+    private int registeredPages;
+
+    /**
+     * Registers {@code [va, va + length)} (whole pages of this domain's memory) as an I/O
+     * buffer: its pages are granted to the back end, writable, until the registration is closed.
+     *
+     * @throws IllegalArgumentException for a range that is not whole pages, overlaps another
+     *     registration, or passes {@link #MAX_REGISTERED_PAGES} with the others
+     * @throws IllegalStateException when the disk is not connected or the grant table is short
+     */
+    public Registration register(long va, long length) {
+        if (state != State.CONNECTED) {
+            throw new IllegalStateException("disk " + Vbd.name(devid) + " is not connected");
+        }
+        if ((va & (Mmu.PAGE_SIZE - 1)) != 0 || length < Mmu.PAGE_SIZE || (length & (Mmu.PAGE_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException("a registered buffer is whole pages: 0x" + Long.toHexString(va) + "+"
+                    + length);
+        }
+        long pages = length / Mmu.PAGE_SIZE;
+        if (pages > MAX_REGISTERED_PAGES - registeredPages) {
+            throw new IllegalArgumentException(pages + " pages would pass the " + MAX_REGISTERED_PAGES
+                    + " registered pages a disk may hold (" + registeredPages + " registered)");
+        }
+        for (Registration r : registrations) {
+            if (va < r.va + r.length() && r.va < va + length) {
+                throw new IllegalArgumentException("0x" + Long.toHexString(va) + "+" + length
+                        + " overlaps a registered buffer");
+            }
+        }
+        if (k.grants().freeReferences() < pages + GRANT_RESERVE) {
+            throw new IllegalStateException("grant table short: " + k.grants().freeReferences() + " free references");
+        }
+        GrantedPage[] grants = new GrantedPage[(int) pages];
+        for (int i = 0; i < grants.length; i++) {
+            grants[i] = k.grants().grantAccess(backId, k.memory().mfn(Memory.pfn(va) + i), false);
+        }
+        Registration r = new Registration(va, grants);
+        registrations.add(r);
+        registeredPages += grants.length;
+        return r;
+    }
+
+    /** The registration holding {@code va}'s page, or null. */
+    private Registration registration(long va) {
+        Registration last = lastRegistration;
+        if (last != null && last.contains(va)) {
+            return last;
+        }
+        for (int i = 0; i < registrations.size(); i++) {
+            Registration r = registrations.get(i);
+            if (r.contains(va)) {
+                lastRegistration = r;
+                return r;
+            }
+        }
+        return null;
+    }
+
     // ---------------------------------------------------------------- I/O
 
     /** Reads {@code length} bytes from {@code sector} into memory at {@code va}. */
@@ -645,7 +776,16 @@ public final class BlkFront {
                 long len = Math.min(left, Mmu.PAGE_SIZE - inPage);
                 int first = (int) (inPage / Blkif.SECTOR_SIZE);
                 int last = (int) ((inPage + len) / Blkif.SECTOR_SIZE) - 1;
-                if (persistent) {
+                Registration reg = registration(va);
+                if (reg != null) {
+                    // A registered buffer: its page is granted already, nothing to copy or grant.
+                    s.pooled[segs] = null;
+                    s.grants[segs] = null;
+                    s.registered[segs] = reg;
+                    s.registeredRef[segs] = reg.ref(va);
+                    reg.inFlight++;
+                } else if (persistent) {
+                    s.registered[segs] = null;
                     PoolPage pp = poolPage();
                     if (pp == null) {
                         if (segs == 0) {
@@ -656,8 +796,7 @@ public final class BlkFront {
                     s.pooled[segs] = pp;
                     s.grants[segs] = null;
                     if (io.op == Blkif.OP_WRITE) {
-                        mem.copyToSegment(va, bounce, 0, len);
-                        mem.copyFromSegment(bounce, 0, pp.page().va() + inPage, len);
+                        mem.copy(va, pp.page().va() + inPage, len);
                     }
                 } else {
                     if (k.grants().freeReferences() <= GRANT_RESERVE) {
@@ -668,6 +807,7 @@ public final class BlkFront {
                         break;
                     }
                     s.pooled[segs] = null;
+                    s.registered[segs] = null;
                     s.grants[segs] = k.grants().grantAccess(backId, k.memory().mfn(Memory.pfn(va)),
                             io.op == Blkif.OP_WRITE);
                 }
@@ -715,6 +855,9 @@ public final class BlkFront {
     }
 
     private int ref(Slot s, int i) {
+        if (s.registered[i] != null) {
+            return s.registeredRef[i];
+        }
         return s.pooled[i] != null ? s.pooled[i].grant().ref().value() : s.grants[i].ref().value();
     }
 
@@ -765,14 +908,16 @@ public final class BlkFront {
                 if (io.op == Blkif.OP_READ && rsp.status == Blkif.RSP_OKAY) {
                     long inPage = (long) s.first[i] * Blkif.SECTOR_SIZE;
                     long len = (long) (s.last[i] - s.first[i] + 1) * Blkif.SECTOR_SIZE;
-                    mem.copyToSegment(s.pooled[i].page().va() + inPage, bounce, 0, len);
-                    mem.copyFromSegment(bounce, 0, s.dataVa[i], len);
+                    mem.copy(s.pooled[i].page().va() + inPage, s.dataVa[i], len);
                 }
                 pool.add(s.pooled[i]);
                 s.pooled[i] = null;
             } else if (s.grants[i] != null) {
                 s.grants[i].close();
                 s.grants[i] = null;
+            } else if (s.registered[i] != null) {
+                s.registered[i].inFlight--;
+                s.registered[i] = null;
             }
         }
         q.free.add(s);
@@ -882,6 +1027,7 @@ public final class BlkFront {
                         pool.add(s.pooled[i]);
                         s.pooled[i] = null;
                     }
+                    s.registered[i] = null;
                 }
                 if (s.indirectGrants != null) {
                     for (GrantedPage g : s.indirectGrants) {
@@ -897,6 +1043,9 @@ public final class BlkFront {
             p.grant().close();
         }
         pool.clear();
+        for (Registration r : List.copyOf(registrations)) {
+            r.end();
+        }
         // Pages whose grant end was deferred stay allocated: freeing a page the back end may
         // still map would hand it to the next allocation while shared.
         queues.clear();

@@ -1,0 +1,143 @@
+package org.parasol.hypervisor.domain;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.Arrays;
+
+import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.abi.Gntst;
+import org.parasol.hypervisor.grant.GrantTable;
+import org.parasol.hypervisor.mm.MachineMemory;
+
+/**
+ * Grant I/O for one vCPU of a privileged domain ({@link org.parasol.hypercall.GuestMemory#readFileToGrants}):
+ * a host file read straight into, or written straight from, frames another domain granted to
+ * this one. Each reference is checked and pinned as {@code GNTTABOP_copy} pins its side
+ * ({@link GrantTable#acquire}: a host pin, writable when the file is read into it), all of them
+ * before any byte moves; the pieces, merged where their frames lie next to each other in machine
+ * memory, go to one scattering read or gathering write; every pin is dropped after it, whatever
+ * happened. The pins hold frame references, so a granter that dies or ends its grant meanwhile
+ * cannot have the frame freed and reused under the I/O (as with a copy in flight).
+ *
+ * <p>Owned by one vCPU and used on its thread only: the arrays are reused from call to call.
+ */
+final class GrantFileIo {
+    /** The most pieces one call takes (the MMU checks callers against it too). */
+    static final int MAX_PIECES = 256;
+
+    private final Host host;
+    private final Domain self;
+    private final long[] mfns = new long[MAX_PIECES];
+    private final ByteBuffer[] buffers = new ByteBuffer[MAX_PIECES];
+    /** Entries of {@link #buffers} set by the call in progress. */
+    private int used;
+
+    GrantFileIo(Host host, Domain self) {
+        this.host = host;
+        this.self = self;
+    }
+
+    /** See {@link org.parasol.hypervisor.mm.MmuContext#grantFileIo}. */
+    long move(FileChannel file, long position, int domid, int[] refs, int[] offsets, int[] lengths, int count,
+            boolean toGuest) throws IOException {
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            int off = offsets[i];
+            int len = lengths[i];
+            if (off < 0 || len < 0 || off > MachineMemory.PAGE_SIZE - len) {
+                return Gntst.BAD_COPY_ARG;
+            }
+            total += len;
+        }
+        if (total == 0) {
+            return 0;
+        }
+        Domain granter = domid == DomId.DOMID_SELF || domid == self.domid() ? self : host.lookup(domid);
+        if (granter == null) {
+            return Gntst.BAD_DOMAIN;
+        }
+        GrantTable grants = granter.grants();
+        int me = self.domid();
+        boolean readonly = !toGuest;
+        int pinned = 0;
+        try {
+            for (; pinned < count; pinned++) {
+                if (lengths[pinned] == 0) {
+                    mfns[pinned] = -1;
+                    continue;
+                }
+                long mfn = grants.acquire(refs[pinned], me, readonly);
+                if (mfn < 0) {
+                    return mfn;
+                }
+                mfns[pinned] = mfn;
+            }
+            return io(file, position, offsets, lengths, count, total, toGuest);
+        } finally {
+            for (int i = 0; i < pinned; i++) {
+                if (mfns[i] >= 0) {
+                    grants.release(refs[i], readonly);
+                }
+            }
+            Arrays.fill(buffers, 0, used, null); // no view of a frame outlives its pin
+            used = 0;
+        }
+    }
+
+    /** The pinned pieces as buffers, merged where machine-adjacent, then one call. */
+    private long io(FileChannel file, long position, int[] offsets, int[] lengths, int count, long total,
+            boolean toGuest) throws IOException {
+        MemorySegment machine = host.frames().memory().segment();
+        int n = 0;
+        long runStart = -1;
+        long runLen = 0;
+        for (int i = 0; i < count; i++) {
+            if (lengths[i] == 0) {
+                continue;
+            }
+            long ma = MachineMemory.maddr(mfns[i]) + offsets[i];
+            if (runStart >= 0 && runStart + runLen == ma) {
+                runLen += lengths[i];
+                continue;
+            }
+            if (runStart >= 0) {
+                buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+                used = n;
+            }
+            runStart = ma;
+            runLen = lengths[i];
+        }
+        buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+        used = n;
+        if (n == 1) {
+            // One piece (or one machine-contiguous run): a positional call, no seek.
+            ByteBuffer b = buffers[0];
+            while (b.hasRemaining()) {
+                long at = position + b.position();
+                if (toGuest) {
+                    if (file.read(b, at) < 0) {
+                        break;
+                    }
+                } else {
+                    file.write(b, at);
+                }
+            }
+            return b.position();
+        }
+        file.position(position);
+        long moved = 0;
+        while (moved < total) {
+            long r = toGuest ? file.read(buffers, 0, n) : file.write(buffers, 0, n);
+            if (r < 0 || r == 0 && toGuest) {
+                break; // the end of the file
+            }
+            if (r == 0) {
+                throw new IOException("a gathering write made no progress at " + (position + moved));
+            }
+            moved += r;
+        }
+        return moved;
+    }
+}
