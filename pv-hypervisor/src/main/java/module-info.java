@@ -12,6 +12,7 @@
  */
 module org.parasol.hypervisor {
     requires transitive org.parasol.hypercall;
+    requires java.management; // admission reads the heap's usage after the last collection
 
     exports org.parasol.hypervisor to org.parasol.cli;
     exports org.parasol.hypervisor.domain to org.parasol.cli;

@@ -41,6 +41,11 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --lab      only the measurement lab (issue 15, {@link LabFigures}): one
  *                            kernel's operations bare, trapped and paravirtual; a full or
  *                            quick run without REGEX prints it after the block figures
+ *   parasol bench --density  only the density figures (issue 17, {@link DensityFigures}): idle
+ *                            domains booted in steps up to 10,000 (--quick: 10 and 50; --steps
+ *                            N,N,... to choose), creation time, memory and threads per domain,
+ *                            a ping-pong while the rest idle; --chart F.png draws them,
+ *                            --virtual-threads runs the vCPUs on virtual threads
  *   parasol bench REGEX      only benchmarks whose name matches (JMH's include: found anywhere
  *                            in the full name); a pattern that matches none is an error, exit 2
  * </pre>
@@ -163,6 +168,10 @@ public final class BenchMain {
         boolean storeOnly = false;
         boolean blockOnly = false;
         boolean labOnly = false;
+        boolean density = false;
+        boolean virtualThreads = false;
+        int[] steps = null;
+        Path chart = null;
         Path save = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -171,6 +180,29 @@ public final class BenchMain {
                 case "--store" -> storeOnly = true;
                 case "--block" -> blockOnly = true;
                 case "--lab" -> labOnly = true;
+                case "--density" -> density = true;
+                case "--virtual-threads" -> virtualThreads = true;
+                case "--steps" -> {
+                    if (i + 1 >= args.length) {
+                        return usage(err, "--steps needs a list of domain counts, such as 10,100,1000");
+                    }
+                    try {
+                        steps = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                    } catch (NumberFormatException e) {
+                        return usage(err, "--steps takes increasing domain counts separated by commas: " + args[i]);
+                    }
+                    for (int k = 0; k < steps.length; k++) {
+                        if (steps[k] < 1 || k > 0 && steps[k] <= steps[k - 1]) {
+                            return usage(err, "--steps takes increasing domain counts separated by commas: " + args[i]);
+                        }
+                    }
+                }
+                case "--chart" -> {
+                    if (i + 1 >= args.length) {
+                        return usage(err, "--chart needs a file");
+                    }
+                    chart = Path.of(args[++i]);
+                }
                 case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
@@ -187,6 +219,19 @@ public final class BenchMain {
                     includes.add(args[i]);
                 }
             }
+        }
+        if (density) {
+            if (!includes.isEmpty() || storeOnly || blockOnly || labOnly) {
+                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store or --block");
+            }
+            DensityFigures.Sizes sizes = quick ? DensityFigures.Sizes.QUICK : DensityFigures.Sizes.FULL;
+            if (steps != null) {
+                sizes = new DensityFigures.Sizes(steps, sizes.pingPongs(), false);
+            }
+            return print(DensityFigures.report(sizes.withVirtualThreads(virtualThreads), chart), out, save);
+        }
+        if (steps != null || chart != null || virtualThreads) {
+            return usage(err, "--steps, --chart and --virtual-threads go with --density");
         }
         if (storeOnly || blockOnly || labOnly) {
             if (!includes.isEmpty()) {
@@ -260,6 +305,7 @@ public final class BenchMain {
             out.println("parasol bench: " + error);
         }
         out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--lab] [REGEX...]");
+        out.println("       parasol bench --density [--quick] [--steps N,N,...] [--virtual-threads] [--chart FILE.png] [--save FILE]");
         return error == null ? 0 : 2;
     }
 

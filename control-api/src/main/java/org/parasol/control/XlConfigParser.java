@@ -24,12 +24,16 @@ import org.parasol.control.v1.NetworkInterface;
  *
  * <p>Keys: {@code name} (required), {@code memory} and {@code maxmem} (MiB), {@code vcpus},
  * {@code kernel} (an image name), {@code cmdline}, {@code extra} (appended to the command
- * line), {@code on_poweroff}, {@code on_reboot}, {@code on_crash}, and {@code disk}: a list of
- * xl disk specs ({@code xl-disk-configuration(5)}'s key=value form:
- * {@code 'format=raw, vdev=xvda, access=rw, target=/path/img'}, {@code target} last), plus
- * Parasol's {@code size=} (bytes, or with a K/M/G suffix) for an image the host creates when it
- * is missing; and {@code vif}: a list of xl vif specs ({@code 'mac=00:16:3e:00:00:01, bridge=xenbr0,
- * ip=10.0.0.2'}). xl keys the host cannot
+ * line), {@code on_poweroff}, {@code on_reboot}, {@code on_crash}; the credit scheduler's
+ * {@code cpu_weight} (1..65535) and {@code cap} (percent of one pCPU, 0 for none), the
+ * cpupool {@code pool} (by name), and every vCPU's hard and soft affinity {@code cpus} and
+ * {@code cpus_soft} (a string of pCPU numbers and ranges, {@code "all"}, or with {@code ^}
+ * for a pCPU or range left out, as xl writes them; the per-vCPU list form and NUMA nodes are
+ * refused); {@code disk}: a list of xl disk specs ({@code xl-disk-configuration(5)}'s
+ * key=value form: {@code 'format=raw, vdev=xvda, access=rw, target=/path/img'}, {@code target}
+ * last), plus Parasol's {@code size=} (bytes, or with a K/M/G suffix) for an image the host
+ * creates when it is missing; and {@code vif}: a list of xl vif specs
+ * ({@code 'mac=00:16:3e:00:00:01, bridge=xenbr0, ip=10.0.0.2'}). xl keys the host cannot
  * honour yet — the rest of xl.cfg's vocabulary — are refused by
  * name; an unknown key is refused too. A refusal is a {@link ConfigException} naming the file,
  * the line, the key and what was expected; nothing is built from a configuration with an
@@ -38,7 +42,10 @@ import org.parasol.control.v1.NetworkInterface;
 public final class XlConfigParser {
     /** The keys Parasol honours. */
     public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "kernel", "cmdline", "extra",
-            "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "virt");
+            "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "cpu_weight", "cap", "pool", "cpus", "cpus_soft",
+            "virt");
+    /** The most pCPUs a {@code cpus} list may name (the hypervisor's bound on a pCPU mask). */
+    public static final int PCPUS_MAX = 4096;
 
     /** The words of Parasol's {@code virt} key: how the kernel reaches the machine. */
     public static final Set<String> VIRT = Set.of("pv", "trap", "bare", "bt");
@@ -50,11 +57,6 @@ public final class XlConfigParser {
             Map.entry("ramdisk", "images have no ramdisk"),
             Map.entry("bootloader", "images are loaded by name"),
             Map.entry("maxvcpus", "vCPU hotplug is not supported"),
-            Map.entry("cpus", "vCPU affinity is not supported yet"),
-            Map.entry("cpus_soft", "vCPU affinity is not supported yet"),
-            Map.entry("cpu_weight", "the credit scheduler is not there yet"),
-            Map.entry("cap", "the credit scheduler is not there yet"),
-            Map.entry("pool", "CPU pools are not there yet"),
             Map.entry("uuid", "domains get their handle from the toolstack"),
             Map.entry("on_watchdog", "a watchdog shutdown follows on_crash"),
             Map.entry("on_soft_reset", "soft reset is not supported"),
@@ -229,6 +231,29 @@ public final class XlConfigParser {
                 b.addVifs(vif(spec, vif.line()));
             }
         }
+        Value weight = s.get("cpu_weight");
+        if (weight != null) {
+            b.setCpuWeight((int) number(weight, "cpu_weight", 1, 65535, "a weight"));
+        }
+        Value cap = s.get("cap");
+        if (cap != null) {
+            b.setCap((int) number(cap, "cap", 0, 65534, "a percentage of one pCPU (0: no cap)"));
+        }
+        Value pool = s.get("pool");
+        if (pool != null) {
+            String p = string(pool, "pool");
+            if (!p.matches("[A-Za-z0-9_.-]{1,64}")) {
+                throw new ConfigException(source, pool.line(), "key 'pool': expected a cpupool's name (1 to 64 letters,"
+                        + " digits, '_', '.' or '-'), got '" + p + "'");
+            }
+            b.setPool(p);
+        }
+        if (s.containsKey("cpus")) {
+            b.setCpus(cpuList(s.get("cpus"), "cpus"));
+        }
+        if (s.containsKey("cpus_soft")) {
+            b.setCpusSoft(cpuList(s.get("cpus_soft"), "cpus_soft"));
+        }
         return b.build();
     }
 
@@ -365,6 +390,61 @@ public final class XlConfigParser {
                     + " 4 TiB, with an optional K, M or G: '" + val + "'");
         }
         return Long.parseLong(digits) * unit;
+    }
+
+    /**
+     * xl's CPU list ({@code xl.cfg(5)}, "CPU-LIST"): {@code "all"}, or comma-separated pCPU
+     * numbers and ranges {@code a-b}, each of which may be {@code ^}-prefixed to leave it out
+     * of what the others name. Answered in the plain form ({@code "0-3,6"}), or empty for all.
+     */
+    private String cpuList(Value v, String key) throws ConfigException {
+        if (v.isList()) {
+            throw new ConfigException(source, v.line(), "key '" + key + "': the per-vCPU list form is not supported yet;"
+                    + " give one CPU list (a string) for every vCPU");
+        }
+        String text = v.text().strip();
+        if (text.equals("all")) {
+            return "";
+        }
+        java.util.BitSet in = new java.util.BitSet();
+        java.util.BitSet out = new java.util.BitSet();
+        for (String part : text.split(",", -1)) {
+            String p = part.strip();
+            boolean not = p.startsWith("^");
+            String range = not ? p.substring(1) : p;
+            if (range.startsWith("node:") || range.startsWith("nodes:")) {
+                throw new ConfigException(source, v.line(), "key '" + key + "': NUMA nodes are not supported: name pCPUs");
+            }
+            int dash = range.indexOf('-');
+            int lo;
+            int hi;
+            try {
+                lo = Integer.parseInt(dash < 0 ? range : range.substring(0, dash));
+                hi = dash < 0 ? lo : Integer.parseInt(range.substring(dash + 1));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(source, v.line(), "key '" + key + "': expected pCPU numbers and ranges such"
+                        + " as \"0-3,^2\" or \"all\", got '" + v.text() + "'");
+            }
+            if (lo < 0 || hi < lo || hi >= PCPUS_MAX) {
+                throw new ConfigException(source, v.line(), "key '" + key + "': '" + p + "' is not a range of pCPUs below "
+                        + PCPUS_MAX);
+            }
+            (not ? out : in).set(lo, hi + 1);
+        }
+        in.andNot(out);
+        if (in.isEmpty()) {
+            throw new ConfigException(source, v.line(), "key '" + key + "': '" + v.text() + "' names no pCPU");
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = in.nextSetBit(0); i >= 0; i = in.nextSetBit(i + 1)) {
+            int j = in.nextClearBit(i) - 1;
+            sb.append(sb.isEmpty() ? "" : ",").append(i);
+            if (j > i) {
+                sb.append('-').append(j);
+            }
+            i = j;
+        }
+        return sb.toString();
     }
 
     private DomainAction action(Value v, String key) throws ConfigException {

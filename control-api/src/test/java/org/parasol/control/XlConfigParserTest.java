@@ -52,9 +52,18 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
             name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
-            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cmdline, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, vcpus, vif, virt)
+            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cap, cmdline, cpu_weight, cpus, cpus_soft, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, pool, vcpus, vif, virt)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
+            name="a"\\nkernel="hello"\\ncpu_weight=0             | bad.cfg:3: key 'cpu_weight': expected a weight from 1 to 65535, got 0
+            name="a"\\nkernel="hello"\\ncpu_weight=65536         | bad.cfg:3: key 'cpu_weight': expected a weight from 1 to 65535, got 65536
+            name="a"\\nkernel="hello"\\ncap=-1                   | bad.cfg:3: key 'cap': expected a percentage of one pCPU (0: no cap) from 0 to 65534, got -1
+            name="a"\\nkernel="hello"\\npool="a b"               | bad.cfg:3: key 'pool': expected a cpupool's name (1 to 64 letters, digits, '_', '.' or '-'), got 'a b'
+            name="a"\\nkernel="hello"\\ncpus="0-x"               | bad.cfg:3: key 'cpus': expected pCPU numbers and ranges such as "0-3,^2" or "all", got '0-x'
+            name="a"\\nkernel="hello"\\ncpus="3-1"               | bad.cfg:3: key 'cpus': '3-1' is not a range of pCPUs below 4096
+            name="a"\\nkernel="hello"\\ncpus="0-1,^0-1"          | bad.cfg:3: key 'cpus': '0-1,^0-1' names no pCPU
+            name="a"\\nkernel="hello"\\ncpus_soft="nodes:0"      | bad.cfg:3: key 'cpus_soft': NUMA nodes are not supported: name pCPUs
+            name="a"\\nkernel="hello"\\ncpus=["0", "1"]          | bad.cfg:3: key 'cpus': the per-vCPU list form is not supported yet; give one CPU list (a string) for every vCPU
             name="a"\\nkernel="hello"\\nvirt="hvm"               | bad.cfg:3: key 'virt': expected "pv", "trap", "bare" or "bt", got 'hvm'
             """)
     void shouldRefuseWithTheLineAndKey(String config, String message) {
@@ -117,6 +126,30 @@ class XlConfigParserTest {
                 .hasMessageStartingWith("vm.cfg:3: key 'vif': ip must be");
         assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nvif=[ 'model=e1000' ]\n"))
                 .hasMessageStartingWith("vm.cfg:3: key 'vif': unknown vif key 'model'");
+    }
+
+    @Test
+    @DisplayName("the credit scheduler's keys: cpu_weight, cap, pool, and cpus/cpus_soft in xl's CPU-list form, ^ ranges left out")
+    void shouldReadSchedulingKeys() throws Exception {
+        DomainConfig c = XlConfigParser.parse("sched.cfg", """
+                name = "worker"
+                kernel = "hello"
+                cpu_weight = 512
+                cap = 50
+                pool = "fast"
+                cpus = "0-7,^2-3, 9"
+                cpus_soft = "all"
+                """);
+        assertThat(c.getCpuWeight()).isEqualTo(512);
+        assertThat(c.getCap()).isEqualTo(50);
+        assertThat(c.getPool()).isEqualTo("fast");
+        assertThat(c.getCpus()).isEqualTo("0-1,4-7,9");
+        assertThat(c.getCpusSoft()).as("all: no restriction").isEmpty();
+
+        DomainConfig plain = XlConfigParser.parse("plain.cfg", "name='p'\nkernel='hello'\n");
+        assertThat(plain.getCpuWeight()).as("unset: the default weight").isZero();
+        assertThat(plain.getPool()).isEmpty();
+        assertThat(plain.getCpus()).isEmpty();
     }
 
     @Test

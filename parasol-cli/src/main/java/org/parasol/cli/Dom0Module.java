@@ -41,6 +41,17 @@ final class Dom0Module {
      */
     Dom0Module add(DomainConfig cfg, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
             DomainConfig.Action onCrash, List<String> devices) {
+        return add(cfg, onPoweroff, onReboot, onCrash, devices, XlDomain.Scheduling.DEFAULT, 0);
+    }
+
+    /**
+     * Adds the domain {@code cfg} as {@link #add(DomainConfig, DomainConfig.Action, DomainConfig.Action,
+     * DomainConfig.Action, List)} does, with the credit scheduler's settings {@code s}: words
+     * {@code cpu_weight=}, {@code cap=}, {@code pool=} (the pool's id, {@code poolId}),
+     * {@code cpus=} and {@code cpus_soft=}, each only when set.
+     */
+    Dom0Module add(DomainConfig cfg, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
+            DomainConfig.Action onCrash, List<String> devices, XlDomain.Scheduling s, int poolId) {
         String cmdline = cfg.cmdline() == null ? "" : cfg.cmdline();
         if (cmdline.length() > 1023 || !cmdline.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
             throw new IllegalArgumentException("domain '" + cfg.name()
@@ -50,7 +61,10 @@ final class Dom0Module {
                 + " maxmem=" + cfg.maxMemoryKiB() + " vcpus=" + cfg.vcpus() + " cmdline=" + escape(cmdline)
                 + " on_poweroff=" + word(onPoweroff) + " on_reboot=" + word(onReboot) + " on_crash=" + word(onCrash)
                 + (cfg.virt().nativeKernel() ? " virt=" + cfg.virt().key() : "")
-                + devices.stream().map(d -> " device=" + escape(d)).collect(java.util.stream.Collectors.joining()));
+                + devices.stream().map(d -> " device=" + escape(d)).collect(java.util.stream.Collectors.joining())
+                + (s.weight() != 0 ? " cpu_weight=" + s.weight() : "") + (s.cap() != 0 ? " cap=" + s.cap() : "")
+                + (poolId != 0 ? " pool=" + poolId : "") + (s.cpus().isEmpty() ? "" : " cpus=" + escape(s.cpus()))
+                + (s.cpusSoft().isEmpty() ? "" : " cpus_soft=" + escape(s.cpusSoft())));
         return this;
     }
 

@@ -112,6 +112,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--pcpus", description = "Physical CPUs to hand out (default: the host's cores).")
     Integer pcpus;
 
+    @Option(names = "--virtual-threads",
+            description = "Runs every vCPU on a virtual thread instead of a platform thread of its own: a blocked vCPU then"
+                    + " holds no platform thread or stack, so many idle domains cost little (see docs/results.md, density).")
+    boolean virtualThreads;
+
+    @Option(names = "--cpupool", paramLabel = "NAME:CPUS",
+            description = "A cpupool of the credit scheduler, made at boot from Pool-0's pCPUs (xl cpupool-create),"
+                    + " such as fast:2-3; an xl.cfg's pool= names it. Repeatable; Pool-0 keeps the rest.")
+    List<String> cpupools = new ArrayList<>();
+
     @Option(names = "--cmdline", defaultValue = "",
             description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
@@ -287,6 +297,22 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             err.println("parasol run: --virt: " + e.getMessage());
             return 2;
         }
+        // The cpupools, by name: Pool-0 is 0, the others numbered in the order given, as the
+        // scheduler numbers them when they are made at boot.
+        Map<String, Integer> poolIds = new LinkedHashMap<>();
+        Map<String, String> poolCpus = new LinkedHashMap<>();
+        poolIds.put(Hypervisor.POOL0_NAME, 0);
+        for (String spec : cpupools) {
+            int colon = spec.indexOf(':');
+            String name = colon < 0 ? spec : spec.substring(0, colon);
+            if (colon < 0 || !name.matches("[A-Za-z0-9_.-]{1,64}") || poolIds.containsKey(name)) {
+                err.println("parasol run: --cpupool " + spec + ": expected NAME:CPUS with a new name of 1-64 of"
+                        + " [A-Za-z0-9_.-]");
+                return 2;
+            }
+            poolIds.put(name, poolIds.size());
+            poolCpus.put(name, spec.substring(colon + 1));
+        }
         ImageRepository repository = ImageRepository.standardAfter(imageDirs);
         Map<String, LaunchPlan> plans = new LinkedHashMap<>();
         long total = 0;
@@ -306,6 +332,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                                     + other.source() + "; domain names are unique on a host");
                             return 2;
                         }
+                    }
+                    String pool = x.scheduling().pool();
+                    if (!pool.isEmpty() && !poolIds.containsKey(pool)) {
+                        err.println("parasol run: " + arg + ": no cpupool '" + pool + "' (make it with --cpupool "
+                                + pool + ":CPUS)");
+                        return 2;
                     }
                     for (XlDomain.Disk d : x.disks()) {
                         try {
@@ -381,7 +413,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Map<String, Integer> numbered = new HashMap<>();
         try {
             for (XlDomain x : configured) {
-                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices());
+                module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices(), x.scheduling(),
+                        poolIds.getOrDefault(x.scheduling().pool(), 0));
                 expected.add(x.config().name());
             }
             for (String image : imageNames) {
@@ -410,7 +443,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         long dom0KiB = DOM0_MEMORY_KIB + (moduleBytes.length + 4095) / 4096 * 4;
         long hostBytes = ((total - configured.size()) * memoryMiB + 16) * 1024 * 1024 + configuredKiB * 1024
                 + dom0KiB * 1024;
-        HostConfig host = HostConfig.defaults(hostBytes);
+        HostConfig host = HostConfig.defaults(hostBytes).withVirtualThreads(virtualThreads);
         if (pcpus != null) {
             host = host.withPcpus(pcpus);
         }
@@ -422,7 +455,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         vcpuTotal += (total - configured.size()) * (long) vcpus;
         List<String> shortfalls = limits.get().shortfalls(hostBytes,
-                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), vcpuTotal);
+                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), virtualThreads ? 0 : vcpuTotal);
         if (!shortfalls.isEmpty()) {
             err.println("parasol run: refused: " + total + " domain" + (total == 1 ? "" : "s") + " (" + vcpuTotal
                     + " vCPUs with dom0's, " + (hostBytes >> 20) + " MiB of machine memory) do not fit this host:");
@@ -440,6 +473,14 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
             booted.accept(hv);
+            for (Map.Entry<String, String> p : poolCpus.entrySet()) {
+                try {
+                    hv.createCpupool(p.getKey(), p.getValue());
+                } catch (IllegalArgumentException e) {
+                    err.println("parasol run: --cpupool " + p.getKey() + ":" + p.getValue() + ": " + e.getMessage());
+                    return 2;
+                }
+            }
             // dom0's tools reach xenstored here: served on the host's side, relayed into dom0
             // (deviation 16); closed before the hypervisor, so dom0 hears each client hang up.
             if (!xs.open(hv, out, err)) {

@@ -28,9 +28,11 @@ import org.parasol.hypervisor.domain.Virtualization;
  * @param onPoweroff the file's on_poweroff
  * @param onReboot   the file's on_reboot
  * @param onCrash    the file's on_crash (also for a watchdog shutdown)
+ * @param scheduling the file's cpu_weight, cap, pool, cpus and cpus_soft, which dom0 applies
+ *                   by domctl as it builds the domain
  */
 record XlDomain(String source, DomainConfig config, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
-        DomainConfig.Action onCrash, List<Disk> disks, List<String> vifs) {
+        DomainConfig.Action onCrash, Scheduling scheduling, List<Disk> disks, List<String> vifs) {
 
     /** The {@code device=} values in dom0's boot module: the disks, then the vifs. */
     List<String> devices() {
@@ -81,6 +83,20 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
         }
     }
 
+    /**
+     * The credit scheduler's settings of one domain, as xl.cfg gives them.
+     *
+     * @param weight   {@code cpu_weight}, or 0 for the default (256)
+     * @param cap      {@code cap} in percent of one pCPU, 0 for none
+     * @param pool     {@code pool}, the cpupool's name, or empty for Pool-0
+     * @param cpus     {@code cpus}: every vCPU's hard affinity as pCPU numbers and ranges, or empty for all
+     * @param cpusSoft {@code cpus_soft}: the soft affinity, or empty for all
+     */
+    record Scheduling(int weight, int cap, String pool, String cpus, String cpusSoft) {
+        /** Nothing set: weight 256, no cap, Pool-0, every pCPU. */
+        static final Scheduling DEFAULT = new Scheduling(0, 0, "", "", "");
+    }
+
     /** Whether a {@code parasol run} argument names an xl.cfg file rather than an image. */
     static boolean isConfigFile(String arg) {
         return arg.endsWith(".cfg");
@@ -123,6 +139,7 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
                 DomainConfig.Action.PRESERVE).withVirt(Virtualization.parse(c.getVirt().isEmpty() ? "pv" : c.getVirt()));
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
                 action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY),
+                new Scheduling(c.getCpuWeight(), c.getCap(), c.getPool(), c.getCpus(), c.getCpusSoft()),
                 List.copyOf(disks), vifs(c));
     }
 

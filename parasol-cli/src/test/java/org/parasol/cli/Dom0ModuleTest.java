@@ -46,6 +46,20 @@ class Dom0ModuleTest {
     }
 
     @Test
+    @DisplayName("an xl.cfg's scheduling keys become words dom0 reads: cpu_weight, cap, pool by id, cpus, cpus_soft")
+    void shouldWriteSchedulingWords() {
+        Dom0Module module = new Dom0Module().add(DomainConfig.of("w", "hello", 4), DomainConfig.Action.DESTROY,
+                DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY, List.of(),
+                new XlDomain.Scheduling(512, 50, "fast", "0-1,3", "1"), 1);
+
+        assertThat(new String(module.bytes(), StandardCharsets.UTF_8))
+                .contains(" cpu_weight=512 cap=50 pool=1 cpus=0-1%2c3 cpus_soft=1\n");
+        Dom0Module plain = new Dom0Module().add(DomainConfig.of("p", "hello", 4), DomainConfig.Action.DESTROY,
+                DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY);
+        assertThat(new String(plain.bytes(), StandardCharsets.UTF_8)).doesNotContain("cpu_weight").doesNotContain("pool=");
+    }
+
+    @Test
     @DisplayName("a command line dom0 could not take is refused before anything boots")
     void shouldRefuseWhatDom0WouldRefuse() {
         DomainConfig accented = new DomainConfig("x", 4096, 4096, 1, "hello", "caf\u00e9", false, null, null, null);

@@ -21,11 +21,22 @@ record RunOutcome(int status, String out, String err) {
      * checks that the run left nothing behind ({@link LeakCheck}), which fails the caller.
      */
     static RunOutcome of(String... args) {
-        return of(null, args);
+        return of(null, hv -> { }, args);
     }
 
     /** {@link #of(String...)} on a host with {@code limits} (null: this host's own). */
     static RunOutcome of(org.parasol.hypervisor.HostLimits limits, String... args) {
+        return of(limits, hv -> { }, args);
+    }
+
+    /** As {@link #of(String...)}, with {@code booted} told of the hypervisor right after it boots. */
+    static RunOutcome of(java.util.function.Consumer<org.parasol.hypervisor.Hypervisor> booted, String... args) {
+        return of(null, booted, args);
+    }
+
+    /** The general form: {@code limits} (null: this host's own) and {@code booted}. */
+    static RunOutcome of(org.parasol.hypervisor.HostLimits limits,
+            java.util.function.Consumer<org.parasol.hypervisor.Hypervisor> booted, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         RunCommand cmd = new RunCommand();
@@ -34,7 +45,10 @@ record RunOutcome(int status, String out, String err) {
             cmd.limits = () -> limits;
         }
         LeakCheck leaks = new LeakCheck();
-        cmd.booted = leaks::track;
+        cmd.booted = hv -> {
+            leaks.track(hv);
+            booted.accept(hv);
+        };
         int status;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {

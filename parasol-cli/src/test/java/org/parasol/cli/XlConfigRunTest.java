@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -63,6 +65,56 @@ class XlConfigRunTest {
         assertThat(o.status()).as(o.out() + o.err()).isEqualTo(2);
         assertThat(o.out()).contains("[Domain-0] dom0: boot module refused: line 3: the name 'hello' is given twice");
         assertThat(o.err()).contains("parasol run: dom0 could not build hello, hello (its console says why)");
+    }
+
+    @Test
+    @DisplayName("cpu_weight, cap, pool, cpus and cpus_soft reach the credit scheduler: dom0 applies them by domctl as it builds")
+    void shouldApplySchedulingKeys() throws IOException {
+        Path cfg = write("sched.cfg", """
+                name = 'tuned'
+                kernel = 'hello'
+                vcpus = 2
+                cpu_weight = 512
+                cap = 40
+                pool = 'fast'
+                cpus = '1-2,^2'
+                cpus_soft = 'all'
+                """);
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        RunOutcome o = RunOutcome.of(hv -> hv.onShutdown(d -> {
+            if (d.name().equals("tuned")) {
+                var s = hv.scheduling(d);
+                seen.put("weight", "" + s.weight());
+                seen.put("cap", "" + s.cap());
+                seen.put("pool", s.pool());
+                seen.put("hard1", s.hardAffinity().get(1));
+                seen.put("soft0", s.softAffinity().get(0));
+            }
+        }), "--pcpus", "3", "--cpupool", "fast:1-2", cfg.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(seen).containsEntry("weight", "512").containsEntry("cap", "40").containsEntry("pool", "fast")
+                .containsEntry("hard1", "1").containsEntry("soft0", "all");
+    }
+
+    @Test
+    @DisplayName("a pool no --cpupool made is refused before anything boots, a pool that would take every pCPU at boot;"
+            + " a hard affinity outside the domain's pool fails its build")
+    void shouldRefuseUnknownPoolsAndAffinitiesOutsideThePool() throws IOException {
+        Path unknown = write("unknown.cfg", "name='u'\nkernel='hello'\npool='nowhere'\n");
+        RunOutcome o = RunOutcome.of(unknown.toString());
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains(unknown + ": no cpupool 'nowhere' (make it with --cpupool nowhere:CPUS)");
+        Path plain = write("plain.cfg", "name='p'\nkernel='hello'\n");
+        RunOutcome greedy = RunOutcome.of("--pcpus", "2", "--cpupool", "all:0-1", plain.toString());
+        assertThat(greedy.status()).isEqualTo(2);
+        assertThat(greedy.err()).contains("--cpupool all:0-1: Pool-0 must keep a pCPU");
+        assertThat(o.out()).isEmpty();
+
+        Path outside = write("outside.cfg", "name='o'\nkernel='hello'\npool='fast'\ncpus='0'\n");
+        RunOutcome p = RunOutcome.of("--pcpus", "2", "--cpupool", "fast:1", outside.toString());
+        assertThat(p.status()).as(p.out() + p.err()).isEqualTo(2);
+        assertThat(p.out()).contains("setvcpuaffinity of vCPU 0 (cpus 0, cpus_soft all) failed (EINVAL)");
     }
 
     @Test

@@ -13,7 +13,8 @@ import org.parasol.hypervisor.time.Clock;
  * @param virtualThreads     run vCPUs on virtual threads instead of platform threads
  * @param clock              the timebase (a {@code ManualClock} in tests)
  * @param tscHz              rate of the simulated TSC (not 1 GHz, so mul/shift are exercised)
- * @param timeSlice          a vCPU's time slice when pCPUs are contended
+ * @param timeSlice          the credit scheduler's time slice (Xen's {@code sched_credit_tslice_ms},
+ *                           30 ms); it ticks every third of it
  * @param stuckThreshold     a running vCPU without a safe point this long is reported and crashed
  * @param destroyTimeout     how long pause and destroy wait for vCPUs to reach a safe point
  * @param haltPollMax        the longest a blocking vCPU polls for an event on an idle core before
@@ -42,10 +43,10 @@ public record HostConfig(long machineMemoryBytes, int pcpus, boolean virtualThre
     /** The default {@link #haltPollMax}: 50 us, a quarter of KVM's {@code halt_poll_ns} default on x86. */
     public static final Duration DEFAULT_HALT_POLL_MAX = Duration.ofNanos(50_000);
 
-    /** Defaults: the given memory, one pCPU per host core, platform threads, the host clock, a 2.7 GHz TSC. */
+    /** Defaults: the given memory, one pCPU per host core, platform threads, the host clock, a 2.7 GHz TSC, a 30 ms slice. */
     public static HostConfig defaults(long machineMemoryBytes) {
         return new HostConfig(machineMemoryBytes, Runtime.getRuntime().availableProcessors(), false,
-                Clock.system(), 2_700_000_000L, Duration.ofMillis(10), Duration.ofSeconds(10),
+                Clock.system(), 2_700_000_000L, Duration.ofMillis(30), Duration.ofSeconds(10),
                 Duration.ofSeconds(5), DEFAULT_HALT_POLL_MAX);
     }
 
@@ -71,6 +72,10 @@ public record HostConfig(long machineMemoryBytes, int pcpus, boolean virtualThre
 
     public HostConfig withHaltPollMax(Duration d) {
         return new HostConfig(machineMemoryBytes, pcpus, virtualThreads, clock, tscHz, timeSlice, stuckThreshold, destroyTimeout, d);
+    }
+
+    public HostConfig withTimeSlice(Duration d) {
+        return new HostConfig(machineMemoryBytes, pcpus, virtualThreads, clock, tscHz, d, stuckThreshold, destroyTimeout, haltPollMax);
     }
 
     public HostConfig withTscHz(long hz) {

@@ -38,7 +38,7 @@ import org.parasol.hypervisor.image.KernelImage;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
-import org.parasol.hypervisor.sched.PcpuPool;
+import org.parasol.hypervisor.sched.CreditScheduler;
 import org.parasol.hypervisor.time.Clock;
 import org.parasol.hypervisor.time.TimeScale;
 import org.parasol.hypervisor.time.Timers;
@@ -148,11 +148,12 @@ public final class Hypervisor implements AutoCloseable {
         this.timers = new Timers(clock);
         this.reaper = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-reaper").daemon(true).unstarted(r));
         this.console = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("parasol-console").daemon(true).unstarted(r));
-        this.host = new Host(machine, frames, new PageTables(frames), new PcpuPool(config.pcpus(), config.haltPollMax().toNanos()), timers, clock,
+        this.host = new Host(machine, frames, new PageTables(frames),
+                new CreditScheduler(clock, config.pcpus(), config.timeSlice().toNanos(), config.haltPollMax().toNanos()), timers, clock,
                 bootNanos, new TimeScale(config.tscHz()), config.virtualThreads(), reaper, console, new Listener(),
                 new HypercallTable());
         this.schedTick = timers.newTimer(this::tick);
-        schedTick.set(clock.nanos() + config.timeSlice().toNanos());
+        schedTick.set(clock.nanos() + host.scheduler().tickNanos());
     }
 
     /** Boots a host. */
@@ -189,8 +190,50 @@ public final class Hypervisor implements AutoCloseable {
         return host.pageTables();
     }
 
-    public PcpuPool pcpus() {
-        return host.pcpus();
+    /** The credit scheduler: pCPUs, cpupools, and each domain's weight, cap and affinities. */
+    public CreditScheduler scheduler() {
+        return host.scheduler();
+    }
+
+    /** The cpupool every pCPU and domain starts in. */
+    public static final String POOL0_NAME = CreditScheduler.POOL0_NAME;
+
+    /**
+     * Makes cpupool {@code name} of the pCPUs {@code cpus} (xl's CPU list, such as {@code "2-3"}),
+     * taken from Pool-0, as {@code xl cpupool-create} would; a domain joins it by createdomain's
+     * {@code cpupool_id}.
+     *
+     * @return the pool's id
+     * @throws IllegalArgumentException naming what is wrong: the list, a taken name, pCPUs Pool-0
+     *     does not have, or none left for it
+     */
+    public int createCpupool(String name, String cpus) {
+        return host.scheduler().createPool(name, org.parasol.hypervisor.sched.CpuMask.parse(cpus));
+    }
+
+    /**
+     * A domain as the credit scheduler holds it, for the host's tools and tests.
+     *
+     * @param weight       its weight
+     * @param cap          its cap, in percent of one pCPU (0: none)
+     * @param pool         its cpupool's name
+     * @param hardAffinity each vCPU's hard affinity, as a CPU list ({@code "all"} for every pCPU)
+     * @param softAffinity each vCPU's soft affinity, likewise
+     */
+    public record Scheduling(int weight, int cap, String pool, List<String> hardAffinity, List<String> softAffinity) {
+    }
+
+    /** How the credit scheduler holds {@code d}. */
+    public Scheduling scheduling(Domain d) {
+        CreditScheduler s = host.scheduler();
+        List<String> hard = new ArrayList<>();
+        List<String> soft = new ArrayList<>();
+        for (Vcpu v : d.vcpus()) {
+            hard.add(s.hardAffinity(v.sched().unit()).toString());
+            soft.add(s.softAffinity(v.sched().unit()).toString());
+        }
+        return new Scheduling(s.weight(d.scheduling()), s.cap(d.scheduling()), s.poolOf(d.scheduling()).name(),
+                List.copyOf(hard), List.copyOf(soft));
     }
 
     public Timers timers() {
@@ -685,8 +728,10 @@ public final class Hypervisor implements AutoCloseable {
     // ---------------------------------------------------------------- scheduler tick
 
     /**
-     * Every time slice, on the timer thread: asks each running vCPU to pass a safe point (it
-     * yields its pCPU there if another vCPU waits), and reports a vCPU that has not passed one
+     * Every scheduler tick (a third of the time slice), on the timer thread: the credit
+     * scheduler burns the running vCPUs' credit and, every third tick, hands credits out
+     * ({@link CreditScheduler#tick}); then each running vCPU is asked to pass a safe point (it
+     * makes way there if the scheduler says so), and the tick reports a vCPU that has not passed one
      * for the stuck threshold, or that failed a stack check and swallowed the abort; that
      * domain is crashed. The tick itself only reads and sets words: the crash runs on the
      * host worker, so the timer thread never waits on a lock a vCPU may hold.
@@ -695,13 +740,15 @@ public final class Hypervisor implements AutoCloseable {
         if (closed) {
             return;
         }
+        host.scheduler().tick();
         long now = host.clock().nanos();
         long threshold = config.stuckThreshold().toNanos();
         for (Domain d : host.domains()) {
             if (d.isBare() || !d.mayRun()) {
                 continue;
             }
-            for (Vcpu v : d.vcpus()) {
+            for (int i = 0, n = d.vcpuCount(); i < n; i++) { // by index: d.vcpus() copies, and the tick visits every domain
+                Vcpu v = d.vcpu(i);
                 String deferred = v.deferredCrash();
                 if (deferred != null) {
                     if (v.claimHostCrash()) { // queued once, however many ticks pass before it runs
@@ -711,16 +758,21 @@ public final class Hypervisor implements AutoCloseable {
                     continue;
                 }
                 if (!v.inGuest()) {
-                    stuckWatch.remove(v);
+                    if (v.stuckWatched()) { // an idle vCPU costs the tick a few loads, not a hash look-up
+                        v.stuckWatched(false);
+                        stuckWatch.remove(v);
+                    }
                     continue;
                 }
                 long sp = v.safePoints();
+                v.stuckWatched(true);
                 long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now});
                 if (seen[0] != sp) {
                     seen[0] = sp;
                     seen[1] = now;
                 } else if (now - seen[1] >= threshold) {
                     long ms = (now - seen[1]) / 1_000_000;
+                    v.stuckWatched(false);
                     stuckWatch.remove(v);
                     hostWork(() -> {
                         LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()
@@ -732,7 +784,7 @@ public final class Hypervisor implements AutoCloseable {
                 v.requestPreempt();
             }
         }
-        schedTick.set(now + config.timeSlice().toNanos());
+        schedTick.set(now + host.scheduler().tickNanos());
     }
 
     /**

@@ -117,7 +117,7 @@ class VcpuDownUpTest {
 
         assertThat(nextLine).as("the downed vCPU has not gone past VCPUOP_down").isFalse();
         assertThat(one.inGuest()).isFalse();
-        assertThat(hv.pcpus().available()).as("vCPU 0 holds one pCPU, the down vCPU none").isEqualTo(1);
+        assertThat(hv.scheduler().available()).as("vCPU 0 holds one pCPU, the down vCPU none").isEqualTo(1);
         release.set(true);
 
         assertThat(d.awaitDeath(20, TimeUnit.SECONDS)).isTrue();
@@ -161,7 +161,7 @@ class VcpuDownUpTest {
         Thread.sleep(50);
 
         assertThat(progress.get()).as("no progress while down").isEqualTo(stopped);
-        assertThat(hv.pcpus().available()).as("the down vCPU holds no pCPU").isEqualTo(1);
+        assertThat(hv.scheduler().available()).as("the down vCPU holds no pCPU").isEqualTo(1);
         release.set(true);
 
         assertThat(d.awaitDeath(20, TimeUnit.SECONDS)).isTrue();
@@ -199,7 +199,7 @@ class VcpuDownUpTest {
             assertThat(v.thread().isAlive()).as("vCPU %d's thread", v.id()).isFalse();
         }
         assertThat(hv.freeFrames()).isEqualTo(freeBefore);
-        assertThat(hv.pcpus().available()).isEqualTo(2);
+        assertThat(hv.scheduler().available()).isEqualTo(2);
         assertThat(hv.domains()).isEmpty();
     }
 

@@ -26,6 +26,8 @@ public final class Domctl {
     public static final int UNPAUSEDOMAIN = 4;
     /** {@code XEN_DOMCTL_getdomaininfo}: state, memory and vCPUs of one domain. */
     public static final int GETDOMAININFO = 5;
+    /** {@code XEN_DOMCTL_setvcpuaffinity}: a vCPU's hard and/or soft affinity. */
+    public static final int SETVCPUAFFINITY = 9;
     /** {@code XEN_DOMCTL_max_mem}: set {@code max_pages} from a size in KiB. */
     public static final int MAX_MEM = 11;
     /** {@code XEN_DOMCTL_setvcpucontext}: a vCPU's initial {@code vcpu_guest_context}. */
@@ -34,6 +36,10 @@ public final class Domctl {
     public static final int GETVCPUCONTEXT = 13;
     /** {@code XEN_DOMCTL_max_vcpus}: allocate the vCPUs; must equal createdomain's max_vcpus. */
     public static final int MAX_VCPUS = 15;
+    /** {@code XEN_DOMCTL_scheduler_op}: read or set a domain's scheduling parameters. */
+    public static final int SCHEDULER_OP = 16;
+    /** {@code XEN_DOMCTL_getvcpuaffinity}: a vCPU's hard and/or soft affinity. */
+    public static final int GETVCPUAFFINITY = 25;
     /** {@code XEN_DOMCTL_get_domain_state}: a stable op, whose interface_version must be 0. */
     public static final int GET_DOMAIN_STATE = 90;
 
@@ -49,6 +55,26 @@ public final class Domctl {
     public static final int PARASOL_CMDLINE_MAX = 1023;
     /** The longest domain name {@code PARASOL_LOAD_IMAGE} takes, in bytes. */
     public static final int PARASOL_NAME_MAX = 64;
+
+    /** {@code XEN_SCHEDULER_CREDIT}: the credit scheduler's {@code sched_id}. */
+    public static final int SCHEDULER_CREDIT = 5;
+    /** {@code XEN_SCHEDULER_CREDIT2}. */
+    public static final int SCHEDULER_CREDIT2 = 6;
+    /** {@code XEN_DOMCTL_SCHEDOP_putinfo}: set the domain's parameters. */
+    public static final int SCHEDOP_PUTINFO = 0;
+    /** {@code XEN_DOMCTL_SCHEDOP_getinfo}: read them. */
+    public static final int SCHEDOP_GETINFO = 1;
+    /** {@code XEN_DOMCTL_SCHEDOP_putvcpuinfo}: per-vCPU parameters (not the credit scheduler's). */
+    public static final int SCHEDOP_PUTVCPUINFO = 2;
+    /** {@code XEN_DOMCTL_SCHEDOP_getvcpuinfo}. */
+    public static final int SCHEDOP_GETVCPUINFO = 3;
+
+    /** {@code XEN_VCPUAFFINITY_HARD}: the hard affinity is set or read. */
+    public static final int VCPUAFFINITY_HARD = 1 << 0;
+    /** {@code XEN_VCPUAFFINITY_SOFT}: the soft affinity is set or read. */
+    public static final int VCPUAFFINITY_SOFT = 1 << 1;
+    /** {@code XEN_VCPUAFFINITY_FORCE}: undo a {@code SCHEDOP_pin_override} (no effect in Parasol). */
+    public static final int VCPUAFFINITY_FORCE = 1 << 2;
 
     /**
      * {@code XEN_DOMCTL_CDF_hvm}: an HVM guest; for Parasol, a trap-and-emulate domain (without

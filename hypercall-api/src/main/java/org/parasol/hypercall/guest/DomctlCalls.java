@@ -16,6 +16,8 @@ import org.parasol.hypercall.struct.XenDomctlCreatedomain;
 import org.parasol.hypercall.struct.XenDomctlGetdomaininfo;
 import org.parasol.hypercall.struct.XenDomctlMaxMem;
 import org.parasol.hypercall.struct.XenDomctlMaxVcpus;
+import org.parasol.hypercall.struct.XenDomctlSchedulerOp;
+import org.parasol.hypercall.struct.XenDomctlVcpuaffinity;
 import org.parasol.hypercall.struct.XenDomctlVcpucontext;
 
 /**
@@ -50,6 +52,8 @@ public final class DomctlCalls {
     private final XenDomctlMaxVcpus maxVcpus = new XenDomctlMaxVcpus();
     private final XenDomctlVcpucontext vcpuContext = new XenDomctlVcpucontext();
     private final ParasolDomctlLoadImage loadImage = new ParasolDomctlLoadImage();
+    private final XenDomctlSchedulerOp schedulerOp = new XenDomctlSchedulerOp();
+    private final XenDomctlVcpuaffinity affinity = new XenDomctlVcpuaffinity();
     private final VcpuGuestContext context = new VcpuGuestContext();
     private SegmentBuffer contextScratch;
 
@@ -75,20 +79,29 @@ public final class DomctlCalls {
 
     /** As {@link #createDomain(DomId, int, byte[])} with {@code XEN_DOMCTL_CDF_*} {@code flags}. */
     public long createDomain(DomId requested, int flags, int maxVcpus, byte[] handle) {
-        return createDomain(requested, flags, 0, maxVcpus, handle);
+        return createDomain(requested, flags, 0, maxVcpus, handle, 0);
     }
 
     /**
-     * As {@link #createDomain(DomId, int, int, byte[])} with x86's
-     * {@code arch.emulation_flags} as well ({@code X86_EMU_*}, or Parasol's
-     * {@link Domctl#PARASOL_EMU_BARE} with {@code CDF_hvm}).
+     * As {@link #createDomain(DomId, int, int, byte[])} in cpupool {@code cpupoolId}
+     * ({@code cpupool_id}; 0 is Pool-0): {@code -ESRCH} when there is no such pool.
      */
-    public long createDomain(DomId requested, int flags, long emulationFlags, int maxVcpus, byte[] handle) {
+    public long createDomain(DomId requested, int flags, int maxVcpus, byte[] handle, int cpupoolId) {
+        return createDomain(requested, flags, 0, maxVcpus, handle, cpupoolId);
+    }
+
+    /**
+     * As {@link #createDomain(DomId, int, int, byte[], int)} with x86's
+     * {@code arch.emulation_flags} as well ({@code X86_EMU_*}, or Parasol's
+     * {@link Domctl#PARASOL_EMU_BARE} or {@link Domctl#PARASOL_EMU_BT} with {@code CDF_hvm}).
+     */
+    public long createDomain(DomId requested, int flags, long emulationFlags, int maxVcpus, byte[] handle,
+            int cpupoolId) {
         long off = begin(Domctl.CREATEDOMAIN, requested);
         try {
             XenDomctlCreatedomain c = create.wrap(page.buffer(), off + XenDomctl.U_OFFSET)
                     .flags(flags).maxVcpus(maxVcpus).maxGrantFrames(-1).maxMaptrackFrames(-1)
-                    .archEmulationFlags(emulationFlags);
+                    .archEmulationFlags(emulationFlags).cpupoolId(Integer.toUnsignedLong(cpupoolId));
             if (handle != null) {
                 for (int i = 0; i < XenDomctlCreatedomain.HANDLE_SIZE && i < handle.length; i++) {
                     c.handle(i, handle[i]);
@@ -283,6 +296,107 @@ public final class DomctlCalls {
             return call(off);
         } finally {
             page.pop(off);
+        }
+    }
+
+    /** What {@code XEN_DOMCTL_SCHEDOP_getinfo} answered for the credit scheduler: 0 or {@code -errno}, then weight and cap. */
+    public record CreditParams(long result, int weight, int cap) {
+    }
+
+    /**
+     * {@code XEN_DOMCTL_scheduler_op} with {@code XEN_DOMCTL_SCHEDOP_putinfo} for the credit
+     * scheduler ({@code xc_sched_credit_domain_set}): {@code weight} 1..65535 (0: unchanged),
+     * {@code cap} in percent of one pCPU, 0 for none ({@code 0xFFFF}: unchanged).
+     *
+     * @return 0, or {@code -EINVAL} for a scheduler other than credit
+     */
+    public long setCredit(DomId d, int weight, int cap) {
+        long off = begin(Domctl.SCHEDULER_OP, d);
+        try {
+            schedulerOp.wrap(page.buffer(), off + XenDomctl.U_OFFSET).schedId(Domctl.SCHEDULER_CREDIT)
+                    .cmd(Domctl.SCHEDOP_PUTINFO).creditWeight(weight).creditCap(cap);
+            return call(off);
+        } finally {
+            page.pop(off);
+        }
+    }
+
+    /** {@code XEN_DOMCTL_SCHEDOP_getinfo} for the credit scheduler ({@code xc_sched_credit_domain_get}). */
+    public CreditParams getCredit(DomId d) {
+        long off = begin(Domctl.SCHEDULER_OP, d);
+        try {
+            schedulerOp.wrap(page.buffer(), off + XenDomctl.U_OFFSET).schedId(Domctl.SCHEDULER_CREDIT)
+                    .cmd(Domctl.SCHEDOP_GETINFO);
+            long rc = call(off);
+            if (rc < 0) {
+                return new CreditParams(rc, 0, 0);
+            }
+            page.copyOut(cpu.memory(), off, XenDomctl.SIZE);
+            XenDomctlSchedulerOp op = schedulerOp.wrap(page.buffer(), off + XenDomctl.U_OFFSET);
+            return new CreditParams(rc, op.creditWeight(), op.creditCap());
+        } finally {
+            page.pop(off);
+        }
+    }
+
+    /** A vCPU's affinities as {@code XEN_DOMCTL_getvcpuaffinity} or setvcpuaffinity left them: 0 or {@code -errno}, then the bitmaps. */
+    public record Affinity(long result, byte[] hard, byte[] soft) {
+    }
+
+    /**
+     * {@code XEN_DOMCTL_setvcpuaffinity} ({@code xc_vcpu_setaffinity}): sets vCPU {@code vcpu}'s
+     * hard affinity to {@code hard} and its soft affinity to {@code soft}, each a bitmap of
+     * {@code nrBits} pCPUs (bit {@code i % 8} of byte {@code i / 8}), or null to leave it. The
+     * bitmaps come back as the affinity in effect (within the domain's cpupool).
+     *
+     * @return 0 and the affinities in effect, or {@code -EINVAL} (no such vCPU, no bitmap, a
+     *     hard affinity with no pCPU of the pool), {@code -EFAULT}
+     */
+    public Affinity setVcpuAffinity(DomId d, int vcpu, byte[] hard, byte[] soft, int nrBits) {
+        int flags = (hard != null ? Domctl.VCPUAFFINITY_HARD : 0) | (soft != null ? Domctl.VCPUAFFINITY_SOFT : 0);
+        return vcpuAffinity(Domctl.SETVCPUAFFINITY, d, vcpu, flags, hard, soft, nrBits);
+    }
+
+    /** {@code XEN_DOMCTL_getvcpuaffinity} ({@code xc_vcpu_getaffinity}) of both affinities, as {@code nrBits}-bit bitmaps. */
+    public Affinity getVcpuAffinity(DomId d, int vcpu, int nrBits) {
+        byte[] none = new byte[(nrBits + 7) / 8];
+        return vcpuAffinity(Domctl.GETVCPUAFFINITY, d, vcpu, Domctl.VCPUAFFINITY_HARD | Domctl.VCPUAFFINITY_SOFT,
+                none, none.clone(), nrBits);
+    }
+
+    private Affinity vcpuAffinity(int cmd, DomId d, int vcpu, int flags, byte[] hard, byte[] soft, int nrBits) {
+        int bytes = (nrBits + 7) / 8;
+        long maps = page.push(2L * Math.max(1, bytes));
+        try {
+            long hardAt = maps;
+            long softAt = maps + Math.max(1, bytes);
+            MemorySegment.copy(MemorySegment.ofArray(hard != null ? hard : new byte[0]), 0, page.scratch(), hardAt,
+                    hard != null ? Math.min(bytes, hard.length) : 0);
+            MemorySegment.copy(MemorySegment.ofArray(soft != null ? soft : new byte[0]), 0, page.scratch(), softAt,
+                    soft != null ? Math.min(bytes, soft.length) : 0);
+            page.copyIn(cpu.memory(), maps, 2L * Math.max(1, bytes));
+            long off = begin(cmd, d);
+            try {
+                XenDomctlVcpuaffinity a = affinity.wrap(page.buffer(), off + XenDomctl.U_OFFSET).vcpu(vcpu).flags(flags);
+                if (hard != null) {
+                    a.hardBitmap(page.address(hardAt)).hardNrBits(nrBits);
+                }
+                if (soft != null) {
+                    a.softBitmap(page.address(softAt)).softNrBits(nrBits);
+                }
+                long rc = call(off);
+                if (rc < 0) {
+                    return new Affinity(rc, null, null);
+                }
+                page.copyOut(cpu.memory(), maps, 2L * Math.max(1, bytes));
+                byte[] h = hard == null ? null : page.scratch().asSlice(hardAt, bytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] s = soft == null ? null : page.scratch().asSlice(softAt, bytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                return new Affinity(rc, h, s);
+            } finally {
+                page.pop(off);
+            }
+        } finally {
+            page.pop(maps);
         }
     }
 

@@ -18,7 +18,8 @@ import org.parasol.hypercall.SharedBuffer;
  *
  * <p>The union's members each have a flyweight of their own, wrapped at {@link #U_OFFSET}:
  * {@link XenDomctlCreatedomain}, {@link XenDomctlGetdomaininfo}, {@link XenDomctlMaxMem},
- * {@link XenDomctlVcpucontext}, {@link XenDomctlMaxVcpus} and Parasol's
+ * {@link XenDomctlVcpucontext}, {@link XenDomctlMaxVcpus}, {@link XenDomctlSchedulerOp},
+ * {@link XenDomctlVcpuaffinity} and Parasol's
  * {@link ParasolDomctlLoadImage}.
  *
  * <p>Invariants: {@code interface_version} is {@code XEN_DOMCTL_INTERFACE_VERSION} (0 for the
@@ -40,6 +41,8 @@ public final class XenDomctl {
                     XenDomctlMaxMem.LAYOUT.withName("max_mem"),
                     XenDomctlVcpucontext.LAYOUT.withName("vcpucontext"),
                     XenDomctlMaxVcpus.LAYOUT.withName("max_vcpus"),
+                    XenDomctlSchedulerOp.LAYOUT.withName("scheduler_op"),
+                    XenDomctlVcpuaffinity.LAYOUT.withName("vcpuaffinity"),
                     ParasolDomctlLoadImage.LAYOUT.withName("parasol_load_image"),
                     MemoryLayout.sequenceLayout(U_SIZE, Layouts.U8).withName("pad")).withName("u"))
             .withName("xen_domctl");

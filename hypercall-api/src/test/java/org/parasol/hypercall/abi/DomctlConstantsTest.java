@@ -9,13 +9,17 @@ import org.junit.jupiter.api.Test;
 class DomctlConstantsTest {
 
     @Test
-    @DisplayName("XEN_DOMCTL_* numbers, CDF and DOMINF bits as domctl.h at interface version 0x18")
+    @DisplayName("XEN_DOMCTL_* numbers, CDF and DOMINF bits, XEN_SCHEDULER_* and SCHEDOP_* and VCPUAFFINITY_* as domctl.h at interface version 0x18")
     void shouldNumberDomctlsAsXen() {
         assertExactly(Domctl.class,
                 "INTERFACE_VERSION", 0x18,
                 "CREATEDOMAIN", 1, "DESTROYDOMAIN", 2, "PAUSEDOMAIN", 3, "UNPAUSEDOMAIN", 4,
                 "GETDOMAININFO", 5, "MAX_MEM", 11, "SETVCPUCONTEXT", 12, "GETVCPUCONTEXT", 13,
                 "MAX_VCPUS", 15, "GET_DOMAIN_STATE", 90,
+                "SETVCPUAFFINITY", 9, "SCHEDULER_OP", 16, "GETVCPUAFFINITY", 25,
+                "SCHEDULER_CREDIT", 5, "SCHEDULER_CREDIT2", 6,
+                "SCHEDOP_PUTINFO", 0, "SCHEDOP_GETINFO", 1, "SCHEDOP_PUTVCPUINFO", 2, "SCHEDOP_GETVCPUINFO", 3,
+                "VCPUAFFINITY_HARD", 1, "VCPUAFFINITY_SOFT", 2, "VCPUAFFINITY_FORCE", 4,
                 "PARASOL_LOAD_IMAGE", 0x5041, "PARASOL_IMAGE_NAME_MAX", 255, "PARASOL_CMDLINE_MAX", 1023, "PARASOL_NAME_MAX", 64,
                 // Parasol's emulation flags for the lab's bare and bt domains: above Xen's X86_EMU_* (bits 0-10).
                 "PARASOL_EMU_BARE", 1L << 31, "PARASOL_EMU_BT", 1L << 30,

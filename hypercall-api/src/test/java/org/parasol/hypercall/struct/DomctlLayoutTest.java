@@ -6,6 +6,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.parasol.hypercall.SegmentBuffer;
+import org.parasol.hypercall.abi.Domctl;
 
 /**
  * Sizes and offsets of {@code xen_domctl} and the union members Parasol implements, as gcc
@@ -131,6 +132,38 @@ class DomctlLayoutTest {
             assertThat(XenDomctlVcpucontext.CTXT_OFFSET).isEqualTo(8);
             assertThat(XenDomctlMaxVcpus.SIZE).isEqualTo(4);
             assertThat(XenDomctlMaxVcpus.MAX_OFFSET).isEqualTo(0);
+        }
+    }
+
+    @Nested
+    @DisplayName("xen_domctl_scheduler_op (24, its union 8-aligned) and xen_domctl_vcpuaffinity (40, two 16-byte xenctl_bitmaps)")
+    class SchedulingMembers {
+        @Test
+        void shouldMatchXenOffsets() {
+            assertThat(XenDomctlSchedulerOp.SIZE).isEqualTo(24);
+            assertThat(XenDomctlSchedulerOp.SCHED_ID_OFFSET).isEqualTo(0);
+            assertThat(XenDomctlSchedulerOp.CMD_OFFSET).isEqualTo(4);
+            assertThat(XenDomctlSchedulerOp.U_OFFSET).isEqualTo(8);
+            assertThat(XenDomctlSchedulerOp.CREDIT_WEIGHT_OFFSET).isEqualTo(8);
+            assertThat(XenDomctlSchedulerOp.CREDIT_CAP_OFFSET).isEqualTo(10);
+            assertThat(XenDomctlVcpuaffinity.BITMAP.byteSize()).isEqualTo(16);
+            assertThat(XenDomctlVcpuaffinity.SIZE).isEqualTo(40);
+            assertThat(XenDomctlVcpuaffinity.VCPU_OFFSET).isEqualTo(0);
+            assertThat(XenDomctlVcpuaffinity.FLAGS_OFFSET).isEqualTo(4);
+            assertThat(XenDomctlVcpuaffinity.HARD_BITMAP_OFFSET).isEqualTo(8);
+            assertThat(XenDomctlVcpuaffinity.HARD_NR_BITS_OFFSET).isEqualTo(16);
+            assertThat(XenDomctlVcpuaffinity.SOFT_BITMAP_OFFSET).isEqualTo(24);
+            assertThat(XenDomctlVcpuaffinity.SOFT_NR_BITS_OFFSET).isEqualTo(32);
+        }
+
+        @Test
+        void shouldCarryXenNumbers() {
+            assertThat(Domctl.SETVCPUAFFINITY).isEqualTo(9);
+            assertThat(Domctl.SCHEDULER_OP).isEqualTo(16);
+            assertThat(Domctl.GETVCPUAFFINITY).isEqualTo(25);
+            assertThat(Domctl.SCHEDULER_CREDIT).isEqualTo(5);
+            assertThat(Domctl.SCHEDOP_PUTINFO).isZero();
+            assertThat(Domctl.SCHEDOP_GETINFO).isEqualTo(1);
         }
     }
 

@@ -23,6 +23,7 @@ import org.parasol.hypervisor.grant.Maptrack;
 import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.DomainPages;
 import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.sched.CreditDomain;
 import org.parasol.hypervisor.time.Timers;
 
 /**
@@ -57,6 +58,8 @@ public final class Domain {
     /** COM1 of a native domain (its console), or null for a paravirtual one. */
     private final Uart16550 uart;
     private final Vcpu[] vcpus;
+    /** The domain in the credit scheduler: weight, cap, cpupool. */
+    private final CreditDomain scheduling;
     private final long createdAt;
     private final Timers.Timer[] watchdogs = new Timers.Timer[2];
     private final AtomicInteger liveVcpuThreads = new AtomicInteger();
@@ -108,6 +111,7 @@ public final class Domain {
         this.console = new ConsoleLog(host.consoleThread());
         this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged()) : null;
         this.createdAt = host.systemTime();
+        this.scheduling = host.scheduler().newDomain(domid);
         this.vcpus = new Vcpu[config.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new Vcpu(this, i, host);
@@ -258,6 +262,11 @@ public final class Domain {
 
     public ConsoleLog console() {
         return console;
+    }
+
+    /** The domain in the credit scheduler (weight, cap, cpupool), for {@code host().scheduler()}. */
+    public CreditDomain scheduling() {
+        return scheduling;
     }
 
     public Vcpu vcpu(int id) {

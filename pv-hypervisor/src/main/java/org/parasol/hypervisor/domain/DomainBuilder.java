@@ -86,11 +86,14 @@ public final class DomainBuilder {
     public static Domain build(Host host, DomainConfig cfg, int domid, boolean bare, byte[] module)
             throws DomainCreationException {
         FrameTable frames = host.frames();
-        // 1. Memory.
-        if (cfg.nrPages() > frames.freeFrames() - 1) {
-            throw new DomainCreationException("not enough free machine memory for '" + cfg.name() + "': needs "
-                    + cfg.nrPages() + " pages, " + frames.freeFrames() + " free");
+        // 0. Admission: refused whole, before anything is built, if the host cannot hold it.
+        java.util.List<String> shortfalls = Admission.shortfalls(cfg, frames.freeFrames(), !bare && !host.virtualThreads());
+        if (!shortfalls.isEmpty()) {
+            throw new DomainCreationException("'" + cfg.name() + "' does not fit the host"
+                    + (shortfalls.get(0).startsWith("machine memory") ? " (not enough free machine memory)" : "") + ": "
+                    + String.join("; ", shortfalls));
         }
+        // 1. Memory.
         DomainPages pages = new DomainPages(domid, cfg.maxPages());
         long sharedInfoMfn = frames.allocateShared(domid);
         if (sharedInfoMfn < 0) {

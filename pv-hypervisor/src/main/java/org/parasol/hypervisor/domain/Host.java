@@ -14,7 +14,7 @@ import org.parasol.hypercall.abi.Virq;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
-import org.parasol.hypervisor.sched.PcpuPool;
+import org.parasol.hypervisor.sched.CreditScheduler;
 import org.parasol.hypervisor.time.Clock;
 import org.parasol.hypervisor.time.TimeScale;
 import org.parasol.hypervisor.time.Timers;
@@ -30,7 +30,7 @@ import org.parasol.hypervisor.time.Timers;
  *   Hypervisor (the host API: ids and names, build, on_* actions, tick)
  *       |  makes one
  *       v
- *     Host ------------------> frames, page tables, pCPUs, timers, clock, hypercall table
+ *     Host ------------------> frames, page tables, scheduler, timers, clock, hypercall table
  *       ^    ^
  *       |    |  each holds it
  *   Domain  Vcpu, handlers
@@ -111,7 +111,7 @@ public final class Host {
     private final MachineMemory machine;
     private final FrameTable frames;
     private final PageTables pageTables;
-    private final PcpuPool pcpus;
+    private final CreditScheduler scheduler;
     private final Timers timers;
     private final Clock clock;
     private final long bootNanos;
@@ -131,13 +131,13 @@ public final class Host {
     private final HostRelay relay = new HostRelay(this, HostRelay.DEFAULT_SLOTS);
 
     /** A host over the given parts; {@code listener} is the hypervisor's toolstack side. */
-    public Host(MachineMemory machine, FrameTable frames, PageTables pageTables, PcpuPool pcpus, Timers timers,
+    public Host(MachineMemory machine, FrameTable frames, PageTables pageTables, CreditScheduler scheduler, Timers timers,
             Clock clock, long bootNanos, TimeScale timeScale, boolean virtualThreads, Executor hostWorker,
             Executor consoleThread, Listener listener, HypercallDispatch hypercalls) {
         this.machine = Objects.requireNonNull(machine);
         this.frames = Objects.requireNonNull(frames);
         this.pageTables = Objects.requireNonNull(pageTables);
-        this.pcpus = Objects.requireNonNull(pcpus);
+        this.scheduler = Objects.requireNonNull(scheduler);
         this.timers = Objects.requireNonNull(timers);
         this.clock = Objects.requireNonNull(clock);
         this.bootNanos = bootNanos;
@@ -173,9 +173,9 @@ public final class Host {
 
     // ---------------------------------------------------------------- scheduling and time
 
-    /** The pCPUs vCPUs run guest code on. */
-    public PcpuPool pcpus() {
-        return pcpus;
+    /** The credit scheduler: the pCPUs vCPUs run guest code on, and who gets them. */
+    public CreditScheduler scheduler() {
+        return scheduler;
     }
 
     /** Whether vCPUs run on virtual threads rather than platform threads. */
@@ -261,12 +261,14 @@ public final class Host {
     void list(Domain d) {
         domains.put(d.domid(), d);
         byDomid.set(d.domid(), d);
+        scheduler.attach(d.scheduling());
     }
 
     /** Takes a domain being destroyed out of the table: lookups no longer find it. */
     void unlist(Domain d) {
         domains.remove(d.domid(), d);
         byDomid.compareAndSet(d.domid(), d, null);
+        scheduler.detach(d.scheduling());
     }
 
     /**

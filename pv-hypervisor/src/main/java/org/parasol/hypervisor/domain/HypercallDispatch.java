@@ -15,8 +15,15 @@ public interface HypercallDispatch {
      */
     long dispatch(Vcpu v, int nr, long a1, long a2, long a3, long a4, long a5);
 
-    /** A new vCPU's argument area for the handlers, made once per vCPU. */
-    HypercallScratch newScratch();
+    /**
+     * An argument area for the handlers, for a vCPU of domain {@code domid} about to make a
+     * hypercall: from the host's pool (one last used by the same domain if there is one, else
+     * one wiped of another domain's arguments), or new.
+     */
+    HypercallScratch takeScratch(int domid);
+
+    /** Gives back an argument area its vCPU no longer holds (it blocked): to the pool, or to the collector if the pool is full. */
+    void giveScratch(HypercallScratch scratch);
 
     /**
      * Whether hypercall {@code nr} may start with less than the stack headroom every other

@@ -7,8 +7,9 @@ import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypercall.struct.VcpuTimeInfo;
+import org.parasol.hypervisor.sched.CreditScheduler;
+import org.parasol.hypervisor.sched.CreditUnit;
 import org.parasol.hypervisor.sched.HaltPoll;
-import org.parasol.hypervisor.sched.PcpuPool;
 
 /**
  * One vCPU as the scheduler sees it (Xen's {@code struct sched_unit}, with the scheduling
@@ -25,9 +26,12 @@ import org.parasol.hypervisor.sched.PcpuPool;
  *                                            (waits while down or paused)
  * </pre>
  *
- * <p>A vCPU runs guest code only while it holds one of the host's pCPU permits
- * ({@link PcpuPool}); it gives it back when it blocks, polls, yields to a waiting vCPU, ends
- * its time slice with another vCPU waiting, is taken down or its domain paused. It is
+ * <p>A vCPU runs guest code only while it holds one of the host's pCPUs, which the credit
+ * scheduler ({@link CreditScheduler}) hands out; it gives it back when it blocks, polls,
+ * yields to a waiting vCPU, must make way at a safe point (its time slice ended with another
+ * vCPU waiting, a vCPU of higher priority woke, its capped domain overspent), is taken down
+ * or its domain paused. A vCPU that wakes from blocking or polling asks for its pCPU as a
+ * waking one, so the scheduler may BOOST it. It is
  * <em>runnable</em> (Xen's {@code vcpu_runnable}) when it is up and its domain not paused; a
  * vCPU that is not waits at its next safe point, holding no permit, and goes on exactly
  * where it stopped once it is runnable again — so a vCPU that took itself down with
@@ -41,7 +45,9 @@ public final class SchedUnit {
     private final Vcpu vcpu;
     private final Domain domain;
     private final Host host;
-    private final PcpuPool pcpus;
+    private final CreditScheduler scheduler;
+    /** This vCPU in the scheduler: its credit, priority, affinity and the pCPU it holds. */
+    private final CreditUnit unit;
     private final VcpuInfo vcpuInfo;
     private final SharedInfo sharedInfo;
     private final boolean bare;
@@ -72,11 +78,22 @@ public final class SchedUnit {
         this.vcpu = vcpu;
         this.domain = domain;
         this.host = host;
-        this.pcpus = host.pcpus();
+        this.scheduler = host.scheduler();
+        this.unit = scheduler.newUnit(domain.scheduling(), vcpu.id(), new CreditUnit.Client() {
+            @Override
+            public boolean mayRun() {
+                return domain.mayRun();
+            }
+
+            @Override
+            public void preempt() {
+                vcpu.requestPreempt();
+            }
+        });
         this.vcpuInfo = domain.vcpuInfo(vcpu.id());
         this.sharedInfo = domain.sharedInfo();
         this.bare = domain.isBare();
-        this.haltPoll = new HaltPoll(pcpus.haltPollMaxNanos());
+        this.haltPoll = new HaltPoll(scheduler.haltPollMaxNanos());
     }
 
     // ---------------------------------------------------------------- up and down
@@ -133,24 +150,47 @@ public final class SchedUnit {
      * schedules a vCPU in. The vCPU's own thread.
      */
     void schedule() {
+        schedule(false);
+    }
+
+    /** {@link #schedule()}, {@code woken} from blocking or polling (the scheduler may BOOST it). */
+    private void schedule(boolean woken) {
         if (holdsPermit || bare) {
             return;
         }
         if (!runnable()) {
+            scheduler.withdraw(unit); // it was put back on the run queue as it made way: it waits offline instead
             setRunstate(Runstate.OFFLINE);
             while (!runnable() && domain.mayRun()) {
                 LockSupport.park(this);
             }
         }
         if (!domain.mayRun()) {
+            scheduler.withdraw(unit);
             return; // no pCPU to die on: a dying vCPU must not wait for one
         }
         setRunstate(Runstate.RUNNABLE);
-        pcpus.acquire();
+        if (!scheduler.acquire(unit, woken)) {
+            return; // the domain died while the vCPU waited
+        }
         holdsPermit = true;
         setRunstate(Runstate.RUNNING);
         running = true;
         publishTime();
+        scheduler.running(unit);
+    }
+
+    /**
+     * Makes way for another vCPU at a safe point: gives the pCPU back and waits on the run
+     * queue in one step of the scheduler, then runs again when its turn comes.
+     */
+    private void makeWay() {
+        running = false;
+        setRunstate(Runstate.RUNNABLE);
+        holdsPermit = false;
+        scheduler.requeue(unit);
+        schedule();
+        vcpu.checkAlive();
     }
 
     /** Gives the pCPU back and leaves guest code, entering {@code state}. The vCPU's own thread. */
@@ -159,7 +199,7 @@ public final class SchedUnit {
         setRunstate(state);
         if (holdsPermit) {
             holdsPermit = false;
-            pcpus.release();
+            scheduler.release(unit);
         }
     }
 
@@ -171,8 +211,8 @@ public final class SchedUnit {
 
     /**
      * At a safe point the vCPU passes with {@code PREEMPT} raised: waits while it is not
-     * runnable (taken down, domain paused), and gives its pCPU to a waiting vCPU at the end of
-     * its time slice. Throws {@link org.parasol.hypercall.GuestAbort} if the domain died
+     * runnable (taken down, domain paused), and gives its pCPU up when the scheduler says so
+     * ({@link CreditScheduler#shouldYield}). Throws {@link org.parasol.hypercall.GuestAbort} if the domain died
      * meanwhile. The vCPU's own thread.
      */
     void preempted() {
@@ -183,10 +223,8 @@ public final class SchedUnit {
             deschedule(Runstate.OFFLINE);
             schedule();
             vcpu.checkAlive();
-        } else if (holdsPermit && pcpus.contended()) {
-            deschedule(Runstate.RUNNABLE);
-            schedule();
-            vcpu.checkAlive();
+        } else if (holdsPermit && scheduler.shouldYield(unit)) {
+            makeWay();
         }
     }
 
@@ -236,27 +274,32 @@ public final class SchedUnit {
         if (adaptive) {
             haltPoll.blocked(polled, System.nanoTime() - start);
         }
-        schedule();
+        schedule(true);
         vcpu.checkAlive();
         return 0;
     }
 
     /**
      * Polls for an event (or the domain's end) for up to {@code window} ns from {@code start},
-     * while a core is idle ({@link PcpuPool#idleCore}): a vCPU that wants a pCPU ends the
-     * polling at once. True when the event came while polling.
+     * while a core of its pool is idle ({@link CreditScheduler#idleCore}): a vCPU that wants a
+     * pCPU ends the polling at once. True when the event came while polling.
      */
     private boolean pollForEvent(long start, long window) {
         do {
             if (upcallPending() || !domain.mayRun()) {
                 return true;
             }
-            if (!pcpus.idleCore()) {
+            if (!scheduler.idleCore(unit)) {
                 return false;
             }
             Thread.onSpinWait();
         } while (System.nanoTime() - start < window);
         return false;
+    }
+
+    /** This vCPU in the credit scheduler. */
+    public CreditUnit unit() {
+        return unit;
     }
 
     /** This vCPU's halt-poll window and its counts. */
@@ -288,7 +331,7 @@ public final class SchedUnit {
             polling = false;
             vcpu.timers().stopPoll();
         }
-        schedule();
+        schedule(true);
         vcpu.checkAlive();
         return 0;
     }
@@ -313,12 +356,10 @@ public final class SchedUnit {
         wake();
     }
 
-    /** SCHEDOP_yield: gives the pCPU to a waiting vCPU, if any. */
+    /** SCHEDOP_yield: gives the pCPU to a waiting vCPU of the same or higher priority, if any. */
     public long yield() {
-        if (holdsPermit && pcpus.contended()) {
-            deschedule(Runstate.RUNNABLE);
-            schedule();
-            vcpu.checkAlive();
+        if (holdsPermit && scheduler.yieldWanted(unit)) {
+            makeWay();
         } else {
             Thread.yield();
         }

@@ -132,8 +132,12 @@ public final class Vcpu implements MmuContext {
 
     /** The shootdown of this vCPU's own domain, made once: releasing deferred puts allocates nothing. */
     private final BooleanSupplier ownShootdown;
-    /** Hypercall arguments: copy_from_guest lands here, never in machine memory. */
-    private final HypercallScratch scratch;
+    /**
+     * Hypercall arguments: copy_from_guest lands here, never in machine memory. Taken from the
+     * host's pool at the first hypercall after the vCPU blocked, given back when it blocks
+     * again ({@link #idleScratch}), so a blocked vCPU holds none. Own thread only.
+     */
+    private HypercallScratch scratch;
 
     /** Cause of a crash decided where the stack was too short to crash at once. */
     static final String STACK_EXHAUSTED = "entered the hypervisor with less than "
@@ -146,7 +150,6 @@ public final class Vcpu implements MmuContext {
         this.id = id;
         this.host = host;
         this.hypercalls = host.hypercalls();
-        this.scratch = hypercalls.newScratch();
         this.vcpuInfo = domain.vcpuInfo(id);
         this.mmu = new VcpuMmu(host.frames(), this, pollWord);
         this.cpu = new GuestCpu(this, host);
@@ -203,7 +206,30 @@ public final class Vcpu implements MmuContext {
 
     /** This vCPU's argument area for its hypercalls: what its handlers copy structures into. */
     public HypercallScratch hypercallScratch() {
+        HypercallScratch s = scratch;
+        if (s == null) {
+            s = hypercalls.takeScratch(domain.domid());
+            scratch = s;
+        }
+        return s;
+    }
+
+    /** The argument area the vCPU holds now, or null (it takes none until a handler asks). Own thread. */
+    public HypercallScratch heldScratch() {
         return scratch;
+    }
+
+    /**
+     * The vCPU is about to block outside any batch of calls: it gives its argument area back
+     * to the host's pool, so that an idle vCPU holds none. Its own thread; the handler that
+     * calls this must not touch the area afterwards.
+     */
+    public void idleScratch() {
+        HypercallScratch s = scratch;
+        if (s != null) {
+            scratch = null;
+            hypercalls.giveScratch(s);
+        }
     }
 
     /** This vCPU's {@code vcpu_info} in the domain's shared_info, or null beyond its slots. */
@@ -251,6 +277,19 @@ public final class Vcpu implements MmuContext {
         if (first) {
             timers.startPeriodicDefault();
         }
+    }
+
+    /** Whether the hypervisor's tick has this vCPU in its stuck-vCPU watch; the timer thread only. */
+    private boolean stuckWatched;
+
+    /** Whether the tick watches this vCPU for being stuck (so an idle vCPU costs it no map look-up). Timer thread only. */
+    public boolean stuckWatched() {
+        return stuckWatched;
+    }
+
+    /** Notes whether the tick watches this vCPU for being stuck. Timer thread only. */
+    public void stuckWatched(boolean watched) {
+        stuckWatched = watched;
     }
 
     /** Whether this vCPU is running guest code right now (not blocked, paused or offline). */

@@ -21,6 +21,8 @@ import org.parasol.hypercall.struct.VcpuGuestContext;
 import org.parasol.hypercall.struct.XenDomctl;
 import org.parasol.hypercall.struct.XenDomctlCreatedomain;
 import org.parasol.hypercall.struct.XenDomctlGetdomaininfo;
+import org.parasol.hypercall.struct.XenDomctlSchedulerOp;
+import org.parasol.hypercall.struct.XenDomctlVcpuaffinity;
 import org.parasol.hypercall.struct.XenDomctlVcpucontext;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainBuilder;
@@ -35,6 +37,9 @@ import org.parasol.hypervisor.image.ImageException;
 import org.parasol.hypervisor.image.ImageRefusedException;
 import org.parasol.hypervisor.mm.BootLayout;
 import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.sched.CpuMask;
+import org.parasol.hypervisor.sched.CreditScheduler;
+import org.parasol.hypervisor.sched.CreditUnit;
 
 /**
  * domctl (hypercall 36): {@code (struct xen_domctl *)}, the control domain's family for
@@ -66,7 +71,8 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *       and Parasol's {@code PARASOL_EMU_BARE} emulation flag, or binary-translated with
  *       {@code PARASOL_EMU_BT} (the only emulation flags accepted); unprivileged, empty (tot_pages and max_pages 0), paused once by its
  *       controller, its vCPUs not yet allocated; its on_* actions are "preserve", as the
- *       toolstack, not the hypervisor, destroys a Xen domain after it shuts down. The id is
+ *       toolstack, not the hypervisor, destroys a Xen domain after it shuts down. It runs in
+ *       cpupool {@code cpupool_id} ({@code -ESRCH} when there is none). The id is
  *       written back to {@code domain}.</li>
  *   <li>destroydomain (2): the caller's own domain is {@code -EINVAL}. The domain is dying at
  *       once; the hypercall continues until its vCPUs have stopped, then every frame, port
@@ -88,6 +94,10 @@ import org.parasol.hypervisor.mm.MachineMemory;
  *       and runs once the domain is unpaused.</li>
  *   <li>max_vcpus (15): the caller's own domain, or a count other than createdomain's, is
  *       {@code -EINVAL}; the vCPUs are allocated, each down.</li>
+ *   <li>setvcpuaffinity (9), getvcpuaffinity (25): a vCPU's hard and soft affinity as
+ *       {@code xenctl_bitmap}s; see {@code vcpuAffinity}.</li>
+ *   <li>scheduler_op (16): the credit scheduler's weight and cap (putinfo, getinfo); any other
+ *       {@code sched_id} or command is {@code -EINVAL}.</li>
  *   <li>Parasol's load-image (0x5041): see {@link ParasolDomctlLoadImage}. The caller's own
  *       domain, an image name of 0 or more than 255 bytes, a command line over 1023 bytes,
  *       a NUL or a byte above 0x7F in either, a non-zero pad, a {@code store_domid} that is
@@ -166,6 +176,8 @@ final class DomctlHandler implements HypercallHandler {
                 case Domctl.MAX_MEM -> maxMem(a, d);
                 case Domctl.SETVCPUCONTEXT -> setvcpucontext(v, a, d);
                 case Domctl.MAX_VCPUS -> maxVcpus(v, a, d);
+                case Domctl.SCHEDULER_OP -> schedulerOp(v, a, d, arg);
+                case Domctl.SETVCPUAFFINITY, Domctl.GETVCPUAFFINITY -> vcpuAffinity(v, a, d, (int) cmd);
                 case Domctl.PARASOL_LOAD_IMAGE -> loadImage(v, a, d, arg);
                 default -> -ENOSYS;
             };
@@ -190,6 +202,11 @@ final class DomctlHandler implements HypercallHandler {
             return rc;
         }
         int vcpus = (int) c.maxVcpus();
+        long pool = c.cpupoolId();
+        if (pool > Integer.MAX_VALUE || host.scheduler().pool((int) pool) == null) {
+            toolstack.releaseDomid(domid);
+            return -ESRCH; // cpupool_add_domain: no such pool
+        }
         String name = toolstack.claimedName(domid);
         Domain d;
         try {
@@ -204,6 +221,7 @@ final class DomctlHandler implements HypercallHandler {
             toolstack.releaseDomid(domid);
             return -ENOMEM;
         }
+        host.scheduler().moveDomain(d.scheduling(), (int) pool); // no vCPU runs yet
         for (int i = 0; i < XenDomctlCreatedomain.HANDLE_SIZE; i++) {
             d.handle(i, c.handle(i));
         }
@@ -303,6 +321,125 @@ final class DomctlHandler implements HypercallHandler {
         }
         d.allocateVcpus();
         return 0;
+    }
+
+    // ---------------------------------------------------------------- scheduling
+
+    /**
+     * {@code XEN_DOMCTL_scheduler_op} ({@code sched_adjust}): the credit scheduler's
+     * {@code csched_dom_cntl}. A {@code sched_id} other than credit, or a command other than
+     * putinfo and getinfo, is {@code -EINVAL}; putinfo leaves the weight for 0 and the cap for
+     * {@code 0xFFFF}; getinfo answers in the structure, copied back whole.
+     */
+    private static long schedulerOp(Vcpu v, GuestArgs a, Domain d, long arg) {
+        XenDomctlSchedulerOp op = a.schedulerOp;
+        if (op.schedId() != Domctl.SCHEDULER_CREDIT) {
+            return -EINVAL;
+        }
+        CreditScheduler s = d.host().scheduler();
+        if (op.cmd() == Domctl.SCHEDOP_PUTINFO) {
+            s.setParams(d.scheduling(), op.creditWeight(), op.creditCap());
+            return 0;
+        }
+        if (op.cmd() == Domctl.SCHEDOP_GETINFO) {
+            op.creditWeight(s.weight(d.scheduling())).creditCap(s.cap(d.scheduling()));
+            return a.outDomctl(v, arg) ? 0 : -EFAULT;
+        }
+        return -EINVAL; // putvcpuinfo and getvcpuinfo are not the credit scheduler's
+    }
+
+    /**
+     * {@code XEN_DOMCTL_setvcpuaffinity} and {@code getvcpuaffinity} ({@code vcpu_affinity_domctl}):
+     * a vCPU at or beyond {@code max_vcpus} is {@code -EINVAL}, one not yet allocated
+     * {@code -ESRCH}; no flag, or a null bitmap for a flag given, {@code -EINVAL}. Set: each
+     * bitmap named is read ({@code -EFAULT}), at most one bit per pCPU, the bits past
+     * {@code nr_bits} ignored; a hard affinity with no pCPU of the domain's cpupool is
+     * {@code -EINVAL} and changes nothing. Both: the affinity in effect is written back into
+     * each bitmap named (hard: within the pool; soft: within the pool and the hard affinity).
+     */
+    private static long vcpuAffinity(Vcpu v, GuestArgs a, Domain d, int cmd) {
+        XenDomctlVcpuaffinity op = a.vcpuaffinity;
+        long id = op.vcpu();
+        if (id >= d.vcpuCount()) {
+            return -EINVAL;
+        }
+        if (id >= d.allocatedVcpus()) {
+            return -ESRCH;
+        }
+        long flags = op.flags();
+        boolean hard = (flags & Domctl.VCPUAFFINITY_HARD) != 0;
+        boolean soft = (flags & Domctl.VCPUAFFINITY_SOFT) != 0;
+        if (!hard && !soft || hard && op.hardBitmap() == 0 || soft && op.softBitmap() == 0) {
+            return -EINVAL; // vcpuaffinity_params_invalid
+        }
+        CreditScheduler s = d.host().scheduler();
+        CreditUnit unit = d.vcpu((int) id).sched().unit();
+        int xenBytes = (s.count() + 7) / 8;
+        if (cmd == Domctl.SETVCPUAFFINITY) {
+            CpuMask newHard = null;
+            CpuMask newSoft = null;
+            if (hard) {
+                newHard = readBitmap(v, a, op.hardBitmap(), op.hardNrBits(), xenBytes);
+                if (newHard == null) {
+                    return -EFAULT;
+                }
+            }
+            if (soft) {
+                newSoft = readBitmap(v, a, op.softBitmap(), op.softNrBits(), xenBytes);
+                if (newSoft == null) {
+                    return -EFAULT;
+                }
+            }
+            try {
+                s.setAffinity(unit, newHard, newSoft);
+            } catch (IllegalArgumentException e) {
+                return -EINVAL; // no pCPU of the pool in the hard affinity
+            }
+        }
+        CpuMask pool = s.poolOf(d.scheduling()).cpus();
+        CpuMask effectiveHard = s.hardAffinity(unit).and(pool);
+        if (hard && !writeBitmap(v, a, op.hardBitmap(), op.hardNrBits(), effectiveHard, xenBytes)) {
+            return -EFAULT;
+        }
+        if (soft && !writeBitmap(v, a, op.softBitmap(), op.softNrBits(), s.softAffinity(unit).and(effectiveHard), xenBytes)) {
+            return -EFAULT;
+        }
+        return 0;
+    }
+
+    /**
+     * {@code xenctl_bitmap_to_bitmap}: {@code min((nrBits + 7) / 8, xenBytes)} bytes at
+     * {@code va}, the bits past {@code nrBits} in its last byte cleared; null is {@code -EFAULT}.
+     */
+    private static CpuMask readBitmap(Vcpu v, GuestArgs a, long va, long nrBits, int xenBytes) {
+        long guestBytes = (nrBits + 7) / 8;
+        int copy = (int) Math.min(guestBytes, xenBytes);
+        byte[] b = a.inBitmap(v, va, copy);
+        if (b == null) {
+            return null;
+        }
+        if ((nrBits & 7) != 0 && guestBytes == copy) {
+            b[copy - 1] &= (byte) ~(0xFF << (nrBits & 7));
+        }
+        return CpuMask.fromBitmap(b, copy * 8);
+    }
+
+    /**
+     * {@code cpumask_to_xenctl_bitmap}: the mask's bytes, at most {@code (nrBits + 7) / 8} of
+     * them, then zeros to the end of the guest's bitmap (up to the strings region's size);
+     * false is {@code -EFAULT}.
+     */
+    private static boolean writeBitmap(Vcpu v, GuestArgs a, long va, long nrBits, CpuMask mask, int xenBytes) {
+        long guestBytes = (nrBits + 7) / 8;
+        int n = (int) Math.min(guestBytes, Math.max(xenBytes, GuestArgs.STRINGS_BYTES));
+        if (n == 0) {
+            return true;
+        }
+        byte[] b = mask.toBitmap(n);
+        if ((nrBits & 7) != 0 && guestBytes == n) {
+            b[n - 1] &= (byte) ~(0xFF << (nrBits & 7));
+        }
+        return a.outBytes(v, va, b);
     }
 
     private static long setvcpucontext(Vcpu v, GuestArgs a, Domain d) {

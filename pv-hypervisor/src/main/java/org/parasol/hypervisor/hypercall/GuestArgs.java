@@ -11,6 +11,8 @@ import org.parasol.hypercall.struct.XenDomctlCreatedomain;
 import org.parasol.hypercall.struct.XenDomctlGetdomaininfo;
 import org.parasol.hypercall.struct.XenDomctlMaxMem;
 import org.parasol.hypercall.struct.XenDomctlMaxVcpus;
+import org.parasol.hypercall.struct.XenDomctlSchedulerOp;
+import org.parasol.hypercall.struct.XenDomctlVcpuaffinity;
 import org.parasol.hypercall.struct.XenDomctlVcpucontext;
 import org.parasol.hypercall.struct.CallbackUnregister;
 import org.parasol.hypercall.struct.EvtchnAllocUnbound;
@@ -65,7 +67,8 @@ import org.parasol.hypervisor.mm.VcpuMmu;
  *  0                        ELEMENT        MULTICALL         DOMCTL        STRINGS            12 KiB
  *  +------------------------+--------------+-----------------+-------------+------------------+
  *  | the call's structure   | one element  | the multicall   | xen_domctl  | a domctl's bytes |
- *  | (at most 5168 bytes)   | of an array  | entry being run | (144 bytes) | (name, cmdline)  |
+ *  | (at most 5168 bytes)   | of an array  | entry being run | (144 bytes) | (name, cmdline,  |
+ *  |                        |              |                 |             |  a pCPU bitmap)  |
  *  +------------------------+--------------+-----------------+-------------+------------------+
  * </pre>
  *
@@ -157,6 +160,8 @@ public final class GuestArgs implements HypercallScratch {
     final XenDomctlGetdomaininfo getdomaininfo = new XenDomctlGetdomaininfo().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final XenDomctlMaxMem maxMem = new XenDomctlMaxMem().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final XenDomctlMaxVcpus maxVcpus = new XenDomctlMaxVcpus().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlSchedulerOp schedulerOp = new XenDomctlSchedulerOp().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
+    final XenDomctlVcpuaffinity vcpuaffinity = new XenDomctlVcpuaffinity().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final XenDomctlVcpucontext vcpucontext = new XenDomctlVcpucontext().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     final ParasolDomctlLoadImage loadImage = new ParasolDomctlLoadImage().wrap(scratch, DOMCTL + XenDomctl.U_OFFSET);
     // the rest
@@ -184,7 +189,37 @@ public final class GuestArgs implements HypercallScratch {
         return (GuestArgs) v.hypercallScratch();
     }
 
+    /** The domain whose vCPU last held this area ({@link HypercallTable#takeScratch}); -1 for none. */
+    int lastDomid = -1;
+    /** A multicall is running its entries: a sub-call that blocks keeps the area (the batch's state is here). */
+    boolean inBatch;
+
     public GuestArgs() {
+    }
+
+    /** The scratch bytes, for tests. */
+    MemorySegment bytes() {
+        return bytes;
+    }
+
+    /** Zeroes everything a handler copies guest data into, before the area serves another domain. */
+    void wipe() {
+        bytes.fill((byte) 0);
+        java.util.Arrays.fill(consoleChunk, (byte) 0);
+        java.util.Arrays.fill(pollPorts, 0);
+        java.util.Arrays.fill(zappedHandles, 0);
+        java.util.Arrays.fill(zappedParts, 0);
+    }
+
+    /**
+     * The vCPU is about to block: outside a multicall it gives its argument area back to the
+     * host's pool ({@link Vcpu#idleScratch}), so an idle vCPU holds none.
+     */
+    static void idle(Vcpu v) {
+        GuestArgs a = (GuestArgs) v.heldScratch();
+        if (a != null && !a.inBatch) {
+            v.idleScratch();
+        }
     }
 
     // ---------------------------------------------------------------- access_ok
@@ -330,6 +365,18 @@ public final class GuestArgs implements HypercallScratch {
         }
         byte[] raw = bytes.asSlice(STRINGS, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         return new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * {@code length} (at most {@link #STRINGS_BYTES}) bytes of a guest bitmap at {@code va}
+     * ({@code xenctl_bitmap}'s bytes), copied once into the strings region; null is
+     * {@code -EFAULT}.
+     */
+    byte[] inBitmap(Vcpu v, long va, int length) {
+        if (length < 0 || length > STRINGS_BYTES || va == 0 || !v.mmu().copyFromGuest(va, bytes, STRINGS, length)) {
+            return null;
+        }
+        return bytes.asSlice(STRINGS, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     }
 
     // ---------------------------------------------------------------- console

@@ -82,9 +82,49 @@ public final class HypercallTable implements HypercallDispatch {
         return r;
     }
 
+    /** Argument areas the pool keeps: enough for the vCPUs that are awake at once on a busy host. */
+    static final int SCRATCH_POOL = 64;
+    /** The pool of argument areas blocked vCPUs gave back, a stack. Guarded by itself. */
+    private final GuestArgs[] scratchPool = new GuestArgs[SCRATCH_POOL];
+    private int scratchPooled;
+
     @Override
-    public HypercallScratch newScratch() {
-        return new GuestArgs();
+    public HypercallScratch takeScratch(int domid) {
+        GuestArgs a = null;
+        synchronized (scratchPool) {
+            int n = scratchPooled;
+            if (n > 0) {
+                // The most recently given back, unless one of the last few was this domain's own.
+                int pick = n - 1;
+                for (int i = n - 1; i >= Math.max(0, n - 8); i--) {
+                    if (scratchPool[i].lastDomid == domid) {
+                        pick = i;
+                        break;
+                    }
+                }
+                a = scratchPool[pick];
+                scratchPool[pick] = scratchPool[n - 1];
+                scratchPool[n - 1] = null;
+                scratchPooled = n - 1;
+            }
+        }
+        if (a == null) {
+            a = new GuestArgs();
+        } else if (a.lastDomid != domid) {
+            a.wipe(); // another domain's arguments are not this one's to see, even by a handler's mistake
+        }
+        a.lastDomid = domid;
+        return a;
+    }
+
+    @Override
+    public void giveScratch(HypercallScratch scratch) {
+        GuestArgs a = (GuestArgs) scratch;
+        synchronized (scratchPool) {
+            if (scratchPooled < SCRATCH_POOL) {
+                scratchPool[scratchPooled++] = a;
+            }
+        }
     }
 
     @Override

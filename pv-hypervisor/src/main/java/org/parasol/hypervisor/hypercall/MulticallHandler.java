@@ -36,6 +36,15 @@ final class MulticallHandler implements HypercallHandler {
         }
         GuestArgs a = GuestArgs.of(v);
         MulticallEntry e = a.multicall;
+        a.inBatch = true;
+        try {
+            return run(v, a, e, list, nr);
+        } finally {
+            a.inBatch = false;
+        }
+    }
+
+    private long run(Vcpu v, GuestArgs a, MulticallEntry e, long list, long nr) {
         for (long i = 0; Long.compareUnsigned(i, nr) < 0; i++) {
             long entry = list + i * MulticallEntry.SIZE;
             if (i > 0 && v.preemptCheck(i)) {

@@ -47,7 +47,10 @@ final class SchedOpHandler implements HypercallHandler {
     public long call(Vcpu v, long cmd, long arg, long a3, long a4, long a5) {
         return switch ((int) cmd) {
             case SchedOp.YIELD -> v.sched().yield();
-            case SchedOp.BLOCK -> v.sched().block();
+            case SchedOp.BLOCK -> {
+                GuestArgs.idle(v); // a blocked vCPU holds no argument area
+                yield v.sched().block();
+            }
             case SchedOp.SHUTDOWN -> shutdown(v, arg);
             case SchedOp.POLL -> poll(v, arg);
             case SchedOp.REMOTE_SHUTDOWN -> remoteShutdown(v, arg);

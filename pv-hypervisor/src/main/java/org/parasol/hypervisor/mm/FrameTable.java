@@ -367,6 +367,8 @@ public final class FrameTable {
      * is), the owner published last.
      */
     private void own(int first, int n, DomainPages pages, int ownerDomid, int sharedWithDomid) {
+        noteChunks(ownerDomid == DomId.DOMID_XEN ? sharedWithDomid : ownerDomid, first >>> CHUNK_SHIFT,
+                (first + n - 1) >>> CHUNK_SHIFT);
         for (int mfn = first; mfn < first + n; ) {
             Chunk chunk = chunk(mfn);
             int from = mfn & CHUNK_MASK;
@@ -552,28 +554,39 @@ public final class FrameTable {
      */
     public long releaseDomain(DomainPages pages) {
         int domid = pages.domid();
-        // Every pass skips the chunks without state: their frames are free. A frame of the
-        // domain that nothing else took a reference or a type on costs a few loads here.
+        // Only the chunks the domain was ever given a frame in can hold one of its frames, so a
+        // release costs the domain's chunks, not the host's. Chunks without detail are skipped
+        // by the passes that look for types and pins.
+        int[] mine = chunksOf(domid);
         // 1. Unpin: the pins held the top of every address space.
-        for (int mfn = 1; mfn < frames; mfn = nextDetailed(mfn)) {
-            if (serves(mfn, domid) && isPinned(typeInfo(mfn))) {
-                unpin(mfn);
+        for (int c : mine) {
+            if (detailed(c)) {
+                for (int mfn = firstOf(c), end = endOf(c); mfn < end; mfn++) {
+                    if (serves(mfn, domid) && isPinned(typeInfo(mfn))) {
+                        unpin(mfn);
+                    }
+                }
             }
         }
         // 2. Tables still validated are held by something else (a CR3 the vCPUs did not drop,
         //    or a cycle); devalidate them by force so the references they hold go.
-        for (int mfn = 1; mfn < frames; mfn = nextDetailed(mfn)) {
-            if (!serves(mfn, domid)) {
+        for (int c : mine) {
+            if (!detailed(c)) {
                 continue;
             }
-            for (;;) {
-                long x = typeInfo(mfn);
-                if (!isPageTableType(pageType(x)) || !isValidated(x)) {
-                    break;
+            for (int mfn = firstOf(c), end = endOf(c); mfn < end; mfn++) {
+                if (!serves(mfn, domid)) {
+                    continue;
                 }
-                if (casTypeInfo(mfn, x, x & ~PGT_VALIDATED)) {
-                    freePageTable(mfn, pageType(x));
-                    break;
+                for (;;) {
+                    long x = typeInfo(mfn);
+                    if (!isPageTableType(pageType(x)) || !isValidated(x)) {
+                        break;
+                    }
+                    if (casTypeInfo(mfn, x, x & ~PGT_VALIDATED)) {
+                        freePageTable(mfn, pageType(x));
+                        break;
+                    }
                 }
             }
         }
@@ -583,28 +596,134 @@ public final class FrameTable {
         //    A uniform chunk of the domain (frames nobody referenced or typed) goes whole, by
         //    one compare-and-swap that no inflation may win.
         FreeBatch batch = new FreeBatch(pages);
-        for (int mfn = 1; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
-            if ((mfn & CHUNK_MASK) == 0) {
-                Chunk chunk = chunk(mfn);
-                if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null
-                        && FRAMES.compareAndSet(chunk, (Frames) null, DEAD)) {
-                    batch.addDead(mfn >>> CHUNK_SHIFT, chunk.uniformPages);
-                    mfn += CHUNK_FRAMES - 1;
-                    continue;
-                }
+        for (int c : mine) {
+            Chunk chunk = chunk(c << CHUNK_SHIFT);
+            if (chunk == null) {
+                continue;
             }
-            if (serves(mfn, domid)) {
-                putPageAllocRef(mfn, batch);
+            Frames f = framesOf(chunk);
+            if (f == DEAD || f == null && chunk.uniformOwner != domid) {
+                continue;
+            }
+            if (f == null && FRAMES.compareAndSet(chunk, (Frames) null, DEAD)) {
+                batch.addDead(c, chunk.uniformPages);
+                continue;
+            }
+            for (int mfn = firstOf(c), end = endOf(c); mfn < end; mfn++) {
+                if (serves(mfn, domid)) {
+                    putPageAllocRef(mfn, batch);
+                }
             }
         }
         batch.release();
         long still = 0;
-        for (int mfn = 1; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
-            if (serves(mfn, domid)) {
-                still++;
+        for (int c : mine) {
+            for (int mfn = firstOf(c), end = endOf(c); mfn < end; mfn++) {
+                if (chunk(mfn) == null) {
+                    break;
+                }
+                if (serves(mfn, domid)) {
+                    still++;
+                }
             }
         }
+        if (still == 0) {
+            forgetChunks(domid, mine);
+        }
         return still;
+    }
+
+    // ---------------------------------------------------------------- each domain's chunks
+
+    /**
+     * Per domain id, the chunks in which it was given a frame (owned, or a hypervisor page shared
+     * with it), ascending: {@code [0]} is the count, then the chunk indices. A domain's frames
+     * can only be there, so its release and its P2M read-back scan them and not the host. An
+     * entry may outlive the domain's frames in that chunk (the scans check each frame's owner);
+     * a complete release forgets them. Guarded by itself.
+     */
+    private final int[][] domainChunks = new int[DomId.DOMID_FIRST_RESERVED][];
+
+    /** Notes that {@code domid} has frames in chunks {@code lo..hi}. */
+    private void noteChunks(int domid, int lo, int hi) {
+        if (domid < 0 || domid >= DomId.DOMID_FIRST_RESERVED) {
+            return;
+        }
+        synchronized (domainChunks) {
+            int[] list = domainChunks[domid];
+            if (list == null) {
+                list = new int[Math.max(4, Math.min(hi - lo + 2, 1 << 16))];
+            }
+            for (int c = lo; c <= hi; c++) {
+                int n = list[0];
+                int pos; // where c goes, 1-based
+                if (n == 0 || list[n] < c) {
+                    pos = n + 1; // the usual case: the pool hands out frames from the bottom up
+                } else {
+                    int r = java.util.Arrays.binarySearch(list, 1, n + 1, c);
+                    if (r >= 0) {
+                        continue; // noted before
+                    }
+                    pos = -(r + 1);
+                }
+                if (n + 1 >= list.length) {
+                    list = java.util.Arrays.copyOf(list, list.length * 2);
+                }
+                System.arraycopy(list, pos, list, pos + 1, n + 1 - pos);
+                list[pos] = c;
+                list[0] = n + 1;
+            }
+            domainChunks[domid] = list;
+        }
+    }
+
+    /** The chunks {@code domid} was given frames in, ascending (a copy). */
+    private int[] chunksOf(int domid) {
+        if (domid < 0 || domid >= DomId.DOMID_FIRST_RESERVED) {
+            return new int[0];
+        }
+        synchronized (domainChunks) {
+            int[] list = domainChunks[domid];
+            return list == null ? new int[0] : java.util.Arrays.copyOfRange(list, 1, list[0] + 1);
+        }
+    }
+
+    /** Forgets {@code seen}, the chunks a complete release of {@code domid} scanned (it may have been given more since). */
+    private void forgetChunks(int domid, int[] seen) {
+        synchronized (domainChunks) {
+            int[] list = domainChunks[domid];
+            if (list == null) {
+                return;
+            }
+            int n = list[0];
+            int kept = 0;
+            for (int i = 1; i <= n; i++) {
+                if (java.util.Arrays.binarySearch(seen, list[i]) < 0) {
+                    list[++kept] = list[i];
+                }
+            }
+            list[0] = kept;
+            if (kept == 0) {
+                domainChunks[domid] = null;
+            }
+        }
+    }
+
+    /** Whether chunk {@code c} exists with per-frame state (types and pins can only be there). */
+    private boolean detailed(int c) {
+        Chunk chunk = chunk(c << CHUNK_SHIFT);
+        Frames f = chunk == null ? null : framesOf(chunk);
+        return f != null && f != DEAD;
+    }
+
+    /** The first frame of chunk {@code c} (MFN 0 is the hypervisor's: never a domain's). */
+    private static int firstOf(int c) {
+        return Math.max(1, c << CHUNK_SHIFT);
+    }
+
+    /** The frame after chunk {@code c}'s last. */
+    private int endOf(int c) {
+        return (int) Math.min(frames, ((long) c + 1) << CHUNK_SHIFT);
     }
 
     /**
@@ -618,79 +737,44 @@ public final class FrameTable {
      */
     public long fillP2m(int domid, long[] p2m) {
         long seen = 0;
-        for (int mfn = 0; mfn < frames; mfn = nextMaybeServing(mfn, domid)) {
-            if ((mfn & CHUNK_MASK) == 0) {
-                Chunk chunk = chunk(mfn);
-                long base = chunk == null ? -1 : chunk.uniformM2pBase;
-                if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null) {
-                    if (base < 0 || base > p2m.length - CHUNK_FRAMES) {
-                        return -1;
-                    }
-                    for (int k = 0; k < CHUNK_FRAMES; k++) {
-                        if (p2m[(int) base + k] >= 0) {
+        for (int c : chunksOf(domid)) { // only where the domain was given frames
+            for (int mfn = c << CHUNK_SHIFT, end = endOf(c); mfn < end; mfn++) {
+                if ((mfn & CHUNK_MASK) == 0) {
+                    Chunk chunk = chunk(mfn);
+                    long base = chunk == null ? -1 : chunk.uniformM2pBase;
+                    if (chunk != null && chunk.uniformOwner == domid && framesOf(chunk) == null) {
+                        if (base < 0 || base > p2m.length - CHUNK_FRAMES) {
                             return -1;
                         }
-                        p2m[(int) base + k] = mfn + k;
-                    }
-                    // Inflated meanwhile? Then the frames are checked one by one after all.
-                    if (framesOf(chunk) == null) {
-                        seen += CHUNK_FRAMES;
-                        mfn += CHUNK_FRAMES - 1;
-                        continue;
-                    }
-                    for (int k = 0; k < CHUNK_FRAMES; k++) {
-                        p2m[(int) base + k] = -1;
+                        for (int k = 0; k < CHUNK_FRAMES; k++) {
+                            if (p2m[(int) base + k] >= 0) {
+                                return -1;
+                            }
+                            p2m[(int) base + k] = mfn + k;
+                        }
+                        // Inflated meanwhile? Then the frames are checked one by one after all.
+                        if (framesOf(chunk) == null) {
+                            seen += CHUNK_FRAMES;
+                            mfn += CHUNK_FRAMES - 1;
+                            continue;
+                        }
+                        for (int k = 0; k < CHUNK_FRAMES; k++) {
+                            p2m[(int) base + k] = -1;
+                        }
                     }
                 }
+                if (ownerOf(mfn) != domid) {
+                    continue;
+                }
+                int pfn = m2pOf(mfn);
+                if (pfn < 0 || pfn >= p2m.length || p2m[pfn] >= 0 || (countOf(mfn) & PGC_COUNT_MASK) != 1 || typeOf(mfn) != 0) {
+                    return -1;
+                }
+                p2m[pfn] = mfn;
+                seen++;
             }
-            if (ownerOf(mfn) != domid) {
-                continue;
-            }
-            int pfn = m2pOf(mfn);
-            if (pfn < 0 || pfn >= p2m.length || p2m[pfn] >= 0 || (countOf(mfn) & PGC_COUNT_MASK) != 1 || typeOf(mfn) != 0) {
-                return -1;
-            }
-            p2m[pfn] = mfn;
-            seen++;
         }
         return seen;
-    }
-
-    /**
-     * The frame after {@code mfn}, skipping chunks that can hold no frame of {@code domid}:
-     * missing, dead, or uniform chunks of another domain, each in one step.
-     */
-    private int nextMaybeServing(int mfn, int domid) {
-        int next = mfn + 1;
-        for (;;) {
-            if (next >= frames) {
-                return next;
-            }
-            Chunk c = chunk(next);
-            if (c != null) {
-                Frames f = framesOf(c);
-                if (f != null ? f != DEAD : c.uniformOwner == domid) {
-                    return next;
-                }
-            }
-            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
-        }
-    }
-
-    /** The frame after {@code mfn}, skipping chunks that are missing, uniform or dead (no types, no pins). */
-    private int nextDetailed(int mfn) {
-        int next = mfn + 1;
-        for (;;) {
-            if (next >= frames) {
-                return next;
-            }
-            Chunk c = chunk(next);
-            Frames f = c == null ? null : framesOf(c);
-            if (f != null && f != DEAD) {
-                return next;
-            }
-            next = ((next >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
-        }
     }
 
     /** The frame after {@code mfn}, or the first of the next chunk with state if its chunk has none. */

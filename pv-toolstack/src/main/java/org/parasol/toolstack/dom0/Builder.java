@@ -17,6 +17,8 @@ import org.parasol.hypercall.struct.VcpuGuestContext;
  * <pre>
  *  XEN_DOMCTL_createdomain      an empty domain, paused, with room for its vCPUs
  *  XEN_DOMCTL_max_vcpus         its vCPUs (down until given a context)
+ *  XEN_DOMCTL_scheduler_op      its credit weight and cap, if asked; XEN_DOMCTL_setvcpuaffinity
+ *                               per vCPU, if asked (its cpupool came with createdomain)
  *  XEN_DOMCTL_max_mem           its max_pages
  *  XENMEM_populate_physmap      its memory, PFN 0..n-1, a chunk of extents at a time
  *  EVTCHNOP_alloc_unbound       its store port: a port of the new domain, waiting for dom0
@@ -77,15 +79,17 @@ final class Builder {
      * @throws BuildException naming the step that failed and its errno; nothing is left behind
      */
     Built build(DomainSpec spec, java.util.function.IntFunction<String> namer, byte[] handle) throws BuildException {
+        SchedSpec sched = spec.sched();
         long id = domctl.createDomain(DomId.ANY, spec.virt().equals("pv") ? 0 : Domctl.CDF_HVM,
                 spec.virt().equals("bare") ? Domctl.PARASOL_EMU_BARE
-                        : spec.virt().equals("bt") ? Domctl.PARASOL_EMU_BT : 0, spec.vcpus(), handle);
+                        : spec.virt().equals("bt") ? Domctl.PARASOL_EMU_BT : 0, spec.vcpus(), handle, sched.pool());
         if (id < 0) {
-            throw new BuildException("createdomain", id);
+            throw new BuildException("createdomain" + (sched.pool() != 0 ? " in cpupool " + sched.pool() : ""), id);
         }
         DomId d = DomId.of((int) id);
         try {
             check("max_vcpus", domctl.maxVcpus(d, spec.vcpus()));
+            schedule(d, spec);
             check("max_mem", domctl.maxMem(d, spec.maxMemoryKiB()));
             populate(d, spec.pages());
             // libxl's xc_evtchn_alloc_unbound(domid, store_domid): the new domain's end of the
@@ -139,6 +143,34 @@ final class Builder {
 
     /** The extent order {@link #populate} asks for first: a 2 MiB superpage. */
     private static final int SUPERPAGE_ORDER = 9;
+
+    /**
+     * libxl's {@code libxl__sched_set_params} and vCPU pinning: the credit scheduler's weight
+     * and cap by {@code scheduler_op} putinfo, then every vCPU's hard and soft affinity by
+     * {@code setvcpuaffinity}; nothing for what the spec leaves at the default.
+     */
+    private void schedule(DomId d, DomainSpec spec) throws BuildException {
+        SchedSpec s = spec.sched();
+        if (s.weight() != 0 || s.cap() != 0) {
+            check("scheduler_op (cpu_weight " + s.weight() + ", cap " + s.cap() + ")",
+                    domctl.setCredit(d, s.weight(), s.cap()));
+        }
+        if (s.cpus().isEmpty() && s.cpusSoft().isEmpty()) {
+            return;
+        }
+        byte[] hard = s.cpus().isEmpty() ? null : SchedSpec.bitmap(s.cpus());
+        byte[] soft = s.cpusSoft().isEmpty() ? null : SchedSpec.bitmap(s.cpusSoft());
+        int nrBits = Math.max(hard == null ? 0 : hard.length, soft == null ? 0 : soft.length) * 8;
+        for (int v = 0; v < spec.vcpus(); v++) {
+            check("setvcpuaffinity of vCPU " + v + " (cpus " + (s.cpus().isEmpty() ? "all" : s.cpus()) + ", cpus_soft "
+                    + (s.cpusSoft().isEmpty() ? "all" : s.cpusSoft()) + ")",
+                    domctl.setVcpuAffinity(d, v, pad(hard, nrBits), pad(soft, nrBits), nrBits).result());
+        }
+    }
+
+    private static byte[] pad(byte[] bitmap, int nrBits) {
+        return bitmap == null ? null : java.util.Arrays.copyOf(bitmap, nrBits / 8);
+    }
 
     /** XEN_DOMCTL_unpausedomain: a built domain runs. */
     void unpause(DomId d) throws BuildException {

@@ -27,6 +27,11 @@ import java.util.Set;
  * actions to xl's defaults (destroy, restart, destroy). Blank lines and lines starting with
  * {@code #} are skipped; line ends may be {@code \n} or {@code \r\n}.
  *
+ * <p>The credit scheduler's words, each optional: {@code cpu_weight} (1..65535),
+ * {@code cap} (percent of one pCPU), {@code pool} (a cpupool's id), {@code cpus} and
+ * {@code cpus_soft} (every vCPU's hard and soft affinity, pCPU numbers and ranges such as
+ * {@code 0-3,6}); {@link Builder} applies them by domctl ({@link SchedSpec}).
+ *
  * <p>{@code device} is the one key a line may repeat, once per split device of the domain (at
  * most {@value DomainSpec#DEVICES_MAX}): {@code KIND:backend=NAME[,devid=N]} before escaping
  * ({@link DeviceSpec}), the domain being the device's front end and {@code NAME} its back end,
@@ -45,8 +50,8 @@ public final class DomainList {
     /** The most domains one module may ask for. */
     public static final int DOMAINS_MAX = 1024;
 
-    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "virt", "on_poweroff",
-            "on_reboot", "on_crash", "device");
+    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "virt",
+            "on_poweroff", "on_reboot", "on_crash", "device", "cpu_weight", "cap", "pool", "cpus", "cpus_soft");
     /** The key a line may give more than once. */
     private static final String DEVICE = "device";
 
@@ -131,9 +136,17 @@ public final class DomainList {
         if (vcpus > 32) {
             throw new IllegalArgumentException("vcpus must be 1..32: " + vcpus);
         }
+        long weight = number(kv, "cpu_weight", 0);
+        long cap = number(kv, "cap", 0);
+        long pool = number(kv, "pool", 0);
+        if (weight > 65535 || cap > 65534 || pool > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("cpu_weight must be at most 65535, cap 65534, pool a cpupool id");
+        }
+        SchedSpec sched = new SchedSpec((int) weight, (int) cap, (int) pool, kv.getOrDefault("cpus", ""),
+                kv.getOrDefault("cpus_soft", ""));
         return new DomainSpec(kv.get("name"), image, memory, maxmem, (int) vcpus, kv.getOrDefault("cmdline", ""),
                 action(kv, "on_poweroff", DomainSpec.Action.DESTROY), action(kv, "on_reboot", DomainSpec.Action.RESTART),
-                action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier),
+                action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier), sched,
                 kv.getOrDefault("virt", "pv"));
     }
 
@@ -242,7 +255,14 @@ public final class DomainList {
                 + " memory=" + spec.memoryKiB() + " maxmem=" + spec.maxMemoryKiB() + " vcpus=" + spec.vcpus()
                 + " cmdline=" + escape(spec.cmdline()) + " on_poweroff=" + spec.onPoweroff().word() + " on_reboot="
                 + spec.onReboot().word() + " on_crash=" + spec.onCrash().word()
-                + (spec.virt().equals("pv") ? "" : " virt=" + spec.virt()) + devices;
+                + (spec.virt().equals("pv") ? "" : " virt=" + spec.virt()) + devices + sched(spec.sched());
+    }
+
+    /** The scheduling words of a line, each only when it differs from the default. */
+    private static String sched(SchedSpec s) {
+        return (s.weight() != 0 ? " cpu_weight=" + s.weight() : "") + (s.cap() != 0 ? " cap=" + s.cap() : "")
+                + (s.pool() != 0 ? " pool=" + s.pool() : "") + (s.cpus().isEmpty() ? "" : " cpus=" + escape(s.cpus()))
+                + (s.cpusSoft().isEmpty() ? "" : " cpus_soft=" + escape(s.cpusSoft()));
     }
 
     private static boolean plain(char c) {

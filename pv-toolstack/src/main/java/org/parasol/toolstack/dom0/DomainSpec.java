@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param onCrash      xl's on_crash (also for a watchdog shutdown)
  * @param devices      its split devices, whose back ends run in other domains ({@link DeviceSpec}),
  *                     each with its device id resolved, at most {@value #DEVICES_MAX}
+ * @param sched        what the credit scheduler is told of it: weight, cap, cpupool, affinities
  * @param virt         {@code pv}, {@code trap} (built with {@code XEN_DOMCTL_CDF_hvm}: its kernel
  *                     executes privileged instructions under trap-and-emulate) or {@code bare}
  *                     (the same on the bare machine model: {@code CDF_hvm} with Parasol's
@@ -30,13 +31,14 @@ import java.util.Objects;
  *                     {@code PARASOL_EMU_BT})
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, String virt) {
+        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched, String virt) {
 
     /** A paravirtual domain's spec. */
     public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-            Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
-        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices, "pv");
+            Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched) {
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices, sched, "pv");
     }
+
     /** What a spec gets when it leaves memory out. */
     public static final long DEFAULT_MEMORY_KIB = 4096;
     /** The most memory a spec may ask for: 64 GiB, far beyond any host Parasol runs on. */
@@ -86,6 +88,7 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         Objects.requireNonNull(onReboot, "onReboot");
         Objects.requireNonNull(onCrash, "onCrash");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
+        Objects.requireNonNull(sched, "sched");
         virt = virt == null ? "pv" : virt;
         if (!virt.equals("pv") && !virt.equals("trap") && !virt.equals("bare") && !virt.equals("bt")) {
             throw new IllegalArgumentException("virt must be pv, trap, bare or bt: '" + virt + "'");
@@ -126,6 +129,13 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
                         + ": a domain cannot be its own back end");
             }
         }
+    }
+
+    /** A domain the scheduler is told nothing of. */
+    public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
+            Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices) {
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices,
+                SchedSpec.DEFAULT);
     }
 
     /** A domain without devices. */

@@ -53,6 +53,41 @@ class DomainListTest {
         assertThat(parse(DomainList.line(spec) + "\n")).containsExactly(spec);
     }
 
+    @Test
+    @DisplayName("the credit scheduler's words: cpu_weight, cap, pool (an id), cpus and cpus_soft; written back only when set")
+    void shouldReadAndRoundTripSchedulingWords() {
+        List<DomainSpec> specs = parse("name=w image=hello cpu_weight=512 cap=50 pool=1 cpus=0-1%2c3 cpus_soft=1\n"
+                + "name=p image=hello\n");
+
+        assertThat(specs.get(0).sched()).isEqualTo(new SchedSpec(512, 50, 1, "0-1,3", "1"));
+        assertThat(specs.get(1).sched()).isEqualTo(SchedSpec.DEFAULT);
+        assertThat(DomainList.line(specs.get(1))).doesNotContain("cpu_weight").doesNotContain("pool");
+        assertThat(parse(DomainList.line(specs.get(0)) + "\n")).containsExactly(specs.get(0));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @DisplayName("a scheduling word out of range refuses the module")
+    @CsvSource(delimiter = '|', textBlock = """
+            image=hello cpu_weight=65536         | line 1: cpu_weight must be at most 65535, cap 65534, pool a cpupool id
+            image=hello cap=70000                | line 1: cpu_weight must be at most 65535, cap 65534, pool a cpupool id
+            image=hello cpus=0-                  | line 1: cpus must be pCPU numbers and ranges such as 0-3,6: '0-'
+            image=hello cpus_soft=5-2            | line 1: cpus_soft: '5-2' is not a range of pCPUs below 4096
+            image=hello cpus=4096                | line 1: cpus: '4096' is not a range of pCPUs below 4096
+            image=hello pool=-1                  | line 1: pool must be a decimal number below 10^12: '-1'
+            """)
+    void shouldRefuseBadSchedulingWords(String line, String message) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse(line + "\n"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+    }
+
+    @Test
+    @DisplayName("a CPU list becomes an xenctl_bitmap of whole bytes: 0-1,9 is 0x03 0x02 in 16 bits")
+    void shouldMakeBitmaps() {
+        assertThat(SchedSpec.bitmap("0-1,9")).containsExactly(0x03, 0x02);
+        assertThat(SchedSpec.nrBits("0-1,9")).isEqualTo(16);
+        assertThat(SchedSpec.bitmap("7")).containsExactly(0x80);
+    }
+
     @ParameterizedTest(name = "{1}")
     @DisplayName("a hostile line refuses the whole module, naming the line and what is wrong")
     @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
