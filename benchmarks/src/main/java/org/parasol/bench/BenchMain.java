@@ -35,6 +35,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --save F   also writes the table to F
  *   parasol bench --store    only the store's figures (issue 12, {@link StoreFigures}): whole
  *                            domains, not JMH; a full or quick run without REGEX prints them last
+ *   parasol bench --net      only the network figures (issue 14, {@link NetFigures}): netbench
+ *                            guests beside a shared-memory ring and loopback UDP; printed last
  *   parasol bench --block    only the block figures (issue 13, {@link BlockFigures}): the blkbench
  *                            guest beside direct FileChannel I/O on the same image file; a full
  *                            or quick run without REGEX prints them after the store's
@@ -172,6 +174,7 @@ public final class BenchMain {
         boolean virtualThreads = false;
         int[] steps = null;
         Path chart = null;
+        boolean netOnly = false;
         Path save = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -203,6 +206,7 @@ public final class BenchMain {
                     }
                     chart = Path.of(args[++i]);
                 }
+                case "--net" -> netOnly = true;
                 case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
@@ -221,8 +225,9 @@ public final class BenchMain {
             }
         }
         if (density) {
-            if (!includes.isEmpty() || storeOnly || blockOnly || labOnly) {
-                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store or --block");
+            if (!includes.isEmpty() || storeOnly || blockOnly || netOnly || labOnly) {
+                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store, --block, --net"
+                        + " or --lab");
             }
             DensityFigures.Sizes sizes = quick ? DensityFigures.Sizes.QUICK : DensityFigures.Sizes.FULL;
             if (steps != null) {
@@ -233,10 +238,11 @@ public final class BenchMain {
         if (steps != null || chart != null || virtualThreads) {
             return usage(err, "--steps, --chart and --virtual-threads go with --density");
         }
-        if (storeOnly || blockOnly || labOnly) {
+        if (storeOnly || blockOnly || netOnly || labOnly) {
             if (!includes.isEmpty()) {
-                return usage(err, (storeOnly ? "--store" : blockOnly ? "--block" : "--lab") + " runs "
-                        + (storeOnly ? "the store's" : blockOnly ? "the block" : "the lab's") + " figures alone;"
+                return usage(err, (storeOnly ? "--store" : blockOnly ? "--block" : netOnly ? "--net" : "--lab") + " runs "
+                        + (storeOnly ? "the store's" : blockOnly ? "the block" : netOnly ? "the network" : "the lab's")
+                        + " figures alone;"
                         + " it takes no REGEX");
             }
             String table = "";
@@ -248,6 +254,9 @@ public final class BenchMain {
             }
             if (blockOnly) {
                 table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            }
+            if (netOnly) {
+                table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
             }
             return print(table, out, save);
         }
@@ -286,6 +295,7 @@ public final class BenchMain {
             table += Footprint.report();
             table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
+            table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
             table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL);
         }
         return print(table, out, save);
@@ -304,7 +314,7 @@ public final class BenchMain {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
-        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--lab] [REGEX...]");
+        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [--lab] [REGEX...]");
         out.println("       parasol bench --density [--quick] [--steps N,N,...] [--virtual-threads] [--chart FILE.png] [--save FILE]");
         return error == null ? 0 : 2;
     }

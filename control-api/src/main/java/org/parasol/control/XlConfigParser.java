@@ -12,6 +12,7 @@ import org.parasol.control.v1.DiskFormat;
 import org.parasol.control.v1.DomainAction;
 import org.parasol.control.v1.DomainConfig;
 import org.parasol.control.v1.NetworkInterface;
+import org.parasol.control.v1.Uplink;
 
 /**
  * Reads a domain configuration in xl.cfg's syntax (xl.cfg(5)) into the control API's
@@ -33,7 +34,10 @@ import org.parasol.control.v1.NetworkInterface;
  * key=value form: {@code 'format=raw, vdev=xvda, access=rw, target=/path/img'}, {@code target}
  * last), plus Parasol's {@code size=} (bytes, or with a K/M/G suffix) for an image the host
  * creates when it is missing; and {@code vif}: a list of xl vif specs
- * ({@code 'mac=00:16:3e:00:00:01, bridge=xenbr0, ip=10.0.0.2'}). xl keys the host cannot
+ * ({@code 'mac=00:16:3e:00:00:01, bridge=xenbr0, ip=10.0.0.2'}); and Parasol's {@code uplink}:
+ * {@code 'bridge=xenbr0, netns=NAME, tap=ptap0, ip=10.0.0.1/24'}, a host TAP device in network
+ * namespace NAME joined to the bridge (netns required; the others default to xenbr0, ptap0 and
+ * no address). xl keys the host cannot
  * honour yet — the rest of xl.cfg's vocabulary — are refused by
  * name; an unknown key is refused too. A refusal is a {@link ConfigException} naming the file,
  * the line, the key and what was expected; nothing is built from a configuration with an
@@ -42,8 +46,8 @@ import org.parasol.control.v1.NetworkInterface;
 public final class XlConfigParser {
     /** The keys Parasol honours. */
     public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "kernel", "cmdline", "extra",
-            "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "cpu_weight", "cap", "pool", "cpus", "cpus_soft",
-            "virt");
+            "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "uplink", "cpu_weight", "cap", "pool", "cpus",
+            "cpus_soft", "virt");
     /** The most pCPUs a {@code cpus} list may name (the hypervisor's bound on a pCPU mask). */
     public static final int PCPUS_MAX = 4096;
 
@@ -254,7 +258,74 @@ public final class XlConfigParser {
         if (s.containsKey("cpus_soft")) {
             b.setCpusSoft(cpuList(s.get("cpus_soft"), "cpus_soft"));
         }
+        Value uplink = s.get("uplink");
+        if (uplink != null) {
+            if (uplink.isList()) {
+                throw new ConfigException(source, uplink.line(), "key 'uplink': expected one string, such as"
+                        + " 'bridge=xenbr0, netns=parasol0, tap=ptap0, ip=10.0.0.1/24'");
+            }
+            b.setUplink(uplink(string(uplink, "uplink"), uplink.line()));
+        }
         return b.build();
+    }
+
+    /** Parasol's uplink spec: bridge, netns, tap, ip (an address with its prefix length). */
+    private Uplink uplink(String spec, int at) throws ConfigException {
+        Uplink.Builder u = Uplink.newBuilder();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String part : spec.split(",")) {
+            String p = part.strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException(source, at, "key 'uplink': '" + p + "' is not key=value");
+            }
+            String key = p.substring(0, eq).strip();
+            String val = p.substring(eq + 1).strip();
+            if (!seen.add(key)) {
+                throw new ConfigException(source, at, "key 'uplink': '" + key + "' given twice");
+            }
+            switch (key) {
+                case "bridge" -> {
+                    if (!val.matches("[A-Za-z0-9_.-]{1,15}")) {
+                        throw new ConfigException(source, at, "key 'uplink': bridge must be 1-15 of [A-Za-z0-9_.-], got '"
+                                + val + "'");
+                    }
+                    u.setBridge(val);
+                }
+                case "netns" -> {
+                    if (!(val.matches("[A-Za-z0-9_.-]{1,64}") && !val.startsWith(".")
+                            || val.matches("/[A-Za-z0-9_./-]{1,250}"))) {
+                        throw new ConfigException(source, at, "key 'uplink': netns must be a namespace name (ip netns"
+                                + " add NAME) or an absolute path such as /proc/PID/ns/net, got '" + val + "'");
+                    }
+                    u.setNetns(val);
+                }
+                case "tap" -> {
+                    if (!val.matches("[A-Za-z0-9_.-]{1,15}")) {
+                        throw new ConfigException(source, at, "key 'uplink': tap must be an interface name of 1-15 of"
+                                + " [A-Za-z0-9_.-], got '" + val + "'");
+                    }
+                    u.setTap(val);
+                }
+                case "ip" -> {
+                    if (!val.matches("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)/(3[0-2]|[12]?\\d)")) {
+                        throw new ConfigException(source, at, "key 'uplink': ip must be an IPv4 address with its prefix"
+                                + " length, such as 10.0.0.1/24, got '" + val + "'");
+                    }
+                    u.setAddress(val);
+                }
+                default -> throw new ConfigException(source, at, "key 'uplink': unknown key '" + key
+                        + "' (Parasol understands bridge, netns, tap, ip)");
+            }
+        }
+        if (u.getNetns().isEmpty()) {
+            throw new ConfigException(source, at, "key 'uplink': netns is required: the TAP lives in a network namespace"
+                    + " you make (ip netns add NAME), never in the host's own");
+        }
+        return u.build();
     }
 
     /** One xl vif spec: mac, bridge, ip ({@code xl-network-configuration(5)}). */

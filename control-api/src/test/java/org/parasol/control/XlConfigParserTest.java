@@ -52,7 +52,7 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
             name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
-            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cap, cmdline, cpu_weight, cpus, cpus_soft, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, pool, vcpus, vif, virt)
+            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cap, cmdline, cpu_weight, cpus, cpus_soft, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, pool, uplink, vcpus, vif, virt)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
             name="a"\\nkernel="hello"\\ncpu_weight=0             | bad.cfg:3: key 'cpu_weight': expected a weight from 1 to 65535, got 0
@@ -150,6 +150,35 @@ class XlConfigParserTest {
         assertThat(plain.getCpuWeight()).as("unset: the default weight").isZero();
         assertThat(plain.getPool()).isEmpty();
         assertThat(plain.getCpus()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("uplink= (Parasol's) names a bridge's TAP uplink: netns required, defaults for the rest, bad ones refused")
+    void shouldParseTheUplink() throws XlConfigParser.ConfigException {
+        DomainConfig c = XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\n"
+                + "uplink='bridge=xenbr1, netns=parasol0, tap=ptap1, ip=10.0.0.1/24'\n");
+        assertThat(c.hasUplink()).isTrue();
+        assertThat(c.getUplink().getBridge()).isEqualTo("xenbr1");
+        assertThat(c.getUplink().getNetns()).isEqualTo("parasol0");
+        assertThat(c.getUplink().getTap()).isEqualTo("ptap1");
+        assertThat(c.getUplink().getAddress()).isEqualTo("10.0.0.1/24");
+        DomainConfig path = XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=/proc/1/ns/net'\n");
+        assertThat(path.getUplink().getNetns()).isEqualTo("/proc/1/ns/net");
+        assertThat(path.getUplink().getBridge()).isEmpty();
+        assertThat(XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\n").hasUplink()).isFalse();
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='tap=ptap0'\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'uplink': netns is required");
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=a, ip=10.0.0.1'\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'uplink': ip must be an IPv4 address with its prefix length");
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=../x'\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'uplink': netns must be");
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg",
+                "name='vm'\nkernel='hello'\nuplink='netns=a, tap=a-name-far-too-long'\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'uplink': tap must be");
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink=[ 'netns=a' ]\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'uplink': expected one string");
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=a, mtu=9000'\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'uplink': unknown key 'mtu'");
     }
 
     @Test

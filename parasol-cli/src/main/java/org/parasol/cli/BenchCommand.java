@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
             "                dom0's ring-less baseline, in one run (with --quick: smaller)",
             "  --block       only the block figures: the blkbench guest through blkfront/blkback",
             "                beside direct FileChannel I/O on the same image (with --quick: shorter)",
+            "  --net         only the network figures: netbench guests through netfront/netback",
+            "                beside a shared-memory ring (the floor) and loopback UDP",
             "  --lab         only the measurement lab: one kernel's privileged operations bare,",
             "                trapped (VM exits) and paravirtual (hypercalls), p50/p99, exits and",
             "                hypercalls per operation, ratio to bare, the trap path by stage",

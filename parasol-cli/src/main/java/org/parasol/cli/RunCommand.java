@@ -361,6 +361,17 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 imageNames.add(arg);
             }
         }
+        // One bridge uplink to a host TAP per run (Parasol's uplink key): files that name one must agree.
+        XlDomain.Uplink uplink = null;
+        for (XlDomain x : configured) {
+            if (x.uplink() != null) {
+                if (uplink != null && !uplink.equals(x.uplink())) {
+                    err.println("parasol run: " + x.source() + ": a second uplink; a run has at most one");
+                    return 2;
+                }
+                uplink = x.uplink();
+            }
+        }
         for (String image : imageNames) {
             LaunchPlan plan = plans.get(image);
             if (plan == null) {
@@ -471,7 +482,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     + " before dom0 started; nothing was built");
             return 128 + interruptedBy();
         }
-        try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder()) {
+        try (Hypervisor hv = Hypervisor.boot(host); SocketHolder xs = new SocketHolder();
+                UplinkHolder tap = new UplinkHolder()) {
             booted.accept(hv);
             for (Map.Entry<String, String> p : poolCpus.entrySet()) {
                 try {
@@ -485,6 +497,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             // (deviation 16); closed before the hypervisor, so dom0 hears each client hang up.
             if (!xs.open(hv, out, err)) {
                 return 2;
+            }
+            // The bridge's uplink to a host TAP in the user's namespace, relayed into dom0 the same
+            // way (deviation 22). Without it (no /dev/net/tun, no permission, no namespace) the run
+            // goes on: the guests still reach each other.
+            if (uplink != null) {
+                tap.open(hv, uplink, out, err);
             }
             hv.setKernelSource(Hypervisor.images(loader));
             CountDownLatch dom0Ended = new CountDownLatch(1);
@@ -520,6 +538,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 return 2;
             }
             dom0Cmdline = (dom0Cmdline + " " + dom0ExtraCmdline).strip();
+            if (tap.uplink != null) {
+                dom0Cmdline = (dom0Cmdline + " uplink=" + uplink.bridge()).strip();
+            }
             if (shutdownTimeoutSeconds != null && (shutdownTimeoutSeconds < 1 || shutdownTimeoutSeconds > 86_400)) {
                 err.println("parasol run: --shutdown-timeout must be 1 to 86400 seconds");
                 return 2;
@@ -657,6 +678,32 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         public void close() {
             if (socket != null) {
                 socket.close();
+            }
+        }
+    }
+
+    /** The bridge's TAP uplink for one run, closed before the hypervisor (try-with-resources order). */
+    private static final class UplinkHolder implements AutoCloseable {
+        private org.parasol.cli.net.TapUplink uplink;
+        private PrintStream err;
+
+        void open(Hypervisor hv, XlDomain.Uplink u, PrintStream out, PrintStream err) {
+            this.err = err;
+            try {
+                uplink = org.parasol.cli.net.TapUplink.open(hv.hostRelay(), u.netns(), u.tap(), u.address(), u.prefix(),
+                        u.bridge(), line -> err.println("parasol run: " + line));
+                out.println("parasol run: " + uplink.describe()
+                        + (u.address() != null ? ", host address " + u.address() + "/" + u.prefix() : ""));
+            } catch (org.parasol.cli.net.Tap.TapException | RuntimeException | LinkageError e) {
+                err.println("parasol run: uplink: " + e.getMessage() + "; running without it (the guests still reach"
+                        + " each other on their bridges)");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (uplink != null) {
+                uplink.close();
             }
         }
     }

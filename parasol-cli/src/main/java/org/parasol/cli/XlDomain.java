@@ -30,9 +30,28 @@ import org.parasol.hypervisor.domain.Virtualization;
  * @param onCrash    the file's on_crash (also for a watchdog shutdown)
  * @param scheduling the file's cpu_weight, cap, pool, cpus and cpus_soft, which dom0 applies
  *                   by domctl as it builds the domain
+ * @param uplink     the file's {@code uplink} (Parasol's key: a bridge's TAP uplink), or null
  */
 record XlDomain(String source, DomainConfig config, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
-        DomainConfig.Action onCrash, Scheduling scheduling, List<Disk> disks, List<String> vifs) {
+        DomainConfig.Action onCrash, Scheduling scheduling, List<Disk> disks, List<String> vifs, Uplink uplink) {
+
+    /**
+     * A bridge's uplink to a host TAP device: the bridge, the namespace (a name under
+     * /run/netns or a path), the TAP's name, and its address and prefix length (null, 0: none).
+     */
+    record Uplink(String bridge, String netns, String tap, String address, int prefix) {
+        static Uplink of(org.parasol.control.v1.Uplink u) {
+            String addr = null;
+            int prefix = 0;
+            if (!u.getAddress().isEmpty()) {
+                int slash = u.getAddress().indexOf('/');
+                addr = u.getAddress().substring(0, slash);
+                prefix = Integer.parseInt(u.getAddress().substring(slash + 1));
+            }
+            return new Uplink(u.getBridge().isEmpty() ? "xenbr0" : u.getBridge(), u.getNetns(),
+                    u.getTap().isEmpty() ? "ptap0" : u.getTap(), addr, prefix);
+        }
+    }
 
     /** The {@code device=} values in dom0's boot module: the disks, then the vifs. */
     List<String> devices() {
@@ -140,7 +159,7 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
                 action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY),
                 new Scheduling(c.getCpuWeight(), c.getCap(), c.getPool(), c.getCpus(), c.getCpusSoft()),
-                List.copyOf(disks), vifs(c));
+                List.copyOf(disks), vifs(c), c.hasUplink() ? Uplink.of(c.getUplink()) : null);
     }
 
     /** Each vif's {@code device=} value: {@code vif:bridge=B[,mac=M][,ip=I]}. */

@@ -1,6 +1,7 @@
 package org.parasol.hypervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -205,6 +206,22 @@ class HostRelayTest {
         assertThat(relay.detach(d.slot())).isZero();
         assertThat(heard).containsExactly("detached " + d.slot());
         assertThat(host.inUse()).isZero();
+    }
+
+    @Test
+    @DisplayName("KIND tells dom0 what a slot carries (a xenstored client or a bridge uplink); a free slot is -EINVAL")
+    void shouldTellEachSlotsKind() {
+        HostRelay.Channel xs = host.offer(endpoint);
+        HostRelay.Channel net = host.offer(endpoint, HostRelayOp.KIND_NET_UPLINK);
+        assertThat(relay.kind(xs.slot()))
+                .isEqualTo(HostRelayOp.KIND_XENSTORED);
+        assertThat(relay.kind(net.slot()))
+                .isEqualTo(HostRelayOp.KIND_NET_UPLINK);
+        assertThat(net.kind()).isEqualTo(HostRelayOp.KIND_NET_UPLINK);
+        assertThat(relay.detach(net.slot())).isZero();
+        assertThat(relay.kind(net.slot())).isEqualTo(-Errno.EINVAL);
+        assertThatThrownBy(() -> host.offer(endpoint, 7)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(relay.detach(xs.slot())).isZero();
     }
 
     @Test

@@ -79,7 +79,7 @@ public final class NetEchoKernel extends ApplicationKernel {
         UdpSocket s = stack.bind(ECHO_PORT);
         int[] echoed = new int[1];
         s.onReceive(d -> {
-            if (Arrays.equals(d.payload(), "quit".getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            if (isQuit(d.payload())) {
                 k.println("netecho: echoed " + echoed[0] + " datagrams; told to quit");
                 done.complete(echoed[0]);
                 return;
@@ -134,6 +134,12 @@ public final class NetEchoKernel extends ApplicationKernel {
             s.close();
             return got[0] + got[1];
         });
+    }
+
+    /** "quit", or "quit" and a newline (as {@code echo quit | socat - UDP:...} sends it). */
+    private static boolean isQuit(byte[] p) {
+        int n = p.length > 0 && p[p.length - 1] == '\n' ? p.length - 1 : p.length;
+        return n == 4 && p[0] == 'q' && p[1] == 'u' && p[2] == 'i' && p[3] == 't';
     }
 
     private static void check(UdpDatagram d, byte[] payload, int seq) {

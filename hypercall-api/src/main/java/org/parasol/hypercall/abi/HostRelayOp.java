@@ -53,6 +53,20 @@ public final class HostRelayOp {
      * host hears of it and ends its connection. {@code -EINVAL}: no such slot, or a free one.
      */
     public static final int DETACH = 3;
+    /**
+     * {@code (KIND, slot)}: what the host offers in the slot, {@link #KIND_XENSTORED} or
+     * {@link #KIND_NET_UPLINK}, so that the domain serves each slot with the right protocol;
+     * {@code -EINVAL}: no such slot, or a free one.
+     */
+    public static final int KIND = 4;
+
+    /** Slot kind: a client of xenstored's Unix socket; the page is a {@code xenstore_domain_interface}. */
+    public static final int KIND_XENSTORED = 0;
+    /**
+     * Slot kind: a bridge's uplink to a host TAP device; the page is a
+     * {@link org.parasol.hypercall.io.FrameRelayPage} of Ethernet frames both ways.
+     */
+    public static final int KIND_NET_UPLINK = 1;
 
     /** Slot state: nothing there. */
     public static final int FREE = 0;

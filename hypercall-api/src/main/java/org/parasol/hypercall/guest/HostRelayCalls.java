@@ -33,6 +33,11 @@ public final class HostRelayCalls {
         return cpu.hypercall(HostRelayOp.HYPERCALL, HostRelayOp.ATTACH, slot, mfn.value());
     }
 
+    /** {@link HostRelayOp#KIND}: the slot's kind ({@code HostRelayOp.KIND_XENSTORED ..}) or -errno. */
+    public long kind(int slot) {
+        return cpu.hypercall(HostRelayOp.HYPERCALL, HostRelayOp.KIND, slot, 0);
+    }
+
     /** {@link HostRelayOp#DETACH}: 0 or -errno. */
     public long detach(int slot) {
         return cpu.hypercall(HostRelayOp.HYPERCALL, HostRelayOp.DETACH, slot, 0);

@@ -73,6 +73,7 @@ public final class HostRelay {
     /** One connection in one slot, from offer to detach. */
     public final class Channel implements EventChannels.XenConsumer {
         private final int slot;
+        private final int kind;
         private final Endpoint endpoint;
         private final ReentrantLock lock = new ReentrantLock();
         /** {@code HostRelayOp.FREE ..}: written under the lock; FREE once it is over. */
@@ -82,14 +83,20 @@ public final class HostRelay {
         private int port;
         private SharedBuffer page;
 
-        private Channel(int slot, Endpoint endpoint) {
+        private Channel(int slot, int kind, Endpoint endpoint) {
             this.slot = slot;
+            this.kind = kind;
             this.endpoint = endpoint;
         }
 
         /** The slot number. */
         public int slot() {
             return slot;
+        }
+
+        /** What the slot carries: {@code HostRelayOp.KIND_XENSTORED} or {@code KIND_NET_UPLINK}. */
+        public int kind() {
+            return kind;
         }
 
         /** {@code HostRelayOp.OFFERED}, {@code ATTACHED}, {@code HUNG_UP}, or {@code FREE} once over. */
@@ -218,7 +225,19 @@ public final class HostRelay {
      * connection).
      */
     public Channel offer(Endpoint endpoint) {
+        return offer(endpoint, HostRelayOp.KIND_XENSTORED);
+    }
+
+    /**
+     * Offers a connection of the given kind ({@code HostRelayOp.KIND_XENSTORED},
+     * {@code KIND_NET_UPLINK}), which the domain reads with {@link HostRelayOp#KIND} before it
+     * attaches; otherwise as {@link #offer(Endpoint)}.
+     */
+    public Channel offer(Endpoint endpoint, int kind) {
         Objects.requireNonNull(endpoint, "endpoint");
+        if (kind != HostRelayOp.KIND_XENSTORED && kind != HostRelayOp.KIND_NET_UPLINK) {
+            throw new IllegalArgumentException("host relay kind " + kind);
+        }
         Channel c;
         synchronized (this) {
             int free = -1;
@@ -231,7 +250,7 @@ public final class HostRelay {
             if (free < 0) {
                 return null;
             }
-            c = new Channel(free, endpoint);
+            c = new Channel(free, kind, endpoint);
             slots[free] = c;
         }
         raiseVirq();
@@ -291,6 +310,10 @@ public final class HostRelay {
             case HostRelayOp.STATUS -> {
                 Channel c = at(slot);
                 yield c == null ? HostRelayOp.FREE : c.state;
+            }
+            case HostRelayOp.KIND -> {
+                Channel c = at(slot);
+                yield c == null ? -EINVAL : c.kind;
             }
             case HostRelayOp.ATTACH -> attach(d, slot, mfnArg);
             case HostRelayOp.DETACH -> detach(slot);

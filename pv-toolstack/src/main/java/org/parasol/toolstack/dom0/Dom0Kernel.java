@@ -101,8 +101,10 @@ public final class Dom0Kernel extends ApplicationKernel {
         List<DomainSpec> specs = new ArrayList<>();
         Duration shutdownTimeout;
         int baseline;
+        String uplinkBridge;
         BlkBackend.Options blkbackOptions;
         try {
+            uplinkBridge = uplinkBridge(k.commandLine());
             specs.addAll(DomainSpec.parse(k.commandLine()));
             shutdownTimeout = PvControl.timeout(k.commandLine());
             baseline = StoreBaseline.requested(k.commandLine());
@@ -136,13 +138,15 @@ public final class Dom0Kernel extends ApplicationKernel {
                 k.println("dom0: store baseline failed: " + e.getMessage());
             }
         }
-        socketClients = Dom0SocketRelay.start(k, xenstored.xenstored());
         // dom0's block back end: serves every disk the toolstack adds under backend/vbd.
         blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println, blkbackOptions);
         blkback.start();
         // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
         netback = new NetBackend(k, xenstored.backendStore(), 0, k::println);
         netback.start();
+        // The host's connections: xenstored's socket clients, and the bridge's uplink to a host
+        // TAP device when the run has one (uplink=BRIDGE on dom0's command line names the bridge).
+        socketClients = Dom0SocketRelay.start(k, xenstored.xenstored(), netback, uplinkBridge);
         builder = new Builder(k);
         pvControl = new PvControl(k, xenstored, shutdownTimeout, new PvControl.Domains() {
             @Override
@@ -169,6 +173,22 @@ public final class Dom0Kernel extends ApplicationKernel {
             finish();
         }
         return done;
+    }
+
+    /** The bridge {@code uplink=NAME} on dom0's command line names, {@code xenbr0} without it. */
+    static String uplinkBridge(String cmdline) {
+        String bridge = NetBackend.DEFAULT_BRIDGE;
+        for (String word : cmdline.strip().split("\\s+")) {
+            if (word.startsWith("uplink=")) {
+                String v = word.substring("uplink=".length());
+                if (!v.matches("[A-Za-z0-9_.-]{1,15}")) {
+                    throw new IllegalArgumentException("uplink=" + XlCommand.quote(v) + ": a bridge name of 1-15 of"
+                            + " [A-Za-z0-9_.-]");
+                }
+                bridge = v;
+            }
+        }
+        return bridge;
     }
 
     /**
@@ -408,20 +428,82 @@ public final class Dom0Kernel extends ApplicationKernel {
                 + ", served by d" + back;
     }
 
+    /** {@code xl network-attach}: the next free vif number, its nodes written as at build time; the back end takes it from there. */
+    private String networkAttach(int domid, DeviceSpec vif) {
+        int back = liveNamed(vif.backend());
+        if (back < 0 || back == domid) {
+            return "network-attach: no running domain '" + vif.backend() + "' to serve the vif";
+        }
+        int devid = vif.devid();
+        if (devid < 0) {
+            devid = 0;
+            for (XsDevices.Device d : xenstored.devices().of(domid)) {
+                if (d.front() == domid && d.kind().equals(DeviceSpec.VIF)) {
+                    devid = Math.max(devid, d.devid() + 1);
+                }
+            }
+        } else if (xenstored.devices().find(domid, DeviceSpec.VIF, devid) != null) {
+            return "network-attach: d" + domid + " has a vif " + devid + " already";
+        }
+        DeviceSpec spec = vif.withDevid(devid);
+        try {
+            xenstored.addDevice(domid, back, spec.kind(), devid, spec.vifBackendKeys(domid), spec.vifFrontendKeys(domid));
+        } catch (XsException e) {
+            return "network-attach: " + e.getMessage();
+        }
+        return "d" + domid + ": vif " + devid + " (" + spec.mac(domid) + ") attached to bridge " + spec.params().get("bridge")
+                + ", served by d" + back;
+    }
+
+    /** {@code xl network-detach}: by devid or MAC, as block-detach removes a disk. */
+    private String networkDetach(int domid, String devidOrMac) {
+        for (XsDevices.Device d : xenstored.devices().of(domid)) {
+            if (d.front() != domid || !d.kind().equals(DeviceSpec.VIF)) {
+                continue;
+            }
+            if (Integer.toString(d.devid()).equals(devidOrMac)
+                    || devidOrMac.equalsIgnoreCase(orDash(xenstored.read(d.backendPath() + "/mac")))) {
+                return detach(domid, DeviceSpec.VIF, d.devid(), "vif");
+            }
+        }
+        return "network-detach: d" + domid + " has no vif '" + XlCommand.quote(devidOrMac) + "'";
+    }
+
+    private List<String> networkList(int domid) {
+        List<String> out = new ArrayList<>();
+        for (XsDevices.Device d : xenstored.devices().of(domid)) {
+            if (d.front() != domid || !d.kind().equals(DeviceSpec.VIF)) {
+                continue;
+            }
+            String fe = d.frontendPath();
+            out.add(String.format("%-3d %-2d %-17s %-6d %-5s %-6s %-15s %s", d.devid(), d.back(),
+                    orDash(xenstored.read(d.backendPath() + "/mac")), d.devid(), orDash(xenstored.read(fe + "/state")),
+                    orDash(xenstored.read(fe + "/event-channel")), orDash(xenstored.read(fe + "/tx-ring-ref")) + "/"
+                    + orDash(xenstored.read(fe + "/rx-ring-ref")), d.backendPath()));
+        }
+        return out;
+    }
+
     private String blockDetach(int domid, int devid) {
-        XsDevices.Device d = xenstored.devices().find(domid, DeviceSpec.VBD, devid);
+        return detach(domid, DeviceSpec.VBD, devid, "disk");
+    }
+
+    /** libxl's device removal: the back end asked to close, the nodes removed once it has (or after a timeout). */
+    private String detach(int domid, String kind, int devid, String what) {
+        String verb = kind.equals(DeviceSpec.VBD) ? "block-detach" : "network-detach";
+        XsDevices.Device d = xenstored.devices().find(domid, kind, devid);
         if (d == null) {
-            return "block-detach: d" + domid + " has no disk " + devid;
+            return verb + ": d" + domid + " has no " + what + " " + devid;
         }
         String be = d.backendPath();
-        String token = "detach-" + domid + "-" + devid;
+        String token = "detach-" + kind + "-" + domid + "-" + devid;
         boolean[] over = new boolean[1];
         Runnable finish = () -> {
             if (!over[0]) {
                 over[0] = true;
                 xenstored.unwatch(be + "/state", token);
                 xenstored.devices().remove(d);
-                k.println("dom0: xl: d" + domid + "'s disk " + devid + " detached");
+                k.println("dom0: xl: d" + domid + "'s " + what + " " + devid + " detached");
             }
         };
         // libxl__initiate_device_generic_remove: online 0, state Closing; wait for Closed.
@@ -430,11 +512,11 @@ public final class Dom0Kernel extends ApplicationKernel {
             xenstored.write(be + "/state", Integer.toString(org.parasol.hypercall.abi.XenbusState.CLOSING.wire()));
         } catch (XsException e) {
             finish.run();
-            return "block-detach: the back end's nodes: " + e.getMessage() + "; removed";
+            return verb + ": the back end's nodes: " + e.getMessage() + "; removed";
         }
         org.parasol.guest.sched.Timer timer = k.after(DETACH_TIMEOUT, () -> {
             if (!over[0]) {
-                k.println("dom0: xl: d" + domid + "'s disk " + devid + ": the back end did not close within "
+                k.println("dom0: xl: d" + domid + "'s " + what + " " + devid + ": the back end did not close within "
                         + XlShell.seconds(DETACH_TIMEOUT) + "; removing it anyway");
                 finish.run();
             }
@@ -455,7 +537,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             timer.cancel();
             finish.run();
         }
-        return "d" + domid + "'s disk " + devid + ": asked the back end to close";
+        return "d" + domid + "'s " + what + " " + devid + ": asked the back end to close";
     }
 
     private List<String> blockList(int domid) {
@@ -490,6 +572,21 @@ public final class Dom0Kernel extends ApplicationKernel {
         @Override
         public List<String> blockList(int domid) {
             return Dom0Kernel.this.blockList(domid);
+        }
+
+        @Override
+        public String networkAttach(int domid, DeviceSpec vif) {
+            return Dom0Kernel.this.networkAttach(domid, vif);
+        }
+
+        @Override
+        public String networkDetach(int domid, String devidOrMac) {
+            return Dom0Kernel.this.networkDetach(domid, devidOrMac);
+        }
+
+        @Override
+        public List<String> networkList(int domid) {
+            return Dom0Kernel.this.networkList(domid);
         }
 
         @Override

@@ -1,5 +1,6 @@
 package org.parasol.toolstack.dom0;
 
+import org.parasol.drivers.net.NetBackend;
 import org.parasol.guest.event.EventChannelException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.kernel.Kernel;
@@ -39,6 +40,9 @@ import org.parasol.toolstack.xenstore.Xenstored;
  *  tells the host to close the socket
  * </pre>
  *
+ * <p>Slots the host offers as {@link HostRelayOp#KIND_NET_UPLINK} are a bridge's uplink to a
+ * host TAP device instead, served by {@link Dom0Uplink}.
+ *
  * <p>Everything runs on dom0's vCPU 0 run loop, like the rest of xenstored. A host without a
  * relay for it (a dom0 without privilege: {@code -EPERM}) leaves this idle.
  */
@@ -64,10 +68,14 @@ final class Dom0SocketRelay {
     private final EventChannelCalls evtchn;
     private final Client[] clients;
     private final BoundPort virq;
+    /** The bridges' uplinks to the host's TAP devices: the slots the host offers as {@code KIND_NET_UPLINK}. */
+    private final Dom0Uplink uplinks;
     private long served;
 
-    private Dom0SocketRelay(Kernel k, Xenstored xenstored, HostRelayCalls relay, int slots) {
+    private Dom0SocketRelay(Kernel k, Xenstored xenstored, HostRelayCalls relay, int slots, NetBackend netback,
+            String uplinkBridge) {
         this.k = k;
+        this.uplinks = new Dom0Uplink(k, relay, netback, uplinkBridge);
         this.xenstored = xenstored;
         this.relay = relay;
         this.evtchn = new EventChannelCalls(k.cpu(), k.argumentPage());
@@ -79,14 +87,15 @@ final class Dom0SocketRelay {
      * Starts serving the host's socket clients, or returns null when the host has no relay
      * for this domain (then only the domains' rings reach xenstored).
      */
-    static Dom0SocketRelay start(Kernel k, Xenstored xenstored) {
+    static Dom0SocketRelay start(Kernel k, Xenstored xenstored, NetBackend netback, String uplinkBridge) {
         HostRelayCalls relay = new HostRelayCalls(k.cpu());
         long slots = relay.slots();
         if (slots <= 0) {
             return null;
         }
         try {
-            Dom0SocketRelay r = new Dom0SocketRelay(k, xenstored, relay, (int) Math.min(slots, 4096));
+            Dom0SocketRelay r = new Dom0SocketRelay(k, xenstored, relay, (int) Math.min(slots, 4096), netback,
+                    uplinkBridge);
             r.scan(); // a client that connected before the VIRQ was bound
             return r;
         } catch (EventChannelException e) {
@@ -100,8 +109,14 @@ final class Dom0SocketRelay {
         for (int slot = 0; slot < clients.length; slot++) {
             long st = relay.status(slot);
             Client c = clients[slot];
-            if (st == HostRelayOp.OFFERED && c == null) {
-                attach(slot);
+            if (uplinks.owns(slot)) {
+                uplinks.status(slot, st);
+            } else if (st == HostRelayOp.OFFERED && c == null) {
+                if (relay.kind(slot) == HostRelayOp.KIND_NET_UPLINK) {
+                    uplinks.attach(slot);
+                } else {
+                    attach(slot);
+                }
             } else if (c != null && st != HostRelayOp.ATTACHED) {
                 if (st == HostRelayOp.HUNG_UP) {
                     // What the client sent before it hung up is carried out, as C xenstored
@@ -194,6 +209,7 @@ final class Dom0SocketRelay {
                 drop(c);
             }
         }
+        uplinks.close();
         virq.close();
     }
 }

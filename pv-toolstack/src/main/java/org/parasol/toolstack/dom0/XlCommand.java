@@ -20,6 +20,9 @@ import java.util.List;
  *  xl block-detach &lt;name|domid&gt; &lt;vdev|devid&gt;  remove it: the back end closes (its front end
  *                                              fails what is in flight), then the nodes go
  *  xl block-list   &lt;name|domid&gt;               the domain's disks and both ends' states
+ *  xl network-attach &lt;name|domid&gt; [vif spec]   add a vif (mac=, bridge=, ip=; xenbr0 by default)
+ *  xl network-detach &lt;name|domid&gt; &lt;devid|mac&gt; remove it, as block-detach removes a disk
+ *  xl network-list &lt;name|domid&gt;               the domain's vifs and both ends' states
  * </pre>
  *
  * <p>Options as xl's {@code getopt} takes them: {@code -a} ({@code --all}: every domain but
@@ -50,11 +53,14 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
     /** The usage line an unknown line is answered with. */
     static final String USAGE = "xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list,"
             + " xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>";
+    // network-attach, -detach and -list are left out of the usage line: a refusal fits one
+    // console line of 300 characters (the class comment lists them).
 
     /** The verbs dom0 takes. */
     enum Verb {
         SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list"), BLOCK_ATTACH("block-attach"),
-        BLOCK_DETACH("block-detach"), BLOCK_LIST("block-list");
+        BLOCK_DETACH("block-detach"), BLOCK_LIST("block-list"), NETWORK_ATTACH("network-attach"),
+        NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list");
 
         final String word;
 
@@ -120,7 +126,8 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             }
             String allowed = switch (verb) {
                 case SHUTDOWN, REBOOT -> "awF";
-                case DESTROY, LIST, BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST -> "";
+                case DESTROY, LIST, BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH,
+                        NETWORK_LIST -> "";
             };
             if (w.equals("--all") && !allowed.isEmpty()) {
                 all = true;
@@ -167,6 +174,25 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
                 }
                 return new XlCommand(verb, false, false, domain(args.get(0)),
                         String.join(",", args.subList(1, args.size())));
+            }
+            case NETWORK_LIST -> {
+                if (args.size() != 1) {
+                    throw new Refused("network-list: name one domain");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)));
+            }
+            case NETWORK_ATTACH -> {
+                if (args.isEmpty()) {
+                    throw new Refused("network-attach: <domain> [vif spec], e.g. bridge=xenbr0 mac=00:16:3e:00:00:09");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)),
+                        String.join(",", args.subList(1, args.size())));
+            }
+            case NETWORK_DETACH -> {
+                if (args.size() != 2) {
+                    throw new Refused("network-detach: <domain> <devid|mac>");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)), args.get(1));
             }
             case BLOCK_DETACH -> {
                 if (args.size() != 2) {

@@ -59,6 +59,15 @@ final class XlShell {
         /** {@code xl block-list}: one line per disk of {@code domid}. */
         List<String> blockList(int domid);
 
+        /** {@code xl network-attach}: adds {@code vif} to running domain {@code domid}; says what was done or why not. */
+        String networkAttach(int domid, DeviceSpec vif);
+
+        /** {@code xl network-detach}: removes vif {@code devid} (or the vif with MAC {@code mac}) of {@code domid}. */
+        String networkDetach(int domid, String devidOrMac);
+
+        /** {@code xl network-list}: one line per vif of {@code domid}. */
+        List<String> networkList(int domid);
+
         /** Whether dom0 is powering off (then lines are ignored). */
         boolean ended();
 
@@ -106,7 +115,7 @@ final class XlShell {
             }
             case SHUTDOWN, REBOOT -> request(c, c.verb() == XlCommand.Verb.SHUTDOWN ? ShutdownRequest.POWEROFF
                     : ShutdownRequest.REBOOT);
-            case BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST -> block(c);
+            case BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH, NETWORK_LIST -> block(c);
         }
     }
 
@@ -121,6 +130,21 @@ final class XlShell {
             return;
         }
         switch (c.verb()) {
+            case NETWORK_LIST -> {
+                k.println("Idx BE Mac Addr.         handle state evt-ch tx-/rx-ring-ref BE-path");
+                toolstack.networkList(id).forEach(k::println);
+            }
+            case NETWORK_ATTACH -> {
+                DeviceSpec vif;
+                try {
+                    vif = DeviceSpec.parse(DeviceSpec.VIF + ":" + (c.device().isEmpty() ? "bridge=xenbr0" : c.device()));
+                } catch (IllegalArgumentException e) {
+                    k.println("dom0: xl: network-attach: " + e.getMessage());
+                    return;
+                }
+                k.println("dom0: xl: " + toolstack.networkAttach(id, vif));
+            }
+            case NETWORK_DETACH -> k.println("dom0: xl: " + toolstack.networkDetach(id, c.device()));
             case BLOCK_LIST -> {
                 k.println("Vdev   BE  handle state evt-ch ring-ref BE-path");
                 toolstack.blockList(id).forEach(k::println);

@@ -65,6 +65,9 @@ class XlCommandTest {
             rm -rf /                    # not an xl command: 'rm -rf /'; dom0's console takes xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl                          # which command? xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
             xl create evil.cfg          # command 'create' is not one dom0 carries out; xl shutdown|reboot [-a] [-w] [-F] <name|domid>, xl destroy <name|domid>, xl list, xl block-attach <name|domid> <disk spec>, xl block-detach <name|domid> <vdev>, xl block-list <name|domid>
+            xl network-attach           # network-attach: <domain> [vif spec], e.g. bridge=xenbr0 mac=00:16:3e:00:00:09
+            xl network-detach d1        # network-detach: <domain> <devid|mac>
+            xl network-list             # network-list: name one domain
             xl shutdown                 # shutdown: you must specify -a or a domain id
             xl shutdown a b             # shutdown: you must specify -a or a domain id
             xl shutdown -a ticker       # shutdown: -a takes no domain

@@ -1,9 +1,7 @@
 package org.parasol.drivers.net;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 import org.parasol.hypercall.GuestMemory;
@@ -31,30 +29,71 @@ public final class Bridge {
         boolean deliver(long va, int length);
     }
 
-    /** Where an address was last heard from, and when; updated in place as frames come. */
-    private static final class Entry {
-        Port port;
-        long seen;
+    /**
+     * The MAC table: open addressing with linear probing over parallel arrays (a key is the
+     * 48-bit address plus one, so 0 marks a free slot), sized at twice the bound so a probe
+     * stays short; nothing is boxed or allocated per frame.
+     */
+    private static final int CAPACITY = 2 * MAX_ENTRIES;
+    private final long[] keys = new long[CAPACITY];
+    private final Port[] where = new Port[CAPACITY];
+    private final long[] seen = new long[CAPACITY];
+    private int size;
 
-        Entry(Port port, long seen) {
-            this.port = port;
-            this.seen = seen;
-        }
+    private static int home(long key) {
+        long h = key * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 51) & (CAPACITY - 1); // the top 13 bits: CAPACITY is 8192
+    }
 
-        Port port() {
-            return port;
+    /** The slot of {@code mac}, or -1. */
+    private int find(long mac) {
+        long key = mac + 1;
+        for (int i = home(key); ; i = (i + 1) & (CAPACITY - 1)) {
+            long k = keys[i];
+            if (k == key) {
+                return i;
+            }
+            if (k == 0) {
+                return -1;
+            }
         }
+    }
 
-        long seen() {
-            return seen;
+    private void insert(long mac, Port port, long now) {
+        long key = mac + 1;
+        int i = home(key);
+        while (keys[i] != 0) {
+            i = (i + 1) & (CAPACITY - 1);
         }
+        keys[i] = key;
+        where[i] = port;
+        seen[i] = now;
+        size++;
+    }
+
+    /** Frees slot {@code i}, moving back the entries of the probe run after it (no tombstones). */
+    private void removeAt(int i) {
+        int hole = i;
+        for (int j = (i + 1) & (CAPACITY - 1); keys[j] != 0; j = (j + 1) & (CAPACITY - 1)) {
+            int h = home(keys[j]);
+            // j's entry may fill the hole if its home is not in (hole, j], cyclically
+            boolean stays = hole <= j ? hole < h && h <= j : hole < h || h <= j;
+            if (!stays) {
+                keys[hole] = keys[j];
+                where[hole] = where[j];
+                seen[hole] = seen[j];
+                hole = j;
+            }
+        }
+        keys[hole] = 0;
+        where[hole] = null;
+        size--;
     }
 
     private final String name;
     private final GuestMemory mem;
     private final LongSupplier clock;
     private final List<Port> ports = new ArrayList<>();
-    private final Map<Long, Entry> table = new HashMap<>();
     private long forwarded;
     private long flooded;
     private long dropped;
@@ -76,7 +115,13 @@ public final class Bridge {
     /** Removes a port and every address learned on it. */
     public void detach(Port p) {
         ports.remove(p);
-        table.values().removeIf(e -> e.port() == p);
+        for (int i = 0; i < CAPACITY; ) {
+            if (keys[i] != 0 && where[i] == p) {
+                removeAt(i); // another entry may have moved into slot i: look at it again
+            } else {
+                i++;
+            }
+        }
     }
 
     public int ports() {
@@ -84,7 +129,7 @@ public final class Bridge {
     }
 
     public int learned() {
-        return table.size();
+        return size;
     }
 
     public long forwarded() {
@@ -119,24 +164,25 @@ public final class Bridge {
         long src = mac(va + 6);
         boolean srcGroup = (src >>> 40 & 1) != 0;
         if (!srcGroup) {
-            Entry e = table.get(src);
-            if (e != null) {
-                e.port = from;
-                e.seen = now;
-            } else if (table.size() < MAX_ENTRIES) {
-                table.put(src, new Entry(from, now));
+            int e = find(src);
+            if (e >= 0) {
+                where[e] = from;
+                seen[e] = now;
+            } else if (size < MAX_ENTRIES) {
+                insert(src, from, now);
             }
         }
         boolean group = (dst >>> 40 & 1) != 0;
-        Entry to = group ? null : table.get(dst);
-        if (to != null && now - to.seen() > AGEING_NS) {
-            table.remove(dst);
-            to = null;
+        int at = group ? -1 : find(dst);
+        if (at >= 0 && now - seen[at] > AGEING_NS) {
+            removeAt(at);
+            at = -1;
         }
+        Port to = at >= 0 ? where[at] : null;
         if (to != null) {
-            if (to.port() != from) {
+            if (to != from) {
                 forwarded++;
-                if (!to.port().deliver(va, length)) {
+                if (!to.deliver(va, length)) {
                     dropped++;
                 }
             }

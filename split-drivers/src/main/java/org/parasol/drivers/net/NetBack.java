@@ -51,6 +51,8 @@ import org.parasol.hypercall.struct.GnttabCopy;
 final class NetBack implements Bridge.Port {
     /** TX requests taken per turn of the run loop. */
     static final int TX_PER_TURN = 64;
+    /** TX requests whose copies go into one GNTTABOP_copy. */
+    static final int TX_BATCH = 32;
 
     private final Kernel k;
     private final BackendStore store;
@@ -63,6 +65,7 @@ final class NetBack implements Bridge.Port {
     private String bridgeName;
     private Bridge bridge;
     private Runnable unwatchFront;
+    private Runnable unwatchOnline;
     private GrantMapping txPage;
     private GrantMapping rxPage;
     private BackRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
@@ -76,8 +79,15 @@ final class NetBack implements Bridge.Port {
     private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
     private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
     private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
-    /** One page for frames coming in from the front end, one for the copy op. */
+    /**
+     * Page 0: the copy ops (a TX batch's, then RX's one after them); pages 1..{@value #TX_BATCH}:
+     * the frames of a TX batch, copied in from the front end.
+     */
     private PageRun pages;
+    private final int[] batchId = new int[TX_BATCH];
+    private final int[] batchSize = new int[TX_BATCH];
+    private final int[] batchOp = new int[TX_BATCH];
+    private int batchOps;
     private GuestMemoryBuffer ops;
     private final GnttabCopy copy = new GnttabCopy();
     private long txFrames;
@@ -124,6 +134,7 @@ final class NetBack implements Bridge.Port {
         write(Vif.FEATURE_SPLIT_EVENT_CHANNELS, "0");
         write("state", Integer.toString(XenbusState.INIT_WAIT.wire()));
         unwatchFront = store.watch(frontendPath + "/state", p -> frontEndChanged());
+        unwatchOnline = store.watch(dir + "/online", p -> onlineChanged());
     }
 
     private void frontEndChanged() {
@@ -142,6 +153,17 @@ final class NetBack implements Bridge.Port {
             } else if (s == XenbusState.CLOSING.wire()) {
                 write("state", Integer.toString(XenbusState.CLOSED.wire()));
             }
+        }
+    }
+
+    /**
+     * The toolstack takes the vif away ({@code xl network-detach}: {@code online} 0, our state
+     * Closing): a connected vif waits for its front end to close, as Linux's netback does; one
+     * whose front end never connected has nothing to wait for and is Closed at once.
+     */
+    private void onlineChanged() {
+        if ("0".equals(store.read(dir + "/online")) && !connected && tx == null && !removed) {
+            write("state", Integer.toString(XenbusState.CLOSED.wire()));
         }
     }
 
@@ -165,8 +187,8 @@ final class NetBack implements Bridge.Port {
             rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
                     SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
                     this::notifyFront).attach(0);
-            pages = k.memory().allocatePages(2);
-            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va() + Mmu.PAGE_SIZE, Mmu.PAGE_SIZE);
+            pages = k.memory().allocatePages(1 + TX_BATCH);
+            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), Mmu.PAGE_SIZE);
             port = k.events().bindInterdomain(front, Port.of(evtchn), k.loop().deferred(p -> schedule()));
         } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
             disconnect("the front end's rings: " + e.getMessage());
@@ -190,7 +212,12 @@ final class NetBack implements Bridge.Port {
         }
     }
 
-    /** TX: frames from the front end to the bridge, bounded per turn. */
+    /**
+     * TX: frames from the front end to the bridge, bounded per turn. Requests are taken in
+     * batches of up to {@value #TX_BATCH}: every good one's copy goes into one
+     * {@code GNTTABOP_copy} call (as Linux's netback gathers a batch of copy operations per
+     * hypercall), then each frame goes to the bridge and is answered, in ring order.
+     */
     private void service() {
         scheduled = false;
         if (!connected) {
@@ -199,10 +226,10 @@ final class NetBack implements Bridge.Port {
         try {
             int n = 0;
             do {
-                while (n < TX_PER_TURN && tx.consumeRequest(txReq)) {
-                    tx.produceResponse(txRsp.set(txReq.id, transmit(txReq)));
-                    n++;
-                    if (!connected) {
+                int b;
+                while (n < TX_PER_TURN && (b = takeBatch(Math.min(TX_BATCH, TX_PER_TURN - n))) > 0) {
+                    n += b;
+                    if (!finishBatch(b)) {
                         return;
                     }
                 }
@@ -219,21 +246,55 @@ final class NetBack implements Bridge.Port {
         }
     }
 
-    /** One TX request: checked, copied into dom0, handed to the bridge; its status. */
-    private int transmit(NetifCodec.Tx r) {
-        int size = r.size;
-        if ((r.flags & (Netif.NETTXF_MORE_DATA | Netif.NETTXF_EXTRA_INFO)) != 0 || size < Vif.ETH_HEADER
-                || r.offset < 0 || r.offset + size > Mmu.PAGE_SIZE) {
-            txErrors++;
-            return Netif.RSP_ERROR;
+    /** Takes up to {@code max} TX requests, checks each, writes a copy op for each good one; how many were taken. */
+    private int takeBatch(int max) throws RingOverflowException {
+        int b = 0;
+        int op = 0;
+        while (b < max && tx.consumeRequest(txReq)) {
+            NetifCodec.Tx r = txReq;
+            batchId[b] = r.id;
+            batchSize[b] = r.size;
+            if ((r.flags & (Netif.NETTXF_MORE_DATA | Netif.NETTXF_EXTRA_INFO)) != 0 || r.size < Vif.ETH_HEADER
+                    || r.offset < 0 || r.offset + r.size > Mmu.PAGE_SIZE) {
+                batchOp[b] = -1; // refused without a copy
+            } else {
+                long va = stagingVa(b);
+                copy.wrap(ops, (long) op * GnttabCopy.SIZE).clear();
+                copy.sourceRef(r.gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(r.offset)
+                        .destGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value())
+                        .destDomid(DomId.DOMID_SELF).destOffset(0).flags(Gntcopy.SOURCE_GREF).len(r.size);
+                batchOp[b] = op++;
+            }
+            b++;
         }
-        if (!copy(r.gref, r.offset, pages.va(), size, false)) {
-            txErrors++;
-            return Netif.RSP_ERROR;
+        batchOps = op;
+        return b;
+    }
+
+    /** One hypercall for the batch's copies; then each frame to the bridge, and its answer. False: the vif went. */
+    private boolean finishBatch(int b) {
+        long rc = batchOps == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), batchOps);
+        for (int j = 0; j < b; j++) {
+            int st = Netif.RSP_ERROR;
+            int op = batchOp[j];
+            if (op >= 0 && rc >= 0 && copy.wrap(ops, (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY) {
+                txFrames++;
+                bridge.input(this, stagingVa(j), batchSize[j]);
+                st = Netif.RSP_OKAY;
+            } else {
+                txErrors++;
+            }
+            if (!connected) {
+                return false;
+            }
+            tx.produceResponse(txRsp.set(batchId[j], st));
         }
-        txFrames++;
-        bridge.input(this, pages.va(), size);
-        return Netif.RSP_OKAY;
+        return true;
+    }
+
+    /** Where frame {@code j} of a TX batch is copied into dom0: page 1 + j of {@link #pages}. */
+    private long stagingVa(int j) {
+        return pages.va() + (long) (1 + j) * Mmu.PAGE_SIZE;
     }
 
     /** RX: a frame from the bridge into the next buffer the front end posted. */
@@ -270,7 +331,8 @@ final class NetBack implements Bridge.Port {
     private boolean copy(int gref, int offset, long va, int length, boolean toFront) {
         long local = k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value();
         int localOff = (int) (va & (Mmu.PAGE_SIZE - 1));
-        copy.wrap(ops, 0).clear();
+        long at = (long) TX_BATCH * GnttabCopy.SIZE; // after a TX batch's ops: a delivery during one leaves them be
+        copy.wrap(ops, at).clear();
         if (toFront) {
             copy.sourceGmfn(local).sourceDomid(DomId.DOMID_SELF).sourceOffset(localOff).destRef(gref & 0xFFFF_FFFFL)
                     .destDomid(front.value()).destOffset(offset).flags(Gntcopy.DEST_GREF);
@@ -279,8 +341,8 @@ final class NetBack implements Bridge.Port {
                     .destDomid(DomId.DOMID_SELF).destOffset(localOff).flags(Gntcopy.SOURCE_GREF);
         }
         copy.len(length);
-        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), 1);
-        return rc >= 0 && copy.wrap(ops, 0).status() == Gntst.OKAY;
+        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + at, 1);
+        return rc >= 0 && copy.wrap(ops, at).status() == Gntst.OKAY;
     }
 
     private void disconnect(String why) {
@@ -315,6 +377,9 @@ final class NetBack implements Bridge.Port {
 
     void remove() {
         removed = true;
+        if (unwatchOnline != null) {
+            unwatchOnline.run();
+        }
         if (unwatchFront != null) {
             unwatchFront.run();
         }

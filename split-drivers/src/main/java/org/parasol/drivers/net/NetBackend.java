@@ -41,8 +41,8 @@ public final class NetBackend {
         vifs.start();
     }
 
-    /** The bridge named {@code name}, made now if new. */
-    Bridge bridge(String name) {
+    /** The bridge named {@code name}, made now if new (dom0's uplink to the host joins it as a port). */
+    public Bridge bridge(String name) {
         return bridges.computeIfAbsent(name, n -> new Bridge(n, k.cpu().memory(), k::now));
     }
 

@@ -1,7 +1,6 @@
 package org.parasol.drivers.net;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -77,7 +76,10 @@ public final class NetFront {
     private BoundPort port;
     private PageRun txPages;
     private final GrantedPage[] txGrants = new GrantedPage[TX_SLOTS];
-    private final ArrayDeque<Integer> txFree = new ArrayDeque<>();
+    /** Free TX slots: a stack of slot numbers ({@code txFreeCount} of them), and which slots are in flight. */
+    private final int[] txFree = new int[TX_SLOTS];
+    private int txFreeCount;
+    private final boolean[] txBusy = new boolean[TX_SLOTS];
     private PageRun rxPages;
     private final GrantedPage[] rxGrants = new GrantedPage[RX_BUFFERS];
     private final NetifCodec.Tx txReq = new NetifCodec.Tx();
@@ -220,7 +222,7 @@ public final class NetFront {
         txPages = k.memory().allocatePages(TX_SLOTS);
         for (int i = 0; i < TX_SLOTS; i++) {
             txGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(txPages.pfn() + i), true);
-            txFree.add(i);
+            txFree[txFreeCount++] = i;
         }
         rxPages = k.memory().allocatePages(RX_BUFFERS);
         for (int i = 0; i < RX_BUFFERS; i++) {
@@ -263,19 +265,35 @@ public final class NetFront {
             return false;
         }
         reapTx();
-        Integer slot = txFree.poll();
-        if (slot == null || tx.full()) {
-            if (slot != null) {
-                txFree.push(slot);
-            }
+        if (txFreeCount == 0 || tx.full()) {
             txFull++;
             return false;
         }
+        int slot = txFree[--txFreeCount];
+        txBusy[slot] = true;
         mem.copyFromSegment(bytes, 0, txPages.va() + (long) slot * Mmu.PAGE_SIZE, length);
         tx.produceRequest(txReq.set(txGrants[slot].ref().value(), 0, 0, slot, length));
         tx.pushRequestsAndCheckNotify();
         sent++;
         return true;
+    }
+
+    private Runnable txSpace;
+
+    /**
+     * Runs {@code r} once, from the run loop, the next time TX responses free slots (after
+     * {@link #transmit} answered false): a sender waits for room without spinning. One at a
+     * time; a later call replaces an earlier one.
+     */
+    public void whenTxSpace(Runnable r) {
+        txSpace = r;
+        k.loop().execute(this::reapAndWake); // responses that came meanwhile, without an event
+    }
+
+    private void reapAndWake() {
+        if (up && !closing) {
+            reapTx();
+        }
     }
 
     /** Takes TX responses: their slots are free again. */
@@ -284,11 +302,17 @@ public final class NetFront {
             do {
                 while (tx.consumeResponse(txRsp)) {
                     int id = txRsp.id;
-                    if (id < 0 || id >= TX_SLOTS || txFree.contains(id)) {
+                    if (id < 0 || id >= TX_SLOTS || !txBusy[id]) { // a slot not in flight: the back end lies
                         close();
                         return;
                     }
-                    txFree.add(id);
+                    txBusy[id] = false;
+                    txFree[txFreeCount++] = id;
+                    if (txSpace != null) {
+                        Runnable r = txSpace;
+                        txSpace = null;
+                        k.loop().execute(r);
+                    }
                 }
             } while (tx.finalCheckForResponses());
         } catch (RingOverflowException e) {

@@ -136,4 +136,67 @@ class BridgeTest {
                     .isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    @DisplayName("the open-addressed MAC table agrees with a map model through random learning, moves, ageing and detaches")
+    void shouldAgreeWithAModelTable() {
+        java.util.Random r = new java.util.Random(11);
+        TestPort[] ports = {new TestPort(), new TestPort(), new TestPort(), new TestPort()};
+        java.util.Set<TestPort> attached = new java.util.HashSet<>();
+        for (TestPort p : ports) {
+            bridge.attach(p);
+            attached.add(p);
+        }
+        java.util.Map<Long, TestPort> model = new java.util.HashMap<>();
+        java.util.Map<Long, Long> heard = new java.util.HashMap<>();
+        for (int step = 0; step < 20_000; step++) {
+            int op = r.nextInt(100);
+            if (op == 0) {
+                TestPort p = ports[r.nextInt(ports.length)];
+                if (attached.remove(p)) {
+                    bridge.detach(p);
+                    model.values().removeIf(x -> x == p);
+                } else {
+                    attached.add(p);
+                    bridge.attach(p);
+                }
+                continue;
+            }
+            if (op == 1) {
+                now += Bridge.AGEING_NS / 4;
+            }
+            TestPort from = ports[r.nextInt(ports.length)];
+            if (!attached.contains(from)) {
+                continue;
+            }
+            long src = 0x00163e000000L + r.nextInt(600); // the low bits collide in the table's hash
+            long dst = 0x00163e000000L + r.nextInt(600);
+            for (TestPort p : ports) {
+                p.got.clear();
+            }
+            bridge.input(from, frame(dst, src), 60);
+            TestPort expected = model.get(dst);
+            if (expected != null && now - heard.get(dst) > Bridge.AGEING_NS) {
+                expected = null;
+                model.remove(dst);
+            }
+            if (expected != null) {
+                for (TestPort p : ports) {
+                    assertThat(p.got).as("step %d: unicast to a learned address", step)
+                            .hasSize(p == expected && expected != from && dst != src ? 1 : 0);
+                }
+            } else if (dst != src) {
+                for (TestPort p : ports) {
+                    assertThat(p.got).as("step %d: flooded", step).hasSize(attached.contains(p) && p != from ? 1 : 0);
+                }
+            }
+            model.put(src, from);
+            heard.put(src, now);
+            if (dst != src && expected == null) {
+                model.remove(dst); // aged out above, or never learned
+            }
+            model.put(src, from);
+            assertThat(bridge.learned()).as("step %d", step).isEqualTo(model.size());
+        }
+    }
 }

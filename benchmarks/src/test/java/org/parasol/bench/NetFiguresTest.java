@@ -1,0 +1,65 @@
+package org.parasol.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The network figures' parts: netbench's result lines parsed, the table's rows and ratios from
+ * results and baselines written here, and a tiny run of each baseline. The boots themselves run
+ * in {@code parasol bench --net}.
+ */
+class NetFiguresTest {
+    @Test
+    @DisplayName("stream and round-trip result lines parse into their fields; other lines do not")
+    void shouldParseResultLines() {
+        NetFigures.Result s = NetFigures.Result.parse("[source] netbench: result mode=stream size=1514 frames=1000"
+                + " bytes=1514000 ns=1000000000 sent=1200 notifications=10");
+        assertThat(s).isEqualTo(new NetFigures.Result("stream", 1514, 1000, 1_514_000, 1_000_000_000L, 1200, 0, 0, 0, 10));
+        assertThat(s.packets()).isEqualTo(1000);
+        NetFigures.Result r = NetFigures.Result.parse("netbench: result mode=rr size=64 rounds=2000 p50=100000"
+                + " p99=300000 ns=250000000 notifications=2000");
+        assertThat(r).isEqualTo(new NetFigures.Result("rr", 64, 0, 0, 250_000_000L, 0, 100_000, 300_000, 2000, 2000));
+        assertThat(r.packets()).isEqualTo(2000);
+        assertThat(NetFigures.Result.parse("netbench: timing stream size=64")).isNull();
+    }
+
+    @Test
+    @DisplayName("each guest row beside the mean of its baselines, with the ratios and the per-frame counters")
+    void shouldTabulate() {
+        List<NetFigures.Run> runs = List.of(
+                // 1514 B: 100 000 frames in 1 s = 1.2112 Gbit/s; floor 200 000/s (0.5x), UDP 400 000/s (0.25x)
+                new NetFigures.Run(NetFigures.Result.parse("netbench: result mode=stream size=1514 frames=100000"
+                        + " bytes=151400000 ns=1000000000 sent=100000 notifications=500"), 200_000, 1_000, 3_000),
+                new NetFigures.Run(NetFigures.Result.parse("netbench: result mode=rr size=1514 rounds=1000 p50=100000"
+                        + " p99=200000 ns=100000000 notifications=1000"), 10_000, 4_000, -1));
+        List<NetFigures.Baseline> before = List.of(new NetFigures.Baseline("shared-memory ring (floor)", 1514, 150_000, 4_000, 9_000),
+                new NetFigures.Baseline("host loopback UDP", 1514, 400_000, 20_000, 40_000));
+        List<NetFigures.Baseline> after = List.of(new NetFigures.Baseline("shared-memory ring (floor)", 1514, 250_000, 6_000, 11_000),
+                new NetFigures.Baseline("host loopback UDP", 1514, 400_000, 20_000, 40_000));
+
+        String table = NetFigures.table(NetFigures.Sizes.QUICK, runs, before, after);
+
+        assertThat(table).containsPattern("guest to guest, 1514-byte frames +100000 +1\\.211 +0\\.500x +0\\.250x +0\\.005"
+                + " +2\\.00 +0\\.01 +0\\.03");
+        assertThat(table).containsPattern("shared-memory ring \\(floor\\), 1514 B +200000 +2\\.422");
+        // p50 100 us against the floor's 5 us (20x) and UDP's 20 us (5x); the sink's counter unknown is not shown
+        assertThat(table).containsPattern("guest to guest, 1514-byte frames +100\\.0 +200\\.0 +20\\.0x +5\\.00x +1\\.000"
+                + " +10\\.00 +4\\.00");
+        assertThat(table).containsPattern("guest to guest, 64-byte frames +no result");
+    }
+
+    @Test
+    @DisplayName("a tiny run of each baseline gives frames and round trips")
+    void shouldRunTheBaselines() throws Exception {
+        NetFigures.Baseline floor = NetFigures.floor(64, 50, 200);
+        NetFigures.Baseline udp = NetFigures.loopback(64, 50, 200);
+        assertThat(floor.framesPerSecond()).isPositive();
+        assertThat(floor.p50()).isPositive().isLessThanOrEqualTo(floor.p99());
+        assertThat(udp.framesPerSecond()).isPositive();
+        assertThat(udp.p50()).isPositive().isLessThanOrEqualTo(udp.p99());
+    }
+}

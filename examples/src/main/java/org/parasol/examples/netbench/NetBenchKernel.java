@@ -1,0 +1,363 @@
+package org.parasol.examples.netbench;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+
+import org.parasol.drivers.blk.Vbd;
+import org.parasol.drivers.net.NetFront;
+import org.parasol.drivers.net.Vif;
+import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.sched.Promise;
+import org.parasol.guest.sched.Timer;
+
+/**
+ * netbench: guest-to-guest network figures over netfront, dom0's netback and its bridge, with
+ * raw Ethernet frames (EtherType 0x88B6), no IP stack. Two domains: a sink ({@code role=sink})
+ * and a source ({@code role=source}). For each frame size in {@code sizes=} the source runs
+ *
+ * <ol>
+ *   <li>a stream: frames sent as fast as its TX slots free up, {@code warmup=} ms untimed, then a
+ *       {@code gap=} ms pause (the harness reads the hypercall counters when "netbench: timing"
+ *       is printed), a START the sink acknowledges, {@code time=} ms of frames, and an END the
+ *       sink answers with the frames and bytes it received since START (frames it had no RX
+ *       buffer for are lost, and not counted);</li>
+ *   <li>round trips: {@code rounds=} frames one at a time, each echoed by the sink, after a
+ *       tenth as many untimed; the round-trip percentiles.</li>
+ * </ol>
+ *
+ * <p>Each prints a line the bench harness reads:
+ * {@code netbench: result mode=stream size=1514 frames=N bytes=B ns=T sent=S notifications=K}
+ * and {@code netbench: result mode=rr size=64 rounds=N p50=NS p99=NS ns=T notifications=K}.
+ * Control frames (HELLO, START, END) are sent again every 20 ms until answered.
+ */
+public final class NetBenchKernel extends ApplicationKernel {
+    private static final int ETHERTYPE = 0x88B6;
+    private static final int HELLO = 1;
+    private static final int HELLO_ACK = 2;
+    private static final int DATA = 3;
+    private static final int START = 4;
+    private static final int START_ACK = 5;
+    private static final int END = 6;
+    private static final int COUNT = 7;
+    private static final int RR = 8;
+    private static final int BYE = 9;
+    private static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
+    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    /** Type (4), sequence (4), time (8), two values (8 + 8). */
+    private static final int MIN = 14 + 32;
+
+    private Kernel k;
+    private NetFront nic;
+    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
+    private final MemorySegment ctl = MemorySegment.ofArray(new byte[64]);
+    private Promise<Integer> done;
+    private long peer = BROADCAST;
+    private int[] sizes = {1514, 64};
+    private int warmupMs = 500;
+    private int timeMs = 1000;
+    private int gapMs = 30;
+    private int rounds = 2000;
+
+    // the source's state
+    private int sizeIndex;
+    private int size;
+    private int phase;
+    private long phaseEnd;
+    private long sent;
+    private long startNs;
+    private long notifications0;
+    private int expect;
+    private Timer retry;
+    private long[] rtts;
+    private int round;
+    private int seq;
+
+    // the sink's state
+    private boolean counting;
+    private long frames;
+    private long bytes;
+
+    /** The kernel class an image names needs a public no-argument constructor. */
+    public NetBenchKernel() {
+    }
+
+    @Override
+    public Promise<?> main(Kernel kernel) {
+        this.k = kernel;
+        boolean source = false;
+        for (String word : k.commandLine().trim().split("\\s+")) {
+            int eq = word.indexOf('=');
+            if (eq <= 0) {
+                continue;
+            }
+            String v = word.substring(eq + 1);
+            switch (word.substring(0, eq)) {
+                case "role" -> source = v.equals("source");
+                case "warmup" -> warmupMs = (int) Vbd.number("warmup", v, 0, 600_000);
+                case "time" -> timeMs = (int) Vbd.number("time", v, 1, 600_000);
+                case "gap" -> gapMs = (int) Vbd.number("gap", v, 0, 10_000);
+                case "rounds" -> rounds = (int) Vbd.number("rounds", v, 1, 1_000_000);
+                case "sizes" -> {
+                    String[] p = v.split(",");
+                    sizes = new int[p.length];
+                    for (int i = 0; i < p.length; i++) {
+                        sizes[i] = (int) Vbd.number("sizes", p[i], MIN, Vif.MAX_FRAME);
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        rtts = new long[rounds];
+        done = k.loop().promise();
+        boolean src = source;
+        return NetFront.list(k).then(ids -> {
+            if (ids.isEmpty()) {
+                throw new IllegalStateException("netbench: this domain has no vif");
+            }
+            return NetFront.connect(k, ids.get(0), src ? this::sourceFrame : this::sinkFrame);
+        }).then(n -> {
+            nic = n;
+            k.println("netbench: " + (src ? "source" : "sink") + " as " + Vif.formatMac(n.mac()));
+            if (src) {
+                control(HELLO, HELLO_ACK, 0, 0);
+            }
+            return done;
+        }).then(v -> nic.close().map(x -> v));
+    }
+
+    // ---------------------------------------------------------------- frames
+
+    private void header(MemorySegment f, long to, int type, int sq, long a, long b) {
+        putMac(f, 0, to);
+        putMac(f, 6, nic.mac());
+        f.set(BE_SHORT, 12, (short) ETHERTYPE);
+        f.set(BE_INT, 14, type);
+        f.set(BE_INT, 18, sq);
+        f.set(BE_LONG, 22, k.now());
+        f.set(BE_LONG, 30, a);
+        f.set(BE_LONG, 38, b);
+    }
+
+    private static long mac(MemorySegment f, long at) {
+        long v = 0;
+        for (int i = 0; i < 6; i++) {
+            v = (v << 8) | (f.get(ValueLayout.JAVA_BYTE, at + i) & 0xFF);
+        }
+        return v;
+    }
+
+    private static void putMac(MemorySegment f, long at, long mac) {
+        for (int i = 0; i < 6; i++) {
+            f.set(ValueLayout.JAVA_BYTE, at + i, (byte) (mac >>> (8 * (5 - i))));
+        }
+    }
+
+    private static boolean ours(MemorySegment f, int len) {
+        return len >= MIN && (f.get(BE_SHORT, 12) & 0xFFFF) == ETHERTYPE;
+    }
+
+    // ---------------------------------------------------------------- the sink
+
+    private void sinkFrame(NetFront from, MemorySegment f, int len) {
+        nic = from; // frames may come before connect's promise has handed us the interface
+        if (!ours(f, len)) {
+            return;
+        }
+        int type = f.get(BE_INT, 14);
+        switch (type) {
+            case DATA -> {
+                if (counting) {
+                    frames++;
+                    bytes += len;
+                }
+            }
+            case RR -> {
+                MemorySegment.copy(f, 0, out, 0, len);
+                putMac(out, 0, mac(f, 6));
+                putMac(out, 6, nic.mac());
+                nic.transmit(out, len);
+            }
+            case HELLO -> reply(f, HELLO_ACK, 0, 0);
+            case START -> {
+                counting = true;
+                frames = 0;
+                bytes = 0;
+                reply(f, START_ACK, 0, 0);
+            }
+            case END -> {
+                counting = false;
+                reply(f, COUNT, frames, bytes);
+            }
+            case BYE -> {
+                if (!counting && frames >= 0) {
+                    frames = -1; // the source sends BYE three times: once is enough
+                    k.println("netbench: sink done");
+                    done.complete(0);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void reply(MemorySegment f, int type, long a, long b) {
+        header(ctl, mac(f, 6), type, f.get(BE_INT, 18), a, b);
+        nic.transmit(ctl, MIN);
+    }
+
+    // ---------------------------------------------------------------- the source
+
+    /** Sends a control frame every 20 ms until the answer {@code answer} comes. */
+    private void control(int type, int answer, long a, long b) {
+        expect = answer;
+        seq++;
+        sendControl(type, a, b);
+    }
+
+    private void sendControl(int type, long a, long b) {
+        header(ctl, peer, type, seq, a, b);
+        nic.transmit(ctl, MIN);
+        retry = k.after(Duration.ofMillis(20), () -> sendControl(type, a, b));
+    }
+
+    private void sourceFrame(NetFront from, MemorySegment f, int len) {
+        nic = from;
+        if (!ours(f, len)) {
+            return;
+        }
+        int type = f.get(BE_INT, 14);
+        int sq = f.get(BE_INT, 18);
+        if (type == RR) {
+            if (sq != seq || len != size) {
+                return; // a late duplicate
+            }
+            retry.cancel();
+            long rtt = k.now() - f.get(BE_LONG, 22);
+            int warm = Math.max(1, rounds / 10);
+            if (round >= warm) {
+                rtts[round - warm] = rtt;
+            }
+            round++;
+            if (round == warm) {
+                notifications0 = nic.notifications();
+                startNs = k.now();
+            }
+            if (round < warm + rounds) {
+                sendRr();
+            } else {
+                long ns = k.now() - startNs;
+                java.util.Arrays.sort(rtts);
+                k.println("netbench: result mode=rr size=" + size + " rounds=" + rounds + " p50=" + rtts[rounds / 2]
+                        + " p99=" + rtts[Math.min(rounds - 1, rounds * 99 / 100)] + " ns=" + ns + " notifications="
+                        + (nic.notifications() - notifications0));
+                nextSize();
+            }
+            return;
+        }
+        if (type != expect || sq != seq) {
+            return;
+        }
+        retry.cancel();
+        expect = 0;
+        switch (type) {
+            case HELLO_ACK -> {
+                peer = mac(f, 6);
+                sizeIndex = -1;
+                nextSize();
+            }
+            case START_ACK -> {
+                phase = 2;
+                sent = 0;
+                notifications0 = nic.notifications();
+                startNs = k.now();
+                phaseEnd = startNs + timeMs * 1_000_000L;
+                pump();
+            }
+            case COUNT -> {
+                long ns = k.now() - startNs;
+                k.println("netbench: result mode=stream size=" + size + " frames=" + f.get(BE_LONG, 30) + " bytes="
+                        + f.get(BE_LONG, 38) + " ns=" + ns + " sent=" + sent + " notifications="
+                        + (nic.notifications() - notifications0));
+                // round trips at this size, after the counters' gap
+                k.after(Duration.ofMillis(gapMs), () -> {
+                    k.println("netbench: timing rr size=" + size);
+                    round = 0;
+                    sendRr();
+                });
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void nextSize() {
+        sizeIndex++;
+        if (sizeIndex == sizes.length) {
+            for (int i = 0; i < 3; i++) {
+                header(ctl, peer, BYE, 0, 0, 0);
+                nic.transmit(ctl, MIN);
+            }
+            k.println("netbench: source done");
+            done.complete(0);
+            return;
+        }
+        size = sizes[sizeIndex];
+        header(out, peer, DATA, 0, 0, 0);
+        for (int i = MIN; i < size; i++) {
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7));
+        }
+        phase = 1;
+        phaseEnd = k.now() + warmupMs * 1_000_000L;
+        pump();
+    }
+
+    /** Frames while TX slots are free; then again when some free up; the phase ends on time. */
+    private void pump() {
+        long now = k.now();
+        if (now >= phaseEnd) {
+            if (phase == 1) {
+                phase = 0;
+                k.after(Duration.ofMillis(gapMs), () -> {
+                    k.println("netbench: timing stream size=" + size);
+                    control(START, START_ACK, 0, 0);
+                });
+            } else if (phase == 2) {
+                phase = 0;
+                control(END, COUNT, 0, 0);
+            }
+            return;
+        }
+        for (int i = 0; i < 256; i++) {
+            if (!nic.transmit(out, size)) {
+                nic.whenTxSpace(this::pump);
+                return;
+            }
+            if (phase == 2) {
+                sent++;
+            }
+        }
+        k.execute(this::pump); // let the run loop's other tasks (events) go first
+    }
+
+    private void sendRr() {
+        seq++;
+        header(out, peer, RR, seq, 0, 0);
+        for (int i = MIN; i < size; i++) {
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7 + seq));
+        }
+        nic.transmit(out, size);
+        retry = k.after(Duration.ofMillis(100), this::resendRr);
+    }
+
+    /** A lost round trip: the same frame again, with a fresh send time. */
+    private void resendRr() {
+        out.set(BE_LONG, 22, k.now());
+        nic.transmit(out, size);
+        retry = k.after(Duration.ofMillis(100), this::resendRr);
+    }
+}
