@@ -149,12 +149,20 @@ class GrantModelProperty {
                     boolean ro = s.toB();
                     int expected = acquireOutcome(model, r, ro, bId);
                     int slot = s.slot();
-                    if (expected == Gntst.OKAY && model.slotRef[slot] >= 0) {
+                    boolean slotTaken = expected == Gntst.OKAY && model.slotRef[slot] >= 0;
+                    if (slotTaken) {
                         expected = Gntst.GENERAL_ERROR; // a grant mapping is there already
                     }
                     var res = gb.mapGrantRef(MAP_VA + 4096L * slot, Gntmap.HOST_MAP | (ro ? Gntmap.READONLY : 0),
                             GrantRef.of(FIRST_REF + r), aId);
                     assertThat(res.status()).as("map %s", s).isEqualTo(expected);
+                    if (slotTaken) {
+                        // As Xen's map_grant_ref: the grant was acquired (status set) before the
+                        // mapping failed, and the undo clears only what no remaining pin needs. A
+                        // granter that rewrote a pinned entry's flags sees GTF_reading set again.
+                        pin(model, r, ro, bId);
+                        unpin(model, r, ro);
+                    }
                     if (expected == Gntst.OKAY) {
                         pin(model, r, ro, bId);
                         model.slotRef[slot] = r;
