@@ -40,6 +40,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --block    only the block figures (issue 13, {@link BlockFigures}): the blkbench
  *                            guest beside direct FileChannel I/O on the same image file; a full
  *                            or quick run without REGEX prints them after the store's
+ *   parasol bench --lab      only the measurement lab (issue 15, {@link LabFigures}): one
+ *                            kernel's operations bare, trapped and paravirtual; a full or
+ *                            quick run without REGEX prints it after the block figures
  *   parasol bench --density  only the density figures (issue 17, {@link DensityFigures}): idle
  *                            domains booted in steps up to 10,000 (--quick: 10 and 50; --steps
  *                            N,N,... to choose), creation time, memory and threads per domain,
@@ -166,6 +169,7 @@ public final class BenchMain {
         boolean quick = false;
         boolean storeOnly = false;
         boolean blockOnly = false;
+        boolean labOnly = false;
         boolean density = false;
         boolean virtualThreads = false;
         int[] steps = null;
@@ -178,6 +182,7 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--store" -> storeOnly = true;
                 case "--block" -> blockOnly = true;
+                case "--lab" -> labOnly = true;
                 case "--density" -> density = true;
                 case "--virtual-threads" -> virtualThreads = true;
                 case "--steps" -> {
@@ -220,8 +225,9 @@ public final class BenchMain {
             }
         }
         if (density) {
-            if (!includes.isEmpty() || storeOnly || blockOnly || netOnly) {
-                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store, --block or --net");
+            if (!includes.isEmpty() || storeOnly || blockOnly || netOnly || labOnly) {
+                return usage(err, "--density runs the density figures alone; it takes no REGEX, --store, --block, --net"
+                        + " or --lab");
             }
             DensityFigures.Sizes sizes = quick ? DensityFigures.Sizes.QUICK : DensityFigures.Sizes.FULL;
             if (steps != null) {
@@ -232,13 +238,17 @@ public final class BenchMain {
         if (steps != null || chart != null || virtualThreads) {
             return usage(err, "--steps, --chart and --virtual-threads go with --density");
         }
-        if (storeOnly || blockOnly || netOnly) {
+        if (storeOnly || blockOnly || netOnly || labOnly) {
             if (!includes.isEmpty()) {
-                return usage(err, (storeOnly ? "--store" : blockOnly ? "--block" : "--net") + " runs "
-                        + (storeOnly ? "the store's" : blockOnly ? "the block" : "the network") + " figures alone;"
+                return usage(err, (storeOnly ? "--store" : blockOnly ? "--block" : netOnly ? "--net" : "--lab") + " runs "
+                        + (storeOnly ? "the store's" : blockOnly ? "the block" : netOnly ? "the network" : "the lab's")
+                        + " figures alone;"
                         + " it takes no REGEX");
             }
             String table = "";
+            if (labOnly) {
+                table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL);
+            }
             if (storeOnly) {
                 table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             }
@@ -286,6 +296,7 @@ public final class BenchMain {
             table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
             table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
+            table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL);
         }
         return print(table, out, save);
     }
@@ -303,7 +314,7 @@ public final class BenchMain {
         if (error != null) {
             out.println("parasol bench: " + error);
         }
-        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [REGEX...]");
+        out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [--lab] [REGEX...]");
         out.println("       parasol bench --density [--quick] [--steps N,N,...] [--virtual-threads] [--chart FILE.png] [--save FILE]");
         return error == null ? 0 : 2;
     }

@@ -111,7 +111,7 @@ class BenchMainTest {
 
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err()).contains("parasol bench: --store runs the store's figures alone; it takes no REGEX")
-                .contains("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [REGEX...]");
+                .contains("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [--lab] [REGEX...]");
     }
 
     @Test

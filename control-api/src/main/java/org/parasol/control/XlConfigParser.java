@@ -47,9 +47,12 @@ public final class XlConfigParser {
     /** The keys Parasol honours. */
     public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "kernel", "cmdline", "extra",
             "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "uplink", "cpu_weight", "cap", "pool", "cpus",
-            "cpus_soft");
+            "cpus_soft", "virt");
     /** The most pCPUs a {@code cpus} list may name (the hypervisor's bound on a pCPU mask). */
     public static final int PCPUS_MAX = 4096;
+
+    /** The words of Parasol's {@code virt} key: how the kernel reaches the machine. */
+    public static final Set<String> VIRT = Set.of("pv", "trap", "bare", "bt");
 
     /** xl.cfg keys Parasol knows and cannot honour yet, with the reason given. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
@@ -196,6 +199,14 @@ public final class XlConfigParser {
                     + " characters; start_info holds 1023");
         }
         b.setCmdline(cmdline);
+        Value virt = s.get("virt");
+        if (virt != null) {
+            String v = string(virt, "virt");
+            if (!VIRT.contains(v)) {
+                throw new ConfigException(source, virt.line(), "key 'virt': expected \"pv\", \"trap\", \"bare\" or \"bt\", got '" + v + "'");
+            }
+            b.setVirt(v);
+        }
         b.setOnPoweroff(action(s.get("on_poweroff"), "on_poweroff"));
         b.setOnReboot(action(s.get("on_reboot"), "on_reboot"));
         b.setOnCrash(action(s.get("on_crash"), "on_crash"));

@@ -52,7 +52,7 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
             name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
-            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cap, cmdline, cpu_weight, cpus, cpus_soft, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, pool, uplink, vcpus, vif)
+            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cap, cmdline, cpu_weight, cpus, cpus_soft, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, pool, uplink, vcpus, vif, virt)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
             name="a"\\nkernel="hello"\\ncpu_weight=0             | bad.cfg:3: key 'cpu_weight': expected a weight from 1 to 65535, got 0
@@ -64,6 +64,7 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\ncpus="0-1,^0-1"          | bad.cfg:3: key 'cpus': '0-1,^0-1' names no pCPU
             name="a"\\nkernel="hello"\\ncpus_soft="nodes:0"      | bad.cfg:3: key 'cpus_soft': NUMA nodes are not supported: name pCPUs
             name="a"\\nkernel="hello"\\ncpus=["0", "1"]          | bad.cfg:3: key 'cpus': the per-vCPU list form is not supported yet; give one CPU list (a string) for every vCPU
+            name="a"\\nkernel="hello"\\nvirt="hvm"               | bad.cfg:3: key 'virt': expected "pv", "trap", "bare" or "bt", got 'hvm'
             """)
     void shouldRefuseWithTheLineAndKey(String config, String message) {
         assertThatThrownBy(() -> XlConfigParser.parse("bad.cfg", config.replace("\\n", "\n")))

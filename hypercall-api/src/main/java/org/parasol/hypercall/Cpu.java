@@ -69,4 +69,44 @@ public interface Cpu {
      * nanoseconds of system time.
      */
     long rdtsc();
+
+    /**
+     * This vCPU's registers, for a kernel that runs natively: what {@link #execute} reads its
+     * operands from and leaves its results in.
+     *
+     * @throws UnsupportedOperationException on a vCPU that cannot execute privileged
+     *     instructions (a paravirtual domain's)
+     */
+    default org.parasol.hypercall.x86.RegisterFile registers() {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
+
+    /**
+     * Executes {@code count} instructions from {@code registers().rip()}, in order, as the
+     * CPU would reach them: each is read from this vCPU's memory, decoded and carried out by
+     * whatever the domain's configuration puts below the kernel (the machine model, or a
+     * hypervisor after a VM exit), and {@code rip} ends past the last. Upcalls may be
+     * delivered between instructions and after the last, as interrupts are at instruction
+     * boundaries, but not in the shadow of {@code sti}.
+     *
+     * <p>An instruction the configuration cannot run (undefined, outside the privileged
+     * subset, an unknown MSR) ends the domain as the hardware's fault would, after the
+     * console has said why.
+     *
+     * @throws UnsupportedOperationException on a paravirtual vCPU
+     */
+    default void execute(int count) {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
+
+    /**
+     * What a call site of {@link #execute} becomes in a binary-translated kernel
+     * ({@link org.parasol.hypercall.x86.Translation}): the same instructions, run by the
+     * emulation directly with no VM exit. Only a translated domain's vCPU accepts it.
+     *
+     * @throws UnsupportedOperationException on a vCPU that cannot execute natively
+     */
+    default void executeTranslated(int count) {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
 }

@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
             "                beside direct FileChannel I/O on the same image (with --quick: shorter)",
             "  --net         only the network figures: netbench guests through netfront/netback",
             "                beside a shared-memory ring (the floor) and loopback UDP",
+            "  --lab         only the measurement lab: one kernel's privileged operations bare,",
+            "                trapped (VM exits) and paravirtual (hypercalls), p50/p99, exits and",
+            "                hypercalls per operation, ratio to bare, the trap path by stage",
             "  REGEX...      only the benchmarks whose name matches (one that matches none:",
             "                an error listing the benchmarks, exit status 2)"})
 final class BenchCommand implements Runnable {

@@ -60,6 +60,7 @@ final class Dom0Module {
         lines.add("name=" + escape(cfg.name()) + " image=" + escape(cfg.image()) + " memory=" + cfg.memoryKiB()
                 + " maxmem=" + cfg.maxMemoryKiB() + " vcpus=" + cfg.vcpus() + " cmdline=" + escape(cmdline)
                 + " on_poweroff=" + word(onPoweroff) + " on_reboot=" + word(onReboot) + " on_crash=" + word(onCrash)
+                + (cfg.virt().nativeKernel() ? " virt=" + cfg.virt().key() : "")
                 + devices.stream().map(d -> " device=" + escape(d)).collect(java.util.stream.Collectors.joining())
                 + (s.weight() != 0 ? " cpu_weight=" + s.weight() : "") + (s.cap() != 0 ? " cap=" + s.cap() : "")
                 + (poolId != 0 ? " pool=" + poolId : "") + (s.cpus().isEmpty() ? "" : " cpus=" + escape(s.cpus()))

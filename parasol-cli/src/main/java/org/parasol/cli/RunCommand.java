@@ -18,6 +18,7 @@ import org.parasol.control.XlConfigParser;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.Virtualization;
 import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.HostLimits;
 import org.parasol.hypervisor.Hypervisor;
@@ -124,6 +125,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--cmdline", defaultValue = "",
             description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
+
+    @Option(names = "--virt", defaultValue = "pv", paramLabel = "pv|trap|bare|bt",
+            description = "How each image's kernel reaches the machine: pv (hypercalls, the default), trap"
+                    + " (privileged instructions as VM exits, emulated devices) or bare (the same instructions on the"
+                    + " machine model, no exits) or bt (the image's privileged call sites rewritten at load to enter the"
+                    + " emulation, no exits); a FILE.cfg says its own (virt=).")
+    String virt;
 
     @Option(names = "--images", paramLabel = "DIR",
             description = "Another folder of images (*.image descriptors), searched before the default"
@@ -312,6 +320,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         if (bad != null) {
             err.println("parasol run: " + bad);
+            return 2;
+        }
+        try {
+            Virtualization.parse(virt);
+        } catch (IllegalArgumentException e) {
+            err.println("parasol run: --virt: " + e.getMessage());
             return 2;
         }
         // The cpupools, by name: Pool-0 is 0, the others numbered in the order given, as the
@@ -618,9 +632,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 if (d.shutdownReason() != Shutdown.POWEROFF || zombie) {
                     allPoweredOff = false;
                 }
-                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%n", d.name(), d.domid(), ended(d),
+                out.printf("%-16s %5d %-10s %10.3f %12d %7d%s%s%n", d.name(), d.domid(), ended(d),
                         d.uptimeNanos() / 1e9, d.hypercalls(), d.faults(),
-                        zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "");
+                        zombie ? "  zombie" : d.crashCause() != null ? "  (" + d.crashCause() + ")" : "",
+                        d.config().virt().nativeKernel()
+                                ? "  [" + d.config().virt().key() + ": " + d.vmExits() + " VM exits"
+                                        + (d.config().virt() == Virtualization.BT ? ", " + d.translations() + " translations" : "")
+                                        + "]" : "");
             }
             if (hypercallBreakdown) {
                 out.println();
@@ -764,6 +782,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     /** A domain of this command's memory, vCPUs and command line, kept after shutdown for the summary. */
     private DomainConfig config(String name, String image) {
         return new DomainConfig(name, memoryMiB * 1024L, memoryMiB * 1024L, vcpus, image, cmdline, false,
-                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE);
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE)
+                .withVirt(Virtualization.parse(virt));
     }
 }

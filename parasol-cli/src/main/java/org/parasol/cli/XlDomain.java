@@ -11,6 +11,7 @@ import java.util.List;
 import org.parasol.control.XlConfigParser;
 import org.parasol.control.v1.DomainAction;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.Virtualization;
 
 /**
  * One domain described by an xl.cfg file, as {@code parasol run FILE.cfg} starts it: the
@@ -154,7 +155,7 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
         long maxKiB = c.getMaxmemMib() == 0 ? memoryKiB : c.getMaxmemMib() * 1024;
         DomainConfig config = new DomainConfig(c.getName(), memoryKiB, maxKiB, Math.max(1, c.getVcpus()),
                 c.getKernel(), c.getCmdline(), false, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
-                DomainConfig.Action.PRESERVE);
+                DomainConfig.Action.PRESERVE).withVirt(Virtualization.parse(c.getVirt().isEmpty() ? "pv" : c.getVirt()));
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
                 action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY),
                 new Scheduling(c.getCpuWeight(), c.getCap(), c.getPool(), c.getCpus(), c.getCpusSoft()),

@@ -73,7 +73,7 @@ class DocumentedOutputTest {
 
     @Test
     @DisplayName("every banner the docs quote has the page counts a default domain prints, built by dom0 with its store "
-            + "page (pingpong's pair too), or dom0's own; and the summary header as printed")
+            + "page (pingpong's pair too), or dom0's own, or a trapped domain's; and the summary header as printed")
     void shouldQuoteTheBannerAndHeaderAsPrinted() throws IOException {
         RunOutcome hello = RunOutcome.of("hello");
         assertThat(hello.status()).as(hello.err()).isZero();
@@ -88,11 +88,17 @@ class DocumentedOutputTest {
         assertThat(guestBanners(pingpong.out())).as("pingpong's pair is built by dom0 like any domain")
                 .hasSize(2).containsOnly(banner.getFirst());
 
+        // journey.md's third leg quotes the banner of hello under trap-and-emulate (docs/lab.md).
+        RunOutcome trapped = RunOutcome.of("hello", "--virt", "trap");
+        assertThat(trapped.status()).as(trapped.err()).isZero();
+        List<String> trapBanner = guestBanners(trapped.out());
+        assertThat(trapBanner).hasSize(1);
+
         for (String file : QUOTING) {
             String text = Files.readString(root().resolve(file));
             assertThat(all(BANNER, text)).as("banners quoted in %s", file).isNotEmpty()
                     .allSatisfy(quoted -> assertThat(quoted).as("a banner in %s", file)
-                            .isIn(banner.getFirst(), dom0Banner.getFirst()));
+                            .isIn(banner.getFirst(), dom0Banner.getFirst(), trapBanner.getFirst()));
             assertThat(all(SUMMARY_HEADER, text)).as("summary headers quoted in %s", file)
                     .allSatisfy(quoted -> assertThat(quoted).as("the summary header in %s", file).isEqualTo(header));
         }

@@ -83,6 +83,11 @@ public final class Hypervisor implements AutoCloseable {
     @FunctionalInterface
     public interface KernelFactory {
         GuestKernel create(int domid) throws Exception;
+
+        /** The kernel of a binary-translated domain ({@code virt = "bt"}); sources that cannot translate refuse. */
+        default GuestKernel createTranslated(int domid) throws Exception {
+            throw new ImageException("this kernel source cannot translate an image");
+        }
     }
 
     /**
@@ -95,7 +100,17 @@ public final class Hypervisor implements AutoCloseable {
             if (img.descriptor().privileged() && !privileged) {
                 throw new ImageException("image '" + image + "' is privileged; only a privileged domain may run it");
             }
-            return img::newKernel;
+            return new KernelFactory() {
+                @Override
+                public GuestKernel create(int domid) {
+                    return img.newKernel(domid);
+                }
+
+                @Override
+                public GuestKernel createTranslated(int domid) {
+                    return img.newTranslatedKernel(domid);
+                }
+            };
         };
     }
 
@@ -392,6 +407,21 @@ public final class Hypervisor implements AutoCloseable {
     }
 
     /** Loads {@code cfg}'s image through the kernel source, on the creating thread. */
+    /** The host's view of {@code f}, keeping its translated form. */
+    private static Host.KernelFactory hostFactory(KernelFactory f) {
+        return new Host.KernelFactory() {
+            @Override
+            public GuestKernel create(int domid) throws Exception {
+                return f.create(domid);
+            }
+
+            @Override
+            public GuestKernel createTranslated(int domid) throws Exception {
+                return f.createTranslated(domid);
+            }
+        };
+    }
+
     private KernelFactory load(DomainConfig cfg) throws DomainCreationException {
         KernelSource src = kernelSource;
         if (src == null) {
@@ -488,7 +518,7 @@ public final class Hypervisor implements AutoCloseable {
     private Domain start(Domain d, KernelFactory factory) {
         announce(d);
         long si = d.startInfoVa();
-        DomainBuilder.start(d, () -> DomainBuilder.bootKernel(d, factory::create, d.vcpu(0).cpu(), si));
+        DomainBuilder.start(d, () -> DomainBuilder.bootKernel(d, hostFactory(factory), d.vcpu(0).cpu(), si));
         return d;
     }
 
@@ -685,7 +715,7 @@ public final class Hypervisor implements AutoCloseable {
                 throw new ImageException("no kernel source configured for image '" + image + "'");
             }
             KernelFactory factory = src.load(image, privileged);
-            return factory::create;
+            return hostFactory(factory);
         }
 
         @Override

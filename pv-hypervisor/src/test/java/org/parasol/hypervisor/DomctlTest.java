@@ -333,11 +333,12 @@ class DomctlTest {
     }
 
     @Test
-    @DisplayName("createdomain refuses what a PV domain cannot be (-EINVAL) and gives the id back")
+    @DisplayName("createdomain refuses what a Parasol domain cannot be (-EINVAL) and gives the id back")
     void shouldSanitiseTheConfig() {
         assertThat(dc.createDomain(DomId.of(40), 0, null)).as("no vCPUs").isEqualTo(-EINVAL);
         assertThat(dc.createDomain(DomId.of(40), 33, null)).as("more vCPUs than vcpu_info slots").isEqualTo(-EINVAL);
-        assertThat(dc.createDomain(DomId.of(40), Domctl.CDF_HVM, 1, null)).isEqualTo(-EINVAL);
+        assertThat(dc.createDomain(DomId.of(40), Domctl.CDF_HVM | Domctl.CDF_HAP, 1, null))
+                .as("hardware-assisted paging is not modelled").isEqualTo(-EINVAL);
         assertThat(dc.createDomain(DomId.of(40), Domctl.CDF_HAP, 1, null)).isEqualTo(-EINVAL);
         assertThat(dc.createDomain(DomId.of(40), Domctl.CDF_IOMMU, 1, null)).isEqualTo(-EINVAL);
         assertThat(dc.createDomain(DomId.of(40), 1 << 9, 1, null)).as("an unknown CDF flag").isEqualTo(-EINVAL);
@@ -552,8 +553,8 @@ class DomctlTest {
         @Test
         @DisplayName("createdomain: domid_alloc before sanitise_domain_config, so a taken id is -EEXIST even with bad flags")
         void shouldAllocateTheIdBeforeCheckingTheConfig() {
-            assertThat(dc.createDomain(DomId.of(domU.domain.domid()), Domctl.CDF_HVM, 0, null)).isEqualTo(-EEXIST);
-            assertThat(dc.createDomain(DomId.of(50), Domctl.CDF_HVM, 1, null)).isEqualTo(-EINVAL);
+            assertThat(dc.createDomain(DomId.of(domU.domain.domid()), Domctl.CDF_HAP, 0, null)).isEqualTo(-EEXIST);
+            assertThat(dc.createDomain(DomId.of(50), Domctl.CDF_HAP, 1, null)).isEqualTo(-EINVAL);
             assertThat(dc.createDomain(DomId.of(50), 1, null)).as("the refused creation gave id 50 back").isEqualTo(50);
         }
 

@@ -76,8 +76,23 @@ public final class Domctl {
     /** {@code XEN_VCPUAFFINITY_FORCE}: undo a {@code SCHEDOP_pin_override} (no effect in Parasol). */
     public static final int VCPUAFFINITY_FORCE = 1 << 2;
 
-    /** {@code XEN_DOMCTL_CDF_hvm}: an HVM guest (refused: Parasol runs PV guests). */
+    /**
+     * {@code XEN_DOMCTL_CDF_hvm}: an HVM guest; for Parasol, a trap-and-emulate domain (without
+     * {@link #CDF_HAP}, which is refused).
+     */
     public static final int CDF_HVM = 1 << 0;
+    /**
+     * Parasol's own bit of x86's {@code arch.emulation_flags} (Xen's {@code X86_EMU_*} end at
+     * bit 10): with {@link #CDF_HVM}, the domain runs on the bare machine model, its privileged
+     * instructions taking effect with no VM exit (the lab's reference). See docs/deviations.md.
+     */
+    public static final long PARASOL_EMU_BARE = 1L << 31;
+    /**
+     * Parasol's own bit of {@code arch.emulation_flags}: with {@link #CDF_HVM}, the domain's
+     * kernel image is binary-translated at load (its privileged call sites rewritten to enter
+     * the emulation with no VM exit). See docs/deviations.md.
+     */
+    public static final long PARASOL_EMU_BT = 1L << 30;
     /** {@code XEN_DOMCTL_CDF_hap}: hardware-assisted paging (HVM only). */
     public static final int CDF_HAP = 1 << 1;
     /** {@code XEN_DOMCTL_CDF_s3_integrity}: tboot memory integrity over S3. */

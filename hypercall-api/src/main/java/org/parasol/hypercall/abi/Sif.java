@@ -18,6 +18,13 @@ public final class Sif {
     public static final int MOD_START_PFN = 1 << 3;
     /** {@code SIF_VIRT_P2M_4TOOLS}: the p2m list is virtually mapped for the tools. */
     public static final int VIRT_P2M_4TOOLS = 1 << 4;
+    /**
+     * Parasol's own flag (not Xen's): the domain runs on emulated hardware (trap-and-emulate,
+     * binary translation or the bare machine model), so its kernel executes privileged
+     * instructions instead of the hypercalls they replace. Outside {@code SIF_PM_MASK} and the
+     * bits Xen defines; see docs/deviations.md.
+     */
+    public static final int PARASOL_NATIVE = 1 << 16;
     /** {@code SIF_PM_MASK}: reserved for power-management options. */
     public static final int PM_MASK = 0xFF << 8;
 

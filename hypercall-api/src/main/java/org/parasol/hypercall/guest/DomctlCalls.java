@@ -79,7 +79,7 @@ public final class DomctlCalls {
 
     /** As {@link #createDomain(DomId, int, byte[])} with {@code XEN_DOMCTL_CDF_*} {@code flags}. */
     public long createDomain(DomId requested, int flags, int maxVcpus, byte[] handle) {
-        return createDomain(requested, flags, maxVcpus, handle, 0);
+        return createDomain(requested, flags, 0, maxVcpus, handle, 0);
     }
 
     /**
@@ -87,11 +87,21 @@ public final class DomctlCalls {
      * ({@code cpupool_id}; 0 is Pool-0): {@code -ESRCH} when there is no such pool.
      */
     public long createDomain(DomId requested, int flags, int maxVcpus, byte[] handle, int cpupoolId) {
+        return createDomain(requested, flags, 0, maxVcpus, handle, cpupoolId);
+    }
+
+    /**
+     * As {@link #createDomain(DomId, int, int, byte[], int)} with x86's
+     * {@code arch.emulation_flags} as well ({@code X86_EMU_*}, or Parasol's
+     * {@link Domctl#PARASOL_EMU_BARE} or {@link Domctl#PARASOL_EMU_BT} with {@code CDF_hvm}).
+     */
+    public long createDomain(DomId requested, int flags, long emulationFlags, int maxVcpus, byte[] handle,
+            int cpupoolId) {
         long off = begin(Domctl.CREATEDOMAIN, requested);
         try {
             XenDomctlCreatedomain c = create.wrap(page.buffer(), off + XenDomctl.U_OFFSET)
                     .flags(flags).maxVcpus(maxVcpus).maxGrantFrames(-1).maxMaptrackFrames(-1)
-                    .cpupoolId(Integer.toUnsignedLong(cpupoolId));
+                    .archEmulationFlags(emulationFlags).cpupoolId(Integer.toUnsignedLong(cpupoolId));
             if (handle != null) {
                 for (int i = 0; i < XenDomctlCreatedomain.HANDLE_SIZE && i < handle.length; i++) {
                     c.handle(i, handle[i]);

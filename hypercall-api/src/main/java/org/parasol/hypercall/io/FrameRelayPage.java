@@ -7,7 +7,7 @@ import org.parasol.hypercall.SharedBuffer;
 /**
  * The page of a bridge's uplink on the host relay ({@code HostRelayOp.KIND_NET_UPLINK}):
  * Ethernet frames both ways between dom0's bridge and the host's TAP device. Parasol's own
- * structure (Xen has no such page: its dom0 reaches the TAP itself; deviations §16 and §21).
+ * structure (Xen has no such page: its dom0 reaches the TAP itself; deviations §16 and §22).
  *
  * <pre>
  *  0          4          8          12         16           32                 2064               4096

@@ -21,6 +21,8 @@ class DomctlConstantsTest {
                 "SCHEDOP_PUTINFO", 0, "SCHEDOP_GETINFO", 1, "SCHEDOP_PUTVCPUINFO", 2, "SCHEDOP_GETVCPUINFO", 3,
                 "VCPUAFFINITY_HARD", 1, "VCPUAFFINITY_SOFT", 2, "VCPUAFFINITY_FORCE", 4,
                 "PARASOL_LOAD_IMAGE", 0x5041, "PARASOL_IMAGE_NAME_MAX", 255, "PARASOL_CMDLINE_MAX", 1023, "PARASOL_NAME_MAX", 64,
+                // Parasol's emulation flags for the lab's bare and bt domains: above Xen's X86_EMU_* (bits 0-10).
+                "PARASOL_EMU_BARE", 1L << 31, "PARASOL_EMU_BT", 1L << 30,
                 "CDF_HVM", 1, "CDF_HAP", 2, "CDF_S3_INTEGRITY", 4, "CDF_OOS_OFF", 8, "CDF_XS_DOMAIN", 16,
                 "CDF_IOMMU", 32, "CDF_NESTED_VIRT", 64, "CDF_VPMU", 128, "CDF_TRAP_UNMAPPED_ACCESSES", 256,
                 "GRANT_VERSION_MASK", 0xF,

@@ -90,6 +90,8 @@ class VcpuAndMiscConstantsTest {
         assertExactly(Sif.class,
                 "PRIVILEGED", 1, "INITDOMAIN", 2, "MULTIBOOT_MOD", 4, "MOD_START_PFN", 8,
                 "VIRT_P2M_4TOOLS", 16, "PM_MASK", 0xFF00,
+                // Parasol's own flag (deviation 24), above SIF_PM_MASK: the kernel runs native.
+                "PARASOL_NATIVE", 1 << 16,
                 "MAX_GUEST_CMDLINE", 1024, "MAGIC_LEN", 32, "MAGIC_X86_64", "xen-3.0-x86_64");
     }
 }

@@ -16,6 +16,7 @@ import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.mm.PageTables;
 import org.parasol.guest.pvops.PvOps;
 import org.parasol.guest.pvops.XenPvOps;
+import org.parasol.guest.x86.NativeOps;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.sched.RunLoop;
 import org.parasol.guest.sched.Timer;
@@ -148,10 +149,19 @@ public final class Kernel {
         long ptPfn = Memory.pfn(info.ptBase());
         long argumentPagePfn = ptPfn + info.nrPtFrames();
         ArgumentPage args = new ArgumentPage(Memory.va(argumentPagePfn));
-        PvOps ops = new XenPvOps(cpu, args, StartOfDay.SHARED_INFO_VA);
+        //    On emulated hardware (SIF_PARASOL_NATIVE) the page after it holds the kernel's
+        //    privileged text: the operations are instructions, not hypercalls.
+        boolean nativeOps = (info.flags() & Sif.PARASOL_NATIVE) != 0;
+        NativeOps nativeImpl = nativeOps
+                ? new NativeOps(cpu, args, StartOfDay.SHARED_INFO_VA, Memory.va(argumentPagePfn + 1))
+                : null;
+        PvOps ops = nativeOps ? nativeImpl : new XenPvOps(cpu, args, StartOfDay.SHARED_INFO_VA);
         PageTables tables = new PageTables(mem, ops, p2m.mfn(ptPfn), info.ptBase());
         for (long i = 1; i < info.nrPtFrames(); i++) {
             tables.adoptTable(p2m.mfn(ptPfn + i), info.ptBase() + (i << Mmu.PAGE_SHIFT));
+        }
+        if (nativeImpl != null) {
+            nativeImpl.useTables(tables);
         }
 
         // 3. shared_info: the builder gave us its machine address; we choose where to see it.
@@ -178,7 +188,7 @@ public final class Kernel {
 
         // 6. Memory: the allocator starts after the argument page; frames beyond what the
         //    builder mapped are mapped the first time they are allocated.
-        long firstFree = argumentPagePfn + 1;
+        long firstFree = argumentPagePfn + (nativeOps ? 2 : 1);
         long mappedEnd = Memory.probeMappedEnd(tables, firstFree, info.nrPages());
         Memory memory = new Memory(mem, ops, p2m, tables, firstFree, mappedEnd);
         Kernel kernel = new Kernel(cpu, info, ops, console, memory, events, eventCalls, args);

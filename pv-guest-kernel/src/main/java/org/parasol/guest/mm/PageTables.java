@@ -73,6 +73,11 @@ public final class PageTables {
         tables++;
     }
 
+    /** The virtual address at which the kernel sees page-table frame {@code mfn} (read-only). */
+    public long tableVa(long mfn) {
+        return vaOfTable(mfn);
+    }
+
     private long vaOfTable(long mfn) {
         for (int i = 0; i < tables; i++) {
             if (tableMfn[i] == mfn) {

@@ -24,19 +24,20 @@ import org.parasol.hypercall.struct.VcpuTimeInfo;
  * hypervisor is writing, so read again; read the fields; load-load fence; re-read the version
  * and start over if it moved. Reads never allocate.
  */
-final class PvClock {
+public final class PvClock {
     private final Cpu cpu;
     private final SharedInfo shared;
     private final VcpuTimeInfo time;
 
-    PvClock(Cpu cpu, long sharedInfoVa) {
+    /** The clocks of {@code cpu}, with shared_info mapped at {@code sharedInfoVa}. */
+    public PvClock(Cpu cpu, long sharedInfoVa) {
         this.cpu = cpu;
         this.shared = new SharedInfo().wrap(new GuestMemoryBuffer(cpu.memory(), sharedInfoVa, SharedInfo.SIZE), 0);
         this.time = shared.vcpuInfo(cpu.vcpuId(), new VcpuInfo()).time();
     }
 
     /** System time in nanoseconds. */
-    long systemTime() {
+    public long systemTime() {
         for (;;) {
             int version = time.versionAcquire();
             if ((version & 1) != 0) {
@@ -56,8 +57,41 @@ final class PvClock {
         }
     }
 
+    /**
+     * The TSC value at which system time reaches {@code deadline} (rounded up, so a timer set
+     * for it never fires early): what a native kernel writes to {@code IA32_TSC_DEADLINE}.
+     * A deadline already past gives the TSC of the last clock update, which is past too.
+     */
+    public long tscAt(long deadline) {
+        for (;;) {
+            int version = time.versionAcquire();
+            if ((version & 1) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            long tscTimestamp = time.tscTimestamp();
+            long systemTime = time.systemTime();
+            long mul = time.tscToSystemMul() & 0xFFFF_FFFFL;
+            int shift = time.tscShift();
+            VarHandle.loadLoadFence();
+            if (time.versionAcquire() != version) {
+                continue;
+            }
+            long ns = deadline - systemTime;
+            if (ns <= 0 || mul == 0) {
+                return tscTimestamp;
+            }
+            // The inverse of scale_delta: shifted = ceil(ns * 2^32 / mul), then undo the shift.
+            long q = ns / mul;
+            long r = ns % mul;
+            long shifted = (q << 32) + Long.divideUnsigned((r << 32) + mul - 1, mul);
+            long delta = shift >= 0 ? (shifted + (1L << shift) - 1) >>> shift : shifted << -shift;
+            return tscTimestamp + delta + 1;
+        }
+    }
+
     /** Wall-clock nanoseconds since the epoch at system time 0. */
-    long wallClockAtBoot() {
+    public long wallClockAtBoot() {
         for (;;) {
             int version = shared.wcVersionAcquire();
             if ((version & 1) != 0) {

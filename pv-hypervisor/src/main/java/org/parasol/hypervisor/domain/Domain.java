@@ -1,5 +1,7 @@
 package org.parasol.hypervisor.domain;
 
+import org.parasol.hypervisor.hvm.Uart16550;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -53,6 +55,8 @@ public final class Domain {
     private final Maptrack maptrack = new Maptrack(Maptrack.DEFAULT_MAX_FRAMES);
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
+    /** COM1 of a native domain (its console), or null for a paravirtual one. */
+    private final Uart16550 uart;
     private final Vcpu[] vcpus;
     /** The domain in the credit scheduler: weight, cap, cpupool. */
     private final CreditDomain scheduling;
@@ -105,6 +109,7 @@ public final class Domain {
         this.events = new EventChannels(domid, config.vcpus(), event2l);
         this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(host.consoleThread());
+        this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged()) : null;
         this.createdAt = host.systemTime();
         this.scheduling = host.scheduler().newDomain(domid);
         this.vcpus = new Vcpu[config.vcpus()];
@@ -226,6 +231,38 @@ public final class Domain {
 
     public CodeTable codeTable() {
         return codeTable;
+    }
+
+    /**
+     * VM exits its vCPUs took (a trap-and-emulate domain; 0 for a paravirtual one). Exact once
+     * its vCPUs have ended; a running domain's count may lag.
+     */
+    public long vmExits() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            VmExits x = v.vmExits();
+            if (x != null) {
+                n += x.exits();
+            }
+        }
+        return n;
+    }
+
+    /** Instructions its vCPUs translated (a binary-translated domain; 0 otherwise). */
+    public long translations() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            VmExits x = v.vmExits();
+            if (x != null) {
+                n += x.translations();
+            }
+        }
+        return n;
+    }
+
+    /** COM1, the console of a native-kernel domain; null for a paravirtual one. */
+    public Uart16550 uart() {
+        return uart;
     }
 
     public ConsoleLog console() {

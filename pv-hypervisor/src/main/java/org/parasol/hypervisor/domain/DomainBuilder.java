@@ -148,7 +148,8 @@ public final class DomainBuilder {
                 .magic(MAGIC_STRING)
                 .nrPages(nrPages)
                 .sharedInfo(d.sharedInfoMfn() << MachineMemory.PAGE_SHIFT)
-                .flags(privileged ? Sif.PRIVILEGED | Sif.INITDOMAIN : 0)
+                .flags((privileged ? Sif.PRIVILEGED | Sif.INITDOMAIN : 0)
+                        | (d.config().virt().nativeKernel() ? Sif.PARASOL_NATIVE : 0))
                 .ptBase(layout.ptBaseVa())
                 .nrPtFrames(layout.nrPtFrames())
                 .mfnList(layout.p2mVa())
@@ -200,7 +201,8 @@ public final class DomainBuilder {
     public static void bootKernel(Domain d, Host.KernelFactory factory, Cpu cpu, long startInfoVa) {
         GuestKernel kernel;
         try {
-            kernel = factory.create(d.domid());
+            kernel = d.config().virt() == Virtualization.BT ? factory.createTranslated(d.domid())
+                    : factory.create(d.domid());
         } catch (Exception e) {
             // The guest's constructor or static initializer threw: described on this (the
             // guest's) thread; the throwable itself never reaches a host logger.

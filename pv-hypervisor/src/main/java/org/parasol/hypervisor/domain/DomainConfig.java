@@ -15,9 +15,18 @@ import java.util.Objects;
  * @param onPoweroff  action when the domain shuts down with reason poweroff
  * @param onReboot    action on reboot
  * @param onCrash     action on crash or watchdog
+ * @param virt        how the kernel reaches the machine (xl.cfg's {@code virt}); null is PV
  */
 public record DomainConfig(String name, long memoryKiB, long maxMemoryKiB, int vcpus, String image,
-        String cmdline, boolean privileged, Action onPoweroff, Action onReboot, Action onCrash) {
+        String cmdline, boolean privileged, Action onPoweroff, Action onReboot, Action onCrash,
+        Virtualization virt) {
+
+    /** A paravirtual domain. */
+    public DomainConfig(String name, long memoryKiB, long maxMemoryKiB, int vcpus, String image, String cmdline,
+            boolean privileged, Action onPoweroff, Action onReboot, Action onCrash) {
+        this(name, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash,
+                Virtualization.PV);
+    }
 
     /** {@code MAX_GUEST_CMDLINE} minus the terminating NUL. */
     public static final int MAX_CMDLINE = 1023;
@@ -53,6 +62,10 @@ public record DomainConfig(String name, long memoryKiB, long maxMemoryKiB, int v
         onPoweroff = onPoweroff == null ? Action.DESTROY : onPoweroff;
         onReboot = onReboot == null ? Action.DESTROY : onReboot;
         onCrash = onCrash == null ? Action.DESTROY : onCrash;
+        virt = virt == null ? Virtualization.PV : virt;
+        if (virt.nativeKernel() && privileged) {
+            throw new IllegalArgumentException("a privileged domain runs paravirtualized: virt = \"" + virt.key() + "\"");
+        }
     }
 
     /** An unprivileged one-vCPU domain of {@code memoryMiB} MiB running {@code image}. */
@@ -72,30 +85,34 @@ public record DomainConfig(String name, long memoryKiB, long maxMemoryKiB, int v
     }
 
     public DomainConfig withVcpus(int n) {
-        return new DomainConfig(name, memoryKiB, maxMemoryKiB, n, image, cmdline, privileged, onPoweroff, onReboot, onCrash);
+        return new DomainConfig(name, memoryKiB, maxMemoryKiB, n, image, cmdline, privileged, onPoweroff, onReboot, onCrash, virt);
     }
 
     public DomainConfig withMemoryKiB(long kib) {
-        return new DomainConfig(name, kib, Math.max(kib, maxMemoryKiB), vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash);
+        return new DomainConfig(name, kib, Math.max(kib, maxMemoryKiB), vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash, virt);
     }
 
     public DomainConfig withMaxMemoryKiB(long kib) {
-        return new DomainConfig(name, memoryKiB, kib, vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash);
+        return new DomainConfig(name, memoryKiB, kib, vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash, virt);
     }
 
     public DomainConfig withCmdline(String c) {
-        return new DomainConfig(name, memoryKiB, maxMemoryKiB, vcpus, image, c, privileged, onPoweroff, onReboot, onCrash);
+        return new DomainConfig(name, memoryKiB, maxMemoryKiB, vcpus, image, c, privileged, onPoweroff, onReboot, onCrash, virt);
     }
 
     public DomainConfig withPrivileged(boolean p) {
-        return new DomainConfig(name, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, p, onPoweroff, onReboot, onCrash);
+        return new DomainConfig(name, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, p, onPoweroff, onReboot, onCrash, virt);
     }
 
     public DomainConfig withName(String n) {
-        return new DomainConfig(n, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash);
+        return new DomainConfig(n, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash, virt);
+    }
+
+    public DomainConfig withVirt(Virtualization v) {
+        return new DomainConfig(name, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, privileged, onPoweroff, onReboot, onCrash, v);
     }
 
     public DomainConfig withActions(Action poweroff, Action reboot, Action crash) {
-        return new DomainConfig(name, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, privileged, poweroff, reboot, crash);
+        return new DomainConfig(name, memoryKiB, maxMemoryKiB, vcpus, image, cmdline, privileged, poweroff, reboot, crash, virt);
     }
 }

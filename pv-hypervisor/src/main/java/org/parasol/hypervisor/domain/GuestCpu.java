@@ -53,6 +53,26 @@ final class GuestCpu implements Cpu {
         return host.timeScale().tscAt(host.systemTime());
     }
 
+    @Override
+    public org.parasol.hypercall.x86.RegisterFile registers() {
+        own();
+        VmExits x = vcpu.vmExits();
+        if (x == null) {
+            vcpu.guestBug("asked for its registers, but its domain runs paravirtualized");
+        }
+        return x.registers();
+    }
+
+    @Override
+    public void execute(int count) {
+        vcpu.execute(count);
+    }
+
+    @Override
+    public void executeTranslated(int count) {
+        vcpu.executeTranslated(count);
+    }
+
     private void own() {
         vcpu.enterFromGuest();
     }

@@ -101,6 +101,11 @@ public final class Host {
     @FunctionalInterface
     public interface KernelFactory {
         org.parasol.hypercall.GuestKernel create(int domid) throws Exception;
+
+        /** The kernel of a binary-translated domain; a factory that cannot translate refuses. */
+        default org.parasol.hypercall.GuestKernel createTranslated(int domid) throws Exception {
+            throw new IllegalStateException("this kernel factory cannot translate an image");
+        }
     }
 
     private final MachineMemory machine;

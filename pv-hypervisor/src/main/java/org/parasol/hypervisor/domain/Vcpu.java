@@ -74,6 +74,8 @@ public final class Vcpu implements MmuContext {
     private final SchedUnit sched;
     private final TrapBounce traps;
     private final VcpuTimers timers;
+    /** Trap-and-emulate of a native-kernel domain's vCPU; null for a paravirtual one. */
+    private final VmExits vmExits;
 
     private volatile Thread thread;
     /** Whether {@link #thread} has started and not yet ended; guarded by this object's monitor. */
@@ -154,6 +156,7 @@ public final class Vcpu implements MmuContext {
         this.sched = new SchedUnit(this, domain, host);
         this.traps = new TrapBounce(this, cpu, vcpuInfo);
         this.timers = new VcpuTimers(this, domain, host);
+        this.vmExits = domain.config().virt().nativeKernel() ? new VmExits(this, domain, host, domain.uart()) : null;
         this.ownShootdown = () -> domain.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
         this.stackAbort = new GuestAbort("domain " + domain.name() + " (" + domain.domid() + "): vCPU " + id
                 + " cannot enter the hypervisor: too little stack left");
@@ -703,6 +706,68 @@ public final class Vcpu implements MmuContext {
     /** How many times a hypercall of this vCPU was continued after preemption. */
     public long continuations() {
         return continuations;
+    }
+
+    /** Counts one trapped page-table store emulated by {@link VmExits}. */
+    void countPtwrEmulation() {
+        ptwrEmulations++;
+    }
+
+    /** This vCPU's VM-exit handling (a native-kernel domain), or null (paravirtual). */
+    public VmExits vmExits() {
+        return vmExits;
+    }
+
+    /**
+     * The entry of {@code Cpu.execute}: the guest reached {@code count} privileged
+     * instructions. A paravirtual kernel has no business executing them (a PV guest's
+     * privileged instruction is a {@code #GP} it did not expect): its domain crashes.
+     */
+    void execute(int count) {
+        try {
+            enterFromGuest();
+            if (vmExits == null) {
+                guestBug("executed a privileged instruction, but its domain runs paravirtualized");
+            }
+            if (domain.config().virt() == Virtualization.BT) {
+                guestBug("reached an untranslated privileged call site in a binary-translated kernel");
+            }
+            if (count < 1 || count > 16) {
+                guestBug("execute(" + count + "): 1 to 16 instructions at a time");
+            }
+            if (pollWord.pending() != 0) {
+                safePoint();
+            }
+            vmExits.execute(count);
+        } catch (StackOverflowError e) {
+            // Nothing but a field write and a throw here: any call could overflow again.
+            deferredCrash = STACK_OVERFLOW;
+            throw stackAbort;
+        }
+    }
+
+    /**
+     * The entry of {@code Translation.execute}, what a binary-translated kernel's call sites
+     * became: only a translated domain's vCPU takes it (any other kernel calling it directly
+     * is crashed, as a guest jumping into the monitor would be).
+     */
+    void executeTranslated(int count) {
+        try {
+            enterFromGuest();
+            if (vmExits == null || domain.config().virt() != Virtualization.BT) {
+                guestBug("entered the binary translator's emulation, but its kernel was not translated");
+            }
+            if (count < 1 || count > 16) {
+                guestBug("execute(" + count + "): 1 to 16 instructions at a time");
+            }
+            if (pollWord.pending() != 0) {
+                safePoint();
+            }
+            vmExits.executeTranslated(count);
+        } catch (StackOverflowError e) {
+            deferredCrash = STACK_OVERFLOW;
+            throw stackAbort;
+        }
     }
 
     /** Guest stores into its own L1 tables emulated as page-table updates. */

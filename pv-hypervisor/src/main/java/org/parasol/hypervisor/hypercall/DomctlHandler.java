@@ -27,6 +27,7 @@ import org.parasol.hypercall.struct.XenDomctlVcpucontext;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainBuilder;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.Virtualization;
 import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Host;
@@ -64,9 +65,11 @@ import org.parasol.hypervisor.sched.CreditUnit;
  *   <li>createdomain (1): {@code domain} IN is {@code DOMID_ANY} for any free id or the id
  *       wanted (0 included); a taken, reserved or other reserved-range id is {@code -EEXIST}.
  *       Then {@code sanitise_domain_config}: unknown CDF flags or grant options, no vCPUs,
- *       HVM, HAP, IOMMU, nested virtualization, vPMU, trapped unmapped accesses, a vmtrace
+ *       HAP, IOMMU, nested virtualization, vPMU, trapped unmapped accesses, a vmtrace
  *       buffer, or more vCPUs than shared_info has slots (32) are {@code -EINVAL}. The domain
- *       is PV, unprivileged, empty (tot_pages and max_pages 0), paused once by its
+ *       is PV, or trap-and-emulate with {@code CDF_hvm}, or the bare machine with {@code CDF_hvm}
+ *       and Parasol's {@code PARASOL_EMU_BARE} emulation flag, or binary-translated with
+ *       {@code PARASOL_EMU_BT} (the only emulation flags accepted); unprivileged, empty (tot_pages and max_pages 0), paused once by its
  *       controller, its vCPUs not yet allocated; its on_* actions are "preserve", as the
  *       toolstack, not the hypervisor, destroys a Xen domain after it shuts down. It runs in
  *       cpupool {@code cpupool_id} ({@code -ESRCH} when there is none). The id is
@@ -116,8 +119,13 @@ final class DomctlHandler implements HypercallHandler {
     static final int MAX_VCPUS = 32;
     /** Bits of a PV guest's physical (machine) address space: PTE frame bits 12..51. */
     static final int GPADDR_BITS = 52;
-    /** CDF flags Parasol accepts for a PV domain (and ignores). */
-    static final long ACCEPTED_CDF = Domctl.CDF_S3_INTEGRITY | Domctl.CDF_OOS_OFF | Domctl.CDF_XS_DOMAIN;
+    /**
+     * CDF flags Parasol accepts: {@code CDF_hvm} (without HAP) makes a trap-and-emulate domain
+     * (shadowed page tables, emulated devices; {@link Virtualization#TRAP}); the rest are
+     * accepted and ignored.
+     */
+    static final long ACCEPTED_CDF = Domctl.CDF_HVM | Domctl.CDF_S3_INTEGRITY | Domctl.CDF_OOS_OFF
+            | Domctl.CDF_XS_DOMAIN;
     /** Every CDF flag Xen knows. */
     static final long KNOWN_CDF = Domctl.CDF_HVM | Domctl.CDF_HAP | Domctl.CDF_S3_INTEGRITY | Domctl.CDF_OOS_OFF
             | Domctl.CDF_XS_DOMAIN | Domctl.CDF_IOMMU | Domctl.CDF_NESTED_VIRT | Domctl.CDF_VPMU
@@ -203,7 +211,11 @@ final class DomctlHandler implements HypercallHandler {
         Domain d;
         try {
             DomainConfig cfg = new DomainConfig(name == null ? "d" + domid : name, 256, 256, vcpus, null, "", false,
-                    DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE);
+                    DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
+                    (c.flags() & Domctl.CDF_HVM) == 0 ? Virtualization.PV
+                            : c.archEmulationFlags() == Domctl.PARASOL_EMU_BARE ? Virtualization.BARE
+                            : c.archEmulationFlags() == Domctl.PARASOL_EMU_BT ? Virtualization.BT
+                            : Virtualization.TRAP);
             d = DomainBuilder.createEmpty(host, cfg, domid);
         } catch (DomainCreationException | IllegalArgumentException e) {
             toolstack.releaseDomid(domid);
@@ -227,9 +239,11 @@ final class DomctlHandler implements HypercallHandler {
         if (vcpus < 1) {
             return -EINVAL;
         }
+        boolean bare = (flags & Domctl.CDF_HVM) != 0 && (c.archEmulationFlags() == Domctl.PARASOL_EMU_BARE
+                || c.archEmulationFlags() == Domctl.PARASOL_EMU_BT);
         if ((flags & ~ACCEPTED_CDF) != 0 || c.iommuOpts() != 0 || c.vmtraceSize() != 0
-                || c.archEmulationFlags() != 0) {
-            return -EINVAL; // HVM, HAP, IOMMU (none here), nested virt, vPMU, vmtrace: not for a PV guest
+                || c.archEmulationFlags() != 0 && !bare) {
+            return -EINVAL; // HAP, IOMMU (none here), nested virt, vPMU, vmtrace: not modelled
         }
         long grantVersion = c.grantOpts() & Domctl.GRANT_VERSION_MASK;
         if (grantVersion > 1 || vcpus > MAX_VCPUS) {

@@ -24,11 +24,24 @@ public final class GuestClassLoader extends ClassLoader {
 
     private final ImageClasses classes;
     private final Set<String> verified;
+    /** Whether classes are binary-translated as they are defined ({@link BinaryTranslator}). */
+    private final boolean translate;
+    private final java.util.concurrent.atomic.AtomicInteger translatedSites = new java.util.concurrent.atomic.AtomicInteger();
 
     GuestClassLoader(String name, ImageClasses classes, Set<String> verified, ClassLoader parent) {
+        this(name, classes, verified, parent, false);
+    }
+
+    GuestClassLoader(String name, ImageClasses classes, Set<String> verified, ClassLoader parent, boolean translate) {
         super(name, parent);
         this.classes = classes;
         this.verified = verified;
+        this.translate = translate;
+    }
+
+    /** Privileged call sites rewritten in the classes this (translating) loader defined so far. */
+    public int translatedSites() {
+        return translatedSites.get();
     }
 
     @Override
@@ -50,6 +63,14 @@ public final class GuestClassLoader extends ClassLoader {
         byte[] bytes = verified.contains(name) ? classes.bytes(name) : null;
         if (bytes == null) {
             throw new ClassNotFoundException(name + " is not a verified class of " + getName());
+        }
+        if (translate) {
+            BinaryTranslator.Result t = BinaryTranslator.translate(bytes);
+            if (t.sites() > 0 && BinaryTranslator.sites(t.bytes()) != 0) {
+                throw new ClassNotFoundException(name + ": binary translation left a privileged call site");
+            }
+            translatedSites.addAndGet(t.sites());
+            bytes = t.bytes();
         }
         return defineClass(name, bytes, 0, bytes.length);
     }

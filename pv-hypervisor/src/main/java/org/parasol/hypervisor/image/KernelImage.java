@@ -146,6 +146,20 @@ public final class KernelImage {
         return instantiate(kernelConstructor(descriptor, loader), domid);
     }
 
+    /**
+     * A fresh kernel instance for binary-translated domain {@code domid}: from a loader that
+     * rewrites each verified class's privileged call sites as it defines it
+     * ({@link BinaryTranslator}), named {@code image:<name>/bt<domid>}. One loader per domain:
+     * the translated code is the domain's, as a translation cache is one VM's.
+     *
+     * @throws ImageException if the guest's initializer or constructor throws (the cause)
+     */
+    public GuestKernel newTranslatedKernel(int domid) {
+        GuestClassLoader loader = new GuestClassLoader("image:" + name() + "/bt" + domid, classes, verified, parent,
+                true);
+        return instantiate(kernelConstructor(descriptor, loader), domid);
+    }
+
     private GuestKernel instantiate(Constructor<? extends GuestKernel> constructor, int domid) {
         try {
             return constructor.newInstance();

@@ -3,6 +3,7 @@ package org.parasol.toolstack.dom0;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.abi.Domctl;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.guest.DomctlCalls;
@@ -79,7 +80,9 @@ final class Builder {
      */
     Built build(DomainSpec spec, java.util.function.IntFunction<String> namer, byte[] handle) throws BuildException {
         SchedSpec sched = spec.sched();
-        long id = domctl.createDomain(DomId.ANY, 0, spec.vcpus(), handle, sched.pool());
+        long id = domctl.createDomain(DomId.ANY, spec.virt().equals("pv") ? 0 : Domctl.CDF_HVM,
+                spec.virt().equals("bare") ? Domctl.PARASOL_EMU_BARE
+                        : spec.virt().equals("bt") ? Domctl.PARASOL_EMU_BT : 0, spec.vcpus(), handle, sched.pool());
         if (id < 0) {
             throw new BuildException("createdomain" + (sched.pool() != 0 ? " in cpupool " + sched.pool() : ""), id);
         }

@@ -50,8 +50,8 @@ public final class DomainList {
     /** The most domains one module may ask for. */
     public static final int DOMAINS_MAX = 1024;
 
-    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "on_poweroff",
-            "on_reboot", "on_crash", "device", "cpu_weight", "cap", "pool", "cpus", "cpus_soft");
+    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "virt",
+            "on_poweroff", "on_reboot", "on_crash", "device", "cpu_weight", "cap", "pool", "cpus", "cpus_soft");
     /** The key a line may give more than once. */
     private static final String DEVICE = "device";
 
@@ -146,7 +146,8 @@ public final class DomainList {
                 kv.getOrDefault("cpus_soft", ""));
         return new DomainSpec(kv.get("name"), image, memory, maxmem, (int) vcpus, kv.getOrDefault("cmdline", ""),
                 action(kv, "on_poweroff", DomainSpec.Action.DESTROY), action(kv, "on_reboot", DomainSpec.Action.RESTART),
-                action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier), sched);
+                action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier), sched,
+                kv.getOrDefault("virt", "pv"));
     }
 
     /**
@@ -254,7 +255,7 @@ public final class DomainList {
                 + " memory=" + spec.memoryKiB() + " maxmem=" + spec.maxMemoryKiB() + " vcpus=" + spec.vcpus()
                 + " cmdline=" + escape(spec.cmdline()) + " on_poweroff=" + spec.onPoweroff().word() + " on_reboot="
                 + spec.onReboot().word() + " on_crash=" + spec.onCrash().word()
-                + devices + sched(spec.sched());
+                + (spec.virt().equals("pv") ? "" : " virt=" + spec.virt()) + devices + sched(spec.sched());
     }
 
     /** The scheduling words of a line, each only when it differs from the default. */

@@ -24,9 +24,21 @@ import java.util.Objects;
  * @param devices      its split devices, whose back ends run in other domains ({@link DeviceSpec}),
  *                     each with its device id resolved, at most {@value #DEVICES_MAX}
  * @param sched        what the credit scheduler is told of it: weight, cap, cpupool, affinities
+ * @param virt         {@code pv}, {@code trap} (built with {@code XEN_DOMCTL_CDF_hvm}: its kernel
+ *                     executes privileged instructions under trap-and-emulate) or {@code bare}
+ *                     (the same on the bare machine model: {@code CDF_hvm} with Parasol's
+ *                     {@code PARASOL_EMU_BARE}) or {@code bt} (binary-translated:
+ *                     {@code PARASOL_EMU_BT})
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched) {
+        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched, String virt) {
+
+    /** A paravirtual domain's spec. */
+    public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
+            Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched) {
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices, sched, "pv");
+    }
+
     /** What a spec gets when it leaves memory out. */
     public static final long DEFAULT_MEMORY_KIB = 4096;
     /** The most memory a spec may ask for: 64 GiB, far beyond any host Parasol runs on. */
@@ -77,6 +89,10 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         Objects.requireNonNull(onCrash, "onCrash");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
         Objects.requireNonNull(sched, "sched");
+        virt = virt == null ? "pv" : virt;
+        if (!virt.equals("pv") && !virt.equals("trap") && !virt.equals("bare") && !virt.equals("bt")) {
+            throw new IllegalArgumentException("virt must be pv, trap, bare or bt: '" + virt + "'");
+        }
         if (name != null && (name.isEmpty() || name.length() > NAME_MAX || !name.matches("[A-Za-z0-9_.-]+")
                 || name.equals("Domain-0"))) {
             throw new IllegalArgumentException("not a domain name (1-64 of [A-Za-z0-9_.-], not Domain-0): '" + name + "'");

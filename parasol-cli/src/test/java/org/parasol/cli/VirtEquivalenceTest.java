@@ -1,0 +1,116 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * One kernel, several configurations: the same example images run paravirtualized and under
+ * trap-and-emulate must print the same console output, times aside (issue 15's equivalence
+ * test). What may differ is named in {@link #normalized}: times, the banner's platform (the
+ * bare machine has no hypervisor to name) and its page counts (a native kernel keeps one page
+ * for its privileged text).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class VirtEquivalenceTest {
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "hello|''",
+            "ticker|ticks=3 period=20",
+    })
+    @DisplayName("the example prints the same lines under --virt pv, trap, bare and bt; the trapped run takes VM exits, "
+            + "the bare and translated ones none, the translated one translates")
+    void shouldPrintTheSameUnderEachConfiguration(String image, String cmdline) {
+        RunOutcome pv = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "pv");
+        RunOutcome trap = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "trap");
+        RunOutcome bare = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "bare");
+        RunOutcome bt = RunOutcome.of(image, "--cmdline", cmdline, "--virt", "bt");
+
+        assertThat(pv.status()).as(pv.out() + pv.err()).isZero();
+        assertThat(trap.status()).as(trap.out() + trap.err()).isZero();
+        assertThat(bare.status()).as(bare.out() + bare.err()).isZero();
+        List<String> pvLines = normalized(pv.out(), image);
+        assertThat(pvLines).as(pv.out()).hasSizeGreaterThan(2);
+        assertThat(normalized(trap.out(), image)).as(trap.out()).isEqualTo(pvLines);
+        assertThat(normalized(bare.out(), image)).as(bare.out()).isEqualTo(pvLines);
+        assertThat(bt.status()).as(bt.out() + bt.err()).isZero();
+        assertThat(normalized(bt.out(), image)).as(bt.out()).isEqualTo(pvLines);
+        assertThat(bt.out()).contains("on Xen 4.19: ")
+                .containsPattern(image + " +\\d+ poweroff .*\\[bt: 0 VM exits, [1-9]\\d* translations\\]");
+        assertThat(bare.out()).contains("on bare machine: ")
+                .containsPattern(image + " +\\d+ poweroff .*\\[bare: 0 VM exits\\]");
+        assertThat(pv.out()).containsPattern(image + " +\\d+ poweroff +[0-9.]+ +\\d+ +\\d+\\R")
+                .doesNotContain("VM exits");
+        Matcher exits = Pattern.compile(image + " +\\d+ poweroff .*\\[trap: (\\d+) VM exits\\]").matcher(trap.out());
+        assertThat(exits.find()).as(trap.out()).isTrue();
+        assertThat(Long.parseLong(exits.group(1))).as("the UART's set-up alone is 7 exits").isGreaterThan(7);
+    }
+
+    @Test
+    @DisplayName("xl.cfg's virt = \"trap\" boots the domain trapped, as --virt trap does")
+    void shouldTakeTheVirtKeyFromAConfigFile(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("hello.cfg");
+        Files.writeString(cfg, "name = \"hello-trap\"\nkernel = \"hello\"\nmemory = 4\nvirt = \"trap\"\n");
+        RunOutcome o = RunOutcome.of(cfg.toString());
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("[hello-trap] Hello from Parasol!")
+                .containsPattern("hello-trap +\\d+ poweroff .*\\[trap: \\d+ VM exits\\]");
+    }
+
+    @Test
+    @DisplayName("the block example (blkfront, PVHVM-style in the native configurations) leaves byte-identical disks "
+            + "under pv, trap, bare and bt")
+    void shouldWriteTheSameDiskUnderEachConfiguration(@TempDir Path dir) throws Exception {
+        byte[] first = null;
+        for (String virt : new String[] {"pv", "trap", "bare", "bt"}) {
+            Path img = dir.resolve("disk-" + virt + ".img");
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+                f.setLength(1 << 20);
+            }
+            Path cfg = dir.resolve("blk-" + virt + ".cfg");
+            Files.writeString(cfg, "name = \"blk-" + virt + "\"\nkernel = \"blkcheck\"\nmemory = 8\nvirt = \"" + virt
+                    + "\"\ndisk = [ \"format=raw, vdev=xvda, access=rw, target=" + img + "\" ]\n");
+            RunOutcome o = RunOutcome.of(cfg.toString());
+            assertThat(o.status()).as(o.out() + o.err()).isZero();
+            assertThat(o.out()).contains("[blk-" + virt + "] blkcheck: verified 1048576 bytes");
+            byte[] bytes = Files.readAllBytes(img);
+            if (first == null) {
+                first = bytes;
+            } else {
+                assertThat(bytes).as(virt + "'s disk").isEqualTo(first);
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAnUnknownConfiguration() {
+        RunOutcome o = RunOutcome.of("hello", "--virt", "hvm");
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("--virt").contains("pv, trap, bare, bt").contains("'hvm'");
+    }
+
+    /** The image's own console lines, with times, dates and the banner's page counts masked. */
+    static List<String> normalized(String out, String image) {
+        String prefix = "[" + image + "] ";
+        return out.lines().filter(l -> l.startsWith(prefix))
+                .map(l -> l.substring(prefix.length()))
+                .map(l -> l.replaceAll("\\(\\d+ free, \\d+ mapped at boot\\)", "(N free, N mapped at boot)"))
+                .map(l -> l.replaceAll("^(Parasol guest kernel [0-9.]+) on [^:]+:", "$1 on <platform>:"))
+                .map(l -> l.replaceAll("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z", "<date>"))
+                .map(l -> l.replaceAll("\\d+(\\.\\d+)? ms", "<t> ms"))
+                .toList();
+    }
+}

@@ -1,0 +1,418 @@
+package org.parasol.guest.x86;
+
+import static org.parasol.hypercall.x86.Registers.RAX;
+import static org.parasol.hypercall.x86.Registers.RBX;
+import static org.parasol.hypercall.x86.Registers.RCX;
+import static org.parasol.hypercall.x86.Registers.RDI;
+import static org.parasol.hypercall.x86.Registers.RDX;
+import static org.parasol.hypercall.x86.Registers.RSI;
+import static org.parasol.hypercall.x86.Registers.RSP;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+import org.parasol.guest.mm.PageTables;
+import org.parasol.guest.pvops.MmuException;
+import org.parasol.guest.pvops.PvClock;
+import org.parasol.guest.pvops.PvOps;
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.EventCallback;
+import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.Mfn;
+import org.parasol.hypercall.TrapHandler;
+import org.parasol.hypercall.abi.CallbackOp;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.guest.ArgumentPage;
+import org.parasol.hypercall.guest.CallbackCalls;
+import org.parasol.hypercall.guest.TrapTableCalls;
+import org.parasol.hypercall.x86.Encoder;
+import org.parasol.hypercall.x86.Instruction;
+import org.parasol.hypercall.x86.Platform;
+import org.parasol.hypercall.x86.RegisterFile;
+import org.parasol.hypercall.x86.Registers;
+
+/**
+ * {@link PvOps} on emulated hardware: every privileged operation is a real x86-64 instruction
+ * the vCPU executes ({@link Cpu#execute}), as Linux's {@code native_*} operations are, so that
+ * whatever runs below the kernel — a hypervisor taking VM exits, or the machine model itself —
+ * has real bytes to decode at the instruction pointer.
+ *
+ * <p>At construction the kernel assembles its privileged text once into its text page (with
+ * hypercall-api's {@link Encoder}): one short stub per operation, as a kernel's {@code .text}
+ * holds them. An operation loads the registers the stub reads, points {@code rip} at the
+ * stub and executes it; what the stub leaves in the registers is its result.
+ *
+ * <table>
+ *   <caption>What each operation becomes</caption>
+ *   <tr><td>event mask</td><td>{@code pushf} + {@code cli} ({@code local_irq_save}),
+ *       {@code popf} ({@code local_irq_restore}); RFLAGS.IF is the event mask</td></tr>
+ *   <tr><td>safe halt</td><td>{@code sti; hlt}, in {@code sti}'s shadow</td></tr>
+ *   <tr><td>page tables</td><td>a plain {@code mov [rdi], rsi} into the table (read-only to
+ *       the kernel: what runs below sees a write fault); no batching, as native Linux</td></tr>
+ *   <tr><td>address space, TLB</td><td>{@code mov cr3, rax}; {@code mov rax, cr3} +
+ *       {@code mov cr3, rax}; {@code invlpg [rdi]}</td></tr>
+ *   <tr><td>timer</td><td>x2APIC LVT timer in TSC-deadline mode, {@code wrmsr} of
+ *       {@code IA32_TSC_DEADLINE}</td></tr>
+ *   <tr><td>console</td><td>a 16550 UART at COM1: {@code in al, dx} of LSR until THRE, then
+ *       {@code rep outsb} of up to a FIFO's worth</td></tr>
+ *   <tr><td>platform name</td><td>{@code cpuid} of the hypervisor leaves</td></tr>
+ *   <tr><td>shutdown</td><td>{@code out} to ACPI PM1a control (S5), the reset control
+ *       register, or pvpanic</td></tr>
+ * </table>
+ *
+ * <p>What stays a hypercall (the shape of a PVHVM guest): the event callback and the trap
+ * handlers (natively the IDT, which the privileged subset does not cover yet); event channels,
+ * grants and the store remain the kernel's own hypercall users. Time is read from
+ * {@code vcpu_time_info} (the pvclock every HVM guest on Xen and KVM reads).
+ *
+ * <p>Invariants: one instance per vCPU, on that vCPU's thread; {@link #useTables} before the
+ * first page-table operation. Nothing here allocates but {@link #platformName}.
+ */
+public final class NativeOps implements PvOps {
+    /** Where the console's bytes are staged for {@code outsb}, in the text page. */
+    private static final int DATA = 0x800;
+    /** How much the data area holds. */
+    private static final int DATA_SIZE = 0x400;
+    /** The top of the small stack {@code pushf}/{@code popf} use, in the text page. */
+    private static final int STACK_TOP = 0x1000;
+
+    private final Cpu cpu;
+    private final RegisterFile regs;
+    private final GuestMemory mem;
+    private final PvClock clock;
+    private final CallbackCalls callbacks;
+    private final TrapTableCalls traps;
+    private final long text;
+    private PageTables tables;
+
+    // Stub addresses.
+    private final long cli;
+    private final long pushf;
+    private final long popf;
+    private final long stiHlt;
+    private final long inDx;
+    private final long outDxAl;
+    private final long outDxAx;
+    private final long repOutsb;
+    private final long wrmsr;
+    private final long cpuid;
+    private final long movCr3Rax;
+    private final long movRaxCr3;
+    private final long invlpgRdi;
+    private final long storeRdiRsi;
+
+    private long executed;
+
+    /**
+     * The operations of {@code cpu}, with its privileged text and scratch stack assembled into
+     * the writable page at {@code textVa}, and shared_info mapped at {@code sharedInfoVa}.
+     * Initializes COM1 (8N1, FIFOs on, interrupts off).
+     */
+    public NativeOps(Cpu cpu, ArgumentPage page, long sharedInfoVa, long textVa) {
+        Objects.requireNonNull(cpu, "cpu");
+        this.cpu = cpu;
+        this.regs = cpu.registers();
+        this.mem = cpu.memory();
+        this.clock = new PvClock(cpu, sharedInfoVa);
+        this.callbacks = new CallbackCalls(cpu, page);
+        this.traps = new TrapTableCalls(cpu, page);
+        this.text = textVa;
+
+        byte[] t = new byte[DATA];
+        int p = 0;
+        int n = Instruction.NONE;
+        cli = textVa + p;
+        p += Encoder.cli(t, p);
+        pushf = textVa + p;
+        p += Encoder.pushf(t, p);
+        popf = textVa + p;
+        p += Encoder.popf(t, p);
+        stiHlt = textVa + p;
+        p += Encoder.sti(t, p);
+        p += Encoder.hlt(t, p);
+        inDx = textVa + p;
+        p += Encoder.in(t, p, 1, n);
+        outDxAl = textVa + p;
+        p += Encoder.out(t, p, 1, n);
+        outDxAx = textVa + p;
+        p += Encoder.out(t, p, 2, n);
+        repOutsb = textVa + p;
+        p += Encoder.outs(t, p, 1, true);
+        wrmsr = textVa + p;
+        p += Encoder.wrmsr(t, p);
+        cpuid = textVa + p;
+        p += Encoder.cpuid(t, p);
+        movCr3Rax = textVa + p;
+        p += Encoder.movToCr(t, p, Registers.CR3, RAX);
+        movRaxCr3 = textVa + p;
+        p += Encoder.movFromCr(t, p, RAX, Registers.CR3);
+        invlpgRdi = textVa + p;
+        p += Encoder.invlpg(t, p, RDI, n, 1, 0);
+        storeRdiRsi = textVa + p;
+        p += Encoder.movStore(t, p, 8, RDI, n, 1, 0, RSI);
+        mem.copyFromSegment(MemorySegment.ofArray(t), 0, textVa, p);
+        regs.set(RSP, textVa + STACK_TOP);
+
+        // COM1: 115200 baud (divisor 1), 8 data bits, no parity, one stop bit; FIFOs on and
+        // cleared; DTR, RTS and OUT2; no interrupts (the console is written by polling).
+        outb(Platform.COM1 + Platform.UART_LCR, Platform.LCR_DLAB);
+        outb(Platform.COM1 + Platform.UART_THR, 1);
+        outb(Platform.COM1 + Platform.UART_IER, 0);
+        outb(Platform.COM1 + Platform.UART_LCR, 0x03);
+        outb(Platform.COM1 + Platform.UART_IIR_FCR, 0xC7);
+        outb(Platform.COM1 + Platform.UART_MCR, 0x0B);
+        outb(Platform.COM1 + Platform.UART_IER, 0);
+    }
+
+    /** The kernel's page tables, once it has them: where {@link #setPte} finds a table's address. */
+    public void useTables(PageTables pageTables) {
+        this.tables = pageTables;
+    }
+
+    /** Privileged instructions executed so far. */
+    public long instructionsExecuted() {
+        return executed;
+    }
+
+    /** The address of the kernel's privileged text (for tests and the journey). */
+    public long textVa() {
+        return text;
+    }
+
+    private void run(long rip, int count) {
+        regs.rip(rip);
+        executed += count;
+        cpu.execute(count);
+    }
+
+    private void outb(int port, int value) {
+        regs.set(RDX, port);
+        regs.set(RAX, value & 0xFF);
+        run(outDxAl, 1);
+    }
+
+    private int inb(int port) {
+        regs.set(RDX, port);
+        run(inDx, 1);
+        return (int) regs.get(RAX) & 0xFF;
+    }
+
+    private void wrmsr(int msr, long value) {
+        regs.set(RCX, msr);
+        regs.set(RAX, value & 0xFFFF_FFFFL);
+        regs.set(RDX, value >>> 32);
+        run(wrmsr, 1);
+    }
+
+    /**
+     * {@code cpuid} of {@code leaf}: EAX of the answer (EBX, ECX and EDX stay in the
+     * registers). Unprivileged on hardware, but it always exits under VT-x: the lab's
+     * privileged no-op.
+     */
+    public long cpuid(int leaf) {
+        cpuidInto(leaf);
+        return regs.get(RAX);
+    }
+
+    /** CPUID leaf {@code leaf}; the answer is left in EAX, EBX, ECX, EDX. */
+    private void cpuidInto(int leaf) {
+        regs.set(RAX, leaf & 0xFFFF_FFFFL);
+        regs.set(RCX, 0);
+        run(cpuid, 1);
+    }
+
+    // ---------------------------------------------------------------- entry points
+
+    /**
+     * {@code cpuid}: Xen's signature at {@code 0x40000000} gives {@code "Xen major.minor"} from
+     * its version leaf; no hypervisor bit in leaf 1 gives {@code "bare machine"}.
+     */
+    @Override
+    public String platformName() {
+        cpuidInto(Platform.CPUID_HYPERVISOR_BASE);
+        byte[] sig = new byte[12];
+        int[] words = {(int) regs.get(RBX), (int) regs.get(RCX), (int) regs.get(RDX)};
+        for (int i = 0; i < 12; i++) {
+            sig[i] = (byte) (words[i / 4] >>> (8 * (i % 4)));
+        }
+        if (new String(sig, java.nio.charset.StandardCharsets.US_ASCII).equals("XenVMMXenVMM")) {
+            cpuidInto(Platform.CPUID_XEN_VERSION);
+            long v = regs.get(RAX) & 0xFFFF_FFFFL;
+            return "Xen " + (v >>> 16) + "." + (v & 0xFFFF);
+        }
+        cpuidInto(1);
+        return (regs.get(RCX) & Platform.CPUID1_ECX_HYPERVISOR) == 0 ? "bare machine" : "an unknown hypervisor";
+    }
+
+    /** {@code CALLBACKOP_register(CALLBACKTYPE_event)}: a hypercall, as a PVHVM guest sets its callback. */
+    @Override
+    public void installEventCallback(EventCallback callback) {
+        long rc = callbacks.register(CallbackOp.CALLBACKTYPE_EVENT, 0, cpu.registerCode(callback));
+        if (rc < 0) {
+            throw new IllegalStateException("CALLBACKOP_register(event) failed: " + rc);
+        }
+    }
+
+    /** {@code set_trap_table}: a hypercall (the IDT is outside the privileged subset so far). */
+    @Override
+    public void installTrapHandler(int vector, TrapHandler handler) {
+        long rc = traps.setTrap(vector, 0, cpu.registerCode(handler));
+        if (rc < 0) {
+            throw new IllegalStateException("set_trap_table(vector " + vector + ") failed: " + rc);
+        }
+    }
+
+    // ---------------------------------------------------------------- the event mask
+
+    /** {@code pushf; pop; cli}: the pop is an ordinary load, only pushf and cli are privileged. */
+    @Override
+    public boolean saveAndDisableEvents() {
+        run(pushf, 1);
+        long sp = regs.get(RSP);
+        long flags = mem.getLong(sp);
+        regs.set(RSP, sp + 8);
+        run(cli, 1);
+        return (flags & RegisterFile.RFLAGS_IF) != 0;
+    }
+
+    /** {@code push; popf} of RFLAGS with IF set, when events were enabled (else nothing). */
+    @Override
+    public void restoreEvents(boolean enabled) {
+        if (!enabled) {
+            return;
+        }
+        long sp = regs.get(RSP) - 8;
+        mem.putLong(sp, regs.rflags() | RegisterFile.RFLAGS_IF);
+        regs.set(RSP, sp);
+        run(popf, 1);
+    }
+
+    @Override
+    public void safeHalt() {
+        run(stiHlt, 2);
+    }
+
+    // ---------------------------------------------------------------- page tables
+
+    @Override
+    public void setPte(long pteMachineAddress, long pte) {
+        long va = tables.tableVa(pteMachineAddress >>> Mmu.PAGE_SHIFT) + (pteMachineAddress & (Mmu.PAGE_SIZE - 1));
+        store(va, pte);
+    }
+
+    private void store(long va, long value) {
+        regs.set(RDI, va);
+        regs.set(RSI, value);
+        run(storeRdiRsi, 1);
+    }
+
+    @Override
+    public void setPteForVa(long va, long pte) {
+        long l1 = tables.tableOf(va, 1);
+        if (l1 < 0) {
+            throw new MmuException("no L1 table maps 0x" + Long.toHexString(va), -org.parasol.hypercall.Errno.EINVAL);
+        }
+        store(tables.tableVa(l1) + 8L * PageTables.index(va, 1), pte);
+        flushTlbOne(va);
+    }
+
+    /** Native page-table writes take effect at once: nothing to batch. */
+    @Override
+    public void enterLazyMmu() {
+    }
+
+    @Override
+    public void leaveLazyMmu() {
+    }
+
+    @Override
+    public void flushLazyMmu() {
+    }
+
+    @Override
+    public void switchAddressSpace(Mfn l4) {
+        regs.set(RAX, l4.value() << Mmu.PAGE_SHIFT);
+        run(movCr3Rax, 1);
+    }
+
+    /** {@code mov rax, cr3; mov cr3, rax}: reloading CR3 flushes the (non-global) TLB. */
+    @Override
+    public void flushTlb() {
+        regs.rip(movRaxCr3);
+        executed += 2;
+        cpu.execute(2);
+    }
+
+    @Override
+    public void flushTlbOne(long va) {
+        regs.set(RDI, va);
+        run(invlpgRdi, 1);
+    }
+
+    // ---------------------------------------------------------------- time
+
+    @Override
+    public long systemTime() {
+        return clock.systemTime();
+    }
+
+    @Override
+    public long wallClock() {
+        return clock.wallClockAtBoot() + clock.systemTime();
+    }
+
+    /** The LVT timer into TSC-deadline mode, unmasked: the periodic mode's tick stops. */
+    @Override
+    public void stopPeriodicTick() {
+        wrmsr(Platform.MSR_X2APIC_LVT_TIMER, Platform.LVT_TSC_DEADLINE | 0xEC);
+    }
+
+    @Override
+    public void programTimer(long deadline) {
+        wrmsr(Platform.MSR_TSC_DEADLINE, deadline == 0 ? 0 : clock.tscAt(deadline));
+    }
+
+    // ---------------------------------------------------------------- console and power
+
+    /**
+     * The 16550 way: stage the bytes in the data area, then for each FIFO's worth wait for
+     * THRE in LSR and {@code rep outsb} it to THR.
+     */
+    @Override
+    public void consoleWrite(MemorySegment bytes, long offset, long length) {
+        long done = 0;
+        while (done < length) {
+            int piece = (int) Math.min(DATA_SIZE, length - done);
+            mem.copyFromSegment(bytes, offset + done, text + DATA, piece);
+            for (int i = 0; i < piece; i += Platform.UART_FIFO) {
+                while ((inb(Platform.COM1 + Platform.UART_LSR) & Platform.LSR_THRE) == 0) {
+                    Thread.onSpinWait();
+                }
+                regs.set(RDX, Platform.COM1 + Platform.UART_THR);
+                regs.set(RSI, text + DATA + i);
+                regs.set(RCX, Math.min(Platform.UART_FIFO, piece - i));
+                run(repOutsb, 1);
+            }
+            done += piece;
+        }
+    }
+
+    /**
+     * Poweroff is S5 through PM1a control, reboot the reset control register, anything else a
+     * panic reported to pvpanic. Does not return.
+     */
+    @Override
+    public void shutdown(int reason) {
+        switch (reason) {
+            case Shutdown.POWEROFF -> {
+                regs.set(RDX, Platform.PM1A_CNT);
+                regs.set(RAX, Platform.PM1_SLP_EN);
+                run(outDxAx, 1);
+            }
+            case Shutdown.REBOOT -> outb(Platform.RESET_CONTROL, Platform.RESET_HARD);
+            default -> outb(Platform.PVPANIC, Platform.PVPANIC_PANICKED);
+        }
+        throw new IllegalStateException("the machine did not shut down (reason " + reason + ")");
+    }
+}

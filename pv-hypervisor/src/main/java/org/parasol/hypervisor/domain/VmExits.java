@@ -1,0 +1,777 @@
+package org.parasol.hypervisor.domain;
+
+import static org.parasol.hypercall.x86.Registers.RAX;
+import static org.parasol.hypercall.x86.Registers.RBX;
+import static org.parasol.hypercall.x86.Registers.RCX;
+import static org.parasol.hypercall.x86.Registers.RDI;
+import static org.parasol.hypercall.x86.Registers.RDX;
+import static org.parasol.hypercall.x86.Registers.RSI;
+import static org.parasol.hypercall.x86.Registers.RSP;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import org.parasol.hypercall.abi.Shutdown;
+import org.parasol.hypercall.struct.VcpuInfo;
+import org.parasol.hypercall.x86.Decoder;
+import org.parasol.hypercall.x86.Instruction;
+import org.parasol.hypercall.x86.Opcode;
+import org.parasol.hypercall.x86.Platform;
+import org.parasol.hypercall.x86.RegisterFile;
+import org.parasol.hypercall.x86.Registers;
+import org.parasol.hypervisor.hvm.ExitReason;
+import org.parasol.hypervisor.hvm.Qualification;
+import org.parasol.hypervisor.hvm.Uart16550;
+import org.parasol.hypervisor.hypercall.XenCompat;
+import org.parasol.hypervisor.mm.FrameTable;
+import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.mm.PageTables;
+import org.parasol.hypervisor.mm.VcpuMmu;
+import org.parasol.hypervisor.time.TimeScale;
+
+/**
+ * Trap-and-emulate for one vCPU of a {@link Virtualization#TRAP} domain: the CPU side that
+ * turns a privileged instruction into a VM exit, and the hypervisor side that handles it.
+ *
+ * <pre>
+ *   Cpu.execute ─► fetch at rip ─► decode (the CPU's) ─┬─ ordinary load/store: done by the MMU
+ *                                                      │    (a write to a write-protected page
+ *                                                      │     table faults: #PF exit)
+ *                                                      └─ privileged: VM exit {reason, qualification,
+ *                                                           instruction length}
+ *        exit ─► bookkeeping ─► handler by reason ─► decode again if the exit does not say
+ *             enough (#GP, #PF, string I/O) ─► emulate against the registers, CRs, MSRs ─►
+ *             device model (UART, power, APIC timer) / page-table update ─► resume: rip +=
+ *             length, pending upcalls delivered (not in sti's shadow)
+ * </pre>
+ *
+ * <p>The guest is hostile. Every register value and every byte at {@code rip} is the guest's:
+ * the fetch goes through the vCPU's MMU and never faults the hypervisor, the decoder accepts
+ * any bytes, a string instruction moves at most {@link #STRING_CHUNK} elements per exit (the
+ * rest on re-execution, as a CPU resumes an interrupted {@code rep}), a page-table write is
+ * validated exactly as {@code mmu_update} validates it. What the machine would answer with a
+ * fault the guest has no handler for ({@code #UD}, {@code #GP} from an unknown MSR or a bad
+ * CR3) crashes the domain with the reason on its console; nothing is thrown into the
+ * hypervisor.
+ *
+ * <p>Costs are work: each stage does what it says; {@link #profile} adds two clock reads per
+ * stage for the bench's breakdown and is off otherwise. Own thread only; nothing on the path
+ * allocates.
+ */
+public final class VmExits {
+    /** Elements a string I/O instruction moves per exit at most. */
+    public static final int STRING_CHUNK = 4096;
+    /** Stages of the breakdown. */
+    public static final int STAGE_EXIT = 0;
+    public static final int STAGE_DECODE = 1;
+    public static final int STAGE_EMULATE = 2;
+    public static final int STAGE_DEVICE = 3;
+    public static final int STAGE_SHADOW = 4;
+    public static final int STAGE_RESUME = 5;
+    /** Stage names, by number. */
+    public static final String[] STAGES = {"exit", "decode", "emulate", "device", "shadow", "resume"};
+
+    private static final long RFLAGS_DF = 1L << 10;
+    /** RFLAGS bits popf may change here: the arithmetic flags, TF is left out, IF, DF, OF. */
+    private static final long POPF_MASK = 0x0CD5L | RegisterFile.RFLAGS_IF;
+    private static final int MSR_IA32_TSC = 0x10;
+    private static final int MSR_IA32_APIC_BASE = 0x1B;
+    private static final long APIC_BASE_X2APIC = 0xFEE0_0000L | 1L << 11 | 1L << 10 | 1L << 8;
+
+    private final Vcpu vcpu;
+    private final Domain domain;
+    private final Host host;
+    private final VcpuMmu mmu;
+    private final VcpuInfo vcpuInfo;
+    private final Uart16550 uart;
+    /** The bare machine: the instruction takes effect with no exit (see {@link Virtualization#BARE}). */
+    private final boolean bare;
+    /** Binary translation (see {@link Virtualization#BT}): no exits, decodes served from {@link #tcInsn}. */
+    private final boolean translated;
+    /** Whether cpuid shows a hypervisor: everywhere but on the bare machine. */
+    private final boolean hypervisorVisible;
+    private final RegisterFile regs = new RegisterFile();
+    private final Decoder decoder = new Decoder();
+    /** The CPU's decode buffer (trap, bare). */
+    private final Instruction decoded = new Instruction();
+    /** The instruction being carried out: {@link #decoded}, or a translation cache entry. */
+    private Instruction insn = decoded;
+    /** Translation cache entries, direct-mapped by rip. */
+    private static final int TC_SIZE = 64;
+    private final long[] tcRip = new long[TC_SIZE];
+    private final int[] tcLength = new int[TC_SIZE];
+    private final Instruction[] tcInsn = new Instruction[TC_SIZE];
+    private long translations;
+    private final byte[] code = new byte[Decoder.MAX_LENGTH];
+    private final MemorySegment codeSegment = MemorySegment.ofArray(code);
+    private final byte[] data = new byte[STRING_CHUNK * 4];
+    private final MemorySegment dataSegment = MemorySegment.ofArray(data);
+    private final MemorySegment word = MemorySegment.ofArray(new long[1]);
+
+    // The exit the CPU side filled in.
+    private ExitReason reason;
+    private long qualification;
+    private int vector;
+    private int length;
+
+    // Emulated state beyond the register file.
+    private long cr0 = Platform.CR0_RUNNING;
+    private long cr4 = Platform.CR4_RUNNING;
+    private long tscDeadline;
+    private long lvtTimer = Platform.LVT_MASKED;
+    /** IF when the vCPU has no vcpu_info slot to mirror it in. */
+    private boolean interruptsOn;
+    /** The instruction just emulated was sti: no upcall before the next one completes. */
+    private boolean stiShadow;
+
+    // Counters: own thread only.
+    private final long[] exitsByReason = new long[ExitReason.values().length];
+    private long exceptionExits;
+    private long instructions;
+    private long decodes;
+    private boolean profile;
+    private final long[] stageNanos = new long[STAGES.length];
+    private long stamp;
+
+    VmExits(Vcpu vcpu, Domain domain, Host host, Uart16550 uart) {
+        this.vcpu = vcpu;
+        this.domain = domain;
+        this.host = host;
+        this.mmu = vcpu.mmu();
+        this.vcpuInfo = vcpu.vcpuInfo();
+        this.uart = uart;
+        Virtualization virt = domain.config().virt();
+        this.translated = virt == Virtualization.BT;
+        this.bare = virt == Virtualization.BARE || translated;
+        this.hypervisorVisible = virt != Virtualization.BARE;
+        for (int i = 0; i < TC_SIZE; i++) {
+            tcInsn[i] = new Instruction();
+            tcRip[i] = -1;
+        }
+    }
+
+    /** The vCPU's registers (what the guest's {@code Cpu.registers()} returns). */
+    RegisterFile registers() {
+        return regs;
+    }
+
+    // ---------------------------------------------------------------- the CPU side
+
+    /** Runs {@code count} instructions from {@code rip}, as {@code Cpu.execute} promises. */
+    void execute(int count) {
+        for (int i = 0; i < count; i++) {
+            if (profile) {
+                stamp = System.nanoTime();
+            }
+            step();
+            vcpu.checkAlive();
+            boolean shadow = stiShadow && i + 1 < count;
+            stiShadow = false;
+            if (!shadow) {
+                vcpu.returnToGuest();
+            }
+            if (profile) {
+                lap(STAGE_RESUME);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code count} instructions the translated way ({@code Translation.execute}): as
+     * {@link #execute}, but each {@code rip} is looked up in the translation cache first; only
+     * the first run of an instruction (or one evicted from the cache) is fetched and decoded.
+     * No exit is recorded. The kernel's privileged text is assumed not to change under its
+     * translations, as VMware's translator write-protected the pages it had translated;
+     * {@code NativeOps} never rewrites its text, and a kernel that did would only run its own
+     * old instructions (each still validated as it is emulated).
+     */
+    void executeTranslated(int count) {
+        for (int i = 0; i < count; i++) {
+            long rip = regs.rip();
+            int slot = (int) (rip ^ rip >>> 6) & (TC_SIZE - 1);
+            if (tcRip[slot] != rip) {
+                tcRip[slot] = -1;
+                int got = fetch(rip);
+                int n = got <= 0 ? got : decoder.decode(code, 0, got, tcInsn[slot]);
+                if (n <= 0) {
+                    throw vcpu.crashFromGuestPath("#UD at rip " + hex(rip) + " (translation): " + bytes(got));
+                }
+                tcRip[slot] = rip;
+                tcLength[slot] = n;
+                translations++;
+            }
+            insn = tcInsn[slot];
+            try {
+                carryOut(rip, tcLength[slot]);
+            } finally {
+                insn = decoded;
+            }
+            vcpu.checkAlive();
+            boolean shadow = stiShadow && i + 1 < count;
+            stiShadow = false;
+            if (!shadow) {
+                vcpu.returnToGuest();
+            }
+        }
+    }
+
+    private void step() {
+        long rip = regs.rip();
+        int got = fetch(rip);
+        int n = got <= 0 ? got : decoder.decode(code, 0, got, insn);
+        if (n <= 0) {
+            throw vcpu.crashFromGuestPath(n == Decoder.GP
+                    ? "#GP: an instruction longer than 15 bytes at rip " + hex(rip)
+                    : "#UD at rip " + hex(rip) + ": not an instruction of the privileged subset (" + bytes(got) + ")");
+        }
+        carryOut(rip, n);
+    }
+
+    /** The decoded instruction {@link #insn} of {@code n} bytes at {@code rip}: executed, or a VM exit. */
+    private void carryOut(long rip, int n) {
+        instructions++;
+        length = n;
+        switch (insn.opcode()) {
+            case MOV_STORE, MOV_LOAD, CMPXCHG -> memoryAccess(rip);
+            case CLI, STI, PUSHF, POPF -> exit(ExitReason.EXCEPTION_NMI, 0, 13);
+            case HLT -> exit(ExitReason.HLT, 0, 0);
+            case CPUID -> exit(ExitReason.CPUID, 0, 0);
+            case RDTSC -> exit(ExitReason.RDTSC, 0, 0);
+            case RDMSR -> exit(ExitReason.MSR_READ, 0, 0);
+            case WRMSR -> exit(ExitReason.MSR_WRITE, 0, 0);
+            case INVLPG -> exit(ExitReason.INVLPG, insn.effectiveAddress(regs.gprs(), rip + n) + segmentBase(), 0);
+            case MOV_TO_CR -> exit(ExitReason.CR_ACCESS,
+                    Qualification.crAccess(insn.modrmReg(), Qualification.MOV_TO_CR, insn.rmRegister()), 0);
+            case MOV_FROM_CR -> exit(ExitReason.CR_ACCESS,
+                    Qualification.crAccess(insn.modrmReg(), Qualification.MOV_FROM_CR, insn.rmRegister()), 0);
+            case IN, OUT, INS, OUTS -> {
+                Opcode op = insn.opcode();
+                boolean immediate = insn.port() != Instruction.NONE;
+                int port = immediate ? insn.port() : (int) regs.get(RDX) & 0xFFFF;
+                exit(ExitReason.IO_INSTRUCTION, Qualification.io(insn.opBytes(), op == Opcode.IN || op == Opcode.INS,
+                        op == Opcode.INS || op == Opcode.OUTS, insn.rep(), immediate, port), 0);
+            }
+        }
+    }
+
+    /** Up to 15 bytes at {@code rip} (fewer at the end of a mapped run), or -1 if none can be read. */
+    private int fetch(long rip) {
+        if (mmu.copyFromGuest(rip, codeSegment, 0, code.length)) {
+            return code.length;
+        }
+        int toPageEnd = (int) (MachineMemory.PAGE_SIZE - (rip & (MachineMemory.PAGE_SIZE - 1)));
+        int n = Math.min(code.length, toPageEnd);
+        return mmu.copyFromGuest(rip, codeSegment, 0, n) ? n : -1;
+    }
+
+    /**
+     * An ordinary memory instruction: the MMU does it, unless it is a store that faults on a
+     * present, write-protected page — the page-table write a shadowing hypervisor traps.
+     */
+    private void memoryAccess(long rip) {
+        long ea = insn.effectiveAddress(regs.gprs(), rip + length) + segmentBase();
+        int w = insn.opBytes();
+        if (insn.opcode() == Opcode.MOV_LOAD) {
+            regs.set(insn.modrmReg(), load(ea, w));
+            regs.rip(rip + length);
+            return;
+        }
+        if (insn.opcode() == Opcode.CMPXCHG) {
+            throw vcpu.crashFromGuestPath("cmpxchg at rip " + hex(rip) + " is not emulated yet");
+        }
+        if (mmu.translate(ea, true) >= 0) {
+            store(ea, w, insn.hasImmediate() ? insn.immediate() : regs.get(insn.modrmReg()));
+            regs.rip(rip + length);
+            return;
+        }
+        if (mmu.translate(ea, false) >= 0) {
+            exit(ExitReason.EXCEPTION_NMI, ea, 14);
+            return;
+        }
+        vcpu.pageFault(ea, VcpuMmu.PF_WRITE); // not present: the guest's own fault
+    }
+
+    private long load(long va, int w) {
+        return switch (w) {
+            case 1 -> mmu.getByte(va) & 0xFFL;
+            case 2 -> mmu.getShort(va) & 0xFFFFL;
+            case 4 -> mmu.getInt(va) & 0xFFFF_FFFFL;
+            default -> mmu.getLong(va);
+        };
+    }
+
+    private void store(long va, int w, long v) {
+        switch (w) {
+            case 1 -> mmu.putByte(va, (byte) v);
+            case 2 -> mmu.putShort(va, (short) v);
+            case 4 -> mmu.putInt(va, (int) v);
+            default -> mmu.putLong(va, v);
+        }
+    }
+
+    /** FS and GS have no base in this model; the others are flat in 64-bit mode. */
+    private static long segmentBase() {
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- the hypervisor side
+
+    /** The VM exit: the CPU filled in why; bookkeeping, then the handler for the reason. */
+    private void exit(ExitReason why, long q, int vec) {
+        reason = why;
+        qualification = q;
+        vector = vec;
+        if (!bare) {
+            exitsByReason[why.ordinal()]++;
+            if (why == ExitReason.EXCEPTION_NMI) {
+                exceptionExits++;
+            }
+        }
+        if (profile) {
+            lap(STAGE_EXIT);
+        }
+        switch (why) {
+            case EXCEPTION_NMI -> exception();
+            case CPUID -> cpuid();
+            case HLT -> hlt();
+            case RDTSC -> rdtsc();
+            case MSR_READ -> rdmsr();
+            case MSR_WRITE -> wrmsr();
+            case INVLPG -> {
+                mmu.invlpg(qualification);
+                lapIfProfiling(STAGE_EMULATE);
+            }
+            case CR_ACCESS -> crAccess();
+            case IO_INSTRUCTION -> io();
+        }
+        regs.rip(regs.rip() + length);
+    }
+
+    /** {@code #GP} (cli, sti, pushf, popf) or {@code #PF} on a page table: decode to know more. */
+    private void exception() {
+        long rip = regs.rip();
+        if (vector == 14) {
+            redecode(rip);
+            long value = insn.hasImmediate() ? insn.immediate() : regs.get(insn.modrmReg());
+            pageTableWrite(qualification, insn.opBytes(), value);
+            return;
+        }
+        redecode(rip);
+        switch (insn.opcode()) {
+            case CLI -> setInterrupts(false);
+            case STI -> {
+                setInterrupts(true);
+                stiShadow = true;
+            }
+            case PUSHF -> {
+                long flags = regs.rflags() & ~RegisterFile.RFLAGS_IF | (interrupts() ? RegisterFile.RFLAGS_IF : 0);
+                int w = insn.opBytes() == 2 ? 2 : 8;
+                long sp = regs.get(RSP) - w;
+                word.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, flags);
+                if (!mmu.copyToGuest(word, 0, sp, w)) {
+                    vcpu.pageFault(sp, VcpuMmu.PF_WRITE);
+                    return;
+                }
+                regs.set(RSP, sp);
+            }
+            case POPF -> {
+                int w = insn.opBytes() == 2 ? 2 : 8;
+                long sp = regs.get(RSP);
+                word.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 0L);
+                if (!mmu.copyFromGuest(sp, word, 0, w)) {
+                    vcpu.pageFault(sp, 0);
+                    return;
+                }
+                long v = word.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+                regs.set(RSP, sp + w);
+                regs.rflags(regs.rflags() & ~POPF_MASK | v & POPF_MASK);
+                setInterrupts((v & RegisterFile.RFLAGS_IF) != 0);
+            }
+            default -> throw vcpu.crashFromGuestPath("#GP at rip " + hex(rip) + " (" + insn.toIntelSyntax() + ")");
+        }
+        lapIfProfiling(STAGE_EMULATE);
+    }
+
+    /** The hypervisor's own decode of the instruction at {@code rip} (the exit did not say enough). */
+    private void redecode(long rip) {
+        if (bare) {
+            return; // no hypervisor: the CPU's own decode is what carries the instruction out
+        }
+        int got = fetch(rip);
+        if (got <= 0 || decoder.decode(code, 0, got, insn) != length) {
+            // The guest changed its own code between the exit and the decode: retry it.
+            throw vcpu.crashFromGuestPath("the instruction at rip " + hex(rip) + " changed under its VM exit");
+        }
+        decodes++;
+        lapIfProfiling(STAGE_DECODE);
+    }
+
+    /**
+     * A store into one of the domain's own page tables, trapped because they are mapped
+     * read-only: validated and applied as {@code mmu_update} applies an entry (any level),
+     * else the fault is the guest's.
+     */
+    private void pageTableWrite(long va, int width, long value) {
+        long ma = mmu.translate(va, false);
+        FrameTable frames = host.frames();
+        long mfn = ma >>> MachineMemory.PAGE_SHIFT;
+        if (ma < 0 || width != 8 || (va & 7) != 0 || frames.owner(mfn) != domain.domid()
+                || !FrameTable.isPageTableType(FrameTable.pageType(frames.typeInfo(mfn)))) {
+            vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
+            return;
+        }
+        long rc = host.pageTables().updateEntry(domain.pages(), domain.domid(), ma, value, false, mmu.deferred());
+        lapIfProfiling(STAGE_SHADOW);
+        if (rc != 0) {
+            vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
+            return;
+        }
+        vcpu.releaseDeferredPuts();
+        vcpu.countPtwrEmulation();
+    }
+
+    private void cpuid() {
+        long leaf = regs.get(RAX) & 0xFFFF_FFFFL;
+        long a = 0;
+        long b = 0;
+        long c = 0;
+        long d = 0;
+        if (leaf == 0) {
+            a = 1;
+            b = ascii("Para");
+            d = ascii("solV");
+            c = ascii("CPU ");
+        } else if (leaf == 1) {
+            c = hypervisorVisible ? Platform.CPUID1_ECX_HYPERVISOR & 0xFFFF_FFFFL : 0;
+            d = 1L << 4 | 1L << 5 | 1L << 9; // TSC, MSR, APIC
+        } else if (!hypervisorVisible) {
+            a = 0; // no hypervisor leaves on the bare machine
+        } else if (leaf == Platform.CPUID_HYPERVISOR_BASE) {
+            a = Platform.CPUID_XEN_VERSION;
+            b = ascii("XenV");
+            c = ascii("MMXe");
+            d = ascii("nVMM");
+        } else if (leaf == Platform.CPUID_XEN_VERSION) {
+            a = (long) XenCompat.MAJOR << 16 | XenCompat.MINOR;
+        }
+        regs.set(RAX, a);
+        regs.set(RBX, b);
+        regs.set(RCX, c);
+        regs.set(RDX, d);
+        lapIfProfiling(STAGE_EMULATE);
+    }
+
+    private static long ascii(String four) {
+        return four.charAt(0) | four.charAt(1) << 8 | four.charAt(2) << 16 | (long) four.charAt(3) << 24;
+    }
+
+    /** {@code hlt}: blocks until an event is pending; with interrupts off it would never wake. */
+    private void hlt() {
+        if (!interrupts()) {
+            throw vcpu.crashFromGuestPath("hlt with interrupts disabled at rip " + hex(regs.rip())
+                    + ": the vCPU would never wake");
+        }
+        lapIfProfiling(STAGE_EMULATE);
+        vcpu.sched().block();
+    }
+
+    private void rdtsc() {
+        long tsc = host.timeScale().tscAt(host.systemTime());
+        regs.set(RAX, tsc & 0xFFFF_FFFFL);
+        regs.set(RDX, tsc >>> 32);
+        lapIfProfiling(STAGE_EMULATE);
+    }
+
+    private void rdmsr() {
+        int msr = (int) regs.get(RCX);
+        long v = switch (msr) {
+            case Platform.MSR_TSC_DEADLINE -> tscDeadline;
+            case Platform.MSR_X2APIC_LVT_TIMER -> lvtTimer;
+            case MSR_IA32_TSC -> host.timeScale().tscAt(host.systemTime());
+            case MSR_IA32_APIC_BASE -> APIC_BASE_X2APIC;
+            default -> throw vcpu.crashFromGuestPath("#GP: rdmsr of unknown MSR " + hex(msr & 0xFFFF_FFFFL));
+        };
+        regs.set(RAX, v & 0xFFFF_FFFFL);
+        regs.set(RDX, v >>> 32);
+        lapIfProfiling(STAGE_EMULATE);
+    }
+
+    private void wrmsr() {
+        int msr = (int) regs.get(RCX);
+        long v = (regs.get(RDX) & 0xFFFF_FFFFL) << 32 | regs.get(RAX) & 0xFFFF_FFFFL;
+        switch (msr) {
+            case Platform.MSR_TSC_DEADLINE -> {
+                tscDeadline = v;
+                lapIfProfiling(STAGE_EMULATE);
+                armDeadline();
+                lapIfProfiling(STAGE_DEVICE);
+            }
+            case Platform.MSR_X2APIC_LVT_TIMER -> {
+                lvtTimer = v & 0xFFFF_FFFFL;
+                lapIfProfiling(STAGE_EMULATE);
+                // Leaving periodic mode (or masking) stops the tick the vCPU started with.
+                if ((lvtTimer & Platform.LVT_MASKED) != 0 || (lvtTimer >>> 17 & 3) != 1) {
+                    vcpu.timers().stopPeriodic();
+                }
+                armDeadline();
+                lapIfProfiling(STAGE_DEVICE);
+            }
+            default -> throw vcpu.crashFromGuestPath("#GP: wrmsr of unknown MSR " + hex(msr & 0xFFFF_FFFFL));
+        }
+    }
+
+    /** The local APIC timer in TSC-deadline mode: a deadline of 0, or a masked LVT, disarms it. */
+    private void armDeadline() {
+        boolean deadlineMode = (lvtTimer >>> 17 & 3) == 2 && (lvtTimer & Platform.LVT_MASKED) == 0;
+        if (!deadlineMode || tscDeadline == 0) {
+            vcpu.timers().stopSingleshot();
+            return;
+        }
+        TimeScale ts = host.timeScale();
+        long ns = TimeScale.scaleDelta(tscDeadline, ts.mul(), ts.shift());
+        vcpu.timers().setSingleshot(Math.max(ns, 1));
+    }
+
+    private void crAccess() {
+        int cr = Qualification.crNumber(qualification);
+        int gpr = Qualification.crGpr(qualification);
+        if (Qualification.crType(qualification) == Qualification.MOV_FROM_CR) {
+            regs.set(gpr, switch (cr) {
+                case Registers.CR0 -> cr0;
+                case Registers.CR3 -> vcpu.baseMfn() << MachineMemory.PAGE_SHIFT;
+                case Registers.CR4 -> cr4;
+                default -> 0L; // CR2 (no fault recorded here), CR8 (TPR 0)
+            });
+            lapIfProfiling(STAGE_EMULATE);
+            return;
+        }
+        long v = regs.get(gpr);
+        switch (cr) {
+            case Registers.CR0 -> {
+                if ((v & Platform.CR0_RUNNING) != Platform.CR0_RUNNING) {
+                    throw vcpu.crashFromGuestPath("mov to cr0 of " + hex(v) + ": leaving paging is not emulated");
+                }
+                cr0 = v;
+            }
+            case Registers.CR4 -> {
+                if (((v ^ cr4) & 1L << 7) != 0) {
+                    mmu.flushTlb(); // toggling PGE flushes global entries too
+                }
+                cr4 = v;
+            }
+            case Registers.CR3 -> newCr3(v);
+            default -> {
+                // CR2 and CR8 are accepted and have no effect here
+            }
+        }
+        lapIfProfiling(STAGE_EMULATE);
+    }
+
+    /** {@code mov cr3}: the same table flushes the TLB; another must validate as this domain's L4. */
+    private void newCr3(long value) {
+        long mfn = (value & 0x000F_FFFF_FFFF_F000L) >>> MachineMemory.PAGE_SHIFT;
+        if (mfn == vcpu.baseMfn()) {
+            mmu.flushTlb();
+            return;
+        }
+        PageTables pt = host.pageTables();
+        long rc = pt.getBaseRef(domain.pages(), mfn);
+        if (rc != 0) {
+            throw vcpu.crashFromGuestPath("#GP: mov to cr3 of " + hex(value) + ", not an L4 table of this domain");
+        }
+        long old = mmu.baseRef();
+        mmu.setBaseRef(mfn);
+        vcpu.setBaseMfn(mfn);
+        mmu.flushTlb();
+        if (old >= 0) {
+            pt.putBaseRef(domain.pages(), old, mmu.deferred());
+        }
+        vcpu.releaseDeferredPuts();
+    }
+
+    private void io() {
+        long q = qualification;
+        int port = Qualification.ioPort(q);
+        int size = Qualification.ioSize(q);
+        if (!Qualification.ioString(q)) {
+            if (Qualification.ioIn(q)) {
+                long v = portRead(port, size);
+                long keep = size == 4 ? 0 : regs.get(RAX) & ~((1L << (8 * size)) - 1);
+                regs.set(RAX, keep | v); // a 32-bit in zero-extends into RAX
+            } else {
+                portWrite(port, size, regs.get(RAX));
+            }
+            lapIfProfiling(STAGE_DEVICE);
+            return;
+        }
+        // String I/O: where the data is and how many elements the exit does not say.
+        redecode(regs.rip());
+        boolean rep = Qualification.ioRep(q);
+        long mask = insn.adBytes() == 4 ? 0xFFFF_FFFFL : -1L;
+        long count = rep ? regs.get(RCX) & mask : 1;
+        if (count == 0) {
+            return;
+        }
+        int n = (int) Math.min(count, STRING_CHUNK);
+        boolean down = (regs.rflags() & RFLAGS_DF) != 0;
+        int addrReg = Qualification.ioIn(q) ? RDI : RSI;
+        long addr = regs.get(addrReg) & mask;
+        long bytes = (long) n * size;
+        long first = down ? addr - bytes + size : addr;
+        if (Qualification.ioIn(q)) {
+            for (int i = 0; i < n; i++) {
+                long v = portRead(port, size);
+                for (int k = 0; k < size; k++) {
+                    data[(down ? n - 1 - i : i) * size + k] = (byte) (v >>> (8 * k));
+                }
+            }
+            if (!mmu.copyToGuest(dataSegment, 0, first, bytes)) {
+                vcpu.pageFault(first, VcpuMmu.PF_WRITE);
+                return;
+            }
+        } else {
+            if (!mmu.copyFromGuest(first, dataSegment, 0, bytes)) {
+                vcpu.pageFault(first, 0);
+                return;
+            }
+            lapIfProfiling(STAGE_EMULATE);
+            for (int i = 0; i < n; i++) {
+                int at = (down ? n - 1 - i : i) * size;
+                long v = 0;
+                for (int k = 0; k < size; k++) {
+                    v |= (data[at + k] & 0xFFL) << (8 * k);
+                }
+                portWrite(port, size, v);
+            }
+        }
+        lapIfProfiling(STAGE_DEVICE);
+        regs.set(addrReg, regs.get(addrReg) & ~mask | (down ? addr - bytes : addr + bytes) & mask);
+        if (rep) {
+            long left = count - n;
+            regs.set(RCX, regs.get(RCX) & ~mask | left & mask);
+            if (left != 0) {
+                regs.rip(regs.rip() - length); // not done: this instruction runs again
+            }
+        }
+    }
+
+    /** The I/O bus: COM1 and the power ports; anything else reads as all ones, writes vanish. */
+    private long portRead(int port, int size) {
+        if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
+            return uart.read(port - Platform.COM1);
+        }
+        return size == 4 ? 0xFFFF_FFFFL : (1L << (8 * size)) - 1;
+    }
+
+    private void portWrite(int port, int size, long value) {
+        if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
+            uart.write(port - Platform.COM1, (int) value);
+        } else if (port == Platform.PM1A_CNT && size >= 2) {
+            if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
+                uart.flush();
+                domain.shutdown(Shutdown.POWEROFF, null);
+            }
+        } else if (port == Platform.RESET_CONTROL && size == 1) {
+            if ((value & 0x04) != 0) {
+                uart.flush();
+                domain.shutdown(Shutdown.REBOOT, null);
+            }
+        } else if (port == Platform.PVPANIC && size == 1) {
+            if ((value & Platform.PVPANIC_PANICKED) != 0) {
+                uart.flush();
+                domain.shutdown(Shutdown.CRASH, "the guest reported a panic (pvpanic)");
+            }
+        }
+    }
+
+    private boolean interrupts() {
+        return vcpuInfo != null ? vcpuInfo.evtchnUpcallMask() == 0 : interruptsOn;
+    }
+
+    /** IF is the event mask: {@code vcpu_info.evtchn_upcall_mask}, which upcall delivery reads. */
+    private void setInterrupts(boolean on) {
+        interruptsOn = on;
+        if (vcpuInfo != null) {
+            vcpuInfo.upcallMaskRelease(on ? 0 : 1);
+        }
+        regs.rflags(on ? regs.rflags() | RegisterFile.RFLAGS_IF : regs.rflags() & ~RegisterFile.RFLAGS_IF);
+    }
+
+    // ---------------------------------------------------------------- counters
+
+    private void lapIfProfiling(int stage) {
+        if (profile) {
+            lap(stage);
+        }
+    }
+
+    private void lap(int stage) {
+        long now = System.nanoTime();
+        stageNanos[stage] += now - stamp;
+        stamp = now;
+    }
+
+    /** Turns the per-stage clock on or off (the bench's breakdown run). */
+    public void profile(boolean on) {
+        profile = on;
+    }
+
+    /** Nanoseconds spent in each stage while profiling, by {@link #STAGES} index (a copy). */
+    public long[] stageNanos() {
+        return stageNanos.clone();
+    }
+
+    /** The reason of the last VM exit (null before the first). */
+    public ExitReason lastReason() {
+        return reason;
+    }
+
+    /** The qualification of the last VM exit. */
+    public long lastQualification() {
+        return qualification;
+    }
+
+    /** VM exits taken so far. */
+    public long exits() {
+        long n = 0;
+        for (long e : exitsByReason) {
+            n += e;
+        }
+        return n;
+    }
+
+    /** VM exits taken for {@code why}. */
+    public long exits(ExitReason why) {
+        return exitsByReason[why.ordinal()];
+    }
+
+    /** Instructions executed (exiting or not). */
+    public long instructions() {
+        return instructions;
+    }
+
+    /** Instructions translated (decoded into the translation cache) so far. */
+    public long translations() {
+        return translations;
+    }
+
+    /** Decodes the hypervisor did after an exit (beyond the CPU's own). */
+    public long decodes() {
+        return decodes;
+    }
+
+    private static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+
+    private String bytes(int got) {
+        if (got <= 0) {
+            return "instruction fetch failed";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(got, 8); i++) {
+            sb.append(String.format("%02x ", code[i] & 0xFF));
+        }
+        return sb.toString().trim();
+    }
+}
