@@ -195,7 +195,14 @@ class XenstoreUtilsTest {
             assertThat(watch.waitFor(10, TimeUnit.SECONDS)).isTrue();
         }
         // xenstore-watch -n N ends after N events, each on its own line.
-        xs.ok("xenstore-write", "/tool/w", "0");
+        try {
+            xs.ok("xenstore-write", "/tool/w", "0");
+        } catch (AssertionError e) {
+            // Failed once in a clean-clone CI run ("could not write path"), never since: say what
+            // the socket server saw, to tell a refused client from a refused write.
+            throw new AssertionError(e.getMessage() + "\nsocket log: " + socketLog + "; clients connected: "
+                    + socket.connected(), e);
+        }
         Process counted = xs.start("xenstore-watch", "-n", "1", "/tool/w");
         assertThat(counted.waitFor(XenstoreTools.TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("-n 1 ends after the initial event")
                 .isTrue();
