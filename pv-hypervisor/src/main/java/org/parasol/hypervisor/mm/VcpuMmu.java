@@ -1083,6 +1083,8 @@ public final class VcpuMmu implements GuestMemory {
 
     /** The most buffers one scattering call takes (Linux's IOV_MAX is 1024). */
     private static final int HOST_IO_VECTOR = 256;
+    /** The scattering calls' buffer array, made on a privileged vCPU's first use and reused. */
+    private ByteBuffer[] hostIoBuffers;
 
     @Override
     public long readFileScattered(FileChannel file, long position, long[] vas, int[] lengths, int count)
@@ -1119,8 +1121,10 @@ public final class VcpuMmu implements GuestMemory {
         if (position < 0 || position > Long.MAX_VALUE - total) {
             throw new IllegalArgumentException("position " + position + ", length " + total);
         }
-        ByteBuffer[] buffers = new ByteBuffer[Math.min(HOST_IO_VECTOR, (int) Math.min(Integer.MAX_VALUE,
-                total / MachineMemory.PAGE_SIZE + 2L * count + 1))];
+        ByteBuffer[] buffers = hostIoBuffers;
+        if (buffers == null) {
+            buffers = hostIoBuffers = new ByteBuffer[HOST_IO_VECTOR]; // a back end's vCPU, once
+        }
         long done = 0;
         int piece = 0;
         long inPiece = 0;
@@ -1169,20 +1173,21 @@ public final class VcpuMmu implements GuestMemory {
                 continue;
             }
             long moved = 0;
-            file.position(position + done);
-            while (moved < batchBytes) {
-                long r = toMemory ? file.read(buffers, 0, n) : file.write(buffers, 0, n);
-                if (r <= 0 && !toMemory) {
-                    java.util.Arrays.fill(buffers, 0, n, null);
-                    throw new IOException("a gathering write made no progress at " + (position + done + moved));
+            try {
+                file.position(position + done);
+                while (moved < batchBytes) {
+                    long r = toMemory ? file.read(buffers, 0, n) : file.write(buffers, 0, n);
+                    if (r <= 0 && !toMemory) {
+                        throw new IOException("a gathering write made no progress at " + (position + done + moved));
+                    }
+                    if (r <= 0) {
+                        return done + moved;
+                    }
+                    moved += r;
                 }
-                if (r <= 0) {
-                    java.util.Arrays.fill(buffers, 0, n, null);
-                    return done + moved;
-                }
-                moved += r;
+            } finally {
+                java.util.Arrays.fill(buffers, 0, n, null); // no view of a frame outlives the call
             }
-            java.util.Arrays.fill(buffers, 0, n, null);
             done += moved;
         }
         return done;
