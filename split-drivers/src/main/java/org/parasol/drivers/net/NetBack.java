@@ -53,6 +53,10 @@ final class NetBack implements Bridge.Port {
     static final int TX_PER_TURN = 64;
     /** TX requests whose copies go into one GNTTABOP_copy. */
     static final int TX_BATCH = 32;
+    /** RX frames whose copies go into one GNTTABOP_copy (a TX batch flooded to a port fits). */
+    static final int RX_BATCH = 48;
+    /** Where in page 0 the RX ops start: after a TX batch's. */
+    private static final long RX_OPS = (long) TX_BATCH * GnttabCopy.SIZE;
 
     private final Kernel k;
     private final BackendStore store;
@@ -80,7 +84,7 @@ final class NetBack implements Bridge.Port {
     private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
     private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
     /**
-     * Page 0: the copy ops (a TX batch's, then RX's one after them); pages 1..{@value #TX_BATCH}:
+     * Page 0: the copy ops (a TX batch's, then an RX batch's after them); pages 1..{@value #TX_BATCH}:
      * the frames of a TX batch, copied in from the front end.
      */
     private PageRun pages;
@@ -90,6 +94,10 @@ final class NetBack implements Bridge.Port {
     private int batchOps;
     private GuestMemoryBuffer ops;
     private final GnttabCopy copy = new GnttabCopy();
+    /** RX frames taken and not copied yet: each one's RX request id and length; their ops at {@link #RX_OPS}. */
+    private final int[] rxId = new int[RX_BATCH];
+    private final int[] rxLen = new int[RX_BATCH];
+    private int rxQueued;
     private long txFrames;
     private long rxFrames;
     private long txErrors;
@@ -274,21 +282,25 @@ final class NetBack implements Bridge.Port {
     /** One hypercall for the batch's copies; then each frame to the bridge, and its answer. False: the vif went. */
     private boolean finishBatch(int b) {
         long rc = batchOps == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), batchOps);
+        long now = bridge.now();
+        Bridge b0 = bridge;
         for (int j = 0; j < b; j++) {
             int st = Netif.RSP_ERROR;
             int op = batchOp[j];
             if (op >= 0 && rc >= 0 && copy.wrap(ops, (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY) {
                 txFrames++;
-                bridge.input(this, stagingVa(j), batchSize[j]);
+                b0.input(this, stagingVa(j), batchSize[j], now);
                 st = Netif.RSP_OKAY;
             } else {
                 txErrors++;
             }
             if (!connected) {
+                b0.flush(); // the other ports copy out what they took before the staging pages go
                 return false;
             }
             tx.produceResponse(txRsp.set(batchId[j], st));
         }
+        b0.flush(); // every port's RX copies of this batch, before the next batch reuses the staging pages
         return true;
     }
 
@@ -297,28 +309,38 @@ final class NetBack implements Bridge.Port {
         return pages.va() + (long) (1 + j) * Mmu.PAGE_SIZE;
     }
 
-    /** RX: a frame from the bridge into the next buffer the front end posted. */
+    /**
+     * RX: a frame from the bridge takes the next buffer the front end posted; its copy is
+     * gathered with the batch's others and made on {@link #flush} (as Linux's netback gathers
+     * a NAPI poll's RX copies into one {@code GNTTABOP_copy}). No buffer posted: dropped and
+     * counted, and the front end asked (rx ring's {@code req_event}) to say when it posts one.
+     */
     @Override
     public boolean deliver(long va, int length) {
-        if (!connected || length > Vif.MAX_FRAME) {
+        if (!connected || length > Vif.MAX_FRAME || (va & (Mmu.PAGE_SIZE - 1)) + length > Mmu.PAGE_SIZE) {
             rxDropped++;
             return false;
         }
         try {
+            if (rxQueued == RX_BATCH) {
+                flush();
+                if (!connected) {
+                    rxDropped++;
+                    return false;
+                }
+            }
             if (!rx.consumeRequest(rxReq)) {
-                // No buffer posted: ask to be told when one is (rx ring's req_event), drop this frame.
                 rx.finalCheckForRequests();
                 rxDropped++;
                 return false;
             }
-            int st = copy(rxReq.gref, 0, va, length, true) ? length : Netif.RSP_ERROR;
-            rx.produceResponse(rxRsp.set(rxReq.id, 0, 0, st));
-            rx.pushResponsesAndCheckNotify();
-            if (st < 0) {
-                rxDropped++;
-                return false;
-            }
-            rxFrames++;
+            copy.wrap(ops, RX_OPS + (long) rxQueued * GnttabCopy.SIZE).clear();
+            copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF)
+                    .sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                    .destDomid(front.value()).destOffset(0).flags(Gntcopy.DEST_GREF).len(length);
+            rxId[rxQueued] = rxReq.id;
+            rxLen[rxQueued] = length;
+            rxQueued++;
             return true;
         } catch (RingOverflowException e) {
             disconnect("the front end broke its RX ring: " + e.getMessage());
@@ -327,27 +349,38 @@ final class NetBack implements Bridge.Port {
         }
     }
 
-    /** One GNTTABOP_copy between the front end's {@code gref} (at {@code offset}) and dom0's {@code va}. */
-    private boolean copy(int gref, int offset, long va, int length, boolean toFront) {
-        long local = k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value();
-        int localOff = (int) (va & (Mmu.PAGE_SIZE - 1));
-        long at = (long) TX_BATCH * GnttabCopy.SIZE; // after a TX batch's ops: a delivery during one leaves them be
-        copy.wrap(ops, at).clear();
-        if (toFront) {
-            copy.sourceGmfn(local).sourceDomid(DomId.DOMID_SELF).sourceOffset(localOff).destRef(gref & 0xFFFF_FFFFL)
-                    .destDomid(front.value()).destOffset(offset).flags(Gntcopy.DEST_GREF);
-        } else {
-            copy.sourceRef(gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(offset).destGmfn(local)
-                    .destDomid(DomId.DOMID_SELF).destOffset(localOff).flags(Gntcopy.SOURCE_GREF);
+    /**
+     * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all, a response
+     * for each in the order their buffers were taken, then one push of the responses (the front
+     * end is notified only if it asked, by {@code rsp_event}).
+     */
+    @Override
+    public void flush() {
+        int n = rxQueued;
+        if (n == 0 || !connected) {
+            rxQueued = 0;
+            return;
         }
-        copy.len(length);
-        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + at, 1);
-        return rc >= 0 && copy.wrap(ops, at).status() == Gntst.OKAY;
+        rxQueued = 0;
+        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, n);
+        for (int j = 0; j < n; j++) {
+            int st = rc >= 0 && copy.wrap(ops, RX_OPS + (long) j * GnttabCopy.SIZE).status() == Gntst.OKAY ? rxLen[j]
+                    : Netif.RSP_ERROR;
+            if (st < 0) {
+                rxDropped++;
+            } else {
+                rxFrames++;
+            }
+            rx.produceResponse(rxRsp.set(rxId[j], 0, 0, st));
+        }
+        rx.pushResponsesAndCheckNotify();
     }
 
     private void disconnect(String why) {
         boolean was = connected;
         connected = false;
+        rxDropped += rxQueued; // taken, never copied
+        rxQueued = 0;
         if (bridge != null) {
             bridge.detach(this);
             bridge = null;
