@@ -29,24 +29,27 @@ import org.parasol.hypercall.struct.GnttabCopy;
 /**
  * One vif served by a net back end: Linux netback's {@code xenvif} for one queue, with
  * {@code feature-rx-copy} (the back end grant-copies received frames into buffers the front
- * end posted) and TX by grant copy (each frame copied out of the front end's page into dom0's
- * before it reaches the bridge). No scatter-gather, so a frame is at most one slot
- * ({@value Vif#MAX_FRAME} bytes); no GSO.
+ * end posted), TX by grant copy, and {@code feature-sg} on TX (a frame over up to
+ * {@code XEN_NETIF_NR_SLOTS_MIN} slots, put together in one dom0 page, so at most
+ * {@value Vif#MAX_FRAME} bytes); no GSO.
  *
  * <pre>
  *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
  *  front Connected (or Initialised)
  *              read tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy; map both rings,
  *              bind the port; join the bridge -&gt; Connected
- *  TX          each request: checked, copied out, answered, handed to the bridge
+ *  TX          a batch of frames: checked, copied out with one GNTTABOP_copy, handed to the
+ *              bridge; the bridge's ports flush their RX copies; every slot answered
  *  RX          a frame for this vif takes the next posted RX buffer (or is dropped and
- *              counted: a front end that stops posting stalls only itself)
+ *              counted: a front end that stops posting stalls only itself); its copy waits
+ *              for the batch's flush
  *  front Closing/Closed or gone, or a broken ring
  *              leave the bridge, unmap, unbind -&gt; Closed
  * </pre>
- * Hostile TX requests (a bad reference, a frame outside its page, shorter than an Ethernet
- * header, flags asking for slots or extras not negotiated) are answered {@code NETIF_RSP_ERROR}
- * and counted; an impossible ring index ends the vif.
+ * Hostile TX frames (a bad reference, bytes outside a page, shorter than an Ethernet header,
+ * slots that disagree with the size, more than {@code XEN_NETIF_NR_SLOTS_MIN} slots, a GSO
+ * extra) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
+ * type or an impossible ring index ends the vif.
  */
 final class NetBack implements Bridge.Port {
     /** TX requests taken per turn of the run loop. */
