@@ -530,6 +530,31 @@ public final class Domain {
      * vCPU neither acknowledged nor stopped within {@code timeoutNanos}.
      */
     public boolean flushTlbs(long timeoutNanos) {
+        if (org.parasol.hypervisor.jfr.JfrSwitch.tlbShootdown) {
+            return flushTlbsRecorded(timeoutNanos);
+        }
+        return flushTlbs(timeoutNanos, null);
+    }
+
+    /** {@link #flushTlbs(long)} inside a {@code parasol.TlbShootdown} event. */
+    private boolean flushTlbsRecorded(long timeoutNanos) {
+        org.parasol.hypervisor.jfr.TlbShootdownEvent e = new org.parasol.hypervisor.jfr.TlbShootdownEvent();
+        e.begin();
+        int[] waited = new int[1];
+        boolean completed = flushTlbs(timeoutNanos, waited);
+        e.end();
+        if (e.shouldCommit()) {
+            e.domid = domid;
+            e.vcpus = vcpus.length;
+            e.waitedFor = waited[0];
+            e.completed = completed;
+            e.commit();
+        }
+        return completed;
+    }
+
+    /** The shootdown; counts into {@code waited[0]} (when given) the vCPUs it had to wait for. */
+    private boolean flushTlbs(long timeoutNanos, int[] waited) {
         long deadline = System.nanoTime() + timeoutNanos;
         for (Vcpu v : vcpus) {
             v.requestFlush();
@@ -542,6 +567,9 @@ public final class Domain {
         }
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
+            if (waited != null && v.mmu().flushAcked() < v.mmu().flushRequested() && v.inGuest() && !v.onOwnThread()) {
+                waited[0]++;
+            }
             // Waiting for the latest generation (ours, or a later request's) allocates nothing
             // and is at least as strong as waiting for ours.
             while (v.mmu().flushAcked() < v.mmu().flushRequested() && v.inGuest() && !v.onOwnThread()) {
