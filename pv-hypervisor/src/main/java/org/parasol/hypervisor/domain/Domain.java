@@ -55,6 +55,8 @@ public final class Domain {
     private final Maptrack maptrack = new Maptrack(Maptrack.DEFAULT_MAX_FRAMES);
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
+    /** The PV console ring's back end, once Parasol's load-image domctl laid it out; else null. */
+    private volatile ConsoleRing consoleRing;
     /** COM1 of a native domain (its console), or null for a paravirtual one. */
     private final Uart16550 uart;
     private final Vcpu[] vcpus;
@@ -267,6 +269,19 @@ public final class Domain {
 
     public ConsoleLog console() {
         return console;
+    }
+
+    /**
+     * The back end of the domain's PV console ring (its {@code in} half: console input), or
+     * null for a domain built without one (dom0 and the launcher's domains read
+     * {@code console_io}; native kernels have their UART).
+     */
+    public ConsoleRing consoleRing() {
+        return consoleRing;
+    }
+
+    void consoleRing(ConsoleRing ring) {
+        this.consoleRing = ring;
     }
 
     /** The domain in the credit scheduler (weight, cap, cpupool), for {@code host().scheduler()}. */
