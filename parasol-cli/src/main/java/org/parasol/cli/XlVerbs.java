@@ -51,6 +51,13 @@ final class XlVerbs {
         @Option(names = "--socket", paramLabel = "PATH", description = "The host's control socket (default: as parasol host).")
         Path socket;
 
+        @Option(names = "--tcp", paramLabel = "HOST:PORT",
+                description = "The host's TCP listener (parasol host --tcp-port) instead of its socket; needs --token-file.")
+        String tcp;
+
+        @Option(names = "--token-file", paramLabel = "FILE", description = "The file holding the TCP listener's token.")
+        Path tokenFile;
+
         PrintStream out = System.out;
         PrintStream err = System.err;
 
@@ -61,7 +68,20 @@ final class XlVerbs {
         @Override
         public Integer call() {
             Path path = socket != null ? socket : ControlClient.defaultSocket();
-            try (ControlClient c = ControlClient.connect(path)) {
+            ControlClient client;
+            try {
+                client = tcp != null ? connectTcp() : ControlClient.connect(path);
+            } catch (IllegalArgumentException e) {
+                err.println("parasol " + name() + ": " + e.getMessage());
+                return 2;
+            } catch (ControlClient.NoHostException e) {
+                err.println("parasol " + name() + ": " + e.getMessage() + "; start one with: ./parasol host &");
+                return 1;
+            } catch (IOException e) {
+                err.println("parasol " + name() + ": " + e.getMessage());
+                return 1;
+            }
+            try (ControlClient c = client) {
                 return run(c);
             } catch (ControlClient.NoHostException e) {
                 err.println("parasol " + name() + ": " + e.getMessage() + "; start one with: ./parasol host &");
@@ -70,6 +90,30 @@ final class XlVerbs {
                 err.println("parasol " + name() + ": " + e.getMessage());
                 return 1;
             }
+        }
+
+        /** A client over {@code --tcp}, with the token of {@code --token-file}. */
+        private ControlClient connectTcp() throws IOException {
+            int colon = tcp.lastIndexOf(':');
+            int port;
+            try {
+                port = colon < 0 ? -1 : Integer.parseInt(tcp.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (colon <= 0 || port < 1 || port > 65535) {
+                throw new IllegalArgumentException("--tcp must be HOST:PORT with a port of 1..65535, not '" + tcp + "'");
+            }
+            if (tokenFile == null) {
+                throw new IllegalArgumentException("--tcp needs --token-file FILE (the host's --token-file)");
+            }
+            String token;
+            try {
+                token = java.nio.file.Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--token-file " + tokenFile + ": cannot read it (" + e.getMessage() + ")");
+            }
+            return ControlClient.connectTcp(new java.net.InetSocketAddress(tcp.substring(0, colon), port), token);
         }
 
         /** Prints the error of {@code r} and returns 1, or returns 0. */

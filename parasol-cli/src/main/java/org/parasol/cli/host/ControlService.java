@@ -122,7 +122,8 @@ public final class ControlService implements AutoCloseable {
             consoleInput.remove(d.domid());
             Set<Runnable> ends = consoleEnds.remove(d.domid());
             if (ends != null) {
-                ends.forEach(Runnable::run);
+                // After the console's last lines, which its own thread delivers.
+                ends.forEach(e -> d.console().afterDelivery(e));
             }
         });
     }
@@ -255,6 +256,9 @@ public final class ControlService implements AutoCloseable {
     private Response create(Request r, Connection c) {
         long id = r.getId();
         org.parasol.control.v1.DomainConfig cfg = r.getCreate().getConfig();
+        if (cfg.getVcpus() == 0) {
+            cfg = cfg.toBuilder().setVcpus(1).build(); // xl's default when the file names none
+        }
         String name = cfg.getName();
         if (name.isEmpty() || name.length() > 64 || !name.matches("[A-Za-z0-9_.-]+") || name.equals("Domain-0")) {
             return Connection.error(id, EINVAL, "name: 1 to 64 of [A-Za-z0-9_.-], not Domain-0");
