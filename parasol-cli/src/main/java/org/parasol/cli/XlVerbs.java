@@ -178,14 +178,22 @@ final class XlVerbs {
 
         @Override
         int run(ControlClient c) throws IOException {
+            ProgressBar bar = ProgressBar.forTerminal(err);
             Request req = c.request().setCreate(CreateDomainRequest.newBuilder().setConfig(cfg).setAttachConsole(console)
-                    .setPaused(paused)).build();
+                    .setPaused(paused).setReportProgress(true)).build();
+            c.send(req);
             if (console) {
                 // The console from before the domain first runs: its first line is never missed.
-                c.send(req);
-                return Console.follow(c, req.getId(), "create", null, out, err);
+                return Console.follow(c, req.getId(), "create", null, out, err, bar);
             }
-            Response r = c.call(req);
+            Response r;
+            do {
+                r = c.read();
+                if (r.getId() == req.getId() && r.hasProgress()) {
+                    bar.update(r.getProgress());
+                }
+            } while (r.getId() != req.getId() && r.getId() != 0 || r.hasProgress());
+            bar.finish();
             if (check(r) != 0) {
                 return 1;
             }
@@ -292,7 +300,7 @@ final class XlVerbs {
         static int attach(ControlClient c, DomainRef ref, PrintStream out, PrintStream err) throws IOException {
             Request req = c.request().setConsole(ConsoleAttachRequest.newBuilder().setDomain(ref).setHistory(true)).build();
             c.send(req);
-            return follow(c, req.getId(), "console", ref, out, err);
+            return follow(c, req.getId(), "console", ref, out, err, null);
         }
 
         /** Xen's {@code xl console} escape: Ctrl-]. */
@@ -301,10 +309,11 @@ final class XlVerbs {
         /**
          * Prints the console stream of request {@code id} until it ends, the host goes, or
          * Ctrl-]; sends standard input to the domain {@code target} (null: the domain the
-         * stream's first data names, as after {@code create -c}).
+         * stream's first data names, as after {@code create -c}); shows the request's progress
+         * items on {@code bar} (null: there are none).
          */
-        static int follow(ControlClient c, long id, String verb, DomainRef target, PrintStream out, PrintStream err)
-                throws IOException {
+        static int follow(ControlClient c, long id, String verb, DomainRef target, PrintStream out, PrintStream err,
+                ProgressBar bar) throws IOException {
             boolean tty = System.console() != null && System.console().isTerminal();
             String saved = tty ? stty("-g") : null;
             if (saved != null) {
@@ -332,6 +341,15 @@ final class XlVerbs {
                             err.flush();
                         }
                         continue;
+                    }
+                    if (r.hasProgress()) {
+                        if (bar != null) {
+                            bar.update(r.getProgress());
+                        }
+                        continue;
+                    }
+                    if (bar != null) {
+                        bar.finish();
                     }
                     if (r.hasError()) {
                         err.println("parasol " + verb + ": " + r.getError().getName() + ": " + r.getError().getMessage());

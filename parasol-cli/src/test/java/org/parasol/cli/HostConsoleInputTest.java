@@ -122,7 +122,28 @@ class HostConsoleInputTest {
             Files.writeString(cfg, "name = \"later\"\nkernel = \"ticker\"\nmemory = 8\ncmdline = \"ticks=600 period=1000\"\n");
             assertThat(h.cli("create", cfg.toString()).status()).isZero();
 
-            for (String d : List.of("sooner", "other", "later")) {
+            // Progress, as the CLI's bar reads it: the checks, then the memory dom0 populates.
+            try (ControlClient c = ControlClient.connect(h.socket)) {
+                org.parasol.control.v1.Request req = c.request().setCreate(org.parasol.control.v1.CreateDomainRequest
+                        .newBuilder().setReportProgress(true).setConfig(org.parasol.control.v1.DomainConfig.newBuilder()
+                                .setName("big").setKernel("ticker").setMemoryMib(64).setCmdline("ticks=600 period=1000")))
+                        .build();
+                c.send(req);
+                List<org.parasol.control.v1.Progress> items = new java.util.ArrayList<>();
+                Response r;
+                while ((r = c.read()).hasProgress()) {
+                    items.add(r.getProgress());
+                }
+                assertThat(r.hasDomain()).as("%s", r).isTrue();
+                assertThat(items).extracting(org.parasol.control.v1.Progress::getStage).startsWith("image and disks")
+                        .contains("memory");
+                List<Long> memory = items.stream().filter(p -> p.getStage().equals("memory"))
+                        .map(org.parasol.control.v1.Progress::getDone).toList();
+                assertThat(memory).as("from none to all 64 MiB, never back").isSorted().startsWith(0L).endsWith(16384L);
+                assertThat(items.get(items.size() - 1).getTotal()).isEqualTo(16384L);
+            }
+
+            for (String d : List.of("sooner", "other", "later", "big")) {
                 assertThat(h.cli("destroy", d).status()).as(d).isZero();
             }
             assertThat(h.terminate()).as(h.output()).isZero();

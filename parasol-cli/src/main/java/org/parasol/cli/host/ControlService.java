@@ -279,11 +279,31 @@ public final class ControlService implements AutoCloseable {
             return Connection.error(id, ENOMEM, "'" + name + "' needs " + maxKiB + " KiB; the host has " + freeKiB
                     + " KiB free (short by " + (maxKiB - freeKiB) + " KiB; start the host with a larger --memory)");
         }
+        boolean progress = r.getCreate().getReportProgress();
+        if (progress) {
+            progress(c, id, "image and disks", 0, 1, "steps");
+        }
         String line;
         try {
             line = createLine.line(cfg);
         } catch (IllegalArgumentException e) {
             return Connection.error(id, ENOENT, e.getMessage());
+        }
+        long totalPages = memKiB / 4;
+        io.netty.util.concurrent.ScheduledFuture<?> sampler = null;
+        if (progress) {
+            progress(c, id, "image and disks", 1, 1, "steps");
+            progress(c, id, "memory", 0, totalPages, "pages");
+            // dom0 populates the domain's memory (XENMEM_populate_physmap) while it builds it:
+            // the hypervisor's tot_pages for the new name is how far it got.
+            long[] last = {0};
+            sampler = c.every(50, () -> hv.domain(name).filter(d -> d.state() != DomainState.DEAD).ifPresent(d -> {
+                long now = Math.min(d.memoryKiB() / 4, totalPages);
+                if (now != last[0]) {
+                    last[0] = now;
+                    progress(c, id, "memory", now, totalPages, "pages");
+                }
+            }));
         }
         if (r.getCreate().getAttachConsole()) {
             consoleOnCreate.put(name, d -> {
@@ -295,6 +315,9 @@ public final class ControlService implements AutoCloseable {
         }
         List<String> answer = ask("xl create " + (r.getCreate().getPaused() ? "-p " : "") + line);
         consoleOnCreate.remove(name);
+        if (sampler != null) {
+            sampler.cancel(false);
+        }
         if (answer == null) {
             return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
         }
@@ -303,6 +326,9 @@ public final class ControlService implements AutoCloseable {
             int domid = Integer.parseInt(built.substring("dom0: built d".length(), built.indexOf(' ', "dom0: built d".length())));
             Optional<Domain> d = hv.domain(domid);
             log.line("control API: created d" + domid + " (" + name + ")");
+            if (progress) {
+                progress(c, id, "memory", totalPages, totalPages, "pages");
+            }
             return d.map(x -> Response.newBuilder().setId(id).setDomain(info(x)).build()).orElse(done(id));
         }
         String why = Dom0Console.find(answer, l -> l.startsWith("dom0: cannot create") || l.startsWith("dom0: xl: create"));
@@ -345,6 +371,12 @@ public final class ControlService implements AutoCloseable {
         int errno = why.contains("EEXIST") ? EEXIST : why.contains("ESRCH") || why.contains("invalid domain") ? ESRCH
                 : EINVAL;
         return Connection.error(id, errno, why.replaceFirst("^dom0: (xl: )?", "dom0: "));
+    }
+
+    /** One progress item of request {@code id} (dropped, like any stream item, for a client that does not read). */
+    private static void progress(Connection c, long id, String stage, long done, long total, String unit) {
+        c.sendStreamed(Response.newBuilder().setId(id).setProgress(org.parasol.control.v1.Progress.newBuilder()
+                .setStage(stage).setDone(done).setTotal(total).setUnit(unit)).build());
     }
 
     private List<String> ask(String xlLine) {
