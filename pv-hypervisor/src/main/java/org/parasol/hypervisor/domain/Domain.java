@@ -1,5 +1,6 @@
 package org.parasol.hypervisor.domain;
 
+import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.Uart16550;
 
 import java.util.ArrayList;
@@ -57,6 +58,10 @@ public final class Domain {
     private final ConsoleLog console;
     /** COM1 of a native domain (its console), or null for a paravirtual one. */
     private final Uart16550 uart;
+    /** The ATA disk on the primary channel of a native domain, once dom0 attached one; else null. */
+    private volatile AtaDisk ata;
+    /** Guards the attachment of {@link #ata}; no guest code runs under it. */
+    private final Object devicesLock = new Object();
     private final Vcpu[] vcpus;
     /** The domain in the credit scheduler: weight, cap, cpupool. */
     private final CreditDomain scheduling;
@@ -258,6 +263,34 @@ public final class Domain {
             }
         }
         return n;
+    }
+
+    /** The ATA disk of a native-kernel domain (primary channel, device 0), or null. */
+    public AtaDisk ata() {
+        return ata;
+    }
+
+    /**
+     * Attaches {@code disk} as the domain's ATA disk; the domain owns it from here and closes
+     * it when it dies.
+     *
+     * @return 0; {@code -EINVAL} for a paravirtual domain (it has no ports to find it on);
+     *     {@code -EEXIST} when it has one already; {@code -ESRCH} when the domain is ending
+     */
+    public long attachAta(AtaDisk disk) {
+        synchronized (devicesLock) {
+            if (!config.virt().nativeKernel()) {
+                return -org.parasol.hypercall.Errno.EINVAL;
+            }
+            if (ata != null) {
+                return -org.parasol.hypercall.Errno.EEXIST;
+            }
+            if (state == DomainState.DEAD || state == DomainState.DYING || state == DomainState.SHUTDOWN) {
+                return -org.parasol.hypercall.Errno.ESRCH;
+            }
+            ata = disk;
+            return 0;
+        }
     }
 
     /** COM1, the console of a native-kernel domain; null for a paravirtual one. */
@@ -737,7 +770,13 @@ public final class Domain {
 
     /** The last step of a destroy: every resource is back; whoever waits for the death is told. */
     void died() {
-        state = DomainState.DEAD;
+        synchronized (devicesLock) {
+            state = DomainState.DEAD;
+            AtaDisk disk = ata;
+            if (disk != null) {
+                disk.close();
+            }
+        }
         dead.countDown();
     }
 

@@ -19,6 +19,7 @@ import org.parasol.hypercall.x86.Opcode;
 import org.parasol.hypercall.x86.Platform;
 import org.parasol.hypercall.x86.RegisterFile;
 import org.parasol.hypercall.x86.Registers;
+import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.ExitReason;
 import org.parasol.hypervisor.hvm.Qualification;
 import org.parasol.hypervisor.hvm.Uart16550;
@@ -655,17 +656,24 @@ public final class VmExits {
         }
     }
 
-    /** The I/O bus: COM1 and the power ports; anything else reads as all ones, writes vanish. */
+    /** The I/O bus: COM1, the ATA disk, the power ports; anything else reads as all ones, writes vanish. */
     private long portRead(int port, int size) {
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             return uart.read(port - Platform.COM1);
+        }
+        AtaDisk disk;
+        if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
+            return disk.read(port, size);
         }
         return size == 4 ? 0xFFFF_FFFFL : (1L << (8 * size)) - 1;
     }
 
     private void portWrite(int port, int size, long value) {
+        AtaDisk disk;
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             uart.write(port - Platform.COM1, (int) value);
+        } else if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
+            disk.write(port, size, value);
         } else if (port == Platform.PM1A_CNT && size >= 2) {
             if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
                 uart.flush();
