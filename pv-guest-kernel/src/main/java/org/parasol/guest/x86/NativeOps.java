@@ -59,6 +59,8 @@ import org.parasol.hypercall.x86.Registers;
  *   <tr><td>platform name</td><td>{@code cpuid} of the hypervisor leaves</td></tr>
  *   <tr><td>shutdown</td><td>{@code out} to ACPI PM1a control (S5), the reset control
  *       register, or pvpanic</td></tr>
+ *   <tr><td>port I/O for drivers</td><td>{@code in}/{@code out} of a byte, {@code rep insw} /
+ *       {@code rep outsw} (the ATA driver, {@link AtaDriver})</td></tr>
  * </table>
  *
  * <p>What stays a hypercall (the shape of a PVHVM guest): the event callback and the trap
@@ -95,6 +97,8 @@ public final class NativeOps implements PvOps {
     private final long outDxAl;
     private final long outDxAx;
     private final long repOutsb;
+    private final long repInsw;
+    private final long repOutsw;
     private final long wrmsr;
     private final long cpuid;
     private final long movCr3Rax;
@@ -139,6 +143,10 @@ public final class NativeOps implements PvOps {
         p += Encoder.out(t, p, 2, n);
         repOutsb = textVa + p;
         p += Encoder.outs(t, p, 1, true);
+        repInsw = textVa + p;
+        p += Encoder.ins(t, p, 2, true);
+        repOutsw = textVa + p;
+        p += Encoder.outs(t, p, 2, true);
         wrmsr = textVa + p;
         p += Encoder.wrmsr(t, p);
         cpuid = textVa + p;
@@ -186,16 +194,45 @@ public final class NativeOps implements PvOps {
         cpu.execute(count);
     }
 
-    private void outb(int port, int value) {
-        regs.set(RDX, port);
+    // ---------------------------------------------------------------- port I/O for native drivers
+
+    /** {@code out dx, al}: a byte to {@code port}. */
+    public void outb(int port, int value) {
+        regs.set(RDX, port & 0xFFFF);
         regs.set(RAX, value & 0xFF);
         run(outDxAl, 1);
     }
 
-    private int inb(int port) {
-        regs.set(RDX, port);
+    /** {@code in al, dx}: a byte from {@code port}. */
+    public int inb(int port) {
+        regs.set(RDX, port & 0xFFFF);
         run(inDx, 1);
         return (int) regs.get(RAX) & 0xFF;
+    }
+
+    /**
+     * {@code rep insw}: {@code words} 16-bit reads of {@code port} into memory at {@code va}
+     * (upward: the kernel runs with DF clear). An instruction that stops part-way (the
+     * emulation moves a bounded chunk per exit, as a CPU may take an interrupt inside a
+     * {@code rep}) is run again until RCX is zero.
+     */
+    public void insw(int port, long va, long words) {
+        regs.set(RDX, port & 0xFFFF);
+        regs.set(RDI, va);
+        regs.set(RCX, words);
+        do {
+            run(repInsw, 1);
+        } while (regs.get(RCX) != 0);
+    }
+
+    /** {@code rep outsw}: {@code words} 16-bit writes to {@code port} from memory at {@code va}. */
+    public void outsw(int port, long va, long words) {
+        regs.set(RDX, port & 0xFFFF);
+        regs.set(RSI, va);
+        regs.set(RCX, words);
+        do {
+            run(repOutsw, 1);
+        } while (regs.get(RCX) != 0);
     }
 
     private void wrmsr(int msr, long value) {
