@@ -1,6 +1,7 @@
 package org.parasol.hypervisor.domain;
 
 import org.parasol.hypervisor.hvm.AtaDisk;
+import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.hvm.Uart16550;
 
 import java.util.ArrayList;
@@ -58,6 +59,8 @@ public final class Domain {
     private final ConsoleLog console;
     /** COM1 of a native domain (its console), or null for a paravirtual one. */
     private final Uart16550 uart;
+    /** The 8259 pair of a native domain (its devices' interrupts), or null for a paravirtual one. */
+    private final Pic8259 pic;
     /** The ATA disk on the primary channel of a native domain, once dom0 attached one; else null. */
     private volatile AtaDisk ata;
     /** Guards the attachment of {@link #ata}; no guest code runs under it. */
@@ -115,6 +118,7 @@ public final class Domain {
         this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(host.consoleThread());
         this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged()) : null;
+        this.pic = config.virt().nativeKernel() ? new Pic8259() : null;
         this.createdAt = host.systemTime();
         this.scheduling = host.scheduler().newDomain(domid);
         this.vcpus = new Vcpu[config.vcpus()];
@@ -263,6 +267,11 @@ public final class Domain {
             }
         }
         return n;
+    }
+
+    /** The 8259 pair of a native-kernel domain, or null. */
+    public Pic8259 pic() {
+        return pic;
     }
 
     /** The ATA disk of a native-kernel domain (primary channel, device 0), or null. */

@@ -21,6 +21,7 @@ import org.parasol.hypercall.x86.RegisterFile;
 import org.parasol.hypercall.x86.Registers;
 import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.ExitReason;
+import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.hvm.Qualification;
 import org.parasol.hypervisor.hvm.Uart16550;
 import org.parasol.hypervisor.hypercall.XenCompat;
@@ -85,6 +86,8 @@ public final class VmExits {
     private final VcpuMmu mmu;
     private final VcpuInfo vcpuInfo;
     private final Uart16550 uart;
+    /** The domain's 8259 pair; its interrupts go to vCPU 0 (the BSP, as ExtINT goes on a PC). */
+    private final Pic8259 pic;
     /** The bare machine: the instruction takes effect with no exit (see {@link Virtualization#BARE}). */
     private final boolean bare;
     /** Binary translation (see {@link Virtualization#BT}): no exits, decodes served from {@link #tcInsn}. */
@@ -141,6 +144,7 @@ public final class VmExits {
         this.mmu = vcpu.mmu();
         this.vcpuInfo = vcpu.vcpuInfo();
         this.uart = uart;
+        this.pic = vcpu.id() == 0 ? domain.pic() : null;
         Virtualization virt = domain.config().virt();
         this.translated = virt == Virtualization.BT;
         this.bare = virt == Virtualization.BARE || translated;
@@ -170,6 +174,7 @@ public final class VmExits {
             stiShadow = false;
             if (!shadow) {
                 vcpu.returnToGuest();
+                injectInterrupt();
             }
             if (profile) {
                 lap(STAGE_RESUME);
@@ -212,7 +217,27 @@ public final class VmExits {
             stiShadow = false;
             if (!shadow) {
                 vcpu.returnToGuest();
+                injectInterrupt();
             }
+        }
+    }
+
+    /**
+     * Interrupt injection at the instruction boundary: with IF set and the 8259 pair's INT
+     * raised, the INTA cycle gives the vector, and the trap table's handler for it runs with IF
+     * clear (an interrupt gate), IF set again when it returns (its {@code iret}). Not in
+     * {@code sti}'s shadow (the caller sees to that).
+     */
+    private void injectInterrupt() {
+        if (pic == null || !pic.pending() || !interrupts()) {
+            return;
+        }
+        int vector = pic.acknowledge();
+        setInterrupts(false);
+        try {
+            vcpu.traps().deliverInterrupt(vector);
+        } finally {
+            setInterrupts(true);
         }
     }
 
@@ -663,7 +688,13 @@ public final class VmExits {
         }
         AtaDisk disk;
         if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
-            return disk.read(port, size);
+            long v = disk.read(port, size);
+            irq14(disk);
+            return v;
+        }
+        Pic8259 p = domain.pic();
+        if (Pic8259.claims(port) && p != null && size == 1) {
+            return p.read(port);
         }
         return size == 4 ? 0xFFFF_FFFFL : (1L << (8 * size)) - 1;
     }
@@ -674,6 +705,9 @@ public final class VmExits {
             uart.write(port - Platform.COM1, (int) value);
         } else if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
             disk.write(port, size, value);
+            irq14(disk);
+        } else if (Pic8259.claims(port) && domain.pic() != null && size == 1) {
+            domain.pic().write(port, (int) value);
         } else if (port == Platform.PM1A_CNT && size >= 2) {
             if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
                 uart.flush();
@@ -689,6 +723,14 @@ public final class VmExits {
                 uart.flush();
                 domain.shutdown(Shutdown.CRASH, "the guest reported a panic (pvpanic)");
             }
+        }
+    }
+
+    /** The disk's INTRQ is the primary channel's IRQ 14. */
+    private void irq14(AtaDisk disk) {
+        Pic8259 p = domain.pic();
+        if (p != null) {
+            p.setIrq(14, disk.interruptPending());
         }
     }
 

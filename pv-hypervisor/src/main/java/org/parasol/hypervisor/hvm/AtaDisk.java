@@ -50,7 +50,8 @@ import org.parasol.hypercall.x86.Platform;
  *
  * <p>Interrupts: INTRQ is kept as ATA says (set when a sector is ready or a command completes,
  * cleared by a read of status or a new command, masked by nIEN), readable with
- * {@link #interruptPending()}; nothing delivers it yet, so drivers poll status.
+ * {@link #interruptPending()}; the emulation passes it on to the 8259 pair as IRQ 14
+ * ({@link Pic8259}) after each access to the disk's ports.
  *
  * <p>The guest is hostile: any byte may be written to any port in any order, and nothing
  * throws: a command with the wrong arguments is aborted, a word beyond DRQ is dropped (reads
