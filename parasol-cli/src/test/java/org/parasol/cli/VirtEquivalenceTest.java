@@ -91,7 +91,12 @@ class VirtEquivalenceTest {
             } else {
                 assertThat(o.out()).contains("xvda as the ATA disk (primary channel, device 0)")
                         .contains("[blk-" + virt + "] blkcheck: hda: 2048 sectors of 512 bytes; ATA \"Parasol ATA disk\""
-                                + " on the primary channel, PIO, LBA48, polled");
+                                + " on the primary channel, PIO, LBA48, IRQ 14");
+                // Each sector but the last of a command is announced by IRQ 14, taken natively.
+                Matcher irqs = Pattern.compile("ata: hda closed after (\\d+) commands, (\\d+) IRQ 14 interrupts, (\\d+) "
+                        + "status polls").matcher(o.out());
+                assertThat(irqs.find()).as(o.out()).isTrue();
+                assertThat(Long.parseLong(irqs.group(2))).isGreaterThanOrEqualTo(2 * 2048 - 2 * Long.parseLong(irqs.group(1)));
             }
             if (virt.equals("trap")) {
                 // 2 x 2048 sectors, each at least a status read and a rep insw/outsw: all VM exits.

@@ -9,6 +9,8 @@ package org.parasol.hypercall.x86;
  * <table>
  *   <caption>The devices</caption>
  *   <tr><td>COM1</td><td>a 16550A UART at {@code 0x3F8..0x3FF}: the console</td></tr>
+ *   <tr><td>8259 pair</td><td>master {@code 0x20}/{@code 0x21}, slave {@code 0xA0}/{@code 0xA1}
+ *       on the master's IR2; IRQ 14 is the disk's</td></tr>
  *   <tr><td>primary ATA channel</td><td>command block {@code 0x1F0..0x1F7}, control block
  *       {@code 0x3F6} (alternate status / device control): the disk, PIO only, IRQ 14</td></tr>
  *   <tr><td>PM1a control</td><td>{@code 0x604}: {@code SLP_EN} with sleep type 0 (S5) powers off</td></tr>
@@ -125,6 +127,17 @@ public final class Platform {
     public static final int ATA_ID_LBA_CAPACITY_2 = 100;
     /** IDENTIFY word 83/86 bit: the 48-bit address feature set. */
     public static final int ATA_ID_LBA48 = 1 << 10;
+
+    /** The master 8259's command port (its data port, the mask, is the next). */
+    public static final int PIC1 = 0x20;
+    /** The slave 8259's command port, cascaded into the master's IR2. */
+    public static final int PIC2 = 0xA0;
+    /** The vector of IRQ 0 as a native kernel programs the pair (IRQ 8 is 8 above): Linux's and the IDT's 0x20. */
+    public static final int IRQ0_VECTOR = 0x20;
+    /** OCW2: a non-specific end of interrupt. */
+    public static final int PIC_EOI = 0x20;
+    /** The primary ATA channel's IRQ. */
+    public static final int ATA0_IRQ = 14;
 
     /** ACPI PM1a control block. */
     public static final int PM1A_CNT = 0x604;

@@ -34,8 +34,11 @@ import org.parasol.hypercall.x86.Platform;
  * <p>Every register access is an {@code in}/{@code out} instruction ({@link NativeOps}), and
  * each sector's data one {@code rep insw}/{@code rep outsw} straight between the data register
  * and the caller's buffer, so under trap-and-emulate a sector costs a handful of exits. The
- * drive's interrupt (IRQ 14) is masked (nIEN): the kernel has no native interrupt path yet, so
- * the driver polls status, bounded by {@link #POLLS}. One command of at most {@link #MAX_COUNT}
+ * drive's interrupt, IRQ 14, is taken natively: the 8259 pair programmed and the handler in
+ * the trap table at vector 0x2E ({@link NativeOps#installIrqHandler}); the handler reads
+ * status and ends the interrupt, and the driver goes by the status it read. Where no
+ * interrupt is due (the last sector of a PIO read raises none, as ATA says) or interrupts are
+ * off, the driver reads status itself, at most {@link #POLLS} times. One command of at most {@link #MAX_COUNT}
  * sectors at a time; I/O is serialized in the order it is asked for, each one a task of the
  * run loop, so completion always comes from a later task than the request.
  *
@@ -56,6 +59,11 @@ public final class AtaDriver implements BlockDevice {
     private final String model;
     private long requests;
     private boolean closed;
+    /** Set by the IRQ 14 handler, with the status it read (which acknowledged INTRQ). */
+    private boolean irqArrived;
+    private int irqStatus;
+    private long interrupts;
+    private long polls;
 
     private AtaDriver(Kernel k, NativeOps ops, long sectors, boolean lba48, String model) {
         this.k = k;
@@ -126,7 +134,13 @@ public final class AtaDriver implements BlockDevice {
                 int c = mem.getByte(page.va() + 54 + (i ^ 1)) & 0xFF;
                 name.append(c >= 0x20 && c < 0x7F ? (char) c : ' ');
             }
-            return n == 0 ? null : new AtaDriver(k, ops, n, lba48, name.toString().strip());
+            if (n == 0) {
+                return null;
+            }
+            AtaDriver d = new AtaDriver(k, ops, n, lba48, name.toString().strip());
+            ops.installIrqHandler(Platform.ATA0_IRQ, d.new Irq14());
+            ops.outb(ATA0_CTL, 0); // nIEN clear: INTRQ on
+            return d;
         } finally {
             k.memory().freePages(page);
         }
@@ -181,7 +195,32 @@ public final class AtaDriver implements BlockDevice {
 
     @Override
     public String describe() {
-        return "ATA \"" + model + "\" on the primary channel, PIO" + (lba48 ? ", LBA48" : ", LBA28") + ", polled";
+        return "ATA \"" + model + "\" on the primary channel, PIO" + (lba48 ? ", LBA48" : ", LBA28") + ", IRQ "
+                + Platform.ATA0_IRQ;
+    }
+
+    /** IRQ 14 interrupts taken so far. */
+    public long interrupts() {
+        return interrupts;
+    }
+
+    /** Status polls that found no interrupt to go by (interrupts off while waiting, or none due). */
+    public long polls() {
+        return polls;
+    }
+
+    /**
+     * The IRQ 14 handler (Linux's {@code ata_sff_interrupt}, reduced): reads status, which
+     * lowers INTRQ, keeps it for the waiting command, and ends the interrupt at both chips.
+     */
+    private final class Irq14 implements org.parasol.hypercall.TrapHandler {
+        @Override
+        public void trap(org.parasol.hypercall.Cpu cpu, int vector, long errorCode, long address) {
+            irqStatus = ops.inb(ATA0 + Platform.ATA_STATUS);
+            irqArrived = true;
+            interrupts++;
+            ops.endOfInterrupt(Platform.ATA0_IRQ);
+        }
     }
 
     @Override
@@ -211,6 +250,10 @@ public final class AtaDriver implements BlockDevice {
 
     @Override
     public Promise<Void> close() {
+        if (!closed) {
+            k.println("ata: hda closed after " + requests + " commands, " + interrupts + " IRQ " + Platform.ATA0_IRQ
+                    + " interrupts, " + polls + " status polls");
+        }
         closed = true;
         Promise<Void> p = k.loop().promise();
         k.loop().execute(() -> p.complete(null));
@@ -291,13 +334,30 @@ public final class AtaDriver implements BlockDevice {
 
     private void command(int cmd) {
         requests++;
+        irqArrived = false;
         ops.outb(ATA0 + Platform.ATA_STATUS, cmd);
+    }
+
+    /**
+     * The device's status once it has something to say: what the IRQ 14 handler read, when
+     * the interrupt came (it comes at the instruction boundary after the access that raised
+     * INTRQ, the kernel running with interrupts on); else a read of status — a poll.
+     */
+    private int nextStatus() {
+        if (irqArrived) {
+            irqArrived = false;
+            if ((irqStatus & ATA_BSY) == 0) {
+                return irqStatus;
+            }
+        }
+        polls++;
+        return ops.inb(ATA0 + Platform.ATA_STATUS);
     }
 
     /** Waits for BSY clear and DRQ set; ERR or a timeout fails the command. */
     private void dataReady(String what, long lba) {
         for (int i = 0; i < POLLS; i++) {
-            int st = ops.inb(ATA0 + Platform.ATA_STATUS);
+            int st = nextStatus();
             if ((st & ATA_BSY) != 0) {
                 continue;
             }
@@ -314,7 +374,7 @@ public final class AtaDriver implements BlockDevice {
     /** Waits for BSY clear at the end of a command; ERR, DRQ still set or a timeout fails it. */
     private void finish(String what) {
         for (int i = 0; i < POLLS; i++) {
-            int st = ops.inb(ATA0 + Platform.ATA_STATUS);
+            int st = nextStatus();
             if ((st & ATA_BSY) != 0) {
                 continue;
             }

@@ -107,6 +107,9 @@ public final class NativeOps implements PvOps {
     private final long storeRdiRsi;
 
     private long executed;
+    /** Whether the 8259 pair is programmed, and the mask it holds (slave's in bits 8-15). */
+    private boolean picReady;
+    private int picMask = 0xFFFF;
 
     /**
      * The operations of {@code cpu}, with its privileged text and scratch stack assembled into
@@ -192,6 +195,46 @@ public final class NativeOps implements PvOps {
         regs.rip(rip);
         executed += count;
         cpu.execute(count);
+    }
+
+    // ---------------------------------------------------------------- device interrupts
+
+    /**
+     * Takes device line {@code irq} (0-15) natively: the first time, programs the 8259 pair
+     * as Linux's {@code init_8259A} does (ICW1-4 on both, vectors {@link Platform#IRQ0_VECTOR}
+     * and 8 above, every line masked but the cascade); then puts {@code handler} in the trap
+     * table at the line's vector (the IDT's entry: {@code set_trap_table}, since {@code lidt} is
+     * outside the decoded subset) and unmasks the line. The handler runs at an instruction
+     * boundary with IF clear; it must end the interrupt with {@link #endOfInterrupt}.
+     */
+    public void installIrqHandler(int irq, TrapHandler handler) {
+        if (irq < 0 || irq > 15 || irq == 2) {
+            throw new IllegalArgumentException("IRQ " + irq + " is not a device line of the 8259 pair");
+        }
+        if (!picReady) {
+            outb(Platform.PIC1, 0x11); // ICW1: edge-triggered, cascaded, ICW4 follows
+            outb(Platform.PIC1 + 1, Platform.IRQ0_VECTOR); // ICW2
+            outb(Platform.PIC1 + 1, 1 << 2); // ICW3: a slave on IR2
+            outb(Platform.PIC1 + 1, 0x01); // ICW4: 8086 mode, normal EOI
+            outb(Platform.PIC2, 0x11);
+            outb(Platform.PIC2 + 1, Platform.IRQ0_VECTOR + 8);
+            outb(Platform.PIC2 + 1, 2); // its cascade identity
+            outb(Platform.PIC2 + 1, 0x01);
+            picMask = 0xFFFF & ~(1 << 2);
+            picReady = true;
+        }
+        installTrapHandler(Platform.IRQ0_VECTOR + irq, handler);
+        picMask &= ~(1 << irq);
+        outb(Platform.PIC1 + 1, picMask & 0xFF);
+        outb(Platform.PIC2 + 1, picMask >>> 8);
+    }
+
+    /** OCW2's non-specific EOI for {@code irq}: to the slave first when it came through it, then the master. */
+    public void endOfInterrupt(int irq) {
+        if (irq >= 8) {
+            outb(Platform.PIC2, Platform.PIC_EOI);
+        }
+        outb(Platform.PIC1, Platform.PIC_EOI);
     }
 
     // ---------------------------------------------------------------- port I/O for native drivers

@@ -95,6 +95,8 @@ public final class VmExits {
     /** Whether cpuid shows a hypervisor: everywhere but on the bare machine. */
     private final boolean hypervisorVisible;
     private final RegisterFile regs = new RegisterFile();
+    /** The registers saved across an injected interrupt's handler. */
+    private final long[] interruptFrame = new long[regs.gprs().length];
     private final Decoder decoder = new Decoder();
     /** The CPU's decode buffer (trap, bare). */
     private final Instruction decoded = new Instruction();
@@ -233,10 +235,19 @@ public final class VmExits {
             return;
         }
         int vector = pic.acknowledge();
+        // The interrupt frame and the handler's register saves: what iret and the handler's
+        // epilogue give back, whatever the handler's own instructions left in the registers.
+        long[] gprs = regs.gprs();
+        System.arraycopy(gprs, 0, interruptFrame, 0, gprs.length);
+        long rip = regs.rip();
+        long rflags = regs.rflags();
         setInterrupts(false);
         try {
             vcpu.traps().deliverInterrupt(vector);
         } finally {
+            System.arraycopy(interruptFrame, 0, gprs, 0, gprs.length);
+            regs.rip(rip);
+            regs.rflags(rflags);
             setInterrupts(true);
         }
     }
@@ -491,13 +502,19 @@ public final class VmExits {
         return four.charAt(0) | four.charAt(1) << 8 | four.charAt(2) << 16 | (long) four.charAt(3) << 24;
     }
 
-    /** {@code hlt}: blocks until an event is pending; with interrupts off it would never wake. */
+    /**
+     * {@code hlt}: blocks until an event is pending; an interrupt the 8259 pair holds ends it at
+     * once (it is injected as the instruction completes). With interrupts off it would never wake.
+     */
     private void hlt() {
         if (!interrupts()) {
             throw vcpu.crashFromGuestPath("hlt with interrupts disabled at rip " + hex(regs.rip())
                     + ": the vCPU would never wake");
         }
         lapIfProfiling(STAGE_EMULATE);
+        if (pic != null && pic.pending()) {
+            return;
+        }
         vcpu.sched().block();
     }
 
