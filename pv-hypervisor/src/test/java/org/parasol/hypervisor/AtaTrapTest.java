@@ -208,4 +208,32 @@ class AtaTrapTest {
         assertThat(g.domain.vcpu(0).traps().interrupts()).isZero();
         assertThat(g.domain.state()).isEqualTo(org.parasol.hypervisor.domain.DomainState.RUNNING);
     }
+
+    @Test
+    @DisplayName("attachEmulatedDisk: -EPERM from an unprivileged domain, -EINVAL for a paravirtual target or a channel "
+            + "of no whole sector, -ESRCH for no such domain, -EEXIST for a second disk; the caller keeps a refused image")
+    void shouldRefuseBadAttachments(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("other.img");
+        Files.write(file, new byte[4096]);
+        Path tiny = dir.resolve("tiny.img");
+        Files.write(tiny, new byte[100]);
+        BareGuest privileged = BareGuest.create(hv, new DomainConfig("dom0ish", 8192, 8192, 1, null, "", true,
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE));
+        BareGuest pv = BareGuest.create(hv, "pv", 8192);
+        try (FileChannel other = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                FileChannel small = FileChannel.open(tiny, StandardOpenOption.READ)) {
+            assertThat(pv.cpu.attachEmulatedDisk(g.domain.domid(), other, false)).isEqualTo(-org.parasol.hypercall.Errno.EPERM);
+            assertThat(privileged.cpu.attachEmulatedDisk(pv.domain.domid(), other, false))
+                    .isEqualTo(-org.parasol.hypercall.Errno.EINVAL);
+            assertThat(privileged.cpu.attachEmulatedDisk(g.domain.domid(), small, false))
+                    .isEqualTo(-org.parasol.hypercall.Errno.EINVAL);
+            assertThat(privileged.cpu.attachEmulatedDisk(g.domain.domid(), null, false))
+                    .isEqualTo(-org.parasol.hypercall.Errno.EINVAL);
+            assertThat(privileged.cpu.attachEmulatedDisk(4000, other, false)).isEqualTo(-org.parasol.hypercall.Errno.ESRCH);
+            assertThat(privileged.cpu.attachEmulatedDisk(g.domain.domid(), other, false))
+                    .isEqualTo(-org.parasol.hypercall.Errno.EEXIST);
+            assertThat(other.isOpen()).isTrue();
+            assertThat(g.domain.ata().sectors()).isEqualTo(16);
+        }
+    }
 }
