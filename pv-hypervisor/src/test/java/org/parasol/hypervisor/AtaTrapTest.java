@@ -36,7 +36,8 @@ import org.parasol.hypervisor.time.ManualClock;
 /**
  * The ATA disk and the 8259 pair behind VM exits: real {@code in}/{@code out}/{@code rep insw}
  * bytes at {@code rip}, the I/O exits they take, the sector that lands in guest memory, and
- * IRQ 14 delivered through the trap table at the next instruction boundary.
+ * IRQ 14 delivered through the trap table at the next instruction boundary (and COM1's IRQ 4,
+ * the other device line wired to the 8259 pair).
  */
 class AtaTrapTest {
     @RegisterExtension
@@ -235,5 +236,37 @@ class AtaTrapTest {
             assertThat(other.isOpen()).isTrue();
             assertThat(g.domain.ata().sectors()).isEqualTo(16);
         }
+    }
+
+    @Test
+    @DisplayName("COM1's THR-empty interrupt, enabled with IER bit 1 and OUT2, arrives as IRQ 4 at vector 0x24")
+    void shouldDeliverTheUartInterrupt() {
+        int[] seen = new int[2];
+        g.domain.vcpu(0).traps().setTrap(0x24, new TrapHandler() {
+            @Override
+            public void trap(Cpu cpu, int vector, long errorCode, long address) {
+                seen[0]++;
+                seen[1] = vector;
+                // The driver's part: IIR says THRE (and reading it lowers the line), then EOI.
+                regs.set(RDX, Platform.COM1 + Platform.UART_IIR_FCR);
+                regs.rip(inAt);
+                g.cpu.execute(1);
+                out(0x20, 0x20);
+            }
+        });
+        int[][] icw = {{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01}, {0xA0, 0x11}, {0xA1, 0x28},
+            {0xA1, 0x02}, {0xA1, 0x01}, {0x21, 0xEF}, {0xA1, 0xFF}};
+        for (int[] w : icw) {
+            out(w[0], w[1]);
+        }
+        regs.rip(stiAt);
+        g.cpu.execute(1);
+        out(Platform.COM1 + Platform.UART_MCR, 0x08);
+        out(Platform.COM1 + Platform.UART_IER, 0x02);
+        assertThat(seen[0]).isEqualTo(1);
+        assertThat(seen[1]).isEqualTo(0x24);
+        out(Platform.COM1 + Platform.UART_THR, 'x');
+        assertThat(seen[0]).as("the byte left, THR is empty again").isEqualTo(2);
+        assertThat(g.domain.pic().isr()).isZero();
     }
 }

@@ -26,6 +26,8 @@ public final class Platform {
 
     /** COM1's base port. */
     public static final int COM1 = 0x3F8;
+    /** COM1's IRQ. */
+    public static final int COM1_IRQ = 4;
     /** UART register: transmit holding (write) / receive buffer (read); divisor low with DLAB. */
     public static final int UART_THR = 0;
     /** UART register: interrupt enable; divisor high with DLAB. */

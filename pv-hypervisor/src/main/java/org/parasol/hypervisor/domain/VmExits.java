@@ -701,7 +701,9 @@ public final class VmExits {
     /** The I/O bus: COM1, the ATA disk, the power ports; anything else reads as all ones, writes vanish. */
     private long portRead(int port, int size) {
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
-            return uart.read(port - Platform.COM1);
+            int v = uart.read(port - Platform.COM1);
+            irq4();
+            return v;
         }
         AtaDisk disk;
         if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
@@ -720,6 +722,7 @@ public final class VmExits {
         AtaDisk disk;
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             uart.write(port - Platform.COM1, (int) value);
+            irq4();
         } else if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
             disk.write(port, size, value);
             irq14(disk);
@@ -743,11 +746,19 @@ public final class VmExits {
         }
     }
 
+    /** COM1's interrupt is IRQ 4. */
+    private void irq4() {
+        Pic8259 p = domain.pic();
+        if (p != null) {
+            p.setIrq(Platform.COM1_IRQ, uart.interruptPending());
+        }
+    }
+
     /** The disk's INTRQ is the primary channel's IRQ 14. */
     private void irq14(AtaDisk disk) {
         Pic8259 p = domain.pic();
         if (p != null) {
-            p.setIrq(14, disk.interruptPending());
+            p.setIrq(Platform.ATA0_IRQ, disk.interruptPending());
         }
     }
 
