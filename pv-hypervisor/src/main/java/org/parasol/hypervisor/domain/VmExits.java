@@ -43,8 +43,9 @@ import org.parasol.hypervisor.time.TimeScale;
  *                                                           instruction length}
  *        exit ─► bookkeeping ─► handler by reason ─► decode again if the exit does not say
  *             enough (#GP, #PF, string I/O) ─► emulate against the registers, CRs, MSRs ─►
- *             device model (UART, power, APIC timer) / page-table update ─► resume: rip +=
- *             length, pending upcalls delivered (not in sti's shadow)
+ *             device model (UART, ATA disk, 8259 pair, power, APIC timer) / page-table
+ *             update ─► resume: rip += length, pending upcalls delivered, then a device
+ *             interrupt injected through the trap table (neither in sti's shadow)
  * </pre>
  *
  * <p>The guest is hostile. Every register value and every byte at {@code rip} is the guest's:
