@@ -228,7 +228,19 @@ public final class Dom0Kernel extends ApplicationKernel {
             xenstored.writeDomain(id, name, uuid.toString(), spec.memoryKiB(), spec.vcpus());
             // Its devices after its paths and before it runs, each back end already running
             // (libxl adds a domain's devices while it is still paused).
+            boolean emulatedDisk = false;
             for (DeviceSpec device : spec.devices()) {
+                if (device.isDisk() && !spec.virt().equals("pv")) {
+                    // A native kernel finds its disk on the ATA ports, as an HVM guest's
+                    // disk= becomes QEMU's IDE drive: the hypervisor's device model serves it.
+                    if (emulatedDisk) {
+                        throw new Builder.BuildException("attaching " + device.params().get("vdev") + ": a native"
+                                + " domain has one ATA disk (the primary channel's device 0)", 0);
+                    }
+                    served.add(attachAta(id, device));
+                    emulatedDisk = true;
+                    continue;
+                }
                 int back = liveNamed(device.backend());
                 if (back < 0) {
                     throw new Builder.BuildException("finding a running domain named '" + device.backend()
@@ -260,6 +272,36 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println("dom0: d" + id + " (" + name + "): " + device);
         }
         return built.domid();
+    }
+
+    /**
+     * Opens a disk's image and gives it to the hypervisor's ATA model for native domain
+     * {@code domid}; the hypervisor owns the file from then on.
+     */
+    private String attachAta(int domid, DeviceSpec disk) throws Builder.BuildException {
+        if (!disk.backend().equals(DeviceSpec.DOM0)) {
+            throw new Builder.BuildException("attaching " + disk.params().get("vdev") + ": an emulated disk is served"
+                    + " by the device model, not by a driver domain (backend=" + disk.backend() + ")", 0);
+        }
+        java.nio.file.Path target = java.nio.file.Path.of(disk.params().get("target"));
+        java.nio.channels.FileChannel image;
+        try {
+            image = disk.readOnly() ? java.nio.channels.FileChannel.open(target, java.nio.file.StandardOpenOption.READ)
+                    : java.nio.channels.FileChannel.open(target, java.nio.file.StandardOpenOption.READ,
+                            java.nio.file.StandardOpenOption.WRITE);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new Builder.BuildException("opening " + target + " for the ATA disk: " + e.getMessage(), 0);
+        }
+        long rc = k.cpu().attachEmulatedDisk(domid, image, disk.readOnly());
+        if (rc < 0) {
+            try {
+                image.close();
+            } catch (java.io.IOException e) {
+                // refused either way
+            }
+            throw new Builder.BuildException("attaching " + target + " as the ATA disk", rc);
+        }
+        return disk.params().get("vdev") + " as the ATA disk (primary channel, device 0) from " + target;
     }
 
     /** The id of the live domain named {@code name} (dom0 is {@value DeviceSpec#DOM0}), or -1. */
