@@ -666,6 +666,13 @@ public final class CreditScheduler {
         }
     }
 
+    /** How many domains are on pool {@code poolId}'s active list, which each accounting walks: for tests. */
+    public int activeDomains(int poolId) {
+        synchronized (lock) {
+            return pools[poolId].nrActive;
+        }
+    }
+
     /** How many pCPUs the scheduler hands out: the size {@link #runningClients} needs. */
     public int nrPcpus() {
         return nrPcpus;
