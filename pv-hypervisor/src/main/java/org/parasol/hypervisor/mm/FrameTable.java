@@ -1167,8 +1167,11 @@ public final class FrameTable {
             if (M2P_PAGE.compareAndSet(m2pPageState, c, M2P_PAGE_HOLE, M2P_PAGE_FILLING)) {
                 // Every change made to the state from here on is written through once the page is
                 // live (m2pPageLive waits for it), so what is read now can only be older.
-                writeM2pPage(base, c, (Chunk) CHUNKS.getAcquire(chunks, c));
-                M2P_PAGE.setVolatile(m2pPageState, c, M2P_PAGE_LIVE);
+                try {
+                    writeM2pPage(base, c, (Chunk) CHUNKS.getAcquire(chunks, c));
+                } finally {
+                    M2P_PAGE.setVolatile(m2pPageState, c, M2P_PAGE_LIVE); // never left half-way: writers wait on it
+                }
             } else {
                 while ((byte) M2P_PAGE.getVolatile(m2pPageState, c) != M2P_PAGE_LIVE) {
                     Thread.onSpinWait(); // another thread writes its 512 entries
