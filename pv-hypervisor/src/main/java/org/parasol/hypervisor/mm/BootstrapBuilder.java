@@ -238,7 +238,17 @@ public final class BootstrapBuilder {
         MemorySegment mem = frames.memory().segment();
 
         // 1. The P2M list and the M2P entries, the latter a run of consecutive frames at a time
-        //    (a 2 MiB extent keeps its frame state uniform).
+        //    (a 2 MiB extent keeps its frame state uniform; the M2P table's pages are written
+        //    only when a guest first reads them). The list's frames are written whole: the host
+        //    backs them with one call per machine-contiguous run, not a page fault per frame.
+        for (int pfn = 0; pfn < p2mFrames; ) {
+            int run = 1;
+            while (pfn + run < p2mFrames && p2m[pfn + run] == p2m[pfn] + run) {
+                run++;
+            }
+            frames.memory().populate(p2m[pfn], run);
+            pfn += run;
+        }
         for (int pfn = 0; pfn < nrPages; pfn++) {
             mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
         }
