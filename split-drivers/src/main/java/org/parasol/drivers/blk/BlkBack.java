@@ -35,8 +35,8 @@ import org.parasol.hypercall.abi.XenbusState;
  * </pre>
  *
  * <p>Queues and vCPUs: when the back end has secondary vCPUs ({@link BlkBackend#addVcpu}), queue
- * {@code q} of a disk without persistent grants is served on the {@code q mod n}th of them, each
- * on its own run loop (Linux's blkback: a kernel thread per ring); otherwise, and for persistent
+ * of a disk without persistent grants is served on the next of them in turn (over every queue of
+ * every disk), each on its own run loop (Linux's blkback: a kernel thread per ring); otherwise, and for persistent
  * grants, on the boot vCPU with the store. The xenbus half stays on the boot vCPU. Closing
  * waits for every queue to stop on its vCPU before the rings are unmapped and the state goes
  * Closed.
@@ -53,6 +53,15 @@ final class BlkBack {
             int maxPersistentGrants, boolean grantIo) {
     }
 
+    /** The vCPUs queues may run on, handed out in turn over every queue of every disk. */
+    interface Vcpus {
+        /** Whether there are any (else every queue runs on the boot vCPU). */
+        boolean any();
+
+        /** The vCPU for the next queue. */
+        SecondaryVcpu next();
+    }
+
     private final Kernel k;
     private final BackendStore store;
     private final Features features;
@@ -64,8 +73,8 @@ final class BlkBack {
     private DiskImage disk;
     private Runnable unwatchFront;
     private final List<BlkBackQueue> queues = new ArrayList<>();
-    /** The back end's secondary vCPUs that serve queues (shared with the back end, boot vCPU only). */
-    private final List<SecondaryVcpu> vcpus;
+    /** The back end's secondary vCPUs that serve queues (boot vCPU only). */
+    private final Vcpus vcpus;
     /** Queues still stopping on their vCPUs after a disconnect: no reconnect until 0. */
     private int closing;
     /** The front end's state changed while queues were stopping. */
@@ -77,7 +86,7 @@ final class BlkBack {
     private long ioErrors;
 
     BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid,
-            List<SecondaryVcpu> vcpus) {
+            Vcpus vcpus) {
         this.k = k;
         this.vcpus = vcpus;
         this.store = store;
@@ -212,7 +221,7 @@ final class BlkBack {
                 int evtchn = (int) Vbd.number(Vbd.EVENT_CHANNEL, store.read(qdir + "/" + Vbd.EVENT_CHANNEL), 1,
                         (1 << 17) - 1);
                 GrantMapping[] ring = k.grantMapper().mapRun(front, refs, false);
-                SecondaryVcpu vcpu = persistent || vcpus.isEmpty() ? null : vcpus.get(q % vcpus.size());
+                SecondaryVcpu vcpu = persistent || !vcpus.any() ? null : vcpus.next();
                 BlkBackQueue queue;
                 FileChannel channel = null;
                 try {
@@ -249,7 +258,7 @@ final class BlkBack {
             log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + n + " queue"
                     + (n == 1 ? "" : "s") + " of " + (1 << pageOrder) + " ring page" + (pageOrder == 0 ? "" : "s")
                     + (persistent ? ", persistent grants" : features.grantIo() ? ", grant I/O" : ", grant copy")
-                    + (vcpus.isEmpty() ? "" : ", queues on vCPUs " + on) + "; Connected");
+                    + (vcpus.any() ? ", queues on vCPUs " + on : "") + "; Connected");
         } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
             disconnect("the front end's rings: " + e.getMessage());
         }

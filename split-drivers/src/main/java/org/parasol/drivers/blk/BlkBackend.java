@@ -30,6 +30,19 @@ public final class BlkBackend {
     private final BackendDevices<BlkBack> devices;
     /** Secondary vCPUs that serve queues, in the order added (boot vCPU only). */
     private final java.util.List<SecondaryVcpu> vcpus = new java.util.ArrayList<>();
+    /** Queues handed out so far: the next goes to vCPU {@code nextVcpu mod n}. */
+    private int nextVcpu;
+    private final BlkBack.Vcpus picker = new BlkBack.Vcpus() {
+        @Override
+        public boolean any() {
+            return !vcpus.isEmpty();
+        }
+
+        @Override
+        public SecondaryVcpu next() {
+            return vcpus.get(Math.floorMod(nextVcpu++, vcpus.size()));
+        }
+    };
 
     /** A back end of domain {@code self} offering every feature. */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log) {
@@ -50,7 +63,7 @@ public final class BlkBackend {
         this.devices = new BackendDevices<>(store, self, Vbd.KIND, new BackendDevices.Kind<>() {
             @Override
             public BlkBack start(String dir, int front, int devid) {
-                BlkBack b = new BlkBack(k, store, features, log, dir, front, devid, vcpus);
+                BlkBack b = new BlkBack(k, store, features, log, dir, front, devid, picker);
                 b.start();
                 return b;
             }
@@ -103,9 +116,9 @@ public final class BlkBackend {
     }
 
     /**
-     * Serves queues on {@code vcpu} too, from the next connection on: queue {@code q} of a disk
-     * runs on the {@code q mod n}th of the vCPUs added, each on its own run loop, as Linux's
-     * blkback runs a kernel thread per ring. Disks with persistent grants stay on the boot vCPU
+     * Serves queues on {@code vcpu} too, from the next connection on: each queue of a disk goes
+     * to the next of the vCPUs added in turn (over every disk), and runs on its run loop, as
+     * Linux's blkback runs a kernel thread per ring. Disks with persistent grants stay on the boot vCPU
      * (dom0's grant mapper is the boot vCPU's). Call on the boot vCPU, once {@code vcpu} is up.
      */
     public void addVcpu(SecondaryVcpu vcpu) {
