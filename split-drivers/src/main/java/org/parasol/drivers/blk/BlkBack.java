@@ -34,12 +34,12 @@ import org.parasol.hypercall.abi.XenbusState;
  *  removed     the toolstack removed the back end's directory: close the image
  * </pre>
  *
- * <p>Queues and vCPUs: when the back end has secondary vCPUs ({@link BlkBackend#addVcpu}), queue
- * of a disk without persistent grants is served on the next of them in turn (over every queue of
- * every disk), each on its own run loop (Linux's blkback: a kernel thread per ring); otherwise, and for persistent
- * grants, on the boot vCPU with the store. The xenbus half stays on the boot vCPU. Closing
- * waits for every queue to stop on its vCPU before the rings are unmapped and the state goes
- * Closed.
+ * <p>Queues and vCPUs: when the back end has secondary vCPUs ({@link BlkBackend#addVcpu}), each
+ * queue of a disk without persistent grants is served on the next of them in turn (over every
+ * queue of every disk), on that vCPU's run loop (Linux's blkback: a kernel thread per ring);
+ * otherwise, and with persistent grants, on the boot vCPU with the store. The xenbus half stays
+ * on the boot vCPU. Closing waits for every queue to stop on its vCPU before the rings are
+ * unmapped and the state goes Closed.
  *
  * <p>Everything the front end wrote is untrusted: numbers are parsed strictly and in range, a
  * grant the hypervisor refuses to map or a port it refuses to bind fails the connection (the
