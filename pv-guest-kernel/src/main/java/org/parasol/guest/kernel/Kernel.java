@@ -505,6 +505,24 @@ public final class Kernel {
 
     // ---------------------------------------------------------------- secondary vCPUs
 
+    /** The most vCPUs {@link #vcpus} looks for (Xen's {@code XEN_LEGACY_MAX_VCPUS}). */
+    public static final int MAX_VCPUS = 32;
+
+    /**
+     * How many vCPUs the domain has: ids from 0 up to the first that {@code VCPUOP_is_up}
+     * answers {@code -ENOENT} for, at most {@value #MAX_VCPUS} (Linux counts its possible CPUs
+     * the same way at boot). Up or down does not matter: each can be started with
+     * {@link #startVcpu}.
+     */
+    public int vcpus() {
+        VcpuOpCalls vcpuOps = new VcpuOpCalls(cpu, args);
+        int n = 1;
+        while (n < MAX_VCPUS && vcpuOps.isUp(n) >= 0) {
+            n++;
+        }
+        return n;
+    }
+
     /**
      * Brings up vCPU {@code vcpu} running the kernel ({@code VCPUOP_initialise} with a
      * context naming the new vCPU's entry point and this address space, then
