@@ -6,7 +6,10 @@ import java.awt.Font;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
@@ -18,6 +21,7 @@ import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
@@ -75,9 +79,7 @@ final class Charts {
                 false, false);
         style(chart);
         CategoryPlot plot = chart.getCategoryPlot();
-        LogAxis axis = new LogAxis(valueLabel);
-        axis.setBase(10);
-        axis.setSmallestValue(1e-3);
+        LogAxis axis = decadeAxis(valueLabel, 1e-3);
         double[] range = decades(lo, hi);
         axis.setRange(range[0], range[1]);
         plot.setRangeAxis(axis);
@@ -123,9 +125,7 @@ final class Charts {
                 PlotOrientation.VERTICAL, true, false, false);
         style(chart);
         XYPlot plot = chart.getXYPlot();
-        LogAxis x = new LogAxis("ns per operation (log)");
-        x.setBase(10);
-        x.setSmallestValue(1);
+        LogAxis x = decadeAxis("ns per operation (log)", 1);
         double[] range = decades(lo, hi);
         x.setRange(range[0], range[1]);
         plot.setDomainAxis(x);
@@ -191,10 +191,23 @@ final class Charts {
         write(chart, png, width, height);
     }
 
-    private static LogAxis logAxis(String label, double[] minMax) {
+    /**
+     * A base-10 log axis with a labelled tick at each decade, written as a plain number
+     * ({@code 0.1}, {@code 1}, {@code 1,000}), and nine minor ticks between.
+     */
+    private static LogAxis decadeAxis(String label, double smallest) {
         LogAxis a = new LogAxis(label);
         a.setBase(10);
-        a.setSmallestValue(1e-6);
+        a.setSmallestValue(smallest);
+        a.setTickUnit(new NumberTickUnit(1));
+        a.setNumberFormatOverride(new DecimalFormat("#,##0.######", DecimalFormatSymbols.getInstance(Locale.ROOT)));
+        a.setMinorTickCount(9);
+        a.setMinorTickMarksVisible(true);
+        return a;
+    }
+
+    private static LogAxis logAxis(String label, double[] minMax) {
+        LogAxis a = decadeAxis(label, 1e-6);
         double[] range = decades(minMax[0], minMax[1]);
         a.setRange(range[0], range[1]);
         return a;
