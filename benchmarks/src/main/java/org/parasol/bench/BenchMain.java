@@ -41,8 +41,11 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *                            guest beside direct FileChannel I/O on the same image file; a full
  *                            or quick run without REGEX prints them after the store's
  *   parasol bench --lab      only the measurement lab (issue 15, {@link LabFigures}): one
- *                            kernel's operations bare, trapped and paravirtual; a full or
- *                            quick run without REGEX prints it after the block figures
+ *                            kernel's operations bare, trapped, translated and paravirtual,
+ *                            the host's own transition costs, and the block and network guests
+ *                            in each configuration; a full or quick run without REGEX prints it
+ *                            after the network figures; --out DIR also writes it as DIR/lab.md
+ *                            with PNG charts (JFreeChart) beside it
  *   parasol bench --density  only the density figures (issue 17, {@link DensityFigures}): idle
  *                            domains booted in steps up to 10,000 (--quick: 10 and 50; --steps
  *                            N,N,... to choose), creation time, memory and threads per domain,
@@ -176,6 +179,7 @@ public final class BenchMain {
         Path chart = null;
         boolean netOnly = false;
         Path save = null;
+        Path labOut = null;
         List<String> includes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -207,6 +211,12 @@ public final class BenchMain {
                     chart = Path.of(args[++i]);
                 }
                 case "--net" -> netOnly = true;
+                case "--out" -> {
+                    if (i + 1 >= args.length) {
+                        return usage(err, "--out needs a folder");
+                    }
+                    labOut = Path.of(args[++i]);
+                }
                 case "--save" -> {
                     if (i + 1 >= args.length) {
                         return usage(err, "--save needs a file");
@@ -225,15 +235,18 @@ public final class BenchMain {
             }
         }
         if (density) {
-            if (!includes.isEmpty() || storeOnly || blockOnly || netOnly || labOnly) {
+            if (!includes.isEmpty() || storeOnly || blockOnly || netOnly || labOnly || labOut != null) {
                 return usage(err, "--density runs the density figures alone; it takes no REGEX, --store, --block, --net"
-                        + " or --lab");
+                        + ", --lab or --out");
             }
             DensityFigures.Sizes sizes = quick ? DensityFigures.Sizes.QUICK : DensityFigures.Sizes.FULL;
             if (steps != null) {
                 sizes = new DensityFigures.Sizes(steps, sizes.pingPongs(), false);
             }
             return print(DensityFigures.report(sizes.withVirtualThreads(virtualThreads), chart), out, save);
+        }
+        if (labOut != null && (!labOnly && !includes.isEmpty() || storeOnly || blockOnly || netOnly)) {
+            return usage(err, "--out writes the lab's report: it goes with --lab, or with a whole run");
         }
         if (steps != null || chart != null || virtualThreads) {
             return usage(err, "--steps, --chart and --virtual-threads go with --density");
@@ -247,7 +260,7 @@ public final class BenchMain {
             }
             String table = "";
             if (labOnly) {
-                table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL);
+                table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL, labOut);
             }
             if (storeOnly) {
                 table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
@@ -296,7 +309,7 @@ public final class BenchMain {
             table += StoreFigures.report(quick ? StoreFigures.Sizes.QUICK : StoreFigures.Sizes.FULL);
             table += BlockFigures.report(quick ? BlockFigures.Sizes.QUICK : BlockFigures.Sizes.FULL);
             table += NetFigures.report(quick ? NetFigures.Sizes.QUICK : NetFigures.Sizes.FULL);
-            table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL);
+            table += LabFigures.report(quick ? LabFigures.Sizes.QUICK : LabFigures.Sizes.FULL, labOut);
         }
         return print(table, out, save);
     }
@@ -315,6 +328,7 @@ public final class BenchMain {
             out.println("parasol bench: " + error);
         }
         out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [--lab] [REGEX...]");
+        out.println("       parasol bench --lab [--quick] [--out DIR] [--save FILE]");
         out.println("       parasol bench --density [--quick] [--steps N,N,...] [--virtual-threads] [--chart FILE.png] [--save FILE]");
         return error == null ? 0 : 2;
     }

@@ -26,6 +26,7 @@ import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.Virtualization;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
 
@@ -160,7 +161,11 @@ final class BlockFigures {
      * A guest test's result, and the hypercalls both domains made and the CPU time their vCPU
      * threads used in its timed phase (-1: unknown).
      */
-    record Run(Result result, long dom0Hypercalls, long guestHypercalls, long dom0CpuNs, long guestCpuNs) {
+    record Run(Result result, long dom0Hypercalls, long guestHypercalls, long dom0CpuNs, long guestCpuNs,
+            long guestExits) {
+        Run(Result result, long dom0Hypercalls, long guestHypercalls, long dom0CpuNs, long guestCpuNs) {
+            this(result, dom0Hypercalls, guestHypercalls, dom0CpuNs, guestCpuNs, -1);
+        }
     }
 
     /** One direct phase: {@code ios} requests of {@code bs} bytes in {@code ns}, using {@code cpuNs} of CPU. */
@@ -444,9 +449,20 @@ final class BlockFigures {
      */
     static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int dom0Vcpus, int tests, ImageLoader loader)
             throws Exception {
+        return boot(img, cmdline, dom0Cmdline, tests, loader, Virtualization.PV);
+    }
+
+    /**
+     * {@link #boot} with the guest in configuration {@code virt} (the module line's {@code virt=}
+     * key, as xl.cfg's): the measurement lab's block rows. Each run also carries the guest's VM
+     * exits in its timed phase.
+     */
+    static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int tests, ImageLoader loader,
+            Virtualization virt) throws Exception {
         String device = "vbd:vdev=xvda,access=rw,backend=Domain-0,target=" + img.toAbsolutePath();
         String module = "# parasol bench: the block figures' guest\nname=" + IMAGE + " image=" + IMAGE + " memory="
-                + GUEST_KIB + " cmdline=" + escape(cmdline) + " device=" + escape(device) + "\n";
+                + GUEST_KIB + " cmdline=" + escape(cmdline) + (virt.nativeKernel() ? " virt=" + virt.key() : "") + " device="
+                + escape(device) + "\n";
         byte[] bytes = module.getBytes(StandardCharsets.UTF_8);
         long dom0Kib = DOM0_KIB + (bytes.length + 4095) / 4096 * 4;
         long hostBytes = (GUEST_KIB + dom0Kib) * 1024 + (16L << 20);
@@ -462,7 +478,7 @@ final class BlockFigures {
                     dom0Ref.set(d);
                     return;
                 }
-                long[] mark = {-1, -1, -1, -1};
+                long[] mark = {-1, -1, -1, -1, -1};
                 d.console().subscribe(line -> {
                     boolean timing = line.contains("blkbench: timing ");
                     Result r = timing ? null : Result.parse(line);
@@ -471,7 +487,7 @@ final class BlockFigures {
                     }
                     Domain dom0 = dom0Ref.get();
                     long[] now = {dom0 == null ? -1 : dom0.hypercalls(), d.hypercalls(), cpu("Domain-0-vcpu"),
-                        cpu(d.name() + "-vcpu")};
+                        cpu(d.name() + "-vcpu"), d.vmExits()};
                     if (timing) {
                         System.arraycopy(now, 0, mark, 0, mark.length);
                         return;
@@ -481,7 +497,7 @@ final class BlockFigures {
                         delta[i] = mark[i] < 0 || now[i] < 0 ? -1 : now[i] - mark[i];
                         mark[i] = -1;
                     }
-                    runs.add(new Run(r, delta[0], delta[1], delta[2], delta[3]));
+                    runs.add(new Run(r, delta[0], delta[1], delta[2], delta[3], delta[4]));
                 });
             });
             hv.onShutdown(d -> {

@@ -1,11 +1,5 @@
 package org.parasol.bench;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -19,7 +13,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
-import javax.imageio.ImageIO;
 
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
@@ -353,132 +346,27 @@ final class DensityFigures {
     /**
      * Draws the host's memory for its idle domains (heap and RSS grown since before the first,
      * MiB, left axis) and create-to-first-console-line p50 and p99 (ms, right axis) against the
-     * number of live idle domains, all three axes logarithmic, as a PNG, with the JDK's Java2D
-     * and ImageIO.
+     * number of live idle domains, all three axes logarithmic, as a 900x520 PNG, with JFreeChart
+     * ({@link Charts#logLines}).
      */
     static void chart(Run run, Path png) throws IOException {
-        int w = 900;
-        int h = 520;
-        int left = 80;
-        int right = 80;
-        int top = 50;
-        int bottom = 70;
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
         List<Step> steps = run.steps();
-        Series[] series = {
-            new Series("heap MiB", new Color(31, 119, 180), false, st -> st.heapKiB() * st.domains() / 1024),
-            new Series("RSS MiB", new Color(44, 160, 44), false, st -> st.rssKiB() * st.domains() / 1024),
-            new Series("create p50 ms", new Color(214, 39, 40), true, Step::createP50Ms),
-            new Series("create p99 ms", new Color(255, 127, 14), true, Step::createP99Ms),
-        };
-        double xMin = Math.floor(Math.log10(Math.max(1, steps.get(0).domains())));
-        double xMax = Math.ceil(Math.log10(Math.max(10, steps.get(steps.size() - 1).domains())));
-        if (xMax <= xMin) {
-            xMax = xMin + 1;
-        }
-        double[] memRange = logRange(steps, series, false);
-        double[] msRange = logRange(steps, series, true);
-        int pw = w - left - right;
-        int ph = h - top - bottom;
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        for (int e = (int) memRange[0]; e <= (int) memRange[1]; e++) {
-            int y = top + ph - (int) Math.round((e - memRange[0]) / (memRange[1] - memRange[0]) * ph);
-            g.setColor(new Color(230, 230, 230));
-            g.drawLine(left, y, left + pw, y);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(decade(e), 10, y + 4);
-        }
-        for (int e = (int) msRange[0]; e <= (int) msRange[1]; e++) {
-            int y = top + ph - (int) Math.round((e - msRange[0]) / (msRange[1] - msRange[0]) * ph);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(decade(e), left + pw + 8, y + 4);
-        }
-        for (int e = (int) xMin; e <= (int) xMax; e++) {
-            int x = left + (int) Math.round((e - xMin) / (xMax - xMin) * pw);
-            g.setColor(new Color(230, 230, 230));
-            g.drawLine(x, top, x, top + ph);
-            g.setColor(Color.DARK_GRAY);
-            String label = decade(e);
-            g.drawString(label, x - g.getFontMetrics().stringWidth(label) / 2, top + ph + 18);
-        }
-        g.setColor(Color.BLACK);
-        g.drawRect(left, top, pw, ph);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        g.drawString("Idle domains in one host (" + (run.sizes().virtualThreads() ? "virtual" : "platform")
-                + " vCPU threads): memory and create-to-first-console-line", left, 28);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString("live idle domains (log scale)", left + pw / 2 - 80, h - 35);
-        g.drawString("MiB (log)", 10, top - 8);
-        g.drawString("ms (log)", left + pw + 8, top - 8);
-        int lx = left + 10;
-        for (Series s : series) {
-            double[] range = s.rightAxis() ? msRange : memRange;
-            g.setColor(s.color());
-            g.setStroke(new BasicStroke(2f));
-            int px = -1;
-            int py = -1;
-            for (Step st : steps) {
-                double v = s.value().applyAsDouble(st);
-                if (!(v > 0) || !Double.isFinite(v)) {
-                    continue;
-                }
-                double fx = (Math.log10(Math.max(1, st.domains())) - xMin) / (xMax - xMin);
-                double fy = (Math.log10(v) - range[0]) / (range[1] - range[0]);
-                int x = left + (int) Math.round(fx * pw);
-                int y = top + ph - (int) Math.round(Math.min(1, Math.max(0, fy)) * ph);
-                g.fillOval(x - 3, y - 3, 6, 6);
-                if (px >= 0) {
-                    g.drawLine(px, py, x, y);
-                }
-                px = x;
-                py = y;
-            }
-            g.fillRect(lx, h - 20, 14, 4);
-            g.setColor(Color.BLACK);
-            g.drawString(s.name() + (s.rightAxis() ? " (right)" : " (left)"), lx + 18, h - 14);
-            lx += 200;
-        }
-        g.dispose();
-        Path parent = png.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        ImageIO.write(img, "png", png.toFile());
+        List<Charts.Line> lines = List.of(
+                line("heap MiB", false, steps, st -> st.heapKiB() * st.domains() / 1024),
+                line("RSS MiB", false, steps, st -> st.rssKiB() * st.domains() / 1024),
+                line("create p50 ms", true, steps, Step::createP50Ms),
+                line("create p99 ms", true, steps, Step::createP99Ms));
+        Charts.logLines("Idle domains in one host (" + (run.sizes().virtualThreads() ? "virtual" : "platform")
+                + " vCPU threads): memory and create-to-first-console-line", "live idle domains (log scale)",
+                "MiB (log)", "ms (log)", lines, png, 900, 520);
     }
 
-    /** The decades (log10, whole) that hold every positive value of the series on one axis. */
-    private static double[] logRange(List<Step> steps, Series[] series, boolean rightAxis) {
-        double lo = Double.POSITIVE_INFINITY;
-        double hi = Double.NEGATIVE_INFINITY;
-        for (Series s : series) {
-            if (s.rightAxis() != rightAxis) {
-                continue;
-            }
-            for (Step st : steps) {
-                double v = s.value().applyAsDouble(st);
-                if (v > 0 && Double.isFinite(v)) {
-                    lo = Math.min(lo, Math.log10(v));
-                    hi = Math.max(hi, Math.log10(v));
-                }
-            }
+    private static Charts.Line line(String name, boolean rightAxis, List<Step> steps,
+            java.util.function.ToDoubleFunction<Step> value) {
+        List<double[]> points = new java.util.ArrayList<>();
+        for (Step st : steps) {
+            points.add(new double[] {Math.max(1, st.domains()), value.applyAsDouble(st)});
         }
-        if (lo == Double.POSITIVE_INFINITY) {
-            return new double[] {0, 1};
-        }
-        double a = Math.floor(lo);
-        double b = Math.ceil(hi);
-        return new double[] {a, b > a ? b : a + 1};
-    }
-
-    private static String decade(int e) {
-        return e >= 0 ? String.format(Locale.ROOT, "%,d", (long) Math.pow(10, e)) : String.format(Locale.ROOT, "%s", Math.pow(10, e));
-    }
-
-    private record Series(String name, Color color, boolean rightAxis, java.util.function.ToDoubleFunction<Step> value) {
+        return new Charts.Line(name, rightAxis, points);
     }
 }

@@ -30,6 +30,7 @@ import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.domain.Virtualization;
 import org.parasol.hypervisor.image.ImageLoader;
 import org.parasol.hypervisor.image.ImageRepository;
 
@@ -96,7 +97,10 @@ final class NetFigures {
     }
 
     /** A result with the hypercalls of dom0, the source and the sink in its window (-1: unknown). */
-    record Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls) {
+    record Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls, long sourceExits) {
+        Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls) {
+            this(result, dom0Hypercalls, sourceHypercalls, sinkHypercalls, -1);
+        }
     }
 
     /** A baseline at one size: stream frames/s and round-trip percentiles (ns). */
@@ -375,12 +379,22 @@ final class NetFigures {
 
     /** Boots dom0 with a sink and a source on xenbr0; returns the source's results with their counters. */
     static List<Run> boot(Sizes sizes, ImageLoader loader) throws Exception {
+        return boot(sizes, loader, Virtualization.PV);
+    }
+
+    /**
+     * {@link #boot} with both guests in configuration {@code virt} (the module lines'
+     * {@code virt=} key): the measurement lab's network rows. Each run also carries the
+     * source's VM exits in its timed phase.
+     */
+    static List<Run> boot(Sizes sizes, ImageLoader loader, Virtualization virt) throws Exception {
+        String v = virt.nativeKernel() ? " virt=" + virt.key() : "";
         String sizeList = String.join(",", java.util.Arrays.stream(SIZES).mapToObj(Integer::toString).toList());
         String source = "role=source sizes=" + sizeList + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs()
                 + " rounds=" + sizes.rounds() + " gap=30";
         String module = "# parasol bench: the network figures' guests\n"
-                + "name=sink image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline=role%3Dsink device=vif%3Abridge%3Dxenbr0\n"
-                + "name=source image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline=" + BlockFigures.escape(source)
+                + "name=sink image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline=role%3Dsink" + v + " device=vif%3Abridge%3Dxenbr0\n"
+                + "name=source image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline=" + BlockFigures.escape(source) + v
                 + " device=vif%3Abridge%3Dxenbr0\n";
         byte[] bytes = module.getBytes(StandardCharsets.UTF_8);
         long dom0Kib = DOM0_KIB + (bytes.length + 4095) / 4096 * 4;
@@ -399,7 +413,7 @@ final class NetFigures {
                     dom0Ref.set(d);
                     return;
                 }
-                long[] mark = {-1, -1, -1};
+                long[] mark = {-1, -1, -1, -1};
                 d.console().subscribe(line -> {
                     if (line.contains("netbench: sink as")) {
                         sinkRef.set(d);
@@ -411,7 +425,8 @@ final class NetFigures {
                     }
                     Domain dom0 = dom0Ref.get();
                     Domain sink = sinkRef.get();
-                    long[] now = {dom0 == null ? -1 : dom0.hypercalls(), d.hypercalls(), sink == null ? -1 : sink.hypercalls()};
+                    long[] now = {dom0 == null ? -1 : dom0.hypercalls(), d.hypercalls(), sink == null ? -1 : sink.hypercalls(),
+                        d.vmExits()};
                     if (timing) {
                         System.arraycopy(now, 0, mark, 0, mark.length);
                         return;
@@ -421,7 +436,7 @@ final class NetFigures {
                         delta[i] = mark[i] < 0 || now[i] < 0 ? -1 : now[i] - mark[i];
                         mark[i] = -1;
                     }
-                    runs.add(new Run(r, delta[0], delta[1], delta[2]));
+                    runs.add(new Run(r, delta[0], delta[1], delta[2], delta[3]));
                 });
             });
             hv.onShutdown(d -> {

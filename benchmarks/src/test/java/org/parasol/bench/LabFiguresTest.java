@@ -2,22 +2,31 @@ package org.parasol.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import javax.imageio.ImageIO;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The lab's report runs every row in every configuration and counts what each path does. */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class LabFiguresTest {
 
     @Test
     @DisplayName("each row appears bare, trap, bt and pv; a trapped PTE batch of 16 is 16 exits, a translated one "
             + "none (its instructions were translated during warm-up), pv's batch of 2048 is 32 mmu_update hypercalls "
-            + "of 64; bare takes no exit; the trap path's stages are tabled")
-    void shouldCountExitsAndHypercallsPerConfiguration() throws Exception {
-        String report = LabFigures.report(new LabFigures.Sizes(40, 200));
+            + "of 64; bare takes no exit; a fork-like copy of 64 pages is 256 trapped PTE writes and 2 CR3 reloads; "
+            + "the trap path's stages are tabled; --out writes lab.md with a ratio chart and a CDF per row")
+    void shouldCountExitsAndHypercallsPerConfiguration(@TempDir Path dir) throws Exception {
+        LabFigures.Run run = LabFigures.run(new LabFigures.Sizes(40, 200, 5, null));
+        String report = LabFigures.format(run, null);
         for (String label : LabFigures.labels()) {
             for (String virt : new String[] {"bare", "trap", "bt  ", "pv  "}) {
                 assertThat(report).as(label + " " + virt).containsPattern(
@@ -29,6 +38,29 @@ class LabFiguresTest {
                 .containsPattern("PTE update x2048 \\(lazy batch\\) +\\| pv +\\| +\\d+ \\| +\\d+ \\| +0\\.00 \\| +0\\.0000 \\| +32\\.00 \\|")
                 .containsPattern("privileged no-op \\(cpuid / xen_version\\) +\\| bare \\| +\\d+ \\| +\\d+ \\| +0\\.00 \\| +0\\.0000 \\| +0\\.00 \\| +1\\.00x")
                 .containsPattern("console line \\(48 bytes\\) +\\| trap \\| +\\d+ \\| +\\d+ \\| +6\\.00 \\|")
-                .contains("The trap path by stage").contains("| exit ");
+                // 4 x 64 PTE stores and two CR3 reloads (mov from, mov to): 260 exits.
+                .containsPattern("fork-like COW copy of 64 pages, and exit +\\| trap \\| +\\d+ \\| +\\d+ \\| +260\\.00 \\|")
+                // pv: 2 batches of 128 entries, 64 per mmu_update, and 2 TLB flushes (mmuext_op).
+                .containsPattern("fork-like COW copy of 64 pages, and exit +\\| pv +\\| +\\d+ \\| +\\d+ \\| +0\\.00 \\| +0\\.0000 \\| +6\\.00 \\|")
+                // The handler's map and the unmap, each a PTE store and an invlpg.
+                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| trap \\| +\\d+ \\| +\\d+ \\| +4\\.00 \\|")
+                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| bare \\| +\\d+ \\| +\\d+ \\| +0\\.00 \\|")
+                .contains("The trap path by stage").contains("| exit ")
+                .contains("12,733 cycles").contains("Tables 3-5");
+        assertThat(report).containsAnyOf("This host's hardware (NativeProbe, measured", "This host's hardware: absent");
+
+        LabFigures.write(run, dir);
+        String md = Files.readString(dir.resolve("lab.md"));
+        assertThat(md).startsWith("# Measurement lab report").contains("![p50 as a multiple of bare's](lab-ratio.png)");
+        List<String> pngs = new java.util.ArrayList<>(List.of("lab-ratio.png"));
+        for (int i = 1; i <= LabFigures.labels().size(); i++) {
+            pngs.add(String.format("lab-cdf-%02d.png", i));
+        }
+        for (String png : pngs) {
+            assertThat(md).contains("(" + png + ")");
+            BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
+            assertThat(img).as(png).isNotNull();
+            assertThat(img.getWidth()).as(png).isGreaterThanOrEqualTo(800);
+        }
     }
 }

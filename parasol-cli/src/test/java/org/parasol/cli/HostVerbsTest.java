@@ -17,13 +17,22 @@ import org.junit.jupiter.api.Test;
 class HostVerbsTest {
 
     @Test
-    @DisplayName("xl's habit: create -c shows the console, list shows the domain, destroy removes it, SIGTERM ends the host with 0")
+    @DisplayName("xl's habit: create -c shows the console (virt honoured), list shows the domain, destroy removes it, SIGTERM"
+            + " ends the host with 0")
     void shouldCreateListTopDestroyAndStopOnSigterm() throws Exception {
         try (HostProcess h = HostProcess.start()) {
             Path root = ParasolModules.root();
             HostProcess.Result hello = h.cli("create", root.resolve("examples/configs/hello.cfg").toString(), "-c");
             assertThat(hello.status()).as(hello.err()).isZero();
             assertThat(hello.out()).contains("Hello from Parasol! command line 'from=xl.cfg'");
+
+            // The control API's create honours virt as parasol run does: a bare kernel's banner
+            // names no hypervisor.
+            Path bare = h.dir.resolve("hello-bare.cfg");
+            Files.writeString(bare, "name = \"hello-bare\"\nkernel = \"hello\"\nmemory = 8\nvirt = \"bare\"\n");
+            HostProcess.Result bareHello = h.cli("create", bare.toString(), "-c");
+            assertThat(bareHello.status()).as(bareHello.err()).isZero();
+            assertThat(bareHello.out()).contains("Hello from Parasol!").contains(" on bare machine");
 
             Path cfg = h.dir.resolve("tick.cfg");
             Files.writeString(cfg, "name = \"tick1\"\nkernel = \"ticker\"\nmemory = 8\nvcpus = 1\n"

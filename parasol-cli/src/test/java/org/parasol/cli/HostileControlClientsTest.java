@@ -74,7 +74,8 @@ class HostileControlClientsTest {
     }
 
     @Test
-    @DisplayName("Malformed bytes, a wrong version, no operation, unknown fields: an errno each, and the connection serves on")
+    @DisplayName("Malformed bytes, a wrong version, no operation, unknown fields, an unknown virt: an errno each, and the"
+            + " connection serves on")
     void shouldAnswerWrongRequestsWithErrnos() throws Exception {
         try (ControlClient c = ControlClient.connect(host.socket)) {
             c.sendRaw(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01, 0x07});
@@ -97,6 +98,12 @@ class HostileControlClientsTest {
             Response nobody = c.call(c.request().setConsole(ConsoleAttachRequest.newBuilder()
                     .setDomain(DomainRef.newBuilder().setName("nobody"))).build());
             assertThat(nobody.getError().getName()).isEqualTo("ESRCH");
+            // A virt the host does not know, past the CLI's own check: EINVAL, nothing built.
+            Response hvm = c.call(c.request().setCreate(org.parasol.control.v1.CreateDomainRequest.newBuilder()
+                    .setConfig(org.parasol.control.v1.DomainConfig.newBuilder().setName("hvm1").setKernel("hello")
+                            .setMemoryMib(4).setVcpus(1).setVirt("hvm"))).build());
+            assertThat(hvm.getError().getName()).as("%s", hvm).isEqualTo("EINVAL");
+            assertThat(hvm.getError().getMessage()).contains("virt").contains("'hvm'");
         }
         HostProcess.assertServes(host.socket);
     }

@@ -37,6 +37,7 @@ import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Vcpu;
+import org.parasol.hypervisor.domain.Virtualization;
 
 /**
  * What the control API's requests do on a running host. The hypervisor's own mechanism
@@ -266,8 +267,16 @@ public final class ControlService implements AutoCloseable {
         if (hv.domain(name).filter(d -> d.state() != DomainState.DEAD).isPresent()) {
             return Connection.error(id, EEXIST, "a domain named '" + name + "' exists already");
         }
-        if (cfg.getVcpus() < 1 || cfg.getVcpus() > VCPUS_MAX) {
-            return Connection.error(id, EINVAL, "vcpus: 1.." + VCPUS_MAX + ", not " + cfg.getVcpus());
+        // DomainConfig.vcpus: 0 means 1, as an xl.cfg without `vcpus` means.
+        if (cfg.getVcpus() < 0 || cfg.getVcpus() > VCPUS_MAX) { // uint32: above 2^31 reads negative
+            return Connection.error(id, EINVAL, "vcpus: 1.." + VCPUS_MAX + ", not " + Integer.toUnsignedString(cfg.getVcpus()));
+        }
+        if (!cfg.getVirt().isEmpty()) {
+            try {
+                Virtualization.parse(cfg.getVirt());
+            } catch (IllegalArgumentException e) {
+                return Connection.error(id, EINVAL, e.getMessage());
+            }
         }
         long memKiB = cfg.getMemoryMib() * 1024;
         long maxKiB = Math.max(memKiB, cfg.getMaxmemMib() * 1024);
