@@ -449,7 +449,13 @@ final class BlockFigures {
      */
     static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int dom0Vcpus, int tests, ImageLoader loader)
             throws Exception {
-        return boot(img, cmdline, dom0Cmdline, tests, loader, Virtualization.PV);
+        return boot(img, cmdline, dom0Cmdline, dom0Vcpus, tests, loader, Virtualization.PV);
+    }
+
+    /** {@link #boot} with dom0 on one vCPU and the guest in configuration {@code virt}. */
+    static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int tests, ImageLoader loader,
+            Virtualization virt) throws Exception {
+        return boot(img, cmdline, dom0Cmdline, 1, tests, loader, virt);
     }
 
     /**
@@ -457,7 +463,7 @@ final class BlockFigures {
      * key, as xl.cfg's): the measurement lab's block rows. Each run also carries the guest's VM
      * exits in its timed phase.
      */
-    static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int tests, ImageLoader loader,
+    static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int dom0Vcpus, int tests, ImageLoader loader,
             Virtualization virt) throws Exception {
         String device = "vbd:vdev=xvda,access=rw,backend=Domain-0,target=" + img.toAbsolutePath();
         String module = "# parasol bench: the block figures' guest\nname=" + IMAGE + " image=" + IMAGE + " memory="
