@@ -21,8 +21,13 @@ final class FakeDomainMemory {
     final long nrPages;
 
     FakeDomainMemory(int nrPages, int mapped) {
+        this(nrPages, mapped, nrPages);
+    }
+
+    /** As above, with room in the flat memory for {@code room} pages (a balloon's to grow into). */
+    FakeDomainMemory(int nrPages, int mapped, int room) {
         this.nrPages = nrPages;
-        this.mem = new FlatGuestMemory(StartOfDay.VIRT_BASE, nrPages * 4096);
+        this.mem = new FlatGuestMemory(StartOfDay.VIRT_BASE, room * 4096);
         int p2mPages = (nrPages * 8 + 4095) / 4096;
         for (long p = 0; p < nrPages; p++) {
             mem.putLong(Memory.va(0) + 8 * p, MFN_BASE + p);
@@ -59,5 +64,11 @@ final class FakeDomainMemory {
     Memory memory() {
         long first = firstFree();
         return new Memory(mem, ops, p2m, tables, first, Memory.probeMappedEnd(tables, first, nrPages));
+    }
+
+    /** Memory with room for {@code maxPfn} pages. */
+    Memory memory(long maxPfn) {
+        long first = firstFree();
+        return new Memory(mem, ops, p2m, tables, first, Memory.probeMappedEnd(tables, first, nrPages), maxPfn);
     }
 }
