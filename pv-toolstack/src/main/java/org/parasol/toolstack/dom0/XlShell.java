@@ -68,6 +68,16 @@ final class XlShell {
         /** {@code xl network-list}: one line per vif of {@code domid}. */
         List<String> networkList(int domid);
 
+        /**
+         * {@code xl mem-set}: the balloon target of running domain {@code domid}, KiB.
+         *
+         * @return a line saying what was done or why not
+         */
+        String memSet(int domid, long targetKiB);
+
+        /** {@code xl vcpu-set}: vCPUs {@code 0 .. vcpus-1} of {@code domid} online, the rest offline; says what was done or why not. */
+        String vcpuSet(int domid, int vcpus);
+
         /** {@code xl create}: builds the domain of one boot-module line now, and says how it went. */
         void create(String domainLine);
 
@@ -120,6 +130,24 @@ final class XlShell {
                     : ShutdownRequest.REBOOT);
             case BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH, NETWORK_LIST -> block(c);
             case CREATE -> toolstack.create(c.device());
+            case MEM_SET, VCPU_SET -> resources(c);
+        }
+    }
+
+    /** mem-set and vcpu-set, on a running domain. */
+    private void resources(XlCommand c) {
+        Integer id = find(c.domain());
+        if (id == null) {
+            return;
+        }
+        if (!toolstack.running().containsKey(id)) {
+            k.println("dom0: xl: d" + id + " is not running");
+            return;
+        }
+        if (c.verb() == XlCommand.Verb.MEM_SET) {
+            k.println("dom0: xl: " + toolstack.memSet(id, XlCommand.parseMemSizeKiB(c.device())));
+        } else {
+            k.println("dom0: xl: " + toolstack.vcpuSet(id, Integer.parseInt(c.device())));
         }
     }
 
