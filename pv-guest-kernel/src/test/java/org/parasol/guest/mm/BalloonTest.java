@@ -22,21 +22,21 @@ import org.junit.jupiter.api.Test;
  * frames it took back, which it handed out, its max_pages), as Xen's
  * {@code decrease_reservation} and {@code populate_physmap} would.
  */
-class BalloonTest {
+public class BalloonTest {
     static final int BUILT = 1024;
     static final int ROOM = 2048;
 
     /** The hypervisor's side: tot_pages, max_pages, and which MFNs the domain owns. */
-    static final class FakeHypervisor implements Balloon.Reservation {
+    public static final class FakeHypervisor implements Balloon.Reservation {
         final Set<Long> owned = new HashSet<>();
-        long maxPages;
+        public long maxPages;
         long nextMfn = 0x100000;
         /** How many of a batch to do, at most; -1: all. */
         int cut = -1;
-        int decreases;
+        public int decreases;
         int populates;
 
-        FakeHypervisor(long builtPages, long maxPages) {
+        public FakeHypervisor(long builtPages, long maxPages) {
             for (long p = 0; p < builtPages; p++) {
                 owned.add(FakeDomainMemory.MFN_BASE + p);
             }

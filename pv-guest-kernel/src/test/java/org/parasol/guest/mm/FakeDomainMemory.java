@@ -10,7 +10,7 @@ import org.parasol.hypercall.testing.FlatGuestMemory;
  * P2M list at PFN 0, then L4, L3, L2 and one L1 (PFNs 1..4) mapping the first {@code mapped}
  * frames. Page-table updates made through the fake pv_ops are written into the tables.
  */
-final class FakeDomainMemory {
+public final class FakeDomainMemory {
     static final long MFN_BASE = 0x1000;
     static final long PRESENT_RW = 0x7;
 
@@ -25,7 +25,7 @@ final class FakeDomainMemory {
     }
 
     /** As above, with room in the flat memory for {@code room} pages (a balloon's to grow into). */
-    FakeDomainMemory(int nrPages, int mapped, int room) {
+    public FakeDomainMemory(int nrPages, int mapped, int room) {
         this.nrPages = nrPages;
         this.mem = new FlatGuestMemory(StartOfDay.VIRT_BASE, room * 4096);
         int p2mPages = (nrPages * 8 + 4095) / 4096;
@@ -67,7 +67,7 @@ final class FakeDomainMemory {
     }
 
     /** Memory with room for {@code maxPfn} pages. */
-    Memory memory(long maxPfn) {
+    public Memory memory(long maxPfn) {
         long first = firstFree();
         return new Memory(mem, ops, p2m, tables, first, Memory.probeMappedEnd(tables, first, nrPages), maxPfn);
     }
