@@ -566,6 +566,31 @@ public final class Hypervisor implements AutoCloseable {
         return host.lookup(domid);
     }
 
+    /**
+     * The host's side of {@code xl rename}: domain {@code d} is listed and logged as
+     * {@code name} from now on. Claims the name as creation does, so no two domains ever share
+     * one; false, and nothing changes, when another domain has it.
+     */
+    public boolean renameDomain(Domain d, String name) {
+        return host.toolstack().rename(d, name);
+    }
+
+    /**
+     * Console input for domain {@code d}: up to {@code len} bytes of {@code b} from {@code off}
+     * into its PV console ring, whose port is raised ({@link ConsoleRing#write}). Returns how
+     * many bytes the ring took (0 when the guest has not read what is there yet: try the rest
+     * later), {@code -ENODEV} for a domain with no console ring (dom0, a native kernel, a
+     * domain not built by dom0), {@code -ESRCH} once it is going, {@code -EIO} when the guest
+     * broke the ring. Never waits on the guest.
+     */
+    public int consoleInput(Domain d, byte[] b, int off, int len) {
+        org.parasol.hypervisor.domain.ConsoleRing ring = d.consoleRing();
+        if (ring == null) {
+            return -org.parasol.hypercall.Errno.ENODEV;
+        }
+        return ring.write(b, off, len);
+    }
+
     /** The domain named {@code name}, if any. */
     public Optional<Domain> domain(String name) {
         return host.domains().stream().filter(d -> d.name().equals(name)).findFirst();

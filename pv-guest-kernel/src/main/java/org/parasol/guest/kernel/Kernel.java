@@ -117,6 +117,7 @@ public final class Kernel {
     /** Each secondary vCPU's bring-up, by id, once started (by the application or hot-plug). */
     @SuppressWarnings("unchecked")
     private final Promise<SecondaryVcpu>[] secondaries = new Promise[VcpuHotplug.MAX_VCPUS];
+    private org.parasol.guest.console.ConsoleInput consoleInput;
 
     private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
             EventChannelCalls eventCalls, ArgumentPage args) {
@@ -553,6 +554,46 @@ public final class Kernel {
             xenbus = client;
         }
         return xenbus;
+    }
+
+    // ---------------------------------------------------------------- console input
+
+    /** Whether {@code start_info} names a console ring and port ({@link #consoleInput()} can be made). */
+    public boolean hasConsoleRing() {
+        return bootInfo.consoleMfn() != 0 && bootInfo.consoleEvtchn() != 0;
+    }
+
+    /**
+     * Console input from the PV console ring the builder put in {@code start_info}
+     * ({@code console.domU.mfn}, {@code console.domU.evtchn}), made on first use: what a user
+     * types at {@code parasol console}, cut into lines ({@link org.parasol.guest.console.ConsoleInput}).
+     * The page is one of the domain's own, mapped at its linear address since boot; the port
+     * is already bound to the back end, so the kernel only attaches its handler, which reads
+     * the ring as a task.
+     *
+     * @throws IllegalStateException if {@code start_info} names no console ring (dom0, a domain
+     *         the launcher built), or one the domain does not have mapped
+     */
+    public org.parasol.guest.console.ConsoleInput consoleInput() {
+        if (consoleInput == null) {
+            long mfn = bootInfo.consoleMfn();
+            if (!hasConsoleRing()) {
+                throw new IllegalStateException("start_info names no console ring (console.domU.mfn " + mfn
+                        + ", evtchn " + bootInfo.consoleEvtchn() + ")");
+            }
+            long pfn = memory.p2m().pfnOf(mfn);
+            if (pfn < 0 || !memory.isMapped(pfn)) {
+                throw new IllegalStateException("the console page (mfn " + mfn + ") is not one of the domain's mapped pages");
+            }
+            Port port = Port.of((int) bootInfo.consoleEvtchn());
+            org.parasol.guest.console.ConsoleInput input = new org.parasol.guest.console.ConsoleInput(
+                    new GuestMemoryBuffer(cpu.memory(), Memory.va(pfn), Mmu.PAGE_SIZE), () -> eventCalls.send(port));
+            events.attach(port, loop.deferred(p -> input.poll()));
+            consoleInput = input;
+            // Whatever was typed before the handler was attached.
+            loop.execute(input::poll);
+        }
+        return consoleInput;
     }
 
     // ---------------------------------------------------------------- secondary vCPUs

@@ -55,6 +55,8 @@ public final class Domain {
     private final Maptrack maptrack = new Maptrack(Maptrack.DEFAULT_MAX_FRAMES);
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
+    /** The PV console ring's back end, once Parasol's load-image domctl laid it out; else null. */
+    private volatile ConsoleRing consoleRing;
     /** COM1 of a native domain (its console), or null for a paravirtual one. */
     private final Uart16550 uart;
     private final Vcpu[] vcpus;
@@ -267,6 +269,19 @@ public final class Domain {
 
     public ConsoleLog console() {
         return console;
+    }
+
+    /**
+     * The back end of the domain's PV console ring (its {@code in} half: console input), or
+     * null for a domain built without one (dom0 and the launcher's domains read
+     * {@code console_io}; native kernels have their UART).
+     */
+    public ConsoleRing consoleRing() {
+        return consoleRing;
+    }
+
+    void consoleRing(ConsoleRing ring) {
+        this.consoleRing = ring;
     }
 
     /** The domain in the credit scheduler (weight, cap, cpupool), for {@code host().scheduler()}. */
@@ -530,6 +545,31 @@ public final class Domain {
      * vCPU neither acknowledged nor stopped within {@code timeoutNanos}.
      */
     public boolean flushTlbs(long timeoutNanos) {
+        if (org.parasol.hypervisor.jfr.JfrSwitch.tlbShootdown) {
+            return flushTlbsRecorded(timeoutNanos);
+        }
+        return flushTlbs(timeoutNanos, null);
+    }
+
+    /** {@link #flushTlbs(long)} inside a {@code parasol.TlbShootdown} event. */
+    private boolean flushTlbsRecorded(long timeoutNanos) {
+        org.parasol.hypervisor.jfr.TlbShootdownEvent e = new org.parasol.hypervisor.jfr.TlbShootdownEvent();
+        e.begin();
+        int[] waited = new int[1];
+        boolean completed = flushTlbs(timeoutNanos, waited);
+        e.end();
+        if (e.shouldCommit()) {
+            e.domid = domid;
+            e.vcpus = vcpus.length;
+            e.waitedFor = waited[0];
+            e.completed = completed;
+            e.commit();
+        }
+        return completed;
+    }
+
+    /** The shootdown; counts into {@code waited[0]} (when given) the vCPUs it had to wait for. */
+    private boolean flushTlbs(long timeoutNanos, int[] waited) {
         long deadline = System.nanoTime() + timeoutNanos;
         for (Vcpu v : vcpus) {
             v.requestFlush();
@@ -542,6 +582,9 @@ public final class Domain {
         }
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
+            if (waited != null && v.mmu().flushAcked() < v.mmu().flushRequested() && v.inGuest() && !v.onOwnThread()) {
+                waited[0]++;
+            }
             // Waiting for the latest generation (ours, or a later request's) allocates nothing
             // and is at least as strong as waiting for ours.
             while (v.mmu().flushAcked() < v.mmu().flushRequested() && v.inGuest() && !v.onOwnThread()) {

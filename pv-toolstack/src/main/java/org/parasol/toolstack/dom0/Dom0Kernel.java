@@ -169,7 +169,7 @@ public final class Dom0Kernel extends ApplicationKernel {
         domExc = k.events().bindVirq(Virq.DOM_EXC, k.loop().deferred(p -> reap()));
         xl = new XlShell(k, pvControl, new Shell());
         for (DomainSpec spec : specs) {
-            createAndSay(spec, "build");
+            createAndSay(spec, "build", false);
         }
         // The host's console input: xl's verbs, one a line.
         consoleInput = new ConsoleInput(k, xl::line, why -> k.println("dom0: xl: " + why));
@@ -201,20 +201,21 @@ public final class Dom0Kernel extends ApplicationKernel {
      * One domain, as {@code xl create} makes it: built paused with its store page and port
      * ({@link Builder#build}); its paths written and the domain introduced to xenstored
      * (libxl's {@code libxl__domain_make} and {@code libxl__build_post}); unpaused. A step that
-     * fails undoes the ones before it.
+     * fails undoes the ones before it. With {@code paused} the last step is left out.
      */
-    private void createAndSay(DomainSpec spec, String verb) {
+    private void createAndSay(DomainSpec spec, String verb, boolean paused) {
         try {
-            DomId d = create(spec);
+            DomId d = create(spec, paused);
             k.println("dom0: built d" + d.value() + " (" + live.get(d.value()).name() + ") from " + spec.image() + " ("
-                    + spec.memoryKiB() + " KiB, " + spec.vcpus() + " vCPU" + (spec.vcpus() == 1 ? "" : "s") + ")");
+                    + spec.memoryKiB() + " KiB, " + spec.vcpus() + " vCPU" + (spec.vcpus() == 1 ? "" : "s") + ")"
+                    + (paused ? ", paused" : ""));
         } catch (Builder.BuildException e) {
             k.println("dom0: cannot " + verb + " " + (spec.name() != null ? spec.name() : spec.image()) + ": "
                     + e.getMessage());
         }
     }
 
-    private DomId create(DomainSpec spec) throws Builder.BuildException {
+    private DomId create(DomainSpec spec, boolean paused) throws Builder.BuildException {
         UUID uuid = UUID.randomUUID();
         // A spec's own name, or dom0's choice once the id is known; the hypervisor gets it
         // with load-image, the store with the domain's paths.
@@ -245,7 +246,9 @@ public final class Dom0Kernel extends ApplicationKernel {
             }
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());
             pvControl.watch(id);
-            builder.unpause(built.domid());
+            if (!paused) {
+                builder.unpause(built.domid());
+            }
         } catch (XsException | Builder.BuildException e) {
             pvControl.forget(id);
             xenstored.forgetDomain(id);
@@ -327,7 +330,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             reaped++;
             xl.ended(id, "has been shut down, reason code " + info.shutdownCode());
             if (restart) {
-                createAndSay(l.spec(), "restart");
+                createAndSay(l.spec(), "restart", false);
             }
         }
         finishIfIdle();
@@ -340,8 +343,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
     }
 
-    /** {@code xl create}: one boot-module line, built now as those of the module were. */
-    private void createLine(String line) {
+    /**
+     * {@code xl create [-p]}: one boot-module line, built now as those of the module were; with
+     * {@code paused} it is left paused, as libxl leaves a domain created with {@code -p}.
+     */
+    private void createLine(String line, boolean paused) {
         List<DomainSpec> specs;
         try {
             specs = DomainList.parse((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -358,8 +364,37 @@ public final class Dom0Kernel extends ApplicationKernel {
                 k.println("dom0: cannot create " + spec.name() + ": the name is taken (EEXIST)");
                 continue;
             }
-            createAndSay(spec, "create");
+            createAndSay(spec, "create", paused);
         }
+    }
+
+    /**
+     * {@code xl rename}, as libxl's {@code libxl_domain_rename}: refused when another live or
+     * preserved domain has the name; otherwise the domain's {@code name} nodes are rewritten in
+     * one transaction and dom0's record follows.
+     */
+    private void rename(int domid, String name) {
+        Live l = live.get(domid);
+        if (l == null) {
+            k.println("dom0: xl: rename: d" + domid + " is not a domain dom0 runs (ESRCH)");
+            return;
+        }
+        if (l.name().equals(name)) {
+            k.println("dom0: renamed d" + domid + " (" + name + ") to " + name);
+            return;
+        }
+        if (liveNamed(name) >= 0 || preserved.containsValue(name)) {
+            k.println("dom0: xl: rename: the name '" + name + "' is taken (EEXIST)");
+            return;
+        }
+        try {
+            xenstored.renameDomain(domid, name);
+        } catch (XsException e) {
+            k.println("dom0: xl: rename: the store of d" + domid + ": " + e.getMessage());
+            return;
+        }
+        live.put(domid, new Live(name, l.spec()));
+        k.println("dom0: renamed d" + domid + " (" + l.name() + ") to " + name);
     }
 
     /** xl's choice: on_poweroff, on_reboot, on_crash (a watchdog too); a suspended domain is kept. */
@@ -656,8 +691,13 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
 
         @Override
-        public void create(String domainLine) {
-            Dom0Kernel.this.createLine(domainLine);
+        public void rename(int domid, String name) {
+            Dom0Kernel.this.rename(domid, name);
+        }
+
+        @Override
+        public void create(String domainLine, boolean paused) {
+            Dom0Kernel.this.createLine(domainLine, paused);
         }
 
         @Override
