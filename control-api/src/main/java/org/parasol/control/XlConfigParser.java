@@ -45,7 +45,7 @@ import org.parasol.control.v1.Uplink;
  */
 public final class XlConfigParser {
     /** The keys Parasol honours. */
-    public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "kernel", "cmdline", "extra",
+    public static final Set<String> KEYS = Set.of("name", "memory", "maxmem", "vcpus", "maxvcpus", "kernel", "cmdline", "extra",
             "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "uplink", "cpu_weight", "cap", "pool", "cpus",
             "cpus_soft", "virt");
     /** The most pCPUs a {@code cpus} list may name (the hypervisor's bound on a pCPU mask). */
@@ -60,7 +60,6 @@ public final class XlConfigParser {
             Map.entry("builder", "every domain is built as PV"),
             Map.entry("ramdisk", "images have no ramdisk"),
             Map.entry("bootloader", "images are loaded by name"),
-            Map.entry("maxvcpus", "vCPU hotplug is not supported"),
             Map.entry("uuid", "domains get their handle from the toolstack"),
             Map.entry("on_watchdog", "a watchdog shutdown follows on_crash"),
             Map.entry("on_soft_reset", "soft reset is not supported"),
@@ -178,6 +177,16 @@ public final class XlConfigParser {
         if (vcpus != null) {
             // 32: the vcpu_info slots of shared_info (XEN_LEGACY_MAX_VCPUS), all a PV domain gets here.
             b.setVcpus((int) number(vcpus, "vcpus", 1, 32, "a number of vCPUs"));
+        }
+        Value maxvcpus = s.get("maxvcpus");
+        if (maxvcpus != null) {
+            int online = b.getVcpus() == 0 ? 1 : b.getVcpus();
+            long max = number(maxvcpus, "maxvcpus", 1, 32, "a number of vCPUs");
+            if (max < online) {
+                throw new ConfigException(source, maxvcpus.line(), "key 'maxvcpus': expected at least vcpus (" + online
+                        + "), got " + max);
+            }
+            b.setMaxvcpus((int) max);
         }
         Value kernel = s.get("kernel");
         if (kernel == null) {

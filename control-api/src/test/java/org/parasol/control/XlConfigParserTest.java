@@ -22,7 +22,7 @@ class XlConfigParserTest {
         DomainConfig c = XlConfigParser.parse("hello.cfg", """
                 # A Parasol domain
                 name = "hello"   # trailing comment
-                memory = 8; vcpus = 2
+                memory = 8; vcpus = 2; maxvcpus = 4; maxmem = 32
                 kernel = 'hello'
                 cmdline = "rounds=5"
                 extra = "quiet"
@@ -34,6 +34,8 @@ class XlConfigParserTest {
         assertThat(c.getName()).isEqualTo("hello");
         assertThat(c.getMemoryMib()).as("the last setting").isEqualTo(16);
         assertThat(c.getVcpus()).isEqualTo(2);
+        assertThat(c.getMaxvcpus()).as("xl's maxvcpus: built with 4, 2 online").isEqualTo(4);
+        assertThat(c.getMaxmemMib()).isEqualTo(32);
         assertThat(c.getKernel()).isEqualTo("hello");
         assertThat(c.getCmdline()).isEqualTo("rounds=5 quiet");
         assertThat(c.getOnCrash()).isEqualTo(DomainAction.DOMAIN_ACTION_PRESERVE);
@@ -47,12 +49,14 @@ class XlConfigParserTest {
             name="a"\\nkernel="hello"\\nmemory="lots"           | bad.cfg:3: key 'memory': expected a number of MiB, got 'lots'
             name="a"\\nkernel="hello"\\nmemory=0                | bad.cfg:3: key 'memory': expected a number of MiB from 1 to 1048576, got 0
             name="a"\\nkernel="hello"\\nmemory=8\\nmaxmem=4     | bad.cfg:4: key 'maxmem': expected at least memory (8 MiB), got 4
+            name="a"\\nkernel="hello"\\nvcpus=4\\nmaxvcpus=2   | bad.cfg:4: key 'maxvcpus': expected at least vcpus (4), got 2
+            name="a"\\nkernel="hello"\\nmaxvcpus=33            | bad.cfg:3: key 'maxvcpus': expected a number of vCPUs from 1 to 32, got 33
             name="a"\\nkernel="hello"\\nvcpus=1000              | bad.cfg:3: key 'vcpus': expected a number of vCPUs from 1 to 32, got 1000
             name="a"\\nkernel="hello"\\non_crash="explode"      | bad.cfg:3: key 'on_crash': expected destroy, restart or preserve, got 'explode'
             name="a"\\nkernel="hello"\\non_crash="coredump-destroy" | bad.cfg:3: key 'on_crash': 'coredump-destroy' is not supported yet (no renaming of dead domains, no core dumps): use destroy, restart or preserve
             name="a"\\nkernel="../x"                            | bad.cfg:2: key 'kernel': expected an image name (such as hello), got '../x'
             name="a b"\\nkernel="hello"                         | bad.cfg:1: key 'name': expected 1 to 64 letters, digits, '_', '.' or '-', got 'a b'
-            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cap, cmdline, cpu_weight, cpus, cpus_soft, disk, extra, kernel, maxmem, memory, name, on_crash, on_poweroff, on_reboot, pool, uplink, vcpus, vif, virt)
+            name="a"\\nkernel="hello"\\nmemroy=8                | bad.cfg:3: unknown key 'memroy' (Parasol understands cap, cmdline, cpu_weight, cpus, cpus_soft, disk, extra, kernel, maxmem, maxvcpus, memory, name, on_crash, on_poweroff, on_reboot, pool, uplink, vcpus, vif, virt)
             name="a"\\nkernel="hello"\\nname = "x\\n                | bad.cfg:3: key 'name': the string is not closed on its line
             name="a"\\nkernel="hello"\\nvcpus 2                  | bad.cfg:3: expected '=' after 'vcpus'
             name="a"\\nkernel="hello"\\ncpu_weight=0             | bad.cfg:3: key 'cpu_weight': expected a weight from 1 to 65535, got 0

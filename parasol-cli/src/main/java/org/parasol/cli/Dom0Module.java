@@ -68,6 +68,19 @@ final class Dom0Module {
         return this;
     }
 
+    /**
+     * The last domain added is built with {@code maxVcpus} vCPUs ({@code maxvcpus=}, when above
+     * its {@code vcpus}), the rest offline until {@code xl vcpu-set}.
+     */
+    Dom0Module maxVcpus(int maxVcpus) {
+        String last = lines.get(lines.size() - 1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" vcpus=([0-9]+) ").matcher(last);
+        if (m.find() && maxVcpus > Integer.parseInt(m.group(1))) {
+            lines.set(lines.size() - 1, last.substring(0, m.end() - 1) + " maxvcpus=" + maxVcpus + last.substring(m.end() - 1));
+        }
+        return this;
+    }
+
     /** The last line added: one domain, as {@code xl create} at dom0's console takes it. */
     String lastLine() {
         return lines.get(lines.size() - 1);

@@ -262,6 +262,7 @@ final class HostCommand implements java.util.concurrent.Callable<Integer> {
                 throw new IllegalArgumentException("disk " + d.vdev() + ": " + e.getMessage());
             }
         }
-        return new Dom0Module().add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices()).lastLine();
+        return new Dom0Module().add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices()).maxVcpus(x.maxVcpus())
+                .lastLine();
     }
 }

@@ -34,6 +34,8 @@ import picocli.CommandLine.Command;
             XlVerbs.NetworkAttach.class,
             XlVerbs.NetworkDetach.class,
             XlVerbs.NetworkList.class,
+            XlVerbs.MemSet.class,
+            XlVerbs.VcpuSet.class,
             BenchCommand.class,
             TestCommand.class,
             ControlFiguresCommand.class,

@@ -464,7 +464,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         try {
             for (XlDomain x : configured) {
                 module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices(), x.scheduling(),
-                        poolIds.getOrDefault(x.scheduling().pool(), 0));
+                        poolIds.getOrDefault(x.scheduling().pool(), 0)).maxVcpus(x.maxVcpus());
                 expected.add(x.config().name());
             }
             for (String image : imageNames) {

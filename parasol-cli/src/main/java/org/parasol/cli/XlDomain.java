@@ -31,9 +31,11 @@ import org.parasol.hypervisor.domain.Virtualization;
  * @param scheduling the file's cpu_weight, cap, pool, cpus and cpus_soft, which dom0 applies
  *                   by domctl as it builds the domain
  * @param uplink     the file's {@code uplink} (Parasol's key: a bridge's TAP uplink), or null
+ * @param maxVcpus   the file's {@code maxvcpus}: vCPUs built, {@code vcpus} of them online at boot
  */
 record XlDomain(String source, DomainConfig config, DomainConfig.Action onPoweroff, DomainConfig.Action onReboot,
-        DomainConfig.Action onCrash, Scheduling scheduling, List<Disk> disks, List<String> vifs, Uplink uplink) {
+        DomainConfig.Action onCrash, Scheduling scheduling, List<Disk> disks, List<String> vifs, Uplink uplink,
+        int maxVcpus) {
 
     /**
      * A bridge's uplink to a host TAP device: the bridge, the namespace (a name under
@@ -159,7 +161,8 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
         return new XlDomain(source, config, action(c.getOnPoweroff(), DomainConfig.Action.DESTROY),
                 action(c.getOnReboot(), DomainConfig.Action.RESTART), action(c.getOnCrash(), DomainConfig.Action.DESTROY),
                 new Scheduling(c.getCpuWeight(), c.getCap(), c.getPool(), c.getCpus(), c.getCpusSoft()),
-                List.copyOf(disks), vifs(c), c.hasUplink() ? Uplink.of(c.getUplink()) : null);
+                List.copyOf(disks), vifs(c), c.hasUplink() ? Uplink.of(c.getUplink()) : null,
+                Math.max(Math.max(1, c.getVcpus()), c.getMaxvcpus()));
     }
 
     /** Each vif's {@code device=} value: {@code vif:bridge=B[,mac=M][,ip=I]}. */

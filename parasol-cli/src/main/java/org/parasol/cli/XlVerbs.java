@@ -24,6 +24,7 @@ import org.parasol.control.v1.DomainStatistics;
 import org.parasol.control.v1.HostInfo;
 import org.parasol.control.v1.HostInfoRequest;
 import org.parasol.control.v1.ListDomainsRequest;
+import org.parasol.control.v1.MemSetRequest;
 import org.parasol.control.v1.PauseDomainRequest;
 import org.parasol.control.v1.Request;
 import org.parasol.control.v1.Response;
@@ -31,6 +32,7 @@ import org.parasol.control.v1.ShutdownDomainRequest;
 import org.parasol.control.v1.ShutdownReason;
 import org.parasol.control.v1.StatisticsRequest;
 import org.parasol.control.v1.UnpauseDomainRequest;
+import org.parasol.control.v1.VcpuSetRequest;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -802,6 +804,104 @@ final class XlVerbs {
 
         boolean network() {
             return true;
+        }
+    }
+
+    @Command(name = "mem-set", mixinStandardHelpOptions = true,
+            description = "Sets a domain's memory target (its balloon follows), within its maxmem.")
+    static final class MemSet extends Verb {
+        @Parameters(index = "0", paramLabel = "DOMAIN", description = "A name or a domid.") String domain;
+
+        @Parameters(index = "1", paramLabel = "MEM",
+                description = "The target, as xl takes it: a number of MiB, or with a unit t, g, m, k or b (64m, 1g).")
+        String mem;
+
+        String name() {
+            return "mem-set";
+        }
+
+        @Override
+        public Integer call() {
+            if (parseMemSizeKiB(mem) < 0) {
+                err.println("parasol mem-set: MEM must be a number with an optional unit t, g, m (the default), k or b,"
+                        + " at most 1t, not '" + mem + "'");
+                return 2;
+            }
+            return super.call();
+        }
+
+        @Override
+        int run(ControlClient c) throws IOException {
+            Response r = c.call(c.request().setMemSet(MemSetRequest.newBuilder().setDomain(ref(domain))
+                    .setTargetKib(parseMemSizeKiB(mem))).build());
+            if (check(r) != 0) {
+                return 1;
+            }
+            r.getLines().getLinesList().forEach(out::println);
+            return 0;
+        }
+
+        /**
+         * xl's {@code parse_mem_size_kb}: a decimal number and an optional unit, {@code t},
+         * {@code g}, {@code m} (the default: {@code 64} is 64 MiB) or {@code k}, or {@code b}
+         * for bytes; KiB, or -1 for anything else or above 2^40 KiB.
+         */
+        static long parseMemSizeKiB(String mem) {
+            int end = 0;
+            while (end < mem.length() && mem.charAt(end) >= '0' && mem.charAt(end) <= '9') {
+                end++;
+            }
+            if (end == 0 || end > 15 || mem.length() - end > 1) {
+                return -1;
+            }
+            long n = Long.parseLong(mem.substring(0, end));
+            int shift = switch (end == mem.length() ? 'm' : Character.toLowerCase(mem.charAt(end))) {
+                case 't' -> 30;
+                case 'g' -> 20;
+                case 'm' -> 10;
+                case 'k' -> 0;
+                case 'b' -> -10;
+                default -> Integer.MIN_VALUE;
+            };
+            if (shift == Integer.MIN_VALUE) {
+                return -1;
+            }
+            if (shift < 0) {
+                return n >>> 10;
+            }
+            return n > (1L << 40) >>> shift ? -1 : n << shift;
+        }
+    }
+
+    @Command(name = "vcpu-set", mixinStandardHelpOptions = true,
+            description = "Sets how many of a domain's vCPUs are online, within its maxvcpus.")
+    static final class VcpuSet extends Verb {
+        @Parameters(index = "0", paramLabel = "DOMAIN", description = "A name or a domid.") String domain;
+
+        @Parameters(index = "1", paramLabel = "N", description = "vCPUs online: 1 to the domain's maxvcpus.") String count;
+
+        String name() {
+            return "vcpu-set";
+        }
+
+        @Override
+        public Integer call() {
+            if (!count.matches("[0-9]{1,2}") || Integer.parseInt(count) < 1 || Integer.parseInt(count) > 32) {
+                err.println("parasol vcpu-set: N must be 1..32 (and at most the domain's maxvcpus), not '" + count + "'");
+                return 2;
+            }
+            return super.call();
+        }
+
+        @Override
+        int run(ControlClient c) throws IOException {
+            Response r = c.call(c.request().setVcpuSet(VcpuSetRequest.newBuilder().setDomain(ref(domain))
+                    .setVcpus(Integer.parseInt(count))).build());
+            if (check(r) != 0) {
+                return 1;
+            }
+            r.getLines().getLinesList().forEach(out::println);
+            return 0;
         }
     }
 }

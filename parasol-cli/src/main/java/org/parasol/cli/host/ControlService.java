@@ -181,6 +181,8 @@ public final class ControlService implements AutoCloseable {
                     c.send(Connection.error(id, ESRCH, "no stream " + stream + " on this connection"));
                 }
             }
+            case MEM_SET -> withDomain(r, c, r.getMemSet().getDomain(), true, d -> queued(r, c, () -> memSet(r, d)));
+            case VCPU_SET -> withDomain(r, c, r.getVcpuSet().getDomain(), true, d -> queued(r, c, () -> vcpuSet(r, d)));
             case RENAME -> withDomain(r, c, r.getRename().getDomain(), true,
                     d -> queued(r, c, () -> rename(id, d, r.getRename().getNewName())));
             case OP_NOT_SET -> c.send(Connection.error(id, EINVAL, "a request with no operation (or one this host does"
@@ -466,6 +468,50 @@ public final class ControlService implements AutoCloseable {
                 .addAllLines(answer.stream().map(l -> l.replaceFirst("^dom0: (xl: )?", "")).toList())).build();
     }
 
+    /**
+     * {@code xl mem-set}: dom0 checks the target against the domain's maxmem and writes
+     * {@code memory/target}; the guest's balloon does the rest, so the reply comes before
+     * {@code list}'s Mem has moved.
+     */
+    private Response memSet(Request r, Domain d) {
+        long kib = r.getMemSet().getTargetKib();
+        if (kib > 1L << 40) {
+            return Connection.error(r.getId(), EINVAL, "target_kib: at most 2^40 KiB, not " + Long.toUnsignedString(kib));
+        }
+        return resources(r.getId(), d, "xl mem-set " + d.domid() + " " + kib + "k");
+    }
+
+    /** {@code xl vcpu-set}: dom0 checks the count against maxvcpus and writes each {@code cpu/K/availability}. */
+    private Response vcpuSet(Request r, Domain d) {
+        int n = r.getVcpuSet().getVcpus();
+        if (n < 1 || n > VCPUS_MAX) {
+            return Connection.error(r.getId(), EINVAL, "vcpus: 1.." + VCPUS_MAX + " (and at most the domain's maxvcpus), not "
+                    + Integer.toUnsignedString(n));
+        }
+        return resources(r.getId(), d, "xl vcpu-set " + d.domid() + " " + n);
+    }
+
+    /** dom0's answer to a mem-set or vcpu-set line: its line, or its refusal as an errno. */
+    private Response resources(long id, Domain d, String line) {
+        List<String> answer = ask(line);
+        if (answer == null) {
+            return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
+        }
+        String said = Dom0Console.find(answer, l -> l.startsWith("dom0: xl: "));
+        if (said == null) {
+            return Connection.error(id, EINVAL, "dom0 said: " + String.join(" / ", answer));
+        }
+        said = said.substring("dom0: xl: ".length());
+        if (said.contains("invalid domain identifier") || said.contains("is not running")) {
+            return Connection.error(id, ESRCH, said);
+        }
+        if (said.contains("(EINVAL)") || said.startsWith("mem-set") || said.startsWith("vcpu-set")) {
+            return Connection.error(id, EINVAL, said);
+        }
+        log.line("control API: " + line + ": " + said);
+        return Response.newBuilder().setId(id).setLines(TextLines.newBuilder().addLines(said)).build();
+    }
+
     // ---------------------------------------------------------------- streams
 
     /** A domain's console: its history from birth, then each new line, until it is destroyed or cancelled. */
@@ -610,7 +656,7 @@ public final class ControlService implements AutoCloseable {
     static DomainInfo info(Domain d) {
         return DomainInfo.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
                 .setShutdownReason(reason(d.shutdownReason())).setMemoryKib(d.memoryKiB())
-                .setVcpus(d.vcpuCount()).setCpuTimeNs(cpuTime(d)).setUptimeNs(d.uptimeNanos()).build();
+                .setVcpus(onlineVcpus(d)).setCpuTimeNs(cpuTime(d)).setUptimeNs(d.uptimeNanos()).build();
     }
 
     private DomainStatisticsList statistics() {
@@ -620,7 +666,7 @@ public final class ControlService implements AutoCloseable {
                 continue;
             }
             b.addDomains(DomainStatistics.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
-                    .setCpuTimeNs(cpuTime(d)).setMemoryKib(d.memoryKiB()).setVcpus(d.vcpuCount())
+                    .setCpuTimeNs(cpuTime(d)).setMemoryKib(d.memoryKiB()).setVcpus(onlineVcpus(d))
                     .setHypercalls(d.hypercalls()).setFaults(d.faults()).setUptimeNs(d.uptimeNanos()));
         }
         return b.build();
@@ -631,6 +677,16 @@ public final class ControlService implements AutoCloseable {
                 .setTotalMemoryKib(hv.config().machineMemoryBytes() / 1024).setFreeMemoryKib(hv.freeFrames() * 4)
                 .setDomains((int) hv.domains().stream().filter(d -> d.state() != DomainState.DEAD).count())
                 .setUptimeNs(hv.systemTime()).setProtocolVersion(ControlClient.VERSION).setSocket(socket).build();
+    }
+
+    /** vCPUs up, as getdomaininfo's {@code nr_online_vcpus} and xl list's VCPUs column count them. */
+    static int onlineVcpus(Domain d) {
+        int online = 0;
+        int n = d.allocatedVcpus();
+        for (int i = 0; i < n; i++) {
+            online += d.vcpu(i).isUp() ? 1 : 0;
+        }
+        return online;
     }
 
     private static long cpuTime(Domain d) {

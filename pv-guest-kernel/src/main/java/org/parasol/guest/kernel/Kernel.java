@@ -9,6 +9,7 @@ import org.parasol.guest.console.Console;
 import org.parasol.guest.event.EventDispatcher;
 import org.parasol.guest.grant.GrantMapper;
 import org.parasol.guest.grant.GrantTable;
+import org.parasol.guest.mm.Balloon;
 import org.parasol.guest.mm.GuestHeap;
 import org.parasol.guest.mm.Memory;
 import org.parasol.guest.mm.P2m;
@@ -31,6 +32,7 @@ import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.StartOfDay;
 import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.Gnttab;
+import org.parasol.hypercall.abi.MemoryOp;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.abi.Sif;
@@ -38,6 +40,7 @@ import org.parasol.hypercall.abi.TrapVector;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.guest.GrantTableCalls;
+import org.parasol.hypercall.guest.MemoryOpCalls;
 import org.parasol.hypercall.guest.VcpuOpCalls;
 import org.parasol.hypercall.struct.StartInfo;
 
@@ -109,6 +112,11 @@ public final class Kernel {
     private boolean grantSweepArmed;
     private Xenbus xenbus;
     private ShutdownWatcher shutdownWatcher;
+    private BalloonDriver balloonDriver;
+    private VcpuHotplug hotplug;
+    /** Each secondary vCPU's bring-up, by id, once started (by the application or hot-plug). */
+    @SuppressWarnings("unchecked")
+    private final Promise<SecondaryVcpu>[] secondaries = new Promise[VcpuHotplug.MAX_VCPUS];
     private org.parasol.guest.console.ConsoleInput consoleInput;
 
     private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
@@ -188,10 +196,13 @@ public final class Kernel {
                 pageFault(ops, console, errorCode, address));
 
         // 6. Memory: the allocator starts after the argument page; frames beyond what the
-        //    builder mapped are mapped the first time they are allocated.
+        //    builder mapped are mapped the first time they are allocated. A domain with a store
+        //    whose max_pages is above its size gets room to balloon up to it.
         long firstFree = argumentPagePfn + (nativeOps ? 2 : 1);
         long mappedEnd = Memory.probeMappedEnd(tables, firstFree, info.nrPages());
-        Memory memory = new Memory(mem, ops, p2m, tables, firstFree, mappedEnd);
+        long maxPfn = nativeOps || info.storeMfn() == 0 || info.storeEvtchn() == 0 ? info.nrPages()
+                : balloonRoom(info.nrPages(), new MemoryOpCalls(cpu, args).maximumReservation(DomId.SELF));
+        Memory memory = new Memory(mem, ops, p2m, tables, firstFree, mappedEnd, maxPfn);
         Kernel kernel = new Kernel(cpu, info, ops, console, memory, events, eventCalls, args);
 
         // 7. The timer event wakes the run loop; then events on, and the banner.
@@ -206,11 +217,93 @@ public final class Kernel {
         //    is registered asynchronously, so main is not held up by it.
         if (kernel.hasStore()) {
             kernel.loop.execute(() -> kernel.watchShutdown(app));
+            //    The balloon and vCPU hot-plug too (a kernel on emulated hardware has neither).
+            if (!nativeOps) {
+                kernel.loop.execute(kernel::startBalloonAndHotplug);
+            }
         }
 
         // 9. The application's main is the first task; the loop runs until the domain ends.
         kernel.loop.execute(() -> kernel.startApplication(app));
         kernel.loop.run();
+    }
+
+    /**
+     * The PFNs the kernel makes room for: {@code max_pages} from
+     * {@code XENMEM_maximum_reservation}, at most {@value #EXTRA_MEM_RATIO} times the built size
+     * (Linux's {@code EXTRA_MEM_RATIO}: the P2M list for more would cost too much of a small
+     * domain); the built size when the call fails or names less.
+     */
+    static long balloonRoom(long nrPages, long maxReservation) {
+        if (maxReservation <= nrPages) {
+            return nrPages;
+        }
+        return Math.min(maxReservation, Math.min(nrPages * EXTRA_MEM_RATIO, Integer.MAX_VALUE));
+    }
+
+    /** How many times its built size a domain may balloon up to. */
+    static final long EXTRA_MEM_RATIO = 10;
+
+    private void startBalloonAndHotplug() {
+        MemoryOpCalls memoryOps = new MemoryOpCalls(cpu, args);
+        Balloon balloon = new Balloon(memory, new Balloon.Reservation() {
+            @Override
+            public long decrease(long[] mfns, int n) {
+                return memoryOps.reservation(MemoryOp.DECREASE_RESERVATION, mfns, n, 0, 0, DomId.SELF);
+            }
+
+            @Override
+            public long populate(long[] pfnsInMfnsOut, int n) {
+                return memoryOps.reservation(MemoryOp.POPULATE_PHYSMAP, pfnsInMfnsOut, n, 0, 0, DomId.SELF);
+            }
+        });
+        balloonDriver = new BalloonDriver(xenbus(), loop, balloon, this::now, this::println);
+        balloonDriver.start();
+        VcpuOpCalls vcpuOps = new VcpuOpCalls(cpu, args);
+        hotplug = new VcpuHotplug(xenbus(), loop, new VcpuHotplug.Vcpus() {
+            @Override
+            public void start(int k, Runnable started) {
+                Promise<SecondaryVcpu> up;
+                try {
+                    up = secondaries[k] != null ? secondaries[k] : startVcpu(k, v -> { });
+                } catch (IllegalStateException e) {
+                    println("cpu hotplug: cannot start vCPU " + k + ": " + e.getMessage());
+                    return;
+                }
+                up.whenDone((v, e) -> {
+                    if (e == null) {
+                        started.run();
+                    }
+                });
+            }
+
+            @Override
+            public void playDead(int k) {
+                SecondaryVcpu v = secondaries[k].value();
+                post(v, v::playDead);
+            }
+
+            @Override
+            public long isUp(int k) {
+                return vcpuOps.isUp(k);
+            }
+
+            @Override
+            public long up(int k) {
+                return vcpuOps.up(k);
+            }
+
+            @Override
+            public void after(long ns, Runnable action) {
+                loop.at(now() + ns, action);
+            }
+        }, this::println);
+        hotplug.start();
+    }
+
+    /** The balloon's driver, or null for a domain without a store (or before its first tasks ran). */
+    public BalloonDriver balloonDriver() {
+        return balloonDriver;
     }
 
     /** Watches {@code control/shutdown} and hands each request the kernel takes to {@code app}. */
@@ -533,6 +626,23 @@ public final class Kernel {
      */
     public Promise<SecondaryVcpu> startVcpu(int vcpu, SecondaryVcpu.Main main) {
         Objects.requireNonNull(main, "main");
+        if (vcpu > 0 && vcpu < secondaries.length && secondaries[vcpu] != null) {
+            // Hot-plug brought it up already (idle): main runs there as a posted task.
+            if (hotplug != null && hotplug.state(vcpu) != VcpuHotplug.ONLINE
+                    && hotplug.state(vcpu) != VcpuHotplug.STARTING) {
+                throw new IllegalStateException("vCPU " + vcpu + " is offline (cpu/" + vcpu + "/availability)");
+            }
+            Promise<SecondaryVcpu> ready = loop.promise();
+            secondaries[vcpu].whenDone((v, e) -> {
+                if (e != null) {
+                    ready.fail(e);
+                    return;
+                }
+                post(v, () -> main.run(v));
+                ready.complete(v);
+            });
+            return ready;
+        }
         Promise<SecondaryVcpu> up = loop.promise();
         PageRun argumentPage = memory.allocatePages(1);
         SecondaryVcpu secondary = new SecondaryVcpu(this, vcpu, argumentPage.va(), main, up);
@@ -552,6 +662,9 @@ public final class Kernel {
             }
         } finally {
             memory.freePages(context);
+        }
+        if (vcpu > 0 && vcpu < secondaries.length) {
+            secondaries[vcpu] = up;
         }
         return up;
     }

@@ -57,6 +57,7 @@ public final class SecondaryVcpu implements VcpuEntry {
     /** The IPI port that wakes this vCPU, published once its loop can take posts. */
     private volatile Port ipiPort;
     private Cpu cpu;
+    private ArgumentPage args;
     private PvOps ops;
     private EventChannelCalls calls;
     private EventDispatcher events;
@@ -80,7 +81,7 @@ public final class SecondaryVcpu implements VcpuEntry {
     @Override
     public void start(Cpu c, long argument) {
         this.cpu = c;
-        ArgumentPage args = new ArgumentPage(argumentPageVa);
+        args = new ArgumentPage(argumentPageVa);
         ops = new XenPvOps(c, args, StartOfDay.SHARED_INFO_VA);
         ops.stopPeriodicTick();
         calls = new EventChannelCalls(c, args);
@@ -141,6 +142,18 @@ public final class SecondaryVcpu implements VcpuEntry {
     /** A promise completed with the system time once {@code d} has passed, on this vCPU. */
     public Promise<Long> sleep(Duration d) {
         return loop.sleep(d.toNanos());
+    }
+
+    /**
+     * Linux's {@code xen_play_dead}, run as a task of this vCPU's loop (a safe point: no task of
+     * its own is half done): {@code VCPUOP_down} on itself, which returns when vCPU 0 brings it
+     * up again ({@code VCPUOP_up}); then the loop goes on where it stopped.
+     */
+    void playDead() {
+        long rc = new org.parasol.hypercall.guest.VcpuOpCalls(cpu, args).down(id);
+        if (rc < 0) {
+            console.println("cpu hotplug: VCPUOP_down(" + id + ") failed: " + rc);
+        }
     }
 
     /** Posts {@code task} to vCPU 0's run loop and wakes vCPU 0 with its IPI. */

@@ -28,10 +28,12 @@ import org.parasol.hypercall.abi.Mmu;
 public final class Memory {
     private final GuestMemory mem;
     private final PvOps ops;
-    private final P2m p2m;
+    private P2m p2m;
     private final PageTables tables;
     private final PageFrameAllocator frames;
     private final long mappedEnd;
+    /** Pages the domain was built with ({@code start_info.nr_pages}). */
+    private final long builtPages;
     private final long[] mapped;
     private final long[] tableReserve;
     private int tableReserveCount;
@@ -42,17 +44,36 @@ public final class Memory {
      * region, those below {@code mappedEnd} are mapped by the builder.
      */
     public Memory(GuestMemory mem, PvOps ops, P2m p2m, PageTables tables, long firstFree, long mappedEnd) {
+        this(mem, ops, p2m, tables, firstFree, mappedEnd, p2m.nrPages());
+    }
+
+    /**
+     * Memory as above with room for {@code maxPfn} pages (at least {@code p2m}'s): the PFNs
+     * from the built size to {@code maxPfn} have no frame behind them and are the balloon's
+     * ({@link Balloon}), in use in the allocator until populated. Room for them is made as
+     * Linux makes it for its extra memory: a new P2M list of {@code maxPfn} entries in pages
+     * of the domain's own, the built entries copied, the rest {@link P2m#INVALID_ENTRY}.
+     */
+    public Memory(GuestMemory mem, PvOps ops, P2m p2m, PageTables tables, long firstFree, long mappedEnd, long maxPfn) {
+        if (maxPfn < p2m.nrPages() || maxPfn > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("maxPfn " + maxPfn + " below the built " + p2m.nrPages() + " pages");
+        }
         this.mem = mem;
         this.ops = ops;
         this.p2m = p2m;
         this.tables = tables;
-        this.frames = new PageFrameAllocator(p2m.nrPages(), firstFree);
+        this.builtPages = p2m.nrPages();
+        this.frames = new PageFrameAllocator(maxPfn, firstFree, p2m.nrPages());
         this.mappedEnd = mappedEnd;
-        this.mapped = new long[(int) ((p2m.nrPages() + 63) >>> 6)];
+        this.mapped = new long[(int) ((maxPfn + 63) >>> 6)];
+        for (long p = 0; p < mappedEnd; p++) {
+            mapped[(int) (p >>> 6)] |= 1L << (p & 63);
+        }
         // Tables for the unmapped rest must come from mapped frames; hold enough of them back
         // now (one L1 per 2 MiB, plus one spare), or allocations could use every mapped frame
         // first and leave none to map the rest with.
-        long unmapped = p2m.nrPages() - mappedEnd;
+        // The balloon's room beyond the built pages is mapped the same way when it is populated.
+        long unmapped = maxPfn - mappedEnd;
         this.tableReserve = new long[unmapped <= 0 ? 0 : (int) ((unmapped + Mmu.PT_ENTRIES - 1) / Mmu.PT_ENTRIES) + 1];
         for (int i = 0; i < tableReserve.length; i++) {
             long pfn = frames.allocate(1, mappedEnd);
@@ -61,6 +82,19 @@ public final class Memory {
             }
             tableReserve[tableReserveCount++] = pfn;
         }
+        if (maxPfn > builtPages) {
+            extendP2m(maxPfn);
+        }
+    }
+
+    /** A P2M list of {@code maxPfn} entries in new pages: the built entries, then invalid ones. */
+    private void extendP2m(long maxPfn) {
+        int pages = (int) ((maxPfn * Long.BYTES + Mmu.PAGE_SIZE - 1) >>> Mmu.PAGE_SHIFT);
+        PageRun run = allocatePages(pages);
+        for (long p = 0; p < maxPfn; p++) {
+            mem.putLong(run.va() + p * Long.BYTES, p < builtPages ? p2m.mfn(p) : P2m.INVALID_ENTRY);
+        }
+        p2m = new P2m(mem, run.va(), maxPfn);
     }
 
     /**
@@ -117,7 +151,42 @@ public final class Memory {
 
     /** Whether {@code pfn} is mapped at its linear address. */
     public boolean isMapped(long pfn) {
-        return pfn < mappedEnd || (mapped[(int) (pfn >>> 6)] & (1L << (pfn & 63))) != 0;
+        return pfn >= 0 && pfn < p2m.nrPages() && (mapped[(int) (pfn >>> 6)] & (1L << (pfn & 63))) != 0;
+    }
+
+    /** Pages the domain was built with ({@code start_info.nr_pages}). */
+    public long builtPages() {
+        return builtPages;
+    }
+
+    /** The most pages the kernel has room for: the P2M list's entries. */
+    public long maxPfn() {
+        return p2m.nrPages();
+    }
+
+    /**
+     * Hands a page the balloon took from the allocator back to nobody: its linear mapping
+     * goes ({@code update_va_mapping} to 0, which drops the mapping's reference to the frame)
+     * and its P2M entry becomes invalid, as Linux's balloon does before
+     * {@code XENMEM_decrease_reservation}. Returns the machine frame it had.
+     */
+    long balloonOut(long pfn) {
+        long mfn = p2m.mfn(pfn);
+        if (isMapped(pfn)) {
+            tables.unmap(va(pfn));
+            mapped[(int) (pfn >>> 6)] &= ~(1L << (pfn & 63));
+        }
+        p2m.set(pfn, P2m.INVALID_ENTRY);
+        return mfn;
+    }
+
+    /**
+     * A ballooned page has frame {@code mfn} again ({@code XENMEM_populate_physmap}): its P2M
+     * entry is set and the page is free in the allocator, mapped when first allocated.
+     */
+    void balloonIn(long pfn, long mfn) {
+        p2m.set(pfn, mfn);
+        frames.free(pfn, 1);
     }
 
     /**
@@ -182,6 +251,15 @@ public final class Memory {
         long pfn = frames.allocate(1, mappedEnd);
         if (pfn < 0) {
             throw new GuestOutOfMemoryException("no mapped frame left for a page table");
+        }
+        if (!isMapped(pfn)) {
+            // Ballooned out and back in: below mappedEnd its L1 table is the builder's, so
+            // mapping it again takes no table frame.
+            tables.map(va(pfn), p2m.mfn(pfn), PageTables.WRITABLE, () -> {
+                throw new GuestOutOfMemoryException("no page table for pfn " + pfn);
+            }, p2m, StartOfDay.VIRT_BASE);
+            ops.flushLazyMmu();
+            mapped[(int) (pfn >>> 6)] |= 1L << (pfn & 63);
         }
         return pfn;
     }

@@ -17,6 +17,12 @@ import org.parasol.hypercall.Pfn;
  * {@code mmu_update} names an MFN, so the kernel translates through this list.
  */
 public final class P2m {
+    /**
+     * The entry of a PFN with no frame behind it (ballooned out, or beyond what the domain was
+     * built with): Linux's {@code INVALID_P2M_ENTRY}, all ones.
+     */
+    public static final long INVALID_ENTRY = ~0L;
+
     private final GuestMemory mem;
     private final long listVa;
     private final long nrPages;
@@ -28,7 +34,10 @@ public final class P2m {
         this.nrPages = nrPages;
     }
 
-    /** Pages the domain was built with. */
+    /**
+     * Entries in the list: the pages the domain was built with, or more once the kernel made
+     * room for the pages it may balloon up to ({@link Memory}).
+     */
     public long nrPages() {
         return nrPages;
     }
@@ -39,6 +48,22 @@ public final class P2m {
             throw new IllegalArgumentException("pfn " + pfn + " outside 0.." + (nrPages - 1));
         }
         return mem.getLong(listVa + pfn * 8);
+    }
+
+    /**
+     * Sets the entry of {@code pfn}: {@code mfn}, or {@link #INVALID_ENTRY} for a page given
+     * back (Linux's {@code __set_phys_to_machine}). The list is the guest's own memory.
+     */
+    public void set(long pfn, long mfn) {
+        if (pfn < 0 || pfn >= nrPages) {
+            throw new IllegalArgumentException("pfn " + pfn + " outside 0.." + (nrPages - 1));
+        }
+        mem.putLong(listVa + pfn * 8, mfn);
+    }
+
+    /** The list's virtual address. */
+    public long listVa() {
+        return listVa;
     }
 
     /** {@link #mfn(long)} with typed frame numbers. */

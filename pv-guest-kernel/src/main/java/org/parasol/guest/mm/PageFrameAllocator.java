@@ -26,8 +26,18 @@ public final class PageFrameAllocator {
 
     /** Frames {@code firstFree ..< nrPages} free, the rest reserved. */
     public PageFrameAllocator(long nrPages, long firstFree) {
-        if (nrPages <= 0 || nrPages > Integer.MAX_VALUE || firstFree < 0 || firstFree > nrPages) {
-            throw new IllegalArgumentException("bad frame range: " + firstFree + ".." + nrPages);
+        this(nrPages, firstFree, nrPages);
+    }
+
+    /**
+     * Frames {@code firstFree ..< populatedEnd} free; those below {@code firstFree} reserved;
+     * those from {@code populatedEnd} to {@code nrPages} in use with no frame behind them (the
+     * balloon's, until it populates them and frees them here).
+     */
+    public PageFrameAllocator(long nrPages, long firstFree, long populatedEnd) {
+        if (nrPages <= 0 || nrPages > Integer.MAX_VALUE || firstFree < 0 || firstFree > populatedEnd
+                || populatedEnd > nrPages) {
+            throw new IllegalArgumentException("bad frame range: " + firstFree + ".." + populatedEnd + ".." + nrPages);
         }
         this.nrPages = nrPages;
         this.firstFree = firstFree;
@@ -35,7 +45,10 @@ public final class PageFrameAllocator {
         for (long p = 0; p < firstFree; p++) {
             set(p);
         }
-        this.freeCount = nrPages - firstFree;
+        for (long p = populatedEnd; p < nrPages; p++) {
+            set(p);
+        }
+        this.freeCount = populatedEnd - firstFree;
         this.hint = firstFree;
     }
 

@@ -10,7 +10,7 @@ import org.parasol.hypercall.testing.FlatGuestMemory;
  * P2M list at PFN 0, then L4, L3, L2 and one L1 (PFNs 1..4) mapping the first {@code mapped}
  * frames. Page-table updates made through the fake pv_ops are written into the tables.
  */
-final class FakeDomainMemory {
+public final class FakeDomainMemory {
     static final long MFN_BASE = 0x1000;
     static final long PRESENT_RW = 0x7;
 
@@ -21,8 +21,13 @@ final class FakeDomainMemory {
     final long nrPages;
 
     FakeDomainMemory(int nrPages, int mapped) {
+        this(nrPages, mapped, nrPages);
+    }
+
+    /** As above, with room in the flat memory for {@code room} pages (a balloon's to grow into). */
+    public FakeDomainMemory(int nrPages, int mapped, int room) {
         this.nrPages = nrPages;
-        this.mem = new FlatGuestMemory(StartOfDay.VIRT_BASE, nrPages * 4096);
+        this.mem = new FlatGuestMemory(StartOfDay.VIRT_BASE, room * 4096);
         int p2mPages = (nrPages * 8 + 4095) / 4096;
         for (long p = 0; p < nrPages; p++) {
             mem.putLong(Memory.va(0) + 8 * p, MFN_BASE + p);
@@ -59,5 +64,11 @@ final class FakeDomainMemory {
     Memory memory() {
         long first = firstFree();
         return new Memory(mem, ops, p2m, tables, first, Memory.probeMappedEnd(tables, first, nrPages));
+    }
+
+    /** Memory with room for {@code maxPfn} pages. */
+    public Memory memory(long maxPfn) {
+        long first = firstFree();
+        return new Memory(mem, ops, p2m, tables, first, Memory.probeMappedEnd(tables, first, nrPages), maxPfn);
     }
 }

@@ -82,13 +82,13 @@ final class Builder {
         SchedSpec sched = spec.sched();
         long id = domctl.createDomain(DomId.ANY, spec.virt().equals("pv") ? 0 : Domctl.CDF_HVM,
                 spec.virt().equals("bare") ? Domctl.PARASOL_EMU_BARE
-                        : spec.virt().equals("bt") ? Domctl.PARASOL_EMU_BT : 0, spec.vcpus(), handle, sched.pool());
+                        : spec.virt().equals("bt") ? Domctl.PARASOL_EMU_BT : 0, spec.maxVcpus(), handle, sched.pool());
         if (id < 0) {
             throw new BuildException("createdomain" + (sched.pool() != 0 ? " in cpupool " + sched.pool() : ""), id);
         }
         DomId d = DomId.of((int) id);
         try {
-            check("max_vcpus", domctl.maxVcpus(d, spec.vcpus()));
+            check("max_vcpus", domctl.maxVcpus(d, spec.maxVcpus()));
             schedule(d, spec);
             check("max_mem", domctl.maxMem(d, spec.maxMemoryKiB()));
             populate(d, spec.pages());
@@ -161,7 +161,7 @@ final class Builder {
         byte[] hard = s.cpus().isEmpty() ? null : SchedSpec.bitmap(s.cpus());
         byte[] soft = s.cpusSoft().isEmpty() ? null : SchedSpec.bitmap(s.cpusSoft());
         int nrBits = Math.max(hard == null ? 0 : hard.length, soft == null ? 0 : soft.length) * 8;
-        for (int v = 0; v < spec.vcpus(); v++) {
+        for (int v = 0; v < spec.maxVcpus(); v++) {
             check("setvcpuaffinity of vCPU " + v + " (cpus " + (s.cpus().isEmpty() ? "all" : s.cpus()) + ", cpus_soft "
                     + (s.cpusSoft().isEmpty() ? "all" : s.cpusSoft()) + ")",
                     domctl.setVcpuAffinity(d, v, pad(hard, nrBits), pad(soft, nrBits), nrBits).result());

@@ -240,7 +240,8 @@ public final class Dom0Kernel extends ApplicationKernel {
         String name = built.name();
         List<String> served = new ArrayList<>();
         try {
-            xenstored.writeDomain(id, name, uuid.toString(), spec.memoryKiB(), spec.vcpus());
+            xenstored.writeDomain(id, name, uuid.toString(), spec.memoryKiB(), spec.maxMemoryKiB(), spec.vcpus(),
+                    spec.maxVcpus());
             // Its devices after its paths and before it runs, each back end already running
             // (libxl adds a domain's devices while it is still paused).
             boolean emulatedDisk = false;
@@ -755,6 +756,68 @@ public final class Dom0Kernel extends ApplicationKernel {
         public void create(String domainLine, boolean paused) {
             Dom0Kernel.this.createLine(domainLine, paused);
         }
+
+        @Override
+        public String memSet(int domid, long targetKiB) {
+            return Dom0Kernel.this.memSet(domid, targetKiB);
+        }
+
+        @Override
+        public String vcpuSet(int domid, int vcpus) {
+            return Dom0Kernel.this.vcpuSet(domid, vcpus);
+        }
+    }
+
+    /**
+     * libxl's {@code libxl_set_memory_target}: a target above {@code memory/static-max} (xl's
+     * maxmem) is refused with libxl's words; else it goes to {@code memory/target}, which the
+     * guest's balloon watches. {@code max_pages} stays maxmem (deviation 37: libxl would move it
+     * to the target with {@code enforce}).
+     */
+    private String memSet(int domid, long targetKiB) {
+        String dom = org.parasol.toolstack.xenstore.XsPath.domainPath(domid);
+        String staticMax = xenstored.read(dom + "/memory/static-max");
+        long max;
+        try {
+            max = Long.parseLong(staticMax);
+        } catch (NumberFormatException | NullPointerException e) {
+            return "mem-set: d" + domid + ": cannot read memory/static-max";
+        }
+        if (targetKiB > max) {
+            return "mem-set: d" + domid + ": memory_dynamic_max must be less than or equal to memory_static_max ("
+                    + targetKiB + " KiB > " + max + " KiB, maxmem) (EINVAL)";
+        }
+        try {
+            xenstored.write(dom + "/memory/target", Long.toString(targetKiB));
+        } catch (XsException e) {
+            return "mem-set: d" + domid + ": " + e.getMessage();
+        }
+        return "d" + domid + ": memory target " + targetKiB + " KiB (maxmem " + max + " KiB)";
+    }
+
+    /**
+     * libxl's {@code libxl_set_vcpuonline}: {@code cpu/K/availability} for every K below the
+     * domain's maxvcpus, {@code online} below {@code vcpus}; more than maxvcpus is refused with
+     * libxl's words.
+     */
+    private String vcpuSet(int domid, int vcpus) {
+        Live l = live.get(domid);
+        if (l == null) {
+            return "vcpu-set: d" + domid + " is not running";
+        }
+        int max = l.spec().maxVcpus();
+        if (vcpus < 1 || vcpus > max) {
+            return "vcpu-set: d" + domid + ": Requested " + vcpus + " VCPUs, however maxcpus is " + max + "! (EINVAL)";
+        }
+        String dom = org.parasol.toolstack.xenstore.XsPath.domainPath(domid);
+        try {
+            for (int i = 0; i < max; i++) {
+                xenstored.write(dom + "/cpu/" + i + "/availability", i < vcpus ? "online" : "offline");
+            }
+        } catch (XsException e) {
+            return "vcpu-set: d" + domid + ": " + e.getMessage();
+        }
+        return "d" + domid + ": " + vcpus + " of " + max + " vCPUs online";
     }
 
     private static String reason(int code) {

@@ -201,6 +201,16 @@ final class Dom0Xenstored implements Xenstored.Domains {
      * ({@code n<id>}).
      */
     void writeDomain(int domid, String name, String uuid, long memoryKiB, int vcpus) throws XsException {
+        writeDomain(domid, name, uuid, memoryKiB, memoryKiB, vcpus, vcpus);
+    }
+
+    /**
+     * As above, with xl's {@code maxmem} ({@code memory/static-max}) and {@code maxvcpus}:
+     * {@code cpu/K/availability} is {@code online} for K below {@code vcpus} and
+     * {@code offline} up to {@code maxVcpus}, as libxl writes them.
+     */
+    void writeDomain(int domid, String name, String uuid, long memoryKiB, long maxMemoryKiB, int vcpus, int maxVcpus)
+            throws XsException {
         String dom = XsPath.domainPath(domid);
         String vm = VM + "/" + uuid;
         XsPerms ro = new XsPerms(List.of(new XsPerms.Perm(0, 'n'), new XsPerms.Perm(domid, 'r')));
@@ -220,10 +230,10 @@ final class Dom0Xenstored implements Xenstored.Domains {
             for (String dir : List.of("cpu", "memory", "device", "control")) {
                 mknod(tx, dom + "/" + dir, ro);
             }
-            for (int i = 0; i < vcpus; i++) {
-                write(tx, dom + "/cpu/" + i + "/availability", "online");
+            for (int i = 0; i < Math.max(vcpus, maxVcpus); i++) {
+                write(tx, dom + "/cpu/" + i + "/availability", i < vcpus ? "online" : "offline");
             }
-            write(tx, dom + "/memory/static-max", Long.toString(memoryKiB));
+            write(tx, dom + "/memory/static-max", Long.toString(maxMemoryKiB));
             write(tx, dom + "/memory/target", Long.toString(memoryKiB));
             for (String own : List.of("control/shutdown", "control/feature-poweroff", "control/feature-reboot",
                     "control/feature-suspend", "control/sysrq", "data", "drivers", "feature", "attr", "error")) {

@@ -50,7 +50,7 @@ public final class DomainList {
     /** The most domains one module may ask for. */
     public static final int DOMAINS_MAX = 1024;
 
-    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "cmdline", "virt",
+    private static final Set<String> KEYS = Set.of("name", "image", "memory", "maxmem", "vcpus", "maxvcpus", "cmdline", "virt",
             "on_poweroff", "on_reboot", "on_crash", "device", "cpu_weight", "cap", "pool", "cpus", "cpus_soft");
     /** The key a line may give more than once. */
     private static final String DEVICE = "device";
@@ -136,6 +136,10 @@ public final class DomainList {
         if (vcpus > 32) {
             throw new IllegalArgumentException("vcpus must be 1..32: " + vcpus);
         }
+        long maxVcpus = number(kv, "maxvcpus", vcpus);
+        if (maxVcpus > 32) {
+            throw new IllegalArgumentException("maxvcpus must be vcpus to 32: " + maxVcpus);
+        }
         long weight = number(kv, "cpu_weight", 0);
         long cap = number(kv, "cap", 0);
         long pool = number(kv, "pool", 0);
@@ -147,7 +151,7 @@ public final class DomainList {
         return new DomainSpec(kv.get("name"), image, memory, maxmem, (int) vcpus, kv.getOrDefault("cmdline", ""),
                 action(kv, "on_poweroff", DomainSpec.Action.DESTROY), action(kv, "on_reboot", DomainSpec.Action.RESTART),
                 action(kv, "on_crash", DomainSpec.Action.DESTROY), devices(asked, kv.get("name"), earlier), sched,
-                kv.getOrDefault("virt", "pv"));
+                kv.getOrDefault("virt", "pv"), (int) maxVcpus);
     }
 
     /**
@@ -253,6 +257,7 @@ public final class DomainList {
         }
         return (spec.name() == null ? "" : "name=" + escape(spec.name()) + " ") + "image=" + escape(spec.image())
                 + " memory=" + spec.memoryKiB() + " maxmem=" + spec.maxMemoryKiB() + " vcpus=" + spec.vcpus()
+                + (spec.maxVcpus() == spec.vcpus() ? "" : " maxvcpus=" + spec.maxVcpus())
                 + " cmdline=" + escape(spec.cmdline()) + " on_poweroff=" + spec.onPoweroff().word() + " on_reboot="
                 + spec.onReboot().word() + " on_crash=" + spec.onCrash().word()
                 + (spec.virt().equals("pv") ? "" : " virt=" + spec.virt()) + devices + sched(spec.sched());

@@ -29,9 +29,20 @@ import java.util.Objects;
  *                     (the same on the bare machine model: {@code CDF_hvm} with Parasol's
  *                     {@code PARASOL_EMU_BARE}) or {@code bt} (binary-translated:
  *                     {@code PARASOL_EMU_BT})
+ * @param maxVcpus     xl's {@code maxvcpus}: the vCPUs the domain is built with
+ *                     ({@code XEN_DOMCTL_max_vcpus}), {@code vcpus} of them online at boot, the
+ *                     rest offline until {@code xl vcpu-set}; 0 means {@code vcpus}
  */
 public record DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
-        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched, String virt) {
+        Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched, String virt,
+        int maxVcpus) {
+
+    /** A spec whose vCPUs are all online at boot. */
+    public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
+            Action onPoweroff, Action onReboot, Action onCrash, List<DeviceSpec> devices, SchedSpec sched, String virt) {
+        this(name, image, memoryKiB, maxMemoryKiB, vcpus, cmdline, onPoweroff, onReboot, onCrash, devices, sched, virt,
+                vcpus);
+    }
 
     /** A paravirtual domain's spec. */
     public DomainSpec(String name, String image, long memoryKiB, long maxMemoryKiB, int vcpus, String cmdline,
@@ -109,6 +120,10 @@ public record DomainSpec(String name, String image, long memoryKiB, long maxMemo
         }
         if (vcpus < 1 || vcpus > 32) {
             throw new IllegalArgumentException("vcpus must be 1..32: " + vcpus);
+        }
+        maxVcpus = maxVcpus == 0 ? vcpus : maxVcpus;
+        if (maxVcpus < vcpus || maxVcpus > 32) {
+            throw new IllegalArgumentException("maxvcpus must be vcpus (" + vcpus + ") to 32: " + maxVcpus);
         }
         if (cmdline.length() > CMDLINE_MAX || !cmdline.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
             throw new IllegalArgumentException("the command line must be at most 1023 printable ASCII characters");

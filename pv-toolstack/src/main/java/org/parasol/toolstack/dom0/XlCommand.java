@@ -23,6 +23,11 @@ import java.util.List;
  *  xl network-attach &lt;name|domid&gt; [vif spec]   add a vif (mac=, bridge=, ip=; xenbr0 by default)
  *  xl network-detach &lt;name|domid&gt; &lt;devid|mac&gt; remove it, as block-detach removes a disk
  *  xl network-list &lt;name|domid&gt;               the domain's vifs and both ends' states
+ *  xl mem-set &lt;name|domid&gt; &lt;mem&gt;          the domain's balloon target (memory/target), at most
+ *                                              its maxmem; mem in xl's units (default MiB, or a
+ *                                              k, m, g, t or b suffix)
+ *  xl vcpu-set &lt;name|domid&gt; &lt;n&gt;            vCPUs 0..n-1 online, the rest up to maxvcpus offline
+ *                                              (cpu/K/availability)
  *  xl rename &lt;name|domid&gt; &lt;new name&gt;          give a running domain another name (its
  *                                              {@code name} nodes in the store, dom0's records)
  *  xl create [-p] &lt;domain line&gt;               build a domain now: one line of dom0's boot-module
@@ -78,7 +83,8 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
     enum Verb {
         SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list"), BLOCK_ATTACH("block-attach"),
         BLOCK_DETACH("block-detach"), BLOCK_LIST("block-list"), NETWORK_ATTACH("network-attach"),
-        NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list"), CREATE("create"), RENAME("rename");
+        NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list"), CREATE("create"), RENAME("rename"),
+        MEM_SET("mem-set"), VCPU_SET("vcpu-set");
 
         final String word;
 
@@ -164,7 +170,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             String allowed = switch (verb) {
                 case SHUTDOWN, REBOOT -> "awF";
                 case DESTROY, LIST, BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH,
-                        NETWORK_LIST, CREATE, RENAME -> "";
+                        NETWORK_LIST, CREATE, RENAME, MEM_SET, VCPU_SET -> "";
             };
             if (w.equals("--all") && !allowed.isEmpty()) {
                 all = true;
@@ -212,6 +218,24 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
                 }
                 return new XlCommand(verb, false, false, domain(args.get(0)),
                         String.join(",", args.subList(1, args.size())));
+            }
+            case MEM_SET -> {
+                if (args.size() != 2) {
+                    throw new Refused("mem-set: <domain> <mem>, e.g. 64m");
+                }
+                if (parseMemSizeKiB(args.get(1)) < 0) {
+                    throw new Refused("mem-set: invalid memory size: " + quote(args.get(1)));
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)), args.get(1));
+            }
+            case VCPU_SET -> {
+                if (args.size() != 2) {
+                    throw new Refused("vcpu-set: <domain> <vcpus>");
+                }
+                if (!args.get(1).matches("[0-9]{1,9}")) {
+                    throw new Refused("vcpu-set: Invalid argument " + quote(args.get(1)));
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)), args.get(1));
             }
             case NETWORK_LIST -> {
                 if (args.size() != 1) {
@@ -262,6 +286,35 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
                 return new XlCommand(verb, false, wait, domain(args.get(0)));
             }
         }
+    }
+
+    /**
+     * xl's {@code parse_mem_size_kb}: a decimal number with an optional unit, {@code t},
+     * {@code g}, {@code m} (the default) or {@code k}, or {@code b} for bytes; KiB, or -1 for
+     * anything else (a number past 2^40 KiB included, which xl would let overflow).
+     */
+    static long parseMemSizeKiB(String mem) {
+        int end = 0;
+        while (end < mem.length() && mem.charAt(end) >= '0' && mem.charAt(end) <= '9') {
+            end++;
+        }
+        if (end == 0 || end > 15 || mem.length() - end > 1) {
+            return -1;
+        }
+        long n = Long.parseLong(mem.substring(0, end));
+        int shift = switch (end == mem.length() ? 'm' : Character.toLowerCase(mem.charAt(end))) {
+            case 't' -> 30;
+            case 'g' -> 20;
+            case 'm' -> 10;
+            case 'k' -> 0;
+            case 'b' -> -10;
+            default -> Integer.MIN_VALUE;
+        };
+        if (shift == Integer.MIN_VALUE) {
+            return -1;
+        }
+        long kib = shift >= 0 ? n << shift : n >>> 10;
+        return shift >= 0 && (n > (1L << 40) >>> shift) ? -1 : kib;
     }
 
     /** A domain's name ({@code [A-Za-z0-9_.-]}, 1-64) or decimal id. */

@@ -69,6 +69,16 @@ final class XlShell {
         List<String> networkList(int domid);
 
         /**
+         * {@code xl mem-set}: the balloon target of running domain {@code domid}, KiB.
+         *
+         * @return a line saying what was done or why not
+         */
+        String memSet(int domid, long targetKiB);
+
+        /** {@code xl vcpu-set}: vCPUs {@code 0 .. vcpus-1} of {@code domid} online, the rest offline; says what was done or why not. */
+        String vcpuSet(int domid, int vcpus);
+
+        /**
          * {@code xl create}: builds the domain of one boot-module line now, and says how it went;
          * {@code paused} ({@code -p}) leaves it paused, to be unpaused by the controller.
          */
@@ -135,6 +145,24 @@ final class XlShell {
                     toolstack.rename(id, c.device());
                 }
             }
+            case MEM_SET, VCPU_SET -> resources(c);
+        }
+    }
+
+    /** mem-set and vcpu-set, on a running domain. */
+    private void resources(XlCommand c) {
+        Integer id = find(c.domain());
+        if (id == null) {
+            return;
+        }
+        if (!toolstack.running().containsKey(id)) {
+            k.println("dom0: xl: d" + id + " is not running");
+            return;
+        }
+        if (c.verb() == XlCommand.Verb.MEM_SET) {
+            k.println("dom0: xl: " + toolstack.memSet(id, XlCommand.parseMemSizeKiB(c.device())));
+        } else {
+            k.println("dom0: xl: " + toolstack.vcpuSet(id, Integer.parseInt(c.device())));
         }
     }
 

@@ -165,4 +165,26 @@ class XlCommandTest {
         assertThatThrownBy(() -> PvControl.timeout(cmdline)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("shutdown_timeout=");
     }
+
+    @Test
+    @DisplayName("xl mem-set and vcpu-set: a domain and a size in xl's units, a count")
+    void shouldReadMemSetAndVcpuSet() throws Exception {
+        assertThat(XlCommand.parse("xl mem-set web 64m"))
+                .isEqualTo(new XlCommand(XlCommand.Verb.MEM_SET, false, false, "web", "64m"));
+        assertThat(XlCommand.parse("xl vcpu-set 3 2"))
+                .isEqualTo(new XlCommand(XlCommand.Verb.VCPU_SET, false, false, "3", "2"));
+        assertThatThrownBy(() -> XlCommand.parse("xl mem-set web 64q")).hasMessage("mem-set: invalid memory size: 64q");
+        assertThatThrownBy(() -> XlCommand.parse("xl mem-set web")).hasMessage("mem-set: <domain> <mem>, e.g. 64m");
+        assertThatThrownBy(() -> XlCommand.parse("xl vcpu-set web -1")).isInstanceOf(XlCommand.Refused.class);
+        assertThatThrownBy(() -> XlCommand.parse("xl vcpu-set web x")).hasMessage("vcpu-set: Invalid argument x");
+    }
+
+    @ParameterizedTest(name = "{0} = {1} KiB")
+    @DisplayName("xl's parse_mem_size_kb: MiB by default, t/g/m/k and b suffixes, either case; anything else refused")
+    @CsvSource({"64, 65536", "64m, 65536", "64M, 65536", "1g, 1048576", "1t, 1073741824", "4096k, 4096", "4096K, 4096",
+            "8192b, 8", "0, 0", "1024t, 1099511627776", "1025t, -1", "64mb, -1", "m, -1", "-1, -1", "'', -1", "6 4, -1",
+            "99999999999999999999, -1", "0x10, -1"})
+    void shouldReadMemorySizesAsXl(String mem, long kib) {
+        assertThat(XlCommand.parseMemSizeKiB(mem)).isEqualTo(kib);
+    }
 }
