@@ -504,7 +504,7 @@ public final class VcpuMmu implements GuestMemory {
             if (ma < 0) {
                 return false;
             }
-            copySmall(machine, ma, dst, dstOffset, length);
+            copyInSmall(ma, dst, dstOffset, length);
             return true;
         }
         long done = 0;
@@ -521,26 +521,46 @@ public final class VcpuMmu implements GuestMemory {
         return true;
     }
 
-    /** Copies at or below this many bytes within one page take {@link #copySmall}. */
+    /** Copies at or below this many bytes within one page take {@link #copyInSmall} and {@link #copyOutSmall}. */
     private static final long SMALL_COPY = 64;
 
     /**
-     * Copies {@code n} ({@code <=} {@link #SMALL_COPY}) bytes word by word: for the few bytes
-     * of a hypercall's structure, {@code MemorySegment.copy}'s fixed cost (both segments'
-     * checks, the overlap test, the bulk loop) is several times the copy's. The bounds were
-     * checked by the caller; each access checks them again.
+     * Copies {@code n} ({@code <=} {@link #SMALL_COPY}) bytes of machine memory at {@code ma}
+     * into {@code dst} word by word: for the few bytes of a hypercall's structure,
+     * {@code MemorySegment.copy}'s fixed cost (both segments' checks, the overlap test, the bulk
+     * loop) is several times the copy's. One method per direction, so that each access site
+     * sees one kind of segment (machine memory on one side, the caller's scratch on the other)
+     * and the JIT compiles it for that kind alone. The bounds were checked by the caller; each
+     * access checks them again.
      */
-    private static void copySmall(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long n) {
+    private void copyInSmall(long ma, MemorySegment dst, long dstOffset, long n) {
+        MemorySegment m = machine;
         long i = 0;
         for (; i + 8 <= n; i += 8) {
-            dst.set(LONG_LE, dstOffset + i, src.get(LONG_LE, srcOffset + i));
+            dst.set(LONG_LE, dstOffset + i, m.get(LONG_LE, ma + i));
         }
         if (i + 4 <= n) {
-            dst.set(INT_LE, dstOffset + i, src.get(INT_LE, srcOffset + i));
+            dst.set(INT_LE, dstOffset + i, m.get(INT_LE, ma + i));
             i += 4;
         }
         for (; i < n; i++) {
-            dst.set(ValueLayout.JAVA_BYTE, dstOffset + i, src.get(ValueLayout.JAVA_BYTE, srcOffset + i));
+            dst.set(ValueLayout.JAVA_BYTE, dstOffset + i, m.get(ValueLayout.JAVA_BYTE, ma + i));
+        }
+    }
+
+    /** As {@link #copyInSmall}, the other way: {@code n} bytes of {@code src} to machine address {@code ma}. */
+    private void copyOutSmall(MemorySegment src, long srcOffset, long ma, long n) {
+        MemorySegment m = machine;
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            m.set(LONG_LE, ma + i, src.get(LONG_LE, srcOffset + i));
+        }
+        if (i + 4 <= n) {
+            m.set(INT_LE, ma + i, src.get(INT_LE, srcOffset + i));
+            i += 4;
+        }
+        for (; i < n; i++) {
+            m.set(ValueLayout.JAVA_BYTE, ma + i, src.get(ValueLayout.JAVA_BYTE, srcOffset + i));
         }
     }
 
@@ -562,7 +582,7 @@ public final class VcpuMmu implements GuestMemory {
             if (ma < 0) {
                 return false;
             }
-            copySmall(src, srcOffset, machine, ma, length);
+            copyOutSmall(src, srcOffset, ma, length);
             return true;
         }
         long done = 0;
