@@ -267,15 +267,32 @@ public final class VcpuMmu implements GuestMemory {
         throw new GuestAbort("guest memory of d" + domid + " used from a foreign thread");
     }
 
-    /** Machine address of the byte at {@code va}, delivering faults until the access succeeds. */
+    /**
+     * Machine address of the byte at {@code va}, delivering faults until the access succeeds.
+     * The hit is straight-line code; the fault and retry loop is a method of its own
+     * ({@link #accessFaulting}), so the JIT compiles no loop with a call in it around every
+     * guest load (a loop around a call makes it keep the caller's live values on the stack
+     * across each access).
+     */
     private long access(long va, boolean write) {
+        enter();
+        long ma = lookup(va, write);
+        if (ma >= 0) {
+            return ma;
+        }
+        return accessFaulting(va, write, ma);
+    }
+
+    /** {@link #access}'s slow path: delivers the fault {@code ~firstMiss}, then tries again until the access succeeds. */
+    private long accessFaulting(long va, boolean write, long firstMiss) {
+        long ma = firstMiss;
         for (;;) {
+            context.pageFault(va, (int) ~ma);
             enter();
-            long ma = lookup(va, write);
+            ma = lookup(va, write);
             if (ma >= 0) {
                 return ma;
             }
-            context.pageFault(va, (int) ~ma);
         }
     }
 
@@ -286,17 +303,31 @@ public final class VcpuMmu implements GuestMemory {
      * access tried again.
      */
     private long storeAccess(long va, int width, long value) {
+        enter();
+        long ma = lookup(va, true);
+        if (ma >= 0) {
+            return ma;
+        }
+        return storeFaulting(va, width, value, ma);
+    }
+
+    /**
+     * {@link #storeAccess}'s slow path, out of the hit's way as {@link #accessFaulting} is:
+     * emulates or delivers the fault {@code ~firstMiss}, then tries again.
+     */
+    private long storeFaulting(long va, int width, long value, long firstMiss) {
+        long ma = firstMiss;
         for (;;) {
-            enter();
-            long ma = lookup(va, true);
-            if (ma >= 0) {
-                return ma;
-            }
             int errorCode = (int) ~ma;
             if ((errorCode & PF_PRESENT) != 0 && trapStore(errorCode, va, width, value, TrapRecord.STORE, 0)) {
                 return -1;
             }
             context.pageFault(va, errorCode);
+            enter();
+            ma = lookup(va, true);
+            if (ma >= 0) {
+                return ma;
+            }
         }
     }
 
