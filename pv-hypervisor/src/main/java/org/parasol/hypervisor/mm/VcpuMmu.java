@@ -402,6 +402,27 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     /**
+     * The TLB hit alone, the fast path of a plain access on the vCPU's own thread: the machine
+     * address of {@code va}, or -1 when anything more is needed (a foreign thread, a raised
+     * poll word, a non-canonical address, a miss, a write the entry does not allow). Calls
+     * nothing and stores nothing; the caller then takes the full path, which checks all of it
+     * again and acts ({@link #access}, {@link #storeAccess}).
+     */
+    private long hit(long va, boolean write) {
+        if (Thread.currentThread() != owner || pollWord.pending() != 0 || !PageTableEntry.isCanonical(va)) {
+            return -1;
+        }
+        long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
+        long entry = tlb[(int) vpn & TLB_MASK];
+        long want = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT) | TLB_VALID | (write ? TLB_WRITABLE : 0);
+        long mask = ~(TLB_MFN_MASK << TLB_MFN_SHIFT) & (write ? -1L : ~TLB_WRITABLE);
+        if ((entry & mask) != want) {
+            return -1;
+        }
+        return (((entry >>> TLB_MFN_SHIFT) & TLB_MFN_MASK) << PAGE_SHIFT) | (va & PAGE_MASK);
+    }
+
+    /**
      * Walks the guest's page tables for {@code va} (canonical), setting Accessed and Dirty.
      *
      * @param fill install the translation in the TLB (own thread only)
@@ -723,14 +744,28 @@ public final class VcpuMmu implements GuestMemory {
         }
     }
 
+    /*
+     * Each plain access tries the TLB hit first (hit: no call, no loop), and takes the full
+     * path (the entry checks with their safe point, the walk, faults, page-crossing halves)
+     * for anything else. The full path checks everything again, so the hit decides nothing
+     * the full path would decide otherwise.
+     */
+
     @Override
     public byte getByte(long va) {
+        long ma = hit(va, false);
+        if (ma >= 0) {
+            return machine.get(ValueLayout.JAVA_BYTE, ma);
+        }
         return machine.get(ValueLayout.JAVA_BYTE, access(va, false));
     }
 
     @Override
     public void putByte(long va, byte value) {
-        long ma = storeAccess(va, 1, value);
+        long ma = hit(va, true);
+        if (ma < 0) {
+            ma = storeAccess(va, 1, value);
+        }
         if (ma >= 0) {
             machine.set(ValueLayout.JAVA_BYTE, ma, value);
         }
@@ -738,6 +773,14 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public short getShort(long va) {
+        long ma = within(va, 2) ? hit(va, false) : -1;
+        if (ma >= 0) {
+            return machine.get(SHORT_LE, ma);
+        }
+        return getShortSlow(va);
+    }
+
+    private short getShortSlow(long va) {
         if (crosses(va, 2)) {
             return (short) loadSplit(va, 2);
         }
@@ -746,18 +789,24 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putShort(long va, short value) {
-        if (crosses(va, 2)) {
-            storeSplit(va, value, 2);
-            return;
-        }
-        long ma = storeAccess(va, 2, value);
+        long ma = within(va, 2) ? hit(va, true) : -1;
         if (ma >= 0) {
             machine.set(SHORT_LE, ma, value);
+            return;
         }
+        putSlow(va, value, 2);
     }
 
     @Override
     public int getInt(long va) {
+        long ma = within(va, 4) ? hit(va, false) : -1;
+        if (ma >= 0) {
+            return machine.get(INT_LE, ma);
+        }
+        return getIntSlow(va);
+    }
+
+    private int getIntSlow(long va) {
         if (crosses(va, 4)) {
             return (int) loadSplit(va, 4);
         }
@@ -766,18 +815,24 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putInt(long va, int value) {
-        if (crosses(va, 4)) {
-            storeSplit(va, value, 4);
-            return;
-        }
-        long ma = storeAccess(va, 4, value);
+        long ma = within(va, 4) ? hit(va, true) : -1;
         if (ma >= 0) {
             machine.set(INT_LE, ma, value);
+            return;
         }
+        putSlow(va, value, 4);
     }
 
     @Override
     public long getLong(long va) {
+        long ma = within(va, 8) ? hit(va, false) : -1;
+        if (ma >= 0) {
+            return machine.get(LONG_LE, ma);
+        }
+        return getLongSlow(va);
+    }
+
+    private long getLongSlow(long va) {
         if (crosses(va, 8)) {
             return loadSplit(va, 8);
         }
@@ -786,14 +841,34 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putLong(long va, long value) {
-        if (crosses(va, 8)) {
-            storeSplit(va, value, 8);
-            return;
-        }
-        long ma = storeAccess(va, 8, value);
+        long ma = within(va, 8) ? hit(va, true) : -1;
         if (ma >= 0) {
             machine.set(LONG_LE, ma, value);
+            return;
         }
+        putSlow(va, value, 8);
+    }
+
+    /** A 2-, 4- or 8-byte store that did not hit: split across pages, emulated, or after a fault. */
+    private void putSlow(long va, long value, int width) {
+        if (crosses(va, width)) {
+            storeSplit(va, value, width);
+            return;
+        }
+        long ma = storeAccess(va, width, value);
+        if (ma < 0) {
+            return;
+        }
+        switch (width) {
+            case 2 -> machine.set(SHORT_LE, ma, (short) value);
+            case 4 -> machine.set(INT_LE, ma, (int) value);
+            default -> machine.set(LONG_LE, ma, value);
+        }
+    }
+
+    /** Whether {@code size} bytes at {@code va} lie within one page. */
+    private static boolean within(long va, int size) {
+        return (va & PAGE_MASK) <= MachineMemory.PAGE_SIZE - size;
     }
 
     // ---------------------------------------------------------------------------------------
