@@ -85,9 +85,18 @@ final class BlockFigures {
         }
     }
 
-    /** One boot: the features the guest asks for and the tests it runs on one connection. */
+    /**
+     * One boot: the features the guest asks for, the tests it runs on one connection, and dom0's
+     * vCPUs (more than one: blkback serves each queue on one of vCPUs 1.., as Linux runs a thread
+     * per ring).
+     */
     record Config(String name, int queues, boolean persistent, boolean indirect, boolean register, String dom0Cmdline,
-            List<Test> tests) {
+            int dom0Vcpus, List<Test> tests) {
+        Config(String name, int queues, boolean persistent, boolean indirect, boolean register, String dom0Cmdline,
+                List<Test> tests) {
+            this(name, queues, persistent, indirect, register, dom0Cmdline, 1, tests);
+        }
+
         String cmdline(Sizes sizes) {
             return "runs=" + String.join(",", tests.stream().map(Test::spec).toList()) + " queues=" + queues
                     + " persistent=" + (persistent ? 1 : 0) + " indirect=" + (indirect ? 1 : 0) + " register="
@@ -116,7 +125,13 @@ final class BlockFigures {
             new Config("grant I/O, registered buffers, indirect, 2 queues", 2, false, true, true, "",
                     List.of(SEQ_READ, RAND_QD32)),
             new Config("grant I/O, registered buffers, indirect, 4 queues", 4, false, true, true, "",
-                    List.of(SEQ_READ, RAND_QD32)));
+                    List.of(SEQ_READ, RAND_QD32)),
+            new Config("grant I/O, registered buffers, indirect, 2 queues, a dom0 vCPU per queue", 2, false, true,
+                    true, "", 3, List.of(SEQ_READ, SEQ_WRITE, RAND_QD32)),
+            new Config("grant I/O, a grant per page, indirect, 2 queues, a dom0 vCPU per queue", 2, false, true,
+                    false, "", 3, List.of(SEQ_READ, SEQ_WRITE, RAND_QD32)),
+            new Config("grant I/O, registered buffers, indirect, 4 queues on 2 dom0 vCPUs", 4, false, true, true, "",
+                    3, List.of(SEQ_READ, RAND_QD32)));
 
     /** A result line of the guest. */
     record Result(String mode, int bs, int qd, int queues, int slots, boolean persistent, boolean indirect, long ios,
@@ -181,13 +196,14 @@ final class BlockFigures {
 
     /** The image, the boots with their direct phases, and their table. */
     static String report(Sizes sizes) throws Exception {
+        List<Config> chosen = chosen(System.getProperty("parasol.bench.block.boots", ""));
         Path img = Files.createTempFile("parasol-blkbench-", ".img");
         try {
             long t0 = System.nanoTime();
             prepare(img, (long) sizes.imageMib() << 20);
             String state = String.format(Locale.ROOT, "warm (written in full and read once, %.1f s, before the first boot)",
                     (System.nanoTime() - t0) / 1e9);
-            for (Config c : BOOTS) {
+            for (Config c : chosen) {
                 direct(img, c, sizes.baselineMs()); // the direct loop's first, untimed: this JVM compiles it
             }
             // One loader for every boot, as in one parasol run: the images' classes are loaded
@@ -195,13 +211,13 @@ final class BlockFigures {
             // hypervisor's, dom0's and the guest's paths before any figure is taken.
             ImageLoader loader = new ImageLoader(ImageRepository.standardAfter(List.of()));
             Sizes warm = new Sizes(sizes.imageMib(), sizes.warmupMs(), sizes.warmupMs(), sizes.baselineMs());
-            for (Config c : BOOTS.subList(0, 2)) {
-                boot(img, c.cmdline(warm), c.dom0Cmdline(), c.tests().size(), loader);
+            for (Config c : chosen.subList(0, Math.min(2, chosen.size()))) {
+                boot(img, c.cmdline(warm), c.dom0Cmdline(), c.dom0Vcpus(), c.tests().size(), loader);
             }
             List<Boot> boots = new ArrayList<>();
-            for (Config c : BOOTS) {
+            for (Config c : chosen) {
                 List<Direct> before = direct(img, c, sizes.baselineMs());
-                List<Run> runs = boot(img, c.cmdline(sizes), c.dom0Cmdline(), c.tests().size(), loader);
+                List<Run> runs = boot(img, c.cmdline(sizes), c.dom0Cmdline(), c.dom0Vcpus(), c.tests().size(), loader);
                 List<Direct> after = direct(img, c, sizes.baselineMs());
                 boots.add(new Boot(c, runs, before, after));
             }
@@ -209,6 +225,28 @@ final class BlockFigures {
         } finally {
             Files.deleteIfExists(img);
         }
+    }
+
+    /**
+     * The boots whose numbers (1 = the first of {@link #BOOTS}) are listed in {@code spec}, comma
+     * separated, in {@link #BOOTS}' order; every boot for an empty spec. The property
+     * {@code parasol.bench.block.boots} sets it, to measure one path again without the others.
+     *
+     * @throws IllegalArgumentException for a number that names no boot
+     */
+    static List<Config> chosen(String spec) {
+        if (spec.isBlank()) {
+            return BOOTS;
+        }
+        java.util.TreeSet<Integer> picked = new java.util.TreeSet<>();
+        for (String s : spec.split(",")) {
+            int n = Integer.parseInt(s.strip());
+            if (n < 1 || n > BOOTS.size()) {
+                throw new IllegalArgumentException("no block boot " + n + " (1.." + BOOTS.size() + ")");
+            }
+            picked.add(n - 1);
+        }
+        return picked.stream().map(BOOTS::get).toList();
     }
 
     private static String where(Path img) {
@@ -404,7 +442,7 @@ final class BlockFigures {
      *
      * @throws IllegalStateException if a domain did not power off, or a result is missing
      */
-    static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int tests, ImageLoader loader)
+    static List<Run> boot(Path img, String cmdline, String dom0Cmdline, int dom0Vcpus, int tests, ImageLoader loader)
             throws Exception {
         String device = "vbd:vdev=xvda,access=rw,backend=Domain-0,target=" + img.toAbsolutePath();
         String module = "# parasol bench: the block figures' guest\nname=" + IMAGE + " image=" + IMAGE + " memory="
@@ -455,7 +493,7 @@ final class BlockFigures {
                 }
             });
             DomainConfig.Action keep = DomainConfig.Action.PRESERVE;
-            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, 1, "dom0", dom0Cmdline, true,
+            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, dom0Vcpus, "dom0", dom0Cmdline, true,
                     keep, keep, keep), bytes);
             if (!dom0Ended.await(10, TimeUnit.MINUTES) || dom0.shutdownReason() != Shutdown.POWEROFF) {
                 throw new IllegalStateException("dom0 did not power off: " + String.join("\n", dom0.console().lines()));

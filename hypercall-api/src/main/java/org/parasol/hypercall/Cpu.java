@@ -109,4 +109,23 @@ public interface Cpu {
     default void executeTranslated(int count) {
         throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
     }
+
+    /**
+     * The device model's disk: makes {@code image} the ATA disk on the primary channel of
+     * native-kernel domain {@code domid}, as a toolstack gives QEMU a {@code disk=} entry of an
+     * HVM guest. Parasol's device models run in the hypervisor, so the control domain hands
+     * the image file it opened to the hypervisor, which owns it from then on and closes it
+     * when the domain dies; on a refusal the caller still owns it. Privileged domains only.
+     *
+     * @param image    a file channel the JDK made ({@link java.nio.channels.FileChannel#open}),
+     *                 open for reading and, unless {@code readOnly}, writing
+     * @param readOnly whether writes are refused (ABRT), as {@code access=ro} asks
+     * @return 0; {@code -EPERM} from an unprivileged domain; {@code -ESRCH} for no such live
+     *     domain; {@code -EINVAL} for a paravirtual domain, a channel the JDK did not make or
+     *     an image of no whole sector; {@code -EEXIST} when the domain has an ATA disk already;
+     *     {@code -EIO} when the image's size cannot be read
+     */
+    default long attachEmulatedDisk(int domid, java.nio.channels.FileChannel image, boolean readOnly) {
+        return -Errno.EPERM;
+    }
 }

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             XlVerbs.Reboot.class,
             XlVerbs.Pause.class,
             XlVerbs.Unpause.class,
+            XlVerbs.Rename.class,
             XlVerbs.Info.class,
             XlVerbs.Uptime.class,
             XlVerbs.Dmesg.class,

@@ -152,6 +152,14 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     + " xen_blkback.grant_io=0 (blkback by grant copy, as Linux's); printable ASCII.")
     String dom0ExtraCmdline;
 
+    @Option(names = "--dom0-vcpus", paramLabel = "N", defaultValue = "1",
+            description = "dom0's vCPUs (1-" + MAX_DOM0_VCPUS + "; default 1). vCPUs 1.. serve block queues, one run loop"
+                    + " each, as Linux's blkback runs a thread per ring.")
+    int dom0Vcpus;
+
+    /** The most vCPUs {@code --dom0-vcpus} gives dom0: one for the store, four for the queues of blkback's most. */
+    static final int MAX_DOM0_VCPUS = 5;
+
     @Option(names = "--xenstored-socket", paramLabel = "PATH",
             description = "Where xenstored's Unix socket listens for dom0's tools (XENSTORED_PATH=PATH xenstore-ls);"
                     + " default $XDG_RUNTIME_DIR/parasol/xenstored.<pid>, else /tmp/parasol-<uid>/xenstored.<pid>."
@@ -572,12 +580,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             if (tap.uplink != null) {
                 dom0Cmdline = (dom0Cmdline + " uplink=" + uplink.bridge()).strip();
             }
+            if (dom0Vcpus < 1 || dom0Vcpus > MAX_DOM0_VCPUS) {
+                err.println("parasol run: --dom0-vcpus must be 1 to " + MAX_DOM0_VCPUS);
+                return 2;
+            }
             if (shutdownTimeoutSeconds != null && (shutdownTimeoutSeconds < 1 || shutdownTimeoutSeconds > 86_400)) {
                 err.println("parasol run: --shutdown-timeout must be 1 to 86400 seconds");
                 return 2;
             }
             try {
-                dom0 = hv.createDom0(new DomainConfig(DOM0_NAME, dom0KiB, dom0KiB, 1, DOM0_IMAGE, dom0Cmdline, true,
+                dom0 = hv.createDom0(new DomainConfig(DOM0_NAME, dom0KiB, dom0KiB, dom0Vcpus, DOM0_IMAGE, dom0Cmdline, true,
                         DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE),
                         moduleBytes);
             } catch (DomainCreationException e) {

@@ -51,6 +51,13 @@ final class XlVerbs {
         @Option(names = "--socket", paramLabel = "PATH", description = "The host's control socket (default: as parasol host).")
         Path socket;
 
+        @Option(names = "--tcp", paramLabel = "HOST:PORT",
+                description = "The host's TCP listener (parasol host --tcp-port) instead of its socket; needs --token-file.")
+        String tcp;
+
+        @Option(names = "--token-file", paramLabel = "FILE", description = "The file holding the TCP listener's token.")
+        Path tokenFile;
+
         PrintStream out = System.out;
         PrintStream err = System.err;
 
@@ -61,7 +68,20 @@ final class XlVerbs {
         @Override
         public Integer call() {
             Path path = socket != null ? socket : ControlClient.defaultSocket();
-            try (ControlClient c = ControlClient.connect(path)) {
+            ControlClient client;
+            try {
+                client = tcp != null ? connectTcp() : ControlClient.connect(path);
+            } catch (IllegalArgumentException e) {
+                err.println("parasol " + name() + ": " + e.getMessage());
+                return 2;
+            } catch (ControlClient.NoHostException e) {
+                err.println("parasol " + name() + ": " + e.getMessage() + "; start one with: ./parasol host &");
+                return 1;
+            } catch (IOException e) {
+                err.println("parasol " + name() + ": " + e.getMessage());
+                return 1;
+            }
+            try (ControlClient c = client) {
                 return run(c);
             } catch (ControlClient.NoHostException e) {
                 err.println("parasol " + name() + ": " + e.getMessage() + "; start one with: ./parasol host &");
@@ -70,6 +90,30 @@ final class XlVerbs {
                 err.println("parasol " + name() + ": " + e.getMessage());
                 return 1;
             }
+        }
+
+        /** A client over {@code --tcp}, with the token of {@code --token-file}. */
+        private ControlClient connectTcp() throws IOException {
+            int colon = tcp.lastIndexOf(':');
+            int port;
+            try {
+                port = colon < 0 ? -1 : Integer.parseInt(tcp.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (colon <= 0 || port < 1 || port > 65535) {
+                throw new IllegalArgumentException("--tcp must be HOST:PORT with a port of 1..65535, not '" + tcp + "'");
+            }
+            if (tokenFile == null) {
+                throw new IllegalArgumentException("--tcp needs --token-file FILE (the host's --token-file)");
+            }
+            String token;
+            try {
+                token = java.nio.file.Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--token-file " + tokenFile + ": cannot read it (" + e.getMessage() + ")");
+            }
+            return ControlClient.connectTcp(new java.net.InetSocketAddress(tcp.substring(0, colon), port), token);
         }
 
         /** Prints the error of {@code r} and returns 1, or returns 0. */
@@ -95,6 +139,9 @@ final class XlVerbs {
 
         @Option(names = "-c", description = "Attach to the domain's console once it is created (Ctrl-] detaches).")
         boolean console;
+
+        @Option(names = "-p", description = "Leave the domain paused after it is built (parasol unpause starts it), as xl create -p.")
+        boolean paused;
 
         @Override
         String name() {
@@ -131,18 +178,27 @@ final class XlVerbs {
 
         @Override
         int run(ControlClient c) throws IOException {
-            Request req = c.request().setCreate(CreateDomainRequest.newBuilder().setConfig(cfg).setAttachConsole(console)).build();
+            ProgressBar bar = ProgressBar.forTerminal(err);
+            Request req = c.request().setCreate(CreateDomainRequest.newBuilder().setConfig(cfg).setAttachConsole(console)
+                    .setPaused(paused).setReportProgress(true)).build();
+            c.send(req);
             if (console) {
                 // The console from before the domain first runs: its first line is never missed.
-                c.send(req);
-                return Console.follow(c, req.getId(), "create", out, err);
+                return Console.follow(c, req.getId(), "create", null, out, err, bar);
             }
-            Response r = c.call(req);
+            Response r;
+            do {
+                r = c.read();
+                if (r.getId() == req.getId() && r.hasProgress()) {
+                    bar.update(r.getProgress());
+                }
+            } while (r.getId() != req.getId() && r.getId() != 0 || r.hasProgress());
+            bar.finish();
             if (check(r) != 0) {
                 return 1;
             }
             DomainInfo d = r.getDomain();
-            out.println("parasol create: d" + d.getDomid() + " (" + d.getName() + ") created");
+            out.println("parasol create: d" + d.getDomid() + " (" + d.getName() + ") created" + (paused ? ", paused" : ""));
             return 0;
         }
     }
@@ -236,43 +292,38 @@ final class XlVerbs {
         }
 
         /**
-         * Streams the console until the domain is destroyed, Ctrl-] is typed (the terminal in raw
-         * mode meanwhile, as xl console puts it), or standard input ends when it is not a terminal
-         * (then the stream runs until the domain goes).
+         * Streams the console until the domain is destroyed or Ctrl-] is typed. Standard input
+         * goes to the guest's console ring as it is typed (the terminal in raw mode meanwhile,
+         * as xl console puts it); when it is not a terminal its bytes go the same way, and its
+         * end stops the input, not the stream.
          */
         static int attach(ControlClient c, DomainRef ref, PrintStream out, PrintStream err) throws IOException {
             Request req = c.request().setConsole(ConsoleAttachRequest.newBuilder().setDomain(ref).setHistory(true)).build();
             c.send(req);
-            return follow(c, req.getId(), "console", out, err);
+            return follow(c, req.getId(), "console", ref, out, err, null);
         }
 
-        /** Prints the console stream of request {@code id} until it ends, the host goes, or Ctrl-]. */
-        static int follow(ControlClient c, long id, String verb, PrintStream out, PrintStream err) throws IOException {
+        /** Xen's {@code xl console} escape: Ctrl-]. */
+        static final int ESCAPE = 0x1d;
+
+        /**
+         * Prints the console stream of request {@code id} until it ends, the host goes, or
+         * Ctrl-]; sends standard input to the domain {@code target} (null: the domain the
+         * stream's first data names, as after {@code create -c}); shows the request's progress
+         * items on {@code bar} (null: there are none).
+         */
+        static int follow(ControlClient c, long id, String verb, DomainRef target, PrintStream out, PrintStream err,
+                ProgressBar bar) throws IOException {
             boolean tty = System.console() != null && System.console().isTerminal();
             String saved = tty ? stty("-g") : null;
             if (saved != null) {
                 stty("raw -echo");
             }
-            Thread keys = null;
-            if (saved != null) {
-                keys = new Thread(() -> {
-                    try {
-                        InputStream in = System.in;
-                        int b;
-                        while ((b = in.read()) >= 0) {
-                            if (b == 0x1d) { // Ctrl-]
-                                c.close();
-                                return;
-                            }
-                            // Guests have no console input ring yet: other keys go nowhere.
-                        }
-                    } catch (IOException ignored) {
-                        // closing
-                    }
-                }, "console-keys");
-                keys.setDaemon(true);
-                keys.start();
-            }
+            KeysToGuest keys = new KeysToGuest(c, target);
+            Thread reader = new Thread(keys::run, "console-keys");
+            reader.setDaemon(true);
+            reader.start();
+            boolean inputErrorShown = false;
             try {
                 while (true) {
                     Response r;
@@ -282,7 +333,23 @@ final class XlVerbs {
                         return 0; // detached (Ctrl-]) or the host went
                     }
                     if (r.getId() != id) {
+                        // The answer to a piece of input: its first refusal is worth a line.
+                        if (r.hasError() && !inputErrorShown) {
+                            inputErrorShown = true;
+                            err.print("parasol " + verb + ": input: " + r.getError().getName() + ": "
+                                    + r.getError().getMessage() + (saved != null ? "\r\n" : "\n"));
+                            err.flush();
+                        }
                         continue;
+                    }
+                    if (r.hasProgress()) {
+                        if (bar != null) {
+                            bar.update(r.getProgress());
+                        }
+                        continue;
+                    }
+                    if (bar != null) {
+                        bar.finish();
                     }
                     if (r.hasError()) {
                         err.println("parasol " + verb + ": " + r.getError().getName() + ": " + r.getError().getMessage());
@@ -292,6 +359,7 @@ final class XlVerbs {
                         return 0;
                     }
                     if (r.hasConsole()) {
+                        keys.domainIs(r.getConsole().getDomid());
                         String text = r.getConsole().getData().toStringUtf8();
                         out.print(saved != null ? text.replace("\n", "\r\n") : text);
                         out.flush();
@@ -300,6 +368,82 @@ final class XlVerbs {
             } finally {
                 if (saved != null) {
                     stty(saved);
+                }
+            }
+        }
+
+        /**
+         * Standard input to the guest: each read's bytes as one {@code ConsoleInputRequest}, up to
+         * Ctrl-] (which closes the client, ending the stream) or the end of input. Bytes typed
+         * before the target domain is known (during {@code create -c}'s build) wait, up to 4 KiB.
+         */
+        private static final class KeysToGuest {
+            private final ControlClient c;
+            private DomainRef target;
+            private final java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
+
+            KeysToGuest(ControlClient c, DomainRef target) {
+                this.c = c;
+                this.target = target;
+            }
+
+            /** The stream names its domain: what was typed before goes now. */
+            synchronized void domainIs(int domid) {
+                if (target == null) {
+                    target = DomainRef.newBuilder().setDomid(domid).build();
+                    if (early.size() > 0) {
+                        try {
+                            send(new byte[0], 0);
+                        } catch (IOException ignored) {
+                            // the client closed
+                        }
+                    }
+                }
+            }
+
+            void run() {
+                byte[] buf = new byte[1024];
+                try {
+                    InputStream in = System.in;
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        int escape = -1;
+                        for (int i = 0; i < n; i++) {
+                            if ((buf[i] & 0xff) == ESCAPE) {
+                                escape = i;
+                                break;
+                            }
+                        }
+                        send(buf, escape < 0 ? n : escape);
+                        if (escape >= 0) {
+                            c.close();
+                            return;
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // the client closed
+                }
+            }
+
+            private synchronized void send(byte[] b, int n) throws IOException {
+                DomainRef t = target;
+                if (t == null) {
+                    if (early.size() + n <= 4096) {
+                        early.write(b, 0, n);
+                    }
+                    return;
+                }
+                byte[] bytes = b;
+                int len = n;
+                if (early.size() > 0) {
+                    early.write(b, 0, n);
+                    bytes = early.toByteArray();
+                    len = bytes.length;
+                    early.reset();
+                }
+                if (len > 0) {
+                    c.send(c.request().setConsoleInput(org.parasol.control.v1.ConsoleInputRequest.newBuilder()
+                            .setDomain(t).setData(com.google.protobuf.ByteString.copyFrom(bytes, 0, len))).build());
                 }
             }
         }
@@ -382,6 +526,22 @@ final class XlVerbs {
 
         Request.Builder request(Request.Builder b, DomainRef d) {
             return b.setUnpause(UnpauseDomainRequest.newBuilder().setDomain(d));
+        }
+    }
+
+    @Command(name = "rename", mixinStandardHelpOptions = true, description = "Gives a domain another name, as xl rename.")
+    static final class Rename extends Verb {
+        @Parameters(index = "0", paramLabel = "DOMAIN", description = "A name or a domid.") String domain;
+
+        @Parameters(index = "1", paramLabel = "NEW_NAME", description = "1 to 64 of [A-Za-z0-9_.-].") String newName;
+
+        String name() {
+            return "rename";
+        }
+
+        int run(ControlClient c) throws IOException {
+            return check(c.call(c.request().setRename(org.parasol.control.v1.RenameDomainRequest.newBuilder()
+                    .setDomain(ref(domain)).setNewName(newName)).build()));
         }
     }
 

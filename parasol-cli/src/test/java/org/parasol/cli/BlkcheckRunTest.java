@@ -114,6 +114,44 @@ class BlkcheckRunTest {
         assertPattern(image, 7, 0);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+        "persistent=0 indirect=1 queues=2 chunk=256 depth=8",
+        "persistent=0 indirect=0 queues=4 order=1 chunk=64 depth=8 register=1 discard=1",
+    })
+    @DisplayName("with dom0 on 3 vCPUs, each queue is served on vCPU 1 or 2 (a thread per ring, as Linux's blkback) and"
+            + " writes the same pattern")
+    void shouldServeQueuesOnDom0sOtherVcpus(String options) throws IOException {
+        Path image = dir.resolve("disks/v.img");
+        Path cfg = config("seed=9 " + options, "format=raw, vdev=xvda, access=rw, size=4M, target=disks/v.img");
+
+        RunOutcome o = RunOutcome.of("--dom0-vcpus", "3", cfg.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        // Both are up long before the guest connects; whichever is, no queue runs on vCPU 0.
+        String on = options.contains("queues=4") ? "[12],[12],[12],[12]" : "[12],[12]";
+        assertThat(o.out()).contains("dom0: 3 vCPUs; vCPUs 1-2 serve block queues")
+                .containsPattern("grant I/O, queues on vCPUs " + on + "; Connected")
+                .contains("blkcheck: verified " + SIZE + " bytes");
+        boolean discarded = options.contains("discard=1");
+        assertPattern(image, 9, discarded ? 65536 : 0);
+    }
+
+    @Test
+    @DisplayName("with dom0 on 2 vCPUs, a disk with persistent grants stays on the boot vCPU (dom0's grant mapper is its own)")
+    void shouldKeepPersistentGrantsOnTheBootVcpu() throws IOException {
+        Path image = dir.resolve("disks/p.img");
+        Path cfg = config("seed=3 persistent=1 indirect=1 queues=2",
+                "format=raw, vdev=xvda, access=rw, size=4M, target=disks/p.img");
+
+        RunOutcome o = RunOutcome.of("--dom0-vcpus", "2", cfg.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("persistent grants, queues on vCPUs 0,0; Connected")
+                .contains("blkcheck: verified " + SIZE + " bytes");
+        assertPattern(image, 3, 0);
+    }
+
     @Test
     @DisplayName("an existing image is served as it is, and a read-only disk refuses the guest's writes without touching the file")
     void shouldServeAReadOnlyDiskReadOnly() throws IOException {

@@ -15,13 +15,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A recording of a real run shows the hypervisor's timeline: each domain's lifecycle, its
- * hypercalls per family, event-channel sends and grant maps (pingpong: two domains that grant,
+ * hypercalls per family, event-channel sends, grant maps and the TLB shootdowns unmaps cause (pingpong: two domains that grant,
  * map and notify each other).
  */
 class FlightRecorderEventsTest {
 
     @Test
-    @DisplayName("jfr shows domain lifecycle, hypercalls per family, event sends and grant map/unmap")
+    @DisplayName("jfr shows domain lifecycle, hypercalls per family, event sends, grant map/unmap and TLB shootdowns")
     void shouldRecordTheHypervisorsEvents() throws Exception {
         Path file = Files.createTempFile("parasol", ".jfr");
         try (Recording r = new Recording()) {
@@ -29,6 +29,7 @@ class FlightRecorderEventsTest {
             r.enable("parasol.Hypercalls").withPeriod(java.time.Duration.ofMillis(100));
             r.enable("parasol.EvtchnSend");
             r.enable("parasol.GrantMap");
+            r.enable("parasol.TlbShootdown");
             r.start();
             RunOutcome o = RunOutcome.of("pingpong");
             assertThat(o.status()).as(o.err()).isZero();
@@ -45,5 +46,9 @@ class FlightRecorderEventsTest {
         assertThat(events).filteredOn(e -> e.getEventType().getName().equals("parasol.EvtchnSend")).isNotEmpty();
         assertThat(events).filteredOn(e -> e.getEventType().getName().equals("parasol.GrantMap"))
                 .extracting(e -> e.getString("op")).contains("map", "unmap");
+        // Each unmap batch ends in one shootdown of the mapper's vCPUs.
+        assertThat(events).filteredOn(e -> e.getEventType().getName().equals("parasol.TlbShootdown"))
+                .isNotEmpty()
+                .allSatisfy(e -> assertThat(e.getInt("vcpus")).isPositive());
     }
 }

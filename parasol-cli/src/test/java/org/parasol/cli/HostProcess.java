@@ -60,11 +60,27 @@ final class HostProcess implements AutoCloseable {
 
     /** One run of the CLI: {@code parasol ARGS --socket SOCKET}, at most 60 s. */
     Result cli(String... args) throws IOException, InterruptedException {
+        return cliWithInput(null, args);
+    }
+
+    /**
+     * {@link #cli} with {@code input} as its standard input (then its end), or /dev/null when
+     * {@code input} is null.
+     */
+    Result cliWithInput(byte[] input, String... args) throws IOException, InterruptedException {
         List<String> a = new ArrayList<>(List.of(args));
         // picocli: the socket option after the verb.
         a.add(1, "--socket=" + socket);
-        Process p = new ProcessBuilder(LauncherJvm.command(List.of("-XX:TieredStopAtLevel=1"), a.toArray(String[]::new)))
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ProcessBuilder pb = new ProcessBuilder(LauncherJvm.command(List.of("-XX:TieredStopAtLevel=1"), a.toArray(String[]::new)));
+        if (input == null) {
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        }
+        Process p = pb.start();
+        if (input != null) {
+            try (var in = p.getOutputStream()) {
+                in.write(input);
+            }
+        }
         StringBuffer out = new StringBuffer();
         StringBuffer err = new StringBuffer();
         Thread to = new Thread(() -> pump(p.getInputStream(), out));

@@ -25,10 +25,12 @@ class HostileBlkFrontTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "ring index {0}")
-    @CsvSource({"far-ahead, ring=ahead", "backwards, ring=backwards"})
-    @DisplayName("every lie costs the liar its request; a broken ring closes its disk only; the neighbour's I/O is untouched")
-    void shouldAnswerEveryLieAndSpareTheNeighbour(String name, String cmdline) throws IOException {
+    @ParameterizedTest(name = "ring index {0}, dom0 on {2} vCPU(s)")
+    @CsvSource({"far-ahead, ring=ahead, 1", "backwards, ring=backwards, 1", "far-ahead, ring=ahead, 3",
+        "backwards, ring=backwards, 3"})
+    @DisplayName("every lie costs the liar its request; a broken ring closes its disk only; the neighbour's I/O is untouched,"
+            + " also with each queue on a dom0 vCPU of its own")
+    void shouldAnswerEveryLieAndSpareTheNeighbour(String name, String cmdline, int dom0Vcpus) throws IOException {
         Path a = image("a.img");
         Path b = image("b.img");
         Path c = image("c.img");
@@ -36,13 +38,20 @@ class HostileBlkFrontTest {
         Files.writeString(liar, "name='liar'\nkernel='blk-liar'\nmemory=8\ncmdline='" + cmdline + "'\n"
                 + "disk=[ 'vdev=xvda, access=rw, target=" + a + "', 'vdev=xvdb, access=ro, target=" + b + "' ]\n");
         Path good = dir.resolve("good.cfg");
-        Files.writeString(good, "name='good'\nkernel='blkcheck'\nmemory=16\ncmdline='seed=5 chunk=64'\n"
+        String persistent = dom0Vcpus > 1 ? " persistent=0" : "";
+        Files.writeString(good, "name='good'\nkernel='blkcheck'\nmemory=16\ncmdline='seed=5 chunk=64" + persistent + "'\n"
                 + "disk=[ 'vdev=xvda, access=rw, target=" + c + "' ]\n");
 
-        RunOutcome o = RunOutcome.of(liar.toString(), good.toString());
+        RunOutcome o = RunOutcome.of("--dom0-vcpus", Integer.toString(dom0Vcpus), liar.toString(), good.toString());
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         String out = o.out();
+        if (dom0Vcpus > 1) {
+            // The liar's two disks and the good guest's (without persistent grants, which stay on
+            // the boot vCPU) take dom0's vCPUs in turn: the good disk shares one with a liar's.
+            assertThat(out).containsPattern("blkback: xvda of d2: .*queues on vCPUs [12]; Connected")
+                    .doesNotContain("queues on vCPUs 0");
+        }
         assertThat(out).contains("[liar] blk-liar: ok-read: status 0");
         for (String lie : new String[] {"bad-gref", "foreign-gref", "too-many-segments", "first-after-last",
             "last-outside-page", "beyond-disk", "negative-sector", "indirect-not-owned", "indirect-zero",

@@ -24,7 +24,7 @@ class HostileNetFrontTest {
     Path dir;
 
     @Test
-    @DisplayName("every lie is refused, a liar without RX buffers stalls nobody, a broken ring closes its vif only")
+    @DisplayName("every lie is refused (bad refs and bytes, slots that disagree with the size, more than XEN_NETIF_NR_SLOTS_MIN slots, GSO extras not offered), a good frame over 3 slots is taken, a liar without RX buffers stalls nobody, a broken ring closes its vif only")
     void shouldRefuseLiesAndSpareThePair() throws IOException {
         Path liar = cfg("liar.cfg", "name='liar'\nkernel='net-liar'\nmemory=8\nvif=[ 'bridge=xenbr0' ]\n");
         Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
@@ -36,11 +36,14 @@ class HostileNetFrontTest {
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         assertThat(o.out()).contains("[liar] net-liar: ok-frame: status 0")
                 .contains("[liar] net-liar: bad-gref: status -1").contains("[liar] net-liar: outside-page: status -1")
-                .contains("[liar] net-liar: runt: status -1").contains("[liar] net-liar: more-data: status -1")
-                .contains("[liar] net-liar: extra-info: status -1")
+                .contains("[liar] net-liar: runt: status -1").contains("[liar] net-liar: sg-frame: status 0")
+                .contains("[liar] net-liar: slots-exceed-size: status -1")
+                .contains("[liar] net-liar: size-exceeds-slots: status -1")
+                .contains("[liar] net-liar: too-many-slots: status -1")
+                .contains("[liar] net-liar: gso-zero-size: status -1").contains("[liar] net-liar: gso-huge-size: status -1")
                 .contains("[liar] net-liar: req-prod-far-ahead: the back end went Closed")
-                .containsPattern("netback: vif1.0: 1 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 5 refused;"
-                        + " the front end broke its TX ring")
+                .containsPattern("netback: vif1.0: 2 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 8 refused "
+                        + "\\(2 GSO, 1 over 18 slots\\); the front end broke its TX ring")
                 .containsPattern("\\[ping\\] netping: 50 replies from ")
                 .containsPattern("(?m)^liar\\s+1 poweroff").containsPattern("(?m)^ping\\s+3 poweroff");
     }

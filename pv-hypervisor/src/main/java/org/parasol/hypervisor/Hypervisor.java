@@ -29,6 +29,7 @@ import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.DomainCreationException;
 import org.parasol.hypervisor.domain.DomainState;
 import org.parasol.hypervisor.domain.Host;
+import org.parasol.hypervisor.domain.SchedUnit;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.hypercall.HypercallTable;
 import org.parasol.hypervisor.image.GuestVisibleClasses;
@@ -39,6 +40,7 @@ import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
 import org.parasol.hypervisor.sched.CreditScheduler;
+import org.parasol.hypervisor.sched.CreditUnit;
 import org.parasol.hypervisor.time.Clock;
 import org.parasol.hypervisor.time.TimeScale;
 import org.parasol.hypervisor.time.Timers;
@@ -125,6 +127,8 @@ public final class Hypervisor implements AutoCloseable {
     private final List<Consumer<Domain>> createListeners = new CopyOnWriteArrayList<>();
     private final Timers.Timer schedTick;
     private final ConcurrentHashMap<Vcpu, long[]> stuckWatch = new ConcurrentHashMap<>();
+    /** The tick's view of the vCPUs holding a pCPU: one slot per pCPU, reused (the timer thread only). */
+    private final CreditUnit.Client[] tickClients;
     private volatile KernelSource kernelSource;
 
     // Claims, guarded by this object's monitor.
@@ -152,6 +156,7 @@ public final class Hypervisor implements AutoCloseable {
                 new CreditScheduler(clock, config.pcpus(), config.timeSlice().toNanos(), config.haltPollMax().toNanos()), timers, clock,
                 bootNanos, new TimeScale(config.tscHz()), config.virtualThreads(), reaper, console, new Listener(),
                 new HypercallTable());
+        this.tickClients = new CreditUnit.Client[host.scheduler().nrPcpus()];
         this.schedTick = timers.newTimer(this::tick);
         schedTick.set(clock.nanos() + host.scheduler().tickNanos());
         org.parasol.hypervisor.jfr.JfrSwitch.install();
@@ -566,6 +571,31 @@ public final class Hypervisor implements AutoCloseable {
         return host.lookup(domid);
     }
 
+    /**
+     * The host's side of {@code xl rename}: domain {@code d} is listed and logged as
+     * {@code name} from now on. Claims the name as creation does, so no two domains ever share
+     * one; false, and nothing changes, when another domain has it.
+     */
+    public boolean renameDomain(Domain d, String name) {
+        return host.toolstack().rename(d, name);
+    }
+
+    /**
+     * Console input for domain {@code d}: up to {@code len} bytes of {@code b} from {@code off}
+     * into its PV console ring, whose port is raised ({@link ConsoleRing#write}). Returns how
+     * many bytes the ring took (0 when the guest has not read what is there yet: try the rest
+     * later), {@code -ENODEV} for a domain with no console ring (dom0, a native kernel, a
+     * domain not built by dom0), {@code -ESRCH} once it is going, {@code -EIO} when the guest
+     * broke the ring. Never waits on the guest.
+     */
+    public int consoleInput(Domain d, byte[] b, int off, int len) {
+        org.parasol.hypervisor.domain.ConsoleRing ring = d.consoleRing();
+        if (ring == null) {
+            return -org.parasol.hypercall.Errno.ENODEV;
+        }
+        return ring.write(b, off, len);
+    }
+
     /** The domain named {@code name}, if any. */
     public Optional<Domain> domain(String name) {
         return host.domains().stream().filter(d -> d.name().equals(name)).findFirst();
@@ -807,49 +837,61 @@ public final class Hypervisor implements AutoCloseable {
         if (closed) {
             return;
         }
-        host.scheduler().tick();
+        CreditScheduler sched = host.scheduler();
+        sched.tick();
         long now = host.clock().nanos();
         long threshold = config.stuckThreshold().toNanos();
-        for (Domain d : host.domains()) {
+        // Only the vCPUs that hold a pCPU can be in guest code (a vCPU runs guest code only
+        // with a permit), so the tick visits at most one vCPU per pCPU and idle domains cost
+        // it nothing. A vCPU that left guest code since it was watched is forgotten first.
+        if (!stuckWatch.isEmpty()) {
+            for (Vcpu v : stuckWatch.keySet()) {
+                if (!v.inGuest()) {
+                    v.stuckWatched(false);
+                    stuckWatch.remove(v);
+                }
+            }
+        }
+        int n = sched.runningClients(tickClients);
+        for (int i = 0; i < n; i++) {
+            if (!(tickClients[i] instanceof SchedUnit.VcpuClient c)) {
+                continue;
+            }
+            tickClients[i] = null;
+            Vcpu v = c.vcpu();
+            Domain d = v.domain();
             if (d.isBare() || !d.mayRun()) {
                 continue;
             }
-            for (int i = 0, n = d.vcpuCount(); i < n; i++) { // by index: d.vcpus() copies, and the tick visits every domain
-                Vcpu v = d.vcpu(i);
-                String deferred = v.deferredCrash();
-                if (deferred != null) {
-                    if (v.claimHostCrash()) { // queued once, however many ticks pass before it runs
-                        String cause = "vCPU " + v.id() + " " + deferred;
-                        hostWork(() -> d.crash(cause));
-                    }
-                    continue;
+            String deferred = v.deferredCrash();
+            if (deferred != null) {
+                if (v.claimHostCrash()) { // queued once, however many ticks pass before it runs
+                    String cause = "vCPU " + v.id() + " " + deferred;
+                    hostWork(() -> d.crash(cause));
                 }
-                if (!v.inGuest()) {
-                    if (v.stuckWatched()) { // an idle vCPU costs the tick a few loads, not a hash look-up
-                        v.stuckWatched(false);
-                        stuckWatch.remove(v);
-                    }
-                    continue;
-                }
-                long sp = v.safePoints();
-                v.stuckWatched(true);
-                long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now});
-                if (seen[0] != sp) {
-                    seen[0] = sp;
-                    seen[1] = now;
-                } else if (now - seen[1] >= threshold) {
-                    long ms = (now - seen[1]) / 1_000_000;
-                    v.stuckWatched(false);
-                    stuckWatch.remove(v);
-                    hostWork(() -> {
-                        LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()
-                                + " reached no safe point for " + ms + " ms; crashing it");
-                        d.crash("vCPU " + v.id() + " stuck: no safe point for " + ms + " ms");
-                    });
-                    continue;
-                }
-                v.requestPreempt();
+                continue;
             }
+            if (!v.inGuest()) {
+                continue;
+            }
+            long sp = v.safePoints();
+            v.stuckWatched(true);
+            long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now});
+            if (seen[0] != sp) {
+                seen[0] = sp;
+                seen[1] = now;
+            } else if (now - seen[1] >= threshold) {
+                long ms = (now - seen[1]) / 1_000_000;
+                v.stuckWatched(false);
+                stuckWatch.remove(v);
+                hostWork(() -> {
+                    LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()
+                            + " reached no safe point for " + ms + " ms; crashing it");
+                    d.crash("vCPU " + v.id() + " stuck: no safe point for " + ms + " ms");
+                });
+                continue;
+            }
+            v.requestPreempt();
         }
         schedTick.set(now + host.scheduler().tickNanos());
     }

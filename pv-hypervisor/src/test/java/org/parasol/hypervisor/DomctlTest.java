@@ -215,8 +215,10 @@ class DomctlTest {
         BootLayout l = built.layout();
         assertThat(image.storeMfn()).isEqualTo(l.storeMfn()).isPositive();
         assertThat(l.storePfn()).as("right after start_info, as libxc's xenstore_pfn").isEqualTo(l.startInfoPfn() + 1);
+        assertThat(l.consolePfn()).as("the console's page right after it, as libxc's console_pfn")
+                .isEqualTo(l.storePfn() + 1);
         assertThat(l.ptBaseVa()).as("below the page tables, so below the guest's free memory")
-                .isEqualTo(l.vaOfPfn(l.storePfn() + 1));
+                .isEqualTo(l.vaOfPfn(l.consolePfn() + 1));
         assertThat(hv.frames().owner(l.storeMfn())).isEqualTo(d.value());
         assertThat(hv.frames().m2p(l.storeMfn())).isEqualTo((int) l.storePfn());
         long maddr = l.storeMfn() << Mmu.PAGE_SHIFT;
@@ -233,6 +235,58 @@ class DomctlTest {
 
         assertThat(dc.destroyDomain(d)).isZero();
         assertThat(hv.freeFrames()).as("the store page and the grant frame come back").isEqualTo(free);
+    }
+
+    @Test
+    @DisplayName("load-image gives the domain a console ring (page, Xen-bound port, start_info.console.domU); input "
+            + "fills its in half up to 1 KiB, a guest's in_cons frees room, an impossible in_cons stops input, teardown "
+            + "returns the page")
+    void shouldGiveTheDomainAConsoleRing() {
+        long free = hv.freeFrames();
+        DomId d = createPopulated(PAGES);
+        EventChannelCalls ec = new EventChannelCalls(dom0.cpu, new ArgumentPage(dom0.scratch));
+        DomId store = DomId.of(dom0.domain.domid());
+        long storePort = ec.allocUnbound(d, store);
+        assertThat(dc.loadImage(d, "hello", "", (int) storePort, store).result()).isZero();
+        Domain built = domain(d);
+        BootLayout l = built.layout();
+        var ring = built.consoleRing();
+        assertThat(ring).isNotNull();
+        assertThat(ring.mfn()).isEqualTo(l.consoleMfn());
+        assertThat(hv.frames().owner(l.consoleMfn())).isEqualTo(d.value());
+        StartInfo si = new StartInfo().wrap(new org.parasol.hypercall.SegmentBuffer(
+                hv.machine().segment().asSlice(l.startInfoMfn() << Mmu.PAGE_SHIFT, Mmu.PAGE_SIZE)), 0);
+        assertThat(si.consoleMfn()).isEqualTo(l.consoleMfn());
+        assertThat(si.consoleEvtchn()).isEqualTo(ring.port()).isNotEqualTo(storePort);
+        assertThat(built.events().remoteDomain(ring.port())).as("its back end is the hypervisor").isEqualTo(DomId.DOMID_XEN);
+
+        org.parasol.hypercall.io.XenconsInterface page = new org.parasol.hypercall.io.XenconsInterface().wrap(
+                new org.parasol.hypercall.SegmentBuffer(hv.machine().segment().asSlice(l.consoleMfn() << Mmu.PAGE_SHIFT,
+                        Mmu.PAGE_SIZE)), 0);
+        byte[] typed = new byte[2000];
+        for (int i = 0; i < typed.length; i++) {
+            typed[i] = (byte) ('a' + i % 26);
+        }
+        assertThat(hv.consoleInput(built, typed, 0, typed.length)).as("the ring's 1 KiB").isEqualTo(1024);
+        assertThat(hv.consoleInput(built, typed, 1024, 976)).as("full until the guest reads").isZero();
+        assertThat(page.inProdAcquire()).isEqualTo(1024);
+        assertThat(page.in(0)).isEqualTo('a');
+        assertThat(page.in(1023)).isEqualTo(typed[1023]);
+        page.inConsRelease(500); // the guest read 500 bytes
+        assertThat(hv.consoleInput(built, typed, 1024, 976)).isEqualTo(500);
+        assertThat(page.in(org.parasol.hypercall.io.XenconsInterface.inSlot(1024))).as("wrapped around").isEqualTo(typed[1024]);
+        page.inProd(0); // a guest scribbling the back end's index changes nothing: it is kept in the hypervisor
+        page.inConsRelease(1524);
+        assertThat(hv.consoleInput(built, typed, 0, 10)).isEqualTo(10);
+        assertThat(page.inProdAcquire()).isEqualTo(1534);
+        page.inConsRelease(9999); // ahead of what was produced
+        assertThat(hv.consoleInput(built, typed, 0, 1)).isEqualTo(-org.parasol.hypercall.Errno.EIO);
+        assertThat(ring.broken()).isTrue();
+        assertThat(ring.bytesIn()).isEqualTo(1534);
+
+        assertThat(dc.destroyDomain(d)).isZero();
+        assertThat(hv.consoleInput(built, typed, 0, 1)).as("after its death").isEqualTo(-ESRCH);
+        assertThat(hv.freeFrames()).as("the console page comes back with the rest").isEqualTo(free);
     }
 
     @Test

@@ -251,4 +251,46 @@ class HostRelayTest {
         assertThat(c.enter()).isFalse();
         assertThat(host.inUse()).isZero();
     }
+
+    @Test
+    @DisplayName("two host threads raise at once: a raise that failed after another began stays owed when the other "
+            + "succeeds, and a raise begun after it covers it")
+    void shouldKeepARaiseOwedWhenAnEarlierOneSucceeds() {
+        HostRelay.OwedRaises r = new HostRelay.OwedRaises();
+        assertThat(r.owed()).isFalse();
+        long socketLoop = r.begin(); // the socket loop's raise begins...
+        long uplink = r.begin(); // ...the uplink's begins after it and finds the event lock held
+        r.delivered(socketLoop); // the socket loop's succeeds: it began before the uplink's change
+        assertThat(r.owed()).as("the uplink's raise is still owed").isTrue();
+        r.delivered(r.begin()); // a retry begun after it covers it
+        assertThat(r.owed()).isFalse();
+        r.delivered(uplink); // a late success of an old ticket changes nothing
+        assertThat(r.owed()).isFalse();
+    }
+
+    @Test
+    @DisplayName("raises from many host threads at once, some failing: once they end, one more raise leaves nothing owed")
+    void shouldOweNothingAfterConcurrentRaisesSettle() throws Exception {
+        HostRelay.OwedRaises r = new HostRelay.OwedRaises();
+        Thread[] ts = new Thread[4];
+        for (int t = 0; t < ts.length; t++) {
+            int seed = t;
+            ts[t] = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 10_000; i++) {
+                    long ticket = r.begin();
+                    if ((i + seed) % 3 != 0) {
+                        r.delivered(ticket);
+                    }
+                }
+            });
+        }
+        for (Thread t : ts) {
+            assertThat(t.join(java.time.Duration.ofSeconds(20))).isTrue();
+        }
+        long last = r.begin();
+        assertThat(r.owed()).isTrue();
+        r.delivered(last);
+        assertThat(r.owed()).isFalse();
+        assertThat(host.retryVirq()).as("the relay itself owes nothing with no raise begun").isTrue();
+    }
 }

@@ -37,12 +37,15 @@ public final class ControlClient implements AutoCloseable {
     public static final int VERSION = ProtocolVersion.PROTOCOL_VERSION_CURRENT_VALUE;
 
     private final SocketChannel channel;
+    /** The token every request carries (TCP), or null (the Unix socket). */
+    private final String token;
     private final AtomicLong ids = new AtomicLong();
     private final ByteBuffer header = ByteBuffer.allocate(4);
     private final Object writeLock = new Object();
 
-    private ControlClient(SocketChannel channel) {
+    private ControlClient(SocketChannel channel, String token) {
         this.channel = channel;
+        this.token = token;
     }
 
     /**
@@ -62,7 +65,30 @@ public final class ControlClient implements AutoCloseable {
             ch.close();
             throw new NoHostException(socket, e.getMessage());
         }
-        return new ControlClient(ch);
+        return new ControlClient(ch, null);
+    }
+
+    /**
+     * Connects to a host's TCP listener ({@code parasol host --tcp-port}) at {@code address};
+     * every request then carries {@code token}.
+     *
+     * @throws NoHostException when nothing listens there
+     * @throws IOException on any other failure
+     */
+    public static ControlClient connectTcp(java.net.InetSocketAddress address, String token) throws IOException {
+        java.util.Objects.requireNonNull(token, "token");
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.connect(address);
+            ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+        } catch (java.net.ConnectException e) {
+            ch.close();
+            throw new NoHostException(Path.of(address.getHostString() + ":" + address.getPort()), e.getMessage());
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        return new ControlClient(ch, token);
     }
 
     /** A fresh request id. */
@@ -72,7 +98,8 @@ public final class ControlClient implements AutoCloseable {
 
     /** {@code op} with this client's version and a fresh id. */
     public Request.Builder request() {
-        return Request.newBuilder().setVersion(VERSION).setId(nextId());
+        Request.Builder b = Request.newBuilder().setVersion(VERSION).setId(nextId());
+        return token == null ? b : b.setToken(token);
     }
 
     /** Sends {@code r} and reads its one response. */

@@ -1,7 +1,9 @@
 package org.parasol.examples.blkcheck;
 
 import org.parasol.drivers.blk.BlkFront;
+import org.parasol.drivers.blk.Disks;
 import org.parasol.drivers.blk.Vbd;
+import org.parasol.guest.blk.BlockDevice;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
@@ -10,8 +12,9 @@ import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.abi.Mmu;
 
 /**
- * blkcheck: writes a pseudo-random pattern ({@link BlkPattern}) over a whole virtual disk
- * through blkfront, flushes, reads it all back and checks every word, then prints the verified
+ * blkcheck: writes a pseudo-random pattern ({@link BlkPattern}) over a whole disk through
+ * the kernel's block API ({@link BlockDevice}: blkfront, or the ATA driver in a native kernel
+ * with an emulated disk), flushes, reads it all back and checks every word, then prints the verified
  * byte count and powers off; any mismatch or I/O error crashes the domain with the reason.
  *
  * <p>Command line ({@code key=value} words; others are ignored):
@@ -27,12 +30,13 @@ import org.parasol.hypercall.abi.Mmu;
  *  discard=1      after verifying, discard the first 64 KiB and check they read back as zeroes
  *  register=1     register the I/O buffers with blkfront (granted once, kept), as many as fit
  * </pre>
- * The disk is the domain's first ({@code device/vbd}, lowest id).
+ * The disk is the domain's first ({@link Disks#list}: the ATA disk of a native kernel, else
+ * the {@code device/vbd} of lowest id). The queue, grant and buffer options are blkfront's.
  */
 public final class BlkCheckKernel extends ApplicationKernel {
     private Kernel k;
     private GuestMemory mem;
-    private BlkFront disk;
+    private BlockDevice disk;
     private long seed = 1;
     private int chunk = 256 * 1024;
     private int depth = 4;
@@ -86,7 +90,7 @@ public final class BlkCheckKernel extends ApplicationKernel {
         BlkFront.Options options = new BlkFront.Options(queues, order, persistent, indirect);
         boolean discardAfter = discardToo;
         long start = k.now();
-        return (wait ? firstDisk() : BlkFront.list(k)).then(ids -> {
+        return (wait ? firstDisk() : Disks.list(k)).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("blkcheck: this domain has no disk (give it one with disk=[...])");
             }
@@ -94,14 +98,12 @@ public final class BlkCheckKernel extends ApplicationKernel {
             for (int id : ids) {
                 devid = Math.min(devid, id);
             }
-            return BlkFront.connect(k, devid, options);
+            return Disks.connect(k, devid, options);
         }).then(d -> {
             disk = d;
             bytes = d.sectors() * 512;
-            k.println("blkcheck: " + Vbd.name(d.devid()) + ": " + d.sectors() + " sectors of " + d.sectorSize()
-                    + " bytes" + (d.readOnly() ? ", read-only" : "") + "; " + d.queues() + " queue(s) of " + d.ringSize()
-                    + " slots, " + (d.persistent() ? "persistent grants" : "a grant per page") + ", up to " + d.maxSegments()
-                    + " segments a request");
+            k.println("blkcheck: " + d.name() + ": " + d.sectors() + " sectors of " + d.sectorSize()
+                    + " bytes" + (d.readOnly() ? ", read-only" : "") + "; " + d.describe());
             if (d.readOnly()) {
                 throw new IllegalStateException("blkcheck: the disk is read-only; it must be writable");
             }
@@ -109,8 +111,9 @@ public final class BlkCheckKernel extends ApplicationKernel {
             int registered = 0;
             for (int i = 0; i < depth; i++) {
                 buffers[i] = k.memory().allocatePages(chunk / (int) Mmu.PAGE_SIZE);
-                if (registerBuffers && registered + chunk / Mmu.PAGE_SIZE <= BlkFront.MAX_REGISTERED_PAGES) {
-                    d.register(buffers[i].va(), chunk);
+                if (registerBuffers && d instanceof BlkFront front
+                        && registered + chunk / Mmu.PAGE_SIZE <= BlkFront.MAX_REGISTERED_PAGES) {
+                    front.register(buffers[i].va(), chunk);
                     registered += (int) (chunk / Mmu.PAGE_SIZE);
                 }
             }

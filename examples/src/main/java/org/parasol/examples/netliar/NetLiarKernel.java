@@ -24,15 +24,19 @@ import org.parasol.hypercall.io.SringEntries;
  * net-liar: a network front end that lies to dom0's netback on purpose, and never posts a
  * receive buffer (so every frame the bridge floods to it must be dropped at its port without
  * stalling anyone). It connects its vif by hand, then sends one TX request per lie and prints
- * each answer:
+ * the answer to each frame's first slot (after every slot of it is answered):
  *
  * <pre>
- *  ok-frame         a good 60-byte broadcast frame                 expect  0
- *  bad-gref         a reference it never granted                   expect -1
- *  outside-page     offset 4000, size 200                          expect -1
- *  runt             size 10 (shorter than an Ethernet header)      expect -1
- *  more-data        NETTXF_more_data without feature-sg            expect -1
- *  extra-info       NETTXF_extra_info without GSO negotiated       expect -1
+ *  ok-frame         a good 60-byte broadcast frame                          expect  0
+ *  bad-gref         a reference it never granted                            expect -1
+ *  outside-page     offset 4000, size 200                                   expect -1
+ *  runt             size 10 (shorter than an Ethernet header)               expect -1
+ *  sg-frame         60 bytes over 3 slots (NETTXF_more_data, feature-sg)    expect  0
+ *  slots-exceed-size  size 30, further slots of 20 + 20                     expect -1
+ *  size-exceeds-slots size 5000 over 2 slots (the first would hold 4940)    expect -1
+ *  too-many-slots   19 slots, one more than XEN_NETIF_NR_SLOTS_MIN          expect -1
+ *  gso-zero-size    a GSO extra with size 0 (feature-gso-tcpv4 not offered) expect -1
+ *  gso-huge-size    a GSO extra with size 65535, type 7                     expect -1
  *  req-prod-far-ahead  TX req_prod 1000 past the ring: dom0 closes the vif
  * </pre>
  */
@@ -48,6 +52,10 @@ public final class NetLiarKernel extends ApplicationKernel {
     private BoundPort port;
     private final NetifCodec.TxRsp rsp = new NetifCodec.TxRsp();
     private Promise<Integer> answer;
+    /** Slots of the frame in flight not answered yet, and the answer to its first. */
+    private int unanswered;
+    private int firstStatus;
+    private boolean firstSeen;
     private Promise<Void> closed;
 
     /** The kernel class an image names needs a public no-argument constructor. */
@@ -94,18 +102,40 @@ public final class NetLiarKernel extends ApplicationKernel {
                     .then(v -> xb.switchState(dir + "/state", XenbusState.CONNECTED));
         }).then(v -> k.sleep(java.time.Duration.ofMillis(200))).then(v -> {
             int g = k.grants().grantAccess(back, k.memory().mfn(data.pfn()), true).ref().value();
+            int more = Netif.NETTXF_MORE_DATA;
+            NetifCodec.Tx[] many = new NetifCodec.Tx[Netif.NR_SLOTS_MIN + 1];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = new NetifCodec.Tx().set(g, 0, i < many.length - 1 ? more : 0, 20 + i,
+                        i == 0 ? 20 * many.length : 20);
+            }
             List<Object[]> cases = List.of(
-                    new Object[] {"ok-frame", new NetifCodec.Tx().set(g, 0, 0, 1, 60)},
-                    new Object[] {"bad-gref", new NetifCodec.Tx().set(400, 0, 0, 2, 60)},
-                    new Object[] {"outside-page", new NetifCodec.Tx().set(g, 4000, 0, 3, 200)},
-                    new Object[] {"runt", new NetifCodec.Tx().set(g, 0, 0, 4, 10)},
-                    new Object[] {"more-data", new NetifCodec.Tx().set(g, 0, Netif.NETTXF_MORE_DATA, 5, 60)},
-                    new Object[] {"extra-info", new NetifCodec.Tx().set(g, 0, Netif.NETTXF_EXTRA_INFO, 6, 60)});
+                    new Object[] {"ok-frame", new NetifCodec.Tx[] {new NetifCodec.Tx().set(g, 0, 0, 1, 60)}},
+                    new Object[] {"bad-gref", new NetifCodec.Tx[] {new NetifCodec.Tx().set(400, 0, 0, 2, 60)}},
+                    new Object[] {"outside-page", new NetifCodec.Tx[] {new NetifCodec.Tx().set(g, 4000, 0, 3, 200)}},
+                    new Object[] {"runt", new NetifCodec.Tx[] {new NetifCodec.Tx().set(g, 0, 0, 4, 10)}},
+                    new Object[] {"sg-frame", new NetifCodec.Tx[] {new NetifCodec.Tx().set(g, 0, more, 5, 60),
+                        new NetifCodec.Tx().set(g, 20, more, 6, 20), new NetifCodec.Tx().set(g, 40, 0, 7, 20)}},
+                    new Object[] {"slots-exceed-size", new NetifCodec.Tx[] {new NetifCodec.Tx().set(g, 0, more, 8, 30),
+                        new NetifCodec.Tx().set(g, 0, more, 9, 20), new NetifCodec.Tx().set(g, 0, 0, 10, 20)}},
+                    new Object[] {"size-exceeds-slots", new NetifCodec.Tx[] {new NetifCodec.Tx().set(g, 0, more, 11, 5000),
+                        new NetifCodec.Tx().set(g, 0, 0, 12, 60)}},
+                    new Object[] {"too-many-slots", many},
+                    new Object[] {"gso-zero-size", new NetifCodec.Tx[] {
+                        new NetifCodec.Tx().set(g, 0, Netif.NETTXF_EXTRA_INFO, 13, 60),
+                        new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0, Netif.GSO_TYPE_TCPV4)}},
+                    new Object[] {"gso-huge-size", new NetifCodec.Tx[] {
+                        new NetifCodec.Tx().set(g, 0, Netif.NETTXF_EXTRA_INFO, 14, 60),
+                        new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0xFFFF, 7)}});
             Promise<Void> chain = k.loop().completed(null);
             for (Object[] c : cases) {
                 chain = chain.then(x -> {
                     answer = k.loop().promise();
-                    tx.produceRequest((NetifCodec.Tx) c[1]);
+                    NetifCodec.Tx[] slots = (NetifCodec.Tx[]) c[1];
+                    unanswered = slots.length;
+                    firstSeen = false;
+                    for (NetifCodec.Tx t : slots) {
+                        tx.produceRequest(t);
+                    }
                     tx.pushRequestsAndCheckNotify();
                     return answer.map(st -> {
                         k.println(TAG + c[0] + ": status " + st);
@@ -128,8 +158,12 @@ public final class NetLiarKernel extends ApplicationKernel {
         try {
             do {
                 while (tx.consumeResponse(rsp)) {
-                    if (answer != null && !answer.isDone()) {
-                        answer.complete(rsp.status);
+                    if (!firstSeen) {
+                        firstSeen = true;
+                        firstStatus = rsp.status;
+                    }
+                    if (--unanswered == 0 && answer != null && !answer.isDone()) {
+                        answer.complete(firstStatus);
                     }
                 }
             } while (tx.finalCheckForResponses());

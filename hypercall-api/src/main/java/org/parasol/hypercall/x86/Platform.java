@@ -9,6 +9,10 @@ package org.parasol.hypercall.x86;
  * <table>
  *   <caption>The devices</caption>
  *   <tr><td>COM1</td><td>a 16550A UART at {@code 0x3F8..0x3FF}: the console</td></tr>
+ *   <tr><td>8259 pair</td><td>master {@code 0x20}/{@code 0x21}, slave {@code 0xA0}/{@code 0xA1}
+ *       on the master's IR2; IRQ 14 is the disk's</td></tr>
+ *   <tr><td>primary ATA channel</td><td>command block {@code 0x1F0..0x1F7}, control block
+ *       {@code 0x3F6} (alternate status / device control): the disk, PIO only, IRQ 14</td></tr>
  *   <tr><td>PM1a control</td><td>{@code 0x604}: {@code SLP_EN} with sleep type 0 (S5) powers off</td></tr>
  *   <tr><td>reset control</td><td>{@code 0xCF9}: writing {@code 0x06} resets the machine</td></tr>
  *   <tr><td>pvpanic</td><td>{@code 0x505}: bit 0 written says the guest panicked</td></tr>
@@ -22,6 +26,8 @@ public final class Platform {
 
     /** COM1's base port. */
     public static final int COM1 = 0x3F8;
+    /** COM1's IRQ. */
+    public static final int COM1_IRQ = 4;
     /** UART register: transmit holding (write) / receive buffer (read); divisor low with DLAB. */
     public static final int UART_THR = 0;
     /** UART register: interrupt enable; divisor high with DLAB. */
@@ -48,6 +54,92 @@ public final class Platform {
     public static final int LSR_TEMT = 0x40;
     /** The 16550A's transmit FIFO: bytes a driver may write after seeing THRE. */
     public static final int UART_FIFO = 16;
+
+    /** The primary ATA channel's command block: data (16-bit), the taskfile, status/command. */
+    public static final int ATA0 = 0x1F0;
+    /** The primary ATA channel's control block: alternate status (read), device control (write). */
+    public static final int ATA0_CTL = 0x3F6;
+    /** ATA register (command block offset): data, 16 bits. */
+    public static final int ATA_DATA = 0;
+    /** ATA register: error (read) / features (write). */
+    public static final int ATA_ERROR = 1;
+    /** ATA register: sector count. */
+    public static final int ATA_NSECT = 2;
+    /** ATA register: LBA bits 0-7 (and 24-31 as the previous content, for LBA48). */
+    public static final int ATA_LBAL = 3;
+    /** ATA register: LBA bits 8-15 (and 32-39). */
+    public static final int ATA_LBAM = 4;
+    /** ATA register: LBA bits 16-23 (and 40-47). */
+    public static final int ATA_LBAH = 5;
+    /** ATA register: device (bit 6 LBA, bit 4 the device number, bits 0-3 LBA 24-27 for LBA28). */
+    public static final int ATA_DEVICE = 6;
+    /** ATA register: status (read) / command (write). */
+    public static final int ATA_STATUS = 7;
+    /** Status: busy. */
+    public static final int ATA_BSY = 0x80;
+    /** Status: device ready. */
+    public static final int ATA_DRDY = 0x40;
+    /** Status: device fault. */
+    public static final int ATA_DF = 0x20;
+    /** Status: seek complete (obsolete, still set by most devices). */
+    public static final int ATA_DSC = 0x10;
+    /** Status: data request, a sector's words may move through the data register. */
+    public static final int ATA_DRQ = 0x08;
+    /** Status: error (the error register says which). */
+    public static final int ATA_ERR = 0x01;
+    /** Error: command aborted. */
+    public static final int ATA_ABRT = 0x04;
+    /** Error: ID not found (an address outside the device). */
+    public static final int ATA_IDNF = 0x10;
+    /** Error: uncorrectable data error. */
+    public static final int ATA_UNC = 0x40;
+    /** Device register: LBA addressing. */
+    public static final int ATA_DEV_LBA = 0x40;
+    /** Device register: device 1 (the slave) selected. */
+    public static final int ATA_DEV1 = 0x10;
+    /** Device control: no interrupt. */
+    public static final int ATA_NIEN = 0x02;
+    /** Device control: software reset. */
+    public static final int ATA_SRST = 0x04;
+    /** Device control: read the previous (high-order) taskfile bytes (LBA48). */
+    public static final int ATA_HOB = 0x80;
+    /** Command: READ SECTORS (LBA28, PIO). */
+    public static final int ATA_CMD_READ = 0x20;
+    /** Command: READ SECTORS EXT (LBA48, PIO). */
+    public static final int ATA_CMD_READ_EXT = 0x24;
+    /** Command: WRITE SECTORS (LBA28, PIO). */
+    public static final int ATA_CMD_WRITE = 0x30;
+    /** Command: WRITE SECTORS EXT (LBA48, PIO). */
+    public static final int ATA_CMD_WRITE_EXT = 0x34;
+    /** Command: EXECUTE DEVICE DIAGNOSTIC. */
+    public static final int ATA_CMD_DIAGNOSE = 0x90;
+    /** Command: FLUSH CACHE. */
+    public static final int ATA_CMD_FLUSH = 0xE7;
+    /** Command: FLUSH CACHE EXT. */
+    public static final int ATA_CMD_FLUSH_EXT = 0xEA;
+    /** Command: IDENTIFY DEVICE. */
+    public static final int ATA_CMD_IDENTIFY = 0xEC;
+    /** The ATA sector: 512 bytes, 256 words through the data register. */
+    public static final int ATA_SECTOR = 512;
+    /** IDENTIFY word: total addressable sectors for LBA28 (words 60-61). */
+    public static final int ATA_ID_LBA_CAPACITY = 60;
+    /** IDENTIFY word: command sets supported (bit 10: LBA48, bit 12: FLUSH CACHE, bit 13: FLUSH CACHE EXT). */
+    public static final int ATA_ID_COMMAND_SET_2 = 83;
+    /** IDENTIFY word: total addressable sectors for LBA48 (words 100-103). */
+    public static final int ATA_ID_LBA_CAPACITY_2 = 100;
+    /** IDENTIFY word 83/86 bit: the 48-bit address feature set. */
+    public static final int ATA_ID_LBA48 = 1 << 10;
+
+    /** The master 8259's command port (its data port, the mask, is the next). */
+    public static final int PIC1 = 0x20;
+    /** The slave 8259's command port, cascaded into the master's IR2. */
+    public static final int PIC2 = 0xA0;
+    /** The vector of IRQ 0 as a native kernel programs the pair (IRQ 8 is 8 above): Linux's and the IDT's 0x20. */
+    public static final int IRQ0_VECTOR = 0x20;
+    /** OCW2: a non-specific end of interrupt. */
+    public static final int PIC_EOI = 0x20;
+    /** The primary ATA channel's IRQ. */
+    public static final int ATA0_IRQ = 14;
 
     /** ACPI PM1a control block. */
     public static final int PM1A_CNT = 0x604;

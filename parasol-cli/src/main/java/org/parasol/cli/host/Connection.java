@@ -180,6 +180,11 @@ final class Connection extends ChannelInboundHandlerAdapter {
         return channel.eventLoop().scheduleAtFixedRate(work, 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
+    /** Schedules {@code work} once on this client's event loop in {@code delayMillis}. */
+    ScheduledFuture<?> later(long delayMillis, Runnable work) {
+        return channel.eventLoop().schedule(work, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
     private static void closeQuietly(AutoCloseable c) {
         try {
             c.close();

@@ -61,6 +61,8 @@ public final class ControlService implements AutoCloseable {
     static final int EMSGSIZE = Errno.EMSGSIZE;
     static final int EPROTONOSUPPORT = 93;
     static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
+    static final int ENODEV = Errno.ENODEV;
+    static final int EAGAIN = Errno.EAGAIN;
     static final int ETIMEDOUT = Errno.ETIMEDOUT;
 
     /** How long the host waits for dom0 to answer an xl line. */
@@ -88,6 +90,8 @@ public final class ControlService implements AutoCloseable {
     private final Map<Integer, Set<Runnable>> consoleEnds = new ConcurrentHashMap<>();
     /** create -c: the console stream to open when dom0 has built the domain of this name, before it runs. */
     private final Map<String, Consumer<Domain>> consoleOnCreate = new ConcurrentHashMap<>();
+    /** Console input waiting for room in each domain's ring, by domid (dropped when it dies). */
+    private final Map<Integer, ConsoleInputQueue> consoleInput = new ConcurrentHashMap<>();
 
     public ControlService(Hypervisor hv, HostLog log, CreateLine createLine, String socket) {
         this.hv = hv;
@@ -115,9 +119,11 @@ public final class ControlService implements AutoCloseable {
                 d.crashCause() == null ? "" : d.crashCause()));
         hv.onDomainDestroyed(d -> {
             event(DomainEventKind.DOMAIN_EVENT_KIND_DESTROYED, d, reason(d.shutdownReason()), "");
+            consoleInput.remove(d.domid());
             Set<Runnable> ends = consoleEnds.remove(d.domid());
             if (ends != null) {
-                ends.forEach(Runnable::run);
+                // After the console's last lines, which its own thread delivers.
+                ends.forEach(e -> d.console().afterDelivery(e));
             }
         });
     }
@@ -161,8 +167,8 @@ public final class ControlService implements AutoCloseable {
             case NETWORK -> withDomain(r, c, r.getNetwork().getDomain(), true, d -> queued(r, c, () -> device(r, d,
                     "network", r.getNetwork().getOp(), r.getNetwork().getDevice())));
             case CONSOLE -> withDomain(r, c, r.getConsole().getDomain(), false, d -> console(r.getId(), d, c));
-            case CONSOLE_INPUT -> c.send(Connection.error(id, EOPNOTSUPP,
-                    "a domain's console takes no input yet: guests write with console_io and have no PV console ring"));
+            case CONSOLE_INPUT -> withDomain(r, c, r.getConsoleInput().getDomain(), false,
+                    d -> consoleInput(id, d, r.getConsoleInput().getData().toByteArray(), c));
             case EVENTS -> events(id, c);
             case STATISTICS -> statistics(r, c);
             case CANCEL -> {
@@ -174,8 +180,8 @@ public final class ControlService implements AutoCloseable {
                     c.send(Connection.error(id, ESRCH, "no stream " + stream + " on this connection"));
                 }
             }
-            case RENAME -> c.send(Connection.error(id, EOPNOTSUPP,
-                    "rename is not carried out yet: dom0's toolstack keeps the names it gave"));
+            case RENAME -> withDomain(r, c, r.getRename().getDomain(), true,
+                    d -> queued(r, c, () -> rename(id, d, r.getRename().getNewName())));
             case OP_NOT_SET -> c.send(Connection.error(id, EINVAL, "a request with no operation (or one this host does"
                     + " not know: protocol version " + ControlClient.VERSION + ")"));
         }
@@ -250,8 +256,8 @@ public final class ControlService implements AutoCloseable {
     private Response create(Request r, Connection c) {
         long id = r.getId();
         org.parasol.control.v1.DomainConfig cfg = r.getCreate().getConfig();
-        if (r.getCreate().getPaused()) {
-            return Connection.error(id, EOPNOTSUPP, "creating a domain paused is not carried out yet");
+        if (cfg.getVcpus() == 0) {
+            cfg = cfg.toBuilder().setVcpus(1).build(); // xl's default when the file names none
         }
         String name = cfg.getName();
         if (name.isEmpty() || name.length() > 64 || !name.matches("[A-Za-z0-9_.-]+") || name.equals("Domain-0")) {
@@ -273,11 +279,31 @@ public final class ControlService implements AutoCloseable {
             return Connection.error(id, ENOMEM, "'" + name + "' needs " + maxKiB + " KiB; the host has " + freeKiB
                     + " KiB free (short by " + (maxKiB - freeKiB) + " KiB; start the host with a larger --memory)");
         }
+        boolean progress = r.getCreate().getReportProgress();
+        if (progress) {
+            progress(c, id, "image and disks", 0, 1, "steps");
+        }
         String line;
         try {
             line = createLine.line(cfg);
         } catch (IllegalArgumentException e) {
             return Connection.error(id, ENOENT, e.getMessage());
+        }
+        long totalPages = memKiB / 4;
+        io.netty.util.concurrent.ScheduledFuture<?> sampler = null;
+        if (progress) {
+            progress(c, id, "image and disks", 1, 1, "steps");
+            progress(c, id, "memory", 0, totalPages, "pages");
+            // dom0 populates the domain's memory (XENMEM_populate_physmap) while it builds it:
+            // the hypervisor's tot_pages for the new name is how far it got.
+            long[] last = {0};
+            sampler = c.every(50, () -> hv.domain(name).filter(d -> d.state() != DomainState.DEAD).ifPresent(d -> {
+                long now = Math.min(d.memoryKiB() / 4, totalPages);
+                if (now != last[0]) {
+                    last[0] = now;
+                    progress(c, id, "memory", now, totalPages, "pages");
+                }
+            }));
         }
         if (r.getCreate().getAttachConsole()) {
             consoleOnCreate.put(name, d -> {
@@ -287,8 +313,11 @@ public final class ControlService implements AutoCloseable {
                 }
             });
         }
-        List<String> answer = ask("xl create " + line);
+        List<String> answer = ask("xl create " + (r.getCreate().getPaused() ? "-p " : "") + line);
         consoleOnCreate.remove(name);
+        if (sampler != null) {
+            sampler.cancel(false);
+        }
         if (answer == null) {
             return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
         }
@@ -297,6 +326,9 @@ public final class ControlService implements AutoCloseable {
             int domid = Integer.parseInt(built.substring("dom0: built d".length(), built.indexOf(' ', "dom0: built d".length())));
             Optional<Domain> d = hv.domain(domid);
             log.line("control API: created d" + domid + " (" + name + ")");
+            if (progress) {
+                progress(c, id, "memory", totalPages, totalPages, "pages");
+            }
             return d.map(x -> Response.newBuilder().setId(id).setDomain(info(x)).build()).orElse(done(id));
         }
         String why = Dom0Console.find(answer, l -> l.startsWith("dom0: cannot create") || l.startsWith("dom0: xl: create"));
@@ -306,6 +338,45 @@ public final class ControlService implements AutoCloseable {
         int errno = why.contains("EEXIST") || why.contains("name is taken") ? EEXIST
                 : why.contains("ENOMEM") ? ENOMEM : why.contains("ENOENT") ? ENOENT : EINVAL;
         return Connection.error(id, errno, why.replaceFirst("^dom0: (xl: )?", "dom0: "));
+    }
+
+    /**
+     * xl rename: the hypervisor's claim on the new name first (so no create can take it
+     * meanwhile), then dom0's records and the store; a refusal by dom0 gives the old name back.
+     */
+    private Response rename(long id, Domain d, String name) {
+        if (name.isEmpty() || name.length() > 64 || !name.matches("[A-Za-z0-9_.-]+") || name.equals("Domain-0")) {
+            return Connection.error(id, EINVAL, "new name: 1 to 64 of [A-Za-z0-9_.-], not Domain-0");
+        }
+        String old = d.name();
+        if (old.equals(name)) {
+            return done(id);
+        }
+        if (!hv.renameDomain(d, name)) {
+            return Connection.error(id, EEXIST, "a domain named '" + name + "' exists already");
+        }
+        List<String> answer = ask("xl rename " + d.domid() + " " + name);
+        String renamed = answer == null ? null
+                : Dom0Console.find(answer, l -> l.startsWith("dom0: renamed d" + d.domid() + " "));
+        if (renamed != null) {
+            log.line("control API: renamed d" + d.domid() + " (" + old + ") to " + name);
+            return done(id);
+        }
+        hv.renameDomain(d, old);
+        if (answer == null) {
+            return Connection.error(id, ETIMEDOUT, "dom0 did not answer within " + DOM0_ANSWER_MILLIS / 1000 + " s");
+        }
+        String why = Dom0Console.find(answer, l -> l.startsWith("dom0: xl: rename") || l.contains("invalid domain"));
+        why = why == null ? String.join(" / ", answer) : why;
+        int errno = why.contains("EEXIST") ? EEXIST : why.contains("ESRCH") || why.contains("invalid domain") ? ESRCH
+                : EINVAL;
+        return Connection.error(id, errno, why.replaceFirst("^dom0: (xl: )?", "dom0: "));
+    }
+
+    /** One progress item of request {@code id} (dropped, like any stream item, for a client that does not read). */
+    private static void progress(Connection c, long id, String stage, long done, long total, String unit) {
+        c.sendStreamed(Response.newBuilder().setId(id).setProgress(org.parasol.control.v1.Progress.newBuilder()
+                .setStage(stage).setDone(done).setTotal(total).setUnit(unit)).build());
     }
 
     private List<String> ask(String xlLine) {
@@ -426,6 +497,47 @@ public final class ControlService implements AutoCloseable {
             end.run();
         }
         return null;
+    }
+
+    /**
+     * Console input: the bytes go into the domain's console ring now, as far as it has room,
+     * and the rest into its {@link ConsoleInputQueue}, retried every 10 ms on the client's
+     * event loop until the guest has read them. dom0's console belongs to the host (it types
+     * the toolstack's lines there): refused with EPERM.
+     */
+    private Response consoleInput(long id, Domain d, byte[] data, Connection c) {
+        if (d.domid() == 0) {
+            return Connection.error(id, EPERM, "dom0's console input is the host's (it types the toolstack's xl lines)");
+        }
+        if (d.consoleRing() == null) {
+            return Connection.error(id, ENODEV, "d" + d.domid() + " has no console ring (a native kernel reads its"
+                    + " UART; a domain not built by dom0 has none)");
+        }
+        ConsoleInputQueue q = consoleInput.computeIfAbsent(d.domid(), k -> new ConsoleInputQueue(hv, d));
+        int rc = q.offer(data);
+        if (rc < 0) {
+            String why = switch (-rc) {
+                case Errno.EAGAIN -> "d" + d.domid() + " is not reading its console: " + q.waiting()
+                        + " bytes wait already; " + data.length + " more dropped";
+                case Errno.EIO -> "d" + d.domid() + " broke its console ring's indices; its input is dropped";
+                default -> "d" + d.domid() + " is going away";
+            };
+            return Connection.error(id, -rc, why);
+        }
+        if (q.waiting() > 0 && q.startRetrying()) {
+            retryConsoleInput(q, c);
+        }
+        return done(id);
+    }
+
+    /** One retry of {@code q} in 10 ms on {@code c}'s event loop, and the next while bytes wait. */
+    private static void retryConsoleInput(ConsoleInputQueue q, Connection c) {
+        c.later(10, () -> {
+            q.drain();
+            if (!q.stopRetryingIfDone()) {
+                retryConsoleInput(q, c);
+            }
+        });
     }
 
     private void events(long id, Connection c) {

@@ -38,8 +38,6 @@ public final class TapUplink implements HostRelay.Endpoint, AutoCloseable {
     /** Bytes per queued frame: more than a frame, so a longer one read is seen and dropped. */
     static final int SLOT = 2048;
     static final long RETRY_MICROS = 50;
-    /** How often an offer dom0 has not attached yet is announced again (its VIRQ may have been lost). */
-    static final long REOFFER_MILLIS = 100;
 
     private final Tap tap;
     private final HostRelay relay;
@@ -195,7 +193,6 @@ public final class TapUplink implements HostRelay.Endpoint, AutoCloseable {
         int hostCons = 0;
         boolean entered = false;
         boolean raiseOwed = false;
-        long offeredAt = System.nanoTime();
         while (!closing) {
             HostRelay.Channel c = channel;
             boolean retry = false;
@@ -204,10 +201,7 @@ public final class TapUplink implements HostRelay.Endpoint, AutoCloseable {
                 break;
             }
             if (!attached || c == null) {
-                if (System.nanoTime() - offeredAt > TimeUnit.MILLISECONDS.toNanos(REOFFER_MILLIS)) {
-                    relay.raiseVirq(); // dom0 scans its slots again, in case an earlier VIRQ was lost
-                    offeredAt = System.nanoTime();
-                }
+                relay.retryVirq(); // the offer's VIRQ, if a vCPU's lock got in its way (cheap when nothing is owed)
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
                 continue;
             }

@@ -47,6 +47,17 @@ import org.parasol.hypercall.struct.VcpuInfo;
  * <p>Invariants: one dispatcher per vCPU that takes events (the boot vCPU's and each secondary
  * vCPU's), used only from the vCPU whose {@link Cpu} it was made with (its memory and argument
  * page belong to that vCPU); handlers are kept per port, per dispatcher.
+ *
+ * <p>Ports and vCPUs (Linux's {@code cpu_evtchn_mask}): the pending bitmap is the domain's, so
+ * a vCPU's scan can see another vCPU's port pending in a word it was sent to scan. A secondary
+ * vCPU's dispatcher binds its interdomain and unbound ports to its own vCPU
+ * ({@code EVTCHNOP_bind_vcpu}) and <em>claims</em> every port it handles (its timer VIRQ and IPI
+ * too) in a bitmap all the domain's dispatchers share: the boot vCPU's scan leaves claimed ports alone, and a secondary's scan
+ * takes only its own, so no vCPU clears (and loses) another's event.
+ *
+ * <pre>
+ *  ready(word i) = pending[i] &amp; ~mask[i] &amp; (boot vCPU: ~claimed[i]; secondary: mine[i])
+ * </pre>
  */
 public final class EventDispatcher implements EventCallback {
     /** Handler slots a dispatcher starts with: ports 0-63, one word of the pending bitmap. */
@@ -63,6 +74,10 @@ public final class EventDispatcher implements EventCallback {
      * of slots, not the ABI's 4096.
      */
     private PortHandler[] handlers = new PortHandler[INITIAL_PORTS];
+    /** Ports claimed by the domain's secondary vCPUs' dispatchers: shared by all of them. */
+    private final java.util.concurrent.atomic.AtomicLongArray claimed;
+    /** This dispatcher's ports, by bit (secondaries only; null on the boot vCPU). */
+    private final long[] mine;
     /** The handle of each bound port, made at bind time: what the upcall hands its handler. */
     private Port[] ports = new Port[INITIAL_PORTS];
     private long spurious;
@@ -73,6 +88,21 @@ public final class EventDispatcher implements EventCallback {
         this.calls = Objects.requireNonNull(calls, "calls");
         this.shared = new SharedInfo().wrap(new GuestMemoryBuffer(cpu.memory(), sharedInfoVa, SharedInfo.SIZE), 0);
         this.vcpuInfo = shared.vcpuInfo(cpu.vcpuId(), new VcpuInfo());
+        this.claimed = new java.util.concurrent.atomic.AtomicLongArray(Evtchn2l.NR_CHANNELS / 64);
+        this.mine = null;
+    }
+
+    /**
+     * A secondary vCPU's dispatcher, beside {@code boot} (the domain's boot vCPU's): its
+     * interdomain and unbound ports are bound to its vCPU and claimed from the boot vCPU's scan.
+     */
+    public EventDispatcher(EventDispatcher boot, Cpu cpu, EventChannelCalls calls, long sharedInfoVa) {
+        this.cpu = Objects.requireNonNull(cpu, "cpu");
+        this.calls = Objects.requireNonNull(calls, "calls");
+        this.shared = new SharedInfo().wrap(new GuestMemoryBuffer(cpu.memory(), sharedInfoVa, SharedInfo.SIZE), 0);
+        this.vcpuInfo = shared.vcpuInfo(cpu.vcpuId(), new VcpuInfo());
+        this.claimed = boot.claimed;
+        this.mine = new long[Evtchn2l.NR_CHANNELS / 64];
     }
 
     /** A channel this dispatcher bound; closing it unbinds the handler and closes the port. */
@@ -110,6 +140,7 @@ public final class EventDispatcher implements EventCallback {
             shared.testAndSetMask(p);
             handlers[p] = null;
             ports[p] = null;
+            release(p);
             calls.close(port);
         }
 
@@ -130,16 +161,49 @@ public final class EventDispatcher implements EventCallback {
         return new BoundPort(port);
     }
 
+    /**
+     * A port this secondary vCPU's dispatcher bound: claimed from the boot vCPU's scan, then
+     * routed here with {@code EVTCHNOP_bind_vcpu}. An event raised between the bind and the
+     * route went to the boot vCPU, which may have taken it as spurious: the caller looks at its
+     * ring once after binding (as every back end here does).
+     */
+    private BoundPort boundHere(String what, long rc, PortHandler handler) {
+        if (mine == null || rc < 0) {
+            return bound(what, rc, handler);
+        }
+        int p = (int) rc;
+        Port port = Port.of(p);
+        install(p, port, handler);
+        long routed = calls.bindVcpu(port, cpu.vcpuId());
+        if (routed < 0) {
+            handlers[p] = null;
+            ports[p] = null;
+            release(p);
+            calls.close(port);
+            throw new EventChannelException("bind_vcpu", routed);
+        }
+        unmask(p);
+        return new BoundPort(port);
+    }
+
+    /** Gives up this dispatcher's claim on port {@code p} (nothing on the boot vCPU). */
+    private void release(int p) {
+        if (mine != null && (mine[p >>> 6] & 1L << p) != 0) {
+            mine[p >>> 6] &= ~(1L << p);
+            claimed.getAndUpdate(p >>> 6, w -> w & ~(1L << p));
+        }
+    }
+
     /** EVTCHNOP_alloc_unbound for {@code remote}, handled by {@code handler}. */
     public BoundPort allocUnbound(DomId remote, PortHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        return bound("alloc_unbound", calls.allocUnbound(DomId.SELF, remote), handler);
+        return boundHere("alloc_unbound", calls.allocUnbound(DomId.SELF, remote), handler);
     }
 
     /** EVTCHNOP_bind_interdomain to {@code remotePort} of {@code remote}. */
     public BoundPort bindInterdomain(DomId remote, Port remotePort, PortHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        return bound("bind_interdomain", calls.bindInterdomain(remote, remotePort), handler);
+        return boundHere("bind_interdomain", calls.bindInterdomain(remote, remotePort), handler);
     }
 
     /** EVTCHNOP_bind_virq of {@code virq} on this dispatcher's vCPU. */
@@ -183,6 +247,7 @@ public final class EventDispatcher implements EventCallback {
         shared.testAndSetMask(p);
         handlers[p] = null;
         ports[p] = null;
+        release(p);
     }
 
     /** Records {@code handler} for port {@code p}, growing the tables to reach it. */
@@ -197,6 +262,11 @@ public final class EventDispatcher implements EventCallback {
         }
         ports[p] = port;
         handlers[p] = handler;
+        if (mine != null) {
+            // Claimed before it can be routed here: from now on the boot vCPU's scan leaves it.
+            mine[p >>> 6] |= 1L << p;
+            claimed.getAndUpdate(p >>> 6, w -> w | 1L << p);
+        }
     }
 
     /** Whether {@code port} has a handler. */
@@ -249,7 +319,8 @@ public final class EventDispatcher implements EventCallback {
             int i = Long.numberOfTrailingZeros(sel);
             sel &= sel - 1;
             for (;;) {
-                long ready = shared.pendingWordAcquire(i) & ~shared.maskWordAcquire(i);
+                long ready = shared.pendingWordAcquire(i) & ~shared.maskWordAcquire(i)
+                        & (mine == null ? ~claimed.get(i) : mine[i]);
                 if (ready == 0) {
                     break;
                 }

@@ -109,6 +109,7 @@ public final class Kernel {
     private boolean grantSweepArmed;
     private Xenbus xenbus;
     private ShutdownWatcher shutdownWatcher;
+    private org.parasol.guest.console.ConsoleInput consoleInput;
 
     private Kernel(Cpu cpu, BootInfo bootInfo, PvOps ops, Console console, Memory memory, EventDispatcher events,
             EventChannelCalls eventCalls, ArgumentPage args) {
@@ -462,7 +463,65 @@ public final class Kernel {
         return xenbus;
     }
 
+    // ---------------------------------------------------------------- console input
+
+    /** Whether {@code start_info} names a console ring and port ({@link #consoleInput()} can be made). */
+    public boolean hasConsoleRing() {
+        return bootInfo.consoleMfn() != 0 && bootInfo.consoleEvtchn() != 0;
+    }
+
+    /**
+     * Console input from the PV console ring the builder put in {@code start_info}
+     * ({@code console.domU.mfn}, {@code console.domU.evtchn}), made on first use: what a user
+     * types at {@code parasol console}, cut into lines ({@link org.parasol.guest.console.ConsoleInput}).
+     * The page is one of the domain's own, mapped at its linear address since boot; the port
+     * is already bound to the back end, so the kernel only attaches its handler, which reads
+     * the ring as a task.
+     *
+     * @throws IllegalStateException if {@code start_info} names no console ring (dom0, a domain
+     *         the launcher built), or one the domain does not have mapped
+     */
+    public org.parasol.guest.console.ConsoleInput consoleInput() {
+        if (consoleInput == null) {
+            long mfn = bootInfo.consoleMfn();
+            if (!hasConsoleRing()) {
+                throw new IllegalStateException("start_info names no console ring (console.domU.mfn " + mfn
+                        + ", evtchn " + bootInfo.consoleEvtchn() + ")");
+            }
+            long pfn = memory.p2m().pfnOf(mfn);
+            if (pfn < 0 || !memory.isMapped(pfn)) {
+                throw new IllegalStateException("the console page (mfn " + mfn + ") is not one of the domain's mapped pages");
+            }
+            Port port = Port.of((int) bootInfo.consoleEvtchn());
+            org.parasol.guest.console.ConsoleInput input = new org.parasol.guest.console.ConsoleInput(
+                    new GuestMemoryBuffer(cpu.memory(), Memory.va(pfn), Mmu.PAGE_SIZE), () -> eventCalls.send(port));
+            events.attach(port, loop.deferred(p -> input.poll()));
+            consoleInput = input;
+            // Whatever was typed before the handler was attached.
+            loop.execute(input::poll);
+        }
+        return consoleInput;
+    }
+
     // ---------------------------------------------------------------- secondary vCPUs
+
+    /** The most vCPUs {@link #vcpus} looks for (Xen's {@code XEN_LEGACY_MAX_VCPUS}). */
+    public static final int MAX_VCPUS = 32;
+
+    /**
+     * How many vCPUs the domain has: ids from 0 up to the first that {@code VCPUOP_is_up}
+     * answers {@code -ENOENT} for, at most {@value #MAX_VCPUS} (Linux counts its possible CPUs
+     * the same way at boot). Up or down does not matter: each can be started with
+     * {@link #startVcpu}.
+     */
+    public int vcpus() {
+        VcpuOpCalls vcpuOps = new VcpuOpCalls(cpu, args);
+        int n = 1;
+        while (n < MAX_VCPUS && vcpuOps.isUp(n) >= 0) {
+            n++;
+        }
+        return n;
+    }
 
     /**
      * Brings up vCPU {@code vcpu} running the kernel ({@code VCPUOP_initialise} with a

@@ -84,7 +84,7 @@ public final class SecondaryVcpu implements VcpuEntry {
         ops = new XenPvOps(c, args, StartOfDay.SHARED_INFO_VA);
         ops.stopPeriodicTick();
         calls = new EventChannelCalls(c, args);
-        events = new EventDispatcher(c, calls, StartOfDay.SHARED_INFO_VA);
+        events = new EventDispatcher(kernel.events(), c, calls, StartOfDay.SHARED_INFO_VA);
         console = new Console(ops);
         ops.installEventCallback(cb -> {
             try {

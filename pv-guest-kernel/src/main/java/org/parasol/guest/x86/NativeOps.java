@@ -59,6 +59,8 @@ import org.parasol.hypercall.x86.Registers;
  *   <tr><td>platform name</td><td>{@code cpuid} of the hypervisor leaves</td></tr>
  *   <tr><td>shutdown</td><td>{@code out} to ACPI PM1a control (S5), the reset control
  *       register, or pvpanic</td></tr>
+ *   <tr><td>port I/O for drivers</td><td>{@code in}/{@code out} of a byte, {@code rep insw} /
+ *       {@code rep outsw} (the ATA driver, {@link AtaDriver})</td></tr>
  * </table>
  *
  * <p>What stays a hypercall (the shape of a PVHVM guest): the event callback and the trap
@@ -95,6 +97,8 @@ public final class NativeOps implements PvOps {
     private final long outDxAl;
     private final long outDxAx;
     private final long repOutsb;
+    private final long repInsw;
+    private final long repOutsw;
     private final long wrmsr;
     private final long cpuid;
     private final long movCr3Rax;
@@ -103,6 +107,9 @@ public final class NativeOps implements PvOps {
     private final long storeRdiRsi;
 
     private long executed;
+    /** Whether the 8259 pair is programmed, and the mask it holds (slave's in bits 8-15). */
+    private boolean picReady;
+    private int picMask = 0xFFFF;
 
     /**
      * The operations of {@code cpu}, with its privileged text and scratch stack assembled into
@@ -139,6 +146,10 @@ public final class NativeOps implements PvOps {
         p += Encoder.out(t, p, 2, n);
         repOutsb = textVa + p;
         p += Encoder.outs(t, p, 1, true);
+        repInsw = textVa + p;
+        p += Encoder.ins(t, p, 2, true);
+        repOutsw = textVa + p;
+        p += Encoder.outs(t, p, 2, true);
         wrmsr = textVa + p;
         p += Encoder.wrmsr(t, p);
         cpuid = textVa + p;
@@ -186,16 +197,85 @@ public final class NativeOps implements PvOps {
         cpu.execute(count);
     }
 
-    private void outb(int port, int value) {
-        regs.set(RDX, port);
+    // ---------------------------------------------------------------- device interrupts
+
+    /**
+     * Takes device line {@code irq} (0-15) natively: the first time, programs the 8259 pair
+     * as Linux's {@code init_8259A} does (ICW1-4 on both, vectors {@link Platform#IRQ0_VECTOR}
+     * and 8 above, every line masked but the cascade); then puts {@code handler} in the trap
+     * table at the line's vector (the IDT's entry: {@code set_trap_table}, since {@code lidt} is
+     * outside the decoded subset) and unmasks the line. The handler runs at an instruction
+     * boundary with IF clear; it must end the interrupt with {@link #endOfInterrupt}.
+     */
+    public void installIrqHandler(int irq, TrapHandler handler) {
+        if (irq < 0 || irq > 15 || irq == 2) {
+            throw new IllegalArgumentException("IRQ " + irq + " is not a device line of the 8259 pair");
+        }
+        if (!picReady) {
+            outb(Platform.PIC1, 0x11); // ICW1: edge-triggered, cascaded, ICW4 follows
+            outb(Platform.PIC1 + 1, Platform.IRQ0_VECTOR); // ICW2
+            outb(Platform.PIC1 + 1, 1 << 2); // ICW3: a slave on IR2
+            outb(Platform.PIC1 + 1, 0x01); // ICW4: 8086 mode, normal EOI
+            outb(Platform.PIC2, 0x11);
+            outb(Platform.PIC2 + 1, Platform.IRQ0_VECTOR + 8);
+            outb(Platform.PIC2 + 1, 2); // its cascade identity
+            outb(Platform.PIC2 + 1, 0x01);
+            picMask = 0xFFFF & ~(1 << 2);
+            picReady = true;
+        }
+        installTrapHandler(Platform.IRQ0_VECTOR + irq, handler);
+        picMask &= ~(1 << irq);
+        outb(Platform.PIC1 + 1, picMask & 0xFF);
+        outb(Platform.PIC2 + 1, picMask >>> 8);
+    }
+
+    /** OCW2's non-specific EOI for {@code irq}: to the slave first when it came through it, then the master. */
+    public void endOfInterrupt(int irq) {
+        if (irq >= 8) {
+            outb(Platform.PIC2, Platform.PIC_EOI);
+        }
+        outb(Platform.PIC1, Platform.PIC_EOI);
+    }
+
+    // ---------------------------------------------------------------- port I/O for native drivers
+
+    /** {@code out dx, al}: a byte to {@code port}. */
+    public void outb(int port, int value) {
+        regs.set(RDX, port & 0xFFFF);
         regs.set(RAX, value & 0xFF);
         run(outDxAl, 1);
     }
 
-    private int inb(int port) {
-        regs.set(RDX, port);
+    /** {@code in al, dx}: a byte from {@code port}. */
+    public int inb(int port) {
+        regs.set(RDX, port & 0xFFFF);
         run(inDx, 1);
         return (int) regs.get(RAX) & 0xFF;
+    }
+
+    /**
+     * {@code rep insw}: {@code words} 16-bit reads of {@code port} into memory at {@code va}
+     * (upward: the kernel runs with DF clear). An instruction that stops part-way (the
+     * emulation moves a bounded chunk per exit, as a CPU may take an interrupt inside a
+     * {@code rep}) is run again until RCX is zero.
+     */
+    public void insw(int port, long va, long words) {
+        regs.set(RDX, port & 0xFFFF);
+        regs.set(RDI, va);
+        regs.set(RCX, words);
+        do {
+            run(repInsw, 1);
+        } while (regs.get(RCX) != 0);
+    }
+
+    /** {@code rep outsw}: {@code words} 16-bit writes to {@code port} from memory at {@code va}. */
+    public void outsw(int port, long va, long words) {
+        regs.set(RDX, port & 0xFFFF);
+        regs.set(RSI, va);
+        regs.set(RCX, words);
+        do {
+            run(repOutsw, 1);
+        } while (regs.get(RCX) != 0);
     }
 
     private void wrmsr(int msr, long value) {

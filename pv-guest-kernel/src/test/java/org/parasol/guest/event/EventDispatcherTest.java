@@ -87,6 +87,41 @@ class EventDispatcherTest {
     }
 
     @Test
+    @DisplayName("a secondary vCPU's port is routed to it (EVTCHNOP_bind_vcpu) and claimed: the boot vCPU's scan leaves it"
+            + " pending for its owner instead of taking it as spurious; closed, the claim goes")
+    void shouldLeaveASecondaryVcpusPortToIt() {
+        bindAnswers(EvtchnOp.BIND_INTERDOMAIN, 70, 8);
+        events.bindInterdomain(DomId.of(3), Port.of(9), seen::add);
+        EventDispatcher secondary = new EventDispatcher(events, g, new EventChannelCalls(g, new ArgumentPage(ARGS)),
+                SHARED);
+        List<Port> seenThere = new ArrayList<>();
+        bindAnswers(EvtchnOp.BIND_INTERDOMAIN, 71, 8);
+        int before = g.calls.size();
+        var there = secondary.bindInterdomain(DomId.of(3), Port.of(10), seenThere::add);
+        assertThat(g.calls.subList(before, g.calls.size())).as("bind_interdomain, then bind_vcpu")
+                .anyMatch(c -> c[0] == Hypercall.EVENT_CHANNEL_OP && c[1] == EvtchnOp.BIND_VCPU);
+
+        hypervisorRaises(70);
+        hypervisorRaises(71);
+        events.upcall(g);
+        assertThat(seen).containsExactly(Port.of(70));
+        assertThat(pending(71)).as("left for its owner").isTrue();
+        assertThat(events.spuriousEvents()).isZero();
+        hypervisorRaises(71); // the hypervisor raises it on the secondary's selector
+        secondary.upcall(g);
+        assertThat(seenThere).containsExactly(Port.of(71));
+        assertThat(pending(71)).isFalse();
+
+        there.close();
+        assertThat(masked(71)).as("closed: masked").isTrue();
+        hypervisorRaises(71);
+        events.unmask(Port.of(71)); // say the port number is reused by the boot vCPU
+        events.upcall(g);
+        assertThat(events.spuriousEvents()).as("unclaimed again: the boot vCPU's scan takes it").isEqualTo(1);
+        assertThat(pending(71)).isFalse();
+    }
+
+    @Test
     @DisplayName("unmask re-checks: an event that arrived while masked raises the selector and upcall, and forces a callback")
     void shouldReraiseWhatArrivedWhileMasked() {
         bindAnswers(EvtchnOp.ALLOC_UNBOUND, 12, 4);

@@ -232,6 +232,18 @@ public final class ConsoleLog {
         }
     }
 
+    /**
+     * Runs {@code then} on the console thread once every reader has been given every line
+     * written before this call: a stream's end sent from it never overtakes the stream's last
+     * lines.
+     */
+    public void afterDelivery(Runnable then) {
+        delivery.execute(() -> {
+            drain();
+            then.run();
+        });
+    }
+
     /** Readers subscribed now. */
     public int readers() {
         synchronized (lock) {

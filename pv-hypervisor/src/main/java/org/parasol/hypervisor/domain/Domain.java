@@ -1,5 +1,7 @@
 package org.parasol.hypervisor.domain;
 
+import org.parasol.hypervisor.hvm.AtaDisk;
+import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.hvm.Uart16550;
 
 import java.util.ArrayList;
@@ -55,8 +57,16 @@ public final class Domain {
     private final Maptrack maptrack = new Maptrack(Maptrack.DEFAULT_MAX_FRAMES);
     private final CodeTable codeTable = new CodeTable();
     private final ConsoleLog console;
+    /** The PV console ring's back end, once Parasol's load-image domctl laid it out; else null. */
+    private volatile ConsoleRing consoleRing;
     /** COM1 of a native domain (its console), or null for a paravirtual one. */
     private final Uart16550 uart;
+    /** The 8259 pair of a native domain (its devices' interrupts), or null for a paravirtual one. */
+    private final Pic8259 pic;
+    /** The ATA disk on the primary channel of a native domain, once dom0 attached one; else null. */
+    private volatile AtaDisk ata;
+    /** Guards the attachment of {@link #ata}; no guest code runs under it. */
+    private final Object devicesLock = new Object();
     private final Vcpu[] vcpus;
     /** The domain in the credit scheduler: weight, cap, cpupool. */
     private final CreditDomain scheduling;
@@ -110,6 +120,7 @@ public final class Domain {
         this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(host.consoleThread());
         this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged()) : null;
+        this.pic = config.virt().nativeKernel() ? new Pic8259() : null;
         this.createdAt = host.systemTime();
         this.scheduling = host.scheduler().newDomain(domid);
         this.vcpus = new Vcpu[config.vcpus()];
@@ -260,6 +271,39 @@ public final class Domain {
         return n;
     }
 
+    /** The 8259 pair of a native-kernel domain, or null. */
+    public Pic8259 pic() {
+        return pic;
+    }
+
+    /** The ATA disk of a native-kernel domain (primary channel, device 0), or null. */
+    public AtaDisk ata() {
+        return ata;
+    }
+
+    /**
+     * Attaches {@code disk} as the domain's ATA disk; the domain owns it from here and closes
+     * it when it dies.
+     *
+     * @return 0; {@code -EINVAL} for a paravirtual domain (it has no ports to find it on);
+     *     {@code -EEXIST} when it has one already; {@code -ESRCH} when the domain is ending
+     */
+    public long attachAta(AtaDisk disk) {
+        synchronized (devicesLock) {
+            if (!config.virt().nativeKernel()) {
+                return -org.parasol.hypercall.Errno.EINVAL;
+            }
+            if (ata != null) {
+                return -org.parasol.hypercall.Errno.EEXIST;
+            }
+            if (state == DomainState.DEAD || state == DomainState.DYING || state == DomainState.SHUTDOWN) {
+                return -org.parasol.hypercall.Errno.ESRCH;
+            }
+            ata = disk;
+            return 0;
+        }
+    }
+
     /** COM1, the console of a native-kernel domain; null for a paravirtual one. */
     public Uart16550 uart() {
         return uart;
@@ -267,6 +311,19 @@ public final class Domain {
 
     public ConsoleLog console() {
         return console;
+    }
+
+    /**
+     * The back end of the domain's PV console ring (its {@code in} half: console input), or
+     * null for a domain built without one (dom0 and the launcher's domains read
+     * {@code console_io}; native kernels have their UART).
+     */
+    public ConsoleRing consoleRing() {
+        return consoleRing;
+    }
+
+    void consoleRing(ConsoleRing ring) {
+        this.consoleRing = ring;
     }
 
     /** The domain in the credit scheduler (weight, cap, cpupool), for {@code host().scheduler()}. */
@@ -530,6 +587,31 @@ public final class Domain {
      * vCPU neither acknowledged nor stopped within {@code timeoutNanos}.
      */
     public boolean flushTlbs(long timeoutNanos) {
+        if (org.parasol.hypervisor.jfr.JfrSwitch.tlbShootdown) {
+            return flushTlbsRecorded(timeoutNanos);
+        }
+        return flushTlbs(timeoutNanos, null);
+    }
+
+    /** {@link #flushTlbs(long)} inside a {@code parasol.TlbShootdown} event. */
+    private boolean flushTlbsRecorded(long timeoutNanos) {
+        org.parasol.hypervisor.jfr.TlbShootdownEvent e = new org.parasol.hypervisor.jfr.TlbShootdownEvent();
+        e.begin();
+        int[] waited = new int[1];
+        boolean completed = flushTlbs(timeoutNanos, waited);
+        e.end();
+        if (e.shouldCommit()) {
+            e.domid = domid;
+            e.vcpus = vcpus.length;
+            e.waitedFor = waited[0];
+            e.completed = completed;
+            e.commit();
+        }
+        return completed;
+    }
+
+    /** The shootdown; counts into {@code waited[0]} (when given) the vCPUs it had to wait for. */
+    private boolean flushTlbs(long timeoutNanos, int[] waited) {
         long deadline = System.nanoTime() + timeoutNanos;
         for (Vcpu v : vcpus) {
             v.requestFlush();
@@ -542,6 +624,9 @@ public final class Domain {
         }
         for (int i = 0; i < vcpus.length; i++) {
             Vcpu v = vcpus[i];
+            if (waited != null && v.mmu().flushAcked() < v.mmu().flushRequested() && v.inGuest() && !v.onOwnThread()) {
+                waited[0]++;
+            }
             // Waiting for the latest generation (ours, or a later request's) allocates nothing
             // and is at least as strong as waiting for ours.
             while (v.mmu().flushAcked() < v.mmu().flushRequested() && v.inGuest() && !v.onOwnThread()) {
@@ -737,7 +822,13 @@ public final class Domain {
 
     /** The last step of a destroy: every resource is back; whoever waits for the death is told. */
     void died() {
-        state = DomainState.DEAD;
+        synchronized (devicesLock) {
+            state = DomainState.DEAD;
+            AtaDisk disk = ata;
+            if (disk != null) {
+                disk.close();
+            }
+        }
         dead.countDown();
     }
 

@@ -109,7 +109,7 @@ public final class DomainBuilder {
         // 2. Structures.
         Domain d = new Domain(host, domid, cfg, bare, pages, sharedInfoMfn, layout, false);
         // 3. Start of day.
-        writeStartOfDay(host, d, layout, cfg.nrPages(), cfg.cmdline(), cfg.privileged(), 0);
+        writeStartOfDay(host, d, layout, cfg.nrPages(), cfg.cmdline(), cfg.privileged(), 0, 0);
         if (layout.modulePages() > 0) {
             writeModule(host, d, layout, module.length);
         }
@@ -132,7 +132,7 @@ public final class DomainBuilder {
      * leaves that to XEN_DOMCTL_setvcpucontext.)
      */
     private static void writeStartOfDay(Host host, Domain d, BootLayout layout, long nrPages, String cmdline,
-            boolean privileged, int storeEvtchn) {
+            boolean privileged, int storeEvtchn, int consoleEvtchn) {
         long wallClock = host.wallclockAtBoot();
         d.sharedInfo().publishWallclock(Math.floorDiv(wallClock, 1_000_000_000L),
                 (int) Math.floorMod(wallClock, 1_000_000_000L));
@@ -158,6 +158,9 @@ public final class DomainBuilder {
                 .nrP2mFrames(layout.nrP2mFrames());
         if (layout.hasStorePage()) {
             new StartInfo().wrap(page, 0).storeMfn(layout.storeMfn()).storeEvtchn(storeEvtchn);
+        }
+        if (layout.hasConsolePage() && consoleEvtchn > 0) {
+            new StartInfo().wrap(page, 0).consoleMfn(layout.consoleMfn()).consoleEvtchn(consoleEvtchn);
         }
         writeFrame(host, d, layout.startInfoMfn(), page.segment());
     }
@@ -297,7 +300,15 @@ public final class DomainBuilder {
                 return -Errno.EBUSY;
             }
         }
-        writeStartOfDay(host, d, layout, p2m.length, cmdline, d.privileged(), storeEvtchn);
+        // The console ring, as libxl's build gives every PV domain one: its page after the
+        // store's, its port bound to the back end (here the hypervisor itself: deviation 25).
+        ConsoleRing ring = ConsoleRing.open(d, layout.consoleMfn());
+        if (ring == null) {
+            d.crash("its console ring could not be set up (no event channel left)");
+            return -Errno.EBUSY;
+        }
+        d.consoleRing(ring);
+        writeStartOfDay(host, d, layout, p2m.length, cmdline, d.privileged(), storeEvtchn, ring.port());
         if (d.grants().seed(Gnttab.RESERVED_XENSTORE, storeDomid, layout.storeMfn())
                 != Gntst.OKAY) {
             // Only a domain dying meanwhile gets here: its table refuses every change.
@@ -412,6 +423,10 @@ public final class DomainBuilder {
     /** Step 2': the structures of step 2, in reverse. */
     private static void destroyStructures(Domain d) {
         d.console().close();
+        ConsoleRing ring = d.consoleRing();
+        if (ring != null) {
+            ring.close(); // its frame reference goes before the memory does
+        }
         d.host().relay().domainDying(d); // the host lets go of the pages it shares with us first
         d.events().destroy(); // every peer's port goes back to unbound
         d.maptrack().releaseAll(); // our mappings of others' grants: no vCPU of ours runs any more

@@ -73,6 +73,32 @@ final class GuestCpu implements Cpu {
         vcpu.executeTranslated(count);
     }
 
+    @Override
+    public long attachEmulatedDisk(int domid, java.nio.channels.FileChannel image, boolean readOnly) {
+        own();
+        if (!vcpu.domain().privileged()) {
+            return -org.parasol.hypercall.Errno.EPERM;
+        }
+        // Only the JDK's own channel: any other would run dom0's code on the target's vCPUs.
+        if (image == null || image.getClass().getModule() != java.nio.channels.FileChannel.class.getModule()) {
+            return -org.parasol.hypercall.Errno.EINVAL;
+        }
+        Domain target = host.lookup(domid);
+        if (target == null) {
+            return -org.parasol.hypercall.Errno.ESRCH;
+        }
+        long sectors;
+        try {
+            sectors = image.size() / org.parasol.hypercall.x86.Platform.ATA_SECTOR;
+        } catch (java.io.IOException e) {
+            return -org.parasol.hypercall.Errno.EIO;
+        }
+        if (sectors == 0 || sectors > org.parasol.hypervisor.hvm.AtaDisk.MAX_SECTORS) {
+            return -org.parasol.hypercall.Errno.EINVAL;
+        }
+        return target.attachAta(new org.parasol.hypervisor.hvm.AtaDisk(image, sectors, readOnly));
+    }
+
     private void own() {
         vcpu.enterFromGuest();
     }

@@ -6,6 +6,7 @@ import static org.parasol.hypercall.Errno.EPERM;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.parasol.hypercall.SegmentBuffer;
@@ -192,8 +193,36 @@ public final class HostRelay {
 
     private final Host host;
     private final Channel[] slots;
-    /** Set while a VIRQ could not be raised because a vCPU held the event lock. */
-    private volatile boolean virqOwed;
+    /**
+     * Which raises of a VIRQ are owed, when several host threads raise it at once (the
+     * xenstored socket's loop, each uplink's pump) and one raise, delivered, covers every
+     * change made before it began. Each raise takes a ticket when it begins ({@link #begin});
+     * one that reached every domain records it ({@link #delivered}); a raise is owed while the
+     * highest delivered ticket is below the last one handed out. A single owed flag is not
+     * enough: a raise that failed after another began set it, the other's success cleared it,
+     * and the failed one was lost. Lock-free; allocates nothing.
+     */
+    public static final class OwedRaises {
+        private final AtomicLong asked = new AtomicLong();
+        private final AtomicLong covered = new AtomicLong();
+
+        /** A raise begins, after the change it announces: its ticket. */
+        public long begin() {
+            return asked.incrementAndGet();
+        }
+
+        /** The raise with {@code ticket} reached every domain: it covers every raise begun before it. */
+        public void delivered(long ticket) {
+            covered.accumulateAndGet(ticket, Math::max);
+        }
+
+        /** Whether some raise that began is covered by no delivered one. */
+        public boolean owed() {
+            return covered.get() < asked.get();
+        }
+    }
+
+    private final OwedRaises virq = new OwedRaises();
 
     HostRelay(Host host, int slots) {
         if (slots < 1 || slots > 4096) {
@@ -261,10 +290,12 @@ public final class HostRelay {
      * Raises {@code VIRQ_ARCH_7} in the privileged domains that bound it, without waiting; a
      * raise a vCPU's lock got in the way of is owed and made by {@link #retryVirq}, which the
      * host calls until it answers true. Returns whether nothing is owed. One raise covers every
-     * change made before it (the domain scans every slot), so the host's calls (offer, hang-up,
-     * retry) come from one thread at a time: the socket's event loop.
+     * change made before it began (the domain scans every slot); any host thread may call it,
+     * at the same time as others: a raise that fails stays owed until one that began after
+     * it succeeds ({@link OwedRaises}).
      */
     public boolean raiseVirq() {
+        long ticket = virq.begin(); // after the caller's change: a delivered raise covers it
         boolean busy = false;
         for (Domain d : host.domains()) {
             if (d.privileged() && d.mayRun()
@@ -272,13 +303,15 @@ public final class HostRelay {
                 busy = true;
             }
         }
-        virqOwed = busy;
-        return !busy;
+        if (!busy) {
+            virq.delivered(ticket);
+        }
+        return !virq.owed();
     }
 
     /** Raises the VIRQ again if an earlier raise was owed; returns whether nothing is owed now. */
     public boolean retryVirq() {
-        return !virqOwed || raiseVirq();
+        return !virq.owed() || raiseVirq();
     }
 
     private synchronized void free(Channel c) {

@@ -74,22 +74,41 @@ public final class SchedUnit {
     private long stateEntryTime;
     private final long[] runstateTime = new long[Runstate.NR_STATES];
 
+    /**
+     * What the credit scheduler sees of a vCPU: whether its domain may run, and its preempt
+     * bit. The host's tick gets the vCPUs that hold a pCPU back from it through {@link #vcpu}.
+     */
+    public static final class VcpuClient implements CreditUnit.Client {
+        private final Vcpu vcpu;
+        private final Domain domain;
+
+        VcpuClient(Vcpu vcpu, Domain domain) {
+            this.vcpu = vcpu;
+            this.domain = domain;
+        }
+
+        /** The vCPU behind the unit. */
+        public Vcpu vcpu() {
+            return vcpu;
+        }
+
+        @Override
+        public boolean mayRun() {
+            return domain.mayRun();
+        }
+
+        @Override
+        public void preempt() {
+            vcpu.requestPreempt();
+        }
+    }
+
     SchedUnit(Vcpu vcpu, Domain domain, Host host) {
         this.vcpu = vcpu;
         this.domain = domain;
         this.host = host;
         this.scheduler = host.scheduler();
-        this.unit = scheduler.newUnit(domain.scheduling(), vcpu.id(), new CreditUnit.Client() {
-            @Override
-            public boolean mayRun() {
-                return domain.mayRun();
-            }
-
-            @Override
-            public void preempt() {
-                vcpu.requestPreempt();
-            }
-        });
+        this.unit = scheduler.newUnit(domain.scheduling(), vcpu.id(), new VcpuClient(vcpu, domain));
         this.vcpuInfo = domain.vcpuInfo(vcpu.id());
         this.sharedInfo = domain.sharedInfo();
         this.bare = domain.isBare();

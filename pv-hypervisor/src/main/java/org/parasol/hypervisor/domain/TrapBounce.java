@@ -34,12 +34,14 @@ import org.parasol.hypercall.struct.VcpuInfo;
 public final class TrapBounce {
     private static final VarHandle UPCALLS;
     private static final VarHandle FAULTS;
+    private static final VarHandle INTERRUPTS;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             UPCALLS = l.findVarHandle(TrapBounce.class, "upcalls", long.class);
             FAULTS = l.findVarHandle(TrapBounce.class, "faults", long.class);
+            INTERRUPTS = l.findVarHandle(TrapBounce.class, "interrupts", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -58,6 +60,7 @@ public final class TrapBounce {
 
     private long upcalls;
     private long faults;
+    private long interrupts;
 
     TrapBounce(Vcpu vcpu, Cpu cpu, VcpuInfo vcpuInfo) {
         this.vcpu = vcpu;
@@ -182,6 +185,34 @@ public final class TrapBounce {
             inFaultHandler = false;
         }
         deliverUpcalls();
+    }
+
+    /**
+     * Delivers external interrupt {@code vector} (from the 8259 pair, a native domain's) to the
+     * handler the trap table holds for it, as the CPU goes through the IDT's interrupt gate;
+     * the caller clears and restores IF around it. Crashes the domain when the table has no
+     * handler for the vector (on a PC: #NP, then a double and a triple fault).
+     */
+    void deliverInterrupt(int vector) {
+        TrapHandler h = traps[vector & 0xFF];
+        if (h == null) {
+            throw vcpu.crashFromGuestPath("interrupt vector " + (vector & 0xFF) + " on vCPU " + vcpu.id()
+                    + " with no handler in the trap table");
+        }
+        INTERRUPTS.setOpaque(this, interrupts + 1);
+        try {
+            h.trap(cpu, vector & 0xFF, 0, 0);
+        } catch (GuestAbort | StackOverflowError unwind) {
+            throw unwind;
+        } catch (Throwable e) {
+            throw vcpu.crashFromGuestPath("exception in the handler of interrupt vector " + (vector & 0xFF) + " of vCPU "
+                    + vcpu.id() + ": " + GuestThrowables.describe(e));
+        }
+    }
+
+    /** External interrupts delivered so far. Any thread. */
+    public long interrupts() {
+        return (long) INTERRUPTS.getOpaque(this);
     }
 
     /** Page faults delivered to the guest so far. Any thread. */

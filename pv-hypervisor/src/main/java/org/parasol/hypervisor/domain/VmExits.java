@@ -19,7 +19,9 @@ import org.parasol.hypercall.x86.Opcode;
 import org.parasol.hypercall.x86.Platform;
 import org.parasol.hypercall.x86.RegisterFile;
 import org.parasol.hypercall.x86.Registers;
+import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.ExitReason;
+import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.hvm.Qualification;
 import org.parasol.hypervisor.hvm.Uart16550;
 import org.parasol.hypervisor.hypercall.XenCompat;
@@ -41,8 +43,9 @@ import org.parasol.hypervisor.time.TimeScale;
  *                                                           instruction length}
  *        exit ─► bookkeeping ─► handler by reason ─► decode again if the exit does not say
  *             enough (#GP, #PF, string I/O) ─► emulate against the registers, CRs, MSRs ─►
- *             device model (UART, power, APIC timer) / page-table update ─► resume: rip +=
- *             length, pending upcalls delivered (not in sti's shadow)
+ *             device model (UART, ATA disk, 8259 pair, power, APIC timer) / page-table
+ *             update ─► resume: rip += length, pending upcalls delivered, then a device
+ *             interrupt injected through the trap table (neither in sti's shadow)
  * </pre>
  *
  * <p>The guest is hostile. Every register value and every byte at {@code rip} is the guest's:
@@ -84,6 +87,8 @@ public final class VmExits {
     private final VcpuMmu mmu;
     private final VcpuInfo vcpuInfo;
     private final Uart16550 uart;
+    /** The domain's 8259 pair; its interrupts go to vCPU 0 (the BSP, as ExtINT goes on a PC). */
+    private final Pic8259 pic;
     /** The bare machine: the instruction takes effect with no exit (see {@link Virtualization#BARE}). */
     private final boolean bare;
     /** Binary translation (see {@link Virtualization#BT}): no exits, decodes served from {@link #tcInsn}. */
@@ -91,6 +96,8 @@ public final class VmExits {
     /** Whether cpuid shows a hypervisor: everywhere but on the bare machine. */
     private final boolean hypervisorVisible;
     private final RegisterFile regs = new RegisterFile();
+    /** The registers saved across an injected interrupt's handler. */
+    private final long[] interruptFrame = new long[regs.gprs().length];
     private final Decoder decoder = new Decoder();
     /** The CPU's decode buffer (trap, bare). */
     private final Instruction decoded = new Instruction();
@@ -140,6 +147,7 @@ public final class VmExits {
         this.mmu = vcpu.mmu();
         this.vcpuInfo = vcpu.vcpuInfo();
         this.uart = uart;
+        this.pic = vcpu.id() == 0 ? domain.pic() : null;
         Virtualization virt = domain.config().virt();
         this.translated = virt == Virtualization.BT;
         this.bare = virt == Virtualization.BARE || translated;
@@ -169,6 +177,7 @@ public final class VmExits {
             stiShadow = false;
             if (!shadow) {
                 vcpu.returnToGuest();
+                injectInterrupt();
             }
             if (profile) {
                 lap(STAGE_RESUME);
@@ -211,7 +220,36 @@ public final class VmExits {
             stiShadow = false;
             if (!shadow) {
                 vcpu.returnToGuest();
+                injectInterrupt();
             }
+        }
+    }
+
+    /**
+     * Interrupt injection at the instruction boundary: with IF set and the 8259 pair's INT
+     * raised, the INTA cycle gives the vector, and the trap table's handler for it runs with IF
+     * clear (an interrupt gate), IF set again when it returns (its {@code iret}). Not in
+     * {@code sti}'s shadow (the caller sees to that).
+     */
+    private void injectInterrupt() {
+        if (pic == null || !pic.pending() || !interrupts()) {
+            return;
+        }
+        int vector = pic.acknowledge();
+        // The interrupt frame and the handler's register saves: what iret and the handler's
+        // epilogue give back, whatever the handler's own instructions left in the registers.
+        long[] gprs = regs.gprs();
+        System.arraycopy(gprs, 0, interruptFrame, 0, gprs.length);
+        long rip = regs.rip();
+        long rflags = regs.rflags();
+        setInterrupts(false);
+        try {
+            vcpu.traps().deliverInterrupt(vector);
+        } finally {
+            System.arraycopy(interruptFrame, 0, gprs, 0, gprs.length);
+            regs.rip(rip);
+            regs.rflags(rflags);
+            setInterrupts(true);
         }
     }
 
@@ -465,13 +503,19 @@ public final class VmExits {
         return four.charAt(0) | four.charAt(1) << 8 | four.charAt(2) << 16 | (long) four.charAt(3) << 24;
     }
 
-    /** {@code hlt}: blocks until an event is pending; with interrupts off it would never wake. */
+    /**
+     * {@code hlt}: blocks until an event is pending; an interrupt the 8259 pair holds ends it at
+     * once (it is injected as the instruction completes). With interrupts off it would never wake.
+     */
     private void hlt() {
         if (!interrupts()) {
             throw vcpu.crashFromGuestPath("hlt with interrupts disabled at rip " + hex(regs.rip())
                     + ": the vCPU would never wake");
         }
         lapIfProfiling(STAGE_EMULATE);
+        if (pic != null && pic.pending()) {
+            return;
+        }
         vcpu.sched().block();
     }
 
@@ -655,17 +699,36 @@ public final class VmExits {
         }
     }
 
-    /** The I/O bus: COM1 and the power ports; anything else reads as all ones, writes vanish. */
+    /** The I/O bus: COM1, the ATA disk, the power ports; anything else reads as all ones, writes vanish. */
     private long portRead(int port, int size) {
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
-            return uart.read(port - Platform.COM1);
+            int v = uart.read(port - Platform.COM1);
+            irq4();
+            return v;
+        }
+        AtaDisk disk;
+        if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
+            long v = disk.read(port, size);
+            irq14(disk);
+            return v;
+        }
+        Pic8259 p = domain.pic();
+        if (Pic8259.claims(port) && p != null && size == 1) {
+            return p.read(port);
         }
         return size == 4 ? 0xFFFF_FFFFL : (1L << (8 * size)) - 1;
     }
 
     private void portWrite(int port, int size, long value) {
+        AtaDisk disk;
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             uart.write(port - Platform.COM1, (int) value);
+            irq4();
+        } else if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
+            disk.write(port, size, value);
+            irq14(disk);
+        } else if (Pic8259.claims(port) && domain.pic() != null && size == 1) {
+            domain.pic().write(port, (int) value);
         } else if (port == Platform.PM1A_CNT && size >= 2) {
             if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
                 uart.flush();
@@ -681,6 +744,22 @@ public final class VmExits {
                 uart.flush();
                 domain.shutdown(Shutdown.CRASH, "the guest reported a panic (pvpanic)");
             }
+        }
+    }
+
+    /** COM1's interrupt is IRQ 4. */
+    private void irq4() {
+        Pic8259 p = domain.pic();
+        if (p != null) {
+            p.setIrq(Platform.COM1_IRQ, uart.interruptPending());
+        }
+    }
+
+    /** The disk's INTRQ is the primary channel's IRQ 14. */
+    private void irq14(AtaDisk disk) {
+        Pic8259 p = domain.pic();
+        if (p != null) {
+            p.setIrq(Platform.ATA0_IRQ, disk.interruptPending());
         }
     }
 

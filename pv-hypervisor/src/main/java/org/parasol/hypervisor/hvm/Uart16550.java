@@ -4,8 +4,11 @@ package org.parasol.hypervisor.hvm;
  * A 16550A UART as a native kernel sees it on eight consecutive ports: the console of the
  * native configurations. Transmitted bytes go, a line at a time, to the {@link Output} it was
  * made with (the domain's console log, where {@code console_io} writes too); nothing is
- * received. It never raises an interrupt: a driver polls LSR, which always says the
- * transmitter is empty, since the "wire" takes a byte the moment it is written.
+ * received. LSR always says the transmitter is empty, since the "wire" takes a byte the
+ * moment it is written; a driver may poll it, or enable the THR-empty interrupt (IER bit 1):
+ * it is raised when the bit is set and again after every byte written, cleared by a read of
+ * IIR that reports it or by a write to THR, and reaches the 8259 pair (IRQ 4 for COM1) only
+ * with OUT2 set in MCR, as on a PC ({@link #interruptPending()}).
  *
  * <pre>
  *   offset  read            write           (DLAB = LCR bit 7)
@@ -47,6 +50,8 @@ public final class Uart16550 {
     private int scr;
     private int fcr;
     private int divisor;
+    /** The THR-empty interrupt is pending (reported by IIR while IER bit 1 is set). */
+    private boolean threPending;
     private long transmitted;
 
     /**
@@ -70,7 +75,14 @@ public final class Uart16550 {
         return switch (offset & 7) {
             case 0 -> dlab ? divisor & 0xFF : 0; // nothing is ever received
             case 1 -> dlab ? divisor >>> 8 & 0xFF : ier;
-            case 2 -> (fcr & 1) != 0 ? 0xC1 : 0x01; // no interrupt pending; FIFOs on if enabled
+            case 2 -> {
+                int fifos = (fcr & 1) != 0 ? 0xC0 : 0x00;
+                if (threPending && (ier & 0x02) != 0) {
+                    threPending = false; // reading IIR that reports THRE clears it
+                    yield fifos | 0x02;
+                }
+                yield fifos | 0x01; // no interrupt pending
+            }
             case 3 -> lcr;
             case 4 -> mcr;
             case 5 -> 0x60; // THRE | TEMT: the transmitter is always empty
@@ -101,6 +113,9 @@ public final class Uart16550 {
                 if (dlab) {
                     divisor = divisor & 0xFF | v << 8;
                 } else {
+                    if ((v & 0x02) != 0 && (ier & 0x02) == 0) {
+                        threPending = true; // enabled while THR is empty: raised at once
+                    }
                     ier = v & 0x0F;
                 }
             }
@@ -116,6 +131,7 @@ public final class Uart16550 {
 
     private void transmit(byte b) {
         transmitted++;
+        threPending = true; // the wire took it: THR is empty again
         if (filter && !((b >= 0x20 && b < 0x7F) || b == '\n' || b == '\t')) {
             return;
         }
@@ -137,6 +153,13 @@ public final class Uart16550 {
             int n = length;
             length = 0;
             output.write(line, 0, n);
+        }
+    }
+
+    /** Whether the UART's interrupt line is raised: THR empty with IER bit 1, gated by OUT2. */
+    public boolean interruptPending() {
+        synchronized (lock) {
+            return threPending && (ier & 0x02) != 0 && (mcr & 0x08) != 0;
         }
     }
 

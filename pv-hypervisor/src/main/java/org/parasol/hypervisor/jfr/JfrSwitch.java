@@ -15,6 +15,8 @@ public final class JfrSwitch {
     public static volatile boolean evtchnSend;
     /** {@link GrantMapEvent} is on in a recording. */
     public static volatile boolean grantMap;
+    /** {@link TlbShootdownEvent} is on in a recording. */
+    public static volatile boolean tlbShootdown;
     /** {@link HypercallSampleEvent} is on in a recording (a dying domain's last sample). */
     public static volatile boolean hypercalls;
 
@@ -45,6 +47,7 @@ public final class JfrSwitch {
     private static void refresh() {
         evtchnSend = EventType.getEventType(EventSendEvent.class).isEnabled();
         grantMap = EventType.getEventType(GrantMapEvent.class).isEnabled();
+        tlbShootdown = EventType.getEventType(TlbShootdownEvent.class).isEnabled();
         hypercalls = EventType.getEventType(HypercallSampleEvent.class).isEnabled();
     }
 }

@@ -5,12 +5,12 @@ package org.parasol.hypervisor.mm;
  * domain builder writes into {@code start_info} and what the boot vCPU's CR3 is.
  *
  * <pre>
- *  sharedInfoVa (2 MiB)  virtBase (4 MiB)                                               freeVa          mappedEnd
- *  | (unmapped; L1    |  P2M list   | start_info | [store] | [module] |  L4 L3 L2.. L1..   |  free pages ...  |  (unmapped)
- *  |  table present)  | pfn 0 ..    |            |         |          |  (read-only)        |  (read-write)    |
- *  +------------------+-------------+------------+---------+----------+---------------------+------------------+
+ *  sharedInfoVa (2 MiB)  virtBase (4 MiB)                                                   freeVa        mappedEnd
+ *  | (unmapped; L1    |  P2M list   | start_info | [store] [console] | [module] |  L4 L3 L2.. L1.. | free pages ... | (unmapped)
+ *  |  table present)  | pfn 0 ..    |            |                   |          |  (read-only)     | (read-write)   |
+ *  +------------------+-------------+------------+-------------------+----------+------------------+----------------+
  *  VA = virtBase + (pfn << 12) for every pfn below mappedPages; pfns from mappedPages on are
- *  the domain's but unmapped. The store page is there only in a domctl build (libxc's
+ *  the domain's but unmapped. The store and console pages are there only in a domctl build (libxc's
  *  special pages sit between start_info and the page tables in the same way), the module
  *  pages only for a dom0 given a boot module; the guest's allocator starts after the page
  *  tables, so it never hands either out.
@@ -39,6 +39,9 @@ package org.parasol.hypervisor.mm;
  * @param storePfn      PFN of the xenstore page ({@code start_info.store_mfn} is its MFN), or -1
  *                      when the layout has none
  * @param storeMfn      MFN of the xenstore page, or -1 when the layout has none
+ * @param consolePfn    PFN of the console ring's page ({@code start_info.console.domU.mfn} is its
+ *                      MFN), right after the store page, or -1 when the layout has none
+ * @param consoleMfn    MFN of the console ring's page, or -1 when the layout has none
  * @param modulePfn     first PFN of the boot module's pages (dom0's {@code start_info.mod_start}),
  *                      after start_info (and the store page) and before the page tables, or -1
  * @param modulePages   pages the boot module spans, 0 when the layout has none
@@ -63,12 +66,19 @@ public record BootLayout(
         long sharedInfoMfn,
         long storePfn,
         long storeMfn,
+        long consolePfn,
+        long consoleMfn,
         long modulePfn,
         long modulePages) {
 
     /** Whether the layout has a xenstore page. */
     public boolean hasStorePage() {
         return storePfn >= 0;
+    }
+
+    /** Whether the layout has a console page. */
+    public boolean hasConsolePage() {
+        return consolePfn >= 0;
     }
 
     /** The VA of {@code pfn} in the start-of-day mapping, or -1 if that pfn is not mapped. */

@@ -118,10 +118,11 @@ public final class BootstrapBuilder {
     }
 
     /**
-     * {@link #layOut(FrameTable, DomainPages, long[], long)}, with a xenstore page right after
-     * start_info when {@code storePage}: a page of the domain's own, mapped read-write and
-     * still zero, below the page tables (so below where the guest's allocator starts), as
-     * libxenguest places its special pages ({@code xenstore_pfn} after {@code start_info_pfn}).
+     * {@link #layOut(FrameTable, DomainPages, long[], long)}, with a xenstore page and a console
+     * page right after start_info when {@code storePage}: pages of the domain's own, mapped
+     * read-write and still zero, below the page tables (so below where the guest's allocator
+     * starts), as libxenguest places its special pages ({@code xenstore_pfn}, then
+     * {@code console_pfn}, after {@code start_info_pfn}).
      */
     public static BootLayout layOut(FrameTable frames, DomainPages pages, long[] p2m, long sharedInfoMfn,
             boolean storePage) {
@@ -168,7 +169,7 @@ public final class BootstrapBuilder {
     }
 
     /** Where each part of the region goes for {@code nrPages} pages, before any frame is touched. */
-    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long modulePfn,
+    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long consolePfn, long modulePfn,
             long modulePages, long firstPtPfn, long nrPt, long mappedPages, long l3s, long l2s, long l1s) {
     }
 
@@ -182,9 +183,12 @@ public final class BootstrapBuilder {
         // Layout: the page-table count depends on how much is mapped, which depends on it.
         long p2mFrames = (nrPages * 8 + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
         long startInfoPfn = p2mFrames;
+        // A domctl build's special pages: the store's, then the console's (libxc's order).
+        long specials = storePage ? 2 : 0;
         long storePfn = storePage ? startInfoPfn + 1 : -1;
-        long modulePfn = modulePages > 0 ? startInfoPfn + 1 + (storePage ? 1 : 0) : -1;
-        long firstPtPfn = startInfoPfn + 1 + (storePage ? 1 : 0) + modulePages;
+        long consolePfn = storePage ? startInfoPfn + 2 : -1;
+        long modulePfn = modulePages > 0 ? startInfoPfn + 1 + specials : -1;
+        long firstPtPfn = startInfoPfn + 1 + specials + modulePages;
         long nrPt = 4;
         long mappedPages;
         long l3s;
@@ -207,7 +211,8 @@ public final class BootstrapBuilder {
             }
             nrPt = need;
         }
-        return new Plan(nrPages, p2mFrames, startInfoPfn, storePfn, modulePfn, modulePages, firstPtPfn, nrPt, mappedPages,
+        return new Plan(nrPages, p2mFrames, startInfoPfn, storePfn, consolePfn, modulePfn, modulePages, firstPtPfn, nrPt,
+                mappedPages,
                 l3s, l2s, l1s);
     }
 
@@ -233,7 +238,17 @@ public final class BootstrapBuilder {
         MemorySegment mem = frames.memory().segment();
 
         // 1. The P2M list and the M2P entries, the latter a run of consecutive frames at a time
-        //    (a 2 MiB extent keeps its frame state uniform).
+        //    (a 2 MiB extent keeps its frame state uniform; the M2P table's pages are written
+        //    only when a guest first reads them). The list's frames are written whole: the host
+        //    backs them with one call per machine-contiguous run, not a page fault per frame.
+        for (int pfn = 0; pfn < p2mFrames; ) {
+            int run = 1;
+            while (pfn + run < p2mFrames && p2m[pfn + run] == p2m[pfn] + run) {
+                run++;
+            }
+            frames.memory().populate(p2m[pfn], run);
+            pfn += run;
+        }
         for (int pfn = 0; pfn < nrPages; pfn++) {
             mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
         }
@@ -299,6 +314,7 @@ public final class BootstrapBuilder {
                 mappedEnd, mappedPages,
                 sharedInfoVa, sharedInfoMfn,
                 plan.storePfn(), plan.storePfn() >= 0 ? p2m[(int) plan.storePfn()] : -1,
+                plan.consolePfn(), plan.consolePfn() >= 0 ? p2m[(int) plan.consolePfn()] : -1,
                 plan.modulePfn(), plan.modulePages());
     }
 

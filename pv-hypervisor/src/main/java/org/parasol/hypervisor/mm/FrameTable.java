@@ -208,6 +208,17 @@ public final class FrameTable {
     private volatile long m2pBase = -1;
     private int m2pFrames;
     /**
+     * Per page of the M2P table (one per chunk): {@link #M2P_PAGE_HOLE} until a guest first
+     * reads it, {@link #M2P_PAGE_FILLING} while it is written from the frame state, then
+     * {@link #M2P_PAGE_LIVE} for good, when every M2P change is written through to it. A
+     * domain's build so writes no M2P page; only the pages guests read get machine memory.
+     */
+    private final byte[] m2pPageState;
+    private static final byte M2P_PAGE_HOLE = 0;
+    private static final byte M2P_PAGE_FILLING = 1;
+    private static final byte M2P_PAGE_LIVE = 2;
+    private static final VarHandle M2P_PAGE = MethodHandles.arrayElementVarHandle(byte[].class);
+    /**
      * The free pool: bit {@code mfn & 63} of word {@code mfn >>> 6} is set while the frame is
      * free. Allocation takes the lowest free frame (or the lowest free naturally aligned run),
      * so memory is used from the bottom up. Guarded by freeLock.
@@ -232,6 +243,7 @@ public final class FrameTable {
         this.memory = memory;
         this.frames = (int) count;
         this.chunks = new Chunk[(frames + CHUNK_FRAMES - 1) >>> CHUNK_SHIFT];
+        this.m2pPageState = new byte[chunks.length];
         this.freeBits = new long[(frames + 63) >>> 6];
         for (int w = 0; w < freeBits.length; w++) {
             int left = frames - (w << 6);
@@ -1133,21 +1145,65 @@ public final class FrameTable {
             own(mfn, 1, null, DomId.DOMID_XEN, DomId.DOMID_INVALID);
         }
         m2pFrames = n;
-        // Only the pages of the table whose frames have state are written now (each chunk's page
-        // is written when the chunk is made): the rest of the table stays a hole in machine
-        // memory until a frame it describes is first allocated.
-        freeLock.lock();
-        try {
-            for (int c = 0; c < chunks.length; c++) {
-                if (chunks[c] != null) {
-                    writeM2pPage(first, c, chunks[c]);
+        // No page of the table is written now: each is written from the frame state the first
+        // time a guest reads it (machphysPage), and stays a hole in machine memory till then.
+        m2pBase = first;
+        return first;
+    }
+
+    /**
+     * Makes page {@code page} of the M2P table hold its entries before a guest reads it through
+     * its read-only mapping: the first read writes the page from the frame state (invalid
+     * entries where no chunk exists), and from then on every change is written through. The
+     * caller ({@link VcpuMmu}'s walk of the hypervisor slots) asks before each translation of
+     * the table it resolves; after the first, the check is one load. Allocates nothing.
+     *
+     * @return the page's MFN
+     */
+    long machphysPage(long page) {
+        long base = m2pBase;
+        int c = (int) page;
+        if ((byte) M2P_PAGE.getAcquire(m2pPageState, c) != M2P_PAGE_LIVE) {
+            if (M2P_PAGE.compareAndSet(m2pPageState, c, M2P_PAGE_HOLE, M2P_PAGE_FILLING)) {
+                // Every change made to the state from here on is written through once the page is
+                // live (m2pPageLive waits for it), so what is read now can only be older.
+                try {
+                    writeM2pPage(base, c, (Chunk) CHUNKS.getAcquire(chunks, c));
+                } finally {
+                    M2P_PAGE.setVolatile(m2pPageState, c, M2P_PAGE_LIVE); // never left half-way: writers wait on it
+                }
+            } else {
+                while ((byte) M2P_PAGE.getVolatile(m2pPageState, c) != M2P_PAGE_LIVE) {
+                    Thread.onSpinWait(); // another thread writes its 512 entries
                 }
             }
-            m2pBase = first;
-        } finally {
-            freeLock.unlock();
         }
-        return first;
+        return base + page;
+    }
+
+    /** How many pages of the M2P table guests have read, and so hold machine memory: for tests. */
+    public int machphysPagesWritten() {
+        int n = 0;
+        for (int c = 0; c < m2pPageState.length; c++) {
+            if ((byte) M2P_PAGE.getVolatile(m2pPageState, c) == M2P_PAGE_LIVE) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * After a change to the M2P state of chunk {@code c}: whether the change must be written to
+     * its page too (the page is live). Waits out a first fill that may have read the state
+     * before the change, so the change is written after it.
+     */
+    private boolean m2pPageLive(int c) {
+        VarHandle.fullFence(); // the state change before the page's state is read (see machphysPage)
+        byte st;
+        while ((st = (byte) M2P_PAGE.getVolatile(m2pPageState, c)) == M2P_PAGE_FILLING) {
+            Thread.onSpinWait();
+        }
+        return st == M2P_PAGE_LIVE;
     }
 
     /** The first MFN of the M2P table's frames, or -1 before {@link #reserveMachphysTable}. */
@@ -1160,13 +1216,13 @@ public final class FrameTable {
         return m2pBase < 0 ? 0 : m2pFrames;
     }
 
-    /** The M2P table's page for chunk {@code c}: the chunk's entries, 8 bytes each. */
+    /** The M2P table's page for chunk {@code c}: the chunk's entries, 8 bytes each (all invalid for none). */
     private void writeM2pPage(long base, int c, Chunk chunk) {
         MemorySegment mem = memory.segment();
         long at = MachineMemory.maddr(base) + 8L * ((long) c << CHUNK_SHIFT);
         int n = Math.min(CHUNK_FRAMES, frames - (c << CHUNK_SHIFT));
-        Frames f = framesOf(chunk);
-        long uniform = chunk.uniformM2pBase;
+        Frames f = chunk == null ? DEAD : framesOf(chunk);
+        long uniform = chunk == null ? -1 : chunk.uniformM2pBase;
         for (int k = 0; k < n; k++) {
             int pfn = f == null ? (uniform < 0 ? INVALID_M2P_ENTRY : (int) (uniform + k))
                     : f == DEAD ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(f.m2p, k);
@@ -1196,7 +1252,7 @@ public final class FrameTable {
             if ((m & CHUNK_MASK) == 0 && chunkEnd - m == CHUNK_FRAMES && chunk != null && framesOf(chunk) == null) {
                 chunk.uniformM2pBase = pfn + (m - mfn);
                 long base = m2pBase;
-                if (base >= 0) {
+                if (base >= 0 && m2pPageLive(c)) {
                     writeM2pPage(base, c, chunk);
                 }
                 if (framesOf(chunk) == null) {
@@ -1230,7 +1286,7 @@ public final class FrameTable {
         }
         M2P.setRelease(f.m2p, mfn & CHUNK_MASK, pfn);
         long base = m2pBase;
-        if (base >= 0) {
+        if (base >= 0 && m2pPageLive(mfn >>> CHUNK_SHIFT)) {
             memory.segment().set(PTE_LAYOUT, MachineMemory.maddr(base) + 8L * mfn,
                     pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
         }
@@ -1262,16 +1318,16 @@ public final class FrameTable {
         return install(c, new Chunk());
     }
 
-    /** Puts {@code chunk} in the directory at {@code c} and writes its M2P page. Under freeLock. */
+    /** Puts {@code chunk} in the directory at {@code c}, and in its M2P page if a guest read that. Under freeLock. */
     private Chunk install(int c, Chunk chunk) {
         if (chunks[c] == null) {
             liveChunks++;
         }
+        CHUNKS.setRelease(chunks, c, chunk);
         long base = m2pBase;
-        if (base >= 0) {
+        if (base >= 0 && m2pPageLive(c)) {
             writeM2pPage(base, c, chunk);
         }
-        CHUNKS.setRelease(chunks, c, chunk);
         return chunk;
     }
 
@@ -1297,11 +1353,19 @@ public final class FrameTable {
         return true;
     }
 
-    /** Gives the M2P pages of chunks {@code first .. first+n-1}, which are gone, back to the host. */
+    /**
+     * The chunks {@code first .. first+n-1} are gone: their M2P pages that guests read (which
+     * their TLBs may still map) now say invalid for every frame; the others were never written.
+     */
     private void discardM2pPages(int first, int n) {
         long base = m2pBase;
-        if (base >= 0) {
-            memory.discard(base + first, n);
+        if (base < 0) {
+            return;
+        }
+        for (int c = first; c < first + n; c++) {
+            if (m2pPageLive(c)) {
+                writeM2pPage(base, c, null);
+            }
         }
     }
 

@@ -56,6 +56,8 @@ public final class MachineMemory implements AutoCloseable {
 
     /** {@code MADV_REMOVE} (Linux): free the range and its backing store; it reads as zeros after. */
     private static final int MADV_REMOVE = 9;
+    /** {@code MADV_POPULATE_WRITE} (Linux 5.14): fault the range in writable, as writes would, in one call. */
+    private static final int MADV_POPULATE_WRITE = 23;
     /** {@code int madvise(void *addr, size_t length, int advice)}, or null where it cannot be called. */
     private static final MethodHandle MADVISE = madvise();
     /** {@code int mincore(void *addr, size_t length, unsigned char *vec)}, or null where it cannot be called. */
@@ -66,6 +68,8 @@ public final class MachineMemory implements AutoCloseable {
     private final long frameCount;
     /** Cleared at the first failed {@code madvise}: the file system cannot punch holes. */
     private volatile boolean holesPunchable = MADVISE != null;
+    /** Cleared at the first failed {@code MADV_POPULATE_WRITE} (a kernel before 5.14). */
+    private volatile boolean populatable = MADVISE != null;
 
     private MachineMemory(Arena arena, MemorySegment segment) {
         this.arena = arena;
@@ -177,6 +181,31 @@ public final class MachineMemory implements AutoCloseable {
             holesPunchable = false;
         }
         segment.asSlice(maddr(firstMfn), count << PAGE_SHIFT).fill((byte) 0);
+    }
+
+    /**
+     * Has the host back {@code count} frames from {@code firstMfn} that are about to be written
+     * whole, with one {@code madvise(MADV_POPULATE_WRITE)} instead of a page fault per frame
+     * (the domain builder's P2M list: 2,048 frames for a 4 GiB domain). Their contents do not
+     * change. Does nothing where the kernel cannot (the writes then fault the frames in).
+     *
+     * @throws IndexOutOfBoundsException if the run leaves this memory
+     */
+    public void populate(long firstMfn, long count) {
+        checkMfn(firstMfn);
+        checkMfn(firstMfn + count - 1);
+        if (!populatable) {
+            return;
+        }
+        try {
+            MemorySegment run = segment.asSlice(maddr(firstMfn), count << PAGE_SHIFT);
+            if ((int) MADVISE.invokeExact(run, run.byteSize(), MADV_POPULATE_WRITE) == 0) {
+                return;
+            }
+        } catch (Throwable t) {
+            // Not callable after all.
+        }
+        populatable = false;
     }
 
     /**

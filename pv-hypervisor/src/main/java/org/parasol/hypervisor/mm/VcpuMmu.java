@@ -502,7 +502,7 @@ public final class VcpuMmu implements GuestMemory {
         if (write) {
             return ~(PF_PRESENT | PF_WRITE);
         }
-        long mfn = frames.machphysBase() + page;
+        long mfn = frames.machphysPage(page); // written from the frame state at the first read
         if (fill) {
             long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
             tlb[(int) vpn & TLB_MASK] = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT)

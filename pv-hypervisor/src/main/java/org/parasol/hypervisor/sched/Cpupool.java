@@ -40,14 +40,30 @@ public final class Cpupool {
         this.cpuList = c.toArray();
     }
 
+    /**
+     * The pool's domains with a unit that burnt credit since the last accounting or is still
+     * earning (Xen's {@code active_sdom}), in the order they became active: what an accounting
+     * walks. A domain joins when a unit of it burns credit and leaves at the accounting that
+     * finds none of its units active, so idle domains cost an accounting nothing.
+     */
+    CreditDomain[] active = new CreditDomain[4];
+    int nrActive;
+
     void addDomain(CreditDomain d) {
         if (nrDomains == domains.length) {
             domains = Arrays.copyOf(domains, nrDomains * 2);
         }
         domains[nrDomains++] = d;
+        for (CreditUnit u : d.units) {
+            if (u.active) {
+                addActive(d);
+                break;
+            }
+        }
     }
 
     void removeDomain(CreditDomain d) {
+        removeActive(d);
         for (int i = 0; i < nrDomains; i++) {
             if (domains[i] == d) {
                 domains[i] = domains[--nrDomains];
@@ -55,6 +71,58 @@ public final class Cpupool {
                 return;
             }
         }
+    }
+
+    void addActive(CreditDomain d) {
+        if (d.onActiveList) {
+            return;
+        }
+        if (nrActive == active.length) {
+            active = Arrays.copyOf(active, nrActive * 2);
+        }
+        active[nrActive++] = d;
+        d.onActiveList = true;
+    }
+
+    private void removeActive(CreditDomain d) {
+        if (!d.onActiveList) {
+            return;
+        }
+        int j = 0;
+        for (int i = 0; i < nrActive; i++) {
+            if (active[i] != d) {
+                active[j++] = active[i];
+            }
+        }
+        for (int i = j; i < nrActive; i++) {
+            active[i] = null;
+        }
+        nrActive = j;
+        d.onActiveList = false;
+    }
+
+    /** Drops the domains none of whose units is active any more, keeping the others' order. */
+    void dropInactive() {
+        int j = 0;
+        for (int i = 0; i < nrActive; i++) {
+            CreditDomain d = active[i];
+            boolean any = false;
+            for (CreditUnit u : d.units) {
+                if (u.active) {
+                    any = true;
+                    break;
+                }
+            }
+            if (any) {
+                active[j++] = d;
+            } else {
+                d.onActiveList = false;
+            }
+        }
+        for (int i = j; i < nrActive; i++) {
+            active[i] = null;
+        }
+        nrActive = j;
     }
 
     /** The pool's id ({@code cpupool_id}). */

@@ -17,6 +17,8 @@ public final class CreditDomain {
     CreditUnit[] units = new CreditUnit[0];
     /** Units on the active list, counted at each accounting. */
     int activeUnits;
+    /** Whether the domain is on its pool's active list ({@link Cpupool#addActive}). */
+    boolean onActiveList;
 
     CreditDomain(int domid, Cpupool pool) {
         this.domid = domid;

@@ -650,6 +650,35 @@ public final class CreditScheduler {
     // ---------------------------------------------------------------- tick and accounting
 
     /**
+     * The clients of the units that hold a pCPU now, written into {@code out} (one slot per
+     * pCPU is enough); returns how many. For the host's tick, which so visits only the vCPUs
+     * that run guest code, never the idle ones. Allocates nothing.
+     */
+    public int runningClients(CreditUnit.Client[] out) {
+        synchronized (lock) {
+            int n = 0;
+            for (CreditUnit u : curr) {
+                if (u != null && n < out.length) {
+                    out[n++] = u.client;
+                }
+            }
+            return n;
+        }
+    }
+
+    /** How many domains are on pool {@code poolId}'s active list, which each accounting walks: for tests. */
+    public int activeDomains(int poolId) {
+        synchronized (lock) {
+            return pools[poolId].nrActive;
+        }
+    }
+
+    /** How many pCPUs the scheduler hands out: the size {@link #runningClients} needs. */
+    public int nrPcpus() {
+        return nrPcpus;
+    }
+
+    /**
      * The scheduler's tick (Xen's {@code csched_tick}), every {@link #tickNanos()}: the running
      * units burn their credit (a BOOSTed one drops to UNDER: it is using the CPU, not waiting
      * for I/O), and every {@link #TICKS_PER_TSLICE}th tick each pool's credits are handed out
@@ -698,8 +727,10 @@ public final class CreditScheduler {
      */
     private void account(Cpupool pool, long span) {
         long weightTotal = 0;
-        for (int i = 0; i < pool.nrDomains; i++) {
-            CreditDomain d = pool.domains[i];
+        // Only the domains on the pool's active list (Xen's active_sdom): one whose units all
+        // sat idle through a period left it, so idle domains cost an accounting nothing.
+        for (int i = 0; i < pool.nrActive; i++) {
+            CreditDomain d = pool.active[i];
             int n = 0;
             for (CreditUnit u : d.units) {
                 if (u.active) {
@@ -710,6 +741,7 @@ public final class CreditScheduler {
             weightTotal += (long) d.weight * n;
         }
         if (weightTotal == 0) {
+            pool.dropInactive();
             return;
         }
         long cpt = span; // credits one pCPU gave in the period: creditsPerTslice when the ticks were on time
@@ -720,8 +752,8 @@ public final class CreditScheduler {
         }
         long newBalance = 0;
         long weightLeft = weightTotal;
-        for (int i = 0; i < pool.nrDomains; i++) {
-            CreditDomain d = pool.domains[i];
+        for (int i = 0; i < pool.nrActive; i++) {
+            CreditDomain d = pool.active[i];
             int active = d.activeUnits;
             if (active == 0) {
                 continue;
@@ -775,6 +807,7 @@ public final class CreditScheduler {
             }
         }
         pool.creditBalance = newBalance;
+        pool.dropInactive();
     }
 
     // ---------------------------------------------------------------- internals (lock held)
@@ -791,6 +824,10 @@ public final class CreditScheduler {
         u.residual = val % NANOS_PER_MSEC;
         u.burnFrom = now;
         u.active = true;
+        CreditDomain d = u.dom;
+        if (!d.onActiveList && d.attached) {
+            d.pool.addActive(d);
+        }
     }
 
     /** Whether {@code u} may run on pCPU {@code p}: the pCPU is in its pool and its hard affinity. */

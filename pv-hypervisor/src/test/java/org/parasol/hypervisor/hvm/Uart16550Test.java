@@ -73,4 +73,22 @@ class Uart16550Test {
         assertThat(uart.read(Platform.UART_LSR)).isEqualTo(0x60);
         assertThat(uart.read(15)).isEqualTo(0xA5); // offsets wrap within the eight registers
     }
+
+    @Test
+    @DisplayName("the THR-empty interrupt: raised when IER bit 1 is set and after each byte, reported by IIR (which "
+            + "clears it) and by the line only with OUT2 set")
+    void shouldRaiseTheThrEmptyInterrupt() {
+        assertThat(uart.interruptPending()).isFalse();
+        uart.write(Platform.UART_IER, 0x02);
+        assertThat(uart.interruptPending()).as("OUT2 gates the line").isFalse();
+        uart.write(Platform.UART_MCR, 0x08);
+        assertThat(uart.interruptPending()).isTrue();
+        assertThat(uart.read(Platform.UART_IIR_FCR) & 0x0F).isEqualTo(0x02);
+        assertThat(uart.interruptPending()).isFalse();
+        assertThat(uart.read(Platform.UART_IIR_FCR) & 0x0F).isEqualTo(0x01);
+        send("x");
+        assertThat(uart.interruptPending()).isTrue();
+        uart.write(Platform.UART_IER, 0);
+        assertThat(uart.interruptPending()).isFalse();
+    }
 }

@@ -245,7 +245,8 @@ class BootstrapBuilderTest {
     }
 
     @Test
-    @DisplayName("with a store page: one writable page right after start_info, the page tables and free memory one page later")
+    @DisplayName("with special pages: the store's and the console's, writable, right after start_info; the page tables and "
+            + "free memory two pages later")
     void shouldLayOutAStorePageAfterStartInfo() {
         DomainPages pages = new DomainPages(7, 256);
         long[] pfns = new long[256];
@@ -264,13 +265,17 @@ class BootstrapBuilderTest {
         assertThat(without.storeMfn()).isEqualTo(-1);
         assertThat(l.storePfn()).isEqualTo(l.startInfoPfn() + 1).isEqualTo(2);
         assertThat(l.storeMfn()).isEqualTo(p2m[2]);
-        assertThat(l.ptBaseVa()).isEqualTo(without.ptBaseVa() + PAGE);
-        assertThat(l.firstFreePfn()).isEqualTo(without.firstFreePfn() + 1);
+        assertThat(l.consolePfn()).isEqualTo(3);
+        assertThat(l.consoleMfn()).isEqualTo(p2m[3]);
+        assertThat(without.hasConsolePage()).isFalse();
+        assertThat(l.ptBaseVa()).isEqualTo(without.ptBaseVa() + 2 * PAGE);
+        assertThat(l.firstFreePfn()).isEqualTo(without.firstFreePfn() + 2);
         assertThat(l.nrPtFrames()).isEqualTo(without.nrPtFrames());
         assertThat(FrameTable.pageType(host.frames.typeInfo(l.storeMfn()))).as("mapped read-write")
                 .isEqualTo(FrameTable.PGT_WRITABLE_PAGE);
-        assertThat(BootstrapBuilder.fits(7, true)).isFalse();
-        assertThat(BootstrapBuilder.fits(8, true)).isTrue();
+        assertThat(FrameTable.pageType(host.frames.typeInfo(l.consoleMfn()))).isEqualTo(FrameTable.PGT_WRITABLE_PAGE);
+        assertThat(BootstrapBuilder.fits(8, true)).isFalse();
+        assertThat(BootstrapBuilder.fits(9, true)).isTrue();
     }
 
     @Test

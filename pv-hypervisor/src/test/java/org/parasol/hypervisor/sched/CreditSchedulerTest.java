@@ -125,6 +125,36 @@ class CreditSchedulerTest {
     }
 
     @Test
+    @DisplayName("idle domains leave the pool's active list (Xen's active_sdom) and the tick's view of running vCPUs: accounting and tick visit only what runs")
+    void shouldVisitOnlyActiveDomainsAndRunningVcpus() {
+        CreditScheduler s = scheduler(2);
+        CreditUnit[] once = new CreditUnit[1000];
+        for (int i = 0; i < once.length; i++) {
+            once[i] = domain(s, 10 + i, 256, 0);
+        }
+        // Each idle domain ran once (a boot) and blocked: it burnt credit, so it is active.
+        for (CreditUnit u : once) {
+            assertThat(s.tryPlace(u, false)).isTrue();
+            clock.advance(MS / 10);
+            s.release(u);
+        }
+        assertThat(s.activeDomains(0)).isEqualTo(once.length);
+        CreditUnit busy = domain(s, 1, 256, 0);
+        runForever(s, busy);
+        // Each earns a share of 2 pCPUs among 1,001 domains a period (about 1 credit), till it holds
+        // more than a slice's worth and stops earning, as in Xen: some 300 periods.
+        ticks(s, 3 * 400);
+        assertThat(s.activeDomains(0)).as("only the domain that keeps running").isEqualTo(1);
+        CreditUnit.Client[] running = new CreditUnit.Client[s.nrPcpus()];
+        assertThat(s.runningClients(running)).isEqualTo(1);
+        // One wakes and runs again: it rejoins the list while it burns credit.
+        runForever(s, once[7]);
+        ticks(s, 3);
+        assertThat(s.activeDomains(0)).isEqualTo(2);
+        assertThat(s.runningClients(running)).isEqualTo(2);
+    }
+
+    @Test
     @DisplayName("two CPU-bound domains of weights 256 and 512 on one pCPU get 1:2 of its time (Xen: weights share the CPU proportionally)")
     void shouldShareByWeight() {
         CreditScheduler s = scheduler(1);

@@ -146,6 +146,21 @@ public final class Dom0Kernel extends ApplicationKernel {
         // dom0's block back end: serves every disk the toolstack adds under backend/vbd.
         blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println, blkbackOptions);
         blkback.start();
+        // dom0's other vCPUs, if it has any, serve block queues: one run loop each, as Linux's
+        // blkback runs a thread per ring. They come up while the store starts its guests.
+        int vcpus = k.vcpus();
+        for (int v = 1; v < vcpus; v++) {
+            k.startVcpu(v, cpu -> { }).whenDone((cpu, failure) -> {
+                if (failure != null) {
+                    k.println("dom0: a vCPU did not come up: " + failure.getMessage());
+                } else {
+                    blkback.addVcpu(cpu);
+                }
+            });
+        }
+        if (vcpus > 1) {
+            k.println("dom0: " + vcpus + " vCPUs; vCPUs 1-" + (vcpus - 1) + " serve block queues");
+        }
         // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
         netback = new NetBackend(k, xenstored.backendStore(), 0, k::println);
         netback.start();
@@ -169,7 +184,7 @@ public final class Dom0Kernel extends ApplicationKernel {
         domExc = k.events().bindVirq(Virq.DOM_EXC, k.loop().deferred(p -> reap()));
         xl = new XlShell(k, pvControl, new Shell());
         for (DomainSpec spec : specs) {
-            createAndSay(spec, "build");
+            createAndSay(spec, "build", false);
         }
         // The host's console input: xl's verbs, one a line.
         consoleInput = new ConsoleInput(k, xl::line, why -> k.println("dom0: xl: " + why));
@@ -201,20 +216,21 @@ public final class Dom0Kernel extends ApplicationKernel {
      * One domain, as {@code xl create} makes it: built paused with its store page and port
      * ({@link Builder#build}); its paths written and the domain introduced to xenstored
      * (libxl's {@code libxl__domain_make} and {@code libxl__build_post}); unpaused. A step that
-     * fails undoes the ones before it.
+     * fails undoes the ones before it. With {@code paused} the last step is left out.
      */
-    private void createAndSay(DomainSpec spec, String verb) {
+    private void createAndSay(DomainSpec spec, String verb, boolean paused) {
         try {
-            DomId d = create(spec);
+            DomId d = create(spec, paused);
             k.println("dom0: built d" + d.value() + " (" + live.get(d.value()).name() + ") from " + spec.image() + " ("
-                    + spec.memoryKiB() + " KiB, " + spec.vcpus() + " vCPU" + (spec.vcpus() == 1 ? "" : "s") + ")");
+                    + spec.memoryKiB() + " KiB, " + spec.vcpus() + " vCPU" + (spec.vcpus() == 1 ? "" : "s") + ")"
+                    + (paused ? ", paused" : ""));
         } catch (Builder.BuildException e) {
             k.println("dom0: cannot " + verb + " " + (spec.name() != null ? spec.name() : spec.image()) + ": "
                     + e.getMessage());
         }
     }
 
-    private DomId create(DomainSpec spec) throws Builder.BuildException {
+    private DomId create(DomainSpec spec, boolean paused) throws Builder.BuildException {
         UUID uuid = UUID.randomUUID();
         // A spec's own name, or dom0's choice once the id is known; the hypervisor gets it
         // with load-image, the store with the domain's paths.
@@ -227,7 +243,19 @@ public final class Dom0Kernel extends ApplicationKernel {
             xenstored.writeDomain(id, name, uuid.toString(), spec.memoryKiB(), spec.vcpus());
             // Its devices after its paths and before it runs, each back end already running
             // (libxl adds a domain's devices while it is still paused).
+            boolean emulatedDisk = false;
             for (DeviceSpec device : spec.devices()) {
+                if (device.isDisk() && !spec.virt().equals("pv")) {
+                    // A native kernel finds its disk on the ATA ports, as an HVM guest's
+                    // disk= becomes QEMU's IDE drive: the hypervisor's device model serves it.
+                    if (emulatedDisk) {
+                        throw new Builder.BuildException("attaching " + device.params().get("vdev") + ": a native"
+                                + " domain has one ATA disk (the primary channel's device 0)", 0);
+                    }
+                    served.add(attachAta(id, device));
+                    emulatedDisk = true;
+                    continue;
+                }
                 int back = liveNamed(device.backend());
                 if (back < 0) {
                     throw new Builder.BuildException("finding a running domain named '" + device.backend()
@@ -244,7 +272,9 @@ public final class Dom0Kernel extends ApplicationKernel {
             }
             xenstored.introduceDomain(id, built.storeMfn(), built.storePort());
             pvControl.watch(id);
-            builder.unpause(built.domid());
+            if (!paused) {
+                builder.unpause(built.domid());
+            }
         } catch (XsException | Builder.BuildException e) {
             pvControl.forget(id);
             xenstored.forgetDomain(id);
@@ -257,6 +287,36 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println("dom0: d" + id + " (" + name + "): " + device);
         }
         return built.domid();
+    }
+
+    /**
+     * Opens a disk's image and gives it to the hypervisor's ATA model for native domain
+     * {@code domid}; the hypervisor owns the file from then on.
+     */
+    private String attachAta(int domid, DeviceSpec disk) throws Builder.BuildException {
+        if (!disk.backend().equals(DeviceSpec.DOM0)) {
+            throw new Builder.BuildException("attaching " + disk.params().get("vdev") + ": an emulated disk is served"
+                    + " by the device model, not by a driver domain (backend=" + disk.backend() + ")", 0);
+        }
+        java.nio.file.Path target = java.nio.file.Path.of(disk.params().get("target"));
+        java.nio.channels.FileChannel image;
+        try {
+            image = disk.readOnly() ? java.nio.channels.FileChannel.open(target, java.nio.file.StandardOpenOption.READ)
+                    : java.nio.channels.FileChannel.open(target, java.nio.file.StandardOpenOption.READ,
+                            java.nio.file.StandardOpenOption.WRITE);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new Builder.BuildException("opening " + target + " for the ATA disk: " + e.getMessage(), 0);
+        }
+        long rc = k.cpu().attachEmulatedDisk(domid, image, disk.readOnly());
+        if (rc < 0) {
+            try {
+                image.close();
+            } catch (java.io.IOException e) {
+                // refused either way
+            }
+            throw new Builder.BuildException("attaching " + target + " as the ATA disk", rc);
+        }
+        return disk.params().get("vdev") + " as the ATA disk (primary channel, device 0) from " + target;
     }
 
     /** The id of the live domain named {@code name} (dom0 is {@value DeviceSpec#DOM0}), or -1. */
@@ -326,7 +386,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             reaped++;
             xl.ended(id, "has been shut down, reason code " + info.shutdownCode());
             if (restart) {
-                createAndSay(l.spec(), "restart");
+                createAndSay(l.spec(), "restart", false);
             }
         }
         finishIfIdle();
@@ -339,8 +399,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
     }
 
-    /** {@code xl create}: one boot-module line, built now as those of the module were. */
-    private void createLine(String line) {
+    /**
+     * {@code xl create [-p]}: one boot-module line, built now as those of the module were; with
+     * {@code paused} it is left paused, as libxl leaves a domain created with {@code -p}.
+     */
+    private void createLine(String line, boolean paused) {
         List<DomainSpec> specs;
         try {
             specs = DomainList.parse((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -357,8 +420,37 @@ public final class Dom0Kernel extends ApplicationKernel {
                 k.println("dom0: cannot create " + spec.name() + ": the name is taken (EEXIST)");
                 continue;
             }
-            createAndSay(spec, "create");
+            createAndSay(spec, "create", paused);
         }
+    }
+
+    /**
+     * {@code xl rename}, as libxl's {@code libxl_domain_rename}: refused when another live or
+     * preserved domain has the name; otherwise the domain's {@code name} nodes are rewritten in
+     * one transaction and dom0's record follows.
+     */
+    private void rename(int domid, String name) {
+        Live l = live.get(domid);
+        if (l == null) {
+            k.println("dom0: xl: rename: d" + domid + " is not a domain dom0 runs (ESRCH)");
+            return;
+        }
+        if (l.name().equals(name)) {
+            k.println("dom0: renamed d" + domid + " (" + name + ") to " + name);
+            return;
+        }
+        if (liveNamed(name) >= 0 || preserved.containsValue(name)) {
+            k.println("dom0: xl: rename: the name '" + name + "' is taken (EEXIST)");
+            return;
+        }
+        try {
+            xenstored.renameDomain(domid, name);
+        } catch (XsException e) {
+            k.println("dom0: xl: rename: the store of d" + domid + ": " + e.getMessage());
+            return;
+        }
+        live.put(domid, new Live(name, l.spec()));
+        k.println("dom0: renamed d" + domid + " (" + l.name() + ") to " + name);
     }
 
     /** xl's choice: on_poweroff, on_reboot, on_crash (a watchdog too); a suspended domain is kept. */
@@ -655,8 +747,13 @@ public final class Dom0Kernel extends ApplicationKernel {
         }
 
         @Override
-        public void create(String domainLine) {
-            Dom0Kernel.this.createLine(domainLine);
+        public void rename(int domid, String name) {
+            Dom0Kernel.this.rename(domid, name);
+        }
+
+        @Override
+        public void create(String domainLine, boolean paused) {
+            Dom0Kernel.this.createLine(domainLine, paused);
         }
     }
 

@@ -126,7 +126,7 @@ final class Dom0Uplink {
         }
 
         /** Queued frames into to_host while it has room (the host made some and kicked us). */
-        void flush() {
+        void drainQueue() {
             while (!closed && queueHead != queueTail) {
                 int i = queueHead % QUEUE;
                 if (!room(queued[i])) {
@@ -156,7 +156,7 @@ final class Dom0Uplink {
             if (closed) {
                 return false;
             }
-            flush(); // the host's kick may say it made room in to_host
+            drainQueue(); // the host's kick may say it made room in to_host
             int moved = 0;
             while (moved < BUDGET) {
                 int prod = FrameRelayPage.prodAcquire(buf, FrameRelayPage.TO_DOM0); // records before it are visible
@@ -179,6 +179,7 @@ final class Dom0Uplink {
                 toDom0++;
                 moved++;
                 bridge.input(this, staging.va(), length);
+                bridge.flush(); // the next frame reuses the staging page
             }
             if (moved > 0) {
                 kick(); // the host may have frames waiting for the room we made

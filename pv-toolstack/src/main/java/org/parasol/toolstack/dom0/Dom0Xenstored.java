@@ -240,6 +240,29 @@ final class Dom0Xenstored implements Xenstored.Domains {
     }
 
     /**
+     * A domain's new name, in {@code /local/domain/N/name} and its {@code /vm/<uuid>/name}, in
+     * one transaction (libxl's rename writes both).
+     */
+    void renameDomain(int domid, String name) throws XsException {
+        String dom = XsPath.domainPath(domid);
+        String vm = vmPaths.get(domid);
+        XsTransaction tx = store.start(tools);
+        boolean done = false;
+        try {
+            write(tx, dom + "/name", name);
+            if (vm != null) {
+                write(tx, vm + "/name", name);
+            }
+            store.end(tx, true);
+            done = true;
+        } finally {
+            if (!done) {
+                store.end(tx, false);
+            }
+        }
+    }
+
+    /**
      * Adds split device {@code kind}/{@code devid} of front end {@code front}, served by domain
      * {@code back}: both ends' directories in one transaction ({@link XsDevices#add}).
      */

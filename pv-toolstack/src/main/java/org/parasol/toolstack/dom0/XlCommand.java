@@ -23,10 +23,13 @@ import java.util.List;
  *  xl network-attach &lt;name|domid&gt; [vif spec]   add a vif (mac=, bridge=, ip=; xenbr0 by default)
  *  xl network-detach &lt;name|domid&gt; &lt;devid|mac&gt; remove it, as block-detach removes a disk
  *  xl network-list &lt;name|domid&gt;               the domain's vifs and both ends' states
- *  xl create &lt;domain line&gt;                    build a domain now: one line of dom0's boot-module
+ *  xl rename &lt;name|domid&gt; &lt;new name&gt;          give a running domain another name (its
+ *                                              {@code name} nodes in the store, dom0's records)
+ *  xl create [-p] &lt;domain line&gt;               build a domain now: one line of dom0's boot-module
  *                                              format ({@link DomainList}), up to
  *                                              {@link #CREATE_LINE_MAX} bytes (the control API's
- *                                              create, which the host types for its client)
+ *                                              create, which the host types for its client);
+ *                                              {@code -p} leaves it paused, as xl's does
  * </pre>
  *
  * <p>Options as xl's {@code getopt} takes them: {@code -a} ({@code --all}: every domain but
@@ -43,11 +46,18 @@ import java.util.List;
  * @param all    {@code -a}: every domain
  * @param waitForEnd {@code -w}: report each domain's end
  * @param domain the domain named (a name or a decimal id), or null with {@code -a} and for list
+ * @param device the device argument, or the domain line of {@code create}
+ * @param paused {@code create -p}: the domain is built and left paused
  */
-record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, String device) {
+record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, String device, boolean paused) {
     /** A command without a device argument. */
     XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain) {
         this(verb, all, waitForEnd, domain, null);
+    }
+
+    /** A command that is not {@code create -p}. */
+    XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, String device) {
+        this(verb, all, waitForEnd, domain, device, false);
     }
 
     /** The longest line dom0 reads, in bytes. */
@@ -68,7 +78,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
     enum Verb {
         SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list"), BLOCK_ATTACH("block-attach"),
         BLOCK_DETACH("block-detach"), BLOCK_LIST("block-list"), NETWORK_ATTACH("network-attach"),
-        NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list"), CREATE("create");
+        NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list"), CREATE("create"), RENAME("rename");
 
         final String word;
 
@@ -106,13 +116,17 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
         if (lead.startsWith(CREATE_PREFIX)) {
             // The domain's line is read as a boot-module line is (DomainList), words and all.
             String spec = lead.substring(CREATE_PREFIX.length()).strip();
+            boolean paused = spec.equals("-p") || spec.startsWith("-p ") || spec.startsWith("-p\t");
+            if (paused) {
+                spec = spec.substring(2).strip();
+            }
             if (spec.isEmpty()) {
                 throw new Refused("create: <domain line>, e.g. name=web image=hello memory=4096 vcpus=1");
             }
             if (!spec.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7f || ch == '\t')) {
                 throw new Refused("create: the domain line must be printable ASCII");
             }
-            return new XlCommand(Verb.CREATE, false, false, null, spec);
+            return new XlCommand(Verb.CREATE, false, false, null, spec, paused);
         }
         if (line.length() > LINE_MAX) {
             throw new Refused("a line longer than " + LINE_MAX + " bytes is not read");
@@ -150,7 +164,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             String allowed = switch (verb) {
                 case SHUTDOWN, REBOOT -> "awF";
                 case DESTROY, LIST, BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH,
-                        NETWORK_LIST, CREATE -> "";
+                        NETWORK_LIST, CREATE, RENAME -> "";
             };
             if (w.equals("--all") && !allowed.isEmpty()) {
                 all = true;
@@ -217,6 +231,17 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
                     throw new Refused("network-detach: <domain> <devid|mac>");
                 }
                 return new XlCommand(verb, false, false, domain(args.get(0)), args.get(1));
+            }
+            case RENAME -> {
+                if (args.size() != 2) {
+                    throw new Refused("rename: <domain> <new name>");
+                }
+                String name = args.get(1);
+                if (name.length() > DomainSpec.NAME_MAX || !name.matches("[A-Za-z0-9_.-]+") || name.equals("Domain-0")) {
+                    throw new Refused("rename: '" + quote(name) + "' is not a name: 1 to " + DomainSpec.NAME_MAX
+                            + " of [A-Za-z0-9_.-], not Domain-0");
+                }
+                return new XlCommand(verb, false, false, domain(args.get(0)), name);
             }
             case BLOCK_DETACH -> {
                 if (args.size() != 2) {

@@ -68,8 +68,17 @@ final class XlShell {
         /** {@code xl network-list}: one line per vif of {@code domid}. */
         List<String> networkList(int domid);
 
-        /** {@code xl create}: builds the domain of one boot-module line now, and says how it went. */
-        void create(String domainLine);
+        /**
+         * {@code xl create}: builds the domain of one boot-module line now, and says how it went;
+         * {@code paused} ({@code -p}) leaves it paused, to be unpaused by the controller.
+         */
+        void create(String domainLine, boolean paused);
+
+        /**
+         * {@code xl rename}: running domain {@code domid} is called {@code name} from now on, in
+         * the store and in dom0's records; says how it went (EEXIST when another has it).
+         */
+        void rename(int domid, String name);
 
         /** Whether dom0 is powering off (then lines are ignored). */
         boolean ended();
@@ -119,7 +128,13 @@ final class XlShell {
             case SHUTDOWN, REBOOT -> request(c, c.verb() == XlCommand.Verb.SHUTDOWN ? ShutdownRequest.POWEROFF
                     : ShutdownRequest.REBOOT);
             case BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH, NETWORK_LIST -> block(c);
-            case CREATE -> toolstack.create(c.device());
+            case CREATE -> toolstack.create(c.device(), c.paused());
+            case RENAME -> {
+                Integer id = find(c.domain());
+                if (id != null) {
+                    toolstack.rename(id, c.device());
+                }
+            }
         }
     }
 

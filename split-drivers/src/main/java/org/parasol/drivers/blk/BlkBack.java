@@ -1,6 +1,7 @@
 package org.parasol.drivers.blk;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import org.parasol.drivers.backend.BackendStore;
 import org.parasol.guest.grant.GrantMapException;
 import org.parasol.guest.grant.GrantMapping;
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.kernel.SecondaryVcpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.abi.Blkif;
@@ -32,6 +34,13 @@ import org.parasol.hypercall.abi.XenbusState;
  *  removed     the toolstack removed the back end's directory: close the image
  * </pre>
  *
+ * <p>Queues and vCPUs: when the back end has secondary vCPUs ({@link BlkBackend#addVcpu}), each
+ * queue of a disk without persistent grants is served on the next of them in turn (over every
+ * queue of every disk), on that vCPU's run loop (Linux's blkback: a kernel thread per ring);
+ * otherwise, and with persistent grants, on the boot vCPU with the store. The xenbus half stays
+ * on the boot vCPU. Closing waits for every queue to stop on its vCPU before the rings are
+ * unmapped and the state goes Closed.
+ *
  * <p>Everything the front end wrote is untrusted: numbers are parsed strictly and in range, a
  * grant the hypervisor refuses to map or a port it refuses to bind fails the connection (the
  * device goes Closed, nothing else is touched), and a broken ring disconnects this device
@@ -42,6 +51,15 @@ final class BlkBack {
     /** What the back end offers; front ends may take any subset. */
     record Features(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
             int maxPersistentGrants, boolean grantIo) {
+    }
+
+    /** The vCPUs queues may run on, handed out in turn over every queue of every disk. */
+    interface Vcpus {
+        /** Whether there are any (else every queue runs on the boot vCPU). */
+        boolean any();
+
+        /** The vCPU for the next queue. */
+        SecondaryVcpu next();
     }
 
     private final Kernel k;
@@ -55,14 +73,22 @@ final class BlkBack {
     private DiskImage disk;
     private Runnable unwatchFront;
     private final List<BlkBackQueue> queues = new ArrayList<>();
+    /** The back end's secondary vCPUs that serve queues (boot vCPU only). */
+    private final Vcpus vcpus;
+    /** Queues still stopping on their vCPUs after a disconnect: no reconnect until 0. */
+    private int closing;
+    /** The front end's state changed while queues were stopping. */
+    private boolean missedChange;
     private boolean connected;
     private boolean removed;
     /** Persistent grants mapped for every queue together (the front end grants one pool). */
     private final java.util.Map<Integer, GrantMapping> persistentGrants = new java.util.HashMap<>();
     private long ioErrors;
 
-    BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid) {
+    BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid,
+            Vcpus vcpus) {
         this.k = k;
+        this.vcpus = vcpus;
         this.store = store;
         this.features = features;
         this.log = log;
@@ -130,6 +156,10 @@ final class BlkBack {
     }
 
     private void frontEndChanged() {
+        if (closing > 0) {
+            missedChange = true; // looked at again once every queue stopped
+            return;
+        }
         if (removed || disk == null) {
             return;
         }
@@ -191,14 +221,26 @@ final class BlkBack {
                 int evtchn = (int) Vbd.number(Vbd.EVENT_CHANNEL, store.read(qdir + "/" + Vbd.EVENT_CHANNEL), 1,
                         (1 << 17) - 1);
                 GrantMapping[] ring = k.grantMapper().mapRun(front, refs, false);
+                SecondaryVcpu vcpu = persistent || !vcpus.any() ? null : vcpus.next();
                 BlkBackQueue queue;
+                FileChannel channel = null;
                 try {
-                    queue = new BlkBackQueue(k, this, q, front, disk, persistent, features.grantIo(), features.maxIndirectSegments(), ring);
-                } catch (RuntimeException e) {
+                    channel = vcpu == null ? disk.channel() : disk.openChannel();
+                    queue = new BlkBackQueue(k, vcpu, channel, this, q, front, disk, persistent, features.grantIo(),
+                            features.maxIndirectSegments(), ring);
+                } catch (IOException | RuntimeException e) {
                     for (GrantMapping m : ring) {
                         m.close();
                     }
-                    throw e;
+                    if (channel != null && channel != disk.channel()) {
+                        try {
+                            channel.close();
+                        } catch (IOException ignored) {
+                            // the first failure is the one reported
+                        }
+                    }
+                    throw e instanceof IOException io ? new IllegalStateException("cannot open " + disk.path()
+                            + " again: " + io.getMessage(), io) : (RuntimeException) e;
                 }
                 queues.add(queue);
                 queue.bind(evtchn);
@@ -209,17 +251,27 @@ final class BlkBack {
             write(Vbd.PHYSICAL_SECTOR_SIZE, Integer.toString(Blkif.SECTOR_SIZE));
             connected = true;
             switchState(XenbusState.CONNECTED);
+            StringBuilder on = new StringBuilder();
+            for (BlkBackQueue queue : queues) {
+                on.append(on.isEmpty() ? "" : ",").append(queue.vcpuId());
+            }
             log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + n + " queue"
                     + (n == 1 ? "" : "s") + " of " + (1 << pageOrder) + " ring page" + (pageOrder == 0 ? "" : "s")
-                    + (persistent ? ", persistent grants" : features.grantIo() ? ", grant I/O" : ", grant copy") + "; Connected");
+                    + (persistent ? ", persistent grants" : features.grantIo() ? ", grant I/O" : ", grant copy")
+                    + (vcpus.any() ? ", queues on vCPUs " + on : "") + "; Connected");
         } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
             disconnect("the front end's rings: " + e.getMessage());
         }
     }
 
-    /** A queue's ring is broken: this device disconnects; nothing else is touched. */
-    void broken(String why) {
-        disconnect(why);
+    /**
+     * {@code queue}'s ring is broken: this device disconnects; nothing else is touched. A report
+     * from a queue of an earlier connection (it arrived from its vCPU after that ended) is dropped.
+     */
+    void broken(BlkBackQueue queue, String why) {
+        if (queues.contains(queue)) {
+            disconnect(why);
+        }
     }
 
     void ioError(IOException e) {
@@ -229,27 +281,50 @@ final class BlkBack {
         }
     }
 
-    /** Closing, let go of the rings, Closed (Linux's order: the front end ends its grants after Closed). */
+    /**
+     * Closing, let go of the rings, Closed (Linux's order: the front end ends its grants after
+     * Closed). Queues on other vCPUs stop there first; Closed follows once the last has.
+     */
     private void disconnect(String why) {
         if (!removed) {
             switchState(XenbusState.CLOSING);
         }
-        long served = 0;
-        for (BlkBackQueue q : queues) {
-            served += q.requests();
-            q.close();
-        }
+        List<BlkBackQueue> stopping = List.copyOf(queues);
         queues.clear();
+        connected = false;
+        closing = stopping.size();
+        long[] served = {0};
+        if (stopping.isEmpty()) {
+            disconnected(why, 0);
+            return;
+        }
+        for (BlkBackQueue q : stopping) {
+            q.close(() -> {
+                served[0] += q.requests();
+                if (--closing == 0) {
+                    disconnected(why, served[0]);
+                }
+            });
+        }
+    }
+
+    /** Every queue stopped and let go: the persistent grants go, Closed; then the front end's state again. */
+    private void disconnected(String why, long served) {
         for (GrantMapping m : persistentGrants.values()) {
             m.close();
         }
         persistentGrants.clear();
-        connected = false;
         if (!removed) {
             switchState(XenbusState.CLOSED);
         }
         log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + served + " requests served; "
                 + why + "; Closed");
+        if (removed) {
+            closeDisk();
+        } else if (missedChange) {
+            missedChange = false;
+            frontEndChanged(); // it moved on while the queues stopped
+        }
     }
 
     private void fail(String why) {
@@ -267,8 +342,13 @@ final class BlkBack {
             unwatchFront.run();
         }
         if (!queues.isEmpty()) {
-            disconnect("removed");
+            disconnect("removed"); // closes the image once every queue stopped
+        } else if (closing == 0) {
+            closeDisk();
         }
+    }
+
+    private void closeDisk() {
         if (disk != null) {
             try {
                 disk.close();

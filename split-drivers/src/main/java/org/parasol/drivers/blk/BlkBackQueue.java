@@ -1,6 +1,7 @@
 package org.parasol.drivers.blk;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.util.Map;
 
 import org.parasol.drivers.ring.BackRing;
@@ -9,7 +10,10 @@ import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.grant.GrantMapException;
 import org.parasol.guest.grant.GrantMapping;
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.kernel.SecondaryVcpu;
+import org.parasol.guest.sched.RunLoop;
 import org.parasol.guest.mm.PageRun;
+import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestMemory;
@@ -46,6 +50,15 @@ import org.parasol.hypercall.struct.GnttabCopy;
  *
  * <p>Work per event is bounded ({@value #REQUESTS_PER_TURN} requests); more waits for the next
  * turn of the run loop, so one busy front end cannot starve the other devices or the store.
+ *
+ * <p>Where a queue runs (Linux's blkback runs a kernel thread per ring, {@code xen_blkif_schedule}):
+ * on dom0's boot vCPU, beside the store and every other back end, or on a secondary vCPU of its
+ * own ({@link SecondaryVcpu}), whose run loop, event channel dispatcher and {@code Cpu} it then
+ * uses for everything it does after construction. Such a queue has its own channel on the image
+ * (a scattering read uses the channel's position) and never maps persistent grants (dom0's grant
+ * mapper belongs to the boot vCPU). Its construction, and the unmapping after it stopped, happen
+ * on the boot vCPU; everything between on its own vCPU; its reports to the device
+ * ({@link BlkBack#broken}, I/O errors) are posted to the boot vCPU.
  */
 final class BlkBackQueue {
     /** Segments moved per GNTTABOP_copy hypercall; also the bounce pages per queue. */
@@ -54,6 +67,13 @@ final class BlkBackQueue {
     static final int REQUESTS_PER_TURN = 64;
 
     private final Kernel k;
+    /** The vCPU serving this queue, or null for the boot vCPU. */
+    private final SecondaryVcpu vcpu;
+    /** The serving vCPU's: its hypercalls, run loop. */
+    private final Cpu cpu;
+    private final RunLoop loop;
+    /** The channel this queue reads and writes the image through. */
+    private final FileChannel channel;
     private final BlkBack device;
     private final int index;
     private final DomId front;
@@ -62,23 +82,28 @@ final class BlkBackQueue {
     /** Segments not persistently mapped go by grant I/O (else by grant copy through bounce pages). */
     private final boolean grantIo;
     private final int maxIndirectSegments;
-    private final GuestMemory mem;
+    /** The serving vCPU's memory, and what is made over it: set on that vCPU ({@link #attachMemory}). */
+    private GuestMemory mem;
     private final BlkRequest request = new BlkRequest();
     private final BlkResponse response = new BlkResponse();
     private final GrantMapping[] ringPages;
-    private final BackRing<BlkRequest, BlkResponse> ring;
+    private BackRing<BlkRequest, BlkResponse> ring;
     private BoundPort port;
     /** Persistent grants of this queue, by reference. */
     /** The disk's persistent grants, shared by its queues (one front end grants one pool). */
     private final Map<Integer, GrantMapping> persistentGrants;
     /** Bounce pages for the copy path, then one private page for indirect descriptors, then the copy ops. */
     private final PageRun bounce;
+    /** Machine frames of the bounce pages and of the indirect page, looked up once (the P2M is the boot vCPU's). */
+    private final long[] bounceMfn;
+    private final long indirectMfn;
     private final long indirectVa;
     private final long opsVa;
-    private final GuestMemoryBuffer ops;
+    private GuestMemoryBuffer ops;
+    private final int opsPages;
     private final GnttabCopy copy = new GnttabCopy();
     private final BlkifRequestSegment seg = new BlkifRequestSegment();
-    private final GuestMemoryBuffer indirectPage;
+    private GuestMemoryBuffer indirectPage;
     /** Segments of the request being served (direct or read from indirect pages). */
     private final int[] segGref;
     private final int[] segFirst;
@@ -91,12 +116,24 @@ final class BlkBackQueue {
     private final int[] pieceRef;
     private boolean scheduled;
     private boolean closed;
-    private long requests;
+    /** Read by the boot vCPU for the device's counters. */
+    private volatile long requests;
     private long notifications;
 
-    BlkBackQueue(Kernel k, BlkBack device, int index, DomId front, DiskImage disk, boolean persistent,
-            boolean grantIo, int maxIndirectSegments, GrantMapping[] ringPages) {
+    /**
+     * A queue over {@code ringPages}, served on {@code vcpu} (null: the boot vCPU) and reading
+     * the image through {@code channel}. Made on the boot vCPU.
+     */
+    BlkBackQueue(Kernel k, SecondaryVcpu vcpu, FileChannel channel, BlkBack device, int index, DomId front,
+            DiskImage disk, boolean persistent, boolean grantIo, int maxIndirectSegments, GrantMapping[] ringPages) {
+        if (vcpu != null && persistent) {
+            throw new IllegalArgumentException("a queue with persistent grants runs on the boot vCPU");
+        }
         this.k = k;
+        this.vcpu = vcpu;
+        this.cpu = vcpu == null ? k.cpu() : vcpu.cpu();
+        this.loop = vcpu == null ? k.loop() : vcpu.loop();
+        this.channel = channel;
         this.device = device;
         this.index = index;
         this.front = front;
@@ -105,7 +142,6 @@ final class BlkBackQueue {
         this.grantIo = grantIo;
         this.maxIndirectSegments = maxIndirectSegments;
         this.persistentGrants = device.persistentGrants();
-        this.mem = k.cpu().memory();
         this.ringPages = ringPages;
         int maxSegs = Math.max(Blkif.MAX_SEGMENTS_PER_REQUEST, maxIndirectSegments);
         this.segGref = new int[maxSegs];
@@ -116,27 +152,86 @@ final class BlkBackQueue {
         this.pieceOffset = new int[maxSegs];
         this.pieceRef = new int[maxSegs];
         // BATCH bounce pages, one page for indirect descriptors, pages for BATCH copy ops.
-        int opsPages = (int) ((BATCH * GnttabCopy.SIZE + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE);
+        this.opsPages = (int) ((BATCH * GnttabCopy.SIZE + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE);
         this.bounce = k.memory().allocatePages(BATCH + 1 + opsPages);
         this.indirectVa = bounce.va() + (long) BATCH * Mmu.PAGE_SIZE;
-        this.indirectPage = new GuestMemoryBuffer(mem, indirectVa, Mmu.PAGE_SIZE);
+        this.bounceMfn = new long[BATCH];
+        for (int j = 0; j < BATCH; j++) {
+            bounceMfn[j] = k.memory().mfn(bounce.pfn() + j).value();
+        }
+        this.indirectMfn = k.memory().mfn(pfn(indirectVa)).value();
         this.opsVa = indirectVa + Mmu.PAGE_SIZE;
-        this.ops = new GuestMemoryBuffer(mem, opsVa, (long) opsPages * Mmu.PAGE_SIZE);
+        if (vcpu == null) {
+            attachMemory();
+        }
+    }
+
+    /**
+     * The serving vCPU's memory and the views over it: the ring, the indirect page, the copy
+     * ops. On that vCPU's thread ({@code Cpu.memory()} is its own thread's only).
+     */
+    private void attachMemory() {
+        mem = cpu.memory();
+        indirectPage = new GuestMemoryBuffer(mem, indirectVa, Mmu.PAGE_SIZE);
+        ops = new GuestMemoryBuffer(mem, opsVa, (long) opsPages * Mmu.PAGE_SIZE);
         // mapRun put the pages at consecutive addresses: one buffer over the whole ring.
         GuestMemoryBuffer pages = new GuestMemoryBuffer(mem, ringPages[0].va(), (long) ringPages.length * Mmu.PAGE_SIZE);
-        this.ring = new BackRing<>(pages, org.parasol.hypercall.io.RingGeometry.of(
+        ring = new BackRing<>(pages, org.parasol.hypercall.io.RingGeometry.of(
                 (long) ringPages.length * Mmu.PAGE_SIZE, Blkif.RING_ENTRY_SIZE),
                 new BlkifCodec.Requests(), new BlkifCodec.Responses(), this::notifyFront).attach(0);
     }
 
-    /** Binds the front end's port; the bind leaves it pending, so requests queued before are seen. */
+    /**
+     * Binds the front end's port; the bind leaves it pending, so requests queued before are seen.
+     * On the boot vCPU now (a refusal throws); on the queue's own vCPU as its first task there,
+     * which then looks at the ring once (a refusal breaks the device, from the boot vCPU).
+     */
     void bind(int remotePort) {
-        port = k.events().bindInterdomain(front, org.parasol.hypercall.Port.of(remotePort),
-                k.loop().deferred(p -> schedule()));
+        if (vcpu == null) {
+            port = k.events().bindInterdomain(front, org.parasol.hypercall.Port.of(remotePort),
+                    loop.deferred(p -> schedule()));
+            return;
+        }
+        k.post(vcpu, () -> {
+            if (closed) {
+                return;
+            }
+            try {
+                attachMemory();
+                port = vcpu.events().bindInterdomain(front, org.parasol.hypercall.Port.of(remotePort),
+                        loop.deferred(p -> schedule()));
+            } catch (RuntimeException e) {
+                stop("queue " + index + ": the front end's event channel: " + e.getMessage());
+                return;
+            }
+            schedule(); // an event raised before the port was routed here went to the boot vCPU
+        });
     }
 
-    int localPort() {
-        return port.port().value();
+    /** The vCPU serving this queue (0: the boot vCPU). */
+    int vcpuId() {
+        return vcpu == null ? 0 : vcpu.id();
+    }
+
+    /**
+     * This queue stops serving and the device is told, on the boot vCPU (directly when this is
+     * it): the device then disconnects, which closes every queue.
+     */
+    private void stop(String why) {
+        if (vcpu == null) {
+            device.broken(this, why);
+            return;
+        }
+        closed = true; // nothing more is served here; close() still lets go of the port
+        vcpu.postToBoot(() -> device.broken(this, why));
+    }
+
+    private void ioError(IOException e) {
+        if (vcpu == null) {
+            device.ioError(e);
+        } else {
+            vcpu.postToBoot(() -> device.ioError(e));
+        }
     }
 
     long requests() {
@@ -159,7 +254,7 @@ final class BlkBackQueue {
     private void schedule() {
         if (!scheduled && !closed) {
             scheduled = true;
-            k.loop().execute(this::service);
+            loop.execute(this::service);
         }
     }
 
@@ -187,10 +282,10 @@ final class BlkBackQueue {
                 }
             } while (ring.finalCheckForRequests());
         } catch (RingOverflowException e) {
-            device.broken("queue " + index + ": the front end broke the ring: " + e.getMessage());
+            stop("queue " + index + ": the front end broke the ring: " + e.getMessage());
         } catch (RuntimeException e) {
             // Whatever this device's requests did, it ends this device, not dom0.
-            device.broken("queue " + index + ": " + e);
+            stop("queue " + index + ": " + e);
         }
     }
 
@@ -209,14 +304,14 @@ final class BlkBackQueue {
                     }
                     if (op == Blkif.OP_WRITE_BARRIER) {
                         // Ordered after every earlier write (they are done: one at a time), and stable.
-                        disk.flush();
+                        disk.flush(channel);
                         if (n == 0) {
                             yield response.set(r.id, op, Blkif.RSP_OKAY);
                         }
                     }
                     int st = transfer(r.sectorNumber, n, op != Blkif.OP_READ);
                     if (st == Blkif.RSP_OKAY && op == Blkif.OP_WRITE_BARRIER) {
-                        disk.flush();
+                        disk.flush(channel);
                     }
                     yield response.set(r.id, op, st);
                 }
@@ -227,7 +322,7 @@ final class BlkBackQueue {
                     }
                     int st = n == 0 ? Blkif.RSP_OKAY : transfer(r.sectorNumber, n, true);
                     if (st == Blkif.RSP_OKAY) {
-                        disk.flush();
+                        disk.flush(channel);
                     }
                     yield response.set(r.id, op, st);
                 }
@@ -243,7 +338,7 @@ final class BlkBackQueue {
                 default -> response.set(r.id, op, Blkif.RSP_EOPNOTSUPP);
             };
         } catch (IOException e) {
-            device.ioError(e);
+            ioError(e);
             return response.set(r.id, op, Blkif.RSP_ERROR);
         }
     }
@@ -276,9 +371,9 @@ final class BlkBackQueue {
             // Only the descriptors in use are copied: 16 segments are 128 bytes, not the page.
             int inPage = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, n - got);
             copy.wrap(ops, 0).clear().sourceRef(r.indirectGrefs[p] & 0xFFFF_FFFFL).sourceDomid(front.value())
-                    .sourceOffset(0).destGmfn(k.memory().mfn(pfn(indirectVa)).value()).destDomid(DomId.DOMID_SELF)
+                    .sourceOffset(0).destGmfn(indirectMfn).destDomid(DomId.DOMID_SELF)
                     .destOffset(0).len((int) (inPage * BlkifRequestSegment.SIZE)).flags(Gntcopy.SOURCE_GREF);
-            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, 1);
+            long rc = cpu.hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, 1);
             if (rc < 0 || copy.wrap(ops, 0).status() != Gntst.OKAY) {
                 return -1;
             }
@@ -319,9 +414,9 @@ final class BlkBackQueue {
             // Every segment is mapped: one seek and one scattering read or gathering write (for
             // one segment, one positional call is cheaper: below).
             if (write) {
-                mem.writeFileGathered(disk.channel(), pos, pieceVa, pieceLen, n);
+                mem.writeFileGathered(channel, pos, pieceVa, pieceLen, n);
             } else {
-                long got = mem.readFileScattered(disk.channel(), pos, pieceVa, pieceLen, n);
+                long got = mem.readFileScattered(channel, pos, pieceVa, pieceLen, n);
                 zeroPast(got, n);
             }
             return Blkif.RSP_OKAY;
@@ -337,7 +432,7 @@ final class BlkBackQueue {
                 if (m != null) {
                     long va = m.va() + (long) segFirst[i] * Blkif.SECTOR_SIZE;
                     if (write) {
-                        mem.writeFile(disk.channel(), pos, va, len);
+                        mem.writeFile(channel, pos, va, len);
                     } else {
                         fillRead(pos, va, len);
                     }
@@ -396,7 +491,7 @@ final class BlkBackQueue {
 
     /** Reads into guest memory, zero-filling what lies past the end of the file (it may have shrunk). */
     private void fillRead(long pos, long va, int len) throws IOException {
-        long got = mem.readFile(disk.channel(), pos, va, len);
+        long got = mem.readFile(channel, pos, va, len);
         if (got < len) {
             mem.fill(va + got, len - got, (byte) 0);
         }
@@ -436,8 +531,8 @@ final class BlkBackQueue {
             pieceRef[j] = segGref[i];
         }
         int fv = front.value();
-        long got = write ? mem.writeFileFromGrants(disk.channel(), pos, fv, pieceRef, pieceOffset, pieceLen, count)
-                : mem.readFileToGrants(disk.channel(), pos, fv, pieceRef, pieceOffset, pieceLen, count);
+        long got = write ? mem.writeFileFromGrants(channel, pos, fv, pieceRef, pieceOffset, pieceLen, count)
+                : mem.readFileToGrants(channel, pos, fv, pieceRef, pieceOffset, pieceLen, count);
         if (got < 0) {
             return Blkif.RSP_ERROR; // a reference the front end did not grant as it should
         }
@@ -451,7 +546,7 @@ final class BlkBackQueue {
     /** After a short grant-I/O read: zeroes into the rest of each piece, by GNTTABOP_copy from a zeroed page. */
     private int zeroGrantsPast(long got, int count) {
         mem.fill(bounceVa(0), Mmu.PAGE_SIZE, (byte) 0);
-        long local = k.memory().mfn(bounce.pfn()).value();
+        long local = bounceMfn[0];
         long seen = 0;
         int n = 0;
         for (int j = 0; j < count; j++) {
@@ -476,7 +571,7 @@ final class BlkBackQueue {
 
     /** Issues the first {@code n} copy ops; whether every one of them succeeded. */
     private boolean copied(int n) {
-        if (k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, n) < 0) {
+        if (cpu.hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, n) < 0) {
             return false;
         }
         for (int j = 0; j < n; j++) {
@@ -500,7 +595,7 @@ final class BlkBackQueue {
         for (int j = 0; j < count; j++) {
             int off = segFirst[from + j] * Blkif.SECTOR_SIZE;
             int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
-            long local = k.memory().mfn(bounce.pfn() + j).value();
+            long local = bounceMfn[j];
             copy.wrap(ops, j * GnttabCopy.SIZE).clear();
             if (write) {
                 copy.sourceRef(segGref[from + j] & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(off)
@@ -512,7 +607,7 @@ final class BlkBackQueue {
             }
             copy.len(len);
         }
-        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, count);
+        long rc = cpu.hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, count);
         if (rc < 0) {
             return Blkif.RSP_ERROR;
         }
@@ -525,7 +620,7 @@ final class BlkBackQueue {
             p = pos;
             for (int j = 0; j < count; j++) {
                 int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
-                mem.writeFile(disk.channel(), p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
+                mem.writeFile(channel, p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
                 p += len;
             }
         }
@@ -549,22 +644,50 @@ final class BlkBackQueue {
         if (sector < 0 || count < 0 || sector > disk.sectors() || count > disk.sectors() - sector) {
             return Blkif.RSP_ERROR;
         }
-        disk.discard(sector, count);
+        disk.discard(channel, sector, count);
         return Blkif.RSP_OKAY;
     }
 
-    /** Lets go of everything: the port, persistent grants, the ring pages, the bounce pages. */
-    void close() {
-        if (closed) {
+    /**
+     * Lets go of everything: the port, the ring pages, the bounce pages, its own channel; then
+     * runs {@code done} on the boot vCPU. Called on the boot vCPU, once. A queue on its own vCPU
+     * closes its port there first (after the turn it may be in), and only then are its ring
+     * pages unmapped: never under its feet.
+     */
+    void close(Runnable done) {
+        if (vcpu == null) {
+            closed = true;
+            if (port != null) {
+                port.close();
+            }
+            release();
+            done.run();
             return;
         }
-        closed = true;
-        if (port != null) {
-            port.close();
-        }
+        k.post(vcpu, () -> {
+            closed = true;
+            if (port != null) {
+                port.close();
+            }
+            vcpu.postToBoot(() -> {
+                release();
+                done.run();
+            });
+        });
+    }
+
+    /** The boot vCPU's half of closing: the ring pages, the bounce pages, the channel. */
+    private void release() {
         for (GrantMapping m : ringPages) {
             m.close();
         }
         k.memory().freePages(bounce);
+        if (channel != disk.channel()) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                device.ioError(e);
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.function.Consumer;
 import org.parasol.drivers.backend.BackendDevices;
 import org.parasol.drivers.backend.BackendStore;
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.kernel.SecondaryVcpu;
 
 /**
  * The block back end of a domain (dom0, or a driver domain): watches its
@@ -27,6 +28,21 @@ public final class BlkBackend {
 
     private final BlkBack.Features features;
     private final BackendDevices<BlkBack> devices;
+    /** Secondary vCPUs that serve queues, in the order added (boot vCPU only). */
+    private final java.util.List<SecondaryVcpu> vcpus = new java.util.ArrayList<>();
+    /** Queues handed out so far: the next goes to vCPU {@code nextVcpu mod n}. */
+    private int nextVcpu;
+    private final BlkBack.Vcpus picker = new BlkBack.Vcpus() {
+        @Override
+        public boolean any() {
+            return !vcpus.isEmpty();
+        }
+
+        @Override
+        public SecondaryVcpu next() {
+            return vcpus.get(Math.floorMod(nextVcpu++, vcpus.size()));
+        }
+    };
 
     /** A back end of domain {@code self} offering every feature. */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log) {
@@ -47,7 +63,7 @@ public final class BlkBackend {
         this.devices = new BackendDevices<>(store, self, Vbd.KIND, new BackendDevices.Kind<>() {
             @Override
             public BlkBack start(String dir, int front, int devid) {
-                BlkBack b = new BlkBack(k, store, features, log, dir, front, devid);
+                BlkBack b = new BlkBack(k, store, features, log, dir, front, devid, picker);
                 b.start();
                 return b;
             }
@@ -97,6 +113,21 @@ public final class BlkBackend {
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, Options options) {
         this(k, store, self, log, MAX_RING_PAGE_ORDER, 4, MAX_INDIRECT_SEGMENTS, options.persistent(),
                 options.grantIo());
+    }
+
+    /**
+     * Serves queues on {@code vcpu} too, from the next connection on: each queue of a disk goes
+     * to the next of the vCPUs added in turn (over every disk), and runs on its run loop, as
+     * Linux's blkback runs a kernel thread per ring. Disks with persistent grants stay on the boot vCPU
+     * (dom0's grant mapper is the boot vCPU's). Call on the boot vCPU, once {@code vcpu} is up.
+     */
+    public void addVcpu(SecondaryVcpu vcpu) {
+        java.util.Objects.requireNonNull(vcpu, "vcpu");
+        int at = 0;
+        while (at < vcpus.size() && vcpus.get(at).id() < vcpu.id()) {
+            at++; // in id order, whichever came up first
+        }
+        vcpus.add(at, vcpu);
     }
 
     /** Starts watching for devices. */

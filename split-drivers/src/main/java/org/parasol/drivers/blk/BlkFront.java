@@ -56,7 +56,7 @@ import org.parasol.hypercall.io.RingGeometry;
  * {@link BlkException}; so does an impossible response (the device is then closed). Not
  * thread-safe: one vCPU's run loop owns it.
  */
-public final class BlkFront {
+public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     /** What the front end asks for; the back end's offer caps each. */
     public record Options(int queues, int ringPageOrder, boolean persistent, boolean indirect) {
         public Options {
@@ -266,29 +266,47 @@ public final class BlkFront {
                 });
     }
 
+    @Override
+    public String name() {
+        return Vbd.name(devid);
+    }
+
+    /** Queues, ring slots, grants and segments: how this disk is driven. */
+    @Override
+    public String describe() {
+        return queues() + " queue(s) of " + ringSize() + " slots, " + (persistent ? "persistent grants" : "a grant per page")
+                + ", up to " + maxSegments + " segments a request";
+    }
+
+    @Override
     public int devid() {
         return devid;
     }
 
     /** Size in 512-byte sectors. */
+    @Override
     public long sectors() {
         return sectors;
     }
 
     /** The disk's logical sector size (I/O must be aligned to it). */
+    @Override
     public int sectorSize() {
         return sectorSize;
     }
 
+    @Override
     public boolean readOnly() {
         return readOnly;
     }
 
     /** Whether the back end offers a flush (flush-diskcache or barrier). */
+    @Override
     public boolean canFlush() {
         return flushCache || barrier;
     }
 
+    @Override
     public boolean canDiscard() {
         return discard;
     }
@@ -314,11 +332,13 @@ public final class BlkFront {
     }
 
     /** Requests sent so far. */
+    @Override
     public long requests() {
         return requests;
     }
 
     /** Notifications (event sends) to the back end so far. */
+    @Override
     public long notifications() {
         return notifications;
     }
@@ -645,11 +665,13 @@ public final class BlkFront {
     // ---------------------------------------------------------------- I/O
 
     /** Reads {@code length} bytes from {@code sector} into memory at {@code va}. */
+    @Override
     public Promise<Void> read(long sector, long va, long length) {
         return submit(Blkif.OP_READ, sector, va, length);
     }
 
     /** Writes {@code length} bytes at {@code va} to the disk from {@code sector}. */
+    @Override
     public Promise<Void> write(long sector, long va, long length) {
         if (readOnly) {
             return failed(new BlkException("disk " + Vbd.name(devid) + " is read-only", Blkif.RSP_ERROR));
@@ -663,6 +685,7 @@ public final class BlkFront {
      * is not ordered against it: with several queues it may be served after the flush, as
      * with Linux's blkfront. Wait for the writes first when that matters.
      */
+    @Override
     public Promise<Void> flush() {
         if (!canFlush()) {
             return failed(new BlkException("disk " + Vbd.name(devid) + " offers no flush", Blkif.RSP_EOPNOTSUPP));
@@ -671,6 +694,7 @@ public final class BlkFront {
     }
 
     /** Discards {@code count} sectors from {@code sector}; they read back as zeroes here. */
+    @Override
     public Promise<Void> discard(long sector, long count) {
         if (!discard || readOnly) {
             return failed(new BlkException("disk " + Vbd.name(devid) + " offers no discard", Blkif.RSP_EOPNOTSUPP));
@@ -953,6 +977,7 @@ public final class BlkFront {
      * Closes the device: Closing; once the back end is Closed, every grant ended, the rings and
      * ports let go; Closed. I/O still in flight fails.
      */
+    @Override
     public Promise<Void> close() {
         if (closing != null) {
             return closing;

@@ -12,10 +12,10 @@ import org.parasol.hypercall.abi.Blkif;
  * in 512-byte sectors is the disk's. Privileged domains only (host files).
  */
 public final class DiskImage implements AutoCloseable {
-    /** A flush failed; see {@link #flush}. */
-    private boolean failed;
-    /** What discard writes, made on the first discard. */
-    private ByteBuffer zeroes;
+    /** A flush failed; see {@link #flush}. Set and read by every queue's vCPU. */
+    private volatile boolean failed;
+    /** What discard writes, made on the first discard (volatile: queues on several vCPUs may race to make it). */
+    private volatile ByteBuffer zeroes;
 
     private final Path path;
     private final FileChannel channel;
@@ -68,12 +68,31 @@ public final class DiskImage implements AutoCloseable {
      * lost pages marked clean, so a later flush could succeed without them.
      */
     public void flush() throws IOException {
+        flush(channel);
+    }
+
+    /**
+     * {@link #flush} through {@code ch}, a channel of {@link #openChannel}: {@code fsync} on any
+     * descriptor of the file writes back all of its dirty pages, whichever descriptor wrote them.
+     */
+    public void flush(FileChannel ch) throws IOException {
         try {
-            channel.force(true);
+            ch.force(true);
         } catch (IOException e) {
             failed = true;
             throw e;
         }
+    }
+
+    /**
+     * Another channel on the image, with the same access, for a queue served on a vCPU of its
+     * own (its scattering reads move the channel's position). The caller closes it.
+     *
+     * @throws IOException when the file cannot be opened again
+     */
+    public FileChannel openChannel() throws IOException {
+        return readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     /** Whether a flush failed: from then on every request to this disk fails. */
@@ -83,18 +102,31 @@ public final class DiskImage implements AutoCloseable {
 
     /** Discards sectors by writing zeroes over them (a raw file has no cheaper portable way). */
     public void discard(long sector, long count) throws IOException {
+        discard(channel, sector, count);
+    }
+
+    /** {@link #discard} through {@code ch}, a channel of {@link #openChannel}. */
+    public void discard(FileChannel ch, long sector, long count) throws IOException {
         long pos = sector * Blkif.SECTOR_SIZE;
         long end = pos + count * Blkif.SECTOR_SIZE;
-        if (zeroes == null) {
-            zeroes = ByteBuffer.allocateDirect(1 << 20);
-        }
+        ByteBuffer all = zeroes();
         while (pos < end) {
-            ByteBuffer z = zeroes.duplicate().clear();
+            ByteBuffer z = all.duplicate().clear();
             z.limit((int) Math.min(z.capacity(), end - pos));
             while (z.hasRemaining()) {
-                pos += channel.write(z, pos);
+                pos += ch.write(z, pos);
             }
         }
+    }
+
+    /** The zeroes discard writes, made on the first discard of any queue (never written to; two racing queues may each make one). */
+    private ByteBuffer zeroes() {
+        ByteBuffer z = zeroes;
+        if (z == null) {
+            z = ByteBuffer.allocateDirect(1 << 20);
+            zeroes = z;
+        }
+        return z;
     }
 
     @Override

@@ -23,10 +23,22 @@ public final class Bridge {
     /** MAC table bound. */
     public static final int MAX_ENTRIES = 4096;
 
-    /** One port of the bridge: where frames come from and go to. */
+    /**
+     * One port of the bridge: where frames come from and go to. A port may take a frame
+     * without copying it at once and copy a batch of them on {@link #flush} (netback gathers
+     * a batch's RX copies into one {@code GNTTABOP_copy}), so whoever hands frames to
+     * {@link Bridge#input} calls {@link Bridge#flush} before it reuses their bytes.
+     */
     public interface Port {
-        /** Takes a frame for the domain behind the port (copies it out before returning); false if dropped. */
+        /**
+         * Takes a frame for the domain behind the port: copies it out before returning, or
+         * before the next {@link #flush}; false if dropped.
+         */
         boolean deliver(long va, int length);
+
+        /** Copies out every frame {@link #deliver} took and has not copied yet. */
+        default void flush() {
+        }
     }
 
     /**
@@ -153,13 +165,20 @@ public final class Bridge {
         return v;
     }
 
-    /** A frame that came in on {@code from}: learn its source, forward or flood it. */
+    /**
+     * A frame that came in on {@code from}: learn its source, forward or flood it. Its bytes
+     * must stay as they are until the next {@link #flush}.
+     */
     public void input(Port from, long va, int length) {
+        input(from, va, length, clock.getAsLong());
+    }
+
+    /** {@link #input(Port, long, int)} at the time {@code now} (read once for a batch of frames). */
+    public void input(Port from, long va, int length, long now) {
         if (length < Vif.ETH_HEADER) {
             dropped++;
             return;
         }
-        long now = clock.getAsLong();
         long dst = mac(va);
         long src = mac(va + 6);
         boolean srcGroup = (src >>> 40 & 1) != 0;
@@ -195,5 +214,17 @@ public final class Bridge {
                 dropped++;
             }
         }
+    }
+
+    /** Every port copies out the frames it took: the bytes handed to {@link #input} may be reused after this. */
+    public void flush() {
+        for (int i = 0; i < ports.size(); i++) {
+            ports.get(i).flush();
+        }
+    }
+
+    /** The time the bridge ages its table by. */
+    public long now() {
+        return clock.getAsLong();
     }
 }

@@ -29,30 +29,41 @@ import org.parasol.hypercall.struct.GnttabCopy;
 /**
  * One vif served by a net back end: Linux netback's {@code xenvif} for one queue, with
  * {@code feature-rx-copy} (the back end grant-copies received frames into buffers the front
- * end posted) and TX by grant copy (each frame copied out of the front end's page into dom0's
- * before it reaches the bridge). No scatter-gather, so a frame is at most one slot
- * ({@value Vif#MAX_FRAME} bytes); no GSO.
+ * end posted), TX by grant copy, and {@code feature-sg} on TX (a frame over up to
+ * {@code XEN_NETIF_NR_SLOTS_MIN} slots, put together in one dom0 page, so at most
+ * {@value Vif#MAX_FRAME} bytes); no GSO.
  *
  * <pre>
  *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
  *  front Connected (or Initialised)
  *              read tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy; map both rings,
  *              bind the port; join the bridge -&gt; Connected
- *  TX          each request: checked, copied out, answered, handed to the bridge
+ *  TX          a batch of frames: checked, copied out with one GNTTABOP_copy, handed to the
+ *              bridge; the bridge's ports flush their RX copies; every slot answered
  *  RX          a frame for this vif takes the next posted RX buffer (or is dropped and
- *              counted: a front end that stops posting stalls only itself)
+ *              counted: a front end that stops posting stalls only itself); its copy waits
+ *              for the batch's flush
  *  front Closing/Closed or gone, or a broken ring
  *              leave the bridge, unmap, unbind -&gt; Closed
  * </pre>
- * Hostile TX requests (a bad reference, a frame outside its page, shorter than an Ethernet
- * header, flags asking for slots or extras not negotiated) are answered {@code NETIF_RSP_ERROR}
- * and counted; an impossible ring index ends the vif.
+ * Hostile TX frames (a bad reference, bytes outside a page, shorter than an Ethernet header,
+ * slots that disagree with the size, more than {@code XEN_NETIF_NR_SLOTS_MIN} slots, a GSO
+ * extra) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
+ * type or an impossible ring index ends the vif.
  */
 final class NetBack implements Bridge.Port {
     /** TX requests taken per turn of the run loop. */
     static final int TX_PER_TURN = 64;
     /** TX requests whose copies go into one GNTTABOP_copy. */
     static final int TX_BATCH = 32;
+    /** RX frames whose copies go into one GNTTABOP_copy (a TX batch flooded to a port fits). */
+    static final int RX_BATCH = 64;
+    /** Copy ops of one TX batch at most: a batch takes no new frame once fewer than a whole frame's slots are left. */
+    private static final int TX_OPS = 64;
+    /** Where the RX ops start: page 1 of {@link #pages} (page 0 holds a TX batch's). */
+    private static final long RX_OPS = Mmu.PAGE_SIZE;
+    /** Extra-info slots a TX frame may carry: one of each type. */
+    private static final int MAX_EXTRAS = Netif.EXTRA_TYPE_MAX - 1;
 
     private final Kernel k;
     private final BackendStore store;
@@ -80,19 +91,42 @@ final class NetBack implements Bridge.Port {
     private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
     private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
     /**
-     * Page 0: the copy ops (a TX batch's, then RX's one after them); pages 1..{@value #TX_BATCH}:
-     * the frames of a TX batch, copied in from the front end.
+     * Page 0: a TX batch's copy ops; page 1: an RX batch's; pages 2..{@value #TX_BATCH}+1: the
+     * frames of a TX batch, copied in from the front end (a frame over several slots is put
+     * together in its page).
      */
     private PageRun pages;
-    private final int[] batchId = new int[TX_BATCH];
+    /** Per frame of a TX batch: its length, its first copy op and how many (0 when refused without a copy). */
     private final int[] batchSize = new int[TX_BATCH];
     private final int[] batchOp = new int[TX_BATCH];
-    private int batchOps;
+    private final int[] batchOps = new int[TX_BATCH];
+    private final boolean[] batchOk = new boolean[TX_BATCH];
+    private int opCount;
+    /**
+     * Per TX slot taken in the batch, in ring order: the request's id and its frame's index in
+     * the batch, or -1 for an extra-info slot (answered {@code NETIF_RSP_NULL}, as netback does).
+     * A batch takes at most a ring's worth of slots: the ring holds no more unanswered.
+     */
+    private final int[] slotId = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
+    private final int[] slotFrame = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
+    private int slotCount;
+    private final NetifCodec.Tx more = new NetifCodec.Tx();
+    /** The further slots of one frame: reference, offset, size. */
+    private final int[] fragRef = new int[Netif.NR_SLOTS_MIN];
+    private final int[] fragOff = new int[Netif.NR_SLOTS_MIN];
+    private final int[] fragSize = new int[Netif.NR_SLOTS_MIN];
     private GuestMemoryBuffer ops;
     private final GnttabCopy copy = new GnttabCopy();
+    /** RX frames taken and not copied yet: each one's RX request id and length; their ops at {@link #RX_OPS}. */
+    private final int[] rxId = new int[RX_BATCH];
+    private final int[] rxLen = new int[RX_BATCH];
+    private int rxQueued;
     private long txFrames;
     private long rxFrames;
     private long txErrors;
+    /** TX frames refused for a GSO extra (not offered) and for taking more than XEN_NETIF_NR_SLOTS_MIN slots. */
+    private long gsoRefused;
+    private long tooManySlots;
     private long rxDropped;
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
@@ -128,7 +162,7 @@ final class NetBack implements Bridge.Port {
         }
         write(Vif.FEATURE_RX_COPY, "1");
         write(Vif.FEATURE_RX_FLIP, "0");
-        write(Vif.FEATURE_SG, "0");
+        write(Vif.FEATURE_SG, "1");
         write(Vif.FEATURE_GSO_TCPV4, "0");
         write(Vif.MULTI_QUEUE_MAX_QUEUES, "1");
         write(Vif.FEATURE_SPLIT_EVENT_CHANNELS, "0");
@@ -187,8 +221,8 @@ final class NetBack implements Bridge.Port {
             rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
                     SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
                     this::notifyFront).attach(0);
-            pages = k.memory().allocatePages(1 + TX_BATCH);
-            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), Mmu.PAGE_SIZE);
+            pages = k.memory().allocatePages(2 + TX_BATCH);
+            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), 2L * Mmu.PAGE_SIZE);
             port = k.events().bindInterdomain(front, Port.of(evtchn), k.loop().deferred(p -> schedule()));
         } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
             disconnect("the front end's rings: " + e.getMessage());
@@ -241,84 +275,189 @@ final class NetBack implements Bridge.Port {
             } while (tx.finalCheckForRequests());
         } catch (RingOverflowException e) {
             disconnect("the front end broke its TX ring: " + e.getMessage());
+        } catch (BadFrame e) {
+            disconnect("the front end broke the TX protocol: " + e.getMessage());
         } catch (RuntimeException e) {
             disconnect("serving TX: " + e);
         }
     }
 
-    /** Takes up to {@code max} TX requests, checks each, writes a copy op for each good one; how many were taken. */
-    private int takeBatch(int max) throws RingOverflowException {
+    /** A TX frame no back end can make sense of (an extra slot or a further slot missing, an unknown extra type). */
+    private static final class BadFrame extends Exception {
+        BadFrame(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /**
+     * Takes up to {@code max} TX frames, each of one or more slots (XEN_NETTXF_more_data), with
+     * its extra-info slots (XEN_NETTXF_extra_info); checks each and writes its copy ops; how
+     * many frames were taken. A frame is refused (answered {@code NETIF_RSP_ERROR}, counted,
+     * never copied) when a slot's grant or bytes are bad, it is shorter than an Ethernet
+     * header or longer than {@value Vif#MAX_FRAME} bytes, its further slots carry more than
+     * its size says (or its first slot more than its page), it takes more than
+     * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra (not offered, so any
+     * size is nonsense). A missing slot or an unknown extra type ends the vif, as netback's
+     * {@code xenvif_fatal_tx_err}.
+     */
+    private int takeBatch(int max) throws RingOverflowException, BadFrame {
         int b = 0;
-        int op = 0;
-        while (b < max && tx.consumeRequest(txReq)) {
+        opCount = 0;
+        slotCount = 0;
+        while (b < max && opCount <= TX_OPS - Netif.NR_SLOTS_MIN && tx.consumeRequest(txReq)) {
             NetifCodec.Tx r = txReq;
-            batchId[b] = r.id;
-            batchSize[b] = r.size;
-            if ((r.flags & (Netif.NETTXF_MORE_DATA | Netif.NETTXF_EXTRA_INFO)) != 0 || r.size < Vif.ETH_HEADER
-                    || r.offset < 0 || r.offset + r.size > Mmu.PAGE_SIZE) {
-                batchOp[b] = -1; // refused without a copy
-            } else {
-                long va = stagingVa(b);
-                copy.wrap(ops, (long) op * GnttabCopy.SIZE).clear();
-                copy.sourceRef(r.gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(r.offset)
-                        .destGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value())
-                        .destDomid(DomId.DOMID_SELF).destOffset(0).flags(Gntcopy.SOURCE_GREF).len(r.size);
-                batchOp[b] = op++;
+            slotId[slotCount] = r.id;
+            slotFrame[slotCount++] = b;
+            int total = r.size;
+            int firstRef = r.gref;
+            int firstOff = r.offset;
+            boolean bad = false;
+            if ((r.flags & Netif.NETTXF_EXTRA_INFO) != 0) {
+                int extras = 0;
+                do {
+                    if (!tx.consumeRequest(more)) {
+                        throw new BadFrame("an extra-info slot is missing");
+                    }
+                    slotId[slotCount] = more.id;
+                    slotFrame[slotCount++] = -1;
+                    if (more.extraType <= Netif.EXTRA_TYPE_NONE || more.extraType >= Netif.EXTRA_TYPE_MAX
+                            || ++extras > MAX_EXTRAS) {
+                        throw new BadFrame("extra-info type " + more.extraType + " (slot " + extras + ")");
+                    }
+                    if (more.extraType == Netif.EXTRA_TYPE_GSO) {
+                        bad = true; // feature-gso-tcpv4 = 0: whatever the size or type, dropped and counted
+                        gsoRefused++;
+                    }
+                } while ((more.extraFlags & Netif.EXTRA_FLAG_MORE) != 0);
             }
+            int slots = 1;
+            int rest = 0;
+            int flags = r.flags;
+            while ((flags & Netif.NETTXF_MORE_DATA) != 0) {
+                if (!tx.consumeRequest(more)) {
+                    throw new BadFrame("slot " + (slots + 1) + " of a frame is missing");
+                }
+                slotId[slotCount] = more.id;
+                slotFrame[slotCount++] = b;
+                flags = more.flags;
+                if (slots < Netif.NR_SLOTS_MIN) {
+                    fragRef[slots] = more.gref;
+                    fragOff[slots] = more.offset;
+                    fragSize[slots] = more.size;
+                }
+                slots++;
+                rest += more.size;
+                if (more.offset + more.size > Mmu.PAGE_SIZE || rest > total) {
+                    bad = true; // outside its page, or the slots carry more than the frame's size
+                }
+            }
+            int firstLen = total - rest;
+            if (slots > Netif.NR_SLOTS_MIN) {
+                bad = true;
+                tooManySlots++;
+            }
+            if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_FRAME || firstLen < 0
+                    || firstOff + firstLen > Mmu.PAGE_SIZE) {
+                batchOps[b] = 0; // refused without a copy
+                batchOk[b] = false;
+            } else {
+                batchOp[b] = opCount;
+                long va = stagingVa(b);
+                copyIn(firstRef, firstOff, va, firstLen);
+                int at = firstLen;
+                for (int i = 1; i < slots; i++) {
+                    copyIn(fragRef[i], fragOff[i], va + at, fragSize[i]);
+                    at += fragSize[i];
+                }
+                batchOps[b] = opCount - batchOp[b];
+                batchOk[b] = true;
+            }
+            batchSize[b] = total;
             b++;
         }
-        batchOps = op;
         return b;
     }
 
-    /** One hypercall for the batch's copies; then each frame to the bridge, and its answer. False: the vif went. */
+    /** One copy op: {@code len} bytes of the front end's {@code gref} at {@code offset} into dom0's {@code va}. */
+    private void copyIn(int gref, int offset, long va, int len) {
+        copy.wrap(ops, (long) opCount * GnttabCopy.SIZE).clear();
+        copy.sourceRef(gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(offset)
+                .destGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).destDomid(DomId.DOMID_SELF)
+                .destOffset((int) (va & (Mmu.PAGE_SIZE - 1))).flags(Gntcopy.SOURCE_GREF).len(len);
+        opCount++;
+    }
+
+    /**
+     * One hypercall for the batch's copies; then each good frame to the bridge; then every
+     * slot's answer in ring order (a frame's status on each of its slots, {@code NETIF_RSP_NULL}
+     * on an extra). False: the vif went.
+     */
     private boolean finishBatch(int b) {
-        long rc = batchOps == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), batchOps);
+        long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), opCount);
+        long now = bridge.now();
+        Bridge b0 = bridge;
         for (int j = 0; j < b; j++) {
-            int st = Netif.RSP_ERROR;
-            int op = batchOp[j];
-            if (op >= 0 && rc >= 0 && copy.wrap(ops, (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY) {
+            boolean ok = batchOk[j] && rc >= 0;
+            for (int o = 0; ok && o < batchOps[j]; o++) {
+                ok = copy.wrap(ops, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
+            }
+            batchOk[j] = ok;
+            if (ok) {
                 txFrames++;
-                bridge.input(this, stagingVa(j), batchSize[j]);
-                st = Netif.RSP_OKAY;
+                b0.input(this, stagingVa(j), batchSize[j], now);
             } else {
                 txErrors++;
             }
             if (!connected) {
+                b0.flush(); // the other ports copy out what they took before the staging pages go
                 return false;
             }
-            tx.produceResponse(txRsp.set(batchId[j], st));
+        }
+        b0.flush(); // every port's RX copies of this batch, before the next batch reuses the staging pages
+        for (int i = 0; i < slotCount; i++) {
+            int j = slotFrame[i];
+            tx.produceResponse(txRsp.set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR));
         }
         return true;
     }
 
-    /** Where frame {@code j} of a TX batch is copied into dom0: page 1 + j of {@link #pages}. */
+    /** Where frame {@code j} of a TX batch is copied into dom0: page 2 + j of {@link #pages}. */
     private long stagingVa(int j) {
-        return pages.va() + (long) (1 + j) * Mmu.PAGE_SIZE;
+        return pages.va() + (long) (2 + j) * Mmu.PAGE_SIZE;
     }
 
-    /** RX: a frame from the bridge into the next buffer the front end posted. */
+    /**
+     * RX: a frame from the bridge takes the next buffer the front end posted; its copy is
+     * gathered with the batch's others and made on {@link #flush} (as Linux's netback gathers
+     * a NAPI poll's RX copies into one {@code GNTTABOP_copy}). No buffer posted: dropped and
+     * counted, and the front end asked (rx ring's {@code req_event}) to say when it posts one.
+     */
     @Override
     public boolean deliver(long va, int length) {
-        if (!connected || length > Vif.MAX_FRAME) {
+        if (!connected || length > Vif.MAX_FRAME || (va & (Mmu.PAGE_SIZE - 1)) + length > Mmu.PAGE_SIZE) {
             rxDropped++;
             return false;
         }
         try {
+            if (rxQueued == RX_BATCH) {
+                flush();
+                if (!connected) {
+                    rxDropped++;
+                    return false;
+                }
+            }
             if (!rx.consumeRequest(rxReq)) {
-                // No buffer posted: ask to be told when one is (rx ring's req_event), drop this frame.
                 rx.finalCheckForRequests();
                 rxDropped++;
                 return false;
             }
-            int st = copy(rxReq.gref, 0, va, length, true) ? length : Netif.RSP_ERROR;
-            rx.produceResponse(rxRsp.set(rxReq.id, 0, 0, st));
-            rx.pushResponsesAndCheckNotify();
-            if (st < 0) {
-                rxDropped++;
-                return false;
-            }
-            rxFrames++;
+            copy.wrap(ops, RX_OPS + (long) rxQueued * GnttabCopy.SIZE).clear();
+            copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF)
+                    .sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                    .destDomid(front.value()).destOffset(0).flags(Gntcopy.DEST_GREF).len(length);
+            rxId[rxQueued] = rxReq.id;
+            rxLen[rxQueued] = length;
+            rxQueued++;
             return true;
         } catch (RingOverflowException e) {
             disconnect("the front end broke its RX ring: " + e.getMessage());
@@ -327,27 +466,38 @@ final class NetBack implements Bridge.Port {
         }
     }
 
-    /** One GNTTABOP_copy between the front end's {@code gref} (at {@code offset}) and dom0's {@code va}. */
-    private boolean copy(int gref, int offset, long va, int length, boolean toFront) {
-        long local = k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value();
-        int localOff = (int) (va & (Mmu.PAGE_SIZE - 1));
-        long at = (long) TX_BATCH * GnttabCopy.SIZE; // after a TX batch's ops: a delivery during one leaves them be
-        copy.wrap(ops, at).clear();
-        if (toFront) {
-            copy.sourceGmfn(local).sourceDomid(DomId.DOMID_SELF).sourceOffset(localOff).destRef(gref & 0xFFFF_FFFFL)
-                    .destDomid(front.value()).destOffset(offset).flags(Gntcopy.DEST_GREF);
-        } else {
-            copy.sourceRef(gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(offset).destGmfn(local)
-                    .destDomid(DomId.DOMID_SELF).destOffset(localOff).flags(Gntcopy.SOURCE_GREF);
+    /**
+     * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all, a response
+     * for each in the order their buffers were taken, then one push of the responses (the front
+     * end is notified only if it asked, by {@code rsp_event}).
+     */
+    @Override
+    public void flush() {
+        int n = rxQueued;
+        if (n == 0 || !connected) {
+            rxQueued = 0;
+            return;
         }
-        copy.len(length);
-        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + at, 1);
-        return rc >= 0 && copy.wrap(ops, at).status() == Gntst.OKAY;
+        rxQueued = 0;
+        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, n);
+        for (int j = 0; j < n; j++) {
+            int st = rc >= 0 && copy.wrap(ops, RX_OPS + (long) j * GnttabCopy.SIZE).status() == Gntst.OKAY ? rxLen[j]
+                    : Netif.RSP_ERROR;
+            if (st < 0) {
+                rxDropped++;
+            } else {
+                rxFrames++;
+            }
+            rx.produceResponse(rxRsp.set(rxId[j], 0, 0, st));
+        }
+        rx.pushResponsesAndCheckNotify();
     }
 
     private void disconnect(String why) {
         boolean was = connected;
         connected = false;
+        rxDropped += rxQueued; // taken, never copied
+        rxQueued = 0;
         if (bridge != null) {
             bridge.detach(this);
             bridge = null;
@@ -372,7 +522,8 @@ final class NetBack implements Bridge.Port {
         rx = null;
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
-                + " dropped (no buffer), " + txErrors + " refused; " + why + (was ? "; Closed" : ""));
+                + " dropped (no buffer), " + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
+                + " over " + Netif.NR_SLOTS_MIN + " slots); " + why + (was ? "; Closed" : ""));
     }
 
     void remove() {

@@ -43,10 +43,13 @@ import org.parasol.hypercall.io.SringEntries;
  * interface. Not thread-safe: one vCPU's run loop owns it.
  */
 public final class NetFront {
-    /** Posted receive buffers. */
-    public static final int RX_BUFFERS = 64;
-    /** Transmit slots (pages). */
-    public static final int TX_SLOTS = 64;
+    /** Posted receive buffers: a full RX ring, so a stream finds one while the guest is descheduled. */
+    public static final int RX_BUFFERS = 256;
+    /**
+     * Transmit slots (pages): half the TX ring, so that with the RX buffers and the two rings
+     * one interface takes 386 of the 512 grant entries of a guest's one grant frame.
+     */
+    public static final int TX_SLOTS = 128;
 
     /** Where received frames go. */
     public interface Receiver {

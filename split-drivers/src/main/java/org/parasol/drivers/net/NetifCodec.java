@@ -2,6 +2,7 @@ package org.parasol.drivers.net;
 
 import org.parasol.drivers.ring.EntryCodec;
 import org.parasol.hypercall.SharedBuffer;
+import org.parasol.hypercall.io.NetifExtraInfo;
 import org.parasol.hypercall.io.NetifRxRequest;
 import org.parasol.hypercall.io.NetifRxResponse;
 import org.parasol.hypercall.io.NetifTxRequest;
@@ -17,13 +18,24 @@ public final class NetifCodec {
     private NetifCodec() {
     }
 
-    /** {@code netif_tx_request}. */
+    /**
+     * {@code netif_tx_request}; a slot that follows one flagged {@code NETTXF_extra_info} is a
+     * {@code netif_extra_info} instead (the same 12 bytes), decoded into the {@code extra*} and
+     * {@code gso*} fields at the same time.
+     */
     public static final class Tx {
         public int gref;
         public int offset;
         public int flags;
         public int id;
         public int size;
+        /** As {@code netif_extra_info}: {@code type}, {@code flags}, {@code u.gso.size}, {@code u.gso.type}. */
+        public int extraType;
+        public int extraFlags;
+        public int gsoSize;
+        public int gsoType;
+        /** Encode as {@code netif_extra_info} (a front end writing an extra slot), not as a request. */
+        public boolean extra;
 
         public Tx set(int ref, int off, int fl, int requestId, int bytes) {
             gref = ref;
@@ -31,6 +43,18 @@ public final class NetifCodec {
             flags = fl;
             id = requestId;
             size = bytes;
+            extra = false;
+            return this;
+        }
+
+        /** An extra-info slot: {@code type}, {@code flags} ({@code XEN_NETIF_EXTRA_FLAG_*}), and a GSO's size and type. */
+        public Tx extra(int type, int extraFl, int gsoMss, int gsoKind) {
+            set(0, 0, 0, 0, 0);
+            extra = true;
+            extraType = type;
+            extraFlags = extraFl;
+            gsoSize = gsoMss;
+            gsoType = gsoKind;
             return this;
         }
     }
@@ -77,6 +101,7 @@ public final class NetifCodec {
 
     public static final class TxCodec implements EntryCodec<Tx> {
         private final NetifTxRequest f = new NetifTxRequest();
+        private final NetifExtraInfo x = new NetifExtraInfo();
 
         @Override
         public long byteSize() {
@@ -85,6 +110,11 @@ public final class NetifCodec {
 
         @Override
         public void encode(Tx e, SharedBuffer dst) {
+            if (e.extra) {
+                f.wrap(dst, 0).gref(0).offset(0).flags(0).id(0).size(0);
+                x.wrap(dst, 0).type(e.extraType).flags(e.extraFlags).gsoSize(e.gsoSize).gsoType(e.gsoType).gsoFeatures(0);
+                return;
+            }
             f.wrap(dst, 0).gref(e.gref & 0xFFFF_FFFFL).offset(e.offset).flags(e.flags).id(e.id).size(e.size);
         }
 
@@ -96,6 +126,11 @@ public final class NetifCodec {
             into.flags = f.flags();
             into.id = f.id();
             into.size = f.size();
+            x.wrap(src, 0);
+            into.extraType = x.type();
+            into.extraFlags = x.flags();
+            into.gsoSize = x.gsoSize();
+            into.gsoType = x.gsoType();
         }
     }
 

@@ -1,0 +1,67 @@
+package org.parasol.hypervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypervisor.mm.FrameTable;
+import org.parasol.hypervisor.mm.MachineMemory;
+import org.parasol.hypervisor.testing.LeakCheck;
+
+/**
+ * Issue 17: a 4 GiB domain that touches ten pages costs the host what it touched. Counted,
+ * not timed: frames the host backs ({@code mincore}), chunks of frame state, pages of the M2P
+ * table written, before, during and after the domain.
+ */
+class LargeDomainCostTest {
+    private static final long GIB = 1L << 30;
+
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
+
+    @Test
+    @DisplayName("a 4 GiB PV domain touching ten pages: the host backs its P2M list and start-of-day pages, no M2P page it did not read, and nothing after destroy")
+    void shouldBuildAndDestroyA4GiBDomainInProportionToWhatItTouched() throws Exception {
+        long nrPages = 4 * GIB / MachineMemory.PAGE_SIZE;
+        try (Hypervisor hv = leaks.track(Hypervisor.boot(HostConfig.defaults(4 * GIB + (64L << 20)).withPcpus(1)))) {
+            FrameTable frames = hv.frames();
+            long residentAtBoot = hv.machine().residentFrames();
+            assumeThat(residentAtBoot).as("mincore available").isNotNegative();
+            int chunksAtBoot = frames.chunks();
+            int detailedAtBoot = frames.detailedChunks();
+            int m2pAtBoot = frames.machphysPagesWritten();
+
+            BareGuest g = BareGuest.create(hv, "big", 4L << 20);
+            long p2mFrames = nrPages / FrameTable.M2P_ENTRIES_PER_FRAME;
+            for (int i = 0; i < 10; i++) {
+                g.mem.putLong(g.scratch2 + 4096L * (i + 1), 0x5A5A_0000L + i);
+            }
+            // The guest reads the M2P entry of one of its frames through the read-only table:
+            // one page of the table gets written, the one it read.
+            long mfn = g.mem.getLong(org.parasol.hypercall.StartOfDay.VIRT_BASE); // start_info.mfn_list[0] is the P2M list's first word
+            long m2pEntry = g.mem.getLong(Mmu.MACH2PHYS_VIRT_START + 8 * mfn);
+            assertThat(m2pEntry).as("M2P[P2M[0]]").isZero();
+            assertThat(frames.machphysPagesWritten() - m2pAtBoot).as("M2P pages written: the one read").isEqualTo(1);
+
+            long resident = hv.machine().residentFrames() - residentAtBoot;
+            // The P2M list (start_info.mfn_list, 8 bytes a page) is what the PV ABI makes the
+            // builder write; beyond it the start-of-day pages (start_info, page tables, store
+            // and console pages, shared_info), the ten, and the M2P page read.
+            assertThat(resident).as("frames the host backs for the domain").isBetween(p2mFrames, p2mFrames + 64);
+            assertThat(frames.chunks() - chunksAtBoot).as("a chunk of state per 2 MiB it owns (uniform: one small object)")
+                    .isBetween((int) (nrPages / 512), (int) (nrPages / 512) + 2);
+            assertThat(frames.detailedChunks() - detailedAtBoot).as("per-frame arrays only where frames were referenced or typed: the mapped start of day")
+                    .isLessThanOrEqualTo((int) (p2mFrames / 512) + 2);
+
+            assertThat(hv.destroy(g.domain)).isTrue();
+            assertThat(frames.ownedBy(g.domain.domid())).isZero();
+            assertThat(frames.chunks()).as("its chunks are gone").isLessThanOrEqualTo(chunksAtBoot + 1);
+            assertThat(hv.machine().residentFrames() - residentAtBoot)
+                    .as("after destroy the host backs only the M2P page the guest read").isLessThanOrEqualTo(1);
+            assertThat(frames.m2p(mfn)).isEqualTo(FrameTable.INVALID_M2P_ENTRY);
+        }
+    }
+}
