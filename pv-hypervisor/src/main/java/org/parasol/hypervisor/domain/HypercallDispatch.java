@@ -26,13 +26,14 @@ public interface HypercallDispatch {
     void giveScratch(HypercallScratch scratch);
 
     /**
-     * Whether hypercall {@code nr} may start with less than the stack headroom every other
-     * entry from guest code needs ({@code sched.StackGuard}): true only for families that
-     * take no lock and change no state beyond the caller's own vCPU and memory, so that a
-     * {@link StackOverflowError} anywhere inside them leaves nothing half-done, and the
-     * vCPU's entry turns it into the domain's crash. The default is false.
+     * Whether hypercall {@code nr} with command {@code cmd} (its first argument) may start with
+     * less than the stack headroom every other entry from guest code needs
+     * ({@code sched.StackGuard}): true only for calls that take no lock and change no state
+     * beyond the caller's own vCPU and memory, so that a {@link StackOverflowError} anywhere
+     * inside them leaves nothing half-done, and the vCPU's entry turns it into the domain's
+     * crash. The default is false.
      */
-    default boolean runsWithoutHeadroom(int nr) {
+    default boolean runsWithoutHeadroom(int nr, long cmd) {
         return false;
     }
 }

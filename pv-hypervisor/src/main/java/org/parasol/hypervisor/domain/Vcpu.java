@@ -609,7 +609,7 @@ public final class Vcpu implements MmuContext {
             boolean known = nr >= 0 && nr < Hypercall.TABLE_SIZE;
             // A family that takes no lock and changes nothing beyond this vCPU may start short
             // of stack: an overflow inside it is caught below and leaves nothing half-done.
-            if ((!known || !hypercalls.runsWithoutHeadroom(nr)) && !stack.hasHeadroom()) {
+            if ((!known || !hypercalls.runsWithoutHeadroom(nr, a1)) && !stack.hasHeadroom()) {
                 throw deferCrash(STACK_EXHAUSTED);
             }
             if (pollWord.pending() != 0) {

@@ -130,7 +130,8 @@ final class EventLock {
         return (stamp & 1) == 0 && (int) SEQ.getOpaque(this) == stamp;
     }
 
-    private static int backOff(int spins) {
+    /** One step of a waiter's back-off: spin, then yield, then park for a microsecond. */
+    static int backOff(int spins) {
         if (spins < 64) {
             Thread.onSpinWait();
         } else if (spins < 128) {

@@ -27,12 +27,16 @@ import org.parasol.hypervisor.domain.Vcpu;
  * progress in the vCPU's continuation frame; the vCPU's hypercall entry re-enters it.
  * {@link #dispatchToCompletion} does the same inline, for multicall.
  *
- * <p>Stack headroom: every family but one starts only with the headroom the vCPU's entry
- * checks for. xen_version does not need it ({@link #runsWithoutHeadroom}): it takes no lock,
- * calls no guest code and changes nothing but the caller's own memory (and the Accessed and
- * Dirty bits, and the TLB, of the copy out), so a {@link StackOverflowError} anywhere inside it
- * leaves nothing half-done, and the entry turns it into the domain's crash. It is what a guest
- * calls most often for nothing: a null hypercall.
+ * <p>Stack headroom: every call but two starts only with the headroom the vCPU's entry
+ * checks for (a downcall that reads the stack pointer, and a call that spills every register
+ * around it). xen_version and {@code EVTCHNOP_status} do not need it
+ * ({@link #runsWithoutHeadroom}): each takes no lock (status reads the port table
+ * optimistically, retrying while a writer holds it, and never enters the event lock), calls no
+ * guest code and changes nothing but the caller's own memory (and the Accessed and Dirty bits,
+ * and the TLB, of the copy out), so a {@link StackOverflowError} anywhere inside it leaves
+ * nothing half-done, and the entry turns it into the domain's crash. xen_version is what a
+ * guest calls most often for nothing (a null hypercall); status is the cheapest question about
+ * another domain's state.
  */
 public final class HypercallTable implements HypercallDispatch {
     private final HypercallHandler[] table = new HypercallHandler[Hypercall.TABLE_SIZE];
@@ -128,8 +132,9 @@ public final class HypercallTable implements HypercallDispatch {
     }
 
     @Override
-    public boolean runsWithoutHeadroom(int nr) {
-        return nr == Hypercall.XEN_VERSION;
+    public boolean runsWithoutHeadroom(int nr, long cmd) {
+        return nr == Hypercall.XEN_VERSION
+                || nr == Hypercall.EVENT_CHANNEL_OP && cmd == org.parasol.hypercall.abi.EvtchnOp.STATUS;
     }
 
     /** Installs {@code handler} for {@code nr}: for later issues' families. */

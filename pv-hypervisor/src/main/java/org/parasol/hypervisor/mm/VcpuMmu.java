@@ -267,15 +267,32 @@ public final class VcpuMmu implements GuestMemory {
         throw new GuestAbort("guest memory of d" + domid + " used from a foreign thread");
     }
 
-    /** Machine address of the byte at {@code va}, delivering faults until the access succeeds. */
+    /**
+     * Machine address of the byte at {@code va}, delivering faults until the access succeeds.
+     * The hit is straight-line code; the fault and retry loop is a method of its own
+     * ({@link #accessFaulting}), so the JIT compiles no loop with a call in it around every
+     * guest load (a loop around a call makes it keep the caller's live values on the stack
+     * across each access).
+     */
     private long access(long va, boolean write) {
+        enter();
+        long ma = lookup(va, write);
+        if (ma >= 0) {
+            return ma;
+        }
+        return accessFaulting(va, write, ma);
+    }
+
+    /** {@link #access}'s slow path: delivers the fault {@code ~firstMiss}, then tries again until the access succeeds. */
+    private long accessFaulting(long va, boolean write, long firstMiss) {
+        long ma = firstMiss;
         for (;;) {
+            context.pageFault(va, (int) ~ma);
             enter();
-            long ma = lookup(va, write);
+            ma = lookup(va, write);
             if (ma >= 0) {
                 return ma;
             }
-            context.pageFault(va, (int) ~ma);
         }
     }
 
@@ -286,17 +303,31 @@ public final class VcpuMmu implements GuestMemory {
      * access tried again.
      */
     private long storeAccess(long va, int width, long value) {
+        enter();
+        long ma = lookup(va, true);
+        if (ma >= 0) {
+            return ma;
+        }
+        return storeFaulting(va, width, value, ma);
+    }
+
+    /**
+     * {@link #storeAccess}'s slow path, out of the hit's way as {@link #accessFaulting} is:
+     * emulates or delivers the fault {@code ~firstMiss}, then tries again.
+     */
+    private long storeFaulting(long va, int width, long value, long firstMiss) {
+        long ma = firstMiss;
         for (;;) {
-            enter();
-            long ma = lookup(va, true);
-            if (ma >= 0) {
-                return ma;
-            }
             int errorCode = (int) ~ma;
             if ((errorCode & PF_PRESENT) != 0 && trapStore(errorCode, va, width, value, TrapRecord.STORE, 0)) {
                 return -1;
             }
             context.pageFault(va, errorCode);
+            enter();
+            ma = lookup(va, true);
+            if (ma >= 0) {
+                return ma;
+            }
         }
     }
 
@@ -368,6 +399,27 @@ public final class VcpuMmu implements GuestMemory {
         }
         tlbMisses++;
         return walk(va, write, true);
+    }
+
+    /**
+     * The TLB hit alone, the fast path of a plain access on the vCPU's own thread: the machine
+     * address of {@code va}, or -1 when anything more is needed (a foreign thread, a raised
+     * poll word, a non-canonical address, a miss, a write the entry does not allow). Calls
+     * nothing and stores nothing; the caller then takes the full path, which checks all of it
+     * again and acts ({@link #access}, {@link #storeAccess}).
+     */
+    private long hit(long va, boolean write) {
+        if (Thread.currentThread() != owner || pollWord.pending() != 0 || !PageTableEntry.isCanonical(va)) {
+            return -1;
+        }
+        long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
+        long entry = tlb[(int) vpn & TLB_MASK];
+        long want = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT) | TLB_VALID | (write ? TLB_WRITABLE : 0);
+        long mask = ~(TLB_MFN_MASK << TLB_MFN_SHIFT) & (write ? -1L : ~TLB_WRITABLE);
+        if ((entry & mask) != want) {
+            return -1;
+        }
+        return (((entry >>> TLB_MFN_SHIFT) & TLB_MFN_MASK) << PAGE_SHIFT) | (va & PAGE_MASK);
     }
 
     /**
@@ -504,7 +556,7 @@ public final class VcpuMmu implements GuestMemory {
             if (ma < 0) {
                 return false;
             }
-            copySmall(machine, ma, dst, dstOffset, length);
+            copyInSmall(ma, dst, dstOffset, length);
             return true;
         }
         long done = 0;
@@ -521,26 +573,46 @@ public final class VcpuMmu implements GuestMemory {
         return true;
     }
 
-    /** Copies at or below this many bytes within one page take {@link #copySmall}. */
+    /** Copies at or below this many bytes within one page take {@link #copyInSmall} and {@link #copyOutSmall}. */
     private static final long SMALL_COPY = 64;
 
     /**
-     * Copies {@code n} ({@code <=} {@link #SMALL_COPY}) bytes word by word: for the few bytes
-     * of a hypercall's structure, {@code MemorySegment.copy}'s fixed cost (both segments'
-     * checks, the overlap test, the bulk loop) is several times the copy's. The bounds were
-     * checked by the caller; each access checks them again.
+     * Copies {@code n} ({@code <=} {@link #SMALL_COPY}) bytes of machine memory at {@code ma}
+     * into {@code dst} word by word: for the few bytes of a hypercall's structure,
+     * {@code MemorySegment.copy}'s fixed cost (both segments' checks, the overlap test, the bulk
+     * loop) is several times the copy's. One method per direction, so that each access site
+     * sees one kind of segment (machine memory on one side, the caller's scratch on the other)
+     * and the JIT compiles it for that kind alone. The bounds were checked by the caller; each
+     * access checks them again.
      */
-    private static void copySmall(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long n) {
+    private void copyInSmall(long ma, MemorySegment dst, long dstOffset, long n) {
+        MemorySegment m = machine;
         long i = 0;
         for (; i + 8 <= n; i += 8) {
-            dst.set(LONG_LE, dstOffset + i, src.get(LONG_LE, srcOffset + i));
+            dst.set(LONG_LE, dstOffset + i, m.get(LONG_LE, ma + i));
         }
         if (i + 4 <= n) {
-            dst.set(INT_LE, dstOffset + i, src.get(INT_LE, srcOffset + i));
+            dst.set(INT_LE, dstOffset + i, m.get(INT_LE, ma + i));
             i += 4;
         }
         for (; i < n; i++) {
-            dst.set(ValueLayout.JAVA_BYTE, dstOffset + i, src.get(ValueLayout.JAVA_BYTE, srcOffset + i));
+            dst.set(ValueLayout.JAVA_BYTE, dstOffset + i, m.get(ValueLayout.JAVA_BYTE, ma + i));
+        }
+    }
+
+    /** As {@link #copyInSmall}, the other way: {@code n} bytes of {@code src} to machine address {@code ma}. */
+    private void copyOutSmall(MemorySegment src, long srcOffset, long ma, long n) {
+        MemorySegment m = machine;
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            m.set(LONG_LE, ma + i, src.get(LONG_LE, srcOffset + i));
+        }
+        if (i + 4 <= n) {
+            m.set(INT_LE, ma + i, src.get(INT_LE, srcOffset + i));
+            i += 4;
+        }
+        for (; i < n; i++) {
+            m.set(ValueLayout.JAVA_BYTE, ma + i, src.get(ValueLayout.JAVA_BYTE, srcOffset + i));
         }
     }
 
@@ -562,7 +634,7 @@ public final class VcpuMmu implements GuestMemory {
             if (ma < 0) {
                 return false;
             }
-            copySmall(src, srcOffset, machine, ma, length);
+            copyOutSmall(src, srcOffset, ma, length);
             return true;
         }
         long done = 0;
@@ -672,14 +744,28 @@ public final class VcpuMmu implements GuestMemory {
         }
     }
 
+    /*
+     * Each plain access tries the TLB hit first (hit: no call, no loop), and takes the full
+     * path (the entry checks with their safe point, the walk, faults, page-crossing halves)
+     * for anything else. The full path checks everything again, so the hit decides nothing
+     * the full path would decide otherwise.
+     */
+
     @Override
     public byte getByte(long va) {
+        long ma = hit(va, false);
+        if (ma >= 0) {
+            return machine.get(ValueLayout.JAVA_BYTE, ma);
+        }
         return machine.get(ValueLayout.JAVA_BYTE, access(va, false));
     }
 
     @Override
     public void putByte(long va, byte value) {
-        long ma = storeAccess(va, 1, value);
+        long ma = hit(va, true);
+        if (ma < 0) {
+            ma = storeAccess(va, 1, value);
+        }
         if (ma >= 0) {
             machine.set(ValueLayout.JAVA_BYTE, ma, value);
         }
@@ -687,6 +773,14 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public short getShort(long va) {
+        long ma = within(va, 2) ? hit(va, false) : -1;
+        if (ma >= 0) {
+            return machine.get(SHORT_LE, ma);
+        }
+        return getShortSlow(va);
+    }
+
+    private short getShortSlow(long va) {
         if (crosses(va, 2)) {
             return (short) loadSplit(va, 2);
         }
@@ -695,18 +789,24 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putShort(long va, short value) {
-        if (crosses(va, 2)) {
-            storeSplit(va, value, 2);
-            return;
-        }
-        long ma = storeAccess(va, 2, value);
+        long ma = within(va, 2) ? hit(va, true) : -1;
         if (ma >= 0) {
             machine.set(SHORT_LE, ma, value);
+            return;
         }
+        putSlow(va, value, 2);
     }
 
     @Override
     public int getInt(long va) {
+        long ma = within(va, 4) ? hit(va, false) : -1;
+        if (ma >= 0) {
+            return machine.get(INT_LE, ma);
+        }
+        return getIntSlow(va);
+    }
+
+    private int getIntSlow(long va) {
         if (crosses(va, 4)) {
             return (int) loadSplit(va, 4);
         }
@@ -715,18 +815,24 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putInt(long va, int value) {
-        if (crosses(va, 4)) {
-            storeSplit(va, value, 4);
-            return;
-        }
-        long ma = storeAccess(va, 4, value);
+        long ma = within(va, 4) ? hit(va, true) : -1;
         if (ma >= 0) {
             machine.set(INT_LE, ma, value);
+            return;
         }
+        putSlow(va, value, 4);
     }
 
     @Override
     public long getLong(long va) {
+        long ma = within(va, 8) ? hit(va, false) : -1;
+        if (ma >= 0) {
+            return machine.get(LONG_LE, ma);
+        }
+        return getLongSlow(va);
+    }
+
+    private long getLongSlow(long va) {
         if (crosses(va, 8)) {
             return loadSplit(va, 8);
         }
@@ -735,14 +841,34 @@ public final class VcpuMmu implements GuestMemory {
 
     @Override
     public void putLong(long va, long value) {
-        if (crosses(va, 8)) {
-            storeSplit(va, value, 8);
-            return;
-        }
-        long ma = storeAccess(va, 8, value);
+        long ma = within(va, 8) ? hit(va, true) : -1;
         if (ma >= 0) {
             machine.set(LONG_LE, ma, value);
+            return;
         }
+        putSlow(va, value, 8);
+    }
+
+    /** A 2-, 4- or 8-byte store that did not hit: split across pages, emulated, or after a fault. */
+    private void putSlow(long va, long value, int width) {
+        if (crosses(va, width)) {
+            storeSplit(va, value, width);
+            return;
+        }
+        long ma = storeAccess(va, width, value);
+        if (ma < 0) {
+            return;
+        }
+        switch (width) {
+            case 2 -> machine.set(SHORT_LE, ma, (short) value);
+            case 4 -> machine.set(INT_LE, ma, (int) value);
+            default -> machine.set(LONG_LE, ma, value);
+        }
+    }
+
+    /** Whether {@code size} bytes at {@code va} lie within one page. */
+    private static boolean within(long va, int size) {
+        return (va & PAGE_MASK) <= MachineMemory.PAGE_SIZE - size;
     }
 
     // ---------------------------------------------------------------------------------------
