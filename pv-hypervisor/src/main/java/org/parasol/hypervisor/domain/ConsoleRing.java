@@ -15,7 +15,7 @@ import org.parasol.hypervisor.mm.MachineMemory;
  * Xen. It produces the ring's {@code in} half — what a user types at {@code parasol console} —
  * and raises the console's event channel, a port whose remote end is the hypervisor
  * ({@link EventChannels#allocXenConsumer}). A Parasol guest writes its output with
- * {@code console_io} (deviation 25), so the {@code out} half stays unused.
+ * {@code console_io} (deviation 27), so the {@code out} half stays unused.
  *
  * <pre>
  *  host thread                      machine page (the guest's frame)        guest vCPU

@@ -301,7 +301,7 @@ public final class DomainBuilder {
             }
         }
         // The console ring, as libxl's build gives every PV domain one: its page after the
-        // store's, its port bound to the back end (here the hypervisor itself: deviation 25).
+        // store's, its port bound to the back end (here the hypervisor itself: deviation 27).
         ConsoleRing ring = ConsoleRing.open(d, layout.consoleMfn());
         if (ring == null) {
             d.crash("its console ring could not be set up (no event channel left)");

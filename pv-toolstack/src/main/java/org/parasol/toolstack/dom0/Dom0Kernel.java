@@ -771,7 +771,7 @@ public final class Dom0Kernel extends ApplicationKernel {
     /**
      * libxl's {@code libxl_set_memory_target}: a target above {@code memory/static-max} (xl's
      * maxmem) is refused with libxl's words; else it goes to {@code memory/target}, which the
-     * guest's balloon watches. {@code max_pages} stays maxmem (deviation 37: libxl would move it
+     * guest's balloon watches. {@code max_pages} stays maxmem (deviation 30: libxl would move it
      * to the target with {@code enforce}).
      */
     private String memSet(int domid, long targetKiB) {
