@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Locale;
 
 import org.parasol.drivers.blk.BlkFront;
+import org.parasol.drivers.blk.Disks;
+import org.parasol.guest.blk.BlockDevice;
 import org.parasol.drivers.blk.Vbd;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
@@ -43,7 +45,10 @@ public final class BlkBenchKernel extends ApplicationKernel {
     private Kernel k;
     private GuestMemory mem;
     private BlkBenchOptions options;
-    private BlkFront disk;
+    /** The disk: blkfront, or the ATA driver of a native kernel ({@link Disks}). */
+    private BlockDevice disk;
+    /** The same disk when it is blkfront (its queues, slots, grants and registrations), else null. */
+    private BlkFront front;
     private long diskBytes;
     private PageRun[] buffers;
     /** The buffers registered for the current test (register=1). */
@@ -73,7 +78,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
         this.rng = options.seed();
         BlkFront.Options asked = new BlkFront.Options(options.queues(), options.order(), options.persistent(),
                 options.indirect());
-        return BlkFront.list(k).then(ids -> {
+        return Disks.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("blkbench: this domain has no disk (give it one with disk=[...])");
             }
@@ -81,13 +86,18 @@ public final class BlkBenchKernel extends ApplicationKernel {
             for (int id : ids) {
                 devid = Math.min(devid, id);
             }
-            return BlkFront.connect(k, devid, asked);
+            return Disks.connect(k, devid, asked);
         }).then(d -> {
             disk = d;
+            front = d instanceof BlkFront f ? f : null;
             diskBytes = d.sectors() * Blkif.SECTOR_SIZE;
-            k.println(TAG + Vbd.name(d.devid()) + ": " + d.sectors() + " sectors; " + d.queues() + " queue(s) of "
-                    + d.ringSize() + " slots, " + (d.persistent() ? "persistent grants" : "a grant per page") + ", up to "
-                    + d.maxSegments() + " segments a request");
+            if (front != null) {
+                k.println(TAG + Vbd.name(front.devid()) + ": " + d.sectors() + " sectors; " + front.queues()
+                        + " queue(s) of " + front.ringSize() + " slots, " + (front.persistent() ? "persistent grants"
+                        : "a grant per page") + ", up to " + front.maxSegments() + " segments a request");
+            } else {
+                k.println(TAG + d.name() + ": " + d.sectors() + " sectors; " + d.describe());
+            }
             int maxBs = 0;
             int maxQd = 0;
             for (BlkBenchOptions.Test t : options.tests()) {
@@ -125,7 +135,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
         long bytes = (t.bs() + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE * Mmu.PAGE_SIZE;
         long pages = 0;
         for (int i = 0; i < t.qd() && pages + bytes / Mmu.PAGE_SIZE <= BlkFront.MAX_REGISTERED_PAGES; i++) {
-            registrations.add(disk.register(buffers[i].va(), bytes));
+            registrations.add(front.register(buffers[i].va(), bytes));
             pages += bytes / Mmu.PAGE_SIZE;
         }
         k.println(TAG + "registered " + registrations.size() + " of " + t.qd() + " buffers (" + pages + " pages)");
@@ -138,7 +148,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
         }
         test = options.tests().get(i);
         String what = "mode=" + test.mode() + " bs=" + test.bs() + " qd=" + test.qd();
-        if (options.register()) {
+        if (options.register() && front != null) {
             register(test);
         }
         long warmup = options.warmupMs() * 1_000_000;
@@ -160,8 +170,10 @@ public final class BlkBenchKernel extends ApplicationKernel {
                 double per = Math.max(1, n);
                 k.println(String.format(Locale.ROOT, "%sresult %s queues=%d slots=%d persistent=%d indirect=%d ios=%d"
                         + " bytes=%d ns=%d iops=%.0f mibps=%.1f requests=%d notifications=%d req/io=%.3f notif/io=%.3f",
-                        TAG, what, disk.queues(), disk.ringSize(), disk.persistent() ? 1 : 0,
-                        disk.maxSegments() > Blkif.MAX_SEGMENTS_PER_REQUEST ? 1 : 0, n, bytes, ns, n * 1e9 / ns,
+                        TAG, what, front != null ? front.queues() : 1, front != null ? front.ringSize() : 1,
+                        front != null && front.persistent() ? 1 : 0,
+                        front != null && front.maxSegments() > Blkif.MAX_SEGMENTS_PER_REQUEST ? 1 : 0, n, bytes, ns,
+                        n * 1e9 / ns,
                         bytes * 1e9 / ns / (1 << 20), r, e, r / per, e / per));
                 return n;
             });
