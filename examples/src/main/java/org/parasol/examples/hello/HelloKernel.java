@@ -17,7 +17,7 @@ import org.parasol.guest.sched.Promise;
  *
  * <p>Expected console output (times vary):
  * <pre>
- * Parasol guest kernel 0.1 on Xen 4.19: 1024 pages (1013 free, 1013 mapped at boot), command line ''
+ * Parasol guest kernel 0.1 on Xen 4.19: 1024 pages (1012 free, 1012 mapped at boot), command line ''
  * Hello from Parasol! command line ''
  * system time 12.345 ms; sleeping 50 ms on a one-shot timer
  * woke after 50.1 ms; wall clock 2026-11-27T18:30:00.123Z
