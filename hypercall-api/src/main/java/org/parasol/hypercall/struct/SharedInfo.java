@@ -260,23 +260,14 @@ public final class SharedInfo {
      * {@code test_and_clear_bit(port, evtchn_pending)}: atomically clears {@code port}'s pending
      * bit; returns whether it was set. The guest takes an event this way before handling it.
      *
-     * <p>The bit is read first, and the atomic clear is made only when it is set: a clear bit
-     * is answered by that read (the same answer at the same point of the order as a locked
-     * clear that finds it clear), so a vCPU that polls for its event does not take the word's
-     * cache line away from the sender with a locked instruction on every turn, as Linux's
-     * pollers read with {@code test_bit} before they clear. A full fence before the read keeps
-     * what a locked instruction gave a caller that stored something before asking (a
-     * store-then-test pattern, such as clearing {@code evtchn_upcall_pending} and then looking
-     * for work): the fence is on the caller's own stack, not on the shared line.
+     * <p>One locked clear, whatever the bit: reading the bit first (so that a polling vCPU does
+     * not take the sender's line on every turn) cost the set-bit case a fence and a read, about
+     * 10 ns on every event taken, more than the polling round trip was shown to gain
+     * (results.md, issue 11's quiet run).
      */
     public boolean testAndClearPending(int port) {
         long bit = bit(port);
-        long word = base + pendingWordOffset(port);
-        VarHandle.fullFence();
-        if ((buffer.getLongAcquire(word) & bit) == 0) {
-            return false;
-        }
-        return (buffer.getAndBitwiseAndLong(word, ~bit) & bit) != 0;
+        return (buffer.getAndBitwiseAndLong(base + pendingWordOffset(port), ~bit) & bit) != 0;
     }
 
     /** Acquire-reads {@code port}'s pending bit. */
