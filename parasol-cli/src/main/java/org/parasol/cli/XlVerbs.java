@@ -188,13 +188,14 @@ final class XlVerbs {
                 // The console from before the domain first runs: its first line is never missed.
                 return Console.follow(c, req.getId(), "create", null, out, err, bar);
             }
-            Response r;
-            do {
-                r = c.read();
-                if (r.getId() == req.getId() && r.hasProgress()) {
+            // Progress items on the request's id, then its one reply (or a connection-level error, id 0).
+            Response r = c.read();
+            while (r.hasProgress() || r.getId() != req.getId() && r.getId() != 0) {
+                if (r.hasProgress()) {
                     bar.update(r.getProgress());
                 }
-            } while (r.getId() != req.getId() && r.getId() != 0 || r.hasProgress());
+                r = c.read();
+            }
             bar.finish();
             if (check(r) != 0) {
                 return 1;

@@ -259,9 +259,6 @@ public final class ControlService implements AutoCloseable {
     private Response create(Request r, Connection c) {
         long id = r.getId();
         org.parasol.control.v1.DomainConfig cfg = r.getCreate().getConfig();
-        if (cfg.getVcpus() == 0) {
-            cfg = cfg.toBuilder().setVcpus(1).build(); // xl's default when the file names none
-        }
         String name = cfg.getName();
         if (name.isEmpty() || name.length() > 64 || !name.matches("[A-Za-z0-9_.-]+") || name.equals("Domain-0")) {
             return Connection.error(id, EINVAL, "name: 1 to 64 of [A-Za-z0-9_.-], not Domain-0");
