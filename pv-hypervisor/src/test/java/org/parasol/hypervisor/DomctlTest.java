@@ -284,6 +284,15 @@ class DomctlTest {
         assertThat(ring.broken()).isTrue();
         assertThat(ring.bytesIn()).isEqualTo(1534);
 
+        // The domain gives the ring's page back (XENMEM_decrease_reservation, here by its
+        // toolstack on its behalf): the ring's reference keeps the frame out of the free pool, so
+        // no other domain can be handed it while input could still be written there.
+        long freeBefore = hv.freeFrames();
+        long given = mc.reservation(MemoryOp.DECREASE_RESERVATION, new long[] {l.consolePfn()}, 1, 0, 0, d);
+        assertThat(given).as("the page is given back, or refused while mapped").isBetween(0L, 1L);
+        assertThat(hv.freeFrames()).as("the frame is not free while the ring holds it").isEqualTo(freeBefore);
+        assertThat(hv.consoleInput(built, typed, 0, 1)).as("and input does not throw").isLessThanOrEqualTo(1);
+
         assertThat(dc.destroyDomain(d)).isZero();
         assertThat(hv.consoleInput(built, typed, 0, 1)).as("after its death").isEqualTo(-ESRCH);
         assertThat(hv.freeFrames()).as("the console page comes back with the rest").isEqualTo(free);
