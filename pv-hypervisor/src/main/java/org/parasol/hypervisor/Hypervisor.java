@@ -948,16 +948,16 @@ public final class Hypervisor implements AutoCloseable {
     /** Destroys every domain and releases machine memory. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            // Under the claims' monitor: no claim is between its check of `closed` and its entry.
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
         jdk.jfr.FlightRecorder.removePeriodicEvent(hypercallSampler);
         schedTick.stop();
-        for (Domain d : domains()) {
-            d.shutdown(Shutdown.POWEROFF, null);
-            d.destroy(config.destroyTimeout().toNanos());
-        }
+        destroyAll();
         reaper.shutdown();
         console.shutdown();
         try {
@@ -970,6 +970,36 @@ public final class Hypervisor implements AutoCloseable {
         boolean zombies = host.domains().stream().anyMatch(d -> d.state() == DomainState.ZOMBIE);
         if (!zombies) {
             machine.close();
+        }
+    }
+
+    /**
+     * Destroys every domain, including those a toolstack was still creating when the host
+     * closed (claimed before {@code closed} was set, listed after the first pass looked): passes
+     * until no domain id is claimed any more, or the destroy timeout has gone by (a zombie keeps
+     * its claim).
+     */
+    private void destroyAll() {
+        long deadline = System.nanoTime() + config.destroyTimeout().toNanos();
+        for (;;) {
+            for (Domain d : domains()) {
+                d.shutdown(Shutdown.POWEROFF, null);
+                d.destroy(config.destroyTimeout().toNanos());
+            }
+            synchronized (this) {
+                if (claimedDomids.isEmpty()) {
+                    return;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 }
