@@ -37,12 +37,12 @@ final class Footprint {
             KernelImage image = new ImageLoader(ImageRepository.standard()).load("hello");
             List<Object> keep = new ArrayList<>();
             keep.add(make(hv, image, ownLoaders, -1)); // the first domain pays for loading classes
-            long heap0 = heapUsed();
+            long heap0 = DensityFigures.heapUsed();
             long meta0 = metaspaceUsed();
             for (int i = 0; i < DOMAINS; i++) {
                 keep.add(make(hv, image, ownLoaders, i));
             }
-            long heap1 = heapUsed();
+            long heap1 = DensityFigures.heapUsed();
             long meta1 = metaspaceUsed();
             if (keep.size() != DOMAINS + 1) {
                 throw new IllegalStateException("lost a domain");
@@ -56,13 +56,6 @@ final class Footprint {
         Domain d = hv.createBareDomain(DomainConfig.of("f" + (i + 1), null, 1));
         GuestKernel k = own ? image.newKernelInOwnLoader(d.domid()) : image.newKernel(d.domid());
         return new Object[] {d, k};
-    }
-
-    private static long heapUsed() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     private static long metaspaceUsed() {

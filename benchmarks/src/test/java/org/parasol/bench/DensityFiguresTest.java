@@ -34,11 +34,15 @@ class DensityFiguresTest {
             assertThat(s.createP50Ms()).isPositive().isLessThanOrEqualTo(s.createP99Ms());
             assertThat(s.createP99Ms()).isLessThanOrEqualTo(s.createMaxMs()).isLessThan(10_000);
             assertThat(s.buildP50Ms()).isPositive().isLessThanOrEqualTo(s.createMaxMs());
-            assertThat(s.heapKiB()).as("heap per idle domain, KiB").isPositive();
+            assertThat(s.heapKiB()).as("heap per idle domain, KiB").isFinite();
             assertThat(s.threads()).as("platform threads per idle domain: its vCPU's").isBetween(0.9, 1.2);
             assertThat(s.pingPongP50Us()).isPositive();
             assertThat(s.idleCpuPercent()).as("CPU of the idling host, %% of a core").isNotNegative();
         }
+        // The live heap is read after full collections; a JDK cache released between two readings
+        // (a soft reference, a thread's buffer) is noise of a megabyte or two, which ten domains'
+        // ~700 KiB does not outweigh but fifty domains' ~3.5 MiB does.
+        assertThat(run.steps().get(1).heapKiB()).as("heap per idle domain at 50 domains, KiB").isPositive();
         assertThat(run.baselinePingPongUs()).isPositive();
         assertThat(run.firstCreateMs()).isPositive();
         assertThat(run.afterPingPongUs()).isPositive();
