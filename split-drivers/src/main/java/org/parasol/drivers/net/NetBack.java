@@ -250,6 +250,9 @@ final class NetBack implements Bridge.Port {
         private BoundPort txPort;
         private BoundPort rxPort;
         private boolean scheduled;
+        /** Frames this queue took from the front end and handed to the bridge, and copied to it. */
+        private long queueTx;
+        private long queueRx;
         private final NetifCodec.Tx txReq = new NetifCodec.Tx();
         private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
         private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
@@ -499,6 +502,7 @@ final class NetBack implements Bridge.Port {
                 batchOk[j] = ok;
                 if (ok) {
                     txFrames++;
+                    queueTx++;
                     b0.input(NetBack.this, stagingVa(j), batchSize[j], now);
                 } else {
                     txErrors++;
@@ -576,6 +580,7 @@ final class NetBack implements Bridge.Port {
                     rxDropped++;
                 } else {
                     rxFrames++;
+                    queueRx++;
                 }
                 rx.produceResponse(rxRsp.set(rxId[j], 0, 0, st));
             }
@@ -625,19 +630,27 @@ final class NetBack implements Bridge.Port {
             bridge.detach(this);
             bridge = null;
         }
+        StringBuilder perQueue = new StringBuilder();
         if (queues != null) {
             for (Queue q : queues) {
                 if (q != null) {
+                    if (queues.length > 1) {
+                        perQueue.append(perQueue.isEmpty() ? " (frames sent/received per queue: " : ", ")
+                                .append(q.queueTx).append('/').append(q.queueRx);
+                    }
                     q.close();
                 }
             }
             queues = null;
         }
+        if (!perQueue.isEmpty()) {
+            perQueue.append(')');
+        }
         split = false;
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
                 + " dropped (no buffer), " + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
-                + " over " + Netif.NR_SLOTS_MIN + " slots); " + why + (was ? "; Closed" : ""));
+                + " over " + Netif.NR_SLOTS_MIN + " slots)" + perQueue + "; " + why + (was ? "; Closed" : ""));
     }
 
     void remove() {
