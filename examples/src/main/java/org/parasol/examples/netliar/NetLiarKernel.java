@@ -39,6 +39,20 @@ import org.parasol.hypercall.io.SringEntries;
  *  gso-huge-size    a GSO extra with size 65535, type 7                     expect -1
  *  req-prod-far-ahead  TX req_prod 1000 past the ring: dom0 closes the vif
  * </pre>
+ *
+ * <p>Then, with one more vif each (vif 1, 2, ... in the order below, as many as the domain was
+ * given), a handshake that lies about queues or event channels; each time the back end must
+ * refuse to connect (go Closed) and let go of whatever it had mapped or bound:
+ *
+ * <pre>
+ *  queues-zero          multi-queue-num-queues = 0
+ *  queues-over-max      multi-queue-num-queues = 5, more than multi-queue-max-queues
+ *  queue-keys-missing   2 queues, queue-1/rx-ring-ref missing (queue 0 is whole)
+ *  split-rx-missing     event-channel-tx without event-channel-rx
+ *  split-same-port      event-channel-tx and event-channel-rx the same port
+ *  split-mixed          2 queues, queue 0 with split channels, queue 1 with one
+ *  not-a-number         multi-queue-num-queues = "two"
+ * </pre>
  */
 public final class NetLiarKernel extends ApplicationKernel {
     private static final String TAG = "net-liar: ";
@@ -148,9 +162,75 @@ public final class NetLiarKernel extends ApplicationKernel {
             k.cpu().memory().putIntRelease(rings.va(), tx.reqProdPvt() + 1000);
             port.notifyRemote();
             return closed;
-        }).map(v -> {
+        }).then(v -> {
             k.println(TAG + "req-prod-far-ahead: the back end went Closed");
-            return 0;
+            return org.parasol.drivers.net.NetFront.list(k);
+        }).then(ids -> {
+            Promise<Void> chain = k.loop().completed(null);
+            for (int i = 0; i < HANDSHAKE_LIES.length && i + 1 < ids.size(); i++) {
+                String lie = HANDSHAKE_LIES[i];
+                int devid = i + 1;
+                chain = chain.then(x -> handshakeLie(devid, lie));
+            }
+            return chain;
+        }).map(v -> 0);
+    }
+
+    private static final String[] HANDSHAKE_LIES = {"queues-zero", "queues-over-max", "queue-keys-missing",
+        "split-rx-missing", "split-same-port", "split-mixed", "not-a-number"};
+
+    /**
+     * Vif {@code devid}'s handshake with the lie {@code lie}: rings granted for real (two queues'
+     * worth), the keys written with the lie, Initialised; done when the back end is Closed.
+     */
+    private Promise<Void> handshakeLie(int devid, String lie) {
+        String dir = "device/vif/" + devid;
+        Promise<Void> refused = k.loop().promise();
+        return xb.read(dir + "/backend").then(path -> {
+            xb.watch(path + "/state", p -> xb.readState(path + "/state").whenDone((s, e) -> {
+                if (e == null && s == XenbusState.CLOSED && !refused.isDone()) {
+                    refused.complete(null);
+                }
+            }));
+            PageRun pages = k.memory().allocatePages(4);
+            int[] refs = new int[4];
+            for (int i = 0; i < 4; i++) {
+                new FrontRing<>(new GuestMemoryBuffer(k.cpu().memory(), pages.va() + (long) i * Mmu.PAGE_SIZE, Mmu.PAGE_SIZE),
+                        i % 2 == 0 ? SringEntries.NETIF_TX_ONE_PAGE : SringEntries.NETIF_RX_ONE_PAGE,
+                        new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(), () -> { }).init();
+                refs[i] = k.grants().grantAccess(back, k.memory().mfn(pages.pfn() + i), false).ref().value();
+            }
+            int p1 = k.events().allocUnbound(back, k.loop().deferred(p -> { })).port().value();
+            int p2 = k.events().allocUnbound(back, k.loop().deferred(p -> { })).port().value();
+            String q0 = dir + "/queue-0/";
+            String q1 = dir + "/queue-1/";
+            String[][] keys = switch (lie) {
+                case "queues-zero" -> new String[][] {{dir + "/multi-queue-num-queues", "0"},
+                    {dir + "/tx-ring-ref", "" + refs[0]}, {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel", "" + p1}};
+                case "queues-over-max" -> new String[][] {{dir + "/multi-queue-num-queues", "5"},
+                    {q0 + "tx-ring-ref", "" + refs[0]}, {q0 + "rx-ring-ref", "" + refs[1]}, {q0 + "event-channel", "" + p1}};
+                case "queue-keys-missing" -> new String[][] {{dir + "/multi-queue-num-queues", "2"},
+                    {q0 + "tx-ring-ref", "" + refs[0]}, {q0 + "rx-ring-ref", "" + refs[1]}, {q0 + "event-channel", "" + p1},
+                    {q1 + "tx-ring-ref", "" + refs[2]}, {q1 + "event-channel", "" + p2}};
+                case "split-rx-missing" -> new String[][] {
+                    {dir + "/tx-ring-ref", "" + refs[0]}, {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel-tx", "" + p1}};
+                case "split-same-port" -> new String[][] {{dir + "/tx-ring-ref", "" + refs[0]},
+                    {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel-tx", "" + p1}, {dir + "/event-channel-rx", "" + p1}};
+                case "split-mixed" -> new String[][] {{dir + "/multi-queue-num-queues", "2"},
+                    {q0 + "tx-ring-ref", "" + refs[0]}, {q0 + "rx-ring-ref", "" + refs[1]},
+                    {q0 + "event-channel-tx", "" + p1}, {q0 + "event-channel-rx", "" + p2},
+                    {q1 + "tx-ring-ref", "" + refs[2]}, {q1 + "rx-ring-ref", "" + refs[3]}, {q1 + "event-channel", "" + p1}};
+                default -> new String[][] {{dir + "/multi-queue-num-queues", "two"},
+                    {dir + "/tx-ring-ref", "" + refs[0]}, {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel", "" + p1}};
+            };
+            Promise<Void> w = xb.write(dir + "/" + Vif.REQUEST_RX_COPY, "1");
+            for (String[] kv : keys) {
+                w = w.then(v -> xb.write(kv[0], kv[1]));
+            }
+            return w.then(v -> xb.switchState(dir + "/state", XenbusState.INITIALISED));
+        }).then(v -> refused).map(v -> {
+            k.println(TAG + lie + ": the back end went Closed");
+            return null;
         });
     }
 

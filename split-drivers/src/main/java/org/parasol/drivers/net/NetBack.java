@@ -301,6 +301,9 @@ final class NetBack implements Bridge.Port {
             if (txEvt != null) {
                 txChannel = (int) Vbd.number(Vif.EVENT_CHANNEL_TX, txEvt, 1, (1 << 17) - 1);
                 rxChannel = (int) Vbd.number(Vif.EVENT_CHANNEL_RX, need(path, Vif.EVENT_CHANNEL_RX), 1, (1 << 17) - 1);
+                if (rxChannel == txChannel) {
+                    throw new IllegalArgumentException("event-channel-tx and event-channel-rx are both port " + txChannel);
+                }
                 if (id > 0 && !split) {
                     throw new IllegalArgumentException("queue " + id + " splits its event channels and queue 0 did not");
                 }
@@ -323,7 +326,7 @@ final class NetBack implements Bridge.Port {
             pages = k.memory().allocatePages(2 + TX_BATCH);
             ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), 2L * Mmu.PAGE_SIZE);
             txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
-            if (rxChannel != txChannel) {
+            if (split) {
                 // The RX event says buffers were posted; deliver() finds them when a frame comes.
                 rxPort = k.events().bindInterdomain(front, Port.of(rxChannel), k.loop().deferred(p -> { }));
             } else {
@@ -334,8 +337,8 @@ final class NetBack implements Bridge.Port {
         private String need(String path, String key) {
             String v = store.read(path + "/" + key);
             if (v == null) {
-                throw new IllegalArgumentException("no " + path.substring(frontendPath.length()) + (path.equals(frontendPath)
-                        ? "" : "/") + key);
+                throw new IllegalArgumentException("no " + (path.equals(frontendPath) ? "" : path.substring(
+                        frontendPath.length() + 1) + "/") + key);
             }
             return v;
         }
