@@ -46,8 +46,11 @@ public final class NetEchoKernel extends ApplicationKernel {
         boolean ping = false;
         String target = null;
         int count = 10;
+        boolean csum = true;
         for (String word : cmdline.trim().split("\\s+")) {
-            if (word.equals("role=ping")) {
+            if (word.equals("csum=off")) {
+                csum = false;
+            } else if (word.equals("role=ping")) {
                 ping = true;
             } else if (word.startsWith("target=")) {
                 target = word.substring(7);
@@ -58,16 +61,20 @@ public final class NetEchoKernel extends ApplicationKernel {
         boolean client = ping;
         Ipv4Address to = client ? Ipv4Address.parse(target) : null;
         int n = count;
+        boolean offload = csum;
         return NetFront.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netecho: this domain has no vif");
             }
-            return NetFrontDevice.connect(k, ids.get(0));
+            return NetFrontDevice.connect(k, ids.get(0), offload);
         }).then(dev -> {
             stack = new IpStack(dev, NetTime.of(k), settings, IpStack.Config.defaults());
             k.println("netecho: " + settings + " on " + dev.mac() + (client ? ", pinging " + to : ", echoing"));
             Promise<Integer> run = client ? client(to, n) : server();
             return run.then(v -> {
+                k.println("netecho: checksum offload " + (dev.checksumOffload() ? "on" : "off") + "; "
+                        + dev.nic().checksumBlankReceived() + " frames received with blank checksums, "
+                        + dev.udpWithoutChecksumReceived() + " UDP datagrams without a checksum");
                 stack.close();
                 return dev.nic().close().map(x -> v);
             });

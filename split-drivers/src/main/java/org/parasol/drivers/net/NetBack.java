@@ -86,6 +86,8 @@ final class NetBack implements Bridge.Port {
     /** The queues the front end connected (null until then, and again once disconnected). */
     private Queue[] queues;
     private boolean split;
+    /** The front end takes RX frames with blank checksums (it did not write feature-no-csum-offload = 1). */
+    private boolean csumOffload;
     private boolean connected;
     /** The toolstack removed the vif's directory: nothing is written there any more. */
     private boolean removed;
@@ -96,6 +98,8 @@ final class NetBack implements Bridge.Port {
     /** TX frames refused for a GSO extra (not offered) and for taking more than XEN_NETIF_NR_SLOTS_MIN slots. */
     private long gsoRefused;
     private long tooManySlots;
+    /** TX frames refused for NETTXF_csum_blank on what is not a whole IPv4 TCP or UDP packet. */
+    private long csumRefused;
     private long rxDropped;
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
@@ -189,6 +193,8 @@ final class NetBack implements Bridge.Port {
             if (!"1".equals(copyMode)) {
                 throw new IllegalArgumentException("the front end did not ask for request-rx-copy (page flipping is not served)");
             }
+            String noCsum = store.read(frontendPath + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD);
+            csumOffload = noCsum == null || Vbd.number(Vif.FEATURE_NO_CSUM_OFFLOAD, noCsum, 0, 1) == 0;
         } catch (IllegalArgumentException e) {
             queues = new Queue[0];
             disconnect(e.getMessage());
@@ -209,7 +215,8 @@ final class NetBack implements Bridge.Port {
         connected = true;
         write("state", Integer.toString(XenbusState.CONNECTED.wire()));
         log.accept(who() + ": on bridge " + bridgeName + "; Connected (" + n + (n == 1 ? " queue" : " queues")
-                + (split ? ", split event channels)" : ", one event channel)"));
+                + (split ? ", split event channels" : ", one event channel")
+                + (csumOffload ? ", checksum offload)" : ", no checksum offload)"));
     }
 
     /**
@@ -218,13 +225,23 @@ final class NetBack implements Bridge.Port {
      */
     @Override
     public boolean deliver(long va, int length) {
+        return deliver(va, length, 0);
+    }
+
+    @Override
+    public boolean acceptsBlankChecksums() {
+        return csumOffload;
+    }
+
+    @Override
+    public boolean deliver(long va, int length, int rxFlags) {
         Queue[] qs = queues;
         if (!connected || length > Vif.MAX_FRAME || (va & (Mmu.PAGE_SIZE - 1)) + length > Mmu.PAGE_SIZE) {
             rxDropped++;
             return false;
         }
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(k.cpu().memory(), va, length), qs.length)];
-        return q.deliver(va, length);
+        return q.deliver(va, length, rxFlags);
     }
 
     /** Every queue's RX frames taken since the last flush. */
@@ -266,6 +283,8 @@ final class NetBack implements Bridge.Port {
         private GuestMemoryBuffer ops;
         /** Per frame of a TX batch: its length, its first copy op and how many (0 when refused without a copy). */
         private final int[] batchSize = new int[TX_BATCH];
+        /** Per frame of a TX batch: its first slot's checksum flags (NETTXF_csum_blank, NETTXF_data_validated). */
+        private final int[] batchCsum = new int[TX_BATCH];
         private final int[] batchOp = new int[TX_BATCH];
         private final int[] batchOps = new int[TX_BATCH];
         private final boolean[] batchOk = new boolean[TX_BATCH];
@@ -286,6 +305,7 @@ final class NetBack implements Bridge.Port {
         /** RX frames taken and not copied yet: each one's RX request id and length; their ops at {@link #RX_OPS}. */
         private final int[] rxId = new int[RX_BATCH];
         private final int[] rxLen = new int[RX_BATCH];
+        private final int[] rxFlag = new int[RX_BATCH];
         private int rxQueued;
 
         Queue(int id) {
@@ -474,6 +494,7 @@ final class NetBack implements Bridge.Port {
                     batchOk[b] = true;
                 }
                 batchSize[b] = total;
+                batchCsum[b] = r.flags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED);
                 b++;
             }
             return b;
@@ -502,11 +523,16 @@ final class NetBack implements Bridge.Port {
                 for (int o = 0; ok && o < batchOps[j]; o++) {
                     ok = copy.wrap(ops, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
+                if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
+                        && FrameChecksum.fieldOffset(k.cpu().memory(), stagingVa(j), batchSize[j]) < 0) {
+                    ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
+                    csumRefused++;
+                }
                 batchOk[j] = ok;
                 if (ok) {
                     txFrames++;
                     queueTx++;
-                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now);
+                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
                 } else {
                     txErrors++;
                 }
@@ -534,7 +560,7 @@ final class NetBack implements Bridge.Port {
          * poll's RX copies into one {@code GNTTABOP_copy}). No buffer posted: dropped and counted,
          * and the front end asked (rx ring's {@code req_event}) to say when it posts one.
          */
-        private boolean deliver(long va, int length) {
+        private boolean deliver(long va, int length, int rxFlags) {
             try {
                 if (rxQueued == RX_BATCH) {
                     flush();
@@ -554,6 +580,7 @@ final class NetBack implements Bridge.Port {
                         .destDomid(front.value()).destOffset(0).flags(Gntcopy.DEST_GREF).len(length);
                 rxId[rxQueued] = rxReq.id;
                 rxLen[rxQueued] = length;
+                rxFlag[rxQueued] = rxFlags;
                 rxQueued++;
                 return true;
             } catch (RingOverflowException e) {
@@ -585,7 +612,7 @@ final class NetBack implements Bridge.Port {
                     rxFrames++;
                     queueRx++;
                 }
-                rx.produceResponse(rxRsp.set(rxId[j], 0, 0, st));
+                rx.produceResponse(rxRsp.set(rxId[j], 0, st < 0 ? 0 : rxFlag[j], st));
             }
             rx.pushResponsesAndCheckNotify();
         }
@@ -653,7 +680,8 @@ final class NetBack implements Bridge.Port {
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
                 + " dropped (no buffer), " + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
-                + " over " + Netif.NR_SLOTS_MIN + " slots)" + perQueue + "; " + why + (was ? "; Closed" : ""));
+                + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
+                + ")" + perQueue + "; " + why + (was ? "; Closed" : ""));
     }
 
     void remove() {

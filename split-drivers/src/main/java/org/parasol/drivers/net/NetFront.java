@@ -76,6 +76,9 @@ public final class NetFront {
     private final Receiver receiver;
     private final Promise<NetFront> connected;
     private final int wantQueues;
+    /** Whether this front end takes RX frames with blank checksums (else it writes feature-no-csum-offload = 1). */
+    private final boolean csumOffload;
+    private long blankReceived;
     private DomId backId;
     private String backendPath;
     private XenbusWatch otherEnd;
@@ -94,7 +97,7 @@ public final class NetFront {
     private long notifications;
     private Runnable txSpace;
 
-    private NetFront(Kernel k, int devid, int queues, Receiver receiver) {
+    private NetFront(Kernel k, int devid, int queues, boolean csumOffload, Receiver receiver) {
         this.k = k;
         this.xb = k.xenbus();
         this.mem = k.cpu().memory();
@@ -102,6 +105,7 @@ public final class NetFront {
         this.dir = "device/" + Vif.KIND + "/" + devid;
         this.receiver = receiver;
         this.wantQueues = queues;
+        this.csumOffload = csumOffload;
         this.connected = k.loop().promise();
     }
 
@@ -115,10 +119,19 @@ public final class NetFront {
      * as many as the back end offers, at most that many.
      */
     public static Promise<NetFront> connect(Kernel k, int devid, int queues, Receiver receiver) {
+        return connect(k, devid, queues, true, receiver);
+    }
+
+    /**
+     * {@link #connect(Kernel, int, int, Receiver)}, taking received frames with blank checksums
+     * ({@code NETRXF_csum_blank}) or not ({@code checksumOffload} false: {@code
+     * feature-no-csum-offload} = 1, and the back end fills them in first).
+     */
+    public static Promise<NetFront> connect(Kernel k, int devid, int queues, boolean checksumOffload, Receiver receiver) {
         if (queues < 1 || queues > MAX_QUEUES) {
             throw new IllegalArgumentException("queues: 1.." + MAX_QUEUES + ", not " + queues);
         }
-        NetFront f = new NetFront(k, devid, queues, receiver);
+        NetFront f = new NetFront(k, devid, queues, checksumOffload, receiver);
         f.start();
         return f.connected;
     }
@@ -150,6 +163,16 @@ public final class NetFront {
     /** Whether each queue has an event channel per ring ({@code feature-split-event-channels}). */
     public boolean splitEventChannels() {
         return split;
+    }
+
+    /** Whether received frames may have blank checksums (this front end did not decline checksum offload). */
+    public boolean checksumOffload() {
+        return csumOffload;
+    }
+
+    /** Frames received flagged {@code NETRXF_csum_blank}. */
+    public long checksumBlankReceived() {
+        return blankReceived;
     }
 
     public long framesSent() {
@@ -269,6 +292,9 @@ public final class NetFront {
                     p = p.then(v -> q.publish(t, dir + "/" + Vif.queueDir(q.id)));
                 }
             }
+            if (!csumOffload) {
+                p = p.then(v -> xb.write(t, dir + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD, "1"));
+            }
             return p.then(v -> xb.write(t, dir + "/" + Vif.REQUEST_RX_COPY, "1"))
                     .then(v -> xb.write(t, dir + "/" + Vif.FEATURE_RX_NOTIFY, "1"));
         }).then(v -> xb.switchState(dir + "/state", XenbusState.INITIALISED)).whenDone((v, e) -> {
@@ -285,6 +311,15 @@ public final class NetFront {
      * @return false if it was not sent: every TX slot of that queue is busy, or the interface is not up
      */
     public boolean transmit(MemorySegment bytes, int length) {
+        return transmit(bytes, length, false);
+    }
+
+    /**
+     * {@link #transmit(MemorySegment, int)} of a frame whose transport checksum is left for the
+     * back end to fill in when {@code checksumBlank} ({@code NETTXF_csum_blank}): it must be a
+     * whole IPv4 TCP or UDP packet, or the back end refuses it.
+     */
+    public boolean transmit(MemorySegment bytes, int length, boolean checksumBlank) {
         if (length < Vif.ETH_HEADER || length > Vif.MAX_FRAME) {
             throw new IllegalArgumentException("a frame is " + Vif.ETH_HEADER + ".." + Vif.MAX_FRAME + " bytes: " + length);
         }
@@ -293,7 +328,7 @@ public final class NetFront {
         }
         Queue[] qs = queues;
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(bytes, length), qs.length)];
-        return q.transmit(bytes, length);
+        return q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0);
     }
 
     /**
@@ -403,7 +438,7 @@ public final class NetFront {
             rxPort.notifyRemote();
         }
 
-        private boolean transmit(MemorySegment bytes, int length) {
+        private boolean transmit(MemorySegment bytes, int length, int flags) {
             reapTx();
             if (txFreeCount == 0 || tx.full() || closing) {
                 txFull++;
@@ -412,7 +447,7 @@ public final class NetFront {
             int slot = txFree[--txFreeCount];
             txBusy[slot] = true;
             mem.copyFromSegment(bytes, 0, txPages.va() + (long) slot * Mmu.PAGE_SIZE, length);
-            tx.produceRequest(txReq.set(txGrants[slot].ref().value(), 0, 0, slot, length));
+            tx.produceRequest(txReq.set(txGrants[slot].ref().value(), 0, flags, slot, length));
             tx.pushRequestsAndCheckNotify();
             sent++;
             return true;
@@ -472,6 +507,9 @@ public final class NetFront {
                         if (len > 0 && off >= 0 && off + len <= Mmu.PAGE_SIZE && (rxRsp.flags & Netif.NETRXF_MORE_DATA) == 0) {
                             mem.copyToSegment(rxPages.va() + (long) rid * Mmu.PAGE_SIZE + off, frame, 0, len);
                             received++;
+                            if ((rxRsp.flags & Netif.NETRXF_CSUM_BLANK) != 0) {
+                                blankReceived++;
+                            }
                             receiver.frame(NetFront.this, frame, len);
                         }
                         // The buffer goes back at once, under the same grant: the back end copies into it.

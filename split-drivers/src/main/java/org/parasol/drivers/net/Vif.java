@@ -31,6 +31,8 @@ public final class Vif {
     public static final String FEATURE_GSO_TCPV4 = "feature-gso-tcpv4";
     public static final String MULTI_QUEUE_MAX_QUEUES = "multi-queue-max-queues";
     public static final String FEATURE_SPLIT_EVENT_CHANNELS = "feature-split-event-channels";
+    /** Written 1 by a front end that does not take frames with blank (to be filled in) IPv4 TCP/UDP checksums. */
+    public static final String FEATURE_NO_CSUM_OFFLOAD = "feature-no-csum-offload";
     /** The largest frame without scatter-gather: one page. */
     public static final int MAX_FRAME = 4096;
     /** Ethernet's minimum header. */
