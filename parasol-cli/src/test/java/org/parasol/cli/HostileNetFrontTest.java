@@ -42,9 +42,10 @@ class HostileNetFrontTest {
                 .contains("[liar] net-liar: size-exceeds-slots: status -1")
                 .contains("[liar] net-liar: too-many-slots: status -1")
                 .contains("[liar] net-liar: gso-zero-size: status -1").contains("[liar] net-liar: gso-huge-size: status -1")
+                .contains("[liar] net-liar: csum-blank-not-ip: status -1")
                 .contains("[liar] net-liar: req-prod-far-ahead: the back end went Closed")
-                .containsPattern("netback: vif1.0: 2 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 8 refused "
-                        + "\\(2 GSO, 1 over 18 slots\\); the front end broke its TX ring")
+                .containsPattern("netback: vif1.0: 2 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 9 refused "
+                        + "\\(2 GSO, 1 over 18 slots, 1 blank checksum on no TCP/UDP\\); the front end broke its TX ring")
                 .containsPattern("\\[ping\\] netping: 50 replies from ")
                 .contains("[liar] net-liar: split-mixed: the back end went Closed")
                 .containsPattern("netback: vif1.1: .*; the front end asked for 0 queues, not 1..4\n")

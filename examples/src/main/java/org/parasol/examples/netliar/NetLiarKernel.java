@@ -37,6 +37,7 @@ import org.parasol.hypercall.io.SringEntries;
  *  too-many-slots   19 slots, one more than XEN_NETIF_NR_SLOTS_MIN          expect -1
  *  gso-zero-size    a GSO extra with size 0 (feature-gso-tcpv4 not offered) expect -1
  *  gso-huge-size    a GSO extra with size 65535, type 7                     expect -1
+ *  csum-blank-not-ip  NETTXF_csum_blank on a frame that is no TCP/UDP packet expect -1
  *  req-prod-far-ahead  TX req_prod 1000 past the ring: dom0 closes the vif
  * </pre>
  *
@@ -139,7 +140,9 @@ public final class NetLiarKernel extends ApplicationKernel {
                         new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0, Netif.GSO_TYPE_TCPV4)}},
                     new Object[] {"gso-huge-size", new NetifCodec.Tx[] {
                         new NetifCodec.Tx().set(g, 0, Netif.NETTXF_EXTRA_INFO, 14, 60),
-                        new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0xFFFF, 7)}});
+                        new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0xFFFF, 7)}},
+                    new Object[] {"csum-blank-not-ip", new NetifCodec.Tx[] {
+                        new NetifCodec.Tx().set(g, 0, Netif.NETTXF_CSUM_BLANK, 15, 60)}});
             Promise<Void> chain = k.loop().completed(null);
             for (Object[] c : cases) {
                 chain = chain.then(x -> {
