@@ -66,6 +66,7 @@ public final class NetEchoKernel extends ApplicationKernel {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netecho: this domain has no vif");
             }
+            known = ids;
             return NetFrontDevice.connect(k, ids.get(0), offload);
         }).then(dev -> {
             stack = new IpStack(dev, NetTime.of(k), settings, IpStack.Config.defaults());
@@ -81,8 +82,21 @@ public final class NetEchoKernel extends ApplicationKernel {
         });
     }
 
+    private java.util.List<Integer> known;
+
     private Promise<Integer> server() {
         Promise<Integer> done = k.loop().promise();
+        // A vif attached at run time (xl network-attach) is connected as it comes, and closes when detached.
+        org.parasol.guest.xenbus.XenbusWatch hotplug = NetFront.watchInterfaces(k, known, id ->
+                NetFront.connect(k, id, (nic, bytes, length) -> { }).whenDone((nic, e) -> {
+                    if (e != null) {
+                        k.println("netecho: hot-plugged vif " + id + ": " + e.getMessage());
+                        return;
+                    }
+                    k.println("netecho: hot-plugged vif " + id + " (" + org.parasol.drivers.net.Vif.formatMac(nic.mac())
+                            + "): connected");
+                }));
+        done.whenDone((v, e) -> hotplug.unwatch());
         UdpSocket s = stack.bind(ECHO_PORT);
         int[] echoed = new int[1];
         s.onReceive(d -> {

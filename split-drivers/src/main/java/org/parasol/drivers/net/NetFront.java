@@ -43,7 +43,8 @@ import org.parasol.hypercall.io.SringEntries;
  *
  * <p>With one queue the rings' keys are flat ({@code tx-ring-ref}, ...); with several each
  * queue's go under {@code queue-N/}. The {@value #RX_BUFFERS} RX buffers and {@value #TX_SLOTS}
- * TX slots are shared out between the queues (a guest has 512 grant entries). RX buffers are
+ * TX slots are shared out between the queues (a guest has 512 grant entries; an interface made
+ * when fewer are free, such as a second one hot-plugged, takes half, a quarter... of them). RX buffers are
  * reposted as soon as a frame is taken out of them, so the back end always finds buffers unless
  * the guest stops running its loop. An impossible response or a back end that goes away closes
  * the interface. Not thread-safe: one vCPU's run loop owns it.
@@ -148,6 +149,34 @@ public final class NetFront {
                     }
                     return ids;
                 });
+    }
+
+    /**
+     * Hot-plug: calls {@code added} (from the run loop) with each vif that appears under
+     * {@code device/vif} and is not in {@code known}, once its directory names its back end,
+     * as Linux's xenbus probes a device the toolstack adds ({@code xl network-attach}). A vif
+     * that goes and comes back is reported again. Unwatch the returned watch to stop.
+     */
+    public static XenbusWatch watchInterfaces(Kernel k, List<Integer> known, java.util.function.IntConsumer added) {
+        Xenbus xb = k.xenbus();
+        List<Integer> seen = new ArrayList<>(known);
+        return xb.watch("device/" + Vif.KIND, changed -> list(k).whenDone((ids, e) -> {
+            if (e != null) {
+                return;
+            }
+            seen.retainAll(ids);
+            for (int id : ids) {
+                if (!seen.contains(id)) {
+                    // The toolstack writes a vif's directory in one transaction: backend there means all there.
+                    xb.readOptional(XenbusTransaction.NONE, "device/" + Vif.KIND + "/" + id + "/backend").whenDone((b, e2) -> {
+                        if (e2 == null && b.isPresent() && !seen.contains(id)) {
+                            seen.add(id);
+                            added.accept(id);
+                        }
+                    });
+                }
+            }
+        }));
     }
 
     /** The interface's MAC address (48 bits), as the toolstack gave it. */
@@ -272,13 +301,32 @@ public final class NetFront {
         }
     }
 
+    /**
+     * The queues' rings, slots and buffers. A guest has one grant frame (512 entries), so an
+     * interface made when another already holds most of them (a vif hot-plugged beside the boot
+     * one) halves its TX slots and RX buffers until they fit, leaving {@value #GRANT_RESERVE}
+     * references for the rest of the guest; at least 4 TX slots and 8 RX buffers a queue.
+     */
     private void setUp(int n) {
+        int room = k.grants().freeReferences() - 2 * n - GRANT_RESERVE;
+        int txTotal = TX_SLOTS;
+        int rxTotal = RX_BUFFERS;
+        while (txTotal + rxTotal > room && txTotal / 2 >= 4 * n) {
+            txTotal /= 2;
+            rxTotal /= 2;
+        }
+        if (txTotal + rxTotal > room) {
+            throw new IllegalStateException("grant table full: " + k.grants().freeReferences() + " references free");
+        }
         queues = new Queue[n];
         for (int i = 0; i < n; i++) {
-            queues[i] = new Queue(i, TX_SLOTS / n, RX_BUFFERS / n);
+            queues[i] = new Queue(i, txTotal / n, rxTotal / n);
             queues[i].setUp();
         }
     }
+
+    /** Grant references an interface leaves free for the rest of the guest. */
+    private static final int GRANT_RESERVE = 16;
 
     private void publish() {
         Queue[] qs = queues;
