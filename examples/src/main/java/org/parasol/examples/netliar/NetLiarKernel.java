@@ -170,8 +170,8 @@ public final class NetLiarKernel extends ApplicationKernel {
             return org.parasol.drivers.net.NetFront.list(k);
         }).then(ids -> {
             Promise<Void> chain = k.loop().completed(null);
-            for (int i = 0; i < HANDSHAKE_LIES.length && i + 1 < ids.size(); i++) {
-                String lie = HANDSHAKE_LIES[i];
+            for (int i = 0; i < HANDSHAKE_LIES.size() && i + 1 < ids.size(); i++) {
+                String lie = HANDSHAKE_LIES.get(i);
                 int devid = i + 1;
                 chain = chain.then(x -> handshakeLie(devid, lie));
             }
@@ -179,8 +179,8 @@ public final class NetLiarKernel extends ApplicationKernel {
         }).map(v -> 0);
     }
 
-    private static final String[] HANDSHAKE_LIES = {"queues-zero", "queues-over-max", "queue-keys-missing",
-        "split-rx-missing", "split-same-port", "split-mixed", "not-a-number"};
+    private static final List<String> HANDSHAKE_LIES = List.of("queues-zero", "queues-over-max", "queue-keys-missing",
+            "split-rx-missing", "split-same-port", "split-mixed", "not-a-number");
 
     /**
      * Vif {@code devid}'s handshake with the lie {@code lie}: rings granted for real (two queues'
