@@ -33,9 +33,11 @@ import org.parasol.hypercall.io.SringEntries;
  * <pre>
  *  NetFront.connect(k, devid, receiver)          the XenbusState handshake, one queue; RX buffers
  *  NetFront.connect(k, devid, queues, receiver)  posted ahead; up to {@code queues} queues
- *  nic.transmit(frame, length)            one Ethernet frame (copied into a TX page granted
- *                                         once per slot) on the queue its flow hashes to;
- *                                         false when every TX slot of that queue is busy
+ *  nic.transmit(frame, length)            one Ethernet frame, copied into half-page TX
+ *                                         fragments (pages granted once), one slot per
+ *                                         fragment (feature-sg: a frame over 2 KiB takes two),
+ *                                         on the queue its flow hashes to; false when that
+ *                                         queue has too few free fragments
  *  receiver.frame(nic, bytes, length)     each frame received, from the run loop; the bytes
  *                                         are valid during the call only
  *  nic.mac(), nic.queues(), nic.close()
@@ -257,8 +259,12 @@ public final class NetFront {
                 }
                 int n = Math.min(offered, wantQueues);
                 return xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.FEATURE_SPLIT_EVENT_CHANNELS)
-                        .map(sp -> {
+                        .then(sp -> {
                             split = sp.isPresent() && "1".equals(sp.get());
+                            return xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.FEATURE_SG);
+                        }).map(sg -> {
+                            // Without feature-sg every frame must fit one slot: whole-page fragments.
+                            txFragment = sg.isPresent() && "1".equals(sg.get()) ? TX_FRAGMENT : Mmu.PAGE_SIZE;
                             return n;
                         });
             }).whenDone((n, e) -> {
@@ -324,6 +330,18 @@ public final class NetFront {
             queues[i].setUp();
         }
     }
+
+    /** A TX fragment where the back end offers feature-sg: half a page; a frame takes one slot per fragment it fills. */
+    static final int TX_FRAGMENT = Mmu.PAGE_SIZE / 2;
+    /** This interface's TX fragment: {@link #TX_FRAGMENT}, or a whole page if the back end has no feature-sg. */
+    private int txFragment = Mmu.PAGE_SIZE;
+
+    /** Frames sent over more than one slot. */
+    public long framesSentMultiSlot() {
+        return multiSlot;
+    }
+
+    private long multiSlot;
 
     /** Grant references an interface leaves free for the rest of the guest. */
     private static final int GRANT_RESERVE = 16;
@@ -415,7 +433,11 @@ public final class NetFront {
         private BoundPort rxPort;
         private PageRun txPages;
         private final GrantedPage[] txGrants;
-        /** Free TX slots: a stack of slot numbers ({@code txFreeCount} of them), and which slots are in flight. */
+        /**
+         * Free TX fragments (half pages, {@value #TX_FRAGMENT} bytes, two per granted page): a
+         * stack of fragment numbers ({@code txFreeCount} of them), and which are in flight. A
+         * frame takes one fragment per {@value #TX_FRAGMENT} bytes, one slot each.
+         */
         private final int[] txFree;
         private int txFreeCount;
         private final boolean[] txBusy;
@@ -431,8 +453,8 @@ public final class NetFront {
             this.txSlots = txSlots;
             this.rxBuffers = rxBuffers;
             this.txGrants = new GrantedPage[txSlots];
-            this.txFree = new int[txSlots];
-            this.txBusy = new boolean[txSlots];
+            this.txFree = new int[txSlots * (Mmu.PAGE_SIZE / txFragment)];
+            this.txBusy = new boolean[txFree.length];
             this.rxGrants = new GrantedPage[rxBuffers];
         }
 
@@ -448,7 +470,9 @@ public final class NetFront {
             txPages = k.memory().allocatePages(txSlots);
             for (int i = 0; i < txSlots; i++) {
                 txGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(txPages.pfn() + i), true);
-                txFree[txFreeCount++] = i;
+            }
+            for (int f = txFree.length - 1; f >= 0; f--) {
+                txFree[txFreeCount++] = f;
             }
             rxPages = k.memory().allocatePages(rxBuffers);
             for (int i = 0; i < rxBuffers; i++) {
@@ -488,14 +512,28 @@ public final class NetFront {
 
         private boolean transmit(MemorySegment bytes, int length, int flags) {
             reapTx();
-            if (txFreeCount == 0 || tx.full() || closing) {
+            int fragment = txFragment;
+            int perPage = Mmu.PAGE_SIZE / fragment;
+            int need = (length + fragment - 1) / fragment;
+            if (txFreeCount < need || tx.freeRequests() < need || closing) {
                 txFull++;
                 return false;
             }
-            int slot = txFree[--txFreeCount];
-            txBusy[slot] = true;
-            mem.copyFromSegment(bytes, 0, txPages.va() + (long) slot * Mmu.PAGE_SIZE, length);
-            tx.produceRequest(txReq.set(txGrants[slot].ref().value(), 0, flags, slot, length));
+            // feature-sg: a frame over one fragment goes over several slots, the first carrying
+            // the frame's size and NETTXF_more_data, each further one its own part.
+            for (int at = 0, i = 0; i < need; i++, at += fragment) {
+                int frag = txFree[--txFreeCount];
+                txBusy[frag] = true;
+                int part = Math.min(fragment, length - at);
+                int page = frag / perPage;
+                int offset = (frag % perPage) * fragment;
+                mem.copyFromSegment(bytes, at, txPages.va() + (long) page * Mmu.PAGE_SIZE + offset, part);
+                int fl = (i == 0 ? flags : 0) | (i < need - 1 ? Netif.NETTXF_MORE_DATA : 0);
+                tx.produceRequest(txReq.set(txGrants[page].ref().value(), offset, fl, frag, i == 0 ? length : part));
+            }
+            if (need > 1) {
+                multiSlot++;
+            }
             tx.pushRequestsAndCheckNotify();
             sent++;
             return true;
@@ -507,7 +545,7 @@ public final class NetFront {
                 do {
                     while (tx.consumeResponse(txRsp)) {
                         int slot = txRsp.id;
-                        if (slot < 0 || slot >= txSlots || !txBusy[slot]) { // a slot not in flight: the back end lies
+                        if (slot < 0 || slot >= txBusy.length || !txBusy[slot]) { // a fragment not in flight: the back end lies
                             close();
                             return;
                         }
