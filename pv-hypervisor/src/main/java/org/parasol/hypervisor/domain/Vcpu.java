@@ -17,6 +17,7 @@ import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypervisor.mm.MmuContext;
 import org.parasol.hypervisor.mm.PollWord;
+import org.parasol.hypervisor.mm.ShadowPageTables;
 import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
 import org.parasol.hypervisor.sched.StackGuard;
@@ -156,6 +157,10 @@ public final class Vcpu implements MmuContext {
         this.sched = new SchedUnit(this, domain, host);
         this.traps = new TrapBounce(this, cpu, vcpuInfo);
         this.timers = new VcpuTimers(this, domain, host);
+        if (domain.config().virt() == Virtualization.TRAP) {
+            // Trap-and-emulate without nested paging: the MMU walks shadows of the guest's tables.
+            mmu.useShadow(new ShadowPageTables(host.frames(), domain.pages()));
+        }
         this.vmExits = domain.config().virt().nativeKernel() ? new VmExits(this, domain, host, domain.uart()) : null;
         this.ownShootdown = () -> domain.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
         this.stackAbort = new GuestAbort("domain " + domain.name() + " (" + domain.domid() + "): vCPU " + id

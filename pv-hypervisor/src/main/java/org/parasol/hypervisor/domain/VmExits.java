@@ -28,6 +28,7 @@ import org.parasol.hypervisor.hypercall.XenCompat;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
+import org.parasol.hypervisor.mm.ShadowPageTables;
 import org.parasol.hypervisor.mm.VcpuMmu;
 import org.parasol.hypervisor.time.TimeScale;
 
@@ -85,6 +86,8 @@ public final class VmExits {
     private final Domain domain;
     private final Host host;
     private final VcpuMmu mmu;
+    /** The shadow page tables (trap), or null: the MMU then walks the guest's own. */
+    private final ShadowPageTables shadow;
     private final VcpuInfo vcpuInfo;
     private final Uart16550 uart;
     /** The domain's 8259 pair; its interrupts go to vCPU 0 (the BSP, as ExtINT goes on a PC). */
@@ -145,6 +148,7 @@ public final class VmExits {
         this.domain = domain;
         this.host = host;
         this.mmu = vcpu.mmu();
+        this.shadow = mmu.shadow();
         this.vcpuInfo = vcpu.vcpuInfo();
         this.uart = uart;
         this.pic = vcpu.id() == 0 ? domain.pic() : null;
@@ -458,7 +462,11 @@ public final class VmExits {
             vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
             return;
         }
+        long generation = domain.pages().pageTableGeneration();
         long rc = host.pageTables().updateEntry(domain.pages(), domain.domid(), ma, value, false, mmu.deferred());
+        if (rc == 0 && shadow != null) {
+            shadow.entryWritten(ma, generation); // the shadow of this slot is dropped, refilled lazily
+        }
         lapIfProfiling(STAGE_SHADOW);
         if (rc != 0) {
             vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
@@ -627,6 +635,10 @@ public final class VmExits {
         mmu.setBaseRef(mfn);
         vcpu.setBaseMfn(mfn);
         mmu.flushTlb();
+        if (shadow != null) {
+            shadow.switchTo(mfn); // the shadow of the new L4, built if it has none
+            lapIfProfiling(STAGE_SHADOW);
+        }
         if (old >= 0) {
             pt.putBaseRef(domain.pages(), old, mmu.deferred());
         }
@@ -786,13 +798,20 @@ public final class VmExits {
 
     private void lap(int stage) {
         long now = System.nanoTime();
-        stageNanos[stage] += now - stamp;
+        // Shadow faults happen inside whichever stage touched memory: their time is the shadow's.
+        long inShadow = shadow == null ? 0 : shadow.takeNanos();
+        stageNanos[STAGE_SHADOW] += inShadow;
+        stageNanos[stage] += now - stamp - inShadow;
         stamp = now;
     }
 
     /** Turns the per-stage clock on or off (the bench's breakdown run). */
     public void profile(boolean on) {
         profile = on;
+        if (shadow != null) {
+            shadow.profile(on);
+            shadow.takeNanos();
+        }
     }
 
     /** Nanoseconds spent in each stage while profiling, by {@link #STAGES} index (a copy). */
@@ -810,18 +829,32 @@ public final class VmExits {
         return qualification;
     }
 
-    /** VM exits taken so far. */
+    /** VM exits taken so far, the shadow's {@code #PF} exits included. */
     public long exits() {
-        long n = 0;
+        long n = shadowExits();
         for (long e : exitsByReason) {
             n += e;
         }
         return n;
     }
 
-    /** VM exits taken for {@code why}. */
+    /** VM exits taken for {@code why} ({@code EXCEPTION_NMI} includes the shadow's {@code #PF} exits). */
     public long exits(ExitReason why) {
-        return exitsByReason[why.ordinal()];
+        long n = exitsByReason[why.ordinal()];
+        return why == ExitReason.EXCEPTION_NMI ? n + shadowExits() : n;
+    }
+
+    /**
+     * {@code #PF} exits of shadow misses on guest accesses: hidden faults (filled, the guest
+     * never sees them) and the guest's own faults reflected to it.
+     */
+    public long shadowExits() {
+        return shadow == null ? 0 : shadow.hiddenFaults() + shadow.reflectedFaults();
+    }
+
+    /** The vCPU's shadow page tables (trap), or null. */
+    public ShadowPageTables shadow() {
+        return shadow;
     }
 
     /** Instructions executed (exiting or not). */
