@@ -718,6 +718,14 @@ public final class Vcpu implements MmuContext {
         ptwrEmulations++;
     }
 
+    /**
+     * Whether a device interrupt waits for this vCPU (a native kernel's halt ends for it): the
+     * 8259 pair's INT, or an edge of the PIT's channel 0 not yet passed to it. Own thread.
+     */
+    boolean interruptWaiting() {
+        return vmExits != null && vmExits.interruptWaiting();
+    }
+
     /** This vCPU's VM-exit handling (a native-kernel domain), or null (paravirtual). */
     public VmExits vmExits() {
         return vmExits;

@@ -22,6 +22,7 @@ import org.parasol.hypercall.x86.Registers;
 import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.ExitReason;
 import org.parasol.hypervisor.hvm.Pic8259;
+import org.parasol.hypervisor.hvm.Pit8254;
 import org.parasol.hypervisor.hvm.Qualification;
 import org.parasol.hypervisor.hvm.Uart16550;
 import org.parasol.hypervisor.hypercall.XenCompat;
@@ -31,6 +32,7 @@ import org.parasol.hypervisor.mm.PageTables;
 import org.parasol.hypervisor.mm.ShadowPageTables;
 import org.parasol.hypervisor.mm.VcpuMmu;
 import org.parasol.hypervisor.time.TimeScale;
+import org.parasol.hypervisor.time.Timers;
 
 /**
  * Trap-and-emulate for one vCPU of a {@link Virtualization#TRAP} domain: the CPU side that
@@ -92,6 +94,10 @@ public final class VmExits {
     private final Uart16550 uart;
     /** The domain's 8259 pair; its interrupts go to vCPU 0 (the BSP, as ExtINT goes on a PC). */
     private final Pic8259 pic;
+    /** The domain's PIT, on vCPU 0 (its IRQ 0 goes through the 8259 pair to the BSP), or null. */
+    private final Pit8254 pit;
+    /** Wakes vCPU 0 from hlt at the PIT's next edge. */
+    private final Timers.Timer pitWake;
     /** The bare machine: the instruction takes effect with no exit (see {@link Virtualization#BARE}). */
     private final boolean bare;
     /** Binary translation (see {@link Virtualization#BT}): no exits, decodes served from {@link #tcInsn}. */
@@ -152,6 +158,8 @@ public final class VmExits {
         this.vcpuInfo = vcpu.vcpuInfo();
         this.uart = uart;
         this.pic = vcpu.id() == 0 ? domain.pic() : null;
+        this.pit = vcpu.id() == 0 ? domain.pit() : null;
+        this.pitWake = pit != null ? host.timers().newTimer(() -> vcpu.sched().wake()) : null;
         Virtualization virt = domain.config().virt();
         this.translated = virt == Virtualization.BT;
         this.bare = virt == Virtualization.BARE || translated;
@@ -236,6 +244,11 @@ public final class VmExits {
      * {@code sti}'s shadow (the caller sees to that).
      */
     private void injectInterrupt() {
+        if (pit != null && pit.armed() && pit.takeEdges(host.systemTime()) > 0) {
+            // Channel 0's OUT rose: an edge on IRQ 0 (edges the 8259 cannot tell apart are one).
+            pic.setIrq(Pit8254.IRQ, true);
+            pic.setIrq(Pit8254.IRQ, false);
+        }
         if (pic == null || !pic.pending() || !interrupts()) {
             return;
         }
@@ -521,10 +534,25 @@ public final class VmExits {
                     + ": the vCPU would never wake");
         }
         lapIfProfiling(STAGE_EMULATE);
-        if (pic != null && pic.pending()) {
+        if (interruptWaiting()) {
             return;
         }
-        vcpu.sched().block();
+        long edge = pit != null && pit.armed() ? pit.nextEdge(host.systemTime()) : -1;
+        if (edge >= 0) {
+            pitWake.set(host.clockTimeOf(edge)); // the halt ends at the PIT's next edge
+        }
+        try {
+            vcpu.sched().block();
+        } finally {
+            if (edge >= 0) {
+                pitWake.stop();
+            }
+        }
+    }
+
+    /** Whether a device interrupt waits: the 8259 pair's INT, or a PIT edge not yet passed to it. */
+    boolean interruptWaiting() {
+        return pic != null && (pic.pending() || pit != null && pit.armed() && pit.edgesWaiting(host.systemTime()));
     }
 
     private void rdtsc() {
@@ -728,6 +756,10 @@ public final class VmExits {
         if (Pic8259.claims(port) && p != null && size == 1) {
             return p.read(port);
         }
+        Pit8254 t = domain.pit();
+        if (Pit8254.claims(port) && t != null && size == 1) {
+            return t.read(port, host.systemTime());
+        }
         return size == 4 ? 0xFFFF_FFFFL : (1L << (8 * size)) - 1;
     }
 
@@ -741,6 +773,8 @@ public final class VmExits {
             irq14(disk);
         } else if (Pic8259.claims(port) && domain.pic() != null && size == 1) {
             domain.pic().write(port, (int) value);
+        } else if (Pit8254.claims(port) && domain.pit() != null && size == 1) {
+            domain.pit().write(port, (int) value, host.systemTime());
         } else if (port == Platform.PM1A_CNT && size >= 2) {
             if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
                 uart.flush();
