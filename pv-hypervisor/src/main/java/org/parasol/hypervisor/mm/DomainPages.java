@@ -33,6 +33,8 @@ public final class DomainPages {
     private volatile long totPages;
     @SuppressWarnings("unused") // accessed through PT_GENERATION
     private volatile long ptGeneration;
+    /** Some vCPU of the domain walks shadows of its tables ({@link ShadowPageTables}). */
+    private volatile boolean shadowed;
 
     /**
      * Creates the accounting of domain {@code domid} with a limit of {@code maxPages}.
@@ -116,7 +118,14 @@ public final class DomainPages {
      * count move drops what it derived and refills from the guest's tables. Any thread.
      */
     void pageTablesChanged() {
-        PT_GENERATION.getAndAdd(this, 1L);
+        if (shadowed) { // one load on the PV path: a domain nobody shadows pays no atomic add
+            PT_GENERATION.getAndAdd(this, 1L);
+        }
+    }
+
+    /** Marks the domain's tables as shadowed: from now on every change counts. Before the shadow reads the count. */
+    void shadowed() {
+        shadowed = true;
     }
 
     /** How many times the domain's page tables have changed ({@link #pageTablesChanged}). Any thread. */

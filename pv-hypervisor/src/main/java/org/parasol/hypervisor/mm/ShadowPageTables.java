@@ -118,6 +118,7 @@ public final class ShadowPageTables {
         this.pages = Objects.requireNonNull(pages, "pages");
         this.machine = frames.memory().segment();
         this.domid = pages.domid();
+        pages.shadowed(); // every change counts from here on, before the count is read
         this.seen = pages.pageTableGeneration();
     }
 
