@@ -18,6 +18,7 @@ import net.jqwik.api.Label;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
+import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.parasol.hypercall.GuestAbort;
@@ -82,7 +83,7 @@ class ShadowHostileProperty {
                 .as(Step::new).list().ofMinSize(1).ofMaxSize(40);
     }
 
-    @Property(tries = 60)
+    @Property(tries = 100)
     @Label("a trap-and-emulate guest writing random page-table entries gets #PF/#GP or goes on; the hypervisor, the "
             + "bystander and the write protection of the guest's tables hold")
     void shouldContainRandomPageTableWrites(@ForAll("steps") List<Step> steps) throws Exception {
@@ -92,9 +93,11 @@ class ShadowHostileProperty {
                 Virtualization.TRAP));
         try {
             Hostile h = new Hostile(g);
+            int ran = 0;
             try {
                 for (Step s : steps) {
                     h.step(s);
+                    ran++;
                     if (g.domain.state() == DomainState.SHUTDOWN) {
                         break;
                     }
@@ -102,6 +105,10 @@ class ShadowHostileProperty {
             } catch (GuestAbort ended) {
                 // #PF or #GP with no handler: the domain ended, as the machine's fault would end it
             }
+            var shadow = g.domain.vcpu(0).vmExits().shadow();
+            Statistics.label("steps before the end").collect(ran < 5 ? "<5" : ran < 20 ? "5-19" : "20+");
+            Statistics.label("page-table stores accepted").collect(g.domain.vcpu(0).ptwrEmulations() > 0);
+            Statistics.label("hidden faults").collect(shadow.hiddenFaults() > 0);
             assertThat(hv.unhandledExceptions()).isZero();
             assertThat(checksum(bystander)).isEqualTo(bystanderSum);
             assertNoForbiddenMapping(g.domain);

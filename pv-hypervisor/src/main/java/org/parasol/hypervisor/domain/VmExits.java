@@ -182,6 +182,10 @@ public final class VmExits {
         for (int i = 0; i < count; i++) {
             if (profile) {
                 stamp = System.nanoTime();
+                if (shadow != null) {
+                    // Hidden faults the kernel's own loads and stores took since the last instruction.
+                    stageNanos[STAGE_SHADOW] += shadow.takeNanos();
+                }
             }
             step();
             vcpu.checkAlive();
