@@ -80,7 +80,7 @@ class ShadowHostileProperty {
                 Tuple.of(1, Arbitraries.just(Kind.UPDATE_VA_MAPPING)));
         return Combinators.combine(kind, Arbitraries.integers().between(0, 1 << 20),
                 Arbitraries.integers().between(0, 1 << 20), Arbitraries.longs())
-                .as(Step::new).list().ofMinSize(1).ofMaxSize(40);
+                .as(Step::new).list().ofMinSize(20).ofMaxSize(40);
     }
 
     @Property(tries = 100)
@@ -109,6 +109,10 @@ class ShadowHostileProperty {
             Statistics.label("steps before the end").collect(ran < 5 ? "<5" : ran < 20 ? "5-19" : "20+");
             Statistics.label("page-table stores accepted").collect(g.domain.vcpu(0).ptwrEmulations() > 0);
             Statistics.label("hidden faults").collect(shadow.hiddenFaults() > 0);
+            Statistics.label("ended by").collect(g.domain.state() == DomainState.SHUTDOWN
+                    ? (h.gaveUp ? "fault loop" : "#GP/#UD") : "ran every step");
+            assertThat(h.shadowRefusedWhatTheGuestAllows).as("the shadow refused an access the guest's tables allow")
+                    .isFalse();
             assertThat(hv.unhandledExceptions()).isZero();
             assertThat(checksum(bystander)).isEqualTo(bystanderSum);
             assertNoForbiddenMapping(g.domain);
@@ -163,6 +167,13 @@ class ShadowHostileProperty {
         private final long text;
         private final byte[] buf = new byte[16];
 
+        /** Page faults in the current step; the handler gives up (crashing the guest) past a few. */
+        private int faults;
+        boolean gaveUp;
+        /** The current access is one the guest's own tables allow (checked by a walk of them first). */
+        private boolean allowed;
+        boolean shadowRefusedWhatTheGuestAllows;
+
         Hostile(BareGuest g) {
             this.g = g;
             this.regs = g.cpu.registers();
@@ -170,9 +181,25 @@ class ShadowHostileProperty {
             this.ptBase = g.mem.getLong(si + 88);
             this.nrPt = (int) g.mem.getLong(si + 96);
             this.text = g.scratch;
+            // A #PF handler that lets the guest go on: a refused trapped store is skipped, as a
+            // kernel's fixup would skip it; a fault that repeats is a loop, and it gives up.
+            long handler = g.cpu.registerCode((org.parasol.hypercall.TrapHandler) (c, vector, error, address) -> {
+                if (++faults > 3) {
+                    gaveUp = true;
+                    shadowRefusedWhatTheGuestAllows |= allowed;
+                    throw new IllegalStateException("a fault loop at " + Long.toHexString(address));
+                }
+            });
+            long table = g.scratch2 + 4096;
+            g.mem.fill(table, 32, (byte) 0);
+            g.mem.putByte(table, (byte) 14);
+            g.mem.putLong(table + 8, handler);
+            assertThat(g.call(Hypercall.SET_TRAP_TABLE, table)).isZero();
         }
 
         void step(Step s) {
+            faults = 0;
+            allowed = false;
             switch (s.kind()) {
                 case STORE_PTE -> {
                     long entryVa = ptBase + (long) (s.a() % nrPt) * 4096 + (s.b() % 512) * 8L;
@@ -180,8 +207,26 @@ class ShadowHostileProperty {
                     regs.set(RSI, value(s));
                     run(Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
                 }
-                case LOAD -> g.mem.getLong(va(s));
-                case STORE -> g.mem.putLong(va(s), value(s));
+                case LOAD -> {
+                    long va = va(s);
+                    if (g.domain.vcpu(0).mmu().translate(va, false) >= 0) {
+                        allowed = true;
+                        g.mem.getLong(va);
+                    }
+                }
+                case STORE -> {
+                    long va = va(s);
+                    long v = value(s);
+                    if (g.domain.vcpu(0).mmu().translate(va, true) >= 0) {
+                        allowed = true;
+                        g.mem.putLong(va, v);
+                        allowed = false;
+                    }
+                    // The store instruction: a page-table write is trapped, a refused one skipped.
+                    regs.set(RDI, va);
+                    regs.set(RSI, v);
+                    run(Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
+                }
                 case INVLPG -> {
                     regs.set(RDI, va(s));
                     run(Encoder.invlpg(buf, 0, RDI, Instruction.NONE, 1, 0));
@@ -214,11 +259,11 @@ class ShadowHostileProperty {
 
         /** A frame: one of the domain's tables, one of its pages, the bystander's, or any. */
         private long frame(Step s) {
-            return switch (s.b() % 5) {
+            return switch (s.b() % 8) {
                 case 0 -> g.domain.vcpu(0).mmu().translate(ptBase + (long) (s.a() % nrPt) * 4096, false) >>> 12;
-                case 1 -> g.domain.vcpu(0).mmu().translate(g.scratch2 + (long) (s.a() % 256) * 4096, false) >>> 12;
-                case 2 -> bystanderFrame(s.a());
-                case 3 -> s.a();
+                case 1, 2, 3, 4 -> g.domain.vcpu(0).mmu().translate(g.scratch2 + (long) (s.a() % 256) * 4096, false) >>> 12;
+                case 5 -> bystanderFrame(s.a());
+                case 6 -> s.a();
                 default -> (s.raw() >>> 12) & 0xF_FFFF_FFFFL;
             };
         }
