@@ -17,9 +17,12 @@ import org.parasol.hypercall.abi.Mmu;
  * <p>Sparse: the state of frames is kept in chunks of 512 (2 MiB, one page of the M2P table),
  * parallel arrays made when a frame of the chunk is first allocated and dropped when a domain's
  * release leaves every frame of it free. A chunk that does not exist reads as free frames, so
- * machine memory nobody allocated costs a bit per frame (the free pool) and no M2P page; a
- * domain's frames cost {@link #CHUNK_BYTES} of heap per 2 MiB it owns, as Xen's 32-byte
- * {@code page_info} per frame does. The free pool is a bitmap: the lowest free frame, or the
+ * machine memory nobody allocated costs a bit per frame (the free pool) and no M2P page. A
+ * 2 MiB extent stays one small uniform object until a frame of it changes; then each block of
+ * {@link #BLOCK_FRAMES} frames is either uniform (the extent's state, or "mapped at start of
+ * day", which the builder's mapping leaves on data pages) or holds per-frame arrays,
+ * {@link #BLOCK_BYTES} of heap, 32 bytes a frame as Xen's {@code page_info}, made when a frame
+ * of it first departs from its block's state. The free pool is a bitmap: the lowest free frame, or the
  * lowest free naturally aligned run for {@link #allocateExtent}, goes first.
  *
  * <p>Per frame:
