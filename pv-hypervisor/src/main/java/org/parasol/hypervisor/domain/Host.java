@@ -123,6 +123,7 @@ public final class Host {
     private final HypercallDispatch hypercalls;
 
     private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
+    private final VcpuThreads vcpuThreads;
     /** The listed domains that are privileged (copy on write, under the monitor of {@link #domains}): global VIRQs go to them. */
     private volatile Domain[] privilegedDomains = new Domain[0];
     /** The same domains by domid, for hypercall paths: a lookup that neither boxes nor allocates. */
@@ -145,6 +146,7 @@ public final class Host {
         this.bootNanos = bootNanos;
         this.timeScale = Objects.requireNonNull(timeScale);
         this.virtualThreads = virtualThreads;
+        this.vcpuThreads = new VcpuThreads(virtualThreads);
         this.hostWorker = Objects.requireNonNull(hostWorker);
         this.consoleThread = Objects.requireNonNull(consoleThread);
         this.listener = Objects.requireNonNull(listener);
@@ -183,6 +185,16 @@ public final class Host {
     /** Whether vCPUs run on virtual threads rather than platform threads. */
     public boolean virtualThreads() {
         return virtualThreads;
+    }
+
+    /** Where vCPU threads come from: spares started ahead of need, for platform threads. */
+    VcpuThreads vcpuThreads() {
+        return vcpuThreads;
+    }
+
+    /** Ends the spare vCPU threads nobody took; at host shutdown, after every domain is gone. */
+    public void closeVcpuThreads() {
+        vcpuThreads.close();
     }
 
     /** The timer queue: vCPU timers, poll timeouts, watchdogs. */
