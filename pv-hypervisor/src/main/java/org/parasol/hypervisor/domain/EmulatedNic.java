@@ -19,22 +19,19 @@ import org.parasol.hypervisor.hvm.Pic8259;
  *  dom0's handler ──emulatedNicTake (until 0)──► frame into dom0's memory ──► bridge.input
  * </pre>
  *
- * <p>The back end's port is raised when the card queues a frame; a raise that finds the
- * back end's event table busy (a writer holds it) is owed and made at the guest's next access
- * to the card, and the back end always empties the queue, so a frame is late at worst, never
- * lost. Nothing here waits on anything the guest holds: the card's lock guards only the card.
+ * <p>The back end's port is raised after the guest's access that queued a frame, under the back
+ * end's event table's reader lock (which a writer holds only inside one of the back end's port
+ * operations), and the back end always empties the queue, so no frame waits for a later one.
+ * Nothing here waits on anything the guest holds: the card's lock guards only the card, and
+ * the back end never waits on it for longer than one copy.
  */
 final class EmulatedNic {
-    /** Tries at raising the back end's port before the raise is owed. */
-    private static final int RAISE_TRIES = 64;
-
     private final Ne2000 card;
     private final Domain backend;
     /** The port's owner in the back end's table: dom0 has nothing to tell the card on it (frames come by call). */
     private final EventChannels.XenConsumer consumer = p -> {
     };
     private int port;
-    private volatile boolean owed;
     /** The card's transmit count at the guest's last access (the guest's vCPU 0 only). */
     private long lastTransmitted;
 
@@ -90,27 +87,16 @@ final class EmulatedNic {
         afterAccess();
     }
 
-    /** After the guest's access: a frame it transmitted, or a raise still owed, raises the back end's port. */
+    /**
+     * After the guest's access: a frame it transmitted raises the back end's port (Xen's
+     * notify_via_xen_event_channel; the back end's table's reader lock, held for a few
+     * instructions).
+     */
     private void afterAccess() {
         long t = card.transmitted();
         if (t != lastTransmitted) {
             lastTransmitted = t;
-            owed = true;
-        }
-        if (owed) {
-            raise();
-        }
-    }
-
-    /** Xen's notify_via_xen_event_channel, never waiting: a busy table leaves the raise owed. */
-    private void raise() {
-        for (int i = 0; i < RAISE_TRIES; i++) {
-            int r = backend.events().tryRaiseXenConsumer(port, consumer);
-            if (r != EventChannels.VIRQ_BUSY) {
-                owed = false;
-                return;
-            }
-            Thread.onSpinWait();
+            backend.events().raiseXenConsumer(port, consumer);
         }
     }
 
