@@ -23,9 +23,10 @@ import org.parasol.hypercall.x86.Platform;
  *           CR.TXP ─► ISR.PTX
  *  IRQ 10:  the handler only queues the service task and ends the interrupt (it never touches
  *           the card, so it cannot break a remote DMA the interrupted code was in the middle of)
- *  service: ISR read and written back (acknowledged first, so a frame after it raises the line
- *           again) ─► while BNRY + 1 != CURR: remote read of the 4-byte header, then of the frame
- *           (rep insw; the card wraps PSTOP to PSTART), BNRY = next - 1 ─► the receiver
+ *  service: while ISR has an enabled cause: write it back (acknowledged first), then while
+ *           BNRY + 1 != CURR: remote read of the 4-byte header, then of the frame (rep insw; the
+ *           card wraps PSTOP to PSTART), BNRY = next - 1 ─► the receiver; it ends on an ISR read
+ *           of 0, so the line is low and the next cause is an edge the 8259 sees
  * </pre>
  *
  * <p>Under trap-and-emulate each register access is an {@code in}/{@code out} VM exit and each
@@ -46,6 +47,8 @@ public final class Ne2kDriver {
     public static final int MAX_FRAME = 1514;
     /** Frames taken from the ring per service task before the other tasks run. */
     public static final int BUDGET = 64;
+    /** How long {@link #close} waits for the card to put its last frames on the wire. */
+    public static final long DRAIN_NS = 1_000_000_000L;
     /** Status reads waiting for a remote DMA's RDC before it is given up. */
     private static final int POLLS = 1 << 16;
 
@@ -83,6 +86,8 @@ public final class Ne2kDriver {
     private static final int ISR_OVW = 0x10;
     private static final int ISR_RDC = 0x40;
     private static final int ISR_RST = 0x80;
+    /** The causes the driver enables in IMR (Linux's ENISR_ALL less the counters). */
+    private static final int ENABLED = ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW;
     private static final int RCR_AB = 0x04;
     private static final int DCR_WTS = 0x01;
     /** DCR as Linux's ne.c writes it for a word-wide card: FIFO threshold 8 bytes, normal mode, word transfers. */
@@ -199,7 +204,7 @@ public final class Ne2kDriver {
         outb(CR, CR_STP | CR_NODMA);
         ops.installIrqHandler(Platform.NE2K_IRQ, new Irq10());
         outb(ISR, 0xFF);
-        outb(IMR, ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW);
+        outb(IMR, ENABLED);
         outb(CR, CR_STA | CR_NODMA);
         outb(TCR, 0); // normal operation
     }
@@ -242,11 +247,19 @@ public final class Ne2kDriver {
         if (offset < 0 || length < 14 || length > MAX_FRAME || offset > frame.length - length) {
             throw new IllegalArgumentException("frame [" + offset + ", +" + length + ") of " + frame.length + " bytes");
         }
+        return transmit(MemorySegment.ofArray(frame), offset, length);
+    }
+
+    /** {@link #transmit(byte[], int, int)} from a segment: {@code length} bytes at {@code offset}. */
+    public boolean transmit(MemorySegment frame, long offset, int length) {
+        if (offset < 0 || length < 14 || length > MAX_FRAME || offset > frame.byteSize() - length) {
+            throw new IllegalArgumentException("frame [" + offset + ", +" + length + ") of " + frame.byteSize() + " bytes");
+        }
         if (closed) {
             return false;
         }
         int n = Math.max(length, 60);
-        MemorySegment.copy(MemorySegment.ofArray(frame), offset, txSegment, 0, length);
+        MemorySegment.copy(frame, offset, txSegment, 0, length);
         if (n > length) {
             txSegment.asSlice(length, n - length).fill((byte) 0);
         }
@@ -286,26 +299,35 @@ public final class Ne2kDriver {
         }
     }
 
-    /** The interrupt's work: acknowledge, then take frames from the ring (at most {@link #BUDGET}). */
+    /**
+     * The interrupt's work (Linux's {@code ei_interrupt} loop): while ISR has a cause the driver
+     * enabled, acknowledge it, then take frames from the ring (at most {@link #BUDGET} in all).
+     * The loop ends only on a read of ISR with none left, so the card's line is low when it ends
+     * and the next cause is a rising edge the (edge-triggered) 8259 sees: acknowledging once and
+     * stopping would leave a cause that came meanwhile holding the line high, and every later
+     * frame would raise no interrupt.
+     */
     private void service() {
         serviceQueued = false;
         if (closed) {
             return;
         }
-        int isr = inb(ISR);
-        if (isr != 0) {
-            outb(ISR, isr & ~ISR_RDC); // acknowledged first: a frame from now on raises IRQ 10 again
-        }
-        if ((isr & ISR_OVW) != 0) {
-            overruns++;
-        }
         int taken = 0;
-        while (taken < BUDGET && receiveOne()) {
-            taken++;
-        }
-        if (taken == BUDGET && !serviceQueued) {
-            serviceQueued = true;
-            k.loop().execute(this::service); // more may wait: after the other tasks
+        for (int isr = inb(ISR) & ENABLED; isr != 0; isr = inb(ISR) & ENABLED) {
+            outb(ISR, isr); // acknowledged before the ring is read: a frame from now on sets PRX again
+            if ((isr & ISR_OVW) != 0) {
+                overruns++;
+            }
+            while (taken < BUDGET && receiveOne()) {
+                taken++;
+            }
+            if (taken == BUDGET) {
+                if (!serviceQueued) {
+                    serviceQueued = true;
+                    k.loop().execute(this::service); // more may wait: after the other tasks
+                }
+                return;
+            }
         }
     }
 
@@ -341,20 +363,36 @@ public final class Ne2kDriver {
         return true;
     }
 
-    /** Stops the card (CR.STP, IMR 0) and says what it did. */
+    /**
+     * Waits (up to {@link #DRAIN_NS}, a task every millisecond) until CR.TXP reads clear — the
+     * last frame sent is on the wire, not still in the card — then stops the card (CR.STP, IMR 0)
+     * and says what it did. A kernel that powered off at once would lose its last frames.
+     */
     public Promise<Void> close() {
-        if (!closed) {
-            closed = true;
-            outb(IMR, 0);
-            outb(CR, CR_STP | CR_NODMA);
-            k.println("ne2k: eth0 closed after " + received + " frames in, " + transmitted + " out, " + interrupts
-                    + " IRQ " + Platform.NE2K_IRQ + " interrupts, " + overruns + " overruns, " + bogus
-                    + " bogus headers, " + txErrors + " transmit errors");
-            k.memory().freePages(dma);
-        }
         Promise<Void> p = k.loop().promise();
-        k.loop().execute(() -> p.complete(null));
+        if (closed) {
+            k.loop().execute(() -> p.complete(null));
+            return p;
+        }
+        closed = true;
+        long deadline = k.now() + DRAIN_NS;
+        k.loop().execute(() -> stopWhenSent(p, deadline));
         return p;
+    }
+
+    private void stopWhenSent(Promise<Void> p, long deadline) {
+        if ((inb(CR) & CR_TXP) != 0 && k.now() < deadline) {
+            k.after(java.time.Duration.ofMillis(1), () -> stopWhenSent(p, deadline));
+            return;
+        }
+        boolean unsent = (inb(CR) & CR_TXP) != 0;
+        outb(IMR, 0);
+        outb(CR, CR_STP | CR_NODMA);
+        k.println("ne2k: eth0 closed after " + received + " frames in, " + transmitted + " out, " + interrupts
+                + " IRQ " + Platform.NE2K_IRQ + " interrupts, " + overruns + " overruns, " + bogus
+                + " bogus headers, " + txErrors + " transmit errors" + (unsent ? "; frames still unsent" : ""));
+        k.memory().freePages(dma);
+        p.complete(null);
     }
 
     /** A line for the boot log. */

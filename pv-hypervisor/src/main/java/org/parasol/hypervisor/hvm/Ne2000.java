@@ -46,7 +46,9 @@ import java.lang.foreign.ValueLayout;
  * (CR.RD = remote read or write); ISR.RDC when the count runs out; a read wraps from PSTOP to
  * PSTART as the DP8390 does. Transmit (CR.TXP with the card started) hands TBCR bytes from page
  * TPSR to the wire: they are copied into a bounded queue ({@value #TX_QUEUE} frames) that dom0
- * empties; a full queue aborts the transmission (TSR.ABT, ISR.TXE) and counts it. Loopback
+ * empties; a full queue aborts the transmission (TSR.ABT, ISR.TXE) and counts it. CR.TXP reads
+ * set while the queue holds frames (they are still going out), so a driver that stops the card
+ * can wait for the wire to take the last one; a new TXP is taken at once all the same. Loopback
  * (TCR.LB) gives the frame straight back to the receive side. The receive filter follows RCR:
  * the station address (PAR), broadcast (AB), multicast (AM, through the 64-bit hash in MAR), or
  * everything (PRO); frames shorter than 60 bytes are padded, as the wire's minimum is. The card
@@ -218,7 +220,8 @@ public final class Ne2000 {
 
     private int registerRead(int r) {
         if (r == 0) {
-            return cr;
+            // TXP reads set while frames the card took are still on their way to the wire (dom0's queue).
+            return txTail != txHead ? cr | CR_TXP : cr;
         }
         switch (page()) {
             case 0 -> {
