@@ -32,6 +32,7 @@ import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.Vcpu;
 import org.parasol.hypervisor.domain.Virtualization;
 import org.parasol.hypervisor.domain.VmExits;
+import org.parasol.hypervisor.mm.ShadowPageTables;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**
@@ -282,7 +283,23 @@ final class LabFigures {
 
     /** What one run measured: each row per configuration, the trap path's stages, the host, the devices. */
     record Run(Sizes sizes, Map<String, Map<Virtualization, Result>> results, Map<String, long[]> stages,
-            NativeProbe.HostCosts host, LabDevices.Result devices) {
+            NativeProbe.HostCosts host, LabDevices.Result devices, Map<String, double[]> shadow) {
+        Run(Sizes sizes, Map<String, Map<Virtualization, Result>> results, Map<String, long[]> stages,
+                NativeProbe.HostCosts host, LabDevices.Result devices) {
+            this(sizes, results, stages, host, devices, Map.of());
+        }
+    }
+
+    /** The shadow counters the trap rows report per operation, in {@link Run#shadow}'s order. */
+    static final String[] SHADOW_COUNTERS = {"hidden #PF", "reflected #PF", "fills", "write updates", "resyncs"};
+
+    private static long[] shadowCounters(Lab lab) {
+        VmExits x = lab.vcpu.vmExits();
+        ShadowPageTables s = x == null ? null : x.shadow();
+        if (s == null) {
+            return new long[SHADOW_COUNTERS.length];
+        }
+        return new long[] {s.hiddenFaults(), s.reflectedFaults(), s.fills(), s.writeUpdates(), s.resyncs()};
     }
 
     /** Runs the lab and returns its report's text. */
@@ -305,6 +322,7 @@ final class LabFigures {
     static Run run(Sizes sizes) throws Exception {
         Map<String, Map<Virtualization, Result>> results = new LinkedHashMap<>();
         Map<String, long[]> stages = new LinkedHashMap<>();
+        Map<String, double[]> shadow = new LinkedHashMap<>();
         Map<Virtualization, Lab> labs = new LinkedHashMap<>();
         try {
             for (Virtualization virt : CONFIGS) {
@@ -323,7 +341,7 @@ final class LabFigures {
             // Row by row, each configuration in turn, twice: the first pass is discarded, so the
             // JIT's last compilations and the first pass's garbage fall on no configuration.
             for (int pass = 0; pass < 2; pass++) {
-                measure(labs, results, stages, sizes);
+                measure(labs, results, stages, shadow, sizes);
             }
         } finally {
             for (Lab lab : labs.values()) {
@@ -332,12 +350,12 @@ final class LabFigures {
         }
         NativeProbe.HostCosts host = sizes.probeMs() > 0 ? NativeProbe.run(sizes.probeMs()) : null;
         LabDevices.Result devices = sizes.devices() == null ? null : LabDevices.run(sizes.devices(), CONFIGS);
-        return new Run(sizes, results, stages, host, devices);
+        return new Run(sizes, results, stages, host, devices, shadow);
     }
 
     /** One pass over every row, each configuration in turn; what it finds replaces the last pass's. */
     private static void measure(Map<Virtualization, Lab> labs, Map<String, Map<Virtualization, Result>> results,
-            Map<String, long[]> stages, Sizes sizes) {
+            Map<String, long[]> stages, Map<String, double[]> shadow, Sizes sizes) {
         for (Row row : ROWS) {
             for (var entry : labs.entrySet()) {
                 Virtualization virt = entry.getKey();
@@ -348,12 +366,21 @@ final class LabFigures {
                 long exits0 = lab.exits();
                 long translations0 = lab.translations();
                 long calls0 = lab.vcpu.hypercalls();
+                long[] shadow0 = shadowCounters(lab);
                 for (int i = 0; i < samples; i++) {
                     long t0 = System.nanoTime();
                     row.op().run(lab, i);
                     h.recordValue(Math.max(0, System.nanoTime() - t0));
                 }
                 double ops = samples;
+                if (virt == Virtualization.TRAP) {
+                    long[] shadow1 = shadowCounters(lab);
+                    double[] perOp = new double[shadow1.length];
+                    for (int k = 0; k < perOp.length; k++) {
+                        perOp[k] = (shadow1[k] - shadow0[k]) / ops;
+                    }
+                    shadow.put(row.label(), perOp);
+                }
                 results.computeIfAbsent(row.label(), k -> new LinkedHashMap<>()).put(virt,
                         new Result(h.getValueAtPercentile(50), h.getValueAtPercentile(99),
                                 (lab.exits() - exits0) / ops, (lab.translations() - translations0) / ops,
@@ -453,6 +480,26 @@ final class LabFigures {
                 sb.append(String.format(Locale.ROOT, " %6d (%3.0f%%) |", v, total == 0 ? 0.0 : 100.0 * v / total));
             }
             sb.append('\n');
+        }
+        if (!run.shadow().isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "%nShadow paging under trap, per operation (hidden and reflected #PF are"
+                    + " VM exits, in exits/op above; fills include the hypervisor's own copies')%n%n| %-46s |",
+                    "operation"));
+            for (String c : SHADOW_COUNTERS) {
+                sb.append(String.format(Locale.ROOT, " %13s |", c));
+            }
+            sb.append('\n').append("|").append("-".repeat(48)).append("|");
+            for (int i = 0; i < SHADOW_COUNTERS.length; i++) {
+                sb.append("---------------|");
+            }
+            sb.append('\n');
+            for (var e : run.shadow().entrySet()) {
+                sb.append(String.format(Locale.ROOT, "| %-46s |", e.getKey()));
+                for (double v : e.getValue()) {
+                    sb.append(String.format(Locale.ROOT, " %13.2f |", v));
+                }
+                sb.append('\n');
+            }
         }
         sb.append(hostSection(run.host()));
         sb.append(PUBLISHED);

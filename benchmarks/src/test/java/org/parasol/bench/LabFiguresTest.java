@@ -22,7 +22,8 @@ class LabFiguresTest {
     @Test
     @DisplayName("each row appears bare, trap, bt and pv; a trapped PTE batch of 16 is 16 exits, a translated one "
             + "none (its instructions were translated during warm-up), pv's batch of 2048 is 32 mmu_update hypercalls "
-            + "of 64; bare takes no exit; a fork-like copy of 64 pages is 256 trapped PTE writes and 2 CR3 reloads; "
+            + "of 64; bare takes no exit; a demand-zero fault under trap is 4 exits and 2 shadow #PF exits; "
+            + "a fork-like copy of 64 pages is 256 trapped PTE writes and 2 CR3 reloads; "
             + "the trap path's stages are tabled; --out writes lab.md with a ratio chart and a CDF per row")
     void shouldCountExitsAndHypercallsPerConfiguration(@TempDir Path dir) throws Exception {
         LabFigures.Run run = LabFigures.run(new LabFigures.Sizes(40, 200, 5, null));
@@ -42,8 +43,11 @@ class LabFiguresTest {
                 .containsPattern("fork-like COW copy of 64 pages, and exit +\\| trap \\| +\\d+ \\| +\\d+ \\| +260\\.00 \\|")
                 // pv: 2 batches of 128 entries, 64 per mmu_update, and 2 TLB flushes (mmuext_op).
                 .containsPattern("fork-like COW copy of 64 pages, and exit +\\| pv +\\| +\\d+ \\| +\\d+ \\| +0\\.00 \\| +0\\.0000 \\| +6\\.00 \\|")
-                // The handler's map and the unmap, each a PTE store and an invlpg.
-                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| trap \\| +\\d+ \\| +\\d+ \\| +4\\.00 \\|")
+                // The handler's map and the unmap, each a PTE store and an invlpg; and the shadow's two
+                // #PF exits: the load's miss reflected to the guest, and the retry's hidden fill.
+                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| trap \\| +\\d+ \\| +\\d+ \\| +6\\.00 \\|")
+                .contains("Shadow paging under trap, per operation")
+                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| +1\\.00 \\| +1\\.00 \\| +[0-9.]+ \\| +2\\.00 \\| +0\\.00 \\|")
                 .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| bare \\| +\\d+ \\| +\\d+ \\| +0\\.00 \\|")
                 .contains("The trap path by stage").contains("| exit ")
                 .contains("12,733 cycles").contains("Tables 3-5");

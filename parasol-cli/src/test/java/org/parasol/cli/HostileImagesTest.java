@@ -81,7 +81,7 @@ class HostileImagesTest {
             }
         }
         writeJar(lib.resolve("hostile.jar"), entries);
-        for (String k : List.of("Dive", "Flood", "SharedState", "Halt", "Printf", "Monitor", "CommonPool", "Finalizer")) {
+        for (String k : List.of("Dive", "Flood", "SharedState", "Halt", "Printf", "Monitor", "CommonPool", "Finalizer", "ConsoleSpam")) {
             descriptor(k.toLowerCase(java.util.Locale.ROOT), "org.parasol.hostile." + k + "Kernel", "lib/hostile.jar");
         }
         stubHypervisorImage();
@@ -202,6 +202,20 @@ class HostileImagesTest {
 
         host.assertTickerKeptTime();
         assertThat(host.out()).contains("[flood] flood: done").containsPattern("flood +\\d+ poweroff");
+        assertThat(host.status()).isZero();
+    }
+
+    @Test
+    @DisplayName("attack class 6: a running domain notifies its console port two million times with lies in the ring's"
+            + " indices; the hypervisor's end goes on, the spammer powers off, ticker keeps its period")
+    void shouldContainAConsolePortSpammer() throws Exception {
+        Host host = parasolRun("ticker", "consolespam");
+
+        host.assertTickerKeptTime();
+        // The console port's other end is the hypervisor (deviation 27): a guest may not close a
+        // Xen-attached channel (-EINVAL, as Xen's evtchn_close), so it stays and the send after works.
+        assertThat(host.out()).contains("[consolespam] conspam: done sent=2000000 refused=0 close=-22 send-after-close=0")
+                .containsPattern("consolespam +\\d+ poweroff");
         assertThat(host.status()).isZero();
     }
 

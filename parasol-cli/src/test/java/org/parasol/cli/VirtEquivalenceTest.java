@@ -60,6 +60,27 @@ class VirtEquivalenceTest {
     }
 
     @Test
+    @DisplayName("with clock=pit the native kernels tick on the 8254 PIT's IRQ 0 instead of the local APIC timer, and "
+            + "ticker prints the same lines as the paravirtual kernel (which has no PIT and ignores the word)")
+    void shouldTickOnThePit() {
+        String cmdline = "ticks=3 period=20 clock=pit";
+        RunOutcome pv = RunOutcome.of("ticker", "--cmdline", cmdline, "--virt", "pv");
+        RunOutcome trap = RunOutcome.of("ticker", "--cmdline", cmdline, "--virt", "trap");
+        RunOutcome bare = RunOutcome.of("ticker", "--cmdline", cmdline, "--virt", "bare");
+        assertThat(pv.status()).as(pv.out() + pv.err()).isZero();
+        assertThat(trap.status()).as(trap.out() + trap.err()).isZero();
+        assertThat(bare.status()).as(bare.out() + bare.err()).isZero();
+        String pitLine = "timer: 8254 PIT channel 0, mode 2 at 1000 Hz on IRQ 0";
+        assertThat(normalized(pv.out(), "ticker")).doesNotContain(pitLine);
+        List<String> pvLines = normalized(pv.out(), "ticker");
+        for (RunOutcome o : List.of(trap, bare)) {
+            List<String> lines = normalized(o.out(), "ticker");
+            assertThat(lines).as(o.out()).contains(pitLine);
+            assertThat(lines.stream().filter(l -> !l.equals(pitLine)).toList()).as(o.out()).isEqualTo(pvLines);
+        }
+    }
+
+    @Test
     @DisplayName("xl.cfg's virt = \"trap\" boots the domain trapped, as --virt trap does")
     void shouldTakeTheVirtKeyFromAConfigFile(@TempDir Path dir) throws Exception {
         Path cfg = dir.resolve("hello.cfg");

@@ -207,11 +207,19 @@ public final class Kernel {
 
         // 7. The timer event wakes the run loop; then events on, and the banner.
         events.bindVirq(Virq.TIMER, port -> kernel.loop.timerEvent());
+        //    On emulated hardware, "clock=pit" on the command line makes the 8254 PIT's IRQ 0 the
+        //    timer in place of the local APIC's (as Linux's clock= parameter once chose).
+        if (nativeImpl != null && hasWord(info.commandLine(), "clock=pit")) {
+            nativeImpl.usePitTick(() -> kernel.loop.timerEvent());
+        }
         kernel.bootIpiPort = events.bindIpi(0, port -> kernel.loop.takePosted()).port();
         ops.restoreEvents(true);
         console.println(VERSION + " on " + ops.platformName() + ": " + info.nrPages() + " pages ("
                 + memory.frames().freeFrames() + " free, " + (mappedEnd - firstFree) + " mapped at boot), "
                 + "command line '" + info.commandLine() + "'");
+        if (nativeImpl != null && nativeImpl.pitTick()) {
+            console.println("timer: 8254 PIT channel 0, mode 2 at " + NativeOps.PIT_TICK_HZ + " Hz on IRQ 0");
+        }
 
         // 8. With a store, the toolstack's shutdown requests are heard from the start; the watch
         //    is registered asynchronously, so main is not held up by it.
@@ -729,6 +737,19 @@ public final class Kernel {
         ops.programTimer(0);
         console.flush();
         ops.shutdown(reason);
+    }
+
+    /** Whether {@code word} is one of the whitespace-separated words of {@code line}. */
+    static boolean hasWord(String line, String word) {
+        if (line == null) {
+            return false;
+        }
+        for (String w : line.trim().split("\\s+")) {
+            if (w.equals(word)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void printStackTrace(Console console, Throwable failure) {

@@ -109,6 +109,14 @@ public final class NativeOps implements PvOps {
     private long executed;
     /** Whether the 8259 pair is programmed, and the mask it holds (slave's in bits 8-15). */
     private boolean picReady;
+    /** The timer is channel 0 of the 8254 PIT ({@link #usePitTick}), not the local APIC's. */
+    private boolean pitTick;
+    /** What the PIT's tick calls when the programmed deadline has passed: the kernel's timer event. */
+    private Runnable pitTimerEvent;
+    /** The deadline {@link #programTimer} asked for while the PIT is the timer (0: none). */
+    private long pitDeadline;
+    private boolean pitRunning;
+    private long pitInterrupts;
     private int picMask = 0xFFFF;
 
     /**
@@ -450,7 +458,71 @@ public final class NativeOps implements PvOps {
 
     @Override
     public void programTimer(long deadline) {
+        if (pitTick) {
+            pitDeadline = deadline;
+            if (deadline != 0 && !pitRunning) {
+                startPit();
+            } else if (deadline == 0 && pitRunning) {
+                outb(PIT_COMMAND, PIT_CHANNEL0_RATE); // a control word alone stops the count
+                pitRunning = false;
+            }
+            return;
+        }
         wrmsr(Platform.MSR_TSC_DEADLINE, deadline == 0 ? 0 : clock.tscAt(deadline));
+    }
+
+    /** The PIT's input clock, Hz. */
+    private static final int PIT_HZ = 1_193_182;
+    /** The tick rate the kernel runs the PIT at (Linux's HZ=1000). */
+    public static final int PIT_TICK_HZ = 1000;
+    private static final int PIT_CHANNEL0 = 0x40;
+    private static final int PIT_COMMAND = 0x43;
+    /** Channel 0, low then high byte, mode 2 (rate generator), binary. */
+    private static final int PIT_CHANNEL0_RATE = 0x34;
+
+    /**
+     * Makes channel 0 of the 8254 PIT the kernel's timer in place of the local APIC's
+     * TSC-deadline timer: {@link #programTimer} then runs the PIT at {@value #PIT_TICK_HZ} Hz
+     * (mode 2, as Linux's {@code i8253} clock event does in periodic mode) while a deadline is
+     * set and stops it when none is, and the IRQ 0 handler raises {@code timerEvent} once the
+     * deadline has passed. Timers then fire on the first tick after their deadline.
+     */
+    public void usePitTick(Runnable timerEvent) {
+        this.pitTimerEvent = timerEvent;
+        installIrqHandler(0, new Irq0());
+        this.pitTick = true;
+    }
+
+    /** Whether the PIT is the kernel's timer. */
+    public boolean pitTick() {
+        return pitTick;
+    }
+
+    /** IRQ 0 interrupts (PIT ticks) taken so far. */
+    public long pitInterrupts() {
+        return pitInterrupts;
+    }
+
+    private void startPit() {
+        int count = (PIT_HZ + PIT_TICK_HZ / 2) / PIT_TICK_HZ;
+        outb(PIT_COMMAND, PIT_CHANNEL0_RATE);
+        outb(PIT_CHANNEL0, count & 0xFF);
+        outb(PIT_CHANNEL0, count >>> 8);
+        pitRunning = true;
+    }
+
+    /** The PIT's tick: end the interrupt, and raise the timer event once the deadline has passed. */
+    private final class Irq0 implements TrapHandler {
+        @Override
+        public void trap(Cpu cpu, int vector, long errorCode, long address) {
+            pitInterrupts++;
+            endOfInterrupt(0);
+            long d = pitDeadline;
+            if (d != 0 && systemTime() - d >= 0) {
+                pitDeadline = 0;
+                pitTimerEvent.run();
+            }
+        }
     }
 
     // ---------------------------------------------------------------- console and power

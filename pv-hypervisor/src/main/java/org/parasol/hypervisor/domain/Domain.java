@@ -2,6 +2,7 @@ package org.parasol.hypervisor.domain;
 
 import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.Pic8259;
+import org.parasol.hypervisor.hvm.Pit8254;
 import org.parasol.hypervisor.hvm.Uart16550;
 
 import java.util.ArrayList;
@@ -63,6 +64,8 @@ public final class Domain {
     private final Uart16550 uart;
     /** The 8259 pair of a native domain (its devices' interrupts), or null for a paravirtual one. */
     private final Pic8259 pic;
+    /** The 8254 PIT of a native-kernel domain (channel 0 on IRQ 0), or null. */
+    private final Pit8254 pit;
     /** The ATA disk on the primary channel of a native domain, once dom0 attached one; else null. */
     private volatile AtaDisk ata;
     /** The NE2000 of a native domain, once dom0 attached one (its vif= entry); else null. */
@@ -123,6 +126,7 @@ public final class Domain {
         this.console = new ConsoleLog(host.consoleThread());
         this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged()) : null;
         this.pic = config.virt().nativeKernel() ? new Pic8259() : null;
+        this.pit = config.virt().nativeKernel() ? new Pit8254() : null;
         this.createdAt = host.systemTime();
         this.scheduling = host.scheduler().newDomain(domid);
         this.vcpus = new Vcpu[config.vcpus()];
@@ -276,6 +280,11 @@ public final class Domain {
     /** The 8259 pair of a native-kernel domain, or null. */
     public Pic8259 pic() {
         return pic;
+    }
+
+    /** The 8254 PIT of a native-kernel domain, or null. */
+    public Pit8254 pit() {
+        return pit;
     }
 
     /** The ATA disk of a native-kernel domain (primary channel, device 0), or null. */

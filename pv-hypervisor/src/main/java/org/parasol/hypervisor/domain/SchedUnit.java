@@ -287,7 +287,7 @@ public final class SchedUnit {
         boolean polled = window > 0 && pollForEvent(start, window);
         if (!polled) {
             // Parked until an event marks us pending; the sender's unpark comes after its store.
-            while (domain.mayRun() && !upcallPending()) {
+            while (domain.mayRun() && !upcallPending() && !vcpu.interruptWaiting()) {
                 LockSupport.park(this);
             }
         }

@@ -17,6 +17,7 @@ import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypervisor.mm.MmuContext;
 import org.parasol.hypervisor.mm.PollWord;
+import org.parasol.hypervisor.mm.ShadowPageTables;
 import org.parasol.hypervisor.mm.TrapRecord;
 import org.parasol.hypervisor.mm.VcpuMmu;
 import org.parasol.hypervisor.sched.StackGuard;
@@ -156,6 +157,10 @@ public final class Vcpu implements MmuContext {
         this.sched = new SchedUnit(this, domain, host);
         this.traps = new TrapBounce(this, cpu, vcpuInfo);
         this.timers = new VcpuTimers(this, domain, host);
+        if (domain.config().virt() == Virtualization.TRAP) {
+            // Trap-and-emulate without nested paging: the MMU walks shadows of the guest's tables.
+            mmu.useShadow(new ShadowPageTables(host.frames(), domain.pages()));
+        }
         this.vmExits = domain.config().virt().nativeKernel() ? new VmExits(this, domain, host, domain.uart()) : null;
         this.ownShootdown = () -> domain.flushTlbs(SHOOTDOWN_TIMEOUT_NANOS);
         this.stackAbort = new GuestAbort("domain " + domain.name() + " (" + domain.domid() + "): vCPU " + id
@@ -711,6 +716,14 @@ public final class Vcpu implements MmuContext {
     /** Counts one trapped page-table store emulated by {@link VmExits}. */
     void countPtwrEmulation() {
         ptwrEmulations++;
+    }
+
+    /**
+     * Whether a device interrupt waits for this vCPU (a native kernel's halt ends for it): the
+     * 8259 pair's INT, or an edge of the PIT's channel 0 not yet passed to it. Own thread.
+     */
+    boolean interruptWaiting() {
+        return vmExits != null && vmExits.interruptWaiting();
     }
 
     /** This vCPU's VM-exit handling (a native-kernel domain), or null (paravirtual). */

@@ -23,14 +23,17 @@ import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.ExitReason;
 import org.parasol.hypervisor.hvm.Ne2000;
 import org.parasol.hypervisor.hvm.Pic8259;
+import org.parasol.hypervisor.hvm.Pit8254;
 import org.parasol.hypervisor.hvm.Qualification;
 import org.parasol.hypervisor.hvm.Uart16550;
 import org.parasol.hypervisor.hypercall.XenCompat;
 import org.parasol.hypervisor.mm.FrameTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.mm.PageTables;
+import org.parasol.hypervisor.mm.ShadowPageTables;
 import org.parasol.hypervisor.mm.VcpuMmu;
 import org.parasol.hypervisor.time.TimeScale;
+import org.parasol.hypervisor.time.Timers;
 
 /**
  * Trap-and-emulate for one vCPU of a {@link Virtualization#TRAP} domain: the CPU side that
@@ -86,10 +89,16 @@ public final class VmExits {
     private final Domain domain;
     private final Host host;
     private final VcpuMmu mmu;
+    /** The shadow page tables (trap), or null: the MMU then walks the guest's own. */
+    private final ShadowPageTables shadow;
     private final VcpuInfo vcpuInfo;
     private final Uart16550 uart;
     /** The domain's 8259 pair; its interrupts go to vCPU 0 (the BSP, as ExtINT goes on a PC). */
     private final Pic8259 pic;
+    /** The domain's PIT, on vCPU 0 (its IRQ 0 goes through the 8259 pair to the BSP), or null. */
+    private final Pit8254 pit;
+    /** Wakes vCPU 0 from hlt at the PIT's next edge. */
+    private final Timers.Timer pitWake;
     /** The bare machine: the instruction takes effect with no exit (see {@link Virtualization#BARE}). */
     private final boolean bare;
     /** Binary translation (see {@link Virtualization#BT}): no exits, decodes served from {@link #tcInsn}. */
@@ -146,9 +155,12 @@ public final class VmExits {
         this.domain = domain;
         this.host = host;
         this.mmu = vcpu.mmu();
+        this.shadow = mmu.shadow();
         this.vcpuInfo = vcpu.vcpuInfo();
         this.uart = uart;
         this.pic = vcpu.id() == 0 ? domain.pic() : null;
+        this.pit = vcpu.id() == 0 ? domain.pit() : null;
+        this.pitWake = pit != null ? host.timers().newTimer(() -> vcpu.sched().wake()) : null;
         Virtualization virt = domain.config().virt();
         this.translated = virt == Virtualization.BT;
         this.bare = virt == Virtualization.BARE || translated;
@@ -171,6 +183,10 @@ public final class VmExits {
         for (int i = 0; i < count; i++) {
             if (profile) {
                 stamp = System.nanoTime();
+                if (shadow != null) {
+                    // Hidden faults the kernel's own loads and stores took since the last instruction.
+                    stageNanos[STAGE_SHADOW] += shadow.takeNanos();
+                }
             }
             step();
             vcpu.checkAlive();
@@ -233,6 +249,11 @@ public final class VmExits {
      * {@code sti}'s shadow (the caller sees to that).
      */
     private void injectInterrupt() {
+        if (pit != null && pit.armed() && pit.takeEdges(host.systemTime()) > 0) {
+            // Channel 0's OUT rose: an edge on IRQ 0 (edges the 8259 cannot tell apart are one).
+            pic.setIrq(Pit8254.IRQ, true);
+            pic.setIrq(Pit8254.IRQ, false);
+        }
         if (pic == null || !pic.pending() || !interrupts()) {
             return;
         }
@@ -459,7 +480,11 @@ public final class VmExits {
             vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
             return;
         }
+        long generation = domain.pages().pageTableGeneration();
         long rc = host.pageTables().updateEntry(domain.pages(), domain.domid(), ma, value, false, mmu.deferred());
+        if (rc == 0 && shadow != null) {
+            shadow.entryWritten(ma, generation); // the shadow of this slot is dropped, refilled lazily
+        }
         lapIfProfiling(STAGE_SHADOW);
         if (rc != 0) {
             vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
@@ -514,10 +539,25 @@ public final class VmExits {
                     + ": the vCPU would never wake");
         }
         lapIfProfiling(STAGE_EMULATE);
-        if (pic != null && pic.pending()) {
+        if (interruptWaiting()) {
             return;
         }
-        vcpu.sched().block();
+        long edge = pit != null && pit.armed() ? pit.nextEdge(host.systemTime()) : -1;
+        if (edge >= 0) {
+            pitWake.set(host.clockTimeOf(edge)); // the halt ends at the PIT's next edge
+        }
+        try {
+            vcpu.sched().block();
+        } finally {
+            if (edge >= 0) {
+                pitWake.stop();
+            }
+        }
+    }
+
+    /** Whether a device interrupt waits: the 8259 pair's INT, or a PIT edge not yet passed to it. */
+    boolean interruptWaiting() {
+        return pic != null && (pic.pending() || pit != null && pit.armed() && pit.edgesWaiting(host.systemTime()));
     }
 
     private void rdtsc() {
@@ -628,6 +668,10 @@ public final class VmExits {
         mmu.setBaseRef(mfn);
         vcpu.setBaseMfn(mfn);
         mmu.flushTlb();
+        if (shadow != null) {
+            shadow.switchTo(mfn); // the shadow of the new L4, built if it has none
+            lapIfProfiling(STAGE_SHADOW);
+        }
         if (old >= 0) {
             pt.putBaseRef(domain.pages(), old, mmu.deferred());
         }
@@ -717,6 +761,10 @@ public final class VmExits {
         if (Pic8259.claims(port) && p != null && size == 1) {
             return p.read(port);
         }
+        Pit8254 t = domain.pit();
+        if (Pit8254.claims(port) && t != null && size == 1) {
+            return t.read(port, host.systemTime());
+        }
         EmulatedNic nic;
         if (Ne2000.claims(Platform.NE2K, port) && (nic = domain.nic()) != null) {
             return nic.read(port - Platform.NE2K, size);
@@ -737,6 +785,8 @@ public final class VmExits {
             irq14(disk);
         } else if (Pic8259.claims(port) && domain.pic() != null && size == 1) {
             domain.pic().write(port, (int) value);
+        } else if (Pit8254.claims(port) && domain.pit() != null && size == 1) {
+            domain.pit().write(port, (int) value, host.systemTime());
         } else if (port == Platform.PM1A_CNT && size >= 2) {
             if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
                 uart.flush();
@@ -794,13 +844,20 @@ public final class VmExits {
 
     private void lap(int stage) {
         long now = System.nanoTime();
-        stageNanos[stage] += now - stamp;
+        // Shadow faults happen inside whichever stage touched memory: their time is the shadow's.
+        long inShadow = shadow == null ? 0 : shadow.takeNanos();
+        stageNanos[STAGE_SHADOW] += inShadow;
+        stageNanos[stage] += now - stamp - inShadow;
         stamp = now;
     }
 
     /** Turns the per-stage clock on or off (the bench's breakdown run). */
     public void profile(boolean on) {
         profile = on;
+        if (shadow != null) {
+            shadow.profile(on);
+            shadow.takeNanos();
+        }
     }
 
     /** Nanoseconds spent in each stage while profiling, by {@link #STAGES} index (a copy). */
@@ -818,18 +875,32 @@ public final class VmExits {
         return qualification;
     }
 
-    /** VM exits taken so far. */
+    /** VM exits taken so far, the shadow's {@code #PF} exits included. */
     public long exits() {
-        long n = 0;
+        long n = shadowExits();
         for (long e : exitsByReason) {
             n += e;
         }
         return n;
     }
 
-    /** VM exits taken for {@code why}. */
+    /** VM exits taken for {@code why} ({@code EXCEPTION_NMI} includes the shadow's {@code #PF} exits). */
     public long exits(ExitReason why) {
-        return exitsByReason[why.ordinal()];
+        long n = exitsByReason[why.ordinal()];
+        return why == ExitReason.EXCEPTION_NMI ? n + shadowExits() : n;
+    }
+
+    /**
+     * {@code #PF} exits of shadow misses on guest accesses: hidden faults (filled, the guest
+     * never sees them) and the guest's own faults reflected to it.
+     */
+    public long shadowExits() {
+        return shadow == null ? 0 : shadow.hiddenFaults() + shadow.reflectedFaults();
+    }
+
+    /** The vCPU's shadow page tables (trap), or null. */
+    public ShadowPageTables shadow() {
+        return shadow;
     }
 
     /** Instructions executed (exiting or not). */

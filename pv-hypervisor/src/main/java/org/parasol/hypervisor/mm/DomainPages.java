@@ -16,10 +16,12 @@ import org.parasol.hypercall.DomId;
  */
 public final class DomainPages {
     private static final VarHandle TOT_PAGES;
+    private static final VarHandle PT_GENERATION;
 
     static {
         try {
             TOT_PAGES = MethodHandles.lookup().findVarHandle(DomainPages.class, "totPages", long.class);
+            PT_GENERATION = MethodHandles.lookup().findVarHandle(DomainPages.class, "ptGeneration", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -29,6 +31,10 @@ public final class DomainPages {
     private volatile long maxPages;
     @SuppressWarnings("unused") // accessed through TOT_PAGES
     private volatile long totPages;
+    @SuppressWarnings("unused") // accessed through PT_GENERATION
+    private volatile long ptGeneration;
+    /** Some vCPU of the domain walks shadows of its tables ({@link ShadowPageTables}). */
+    private volatile boolean shadowed;
 
     /**
      * Creates the accounting of domain {@code domid} with a limit of {@code maxPages}.
@@ -103,6 +109,28 @@ public final class DomainPages {
             TOT_PAGES.getAndAdd(this, n);
             throw new IllegalStateException("tot_pages of d" + domid + " would go negative");
         }
+    }
+
+    /**
+     * Counts one change to the domain's page tables made outside its shadowing vCPU's own
+     * trapped stores ({@link PageTables} calls it after every entry update, grant mapping and
+     * emulated write, with the new entry in place): a {@link ShadowPageTables} that sees the
+     * count move drops what it derived and refills from the guest's tables. Any thread.
+     */
+    void pageTablesChanged() {
+        if (shadowed) { // one load on the PV path: a domain nobody shadows pays no atomic add
+            PT_GENERATION.getAndAdd(this, 1L);
+        }
+    }
+
+    /** Marks the domain's tables as shadowed: from now on every change counts. Before the shadow reads the count. */
+    void shadowed() {
+        shadowed = true;
+    }
+
+    /** How many times the domain's page tables have changed ({@link #pageTablesChanged}). Any thread. */
+    public long pageTableGeneration() {
+        return (long) PT_GENERATION.getAcquire(this);
     }
 
     @Override

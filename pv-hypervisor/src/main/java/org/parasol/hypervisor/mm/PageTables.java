@@ -117,7 +117,9 @@ public final class PageTables {
      */
     public long updateEntry(DomainPages ptOwner, int pgOwner, long maddr, long val, boolean preserveAd,
             DeferredPuts deferred) {
-        return update(ptOwner, pgOwner, maddr, val, preserveAd, false, deferred);
+        long rc = update(ptOwner, pgOwner, maddr, val, preserveAd, false, deferred);
+        ptOwner.pageTablesChanged(); // after the entry is in place: shadows refill from it
+        return rc;
     }
 
     /**
@@ -125,7 +127,9 @@ public final class PageTables {
      * {@code maddr} must be a validated L1 table ({@code -EINVAL} otherwise).
      */
     public long updateL1Entry(DomainPages ptOwner, int pgOwner, long maddr, long val, DeferredPuts deferred) {
-        return update(ptOwner, pgOwner, maddr, val, false, true, deferred);
+        long rc = update(ptOwner, pgOwner, maddr, val, false, true, deferred);
+        ptOwner.pageTablesChanged();
+        return rc;
     }
 
     private long update(DomainPages ptOwner, int pgOwner, long maddr, long val, boolean preserveAd,
@@ -349,6 +353,7 @@ public final class PageTables {
                 return REFUSED;
             }
             old = writeEntry(pteMaddr, -1L, pte, false);
+            ptOwner.pageTablesChanged();
             putPageFromL1e(old, ptOwner.domid(), deferred);
             return 0;
         }
@@ -378,6 +383,7 @@ public final class PageTables {
                 return REFUSED;
             }
             writeEntry(pteMaddr, -1L, replacement, false);
+            ptOwner.pageTablesChanged();
             return 0;
         }
     }
@@ -401,7 +407,9 @@ public final class PageTables {
             if ((cur & PageTableEntry.PRESENT) == 0 || (cur & PageTableEntry.GNTTAB) != 0) {
                 return 0;
             }
-            return writeEntry(pteMaddr, -1L, 0L, false);
+            long stolen = writeEntry(pteMaddr, -1L, 0L, false);
+            ptOwner.pageTablesChanged();
+            return stolen;
         }
     }
 
@@ -465,7 +473,9 @@ public final class PageTables {
                     return true;
                 }
             }
-            return modL1(entry, mask, bits, owner.domid(), owner.domid(), false, deferred) == 0;
+            boolean done = modL1(entry, mask, bits, owner.domid(), owner.domid(), false, deferred) == 0;
+            owner.pageTablesChanged();
+            return done;
         }
     }
 

@@ -139,6 +139,9 @@ public final class VcpuMmu implements GuestMemory {
     /** The L4 this vCPU's CR3 holds a reference on ({@link PageTables#getBaseRef}), or -1. */
     private long baseRef = -1;
 
+    /** The shadow page tables the walk goes through (a trap-and-emulate vCPU), or null. */
+    private ShadowPageTables shadow;
+
     /** TLB misses (walks); a hit counts nothing, so the hit path stores nothing. */
     private long tlbMisses;
     /** Second machine address of a page-crossing access; owner thread only. */
@@ -154,6 +157,19 @@ public final class VcpuMmu implements GuestMemory {
         this.pollWord = Objects.requireNonNull(pollWord, "pollWord");
         this.machine = frames.memory().segment();
         this.domid = context.domid();
+    }
+
+    /**
+     * Makes TLB misses on the vCPU's own thread walk {@code shadow} instead of the guest's
+     * tables (trap-and-emulate without nested paging). Set once, before the vCPU runs.
+     */
+    public void useShadow(ShadowPageTables shadow) {
+        this.shadow = shadow;
+    }
+
+    /** The shadow page tables this MMU walks, or null (it walks the guest's own). */
+    public ShadowPageTables shadow() {
+        return shadow;
     }
 
     /** Binds this MMU to the vCPU's thread {@code t}: before {@code t} starts, or on {@code t}. */
@@ -202,6 +218,9 @@ public final class VcpuMmu implements GuestMemory {
     public void invlpg(long va) {
         checkThread();
         tlb[(int) ((va >>> PAGE_SHIFT) & TLB_MASK)] = 0L;
+        if (shadow != null) {
+            shadow.invlpg(va);
+        }
     }
 
     /**
@@ -433,6 +452,9 @@ public final class VcpuMmu implements GuestMemory {
         if (PageTables.isXenL4Slot(PageTableEntry.index(va, 4))) {
             return walkXen(va, write, fill);
         }
+        if (fill && shadow != null) {
+            return walkShadow(va, write);
+        }
         long table = context.baseMfn();
         if (!frames.mayMap(domid, table)) {
             return ~(PF_PRESENT | writeBit);
@@ -475,6 +497,17 @@ public final class VcpuMmu implements GuestMemory {
                     | (table << TLB_MFN_SHIFT) | (writesAllowed ? TLB_WRITABLE : 0) | TLB_VALID;
         }
         return (table << PAGE_SHIFT) | (va & PAGE_MASK);
+    }
+
+    /** A TLB miss through the shadow page tables: the TLB is filled from the shadow's leaf. */
+    private long walkShadow(long va, boolean write) {
+        long ma = shadow.walk(va, write, context.baseMfn());
+        if (ma >= 0) {
+            long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
+            tlb[(int) vpn & TLB_MASK] = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT)
+                    | ((ma >>> PAGE_SHIFT) << TLB_MFN_SHIFT) | (shadow.lastWritable() ? TLB_WRITABLE : 0) | TLB_VALID;
+        }
+        return ma;
     }
 
     /**
@@ -528,7 +561,15 @@ public final class VcpuMmu implements GuestMemory {
     /** Own thread: the TLB, as the hardware MMU would; other threads: a walk. */
     private long hypervisorLookup(long va, boolean write, boolean ownThread) {
         if (ownThread) {
-            return lookup(va, write);
+            if (shadow == null) {
+                return lookup(va, write);
+            }
+            shadow.quiet(true); // the hypervisor's own access: a software walk, no exit
+            try {
+                return lookup(va, write);
+            } finally {
+                shadow.quiet(false);
+            }
         }
         return PageTableEntry.isCanonical(va) ? walk(va, write, false) : -1;
     }
