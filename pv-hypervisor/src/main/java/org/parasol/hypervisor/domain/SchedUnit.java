@@ -7,7 +7,6 @@ import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypercall.struct.VcpuTimeInfo;
-import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.sched.CreditScheduler;
 import org.parasol.hypervisor.sched.CreditUnit;
 import org.parasol.hypervisor.sched.HaltPoll;
@@ -388,16 +387,7 @@ public final class SchedUnit {
 
     /** {@code evtchn_upcall_pending} (acquire), false for a vCPU without a vcpu_info slot. */
     private boolean upcallPending() {
-        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0 || interruptPending();
-    }
-
-    /**
-     * A native domain's vCPU 0 also wakes for its 8259 pair's INT (a device raised a line from
-     * another thread: the NE2000 on a frame from dom0): {@code hlt} ends on an interrupt.
-     */
-    private boolean interruptPending() {
-        Pic8259 pic = vcpu.id() == 0 ? domain.pic() : null;
-        return pic != null && pic.pending();
+        return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0;
     }
 
     /** Rewrites vcpu_time_info under its seqlock: when the vCPU is scheduled in, not on every hypercall. */
