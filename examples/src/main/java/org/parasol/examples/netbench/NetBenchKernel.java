@@ -475,7 +475,7 @@ public final class NetBenchKernel extends ApplicationKernel {
 
         @Override
         public void whenTxSpace(Runnable r) {
-            k.execute(r); // the card aborted the send (dom0's queue full): try again after the other tasks
+            card.whenTxSpace(r); // the card aborted the send (its queue to dom0 full): at its next PTX
         }
 
         @Override

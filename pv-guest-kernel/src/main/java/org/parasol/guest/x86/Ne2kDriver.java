@@ -111,6 +111,9 @@ public final class Ne2kDriver {
     private final MemorySegment txSegment = MemorySegment.ofArray(new byte[MAX_FRAME + 1]);
     private Receiver receiver;
     private boolean serviceQueued;
+    /** The last send was aborted for a full queue; {@link #txSpace} waits for a PTX. */
+    private boolean txFull;
+    private Runnable txSpace;
     private boolean closed;
     private long interrupts;
     private long received;
@@ -280,10 +283,24 @@ public final class Ne2kDriver {
         if ((inb(ISR) & ISR_TXE) != 0) {
             outb(ISR, ISR_TXE);
             txErrors++;
+            txFull = true; // the card's queue to the wire is full: wait for a PTX
             return false;
         }
         transmitted++;
         return true;
+    }
+
+    /**
+     * Calls {@code r} once the card may take a frame again: at once (as a later task) unless the
+     * last send was aborted for a full queue, else when the next transmission completes (ISR.PTX),
+     * as Linux's 8390 driver wakes its stopped queue in its TX interrupt.
+     */
+    public void whenTxSpace(Runnable r) {
+        if (!txFull || closed) {
+            k.loop().execute(r);
+            return;
+        }
+        txSpace = r;
     }
 
     /** IRQ 10 (Linux's {@code ei_interrupt}, reduced): the work is a task of the run loop. */
@@ -317,6 +334,14 @@ public final class Ne2kDriver {
             outb(ISR, isr); // acknowledged before the ring is read: a frame from now on sets PRX again
             if ((isr & ISR_OVW) != 0) {
                 overruns++;
+            }
+            if ((isr & ISR_PTX) != 0 && txFull) {
+                txFull = false;
+                Runnable r = txSpace;
+                txSpace = null;
+                if (r != null) {
+                    k.loop().execute(r); // a frame left the card: room for the next
+                }
             }
             while (taken < BUDGET && receiveOne()) {
                 taken++;

@@ -46,9 +46,11 @@ import java.lang.foreign.ValueLayout;
  * (CR.RD = remote read or write); ISR.RDC when the count runs out; a read wraps from PSTOP to
  * PSTART as the DP8390 does. Transmit (CR.TXP with the card started) hands TBCR bytes from page
  * TPSR to the wire: they are copied into a bounded queue ({@value #TX_QUEUE} frames) that dom0
- * empties; a full queue aborts the transmission (TSR.ABT, ISR.TXE) and counts it. CR.TXP reads
- * set while the queue holds frames (they are still going out), so a driver that stops the card
- * can wait for the wire to take the last one; a new TXP is taken at once all the same. Loopback
+ * empties; a full queue aborts the transmission (TSR.ABT, ISR.TXE) and counts it. A frame's
+ * transmission completes (TSR.PTX, ISR.PTX) when dom0 takes it off the queue, and CR.TXP reads
+ * set while the queue holds frames, so a driver can wait for the wire as it waits for a
+ * DP8390's transmitter; unlike the DP8390's one transmit in progress, a new TXP is queued at
+ * once while there is room. Loopback
  * (TCR.LB) gives the frame straight back to the receive side. The receive filter follows RCR:
  * the station address (PAR), broadcast (AB), multicast (AM, through the 64-bit hash in MAR), or
  * everything (PRO); frames shorter than 60 bytes are padded, as the wire's minimum is. The card
@@ -436,9 +438,7 @@ public final class Ne2000 {
         System.arraycopy(mem, start, txQueue, slot * MAX_FRAME, n);
         txLength[slot] = n;
         txTail++;
-        tsr = TSR_PTX;
-        isr |= ISR_PTX;
-        transmitted++;
+        transmitted++; // PTX when the wire (dom0) has taken it
     }
 
     /** Whether transmitted frames wait for dom0. */
@@ -461,6 +461,9 @@ public final class Ne2000 {
             int n = txLength[slot];
             MemorySegment.copy(txSegment, (long) slot * MAX_FRAME, into, offset, n);
             txHead++;
+            tsr = TSR_PTX; // on the wire: the transmission is complete
+            isr |= ISR_PTX;
+            updateLine();
             return n;
         }
     }
