@@ -76,7 +76,7 @@ final class DensityFigures {
     }
 
     /** One step's figures. */
-    record Step(int domains, int reached, double buildP50Ms, double createP50Ms, double createP99Ms, double createMaxMs, double heapKiB,
+    record Step(int domains, int reached, double buildP50Ms, double buildCpuP50Ms, double createP50Ms, double createP99Ms, double createMaxMs, double heapKiB,
             double metaspaceKiB, double threads, double rssKiB, double idleCpuPercent, double pingPongP50Us,
             double pingPongRatio) {
     }
@@ -121,12 +121,15 @@ final class DensityFigures {
             AtomicLongArray firstLine = new AtomicLongArray(max);
             long[] created = new long[max];
             long[] built = new long[max];
+            long[] builtCpu = new long[max];
+            java.lang.management.ThreadMXBean tmx = ManagementFactory.getThreadMXBean();
             double firstCreateMs = Double.NaN;
             List<Step> steps = new ArrayList<>();
             int from = 0;
             for (int n : sizes.steps()) {
                 for (int i = from; i < n; i++) {
                     final int idx = i;
+                    long c0 = tmx.getCurrentThreadCpuTime();
                     long t0 = System.nanoTime();
                     Domain d = hv.createDomain(DomainConfig.of("idle" + (i + 1), "idle", 2).withMemoryKiB(DOMAIN_KIB));
                     AtomicInteger lines = new AtomicInteger();
@@ -139,6 +142,7 @@ final class DensityFigures {
                     });
                     created[i] = t0;
                     built[i] = System.nanoTime() - t0;
+                    builtCpu[i] = tmx.getCurrentThreadCpuTime() - c0;
                     idle.add(d);
                     long deadline = t0 + 10_000_000_000L;
                     while (firstLine.get(i) == 0 && System.nanoTime() < deadline) {
@@ -151,6 +155,7 @@ final class DensityFigures {
                 int reached = 0;
                 double[] ms = new double[n - from];
                 double[] buildMs = new double[n - from];
+                double[] buildCpuMs = new double[n - from];
                 for (int i = from; i < n; i++) {
                     long t = firstLine.get(i);
                     if (t != 0) {
@@ -158,6 +163,7 @@ final class DensityFigures {
                     }
                     ms[i - from] = t == 0 ? Double.POSITIVE_INFINITY : (t - created[i]) / 1e6;
                     buildMs[i - from] = built[i] / 1e6;
+                    buildCpuMs[i - from] = builtCpu[i] / 1e6;
                 }
                 for (int i = 0; i < from; i++) {
                     if (firstLine.get(i) != 0) {
@@ -174,13 +180,16 @@ final class DensityFigures {
                 double[] buildSample = from == 0 && buildMs.length > 1 ? Arrays.copyOfRange(buildMs, 1, buildMs.length) : buildMs;
                 Arrays.sort(buildSample);
                 double buildP50 = percentile(buildSample, 0.50);
+                double[] buildCpuSample = from == 0 && buildCpuMs.length > 1 ? Arrays.copyOfRange(buildCpuMs, 1, buildCpuMs.length) : buildCpuMs;
+                Arrays.sort(buildCpuSample);
+                double buildCpuP50 = percentile(buildCpuSample, 0.50);
                 double heap = (heapUsed() - heap0) / 1024.0 / n;
                 double meta = (metaspaceUsed() - meta0) / 1024.0 / n;
                 double threads = (double) (ManagementFactory.getThreadMXBean().getThreadCount() - threads0) / n;
                 double rss = (double) (rssKiB() - rss0) / n;
                 double idleCpu = idleCpuPercent();
                 double pp = pair.p50Us(sizes.pingPongs());
-                steps.add(new Step(n, reached, buildP50, p50, p99, worst, heap, meta, threads, rss, idleCpu, pp,
+                steps.add(new Step(n, reached, buildP50, buildCpuP50, p50, p99, worst, heap, meta, threads, rss, idleCpu, pp,
                         pp / baseline));
                 from = n;
             }
@@ -215,14 +224,14 @@ final class DensityFigures {
                 + " the hypervisor's own heap per domain (a bare domain of the same size) %.1f KiB%n", DOMAIN_KIB,
                 run.sizes().virtualThreads() ? "virtual" : "platform", run.firstCreateMs(), run.baselinePingPongUs(),
                 run.afterPingPongUs(), run.bareHeapKiB()));
-        sb.append(String.format(Locale.ROOT, "%8s %8s %10s %10s %10s %10s %10s %10s %9s %10s %8s %10s %8s%n", "domains",
-                "reached", "build ms", "p50 ms", "p99 ms", "max ms", "heap KiB", "meta KiB", "threads", "RSS KiB", "idle CPU",
+        sb.append(String.format(Locale.ROOT, "%8s %8s %10s %10s %10s %10s %10s %10s %10s %9s %10s %8s %10s %8s%n", "domains",
+                "reached", "build ms", "build CPU", "p50 ms", "p99 ms", "max ms", "heap KiB", "meta KiB", "threads", "RSS KiB", "idle CPU",
                 "pp p50 us", "pp x"));
-        sb.append("  (build: createDomain's return, p50; p50/p99/max: create-to-first-console-line over the step's new domains; heap, metaspace, threads and RSS per live idle domain; idle CPU: the process's CPU time over 1 s of idling, % of a core)")
+        sb.append("  (build: createDomain's return, p50; build CPU: the creating thread's CPU time in it, ms, p50 (what the load does not stretch); p50/p99/max: create-to-first-console-line over the step's new domains; heap, metaspace, threads and RSS per live idle domain; idle CPU: the process's CPU time over 1 s of idling, % of a core)")
                 .append(System.lineSeparator());
         for (Step s : run.steps()) {
-            sb.append(String.format(Locale.ROOT, "%8d %8d %10.3f %10.3f %10.3f %10.3f %10.1f %10.2f %9.2f %10.1f %7.1f%% %10.1f %8.2f%n",
-                    s.domains(), s.reached(), s.buildP50Ms(), s.createP50Ms(), s.createP99Ms(), s.createMaxMs(), s.heapKiB(),
+            sb.append(String.format(Locale.ROOT, "%8d %8d %10.3f %10.3f %10.3f %10.3f %10.3f %10.1f %10.2f %9.2f %10.1f %7.1f%% %10.1f %8.2f%n",
+                    s.domains(), s.reached(), s.buildP50Ms(), s.buildCpuP50Ms(), s.createP50Ms(), s.createP99Ms(), s.createMaxMs(), s.heapKiB(),
                     s.metaspaceKiB(), s.threads(), s.rssKiB(), s.idleCpuPercent(), s.pingPongP50Us(), s.pingPongRatio()));
         }
         return sb.toString();

@@ -34,6 +34,7 @@ class DensityFiguresTest {
             assertThat(s.createP50Ms()).isPositive().isLessThanOrEqualTo(s.createP99Ms());
             assertThat(s.createP99Ms()).isLessThanOrEqualTo(s.createMaxMs()).isLessThan(10_000);
             assertThat(s.buildP50Ms()).isPositive().isLessThanOrEqualTo(s.createMaxMs());
+            assertThat(s.buildCpuP50Ms()).as("the creating thread's CPU time in createDomain, ms").isPositive();
             assertThat(s.heapKiB()).as("heap per idle domain, KiB").isFinite();
             assertThat(s.threads()).as("platform threads per idle domain: its vCPU's").isBetween(0.9, 1.2);
             assertThat(s.pingPongP50Us()).isPositive();

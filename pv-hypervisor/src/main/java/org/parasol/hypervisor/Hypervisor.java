@@ -958,6 +958,7 @@ public final class Hypervisor implements AutoCloseable {
         jdk.jfr.FlightRecorder.removePeriodicEvent(hypercallSampler);
         schedTick.stop();
         destroyAll();
+        host.closeVcpuThreads();
         reaper.shutdown();
         console.shutdown();
         try {

@@ -123,6 +123,9 @@ public final class Host {
     private final HypercallDispatch hypercalls;
 
     private final ConcurrentHashMap<Integer, Domain> domains = new ConcurrentHashMap<>();
+    private final VcpuThreads vcpuThreads;
+    /** The listed domains that are privileged (copy on write, under the monitor of {@link #domains}): global VIRQs go to them. */
+    private volatile Domain[] privilegedDomains = new Domain[0];
     /** The same domains by domid, for hypercall paths: a lookup that neither boxes nor allocates. */
     private final AtomicReferenceArray<Domain> byDomid = new AtomicReferenceArray<>(DomId.DOMID_FIRST_RESERVED);
     private final AtomicLong unhandled = new AtomicLong();
@@ -143,6 +146,7 @@ public final class Host {
         this.bootNanos = bootNanos;
         this.timeScale = Objects.requireNonNull(timeScale);
         this.virtualThreads = virtualThreads;
+        this.vcpuThreads = new VcpuThreads(virtualThreads);
         this.hostWorker = Objects.requireNonNull(hostWorker);
         this.consoleThread = Objects.requireNonNull(consoleThread);
         this.listener = Objects.requireNonNull(listener);
@@ -181,6 +185,16 @@ public final class Host {
     /** Whether vCPUs run on virtual threads rather than platform threads. */
     public boolean virtualThreads() {
         return virtualThreads;
+    }
+
+    /** Where vCPU threads come from: spares started ahead of need, for platform threads. */
+    VcpuThreads vcpuThreads() {
+        return vcpuThreads;
+    }
+
+    /** Ends the spare vCPU threads nobody took; at host shutdown, after every domain is gone. */
+    public void closeVcpuThreads() {
+        vcpuThreads.close();
     }
 
     /** The timer queue: vCPU timers, poll timeouts, watchdogs. */
@@ -261,6 +275,13 @@ public final class Host {
     void list(Domain d) {
         domains.put(d.domid(), d);
         byDomid.set(d.domid(), d);
+        if (d.privileged()) {
+            synchronized (this.domains) {
+                Domain[] p = java.util.Arrays.copyOf(privilegedDomains, privilegedDomains.length + 1);
+                p[p.length - 1] = d;
+                privilegedDomains = p;
+            }
+        }
         scheduler.attach(d.scheduling());
     }
 
@@ -268,6 +289,11 @@ public final class Host {
     void unlist(Domain d) {
         domains.remove(d.domid(), d);
         byDomid.compareAndSet(d.domid(), d, null);
+        if (d.privileged()) {
+            synchronized (this.domains) {
+                privilegedDomains = java.util.Arrays.stream(privilegedDomains).filter(p -> p != d).toArray(Domain[]::new);
+            }
+        }
         scheduler.detach(d.scheduling());
     }
 
@@ -277,8 +303,10 @@ public final class Host {
      * it); Parasol raises it in every live privileged domain that bound it.
      */
     public void sendGlobalVirq(int virq) {
-        for (Domain d : domains.values()) {
-            if (d.privileged() && d.mayRun()) {
+        // The privileged domains alone, not every domain: a shutdown or a destroy among ten
+        // thousand idle domains costs a look at the few that may handle it.
+        for (Domain d : privilegedDomains) {
+            if (d.mayRun()) {
                 d.events().sendVirq(virq, 0);
             }
         }

@@ -313,8 +313,8 @@ public final class Vcpu implements MmuContext {
      * held, or before the vCPU is reachable.
      */
     private void start(Runnable body) {
-        Thread.Builder b = host.virtualThreads() ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true);
-        Thread t = b.name(domain.name() + "-vcpu" + id).unstarted(() -> run(body));
+        VcpuThreads.Launch launch = host.vcpuThreads().launch(domain.name() + "-vcpu" + id, () -> run(body));
+        Thread t = launch.thread();
         if (exited.getCount() == 0) {
             exited = new CountDownLatch(1); // brought up again after its entry returned
         }
@@ -323,7 +323,7 @@ public final class Vcpu implements MmuContext {
         this.threadLive = true;
         domain.vcpuThreadStarting();
         sched.starting();
-        t.start();
+        launch.start();
     }
 
     /** Starts vCPU 0 of a domain at {@code body}, with its default periodic timer. */

@@ -294,10 +294,13 @@ public final class BootstrapBuilder {
         for (long i = 0; i < l1s; i++) {
             take(frames, domid, p2m[(int) (firstL1Pfn + i)], FrameTable.PGT_L1_PAGE_TABLE);
         }
-        for (long pfn = 0; pfn < mappedPages; pfn++) {
-            boolean pageTable = pfn >= firstPtPfn && pfn < firstFreePfn;
-            take(frames, domid, p2m[(int) pfn], pageTable ? FrameTable.PGT_NONE : FrameTable.PGT_WRITABLE_PAGE);
+        for (long pfn = firstPtPfn; pfn < firstFreePfn; pfn++) {
+            take(frames, domid, p2m[(int) pfn], FrameTable.PGT_NONE); // mapped read-only
         }
+        // The data pages a machine-contiguous run at a time: their frame state stays uniform
+        // ("mapped at start of day") a block at a time.
+        takeWritable(frames, domid, p2m, 0, firstPtPfn);
+        takeWritable(frames, domid, p2m, firstFreePfn, mappedPages);
         for (long pfn = firstPtPfn; pfn < firstFreePfn; pfn++) {
             frames.setValidated(p2m[(int) pfn]);
         }
@@ -371,6 +374,20 @@ public final class BootstrapBuilder {
     private static void writeEntry(MemorySegment mem, long tableMfn, long va, int level, long mfn, long flags) {
         long at = MachineMemory.maddr(tableMfn) + 8L * PageTableEntry.index(va, level);
         mem.set(U64, at, PageTableEntry.make(mfn, flags));
+    }
+
+    /** What a writable L1 entry holds, on the frames of PFNs {@code from .. to-1}. */
+    private static void takeWritable(FrameTable frames, int domid, long[] p2m, long from, long to) {
+        for (int pfn = (int) from; pfn < to; ) {
+            int run = 1;
+            while (pfn + run < to && p2m[pfn + run] == p2m[pfn] + run) {
+                run++;
+            }
+            if (!frames.getPagesWritable(p2m[pfn], run, domid)) {
+                throw new IllegalStateException("cannot map mfns " + p2m[pfn] + "+" + run + " writable for d" + domid);
+            }
+            pfn += run;
+        }
     }
 
     /** A general reference on {@code mfn} and, unless {@code PGT_NONE}, a type reference. */

@@ -17,9 +17,12 @@ import org.parasol.hypercall.abi.Mmu;
  * <p>Sparse: the state of frames is kept in chunks of 512 (2 MiB, one page of the M2P table),
  * parallel arrays made when a frame of the chunk is first allocated and dropped when a domain's
  * release leaves every frame of it free. A chunk that does not exist reads as free frames, so
- * machine memory nobody allocated costs a bit per frame (the free pool) and no M2P page; a
- * domain's frames cost {@link #CHUNK_BYTES} of heap per 2 MiB it owns, as Xen's 32-byte
- * {@code page_info} per frame does. The free pool is a bitmap: the lowest free frame, or the
+ * machine memory nobody allocated costs a bit per frame (the free pool) and no M2P page. A
+ * 2 MiB extent stays one small uniform object until a frame of it changes; then each block of
+ * {@link #BLOCK_FRAMES} frames is either uniform (the extent's state, or "mapped at start of
+ * day", which the builder's mapping leaves on data pages) or holds per-frame arrays,
+ * {@link #BLOCK_BYTES} of heap, 32 bytes a frame as Xen's {@code page_info}, made when a frame
+ * of it first departs from its block's state. The free pool is a bitmap: the lowest free frame, or the
  * lowest free naturally aligned run for {@link #allocateExtent}, goes first.
  *
  * <p>Per frame:
@@ -106,41 +109,115 @@ public final class FrameTable {
     /** Free-pool bitmap words per chunk. */
     private static final int CHUNK_WORDS = CHUNK_FRAMES / 64;
 
-    /**
-     * The {@code struct page_info} of {@link #CHUNK_FRAMES} consecutive frames, as parallel
-     * arrays indexed by {@code mfn & CHUNK_MASK}.
-     */
-    private static final class Frames {
-        final int[] owner;
-        final int[] sharedWith;
-        final long[] countInfo;
-        final long[] typeInfo;
-        final int[] m2p;
-        /** Accounting of each domain-owned frame's owner; written before the owner is published. */
-        final DomainPages[] ownerPages;
+    /** log2 of the frames one block of per-frame arrays describes: 64, the unit of detail. */
+    static final int BLOCK_SHIFT = 6;
+    /** Frames per block. */
+    public static final int BLOCK_FRAMES = 1 << BLOCK_SHIFT;
+    private static final int BLOCK_MASK = BLOCK_FRAMES - 1;
+    /** Blocks per chunk. */
+    private static final int BLOCKS = CHUNK_FRAMES / BLOCK_FRAMES;
 
-        Frames(int n) {
-            owner = new int[n];
-            sharedWith = new int[n];
-            countInfo = new long[n];
-            typeInfo = new long[n];
-            m2p = new int[n];
-            ownerPages = new DomainPages[n];
-            java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
+    /**
+     * The {@code struct page_info} of {@link #BLOCK_FRAMES} consecutive frames, as parallel
+     * arrays indexed by {@code mfn & BLOCK_MASK}.
+     */
+    private static final class Block {
+        final int[] owner = new int[BLOCK_FRAMES];
+        final int[] sharedWith = new int[BLOCK_FRAMES];
+        final long[] countInfo = new long[BLOCK_FRAMES];
+        final long[] typeInfo = new long[BLOCK_FRAMES];
+        final int[] m2p = new int[BLOCK_FRAMES];
+        /** Accounting of each domain-owned frame's owner; written before the owner is published. */
+        final DomainPages[] ownerPages = new DomainPages[BLOCK_FRAMES];
+
+        /** Block {@code b} of {@code f}, every frame in state {@code u}: what a uniform block reads as. */
+        Block(Frames f, int b, Uniform u) {
             java.util.Arrays.fill(sharedWith, DomId.DOMID_INVALID);
-            java.util.Arrays.fill(m2p, INVALID_M2P_ENTRY);
+            java.util.Arrays.fill(countInfo, u.countInfo);
+            java.util.Arrays.fill(typeInfo, u.typeInfo);
+            if (u.owned) {
+                java.util.Arrays.fill(ownerPages, f.pages);
+                java.util.Arrays.fill(owner, f.owner);
+            } else {
+                java.util.Arrays.fill(owner, DomId.DOMID_INVALID);
+            }
+            for (int k = 0; k < BLOCK_FRAMES; k++) {
+                m2p[k] = Frames.uniformM2p(f, u, (b << BLOCK_SHIFT) + k);
+            }
         }
     }
 
-    /** The frames of a uniform chunk a domain's release took whole: all free, never written. */
-    private static final Frames DEAD = new Frames(0);
+    /**
+     * The state every frame of a block without arrays is in. Immutable; a block changes from
+     * one to another, or to a {@link Block}, only by compare-and-swap of its slot.
+     */
+    private static final class Uniform {
+        final long countInfo;
+        final long typeInfo;
+        /** Whether the frames are the chunk's owner's (with its M2P run), or free. */
+        final boolean owned;
+
+        Uniform(long countInfo, long typeInfo, boolean owned) {
+            this.countInfo = countInfo;
+            this.typeInfo = typeInfo;
+            this.owned = owned;
+        }
+    }
+
+    /** Free: no owner, no reference, no type, M2P invalid. */
+    private static final Uniform FREE = new Uniform(0L, 0L, false);
+    /** Allocated: the owner's allocation reference only (what an extent allocation leaves). */
+    private static final Uniform ALLOCATED = new Uniform(PGC_ALLOCATED | 1L, 0L, true);
+    /**
+     * Mapped at start of day: the allocation reference and one writable mapping's (a general
+     * reference and a writable type reference of count 1, validated) — what the builder's
+     * read-write start-of-day mapping leaves on every data page.
+     */
+    private static final Uniform MAPPED = new Uniform(PGC_ALLOCATED | 2L,
+            ((long) PGT_WRITABLE_PAGE << PGT_TYPE_SHIFT) | PGT_VALIDATED | 1L, true);
+
+    /**
+     * The per-frame state of a chunk that departed from the extent's uniform state: one slot per
+     * {@link #BLOCK_FRAMES} frames holding either a {@link Uniform} (every frame of the block
+     * in that state, with {@link #owner} and the M2P run from {@link #m2pBase}) or a
+     * {@link Block} of arrays, made from the uniform state the first time a frame of the block
+     * departs from it. A chunk whose frames were only mapped at start of day so costs this
+     * object and its slots, and arrays only for the blocks holding page tables, start_info and
+     * the frames the guest referenced or retyped since.
+     */
+    private static final class Frames {
+        final int owner;
+        final DomainPages pages;
+        /** The PFN of the chunk's first frame in the M2P table for uniform blocks, or -1 for none. */
+        final long m2pBase;
+        /** Per block, a {@link Uniform} or a {@link Block}; through {@link #BLOCK}. */
+        final Object[] blocks = new Object[BLOCKS];
+
+        Frames(int owner, DomainPages pages, long m2pBase, Uniform u) {
+            this.owner = owner;
+            this.pages = pages;
+            this.m2pBase = m2pBase;
+            java.util.Arrays.fill(blocks, u);
+        }
+
+        /** The M2P entry of frame {@code k} of the chunk while its block is uniform {@code u}. */
+        static int uniformM2p(Frames f, Uniform u, int k) {
+            return !u.owned || f.m2pBase < 0 ? INVALID_M2P_ENTRY : (int) (f.m2pBase + k);
+        }
+    }
+
+    private static final VarHandle BLOCK = MethodHandles.arrayElementVarHandle(Object[].class);
+
+    /** The frames of a chunk a domain's release took whole: all free, never written. */
+    private static final Frames DEAD = new Frames(DomId.DOMID_INVALID, null, -1, FREE);
 
     /**
      * The state of {@link #CHUNK_FRAMES} consecutive frames. A chunk exists only while one of
      * its frames is allocated (or was, until a release finds them all free): a chunk that does
      * not exist reads as every frame free, untyped, unreferenced, M2P invalid. It is either
      * <ul>
-     *   <li><b>detailed</b>: {@link #frames} holds every frame's state; or</li>
+     *   <li><b>detailed</b>: {@link #frames} holds every frame's state, per block of
+     *       {@link #BLOCK_FRAMES} frames either uniform or in arrays; or</li>
      *   <li><b>uniform</b>: {@link #frames} is null, and every frame is in the state an extent
      *       allocation leaves it in — owned by {@link #uniformOwner}, only its allocation
      *       reference, no type, M2P entry {@link #uniformM2pBase} + its index (or invalid). A
@@ -153,7 +230,9 @@ public final class FrameTable {
      *       free, until the chunk leaves the directory.</li>
      * </ul>
      * A domain that touches ten pages of 4 GiB so costs 2,048 uniform chunks (a few dozen
-     * bytes each) and a few detailed ones, not 32 MiB of per-frame arrays.
+     * bytes each) and a few detailed ones, not 32 MiB of per-frame arrays; an idle 2 MiB
+     * domain, whose every frame its start of day maps, costs one chunk whose blocks are
+     * {@link #MAPPED} but for the one holding its page tables.
      */
     private static final class Chunk {
         @SuppressWarnings("unused") // through FRAMES
@@ -165,7 +244,7 @@ public final class FrameTable {
 
         /** A detailed chunk, every frame free. */
         Chunk() {
-            this.frames = new Frames(CHUNK_FRAMES);
+            this.frames = new Frames(DomId.DOMID_INVALID, null, -1, FREE);
             this.uniformOwner = DomId.DOMID_INVALID;
             this.uniformPages = null;
         }
@@ -187,7 +266,7 @@ public final class FrameTable {
         }
     }
 
-    /** Heap bytes of one detailed chunk's arrays (headers aside): what a frame's state costs, times 512. */
+    /** Heap bytes of a chunk's arrays were every block detailed (headers aside): what a frame's state costs, times 512. */
     public static final long CHUNK_BYTES = CHUNK_FRAMES * (4L + 4 + 8 + 8 + 4 + 4);
 
     private final MachineMemory memory;
@@ -251,22 +330,51 @@ public final class FrameTable {
         }
         freeBits[0] &= ~1L; // MFN 0 is the hypervisor's
         freeCount = frames - 1;
-        Frames first = materialize(0).frames;
+        materialize(0);
+        Block first = writable(0);
         first.owner[0] = DomId.DOMID_XEN;
         first.countInfo[0] = 1;
         VarHandle.releaseFence();
     }
 
     /**
-     * How many chunks hold per-frame arrays ({@link #CHUNK_BYTES} of heap each) rather than a
-     * uniform state: a scan of the chunk directory, for tests and measurements.
+     * How many chunks hold per-frame arrays for at least one block rather than a uniform state
+     * throughout: a scan of the chunk directory, for tests and measurements.
      */
     public int detailedChunks() {
         int n = 0;
         for (int c = 0; c < chunks.length; c++) {
-            Chunk chunk = (Chunk) CHUNKS.getAcquire(chunks, c);
-            Frames f = chunk == null ? null : framesOf(chunk);
-            if (f != null && f != DEAD) {
+            if (blocksWithArrays(c) > 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * How many blocks of {@link #BLOCK_FRAMES} frames hold per-frame arrays (32 bytes a frame,
+     * {@link #BLOCK_BYTES} a block): a scan of the chunk directory, for tests and measurements.
+     */
+    public int detailedBlocks() {
+        int n = 0;
+        for (int c = 0; c < chunks.length; c++) {
+            n += blocksWithArrays(c);
+        }
+        return n;
+    }
+
+    /** Heap bytes of one block's arrays (headers aside). */
+    public static final long BLOCK_BYTES = CHUNK_BYTES / BLOCKS;
+
+    private int blocksWithArrays(int c) {
+        Chunk chunk = (Chunk) CHUNKS.getAcquire(chunks, c);
+        Frames f = chunk == null ? null : framesOf(chunk);
+        if (f == null || f == DEAD) {
+            return 0;
+        }
+        int n = 0;
+        for (int b = 0; b < BLOCKS; b++) {
+            if (BLOCK.getAcquire(f.blocks, b) instanceof Block) {
                 n++;
             }
         }
@@ -385,19 +493,24 @@ public final class FrameTable {
             Chunk chunk = chunk(mfn);
             int from = mfn & CHUNK_MASK;
             int to = Math.min(CHUNK_FRAMES, from + (first + n - mfn));
-            Frames c = chunk.frames;
-            if (c == null) {
+            if (chunk.frames == null) {
                 mfn += to - from; // a uniform chunk, made in this state by popFree
                 continue;
             }
-            java.util.Arrays.fill(c.ownerPages, from, to, pages);
-            java.util.Arrays.fill(c.sharedWith, from, to, sharedWithDomid);
-            java.util.Arrays.fill(c.typeInfo, from, to, 0L);
-            java.util.Arrays.fill(c.countInfo, from, to, PGC_ALLOCATED | 1L);
-            // Whoever reads the owner with acquire sees the rest.
-            VarHandle.releaseFence();
-            java.util.Arrays.fill(c.owner, from, to, ownerDomid);
-            mfn += to - from;
+            for (int k = from; k < to; ) {
+                Block c = writable(mfn);
+                int bFrom = k & BLOCK_MASK;
+                int bTo = Math.min(BLOCK_FRAMES, bFrom + (to - k));
+                java.util.Arrays.fill(c.ownerPages, bFrom, bTo, pages);
+                java.util.Arrays.fill(c.sharedWith, bFrom, bTo, sharedWithDomid);
+                java.util.Arrays.fill(c.typeInfo, bFrom, bTo, 0L);
+                java.util.Arrays.fill(c.countInfo, bFrom, bTo, PGC_ALLOCATED | 1L);
+                // Whoever reads the owner with acquire sees the rest.
+                VarHandle.releaseFence();
+                java.util.Arrays.fill(c.owner, bFrom, bTo, ownerDomid);
+                k += bTo - bFrom;
+                mfn += bTo - bFrom;
+            }
         }
         VarHandle.releaseFence();
     }
@@ -1090,6 +1203,60 @@ public final class FrameTable {
         }
     }
 
+    /**
+     * Takes what a present, writable L1 entry of domain {@code domid} holds on each of the
+     * {@code n} frames from {@code mfn} — a general reference ({@link #getPage}) and a
+     * writable type reference ({@link #getPageType}) — as the builder's start-of-day mapping
+     * does for every data page. A block of {@link #BLOCK_FRAMES} frames the run covers whole and
+     * that is still in the extent's state (only its allocation reference) moves to the
+     * "mapped at start of day" state with one compare-and-swap and keeps no per-frame arrays;
+     * any other frame is taken one by one, exactly as the two calls would.
+     *
+     * @return false if a frame could not be taken: it and the frames after it hold nothing
+     *     new; the frames before it keep what they were given
+     */
+    public boolean getPagesWritable(long mfn, long n, int domid) {
+        if (n <= 0) {
+            return true;
+        }
+        checkMfn(mfn);
+        checkMfn(mfn + n - 1);
+        long end = mfn + n;
+        for (long m = mfn; m < end; ) {
+            int i = (int) m;
+            if ((i & BLOCK_MASK) == 0 && end - m >= BLOCK_FRAMES && mapUniformBlock(i, domid)) {
+                m += BLOCK_FRAMES;
+                continue;
+            }
+            if (!getPage(m, domid)) {
+                return false;
+            }
+            if (!getPageType(m, PGT_WRITABLE_PAGE)) {
+                putPage(m);
+                return false;
+            }
+            m++;
+        }
+        return true;
+    }
+
+    /** The block at {@code mfn} (its first frame) from the extent's state to mapped-at-start-of-day, if it is in that state and {@code domid}'s. */
+    private boolean mapUniformBlock(int mfn, int domid) {
+        Chunk chunk = chunk(mfn);
+        if (chunk == null) {
+            return false;
+        }
+        Frames f = framesOf(chunk);
+        if (f == null) {
+            if (chunk.uniformOwner != domid) {
+                return false;
+            }
+            f = inflate(chunk);
+        }
+        return f != DEAD && f.owner == domid
+                && BLOCK.compareAndSet(f.blocks, (mfn & CHUNK_MASK) >>> BLOCK_SHIFT, ALLOCATED, MAPPED);
+    }
+
     // ---------------------------------------------------------------------------------------
     // Machine-to-phys
     // ---------------------------------------------------------------------------------------
@@ -1224,8 +1391,7 @@ public final class FrameTable {
         Frames f = chunk == null ? DEAD : framesOf(chunk);
         long uniform = chunk == null ? -1 : chunk.uniformM2pBase;
         for (int k = 0; k < n; k++) {
-            int pfn = f == null ? (uniform < 0 ? INVALID_M2P_ENTRY : (int) (uniform + k))
-                    : f == DEAD ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(f.m2p, k);
+            int pfn = f == null ? (uniform < 0 ? INVALID_M2P_ENTRY : (int) (uniform + k)) : m2pIn(f, k);
             mem.set(PTE_LAYOUT, at + 8L * k, pfn == INVALID_M2P_ENTRY ? -1L : Integer.toUnsignedLong(pfn));
         }
     }
@@ -1279,12 +1445,15 @@ public final class FrameTable {
             if (now == pfn) {
                 return; // already so, and so in the table
             }
+        } else if (BLOCK.getAcquire(f.blocks, (mfn & CHUNK_MASK) >>> BLOCK_SHIFT) instanceof Uniform u
+                && Frames.uniformM2p(f, u, mfn & CHUNK_MASK) == pfn) {
+            return; // already so in a block without arrays, and so in the table
         }
-        f = writable(mfn);
-        if (f == null) {
+        Block b = writable(mfn);
+        if (b == null) {
             return; // dead: free
         }
-        M2P.setRelease(f.m2p, mfn & CHUNK_MASK, pfn);
+        M2P.setRelease(b.m2p, mfn & BLOCK_MASK, pfn);
         long base = m2pBase;
         if (base >= 0 && m2pPageLive(mfn >>> CHUNK_SHIFT)) {
             memory.segment().set(PTE_LAYOUT, MachineMemory.maddr(base) + 8L * mfn,
@@ -1375,11 +1544,11 @@ public final class FrameTable {
     }
 
     /**
-     * The per-frame state of {@code mfn}'s chunk to write, made from the uniform state first if
-     * the chunk is uniform; null for a frame without state or in a dead chunk (a free frame,
+     * The arrays of {@code mfn}'s block to write, made from the uniform state first if the chunk
+     * or the block is uniform; null for a frame without state or in a dead chunk (a free frame,
      * which nothing may write).
      */
-    private Frames writable(int mfn) {
+    private Block writable(int mfn) {
         Chunk chunk = chunk(mfn);
         if (chunk == null) {
             return null;
@@ -1388,24 +1557,43 @@ public final class FrameTable {
         if (f == null) {
             f = inflate(chunk);
         }
-        return f == DEAD ? null : f;
-    }
-
-    /** A uniform chunk becomes detailed: its frames' state as the uniform state says, published once. */
-    private static Frames inflate(Chunk chunk) {
-        Frames f = new Frames(CHUNK_FRAMES);
-        long base = chunk.uniformM2pBase;
-        java.util.Arrays.fill(f.ownerPages, chunk.uniformPages);
-        java.util.Arrays.fill(f.countInfo, PGC_ALLOCATED | 1L);
-        if (base >= 0) {
-            for (int k = 0; k < CHUNK_FRAMES; k++) {
-                f.m2p[k] = (int) (base + k);
+        if (f == DEAD) {
+            return null;
+        }
+        int b = (mfn & CHUNK_MASK) >>> BLOCK_SHIFT;
+        for (;;) {
+            Object o = BLOCK.getAcquire(f.blocks, b);
+            if (o instanceof Block block) {
+                return block;
+            }
+            Block block = new Block(f, b, (Uniform) o);
+            // Published once; a block whose uniform state changed meanwhile is made again.
+            Object won = BLOCK.compareAndExchange(f.blocks, b, o, block);
+            if (won == o) {
+                return block;
             }
         }
-        java.util.Arrays.fill(f.owner, chunk.uniformOwner);
+    }
+
+    /** A uniform chunk gets per-block state: every block in the extent's state, published once. */
+    private static Frames inflate(Chunk chunk) {
+        Frames f = new Frames(chunk.uniformOwner, chunk.uniformPages, chunk.uniformM2pBase, ALLOCATED);
         Frames won = (Frames) FRAMES.compareAndExchange(chunk, (Frames) null, f);
         return won == null ? f : won;
     }
+
+    /** Block slot of {@code mfn} in {@code f}: a {@link Uniform} or a {@link Block}. */
+    private static Object blockOf(Frames f, int mfn) {
+        return BLOCK.getAcquire(f.blocks, (mfn & CHUNK_MASK) >>> BLOCK_SHIFT);
+    }
+
+    /** The M2P entry of frame {@code k} of a chunk with per-block state {@code f}. */
+    private static int m2pIn(Frames f, int k) {
+        Object o = BLOCK.getAcquire(f.blocks, k >>> BLOCK_SHIFT);
+        return o instanceof Block b ? (int) M2P.getAcquire(b.m2p, k & BLOCK_MASK) : Frames.uniformM2p(f, (Uniform) o, k);
+    }
+
+    // A dead chunk's blocks are all FREE, so the readers below need not tell it apart.
 
     private int ownerOf(int mfn) {
         Chunk c = chunk(mfn);
@@ -1413,14 +1601,21 @@ public final class FrameTable {
             return DomId.DOMID_INVALID;
         }
         Frames f = framesOf(c);
-        return f == null ? c.uniformOwner : f == DEAD ? DomId.DOMID_INVALID
-                : (int) OWNER.getAcquire(f.owner, mfn & CHUNK_MASK);
+        if (f == null) {
+            return c.uniformOwner;
+        }
+        Object o = blockOf(f, mfn);
+        if (o instanceof Block b) {
+            return (int) OWNER.getAcquire(b.owner, mfn & BLOCK_MASK);
+        }
+        return ((Uniform) o).owned ? f.owner : DomId.DOMID_INVALID;
     }
 
     private int sharedWithOf(int mfn) {
         Chunk c = chunk(mfn);
         Frames f = c == null ? null : framesOf(c);
-        return f == null || f == DEAD ? DomId.DOMID_INVALID : (int) SHARED_WITH.getAcquire(f.sharedWith, mfn & CHUNK_MASK);
+        return f != null && blockOf(f, mfn) instanceof Block b
+                ? (int) SHARED_WITH.getAcquire(b.sharedWith, mfn & BLOCK_MASK) : DomId.DOMID_INVALID;
     }
 
     private long countOf(int mfn) {
@@ -1429,13 +1624,21 @@ public final class FrameTable {
             return 0L;
         }
         Frames f = framesOf(c);
-        return f == null ? PGC_ALLOCATED | 1L : f == DEAD ? 0L : (long) COUNT_INFO.getAcquire(f.countInfo, mfn & CHUNK_MASK);
+        if (f == null) {
+            return PGC_ALLOCATED | 1L;
+        }
+        Object o = blockOf(f, mfn);
+        return o instanceof Block b ? (long) COUNT_INFO.getAcquire(b.countInfo, mfn & BLOCK_MASK) : ((Uniform) o).countInfo;
     }
 
     private long typeOf(int mfn) {
         Chunk c = chunk(mfn);
         Frames f = c == null ? null : framesOf(c);
-        return f == null || f == DEAD ? 0L : (long) TYPE_INFO.getAcquire(f.typeInfo, mfn & CHUNK_MASK);
+        if (f == null) {
+            return 0L;
+        }
+        Object o = blockOf(f, mfn);
+        return o instanceof Block b ? (long) TYPE_INFO.getAcquire(b.typeInfo, mfn & BLOCK_MASK) : ((Uniform) o).typeInfo;
     }
 
     private int m2pOf(int mfn) {
@@ -1448,13 +1651,13 @@ public final class FrameTable {
             long base = c.uniformM2pBase;
             return base < 0 ? INVALID_M2P_ENTRY : (int) (base + (mfn & CHUNK_MASK));
         }
-        return f == DEAD ? INVALID_M2P_ENTRY : (int) M2P.getAcquire(f.m2p, mfn & CHUNK_MASK);
+        return m2pIn(f, mfn & CHUNK_MASK);
     }
 
     /** Compare-and-swap of a count_info word; fails for a free frame without state. */
     private boolean casCount(int mfn, long expected, long update) {
-        Frames f = writable(mfn);
-        return f != null && COUNT_INFO.compareAndSet(f.countInfo, mfn & CHUNK_MASK, expected, update);
+        Block b = writable(mfn);
+        return b != null && COUNT_INFO.compareAndSet(b.countInfo, mfn & BLOCK_MASK, expected, update);
     }
 
     /** Compare-and-swap of a type_info word; fails for a free frame without state. */
@@ -1462,8 +1665,8 @@ public final class FrameTable {
         if (expected == update) {
             return typeOf(mfn) == expected;
         }
-        Frames f = writable(mfn);
-        return f != null && TYPE_INFO.compareAndSet(f.typeInfo, mfn & CHUNK_MASK, expected, update);
+        Block b = writable(mfn);
+        return b != null && TYPE_INFO.compareAndSet(b.typeInfo, mfn & BLOCK_MASK, expected, update);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1671,8 +1874,8 @@ public final class FrameTable {
      * @return the accounting it was charged to, for the caller to uncharge, or null
      */
     private DomainPages unown(int mfn) {
-        Frames c = writable(mfn);
-        int k = mfn & CHUNK_MASK;
+        Block c = writable(mfn);
+        int k = mfn & BLOCK_MASK;
         DomainPages pages = c.ownerPages[k];
         // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
         // discipline's business, as on Xen.

@@ -111,6 +111,12 @@ class EventChannelsGrowthTest {
         }, "sender");
         sender.start();
         try {
+            // The sender must be sending before the table grows: on a loaded host it may not be
+            // scheduled until the growth is over, and then it tested nothing.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (sends.get() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
             while (b.capacity() < 4096) {
                 assertThat(b.allocUnbound(0)).isPositive();
             }

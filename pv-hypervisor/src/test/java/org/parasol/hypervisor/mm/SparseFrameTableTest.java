@@ -106,6 +106,46 @@ class SparseFrameTableTest {
     }
 
     @Test
+    @DisplayName("the start-of-day mapping of an extent's data pages keeps whole blocks uniform, with the references and types get_page and get_page_type(PGT_writable_page) would leave, exact when a frame departs")
+    void shouldMapWholeBlocksAtStartOfDayWithoutPerFrameArrays() {
+        try (TestHost host = new TestHost(64L << 20)) {
+            FrameTable frames = host.frames;
+            DomainPages d1 = new DomainPages(1, 1024);
+            DomainPages d2 = new DomainPages(2, 1024);
+            int blocksBefore = frames.detailedBlocks();
+            long mfn = frames.allocateExtent(d1, 9);
+            frames.setM2pRun(mfn, 0, 512);
+            assertThat(frames.getPagesWritable(mfn, 512, 2)).as("another domain's frames").isFalse();
+            assertThat(frames.refCount(mfn)).isEqualTo(1);
+            // A frame typed first (a page table) breaks its block; the rest go a block at a time.
+            assertThat(frames.getPageType(mfn + 5, FrameTable.PGT_L1_PAGE_TABLE)).isTrue();
+            assertThat(frames.getPagesWritable(mfn, 5, 1)).isTrue();
+            assertThat(frames.getPagesWritable(mfn + 6, 512 - 6, 1)).isTrue();
+            assertThat(frames.detailedBlocks() - blocksBefore).as("arrays only for the block with the table").isEqualTo(1);
+            for (long m : new long[] {mfn, mfn + 4, mfn + 6, mfn + 64, mfn + 300, mfn + 511}) {
+                assertThat(frames.refCount(m)).as("mfn+%d: allocation and mapping references", m - mfn).isEqualTo(2);
+                long ti = frames.typeInfo(m);
+                assertThat(FrameTable.pageType(ti)).isEqualTo(FrameTable.PGT_WRITABLE_PAGE);
+                assertThat(FrameTable.typeCount(ti)).isEqualTo(1);
+                assertThat(FrameTable.isValidated(ti)).isTrue();
+                assertThat(frames.m2p(m)).isEqualTo(m - mfn);
+            }
+            assertThat(frames.refCount(mfn + 5)).isEqualTo(1);
+            // The rule that keeps a page table from being mapped writable holds in a uniform block.
+            assertThat(frames.getPageType(mfn + 300, FrameTable.PGT_L1_PAGE_TABLE)).isFalse();
+            assertThat(frames.detailedBlocks() - blocksBefore).isEqualTo(1);
+            frames.putPageType(mfn + 300);
+            assertThat(frames.detailedBlocks() - blocksBefore).as("a frame that departs makes its block's arrays").isEqualTo(2);
+            assertThat(frames.getPageType(mfn + 300, FrameTable.PGT_L1_PAGE_TABLE)).isTrue();
+            assertThat(FrameTable.typeCount(frames.typeInfo(mfn + 301))).isEqualTo(1);
+            frames.putPageType(mfn + 300);
+            assertThat(frames.getPage(mfn + 64, 2)).as("another domain's reference").isFalse();
+            assertThat(frames.releaseDomain(d1)).as("the mappings' references are the domain's to drop").isEqualTo(511);
+            assertThat(frames.releaseDomain(d2)).isZero();
+        }
+    }
+
+    @Test
     @DisplayName("releasing one domain steps over another's untouched extents and leaves them whole")
     void shouldLeaveAnotherDomainsExtentsAlone() {
         try (TestHost host = new TestHost(64L << 20)) {
