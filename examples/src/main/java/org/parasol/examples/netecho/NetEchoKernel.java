@@ -4,8 +4,7 @@ import java.time.Duration;
 import java.util.Arrays;
 
 import org.parasol.drivers.blk.Vbd;
-import org.parasol.drivers.net.NetFront;
-import org.parasol.drivers.net.NetFrontDevice;
+import org.parasol.drivers.net.Nics;
 import org.parasol.drivers.net.stack.IpStack;
 import org.parasol.drivers.net.stack.Ipv4Address;
 import org.parasol.drivers.net.stack.Ipv4Settings;
@@ -17,7 +16,7 @@ import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 
 /**
- * netecho: the guest IP stack on netfront. By default it answers ICMP echo (the stack does)
+ * netecho: the guest IP stack on netfront, or on the NE2000 in a native configuration ({@code Nics}). By default it answers ICMP echo (the stack does)
  * and echoes UDP datagrams on port 7 back to their sender, until a datagram "quit" comes or the
  * domain is shut down. With {@code role=ping target=A.B.C.D count=N} it is the client instead:
  * N ICMP echo requests to the target, one at a time, then N UDP datagrams to its port 7, each
@@ -58,18 +57,18 @@ public final class NetEchoKernel extends ApplicationKernel {
         boolean client = ping;
         Ipv4Address to = client ? Ipv4Address.parse(target) : null;
         int n = count;
-        return NetFront.list(k).then(ids -> {
+        return Nics.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netecho: this domain has no vif");
             }
-            return NetFrontDevice.connect(k, ids.get(0));
+            return Nics.connect(k, ids.get(0));
         }).then(dev -> {
             stack = new IpStack(dev, NetTime.of(k), settings, IpStack.Config.defaults());
             k.println("netecho: " + settings + " on " + dev.mac() + (client ? ", pinging " + to : ", echoing"));
             Promise<Integer> run = client ? client(to, n) : server();
             return run.then(v -> {
                 stack.close();
-                return dev.nic().close().map(x -> v);
+                return dev.close().map(x -> v);
             });
         });
     }
