@@ -16,11 +16,11 @@ import org.parasol.hypervisor.image.ImageRepository;
  * {@code blkbench} and {@code netbench}, booted by dom0 in each configuration with the module
  * line's {@code virt=} key — the same images, the same command lines, the same image file.
  *
- * <p>In the native configurations the kernels reach their disk and NIC through blkfront and
- * netfront, as a PVHVM guest does: what changes from {@code pv} is everything the kernel does
- * natively around the I/O (its interrupt-flag toggles, its PTE writes for buffers, its timer
- * and console), each a VM exit under {@code trap}; the rings, grants and event channels are the
- * same hypercalls in all four. An emulated ATA disk or NE2000 NIC is not what these rows use.
+ * <p>In the native configurations the kernels reach their disk and NIC as emulated devices: the
+ * {@code disk=} entry is the ATA disk on the legacy ports and the {@code vif=} entry the NE2000
+ * at {@code 0x300}, each register access and each {@code rep insw}/{@code outsw} a VM exit under
+ * {@code trap}; under {@code pv} they are blkfront and netfront, with rings, grants and event
+ * channels.
  *
  * <p>Block: sequential 64 KiB reads and writes at queue depth 8, random 4 KiB reads at QD1 and
  * QD32 ({@link BlockFigures}' tests), one connection with grant I/O, registered buffers and
@@ -166,7 +166,7 @@ final class LabDevices {
     static String table(Result r) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%nDevices per configuration: blkbench and netbench booted by dom0 with virt="
-                + " (blkfront/netfront in every configuration; see docs/lab.md)%n%n"));
+                + " (pv: blkfront and netfront; trap, bare, bt: the ATA disk and the NE2000; see docs/lab.md)%n%n"));
         sb.append(String.format(Locale.ROOT, "| %-34s | %-4s | %10s | %9s | %8s | %12s | %12s |%n", "block test", "virt",
                 "MiB/s", "IOPS", "x bare", "exits/io", "hypercalls/io"));
         sb.append("|------------------------------------|------|------------|-----------|----------|--------------|"

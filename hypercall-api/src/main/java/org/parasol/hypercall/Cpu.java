@@ -128,4 +128,46 @@ public interface Cpu {
     default long attachEmulatedDisk(int domid, java.nio.channels.FileChannel image, boolean readOnly) {
         return -Errno.EPERM;
     }
+
+    /**
+     * The device model's network card: gives native-kernel domain {@code domid} an NE2000 at
+     * {@code 0x300}, IRQ 10, with address {@code mac}, whose wire is the calling domain's
+     * (dom0's bridge port): frames for the card come by {@link #emulatedNicDeliver}, frames the
+     * card sent are taken by {@link #emulatedNicTake} when the returned port of the caller's is
+     * raised. As a toolstack gives QEMU an HVM guest's {@code vif=} entry; privileged domains
+     * only.
+     *
+     * @return the caller's port (a Xen-consumer port: the caller cannot close it; it closes
+     *     when the domain dies); {@code -EPERM} from an unprivileged domain; {@code -ESRCH} for
+     *     no such live domain; {@code -EINVAL} for a paravirtual domain or an address not of 6
+     *     bytes, or a multicast one; {@code -EEXIST} when it has a card already; {@code -ENOSPC}
+     *     when the caller has no port left
+     */
+    default long attachEmulatedNic(int domid, byte[] mac) {
+        return -Errno.EPERM;
+    }
+
+    /**
+     * A frame from the wire for domain {@code domid}'s card: {@code length} bytes (14 to 1514)
+     * of the caller's memory at {@code va}, copied into the card's receive ring.
+     *
+     * @return 0 when the card stored it; 1 when it did not take it (stopped, filtered, or its
+     *     ring full: dropped and counted); {@code -EPERM}, {@code -ESRCH} (no such live domain
+     *     or no card), {@code -EINVAL} (a length out of range), {@code -EFAULT} (the bytes are
+     *     not the caller's)
+     */
+    default long emulatedNicDeliver(int domid, long va, int length) {
+        return -Errno.EPERM;
+    }
+
+    /**
+     * The oldest frame domain {@code domid}'s card transmitted, copied to the caller's memory at
+     * {@code va} (room for 1514 bytes).
+     *
+     * @return its length; 0 when none waits; {@code -EPERM}, {@code -ESRCH}, {@code -EFAULT}
+     *     (the frame is lost: the caller gave no memory of its own)
+     */
+    default long emulatedNicTake(int domid, long va) {
+        return -Errno.EPERM;
+    }
 }

@@ -135,6 +135,51 @@ class VirtEquivalenceTest {
     }
 
     @Test
+    @DisplayName("netecho answers ping and UDP echo from another guest on dom0's bridge through netfront under pv and "
+            + "through the NE2000 on the ISA ports (the same application, the same net-device API) under trap, bare and bt")
+    void shouldEchoTheSamePacketsUnderEachConfiguration(@TempDir Path dir) throws Exception {
+        String[][] pairs = {{"pv", "pv"}, {"trap", "pv"}, {"bare", "pv"}, {"bt", "pv"}, {"trap", "bt"}};
+        for (String[] pair : pairs) {
+            String srvVirt = pair[0];
+            String cliVirt = pair[1];
+            Path srv = dir.resolve("srv-" + srvVirt + "-" + cliVirt + ".cfg");
+            Files.writeString(srv, "name='srv'\nkernel='netecho'\nmemory=8\nvirt='" + srvVirt
+                    + "'\ncmdline='ip=10.0.0.2/24'\nvif=[ 'bridge=xenbr0, ip=10.0.0.2' ]\n");
+            Path cli = dir.resolve("cli-" + srvVirt + "-" + cliVirt + ".cfg");
+            Files.writeString(cli, "name='cli'\nkernel='netecho'\nmemory=8\nvirt='" + cliVirt
+                    + "'\ncmdline='ip=10.0.0.3/24 role=ping target=10.0.0.2 count=10'\nvif=[ 'bridge=xenbr0' ]\n");
+            RunOutcome o = RunOutcome.of(srv.toString(), cli.toString());
+            String what = srvVirt + "/" + cliVirt + ":\n" + o.out() + o.err();
+            assertThat(o.status()).as(what).isZero();
+            assertThat(o.out()).as(what).contains("[srv] netecho: 10.0.0.2/24 on 00:16:3e:00:01:00, echoing")
+                    .containsPattern("\\[cli\\] netecho: 10/10 pings answered by 10.0.0.2, p50 \\d+ us; 10/10 UDP "
+                            + "datagrams echoed")
+                    .contains("[srv] netecho: echoed 10 datagrams; told to quit")
+                    .containsPattern("(?m)^srv\\s+1 poweroff").containsPattern("(?m)^cli\\s+2 poweroff");
+            if (srvVirt.equals("pv")) {
+                assertThat(o.out()).as(what).doesNotContain("NE2000");
+                continue;
+            }
+            assertThat(o.out()).as(what)
+                    .contains("[Domain-0] dom0: d1 (srv): vif 0 as an NE2000 (0x300, IRQ 10, 00:16:3e:00:01:00) on xenbr0")
+                    .contains("[srv] eth0: NE2000 at 0x300, IRQ 10, 00:16:3e:00:01:00");
+            // Every frame that reached the card was announced by IRQ 10, taken natively.
+            Matcher card = Pattern.compile("\\[srv\\] ne2k: eth0 closed after (\\d+) frames in, (\\d+) out, (\\d+) IRQ 10 "
+                    + "interrupts, 0 overruns, 0 bogus headers, 0 transmit errors").matcher(o.out());
+            assertThat(card.find()).as(what).isTrue();
+            assertThat(Long.parseLong(card.group(1))).as("10 pings, 10 datagrams, quit, ARP").isGreaterThanOrEqualTo(21);
+            assertThat(Long.parseLong(card.group(2))).as("20 answers and ARP").isGreaterThanOrEqualTo(20);
+            assertThat(Long.parseLong(card.group(3))).isPositive();
+            if (srvVirt.equals("trap")) {
+                Matcher exits = Pattern.compile("srv +\\d+ poweroff .*\\[trap: (\\d+) VM exits\\]").matcher(o.out());
+                assertThat(exits.find()).as(what).isTrue();
+                // A frame in is at least CURR, BNRY, two remote reads and BNRY: well over 5 exits.
+                assertThat(Long.parseLong(exits.group(1))).isGreaterThan(5 * 41);
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseAnUnknownConfiguration() {
         RunOutcome o = RunOutcome.of("hello", "--virt", "hvm");
         assertThat(o.status()).isEqualTo(2);

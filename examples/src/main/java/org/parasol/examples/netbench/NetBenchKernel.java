@@ -11,6 +11,7 @@ import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.sched.Timer;
+import org.parasol.guest.x86.Ne2kDriver;
 
 /**
  * netbench: guest-to-guest network figures over netfront, dom0's netback and its bridge, with
@@ -55,7 +56,10 @@ public final class NetBenchKernel extends ApplicationKernel {
     private static final int MIN = 14 + 32;
 
     private Kernel k;
-    private NetFront nic;
+    private Link nic;
+    /** The NE2000's receive array and a segment over it (the driver lends the same array each time). */
+    private byte[] rxArray;
+    private MemorySegment rxSegment;
     private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
     private final MemorySegment ctl = MemorySegment.ofArray(new byte[64]);
     private Promise<Integer> done;
@@ -124,15 +128,51 @@ public final class NetBenchKernel extends ApplicationKernel {
         rtts = new long[rounds];
         done = k.loop().promise();
         boolean src = source;
-        return NetFront.list(k).then(ids -> {
-            if (ids.isEmpty()) {
-                throw new IllegalStateException("netbench: this domain has no vif");
+        Promise<Link> link;
+        if (Ne2kDriver.present(k)) {
+            // A native kernel's vif= is the NE2000 on the ISA ports (Nics chooses the same way).
+            Ne2kDriver card = Ne2kDriver.probe(k);
+            if (card == null) {
+                throw new IllegalStateException("netbench: no NE2000 answers at 0x300");
             }
-            return NetFront.connect(k, ids.get(0), queues, src ? this::sourceFrame : this::sinkFrame);
-        }).then(n -> {
+            Ne2kLink l = new Ne2kLink(card);
+            card.setReceiver((b, off, len) -> {
+                if (b != rxArray) {
+                    rxArray = b;
+                    rxSegment = MemorySegment.ofArray(b);
+                }
+                if (nic == null) {
+                    nic = l;
+                }
+                MemorySegment f = off == 0 ? rxSegment : rxSegment.asSlice(off);
+                if (src) {
+                    sourceFrame(f, len);
+                } else {
+                    sinkFrame(f, len);
+                }
+            });
+            link = k.loop().completed(l);
+        } else {
+            link = NetFront.list(k).then(ids -> {
+                if (ids.isEmpty()) {
+                    throw new IllegalStateException("netbench: this domain has no vif");
+                }
+                return NetFront.connect(k, ids.get(0), queues, (from, f, len) -> {
+                    if (nic == null) {
+                        nic = new FrontLink(from); // frames may come before connect's promise hands us the interface
+                    }
+                    if (src) {
+                        sourceFrame(f, len);
+                    } else {
+                        sinkFrame(f, len);
+                    }
+                });
+            }).map(n -> nic != null ? nic : new FrontLink(n));
+        }
+        return link.then(n -> {
             nic = n;
-            k.println("netbench: " + (src ? "source" : "sink") + " as " + Vif.formatMac(n.mac()) + ", " + n.queues()
-                    + (n.queues() == 1 ? " queue" : " queues") + (n.splitEventChannels() ? ", split event channels" : ""));
+            k.println("netbench: " + (src ? "source" : "sink") + " as " + Vif.formatMac(n.mac()) + " (" + n.kind() + "), "
+                    + n.queues() + (n.queues() == 1 ? " queue" : " queues") + (n.splitEventChannels() ? ", split event channels" : ""));
             if (src) {
                 control(HELLO, HELLO_ACK, 0, 0);
             }
@@ -174,8 +214,7 @@ public final class NetBenchKernel extends ApplicationKernel {
 
     // ---------------------------------------------------------------- the sink
 
-    private void sinkFrame(NetFront from, MemorySegment f, int len) {
-        nic = from; // frames may come before connect's promise has handed us the interface
+    private void sinkFrame(MemorySegment f, int len) {
         if (!ours(f, len)) {
             return;
         }
@@ -236,8 +275,7 @@ public final class NetBenchKernel extends ApplicationKernel {
         retry = k.after(Duration.ofMillis(20), () -> sendControl(type, a, b));
     }
 
-    private void sourceFrame(NetFront from, MemorySegment f, int len) {
-        nic = from;
+    private void sourceFrame(MemorySegment f, int len) {
         if (!ours(f, len)) {
             return;
         }
@@ -400,5 +438,119 @@ public final class NetBenchKernel extends ApplicationKernel {
         out.set(BE_LONG, 22, k.now());
         nic.transmit(out, size);
         retry = k.after(Duration.ofMillis(100), this::resendRr);
+    }
+
+    // ---------------------------------------------------------------- the interface
+
+    /** What netbench needs of its interface: netfront's vif, or a native kernel's NE2000. */
+    private interface Link {
+        long mac();
+
+        boolean transmit(MemorySegment frame, int length);
+
+        /** Calls {@code r} when a frame refused for want of room may be sent again. */
+        void whenTxSpace(Runnable r);
+
+        /** Notifications taken: event-channel upcalls for netfront, IRQ 10 interrupts for the NE2000. */
+        long notifications();
+
+        Promise<Void> close();
+
+        String kind();
+
+        /** The queues the interface connected: netfront's, or 1. */
+        default int queues() {
+            return 1;
+        }
+
+        default boolean splitEventChannels() {
+            return false;
+        }
+    }
+
+    private record FrontLink(NetFront n) implements Link {
+        @Override
+        public int queues() {
+            return n.queues();
+        }
+
+        @Override
+        public boolean splitEventChannels() {
+            return n.splitEventChannels();
+        }
+
+        @Override
+        public long mac() {
+            return n.mac();
+        }
+
+        @Override
+        public boolean transmit(MemorySegment frame, int length) {
+            return n.transmit(frame, length);
+        }
+
+        @Override
+        public void whenTxSpace(Runnable r) {
+            n.whenTxSpace(r);
+        }
+
+        @Override
+        public long notifications() {
+            return n.notifications();
+        }
+
+        @Override
+        public Promise<Void> close() {
+            return n.close();
+        }
+
+        @Override
+        public String kind() {
+            return "netfront";
+        }
+    }
+
+    private final class Ne2kLink implements Link {
+        private final Ne2kDriver card;
+        private final long mac;
+
+        Ne2kLink(Ne2kDriver card) {
+            this.card = card;
+            long m = 0;
+            for (byte b : card.mac()) {
+                m = m << 8 | (b & 0xFF);
+            }
+            this.mac = m;
+        }
+
+        @Override
+        public long mac() {
+            return mac;
+        }
+
+        @Override
+        public boolean transmit(MemorySegment frame, int length) {
+            return card.transmit(frame, 0, length);
+        }
+
+        @Override
+        public void whenTxSpace(Runnable r) {
+            card.whenTxSpace(r); // the card aborted the send (its queue to dom0 full): at its next PTX
+        }
+
+        @Override
+        public long notifications() {
+            return card.interrupts();
+        }
+
+        @Override
+        public Promise<Void> close() {
+            return card.close();
+        }
+
+        @Override
+        public String kind() {
+            return "NE2000";
+        }
     }
 }

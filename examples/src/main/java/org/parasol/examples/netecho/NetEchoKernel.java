@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.net.NetFront;
-import org.parasol.drivers.net.NetFrontDevice;
+import org.parasol.drivers.net.Nics;
 import org.parasol.drivers.net.stack.IpStack;
 import org.parasol.drivers.net.stack.Ipv4Address;
 import org.parasol.drivers.net.stack.Ipv4Settings;
@@ -17,7 +17,7 @@ import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 
 /**
- * netecho: the guest IP stack on netfront. By default it answers ICMP echo (the stack does)
+ * netecho: the guest IP stack on netfront, or on the NE2000 in a native configuration ({@code Nics}). By default it answers ICMP echo (the stack does)
  * and echoes UDP datagrams on port 7 back to their sender, until a datagram "quit" comes or the
  * domain is shut down. With {@code role=ping target=A.B.C.D count=N} it is the client instead:
  * N ICMP echo requests to the target, one at a time, then N UDP datagrams to its port 7, each
@@ -62,22 +62,22 @@ public final class NetEchoKernel extends ApplicationKernel {
         Ipv4Address to = client ? Ipv4Address.parse(target) : null;
         int n = count;
         boolean offload = csum;
-        return NetFront.list(k).then(ids -> {
+        return Nics.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netecho: this domain has no vif");
             }
-            known = ids;
-            return NetFrontDevice.connect(k, ids.get(0), offload);
+            known = ids.get(0) == org.parasol.guest.x86.Ne2kDriver.DEVID ? null : ids; // vifs hot-plug, the card does not
+            return Nics.connect(k, ids.get(0), offload);
         }).then(dev -> {
             stack = new IpStack(dev, NetTime.of(k), settings, IpStack.Config.defaults());
             k.println("netecho: " + settings + " on " + dev.mac() + (client ? ", pinging " + to : ", echoing"));
             Promise<Integer> run = client ? client(to, n) : server();
             return run.then(v -> {
                 k.println("netecho: checksum offload " + (dev.checksumOffload() ? "on" : "off") + "; "
-                        + dev.nic().checksumBlankReceived() + " frames received with blank checksums, "
+                        + dev.checksumBlankReceived() + " frames received with blank checksums, "
                         + dev.udpWithoutChecksumReceived() + " UDP datagrams without a checksum");
                 stack.close();
-                return dev.nic().close().map(x -> v);
+                return dev.close().map(x -> v);
             });
         });
     }
@@ -87,7 +87,7 @@ public final class NetEchoKernel extends ApplicationKernel {
     private Promise<Integer> server() {
         Promise<Integer> done = k.loop().promise();
         // A vif attached at run time (xl network-attach) is connected as it comes, and closes when detached.
-        org.parasol.guest.xenbus.XenbusWatch hotplug = NetFront.watchInterfaces(k, known, id ->
+        org.parasol.guest.xenbus.XenbusWatch hotplug = known == null ? null : NetFront.watchInterfaces(k, known, id ->
                 NetFront.connect(k, id, (nic, bytes, length) -> { }).whenDone((nic, e) -> {
                     if (e != null) {
                         k.println("netecho: hot-plugged vif " + id + ": " + e.getMessage());
@@ -96,7 +96,9 @@ public final class NetEchoKernel extends ApplicationKernel {
                     k.println("netecho: hot-plugged vif " + id + " (" + org.parasol.drivers.net.Vif.formatMac(nic.mac())
                             + "): connected");
                 }));
-        done.whenDone((v, e) -> hotplug.unwatch());
+        if (hotplug != null) {
+            done.whenDone((v, e) -> hotplug.unwatch());
+        }
         UdpSocket s = stack.bind(ECHO_PORT);
         int[] echoed = new int[1];
         s.onReceive(d -> {

@@ -13,6 +13,7 @@ package org.parasol.hypercall.x86;
  *       on the master's IR2; IRQ 14 is the disk's</td></tr>
  *   <tr><td>primary ATA channel</td><td>command block {@code 0x1F0..0x1F7}, control block
  *       {@code 0x3F6} (alternate status / device control): the disk, PIO only, IRQ 14</td></tr>
+ *   <tr><td>NE2000</td><td>a DP8390 network card at {@code 0x300..0x31F}, IRQ 10: a native domain's {@code vif=}</td></tr>
  *   <tr><td>PM1a control</td><td>{@code 0x604}: {@code SLP_EN} with sleep type 0 (S5) powers off</td></tr>
  *   <tr><td>reset control</td><td>{@code 0xCF9}: writing {@code 0x06} resets the machine</td></tr>
  *   <tr><td>pvpanic</td><td>{@code 0x505}: bit 0 written says the guest panicked</td></tr>
@@ -140,6 +141,11 @@ public final class Platform {
     public static final int PIC_EOI = 0x20;
     /** The primary ATA channel's IRQ. */
     public static final int ATA0_IRQ = 14;
+
+    /** The NE2000's I/O base: 32 ports, the DP8390's 16 registers, the data port at +0x10, reset at +0x1F. */
+    public static final int NE2K = 0x300;
+    /** The NE2000's IRQ: 10, a free line on the slave (QEMU's ISA default is 9, the old cascade's redirect). */
+    public static final int NE2K_IRQ = 10;
 
     /** ACPI PM1a control block. */
     public static final int PM1A_CNT = 0x604;

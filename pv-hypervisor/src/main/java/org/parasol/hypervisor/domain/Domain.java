@@ -68,7 +68,9 @@ public final class Domain {
     private final Pit8254 pit;
     /** The ATA disk on the primary channel of a native domain, once dom0 attached one; else null. */
     private volatile AtaDisk ata;
-    /** Guards the attachment of {@link #ata}; no guest code runs under it. */
+    /** The NE2000 of a native domain, once dom0 attached one (its vif= entry); else null. */
+    private volatile EmulatedNic nic;
+    /** Guards the attachment of {@link #ata} and {@link #nic}; no guest code runs under it. */
     private final Object devicesLock = new Object();
     private final Vcpu[] vcpus;
     /** The domain in the credit scheduler: weight, cap, cpupool. */
@@ -310,6 +312,39 @@ public final class Domain {
             }
             ata = disk;
             return 0;
+        }
+    }
+
+    /** The NE2000 of a native-kernel domain, or null. */
+    EmulatedNic nic() {
+        return nic;
+    }
+
+    /**
+     * Attaches an NE2000 with address {@code mac} served by {@code backend} (frames by its
+     * calls, a port of its own raised when the card transmits).
+     *
+     * @return the back end's port; {@code -EINVAL} for a paravirtual domain; {@code -EEXIST}
+     *     when it has one already; {@code -ESRCH} when the domain is ending; {@code -ENOSPC}
+     *     when the back end has no port left
+     */
+    long attachNic(Domain backend, byte[] mac) {
+        synchronized (devicesLock) {
+            if (!config.virt().nativeKernel()) {
+                return -org.parasol.hypercall.Errno.EINVAL;
+            }
+            if (nic != null) {
+                return -org.parasol.hypercall.Errno.EEXIST;
+            }
+            if (state == DomainState.DEAD || state == DomainState.DYING || state == DomainState.SHUTDOWN) {
+                return -org.parasol.hypercall.Errno.ESRCH;
+            }
+            EmulatedNic n = EmulatedNic.create(this, backend, mac);
+            if (n == null) {
+                return -org.parasol.hypercall.Errno.ENOSPC;
+            }
+            nic = n;
+            return n.port();
         }
     }
 
@@ -836,6 +871,10 @@ public final class Domain {
             AtaDisk disk = ata;
             if (disk != null) {
                 disk.close();
+            }
+            EmulatedNic n = nic;
+            if (n != null) {
+                n.close();
             }
         }
         dead.countDown();

@@ -99,6 +99,77 @@ final class GuestCpu implements Cpu {
         return target.attachAta(new org.parasol.hypervisor.hvm.AtaDisk(image, sectors, readOnly));
     }
 
+    /** One frame on its way between dom0's memory and a card, made on first use. */
+    private java.lang.foreign.MemorySegment nicStaging;
+
+    private java.lang.foreign.MemorySegment nicStaging() {
+        if (nicStaging == null) {
+            nicStaging = java.lang.foreign.MemorySegment.ofArray(new byte[org.parasol.hypervisor.hvm.Ne2000.MAX_FRAME]);
+        }
+        return nicStaging;
+    }
+
+    @Override
+    public long attachEmulatedNic(int domid, byte[] mac) {
+        own();
+        if (!vcpu.domain().privileged()) {
+            return -org.parasol.hypercall.Errno.EPERM;
+        }
+        if (mac == null || mac.length != 6 || (mac[0] & 1) != 0) {
+            return -org.parasol.hypercall.Errno.EINVAL;
+        }
+        Domain target = host.lookup(domid);
+        if (target == null) {
+            return -org.parasol.hypercall.Errno.ESRCH;
+        }
+        return target.attachNic(vcpu.domain(), mac.clone());
+    }
+
+    /** The live domain {@code domid}'s card served by the calling domain, or null. */
+    private EmulatedNic servedNic(int domid) {
+        Domain target = host.lookup(domid);
+        EmulatedNic nic = target == null ? null : target.nic();
+        return nic != null && nic.backend() == vcpu.domain() && target.state() != DomainState.DEAD ? nic : null;
+    }
+
+    @Override
+    public long emulatedNicDeliver(int domid, long va, int length) {
+        own();
+        if (!vcpu.domain().privileged()) {
+            return -org.parasol.hypercall.Errno.EPERM;
+        }
+        EmulatedNic nic = servedNic(domid);
+        if (nic == null) {
+            return -org.parasol.hypercall.Errno.ESRCH;
+        }
+        if (length < 14 || length > org.parasol.hypervisor.hvm.Ne2000.MAX_FRAME) {
+            return -org.parasol.hypercall.Errno.EINVAL;
+        }
+        java.lang.foreign.MemorySegment staging = nicStaging();
+        if (!vcpu.mmu().copyFromGuest(va, staging, 0, length)) {
+            return -org.parasol.hypercall.Errno.EFAULT;
+        }
+        return nic.deliver(staging, length) ? 0 : 1;
+    }
+
+    @Override
+    public long emulatedNicTake(int domid, long va) {
+        own();
+        if (!vcpu.domain().privileged()) {
+            return -org.parasol.hypercall.Errno.EPERM;
+        }
+        EmulatedNic nic = servedNic(domid);
+        if (nic == null) {
+            return -org.parasol.hypercall.Errno.ESRCH;
+        }
+        java.lang.foreign.MemorySegment staging = nicStaging();
+        int n = nic.take(staging);
+        if (n > 0 && !vcpu.mmu().copyToGuest(staging, 0, va, n)) {
+            return -org.parasol.hypercall.Errno.EFAULT;
+        }
+        return n;
+    }
+
     private void own() {
         vcpu.enterFromGuest();
     }

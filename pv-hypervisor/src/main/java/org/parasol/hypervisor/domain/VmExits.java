@@ -21,6 +21,7 @@ import org.parasol.hypercall.x86.RegisterFile;
 import org.parasol.hypercall.x86.Registers;
 import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.ExitReason;
+import org.parasol.hypervisor.hvm.Ne2000;
 import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.hvm.Pit8254;
 import org.parasol.hypervisor.hvm.Qualification;
@@ -743,7 +744,7 @@ public final class VmExits {
         }
     }
 
-    /** The I/O bus: COM1, the ATA disk, the power ports; anything else reads as all ones, writes vanish. */
+    /** The I/O bus: COM1, the ATA disk, the NE2000, the power ports; anything else reads as all ones, writes vanish. */
     private long portRead(int port, int size) {
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             int v = uart.read(port - Platform.COM1);
@@ -764,14 +765,21 @@ public final class VmExits {
         if (Pit8254.claims(port) && t != null && size == 1) {
             return t.read(port, host.systemTime());
         }
+        EmulatedNic nic;
+        if (Ne2000.claims(Platform.NE2K, port) && (nic = domain.nic()) != null) {
+            return nic.read(port - Platform.NE2K, size);
+        }
         return size == 4 ? 0xFFFF_FFFFL : (1L << (8 * size)) - 1;
     }
 
     private void portWrite(int port, int size, long value) {
         AtaDisk disk;
+        EmulatedNic nic;
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             uart.write(port - Platform.COM1, (int) value);
             irq4();
+        } else if (Ne2000.claims(Platform.NE2K, port) && (nic = domain.nic()) != null) {
+            nic.write(port - Platform.NE2K, size, value); // the card drives IRQ 10 itself
         } else if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
             disk.write(port, size, value);
             irq14(disk);

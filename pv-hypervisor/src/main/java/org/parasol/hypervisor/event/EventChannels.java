@@ -400,6 +400,28 @@ public final class EventChannels {
     }
 
     /**
+     * Xen's {@code notify_via_xen_event_channel} for a vCPU of another domain (a device model
+     * on the vCPU that drives it): as {@link #tryRaiseXenConsumer}, but waits for the reader
+     * lock as {@link #sendVirq} does (a writer holds it only inside a port operation of this
+     * domain, never across guest code). Returns whether the port was that consumer's.
+     */
+    public boolean raiseXenConsumer(int port, XenConsumer consumer) {
+        if (!validPort(port)) {
+            return false;
+        }
+        lock.readLock();
+        try {
+            if (stateOf(port) != UNBOUND || ports.consumer[port] != consumer) {
+                return false;
+            }
+            notifier.setPending(port, ports.notifyVcpu[port]);
+            return true;
+        } finally {
+            lock.readUnlock();
+        }
+    }
+
+    /**
      * EVTCHNOP_bind_interdomain: connects a new port of this table to {@code rport} of
      * {@code remote} (this table itself for loopback), in {@code evtchn_bind_interdomain}'s
      * order: no local port free: -ENOSPC (-EINVAL once this domain is dying); then the remote

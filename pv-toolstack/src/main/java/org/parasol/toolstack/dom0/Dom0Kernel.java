@@ -88,6 +88,8 @@ public final class Dom0Kernel extends ApplicationKernel {
     private XlShell xl;
     private BlkBackend blkback;
     private NetBackend netback;
+    /** Native domains' NE2000s on dom0's bridges. */
+    private Dom0Nics nics;
     /** {@code host} on the command line: stay up with no domain until {@code xl shutdown -a}. */
     private boolean longRunning;
 
@@ -164,6 +166,7 @@ public final class Dom0Kernel extends ApplicationKernel {
         // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
         netback = new NetBackend(k, xenstored.backendStore(), 0, k::println);
         netback.start();
+        nics = new Dom0Nics(k, netback);
         // The host's connections: xenstored's socket clients, and the bridge's uplink to a host
         // TAP device when the run has one (uplink=BRIDGE on dom0's command line names the bridge).
         socketClients = Dom0SocketRelay.start(k, xenstored.xenstored(), netback, uplinkBridge);
@@ -257,6 +260,12 @@ public final class Dom0Kernel extends ApplicationKernel {
                     emulatedDisk = true;
                     continue;
                 }
+                if (device.isVif() && !spec.virt().equals("pv")) {
+                    // A native kernel finds its NIC on the ISA ports, as an HVM guest's vif=
+                    // becomes QEMU's emulated card on the bridge: the hypervisor's model, our port.
+                    served.add(nics.attach(id, device));
+                    continue;
+                }
                 int back = liveNamed(device.backend());
                 if (back < 0) {
                     throw new Builder.BuildException("finding a running domain named '" + device.backend()
@@ -278,6 +287,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             }
         } catch (XsException | Builder.BuildException e) {
             pvControl.forget(id);
+            nics.forget(id);
             xenstored.forgetDomain(id);
             builder.domctl().destroyDomain(built.domid());
             throw e instanceof Builder.BuildException b ? b
@@ -357,6 +367,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             if (info.result() < 0) {
                 k.println("dom0: d" + id + " is gone (" + Builder.errnoName(info.result()) + ")");
                 pvControl.forget(id);
+                nics.forget(id);
                 xenstored.forgetDomain(id);
                 live.remove(id);
                 xl.ended(id, "is gone");
@@ -367,6 +378,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             }
             Live l = live.remove(id);
             pvControl.forget(id);
+            nics.forget(id);
             DomainSpec.Action action = actionFor(l.spec(), info.shutdownCode());
             String what = "dom0: d" + id + " (" + l.name() + ") shut down: " + reason(info.shutdownCode());
             if (action == DomainSpec.Action.PRESERVE) {
@@ -519,6 +531,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             return;
         }
         pvControl.forget(domid);
+        nics.forget(domid);
         xenstored.forgetDomain(domid);
         long rc = builder.domctl().destroyDomain(DomId.of(domid));
         k.println("dom0: d" + domid + " (" + name + ") " + because
