@@ -8,9 +8,8 @@ import org.parasol.hypervisor.domain.HypercallScratch;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
- * The hypercall table: one {@link HypercallHandler} per family, by hypercall number, as Xen's
- * {@code hypercall_table}, called through a switch of direct calls ({@link #dispatch}).
- * Unknown or unimplemented numbers answer -ENOSYS.
+ * The hypercall table: an array of {@link HypercallHandler}s indexed by hypercall number, as
+ * Xen's {@code hypercall_table}. Unknown or unimplemented numbers answer -ENOSYS.
  *
  * <p>Implemented now: set_trap_table, mmu_update, set_callbacks, memory_op, multicall,
  * update_va_mapping, set_timer_op, xen_version, console_io, vm_assist, vcpu_op, mmuext_op,
