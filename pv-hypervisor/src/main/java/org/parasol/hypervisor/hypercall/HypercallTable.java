@@ -8,9 +8,8 @@ import org.parasol.hypervisor.domain.HypercallScratch;
 import org.parasol.hypervisor.domain.Vcpu;
 
 /**
- * The hypercall table: one {@link HypercallHandler} per family, by hypercall number, as Xen's
- * {@code hypercall_table}, called through a switch of direct calls ({@link #dispatch}).
- * Unknown or unimplemented numbers answer -ENOSYS.
+ * The hypercall table: an array of {@link HypercallHandler}s indexed by hypercall number, as
+ * Xen's {@code hypercall_table}. Unknown or unimplemented numbers answer -ENOSYS.
  *
  * <p>Implemented now: set_trap_table, mmu_update, set_callbacks, memory_op, multicall,
  * update_va_mapping, set_timer_op, xen_version, console_io, vm_assist, vcpu_op, mmuext_op,
@@ -41,85 +40,32 @@ import org.parasol.hypervisor.domain.Vcpu;
  */
 public final class HypercallTable implements HypercallDispatch {
     private final HypercallHandler[] table = new HypercallHandler[Hypercall.TABLE_SIZE];
-    // The handlers by their own (final) classes, so that dispatch's switch calls each directly.
-    private final TrapTableHandler trapTable = new TrapTableHandler();
-    private final MemoryOpHandler memoryOp = new MemoryOpHandler();
-    private final MulticallHandler multicall = new MulticallHandler(this);
-    private final TimerOpHandler timerOp = new TimerOpHandler();
-    private final XenVersionHandler xenVersion = new XenVersionHandler();
-    private final ConsoleIoHandler consoleIo = new ConsoleIoHandler();
-    private final VmAssistHandler vmAssist = new VmAssistHandler();
-    private final VcpuOpHandler vcpuOp = new VcpuOpHandler();
-    private final SchedOpHandler schedOp = new SchedOpHandler();
-    private final EventChannelHandler eventChannelOp = new EventChannelHandler();
-    private final MmuUpdateHandler mmuUpdate = new MmuUpdateHandler();
-    private final MmuextOpHandler mmuextOp = new MmuextOpHandler();
-    private final UpdateVaMappingHandler updateVaMapping = new UpdateVaMappingHandler();
-    private final GrantTableHandler grantTableOp = new GrantTableHandler();
-    private final DomctlHandler domctl = new DomctlHandler();
-    private final HostRelayHandler hostRelay = new HostRelayHandler();
-    /** Set once {@link #register} replaced or added a handler: dispatch then reads the table. */
-    private volatile boolean registered;
 
     /** The table with every handler Parasol implements. */
     public HypercallTable() {
-        table[Hypercall.SET_TRAP_TABLE] = trapTable;
+        table[Hypercall.SET_TRAP_TABLE] = new TrapTableHandler();
         table[Hypercall.SET_CALLBACKS] = CallbackHandler::setCallbacks;
-        table[Hypercall.MEMORY_OP] = memoryOp;
-        table[Hypercall.MULTICALL] = multicall;
-        table[Hypercall.SET_TIMER_OP] = timerOp;
-        table[Hypercall.XEN_VERSION] = xenVersion;
-        table[Hypercall.CONSOLE_IO] = consoleIo;
-        table[Hypercall.VM_ASSIST] = vmAssist;
-        table[Hypercall.VCPU_OP] = vcpuOp;
-        table[Hypercall.SCHED_OP] = schedOp;
+        table[Hypercall.MEMORY_OP] = new MemoryOpHandler();
+        table[Hypercall.MULTICALL] = new MulticallHandler(this);
+        table[Hypercall.SET_TIMER_OP] = new TimerOpHandler();
+        table[Hypercall.XEN_VERSION] = new XenVersionHandler();
+        table[Hypercall.CONSOLE_IO] = new ConsoleIoHandler();
+        table[Hypercall.VM_ASSIST] = new VmAssistHandler();
+        table[Hypercall.VCPU_OP] = new VcpuOpHandler();
+        table[Hypercall.SCHED_OP] = new SchedOpHandler();
         table[Hypercall.CALLBACK_OP] = CallbackHandler::callbackOp;
-        table[Hypercall.EVENT_CHANNEL_OP] = eventChannelOp;
-        table[Hypercall.MMU_UPDATE] = mmuUpdate;
-        table[Hypercall.MMUEXT_OP] = mmuextOp;
-        table[Hypercall.UPDATE_VA_MAPPING] = updateVaMapping;
-        table[Hypercall.GRANT_TABLE_OP] = grantTableOp;
-        table[Hypercall.DOMCTL] = domctl;
-        table[org.parasol.hypercall.abi.HostRelayOp.HYPERCALL] = hostRelay;
+        table[Hypercall.EVENT_CHANNEL_OP] = new EventChannelHandler();
+        table[Hypercall.MMU_UPDATE] = new MmuUpdateHandler();
+        table[Hypercall.MMUEXT_OP] = new MmuextOpHandler();
+        table[Hypercall.UPDATE_VA_MAPPING] = new UpdateVaMappingHandler();
+        table[Hypercall.GRANT_TABLE_OP] = new GrantTableHandler();
+        table[Hypercall.DOMCTL] = new DomctlHandler();
+        table[org.parasol.hypercall.abi.HostRelayOp.HYPERCALL] = new HostRelayHandler();
     }
 
-    /**
-     * Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}: a switch of direct
-     * calls, one per family, as Xen (since 4.17) calls its handlers directly rather than through
-     * its table of function pointers. One call site through the array would see every handler
-     * class and stay megamorphic (a type-check stub before each call); each case here sees one,
-     * so the JIT binds it statically and can inline a small handler. The table answers only for
-     * what {@link #register} installed.
-     */
+    /** Dispatches hypercall {@code nr} (0 &lt;= nr &lt; 128) for {@code v}. */
     @Override
     public long dispatch(Vcpu v, int nr, long a1, long a2, long a3, long a4, long a5) {
-        if (registered) {
-            return dispatchTable(v, nr, a1, a2, a3, a4, a5);
-        }
-        return switch (nr) {
-            case Hypercall.SET_TRAP_TABLE -> trapTable.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.MMU_UPDATE -> mmuUpdate.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.SET_CALLBACKS -> CallbackHandler.setCallbacks(v, a1, a2, a3, a4, a5);
-            case Hypercall.MEMORY_OP -> memoryOp.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.MULTICALL -> multicall.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.UPDATE_VA_MAPPING -> updateVaMapping.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.SET_TIMER_OP -> timerOp.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.XEN_VERSION -> xenVersion.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.CONSOLE_IO -> consoleIo.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.GRANT_TABLE_OP -> grantTableOp.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.VM_ASSIST -> vmAssist.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.VCPU_OP -> vcpuOp.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.MMUEXT_OP -> mmuextOp.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.SCHED_OP -> schedOp.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.CALLBACK_OP -> CallbackHandler.callbackOp(v, a1, a2, a3, a4, a5);
-            case Hypercall.EVENT_CHANNEL_OP -> eventChannelOp.call(v, a1, a2, a3, a4, a5);
-            case Hypercall.DOMCTL -> domctl.call(v, a1, a2, a3, a4, a5);
-            case org.parasol.hypercall.abi.HostRelayOp.HYPERCALL -> hostRelay.call(v, a1, a2, a3, a4, a5);
-            default -> -ENOSYS;
-        };
-    }
-
-    private long dispatchTable(Vcpu v, int nr, long a1, long a2, long a3, long a4, long a5) {
         HypercallHandler h = table[nr];
         if (h == null) {
             return -ENOSYS;
@@ -194,7 +140,6 @@ public final class HypercallTable implements HypercallDispatch {
     /** Installs {@code handler} for {@code nr}: for later issues' families. */
     public void register(int nr, HypercallHandler handler) {
         table[nr] = handler;
-        registered = true;
     }
 
     /** Whether {@code nr} has a handler. */

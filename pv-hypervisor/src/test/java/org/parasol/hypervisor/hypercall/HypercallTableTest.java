@@ -8,15 +8,15 @@ import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Hypercall;
 
 /**
- * The switch of direct calls and the table must agree: a number the table has no handler for
- * answers -ENOSYS from the switch too (without touching the vCPU), and a number {@link
- * HypercallTable#register} installs is dispatched to what was installed. That every implemented
- * number reaches its own handler is what each family's tests check through real vCPUs.
+ * The table's answers without a vCPU: a number it has no handler for answers -ENOSYS (touching
+ * nothing), and a number {@link HypercallTable#register} installs is dispatched to what was
+ * installed. That every implemented number reaches its own handler is what each family's tests
+ * check through real vCPUs.
  */
 class HypercallTableTest {
 
     @Test
-    @DisplayName("every number without a handler answers -ENOSYS through the switch, touching nothing")
+    @DisplayName("every number without a handler answers -ENOSYS, touching nothing")
     void shouldAnswerEnosysForEveryUnimplementedNumber() {
         HypercallTable t = new HypercallTable();
         int implemented = 0;
@@ -31,7 +31,7 @@ class HypercallTableTest {
     }
 
     @Test
-    @DisplayName("a registered handler replaces the switch's for its number, and adds one where there was none")
+    @DisplayName("a registered handler replaces the built-in one for its number, and adds one where there was none")
     void shouldDispatchWhatRegisterInstalled() {
         HypercallTable t = new HypercallTable();
         t.register(Hypercall.XEN_VERSION, (v, a1, a2, a3, a4, a5) -> 4242);
