@@ -123,8 +123,9 @@ final class NetFigures {
         boot(warm, loader); // untimed: compiles the hypervisor's, dom0's and the guests' paths
         List<Baseline> before = baselines(sizes);
         List<Run> runs = boot(sizes, loader);
+        List<Run> twoQueues = boot(sizes, loader, Virtualization.PV, 2);
         List<Baseline> after = baselines(sizes);
-        return table(sizes, runs, before, after);
+        return table(sizes, runs, twoQueues, before, after);
     }
 
     private static List<Baseline> baselines(Sizes sizes) throws Exception {
@@ -388,12 +389,22 @@ final class NetFigures {
      * source's VM exits in its timed phase.
      */
     static List<Run> boot(Sizes sizes, ImageLoader loader, Virtualization virt) throws Exception {
+        return boot(sizes, loader, virt, 1);
+    }
+
+    /**
+     * {@link #boot(Sizes, ImageLoader, Virtualization)} with both guests' vifs on {@code queues}
+     * queues (netbench's {@code queues=}: the stream is one flow per queue).
+     */
+    static List<Run> boot(Sizes sizes, ImageLoader loader, Virtualization virt, int queues) throws Exception {
         String v = virt.nativeKernel() ? " virt=" + virt.key() : "";
         String sizeList = String.join(",", java.util.Arrays.stream(SIZES).mapToObj(Integer::toString).toList());
         String source = "role=source sizes=" + sizeList + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs()
-                + " rounds=" + sizes.rounds() + " gap=30";
+                + " rounds=" + sizes.rounds() + " gap=30" + (queues > 1 ? " queues=" + queues : "");
         String module = "# parasol bench: the network figures' guests\n"
-                + "name=sink image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline=role%3Dsink" + v + " device=vif%3Abridge%3Dxenbr0\n"
+                + "name=sink image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline="
+                + BlockFigures.escape("role=sink" + (queues > 1 ? " queues=" + queues : "")) + v
+                + " device=vif%3Abridge%3Dxenbr0\n"
                 + "name=source image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline=" + BlockFigures.escape(source) + v
                 + " device=vif%3Abridge%3Dxenbr0\n";
         byte[] bytes = module.getBytes(StandardCharsets.UTF_8);
@@ -473,23 +484,30 @@ final class NetFigures {
     // ---------------------------------------------------------------- the table
 
     static String table(Sizes sizes, List<Run> runs, List<Baseline> before, List<Baseline> after) {
+        return table(sizes, runs, List.of(), before, after);
+    }
+
+    /** The table, with the 2-queue runs (if any) in a row under each 1-queue row, against the same baselines. */
+    static String table(Sizes sizes, List<Run> runs, List<Run> twoQueues, List<Baseline> before, List<Baseline> after) {
         String nl = System.lineSeparator();
         StringBuilder sb = new StringBuilder(nl);
         sb.append(String.format(Locale.ROOT, "Network: guest to guest through netfront + netback + dom0's bridge (issue 14),"
-                + " %s;%n  guests: raw Ethernet frames, 1 queue, grant copy both ways, %d ms warm-up and %d ms timed"
+                + " %s;%n  guests: raw Ethernet frames, 1 queue (and 2: one flow per queue), grant copy both ways, %d ms warm-up and %d ms timed"
                 + " per stream, %d round trips; baselines %d ms each, right before and right after the boot"
                 + " (mean; round trips: the mean of the two p50s and p99s)%n",
                 LocalDate.now(ZoneOffset.UTC), sizes.warmupMs(), sizes.timeMs(), sizes.rounds(), sizes.baselineMs()));
         sb.append(String.format(Locale.ROOT, "%-40s %10s %9s %9s %9s %8s %8s %8s %8s%n", "stream (frames received)",
                 "frames/s", "Gbit/s", "x floor", "x UDP", "ntf/f", "hc d0", "hc src", "hc sink"));
         for (int size : SIZES) {
-            Run run = find(runs, "stream", size);
             double floor = mean(before, after, "shared-memory ring (floor)", size, Baseline::framesPerSecond);
             double udp = mean(before, after, "host loopback UDP", size, Baseline::framesPerSecond);
-            String label = "  guest to guest, " + size + "-byte frames";
-            if (run == null) {
-                sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
-            } else {
+            for (int q = 1; q <= (twoQueues.isEmpty() ? 1 : 2); q++) {
+                Run run = find(q == 1 ? runs : twoQueues, "stream", size);
+                String label = q == 1 ? "  guest to guest, " + size + "-byte frames" : "    2 queues, " + size + "-byte frames";
+                if (run == null) {
+                    sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
+                    continue;
+                }
                 Result r = run.result();
                 double fps = r.frames() * 1e9 / r.ns();
                 double per = Math.max(1, r.frames());

@@ -50,6 +50,15 @@ class NetFiguresTest {
         assertThat(table).containsPattern("guest to guest, 1514-byte frames +100\\.0 +200\\.0 +20\\.0x +5\\.00x +1\\.000"
                 + " +10\\.00 +4\\.00");
         assertThat(table).containsPattern("guest to guest, 64-byte frames +no result");
+        assertThat(table).doesNotContain("2 queues");
+
+        // With 2-queue runs: a row under the 1-queue one, against the same baselines (50 000/s: 0.25x floor).
+        List<NetFigures.Run> two = List.of(new NetFigures.Run(NetFigures.Result.parse("netbench: result mode=stream"
+                + " size=1514 frames=50000 bytes=75700000 ns=1000000000 sent=50000 notifications=1000"), 100_000, 1_000, 1_000));
+        String both = NetFigures.table(NetFigures.Sizes.QUICK, runs, two, before, after);
+        assertThat(both).containsPattern("guest to guest, 1514-byte frames +100000 +1\\.211 +0\\.500x[^\\n]*\\n"
+                + " +2 queues, 1514-byte frames +50000 +0\\.606 +0\\.250x +0\\.125x +0\\.020 +2\\.00");
+        assertThat(both).containsPattern("2 queues, 64-byte frames +no result");
     }
 
     @Test

@@ -24,9 +24,10 @@ class HostileNetFrontTest {
     Path dir;
 
     @Test
-    @DisplayName("every lie is refused (bad refs and bytes, slots that disagree with the size, more than XEN_NETIF_NR_SLOTS_MIN slots, GSO extras not offered), a good frame over 3 slots is taken, a liar without RX buffers stalls nobody, a broken ring closes its vif only")
+    @DisplayName("every lie is refused (bad refs and bytes, slots that disagree with the size, more than XEN_NETIF_NR_SLOTS_MIN slots, GSO extras not offered), a good frame over 3 slots is taken, a liar without RX buffers stalls nobody, a broken ring closes its vif only; lies about queues and split event channels leave the vif Closed and nothing mapped")
     void shouldRefuseLiesAndSpareThePair() throws IOException {
-        Path liar = cfg("liar.cfg", "name='liar'\nkernel='net-liar'\nmemory=8\nvif=[ 'bridge=xenbr0' ]\n");
+        String vifs = String.join(", ", java.util.Collections.nCopies(8, "'bridge=xenbr0'"));
+        Path liar = cfg("liar.cfg", "name='liar'\nkernel='net-liar'\nmemory=8\nvif=[ " + vifs + " ]\n");
         Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
         Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=50'\n"
                 + "vif=[ 'bridge=xenbr0' ]\n");
@@ -41,10 +42,20 @@ class HostileNetFrontTest {
                 .contains("[liar] net-liar: size-exceeds-slots: status -1")
                 .contains("[liar] net-liar: too-many-slots: status -1")
                 .contains("[liar] net-liar: gso-zero-size: status -1").contains("[liar] net-liar: gso-huge-size: status -1")
+                .contains("[liar] net-liar: csum-blank-not-ip: status -1")
                 .contains("[liar] net-liar: req-prod-far-ahead: the back end went Closed")
-                .containsPattern("netback: vif1.0: 2 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 8 refused "
-                        + "\\(2 GSO, 1 over 18 slots\\); the front end broke its TX ring")
+                .containsPattern("netback: vif1.0: 2 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 9 refused "
+                        + "\\(2 GSO, 1 over 18 slots, 1 blank checksum on no TCP/UDP\\); the front end broke its TX ring")
                 .containsPattern("\\[ping\\] netping: 50 replies from ")
+                .contains("[liar] net-liar: split-mixed: the back end went Closed")
+                .containsPattern("netback: vif1.1: .*; the front end asked for 0 queues, not 1..4\n")
+                .containsPattern("netback: vif1.2: .*; the front end asked for 5 queues, not 1..4\n")
+                .containsPattern("netback: vif1.3: .*; the front end's rings: no queue-1/rx-ring-ref\n")
+                .containsPattern("netback: vif1.4: .*; the front end's rings: no event-channel-rx\n")
+                .containsPattern("netback: vif1.5: .*; the front end's rings: event-channel-tx and event-channel-rx are both port \\d+\n")
+                .containsPattern("netback: vif1.6: .*; the front end's rings: queue 1 has one event channel and queue 0 "
+                        + "split them\n")
+                .containsPattern("netback: vif1.7: .*; .*multi-queue-num-queues.*two.*\n")
                 .containsPattern("(?m)^liar\\s+1 poweroff").containsPattern("(?m)^ping\\s+3 poweroff");
     }
 

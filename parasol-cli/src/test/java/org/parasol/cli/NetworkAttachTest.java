@@ -99,15 +99,21 @@ class NetworkAttachTest {
         awaitLine(dom0, l -> l.equals("dom0: xl: d1: vif 1 (00:16:3e:00:00:99) attached to bridge xenbr1, served by d0"),
                 "attached");
         hv.consoleInput("xl network-list srv\n");
-        awaitLine(dom0, l -> l.startsWith("1   0  00:16:3e:00:00:99 1 "), "network-list's line for vif 1");
+        // netecho hot-plugs the new vif: netfront connects it (state 4) as the toolstack adds it.
+        awaitLine(srv, l -> l.equals("netecho: hot-plugged vif 1 (00:16:3e:00:00:99): connected"), "vif 1 hot-plugged");
+        awaitLine(dom0, l -> l.startsWith("netback: vif1.1: on bridge xenbr1; Connected"), "netback's vif1.1 Connected");
+        hv.consoleInput("xl network-list srv\n");
+        awaitLine(dom0, l -> l.startsWith("1   0  00:16:3e:00:00:99 1      4 "), "network-list's line for vif 1, Connected");
         awaitLine(dom0, l -> l.startsWith("0   0  00:16:3e:00:01:00 0      4 "), "network-list's line for vif 0, Connected");
 
         hv.consoleInput("xl network-detach srv 00:16:3e:00:00:99\n");
         awaitLine(dom0, l -> l.equals("dom0: xl: d1's vif 1 detached"), "detached");
+        awaitLine(dom0, l -> l.startsWith("netback: vif1.1: ") && l.endsWith("the front end is closing; Closed"),
+                "the hot-plugged front end closed on detach");
         hv.consoleInput("xl network-list srv\n");
-        awaitLine(dom0, l -> count(dom0, x -> x.startsWith("Idx BE Mac Addr.")) == 2
-                && count(dom0, x -> x.startsWith("0   0  00:16:3e:00:01:00")) == 2, "the second list");
-        assertThat(count(dom0, l -> l.startsWith("1   0  00:16:3e:00:00:99"))).as(console(dom0)).isEqualTo(1);
+        awaitLine(dom0, l -> count(dom0, x -> x.startsWith("Idx BE Mac Addr.")) == 3
+                && count(dom0, x -> x.startsWith("0   0  00:16:3e:00:01:00")) == 3, "the third list");
+        assertThat(count(dom0, l -> l.startsWith("1   0  00:16:3e:00:00:99"))).as(console(dom0)).isEqualTo(2);
         hv.consoleInput("xl network-detach srv 7\n");
         awaitLine(dom0, l -> l.equals("dom0: xl: network-detach: d1 has no vif '7'"), "no such vif");
 

@@ -28,6 +28,10 @@ import org.parasol.guest.x86.Ne2kDriver;
  *       tenth as many untimed; the round-trip percentiles.</li>
  * </ol>
  *
+ * <p>{@code queues=N} (both roles) connects the vif with up to N queues; the stream is then one
+ * flow per queue (stream frames of N EtherTypes, each hashing to its own queue), round trips
+ * one flow.
+ *
  * <p>Each prints a line the bench harness reads:
  * {@code netbench: result mode=stream size=1514 frames=N bytes=B ns=T sent=S notifications=K}
  * and {@code netbench: result mode=rr size=64 rounds=N p50=NS p99=NS ns=T notifications=K}.
@@ -65,6 +69,10 @@ public final class NetBenchKernel extends ApplicationKernel {
     private int timeMs = 1000;
     private int gapMs = 30;
     private int rounds = 2000;
+    private int queues = 1;
+    /** Per queue, the EtherType (0x88B6 + 0..63) whose stream frames hash to it: one flow per queue. */
+    private int[] flowType = {ETHERTYPE};
+    private int flow;
 
     // the source's state
     private int sizeIndex;
@@ -105,6 +113,7 @@ public final class NetBenchKernel extends ApplicationKernel {
                 case "time" -> timeMs = (int) Vbd.number("time", v, 1, 600_000);
                 case "gap" -> gapMs = (int) Vbd.number("gap", v, 0, 10_000);
                 case "rounds" -> rounds = (int) Vbd.number("rounds", v, 1, 1_000_000);
+                case "queues" -> queues = (int) Vbd.number("queues", v, 1, NetFront.MAX_QUEUES);
                 case "sizes" -> {
                     String[] p = v.split(",");
                     sizes = new int[p.length];
@@ -148,7 +157,7 @@ public final class NetBenchKernel extends ApplicationKernel {
                 if (ids.isEmpty()) {
                     throw new IllegalStateException("netbench: this domain has no vif");
                 }
-                return NetFront.connect(k, ids.get(0), (from, f, len) -> {
+                return NetFront.connect(k, ids.get(0), queues, (from, f, len) -> {
                     if (nic == null) {
                         nic = new FrontLink(from); // frames may come before connect's promise hands us the interface
                     }
@@ -162,7 +171,8 @@ public final class NetBenchKernel extends ApplicationKernel {
         }
         return link.then(n -> {
             nic = n;
-            k.println("netbench: " + (src ? "source" : "sink") + " as " + Vif.formatMac(n.mac()) + " (" + n.kind() + ")");
+            k.println("netbench: " + (src ? "source" : "sink") + " as " + Vif.formatMac(n.mac()) + " (" + n.kind() + "), "
+                    + n.queues() + (n.queues() == 1 ? " queue" : " queues") + (n.splitEventChannels() ? ", split event channels" : ""));
             if (src) {
                 control(HELLO, HELLO_ACK, 0, 0);
             }
@@ -198,7 +208,8 @@ public final class NetBenchKernel extends ApplicationKernel {
     }
 
     private static boolean ours(MemorySegment f, int len) {
-        return len >= MIN && (f.get(BE_SHORT, 12) & 0xFFFF) == ETHERTYPE;
+        int t = (f.get(BE_SHORT, 12) & 0xFFFF) - ETHERTYPE;
+        return len >= MIN && t >= 0 && t < 64;
     }
 
     // ---------------------------------------------------------------- the sink
@@ -349,9 +360,35 @@ public final class NetBenchKernel extends ApplicationKernel {
         for (int i = MIN; i < size; i++) {
             out.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7));
         }
+        flows();
         phase = 1;
         phaseEnd = k.now() + warmupMs * 1_000_000L;
         pump();
+    }
+
+    /**
+     * With several queues, a stream frame's EtherType per queue that the front end's flow hash
+     * sends to it (the back end hashes alike on the sink's side), so the stream is one flow per
+     * queue, as a real host's many connections would be.
+     */
+    private void flows() {
+        int n = nic.queues();
+        flowType = new int[n];
+        boolean[] found = new boolean[n];
+        int left = n;
+        for (int t = 0; t < 64 && left > 0; t++) {
+            out.set(BE_SHORT, 12, (short) (ETHERTYPE + t));
+            int q = Integer.remainderUnsigned(Vif.flowHash(out, size), n);
+            if (!found[q]) {
+                found[q] = true;
+                flowType[q] = ETHERTYPE + t;
+                left--;
+            }
+        }
+        if (left > 0) {
+            throw new IllegalStateException("netbench: no EtherType reaches every queue");
+        }
+        out.set(BE_SHORT, 12, (short) ETHERTYPE);
     }
 
     /** Frames while TX slots are free; then again when some free up; the phase ends on time. */
@@ -371,6 +408,10 @@ public final class NetBenchKernel extends ApplicationKernel {
             return;
         }
         for (int i = 0; i < 256; i++) {
+            if (flowType.length > 1) { // one flow per queue, in turn
+                out.set(BE_SHORT, 12, (short) flowType[flow]);
+                flow = flow + 1 == flowType.length ? 0 : flow + 1;
+            }
             if (!nic.transmit(out, size)) {
                 nic.whenTxSpace(this::pump);
                 return;
@@ -416,9 +457,28 @@ public final class NetBenchKernel extends ApplicationKernel {
         Promise<Void> close();
 
         String kind();
+
+        /** The queues the interface connected: netfront's, or 1. */
+        default int queues() {
+            return 1;
+        }
+
+        default boolean splitEventChannels() {
+            return false;
+        }
     }
 
     private record FrontLink(NetFront n) implements Link {
+        @Override
+        public int queues() {
+            return n.queues();
+        }
+
+        @Override
+        public boolean splitEventChannels() {
+            return n.splitEventChannels();
+        }
+
         @Override
         public long mac() {
             return n.mac();

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Arrays;
 
 import org.parasol.drivers.blk.Vbd;
+import org.parasol.drivers.net.NetFront;
 import org.parasol.drivers.net.Nics;
 import org.parasol.drivers.net.stack.IpStack;
 import org.parasol.drivers.net.stack.Ipv4Address;
@@ -45,8 +46,11 @@ public final class NetEchoKernel extends ApplicationKernel {
         boolean ping = false;
         String target = null;
         int count = 10;
+        boolean csum = true;
         for (String word : cmdline.trim().split("\\s+")) {
-            if (word.equals("role=ping")) {
+            if (word.equals("csum=off")) {
+                csum = false;
+            } else if (word.equals("role=ping")) {
                 ping = true;
             } else if (word.startsWith("target=")) {
                 target = word.substring(7);
@@ -57,24 +61,44 @@ public final class NetEchoKernel extends ApplicationKernel {
         boolean client = ping;
         Ipv4Address to = client ? Ipv4Address.parse(target) : null;
         int n = count;
+        boolean offload = csum;
         return Nics.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netecho: this domain has no vif");
             }
-            return Nics.connect(k, ids.get(0));
+            known = ids.get(0) == org.parasol.guest.x86.Ne2kDriver.DEVID ? null : ids; // vifs hot-plug, the card does not
+            return Nics.connect(k, ids.get(0), offload);
         }).then(dev -> {
             stack = new IpStack(dev, NetTime.of(k), settings, IpStack.Config.defaults());
             k.println("netecho: " + settings + " on " + dev.mac() + (client ? ", pinging " + to : ", echoing"));
             Promise<Integer> run = client ? client(to, n) : server();
             return run.then(v -> {
+                k.println("netecho: checksum offload " + (dev.checksumOffload() ? "on" : "off") + "; "
+                        + dev.checksumBlankReceived() + " frames received with blank checksums, "
+                        + dev.udpWithoutChecksumReceived() + " UDP datagrams without a checksum");
                 stack.close();
                 return dev.close().map(x -> v);
             });
         });
     }
 
+    private java.util.List<Integer> known;
+
     private Promise<Integer> server() {
         Promise<Integer> done = k.loop().promise();
+        // A vif attached at run time (xl network-attach) is connected as it comes, and closes when detached.
+        org.parasol.guest.xenbus.XenbusWatch hotplug = known == null ? null : NetFront.watchInterfaces(k, known, id ->
+                NetFront.connect(k, id, (nic, bytes, length) -> { }).whenDone((nic, e) -> {
+                    if (e != null) {
+                        k.println("netecho: hot-plugged vif " + id + ": " + e.getMessage());
+                        return;
+                    }
+                    k.println("netecho: hot-plugged vif " + id + " (" + org.parasol.drivers.net.Vif.formatMac(nic.mac())
+                            + "): connected");
+                }));
+        if (hotplug != null) {
+            done.whenDone((v, e) -> hotplug.unwatch());
+        }
         UdpSocket s = stack.bind(ECHO_PORT);
         int[] echoed = new int[1];
         s.onReceive(d -> {

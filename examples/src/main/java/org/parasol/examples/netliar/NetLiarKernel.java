@@ -37,7 +37,22 @@ import org.parasol.hypercall.io.SringEntries;
  *  too-many-slots   19 slots, one more than XEN_NETIF_NR_SLOTS_MIN          expect -1
  *  gso-zero-size    a GSO extra with size 0 (feature-gso-tcpv4 not offered) expect -1
  *  gso-huge-size    a GSO extra with size 65535, type 7                     expect -1
+ *  csum-blank-not-ip  NETTXF_csum_blank on a frame that is no TCP/UDP packet expect -1
  *  req-prod-far-ahead  TX req_prod 1000 past the ring: dom0 closes the vif
+ * </pre>
+ *
+ * <p>Then, with one more vif each (vif 1, 2, ... in the order below, as many as the domain was
+ * given), a handshake that lies about queues or event channels; each time the back end must
+ * refuse to connect (go Closed) and let go of whatever it had mapped or bound:
+ *
+ * <pre>
+ *  queues-zero          multi-queue-num-queues = 0
+ *  queues-over-max      multi-queue-num-queues = 5, more than multi-queue-max-queues
+ *  queue-keys-missing   2 queues, queue-1/rx-ring-ref missing (queue 0 is whole)
+ *  split-rx-missing     event-channel-tx without event-channel-rx
+ *  split-same-port      event-channel-tx and event-channel-rx the same port
+ *  split-mixed          2 queues, queue 0 with split channels, queue 1 with one
+ *  not-a-number         multi-queue-num-queues = "two"
  * </pre>
  */
 public final class NetLiarKernel extends ApplicationKernel {
@@ -125,7 +140,9 @@ public final class NetLiarKernel extends ApplicationKernel {
                         new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0, Netif.GSO_TYPE_TCPV4)}},
                     new Object[] {"gso-huge-size", new NetifCodec.Tx[] {
                         new NetifCodec.Tx().set(g, 0, Netif.NETTXF_EXTRA_INFO, 14, 60),
-                        new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0xFFFF, 7)}});
+                        new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0xFFFF, 7)}},
+                    new Object[] {"csum-blank-not-ip", new NetifCodec.Tx[] {
+                        new NetifCodec.Tx().set(g, 0, Netif.NETTXF_CSUM_BLANK, 15, 60)}});
             Promise<Void> chain = k.loop().completed(null);
             for (Object[] c : cases) {
                 chain = chain.then(x -> {
@@ -148,9 +165,75 @@ public final class NetLiarKernel extends ApplicationKernel {
             k.cpu().memory().putIntRelease(rings.va(), tx.reqProdPvt() + 1000);
             port.notifyRemote();
             return closed;
-        }).map(v -> {
+        }).then(v -> {
             k.println(TAG + "req-prod-far-ahead: the back end went Closed");
-            return 0;
+            return org.parasol.drivers.net.NetFront.list(k);
+        }).then(ids -> {
+            Promise<Void> chain = k.loop().completed(null);
+            for (int i = 0; i < HANDSHAKE_LIES.size() && i + 1 < ids.size(); i++) {
+                String lie = HANDSHAKE_LIES.get(i);
+                int devid = i + 1;
+                chain = chain.then(x -> handshakeLie(devid, lie));
+            }
+            return chain;
+        }).map(v -> 0);
+    }
+
+    private static final List<String> HANDSHAKE_LIES = List.of("queues-zero", "queues-over-max", "queue-keys-missing",
+            "split-rx-missing", "split-same-port", "split-mixed", "not-a-number");
+
+    /**
+     * Vif {@code devid}'s handshake with the lie {@code lie}: rings granted for real (two queues'
+     * worth), the keys written with the lie, Initialised; done when the back end is Closed.
+     */
+    private Promise<Void> handshakeLie(int devid, String lie) {
+        String dir = "device/vif/" + devid;
+        Promise<Void> refused = k.loop().promise();
+        return xb.read(dir + "/backend").then(path -> {
+            xb.watch(path + "/state", p -> xb.readState(path + "/state").whenDone((s, e) -> {
+                if (e == null && s == XenbusState.CLOSED && !refused.isDone()) {
+                    refused.complete(null);
+                }
+            }));
+            PageRun pages = k.memory().allocatePages(4);
+            int[] refs = new int[4];
+            for (int i = 0; i < 4; i++) {
+                new FrontRing<>(new GuestMemoryBuffer(k.cpu().memory(), pages.va() + (long) i * Mmu.PAGE_SIZE, Mmu.PAGE_SIZE),
+                        i % 2 == 0 ? SringEntries.NETIF_TX_ONE_PAGE : SringEntries.NETIF_RX_ONE_PAGE,
+                        new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(), () -> { }).init();
+                refs[i] = k.grants().grantAccess(back, k.memory().mfn(pages.pfn() + i), false).ref().value();
+            }
+            int p1 = k.events().allocUnbound(back, k.loop().deferred(p -> { })).port().value();
+            int p2 = k.events().allocUnbound(back, k.loop().deferred(p -> { })).port().value();
+            String q0 = dir + "/queue-0/";
+            String q1 = dir + "/queue-1/";
+            String[][] keys = switch (lie) {
+                case "queues-zero" -> new String[][] {{dir + "/multi-queue-num-queues", "0"},
+                    {dir + "/tx-ring-ref", "" + refs[0]}, {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel", "" + p1}};
+                case "queues-over-max" -> new String[][] {{dir + "/multi-queue-num-queues", "5"},
+                    {q0 + "tx-ring-ref", "" + refs[0]}, {q0 + "rx-ring-ref", "" + refs[1]}, {q0 + "event-channel", "" + p1}};
+                case "queue-keys-missing" -> new String[][] {{dir + "/multi-queue-num-queues", "2"},
+                    {q0 + "tx-ring-ref", "" + refs[0]}, {q0 + "rx-ring-ref", "" + refs[1]}, {q0 + "event-channel", "" + p1},
+                    {q1 + "tx-ring-ref", "" + refs[2]}, {q1 + "event-channel", "" + p2}};
+                case "split-rx-missing" -> new String[][] {
+                    {dir + "/tx-ring-ref", "" + refs[0]}, {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel-tx", "" + p1}};
+                case "split-same-port" -> new String[][] {{dir + "/tx-ring-ref", "" + refs[0]},
+                    {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel-tx", "" + p1}, {dir + "/event-channel-rx", "" + p1}};
+                case "split-mixed" -> new String[][] {{dir + "/multi-queue-num-queues", "2"},
+                    {q0 + "tx-ring-ref", "" + refs[0]}, {q0 + "rx-ring-ref", "" + refs[1]},
+                    {q0 + "event-channel-tx", "" + p1}, {q0 + "event-channel-rx", "" + p2},
+                    {q1 + "tx-ring-ref", "" + refs[2]}, {q1 + "rx-ring-ref", "" + refs[3]}, {q1 + "event-channel", "" + p1}};
+                default -> new String[][] {{dir + "/multi-queue-num-queues", "two"},
+                    {dir + "/tx-ring-ref", "" + refs[0]}, {dir + "/rx-ring-ref", "" + refs[1]}, {dir + "/event-channel", "" + p1}};
+            };
+            Promise<Void> w = xb.write(dir + "/" + Vif.REQUEST_RX_COPY, "1");
+            for (String[] kv : keys) {
+                w = w.then(v -> xb.write(kv[0], kv[1]));
+            }
+            return w.then(v -> xb.switchState(dir + "/state", XenbusState.INITIALISED));
+        }).then(v -> refused).map(v -> {
+            k.println(TAG + lie + ": the back end went Closed");
+            return null;
         });
     }
 

@@ -67,7 +67,7 @@ public final class NetPingKernel extends ApplicationKernel {
             switch (word.substring(0, eq)) {
                 case "role" -> ping = v.equals("ping");
                 case "count" -> count = (int) Vbd.number("count", v, 1, 1_000_000);
-                case "size" -> size = (int) Vbd.number("size", v, 60, 1514);
+                case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_FRAME);
                 default -> {
                 }
             }
@@ -144,7 +144,8 @@ public final class NetPingKernel extends ApplicationKernel {
         if (answered == count) {
             java.util.Arrays.sort(rtts);
             k.println("netping: " + count + " replies from " + Vif.formatMac(peer) + ", " + resent + " resent; round trip p50 "
-                    + rtts[count / 2] / 1000 + " us, p99 " + rtts[Math.min(count - 1, count * 99 / 100)] / 1000 + " us");
+                    + rtts[count / 2] / 1000 + " us, p99 " + rtts[Math.min(count - 1, count * 99 / 100)] / 1000 + " us; "
+                    + nic.framesSentMultiSlot() + " frames sent over several slots");
             out.set(BE_INT, 14, BYE);
             putMac(out, 0, peer);
             nic.transmit(out, size);

@@ -613,10 +613,14 @@ public final class Dom0Kernel extends ApplicationKernel {
                 continue;
             }
             String fe = d.frontendPath();
+            // Several queues: queue 0's rings and port; split channels: the TX ring's port.
+            String q = xenstored.read(fe + "/multi-queue-num-queues") == null ? fe : fe + "/queue-0";
+            String evt = xenstored.read(q + "/event-channel");
             out.add(String.format("%-3d %-2d %-17s %-6d %-5s %-6s %-15s %s", d.devid(), d.back(),
                     orDash(xenstored.read(d.backendPath() + "/mac")), d.devid(), orDash(xenstored.read(fe + "/state")),
-                    orDash(xenstored.read(fe + "/event-channel")), orDash(xenstored.read(fe + "/tx-ring-ref")) + "/"
-                    + orDash(xenstored.read(fe + "/rx-ring-ref")), d.backendPath()));
+                    orDash(evt != null ? evt : xenstored.read(q + "/event-channel-tx")),
+                    orDash(xenstored.read(q + "/tx-ring-ref")) + "/" + orDash(xenstored.read(q + "/rx-ring-ref")),
+                    d.backendPath()));
         }
         return out;
     }

@@ -36,6 +36,26 @@ public final class Bridge {
          */
         boolean deliver(long va, int length);
 
+        /**
+         * {@link #deliver(long, int)} with the frame's checksum state as netif's RX flags:
+         * {@code NETRXF_csum_blank} (its transport checksum is left to be filled in: only for a
+         * port whose {@link #acceptsBlankChecksums} is true) and {@code NETRXF_data_validated}.
+         * A port that keeps no such state takes the frame as {@link #deliver(long, int)} does.
+         */
+        default boolean deliver(long va, int length, int rxFlags) {
+            return deliver(va, length);
+        }
+
+        /**
+         * Whether the domain behind the port takes frames whose checksum is blank (a front end
+         * that did not write {@code feature-no-csum-offload} = 1). False: the bridge completes
+         * a blank checksum before the frame goes to this port (the host's TAP, a front end that
+         * declined).
+         */
+        default boolean acceptsBlankChecksums() {
+            return false;
+        }
+
         /** Copies out every frame {@link #deliver} took and has not copied yet. */
         default void flush() {
         }
@@ -175,6 +195,19 @@ public final class Bridge {
 
     /** {@link #input(Port, long, int)} at the time {@code now} (read once for a batch of frames). */
     public void input(Port from, long va, int length, long now) {
+        input(from, va, length, now, 0);
+    }
+
+    /**
+     * {@link #input(Port, long, int, long)} of a frame with netif's TX checksum flags
+     * ({@code NETTXF_csum_blank}, {@code NETTXF_data_validated}). A blank checksum is completed
+     * in place ({@link FrameChecksum}), once, before the frame goes to any port that does not
+     * take blank checksums; ports that do are told {@code NETRXF_csum_blank} while it is
+     * still blank. The caller has checked that a blank frame can be completed.
+     */
+    public void input(Port from, long va, int length, long now, int txFlags) {
+        blank = (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_CSUM_BLANK) != 0;
+        validated = blank || (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_DATA_VALIDATED) != 0;
         if (length < Vif.ETH_HEADER) {
             dropped++;
             return;
@@ -201,7 +234,7 @@ public final class Bridge {
         if (to != null) {
             if (to != from) {
                 forwarded++;
-                if (!to.deliver(va, length)) {
+                if (!to.deliver(va, length, rxFlags(to, va, length))) {
                     dropped++;
                 }
             }
@@ -210,10 +243,32 @@ public final class Bridge {
         flooded++;
         for (int i = 0; i < ports.size(); i++) {
             Port p = ports.get(i);
-            if (p != from && !p.deliver(va, length)) {
+            if (p != from && !p.deliver(va, length, rxFlags(p, va, length))) {
                 dropped++;
             }
         }
+    }
+
+    /** The frame being switched: its checksum still blank, and whether its data was validated. */
+    private boolean blank;
+    private boolean validated;
+    /** Blank checksums completed here for ports that do not take them. */
+    private long checksumsCompleted;
+
+    /** The RX flags of the frame for port {@code p}, completing its checksum first if {@code p} cannot take it blank. */
+    private int rxFlags(Port p, long va, int length) {
+        if (blank && !p.acceptsBlankChecksums()) {
+            FrameChecksum.complete(mem, va, length);
+            blank = false;
+            checksumsCompleted++;
+        }
+        return blank ? org.parasol.hypercall.abi.Netif.NETRXF_CSUM_BLANK | org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED
+                : validated ? org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED : 0;
+    }
+
+    /** Blank transport checksums the bridge filled in for ports that do not take them. */
+    public long checksumsCompleted() {
+        return checksumsCompleted;
     }
 
     /** Every port copies out the frames it took: the bytes handed to {@link #input} may be reused after this. */

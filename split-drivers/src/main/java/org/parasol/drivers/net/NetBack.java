@@ -7,7 +7,6 @@ import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.ring.BackRing;
 import org.parasol.drivers.ring.RingOverflowException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
-import org.parasol.guest.grant.GrantMapException;
 import org.parasol.guest.grant.GrantMapping;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
@@ -22,37 +21,44 @@ import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Netif;
 import org.parasol.hypercall.abi.XenbusState;
-import org.parasol.hypercall.io.RingGeometry;
 import org.parasol.hypercall.io.SringEntries;
 import org.parasol.hypercall.struct.GnttabCopy;
 
 /**
- * One vif served by a net back end: Linux netback's {@code xenvif} for one queue, with
- * {@code feature-rx-copy} (the back end grant-copies received frames into buffers the front
- * end posted), TX by grant copy, and {@code feature-sg} on TX (a frame over up to
- * {@code XEN_NETIF_NR_SLOTS_MIN} slots, put together in one dom0 page, so at most
- * {@value Vif#MAX_FRAME} bytes); no GSO.
+ * One vif served by a net back end: Linux netback's {@code xenvif}, with up to
+ * {@value #MAX_QUEUES} queues ({@code multi-queue-max-queues}; each queue a TX and an RX ring),
+ * split event channels ({@code feature-split-event-channels}), {@code feature-rx-copy} (the
+ * back end grant-copies received frames into buffers the front end posted), TX by grant copy,
+ * and {@code feature-sg} on TX (a frame over up to {@code XEN_NETIF_NR_SLOTS_MIN} slots, put
+ * together in one dom0 page, so at most {@value Vif#MAX_FRAME} bytes); no GSO.
  *
  * <pre>
  *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
  *  front Connected (or Initialised)
- *              read tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy; map both rings,
- *              bind the port; join the bridge -&gt; Connected
- *  TX          a batch of frames: checked, copied out with one GNTTABOP_copy, handed to the
- *              bridge; the bridge's ports flush their RX copies; every slot answered
- *  RX          a frame for this vif takes the next posted RX buffer (or is dropped and
- *              counted: a front end that stops posting stalls only itself); its copy waits
- *              for the batch's flush
- *  front Closing/Closed or gone, or a broken ring
- *              leave the bridge, unmap, unbind -&gt; Closed
+ *              read multi-queue-num-queues (absent: 1; 0 or over the maximum: refused), then per
+ *              queue tx-ring-ref, rx-ring-ref and event-channel, or event-channel-tx and
+ *              event-channel-rx (flat keys for one queue, queue-N/... for several);
+ *              request-rx-copy; map the rings, bind the ports; join the bridge -&gt; Connected
+ *  TX          per queue, on its (TX) event: a batch of frames checked, copied out with one
+ *              GNTTABOP_copy, handed to the bridge; the bridge's ports flush their RX copies;
+ *              every slot answered
+ *  RX          a frame for this vif goes to the queue its flow hashes to and takes that queue's
+ *              next posted RX buffer (or is dropped and counted: a front end that stops posting
+ *              stalls only itself); its copy waits for the batch's flush
+ *  front Closing/Closed or gone, or a broken ring on any queue
+ *              leave the bridge, unmap, unbind every queue -&gt; Closed
  * </pre>
  * Hostile TX frames (a bad reference, bytes outside a page, shorter than an Ethernet header,
  * slots that disagree with the size, more than {@code XEN_NETIF_NR_SLOTS_MIN} slots, a GSO
  * extra) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
- * type or an impossible ring index ends the vif.
+ * type or an impossible ring index ends the vif. Every queue is served on dom0's one run loop
+ * (the bridge is not shared between vCPUs): queues give the front end separate rings and
+ * events, not parallelism in dom0.
  */
 final class NetBack implements Bridge.Port {
-    /** TX requests taken per turn of the run loop. */
+    /** Queues a front end may ask for ({@code multi-queue-max-queues}); Linux offers dom0's CPU count. */
+    static final int MAX_QUEUES = 4;
+    /** TX requests taken per turn of the run loop, per queue. */
     static final int TX_PER_TURN = 64;
     /** TX requests whose copies go into one GNTTABOP_copy. */
     static final int TX_BATCH = 32;
@@ -60,7 +66,7 @@ final class NetBack implements Bridge.Port {
     static final int RX_BATCH = 64;
     /** Copy ops of one TX batch at most: a batch takes no new frame once fewer than a whole frame's slots are left. */
     private static final int TX_OPS = 64;
-    /** Where the RX ops start: page 1 of {@link #pages} (page 0 holds a TX batch's). */
+    /** Where the RX ops start: page 1 of a queue's pages (page 0 holds a TX batch's). */
     private static final long RX_OPS = Mmu.PAGE_SIZE;
     /** Extra-info slots a TX frame may carry: one of each type. */
     private static final int MAX_EXTRAS = Netif.EXTRA_TYPE_MAX - 1;
@@ -77,56 +83,23 @@ final class NetBack implements Bridge.Port {
     private Bridge bridge;
     private Runnable unwatchFront;
     private Runnable unwatchOnline;
-    private GrantMapping txPage;
-    private GrantMapping rxPage;
-    private BackRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
-    private BackRing<NetifCodec.Rx, NetifCodec.RxRsp> rx;
-    private BoundPort port;
+    /** The queues the front end connected (null until then, and again once disconnected). */
+    private Queue[] queues;
+    private boolean split;
+    /** The front end takes RX frames with blank checksums (it did not write feature-no-csum-offload = 1). */
+    private boolean csumOffload;
     private boolean connected;
-    private boolean scheduled;
     /** The toolstack removed the vif's directory: nothing is written there any more. */
     private boolean removed;
-    private final NetifCodec.Tx txReq = new NetifCodec.Tx();
-    private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
-    private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
-    private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
-    /**
-     * Page 0: a TX batch's copy ops; page 1: an RX batch's; pages 2..{@value #TX_BATCH}+1: the
-     * frames of a TX batch, copied in from the front end (a frame over several slots is put
-     * together in its page).
-     */
-    private PageRun pages;
-    /** Per frame of a TX batch: its length, its first copy op and how many (0 when refused without a copy). */
-    private final int[] batchSize = new int[TX_BATCH];
-    private final int[] batchOp = new int[TX_BATCH];
-    private final int[] batchOps = new int[TX_BATCH];
-    private final boolean[] batchOk = new boolean[TX_BATCH];
-    private int opCount;
-    /**
-     * Per TX slot taken in the batch, in ring order: the request's id and its frame's index in
-     * the batch, or -1 for an extra-info slot (answered {@code NETIF_RSP_NULL}, as netback does).
-     * A batch takes at most a ring's worth of slots: the ring holds no more unanswered.
-     */
-    private final int[] slotId = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
-    private final int[] slotFrame = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
-    private int slotCount;
-    private final NetifCodec.Tx more = new NetifCodec.Tx();
-    /** The further slots of one frame: reference, offset, size. */
-    private final int[] fragRef = new int[Netif.NR_SLOTS_MIN];
-    private final int[] fragOff = new int[Netif.NR_SLOTS_MIN];
-    private final int[] fragSize = new int[Netif.NR_SLOTS_MIN];
-    private GuestMemoryBuffer ops;
     private final GnttabCopy copy = new GnttabCopy();
-    /** RX frames taken and not copied yet: each one's RX request id and length; their ops at {@link #RX_OPS}. */
-    private final int[] rxId = new int[RX_BATCH];
-    private final int[] rxLen = new int[RX_BATCH];
-    private int rxQueued;
     private long txFrames;
     private long rxFrames;
     private long txErrors;
     /** TX frames refused for a GSO extra (not offered) and for taking more than XEN_NETIF_NR_SLOTS_MIN slots. */
     private long gsoRefused;
     private long tooManySlots;
+    /** TX frames refused for NETTXF_csum_blank on what is not a whole IPv4 TCP or UDP packet. */
+    private long csumRefused;
     private long rxDropped;
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
@@ -164,8 +137,8 @@ final class NetBack implements Bridge.Port {
         write(Vif.FEATURE_RX_FLIP, "0");
         write(Vif.FEATURE_SG, "1");
         write(Vif.FEATURE_GSO_TCPV4, "0");
-        write(Vif.MULTI_QUEUE_MAX_QUEUES, "1");
-        write(Vif.FEATURE_SPLIT_EVENT_CHANNELS, "0");
+        write(Vif.MULTI_QUEUE_MAX_QUEUES, Integer.toString(MAX_QUEUES));
+        write(Vif.FEATURE_SPLIT_EVENT_CHANNELS, "1");
         write("state", Integer.toString(XenbusState.INIT_WAIT.wire()));
         unwatchFront = store.watch(frontendPath + "/state", p -> frontEndChanged());
         unwatchOnline = store.watch(dir + "/online", p -> onlineChanged());
@@ -179,10 +152,10 @@ final class NetBack implements Bridge.Port {
         } catch (IllegalArgumentException e) {
             s = 0;
         }
-        if ((s == XenbusState.INITIALISED.wire() || s == XenbusState.CONNECTED.wire()) && !connected && tx == null) {
+        if ((s == XenbusState.INITIALISED.wire() || s == XenbusState.CONNECTED.wire()) && !connected && queues == null) {
             connect();
         } else if (s == XenbusState.CLOSING.wire() || s == XenbusState.CLOSED.wire() || s == 0) {
-            if (connected || tx != null) {
+            if (connected || queues != null) {
                 disconnect(raw == null ? "the front end is gone" : "the front end is closing");
             } else if (s == XenbusState.CLOSING.wire()) {
                 write("state", Integer.toString(XenbusState.CLOSED.wire()));
@@ -196,35 +169,44 @@ final class NetBack implements Bridge.Port {
      * whose front end never connected has nothing to wait for and is Closed at once.
      */
     private void onlineChanged() {
-        if ("0".equals(store.read(dir + "/online")) && !connected && tx == null && !removed) {
+        if ("0".equals(store.read(dir + "/online")) && !connected && queues == null && !removed) {
             write("state", Integer.toString(XenbusState.CLOSED.wire()));
         }
     }
 
+    /**
+     * The front end's choices, read as Linux's {@code connect} and {@code connect_data_rings}
+     * read them: {@code multi-queue-num-queues} (1 when absent; 0 or more than we offered is a
+     * fatal error), then each queue's rings and event channels, under the front end's directory
+     * for one queue and under {@code queue-N} for several. {@code event-channel-tx} without
+     * {@code event-channel-rx} is refused; without either, {@code event-channel} serves both rings.
+     */
     private void connect() {
+        int n;
         try {
-            int txRef = (int) Vbd.number(Vif.TX_RING_REF, store.read(frontendPath + "/" + Vif.TX_RING_REF), 0,
-                    Integer.MAX_VALUE);
-            int rxRef = (int) Vbd.number(Vif.RX_RING_REF, store.read(frontendPath + "/" + Vif.RX_RING_REF), 0,
-                    Integer.MAX_VALUE);
-            int evtchn = (int) Vbd.number(Vif.EVENT_CHANNEL, store.read(frontendPath + "/" + Vif.EVENT_CHANNEL), 1,
-                    (1 << 17) - 1);
+            String raw = store.read(frontendPath + "/" + Vif.MULTI_QUEUE_NUM_QUEUES);
+            n = raw == null ? 1 : (int) Vbd.number(Vif.MULTI_QUEUE_NUM_QUEUES, raw, 0, Integer.MAX_VALUE);
+            if (n < 1 || n > MAX_QUEUES) {
+                throw new IllegalArgumentException("the front end asked for " + n + " queues, not 1.." + MAX_QUEUES);
+            }
             String copyMode = store.read(frontendPath + "/" + Vif.REQUEST_RX_COPY);
             if (!"1".equals(copyMode)) {
                 throw new IllegalArgumentException("the front end did not ask for request-rx-copy (page flipping is not served)");
             }
-            txPage = k.grantMapper().map(front, GrantRef.of(txRef), false);
-            rxPage = k.grantMapper().map(front, GrantRef.of(rxRef), false);
-            tx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), txPage.va(), Mmu.PAGE_SIZE),
-                    SringEntries.NETIF_TX_ONE_PAGE, new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(),
-                    this::notifyFront).attach(0);
-            rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
-                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
-                    this::notifyFront).attach(0);
-            pages = k.memory().allocatePages(2 + TX_BATCH);
-            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), 2L * Mmu.PAGE_SIZE);
-            port = k.events().bindInterdomain(front, Port.of(evtchn), k.loop().deferred(p -> schedule()));
-        } catch (GrantMapException | IllegalArgumentException | IllegalStateException e) {
+            String noCsum = store.read(frontendPath + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD);
+            csumOffload = noCsum == null || Vbd.number(Vif.FEATURE_NO_CSUM_OFFLOAD, noCsum, 0, 1) == 0;
+        } catch (IllegalArgumentException e) {
+            queues = new Queue[0];
+            disconnect(e.getMessage());
+            return;
+        }
+        queues = new Queue[n];
+        try {
+            for (int q = 0; q < n; q++) {
+                queues[q] = new Queue(q);
+                queues[q].connect(n == 1 ? frontendPath : frontendPath + "/" + Vif.queueDir(q));
+            }
+        } catch (RuntimeException e) {
             disconnect("the front end's rings: " + e.getMessage());
             return;
         }
@@ -232,53 +214,435 @@ final class NetBack implements Bridge.Port {
         bridge.attach(this);
         connected = true;
         write("state", Integer.toString(XenbusState.CONNECTED.wire()));
-        log.accept(who() + ": on bridge " + bridgeName + "; Connected");
-    }
-
-    private void notifyFront() {
-        port.notifyRemote();
-    }
-
-    private void schedule() {
-        if (!scheduled && connected) {
-            scheduled = true;
-            k.loop().execute(this::service);
-        }
+        log.accept(who() + ": on bridge " + bridgeName + "; Connected (" + n + (n == 1 ? " queue" : " queues")
+                + (split ? ", split event channels" : ", one event channel")
+                + (csumOffload ? ", checksum offload)" : ", no checksum offload)"));
     }
 
     /**
-     * TX: frames from the front end to the bridge, bounded per turn. Requests are taken in
-     * batches of up to {@value #TX_BATCH}: every good one's copy goes into one
-     * {@code GNTTABOP_copy} call (as Linux's netback gathers a batch of copy operations per
-     * hypercall), then each frame goes to the bridge and is answered, in ring order.
+     * RX: a frame from the bridge goes to the queue its flow hashes to ({@link Vif#flowHash}),
+     * as Linux's netback picks a queue by the packet's hash, so one flow keeps its order.
      */
-    private void service() {
-        scheduled = false;
-        if (!connected) {
+    @Override
+    public boolean deliver(long va, int length) {
+        return deliver(va, length, 0);
+    }
+
+    @Override
+    public boolean acceptsBlankChecksums() {
+        return csumOffload;
+    }
+
+    @Override
+    public boolean deliver(long va, int length, int rxFlags) {
+        Queue[] qs = queues;
+        if (!connected || length > Vif.MAX_FRAME || (va & (Mmu.PAGE_SIZE - 1)) + length > Mmu.PAGE_SIZE) {
+            rxDropped++;
+            return false;
+        }
+        Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(k.cpu().memory(), va, length), qs.length)];
+        return q.deliver(va, length, rxFlags);
+    }
+
+    /** Every queue's RX frames taken since the last flush. */
+    @Override
+    public void flush() {
+        Queue[] qs = queues;
+        if (qs == null) {
             return;
         }
-        try {
-            int n = 0;
-            do {
-                int b;
-                while (n < TX_PER_TURN && (b = takeBatch(Math.min(TX_BATCH, TX_PER_TURN - n))) > 0) {
-                    n += b;
-                    if (!finishBatch(b)) {
+        for (int i = 0; i < qs.length && connected; i++) {
+            qs[i].flush();
+        }
+    }
+
+    /** One queue: its TX and RX rings, its event channel (or two), its copy ops and staging pages. */
+    private final class Queue {
+        private final int id;
+        private GrantMapping txPage;
+        private GrantMapping rxPage;
+        private BackRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
+        private BackRing<NetifCodec.Rx, NetifCodec.RxRsp> rx;
+        /** The TX ring's port, and the RX ring's (the same one without split event channels). */
+        private BoundPort txPort;
+        private BoundPort rxPort;
+        private boolean scheduled;
+        /** Frames this queue took from the front end and handed to the bridge, and copied to it. */
+        private long queueTx;
+        private long queueRx;
+        private final NetifCodec.Tx txReq = new NetifCodec.Tx();
+        private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
+        private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
+        private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
+        /**
+         * Page 0: a TX batch's copy ops; page 1: an RX batch's; pages 2..{@value #TX_BATCH}+1: the
+         * frames of a TX batch, copied in from the front end (a frame over several slots is put
+         * together in its page).
+         */
+        private PageRun pages;
+        private GuestMemoryBuffer ops;
+        /** Per frame of a TX batch: its length, its first copy op and how many (0 when refused without a copy). */
+        private final int[] batchSize = new int[TX_BATCH];
+        /** Per frame of a TX batch: its first slot's checksum flags (NETTXF_csum_blank, NETTXF_data_validated). */
+        private final int[] batchCsum = new int[TX_BATCH];
+        private final int[] batchOp = new int[TX_BATCH];
+        private final int[] batchOps = new int[TX_BATCH];
+        private final boolean[] batchOk = new boolean[TX_BATCH];
+        private int opCount;
+        /**
+         * Per TX slot taken in the batch, in ring order: the request's id and its frame's index in
+         * the batch, or -1 for an extra-info slot (answered {@code NETIF_RSP_NULL}, as netback does).
+         * A batch takes at most a ring's worth of slots: the ring holds no more unanswered.
+         */
+        private final int[] slotId = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
+        private final int[] slotFrame = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
+        private int slotCount;
+        private final NetifCodec.Tx more = new NetifCodec.Tx();
+        /** The further slots of one frame: reference, offset, size. */
+        private final int[] fragRef = new int[Netif.NR_SLOTS_MIN];
+        private final int[] fragOff = new int[Netif.NR_SLOTS_MIN];
+        private final int[] fragSize = new int[Netif.NR_SLOTS_MIN];
+        /** RX frames taken and not copied yet: each one's RX request id and length; their ops at {@link #RX_OPS}. */
+        private final int[] rxId = new int[RX_BATCH];
+        private final int[] rxLen = new int[RX_BATCH];
+        private final int[] rxFlag = new int[RX_BATCH];
+        private int rxQueued;
+
+        Queue(int id) {
+            this.id = id;
+        }
+
+        private void connect(String path) {
+            int txRef = (int) Vbd.number(Vif.TX_RING_REF, need(path, Vif.TX_RING_REF), 0, Integer.MAX_VALUE);
+            int rxRef = (int) Vbd.number(Vif.RX_RING_REF, need(path, Vif.RX_RING_REF), 0, Integer.MAX_VALUE);
+            String txEvt = store.read(path + "/" + Vif.EVENT_CHANNEL_TX);
+            int txChannel;
+            int rxChannel;
+            if (txEvt != null) {
+                txChannel = (int) Vbd.number(Vif.EVENT_CHANNEL_TX, txEvt, 1, (1 << 17) - 1);
+                rxChannel = (int) Vbd.number(Vif.EVENT_CHANNEL_RX, need(path, Vif.EVENT_CHANNEL_RX), 1, (1 << 17) - 1);
+                if (rxChannel == txChannel) {
+                    throw new IllegalArgumentException("event-channel-tx and event-channel-rx are both port " + txChannel);
+                }
+                if (id > 0 && !split) {
+                    throw new IllegalArgumentException("queue " + id + " splits its event channels and queue 0 did not");
+                }
+                split = true;
+            } else {
+                if (split) {
+                    throw new IllegalArgumentException("queue " + id + " has one event channel and queue 0 split them");
+                }
+                txChannel = (int) Vbd.number(Vif.EVENT_CHANNEL, need(path, Vif.EVENT_CHANNEL), 1, (1 << 17) - 1);
+                rxChannel = txChannel;
+            }
+            txPage = k.grantMapper().map(front, GrantRef.of(txRef), false);
+            rxPage = k.grantMapper().map(front, GrantRef.of(rxRef), false);
+            tx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), txPage.va(), Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_TX_ONE_PAGE, new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(),
+                    () -> txPort.notifyRemote()).attach(0);
+            rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
+                    () -> rxPort.notifyRemote()).attach(0);
+            pages = k.memory().allocatePages(2 + TX_BATCH);
+            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), 2L * Mmu.PAGE_SIZE);
+            txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
+            if (split) {
+                // The RX event says buffers were posted; deliver() finds them when a frame comes.
+                rxPort = k.events().bindInterdomain(front, Port.of(rxChannel), k.loop().deferred(p -> { }));
+            } else {
+                rxPort = txPort;
+            }
+        }
+
+        private String need(String path, String key) {
+            String v = store.read(path + "/" + key);
+            if (v == null) {
+                throw new IllegalArgumentException("no " + (path.equals(frontendPath) ? "" : path.substring(
+                        frontendPath.length() + 1) + "/") + key);
+            }
+            return v;
+        }
+
+        private void schedule() {
+            if (!scheduled && connected) {
+                scheduled = true;
+                k.loop().execute(this::service);
+            }
+        }
+
+        /**
+         * TX: frames from the front end to the bridge, bounded per turn. Requests are taken in
+         * batches of up to {@value #TX_BATCH}: every good one's copy goes into one
+         * {@code GNTTABOP_copy} call (as Linux's netback gathers a batch of copy operations per
+         * hypercall), then each frame goes to the bridge and is answered, in ring order.
+         */
+        private void service() {
+            scheduled = false;
+            if (!connected) {
+                return;
+            }
+            try {
+                int n = 0;
+                do {
+                    int b;
+                    while (n < TX_PER_TURN && (b = takeBatch(Math.min(TX_BATCH, TX_PER_TURN - n))) > 0) {
+                        n += b;
+                        if (!finishBatch(b)) {
+                            return;
+                        }
+                    }
+                    tx.pushResponsesAndCheckNotify();
+                    if (n >= TX_PER_TURN) {
+                        schedule();
                         return;
                     }
+                } while (tx.finalCheckForRequests());
+            } catch (RingOverflowException e) {
+                disconnect("the front end broke its TX ring" + where() + ": " + e.getMessage());
+            } catch (BadFrame e) {
+                disconnect("the front end broke the TX protocol" + where() + ": " + e.getMessage());
+            } catch (RuntimeException e) {
+                disconnect("serving TX" + where() + ": " + e);
+            }
+        }
+
+        private String where() {
+            return queues != null && queues.length > 1 ? " (queue " + id + ")" : "";
+        }
+
+        /**
+         * Takes up to {@code max} TX frames, each of one or more slots (XEN_NETTXF_more_data), with
+         * its extra-info slots (XEN_NETTXF_extra_info); checks each and writes its copy ops; how
+         * many frames were taken. A frame is refused (answered {@code NETIF_RSP_ERROR}, counted,
+         * never copied) when a slot's grant or bytes are bad, it is shorter than an Ethernet
+         * header or longer than {@value Vif#MAX_FRAME} bytes, its further slots carry more than
+         * its size says (or its first slot more than its page), it takes more than
+         * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra (not offered, so any
+         * size is nonsense). A missing slot or an unknown extra type ends the vif, as netback's
+         * {@code xenvif_fatal_tx_err}.
+         */
+        private int takeBatch(int max) throws RingOverflowException, BadFrame {
+            int b = 0;
+            opCount = 0;
+            slotCount = 0;
+            while (b < max && opCount <= TX_OPS - Netif.NR_SLOTS_MIN && tx.consumeRequest(txReq)) {
+                NetifCodec.Tx r = txReq;
+                slotId[slotCount] = r.id;
+                slotFrame[slotCount++] = b;
+                int total = r.size;
+                int firstRef = r.gref;
+                int firstOff = r.offset;
+                boolean bad = false;
+                if ((r.flags & Netif.NETTXF_EXTRA_INFO) != 0) {
+                    int extras = 0;
+                    do {
+                        if (!tx.consumeRequest(more)) {
+                            throw new BadFrame("an extra-info slot is missing");
+                        }
+                        slotId[slotCount] = more.id;
+                        slotFrame[slotCount++] = -1;
+                        if (more.extraType <= Netif.EXTRA_TYPE_NONE || more.extraType >= Netif.EXTRA_TYPE_MAX
+                                || ++extras > MAX_EXTRAS) {
+                            throw new BadFrame("extra-info type " + more.extraType + " (slot " + extras + ")");
+                        }
+                        if (more.extraType == Netif.EXTRA_TYPE_GSO) {
+                            bad = true; // feature-gso-tcpv4 = 0: whatever the size or type, dropped and counted
+                            gsoRefused++;
+                        }
+                    } while ((more.extraFlags & Netif.EXTRA_FLAG_MORE) != 0);
                 }
-                tx.pushResponsesAndCheckNotify();
-                if (n >= TX_PER_TURN) {
-                    schedule();
-                    return;
+                int slots = 1;
+                int rest = 0;
+                int flags = r.flags;
+                while ((flags & Netif.NETTXF_MORE_DATA) != 0) {
+                    if (!tx.consumeRequest(more)) {
+                        throw new BadFrame("slot " + (slots + 1) + " of a frame is missing");
+                    }
+                    slotId[slotCount] = more.id;
+                    slotFrame[slotCount++] = b;
+                    flags = more.flags;
+                    if (slots < Netif.NR_SLOTS_MIN) {
+                        fragRef[slots] = more.gref;
+                        fragOff[slots] = more.offset;
+                        fragSize[slots] = more.size;
+                    }
+                    slots++;
+                    rest += more.size;
+                    if (more.offset + more.size > Mmu.PAGE_SIZE || rest > total) {
+                        bad = true; // outside its page, or the slots carry more than the frame's size
+                    }
                 }
-            } while (tx.finalCheckForRequests());
-        } catch (RingOverflowException e) {
-            disconnect("the front end broke its TX ring: " + e.getMessage());
-        } catch (BadFrame e) {
-            disconnect("the front end broke the TX protocol: " + e.getMessage());
-        } catch (RuntimeException e) {
-            disconnect("serving TX: " + e);
+                int firstLen = total - rest;
+                if (slots > Netif.NR_SLOTS_MIN) {
+                    bad = true;
+                    tooManySlots++;
+                }
+                if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_FRAME || firstLen < 0
+                        || firstOff + firstLen > Mmu.PAGE_SIZE) {
+                    batchOps[b] = 0; // refused without a copy
+                    batchOk[b] = false;
+                } else {
+                    batchOp[b] = opCount;
+                    long va = stagingVa(b);
+                    copyIn(firstRef, firstOff, va, firstLen);
+                    int at = firstLen;
+                    for (int i = 1; i < slots; i++) {
+                        copyIn(fragRef[i], fragOff[i], va + at, fragSize[i]);
+                        at += fragSize[i];
+                    }
+                    batchOps[b] = opCount - batchOp[b];
+                    batchOk[b] = true;
+                }
+                batchSize[b] = total;
+                batchCsum[b] = r.flags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED);
+                b++;
+            }
+            return b;
+        }
+
+        /** One copy op: {@code len} bytes of the front end's {@code gref} at {@code offset} into dom0's {@code va}. */
+        private void copyIn(int gref, int offset, long va, int len) {
+            copy.wrap(ops, (long) opCount * GnttabCopy.SIZE).clear();
+            copy.sourceRef(gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(offset)
+                    .destGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).destDomid(DomId.DOMID_SELF)
+                    .destOffset((int) (va & (Mmu.PAGE_SIZE - 1))).flags(Gntcopy.SOURCE_GREF).len(len);
+            opCount++;
+        }
+
+        /**
+         * One hypercall for the batch's copies; then each good frame to the bridge; then every
+         * slot's answer in ring order (a frame's status on each of its slots, {@code NETIF_RSP_NULL}
+         * on an extra). False: the vif went.
+         */
+        private boolean finishBatch(int b) {
+            long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), opCount);
+            long now = bridge.now();
+            Bridge b0 = bridge;
+            for (int j = 0; j < b; j++) {
+                boolean ok = batchOk[j] && rc >= 0;
+                for (int o = 0; ok && o < batchOps[j]; o++) {
+                    ok = copy.wrap(ops, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
+                }
+                if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
+                        && FrameChecksum.fieldOffset(k.cpu().memory(), stagingVa(j), batchSize[j]) < 0) {
+                    ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
+                    csumRefused++;
+                }
+                batchOk[j] = ok;
+                if (ok) {
+                    txFrames++;
+                    queueTx++;
+                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
+                } else {
+                    txErrors++;
+                }
+                if (!connected) {
+                    b0.flush(); // the other ports copy out what they took before the staging pages go
+                    return false;
+                }
+            }
+            b0.flush(); // every port's RX copies of this batch, before the next batch reuses the staging pages
+            for (int i = 0; i < slotCount; i++) {
+                int j = slotFrame[i];
+                tx.produceResponse(txRsp.set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR));
+            }
+            return true;
+        }
+
+        /** Where frame {@code j} of a TX batch is copied into dom0: page 2 + j of {@link #pages}. */
+        private long stagingVa(int j) {
+            return pages.va() + (long) (2 + j) * Mmu.PAGE_SIZE;
+        }
+
+        /**
+         * RX: a frame from the bridge takes this queue's next posted buffer; its copy is gathered
+         * with the batch's others and made on {@link #flush} (as Linux's netback gathers a NAPI
+         * poll's RX copies into one {@code GNTTABOP_copy}). No buffer posted: dropped and counted,
+         * and the front end asked (rx ring's {@code req_event}) to say when it posts one.
+         */
+        private boolean deliver(long va, int length, int rxFlags) {
+            try {
+                if (rxQueued == RX_BATCH) {
+                    flush();
+                    if (!connected) {
+                        rxDropped++;
+                        return false;
+                    }
+                }
+                if (!rx.consumeRequest(rxReq)) {
+                    rx.finalCheckForRequests();
+                    rxDropped++;
+                    return false;
+                }
+                copy.wrap(ops, RX_OPS + (long) rxQueued * GnttabCopy.SIZE).clear();
+                copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF)
+                        .sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                        .destDomid(front.value()).destOffset(0).flags(Gntcopy.DEST_GREF).len(length);
+                rxId[rxQueued] = rxReq.id;
+                rxLen[rxQueued] = length;
+                rxFlag[rxQueued] = rxFlags;
+                rxQueued++;
+                return true;
+            } catch (RingOverflowException e) {
+                disconnect("the front end broke its RX ring" + where() + ": " + e.getMessage());
+                rxDropped++;
+                return false;
+            }
+        }
+
+        /**
+         * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all, a response
+         * for each in the order their buffers were taken, then one push of the responses (the front
+         * end is notified only if it asked, by {@code rsp_event}).
+         */
+        private void flush() {
+            int n = rxQueued;
+            if (n == 0 || !connected) {
+                rxQueued = 0;
+                return;
+            }
+            rxQueued = 0;
+            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, n);
+            for (int j = 0; j < n; j++) {
+                int st = rc >= 0 && copy.wrap(ops, RX_OPS + (long) j * GnttabCopy.SIZE).status() == Gntst.OKAY ? rxLen[j]
+                        : Netif.RSP_ERROR;
+                if (st < 0) {
+                    rxDropped++;
+                } else {
+                    rxFrames++;
+                    queueRx++;
+                }
+                rx.produceResponse(rxRsp.set(rxId[j], 0, st < 0 ? 0 : rxFlag[j], st));
+            }
+            rx.pushResponsesAndCheckNotify();
+        }
+
+        /** Lets go of what {@link #connect} took, in reverse. */
+        private void close() {
+            rxDropped += rxQueued; // taken, never copied
+            rxQueued = 0;
+            if (rxPort != null && rxPort != txPort) {
+                rxPort.close();
+            }
+            rxPort = null;
+            if (txPort != null) {
+                txPort.close();
+                txPort = null;
+            }
+            if (pages != null) {
+                k.memory().freePages(pages);
+                pages = null;
+            }
+            if (rxPage != null) {
+                rxPage.close();
+                rxPage = null;
+            }
+            if (txPage != null) {
+                txPage.close();
+                txPage = null;
+            }
+            tx = null;
+            rx = null;
         }
     }
 
@@ -289,241 +653,35 @@ final class NetBack implements Bridge.Port {
         }
     }
 
-    /**
-     * Takes up to {@code max} TX frames, each of one or more slots (XEN_NETTXF_more_data), with
-     * its extra-info slots (XEN_NETTXF_extra_info); checks each and writes its copy ops; how
-     * many frames were taken. A frame is refused (answered {@code NETIF_RSP_ERROR}, counted,
-     * never copied) when a slot's grant or bytes are bad, it is shorter than an Ethernet
-     * header or longer than {@value Vif#MAX_FRAME} bytes, its further slots carry more than
-     * its size says (or its first slot more than its page), it takes more than
-     * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra (not offered, so any
-     * size is nonsense). A missing slot or an unknown extra type ends the vif, as netback's
-     * {@code xenvif_fatal_tx_err}.
-     */
-    private int takeBatch(int max) throws RingOverflowException, BadFrame {
-        int b = 0;
-        opCount = 0;
-        slotCount = 0;
-        while (b < max && opCount <= TX_OPS - Netif.NR_SLOTS_MIN && tx.consumeRequest(txReq)) {
-            NetifCodec.Tx r = txReq;
-            slotId[slotCount] = r.id;
-            slotFrame[slotCount++] = b;
-            int total = r.size;
-            int firstRef = r.gref;
-            int firstOff = r.offset;
-            boolean bad = false;
-            if ((r.flags & Netif.NETTXF_EXTRA_INFO) != 0) {
-                int extras = 0;
-                do {
-                    if (!tx.consumeRequest(more)) {
-                        throw new BadFrame("an extra-info slot is missing");
-                    }
-                    slotId[slotCount] = more.id;
-                    slotFrame[slotCount++] = -1;
-                    if (more.extraType <= Netif.EXTRA_TYPE_NONE || more.extraType >= Netif.EXTRA_TYPE_MAX
-                            || ++extras > MAX_EXTRAS) {
-                        throw new BadFrame("extra-info type " + more.extraType + " (slot " + extras + ")");
-                    }
-                    if (more.extraType == Netif.EXTRA_TYPE_GSO) {
-                        bad = true; // feature-gso-tcpv4 = 0: whatever the size or type, dropped and counted
-                        gsoRefused++;
-                    }
-                } while ((more.extraFlags & Netif.EXTRA_FLAG_MORE) != 0);
-            }
-            int slots = 1;
-            int rest = 0;
-            int flags = r.flags;
-            while ((flags & Netif.NETTXF_MORE_DATA) != 0) {
-                if (!tx.consumeRequest(more)) {
-                    throw new BadFrame("slot " + (slots + 1) + " of a frame is missing");
-                }
-                slotId[slotCount] = more.id;
-                slotFrame[slotCount++] = b;
-                flags = more.flags;
-                if (slots < Netif.NR_SLOTS_MIN) {
-                    fragRef[slots] = more.gref;
-                    fragOff[slots] = more.offset;
-                    fragSize[slots] = more.size;
-                }
-                slots++;
-                rest += more.size;
-                if (more.offset + more.size > Mmu.PAGE_SIZE || rest > total) {
-                    bad = true; // outside its page, or the slots carry more than the frame's size
-                }
-            }
-            int firstLen = total - rest;
-            if (slots > Netif.NR_SLOTS_MIN) {
-                bad = true;
-                tooManySlots++;
-            }
-            if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_FRAME || firstLen < 0
-                    || firstOff + firstLen > Mmu.PAGE_SIZE) {
-                batchOps[b] = 0; // refused without a copy
-                batchOk[b] = false;
-            } else {
-                batchOp[b] = opCount;
-                long va = stagingVa(b);
-                copyIn(firstRef, firstOff, va, firstLen);
-                int at = firstLen;
-                for (int i = 1; i < slots; i++) {
-                    copyIn(fragRef[i], fragOff[i], va + at, fragSize[i]);
-                    at += fragSize[i];
-                }
-                batchOps[b] = opCount - batchOp[b];
-                batchOk[b] = true;
-            }
-            batchSize[b] = total;
-            b++;
-        }
-        return b;
-    }
-
-    /** One copy op: {@code len} bytes of the front end's {@code gref} at {@code offset} into dom0's {@code va}. */
-    private void copyIn(int gref, int offset, long va, int len) {
-        copy.wrap(ops, (long) opCount * GnttabCopy.SIZE).clear();
-        copy.sourceRef(gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(offset)
-                .destGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).destDomid(DomId.DOMID_SELF)
-                .destOffset((int) (va & (Mmu.PAGE_SIZE - 1))).flags(Gntcopy.SOURCE_GREF).len(len);
-        opCount++;
-    }
-
-    /**
-     * One hypercall for the batch's copies; then each good frame to the bridge; then every
-     * slot's answer in ring order (a frame's status on each of its slots, {@code NETIF_RSP_NULL}
-     * on an extra). False: the vif went.
-     */
-    private boolean finishBatch(int b) {
-        long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), opCount);
-        long now = bridge.now();
-        Bridge b0 = bridge;
-        for (int j = 0; j < b; j++) {
-            boolean ok = batchOk[j] && rc >= 0;
-            for (int o = 0; ok && o < batchOps[j]; o++) {
-                ok = copy.wrap(ops, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
-            }
-            batchOk[j] = ok;
-            if (ok) {
-                txFrames++;
-                b0.input(this, stagingVa(j), batchSize[j], now);
-            } else {
-                txErrors++;
-            }
-            if (!connected) {
-                b0.flush(); // the other ports copy out what they took before the staging pages go
-                return false;
-            }
-        }
-        b0.flush(); // every port's RX copies of this batch, before the next batch reuses the staging pages
-        for (int i = 0; i < slotCount; i++) {
-            int j = slotFrame[i];
-            tx.produceResponse(txRsp.set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR));
-        }
-        return true;
-    }
-
-    /** Where frame {@code j} of a TX batch is copied into dom0: page 2 + j of {@link #pages}. */
-    private long stagingVa(int j) {
-        return pages.va() + (long) (2 + j) * Mmu.PAGE_SIZE;
-    }
-
-    /**
-     * RX: a frame from the bridge takes the next buffer the front end posted; its copy is
-     * gathered with the batch's others and made on {@link #flush} (as Linux's netback gathers
-     * a NAPI poll's RX copies into one {@code GNTTABOP_copy}). No buffer posted: dropped and
-     * counted, and the front end asked (rx ring's {@code req_event}) to say when it posts one.
-     */
-    @Override
-    public boolean deliver(long va, int length) {
-        if (!connected || length > Vif.MAX_FRAME || (va & (Mmu.PAGE_SIZE - 1)) + length > Mmu.PAGE_SIZE) {
-            rxDropped++;
-            return false;
-        }
-        try {
-            if (rxQueued == RX_BATCH) {
-                flush();
-                if (!connected) {
-                    rxDropped++;
-                    return false;
-                }
-            }
-            if (!rx.consumeRequest(rxReq)) {
-                rx.finalCheckForRequests();
-                rxDropped++;
-                return false;
-            }
-            copy.wrap(ops, RX_OPS + (long) rxQueued * GnttabCopy.SIZE).clear();
-            copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF)
-                    .sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
-                    .destDomid(front.value()).destOffset(0).flags(Gntcopy.DEST_GREF).len(length);
-            rxId[rxQueued] = rxReq.id;
-            rxLen[rxQueued] = length;
-            rxQueued++;
-            return true;
-        } catch (RingOverflowException e) {
-            disconnect("the front end broke its RX ring: " + e.getMessage());
-            rxDropped++;
-            return false;
-        }
-    }
-
-    /**
-     * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all, a response
-     * for each in the order their buffers were taken, then one push of the responses (the front
-     * end is notified only if it asked, by {@code rsp_event}).
-     */
-    @Override
-    public void flush() {
-        int n = rxQueued;
-        if (n == 0 || !connected) {
-            rxQueued = 0;
-            return;
-        }
-        rxQueued = 0;
-        long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, n);
-        for (int j = 0; j < n; j++) {
-            int st = rc >= 0 && copy.wrap(ops, RX_OPS + (long) j * GnttabCopy.SIZE).status() == Gntst.OKAY ? rxLen[j]
-                    : Netif.RSP_ERROR;
-            if (st < 0) {
-                rxDropped++;
-            } else {
-                rxFrames++;
-            }
-            rx.produceResponse(rxRsp.set(rxId[j], 0, 0, st));
-        }
-        rx.pushResponsesAndCheckNotify();
-    }
-
     private void disconnect(String why) {
         boolean was = connected;
         connected = false;
-        rxDropped += rxQueued; // taken, never copied
-        rxQueued = 0;
         if (bridge != null) {
             bridge.detach(this);
             bridge = null;
         }
-        if (port != null) {
-            port.close();
-            port = null;
+        StringBuilder perQueue = new StringBuilder();
+        if (queues != null) {
+            for (Queue q : queues) {
+                if (q != null) {
+                    if (queues.length > 1) {
+                        perQueue.append(perQueue.isEmpty() ? " (frames sent/received per queue: " : ", ")
+                                .append(q.queueTx).append('/').append(q.queueRx);
+                    }
+                    q.close();
+                }
+            }
+            queues = null;
         }
-        if (txPage != null) {
-            txPage.close();
-            txPage = null;
+        if (!perQueue.isEmpty()) {
+            perQueue.append(')');
         }
-        if (rxPage != null) {
-            rxPage.close();
-            rxPage = null;
-        }
-        if (pages != null) {
-            k.memory().freePages(pages);
-            pages = null;
-        }
-        tx = null;
-        rx = null;
+        split = false;
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
                 + " dropped (no buffer), " + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
-                + " over " + Netif.NR_SLOTS_MIN + " slots); " + why + (was ? "; Closed" : ""));
+                + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
+                + ")" + perQueue + "; " + why + (was ? "; Closed" : ""));
     }
 
     void remove() {
@@ -534,7 +692,7 @@ final class NetBack implements Bridge.Port {
         if (unwatchFront != null) {
             unwatchFront.run();
         }
-        if (connected || tx != null) {
+        if (connected || queues != null) {
             disconnect("removed");
         }
     }

@@ -24,32 +24,43 @@ import org.parasol.hypercall.abi.XenbusState;
 import org.parasol.hypercall.io.SringEntries;
 
 /**
- * A virtual network interface, seen from a guest: Xen's netfront for one queue on the
- * kernel's promises, with {@code request-rx-copy} (the back end copies received frames into
- * buffers posted here) and frames of at most one page (no scatter-gather).
+ * A virtual network interface, seen from a guest: Xen's netfront on the kernel's promises,
+ * with {@code request-rx-copy} (the back end copies received frames into buffers posted here),
+ * frames of at most one page, one or more queues ({@code multi-queue-num-queues}, up to what
+ * the back end offers in {@code multi-queue-max-queues}) and split event channels when the back
+ * end offers {@code feature-split-event-channels}.
  *
  * <pre>
- *  NetFront.connect(k, devid, receiver)   the XenbusState handshake; RX buffers posted ahead
- *  nic.transmit(frame, length)            one Ethernet frame (copied into a TX page granted
- *                                         once per slot); false when every TX slot is busy
+ *  NetFront.connect(k, devid, receiver)          the XenbusState handshake, one queue; RX buffers
+ *  NetFront.connect(k, devid, queues, receiver)  posted ahead; up to {@code queues} queues
+ *  nic.transmit(frame, length)            one Ethernet frame, copied into half-page TX
+ *                                         fragments (pages granted once), one slot per
+ *                                         fragment (feature-sg: a frame over 2 KiB takes two),
+ *                                         on the queue its flow hashes to; false when that
+ *                                         queue has too few free fragments
  *  receiver.frame(nic, bytes, length)     each frame received, from the run loop; the bytes
  *                                         are valid during the call only
- *  nic.mac(), nic.close()
+ *  nic.mac(), nic.queues(), nic.close()
  * </pre>
  *
- * <p>RX buffers ({@value #RX_BUFFERS} pages, granted to the back end once) are reposted as
- * soon as a frame is taken out of them, so the back end always finds buffers unless the guest
- * stops running its loop. An impossible response or a back end that goes away closes the
- * interface. Not thread-safe: one vCPU's run loop owns it.
+ * <p>With one queue the rings' keys are flat ({@code tx-ring-ref}, ...); with several each
+ * queue's go under {@code queue-N/}. The {@value #RX_BUFFERS} RX buffers and {@value #TX_SLOTS}
+ * TX slots are shared out between the queues (a guest has 512 grant entries; an interface made
+ * when fewer are free, such as a second one hot-plugged, takes half, a quarter... of them). RX buffers are
+ * reposted as soon as a frame is taken out of them, so the back end always finds buffers unless
+ * the guest stops running its loop. An impossible response or a back end that goes away closes
+ * the interface. Not thread-safe: one vCPU's run loop owns it.
  */
 public final class NetFront {
-    /** Posted receive buffers: a full RX ring, so a stream finds one while the guest is descheduled. */
+    /** Posted receive buffers, over all queues: a full RX ring, so a stream finds one while the guest is descheduled. */
     public static final int RX_BUFFERS = 256;
     /**
-     * Transmit slots (pages): half the TX ring, so that with the RX buffers and the two rings
-     * one interface takes 386 of the 512 grant entries of a guest's one grant frame.
+     * Transmit slots (pages), over all queues: half the TX ring, so that with the RX buffers and
+     * the rings one interface takes under 400 of the 512 grant entries of a guest's one grant frame.
      */
     public static final int TX_SLOTS = 128;
+    /** The most queues this front end asks for. */
+    public static final int MAX_QUEUES = 4;
 
     /** Where received frames go. */
     public interface Receiver {
@@ -67,28 +78,16 @@ public final class NetFront {
     private final String dir;
     private final Receiver receiver;
     private final Promise<NetFront> connected;
+    private final int wantQueues;
+    /** Whether this front end takes RX frames with blank checksums (else it writes feature-no-csum-offload = 1). */
+    private final boolean csumOffload;
+    private long blankReceived;
     private DomId backId;
     private String backendPath;
     private XenbusWatch otherEnd;
     private long mac;
-    private PageRun ringPages;
-    private GrantedPage txRingGrant;
-    private GrantedPage rxRingGrant;
-    private FrontRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
-    private FrontRing<NetifCodec.Rx, NetifCodec.RxRsp> rx;
-    private BoundPort port;
-    private PageRun txPages;
-    private final GrantedPage[] txGrants = new GrantedPage[TX_SLOTS];
-    /** Free TX slots: a stack of slot numbers ({@code txFreeCount} of them), and which slots are in flight. */
-    private final int[] txFree = new int[TX_SLOTS];
-    private int txFreeCount;
-    private final boolean[] txBusy = new boolean[TX_SLOTS];
-    private PageRun rxPages;
-    private final GrantedPage[] rxGrants = new GrantedPage[RX_BUFFERS];
-    private final NetifCodec.Tx txReq = new NetifCodec.Tx();
-    private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
-    private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
-    private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
+    private Queue[] queues;
+    private boolean split;
     private final MemorySegment frame = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
     private boolean up;
     /** Frames go to the receiver only once the caller has the interface (the connect promise completed). */
@@ -99,20 +98,43 @@ public final class NetFront {
     private long received;
     private long txFull;
     private long notifications;
+    private Runnable txSpace;
 
-    private NetFront(Kernel k, int devid, Receiver receiver) {
+    private NetFront(Kernel k, int devid, int queues, boolean csumOffload, Receiver receiver) {
         this.k = k;
         this.xb = k.xenbus();
         this.mem = k.cpu().memory();
         this.devid = devid;
         this.dir = "device/" + Vif.KIND + "/" + devid;
         this.receiver = receiver;
+        this.wantQueues = queues;
+        this.csumOffload = csumOffload;
         this.connected = k.loop().promise();
     }
 
-    /** Connects to vif {@code devid} ({@code device/vif/<devid>}). */
+    /** Connects to vif {@code devid} ({@code device/vif/<devid>}) with one queue. */
     public static Promise<NetFront> connect(Kernel k, int devid, Receiver receiver) {
-        NetFront f = new NetFront(k, devid, receiver);
+        return connect(k, devid, 1, receiver);
+    }
+
+    /**
+     * Connects to vif {@code devid} with up to {@code queues} queues (1..{@value #MAX_QUEUES}):
+     * as many as the back end offers, at most that many.
+     */
+    public static Promise<NetFront> connect(Kernel k, int devid, int queues, Receiver receiver) {
+        return connect(k, devid, queues, true, receiver);
+    }
+
+    /**
+     * {@link #connect(Kernel, int, int, Receiver)}, taking received frames with blank checksums
+     * ({@code NETRXF_csum_blank}) or not ({@code checksumOffload} false: {@code
+     * feature-no-csum-offload} = 1, and the back end fills them in first).
+     */
+    public static Promise<NetFront> connect(Kernel k, int devid, int queues, boolean checksumOffload, Receiver receiver) {
+        if (queues < 1 || queues > MAX_QUEUES) {
+            throw new IllegalArgumentException("queues: 1.." + MAX_QUEUES + ", not " + queues);
+        }
+        NetFront f = new NetFront(k, devid, queues, checksumOffload, receiver);
         f.start();
         return f.connected;
     }
@@ -131,9 +153,57 @@ public final class NetFront {
                 });
     }
 
+    /**
+     * Hot-plug: calls {@code added} (from the run loop) with each vif that appears under
+     * {@code device/vif} and is not in {@code known}, once its directory names its back end,
+     * as Linux's xenbus probes a device the toolstack adds ({@code xl network-attach}). A vif
+     * that goes and comes back is reported again. Unwatch the returned watch to stop.
+     */
+    public static XenbusWatch watchInterfaces(Kernel k, List<Integer> known, java.util.function.IntConsumer added) {
+        Xenbus xb = k.xenbus();
+        List<Integer> seen = new ArrayList<>(known);
+        return xb.watch("device/" + Vif.KIND, changed -> list(k).whenDone((ids, e) -> {
+            if (e != null) {
+                return;
+            }
+            seen.retainAll(ids);
+            for (int id : ids) {
+                if (!seen.contains(id)) {
+                    // The toolstack writes a vif's directory in one transaction: backend there means all there.
+                    xb.readOptional(XenbusTransaction.NONE, "device/" + Vif.KIND + "/" + id + "/backend").whenDone((b, e2) -> {
+                        if (e2 == null && b.isPresent() && !seen.contains(id)) {
+                            seen.add(id);
+                            added.accept(id);
+                        }
+                    });
+                }
+            }
+        }));
+    }
+
     /** The interface's MAC address (48 bits), as the toolstack gave it. */
     public long mac() {
         return mac;
+    }
+
+    /** The queues connected (0 before the handshake). */
+    public int queues() {
+        return queues == null ? 0 : queues.length;
+    }
+
+    /** Whether each queue has an event channel per ring ({@code feature-split-event-channels}). */
+    public boolean splitEventChannels() {
+        return split;
+    }
+
+    /** Whether received frames may have blank checksums (this front end did not decline checksum offload). */
+    public boolean checksumOffload() {
+        return csumOffload;
+    }
+
+    /** Frames received flagged {@code NETRXF_csum_blank}. */
+    public long checksumBlankReceived() {
+        return blankReceived;
     }
 
     public long framesSent() {
@@ -181,14 +251,36 @@ public final class NetFront {
     private void backEndChanged(XenbusState s) {
         if (!published && (s == XenbusState.INIT_WAIT || s == XenbusState.CONNECTED)) {
             published = true;
-            try {
-                setUp();
-            } catch (RuntimeException e) {
-                fail("cannot set up the rings: " + e.getMessage());
-                return;
-            }
-            publish();
-        } else if (published && !up && !closing && s == XenbusState.CONNECTED) {
+            // What the back end offers: as many queues as both allow, split channels if it can.
+            xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.MULTI_QUEUE_MAX_QUEUES).then(maxq -> {
+                int offered = 1;
+                if (maxq.isPresent()) {
+                    offered = (int) Math.max(1, Vbd.number(Vif.MULTI_QUEUE_MAX_QUEUES, maxq.get(), 0, Integer.MAX_VALUE));
+                }
+                int n = Math.min(offered, wantQueues);
+                return xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.FEATURE_SPLIT_EVENT_CHANNELS)
+                        .then(sp -> {
+                            split = sp.isPresent() && "1".equals(sp.get());
+                            return xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.FEATURE_SG);
+                        }).map(sg -> {
+                            // Without feature-sg every frame must fit one slot: whole-page fragments.
+                            txFragment = sg.isPresent() && "1".equals(sg.get()) ? TX_FRAGMENT : Mmu.PAGE_SIZE;
+                            return n;
+                        });
+            }).whenDone((n, e) -> {
+                if (e != null) {
+                    fail("cannot read the back end's features: " + e.getMessage());
+                    return;
+                }
+                try {
+                    setUp(n);
+                } catch (RuntimeException e2) {
+                    fail("cannot set up the rings: " + e2.getMessage());
+                    return;
+                }
+                publish();
+            });
+        } else if (published && queues != null && !up && !closing && s == XenbusState.CONNECTED) {
             up = true;
             xb.switchState(dir + "/state", XenbusState.CONNECTED).whenDone((v, e) -> {
                 if (e != null) {
@@ -196,8 +288,10 @@ public final class NetFront {
                 } else {
                     connected.complete(this);
                     delivering = true;
-                    // Frames that came while the handshake finished wait in the ring: take them now.
-                    k.loop().execute(this::onEvent);
+                    // Frames that came while the handshake finished wait in the rings: take them now.
+                    for (Queue q : queues) {
+                        k.loop().execute(q::onRx);
+                    }
                 }
             });
         } else if (s == XenbusState.CLOSING || s == XenbusState.CLOSED || s == XenbusState.UNKNOWN) {
@@ -213,75 +307,95 @@ public final class NetFront {
         }
     }
 
-    private void setUp() {
-        ringPages = k.memory().allocatePages(2);
-        tx = new FrontRing<>(new GuestMemoryBuffer(mem, ringPages.va(), Mmu.PAGE_SIZE), SringEntries.NETIF_TX_ONE_PAGE,
-                new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(), this::notifyBack).init();
-        rx = new FrontRing<>(new GuestMemoryBuffer(mem, ringPages.va() + Mmu.PAGE_SIZE, Mmu.PAGE_SIZE),
-                SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(), this::notifyBack)
-                .init();
-        txRingGrant = k.grants().grantAccess(backId, k.memory().mfn(ringPages.pfn()), false);
-        rxRingGrant = k.grants().grantAccess(backId, k.memory().mfn(ringPages.pfn() + 1), false);
-        txPages = k.memory().allocatePages(TX_SLOTS);
-        for (int i = 0; i < TX_SLOTS; i++) {
-            txGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(txPages.pfn() + i), true);
-            txFree[txFreeCount++] = i;
+    /**
+     * The queues' rings, slots and buffers. A guest has one grant frame (512 entries), so an
+     * interface made when another already holds most of them (a vif hot-plugged beside the boot
+     * one) halves its TX slots and RX buffers until they fit, leaving {@value #GRANT_RESERVE}
+     * references for the rest of the guest; at least 4 TX slots and 8 RX buffers a queue.
+     */
+    private void setUp(int n) {
+        int room = k.grants().freeReferences() - 2 * n - GRANT_RESERVE;
+        int txTotal = TX_SLOTS;
+        int rxTotal = RX_BUFFERS;
+        while (txTotal + rxTotal > room && txTotal / 2 >= 4 * n) {
+            txTotal /= 2;
+            rxTotal /= 2;
         }
-        rxPages = k.memory().allocatePages(RX_BUFFERS);
-        for (int i = 0; i < RX_BUFFERS; i++) {
-            rxGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(rxPages.pfn() + i), false);
-            rx.produceRequest(rxReq.set(i, rxGrants[i].ref().value()));
+        if (txTotal + rxTotal > room) {
+            throw new IllegalStateException("grant table full: " + k.grants().freeReferences() + " references free");
         }
-        rx.pushRequests();
-        port = k.events().allocUnbound(backId, k.loop().deferred(p -> onEvent()));
+        queues = new Queue[n];
+        for (int i = 0; i < n; i++) {
+            queues[i] = new Queue(i, txTotal / n, rxTotal / n);
+            queues[i].setUp();
+        }
     }
+
+    /** A TX fragment where the back end offers feature-sg: half a page; a frame takes one slot per fragment it fills. */
+    static final int TX_FRAGMENT = Mmu.PAGE_SIZE / 2;
+    /** This interface's TX fragment: {@link #TX_FRAGMENT}, or a whole page if the back end has no feature-sg. */
+    private int txFragment = Mmu.PAGE_SIZE;
+
+    /** Frames sent over more than one slot. */
+    public long framesSentMultiSlot() {
+        return multiSlot;
+    }
+
+    private long multiSlot;
+
+    /** Grant references an interface leaves free for the rest of the guest. */
+    private static final int GRANT_RESERVE = 16;
 
     private void publish() {
-        xb.transaction(tx2 -> xb.write(tx2, dir + "/" + Vif.TX_RING_REF, Integer.toString(txRingGrant.ref().value()))
-                .then(v -> xb.write(tx2, dir + "/" + Vif.RX_RING_REF, Integer.toString(rxRingGrant.ref().value())))
-                .then(v -> xb.write(tx2, dir + "/" + Vif.EVENT_CHANNEL, Integer.toString(port.port().value())))
-                .then(v -> xb.write(tx2, dir + "/" + Vif.REQUEST_RX_COPY, "1"))
-                .then(v -> xb.write(tx2, dir + "/" + Vif.FEATURE_RX_NOTIFY, "1")))
-                .then(v -> xb.switchState(dir + "/state", XenbusState.INITIALISED)).whenDone((v, e) -> {
-                    if (e != null) {
-                        fail("cannot publish the rings: " + e.getMessage());
-                    }
-                });
-    }
-
-    private void notifyBack() {
-        notifications++;
-        port.notifyRemote();
+        Queue[] qs = queues;
+        xb.transaction(t -> {
+            Promise<Void> p;
+            if (qs.length == 1) {
+                p = qs[0].publish(t, dir);
+            } else {
+                p = xb.write(t, dir + "/" + Vif.MULTI_QUEUE_NUM_QUEUES, Integer.toString(qs.length));
+                for (Queue q : qs) {
+                    p = p.then(v -> q.publish(t, dir + "/" + Vif.queueDir(q.id)));
+                }
+            }
+            if (!csumOffload) {
+                p = p.then(v -> xb.write(t, dir + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD, "1"));
+            }
+            return p.then(v -> xb.write(t, dir + "/" + Vif.REQUEST_RX_COPY, "1"))
+                    .then(v -> xb.write(t, dir + "/" + Vif.FEATURE_RX_NOTIFY, "1"));
+        }).then(v -> xb.switchState(dir + "/state", XenbusState.INITIALISED)).whenDone((v, e) -> {
+            if (e != null) {
+                fail("cannot publish the rings: " + e.getMessage());
+            }
+        });
     }
 
     /**
      * Sends one Ethernet frame: {@code length} bytes of {@code bytes} (at least a header, at
-     * most one page).
+     * most one page), on the queue its flow hashes to ({@link Vif#flowHash}).
      *
-     * @return false if it was not sent: every TX slot is busy, or the interface is not up
+     * @return false if it was not sent: every TX slot of that queue is busy, or the interface is not up
      */
     public boolean transmit(MemorySegment bytes, int length) {
+        return transmit(bytes, length, false);
+    }
+
+    /**
+     * {@link #transmit(MemorySegment, int)} of a frame whose transport checksum is left for the
+     * back end to fill in when {@code checksumBlank} ({@code NETTXF_csum_blank}): it must be a
+     * whole IPv4 TCP or UDP packet, or the back end refuses it.
+     */
+    public boolean transmit(MemorySegment bytes, int length, boolean checksumBlank) {
         if (length < Vif.ETH_HEADER || length > Vif.MAX_FRAME) {
             throw new IllegalArgumentException("a frame is " + Vif.ETH_HEADER + ".." + Vif.MAX_FRAME + " bytes: " + length);
         }
         if (!up || closing) {
             return false;
         }
-        reapTx();
-        if (txFreeCount == 0 || tx.full()) {
-            txFull++;
-            return false;
-        }
-        int slot = txFree[--txFreeCount];
-        txBusy[slot] = true;
-        mem.copyFromSegment(bytes, 0, txPages.va() + (long) slot * Mmu.PAGE_SIZE, length);
-        tx.produceRequest(txReq.set(txGrants[slot].ref().value(), 0, 0, slot, length));
-        tx.pushRequestsAndCheckNotify();
-        sent++;
-        return true;
+        Queue[] qs = queues;
+        Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(bytes, length), qs.length)];
+        return q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0);
     }
-
-    private Runnable txSpace;
 
     /**
      * Runs {@code r} once, from the run loop, the next time TX responses free slots (after
@@ -295,68 +409,234 @@ public final class NetFront {
 
     private void reapAndWake() {
         if (up && !closing) {
-            reapTx();
-        }
-    }
-
-    /** Takes TX responses: their slots are free again. */
-    private void reapTx() {
-        try {
-            do {
-                while (tx.consumeResponse(txRsp)) {
-                    int id = txRsp.id;
-                    if (id < 0 || id >= TX_SLOTS || !txBusy[id]) { // a slot not in flight: the back end lies
-                        close();
-                        return;
-                    }
-                    txBusy[id] = false;
-                    txFree[txFreeCount++] = id;
-                    if (txSpace != null) {
-                        Runnable r = txSpace;
-                        txSpace = null;
-                        k.loop().execute(r);
-                    }
+            for (Queue q : queues) {
+                q.reapTx();
+                if (closing) {
+                    return;
                 }
-            } while (tx.finalCheckForResponses());
-        } catch (RingOverflowException e) {
-            close();
-        }
-    }
-
-    private void onEvent() {
-        if (!up || closing || !delivering) {
-            return;
-        }
-        reapTx();
-        try {
-            boolean reposted = false;
-            do {
-                while (rx.consumeResponse(rxRsp)) {
-                    int id = rxRsp.id;
-                    if (id < 0 || id >= RX_BUFFERS) {
-                        close();
-                        return;
-                    }
-                    int len = rxRsp.status;
-                    int off = rxRsp.offset;
-                    if (len > 0 && off >= 0 && off + len <= Mmu.PAGE_SIZE && (rxRsp.flags & Netif.NETRXF_MORE_DATA) == 0) {
-                        mem.copyToSegment(rxPages.va() + (long) id * Mmu.PAGE_SIZE + off, frame, 0, len);
-                        received++;
-                        receiver.frame(this, frame, len);
-                    }
-                    // The buffer goes back at once, under the same grant: the back end copies into it.
-                    rx.produceRequest(rxReq.set(id, rxGrants[id].ref().value()));
-                    reposted = true;
-                    if (closing) {
-                        return;
-                    }
-                }
-            } while (rx.finalCheckForResponses());
-            if (reposted) {
-                rx.pushRequestsAndCheckNotify();
             }
-        } catch (RingOverflowException e) {
-            close();
+        }
+    }
+
+    /** One queue: its two rings, their grants and port(s), its TX slots and RX buffers. */
+    private final class Queue {
+        private final int id;
+        private final int txSlots;
+        private final int rxBuffers;
+        private PageRun ringPages;
+        private GrantedPage txRingGrant;
+        private GrantedPage rxRingGrant;
+        private FrontRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
+        private FrontRing<NetifCodec.Rx, NetifCodec.RxRsp> rx;
+        /** The TX ring's port, and the RX ring's (the same one without split event channels). */
+        private BoundPort txPort;
+        private BoundPort rxPort;
+        private PageRun txPages;
+        private final GrantedPage[] txGrants;
+        /**
+         * Free TX fragments (half pages, {@value #TX_FRAGMENT} bytes, two per granted page): a
+         * stack of fragment numbers ({@code txFreeCount} of them), and which are in flight. A
+         * frame takes one fragment per {@value #TX_FRAGMENT} bytes, one slot each.
+         */
+        private final int[] txFree;
+        private int txFreeCount;
+        private final boolean[] txBusy;
+        private PageRun rxPages;
+        private final GrantedPage[] rxGrants;
+        private final NetifCodec.Tx txReq = new NetifCodec.Tx();
+        private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
+        private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
+        private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
+
+        Queue(int id, int txSlots, int rxBuffers) {
+            this.id = id;
+            this.txSlots = txSlots;
+            this.rxBuffers = rxBuffers;
+            this.txGrants = new GrantedPage[txSlots];
+            this.txFree = new int[txSlots * (Mmu.PAGE_SIZE / txFragment)];
+            this.txBusy = new boolean[txFree.length];
+            this.rxGrants = new GrantedPage[rxBuffers];
+        }
+
+        private void setUp() {
+            ringPages = k.memory().allocatePages(2);
+            tx = new FrontRing<>(new GuestMemoryBuffer(mem, ringPages.va(), Mmu.PAGE_SIZE), SringEntries.NETIF_TX_ONE_PAGE,
+                    new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(), this::notifyTx).init();
+            rx = new FrontRing<>(new GuestMemoryBuffer(mem, ringPages.va() + Mmu.PAGE_SIZE, Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(), this::notifyRx)
+                    .init();
+            txRingGrant = k.grants().grantAccess(backId, k.memory().mfn(ringPages.pfn()), false);
+            rxRingGrant = k.grants().grantAccess(backId, k.memory().mfn(ringPages.pfn() + 1), false);
+            txPages = k.memory().allocatePages(txSlots);
+            for (int i = 0; i < txSlots; i++) {
+                txGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(txPages.pfn() + i), true);
+            }
+            for (int f = txFree.length - 1; f >= 0; f--) {
+                txFree[txFreeCount++] = f;
+            }
+            rxPages = k.memory().allocatePages(rxBuffers);
+            for (int i = 0; i < rxBuffers; i++) {
+                rxGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(rxPages.pfn() + i), false);
+                rx.produceRequest(rxReq.set(i, rxGrants[i].ref().value()));
+            }
+            rx.pushRequests();
+            if (split) {
+                txPort = k.events().allocUnbound(backId, k.loop().deferred(p -> onTx()));
+                rxPort = k.events().allocUnbound(backId, k.loop().deferred(p -> onRx()));
+            } else {
+                txPort = k.events().allocUnbound(backId, k.loop().deferred(p -> onEvent()));
+                rxPort = txPort;
+            }
+        }
+
+        /** This queue's keys under {@code path} (the vif's own directory for one queue). */
+        private Promise<Void> publish(XenbusTransaction t, String path) {
+            Promise<Void> p = xb.write(t, path + "/" + Vif.TX_RING_REF, Integer.toString(txRingGrant.ref().value()))
+                    .then(v -> xb.write(t, path + "/" + Vif.RX_RING_REF, Integer.toString(rxRingGrant.ref().value())));
+            if (split) {
+                return p.then(v -> xb.write(t, path + "/" + Vif.EVENT_CHANNEL_TX, Integer.toString(txPort.port().value())))
+                        .then(v -> xb.write(t, path + "/" + Vif.EVENT_CHANNEL_RX, Integer.toString(rxPort.port().value())));
+            }
+            return p.then(v -> xb.write(t, path + "/" + Vif.EVENT_CHANNEL, Integer.toString(txPort.port().value())));
+        }
+
+        private void notifyTx() {
+            notifications++;
+            txPort.notifyRemote();
+        }
+
+        private void notifyRx() {
+            notifications++;
+            rxPort.notifyRemote();
+        }
+
+        private boolean transmit(MemorySegment bytes, int length, int flags) {
+            reapTx();
+            int fragment = txFragment;
+            int perPage = Mmu.PAGE_SIZE / fragment;
+            int need = (length + fragment - 1) / fragment;
+            if (txFreeCount < need || tx.freeRequests() < need || closing) {
+                txFull++;
+                return false;
+            }
+            // feature-sg: a frame over one fragment goes over several slots, the first carrying
+            // the frame's size and NETTXF_more_data, each further one its own part.
+            for (int at = 0, i = 0; i < need; i++, at += fragment) {
+                int frag = txFree[--txFreeCount];
+                txBusy[frag] = true;
+                int part = Math.min(fragment, length - at);
+                int page = frag / perPage;
+                int offset = (frag % perPage) * fragment;
+                mem.copyFromSegment(bytes, at, txPages.va() + (long) page * Mmu.PAGE_SIZE + offset, part);
+                int fl = (i == 0 ? flags : 0) | (i < need - 1 ? Netif.NETTXF_MORE_DATA : 0);
+                tx.produceRequest(txReq.set(txGrants[page].ref().value(), offset, fl, frag, i == 0 ? length : part));
+            }
+            if (need > 1) {
+                multiSlot++;
+            }
+            tx.pushRequestsAndCheckNotify();
+            sent++;
+            return true;
+        }
+
+        /** Takes TX responses: their slots are free again. */
+        private void reapTx() {
+            try {
+                do {
+                    while (tx.consumeResponse(txRsp)) {
+                        int slot = txRsp.id;
+                        if (slot < 0 || slot >= txBusy.length || !txBusy[slot]) { // a fragment not in flight: the back end lies
+                            close();
+                            return;
+                        }
+                        txBusy[slot] = false;
+                        txFree[txFreeCount++] = slot;
+                        if (txSpace != null) {
+                            Runnable r = txSpace;
+                            txSpace = null;
+                            k.loop().execute(r);
+                        }
+                    }
+                } while (tx.finalCheckForResponses());
+            } catch (RingOverflowException e) {
+                close();
+            }
+        }
+
+        /** The one port of a queue without split channels: both rings. */
+        private void onEvent() {
+            onTx();
+            onRx();
+        }
+
+        private void onTx() {
+            if (up && !closing && delivering) {
+                reapTx();
+            }
+        }
+
+        private void onRx() {
+            if (!up || closing || !delivering) {
+                return;
+            }
+            try {
+                boolean reposted = false;
+                do {
+                    while (rx.consumeResponse(rxRsp)) {
+                        int rid = rxRsp.id;
+                        if (rid < 0 || rid >= rxBuffers) {
+                            close();
+                            return;
+                        }
+                        int len = rxRsp.status;
+                        int off = rxRsp.offset;
+                        if (len > 0 && off >= 0 && off + len <= Mmu.PAGE_SIZE && (rxRsp.flags & Netif.NETRXF_MORE_DATA) == 0) {
+                            mem.copyToSegment(rxPages.va() + (long) rid * Mmu.PAGE_SIZE + off, frame, 0, len);
+                            received++;
+                            if ((rxRsp.flags & Netif.NETRXF_CSUM_BLANK) != 0) {
+                                blankReceived++;
+                            }
+                            receiver.frame(NetFront.this, frame, len);
+                        }
+                        // The buffer goes back at once, under the same grant: the back end copies into it.
+                        rx.produceRequest(rxReq.set(rid, rxGrants[rid].ref().value()));
+                        reposted = true;
+                        if (closing) {
+                            return;
+                        }
+                    }
+                } while (rx.finalCheckForResponses());
+                if (reposted) {
+                    rx.pushRequestsAndCheckNotify();
+                }
+            } catch (RingOverflowException e) {
+                close();
+            }
+        }
+
+        private void letGo() {
+            if (rxPort != null && rxPort != txPort) {
+                rxPort.close();
+            }
+            if (txPort != null) {
+                txPort.close();
+            }
+            for (GrantedPage g : txGrants) {
+                if (g != null) {
+                    g.close();
+                }
+            }
+            for (GrantedPage g : rxGrants) {
+                if (g != null) {
+                    g.close();
+                }
+            }
+            if (txRingGrant != null) {
+                txRingGrant.close();
+            }
+            if (rxRingGrant != null) {
+                rxRingGrant.close();
+            }
         }
     }
 
@@ -388,22 +668,12 @@ public final class NetFront {
     }
 
     private void letGo() {
-        if (port != null) {
-            port.close();
-        }
-        for (GrantedPage g : txGrants) {
-            if (g != null) {
-                g.close();
+        if (queues != null) {
+            for (Queue q : queues) {
+                if (q != null) {
+                    q.letGo();
+                }
             }
-        }
-        for (GrantedPage g : rxGrants) {
-            if (g != null) {
-                g.close();
-            }
-        }
-        if (txRingGrant != null) {
-            txRingGrant.close();
-            rxRingGrant.close();
         }
     }
 

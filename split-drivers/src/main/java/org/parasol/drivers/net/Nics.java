@@ -29,6 +29,16 @@ public final class Nics {
 
         /** What drives it, for the boot log. */
         String describe();
+
+        /** Frames received with blank checksums (netfront's NETRXF_csum_blank); 0 for a card without offload. */
+        default long checksumBlankReceived() {
+            return 0;
+        }
+
+        /** Whole UDP datagrams received with checksum 0. */
+        default long udpWithoutChecksumReceived() {
+            return 0;
+        }
     }
 
     /** The device ids of the kernel's interfaces: the NE2000's first, if it has one, then its vifs'. */
@@ -46,6 +56,11 @@ public final class Nics {
 
     /** Connects interface {@code devid}: the NE2000 for {@value Ne2kDriver#DEVID}, else vif {@code devid}. */
     public static Promise<Nic> connect(Kernel k, int devid) {
+        return connect(k, devid, true);
+    }
+
+    /** {@link #connect(Kernel, int)}; a vif takes blank checksums or declines them ({@code checksumOffload}). */
+    public static Promise<Nic> connect(Kernel k, int devid, boolean checksumOffload) {
         if (devid == Ne2kDriver.DEVID) {
             Ne2kDriver card = Ne2kDriver.probe(k);
             if (card == null) {
@@ -56,7 +71,7 @@ public final class Nics {
             k.println("eth0: " + card.describe());
             return k.loop().completed(new Ne2k(card));
         }
-        return NetFrontDevice.connect(k, devid).map(Vif0::new);
+        return NetFrontDevice.connect(k, devid, checksumOffload).map(Vif0::new);
     }
 
     /** The NE2000 as a {@link Nic}. */
@@ -128,6 +143,21 @@ public final class Nics {
         @Override
         public boolean transmit(byte[] frame, int offset, int length) {
             return dev.transmit(frame, offset, length);
+        }
+
+        @Override
+        public boolean checksumOffload() {
+            return dev.checksumOffload();
+        }
+
+        @Override
+        public long checksumBlankReceived() {
+            return dev.nic().checksumBlankReceived();
+        }
+
+        @Override
+        public long udpWithoutChecksumReceived() {
+            return dev.udpWithoutChecksumReceived();
         }
 
         @Override

@@ -289,6 +289,11 @@ public final class IpStack implements AutoCloseable {
         return mac;
     }
 
+    /** Whether the device fills in blank UDP checksums ({@link NetDevice#checksumOffload}). */
+    boolean checksumOffload() {
+        return device.checksumOffload();
+    }
+
     int mtu() {
         return mtu;
     }

@@ -39,6 +39,16 @@ public interface NetDevice {
      */
     boolean transmit(byte[] frame, int offset, int length);
 
+    /**
+     * Whether the device has blank UDP checksums filled in (netfront's {@code NETTXF_csum_blank}):
+     * when true the stack leaves the checksum of a datagram that fits one frame 0 and the device
+     * marks such frames blank (a computed checksum is never 0 on the wire, RFC 768). False by
+     * default: the stack sums every datagram.
+     */
+    default boolean checksumOffload() {
+        return false;
+    }
+
     /** Installs where received frames go (null: nowhere, they are dropped). */
     void setReceiver(FrameReceiver receiver);
 }

@@ -91,8 +91,12 @@ public final class Udp {
         Bytes.put16(m, 4, length);
         Bytes.put16(m, 6, 0);
         System.arraycopy(payload, off, m, HEADER_LENGTH, len);
-        int sum = Checksum.finish(Checksum.add(Checksum.pseudoHeader(s.addressBits(), dst, Ipv4.PROTOCOL_UDP, length), m, 0, length));
-        Bytes.put16(m, 6, sum == 0 ? 0xFFFF : sum);
+        if (!s.checksumOffload() || Ipv4.HEADER_LENGTH + length > s.mtu()) {
+            // A datagram sent in fragments is summed here: no one fills in a checksum across fragments.
+            int sum = Checksum.finish(Checksum.add(Checksum.pseudoHeader(s.addressBits(), dst, Ipv4.PROTOCOL_UDP, length), m, 0,
+                    length));
+            Bytes.put16(m, 6, sum == 0 ? 0xFFFF : sum);
+        } // else left blank (0): the device has it filled in (NETTXF_csum_blank)
         boolean sent = s.ipv4().output(dst, Ipv4.PROTOCOL_UDP, m, 0, length);
         if (sent) {
             s.counters().inc(Counter.UDP_DATAGRAMS_OUT);
