@@ -14,7 +14,7 @@ import org.parasol.hypercall.Port;
 
 /**
  * The emulated NICs of native domains on dom0's bridges: a native domain's {@code vif=} entry
- * becomes an NE2000 in the hypervisor's device model (deviation 38), and this is the other end
+ * becomes an NE2000 in the hypervisor's device model (deviation 36), and this is the other end
  * of its wire, a port of the bridge the entry names, as QEMU's tap is for an HVM guest's card
  * on {@code xenbr0}.
  *
