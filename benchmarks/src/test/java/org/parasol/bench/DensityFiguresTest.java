@@ -41,9 +41,9 @@ class DensityFiguresTest {
             assertThat(s.idleCpuPercent()).as("CPU of the idling host, %% of a core").isNotNegative();
         }
         // The live heap is read after full collections; a JDK cache released between two readings
-        // (a soft reference, a thread's buffer) is noise of a megabyte or two, which ten domains'
-        // ~700 KiB does not outweigh but fifty domains' ~3.5 MiB does.
-        assertThat(run.steps().get(1).heapKiB()).as("heap per idle domain at 50 domains, KiB").isPositive();
+        // (a soft reference, a thread's buffer) is noise of a megabyte or two, more than ten or
+        // fifty idle domains hold (about 30 KiB each). So the steps' heap is only reported; the
+        // heap is judged on the 500 bare domains below (about 7 MiB), which the noise cannot hide.
         assertThat(run.baselinePingPongUs()).isPositive();
         assertThat(run.firstCreateMs()).isPositive();
         assertThat(run.afterPingPongUs()).isPositive();
