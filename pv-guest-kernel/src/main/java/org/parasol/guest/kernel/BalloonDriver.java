@@ -119,17 +119,7 @@ public final class BalloonDriver {
 
     /** Decimal KiB, at most 2^40 (a PiB): what Xen's toolstack writes; -1 for anything else. */
     static long parseKiB(String s) {
-        if (s.isEmpty() || s.length() > 13) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
+        long v = Xenbus.unsigned(s);
         return v > 1L << 40 ? -1 : v;
     }
 

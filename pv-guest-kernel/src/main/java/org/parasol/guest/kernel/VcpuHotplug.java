@@ -141,18 +141,8 @@ public final class VcpuHotplug {
 
     /** The vCPU a child of {@code cpu} names: decimal 0..31, else -1. */
     static int vcpuNumber(String name) {
-        if (name.isEmpty() || name.length() > 2) {
-            return -1;
-        }
-        int k = 0;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            k = k * 10 + (c - '0');
-        }
-        return k < MAX_VCPUS ? k : -1;
+        long k = name.length() > 2 ? -1 : Xenbus.unsigned(name);
+        return k >= 0 && k < MAX_VCPUS ? (int) k : -1;
     }
 
     /** {@code cpu/K/availability} read as {@code value}. */

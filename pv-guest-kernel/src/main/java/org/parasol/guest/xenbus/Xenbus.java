@@ -762,8 +762,11 @@ public final class Xenbus {
         return new String(b, 0, end, StandardCharsets.ISO_8859_1);
     }
 
-    /** An unsigned decimal number of at most 18 digits, or -1. */
-    private static long unsigned(String s) {
+    /**
+     * An unsigned decimal number of at most 18 digits (plain digits, as the store's values are
+     * written: no sign, no spaces), or -1: how every xenbus value that is a number is read.
+     */
+    public static long unsigned(String s) {
         if (s.isEmpty() || s.length() > 18) {
             return -1;
         }
