@@ -51,7 +51,12 @@ public interface BlockDevice {
     /** Once this completes, every write that completed before it was called is on stable storage. */
     Promise<Void> flush();
 
-    /** Discards {@code count} sectors from {@code sector}; they read back as zeroes. */
+    /**
+     * Discards {@code count} sectors from {@code sector}; they read back as zeroes. Where
+     * {@link #canDiscard} is false the promise fails and nothing is sent to the device (the ATA
+     * disk: {@link UnsupportedOperationException}, as it has no TRIM; blkfront: its
+     * {@code BlkException} with {@code BLKIF_RSP_EOPNOTSUPP}, what a back end would answer).
+     */
     Promise<Void> discard(long sector, long count);
 
     /** Requests (blkif requests, or ATA commands) sent to the device so far. */
