@@ -45,4 +45,33 @@ class NetpingRunTest {
                 .contains("[echo] netping: echoed ").contains("[Domain-0] netback: vif1.0: on bridge xenbr0; Connected")
                 .containsPattern("(?m)^echo\\s+1 poweroff").containsPattern("(?m)^ping\\s+2 poweroff");
     }
+
+    @ParameterizedTest(name = "{0}-byte frames")
+    @ValueSource(ints = {60, 1514, 4096})
+    @DisplayName("TX by grant map (xen_netback.tx_map=1): the same frames, every map undone")
+    void shouldExchangeFramesWithTxByMap(int size) throws IOException {
+        Path echo = dir.resolve("echo.cfg");
+        Files.writeString(echo, "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
+        Path ping = dir.resolve("ping.cfg");
+        Files.writeString(ping, "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=50 size=" + size
+                + "'\nvif=[ 'mac=00:16:3e:aa:bb:01, bridge=xenbr0' ]\n");
+
+        RunOutcome o = RunOutcome.of("--dom0-cmdline=xen_netback.tx_map=1", echo.toString(), ping.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).containsPattern("\\[ping\\] netping: 50 replies from 00:16:3e:00:01:00")
+                .contains("[Domain-0] netback: vif1.0: on bridge xenbr0; Connected (1 queue, TX by grant map")
+                .containsPattern("(?m)^echo\\s+1 poweroff").containsPattern("(?m)^ping\\s+2 poweroff");
+        // every slot mapped was unmapped, in batches; one-slot frames were switched where they were mapped
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "netback: vif2\\.0: .*TX by map: (\\d+) slots mapped, (\\d+) unmapped, in (\\d+) and (\\d+) calls,"
+                        + " (\\d+) frames switched in place").matcher(o.out());
+        assertThat(m.find()).as(o.out()).isTrue();
+        long mapped = Long.parseLong(m.group(1));
+        assertThat(Long.parseLong(m.group(2))).isEqualTo(mapped);
+        assertThat(mapped).isGreaterThanOrEqualTo(size > 2048 ? 100 : 50);
+        assertThat(Long.parseLong(m.group(3))).isPositive().isLessThanOrEqualTo(mapped);
+        assertThat(Long.parseLong(m.group(4))).isEqualTo(Long.parseLong(m.group(3)));
+        assertThat(Long.parseLong(m.group(5))).isGreaterThanOrEqualTo(size > 2048 ? 0 : 50);
+    }
 }

@@ -206,6 +206,44 @@ public final class Bridge {
      * still blank. The caller has checked that a blank frame can be completed.
      */
     public void input(Port from, long va, int length, long now, int txFlags) {
+        input(from, va, length, now, txFlags, -1, 0);
+    }
+
+    /**
+     * {@link #input(Port, long, int, long, int)} of a frame that lies, read-only, in a page
+     * domain {@code grantDomid} granted ({@code grantRef}) and the caller mapped: ports that
+     * copy by grant copy from that grant ({@link #frameGrantDomid}), as Linux's netback copies
+     * from a foreign page by its grant reference. Such a frame must not have a blank checksum
+     * (it could not be completed in place).
+     */
+    public void input(Port from, long va, int length, long now, int txFlags, int grantDomid, int grantRef) {
+        frameGrantDomid = grantDomid;
+        frameGrantRef = grantRef;
+        try {
+            switchFrame(from, va, length, now, txFlags);
+        } finally {
+            frameGrantDomid = -1;
+        }
+    }
+
+    /** The frame being switched lies in a page this domain mapped from {@link #frameGrantDomid}'s grant {@link #frameGrantRef}; -1: in its own memory. */
+    private int frameGrantDomid = -1;
+    private int frameGrantRef;
+
+    /**
+     * While a port's {@link Port#deliver} runs: the domain whose grant holds the frame's page
+     * (mapped read-only by this domain), or -1 for a frame in this domain's own memory.
+     */
+    public int frameGrantDomid() {
+        return frameGrantDomid;
+    }
+
+    /** The grant reference of the frame's page while {@link #frameGrantDomid} is not -1. */
+    public int frameGrantRef() {
+        return frameGrantRef;
+    }
+
+    private void switchFrame(Port from, long va, int length, long now, int txFlags) {
         blank = (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_CSUM_BLANK) != 0;
         validated = blank || (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_DATA_VALIDATED) != 0;
         if (length < Vif.ETH_HEADER) {

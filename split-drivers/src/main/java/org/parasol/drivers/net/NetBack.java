@@ -16,6 +16,7 @@ import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.Gntcopy;
+import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.abi.GnttabOp;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Mmu;
@@ -23,6 +24,8 @@ import org.parasol.hypercall.abi.Netif;
 import org.parasol.hypercall.abi.XenbusState;
 import org.parasol.hypercall.io.SringEntries;
 import org.parasol.hypercall.struct.GnttabCopy;
+import org.parasol.hypercall.struct.GnttabMapGrantRef;
+import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
 
 /**
  * One vif served by a net back end: Linux netback's {@code xenvif}, with up to
@@ -68,6 +71,8 @@ final class NetBack implements Bridge.Port {
     private static final int TX_OPS = 64;
     /** Where the RX ops start: page 1 of a queue's pages (page 0 holds a TX batch's). */
     private static final long RX_OPS = Mmu.PAGE_SIZE;
+    /** Where a TX batch's unmap ops start (TX by map): after its map ops on page 0. */
+    private static final long UNMAP_OPS = TX_OPS * GnttabMapGrantRef.SIZE;
     /** Extra-info slots a TX frame may carry: one of each type. */
     private static final int MAX_EXTRAS = Netif.EXTRA_TYPE_MAX - 1;
 
@@ -92,6 +97,14 @@ final class NetBack implements Bridge.Port {
     /** The toolstack removed the vif's directory: nothing is written there any more. */
     private boolean removed;
     private final GnttabCopy copy = new GnttabCopy();
+    private final GnttabMapGrantRef map = new GnttabMapGrantRef();
+    private final GnttabUnmapGrantRef unmap = new GnttabUnmapGrantRef();
+    /** TX by grant map ({@code xen_netback.tx_map=1}): slots mapped and unmapped, the hypercalls that did it, frames switched in place. */
+    private long txMapped;
+    private long txUnmapped;
+    private long mapCalls;
+    private long unmapCalls;
+    private long txInPlace;
     private long txFrames;
     private long rxFrames;
     private long txErrors;
@@ -215,6 +228,7 @@ final class NetBack implements Bridge.Port {
         connected = true;
         write("state", Integer.toString(XenbusState.CONNECTED.wire()));
         log.accept(who() + ": on bridge " + bridgeName + "; Connected (" + n + (n == 1 ? " queue" : " queues")
+                + (queues[0].mapWindow >= 0 ? ", TX by grant map" : "")
                 + (split ? ", split event channels" : ", one event channel")
                 + (csumOffload ? ", checksum offload)" : ", no checksum offload)"));
     }
@@ -287,6 +301,16 @@ final class NetBack implements Bridge.Port {
         private final int[] batchCsum = new int[TX_BATCH];
         private final int[] batchOp = new int[TX_BATCH];
         private final int[] batchOps = new int[TX_BATCH];
+        /** Per frame of a TX batch: its first slot's grant and offset (TX by map: a one-slot frame is switched where it is mapped). */
+        private final int[] batchRef = new int[TX_BATCH];
+        private final int[] batchOff = new int[TX_BATCH];
+        /** TX by map: this queue's window ({@link NetBackend#takeTxMapWindow}), -1 for TX by copy; op i maps at page i of it. */
+        private long mapWindow = -1;
+        /** Per map op of a TX batch: the slot's offset and length in its page. */
+        private final int[] opOff = new int[TX_OPS];
+        private final int[] opLen = new int[TX_OPS];
+        /** Map ops of the batch that succeeded and are not unmapped yet. */
+        private int mappedNow;
         private final boolean[] batchOk = new boolean[TX_BATCH];
         private int opCount;
         /**
@@ -344,6 +368,12 @@ final class NetBack implements Bridge.Port {
                     SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
                     () -> rxPort.notifyRemote()).attach(0);
             pages = k.memory().allocatePages(2 + TX_BATCH);
+            if (backend.options().txMap()) {
+                mapWindow = backend.takeTxMapWindow();
+                if (mapWindow < 0) {
+                    log.accept(who() + ": no TX map window left" + where() + ": TX by grant copy");
+                }
+            }
             ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), 2L * Mmu.PAGE_SIZE);
             txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
             if (split) {
@@ -483,11 +513,13 @@ final class NetBack implements Bridge.Port {
                     batchOk[b] = false;
                 } else {
                     batchOp[b] = opCount;
+                    batchRef[b] = firstRef;
+                    batchOff[b] = firstOff;
                     long va = stagingVa(b);
-                    copyIn(firstRef, firstOff, va, firstLen);
+                    slotIn(firstRef, firstOff, va, firstLen);
                     int at = firstLen;
                     for (int i = 1; i < slots; i++) {
-                        copyIn(fragRef[i], fragOff[i], va + at, fragSize[i]);
+                        slotIn(fragRef[i], fragOff[i], va + at, fragSize[i]);
                         at += fragSize[i];
                     }
                     batchOps[b] = opCount - batchOp[b];
@@ -498,6 +530,24 @@ final class NetBack implements Bridge.Port {
                 b++;
             }
             return b;
+        }
+
+        /**
+         * One slot of a frame: by grant copy, its bytes into dom0's {@code va}; by grant map, a
+         * read-only map of its page at page {@code opCount} of the queue's window.
+         */
+        private void slotIn(int gref, int offset, long va, int len) {
+            if (mapWindow >= 0) {
+                map.wrap(ops, (long) opCount * GnttabMapGrantRef.SIZE).clear();
+                map.hostAddr(mapWindow + (long) opCount * Mmu.PAGE_SIZE).flags(Gntmap.HOST_MAP | Gntmap.READONLY)
+                        .ref(gref & 0xFFFF_FFFFL).dom(front.value()).status(Gntst.GENERAL_ERROR); // until the hypervisor says
+
+                opOff[opCount] = offset;
+                opLen[opCount] = len;
+                opCount++;
+                return;
+            }
+            copyIn(gref, offset, va, len);
         }
 
         /** One copy op: {@code len} bytes of the front end's {@code gref} at {@code offset} into dom0's {@code va}. */
@@ -515,6 +565,13 @@ final class NetBack implements Bridge.Port {
          * on an extra). False: the vif went.
          */
         private boolean finishBatch(int b) {
+            if (mapWindow >= 0) {
+                try {
+                    return finishMappedBatch(b);
+                } finally {
+                    unmapBatch(); // on every path: the frames were switched, dropped, or the vif went
+                }
+            }
             long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), opCount);
             long now = bridge.now();
             Bridge b0 = bridge;
@@ -523,30 +580,134 @@ final class NetBack implements Bridge.Port {
                 for (int o = 0; ok && o < batchOps[j]; o++) {
                     ok = copy.wrap(ops, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
-                if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
-                        && FrameChecksum.fieldOffset(k.cpu().memory(), stagingVa(j), batchSize[j]) < 0) {
-                    ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
-                    csumRefused++;
-                }
-                batchOk[j] = ok;
-                if (ok) {
-                    txFrames++;
-                    queueTx++;
-                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
-                } else {
-                    txErrors++;
-                }
-                if (!connected) {
-                    b0.flush(); // the other ports copy out what they took before the staging pages go
+                if (!switchFrame(b0, j, ok, now, false)) {
                     return false;
                 }
             }
             b0.flush(); // every port's RX copies of this batch, before the next batch reuses the staging pages
+            answerBatch();
+            return true;
+        }
+
+        /**
+         * Frame {@code j} of the batch, its bytes in place ({@code ok}): checked, handed to the
+         * bridge (from its mapped page when {@code inPlace}, else from its staging page) or
+         * refused. False: the vif went (the bridge's ports have flushed).
+         */
+        private boolean switchFrame(Bridge b0, int j, boolean ok, long now, boolean inPlace) {
+            if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
+                    && FrameChecksum.fieldOffset(k.cpu().memory(), stagingVa(j), batchSize[j]) < 0) {
+                ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
+                csumRefused++;
+            }
+            batchOk[j] = ok;
+            if (ok) {
+                txFrames++;
+                queueTx++;
+                if (inPlace) {
+                    txInPlace++;
+                    b0.input(NetBack.this, mapWindow + (long) batchOp[j] * Mmu.PAGE_SIZE + batchOff[j], batchSize[j], now,
+                            batchCsum[j], front.value(), batchRef[j]);
+                } else {
+                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
+                }
+            } else {
+                txErrors++;
+            }
+            if (!connected) {
+                b0.flush(); // the other ports copy out what they took before the staging pages go
+                return false;
+            }
+            return true;
+        }
+
+        /**
+         * TX by grant map: one {@code GNTTABOP_map_grant_ref} for every slot of the batch's good
+         * frames (read-only, each at its page of the queue's window), as Linux's netback maps a
+         * batch with one {@code gnttab_map_refs}. A one-slot frame whose checksum is not blank is
+         * switched where it is mapped, and the ports that take it copy from its grant; a frame
+         * over several slots, or one whose checksum dom0 may have to fill in, is put together in
+         * its staging page by dom0 first. The caller unmaps.
+         */
+        private boolean finishMappedBatch(int b) {
+            long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.MAP_GRANT_REF, ops.va(), opCount);
+            if (opCount > 0) {
+                mapCalls++;
+            }
+            // Each op's status is GNTST_general_error until the hypervisor writes it, so an op it never
+            // reached (a call that failed part way) reads as not mapped, and one it mapped is undone.
+            mappedNow = opCount;
+            for (int o = 0; o < opCount; o++) {
+                if (map.wrap(ops, (long) o * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY) {
+                    txMapped++;
+                }
+            }
+            long now = bridge.now();
+            Bridge b0 = bridge;
+            for (int j = 0; j < b; j++) {
+                boolean good = batchOk[j];
+                for (int o = 0; good && o < batchOps[j]; o++) {
+                    good = map.wrap(ops, (long) (batchOp[j] + o) * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY;
+                }
+                boolean inPlace = good && batchOps[j] == 1 && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) == 0;
+                if (good && !inPlace) {
+                    long at = stagingVa(j);
+                    for (int o = batchOp[j]; o < batchOp[j] + batchOps[j]; o++) {
+                        k.cpu().memory().copy(mapWindow + (long) o * Mmu.PAGE_SIZE + opOff[o], at, opLen[o]);
+                        at += opLen[o];
+                    }
+                }
+                if (!switchFrame(b0, j, good, now, inPlace)) {
+                    return false;
+                }
+            }
+            b0.flush(); // every port's RX copies of this batch, before the pages are unmapped
+            answerBatch();
+            return true;
+        }
+
+        /**
+         * Undoes the batch's maps that succeeded with one {@code GNTTABOP_unmap_grant_ref}, as
+         * Linux's netback unmaps a batch of released pages with one {@code gnttab_unmap_refs}.
+         */
+        private void unmapBatch() {
+            int n = 0;
+            for (int o = 0; o < mappedNow; o++) {
+                map.wrap(ops, (long) o * GnttabMapGrantRef.SIZE);
+                if (map.status() != Gntst.OKAY) {
+                    continue;
+                }
+                long handle = map.handle();
+                unmap.wrap(ops, UNMAP_OPS + (long) n * GnttabUnmapGrantRef.SIZE).clear();
+                unmap.hostAddr(mapWindow + (long) o * Mmu.PAGE_SIZE).handle(handle).status(Gntst.GENERAL_ERROR);
+                n++;
+            }
+            mappedNow = 0;
+            if (n == 0) {
+                return;
+            }
+            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.UNMAP_GRANT_REF, ops.va() + UNMAP_OPS, n);
+            unmapCalls++;
+            for (int i = 0; i < n; i++) {
+                if (unmap.wrap(ops, UNMAP_OPS + (long) i * GnttabUnmapGrantRef.SIZE).status() == Gntst.OKAY) {
+                    txUnmapped++;
+                }
+            }
+            if (txUnmapped != txMapped) {
+                // Never seen: dom0's own maps, by their handles, in its own window. Say so rather than
+                // go on with a window that still holds maps.
+                log.accept(who() + ": unmapping a TX batch" + where() + " failed (" + rc + "): " + (txMapped - txUnmapped)
+                        + " maps left; TX by grant copy from now on");
+                mapWindow = -2; // not returned: it may still hold maps
+            }
+        }
+
+        /** Every slot's answer, in ring order: a frame's status on each of its slots, NETIF_RSP_NULL on an extra. */
+        private void answerBatch() {
             for (int i = 0; i < slotCount; i++) {
                 int j = slotFrame[i];
                 tx.produceResponse(txRsp.set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR));
             }
-            return true;
         }
 
         /** Where frame {@code j} of a TX batch is copied into dom0: page 2 + j of {@link #pages}. */
@@ -575,9 +736,17 @@ final class NetBack implements Bridge.Port {
                     return false;
                 }
                 copy.wrap(ops, RX_OPS + (long) rxQueued * GnttabCopy.SIZE).clear();
-                copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF)
-                        .sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
-                        .destDomid(front.value()).destOffset(0).flags(Gntcopy.DEST_GREF).len(length);
+                int granter = bridge.frameGrantDomid();
+                if (granter >= 0) {
+                    // A frame switched where another vif mapped it: copied from the granter's page by its
+                    // reference (dom0 has no frame number of its own for it), as netback copies from a foreign page.
+                    copy.sourceRef(bridge.frameGrantRef() & 0xFFFF_FFFFL).sourceDomid(granter);
+                } else {
+                    copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF);
+                }
+                copy.sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                        .destDomid(front.value()).destOffset(0)
+                        .flags(granter >= 0 ? Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF : Gntcopy.DEST_GREF).len(length);
                 rxId[rxQueued] = rxReq.id;
                 rxLen[rxQueued] = length;
                 rxFlag[rxQueued] = rxFlags;
@@ -628,6 +797,13 @@ final class NetBack implements Bridge.Port {
             if (txPort != null) {
                 txPort.close();
                 txPort = null;
+            }
+            if (mappedNow > 0) {
+                unmapBatch(); // not reached: every batch unmaps before it returns
+            }
+            if (mapWindow >= 0) {
+                backend.returnTxMapWindow(mapWindow);
+                mapWindow = -1;
             }
             if (pages != null) {
                 k.memory().freePages(pages);
@@ -681,7 +857,9 @@ final class NetBack implements Bridge.Port {
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
                 + " dropped (no buffer), " + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
                 + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
-                + ")" + perQueue + "; " + why + (was ? "; Closed" : ""));
+                + ")" + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
+                        + mapCalls + " and " + unmapCalls + " calls, " + txInPlace + " frames switched in place" : "")
+                + perQueue + "; " + why + (was ? "; Closed" : ""));
     }
 
     void remove() {
