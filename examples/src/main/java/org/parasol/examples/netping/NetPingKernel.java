@@ -40,7 +40,9 @@ public final class NetPingKernel extends ApplicationKernel {
 
     private Kernel k;
     private NetFront nic;
-    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
+    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
+    /** role=echo: how many pingers' "BYE!" it waits for (peers=N). */
+    private int peers = 1;
     private Promise<Integer> done;
     private int count;
     private int size;
@@ -62,6 +64,7 @@ public final class NetPingKernel extends ApplicationKernel {
         this.k = kernel;
         boolean ping = false;
         boolean flood = false;
+        boolean sg = true;
         count = 100;
         size = 64;
         for (String word : k.commandLine().trim().split("\\s+")) {
@@ -76,7 +79,9 @@ public final class NetPingKernel extends ApplicationKernel {
                     flood = v.equals("flood");
                 }
                 case "count" -> count = (int) Vbd.number("count", v, 1, 1_000_000);
-                case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_FRAME);
+                case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_SG_FRAME);
+                case "sg" -> sg = Vbd.number("sg", v, 0, 1) == 1;
+                case "peers" -> peers = (int) Vbd.number("peers", v, 1, 64);
                 default -> {
                 }
             }
@@ -85,11 +90,13 @@ public final class NetPingKernel extends ApplicationKernel {
         done = k.loop().promise();
         boolean pinger = ping;
         boolean flooder = flood;
+        boolean scatterGather = sg;
         return NetFront.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netping: this domain has no vif");
             }
-            return NetFront.connect(k, ids.get(0), pinger ? this::pingerFrame : flooder ? (f, b, l) -> { } : this::echoFrame);
+            return NetFront.connect(k, ids.get(0), 1, true, scatterGather,
+                    pinger ? this::pingerFrame : flooder ? (f, b, l) -> { } : this::echoFrame);
         }).then(n -> {
             nic = n;
             if (flooder) {
@@ -97,7 +104,12 @@ public final class NetPingKernel extends ApplicationKernel {
                 flood();
                 return done;
             }
-            k.println("netping: " + (pinger ? "pinging" : "echoing") + " as " + Vif.formatMac(n.mac()));
+            k.println("netping: " + (pinger ? "pinging" : "echoing") + " as " + Vif.formatMac(n.mac())
+                    + (n.scatterGather() ? "" : " (no scatter-gather: frames of at most " + n.maxFrame() + " bytes)"));
+            if (pinger && size > n.maxFrame()) {
+                throw new IllegalStateException("netping: size=" + size + " is over this interface's largest frame, "
+                        + n.maxFrame() + " bytes");
+            }
             if (pinger) {
                 send();
             }
@@ -180,7 +192,8 @@ public final class NetPingKernel extends ApplicationKernel {
             java.util.Arrays.sort(rtts);
             k.println("netping: " + count + " replies from " + Vif.formatMac(peer) + ", " + resent + " resent; round trip p50 "
                     + rtts[count / 2] / 1000 + " us, p99 " + rtts[Math.min(count - 1, count * 99 / 100)] / 1000 + " us; "
-                    + nic.framesSentMultiSlot() + " frames sent over several slots");
+                    + nic.framesSentMultiSlot() + " frames sent over several slots, " + nic.framesReceivedMultiSlot()
+                    + " received over several");
             out.set(BE_INT, 14, BYE);
             putMac(out, 0, peer);
             nic.transmit(out, size);
@@ -210,6 +223,9 @@ public final class NetPingKernel extends ApplicationKernel {
             return;
         }
         if (f.get(BE_INT, 14) == BYE) {
+            if (--peers > 0) {
+                return;
+            }
             k.println("netping: echoed " + echoed + " frames; told to stop");
             done.complete(echoed);
             return;

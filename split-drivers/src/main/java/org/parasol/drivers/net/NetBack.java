@@ -31,9 +31,12 @@ import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
  * One vif served by a net back end: Linux netback's {@code xenvif}, with up to
  * {@value #MAX_QUEUES} queues ({@code multi-queue-max-queues}; each queue a TX and an RX ring),
  * split event channels ({@code feature-split-event-channels}), {@code feature-rx-copy} (the
- * back end grant-copies received frames into buffers the front end posted), TX by grant copy,
- * and {@code feature-sg} on TX (a frame over up to {@code XEN_NETIF_NR_SLOTS_MIN} slots, put
- * together in one dom0 page, so at most {@value Vif#MAX_FRAME} bytes); no GSO.
+ * back end grant-copies received frames into buffers the front end posted), TX by grant copy
+ * (or by grant map: {@code xen_netback.tx_map=1}), and {@code feature-sg} both ways: a TX frame
+ * over up to {@code XEN_NETIF_NR_SLOTS_MIN} slots, up to {@value Vif#MAX_SG_FRAME} bytes, put
+ * together in dom0's staging pages; an RX frame over as many posted buffers as it fills
+ * ({@code NETRXF_more_data}) for a front end that wrote {@code feature-sg} = 1, and at most one
+ * buffer (dropped and counted past it) for one that did not; no GSO.
  *
  * <pre>
  *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
@@ -67,12 +70,21 @@ final class NetBack implements Bridge.Port {
     static final int TX_BATCH = 32;
     /** RX frames whose copies go into one GNTTABOP_copy (a TX batch flooded to a port fits). */
     static final int RX_BATCH = 64;
-    /** Copy ops of one TX batch at most: a batch takes no new frame once fewer than a whole frame's slots are left. */
-    private static final int TX_OPS = 64;
+    /**
+     * Copy ops of one TX batch at most (page 0): a batch takes no new frame once fewer than a
+     * whole frame's ops are left (a slot's copy is cut in two where it crosses a staging page).
+     */
+    private static final int TX_OPS = (int) (Mmu.PAGE_SIZE / GnttabCopy.SIZE);
+    /** Map ops of one TX batch at most (TX by map): a window's pages, one op a slot. */
+    private static final int TX_MAP_OPS = NetBackend.TX_MAP_SLOTS;
+    /** Copy ops of one RX batch at most (page 1): each RX slot takes one, or two where its bytes cross a dom0 page. */
+    private static final int RX_OPS_MAX = (int) (Mmu.PAGE_SIZE / GnttabCopy.SIZE);
+    /** Pages of a queue before its staging pages: TX ops, RX ops, unmap ops. */
+    private static final int OPS_PAGES = 3;
     /** Where the RX ops start: page 1 of a queue's pages (page 0 holds a TX batch's). */
     private static final long RX_OPS = Mmu.PAGE_SIZE;
-    /** Where a TX batch's unmap ops start (TX by map): after its map ops on page 0. */
-    private static final long UNMAP_OPS = TX_OPS * GnttabMapGrantRef.SIZE;
+    /** Where a TX batch's unmap ops start (TX by map): page 2. */
+    private static final long UNMAP_OPS = 2L * Mmu.PAGE_SIZE;
     /** Extra-info slots a TX frame may carry: one of each type. */
     private static final int MAX_EXTRAS = Netif.EXTRA_TYPE_MAX - 1;
 
@@ -114,6 +126,12 @@ final class NetBack implements Bridge.Port {
     /** TX frames refused for NETTXF_csum_blank on what is not a whole IPv4 TCP or UDP packet. */
     private long csumRefused;
     private long rxDropped;
+    /** RX frames over what the front end takes: one buffer without its feature-sg. */
+    private long rxTooBig;
+    /** RX frames given over several slots (NETRXF_more_data). */
+    private long rxMultiSlot;
+    /** The front end wrote feature-sg = 1: it takes RX frames over several buffers. */
+    private boolean rxSg;
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
         this.k = k;
@@ -206,6 +224,8 @@ final class NetBack implements Bridge.Port {
             if (!"1".equals(copyMode)) {
                 throw new IllegalArgumentException("the front end did not ask for request-rx-copy (page flipping is not served)");
             }
+            String sg = store.read(frontendPath + "/" + Vif.FEATURE_SG);
+            rxSg = sg != null && Vbd.number(Vif.FEATURE_SG, sg, 0, 1) == 1;
             String noCsum = store.read(frontendPath + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD);
             csumOffload = noCsum == null || Vbd.number(Vif.FEATURE_NO_CSUM_OFFLOAD, noCsum, 0, 1) == 0;
         } catch (IllegalArgumentException e) {
@@ -230,7 +250,8 @@ final class NetBack implements Bridge.Port {
         log.accept(who() + ": on bridge " + bridgeName + "; Connected (" + n + (n == 1 ? " queue" : " queues")
                 + (queues[0].mapWindow >= 0 ? ", TX by grant map" : "")
                 + (split ? ", split event channels" : ", one event channel")
-                + (csumOffload ? ", checksum offload)" : ", no checksum offload)"));
+                + (csumOffload ? ", checksum offload" : ", no checksum offload")
+                + (rxSg ? ", RX scatter-gather)" : ", no RX scatter-gather)"));
     }
 
     /**
@@ -250,8 +271,12 @@ final class NetBack implements Bridge.Port {
     @Override
     public boolean deliver(long va, int length, int rxFlags) {
         Queue[] qs = queues;
-        if (!connected || length > Vif.MAX_FRAME || (va & (Mmu.PAGE_SIZE - 1)) + length > Mmu.PAGE_SIZE) {
+        if (!connected) {
             rxDropped++;
+            return false;
+        }
+        if (length > (rxSg ? Vif.MAX_SG_FRAME : Vif.MAX_FRAME)) {
+            rxTooBig++; // over one buffer for a front end without feature-sg, as netback drops what it cannot slot
             return false;
         }
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(k.cpu().memory(), va, length), qs.length)];
@@ -307,8 +332,11 @@ final class NetBack implements Bridge.Port {
         /** TX by map: this queue's window ({@link NetBackend#takeTxMapWindow}), -1 for TX by copy; op i maps at page i of it. */
         private long mapWindow = -1;
         /** Per map op of a TX batch: the slot's offset and length in its page. */
-        private final int[] opOff = new int[TX_OPS];
-        private final int[] opLen = new int[TX_OPS];
+        private final int[] opOff = new int[TX_MAP_OPS];
+        private final int[] opLen = new int[TX_MAP_OPS];
+        /** Where a TX frame over a page is put together (one per batch: a batch ends with it). */
+        private PageRun bigStaging;
+        private boolean bigUsed;
         /** Map ops of the batch that succeeded and are not unmapped yet. */
         private int mappedNow;
         private final boolean[] batchOk = new boolean[TX_BATCH];
@@ -327,9 +355,14 @@ final class NetBack implements Bridge.Port {
         private final int[] fragOff = new int[Netif.NR_SLOTS_MIN];
         private final int[] fragSize = new int[Netif.NR_SLOTS_MIN];
         /** RX frames taken and not copied yet: each one's RX request id and length; their ops at {@link #RX_OPS}. */
-        private final int[] rxId = new int[RX_BATCH];
-        private final int[] rxLen = new int[RX_BATCH];
-        private final int[] rxFlag = new int[RX_BATCH];
+        /** Per RX slot taken and not copied yet: its request id, bytes, flags and copy ops (at {@link #RX_OPS}). */
+        private final int[] rxId = new int[RX_OPS_MAX];
+        private final int[] rxLen = new int[RX_OPS_MAX];
+        private final int[] rxFlag = new int[RX_OPS_MAX];
+        private final int[] rxSlotOps = new int[RX_OPS_MAX];
+        private int rxSlots;
+        private int rxOps;
+        /** RX frames taken and not copied yet. */
         private int rxQueued;
 
         Queue(int id) {
@@ -367,14 +400,15 @@ final class NetBack implements Bridge.Port {
             rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
                     SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
                     () -> rxPort.notifyRemote()).attach(0);
-            pages = k.memory().allocatePages(2 + TX_BATCH);
+            pages = k.memory().allocatePages(OPS_PAGES + TX_BATCH);
+            bigStaging = k.memory().allocatePages(Vif.MAX_RX_SLOTS);
             if (backend.options().txMap()) {
                 mapWindow = backend.takeTxMapWindow();
                 if (mapWindow < 0) {
                     log.accept(who() + ": no TX map window left" + where() + ": TX by grant copy");
                 }
             }
-            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), 2L * Mmu.PAGE_SIZE);
+            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), (long) OPS_PAGES * Mmu.PAGE_SIZE);
             txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
             if (split) {
                 // The RX event says buffers were posted; deliver() finds them when a frame comes.
@@ -445,7 +479,7 @@ final class NetBack implements Bridge.Port {
          * its extra-info slots (XEN_NETTXF_extra_info); checks each and writes its copy ops; how
          * many frames were taken. A frame is refused (answered {@code NETIF_RSP_ERROR}, counted,
          * never copied) when a slot's grant or bytes are bad, it is shorter than an Ethernet
-         * header or longer than {@value Vif#MAX_FRAME} bytes, its further slots carry more than
+         * header, its further slots carry more than
          * its size says (or its first slot more than its page), it takes more than
          * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra (not offered, so any
          * size is nonsense). A missing slot or an unknown extra type ends the vif, as netback's
@@ -455,7 +489,9 @@ final class NetBack implements Bridge.Port {
             int b = 0;
             opCount = 0;
             slotCount = 0;
-            while (b < max && opCount <= TX_OPS - Netif.NR_SLOTS_MIN && tx.consumeRequest(txReq)) {
+            bigUsed = false;
+            int opRoom = mapWindow >= 0 ? TX_MAP_OPS - Netif.NR_SLOTS_MIN : TX_OPS - 2 * Netif.NR_SLOTS_MIN;
+            while (b < max && opCount <= opRoom && !bigUsed && tx.consumeRequest(txReq)) {
                 NetifCodec.Tx r = txReq;
                 slotId[slotCount] = r.id;
                 slotFrame[slotCount++] = b;
@@ -507,14 +543,16 @@ final class NetBack implements Bridge.Port {
                     bad = true;
                     tooManySlots++;
                 }
-                if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_FRAME || firstLen < 0
+                if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_SG_FRAME || firstLen < 0
                         || firstOff + firstLen > Mmu.PAGE_SIZE) {
                     batchOps[b] = 0; // refused without a copy
                     batchOk[b] = false;
                 } else {
+                    batchSize[b] = total;
                     batchOp[b] = opCount;
                     batchRef[b] = firstRef;
                     batchOff[b] = firstOff;
+                    bigUsed = total > Mmu.PAGE_SIZE; // put together in the big staging run; the batch ends with it
                     long va = stagingVa(b);
                     slotIn(firstRef, firstOff, va, firstLen);
                     int at = firstLen;
@@ -547,7 +585,12 @@ final class NetBack implements Bridge.Port {
                 opCount++;
                 return;
             }
-            copyIn(gref, offset, va, len);
+            // A copy's destination lies in one page: a slot crossing a staging page takes two ops.
+            int first = (int) Math.min(len, Mmu.PAGE_SIZE - (va & (Mmu.PAGE_SIZE - 1)));
+            copyIn(gref, offset, va, first);
+            if (first < len) {
+                copyIn(gref, offset + first, va + first, len - first);
+            }
         }
 
         /** One copy op: {@code len} bytes of the front end's {@code gref} at {@code offset} into dom0's {@code va}. */
@@ -710,9 +753,12 @@ final class NetBack implements Bridge.Port {
             }
         }
 
-        /** Where frame {@code j} of a TX batch is copied into dom0: page 2 + j of {@link #pages}. */
+        /**
+         * Where frame {@code j} of a TX batch is put together in dom0: page 3 + j of {@link #pages},
+         * or the big staging run for a frame over a page (the batch's last).
+         */
         private long stagingVa(int j) {
-            return pages.va() + (long) (2 + j) * Mmu.PAGE_SIZE;
+            return batchSize[j] > Mmu.PAGE_SIZE ? bigStaging.va() : pages.va() + (long) (OPS_PAGES + j) * Mmu.PAGE_SIZE;
         }
 
         /**
@@ -723,33 +769,55 @@ final class NetBack implements Bridge.Port {
          */
         private boolean deliver(long va, int length, int rxFlags) {
             try {
-                if (rxQueued == RX_BATCH) {
+                int slots = RxChain.slotsFor(length);
+                if (rxQueued == RX_BATCH || rxOps + 2 * slots > RX_OPS_MAX) {
                     flush();
                     if (!connected) {
                         rxDropped++;
                         return false;
                     }
                 }
-                if (!rx.consumeRequest(rxReq)) {
+                if (rx.unconsumedRequests() < slots) {
+                    // Not enough buffers posted for the whole frame: none taken, as netback waits for
+                    // enough slots; the front end is asked (req_event) to say when it posts more.
                     rx.finalCheckForRequests();
                     rxDropped++;
                     return false;
                 }
-                copy.wrap(ops, RX_OPS + (long) rxQueued * GnttabCopy.SIZE).clear();
                 int granter = bridge.frameGrantDomid();
-                if (granter >= 0) {
-                    // A frame switched where another vif mapped it: copied from the granter's page by its
-                    // reference (dom0 has no frame number of its own for it), as netback copies from a foreign page.
-                    copy.sourceRef(bridge.frameGrantRef() & 0xFFFF_FFFFL).sourceDomid(granter);
-                } else {
-                    copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF);
+                for (int i = 0; i < slots; i++) {
+                    rx.consumeRequest(rxReq);
+                    int part = RxChain.slotLength(length, i);
+                    int opsOfSlot = 0;
+                    for (int done = 0; done < part; ) {
+                        long src = va + (long) i * Mmu.PAGE_SIZE + done;
+                        int n = (int) Math.min(part - done, Mmu.PAGE_SIZE - (src & (Mmu.PAGE_SIZE - 1)));
+                        copy.wrap(ops, RX_OPS + (long) rxOps * GnttabCopy.SIZE).clear();
+                        if (granter >= 0) {
+                            // A frame switched where another vif mapped it (one page at most): copied from
+                            // the granter's page by its reference (dom0 has no frame number of its own for
+                            // it), as netback copies from a foreign page.
+                            copy.sourceRef(bridge.frameGrantRef() & 0xFFFF_FFFFL).sourceDomid(granter);
+                        } else {
+                            copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(src)).value())
+                                    .sourceDomid(DomId.DOMID_SELF);
+                        }
+                        copy.sourceOffset((int) (src & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                                .destDomid(front.value()).destOffset(done)
+                                .flags(granter >= 0 ? Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF : Gntcopy.DEST_GREF).len(n);
+                        rxOps++;
+                        opsOfSlot++;
+                        done += n;
+                    }
+                    rxId[rxSlots] = rxReq.id;
+                    rxLen[rxSlots] = part;
+                    rxFlag[rxSlots] = RxChain.slotFlags(slots, i, rxFlags);
+                    rxSlotOps[rxSlots] = opsOfSlot;
+                    rxSlots++;
                 }
-                copy.sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
-                        .destDomid(front.value()).destOffset(0)
-                        .flags(granter >= 0 ? Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF : Gntcopy.DEST_GREF).len(length);
-                rxId[rxQueued] = rxReq.id;
-                rxLen[rxQueued] = length;
-                rxFlag[rxQueued] = rxFlags;
+                if (slots > 1) {
+                    rxMultiSlot++;
+                }
                 rxQueued++;
                 return true;
             } catch (RingOverflowException e) {
@@ -760,28 +828,42 @@ final class NetBack implements Bridge.Port {
         }
 
         /**
-         * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all, a response
-         * for each in the order their buffers were taken, then one push of the responses (the front
-         * end is notified only if it asked, by {@code rsp_event}).
+         * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all their
+         * slots, a response for each slot in the order their buffers were taken (its own bytes as
+         * status; {@code NETRXF_more_data} on all of a frame's slots but its last), then one push
+         * of the responses (the front end is notified only if it asked, by {@code rsp_event}).
          */
         private void flush() {
-            int n = rxQueued;
+            int n = rxSlots;
+            int opsNow = rxOps;
+            rxQueued = 0;
+            rxSlots = 0;
+            rxOps = 0;
             if (n == 0 || !connected) {
-                rxQueued = 0;
                 return;
             }
-            rxQueued = 0;
-            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, n);
+            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, opsNow);
+            int op = 0;
+            boolean frameOk = true;
             for (int j = 0; j < n; j++) {
-                int st = rc >= 0 && copy.wrap(ops, RX_OPS + (long) j * GnttabCopy.SIZE).status() == Gntst.OKAY ? rxLen[j]
-                        : Netif.RSP_ERROR;
-                if (st < 0) {
-                    rxDropped++;
-                } else {
-                    rxFrames++;
-                    queueRx++;
+                boolean ok = rc >= 0;
+                for (int o = 0; o < rxSlotOps[j]; o++, op++) {
+                    ok &= copy.wrap(ops, RX_OPS + (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
-                rx.produceResponse(rxRsp.set(rxId[j], 0, st < 0 ? 0 : rxFlag[j], st));
+                frameOk &= ok;
+                boolean last = (rxFlag[j] & Netif.NETRXF_MORE_DATA) == 0;
+                if (last) {
+                    if (frameOk) {
+                        rxFrames++;
+                        queueRx++;
+                    } else {
+                        rxDropped++;
+                    }
+                    frameOk = true;
+                }
+                // A failed slot keeps more_data, so the front end finds the chain's end and drops it whole.
+                rx.produceResponse(rxRsp.set(rxId[j], 0, ok ? rxFlag[j] : rxFlag[j] & Netif.NETRXF_MORE_DATA,
+                        ok ? rxLen[j] : Netif.RSP_ERROR));
             }
             rx.pushResponsesAndCheckNotify();
         }
@@ -790,6 +872,8 @@ final class NetBack implements Bridge.Port {
         private void close() {
             rxDropped += rxQueued; // taken, never copied
             rxQueued = 0;
+            rxSlots = 0;
+            rxOps = 0;
             if (rxPort != null && rxPort != txPort) {
                 rxPort.close();
             }
@@ -804,6 +888,10 @@ final class NetBack implements Bridge.Port {
             if (mapWindow >= 0) {
                 backend.returnTxMapWindow(mapWindow);
                 mapWindow = -1;
+            }
+            if (bigStaging != null) {
+                k.memory().freePages(bigStaging);
+                bigStaging = null;
             }
             if (pages != null) {
                 k.memory().freePages(pages);
@@ -854,8 +942,9 @@ final class NetBack implements Bridge.Port {
         }
         split = false;
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
-        log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
-                + " dropped (no buffer), " + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
+        log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received"
+                + (rxMultiSlot > 0 ? " (" + rxMultiSlot + " over several slots)" : "") + ", " + rxDropped
+                + " dropped (no buffer), " + (rxTooBig > 0 ? rxTooBig + " dropped (over its buffer), " : "") + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
                 + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
                 + ")" + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
                         + mapCalls + " and " + unmapCalls + " calls, " + txInPlace + " frames switched in place" : "")
