@@ -119,6 +119,8 @@ final class NetBack implements Bridge.Port {
     private long txInPlace;
     private long txFrames;
     private long rxFrames;
+    private long txBytes;
+    private long rxBytes;
     private long txErrors;
     /** TX frames refused for a GSO extra (not offered) and for taking more than XEN_NETIF_NR_SLOTS_MIN slots. */
     private long gsoRefused;
@@ -132,6 +134,11 @@ final class NetBack implements Bridge.Port {
     private long rxMultiSlot;
     /** The front end wrote feature-sg = 1: it takes RX frames over several buffers. */
     private boolean rxSg;
+
+    /** This vif's counters, as the guest sees them (xentop's NETTX and NETRX). dom0's boot vCPU. */
+    VifStatistics statistics() {
+        return new VifStatistics(front.value(), devid, txBytes, txFrames, txErrors, rxBytes, rxFrames, rxDropped + rxTooBig);
+    }
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
         this.k = k;
@@ -646,6 +653,7 @@ final class NetBack implements Bridge.Port {
             batchOk[j] = ok;
             if (ok) {
                 txFrames++;
+                txBytes += batchSize[j];
                 queueTx++;
                 if (inPlace) {
                     txInPlace++;
@@ -851,6 +859,9 @@ final class NetBack implements Bridge.Port {
                     ok &= copy.wrap(ops, RX_OPS + (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
                 frameOk &= ok;
+                if (ok) {
+                    rxBytes += rxLen[j];
+                }
                 boolean last = (rxFlag[j] & Netif.NETRXF_MORE_DATA) == 0;
                 if (last) {
                     if (frameOk) {

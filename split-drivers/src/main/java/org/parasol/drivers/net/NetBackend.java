@@ -126,6 +126,15 @@ public final class NetBackend {
         freeWindows[freeWindowCount++] = (int) ((va - TX_MAP_VA) / ((long) TX_MAP_SLOTS * org.parasol.hypercall.abi.Mmu.PAGE_SIZE));
     }
 
+    /** Every vif's counters ({@code xl devstat}, top's NET columns). dom0's boot vCPU. */
+    public java.util.List<VifStatistics> statistics() {
+        java.util.List<VifStatistics> out = new java.util.ArrayList<>();
+        for (NetBack v : vifs.devices()) {
+            out.add(v.statistics());
+        }
+        return out;
+    }
+
     public int vifs() {
         return vifs.devices().size();
     }
