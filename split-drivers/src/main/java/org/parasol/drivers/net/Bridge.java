@@ -10,8 +10,10 @@ import org.parasol.hypercall.GuestMemory;
  * A learning Ethernet switch, as Linux's bridge is for Xen's {@code xenbr0}: ports (vifs of
  * several domains), a MAC table filled from source addresses and aged out, unicast to the port
  * a destination was learned on, flooding of broadcast, multicast and unknown destinations.
- * Frames are bytes in the owning domain's memory ({@code va}, {@code length}), handed to each
- * output port synchronously; nothing is queued here, so a port that cannot take a frame drops
+ * Frames are bytes in the owning domain's memory ({@code va}, {@code length}, up to
+ * {@value Vif#MAX_SG_FRAME} bytes; or a page it mapped from another domain's grant, which
+ * {@link #frameGrantDomid} names while the frame is switched), handed to each output port
+ * synchronously; nothing is queued here, so a port that cannot take a frame drops
  * it and counts it, and never stalls the others.
  *
  * <p>The table is bounded ({@value #MAX_ENTRIES} entries; past it nothing new is learned, and

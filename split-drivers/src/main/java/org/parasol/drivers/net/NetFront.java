@@ -26,7 +26,8 @@ import org.parasol.hypercall.io.SringEntries;
 /**
  * A virtual network interface, seen from a guest: Xen's netfront on the kernel's promises,
  * with {@code request-rx-copy} (the back end copies received frames into buffers posted here),
- * frames of at most one page, one or more queues ({@code multi-queue-num-queues}, up to what
+ * scatter-gather both ways ({@code feature-sg}, declinable: frames up to
+ * {@value Vif#MAX_SG_FRAME} bytes, else at most one page), one or more queues ({@code multi-queue-num-queues}, up to what
  * the back end offers in {@code multi-queue-max-queues}) and split event channels when the back
  * end offers {@code feature-split-event-channels}.
  *
@@ -35,10 +36,12 @@ import org.parasol.hypercall.io.SringEntries;
  *  NetFront.connect(k, devid, queues, receiver)  posted ahead; up to {@code queues} queues
  *  nic.transmit(frame, length)            one Ethernet frame, copied into half-page TX
  *                                         fragments (pages granted once), one slot per
- *                                         fragment (feature-sg: a frame over 2 KiB takes two),
+ *                                         fragment (feature-sg: a frame over 2 KiB takes two,
+ *                                         one over a page a whole page per slot),
  *                                         on the queue its flow hashes to; false when that
  *                                         queue has too few free fragments
- *  receiver.frame(nic, bytes, length)     each frame received, from the run loop; the bytes
+ *  receiver.frame(nic, bytes, length)     each frame received (over several RX buffers put
+ *                                         back together), from the run loop; the bytes
  *                                         are valid during the call only
  *  nic.mac(), nic.queues(), nic.close()
  * </pre>
@@ -656,7 +659,8 @@ public final class NetFront {
                 do {
                     while (tx.consumeResponse(txRsp)) {
                         int slot = txRsp.id;
-                        if (slot < 0 || slot >= txBusy.length || !txBusy[slot]) { // a fragment not in flight: the back end lies
+                        if (slot < 0 || slot >= txBusy.length || !txBusy[slot] || (slot & 1) == 1 && txWhole[slot - 1]) {
+                            // a fragment not in flight, or the second half of a page sent whole: the back end lies
                             close();
                             return;
                         }
