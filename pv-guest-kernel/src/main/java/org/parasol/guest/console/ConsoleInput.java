@@ -93,7 +93,6 @@ public final class ConsoleInput {
                 }
                 total += n;
             }
-            bytesRead += total;
             return total;
         }
         int cons = ring.inConsAcquire();
@@ -109,7 +108,6 @@ public final class ConsoleInput {
             accept((byte) ring.in(XenconsInterface.inSlot(cons + i)));
         }
         ring.inConsRelease(cons + avail);
-        bytesRead += avail;
         notifyBackEnd.run();
         return avail;
     }
@@ -125,6 +123,7 @@ public final class ConsoleInput {
     }
 
     private void accept(byte b) {
+        bytesRead++;
         switch (b) {
             case '\r', '\n' -> {
                 String text = new String(line, 0, length, StandardCharsets.UTF_8);
