@@ -32,7 +32,7 @@ import org.parasol.hypervisor.time.ManualClock;
  * 4 through the 8259 pair, taken at vector {@code 0x24} through the trap table, a guest that
  * never reads holding a bounded amount, and the exits a console line costs written by polling
  * LSR against written on THR-empty interrupts. (A halted vCPU woken by input needs a vCPU with a
- * thread of its own: HostConsoleInputTest's native shells idle in {@code hlt} until it comes.)
+ * thread of its own: HostNativeConsoleInputTest's native shells idle in {@code hlt} until it comes.)
  */
 class UartTrapTest {
     @RegisterExtension
