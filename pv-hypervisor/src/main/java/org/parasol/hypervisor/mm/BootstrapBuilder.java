@@ -88,10 +88,20 @@ public final class BootstrapBuilder {
      */
     public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn,
             byte[] module) {
+        return build(frames, pages, nrPages, sharedInfoMfn, module, false);
+    }
+
+    /**
+     * {@link #build(FrameTable, DomainPages, long, long, byte[])} writing the whole P2M list at
+     * build when {@code eagerP2m}, as Xen's builder does: the reference the lazy list is
+     * compared with.
+     */
+    static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn,
+            byte[] module, boolean eagerP2m) {
         checkShared(frames, pages.domid(), sharedInfoMfn);
         long moduleLen = module == null ? 0 : module.length;
         long modulePages = (moduleLen + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
-        Plan plan = plan(nrPages, false, modulePages);
+        Plan plan = plan(nrPages, false, modulePages, eagerP2m);
         long[] p2m = allocateAll(frames, pages, (int) nrPages);
         MemorySegment mem = frames.memory().segment();
         for (long i = 0; i < modulePages; i++) {
@@ -169,11 +179,15 @@ public final class BootstrapBuilder {
     }
 
     /** Where each part of the region goes for {@code nrPages} pages, before any frame is touched. */
-    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long consolePfn, long modulePfn,
+    private record Plan(boolean eagerP2m, long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long consolePfn, long modulePfn,
             long modulePages, long firstPtPfn, long nrPt, long mappedPages, long l3s, long l2s, long l1s) {
     }
 
     private static Plan plan(long nrPages, boolean storePage, long modulePages) {
+        return plan(nrPages, storePage, modulePages, false);
+    }
+
+    private static Plan plan(long nrPages, boolean storePage, long modulePages, boolean eagerP2m) {
         if (nrPages <= 0 || nrPages > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("nr_pages out of range: " + nrPages);
         }
@@ -211,7 +225,7 @@ public final class BootstrapBuilder {
             }
             nrPt = need;
         }
-        return new Plan(nrPages, p2mFrames, startInfoPfn, storePfn, consolePfn, modulePfn, modulePages, firstPtPfn, nrPt,
+        return new Plan(eagerP2m, nrPages, p2mFrames, startInfoPfn, storePfn, consolePfn, modulePfn, modulePages, firstPtPfn, nrPt,
                 mappedPages,
                 l3s, l2s, l1s);
     }
@@ -239,18 +253,15 @@ public final class BootstrapBuilder {
 
         // 1. The P2M list and the M2P entries, the latter a run of consecutive frames at a time
         //    (a 2 MiB extent keeps its frame state uniform; the M2P table's pages are written
-        //    only when a guest first reads them). The list's frames are written whole: the host
-        //    backs them with one call per machine-contiguous run, not a page fault per frame.
-        for (int pfn = 0; pfn < p2mFrames; ) {
-            int run = 1;
-            while (pfn + run < p2mFrames && p2m[pfn + run] == p2m[pfn] + run) {
-                run++;
-            }
-            frames.memory().populate(p2m[pfn], run);
-            pfn += run;
-        }
-        for (int pfn = 0; pfn < nrPages; pfn++) {
-            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
+        //    only when a guest first reads them). A list of more than one page whose frames
+        //    come in few machine-contiguous runs is kept as those runs and written a page at a
+        //    time when first seen (deferred below, once its frames hold their references);
+        //    any other is written now, whole: the host backs its frames with one call per
+        //    machine-contiguous run, not a page fault per frame.
+        LazyP2m lazy = p2mFrames >= LAZY_P2M_MIN_FRAMES && !plan.eagerP2m()
+                ? LazyP2m.of(domid, p2m, p2mFrames) : null;
+        if (lazy == null) {
+            writeP2m(frames, p2m, p2mFrames);
         }
         for (int pfn = 0; pfn < nrPages; ) {
             int run = 1;
@@ -307,6 +318,9 @@ public final class BootstrapBuilder {
         if (!frames.pin(l4Mfn, FrameTable.PGT_L4_PAGE_TABLE, domid) || !frames.setValidated(l4Mfn)) {
             throw new IllegalStateException("cannot pin the bootstrap L4 of d" + domid);
         }
+        if (lazy != null) {
+            frames.deferP2m(pages, lazy);
+        }
 
         return new BootLayout(
                 VIRT_BASE, nrPages,
@@ -319,6 +333,29 @@ public final class BootstrapBuilder {
                 plan.storePfn(), plan.storePfn() >= 0 ? p2m[(int) plan.storePfn()] : -1,
                 plan.consolePfn(), plan.consolePfn() >= 0 ? p2m[(int) plan.consolePfn()] : -1,
                 plan.modulePfn(), plan.modulePages());
+    }
+
+    /**
+     * A P2M list spanning at least this many pages is written lazily (deviation 38); a
+     * one-page list, a domain of 2 MiB or less, is written at build as before: its page sits
+     * in the block of frames the start of day details anyway, and a lazy list costs heap.
+     */
+    static final long LAZY_P2M_MIN_FRAMES = 2;
+
+    /** The whole P2M list, now: every PFN's MFN into the list's frames, backed first. */
+    private static void writeP2m(FrameTable frames, long[] p2m, long p2mFrames) {
+        MemorySegment mem = frames.memory().segment();
+        for (int pfn = 0; pfn < p2mFrames; ) {
+            int run = 1;
+            while (pfn + run < p2mFrames && p2m[pfn + run] == p2m[pfn] + run) {
+                run++;
+            }
+            frames.memory().populate(p2m[pfn], run);
+            pfn += run;
+        }
+        for (int pfn = 0; pfn < p2m.length; pfn++) {
+            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
+        }
     }
 
     /**
