@@ -88,20 +88,10 @@ public final class BootstrapBuilder {
      */
     public static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn,
             byte[] module) {
-        return build(frames, pages, nrPages, sharedInfoMfn, module, false);
-    }
-
-    /**
-     * {@link #build(FrameTable, DomainPages, long, long, byte[])} writing the whole P2M list at
-     * build when {@code eagerP2m}, as Xen's builder does: the reference the lazy list is
-     * compared with.
-     */
-    static BootLayout build(FrameTable frames, DomainPages pages, long nrPages, long sharedInfoMfn,
-            byte[] module, boolean eagerP2m) {
         checkShared(frames, pages.domid(), sharedInfoMfn);
         long moduleLen = module == null ? 0 : module.length;
         long modulePages = (moduleLen + MachineMemory.PAGE_SIZE - 1) >>> PAGE_SHIFT;
-        Plan plan = plan(nrPages, false, modulePages, eagerP2m);
+        Plan plan = plan(nrPages, false, modulePages);
         long[] p2m = allocateAll(frames, pages, (int) nrPages);
         MemorySegment mem = frames.memory().segment();
         for (long i = 0; i < modulePages; i++) {
@@ -179,15 +169,11 @@ public final class BootstrapBuilder {
     }
 
     /** Where each part of the region goes for {@code nrPages} pages, before any frame is touched. */
-    private record Plan(boolean eagerP2m, long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long consolePfn, long modulePfn,
+    private record Plan(long nrPages, long p2mFrames, long startInfoPfn, long storePfn, long consolePfn, long modulePfn,
             long modulePages, long firstPtPfn, long nrPt, long mappedPages, long l3s, long l2s, long l1s) {
     }
 
     private static Plan plan(long nrPages, boolean storePage, long modulePages) {
-        return plan(nrPages, storePage, modulePages, false);
-    }
-
-    private static Plan plan(long nrPages, boolean storePage, long modulePages, boolean eagerP2m) {
         if (nrPages <= 0 || nrPages > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("nr_pages out of range: " + nrPages);
         }
@@ -225,7 +211,7 @@ public final class BootstrapBuilder {
             }
             nrPt = need;
         }
-        return new Plan(eagerP2m, nrPages, p2mFrames, startInfoPfn, storePfn, consolePfn, modulePfn, modulePages, firstPtPfn, nrPt,
+        return new Plan(nrPages, p2mFrames, startInfoPfn, storePfn, consolePfn, modulePfn, modulePages, firstPtPfn, nrPt,
                 mappedPages,
                 l3s, l2s, l1s);
     }
@@ -258,7 +244,7 @@ public final class BootstrapBuilder {
         //    time when first seen (deferred below, once its frames hold their references);
         //    any other is written now, whole: the host backs its frames with one call per
         //    machine-contiguous run, not a page fault per frame.
-        LazyP2m lazy = p2mFrames >= LAZY_P2M_MIN_FRAMES && !plan.eagerP2m()
+        LazyP2m lazy = p2mFrames >= LAZY_P2M_MIN_FRAMES && !frames.p2mWrittenAtBuild()
                 ? LazyP2m.of(domid, p2m, p2mFrames) : null;
         if (lazy == null) {
             writeP2m(frames, p2m, p2mFrames);

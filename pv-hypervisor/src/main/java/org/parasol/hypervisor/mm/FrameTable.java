@@ -1270,6 +1270,23 @@ public final class FrameTable {
     // The P2M list, written a page at a time when first seen (LazyP2m, deviation 38)
     // ---------------------------------------------------------------------------------------
 
+    /** Whether builders write whole P2M lists at build, as Xen's does; false by default. */
+    private volatile boolean p2mWrittenAtBuild;
+
+    /**
+     * Has the domain builder write every new domain's whole P2M list at build, as Xen's does,
+     * instead of a page at a time when first seen: the baseline the lazy list is measured and
+     * compared against (tests and benchmarks). Domains built before keep what they had.
+     */
+    public void setP2mWrittenAtBuild(boolean eager) {
+        this.p2mWrittenAtBuild = eager;
+    }
+
+    /** Whether builders write whole P2M lists at build ({@link #setP2mWrittenAtBuild}). */
+    public boolean p2mWrittenAtBuild() {
+        return p2mWrittenAtBuild;
+    }
+
     /**
      * Leaves the pages of {@code pages}'s P2M list unwritten: each is written from
      * {@code list} the first time anything could see its bytes — a walk that reaches it
