@@ -70,6 +70,42 @@ class LazyP2mTest {
     }
 
     @Test
+    @DisplayName("the domctl build: frames populate_physmap gave one GPFN at a time, read back from the M2P, laid out with the store and console pages; the guest reads the same list either way, and the M2P still says where each frame is")
+    void shouldShowTheSameListAfterADomctlBuild() {
+        long[] lists = new long[2];
+        TestHost[] hosts = {eager, lazy};
+        TestHost.Domain[] built = new TestHost.Domain[2];
+        for (int h = 0; h < 2; h++) {
+            TestHost host = hosts[h];
+            DomainPages pages = new DomainPages(1, 4096);
+            for (int pfn = 0; pfn < 4096; pfn++) {
+                long mfn = host.frames.allocate(pages);
+                host.frames.setM2p(mfn, pfn); // XENMEM_populate_physmap, a GPFN at a time
+            }
+            long[] p2m = BootstrapBuilder.populatedP2m(host.frames, pages);
+            assertThat(p2m).hasSize(4096);
+            long sharedInfo = host.frames.allocateShared(1);
+            BootLayout layout = BootstrapBuilder.layOut(host.frames, pages, p2m, sharedInfo, true);
+            TestContext context = new TestContext(1, layout.l4Mfn());
+            VcpuMmu mmu = new VcpuMmu(host.frames, context, context.pollWord);
+            context.mmu = mmu;
+            mmu.setOwner(context.owner);
+            built[h] = new TestHost.Domain(pages, layout, context, mmu);
+            lists[h] = host.frames.p2mPagesUnwritten();
+        }
+        assertThat(lists).containsExactly(0, built[1].layout().nrP2mFrames());
+        assertThat(built[1].layout()).isEqualTo(built[0].layout());
+        for (long w = 0; w < built[1].layout().nrP2mFrames() * 512; w++) {
+            long va = built[1].layout().p2mVa() + 8 * w;
+            long mfn = built[1].mmu().getLong(va);
+            assertThat(mfn).as("word %d", w).isEqualTo(built[0].mmu().getLong(va));
+            if (w < 4096) {
+                assertThat(lazy.frames.m2p(mfn)).isEqualTo((int) w);
+            }
+        }
+    }
+
+    @Test
     @DisplayName("a one-page list (a domain of 2 MiB or less) is written at build, as before")
     void shouldWriteAOnePageListAtBuild() {
         TestHost.Domain l = lazy.domain(1, 512);
