@@ -15,7 +15,9 @@ import org.parasol.hypercall.StartOfDay;
  * <p>Steps, in order:
  * <ol>
  *   <li>Allocate {@code nrPages} frames; PFN {@code i} is the {@code i}-th. Write the P2M list
- *       (the MFN of every PFN, 8 bytes each) and set the M2P entry of every frame.</li>
+ *       (the MFN of every PFN, 8 bytes each) and set the M2P entry of every frame. A list of
+ *       more than one page is not written here but kept as runs ({@link LazyP2m}) and written
+ *       a page at a time when first read, referenced or typed (deviation 38).</li>
  *   <li>Lay out, from {@link #VIRT_BASE} ({@code 0x400000}; VA 0 stays unmapped so that null
  *       pointers fault) and each page-aligned: the P2M list pages, the start_info page, then
  *       in a domctl build the xenstore page ({@link #layOut(FrameTable, DomainPages, long[], long, boolean)}),
