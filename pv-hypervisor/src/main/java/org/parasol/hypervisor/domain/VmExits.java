@@ -784,7 +784,10 @@ public final class VmExits {
         }
     }
 
-    /** The I/O bus: COM1, the ATA disk, the NE2000, the power ports; anything else reads as all ones, writes vanish. */
+    /**
+     * The I/O bus: COM1, the ATA disk, the NE2000, the 8259 pair, the PIT and port B, the power
+     * ports; anything else reads as all ones, writes vanish.
+     */
     private long portRead(int port, int size) {
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             int v = uart.read(port - Platform.COM1);
@@ -804,6 +807,9 @@ public final class VmExits {
         Pit8254 t = domain.pit();
         if (Pit8254.claims(port) && t != null && size == 1) {
             return t.read(port, host.systemTime());
+        }
+        if (port == Pit8254.PORT_B && t != null && size == 1) {
+            return t.readPortB(host.systemTime());
         }
         EmulatedNic nic;
         if (Ne2000.claims(Platform.NE2K, port) && (nic = domain.nic()) != null) {
@@ -827,6 +833,8 @@ public final class VmExits {
             domain.pic().write(port, (int) value);
         } else if (Pit8254.claims(port) && domain.pit() != null && size == 1) {
             domain.pit().write(port, (int) value, host.systemTime());
+        } else if (port == Pit8254.PORT_B && domain.pit() != null && size == 1) {
+            domain.pit().writePortB((int) value, host.systemTime());
         } else if (port == Platform.PM1A_CNT && size >= 2) {
             if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
                 uart.flush();
