@@ -278,10 +278,13 @@ public final class XlConfigParser {
         return b.build();
     }
 
-    /** Parasol's uplink spec: bridge, netns, tap, ip (an address with its prefix length). */
-    private Uplink uplink(String spec, int at) throws ConfigException {
-        Uplink.Builder u = Uplink.newBuilder();
-        java.util.Set<String> seen = new java.util.HashSet<>();
+    /**
+     * The {@code key=value} parts of one comma-separated spec of config key {@code what} (a vif
+     * or the uplink), in order, each stripped; empty parts are skipped. A part without a key, or
+     * a key given twice, is refused.
+     */
+    private java.util.Map<String, String> pairs(String what, String spec, int at) throws ConfigException {
+        java.util.Map<String, String> pairs = new java.util.LinkedHashMap<>();
         for (String part : spec.split(",")) {
             String p = part.strip();
             if (p.isEmpty()) {
@@ -289,13 +292,22 @@ public final class XlConfigParser {
             }
             int eq = p.indexOf('=');
             if (eq <= 0) {
-                throw new ConfigException(source, at, "key 'uplink': '" + p + "' is not key=value");
+                throw new ConfigException(source, at, "key '" + what + "': '" + p + "' is not key=value");
             }
             String key = p.substring(0, eq).strip();
-            String val = p.substring(eq + 1).strip();
-            if (!seen.add(key)) {
-                throw new ConfigException(source, at, "key 'uplink': '" + key + "' given twice");
+            if (pairs.putIfAbsent(key, p.substring(eq + 1).strip()) != null) {
+                throw new ConfigException(source, at, "key '" + what + "': '" + key + "' given twice in one spec");
             }
+        }
+        return pairs;
+    }
+
+    /** Parasol's uplink spec: bridge, netns, tap, ip (an address with its prefix length). */
+    private Uplink uplink(String spec, int at) throws ConfigException {
+        Uplink.Builder u = Uplink.newBuilder();
+        for (java.util.Map.Entry<String, String> e : pairs("uplink", spec, at).entrySet()) {
+            String key = e.getKey();
+            String val = e.getValue();
             switch (key) {
                 case "bridge" -> {
                     if (!val.matches("[A-Za-z0-9_.-]{1,15}")) {
@@ -340,21 +352,9 @@ public final class XlConfigParser {
     /** One xl vif spec: mac, bridge, ip ({@code xl-network-configuration(5)}). */
     private NetworkInterface vif(String spec, int at) throws ConfigException {
         NetworkInterface.Builder n = NetworkInterface.newBuilder();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (String part : spec.split(",")) {
-            String p = part.strip();
-            if (p.isEmpty()) {
-                continue;
-            }
-            int eq = p.indexOf('=');
-            if (eq <= 0) {
-                throw new ConfigException(source, at, "key 'vif': '" + p + "' is not key=value");
-            }
-            String key = p.substring(0, eq).strip();
-            String val = p.substring(eq + 1).strip();
-            if (!seen.add(key)) {
-                throw new ConfigException(source, at, "key 'vif': '" + key + "' given twice in one spec");
-            }
+        for (java.util.Map.Entry<String, String> e : pairs("vif", spec, at).entrySet()) {
+            String key = e.getKey();
+            String val = e.getValue();
             switch (key) {
                 case "mac" -> {
                     if (!val.matches("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")) {

@@ -234,7 +234,8 @@ final class XlVerbs {
                             .append(jsonString(d.getName())).append(", \"state\": \"")
                             .append(d.getState().name().replace("DOMAIN_STATE_", "").toLowerCase()).append("\", \"memory_kib\": ")
                             .append(d.getMemoryKib()).append(", \"vcpus\": ").append(d.getVcpus()).append(", \"cpu_time_ns\": ")
-                            .append(d.getCpuTimeNs()).append(", \"uptime_ns\": ").append(d.getUptimeNs());
+                            .append(d.getCpuTimeNs()).append(", \"uptime_ns\": ").append(d.getUptimeNs())
+                            .append(", \"max_memory_kib\": ").append(d.getMaxMemoryKib());
                     if (d.getShutdownReason() != ShutdownReason.SHUTDOWN_REASON_UNSPECIFIED) {
                         sb.append(", \"shutdown_reason\": \"").append(d.getShutdownReason().name()
                                 .replace("SHUTDOWN_REASON_", "").toLowerCase()).append('"');
@@ -881,6 +882,10 @@ final class XlVerbs {
 
         @Parameters(index = "1", paramLabel = "N", description = "vCPUs online: 1 to the domain's maxvcpus.") String count;
 
+        @Option(names = {"-i", "--ignore-host"},
+                description = "Allow more vCPUs online than the host has pCPUs (xl refuses that otherwise).")
+        boolean ignoreHost;
+
         String name() {
             return "vcpu-set";
         }
@@ -897,7 +902,7 @@ final class XlVerbs {
         @Override
         int run(ControlClient c) throws IOException {
             Response r = c.call(c.request().setVcpuSet(VcpuSetRequest.newBuilder().setDomain(ref(domain))
-                    .setVcpus(Integer.parseInt(count))).build());
+                    .setVcpus(Integer.parseInt(count)).setIgnoreHost(ignoreHost)).build());
             if (check(r) != 0) {
                 return 1;
             }

@@ -33,7 +33,7 @@ class HostMemVcpuSetTest {
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     @DisplayName("xl mem-set: the balloon follows memory/target down and up to maxmem; xl vcpu-set: vCPUs follow cpu/K/availability; nothing leaks")
     void shouldBalloonAndHotplugThroughTheCli() throws Exception {
-        try (HostProcess h = HostProcess.start(); ControlClient c = ControlClient.connect(h.socket)) {
+        try (HostProcess h = HostProcess.start("--pcpus", "2"); ControlClient c = ControlClient.connect(h.socket)) {
             long freeBefore = freeKiB(c);
             Path cfg = h.dir.resolve("bal.cfg");
             Files.writeString(cfg, "name = \"bal\"\nkernel = \"ticker\"\nmemory = 8\nmaxmem = 16\nvcpus = 2\nmaxvcpus = 4\n"
@@ -41,28 +41,39 @@ class HostMemVcpuSetTest {
             HostProcess.Result created = h.cli("create", cfg.toString());
             assertThat(created.status()).as(created.err()).isZero();
             await(c, "built with 8 MiB and 2 of 4 vCPUs online", d -> d.getMemoryKib() == 8192 && d.getVcpus() == 2);
+            assertThat(domain(c).getMaxMemoryKib()).as("max_pages is maxmem until a mem-set").isEqualTo(16384);
 
             HostProcess.Result down = h.cli("mem-set", "bal", "4m");
             assertThat(down.status()).as(down.err()).isZero();
             assertThat(down.out()).contains("memory target 4096 KiB (maxmem 16384 KiB)");
             await(c, "ballooned down to 4 MiB", d -> d.getMemoryKib() == 4096);
+            assertThat(domain(c).getMaxMemoryKib()).as("xl's enforce: max_pages is the target plus 1024 KiB")
+                    .isEqualTo(4096 + 1024);
             assertThat(c.call(c.request().setMemSet(MemSetRequest.newBuilder().setDomain(name("bal")).setTargetKib(16384))
                     .build()).hasError()).isFalse();
             await(c, "ballooned up to maxmem, 16 MiB, beyond the 8 it was built with", d -> d.getMemoryKib() == 16384);
+            assertThat(domain(c).getMaxMemoryKib()).isEqualTo(16384 + 1024);
             HostProcess.Result over = h.cli("mem-set", "bal", "17m");
             assertThat(over.status()).isEqualTo(1);
             assertThat(over.err()).contains("EINVAL").contains("memory_static_max");
 
-            HostProcess.Result all = h.cli("vcpu-set", "bal", "4");
+            HostProcess.Result overcommit = h.cli("vcpu-set", "bal", "4");
+            assertThat(overcommit.status()).as("4 online on a host of 2 pCPUs, as xl: refused").isEqualTo(1);
+            assertThat(overcommit.err()).contains("EINVAL").contains("You are overcommitting! You have 2 physical CPUs")
+                    .contains("--ignore-host");
+            HostProcess.Result all = h.cli("vcpu-set", "--ignore-host", "bal", "4");
             assertThat(all.status()).as(all.err()).isZero();
             await(c, "4 vCPUs online", d -> d.getVcpus() == 4);
             assertThat(c.call(c.request().setVcpuSet(VcpuSetRequest.newBuilder().setDomain(name("bal")).setVcpus(1)).build())
                     .hasError()).isFalse();
             await(c, "1 vCPU online: the others called VCPUOP_down on themselves", d -> d.getVcpus() == 1);
-            assertThat(c.call(c.request().setVcpuSet(VcpuSetRequest.newBuilder().setDomain(name("bal")).setVcpus(3)).build())
-                    .hasError()).isFalse();
+            assertThat(c.call(c.request().setVcpuSet(VcpuSetRequest.newBuilder().setDomain(name("bal")).setVcpus(2)).build())
+                    .hasError()).as("up to the host's pCPUs needs no --ignore-host").isFalse();
+            await(c, "2 online again", d -> d.getVcpus() == 2);
+            assertThat(c.call(c.request().setVcpuSet(VcpuSetRequest.newBuilder().setDomain(name("bal")).setVcpus(3)
+                    .setIgnoreHost(true)).build()).hasError()).isFalse();
             await(c, "3 online again: VCPUOP_up resumed them", d -> d.getVcpus() == 3);
-            HostProcess.Result tooMany = h.cli("vcpu-set", "bal", "5");
+            HostProcess.Result tooMany = h.cli("vcpu-set", "-i", "bal", "5");
             assertThat(tooMany.status()).isEqualTo(1);
             assertThat(tooMany.err()).contains("EINVAL").contains("maxcpus is 4");
 

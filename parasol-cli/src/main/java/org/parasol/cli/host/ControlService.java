@@ -478,12 +478,23 @@ public final class ControlService implements AutoCloseable {
         return resources(r.getId(), d, "xl mem-set " + d.domid() + " " + kib + "k");
     }
 
-    /** {@code xl vcpu-set}: dom0 checks the count against maxvcpus and writes each {@code cpu/K/availability}. */
+    /**
+     * {@code xl vcpu-set}: the host's pCPUs checked here as xl checks them (unless
+     * {@code ignore_host}), then dom0 checks the count against maxvcpus and writes each
+     * {@code cpu/K/availability}.
+     */
     private Response vcpuSet(Request r, Domain d) {
         int n = r.getVcpuSet().getVcpus();
         if (n < 1 || n > VCPUS_MAX) {
             return Connection.error(r.getId(), EINVAL, "vcpus: 1.." + VCPUS_MAX + " (and at most the domain's maxvcpus), not "
                     + Integer.toUnsignedString(n));
+        }
+        int online = onlineVcpus(d);
+        int pcpus = hv.config().pcpus();
+        if (!r.getVcpuSet().getIgnoreHost() && n > online && n > pcpus) {
+            // xl's vcpuset(): more vCPUs online than the host has pCPUs is a mistake unless asked for.
+            return Connection.error(r.getId(), EINVAL, "You are overcommitting! You have " + pcpus
+                    + " physical CPUs and want " + n + " vCPUs! Aborting, use --ignore-host to continue");
         }
         return resources(r.getId(), d, "xl vcpu-set " + d.domid() + " " + n);
     }
@@ -653,7 +664,8 @@ public final class ControlService implements AutoCloseable {
     static DomainInfo info(Domain d) {
         return DomainInfo.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
                 .setShutdownReason(reason(d.shutdownReason())).setMemoryKib(d.memoryKiB())
-                .setVcpus(onlineVcpus(d)).setCpuTimeNs(cpuTime(d)).setUptimeNs(d.uptimeNanos()).build();
+                .setVcpus(onlineVcpus(d)).setCpuTimeNs(cpuTime(d)).setUptimeNs(d.uptimeNanos())
+                .setMaxMemoryKib(d.maxMemoryKiB()).build();
     }
 
     private DomainStatisticsList statistics() {

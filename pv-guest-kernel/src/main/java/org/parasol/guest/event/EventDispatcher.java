@@ -235,19 +235,23 @@ public final class EventDispatcher implements EventCallback {
     }
 
     /**
-     * Stops handling events on {@code port}, a channel {@link #attach}ed here that someone
-     * else closes (the hypervisor, for a host-relay port): masks it and forgets its handler;
-     * the port itself is left alone.
+     * Stops handling events on {@code port}, a channel {@link #attach}ed here with
+     * {@code handler} that someone else closes (the hypervisor, for a host-relay port or an
+     * emulated NIC's wire): masks it and forgets its handler; the port itself is left alone.
+     * Does nothing, and answers false, where {@code handler} is no longer the port's: the
+     * hypervisor closed the channel before this was called and the number went to a new
+     * binding, which keeps its handler, its mask bit and its vCPU.
      */
-    public void detach(Port port) {
+    public boolean detach(Port port, PortHandler handler) {
         int p = port.value();
-        if (p <= 0 || p >= handlers.length) {
-            return;
+        if (p <= 0 || p >= handlers.length || handlers[p] != handler) {
+            return false;
         }
         shared.testAndSetMask(p);
         handlers[p] = null;
         ports[p] = null;
         release(p);
+        return true;
     }
 
     /** Records {@code handler} for port {@code p}, growing the tables to reach it. */

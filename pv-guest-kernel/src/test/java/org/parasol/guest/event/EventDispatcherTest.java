@@ -160,6 +160,29 @@ class EventDispatcherTest {
     }
 
     @Test
+    @DisplayName("detach forgets a port only for the handler that attached it: a number the hypervisor closed and a new binding took keeps the new handler")
+    void shouldDetachOnlyTheHandlerThatAttached() {
+        List<Port> old = new ArrayList<>();
+        PortHandler first = old::add;
+        events.attach(Port.of(33), first);
+        // The hypervisor closes 33 (the peer died) and the next bind gets the same number.
+        PortHandler second = seen::add;
+        events.attach(Port.of(33), second);
+        assertThat(events.detach(Port.of(33), first)).as("the late detach of the first owner").isFalse();
+        assertThat(masked(33)).isFalse();
+        hypervisorRaises(33);
+        events.upcall(g);
+        assertThat(seen).containsExactly(Port.of(33));
+        assertThat(old).isEmpty();
+
+        assertThat(events.detach(Port.of(33), second)).isTrue();
+        assertThat(masked(33)).isTrue();
+        assertThat(events.isBound(Port.of(33))).isFalse();
+        assertThat(events.detach(Port.of(33), second)).as("twice").isFalse();
+        assertThat(events.detach(Port.of(4000), second)).as("beyond the tables").isFalse();
+    }
+
+    @Test
     @DisplayName("unmask with nothing pending only clears the mask bit")
     void shouldUnmaskQuietly() {
         events.mask(Port.of(40));

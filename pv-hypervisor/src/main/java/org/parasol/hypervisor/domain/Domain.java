@@ -214,6 +214,11 @@ public final class Domain {
         return pages.totPages() * 4;
     }
 
+    /** The most it may hold, {@code max_pages} in KiB: maxmem, or what {@code XEN_DOMCTL_max_mem} last set. */
+    public long maxMemoryKiB() {
+        return pages.maxPages() * 4;
+    }
+
     public DomainPages pages() {
         return pages;
     }

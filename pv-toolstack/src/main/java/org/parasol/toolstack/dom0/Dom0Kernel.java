@@ -19,6 +19,7 @@ import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.kernel.ShutdownRequest;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.Errno;
 import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.guest.DomctlCalls;
@@ -545,6 +546,9 @@ public final class Dom0Kernel extends ApplicationKernel {
 
     /** What {@link XlShell} sees of dom0: the domains, and destroy. */
     /** How long {@code xl block-detach} waits for the back end to close before removing the device anyway (libxl: 10 s). */
+    /** libxl's {@code LIBXL_MAXMEM_CONSTANT}: KiB above a mem-set target that {@code max_pages} allows. */
+    static final long MAXMEM_SLACK_KIB = 1024;
+
     static final Duration DETACH_TIMEOUT = Duration.ofSeconds(10);
 
     private String blockAttach(int domid, DeviceSpec disk) {
@@ -788,8 +792,10 @@ public final class Dom0Kernel extends ApplicationKernel {
     /**
      * libxl's {@code libxl_set_memory_target}: a target above {@code memory/static-max} (xl's
      * maxmem) is refused with libxl's words; else it goes to {@code memory/target}, which the
-     * guest's balloon watches. {@code max_pages} stays maxmem (deviation 30: libxl would move it
-     * to the target with {@code enforce}).
+     * guest's balloon watches. As xl's {@code mem-set} asks ({@code enforce}), the domain's
+     * {@code max_pages} first becomes the target plus libxl's {@value #MAXMEM_SLACK_KIB} KiB of
+     * slack ({@code LIBXL_MAXMEM_CONSTANT}), so a guest that ignores the target cannot grow past
+     * it; a domain above it keeps what it has and may allocate nothing more until it is below.
      */
     private String memSet(int domid, long targetKiB) {
         String dom = org.parasol.toolstack.xenstore.XsPath.domainPath(domid);
@@ -803,6 +809,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         if (targetKiB > max) {
             return "mem-set: d" + domid + ": memory_dynamic_max must be less than or equal to memory_static_max ("
                     + targetKiB + " KiB > " + max + " KiB, maxmem) (EINVAL)";
+        }
+        long rc = builder.domctl().maxMem(DomId.of(domid), targetKiB + MAXMEM_SLACK_KIB);
+        if (rc < 0) {
+            return "mem-set: d" + domid + ": xc_domain_setmaxmem memkb=" + (targetKiB + MAXMEM_SLACK_KIB) + " failed ("
+                    + Errno.name(-rc) + ")";
         }
         try {
             xenstored.write(dom + "/memory/target", Long.toString(targetKiB));

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.parasol.drivers.net.Bridge;
 import org.parasol.drivers.net.NetBackend;
 import org.parasol.drivers.net.Vif;
+import org.parasol.guest.event.PortHandler;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.GuestOutOfMemoryException;
 import org.parasol.guest.mm.PageRun;
@@ -40,6 +41,8 @@ final class Dom0Nics {
         final Bridge bridge;
         final PageRun staging;
         Port port;
+        /** What handles {@link #port} here: detached by identity, since the hypervisor may close the port first. */
+        PortHandler handler;
         boolean closed;
         long in;
         long out;
@@ -130,7 +133,8 @@ final class Dom0Nics {
         c.port = Port.of((int) rc);
         cards.put(domid, c);
         bridge.attach(c);
-        k.events().attach(c.port, k.loop().deferred(p -> serve(c)));
+        c.handler = k.loop().deferred(p -> serve(c));
+        k.events().attach(c.port, c.handler);
         return "vif " + vif.devid() + " as an NE2000 (0x300, IRQ 10, " + mac + ") on " + bridge.name();
     }
 
@@ -148,7 +152,7 @@ final class Dom0Nics {
         }
         c.closed = true;
         c.bridge.detach(c);
-        k.events().detach(c.port);
+        k.events().detach(c.port, c.handler);
         k.memory().freePages(c.staging);
         k.println("dom0: d" + domid + "'s NE2000 left " + c.bridge.name() + " (" + c.in + " frames in, " + c.out
                 + " out, " + c.dropped + " not taken)");

@@ -1,6 +1,7 @@
 package org.parasol.toolstack.dom0;
 
 import org.parasol.drivers.net.NetBackend;
+import org.parasol.guest.event.PortHandler;
 import org.parasol.guest.event.EventChannelException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.kernel.Kernel;
@@ -53,6 +54,8 @@ final class Dom0SocketRelay {
         final PageRun page;
         final Port port;
         final XsRingConnection ring;
+        /** What handles {@link #port} here (detached by identity). */
+        PortHandler handler;
 
         Client(int slot, PageRun page, Port port, XsRingConnection ring) {
             this.slot = slot;
@@ -158,7 +161,8 @@ final class Dom0SocketRelay {
         Client c = new Client(slot, page, port, ring);
         clients[slot] = c;
         served++;
-        k.events().attach(port, k.loop().deferred(p -> serve(c)));
+        c.handler = k.loop().deferred(p -> serve(c));
+        k.events().attach(port, c.handler);
         serve(c); // what the host wrote before the port was ours
     }
 
@@ -181,7 +185,7 @@ final class Dom0SocketRelay {
     private void drop(Client c) {
         clients[c.slot] = null;
         c.ring.close();
-        k.events().detach(c.port);
+        k.events().detach(c.port, c.handler);
         relay.detach(c.slot);
         k.memory().freePages(c.page);
     }

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.parasol.drivers.net.Bridge;
 import org.parasol.drivers.net.NetBackend;
+import org.parasol.guest.event.PortHandler;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.GuestOutOfMemoryException;
 import org.parasol.guest.mm.PageRun;
@@ -60,6 +61,8 @@ final class Dom0Uplink {
         int queueHead;
         int queueTail;
         final Port port;
+        /** What handles {@link #port} here (detached by identity). */
+        PortHandler handler;
         final GuestMemoryBuffer buf;
         /** Our {@code host_prod} (to_host) and {@code dom0_cons} (to_dom0). */
         int hostProd;
@@ -272,7 +275,8 @@ final class Dom0Uplink {
         Link l = new Link(slot, page, staging, queue, port);
         links.put(slot, l);
         bridge.attach(l);
-        k.events().attach(port, k.loop().deferred(p -> serve(l)));
+        l.handler = k.loop().deferred(p -> serve(l));
+        k.events().attach(port, l.handler);
         k.println("dom0: " + bridge.name() + ": uplink to the host attached");
         serve(l); // what the host wrote before the port was ours
     }
@@ -291,7 +295,7 @@ final class Dom0Uplink {
         links.remove(l.slot);
         l.closed = true;
         bridge.detach(l);
-        k.events().detach(l.port);
+        k.events().detach(l.port, l.handler);
         relay.detach(l.slot);
         k.memory().freePages(l.queue);
         k.memory().freePages(l.staging);
