@@ -15,9 +15,11 @@ import org.parasol.hypercall.x86.RegisterFile;
  * A native kernel ({@code virt = "trap"}) that floods its NE2000's transmit queue: it programs
  * the card by hand — stopped, byte-wide, receiving nothing (monitor mode), one 60-byte frame
  * written into the transmit page by remote DMA, addressed to a unicast MAC nobody has, so the
- * bridge floods each copy to every other port — then issues CR.TXP as fast as it can,
- * {@code count=N} times (from its command line), reading ISR after each to see whether the card
- * took the frame or aborted it (ISR.TXE: its queue for dom0 was full). The hypervisor must keep
+ * bridge floods each copy to every other port — then issues CR.TXP as fast as it can for
+ * {@code ms=N} milliseconds (from its command line), reading ISR after each to see whether the
+ * card took the frame or aborted it (ISR.TXE: its queue for dom0 was full). It keeps time as a
+ * PC kernel calibrating its TSC does: channel 2 of the 8254, gated on through port 0x61, counts
+ * 65,535 ticks (54.9 ms) in mode 0, and OUT (port 0x61's bit 5) says when it has run out. The hypervisor must keep
  * that queue at its bound, dom0 must keep serving the other domains on the bridge, and host
  * memory must not grow.
  */
@@ -58,13 +60,15 @@ public final class NicFloodKernel implements GuestKernel {
         this.cpu = cpu;
         this.regs = cpu.registers();
         GuestMemory m = cpu.memory();
-        long count = 1_000_000;
+        long ms = 5000;
         String cmdline = readCmdline(m, startInfo);
         for (String word : cmdline.split(" ")) {
-            if (word.startsWith("count=")) {
-                count = Long.parseLong(word.substring(6));
+            if (word.startsWith("ms=")) {
+                ms = Long.parseLong(word.substring(3));
             }
         }
+        // 65,535 ticks of 1,193,182 Hz per period.
+        long periods = Math.max(1, ms * 1_193_182L / 65_535L / 1000L);
         // The two instructions, in a page of the kernel's own.
         byte[] text = new byte[8];
         int p = Encoder.out(text, 0, 1, Instruction.NONE);
@@ -116,10 +120,20 @@ public final class NicFloodKernel implements GuestKernel {
         out(ISR, 0xFF);
         out(TBCR0, FRAME);
         out(TBCR1, 0);
-        h.println("nicflood: flooding, count=" + count);
+        h.println("nicflood: flooding for " + ms + " ms");
+        outp(0x61, 0x01); // channel 2's GATE on, the speaker off
+        outp(0x43, 0xB0); // channel 2, low then high byte, mode 0
+        startPeriod();
         long accepted = 0;
         long aborted = 0;
-        for (long i = 0; i < count; i++) {
+        long count = 0;
+        long elapsed = 0;
+        for (long i = 0; elapsed < periods; i++) {
+            if ((i & 63) == 0 && (inp(0x61) & 0x20) != 0) {
+                elapsed++; // terminal count: one period gone
+                startPeriod();
+            }
+            count++;
             out(CR, 0x26); // TXP, started, no remote DMA
             int isr = in(ISR);
             if ((isr & ISR_TXE) != 0) {
@@ -132,19 +146,34 @@ public final class NicFloodKernel implements GuestKernel {
             }
         }
         out(CR, 0x21);
-        h.println("nicflood: done txp=" + count + " accepted=" + accepted + " aborted=" + aborted);
+        h.println("nicflood: done after " + elapsed + " PIT periods, txp=" + count + " accepted=" + accepted
+                + " aborted=" + aborted);
         h.poweroff();
     }
 
+    /** Channel 2 counts 65,535 afresh (mode 0: the first byte stops it, the second loads it). */
+    private void startPeriod() {
+        outp(0x42, 0xFF);
+        outp(0x42, 0xFF);
+    }
+
     private void out(int reg, int value) {
-        regs.set(RDX, NE2K + reg);
+        outp(NE2K + reg, value);
+    }
+
+    private int in(int reg) {
+        return inp(NE2K + reg);
+    }
+
+    private void outp(int port, int value) {
+        regs.set(RDX, port);
         regs.set(RAX, value);
         regs.rip(outDxAl);
         cpu.execute(1);
     }
 
-    private int in(int reg) {
-        regs.set(RDX, NE2K + reg);
+    private int inp(int port) {
+        regs.set(RDX, port);
         regs.rip(inAlDx);
         cpu.execute(1);
         return (int) regs.get(RAX) & 0xFF;
