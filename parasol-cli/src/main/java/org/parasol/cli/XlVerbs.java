@@ -609,7 +609,7 @@ final class XlVerbs {
     }
 
     @Command(name = "top", mixinStandardHelpOptions = true,
-            description = "A live, xentop-like view: CPU %%, memory, vCPUs, hypercalls/s per domain.")
+            description = "A live, xentop-like view per domain: CPU %%, memory, vCPUs, hypercalls/s, events/s, grant maps, disk and network counters.")
     static final class Top extends Verb {
         @Option(names = {"-d", "--delay"}, defaultValue = "1", description = "Seconds between updates (default ${DEFAULT-VALUE}).")
         double delay;
@@ -649,16 +649,23 @@ final class XlVerbs {
                 }
                 long now = r.getStatistics().getSystemTimeNs();
                 StringBuilder sb = new StringBuilder(clear ? "\033[H\033[2J" : "");
-                sb.append(String.format("%-20s %5s %6s %8s %7s %10s %8s %12s %7s%n", "NAME", "ID", "STATE", "CPU(%)",
-                        "MEM(k)", "CPU(sec)", "VCPUS", "HYPERCALLS/s", "FAULTS"));
+                // xentop's columns where it has them (NET and VBD counters are totals, as xentop's),
+                // with hypercalls/s, events/s and grant maps beside them.
+                sb.append(String.format("%-20s %5s %6s %8s %7s %10s %5s %12s %9s %7s %7s %4s %9s %9s %4s %6s %8s %8s %9s %9s%n",
+                        "NAME", "ID", "STATE", "CPU(%)", "MEM(k)", "CPU(sec)", "VCPUS", "HYPERCALLS/s", "EVENTS/s",
+                        "GNTMAPS", "FAULTS", "NETS", "NETTX(k)", "NETRX(k)", "VBDS", "VBD_OO", "VBD_RD", "VBD_WR",
+                        "VBD_RSECT", "VBD_WSECT"));
                 for (DomainStatistics s : r.getStatistics().getDomainsList()) {
                     DomainStatistics p = last.get(s.getDomid());
                     double dt = lastTime == 0 ? 0 : (now - lastTime) / 1e9;
                     double cpu = p == null || dt <= 0 ? 0 : 100.0 * (s.getCpuTimeNs() - p.getCpuTimeNs()) / 1e9 / dt;
                     double hc = p == null || dt <= 0 ? 0 : (s.getHypercalls() - p.getHypercalls()) / dt;
-                    sb.append(String.format("%-20s %5d %6s %8.1f %7d %10.1f %8d %12.0f %7d%n", s.getName(), s.getDomid(),
-                            s.getState().name().replace("DOMAIN_STATE_", "").toLowerCase(), cpu, s.getMemoryKib(),
-                            s.getCpuTimeNs() / 1e9, s.getVcpus(), hc, s.getFaults()));
+                    double ev = p == null || dt <= 0 ? 0 : (s.getEventsSent() - p.getEventsSent()) / dt;
+                    sb.append(String.format("%-20s %5d %6s %8.1f %7d %10.1f %5d %12.0f %9.0f %7d %7d %4d %9d %9d %4d %6d %8d %8d %9d %9d%n",
+                            s.getName(), s.getDomid(), s.getState().name().replace("DOMAIN_STATE_", "").toLowerCase(), cpu,
+                            s.getMemoryKib(), s.getCpuTimeNs() / 1e9, s.getVcpus(), hc, ev, s.getGrantMaps(), s.getFaults(),
+                            s.getVifs(), s.getNetTxBytes() / 1024, s.getNetRxBytes() / 1024, s.getVbds(), s.getVbdOo(),
+                            s.getVbdRd(), s.getVbdWr(), s.getVbdRsect(), s.getVbdWsect()));
                     last.put(s.getDomid(), s);
                 }
                 lastTime = now;

@@ -86,6 +86,9 @@ public final class ControlService implements AutoCloseable {
     private final CreateLine createLine;
     private final String socket;
     private final ThreadPoolExecutor toolstack;
+    /** dom0's last answer of device counters, and whether a request for the next is queued. */
+    private final DeviceCounters devices = new DeviceCounters();
+    private final java.util.concurrent.atomic.AtomicBoolean sampling = new java.util.concurrent.atomic.AtomicBoolean();
     private final Set<Consumer<DomainEvent>> eventWatchers = new CopyOnWriteArraySet<>();
     /** Console streams by domain id, ended when the domain is destroyed. */
     private final Map<Integer, Set<Runnable>> consoleEnds = new ConcurrentHashMap<>();
@@ -131,7 +134,7 @@ public final class ControlService implements AutoCloseable {
 
     /** dom0's console: the host's log (not the guests' consoles), and the toolstack's answers. */
     private void dom0Line(String line) {
-        if (!Dom0Console.isSentinel(line)) {
+        if (!Dom0Console.isSentinel(line) && !line.startsWith(DeviceCounters.PREFIX)) {
             log.line("[Domain-0] " + line);
         }
         dom0.line(line);
@@ -616,7 +619,11 @@ public final class ControlService implements AutoCloseable {
         long id = r.getId();
         int interval = r.getStatistics().getIntervalMs();
         if (interval == 0) {
-            c.send(Response.newBuilder().setId(id).setStatistics(statistics()).build());
+            // One sample: dom0 is asked for its devices' counters first, on the toolstack's thread.
+            queued(r, c, () -> {
+                sampleDevices();
+                return Response.newBuilder().setId(id).setStatistics(statistics()).build();
+            });
             return;
         }
         if (interval < 100 || interval > 3_600_000) {
@@ -668,17 +675,47 @@ public final class ControlService implements AutoCloseable {
                 .setMaxMemoryKib(d.maxMemoryKiB()).build();
     }
 
+    /**
+     * Every live domain's counters: the hypervisor's now, the back ends' as of dom0's last
+     * answer. A stream's sample asks dom0 again (on the toolstack's thread, never the caller's)
+     * when that answer is older than a second, so the next sample has fresh ones.
+     */
     private DomainStatisticsList statistics() {
-        DomainStatisticsList.Builder b = DomainStatisticsList.newBuilder().setSystemTimeNs(hv.systemTime());
+        long now = hv.systemTime();
+        if (devices.stale(now) && sampling.compareAndSet(false, true)) {
+            try {
+                toolstack.execute(() -> {
+                    try {
+                        sampleDevices();
+                    } finally {
+                        sampling.set(false);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                sampling.set(false); // the toolstack is busy: the next sample asks again
+            }
+        }
+        DeviceCounters.Sample dev = devices.last();
+        DomainStatisticsList.Builder b = DomainStatisticsList.newBuilder().setSystemTimeNs(now)
+                .setDevicesSampledNs(dev.at());
         for (Domain d : hv.domains()) {
             if (d.state() == DomainState.DEAD) {
                 continue;
             }
-            b.addDomains(DomainStatistics.newBuilder().setDomid(d.domid()).setName(d.name()).setState(state(d))
-                    .setCpuTimeNs(cpuTime(d)).setMemoryKib(d.memoryKiB()).setVcpus(onlineVcpus(d))
-                    .setHypercalls(d.hypercalls()).setFaults(d.faults()).setUptimeNs(d.uptimeNanos()));
+            b.addDomains(dev.of(d.domid()).into(DomainStatistics.newBuilder()).setDomid(d.domid()).setName(d.name())
+                    .setState(state(d)).setCpuTimeNs(cpuTime(d)).setMemoryKib(d.memoryKiB()).setVcpus(onlineVcpus(d))
+                    .setHypercalls(d.hypercalls()).setFaults(d.faults()).setUptimeNs(d.uptimeNanos())
+                    .setEventsSent(d.eventSends()).setGrantMaps(d.grantMaps()));
         }
         return b.build();
+    }
+
+    /** Asks dom0 for its back ends' counters ({@code xl devstat}); the toolstack's thread only. */
+    private void sampleDevices() {
+        List<String> answer = ask("xl devstat");
+        if (answer != null) {
+            devices.update(hv.systemTime(), answer);
+        }
     }
 
     private HostInfo hostInfo() {

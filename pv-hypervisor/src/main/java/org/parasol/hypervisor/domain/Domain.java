@@ -458,6 +458,20 @@ public final class Domain {
         return n;
     }
 
+    /** Events sent by all vCPUs with {@code EVTCHNOP_send} (any thread). */
+    public long eventSends() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            n += v.eventSends();
+        }
+        return n;
+    }
+
+    /** Grant mappings this domain holds now (its maptrack handles in use). */
+    public int grantMaps() {
+        return maptrack.inUse();
+    }
+
     /** Page faults delivered to all vCPUs (any thread). */
     public long faults() {
         long n = 0;

@@ -107,6 +107,8 @@ public final class Vcpu implements MmuContext {
     // Counters: written only by this vCPU's thread with opaque stores (no fence on the vCPU's
     // path), read from any thread with opaque loads (summaries, the stuck-vCPU detector).
     private final long[] hypercallCounts = new long[Hypercall.TABLE_SIZE];
+    /** EVTCHNOP_send calls that notified a port (slot 0), for top's events/s. */
+    private final long[] eventSends = new long[1];
     @SuppressWarnings("unused") // through SAFE_POINTS
     private long safePoints;
 
@@ -805,6 +807,16 @@ public final class Vcpu implements MmuContext {
             n += (long) COUNTS.getOpaque(hypercallCounts, i);
         }
         return n;
+    }
+
+    /** Counts one event this vCPU sent ({@code EVTCHNOP_send} answered 0). This vCPU's thread only; allocates nothing. */
+    public void countEventSend() {
+        COUNTS.setOpaque(eventSends, 0, eventSends[0] + 1);
+    }
+
+    /** Events this vCPU sent. Any thread. */
+    public long eventSends() {
+        return (long) COUNTS.getOpaque(eventSends, 0);
     }
 
     /** Page faults delivered to the guest. Any thread. */

@@ -83,7 +83,11 @@ final class EventChannelHandler implements HypercallHandler {
         if (!a.in(v, arg, EvtchnSend.SIZE)) {
             return -EFAULT;
         }
-        return v.domain().events().send((int) a.send.port());
+        int rc = v.domain().events().send((int) a.send.port());
+        if (rc == 0) {
+            v.countEventSend();
+        }
+        return rc;
     }
 
     private static long allocUnbound(Vcpu v, long arg) {

@@ -699,6 +699,27 @@ public final class Dom0Kernel extends ApplicationKernel {
         return out;
     }
 
+    /**
+     * {@code xl devstat}: the back ends' counters, one line per device, as xentop reads them
+     * from dom0 (a vbd's {@code statistics/}, a vif's {@code /proc/net/dev} line, turned to the
+     * guest's side), the emulated NICs of native domains among the vifs.
+     */
+    private List<String> devstat() {
+        List<String> out = new ArrayList<>();
+        for (org.parasol.drivers.blk.VbdStatistics s : blkback.statistics()) {
+            out.add("d" + s.front() + " vbd " + s.devid() + " oo=" + s.ooReq() + " rd=" + s.rdReq() + " wr=" + s.wrReq()
+                    + " f=" + s.fReq() + " ds=" + s.dsReq() + " rsect=" + s.rdSect() + " wsect=" + s.wrSect());
+        }
+        List<org.parasol.drivers.net.VifStatistics> vifs = new ArrayList<>(netback.statistics());
+        vifs.addAll(nics.statistics());
+        for (org.parasol.drivers.net.VifStatistics s : vifs) {
+            out.add("d" + s.front() + " vif " + s.devid() + " tx_bytes=" + s.txBytes() + " tx_packets=" + s.txPackets()
+                    + " tx_errors=" + s.txErrors() + " rx_bytes=" + s.rxBytes() + " rx_packets=" + s.rxPackets()
+                    + " rx_dropped=" + s.rxDropped());
+        }
+        return out;
+    }
+
     private static String orDash(String s) {
         return s == null ? "-" : s;
     }
@@ -732,6 +753,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         @Override
         public List<String> networkList(int domid) {
             return Dom0Kernel.this.networkList(domid);
+        }
+
+        @Override
+        public List<String> devstat() {
+            return Dom0Kernel.this.devstat();
         }
 
         @Override

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.parasol.drivers.net.Bridge;
 import org.parasol.drivers.net.NetBackend;
 import org.parasol.drivers.net.Vif;
+import org.parasol.drivers.net.VifStatistics;
 import org.parasol.guest.event.PortHandler;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.GuestOutOfMemoryException;
@@ -44,12 +45,16 @@ final class Dom0Nics {
         /** What handles {@link #port} here: detached by identity, since the hypervisor may close the port first. */
         PortHandler handler;
         boolean closed;
+        final int devid;
         long in;
         long out;
+        long inBytes;
+        long outBytes;
         long dropped;
 
-        Card(int domid, Bridge bridge, PageRun staging) {
+        Card(int domid, int devid, Bridge bridge, PageRun staging) {
             this.domid = domid;
+            this.devid = devid;
             this.bridge = bridge;
             this.staging = staging;
         }
@@ -63,6 +68,7 @@ final class Dom0Nics {
             long rc = k.cpu().emulatedNicDeliver(domid, va, length);
             if (rc == 0) {
                 in++;
+                inBytes += length;
                 return true;
             }
             dropped++;
@@ -85,6 +91,7 @@ final class Dom0Nics {
                     return false;
                 }
                 out++;
+                outBytes += n;
                 moved++;
                 bridge.input(this, staging.va(), (int) n);
                 bridge.flush(); // the next frame reuses the staging page
@@ -129,13 +136,26 @@ final class Dom0Nics {
             throw new Builder.BuildException("attaching d" + domid + "'s NE2000", rc);
         }
         Bridge bridge = netback.bridge(vif.params().get("bridge"));
-        Card c = new Card(domid, bridge, staging);
+        Card c = new Card(domid, vif.devid(), bridge, staging);
         c.port = Port.of((int) rc);
         cards.put(domid, c);
         bridge.attach(c);
         c.handler = k.loop().deferred(p -> serve(c));
         k.events().attach(c.port, c.handler);
         return "vif " + vif.devid() + " as an NE2000 (0x300, IRQ 10, " + mac + ") on " + bridge.name();
+    }
+
+    /**
+     * Each card's counters as the guest sees them: what it transmitted ({@code tx}: frames
+     * dom0 took off the card) and received ({@code rx}: frames the card stored; the ones its
+     * full ring refused are {@code rx_dropped}).
+     */
+    java.util.List<VifStatistics> statistics() {
+        java.util.List<VifStatistics> out = new java.util.ArrayList<>();
+        for (Card c : cards.values()) {
+            out.add(new VifStatistics(c.domid, c.devid, c.outBytes, c.out, 0, c.inBytes, c.in, c.dropped));
+        }
+        return out;
     }
 
     private void serve(Card c) {

@@ -30,6 +30,9 @@ import java.util.List;
  *                                              (cpu/K/availability)
  *  xl rename &lt;name|domid&gt; &lt;new name&gt;          give a running domain another name (its
  *                                              {@code name} nodes in the store, dom0's records)
+ *  xl devstat                                  every domain's disk and vif counters, one line
+ *                                              each (Parasol's: what xentop reads from dom0's
+ *                                              sysfs and /proc/net/dev; the control API's top)
  *  xl create [-p] &lt;domain line&gt;               build a domain now: one line of dom0's boot-module
  *                                              format ({@link DomainList}), up to
  *                                              {@link #CREATE_LINE_MAX} bytes (the control API's
@@ -84,7 +87,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
         SHUTDOWN("shutdown"), REBOOT("reboot"), DESTROY("destroy"), LIST("list"), BLOCK_ATTACH("block-attach"),
         BLOCK_DETACH("block-detach"), BLOCK_LIST("block-list"), NETWORK_ATTACH("network-attach"),
         NETWORK_DETACH("network-detach"), NETWORK_LIST("network-list"), CREATE("create"), RENAME("rename"),
-        MEM_SET("mem-set"), VCPU_SET("vcpu-set");
+        MEM_SET("mem-set"), VCPU_SET("vcpu-set"), DEVSTAT("devstat");
 
         final String word;
 
@@ -170,7 +173,7 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             String allowed = switch (verb) {
                 case SHUTDOWN, REBOOT -> "awF";
                 case DESTROY, LIST, BLOCK_ATTACH, BLOCK_DETACH, BLOCK_LIST, NETWORK_ATTACH, NETWORK_DETACH,
-                        NETWORK_LIST, CREATE, RENAME, MEM_SET, VCPU_SET -> "";
+                        NETWORK_LIST, CREATE, RENAME, MEM_SET, VCPU_SET, DEVSTAT -> "";
             };
             if (w.equals("--all") && !allowed.isEmpty()) {
                 all = true;
@@ -197,6 +200,12 @@ record XlCommand(Verb verb, boolean all, boolean waitForEnd, String domain, Stri
             case LIST -> {
                 if (!args.isEmpty()) {
                     throw new Refused("list: dom0 lists every domain; no arguments");
+                }
+                return new XlCommand(verb, false, false, null);
+            }
+            case DEVSTAT -> {
+                if (!args.isEmpty()) {
+                    throw new Refused("devstat: every domain's devices; no arguments");
                 }
                 return new XlCommand(verb, false, false, null);
             }

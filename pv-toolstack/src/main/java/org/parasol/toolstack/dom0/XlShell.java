@@ -68,6 +68,9 @@ final class XlShell {
         /** {@code xl network-list}: one line per vif of {@code domid}. */
         List<String> networkList(int domid);
 
+        /** {@code xl devstat}: one line of counters per disk and vif of every domain. */
+        List<String> devstat();
+
         /**
          * {@code xl mem-set}: the balloon target of running domain {@code domid}, KiB.
          *
@@ -129,6 +132,7 @@ final class XlShell {
         }
         switch (c.verb()) {
             case LIST -> list();
+            case DEVSTAT -> toolstack.devstat().forEach(l -> k.println("dom0: devstat " + l));
             case DESTROY -> {
                 Integer id = find(c.domain());
                 if (id != null) {

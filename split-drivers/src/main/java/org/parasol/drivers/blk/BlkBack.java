@@ -84,6 +84,10 @@ final class BlkBack {
     /** Persistent grants mapped for every queue together (the front end grants one pool). */
     private final java.util.Map<Integer, GrantMapping> persistentGrants = new java.util.HashMap<>();
     private long ioErrors;
+    /** The {@link VbdStatistics} counters of queues that have closed (the boot vCPU's). */
+    private final long[] retiredStats = new long[VbdStatistics.COUNTERS];
+    /** Queues stopping on their vCPUs: counted from here until their counters are retired. */
+    private final List<BlkBackQueue> stoppingQueues = new ArrayList<>();
 
     BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid,
             Vcpus vcpus) {
@@ -298,9 +302,12 @@ final class BlkBack {
             disconnected(why, 0);
             return;
         }
+        stoppingQueues.addAll(stopping);
         for (BlkBackQueue q : stopping) {
             q.close(() -> {
                 served[0] += q.requests();
+                stoppingQueues.remove(q);
+                q.addStatistics(retiredStats);
                 if (--closing == 0) {
                     disconnected(why, served[0]);
                 }
@@ -356,6 +363,18 @@ final class BlkBack {
                 log.accept("blkback: closing " + disk.path() + ": " + e.getMessage());
             }
         }
+    }
+
+    /** This disk's counters, over every connection and queue so far. Boot vCPU. */
+    VbdStatistics statistics() {
+        long[] c = retiredStats.clone();
+        for (BlkBackQueue q : queues) {
+            q.addStatistics(c);
+        }
+        for (BlkBackQueue q : stoppingQueues) {
+            q.addStatistics(c);
+        }
+        return VbdStatistics.of(front.value(), devid, c);
     }
 
     /** Requests served so far, every queue. */

@@ -119,6 +119,11 @@ final class BlkBackQueue {
     /** Read by the boot vCPU for the device's counters. */
     private volatile long requests;
     private long notifications;
+    /**
+     * {@link VbdStatistics}' counters of this queue: written by its vCPU, read by the boot
+     * vCPU for the device's statistics (a reading may lag the queue by a request or two).
+     */
+    private final long[] stats = new long[VbdStatistics.COUNTERS];
 
     /**
      * A queue over {@code ringPages}, served on {@code vcpu} (null: the boot vCPU) and reading
@@ -242,6 +247,13 @@ final class BlkBackQueue {
         return notifications;
     }
 
+    /** Adds this queue's {@link VbdStatistics} counters to {@code into}. */
+    void addStatistics(long[] into) {
+        for (int i = 0; i < stats.length; i++) {
+            into[i] += stats[i];
+        }
+    }
+
     int persistentGrants() {
         return persistentGrants.size();
     }
@@ -303,6 +315,7 @@ final class BlkBackQueue {
                         yield response.set(r.id, op, Blkif.RSP_ERROR);
                     }
                     if (op == Blkif.OP_WRITE_BARRIER) {
+                        stats[VbdStatistics.F_REQ]++;
                         // Ordered after every earlier write (they are done: one at a time), and stable.
                         disk.flush(channel);
                         if (n == 0) {
@@ -322,6 +335,7 @@ final class BlkBackQueue {
                     }
                     int st = n == 0 ? Blkif.RSP_OKAY : transfer(r.sectorNumber, n, true);
                     if (st == Blkif.RSP_OKAY) {
+                        stats[VbdStatistics.F_REQ]++;
                         disk.flush(channel);
                     }
                     yield response.set(r.id, op, st);
@@ -409,6 +423,8 @@ final class BlkBackQueue {
         if (sector < 0 || sector > disk.sectors() || total > disk.sectors() - sector) {
             return Blkif.RSP_ERROR;
         }
+        stats[write ? VbdStatistics.WR_REQ : VbdStatistics.RD_REQ]++;
+        stats[write ? VbdStatistics.WR_SECT : VbdStatistics.RD_SECT] += total;
         long pos = sector * Blkif.SECTOR_SIZE;
         if (persistent && n > 1 && allPersistent(n)) {
             // Every segment is mapped: one seek and one scattering read or gathering write (for
@@ -644,6 +660,7 @@ final class BlkBackQueue {
         if (sector < 0 || count < 0 || sector > disk.sectors() || count > disk.sectors() - sector) {
             return Blkif.RSP_ERROR;
         }
+        stats[VbdStatistics.DS_REQ]++;
         disk.discard(channel, sector, count);
         return Blkif.RSP_OKAY;
     }

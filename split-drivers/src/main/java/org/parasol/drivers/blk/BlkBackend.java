@@ -149,6 +149,15 @@ public final class BlkBackend {
         return n;
     }
 
+    /** Every disk's counters ({@code xl devstat}, top's VBD columns). Boot vCPU. */
+    public java.util.List<VbdStatistics> statistics() {
+        java.util.List<VbdStatistics> out = new java.util.ArrayList<>();
+        for (BlkBack d : devices.devices()) {
+            out.add(d.statistics());
+        }
+        return out;
+    }
+
     /** Stops: every device let go. */
     public void stop() {
         devices.stop();

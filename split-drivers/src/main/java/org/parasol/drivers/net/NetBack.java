@@ -94,6 +94,8 @@ final class NetBack implements Bridge.Port {
     private final GnttabCopy copy = new GnttabCopy();
     private long txFrames;
     private long rxFrames;
+    private long txBytes;
+    private long rxBytes;
     private long txErrors;
     /** TX frames refused for a GSO extra (not offered) and for taking more than XEN_NETIF_NR_SLOTS_MIN slots. */
     private long gsoRefused;
@@ -101,6 +103,11 @@ final class NetBack implements Bridge.Port {
     /** TX frames refused for NETTXF_csum_blank on what is not a whole IPv4 TCP or UDP packet. */
     private long csumRefused;
     private long rxDropped;
+
+    /** This vif's counters, as the guest sees them (xentop's NETTX and NETRX). dom0's boot vCPU. */
+    VifStatistics statistics() {
+        return new VifStatistics(front.value(), devid, txBytes, txFrames, txErrors, rxBytes, rxFrames, rxDropped);
+    }
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
         this.k = k;
@@ -531,6 +538,7 @@ final class NetBack implements Bridge.Port {
                 batchOk[j] = ok;
                 if (ok) {
                     txFrames++;
+                    txBytes += batchSize[j];
                     queueTx++;
                     b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
                 } else {
@@ -610,6 +618,7 @@ final class NetBack implements Bridge.Port {
                     rxDropped++;
                 } else {
                     rxFrames++;
+                    rxBytes += st;
                     queueRx++;
                 }
                 rx.produceResponse(rxRsp.set(rxId[j], 0, st < 0 ? 0 : rxFlag[j], st));

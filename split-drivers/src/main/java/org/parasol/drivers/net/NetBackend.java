@@ -46,6 +46,15 @@ public final class NetBackend {
         return bridges.computeIfAbsent(name, n -> new Bridge(n, k.cpu().memory(), k::now));
     }
 
+    /** Every vif's counters ({@code xl devstat}, top's NET columns). dom0's boot vCPU. */
+    public java.util.List<VifStatistics> statistics() {
+        java.util.List<VifStatistics> out = new java.util.ArrayList<>();
+        for (NetBack v : vifs.devices()) {
+            out.add(v.statistics());
+        }
+        return out;
+    }
+
     public int vifs() {
         return vifs.devices().size();
     }
