@@ -44,7 +44,10 @@ import org.parasol.hypervisor.time.ManualClock;
  * exits and hypercalls one operation takes, and its p50 as a multiple of bare's. A second
  * table breaks the trap path into its stages (exit, decode, emulate, device, shadow, resume)
  * with the per-stage clock on, which adds two clock reads per stage: the median of each stage
- * per operation, so their sum is near but not the row's p50; the shares are what to read.
+ * per operation, so their sum is near but not the row's p50; the shares are what to read. A
+ * third gives the shadow page tables' work per operation under {@code trap} and {@code bt}:
+ * hidden and reflected faults, fills, page-table writes and how many of their shadow entries
+ * were updated in place or dropped.
  *
  * <p>Every cost is work the path does: no delay is injected anywhere. The clock is manual, so
  * no timer fires during a measurement; the console lines go to the domain's console log.
