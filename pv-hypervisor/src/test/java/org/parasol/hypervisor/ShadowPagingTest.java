@@ -203,7 +203,7 @@ class ShadowPagingTest {
 
     @Test
     @DisplayName("bt walks shadows too: a translated PTE store updates the shadow in place with no exit, and its "
-            + "second run calls the page-table emulation inline")
+            + "second run calls the page-table emulation inline; aimed at an ordinary page it is an ordinary store")
     void shouldShadowATranslatedKernel() throws Exception {
         hv.destroy(g.domain);
         use(Virtualization.BT);
@@ -213,6 +213,11 @@ class ShadowPagingTest {
         long pte = entryVa(g.scratch2);
         storePte(pte, g.mem.getLong(pte));
         assertThat(exits.inlinePageTableStores() - inline).as("the store at the same rip, translated again").isEqualTo(1);
+        // The same translated store aimed at an ordinary page is an ordinary store.
+        storePte(g.scratch + 64, 0x7777);
+        assertThat(g.mem.getLong(g.scratch + 64)).isEqualTo(0x7777);
+        assertThat(exits.inlinePageTableStores() - inline).isEqualTo(1);
+        assertThat(g.domain.state()).isEqualTo(DomainState.RUNNING);
         // A shadow miss under bt is the monitor's own fault: counted by the shadow, not a VM exit.
         storePte(pte, g.mem.getLong(pte) & ~Mmu.PAGE_ACCESSED);
         reloadCr3();
