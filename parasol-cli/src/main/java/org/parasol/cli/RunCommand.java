@@ -126,6 +126,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             description = "Kernel command line for every domain of an image; a FILE.cfg says its own.")
     String cmdline;
 
+    @Option(names = "--console-input",
+            description = "Standard input goes to the first guest's console, as typed at parasol console: its PV console"
+                    + " ring, or COM1 of a native kernel (--virt trap|bare|bt); the shell example reads it.")
+    boolean consoleInput;
+
     @Option(names = "--virt", defaultValue = "pv", paramLabel = "pv|trap|bare|bt",
             description = "How each image's kernel reaches the machine: pv (hypercalls, the default), trap"
                     + " (privileged instructions as VM exits, emulated devices) or bare (the same instructions on the"
@@ -597,6 +602,10 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 return 2;
             }
             attach(hv, created, err);
+            RunConsoleInput input = consoleInput ? new RunConsoleInput(hv, created, System.in) : null;
+            if (input != null) {
+                input.start();
+            }
             // dom0 powers off once every domain it built is gone (or preserved): the run's end.
             long deadline = timeoutSeconds <= 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
             long shutdownBound = TimeUnit.SECONDS.toNanos((shutdownTimeoutSeconds != null ? shutdownTimeoutSeconds
@@ -622,6 +631,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 }
             }
             detach();
+            if (input != null) {
+                input.stop();
+            }
             hv.drainConsole();
             out.flush();
             int status = 0;

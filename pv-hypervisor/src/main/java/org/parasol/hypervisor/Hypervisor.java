@@ -582,13 +582,20 @@ public final class Hypervisor implements AutoCloseable {
 
     /**
      * Console input for domain {@code d}: up to {@code len} bytes of {@code b} from {@code off}
-     * into its PV console ring, whose port is raised ({@link ConsoleRing#write}). Returns how
-     * many bytes the ring took (0 when the guest has not read what is there yet: try the rest
-     * later), {@code -ENODEV} for a domain with no console ring (dom0, a native kernel, a
+     * into its console, as a user types them. A paravirtual kernel's console is its PV console
+     * ring, whose port is raised ({@link ConsoleRing#write}); a native kernel's ({@code virt}
+     * trap, bt, bare) is COM1, whose line takes the bytes and feeds the receive FIFO as the
+     * guest empties it ({@link org.parasol.hypervisor.hvm.Uart16550#receive}: IRQ 4). Returns
+     * how many bytes were taken (0 when the guest has not read what is there yet: try the rest
+     * later), {@code -ENODEV} for a domain with no console to type at (dom0, a paravirtual
      * domain not built by dom0), {@code -ESRCH} once it is going, {@code -EIO} when the guest
      * broke the ring. Never waits on the guest.
      */
     public int consoleInput(Domain d, byte[] b, int off, int len) {
+        org.parasol.hypervisor.hvm.Uart16550 uart = d.uart();
+        if (uart != null) {
+            return d.mayRun() ? uart.receive(b, off, len) : -org.parasol.hypercall.Errno.ESRCH;
+        }
         org.parasol.hypervisor.domain.ConsoleRing ring = d.consoleRing();
         if (ring == null) {
             return -org.parasol.hypercall.Errno.ENODEV;

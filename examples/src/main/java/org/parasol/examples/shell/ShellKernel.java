@@ -9,8 +9,8 @@ import org.parasol.guest.sched.Promise;
 
 /**
  * shell: a guest that reads its console. Each line typed at {@code parasol console} (or after
- * {@code parasol create -c}) arrives through the PV console ring ({@link Kernel#consoleInput()})
- * and is answered on the console:
+ * {@code parasol create -c}) arrives through {@link Kernel#consoleInput()} — the PV console ring,
+ * or in a native configuration COM1's receive interrupt — and is answered on the console:
  *
  * <pre>
  *  help            the commands

@@ -49,12 +49,36 @@ public final class Platform {
     public static final int LCR_DLAB = 0x80;
     /** LSR: data ready. */
     public static final int LSR_DR = 0x01;
+    /** LSR: overrun error (a byte arrived at a full receive FIFO and was lost); cleared by reading LSR. */
+    public static final int LSR_OE = 0x02;
     /** LSR: transmit holding register (and FIFO) empty. */
     public static final int LSR_THRE = 0x20;
     /** LSR: transmitter empty. */
     public static final int LSR_TEMT = 0x40;
     /** The 16550A's transmit FIFO: bytes a driver may write after seeing THRE. */
     public static final int UART_FIFO = 16;
+    /** IER: received data available (and the FIFO's character timeout). */
+    public static final int IER_RDI = 0x01;
+    /** IER: transmit holding register empty. */
+    public static final int IER_THRI = 0x02;
+    /** IER: receiver line status (an overrun). */
+    public static final int IER_RLSI = 0x04;
+    /** IIR: no interrupt pending. */
+    public static final int IIR_NO_INT = 0x01;
+    /** IIR: the interrupt identification bits. */
+    public static final int IIR_ID = 0x0E;
+    /** IIR: receiver line status, the highest priority. */
+    public static final int IIR_RLSI = 0x06;
+    /** IIR: received data available (the FIFO reached its trigger level). */
+    public static final int IIR_RDI = 0x04;
+    /** IIR: character timeout (bytes below the trigger level and the line idle). */
+    public static final int IIR_CTI = 0x0C;
+    /** IIR: transmit holding register empty. */
+    public static final int IIR_THRI = 0x02;
+    /** MCR: OUT2, which on a PC gates the UART's interrupt onto the ISA bus. */
+    public static final int MCR_OUT2 = 0x08;
+    /** MCR: loopback (diagnostic) mode. */
+    public static final int MCR_LOOP = 0x10;
 
     /** The primary ATA channel's command block: data (16-bit), the taskfile, status/command. */
     public static final int ATA0 = 0x1F0;

@@ -4,16 +4,19 @@ import java.util.ArrayDeque;
 
 import org.parasol.hypercall.Errno;
 import org.parasol.hypervisor.Hypervisor;
+import org.parasol.hypervisor.domain.ConsoleRing;
 import org.parasol.hypervisor.domain.Domain;
 
 /**
  * The host's side of one domain's console input: bytes clients sent for it that its console
- * ring had no room for yet (a guest reads its ring at its own pace, 1 KiB at a time), up to
+ * had no room for yet (a guest reads its PV console ring, or a native kernel its UART's line,
+ * at its own pace, 1 KiB at a time), up to
  * {@link #LIMIT} bytes. Whoever adds or retries never waits: each attempt copies what fits into
  * the ring ({@link Hypervisor#consoleInput}) and keeps the rest for the next one.
  *
  * <pre>
- *  offer(bytes) ─► pending (≤ 64 KiB; beyond: refused, EAGAIN) ─► drain() ─► ring.in (1 KiB) ─► guest
+ *  offer(bytes) ─► pending (≤ 64 KiB; beyond: refused, EAGAIN) ─► drain() ─┬─ ring.in (1 KiB) ─► guest (pv)
+ *                                                                          └─ COM1's line (1 KiB) ─► RX FIFO (16) ─► guest (native)
  *                                                   ▲ retried every 10 ms while bytes wait
  * </pre>
  */
@@ -35,8 +38,8 @@ final class ConsoleInputQueue {
 
     /**
      * Queues {@code bytes} behind what waits and writes what fits: 0, or {@code -EAGAIN} when
-     * the queue would pass its limit (nothing of {@code bytes} is kept), or the ring's
-     * {@code -errno} ({@code -ENODEV}: the domain has no console ring; {@code -ESRCH}: it is
+     * the queue would pass its limit (nothing of {@code bytes} is kept), or the console's
+     * {@code -errno} ({@code -ENODEV}: the domain has no console to type at; {@code -ESRCH}: it is
      * going; {@code -EIO}: it broke its ring), with everything waiting dropped.
      */
     synchronized int offer(byte[] bytes) {
@@ -74,7 +77,10 @@ final class ConsoleInputQueue {
                 head = 0;
             }
         }
-        domain.consoleRing().raiseIfOwed();
+        ConsoleRing ring = domain.uart() == null ? domain.consoleRing() : null;
+        if (ring != null) {
+            ring.raiseIfOwed();
+        }
         return 0;
     }
 
@@ -94,7 +100,8 @@ final class ConsoleInputQueue {
 
     /** The retry loop ends: nothing waits (or the domain is gone). */
     synchronized boolean stopRetryingIfDone() {
-        if (size > 0 && !domain.consoleRing().broken() && domain.mayRun()) {
+        ConsoleRing ring = domain.uart() == null ? domain.consoleRing() : null;
+        if (size > 0 && (ring == null || !ring.broken()) && domain.mayRun()) {
             return false;
         }
         retrying = false;

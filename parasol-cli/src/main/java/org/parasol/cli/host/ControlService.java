@@ -566,7 +566,8 @@ public final class ControlService implements AutoCloseable {
     }
 
     /**
-     * Console input: the bytes go into the domain's console ring now, as far as it has room,
+     * Console input: the bytes go into the domain's console now (its PV console ring, or a
+     * native kernel's COM1 line: {@link org.parasol.hypervisor.Hypervisor#consoleInput}), as far as it has room,
      * and the rest into its {@link ConsoleInputQueue}, retried every 10 ms on the client's
      * event loop until the guest has read them. dom0's console belongs to the host (it types
      * the toolstack's lines there): refused with EPERM.
@@ -575,9 +576,9 @@ public final class ControlService implements AutoCloseable {
         if (d.domid() == 0) {
             return Connection.error(id, EPERM, "dom0's console input is the host's (it types the toolstack's xl lines)");
         }
-        if (d.consoleRing() == null) {
-            return Connection.error(id, ENODEV, "d" + d.domid() + " has no console ring (a native kernel reads its"
-                    + " UART; a domain not built by dom0 has none)");
+        if (d.consoleRing() == null && d.uart() == null) {
+            return Connection.error(id, ENODEV, "d" + d.domid() + " has no console to type at (a paravirtual"
+                    + " domain not built by dom0 has no console ring)");
         }
         ConsoleInputQueue q = consoleInput.computeIfAbsent(d.domid(), k -> new ConsoleInputQueue(hv, d));
         int rc = q.offer(data);

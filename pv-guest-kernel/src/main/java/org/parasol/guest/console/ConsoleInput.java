@@ -21,6 +21,11 @@ import org.parasol.hypercall.io.XenconsInterface;
  *           drops the line; other control bytes are dropped; a line stops growing at LINE_MAX
  * </pre>
  *
+ * <p>A kernel on emulated hardware has no ring to read: its console is COM1, and its UART
+ * driver ({@code org.parasol.guest.x86.UartInput}) is the {@link Source} the same line
+ * discipline reads, from its IRQ 4 task, so an application gets its lines the same way in
+ * every configuration.
+ *
  * <p>The back end is trusted to keep {@code in_prod} within a ring of {@code in_cons}: one that
  * claims more is read as a full ring (the bytes are whatever is there). The terminal on the
  * other side is raw ({@code parasol console} puts it so), so nothing is echoed here: an
@@ -30,8 +35,20 @@ public final class ConsoleInput {
     /** The longest line handed to the application; bytes beyond it are dropped until CR/LF. */
     public static final int LINE_MAX = 256;
 
+    /** Where the bytes come from when there is no ring: a device driver's receive path. */
+    @FunctionalInterface
+    public interface Source {
+        /** Up to {@code b.length} bytes received since the last call into {@code b}; how many (0: none now). */
+        int read(byte[] b);
+    }
+
+    /** Bytes one {@link #poll} takes from a {@link Source} at most, so other tasks run between. */
+    public static final int SOURCE_BUDGET = 1024;
+
     private final XenconsInterface ring;
     private final Runnable notifyBackEnd;
+    private final Source source;
+    private final byte[] chunk;
     private final byte[] line = new byte[LINE_MAX];
     private int length;
     private Consumer<String> onLine = l -> { };
@@ -45,6 +62,16 @@ public final class ConsoleInput {
     public ConsoleInput(SharedBuffer page, Runnable notifyBackEnd) {
         this.ring = new XenconsInterface().wrap(Objects.requireNonNull(page, "page"), 0);
         this.notifyBackEnd = Objects.requireNonNull(notifyBackEnd, "notifyBackEnd");
+        this.source = null;
+        this.chunk = null;
+    }
+
+    /** Input read from {@code source} (a UART driver) whenever {@link #poll} is called. */
+    public ConsoleInput(Source source) {
+        this.ring = null;
+        this.notifyBackEnd = null;
+        this.source = Objects.requireNonNull(source, "source");
+        this.chunk = new byte[64];
     }
 
     /** {@code handler} gets each line from now on, without its CR/LF. */
@@ -53,10 +80,21 @@ public final class ConsoleInput {
     }
 
     /**
-     * Reads what the back end has produced (the console port's handler calls it); returns how
-     * many bytes it read.
+     * Reads what the back end has produced (the console port's handler calls it), or what the
+     * source has received (at most {@value #SOURCE_BUDGET} bytes); returns how many bytes it read.
      */
     public int poll() {
+        if (source != null) {
+            int total = 0;
+            int n;
+            while (total < SOURCE_BUDGET && (n = source.read(chunk)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    accept(chunk[i]);
+                }
+                total += n;
+            }
+            return total;
+        }
         int cons = ring.inConsAcquire();
         int prod = ring.inProdAcquire();
         int avail = prod - cons;
@@ -70,7 +108,6 @@ public final class ConsoleInput {
             accept((byte) ring.in(XenconsInterface.inSlot(cons + i)));
         }
         ring.inConsRelease(cons + avail);
-        bytesRead += avail;
         notifyBackEnd.run();
         return avail;
     }
@@ -86,6 +123,7 @@ public final class ConsoleInput {
     }
 
     private void accept(byte b) {
+        bytesRead++;
         switch (b) {
             case '\r', '\n' -> {
                 String text = new String(line, 0, length, StandardCharsets.UTF_8);

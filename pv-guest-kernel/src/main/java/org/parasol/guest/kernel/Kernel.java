@@ -572,17 +572,25 @@ public final class Kernel {
     }
 
     /**
-     * Console input from the PV console ring the builder put in {@code start_info}
-     * ({@code console.domU.mfn}, {@code console.domU.evtchn}), made on first use: what a user
-     * types at {@code parasol console}, cut into lines ({@link org.parasol.guest.console.ConsoleInput}).
-     * The page is one of the domain's own, mapped at its linear address since boot; the port
-     * is already bound to the back end, so the kernel only attaches its handler, which reads
-     * the ring as a task.
+     * Console input, made on first use: what a user types at {@code parasol console}, cut into
+     * lines ({@link org.parasol.guest.console.ConsoleInput}). A paravirtual kernel reads the PV
+     * console ring the builder put in {@code start_info} ({@code console.domU.mfn},
+     * {@code console.domU.evtchn}): the page is one of the domain's own, mapped at its linear
+     * address since boot; the port is already bound to the back end, so the kernel only
+     * attaches its handler, which reads the ring as a task. A kernel on emulated hardware reads
+     * COM1 instead, on IRQ 4 ({@link org.parasol.guest.x86.UartInput}), where the host sends a
+     * native domain's input; the ring is not read.
      *
-     * @throws IllegalStateException if {@code start_info} names no console ring (dom0, a domain
-     *         the launcher built), or one the domain does not have mapped
+     * @throws IllegalStateException if a paravirtual kernel's {@code start_info} names no
+     *         console ring (dom0, a domain the launcher built), or one the domain does not have mapped
      */
     public org.parasol.guest.console.ConsoleInput consoleInput() {
+        if (consoleInput == null && ops instanceof NativeOps n) {
+            org.parasol.guest.x86.UartInput uart = new org.parasol.guest.x86.UartInput(loop, n);
+            org.parasol.guest.console.ConsoleInput input = new org.parasol.guest.console.ConsoleInput(uart);
+            consoleInput = input;
+            uart.start(input);
+        }
         if (consoleInput == null) {
             long mfn = bootInfo.consoleMfn();
             if (!hasConsoleRing()) {

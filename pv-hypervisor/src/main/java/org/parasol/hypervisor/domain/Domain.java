@@ -124,8 +124,15 @@ public final class Domain {
         this.events = new EventChannels(domid, config.vcpus(), event2l);
         this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(host.consoleThread());
-        this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged()) : null;
         this.pic = config.virt().nativeKernel() ? new Pic8259() : null;
+        // COM1's interrupt output is IRQ 4 of the 8259 pair; input from the host raises it from
+        // a host thread, so a halted vCPU 0 is woken to take it (as the NE2000's IRQ 10 is).
+        this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged(), level -> {
+            pic.setIrq(org.parasol.hypercall.x86.Platform.COM1_IRQ, level);
+            if (level) {
+                vcpu(0).kick();
+            }
+        }) : null;
         this.pit = config.virt().nativeKernel() ? new Pit8254() : null;
         this.createdAt = host.systemTime();
         this.scheduling = host.scheduler().newDomain(domid);

@@ -790,9 +790,7 @@ public final class VmExits {
      */
     private long portRead(int port, int size) {
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
-            int v = uart.read(port - Platform.COM1);
-            irq4();
-            return v;
+            return uart.read(port - Platform.COM1); // the UART drives IRQ 4 itself
         }
         AtaDisk disk;
         if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
@@ -823,7 +821,6 @@ public final class VmExits {
         EmulatedNic nic;
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             uart.write(port - Platform.COM1, (int) value);
-            irq4();
         } else if (Ne2000.claims(Platform.NE2K, port) && (nic = domain.nic()) != null) {
             nic.write(port - Platform.NE2K, size, value); // the card drives IRQ 10 itself
         } else if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
@@ -850,14 +847,6 @@ public final class VmExits {
                 uart.flush();
                 domain.shutdown(Shutdown.CRASH, "the guest reported a panic (pvpanic)");
             }
-        }
-    }
-
-    /** COM1's interrupt is IRQ 4. */
-    private void irq4() {
-        Pic8259 p = domain.pic();
-        if (p != null) {
-            p.setIrq(Platform.COM1_IRQ, uart.interruptPending());
         }
     }
 
