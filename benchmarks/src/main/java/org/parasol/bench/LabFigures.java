@@ -44,7 +44,10 @@ import org.parasol.hypervisor.time.ManualClock;
  * exits and hypercalls one operation takes, and its p50 as a multiple of bare's. A second
  * table breaks the trap path into its stages (exit, decode, emulate, device, shadow, resume)
  * with the per-stage clock on, which adds two clock reads per stage: the median of each stage
- * per operation, so their sum is near but not the row's p50; the shares are what to read.
+ * per operation, so their sum is near but not the row's p50; the shares are what to read. A
+ * third gives the shadow page tables' work per operation under {@code trap} and {@code bt}:
+ * hidden and reflected faults, fills, page-table writes and how many of their shadow entries
+ * were updated in place or dropped.
  *
  * <p>Every cost is work the path does: no delay is injected anywhere. The clock is manual, so
  * no timer fires during a measurement; the console lines go to the domain's console log.
@@ -158,7 +161,12 @@ final class LabFigures {
             if (nativeOps != null) {
                 TranslatedNativeOps.useTables(nativeOps, tables);
             }
-            // The rows' PTEs: the L1 slots of 256 mapped pages well past the kernel's own.
+            // The rows' PTEs: the L1 slots of 256 mapped pages well past the kernel's own. They
+            // are pages in use, as a process's are when its tables change: each is read once
+            // first, so its PTE is Accessed and (trap, bt) its L1 is shadowed.
+            for (int i = 0; i < SLOTS + FORK_PAGES; i++) {
+                mem.getLong(freeVa + (64L + i) * 4096);
+            }
             for (int i = 0; i < SLOTS; i++) {
                 pteVa[i] = freeVa + (64L + i) * 4096;
                 pteMaddr[i] = hv.pageTables().l1EntryAddress(domain.domid(), vcpu.baseMfn(), pteVa[i]);
@@ -290,8 +298,17 @@ final class LabFigures {
         }
     }
 
-    /** The shadow counters the trap rows report per operation, in {@link Run#shadow}'s order. */
-    static final String[] SHADOW_COUNTERS = {"hidden #PF", "reflected #PF", "fills", "write updates", "resyncs"};
+    /**
+     * The shadow counters the trap and bt rows report per operation, in {@link Run#shadow}'s
+     * order (keyed by {@link #shadowKey}).
+     */
+    static final String[] SHADOW_COUNTERS = {"hidden #PF", "reflected #PF", "fills", "PT writes", "in place",
+        "dropped", "resyncs"};
+
+    /** The shadow table's key of a row in one configuration. */
+    static String shadowKey(String label, Virtualization virt) {
+        return label + "\t" + virt.key();
+    }
 
     private static long[] shadowCounters(Lab lab) {
         VmExits x = lab.vcpu.vmExits();
@@ -299,7 +316,8 @@ final class LabFigures {
         if (s == null) {
             return new long[SHADOW_COUNTERS.length];
         }
-        return new long[] {s.hiddenFaults(), s.reflectedFaults(), s.fills(), s.writeUpdates(), s.resyncs()};
+        return new long[] {s.hiddenFaults(), s.reflectedFaults(), s.fills(), s.writeUpdates(), s.inPlaceUpdates(),
+            s.drops(), s.resyncs()};
     }
 
     /** Runs the lab and returns its report's text. */
@@ -373,13 +391,13 @@ final class LabFigures {
                     h.recordValue(Math.max(0, System.nanoTime() - t0));
                 }
                 double ops = samples;
-                if (virt == Virtualization.TRAP) {
+                if (virt.shadowPaging()) {
                     long[] shadow1 = shadowCounters(lab);
                     double[] perOp = new double[shadow1.length];
                     for (int k = 0; k < perOp.length; k++) {
                         perOp[k] = (shadow1[k] - shadow0[k]) / ops;
                     }
-                    shadow.put(row.label(), perOp);
+                    shadow.put(shadowKey(row.label(), virt), perOp);
                 }
                 results.computeIfAbsent(row.label(), k -> new LinkedHashMap<>()).put(virt,
                         new Result(h.getValueAtPercentile(50), h.getValueAtPercentile(99),
@@ -482,19 +500,21 @@ final class LabFigures {
             sb.append('\n');
         }
         if (!run.shadow().isEmpty()) {
-            sb.append(String.format(Locale.ROOT, "%nShadow paging under trap, per operation (hidden and reflected #PF are"
-                    + " VM exits, in exits/op above; fills include the hypervisor's own copies')%n%n| %-46s |",
-                    "operation"));
+            sb.append(String.format(Locale.ROOT, "%nShadow paging under trap and bt, per operation (under trap hidden and"
+                    + " reflected #PF are VM exits, in exits/op above; under bt they are the monitor's own faults, no"
+                    + " exit; fills include the hypervisor's own copies'; PT writes are the kernel's page-table stores,"
+                    + " whose shadow entries are updated in place or dropped)%n%n| %-46s | virt |", "operation"));
             for (String c : SHADOW_COUNTERS) {
                 sb.append(String.format(Locale.ROOT, " %13s |", c));
             }
-            sb.append('\n').append("|").append("-".repeat(48)).append("|");
+            sb.append('\n').append("|").append("-".repeat(48)).append("|------|");
             for (int i = 0; i < SHADOW_COUNTERS.length; i++) {
                 sb.append("---------------|");
             }
             sb.append('\n');
             for (var e : run.shadow().entrySet()) {
-                sb.append(String.format(Locale.ROOT, "| %-46s |", e.getKey()));
+                String[] key = e.getKey().split("\t", 2);
+                sb.append(String.format(Locale.ROOT, "| %-46s | %-4s |", key[0], key.length > 1 ? key[1] : ""));
                 for (double v : e.getValue()) {
                     sb.append(String.format(Locale.ROOT, " %13.2f |", v));
                 }

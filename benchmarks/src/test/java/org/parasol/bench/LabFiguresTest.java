@@ -22,7 +22,8 @@ class LabFiguresTest {
     @Test
     @DisplayName("each row appears bare, trap, bt and pv; a trapped PTE batch of 16 is 16 exits, a translated one "
             + "none (its instructions were translated during warm-up), pv's batch of 2048 is 32 mmu_update hypercalls "
-            + "of 64; bare takes no exit; a demand-zero fault under trap is 4 exits and 2 shadow #PF exits; "
+            + "of 64; bare takes no exit; a demand-zero fault under trap is 4 exits and 2 shadow #PF exits, under bt the same shadow faults and no exit; "
+            + "a lazy batch's PTE stores update the shadow in place under trap and bt; "
             + "a fork-like copy of 64 pages is 256 trapped PTE writes and 2 CR3 reloads; "
             + "the trap path's stages are tabled; --out writes lab.md with a ratio chart and a CDF per row")
     void shouldCountExitsAndHypercallsPerConfiguration(@TempDir Path dir) throws Exception {
@@ -46,8 +47,15 @@ class LabFiguresTest {
                 // The handler's map and the unmap, each a PTE store and an invlpg; and the shadow's two
                 // #PF exits: the load's miss reflected to the guest, and the retry's hidden fill.
                 .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| trap \\| +\\d+ \\| +\\d+ \\| +6\\.00 \\|")
-                .contains("Shadow paging under trap, per operation")
-                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| +1\\.00 \\| +1\\.00 \\| +[0-9.]+ \\| +2\\.00 \\| +0\\.00 \\|")
+                .contains("Shadow paging under trap and bt, per operation")
+                // hidden and reflected #PF, fills, 2 PT writes, in place, dropped, no resync: trap and bt alike,
+                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| trap \\| +1\\.00 \\| +1\\.00 \\| +[0-9.]+ \\| +2\\.00 \\| +[0-9.]+ \\| +[0-9.]+ \\| +0\\.00 \\|")
+                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| bt +\\| +1\\.00 \\| +1\\.00 \\| +[0-9.]+ \\| +2\\.00 \\| +[0-9.]+ \\| +[0-9.]+ \\| +0\\.00 \\|")
+                // but under bt the shadow's faults are no exits.
+                .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| bt +\\| +\\d+ \\| +\\d+ \\| +0\\.00 \\|")
+                // A lazy batch's stores update the shadow in place: no entry is dropped, none refilled.
+                .containsPattern("PTE update x16 \\(lazy batch\\) +\\| trap \\| +0\\.00 \\| +0\\.00 \\| +0\\.00 \\| +16\\.00 \\| +16\\.00 \\| +0\\.00 \\| +0\\.00 \\|")
+                .containsPattern("PTE update x16 \\(lazy batch\\) +\\| bt +\\| +0\\.00 \\| +0\\.00 \\| +0\\.00 \\| +16\\.00 \\| +16\\.00 \\| +0\\.00 \\| +0\\.00 \\|")
                 .containsPattern("demand-zero page fault \\(#PF, map, zero, unmap\\) +\\| bare \\| +\\d+ \\| +\\d+ \\| +0\\.00 \\|")
                 .contains("The trap path by stage").contains("| exit ")
                 .contains("12,733 cycles").contains("Tables 3-5");

@@ -109,4 +109,20 @@ class PitTrapTest {
         int count = in(0x40) | in(0x40) << 8;
         assertThat(count).isBetween(4096 - 1194, 4096 - 1190);
     }
+
+    @Test
+    @DisplayName("port 0x61 is an I/O exit to port B: channel 2 gated on there counts a mode 0 one-shot, and OUT "
+            + "(bit 5) rises at its terminal count; the gate and speaker bits read back")
+    void shouldGateChannel2ThroughPort0x61() {
+        out(0x43, 0xB0); // channel 2, low then high byte, mode 0
+        out(0x42, 100);
+        out(0x42, 0);
+        clock.advance(1_000_000);
+        assertThat(in(0x61) & 0x23).as("GATE low: standing still, OUT low").isZero();
+        out(0x61, 0x03);
+        assertThat(Qualification.ioPort(exits.lastQualification())).isEqualTo(0x61);
+        assertThat(in(0x61) & 0x23).isEqualTo(0x03);
+        clock.advance(200_000); // 238 ticks: past the count of 100
+        assertThat(in(0x61) & 0x20).as("terminal count: OUT high").isEqualTo(0x20);
+    }
 }

@@ -39,7 +39,7 @@ import org.parasol.hypervisor.testing.LeakCheck;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**
- * "We can't trust the guest" under shadow paging: a trap-and-emulate guest stores random
+ * "We can't trust the guest" under shadow paging: a trap-and-emulate or binary-translated guest stores random
  * entries into random slots of its own page tables (its own frames, its own tables writable,
  * another domain's frames, reserved bits, grant bits, garbage), reads and writes through what it
  * mapped, invalidates and switches CR3 at random, and changes its tables by hypercall behind the
@@ -87,12 +87,22 @@ class ShadowHostileProperty {
     @Label("a trap-and-emulate guest writing random page-table entries gets #PF/#GP or goes on; the hypervisor, the "
             + "bystander and the write protection of the guest's tables hold")
     void shouldContainRandomPageTableWrites(@ForAll("steps") List<Step> steps) throws Exception {
+        contain(steps, Virtualization.TRAP);
+    }
+
+    @Property(tries = 100)
+    @Label("a binary-translated guest writing random page-table entries (its stores called inline, its MMU on "
+            + "shadows) gets #PF/#GP or goes on; the hypervisor, the bystander and the write protection hold")
+    void shouldContainRandomPageTableWritesTranslated(@ForAll("steps") List<Step> steps) throws Exception {
+        contain(steps, Virtualization.BT);
+    }
+
+    private void contain(List<Step> steps, Virtualization virt) throws Exception {
         long bystanderSum = checksum(bystander);
         BareGuest g = BareGuest.create(hv, new DomainConfig("hostile" + created++, 8192, 8192, 1, null, "", false,
-                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
-                Virtualization.TRAP));
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, virt));
         try {
-            Hostile h = new Hostile(g);
+            Hostile h = new Hostile(g, virt == Virtualization.BT);
             int ran = 0;
             try {
                 for (Step s : steps) {
@@ -105,7 +115,12 @@ class ShadowHostileProperty {
             } catch (GuestAbort ended) {
                 // #PF or #GP with no handler: the domain ended, as the machine's fault would end it
             }
-            var shadow = g.domain.vcpu(0).vmExits().shadow();
+            var exits = g.domain.vcpu(0).vmExits();
+            var shadow = exits.shadow();
+            if (h.translated) {
+                assertThat(exits.exits()).as("a translated guest takes no VM exit, its shadow faults included").isZero();
+            }
+            Statistics.label("shadow entries updated in place").collect(shadow.inPlaceUpdates() > 0);
             Statistics.label("steps before the end").collect(ran < 5 ? "<5" : ran < 20 ? "5-19" : "20+");
             Statistics.label("page-table stores accepted").collect(g.domain.vcpu(0).ptwrEmulations() > 0);
             Statistics.label("hidden faults").collect(shadow.hiddenFaults() > 0);
@@ -166,6 +181,8 @@ class ShadowHostileProperty {
         private final int nrPt;
         private final long text;
         private final byte[] buf = new byte[16];
+        /** bt: instructions run through {@code Translation.execute}, cached per rip. */
+        final boolean translated;
 
         /** Page faults in the current step; the handler gives up (crashing the guest) past a few. */
         private int faults;
@@ -174,8 +191,9 @@ class ShadowHostileProperty {
         private boolean allowed;
         boolean shadowRefusedWhatTheGuestAllows;
 
-        Hostile(BareGuest g) {
+        Hostile(BareGuest g, boolean translated) {
             this.g = g;
+            this.translated = translated;
             this.regs = g.cpu.registers();
             long si = g.domain.startInfoVa();
             this.ptBase = g.mem.getLong(si + 88);
@@ -205,7 +223,7 @@ class ShadowHostileProperty {
                     long entryVa = ptBase + (long) (s.a() % nrPt) * 4096 + (s.b() % 512) * 8L;
                     regs.set(RDI, entryVa);
                     regs.set(RSI, value(s));
-                    run(Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
+                    run(0, Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
                 }
                 case LOAD -> {
                     long va = va(s);
@@ -225,27 +243,35 @@ class ShadowHostileProperty {
                     // The store instruction: a page-table write is trapped, a refused one skipped.
                     regs.set(RDI, va);
                     regs.set(RSI, v);
-                    run(Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
+                    run(0, Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
                 }
                 case INVLPG -> {
                     regs.set(RDI, va(s));
-                    run(Encoder.invlpg(buf, 0, RDI, Instruction.NONE, 1, 0));
+                    run(16, Encoder.invlpg(buf, 0, RDI, Instruction.NONE, 1, 0));
                 }
                 case MOV_CR3 -> {
                     regs.set(RAX, frame(s) << 12);
-                    run(Encoder.movToCr(buf, 0, Registers.CR3, RAX));
+                    run(32, Encoder.movToCr(buf, 0, Registers.CR3, RAX));
                 }
                 case UPDATE_VA_MAPPING -> g.cpu.hypercall(Hypercall.UPDATE_VA_MAPPING, va(s), value(s),
                         s.b() % 2 == 0 ? Uvmf.INVLPG : Uvmf.TLB_FLUSH, 0, 0);
             }
         }
 
-        private void run(int n) {
+        /**
+         * One instruction at {@code text + at}: each kind has its own address, so a translation
+         * cached for it stays true (the same bytes are written there every time).
+         */
+        private void run(int at, int n) {
             for (int i = 0; i < n; i++) {
-                g.mem.putByte(text + i, buf[i]);
+                g.mem.putByte(text + at + i, buf[i]);
             }
-            regs.rip(text);
-            g.cpu.execute(1);
+            regs.rip(text + at);
+            if (translated) {
+                g.cpu.executeTranslated(1);
+            } else {
+                g.cpu.execute(1);
+            }
         }
 
         /** A virtual address: mostly the domain's low pages (tables included), sometimes anywhere. */

@@ -29,9 +29,10 @@ import org.parasol.hypervisor.testing.LeakCheck;
 import org.parasol.hypervisor.time.ManualClock;
 
 /**
- * Shadow page tables under trap-and-emulate, driven instruction by instruction from a bare
- * vCPU: the guest's tables stay what it wrote, the MMU walks the shadow, and each way the
- * guest changes its tables reaches the shadow (a trapped store, invlpg, mov cr3, a hypercall).
+ * Shadow page tables under trap-and-emulate (and binary translation), driven instruction by
+ * instruction from a bare vCPU: the guest's tables stay what it wrote, the MMU walks the
+ * shadow, and each way the guest changes its tables reaches the shadow (a trapped store,
+ * updating it in place or dropping it, invlpg, mov cr3, a hypercall).
  */
 class ShadowPagingTest {
     @RegisterExtension
@@ -46,15 +47,24 @@ class ShadowPagingTest {
     /** Where the test's instructions are: a page of its own, past the two scratch pages. */
     private long text;
 
+    /** bt: instructions go through {@code Translation.execute}, decoded once per rip. */
+    private boolean translated;
+
     @BeforeEach
     void boot() throws Exception {
         hv = leaks.track(Hypervisor.boot(HostConfig.defaults(64L << 20).withClock(new ManualClock()).withPcpus(1)));
-        g = BareGuest.create(hv, new DomainConfig("shadow", 8192, 8192, 1, null, "", false, DomainConfig.Action.PRESERVE,
-                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, Virtualization.TRAP));
+        use(Virtualization.TRAP);
+    }
+
+    /** Makes the test's guest a new domain of configuration {@code virt}. */
+    private void use(Virtualization virt) throws Exception {
+        g = BareGuest.create(hv, new DomainConfig("shadow-" + virt.key(), 8192, 8192, 1, null, "", false,
+                DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, virt));
         regs = g.cpu.registers();
         exits = g.domain.vcpu(0).vmExits();
         shadow = exits.shadow();
         text = g.scratch2 + 4096;
+        translated = virt == Virtualization.BT;
     }
 
     @AfterEach
@@ -64,29 +74,41 @@ class ShadowPagingTest {
     }
 
     private void run(int n) {
-        for (int i = 0; i < n; i++) {
-            g.mem.putByte(text + i, buf[i]);
-        }
-        regs.rip(text);
-        g.cpu.execute(1);
+        run(0, n);
     }
 
-    /** {@code mov [rdi], rsi}: the native kernel's PTE store, trapped. */
+    /**
+     * One instruction at {@code text + at}. Each kind the tests run has an address of its own,
+     * so that a translation cached for it (bt) stays true.
+     */
+    private void run(int at, int n) {
+        for (int i = 0; i < n; i++) {
+            g.mem.putByte(text + at + i, buf[i]);
+        }
+        regs.rip(text + at);
+        if (translated) {
+            g.cpu.executeTranslated(1);
+        } else {
+            g.cpu.execute(1);
+        }
+    }
+
+    /** {@code mov [rdi], rsi}: the native kernel's PTE store, trapped (trap) or called inline (bt). */
     private void storePte(long entryVa, long value) {
         regs.set(RDI, entryVa);
         regs.set(RSI, value);
-        run(Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
+        run(16, Encoder.movStore(buf, 0, 8, RDI, Instruction.NONE, 1, 0, RSI));
     }
 
     private void invlpg(long va) {
         regs.set(RDI, va);
-        run(Encoder.invlpg(buf, 0, RDI, Instruction.NONE, 1, 0));
+        run(32, Encoder.invlpg(buf, 0, RDI, Instruction.NONE, 1, 0));
     }
 
     /** {@code mov rax, cr3; mov cr3, rax}: a TLB flush that keeps the shadows. */
     private void reloadCr3() {
-        run(Encoder.movFromCr(buf, 0, RAX, Registers.CR3));
-        run(Encoder.movToCr(buf, 0, Registers.CR3, RAX));
+        run(48, Encoder.movFromCr(buf, 0, RAX, Registers.CR3));
+        run(64, Encoder.movToCr(buf, 0, Registers.CR3, RAX));
     }
 
     private long entryVa(long va) {
@@ -158,15 +180,88 @@ class ShadowPagingTest {
     void shouldRemapThroughATrappedStore() {
         g.mem.putLong(g.scratch, 0x1111);
         g.mem.putLong(g.scratch2, 0x2222);
+        long drops = shadow.drops();
         long scratchPte = g.mem.getLong(entryVa(g.scratch));
         long pte = entryVa(g.scratch2);
         long updates = shadow.writeUpdates();
         long resyncs = shadow.resyncs();
         storePte(pte, scratchPte & ~(Mmu.PAGE_ACCESSED | Mmu.PAGE_DIRTY));
         assertThat(shadow.writeUpdates() - updates).isEqualTo(1);
+        assertThat(shadow.drops() - drops).as("not Accessed: not mirrored").isEqualTo(1);
         invlpg(g.scratch2);
         assertThat(g.mem.getLong(g.scratch2)).isEqualTo(0x1111);
         assertThat(shadow.resyncs()).as("the vCPU's own store keeps the shadow in step").isEqualTo(resyncs);
+    }
+
+    @Test
+    @DisplayName("a trapped store of an Accessed entry into a slot the shadow mirrors updates the shadow entry in "
+            + "place: after a TLB flush the page reads the new frame with no hidden fault")
+    void shouldUpdateTheShadowInPlace() {
+        inPlace();
+        assertThat(exits.exits(ExitReason.EXCEPTION_NMI)).as("the store's #PF exit").isPositive();
+    }
+
+    @Test
+    @DisplayName("bt walks shadows too: a translated PTE store updates the shadow in place with no exit, and its "
+            + "second run calls the page-table emulation inline; aimed at an ordinary page it is an ordinary store")
+    void shouldShadowATranslatedKernel() throws Exception {
+        hv.destroy(g.domain);
+        use(Virtualization.BT);
+        assertThat(shadow).as("a bt vCPU's MMU walks shadows").isNotNull();
+        inPlace();
+        long inline = exits.inlinePageTableStores();
+        long pte = entryVa(g.scratch2);
+        storePte(pte, g.mem.getLong(pte));
+        assertThat(exits.inlinePageTableStores() - inline).as("the store at the same rip, translated again").isEqualTo(1);
+        // The same translated store aimed at an ordinary page is an ordinary store.
+        storePte(g.scratch + 64, 0x7777);
+        assertThat(g.mem.getLong(g.scratch + 64)).isEqualTo(0x7777);
+        assertThat(exits.inlinePageTableStores() - inline).isEqualTo(1);
+        assertThat(g.domain.state()).isEqualTo(DomainState.RUNNING);
+        // A shadow miss under bt is the monitor's own fault: counted by the shadow, not a VM exit.
+        storePte(pte, g.mem.getLong(pte) & ~Mmu.PAGE_ACCESSED);
+        reloadCr3();
+        long hidden = shadow.hiddenFaults();
+        g.mem.getLong(g.scratch2);
+        assertThat(shadow.hiddenFaults() - hidden).isEqualTo(1);
+        assertThat(exits.exits()).as("no VM exit under bt").isZero();
+    }
+
+    /** The in-place check, for trap and bt: a remap to an Accessed entry is mirrored at once. */
+    private void inPlace() {
+        g.mem.putLong(g.scratch, 0x1111);
+        g.mem.putLong(g.scratch2, 0x2222);
+        long scratchPte = g.mem.getLong(entryVa(g.scratch));
+        assertThat(scratchPte & Mmu.PAGE_ACCESSED).isNotZero();
+        long pte = entryVa(g.scratch2);
+        long updates = shadow.inPlaceUpdates();
+        long drops = shadow.drops();
+        storePte(pte, scratchPte);
+        assertThat(shadow.inPlaceUpdates() - updates).isEqualTo(1);
+        assertThat(shadow.drops()).isEqualTo(drops);
+        reloadCr3();
+        long hidden = shadow.hiddenFaults();
+        assertThat(g.mem.getLong(g.scratch2)).isEqualTo(0x1111);
+        assertThat(shadow.hiddenFaults()).as("no refill: the shadow already had it").isEqualTo(hidden);
+        g.mem.putLong(g.scratch2, 0x3333); // Dirty was set: writable through the shadow at once
+        assertThat(g.mem.getLong(g.scratch)).isEqualTo(0x3333);
+        assertThat(shadow.hiddenFaults()).isEqualTo(hidden);
+    }
+
+    @Test
+    @DisplayName("a store of an entry that is not yet Accessed drops the shadow entry: the next access is a hidden "
+            + "fault that sets Accessed in the guest's entry")
+    void shouldDropWhatCannotBeMirrored() {
+        long pte = entryVa(g.scratch2);
+        long notAccessed = g.mem.getLong(pte) & ~Mmu.PAGE_ACCESSED;
+        long drops = shadow.drops();
+        storePte(pte, notAccessed);
+        assertThat(shadow.drops() - drops).isEqualTo(1);
+        reloadCr3();
+        long hidden = shadow.hiddenFaults();
+        g.mem.getLong(g.scratch2);
+        assertThat(shadow.hiddenFaults() - hidden).isEqualTo(1);
+        assertThat(g.mem.getLong(pte) & Mmu.PAGE_ACCESSED).isNotZero();
     }
 
     @Test

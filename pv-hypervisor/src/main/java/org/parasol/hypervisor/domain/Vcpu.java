@@ -159,8 +159,9 @@ public final class Vcpu implements MmuContext {
         this.sched = new SchedUnit(this, domain, host);
         this.traps = new TrapBounce(this, cpu, vcpuInfo);
         this.timers = new VcpuTimers(this, domain, host);
-        if (domain.config().virt() == Virtualization.TRAP) {
-            // Trap-and-emulate without nested paging: the MMU walks shadows of the guest's tables.
+        if (domain.config().virt().shadowPaging()) {
+            // Trap-and-emulate and binary translation without nested paging: the MMU walks
+            // shadows of the guest's tables.
             mmu.useShadow(new ShadowPageTables(host.frames(), domain.pages()));
         }
         this.vmExits = domain.config().virt().nativeKernel() ? new VmExits(this, domain, host, domain.uart()) : null;

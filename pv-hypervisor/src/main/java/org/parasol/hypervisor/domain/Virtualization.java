@@ -34,8 +34,10 @@ public enum Virtualization {
      * Binary translation: the kernel image is rewritten at load with the ClassFile API, each
      * call site of {@code Cpu.execute} becoming a call of the emulation
      * ({@code x86.Translation}); no exit is taken, and each instruction is decoded once, the
-     * first time its {@code rip} runs, then served from the translation cache. dom0 asks for
-     * it with {@code CDF_hvm} and Parasol's {@code PARASOL_EMU_BT} emulation flag.
+     * first time its {@code rip} runs, then served from the translation cache. The MMU walks
+     * shadow page tables, as in {@link #TRAP} and as VMware's translator did; a translated
+     * page-table store goes to the emulation inline, without an exit. dom0 asks for it with
+     * {@code CDF_hvm} and Parasol's {@code PARASOL_EMU_BT} emulation flag.
      */
     BT("bt");
 
@@ -53,6 +55,15 @@ public enum Virtualization {
     /** Whether the kernel executes privileged instructions rather than hypercalls. */
     public boolean nativeKernel() {
         return this != PV;
+    }
+
+    /**
+     * Whether the vCPUs' MMUs walk shadow page tables ({@code trap} and {@code bt}): a
+     * hypervisor without nested paging is below the kernel. {@code bare} has no hypervisor and
+     * {@code pv} has the guest's validated tables walked directly.
+     */
+    public boolean shadowPaging() {
+        return this == TRAP || this == BT;
     }
 
     /**

@@ -89,7 +89,7 @@ public final class VmExits {
     private final Domain domain;
     private final Host host;
     private final VcpuMmu mmu;
-    /** The shadow page tables (trap), or null: the MMU then walks the guest's own. */
+    /** The shadow page tables (trap, bt), or null: the MMU then walks the guest's own. */
     private final ShadowPageTables shadow;
     private final VcpuInfo vcpuInfo;
     private final Uart16550 uart;
@@ -118,7 +118,15 @@ public final class VmExits {
     private final long[] tcRip = new long[TC_SIZE];
     private final int[] tcLength = new int[TC_SIZE];
     private final Instruction[] tcInsn = new Instruction[TC_SIZE];
+    /**
+     * Translation cache entries whose store has hit a page table: translated again as a call
+     * of the page-table emulation (VMware's adaptive translation of a traced store).
+     */
+    private final boolean[] tcPageTableStore = new boolean[TC_SIZE];
+    /** The translation cache slot being carried out, or -1 (trap, bare). */
+    private int tcSlot = -1;
     private long translations;
+    private long inlinePageTableStores;
     private final byte[] code = new byte[Decoder.MAX_LENGTH];
     private final MemorySegment codeSegment = MemorySegment.ofArray(code);
     private final byte[] data = new byte[STRING_CHUNK * 4];
@@ -224,13 +232,20 @@ public final class VmExits {
                 }
                 tcRip[slot] = rip;
                 tcLength[slot] = n;
+                tcPageTableStore[slot] = false;
                 translations++;
             }
             insn = tcInsn[slot];
+            tcSlot = slot;
             try {
-                carryOut(rip, tcLength[slot]);
+                if (tcPageTableStore[slot]) {
+                    pageTableStoreInline(rip, tcLength[slot]);
+                } else {
+                    carryOut(rip, tcLength[slot]);
+                }
             } finally {
                 insn = decoded;
+                tcSlot = -1;
             }
             vcpu.checkAlive();
             boolean shadow = stiShadow && i + 1 < count;
@@ -345,10 +360,39 @@ public final class VmExits {
             return;
         }
         if (mmu.translate(ea, false) >= 0) {
+            if (tcSlot >= 0) {
+                tcPageTableStore[tcSlot] = true; // from now on this store calls the emulation inline
+            }
             exit(ExitReason.EXCEPTION_NMI, ea, 14);
             return;
         }
         vcpu.pageFault(ea, VcpuMmu.PF_WRITE); // not present: the guest's own fault
+    }
+
+    /**
+     * A translated store that has hit a page table before ({@link #tcPageTableStore}): the
+     * translation calls the page-table emulation directly — no exit, no write attempt through
+     * the MMU, no decode — as VMware's translator, having seen a store trace-fault, translated
+     * it again into a call of its emulation (Adams and Agesen's 391 cycles). If the target is
+     * no longer one of the domain's page tables, the store is carried out as an ordinary one.
+     */
+    private void pageTableStoreInline(long rip, int n) {
+        instructions++;
+        length = n;
+        long ea = insn.effectiveAddress(regs.gprs(), rip + n) + segmentBase();
+        long ma = insn.opcode() == Opcode.MOV_STORE ? mmu.translate(ea, false) : -1;
+        if (ma < 0 || !ownPageTable(ma >>> MachineMemory.PAGE_SHIFT)) {
+            memoryAccess(rip);
+            return;
+        }
+        inlinePageTableStores++;
+        pageTableWrite(ea, ma, insn.opBytes(), insn.hasImmediate() ? insn.immediate() : regs.get(insn.modrmReg()));
+        regs.rip(rip + n);
+    }
+
+    private boolean ownPageTable(long mfn) {
+        FrameTable frames = host.frames();
+        return frames.owner(mfn) == domain.domid() && FrameTable.isPageTableType(FrameTable.pageType(frames.typeInfo(mfn)));
     }
 
     private long load(long va, int w) {
@@ -413,7 +457,7 @@ public final class VmExits {
         if (vector == 14) {
             redecode(rip);
             long value = insn.hasImmediate() ? insn.immediate() : regs.get(insn.modrmReg());
-            pageTableWrite(qualification, insn.opBytes(), value);
+            pageTableWrite(qualification, mmu.translate(qualification, false), insn.opBytes(), value);
             return;
         }
         redecode(rip);
@@ -471,12 +515,8 @@ public final class VmExits {
      * read-only: validated and applied as {@code mmu_update} applies an entry (any level),
      * else the fault is the guest's.
      */
-    private void pageTableWrite(long va, int width, long value) {
-        long ma = mmu.translate(va, false);
-        FrameTable frames = host.frames();
-        long mfn = ma >>> MachineMemory.PAGE_SHIFT;
-        if (ma < 0 || width != 8 || (va & 7) != 0 || frames.owner(mfn) != domain.domid()
-                || !FrameTable.isPageTableType(FrameTable.pageType(frames.typeInfo(mfn)))) {
+    private void pageTableWrite(long va, long ma, int width, long value) {
+        if (ma < 0 || width != 8 || (va & 7) != 0 || !ownPageTable(ma >>> MachineMemory.PAGE_SHIFT)) {
             vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
             return;
         }
@@ -744,7 +784,10 @@ public final class VmExits {
         }
     }
 
-    /** The I/O bus: COM1, the ATA disk, the NE2000, the power ports; anything else reads as all ones, writes vanish. */
+    /**
+     * The I/O bus: COM1, the ATA disk, the NE2000, the 8259 pair, the PIT and port B, the power
+     * ports; anything else reads as all ones, writes vanish.
+     */
     private long portRead(int port, int size) {
         if (port >= Platform.COM1 && port < Platform.COM1 + 8 && size == 1) {
             return uart.read(port - Platform.COM1); // the UART drives IRQ 4 itself
@@ -762,6 +805,9 @@ public final class VmExits {
         Pit8254 t = domain.pit();
         if (Pit8254.claims(port) && t != null && size == 1) {
             return t.read(port, host.systemTime());
+        }
+        if (port == Pit8254.PORT_B && t != null && size == 1) {
+            return t.readPortB(host.systemTime());
         }
         EmulatedNic nic;
         if (Ne2000.claims(Platform.NE2K, port) && (nic = domain.nic()) != null) {
@@ -784,6 +830,8 @@ public final class VmExits {
             domain.pic().write(port, (int) value);
         } else if (Pit8254.claims(port) && domain.pit() != null && size == 1) {
             domain.pit().write(port, (int) value, host.systemTime());
+        } else if (port == Pit8254.PORT_B && domain.pit() != null && size == 1) {
+            domain.pit().writePortB((int) value, host.systemTime());
         } else if (port == Platform.PM1A_CNT && size >= 2) {
             if ((value & Platform.PM1_SLP_EN) != 0 && (value & Platform.PM1_SLP_TYP_MASK) == 0) {
                 uart.flush();
@@ -884,10 +932,11 @@ public final class VmExits {
      * never sees them) and the guest's own faults reflected to it.
      */
     public long shadowExits() {
-        return shadow == null ? 0 : shadow.hiddenFaults() + shadow.reflectedFaults();
+        // Under binary translation a shadow miss is the monitor's own fault, not a VM exit.
+        return shadow == null || bare ? 0 : shadow.hiddenFaults() + shadow.reflectedFaults();
     }
 
-    /** The vCPU's shadow page tables (trap), or null. */
+    /** The vCPU's shadow page tables (trap, bt), or null. */
     public ShadowPageTables shadow() {
         return shadow;
     }
@@ -900,6 +949,14 @@ public final class VmExits {
     /** Instructions translated (decoded into the translation cache) so far. */
     public long translations() {
         return translations;
+    }
+
+    /**
+     * Translated page-table stores that called the emulation inline (bt), after their first
+     * run found the store's target to be a page table.
+     */
+    public long inlinePageTableStores() {
+        return inlinePageTableStores;
     }
 
     /** Decodes the hypervisor did after an exit (beyond the CPU's own). */

@@ -27,12 +27,20 @@ package org.parasol.hypervisor.hvm;
  *       period;</li>
  *   <li>mode 0 (interrupt on terminal count) and mode 4 (software strobe): one-shot, one edge
  *       when the count runs out; the counter then wraps and goes on without another;</li>
- *   <li>modes 1 and 5 are triggered by a rising GATE, which channel 0's (tied high) never
- *       gives: they hold their count.</li>
+ *   <li>modes 1 (hardware-retriggerable one-shot) and 5 (hardware-triggered strobe) start on a
+ *       rising GATE: OUT low until terminal count (mode 1), or low for one clock at it (mode 5).
+ *       Channels 0 and 1 have GATE tied high, so they never start there.</li>
  * </ul>
+ * GATE, as Xen's {@code pit_set_gate} takes it: falling, it stops modes 0, 2, 3 and 4 where they
+ * are; rising, it lets modes 0 and 4 go on from there and reloads modes 1, 2, 3 and 5 (a fresh
+ * count). Only channel 2's GATE moves: bit 0 of port {@value #PORT_B} (system control port B),
+ * low at reset; bit 1 is the speaker's data enable (kept, drives nothing), bit 4 reads the refresh
+ * clock (toggling every 2^14 ns of system time, as Xen approximates the ~15 µs refresh), bit 5
+ * reads channel 2's OUT.
  * A count of 0 is 65,536 (binary) or 10,000 (BCD). BCD counting is taken as binary for the
- * count's range and read back in binary (a departure: docs/deviations.md). Channels 1 and 2
- * count but are wired to nothing (no refresh, no speaker; port 0x61 is not modelled).
+ * count's range and read back in binary (a departure: docs/deviations.md). Channel 1 counts but
+ * drives nothing (there is no DRAM to refresh); channel 2's OUT is read through port B and
+ * drives no speaker.
  *
  * <p>The guest is hostile: any byte to any of the four ports, in any order, is taken and nothing
  * throws; the state is a few words per channel. A private lock serializes the domain's vCPUs
@@ -47,6 +55,8 @@ public final class Pit8254 {
     public static final int COMMAND = 0x43;
     /** Channel 0's output drives IRQ 0. */
     public static final int IRQ = 0;
+    /** System control port B: channel 2's GATE and speaker enable (write), its OUT and the refresh clock (read). */
+    public static final int PORT_B = 0x61;
 
     private static final int ACCESS_LATCH = 0;
     private static final int ACCESS_LOW = 1;
@@ -54,7 +64,10 @@ public final class Pit8254 {
     private static final int ACCESS_WORD = 3;
 
     private final Object lock = new Object();
-    private final Channel[] channels = {new Channel(), new Channel(), new Channel()};
+    /** Channel 2's GATE is port B's bit 0, low at reset; channels 0 and 1 have it tied high. */
+    private final Channel[] channels = {new Channel(true), new Channel(true), new Channel(false)};
+    /** Port B's bit 1: the speaker's data enable (drives nothing here). */
+    private boolean speakerData;
     /** Channel 0 counts in mode 0, 2, 3 or 4 (written under the lock, read without it). */
     private volatile boolean armed;
     /** IRQ 0 edges produced so far and taken by {@link #takeEdges}. */
@@ -131,6 +144,24 @@ public final class Pit8254 {
         }
     }
 
+    /** A read of port B ({@value #PORT_B}) at system time {@code now}. */
+    public int readPortB(long now) {
+        int refresh = (int) (Math.max(now, 0) >>> 14) & 1;
+        synchronized (lock) {
+            Channel ch2 = channels[2];
+            return (ch2.out(ticksAt(now)) ? 0x20 : 0) | refresh << 4 | (speakerData ? 0x02 : 0) | (ch2.gate ? 0x01 : 0);
+        }
+    }
+
+    /** A write of port B ({@value #PORT_B}) at system time {@code now}: channel 2's GATE and the speaker's enable. */
+    public void writePortB(int value, long now) {
+        long t = ticksAt(now);
+        synchronized (lock) {
+            speakerData = (value & 0x02) != 0;
+            channels[2].setGate((value & 0x01) != 0, t);
+        }
+    }
+
     /**
      * How many IRQ 0 edges channel 0 has made up to {@code now} that were not taken before.
      * The caller pulses IRQ 0 once if this is not 0 (edges the 8259 could not tell apart are
@@ -198,6 +229,57 @@ public final class Pit8254 {
         /** A latched status byte (-1: none). */
         int status = -1;
         boolean nullCount = true;
+        /** The GATE input. */
+        boolean gate;
+        /** The tick GATE fell at while a mode it stops (0, 2, 3, 4) counted: time stands still there (-1: runs). */
+        long stoppedAt = -1;
+
+        Channel(boolean gate) {
+            this.gate = gate;
+        }
+
+        /** Time as the counting element sees it: stopped where GATE fell. */
+        private long at(long t) {
+            return stoppedAt >= 0 && t > stoppedAt ? stoppedAt : t;
+        }
+
+        private boolean gateStops() {
+            return mode == 0 || mode == 2 || mode == 3 || mode == 4;
+        }
+
+        /** GATE to {@code level} at tick {@code t} (see the class comment). */
+        void setGate(boolean level, long t) {
+            if (level == gate) {
+                return;
+            }
+            gate = level;
+            if (!level) {
+                if (counting && gateStops() && stoppedAt < 0) {
+                    stoppedAt = Math.max(t, start);
+                }
+                return;
+            }
+            if (nullCount) {
+                return; // no count written yet: nothing to start or go on with
+            }
+            if (mode == 0 || mode == 4) {
+                if (stoppedAt >= 0) {
+                    long stood = t - stoppedAt;
+                    start += stood;
+                    stoppedAt = -1;
+                }
+                return;
+            }
+            // Modes 1, 2, 3 and 5: a rising GATE loads the count afresh.
+            edgesBefore = edges(t);
+            if (pendingReload != 0) {
+                reload = pendingReload;
+                pendingReload = 0;
+            }
+            stoppedAt = -1;
+            start = t + 1;
+            counting = true;
+        }
 
         void control(int v, long t) {
             // The edges made so far stay made.
@@ -207,6 +289,7 @@ public final class Pit8254 {
             mode = m >= 6 ? m - 4 : m;
             bcd = (v & 1) != 0;
             counting = false;
+            stoppedAt = -1;
             pendingReload = 0;
             writeHigh = false;
             readHigh = false;
@@ -228,6 +311,7 @@ public final class Pit8254 {
                             // Mode 0: writing the first byte stops the count.
                             edgesBefore = edges(t);
                             counting = false;
+                            stoppedAt = -1;
                         }
                         return;
                     }
@@ -237,7 +321,17 @@ public final class Pit8254 {
             }
             int n = count == 0 ? (bcd ? 10_000 : 0x10000) : count;
             nullCount = false;
-            if (counting && (mode == 2 || mode == 3)) {
+            if (mode == 1 || mode == 5) {
+                // Loaded into the counting element by the next rising GATE, not by the write.
+                if (counting) {
+                    pendingReload = n;
+                    pendingFrom = Long.MAX_VALUE;
+                } else {
+                    reload = n;
+                }
+                return;
+            }
+            if (counting && stoppedAt < 0 && (mode == 2 || mode == 3)) {
                 // Loaded at the end of the current period.
                 long sinceStart = t - start;
                 pendingFrom = start + (sinceStart / reload + 1) * reload;
@@ -249,6 +343,7 @@ public final class Pit8254 {
             start = t + 1; // the count is loaded on the next clock
             counting = true;
             pendingReload = 0;
+            stoppedAt = gate ? -1 : start; // GATE low: loaded, and standing still until it rises
         }
 
         /** Folds a count waiting for the end of its period in once that end has passed. */
@@ -262,6 +357,7 @@ public final class Pit8254 {
         }
 
         long edges(long t) {
+            t = at(t);
             if (!counting || t < start) {
                 return edgesBefore;
             }
@@ -269,22 +365,23 @@ public final class Pit8254 {
             long elapsed = t - start;
             return switch (mode) {
                 case 2, 3 -> edgesBefore + elapsed / reload;
-                case 0, 4 -> edgesBefore + (elapsed >= reload ? 1 : 0);
-                default -> edgesBefore; // 1 and 5 wait for a GATE edge that never comes
+                case 0, 1, 4 -> edgesBefore + (elapsed >= reload ? 1 : 0);
+                default -> edgesBefore + (elapsed > reload ? 1 : 0); // 5: OUT back up after its strobe
             };
         }
 
         boolean makesEdges() {
-            return counting && mode != 1 && mode != 5;
+            return counting && stoppedAt < 0;
         }
 
         /** The tick of the next edge after {@code t}, or -1 if none is coming. */
         long nextEdgeTick(long t) {
-            if (!counting || mode == 1 || mode == 5) {
+            if (!counting || stoppedAt >= 0) {
                 return -1;
             }
+            int last = mode == 5 ? reload + 1 : reload;
             if (t < start) {
-                return start + reload;
+                return start + last;
             }
             settle(t);
             long elapsed = t - start;
@@ -292,12 +389,13 @@ public final class Pit8254 {
                 long next = start + (elapsed / reload + 1) * reload;
                 return pendingReload != 0 && next > pendingFrom ? pendingFrom : next;
             }
-            return elapsed < reload ? start + reload : -1;
+            return elapsed < last ? start + last : -1;
         }
 
         /** The counting element's value at {@code t}. */
         int count(long t) {
-            if (!counting || t < start || mode == 1 || mode == 5) {
+            t = at(t);
+            if (!counting || t < start) {
                 return reload & 0xFFFF;
             }
             settle(t);
@@ -308,7 +406,7 @@ public final class Pit8254 {
                     int half = Math.max(reload / 2, 1);
                     yield (int) (reload - 2 * (elapsed % half)) & 0xFFFF;
                 }
-                default -> (int) (reload - elapsed) & 0xFFFF; // 0 and 4 wrap and go on
+                default -> (int) (reload - elapsed) & 0xFFFF; // 0, 1, 4 and 5 wrap and go on
             };
         }
 
@@ -316,12 +414,17 @@ public final class Pit8254 {
             if (!counting) {
                 return mode != 0;
             }
+            if (stoppedAt >= 0 && (mode == 2 || mode == 3)) {
+                return true; // GATE low forces OUT high in modes 2 and 3
+            }
+            t = at(t);
             long elapsed = Math.max(t - start, 0);
             return switch (mode) {
-                case 0 -> elapsed >= reload;
+                case 0, 1 -> elapsed >= reload;
                 case 2 -> elapsed % reload != reload - 1;
                 case 3 -> elapsed % reload < (reload + 1) / 2;
                 case 4 -> elapsed != reload;
+                case 5 -> elapsed != reload;
                 default -> true;
             };
         }

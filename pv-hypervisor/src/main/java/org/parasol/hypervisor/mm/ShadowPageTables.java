@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Shadow page tables for one vCPU of a trap-and-emulate domain, as a hypervisor without
+ * Shadow page tables for one vCPU of a trap-and-emulate or binary-translated domain, as a hypervisor without
  * nested paging (EPT/NPT) keeps them: the guest's own 4-level tables stay authoritative for the
  * guest — it reads back what it wrote, Accessed and Dirty included — while the MMU walks tables
  * the hypervisor derived from them and owns.
@@ -44,8 +44,10 @@ import java.util.Objects;
  *
  * <h2>Keeping up with the guest</h2>
  * <ul>
- *   <li>The shadowing vCPU's own trapped store ({@link #entryWritten}) drops the shadow
- *       entries of the written slot, at whatever level the table is shadowed; they refill
+ *   <li>The shadowing vCPU's own page-table store ({@link #entryWritten}: trapped under
+ *       {@code trap}, called inline by the translated kernel under {@code bt}) updates the
+ *       shadow entries of the written slot in place, at whatever level the table is shadowed,
+ *       where the new entry can be mirrored as it is; otherwise it drops them, to refill
  *       lazily.</li>
  *   <li>{@code invlpg} drops the leaf of the address in the current shadow
  *       ({@link #invlpg}); {@code mov cr3} switches to the shadow of the new L4, building its
@@ -74,6 +76,8 @@ public final class ShadowPageTables {
     private static final int ENTRIES = 512;
     private static final long P = 1L;
     private static final long W = 1L << 1;
+    /** {@link #propagate}: the guest's entry cannot be mirrored as it is (no shadow entry is -1). */
+    private static final long NOT_MIRRORED = -1L;
     private static final int SHIFT = MachineMemory.PAGE_SHIFT;
     private static final long OFFSET = MachineMemory.PAGE_SIZE - 1;
     private static final int MAP_SIZE = MAX_TABLES * 2;
@@ -106,6 +110,8 @@ public final class ShadowPageTables {
     private long quietFills;
     private long builds;
     private long writeUpdates;
+    private long inPlace;
+    private long drops;
     private long invlpgs;
     private long resyncs;
     private long recycles;
@@ -289,21 +295,41 @@ public final class ShadowPageTables {
     }
 
     /**
-     * The shadowing vCPU's trapped store into the guest table entry at machine address
-     * {@code maddr} was validated and written: the shadow entries of that slot are dropped, to
-     * be refilled from the new entry. {@code generationBefore} is the domain's page-table
-     * generation read before the write: if the write was the only change since, the shadow
-     * stays in step with the guest; otherwise the next walk resyncs.
+     * The shadowing vCPU's own page-table store (trapped, or called inline by a translated
+     * kernel) into the guest table entry at machine address {@code maddr} was validated and
+     * written. Each shadow of that table, at whatever level, has the slot brought up to date
+     * from the entry now in the guest's table ({@code sh_map_and_validate}):
+     * <ul>
+     *   <li><em>updated in place</em> ({@link #inPlaceUpdates()}) when the new entry can be
+     *       mirrored as it is: not present (the shadow entry is empty, and the next access is
+     *       the guest's own fault, as it would be), or present and Accessed, no PSE, a frame
+     *       the domain may map (not a grant), and — above L1 — a child table the shadow
+     *       already has (none is built here). A leaf gets W as a fill would give it: the entry
+     *       writable and Dirty, the frame not a page table;</li>
+     *   <li><em>dropped</em> ({@link #drops()}) otherwise, to be refilled by a hidden fault
+     *       on the next access, which sets Accessed (and Dirty) as the guest's MMU would.</li>
+     * </ul>
+     * A slot of a table the shadow does not mirror is left alone. {@code generationBefore} is
+     * the domain's page-table generation read before the write: if the write was the only
+     * change since, the shadow stays in step with the guest; otherwise the next walk resyncs.
      */
     public void entryWritten(long maddr, long generationBefore) {
         long start = profile ? System.nanoTime() : 0;
         writeUpdates++;
         long mfn = maddr >>> SHIFT;
         int index = (int) ((maddr & OFFSET) >>> 3);
+        long pte = (long) LONG_VH.getAcquire(machine, maddr & ~7L); // as validated and written
         for (int level = 1; level <= 4; level++) {
             int s = find(mfn, level);
             if (s >= 0) {
-                setEntry(s, index, 0L);
+                long now = propagate(pte, level);
+                if (now != NOT_MIRRORED) {
+                    inPlace++;
+                    setEntry(s, index, now);
+                } else {
+                    drops++;
+                    setEntry(s, index, 0L);
+                }
             }
         }
         if (seen == generationBefore && pages.pageTableGeneration() == generationBefore + 1) {
@@ -312,6 +338,32 @@ public final class ShadowPageTables {
         if (profile) {
             nanos += System.nanoTime() - start;
         }
+    }
+
+    /**
+     * The shadow entry mirroring guest entry {@code pte} of a level-{@code level} table (0 for
+     * a guest entry that is not present), or {@link #NOT_MIRRORED}.
+     */
+    private long propagate(long pte, int level) {
+        if ((pte & PageTableEntry.PRESENT) == 0) {
+            return 0L; // mirrored exactly: the next access is the guest's own #PF, as before the write
+        }
+        if ((pte & PageTableEntry.ACCESSED) == 0 // the access must fault, to set Accessed
+                || level > 1 && (pte & PageTableEntry.PSE) != 0
+                || level == 1 && (pte & PageTableEntry.GNTTAB) != 0) {
+            return NOT_MIRRORED;
+        }
+        long next = PageTableEntry.mfn(pte);
+        if (!frames.mayMap(domid, next)) {
+            return NOT_MIRRORED;
+        }
+        boolean rw = (pte & PageTableEntry.RW) != 0;
+        if (level == 1) {
+            boolean w = rw && (pte & PageTableEntry.DIRTY) != 0 && !isPageTable(next);
+            return next << SHIFT | (w ? W : 0) | P;
+        }
+        int child = find(next, level - 1);
+        return child < 0 ? NOT_MIRRORED : (long) (child + 1) << SHIFT | (rw ? W : 0) | P;
     }
 
     /** While on, fills are the hypervisor's own copies' (not exits): set around them by the MMU. */
@@ -395,7 +447,7 @@ public final class ShadowPageTables {
         return hiddenFaults;
     }
 
-    /** Shadow misses that were the guest's own page faults, reflected to it: {@code #PF} exits too. */
+    /** Shadow misses that were the guest's own page faults, reflected to it: {@code #PF} exits too (under trap). */
     public long reflectedFaults() {
         return reflectedFaults;
     }
@@ -415,9 +467,19 @@ public final class ShadowPageTables {
         return builds;
     }
 
-    /** Trapped page-table stores propagated into the shadow. */
+    /** The vCPU's own page-table stores (trapped or inline) propagated into the shadow. */
     public long writeUpdates() {
         return writeUpdates;
+    }
+
+    /** Shadow entries a page-table store updated in place (see {@link #entryWritten}). */
+    public long inPlaceUpdates() {
+        return inPlace;
+    }
+
+    /** Shadow entries a page-table store dropped (its new entry not mirrored as it is), to be refilled by a hidden fault. */
+    public long drops() {
+        return drops;
     }
 
     /** {@code invlpg}s applied to the shadow. */

@@ -106,7 +106,7 @@ class Pit8254Test {
 
     @Test
     @DisplayName("mode 0 interrupts once on terminal count, then wraps without another edge; modes 1 and 5 wait for "
-            + "a GATE edge channel 0 never gets")
+            + "a GATE edge channel 0 (tied high) never gets")
     void shouldFireOneShotsOnce() {
         program(0, 100, 0);
         assertThat(pit.takeEdges(ticks(1 + 99))).isZero();
@@ -143,13 +143,100 @@ class Pit8254Test {
         assertThat(pit.read(0x44, 0)).isEqualTo(0xFF);
     }
 
+    /** Channel 2, mode {@code mode}, low then high byte, {@code count}, at {@code now}. */
+    private void program2(int mode, int count, long now) {
+        pit.write(0x43, 0xB0 | mode << 1, now);
+        pit.write(0x42, count & 0xFF, now);
+        pit.write(0x42, count >>> 8 & 0xFF, now);
+    }
+
+    private int readWord2(long now) {
+        int lo = pit.read(0x42, now);
+        int hi = pit.read(0x42, now);
+        return lo | hi << 8;
+    }
+
+    private boolean out2(long now) {
+        return (pit.readPortB(now) & 0x20) != 0;
+    }
+
+    @Test
+    @DisplayName("port B: channel 2's GATE is bit 0, low at reset, so a mode 0 count stands still until it rises; "
+            + "then OUT (bit 5) rises at terminal count; bit 1 reads back; channel 0 does not notice")
+    void shouldGateChannel2ThroughPortB() {
+        assertThat(pit.readPortB(0) & 0x23).isZero();
+        program2(0, 100, 0);
+        assertThat(readWord2(ticks(5000))).as("GATE low: loaded, not counting").isEqualTo(100);
+        assertThat(out2(ticks(5000))).isFalse();
+        pit.writePortB(0x03, ticks(5000));
+        assertThat(pit.readPortB(ticks(5000)) & 0x03).isEqualTo(0x03);
+        assertThat(out2(ticks(5000 + 99))).isFalse();
+        assertThat(readWord2(ticks(5000 + 40))).isEqualTo(60);
+        assertThat(out2(ticks(5000 + 100))).isTrue();
+        // GATE falling stops mode 0 where it is; rising lets it go on from there.
+        program2(0, 100, ticks(6000));
+        pit.writePortB(0x01, ticks(6000 + 31));
+        pit.writePortB(0x00, ticks(6000 + 31));
+        assertThat(readWord2(ticks(9000))).isEqualTo(70);
+        pit.writePortB(0x01, ticks(9000));
+        assertThat(readWord2(ticks(9000 + 20))).isEqualTo(50);
+        assertThat(out2(ticks(9000 + 69))).isFalse();
+        assertThat(out2(ticks(9000 + 70))).isTrue();
+        // Channel 0 (GATE tied high) is not moved by port B.
+        program(2, 1193, ticks(10_000));
+        pit.writePortB(0x00, ticks(10_000 + 500));
+        pit.writePortB(0x01, ticks(10_000 + 600));
+        assertThat(pit.takeEdges(ticks(10_000 + 1 + 1193 * 3))).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName("channel 2 in mode 3: GATE low holds OUT high and the count; rising reloads the count (a fresh "
+            + "period), as the 8254 and Xen's pit_set_gate do")
+    void shouldRestartAPeriodicChannelOnARisingGate() {
+        pit.writePortB(0x01, 0);
+        program2(3, 1000, 0);
+        assertThat(readWord2(ticks(1 + 100))).isEqualTo(800);
+        pit.writePortB(0x00, ticks(1 + 600));
+        assertThat(out2(ticks(1 + 700))).as("GATE low: OUT high").isTrue();
+        assertThat(readWord2(ticks(50_000))).isEqualTo(1000 - 2 * (600 % 500));
+        pit.writePortB(0x01, ticks(50_000));
+        assertThat(readWord2(ticks(50_000 + 1))).as("reloaded").isEqualTo(1000);
+        assertThat(out2(ticks(50_000 + 1 + 499))).isTrue();
+        assertThat(out2(ticks(50_000 + 1 + 500))).as("the second half of the square wave").isFalse();
+    }
+
+    @Test
+    @DisplayName("modes 1 and 5 start on a rising GATE: mode 1's OUT is low until terminal count and a new edge "
+            + "retriggers it; mode 5 strobes OUT low for one clock; the refresh bit toggles every 2^14 ns")
+    void shouldTriggerOneShotsOnAGateEdge() {
+        program2(1, 50, 0);
+        assertThat(out2(ticks(1000))).as("not triggered: OUT high").isTrue();
+        assertThat(readWord2(ticks(1000))).isEqualTo(50);
+        pit.writePortB(0x01, ticks(1000));
+        assertThat(out2(ticks(1000 + 1 + 49))).isFalse();
+        assertThat(out2(ticks(1000 + 1 + 50))).isTrue();
+        pit.writePortB(0x00, ticks(2000));
+        pit.writePortB(0x01, ticks(2000));
+        assertThat(out2(ticks(2000 + 10))).as("retriggered").isFalse();
+        assertThat(readWord2(ticks(2000 + 1 + 20))).isEqualTo(30);
+
+        program2(5, 10, ticks(3000));
+        pit.writePortB(0x00, ticks(3000));
+        pit.writePortB(0x01, ticks(3000));
+        assertThat(out2(ticks(3000 + 1 + 9))).isTrue();
+        assertThat(out2(ticks(3000 + 1 + 10))).as("the strobe").isFalse();
+        assertThat(out2(ticks(3000 + 1 + 11))).isTrue();
+
+        assertThat(pit.readPortB(0) & 0x10).isNotEqualTo(pit.readPortB(1L << 14) & 0x10);
+    }
+
     @Provide
     Arbitrary<int[]> portBytes() {
-        return Arbitraries.integers().between(0, 0x7FF).array(int[].class).ofMinSize(1).ofMaxSize(200);
+        return Arbitraries.integers().between(0, 0xFFF).array(int[].class).ofMinSize(1).ofMaxSize(200);
     }
 
     @Property(tries = 300)
-    @Label("hostile port sequences: any byte to any PIT port at any time (forwards or backwards) never throws, edges "
+    @Label("hostile port sequences: any byte to any PIT port or port B at any time (forwards or backwards) never throws, edges "
             + "never go negative, and the next edge is -1 or not before now")
     void shouldSurviveHostileSequences(@ForAll("portBytes") int[] ops, @ForAll long seed) {
         Pit8254 p = new Pit8254();
@@ -158,7 +245,13 @@ class Pit8254Test {
         for (int op : ops) {
             now = r.nextInt(8) == 0 ? r.nextLong() : now + r.nextInt(2_000_000);
             int port = 0x40 + (op >>> 8 & 3);
-            if ((op & 0x400) != 0) {
+            if ((op & 0x800) != 0) {
+                if ((op & 0x400) != 0) {
+                    assertThat(p.readPortB(now)).isBetween(0, 0xFF);
+                } else {
+                    p.writePortB(op & 0xFF, now);
+                }
+            } else if ((op & 0x400) != 0) {
                 p.read(port, now);
             } else {
                 p.write(port, op & 0xFF, now);
