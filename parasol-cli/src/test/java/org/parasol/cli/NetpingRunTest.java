@@ -102,9 +102,11 @@ class NetpingRunTest {
                 .containsPattern("\\[small\\] netping: 30 replies from 00:16:3e:00:01:00")
                 .contains("netback: vif3.0: on bridge xenbr0; Connected (1 queue, split event channels, checksum offload,"
                         + " no RX scatter-gather)")
-                // the big pinger's first frames are broadcast until it learns the echo: flooded to small, too big for it
+                // The big pinger's first frames are broadcast until it learns the echo, and flooded to
+                // small if its vif is connected by then (a race the run does not order: the drop count
+                // itself is RxChainProperties'); small's vif closes cleanly either way.
                 .containsPattern("netback: vif3\\.0: \\d+ frames sent, \\d+ received, \\d+ dropped \\(no buffer\\),"
-                        + " [1-9]\\d* dropped \\(over its buffer\\)")
+                        + " (\\d+ dropped \\(over its buffer\\), )?\\d+ refused")
                 .containsPattern("(?m)^echo\\s+1 poweroff").containsPattern("(?m)^big\\s+2 poweroff")
                 .containsPattern("(?m)^small\\s+3 poweroff");
     }
