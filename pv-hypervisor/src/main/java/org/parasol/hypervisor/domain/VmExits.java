@@ -50,7 +50,7 @@ import org.parasol.hypervisor.time.Timers;
  *             enough (#GP, #PF, string I/O) ─► emulate against the registers, CRs, MSRs ─►
  *             device model (UART, ATA disk, 8259 pair, power, APIC timer) / page-table
  *             update ─► resume: rip += length, pending upcalls delivered, then a device
- *             interrupt injected through the trap table (neither in sti's shadow)
+ *             interrupt injected through the IDT (neither in sti's shadow)
  * </pre>
  *
  * <p>The guest is hostile. Every register value and every byte at {@code rip} is the guest's:
@@ -269,7 +269,8 @@ public final class VmExits {
 
     /**
      * Interrupt injection at the instruction boundary: with IF set and the 8259 pair's INT
-     * raised, the INTA cycle gives the vector, and the trap table's handler for it runs with IF
+     * raised, the INTA cycle gives the vector, delivered through the IDT ({@link #deliver}) once
+     * the kernel has loaded one; before that the trap table's handler for it runs with IF
      * clear (an interrupt gate), IF set again when it returns (its {@code iret}). Not in
      * {@code sti}'s shadow (the caller sees to that).
      */
