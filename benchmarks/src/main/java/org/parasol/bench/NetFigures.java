@@ -59,6 +59,8 @@ final class NetFigures {
     private static final long GUEST_KIB = 8 * 1024;
     private static final long DOM0_KIB = 16 * 1024;
     static final int[] SIZES = {1514, 64};
+    /** dom0's command line for netback's TX by grant map. */
+    static final String TX_MAP = "xen_netback.tx_map=1";
 
     private static final Pattern STREAM = Pattern.compile(
             "netbench: result mode=stream size=(\\d+) frames=(\\d+) bytes=(\\d+) ns=(\\d+) sent=(\\d+) notifications=(\\d+)");
@@ -123,9 +125,10 @@ final class NetFigures {
         boot(warm, loader); // untimed: compiles the hypervisor's, dom0's and the guests' paths
         List<Baseline> before = baselines(sizes);
         List<Run> runs = boot(sizes, loader);
+        List<Run> txMap = boot(sizes, loader, Virtualization.PV, 1, TX_MAP);
         List<Run> twoQueues = boot(sizes, loader, Virtualization.PV, 2);
         List<Baseline> after = baselines(sizes);
-        return table(sizes, runs, twoQueues, before, after);
+        return table(sizes, runs, twoQueues, txMap, before, after);
     }
 
     private static List<Baseline> baselines(Sizes sizes) throws Exception {
@@ -397,6 +400,12 @@ final class NetFigures {
      * queues (netbench's {@code queues=}: the stream is one flow per queue).
      */
     static List<Run> boot(Sizes sizes, ImageLoader loader, Virtualization virt, int queues) throws Exception {
+        return boot(sizes, loader, virt, queues, "");
+    }
+
+    /** {@link #boot(Sizes, ImageLoader, Virtualization, int)} with {@code dom0Cmdline} on dom0's command line. */
+    static List<Run> boot(Sizes sizes, ImageLoader loader, Virtualization virt, int queues, String dom0Cmdline)
+            throws Exception {
         String v = virt.nativeKernel() ? " virt=" + virt.key() : "";
         String sizeList = String.join(",", java.util.Arrays.stream(SIZES).mapToObj(Integer::toString).toList());
         String source = "role=source sizes=" + sizeList + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs()
@@ -459,7 +468,7 @@ final class NetFigures {
                 }
             });
             DomainConfig.Action keep = DomainConfig.Action.PRESERVE;
-            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, 1, "dom0", "", true,
+            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, 1, "dom0", dom0Cmdline, true,
                     keep, keep, keep), bytes);
             if (!dom0Ended.await(10, TimeUnit.MINUTES) || dom0.shutdownReason() != Shutdown.POWEROFF) {
                 throw new IllegalStateException("dom0 did not power off: " + String.join("\n", dom0.console().lines()));
@@ -489,10 +498,20 @@ final class NetFigures {
 
     /** The table, with the 2-queue runs (if any) in a row under each 1-queue row, against the same baselines. */
     static String table(Sizes sizes, List<Run> runs, List<Run> twoQueues, List<Baseline> before, List<Baseline> after) {
+        return table(sizes, runs, twoQueues, List.of(), before, after);
+    }
+
+    /**
+     * The table, with the 2-queue runs and the runs with TX by grant map (if any) each in a row
+     * under the 1-queue, TX-by-copy row, against the same baselines.
+     */
+    static String table(Sizes sizes, List<Run> runs, List<Run> twoQueues, List<Run> txMap, List<Baseline> before,
+            List<Baseline> after) {
         String nl = System.lineSeparator();
         StringBuilder sb = new StringBuilder(nl);
         sb.append(String.format(Locale.ROOT, "Network: guest to guest through netfront + netback + dom0's bridge (issue 14),"
-                + " %s;%n  guests: raw Ethernet frames, 1 queue (and 2: one flow per queue), grant copy both ways, %d ms warm-up and %d ms timed"
+                + " %s;%n  guests: raw Ethernet frames, 1 queue (and 2: one flow per queue), TX by grant copy (and by map: "
+                + TX_MAP + "), RX by grant copy, %d ms warm-up and %d ms timed"
                 + " per stream, %d round trips; baselines %d ms each, right before and right after the boot"
                 + " (mean; round trips: the mean of the two p50s and p99s)%n",
                 LocalDate.now(ZoneOffset.UTC), sizes.warmupMs(), sizes.timeMs(), sizes.rounds(), sizes.baselineMs()));
@@ -501,9 +520,14 @@ final class NetFigures {
         for (int size : SIZES) {
             double floor = mean(before, after, "shared-memory ring (floor)", size, Baseline::framesPerSecond);
             double udp = mean(before, after, "host loopback UDP", size, Baseline::framesPerSecond);
-            for (int q = 1; q <= (twoQueues.isEmpty() ? 1 : 2); q++) {
-                Run run = find(q == 1 ? runs : twoQueues, "stream", size);
-                String label = q == 1 ? "  guest to guest, " + size + "-byte frames" : "    2 queues, " + size + "-byte frames";
+            for (int q = 1; q <= 3; q++) {
+                List<Run> of = q == 1 ? runs : q == 2 ? txMap : twoQueues;
+                if (q > 1 && of.isEmpty()) {
+                    continue;
+                }
+                Run run = find(of, "stream", size);
+                String label = q == 1 ? "  guest to guest, " + size + "-byte frames"
+                        : q == 2 ? "    TX by grant map, " + size + "-byte frames" : "    2 queues, " + size + "-byte frames";
                 if (run == null) {
                     sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
                     continue;
@@ -524,20 +548,22 @@ final class NetFigures {
         sb.append(String.format(Locale.ROOT, "%-40s %10s %9s %9s %9s %8s %8s %8s%n", "round trip (one frame at a time)",
                 "p50 us", "p99 us", "x floor", "x UDP", "ntf/rt", "hc d0", "hc src"));
         for (int size : SIZES) {
-            Run run = find(runs, "rr", size);
             double floor = mean(before, after, "shared-memory ring (floor)", size, b -> (double) b.p50());
             double floor99 = mean(before, after, "shared-memory ring (floor)", size, b -> (double) b.p99());
             double udp = mean(before, after, "host loopback UDP", size, b -> (double) b.p50());
             double udp99 = mean(before, after, "host loopback UDP", size, b -> (double) b.p99());
-            String label = "  guest to guest, " + size + "-byte frames";
-            if (run == null) {
-                sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
-            } else {
-                Result r = run.result();
-                double per = Math.max(1, r.rounds());
-                sb.append(String.format(Locale.ROOT, "%-40s %10.1f %9.1f %9s %9s %8.3f %8s %8s%n", label, r.p50() / 1e3,
-                        r.p99() / 1e3, BenchMain.ratio(r.p50() / floor), BenchMain.ratio(r.p50() / udp),
-                        r.notifications() / per, perFrame(run.dom0Hypercalls(), per), perFrame(run.sourceHypercalls(), per)));
+            for (int m = 0; m < (txMap.isEmpty() ? 1 : 2); m++) {
+                Run run = find(m == 0 ? runs : txMap, "rr", size);
+                String label = m == 0 ? "  guest to guest, " + size + "-byte frames" : "    TX by grant map, " + size + "-byte frames";
+                if (run == null) {
+                    sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
+                } else {
+                    Result r = run.result();
+                    double per = Math.max(1, r.rounds());
+                    sb.append(String.format(Locale.ROOT, "%-40s %10.1f %9.1f %9s %9s %8.3f %8s %8s%n", label, r.p50() / 1e3,
+                            r.p99() / 1e3, BenchMain.ratio(r.p50() / floor), BenchMain.ratio(r.p50() / udp),
+                            r.notifications() / per, perFrame(run.dom0Hypercalls(), per), perFrame(run.sourceHypercalls(), per)));
+                }
             }
             sb.append(String.format(Locale.ROOT, "%-40s %10.1f %9.1f%n", "  shared-memory ring (floor), " + size + " B",
                     floor / 1e3, floor99 / 1e3));

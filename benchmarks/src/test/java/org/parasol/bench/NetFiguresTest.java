@@ -59,6 +59,20 @@ class NetFiguresTest {
         assertThat(both).containsPattern("guest to guest, 1514-byte frames +100000 +1\\.211 +0\\.500x[^\\n]*\\n"
                 + " +2 queues, 1514-byte frames +50000 +0\\.606 +0\\.250x +0\\.125x +0\\.020 +2\\.00");
         assertThat(both).containsPattern("2 queues, 64-byte frames +no result");
+        assertThat(both).doesNotContain("TX by grant map,");
+
+        // With TX-by-map runs: a row under the copy row, before the 2-queue one (dom0: 3 hypercalls a frame).
+        List<NetFigures.Run> map = List.of(new NetFigures.Run(NetFigures.Result.parse("netbench: result mode=stream"
+                + " size=1514 frames=150000 bytes=227100000 ns=1000000000 sent=150000 notifications=1500"), 450_000, 1_000, 1_000),
+                new NetFigures.Run(NetFigures.Result.parse("netbench: result mode=rr size=1514 rounds=1000 p50=80000"
+                        + " p99=160000 ns=100000000 notifications=1000"), 12_000, 4_000, -1));
+        String three = NetFigures.table(NetFigures.Sizes.QUICK, runs, two, map, before, after);
+        assertThat(three).containsPattern("guest to guest, 1514-byte frames +100000 +1\\.211 +0\\.500x[^\\n]*\\n"
+                + " +TX by grant map, 1514-byte frames +150000 +1\\.817 +0\\.750x +0\\.375x +0\\.010 +3\\.00[^\\n]*\\n"
+                + " +2 queues, 1514-byte frames +50000");
+        assertThat(three).containsPattern("guest to guest, 1514-byte frames +100\\.0 +200\\.0 [^\\n]*\\n"
+                + " +TX by grant map, 1514-byte frames +80\\.0 +160\\.0 +16\\.0x +4\\.00x +1\\.000 +12\\.00 +4\\.00");
+        assertThat(three).containsPattern("TX by grant map, 64-byte frames +no result");
     }
 
     @Test

@@ -24,9 +24,9 @@ class HostileNetFrontTest {
     Path dir;
 
     @Test
-    @DisplayName("every lie is refused (bad refs and bytes, slots that disagree with the size, more than XEN_NETIF_NR_SLOTS_MIN slots, GSO extras not offered), a good frame over 3 slots is taken, a liar without RX buffers stalls nobody, a broken ring closes its vif only; lies about queues and split event channels leave the vif Closed and nothing mapped")
+    @DisplayName("every lie is refused (bad refs and bytes, slots that disagree with the size, more than XEN_NETIF_NR_SLOTS_MIN slots, GSO extras not offered), a good frame over 3 slots and one of 64000 bytes over 16 are taken, lies in chains over a page are refused and a chain that never ends closes its vif, a liar without RX buffers stalls nobody, a broken ring closes its vif only; lies about queues and split event channels leave the vif Closed and nothing mapped")
     void shouldRefuseLiesAndSpareThePair() throws IOException {
-        String vifs = String.join(", ", java.util.Collections.nCopies(8, "'bridge=xenbr0'"));
+        String vifs = String.join(", ", java.util.Collections.nCopies(9, "'bridge=xenbr0'"));
         Path liar = cfg("liar.cfg", "name='liar'\nkernel='net-liar'\nmemory=8\nvif=[ " + vifs + " ]\n");
         Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
         Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=50'\n"
@@ -43,8 +43,13 @@ class HostileNetFrontTest {
                 .contains("[liar] net-liar: too-many-slots: status -1")
                 .contains("[liar] net-liar: gso-zero-size: status -1").contains("[liar] net-liar: gso-huge-size: status -1")
                 .contains("[liar] net-liar: csum-blank-not-ip: status -1")
+                .contains("[liar] net-liar: big-sg-frame: status 0")
+                .contains("[liar] net-liar: big-size-exceeds-slots: status -1")
+                .contains("[liar] net-liar: big-slots-exceed-size: status -1")
+                .contains("[liar] net-liar: chain-never-ends: the back end went Closed")
+                .containsPattern("netback: vif1.8: .*; the front end broke the TX protocol: slot 41 of a frame is missing")
                 .contains("[liar] net-liar: req-prod-far-ahead: the back end went Closed")
-                .containsPattern("netback: vif1.0: 2 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 9 refused "
+                .containsPattern("netback: vif1.0: 3 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 11 refused "
                         + "\\(2 GSO, 1 over 18 slots, 1 blank checksum on no TCP/UDP\\); the front end broke its TX ring")
                 .containsPattern("\\[ping\\] netping: 50 replies from ")
                 .contains("[liar] net-liar: split-mixed: the back end went Closed")

@@ -40,8 +40,8 @@ class NetMultiQueueTest {
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         assertThat(o.out()).contains("[sink] netbench: sink as 00:16:3e:00:01:00 (netfront), 1 queue, split event channels")
                 .contains("[source] netbench: source as 00:16:3e:00:02:00 (netfront), 2 queues, split event channels")
-                .contains("netback: vif1.0: on bridge xenbr0; Connected (1 queue, split event channels, checksum offload)")
-                .contains("netback: vif2.0: on bridge xenbr0; Connected (2 queues, split event channels, checksum offload)")
+                .contains("netback: vif1.0: on bridge xenbr0; Connected (1 queue, split event channels, checksum offload, RX scatter-gather)")
+                .contains("netback: vif2.0: on bridge xenbr0; Connected (2 queues, split event channels, checksum offload, RX scatter-gather)")
                 .containsPattern("\\[source\\] netbench: result mode=stream size=1514 frames=[1-9]")
                 .containsPattern("\\[source\\] netbench: result mode=rr size=64 rounds=100 ");
         Matcher m = Pattern.compile("netback: vif2\\.0: .*frames sent/received per queue: (\\d+)/(\\d+), (\\d+)/(\\d+)\\)")

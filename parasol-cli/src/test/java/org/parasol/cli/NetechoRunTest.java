@@ -59,7 +59,7 @@ class NetechoRunTest {
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         // The client's stack drops a non-zero checksum that does not verify: all 10 echoes came back whole.
         assertThat(o.out()).containsPattern("\\[cli\\] netecho: 10/10 pings answered by 10.0.0.2, p50 \\d+ us; 10/10 UDP")
-                .contains("netback: vif2.0: on bridge xenbr0; Connected (1 queue, split event channels, no checksum offload)")
+                .contains("netback: vif2.0: on bridge xenbr0; Connected (1 queue, split event channels, no checksum offload, RX scatter-gather)")
                 .contains("[cli] netecho: checksum offload off; 0 frames received with blank checksums, 0 UDP datagrams")
                 .contains("[srv] netecho: checksum offload on; 0 frames received with blank checksums, 0 UDP datagrams");
     }

@@ -60,7 +60,7 @@ public final class NetBenchKernel extends ApplicationKernel {
     /** The NE2000's receive array and a segment over it (the driver lends the same array each time). */
     private byte[] rxArray;
     private MemorySegment rxSegment;
-    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
+    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
     private final MemorySegment ctl = MemorySegment.ofArray(new byte[64]);
     private Promise<Integer> done;
     private long peer = BROADCAST;
@@ -118,7 +118,7 @@ public final class NetBenchKernel extends ApplicationKernel {
                     String[] p = v.split(",");
                     sizes = new int[p.length];
                     for (int i = 0; i < p.length; i++) {
-                        sizes[i] = (int) Vbd.number("sizes", p[i], MIN, Vif.MAX_FRAME);
+                        sizes[i] = (int) Vbd.number("sizes", p[i], MIN, Vif.MAX_SG_FRAME);
                     }
                 }
                 default -> {

@@ -38,8 +38,14 @@ import org.parasol.hypercall.io.SringEntries;
  *  gso-zero-size    a GSO extra with size 0 (feature-gso-tcpv4 not offered) expect -1
  *  gso-huge-size    a GSO extra with size 65535, type 7                     expect -1
  *  csum-blank-not-ip  NETTXF_csum_blank on a frame that is no TCP/UDP packet expect -1
+ *  big-sg-frame     64000 bytes over 16 slots of 4000 (over a page)         expect  0
+ *  big-size-exceeds-slots  size 65535 over 16 slots of 4000 (the first would hold 5535) expect -1
+ *  big-slots-exceed-size   size 20000, further slots of 5 x 4096        expect -1
  *  req-prod-far-ahead  TX req_prod 1000 past the ring: dom0 closes the vif
  * </pre>
+ *
+ * <p>On its last vif (the 9th), a chain that never ends: 40 slots each with
+ * {@code NETTXF_more_data}, none after them: dom0 closes that vif ({@code chain-never-ends}).
  *
  * <p>Then, with one more vif each (vif 1, 2, ... in the order below, as many as the domain was
  * given), a handshake that lies about queues or event channels; each time the back end must
@@ -142,7 +148,10 @@ public final class NetLiarKernel extends ApplicationKernel {
                         new NetifCodec.Tx().set(g, 0, Netif.NETTXF_EXTRA_INFO, 14, 60),
                         new NetifCodec.Tx().extra(Netif.EXTRA_TYPE_GSO, 0, 0xFFFF, 7)}},
                     new Object[] {"csum-blank-not-ip", new NetifCodec.Tx[] {
-                        new NetifCodec.Tx().set(g, 0, Netif.NETTXF_CSUM_BLANK, 15, 60)}});
+                        new NetifCodec.Tx().set(g, 0, Netif.NETTXF_CSUM_BLANK, 15, 60)}},
+                    new Object[] {"big-sg-frame", chain(g, 16, 64000, 4000, 16)},
+                    new Object[] {"big-size-exceeds-slots", chain(g, 16, 65535, 4000, 40)},
+                    new Object[] {"big-slots-exceed-size", chain(g, 6, 20000, 4096, 60)});
             Promise<Void> chain = k.loop().completed(null);
             for (Object[] c : cases) {
                 chain = chain.then(x -> {
@@ -175,8 +184,66 @@ public final class NetLiarKernel extends ApplicationKernel {
                 int devid = i + 1;
                 chain = chain.then(x -> handshakeLie(devid, lie));
             }
+            if (ids.size() > HANDSHAKE_LIES.size() + 1) {
+                chain = chain.then(x -> neverEndingChain(HANDSHAKE_LIES.size() + 1, data));
+            }
             return chain;
         }).map(v -> 0);
+    }
+
+    /**
+     * A frame over {@code slots} slots of grant {@code g}: the first says {@code size}, each
+     * further one carries {@code part} bytes; request ids from {@code id}.
+     */
+    private static NetifCodec.Tx[] chain(int g, int slots, int size, int part, int id) {
+        NetifCodec.Tx[] out = new NetifCodec.Tx[slots];
+        for (int i = 0; i < slots; i++) {
+            out[i] = new NetifCodec.Tx().set(g, 0, i < slots - 1 ? Netif.NETTXF_MORE_DATA : 0, id + i, i == 0 ? size : part);
+        }
+        return out;
+    }
+
+    /**
+     * Vif {@code devid} connected for real, then 40 TX slots each with NETTXF_more_data and
+     * nothing after them; done when the back end is Closed.
+     */
+    private Promise<Void> neverEndingChain(int devid, PageRun data) {
+        String dir = "device/vif/" + devid;
+        Promise<Void> refused = k.loop().promise();
+        return xb.read(dir + "/backend").then(path -> {
+            xb.watch(path + "/state", p -> xb.readState(path + "/state").whenDone((s, e) -> {
+                if (e == null && s == XenbusState.CLOSED && !refused.isDone()) {
+                    refused.complete(null);
+                }
+            }));
+            PageRun pages = k.memory().allocatePages(2);
+            BoundPort[] evt = new BoundPort[1];
+            FrontRing<NetifCodec.Tx, NetifCodec.TxRsp> ring = new FrontRing<>(
+                    new GuestMemoryBuffer(k.cpu().memory(), pages.va(), Mmu.PAGE_SIZE), SringEntries.NETIF_TX_ONE_PAGE,
+                    new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(), () -> evt[0].notifyRemote()).init();
+            new FrontRing<>(new GuestMemoryBuffer(k.cpu().memory(), pages.va() + Mmu.PAGE_SIZE, Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(), () -> { }).init();
+            int txRef = k.grants().grantAccess(back, k.memory().mfn(pages.pfn()), false).ref().value();
+            int rxRef = k.grants().grantAccess(back, k.memory().mfn(pages.pfn() + 1), false).ref().value();
+            int g = k.grants().grantAccess(back, k.memory().mfn(data.pfn()), true).ref().value();
+            evt[0] = k.events().allocUnbound(back, k.loop().deferred(p -> { }));
+            return xb.write(dir + "/" + Vif.TX_RING_REF, Integer.toString(txRef))
+                    .then(v -> xb.write(dir + "/" + Vif.RX_RING_REF, Integer.toString(rxRef)))
+                    .then(v -> xb.write(dir + "/" + Vif.EVENT_CHANNEL, Integer.toString(evt[0].port().value())))
+                    .then(v -> xb.write(dir + "/" + Vif.REQUEST_RX_COPY, "1"))
+                    .then(v -> xb.switchState(dir + "/state", XenbusState.CONNECTED))
+                    .then(v -> k.sleep(java.time.Duration.ofMillis(200)))
+                    .map(v -> {
+                        for (int i = 0; i < 40; i++) {
+                            ring.produceRequest(new NetifCodec.Tx().set(g, 0, Netif.NETTXF_MORE_DATA, i, i == 0 ? 4000 : 100));
+                        }
+                        ring.pushRequestsAndCheckNotify();
+                        return null;
+                    });
+        }).then(v -> refused).map(v -> {
+            k.println(TAG + "chain-never-ends: the back end went Closed");
+            return null;
+        });
     }
 
     private static final List<String> HANDSHAKE_LIES = List.of("queues-zero", "queues-over-max", "queue-keys-missing",

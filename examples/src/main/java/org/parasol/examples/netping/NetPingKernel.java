@@ -22,6 +22,11 @@ import org.parasol.guest.sched.Timer;
  * frame is sent again after 50 ms, up to 200 times. After {@code count} answers the pinger
  * prints the round-trip percentiles and tells the echo to stop (payload magic "BYE!").
  *
+ * <p>{@code role=flood} sends frames without end (EtherType 0x88B6, which the echo ignores, to an
+ * address nobody has, so the bridge floods them), alternately of 1514 bytes (one TX slot) and
+ * 3000 (two), as fast as its TX ring takes them: a front end for a test to crash while dom0
+ * is in the middle of its frames.
+ *
  * <p>Expected output of the pinger: {@code netping: 100 replies from 00:16:3e:00:01:00, 0 resent;
  * round trip p50 ... us, p99 ... us}.
  */
@@ -35,7 +40,9 @@ public final class NetPingKernel extends ApplicationKernel {
 
     private Kernel k;
     private NetFront nic;
-    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
+    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
+    /** role=echo: how many pingers' "BYE!" it waits for (peers=N). */
+    private int peers = 1;
     private Promise<Integer> done;
     private int count;
     private int size;
@@ -56,6 +63,8 @@ public final class NetPingKernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         boolean ping = false;
+        boolean flood = false;
+        boolean sg = true;
         count = 100;
         size = 64;
         for (String word : k.commandLine().trim().split("\\s+")) {
@@ -65,9 +74,14 @@ public final class NetPingKernel extends ApplicationKernel {
             }
             String v = word.substring(eq + 1);
             switch (word.substring(0, eq)) {
-                case "role" -> ping = v.equals("ping");
+                case "role" -> {
+                    ping = v.equals("ping");
+                    flood = v.equals("flood");
+                }
                 case "count" -> count = (int) Vbd.number("count", v, 1, 1_000_000);
-                case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_FRAME);
+                case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_SG_FRAME);
+                case "sg" -> sg = Vbd.number("sg", v, 0, 1) == 1;
+                case "peers" -> peers = (int) Vbd.number("peers", v, 1, 64);
                 default -> {
                 }
             }
@@ -75,14 +89,27 @@ public final class NetPingKernel extends ApplicationKernel {
         rtts = new long[count];
         done = k.loop().promise();
         boolean pinger = ping;
+        boolean flooder = flood;
+        boolean scatterGather = sg;
         return NetFront.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netping: this domain has no vif");
             }
-            return NetFront.connect(k, ids.get(0), pinger ? this::pingerFrame : this::echoFrame);
+            return NetFront.connect(k, ids.get(0), 1, true, scatterGather,
+                    pinger ? this::pingerFrame : flooder ? (f, b, l) -> { } : this::echoFrame);
         }).then(n -> {
             nic = n;
-            k.println("netping: " + (pinger ? "pinging" : "echoing") + " as " + Vif.formatMac(n.mac()));
+            if (flooder) {
+                k.println("netping: flooding as " + Vif.formatMac(n.mac()));
+                flood();
+                return done;
+            }
+            k.println("netping: " + (pinger ? "pinging" : "echoing") + " as " + Vif.formatMac(n.mac())
+                    + (n.scatterGather() ? "" : " (no scatter-gather: frames of at most " + n.maxFrame() + " bytes)"));
+            if (pinger && size > n.maxFrame()) {
+                throw new IllegalStateException("netping: size=" + size + " is over this interface's largest frame, "
+                        + n.maxFrame() + " bytes");
+            }
             if (pinger) {
                 send();
             }
@@ -118,6 +145,26 @@ public final class NetPingKernel extends ApplicationKernel {
         retry = k.after(Duration.ofMillis(50), this::lost);
     }
 
+    /** role=flood: every TX slot kept busy, the frames alternately one slot and two; never ends. */
+    private void flood() {
+        putMac(out, 0, 0x02_00_00_00_00_01L); // locally administered, nobody's: flooded
+        putMac(out, 6, nic.mac());
+        out.set(BE_SHORT, 12, (short) (ETHERTYPE + 1));
+        for (int i = 14; i < 3000; i++) {
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) i);
+        }
+        int sent = 0;
+        while (sent < 64 && nic.transmit(out, (seq & 1) == 0 ? 1514 : 3000)) {
+            seq++;
+            sent++;
+        }
+        if (sent == 64) {
+            k.execute(this::flood);
+        } else {
+            k.after(Duration.ofMillis(1), this::flood);
+        }
+    }
+
     private void lost() {
         if (++tries > 200) {
             done.fail(new IllegalStateException("netping: no answer to frame " + seq + " after 200 tries"));
@@ -145,7 +192,8 @@ public final class NetPingKernel extends ApplicationKernel {
             java.util.Arrays.sort(rtts);
             k.println("netping: " + count + " replies from " + Vif.formatMac(peer) + ", " + resent + " resent; round trip p50 "
                     + rtts[count / 2] / 1000 + " us, p99 " + rtts[Math.min(count - 1, count * 99 / 100)] / 1000 + " us; "
-                    + nic.framesSentMultiSlot() + " frames sent over several slots");
+                    + nic.framesSentMultiSlot() + " frames sent over several slots, " + nic.framesReceivedMultiSlot()
+                    + " received over several");
             out.set(BE_INT, 14, BYE);
             putMac(out, 0, peer);
             nic.transmit(out, size);
@@ -175,6 +223,9 @@ public final class NetPingKernel extends ApplicationKernel {
             return;
         }
         if (f.get(BE_INT, 14) == BYE) {
+            if (--peers > 0) {
+                return;
+            }
             k.println("netping: echoed " + echoed + " frames; told to stop");
             done.complete(echoed);
             return;

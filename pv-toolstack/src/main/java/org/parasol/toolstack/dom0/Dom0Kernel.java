@@ -111,12 +111,14 @@ public final class Dom0Kernel extends ApplicationKernel {
         int baseline;
         String uplinkBridge;
         BlkBackend.Options blkbackOptions;
+        NetBackend.Options netbackOptions;
         try {
             uplinkBridge = uplinkBridge(k.commandLine());
             specs.addAll(DomainSpec.parse(k.commandLine()));
             shutdownTimeout = PvControl.timeout(k.commandLine());
             baseline = StoreBaseline.requested(k.commandLine());
             blkbackOptions = BlkBackend.Options.parse(k.commandLine());
+            netbackOptions = NetBackend.Options.parse(k.commandLine());
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("dom0: " + e.getMessage(), e);
         }
@@ -165,7 +167,7 @@ public final class Dom0Kernel extends ApplicationKernel {
             k.println("dom0: " + vcpus + " vCPUs; vCPUs 1-" + (vcpus - 1) + " serve block queues");
         }
         // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
-        netback = new NetBackend(k, xenstored.backendStore(), 0, k::println);
+        netback = new NetBackend(k, xenstored.backendStore(), 0, k::println, netbackOptions);
         netback.start();
         nics = new Dom0Nics(k, netback);
         // The host's connections: xenstored's socket clients, and the bridge's uplink to a host

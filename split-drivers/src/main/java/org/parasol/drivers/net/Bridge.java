@@ -10,8 +10,10 @@ import org.parasol.hypercall.GuestMemory;
  * A learning Ethernet switch, as Linux's bridge is for Xen's {@code xenbr0}: ports (vifs of
  * several domains), a MAC table filled from source addresses and aged out, unicast to the port
  * a destination was learned on, flooding of broadcast, multicast and unknown destinations.
- * Frames are bytes in the owning domain's memory ({@code va}, {@code length}), handed to each
- * output port synchronously; nothing is queued here, so a port that cannot take a frame drops
+ * Frames are bytes in the owning domain's memory ({@code va}, {@code length}, up to
+ * {@value Vif#MAX_SG_FRAME} bytes; or a page it mapped from another domain's grant, which
+ * {@link #frameGrantDomid} names while the frame is switched), handed to each output port
+ * synchronously; nothing is queued here, so a port that cannot take a frame drops
  * it and counts it, and never stalls the others.
  *
  * <p>The table is bounded ({@value #MAX_ENTRIES} entries; past it nothing new is learned, and
@@ -206,6 +208,44 @@ public final class Bridge {
      * still blank. The caller has checked that a blank frame can be completed.
      */
     public void input(Port from, long va, int length, long now, int txFlags) {
+        input(from, va, length, now, txFlags, -1, 0);
+    }
+
+    /**
+     * {@link #input(Port, long, int, long, int)} of a frame that lies, read-only, in a page
+     * domain {@code grantDomid} granted ({@code grantRef}) and the caller mapped: ports that
+     * copy by grant copy from that grant ({@link #frameGrantDomid}), as Linux's netback copies
+     * from a foreign page by its grant reference. Such a frame must not have a blank checksum
+     * (it could not be completed in place).
+     */
+    public void input(Port from, long va, int length, long now, int txFlags, int grantDomid, int grantRef) {
+        frameGrantDomid = grantDomid;
+        frameGrantRef = grantRef;
+        try {
+            switchFrame(from, va, length, now, txFlags);
+        } finally {
+            frameGrantDomid = -1;
+        }
+    }
+
+    /** The frame being switched lies in a page this domain mapped from {@link #frameGrantDomid}'s grant {@link #frameGrantRef}; -1: in its own memory. */
+    private int frameGrantDomid = -1;
+    private int frameGrantRef;
+
+    /**
+     * While a port's {@link Port#deliver} runs: the domain whose grant holds the frame's page
+     * (mapped read-only by this domain), or -1 for a frame in this domain's own memory.
+     */
+    public int frameGrantDomid() {
+        return frameGrantDomid;
+    }
+
+    /** The grant reference of the frame's page while {@link #frameGrantDomid} is not -1. */
+    public int frameGrantRef() {
+        return frameGrantRef;
+    }
+
+    private void switchFrame(Port from, long va, int length, long now, int txFlags) {
         blank = (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_CSUM_BLANK) != 0;
         validated = blank || (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_DATA_VALIDATED) != 0;
         if (length < Vif.ETH_HEADER) {

@@ -16,6 +16,7 @@ import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.abi.Gntcopy;
+import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.abi.GnttabOp;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Mmu;
@@ -23,14 +24,19 @@ import org.parasol.hypercall.abi.Netif;
 import org.parasol.hypercall.abi.XenbusState;
 import org.parasol.hypercall.io.SringEntries;
 import org.parasol.hypercall.struct.GnttabCopy;
+import org.parasol.hypercall.struct.GnttabMapGrantRef;
+import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
 
 /**
  * One vif served by a net back end: Linux netback's {@code xenvif}, with up to
  * {@value #MAX_QUEUES} queues ({@code multi-queue-max-queues}; each queue a TX and an RX ring),
  * split event channels ({@code feature-split-event-channels}), {@code feature-rx-copy} (the
- * back end grant-copies received frames into buffers the front end posted), TX by grant copy,
- * and {@code feature-sg} on TX (a frame over up to {@code XEN_NETIF_NR_SLOTS_MIN} slots, put
- * together in one dom0 page, so at most {@value Vif#MAX_FRAME} bytes); no GSO.
+ * back end grant-copies received frames into buffers the front end posted), TX by grant copy
+ * (or by grant map: {@code xen_netback.tx_map=1}), and {@code feature-sg} both ways: a TX frame
+ * over up to {@code XEN_NETIF_NR_SLOTS_MIN} slots, up to {@value Vif#MAX_SG_FRAME} bytes, put
+ * together in dom0's staging pages; an RX frame over as many posted buffers as it fills
+ * ({@code NETRXF_more_data}) for a front end that wrote {@code feature-sg} = 1, and at most one
+ * buffer (dropped and counted past it) for one that did not; no GSO.
  *
  * <pre>
  *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
@@ -64,10 +70,21 @@ final class NetBack implements Bridge.Port {
     static final int TX_BATCH = 32;
     /** RX frames whose copies go into one GNTTABOP_copy (a TX batch flooded to a port fits). */
     static final int RX_BATCH = 64;
-    /** Copy ops of one TX batch at most: a batch takes no new frame once fewer than a whole frame's slots are left. */
-    private static final int TX_OPS = 64;
+    /**
+     * Copy ops of one TX batch at most (page 0): a batch takes no new frame once fewer than a
+     * whole frame's ops are left (a slot's copy is cut in two where it crosses a staging page).
+     */
+    private static final int TX_OPS = (int) (Mmu.PAGE_SIZE / GnttabCopy.SIZE);
+    /** Map ops of one TX batch at most (TX by map): a window's pages, one op a slot. */
+    private static final int TX_MAP_OPS = NetBackend.TX_MAP_SLOTS;
+    /** Copy ops of one RX batch at most (page 1): each RX slot takes one, or two where its bytes cross a dom0 page. */
+    private static final int RX_OPS_MAX = (int) (Mmu.PAGE_SIZE / GnttabCopy.SIZE);
+    /** Pages of a queue before its staging pages: TX ops, RX ops, unmap ops. */
+    private static final int OPS_PAGES = 3;
     /** Where the RX ops start: page 1 of a queue's pages (page 0 holds a TX batch's). */
     private static final long RX_OPS = Mmu.PAGE_SIZE;
+    /** Where a TX batch's unmap ops start (TX by map): page 2. */
+    private static final long UNMAP_OPS = 2L * Mmu.PAGE_SIZE;
     /** Extra-info slots a TX frame may carry: one of each type. */
     private static final int MAX_EXTRAS = Netif.EXTRA_TYPE_MAX - 1;
 
@@ -92,6 +109,14 @@ final class NetBack implements Bridge.Port {
     /** The toolstack removed the vif's directory: nothing is written there any more. */
     private boolean removed;
     private final GnttabCopy copy = new GnttabCopy();
+    private final GnttabMapGrantRef map = new GnttabMapGrantRef();
+    private final GnttabUnmapGrantRef unmap = new GnttabUnmapGrantRef();
+    /** TX by grant map ({@code xen_netback.tx_map=1}): slots mapped and unmapped, the hypercalls that did it, frames switched in place. */
+    private long txMapped;
+    private long txUnmapped;
+    private long mapCalls;
+    private long unmapCalls;
+    private long txInPlace;
     private long txFrames;
     private long rxFrames;
     private long txBytes;
@@ -103,10 +128,16 @@ final class NetBack implements Bridge.Port {
     /** TX frames refused for NETTXF_csum_blank on what is not a whole IPv4 TCP or UDP packet. */
     private long csumRefused;
     private long rxDropped;
+    /** RX frames over what the front end takes: one buffer without its feature-sg. */
+    private long rxTooBig;
+    /** RX frames given over several slots (NETRXF_more_data). */
+    private long rxMultiSlot;
+    /** The front end wrote feature-sg = 1: it takes RX frames over several buffers. */
+    private boolean rxSg;
 
     /** This vif's counters, as the guest sees them (xentop's NETTX and NETRX). dom0's boot vCPU. */
     VifStatistics statistics() {
-        return new VifStatistics(front.value(), devid, txBytes, txFrames, txErrors, rxBytes, rxFrames, rxDropped);
+        return new VifStatistics(front.value(), devid, txBytes, txFrames, txErrors, rxBytes, rxFrames, rxDropped + rxTooBig);
     }
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
@@ -200,6 +231,8 @@ final class NetBack implements Bridge.Port {
             if (!"1".equals(copyMode)) {
                 throw new IllegalArgumentException("the front end did not ask for request-rx-copy (page flipping is not served)");
             }
+            String sg = store.read(frontendPath + "/" + Vif.FEATURE_SG);
+            rxSg = sg != null && Vbd.number(Vif.FEATURE_SG, sg, 0, 1) == 1;
             String noCsum = store.read(frontendPath + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD);
             csumOffload = noCsum == null || Vbd.number(Vif.FEATURE_NO_CSUM_OFFLOAD, noCsum, 0, 1) == 0;
         } catch (IllegalArgumentException e) {
@@ -222,8 +255,10 @@ final class NetBack implements Bridge.Port {
         connected = true;
         write("state", Integer.toString(XenbusState.CONNECTED.wire()));
         log.accept(who() + ": on bridge " + bridgeName + "; Connected (" + n + (n == 1 ? " queue" : " queues")
+                + (queues[0].mapWindow >= 0 ? ", TX by grant map" : "")
                 + (split ? ", split event channels" : ", one event channel")
-                + (csumOffload ? ", checksum offload)" : ", no checksum offload)"));
+                + (csumOffload ? ", checksum offload" : ", no checksum offload")
+                + (rxSg ? ", RX scatter-gather)" : ", no RX scatter-gather)"));
     }
 
     /**
@@ -243,8 +278,12 @@ final class NetBack implements Bridge.Port {
     @Override
     public boolean deliver(long va, int length, int rxFlags) {
         Queue[] qs = queues;
-        if (!connected || length > Vif.MAX_FRAME || (va & (Mmu.PAGE_SIZE - 1)) + length > Mmu.PAGE_SIZE) {
+        if (!connected) {
             rxDropped++;
+            return false;
+        }
+        if (length > (rxSg ? Vif.MAX_SG_FRAME : Vif.MAX_FRAME)) {
+            rxTooBig++; // over one buffer for a front end without feature-sg, as netback drops what it cannot slot
             return false;
         }
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(k.cpu().memory(), va, length), qs.length)];
@@ -294,6 +333,19 @@ final class NetBack implements Bridge.Port {
         private final int[] batchCsum = new int[TX_BATCH];
         private final int[] batchOp = new int[TX_BATCH];
         private final int[] batchOps = new int[TX_BATCH];
+        /** Per frame of a TX batch: its first slot's grant and offset (TX by map: a one-slot frame is switched where it is mapped). */
+        private final int[] batchRef = new int[TX_BATCH];
+        private final int[] batchOff = new int[TX_BATCH];
+        /** TX by map: this queue's window ({@link NetBackend#takeTxMapWindow}), -1 for TX by copy; op i maps at page i of it. */
+        private long mapWindow = -1;
+        /** Per map op of a TX batch: the slot's offset and length in its page. */
+        private final int[] opOff = new int[TX_MAP_OPS];
+        private final int[] opLen = new int[TX_MAP_OPS];
+        /** Where a TX frame over a page is put together (one per batch: a batch ends with it). */
+        private PageRun bigStaging;
+        private boolean bigUsed;
+        /** Map ops of the batch that succeeded and are not unmapped yet. */
+        private int mappedNow;
         private final boolean[] batchOk = new boolean[TX_BATCH];
         private int opCount;
         /**
@@ -310,9 +362,14 @@ final class NetBack implements Bridge.Port {
         private final int[] fragOff = new int[Netif.NR_SLOTS_MIN];
         private final int[] fragSize = new int[Netif.NR_SLOTS_MIN];
         /** RX frames taken and not copied yet: each one's RX request id and length; their ops at {@link #RX_OPS}. */
-        private final int[] rxId = new int[RX_BATCH];
-        private final int[] rxLen = new int[RX_BATCH];
-        private final int[] rxFlag = new int[RX_BATCH];
+        /** Per RX slot taken and not copied yet: its request id, bytes, flags and copy ops (at {@link #RX_OPS}). */
+        private final int[] rxId = new int[RX_OPS_MAX];
+        private final int[] rxLen = new int[RX_OPS_MAX];
+        private final int[] rxFlag = new int[RX_OPS_MAX];
+        private final int[] rxSlotOps = new int[RX_OPS_MAX];
+        private int rxSlots;
+        private int rxOps;
+        /** RX frames taken and not copied yet. */
         private int rxQueued;
 
         Queue(int id) {
@@ -350,8 +407,15 @@ final class NetBack implements Bridge.Port {
             rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
                     SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
                     () -> rxPort.notifyRemote()).attach(0);
-            pages = k.memory().allocatePages(2 + TX_BATCH);
-            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), 2L * Mmu.PAGE_SIZE);
+            pages = k.memory().allocatePages(OPS_PAGES + TX_BATCH);
+            bigStaging = k.memory().allocatePages(Vif.MAX_RX_SLOTS);
+            if (backend.options().txMap()) {
+                mapWindow = backend.takeTxMapWindow();
+                if (mapWindow < 0) {
+                    log.accept(who() + ": no TX map window left" + where() + ": TX by grant copy");
+                }
+            }
+            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), (long) OPS_PAGES * Mmu.PAGE_SIZE);
             txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
             if (split) {
                 // The RX event says buffers were posted; deliver() finds them when a frame comes.
@@ -422,7 +486,7 @@ final class NetBack implements Bridge.Port {
          * its extra-info slots (XEN_NETTXF_extra_info); checks each and writes its copy ops; how
          * many frames were taken. A frame is refused (answered {@code NETIF_RSP_ERROR}, counted,
          * never copied) when a slot's grant or bytes are bad, it is shorter than an Ethernet
-         * header or longer than {@value Vif#MAX_FRAME} bytes, its further slots carry more than
+         * header, its further slots carry more than
          * its size says (or its first slot more than its page), it takes more than
          * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra (not offered, so any
          * size is nonsense). A missing slot or an unknown extra type ends the vif, as netback's
@@ -432,7 +496,9 @@ final class NetBack implements Bridge.Port {
             int b = 0;
             opCount = 0;
             slotCount = 0;
-            while (b < max && opCount <= TX_OPS - Netif.NR_SLOTS_MIN && tx.consumeRequest(txReq)) {
+            bigUsed = false;
+            int opRoom = mapWindow >= 0 ? TX_MAP_OPS - Netif.NR_SLOTS_MIN : TX_OPS - 2 * Netif.NR_SLOTS_MIN;
+            while (b < max && opCount <= opRoom && !bigUsed && tx.consumeRequest(txReq)) {
                 NetifCodec.Tx r = txReq;
                 slotId[slotCount] = r.id;
                 slotFrame[slotCount++] = b;
@@ -484,17 +550,21 @@ final class NetBack implements Bridge.Port {
                     bad = true;
                     tooManySlots++;
                 }
-                if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_FRAME || firstLen < 0
+                if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_SG_FRAME || firstLen < 0
                         || firstOff + firstLen > Mmu.PAGE_SIZE) {
                     batchOps[b] = 0; // refused without a copy
                     batchOk[b] = false;
                 } else {
+                    batchSize[b] = total;
                     batchOp[b] = opCount;
+                    batchRef[b] = firstRef;
+                    batchOff[b] = firstOff;
+                    bigUsed = total > Mmu.PAGE_SIZE; // put together in the big staging run; the batch ends with it
                     long va = stagingVa(b);
-                    copyIn(firstRef, firstOff, va, firstLen);
+                    slotIn(firstRef, firstOff, va, firstLen);
                     int at = firstLen;
                     for (int i = 1; i < slots; i++) {
-                        copyIn(fragRef[i], fragOff[i], va + at, fragSize[i]);
+                        slotIn(fragRef[i], fragOff[i], va + at, fragSize[i]);
                         at += fragSize[i];
                     }
                     batchOps[b] = opCount - batchOp[b];
@@ -505,6 +575,29 @@ final class NetBack implements Bridge.Port {
                 b++;
             }
             return b;
+        }
+
+        /**
+         * One slot of a frame: by grant copy, its bytes into dom0's {@code va}; by grant map, a
+         * read-only map of its page at page {@code opCount} of the queue's window.
+         */
+        private void slotIn(int gref, int offset, long va, int len) {
+            if (mapWindow >= 0) {
+                map.wrap(ops, (long) opCount * GnttabMapGrantRef.SIZE).clear();
+                map.hostAddr(mapWindow + (long) opCount * Mmu.PAGE_SIZE).flags(Gntmap.HOST_MAP | Gntmap.READONLY)
+                        .ref(gref & 0xFFFF_FFFFL).dom(front.value()).status(Gntst.GENERAL_ERROR); // until the hypervisor says
+
+                opOff[opCount] = offset;
+                opLen[opCount] = len;
+                opCount++;
+                return;
+            }
+            // A copy's destination lies in one page: a slot crossing a staging page takes two ops.
+            int first = (int) Math.min(len, Mmu.PAGE_SIZE - (va & (Mmu.PAGE_SIZE - 1)));
+            copyIn(gref, offset, va, first);
+            if (first < len) {
+                copyIn(gref, offset + first, va + first, len - first);
+            }
         }
 
         /** One copy op: {@code len} bytes of the front end's {@code gref} at {@code offset} into dom0's {@code va}. */
@@ -522,6 +615,13 @@ final class NetBack implements Bridge.Port {
          * on an extra). False: the vif went.
          */
         private boolean finishBatch(int b) {
+            if (mapWindow >= 0) {
+                try {
+                    return finishMappedBatch(b);
+                } finally {
+                    unmapBatch(); // on every path: the frames were switched, dropped, or the vif went
+                }
+            }
             long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), opCount);
             long now = bridge.now();
             Bridge b0 = bridge;
@@ -530,36 +630,143 @@ final class NetBack implements Bridge.Port {
                 for (int o = 0; ok && o < batchOps[j]; o++) {
                     ok = copy.wrap(ops, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
-                if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
-                        && FrameChecksum.fieldOffset(k.cpu().memory(), stagingVa(j), batchSize[j]) < 0) {
-                    ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
-                    csumRefused++;
-                }
-                batchOk[j] = ok;
-                if (ok) {
-                    txFrames++;
-                    txBytes += batchSize[j];
-                    queueTx++;
-                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
-                } else {
-                    txErrors++;
-                }
-                if (!connected) {
-                    b0.flush(); // the other ports copy out what they took before the staging pages go
+                if (!switchFrame(b0, j, ok, now, false)) {
                     return false;
                 }
             }
             b0.flush(); // every port's RX copies of this batch, before the next batch reuses the staging pages
-            for (int i = 0; i < slotCount; i++) {
-                int j = slotFrame[i];
-                tx.produceResponse(txRsp.set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR));
+            answerBatch();
+            return true;
+        }
+
+        /**
+         * Frame {@code j} of the batch, its bytes in place ({@code ok}): checked, handed to the
+         * bridge (from its mapped page when {@code inPlace}, else from its staging page) or
+         * refused. False: the vif went (the bridge's ports have flushed).
+         */
+        private boolean switchFrame(Bridge b0, int j, boolean ok, long now, boolean inPlace) {
+            if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
+                    && FrameChecksum.fieldOffset(k.cpu().memory(), stagingVa(j), batchSize[j]) < 0) {
+                ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
+                csumRefused++;
+            }
+            batchOk[j] = ok;
+            if (ok) {
+                txFrames++;
+                txBytes += batchSize[j];
+                queueTx++;
+                if (inPlace) {
+                    txInPlace++;
+                    b0.input(NetBack.this, mapWindow + (long) batchOp[j] * Mmu.PAGE_SIZE + batchOff[j], batchSize[j], now,
+                            batchCsum[j], front.value(), batchRef[j]);
+                } else {
+                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
+                }
+            } else {
+                txErrors++;
+            }
+            if (!connected) {
+                b0.flush(); // the other ports copy out what they took before the staging pages go
+                return false;
             }
             return true;
         }
 
-        /** Where frame {@code j} of a TX batch is copied into dom0: page 2 + j of {@link #pages}. */
+        /**
+         * TX by grant map: one {@code GNTTABOP_map_grant_ref} for every slot of the batch's good
+         * frames (read-only, each at its page of the queue's window), as Linux's netback maps a
+         * batch with one {@code gnttab_map_refs}. A one-slot frame whose checksum is not blank is
+         * switched where it is mapped, and the ports that take it copy from its grant; a frame
+         * over several slots, or one whose checksum dom0 may have to fill in, is put together in
+         * its staging page by dom0 first. The caller unmaps.
+         */
+        private boolean finishMappedBatch(int b) {
+            long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.MAP_GRANT_REF, ops.va(), opCount);
+            if (opCount > 0) {
+                mapCalls++;
+            }
+            // Each op's status is GNTST_general_error until the hypervisor writes it, so an op it never
+            // reached (a call that failed part way) reads as not mapped, and one it mapped is undone.
+            mappedNow = opCount;
+            for (int o = 0; o < opCount; o++) {
+                if (map.wrap(ops, (long) o * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY) {
+                    txMapped++;
+                }
+            }
+            long now = bridge.now();
+            Bridge b0 = bridge;
+            for (int j = 0; j < b; j++) {
+                boolean good = batchOk[j];
+                for (int o = 0; good && o < batchOps[j]; o++) {
+                    good = map.wrap(ops, (long) (batchOp[j] + o) * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY;
+                }
+                boolean inPlace = good && batchOps[j] == 1 && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) == 0;
+                if (good && !inPlace) {
+                    long at = stagingVa(j);
+                    for (int o = batchOp[j]; o < batchOp[j] + batchOps[j]; o++) {
+                        k.cpu().memory().copy(mapWindow + (long) o * Mmu.PAGE_SIZE + opOff[o], at, opLen[o]);
+                        at += opLen[o];
+                    }
+                }
+                if (!switchFrame(b0, j, good, now, inPlace)) {
+                    return false;
+                }
+            }
+            b0.flush(); // every port's RX copies of this batch, before the pages are unmapped
+            answerBatch();
+            return true;
+        }
+
+        /**
+         * Undoes the batch's maps that succeeded with one {@code GNTTABOP_unmap_grant_ref}, as
+         * Linux's netback unmaps a batch of released pages with one {@code gnttab_unmap_refs}.
+         */
+        private void unmapBatch() {
+            int n = 0;
+            for (int o = 0; o < mappedNow; o++) {
+                map.wrap(ops, (long) o * GnttabMapGrantRef.SIZE);
+                if (map.status() != Gntst.OKAY) {
+                    continue;
+                }
+                long handle = map.handle();
+                unmap.wrap(ops, UNMAP_OPS + (long) n * GnttabUnmapGrantRef.SIZE).clear();
+                unmap.hostAddr(mapWindow + (long) o * Mmu.PAGE_SIZE).handle(handle).status(Gntst.GENERAL_ERROR);
+                n++;
+            }
+            mappedNow = 0;
+            if (n == 0) {
+                return;
+            }
+            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.UNMAP_GRANT_REF, ops.va() + UNMAP_OPS, n);
+            unmapCalls++;
+            for (int i = 0; i < n; i++) {
+                if (unmap.wrap(ops, UNMAP_OPS + (long) i * GnttabUnmapGrantRef.SIZE).status() == Gntst.OKAY) {
+                    txUnmapped++;
+                }
+            }
+            if (txUnmapped != txMapped) {
+                // Never seen: dom0's own maps, by their handles, in its own window. Say so rather than
+                // go on with a window that still holds maps.
+                log.accept(who() + ": unmapping a TX batch" + where() + " failed (" + rc + "): " + (txMapped - txUnmapped)
+                        + " maps left; TX by grant copy from now on");
+                mapWindow = -2; // not returned: it may still hold maps
+            }
+        }
+
+        /** Every slot's answer, in ring order: a frame's status on each of its slots, NETIF_RSP_NULL on an extra. */
+        private void answerBatch() {
+            for (int i = 0; i < slotCount; i++) {
+                int j = slotFrame[i];
+                tx.produceResponse(txRsp.set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR));
+            }
+        }
+
+        /**
+         * Where frame {@code j} of a TX batch is put together in dom0: page 3 + j of {@link #pages},
+         * or the big staging run for a frame over a page (the batch's last).
+         */
         private long stagingVa(int j) {
-            return pages.va() + (long) (2 + j) * Mmu.PAGE_SIZE;
+            return batchSize[j] > Mmu.PAGE_SIZE ? bigStaging.va() : pages.va() + (long) (OPS_PAGES + j) * Mmu.PAGE_SIZE;
         }
 
         /**
@@ -570,25 +777,55 @@ final class NetBack implements Bridge.Port {
          */
         private boolean deliver(long va, int length, int rxFlags) {
             try {
-                if (rxQueued == RX_BATCH) {
+                int slots = RxChain.slotsFor(length);
+                if (rxQueued == RX_BATCH || rxOps + 2 * slots > RX_OPS_MAX) {
                     flush();
                     if (!connected) {
                         rxDropped++;
                         return false;
                     }
                 }
-                if (!rx.consumeRequest(rxReq)) {
+                if (rx.unconsumedRequests() < slots) {
+                    // Not enough buffers posted for the whole frame: none taken, as netback waits for
+                    // enough slots; the front end is asked (req_event) to say when it posts more.
                     rx.finalCheckForRequests();
                     rxDropped++;
                     return false;
                 }
-                copy.wrap(ops, RX_OPS + (long) rxQueued * GnttabCopy.SIZE).clear();
-                copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).sourceDomid(DomId.DOMID_SELF)
-                        .sourceOffset((int) (va & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
-                        .destDomid(front.value()).destOffset(0).flags(Gntcopy.DEST_GREF).len(length);
-                rxId[rxQueued] = rxReq.id;
-                rxLen[rxQueued] = length;
-                rxFlag[rxQueued] = rxFlags;
+                int granter = bridge.frameGrantDomid();
+                for (int i = 0; i < slots; i++) {
+                    rx.consumeRequest(rxReq);
+                    int part = RxChain.slotLength(length, i);
+                    int opsOfSlot = 0;
+                    for (int done = 0; done < part; ) {
+                        long src = va + (long) i * Mmu.PAGE_SIZE + done;
+                        int n = (int) Math.min(part - done, Mmu.PAGE_SIZE - (src & (Mmu.PAGE_SIZE - 1)));
+                        copy.wrap(ops, RX_OPS + (long) rxOps * GnttabCopy.SIZE).clear();
+                        if (granter >= 0) {
+                            // A frame switched where another vif mapped it (one page at most): copied from
+                            // the granter's page by its reference (dom0 has no frame number of its own for
+                            // it), as netback copies from a foreign page.
+                            copy.sourceRef(bridge.frameGrantRef() & 0xFFFF_FFFFL).sourceDomid(granter);
+                        } else {
+                            copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(src)).value())
+                                    .sourceDomid(DomId.DOMID_SELF);
+                        }
+                        copy.sourceOffset((int) (src & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                                .destDomid(front.value()).destOffset(done)
+                                .flags(granter >= 0 ? Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF : Gntcopy.DEST_GREF).len(n);
+                        rxOps++;
+                        opsOfSlot++;
+                        done += n;
+                    }
+                    rxId[rxSlots] = rxReq.id;
+                    rxLen[rxSlots] = part;
+                    rxFlag[rxSlots] = RxChain.slotFlags(slots, i, rxFlags);
+                    rxSlotOps[rxSlots] = opsOfSlot;
+                    rxSlots++;
+                }
+                if (slots > 1) {
+                    rxMultiSlot++;
+                }
                 rxQueued++;
                 return true;
             } catch (RingOverflowException e) {
@@ -599,29 +836,45 @@ final class NetBack implements Bridge.Port {
         }
 
         /**
-         * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all, a response
-         * for each in the order their buffers were taken, then one push of the responses (the front
-         * end is notified only if it asked, by {@code rsp_event}).
+         * The RX frames taken since the last flush: one {@code GNTTABOP_copy} for all their
+         * slots, a response for each slot in the order their buffers were taken (its own bytes as
+         * status; {@code NETRXF_more_data} on all of a frame's slots but its last), then one push
+         * of the responses (the front end is notified only if it asked, by {@code rsp_event}).
          */
         private void flush() {
-            int n = rxQueued;
+            int n = rxSlots;
+            int opsNow = rxOps;
+            rxQueued = 0;
+            rxSlots = 0;
+            rxOps = 0;
             if (n == 0 || !connected) {
-                rxQueued = 0;
                 return;
             }
-            rxQueued = 0;
-            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, n);
+            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, opsNow);
+            int op = 0;
+            boolean frameOk = true;
             for (int j = 0; j < n; j++) {
-                int st = rc >= 0 && copy.wrap(ops, RX_OPS + (long) j * GnttabCopy.SIZE).status() == Gntst.OKAY ? rxLen[j]
-                        : Netif.RSP_ERROR;
-                if (st < 0) {
-                    rxDropped++;
-                } else {
-                    rxFrames++;
-                    rxBytes += st;
-                    queueRx++;
+                boolean ok = rc >= 0;
+                for (int o = 0; o < rxSlotOps[j]; o++, op++) {
+                    ok &= copy.wrap(ops, RX_OPS + (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
-                rx.produceResponse(rxRsp.set(rxId[j], 0, st < 0 ? 0 : rxFlag[j], st));
+                frameOk &= ok;
+                if (ok) {
+                    rxBytes += rxLen[j];
+                }
+                boolean last = (rxFlag[j] & Netif.NETRXF_MORE_DATA) == 0;
+                if (last) {
+                    if (frameOk) {
+                        rxFrames++;
+                        queueRx++;
+                    } else {
+                        rxDropped++;
+                    }
+                    frameOk = true;
+                }
+                // A failed slot keeps more_data, so the front end finds the chain's end and drops it whole.
+                rx.produceResponse(rxRsp.set(rxId[j], 0, ok ? rxFlag[j] : rxFlag[j] & Netif.NETRXF_MORE_DATA,
+                        ok ? rxLen[j] : Netif.RSP_ERROR));
             }
             rx.pushResponsesAndCheckNotify();
         }
@@ -630,6 +883,8 @@ final class NetBack implements Bridge.Port {
         private void close() {
             rxDropped += rxQueued; // taken, never copied
             rxQueued = 0;
+            rxSlots = 0;
+            rxOps = 0;
             if (rxPort != null && rxPort != txPort) {
                 rxPort.close();
             }
@@ -637,6 +892,17 @@ final class NetBack implements Bridge.Port {
             if (txPort != null) {
                 txPort.close();
                 txPort = null;
+            }
+            if (mappedNow > 0) {
+                unmapBatch(); // not reached: every batch unmaps before it returns
+            }
+            if (mapWindow >= 0) {
+                backend.returnTxMapWindow(mapWindow);
+                mapWindow = -1;
+            }
+            if (bigStaging != null) {
+                k.memory().freePages(bigStaging);
+                bigStaging = null;
             }
             if (pages != null) {
                 k.memory().freePages(pages);
@@ -687,10 +953,13 @@ final class NetBack implements Bridge.Port {
         }
         split = false;
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
-        log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received, " + rxDropped
-                + " dropped (no buffer), " + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
+        log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received"
+                + (rxMultiSlot > 0 ? " (" + rxMultiSlot + " over several slots)" : "") + ", " + rxDropped
+                + " dropped (no buffer), " + (rxTooBig > 0 ? rxTooBig + " dropped (over its buffer), " : "") + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
                 + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
-                + ")" + perQueue + "; " + why + (was ? "; Closed" : ""));
+                + ")" + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
+                        + mapCalls + " and " + unmapCalls + " calls, " + txInPlace + " frames switched in place" : "")
+                + perQueue + "; " + why + (was ? "; Closed" : ""));
     }
 
     void remove() {

@@ -15,13 +15,66 @@ import org.parasol.guest.kernel.Kernel;
  */
 public final class NetBackend {
     public static final String DEFAULT_BRIDGE = "xenbr0";
+    /**
+     * Where the queues' TX map windows lie: 1 GiB above the kernel's grant-mapping window, each
+     * window {@value #TX_MAP_SLOTS} pages, eight to a 2 MiB L1 span.
+     */
+    static final long TX_MAP_VA = Kernel.GRANT_MAP_VA + (1L << 30);
+    /** Pages in one queue's TX map window: a TX batch's slots at most. */
+    static final int TX_MAP_SLOTS = 64;
+    /** TX map windows at most (vifs times queues); a queue past them goes by grant copy. */
+    static final int TX_MAP_WINDOWS = 64;
 
     private final Kernel k;
+    private final Options options;
     private final Map<String, Bridge> bridges = new HashMap<>();
     private final BackendDevices<NetBack> vifs;
+    private final int[] freeWindows = new int[TX_MAP_WINDOWS];
+    private int freeWindowCount;
+    private final boolean[] spanReady = new boolean[TX_MAP_WINDOWS * TX_MAP_SLOTS / 512];
+
+    /**
+     * What the back end does beyond the fixed protocol, from dom0's kernel command line in
+     * Linux's module-parameter spelling: {@code xen_netback.tx_map=1} (Parasol's) takes TX
+     * slots by grant map ({@code GNTTABOP_map_grant_ref}, batched, unmapped once the batch is
+     * switched) instead of grant copy. Default 0.
+     *
+     * @param txMap whether TX slots are mapped (else copied)
+     */
+    public record Options(boolean txMap) {
+        public static final Options DEFAULTS = new Options(false);
+
+        /**
+         * The options of {@code cmdline}; other words are ignored.
+         *
+         * @throws IllegalArgumentException for {@code xen_netback.tx_map} with a value other than 0 or 1
+         */
+        public static Options parse(String cmdline) {
+            boolean map = false;
+            for (String word : cmdline.strip().split("\\s+")) {
+                if (word.startsWith("xen_netback.tx_map=")) {
+                    String v = word.substring("xen_netback.tx_map=".length());
+                    if (!v.equals("0") && !v.equals("1")) {
+                        throw new IllegalArgumentException("'" + word + "': xen_netback.tx_map is 0 or 1");
+                    }
+                    map = v.equals("1");
+                }
+            }
+            return new Options(map);
+        }
+    }
 
     public NetBackend(Kernel k, BackendStore store, int self, Consumer<String> log) {
+        this(k, store, self, log, Options.DEFAULTS);
+    }
+
+    public NetBackend(Kernel k, BackendStore store, int self, Consumer<String> log, Options options) {
         this.k = k;
+        this.options = java.util.Objects.requireNonNull(options, "options");
+        for (int i = 0; i < TX_MAP_WINDOWS; i++) {
+            freeWindows[i] = TX_MAP_WINDOWS - 1 - i;
+        }
+        freeWindowCount = TX_MAP_WINDOWS;
         this.vifs = new BackendDevices<>(store, self, Vif.KIND, new BackendDevices.Kind<>() {
             @Override
             public NetBack start(String dir, int front, int devid) {
@@ -44,6 +97,33 @@ public final class NetBackend {
     /** The bridge named {@code name}, made now if new (dom0's uplink to the host joins it as a port). */
     public Bridge bridge(String name) {
         return bridges.computeIfAbsent(name, n -> new Bridge(n, k.cpu().memory(), k::now));
+    }
+
+    Options options() {
+        return options;
+    }
+
+    /**
+     * A TX map window for a queue: its first address, the page tables reaching it made; -1 when
+     * every window is taken (the queue goes by grant copy).
+     */
+    long takeTxMapWindow() {
+        if (freeWindowCount == 0) {
+            return -1;
+        }
+        int w = freeWindows[--freeWindowCount];
+        long va = TX_MAP_VA + (long) w * TX_MAP_SLOTS * org.parasol.hypercall.abi.Mmu.PAGE_SIZE;
+        int span = w * TX_MAP_SLOTS / 512;
+        if (!spanReady[span]) {
+            k.memory().ensurePageTable(va);
+            spanReady[span] = true;
+        }
+        return va;
+    }
+
+    /** Gives back a window {@link #takeTxMapWindow} gave, with nothing mapped in it. */
+    void returnTxMapWindow(long va) {
+        freeWindows[freeWindowCount++] = (int) ((va - TX_MAP_VA) / ((long) TX_MAP_SLOTS * org.parasol.hypercall.abi.Mmu.PAGE_SIZE));
     }
 
     /** Every vif's counters ({@code xl devstat}, top's NET columns). dom0's boot vCPU. */

@@ -26,7 +26,8 @@ import org.parasol.hypercall.io.SringEntries;
 /**
  * A virtual network interface, seen from a guest: Xen's netfront on the kernel's promises,
  * with {@code request-rx-copy} (the back end copies received frames into buffers posted here),
- * frames of at most one page, one or more queues ({@code multi-queue-num-queues}, up to what
+ * scatter-gather both ways ({@code feature-sg}, declinable: frames up to
+ * {@value Vif#MAX_SG_FRAME} bytes, else at most one page), one or more queues ({@code multi-queue-num-queues}, up to what
  * the back end offers in {@code multi-queue-max-queues}) and split event channels when the back
  * end offers {@code feature-split-event-channels}.
  *
@@ -35,10 +36,12 @@ import org.parasol.hypercall.io.SringEntries;
  *  NetFront.connect(k, devid, queues, receiver)  posted ahead; up to {@code queues} queues
  *  nic.transmit(frame, length)            one Ethernet frame, copied into half-page TX
  *                                         fragments (pages granted once), one slot per
- *                                         fragment (feature-sg: a frame over 2 KiB takes two),
+ *                                         fragment (feature-sg: a frame over 2 KiB takes two,
+ *                                         one over a page a whole page per slot),
  *                                         on the queue its flow hashes to; false when that
  *                                         queue has too few free fragments
- *  receiver.frame(nic, bytes, length)     each frame received, from the run loop; the bytes
+ *  receiver.frame(nic, bytes, length)     each frame received (over several RX buffers put
+ *                                         back together), from the run loop; the bytes
  *                                         are valid during the call only
  *  nic.mac(), nic.queues(), nic.close()
  * </pre>
@@ -81,6 +84,10 @@ public final class NetFront {
     private final int wantQueues;
     /** Whether this front end takes RX frames with blank checksums (else it writes feature-no-csum-offload = 1). */
     private final boolean csumOffload;
+    /** Whether this front end offers scatter-gather (feature-sg = 1: RX frames over several buffers, TX over several slots). */
+    private final boolean wantSg;
+    /** Scatter-gather agreed: both ends offer feature-sg. */
+    private boolean sg;
     private long blankReceived;
     private DomId backId;
     private String backendPath;
@@ -88,7 +95,8 @@ public final class NetFront {
     private long mac;
     private Queue[] queues;
     private boolean split;
-    private final MemorySegment frame = MemorySegment.ofArray(new byte[Vif.MAX_FRAME]);
+    /** Where a received frame is put together from its RX slots. */
+    private final MemorySegment frame = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
     private boolean up;
     /** Frames go to the receiver only once the caller has the interface (the connect promise completed). */
     private boolean delivering;
@@ -100,7 +108,7 @@ public final class NetFront {
     private long notifications;
     private Runnable txSpace;
 
-    private NetFront(Kernel k, int devid, int queues, boolean csumOffload, Receiver receiver) {
+    private NetFront(Kernel k, int devid, int queues, boolean csumOffload, boolean wantSg, Receiver receiver) {
         this.k = k;
         this.xb = k.xenbus();
         this.mem = k.cpu().memory();
@@ -109,6 +117,7 @@ public final class NetFront {
         this.receiver = receiver;
         this.wantQueues = queues;
         this.csumOffload = csumOffload;
+        this.wantSg = wantSg;
         this.connected = k.loop().promise();
     }
 
@@ -131,10 +140,20 @@ public final class NetFront {
      * feature-no-csum-offload} = 1, and the back end fills them in first).
      */
     public static Promise<NetFront> connect(Kernel k, int devid, int queues, boolean checksumOffload, Receiver receiver) {
+        return connect(k, devid, queues, checksumOffload, true, receiver);
+    }
+
+    /**
+     * {@link #connect(Kernel, int, int, boolean, Receiver)}, offering scatter-gather or declining
+     * it ({@code scatterGather} false: no {@code feature-sg}; every frame then fits one page, one
+     * TX slot and one RX buffer, and the back end drops larger frames for this interface).
+     */
+    public static Promise<NetFront> connect(Kernel k, int devid, int queues, boolean checksumOffload,
+            boolean scatterGather, Receiver receiver) {
         if (queues < 1 || queues > MAX_QUEUES) {
             throw new IllegalArgumentException("queues: 1.." + MAX_QUEUES + ", not " + queues);
         }
-        NetFront f = new NetFront(k, devid, queues, checksumOffload, receiver);
+        NetFront f = new NetFront(k, devid, queues, checksumOffload, scatterGather, receiver);
         f.start();
         return f.connected;
     }
@@ -201,6 +220,37 @@ public final class NetFront {
         return csumOffload;
     }
 
+    /** Whether scatter-gather was agreed (both ends offer {@code feature-sg}). */
+    public boolean scatterGather() {
+        return sg;
+    }
+
+    /**
+     * The largest frame this interface sends and takes: {@value Vif#MAX_SG_FRAME} bytes with
+     * scatter-gather, else one page ({@value Vif#MAX_FRAME}).
+     */
+    public int maxFrame() {
+        return sg ? Vif.MAX_SG_FRAME : Vif.MAX_FRAME;
+    }
+
+    /** Frames received over several RX slots ({@code NETRXF_more_data}). */
+    public long framesReceivedMultiSlot() {
+        return rxMultiSlot;
+    }
+
+    /** RX slot chains refused (an error or impossible slot, too long, too many slots): their frames dropped. */
+    public long chainsDropped() {
+        long n = 0;
+        if (queues != null) {
+            for (Queue q : queues) {
+                n += q.chain.dropped();
+            }
+        }
+        return n;
+    }
+
+    private long rxMultiSlot;
+
     /** Frames received flagged {@code NETRXF_csum_blank}. */
     public long checksumBlankReceived() {
         return blankReceived;
@@ -263,8 +313,9 @@ public final class NetFront {
                             split = sp.isPresent() && "1".equals(sp.get());
                             return xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.FEATURE_SG);
                         }).map(sg -> {
-                            // Without feature-sg every frame must fit one slot: whole-page fragments.
-                            txFragment = sg.isPresent() && "1".equals(sg.get()) ? TX_FRAGMENT : Mmu.PAGE_SIZE;
+                            // Without feature-sg (either end's) every frame must fit one slot: whole-page fragments.
+                            NetFront.this.sg = wantSg && sg.isPresent() && "1".equals(sg.get());
+                            txFragment = NetFront.this.sg ? TX_FRAGMENT : Mmu.PAGE_SIZE;
                             return n;
                         });
             }).whenDone((n, e) -> {
@@ -361,6 +412,9 @@ public final class NetFront {
             if (!csumOffload) {
                 p = p.then(v -> xb.write(t, dir + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD, "1"));
             }
+            if (wantSg) {
+                p = p.then(v -> xb.write(t, dir + "/" + Vif.FEATURE_SG, "1"));
+            }
             return p.then(v -> xb.write(t, dir + "/" + Vif.REQUEST_RX_COPY, "1"))
                     .then(v -> xb.write(t, dir + "/" + Vif.FEATURE_RX_NOTIFY, "1"));
         }).then(v -> xb.switchState(dir + "/state", XenbusState.INITIALISED)).whenDone((v, e) -> {
@@ -372,9 +426,11 @@ public final class NetFront {
 
     /**
      * Sends one Ethernet frame: {@code length} bytes of {@code bytes} (at least a header, at
-     * most one page), on the queue its flow hashes to ({@link Vif#flowHash}).
+     * most {@link #maxFrame()}), on the queue its flow hashes to ({@link Vif#flowHash}).
      *
      * @return false if it was not sent: every TX slot of that queue is busy, or the interface is not up
+     * @throws IllegalArgumentException for a frame shorter than a header or longer than {@link #maxFrame()}
+     *                                  (once up; {@value Vif#MAX_SG_FRAME} before)
      */
     public boolean transmit(MemorySegment bytes, int length) {
         return transmit(bytes, length, false);
@@ -386,8 +442,10 @@ public final class NetFront {
      * whole IPv4 TCP or UDP packet, or the back end refuses it.
      */
     public boolean transmit(MemorySegment bytes, int length, boolean checksumBlank) {
-        if (length < Vif.ETH_HEADER || length > Vif.MAX_FRAME) {
-            throw new IllegalArgumentException("a frame is " + Vif.ETH_HEADER + ".." + Vif.MAX_FRAME + " bytes: " + length);
+        int max = up ? maxFrame() : Vif.MAX_SG_FRAME;
+        if (length < Vif.ETH_HEADER || length > max) {
+            throw new IllegalArgumentException("a frame is " + Vif.ETH_HEADER + ".." + max + " bytes"
+                    + (max == Vif.MAX_FRAME ? " without scatter-gather" : "") + ": " + length);
         }
         if (!up || closing) {
             return false;
@@ -447,6 +505,14 @@ public final class NetFront {
         private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
         private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
         private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
+        /** Fragments sent as a whole page (the first of the page's two, for a frame over a page). */
+        private final boolean[] txWhole;
+        /** The pages a frame over a page takes. */
+        private final int[] pick = new int[Vif.MAX_RX_SLOTS];
+        /** The RX slots of the frame being put together. */
+        private final RxChain chain;
+        /** The first slot's flags of the frame being put together (its checksum flags). */
+        private int chainFlags;
 
         Queue(int id, int txSlots, int rxBuffers) {
             this.id = id;
@@ -455,7 +521,9 @@ public final class NetFront {
             this.txGrants = new GrantedPage[txSlots];
             this.txFree = new int[txSlots * (Mmu.PAGE_SIZE / txFragment)];
             this.txBusy = new boolean[txFree.length];
+            this.txWhole = new boolean[txFree.length];
             this.rxGrants = new GrantedPage[rxBuffers];
+            this.chain = new RxChain(maxFrame());
         }
 
         private void setUp() {
@@ -512,6 +580,9 @@ public final class NetFront {
 
         private boolean transmit(MemorySegment bytes, int length, int flags) {
             reapTx();
+            if (length > Mmu.PAGE_SIZE) {
+                return transmitPages(bytes, length, flags);
+            }
             int fragment = txFragment;
             int perPage = Mmu.PAGE_SIZE / fragment;
             int need = (length + fragment - 1) / fragment;
@@ -539,18 +610,67 @@ public final class NetFront {
             return true;
         }
 
+        /**
+         * A frame over a page (scatter-gather): one slot per whole page, on pages both of whose
+         * half-page fragments are free, so a {@value Vif#MAX_SG_FRAME}-byte frame takes 16 slots
+         * (within {@code XEN_NETIF_NR_SLOTS_MIN}), as Linux's netfront gives a slot per page.
+         */
+        private boolean transmitPages(MemorySegment bytes, int length, int flags) {
+            int need = (length + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE;
+            int found = 0;
+            for (int p = 0; p < txSlots && found < need; p++) {
+                if (!txBusy[2 * p] && !txBusy[2 * p + 1]) {
+                    pick[found++] = p;
+                }
+            }
+            if (found < need || tx.freeRequests() < need || closing) {
+                txFull++;
+                return false;
+            }
+            for (int i = 0; i < need; i++) {
+                int p = pick[i];
+                txBusy[2 * p] = true;
+                txBusy[2 * p + 1] = true;
+                txWhole[2 * p] = true;
+            }
+            int kept = 0;
+            for (int i = 0; i < txFreeCount; i++) {
+                if (!txBusy[txFree[i]]) {
+                    txFree[kept++] = txFree[i];
+                }
+            }
+            txFreeCount = kept;
+            for (int at = 0, i = 0; i < need; i++, at += Mmu.PAGE_SIZE) {
+                int p = pick[i];
+                int part = Math.min(Mmu.PAGE_SIZE, length - at);
+                mem.copyFromSegment(bytes, at, txPages.va() + (long) p * Mmu.PAGE_SIZE, part);
+                int fl = (i == 0 ? flags : 0) | (i < need - 1 ? Netif.NETTXF_MORE_DATA : 0);
+                tx.produceRequest(txReq.set(txGrants[p].ref().value(), 0, fl, 2 * p, i == 0 ? length : part));
+            }
+            multiSlot++;
+            tx.pushRequestsAndCheckNotify();
+            sent++;
+            return true;
+        }
+
         /** Takes TX responses: their slots are free again. */
         private void reapTx() {
             try {
                 do {
                     while (tx.consumeResponse(txRsp)) {
                         int slot = txRsp.id;
-                        if (slot < 0 || slot >= txBusy.length || !txBusy[slot]) { // a fragment not in flight: the back end lies
+                        if (slot < 0 || slot >= txBusy.length || !txBusy[slot] || (slot & 1) == 1 && txWhole[slot - 1]) {
+                            // a fragment not in flight, or the second half of a page sent whole: the back end lies
                             close();
                             return;
                         }
                         txBusy[slot] = false;
                         txFree[txFreeCount++] = slot;
+                        if (txWhole[slot]) { // a whole page: its second fragment is free too
+                            txWhole[slot] = false;
+                            txBusy[slot + 1] = false;
+                            txFree[txFreeCount++] = slot + 1;
+                        }
                         if (txSpace != null) {
                             Runnable r = txSpace;
                             txSpace = null;
@@ -590,13 +710,22 @@ public final class NetFront {
                         }
                         int len = rxRsp.status;
                         int off = rxRsp.offset;
-                        if (len > 0 && off >= 0 && off + len <= Mmu.PAGE_SIZE && (rxRsp.flags & Netif.NETRXF_MORE_DATA) == 0) {
-                            mem.copyToSegment(rxPages.va() + (long) rid * Mmu.PAGE_SIZE + off, frame, 0, len);
+                        if (!chain.pending()) {
+                            chainFlags = rxRsp.flags; // a frame's first slot: its checksum flags
+                        }
+                        int r = chain.slot(len, off, rxRsp.flags);
+                        if (r == RxChain.MORE || r == RxChain.DONE) {
+                            mem.copyToSegment(rxPages.va() + (long) rid * Mmu.PAGE_SIZE + off, frame, chain.at(), len);
+                        }
+                        if (r == RxChain.DONE) {
                             received++;
-                            if ((rxRsp.flags & Netif.NETRXF_CSUM_BLANK) != 0) {
+                            if (chain.length() > Mmu.PAGE_SIZE) {
+                                rxMultiSlot++;
+                            }
+                            if ((chainFlags & Netif.NETRXF_CSUM_BLANK) != 0) {
                                 blankReceived++;
                             }
-                            receiver.frame(NetFront.this, frame, len);
+                            receiver.frame(NetFront.this, frame, chain.length());
                         }
                         // The buffer goes back at once, under the same grant: the back end copies into it.
                         rx.produceRequest(rxReq.set(rid, rxGrants[rid].ref().value()));

@@ -33,8 +33,16 @@ public final class Vif {
     public static final String FEATURE_SPLIT_EVENT_CHANNELS = "feature-split-event-channels";
     /** Written 1 by a front end that does not take frames with blank (to be filled in) IPv4 TCP/UDP checksums. */
     public static final String FEATURE_NO_CSUM_OFFLOAD = "feature-no-csum-offload";
-    /** The largest frame without scatter-gather: one page. */
+    /** The largest frame without scatter-gather: one page (one RX buffer, one TX slot). */
     public static final int MAX_FRAME = 4096;
+    /**
+     * The largest frame with {@code feature-sg}: netif's 16-bit {@code size} (a TX frame's
+     * first slot carries the whole frame's), as Linux's netfront caps its MTU at
+     * {@code XEN_NETIF_MAX_TX_SIZE} less the Ethernet header.
+     */
+    public static final int MAX_SG_FRAME = 0xFFFF;
+    /** RX slots a frame of {@link #MAX_SG_FRAME} bytes takes at most: one page each. */
+    public static final int MAX_RX_SLOTS = (MAX_SG_FRAME + 4095) / 4096;
     /** Ethernet's minimum header. */
     public static final int ETH_HEADER = 14;
 
