@@ -202,8 +202,7 @@ class IdtTest {
                 record.trap(cpu, vector, errorCode, address);
                 cpu.registers().set(RSI, 0xBAD); // the handler's own use of the registers
                 if (seen.size() > 1) {
-                    // Map something there: the retried store succeeds on the third try.
-                    throw new IllegalStateException("unexpected second fault");
+                    throw new IllegalStateException("one store, one fault: the store is retried only by the next execute");
                 }
             });
             lidt(g, idt(g), 0x2FF);
