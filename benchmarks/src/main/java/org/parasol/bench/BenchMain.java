@@ -46,6 +46,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *                            in each configuration; a full or quick run without REGEX prints it
  *                            after the network figures; --out DIR also writes it as DIR/lab.md
  *                            with PNG charts (JFreeChart) beside it
+ *   parasol bench --large    only the large-domain figures (issue 17, {@link LargeDomainFigures}):
+ *                            a 4 GiB bare domain touching ten pages, built and destroyed with the
+ *                            P2M list written at build and lazily, alternating: CPU and resident memory
  *   parasol bench --density  only the density figures (issue 17, {@link DensityFigures}): idle
  *                            domains booted in steps up to 10,000 (--quick: 10 and 50; --steps
  *                            N,N,... to choose), creation time, memory and threads per domain,
@@ -174,6 +177,7 @@ public final class BenchMain {
         boolean blockOnly = false;
         boolean labOnly = false;
         boolean density = false;
+        boolean large = false;
         boolean virtualThreads = false;
         int[] steps = null;
         Path chart = null;
@@ -188,6 +192,7 @@ public final class BenchMain {
                 case "--block" -> blockOnly = true;
                 case "--lab" -> labOnly = true;
                 case "--density" -> density = true;
+                case "--large" -> large = true;
                 case "--virtual-threads" -> virtualThreads = true;
                 case "--steps" -> {
                     if (i + 1 >= args.length) {
@@ -233,6 +238,13 @@ public final class BenchMain {
                     includes.add(args[i]);
                 }
             }
+        }
+        if (large) {
+            if (density || !includes.isEmpty() || storeOnly || blockOnly || netOnly || labOnly || labOut != null
+                    || steps != null || chart != null || virtualThreads) {
+                return usage(err, "--large runs the large-domain figures alone; it takes only --quick and --save");
+            }
+            return print(LargeDomainFigures.report(quick), out, save);
         }
         if (density) {
             if (!includes.isEmpty() || storeOnly || blockOnly || netOnly || labOnly || labOut != null) {
@@ -329,6 +341,7 @@ public final class BenchMain {
         }
         out.println("Usage: parasol bench [--quick] [--save FILE] [--store] [--block] [--net] [--lab] [REGEX...]");
         out.println("       parasol bench --lab [--quick] [--out DIR] [--save FILE]");
+        out.println("       parasol bench --large [--quick] [--save FILE]");
         out.println("       parasol bench --density [--quick] [--steps N,N,...] [--virtual-threads] [--chart FILE.png] [--save FILE]");
         return error == null ? 0 : 2;
     }

@@ -179,8 +179,14 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
     boolean hypercallBreakdown;
 
-    /** The most domains per image dom0's boot module takes ({@code DomainList.DOMAINS_MAX}). */
+    /** The most domains dom0's boot module lists ({@code DomainList.DOMAINS_MAX}): checked with the host's limits. */
     static final int DOMAINS_MAX = 1024;
+    /**
+     * The most {@code --domains} the option takes: a bound on the arithmetic only. What a run
+     * may really have (machine memory, heap, threads, domain ids, dom0's boot module) is
+     * checked against the whole run before anything boots, each naming what is short.
+     */
+    static final int DOMAINS_OPTION_MAX = 1_000_000;
     /** The most memory per domain, in MiB (1 TiB). */
     static final int MEMORY_MAX_MIB = 1 << 20;
     /** The most vCPUs per domain (the hypervisor's DomainConfig). */
@@ -310,7 +316,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
 
     int run(PrintStream out, PrintStream err) throws InterruptedException {
         // Every option checked before anything is read or built: one line naming it and its range.
-        String bad = Checks.range("--domains", domains, 1, DOMAINS_MAX, "");
+        String bad = Checks.range("--domains", domains, 1, DOMAINS_OPTION_MAX, "");
         if (bad == null) {
             bad = Checks.range("--memory", memoryMiB, 1, MEMORY_MAX_MIB, "MiB");
         }
@@ -466,13 +472,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         Dom0Module module = new Dom0Module();
         List<String> expected = new ArrayList<>();
         Map<String, Integer> numbered = new HashMap<>();
+        // A run dom0's boot module cannot list is refused below, with the host's limits; it is
+        // not laid out (at 100,000 domains, that alone would take seconds and megabytes).
+        boolean listable = total <= DOMAINS_MAX;
         try {
             for (XlDomain x : configured) {
                 module.add(x.config(), x.onPoweroff(), x.onReboot(), x.onCrash(), x.devices(), x.scheduling(),
                         poolIds.getOrDefault(x.scheduling().pool(), 0)).maxVcpus(x.maxVcpus());
                 expected.add(x.config().name());
             }
-            for (String image : imageNames) {
+            for (String image : listable ? imageNames : List.<String>of()) {
                 LaunchPlan plan = plans.get(image);
                 for (int i = 1; i <= domains; i++) {
                     // Named as the plan says (after the image for one domain), numbered when the
@@ -509,8 +518,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             vcpuTotal += x.config().vcpus();
         }
         vcpuTotal += (total - configured.size()) * (long) vcpus;
-        List<String> shortfalls = limits.get().shortfalls(hostBytes,
-                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), virtualThreads ? 0 : vcpuTotal);
+        List<String> shortfalls = new ArrayList<>(limits.get().shortfalls(hostBytes,
+                HostLimits.heapBytes(total + 1, vcpuTotal, hostBytes >>> 12), virtualThreads ? 0 : vcpuTotal));
+        if (total + 1 > org.parasol.hypercall.DomId.DOMID_FIRST_RESERVED) {
+            shortfalls.add("domain ids: needs " + (total + 1) + " with dom0's, Xen's ids are 0.."
+                    + (org.parasol.hypercall.DomId.DOMID_FIRST_RESERVED - 1));
+        }
+        if (!listable) {
+            shortfalls.add("dom0's boot module: lists at most " + DOMAINS_MAX + " domains a run (DomainList.DOMAINS_MAX), this run has "
+                    + total);
+        }
         if (!shortfalls.isEmpty()) {
             err.println("parasol run: refused: " + total + " domain" + (total == 1 ? "" : "s") + " (" + vcpuTotal
                     + " vCPUs with dom0's, " + (hostBytes >> 20) + " MiB of machine memory) do not fit this host:");

@@ -49,6 +49,27 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("--domains 100000 is refused up front naming the host's shortfalls, the domain ids and dom0's boot module; a host with room is refused for the module alone")
+    void shouldNameTheRealLimitsOfAHundredThousandDomains() {
+        var roomy = new org.parasol.hypervisor.HostLimits(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
+        RunOutcome o = RunOutcome.of(roomy, "hello", "--domains", "100000", "--memory", "1");
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).contains("parasol run: refused: 100000 domains")
+                .contains("domain ids: needs 100001 with dom0's, Xen's ids are 0..32751")
+                .contains("dom0's boot module: lists at most 1024 domains a run (DomainList.DOMAINS_MAX), this run has 100000")
+                .doesNotContain("machine memory:").doesNotContain("JVM heap:").doesNotContain("threads:");
+        RunOutcome module = RunOutcome.of(roomy, "hello", "--domains", "1025", "--memory", "1");
+        assertThat(module.status()).isEqualTo(2);
+        assertThat(module.err()).contains("dom0's boot module: lists at most 1024").doesNotContain("domain ids");
+        var small = new org.parasol.hypervisor.HostLimits(1L << 30, 256L << 20, 200);
+        RunOutcome host = RunOutcome.of(small, "hello", "--domains", "100000", "--memory", "1");
+        assertThat(host.status()).isEqualTo(2);
+        assertThat(host.err()).contains("machine memory: needs").contains("JVM heap: needs about")
+                .contains("threads: needs 100001").contains("domain ids:").contains("dom0's boot module:");
+        assertThat(host.out()).doesNotContain("[Domain-0]");
+    }
+
+    @Test
     @DisplayName("admission names each limit a run passes: machine memory, heap, threads")
     void shouldNameEveryShortfall() {
         var tight = new org.parasol.hypervisor.HostLimits(64L << 20, 32L << 20, 3);

@@ -22,7 +22,8 @@ class RunOptionChecksTest {
             run --memory 0 hello               | parasol run: --memory must be 1..1048576 MiB, not 0
             run --pcpus 0 hello                | parasol run: --pcpus must be 1..4096, not 0
             run --vcpus 100000 hello           | parasol run: --vcpus must be 1..32, not 100000
-            run --domains 100000 hello         | parasol run: --domains must be 1..1024, not 100000
+            run --domains 0 hello              | parasol run: --domains must be 1..1000000, not 0
+            run --domains 1000001 hello        | parasol run: --domains must be 1..1000000, not 1000001
             run --images /nonexistent/x hello  | parasol run: --images /nonexistent/x: not a folder
             run /nonexistent/x.cfg             | parasol run: /nonexistent/x.cfg: no such file
             host --memory 0                    | parasol host: --memory must be 16..1048576 MiB, not 0

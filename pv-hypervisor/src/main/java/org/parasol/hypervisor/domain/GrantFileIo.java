@@ -97,6 +97,7 @@ final class GrantFileIo {
             if (lengths[i] == 0) {
                 continue;
             }
+            host.frames().ensureP2mWritten(mfns[i]); // a granted page of a P2M list: written before the I/O
             long ma = MachineMemory.maddr(mfns[i]) + offsets[i];
             if (runStart >= 0 && runStart + runLen == ma) {
                 runLen += lengths[i];

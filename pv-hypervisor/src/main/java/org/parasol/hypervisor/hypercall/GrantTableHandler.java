@@ -546,6 +546,8 @@ final class GrantTableHandler implements HypercallHandler {
         if (srcOff + len > Mmu.PAGE_SIZE || dstOff + len > Mmu.PAGE_SIZE) {
             status = Gntst.BAD_COPY_ARG;
         } else {
+            frames.ensureP2mWritten(smfn);
+            frames.ensureP2mWritten(dmfn); // a partial write must not be overwritten by the list later
             MemorySegment m = frames.memory().segment();
             MemorySegment.copy(m, MachineMemory.maddr(smfn) + srcOff, m, MachineMemory.maddr(dmfn) + dstOff, len);
         }

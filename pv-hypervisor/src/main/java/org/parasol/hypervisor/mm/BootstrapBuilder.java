@@ -15,7 +15,9 @@ import org.parasol.hypercall.StartOfDay;
  * <p>Steps, in order:
  * <ol>
  *   <li>Allocate {@code nrPages} frames; PFN {@code i} is the {@code i}-th. Write the P2M list
- *       (the MFN of every PFN, 8 bytes each) and set the M2P entry of every frame.</li>
+ *       (the MFN of every PFN, 8 bytes each) and set the M2P entry of every frame. A list of
+ *       more than one page is not written here but kept as runs ({@link LazyP2m}) and written
+ *       a page at a time when first read, referenced or typed (deviation 38).</li>
  *   <li>Lay out, from {@link #VIRT_BASE} ({@code 0x400000}; VA 0 stays unmapped so that null
  *       pointers fault) and each page-aligned: the P2M list pages, the start_info page, then
  *       in a domctl build the xenstore page ({@link #layOut(FrameTable, DomainPages, long[], long, boolean)}),
@@ -239,18 +241,15 @@ public final class BootstrapBuilder {
 
         // 1. The P2M list and the M2P entries, the latter a run of consecutive frames at a time
         //    (a 2 MiB extent keeps its frame state uniform; the M2P table's pages are written
-        //    only when a guest first reads them). The list's frames are written whole: the host
-        //    backs them with one call per machine-contiguous run, not a page fault per frame.
-        for (int pfn = 0; pfn < p2mFrames; ) {
-            int run = 1;
-            while (pfn + run < p2mFrames && p2m[pfn + run] == p2m[pfn] + run) {
-                run++;
-            }
-            frames.memory().populate(p2m[pfn], run);
-            pfn += run;
-        }
-        for (int pfn = 0; pfn < nrPages; pfn++) {
-            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
+        //    only when a guest first reads them). A list of more than one page whose frames
+        //    come in few machine-contiguous runs is kept as those runs and written a page at a
+        //    time when first seen (deferred below, once its frames hold their references);
+        //    any other is written now, whole: the host backs its frames with one call per
+        //    machine-contiguous run, not a page fault per frame.
+        LazyP2m lazy = p2mFrames >= LAZY_P2M_MIN_FRAMES && !frames.p2mWrittenAtBuild()
+                ? LazyP2m.of(domid, p2m, p2mFrames) : null;
+        if (lazy == null) {
+            writeP2m(frames, p2m, p2mFrames);
         }
         for (int pfn = 0; pfn < nrPages; ) {
             int run = 1;
@@ -307,6 +306,9 @@ public final class BootstrapBuilder {
         if (!frames.pin(l4Mfn, FrameTable.PGT_L4_PAGE_TABLE, domid) || !frames.setValidated(l4Mfn)) {
             throw new IllegalStateException("cannot pin the bootstrap L4 of d" + domid);
         }
+        if (lazy != null) {
+            frames.deferP2m(pages, lazy);
+        }
 
         return new BootLayout(
                 VIRT_BASE, nrPages,
@@ -319,6 +321,29 @@ public final class BootstrapBuilder {
                 plan.storePfn(), plan.storePfn() >= 0 ? p2m[(int) plan.storePfn()] : -1,
                 plan.consolePfn(), plan.consolePfn() >= 0 ? p2m[(int) plan.consolePfn()] : -1,
                 plan.modulePfn(), plan.modulePages());
+    }
+
+    /**
+     * A P2M list spanning at least this many pages is written lazily (deviation 38); a
+     * one-page list, a domain of 2 MiB or less, is written at build as before: its page sits
+     * in the block of frames the start of day details anyway, and a lazy list costs heap.
+     */
+    static final long LAZY_P2M_MIN_FRAMES = 2;
+
+    /** The whole P2M list, now: every PFN's MFN into the list's frames, backed first. */
+    private static void writeP2m(FrameTable frames, long[] p2m, long p2mFrames) {
+        MemorySegment mem = frames.memory().segment();
+        for (int pfn = 0; pfn < p2mFrames; ) {
+            int run = 1;
+            while (pfn + run < p2mFrames && p2m[pfn + run] == p2m[pfn] + run) {
+                run++;
+            }
+            frames.memory().populate(p2m[pfn], run);
+            pfn += run;
+        }
+        for (int pfn = 0; pfn < p2m.length; pfn++) {
+            mem.set(U64, MachineMemory.maddr(p2m[pfn >>> 9]) + 8L * (pfn & 511), p2m[pfn]);
+        }
     }
 
     /**

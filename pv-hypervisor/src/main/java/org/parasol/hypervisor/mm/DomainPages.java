@@ -33,6 +33,8 @@ public final class DomainPages {
     private volatile long totPages;
     @SuppressWarnings("unused") // accessed through PT_GENERATION
     private volatile long ptGeneration;
+    /** The domain's P2M list while pages of it are unwritten ({@link FrameTable#deferP2m}), else null. */
+    volatile LazyP2m lazyP2m;
     /** Some vCPU of the domain walks shadows of its tables ({@link ShadowPageTables}). */
     private volatile boolean shadowed;
 

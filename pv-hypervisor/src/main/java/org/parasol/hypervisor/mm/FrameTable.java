@@ -100,6 +100,7 @@ public final class FrameTable {
     private static final VarHandle COUNT_INFO = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle TYPE_INFO = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle M2P = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle P2M_BITS = MethodHandles.arrayElementVarHandle(long[].class);
 
     /** log2 of the frames one chunk of per-frame state describes: 512, one M2P page, 2 MiB. */
     static final int CHUNK_SHIFT = 9;
@@ -241,6 +242,12 @@ public final class FrameTable {
         final DomainPages uniformPages;
         /** The PFN of the chunk's first frame in the M2P table, or -1 for none. Uniform chunks only. */
         volatile long uniformM2pBase = -1;
+        /**
+         * Bit {@code k & 63} of word {@code k >>> 6} set while frame {@code k} of the chunk is a
+         * page of its owner's P2M list not yet written ({@link LazyP2m}); null while none is.
+         * Set once at build; a bit is cleared under the list's monitor.
+         */
+        volatile long[] p2mUnwritten;
 
         /** A detailed chunk, every frame free. */
         Chunk() {
@@ -601,6 +608,7 @@ public final class FrameTable {
             putPage(mfn);
             return false;
         }
+        ensureP2mWritten(mfn); // whoever references a page of a P2M list sees it written
         return true;
     }
 
@@ -987,6 +995,7 @@ public final class FrameTable {
             throw new IllegalArgumentException("cannot take a reference of page type " + type);
         }
         checkMfn(mfn);
+        ensureP2mWritten(mfn); // a table validated, or a page typed, from the bytes the build decided
         int i = (int) mfn;
         for (;;) {
             long x = typeOf(i);
@@ -1255,6 +1264,171 @@ public final class FrameTable {
         }
         return f != DEAD && f.owner == domid
                 && BLOCK.compareAndSet(f.blocks, (mfn & CHUNK_MASK) >>> BLOCK_SHIFT, ALLOCATED, MAPPED);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The P2M list, written a page at a time when first seen (LazyP2m, deviation 38)
+    // ---------------------------------------------------------------------------------------
+
+    /** Whether builders write whole P2M lists at build, as Xen's does; false by default. */
+    private volatile boolean p2mWrittenAtBuild;
+
+    /**
+     * Has the domain builder write every new domain's whole P2M list at build, as Xen's does,
+     * instead of a page at a time when first seen: the baseline the lazy list is measured and
+     * compared against (tests and benchmarks). Domains built before keep what they had.
+     */
+    public void setP2mWrittenAtBuild(boolean eager) {
+        this.p2mWrittenAtBuild = eager;
+    }
+
+    /** Whether builders write whole P2M lists at build ({@link #setP2mWrittenAtBuild}). */
+    public boolean p2mWrittenAtBuild() {
+        return p2mWrittenAtBuild;
+    }
+
+    /**
+     * Leaves the pages of {@code pages}'s P2M list unwritten: each is written from
+     * {@code list} the first time anything could see its bytes — a walk that reaches it
+     * ({@link VcpuMmu}), a new reference to it ({@link #getPage}) or a type
+     * ({@link #getPageType}: validation reads it) — and never if it is freed first. The list's
+     * frames must be the domain's and hold the references the builder's mapping gave them.
+     */
+    void deferP2m(DomainPages pages, LazyP2m list) {
+        pages.lazyP2m = list;
+        list.forEachListFrame(mfn -> {
+            Chunk chunk = chunk((int) mfn);
+            long[] bits = chunk.p2mUnwritten;
+            if (bits == null) {
+                synchronized (chunk) {
+                    bits = chunk.p2mUnwritten;
+                    if (bits == null) {
+                        bits = new long[CHUNK_WORDS];
+                        chunk.p2mUnwritten = bits;
+                    }
+                }
+            }
+            int k = (int) mfn & CHUNK_MASK;
+            P2M_BITS.getAndBitwiseOrRelease(bits, k >>> 6, 1L << k);
+        });
+    }
+
+    /**
+     * Writes {@code mfn} first if it is a page of a P2M list the build left unwritten; after
+     * that, or for any other frame, two loads and a test. Called before anything reads a
+     * frame a guest may have had no mapping of yet. Allocates nothing.
+     */
+    public void ensureP2mWritten(long mfn) {
+        Chunk chunk = chunk((int) mfn);
+        if (chunk == null) {
+            return;
+        }
+        long[] bits = chunk.p2mUnwritten;
+        if (bits == null) {
+            return;
+        }
+        int k = (int) mfn & CHUNK_MASK;
+        if (((long) P2M_BITS.getAcquire(bits, k >>> 6) & (1L << k)) == 0) {
+            return;
+        }
+        writeP2mPage((int) mfn, chunk, bits);
+    }
+
+    private void writeP2mPage(int mfn, Chunk chunk, long[] bits) {
+        DomainPages pages = ownerPagesOf(mfn);
+        LazyP2m list = pages == null ? null : pages.lazyP2m;
+        int k = mfn & CHUNK_MASK;
+        if (list == null) {
+            return; // freed meanwhile: its release clears the bit
+        }
+        synchronized (list) {
+            if (((long) P2M_BITS.getAcquire(bits, k >>> 6) & (1L << k)) == 0) {
+                return; // another vCPU wrote it
+            }
+            long page = list.pageOf(mfn);
+            if (page >= 0) {
+                list.write(memory.segment(), mfn, page);
+            }
+            // Release: who sees the bit clear sees the page's bytes.
+            P2M_BITS.getAndBitwiseAndRelease(bits, k >>> 6, ~(1L << k));
+        }
+    }
+
+    /** Frame {@code mfn}, owned through {@code pages}, is being freed: if it is an unwritten page of a list, it stays unwritten. */
+    private void forgetP2mPage(int mfn, DomainPages pages) {
+        Chunk chunk = chunk(mfn);
+        long[] bits = chunk == null ? null : chunk.p2mUnwritten;
+        if (bits == null) {
+            return;
+        }
+        int k = mfn & CHUNK_MASK;
+        if (((long) P2M_BITS.getAcquire(bits, k >>> 6) & (1L << k)) == 0) {
+            return;
+        }
+        LazyP2m list = pages == null ? null : pages.lazyP2m;
+        if (list == null) {
+            P2M_BITS.getAndBitwiseAndRelease(bits, k >>> 6, ~(1L << k));
+            return;
+        }
+        synchronized (list) { // a write under way finishes first, and the scrub comes after it
+            P2M_BITS.getAndBitwiseAndRelease(bits, k >>> 6, ~(1L << k));
+        }
+    }
+
+    /** Uniform chunk {@code c} of {@code pages} goes whole: none of its frames is an unwritten list page any more. */
+    private void forgetP2mPages(int c, DomainPages pages) {
+        Chunk chunk = chunk(c << CHUNK_SHIFT);
+        long[] bits = chunk == null ? null : chunk.p2mUnwritten;
+        if (bits == null) {
+            return;
+        }
+        LazyP2m list = pages == null ? null : pages.lazyP2m;
+        Object lock = list == null ? bits : list;
+        synchronized (lock) {
+            for (int w = 0; w < CHUNK_WORDS; w++) {
+                P2M_BITS.setRelease(bits, w, 0L);
+            }
+        }
+    }
+
+    /**
+     * How many pages of P2M lists are still unwritten in the whole host: a scan of the chunk
+     * directory, for tests and measurements.
+     */
+    public long p2mPagesUnwritten() {
+        long n = 0;
+        for (int c = 0; c < chunks.length; c++) {
+            Chunk chunk = chunk(c << CHUNK_SHIFT);
+            long[] bits = chunk == null ? null : chunk.p2mUnwritten;
+            if (bits != null) {
+                for (int w = 0; w < CHUNK_WORDS; w++) {
+                    n += Long.bitCount((long) P2M_BITS.getAcquire(bits, w));
+                }
+            }
+        }
+        return n;
+    }
+
+    private static DomainPages ownerPagesRead(Block b, int k) {
+        int owner = (int) OWNER.getAcquire(b.owner, k); // the accounting was written before the owner
+        return owner == DomId.DOMID_INVALID ? null : b.ownerPages[k];
+    }
+
+    /** The accounting of {@code mfn}'s owner, or null for a free or hypervisor frame. */
+    private DomainPages ownerPagesOf(int mfn) {
+        Chunk c = chunk(mfn);
+        if (c == null) {
+            return null;
+        }
+        Frames f = framesOf(c);
+        if (f == null) {
+            return c.uniformPages;
+        }
+        Object o = blockOf(f, mfn);
+        if (o instanceof Block b) {
+            return ownerPagesRead(b, mfn & BLOCK_MASK);
+        }
+        return ((Uniform) o).owned ? f.pages : null;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1812,6 +1986,7 @@ public final class FrameTable {
         /** Uniform chunk {@code c} of {@code owner}, which this release took whole (it is dead now). */
         void addDead(int c, DomainPages owner) {
             int mfn = c << CHUNK_SHIFT;
+            forgetP2mPages(c, owner);
             if (owner == pages) {
                 uncharged += CHUNK_FRAMES;
             } else {
@@ -1877,6 +2052,7 @@ public final class FrameTable {
         Block c = writable(mfn);
         int k = mfn & BLOCK_MASK;
         DomainPages pages = c.ownerPages[k];
+        forgetP2mPage(mfn, pages); // before the scrub: a write of the list page cannot follow it
         // No one may map it from here on; a walk that already passed mayMap is the TLB-flush
         // discipline's business, as on Xen.
         OWNER.setRelease(c.owner, k, DomId.DOMID_INVALID);

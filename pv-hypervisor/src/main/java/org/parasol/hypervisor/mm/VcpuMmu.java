@@ -490,6 +490,7 @@ public final class VcpuMmu implements GuestMemory {
             }
             table = next;
         }
+        frames.ensureP2mWritten(table); // a page of the P2M list is written before its first reader
         if (fill) {
             boolean writesAllowed = writable && (write || (pte & PageTableEntry.DIRTY) != 0);
             long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
@@ -503,6 +504,7 @@ public final class VcpuMmu implements GuestMemory {
     private long walkShadow(long va, boolean write) {
         long ma = shadow.walk(va, write, context.baseMfn());
         if (ma >= 0) {
+            frames.ensureP2mWritten(ma >>> PAGE_SHIFT);
             long vpn = (va >>> PAGE_SHIFT) & VPN_MASK;
             tlb[(int) vpn & TLB_MASK] = ((vpn >>> TLB_INDEX_BITS) << TLB_TAG_SHIFT)
                     | ((ma >>> PAGE_SHIFT) << TLB_MFN_SHIFT) | (shadow.lastWritable() ? TLB_WRITABLE : 0) | TLB_VALID;

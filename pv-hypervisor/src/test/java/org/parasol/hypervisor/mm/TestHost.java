@@ -41,6 +41,7 @@ final class TestHost implements AutoCloseable {
     /** The MFN of {@code pfn}, read from the domain's P2M list in its own memory. */
     long mfnOf(Domain d, long pfn) {
         long p2mPage = pfnToMfnViaL1(d, d.layout().p2mVa() + ((pfn >>> 9) << 12));
+        frames.ensureP2mWritten(p2mPage); // read as the hypervisor reads a frame: the list's page written first
         return mem().get(U64, MachineMemory.maddr(p2mPage) + 8 * (pfn & 511));
     }
 
