@@ -185,20 +185,14 @@ final class LabFigures {
                 childValue[i] = hv.machine().segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED,
                         childMaddr[i]);
             }
-            // The demand-zero row: a #PF handler in the trap table (a hypercall in every
-            // configuration, as the IDT is not native yet), and a frame past the mapped ones.
+            // The demand-zero row: the #PF handler the kernel installs its own way — a gate in
+            // its IDT natively (delivered through it by the CPU side), set_trap_table under PV —
+            // and a frame past the mapped ones.
             var layout = domain.layout();
             long frame = mem.getLong(layout.p2mVa() + 8 * layout.mappedPages());
             zeroPte = org.parasol.hypervisor.mm.MachineMemory.maddr(frame) | Mmu.PAGE_PRESENT | Mmu.PAGE_RW
                     | Mmu.PAGE_USER;
-            long table = freeVa + 8 * 4096;
-            mem.fill(table, 32, (byte) 0);
-            mem.putByte(table, (byte) 14);
-            mem.putLong(table + 8, cpu.registerCode((org.parasol.hypercall.TrapHandler) this::pageFault));
-            long rc = cpu.hypercall(Hypercall.SET_TRAP_TABLE, table);
-            if (rc != 0) {
-                throw new IllegalStateException("set_trap_table failed: " + rc);
-            }
+            ops.installTrapHandler(14, this::pageFault);
         }
 
         /** The kernel's #PF handler for the demand-zero row: maps the zero frame and zeroes it. */
@@ -215,10 +209,15 @@ final class LabFigures {
         /** A load from the unmapped page: #PF, the handler maps and zeroes it, the load retries; then the unmap. */
         void demandZero() {
             long before = faults;
+            var cpuSide = vcpu.vmExits();
+            long throughIdt = cpuSide == null ? 0 : cpuSide.idtDeliveries();
             long v = mem.getLong(FAULT_VA + 8);
             ops.setPteForVa(FAULT_VA, 0);
             if (v != 0 || faults != before + 1) {
                 throw new IllegalStateException("the demand-zero fault did not go through the handler");
+            }
+            if (cpuSide != null && cpuSide.idtDeliveries() != throughIdt + 1) {
+                throw new IllegalStateException("the demand-zero fault did not go through the kernel's IDT");
             }
         }
 

@@ -235,12 +235,13 @@ public final class Decoder {
                 if (failure != 0) {
                     return failure;
                 }
-                if ((in.modrmReg & 7) != 7 || !in.hasMemory) {
-                    return UD; // 0F 01 holds sgdt, lgdt, swapgs, rdtscp ...: only invlpg is ours
+                int ext = in.modrmReg & 7;
+                if (!in.hasMemory || ext != 7 && ext != 3 && ext != 1) {
+                    return UD; // 0F 01 holds sgdt, lgdt, swapgs, rdtscp ...: invlpg, lidt and sidt are ours
                 }
                 in.modrmReg = Instruction.NONE;
-                in.opBytes = 1;
-                op = Opcode.INVLPG;
+                in.opBytes = ext == 7 ? 1 : 10;
+                op = ext == 7 ? Opcode.INVLPG : ext == 3 ? Opcode.LIDT : Opcode.SIDT;
             }
             case 0x20, 0x22 -> {
                 // mod is ignored: the operand is always a register. REX.R reaches CR8.

@@ -164,6 +164,28 @@ public final class Encoder {
         return p - off + memory(buf, p, 7, base, index, scale, disp);
     }
 
+    /** {@code lidt [mem]}: IDTR from the 10-byte pseudo-descriptor at the operand. */
+    public static int lidt(byte[] buf, int off, int base, int index, int scale, int disp) {
+        return group7(buf, off, 3, base, index, scale, disp);
+    }
+
+    /** {@code sidt [mem]}: IDTR into the 10 bytes at the operand. */
+    public static int sidt(byte[] buf, int off, int base, int index, int scale, int disp) {
+        return group7(buf, off, 1, base, index, scale, disp);
+    }
+
+    /** {@code 0F 01 /ext} with a memory operand. */
+    private static int group7(byte[] buf, int off, int ext, int base, int index, int scale, int disp) {
+        int p = off;
+        int rex = memRex(base, index);
+        if (rex != 0) {
+            buf[p++] = (byte) (0x40 | rex);
+        }
+        buf[p++] = 0x0F;
+        buf[p++] = 0x01;
+        return p - off + memory(buf, p, ext, base, index, scale, disp);
+    }
+
     /** {@code mov [mem], src} of {@code opBytes}. */
     public static int movStore(byte[] buf, int off, int opBytes, int base, int index, int scale, int disp, int src) {
         return withRegister(buf, off, false, opBytes, opBytes == 1 ? 0x88 : 0x89, false, src, base, index, scale, disp);

@@ -232,6 +232,7 @@ public final class Instruction {
             case PUSHF, POPF -> sb.append(opcode.mnemonic()).append(opBytes == 2 ? "w" : "");
             case CLI, STI, HLT, RDTSC, CPUID, RDMSR, WRMSR -> sb.append(opcode.mnemonic());
             case INVLPG -> sb.append("invlpg ").append(memory(1));
+            case LIDT, SIDT -> sb.append(opcode.mnemonic()).append(' ').append(memory(0));
             case MOV_TO_CR -> sb.append("mov cr").append(modrmReg).append(',').append(Registers.name(rmRegister, 8, false));
             case MOV_FROM_CR -> sb.append("mov ").append(Registers.name(rmRegister, 8, false)).append(",cr").append(modrmReg);
             case IN -> sb.append("in ").append(Registers.name(Registers.RAX, opBytes, false)).append(',').append(portText());
@@ -268,8 +269,12 @@ public final class Instruction {
         };
     }
 
+    /** A memory operand, with its size word ({@code bytes} 0: none, as objdump prints a pseudo-descriptor). */
     private String memory(int bytes) {
-        StringBuilder sb = new StringBuilder(size(bytes)).append(" PTR ");
+        StringBuilder sb = new StringBuilder();
+        if (bytes != 0) {
+            sb.append(size(bytes)).append(" PTR ");
+        }
         if (segment != NONE) {
             sb.append(SEGMENTS.get(segment)).append(':');
         }

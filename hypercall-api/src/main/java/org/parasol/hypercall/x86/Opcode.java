@@ -26,6 +26,13 @@ public enum Opcode {
     WRMSR("wrmsr"),
     /** {@code 0F 01 /7} with a memory operand: invalidate the TLB entry of one address. */
     INVLPG("invlpg"),
+    /**
+     * {@code 0F 01 /3} with a memory operand: load IDTR from the 10-byte pseudo-descriptor
+     * there (a 16-bit limit, then a 64-bit base).
+     */
+    LIDT("lidt"),
+    /** {@code 0F 01 /1} with a memory operand: store IDTR as a 10-byte pseudo-descriptor. */
+    SIDT("sidt"),
     /** {@code 0F 22 /r}: move a general register to a control register. */
     MOV_TO_CR("mov"),
     /** {@code 0F 20 /r}: move a control register to a general register. */

@@ -38,6 +38,13 @@ class DecoderGoldenTest {
             0f 01 38                   | invlpg BYTE PTR [rax]
             41 0f 01 7c 24 08          | invlpg BYTE PTR [r12+0x8]
             0f 01 3d 10 00 00 00       | invlpg BYTE PTR [rip+0x10]
+            0f 01 1f                   | lidt [rdi]
+            0f 01 0f                   | sidt [rdi]
+            41 0f 01 5c 24 10          | lidt [r12+0x10]
+            0f 01 1d 10 00 00 00       | lidt [rip+0x10]
+            0f 01 0c 25 10 00 00 00    | sidt ds:0x10
+            64 0f 01 18                | lidt fs:[rax]
+            67 0f 01 18                | lidt [eax]
             0f 22 d8                   | mov cr3,rax
             0f 20 d8                   | mov rax,cr3
             45 0f 22 c1                | mov cr8,r9
@@ -127,6 +134,9 @@ class DecoderGoldenTest {
             90                | nop is not a privileged instruction
             0f 01 f8          | swapgs (0F 01 /7 with a register)
             0f 01 10          | lgdt (0F 01 /2)
+            0f 01 d8          | vmrun (0F 01 /3 with a register), not lidt
+            0f 01 c8          | monitor (0F 01 /1 with a register), not sidt
+            0f 01 00          | sgdt (0F 01 /0)
             0f 22 c8          | mov cr1: no such register
             0f 22 e8          | mov cr5: no such register
             f0 fa             | lock cli

@@ -39,7 +39,11 @@ final class RandomInstructions {
             case 10 -> Encoder.outs(buf, off, PORT_SIZES[r.nextInt(3)], r.nextBoolean());
             case 11 -> {
                 Mem m = Mem.random(r);
-                yield Encoder.invlpg(buf, off, m.base, m.index, m.scale, m.disp);
+                yield switch (r.nextInt(3)) {
+                    case 0 -> Encoder.invlpg(buf, off, m.base, m.index, m.scale, m.disp);
+                    case 1 -> Encoder.lidt(buf, off, m.base, m.index, m.scale, m.disp);
+                    default -> Encoder.sidt(buf, off, m.base, m.index, m.scale, m.disp);
+                };
             }
             case 12, 13 -> {
                 int size = SIZES[r.nextInt(4)];

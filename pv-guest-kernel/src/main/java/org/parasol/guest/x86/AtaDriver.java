@@ -35,7 +35,7 @@ import org.parasol.hypercall.x86.Platform;
  * each sector's data one {@code rep insw}/{@code rep outsw} straight between the data register
  * and the caller's buffer, so under trap-and-emulate a sector costs a handful of exits. The
  * drive's interrupt, IRQ 14, is taken natively: the 8259 pair programmed and the handler in
- * the trap table at vector 0x2E ({@link NativeOps#installIrqHandler}); the handler reads
+ * an IDT gate at vector 0x2E ({@link NativeOps#installIrqHandler}); the handler reads
  * status and ends the interrupt, and the driver goes by the status it read. Where no
  * interrupt is due (the last sector of a PIO read raises none, as ATA says) or interrupts are
  * off, the driver reads status itself, at most {@link #POLLS} times. One command of at most {@link #MAX_COUNT}

@@ -25,7 +25,6 @@ import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.CallbackCalls;
-import org.parasol.hypercall.guest.TrapTableCalls;
 import org.parasol.hypercall.x86.Encoder;
 import org.parasol.hypercall.x86.Instruction;
 import org.parasol.hypercall.x86.Platform;
@@ -63,15 +62,29 @@ import org.parasol.hypercall.x86.Registers;
  *       {@code rep outsw} (the ATA driver, {@link AtaDriver})</td></tr>
  * </table>
  *
- * <p>What stays a hypercall (the shape of a PVHVM guest): the event callback and the trap
- * handlers (natively the IDT, which the privileged subset does not cover yet); event channels,
- * grants and the store remain the kernel's own hypercall users. Time is read from
+ * <p>Traps and device interrupts go through the kernel's own IDT: {@value #IDT_VECTORS} gates
+ * in its text page, loaded with {@code lidt} at construction; {@link #installTrapHandler}
+ * writes a gate. What stays a hypercall (the shape of a PVHVM guest): the event callback;
+ * event channels, grants and the store remain the kernel's own hypercall users. Time is read from
  * {@code vcpu_time_info} (the pvclock every HVM guest on Xen and KVM reads).
  *
  * <p>Invariants: one instance per vCPU, on that vCPU's thread; {@link #useTables} before the
  * first page-table operation. Nothing here allocates but {@link #platformName}.
  */
 public final class NativeOps implements PvOps {
+    /** Where the IDT is, in the text page: one 16-byte gate per vector. */
+    private static final int IDT = 0x400;
+    /**
+     * Vectors the IDT has gates for: the 32 exceptions and the 16 lines of the 8259 pair at
+     * {@link Platform#IRQ0_VECTOR}; a vector above is beyond IDTR's limit.
+     */
+    public static final int IDT_VECTORS = Platform.IRQ0_VECTOR + 16;
+    /** The pseudo-descriptor {@code lidt} reads (limit, base), in the text page. */
+    private static final int IDT_DESCRIPTOR = IDT + IDT_VECTORS * 16;
+    /** The kernel's code segment selector in its gates (Linux's {@code __KERNEL_CS}). */
+    public static final int KERNEL_CS = 0x10;
+    /** Gate attributes: present, DPL 0, a 64-bit interrupt gate (IF cleared on entry). */
+    private static final int INTERRUPT_GATE = 0x8E;
     /** Where the console's bytes are staged for {@code outsb}, in the text page. */
     private static final int DATA = 0x800;
     /** How much the data area holds. */
@@ -84,7 +97,6 @@ public final class NativeOps implements PvOps {
     private final GuestMemory mem;
     private final PvClock clock;
     private final CallbackCalls callbacks;
-    private final TrapTableCalls traps;
     private final long text;
     private PageTables tables;
 
@@ -105,6 +117,7 @@ public final class NativeOps implements PvOps {
     private final long movRaxCr3;
     private final long invlpgRdi;
     private final long storeRdiRsi;
+    private final long lidtRdi;
 
     private long executed;
     /** Whether the 8259 pair is programmed, and the mask it holds (slave's in bits 8-15). */
@@ -131,7 +144,6 @@ public final class NativeOps implements PvOps {
         this.mem = cpu.memory();
         this.clock = new PvClock(cpu, sharedInfoVa);
         this.callbacks = new CallbackCalls(cpu, page);
-        this.traps = new TrapTableCalls(cpu, page);
         this.text = textVa;
 
         byte[] t = new byte[DATA];
@@ -170,8 +182,21 @@ public final class NativeOps implements PvOps {
         p += Encoder.invlpg(t, p, RDI, n, 1, 0);
         storeRdiRsi = textVa + p;
         p += Encoder.movStore(t, p, 8, RDI, n, 1, 0, RSI);
+        lidtRdi = textVa + p;
+        p += Encoder.lidt(t, p, RDI, n, 1, 0);
+        if (p > IDT) {
+            throw new IllegalStateException("the privileged text overflows into the IDT");
+        }
         mem.copyFromSegment(MemorySegment.ofArray(t), 0, textVa, p);
         regs.set(RSP, textVa + STACK_TOP);
+
+        // The IDT: every gate not present until a handler is installed, then lidt of it. A
+        // vector with no gate is #NP, then #DF, then a triple fault: the CPU resets.
+        mem.fill(textVa + IDT, IDT_VECTORS * 16L, (byte) 0);
+        mem.putShort(textVa + IDT_DESCRIPTOR, (short) (IDT_VECTORS * 16 - 1));
+        mem.putLong(textVa + IDT_DESCRIPTOR + 2, textVa + IDT);
+        regs.set(RDI, textVa + IDT_DESCRIPTOR);
+        run(lidtRdi, 1);
 
         // COM1: 115200 baud (divisor 1), 8 data bits, no parity, one stop bit; FIFOs on and
         // cleared; DTR, RTS and OUT2; no interrupts (the console is written by polling).
@@ -210,9 +235,8 @@ public final class NativeOps implements PvOps {
     /**
      * Takes device line {@code irq} (0-15) natively: the first time, programs the 8259 pair
      * as Linux's {@code init_8259A} does (ICW1-4 on both, vectors {@link Platform#IRQ0_VECTOR}
-     * and 8 above, every line masked but the cascade); then puts {@code handler} in the trap
-     * table at the line's vector (the IDT's entry: {@code set_trap_table}, since {@code lidt} is
-     * outside the decoded subset) and unmasks the line. The handler runs at an instruction
+     * and 8 above, every line masked but the cascade); then puts {@code handler} in an
+     * interrupt gate of the IDT at the line's vector and unmasks the line. The handler runs at an instruction
      * boundary with IF clear; it must end the interrupt with {@link #endOfInterrupt}.
      */
     public void installIrqHandler(int irq, TrapHandler handler) {
@@ -342,13 +366,29 @@ public final class NativeOps implements PvOps {
         }
     }
 
-    /** {@code set_trap_table}: a hypercall (the IDT is outside the privileged subset so far). */
+    /**
+     * An interrupt gate for {@code vector} in the kernel's IDT (ordinary stores into its own
+     * memory, as Linux's {@code set_intr_gate} writes {@code idt_table}): offset 15:0, the
+     * kernel's code selector, IST 0, present DPL-0 interrupt gate, offset 31:16, offset 63:32.
+     */
     @Override
     public void installTrapHandler(int vector, TrapHandler handler) {
-        long rc = traps.setTrap(vector, 0, cpu.registerCode(handler));
-        if (rc < 0) {
-            throw new IllegalStateException("set_trap_table(vector " + vector + ") failed: " + rc);
+        if (vector < 0 || vector >= IDT_VECTORS) {
+            throw new IllegalArgumentException("vector " + vector + " is beyond the IDT's " + IDT_VECTORS + " gates");
         }
+        long offset = cpu.registerCode(handler);
+        if (offset == 0) {
+            throw new IllegalStateException("no code address for the handler of vector " + vector);
+        }
+        long gate = text + IDT + 16L * vector;
+        long low = offset & 0xFFFFL | (long) KERNEL_CS << 16 | (long) INTERRUPT_GATE << 40 | (offset >>> 16 & 0xFFFFL) << 48;
+        mem.putLong(gate + 8, offset >>> 32);
+        mem.putLong(gate, low);
+    }
+
+    /** Where the kernel's IDT is (IDTR's base; for tests and the journey). */
+    public long idtAddress() {
+        return text + IDT;
     }
 
     // ---------------------------------------------------------------- the event mask

@@ -25,7 +25,9 @@ import org.parasol.hypercall.struct.VcpuInfo;
  * the callback runs, the mask is cleared again (the role of {@code HYPERVISOR_iret}) and the
  * flags are checked once more. A page fault is delivered to the vector-14 handler with CR2 in
  * {@code vcpu_info.arch.cr2}; one with no handler, or one inside the handler, crashes the
- * domain.
+ * domain. A native kernel that loaded an IDT ({@code lidt}) has its page faults and device
+ * interrupts delivered through the gates there instead ({@link VmExits#deliver}); the trap
+ * table stays the PV kernel's.
  *
  * <p>Delivery runs on the vCPU's thread; the registrations may be made from any (a
  * {@code VCPUOP_initialise} of another vCPU). The counters are written by the vCPU's thread
@@ -160,8 +162,10 @@ public final class TrapBounce {
      */
     void pageFault(long va, int errorCode) {
         FAULTS.setOpaque(this, faults + 1);
-        TrapHandler h = traps[TrapVector.PF];
-        if (h == null) {
+        VmExits cpuSide = vcpu.vmExits();
+        boolean idt = cpuSide != null && cpuSide.idtLoaded();
+        TrapHandler h = idt ? null : traps[TrapVector.PF];
+        if (!idt && h == null) {
             throw vcpu.crashFromGuestPath(String.format("page fault at %#x (error code %#x) on vCPU %d with no handler",
                     va, errorCode, vcpu.id()));
         }
@@ -175,7 +179,12 @@ public final class TrapBounce {
         }
         inFaultHandler = true;
         try {
-            h.trap(cpu, TrapVector.PF, errorCode, va);
+            if (idt) {
+                // A native kernel that loaded an IDT: through its gate for vector 14.
+                cpuSide.deliver(TrapVector.PF, errorCode, va, false);
+            } else {
+                h.trap(cpu, TrapVector.PF, errorCode, va);
+            }
         } catch (GuestAbort | StackOverflowError unwind) {
             throw unwind;
         } catch (Throwable e) {
@@ -207,6 +216,24 @@ public final class TrapBounce {
         } catch (Throwable e) {
             throw vcpu.crashFromGuestPath("exception in the handler of interrupt vector " + (vector & 0xFF) + " of vCPU "
                     + vcpu.id() + ": " + GuestThrowables.describe(e));
+        }
+    }
+
+    /**
+     * Runs the handler a native kernel's IDT gate named for {@code vector} ({@link VmExits#deliver}
+     * did the gate's checks and saves): an exception out of it crashes the domain.
+     */
+    void runGate(TrapHandler h, int vector, long errorCode, long address, boolean external) {
+        if (external) {
+            INTERRUPTS.setOpaque(this, interrupts + 1);
+        }
+        try {
+            h.trap(cpu, vector, errorCode, address);
+        } catch (GuestAbort | StackOverflowError unwind) {
+            throw unwind;
+        } catch (Throwable e) {
+            throw vcpu.crashFromGuestPath("exception in the IDT handler of vector " + vector + " of vCPU " + vcpu.id()
+                    + ": " + GuestThrowables.describe(e));
         }
     }
 

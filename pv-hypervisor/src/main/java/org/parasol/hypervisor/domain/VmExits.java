@@ -11,6 +11,7 @@ import static org.parasol.hypercall.x86.Registers.RSP;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypercall.x86.Decoder;
@@ -49,7 +50,7 @@ import org.parasol.hypervisor.time.Timers;
  *             enough (#GP, #PF, string I/O) ─► emulate against the registers, CRs, MSRs ─►
  *             device model (UART, ATA disk, 8259 pair, power, APIC timer) / page-table
  *             update ─► resume: rip += length, pending upcalls delivered, then a device
- *             interrupt injected through the trap table (neither in sti's shadow)
+ *             interrupt injected through the IDT (neither in sti's shadow)
  * </pre>
  *
  * <p>The guest is hostile. Every register value and every byte at {@code rip} is the guest's:
@@ -132,6 +133,30 @@ public final class VmExits {
     private final byte[] data = new byte[STRING_CHUNK * 4];
     private final MemorySegment dataSegment = MemorySegment.ofArray(data);
     private final MemorySegment word = MemorySegment.ofArray(new long[1]);
+    /** A pseudo-descriptor (lidt, sidt) or a gate descriptor (delivery), as read from or written to the guest. */
+    private final MemorySegment descriptor = MemorySegment.ofArray(new long[2]);
+
+    // IDTR, and delivery through the IDT it names.
+    /** Whether the kernel has loaded an IDT: events are then delivered through it, not the trap table. */
+    private boolean idtLoaded;
+    private long idtBase;
+    private int idtLimit = 0xFFFF;
+    /** Interrupts and exceptions nested at most (each a frame on the kernel's stack). */
+    static final int MAX_NESTING = 8;
+    private final long[][] idtFrames = new long[MAX_NESTING][regs.gprs().length];
+    private int nesting;
+    /** What the last gate check found: the fault's error code or address, the gate's target and kind. */
+    private long gateError;
+    private long gateFaultAddress;
+    private long gateTarget;
+    private boolean gateIsTrap;
+    /** Resolved gate targets, by vector: a target is looked up in the code table once. */
+    private final long[] gateCacheTarget = new long[256];
+    private final TrapHandler[] gateCacheHandler = new TrapHandler[256];
+    private long idtDeliveries;
+    private long cr2;
+    /** The instruction-information field of the last GDTR/IDTR exit. */
+    private long instructionInfo;
 
     // The exit the CPU side filled in.
     private ExitReason reason;
@@ -259,7 +284,8 @@ public final class VmExits {
 
     /**
      * Interrupt injection at the instruction boundary: with IF set and the 8259 pair's INT
-     * raised, the INTA cycle gives the vector, and the trap table's handler for it runs with IF
+     * raised, the INTA cycle gives the vector, delivered through the IDT ({@link #deliver}) once
+     * the kernel has loaded one; before that the trap table's handler for it runs with IF
      * clear (an interrupt gate), IF set again when it returns (its {@code iret}). Not in
      * {@code sti}'s shadow (the caller sees to that).
      */
@@ -273,6 +299,11 @@ public final class VmExits {
             return;
         }
         int vector = pic.acknowledge();
+        if (idtLoaded) {
+            deliver(vector, 0, 0, true);
+            return;
+        }
+        // No IDT loaded (a kernel on its way there): the trap table's handler, as an interrupt gate.
         // The interrupt frame and the handler's register saves: what iret and the handler's
         // epilogue give back, whatever the handler's own instructions left in the registers.
         long[] gprs = regs.gprs();
@@ -315,6 +346,16 @@ public final class VmExits {
             case RDMSR -> exit(ExitReason.MSR_READ, 0, 0);
             case WRMSR -> exit(ExitReason.MSR_WRITE, 0, 0);
             case INVLPG -> exit(ExitReason.INVLPG, insn.effectiveAddress(regs.gprs(), rip + n) + segmentBase(), 0);
+            case LIDT, SIDT -> {
+                // Descriptor-table exiting: the displacement (with RIP, RIP-relative) and the
+                // instruction information say all the hypervisor needs; no decode after the exit.
+                boolean ripRelative = insn.ripRelative();
+                instructionInfo = Qualification.descriptorTable(
+                        insn.opcode() == Opcode.LIDT ? Qualification.DT_LIDT : Qualification.DT_SIDT, insn.scale(),
+                        insn.adBytes(), insn.segment() == Instruction.NONE ? Instruction.DS : insn.segment(),
+                        insn.index(), ripRelative ? Instruction.NONE : insn.base());
+                exit(ExitReason.GDTR_IDTR, ripRelative ? insn.disp() + rip + n : insn.disp(), 0);
+            }
             case MOV_TO_CR -> exit(ExitReason.CR_ACCESS,
                     Qualification.crAccess(insn.modrmReg(), Qualification.MOV_TO_CR, insn.rmRegister()), 0);
             case MOV_FROM_CR -> exit(ExitReason.CR_ACCESS,
@@ -447,6 +488,7 @@ public final class VmExits {
             }
             case CR_ACCESS -> crAccess();
             case IO_INSTRUCTION -> io();
+            case GDTR_IDTR -> descriptorTable();
         }
         regs.rip(regs.rip() + length);
     }
@@ -665,7 +707,8 @@ public final class VmExits {
                 case Registers.CR0 -> cr0;
                 case Registers.CR3 -> vcpu.baseMfn() << MachineMemory.PAGE_SHIFT;
                 case Registers.CR4 -> cr4;
-                default -> 0L; // CR2 (no fault recorded here), CR8 (TPR 0)
+                case Registers.CR2 -> cr2;
+                default -> 0L; // CR8 (TPR 0)
             });
             lapIfProfiling(STAGE_EMULATE);
             return;
@@ -869,6 +912,227 @@ public final class VmExits {
             vcpuInfo.upcallMaskRelease(on ? 0 : 1);
         }
         regs.rflags(on ? regs.rflags() | RegisterFile.RFLAGS_IF : regs.rflags() & ~RegisterFile.RFLAGS_IF);
+    }
+
+    // ---------------------------------------------------------------- the IDT
+
+    /**
+     * {@code lidt} / {@code sidt}: the address from the exit's instruction information and
+     * qualification, then the 10-byte pseudo-descriptor (limit, base) read or written there.
+     * A base that is not canonical is {@code #GP(0)}, as KVM's and Xen's emulators refuse it.
+     */
+    private void descriptorTable() {
+        long info = instructionInfo;
+        long ea = qualification;
+        int base = Qualification.dtBase(info);
+        int index = Qualification.dtIndex(info);
+        if (base >= 0) {
+            ea += regs.get(base);
+        }
+        if (index >= 0) {
+            ea += regs.get(index) << Qualification.dtScaling(info);
+        }
+        if (Qualification.dtAddressBytes(info) == 4) {
+            ea &= 0xFFFF_FFFFL;
+        }
+        ea += segmentBase();
+        lapIfProfiling(STAGE_DECODE);
+        if (Qualification.dtIdentity(info) == Qualification.DT_SIDT) {
+            descriptor.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) idtLimit);
+            descriptor.set(ValueLayout.JAVA_LONG_UNALIGNED, 2, idtBase);
+            if (!mmu.copyToGuest(descriptor, 0, ea, 10)) {
+                vcpu.pageFault(ea, VcpuMmu.PF_WRITE);
+                return;
+            }
+            lapIfProfiling(STAGE_EMULATE);
+            return;
+        }
+        if (!mmu.copyFromGuest(ea, descriptor, 0, 10)) {
+            vcpu.pageFault(ea, 0);
+            return;
+        }
+        int limit = descriptor.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) & 0xFFFF;
+        long newBase = descriptor.get(ValueLayout.JAVA_LONG_UNALIGNED, 2);
+        if (!canonical(newBase)) {
+            throw vcpu.crashFromGuestPath("#GP(0): lidt of a non-canonical IDT base " + hex(newBase) + " at rip "
+                    + hex(regs.rip()));
+        }
+        idtBase = newBase;
+        idtLimit = limit;
+        idtLoaded = true;
+        java.util.Arrays.fill(gateCacheTarget, 0);
+        java.util.Arrays.fill(gateCacheHandler, null);
+        lapIfProfiling(STAGE_EMULATE);
+    }
+
+    private static boolean canonical(long va) {
+        return va >> 47 == 0 || va >> 47 == -1;
+    }
+
+    /** Whether the kernel loaded an IDT ({@code lidt}): interrupts and exceptions then go through it. */
+    public boolean idtLoaded() {
+        return idtLoaded;
+    }
+
+    /** IDTR's base (0 before {@code lidt}). */
+    public long idtBase() {
+        return idtBase;
+    }
+
+    /** IDTR's limit (0xFFFF before {@code lidt}, as at reset). */
+    public int idtLimit() {
+        return idtLimit;
+    }
+
+    /** Events delivered through the IDT so far (interrupts and exceptions). */
+    public long idtDeliveries() {
+        return idtDeliveries;
+    }
+
+    /** Records the faulting address of a {@code #PF} (what {@code mov rax, cr2} reads). */
+    void cr2(long va) {
+        cr2 = va;
+    }
+
+    /** Exceptions after which a contributory one or a {@code #PF} is a double fault: #DE, #TS, #NP, #SS, #GP. */
+    private static boolean contributory(int vector) {
+        return vector == 0 || vector >= 10 && vector <= 13;
+    }
+
+    /**
+     * Delivers event {@code vector} through the IDT as the CPU does in 64-bit mode: the 16-byte
+     * gate at {@code base + vector * 16} is read from guest memory and checked (within the
+     * limit, else {@code #GP}; an interrupt or trap gate, else {@code #GP}; present, else
+     * {@code #NP}, each with the vector's selector error code and EXT for an external
+     * interrupt; a null selector or a non-canonical target {@code #GP}). A fault while
+     * delivering is delivered in its place, or becomes a double fault ({@code #DF}) after a
+     * contributory exception or a {@code #PF}, and a fault while delivering {@code #DF} is a
+     * triple fault: the domain is crashed, as the CPU resets. Then the gate's handler runs with
+     * the registers saved (its frame), IF cleared for an interrupt gate; its return restores
+     * them ({@code iret}). The vCPU's thread; nothing allocated unless the domain is crashed.
+     */
+    void deliver(int vector, long errorCode, long address, boolean external) {
+        int vec = vector & 0xFF;
+        long err = errorCode;
+        long addr = address;
+        boolean ext = external;
+        int first = vec;
+        int second = -1;
+        for (int step = 0;; step++) {
+            int fault = checkGate(vec, ext);
+            if (fault < 0) {
+                break;
+            }
+            if (vec == 8 || step >= 3) {
+                throw vcpu.crashFromGuestPath(tripleFault(first, external, second, fault));
+            }
+            boolean doubleFault = !ext && (contributory(vec) && contributory(fault)
+                    || vec == 14 && (fault == 14 || contributory(fault)));
+            if (doubleFault) {
+                vec = 8;
+                err = 0;
+                addr = 0;
+            } else {
+                vec = fault;
+                err = gateError;
+                addr = gateFaultAddress;
+            }
+            if (second < 0) {
+                second = vec;
+            }
+            ext = false;
+        }
+        TrapHandler h = gateCacheTarget[vec] == gateTarget ? gateCacheHandler[vec] : null;
+        if (h == null) {
+            h = domain.codeTable().resolve(gateTarget, TrapHandler.class);
+            if (h == null) {
+                throw vcpu.crashFromGuestPath(String.format(
+                        "the IDT gate of vector %#x points at %#x, where domain %d has no code", vec, gateTarget,
+                        domain.domid()));
+            }
+            gateCacheTarget[vec] = gateTarget;
+            gateCacheHandler[vec] = h;
+        }
+        if (nesting == MAX_NESTING) {
+            throw vcpu.crashFromGuestPath("vector " + vec + " nested " + MAX_NESTING
+                    + " deep in interrupt and exception handlers: the kernel stack overflows");
+        }
+        if (vec == 14) {
+            cr2 = addr;
+        }
+        // The frame the CPU pushes and the handler's register saves: what its epilogue and iret give back.
+        long[] gprs = regs.gprs();
+        long[] frame = idtFrames[nesting++];
+        System.arraycopy(gprs, 0, frame, 0, gprs.length);
+        long rip = regs.rip();
+        long rflags = regs.rflags();
+        boolean interruptsWere = interrupts();
+        if (!gateIsTrap) {
+            setInterrupts(false); // an interrupt gate clears IF, a trap gate leaves it
+        }
+        idtDeliveries++;
+        try {
+            vcpu.traps().runGate(h, vec, err, addr, ext);
+        } finally {
+            nesting--;
+            System.arraycopy(frame, 0, gprs, 0, gprs.length);
+            regs.rip(rip);
+            regs.rflags(rflags);
+            setInterrupts(interruptsWere);
+        }
+    }
+
+    /**
+     * Reads and checks the gate of {@code vector}: -1 when it can be used ({@link #gateTarget},
+     * {@link #gateIsTrap} set), else the vector of the fault it raises ({@link #gateError},
+     * {@link #gateFaultAddress} set).
+     */
+    private int checkGate(int vector, boolean ext) {
+        long extBit = ext ? 1 : 0;
+        long selectorError = (long) vector << 3 | 2 | extBit;
+        gateFaultAddress = 0;
+        if ((long) vector * 16 + 15 > idtLimit) {
+            gateError = selectorError;
+            return 13;
+        }
+        long at = idtBase + (long) vector * 16;
+        if (!mmu.copyFromGuest(at, descriptor, 0, 16)) {
+            gateError = 0; // a supervisor read of a page that is not there
+            gateFaultAddress = at;
+            return 14;
+        }
+        long lo = descriptor.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        long hi = descriptor.get(ValueLayout.JAVA_LONG_UNALIGNED, 8);
+        int attributes = (int) (lo >>> 40) & 0xFF;
+        int type = attributes & 0x1F; // S (bit 4) clear: a system descriptor
+        if (type != 0x0E && type != 0x0F || (hi >>> 40 & 0x1F) != 0) {
+            gateError = selectorError;
+            return 13;
+        }
+        if ((attributes & 0x80) == 0) {
+            gateError = selectorError;
+            return 11;
+        }
+        int selector = (int) (lo >>> 16) & 0xFFFF;
+        long target = lo & 0xFFFFL | (lo >>> 48 & 0xFFFFL) << 16 | (hi & 0xFFFF_FFFFL) << 32;
+        if ((selector & 0xFFFC) == 0 || !canonical(target)) {
+            gateError = extBit;
+            return 13;
+        }
+        gateTarget = target;
+        gateIsTrap = type == 0x0F;
+        return -1;
+    }
+
+    private String tripleFault(int first, boolean external, int second, int last) {
+        StringBuilder sb = new StringBuilder("triple fault delivering ");
+        sb.append(external ? "external interrupt " : "exception ").append(String.format("%#x", first));
+        if (second >= 0) {
+            sb.append(" (then vector ").append(second).append(')');
+        }
+        sb.append(": vector ").append(last).append(" while delivering #DF, IDT base ").append(hex(idtBase))
+                .append(" limit ").append(hex(idtLimit)).append(" (the CPU resets)");
+        return sb.toString();
     }
 
     // ---------------------------------------------------------------- counters

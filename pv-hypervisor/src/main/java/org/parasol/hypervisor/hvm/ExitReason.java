@@ -22,6 +22,13 @@ public enum ExitReason {
     INVLPG(14),
     /** {@code rdtsc} (with RDTSC exiting on). */
     RDTSC(16),
+    /**
+     * {@code lgdt}, {@code lidt}, {@code sgdt}, {@code sidt} (with descriptor-table exiting on):
+     * the qualification is the displacement (with RIP added for RIP-relative addressing), the
+     * instruction-information field says which instruction and how its address is formed; see
+     * {@link Qualification#descriptorTable}.
+     */
+    GDTR_IDTR(46),
     /** {@code mov} to or from a control register; see {@link Qualification#crAccess}. */
     CR_ACCESS(28),
     /** {@code in}, {@code out}, {@code ins}, {@code outs}; see {@link Qualification#io}. */

@@ -12,6 +12,12 @@ package org.parasol.hypervisor.hvm;
  *   bit     5  rep
  *   bit     6  1 = port in an immediate
  *   bits 31:16 port
+ *
+ *   GDTR/IDTR access: the qualification is the displacement (RIP-relative: the address itself);
+ *   the instruction-information field is
+ *   bits  1:0  scaling (index times 1, 2, 4, 8)    bits 21:18 index register, bit 22 invalid
+ *   bits  9:7  address size (1: 32, 2: 64 bits)    bits 26:23 base register, bit 27 invalid
+ *   bits 17:15 segment register (ES..GS)           bits 29:28 0 sgdt, 1 sidt, 2 lgdt, 3 lidt
  * </pre>
  */
 public final class Qualification {
@@ -22,6 +28,57 @@ public final class Qualification {
     public static final int MOV_TO_CR = 0;
     /** CR access type: {@code mov} from the control register. */
     public static final int MOV_FROM_CR = 1;
+
+    /** Descriptor-table instruction identity: {@code sgdt}. */
+    public static final int DT_SGDT = 0;
+    /** Descriptor-table instruction identity: {@code sidt}. */
+    public static final int DT_SIDT = 1;
+    /** Descriptor-table instruction identity: {@code lgdt}. */
+    public static final int DT_LGDT = 2;
+    /** Descriptor-table instruction identity: {@code lidt}. */
+    public static final int DT_LIDT = 3;
+
+    /**
+     * The VM-exit instruction-information field of a GDTR/IDTR exit: {@code identity}
+     * ({@link #DT_LIDT}...), {@code scale} 1/2/4/8, {@code adBytes} 4 or 8, {@code segment}
+     * 0-5, {@code index} and {@code base} general registers or negative for none.
+     */
+    public static long descriptorTable(int identity, int scale, int adBytes, int segment, int index, int base) {
+        int scaling = Integer.numberOfTrailingZeros(Math.max(scale, 1)) & 3;
+        return scaling | (adBytes == 4 ? 1L : 2L) << 7 | (long) (segment & 7) << 15
+                | (index < 0 ? 1L << 22 : (long) (index & 15) << 18)
+                | (base < 0 ? 1L << 27 : (long) (base & 15) << 23) | (long) (identity & 3) << 28;
+    }
+
+    /** The instruction of a GDTR/IDTR exit ({@link #DT_SGDT} to {@link #DT_LIDT}). */
+    public static int dtIdentity(long info) {
+        return (int) (info >>> 28) & 3;
+    }
+
+    /** The index register's shift (log2 of its scale). */
+    public static int dtScaling(long info) {
+        return (int) info & 3;
+    }
+
+    /** The address size in bytes (4 or 8). */
+    public static int dtAddressBytes(long info) {
+        return (info >>> 7 & 7) == 1 ? 4 : 8;
+    }
+
+    /** The segment register (0 ES .. 5 GS). */
+    public static int dtSegment(long info) {
+        return (int) (info >>> 15) & 7;
+    }
+
+    /** The index register, or -1 when invalid. */
+    public static int dtIndex(long info) {
+        return (info & 1L << 22) != 0 ? -1 : (int) (info >>> 18) & 15;
+    }
+
+    /** The base register, or -1 when invalid. */
+    public static int dtBase(long info) {
+        return (info & 1L << 27) != 0 ? -1 : (int) (info >>> 23) & 15;
+    }
 
     /** The qualification of an I/O exit. */
     public static long io(int size, boolean in, boolean string, boolean rep, boolean immediate, int port) {
