@@ -118,6 +118,8 @@ public final class NativeOps implements PvOps {
     private final long invlpgRdi;
     private final long storeRdiRsi;
     private final long lidtRdi;
+    private final long inDxEax;
+    private final long outDxEax;
 
     private long executed;
     /** Whether the 8259 pair is programmed, and the mask it holds (slave's in bits 8-15). */
@@ -184,6 +186,10 @@ public final class NativeOps implements PvOps {
         p += Encoder.movStore(t, p, 8, RDI, n, 1, 0, RSI);
         lidtRdi = textVa + p;
         p += Encoder.lidt(t, p, RDI, n, 1, 0);
+        inDxEax = textVa + p;
+        p += Encoder.in(t, p, 4, n);
+        outDxEax = textVa + p;
+        p += Encoder.out(t, p, 4, n);
         if (p > IDT) {
             throw new IllegalStateException("the privileged text overflows into the IDT");
         }
@@ -283,6 +289,20 @@ public final class NativeOps implements PvOps {
         regs.set(RDX, port & 0xFFFF);
         run(inDx, 1);
         return (int) regs.get(RAX) & 0xFF;
+    }
+
+    /** {@code out dx, eax}: a doubleword to {@code port} (PCI configuration, the bus master's PRD pointer). */
+    public void outl(int port, int value) {
+        regs.set(RDX, port & 0xFFFF);
+        regs.set(RAX, value & 0xFFFF_FFFFL);
+        run(outDxEax, 1);
+    }
+
+    /** {@code in eax, dx}: a doubleword from {@code port}. */
+    public int inl(int port) {
+        regs.set(RDX, port & 0xFFFF);
+        run(inDxEax, 1);
+        return (int) regs.get(RAX);
     }
 
     /**
