@@ -527,7 +527,6 @@ public final class AtaDriver implements BlockDevice {
                 : (lba48 ? Platform.ATA_CMD_READ_DMA_EXT : Platform.ATA_CMD_READ_DMA));
         dmaInFlight = true;
         ops.outb(bm + Platform.BM_COMMAND, dmaDirection | BM_CMD_START);
-        String what = (out ? "WRITE DMA" : "READ DMA") + " at sector " + lba;
         for (int i = 0; i < POLLS; i++) {
             int bms;
             int st;
@@ -541,19 +540,24 @@ public final class AtaDriver implements BlockDevice {
                 if ((bms & BM_STAT_INTR) == 0) {
                     if ((bms & BM_STAT_ACTIVE) == 0) {
                         acknowledgeDma(bms);
-                        throw new AtaException("hda: " + what + ": the PRD table ended before the transfer");
+                        throw new AtaException("hda: " + dmaName(out, lba) + ": the PRD table ended before the transfer");
                     }
                     continue;
                 }
                 st = acknowledgeDma(bms);
             }
             if ((bms & BM_STAT_ERROR) != 0 || (st & (ATA_ERR | ATA_DRQ | ATA_BSY)) != 0) {
-                throw error(what + (String.format(" (bus master %02x)", bms)), st);
+                throw error(dmaName(out, lba) + String.format(" (bus master %02x)", bms), st);
             }
             return;
         }
         acknowledgeDma(ops.inb(bm + Platform.BM_STATUS));
-        throw new AtaException("hda: " + what + " timed out");
+        throw new AtaException("hda: " + dmaName(out, lba) + " timed out");
+    }
+
+    /** The command's name for an error message (made only when one is thrown). */
+    private static String dmaName(boolean out, long lba) {
+        return (out ? "WRITE DMA" : "READ DMA") + " at sector " + lba;
     }
 
     /** Runs {@code io} as a later task of the loop; its exception fails the promise. */
