@@ -100,6 +100,30 @@ public interface Cpu {
     }
 
     /**
+     * The {@code rip} saved in the innermost interrupt or exception frame, inside a handler the
+     * kernel's IDT named: for a fault, the faulting instruction; what the frame's {@code iret}
+     * returns to. A native kernel's exception handler reads it to look up its exception table.
+     *
+     * @throws UnsupportedOperationException on a paravirtual vCPU
+     * @throws IllegalStateException outside any handler delivered through the IDT
+     */
+    default long frameRip() {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
+
+    /**
+     * Makes the innermost interrupt or exception frame return to {@code rip}: the fixup of an
+     * exception-table entry, as Linux's {@code fixup_exception} writes {@code regs->ip}. The
+     * handler's own register changes are not kept (the frame restores them); only this is.
+     *
+     * @throws UnsupportedOperationException on a paravirtual vCPU
+     * @throws IllegalStateException outside any handler delivered through the IDT
+     */
+    default void setFrameRip(long rip) {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
+
+    /**
      * What a call site of {@link #execute} becomes in a binary-translated kernel
      * ({@link org.parasol.hypercall.x86.Translation}): the same instructions, run by the
      * emulation directly with no VM exit. Only a translated domain's vCPU accepts it.
