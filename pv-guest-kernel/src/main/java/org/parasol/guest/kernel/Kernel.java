@@ -200,9 +200,9 @@ public final class Kernel {
         if (nativeImpl != null) {
             TrapHandler trap = (c, vector, errorCode, address) -> nativeException(nativeImpl, console, c, vector,
                     errorCode);
-            for (int vector : NATIVE_EXCEPTIONS) {
-                ops.installTrapHandler(vector, trap);
-            }
+            ops.installTrapHandler(TrapVector.DE, trap);
+            ops.installTrapHandler(TrapVector.UD, trap);
+            ops.installTrapHandler(TrapVector.GP, trap);
             nativeImpl.probeMiscFeatures();
         }
 
@@ -790,9 +790,6 @@ public final class Kernel {
      * no fixup, it reports the address, the kind of access and where it happened, then crashes
      * the domain.
      */
-    /** The exceptions a native kernel's instructions can raise, each with a gate of its own. */
-    private static final int[] NATIVE_EXCEPTIONS = {TrapVector.DE, TrapVector.UD, TrapVector.GP};
-
     /**
      * An exception raised by one of the native kernel's instructions: the exception table's
      * fixup if the faulting instruction has one ({@code rdmsr_safe}), else an oops line in
