@@ -47,13 +47,15 @@ public final class FaultyKernel extends ApplicationKernel {
 
     @Override
     public Promise<?> main(Kernel k) {
-        if (k.commandLine().contains("msr") || k.commandLine().contains("ud")) {
+        String words = " " + k.commandLine().trim() + " ";
+        boolean ud = words.contains(" ud ");
+        if (ud || words.contains(" msr ")) {
             if (!(k.pvOps() instanceof NativeOps cpu)) {
                 k.println("faulty: msr and ud need emulated hardware (--virt trap, bt or bare)");
                 k.poweroff();
                 return null;
             }
-            if (k.commandLine().contains("ud")) {
+            if (ud) {
                 k.println("faulty: executing ud2");
                 cpu.bug();
             } else {

@@ -83,6 +83,9 @@ public final class VmExits {
     private static final long RFLAGS_DF = 1L << 10;
     /** RFLAGS bits popf may change here: the arithmetic flags, TF is left out, IF, DF, OF. */
     private static final long POPF_MASK = 0x0CD5L | RegisterFile.RFLAGS_IF;
+    private static final long CR0_PG_PE = 1L << 31 | 1L;
+    private static final long CR0_WP = 1L << 16;
+    private static final long CR0_ET = 1L << 4;
     private static final int MSR_IA32_TSC = 0x10;
     private static final int MSR_IA32_APIC_BASE = 0x1B;
     private static final long APIC_BASE_X2APIC = 0xFEE0_0000L | 1L << 11 | 1L << 10 | 1L << 8;
@@ -826,12 +829,15 @@ public final class VmExits {
         long v = regs.get(gpr);
         switch (cr) {
             case Registers.CR0 -> {
-                if ((v & Platform.CR0_RUNNING) != Platform.CR0_RUNNING) {
-                    // Clearing PG (or PE) in 64-bit mode is #GP(0) on the CPU.
+                if ((v & CR0_PG_PE) != CR0_PG_PE) {
+                    // Clearing PG in IA-32e mode, or PE with PG set, is #GP(0) on the CPU.
                     raiseFault(13, 0, "#GP: mov to cr0 of " + hex(v) + " would leave paging");
                     return;
                 }
-                cr0 = v;
+                if ((v & CR0_WP) == 0) {
+                    throw vcpu.crashFromGuestPath("mov to cr0 of " + hex(v) + ": clearing WP is not emulated");
+                }
+                cr0 = v | CR0_ET; // ET is hard-wired to 1
             }
             case Registers.CR4 -> {
                 if (((v ^ cr4) & 1L << 7) != 0) {
