@@ -89,9 +89,12 @@ public interface Cpu {
      * delivered between instructions and after the last, as interrupts are at instruction
      * boundaries, but not in the shadow of {@code sti}.
      *
-     * <p>An instruction the configuration cannot run (undefined, outside the privileged
-     * subset, an unknown MSR) ends the domain as the hardware's fault would, after the
-     * console has said why.
+     * <p>An instruction that faults (undefined or outside the privileged subset: {@code #UD};
+     * an unknown MSR, a CR3 that is no L4 of the domain: {@code #GP(0)}) raises the exception
+     * through the kernel's IDT with {@code rip} at the instruction, which does not complete;
+     * the kernel goes on where the handler's frame returns to ({@link #setFrameRip}). Before
+     * the kernel has loaded an IDT, or when the CPU could not deliver it (a triple fault), the
+     * domain ends as the hardware's fault would, after the console has said why.
      *
      * @throws UnsupportedOperationException on a paravirtual vCPU
      */
