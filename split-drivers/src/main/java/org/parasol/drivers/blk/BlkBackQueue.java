@@ -2,7 +2,6 @@ package org.parasol.drivers.blk;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.util.Map;
 
 import org.parasol.drivers.ring.BackRing;
 import org.parasol.drivers.ring.RingOverflowException;
@@ -89,9 +88,8 @@ final class BlkBackQueue {
     private final GrantMapping[] ringPages;
     private BackRing<BlkRequest, BlkResponse> ring;
     private BoundPort port;
-    /** Persistent grants of this queue, by reference. */
-    /** The disk's persistent grants, shared by its queues (one front end grants one pool). */
-    private final Map<Integer, GrantMapping> persistentGrants;
+    /** The disk's persistent grants, shared by its queues (one front end grants one pool), by reference. */
+    private final GrantRefTable<GrantMapping> persistentGrants;
     /** Bounce pages for the copy path, then one private page for indirect descriptors, then the copy ops. */
     private final PageRun bounce;
     /** Machine frames of the bounce pages and of the indirect page, looked up once (the P2M is the boot vCPU's). */
@@ -514,7 +512,7 @@ final class BlkBackQueue {
     }
 
     private boolean persistentFull() {
-        return persistentGrants.size() >= device.maxPersistentGrants();
+        return persistentGrants.full();
     }
 
     /** The persistent mapping of {@code gref}, mapped now if new and there is room; null to copy instead. */
