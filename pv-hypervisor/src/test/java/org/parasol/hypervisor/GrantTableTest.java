@@ -284,6 +284,42 @@ class GrantTableTest {
     }
 
     @Test
+    @DisplayName("acquireAll pins every piece (skipping empty ones) or none: a refusal drops the pins already taken")
+    void shouldPinAllOrNothing() {
+        int bdom = b.domain.domid();
+        grant(8, bdom, mfnA, Gtf.PERMIT_ACCESS);
+        grant(9, bdom, mfnA, Gtf.PERMIT_ACCESS | Gtf.READONLY);
+        GrantTable gt = a.domain.grants();
+        long typeRefs = hv.frames().typeInfo(mfnA) & FrameTable.PGT_COUNT_MASK;
+        int refs = hv.frames().refCount(mfnA);
+        long[] mfns = new long[3];
+        // Read-only pins: both grants, the empty middle piece skipped.
+        assertThat(gt.acquireAll(new int[] {8, 77, 9}, new int[] {512, 0, 4096}, 3, bdom, true, mfns))
+                .isEqualTo(Gntst.OKAY);
+        assertThat(mfns).containsExactly(mfnA, -1L, mfnA);
+        assertThat(hv.frames().refCount(mfnA)).isEqualTo(refs + 2);
+        assertThat(flags(8)).isEqualTo(Gtf.PERMIT_ACCESS | Gtf.READING);
+        gt.releaseAll(new int[] {8, 77, 9}, 3, true, mfns);
+        assertThat(flags(8)).isEqualTo(Gtf.PERMIT_ACCESS);
+        assertThat(flags(9)).isEqualTo(Gtf.PERMIT_ACCESS | Gtf.READONLY);
+        assertThat(hv.frames().refCount(mfnA)).isEqualTo(refs);
+        // Writable pins: the read-only grant last refuses them all, and nothing stays pinned.
+        assertThat(gt.acquireAll(new int[] {8, 8, 9}, new int[] {4096, 4096, 4096}, 3, bdom, false, mfns))
+                .isEqualTo(Gntst.GENERAL_ERROR);
+        assertThat(gt.pinOf(8)).isZero();
+        assertThat(gt.pinOf(9)).isZero();
+        assertThat(flags(8)).isEqualTo(Gtf.PERMIT_ACCESS);
+        assertThat(hv.frames().refCount(mfnA)).isEqualTo(refs);
+        assertThat(hv.frames().typeInfo(mfnA) & FrameTable.PGT_COUNT_MASK).isEqualTo(typeRefs);
+        // A reference beyond the table, after a good one.
+        assertThat(gt.acquireAll(new int[] {8, 1 << 20}, new int[] {8, 8}, 2, bdom, true, mfns))
+                .isEqualTo(Gntst.BAD_GNTREF);
+        assertThat(gt.pinOf(8)).isZero();
+        assertThat(hv.frames().refCount(mfnA)).isEqualTo(refs);
+        assertThat(gt.lockFree()).isTrue();
+    }
+
+    @Test
     @DisplayName("A granter's death frees its grant frames with its memory, and its table refuses copies")
     void shouldReleaseGrantFramesAtDeath() {
         long[] frames = new long[3];

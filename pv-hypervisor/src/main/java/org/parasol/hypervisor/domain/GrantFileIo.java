@@ -1,7 +1,6 @@
 package org.parasol.hypervisor.domain;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
@@ -9,6 +8,7 @@ import java.util.Arrays;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypervisor.grant.GrantTable;
+import org.parasol.hypervisor.mm.MachineByteViews;
 import org.parasol.hypervisor.mm.MachineMemory;
 
 /**
@@ -31,12 +31,15 @@ final class GrantFileIo {
     private final Domain self;
     private final long[] mfns = new long[MAX_PIECES];
     private final ByteBuffer[] buffers = new ByteBuffer[MAX_PIECES];
+    /** The reused views of machine memory the buffers are (none made per call). */
+    private final MachineByteViews views;
     /** Entries of {@link #buffers} set by the call in progress. */
     private int used;
 
     GrantFileIo(Host host, Domain self) {
         this.host = host;
         this.self = self;
+        this.views = new MachineByteViews(host.frames().memory().segment(), MAX_PIECES);
     }
 
     /** See {@link org.parasol.hypervisor.mm.MmuContext#grantFileIo}. */
@@ -61,27 +64,16 @@ final class GrantFileIo {
         GrantTable grants = granter.grants();
         int me = self.domid();
         boolean readonly = !toGuest;
-        int pinned = 0;
+        // Every pin under one taking of the granter's lock; all or nothing.
+        int rc = grants.acquireAll(refs, lengths, count, me, readonly, mfns);
+        if (rc != Gntst.OKAY) {
+            return rc;
+        }
         try {
-            for (; pinned < count; pinned++) {
-                if (lengths[pinned] == 0) {
-                    mfns[pinned] = -1;
-                    continue;
-                }
-                long mfn = grants.acquire(refs[pinned], me, readonly);
-                if (mfn < 0) {
-                    return mfn;
-                }
-                mfns[pinned] = mfn;
-            }
             return io(file, position, offsets, lengths, count, total, toGuest);
         } finally {
-            for (int i = 0; i < pinned; i++) {
-                if (mfns[i] >= 0) {
-                    grants.release(refs[i], readonly);
-                }
-            }
-            Arrays.fill(buffers, 0, used, null); // no view of a frame outlives its pin
+            grants.releaseAll(refs, count, readonly, mfns);
+            Arrays.fill(buffers, 0, used, null); // the call's buffers are not kept past their pins
             used = 0;
         }
     }
@@ -89,7 +81,6 @@ final class GrantFileIo {
     /** The pinned pieces as buffers, merged where machine-adjacent, then one call. */
     private long io(FileChannel file, long position, int[] offsets, int[] lengths, int count, long total,
             boolean toGuest) throws IOException {
-        MemorySegment machine = host.frames().memory().segment();
         int n = 0;
         long runStart = -1;
         long runLen = 0;
@@ -104,19 +95,22 @@ final class GrantFileIo {
                 continue;
             }
             if (runStart >= 0) {
-                buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+                buffers[n] = views.view(n, runStart, runLen);
+                n++;
                 used = n;
             }
             runStart = ma;
             runLen = lengths[i];
         }
-        buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+        buffers[n] = views.view(n, runStart, runLen);
+        n++;
         used = n;
         if (n == 1) {
             // One piece (or one machine-contiguous run): a positional call, no seek.
             ByteBuffer b = buffers[0];
+            int start = b.position();
             while (b.hasRemaining()) {
-                long at = position + b.position();
+                long at = position + b.position() - start;
                 if (toGuest) {
                     if (file.read(b, at) < 0) {
                         break;
@@ -125,7 +119,7 @@ final class GrantFileIo {
                     file.write(b, at);
                 }
             }
-            return b.position();
+            return b.position() - start;
         }
         file.position(position);
         long moved = 0;

@@ -248,9 +248,74 @@ public final class GrantTable {
      * {@code device} is true.
      */
     public long acquire(int ref, int ldom, boolean readonly, boolean device) {
-        int inc = device ? (readonly ? PIN_DEV_READ : PIN_DEV_WRITE) : (readonly ? PIN_HOST_READ : PIN_HOST_WRITE);
         lock.lock();
         try {
+            return acquireLocked(ref, ldom, readonly, device);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Host pins on {@code refs[i]} for each {@code i < count} whose {@code lengths[i]} is not 0,
+     * as {@link #acquire(int, int, boolean)} each, under one taking of the table's lock (grant I/O
+     * pins every segment of a request at once); {@code mfns[i]} gets each granted MFN, or -1 for
+     * a piece of length 0. All or nothing: on the first refusal the pins already taken are
+     * dropped and the refusal returned; else {@code GNTST_okay}. {@link #releaseAll} undoes it.
+     */
+    public int acquireAll(int[] refs, int[] lengths, int count, int ldom, boolean readonly, long[] mfns) {
+        int taken = 0;
+        long refused = Gntst.OKAY;
+        lock.lock();
+        try {
+            for (; taken < count; taken++) {
+                if (lengths[taken] == 0) {
+                    mfns[taken] = -1;
+                    continue;
+                }
+                long mfn = acquireLocked(refs[taken], ldom, readonly, false);
+                if (mfn < 0) {
+                    refused = mfn;
+                    break;
+                }
+                mfns[taken] = mfn;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (taken < count) {
+            releaseAll(refs, taken, readonly, mfns);
+        }
+        return (int) refused;
+    }
+
+    /** Drops the pins {@link #acquireAll} took: every {@code i < count} with {@code mfns[i] >= 0}. */
+    public void releaseAll(int[] refs, int count, boolean readonly, long[] mfns) {
+        lock.lock();
+        try {
+            for (int i = 0; i < count; i++) {
+                if (mfns[i] >= 0) {
+                    mfns[i] = releaseLocked(refs[i], readonly, false);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        // The frame references go outside the lock, as release does.
+        for (int i = 0; i < count; i++) {
+            if (mfns[i] >= 0) {
+                if (!readonly) {
+                    frames.putPageType(mfns[i]);
+                }
+                frames.putPage(mfns[i]);
+            }
+        }
+    }
+
+    /** The pin half of {@link #acquire(int, int, boolean, boolean)}, under the lock. */
+    private long acquireLocked(int ref, int ldom, boolean readonly, boolean device) {
+        int inc = device ? (readonly ? PIN_DEV_READ : PIN_DEV_WRITE) : (readonly ? PIN_HOST_READ : PIN_HOST_WRITE);
+        {
             if (dying) {
                 return Gntst.BAD_DOMAIN;
             }
@@ -290,8 +355,6 @@ public final class GrantTable {
             }
             pins[slot] = oldPin + inc;
             return mfn;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -309,6 +372,20 @@ public final class GrantTable {
         long mfn;
         lock.lock();
         try {
+            mfn = releaseLocked(ref, readonly, device);
+        } finally {
+            lock.unlock();
+        }
+        if (!readonly) {
+            frames.putPageType(mfn);
+        }
+        frames.putPage(mfn);
+    }
+
+    /** The pin and flag half of {@link #release}, under the lock; the pinned MFN, whose references the caller drops. */
+    private long releaseLocked(int ref, boolean readonly, boolean device) {
+        long mfn;
+        {
             int[] pins = pin[ref >>> 9];
             int slot = ref & 511;
             int oldPin = pins[slot];
@@ -328,13 +405,8 @@ public final class GrantTable {
                     entry(ref).clearFlags(clear);
                 }
             }
-        } finally {
-            lock.unlock();
         }
-        if (!readonly) {
-            frames.putPageType(mfn);
-        }
-        frames.putPage(mfn);
+        return mfn;
     }
 
     /** The pin word of {@code ref} (0 when unused), for tests and dump_table. */

@@ -1194,12 +1194,13 @@ public final class VcpuMmu implements GuestMemory {
                 }
                 run += Math.min(length - done - run, MachineMemory.PAGE_SIZE);
             }
-            ByteBuffer bytes = machine.asSlice(ma, run).asByteBuffer();
+            ByteBuffer bytes = hostIoViews().view(0, ma, run);
+            int start = bytes.position();
             while (bytes.hasRemaining()) {
-                long at = position + done + bytes.position();
+                long at = position + done + bytes.position() - start;
                 if (toMemory) {
                     if (file.read(bytes, at) < 0) {
-                        return done + bytes.position();
+                        return done + bytes.position() - start;
                     }
                 } else {
                     file.write(bytes, at);
@@ -1254,6 +1255,16 @@ public final class VcpuMmu implements GuestMemory {
     private static final int HOST_IO_VECTOR = 256;
     /** The scattering calls' buffer array, made on a privileged vCPU's first use and reused. */
     private ByteBuffer[] hostIoBuffers;
+    /** Views of machine memory for host I/O, made on a privileged vCPU's first use and reused. */
+    private MachineByteViews hostIoViews;
+
+    private MachineByteViews hostIoViews() {
+        MachineByteViews v = hostIoViews;
+        if (v == null) {
+            v = hostIoViews = new MachineByteViews(machine, HOST_IO_VECTOR);
+        }
+        return v;
+    }
 
     @Override
     public long readFileScattered(FileChannel file, long position, long[] vas, int[] lengths, int count)
@@ -1327,7 +1338,8 @@ public final class VcpuMmu implements GuestMemory {
                     runLen += len;
                 } else {
                     if (runStart >= 0) {
-                        buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+                        buffers[n] = hostIoViews().view(n, runStart, runLen);
+                        n++;
                     }
                     runStart = ma;
                     runLen = len;
@@ -1336,7 +1348,8 @@ public final class VcpuMmu implements GuestMemory {
                 batchBytes += len;
             }
             if (runStart >= 0) {
-                buffers[n++] = machine.asSlice(runStart, runLen).asByteBuffer();
+                buffers[n] = hostIoViews().view(n, runStart, runLen);
+                n++;
             }
             if (n == 0) {
                 continue;

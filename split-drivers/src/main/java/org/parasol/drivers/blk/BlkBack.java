@@ -82,7 +82,7 @@ final class BlkBack {
     private boolean connected;
     private boolean removed;
     /** Persistent grants mapped for every queue together (the front end grants one pool). */
-    private final java.util.Map<Integer, GrantMapping> persistentGrants = new java.util.HashMap<>();
+    private final GrantRefTable<GrantMapping> persistentGrants;
     private long ioErrors;
     /** The {@link VbdStatistics} counters of queues that have closed (the boot vCPU's). */
     private final long[] retiredStats = new long[VbdStatistics.COUNTERS];
@@ -99,6 +99,7 @@ final class BlkBack {
         this.dir = dir;
         this.front = DomId.of(front);
         this.devid = devid;
+        this.persistentGrants = new GrantRefTable<>(features.maxPersistentGrants());
     }
 
     String dir() {
@@ -111,7 +112,7 @@ final class BlkBack {
     }
 
     /** The persistent grants mapped for this disk, by reference: every queue's. */
-    java.util.Map<Integer, GrantMapping> persistentGrants() {
+    GrantRefTable<GrantMapping> persistentGrants() {
         return persistentGrants;
     }
 
@@ -317,9 +318,7 @@ final class BlkBack {
 
     /** Every queue stopped and let go: the persistent grants go, Closed; then the front end's state again. */
     private void disconnected(String why, long served) {
-        for (GrantMapping m : persistentGrants.values()) {
-            m.close();
-        }
+        persistentGrants.forEach(GrantMapping::close);
         persistentGrants.clear();
         if (!removed) {
             switchState(XenbusState.CLOSED);

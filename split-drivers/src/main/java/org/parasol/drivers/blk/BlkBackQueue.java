@@ -2,7 +2,6 @@ package org.parasol.drivers.blk;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.util.Map;
 
 import org.parasol.drivers.ring.BackRing;
 import org.parasol.drivers.ring.RingOverflowException;
@@ -89,9 +88,8 @@ final class BlkBackQueue {
     private final GrantMapping[] ringPages;
     private BackRing<BlkRequest, BlkResponse> ring;
     private BoundPort port;
-    /** Persistent grants of this queue, by reference. */
-    /** The disk's persistent grants, shared by its queues (one front end grants one pool). */
-    private final Map<Integer, GrantMapping> persistentGrants;
+    /** The disk's persistent grants, shared by its queues (one front end grants one pool), by reference. */
+    private final GrantRefTable<GrantMapping> persistentGrants;
     /** Bounce pages for the copy path, then one private page for indirect descriptors, then the copy ops. */
     private final PageRun bounce;
     /** Machine frames of the bounce pages and of the indirect page, looked up once (the P2M is the boot vCPU's). */
@@ -514,7 +512,7 @@ final class BlkBackQueue {
     }
 
     private boolean persistentFull() {
-        return persistentGrants.size() >= device.maxPersistentGrants();
+        return persistentGrants.full();
     }
 
     /** The persistent mapping of {@code gref}, mapped now if new and there is room; null to copy instead. */
@@ -600,13 +598,14 @@ final class BlkBackQueue {
 
     /** Segments {@code [from, from + count)} through the bounce pages with one GNTTABOP_copy. */
     private int copyBatch(int from, int count, long pos, boolean write) throws IOException {
-        long p = pos;
+        // Where each segment's bytes go in the bounce pages: the file moves with one call for
+        // the batch (a scattering read, a gathering write), not one per segment.
+        for (int j = 0; j < count; j++) {
+            pieceVa[j] = bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE;
+            pieceLen[j] = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
+        }
         if (!write) {
-            for (int j = 0; j < count; j++) {
-                int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
-                fillRead(p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
-                p += len;
-            }
+            bounceFile(pos, count, false);
         }
         for (int j = 0; j < count; j++) {
             int off = segFirst[from + j] * Blkif.SECTOR_SIZE;
@@ -633,14 +632,28 @@ final class BlkBackQueue {
             }
         }
         if (write) {
-            p = pos;
-            for (int j = 0; j < count; j++) {
-                int len = (segLast[from + j] - segFirst[from + j] + 1) * Blkif.SECTOR_SIZE;
-                mem.writeFile(channel, p, bounceVa(j) + (long) segFirst[from + j] * Blkif.SECTOR_SIZE, len);
-                p += len;
-            }
+            bounceFile(pos, count, true);
         }
         return Blkif.RSP_OKAY;
+    }
+
+    /**
+     * The file at {@code pos} to or from the bounce pieces {@link #pieceVa}/{@link #pieceLen}
+     * {@code [0, count)}: one positional call for one piece, else one seek and one scattering
+     * read (gathering write). What a read finds past the end of the file reads as zeroes.
+     */
+    private void bounceFile(long pos, int count, boolean write) throws IOException {
+        if (count == 1) {
+            if (write) {
+                mem.writeFile(channel, pos, pieceVa[0], pieceLen[0]);
+            } else {
+                fillRead(pos, pieceVa[0], pieceLen[0]);
+            }
+        } else if (write) {
+            mem.writeFileGathered(channel, pos, pieceVa, pieceLen, count);
+        } else {
+            zeroPast(mem.readFileScattered(channel, pos, pieceVa, pieceLen, count), count);
+        }
     }
 
     private long bounceVa(int j) {

@@ -17,7 +17,8 @@ import org.parasol.hypercall.io.BlkifResponse;
  * the larger of request and response).
  *
  * <p>Decoding accepts any bytes and checks nothing (the back end validates the private copy);
- * neither direction allocates.
+ * it fills only the segments (indirect pages) that {@code nr_segments} counts, at most the
+ * layout's, and leaves the holder's others as they were. Neither direction allocates.
  */
 public final class BlkifCodec {
     private BlkifCodec() {
@@ -82,7 +83,10 @@ public final class BlkifCodec {
                     into.id = indirect.id();
                     into.sectorNumber = indirect.sectorNumber();
                     into.handle = indirect.handle();
-                    for (int i = 0; i < Blkif.MAX_INDIRECT_PAGES_PER_REQUEST; i++) {
+                    // Only the pages nr_segments needs (the back end reads no others).
+                    int pages = Math.min(Blkif.MAX_INDIRECT_PAGES_PER_REQUEST,
+                            (into.nrSegments + Blkif.SEGS_PER_INDIRECT_FRAME - 1) / Blkif.SEGS_PER_INDIRECT_FRAME);
+                    for (int i = 0; i < pages; i++) {
                         into.indirectGrefs[i] = (int) indirect.indirectGref(i);
                     }
                 }
@@ -91,7 +95,9 @@ public final class BlkifCodec {
                     into.handle = direct.handle();
                     into.id = direct.id();
                     into.sectorNumber = direct.sectorNumber();
-                    for (int i = 0; i < Blkif.MAX_SEGMENTS_PER_REQUEST; i++) {
+                    // Only the segments nr_segments counts (the back end reads no others).
+                    int n = Math.min(into.nrSegments, Blkif.MAX_SEGMENTS_PER_REQUEST);
+                    for (int i = 0; i < n; i++) {
                         seg.wrap(src, BlkifRequest.SEG_OFFSET + (long) i * BlkifRequestSegment.SIZE);
                         into.gref[i] = (int) seg.gref();
                         into.firstSect[i] = seg.firstSect();
