@@ -56,10 +56,11 @@ import org.parasol.hypercall.struct.StartInfo;
  *       the hypercall argument page;</li>
  *   <li>map {@code shared_info} with {@code update_va_mapping};</li>
  *   <li>stop the default periodic timer (the kernel is tickless);</li>
- *   <li>register the event callback and the page-fault handler by code address;</li>
+ *   <li>register the event callback and the page-fault handler by code address (natively:
+ *       gates in the kernel's IDT, the callback's vector given to {@code HVMOP_set_param});</li>
  *   <li>find the end of the builder's mappings and start the page allocator and the heap;</li>
- *   <li>bind {@code VIRQ_TIMER} and the IPI other vCPUs wake this one with, enable events,
- *       print the banner;</li>
+ *   <li>bind {@code VIRQ_TIMER} (natively: the local APIC timer's gate, or the PIT's IRQ 0)
+ *       and the IPI other vCPUs wake this one with, enable events, print the banner;</li>
  *   <li>when {@code start_info} names a store, queue a task that watches
  *       {@code control/shutdown} for the toolstack's requests ({@link ShutdownWatcher}); a
  *       domain without a store (dom0, domains the host builds itself) skips it;</li>
