@@ -665,8 +665,10 @@ public final class Kernel {
             return ready;
         }
         Promise<SecondaryVcpu> up = loop.promise();
-        PageRun argumentPage = memory.allocatePages(1);
-        SecondaryVcpu secondary = new SecondaryVcpu(this, vcpu, argumentPage.va(), main, up);
+        // On emulated hardware the argument page is followed by the vCPU's privileged text and IDT.
+        boolean nativeOps = ops instanceof NativeOps;
+        PageRun argumentPage = memory.allocatePages(nativeOps ? 3 : 1);
+        SecondaryVcpu secondary = new SecondaryVcpu(this, vcpu, argumentPage.va(), nativeOps, main, up);
         // vcpu_guest_context is 5168 bytes: two pages, given back once the hypervisor copied it.
         PageRun context = memory.allocatePages(2);
         try {

@@ -143,9 +143,18 @@ public final class NativeOps implements PvOps {
      * The operations of {@code cpu}, with its privileged text and scratch stack assembled into
      * the writable page at {@code textVa}, its IDT in the writable page after it, and
      * shared_info mapped at {@code sharedInfoVa}.
-     * Initializes COM1 (8N1, FIFOs on, interrupts off).
+     * Initializes COM1 (8N1, FIFOs on, interrupts off): the boot vCPU's.
      */
     public NativeOps(Cpu cpu, ArgumentPage page, long sharedInfoVa, long textVa) {
+        this(cpu, page, sharedInfoVa, textVa, true);
+    }
+
+    /**
+     * As {@link #NativeOps(Cpu, ArgumentPage, long, long)}; a secondary vCPU's
+     * ({@code bootProcessor} false) has its own text, stack and IDT but leaves COM1 as the boot
+     * vCPU programmed it.
+     */
+    public NativeOps(Cpu cpu, ArgumentPage page, long sharedInfoVa, long textVa, boolean bootProcessor) {
         Objects.requireNonNull(cpu, "cpu");
         this.cpu = cpu;
         this.regs = cpu.registers();
@@ -205,6 +214,9 @@ public final class NativeOps implements PvOps {
         mem.putLong(textVa + IDT_DESCRIPTOR + 2, textVa + IDT);
         regs.set(RDI, textVa + IDT_DESCRIPTOR);
         run(lidtRdi, 1);
+        if (!bootProcessor) {
+            return;
+        }
 
         // COM1: 115200 baud (divisor 1), 8 data bits, no parity, one stop bit; FIFOs on and
         // cleared; DTR, RTS and OUT2; no interrupts (the console is written by polling).

@@ -825,6 +825,11 @@ public final class VmExits {
         }
     }
 
+    /** The x2APIC LVT timer register as the kernel last wrote it (masked, one-shot at reset). */
+    public long lvtTimer() {
+        return lvtTimer;
+    }
+
     /** Local APIC timer interrupts delivered through the IDT so far. */
     public long timerInterrupts() {
         return timerInterrupts;
