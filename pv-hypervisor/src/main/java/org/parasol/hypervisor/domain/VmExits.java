@@ -819,6 +819,11 @@ public final class VmExits {
             return;
         }
         while (vcpuInfo.upcallPendingAcquire() != 0 && interrupts()) {
+            // A handler that leaves the flag set runs again; each round is a safe point, so a
+            // guest spinning here still gives up its pCPU and can be destroyed.
+            if (vcpu.pollWord().pending() != 0) {
+                vcpu.safePoint();
+            }
             vcpu.checkAlive();
             callbackInterrupts++;
             deliver(vector, 0, 0, true);
