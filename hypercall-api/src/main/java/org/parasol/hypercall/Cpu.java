@@ -89,13 +89,40 @@ public interface Cpu {
      * delivered between instructions and after the last, as interrupts are at instruction
      * boundaries, but not in the shadow of {@code sti}.
      *
-     * <p>An instruction the configuration cannot run (undefined, outside the privileged
-     * subset, an unknown MSR) ends the domain as the hardware's fault would, after the
-     * console has said why.
+     * <p>An instruction that faults (undefined or outside the privileged subset: {@code #UD};
+     * an unknown MSR, a CR3 that is no L4 of the domain: {@code #GP(0)}) raises the exception
+     * through the kernel's IDT with {@code rip} at the instruction, which does not complete;
+     * the kernel goes on where the handler's frame returns to ({@link #setFrameRip}). Before
+     * the kernel has loaded an IDT, or when the CPU could not deliver it (a triple fault), the
+     * domain ends as the hardware's fault would, after the console has said why.
      *
      * @throws UnsupportedOperationException on a paravirtual vCPU
      */
     default void execute(int count) {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
+
+    /**
+     * The {@code rip} saved in the innermost interrupt or exception frame, inside a handler the
+     * kernel's IDT named: for a fault, the faulting instruction; what the frame's {@code iret}
+     * returns to. A native kernel's exception handler reads it to look up its exception table.
+     *
+     * @throws UnsupportedOperationException on a paravirtual vCPU
+     * @throws IllegalStateException outside any handler delivered through the IDT
+     */
+    default long frameRip() {
+        throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
+    }
+
+    /**
+     * Makes the innermost interrupt or exception frame return to {@code rip}: the fixup of an
+     * exception-table entry, as Linux's {@code fixup_exception} writes {@code regs->ip}. The
+     * handler's own register changes are not kept (the frame restores them); only this is.
+     *
+     * @throws UnsupportedOperationException on a paravirtual vCPU
+     * @throws IllegalStateException outside any handler delivered through the IDT
+     */
+    default void setFrameRip(long rip) {
         throw new UnsupportedOperationException("this vCPU runs paravirtualized: no native execution");
     }
 

@@ -32,7 +32,8 @@ class HostileNetFrontTest {
         Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=50'\n"
                 + "vif=[ 'bridge=xenbr0' ]\n");
 
-        RunOutcome o = RunOutcome.of(liar.toString(), echo.toString(), ping.toString());
+        RunOutcome o = RunOutcome.of("--dom0-cmdline=xen_netback.rx_drain_timeout_msecs=100", liar.toString(), echo.toString(),
+                ping.toString());
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
         assertThat(o.out()).contains("[liar] net-liar: ok-frame: status 0")
@@ -49,7 +50,7 @@ class HostileNetFrontTest {
                 .contains("[liar] net-liar: chain-never-ends: the back end went Closed")
                 .containsPattern("netback: vif1.8: .*; the front end broke the TX protocol: slot 41 of a frame is missing")
                 .contains("[liar] net-liar: req-prod-far-ahead: the back end went Closed")
-                .containsPattern("netback: vif1.0: 3 frames sent, 0 received, \\d+ dropped \\(no buffer\\), 11 refused "
+                .containsPattern("netback: vif1.0: 3 frames sent, 0 received, \\d+ dropped \\(no buffer\\), (RX queue: [^;]*; )?11 refused "
                         + "\\(2 GSO, 1 over 18 slots, 1 blank checksum on no TCP/UDP\\); the front end broke its TX ring")
                 .containsPattern("\\[ping\\] netping: 50 replies from ")
                 .contains("[liar] net-liar: split-mixed: the back end went Closed")
@@ -62,6 +63,24 @@ class HostileNetFrontTest {
                         + "split them\n")
                 .containsPattern("netback: vif1.7: .*; .*multi-queue-num-queues.*two.*\n")
                 .containsPattern("(?m)^liar\\s+1 poweroff").containsPattern("(?m)^ping\\s+3 poweroff");
+        checkLiarsRxQueue(o.out());
+    }
+
+    /**
+     * The liar never posts an RX buffer: whatever its first vif's RX queue took (frames the pair
+     * flooded while it was up, if any) stayed within the bound and left by expiry or disconnect,
+     * and its pages went back.
+     */
+    private static void checkLiarsRxQueue(String out) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("netback: vif1\\.0: [^\n]*RX queue: (\\d+) frames waited for "
+                + "buffers \\(at most (\\d+) of 131072 bytes held\\), (\\d+) dropped \\(queue full\\), (\\d+) expired \\(over 100 ms\\), "
+                + "(\\d+) dropped on disconnect, (\\d+) dom0 pages taken and (\\d+) given back; ").matcher(out);
+        if (m.find()) {
+            assertThat(Long.parseLong(m.group(2))).isLessThanOrEqualTo(131072);
+            assertThat(Long.parseLong(m.group(4)) + Long.parseLong(m.group(5))).as("nothing delivered: expired or dropped")
+                    .isEqualTo(Long.parseLong(m.group(1)));
+            assertThat(m.group(6)).isEqualTo(m.group(7));
+        }
     }
 
     private Path cfg(String name, String text) throws IOException {

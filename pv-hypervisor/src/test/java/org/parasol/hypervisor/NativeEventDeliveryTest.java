@@ -329,21 +329,29 @@ class NativeEventDeliveryTest {
     }
 
     @Test
-    @DisplayName("under trap the LVT, deadline and EOI writes are MSR_WRITE exits (32) naming no more than ECX; a "
-            + "non-zero EOI is #GP and crashes only that domain")
+    @DisplayName("under trap the LVT, deadline and EOI writes are MSR_WRITE exits (32); a non-zero EOI is #GP(0) through "
+            + "the IDT, with rip at the wrmsr, as a refused MSR's; with no IDT it crashes only that domain")
     void shouldExitOnTheApicMsrsAndRefuseABadEoi() throws Exception {
         BareGuest bystander = IdtTest.guest(hv, "bystander", Virtualization.TRAP);
         BareGuest g = IdtTest.guest(hv, "eoi", Virtualization.TRAP);
         VmExits x = g.domain.vcpu(0).vmExits();
+        List<Seen> gp = new ArrayList<>();
+        IdtTest.interruptGate(g, 13, recorder(gp));
         lidt(g);
         long before = x.exits(org.parasol.hypervisor.hvm.ExitReason.MSR_WRITE);
         wrmsr(g, Platform.MSR_X2APIC_LVT_TIMER, Platform.LVT_TSC_DEADLINE | Platform.LOCAL_TIMER_VECTOR);
         wrmsr(g, Platform.MSR_TSC_DEADLINE, 0);
         wrmsr(g, Platform.MSR_X2APIC_EOI, 0);
         assertThat(x.exits(org.parasol.hypervisor.hvm.ExitReason.MSR_WRITE) - before).isEqualTo(3);
-        assertThatThrownBy(() -> wrmsr(g, Platform.MSR_X2APIC_EOI, 1)).isInstanceOf(GuestAbort.class);
-        assertThat(g.domain.state()).isNotEqualTo(DomainState.RUNNING);
-        assertThat(g.domain.crashCause()).contains("EOI");
+        assertThat(gp).isEmpty();
+        wrmsr(g, Platform.MSR_X2APIC_EOI, 1);
+        assertThat(gp).containsExactly(new Seen(13, g.scratch + AT_WRMSR, false));
+        assertThat(g.domain.state()).isEqualTo(DomainState.RUNNING);
+
+        BareGuest early = IdtTest.guest(hv, "eoi-early", Virtualization.TRAP);
+        assertThatThrownBy(() -> wrmsr(early, Platform.MSR_X2APIC_EOI, 1)).isInstanceOf(GuestAbort.class);
+        assertThat(early.domain.state()).isNotEqualTo(DomainState.RUNNING);
+        assertThat(early.domain.crashCause()).contains("EOI");
         assertThat(bystander.domain.state()).isEqualTo(DomainState.RUNNING);
     }
 }

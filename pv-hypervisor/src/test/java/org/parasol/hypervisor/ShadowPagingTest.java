@@ -317,6 +317,12 @@ class ShadowPagingTest {
         // Make the page read-only first, as a kernel does before it uses a page as a table.
         storePte(copyPte, g.mem.getLong(copyPte) & ~Mmu.PAGE_RW);
         invlpg(copyVa);
+        // Pinned, as a PV kernel pins its L4s: switching away from it leaves it a page table, so
+        // nothing stops being one (which would move the generation and drop every shadow).
+        g.mem.putInt(g.scratch, org.parasol.hypercall.abi.MmuextOp.PIN_L4_TABLE);
+        g.mem.putLong(g.scratch + 8, copyMfn);
+        assertThat(g.cpu.hypercall(Hypercall.MMUEXT_OP, g.scratch, 1, 0, org.parasol.hypercall.DomId.DOMID_SELF, 0))
+                .isZero();
         g.mem.putLong(g.scratch2, 0x5151);
         g.mem.getLong(g.scratch);
         long builds = shadow.builds();
@@ -330,6 +336,62 @@ class ShadowPagingTest {
         run(Encoder.movToCr(buf, 0, Registers.CR3, RAX));
         g.mem.getLong(g.scratch);
         assertThat(shadow.hiddenFaults()).as("the first address space's shadow is still there").isEqualTo(hidden);
+    }
+
+    @Test
+    @DisplayName("an L1 table unhooked by a trapped store loses its last type reference and becomes an ordinary "
+            + "frame: the page-table generation moves, so once the guest has written it as data and hooked it again "
+            + "the shadow maps through what it now holds, not through a stale mirror of its old entries")
+    void shouldDropTheShadowOfAFrameThatStopsBeingATable() {
+        long vT = g.scratch2 + 3 * 4096;
+        long vA = g.scratch2 + 4 * 4096;
+        long vB = g.scratch2 + 5 * 4096;
+        g.mem.putLong(vA, 0xAAAA);
+        g.mem.putLong(vB, 0xBBBB);
+        long tPte = entryVa(vT);
+        long mfnT = g.mem.getLong(tPte) >>> 12 & 0xF_FFFF_FFFFL;
+        long mfnA = g.mem.getLong(entryVa(vA)) >>> 12 & 0xF_FFFF_FFFFL;
+        long mfnB = g.mem.getLong(entryVa(vB)) >>> 12 & 0xF_FFFF_FFFFL;
+        long leafFlags = Mmu.PAGE_PRESENT | Mmu.PAGE_RW | Mmu.PAGE_ACCESSED | Mmu.PAGE_DIRTY;
+        // T becomes an L1 table mapping A at slot 3 of an empty 2 MiB region R of the scratch's L2.
+        for (int i = 0; i < 512; i++) {
+            g.mem.putLong(vT + 8L * i, 0);
+        }
+        g.mem.putLong(vT + 8 * 3, mfnA << 12 | leafFlags);
+        long region = (g.scratch & ~((1L << 30) - 1)) + (256L << 21);
+        long l2Entry = tableEntryVa(region, 2);
+        assertThat(g.mem.getLong(l2Entry)).as("an empty L2 slot").isZero();
+        storePte(tPte, g.mem.getLong(tPte) & ~Mmu.PAGE_RW); // read-only first, as a kernel does
+        invlpg(vT);
+        long hook = mfnT << 12 | Mmu.PAGE_PRESENT | Mmu.PAGE_RW | Mmu.PAGE_ACCESSED;
+        storePte(l2Entry, hook);
+        assertThat(g.mem.getLong(region + 3 * 4096)).as("through T's shadow: A").isEqualTo(0xAAAA);
+
+        // Unhooked: T's last type reference goes, it is an ordinary frame again.
+        long generation = g.domain.pages().pageTableGeneration();
+        storePte(l2Entry, 0);
+        assertThat(g.domain.pages().pageTableGeneration() - generation)
+                .as("the entry written, and T no longer a table").isEqualTo(2);
+        // Written as data through a writable mapping: slot 3 now maps B.
+        storePte(tPte, g.mem.getLong(tPte) | Mmu.PAGE_RW | Mmu.PAGE_DIRTY);
+        invlpg(vT);
+        g.mem.putLong(vT + 8 * 3, mfnB << 12 | leafFlags);
+        storePte(tPte, g.mem.getLong(tPte) & ~Mmu.PAGE_RW);
+        invlpg(vT);
+        // Hooked again (validated with what it now holds), and the TLB flushed: B, as the guest's tables say.
+        storePte(l2Entry, hook);
+        reloadCr3();
+        assertThat(g.mem.getLong(region + 3 * 4096)).as("through T's entries as they are now").isEqualTo(0xBBBB);
+    }
+
+    /** The VA of the bootstrap table entry of {@code va} at {@code level} (2-4), walking from CR3. */
+    private long tableEntryVa(long va, int level) {
+        long table = g.domain.vcpu(0).baseMfn();
+        for (int l = 4; l > level; l--) {
+            long e = g.mem.getLong(tableVa(table) + 8L * (va >>> (12 + 9 * (l - 1)) & 511));
+            table = e >>> 12 & 0xF_FFFF_FFFFL;
+        }
+        return tableVa(table) + 8L * (va >>> (12 + 9 * (level - 1)) & 511);
     }
 
     /** The VA at which the bootstrap tables map page-table frame {@code mfn}. */

@@ -6,6 +6,7 @@ import org.parasol.guest.event.EventDispatcher;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
+import org.parasol.guest.x86.NativeOps;
 import org.parasol.hypercall.DomId;
 
 /**
@@ -18,6 +19,13 @@ import org.parasol.hypercall.DomId;
  * from a task, which the run loop turns into a crash with the stack trace; with
  * {@code handler}, an event handler throws inside the upcall, which the kernel's upcall
  * wrapper turns into the same crash.
+ *
+ * <p>On emulated hardware ({@code --virt trap}, {@code bt} or {@code bare}) two more: with
+ * {@code msr} it reads an MSR the machine does not have, first through {@code rdmsr_safe} (the
+ * {@code #GP} is fixed up by the kernel's exception table and the accessor answers -EIO), then
+ * with a plain {@code rdmsr}, whose {@code #GP} has no fixup: the kernel oopses with
+ * "general protection fault: 0000 [#1]" and the domain crashes. With {@code ud} it executes
+ * {@code ud2} (Linux's {@code BUG()}): "invalid opcode: 0000 [#1]".
  *
  * <p>Expected console output:
  * <pre>
@@ -34,8 +42,32 @@ public final class FaultyKernel extends ApplicationKernel {
     public FaultyKernel() {
     }
 
+    /** An MSR no model CPU has (in the architectural range, unassigned). */
+    static final int NO_SUCH_MSR = 0x1F5;
+
     @Override
     public Promise<?> main(Kernel k) {
+        String words = " " + k.commandLine().trim() + " ";
+        boolean ud = words.contains(" ud ");
+        if (ud || words.contains(" msr ")) {
+            if (!(k.pvOps() instanceof NativeOps cpu)) {
+                k.println("faulty: msr and ud need emulated hardware (--virt trap, bt or bare)");
+                k.poweroff();
+                return null;
+            }
+            if (ud) {
+                k.println("faulty: executing ud2");
+                cpu.bug();
+            } else {
+                long[] value = new long[1];
+                int rc = cpu.rdmsrSafe(NO_SUCH_MSR, value);
+                k.println(String.format("faulty: rdmsr_safe(0x%x) = %d, value %d", NO_SUCH_MSR, rc, value[0]));
+                k.println(String.format("faulty: rdmsr(0x%x) without a fixup", NO_SUCH_MSR));
+                cpu.rdmsr(NO_SUCH_MSR);
+            }
+            k.println("faulty: this line is never printed");
+            return null;
+        }
         if (k.commandLine().contains("handler")) {
             // A handler that runs inside the upcall (not deferred) and throws there.
             k.println("faulty: an event handler throws");

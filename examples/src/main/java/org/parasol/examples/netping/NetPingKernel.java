@@ -25,7 +25,12 @@ import org.parasol.guest.sched.Timer;
  * <p>{@code role=flood} sends frames without end (EtherType 0x88B6, which the echo ignores, to an
  * address nobody has, so the bridge floods them), alternately of 1514 bytes (one TX slot) and
  * 3000 (two), as fast as its TX ring takes them: a front end for a test to crash while dom0
- * is in the middle of its frames.
+ * is in the middle of its frames. With {@code frames=N} it stops after N frames and powers off,
+ * and {@code delay=MS} waits that long after connecting before it starts.
+ *
+ * <p>{@code role=deaf time=MS} connects, then stops reading its RX ring and posting RX buffers
+ * ({@link NetFront#stopReceiving}), as a guest whose stack hangs, for {@code time} ms, then
+ * powers off: dom0 must queue what comes for it, then drop it, and stall nobody.
  *
  * <p>Expected output of the pinger: {@code netping: 100 replies from 00:16:3e:00:01:00, 0 resent;
  * round trip p50 ... us, p99 ... us}.
@@ -54,6 +59,10 @@ public final class NetPingKernel extends ApplicationKernel {
     private long[] rtts;
     private Timer retry;
     private int echoed;
+    /** role=flood: frames to send (0: without end) and the wait before the first; role=deaf: how long. */
+    private long floodFrames;
+    private long delayMs;
+    private long timeMs = 1000;
 
     /** The kernel class an image names needs a public no-argument constructor. */
     public NetPingKernel() {
@@ -64,6 +73,7 @@ public final class NetPingKernel extends ApplicationKernel {
         this.k = kernel;
         boolean ping = false;
         boolean flood = false;
+        boolean deafRole = false;
         boolean sg = true;
         count = 100;
         size = 64;
@@ -77,11 +87,15 @@ public final class NetPingKernel extends ApplicationKernel {
                 case "role" -> {
                     ping = v.equals("ping");
                     flood = v.equals("flood");
+                    deafRole = v.equals("deaf");
                 }
                 case "count" -> count = (int) Vbd.number("count", v, 1, 1_000_000);
                 case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_SG_FRAME);
                 case "sg" -> sg = Vbd.number("sg", v, 0, 1) == 1;
                 case "peers" -> peers = (int) Vbd.number("peers", v, 1, 64);
+                case "frames" -> floodFrames = Vbd.number("frames", v, 1, 1_000_000_000);
+                case "delay" -> delayMs = Vbd.number("delay", v, 0, 3_600_000);
+                case "time" -> timeMs = Vbd.number("time", v, 1, 3_600_000);
                 default -> {
                 }
             }
@@ -90,18 +104,30 @@ public final class NetPingKernel extends ApplicationKernel {
         done = k.loop().promise();
         boolean pinger = ping;
         boolean flooder = flood;
+        boolean deaf = deafRole;
         boolean scatterGather = sg;
         return NetFront.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netping: this domain has no vif");
             }
             return NetFront.connect(k, ids.get(0), 1, true, scatterGather,
-                    pinger ? this::pingerFrame : flooder ? (f, b, l) -> { } : this::echoFrame);
+                    pinger ? this::pingerFrame : flooder || deaf ? (f, b, l) -> { } : this::echoFrame);
         }).then(n -> {
             nic = n;
             if (flooder) {
-                k.println("netping: flooding as " + Vif.formatMac(n.mac()));
-                flood();
+                k.after(Duration.ofMillis(delayMs), () -> {
+                    k.println("netping: flooding as " + Vif.formatMac(n.mac()));
+                    flood();
+                });
+                return done;
+            }
+            if (deaf) {
+                n.stopReceiving();
+                k.println("netping: deaf as " + Vif.formatMac(n.mac()) + " for " + timeMs + " ms");
+                k.after(Duration.ofMillis(timeMs), () -> {
+                    k.println("netping: deaf for " + timeMs + " ms; " + n.framesReceived() + " frames read");
+                    done.complete(0);
+                });
                 return done;
             }
             k.println("netping: " + (pinger ? "pinging" : "echoing") + " as " + Vif.formatMac(n.mac())
@@ -154,11 +180,14 @@ public final class NetPingKernel extends ApplicationKernel {
             out.set(ValueLayout.JAVA_BYTE, i, (byte) i);
         }
         int sent = 0;
-        while (sent < 64 && nic.transmit(out, (seq & 1) == 0 ? 1514 : 3000)) {
+        while (sent < 64 && (floodFrames == 0 || seq < floodFrames) && nic.transmit(out, (seq & 1) == 0 ? 1514 : 3000)) {
             seq++;
             sent++;
         }
-        if (sent == 64) {
+        if (floodFrames > 0 && seq == floodFrames) {
+            k.println("netping: flooded " + seq + " frames");
+            done.complete(0);
+        } else if (sent == 64) {
             k.execute(this::flood);
         } else {
             k.after(Duration.ofMillis(1), this::flood);

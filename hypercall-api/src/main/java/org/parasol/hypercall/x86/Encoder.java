@@ -77,6 +77,11 @@ public final class Encoder {
         return two(buf, off, 0x30);
     }
 
+    /** {@code ud2}: the instruction defined to be undefined, always {@code #UD} (Linux's {@code BUG()}). */
+    public static int ud2(byte[] buf, int off) {
+        return two(buf, off, 0x0B);
+    }
+
     /** {@code mov crN, gpr}. */
     public static int movToCr(byte[] buf, int off, int cr, int gpr) {
         return movCr(buf, off, 0x22, cr, gpr);

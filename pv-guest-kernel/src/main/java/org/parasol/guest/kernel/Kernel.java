@@ -30,6 +30,7 @@ import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.abi.Gnttab;
 import org.parasol.hypercall.abi.MemoryOp;
@@ -195,6 +196,16 @@ public final class Kernel {
         });
         ops.installTrapHandler(TrapVector.PF, (c, vector, errorCode, address) ->
                 pageFault(ops, console, errorCode, address));
+        //    On emulated hardware the exceptions an instruction raises come through the IDT too:
+        //    an exception-table fixup, or an oops (Linux's do_error_trap). Then the MSR probe.
+        if (nativeImpl != null) {
+            TrapHandler trap = (c, vector, errorCode, address) -> nativeException(nativeImpl, console, c, vector,
+                    errorCode);
+            ops.installTrapHandler(TrapVector.DE, trap);
+            ops.installTrapHandler(TrapVector.UD, trap);
+            ops.installTrapHandler(TrapVector.GP, trap);
+            nativeImpl.probeMiscFeatures();
+        }
 
         // 6. Memory: the allocator starts after the argument page; frames beyond what the
         //    builder mapped are mapped the first time they are allocated. A domain with a store
@@ -786,6 +797,27 @@ public final class Kernel {
      * no fixup, it reports the address, the kind of access and where it happened, then crashes
      * the domain.
      */
+    /**
+     * An exception raised by one of the native kernel's instructions: the exception table's
+     * fixup if the faulting instruction has one ({@code rdmsr_safe}), else an oops line in
+     * Linux's words — {@code "general protection fault: 0000 [#1]"}, {@code "invalid opcode:
+     * 0000 [#1]"}, {@code "divide error: 0000 [#1]"} — with the vector and the faulting
+     * {@code rip}, and the domain is crashed (pvpanic).
+     */
+    static void nativeException(NativeOps ops, Console console, Cpu cpu, int vector, long errorCode) {
+        if (ops.fixupException(vector)) {
+            return;
+        }
+        String what = switch (vector) {
+            case TrapVector.DE -> "divide error";
+            case TrapVector.UD -> "invalid opcode";
+            case TrapVector.GP -> "general protection fault";
+            default -> "exception " + vector;
+        };
+        oops(ops, console, String.format("*** %s: %04x [#1] (vector %d) RIP: %04x:0x%x", what, errorCode & 0xFFFF,
+                vector, NativeOps.KERNEL_CS, cpu.frameRip()), new Throwable(what));
+    }
+
     private static void pageFault(PvOps ops, Console console, long errorCode, long address) {
         oops(ops, console, String.format("*** page fault at 0x%x: %s of a %s page (error code 0x%x)", address,
                 (errorCode & TrapVector.PFEC_WRITE) != 0 ? "write" : "read",

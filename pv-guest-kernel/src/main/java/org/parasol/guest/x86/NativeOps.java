@@ -124,6 +124,17 @@ public final class NativeOps implements PvOps {
     private final long invlpgRdi;
     private final long storeRdiRsi;
     private final long lidtRdi;
+    // Instructions that may fault, and the kernel's exception table for them.
+    private final long rdmsr;
+    private final long rdmsrSafe;
+    private final long wrmsrSafe;
+    private final long ud2;
+    private final ExceptionTable exceptionTable = new ExceptionTable();
+    /** Set by an MSR accessor's fixup: the instruction faulted (Linux's fixup puts -EIO in its error register). */
+    private boolean msrFaulted;
+    private long fixups;
+    /** What the boot-time probe of {@code MSR_MISC_FEATURES_ENABLES} found, or -1 if it faulted or never ran. */
+    private long miscFeatures = -1;
 
     private long executed;
     /** Whether the 8259 pair is programmed, and the mask it holds (slave's in bits 8-15). */
@@ -201,6 +212,17 @@ public final class NativeOps implements PvOps {
         p += Encoder.movStore(t, p, 8, RDI, n, 1, 0, RSI);
         lidtRdi = textVa + p;
         p += Encoder.lidt(t, p, RDI, n, 1, 0);
+        // Instructions that may fault on purpose, each with its exception-table entry.
+        rdmsr = textVa + p;
+        p += Encoder.rdmsr(t, p);
+        rdmsrSafe = textVa + p;
+        p += Encoder.rdmsr(t, p);
+        exceptionTable.add(rdmsrSafe, textVa + p, ExceptionTable.TYPE_RDMSR_SAFE); // resume after it
+        wrmsrSafe = textVa + p;
+        p += Encoder.wrmsr(t, p);
+        exceptionTable.add(wrmsrSafe, textVa + p, ExceptionTable.TYPE_WRMSR_SAFE);
+        ud2 = textVa + p;
+        p += Encoder.ud2(t, p);
         if (p > IDT_DESCRIPTOR) {
             throw new IllegalStateException("the privileged text overflows into the IDT's descriptor");
         }
@@ -352,6 +374,103 @@ public final class NativeOps implements PvOps {
         regs.set(RAX, leaf & 0xFFFF_FFFFL);
         regs.set(RCX, 0);
         run(cpuid, 1);
+    }
+
+    // ---------------------------------------------------------------- exceptions: MSRs that may not exist, BUG()
+
+    /**
+     * {@code rdmsr} of {@code msr}, for an MSR the machine is known to have (Linux's
+     * {@code rdmsrl}): an MSR it does not have is {@code #GP(0)} with no fixup, an oops.
+     */
+    public long rdmsr(int msr) {
+        regs.set(RCX, msr & 0xFFFF_FFFFL);
+        run(rdmsr, 1);
+        return (regs.get(RDX) & 0xFFFF_FFFFL) << 32 | regs.get(RAX) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * {@code rdmsr} of an MSR that may not exist (Linux's {@code rdmsrl_safe}): the instruction
+     * has an exception-table entry, so its {@code #GP} resumes after it and this answers
+     * {@code -EIO} with {@code value[0]} zero, where the machine has the MSR 0 and its value.
+     */
+    public int rdmsrSafe(int msr, long[] value) {
+        regs.set(RCX, msr & 0xFFFF_FFFFL);
+        msrFaulted = false;
+        run(rdmsrSafe, 1);
+        if (msrFaulted) {
+            value[0] = 0;
+            return -org.parasol.hypercall.Errno.EIO;
+        }
+        value[0] = (regs.get(RDX) & 0xFFFF_FFFFL) << 32 | regs.get(RAX) & 0xFFFF_FFFFL;
+        return 0;
+    }
+
+    /** {@code wrmsr} of an MSR that may not exist (Linux's {@code wrmsrl_safe}): 0, or {@code -EIO} when it faulted. */
+    public int wrmsrSafe(int msr, long value) {
+        regs.set(RCX, msr & 0xFFFF_FFFFL);
+        regs.set(RAX, value & 0xFFFF_FFFFL);
+        regs.set(RDX, value >>> 32);
+        msrFaulted = false;
+        run(wrmsrSafe, 1);
+        return msrFaulted ? -org.parasol.hypercall.Errno.EIO : 0;
+    }
+
+    /**
+     * {@code ud2}, Linux's {@code BUG()}: the invalid-opcode exception, whose handler finds no
+     * fixup and oopses. Does not return when the kernel's {@code #UD} handler crashes the domain.
+     */
+    public void bug() {
+        run(ud2, 1);
+    }
+
+    /**
+     * The boot-time probe Linux's {@code init_intel_misc_features} makes: {@code rdmsr_safe} of
+     * {@code MSR_MISC_FEATURES_ENABLES} ({@value #MSR_MISC_FEATURES_ENABLES}), which only some
+     * CPUs have (CPUID faulting lives there). The machine model has none, so on every native
+     * configuration this takes the {@code #GP} and its fixup. Call once the kernel's {@code #GP}
+     * handler is installed (it calls {@link #fixupException}).
+     */
+    public void probeMiscFeatures() {
+        long[] v = new long[1];
+        miscFeatures = rdmsrSafe(MSR_MISC_FEATURES_ENABLES, v) == 0 ? v[0] : -1;
+    }
+
+    /** {@code MSR_MISC_FEATURES_ENABLES}: absent on most CPUs, and on the machine model. */
+    public static final int MSR_MISC_FEATURES_ENABLES = 0x140;
+
+    /** What {@link #probeMiscFeatures} read, or -1 when the MSR faulted (or the probe has not run). */
+    public long miscFeatures() {
+        return miscFeatures;
+    }
+
+    /**
+     * Linux's {@code fixup_exception}, for the kernel's exception handlers: the frame's
+     * {@code rip} is looked up in the exception table; with an entry the frame is made to
+     * return to its fixup (an MSR accessor's marks the fault for its caller) and this answers
+     * true; with none, false, and the handler dies (oops).
+     */
+    public boolean fixupException(int vector) {
+        int e = exceptionTable.search(cpu.frameRip());
+        if (e < 0) {
+            return false;
+        }
+        int type = exceptionTable.type(e);
+        if (type == ExceptionTable.TYPE_RDMSR_SAFE || type == ExceptionTable.TYPE_WRMSR_SAFE) {
+            msrFaulted = true;
+        }
+        cpu.setFrameRip(exceptionTable.fixup(e));
+        fixups++;
+        return true;
+    }
+
+    /** Faults resumed at an exception-table fixup so far. */
+    public long fixups() {
+        return fixups;
+    }
+
+    /** The kernel's exception table (for tests and the journey). */
+    public ExceptionTable exceptionTable() {
+        return exceptionTable;
     }
 
     // ---------------------------------------------------------------- entry points

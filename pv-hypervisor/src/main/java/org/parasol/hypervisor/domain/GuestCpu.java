@@ -64,6 +64,32 @@ final class GuestCpu implements Cpu {
     }
 
     @Override
+    public long frameRip() {
+        own();
+        VmExits x = nativeSide("frameRip");
+        if (!x.inFrame()) {
+            throw new IllegalStateException("frameRip outside an interrupt or exception handler");
+        }
+        return x.frameRip();
+    }
+
+    @Override
+    public void setFrameRip(long rip) {
+        own();
+        if (!nativeSide("setFrameRip").frameRip(rip)) {
+            throw new IllegalStateException("setFrameRip outside an interrupt or exception handler");
+        }
+    }
+
+    private VmExits nativeSide(String what) {
+        VmExits x = vcpu.vmExits();
+        if (x == null) {
+            throw new UnsupportedOperationException(what + ": this vCPU runs paravirtualized: no native execution");
+        }
+        return x;
+    }
+
+    @Override
     public void execute(int count) {
         vcpu.execute(count);
     }

@@ -57,10 +57,11 @@ import org.parasol.hypervisor.time.Timers;
  * the fetch goes through the vCPU's MMU and never faults the hypervisor, the decoder accepts
  * any bytes, a string instruction moves at most {@link #STRING_CHUNK} elements per exit (the
  * rest on re-execution, as a CPU resumes an interrupted {@code rep}), a page-table write is
- * validated exactly as {@code mmu_update} validates it. What the machine would answer with a
- * fault the guest has no handler for ({@code #UD}, {@code #GP} from an unknown MSR or a bad
- * CR3) crashes the domain with the reason on its console; nothing is thrown into the
- * hypervisor.
+ * validated exactly as {@code mmu_update} validates it. What the machine answers with a fault
+ * ({@code #UD}, {@code #GP} from an unknown MSR or a bad CR3, ...) is raised as that exception
+ * ({@link #raiseFault}): delivered through the kernel's IDT with {@code rip} left at the
+ * faulting instruction, or, before the kernel has loaded an IDT, the domain crashed with the
+ * reason on its console; nothing is thrown into the hypervisor.
  *
  * <p>Costs are work: each stage does what it says; {@link #profile} adds two clock reads per
  * stage for the bench's breakdown and is off otherwise. Own thread only; nothing on the path
@@ -82,6 +83,9 @@ public final class VmExits {
     private static final long RFLAGS_DF = 1L << 10;
     /** RFLAGS bits popf may change here: the arithmetic flags, TF is left out, IF, DF, OF. */
     private static final long POPF_MASK = 0x0CD5L | RegisterFile.RFLAGS_IF;
+    private static final long CR0_PG_PE = 1L << 31 | 1L;
+    private static final long CR0_WP = 1L << 16;
+    private static final long CR0_ET = 1L << 4;
     private static final int MSR_IA32_TSC = 0x10;
     private static final int MSR_IA32_APIC_BASE = 0x1B;
     private static final long APIC_BASE_X2APIC = 0xFEE0_0000L | 1L << 11 | 1L << 10 | 1L << 8;
@@ -144,7 +148,16 @@ public final class VmExits {
     /** Interrupts and exceptions nested at most (each a frame on the kernel's stack). */
     static final int MAX_NESTING = 8;
     private final long[][] idtFrames = new long[MAX_NESTING][regs.gprs().length];
+    /** The rip each frame returns to (its iret): a handler may move it ({@link #frameRip(long)}). */
+    private final long[] idtFrameRip = new long[MAX_NESTING];
     private int nesting;
+    /**
+     * The instruction being carried out raised a fault that was delivered: it did not complete,
+     * so {@code rip} is not moved past it (the handler's frame decided where it resumes).
+     */
+    private boolean faulted;
+    /** Exceptions raised by instructions and delivered through the IDT, by vector. */
+    private final long[] exceptionsRaised = new long[32];
     /** What the last gate check found: the fault's error code or address, the gate's target and kind. */
     private long gateError;
     private long gateFaultAddress;
@@ -259,30 +272,35 @@ public final class VmExits {
     void executeTranslated(int count) {
         for (int i = 0; i < count; i++) {
             long rip = regs.rip();
+            faulted = false;
             int slot = (int) (rip ^ rip >>> 6) & (TC_SIZE - 1);
             if (tcRip[slot] != rip) {
                 tcRip[slot] = -1;
                 int got = fetch(rip);
                 int n = got <= 0 ? got : decoder.decode(code, 0, got, tcInsn[slot]);
-                if (n <= 0) {
-                    throw vcpu.crashFromGuestPath("#UD at rip " + hex(rip) + " (translation): " + bytes(got));
-                }
-                tcRip[slot] = rip;
-                tcLength[slot] = n;
-                tcPageTableStore[slot] = false;
-                translations++;
-            }
-            insn = tcInsn[slot];
-            tcSlot = slot;
-            try {
-                if (tcPageTableStore[slot]) {
-                    pageTableStoreInline(rip, tcLength[slot]);
+                if (n > 0) {
+                    tcRip[slot] = rip;
+                    tcLength[slot] = n;
+                    tcPageTableStore[slot] = false;
+                    translations++;
                 } else {
-                    carryOut(rip, tcLength[slot]);
+                    // Nothing to translate: the translator emits the fault the CPU would raise there.
+                    undecodable(rip, got, n, " (translation)");
                 }
-            } finally {
-                insn = decoded;
-                tcSlot = -1;
+            }
+            if (tcRip[slot] == rip) {
+                insn = tcInsn[slot];
+                tcSlot = slot;
+                try {
+                    if (tcPageTableStore[slot]) {
+                        pageTableStoreInline(rip, tcLength[slot]);
+                    } else {
+                        carryOut(rip, tcLength[slot]);
+                    }
+                } finally {
+                    insn = decoded;
+                    tcSlot = -1;
+                }
             }
             vcpu.checkAlive();
             boolean shadow = stiShadow && i + 1 < count;
@@ -335,15 +353,33 @@ public final class VmExits {
     }
 
     private void step() {
+        faulted = false;
         long rip = regs.rip();
         int got = fetch(rip);
         int n = got <= 0 ? got : decoder.decode(code, 0, got, insn);
         if (n <= 0) {
-            throw vcpu.crashFromGuestPath(n == Decoder.GP
-                    ? "#GP: an instruction longer than 15 bytes at rip " + hex(rip)
-                    : "#UD at rip " + hex(rip) + ": not an instruction of the privileged subset (" + bytes(got) + ")");
+            undecodable(rip, got, n, "");
+            return;
         }
         carryOut(rip, n);
+    }
+
+    /**
+     * Bytes at {@code rip} that are no instruction of the subset: {@code #GP(0)} for one longer
+     * than 15 bytes, {@code #UD} for the rest (the bytes end inside the instruction only at the
+     * end of a mapped run, which the model takes for {@code #UD} too); a fetch that fails
+     * crashes the domain as before.
+     */
+    private void undecodable(long rip, int got, int n, String how) {
+        if (got <= 0) {
+            throw vcpu.crashFromGuestPath("#UD at rip " + hex(rip) + how + ": " + bytes(got));
+        }
+        if (n == Decoder.GP) {
+            raiseFault(13, 0, "#GP: an instruction longer than 15 bytes at rip " + hex(rip) + how);
+        } else {
+            raiseFault(6, 0, "#UD at rip " + hex(rip) + how + ": not an instruction of the privileged subset ("
+                    + bytes(got) + ")");
+        }
     }
 
     /** The decoded instruction {@link #insn} of {@code n} bytes at {@code rip}: executed, or a VM exit. */
@@ -441,6 +477,10 @@ public final class VmExits {
         }
         inlinePageTableStores++;
         pageTableWrite(ea, ma, insn.opBytes(), insn.hasImmediate() ? insn.immediate() : regs.get(insn.modrmReg()));
+        if (faulted) {
+            faulted = false;
+            return; // the store faulted: rip stays at it
+        }
         regs.rip(rip + n);
     }
 
@@ -503,7 +543,62 @@ public final class VmExits {
             case IO_INSTRUCTION -> io();
             case GDTR_IDTR -> descriptorTable();
         }
+        if (faulted) {
+            faulted = false; // the fault's frame says where the kernel goes on
+            return;
+        }
         regs.rip(regs.rip() + length);
+    }
+
+    /**
+     * The instruction at {@code rip} raises fault {@code vec} with {@code errorCode} (0 where the
+     * exception has none): with an IDT loaded it is delivered through it ({@link #deliver}) with
+     * the registers as the CPU leaves them for a fault — nothing the instruction would have
+     * written is written, {@code rip} at the instruction — and the instruction does not
+     * complete: the kernel goes on where the handler's frame returns to (the same instruction,
+     * or its exception-table fixup). With no IDT loaded, the domain is crashed with
+     * {@code cause}, as before the kernel has a handler for anything. Same outcome under trap,
+     * bt and bare: each reaches this from the same emulation.
+     */
+    private void raiseFault(int vec, long errorCode, String cause) {
+        if (!idtLoaded) {
+            throw vcpu.crashFromGuestPath(cause);
+        }
+        exceptionsRaised[vec & 31]++;
+        deliver(vec, errorCode, 0, false);
+        faulted = true; // after delivery: the handler's own instructions went through exit() themselves
+    }
+
+    /** Exceptions of {@code vector} (0-31) raised by instructions and delivered through the IDT. */
+    public long exceptionsRaised(int vector) {
+        return exceptionsRaised[vector & 31];
+    }
+
+    /** Whether a handler run through the IDT is running (there is a frame to return to). */
+    boolean inFrame() {
+        return nesting > 0;
+    }
+
+    /**
+     * The rip the innermost interrupt or exception frame returns to (what its {@code iret}
+     * pops); only while {@link #inFrame}.
+     */
+    long frameRip() {
+        return idtFrameRip[Math.max(nesting - 1, 0)];
+    }
+
+    /**
+     * Makes the innermost frame return to {@code rip}, as Linux's {@code fixup_exception}
+     * writes {@code regs->ip}; false (nothing changed) outside any handler run through the IDT.
+     * Any value is taken: a rip with no instruction faults when it is fetched, as after a real
+     * {@code iret}.
+     */
+    boolean frameRip(long rip) {
+        if (nesting == 0) {
+            return false;
+        }
+        idtFrameRip[nesting - 1] = rip;
+        return true;
     }
 
     /** {@code #GP} (cli, sti, pushf, popf) or {@code #PF} on a page table: decode to know more. */
@@ -528,7 +623,7 @@ public final class VmExits {
                 long sp = regs.get(RSP) - w;
                 word.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, flags);
                 if (!mmu.copyToGuest(word, 0, sp, w)) {
-                    vcpu.pageFault(sp, VcpuMmu.PF_WRITE);
+                    pageFault(sp, VcpuMmu.PF_WRITE);
                     return;
                 }
                 regs.set(RSP, sp);
@@ -538,7 +633,7 @@ public final class VmExits {
                 long sp = regs.get(RSP);
                 word.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 0L);
                 if (!mmu.copyFromGuest(sp, word, 0, w)) {
-                    vcpu.pageFault(sp, 0);
+                    pageFault(sp, 0);
                     return;
                 }
                 long v = word.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
@@ -546,9 +641,21 @@ public final class VmExits {
                 regs.rflags(regs.rflags() & ~POPF_MASK | v & POPF_MASK);
                 setInterrupts((v & RegisterFile.RFLAGS_IF) != 0);
             }
-            default -> throw vcpu.crashFromGuestPath("#GP at rip " + hex(rip) + " (" + insn.toIntelSyntax() + ")");
+            default -> {
+                raiseFault(13, 0, "#GP at rip " + hex(rip) + " (" + insn.toIntelSyntax() + ")");
+                return;
+            }
         }
         lapIfProfiling(STAGE_EMULATE);
+    }
+
+    /**
+     * A {@code #PF} the emulation of the current instruction met (its stack, its memory
+     * operand, a page-table store refused): delivered, and the instruction does not complete.
+     */
+    private void pageFault(long va, int errorCode) {
+        vcpu.pageFault(va, errorCode);
+        faulted = true;
     }
 
     /** The hypervisor's own decode of the instruction at {@code rip} (the exit did not say enough). */
@@ -572,7 +679,7 @@ public final class VmExits {
      */
     private void pageTableWrite(long va, long ma, int width, long value) {
         if (ma < 0 || width != 8 || (va & 7) != 0 || !ownPageTable(ma >>> MachineMemory.PAGE_SHIFT)) {
-            vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
+            pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
             return;
         }
         long generation = domain.pages().pageTableGeneration();
@@ -582,7 +689,7 @@ public final class VmExits {
         }
         lapIfProfiling(STAGE_SHADOW);
         if (rc != 0) {
-            vcpu.pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
+            pageFault(va, VcpuMmu.PF_PRESENT | VcpuMmu.PF_WRITE);
             return;
         }
         vcpu.releaseDeferredPuts();
@@ -673,8 +780,14 @@ public final class VmExits {
             case Platform.MSR_X2APIC_LVT_TIMER -> lvtTimer;
             case MSR_IA32_TSC -> host.timeScale().tscAt(host.systemTime());
             case MSR_IA32_APIC_BASE -> APIC_BASE_X2APIC;
-            default -> throw vcpu.crashFromGuestPath("#GP: rdmsr of unknown MSR " + hex(msr & 0xFFFF_FFFFL));
+            default -> {
+                raiseFault(13, 0, "#GP: rdmsr of unknown MSR " + hex(msr & 0xFFFF_FFFFL));
+                yield -1L;
+            }
         };
+        if (faulted) {
+            return; // RAX and RDX as they were
+        }
         regs.set(RAX, v & 0xFFFF_FFFFL);
         regs.set(RDX, v >>> 32);
         lapIfProfiling(STAGE_EMULATE);
@@ -711,7 +824,7 @@ public final class VmExits {
                 endOfInterrupt(v);
                 lapIfProfiling(STAGE_DEVICE);
             }
-            default -> throw vcpu.crashFromGuestPath("#GP: wrmsr of unknown MSR " + hex(msr & 0xFFFF_FFFFL));
+            default -> raiseFault(13, 0, "#GP: wrmsr of unknown MSR " + hex(msr & 0xFFFF_FFFFL));
         }
     }
 
@@ -790,13 +903,13 @@ public final class VmExits {
 
     /**
      * The x2APIC {@code EOI} register ({@code 0x80B}): a write of 0 ends the highest-priority
-     * interrupt in service; any other value is {@code #GP(0)}, as the SDM says of x2APIC mode.
-     * With nothing in service it does nothing.
+     * interrupt in service; any other value is {@code #GP(0)}, as the SDM says of x2APIC mode,
+     * raised as a refused MSR's is. With nothing in service it does nothing.
      */
     private void endOfInterrupt(long value) {
         if (value != 0) {
-            throw vcpu.crashFromGuestPath("#GP(0): wrmsr of " + hex(value) + " to the x2APIC EOI register at rip "
-                    + hex(regs.rip()));
+            raiseFault(13, 0, "#GP(0): wrmsr of " + hex(value) + " to the x2APIC EOI register at rip " + hex(regs.rip()));
+            return;
         }
         int vec = highestInService();
         if (vec >= 0) {
@@ -867,10 +980,15 @@ public final class VmExits {
         long v = regs.get(gpr);
         switch (cr) {
             case Registers.CR0 -> {
-                if ((v & Platform.CR0_RUNNING) != Platform.CR0_RUNNING) {
-                    throw vcpu.crashFromGuestPath("mov to cr0 of " + hex(v) + ": leaving paging is not emulated");
+                if ((v & CR0_PG_PE) != CR0_PG_PE) {
+                    // Clearing PG in IA-32e mode, or PE with PG set, is #GP(0) on the CPU.
+                    raiseFault(13, 0, "#GP: mov to cr0 of " + hex(v) + " would leave paging");
+                    return;
                 }
-                cr0 = v;
+                if ((v & CR0_WP) == 0) {
+                    throw vcpu.crashFromGuestPath("mov to cr0 of " + hex(v) + ": clearing WP is not emulated");
+                }
+                cr0 = v | CR0_ET; // ET is hard-wired to 1
             }
             case Registers.CR4 -> {
                 if (((v ^ cr4) & 1L << 7) != 0) {
@@ -896,7 +1014,8 @@ public final class VmExits {
         PageTables pt = host.pageTables();
         long rc = pt.getBaseRef(domain.pages(), mfn);
         if (rc != 0) {
-            throw vcpu.crashFromGuestPath("#GP: mov to cr3 of " + hex(value) + ", not an L4 table of this domain");
+            raiseFault(13, 0, "#GP: mov to cr3 of " + hex(value) + ", not an L4 table of this domain");
+            return;
         }
         long old = mmu.baseRef();
         mmu.setBaseRef(mfn);
@@ -949,12 +1068,12 @@ public final class VmExits {
                 }
             }
             if (!mmu.copyToGuest(dataSegment, 0, first, bytes)) {
-                vcpu.pageFault(first, VcpuMmu.PF_WRITE);
+                pageFault(first, VcpuMmu.PF_WRITE);
                 return;
             }
         } else {
             if (!mmu.copyFromGuest(first, dataSegment, 0, bytes)) {
-                vcpu.pageFault(first, 0);
+                pageFault(first, 0);
                 return;
             }
             lapIfProfiling(STAGE_EMULATE);
@@ -1092,21 +1211,21 @@ public final class VmExits {
             descriptor.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) idtLimit);
             descriptor.set(ValueLayout.JAVA_LONG_UNALIGNED, 2, idtBase);
             if (!mmu.copyToGuest(descriptor, 0, ea, 10)) {
-                vcpu.pageFault(ea, VcpuMmu.PF_WRITE);
+                pageFault(ea, VcpuMmu.PF_WRITE);
                 return;
             }
             lapIfProfiling(STAGE_EMULATE);
             return;
         }
         if (!mmu.copyFromGuest(ea, descriptor, 0, 10)) {
-            vcpu.pageFault(ea, 0);
+            pageFault(ea, 0);
             return;
         }
         int limit = descriptor.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) & 0xFFFF;
         long newBase = descriptor.get(ValueLayout.JAVA_LONG_UNALIGNED, 2);
         if (!canonical(newBase)) {
-            throw vcpu.crashFromGuestPath("#GP(0): lidt of a non-canonical IDT base " + hex(newBase) + " at rip "
-                    + hex(regs.rip()));
+            raiseFault(13, 0, "#GP(0): lidt of a non-canonical IDT base " + hex(newBase) + " at rip " + hex(regs.rip()));
+            return;
         }
         idtBase = newBase;
         idtLimit = limit;
@@ -1213,9 +1332,9 @@ public final class VmExits {
         }
         // The frame the CPU pushes and the handler's register saves: what its epilogue and iret give back.
         long[] gprs = regs.gprs();
+        idtFrameRip[nesting] = regs.rip();
         long[] frame = idtFrames[nesting++];
         System.arraycopy(gprs, 0, frame, 0, gprs.length);
-        long rip = regs.rip();
         long rflags = regs.rflags();
         boolean interruptsWere = interrupts();
         if (!gateIsTrap) {
@@ -1227,7 +1346,7 @@ public final class VmExits {
         } finally {
             nesting--;
             System.arraycopy(frame, 0, gprs, 0, gprs.length);
-            regs.rip(rip);
+            regs.rip(idtFrameRip[nesting]); // the frame's rip: a handler's fixup may have moved it
             regs.rflags(rflags);
             setInterrupts(interruptsWere);
         }

@@ -1020,7 +1020,8 @@ public final class FrameTable {
     /**
      * Drops a type reference on {@code mfn} ({@code put_page_type}). When the last reference of
      * a page-table type goes, the frame loses {@code PGT_validated} (Xen devalidates it), but
-     * keeps its type until someone takes another.
+     * keeps its type until someone takes another; its owner's page-table generation moves
+     * ({@link DomainPages#pageTableGeneration}), so shadows of it are dropped.
      *
      * @throws IllegalStateException if the type count is already 0 (a hypervisor bug)
      */
@@ -1044,6 +1045,12 @@ public final class FrameTable {
             if (casType(i, x, nx)) {
                 if (devalidate) {
                     freePageTable(mfn, pageType(nx));
+                    // No longer a page table: the guest may map it writable and write it as
+                    // data unseen, so a shadow that mirrors it must drop it (deviation 34).
+                    DomainPages owner = ownerPagesOf(i);
+                    if (owner != null) {
+                        owner.pageTablesChanged();
+                    }
                 }
                 return;
             }

@@ -85,6 +85,16 @@ final class NetBack implements Bridge.Port {
     private static final long RX_OPS = Mmu.PAGE_SIZE;
     /** Where a TX batch's unmap ops start (TX by map): page 2. */
     private static final long UNMAP_OPS = 2L * Mmu.PAGE_SIZE;
+    /**
+     * dom0 pages of one queue's RX queue ({@link RxQueue}): 128 KiB, where frames for a front
+     * end that has not posted enough RX buffers wait. Linux bounds its queue at
+     * {@code XENVIF_RX_QUEUE_BYTES} (half an RX ring of pages: 512 KiB); dom0 here has 16 MiB
+     * for every queue of every vif, so a quarter of that. Taken when a frame first has to wait,
+     * given back when the vif goes.
+     */
+    static final int RX_QUEUE_PAGES = 32;
+    /** Frames one queue's RX queue holds at most (an RX ring's worth). */
+    static final int RX_QUEUE_FRAMES = SringEntries.NETIF_RX_ONE_PAGE.size();
     /** Extra-info slots a TX frame may carry: one of each type. */
     private static final int MAX_EXTRAS = Netif.EXTRA_TYPE_MAX - 1;
 
@@ -134,10 +144,31 @@ final class NetBack implements Bridge.Port {
     private long rxMultiSlot;
     /** The front end wrote feature-sg = 1: it takes RX frames over several buffers. */
     private boolean rxSg;
+    /** RX frames dropped because dom0 had no pages for the RX queue (never seen: said in the log). */
+    private long rxNoQueueMemory;
+    /** The RX queues of queues gone: frames queued, refused for want of room, expired, dropped on disconnect, the most bytes one held. */
+    private long rxqQueued;
+    private long rxqFull;
+    private long rxqExpired;
+    private long rxqCleared;
+    private int rxqPeak;
+    /** dom0 pages the RX queues took and gave back. */
+    private long rxqPagesTaken;
+    private long rxqPagesGiven;
 
     /** This vif's counters, as the guest sees them (xentop's NETTX and NETRX). dom0's boot vCPU. */
     VifStatistics statistics() {
-        return new VifStatistics(front.value(), devid, txBytes, txFrames, txErrors, rxBytes, rxFrames, rxDropped + rxTooBig);
+        long queueDrops = rxqFull + rxqExpired + rxqCleared;
+        Queue[] qs = queues;
+        if (qs != null) {
+            for (Queue q : qs) {
+                if (q != null) {
+                    queueDrops += q.pending.full() + q.pending.expired() + q.pending.cleared();
+                }
+            }
+        }
+        return new VifStatistics(front.value(), devid, txBytes, txFrames, txErrors, rxBytes, rxFrames,
+                rxDropped + rxTooBig + rxNoQueueMemory + queueDrops);
     }
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
@@ -371,6 +402,15 @@ final class NetBack implements Bridge.Port {
         private int rxOps;
         /** RX frames taken and not copied yet. */
         private int rxQueued;
+        /** Frames waiting for RX buffers ({@link RxQueue}); their bytes in {@link #rxStore}. */
+        private final RxQueue pending = new RxQueue(RX_QUEUE_PAGES * (int) Mmu.PAGE_SIZE, RX_QUEUE_FRAMES);
+        /** The RX queue's dom0 pages: taken when a frame first waits, given back on {@link #close}. */
+        private PageRun rxStore;
+        /** Fires when the oldest waiting frame has waited out the drain timeout. */
+        private org.parasol.guest.sched.Timer drainTimer;
+        private final Runnable drainTimerFired = this::drainTimerFired;
+        private final Runnable serviceRx = this::serviceRx;
+        private boolean rxScheduled;
 
         Queue(int id) {
             this.id = id;
@@ -418,8 +458,8 @@ final class NetBack implements Bridge.Port {
             ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), (long) OPS_PAGES * Mmu.PAGE_SIZE);
             txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
             if (split) {
-                // The RX event says buffers were posted; deliver() finds them when a frame comes.
-                rxPort = k.events().bindInterdomain(front, Port.of(rxChannel), k.loop().deferred(p -> { }));
+                // The RX event says buffers were posted: frames waiting in the RX queue take them.
+                rxPort = k.events().bindInterdomain(front, Port.of(rxChannel), k.loop().deferred(p -> scheduleRx()));
             } else {
                 rxPort = txPort;
             }
@@ -451,6 +491,12 @@ final class NetBack implements Bridge.Port {
             scheduled = false;
             if (!connected) {
                 return;
+            }
+            if (!split && !pending.noneWaiting()) {
+                serviceRx(); // one event channel: the event may say RX buffers were posted
+                if (!connected) {
+                    return;
+                }
             }
             try {
                 int n = 0;
@@ -770,69 +816,182 @@ final class NetBack implements Bridge.Port {
         }
 
         /**
-         * RX: a frame from the bridge takes this queue's next posted buffer; its copy is gathered
+         * RX: a frame from the bridge takes this queue's next posted buffers; its copy is gathered
          * with the batch's others and made on {@link #flush} (as Linux's netback gathers a NAPI
-         * poll's RX copies into one {@code GNTTABOP_copy}). No buffer posted: dropped and counted,
-         * and the front end asked (rx ring's {@code req_event}) to say when it posts one.
+         * poll's RX copies into one {@code GNTTABOP_copy}). Too few buffers posted, or frames
+         * already waiting: it waits in the queue's RX queue ({@link #enqueue}), in order, as
+         * Linux's {@code xenvif_rx_queue_tail} queues it; a full RX queue drops it and counts it.
+         * A front end that stops posting stalls only itself.
          */
         private boolean deliver(long va, int length, int rxFlags) {
             try {
                 int slots = RxChain.slotsFor(length);
-                if (rxQueued == RX_BATCH || rxOps + 2 * slots > RX_OPS_MAX) {
-                    flush();
+                if (!pending.noneWaiting()) {
+                    drainPending(); // frames that came first go first
+                }
+                if (pending.noneWaiting()) {
+                    if (rxQueued == RX_BATCH || rxOps + 2 * slots > RX_OPS_MAX) {
+                        flush();
+                    }
                     if (!connected) {
                         rxDropped++;
                         return false;
                     }
+                    if (rx.unconsumedRequests() >= slots
+                            || rx.finalCheckForRequests() && rx.unconsumedRequests() >= slots) {
+                        takeSlots(va, length, rxFlags, bridge.frameGrantDomid(), bridge.frameGrantRef());
+                        return true;
+                    }
                 }
-                if (rx.unconsumedRequests() < slots) {
-                    // Not enough buffers posted for the whole frame: none taken, as netback waits for
-                    // enough slots; the front end is asked (req_event) to say when it posts more.
-                    rx.finalCheckForRequests();
+                if (!connected) {
                     rxDropped++;
                     return false;
                 }
-                int granter = bridge.frameGrantDomid();
-                for (int i = 0; i < slots; i++) {
-                    rx.consumeRequest(rxReq);
-                    int part = RxChain.slotLength(length, i);
-                    int opsOfSlot = 0;
-                    for (int done = 0; done < part; ) {
-                        long src = va + (long) i * Mmu.PAGE_SIZE + done;
-                        int n = (int) Math.min(part - done, Mmu.PAGE_SIZE - (src & (Mmu.PAGE_SIZE - 1)));
-                        copy.wrap(ops, RX_OPS + (long) rxOps * GnttabCopy.SIZE).clear();
-                        if (granter >= 0) {
-                            // A frame switched where another vif mapped it (one page at most): copied from
-                            // the granter's page by its reference (dom0 has no frame number of its own for
-                            // it), as netback copies from a foreign page.
-                            copy.sourceRef(bridge.frameGrantRef() & 0xFFFF_FFFFL).sourceDomid(granter);
-                        } else {
-                            copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(src)).value())
-                                    .sourceDomid(DomId.DOMID_SELF);
-                        }
-                        copy.sourceOffset((int) (src & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
-                                .destDomid(front.value()).destOffset(done)
-                                .flags(granter >= 0 ? Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF : Gntcopy.DEST_GREF).len(n);
-                        rxOps++;
-                        opsOfSlot++;
-                        done += n;
-                    }
-                    rxId[rxSlots] = rxReq.id;
-                    rxLen[rxSlots] = part;
-                    rxFlag[rxSlots] = RxChain.slotFlags(slots, i, rxFlags);
-                    rxSlotOps[rxSlots] = opsOfSlot;
-                    rxSlots++;
-                }
-                if (slots > 1) {
-                    rxMultiSlot++;
-                }
-                rxQueued++;
-                return true;
+                return enqueue(va, length, rxFlags);
             } catch (RingOverflowException e) {
                 disconnect("the front end broke its RX ring" + where() + ": " + e.getMessage());
                 rxDropped++;
                 return false;
             }
+        }
+
+        /**
+         * A frame that must wait for RX buffers: copied into the RX queue's dom0 pages (never a
+         * reference to the sender's memory kept), or dropped and counted when the queue has no room
+         * for it after its expired frames are dropped. The front end is asked ({@code req_event})
+         * to say when it posts buffers, and the drain timer is armed.
+         */
+        private boolean enqueue(long va, int length, int rxFlags) throws RingOverflowException {
+            if (rxStore == null) {
+                try {
+                    rxStore = k.memory().allocatePages(RX_QUEUE_PAGES);
+                    backend.rxQueuePages(RX_QUEUE_PAGES);
+                    rxqPagesTaken += RX_QUEUE_PAGES;
+                } catch (org.parasol.guest.mm.GuestOutOfMemoryException e) {
+                    if (rxNoQueueMemory++ == 0) {
+                        log.accept(who() + ": no dom0 pages for an RX queue" + where() + ": " + e.getMessage()
+                                + "; frames without buffers are dropped");
+                    }
+                    return false;
+                }
+            }
+            long now = k.now();
+            pending.expire(now - backend.options().rxDrainTimeoutMillis() * 1_000_000L);
+            int at = pending.offer(length, rxFlags, now);
+            if (at < 0) {
+                return false; // counted by the queue
+            }
+            k.cpu().memory().copy(va, rxStore.va() + at, length);
+            rx.finalCheckForRequests(); // req_event: the front end kicks when it posts a buffer
+            armDrainTimer();
+            return true;
+        }
+
+        /**
+         * Frames waiting in the RX queue take the buffers the front end posted since, oldest first,
+         * while it has enough for the next one whole.
+         */
+        private void drainPending() throws RingOverflowException {
+            while (connected && !pending.noneWaiting()) {
+                int len = pending.headLength();
+                int slots = RxChain.slotsFor(len);
+                if (rxQueued == RX_BATCH || rxOps + 2 * slots > RX_OPS_MAX) {
+                    flush();
+                    continue;
+                }
+                if (rx.unconsumedRequests() < slots && !(rx.finalCheckForRequests() && rx.unconsumedRequests() >= slots)) {
+                    return;
+                }
+                takeSlots(rxStore.va() + pending.headStart(), len, pending.headFlags(), -1, 0);
+                pending.take();
+            }
+        }
+
+        private void scheduleRx() {
+            if (!rxScheduled && connected && !pending.noneWaiting()) {
+                rxScheduled = true;
+                k.loop().execute(serviceRx);
+            }
+        }
+
+        /**
+         * The RX queue's own turn (the front end posted buffers, or the drain timer fired): frames
+         * that waited out {@code rx_drain_timeout_msecs} dropped and counted (Linux's
+         * {@code xenvif_rx_queue_drop_expired}), the rest given to the buffers posted, copied, answered.
+         */
+        private void serviceRx() {
+            rxScheduled = false;
+            if (!connected) {
+                return;
+            }
+            try {
+                flush();
+                pending.expire(k.now() - backend.options().rxDrainTimeoutMillis() * 1_000_000L);
+                drainPending();
+                flush();
+            } catch (RingOverflowException e) {
+                disconnect("the front end broke its RX ring" + where() + ": " + e.getMessage());
+            } catch (RuntimeException e) {
+                disconnect("serving RX" + where() + ": " + e);
+            }
+        }
+
+        private void armDrainTimer() {
+            if (drainTimer == null && !pending.noneWaiting()) {
+                drainTimer = k.loop().at(pending.headArrived() + backend.options().rxDrainTimeoutMillis() * 1_000_000L + 1,
+                        drainTimerFired);
+            }
+        }
+
+        private void drainTimerFired() {
+            drainTimer = null;
+            serviceRx();
+            if (connected) {
+                armDrainTimer();
+            }
+        }
+
+        /**
+         * Takes the front end's next {@code RxChain.slotsFor(length)} posted buffers for a frame at
+         * {@code va} in dom0 (or in a page dom0 mapped from {@code granter}'s grant {@code grantRef})
+         * and gathers its copy ops; the caller made sure they are posted and the batch has room.
+         */
+        private void takeSlots(long va, int length, int rxFlags, int granter, int grantRef) throws RingOverflowException {
+            int slots = RxChain.slotsFor(length);
+            for (int i = 0; i < slots; i++) {
+                rx.consumeRequest(rxReq);
+                int part = RxChain.slotLength(length, i);
+                int opsOfSlot = 0;
+                for (int done = 0; done < part; ) {
+                    long src = va + (long) i * Mmu.PAGE_SIZE + done;
+                    int n = (int) Math.min(part - done, Mmu.PAGE_SIZE - (src & (Mmu.PAGE_SIZE - 1)));
+                    copy.wrap(ops, RX_OPS + (long) rxOps * GnttabCopy.SIZE).clear();
+                    if (granter >= 0) {
+                        // A frame switched where another vif mapped it (one page at most): copied from
+                        // the granter's page by its reference (dom0 has no frame number of its own for
+                        // it), as netback copies from a foreign page.
+                        copy.sourceRef(grantRef & 0xFFFF_FFFFL).sourceDomid(granter);
+                    } else {
+                        copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(src)).value())
+                                .sourceDomid(DomId.DOMID_SELF);
+                    }
+                    copy.sourceOffset((int) (src & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                            .destDomid(front.value()).destOffset(done)
+                            .flags(granter >= 0 ? Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF : Gntcopy.DEST_GREF).len(n);
+                    rxOps++;
+                    opsOfSlot++;
+                    done += n;
+                }
+                rxId[rxSlots] = rxReq.id;
+                rxLen[rxSlots] = part;
+                rxFlag[rxSlots] = RxChain.slotFlags(slots, i, rxFlags);
+                rxSlotOps[rxSlots] = opsOfSlot;
+                rxSlots++;
+            }
+            if (slots > 1) {
+                rxMultiSlot++;
+            }
+            rxQueued++;
         }
 
         /**
@@ -848,9 +1007,11 @@ final class NetBack implements Bridge.Port {
             rxSlots = 0;
             rxOps = 0;
             if (n == 0 || !connected) {
+                pending.release();
                 return;
             }
             long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, opsNow);
+            pending.release(); // the RX queue's frames taken in this batch are copied: their bytes are free
             int op = 0;
             boolean frameOk = true;
             for (int j = 0; j < n; j++) {
@@ -883,6 +1044,23 @@ final class NetBack implements Bridge.Port {
         private void close() {
             rxDropped += rxQueued; // taken, never copied
             rxQueued = 0;
+            if (drainTimer != null) {
+                drainTimer.cancel();
+                drainTimer = null;
+            }
+            pending.release(); // taken frames were counted above
+            pending.clear();
+            rxqQueued += pending.queued();
+            rxqFull += pending.full();
+            rxqExpired += pending.expired();
+            rxqCleared += pending.cleared();
+            rxqPeak = Math.max(rxqPeak, pending.peak());
+            if (rxStore != null) {
+                k.memory().freePages(rxStore);
+                backend.rxQueuePages(-RX_QUEUE_PAGES);
+                rxqPagesGiven += RX_QUEUE_PAGES;
+                rxStore = null;
+            }
             rxSlots = 0;
             rxOps = 0;
             if (rxPort != null && rxPort != txPort) {
@@ -955,7 +1133,12 @@ final class NetBack implements Bridge.Port {
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received"
                 + (rxMultiSlot > 0 ? " (" + rxMultiSlot + " over several slots)" : "") + ", " + rxDropped
-                + " dropped (no buffer), " + (rxTooBig > 0 ? rxTooBig + " dropped (over its buffer), " : "") + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
+                + " dropped (no buffer), " + (rxTooBig > 0 ? rxTooBig + " dropped (over its buffer), " : "")
+                + (rxqQueued + rxqFull > 0 ? "RX queue: " + rxqQueued + " frames waited for buffers (at most " + rxqPeak + " of "
+                        + RX_QUEUE_PAGES * Mmu.PAGE_SIZE + " bytes held), " + rxqFull + " dropped (queue full), " + rxqExpired
+                        + " expired (over " + backend.options().rxDrainTimeoutMillis() + " ms), " + rxqCleared
+                        + " dropped on disconnect, " + rxqPagesTaken + " dom0 pages taken and " + rxqPagesGiven + " given back; " : "")
+                + (rxNoQueueMemory > 0 ? rxNoQueueMemory + " dropped (no dom0 pages for an RX queue), " : "") + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
                 + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
                 + ")" + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
                         + mapCalls + " and " + unmapCalls + " calls, " + txInPlace + " frames switched in place" : "")

@@ -27,6 +27,7 @@ public final class NetBackend {
 
     private final Kernel k;
     private final Options options;
+    private final Consumer<String> log;
     private final Map<String, Bridge> bridges = new HashMap<>();
     private final BackendDevices<NetBack> vifs;
     private final int[] freeWindows = new int[TX_MAP_WINDOWS];
@@ -37,20 +38,33 @@ public final class NetBackend {
      * What the back end does beyond the fixed protocol, from dom0's kernel command line in
      * Linux's module-parameter spelling: {@code xen_netback.tx_map=1} (Parasol's) takes TX
      * slots by grant map ({@code GNTTABOP_map_grant_ref}, batched, unmapped once the batch is
-     * switched) instead of grant copy. Default 0.
+     * switched) instead of grant copy (default 0); {@code xen_netback.rx_drain_timeout_msecs=N}
+     * (Linux's) is how long a frame may wait in a queue's RX queue for the front end to post
+     * buffers before it is dropped (default 10000, as Linux's; 1..3600000).
      *
-     * @param txMap whether TX slots are mapped (else copied)
+     * @param txMap                whether TX slots are mapped (else copied)
+     * @param rxDrainTimeoutMillis how long an RX frame may wait for buffers
      */
-    public record Options(boolean txMap) {
-        public static final Options DEFAULTS = new Options(false);
+    public record Options(boolean txMap, long rxDrainTimeoutMillis) {
+        /** Linux's {@code rx_drain_timeout_msecs} default. */
+        public static final long DEFAULT_RX_DRAIN_TIMEOUT_MS = 10_000;
+        public static final Options DEFAULTS = new Options(false, DEFAULT_RX_DRAIN_TIMEOUT_MS);
+
+        public Options {
+            if (rxDrainTimeoutMillis < 1 || rxDrainTimeoutMillis > 3_600_000) {
+                throw new IllegalArgumentException("xen_netback.rx_drain_timeout_msecs is 1..3600000, not " + rxDrainTimeoutMillis);
+            }
+        }
 
         /**
          * The options of {@code cmdline}; other words are ignored.
          *
-         * @throws IllegalArgumentException for {@code xen_netback.tx_map} with a value other than 0 or 1
+         * @throws IllegalArgumentException for {@code xen_netback.tx_map} with a value other than 0
+         *                                  or 1, or {@code xen_netback.rx_drain_timeout_msecs} not a number in 1..3600000
          */
         public static Options parse(String cmdline) {
             boolean map = false;
+            long drain = DEFAULT_RX_DRAIN_TIMEOUT_MS;
             for (String word : cmdline.strip().split("\\s+")) {
                 if (word.startsWith("xen_netback.tx_map=")) {
                     String v = word.substring("xen_netback.tx_map=".length());
@@ -58,9 +72,19 @@ public final class NetBackend {
                         throw new IllegalArgumentException("'" + word + "': xen_netback.tx_map is 0 or 1");
                     }
                     map = v.equals("1");
+                } else if (word.startsWith("xen_netback.rx_drain_timeout_msecs=")) {
+                    String v = word.substring("xen_netback.rx_drain_timeout_msecs=".length());
+                    try {
+                        drain = Long.parseLong(v);
+                    } catch (NumberFormatException e) {
+                        drain = -1;
+                    }
+                    if (drain < 1 || drain > 3_600_000 || !v.chars().allMatch(Character::isDigit)) {
+                        throw new IllegalArgumentException("'" + word + "': xen_netback.rx_drain_timeout_msecs is 1..3600000");
+                    }
                 }
             }
-            return new Options(map);
+            return new Options(map, drain);
         }
     }
 
@@ -71,6 +95,7 @@ public final class NetBackend {
     public NetBackend(Kernel k, BackendStore store, int self, Consumer<String> log, Options options) {
         this.k = k;
         this.options = java.util.Objects.requireNonNull(options, "options");
+        this.log = log;
         for (int i = 0; i < TX_MAP_WINDOWS; i++) {
             freeWindows[i] = TX_MAP_WINDOWS - 1 - i;
         }
@@ -126,6 +151,22 @@ public final class NetBackend {
         freeWindows[freeWindowCount++] = (int) ((va - TX_MAP_VA) / ((long) TX_MAP_SLOTS * org.parasol.hypercall.abi.Mmu.PAGE_SIZE));
     }
 
+    /** dom0 pages the vifs' RX queues hold now, over every vif and queue. */
+    private int rxQueuePages;
+
+    /** An RX queue took ({@code pages} &gt; 0) or gave back dom0 pages. */
+    void rxQueuePages(int pages) {
+        rxQueuePages += pages;
+        rxQueuesMade |= pages > 0;
+    }
+
+    private boolean rxQueuesMade;
+
+    /** dom0 pages held by the vifs' RX queues now (0 once every vif is gone: none is kept). */
+    public int rxQueuePagesHeld() {
+        return rxQueuePages;
+    }
+
     /** Every vif's counters ({@code xl devstat}, top's NET columns). dom0's boot vCPU. */
     public java.util.List<VifStatistics> statistics() {
         java.util.List<VifStatistics> out = new java.util.ArrayList<>();
@@ -141,5 +182,8 @@ public final class NetBackend {
 
     public void stop() {
         vifs.stop();
+        if (rxQueuesMade) {
+            log.accept("netback: every vif gone; " + rxQueuePages + " dom0 pages held by RX queues");
+        }
     }
 }

@@ -100,6 +100,8 @@ public final class NetFront {
     private boolean up;
     /** Frames go to the receiver only once the caller has the interface (the connect promise completed). */
     private boolean delivering;
+    /** {@link #stopReceiving}: RX responses are left on the ring and no buffer is posted again. */
+    private boolean deaf;
     private boolean closing;
     private Promise<Void> closed;
     private long sent;
@@ -254,6 +256,15 @@ public final class NetFront {
     /** Frames received flagged {@code NETRXF_csum_blank}. */
     public long checksumBlankReceived() {
         return blankReceived;
+    }
+
+    /**
+     * From now on, this front end reads no RX response and posts no RX buffer again, as a guest
+     * whose network stack hangs: the buffers posted run out and dom0 must queue, then drop,
+     * what comes for it (a test's hostile front end: netping's {@code role=deaf}). TX goes on.
+     */
+    public void stopReceiving() {
+        deaf = true;
     }
 
     public long framesSent() {
@@ -696,7 +707,7 @@ public final class NetFront {
         }
 
         private void onRx() {
-            if (!up || closing || !delivering) {
+            if (!up || closing || !delivering || deaf) {
                 return;
             }
             try {

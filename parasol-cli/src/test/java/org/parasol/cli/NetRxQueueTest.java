@@ -1,0 +1,79 @@
+package org.parasol.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * netback's RX queue against a front end that stops reading (netping {@code role=deaf}: it
+ * posts its ring of RX buffers once and never again) while a flooder sends 4000 frames the
+ * bridge floods to every port, beside a netping pair: the deaf vif's frames wait in its RX
+ * queue (never more than its 128 KiB of dom0 pages), the rest are dropped (queue full) and
+ * counted, the queued ones expire after {@code xen_netback.rx_drain_timeout_msecs}, the pair's
+ * pings all come back, and the queue's dom0 pages are all given back when the deaf domain goes.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class NetRxQueueTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @DisplayName("a front end that stops posting RX buffers: its frames queued within the bound, then dropped (queue full) and expired (drain timeout), all counted; its pages given back; the pair beside it goes on")
+    void shouldQueueBoundedAndExpireForADeafFrontEnd() throws IOException {
+        Path deaf = cfg("deaf.cfg", "name='deaf'\nkernel='netping'\nmemory=8\ncmdline='role=deaf time=4000'\n"
+                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path flood = cfg("flood.cfg", "name='flood'\nkernel='netping'\nmemory=8\ncmdline='role=flood frames=4000 delay=1000'\n"
+                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
+        Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=3000'\n"
+                + "vif=[ 'bridge=xenbr0' ]\n");
+
+        RunOutcome o = RunOutcome.of("--dom0-cmdline=xen_netback.rx_drain_timeout_msecs=300", deaf.toString(),
+                flood.toString(), echo.toString(), ping.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("[flood] netping: flooded 4000 frames")
+                .containsPattern("\\[deaf\\] netping: deaf for 4000 ms; \\d+ frames read")
+                .containsPattern("\\[ping\\] netping: 3000 replies from ");
+        Matcher m = Pattern.compile("netback: vif1\\.0: \\d+ frames sent, (\\d+) received, \\d+ dropped \\(no buffer\\), "
+                + "RX queue: (\\d+) frames waited for buffers \\(at most (\\d+) of 131072 bytes held\\), (\\d+) dropped \\(queue full\\), "
+                + "(\\d+) expired \\(over 300 ms\\), (\\d+) dropped on disconnect, (\\d+) dom0 pages taken and (\\d+) given back; ")
+                .matcher(o.out());
+        assertThat(m.find()).as(o.out()).isTrue();
+        long received = Long.parseLong(m.group(1));
+        long queued = Long.parseLong(m.group(2));
+        long peak = Long.parseLong(m.group(3));
+        long full = Long.parseLong(m.group(4));
+        long expired = Long.parseLong(m.group(5));
+        long cleared = Long.parseLong(m.group(6));
+        // The deaf front end posted one ring of buffers (256): frames past them waited, and never
+        // more than the queue's bound of bytes; past the bound they were dropped.
+        assertThat(received).as(o.out()).isLessThanOrEqualTo(256);
+        assertThat(queued).isPositive();
+        assertThat(peak).isPositive().isLessThanOrEqualTo(131072);
+        assertThat(full).as("frames refused by the full queue").isPositive();
+        // Nobody ever posted a buffer again: every frame queued expired (or was dropped when the
+        // vif went, had it gone within the timeout of the last).
+        assertThat(expired).isPositive();
+        assertThat(expired + cleared).isEqualTo(queued);
+        assertThat(m.group(7)).isEqualTo("32");
+        assertThat(m.group(8)).isEqualTo("32");
+        assertThat(o.out()).containsPattern("(?m)^deaf\\s+1 poweroff").containsPattern("(?m)^ping\\s+4 poweroff");
+    }
+
+    private Path cfg(String name, String text) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+}
