@@ -12,7 +12,9 @@ package org.parasol.hypercall.x86;
  *   <tr><td>8259 pair</td><td>master {@code 0x20}/{@code 0x21}, slave {@code 0xA0}/{@code 0xA1}
  *       on the master's IR2; IRQ 14 is the disk's</td></tr>
  *   <tr><td>primary ATA channel</td><td>command block {@code 0x1F0..0x1F7}, control block
- *       {@code 0x3F6} (alternate status / device control): the disk, PIO only, IRQ 14</td></tr>
+ *       {@code 0x3F6} (alternate status / device control): the disk, PIO or bus-master DMA, IRQ 14</td></tr>
+ *   <tr><td>PCI configuration</td><td>mechanism #1 at {@code 0xCF8}/{@code 0xCFC}: the PIIX3's IDE
+ *       function at 00:01.1, its bus-master block (BAR4) at {@code 0xC000}</td></tr>
  *   <tr><td>NE2000</td><td>a DP8390 network card at {@code 0x300..0x31F}, IRQ 10: a native domain's {@code vif=}</td></tr>
  *   <tr><td>PM1a control</td><td>{@code 0x604}: {@code SLP_EN} with sleep type 0 (S5) powers off</td></tr>
  *   <tr><td>reset control</td><td>{@code 0xCF9}: writing {@code 0x06} resets the machine</td></tr>
@@ -155,6 +157,79 @@ public final class Platform {
     public static final int ATA_ID_LBA_CAPACITY_2 = 100;
     /** IDENTIFY word 83/86 bit: the 48-bit address feature set. */
     public static final int ATA_ID_LBA48 = 1 << 10;
+    /** IDENTIFY word: capabilities (bit 8: DMA supported, bit 9: LBA supported). */
+    public static final int ATA_ID_CAPABILITY = 49;
+    /** IDENTIFY word 49 bit: DMA supported. */
+    public static final int ATA_ID_DMA = 1 << 8;
+    /** IDENTIFY word: multiword DMA modes supported (bits 0-2) and selected (bits 8-10). */
+    public static final int ATA_ID_MWDMA_MODES = 63;
+    /** IDENTIFY word: Ultra DMA modes supported (bits 0-6) and selected (bits 8-14). */
+    public static final int ATA_ID_UDMA_MODES = 88;
+    /** Command: READ DMA (LBA28). */
+    public static final int ATA_CMD_READ_DMA = 0xC8;
+    /** Command: READ DMA EXT (LBA48). */
+    public static final int ATA_CMD_READ_DMA_EXT = 0x25;
+    /** Command: WRITE DMA (LBA28). */
+    public static final int ATA_CMD_WRITE_DMA = 0xCA;
+    /** Command: WRITE DMA EXT (LBA48). */
+    public static final int ATA_CMD_WRITE_DMA_EXT = 0x35;
+    /** Command: SET FEATURES (subcommand in features). */
+    public static final int ATA_CMD_SET_FEATURES = 0xEF;
+    /** SET FEATURES subcommand: set the transfer mode from the sector count. */
+    public static final int ATA_SETFEATURES_XFER = 0x03;
+
+    /** PCI configuration mechanism #1: the address register (32-bit accesses only). */
+    public static final int PCI_CONFIG_ADDRESS = 0xCF8;
+    /** PCI configuration mechanism #1: the data window, {@code 0xCFC..0xCFF}. */
+    public static final int PCI_CONFIG_DATA = 0xCFC;
+    /** CONFIG_ADDRESS: the enable bit. */
+    public static final int PCI_CONFIG_ENABLE = 1 << 31;
+    /** Configuration register: vendor ID (16 bits; device ID at 0x02). */
+    public static final int PCI_VENDOR_ID = 0x00;
+    /** Configuration register: command (16 bits). */
+    public static final int PCI_COMMAND = 0x04;
+    /** Command bit: I/O space decoding. */
+    public static final int PCI_COMMAND_IO = 1 << 0;
+    /** Command bit: bus master enable. */
+    public static final int PCI_COMMAND_MASTER = 1 << 2;
+    /** Configuration register: revision (8), programming interface (8), subclass (8), class (8). */
+    public static final int PCI_CLASS_REVISION = 0x08;
+    /** Configuration register: header type (bit 7: a multi-function device). */
+    public static final int PCI_HEADER_TYPE = 0x0E;
+    /** Configuration register: BAR4, the bus-master IDE register block of an IDE function. */
+    public static final int PCI_BAR4 = 0x20;
+    /** Intel's PCI vendor ID. */
+    public static final int PCI_VENDOR_INTEL = 0x8086;
+    /** The PIIX3's IDE function. */
+    public static final int PCI_DEVICE_PIIX3_IDE = 0x7010;
+    /** Where the PIIX3's IDE function sits on bus 0: device 1, function 1 (QEMU's i440fx). */
+    public static final int PIIX3_IDE_DEVFN = 1 << 3 | 1;
+    /** The bus-master IDE block's base: BAR4 as a BIOS assigns it (QEMU's SeaBIOS puts it at 0xC000 too). */
+    public static final int BMIDE_BASE = 0xC000;
+    /** Bus-master register (primary channel's offset): command, bit 0 start/stop, bit 3 read/write. */
+    public static final int BM_COMMAND = 0;
+    /** Bus-master register: status. */
+    public static final int BM_STATUS = 2;
+    /** Bus-master register: the PRD table's physical address (32 bits, dword aligned). */
+    public static final int BM_PRDT = 4;
+    /** BM command: start the bus master. */
+    public static final int BM_CMD_START = 1 << 0;
+    /** BM command: the bus master writes memory (a device-to-memory transfer: READ DMA). */
+    public static final int BM_CMD_WRITE = 1 << 3;
+    /** BM status: the bus master is active (read only). */
+    public static final int BM_STAT_ACTIVE = 1 << 0;
+    /** BM status: a transfer error (write 1 to clear). */
+    public static final int BM_STAT_ERROR = 1 << 1;
+    /** BM status: the device raised its interrupt (write 1 to clear). */
+    public static final int BM_STAT_INTR = 1 << 2;
+    /** BM status: drive 0 is DMA capable (kept for software, set by the BIOS). */
+    public static final int BM_STAT_DRV0_DMA = 1 << 5;
+    /** BM status: drive 1 is DMA capable. */
+    public static final int BM_STAT_DRV1_DMA = 1 << 6;
+    /** A PRD entry's size: a 32-bit physical base, a 16-bit byte count, a flags word. */
+    public static final int PRD_BYTES = 8;
+    /** PRD flags: the end of the table (bit 31 of the entry's second dword). */
+    public static final int PRD_EOT = 1 << 31;
 
     /** The master 8259's command port (its data port, the mask, is the next). */
     public static final int PIC1 = 0x20;

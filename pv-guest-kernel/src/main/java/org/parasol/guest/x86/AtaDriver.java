@@ -6,19 +6,25 @@ import static org.parasol.hypercall.x86.Platform.ATA_BSY;
 import static org.parasol.hypercall.x86.Platform.ATA_DRQ;
 import static org.parasol.hypercall.x86.Platform.ATA_ERR;
 import static org.parasol.hypercall.x86.Platform.ATA_SECTOR;
+import static org.parasol.hypercall.x86.Platform.BM_CMD_START;
+import static org.parasol.hypercall.x86.Platform.BM_CMD_WRITE;
+import static org.parasol.hypercall.x86.Platform.BM_STAT_ACTIVE;
+import static org.parasol.hypercall.x86.Platform.BM_STAT_ERROR;
+import static org.parasol.hypercall.x86.Platform.BM_STAT_INTR;
 
 import org.parasol.guest.blk.BlockDevice;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.sched.Promise;
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.x86.Platform;
 
 /**
  * The native kernel's disk driver: an ATA disk on the primary channel's legacy ports, device
- * 0, driven by polled PIO — what Linux's old {@code ide-disk} on {@code ide-io} or
- * {@code pata_legacy} with {@code ata_sff} does, reduced to one drive. It gives applications
- * the same {@link BlockDevice} blkfront gives them.
+ * 0, driven by bus-master DMA through the PIIX3's IDE function when PCI bus 0 has it, else by
+ * PIO — what Linux's {@code ata_piix} on {@code ata_bmdma}/{@code ata_sff} does, reduced to
+ * one drive. It gives applications the same {@link BlockDevice} blkfront gives them.
  *
  * <pre>
  *  probe:  status 0xFF? no drive (a floating bus) ─► nIEN ─► device 0 ─► IDENTIFY DEVICE ─►
@@ -29,7 +35,20 @@ import org.parasol.hypercall.x86.Platform;
  *  write:  ─► WRITE SECTORS (EXT) ─► per sector: wait DRQ ─► rep outsw 256 words ─► at the
  *          end wait !BSY and check ERR
  *  flush:  FLUSH CACHE (EXT) ─► wait !BSY, check ERR
+ *
+ *  DMA:    probe: IDENTIFY word 49 says DMA ─► scan bus 0 through 0xCF8/0xCFC for class 01:01
+ *          with prog-if bit 7 ─► BAR4 (I/O) ─► command |= I/O, bus master ─► SET FEATURES
+ *          (the best UDMA/MWDMA mode of words 88/63) ─► a page for the PRD table
+ *          request: PRD table from the buffer's machine addresses (its page tables) ─► PRDT,
+ *          direction, clear INTR/ERR ─► taskfile ─► READ/WRITE DMA (EXT) ─► start
+ *          IRQ 14: BM status INTR? ─► stop ─► ATA status ─► clear INTR ─► EOI
  * </pre>
+ *
+ * <p>The PRD entries carry machine addresses: a native kernel's "physical" addresses are
+ * machine addresses here (there is no guest-physical layer, deviation 34), read from the
+ * kernel's own page tables. A buffer with a page above 4 GiB (PRD bases are 32 bits) or not
+ * mapped, or needing more than {@link #MAX_PRD} entries, goes by PIO instead, as does every
+ * request when no bus master was found.
  *
  * <p>Every register access is an {@code in}/{@code out} instruction ({@link NativeOps}), and
  * each sector's data one {@code rep insw}/{@code rep outsw} straight between the data register
@@ -51,6 +70,8 @@ public final class AtaDriver implements BlockDevice {
     public static final int MAX_COUNT = 256;
     /** Status reads before a command is given up as timed out. */
     public static final int POLLS = 1 << 20;
+    /** PRD entries the driver builds at most: a 128 KiB request needs 33, the model reads 512. */
+    public static final int MAX_PRD = 64;
 
     private final Kernel k;
     private final NativeOps ops;
@@ -64,6 +85,19 @@ public final class AtaDriver implements BlockDevice {
     private int irqStatus;
     private long interrupts;
     private long polls;
+
+    // Bus-master DMA: the block's base (-1: none, PIO only), the PRD table's page.
+    private int bm = -1;
+    private long prdVa;
+    private int prdMaddr;
+    private PageRun prdPage;
+    private String busMaster = "";
+    /** A DMA command is waiting for its interrupt; the IRQ handler acknowledges it. */
+    private boolean dmaInFlight;
+    private int dmaDirection;
+    private int irqBmStatus;
+    private long dmaCommands;
+    private long pioCommands;
 
     private AtaDriver(Kernel k, NativeOps ops, long sectors, boolean lba48, String model) {
         this.k = k;
@@ -137,7 +171,14 @@ public final class AtaDriver implements BlockDevice {
             if (n == 0) {
                 return null;
             }
+            int capability = mem.getShort(page.va() + 2L * Platform.ATA_ID_CAPABILITY) & 0xFFFF;
+            int mwdma = mem.getShort(page.va() + 2L * Platform.ATA_ID_MWDMA_MODES) & 0x07;
+            int udma = mem.getShort(page.va() + 2L * Platform.ATA_ID_UDMA_MODES) & 0x7F;
             AtaDriver d = new AtaDriver(k, ops, n, lba48, name.toString().strip());
+            if ((capability & Platform.ATA_ID_DMA) != 0 && (mwdma | udma) != 0) {
+                d.findBusMaster(udma != 0 ? 0x40 + 31 - Integer.numberOfLeadingZeros(udma)
+                        : 0x20 + 31 - Integer.numberOfLeadingZeros(mwdma));
+            }
             ops.installIrqHandler(Platform.ATA0_IRQ, d.new Irq14());
             ops.outb(ATA0_CTL, 0); // nIEN clear: INTRQ on
             return d;
@@ -195,8 +236,102 @@ public final class AtaDriver implements BlockDevice {
 
     @Override
     public String describe() {
-        return "ATA \"" + model + "\" on the primary channel, PIO" + (lba48 ? ", LBA48" : ", LBA28") + ", IRQ "
-                + Platform.ATA0_IRQ;
+        return "ATA \"" + model + "\" on the primary channel, " + (bm >= 0 ? "bus-master DMA (" + busMaster + ")" : "PIO")
+                + (lba48 ? ", LBA48" : ", LBA28") + ", IRQ " + Platform.ATA0_IRQ;
+    }
+
+    /** Whether requests go by bus-master DMA (a PIIX IDE function with bus mastering was found). */
+    public boolean dma() {
+        return bm >= 0;
+    }
+
+    /** Data commands done by DMA so far. */
+    public long dmaCommands() {
+        return dmaCommands;
+    }
+
+    /** Data commands done by PIO so far (all of them without a bus master; else the fallbacks). */
+    public long pioCommands() {
+        return pioCommands;
+    }
+
+    // ---------------------------------------------------------------- finding the bus master
+
+    /** CONFIG_ADDRESS of bus 0, {@code dev}, {@code fn}, {@code reg}. */
+    private static int configAddress(int dev, int fn, int reg) {
+        return Platform.PCI_CONFIG_ENABLE | dev << 11 | fn << 8 | reg & 0xFC;
+    }
+
+    private int config(int dev, int fn, int reg) {
+        ops.outl(Platform.PCI_CONFIG_ADDRESS, configAddress(dev, fn, reg));
+        return ops.inl(Platform.PCI_CONFIG_DATA);
+    }
+
+    /**
+     * Scans PCI bus 0 (configuration mechanism #1) for an IDE controller with bus mastering
+     * (class 01:01, programming interface bit 7), as Linux's {@code pci_scan_slot} walks
+     * functions: a function 0 that is absent ends the device, one that is not multi-function
+     * ends it after function 0. The first found is enabled (I/O and bus master), the drive is
+     * set to {@code mode} with SET FEATURES, and a page is taken for the PRD table. Nothing
+     * found, or any step refused: PIO.
+     */
+    private void findBusMaster(int mode) {
+        for (int dev = 0; dev < 32; dev++) {
+            for (int fn = 0; fn < 8; fn++) {
+                int id = config(dev, fn, Platform.PCI_VENDOR_ID);
+                if ((id & 0xFFFF) == 0xFFFF) {
+                    if (fn == 0) {
+                        break;
+                    }
+                    continue;
+                }
+                int cls = config(dev, fn, Platform.PCI_CLASS_REVISION);
+                if (cls >>> 16 == 0x0101 && (cls >>> 8 & 0x80) != 0 && useBusMaster(dev, fn, id, mode)) {
+                    return;
+                }
+                if (fn == 0 && (config(dev, 0, Platform.PCI_HEADER_TYPE) >>> 16 & 0x80) == 0) {
+                    break; // a single-function device
+                }
+            }
+        }
+    }
+
+    private boolean useBusMaster(int dev, int fn, int id, int mode) {
+        int bar = config(dev, fn, Platform.PCI_BAR4);
+        int base = bar & 0xFFFC;
+        if ((bar & 1) == 0 || base == 0) {
+            return false; // not an I/O BAR, or never assigned
+        }
+        int command = config(dev, fn, Platform.PCI_COMMAND) & 0xFFFF;
+        ops.outl(Platform.PCI_CONFIG_ADDRESS, configAddress(dev, fn, Platform.PCI_COMMAND));
+        ops.outl(Platform.PCI_CONFIG_DATA, command | Platform.PCI_COMMAND_IO | Platform.PCI_COMMAND_MASTER);
+        if ((config(dev, fn, Platform.PCI_COMMAND) & Platform.PCI_COMMAND_MASTER) == 0) {
+            return false;
+        }
+        // SET FEATURES: the transfer mode (nIEN is still set: its completion is polled).
+        ops.outb(ATA0 + Platform.ATA_ERROR, Platform.ATA_SETFEATURES_XFER);
+        ops.outb(ATA0 + Platform.ATA_NSECT, mode);
+        ops.outb(ATA0 + Platform.ATA_STATUS, Platform.ATA_CMD_SET_FEATURES);
+        int st = ops.inb(ATA0 + Platform.ATA_STATUS);
+        for (int i = 0; (st & ATA_BSY) != 0 && i < POLLS; i++) {
+            st = ops.inb(ATA0 + Platform.ATA_STATUS);
+        }
+        if ((st & (ATA_BSY | ATA_ERR)) != 0) {
+            return false;
+        }
+        PageRun page = k.memory().allocatePages(1);
+        long maddr = k.memory().mfn(page.pfn()).address();
+        if (maddr + Mmu.PAGE_SIZE > 1L << 32) {
+            k.memory().freePages(page); // a PRD pointer is 32 bits
+            return false;
+        }
+        prdPage = page;
+        prdVa = page.va();
+        prdMaddr = (int) maddr;
+        bm = base;
+        busMaster = String.format("%04x:%04x at 00:%02x.%d, BM 0x%x, %s %d", id & 0xFFFF, id >>> 16, dev, fn, base,
+                mode >= 0x40 ? "UDMA" : "MWDMA", mode & 0x07);
+        return true;
     }
 
     /** IRQ 14 interrupts taken so far. */
@@ -216,11 +351,34 @@ public final class AtaDriver implements BlockDevice {
     private final class Irq14 implements org.parasol.hypercall.TrapHandler {
         @Override
         public void trap(org.parasol.hypercall.Cpu cpu, int vector, long errorCode, long address) {
-            irqStatus = ops.inb(ATA0 + Platform.ATA_STATUS);
-            irqArrived = true;
+            if (dmaInFlight) {
+                // Linux's ata_bmdma_interrupt: ours only if the bus master saw the interrupt.
+                int bms = ops.inb(bm + Platform.BM_STATUS);
+                if ((bms & BM_STAT_INTR) != 0) {
+                    irqStatus = acknowledgeDma(bms);
+                    irqBmStatus = bms;
+                    irqArrived = true;
+                }
+            } else {
+                irqStatus = ops.inb(ATA0 + Platform.ATA_STATUS);
+                irqArrived = true;
+            }
             interrupts++;
             ops.endOfInterrupt(Platform.ATA0_IRQ);
         }
+    }
+
+    /**
+     * The end of a DMA command, as {@code ata_bmdma_stop} and {@code ata_bmdma_irq_clear}: stop
+     * the engine, read ATA status (which lowers INTRQ), write the interrupt and error bits back
+     * to clear them. Returns the ATA status.
+     */
+    private int acknowledgeDma(int bms) {
+        ops.outb(bm + Platform.BM_COMMAND, dmaDirection);
+        int st = ops.inb(ATA0 + Platform.ATA_STATUS);
+        ops.outb(bm + Platform.BM_STATUS, bms);
+        dmaInFlight = false;
+        return st;
     }
 
     @Override
@@ -251,8 +409,12 @@ public final class AtaDriver implements BlockDevice {
     @Override
     public Promise<Void> close() {
         if (!closed) {
-            k.println("ata: hda closed after " + requests + " commands, " + interrupts + " IRQ " + Platform.ATA0_IRQ
-                    + " interrupts, " + polls + " status polls");
+            k.println("ata: hda closed after " + requests + " commands (" + dmaCommands + " by DMA, " + pioCommands
+                    + " by PIO), " + interrupts + " IRQ " + Platform.ATA0_IRQ + " interrupts, " + polls + " status polls");
+            if (prdPage != null) {
+                k.memory().freePages(prdPage);
+                prdPage = null;
+            }
         }
         closed = true;
         Promise<Void> p = k.loop().promise();
@@ -276,6 +438,14 @@ public final class AtaDriver implements BlockDevice {
             long left = length / ATA_SECTOR;
             while (left > 0) {
                 int n = (int) Math.min(left, MAX_COUNT);
+                if (bm >= 0 && buildPrdTable(at, (long) n * ATA_SECTOR)) {
+                    dmaTransfer(out, lba, n);
+                    lba += n;
+                    left -= n;
+                    at += (long) n * ATA_SECTOR;
+                    continue;
+                }
+                pioCommands++;
                 taskfile(lba, n);
                 command(out ? (lba48 ? Platform.ATA_CMD_WRITE_EXT : Platform.ATA_CMD_WRITE)
                         : (lba48 ? Platform.ATA_CMD_READ_EXT : Platform.ATA_CMD_READ));
@@ -293,6 +463,101 @@ public final class AtaDriver implements BlockDevice {
                 left -= n;
             }
         });
+    }
+
+    // ---------------------------------------------------------------- DMA
+
+    /**
+     * Writes the PRD table for {@code length} bytes at {@code va}: each page's machine address
+     * from the kernel's page tables, runs of machine-contiguous pages merged into one entry
+     * while it stays inside one 64 KiB window (an entry may not cross a 64 KiB boundary), EOT
+     * on the last. False — go by PIO — for a page not mapped or above 4 GiB, or a table longer
+     * than {@link #MAX_PRD}.
+     */
+    private boolean buildPrdTable(long va, long length) {
+        org.parasol.guest.mm.PageTables tables = k.memory().pageTables();
+        GuestMemory mem = k.cpu().memory();
+        int entries = 0;
+        long start = -1;
+        long end = -1;
+        long off = 0;
+        while (off < length) {
+            long v = va + off;
+            long pte = tables.leafEntry(v);
+            if ((pte & Mmu.PAGE_PRESENT) == 0) {
+                return false;
+            }
+            long maddr = pte & Mmu.PAGE_FRAME_MASK | v & (Mmu.PAGE_SIZE - 1);
+            long n = Math.min(length - off, Mmu.PAGE_SIZE - (v & (Mmu.PAGE_SIZE - 1)));
+            if (maddr + n > 1L << 32) {
+                return false; // a PRD base is 32 bits
+            }
+            if (maddr == end && (start >>> 16) == ((maddr + n - 1) >>> 16)) {
+                end += n;
+            } else {
+                if (start >= 0) {
+                    writePrd(mem, entries++, start, end, false);
+                }
+                if (entries == MAX_PRD) {
+                    return false;
+                }
+                start = maddr;
+                end = maddr + n;
+            }
+            off += n;
+        }
+        writePrd(mem, entries, start, end, true);
+        return true;
+    }
+
+    private void writePrd(GuestMemory mem, int i, long start, long end, boolean eot) {
+        mem.putInt(prdVa + 8L * i, (int) start);
+        mem.putInt(prdVa + 8L * i + 4, (int) (end - start) & 0xFFFF | (eot ? Platform.PRD_EOT : 0)); // 64 KiB is 0
+    }
+
+    /** One DMA command of {@code n} sectors over the PRD table just built (Linux's bmdma setup, exec, start). */
+    private void dmaTransfer(boolean out, long lba, int n) {
+        dmaDirection = out ? 0 : BM_CMD_WRITE; // the bus master writes memory for a read
+        ops.outl(bm + Platform.BM_PRDT, prdMaddr);
+        ops.outb(bm + Platform.BM_COMMAND, dmaDirection);
+        ops.outb(bm + Platform.BM_STATUS, BM_STAT_INTR | BM_STAT_ERROR | Platform.BM_STAT_DRV0_DMA);
+        taskfile(lba, n);
+        dmaCommands++;
+        command(out ? (lba48 ? Platform.ATA_CMD_WRITE_DMA_EXT : Platform.ATA_CMD_WRITE_DMA)
+                : (lba48 ? Platform.ATA_CMD_READ_DMA_EXT : Platform.ATA_CMD_READ_DMA));
+        dmaInFlight = true;
+        ops.outb(bm + Platform.BM_COMMAND, dmaDirection | BM_CMD_START);
+        for (int i = 0; i < POLLS; i++) {
+            int bms;
+            int st;
+            if (irqArrived) {
+                irqArrived = false;
+                bms = irqBmStatus;
+                st = irqStatus;
+            } else {
+                polls++;
+                bms = ops.inb(bm + Platform.BM_STATUS);
+                if ((bms & BM_STAT_INTR) == 0) {
+                    if ((bms & BM_STAT_ACTIVE) == 0) {
+                        acknowledgeDma(bms);
+                        throw new AtaException("hda: " + dmaName(out, lba) + ": the PRD table ended before the transfer");
+                    }
+                    continue;
+                }
+                st = acknowledgeDma(bms);
+            }
+            if ((bms & BM_STAT_ERROR) != 0 || (st & (ATA_ERR | ATA_DRQ | ATA_BSY)) != 0) {
+                throw error(dmaName(out, lba) + String.format(" (bus master %02x)", bms), st);
+            }
+            return;
+        }
+        acknowledgeDma(ops.inb(bm + Platform.BM_STATUS));
+        throw new AtaException("hda: " + dmaName(out, lba) + " timed out");
+    }
+
+    /** The command's name for an error message (made only when one is thrown). */
+    private static String dmaName(boolean out, long lba) {
+        return (out ? "WRITE DMA" : "READ DMA") + " at sector " + lba;
     }
 
     /** Runs {@code io} as a later task of the loop; its exception fails the promise. */

@@ -124,6 +124,8 @@ public final class NativeOps implements PvOps {
     private final long invlpgRdi;
     private final long storeRdiRsi;
     private final long lidtRdi;
+    private final long inDxEax;
+    private final long outDxEax;
     // Instructions that may fault, and the kernel's exception table for them.
     private final long rdmsr;
     private final long rdmsrSafe;
@@ -223,6 +225,10 @@ public final class NativeOps implements PvOps {
         exceptionTable.add(wrmsrSafe, textVa + p, ExceptionTable.TYPE_WRMSR_SAFE);
         ud2 = textVa + p;
         p += Encoder.ud2(t, p);
+        inDxEax = textVa + p;
+        p += Encoder.in(t, p, 4, n);
+        outDxEax = textVa + p;
+        p += Encoder.out(t, p, 4, n);
         if (p > IDT_DESCRIPTOR) {
             throw new IllegalStateException("the privileged text overflows into the IDT's descriptor");
         }
@@ -325,6 +331,20 @@ public final class NativeOps implements PvOps {
         regs.set(RDX, port & 0xFFFF);
         run(inDx, 1);
         return (int) regs.get(RAX) & 0xFF;
+    }
+
+    /** {@code out dx, eax}: a doubleword to {@code port} (PCI configuration, the bus master's PRD pointer). */
+    public void outl(int port, int value) {
+        regs.set(RDX, port & 0xFFFF);
+        regs.set(RAX, value & 0xFFFF_FFFFL);
+        run(outDxEax, 1);
+    }
+
+    /** {@code in eax, dx}: a doubleword from {@code port}. */
+    public int inl(int port) {
+        regs.set(RDX, port & 0xFFFF);
+        run(inDxEax, 1);
+        return (int) regs.get(RAX);
     }
 
     /**

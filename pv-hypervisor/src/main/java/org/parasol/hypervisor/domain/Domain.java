@@ -1,6 +1,7 @@
 package org.parasol.hypervisor.domain;
 
 import org.parasol.hypervisor.hvm.AtaDisk;
+import org.parasol.hypervisor.hvm.PciHostBridge;
 import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.hvm.Pit8254;
 import org.parasol.hypervisor.hvm.Uart16550;
@@ -66,6 +67,8 @@ public final class Domain {
     private final Pic8259 pic;
     /** The 8254 PIT of a native-kernel domain (channel 0 on IRQ 0), or null. */
     private final Pit8254 pit;
+    /** PCI bus 0 of a native domain (the PIIX3's IDE function), or null for a paravirtual one. */
+    private final PciHostBridge pci;
     /** The ATA disk on the primary channel of a native domain, once dom0 attached one; else null. */
     private volatile AtaDisk ata;
     /** The NE2000 of a native domain, once dom0 attached one (its vif= entry); else null. */
@@ -132,6 +135,7 @@ public final class Domain {
         this.grants = new GrantTable(domid, host.frames(), Gnttab.DEFAULT_MAX_FRAMES);
         this.console = new ConsoleLog(host.consoleThread());
         this.pic = config.virt().nativeKernel() ? new Pic8259() : null;
+        this.pci = config.virt().nativeKernel() ? new PciHostBridge() : null;
         // COM1's interrupt output is IRQ 4 of the 8259 pair; input from the host raises it from
         // a host thread, so a halted vCPU 0 is woken to take it (as the NE2000's IRQ 10 is).
         this.uart = config.virt().nativeKernel() ? new Uart16550(console::write, !config.privileged(), level -> {
@@ -341,6 +345,11 @@ public final class Domain {
         return pit;
     }
 
+    /** PCI bus 0 of a native-kernel domain, or null. */
+    public PciHostBridge pci() {
+        return pci;
+    }
+
     /** The ATA disk of a native-kernel domain (primary channel, device 0), or null. */
     public AtaDisk ata() {
         return ata;
@@ -364,6 +373,8 @@ public final class Domain {
             if (state == DomainState.DEAD || state == DomainState.DYING || state == DomainState.SHUTDOWN) {
                 return -org.parasol.hypercall.Errno.ESRCH;
             }
+            // Its bus master reaches this domain's memory only, through the domain's IOMMU.
+            disk.connect(pci, new DomainDma(host.frames(), host.machine(), domid));
             ata = disk;
             return 0;
         }

@@ -23,6 +23,7 @@ import org.parasol.hypercall.x86.Registers;
 import org.parasol.hypervisor.hvm.AtaDisk;
 import org.parasol.hypervisor.hvm.ExitReason;
 import org.parasol.hypervisor.hvm.Ne2000;
+import org.parasol.hypervisor.hvm.PciHostBridge;
 import org.parasol.hypervisor.hvm.Pic8259;
 import org.parasol.hypervisor.hvm.Pit8254;
 import org.parasol.hypervisor.hvm.Qualification;
@@ -1098,7 +1099,8 @@ public final class VmExits {
     }
 
     /**
-     * The I/O bus: COM1, the ATA disk, the NE2000, the 8259 pair, the PIT and port B, the power
+     * The I/O bus: COM1, the ATA disk, PCI configuration and the IDE bus master, the NE2000, the
+     * 8259 pair, the PIT and port B, the power
      * ports; anything else reads as all ones, writes vanish.
      */
     private long portRead(int port, int size) {
@@ -1110,6 +1112,16 @@ public final class VmExits {
             long v = disk.read(port, size);
             irq14(disk);
             return v;
+        }
+        PciHostBridge pci = domain.pci();
+        if (pci != null) {
+            int bm;
+            if (PciHostBridge.claims(port, size)) {
+                return pci.read(port, size);
+            }
+            if ((bm = pci.busMasterOffset(port)) >= 0 && (disk = domain.ata()) != null) {
+                return disk.busMasterRead(bm, size);
+            }
         }
         Pic8259 p = domain.pic();
         if (Pic8259.claims(port) && p != null && size == 1) {
@@ -1138,6 +1150,11 @@ public final class VmExits {
             nic.write(port - Platform.NE2K, size, value); // the card drives IRQ 10 itself
         } else if (AtaDisk.claims(port) && (disk = domain.ata()) != null) {
             disk.write(port, size, value);
+            irq14(disk);
+        } else if (domain.pci() != null && PciHostBridge.claims(port, size)) {
+            domain.pci().write(port, size, value);
+        } else if (domain.pci() != null && domain.pci().busMasterOffset(port) >= 0 && (disk = domain.ata()) != null) {
+            disk.busMasterWrite(domain.pci().busMasterOffset(port), size, value); // start may end a transfer
             irq14(disk);
         } else if (Pic8259.claims(port) && domain.pic() != null && size == 1) {
             domain.pic().write(port, (int) value);
