@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * trap-and-emulate must print the same console output, times aside (issue 15's equivalence
  * test). What may differ is named in {@link #normalized}: times, the banner's platform (the
  * bare machine has no hypervisor to name) and its page counts (a native kernel keeps one page
- * for its privileged text).
+ * for its privileged text and one for its IDT).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class VirtEquivalenceTest {

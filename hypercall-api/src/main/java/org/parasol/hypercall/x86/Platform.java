@@ -20,7 +20,8 @@ package org.parasol.hypercall.x86;
  *   <tr><td>reset control</td><td>{@code 0xCF9}: writing {@code 0x06} resets the machine</td></tr>
  *   <tr><td>pvpanic</td><td>{@code 0x505}: bit 0 written says the guest panicked</td></tr>
  *   <tr><td>local APIC timer</td><td>x2APIC {@code LVT Timer} MSR {@code 0x832} (masked stops it),
- *       TSC-deadline MSR {@code 0x6E0}: the one-shot timer</td></tr>
+ *       TSC-deadline MSR {@code 0x6E0}: the one-shot timer, an interrupt at the LVT's vector,
+ *       ended by a write of 0 to the x2APIC {@code EOI} MSR {@code 0x80B}</td></tr>
  * </table>
  */
 public final class Platform {
@@ -269,6 +270,17 @@ public final class Platform {
     public static final long LVT_MASKED = 1L << 16;
     /** LVT timer mode: TSC-deadline. */
     public static final long LVT_TSC_DEADLINE = 2L << 17;
+    /** LVT: the vector field, bits 7:0. */
+    public static final long LVT_VECTOR = 0xFF;
+    /** x2APIC {@code EOI}: a write of 0 ends the highest-priority interrupt in service; anything else is {@code #GP}. */
+    public static final int MSR_X2APIC_EOI = 0x80B;
+    /** The local APIC timer's vector a native kernel programs (Linux's {@code LOCAL_TIMER_VECTOR}). */
+    public static final int LOCAL_TIMER_VECTOR = 0xEC;
+    /**
+     * The vector a native kernel asks Xen to deliver event-channel upcalls at
+     * ({@code HVM_PARAM_CALLBACK_IRQ} of type vector; Linux's {@code HYPERVISOR_CALLBACK_VECTOR}).
+     */
+    public static final int HYPERVISOR_CALLBACK_VECTOR = 0xF3;
 
     /** CPUID leaf 1: ECX bit 31, a hypervisor is present. */
     public static final int CPUID1_ECX_HYPERVISOR = 1 << 31;

@@ -57,10 +57,11 @@ import org.parasol.hypercall.struct.StartInfo;
  *       the hypercall argument page;</li>
  *   <li>map {@code shared_info} with {@code update_va_mapping};</li>
  *   <li>stop the default periodic timer (the kernel is tickless);</li>
- *   <li>register the event callback and the page-fault handler by code address;</li>
+ *   <li>register the event callback and the page-fault handler by code address (natively:
+ *       gates in the kernel's IDT, the callback's vector given to {@code HVMOP_set_param});</li>
  *   <li>find the end of the builder's mappings and start the page allocator and the heap;</li>
- *   <li>bind {@code VIRQ_TIMER} and the IPI other vCPUs wake this one with, enable events,
- *       print the banner;</li>
+ *   <li>bind {@code VIRQ_TIMER} (natively: the local APIC timer's gate, or the PIT's IRQ 0)
+ *       and the IPI other vCPUs wake this one with, enable events, print the banner;</li>
  *   <li>when {@code start_info} names a store, queue a task that watches
  *       {@code control/shutdown} for the toolstack's requests ({@link ShutdownWatcher}); a
  *       domain without a store (dom0, domains the host builds itself) skips it;</li>
@@ -160,7 +161,7 @@ public final class Kernel {
         long argumentPagePfn = ptPfn + info.nrPtFrames();
         ArgumentPage args = new ArgumentPage(Memory.va(argumentPagePfn));
         //    On emulated hardware (SIF_PARASOL_NATIVE) the page after it holds the kernel's
-        //    privileged text: the operations are instructions, not hypercalls.
+        //    privileged text, and the next its IDT: the operations are instructions, not hypercalls.
         boolean nativeOps = (info.flags() & Sif.PARASOL_NATIVE) != 0;
         NativeOps nativeImpl = nativeOps
                 ? new NativeOps(cpu, args, StartOfDay.SHARED_INFO_VA, Memory.va(argumentPagePfn + 1))
@@ -209,19 +210,23 @@ public final class Kernel {
         // 6. Memory: the allocator starts after the argument page; frames beyond what the
         //    builder mapped are mapped the first time they are allocated. A domain with a store
         //    whose max_pages is above its size gets room to balloon up to it.
-        long firstFree = argumentPagePfn + (nativeOps ? 2 : 1);
+        long firstFree = argumentPagePfn + (nativeOps ? 3 : 1);
         long mappedEnd = Memory.probeMappedEnd(tables, firstFree, info.nrPages());
         long maxPfn = nativeOps || info.storeMfn() == 0 || info.storeEvtchn() == 0 ? info.nrPages()
                 : balloonRoom(info.nrPages(), new MemoryOpCalls(cpu, args).maximumReservation(DomId.SELF));
         Memory memory = new Memory(mem, ops, p2m, tables, firstFree, mappedEnd, maxPfn);
         Kernel kernel = new Kernel(cpu, info, ops, console, memory, events, eventCalls, args);
 
-        // 7. The timer event wakes the run loop; then events on, and the banner.
-        events.bindVirq(Virq.TIMER, port -> kernel.loop.timerEvent());
-        //    On emulated hardware, "clock=pit" on the command line makes the 8254 PIT's IRQ 0 the
-        //    timer in place of the local APIC's (as Linux's clock= parameter once chose).
-        if (nativeImpl != null && hasWord(info.commandLine(), "clock=pit")) {
+        // 7. The timer event wakes the run loop: VIRQ_TIMER, or on emulated hardware the local
+        //    APIC timer's interrupt through the IDT — or, with "clock=pit" on the command line, the
+        //    8254 PIT's IRQ 0 in its place (as Linux's clock= parameter once chose). Then events
+        //    on, and the banner.
+        if (nativeImpl == null) {
+            events.bindVirq(Virq.TIMER, port -> kernel.loop.timerEvent());
+        } else if (hasWord(info.commandLine(), "clock=pit")) {
             nativeImpl.usePitTick(() -> kernel.loop.timerEvent());
+        } else {
+            nativeImpl.useLocalApicTick(() -> kernel.loop.timerEvent());
         }
         kernel.bootIpiPort = events.bindIpi(0, port -> kernel.loop.takePosted()).port();
         ops.restoreEvents(true);
@@ -671,8 +676,10 @@ public final class Kernel {
             return ready;
         }
         Promise<SecondaryVcpu> up = loop.promise();
-        PageRun argumentPage = memory.allocatePages(1);
-        SecondaryVcpu secondary = new SecondaryVcpu(this, vcpu, argumentPage.va(), main, up);
+        // On emulated hardware the argument page is followed by the vCPU's privileged text and IDT.
+        boolean nativeOps = ops instanceof NativeOps;
+        PageRun argumentPage = memory.allocatePages(nativeOps ? 3 : 1);
+        SecondaryVcpu secondary = new SecondaryVcpu(this, vcpu, argumentPage.va(), nativeOps, main, up);
         // vcpu_guest_context is 5168 bytes: two pages, given back once the hypervisor copied it.
         PageRun context = memory.allocatePages(2);
         try {

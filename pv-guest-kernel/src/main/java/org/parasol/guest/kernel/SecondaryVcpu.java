@@ -16,6 +16,8 @@ import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
+import org.parasol.hypercall.abi.Mmu;
+import org.parasol.guest.x86.NativeOps;
 
 /**
  * A secondary vCPU running the kernel: its own run loop, timers, console and event
@@ -27,7 +29,8 @@ import org.parasol.hypercall.guest.EventChannelCalls;
  *  allocate an argument page
  *  VCPUOP_initialise(rip = this, cr3)  --&gt;
  *  VCPUOP_up                               stop the periodic tick, install the upcall,
- *                                          bind VIRQ_TIMER and an IPI, enable events
+ *                                          bind VIRQ_TIMER (natively: the LVT timer's gate
+ *                                          in its own IDT) and an IPI, enable events
  *  startVcpu's promise completes   &lt;--     post "up" to vCPU 0; run main; run the loop
  *  kernel.post(v, task) --IPI--&gt;           the task runs on vCPU n's loop
  * </pre>
@@ -52,6 +55,8 @@ public final class SecondaryVcpu implements VcpuEntry {
     private final Kernel kernel;
     private final int id;
     private final long argumentPageVa;
+    /** On emulated hardware: this vCPU's own NativeOps, text page and IDT after the argument page. */
+    private final boolean nativeOps;
     private final Main main;
     private final Promise<SecondaryVcpu> up;
     /** The IPI port that wakes this vCPU, published once its loop can take posts. */
@@ -64,10 +69,11 @@ public final class SecondaryVcpu implements VcpuEntry {
     private Console console;
     private RunLoop loop;
 
-    SecondaryVcpu(Kernel kernel, int id, long argumentPageVa, Main main, Promise<SecondaryVcpu> up) {
+    SecondaryVcpu(Kernel kernel, int id, long argumentPageVa, boolean nativeOps, Main main, Promise<SecondaryVcpu> up) {
         this.kernel = kernel;
         this.id = id;
         this.argumentPageVa = argumentPageVa;
+        this.nativeOps = nativeOps;
         this.main = main;
         this.up = up;
     }
@@ -82,7 +88,12 @@ public final class SecondaryVcpu implements VcpuEntry {
     public void start(Cpu c, long argument) {
         this.cpu = c;
         args = new ArgumentPage(argumentPageVa);
-        ops = new XenPvOps(c, args, StartOfDay.SHARED_INFO_VA);
+        // On emulated hardware the vCPU's own native operations: its own IDT (lidt), its own
+        // local APIC timer, its event upcalls through the callback vector's gate in its IDT.
+        NativeOps nativeImpl = nativeOps
+                ? new NativeOps(c, args, StartOfDay.SHARED_INFO_VA, argumentPageVa + Mmu.PAGE_SIZE, false)
+                : null;
+        ops = nativeImpl != null ? nativeImpl : new XenPvOps(c, args, StartOfDay.SHARED_INFO_VA);
         ops.stopPeriodicTick();
         calls = new EventChannelCalls(c, args);
         events = new EventDispatcher(kernel.events(), c, calls, StartOfDay.SHARED_INFO_VA);
@@ -100,7 +111,11 @@ public final class SecondaryVcpu implements VcpuEntry {
             loop.stop();
             Kernel.oops(ops, console, "*** guest crash on vCPU " + id + ": " + failure, failure);
         });
-        events.bindVirq(Virq.TIMER, port -> loop.timerEvent());
+        if (nativeImpl != null) {
+            nativeImpl.useLocalApicTick(() -> loop.timerEvent());
+        } else {
+            events.bindVirq(Virq.TIMER, port -> loop.timerEvent());
+        }
         Port ipi = events.bindIpi(id, port -> loop.takePosted()).port();
         ops.restoreEvents(true);
         ipiPort = ipi; // from here on vCPU 0 may post to us

@@ -20,11 +20,11 @@ import org.parasol.hypercall.EventCallback;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Mfn;
 import org.parasol.hypercall.TrapHandler;
-import org.parasol.hypercall.abi.CallbackOp;
+import org.parasol.hypercall.abi.HvmOp;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypercall.guest.ArgumentPage;
-import org.parasol.hypercall.guest.CallbackCalls;
+import org.parasol.hypercall.guest.HvmOpCalls;
 import org.parasol.hypercall.x86.Encoder;
 import org.parasol.hypercall.x86.Instruction;
 import org.parasol.hypercall.x86.Platform;
@@ -62,25 +62,31 @@ import org.parasol.hypercall.x86.Registers;
  *       {@code rep outsw} (the ATA driver, {@link AtaDriver})</td></tr>
  * </table>
  *
- * <p>Traps and device interrupts go through the kernel's own IDT: {@value #IDT_VECTORS} gates
- * in its text page, loaded with {@code lidt} at construction; {@link #installTrapHandler}
- * writes a gate. What stays a hypercall (the shape of a PVHVM guest): the event callback;
- * event channels, grants and the store remain the kernel's own hypercall users. Time is read from
+ * <p>Traps, device interrupts, the local APIC timer and event upcalls go through the kernel's
+ * own IDT: {@value #IDT_VECTORS} gates in the page after its text, loaded with {@code lidt} at
+ * construction; {@link #installTrapHandler} writes a gate. The event callback is a gate at
+ * {@link Platform#HYPERVISOR_CALLBACK_VECTOR} that {@code HVMOP_set_param(HVM_PARAM_CALLBACK_IRQ)}
+ * names, as a PVHVM Linux's; event channels, grants and the store remain the kernel's own
+ * hypercall users (the shape of a PVHVM guest). Time is read from
  * {@code vcpu_time_info} (the pvclock every HVM guest on Xen and KVM reads).
  *
  * <p>Invariants: one instance per vCPU, on that vCPU's thread; {@link #useTables} before the
  * first page-table operation. Nothing here allocates but {@link #platformName}.
  */
 public final class NativeOps implements PvOps {
-    /** Where the IDT is, in the text page: one 16-byte gate per vector. */
-    private static final int IDT = 0x400;
     /**
-     * Vectors the IDT has gates for: the 32 exceptions and the 16 lines of the 8259 pair at
-     * {@link Platform#IRQ0_VECTOR}; a vector above is beyond IDTR's limit.
+     * Where the IDT is, from the text page: the page after it, one 16-byte gate per vector, as
+     * Linux's {@code idt_table} is a page of its own.
      */
-    public static final int IDT_VECTORS = Platform.IRQ0_VECTOR + 16;
+    private static final int IDT = 0x1000;
+    /**
+     * Vectors the IDT has gates for: all 256 — the 32 exceptions, the 16 lines of the 8259 pair
+     * at {@link Platform#IRQ0_VECTOR}, the local APIC timer's {@link Platform#LOCAL_TIMER_VECTOR}
+     * and the event callback's {@link Platform#HYPERVISOR_CALLBACK_VECTOR}.
+     */
+    public static final int IDT_VECTORS = 256;
     /** The pseudo-descriptor {@code lidt} reads (limit, base), in the text page. */
-    private static final int IDT_DESCRIPTOR = IDT + IDT_VECTORS * 16;
+    private static final int IDT_DESCRIPTOR = 0x400;
     /** The kernel's code segment selector in its gates (Linux's {@code __KERNEL_CS}). */
     public static final int KERNEL_CS = 0x10;
     /** Gate attributes: present, DPL 0, a 64-bit interrupt gate (IF cleared on entry). */
@@ -96,7 +102,7 @@ public final class NativeOps implements PvOps {
     private final RegisterFile regs;
     private final GuestMemory mem;
     private final PvClock clock;
-    private final CallbackCalls callbacks;
+    private final HvmOpCalls hvmOps;
     private final long text;
     private PageTables tables;
 
@@ -143,20 +149,31 @@ public final class NativeOps implements PvOps {
     private long pitDeadline;
     private boolean pitRunning;
     private long pitInterrupts;
+    private long apicTimerInterrupts;
     private int picMask = 0xFFFF;
 
     /**
      * The operations of {@code cpu}, with its privileged text and scratch stack assembled into
-     * the writable page at {@code textVa}, and shared_info mapped at {@code sharedInfoVa}.
-     * Initializes COM1 (8N1, FIFOs on, interrupts off).
+     * the writable page at {@code textVa}, its IDT in the writable page after it, and
+     * shared_info mapped at {@code sharedInfoVa}.
+     * Initializes COM1 (8N1, FIFOs on, interrupts off): the boot vCPU's.
      */
     public NativeOps(Cpu cpu, ArgumentPage page, long sharedInfoVa, long textVa) {
+        this(cpu, page, sharedInfoVa, textVa, true);
+    }
+
+    /**
+     * As {@link #NativeOps(Cpu, ArgumentPage, long, long)}; a secondary vCPU's
+     * ({@code bootProcessor} false) has its own text, stack and IDT but leaves COM1 as the boot
+     * vCPU programmed it.
+     */
+    public NativeOps(Cpu cpu, ArgumentPage page, long sharedInfoVa, long textVa, boolean bootProcessor) {
         Objects.requireNonNull(cpu, "cpu");
         this.cpu = cpu;
         this.regs = cpu.registers();
         this.mem = cpu.memory();
         this.clock = new PvClock(cpu, sharedInfoVa);
-        this.callbacks = new CallbackCalls(cpu, page);
+        this.hvmOps = new HvmOpCalls(cpu, page);
         this.text = textVa;
 
         byte[] t = new byte[DATA];
@@ -212,8 +229,8 @@ public final class NativeOps implements PvOps {
         p += Encoder.in(t, p, 4, n);
         outDxEax = textVa + p;
         p += Encoder.out(t, p, 4, n);
-        if (p > IDT) {
-            throw new IllegalStateException("the privileged text overflows into the IDT");
+        if (p > IDT_DESCRIPTOR) {
+            throw new IllegalStateException("the privileged text overflows into the IDT's descriptor");
         }
         mem.copyFromSegment(MemorySegment.ofArray(t), 0, textVa, p);
         regs.set(RSP, textVa + STACK_TOP);
@@ -225,6 +242,9 @@ public final class NativeOps implements PvOps {
         mem.putLong(textVa + IDT_DESCRIPTOR + 2, textVa + IDT);
         regs.set(RDI, textVa + IDT_DESCRIPTOR);
         run(lidtRdi, 1);
+        if (!bootProcessor) {
+            return;
+        }
 
         // COM1: 115200 baud (divisor 1), 8 data bits, no parity, one stop bit; FIFOs on and
         // cleared; DTR, RTS and OUT2; no interrupts (the console is written by polling).
@@ -496,12 +516,21 @@ public final class NativeOps implements PvOps {
         return (regs.get(RCX) & Platform.CPUID1_ECX_HYPERVISOR) == 0 ? "bare machine" : "an unknown hypervisor";
     }
 
-    /** {@code CALLBACKOP_register(CALLBACKTYPE_event)}: a hypercall, as a PVHVM guest sets its callback. */
+    /**
+     * The event callback as a PVHVM Linux installs it ({@code xen_init_IRQ}'s
+     * {@code xen_callback_vector}): an interrupt gate at
+     * {@link Platform#HYPERVISOR_CALLBACK_VECTOR} whose handler runs the upcall (Linux's
+     * {@code sysvec_xen_hvm_callback}; no EOI, Xen sets no ISR bit for it), then
+     * {@code HVMOP_set_param(HVM_PARAM_CALLBACK_IRQ, 2 << 56 | vector)}. No
+     * {@code CALLBACKOP_register}.
+     */
     @Override
     public void installEventCallback(EventCallback callback) {
-        long rc = callbacks.register(CallbackOp.CALLBACKTYPE_EVENT, 0, cpu.registerCode(callback));
+        Objects.requireNonNull(callback, "callback");
+        installTrapHandler(Platform.HYPERVISOR_CALLBACK_VECTOR, (c, vector, errorCode, address) -> callback.upcall(c));
+        long rc = hvmOps.setParam(HvmOp.PARAM_CALLBACK_IRQ, HvmOp.callbackVia(Platform.HYPERVISOR_CALLBACK_VECTOR));
         if (rc < 0) {
-            throw new IllegalStateException("CALLBACKOP_register(event) failed: " + rc);
+            throw new IllegalStateException("HVMOP_set_param(HVM_PARAM_CALLBACK_IRQ) failed: " + rc);
         }
     }
 
@@ -629,10 +658,34 @@ public final class NativeOps implements PvOps {
         return clock.wallClockAtBoot() + clock.systemTime();
     }
 
-    /** The LVT timer into TSC-deadline mode, unmasked: the periodic mode's tick stops. */
+    /**
+     * The LVT timer into TSC-deadline mode at {@link Platform#LOCAL_TIMER_VECTOR}, unmasked: the
+     * periodic mode's tick stops. Its expiries reach the kernel through that gate
+     * ({@link #useLocalApicTick}).
+     */
     @Override
     public void stopPeriodicTick() {
-        wrmsr(Platform.MSR_X2APIC_LVT_TIMER, Platform.LVT_TSC_DEADLINE | 0xEC);
+        wrmsr(Platform.MSR_X2APIC_LVT_TIMER, Platform.LVT_TSC_DEADLINE | Platform.LOCAL_TIMER_VECTOR);
+    }
+
+    /**
+     * Makes the local APIC timer's interrupt the kernel's timer event: an interrupt gate at
+     * {@link Platform#LOCAL_TIMER_VECTOR} whose handler ends the interrupt (a {@code wrmsr} of 0
+     * to the x2APIC EOI register, first, as Linux's {@code sysvec_apic_timer_interrupt} does)
+     * and raises {@code timerEvent}. Call before the first {@link #programTimer}.
+     */
+    public void useLocalApicTick(Runnable timerEvent) {
+        Objects.requireNonNull(timerEvent, "timerEvent");
+        installTrapHandler(Platform.LOCAL_TIMER_VECTOR, (c, vector, errorCode, address) -> {
+            apicTimerInterrupts++;
+            wrmsr(Platform.MSR_X2APIC_EOI, 0);
+            timerEvent.run();
+        });
+    }
+
+    /** Local APIC timer interrupts taken so far. */
+    public long apicTimerInterrupts() {
+        return apicTimerInterrupts;
     }
 
     @Override

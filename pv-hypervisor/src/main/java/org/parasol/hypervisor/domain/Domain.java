@@ -104,6 +104,13 @@ public final class Domain {
     private volatile String crashCause;
     private volatile long endedAt;
     private volatile boolean writablePageTables;
+    /** A native domain's {@code HVM_PARAM_*} values ({@code HVMOP_set_param}). Guarded by itself. */
+    private final long[] hvmParams = new long[org.parasol.hypercall.abi.HvmOp.NR_PARAMS];
+    /**
+     * {@code HVM_PARAM_CALLBACK_IRQ}'s vector while its type is vector, else -1: event upcalls
+     * are then an external interrupt through the IDT, not the PV event callback.
+     */
+    private volatile int callbackVector = -1;
 
     /**
      * The domain's structures over memory {@link DomainBuilder} has built ({@code pages}, the
@@ -296,6 +303,41 @@ public final class Domain {
     /** The 8259 pair of a native-kernel domain, or null. */
     public Pic8259 pic() {
         return pic;
+    }
+
+    /** {@code HVM_PARAM_*} {@code index} (below {@code HVM_NR_PARAMS}), 0 until set. */
+    public long hvmParam(int index) {
+        synchronized (hvmParams) {
+            return hvmParams[index];
+        }
+    }
+
+    /**
+     * Sets {@code HVM_PARAM_*} {@code index} (below {@code HVM_NR_PARAMS}; the caller checked
+     * who may). {@code HVM_PARAM_CALLBACK_IRQ} also chooses how event upcalls are delivered, as
+     * Xen's {@code hvm_set_callback_via}: type vector ({@code 2 << 56 | vector}) through the
+     * IDT at that vector; anything else (0, a GSI or PCI INTx line — there is no I/O APIC — or
+     * an unknown type) leaves no vector, and the PV event callback, if registered, is used.
+     * Every vCPU is then kicked, as Xen asserts the new via at once for each.
+     */
+    public void setHvmParam(int index, long value) {
+        synchronized (hvmParams) {
+            hvmParams[index] = value;
+        }
+        if (index == org.parasol.hypercall.abi.HvmOp.PARAM_CALLBACK_IRQ) {
+            long type = value >>> org.parasol.hypercall.abi.HvmOp.CALLBACK_IRQ_TYPE_SHIFT;
+            callbackVector = type == org.parasol.hypercall.abi.HvmOp.CALLBACK_TYPE_VECTOR ? (int) (value & 0xFF) : -1;
+            for (Vcpu v : vcpus) {
+                if (v != null) {
+                    v.kick();
+                }
+            }
+        }
+    }
+
+    /** The vector event upcalls are delivered at through the IDT ({@code HVM_PARAM_CALLBACK_IRQ}), or -1. */
+    public int callbackVector() {
+        return callbackVector;
     }
 
     /** The 8254 PIT of a native-kernel domain, or null. */

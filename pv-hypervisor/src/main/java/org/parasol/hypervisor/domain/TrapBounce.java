@@ -26,8 +26,9 @@ import org.parasol.hypercall.struct.VcpuInfo;
  * flags are checked once more. A page fault is delivered to the vector-14 handler with CR2 in
  * {@code vcpu_info.arch.cr2}; one with no handler, or one inside the handler, crashes the
  * domain. A native kernel that loaded an IDT ({@code lidt}) has its page faults and device
- * interrupts delivered through the gates there instead ({@link VmExits#deliver}); the trap
- * table stays the PV kernel's.
+ * interrupts delivered through the gates there instead ({@link VmExits#deliver}), and its
+ * event upcalls too once it set {@code HVM_PARAM_CALLBACK_IRQ} to a vector; the trap table
+ * and the event callback stay the PV kernel's.
  *
  * <p>Delivery runs on the vCPU's thread; the registrations may be made from any (a
  * {@code VCPUOP_initialise} of another vCPU). The counters are written by the vCPU's thread
@@ -111,9 +112,21 @@ public final class TrapBounce {
 
     /**
      * Delivers the event upcall while one is pending and upcalls are not masked: the
-     * return-to-guest half of every safe point. The vCPU's thread, no lock held.
+     * return-to-guest half of every safe point. A native domain that set
+     * {@code HVM_PARAM_CALLBACK_IRQ} to a vector takes it as an external interrupt through its
+     * IDT instead ({@link VmExits#deliverCallbackVector}). The vCPU's thread, no lock held.
      */
     void deliverUpcalls() {
+        VmExits cpuSide = vcpu.vmExits();
+        if (cpuSide != null && cpuSide.idtLoaded()) {
+            // A vCPU with no IDT (a native domain's secondary, which runs the PV operations)
+            // keeps the PV callback: deviation 44.
+            int vector = vcpu.domain().callbackVector();
+            if (vector >= 0) {
+                cpuSide.deliverCallbackVector(vector);
+                return;
+            }
+        }
         EventCallback cb = eventCallback;
         if (cb == null || vcpuInfo == null) {
             return;
@@ -142,9 +155,13 @@ public final class TrapBounce {
         return vcpuInfo != null && vcpuInfo.upcallPendingAcquire() != 0 && vcpuInfo.upcallMaskAcquire() == 0;
     }
 
-    /** Whether an event callback is registered (upcalls can be delivered at all). */
+    /**
+     * Whether upcalls can be delivered at all: an event callback is registered, or the
+     * domain takes them at an IDT vector ({@code HVM_PARAM_CALLBACK_IRQ}).
+     */
     boolean hasEventCallback() {
-        return eventCallback != null;
+        VmExits cpuSide = vcpu.vmExits();
+        return eventCallback != null || cpuSide != null && cpuSide.idtLoaded() && vcpu.domain().callbackVector() >= 0;
     }
 
     /** Event upcalls delivered so far. Any thread. */

@@ -6,7 +6,9 @@ import org.parasol.hypervisor.time.Timers;
  * A vCPU's timers (the timer fields of Xen's {@code struct vcpu}): the single-shot timer
  * ({@code set_timer_op}, {@code VCPUOP_set_singleshot_timer}), the periodic timer
  * ({@code VCPUOP_set_periodic_timer}; every PV vCPU starts with a 10 ms one) and the poll
- * timer of {@code SCHEDOP_poll}. The first two raise {@code VIRQ_TIMER} on the vCPU.
+ * timer of {@code SCHEDOP_poll}. The first two raise {@code VIRQ_TIMER} on the vCPU. A native
+ * kernel's vCPU also has its local APIC's timer in TSC-deadline mode, whose expiry is an
+ * interrupt at the LVT's vector ({@link VmExits#localTimerExpired}), not {@code VIRQ_TIMER}.
  *
  * <p>Expiries run on the host's timer thread, which must never wait on a lock a vCPU may
  * hold: {@code VIRQ_TIMER} is raised with a try-lock of the domain's event table
@@ -27,6 +29,8 @@ public final class VcpuTimers {
     private final Timers.Timer poll;
     /** Raises VIRQ_TIMER again when the timer thread found the event table busy. */
     private final Timers.Timer retry;
+    /** The local APIC timer of a native kernel's vCPU (TSC-deadline mode). */
+    private final Timers.Timer localApic;
     private volatile long periodNs;
 
     VcpuTimers(Vcpu vcpu, Domain domain, Host host) {
@@ -38,6 +42,30 @@ public final class VcpuTimers {
         this.periodic = timers.newTimer(this::periodicExpired);
         this.poll = timers.newTimer(() -> vcpu.sched().pollTimeout());
         this.retry = timers.newTimer(this::raiseTimer);
+        this.localApic = timers.newTimer(this::localApicExpired);
+    }
+
+    /** Arms the local APIC timer for absolute system time {@code systemTime} (a native kernel's vCPU). */
+    void setLocalApic(long systemTime) {
+        localApic.set(host.clockTimeOf(systemTime));
+    }
+
+    /** Disarms the local APIC timer. */
+    void stopLocalApic() {
+        localApic.stop();
+    }
+
+    /** Whether the local APIC timer is armed. */
+    public boolean localApicArmed() {
+        return localApic.armed();
+    }
+
+    /** The timer thread: the deadline passed; the interrupt is latched, never waited for. */
+    private void localApicExpired() {
+        VmExits x = vcpu.vmExits();
+        if (x != null && domain.mayRun()) {
+            x.localTimerExpired();
+        }
     }
 
     /** Arms the single-shot timer for absolute system time {@code systemTime}; 0 stops it. */
@@ -97,6 +125,7 @@ public final class VcpuTimers {
         periodic.stop();
         poll.stop();
         retry.stop();
+        localApic.stop();
         periodNs = 0;
     }
 

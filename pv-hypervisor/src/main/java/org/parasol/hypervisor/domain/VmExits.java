@@ -183,6 +183,18 @@ public final class VmExits {
     private long cr4 = Platform.CR4_RUNNING;
     private long tscDeadline;
     private long lvtTimer = Platform.LVT_MASKED;
+
+    // The local APIC, as far as its timer goes: IRR for the timer's vector, ISR, EOI.
+    /** The timer's IRR bit: set by the timer thread at expiry, taken at an instruction boundary. */
+    private volatile boolean timerIrr;
+    /** The LVT's mask, for the timer thread: an expiry while masked is lost. */
+    private volatile boolean lvtMasked = true;
+    /** The deadline has passed (the timer disarmed itself): IA32_TSC_DEADLINE reads 0. */
+    private volatile boolean deadlineExpired;
+    /** ISR, a bit per vector: interrupts delivered and not yet ended by an EOI. Own thread. */
+    private final long[] isr = new long[4];
+    private long timerInterrupts;
+    private long callbackInterrupts;
     /** IF when the vCPU has no vcpu_info slot to mirror it in. */
     private boolean interruptsOn;
     /** The instruction just emulated was sti: no upcall before the next one completes. */
@@ -315,6 +327,7 @@ public final class VmExits {
             pic.setIrq(Pit8254.IRQ, false);
         }
         if (pic == null || !pic.pending() || !interrupts()) {
+            injectLocalApic(); // after the 8259 pair's ExtINT, as Xen's hvm_vcpu_has_pending_irq orders them
             return;
         }
         int vector = pic.acknowledge();
@@ -745,9 +758,13 @@ public final class VmExits {
         }
     }
 
-    /** Whether a device interrupt waits: the 8259 pair's INT, or a PIT edge not yet passed to it. */
+    /**
+     * Whether a device interrupt waits: the 8259 pair's INT, a PIT edge not yet passed to it,
+     * or the local APIC timer's (deliverable once nothing of its priority is in service).
+     */
     boolean interruptWaiting() {
-        return pic != null && (pic.pending() || pit != null && pit.armed() && pit.edgesWaiting(host.systemTime()));
+        return timerIrr && localApicAccepts((int) lvtTimer & 0xFF)
+                || pic != null && (pic.pending() || pit != null && pit.armed() && pit.edgesWaiting(host.systemTime()));
     }
 
     private void rdtsc() {
@@ -760,7 +777,7 @@ public final class VmExits {
     private void rdmsr() {
         int msr = (int) regs.get(RCX);
         long v = switch (msr) {
-            case Platform.MSR_TSC_DEADLINE -> tscDeadline;
+            case Platform.MSR_TSC_DEADLINE -> deadlineExpired ? 0 : tscDeadline;
             case Platform.MSR_X2APIC_LVT_TIMER -> lvtTimer;
             case MSR_IA32_TSC -> host.timeScale().tscAt(host.systemTime());
             case MSR_IA32_APIC_BASE -> APIC_BASE_X2APIC;
@@ -783,34 +800,168 @@ public final class VmExits {
         switch (msr) {
             case Platform.MSR_TSC_DEADLINE -> {
                 tscDeadline = v;
+                deadlineExpired = false;
                 lapIfProfiling(STAGE_EMULATE);
                 armDeadline();
                 lapIfProfiling(STAGE_DEVICE);
             }
             case Platform.MSR_X2APIC_LVT_TIMER -> {
+                long mode = lvtTimer >>> 17 & 3;
                 lvtTimer = v & 0xFFFF_FFFFL;
+                lvtMasked = (lvtTimer & Platform.LVT_MASKED) != 0;
                 lapIfProfiling(STAGE_EMULATE);
                 // Leaving periodic mode (or masking) stops the tick the vCPU started with.
-                if ((lvtTimer & Platform.LVT_MASKED) != 0 || (lvtTimer >>> 17 & 3) != 1) {
+                if (lvtMasked || (lvtTimer >>> 17 & 3) != 1) {
                     vcpu.timers().stopPeriodic();
                 }
-                armDeadline();
+                if ((lvtTimer >>> 17 & 3) != mode) {
+                    // A change of mode disarms the timer (SDM 11.5.4.1); the mask alone does not.
+                    tscDeadline = 0;
+                    armDeadline();
+                }
+                lapIfProfiling(STAGE_DEVICE);
+            }
+            case Platform.MSR_X2APIC_EOI -> {
+                endOfInterrupt(v);
                 lapIfProfiling(STAGE_DEVICE);
             }
             default -> raiseFault(13, 0, "#GP: wrmsr of unknown MSR " + hex(msr & 0xFFFF_FFFFL));
         }
     }
 
-    /** The local APIC timer in TSC-deadline mode: a deadline of 0, or a masked LVT, disarms it. */
+    /**
+     * The local APIC timer in TSC-deadline mode: a deadline of 0, or another mode, disarms it.
+     * It counts whether the LVT is masked or not; its expiry is an interrupt at the LVT's vector
+     * ({@link #localTimerExpired}), not {@code VIRQ_TIMER}, or nothing while masked.
+     */
     private void armDeadline() {
-        boolean deadlineMode = (lvtTimer >>> 17 & 3) == 2 && (lvtTimer & Platform.LVT_MASKED) == 0;
+        boolean deadlineMode = (lvtTimer >>> 17 & 3) == 2;
         if (!deadlineMode || tscDeadline == 0) {
-            vcpu.timers().stopSingleshot();
+            vcpu.timers().stopLocalApic();
             return;
         }
         TimeScale ts = host.timeScale();
         long ns = TimeScale.scaleDelta(tscDeadline, ts.mul(), ts.shift());
-        vcpu.timers().setSingleshot(Math.max(ns, 1));
+        vcpu.timers().setLocalApic(Math.max(ns, 1));
+    }
+
+    // ---------------------------------------------------------------- the local APIC's interrupts
+
+    /**
+     * The timer thread: the TSC deadline passed; the timer disarms itself (the deadline MSR
+     * reads 0). Unless the LVT is masked (the interrupt is then lost), sets the timer's IRR bit
+     * and wakes the vCPU;
+     * the interrupt is injected at its next instruction boundary with IF set
+     * ({@link #injectLocalApic}). Never waits on anything.
+     */
+    void localTimerExpired() {
+        deadlineExpired = true;
+        if (!lvtMasked) {
+            timerIrr = true;
+            vcpu.sched().wake();
+        }
+    }
+
+    /**
+     * The local APIC's pending interrupt (its timer), injected through the IDT as an external
+     * interrupt: the timer's vector from the LVT, set in ISR until the kernel's EOI. A vector
+     * below 16 is illegal to an APIC (a receive-illegal-vector error): it is dropped. A vector
+     * whose priority class (bits 7:4) is not above the highest one in service waits for the EOI,
+     * as PPR holds it (TPR is 0).
+     */
+    private void injectLocalApic() {
+        if (!timerIrr || !interrupts()) {
+            return;
+        }
+        int vec = (int) lvtTimer & 0xFF;
+        if (vec < 16) {
+            timerIrr = false;
+            return;
+        }
+        if (!localApicAccepts(vec)) {
+            return;
+        }
+        timerIrr = false;
+        isr[vec >>> 6] |= 1L << vec;
+        timerInterrupts++;
+        deliver(vec, 0, 0, true);
+    }
+
+    /** Whether a vector's priority class is above the highest in service (PPR with TPR 0). */
+    private boolean localApicAccepts(int vec) {
+        int inService = highestInService();
+        return inService < 0 || vec >>> 4 > inService >>> 4;
+    }
+
+    private int highestInService() {
+        for (int i = 3; i >= 0; i--) {
+            if (isr[i] != 0) {
+                return i * 64 + 63 - Long.numberOfLeadingZeros(isr[i]);
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The x2APIC {@code EOI} register ({@code 0x80B}): a write of 0 ends the highest-priority
+     * interrupt in service; any other value is {@code #GP(0)}, as the SDM says of x2APIC mode,
+     * raised as a refused MSR's is. With nothing in service it does nothing.
+     */
+    private void endOfInterrupt(long value) {
+        if (value != 0) {
+            raiseFault(13, 0, "#GP(0): wrmsr of " + hex(value) + " to the x2APIC EOI register at rip " + hex(regs.rip()));
+            return;
+        }
+        int vec = highestInService();
+        if (vec >= 0) {
+            isr[vec >>> 6] &= ~(1L << vec);
+        }
+    }
+
+    /**
+     * Event upcalls as an external interrupt at {@code vector}, the one the domain set with
+     * {@code HVM_PARAM_CALLBACK_IRQ} (type vector): while {@code evtchn_upcall_pending} is set
+     * and IF is set ({@code evtchn_upcall_mask} clear — the same semantics as the PV upcall),
+     * the vector is delivered through the IDT ({@link #deliver}, EXT set). As Xen's
+     * {@code hvm_vcpu_has_pending_irq} treats it, it is level-triggered on the pending flag,
+     * above the 8259 pair and the local APIC, and never set in ISR (no EOI is due). A vector
+     * below 16 is illegal to the local APIC and never delivered. The vCPU's thread, at a
+     * return-to-guest point (not in {@code sti}'s shadow).
+     */
+    void deliverCallbackVector(int vector) {
+        if (vector < 16 || vcpuInfo == null) {
+            return;
+        }
+        while (vcpuInfo.upcallPendingAcquire() != 0 && interrupts()) {
+            // A handler that leaves the flag set runs again; each round is a safe point, so a
+            // guest spinning here still gives up its pCPU and can be destroyed.
+            if (vcpu.pollWord().pending() != 0) {
+                vcpu.safePoint();
+            }
+            vcpu.checkAlive();
+            callbackInterrupts++;
+            deliver(vector, 0, 0, true);
+        }
+    }
+
+    /** The x2APIC LVT timer register as the kernel last wrote it (masked, one-shot at reset). */
+    public long lvtTimer() {
+        return lvtTimer;
+    }
+
+    /** Local APIC timer interrupts delivered through the IDT so far. */
+    public long timerInterrupts() {
+        return timerInterrupts;
+    }
+
+    /** Event upcalls delivered at the callback vector through the IDT so far. */
+    public long callbackInterrupts() {
+        return callbackInterrupts;
+    }
+
+    /** Whether the local APIC has {@code vector} in service (delivered, not yet ended by an EOI). */
+    public boolean inService(int vector) {
+        return (isr[(vector & 0xFF) >>> 6] & 1L << vector) != 0;
     }
 
     private void crAccess() {

@@ -169,6 +169,7 @@ public final class GuestArgs implements HypercallScratch {
     final TrapInfo trapInfo = new TrapInfo().wrap(scratch, ARG);
     final CallbackRegister callbackRegister = new CallbackRegister().wrap(scratch, ARG);
     final CallbackUnregister callbackUnregister = new CallbackUnregister().wrap(scratch, ARG);
+    final org.parasol.hypercall.struct.XenHvmParam hvmParam = new org.parasol.hypercall.struct.XenHvmParam().wrap(scratch, ARG);
     final XenFeatureInfo featureInfo = new XenFeatureInfo().wrap(scratch, ARG);
     final XenPlatformParameters platformParameters = new XenPlatformParameters().wrap(scratch, ARG);
     final XenCompileInfo compileInfo = new XenCompileInfo().wrap(scratch, ARG);

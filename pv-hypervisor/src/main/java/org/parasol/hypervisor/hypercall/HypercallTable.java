@@ -60,6 +60,7 @@ public final class HypercallTable implements HypercallDispatch {
         table[Hypercall.UPDATE_VA_MAPPING] = new UpdateVaMappingHandler();
         table[Hypercall.GRANT_TABLE_OP] = new GrantTableHandler();
         table[Hypercall.DOMCTL] = new DomctlHandler();
+        table[Hypercall.HVM_OP] = new HvmOpHandler();
         table[org.parasol.hypercall.abi.HostRelayOp.HYPERCALL] = new HostRelayHandler();
     }
 
