@@ -120,7 +120,7 @@ public final class TrapBounce {
         VmExits cpuSide = vcpu.vmExits();
         if (cpuSide != null && cpuSide.idtLoaded()) {
             // A vCPU with no IDT (a native domain's secondary, which runs the PV operations)
-            // keeps the PV callback: deviation 44.
+            // keeps the PV callback: deviation 43.
             int vector = vcpu.domain().callbackVector();
             if (vector >= 0) {
                 cpuSide.deliverCallbackVector(vector);
