@@ -43,4 +43,17 @@ class NativeExceptionRunTest {
                 .containsPattern("faulty +\\d+ crash")
                 .containsPattern("hello +\\d+ poweroff");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"trap", "bt", "bare"})
+    void shouldOopsOnAnInvalidOpcodeOnASecondaryVcpu(String virt) {
+        RunOutcome o = RunOutcome.of("faulty", "hello", "--cmdline", "ud vcpu=1", "--vcpus", "2", "--virt", virt);
+        assertThat(o.status()).as(o.out() + o.err()).isEqualTo(1);
+        // vCPU 1's own IDT has the kernel's #UD gate: the oops, not a triple fault.
+        assertThat(o.out()).contains("[faulty] faulty: executing ud2 on vCPU 1")
+                .containsPattern("\\[faulty\\] \\*\\*\\* invalid opcode: 0000 \\[#1\\] \\(vector 6\\) RIP: 0010:0x[0-9a-f]+")
+                .doesNotContain("this line is never printed").doesNotContain("triple fault")
+                .containsPattern("faulty +\\d+ crash .*\\(the guest reported a panic \\(pvpanic\\)\\)")
+                .containsPattern("hello +\\d+ poweroff");
+    }
 }

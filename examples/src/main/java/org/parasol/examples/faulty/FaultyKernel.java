@@ -25,7 +25,8 @@ import org.parasol.hypercall.DomId;
  * {@code #GP} is fixed up by the kernel's exception table and the accessor answers -EIO), then
  * with a plain {@code rdmsr}, whose {@code #GP} has no fixup: the kernel oopses with
  * "general protection fault: 0000 [#1]" and the domain crashes. With {@code ud} it executes
- * {@code ud2} (Linux's {@code BUG()}): "invalid opcode: 0000 [#1]".
+ * {@code ud2} (Linux's {@code BUG()}): "invalid opcode: 0000 [#1]"; with {@code ud vcpu=1} (and
+ * {@code --vcpus 2}) it starts vCPU 1 and executes it there, whose own IDT has the same gates.
  *
  * <p>Expected console output:
  * <pre>
@@ -54,6 +55,14 @@ public final class FaultyKernel extends ApplicationKernel {
                 k.println("faulty: msr and ud need emulated hardware (--virt trap, bt or bare)");
                 k.poweroff();
                 return null;
+            }
+            if (ud && words.contains(" vcpu=1 ")) {
+                k.startVcpu(1, v -> {
+                    v.println("faulty: executing ud2 on vCPU 1");
+                    ((NativeOps) v.pvOps()).bug();
+                    v.println("faulty: this line is never printed");
+                });
+                return k.loop().promise(); // never completed: vCPU 1's oops ends the domain
             }
             if (ud) {
                 k.println("faulty: executing ud2");

@@ -818,7 +818,7 @@ public final class Kernel {
                 vector, NativeOps.KERNEL_CS, cpu.frameRip()), new Throwable(what));
     }
 
-    private static void pageFault(PvOps ops, Console console, long errorCode, long address) {
+    static void pageFault(PvOps ops, Console console, long errorCode, long address) {
         oops(ops, console, String.format("*** page fault at 0x%x: %s of a %s page (error code 0x%x)", address,
                 (errorCode & TrapVector.PFEC_WRITE) != 0 ? "write" : "read",
                 (errorCode & TrapVector.PFEC_PRESENT) != 0 ? "read-only" : "not-present", errorCode),

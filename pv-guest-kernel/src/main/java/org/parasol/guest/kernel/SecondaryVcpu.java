@@ -12,11 +12,13 @@ import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestAbort;
 import org.parasol.hypercall.Port;
 import org.parasol.hypercall.StartOfDay;
+import org.parasol.hypercall.TrapHandler;
 import org.parasol.hypercall.VcpuEntry;
 import org.parasol.hypercall.Virq;
 import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.abi.Mmu;
+import org.parasol.hypercall.abi.TrapVector;
 import org.parasol.guest.x86.NativeOps;
 
 /**
@@ -107,6 +109,18 @@ public final class SecondaryVcpu implements VcpuEntry {
                 Kernel.oops(ops, console, "*** guest crash in an event handler on vCPU " + id + ": " + failure, failure);
             }
         });
+        // Each vCPU's IDT is its own here (deviation 43), so it gets the gates vCPU 0's has: the
+        // page-fault handler, and on emulated hardware the exceptions an instruction raises
+        // (an exception-table fixup, or Linux's oops line), as every CPU of a Linux kernel shares.
+        ops.installTrapHandler(TrapVector.PF, (tc, vector, errorCode, address) ->
+                Kernel.pageFault(ops, console, errorCode, address));
+        if (nativeImpl != null) {
+            TrapHandler trap = (tc, vector, errorCode, address) -> Kernel.nativeException(nativeImpl, console, tc,
+                    vector, errorCode);
+            ops.installTrapHandler(TrapVector.DE, trap);
+            ops.installTrapHandler(TrapVector.UD, trap);
+            ops.installTrapHandler(TrapVector.GP, trap);
+        }
         loop = new RunLoop(ops, failure -> {
             loop.stop();
             Kernel.oops(ops, console, "*** guest crash on vCPU " + id + ": " + failure, failure);
@@ -142,6 +156,11 @@ public final class SecondaryVcpu implements VcpuEntry {
     /** This vCPU's {@code Cpu}. */
     public Cpu cpu() {
         return cpu;
+    }
+
+    /** This vCPU's privileged operations ({@code NativeOps} on emulated hardware, its own). */
+    public PvOps pvOps() {
+        return ops;
     }
 
     /** Prints {@code line} on the console (this vCPU's line buffer). */
