@@ -47,7 +47,7 @@ class AtaDmaTrapTest {
     private BareGuest bystander;
     private RegisterFile regs;
     private FileChannel image;
-    private final byte[] buf = new byte[16];
+    private GuestCode code;
     private long outAt;
     private long outlAt;
     private long inlAt;
@@ -68,25 +68,14 @@ class AtaDmaTrapTest {
         Files.write(file, b.array());
         image = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         assertThat(g.domain.attachAta(new AtaDisk(image, 64, false))).isZero();
-        int p = 0;
-        outAt = g.scratch + p;
-        p += put(p, Encoder.out(buf, 0, 1, Instruction.NONE));
-        outlAt = g.scratch + p;
-        p += put(p, Encoder.out(buf, 0, 4, Instruction.NONE));
-        inlAt = g.scratch + p;
-        p += put(p, Encoder.in(buf, 0, 4, Instruction.NONE));
-        inAt = g.scratch + p;
-        put(p, Encoder.in(buf, 0, 1, Instruction.NONE));
+        code = new GuestCode(g);
+        outAt = code.put(Encoder.out(code.buf(), 0, 1, Instruction.NONE));
+        outlAt = code.put(Encoder.out(code.buf(), 0, 4, Instruction.NONE));
+        inlAt = code.put(Encoder.in(code.buf(), 0, 4, Instruction.NONE));
+        inAt = code.put(Encoder.in(code.buf(), 0, 1, Instruction.NONE));
         for (long va = bystander.scratch2; va < bystander.scratch2 + 4096; va += 8) {
             bystander.mem.putLong(va, 0x5A5A_5A5A_5A5A_5A5AL);
         }
-    }
-
-    private int put(int at, int n) {
-        for (int i = 0; i < n; i++) {
-            g.mem.putByte(g.scratch + at + i, buf[i]);
-        }
-        return n;
     }
 
     @AfterEach

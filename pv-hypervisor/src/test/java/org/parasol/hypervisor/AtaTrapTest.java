@@ -48,7 +48,7 @@ class AtaTrapTest {
     private RegisterFile regs;
     private VmExits exits;
     private FileChannel image;
-    private final byte[] buf = new byte[16];
+    private GuestCode code;
     private long outAt;
     private long inAt;
     private long insAt;
@@ -69,22 +69,11 @@ class AtaTrapTest {
         Files.write(file, b.array());
         image = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         assertThat(g.domain.attachAta(new AtaDisk(image, 16, false))).isZero();
-        int p = 0;
-        outAt = g.scratch + p;
-        p += put(p, Encoder.out(buf, 0, 1, Instruction.NONE));
-        inAt = g.scratch + p;
-        p += put(p, Encoder.in(buf, 0, 1, Instruction.NONE));
-        insAt = g.scratch + p;
-        p += put(p, Encoder.ins(buf, 0, 2, true));
-        stiAt = g.scratch + p;
-        put(p, Encoder.sti(buf, 0));
-    }
-
-    private int put(int at, int n) {
-        for (int i = 0; i < n; i++) {
-            g.mem.putByte(g.scratch + at + i, buf[i]);
-        }
-        return n;
+        code = new GuestCode(g);
+        outAt = code.put(Encoder.out(code.buf(), 0, 1, Instruction.NONE));
+        inAt = code.put(Encoder.in(code.buf(), 0, 1, Instruction.NONE));
+        insAt = code.put(Encoder.ins(code.buf(), 0, 2, true));
+        stiAt = code.put(Encoder.sti(code.buf(), 0));
     }
 
     @AfterEach

@@ -34,7 +34,9 @@ class PitTrapTest {
     private BareGuest g;
     private RegisterFile regs;
     private VmExits exits;
-    private final byte[] buf = new byte[16];
+    private GuestCode code;
+    private long outAt;
+    private long inAt;
 
     @BeforeEach
     void boot() throws Exception {
@@ -43,6 +45,9 @@ class PitTrapTest {
                 DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, Virtualization.TRAP));
         regs = g.cpu.registers();
         exits = g.domain.vcpu(0).vmExits();
+        code = new GuestCode(g);
+        outAt = code.put(Encoder.out(code.buf(), 0, 1, Instruction.NONE));
+        inAt = code.put(Encoder.in(code.buf(), 0, 1, Instruction.NONE));
     }
 
     @AfterEach
@@ -52,24 +57,14 @@ class PitTrapTest {
     }
 
     private void out(int port, int value) {
-        int n = Encoder.out(buf, 0, 1, Instruction.NONE);
-        for (int i = 0; i < n; i++) {
-            g.mem.putByte(g.scratch + i, buf[i]);
-        }
         regs.set(RDX, port);
         regs.set(RAX, value);
-        regs.rip(g.scratch);
-        g.cpu.execute(1);
+        code.run(outAt);
     }
 
     private int in(int port) {
-        int n = Encoder.in(buf, 0, 1, Instruction.NONE);
-        for (int i = 0; i < n; i++) {
-            g.mem.putByte(g.scratch + i, buf[i]);
-        }
         regs.set(RDX, port);
-        regs.rip(g.scratch);
-        g.cpu.execute(1);
+        code.run(inAt);
         return (int) regs.get(RAX) & 0xFF;
     }
 

@@ -42,7 +42,7 @@ class UartTrapTest {
     private BareGuest g;
     private RegisterFile regs;
     private VmExits exits;
-    private final byte[] buf = new byte[16];
+    private GuestCode code;
     private long outAt;
     private long inAt;
     private long outsbAt;
@@ -57,26 +57,15 @@ class UartTrapTest {
                 DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, Virtualization.TRAP));
         regs = g.cpu.registers();
         exits = g.domain.vcpu(0).vmExits();
-        int p = 0;
-        outAt = g.scratch + p;
-        p += put(p, Encoder.out(buf, 0, 1, Instruction.NONE));
-        inAt = g.scratch + p;
-        p += put(p, Encoder.in(buf, 0, 1, Instruction.NONE));
-        outsbAt = g.scratch + p;
-        p += put(p, Encoder.outs(buf, 0, 1, true));
-        stiAt = g.scratch + p;
-        put(p, Encoder.sti(buf, 0));
+        code = new GuestCode(g);
+        outAt = code.put(Encoder.out(code.buf(), 0, 1, Instruction.NONE));
+        inAt = code.put(Encoder.in(code.buf(), 0, 1, Instruction.NONE));
+        outsbAt = code.put(Encoder.outs(code.buf(), 0, 1, true));
+        stiAt = code.put(Encoder.sti(code.buf(), 0));
         text = g.scratch2;
         for (int i = 0; i < line.length; i++) {
             g.mem.putByte(text + i, line[i]);
         }
-    }
-
-    private int put(int at, int n) {
-        for (int i = 0; i < n; i++) {
-            g.mem.putByte(g.scratch + at + i, buf[i]);
-        }
-        return n;
     }
 
     @AfterEach
