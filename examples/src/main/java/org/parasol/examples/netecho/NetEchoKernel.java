@@ -1,16 +1,18 @@
 package org.parasol.examples.netecho;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 
 import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.net.NetFront;
 import org.parasol.drivers.net.Nics;
+import org.parasol.drivers.net.stack.EchoReply;
 import org.parasol.drivers.net.stack.IpStack;
 import org.parasol.drivers.net.stack.Ipv4Address;
 import org.parasol.drivers.net.stack.Ipv4Settings;
 import org.parasol.drivers.net.stack.NetTime;
-import org.parasol.drivers.net.stack.UdpDatagram;
+import org.parasol.drivers.net.stack.NetTimeoutException;
 import org.parasol.drivers.net.stack.UdpSocket;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
@@ -30,6 +32,10 @@ import org.parasol.guest.sched.Promise;
 public final class NetEchoKernel extends ApplicationKernel {
     private static final int ECHO_PORT = 7;
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    /** Sends of one echo request, datagram or "quit" before it counts as lost. */
+    private static final int ATTEMPTS = 4;
+    private static final byte[] QUIT = "quit".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BYE = "bye".getBytes(StandardCharsets.US_ASCII);
 
     private Kernel k;
     private IpStack stack;
@@ -103,8 +109,14 @@ public final class NetEchoKernel extends ApplicationKernel {
         int[] echoed = new int[1];
         s.onReceive(d -> {
             if (isQuit(d.payload())) {
-                k.println("netecho: echoed " + echoed[0] + " datagrams; told to quit");
-                done.complete(echoed[0]);
+                s.send(d.source(), d.sourcePort(), BYE);
+                if (!done.isDone()) {
+                    k.println("netecho: echoed " + echoed[0] + " datagrams; told to quit");
+                    done.complete(echoed[0]);
+                }
+                return;
+            }
+            if (done.isDone()) {
                 return;
             }
             s.send(d.source(), d.sourcePort(), d.payload());
@@ -116,6 +128,7 @@ public final class NetEchoKernel extends ApplicationKernel {
     private Promise<Integer> client(Ipv4Address to, int count) {
         long[] rtts = new long[count];
         int[] got = new int[2];
+        int[] resent = new int[1];
         Promise<Void> pings = k.loop().completed(null);
         for (int i = 0; i < count; i++) {
             int seq = i;
@@ -124,11 +137,10 @@ public final class NetEchoKernel extends ApplicationKernel {
                 for (int j = 0; j < payload.length; j++) {
                     payload[j] = (byte) (seq * 31 + j);
                 }
-                return stack.ping(to, payload, TIMEOUT).map(r -> {
-                    if (!Arrays.equals(r.payload(), payload)) {
-                        throw new IllegalStateException("netecho: echo reply " + seq + " differs from the request");
+                return pingOnce(to, payload, seq, ATTEMPTS, resent).map(r -> {
+                    if (r != null) {
+                        rtts[got[0]++] = r.roundTripNanos();
                     }
-                    rtts[got[0]++] = r.roundTripNanos();
                     return null;
                 });
             });
@@ -138,24 +150,140 @@ public final class NetEchoKernel extends ApplicationKernel {
             Promise<Void> udp = k.loop().completed(null);
             for (int i = 0; i < count; i++) {
                 int seq = i;
-                udp = udp.then(x -> {
-                    byte[] payload = ("datagram " + seq + " of " + count).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-                    s.send(to, ECHO_PORT, payload);
-                    return s.receive().map(d -> {
-                        check(d, payload, seq);
+                udp = udp.then(x -> echoOnce(s, to, seq, count, ATTEMPTS, resent).map(ok -> {
+                    if (ok) {
                         got[1]++;
-                        return null;
-                    });
-                });
+                    }
+                    return null;
+                }));
             }
             return udp;
-        }).map(v -> {
+        }).then(v -> {
             Arrays.sort(rtts, 0, got[0]);
-            k.println("netecho: " + got[0] + "/" + count + " pings answered by " + to + ", p50 " + rtts[got[0] / 2] / 1000
-                    + " us; " + got[1] + "/" + count + " UDP datagrams echoed");
-            s.send(to, ECHO_PORT, "quit".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            s.close();
-            return got[0] + got[1];
+            k.println("netecho: " + got[0] + "/" + count + " pings answered by " + to + ", p50 "
+                    + (got[0] == 0 ? "-" : String.valueOf(rtts[got[0] / 2] / 1000)) + " us; " + got[1] + "/" + count
+                    + " UDP datagrams echoed" + (resent[0] == 0 ? "" : " (" + resent[0] + " resent after a loss)"));
+            return quit(s, to, ATTEMPTS).map(acked -> {
+                s.close();
+                return got[0] + got[1];
+            });
+        });
+    }
+
+    /**
+     * One echo request, sent again (up to {@code attempts} in all) when no reply comes within the
+     * timeout, as a frame may be lost on a busy bridge; null if none was answered.
+     */
+    private Promise<EchoReply> pingOnce(Ipv4Address to, byte[] payload, int seq,
+            int attempts, int[] resent) {
+        Promise<EchoReply> out = k.loop().promise();
+        stack.ping(to, payload, TIMEOUT).whenDone((r, e) -> {
+            if (e == null) {
+                if (!Arrays.equals(r.payload(), payload)) {
+                    out.fail(new IllegalStateException("netecho: echo reply " + seq + " differs from the request"));
+                } else {
+                    out.complete(r);
+                }
+            } else if (e instanceof NetTimeoutException && attempts > 1) {
+                resent[0]++;
+                pingOnce(to, payload, seq, attempts - 1, resent).whenDone((r2, e2) -> {
+                    if (e2 != null) {
+                        out.fail(e2);
+                    } else {
+                        out.complete(r2);
+                    }
+                });
+            } else if (e instanceof NetTimeoutException) {
+                out.complete(null);
+            } else {
+                out.fail(e);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Datagram {@code seq} sent to the echo port and its echo awaited; sent again (up to {@code
+     * attempts} in all) when none comes within the timeout. An echo of an earlier datagram (sent
+     * again, then answered twice) is skipped; any other answer that differs is an error.
+     */
+    private Promise<Boolean> echoOnce(UdpSocket s, Ipv4Address to, int seq, int count, int attempts, int[] resent) {
+        byte[] payload = datagram(seq, count);
+        s.send(to, ECHO_PORT, payload);
+        Promise<Boolean> out = k.loop().promise();
+        awaitEcho(s, payload, seq, count, out, () -> {
+            if (attempts > 1) {
+                resent[0]++;
+                echoOnce(s, to, seq, count, attempts - 1, resent).whenDone((ok, e) -> {
+                    if (e != null) {
+                        out.fail(e);
+                    } else {
+                        out.complete(ok);
+                    }
+                });
+            } else {
+                out.complete(false);
+            }
+        });
+        return out;
+    }
+
+    private void awaitEcho(UdpSocket s, byte[] payload, int seq, int count, Promise<Boolean> out, Runnable lost) {
+        s.receive(TIMEOUT).whenDone((d, e) -> {
+            if (e instanceof NetTimeoutException) {
+                lost.run();
+            } else if (e != null) {
+                out.fail(e);
+            } else if (d.sourcePort() == ECHO_PORT && Arrays.equals(d.payload(), payload)) {
+                out.complete(true);
+            } else if (d.sourcePort() == ECHO_PORT && earlier(d.payload(), seq, count)) {
+                awaitEcho(s, payload, seq, count, out, lost);
+            } else {
+                out.fail(new IllegalStateException("netecho: UDP answer " + seq + " differs from what was sent"));
+            }
+        });
+    }
+
+    private static boolean earlier(byte[] p, int seq, int count) {
+        for (int i = 0; i < seq; i++) {
+            if (Arrays.equals(p, datagram(i, count))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte[] datagram(int seq, int count) {
+        return ("datagram " + seq + " of " + count).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * "quit" to the server, which answers "bye" before it stops; sent again (up to {@code
+     * attempts} in all) until the answer comes, so one lost frame does not leave the server
+     * running. False if no answer came (the server may have stopped with the answer lost).
+     */
+    private Promise<Boolean> quit(UdpSocket s, Ipv4Address to, int attempts) {
+        s.send(to, ECHO_PORT, QUIT);
+        Promise<Boolean> out = k.loop().promise();
+        awaitBye(s, to, attempts, out);
+        return out;
+    }
+
+    private void awaitBye(UdpSocket s, Ipv4Address to, int attempts, Promise<Boolean> out) {
+        s.receive(TIMEOUT).whenDone((d, e) -> {
+            if (e instanceof NetTimeoutException) {
+                if (attempts > 1) {
+                    quit(s, to, attempts - 1).whenDone((ok, e2) -> out.complete(e2 == null && ok));
+                } else {
+                    out.complete(false);
+                }
+            } else if (e != null) {
+                out.fail(e);
+            } else if (Arrays.equals(d.payload(), BYE)) {
+                out.complete(true);
+            } else {
+                awaitBye(s, to, attempts, out); // a late echo of a datagram sent twice
+            }
         });
     }
 
@@ -165,9 +293,4 @@ public final class NetEchoKernel extends ApplicationKernel {
         return n == 4 && p[0] == 'q' && p[1] == 'u' && p[2] == 'i' && p[3] == 't';
     }
 
-    private static void check(UdpDatagram d, byte[] payload, int seq) {
-        if (d.sourcePort() != ECHO_PORT || !Arrays.equals(d.payload(), payload)) {
-            throw new IllegalStateException("netecho: UDP answer " + seq + " differs from what was sent");
-        }
-    }
 }

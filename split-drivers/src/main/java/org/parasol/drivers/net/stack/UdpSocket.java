@@ -1,10 +1,12 @@
 package org.parasol.drivers.net.stack;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.function.Consumer;
 
 import org.parasol.guest.sched.Promise;
+import org.parasol.guest.sched.Timer;
 
 /**
  * A UDP socket bound to one local port: datagrams sent from it carry that port, datagrams to
@@ -91,6 +93,26 @@ public final class UdpSocket implements AutoCloseable {
         } else {
             waiting.add(p);
         }
+        return p;
+    }
+
+    /**
+     * As {@link #receive()}, but fails with {@link NetTimeoutException} if nothing arrives within
+     * {@code timeout} (a datagram lost on the way: UDP does not resend, its user does). A
+     * datagram that comes later goes to the next receiver or the queue, not to this promise.
+     */
+    public Promise<UdpDatagram> receive(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        Promise<UdpDatagram> p = receive();
+        if (p.isDone()) {
+            return p;
+        }
+        Timer t = udp.stack().time().after(timeout.toNanos(), () -> {
+            if (waiting.remove(p)) {
+                p.fail(new NetTimeoutException("no datagram on UDP port " + port + " within " + timeout.toMillis() + " ms"));
+            }
+        });
+        p.whenDone((d, e) -> t.cancel());
         return p;
     }
 

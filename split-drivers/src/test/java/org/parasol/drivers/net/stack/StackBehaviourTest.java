@@ -134,6 +134,32 @@ class StackBehaviourTest {
     }
 
     @Test
+    @DisplayName("a timed receive fails with NetTimeoutException when nothing comes, and a later datagram goes to the next receiver, not to it")
+    void shouldTimeOutAReceiveAndHandALaterDatagramOn() {
+        IpStack a = net.host(1);
+        IpStack b = net.host(2);
+        UdpSocket s = b.bind(9);
+        Promise<UdpDatagram> lost = s.receive(Duration.ofMillis(500));
+        net.advance(Duration.ofMillis(490));
+        assertThat(lost.isDone()).isFalse();
+        net.advance(Duration.ofMillis(20));
+        assertThat(lost.failure()).isInstanceOf(NetTimeoutException.class).hasMessageContaining("UDP port 9 within 500 ms");
+
+        a.bind(1000).send(ip(2), 9, new byte[] {42});
+        net.settle();
+        assertThat(s.queued()).as("no promise waits any more: the datagram is queued").isEqualTo(1);
+        Promise<UdpDatagram> next = s.receive(Duration.ofMillis(500));
+        assertThat(next.value().payload()).containsExactly(42);
+
+        Promise<UdpDatagram> answered = s.receive(Duration.ofMillis(500));
+        a.bind(1001).send(ip(2), 9, new byte[] {7});
+        net.settle();
+        net.advance(Duration.ofSeconds(1));
+        assertThat(answered.isFailed()).as("answered in time, its timer cancelled").isFalse();
+        assertThat(answered.value().payload()).containsExactly(7);
+    }
+
+    @Test
     @DisplayName("ARP: unanswered, a request goes out every second, three in all, then the waiting packets are dropped")
     void shouldRetryArpThenGiveUp() {
         IpStack a = net.host(1);
