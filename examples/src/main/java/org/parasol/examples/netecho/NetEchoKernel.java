@@ -34,8 +34,8 @@ public final class NetEchoKernel extends ApplicationKernel {
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
     /** Sends of one echo request, datagram or "quit" before it counts as lost. */
     private static final int ATTEMPTS = 4;
-    private static final byte[] QUIT = "quit".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] BYE = "bye".getBytes(StandardCharsets.US_ASCII);
+    private static final String QUIT = "quit";
+    private static final String BYE = "bye";
 
     private Kernel k;
     private IpStack stack;
@@ -109,7 +109,7 @@ public final class NetEchoKernel extends ApplicationKernel {
         int[] echoed = new int[1];
         s.onReceive(d -> {
             if (isQuit(d.payload())) {
-                s.send(d.source(), d.sourcePort(), BYE);
+                s.send(d.source(), d.sourcePort(), BYE.getBytes(StandardCharsets.US_ASCII));
                 if (!done.isDone()) {
                     k.println("netecho: echoed " + echoed[0] + " datagrams; told to quit");
                     done.complete(echoed[0]);
@@ -263,7 +263,7 @@ public final class NetEchoKernel extends ApplicationKernel {
      * running. False if no answer came (the server may have stopped with the answer lost).
      */
     private Promise<Boolean> quit(UdpSocket s, Ipv4Address to, int attempts) {
-        s.send(to, ECHO_PORT, QUIT);
+        s.send(to, ECHO_PORT, QUIT.getBytes(StandardCharsets.US_ASCII));
         Promise<Boolean> out = k.loop().promise();
         awaitBye(s, to, attempts, out);
         return out;
@@ -279,7 +279,7 @@ public final class NetEchoKernel extends ApplicationKernel {
                 }
             } else if (e != null) {
                 out.fail(e);
-            } else if (Arrays.equals(d.payload(), BYE)) {
+            } else if (BYE.equals(new String(d.payload(), StandardCharsets.US_ASCII))) {
                 out.complete(true);
             } else {
                 awaitBye(s, to, attempts, out); // a late echo of a datagram sent twice
