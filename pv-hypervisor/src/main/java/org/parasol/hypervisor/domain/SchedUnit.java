@@ -55,9 +55,6 @@ public final class SchedUnit {
         }
     }
 
-    /** A halt poller gives its core to any other thread the host queued on it every this many spins, plus 1. */
-    private static final int YIELD_EVERY_MASK = 15;
-
     /** {@link #parkState} while the vCPU's thread sleeps in {@link #block}, not yet woken. */
     private static final Object PARKED = new Object();
 
@@ -368,13 +365,14 @@ public final class SchedUnit {
      * up to {@code window} ns from {@code start}, counted as a poller of {@code pool} with
      * {@code ticket} ({@link CreditScheduler#beginPoll}), while the pollers fit in the cores
      * nobody else wants ({@link CreditScheduler#pollMayGoOn}): a vCPU that waits for a pCPU, a
-     * woken one that needs the core, or a newer poller ends it. While a woken vCPU is on its way
-     * to a core, and every few spins besides, the poller yields its host core, so a thread the
-     * host queued behind it (the woken vCPU's, which may bring its event) runs at once, as KVM's
-     * poll ends when another task wants its CPU. True when what it waits for came while polling.
+     * woken one that needs the core, or a newer poller ends it. While a woken vCPU is on its
+     * way to a core the poller yields its host core at every turn, so that vCPU's thread runs
+     * at once if the host queued it behind the poller (KVM's poll ends when another task wants
+     * its CPU). It does not yield otherwise: a poller that gave its core to the host's other
+     * work at every turn lost it for a whole host time slice on a loaded machine. True when
+     * what it waits for came while polling.
      */
     private boolean pollForEvent(Cpupool pool, long ticket, long start, long window) {
-        int spins = 0;
         do {
             if (upcallPending() || vcpu.interruptWaiting() || !domain.mayRun()) {
                 return true;
@@ -382,8 +380,8 @@ public final class SchedUnit {
             if (!scheduler.pollMayGoOn(pool, ticket)) {
                 return false;
             }
-            if (scheduler.wakingIn(pool) || (++spins & YIELD_EVERY_MASK) == 0) {
-                Thread.yield(); // a thread the host queued on this core (a woken vCPU's) runs now
+            if (scheduler.wakingIn(pool)) {
+                Thread.yield(); // a woken vCPU's thread the host may have queued on this core runs now
             } else {
                 Thread.onSpinWait();
             }
