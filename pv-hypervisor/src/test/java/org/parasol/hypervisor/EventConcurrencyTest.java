@@ -30,6 +30,7 @@ import org.parasol.hypercall.guest.ArgumentPage;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.sched.CreditScheduler;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.parasol.hypervisor.testing.LeakCheck;
 
@@ -193,6 +194,71 @@ class EventConcurrencyTest {
         for (Domain d : pair) {
             var poll = d.vcpu(0).sched().haltPoll();
             assertThat(poll.hits() + poll.misses()).as("%s blocked", d.name()).isPositive();
+            assertThat(poll.window()).isBetween(0L, HostConfig.DEFAULT_HALT_POLL_MAX.toNanos());
+        }
+    }
+
+    @Test
+    @DisplayName("A ring of three blocking domains on two pCPUs (more vCPUs than cores, as netback's round trip): every "
+            + "hop arrives, and halt polling's core accounting (woken vCPUs, pollers) is back to zero afterwards")
+    void shouldPassAnEventRoundARingOfThreeOnTwoCores() throws Exception {
+        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(24L << 20).withPcpus(2)));
+        int rounds = 2000;
+        int n = 3;
+        AtomicInteger[] domid = new AtomicInteger[n];
+        AtomicInteger[] outPort = new AtomicInteger[n];
+        AtomicInteger bound = new AtomicInteger();
+        AtomicInteger hops = new AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            domid[i] = new AtomicInteger(-1);
+            outPort[i] = new AtomicInteger(-1);
+        }
+        Domain[] ring = new Domain[n];
+        for (int i = n - 1; i >= 0; i--) {
+            int me = i;
+            GuestKernel k = (cpu, si) -> {
+                long s = TestKernels.scratch(cpu, si);
+                mapSharedInfo(cpu, si);
+                cpu.hypercall(Hypercall.VCPU_OP, VcpuOp.STOP_PERIODIC_TIMER, 0, 0);
+                EventChannelCalls ev = new EventChannelCalls(cpu, new ArgumentPage(s));
+                AtomicInteger next = domid[(me + 1) % n];
+                waitFor(cpu, next);
+                int out = (int) ev.allocUnbound(DomId.SELF, DomId.of(next.get()));
+                outPort[me].set(out);
+                int prev = (me + n - 1) % n;
+                waitFor(cpu, domid[prev]);
+                waitFor(cpu, outPort[prev]);
+                int in = (int) ev.bindInterdomain(DomId.of(domid[prev].get()), Port.of(outPort[prev].get()));
+                await(cpu, in); // bind_interdomain left it pending
+                bound.incrementAndGet();
+                while (bound.get() < n) {
+                    cpu.hypercall(Hypercall.SCHED_OP, SchedOp.YIELD, 0);
+                }
+                for (int r = 0; r < rounds; r++) {
+                    if (me == 0) {
+                        ev.send(Port.of(out));
+                        await(cpu, in);
+                    } else {
+                        await(cpu, in);
+                        ev.send(Port.of(out));
+                    }
+                    hops.incrementAndGet();
+                }
+                poweroff(cpu, s);
+            };
+            ring[i] = hv.createDomain(DomainConfig.of("ring" + i, null, 1), k);
+            domid[i].set(ring[i].domid());
+        }
+        for (Domain d : ring) {
+            assertThat(d.awaitDeath(50, TimeUnit.SECONDS)).as("%s finished", d.name()).isTrue();
+            assertThat(d.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
+        }
+        assertThat(hops.get()).isEqualTo(n * rounds);
+        var scheduler = hv.scheduler();
+        assertThat(scheduler.waking(CreditScheduler.POOL0)).as("woken vCPUs still counted").isZero();
+        assertThat(scheduler.pollers(CreditScheduler.POOL0)).as("pollers still counted").isZero();
+        for (Domain d : ring) {
+            var poll = d.vcpu(0).sched().haltPoll();
             assertThat(poll.window()).isBetween(0L, HostConfig.DEFAULT_HALT_POLL_MAX.toNanos());
         }
     }

@@ -34,7 +34,8 @@ import org.parasol.guest.x86.Ne2kDriver;
  *
  * <p>Each prints a line the bench harness reads:
  * {@code netbench: result mode=stream size=1514 frames=N bytes=B ns=T sent=S notifications=K}
- * and {@code netbench: result mode=rr size=64 rounds=N p50=NS p99=NS ns=T notifications=K}.
+ * and {@code netbench: result mode=rr size=64 rounds=N p50=NS p99=NS ns=T notifications=K events=E} (the
+ * source's sent notifications and the events that woke its front end in the timed rounds).
  * Control frames (HELLO, START, END) are sent again every 20 ms until answered.
  */
 public final class NetBenchKernel extends ApplicationKernel {
@@ -82,6 +83,7 @@ public final class NetBenchKernel extends ApplicationKernel {
     private long sent;
     private long startNs;
     private long notifications0;
+    private long events0;
     private int expect;
     private Timer retry;
     private long[] rtts;
@@ -294,6 +296,7 @@ public final class NetBenchKernel extends ApplicationKernel {
             round++;
             if (round == warm) {
                 notifications0 = nic.notifications();
+                events0 = nic.events();
                 startNs = k.now();
             }
             if (round < warm + rounds) {
@@ -303,7 +306,7 @@ public final class NetBenchKernel extends ApplicationKernel {
                 java.util.Arrays.sort(rtts);
                 k.println("netbench: result mode=rr size=" + size + " rounds=" + rounds + " p50=" + rtts[rounds / 2]
                         + " p99=" + rtts[Math.min(rounds - 1, rounds * 99 / 100)] + " ns=" + ns + " notifications="
-                        + (nic.notifications() - notifications0));
+                        + (nic.notifications() - notifications0) + " events=" + (nic.events() - events0));
                 nextSize();
             }
             return;
@@ -454,6 +457,11 @@ public final class NetBenchKernel extends ApplicationKernel {
         /** Notifications taken: event-channel upcalls for netfront, IRQ 10 interrupts for the NE2000. */
         long notifications();
 
+        /** Events that woke the interface's handlers: netfront's port events, the NE2000's interrupts. */
+        default long events() {
+            return notifications();
+        }
+
         Promise<Void> close();
 
         String kind();
@@ -497,6 +505,11 @@ public final class NetBenchKernel extends ApplicationKernel {
         @Override
         public long notifications() {
             return n.notifications();
+        }
+
+        @Override
+        public long events() {
+            return n.events();
         }
 
         @Override

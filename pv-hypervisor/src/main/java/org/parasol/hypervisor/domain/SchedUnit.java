@@ -1,5 +1,7 @@
 package org.parasol.hypervisor.domain;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 import org.parasol.hypercall.abi.Runstate;
@@ -7,6 +9,7 @@ import org.parasol.hypercall.abi.SchedOp;
 import org.parasol.hypercall.struct.SharedInfo;
 import org.parasol.hypercall.struct.VcpuInfo;
 import org.parasol.hypercall.struct.VcpuTimeInfo;
+import org.parasol.hypervisor.sched.Cpupool;
 import org.parasol.hypervisor.sched.CreditScheduler;
 import org.parasol.hypervisor.sched.CreditUnit;
 import org.parasol.hypervisor.sched.HaltPoll;
@@ -42,6 +45,19 @@ import org.parasol.hypervisor.sched.HaltPoll;
  * benchmark's thread) holds no permit and never waits.
  */
 public final class SchedUnit {
+    private static final VarHandle PARK_STATE;
+
+    static {
+        try {
+            PARK_STATE = MethodHandles.lookup().findVarHandle(SchedUnit.class, "parkState", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** {@link #parkState} while the vCPU's thread sleeps in {@link #block}, not yet woken. */
+    private static final Object PARKED = new Object();
+
     private final Vcpu vcpu;
     private final Domain domain;
     private final Host host;
@@ -61,6 +77,13 @@ public final class SchedUnit {
 
     /** How long {@link #block} polls for an event before it parks (KVM's per-vCPU {@code halt_poll_ns}). */
     private final HaltPoll haltPoll;
+    /**
+     * Whether the thread sleeps in {@link #block}: null (not parked there), {@link #PARKED},
+     * or, once the first waker has counted it as wanting a core, the pool it was counted in
+     * ({@link CreditScheduler#waking}). Through {@link #PARK_STATE}; any thread.
+     */
+    @SuppressWarnings("unused")
+    private volatile Object parkState;
 
     // SCHEDOP_poll: the ports the vCPU waits on; set_pending wakes it regardless of masks.
     private volatile boolean polling;
@@ -247,8 +270,18 @@ public final class SchedUnit {
         }
     }
 
-    /** Wakes the vCPU if it waits (blocked, polling, offline). Any thread. */
+    /**
+     * Wakes the vCPU if it waits (blocked, polling, offline). A vCPU parked in {@link #block}
+     * is counted as wanting a core from now on ({@link CreditScheduler#waking}), so halt
+     * pollers leave the core its thread is about to need. Any thread; allocates nothing.
+     */
     public void wake() {
+        if (PARK_STATE.getAcquire(this) == PARKED) {
+            Cpupool pool = scheduler.waking(unit);
+            if (!PARK_STATE.compareAndSet(this, PARKED, pool)) {
+                scheduler.wokenPlaced(pool); // another waker counted it first, or it woke by itself
+            }
+        }
         Thread t = vcpu.thread();
         if (t != null) {
             LockSupport.unpark(t);
@@ -267,7 +300,10 @@ public final class SchedUnit {
      * the event a while on an idle core ({@link HaltPoll}), as KVM's {@code kvm_vcpu_halt}
      * does before it schedules a halted vCPU out: a peer that answers within microseconds
      * then costs no sleep and wake-up of a host thread, which on a virtual machine is several
-     * microseconds and varies by 2x. Xen's scheduler does not poll (deviation 17).
+     * microseconds and varies by 2x. Xen's scheduler does not poll (deviation 17). A poller
+     * holds no pCPU but spins on a host core, so it polls only on a core nobody else wants,
+     * the vCPU that blocked last first ({@link CreditScheduler#beginPoll}); a parked vCPU that
+     * is woken is counted as wanting a core until it has asked for its pCPU ({@link #wake}).
      */
     public long block() {
         if (vcpuInfo != null) {
@@ -283,35 +319,72 @@ public final class SchedUnit {
         long window = haltPoll.window();
         boolean adaptive = haltPoll.enabled();
         long start = adaptive ? System.nanoTime() : 0;
-        boolean polled = window > 0 && pollForEvent(start, window);
-        if (!polled) {
-            // Parked until an event marks us pending; the sender's unpark comes after its store.
-            while (domain.mayRun() && !upcallPending() && !vcpu.interruptWaiting()) {
-                LockSupport.park(this);
+        long ticket = window > 0 ? scheduler.beginPoll(unit) : 0;
+        Cpupool polledIn = ticket != 0 ? scheduler.pollPool(unit) : null;
+        Object woken = null;
+        try {
+            boolean polled = polledIn != null && pollForEvent(polledIn, ticket, start, window);
+            if (polledIn != null && !polled) {
+                scheduler.endPoll(polledIn);
+                polledIn = null;
+            }
+            if (!polled) {
+                PARK_STATE.setVolatile(this, PARKED);
+                try {
+                    // Parked until an event marks us pending; the sender's unpark comes after its store.
+                    while (domain.mayRun() && !upcallPending() && !vcpu.interruptWaiting()) {
+                        LockSupport.park(this);
+                    }
+                } finally {
+                    woken = PARK_STATE.getAndSet(this, (Object) null);
+                }
+            }
+            if (adaptive) {
+                if (window > 0 && ticket == 0) {
+                    haltPoll.refused(System.nanoTime() - start);
+                } else {
+                    haltPoll.blocked(polled, System.nanoTime() - start);
+                }
+            }
+            schedule(true);
+        } finally {
+            // Counted as wanting a core until it holds a pCPU or waits on the run queue.
+            if (polledIn != null) {
+                scheduler.endPoll(polledIn);
+            }
+            if (woken instanceof Cpupool pool) {
+                scheduler.wokenPlaced(pool);
             }
         }
-        if (adaptive) {
-            haltPoll.blocked(polled, System.nanoTime() - start);
-        }
-        schedule(true);
         vcpu.checkAlive();
         return 0;
     }
 
     /**
-     * Polls for an event (or the domain's end) for up to {@code window} ns from {@code start},
-     * while a core of its pool is idle ({@link CreditScheduler#idleCore}): a vCPU that wants a
-     * pCPU ends the polling at once. True when the event came while polling.
+     * Polls for an event, a device interrupt of a native kernel's halt, or the domain's end, for
+     * up to {@code window} ns from {@code start}, counted as a poller of {@code pool} with
+     * {@code ticket} ({@link CreditScheduler#beginPoll}), while the pollers fit in the cores
+     * nobody else wants ({@link CreditScheduler#pollMayGoOn}): a vCPU that waits for a pCPU, a
+     * woken one that needs the core, or a newer poller ends it. While a woken vCPU is on its
+     * way to a core the poller yields its host core at every turn, so that vCPU's thread runs
+     * at once if the host queued it behind the poller (KVM's poll ends when another task wants
+     * its CPU). It does not yield otherwise: a poller that gave its core to the host's other
+     * work at every turn lost it for a whole host time slice on a loaded machine. True when
+     * what it waits for came while polling.
      */
-    private boolean pollForEvent(long start, long window) {
+    private boolean pollForEvent(Cpupool pool, long ticket, long start, long window) {
         do {
-            if (upcallPending() || !domain.mayRun()) {
+            if (upcallPending() || vcpu.interruptWaiting() || !domain.mayRun()) {
                 return true;
             }
-            if (!scheduler.idleCore(unit)) {
+            if (!scheduler.pollMayGoOn(pool, ticket)) {
                 return false;
             }
-            Thread.onSpinWait();
+            if (scheduler.wakingIn(pool)) {
+                Thread.yield(); // a woken vCPU's thread the host may have queued on this core runs now
+            } else {
+                Thread.onSpinWait();
+            }
         } while (System.nanoTime() - start < window);
         return false;
     }

@@ -1,6 +1,8 @@
 package org.parasol.hypervisor.sched;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A cpupool (Xen's {@code struct cpupool}): a set of pCPUs and the domains that run on them
@@ -10,7 +12,7 @@ import java.util.Arrays;
  * <p>The run queue holds the units that wait for a pCPU of the pool, one FIFO list per
  * priority (BOOST, UNDER, OVER); a unit is taken from the highest list that has one which may
  * run on the freed pCPU. Guarded by the scheduler's lock, except the two counters read by
- * halt polling.
+ * halt polling ({@link #idle}, {@link #queued}, {@link #waking}, {@link #pollers}).
  */
 public final class Cpupool {
     final int id;
@@ -27,6 +29,15 @@ public final class Cpupool {
     volatile int idle;
     /** Units on the run queue. */
     volatile int queued;
+    /**
+     * vCPUs woken from a parked block that have not yet asked for a pCPU: their host threads
+     * want a core already, which the scheduler's {@link #idle} does not show yet. Any thread.
+     */
+    final AtomicInteger waking = new AtomicInteger();
+    /** Blocked vCPUs halt-polling on a core of this pool now. Any thread. */
+    final AtomicInteger pollers = new AtomicInteger();
+    /** The ticket of the poller that began last (tickets count up from 1). Any thread. */
+    final AtomicLong pollTicket = new AtomicLong();
 
     Cpupool(int id, String name, CpuMask cpus) {
         this.id = id;

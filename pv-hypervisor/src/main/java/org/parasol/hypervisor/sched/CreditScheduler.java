@@ -626,13 +626,88 @@ public final class CreditScheduler {
         }
     }
 
-    /**
-     * Whether a pCPU of {@code u}'s pool is free and no unit waits in it: polling there takes
-     * nothing from anyone (halt polling). Reads two counters without the lock.
+    // ---------------------------------------------------------------- halt polling
+
+    /*
+     * A halt-polling vCPU holds no pCPU, but its host thread spins on a core all the same. So
+     * pollers may only use cores nobody else wants: the pool's free pCPUs, less the vCPUs
+     * already woken from a parked block whose threads are on their way to take one (the
+     * scheduler does not see them before they ask). Without this a poller spins on the very
+     * core the thread that will send its event needs, and its poll ends by its window, not by
+     * the event (KVM polls on the halted vCPU's own pCPU, which nothing else wants).
+     *
+     * When there are more pollers than such cores, the vCPU that blocked last keeps polling
+     * and the older pollers sleep: in a chain of hand-offs (a request through a driver domain
+     * to a peer and back) the vCPU that blocked last waits for the shortest rest of the chain,
+     * and the first one to block for the longest. Lock-free: three counters per pool, read with
+     * two fields the scheduler writes under its lock; nothing allocates.
      */
-    public boolean idleCore(CreditUnit u) {
+
+    /**
+     * Starts halt polling for {@code u}: returns its ticket in its pool (give it and the pool
+     * to {@link #pollMayGoOn} and the pool to {@link #endPoll}), or 0 when no core is to spare.
+     */
+    public long beginPoll(CreditUnit u) {
         Cpupool pool = u.dom.pool;
-        return pool.idle > 0 && pool.queued == 0;
+        if (pool.queued != 0 || pool.idle - pool.waking.get() <= 0) {
+            return 0;
+        }
+        pool.pollers.incrementAndGet();
+        u.pollPool = pool;
+        return pool.pollTicket.incrementAndGet();
+    }
+
+    /** The pool {@code u}'s last {@link #beginPoll} counted it in (the domain may move meanwhile). */
+    public Cpupool pollPool(CreditUnit u) {
+        return u.pollPool;
+    }
+
+    /**
+     * Whether the poller with {@code ticket} may go on polling in {@code pool}: no unit waits
+     * for a pCPU, and the pollers fit in the cores nobody else wants, or this is the newest
+     * poller and one such core is left.
+     */
+    public boolean pollMayGoOn(Cpupool pool, long ticket) {
+        if (pool.queued != 0) {
+            return false;
+        }
+        int spare = pool.idle - pool.waking.get();
+        return spare - pool.pollers.get() >= 0 || spare > 0 && pool.pollTicket.get() == ticket;
+    }
+
+    /** A poll that {@link #beginPoll} started in {@code pool} has ended. */
+    public void endPoll(Cpupool pool) {
+        pool.pollers.decrementAndGet();
+    }
+
+    /** vCPUs of pool {@code poolId} woken from a parked block that have not yet asked for a pCPU; for tests and diagnostics. */
+    public int waking(int poolId) {
+        return pool(poolId).waking.get();
+    }
+
+    /** vCPUs halt-polling in pool {@code poolId} now; for tests and diagnostics. */
+    public int pollers(int poolId) {
+        return pool(poolId).pollers.get();
+    }
+
+    /** Whether a vCPU woken from a parked block in {@code pool} has not yet asked for its pCPU. */
+    public boolean wakingIn(Cpupool pool) {
+        return pool.waking.get() > 0;
+    }
+
+    /**
+     * A parked, blocked vCPU of {@code u} is being woken: its thread wants a core from now on.
+     * Returns the pool counted in, for {@link #wokenPlaced} once the vCPU has asked for its pCPU.
+     */
+    public Cpupool waking(CreditUnit u) {
+        Cpupool pool = u.dom.pool;
+        pool.waking.incrementAndGet();
+        return pool;
+    }
+
+    /** The vCPU {@link #waking} counted has asked for its pCPU (it holds one, or is queued). */
+    public void wokenPlaced(Cpupool pool) {
+        pool.waking.decrementAndGet();
     }
 
     /** Whether some unit waits for a pCPU in any pool. */

@@ -24,6 +24,8 @@ public final class CreditUnit {
 
     /** The pCPU this unit holds, or -1: written under the lock, read by its waiting thread. */
     volatile int pcpu = -1;
+    /** The pool its last halt poll was counted in; the unit's own thread only. */
+    Cpupool pollPool;
     /** The thread that waits for a pCPU for this unit. */
     Thread thread;
 

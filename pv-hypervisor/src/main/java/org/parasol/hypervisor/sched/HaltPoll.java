@@ -13,6 +13,7 @@ package org.parasol.hypervisor.sched;
  *    blocked longer than the maximum        -&gt; window 0 (KVM's shrink with its default factor 0)
  *    blocked shorter, the window missed it  -&gt; window grown: 0 -&gt; {@value #GROW_START_NS} ns, then doubled,
  *                                              up to the maximum
+ *    no core to spare, so no poll at all    -&gt; window kept (0 after a block longer than the maximum)
  * </pre>
  *
  * <p>Used by the vCPU's own thread only; allocates nothing.
@@ -25,6 +26,7 @@ public final class HaltPoll {
     private long windowNs;
     private long hits;
     private long misses;
+    private long refusals;
 
     /** A window that grows up to {@code maxNs}; 0 never polls. */
     public HaltPoll(long maxNs) {
@@ -56,6 +58,23 @@ public final class HaltPoll {
         } else if (windowNs < maxNs) {
             windowNs = Math.min(maxNs, windowNs == 0 ? GROW_START_NS : windowNs * 2);
         }
+    }
+
+    /**
+     * A block ended that could not poll although its window was open (no core to spare: every
+     * free one was wanted), after {@code blockedNs}: the window is no measure of it and is
+     * kept, but a block longer than the maximum still ends polling (an idle vCPU never polls).
+     */
+    public void refused(long blockedNs) {
+        refusals++;
+        if (blockedNs > maxNs) {
+            windowNs = 0;
+        }
+    }
+
+    /** Blocks with an open window that could not poll for want of a spare core. */
+    public long refusals() {
+        return refusals;
     }
 
     /** Blocks whose event came while polling. */

@@ -49,6 +49,21 @@ class HaltPollTest {
     }
 
     @Test
+    @DisplayName("a block that could not poll for want of a spare core keeps the window, unless it lasted longer than the maximum")
+    void shouldKeepTheWindowWhenNoCoreWasSpare() {
+        HaltPoll p = new HaltPoll(MAX);
+        p.blocked(false, 1_000);
+        p.blocked(false, 1_000);
+        assertThat(p.window()).isEqualTo(20_000);
+        p.refused(2_000);
+        assertThat(p.window()).as("not grown: it never polled").isEqualTo(20_000);
+        p.refused(MAX + 1);
+        assertThat(p.window()).as("an idle vCPU stops polling").isZero();
+        assertThat(p.refusals()).isEqualTo(2);
+        assertThat(p.hits() + p.misses()).isEqualTo(2);
+    }
+
+    @Test
     @DisplayName("a maximum of 0 never polls; a maximum below 10 us is the first window; a negative one is refused")
     void shouldHonourTheMaximum() {
         HaltPoll off = new HaltPoll(0);
