@@ -44,8 +44,9 @@ import org.parasol.hypercall.struct.GnttabCopy;
  *                      (Linux's blkback; with xen_blkback.grant_io=0 on dom0's command line)
  * </pre>
  * A request's copies are one {@code GNTTABOP_copy} hypercall per batch of up to
- * {@value #BATCH} segments. Indirect segment pages are copied into a private page first (or,
- * with persistent grants, mapped read-only once and kept, as Linux's blkback does), and each
+ * {@value #BATCH} segments. Indirect segment pages are copied into a private page first
+ * ({@code GuestMemory.readGrant} with grant I/O, {@code GNTTABOP_copy} without) or, with
+ * persistent grants, mapped read-only once and kept, as Linux's blkback does; and each
  * descriptor is read once into private arrays, so the front end cannot change a descriptor
  * after it was checked.
  *
@@ -390,6 +391,14 @@ final class BlkBackQueue {
                 // Mapped once, read in place: the front end may change the page meanwhile, but
                 // each descriptor is read once, into the private arrays the checks then use.
                 va = m.va();
+            } else if (grantIo) {
+                // Grant I/O's memory form: the descriptors in use into the private page, the
+                // grant checked and pinned as GNTTABOP_copy would, without the hypercall.
+                if (mem.readGrant(front.value(), ref, 0, indirectVa, (int) (inPage * BlkifRequestSegment.SIZE))
+                        != Gntst.OKAY) {
+                    return -1;
+                }
+                va = indirectVa;
             } else {
                 copy.wrap(ops, 0).clear().sourceRef(ref & 0xFFFF_FFFFL).sourceDomid(front.value())
                         .sourceOffset(0).destGmfn(indirectMfn).destDomid(DomId.DOMID_SELF)
