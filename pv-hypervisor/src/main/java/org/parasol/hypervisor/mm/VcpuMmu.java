@@ -1229,7 +1229,8 @@ public final class VcpuMmu implements GuestMemory {
     public int readGrant(int domid, int ref, int offset, long va, int length) {
         checkThread();
         if (!context.hostIo()) {
-            throw new UnsupportedOperationException("grant reads are for privileged domains (d" + domid + " is not)");
+            throw new UnsupportedOperationException("grant reads are for privileged domains (d" + this.domid
+                    + " is not)");
         }
         if (length < 0 || length > MachineMemory.PAGE_SIZE - (va & PAGE_MASK)) {
             throw new IllegalArgumentException("length " + length + " at 0x" + Long.toHexString(va)

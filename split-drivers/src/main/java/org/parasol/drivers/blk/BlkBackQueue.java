@@ -174,7 +174,8 @@ final class BlkBackQueue {
     }
 
     /**
-     * The serving vCPU's memory and the views over it: the ring, the copy ops. On that vCPU's thread ({@code Cpu.memory()} is its own thread's only).
+     * The serving vCPU's memory and the views over it: the ring, the copy ops. On that vCPU's
+     * thread ({@code Cpu.memory()} is its own thread's only).
      */
     private void attachMemory() {
         mem = cpu.memory();

@@ -54,7 +54,7 @@ public final class FrontRing<Q, S> {
     private int reqProdPvt;
     /** Next response to consume. */
     private int rspCons;
-    /** The {@code req_prod} this front end last published (its own copy: the shared one is the back end's to scribble on). */
+    /** The {@code req_prod} this front end last published: its own copy, as the back end may scribble on the shared one. */
     private int reqProdPushed;
     /** The last {@code rsp_prod} read and found sane; {@code rspCons} never passes it. */
     private int rspProdSeen;
