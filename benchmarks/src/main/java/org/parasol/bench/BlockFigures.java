@@ -201,7 +201,8 @@ final class BlockFigures {
 
     /** The image, the boots with their direct phases, and their table. */
     static String report(Sizes sizes) throws Exception {
-        List<Config> chosen = chosen(System.getProperty("parasol.bench.block.boots", ""));
+        List<Config> chosen = onlyTests(chosen(System.getProperty("parasol.bench.block.boots", "")),
+                System.getProperty("parasol.bench.block.tests", ""));
         Path img = Files.createTempFile("parasol-blkbench-", ".img");
         try {
             long t0 = System.nanoTime();
@@ -252,6 +253,31 @@ final class BlockFigures {
             picked.add(n - 1);
         }
         return picked.stream().map(BOOTS::get).toList();
+    }
+
+    /**
+     * {@code boots} with only the tests listed in {@code spec} (comma separated, as blkbench's
+     * {@code runs=} names them: {@code read/65536/8}, {@code randread/4096/32}), boots left with
+     * none dropped; all of them for an empty spec. The property {@code parasol.bench.block.tests}
+     * sets it, to profile one test alone.
+     */
+    static List<Config> onlyTests(List<Config> boots, String spec) {
+        if (spec.isBlank()) {
+            return boots;
+        }
+        List<String> wanted = java.util.Arrays.stream(spec.split(",")).map(String::strip).toList();
+        List<Config> out = new ArrayList<>();
+        for (Config c : boots) {
+            List<Test> tests = c.tests().stream().filter(t -> wanted.contains(t.spec())).toList();
+            if (!tests.isEmpty()) {
+                out.add(new Config(c.name(), c.queues(), c.persistent(), c.indirect(), c.register(), c.dom0Cmdline(),
+                        c.dom0Vcpus(), tests));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no chosen boot runs any of the tests " + spec);
+        }
+        return out;
     }
 
     private static String where(Path img) {
@@ -485,6 +511,7 @@ final class BlockFigures {
                     return;
                 }
                 long[] mark = {-1, -1, -1, -1, -1};
+                long[][] markCounts = new long[2][];
                 d.console().subscribe(line -> {
                     boolean timing = line.contains("blkbench: timing ");
                     Result r = timing ? null : Result.parse(line);
@@ -494,6 +521,17 @@ final class BlockFigures {
                     Domain dom0 = dom0Ref.get();
                     long[] now = {dom0 == null ? -1 : dom0.hypercalls(), d.hypercalls(), cpu("Domain-0-vcpu"),
                         cpu(d.name() + "-vcpu"), d.vmExits()};
+                    if (BY_TYPE) {
+                        long[][] counts = {dom0 == null ? null : counts(dom0), counts(d)};
+                        if (timing) {
+                            markCounts[0] = counts[0];
+                            markCounts[1] = counts[1];
+                        } else if (r != null && markCounts[0] != null && counts[0] != null) {
+                            System.err.println("blkbench hypercalls per I/O, " + r.mode() + " " + r.bs() + " QD" + r.qd()
+                                    + ": dom0 " + byType(markCounts[0], counts[0], r.ios()) + "; guest "
+                                    + byType(markCounts[1], counts[1], r.ios()));
+                        }
+                    }
                     if (timing) {
                         System.arraycopy(now, 0, mark, 0, mark.length);
                         return;
@@ -537,6 +575,41 @@ final class BlockFigures {
             }
             return List.copyOf(runs);
         }
+    }
+
+    /**
+     * Whether each test's hypercalls per I/O are printed by type (to standard error), both
+     * domains: {@code -Dparasol.bench.block.hypercalls=true}.
+     */
+    private static final boolean BY_TYPE = Boolean.getBoolean("parasol.bench.block.hypercalls");
+
+    /** A domain's hypercalls by number, summed over its vCPUs. */
+    private static long[] counts(Domain d) {
+        long[] sum = null;
+        for (var v : d.vcpus()) {
+            long[] c = v.hypercallCounts();
+            if (sum == null) {
+                sum = c;
+            } else {
+                for (int i = 0; i < c.length; i++) {
+                    sum[i] += c[i];
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** The hypercalls made between two readings, per I/O, by name. */
+    private static String byType(long[] before, long[] after, long ios) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < after.length; i++) {
+            long n = after[i] - before[i];
+            if (n > 0) {
+                sb.append(sb.isEmpty() ? "" : ", ").append(org.parasol.hypercall.Hypercall.name(i))
+                        .append(String.format(Locale.ROOT, " %.3f", (double) n / Math.max(1, ios)));
+            }
+        }
+        return sb.isEmpty() ? "none" : sb.toString();
     }
 
     /** The CPU time of the threads named {@code prefix...} (a domain's vCPUs), or -1 without one. */

@@ -86,6 +86,23 @@ class BlockFiguresTest {
     }
 
     @Test
+    @DisplayName("parasol.bench.block.tests keeps only the named tests of each boot, drops boots left empty, refuses a spec naming none")
+    void shouldRunOnlyTheNamedTests() {
+        List<BlockFigures.Config> all = BlockFigures.BOOTS;
+        assertThat(BlockFigures.onlyTests(all, "")).isSameAs(all);
+        List<BlockFigures.Config> seq = BlockFigures.onlyTests(BlockFigures.chosen("1,6"), " read/65536/8 ");
+        assertThat(seq).hasSize(2).allSatisfy(c -> assertThat(c.tests()).extracting(BlockFigures.Test::spec)
+                .containsExactly("read/65536/8"));
+        assertThat(seq.get(0).name()).isEqualTo(all.get(0).name());
+        assertThat(seq.get(0).cmdline(BlockFigures.Sizes.QUICK)).startsWith("runs=read/65536/8 queues=1 ");
+        // Boot 5 (persistent, no indirect) runs no random test: it is dropped, not run empty.
+        assertThat(BlockFigures.onlyTests(BlockFigures.chosen("4,5"), "randread/4096/32"))
+                .extracting(BlockFigures.Config::name).containsExactly(all.get(3).name());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BlockFigures.onlyTests(all, "randwrite/512/2"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     @DisplayName("dom0's module escaping: a device spec with a path becomes one word")
     void shouldEscapeForDom0sModule() {
         assertThat(BlockFigures.escape("vbd:vdev=xvda,target=/tmp/a b.img"))

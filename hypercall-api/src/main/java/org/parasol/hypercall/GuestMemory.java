@@ -266,6 +266,29 @@ public interface GuestMemory {
     }
 
     /**
+     * Grant read, grant I/O's form for small reads into a privileged domain's own memory: copies
+     * {@code length} bytes at byte {@code offset} of the page that domain {@code domid} granted
+     * to this one by {@code ref} to {@code va} in this domain (which must not cross a page, and
+     * is translated as a write would translate it, faults delivered). The grant is checked and
+     * pinned as {@code GNTTABOP_copy} checks and pins a source reference (granted to this
+     * domain; read-only grants will do) for the length of the copy, and unpinned after it. A
+     * back end reads a front end's indirect descriptors with it: {@code GNTTABOP_copy}'s work
+     * without the hypercall's argument copies and the claim of its own frame.
+     *
+     * <p>A departure from Xen, as grant I/O is. It is counted as one {@code grant_table_op}
+     * hypercall of the caller.
+     *
+     * @return {@code GNTST_okay} (0), or a negative {@code GNTST_*} code as
+     *     {@link #readFileToGrants} returns them ({@code bad_copy_arg} for a piece that leaves
+     *     the granted page)
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IllegalArgumentException for a negative length or a destination that crosses a page
+     */
+    default int readGrant(int domid, int ref, int offset, long va, int length) {
+        throw new UnsupportedOperationException("grant reads are for privileged domains");
+    }
+
+    /**
      * The other way: writes pieces of pages that domain {@code domid} granted to this one
      * (read-only grants will do) to {@code file} from {@code position} on, with one gathering
      * write ({@link #readFileToGrants}'s rules).

@@ -25,9 +25,9 @@ class HostileBlkFrontTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "ring index {0}, dom0 on {2} vCPU(s)")
+    @ParameterizedTest(name = "ring index {0} ({1}), dom0 on {2} vCPU(s)")
     @CsvSource({"far-ahead, ring=ahead, 1", "backwards, ring=backwards, 1", "far-ahead, ring=ahead, 3",
-        "backwards, ring=backwards, 3"})
+        "backwards, ring=backwards, 3", "far-ahead, ring=ahead persistent=1, 1"})
     @DisplayName("every lie costs the liar its request; a broken ring closes its disk only; the neighbour's I/O is untouched,"
             + " also with each queue on a dom0 vCPU of its own")
     void shouldAnswerEveryLieAndSpareTheNeighbour(String name, String cmdline, int dom0Vcpus) throws IOException {
@@ -52,17 +52,25 @@ class HostileBlkFrontTest {
             assertThat(out).containsPattern("blkback: xvda of d2: .*queues on vCPUs [12]; Connected")
                     .doesNotContain("queues on vCPUs 0");
         }
-        assertThat(out).contains("[liar] blk-liar: ok-read: status 0");
+        assertThat(out).contains("[liar] blk-liar: ok-read: status 0").contains("[liar] blk-liar: indirect-ok: status 0");
         for (String lie : new String[] {"bad-gref", "foreign-gref", "too-many-segments", "first-after-last",
             "last-outside-page", "beyond-disk", "negative-sector", "indirect-not-owned", "indirect-zero",
-            "discard-beyond", "write-read-only"}) {
+            "indirect-foreign", "indirect-bad-seg", "discard-beyond", "write-read-only"}) {
             assertThat(out).contains("[liar] blk-liar: " + lie + ": status -1");
         }
         assertThat(out).contains("[liar] blk-liar: reserved-op: status -2").contains("[liar] blk-liar: unknown-op: status -2")
                 .contains("[liar] blk-liar: req-prod-" + name + ": the back end went Closed")
-                .contains("[liar] blk-liar: 14 lies answered")
-                .contains("[Domain-0] blkback: xvda of d1: 13 requests served; queue 0: the front end broke the ring")
+                .contains("[liar] blk-liar: 17 lies answered")
+                .contains("[Domain-0] blkback: xvda of d1: 16 requests served; queue 0: the front end broke the ring")
                 .contains("[good] blkcheck: verified 1048576 bytes");
+        if (cmdline.contains("persistent=1")) {
+            // Kept mapped: the good page of ok-read (a data page), and indirect-ok's and
+            // indirect-bad-seg's descriptor pages (read-only); indirect-foreign's could not be.
+            assertThat(out).containsPattern("xvda of d1: 16 requests served; queue 0: the front end broke the ring[^\\n]*"
+                    + "; Closed \\(unmapped 1 persistent grants and 2 indirect pages\\)");
+        } else {
+            assertThat(out).containsPattern("(?m)xvda of d1: 16 requests served; [^\\n]*; Closed$");
+        }
         assertThat(out).containsPattern("(?m)^liar\\s+1 poweroff").containsPattern("(?m)^good\\s+2 poweroff");
         assertThat(Files.readAllBytes(a)).as("no lie wrote the read-write disk").containsOnly(0);
         assertThat(Files.readAllBytes(b)).as("the read-only disk").containsOnly(0);

@@ -202,6 +202,60 @@ class GrantFileIoTest {
     }
 
     @Test
+    @DisplayName("a grant read copies a piece of a granted page (read-only grants will do) into the caller's memory,"
+            + " one grant-table op counted, nothing left pinned")
+    void shouldReadAGrantIntoOwnMemory() {
+        for (int i = 0; i < PAGE; i++) {
+            front.mem.putByte(page1 + i, (byte) (i * 7 + 1));
+        }
+        table.grant(4, backId, mfn1, Gtf.PERMIT_ACCESS | Gtf.READONLY);
+        long dst = back.scratch2;
+        for (int i = 0; i < 300; i++) {
+            back.mem.putByte(dst + i, (byte) 0x11);
+        }
+        long ops = grantOps();
+        assertThat(back.mem.readGrant(frontId, 4, 1000, dst + 8, 128)).isEqualTo(Gntst.OKAY);
+        assertThat(grantOps()).isEqualTo(ops + 1);
+        for (int i = 0; i < 128; i++) {
+            assertThat(back.mem.getByte(dst + 8 + i)).as("byte %d", i).isEqualTo((byte) ((1000 + i) * 7 + 1));
+        }
+        assertThat(back.mem.getByte(dst + 7)).as("before the piece").isEqualTo((byte) 0x11);
+        assertThat(back.mem.getByte(dst + 8 + 128)).as("after the piece").isEqualTo((byte) 0x11);
+        assertThat(back.mem.readGrant(frontId, 4, 0, dst, 0)).as("nothing to copy").isEqualTo(Gntst.OKAY);
+        assertNothingPinned(4);
+        assertThat(table.flags(4)).isEqualTo(Gtf.PERMIT_ACCESS | Gtf.READONLY);
+    }
+
+    @Test
+    @DisplayName("grant reads refused copy nothing and leave no pin: bad ref, someone else's grant, never granted,"
+            + " unknown domain, a piece past its page; an unprivileged caller and a destination over a page boundary throw")
+    void shouldRefuseBadGrantReads() {
+        table.grant(3, backId, mfn1, Gtf.PERMIT_ACCESS);
+        table.grant(6, 0x55, mfn2, Gtf.PERMIT_ACCESS);
+        table.grant(8, frontId, mfn2, Gtf.PERMIT_ACCESS);
+        long dst = back.scratch2;
+        for (int i = 0; i < 64; i++) {
+            back.mem.putByte(dst + i, (byte) 0x22);
+        }
+        assertThat(back.mem.readGrant(frontId, 6, 0, dst, 64)).as("granted to someone else").isEqualTo(Gntst.GENERAL_ERROR);
+        assertThat(back.mem.readGrant(frontId, 9, 0, dst, 64)).as("never granted").isEqualTo(Gntst.GENERAL_ERROR);
+        assertThat(back.mem.readGrant(frontId, 512, 0, dst, 64)).as("beyond the table").isEqualTo(Gntst.BAD_GNTREF);
+        assertThat(back.mem.readGrant(frontId, -1, 0, dst, 64)).isEqualTo(Gntst.BAD_GNTREF);
+        assertThat(back.mem.readGrant(0x1234, 3, 0, dst, 64)).as("unknown domain").isEqualTo(Gntst.BAD_DOMAIN);
+        assertThat(back.mem.readGrant(frontId, 3, 4090, dst, 64)).as("past the page").isEqualTo(Gntst.BAD_COPY_ARG);
+        assertThat(back.mem.readGrant(frontId, 3, -8, dst, 64)).isEqualTo(Gntst.BAD_COPY_ARG);
+        for (int i = 0; i < 64; i++) {
+            assertThat(back.mem.getByte(dst + i)).isEqualTo((byte) 0x22);
+        }
+        assertThatThrownBy(() -> front.mem.readGrant(frontId, 8, 0, front.scratch, 64))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> back.mem.readGrant(frontId, 3, 0, dst + PAGE - 8, 64))
+                .as("over a page boundary").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> back.mem.readGrant(frontId, 3, 0, dst, -1)).isInstanceOf(IllegalArgumentException.class);
+        assertNothingPinned(3, 6, 8);
+    }
+
+    @Test
     @DisplayName("an unprivileged domain gets no grant I/O, and malformed arguments are refused before any pin")
     void shouldRefuseUnprivilegedCallersAndMalformedArguments() throws IOException {
         table.grant(3, front.domain.domid(), mfn1, Gtf.PERMIT_ACCESS);

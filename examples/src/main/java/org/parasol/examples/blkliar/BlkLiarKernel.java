@@ -43,12 +43,18 @@ import org.parasol.hypercall.io.BlkifRequestSegment;
  *  unknown-op         operation 99                                      expect -2
  *  indirect-not-owned an indirect page reference never granted          expect -1
  *  indirect-zero      an indirect request of 0 segments                 expect -1
+ *  indirect-ok        an indirect read of one good segment (a control)  expect  0
+ *  indirect-foreign   an indirect page granted to another domain        expect -1
+ *  indirect-bad-seg   an indirect page whose descriptor names a
+ *                     reference never granted                           expect -1
  *  discard-beyond     a discard past the end                            expect -1
  *  write-read-only    a write to the read-only disk                     expect -1
  *  req-prod-far-ahead req_prod 1000 past the ring: dom0 closes that one disk
  *                     (with ring=backwards on the command line: req_prod 5 behind what
  *                     the back end consumed, req-prod-backwards)
  * </pre>
+ * With {@code persistent=1} on the command line it offers {@code feature-persistent}, so the
+ * back end maps the indirect pages it is given (and keeps them) instead of copying them.
  * Each line reads {@code blk-liar: <case>: status <s>}; the last one
  * {@code blk-liar: req-prod-far-ahead: the back end went Closed}. Then it powers off.
  */
@@ -115,6 +121,8 @@ public final class BlkLiarKernel extends ApplicationKernel {
                 port = k.events().allocUnbound(back, k.loop().deferred(p -> onEvent()));
                 return xb.write(dir() + "/" + Vbd.RING_REF, Integer.toString(ringGrant.ref().value()));
             }).then(v -> xb.write(dir() + "/" + Vbd.EVENT_CHANNEL, Integer.toString(port.port().value())))
+                    .then(v -> xb.write(dir() + "/" + Vbd.FEATURE_PERSISTENT,
+                            k.commandLine().contains("persistent=1") ? "1" : "0"))
                     .then(v -> xb.switchState(dir() + "/" + Vbd.STATE, XenbusState.INITIALISED))
                     .then(v -> await(XenbusState.CONNECTED));
         }
@@ -163,6 +171,11 @@ public final class BlkLiarKernel extends ApplicationKernel {
             long sectors = sectorsOf[0];
             int g = good.ref().value();
             int unused = 400;
+            // Indirect descriptor pages (granted read-only, as blkfront grants them): one good
+            // segment; one naming a reference never granted; a good one granted to another domain.
+            int indOk = indirectPage(rw.back, g, true);
+            int indBad = indirectPage(rw.back, unused, true);
+            int indForeign = indirectPage(DomId.of(7), g, true);
             List<Case> cases = List.of(
                     new Case("ok-read", rw, r -> r.direct(Blkif.OP_READ, 1, 0).segment(g, 0, 7)),
                     new Case("bad-gref", rw, r -> r.direct(Blkif.OP_READ, 2, 0).segment(unused, 0, 7)),
@@ -192,6 +205,9 @@ public final class BlkLiarKernel extends ApplicationKernel {
                         r.nrSegments = 0;
                         r.indirectGrefs[0] = g;
                     }),
+                    new Case("indirect-ok", rw, r -> indirectRead(r, 15, indOk)),
+                    new Case("indirect-foreign", rw, r -> indirectRead(r, 16, indForeign)),
+                    new Case("indirect-bad-seg", rw, r -> indirectRead(r, 17, indBad)),
                     new Case("discard-beyond", rw, r -> {
                         r.direct(Blkif.OP_DISCARD, 13, sectors - 1);
                         r.nrSectors = 2;
@@ -226,6 +242,22 @@ public final class BlkLiarKernel extends ApplicationKernel {
     }
 
     private GrantedPage roGrantPage;
+
+    /** A page holding one descriptor (sectors 0-7 of {@code ref}), granted read-only to {@code to}; its reference. */
+    private int indirectPage(DomId to, int ref, boolean readonly) {
+        PageRun page = k.memory().allocatePages(1);
+        new BlkifRequestSegment().wrap(new GuestMemoryBuffer(k.cpu().memory(), page.va(), Mmu.PAGE_SIZE), 0)
+                .gref(ref).firstSect(0).lastSect(7);
+        return k.grants().grantAccess(to, k.memory().mfn(page.pfn()), readonly).ref().value();
+    }
+
+    /** An indirect read of one segment, sector 0, through indirect page {@code page}. */
+    private static void indirectRead(BlkRequest r, long id, int page) {
+        r.direct(Blkif.OP_INDIRECT, id, 0);
+        r.indirectOp = Blkif.OP_READ;
+        r.nrSegments = 1;
+        r.indirectGrefs[0] = page;
+    }
 
     private int roGrant(Conn ro, PageRun data) {
         if (roGrantPage == null) {

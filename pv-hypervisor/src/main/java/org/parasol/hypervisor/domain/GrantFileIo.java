@@ -1,6 +1,7 @@
 package org.parasol.hypervisor.domain;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
@@ -76,6 +77,33 @@ final class GrantFileIo {
             Arrays.fill(buffers, 0, used, null); // the call's buffers are not kept past their pins
             used = 0;
         }
+    }
+
+    /** See {@link org.parasol.hypervisor.mm.MmuContext#grantRead}. */
+    int read(int domid, int ref, int offset, long ma, int length) {
+        if (offset < 0 || length < 0 || offset > MachineMemory.PAGE_SIZE - length) {
+            return Gntst.BAD_COPY_ARG;
+        }
+        if (length == 0) {
+            return Gntst.OKAY; // as GNTTABOP_copy: nothing is looked at
+        }
+        Domain granter = domid == DomId.DOMID_SELF || domid == self.domid() ? self : host.lookup(domid);
+        if (granter == null) {
+            return Gntst.BAD_DOMAIN;
+        }
+        GrantTable grants = granter.grants();
+        long mfn = grants.acquire(ref, self.domid(), true);
+        if (mfn < 0) {
+            return (int) mfn;
+        }
+        try {
+            host.frames().ensureP2mWritten(mfn); // a granted page of a P2M list: written before it is read
+            MemorySegment m = host.frames().memory().segment();
+            MemorySegment.copy(m, MachineMemory.maddr(mfn) + offset, m, ma, length);
+        } finally {
+            grants.release(ref, true);
+        }
+        return Gntst.OKAY;
     }
 
     /** The pinned pieces as buffers, merged where machine-adjacent, then one call. */

@@ -478,6 +478,22 @@ public final class Vcpu implements MmuContext {
     }
 
     @Override
+    public int grantRead(int domid, int ref, int offset, long ma, int length) {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant reads are for privileged domains (d" + domain.domid()
+                    + " is not)");
+        }
+        checkAlive();
+        // Counted as the grant-table hypercall it stands for; no safe point: the MMU's translation of ma is fresh.
+        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        GrantFileIo io = grantIo;
+        if (io == null) {
+            io = grantIo = new GrantFileIo(host, domain);
+        }
+        return io.read(domid, ref, offset, ma, length);
+    }
+
+    @Override
     public void guestBug(String what) {
         throw crashFromGuestPath("vCPU " + id + ": " + what);
     }

@@ -81,4 +81,18 @@ public interface MmuContext {
             int[] offsets, int[] lengths, int count, boolean toGuest) throws java.io.IOException {
         throw new UnsupportedOperationException("grant I/O is for privileged domains");
     }
+
+    /**
+     * A grant read ({@link org.parasol.hypercall.GuestMemory#readGrant}): copies {@code length}
+     * bytes at {@code offset} of the page domain {@code domid} granted by {@code ref} to machine
+     * address {@code ma}, which the MMU translated from the caller's own memory just before,
+     * writable, with no safe point since (so the frame cannot have gone). Called on the vCPU's
+     * thread after the MMU checked the caller may do host I/O; the vCPU checks and pins the
+     * grant. Refused by default.
+     *
+     * @return {@code GNTST_okay} or a negative {@code GNTST_*} code
+     */
+    default int grantRead(int domid, int ref, int offset, long ma, int length) {
+        throw new UnsupportedOperationException("grant reads are for privileged domains");
+    }
 }

@@ -1225,6 +1225,22 @@ public final class VcpuMmu implements GuestMemory {
         return context.grantFileIo(file, position, domid, refs, offsets, lengths, count, false);
     }
 
+    @Override
+    public int readGrant(int domid, int ref, int offset, long va, int length) {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("grant reads are for privileged domains (d" + this.domid
+                    + " is not)");
+        }
+        if (length < 0 || length > MachineMemory.PAGE_SIZE - (va & PAGE_MASK)) {
+            throw new IllegalArgumentException("length " + length + " at 0x" + Long.toHexString(va)
+                    + " (a grant read stays within one page)");
+        }
+        // Translated last: nothing takes a safe point between this and the copy.
+        long ma = access(va, true);
+        return context.grantRead(domid, ref, offset, ma, length);
+    }
+
     /** The caller's thread, its right to host I/O, and a channel the JDK made. */
     private void checkHostIo(FileChannel file) {
         checkThread();

@@ -83,6 +83,12 @@ final class BlkBack {
     private boolean removed;
     /** Persistent grants mapped for every queue together (the front end grants one pool). */
     private final GrantRefTable<GrantMapping> persistentGrants;
+    /**
+     * With persistent grants, the front end's indirect descriptor pages, mapped read-only once
+     * and kept as Linux's blkback keeps them (its persistent-grant tree holds them beside the
+     * data pages); a budget of their own, so they never take the data pages' room.
+     */
+    private final GrantRefTable<GrantMapping> indirectGrants;
     private long ioErrors;
     /** The {@link VbdStatistics} counters of queues that have closed (the boot vCPU's). */
     private final long[] retiredStats = new long[VbdStatistics.COUNTERS];
@@ -100,7 +106,15 @@ final class BlkBack {
         this.front = DomId.of(front);
         this.devid = devid;
         this.persistentGrants = new GrantRefTable<>(features.maxPersistentGrants());
+        this.indirectGrants = new GrantRefTable<>(features.persistent() ? MAX_INDIRECT_GRANTS : 0);
     }
+
+    /**
+     * Indirect descriptor pages one device may keep mapped, over all its queues: one per request
+     * slot of a one-page ring; a front end with more (more queues, bigger rings) has the rest
+     * copied per request.
+     */
+    static final int MAX_INDIRECT_GRANTS = 32;
 
     String dir() {
         return dir;
@@ -114,6 +128,11 @@ final class BlkBack {
     /** The persistent grants mapped for this disk, by reference: every queue's. */
     GrantRefTable<GrantMapping> persistentGrants() {
         return persistentGrants;
+    }
+
+    /** The indirect descriptor pages mapped for this disk, by reference (persistent grants only). */
+    GrantRefTable<GrantMapping> indirectGrants() {
+        return indirectGrants;
     }
 
     boolean mapperFull() {
@@ -318,13 +337,18 @@ final class BlkBack {
 
     /** Every queue stopped and let go: the persistent grants go, Closed; then the front end's state again. */
     private void disconnected(String why, long served) {
+        int kept = persistentGrants.size();
+        int keptIndirect = indirectGrants.size();
         persistentGrants.forEach(GrantMapping::close);
         persistentGrants.clear();
+        indirectGrants.forEach(GrantMapping::close);
+        indirectGrants.clear();
         if (!removed) {
             switchState(XenbusState.CLOSED);
         }
         log.accept("blkback: " + Vbd.name(devid) + " of d" + front.value() + ": " + served + " requests served; "
-                + why + "; Closed");
+                + why + "; Closed" + (kept + keptIndirect == 0 ? ""
+                        : " (unmapped " + kept + " persistent grants and " + keptIndirect + " indirect pages)"));
         if (removed) {
             closeDisk();
         } else if (missedChange) {

@@ -44,8 +44,11 @@ import org.parasol.hypercall.struct.GnttabCopy;
  *                      (Linux's blkback; with xen_blkback.grant_io=0 on dom0's command line)
  * </pre>
  * A request's copies are one {@code GNTTABOP_copy} hypercall per batch of up to
- * {@value #BATCH} segments. Indirect segment pages are copied into a private page first, so
- * the front end cannot change a descriptor after it was checked.
+ * {@value #BATCH} segments. Indirect segment pages are copied into a private page first
+ * ({@code GuestMemory.readGrant} with grant I/O, {@code GNTTABOP_copy} without) or, with
+ * persistent grants, mapped read-only once and kept, as Linux's blkback does; and each
+ * descriptor is read once into private arrays, so the front end cannot change a descriptor
+ * after it was checked.
  *
  * <p>Work per event is bounded ({@value #REQUESTS_PER_TURN} requests); more waits for the next
  * turn of the run loop, so one busy front end cannot starve the other devices or the store.
@@ -90,6 +93,8 @@ final class BlkBackQueue {
     private BoundPort port;
     /** The disk's persistent grants, shared by its queues (one front end grants one pool), by reference. */
     private final GrantRefTable<GrantMapping> persistentGrants;
+    /** The disk's indirect pages mapped read-only (persistent grants only), shared by its queues. */
+    private final GrantRefTable<GrantMapping> indirectGrants;
     /** Bounce pages for the copy path, then one private page for indirect descriptors, then the copy ops. */
     private final PageRun bounce;
     /** Machine frames of the bounce pages and of the indirect page, looked up once (the P2M is the boot vCPU's). */
@@ -100,8 +105,6 @@ final class BlkBackQueue {
     private GuestMemoryBuffer ops;
     private final int opsPages;
     private final GnttabCopy copy = new GnttabCopy();
-    private final BlkifRequestSegment seg = new BlkifRequestSegment();
-    private GuestMemoryBuffer indirectPage;
     /** Segments of the request being served (direct or read from indirect pages). */
     private final int[] segGref;
     private final int[] segFirst;
@@ -145,6 +148,7 @@ final class BlkBackQueue {
         this.grantIo = grantIo;
         this.maxIndirectSegments = maxIndirectSegments;
         this.persistentGrants = device.persistentGrants();
+        this.indirectGrants = device.indirectGrants();
         this.ringPages = ringPages;
         int maxSegs = Math.max(Blkif.MAX_SEGMENTS_PER_REQUEST, maxIndirectSegments);
         this.segGref = new int[maxSegs];
@@ -170,12 +174,11 @@ final class BlkBackQueue {
     }
 
     /**
-     * The serving vCPU's memory and the views over it: the ring, the indirect page, the copy
-     * ops. On that vCPU's thread ({@code Cpu.memory()} is its own thread's only).
+     * The serving vCPU's memory and the views over it: the ring, the copy ops. On that vCPU's
+     * thread ({@code Cpu.memory()} is its own thread's only).
      */
     private void attachMemory() {
         mem = cpu.memory();
-        indirectPage = new GuestMemoryBuffer(mem, indirectVa, Mmu.PAGE_SIZE);
         ops = new GuestMemoryBuffer(mem, opsVa, (long) opsPages * Mmu.PAGE_SIZE);
         // mapRun put the pages at consecutive addresses: one buffer over the whole ring.
         GuestMemoryBuffer pages = new GuestMemoryBuffer(mem, ringPages[0].va(), (long) ringPages.length * Mmu.PAGE_SIZE);
@@ -380,24 +383,67 @@ final class BlkBackQueue {
         int pages = (n + Blkif.SEGS_PER_INDIRECT_FRAME - 1) / Blkif.SEGS_PER_INDIRECT_FRAME;
         int got = 0;
         for (int p = 0; p < pages; p++) {
-            // Only the descriptors in use are copied: 16 segments are 128 bytes, not the page.
+            // Only the descriptors in use are read: 16 segments are 128 bytes, not the page.
             int inPage = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, n - got);
-            copy.wrap(ops, 0).clear().sourceRef(r.indirectGrefs[p] & 0xFFFF_FFFFL).sourceDomid(front.value())
-                    .sourceOffset(0).destGmfn(indirectMfn).destDomid(DomId.DOMID_SELF)
-                    .destOffset(0).len((int) (inPage * BlkifRequestSegment.SIZE)).flags(Gntcopy.SOURCE_GREF);
-            long rc = cpu.hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, 1);
-            if (rc < 0 || copy.wrap(ops, 0).status() != Gntst.OKAY) {
-                return -1;
+            int ref = r.indirectGrefs[p];
+            GrantMapping m = persistent ? indirectMapping(ref) : null;
+            long va;
+            if (m != null) {
+                // Mapped once, read in place: the front end may change the page meanwhile, but
+                // each descriptor is read once, into the private arrays the checks then use.
+                va = m.va();
+            } else if (grantIo) {
+                // Grant I/O's memory form: the descriptors in use into the private page, the
+                // grant checked and pinned as GNTTABOP_copy would, without the hypercall.
+                if (mem.readGrant(front.value(), ref, 0, indirectVa, (int) (inPage * BlkifRequestSegment.SIZE))
+                        != Gntst.OKAY) {
+                    return -1;
+                }
+                va = indirectVa;
+            } else {
+                copy.wrap(ops, 0).clear().sourceRef(ref & 0xFFFF_FFFFL).sourceDomid(front.value())
+                        .sourceOffset(0).destGmfn(indirectMfn).destDomid(DomId.DOMID_SELF)
+                        .destOffset(0).len((int) (inPage * BlkifRequestSegment.SIZE)).flags(Gntcopy.SOURCE_GREF);
+                long rc = cpu.hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, opsVa, 1);
+                if (rc < 0 || copy.wrap(ops, 0).status() != Gntst.OKAY) {
+                    return -1;
+                }
+                va = indirectVa;
             }
             for (int i = 0; i < inPage; i++) {
-                seg.wrap(indirectPage, (long) i * BlkifRequestSegment.SIZE);
-                segGref[got] = (int) seg.gref();
-                segFirst[got] = seg.firstSect();
-                segLast[got] = seg.lastSect();
+                // One 8-byte read per descriptor (gref, first_sect, last_sect, padding; little-endian).
+                long d = mem.getLong(va + (long) i * BlkifRequestSegment.SIZE);
+                segGref[got] = (int) d;
+                segFirst[got] = (int) (d >>> SEG_FIRST_SHIFT) & 0xFF;
+                segLast[got] = (int) (d >>> SEG_LAST_SHIFT) & 0xFF;
                 got++;
             }
         }
         return got;
+    }
+
+    /** Where first_sect and last_sect sit in a descriptor read as one little-endian long. */
+    private static final int SEG_FIRST_SHIFT = (int) BlkifRequestSegment.FIRST_SECT_OFFSET * 8;
+    private static final int SEG_LAST_SHIFT = (int) BlkifRequestSegment.LAST_SECT_OFFSET * 8;
+
+    /**
+     * The read-only mapping of indirect page {@code gref}, mapped now if new and there is room;
+     * null to copy it instead (no room, or a reference the front end did not grant dom0: the
+     * copy then fails it). Persistent grants only: the front end agreed that dom0 may keep its
+     * grants mapped.
+     */
+    private GrantMapping indirectMapping(int gref) {
+        GrantMapping m = indirectGrants.get(gref);
+        if (m != null || indirectGrants.full() || device.mapperFull()) {
+            return m;
+        }
+        try {
+            m = k.grantMapper().map(front, GrantRef.of(gref), true);
+        } catch (GrantMapException | IllegalStateException | IllegalArgumentException e) {
+            return null;
+        }
+        indirectGrants.put(gref, m);
+        return m;
     }
 
     /**

@@ -906,7 +906,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                         return;
                     }
                 }
-            } while (q.ring.finalCheckForResponses());
+            } while (q.ring.finalCheckForResponsesBatched());
         } catch (RingOverflowException e) {
             lost("the back end broke ring " + q.index + ": " + e.getMessage());
             return;
