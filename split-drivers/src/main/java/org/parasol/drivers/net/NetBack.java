@@ -353,9 +353,10 @@ final class NetBack implements Bridge.Port {
         private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
         private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
         /**
-         * Page 0: a TX batch's copy ops; page 1: an RX batch's; pages 2..{@value #TX_BATCH}+1: the
-         * frames of a TX batch, copied in from the front end (a frame over several slots is put
-         * together in its page).
+         * Page 0: a TX batch's copy ops; page 1: an RX batch's; page 2: a TX batch's unmap ops;
+         * pages 3..{@value #TX_BATCH}+2: the frames of a TX batch, copied in from the front end, two
+         * to a page where they fit half a page ({@link #stage}; a frame over several slots is put
+         * together in its place).
          */
         private PageRun pages;
         private GuestMemoryBuffer ops;
@@ -378,6 +379,9 @@ final class NetBack implements Bridge.Port {
         /** Per frame of a TX batch: its first slot's grant and offset (TX by map: a one-slot frame is switched where it is mapped). */
         private final int[] batchRef = new int[TX_BATCH];
         private final int[] batchOff = new int[TX_BATCH];
+        /** Per frame of a TX batch: where dom0 puts it together ({@link #stage}); the half pages of staging taken so far. */
+        private final long[] batchStage = new long[TX_BATCH];
+        private int stageHalves;
         /** TX by map: this queue's window ({@link NetBackend#takeTxMapWindow}), -1 for TX by copy; op i maps at page i of it. */
         private long mapWindow = -1;
         /** Per map op of a TX batch: the slot's offset and length in its page. */
@@ -598,6 +602,7 @@ final class NetBack implements Bridge.Port {
             opCount = 0;
             slotCount = 0;
             bigUsed = false;
+            stageHalves = 0;
             int opRoom = mapWindow >= 0 ? TX_MAP_OPS - Netif.NR_SLOTS_MIN : TX_OPS - 2 * Netif.NR_SLOTS_MIN;
             while (b < max && opCount <= opRoom && !bigUsed && tx.consumeRequest(txReq)) {
                 NetifCodec.Tx r = txReq;
@@ -661,7 +666,7 @@ final class NetBack implements Bridge.Port {
                     batchRef[b] = firstRef;
                     batchOff[b] = firstOff;
                     bigUsed = total > Mmu.PAGE_SIZE; // put together in the big staging run; the batch ends with it
-                    long va = stagingVa(b);
+                    long va = stage(b, total);
                     slotIn(firstRef, firstOff, va, firstLen);
                     int at = firstLen;
                     for (int i = 1; i < slots; i++) {
@@ -863,11 +868,36 @@ final class NetBack implements Bridge.Port {
         }
 
         /**
-         * Where frame {@code j} of a TX batch is put together in dom0: page 3 + j of {@link #pages},
-         * or the big staging run for a frame over a page (the batch's last).
+         * Where frame {@code j} of a TX batch is put together in dom0 ({@link #stage}): in the
+         * staging pages of {@link #pages}, or the big staging run for a frame over a page (the
+         * batch's last).
          */
         private long stagingVa(int j) {
-            return batchSize[j] > Mmu.PAGE_SIZE ? bigStaging.va() : pages.va() + (long) (OPS_PAGES + j) * Mmu.PAGE_SIZE;
+            return batchStage[j];
+        }
+
+        /**
+         * Places frame {@code j} of {@code total} bytes in the batch's staging: a frame of at most
+         * half a page takes the next free half page, a larger one (up to a page) the next whole
+         * page, so two consecutive small frames share a staging page, and the copies into it (TX)
+         * and out of it (RX) name the same frame one after the other: the hypervisor claims it
+         * once for both ({@code gnttab_copy_buf}). {@value #TX_BATCH} frames of at most a page fit
+         * the {@value #TX_BATCH} staging pages whatever their sizes.
+         */
+        private long stage(int j, int total) {
+            long va;
+            if (total > Mmu.PAGE_SIZE) {
+                va = bigStaging.va();
+            } else {
+                int half = (int) Mmu.PAGE_SIZE / 2;
+                if (total > half && (stageHalves & 1) != 0) {
+                    stageHalves++; // a frame over half a page starts a page: its copy stays within it
+                }
+                va = pages.va() + (long) OPS_PAGES * Mmu.PAGE_SIZE + (long) stageHalves * half;
+                stageHalves += total > half ? 2 : 1;
+            }
+            batchStage[j] = va;
+            return va;
         }
 
         /**
