@@ -34,8 +34,9 @@ public final class NetEchoKernel extends ApplicationKernel {
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
     /** Sends of one echo request, datagram or "quit" before it counts as lost. */
     private static final int ATTEMPTS = 4;
-    private static final byte[] QUIT = "quit".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] BYE = "bye".getBytes(StandardCharsets.US_ASCII);
+    /** The client's last datagram and the server's answer to it (per kernel: an image keeps no mutable statics). */
+    private final byte[] quit = "quit".getBytes(StandardCharsets.US_ASCII);
+    private final byte[] bye = "bye".getBytes(StandardCharsets.US_ASCII);
 
     private Kernel k;
     private IpStack stack;
@@ -109,7 +110,7 @@ public final class NetEchoKernel extends ApplicationKernel {
         int[] echoed = new int[1];
         s.onReceive(d -> {
             if (isQuit(d.payload())) {
-                s.send(d.source(), d.sourcePort(), BYE);
+                s.send(d.source(), d.sourcePort(), bye);
                 if (!done.isDone()) {
                     k.println("netecho: echoed " + echoed[0] + " datagrams; told to quit");
                     done.complete(echoed[0]);
@@ -263,7 +264,7 @@ public final class NetEchoKernel extends ApplicationKernel {
      * running. False if no answer came (the server may have stopped with the answer lost).
      */
     private Promise<Boolean> quit(UdpSocket s, Ipv4Address to, int attempts) {
-        s.send(to, ECHO_PORT, QUIT);
+        s.send(to, ECHO_PORT, quit);
         Promise<Boolean> out = k.loop().promise();
         awaitBye(s, to, attempts, out);
         return out;
@@ -279,7 +280,7 @@ public final class NetEchoKernel extends ApplicationKernel {
                 }
             } else if (e != null) {
                 out.fail(e);
-            } else if (Arrays.equals(d.payload(), BYE)) {
+            } else if (Arrays.equals(d.payload(), bye)) {
                 out.complete(true);
             } else {
                 awaitBye(s, to, attempts, out); // a late echo of a datagram sent twice
