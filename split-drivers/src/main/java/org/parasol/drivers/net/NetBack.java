@@ -13,9 +13,9 @@ import org.parasol.guest.mm.PageRun;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestMemoryBuffer;
-import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gntcopy;
 import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.abi.GnttabOp;
@@ -484,7 +484,7 @@ final class NetBack implements Bridge.Port {
 
         /** The machine frame of each page of {@code run}, read from the P2M once (dom0's own pages stay put). */
         private long[] mfns(PageRun run) {
-            long[] m = new long[(int) run.count()];
+            long[] m = new long[run.count()];
             for (int i = 0; i < m.length; i++) {
                 m[i] = k.memory().mfn(run.pfn() + i).value();
             }
