@@ -70,7 +70,12 @@ final class NetFigures {
     /** How long: the guest's warm-up and timed phase per test, its round trips, each baseline phase. */
     record Sizes(int warmupMs, int timeMs, int rounds, int baselineMs) {
         static final Sizes QUICK = new Sizes(300, 500, 1000, 300);
-        static final Sizes FULL = new Sizes(1_000, 2_000, 10_000, 1_000);
+        /**
+         * 2 s of warm-up per stream: with 1 s, on a loaded machine (load 7-9), the JIT was still
+         * compiling the TX and RX paths in the timed window (its threads took 1-9 us of CPU per
+         * frame there), and the rows measured the compiler more than the path.
+         */
+        static final Sizes FULL = new Sizes(2_000, 2_000, 10_000, 1_000);
     }
 
     /** A guest result: stream (frames, bytes, ns) or round trips (p50, p99); and the counters of its window. */

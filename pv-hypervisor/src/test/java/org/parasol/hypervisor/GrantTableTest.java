@@ -258,6 +258,64 @@ class GrantTableTest {
     }
 
     @Test
+    @DisplayName("A batch whose elements share a grant or a frame copies each; a failed element in between, and the end of the call, leave nothing pinned or referenced")
+    void shouldKeepASharedSideClaimedOnlyWithinTheCall() {
+        fillA((byte) 5);
+        for (int i = 0; i < 100; i++) {
+            b.mem.putByte(pageB + 3000 + i, (byte) (0x40 + i));
+        }
+        grant(8, b.domain.domid(), mfnA, Gtf.PERMIT_ACCESS | Gtf.READONLY);
+        grant(10, b.domain.domid(), mfnA, Gtf.PERMIT_ACCESS);
+        int refsA = hv.frames().refCount(mfnA);
+        int refsB = hv.frames().refCount(mfnB);
+        long typesA = hv.frames().typeInfo(mfnA);
+        long typesB = hv.frames().typeInfo(mfnB);
+        int adom = a.domain.domid();
+        SegmentBuffer ops = SegmentBuffer.allocate(7 * GnttabCopy.SIZE);
+        GnttabCopy c = new GnttabCopy();
+        // 0-1: the same source grant and destination frame; 2: that grant, bytes beyond its page;
+        // 3: the same grant again; 4-5: one frame into one writable grant; 6: len 0.
+        int[][] el = {{0, 0, 100}, {100, 100, 100}, {4090, 200, 16}, {200, 200, 100}};
+        for (int i = 0; i < el.length; i++) {
+            c.wrap(ops, i * GnttabCopy.SIZE).sourceRef(8).sourceDomid(adom).sourceOffset(el[i][0]).destGmfn(mfnB)
+                    .destDomid(DomId.DOMID_SELF).destOffset(el[i][1]).len(el[i][2]).flags(Gntcopy.SOURCE_GREF);
+        }
+        for (int i = 4; i < 6; i++) {
+            c.wrap(ops, i * GnttabCopy.SIZE).sourceGmfn(mfnB).sourceDomid(DomId.DOMID_SELF).sourceOffset(3000 + (i - 4) * 50)
+                    .destRef(10).destDomid(adom).destOffset(1000 + (i - 4) * 50).len(50).flags(Gntcopy.DEST_GREF);
+        }
+        c.wrap(ops, 6 * GnttabCopy.SIZE).sourceRef(8).sourceDomid(adom).destRef(10).destDomid(adom).len(0)
+                .flags(Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF);
+        // What the copies from a read: a's bytes before element 4 writes into them.
+        byte[] before = new byte[300];
+        for (int i = 0; i < 300; i++) {
+            before[i] = a.mem.getByte(pageA + i);
+        }
+        assertThat(gb.batch(GnttabOp.COPY, ops, 0, 7)).isZero();
+        int[] want = {Gntst.OKAY, Gntst.OKAY, Gntst.BAD_COPY_ARG, Gntst.OKAY, Gntst.OKAY, Gntst.OKAY, Gntst.OKAY};
+        for (int i = 0; i < want.length; i++) {
+            assertThat(c.wrap(ops, i * GnttabCopy.SIZE).status()).as("element %d", i).isEqualTo(want[i]);
+        }
+        for (int i = 0; i < 300; i++) {
+            assertThat(b.mem.getByte(pageB + i)).as("byte %d", i).isEqualTo(before[i]);
+        }
+        for (int i = 0; i < 100; i++) {
+            assertThat(a.mem.getByte(pageA + 1000 + i)).isEqualTo((byte) (0x40 + i));
+        }
+        assertThat(a.domain.grants().pinOf(8)).isZero();
+        assertThat(a.domain.grants().pinOf(10)).isZero();
+        assertThat(flags(8)).isEqualTo(Gtf.PERMIT_ACCESS | Gtf.READONLY);
+        assertThat(flags(10)).isEqualTo(Gtf.PERMIT_ACCESS);
+        assertThat(hv.frames().refCount(mfnA)).isEqualTo(refsA);
+        assertThat(hv.frames().refCount(mfnB)).isEqualTo(refsB);
+        assertThat(hv.frames().typeInfo(mfnA)).isEqualTo(typesA);
+        assertThat(hv.frames().typeInfo(mfnB)).isEqualTo(typesB);
+        // the granter can end access at once: nothing of the batch is still held
+        int plain = GrantEntryV1.header(Gtf.PERMIT_ACCESS, b.domain.domid());
+        assertThat(table.at(10).compareAndSetHeader(plain, GrantEntryV1.header(0, b.domain.domid()))).isTrue();
+    }
+
+    @Test
     @DisplayName("GTF_reading/GTF_writing are held while pinned, so the granter's end-of-access CAS fails until release")
     void shouldHoldBusyBitsWhilePinned() {
         grant(8, b.domain.domid(), mfnA, Gtf.PERMIT_ACCESS);

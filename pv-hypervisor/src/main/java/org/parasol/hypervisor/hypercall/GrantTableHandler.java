@@ -472,17 +472,79 @@ final class GrantTableHandler implements HypercallHandler {
             return -EFAULT;
         }
         GuestArgs a = GuestArgs.of(v);
-        for (int i = 0; i < count; i++) {
-            long element = uop + (long) i * GnttabCopy.SIZE;
-            if (!a.in(v, element, GnttabCopy.SIZE)) {
-                return -EFAULT;
+        FrameTable frames = v.domain().host().frames();
+        CopyBuf src = a.copySource;
+        CopyBuf dst = a.copyDest;
+        try {
+            for (int i = 0; i < count; i++) {
+                long element = uop + (long) i * GnttabCopy.SIZE;
+                if (!a.in(v, element, GnttabCopy.SIZE)) {
+                    return -EFAULT;
+                }
+                int status = copyOne(v, a.copy, src, dst);
+                if (status != Gntst.OKAY) {
+                    src.release(frames); // as Xen: a failed element keeps nothing claimed
+                    dst.release(frames);
+                }
+                a.copy.status(status);
+                if (!a.outField(v, element, GnttabCopy.STATUS_OFFSET, Short.BYTES)) {
+                    return -EFAULT;
+                }
             }
-            a.copy.status(copyOne(v, a.copy));
-            if (!a.outField(v, element, GnttabCopy.STATUS_OFFSET, Short.BYTES)) {
-                return -EFAULT;
+            return 0;
+        } finally {
+            src.release(frames); // nothing stays claimed past the call, whichever way it ends
+            dst.release(frames);
+        }
+    }
+
+    /**
+     * One side (source or destination) of the elements of one {@code GNTTABOP_copy} call, kept
+     * claimed from one element to the next while they name the same grant reference (of the
+     * same granter) or the same frame, as Xen's {@code gnttab_copy_buf}: a batch whose
+     * consecutive elements copy from or into one page claims it once ({@code
+     * gnttab_copy_buf_valid}), and holds its pin, its {@code GTF_reading}/{@code GTF_writing}
+     * and its frame references until an element names another, an element fails, or the call
+     * ends. Per vCPU, in {@link GuestArgs}: never held between hypercalls.
+     */
+    static final class CopyBuf {
+        private final boolean readonly;
+        /** The granter, or the caller for a frame; null: nothing held. */
+        private Domain domain;
+        private boolean gref;
+        /** The grant reference or the frame named. */
+        private long ptr;
+        private long mfn;
+
+        CopyBuf(boolean readonly) {
+            this.readonly = readonly;
+        }
+
+        /** Whether what is held is exactly what an element names ({@code gnttab_copy_buf_valid}). */
+        boolean holds(Domain d, boolean isGref, long u) {
+            return domain == d && gref == isGref && ptr == u;
+        }
+
+        void hold(Domain d, boolean isGref, long u, long claimed) {
+            domain = d;
+            gref = isGref;
+            ptr = u;
+            mfn = claimed;
+        }
+
+        /** Drops what is held, if anything ({@code gnttab_copy_release_buf}). */
+        void release(FrameTable frames) {
+            Domain d = domain;
+            if (d != null) {
+                domain = null;
+                unclaim(frames, d, gref, ptr, mfn, readonly);
             }
         }
-        return 0;
+
+        /** Whether nothing is held (for tests). */
+        boolean empty() {
+            return domain == null;
+        }
     }
 
     /**
@@ -498,11 +560,13 @@ final class GrantTableHandler implements HypercallHandler {
      *       for a frame the granter does not own); a frame must be the caller's own
      *       ({@code bad_page}) and, as a destination, writable ({@code general_error}).</li>
      *   <li>{@code offset + len} beyond 4096 on either side: {@code bad_copy_arg}.</li>
-     *   <li>The bytes are copied, and both sides released, which clears
-     *       GTF_reading/GTF_writing again.</li>
+     *   <li>The bytes are copied. Each side stays claimed ({@link CopyBuf}) while the next
+     *       elements name the same grant or frame, as Xen's {@code gnttab_copy_buf}; it is
+     *       released (clearing GTF_reading/GTF_writing again) when an element names another,
+     *       when an element fails, and at the end of the call.</li>
      * </ol>
      */
-    private static int copyOne(Vcpu v, GnttabCopy op) {
+    private static int copyOne(Vcpu v, GnttabCopy op, CopyBuf srcBuf, CopyBuf dstBuf) {
         int flags = op.flags();
         boolean srcGref = (flags & Gntcopy.SOURCE_GREF) != 0;
         boolean dstGref = (flags & Gntcopy.DEST_GREF) != 0;
@@ -533,27 +597,36 @@ final class GrantTableHandler implements HypercallHandler {
         FrameTable frames = v.domain().host().frames();
         int me = v.domain().domid();
 
-        long smfn = claim(frames, sd, srcGref, src, me, true);
-        if (smfn < 0) {
-            return (int) smfn;
-        }
-        long dmfn = claim(frames, dd, dstGref, dst, me, false);
-        if (dmfn < 0) {
-            unclaim(frames, sd, srcGref, src, smfn, true);
-            return (int) dmfn;
-        }
-        int status = Gntst.OKAY;
-        if (srcOff + len > Mmu.PAGE_SIZE || dstOff + len > Mmu.PAGE_SIZE) {
-            status = Gntst.BAD_COPY_ARG;
+        long smfn;
+        if (srcBuf.holds(sd, srcGref, src)) {
+            smfn = srcBuf.mfn;
         } else {
-            frames.ensureP2mWritten(smfn);
-            frames.ensureP2mWritten(dmfn); // a partial write must not be overwritten by the list later
-            MemorySegment m = frames.memory().segment();
-            MemorySegment.copy(m, MachineMemory.maddr(smfn) + srcOff, m, MachineMemory.maddr(dmfn) + dstOff, len);
+            srcBuf.release(frames);
+            smfn = claim(frames, sd, srcGref, src, me, true);
+            if (smfn < 0) {
+                return (int) smfn;
+            }
+            srcBuf.hold(sd, srcGref, src, smfn);
         }
-        unclaim(frames, dd, dstGref, dst, dmfn, false);
-        unclaim(frames, sd, srcGref, src, smfn, true);
-        return status;
+        long dmfn;
+        if (dstBuf.holds(dd, dstGref, dst)) {
+            dmfn = dstBuf.mfn;
+        } else {
+            dstBuf.release(frames);
+            dmfn = claim(frames, dd, dstGref, dst, me, false);
+            if (dmfn < 0) {
+                return (int) dmfn; // the caller releases the source
+            }
+            dstBuf.hold(dd, dstGref, dst, dmfn);
+        }
+        if (srcOff + len > Mmu.PAGE_SIZE || dstOff + len > Mmu.PAGE_SIZE) {
+            return Gntst.BAD_COPY_ARG; // the caller releases both
+        }
+        frames.ensureP2mWritten(smfn);
+        frames.ensureP2mWritten(dmfn); // a partial write must not be overwritten by the list later
+        MemorySegment m = frames.memory().segment();
+        MemorySegment.copy(m, MachineMemory.maddr(smfn) + srcOff, m, MachineMemory.maddr(dmfn) + dstOff, len);
+        return Gntst.OKAY;
     }
 
     /** Claims one side: the MFN (with its references held), or a negative GNTST code. */

@@ -180,6 +180,9 @@ public final class GuestArgs implements HypercallScratch {
     /** An unmap batch's handles waiting for their shootdown, and the parts each claimed. */
     final int[] zappedHandles = new int[ZAPPED_MAX];
     final int[] zappedParts = new int[ZAPPED_MAX];
+    /** A GNTTABOP_copy call's source and destination, kept claimed from one element to the next (empty between calls). */
+    final GrantTableHandler.CopyBuf copySource = new GrantTableHandler.CopyBuf(true);
+    final GrantTableHandler.CopyBuf copyDest = new GrantTableHandler.CopyBuf(false);
     /** A console write's bytes, one chunk at a time. */
     final byte[] consoleChunk = new byte[CONSOLE_CHUNK];
     private final MemorySegment consoleBytes = MemorySegment.ofArray(consoleChunk);

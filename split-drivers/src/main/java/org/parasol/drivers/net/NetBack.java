@@ -15,6 +15,7 @@ import org.parasol.hypercall.GrantRef;
 import org.parasol.hypercall.GuestMemoryBuffer;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.Port;
+import org.parasol.hypercall.SegmentBuffer;
 import org.parasol.hypercall.abi.Gntcopy;
 import org.parasol.hypercall.abi.Gntmap;
 import org.parasol.hypercall.abi.GnttabOp;
@@ -352,12 +353,23 @@ final class NetBack implements Bridge.Port {
         private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
         private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
         /**
-         * Page 0: a TX batch's copy ops; page 1: an RX batch's; pages 2..{@value #TX_BATCH}+1: the
-         * frames of a TX batch, copied in from the front end (a frame over several slots is put
-         * together in its page).
+         * Page 0: a TX batch's copy ops; page 1: an RX batch's; page 2: a TX batch's unmap ops;
+         * pages 3..{@value #TX_BATCH}+2: the frames of a TX batch, copied in from the front end, two
+         * to a page where they fit half a page ({@link #stage}; a frame over several slots is put
+         * together in its place).
          */
         private PageRun pages;
         private GuestMemoryBuffer ops;
+        /**
+         * dom0's private mirror of {@link #ops}: each batch's ops are written here and copied into
+         * the ops pages with one bulk write before the hypercall, and read back with one bulk read
+         * after it, instead of a translated store per field and a translated load per status.
+         */
+        private final SegmentBuffer mirror = SegmentBuffer.allocate((long) OPS_PAGES * Mmu.PAGE_SIZE);
+        /** The machine frames of {@link #pages}, {@link #bigStaging} and {@link #rxStore}, read from the P2M once. */
+        private long[] pagesMfn;
+        private long[] bigStagingMfn;
+        private long[] rxStoreMfn;
         /** Per frame of a TX batch: its length, its first copy op and how many (0 when refused without a copy). */
         private final int[] batchSize = new int[TX_BATCH];
         /** Per frame of a TX batch: its first slot's checksum flags (NETTXF_csum_blank, NETTXF_data_validated). */
@@ -367,6 +379,9 @@ final class NetBack implements Bridge.Port {
         /** Per frame of a TX batch: its first slot's grant and offset (TX by map: a one-slot frame is switched where it is mapped). */
         private final int[] batchRef = new int[TX_BATCH];
         private final int[] batchOff = new int[TX_BATCH];
+        /** Per frame of a TX batch: where dom0 puts it together ({@link #stage}); the half pages of staging taken so far. */
+        private final long[] batchStage = new long[TX_BATCH];
+        private int stageHalves;
         /** TX by map: this queue's window ({@link NetBackend#takeTxMapWindow}), -1 for TX by copy; op i maps at page i of it. */
         private long mapWindow = -1;
         /** Per map op of a TX batch: the slot's offset and length in its page. */
@@ -456,6 +471,8 @@ final class NetBack implements Bridge.Port {
                 }
             }
             ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), (long) OPS_PAGES * Mmu.PAGE_SIZE);
+            pagesMfn = mfns(pages);
+            bigStagingMfn = mfns(bigStaging);
             txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
             if (split) {
                 // The RX event says buffers were posted: frames waiting in the RX queue take them.
@@ -463,6 +480,48 @@ final class NetBack implements Bridge.Port {
             } else {
                 rxPort = txPort;
             }
+        }
+
+        /** The machine frame of each page of {@code run}, read from the P2M once (dom0's own pages stay put). */
+        private long[] mfns(PageRun run) {
+            long[] m = new long[run.count()];
+            for (int i = 0; i < m.length; i++) {
+                m[i] = k.memory().mfn(run.pfn() + i).value();
+            }
+            return m;
+        }
+
+        /** The machine frame of dom0's {@code va}: one of this queue's own pages, or asked of the P2M. */
+        private long dom0Mfn(long va) {
+            long m = frameIn(pages, pagesMfn, va);
+            if (m < 0) {
+                m = frameIn(bigStaging, bigStagingMfn, va);
+            }
+            if (m < 0) {
+                m = frameIn(rxStore, rxStoreMfn, va);
+            }
+            return m >= 0 ? m : k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value();
+        }
+
+        private static long frameIn(PageRun run, long[] mfn, long va) {
+            if (run == null || mfn == null) {
+                return -1;
+            }
+            long page = (va - run.va()) >> Mmu.PAGE_SHIFT;
+            return va >= run.va() && page < mfn.length ? mfn[(int) page] : -1;
+        }
+
+        /**
+         * One grant-table hypercall over {@code count} ops of {@code size} bytes at {@code at} of
+         * the ops pages: the ops written there from {@link #mirror} in one bulk copy, and read back
+         * (their statuses, handles) in another.
+         */
+        private long grantCall(int cmd, long at, int count, long size) {
+            long bytes = count * size;
+            ops.putBytes(at, mirror.segment(), at, bytes);
+            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, cmd, ops.va() + at, count);
+            ops.getBytes(at, mirror.segment(), at, bytes);
+            return rc;
         }
 
         private String need(String path, String key) {
@@ -543,6 +602,7 @@ final class NetBack implements Bridge.Port {
             opCount = 0;
             slotCount = 0;
             bigUsed = false;
+            stageHalves = 0;
             int opRoom = mapWindow >= 0 ? TX_MAP_OPS - Netif.NR_SLOTS_MIN : TX_OPS - 2 * Netif.NR_SLOTS_MIN;
             while (b < max && opCount <= opRoom && !bigUsed && tx.consumeRequest(txReq)) {
                 NetifCodec.Tx r = txReq;
@@ -606,7 +666,7 @@ final class NetBack implements Bridge.Port {
                     batchRef[b] = firstRef;
                     batchOff[b] = firstOff;
                     bigUsed = total > Mmu.PAGE_SIZE; // put together in the big staging run; the batch ends with it
-                    long va = stagingVa(b);
+                    long va = stage(b, total);
                     slotIn(firstRef, firstOff, va, firstLen);
                     int at = firstLen;
                     for (int i = 1; i < slots; i++) {
@@ -629,7 +689,7 @@ final class NetBack implements Bridge.Port {
          */
         private void slotIn(int gref, int offset, long va, int len) {
             if (mapWindow >= 0) {
-                map.wrap(ops, (long) opCount * GnttabMapGrantRef.SIZE).clear();
+                map.wrap(mirror, (long) opCount * GnttabMapGrantRef.SIZE).clear();
                 map.hostAddr(mapWindow + (long) opCount * Mmu.PAGE_SIZE).flags(Gntmap.HOST_MAP | Gntmap.READONLY)
                         .ref(gref & 0xFFFF_FFFFL).dom(front.value()).status(Gntst.GENERAL_ERROR); // until the hypervisor says
 
@@ -648,9 +708,9 @@ final class NetBack implements Bridge.Port {
 
         /** One copy op: {@code len} bytes of the front end's {@code gref} at {@code offset} into dom0's {@code va}. */
         private void copyIn(int gref, int offset, long va, int len) {
-            copy.wrap(ops, (long) opCount * GnttabCopy.SIZE).clear();
+            copy.wrap(mirror, (long) opCount * GnttabCopy.SIZE).clear();
             copy.sourceRef(gref & 0xFFFF_FFFFL).sourceDomid(front.value()).sourceOffset(offset)
-                    .destGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value()).destDomid(DomId.DOMID_SELF)
+                    .destGmfn(dom0Mfn(va)).destDomid(DomId.DOMID_SELF)
                     .destOffset((int) (va & (Mmu.PAGE_SIZE - 1))).flags(Gntcopy.SOURCE_GREF).len(len);
             opCount++;
         }
@@ -668,13 +728,13 @@ final class NetBack implements Bridge.Port {
                     unmapBatch(); // on every path: the frames were switched, dropped, or the vif went
                 }
             }
-            long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va(), opCount);
+            long rc = opCount == 0 ? 0 : grantCall(GnttabOp.COPY, 0, opCount, GnttabCopy.SIZE);
             long now = bridge.now();
             Bridge b0 = bridge;
             for (int j = 0; j < b; j++) {
                 boolean ok = batchOk[j] && rc >= 0;
                 for (int o = 0; ok && o < batchOps[j]; o++) {
-                    ok = copy.wrap(ops, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
+                    ok = copy.wrap(mirror, (long) (batchOp[j] + o) * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
                 if (!switchFrame(b0, j, ok, now, false)) {
                     return false;
@@ -727,7 +787,7 @@ final class NetBack implements Bridge.Port {
          * its staging page by dom0 first. The caller unmaps.
          */
         private boolean finishMappedBatch(int b) {
-            long rc = opCount == 0 ? 0 : k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.MAP_GRANT_REF, ops.va(), opCount);
+            long rc = opCount == 0 ? 0 : grantCall(GnttabOp.MAP_GRANT_REF, 0, opCount, GnttabMapGrantRef.SIZE);
             if (opCount > 0) {
                 mapCalls++;
             }
@@ -735,7 +795,7 @@ final class NetBack implements Bridge.Port {
             // reached (a call that failed part way) reads as not mapped, and one it mapped is undone.
             mappedNow = opCount;
             for (int o = 0; o < opCount; o++) {
-                if (map.wrap(ops, (long) o * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY) {
+                if (map.wrap(mirror, (long) o * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY) {
                     txMapped++;
                 }
             }
@@ -744,7 +804,7 @@ final class NetBack implements Bridge.Port {
             for (int j = 0; j < b; j++) {
                 boolean good = batchOk[j];
                 for (int o = 0; good && o < batchOps[j]; o++) {
-                    good = map.wrap(ops, (long) (batchOp[j] + o) * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY;
+                    good = map.wrap(mirror, (long) (batchOp[j] + o) * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY;
                 }
                 boolean inPlace = good && batchOps[j] == 1 && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) == 0;
                 if (good && !inPlace) {
@@ -770,12 +830,12 @@ final class NetBack implements Bridge.Port {
         private void unmapBatch() {
             int n = 0;
             for (int o = 0; o < mappedNow; o++) {
-                map.wrap(ops, (long) o * GnttabMapGrantRef.SIZE);
+                map.wrap(mirror, (long) o * GnttabMapGrantRef.SIZE);
                 if (map.status() != Gntst.OKAY) {
                     continue;
                 }
                 long handle = map.handle();
-                unmap.wrap(ops, UNMAP_OPS + (long) n * GnttabUnmapGrantRef.SIZE).clear();
+                unmap.wrap(mirror, UNMAP_OPS + (long) n * GnttabUnmapGrantRef.SIZE).clear();
                 unmap.hostAddr(mapWindow + (long) o * Mmu.PAGE_SIZE).handle(handle).status(Gntst.GENERAL_ERROR);
                 n++;
             }
@@ -783,10 +843,10 @@ final class NetBack implements Bridge.Port {
             if (n == 0) {
                 return;
             }
-            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.UNMAP_GRANT_REF, ops.va() + UNMAP_OPS, n);
+            long rc = grantCall(GnttabOp.UNMAP_GRANT_REF, UNMAP_OPS, n, GnttabUnmapGrantRef.SIZE);
             unmapCalls++;
             for (int i = 0; i < n; i++) {
-                if (unmap.wrap(ops, UNMAP_OPS + (long) i * GnttabUnmapGrantRef.SIZE).status() == Gntst.OKAY) {
+                if (unmap.wrap(mirror, UNMAP_OPS + (long) i * GnttabUnmapGrantRef.SIZE).status() == Gntst.OKAY) {
                     txUnmapped++;
                 }
             }
@@ -808,11 +868,36 @@ final class NetBack implements Bridge.Port {
         }
 
         /**
-         * Where frame {@code j} of a TX batch is put together in dom0: page 3 + j of {@link #pages},
-         * or the big staging run for a frame over a page (the batch's last).
+         * Where frame {@code j} of a TX batch is put together in dom0 ({@link #stage}): in the
+         * staging pages of {@link #pages}, or the big staging run for a frame over a page (the
+         * batch's last).
          */
         private long stagingVa(int j) {
-            return batchSize[j] > Mmu.PAGE_SIZE ? bigStaging.va() : pages.va() + (long) (OPS_PAGES + j) * Mmu.PAGE_SIZE;
+            return batchStage[j];
+        }
+
+        /**
+         * Places frame {@code j} of {@code total} bytes in the batch's staging: a frame of at most
+         * half a page takes the next free half page, a larger one (up to a page) the next whole
+         * page, so two consecutive small frames share a staging page, and the copies into it (TX)
+         * and out of it (RX) name the same frame one after the other: the hypervisor claims it
+         * once for both ({@code gnttab_copy_buf}). {@value #TX_BATCH} frames of at most a page fit
+         * the {@value #TX_BATCH} staging pages whatever their sizes.
+         */
+        private long stage(int j, int total) {
+            long va;
+            if (total > Mmu.PAGE_SIZE) {
+                va = bigStaging.va();
+            } else {
+                int half = (int) Mmu.PAGE_SIZE / 2;
+                if (total > half && (stageHalves & 1) != 0) {
+                    stageHalves++; // a frame over half a page starts a page: its copy stays within it
+                }
+                va = pages.va() + (long) OPS_PAGES * Mmu.PAGE_SIZE + (long) stageHalves * half;
+                stageHalves += total > half ? 2 : 1;
+            }
+            batchStage[j] = va;
+            return va;
         }
 
         /**
@@ -865,6 +950,7 @@ final class NetBack implements Bridge.Port {
             if (rxStore == null) {
                 try {
                     rxStore = k.memory().allocatePages(RX_QUEUE_PAGES);
+                    rxStoreMfn = mfns(rxStore);
                     backend.rxQueuePages(RX_QUEUE_PAGES);
                     rxqPagesTaken += RX_QUEUE_PAGES;
                 } catch (org.parasol.guest.mm.GuestOutOfMemoryException e) {
@@ -965,14 +1051,14 @@ final class NetBack implements Bridge.Port {
                 for (int done = 0; done < part; ) {
                     long src = va + (long) i * Mmu.PAGE_SIZE + done;
                     int n = (int) Math.min(part - done, Mmu.PAGE_SIZE - (src & (Mmu.PAGE_SIZE - 1)));
-                    copy.wrap(ops, RX_OPS + (long) rxOps * GnttabCopy.SIZE).clear();
+                    copy.wrap(mirror, RX_OPS + (long) rxOps * GnttabCopy.SIZE).clear();
                     if (granter >= 0) {
                         // A frame switched where another vif mapped it (one page at most): copied from
                         // the granter's page by its reference (dom0 has no frame number of its own for
                         // it), as netback copies from a foreign page.
                         copy.sourceRef(grantRef & 0xFFFF_FFFFL).sourceDomid(granter);
                     } else {
-                        copy.sourceGmfn(k.memory().mfn(org.parasol.guest.mm.Memory.pfn(src)).value())
+                        copy.sourceGmfn(dom0Mfn(src))
                                 .sourceDomid(DomId.DOMID_SELF);
                     }
                     copy.sourceOffset((int) (src & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
@@ -1010,14 +1096,14 @@ final class NetBack implements Bridge.Port {
                 pending.release();
                 return;
             }
-            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, ops.va() + RX_OPS, opsNow);
+            long rc = grantCall(GnttabOp.COPY, RX_OPS, opsNow, GnttabCopy.SIZE);
             pending.release(); // the RX queue's frames taken in this batch are copied: their bytes are free
             int op = 0;
             boolean frameOk = true;
             for (int j = 0; j < n; j++) {
                 boolean ok = rc >= 0;
                 for (int o = 0; o < rxSlotOps[j]; o++, op++) {
-                    ok &= copy.wrap(ops, RX_OPS + (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY;
+                    ok &= copy.wrap(mirror, RX_OPS + (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY;
                 }
                 frameOk &= ok;
                 if (ok) {
@@ -1057,6 +1143,7 @@ final class NetBack implements Bridge.Port {
             rxqPeak = Math.max(rxqPeak, pending.peak());
             if (rxStore != null) {
                 k.memory().freePages(rxStore);
+                rxStoreMfn = null;
                 backend.rxQueuePages(-RX_QUEUE_PAGES);
                 rxqPagesGiven += RX_QUEUE_PAGES;
                 rxStore = null;

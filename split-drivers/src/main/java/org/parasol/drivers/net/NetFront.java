@@ -408,6 +408,9 @@ public final class NetFront {
     /** This interface's TX fragment: {@link #TX_FRAGMENT}, or a whole page if the back end has no feature-sg. */
     private int txFragment = Mmu.PAGE_SIZE;
 
+    /** TX slots produced before the ring's requests are pushed at once (else at the end of the run loop's turn). */
+    static final int TX_PUSH_BATCH = 16;
+
     /** Frames sent over more than one slot. */
     public long framesSentMultiSlot() {
         return multiSlot;
@@ -532,6 +535,10 @@ public final class NetFront {
         private final int[] pick = new int[Vif.MAX_RX_SLOTS];
         /** The RX slots of the frame being put together. */
         private final RxChain chain;
+        /** TX slots produced and not pushed yet ({@link #pushSoon}); whether a push is queued on the run loop. */
+        private int unpushed;
+        private boolean pushQueued;
+        private final Runnable pushTask = this::pushTx;
         /** The first slot's flags of the frame being put together (its checksum flags). */
         private int chainFlags;
 
@@ -600,13 +607,18 @@ public final class NetFront {
         }
 
         private boolean transmit(MemorySegment bytes, int length, int flags) {
-            reapTx();
             if (length > Mmu.PAGE_SIZE) {
+                reapTx();
                 return transmitPages(bytes, length, flags);
             }
             int fragment = txFragment;
             int perPage = Mmu.PAGE_SIZE / fragment;
             int need = (length + fragment - 1) / fragment;
+            if (txFreeCount < need || tx.freeRequests() < need) {
+                reapTx(); // short of slots: every response there, and rsp_event set for the next
+            } else {
+                takeTxResponses(); // what is there, leaving rsp_event behind: no event asked for while we send
+            }
             if (txFreeCount < need || tx.freeRequests() < need || closing) {
                 txFull++;
                 return false;
@@ -626,9 +638,35 @@ public final class NetFront {
             if (need > 1) {
                 multiSlot++;
             }
-            tx.pushRequestsAndCheckNotify();
+            pushSoon(need);
             sent++;
             return true;
+        }
+
+        /**
+         * The TX requests just produced go to the back end with the next push: at once once
+         * {@value #TX_PUSH_BATCH} slots wait, else at the end of this turn of the run loop (a task
+         * queued behind the caller's), so a burst of frames is published, and the back end's
+         * {@code req_event} checked, once per batch, as ring.h's
+         * {@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY} is meant to be used; a lone frame waits for
+         * nothing but the caller's return to the loop.
+         */
+        private void pushSoon(int slots) {
+            unpushed += slots;
+            if (unpushed >= TX_PUSH_BATCH) {
+                pushTx();
+            } else if (!pushQueued) {
+                pushQueued = true;
+                k.loop().execute(pushTask);
+            }
+        }
+
+        private void pushTx() {
+            pushQueued = false;
+            if (unpushed > 0 && !closing) {
+                unpushed = 0;
+                tx.pushRequestsAndCheckNotify();
+            }
         }
 
         /**
@@ -669,14 +707,14 @@ public final class NetFront {
                 tx.produceRequest(txReq.set(txGrants[p].ref().value(), 0, fl, 2 * p, i == 0 ? length : part));
             }
             multiSlot++;
-            tx.pushRequestsAndCheckNotify();
+            pushSoon(need);
             sent++;
             return true;
         }
 
         /**
-         * Takes TX responses: their slots are free again. It asks the back end for an event on
-         * the next response ({@code rsp_event}) only when that event is wanted: a sender waits
+         * Whether to ask the back end for an event on the next TX response ({@code rsp_event}):
+         * only when that event is wanted, i.e. a sender waits
          * for room ({@link #whenTxSpace}), or fewer than half the fragments or ring slots are
          * free. Otherwise responses are reaped at the next transmit or RX event, and a frame sent
          * one at a time (a round trip) costs the sender no wake-up just to learn its slot is free,
@@ -686,27 +724,56 @@ public final class NetFront {
             return txSpace != null || 2 * txFreeCount < txFree.length || 2 * tx.freeRequests() < tx.size();
         }
 
+        /**
+         * Takes the TX responses the back end has pushed, without setting {@code rsp_event}: a
+         * sender with slots to spare asks for no event (the back end notifies only past the
+         * {@code rsp_event} of the last {@link #reapTx}). A response for no slot in flight closes
+         * the interface.
+         */
+        private void takeTxResponses() {
+            try {
+                while (tx.consumeResponse(txRsp)) {
+                    if (!freeTxSlot(txRsp.id)) {
+                        return;
+                    }
+                }
+            } catch (RingOverflowException e) {
+                close();
+            }
+        }
+
+        /** Slot {@code slot}'s response came: it is free again. False: no such slot in flight (the interface closes). */
+        private boolean freeTxSlot(int slot) {
+            if (slot < 0 || slot >= txBusy.length || !txBusy[slot] || (slot & 1) == 1 && txWhole[slot - 1]) {
+                // a fragment not in flight, or the second half of a page sent whole: the back end lies
+                close();
+                return false;
+            }
+            txBusy[slot] = false;
+            txFree[txFreeCount++] = slot;
+            if (txWhole[slot]) { // a whole page: its second fragment is free too
+                txWhole[slot] = false;
+                txBusy[slot + 1] = false;
+                txFree[txFreeCount++] = slot + 1;
+            }
+            if (txSpace != null) {
+                Runnable r = txSpace;
+                txSpace = null;
+                k.loop().execute(r);
+            }
+            return true;
+        }
+
+        /**
+         * Takes TX responses: their slots are free again. Then, only where {@link #txEventWanted},
+         * the final check that sets {@code rsp_event} so the next one notifies.
+         */
         private void reapTx() {
             try {
                 do {
                     while (tx.consumeResponse(txRsp)) {
-                        int slot = txRsp.id;
-                        if (slot < 0 || slot >= txBusy.length || !txBusy[slot] || (slot & 1) == 1 && txWhole[slot - 1]) {
-                            // a fragment not in flight, or the second half of a page sent whole: the back end lies
-                            close();
+                        if (!freeTxSlot(txRsp.id)) {
                             return;
-                        }
-                        txBusy[slot] = false;
-                        txFree[txFreeCount++] = slot;
-                        if (txWhole[slot]) { // a whole page: its second fragment is free too
-                            txWhole[slot] = false;
-                            txBusy[slot + 1] = false;
-                            txFree[txFreeCount++] = slot + 1;
-                        }
-                        if (txSpace != null) {
-                            Runnable r = txSpace;
-                            txSpace = null;
-                            k.loop().execute(r);
                         }
                     }
                 } while (txEventWanted() && tx.finalCheckForResponses());
