@@ -106,7 +106,11 @@ class XenstoredSocketHostileTest {
             ByteBuffer header = ByteBuffer.allocate(XsWire.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
             header.putInt(XsWire.XS_WRITE).putInt(1).putInt(0).putInt(XsWire.XENSTORE_PAYLOAD_MAX + 1).flip();
             bad.send(header, 10);
-            bad.send(ByteBuffer.allocate(2000), 10); // some of the payload it promised
+            try {
+                bad.send(ByteBuffer.allocate(2000), 10); // some of the payload it promised
+            } catch (java.io.IOException closedAlready) {
+                // the relay may close the socket on the header alone, before these bytes go: a broken pipe then
+            }
             assertThat(bad.closedWithin(30)).as("the relay closed the bad client's socket").isTrue();
             assertServes(good);
         }
