@@ -532,6 +532,23 @@ final class GrantTableHandler implements HypercallHandler {
             mfn = claimed;
         }
 
+        /**
+         * The machine frame an element's side names: what is held if it names that
+         * ({@code gnttab_copy_buf_valid}), else what was held released and this side claimed and
+         * held ({@code gnttab_copy_claim_buf}); a negative {@code GNTST_*} if the claim fails.
+         */
+        long acquire(FrameTable frames, Domain d, boolean isGref, long u, int me) {
+            if (holds(d, isGref, u)) {
+                return mfn;
+            }
+            release(frames);
+            long claimed = claim(frames, d, isGref, u, me, readonly);
+            if (claimed >= 0) {
+                hold(d, isGref, u, claimed);
+            }
+            return claimed;
+        }
+
         /** Drops what is held, if anything ({@code gnttab_copy_release_buf}). */
         void release(FrameTable frames) {
             Domain d = domain;
@@ -597,27 +614,13 @@ final class GrantTableHandler implements HypercallHandler {
         FrameTable frames = v.domain().host().frames();
         int me = v.domain().domid();
 
-        long smfn;
-        if (srcBuf.holds(sd, srcGref, src)) {
-            smfn = srcBuf.mfn;
-        } else {
-            srcBuf.release(frames);
-            smfn = claim(frames, sd, srcGref, src, me, true);
-            if (smfn < 0) {
-                return (int) smfn;
-            }
-            srcBuf.hold(sd, srcGref, src, smfn);
+        long smfn = srcBuf.acquire(frames, sd, srcGref, src, me);
+        if (smfn < 0) {
+            return (int) smfn;
         }
-        long dmfn;
-        if (dstBuf.holds(dd, dstGref, dst)) {
-            dmfn = dstBuf.mfn;
-        } else {
-            dstBuf.release(frames);
-            dmfn = claim(frames, dd, dstGref, dst, me, false);
-            if (dmfn < 0) {
-                return (int) dmfn; // the caller releases the source
-            }
-            dstBuf.hold(dd, dstGref, dst, dmfn);
+        long dmfn = dstBuf.acquire(frames, dd, dstGref, dst, me);
+        if (dmfn < 0) {
+            return (int) dmfn; // the caller releases the source
         }
         if (srcOff + len > Mmu.PAGE_SIZE || dstOff + len > Mmu.PAGE_SIZE) {
             return Gntst.BAD_COPY_ARG; // the caller releases both
