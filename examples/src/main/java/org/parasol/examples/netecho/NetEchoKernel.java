@@ -186,13 +186,7 @@ public final class NetEchoKernel extends ApplicationKernel {
                 }
             } else if (e instanceof NetTimeoutException && attempts > 1) {
                 resent[0]++;
-                pingOnce(to, payload, seq, attempts - 1, resent).whenDone((r2, e2) -> {
-                    if (e2 != null) {
-                        out.fail(e2);
-                    } else {
-                        out.complete(r2);
-                    }
-                });
+                forward(pingOnce(to, payload, seq, attempts - 1, resent), out);
             } else if (e instanceof NetTimeoutException) {
                 out.complete(null);
             } else {
@@ -214,13 +208,7 @@ public final class NetEchoKernel extends ApplicationKernel {
         awaitEcho(s, payload, seq, count, out, () -> {
             if (attempts > 1) {
                 resent[0]++;
-                echoOnce(s, to, seq, count, attempts - 1, resent).whenDone((ok, e) -> {
-                    if (e != null) {
-                        out.fail(e);
-                    } else {
-                        out.complete(ok);
-                    }
-                });
+                forward(echoOnce(s, to, seq, count, attempts - 1, resent), out);
             } else {
                 out.complete(false);
             }
@@ -273,7 +261,7 @@ public final class NetEchoKernel extends ApplicationKernel {
         s.receive(TIMEOUT).whenDone((d, e) -> {
             if (e instanceof NetTimeoutException) {
                 if (attempts > 1) {
-                    quit(s, to, attempts - 1).whenDone((ok, e2) -> out.complete(e2 == null && ok));
+                    forward(quit(s, to, attempts - 1), out);
                 } else {
                     out.complete(false);
                 }
@@ -283,6 +271,17 @@ public final class NetEchoKernel extends ApplicationKernel {
                 out.complete(true);
             } else {
                 awaitBye(s, to, attempts, out); // a late echo of a datagram sent twice
+            }
+        });
+    }
+
+    /** Completes or fails {@code to} as {@code from} does: a resend's outcome is the first send's. */
+    private static <T> void forward(Promise<T> from, Promise<T> to) {
+        from.whenDone((v, e) -> {
+            if (e != null) {
+                to.fail(e);
+            } else {
+                to.complete(v);
             }
         });
     }

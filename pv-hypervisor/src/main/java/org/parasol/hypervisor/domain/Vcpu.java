@@ -470,11 +470,7 @@ public final class Vcpu implements MmuContext {
         checkAlive();
         // Counted as the grant-table hypercall it stands for.
         COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
-        GrantFileIo io = grantIo;
-        if (io == null) {
-            io = grantIo = new GrantFileIo(host, domain);
-        }
-        return io.move(file, position, domid, refs, offsets, lengths, count, toGuest);
+        return grantIo().move(file, position, domid, refs, offsets, lengths, count, toGuest);
     }
 
     @Override
@@ -486,11 +482,16 @@ public final class Vcpu implements MmuContext {
         checkAlive();
         // Counted as the grant-table hypercall it stands for; no safe point: the MMU's translation of ma is fresh.
         COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        return grantIo().read(domid, ref, offset, ma, length);
+    }
+
+    /** Grant I/O's state, made on a privileged vCPU's first grant I/O or grant read and reused. */
+    private GrantFileIo grantIo() {
         GrantFileIo io = grantIo;
         if (io == null) {
             io = grantIo = new GrantFileIo(host, domain);
         }
-        return io.read(domid, ref, offset, ma, length);
+        return io;
     }
 
     @Override
