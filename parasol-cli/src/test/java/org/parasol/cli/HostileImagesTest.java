@@ -81,7 +81,7 @@ class HostileImagesTest {
             }
         }
         writeJar(lib.resolve("hostile.jar"), entries);
-        for (String k : List.of("Dive", "Flood", "SharedState", "Halt", "Printf", "Monitor", "CommonPool", "Finalizer", "ConsoleSpam")) {
+        for (String k : List.of("Dive", "Flood", "SharedState", "Halt", "Printf", "Monitor", "CommonPool", "Finalizer", "ConsoleSpam", "HostIo")) {
             descriptor(k.toLowerCase(java.util.Locale.ROOT), "org.parasol.hostile." + k + "Kernel", "lib/hostile.jar");
         }
         stubHypervisorImage();
@@ -216,6 +216,18 @@ class HostileImagesTest {
         // Xen-attached channel (-EINVAL, as Xen's evtchn_close), so it stays and the send after works.
         assertThat(host.out()).contains("[consolespam] conspam: done sent=2000000 refused=0 close=-22 send-after-close=0")
                 .containsPattern("consolespam +\\d+ poweroff");
+        assertThat(host.status()).isZero();
+    }
+
+    @Test
+    @DisplayName("attack class 9: an unprivileged image calls the grant read (the host-I/O door that names no FileChannel, so "
+            + "loads); each call is refused on its own thread, the image goes on and powers off; ticker keeps its period")
+    void shouldRefuseHostIoToAnUnprivilegedImage() throws Exception {
+        Host host = parasolRun("ticker", "hostio");
+
+        host.assertTickerKeptTime();
+        assertThat(host.out()).containsPattern("(?m)^\\[hostio] hostio: 4 of 4 grant reads refused$")
+                .containsPattern("hostio +\\d+ poweroff");
         assertThat(host.status()).isZero();
     }
 
