@@ -55,6 +55,13 @@ public final class SchedUnit {
         }
     }
 
+    /** {@link #pollForEvent}: the event (or an interrupt, or the domain's end) came while polling. */
+    private static final int POLL_HIT = 1;
+    /** {@link #pollForEvent}: the window ran out. */
+    private static final int POLL_RAN_OUT = 0;
+    /** {@link #pollForEvent}: the core was wanted by another vCPU, or a newer poller, before the window ran out. */
+    private static final int POLL_GAVE_WAY = -1;
+
     /** {@link #parkState} while the vCPU's thread sleeps in {@link #block}, not yet woken. */
     private static final Object PARKED = new Object();
 
@@ -323,7 +330,8 @@ public final class SchedUnit {
         Cpupool polledIn = ticket != 0 ? scheduler.pollPool(unit) : null;
         Object woken = null;
         try {
-            boolean polled = polledIn != null && pollForEvent(polledIn, ticket, start, window);
+            int outcome = polledIn != null ? pollForEvent(polledIn, ticket, start, window) : POLL_RAN_OUT;
+            boolean polled = outcome == POLL_HIT;
             if (polledIn != null && !polled) {
                 scheduler.endPoll(polledIn);
                 polledIn = null;
@@ -340,7 +348,7 @@ public final class SchedUnit {
                 }
             }
             if (adaptive) {
-                if (window > 0 && ticket == 0) {
+                if (window > 0 && (ticket == 0 || outcome == POLL_GAVE_WAY)) {
                     haltPoll.refused(System.nanoTime() - start);
                 } else {
                     haltPoll.blocked(polled, System.nanoTime() - start);
@@ -369,16 +377,17 @@ public final class SchedUnit {
      * way to a core the poller yields its host core at every turn, so that vCPU's thread runs
      * at once if the host queued it behind the poller (KVM's poll ends when another task wants
      * its CPU). It does not yield otherwise: a poller that gave its core to the host's other
-     * work at every turn lost it for a whole host time slice on a loaded machine. True when
-     * what it waits for came while polling.
+     * work at every turn lost it for a whole host time slice on a loaded machine. Returns
+     * {@link #POLL_HIT} when what it waits for came while polling, {@link #POLL_GAVE_WAY} when
+     * it left its core to another, {@link #POLL_RAN_OUT} when the window ran out.
      */
-    private boolean pollForEvent(Cpupool pool, long ticket, long start, long window) {
+    private int pollForEvent(Cpupool pool, long ticket, long start, long window) {
         do {
             if (upcallPending() || vcpu.interruptWaiting() || !domain.mayRun()) {
-                return true;
+                return POLL_HIT;
             }
             if (!scheduler.pollMayGoOn(pool, ticket)) {
-                return false;
+                return POLL_GAVE_WAY;
             }
             if (scheduler.wakingIn(pool)) {
                 Thread.yield(); // a woken vCPU's thread the host may have queued on this core runs now
@@ -386,7 +395,7 @@ public final class SchedUnit {
                 Thread.onSpinWait();
             }
         } while (System.nanoTime() - start < window);
-        return false;
+        return POLL_RAN_OUT;
     }
 
     /** This vCPU in the credit scheduler. */
