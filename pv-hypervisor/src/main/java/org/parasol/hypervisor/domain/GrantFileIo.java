@@ -2,6 +2,7 @@ package org.parasol.hypervisor.domain;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
@@ -206,15 +207,15 @@ final class GrantFileIo {
                 continue;
             }
             if (runStart >= 0) {
-                v.set(java.lang.foreign.ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
-                v.set(java.lang.foreign.ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
+                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
+                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
                 n++;
             }
             runStart = ma;
             runLen = lengths[i];
         }
-        v.set(java.lang.foreign.ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
-        v.set(java.lang.foreign.ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
+        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
+        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
         n++;
         return file.vector(v, n, total, position, toGuest, errno);
     }
