@@ -168,6 +168,23 @@ public interface GuestMemory {
     void fill(long va, long length, byte value);
 
     /**
+     * Opens an existing host file for a privileged domain's back ends, on a file descriptor the
+     * hypervisor opens and owns: for reading, and for writing too when {@code writable}. The
+     * channel behaves as one of {@link FileChannel#open} (the same file, reopened through the
+     * descriptor); the grant I/O methods below serve it with one {@code preadv} or
+     * {@code pwritev} system call on the hypervisor's descriptor straight into or out of the
+     * granted frames, without the JDK channel's per-call work. Closing the channel closes the
+     * descriptor once no call on it is in progress. Where the hypervisor cannot make system calls
+     * of its own (not Linux), it is a plain JDK channel.
+     *
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IOException when the file cannot be opened (with the reason)
+     */
+    default FileChannel openHostFile(java.nio.file.Path path, boolean writable) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /**
      * Host I/O for a privileged domain's back ends (a block back end serving a disk image):
      * reads up to {@code length} bytes of {@code file} at {@code position} straight into guest
      * memory at {@code va}, with no copy in between. The range is translated page by page as a

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * intact, so it cannot tell {@code force(true)} from no force at all. Here the host's
  * system calls are traced ({@code strace -f}, a real tool, installed by {@code .ci/run}) while
  * the blkcrash guest writes and flushes generations, and the trace must show, for every
- * {@code flushed generation G} line the guest printed: every {@code pwrite64} of generations
+ * {@code flushed generation G} line the guest printed: every {@code pwrite64} or {@code pwritev} of generations
  * up to {@code G} on the image returned, then an {@code fsync} of the image began and
  * returned, and only then the console line was written. A back end that answered a flush
  * before forcing the file, forced it before writing, or never forced it, fails this.
@@ -65,6 +65,15 @@ class BlkFlushOrderTest {
             g = (g << 8) | Integer.parseInt(data.substring((16 + i) * 4 + 2, (16 + i) * 4 + 4), 16);
         }
         return g;
+    }
+
+    /** The blkcrash blocks a write's data starts (one per iovec, or one for pwrite64). */
+    private static int blocks(String args) {
+        int n = 0;
+        for (int at = args.indexOf("\"" + MAGIC); at >= 0; at = args.indexOf("\"" + MAGIC, at + 1)) {
+            n++;
+        }
+        return n;
     }
 
     /** A system call's entry with its arguments, waiting for its exit. */
@@ -139,10 +148,11 @@ class BlkFlushOrderTest {
             Matcher fd = FIRST_ARG.matcher(args);
             int n = fd.find() ? Integer.parseInt(fd.group(1)) : -1;
             switch (name) {
-                case "pwrite64" -> {
+                case "pwrite64", "pwritev" -> {
+                    // pwritev: blkback's grant I/O on the hypervisor's descriptor, blocks as iovecs
                     if (exit && args.contains("\"" + MAGIC)) {
                         imageFd = n;
-                        written.merge(generation(args), 1, Integer::sum);
+                        written.merge(generation(args), blocks(args), Integer::sum);
                         while (written.getOrDefault(coveredByWrites + 1, 0) >= BATCH) {
                             coveredByWrites++;
                         }

@@ -33,23 +33,23 @@ import org.parasol.hypervisor.testing.LeakCheck;
 class GrantFileIoTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
-    private static final int PAGE = 4096;
+    static final int PAGE = 4096;
 
     @TempDir
     Path dir;
 
     private Hypervisor hv;
     /** The front end (unprivileged), whose pages are granted. */
-    private BareGuest front;
+    BareGuest front;
     /** The back end (privileged). */
-    private BareGuest back;
-    private GrantFrame table;
-    private long page1;
-    private long page2;
-    private long mfn1;
-    private long mfn2;
-    private int frontId;
-    private int backId;
+    BareGuest back;
+    GrantFrame table;
+    long page1;
+    long page2;
+    long mfn1;
+    long mfn2;
+    int frontId;
+    int backId;
 
     @BeforeEach
     void boot() throws Exception {
@@ -75,6 +75,11 @@ class GrantFileIoTest {
         hv.close();
     }
 
+    /** The file the back end serves: the JDK's channel here, the hypervisor's host file in {@link GrantFileIoHostFileTest}. */
+    FileChannel open(BareGuest back, Path p) throws IOException {
+        return FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
     private FileChannel file(int bytes) throws IOException {
         Path p = dir.resolve("disk");
         byte[] content = new byte[bytes];
@@ -82,7 +87,7 @@ class GrantFileIoTest {
             content[i] = (byte) (i * 13 + 5);
         }
         Files.write(p, content);
-        return FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return open(back, p);
     }
 
     private static byte fileByte(long at) {

@@ -2,6 +2,7 @@ package org.parasol.hypervisor.domain;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
@@ -9,6 +10,7 @@ import java.util.Arrays;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypervisor.grant.GrantTable;
+import org.parasol.hypervisor.mm.HostFileChannel;
 import org.parasol.hypervisor.mm.MachineByteViews;
 import org.parasol.hypervisor.mm.MachineMemory;
 
@@ -21,6 +23,12 @@ import org.parasol.hypervisor.mm.MachineMemory;
  * memory, go to one scattering read or gathering write; every pin is dropped after it, whatever
  * happened. The pins hold frame references, so a granter that dies or ends its grant meanwhile
  * cannot have the frame freed and reused under the I/O (as with a copy in flight).
+ *
+ * <p>A file the hypervisor opened ({@link HostFileChannel}) is read or written with one
+ * {@code preadv}/{@code pwritev} on the hypervisor's own descriptor, its iovecs pointing at the
+ * pinned frames in machine memory (each checked to lie inside it), instead of through the JDK
+ * channel's buffers: no per-call work of the channel, no seek for several pieces. The iovecs
+ * live in machine memory's arena, so machine memory stays mapped until the call returns.
  *
  * <p>Owned by one vCPU and used on its thread only: the arrays are reused from call to call.
  */
@@ -36,6 +44,9 @@ final class GrantFileIo {
     private final MachineByteViews views;
     /** Entries of {@link #buffers} set by the call in progress. */
     private int used;
+    /** The iovecs of a raw call, and its errno, made on the first call to a host file channel. */
+    private MemorySegment iov;
+    private MemorySegment errno;
 
     GrantFileIo(Host host, Domain self) {
         this.host = host;
@@ -109,6 +120,9 @@ final class GrantFileIo {
     /** The pinned pieces as buffers, merged where machine-adjacent, then one call. */
     private long io(FileChannel file, long position, int[] offsets, int[] lengths, int count, long total,
             boolean toGuest) throws IOException {
+        if (file instanceof HostFileChannel raw) {
+            return raw(raw, position, offsets, lengths, count, total, toGuest);
+        }
         int n = 0;
         long runStart = -1;
         long runLen = 0;
@@ -162,5 +176,47 @@ final class GrantFileIo {
             moved += r;
         }
         return moved;
+    }
+
+    /** The pinned pieces as iovecs over machine memory, merged where machine-adjacent, then one system call. */
+    private long raw(HostFileChannel file, long position, int[] offsets, int[] lengths, int count, long total,
+            boolean toGuest) throws IOException {
+        MemorySegment v = iov;
+        if (v == null) {
+            MachineMemory memory = host.frames().memory();
+            v = iov = memory.allocateScratch((long) MAX_PIECES * HostFileChannel.IOVEC_BYTES);
+            errno = memory.allocateScratch(64);
+        }
+        MemorySegment machine = host.frames().memory().segment();
+        long base = machine.address();
+        long size = machine.byteSize();
+        int n = 0;
+        long runStart = -1;
+        long runLen = 0;
+        for (int i = 0; i < count; i++) {
+            if (lengths[i] == 0) {
+                continue;
+            }
+            host.frames().ensureP2mWritten(mfns[i]); // a granted page of a P2M list: written before the I/O
+            long ma = MachineMemory.maddr(mfns[i]) + offsets[i];
+            if (ma < 0 || ma > size - lengths[i]) {
+                return Gntst.BAD_PAGE; // not machine memory: never handed to the kernel
+            }
+            if (runStart >= 0 && runStart + runLen == ma) {
+                runLen += lengths[i];
+                continue;
+            }
+            if (runStart >= 0) {
+                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
+                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
+                n++;
+            }
+            runStart = ma;
+            runLen = lengths[i];
+        }
+        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
+        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
+        n++;
+        return file.vector(v, n, total, position, toGuest, errno);
     }
 }

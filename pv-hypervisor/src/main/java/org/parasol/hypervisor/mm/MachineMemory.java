@@ -259,6 +259,17 @@ public final class MachineMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code bytes} of native memory (8-byte aligned, zeroed) in machine memory's own arena, for
+     * the hypervisor's raw host I/O: handed to a system call as a segment, it keeps machine memory
+     * mapped until the call returns (closing it meanwhile fails), so a call whose buffers lie in
+     * machine memory never writes to an address that was unmapped under it. Lives as long as
+     * machine memory; callers allocate once (a privileged vCPU's first grant I/O).
+     */
+    public MemorySegment allocateScratch(long bytes) {
+        return arena.allocate(bytes, 8);
+    }
+
     void checkMfn(long mfn) {
         if (!isValidMfn(mfn)) {
             throw new IndexOutOfBoundsException("mfn " + mfn + " outside 0.." + (frameCount - 1));

@@ -1194,6 +1194,16 @@ public final class VcpuMmu implements GuestMemory {
                 }
                 run += Math.min(length - done - run, MachineMemory.PAGE_SIZE);
             }
+            if (file instanceof HostFileChannel raw) {
+                // The hypervisor's own descriptor: one system call straight into or out of the frames.
+                setIov(0, ma, run);
+                long got = raw.vector(rawIov, 1, run, position + done, toMemory, rawErrno);
+                if (got < run) {
+                    return done + got; // the end of the file
+                }
+                done += run;
+                continue;
+            }
             ByteBuffer bytes = hostIoViews().view(0, ma, run);
             int start = bytes.position();
             while (bytes.hasRemaining()) {
@@ -1209,6 +1219,15 @@ public final class VcpuMmu implements GuestMemory {
             done += run;
         }
         return done;
+    }
+
+    @Override
+    public FileChannel openHostFile(java.nio.file.Path path, boolean writable) throws IOException {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
+        }
+        return HostFileChannel.open(Objects.requireNonNull(path, "path"), writable);
     }
 
     @Override
@@ -1249,7 +1268,8 @@ public final class VcpuMmu implements GuestMemory {
         }
         Objects.requireNonNull(file, "file");
         // Only the JDK's own channel gets a buffer over machine memory: any other could keep it.
-        if (file.getClass().getModule() != FileChannel.class.getModule()) {
+        // The hypervisor's own (final) host file channel hands it on to a JDK channel.
+        if (file.getClass().getModule() != FileChannel.class.getModule() && file.getClass() != HostFileChannel.class) {
             throw new IllegalArgumentException("not a file channel of the JDK: " + file.getClass().getName());
         }
     }
@@ -1273,6 +1293,30 @@ public final class VcpuMmu implements GuestMemory {
     private ByteBuffer[] hostIoBuffers;
     /** Views of machine memory for host I/O, made on a privileged vCPU's first use and reused. */
     private MachineByteViews hostIoViews;
+
+    /** The iovecs of raw host I/O ({@link HostFileChannel}), in machine memory's arena, and the errno of its calls. */
+    private MemorySegment rawIov;
+    private MemorySegment rawErrno;
+
+    /** The raw calls' iovecs, made on a privileged vCPU's first raw call and reused. */
+    private MemorySegment rawIov() {
+        MemorySegment v = rawIov;
+        if (v == null) {
+            rawErrno = frames.memory().allocateScratch(64);
+            v = rawIov = frames.memory().allocateScratch((long) HOST_IO_VECTOR * HostFileChannel.IOVEC_BYTES);
+        }
+        return v;
+    }
+
+    /** Iovec {@code i} of a raw call: machine bytes {@code [ma, ma + len)}, which the caller translated. */
+    private void setIov(int i, long ma, long len) {
+        if (ma < 0 || len < 0 || ma > machine.byteSize() - len) {
+            throw new IndexOutOfBoundsException("machine bytes " + ma + "+" + len); // never handed to the kernel
+        }
+        MemorySegment v = rawIov();
+        v.set(ValueLayout.JAVA_LONG, (long) i * HostFileChannel.IOVEC_BYTES, machine.address() + ma);
+        v.set(ValueLayout.JAVA_LONG, (long) i * HostFileChannel.IOVEC_BYTES + 8, len);
+    }
 
     private MachineByteViews hostIoViews() {
         MachineByteViews v = hostIoViews;
@@ -1355,6 +1399,7 @@ public final class VcpuMmu implements GuestMemory {
                 } else {
                     if (runStart >= 0) {
                         buffers[n] = hostIoViews().view(n, runStart, runLen);
+                        setIov(n, runStart, runLen);
                         n++;
                     }
                     runStart = ma;
@@ -1365,9 +1410,19 @@ public final class VcpuMmu implements GuestMemory {
             }
             if (runStart >= 0) {
                 buffers[n] = hostIoViews().view(n, runStart, runLen);
+                setIov(n, runStart, runLen);
                 n++;
             }
             if (n == 0) {
+                continue;
+            }
+            if (file instanceof HostFileChannel raw) {
+                java.util.Arrays.fill(buffers, 0, n, null); // the iovecs are used instead
+                long got = raw.vector(rawIov(), n, batchBytes, position + done, toMemory, rawErrno);
+                if (got < batchBytes) {
+                    return done + got; // the end of the file
+                }
+                done += got;
                 continue;
             }
             long moved = 0;

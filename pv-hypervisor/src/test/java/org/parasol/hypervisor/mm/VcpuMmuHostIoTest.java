@@ -21,7 +21,7 @@ import org.parasol.hypercall.GuestAbort;
 
 /** {@code GuestMemory.readFile}/{@code writeFile}: a privileged domain's disk I/O straight into its frames. */
 class VcpuMmuHostIoTest {
-    private static final int PAGE = 4096;
+    static final int PAGE = 4096;
     private final TestHost host = new TestHost(32L << 20);
     private final TestHost.Domain d = host.domain(1, 2048);
     private final VcpuMmu mmu = d.mmu();
@@ -35,7 +35,8 @@ class VcpuMmuHostIoTest {
         host.close();
     }
 
-    private FileChannel open(Path file) throws IOException {
+    /** The back end's file: the JDK's channel here, the hypervisor's host file in {@link VcpuMmuHostFileIoTest}. */
+    FileChannel open(Path file) throws IOException {
         return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 

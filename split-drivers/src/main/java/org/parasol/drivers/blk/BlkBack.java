@@ -157,7 +157,7 @@ final class BlkBack {
                 throw new IllegalArgumentException("no " + Vbd.PARAMS);
             }
             boolean readOnly = !"w".equals(mode);
-            disk = DiskImage.open(Path.of(params), readOnly);
+            disk = DiskImage.open(Path.of(params), readOnly, k.cpu().memory());
         } catch (IOException | RuntimeException e) {
             fail("cannot serve: " + e.getMessage());
             return;

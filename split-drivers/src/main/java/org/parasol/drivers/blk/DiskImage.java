@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.abi.Blkif;
 
 /**
@@ -21,12 +22,21 @@ public final class DiskImage implements AutoCloseable {
     private final FileChannel channel;
     private final boolean readOnly;
     private final long sectors;
+    /** Opens the image's channels: the hypervisor's host files, or the JDK's own channels. */
+    private final Opener opener;
 
-    private DiskImage(Path path, FileChannel channel, boolean readOnly, long sectors) {
+    /** How a disk's channels are opened. */
+    @FunctionalInterface
+    private interface Opener {
+        FileChannel open(Path path, boolean readOnly) throws IOException;
+    }
+
+    private DiskImage(Path path, FileChannel channel, boolean readOnly, long sectors, Opener opener) {
         this.path = path;
         this.channel = channel;
         this.readOnly = readOnly;
         this.sectors = sectors;
+        this.opener = opener;
     }
 
     /**
@@ -35,14 +45,35 @@ public final class DiskImage implements AutoCloseable {
      * @throws IOException when it cannot be opened (with the reason)
      */
     public static DiskImage open(Path path, boolean readOnly) throws IOException {
-        FileChannel ch = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
-                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return open(path, readOnly, DiskImage::jdkChannel);
+    }
+
+    /**
+     * Opens {@code path} as host files of the hypervisor ({@link GuestMemory#openHostFile}, on
+     * {@code memory}, the calling vCPU's): each channel on a descriptor the hypervisor owns, which
+     * grant I/O reads and writes with one system call per request, without the JDK channel's
+     * per-call work. Privileged domains only.
+     *
+     * @throws IOException when it cannot be opened (with the reason)
+     */
+    public static DiskImage open(Path path, boolean readOnly, GuestMemory memory) throws IOException {
+        java.util.Objects.requireNonNull(memory, "memory");
+        return open(path, readOnly, (p, ro) -> memory.openHostFile(p, !ro));
+    }
+
+    private static DiskImage open(Path path, boolean readOnly, Opener opener) throws IOException {
+        FileChannel ch = opener.open(path, readOnly);
         try {
-            return new DiskImage(path, ch, readOnly, ch.size() / Blkif.SECTOR_SIZE);
-        } catch (RuntimeException e) {
+            return new DiskImage(path, ch, readOnly, ch.size() / Blkif.SECTOR_SIZE, opener);
+        } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
+    }
+
+    private static FileChannel jdkChannel(Path path, boolean readOnly) throws IOException {
+        return readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     public Path path() {
@@ -91,8 +122,7 @@ public final class DiskImage implements AutoCloseable {
      * @throws IOException when the file cannot be opened again
      */
     public FileChannel openChannel() throws IOException {
-        return readOnly ? FileChannel.open(path, StandardOpenOption.READ)
-                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return opener.open(path, readOnly);
     }
 
     /** Whether a flush failed: from then on every request to this disk fails. */
