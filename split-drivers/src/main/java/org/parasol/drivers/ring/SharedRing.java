@@ -126,6 +126,26 @@ public final class SharedRing {
     }
 
     /**
+     * Plain copy of {@code count} whole slots, from the slot of {@code index} on, out of the page
+     * into {@code run}, a private image of the slot array (slot {@code s} at
+     * {@code s * entrySize}): one bulk copy, one bounds check. The run must not wrap past the
+     * last slot ({@code slot(index) + count <= size}); the caller splits one that does.
+     */
+    void copyOutSlots(int index, int count, SegmentBuffer run) {
+        long at = (long) geometry.slot(index) * geometry.entrySize();
+        page.getBytes(geometry.slotOffset(index), run.segment(), at, count * geometry.entrySize());
+    }
+
+    /**
+     * Plain copy of {@code count} whole slots of the private image {@code run}, from the slot of
+     * {@code index} on, into the page: the inverse of {@link #copyOutSlots}, with the same rules.
+     */
+    void copyInSlots(int index, int count, SegmentBuffer run) {
+        long at = (long) geometry.slot(index) * geometry.entrySize();
+        page.putBytes(geometry.slotOffset(index), run.segment(), at, count * geometry.entrySize());
+    }
+
+    /**
      * {@code SHARED_RING_INIT}, generalised to start the counters at {@code index} (Xen's macro is
      * {@code index = 0}): zeroes the header ({@code pvt} and padding included), then
      * {@code req_prod = rsp_prod = index}, {@code req_event = rsp_event = index + 1}.
