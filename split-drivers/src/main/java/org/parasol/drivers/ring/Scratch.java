@@ -8,20 +8,6 @@ final class Scratch {
     private Scratch() {
     }
 
-    /**
-     * A private, 8-byte-aligned heap segment of exactly {@code codec.byteSize()} bytes.
-     *
-     * @throws IllegalArgumentException if the entry is empty or larger than a slot
-     */
-    static SegmentBuffer of(EntryCodec<?> codec, RingGeometry geometry) {
-        long bytes = codec.byteSize();
-        if (bytes <= 0 || bytes > geometry.entrySize()) {
-            throw new IllegalArgumentException(
-                    "a " + bytes + "-byte entry does not fit a " + geometry.entrySize() + "-byte slot");
-        }
-        return SegmentBuffer.allocate(bytes);
-    }
-
     /** A private, 8-byte-aligned heap image of every slot of the ring, slot {@code s} at {@code s * entrySize}. */
     static SegmentBuffer ofSlots(RingGeometry geometry) {
         return SegmentBuffer.allocate(Math.multiplyExact((long) geometry.size(), geometry.entrySize()));

@@ -362,6 +362,26 @@ class RingProtocolTest {
                 .isInstanceOfSatisfying(RingOverflowException.class, e -> assertThat(e.index()).isEqualTo("rsp_prod"));
         assertThat(front.broken()).isTrue();
         assertThatThrownBy(front::finalCheckForResponses).isInstanceOf(RingOverflowException.class);
+        assertThatThrownBy(() -> front.consumeResponses(new Response[] {new Response()}, 1))
+                .isInstanceOf(RingOverflowException.class);
+        assertThat(front.rspCons()).isEqualTo(-2);
+    }
+
+    @Test
+    @DisplayName("A run of responses beyond the outstanding requests is refused before any is taken")
+    void shouldRefuseARunOfResponsesBeyondTheOutstandingRequests() throws RingOverflowException {
+        SegmentBuffer page = SeqEntries.heapPage(4);
+        FrontRing<Request, Response> front = front(page).init(-2);
+        front.produceRequest(new Request().of(0));
+        front.produceRequest(new Request().of(1));
+        front.pushRequests();
+        Response[] run = {new Response(), new Response(), new Response(), new Response()};
+        page.putIntRelease(SharedRingHeader.RSP_PROD_OFFSET, 1); // three answers to two requests
+
+        assertThatThrownBy(() -> front.consumeResponses(run, 4))
+                .isInstanceOfSatisfying(RingOverflowException.class, e -> assertThat(e.producerIndex()).isEqualTo(1));
+        assertThat(front.broken()).isTrue();
+        assertThat(front.rspCons()).isEqualTo(-2);
     }
 
     @Test
