@@ -24,7 +24,8 @@ import org.parasol.hypercall.io.SharedRingHeader;
  * page's guest virtual address for a driver in a domain (the front end's own page, or the back
  * end's mapping of the grant), a {@link SegmentBuffer} for tests and benchmarks that share the
  * bytes directly. The indices are read and written through the {@link SharedRingHeader}
- * flyweight; the entries are copied whole between the page and private scratch.
+ * flyweight; the entries are copied whole between the page and the views' private images of
+ * the slot array, one slot or a run of slots at a time.
  *
  * <p>Invariants: offsets come from {@link SharedRingHeader} and the geometry; the geometry fits
  * in the page, which is at least 4-byte aligned; the slot an index names is computed only by
