@@ -67,6 +67,12 @@ final class BlkBackQueue {
     static final int BATCH = 32;
     /** Requests answered before yielding the run loop. */
     static final int REQUESTS_PER_TURN = 64;
+    /**
+     * Responses written and pushed together within a run: few enough that a front end waiting
+     * for its first answers gets them while the rest of the run is served (it refills the ring
+     * meanwhile), many enough that the push and its notify check are paid once per several.
+     */
+    static final int RESPONSES_PER_PUSH = 4;
 
     private final Kernel k;
     /** The vCPU serving this queue, or null for the boot vCPU. */
@@ -86,8 +92,10 @@ final class BlkBackQueue {
     private final int maxIndirectSegments;
     /** The serving vCPU's memory, and what is made over it: set on that vCPU ({@link #attachMemory}). */
     private GuestMemory mem;
-    private final BlkRequest request = new BlkRequest();
     private final BlkResponse response = new BlkResponse();
+    /** The run of requests taken from the ring at once, and their responses, by position in the run. */
+    private BlkRequest[] requestRun;
+    private BlkResponse[] responseRun;
     private final GrantMapping[] ringPages;
     private BackRing<BlkRequest, BlkResponse> ring;
     private BoundPort port;
@@ -185,6 +193,13 @@ final class BlkBackQueue {
         ring = new BackRing<>(pages, org.parasol.hypercall.io.RingGeometry.of(
                 (long) ringPages.length * Mmu.PAGE_SIZE, Blkif.RING_ENTRY_SIZE),
                 new BlkifCodec.Requests(), new BlkifCodec.Responses(), this::notifyFront).attach(0);
+        int runLength = Math.min(ring.size(), REQUESTS_PER_TURN);
+        requestRun = new BlkRequest[runLength];
+        responseRun = new BlkResponse[runLength];
+        for (int i = 0; i < runLength; i++) {
+            requestRun[i] = new BlkRequest();
+            responseRun[i] = new BlkResponse();
+        }
     }
 
     /**
@@ -280,14 +295,26 @@ final class BlkBackQueue {
         try {
             int served = 0;
             do {
-                while (served < REQUESTS_PER_TURN && ring.consumeRequest(request)) {
-                    ring.produceResponse(serve(request));
-                    // Each response is pushed as soon as it is made (as Linux's make_response
-                    // does): a front end waiting for one need not wait for the whole batch, so
-                    // it refills the ring while this side works. It is notified only if it asked.
-                    ring.pushResponsesAndCheckNotify();
-                    served++;
-                    requests++;
+                int n;
+                // Every request published when req_prod is read, taken in one pass (ring.h's
+                // RING_COPY_REQUEST over the run), each then checked and served from its private copy.
+                while (served < REQUESTS_PER_TURN
+                        && (n = ring.consumeRequests(requestRun, REQUESTS_PER_TURN - served)) > 0) {
+                    int made = 0;
+                    for (int i = 0; i < n; i++) {
+                        BlkResponse r = serve(requestRun[i]);
+                        responseRun[i].set(r.id, r.operation, r.status);
+                        // Responses go out a few at a time, not at the run's end: a front end
+                        // waiting for its first answers need not wait for the whole run, so it
+                        // refills the ring while this side works. It is notified only if it asked.
+                        if (i + 1 - made == RESPONSES_PER_PUSH || i == n - 1) {
+                            ring.produceResponses(responseRun, made, i + 1 - made);
+                            ring.pushResponsesAndCheckNotify();
+                            made = i + 1;
+                        }
+                    }
+                    served += n;
+                    requests += n;
                 }
                 if (served >= REQUESTS_PER_TURN) {
                     schedule();

@@ -205,7 +205,8 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         final Slot[] slots;
         final ArrayDeque<Slot> free = new ArrayDeque<>();
         final BlkRequest request = new BlkRequest();
-        final BlkResponse response = new BlkResponse();
+        /** The run of responses taken from the ring at once (one per slot at most). */
+        final BlkResponse[] responses;
 
         Queue(int index, int order) {
             this.index = index;
@@ -219,6 +220,10 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                 ringGrants[p] = k.grants().grantAccess(backId, k.memory().mfn(ringPages.pfn() + p), false);
             }
             this.slots = new Slot[ring.size()];
+            this.responses = new BlkResponse[ring.size()];
+            for (int i = 0; i < responses.length; i++) {
+                responses[i] = new BlkResponse();
+            }
             for (int i = 0; i < slots.length; i++) {
                 slots[i] = new Slot(i, Math.max(Blkif.MAX_SEGMENTS_PER_REQUEST, maxSegments));
                 free.add(slots[i]);
@@ -901,9 +906,13 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         }
         try {
             do {
-                while (q.ring.consumeResponse(q.response)) {
-                    if (!complete(q, q.response)) {
-                        return;
+                int n;
+                // Every response published when rsp_prod is read, taken in one pass (RING_COPY_RESPONSE over the run).
+                while ((n = q.ring.consumeResponses(q.responses, q.responses.length)) > 0) {
+                    for (int i = 0; i < n; i++) {
+                        if (!complete(q, q.responses[i])) {
+                            return;
+                        }
                     }
                 }
             } while (q.ring.finalCheckForResponsesBatched());

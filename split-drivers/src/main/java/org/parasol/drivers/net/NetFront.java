@@ -526,9 +526,11 @@ public final class NetFront {
         private PageRun rxPages;
         private final GrantedPage[] rxGrants;
         private final NetifCodec.Tx txReq = new NetifCodec.Tx();
-        private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
+        /** TX responses taken from the ring by runs (RING_COPY_RESPONSE over a run), one holder per slot. */
+        private final NetifCodec.TxRsp[] txRsps = txResponseHolders(SringEntries.NETIF_TX_ONE_PAGE.size());
         private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
-        private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
+        /** RX responses taken from the ring by runs, one holder per slot. */
+        private final NetifCodec.RxRsp[] rxRsps = rxResponseHolders(SringEntries.NETIF_RX_ONE_PAGE.size());
         /** Fragments sent as a whole page (the first of the page's two, for a frame over a page). */
         private final boolean[] txWhole;
         /** The pages a frame over a page takes. */
@@ -732,9 +734,11 @@ public final class NetFront {
          */
         private void takeTxResponses() {
             try {
-                while (tx.consumeResponse(txRsp)) {
-                    if (!freeTxSlot(txRsp.id)) {
-                        return;
+                for (int n; (n = tx.consumeResponses(txRsps, txRsps.length)) > 0; ) {
+                    for (int i = 0; i < n; i++) {
+                        if (!freeTxSlot(txRsps[i].id)) {
+                            return;
+                        }
                     }
                 }
             } catch (RingOverflowException e) {
@@ -771,9 +775,11 @@ public final class NetFront {
         private void reapTx() {
             try {
                 do {
-                    while (tx.consumeResponse(txRsp)) {
-                        if (!freeTxSlot(txRsp.id)) {
-                            return;
+                    for (int n; (n = tx.consumeResponses(txRsps, txRsps.length)) > 0; ) {
+                        for (int i = 0; i < n; i++) {
+                            if (!freeTxSlot(txRsps[i].id)) {
+                                return;
+                            }
                         }
                     }
                 } while (txEventWanted() && tx.finalCheckForResponses());
@@ -812,36 +818,39 @@ public final class NetFront {
             try {
                 boolean reposted = false;
                 do {
-                    while (rx.consumeResponse(rxRsp)) {
-                        int rid = rxRsp.id;
-                        if (rid < 0 || rid >= rxBuffers) {
-                            close();
-                            return;
-                        }
-                        int len = rxRsp.status;
-                        int off = rxRsp.offset;
-                        if (!chain.pending()) {
-                            chainFlags = rxRsp.flags; // a frame's first slot: its checksum flags
-                        }
-                        int r = chain.slot(len, off, rxRsp.flags);
-                        if (r == RxChain.MORE || r == RxChain.DONE) {
-                            mem.copyToSegment(rxPages.va() + (long) rid * Mmu.PAGE_SIZE + off, frame, chain.at(), len);
-                        }
-                        if (r == RxChain.DONE) {
-                            received++;
-                            if (chain.length() > Mmu.PAGE_SIZE) {
-                                rxMultiSlot++;
+                    for (int n; (n = rx.consumeResponses(rxRsps, rxRsps.length)) > 0; ) {
+                        for (int i = 0; i < n; i++) {
+                            NetifCodec.RxRsp rxRsp = rxRsps[i];
+                            int rid = rxRsp.id;
+                            if (rid < 0 || rid >= rxBuffers) {
+                                close();
+                                return;
                             }
-                            if ((chainFlags & Netif.NETRXF_CSUM_BLANK) != 0) {
-                                blankReceived++;
+                            int len = rxRsp.status;
+                            int off = rxRsp.offset;
+                            if (!chain.pending()) {
+                                chainFlags = rxRsp.flags; // a frame's first slot: its checksum flags
                             }
-                            receiver.frame(NetFront.this, frame, chain.length());
-                        }
-                        // The buffer goes back at once, under the same grant: the back end copies into it.
-                        rx.produceRequest(rxReq.set(rid, rxGrants[rid].ref().value()));
-                        reposted = true;
-                        if (closing) {
-                            return;
+                            int r = chain.slot(len, off, rxRsp.flags);
+                            if (r == RxChain.MORE || r == RxChain.DONE) {
+                                mem.copyToSegment(rxPages.va() + (long) rid * Mmu.PAGE_SIZE + off, frame, chain.at(), len);
+                            }
+                            if (r == RxChain.DONE) {
+                                received++;
+                                if (chain.length() > Mmu.PAGE_SIZE) {
+                                    rxMultiSlot++;
+                                }
+                                if ((chainFlags & Netif.NETRXF_CSUM_BLANK) != 0) {
+                                    blankReceived++;
+                                }
+                                receiver.frame(NetFront.this, frame, chain.length());
+                            }
+                            // The buffer goes back at once, under the same grant: the back end copies into it.
+                            rx.produceRequest(rxReq.set(rid, rxGrants[rid].ref().value()));
+                            reposted = true;
+                            if (closing) {
+                                return;
+                            }
                         }
                     }
                 } while (rx.finalCheckForResponses());
@@ -924,5 +933,23 @@ public final class NetFront {
         }
         xb.switchState(dir + "/state", XenbusState.CLOSED);
         connected.fail(new IllegalStateException("vif " + devid + ": " + why));
+    }
+
+    /** {@code n} RX response holders, made once per queue. */
+    private static NetifCodec.RxRsp[] rxResponseHolders(int n) {
+        NetifCodec.RxRsp[] holders = new NetifCodec.RxRsp[n];
+        for (int i = 0; i < n; i++) {
+            holders[i] = new NetifCodec.RxRsp();
+        }
+        return holders;
+    }
+
+    /** {@code n} TX response holders, made once per queue. */
+    private static NetifCodec.TxRsp[] txResponseHolders(int n) {
+        NetifCodec.TxRsp[] holders = new NetifCodec.TxRsp[n];
+        for (int i = 0; i < n; i++) {
+            holders[i] = new NetifCodec.TxRsp();
+        }
+        return holders;
     }
 }

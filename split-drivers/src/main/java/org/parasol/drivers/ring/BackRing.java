@@ -34,6 +34,15 @@ import org.parasol.hypercall.io.RingGeometry;
  * {@link #pushResponsesAndCheckNotify}; when out of requests, {@link #finalCheckForRequests} and
  * go idle only if it is {@code false}.
  *
+ * <p>Or by runs, as a busy back end should: {@link #consumeRequests} takes every request between
+ * {@code req_cons} and one reading of {@code req_prod} (up to a limit) in one pass, and
+ * {@link #produceResponses} writes a run of responses; then one push. A run is one acquire of
+ * {@code req_prod}, one overflow check and one bulk copy of the run's slots (two where it wraps
+ * past the last slot) into the ring's private image of the slot array, from which each request
+ * is decoded; a run of responses is encoded into that image and copied into the page the same
+ * way. Each byte of a request is still read from the shared page exactly once, by that copy:
+ * the front end cannot change a field between the driver's check and its use.
+ *
  * <p>Not thread-safe: one back end, on one vCPU, owns it. Consuming, producing and pushing
  * allocate nothing. {@code notifyFront} is called when the front end asked to be told about new
  * responses.
@@ -48,8 +57,17 @@ public final class BackRing<Q, S> {
     private final EntryCodec<Q> requests;
     private final EntryCodec<S> responses;
     private final Runnable notifyFront;
-    private final SegmentBuffer requestScratch;
-    private final SegmentBuffer responseScratch;
+    /**
+     * The private image of the slot array, slot {@code s} at {@code s * entrySize}: every slot
+     * taken is copied here whole, and its request decoded from here; a response is encoded over
+     * the start of its slot's image and copied in from here (a run of them as whole slots, the
+     * rest of each slot as the front end left it when its request was taken).
+     */
+    private final SegmentBuffer run;
+    /** Per slot, the request's bytes in {@link #run}: what the codec decodes. */
+    private final SegmentBuffer[] requestView;
+    /** Per slot, the response's bytes in {@link #run}: what the codec encodes into. */
+    private final SegmentBuffer[] responseView;
 
     /** Next response slot to fill; responses below it are written. */
     private int rspProdPvt;
@@ -85,8 +103,9 @@ public final class BackRing<Q, S> {
         this.requests = Objects.requireNonNull(requests, "requests");
         this.responses = Objects.requireNonNull(responses, "responses");
         this.notifyFront = Objects.requireNonNull(notifyFront, "notifyFront");
-        this.requestScratch = Scratch.of(requests, geometry);
-        this.responseScratch = Scratch.of(responses, geometry);
+        this.run = Scratch.ofSlots(geometry);
+        this.requestView = Scratch.slotViews(run, requests, geometry);
+        this.responseView = Scratch.slotViews(run, responses, geometry);
     }
 
     /**
@@ -183,10 +202,58 @@ public final class BackRing<Q, S> {
             return false;
         }
         // Plain copy: ordered after the acquire of req_prod that covered this slot.
-        sring.copyOut(reqCons, requestScratch);
-        requests.decode(requestScratch, into);
+        sring.copyOutSlots(reqCons, 1, run);
+        requests.decode(requestView[sring.geometry().slot(reqCons)], into);
         reqCons++;
         return true;
+    }
+
+    /**
+     * {@code RING_COPY_REQUEST} over a run: reads {@code req_prod} once, checks it
+     * ({@link #requestOverflow}), and takes every request from {@code req_cons} up to it, at most
+     * {@code max} and at most {@code into.length}, decoding the {@code i}-th into
+     * {@code into[i]}; then {@code req_cons} moves past the run. The run's slots are copied into
+     * private memory in one bulk copy (two if the run wraps past the last slot) before any is
+     * decoded, so, as with {@link #consumeRequest}, each byte is read from the shared page once
+     * and what the caller validates is what the front end wrote. A {@code req_prod} the front
+     * end moves meanwhile is seen, and checked, at the next call.
+     *
+     * <p>Equivalent to calling {@link #consumeRequest} until it returns {@code false} or the
+     * limit is reached, except that it reads {@code req_prod} once instead of whenever the
+     * last reading is used up.
+     *
+     * @param into holders, one per request of the run, reused by the caller
+     * @param max the most requests to take (0 takes none and reads nothing)
+     * @return how many requests were taken, 0 if none is available
+     * @throws RingOverflowException if the front end published an impossible {@code req_prod}
+     * @throws IllegalArgumentException if {@code max} is negative
+     */
+    public int consumeRequests(Q[] into, int max) throws RingOverflowException {
+        checkNotBroken();
+        if (max < 0) {
+            throw new IllegalArgumentException("negative run limit " + max);
+        }
+        int limit = Math.min(max, into.length);
+        if (limit == 0) {
+            return 0;
+        }
+        int n = Math.min(unconsumedRequests(), limit);
+        if (n == 0) {
+            return 0;
+        }
+        RingGeometry geometry = sring.geometry();
+        int first = geometry.slot(reqCons);
+        int head = Math.min(n, size - first);
+        // Plain copies: ordered after the acquire of req_prod (in unconsumedRequests) that covered the run.
+        sring.copyOutSlots(reqCons, head, run);
+        if (head < n) {
+            sring.copyOutSlots(reqCons + head, n - head, run);
+        }
+        for (int i = 0; i < n; i++) {
+            requests.decode(requestView[geometry.slot(reqCons + i)], into[i]);
+        }
+        reqCons += n;
+        return n;
     }
 
     /**
@@ -201,11 +268,49 @@ public final class BackRing<Q, S> {
             throw new IllegalStateException("no consumed request left to answer at rsp_prod_pvt "
                     + Integer.toUnsignedString(rspProdPvt));
         }
-        responseScratch.setMemory(0, responseScratch.capacity(), (byte) 0);
-        responses.encode(response, responseScratch);
+        SegmentBuffer view = responseView[sring.geometry().slot(rspProdPvt)];
+        view.setMemory(0, view.capacity(), (byte) 0);
+        responses.encode(response, view);
         // Plain copy: the front end may read the slot only after the release of rsp_prod that covers it.
-        sring.copyIn(rspProdPvt, responseScratch);
+        sring.copyIn(rspProdPvt, view);
         rspProdPvt++;
+    }
+
+    /**
+     * A run of {@code count} responses at {@code rsp_prod_pvt}: {@code from[offset]},
+     * {@code from[offset + 1]}, ..., in slot order, then {@code rsp_prod_pvt += count}. Each is
+     * encoded into the private image of its slot (the response's bytes zeroed first) and the run
+     * is copied into the page as whole slots in one bulk copy (two if it wraps): beyond each
+     * response, its slot gets back the bytes its request had when it was taken. As with
+     * {@link #produceResponse}, the front end sees them only after a push; push once for the run.
+     *
+     * @throws IllegalStateException if fewer than {@code count} consumed requests are unanswered
+     *         (a bug in the caller); nothing is written then
+     * @throws IndexOutOfBoundsException if {@code from} has no {@code count} holders from {@code offset}
+     */
+    public void produceResponses(S[] from, int offset, int count) {
+        Objects.checkFromIndexSize(offset, count, from.length);
+        if (Integer.compareUnsigned(count, reqCons - rspProdPvt) > 0) {
+            throw new IllegalStateException(count + " responses for " + (reqCons - rspProdPvt)
+                    + " unanswered requests at rsp_prod_pvt " + Integer.toUnsignedString(rspProdPvt));
+        }
+        if (count == 0) {
+            return;
+        }
+        RingGeometry geometry = sring.geometry();
+        for (int i = 0; i < count; i++) {
+            SegmentBuffer view = responseView[geometry.slot(rspProdPvt + i)];
+            view.setMemory(0, view.capacity(), (byte) 0);
+            responses.encode(from[offset + i], view);
+        }
+        int first = geometry.slot(rspProdPvt);
+        int head = Math.min(count, size - first);
+        // Plain copies: the front end may read the slots only after the release of rsp_prod that covers them.
+        sring.copyInSlots(rspProdPvt, head, run);
+        if (head < count) {
+            sring.copyInSlots(rspProdPvt + head, count - head, run);
+        }
+        rspProdPvt += count;
     }
 
     /** {@code RING_PUSH_RESPONSES}: publish every produced response, without a notify check. */

@@ -47,8 +47,12 @@ public final class FrontRing<Q, S> {
     private final EntryCodec<Q> requests;
     private final EntryCodec<S> responses;
     private final Runnable notifyBack;
-    private final SegmentBuffer requestScratch;
-    private final SegmentBuffer responseScratch;
+    /** The private image of the slot array, as {@link BackRing}'s: slot {@code s} at {@code s * entrySize}. */
+    private final SegmentBuffer run;
+    /** Per slot, the request's bytes in {@link #run}: what the codec encodes into. */
+    private final SegmentBuffer[] requestView;
+    /** Per slot, the response's bytes in {@link #run}: what the codec decodes. */
+    private final SegmentBuffer[] responseView;
 
     /** Next request slot to fill; requests below it are written. */
     private int reqProdPvt;
@@ -85,8 +89,9 @@ public final class FrontRing<Q, S> {
         this.requests = Objects.requireNonNull(requests, "requests");
         this.responses = Objects.requireNonNull(responses, "responses");
         this.notifyBack = Objects.requireNonNull(notifyBack, "notifyBack");
-        this.requestScratch = Scratch.of(requests, geometry);
-        this.responseScratch = Scratch.of(responses, geometry);
+        this.run = Scratch.ofSlots(geometry);
+        this.requestView = Scratch.slotViews(run, requests, geometry);
+        this.responseView = Scratch.slotViews(run, responses, geometry);
     }
 
     /**
@@ -165,10 +170,11 @@ public final class FrontRing<Q, S> {
         if (full()) {
             throw new IllegalStateException("request ring full: " + size + " requests outstanding");
         }
-        requestScratch.setMemory(0, requestScratch.capacity(), (byte) 0);
-        requests.encode(request, requestScratch);
+        SegmentBuffer view = requestView[sring.geometry().slot(reqProdPvt)];
+        view.setMemory(0, view.capacity(), (byte) 0);
+        requests.encode(request, view);
         // Plain copy: the back end may read the slot only after the release of req_prod that covers it.
-        sring.copyIn(reqProdPvt, requestScratch);
+        sring.copyIn(reqProdPvt, view);
         reqProdPvt++;
     }
 
@@ -250,10 +256,53 @@ public final class FrontRing<Q, S> {
             return false;
         }
         // Plain copy: ordered after the acquire of rsp_prod that covered this slot.
-        sring.copyOut(rspCons, responseScratch);
-        responses.decode(responseScratch, into);
+        SegmentBuffer view = responseView[sring.geometry().slot(rspCons)];
+        sring.copyOut(rspCons, view);
+        responses.decode(view, into);
         rspCons++;
         return true;
+    }
+
+    /**
+     * {@code RING_COPY_RESPONSE} over a run: reads {@code rsp_prod} once, checks it
+     * ({@link #responseOverflow}), and takes every response from {@code rsp_cons} up to it, at
+     * most {@code max} and at most {@code into.length}, decoding the {@code i}-th into
+     * {@code into[i]}; then {@code rsp_cons} moves past the run. The run's slots are copied into
+     * private memory in one bulk copy (two if the run wraps past the last slot) before any is
+     * decoded: each byte is read from the shared page once, as with {@link #consumeResponse}.
+     *
+     * @param into holders, one per response of the run, reused by the caller
+     * @param max the most responses to take (0 takes none and reads nothing)
+     * @return how many responses were taken, 0 if none is available
+     * @throws RingOverflowException if the back end published an impossible {@code rsp_prod}
+     * @throws IllegalArgumentException if {@code max} is negative
+     */
+    public int consumeResponses(S[] into, int max) throws RingOverflowException {
+        checkNotBroken();
+        if (max < 0) {
+            throw new IllegalArgumentException("negative run limit " + max);
+        }
+        int limit = Math.min(max, into.length);
+        if (limit == 0) {
+            return 0;
+        }
+        int n = Math.min(unconsumedResponses(), limit);
+        if (n == 0) {
+            return 0;
+        }
+        RingGeometry geometry = sring.geometry();
+        int first = geometry.slot(rspCons);
+        int head = Math.min(n, size - first);
+        // Plain copies: ordered after the acquire of rsp_prod (in unconsumedResponses) that covered the run.
+        sring.copyOutSlots(rspCons, head, run);
+        if (head < n) {
+            sring.copyOutSlots(rspCons + head, n - head, run);
+        }
+        for (int i = 0; i < n; i++) {
+            responses.decode(responseView[geometry.slot(rspCons + i)], into[i]);
+        }
+        rspCons += n;
+        return n;
     }
 
     /**

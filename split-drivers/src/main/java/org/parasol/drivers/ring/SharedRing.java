@@ -24,7 +24,8 @@ import org.parasol.hypercall.io.SharedRingHeader;
  * page's guest virtual address for a driver in a domain (the front end's own page, or the back
  * end's mapping of the grant), a {@link SegmentBuffer} for tests and benchmarks that share the
  * bytes directly. The indices are read and written through the {@link SharedRingHeader}
- * flyweight; the entries are copied whole between the page and private scratch.
+ * flyweight; the entries are copied whole between the page and the views' private images of
+ * the slot array, one slot or a run of slots at a time.
  *
  * <p>Invariants: offsets come from {@link SharedRingHeader} and the geometry; the geometry fits
  * in the page, which is at least 4-byte aligned; the slot an index names is computed only by
@@ -123,6 +124,26 @@ public final class SharedRing {
     void copyOut(int index, SegmentBuffer dst) {
         MemorySegment bytes = dst.segment();
         page.getBytes(geometry.slotOffset(index), bytes, 0, bytes.byteSize());
+    }
+
+    /**
+     * Plain copy of {@code count} whole slots, from the slot of {@code index} on, out of the page
+     * into {@code run}, a private image of the slot array (slot {@code s} at
+     * {@code s * entrySize}): one bulk copy, one bounds check. The run must not wrap past the
+     * last slot ({@code slot(index) + count <= size}); the caller splits one that does.
+     */
+    void copyOutSlots(int index, int count, SegmentBuffer run) {
+        long at = (long) geometry.slot(index) * geometry.entrySize();
+        page.getBytes(geometry.slotOffset(index), run.segment(), at, count * geometry.entrySize());
+    }
+
+    /**
+     * Plain copy of {@code count} whole slots of the private image {@code run}, from the slot of
+     * {@code index} on, into the page: the inverse of {@link #copyOutSlots}, with the same rules.
+     */
+    void copyInSlots(int index, int count, SegmentBuffer run) {
+        long at = (long) geometry.slot(index) * geometry.entrySize();
+        page.putBytes(geometry.slotOffset(index), run.segment(), at, count * geometry.entrySize());
     }
 
     /**

@@ -227,6 +227,84 @@ class RingProtocolTest {
     }
 
     @Test
+    @DisplayName("A run is copied into private memory before any of it is decoded (no double fetch), in one copy per contiguous part")
+    void shouldDecodeARunFromAPrivateCopyThatThePeerCannotRewrite() throws RingOverflowException {
+        TracingBuffer page = new TracingBuffer(SeqEntries.heapPage(4));
+        EntryCodec<Request> scribbledWhileDecoding = new EntryCodec<>() {
+            @Override
+            public long byteSize() {
+                return 16;
+            }
+
+            @Override
+            public void encode(Request entry, SharedBuffer dst) {
+                SeqEntries.REQUESTS.encode(entry, dst);
+            }
+
+            @Override
+            public void decode(SharedBuffer src, Request into) {
+                into.seq = src.getLong(0);
+                // A hostile front end rewrites every slot between the back end's two reads.
+                for (long at = SharedRingHeader.RING_OFFSET; at < page.capacity(); at += 8) {
+                    page.putLong(at, 0x5A5A_5A5A_5A5A_5A5AL);
+                }
+                into.check = src.getLong(8);
+            }
+        };
+        FrontRing<Request, Response> front = front(page).init(-2);
+        BackRing<Request, Response> back = new BackRing<>(page, scribbledWhileDecoding, SeqEntries.RESPONSES, () -> { })
+                .attach(-2);
+        Request[] run = {new Request(), new Request(), new Request(), new Request(), new Request()};
+        Request request = new Request();
+        // Slots 2, 3, then 0 and 1: the run wraps past the last slot.
+        for (int i = 0; i < 4; i++) {
+            front.produceRequest(request.of(40 + i));
+        }
+        front.pushRequests();
+        page.record();
+
+        assertThat(back.consumeRequests(run, 5)).isEqualTo(4);
+
+        assertThat(page.trace()).containsExactly("acquire req_prod", "copyOut @" + (64 + 2 * 16), "copyOut @64");
+        for (int i = 0; i < 4; i++) {
+            assertThat(run[i].seq).isEqualTo(40 + i);
+            assertThat(run[i].valid()).isTrue();
+        }
+        assertThat(back.consumeRequests(run, 5)).isZero();
+    }
+
+    @Test
+    @DisplayName("A run of responses goes in as whole slots, in one copy per contiguous part, and only for requests taken")
+    void shouldWriteARunOfResponsesIntoTheSlotsOfTakenRequests() throws RingOverflowException {
+        TracingBuffer page = new TracingBuffer(SeqEntries.heapPage(4));
+        FrontRing<Request, Response> front = front(page).init(-1);
+        BackRing<Request, Response> back = back(page).attach(-1);
+        Request[] run = {new Request(), new Request(), new Request()};
+        Response[] answers = {new Response().of(7, 1), new Response().of(8, 2), new Response().of(9, 3)};
+        for (int i = 0; i < 3; i++) {
+            front.produceRequest(run[0].of(i));
+        }
+        front.pushRequests();
+        assertThat(back.consumeRequests(run, 3)).isEqualTo(3);
+
+        assertThatThrownBy(() -> back.produceResponses(answers, 0, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+        page.record();
+        back.produceResponses(answers, 1, 2);
+        assertThatThrownBy(() -> back.produceResponses(answers, 0, 2)).isInstanceOf(IllegalStateException.class);
+        back.produceResponses(answers, 0, 1);
+        back.pushResponses();
+
+        assertThat(page.trace()).containsExactly("copyIn @" + (64 + 3 * 16), "copyIn @64", "copyIn @" + (64 + 16),
+                "release rsp_prod");
+        Response response = new Response();
+        for (int status : new int[] {2, 3, 1}) {
+            assertThat(front.consumeResponse(response)).isTrue();
+            assertThat(response.status).isEqualTo(status);
+        }
+        assertThat(front.consumeResponse(response)).isFalse();
+    }
+
+    @Test
     void shouldRefuseToProduceIntoAFullRingOrAnswerAnUnconsumedRequest() {
         SegmentBuffer page = SeqEntries.heapPage(2);
         FrontRing<Request, Response> front = front(page).init();
@@ -284,6 +362,26 @@ class RingProtocolTest {
                 .isInstanceOfSatisfying(RingOverflowException.class, e -> assertThat(e.index()).isEqualTo("rsp_prod"));
         assertThat(front.broken()).isTrue();
         assertThatThrownBy(front::finalCheckForResponses).isInstanceOf(RingOverflowException.class);
+        assertThatThrownBy(() -> front.consumeResponses(new Response[] {new Response()}, 1))
+                .isInstanceOf(RingOverflowException.class);
+        assertThat(front.rspCons()).isEqualTo(-2);
+    }
+
+    @Test
+    @DisplayName("A run of responses beyond the outstanding requests is refused before any is taken")
+    void shouldRefuseARunOfResponsesBeyondTheOutstandingRequests() throws RingOverflowException {
+        SegmentBuffer page = SeqEntries.heapPage(4);
+        FrontRing<Request, Response> front = front(page).init(-2);
+        front.produceRequest(new Request().of(0));
+        front.produceRequest(new Request().of(1));
+        front.pushRequests();
+        Response[] run = {new Response(), new Response(), new Response(), new Response()};
+        page.putIntRelease(SharedRingHeader.RSP_PROD_OFFSET, 1); // three answers to two requests
+
+        assertThatThrownBy(() -> front.consumeResponses(run, 4))
+                .isInstanceOfSatisfying(RingOverflowException.class, e -> assertThat(e.producerIndex()).isEqualTo(1));
+        assertThat(front.broken()).isTrue();
+        assertThat(front.rspCons()).isEqualTo(-2);
     }
 
     @Test
@@ -306,6 +404,57 @@ class RingProtocolTest {
         // deoptimisations may rematerialise a few objects, far below one byte per round trip.
         assertThat(answered).isEqualTo(20_000);
         assertThat(allocated).isLessThan(answered);
+    }
+
+    @Test
+    @DisplayName("Runs taken, answered and pushed allocate nothing")
+    void shouldAllocateNothingOnTheRunPath() throws RingOverflowException {
+        SegmentBuffer page = SeqEntries.heapPage(8);
+        FrontRing<Request, Response> front = front(page).init(-50);
+        BackRing<Request, Response> back = back(page).attach(-50);
+        Request[] run = new Request[8];
+        Response[] answers = new Response[8];
+        for (int i = 0; i < 8; i++) {
+            run[i] = new Request();
+            answers[i] = new Response();
+        }
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        runTrips(front, back, run, answers, 20_000);
+
+        long before = threads.getCurrentThreadAllocatedBytes();
+        long answered = runTrips(front, back, run, answers, 20_000);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertThat(answered).isEqualTo(20_000);
+        assertThat(allocated).isLessThan(answered);
+    }
+
+    private static long runTrips(FrontRing<Request, Response> front, BackRing<Request, Response> back,
+            Request[] run, Response[] answers, int count) throws RingOverflowException {
+        long answered = 0;
+        long seq = 0;
+        Response response = answers[0];
+        while (answered < count) {
+            while (!front.full() && seq < count) {
+                front.produceRequest(run[0].of(seq++));
+            }
+            front.pushRequestsAndCheckNotify();
+            int n;
+            while ((n = back.consumeRequests(run, 8)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    answers[i].of(run[i].seq, 0);
+                }
+                back.produceResponses(answers, 0, n);
+            }
+            back.pushResponsesAndCheckNotify();
+            back.finalCheckForRequests();
+            while (front.consumeResponse(response)) {
+                answered++;
+            }
+            front.finalCheckForResponses();
+        }
+        return answered;
     }
 
     private static long roundTrips(FrontRing<Request, Response> front, BackRing<Request, Response> back,
