@@ -1,5 +1,7 @@
 package org.parasol.hypervisor.grant;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.parasol.hypercall.SegmentBuffer;
@@ -41,12 +43,19 @@ import org.parasol.hypervisor.mm.MachineMemory;
  * outlives its granter until the mapper unmaps it.
  *
  * <h2>Locking</h2>
- * One lock per table guards the active entries, the frame list and {@code dying}; it is held
- * for a few reads and atomic operations, never across a copy, and never together with another
- * table's lock (a copy acquires its source, then its destination, one at a time). Once the
- * domain is dying, {@link #acquire} fails and {@link #release} no longer touches the shared
- * entries, whose frames are about to be freed; data frames stay alive through the general
- * reference each pin holds.
+ * Each active entry has a lock of its own, as Xen's {@code active_entry_acquire}: a bit in its
+ * pin word, set by compare-and-swap and cleared by a release store that also writes the new
+ * pin. It is held for a few reads and atomic operations (the shared entry's busy bits, the
+ * frame's references), never across a copy, and never together with another entry's lock (a
+ * copy acquires its source, then its destination, one at a time); a thread that finds it
+ * held spins, then yields. Claims of different references, the per-frame path of grant copy,
+ * so share no lock word. The table's lock guards growth, seeding and {@code dying}: Xen's
+ * grant table rwlock, which its copy path takes for reading. Once the domain is dying,
+ * {@link #acquire} fails and {@link #release} no longer touches the shared entries, whose
+ * frames are about to be freed: {@link #destroy} sets {@code dying} and then waits until no
+ * entry lock is held, so an entry section that read {@code dying} false has finished with the
+ * shared entry before the frames go. Data frames stay alive through the general reference
+ * each pin holds.
  */
 public final class GrantTable {
     /** {@code GNTPIN_hstw_inc}: a host read-write pin. */
@@ -62,25 +71,47 @@ public final class GrantTable {
     private static final int PIN_OVERFLOW = 0x80808080;
     /** Xen's bound on compare-and-swap retries against a guest that keeps changing an entry. */
     private static final int CAS_RETRIES = 5;
+    /** The active entry's lock: a bit of its pin word above the four counters. */
+    private static final long ENTRY_LOCKED = 1L << 32;
+    /** Spins on a held entry lock before yielding the host CPU to its holder. */
+    private static final int SPINS_BEFORE_YIELD = 64;
+    private static final VarHandle PIN = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final int domid;
     private final FrameTable frames;
     /** Machine memory, where the grant frames are. */
     private final SegmentBuffer machine;
-    /** The shared entry being looked at: re-pointed, and used, only under {@link #lock}. */
+    /** The shared entry seed, header and frame look at: re-pointed, and used, only under {@link #lock}. */
     private final GrantEntryV1 entry = new GrantEntryV1();
     private final int maxFrames;
     private final ReentrantLock lock = new ReentrantLock();
     private final long[] frameMfn;
-    private final int[][] pin;
+    /**
+     * Per active entry, its pin word (four 8-bit counters) in the low 32 bits and
+     * {@link #ENTRY_LOCKED}; through {@link #PIN}. {@link #activeDomid} and {@link #activeMfn}
+     * are written only under the entry's lock.
+     */
+    private final long[][] pin;
     private final int[][] activeDomid;
     private final long[][] activeMfn;
+    /** Frames whose arrays are published: written under {@link #lock}, after the arrays. */
     private volatile int nrFrames;
-    private boolean dying;
+    private volatile boolean dying;
 
-    /** Whether no thread holds this table's lock: for tests that check nothing was left held. */
+    /** Whether no thread holds this table's lock or an entry's lock: for tests that check nothing was left held. */
     public boolean lockFree() {
-        return !lock.isLocked();
+        if (lock.isLocked()) {
+            return false;
+        }
+        int n = nrFrames;
+        for (int f = 0; f < n; f++) {
+            for (int slot = 0; slot < Gnttab.ENTRIES_PER_FRAME_V1; slot++) {
+                if (((long) PIN.getVolatile(pin[f], slot) & ENTRY_LOCKED) != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** The table of domain {@code domid}, growing up to {@code maxFrames} grant frames. */
@@ -93,7 +124,7 @@ public final class GrantTable {
         this.machine = new SegmentBuffer(frames.memory().segment());
         this.maxFrames = maxFrames;
         this.frameMfn = new long[maxFrames];
-        this.pin = new int[maxFrames][];
+        this.pin = new long[maxFrames][];
         this.activeDomid = new int[maxFrames][];
         this.activeMfn = new long[maxFrames][];
     }
@@ -144,7 +175,7 @@ public final class GrantTable {
                     return Gntst.GENERAL_ERROR;
                 }
                 frameMfn[n] = mfn;
-                pin[n] = new int[Gnttab.ENTRIES_PER_FRAME_V1];
+                pin[n] = new long[Gnttab.ENTRIES_PER_FRAME_V1];
                 activeDomid[n] = new int[Gnttab.ENTRIES_PER_FRAME_V1];
                 activeMfn[n] = new long[Gnttab.ENTRIES_PER_FRAME_V1];
                 nrFrames = ++n;
@@ -163,24 +194,34 @@ public final class GrantTable {
         return frameMfn[i];
     }
 
-    /** The domain's death: later acquires fail and shared entries are no longer touched. */
+    /**
+     * The domain's death: later acquires fail and shared entries are no longer touched. Returns
+     * once no entry section that may still write a shared entry is running.
+     */
     public void destroy() {
+        int n;
         lock.lock();
         try {
             dying = true;
+            n = nrFrames;
         } finally {
             lock.unlock();
+        }
+        // An entry section that read dying false holds its entry's lock until it is done with
+        // the shared entry; wait for each such one (a few atomics each) before the frames go.
+        for (int f = 0; f < n; f++) {
+            long[] words = pin[f];
+            for (int slot = 0; slot < Gnttab.ENTRIES_PER_FRAME_V1; slot++) {
+                for (int spins = 0; ((long) PIN.getVolatile(words, slot) & ENTRY_LOCKED) != 0; spins++) {
+                    backOff(spins);
+                }
+            }
         }
     }
 
     /** Whether the domain is dying. */
     public boolean dying() {
-        lock.lock();
-        try {
-            return dying;
-        } finally {
-            lock.unlock();
-        }
+        return dying;
     }
 
     /**
@@ -226,6 +267,34 @@ public final class GrantTable {
     }
 
     /**
+     * Takes the lock of the active entry at {@code words[slot]} and returns its pin word as it
+     * was (without the lock bit). The holder runs a few atomics and never waits on a guest; a
+     * waiter spins, then yields, so a holder descheduled on a busy host gets its CPU back.
+     */
+    private static long lockEntry(long[] words, int slot) {
+        for (int spins = 0;; spins++) {
+            long w = (long) PIN.getVolatile(words, slot);
+            if ((w & ENTRY_LOCKED) == 0 && PIN.compareAndSet(words, slot, w, w | ENTRY_LOCKED)) {
+                return w;
+            }
+            backOff(spins);
+        }
+    }
+
+    /** Writes the entry's new pin and drops its lock, publishing what was written under it. */
+    private static void unlockEntry(long[] words, int slot, int newPin) {
+        PIN.setRelease(words, slot, newPin & 0xFFFF_FFFFL);
+    }
+
+    private static void backOff(int spins) {
+        if (spins < SPINS_BEFORE_YIELD) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    /**
      * Pins entry {@code ref} for domain {@code ldom}, as Xen's {@code acquire_grant_for_copy}:
      * a host read-only pin, or a host read-write pin when {@code readonly} is false. On success
      * returns the granted MFN with a general reference taken on it (and, for a write, a
@@ -248,12 +317,7 @@ public final class GrantTable {
      * {@code device} is true.
      */
     public long acquire(int ref, int ldom, boolean readonly, boolean device) {
-        lock.lock();
-        try {
-            return acquireLocked(ref, ldom, readonly, device);
-        } finally {
-            lock.unlock();
-        }
+        return acquireEntry(ref, ldom, readonly, device);
     }
 
     /**
@@ -264,71 +328,65 @@ public final class GrantTable {
      * dropped and the refusal returned; else {@code GNTST_okay}. {@link #releaseAll} undoes it.
      */
     public int acquireAll(int[] refs, int[] lengths, int count, int ldom, boolean readonly, long[] mfns) {
-        int taken = 0;
-        long refused = Gntst.OKAY;
-        lock.lock();
-        try {
-            for (; taken < count; taken++) {
-                if (lengths[taken] == 0) {
-                    mfns[taken] = -1;
-                    continue;
-                }
-                long mfn = acquireLocked(refs[taken], ldom, readonly, false);
-                if (mfn < 0) {
-                    refused = mfn;
-                    break;
-                }
-                mfns[taken] = mfn;
+        for (int taken = 0; taken < count; taken++) {
+            if (lengths[taken] == 0) {
+                mfns[taken] = -1;
+                continue;
             }
-        } finally {
-            lock.unlock();
+            long mfn = acquireEntry(refs[taken], ldom, readonly, false);
+            if (mfn < 0) {
+                releaseAll(refs, taken, readonly, mfns);
+                return (int) mfn;
+            }
+            mfns[taken] = mfn;
         }
-        if (taken < count) {
-            releaseAll(refs, taken, readonly, mfns);
-        }
-        return (int) refused;
+        return Gntst.OKAY;
     }
 
     /** Drops the pins {@link #acquireAll} took: every {@code i < count} with {@code mfns[i] >= 0}. */
     public void releaseAll(int[] refs, int count, boolean readonly, long[] mfns) {
-        lock.lock();
-        try {
-            for (int i = 0; i < count; i++) {
-                if (mfns[i] >= 0) {
-                    mfns[i] = releaseLocked(refs[i], readonly, false);
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        // The frame references go outside the lock, as release does.
         for (int i = 0; i < count; i++) {
             if (mfns[i] >= 0) {
-                if (!readonly) {
-                    frames.putPageType(mfns[i]);
-                }
-                frames.putPage(mfns[i]);
+                mfns[i] = releaseEntry(refs[i], readonly, false);
+            }
+        }
+        // The frame references go outside the entry locks, as release does.
+        for (int i = 0; i < count; i++) {
+            if (mfns[i] >= 0) {
+                frames.putPageOwned(mfns[i], !readonly);
             }
         }
     }
 
-    /** The pin half of {@link #acquire(int, int, boolean, boolean)}, under the lock. */
-    private long acquireLocked(int ref, int ldom, boolean readonly, boolean device) {
+    /**
+     * The pin half of {@link #acquire(int, int, boolean, boolean)} (Xen's
+     * {@code acquire_grant_for_copy} without the transitive grants), under the entry's lock:
+     * the checks, the busy bits when the pin is new or the first writable one, the frame's
+     * references, the pin. Every refusal leaves the pin, the busy bits and the references as
+     * they were.
+     */
+    private long acquireEntry(int ref, int ldom, boolean readonly, boolean device) {
         int inc = device ? (readonly ? PIN_DEV_READ : PIN_DEV_WRITE) : (readonly ? PIN_HOST_READ : PIN_HOST_WRITE);
-        {
-            if (dying) {
+        if (dying) {
+            return Gntst.BAD_DOMAIN;
+        }
+        int n = nrFrames;
+        if (ref < 0 || ref >= Math.max(n, Gnttab.INITIAL_FRAMES) * Gnttab.ENTRIES_PER_FRAME_V1) {
+            return Gntst.BAD_GNTREF;
+        }
+        if (ref >= n * Gnttab.ENTRIES_PER_FRAME_V1) {
+            return Gntst.GENERAL_ERROR; // an initial frame never allocated: GTF_invalid
+        }
+        int f = ref >>> 9;
+        int slot = ref & 511;
+        long[] words = pin[f];
+        int oldPin = (int) lockEntry(words, slot);
+        int newPin = oldPin;
+        try {
+            if (dying) { // again under the entry's lock: destroy waits for it
                 return Gntst.BAD_DOMAIN;
             }
-            if (ref < 0 || ref >= nrEntries()) {
-                return Gntst.BAD_GNTREF;
-            }
-            if (ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1) {
-                return Gntst.GENERAL_ERROR; // an initial frame never allocated: GTF_invalid
-            }
-            int[] pins = pin[ref >>> 9];
-            int slot = ref & 511;
-            int oldPin = pins[slot];
-            if (oldPin != 0 && (activeDomid[ref >>> 9][slot] != ldom || (oldPin & PIN_OVERFLOW) != 0)) {
+            if (oldPin != 0 && (activeDomid[f][slot] != ldom || (oldPin & PIN_OVERFLOW) != 0)) {
                 return Gntst.GENERAL_ERROR;
             }
             long mfn;
@@ -338,9 +396,10 @@ public final class GrantTable {
                 if (rc != Gntst.OKAY) {
                     return rc;
                 }
-                mfn = oldPin == 0 ? entry(ref).frameAcquire() : activeMfn[ref >>> 9][slot];
+                mfn = oldPin == 0 ? Integer.toUnsignedLong(machine.getIntAcquire(entryAddress(ref) + GrantEntryV1.FRAME_OFFSET))
+                        : activeMfn[f][slot];
             } else {
-                mfn = activeMfn[ref >>> 9][slot];
+                mfn = activeMfn[f][slot];
             }
             int rc = takeFrame(mfn, readonly);
             if (rc != Gntst.OKAY) {
@@ -350,11 +409,13 @@ public final class GrantTable {
                 return rc;
             }
             if (oldPin == 0) {
-                activeDomid[ref >>> 9][slot] = ldom;
-                activeMfn[ref >>> 9][slot] = mfn;
+                activeDomid[f][slot] = ldom;
+                activeMfn[f][slot] = mfn;
             }
-            pins[slot] = oldPin + inc;
+            newPin = oldPin + inc;
             return mfn;
+        } finally {
+            unlockEntry(words, slot, newPin);
         }
     }
 
@@ -369,30 +430,22 @@ public final class GrantTable {
 
     /** Drops a pin {@link #acquire(int, int, boolean, boolean)} took, host or device. */
     public void release(int ref, boolean readonly, boolean device) {
-        long mfn;
-        lock.lock();
-        try {
-            mfn = releaseLocked(ref, readonly, device);
-        } finally {
-            lock.unlock();
-        }
-        if (!readonly) {
-            frames.putPageType(mfn);
-        }
-        frames.putPage(mfn);
+        long mfn = releaseEntry(ref, readonly, device);
+        frames.putPageOwned(mfn, !readonly);
     }
 
-    /** The pin and flag half of {@link #release}, under the lock; the pinned MFN, whose references the caller drops. */
-    private long releaseLocked(int ref, boolean readonly, boolean device) {
-        long mfn;
-        {
-            int[] pins = pin[ref >>> 9];
-            int slot = ref & 511;
-            int oldPin = pins[slot];
-            int now = oldPin - (device ? (readonly ? PIN_DEV_READ : PIN_DEV_WRITE)
-                    : (readonly ? PIN_HOST_READ : PIN_HOST_WRITE));
-            pins[slot] = now;
-            mfn = activeMfn[ref >>> 9][slot];
+    /**
+     * The pin and flag half of {@link #release} (Xen's {@code release_grant_for_copy}), under
+     * the entry's lock; the pinned MFN, whose references the caller drops.
+     */
+    private long releaseEntry(int ref, boolean readonly, boolean device) {
+        int f = ref >>> 9;
+        int slot = ref & 511;
+        long[] words = pin[f];
+        int oldPin = (int) lockEntry(words, slot);
+        int now = oldPin - (device ? (readonly ? PIN_DEV_READ : PIN_DEV_WRITE)
+                : (readonly ? PIN_HOST_READ : PIN_HOST_WRITE));
+        try {
             if (!dying) {
                 int clear = 0;
                 if (!readonly && (now & PIN_WRITE_MASK) == 0) {
@@ -402,11 +455,13 @@ public final class GrantTable {
                     clear |= Gtf.READING;
                 }
                 if (clear != 0) {
-                    entry(ref).clearFlags(clear);
+                    machine.getAndBitwiseAndInt(entryAddress(ref) + GrantEntryV1.FLAGS_OFFSET, ~(clear & 0xFFFF));
                 }
             }
+            return activeMfn[f][slot];
+        } finally {
+            unlockEntry(words, slot, now);
         }
-        return mfn;
     }
 
     /** The pin word of {@code ref} (0 when unused), for tests and dump_table. */
@@ -416,7 +471,7 @@ public final class GrantTable {
             if (ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1) {
                 return 0;
             }
-            return pin[ref >>> 9][ref & 511];
+            return (int) (long) PIN.getVolatile(pin[ref >>> 9], ref & 511);
         } finally {
             lock.unlock();
         }
@@ -426,10 +481,16 @@ public final class GrantTable {
     int activeDomain(int ref) {
         lock.lock();
         try {
-            if (ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1 || pin[ref >>> 9][ref & 511] == 0) {
+            if (ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1) {
                 return -1;
             }
-            return activeDomid[ref >>> 9][ref & 511];
+            long[] words = pin[ref >>> 9];
+            int oldPin = (int) lockEntry(words, ref & 511);
+            try {
+                return oldPin == 0 ? -1 : activeDomid[ref >>> 9][ref & 511];
+            } finally {
+                unlockEntry(words, ref & 511, oldPin);
+            }
         } finally {
             lock.unlock();
         }
@@ -439,10 +500,16 @@ public final class GrantTable {
     long activeFrame(int ref) {
         lock.lock();
         try {
-            if (ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1 || pin[ref >>> 9][ref & 511] == 0) {
+            if (ref < 0 || ref >= nrFrames * Gnttab.ENTRIES_PER_FRAME_V1) {
                 return -1;
             }
-            return activeMfn[ref >>> 9][ref & 511];
+            long[] words = pin[ref >>> 9];
+            int oldPin = (int) lockEntry(words, ref & 511);
+            try {
+                return oldPin == 0 ? -1 : activeMfn[ref >>> 9][ref & 511];
+            } finally {
+                unlockEntry(words, ref & 511, oldPin);
+            }
         } finally {
             lock.unlock();
         }
@@ -481,9 +548,9 @@ public final class GrantTable {
      * racing to end access either sees the busy bits or wins and we fail.
      */
     private int setStatus(int ref, int ldom, boolean readonly) {
-        GrantEntryV1 e = entry(ref);
+        long header = entryAddress(ref) + GrantEntryV1.FLAGS_OFFSET;
         for (int tries = 0; tries < CAS_RETRIES; tries++) {
-            int h = e.headerAcquire();
+            int h = machine.getIntAcquire(header);
             int flags = GrantEntryV1.headerFlags(h);
             if ((flags & Gtf.TYPE_MASK) != Gtf.PERMIT_ACCESS || GrantEntryV1.headerDomid(h) != ldom) {
                 return Gntst.GENERAL_ERROR;
@@ -495,7 +562,7 @@ public final class GrantTable {
                 }
                 nflags |= Gtf.WRITING;
             }
-            if (e.compareAndSetHeader(h, GrantEntryV1.header(nflags, ldom))) {
+            if (machine.compareAndSetInt(header, h, GrantEntryV1.header(nflags, ldom))) {
                 return Gntst.OKAY;
             }
         }
@@ -512,7 +579,7 @@ public final class GrantTable {
             clear |= Gtf.READING;
         }
         if (clear != 0) {
-            entry(ref).clearFlags(clear);
+            machine.getAndBitwiseAndInt(entryAddress(ref) + GrantEntryV1.FLAGS_OFFSET, ~(clear & 0xFFFF));
         }
     }
 
@@ -532,25 +599,15 @@ public final class GrantTable {
      * for a write a writable type reference) is held on {@code mfn}.
      */
     public static int claimFrame(FrameTable frames, long mfn, int owner, boolean readonly) {
-        if (!frames.getPage(mfn, owner)) {
-            return Gntst.BAD_PAGE;
-        }
-        if (frames.owner(mfn) != owner) {
-            frames.putPage(mfn);
-            return Gntst.BAD_PAGE;
-        }
-        if (!readonly && !frames.getPageType(mfn, FrameTable.PGT_WRITABLE_PAGE)) {
-            frames.putPage(mfn);
-            return Gntst.GENERAL_ERROR;
-        }
-        return Gntst.OKAY;
+        return switch (frames.getPageOwned(mfn, owner, !readonly)) {
+            case FrameTable.GOT_PAGE -> Gntst.OKAY;
+            case FrameTable.NOT_WRITABLE -> Gntst.GENERAL_ERROR;
+            default -> Gntst.BAD_PAGE;
+        };
     }
 
     /** Drops what {@link #claimFrame} took. */
     public static void unclaimFrame(FrameTable frames, long mfn, boolean readonly) {
-        if (!readonly) {
-            frames.putPageType(mfn);
-        }
-        frames.putPage(mfn);
+        frames.putPageOwned(mfn, !readonly);
     }
 }

@@ -625,8 +625,8 @@ final class GrantTableHandler implements HypercallHandler {
         if (srcOff + len > Mmu.PAGE_SIZE || dstOff + len > Mmu.PAGE_SIZE) {
             return Gntst.BAD_COPY_ARG; // the caller releases both
         }
-        frames.ensureP2mWritten(smfn);
-        frames.ensureP2mWritten(dmfn); // a partial write must not be overwritten by the list later
+        // Each side's claim (FrameTable.getPageOwned) saw its frame written if it is a page of a
+        // P2M list not yet written, so a partial write here is never overwritten by the list later.
         MemorySegment m = frames.memory().segment();
         MemorySegment.copy(m, MachineMemory.maddr(smfn) + srcOff, m, MachineMemory.maddr(dmfn) + dstOff, len);
         return Gntst.OKAY;

@@ -1097,6 +1097,148 @@ public final class FrameTable {
         }
     }
 
+    /** {@link #getPageOwned}: the references are held. */
+    public static final int GOT_PAGE = 0;
+    /** {@link #getPageOwned}: the frame is free, not {@code owner}'s, or its count is saturated; nothing held. */
+    public static final int NOT_OWNED = -1;
+    /** {@link #getPageOwned}: the frame is {@code owner}'s but cannot be typed writable (a page table, a descriptor page); nothing held. */
+    public static final int NOT_WRITABLE = -2;
+
+    /**
+     * A general reference on a frame that must be {@code owner}'s own, and for a write a
+     * writable type reference: {@link #getPage} with the owner checked exactly (not a hypervisor
+     * page shared with {@code owner}), then {@link #getPageType}{@code (PGT_WRITABLE_PAGE)},
+     * as Xen's {@code get_paged_frame} and {@code gnttab_copy_claim_buf} take them for one side
+     * of a grant copy or grant I/O. The same two compare-and-swaps, but the frame's state is
+     * found once for both (the per-frame path of grant copy, where finding it again for each
+     * word cost as much as the atomics). {@link #putPageOwned} drops both.
+     *
+     * @return {@link #GOT_PAGE}, {@link #NOT_OWNED} or {@link #NOT_WRITABLE}
+     */
+    public int getPageOwned(long mfn, int owner, boolean writable) {
+        if (!valid(mfn)) {
+            return NOT_OWNED;
+        }
+        int i = (int) mfn;
+        Block b = detailedBlock(i);
+        if (b == null) {
+            return getPageOwnedSlow(mfn, owner, writable); // a uniform block: the first reference makes its arrays
+        }
+        int k = i & BLOCK_MASK;
+        for (;;) {
+            long x = (long) COUNT_INFO.getAcquire(b.countInfo, k);
+            long count = x & PGC_COUNT_MASK;
+            if (count == 0 || count == PGC_COUNT_MASK || (int) OWNER.getAcquire(b.owner, k) != owner) {
+                return NOT_OWNED;
+            }
+            if (COUNT_INFO.compareAndSet(b.countInfo, k, x, x + 1)) {
+                break;
+            }
+        }
+        // Freed and handed to another between the owner check and the increment? Our reference pins it now.
+        if ((int) OWNER.getAcquire(b.owner, k) != owner) {
+            putPage(mfn);
+            return NOT_OWNED;
+        }
+        ensureP2mWritten(mfn);
+        if (!writable) {
+            return GOT_PAGE;
+        }
+        for (;;) {
+            long x = (long) TYPE_INFO.getAcquire(b.typeInfo, k);
+            long count = x & PGT_COUNT_MASK;
+            long nx;
+            if (count == PGT_COUNT_MASK) {
+                putPage(mfn);
+                return NOT_WRITABLE;
+            }
+            if (pageType(x) == PGT_WRITABLE_PAGE) {
+                nx = x + 1;
+            } else if (count == 0) {
+                nx = encodeTypeInfo(PGT_WRITABLE_PAGE, true, false, 1);
+            } else {
+                putPage(mfn);
+                return NOT_WRITABLE;
+            }
+            if (TYPE_INFO.compareAndSet(b.typeInfo, k, x, nx)) {
+                return GOT_PAGE;
+            }
+        }
+    }
+
+    private int getPageOwnedSlow(long mfn, int owner, boolean writable) {
+        if (!getPage(mfn, owner)) {
+            return NOT_OWNED;
+        }
+        if (owner(mfn) != owner) {
+            putPage(mfn);
+            return NOT_OWNED;
+        }
+        if (writable && !getPageType(mfn, PGT_WRITABLE_PAGE)) {
+            putPage(mfn);
+            return NOT_WRITABLE;
+        }
+        return GOT_PAGE;
+    }
+
+    /**
+     * Drops what {@link #getPageOwned} took: the writable type reference (for a write), then the
+     * general reference, the last of which frees the frame as {@link #putPage} does.
+     */
+    public void putPageOwned(long mfn, boolean writable) {
+        checkMfn(mfn);
+        int i = (int) mfn;
+        Block b = detailedBlock(i);
+        if (b == null) { // cannot be while we hold a reference taken on the arrays; kept for safety
+            if (writable) {
+                putPageType(mfn);
+            }
+            putPage(mfn);
+            return;
+        }
+        int k = i & BLOCK_MASK;
+        if (writable) {
+            for (;;) {
+                long x = (long) TYPE_INFO.getAcquire(b.typeInfo, k);
+                long count = x & PGT_COUNT_MASK;
+                if (count == 0) {
+                    throw new IllegalStateException("put_page_type on mfn " + mfn + " with type count 0");
+                }
+                long nx = x - 1;
+                if (count == 1) {
+                    nx &= ~PGT_PINNED; // a writable page is never validated as a table: nothing to devalidate
+                }
+                if (TYPE_INFO.compareAndSet(b.typeInfo, k, x, nx)) {
+                    break;
+                }
+            }
+        }
+        long nx;
+        for (;;) {
+            long x = (long) COUNT_INFO.getAcquire(b.countInfo, k);
+            if ((x & PGC_COUNT_MASK) == 0) {
+                throw new IllegalStateException("put_page on unreferenced mfn " + mfn);
+            }
+            nx = x - 1;
+            if ((nx & PGC_COUNT_MASK) == 0) {
+                nx = 0;
+            }
+            if (COUNT_INFO.compareAndSet(b.countInfo, k, x, nx)) {
+                break;
+            }
+        }
+        if (nx == 0) {
+            freeFrame(i);
+        }
+    }
+
+    /** The arrays of {@code mfn}'s block if it has them (a detailed chunk, a block out of its uniform state); else null. */
+    private Block detailedBlock(int mfn) {
+        Chunk c = chunk(mfn);
+        Frames f = c == null ? null : framesOf(c);
+        return f != null && blockOf(f, mfn) instanceof Block b ? b : null;
+    }
+
     /**
      * Drops a general reference unless it is the last one: the caller must then make sure no
      * TLB still holds a translation to the frame before it drops it with {@link #putPage}
