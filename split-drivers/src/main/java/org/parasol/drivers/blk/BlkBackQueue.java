@@ -68,11 +68,12 @@ final class BlkBackQueue {
     /** Requests answered before yielding the run loop. */
     static final int REQUESTS_PER_TURN = 64;
     /**
-     * Responses written and pushed together within a run: few enough that a front end waiting
-     * for its first answers gets them while the rest of the run is served (it refills the ring
-     * meanwhile), many enough that the push and its notify check are paid once per several.
+     * Responses written and pushed together within a run. One, as Linux's {@code make_response}:
+     * four (tried) saved a little dom0 CPU at 4 KiB QD32, but put the persistent-grant boot's
+     * 64 KiB reads at QD8 in lock-step (dom0 and the guest each blocking every second I/O,
+     * 0.45x of direct fell to 0.16x; docs/results.md, issue 13).
      */
-    static final int RESPONSES_PER_PUSH = 4;
+    static final int RESPONSES_PER_PUSH = 1;
 
     private final Kernel k;
     /** The vCPU serving this queue, or null for the boot vCPU. */
@@ -304,7 +305,7 @@ final class BlkBackQueue {
                     for (int i = 0; i < n; i++) {
                         BlkResponse r = serve(requestRun[i]);
                         responseRun[i].set(r.id, r.operation, r.status);
-                        // Responses go out a few at a time, not at the run's end: a front end
+                        // Responses go out as they are made, not at the run's end: a front end
                         // waiting for its first answers need not wait for the whole run, so it
                         // refills the ring while this side works. It is notified only if it asked.
                         if (i + 1 - made == RESPONSES_PER_PUSH || i == n - 1) {
