@@ -242,13 +242,8 @@ public final class BackRing<Q, S> {
             return 0;
         }
         RingGeometry geometry = sring.geometry();
-        int first = geometry.slot(reqCons);
-        int head = Math.min(n, size - first);
         // Plain copies: ordered after the acquire of req_prod (in unconsumedRequests) that covered the run.
-        sring.copyOutSlots(reqCons, head, run);
-        if (head < n) {
-            sring.copyOutSlots(reqCons + head, n - head, run);
-        }
+        sring.copyOutSlots(reqCons, n, run);
         for (int i = 0; i < n; i++) {
             requests.decode(requestView[geometry.slot(reqCons + i)], into[i]);
         }
@@ -303,13 +298,8 @@ public final class BackRing<Q, S> {
             view.setMemory(0, view.capacity(), (byte) 0);
             responses.encode(from[offset + i], view);
         }
-        int first = geometry.slot(rspProdPvt);
-        int head = Math.min(count, size - first);
         // Plain copies: the front end may read the slots only after the release of rsp_prod that covers them.
-        sring.copyInSlots(rspProdPvt, head, run);
-        if (head < count) {
-            sring.copyInSlots(rspProdPvt + head, count - head, run);
-        }
+        sring.copyInSlots(rspProdPvt, count, run);
         rspProdPvt += count;
     }
 

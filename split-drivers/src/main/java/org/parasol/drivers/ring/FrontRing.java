@@ -291,13 +291,8 @@ public final class FrontRing<Q, S> {
             return 0;
         }
         RingGeometry geometry = sring.geometry();
-        int first = geometry.slot(rspCons);
-        int head = Math.min(n, size - first);
         // Plain copies: ordered after the acquire of rsp_prod (in unconsumedResponses) that covered the run.
-        sring.copyOutSlots(rspCons, head, run);
-        if (head < n) {
-            sring.copyOutSlots(rspCons + head, n - head, run);
-        }
+        sring.copyOutSlots(rspCons, n, run);
         for (int i = 0; i < n; i++) {
             responses.decode(responseView[geometry.slot(rspCons + i)], into[i]);
         }

@@ -129,10 +129,18 @@ public final class SharedRing {
     /**
      * Plain copy of {@code count} whole slots, from the slot of {@code index} on, out of the page
      * into {@code run}, a private image of the slot array (slot {@code s} at
-     * {@code s * entrySize}): one bulk copy, one bounds check. The run must not wrap past the
-     * last slot ({@code slot(index) + count <= size}); the caller splits one that does.
+     * {@code s * entrySize}): one bulk copy, one bounds check, two where the run wraps past the
+     * last slot. {@code count} is at most the ring's size.
      */
     void copyOutSlots(int index, int count, SegmentBuffer run) {
+        int head = Math.min(count, geometry.size() - geometry.slot(index));
+        copyOutPart(index, head, run);
+        if (head < count) {
+            copyOutPart(index + head, count - head, run);
+        }
+    }
+
+    private void copyOutPart(int index, int count, SegmentBuffer run) {
         long at = (long) geometry.slot(index) * geometry.entrySize();
         page.getBytes(geometry.slotOffset(index), run.segment(), at, count * geometry.entrySize());
     }
@@ -142,6 +150,14 @@ public final class SharedRing {
      * {@code index} on, into the page: the inverse of {@link #copyOutSlots}, with the same rules.
      */
     void copyInSlots(int index, int count, SegmentBuffer run) {
+        int head = Math.min(count, geometry.size() - geometry.slot(index));
+        copyInPart(index, head, run);
+        if (head < count) {
+            copyInPart(index + head, count - head, run);
+        }
+    }
+
+    private void copyInPart(int index, int count, SegmentBuffer run) {
         long at = (long) geometry.slot(index) * geometry.entrySize();
         page.putBytes(geometry.slotOffset(index), run.segment(), at, count * geometry.entrySize());
     }
