@@ -235,6 +235,13 @@ class GrantMapTest {
         assertThat(b.call(Hypercall.UPDATE_VA_MAPPING, MAP_VA, 0, Uvmf.INVLPG)).as("zapping it").isEqualTo(-Errno.EINVAL);
         assertThat(b.call(Hypercall.UPDATE_VA_MAPPING, MAP_VA + 4096,
                 ownPage | Mmu.PAGE_PRESENT | (1L << 62), Uvmf.INVLPG)).as("forging _PAGE_GNTTAB").isEqualTo(-Errno.EINVAL);
+        assertThat(b.call(Hypercall.UPDATE_VA_MAPPING, MAP_VA + 8192, ownPage | Mmu.PAGE_PRESENT | Mmu.PAGE_RW,
+                Uvmf.INVLPG)).isZero();
+        assertThat(b.call(Hypercall.UPDATE_VA_MAPPING, MAP_VA + 8192,
+                ownPage | Mmu.PAGE_PRESENT | Mmu.PAGE_RW | (1L << 62), Uvmf.INVLPG))
+                .as("_PAGE_GNTTAB set on a mapping that keeps its frame (its references would leak)")
+                .isEqualTo(-Errno.EINVAL);
+        assertThat(b.call(Hypercall.UPDATE_VA_MAPPING, MAP_VA + 8192, 0, Uvmf.INVLPG)).isZero();
         assertThat(map(MAP_VA, Gntmap.HOST_MAP, 13).status()).as("mapping over a grant").isEqualTo(Gntst.GENERAL_ERROR);
         assertThat(pin(13)).isZero();
         assertThat(b.mem.getByte(MAP_VA)).isEqualTo((byte) 1);

@@ -494,6 +494,12 @@ public final class PageTables {
             return REFUSED; // a grant mapping goes only through unmap_grant_ref
         }
         long nl1e = (ol1e & ~mask) | bits;
+        if ((nl1e & PageTableEntry.PRESENT) != 0 && (nl1e & PageTableEntry.GNTTAB) != 0) {
+            // Xen's L1_DISALLOW_MASK on every present new entry, not only when its references change:
+            // _PAGE_GNTTAB set on an entry that keeps its frame would leave the references it holds
+            // to an entry devalidation skips as a grant's (a frame never freed).
+            return REFUSED;
+        }
         boolean taken = false;
         if ((nl1e & PageTableEntry.PRESENT) != 0 && ((ol1e ^ nl1e) & REF_BITS) != 0) {
             if (!getPageFromL1e(nl1e, pgOwner)) {
