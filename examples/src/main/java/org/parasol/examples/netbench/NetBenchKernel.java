@@ -33,9 +33,11 @@ import org.parasol.guest.x86.Ne2kDriver;
  * one flow.
  *
  * <p>Each prints a line the bench harness reads:
- * {@code netbench: result mode=stream size=1514 frames=N bytes=B ns=T sent=S notifications=K}
+ * {@code netbench: result mode=stream size=1514 frames=N bytes=B ns=T sent=S notifications=K events=E}
  * and {@code netbench: result mode=rr size=64 rounds=N p50=NS p99=NS ns=T notifications=K events=E} (the
- * source's sent notifications and the events that woke its front end in the timed rounds).
+ * source's sent notifications and the events that woke its front end in the timed stream or rounds);
+ * the sink prints {@code netbench: sink stream frames=N ns=T events=E} at each END (the events that
+ * woke its front end while it counted).
  * Control frames (HELLO, START, END) are sent again every 20 ms until answered.
  */
 public final class NetBenchKernel extends ApplicationKernel {
@@ -94,6 +96,9 @@ public final class NetBenchKernel extends ApplicationKernel {
     private boolean counting;
     private long frames;
     private long bytes;
+    /** The sink's interface events and clock at START: its wake-ups per frame in the timed stream. */
+    private long sinkEvents0;
+    private long sinkStartNs;
 
     /** The kernel class an image names needs a public no-argument constructor. */
     public NetBenchKernel() {
@@ -236,12 +241,20 @@ public final class NetBenchKernel extends ApplicationKernel {
             }
             case HELLO -> reply(f, HELLO_ACK, 0, 0);
             case START -> {
+                if (!counting) {
+                    sinkEvents0 = nic.events();
+                    sinkStartNs = k.now();
+                }
                 counting = true;
                 frames = 0;
                 bytes = 0;
                 reply(f, START_ACK, 0, 0);
             }
             case END -> {
+                if (counting) {
+                    k.println("netbench: sink stream frames=" + frames + " ns=" + (k.now() - sinkStartNs) + " events="
+                            + (nic.events() - sinkEvents0));
+                }
                 counting = false;
                 reply(f, COUNT, frames, bytes);
             }
@@ -326,6 +339,7 @@ public final class NetBenchKernel extends ApplicationKernel {
                 phase = 2;
                 sent = 0;
                 notifications0 = nic.notifications();
+                events0 = nic.events();
                 startNs = k.now();
                 phaseEnd = startNs + timeMs * 1_000_000L;
                 pump();
@@ -334,7 +348,7 @@ public final class NetBenchKernel extends ApplicationKernel {
                 long ns = k.now() - startNs;
                 k.println("netbench: result mode=stream size=" + size + " frames=" + f.get(BE_LONG, 30) + " bytes="
                         + f.get(BE_LONG, 38) + " ns=" + ns + " sent=" + sent + " notifications="
-                        + (nic.notifications() - notifications0));
+                        + (nic.notifications() - notifications0) + " events=" + (nic.events() - events0));
                 // round trips at this size, after the counters' gap
                 k.after(Duration.ofMillis(gapMs), () -> {
                     k.println("netbench: timing rr size=" + size);

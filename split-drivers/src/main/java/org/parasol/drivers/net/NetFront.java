@@ -525,7 +525,16 @@ public final class NetFront {
         private final boolean[] txBusy;
         private PageRun rxPages;
         private final GrantedPage[] rxGrants;
-        private final NetifCodec.Tx txReq = new NetifCodec.Tx();
+        /**
+         * TX requests staged for the next push ({@link #unpushed} of them, from index 0), written
+         * into the ring as one run ({@link FrontRing#produceRequests}); one holder per ring slot.
+         */
+        private final NetifCodec.Tx[] txReqs = txRequestHolders(SringEntries.NETIF_TX_ONE_PAGE.size());
+        /** Each TX page's grant reference, and each RX buffer's: read on the per-frame paths. */
+        private final int[] txRefs;
+        private final int[] rxRefs;
+        /** RX requests reposting a run of buffers, one holder per ring slot. */
+        private final NetifCodec.Rx[] rxReqs = rxRequestHolders(SringEntries.NETIF_RX_ONE_PAGE.size());
         /** TX responses taken from the ring by runs (RING_COPY_RESPONSE over a run), one holder per slot. */
         private final NetifCodec.TxRsp[] txRsps = txResponseHolders(SringEntries.NETIF_TX_ONE_PAGE.size());
         private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
@@ -537,7 +546,7 @@ public final class NetFront {
         private final int[] pick = new int[Vif.MAX_RX_SLOTS];
         /** The RX slots of the frame being put together. */
         private final RxChain chain;
-        /** TX slots produced and not pushed yet ({@link #pushSoon}); whether a push is queued on the run loop. */
+        /** TX slots staged in {@link #txReqs} and not pushed yet ({@link #pushSoon}); whether a push is queued on the run loop. */
         private int unpushed;
         private boolean pushQueued;
         private final Runnable pushTask = this::pushTx;
@@ -553,6 +562,8 @@ public final class NetFront {
             this.txBusy = new boolean[txFree.length];
             this.txWhole = new boolean[txFree.length];
             this.rxGrants = new GrantedPage[rxBuffers];
+            this.txRefs = new int[txSlots];
+            this.rxRefs = new int[rxBuffers];
             this.chain = new RxChain(maxFrame());
         }
 
@@ -568,6 +579,7 @@ public final class NetFront {
             txPages = k.memory().allocatePages(txSlots);
             for (int i = 0; i < txSlots; i++) {
                 txGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(txPages.pfn() + i), true);
+                txRefs[i] = txGrants[i].ref().value();
             }
             for (int f = txFree.length - 1; f >= 0; f--) {
                 txFree[txFreeCount++] = f;
@@ -575,7 +587,8 @@ public final class NetFront {
             rxPages = k.memory().allocatePages(rxBuffers);
             for (int i = 0; i < rxBuffers; i++) {
                 rxGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(rxPages.pfn() + i), false);
-                rx.produceRequest(rxReq.set(i, rxGrants[i].ref().value()));
+                rxRefs[i] = rxGrants[i].ref().value();
+                rx.produceRequest(rxReq.set(i, rxRefs[i]));
             }
             rx.pushRequests();
             if (split) {
@@ -616,12 +629,11 @@ public final class NetFront {
             int fragment = txFragment;
             int perPage = Mmu.PAGE_SIZE / fragment;
             int need = (length + fragment - 1) / fragment;
-            if (txFreeCount < need || tx.freeRequests() < need) {
+            if (txFreeCount < need || tx.freeRequests() - unpushed < need) {
                 reapTx(); // short of slots: every response there, and rsp_event set for the next
-            } else {
-                takeTxResponses(); // what is there, leaving rsp_event behind: no event asked for while we send
             }
-            if (txFreeCount < need || tx.freeRequests() < need || closing) {
+            // With slots to spare, responses are taken once per push (pushTx), not per frame.
+            if (txFreeCount < need || tx.freeRequests() - unpushed < need || closing) {
                 txFull++;
                 return false;
             }
@@ -635,7 +647,7 @@ public final class NetFront {
                 int offset = (frag % perPage) * fragment;
                 mem.copyFromSegment(bytes, at, txPages.va() + (long) page * Mmu.PAGE_SIZE + offset, part);
                 int fl = (i == 0 ? flags : 0) | (i < need - 1 ? Netif.NETTXF_MORE_DATA : 0);
-                tx.produceRequest(txReq.set(txGrants[page].ref().value(), offset, fl, frag, i == 0 ? length : part));
+                txReqs[unpushed + i].set(txRefs[page], offset, fl, frag, i == 0 ? length : part);
             }
             if (need > 1) {
                 multiSlot++;
@@ -646,10 +658,10 @@ public final class NetFront {
         }
 
         /**
-         * The TX requests just produced go to the back end with the next push: at once once
-         * {@value #TX_PUSH_BATCH} slots wait, else at the end of this turn of the run loop (a task
-         * queued behind the caller's), so a burst of frames is published, and the back end's
-         * {@code req_event} checked, once per batch, as ring.h's
+         * The TX requests just staged in {@link #txReqs} go to the back end with the next push: at
+         * once once {@value #TX_PUSH_BATCH} slots wait, else at the end of this turn of the run loop
+         * (a task queued behind the caller's), so a burst of frames is written into the ring as one
+         * run, published, and the back end's {@code req_event} checked, once per batch, as ring.h's
          * {@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY} is meant to be used; a lone frame waits for
          * nothing but the caller's return to the loop.
          */
@@ -666,6 +678,13 @@ public final class NetFront {
         private void pushTx() {
             pushQueued = false;
             if (unpushed > 0 && !closing) {
+                // Once per batch, what the back end has answered meanwhile, leaving rsp_event behind:
+                // no event asked for while we send.
+                takeTxResponses();
+                if (closing) {
+                    return;
+                }
+                tx.produceRequests(txReqs, 0, unpushed);
                 unpushed = 0;
                 tx.pushRequestsAndCheckNotify();
             }
@@ -684,7 +703,7 @@ public final class NetFront {
                     pick[found++] = p;
                 }
             }
-            if (found < need || tx.freeRequests() < need || closing) {
+            if (found < need || tx.freeRequests() - unpushed < need || closing) {
                 txFull++;
                 return false;
             }
@@ -706,7 +725,7 @@ public final class NetFront {
                 int part = Math.min(Mmu.PAGE_SIZE, length - at);
                 mem.copyFromSegment(bytes, at, txPages.va() + (long) p * Mmu.PAGE_SIZE, part);
                 int fl = (i == 0 ? flags : 0) | (i < need - 1 ? Netif.NETTXF_MORE_DATA : 0);
-                tx.produceRequest(txReq.set(txGrants[p].ref().value(), 0, fl, 2 * p, i == 0 ? length : part));
+                txReqs[unpushed + i].set(txRefs[p], 0, fl, 2 * p, i == 0 ? length : part);
             }
             multiSlot++;
             pushSoon(need);
@@ -715,12 +734,14 @@ public final class NetFront {
         }
 
         /**
-         * Whether to ask the back end for an event on the next TX response ({@code rsp_event}):
-         * only when that event is wanted, i.e. a sender waits
-         * for room ({@link #whenTxSpace}), or fewer than half the fragments or ring slots are
-         * free. Otherwise responses are reaped at the next transmit or RX event, and a frame sent
-         * one at a time (a round trip) costs the sender no wake-up just to learn its slot is free,
-         * as Linux's netfront asks for a TX event only for half the requests in flight.
+         * Whether to ask the back end for an event on TX responses ({@code rsp_event}): only when
+         * that event is wanted, i.e. a sender waits for room ({@link #whenTxSpace}), or fewer than
+         * half the fragments or ring slots are free. Otherwise responses are reaped at the next
+         * push or RX event, and a frame sent one at a time (a round trip) costs the sender no
+         * wake-up just to learn its slot is free. When it is wanted, it is asked for once half the
+         * requests in flight are answered ({@link FrontRing#finalCheckForResponsesBatched}), as
+         * Linux's netfront once did: a sender out of slots wakes once per half ring of answers,
+         * not at each of the back end's batches (deviation 53).
          */
         private boolean txEventWanted() {
             return txSpace != null || 2 * txFreeCount < txFree.length || 2 * tx.freeRequests() < tx.size();
@@ -770,7 +791,8 @@ public final class NetFront {
 
         /**
          * Takes TX responses: their slots are free again. Then, only where {@link #txEventWanted},
-         * the final check that sets {@code rsp_event} so the next one notifies.
+         * the final check that sets {@code rsp_event} half the requests in flight ahead, so the
+         * back end notifies once that many are answered.
          */
         private void reapTx() {
             try {
@@ -782,7 +804,7 @@ public final class NetFront {
                             }
                         }
                     }
-                } while (txEventWanted() && tx.finalCheckForResponses());
+                } while (txEventWanted() && tx.finalCheckForResponsesBatched());
             } catch (RingOverflowException e) {
                 close();
             }
@@ -845,13 +867,15 @@ public final class NetFront {
                                 }
                                 receiver.frame(NetFront.this, frame, chain.length());
                             }
-                            // The buffer goes back at once, under the same grant: the back end copies into it.
-                            rx.produceRequest(rxReq.set(rid, rxGrants[rid].ref().value()));
-                            reposted = true;
+                            // The buffer goes back under the same grant (the back end copies into it), with
+                            // the rest of this run's: one run of RX requests per run of responses.
+                            rxReqs[i].set(rid, rxRefs[rid]);
                             if (closing) {
                                 return;
                             }
                         }
+                        rx.produceRequests(rxReqs, 0, n);
+                        reposted = true;
                     }
                 } while (rx.finalCheckForResponses());
                 if (reposted) {
@@ -933,6 +957,24 @@ public final class NetFront {
         }
         xb.switchState(dir + "/state", XenbusState.CLOSED);
         connected.fail(new IllegalStateException("vif " + devid + ": " + why));
+    }
+
+    /** {@code n} TX request holders, made once per queue. */
+    private static NetifCodec.Tx[] txRequestHolders(int n) {
+        NetifCodec.Tx[] holders = new NetifCodec.Tx[n];
+        for (int i = 0; i < n; i++) {
+            holders[i] = new NetifCodec.Tx();
+        }
+        return holders;
+    }
+
+    /** {@code n} RX request holders, made once per queue. */
+    private static NetifCodec.Rx[] rxRequestHolders(int n) {
+        NetifCodec.Rx[] holders = new NetifCodec.Rx[n];
+        for (int i = 0; i < n; i++) {
+            holders[i] = new NetifCodec.Rx();
+        }
+        return holders;
     }
 
     /** {@code n} RX response holders, made once per queue. */

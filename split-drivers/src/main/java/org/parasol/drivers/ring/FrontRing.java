@@ -178,6 +178,47 @@ public final class FrontRing<Q, S> {
         reqProdPvt++;
     }
 
+    /**
+     * A run of {@code count} requests at {@code req_prod_pvt}: {@code from[offset]},
+     * {@code from[offset + 1]}, ..., in slot order, then {@code req_prod_pvt += count}. Each is
+     * encoded into the private image of its slot (its bytes zeroed first) and, where a request
+     * fills its slot (netif's, blkif's), the run is copied into the page in one bulk copy (two if
+     * it wraps past the last slot); a request smaller than its slot is copied slot by slot, so
+     * that past each request the slot keeps what the back end left there, as with
+     * {@link #produceRequest}. The page ends up byte for byte as {@code count} calls of
+     * {@link #produceRequest} would leave it. The back end sees them only after a push; push
+     * once for the run.
+     *
+     * @throws IllegalStateException if fewer than {@code count} request slots are free (a bug
+     *         in the caller); nothing is written then
+     * @throws IndexOutOfBoundsException if {@code from} has no {@code count} holders from {@code offset}
+     */
+    public void produceRequests(Q[] from, int offset, int count) {
+        Objects.checkFromIndexSize(offset, count, from.length);
+        if (count > freeRequests()) {
+            throw new IllegalStateException(count + " requests for " + freeRequests() + " free slots at req_prod_pvt "
+                    + Integer.toUnsignedString(reqProdPvt));
+        }
+        if (count == 0) {
+            return;
+        }
+        RingGeometry geometry = sring.geometry();
+        for (int i = 0; i < count; i++) {
+            SegmentBuffer view = requestView[geometry.slot(reqProdPvt + i)];
+            view.setMemory(0, view.capacity(), (byte) 0);
+            requests.encode(from[offset + i], view);
+        }
+        // Plain copies: the back end may read the slots only after the release of req_prod that covers them.
+        if (requests.byteSize() == geometry.entrySize()) {
+            sring.copyInSlots(reqProdPvt, count, run);
+        } else {
+            for (int i = 0; i < count; i++) {
+                sring.copyIn(reqProdPvt + i, requestView[geometry.slot(reqProdPvt + i)]);
+            }
+        }
+        reqProdPvt += count;
+    }
+
     /** {@code RING_PUSH_REQUESTS}: publish every produced request, without a notify check. */
     public void pushRequests() {
         // Release: a back end that acquires req_prod sees every request written before it.

@@ -254,4 +254,173 @@ class RingBatchProperties {
             c.check("not notified").percentage(p -> p > 20);
         });
     }
+
+    /**
+     * A 12-byte request in a slot its 16-byte response fills: the shape where a run of requests
+     * must not be copied as whole slots (bytes 12..15 are the back end's).
+     */
+    private static final EntryCodec<Request> SHORT_REQUESTS = new EntryCodec<>() {
+        @Override
+        public long byteSize() {
+            return 12;
+        }
+
+        @Override
+        public void encode(Request entry, org.parasol.hypercall.SharedBuffer dst) {
+            dst.putLong(0, entry.seq);
+            dst.putInt(8, (int) entry.check);
+        }
+
+        @Override
+        public void decode(org.parasol.hypercall.SharedBuffer src, Request into) {
+            into.seq = src.getLong(0);
+            into.check = src.getInt(8);
+        }
+    };
+
+    /** A 16-byte response (sequence, status, a marker word) for {@link #SHORT_REQUESTS}' slots. */
+    private static final EntryCodec<Response> LONG_RESPONSES = new EntryCodec<>() {
+        @Override
+        public long byteSize() {
+            return 16;
+        }
+
+        @Override
+        public void encode(Response entry, org.parasol.hypercall.SharedBuffer dst) {
+            dst.putLong(0, entry.seq);
+            dst.putInt(8, entry.status);
+            dst.putInt(12, 0x5A5A_0000 | (int) entry.seq & 0xFFFF);
+        }
+
+        @Override
+        public void decode(org.parasol.hypercall.SharedBuffer src, Response into) {
+            into.seq = src.getLong(0);
+            into.status = src.getInt(8);
+        }
+    };
+
+    @Property(tries = 300)
+    @Label("A run of requests produced in one call leaves the page as one-at-a-time produceRequest does: same slots, same bytes past a short request, same notifications")
+    void shouldProduceARunOfRequestsAsOneAtATimeDoes(
+            @ForAll int start,
+            @ForAll @IntRange(min = 0, max = 3) int sizeLog2,
+            @ForAll boolean shortRequests,
+            @ForAll @Size(min = 1, max = 30) List<@From("turns") Turn> turns) throws RingOverflowException {
+        int size = 1 << sizeLog2;
+        EntryCodec<Request> requests = shortRequests ? SHORT_REQUESTS : SeqEntries.REQUESTS;
+        EntryCodec<Response> responses = shortRequests ? LONG_RESPONSES : SeqEntries.RESPONSES;
+        int[] singleNotified = {0};
+        int[] batchNotified = {0};
+        SegmentBuffer singlePage = SeqEntries.heapPage(size);
+        SegmentBuffer batchPage = SeqEntries.heapPage(size);
+        FrontRing<Request, Response> singleFront =
+                new FrontRing<>(singlePage, requests, responses, () -> singleNotified[0]++).init(start);
+        FrontRing<Request, Response> batchFront =
+                new FrontRing<>(batchPage, requests, responses, () -> batchNotified[0]++).init(start);
+        BackRing<Request, Response> singleBack =
+                new BackRing<>(singlePage, requests, responses, () -> { }).attach(start);
+        BackRing<Request, Response> batchBack =
+                new BackRing<>(batchPage, requests, responses, () -> { }).attach(start);
+        Request[] run = new Request[size + 3];
+        for (int i = 0; i < run.length; i++) {
+            run[i] = new Request();
+        }
+        Request one = new Request();
+        Response response = new Response();
+        java.util.ArrayDeque<Long> singleTaken = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<Long> batchTaken = new java.util.ArrayDeque<>();
+        long seq = 0;
+        for (Turn turn : turns) {
+            int produce = Math.min(turn.produce(), singleFront.freeRequests());
+            int offset = (int) (seq % 3); // runs start anywhere in the caller's holders
+            for (int p = 0; p < produce; p++) {
+                seq++;
+                singleFront.produceRequest(one.of(seq));
+                run[offset + p].of(seq);
+            }
+            batchFront.produceRequests(run, offset, produce);
+            assertThat(batchFront.reqProdPvt()).isEqualTo(singleFront.reqProdPvt());
+            assertThat(batchFront.freeRequests()).isEqualTo(singleFront.freeRequests());
+            assertThat(batchFront.pushRequestsAndCheckNotify()).isEqualTo(singleFront.pushRequestsAndCheckNotify());
+            assertThat(batchNotified[0]).isEqualTo(singleNotified[0]);
+            assertThat(batchPage.segment().mismatch(singlePage.segment()))
+                    .as("the two pages differ at this byte after the push").isEqualTo(-1L);
+            Statistics.collect(produce == 0 ? "empty run" : produce == 1 ? "run of 1" : "longer run");
+
+            for (int t = 0; t < turn.take(); t++) {
+                boolean a = singleBack.consumeRequest(one);
+                if (a) {
+                    assertThat(one.valid() || shortRequests).isTrue();
+                    singleTaken.add(one.seq);
+                }
+                boolean b = batchBack.consumeRequest(one);
+                assertThat(b).isEqualTo(a);
+                if (b) {
+                    batchTaken.add(one.seq);
+                }
+            }
+            assertThat(batchTaken).containsExactlyElementsOf(singleTaken);
+            for (int i = Math.min(turn.answer(), singleBack.pendingResponses()); i > 0; i--) {
+                long s = singleTaken.remove();
+                singleBack.produceResponse(response.of(s, (int) s * 3));
+                batchBack.produceResponse(response.of(batchTaken.remove(), (int) s * 3));
+            }
+            singleBack.pushResponses();
+            batchBack.pushResponses();
+            if (shortRequests) {
+                // The back end's part of every slot, past the 12 request bytes: whatever it leaves there stays.
+                for (int slot = 0; slot < size; slot++) {
+                    long at = SharedRingHeader.RING_OFFSET + slot * 16L + 12;
+                    singlePage.putInt(at, (int) seq + slot);
+                    batchPage.putInt(at, (int) seq + slot);
+                }
+            }
+
+            assertThat(batchPage.segment().mismatch(singlePage.segment()))
+                    .as("the two pages differ at this byte").isEqualTo(-1L);
+
+            if (turn.idle()) {
+                while (singleFront.consumeResponse(response)) {
+                    assertThat(response.status).isEqualTo((int) response.seq * 3);
+                }
+                while (batchFront.consumeResponse(response)) {
+                    assertThat(response.status).isEqualTo((int) response.seq * 3);
+                }
+                assertThat(batchFront.rspCons()).isEqualTo(singleFront.rspCons());
+            }
+        }
+        Statistics.coverage(c -> c.check("longer run").percentage(p -> p > 10));
+    }
+
+    @Property(tries = 200)
+    @Label("A run of more requests than there are free slots is refused and writes nothing")
+    void shouldRefuseARunOfRequestsLargerThanTheFreeSlots(
+            @ForAll int start,
+            @ForAll @IntRange(min = 0, max = 3) int sizeLog2,
+            @ForAll @IntRange(min = 0, max = 8) int before,
+            @ForAll @IntRange(min = 1, max = 9) int over) {
+        int size = 1 << sizeLog2;
+        SegmentBuffer page = SeqEntries.heapPage(size);
+        FrontRing<Request, Response> front =
+                new FrontRing<>(page, SeqEntries.REQUESTS, SeqEntries.RESPONSES, () -> { }).init(start);
+        Request one = new Request();
+        for (int i = 0; i < Math.min(before, size); i++) {
+            front.produceRequest(one.of(i));
+        }
+        int free = front.freeRequests();
+        Request[] run = new Request[free + over];
+        for (int i = 0; i < run.length; i++) {
+            run[i] = new Request().of(1000 + i);
+        }
+        byte[] was = page.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        int pvt = front.reqProdPvt();
+
+        assertThatThrownBy(() -> front.produceRequests(run, 0, free + over)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> front.produceRequests(run, 1, run.length)).isInstanceOf(IndexOutOfBoundsException.class);
+
+        assertThat(page.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).isEqualTo(was);
+        assertThat(front.reqProdPvt()).isEqualTo(pvt);
+        front.produceRequests(run, 0, free);
+        assertThat(front.freeRequests()).isZero();
+    }
 }
