@@ -47,7 +47,8 @@ import org.parasol.hypercall.io.RingGeometry;
  *
  * <p>A large I/O is cut into requests of up to {@value Blkif#MAX_SEGMENTS_PER_REQUEST}
  * segments (one per page touched), or up to the back end's indirect limit with indirect
- * descriptors; requests go to the queues in turn while their rings have room, the rest wait
+ * descriptors; requests stay on one queue until it has a quarter of its ring in flight, then
+ * go to the queue with the fewest in flight (deviation 51), while the rings have room; the rest wait
  * in order. Without persistent grants each page of the caller's buffer is granted for one
  * request (zero copy here; the back end grant-copies); with them, the data is copied through
  * pages granted once and kept, which the back end maps once (Linux's trade).
