@@ -39,11 +39,11 @@ import org.parasol.hypervisor.domain.Domain;
  * persistent-grant 64 KiB reads fell from 0.52x to 0.18x of direct that way, and nothing but the
  * bench showed it).
  *
- * <p>Counted on this project's 2-core machine at load averages of 3 to 11 (docs/results.md, issue
- * 13): with responses pushed one at a time, dom0's events per I/O came out at 0.70-0.92 and the
- * front end's notifications (= dom0's blocks) at 0.01-0.35 per I/O; with four per push, events
- * were 0.48-0.50 in every run, however loaded, while the notifications and blocks did not rise on
- * a loaded host (0.07-0.31: the slower front end then refills before the back end looks again).
+ * <p>Counted on this project's 2-core machine at load averages of 3 to 15 (docs/results.md, issue
+ * 13): with responses pushed one at a time, dom0's events per I/O came out at 0.69-0.92 and the
+ * front end's notifications (= dom0's blocks) at 0.01-0.38 per I/O; with four per push, events
+ * were 0.48-0.52 in every run, however loaded, while the notifications and blocks did not rise on
+ * a loaded host (0.06-0.46: the slower front end then refills before the back end looks again).
  * So the events bound is what catches lock-step anywhere; the idle bound catches a back end that
  * runs dry on most I/Os (0.84 per I/O in the bench's persistent-grant writes once), with room for
  * a loaded host, and would sit right at lock-step's 0.5 on a quiet one.
