@@ -47,7 +47,8 @@ import org.parasol.hypercall.io.RingGeometry;
  *
  * <p>A large I/O is cut into requests of up to {@value Blkif#MAX_SEGMENTS_PER_REQUEST}
  * segments (one per page touched), or up to the back end's indirect limit with indirect
- * descriptors; requests go to the queues in turn while their rings have room, the rest wait
+ * descriptors; requests stay on one queue until it has a quarter of its ring in flight, then
+ * go to the queue with the fewest in flight (deviation 51), while the rings have room; the rest wait
  * in order. Without persistent grants each page of the caller's buffer is granted for one
  * request (zero copy here; the back end grant-copies); with them, the data is copied through
  * pages granted once and kept, which the back end maps once (Linux's trade).
@@ -115,6 +116,10 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     private final List<Queue> queues = new ArrayList<>();
     private final ArrayDeque<Io> waiting = new ArrayDeque<>();
     private int nextQueue;
+    /** The queue the last request went to ({@link #freeQueue}). */
+    private Queue lastQueue;
+    /** Requests in flight on a queue before the next request may go to another: a quarter ring. */
+    private int spreadAt = 1;
     private boolean persistent;
     private int maxSegments = Blkif.MAX_SEGMENTS_PER_REQUEST;
     private boolean indirect;
@@ -467,6 +472,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                 return;
             }
             produced = new boolean[nq];
+            spreadAt = Math.max(1, queues.get(0).ring.size() / 4);
             publish(nq, order);
         });
     }
@@ -769,15 +775,38 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         }
     }
 
+    /**
+     * The queue for the next request: the one used last while it has room and fewer than
+     * {@link #spreadAt} requests in flight, else the one with room and the fewest in flight (the
+     * next in turn among equals). A single submitter thus keeps one back-end queue busy until it
+     * is a quarter full before it wakes another (deviation 51): Linux's blk-mq maps a CPU to one
+     * hardware queue, so a one-vCPU guest's I/O goes to one ring whatever the queue count.
+     */
     private Queue freeQueue() {
+        Queue last = lastQueue;
+        if (last != null && hasRoom(last) && inFlight(last) < spreadAt) {
+            return last;
+        }
+        Queue best = null;
         for (int i = 0; i < queues.size(); i++) {
             Queue q = queues.get((nextQueue + i) % queues.size());
-            if (!q.free.isEmpty() && !q.ring.full()) {
-                nextQueue = (q.index + 1) % queues.size();
-                return q;
+            if (hasRoom(q) && (best == null || inFlight(q) < inFlight(best))) {
+                best = q;
             }
         }
-        return null;
+        if (best != null) {
+            nextQueue = (best.index + 1) % queues.size();
+            lastQueue = best;
+        }
+        return best;
+    }
+
+    private static boolean hasRoom(Queue q) {
+        return !q.free.isEmpty() && !q.ring.full();
+    }
+
+    private static int inFlight(Queue q) {
+        return q.slots.length - q.free.size();
     }
 
     /** The next request of {@code io} into a slot of {@code q}; false if it must wait for a pool page. */
@@ -1083,6 +1112,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         // Pages whose grant end was deferred stay allocated: freeing a page the back end may
         // still map would hand it to the next allocation while shared.
         queues.clear();
+        lastQueue = null;
     }
 
     private void fail(String why) {
