@@ -461,6 +461,8 @@ final class NetBack implements Bridge.Port {
         private org.parasol.guest.sched.Timer drainTimer;
         private final Runnable drainTimerFired = this::drainTimerFired;
         private final Runnable serviceRx = this::serviceRx;
+        /** {@link #service} as a task, made once: a turn of TX is scheduled without allocating. */
+        private final Runnable serviceTx = this::service;
         private boolean rxScheduled;
 
         Queue(int id) {
@@ -572,7 +574,7 @@ final class NetBack implements Bridge.Port {
         private void schedule() {
             if (!scheduled && connected) {
                 scheduled = true;
-                k.loop().execute(this::service);
+                k.loop().execute(serviceTx);
             }
         }
 
