@@ -179,13 +179,6 @@ public final class Bridge {
         return dropped;
     }
 
-    private long mac(long va) {
-        long v = 0;
-        for (int i = 0; i < 6; i++) {
-            v = (v << 8) | (mem.getByte(va + i) & 0xFF);
-        }
-        return v;
-    }
 
     /**
      * A frame that came in on {@code from}: learn its source, forward or flood it. Its bytes
@@ -252,8 +245,11 @@ public final class Bridge {
             dropped++;
             return;
         }
-        long dst = mac(va);
-        long src = mac(va + 6);
+        // Both addresses with two loads (bytes 0-7 and 8-11, little-endian), not twelve: each load is a
+        // translation through the MMU. An address is its six bytes in wire order, the first the highest.
+        long head = Long.reverseBytes(mem.getLong(va));
+        long dst = head >>> 16;
+        long src = (head & 0xFFFF) << 32 | Integer.reverseBytes(mem.getInt(va + 8)) & 0xFFFF_FFFFL;
         boolean srcGroup = (src >>> 40 & 1) != 0;
         if (!srcGroup) {
             int e = find(src);

@@ -318,8 +318,26 @@ final class NetBack implements Bridge.Port {
             rxTooBig++; // over one buffer for a front end without feature-sg, as netback drops what it cannot slot
             return false;
         }
-        Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(k.cpu().memory(), va, length), qs.length)];
+        Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(flowHash(va, length), qs.length)];
         return q.deliver(va, length, rxFlags);
+    }
+
+    /**
+     * The bytes {@link Vif#flowHash} may read: an Ethernet header, an IPv4 header of up to 60
+     * bytes and a transport header's two ports.
+     */
+    private static final int HASH_BYTES = Vif.ETH_HEADER + 60 + 4;
+    /** A frame's first {@value #HASH_BYTES} bytes, copied out of dom0's memory in one copy to be hashed. */
+    private final java.lang.foreign.MemorySegment hashHead = java.lang.foreign.MemorySegment.ofArray(new byte[HASH_BYTES]);
+
+    /**
+     * {@link Vif#flowHash} of the frame at {@code va}: the same number as for its bytes, read
+     * with one copy of its head instead of a translated load per byte.
+     */
+    private int flowHash(long va, int length) {
+        int n = Math.min(length, HASH_BYTES);
+        k.cpu().memory().copyToSegment(va, hashHead, 0, n);
+        return Vif.flowHash(hashHead, length); // reads none of its bytes past the frame's first n
     }
 
     /** Every queue's RX frames taken since the last flush. */
@@ -348,10 +366,29 @@ final class NetBack implements Bridge.Port {
         /** Frames this queue took from the front end and handed to the bridge, and copied to it. */
         private long queueTx;
         private long queueRx;
-        private final NetifCodec.Tx txReq = new NetifCodec.Tx();
-        private final NetifCodec.TxRsp txRsp = new NetifCodec.TxRsp();
-        private final NetifCodec.Rx rxReq = new NetifCodec.Rx();
-        private final NetifCodec.RxRsp rxRsp = new NetifCodec.RxRsp();
+        /**
+         * TX requests taken from the ring by runs ({@link BackRing#consumeRequests}: one reading of
+         * {@code req_prod}, one copy of the run's slots) and not parsed yet: {@code txRun[txHead..txLen)},
+         * in ring order. A batch that ends mid-run leaves the rest for the next batch (taken,
+         * unanswered, as a request being served is); the queue does not go idle while any is left.
+         */
+        private final NetifCodec.Tx[] txRun = holders(new NetifCodec.Tx[SringEntries.NETIF_TX_ONE_PAGE.size()], NetifCodec.Tx::new);
+        private int txHead;
+        private int txLen;
+        /** A TX batch's answers, one per slot in ring order, written by one run ({@link BackRing#produceResponses}). */
+        private final NetifCodec.TxRsp[] txRsps = holders(new NetifCodec.TxRsp[SringEntries.NETIF_TX_ONE_PAGE.size()], NetifCodec.TxRsp::new);
+        /**
+         * RX buffers the front end posted, taken from the ring by runs and not used yet: a circle of
+         * their ids and grant references, {@code postedCount} of them from {@code postedHead}.
+         * At most a ring's worth: the ring holds no more taken and unanswered.
+         */
+        private final NetifCodec.Rx[] rxRun = holders(new NetifCodec.Rx[SringEntries.NETIF_RX_ONE_PAGE.size()], NetifCodec.Rx::new);
+        private final int[] postedId = new int[SringEntries.NETIF_RX_ONE_PAGE.size()];
+        private final int[] postedRef = new int[SringEntries.NETIF_RX_ONE_PAGE.size()];
+        private int postedHead;
+        private int postedCount;
+        /** An RX flush's responses, one per slot, written by one run. */
+        private final NetifCodec.RxRsp[] rxRsps = holders(new NetifCodec.RxRsp[RX_OPS_MAX], NetifCodec.RxRsp::new);
         /**
          * Page 0: a TX batch's copy ops; page 1: an RX batch's; page 2: a TX batch's unmap ops;
          * pages 3..{@value #TX_BATCH}+2: the frames of a TX batch, copied in from the front end, two
@@ -402,7 +439,6 @@ final class NetBack implements Bridge.Port {
         private final int[] slotId = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
         private final int[] slotFrame = new int[SringEntries.NETIF_TX_ONE_PAGE.size()];
         private int slotCount;
-        private final NetifCodec.Tx more = new NetifCodec.Tx();
         /** The further slots of one frame: reference, offset, size. */
         private final int[] fragRef = new int[Netif.NR_SLOTS_MIN];
         private final int[] fragOff = new int[Netif.NR_SLOTS_MIN];
@@ -425,6 +461,8 @@ final class NetBack implements Bridge.Port {
         private org.parasol.guest.sched.Timer drainTimer;
         private final Runnable drainTimerFired = this::drainTimerFired;
         private final Runnable serviceRx = this::serviceRx;
+        /** {@link #service} as a task, made once: a turn of TX is scheduled without allocating. */
+        private final Runnable serviceTx = this::service;
         private boolean rxScheduled;
 
         Queue(int id) {
@@ -536,7 +574,7 @@ final class NetBack implements Bridge.Port {
         private void schedule() {
             if (!scheduled && connected) {
                 scheduled = true;
-                k.loop().execute(this::service);
+                k.loop().execute(serviceTx);
             }
         }
 
@@ -572,7 +610,7 @@ final class NetBack implements Bridge.Port {
                         schedule();
                         return;
                     }
-                } while (tx.finalCheckForRequests());
+                } while (txHead < txLen || tx.finalCheckForRequests());
             } catch (RingOverflowException e) {
                 disconnect("the front end broke its TX ring" + where() + ": " + e.getMessage());
             } catch (BadFrame e) {
@@ -604,18 +642,21 @@ final class NetBack implements Bridge.Port {
             bigUsed = false;
             stageHalves = 0;
             int opRoom = mapWindow >= 0 ? TX_MAP_OPS - Netif.NR_SLOTS_MIN : TX_OPS - 2 * Netif.NR_SLOTS_MIN;
-            while (b < max && opCount <= opRoom && !bigUsed && tx.consumeRequest(txReq)) {
-                NetifCodec.Tx r = txReq;
+            NetifCodec.Tx r;
+            while (b < max && opCount <= opRoom && !bigUsed && (r = nextTx()) != null) {
+                // r's holder may be refilled by the next nextTx(): what is needed of it is read now.
                 slotId[slotCount] = r.id;
                 slotFrame[slotCount++] = b;
                 int total = r.size;
                 int firstRef = r.gref;
                 int firstOff = r.offset;
+                int firstFlags = r.flags;
                 boolean bad = false;
-                if ((r.flags & Netif.NETTXF_EXTRA_INFO) != 0) {
+                if ((firstFlags & Netif.NETTXF_EXTRA_INFO) != 0) {
                     int extras = 0;
+                    NetifCodec.Tx more;
                     do {
-                        if (!tx.consumeRequest(more)) {
+                        if ((more = nextTx()) == null) {
                             throw new BadFrame("an extra-info slot is missing");
                         }
                         slotId[slotCount] = more.id;
@@ -632,9 +673,10 @@ final class NetBack implements Bridge.Port {
                 }
                 int slots = 1;
                 int rest = 0;
-                int flags = r.flags;
+                int flags = firstFlags;
                 while ((flags & Netif.NETTXF_MORE_DATA) != 0) {
-                    if (!tx.consumeRequest(more)) {
+                    NetifCodec.Tx more = nextTx();
+                    if (more == null) {
                         throw new BadFrame("slot " + (slots + 1) + " of a frame is missing");
                     }
                     slotId[slotCount] = more.id;
@@ -677,10 +719,59 @@ final class NetBack implements Bridge.Port {
                     batchOk[b] = true;
                 }
                 batchSize[b] = total;
-                batchCsum[b] = r.flags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED);
+                batchCsum[b] = firstFlags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED);
                 b++;
             }
             return b;
+        }
+
+        /**
+         * The next TX request in ring order, or null when the front end has published none: from
+         * the run taken last, else from a new run (every request published, up to a ring's worth).
+         * The holder is reused once the run is used up.
+         */
+        private NetifCodec.Tx nextTx() throws RingOverflowException {
+            if (txHead == txLen) {
+                txHead = 0;
+                txLen = tx.consumeRequests(txRun, txRun.length);
+                if (txLen == 0) {
+                    return null;
+                }
+            }
+            return txRun[txHead++];
+        }
+
+        /**
+         * Whether {@code slots} posted RX buffers are at hand, taking a new run of them from the
+         * ring when fewer are; with {@code ask}, when still too few, {@code req_event} is set
+         * ({@link BackRing#finalCheckForRequests}) and the ring looked at once more, so the front
+         * end's next post notifies.
+         */
+        private boolean posted(int slots, boolean ask) throws RingOverflowException {
+            if (postedCount >= slots) {
+                return true;
+            }
+            takePosted();
+            if (postedCount >= slots || !ask) {
+                return postedCount >= slots;
+            }
+            if (rx.finalCheckForRequests()) {
+                takePosted();
+            }
+            return postedCount >= slots;
+        }
+
+        /** Takes every RX buffer posted and not taken yet, in one run, onto the end of the circle. */
+        private void takePosted() throws RingOverflowException {
+            int room = postedId.length - postedCount;
+            int n = rx.consumeRequests(rxRun, room);
+            int mask = postedId.length - 1;
+            for (int i = 0; i < n; i++) {
+                int at = (postedHead + postedCount + i) & mask;
+                postedId[at] = rxRun[i].id;
+                postedRef[at] = rxRun[i].gref;
+            }
+            postedCount += n;
         }
 
         /**
@@ -863,8 +954,9 @@ final class NetBack implements Bridge.Port {
         private void answerBatch() {
             for (int i = 0; i < slotCount; i++) {
                 int j = slotFrame[i];
-                tx.produceResponse(txRsp.set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR));
+                txRsps[i].set(slotId[i], j < 0 ? Netif.RSP_NULL : batchOk[j] ? Netif.RSP_OKAY : Netif.RSP_ERROR);
             }
+            tx.produceResponses(txRsps, 0, slotCount);
         }
 
         /**
@@ -922,8 +1014,7 @@ final class NetBack implements Bridge.Port {
                         rxDropped++;
                         return false;
                     }
-                    if (rx.unconsumedRequests() >= slots
-                            || rx.finalCheckForRequests() && rx.unconsumedRequests() >= slots) {
+                    if (posted(slots, true)) {
                         takeSlots(va, length, rxFlags, bridge.frameGrantDomid(), bridge.frameGrantRef());
                         return true;
                     }
@@ -985,7 +1076,7 @@ final class NetBack implements Bridge.Port {
                     flush();
                     continue;
                 }
-                if (rx.unconsumedRequests() < slots && !(rx.finalCheckForRequests() && rx.unconsumedRequests() >= slots)) {
+                if (!posted(slots, true)) {
                     return;
                 }
                 takeSlots(rxStore.va() + pending.headStart(), len, pending.headFlags(), -1, 0);
@@ -1044,8 +1135,12 @@ final class NetBack implements Bridge.Port {
          */
         private void takeSlots(long va, int length, int rxFlags, int granter, int grantRef) throws RingOverflowException {
             int slots = RxChain.slotsFor(length);
+            int mask = postedId.length - 1;
             for (int i = 0; i < slots; i++) {
-                rx.consumeRequest(rxReq);
+                int bufId = postedId[postedHead];
+                int bufRef = postedRef[postedHead];
+                postedHead = (postedHead + 1) & mask;
+                postedCount--;
                 int part = RxChain.slotLength(length, i);
                 int opsOfSlot = 0;
                 for (int done = 0; done < part; ) {
@@ -1061,14 +1156,14 @@ final class NetBack implements Bridge.Port {
                         copy.sourceGmfn(dom0Mfn(src))
                                 .sourceDomid(DomId.DOMID_SELF);
                     }
-                    copy.sourceOffset((int) (src & (Mmu.PAGE_SIZE - 1))).destRef(rxReq.gref & 0xFFFF_FFFFL)
+                    copy.sourceOffset((int) (src & (Mmu.PAGE_SIZE - 1))).destRef(bufRef & 0xFFFF_FFFFL)
                             .destDomid(front.value()).destOffset(done)
                             .flags(granter >= 0 ? Gntcopy.SOURCE_GREF | Gntcopy.DEST_GREF : Gntcopy.DEST_GREF).len(n);
                     rxOps++;
                     opsOfSlot++;
                     done += n;
                 }
-                rxId[rxSlots] = rxReq.id;
+                rxId[rxSlots] = bufId;
                 rxLen[rxSlots] = part;
                 rxFlag[rxSlots] = RxChain.slotFlags(slots, i, rxFlags);
                 rxSlotOps[rxSlots] = opsOfSlot;
@@ -1120,9 +1215,9 @@ final class NetBack implements Bridge.Port {
                     frameOk = true;
                 }
                 // A failed slot keeps more_data, so the front end finds the chain's end and drops it whole.
-                rx.produceResponse(rxRsp.set(rxId[j], 0, ok ? rxFlag[j] : rxFlag[j] & Netif.NETRXF_MORE_DATA,
-                        ok ? rxLen[j] : Netif.RSP_ERROR));
+                rxRsps[j].set(rxId[j], 0, ok ? rxFlag[j] : rxFlag[j] & Netif.NETRXF_MORE_DATA, ok ? rxLen[j] : Netif.RSP_ERROR);
             }
+            rx.produceResponses(rxRsps, 0, n);
             rx.pushResponsesAndCheckNotify();
         }
 
@@ -1184,6 +1279,14 @@ final class NetBack implements Bridge.Port {
             tx = null;
             rx = null;
         }
+    }
+
+    /** {@code into} filled with fresh holders: a ring run's entries, reused from run to run. */
+    private static <T> T[] holders(T[] into, java.util.function.Supplier<T> make) {
+        for (int i = 0; i < into.length; i++) {
+            into[i] = make.get();
+        }
+        return into;
     }
 
     /** A TX frame no back end can make sense of (an extra slot or a further slot missing, an unknown extra type). */

@@ -199,4 +199,41 @@ class BridgeTest {
             assertThat(bridge.learned()).as("step %d", step).isEqualTo(model.size());
         }
     }
+
+    @Test
+    @DisplayName("addresses are read in wire order: each of the six bytes counts, and the group bit is the first byte's lowest")
+    void shouldReadAddressesInWireOrder() {
+        TestPort pa = new TestPort();
+        TestPort pb = new TestPort();
+        TestPort pc = new TestPort();
+        bridge.attach(pa);
+        bridge.attach(pb);
+        bridge.attach(pc);
+        long a = 0x02_11_22_33_44_55L; // locally administered, unicast, every byte different
+        bridge.input(pa, frame(B, a), 60); // a learned on pa
+        pb.got.clear();
+        pc.got.clear();
+        bridge.input(pb, frame(a, B), 60);
+        assertThat(pa.got).as("a is learned on pa").containsExactly(a);
+        assertThat(pc.got).isEmpty();
+        for (int i = 0; i < 6; i++) {
+            long other = a ^ (0x04L << (8 * (5 - i))); // differs from a in byte i only, still unicast
+            pa.got.clear();
+            pc.got.clear();
+            bridge.input(pb, frame(other, B), 60);
+            assertThat(pa.got).as("byte %d differs: unknown, flooded", i).containsExactly(other);
+            assertThat(pc.got).as("byte %d differs: unknown, flooded", i).containsExactly(other);
+        }
+        long group = 0x01_00_5e_00_00_02L; // the first byte's lowest bit: multicast
+        long lastOdd = 0x02_00_5e_00_00_01L; // the last byte's lowest bit set: unicast
+        bridge.input(pc, frame(B, lastOdd), 60);
+        assertThat(bridge.learned()).as("a source whose last byte is odd is learned").isEqualTo(3);
+        bridge.input(pc, frame(B, group), 60);
+        assertThat(bridge.learned()).as("a group source is never learned").isEqualTo(3);
+        pb.got.clear();
+        pc.got.clear();
+        bridge.input(pa, frame(lastOdd, a), 60);
+        assertThat(pc.got).as("unicast to the port lastOdd was learned on").containsExactly(lastOdd);
+        assertThat(pb.got).isEmpty();
+    }
 }
