@@ -124,6 +124,24 @@ final class BlkBackQueue {
     /** Where each segment's bytes start in its granted page, for grant I/O. */
     private final int[] pieceOffset;
     private final int[] pieceRef;
+    /**
+     * The grant I/O batch being gathered from the run (grant I/O queues only): reads and writes
+     * whose checks passed, moved together by one {@code GuestMemory.grantIoBatch} before their
+     * responses go out, and before any request that must follow them (a flush, a barrier, a
+     * discard). Its requests by position in the run; their pieces end to end.
+     */
+    private final boolean batching;
+    private final int[] batchRun;
+    private final boolean[] batchWrite;
+    private final long[] batchPos;
+    private final long[] batchTotal;
+    private final int[] batchEnds;
+    private final long[] batchResult;
+    private final int[] batchRef;
+    private final int[] batchOffset;
+    private final int[] batchLen;
+    private int batchCount;
+    private int batchPieces;
     private boolean scheduled;
     private boolean closed;
     /** Read by the boot vCPU for the device's counters. */
@@ -167,6 +185,18 @@ final class BlkBackQueue {
         this.pieceLen = new int[maxSegs];
         this.pieceOffset = new int[maxSegs];
         this.pieceRef = new int[maxSegs];
+        this.batching = grantIo && !persistent;
+        int batchMax = batching ? GuestMemory.GRANT_IO_BATCH : 0;
+        int piecesMax = batching ? GuestMemory.GRANT_IO_BATCH_PIECES : 0;
+        this.batchRun = new int[batchMax];
+        this.batchWrite = new boolean[batchMax];
+        this.batchPos = new long[batchMax];
+        this.batchTotal = new long[batchMax];
+        this.batchEnds = new int[batchMax];
+        this.batchResult = new long[batchMax];
+        this.batchRef = new int[piecesMax];
+        this.batchOffset = new int[piecesMax];
+        this.batchLen = new int[piecesMax];
         // BATCH bounce pages, one page for indirect descriptors, pages for BATCH copy ops.
         this.opsPages = (int) ((BATCH * GnttabCopy.SIZE + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE);
         this.bounce = k.memory().allocatePages(BATCH + 1 + opsPages);
@@ -301,19 +331,18 @@ final class BlkBackQueue {
                 // RING_COPY_REQUEST over the run), each then checked and served from its private copy.
                 while (served < REQUESTS_PER_TURN
                         && (n = ring.consumeRequests(requestRun, REQUESTS_PER_TURN - served)) > 0) {
-                    int made = 0;
                     for (int i = 0; i < n; i++) {
-                        BlkResponse r = serve(requestRun[i]);
+                        BlkResponse r = serve(requestRun[i], i);
                         responseRun[i].set(r.id, r.operation, r.status);
                         // Responses go out as they are made, not at the run's end: a front end
                         // waiting for its first answers need not wait for the whole run, so it
                         // refills the ring while this side works. It is notified only if it asked.
-                        if (i + 1 - made == RESPONSES_PER_PUSH || i == n - 1) {
-                            ring.produceResponses(responseRun, made, i + 1 - made);
-                            ring.pushResponsesAndCheckNotify();
-                            made = i + 1;
+                        // A request gathered into the batch is answered when the batch is done.
+                        if (r.status != PENDING) {
+                            respond(i);
                         }
                     }
+                    flushBatch();
                     served += n;
                     requests += n;
                 }
@@ -323,19 +352,38 @@ final class BlkBackQueue {
                 }
             } while (ring.finalCheckForRequests());
         } catch (RingOverflowException e) {
+            batchCount = 0;
             stop("queue " + index + ": the front end broke the ring: " + e.getMessage());
         } catch (RuntimeException e) {
+            batchCount = 0;
             // Whatever this device's requests did, it ends this device, not dom0.
             stop("queue " + index + ": " + e);
         }
     }
 
-    /** One request, checked and carried out; its response. */
-    private BlkResponse serve(BlkRequest r) {
+    /** Response status of a request gathered into the batch, not yet answered. */
+    private static final int PENDING = Integer.MIN_VALUE;
+
+    /** Writes and pushes the response at {@code i} of the run (one push per response, as Linux's make_response). */
+    private void respond(int i) {
+        ring.produceResponses(responseRun, i, RESPONSES_PER_PUSH);
+        ring.pushResponsesAndCheckNotify();
+    }
+
+    /**
+     * One request, checked and carried out; its response. A read or write by grant I/O on a
+     * batching queue is only checked and gathered ({@link #PENDING}); anything that must come
+     * after the I/O before it (a flush, a barrier, a discard) moves the batch first.
+     */
+    private BlkResponse serve(BlkRequest r, int at) {
         int op = r.operation;
         if (disk.failed()) {
             return response.set(r.id, op, Blkif.RSP_ERROR); // durability is no longer known
         }
+        if (batchCount > 0 && op != Blkif.OP_READ && op != Blkif.OP_WRITE && op != Blkif.OP_INDIRECT) {
+            flushBatch();
+        }
+        runAt = at;
         try {
             return switch (op) {
                 case Blkif.OP_READ, Blkif.OP_WRITE, Blkif.OP_WRITE_BARRIER -> {
@@ -351,7 +399,7 @@ final class BlkBackQueue {
                             yield response.set(r.id, op, Blkif.RSP_OKAY);
                         }
                     }
-                    int st = transfer(r.sectorNumber, n, op != Blkif.OP_READ);
+                    int st = transfer(r.sectorNumber, n, op != Blkif.OP_READ, op != Blkif.OP_WRITE_BARRIER);
                     if (st == Blkif.RSP_OKAY && op == Blkif.OP_WRITE_BARRIER) {
                         disk.flush(channel);
                     }
@@ -362,7 +410,7 @@ final class BlkBackQueue {
                     if (n < 0) {
                         yield response.set(r.id, op, Blkif.RSP_ERROR);
                     }
-                    int st = n == 0 ? Blkif.RSP_OKAY : transfer(r.sectorNumber, n, true);
+                    int st = n == 0 ? Blkif.RSP_OKAY : transfer(r.sectorNumber, n, true, false);
                     if (st == Blkif.RSP_OKAY) {
                         stats[VbdStatistics.F_REQ]++;
                         disk.flush(channel);
@@ -376,7 +424,7 @@ final class BlkBackQueue {
                     if (n <= 0) {
                         yield response.set(r.id, op, maxIndirectSegments == 0 ? Blkif.RSP_EOPNOTSUPP : Blkif.RSP_ERROR);
                     }
-                    yield response.set(r.id, op, transfer(r.sectorNumber, n, inner == Blkif.OP_WRITE));
+                    yield response.set(r.id, op, transfer(r.sectorNumber, n, inner == Blkif.OP_WRITE, true));
                 }
                 default -> response.set(r.id, op, Blkif.RSP_EOPNOTSUPP);
             };
@@ -479,7 +527,7 @@ final class BlkBackQueue {
      * {@code write}, else from it. Nothing moves unless every segment and the whole range are
      * good.
      */
-    private int transfer(long sector, int n, boolean write) throws IOException {
+    private int transfer(long sector, int n, boolean write, boolean mayGather) throws IOException {
         if (write && disk.readOnly()) {
             return Blkif.RSP_ERROR;
         }
@@ -510,7 +558,7 @@ final class BlkBackQueue {
             return Blkif.RSP_OKAY;
         }
         if (grantIo && !persistent) {
-            return grantIo(0, n, pos, write);
+            return batching && mayGather ? gather(n, pos, write, total * Blkif.SECTOR_SIZE) : grantIo(0, n, pos, write);
         }
         int i = 0;
         while (i < n) {
@@ -602,6 +650,84 @@ final class BlkBackQueue {
         }
         persistentGrants.put(gref, m);
         return m;
+    }
+
+    /** Position in the run of the request being served (where its response will be). */
+    private int runAt;
+
+    /**
+     * Gathers the checked request's {@code n} segments into the batch (moving the batch first
+     * when it has no room for them); {@link #PENDING}.
+     */
+    private int gather(int n, long pos, boolean write, long total) {
+        if (batchCount == batchRun.length || batchPieces + n > batchRef.length) {
+            flushBatch();
+        }
+        int at = batchPieces;
+        for (int i = 0; i < n; i++) {
+            batchOffset[at + i] = segFirst[i] * Blkif.SECTOR_SIZE;
+            batchLen[at + i] = (segLast[i] - segFirst[i] + 1) * Blkif.SECTOR_SIZE;
+            batchRef[at + i] = segGref[i];
+        }
+        batchPieces = at + n;
+        int b = batchCount++;
+        batchRun[b] = runAt;
+        batchWrite[b] = write;
+        batchPos[b] = pos;
+        batchTotal[b] = total;
+        batchEnds[b] = batchPieces;
+        return PENDING;
+    }
+
+    /**
+     * Moves the gathered batch with one grant I/O call (every request complete when it returns),
+     * then answers each of its requests, in the order they were taken.
+     */
+    private void flushBatch() {
+        int count = batchCount;
+        if (count == 0) {
+            return;
+        }
+        batchCount = 0;
+        batchPieces = 0;
+        IOException failed = null;
+        try {
+            mem.grantIoBatch(channel, front.value(), count, batchWrite, batchPos, batchEnds, batchRef, batchOffset,
+                    batchLen, batchResult);
+        } catch (IOException e) {
+            failed = e;
+        }
+        for (int b = 0; b < count; b++) {
+            int st;
+            long got = batchResult[b];
+            if (failed != null) {
+                st = Blkif.RSP_ERROR;
+            } else if (got <= GuestMemory.GRANT_IO_HOST_ERROR) {
+                st = Blkif.RSP_ERROR;
+                if (failed == null) {
+                    failed = new IOException((batchWrite[b] ? "pwritev" : "preadv") + " at " + batchPos[b]
+                            + " failed, errno " + (GuestMemory.GRANT_IO_HOST_ERROR - got));
+                }
+            } else if (got < 0) {
+                st = Blkif.RSP_ERROR; // a reference the front end did not grant as it should
+            } else if (!batchWrite[b] && got < batchTotal[b]) {
+                // Past the end of the file: the rest reads as zeroes.
+                int from = b == 0 ? 0 : batchEnds[b - 1];
+                int n = batchEnds[b] - from;
+                System.arraycopy(batchRef, from, pieceRef, 0, n);
+                System.arraycopy(batchOffset, from, pieceOffset, 0, n);
+                System.arraycopy(batchLen, from, pieceLen, 0, n);
+                st = zeroGrantsPast(got, n);
+            } else {
+                st = Blkif.RSP_OKAY;
+            }
+            int i = batchRun[b];
+            responseRun[i].status = st;
+            respond(i);
+        }
+        if (failed != null) {
+            ioError(failed);
+        }
     }
 
     /**
