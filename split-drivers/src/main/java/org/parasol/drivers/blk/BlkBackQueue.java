@@ -74,6 +74,8 @@ final class BlkBackQueue {
      * 0.45x of direct fell to 0.16x; docs/results.md, issue 13).
      */
     static final int RESPONSES_PER_PUSH = 1;
+    /** The most requests of a run moved by one grant I/O batch before their responses go out. */
+    static final int BATCH_REQUESTS = Math.min(GuestMemory.GRANT_IO_BATCH, Integer.getInteger("parasol.blkback.batch", 4));
 
     private final Kernel k;
     /** The vCPU serving this queue, or null for the boot vCPU. */
@@ -340,6 +342,8 @@ final class BlkBackQueue {
                         // A request gathered into the batch is answered when the batch is done.
                         if (r.status != PENDING) {
                             respond(i);
+                        } else if (batchCount == BATCH_REQUESTS) {
+                            flushBatch();
                         }
                     }
                     flushBatch();
