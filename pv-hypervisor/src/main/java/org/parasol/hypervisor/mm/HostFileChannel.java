@@ -32,6 +32,11 @@ import java.nio.file.StandardOpenOption;
  * (its blocking bookkeeping, the buffer's session, a {@code ByteBuffer} per piece), and a
  * scattering call at a position without a seek.
  *
+ * <p>A batch of such calls ({@link #vectors}, grant I/O of a run of blkback's requests) goes
+ * through an io_uring of the file's own ({@link IoUring}), made at the first batch beside the
+ * descriptor and closed with it: one {@code io_uring_enter} submits the batch and waits for all
+ * of it. Where the ring cannot be made, the batch goes one system call per request.
+ *
  * <p>The descriptor is closed once: when the channel is closed and no raw call is in progress
  * (a call in progress finishes on the open descriptor, so its number is never reused under
  * it), or when the channel becomes unreachable without being closed. Instances are made only
@@ -103,12 +108,22 @@ public final class HostFileChannel extends FileChannel {
      */
     static final boolean URING = !"false".equals(System.getProperty("parasol.uring"));
     /**
-     * Whether batched I/O is marked {@code IOSQE_ASYNC} ({@code -Dparasol.uring.async}): handed
-     * to the kernel's io-wq workers at once, which copy in parallel on every core, instead of
-     * being tried inline in the submitting thread first (a page-cache hit then completes there,
-     * serially).
+     * The smallest request of a batch marked {@code IOSQE_ASYNC}
+     * ({@code -Dparasol.uring.asyncBytes}; {@code -Dparasol.uring.async=true} is 0, {@code false}
+     * never): handed to the kernel's io-wq workers at once, which copy in parallel on every core,
+     * instead of being tried inline in the submitting thread first (a page-cache hit then
+     * completes there, one after the other, for no more than the copy itself costs).
      */
-    static final boolean URING_ASYNC = Boolean.parseBoolean(System.getProperty("parasol.uring.async", "false"));
+    static final long URING_ASYNC_BYTES = asyncBytes();
+
+    private static long asyncBytes() {
+        String async = System.getProperty("parasol.uring.async");
+        if (async != null) {
+            return Boolean.parseBoolean(async) ? 0 : Long.MAX_VALUE;
+        }
+        return Long.getLong("parasol.uring.asyncBytes", Long.MAX_VALUE);
+    }
+
     /**
      * The fewest requests a batch sends through io_uring ({@code -Dparasol.uring.min}); a smaller
      * one goes one synchronous system call per request, the cheaper way for one request alone.
@@ -455,7 +470,6 @@ public final class HostFileChannel extends FileChannel {
             throws IOException {
         int[] res = completions;
         long base = iov.address();
-        int flags = URING_ASYNC ? IoUring.SQE_ASYNC : 0;
         int through = 0;
         for (int from = 0; from < count; from += ring.entries()) {
             int wave = Math.min(ring.entries(), count - from);
@@ -463,7 +477,8 @@ public final class HostFileChannel extends FileChannel {
                 int i = from + k;
                 res[k] = NOT_DONE;
                 ring.prepareVector(writes[i] ? IoUring.OP_WRITEV : IoUring.OP_READV, fd.fd,
-                        base + (long) iovFirsts[i] * IOVEC_BYTES, iovCounts[i], positions[i], k, flags);
+                        base + (long) iovFirsts[i] * IOVEC_BYTES, iovCounts[i], positions[i], k,
+                        totals[i] >= URING_ASYNC_BYTES ? IoUring.SQE_ASYNC : 0);
             }
             ring.submitAndWait(res, arg, errno);
             for (int k = 0; k < wave; k++) {
