@@ -37,8 +37,10 @@ import org.parasol.hypercall.struct.GnttabCopy;
  *  persistent grants   map the front end's page once (writable), keep it; the file is read
  *                      into, or written from, the mapped page directly (GuestMemory.readFile)
  *  grant I/O           the file read straight into the front end's granted frames, or written
- *                      from them, one call per request (GuestMemory.readFileToGrants: a Parasol
- *                      extension; the default for segments that are not persistently mapped)
+ *                      from them (GuestMemory.readFileToGrants: a Parasol extension; the default
+ *                      for segments that are not persistently mapped): the run's reads and
+ *                      writes gathered into batches of up to 64 KiB, each one call
+ *                      (GuestMemory.grantIoBatch: the hypervisor's io_uring), then answered
  *  grant copy          read:  file -&gt; dom0's bounce page (directly) -&gt; GNTTABOP_copy -&gt; front
  *                      write: front -&gt; GNTTABOP_copy -&gt; bounce page -&gt; file
  *                      (Linux's blkback; with xen_blkback.grant_io=0 on dom0's command line)
