@@ -712,8 +712,16 @@ final class BlkBackQueue {
         batchBytes = 0;
         IOException failed = null;
         try {
-            mem.grantIoBatch(channel, front.value(), count, batchWrite, batchPos, batchEnds, batchRef, batchOffset,
-                    batchLen, batchResult);
+            if (count == 1) {
+                // One request (a 64 KiB one, or QD1): the one call it always was, nothing around it.
+                int n = batchEnds[0];
+                batchResult[0] = batchWrite[0]
+                        ? mem.writeFileFromGrants(channel, batchPos[0], front.value(), batchRef, batchOffset, batchLen, n)
+                        : mem.readFileToGrants(channel, batchPos[0], front.value(), batchRef, batchOffset, batchLen, n);
+            } else {
+                mem.grantIoBatch(channel, front.value(), count, batchWrite, batchPos, batchEnds, batchRef,
+                        batchOffset, batchLen, batchResult);
+            }
         } catch (IOException e) {
             failed = e;
         }
