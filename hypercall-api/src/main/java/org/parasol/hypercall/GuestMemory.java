@@ -282,6 +282,47 @@ public interface GuestMemory {
         throw new UnsupportedOperationException("host file I/O is for privileged domains");
     }
 
+    /** The most requests one {@link #grantIoBatch} takes. */
+    int GRANT_IO_BATCH = 64;
+    /** The most pieces of all of a {@link #grantIoBatch}'s requests together. */
+    int GRANT_IO_BATCH_PIECES = 1024;
+    /**
+     * A {@link #grantIoBatch} result at or below this is a request whose host system call failed:
+     * its errno is {@code GRANT_IO_HOST_ERROR - result}. Below every {@code GNTST_*} code.
+     */
+    long GRANT_IO_HOST_ERROR = -(1L << 16);
+
+    /**
+     * Grant I/O of a batch: the requests a back end took off its ring in one run, each as
+     * {@link #readFileToGrants} ({@code writes[r]} false) or {@link #writeFileFromGrants} would
+     * move it, all in one call. Request {@code r} is at {@code positions[r]} in the file, and its
+     * pieces are {@code [r == 0 ? 0 : pieceEnds[r - 1], pieceEnds[r])} of {@code refs},
+     * {@code offsets} and {@code lengths}. Each request is checked and pinned on its own, so a
+     * refused piece fails its request only. On the hypervisor's own descriptor
+     * ({@link #openHostFile}) the checked requests go to the host kernel at once (io_uring, where
+     * the host has it) and run in parallel; every one has completed, and every pin is dropped,
+     * when the call returns. The outcome is what the requests would leave done one after the
+     * other in order, for the file: a request whose range overlaps an earlier one's where either
+     * writes waits for it. (Two requests of a batch into the same granted frame are not ordered
+     * between themselves, as two requests a front end has in flight are not.) Counted as one
+     * {@code grant_table_op} hypercall of the caller.
+     *
+     * @param count requests, at most {@link #GRANT_IO_BATCH}; each of at most 256 pieces, at most
+     *     {@link #GRANT_IO_BATCH_PIECES} in all
+     * @param results out: per request, the bytes moved (for a read, fewer than its pieces' total
+     *     only at the end of the file), a negative {@code GNTST_*} code as
+     *     {@link #readFileToGrants} returns them, or {@link #GRANT_IO_HOST_ERROR} minus the errno
+     *     of its failed system call
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IllegalArgumentException for a channel the JDK did not make, a negative position,
+     *     arrays shorter than {@code count}, piece ends out of order, or counts beyond the limits
+     * @throws IOException for a closed channel (nothing moved, no pin left)
+     */
+    default void grantIoBatch(FileChannel file, int domid, int count, boolean[] writes, long[] positions,
+            int[] pieceEnds, int[] refs, int[] offsets, int[] lengths, long[] results) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
     /**
      * Grant read, grant I/O's form for small reads into a privileged domain's own memory: copies
      * {@code length} bytes at byte {@code offset} of the page that domain {@code domid} granted

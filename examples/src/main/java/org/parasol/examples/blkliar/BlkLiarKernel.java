@@ -49,6 +49,9 @@ import org.parasol.hypercall.io.BlkifRequestSegment;
  *                     reference never granted                           expect -1
  *  discard-beyond     a discard past the end                            expect -1
  *  write-read-only    a write to the read-only disk                     expect -1
+ *  run-with-bad-gref  six reads pushed at once (one run, one batch of
+ *                     dom0's grant I/O), the fifth naming a reference
+ *                     never granted                                     expect  0 0 0 0 -1 0
  *  req-prod-far-ahead req_prod 1000 past the ring: dom0 closes that one disk
  *                     (with ring=backwards on the command line: req_prod 5 behind what
  *                     the back end consumed, req-prod-backwards)
@@ -74,6 +77,11 @@ public final class BlkLiarKernel extends ApplicationKernel {
         FrontRing<BlkRequest, BlkResponse> ring;
         BoundPort port;
         Promise<BlkResponse> answer;
+        /** The statuses of a run of requests sent at once, by id from runBase; how many are still out. */
+        Promise<int[]> runAnswer;
+        int[] runStatus;
+        long runBase;
+        int runLeft;
         final BlkResponse response = new BlkResponse();
         XenbusWatch watch;
         XenbusState backState = XenbusState.UNKNOWN;
@@ -131,7 +139,13 @@ public final class BlkLiarKernel extends ApplicationKernel {
             try {
                 do {
                     while (ring.consumeResponse(response)) {
-                        if (answer != null && !answer.isDone()) {
+                        if (runAnswer != null && !runAnswer.isDone() && response.id >= runBase
+                                && response.id < runBase + runStatus.length) {
+                            runStatus[(int) (response.id - runBase)] = response.status;
+                            if (--runLeft == 0) {
+                                runAnswer.complete(runStatus);
+                            }
+                        } else if (answer != null && !answer.isDone()) {
                             answer.complete(response);
                         }
                     }
@@ -139,6 +153,19 @@ public final class BlkLiarKernel extends ApplicationKernel {
             } catch (RingOverflowException e) {
                 k.println(TAG + "the back end broke the ring: " + e.getMessage());
             }
+        }
+
+        /** Requests with ids {@code base, base + 1, ...} pushed together: one notification, one run for the back end. */
+        Promise<int[]> sendRun(List<BlkRequest> rs, long base) {
+            runAnswer = k.loop().promise();
+            runStatus = new int[rs.size()];
+            runBase = base;
+            runLeft = rs.size();
+            for (BlkRequest r : rs) {
+                ring.produceRequest(r);
+            }
+            ring.pushRequestsAndCheckNotify();
+            return runAnswer;
         }
 
         Promise<BlkResponse> send(BlkRequest r) {
@@ -225,7 +252,23 @@ public final class BlkLiarKernel extends ApplicationKernel {
                     });
                 });
             }
-            return chain;
+            return chain.then(v -> {
+                // A run: six reads of the good page pushed at once, the fifth naming a reference never granted.
+                List<BlkRequest> run = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    BlkRequest r = new BlkRequest();
+                    r.direct(Blkif.OP_READ, 21 + i, 8L * i).segment(i == 4 ? unused : g, 0, 7);
+                    run.add(r);
+                }
+                return rw.sendRun(run, 21).map(st -> {
+                    StringBuilder b = new StringBuilder(TAG + "run-with-bad-gref: statuses");
+                    for (int x : st) {
+                        b.append(' ').append(x);
+                    }
+                    k.println(b.toString());
+                    return null;
+                });
+            });
         }).then(v -> {
             // The last lie: a producer index far beyond the ring, or behind what the back end took.
             // The back end must close this disk.

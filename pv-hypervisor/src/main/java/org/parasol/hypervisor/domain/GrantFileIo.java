@@ -8,9 +8,11 @@ import java.nio.channels.FileChannel;
 import java.util.Arrays;
 
 import org.parasol.hypercall.DomId;
+import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypervisor.grant.GrantTable;
 import org.parasol.hypervisor.mm.HostFileChannel;
+import org.parasol.hypervisor.mm.IoUring;
 import org.parasol.hypervisor.mm.MachineByteViews;
 import org.parasol.hypervisor.mm.MachineMemory;
 
@@ -87,6 +89,229 @@ final class GrantFileIo {
             grants.releaseAll(refs, count, readonly, mfns);
             Arrays.fill(buffers, 0, used, null); // the call's buffers are not kept past their pins
             used = 0;
+        }
+    }
+
+    /** The most requests, and pieces in all, of one batch (the MMU checks callers against them). */
+    static final int MAX_BATCH = GuestMemory.GRANT_IO_BATCH;
+    static final int MAX_BATCH_PIECES = GuestMemory.GRANT_IO_BATCH_PIECES;
+    /** A batch's pins, indexed as its pieces; and which requests hold theirs. */
+    private long[] batchMfns;
+    private boolean[] pinned;
+    /** The wave in flight: its requests (by index in the batch) and what the host file needs of each. */
+    private int[] waveReq;
+    private int[] waveIovFirst;
+    private int[] waveIovCount;
+    private long[] waveTotal;
+    private long[] wavePos;
+    private boolean[] waveWrite;
+    private long[] waveResult;
+    private int wave;
+    private int waveIovs;
+    /** The batch's iovecs and io_uring_enter's argument, in machine memory's arena (see {@link #raw}). */
+    private MemorySegment batchIov;
+    private MemorySegment enterArg;
+    /** One request's pieces, for the JDK channel's path (no host file). */
+    private int[] oneRefs;
+    private int[] oneOffsets;
+    private int[] oneLengths;
+
+    /**
+     * See {@link org.parasol.hypervisor.mm.MmuContext#grantFileIoBatch}: each request checked and
+     * pinned on its own (a refusal is that request's result), the pinned ones moved in waves (a
+     * request whose file range overlaps a write of the wave, or a write overlapping any of it,
+     * starts the next wave), each wave one {@link HostFileChannel#vectors} call; every pin dropped
+     * at the end, whatever happened.
+     */
+    void moveBatch(FileChannel file, int domid, int count, boolean[] writes, long[] positions, int[] pieceEnds,
+            int[] refs, int[] offsets, int[] lengths, long[] results) throws IOException {
+        if (!(file instanceof HostFileChannel host)) {
+            oneByOne(file, domid, count, writes, positions, pieceEnds, refs, offsets, lengths, results);
+            return;
+        }
+        if (batchMfns == null) {
+            batchMfns = new long[MAX_BATCH_PIECES];
+            pinned = new boolean[MAX_BATCH];
+            waveReq = new int[MAX_BATCH];
+            waveIovFirst = new int[MAX_BATCH];
+            waveIovCount = new int[MAX_BATCH];
+            waveTotal = new long[MAX_BATCH];
+            wavePos = new long[MAX_BATCH];
+            waveWrite = new boolean[MAX_BATCH];
+            waveResult = new long[MAX_BATCH];
+            MachineMemory memory = this.host.frames().memory();
+            batchIov = memory.allocateScratch((long) MAX_BATCH_PIECES * HostFileChannel.IOVEC_BYTES);
+            enterArg = memory.allocateScratch(IoUring.GETEVENTS_ARG_BYTES);
+            if (errno == null) {
+                errno = memory.allocateScratch(64);
+            }
+        }
+        Domain granter = domid == DomId.DOMID_SELF || domid == self.domid() ? self : this.host.lookup(domid);
+        if (granter == null) {
+            java.util.Arrays.fill(results, 0, count, Gntst.BAD_DOMAIN);
+            return;
+        }
+        GrantTable grants = granter.grants();
+        int me = self.domid();
+        wave = 0;
+        waveIovs = 0;
+        try {
+            int start = 0;
+            for (int r = 0; r < count; r++) {
+                int end = pieceEnds[r];
+                int from = start;
+                start = end;
+                pinned[r] = false;
+                long total = 0;
+                boolean bad = false;
+                for (int i = from; i < end; i++) {
+                    int off = offsets[i];
+                    int len = lengths[i];
+                    if (off < 0 || len < 0 || off > MachineMemory.PAGE_SIZE - len) {
+                        bad = true;
+                        break;
+                    }
+                    total += len;
+                }
+                if (bad) {
+                    results[r] = Gntst.BAD_COPY_ARG;
+                    continue;
+                }
+                if (total == 0) {
+                    results[r] = 0;
+                    continue;
+                }
+                boolean toGuest = !writes[r];
+                int rc = grants.acquireAll(refs, lengths, from, end - from, me, !toGuest, batchMfns);
+                if (rc != Gntst.OKAY) {
+                    results[r] = rc;
+                    continue;
+                }
+                pinned[r] = true;
+                if (conflicts(positions[r], total, writes[r])) {
+                    runWave(host, results);
+                }
+                int first = waveIovs;
+                int n = iovecs(offsets, lengths, from, end);
+                if (n < 0) {
+                    waveIovs = first;
+                    results[r] = Gntst.BAD_PAGE; // not machine memory: never handed to the kernel
+                    continue;
+                }
+                waveReq[wave] = r;
+                waveIovFirst[wave] = first;
+                waveIovCount[wave] = n;
+                waveTotal[wave] = total;
+                wavePos[wave] = positions[r];
+                waveWrite[wave] = writes[r];
+                wave++;
+            }
+            runWave(host, results);
+        } finally {
+            wave = 0;
+            waveIovs = 0;
+            int start = 0;
+            for (int r = 0; r < count; r++) {
+                int end = pieceEnds[r];
+                if (pinned[r]) {
+                    pinned[r] = false;
+                    grants.releaseAll(refs, start, end - start, writes[r], batchMfns);
+                }
+                start = end;
+            }
+        }
+    }
+
+    /** Whether a request at {@code [position, position + total)} must wait for the wave in flight. */
+    private boolean conflicts(long position, long total, boolean write) {
+        for (int k = 0; k < wave; k++) {
+            if ((write || waveWrite[k]) && position < wavePos[k] + waveTotal[k] && wavePos[k] < position + total) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The pinned pieces {@code [from, end)} as iovecs from {@link #waveIovs} on, merged where
+     * machine-adjacent; how many, or -1 for a piece outside machine memory.
+     */
+    private int iovecs(int[] offsets, int[] lengths, int from, int end) {
+        MemorySegment v = batchIov;
+        MemorySegment machine = this.host.frames().memory().segment();
+        long base = machine.address();
+        long size = machine.byteSize();
+        int n = waveIovs;
+        long runStart = -1;
+        long runLen = 0;
+        for (int i = from; i < end; i++) {
+            if (lengths[i] == 0) {
+                continue;
+            }
+            this.host.frames().ensureP2mWritten(batchMfns[i]); // a granted page of a P2M list: written before the I/O
+            long ma = MachineMemory.maddr(batchMfns[i]) + offsets[i];
+            if (ma < 0 || ma > size - lengths[i]) {
+                return -1;
+            }
+            if (runStart >= 0 && runStart + runLen == ma) {
+                runLen += lengths[i];
+                continue;
+            }
+            if (runStart >= 0) {
+                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
+                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
+                n++;
+            }
+            runStart = ma;
+            runLen = lengths[i];
+        }
+        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
+        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
+        n++;
+        int count = n - waveIovs;
+        waveIovs = n;
+        return count;
+    }
+
+    /** The wave in flight, to the host file at once; each request's result. */
+    private void runWave(HostFileChannel file, long[] results) throws IOException {
+        if (wave == 0) {
+            return;
+        }
+        int n = wave;
+        wave = 0;
+        waveIovs = 0;
+        file.vectors(batchIov, waveIovFirst, waveIovCount, waveTotal, wavePos, waveWrite, n, waveResult, errno,
+                enterArg);
+        for (int k = 0; k < n; k++) {
+            long r = waveResult[k];
+            results[waveReq[k]] = r >= 0 ? r : GuestMemory.GRANT_IO_HOST_ERROR + r; // r is -errno
+        }
+    }
+
+    /** A batch on a JDK channel (no host file of the hypervisor's): each request as {@link #move}, in order. */
+    private void oneByOne(FileChannel file, int domid, int count, boolean[] writes, long[] positions,
+            int[] pieceEnds, int[] refs, int[] offsets, int[] lengths, long[] results) throws IOException {
+        if (oneRefs == null) {
+            oneRefs = new int[MAX_PIECES];
+            oneOffsets = new int[MAX_PIECES];
+            oneLengths = new int[MAX_PIECES];
+        }
+        int start = 0;
+        for (int r = 0; r < count; r++) {
+            int end = pieceEnds[r];
+            int n = end - start;
+            System.arraycopy(refs, start, oneRefs, 0, n);
+            System.arraycopy(offsets, start, oneOffsets, 0, n);
+            System.arraycopy(lengths, start, oneLengths, 0, n);
+            start = end;
+            try {
+                results[r] = move(file, positions[r], domid, oneRefs, oneOffsets, oneLengths, n, !writes[r]);
+            } catch (java.nio.channels.ClosedChannelException | java.nio.channels.NonWritableChannelException e) {
+                throw e;
+            } catch (IOException e) {
+                results[r] = GuestMemory.GRANT_IO_HOST_ERROR - 5; // EIO: the JDK does not say which
+            }
         }
     }
 

@@ -474,6 +474,22 @@ public final class Vcpu implements MmuContext {
     }
 
     @Override
+    public void grantFileIoBatch(java.nio.channels.FileChannel file, int domid, int count, boolean[] writes,
+            long[] positions, int[] pieceEnds, int[] refs, int[] offsets, int[] lengths, long[] results)
+            throws java.io.IOException {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
+        }
+        if (pollWord.pending() != 0) {
+            safePoint();
+        }
+        checkAlive();
+        // Counted as the one grant-table hypercall it stands for.
+        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        grantIo().moveBatch(file, domid, count, writes, positions, pieceEnds, refs, offsets, lengths, results);
+    }
+
+    @Override
     public int grantRead(int domid, int ref, int offset, long ma, int length) {
         if (!domain.privileged()) {
             throw new UnsupportedOperationException("grant reads are for privileged domains (d" + domain.domid()

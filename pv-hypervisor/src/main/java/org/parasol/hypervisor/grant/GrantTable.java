@@ -328,14 +328,24 @@ public final class GrantTable {
      * dropped and the refusal returned; else {@code GNTST_okay}. {@link #releaseAll} undoes it.
      */
     public int acquireAll(int[] refs, int[] lengths, int count, int ldom, boolean readonly, long[] mfns) {
-        for (int taken = 0; taken < count; taken++) {
+        return acquireAll(refs, lengths, 0, count, ldom, readonly, mfns);
+    }
+
+    /**
+     * {@link #acquireAll(int[], int[], int, int, boolean, long[])} of the pieces
+     * {@code [from, from + count)} of the arrays (a request of a grant I/O batch), {@code mfns}
+     * indexed as {@code refs}.
+     */
+    public int acquireAll(int[] refs, int[] lengths, int from, int count, int ldom, boolean readonly, long[] mfns) {
+        int end = from + count;
+        for (int taken = from; taken < end; taken++) {
             if (lengths[taken] == 0) {
                 mfns[taken] = -1;
                 continue;
             }
             long mfn = acquireEntry(refs[taken], ldom, readonly, false);
             if (mfn < 0) {
-                releaseAll(refs, taken, readonly, mfns);
+                releaseAll(refs, from, taken - from, readonly, mfns);
                 return (int) mfn;
             }
             mfns[taken] = mfn;
@@ -345,13 +355,19 @@ public final class GrantTable {
 
     /** Drops the pins {@link #acquireAll} took: every {@code i < count} with {@code mfns[i] >= 0}. */
     public void releaseAll(int[] refs, int count, boolean readonly, long[] mfns) {
-        for (int i = 0; i < count; i++) {
+        releaseAll(refs, 0, count, readonly, mfns);
+    }
+
+    /** {@link #releaseAll(int[], int, boolean, long[])} of the pieces {@code [from, from + count)}. */
+    public void releaseAll(int[] refs, int from, int count, boolean readonly, long[] mfns) {
+        int end = from + count;
+        for (int i = from; i < end; i++) {
             if (mfns[i] >= 0) {
                 mfns[i] = releaseEntry(refs[i], readonly, false);
             }
         }
         // The frame references go outside the entry locks, as release does.
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < end; i++) {
             if (mfns[i] >= 0) {
                 frames.putPageOwned(mfns[i], !readonly);
             }

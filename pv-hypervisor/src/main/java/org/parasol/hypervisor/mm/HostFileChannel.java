@@ -32,6 +32,11 @@ import java.nio.file.StandardOpenOption;
  * (its blocking bookkeeping, the buffer's session, a {@code ByteBuffer} per piece), and a
  * scattering call at a position without a seek.
  *
+ * <p>A batch of such calls ({@link #vectors}, grant I/O of a run of blkback's requests) goes
+ * through an io_uring of the file's own ({@link IoUring}), made at the first batch beside the
+ * descriptor and closed with it: one {@code io_uring_enter} submits the batch and waits for all
+ * of it. Where the ring cannot be made, the batch goes one system call per request.
+ *
  * <p>The descriptor is closed once: when the channel is closed and no raw call is in progress
  * (a call in progress finishes on the open descriptor, so its number is never reused under
  * it), or when the channel becomes unreachable without being closed. Instances are made only
@@ -92,6 +97,50 @@ public final class HostFileChannel extends FileChannel {
         FDATASYNC = fdatasync;
     }
 
+    /**
+     * Submission slots of a file's io_uring: a batch of more requests goes in several waves.
+     * blkback takes at most 64 requests a turn.
+     */
+    public static final int RING_ENTRIES = 64;
+    /**
+     * Whether batches use io_uring at all ({@code -Dparasol.uring=false}: one {@code preadv}/
+     * {@code pwritev} per request, as without it).
+     */
+    static final boolean URING = !"false".equals(System.getProperty("parasol.uring"));
+    /**
+     * The smallest request of a batch marked {@code IOSQE_ASYNC}
+     * ({@code -Dparasol.uring.asyncBytes}; {@code -Dparasol.uring.async=true} is 0, {@code false}
+     * never): handed to the kernel's io-wq workers at once, which copy in parallel on every core,
+     * instead of being tried inline in the submitting thread first (a page-cache hit then
+     * completes there, one after the other, for no more than the copy itself costs).
+     */
+    static final long URING_ASYNC_BYTES = asyncBytes();
+
+    private static long asyncBytes() {
+        String async = System.getProperty("parasol.uring.async");
+        if (async != null) {
+            return Boolean.parseBoolean(async) ? 0 : Long.MAX_VALUE;
+        }
+        return Long.getLong("parasol.uring.asyncBytes", Long.MAX_VALUE);
+    }
+
+    /**
+     * The fewest requests a batch sends through io_uring ({@code -Dparasol.uring.min}); a smaller
+     * one goes one synchronous system call per request, the cheaper way for one request alone.
+     */
+    static final int URING_MIN = Math.max(1, Integer.getInteger("parasol.uring.min", 2));
+    private static final java.util.concurrent.atomic.AtomicBoolean FALLBACK_LOGGED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** One log line for the process, the first time a ring cannot be made. */
+    private static void ringUnavailable(Exception e) {
+        if (FALLBACK_LOGGED.compareAndSet(false, true)) {
+            System.getLogger("org.parasol.hypervisor.mm").log(System.Logger.Level.WARNING,
+                    "io_uring unavailable (" + e.getMessage() + "): grant I/O batches fall back to one "
+                            + "preadv/pwritev per request");
+        }
+    }
+
     /** Closed bit of {@link Descriptor#state}; the bits below count raw calls in progress. */
     private static final long CLOSED = 1L << 62;
 
@@ -111,6 +160,45 @@ public final class HostFileChannel extends FileChannel {
         @SuppressWarnings("unused") // through STATE
         private volatile long state;
         Cleaner.Cleanable cleanable;
+        /** The io_uring beside the descriptor, made at the first batch; used by one thread at a time (RING). */
+        IoUring ring;
+        /** Whether {@link #ring} could not be made: batches go one system call per request. */
+        boolean ringFailed;
+        /** 1 while a thread uses {@link #ring}: a second one goes without it rather than wait. */
+        @SuppressWarnings("unused") // through RING
+        private volatile int ringBusy;
+        private static final VarHandle RING;
+
+        static {
+            try {
+                RING = MethodHandles.lookup().findVarHandle(Descriptor.class, "ringBusy", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /** Takes the ring for this thread (made now if new); null when it is busy or cannot be made. */
+        IoUring takeRing() {
+            if (!RING.compareAndSet(this, 0, 1)) {
+                return null;
+            }
+            if (ring == null && !ringFailed) {
+                try {
+                    ring = IoUring.open(RING_ENTRIES);
+                } catch (IOException | RuntimeException e) {
+                    ringFailed = true;
+                    ringUnavailable(e);
+                }
+            }
+            if (ring == null) {
+                RING.setRelease(this, 0);
+            }
+            return ring;
+        }
+
+        void giveRing() {
+            RING.setRelease(this, 0);
+        }
 
         Descriptor(int fd) {
             this.fd = fd;
@@ -145,7 +233,11 @@ public final class HostFileChannel extends FileChannel {
         }
 
         @Override
-        public void run() { // once, by clean() or by the cleaner
+        public void run() { // once, by clean() or by the cleaner: no call in progress, none in flight
+            IoUring r = ring;
+            if (r != null) {
+                r.close();
+            }
             try {
                 int rc = (int) CLOSE.invokeExact(fd);
             } catch (Throwable t) {
@@ -235,46 +327,183 @@ public final class HostFileChannel extends FileChannel {
             throw new ClosedChannelException();
         }
         try {
-            long done = 0;
-            int first = 0;
-            while (done < total && first < count) {
+            long r = rest(iov, 0, count, total, 0, position, toMemory, errno);
+            if (r < 0) {
+                throw new IOException((toMemory ? "preadv" : "pwritev") + " at " + position + " failed, errno "
+                        + (r == NO_PROGRESS ? "none (a gathering write made no progress)" : Long.toString(-r)));
+            }
+            return r;
+        } finally {
+            fd.exit();
+        }
+    }
+
+    /** {@link #rest}'s answer for a gathering write that made no progress. */
+    private static final long NO_PROGRESS = Long.MIN_VALUE;
+
+    /**
+     * The system-call loop of one vector request: {@code preadv}/{@code pwritev} on the
+     * descriptor (entered by the caller) from {@code position + done} on, over the iovecs
+     * {@code [first, first + count)} of {@code iov} (the first {@code done} bytes of which are
+     * already moved: they are skipped, and the iovecs rewritten as the loop advances), until
+     * {@code total} bytes are moved or a read meets the end of the file.
+     *
+     * @return the bytes moved in all ({@code done} included), {@code -errno} for a failed call,
+     *     or {@link #NO_PROGRESS}
+     */
+    private long rest(MemorySegment iov, int first, int count, long total, long done, long position,
+            boolean toMemory, MemorySegment errno) {
+        int end = first + count;
+        first = skip(iov, first, end, done);
+        try {
+            while (done < total && first < end) {
                 MemorySegment at = first == 0 ? iov : iov.asSlice((long) first * IOVEC_BYTES);
-                long r = toMemory ? (long) PREADV.invokeExact(errno, fd.fd, at, count - first, position + done)
-                        : (long) PWRITEV.invokeExact(errno, fd.fd, at, count - first, position + done);
+                long r = toMemory ? (long) PREADV.invokeExact(errno, fd.fd, at, end - first, position + done)
+                        : (long) PWRITEV.invokeExact(errno, fd.fd, at, end - first, position + done);
                 if (r < 0) {
                     int e = (int) ERRNO.get(errno, 0L);
                     if (e == EINTR) {
                         continue;
                     }
-                    throw new IOException((toMemory ? "preadv" : "pwritev") + " at " + (position + done)
-                            + " failed, errno " + e);
+                    return -e;
                 }
                 if (r == 0) {
                     if (toMemory) {
                         break; // the end of the file
                     }
-                    throw new IOException("a gathering write made no progress at " + (position + done));
+                    return NO_PROGRESS;
                 }
                 done += r;
-                // Past the iovecs the call filled, and into the one it filled in part.
-                while (first < count && r >= iov.get(ValueLayout.JAVA_LONG, (long) first * IOVEC_BYTES + 8)) {
-                    r -= iov.get(ValueLayout.JAVA_LONG, (long) first * IOVEC_BYTES + 8);
-                    first++;
-                }
-                if (r > 0) {
-                    long o = (long) first * IOVEC_BYTES;
-                    iov.set(ValueLayout.JAVA_LONG, o, iov.get(ValueLayout.JAVA_LONG, o) + r);
-                    iov.set(ValueLayout.JAVA_LONG, o + 8, iov.get(ValueLayout.JAVA_LONG, o + 8) - r);
-                }
+                first = skip(iov, first, end, r);
             }
             return done;
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new IOException(t);
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Past the iovecs from {@code first} that {@code bytes} fill, and into the one filled in
+     * part, which is rewritten to start after them; the first iovec not yet full.
+     */
+    private static int skip(MemorySegment iov, int first, int end, long bytes) {
+        while (first < end && bytes > 0) {
+            long o = (long) first * IOVEC_BYTES;
+            long len = iov.get(ValueLayout.JAVA_LONG, o + 8);
+            if (bytes >= len) {
+                bytes -= len;
+                first++;
+            } else {
+                iov.set(ValueLayout.JAVA_LONG, o, iov.get(ValueLayout.JAVA_LONG, o) + bytes);
+                iov.set(ValueLayout.JAVA_LONG, o + 8, len - bytes);
+                bytes = 0;
+            }
+        }
+        return first;
+    }
+
+    /**
+     * A batch of {@link #vector} requests at once: request {@code i} moves {@code totals[i]}
+     * bytes at {@code positions[i]}, into memory ({@code writes[i]} false) or out of it, over the
+     * {@code iovCounts[i]} iovecs of {@code iov} from index {@code iovFirsts[i]} on. With two or
+     * more requests (and io_uring on this host), each is one {@code IORING_OP_READV}/
+     * {@code IORING_OP_WRITEV} on this file's own ring, all submitted with one
+     * {@code io_uring_enter} that also waits for every completion; a short transfer is finished
+     * with {@code preadv}/{@code pwritev} from where it stopped. Otherwise (one request, no ring,
+     * or another thread using this file's ring now) one system call per request, in order. The
+     * requests of a batch are not ordered among themselves: the caller puts requests whose file
+     * ranges overlap a write into different batches. Every I/O has completed when this returns.
+     *
+     * @param results out: per request, the bytes moved (fewer than its total only where a read met
+     *     the end of the file) or {@code -errno} of its failed system call
+     * @param arg {@link IoUring#GETEVENTS_ARG_BYTES} zeroed bytes in memory that must stay mapped
+     *     while I/O is in flight (as {@code iov}, passed to the kernel as a segment)
+     * @return how many requests went through io_uring (0: none)
+     * @throws ClosedChannelException when the channel was closed
+     * @throws java.nio.channels.NonWritableChannelException for a write to a read-only file
+     *     (before anything moves)
+     */
+    public int vectors(MemorySegment iov, int[] iovFirsts, int[] iovCounts, long[] totals, long[] positions,
+            boolean[] writes, int count, long[] results, MemorySegment errno, MemorySegment arg) throws IOException {
+        for (int i = 0; i < count; i++) {
+            if (writes[i] && !writable) {
+                throw new java.nio.channels.NonWritableChannelException();
+            }
+        }
+        if (!fd.enter()) {
+            throw new ClosedChannelException();
+        }
+        try {
+            IoUring ring = URING && count >= URING_MIN ? fd.takeRing() : null;
+            if (ring == null) {
+                for (int i = 0; i < count; i++) {
+                    results[i] = oneResult(rest(iov, iovFirsts[i], iovCounts[i], totals[i], 0, positions[i],
+                            !writes[i], errno));
+                }
+                return 0;
+            }
+            try {
+                return batch(ring, iov, iovFirsts, iovCounts, totals, positions, writes, count, results, errno, arg);
+            } finally {
+                fd.giveRing();
+            }
         } finally {
             fd.exit();
         }
+    }
+
+    private static long oneResult(long r) {
+        return r == NO_PROGRESS ? -EIO : r;
+    }
+
+    private static final int EIO = 5;
+    private static final int EAGAIN = 11;
+    /** A completion not (yet) seen. */
+    private static final int NOT_DONE = Integer.MIN_VALUE;
+    /** Per-thread scratch would allocate; the ring has one user at a time, so the ring's own does. */
+    private int[] completions = new int[RING_ENTRIES];
+
+    private int batch(IoUring ring, MemorySegment iov, int[] iovFirsts, int[] iovCounts, long[] totals,
+            long[] positions, boolean[] writes, int count, long[] results, MemorySegment errno, MemorySegment arg)
+            throws IOException {
+        int[] res = completions;
+        long base = iov.address();
+        int through = 0;
+        for (int from = 0; from < count; from += ring.entries()) {
+            int wave = Math.min(ring.entries(), count - from);
+            for (int k = 0; k < wave; k++) {
+                int i = from + k;
+                res[k] = NOT_DONE;
+                ring.prepareVector(writes[i] ? IoUring.OP_WRITEV : IoUring.OP_READV, fd.fd,
+                        base + (long) iovFirsts[i] * IOVEC_BYTES, iovCounts[i], positions[i], k,
+                        totals[i] >= URING_ASYNC_BYTES ? IoUring.SQE_ASYNC : 0);
+            }
+            ring.submitAndWait(res, arg, errno);
+            for (int k = 0; k < wave; k++) {
+                int i = from + k;
+                int r = res[k];
+                boolean toMemory = !writes[i];
+                if (r == NOT_DONE || r == -EINTR || r == -EAGAIN) {
+                    // Never submitted (the ring failed) or to be tried again: synchronously, from the start.
+                    results[i] = oneResult(rest(iov, iovFirsts[i], iovCounts[i], totals[i], 0, positions[i],
+                            toMemory, errno));
+                    continue;
+                }
+                through++;
+                if (r < 0) {
+                    results[i] = r;
+                } else if (r < totals[i] && (r > 0 || !toMemory)) {
+                    // A short transfer (a read at the end of the file stops with 0 and needs nothing more).
+                    results[i] = oneResult(rest(iov, iovFirsts[i], iovCounts[i], totals[i], r, positions[i],
+                            toMemory, errno));
+                } else {
+                    results[i] = r;
+                }
+            }
+        }
+        return through;
     }
 
     // ------------------------------------------------------------ FileChannel, through the JDK's channel
@@ -402,6 +631,16 @@ public final class HostFileChannel extends FileChannel {
         } finally {
             fd.close();
         }
+    }
+
+    /** The raw descriptor (tests). */
+    int descriptor() {
+        return fd.fd;
+    }
+
+    /** Whether this file has an io_uring beside its descriptor now (tests). */
+    boolean hasRing() {
+        return fd.ring != null;
     }
 
     /** Whether the raw descriptor is still open (tests). */

@@ -83,6 +83,17 @@ public interface MmuContext {
     }
 
     /**
+     * A grant I/O batch ({@link org.parasol.hypercall.GuestMemory#grantIoBatch}), after the MMU
+     * checked the caller and the arguments' shape; the vCPU checks and pins each request's grants.
+     * Refused by default.
+     */
+    default void grantFileIoBatch(java.nio.channels.FileChannel file, int domid, int count, boolean[] writes,
+            long[] positions, int[] pieceEnds, int[] refs, int[] offsets, int[] lengths, long[] results)
+            throws java.io.IOException {
+        throw new UnsupportedOperationException("grant I/O is for privileged domains");
+    }
+
+    /**
      * A grant read ({@link org.parasol.hypercall.GuestMemory#readGrant}): copies {@code length}
      * bytes at {@code offset} of the page domain {@code domid} granted by {@code ref} to machine
      * address {@code ma}, which the MMU translated from the caller's own memory just before,

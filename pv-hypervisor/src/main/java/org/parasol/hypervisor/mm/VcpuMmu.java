@@ -1245,6 +1245,33 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     @Override
+    public void grantIoBatch(FileChannel file, int domid, int count, boolean[] writes, long[] positions,
+            int[] pieceEnds, int[] refs, int[] offsets, int[] lengths, long[] results) throws IOException {
+        checkHostIo(file);
+        if (count < 0 || count > GRANT_IO_BATCH || count > writes.length || count > positions.length
+                || count > pieceEnds.length || count > results.length) {
+            throw new IllegalArgumentException("count " + count + " (at most " + GRANT_IO_BATCH + ") for "
+                    + writes.length + " ops, " + positions.length + " positions, " + pieceEnds.length
+                    + " piece ends and " + results.length + " results");
+        }
+        int start = 0;
+        for (int r = 0; r < count; r++) {
+            int end = pieceEnds[r];
+            if (end < start || end - start > HOST_IO_VECTOR || end > GRANT_IO_BATCH_PIECES || end > refs.length
+                    || end > offsets.length || end > lengths.length) {
+                throw new IllegalArgumentException("request " + r + ": pieces " + start + ".." + end + " (at most "
+                        + HOST_IO_VECTOR + " a request, " + GRANT_IO_BATCH_PIECES + " in all)");
+            }
+            long position = positions[r];
+            if (position < 0 || position > Long.MAX_VALUE - (long) (end - start) * MachineMemory.PAGE_SIZE) {
+                throw new IllegalArgumentException("request " + r + ": position " + position);
+            }
+            start = end;
+        }
+        context.grantFileIoBatch(file, domid, count, writes, positions, pieceEnds, refs, offsets, lengths, results);
+    }
+
+    @Override
     public int readGrant(int domid, int ref, int offset, long va, int length) {
         checkThread();
         if (!context.hostIo()) {
