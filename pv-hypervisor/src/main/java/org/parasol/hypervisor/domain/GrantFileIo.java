@@ -237,37 +237,10 @@ final class GrantFileIo {
      * machine-adjacent; how many, or -1 for a piece outside machine memory.
      */
     private int iovecs(int[] offsets, int[] lengths, int from, int end) {
-        MemorySegment v = batchIov;
-        MemorySegment machine = this.host.frames().memory().segment();
-        long base = machine.address();
-        long size = machine.byteSize();
-        int n = waveIovs;
-        long runStart = -1;
-        long runLen = 0;
-        for (int i = from; i < end; i++) {
-            if (lengths[i] == 0) {
-                continue;
-            }
-            this.host.frames().ensureP2mWritten(batchMfns[i]); // a granted page of a P2M list: written before the I/O
-            long ma = MachineMemory.maddr(batchMfns[i]) + offsets[i];
-            if (ma < 0 || ma > size - lengths[i]) {
-                return -1;
-            }
-            if (runStart >= 0 && runStart + runLen == ma) {
-                runLen += lengths[i];
-                continue;
-            }
-            if (runStart >= 0) {
-                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
-                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
-                n++;
-            }
-            runStart = ma;
-            runLen = lengths[i];
+        int n = writeIovecs(batchIov, waveIovs, batchMfns, offsets, lengths, from, end);
+        if (n < 0) {
+            return -1;
         }
-        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
-        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
-        n++;
         int count = n - waveIovs;
         waveIovs = n;
         return count;
@@ -412,36 +385,49 @@ final class GrantFileIo {
             v = iov = memory.allocateScratch((long) MAX_PIECES * HostFileChannel.IOVEC_BYTES);
             errno = memory.allocateScratch(64);
         }
+        int n = writeIovecs(v, 0, mfns, offsets, lengths, 0, count);
+        if (n < 0) {
+            return Gntst.BAD_PAGE; // not machine memory: never handed to the kernel
+        }
+        return file.vector(v, n, total, position, toGuest, errno);
+    }
+
+    /**
+     * Writes the pinned pieces {@code [from, end)} into {@code v} as iovecs over machine memory
+     * from slot {@code n} on, merging pieces that are machine-adjacent; the slot after the last
+     * written, or -1 for a piece outside machine memory (then nothing of it reaches the kernel).
+     */
+    private int writeIovecs(MemorySegment v, int n, long[] frames, int[] offsets, int[] lengths, int from, int end) {
         MemorySegment machine = host.frames().memory().segment();
         long base = machine.address();
         long size = machine.byteSize();
-        int n = 0;
         long runStart = -1;
         long runLen = 0;
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < end; i++) {
             if (lengths[i] == 0) {
                 continue;
             }
-            host.frames().ensureP2mWritten(mfns[i]); // a granted page of a P2M list: written before the I/O
-            long ma = MachineMemory.maddr(mfns[i]) + offsets[i];
+            host.frames().ensureP2mWritten(frames[i]); // a granted page of a P2M list: written before the I/O
+            long ma = MachineMemory.maddr(frames[i]) + offsets[i];
             if (ma < 0 || ma > size - lengths[i]) {
-                return Gntst.BAD_PAGE; // not machine memory: never handed to the kernel
+                return -1;
             }
             if (runStart >= 0 && runStart + runLen == ma) {
                 runLen += lengths[i];
                 continue;
             }
             if (runStart >= 0) {
-                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
-                v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
-                n++;
+                putIovec(v, n++, base + runStart, runLen);
             }
             runStart = ma;
             runLen = lengths[i];
         }
-        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES, base + runStart);
-        v.set(ValueLayout.JAVA_LONG, (long) n * HostFileChannel.IOVEC_BYTES + 8, runLen);
-        n++;
-        return file.vector(v, n, total, position, toGuest, errno);
+        putIovec(v, n++, base + runStart, runLen);
+        return n;
+    }
+
+    private static void putIovec(MemorySegment v, int slot, long address, long length) {
+        v.set(ValueLayout.JAVA_LONG, (long) slot * HostFileChannel.IOVEC_BYTES, address);
+        v.set(ValueLayout.JAVA_LONG, (long) slot * HostFileChannel.IOVEC_BYTES + 8, length);
     }
 }
