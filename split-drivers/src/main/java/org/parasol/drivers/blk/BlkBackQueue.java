@@ -78,15 +78,17 @@ final class BlkBackQueue {
     static final int RESPONSES_PER_PUSH = 1;
     /**
      * The most requests, and bytes, of a run moved by one grant I/O batch before their responses
-     * go out ({@code -Dparasol.blkback.batch}, {@code -Dparasol.blkback.batchBytes} on the host,
-     * for measuring). A batch is answered only when its slowest request is done, so it is cut at
+     * go out, by default ({@code xen_blkback.grant_io_batch}, {@code xen_blkback.grant_io_batch_bytes}
+     * on dom0's command line, for measuring other cuts). A batch is answered only when its slowest request is done, so it is cut at
      * 64 KiB: a 64 KiB request goes alone (one {@code preadv}, as before batches: gathering eight
      * of them at QD8 kept the front end waiting for the whole run and put both ends in
      * lock-step), while 16 requests of 4 KiB share one call (docs/results.md, issue 13).
      */
-    static final int BATCH_REQUESTS = Math.max(1, Math.min(GuestMemory.GRANT_IO_BATCH,
-            Integer.getInteger("parasol.blkback.batch", GuestMemory.GRANT_IO_BATCH)));
-    static final long BATCH_BYTES = Math.max(1, Long.getLong("parasol.blkback.batchBytes", 65536));
+    static final int BATCH_REQUESTS = GuestMemory.GRANT_IO_BATCH;
+    static final int BATCH_BYTES = 65536;
+    /** This queue's cuts ({@link #BATCH_REQUESTS}, {@link #BATCH_BYTES} unless dom0's command line says otherwise). */
+    private final int batchRequestsMax;
+    private final int batchBytesMax;
 
     private final Kernel k;
     /** The vCPU serving this queue, or null for the boot vCPU. */
@@ -172,7 +174,8 @@ final class BlkBackQueue {
      * the image through {@code channel}. Made on the boot vCPU.
      */
     BlkBackQueue(Kernel k, SecondaryVcpu vcpu, FileChannel channel, BlkBack device, int index, DomId front,
-            DiskImage disk, boolean persistent, boolean grantIo, int maxIndirectSegments, GrantMapping[] ringPages) {
+            DiskImage disk, boolean persistent, boolean grantIo, int maxIndirectSegments, int batchRequests,
+            int batchBytes, GrantMapping[] ringPages) {
         if (vcpu != null && persistent) {
             throw new IllegalArgumentException("a queue with persistent grants runs on the boot vCPU");
         }
@@ -200,6 +203,8 @@ final class BlkBackQueue {
         this.pieceOffset = new int[maxSegs];
         this.pieceRef = new int[maxSegs];
         this.batching = grantIo && !persistent;
+        this.batchRequestsMax = Math.max(1, Math.min(GuestMemory.GRANT_IO_BATCH, batchRequests));
+        this.batchBytesMax = Math.max(1, batchBytes);
         int batchMax = batching ? GuestMemory.GRANT_IO_BATCH : 0;
         int piecesMax = batching ? GuestMemory.GRANT_IO_BATCH_PIECES : 0;
         this.batchRun = new int[batchMax];
@@ -354,7 +359,7 @@ final class BlkBackQueue {
                         // A request gathered into the batch is answered when the batch is done.
                         if (r.status != PENDING) {
                             respond(i);
-                        } else if (batchCount == BATCH_REQUESTS || batchBytes >= BATCH_BYTES) {
+                        } else if (batchCount == batchRequestsMax || batchBytes >= batchBytesMax) {
                             flushBatch();
                         }
                     }

@@ -6,6 +6,7 @@ import org.parasol.drivers.backend.BackendDevices;
 import org.parasol.drivers.backend.BackendStore;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.kernel.SecondaryVcpu;
+import org.parasol.hypercall.GuestMemory;
 
 /**
  * The block back end of a domain (dom0, or a driver domain): watches its
@@ -58,8 +59,15 @@ public final class BlkBackend {
      */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, int maxRingPageOrder, int maxQueues,
             int maxIndirectSegments, boolean persistent, boolean grantIo) {
+        this(k, store, self, log, maxRingPageOrder, maxQueues, maxIndirectSegments, persistent, grantIo,
+                Options.DEFAULTS.grantIoBatch(), Options.DEFAULTS.grantIoBatchBytes());
+    }
+
+    private BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, int maxRingPageOrder,
+            int maxQueues, int maxIndirectSegments, boolean persistent, boolean grantIo, int grantIoBatch,
+            int grantIoBatchBytes) {
         this.features = new BlkBack.Features(maxRingPageOrder, Math.max(1, maxQueues), maxIndirectSegments,
-                persistent, MAX_PERSISTENT_GRANTS, grantIo);
+                persistent, MAX_PERSISTENT_GRANTS, grantIo, grantIoBatch, grantIoBatchBytes);
         this.devices = new BackendDevices<>(store, self, Vbd.KIND, new BackendDevices.Kind<>() {
             @Override
             public BlkBack start(String dir, int front, int devid) {
@@ -79,19 +87,46 @@ public final class BlkBackend {
      * What a back end offers beyond the fixed limits, from a kernel command line in Linux's
      * module-parameter spelling: {@code xen_blkback.feature_persistent=0} declines persistent
      * grants, and {@code xen_blkback.grant_io=0} (Parasol's) serves unmapped segments by grant
-     * copy through bounce pages instead of grant I/O. Both default to 1.
+     * copy through bounce pages instead of grant I/O; both default to 1. Parasol's
+     * {@code xen_blkback.grant_io_batch=N} (1..64, default 64) and
+     * {@code xen_blkback.grant_io_batch_bytes=N} (512..1048576, default 65536) cut a run's grant
+     * I/O batches (see {@link BlkBackQueue}), for measuring other cuts.
      *
-     * @param persistent whether persistent grants are offered
-     * @param grantIo    whether unmapped segments go by grant I/O (else by grant copy)
+     * @param persistent        whether persistent grants are offered
+     * @param grantIo           whether unmapped segments go by grant I/O (else by grant copy)
+     * @param grantIoBatch      the most requests one grant I/O batch moves
+     * @param grantIoBatchBytes a batch is cut once it holds this many bytes
      */
-    public record Options(boolean persistent, boolean grantIo) {
+    public record Options(boolean persistent, boolean grantIo, int grantIoBatch, int grantIoBatchBytes) {
+        /** Every default: persistent grants, grant I/O, batches of up to 64 requests and 64 KiB. */
+        public static final Options DEFAULTS = new Options(true, true, BlkBackQueue.BATCH_REQUESTS,
+                BlkBackQueue.BATCH_BYTES);
+
+        /** The persistent and grant I/O choices, with the default batch cuts. */
+        public Options(boolean persistent, boolean grantIo) {
+            this(persistent, grantIo, DEFAULTS.grantIoBatch, DEFAULTS.grantIoBatchBytes);
+        }
+
+        public Options {
+            if (grantIoBatch < 1 || grantIoBatch > GuestMemory.GRANT_IO_BATCH) {
+                throw new IllegalArgumentException("xen_blkback.grant_io_batch is 1.." + GuestMemory.GRANT_IO_BATCH
+                        + ", not " + grantIoBatch);
+            }
+            if (grantIoBatchBytes < 512 || grantIoBatchBytes > 1 << 20) {
+                throw new IllegalArgumentException("xen_blkback.grant_io_batch_bytes is 512..1048576, not "
+                        + grantIoBatchBytes);
+            }
+        }
+
         /**
          * The options of {@code cmdline}; other words are ignored.
          *
-         * @throws IllegalArgumentException for one of these parameters with a value other than 0 or 1
+         * @throws IllegalArgumentException for one of these parameters with a value out of its range
          */
         public static Options parse(String cmdline) {
-            return new Options(flag(cmdline, "xen_blkback.feature_persistent"), flag(cmdline, "xen_blkback.grant_io"));
+            return new Options(flag(cmdline, "xen_blkback.feature_persistent"), flag(cmdline, "xen_blkback.grant_io"),
+                    number(cmdline, "xen_blkback.grant_io_batch", DEFAULTS.grantIoBatch, 1, GuestMemory.GRANT_IO_BATCH),
+                    number(cmdline, "xen_blkback.grant_io_batch_bytes", DEFAULTS.grantIoBatchBytes, 512, 1 << 20));
         }
 
         private static boolean flag(String cmdline, String name) {
@@ -107,12 +142,29 @@ public final class BlkBackend {
             }
             return value;
         }
+
+        private static int number(String cmdline, String name, int value, int min, int max) {
+            for (String word : cmdline.strip().split("\\s+")) {
+                if (word.startsWith(name + "=")) {
+                    String v = word.substring(name.length() + 1);
+                    long n = -1;
+                    if (!v.isEmpty() && v.length() <= 9 && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                        n = Long.parseLong(v);
+                    }
+                    if (n < min || n > max) {
+                        throw new IllegalArgumentException("'" + word + "': " + name + " is " + min + ".." + max);
+                    }
+                    value = (int) n;
+                }
+            }
+            return value;
+        }
     }
 
     /** A back end of domain {@code self} offering every feature, as {@code options} says. */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, Options options) {
         this(k, store, self, log, MAX_RING_PAGE_ORDER, 4, MAX_INDIRECT_SEGMENTS, options.persistent(),
-                options.grantIo());
+                options.grantIo(), options.grantIoBatch(), options.grantIoBatchBytes());
     }
 
     /**
