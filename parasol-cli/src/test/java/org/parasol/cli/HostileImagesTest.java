@@ -81,7 +81,7 @@ class HostileImagesTest {
             }
         }
         writeJar(lib.resolve("hostile.jar"), entries);
-        for (String k : List.of("Dive", "Flood", "SharedState", "Halt", "Printf", "Monitor", "CommonPool", "Finalizer", "ConsoleSpam", "HostIo", "HostFile")) {
+        for (String k : List.of("Dive", "Flood", "SharedState", "Halt", "Printf", "Monitor", "CommonPool", "Finalizer", "ConsoleSpam", "HostIo", "HostFile", "HostBatch")) {
             descriptor(k.toLowerCase(java.util.Locale.ROOT), "org.parasol.hostile." + k + "Kernel", "lib/hostile.jar");
         }
         stubHypervisorImage();
@@ -178,6 +178,7 @@ class HostileImagesTest {
             finalizer  | no finalizers
             stub       | no image classes in host packages
             hostfile   | no host files
+            hostbatch  | no host files
             """)
     void shouldRefuseAtLoad(String image, String rule) throws Exception {
         Host host = parasolRun("ticker", image);
