@@ -463,7 +463,7 @@ public final class HostFileChannel extends FileChannel {
     /** A completion not (yet) seen. */
     private static final int NOT_DONE = Integer.MIN_VALUE;
     /** Per-thread scratch would allocate; the ring has one user at a time, so the ring's own does. */
-    private int[] completions = new int[RING_ENTRIES];
+    private final int[] completions = new int[RING_ENTRIES];
 
     private int batch(IoUring ring, MemorySegment iov, int[] iovFirsts, int[] iovCounts, long[] totals,
             long[] positions, boolean[] writes, int count, long[] results, MemorySegment errno, MemorySegment arg)
