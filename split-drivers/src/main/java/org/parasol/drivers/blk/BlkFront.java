@@ -140,7 +140,11 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     private State state = State.WAIT_BACK_END;
     private Promise<Void> closing;
     private String failure;
-    /** Persistent pages: granted once, reused. */
+    /**
+     * Persistent pages: granted once, reused, the last given back first (a stack, as Linux's
+     * blkfront puts a freed grant at the head of its list): a stream that needs fewer pages than
+     * the pool holds keeps copying through the same, cache-warm ones.
+     */
     private final ArrayDeque<PoolPage> pool = new ArrayDeque<>();
     /** Buffers whose pages stay granted to the back end ({@link #register}). */
     private final List<Registration> registrations = new ArrayList<>();
@@ -928,7 +932,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     }
 
     private PoolPage poolPage() {
-        PoolPage p = pool.poll();
+        PoolPage p = pool.pollFirst();
         if (p == null && poolPages < MAX_PERSISTENT_PAGES
                 && (poolPages < MIN_PERSISTENT_PAGES || k.grants().freeReferences() > GRANT_RESERVE)) {
             PageRun page = k.memory().allocatePages(1);
@@ -981,7 +985,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                     long len = (long) (s.last[i] - s.first[i] + 1) * Blkif.SECTOR_SIZE;
                     mem.copy(s.pooled[i].page().va() + inPage, s.dataVa[i], len);
                 }
-                pool.add(s.pooled[i]);
+                pool.addFirst(s.pooled[i]);
                 s.pooled[i] = null;
             } else if (s.grants[i] != null) {
                 s.grants[i].close();
@@ -1096,7 +1100,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                         s.grants[i] = null;
                     }
                     if (s.pooled[i] != null) {
-                        pool.add(s.pooled[i]);
+                        pool.addFirst(s.pooled[i]);
                         s.pooled[i] = null;
                     }
                     s.registered[i] = null;
