@@ -77,11 +77,11 @@ class BlkLockStepTest {
     private static final double MAX_EVENTS_EIGHT_IN_FLIGHT = 0.4;
     /**
      * The front end's notifications, dom0's blocks and the guest's blocks per I/O, at most, with
-     * eight in flight: 0.17-0.22 counted at load 4-7 (the bench's quiet-machine figure for the
+     * eight in flight: 0.09-0.25 counted at load 4-14 (the bench's quiet-machine figure for the
      * 32-page pool's writes was 0.726, and the guest blocked on 0.50-0.73 of them at load 6-7).
      */
     private static final double MAX_PERSISTENT_NOTIFICATIONS = 0.35;
-    /** Event sends of both sides per I/O, at most: 0.41-0.42 counted; the 32-page pool made 1.0 at any load. */
+    /** Event sends of both sides per I/O, at most: 0.35-0.42 counted; the 32-page pool made 1.0 at any load. */
     private static final double MAX_PERSISTENT_SENDS = 0.6;
 
     private static final Pattern RESULT = Pattern.compile(
