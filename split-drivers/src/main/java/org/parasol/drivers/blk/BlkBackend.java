@@ -33,7 +33,10 @@ public final class BlkBackend {
      * rings: 32 disks' worth of the largest (4 queues of 4 pages).
      */
     public static final int RING_RESERVE = 512;
-    /** The ring page order offered: 2 (4 pages, 128 slots), a bounded share of dom0's mapping window ({@link #RING_RESERVE}). */
+    /**
+     * The ring page order offered: 2 (4 pages, 128 slots), a bounded share of dom0's mapping
+     * window ({@link #RING_RESERVE}).
+     */
     public static final int MAX_RING_PAGE_ORDER = 2;
     /** Segments per indirect request offered: 256 segments, 1 MiB. */
     public static final int MAX_INDIRECT_SEGMENTS = 256;

@@ -101,7 +101,8 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
      * 64 KiB I/Os (16 pages each) or 32 of 4 KiB in flight, the pool grown as requests need pages
      * (Linux's blkfront grants a ring's worth up front). 512 KiB of the guest's memory and 128 of
      * its grant references at most; it stops growing short of {@link #GRANT_RESERVE} free
-     * references once it holds {@link #MIN_PERSISTENT_PAGES}. A stream that needs more waits for responses to free pool pages.
+     * references once it holds {@link #MIN_PERSISTENT_PAGES}. A stream that needs more waits for
+     * responses to free pool pages.
      */
     static final int MAX_PERSISTENT_PAGES = 128;
     /** The pool grows to this many pages whatever other grants the guest holds (the pool of old). */
