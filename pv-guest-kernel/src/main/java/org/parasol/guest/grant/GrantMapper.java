@@ -18,11 +18,13 @@ import org.parasol.hypercall.guest.GrantTableCalls;
  *
  * <pre>
  *  windowVa                                 windowVa + slots * 4 KiB
- *  | slot 0 | slot 1 | ... | slot n-1 |     one page per mapping, covered by one L1 table
+ *  | slot 0 | slot 1 | ... | slot 511 | slot 512 | ... | slot n-1 |
+ *  |<------ one L1 table (2 MiB) ---->|<---- the next L1 table ---->|
  * </pre>
  *
- * <p>The window lies outside the domain's own pages; its page tables are made on first use
- * ({@code tables}), and the hypervisor writes the mapping entries itself (they carry
+ * <p>The window lies outside the domain's own pages; each L1 table's span of it gets its page
+ * tables on the first mapping there ({@code tables}), so a big window that is little used costs
+ * little, and the hypervisor writes the mapping entries itself (they carry
  * {@code _PAGE_GNTTAB}, which the guest can neither forge nor overwrite). After an unmap the
  * hypervisor has shot down every TLB entry of the page, so the slot is reused at once.
  *
@@ -36,22 +38,26 @@ public final class GrantMapper {
     private final LongConsumer tables;
     private final int[] free;
     private int freeCount;
-    private boolean tablesReady;
+    /** Whether each L1 table's span of the window has its page tables yet. */
+    private final boolean[] tablesReady;
+
+    /** Slots one L1 table covers. */
+    private static final int SLOTS_PER_TABLE = 512;
 
     /**
-     * A mapper over {@code slots} pages at {@code windowVa} (page aligned, the window within
-     * one 2 MiB L1 span); {@code tables} makes the page tables reach an address, and is called
-     * once, for the window, before the first map.
+     * A mapper over {@code slots} pages at {@code windowVa} (aligned to an L1 table's 2 MiB
+     * span); {@code tables} makes the page tables reach an address, and is called once for each
+     * L1 span of the window, before the first map into it.
      */
     public GrantMapper(GrantTableCalls calls, long windowVa, int slots, LongConsumer tables) {
         this.calls = Objects.requireNonNull(calls, "calls");
         this.tables = Objects.requireNonNull(tables, "tables");
-        long span = 512L * Mmu.PAGE_SIZE;
-        if ((windowVa & (Mmu.PAGE_SIZE - 1)) != 0 || slots < 1
-                || windowVa / span != (windowVa + (long) slots * Mmu.PAGE_SIZE - 1) / span) {
+        long span = (long) SLOTS_PER_TABLE * Mmu.PAGE_SIZE;
+        if (windowVa % span != 0 || slots < 1 || slots > 1 << 20) {
             throw new IllegalArgumentException("grant window 0x" + Long.toHexString(windowVa) + " x " + slots
-                    + " must be page aligned and inside one L1 table's span");
+                    + " must start on an L1 table's span and hold 1.." + (1 << 20) + " pages");
         }
+        this.tablesReady = new boolean[(slots + SLOTS_PER_TABLE - 1) / SLOTS_PER_TABLE];
         this.windowVa = windowVa;
         this.slots = slots;
         this.free = new int[slots];
@@ -82,11 +88,9 @@ public final class GrantMapper {
         if (freeCount == 0) {
             throw new IllegalStateException("grant mapping window full: " + slots + " mappings open");
         }
-        if (!tablesReady) {
-            tables.accept(windowVa);
-            tablesReady = true;
-        }
-        int slot = free[--freeCount];
+        int slot = free[freeCount - 1];
+        ensureTables(slot, 1); // before the slot is taken: a table it cannot make leaves it free
+        freeCount--;
         long va = windowVa + ((long) slot << Mmu.PAGE_SHIFT);
         GrantTableCalls.MapResult r = calls.mapGrantRef(va, Gntmap.HOST_MAP | (readonly ? Gntmap.READONLY : 0), ref,
                 granter);
@@ -124,10 +128,7 @@ public final class GrantMapper {
         if (n < 1 || start < 0) {
             throw new IllegalStateException("grant mapping window has no " + n + " consecutive free slots");
         }
-        if (!tablesReady) {
-            tables.accept(windowVa);
-            tablesReady = true;
-        }
+        ensureTables(start, n);
         // Take the run's slots off the free stack, keeping the others in order.
         int kept = 0;
         for (int i = 0; i < freeCount; i++) {
@@ -156,6 +157,21 @@ public final class GrantMapper {
             out[i] = new GrantMapping(this, slot, va, r.handle(), granter, refs[i], readonly);
         }
         return out;
+    }
+
+    /** Page tables for the L1 spans of slots {@code first} to {@code first + n - 1}, made on first use. */
+    private void ensureTables(int first, int n) {
+        for (int t = first / SLOTS_PER_TABLE; t <= (first + n - 1) / SLOTS_PER_TABLE; t++) {
+            if (!tablesReady[t]) {
+                tables.accept(windowVa + (long) t * SLOTS_PER_TABLE * Mmu.PAGE_SIZE);
+                tablesReady[t] = true;
+            }
+        }
+    }
+
+    /** Pages the window holds. */
+    public int slots() {
+        return slots;
     }
 
     /** {@code GNTTABOP_unmap_grant_ref} of an open mapping; frees its slot when it succeeds. */

@@ -88,12 +88,19 @@ public final class Kernel {
     public static final int GRANT_FRAMES = 1;
     /**
      * Where other domains' grants are mapped ({@link #grantMapper()}): a window of
-     * {@value #GRANT_MAP_SLOTS} pages at 4 GiB, far above the domain's own pages, under one L1
-     * table made on first use.
+     * {@value #GRANT_MAP_SLOTS} pages at 4 GiB, far above the domain's own pages, under L1
+     * tables made on first use of each 2 MiB of it.
      */
     public static final long GRANT_MAP_VA = 1L << 32;
-    /** Pages in the grant-mapping window. */
-    public static final int GRANT_MAP_SLOTS = 256;
+    /**
+     * Pages in the grant-mapping window: 32 MiB of address space, 16 L1 tables at most. A back
+     * end maps every device's rings here and, with persistent grants, the front ends' data pages
+     * for the life of a connection; 8192 holds several guests streaming through blkback's
+     * persistent grants at once (a guest's share is capped by the back end, see
+     * {@code BlkBackend}). What the window costs: an L1 table (4 KiB) for each 2 MiB of it in
+     * use, and the free list's 32 KiB; a mapped page is the granter's frame, not this domain's.
+     */
+    public static final int GRANT_MAP_SLOTS = 8192;
     /** First retry of a grant whose end of access was deferred, ns. */
     private static final long GRANT_SWEEP_NS = 1_000_000L;
 

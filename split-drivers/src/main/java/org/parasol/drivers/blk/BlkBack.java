@@ -95,9 +95,16 @@ final class BlkBack {
     /** Queues stopping on their vCPUs: counted from here until their counters are retired. */
     private final List<BlkBackQueue> stoppingQueues = new ArrayList<>();
 
+    /** The back end's budget of long-lived mappings in dom0's window, and this disk's guest's share of it. */
+    private final MappingBudget budget;
+    private final MappingBudget.Guest share;
+    private boolean leftBudget;
+
     BlkBack(Kernel k, BackendStore store, Features features, Consumer<String> log, String dir, int front, int devid,
-            Vcpus vcpus) {
+            Vcpus vcpus, MappingBudget budget) {
         this.k = k;
+        this.budget = budget;
+        this.share = budget.join(front);
         this.vcpus = vcpus;
         this.store = store;
         this.features = features;
@@ -105,7 +112,7 @@ final class BlkBack {
         this.dir = dir;
         this.front = DomId.of(front);
         this.devid = devid;
-        this.persistentGrants = new GrantRefTable<>(features.maxPersistentGrants());
+        this.persistentGrants = new GrantRefTable<>(features.persistent() ? features.maxPersistentGrants() : 0);
         this.indirectGrants = new GrantRefTable<>(features.persistent() ? MAX_INDIRECT_GRANTS : 0);
     }
 
@@ -135,8 +142,18 @@ final class BlkBack {
         return indirectGrants;
     }
 
-    boolean mapperFull() {
-        return k.grantMapper().freeSlots() < 8; // keep room for rings of other devices
+    /**
+     * Whether this disk may map one more page for the connection's life (a persistent grant or an
+     * indirect page): its guest is within its share and the window keeps its reserve for rings
+     * ({@link MappingBudget}). The disk's own tables' limits are checked by the caller.
+     */
+    boolean mayMapLongLived() {
+        return budget.mayMap(share, k.grantMapper().freeSlots());
+    }
+
+    /** A persistent grant or an indirect page was mapped for this disk: its guest's share counts it. */
+    void mappedLongLived() {
+        budget.mapped(share);
     }
 
     /** Reads the toolstack's keys, opens the image, publishes the features, InitWait. */
@@ -343,6 +360,7 @@ final class BlkBack {
         persistentGrants.clear();
         indirectGrants.forEach(GrantMapping::close);
         indirectGrants.clear();
+        budget.unmapped(share, kept + keptIndirect);
         if (!removed) {
             switchState(XenbusState.CLOSED);
         }
@@ -379,6 +397,10 @@ final class BlkBack {
     }
 
     private void closeDisk() {
+        if (!leftBudget) {
+            leftBudget = true;
+            budget.leave(share);
+        }
         if (disk != null) {
             try {
                 disk.close();

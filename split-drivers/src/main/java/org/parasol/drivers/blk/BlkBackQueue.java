@@ -533,7 +533,7 @@ final class BlkBackQueue {
      */
     private GrantMapping indirectMapping(int gref) {
         GrantMapping m = indirectGrants.get(gref);
-        if (m != null || indirectGrants.full() || device.mapperFull()) {
+        if (m != null || indirectGrants.full() || !device.mayMapLongLived()) {
             return m;
         }
         try {
@@ -542,6 +542,7 @@ final class BlkBackQueue {
             return null;
         }
         indirectGrants.put(gref, m);
+        device.mappedLongLived();
         return m;
     }
 
@@ -663,7 +664,7 @@ final class BlkBackQueue {
     /** The persistent mapping of {@code gref}, mapped now if new and there is room; null to copy instead. */
     private GrantMapping persistentMapping(int gref) {
         GrantMapping m = persistentGrants.get(gref);
-        if (m != null || persistentFull() || device.mapperFull()) {
+        if (m != null || persistentFull() || !device.mayMapLongLived()) {
             return m;
         }
         try {
@@ -672,6 +673,7 @@ final class BlkBackQueue {
             return null; // a bad or read-only reference: the copy path decides (and fails it)
         }
         persistentGrants.put(gref, m);
+        device.mappedLongLived();
         return m;
     }
 

@@ -16,19 +16,35 @@ import org.parasol.hypercall.GuestMemory;
  */
 public final class BlkBackend {
     /**
-     * Persistent grants one device may keep mapped, over all its queues (Linux's default is
-     * 1056 per queue). dom0's grant mapping window (256 pages) is shared by every device of
-     * every domain, so a device's share is bounded: with at most 4 pages per ring and 4 queues,
-     * one disk holds at most 48 slots of it.
+     * Persistent grants one device may keep mapped, over all its queues: Linux's
+     * {@code max_persistent_grants} (1056, which Linux allows each queue). Parasol's front end
+     * grants one pool per disk, of at most 128 pages ({@code BlkFront}); a front end that sends
+     * more distinct pages has the rest copied.
      */
-    public static final int MAX_PERSISTENT_GRANTS = 32;
-    /** The ring page order offered: 2 (4 pages, 128 slots), a bounded share of dom0's mapping window. */
+    public static final int MAX_PERSISTENT_GRANTS = 1056;
+    /**
+     * Persistent grants and indirect pages one front domain's disks may keep mapped together, a
+     * quarter of dom0's grant mapping window ({@code Kernel.GRANT_MAP_SLOTS}, 8192 pages): one
+     * guest leaves the others at least 8192 - {@value #RING_RESERVE} - 2048 = 5632 slots.
+     */
+    public static final int MAX_MAPPED_PER_GUEST = 2048;
+    /**
+     * Slots of dom0's grant mapping window kept free of persistent grants and indirect pages, for
+     * rings: 32 disks' worth of the largest (4 queues of 4 pages).
+     */
+    public static final int RING_RESERVE = 512;
+    /**
+     * The ring page order offered: 2 (4 pages, 128 slots), a bounded share of dom0's mapping
+     * window ({@link #RING_RESERVE}).
+     */
     public static final int MAX_RING_PAGE_ORDER = 2;
     /** Segments per indirect request offered: 256 segments, 1 MiB. */
     public static final int MAX_INDIRECT_SEGMENTS = 256;
 
     private final BlkBack.Features features;
     private final BackendDevices<BlkBack> devices;
+    /** Every disk's long-lived mappings in dom0's window, by front domain. */
+    private final MappingBudget budget = new MappingBudget(MAX_MAPPED_PER_GUEST, RING_RESERVE);
     /** Secondary vCPUs that serve queues, in the order added (boot vCPU only). */
     private final java.util.List<SecondaryVcpu> vcpus = new java.util.ArrayList<>();
     /** Queues handed out so far: the next goes to vCPU {@code nextVcpu mod n}. */
@@ -71,7 +87,7 @@ public final class BlkBackend {
         this.devices = new BackendDevices<>(store, self, Vbd.KIND, new BackendDevices.Kind<>() {
             @Override
             public BlkBack start(String dir, int front, int devid) {
-                BlkBack b = new BlkBack(k, store, features, log, dir, front, devid, picker);
+                BlkBack b = new BlkBack(k, store, features, log, dir, front, devid, picker, budget);
                 b.start();
                 return b;
             }

@@ -96,8 +96,17 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         }
     }
 
-    /** Persistent pages one device keeps granted. */
-    static final int MAX_PERSISTENT_PAGES = 32;
+    /**
+     * Persistent pages one device keeps granted, at most: enough for one queue's stream of eight
+     * 64 KiB I/Os (16 pages each) or 32 of 4 KiB in flight, the pool grown as requests need pages
+     * (Linux's blkfront grants a ring's worth up front). 512 KiB of the guest's memory and 128 of
+     * its grant references at most; it stops growing short of {@link #GRANT_RESERVE} free
+     * references once it holds {@link #MIN_PERSISTENT_PAGES}. A stream that needs more waits for
+     * responses to free pool pages.
+     */
+    static final int MAX_PERSISTENT_PAGES = 128;
+    /** The pool grows to this many pages whatever other grants the guest holds (the pool of old). */
+    static final int MIN_PERSISTENT_PAGES = 32;
     /** Grant references left free for the rest of the kernel when granting request pages. */
     static final int GRANT_RESERVE = 32;
     /** The largest indirect request asked for. */
@@ -132,7 +141,11 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     private State state = State.WAIT_BACK_END;
     private Promise<Void> closing;
     private String failure;
-    /** Persistent pages: granted once, reused. */
+    /**
+     * Persistent pages: granted once, reused, the last given back first (a stack, as Linux's
+     * blkfront puts a freed grant at the head of its list): a stream that needs fewer pages than
+     * the pool holds keeps copying through the same, cache-warm ones.
+     */
     private final ArrayDeque<PoolPage> pool = new ArrayDeque<>();
     /** Buffers whose pages stay granted to the back end ({@link #register}). */
     private final List<Registration> registrations = new ArrayList<>();
@@ -920,8 +933,9 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     }
 
     private PoolPage poolPage() {
-        PoolPage p = pool.poll();
-        if (p == null && poolPages < MAX_PERSISTENT_PAGES) {
+        PoolPage p = pool.pollFirst();
+        if (p == null && poolPages < MAX_PERSISTENT_PAGES
+                && (poolPages < MIN_PERSISTENT_PAGES || k.grants().freeReferences() > GRANT_RESERVE)) {
             PageRun page = k.memory().allocatePages(1);
             p = new PoolPage(page, k.grants().grantAccess(backId, k.memory().mfn(page.pfn()), false));
             poolPages++;
@@ -972,7 +986,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                     long len = (long) (s.last[i] - s.first[i] + 1) * Blkif.SECTOR_SIZE;
                     mem.copy(s.pooled[i].page().va() + inPage, s.dataVa[i], len);
                 }
-                pool.add(s.pooled[i]);
+                pool.addFirst(s.pooled[i]);
                 s.pooled[i] = null;
             } else if (s.grants[i] != null) {
                 s.grants[i].close();
@@ -1087,7 +1101,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                         s.grants[i] = null;
                     }
                     if (s.pooled[i] != null) {
-                        pool.add(s.pooled[i]);
+                        pool.addFirst(s.pooled[i]);
                         s.pooled[i] = null;
                     }
                     s.registered[i] = null;
