@@ -457,6 +457,9 @@ public final class NetFront {
         }
     }
 
+    /** {@link Queue#transmit}'s word for a frame without a GSO extra. */
+    private static final int NO_GSO = -1;
+
     /** A TX fragment where the back end offers feature-sg: half a page; a frame takes one slot per fragment it fills. */
     static final int TX_FRAGMENT = Mmu.PAGE_SIZE / 2;
     /** This interface's TX fragment: {@link #TX_FRAGMENT}, or a whole page if the back end has no feature-sg. */
@@ -533,7 +536,7 @@ public final class NetFront {
         }
         Queue[] qs = queues;
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(bytes, length), qs.length)];
-        return q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0, 0);
+        return q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0, NO_GSO);
     }
 
     /**
@@ -549,9 +552,22 @@ public final class NetFront {
      * @throws IllegalArgumentException for a frame shorter than a header or longer than {@link #maxFrame()}, or an MSS over 65535
      */
     public boolean transmitGso(MemorySegment bytes, int length, int mss, boolean checksumBlank) {
-        if (length < Vif.ETH_HEADER || length > Vif.MAX_SG_FRAME || mss < 1 || mss > 0xFFFF) {
+        if (mss < 1) {
+            throw new IllegalArgumentException("an MSS is 1..65535: " + mss);
+        }
+        return transmitGso(bytes, length, Netif.GSO_TYPE_TCPV4, mss, checksumBlank);
+    }
+
+    /**
+     * {@link #transmitGso(MemorySegment, int, int, boolean)} with the GSO extra's {@code type}
+     * ({@code XEN_NETIF_GSO_TYPE_*}, 0..255) and {@code size} (0..65535) as given: the back end
+     * checks them, and refuses a frame whose extra it cannot take (a test of a hostile front end
+     * sends such).
+     */
+    public boolean transmitGso(MemorySegment bytes, int length, int gsoType, int mss, boolean checksumBlank) {
+        if (length < Vif.ETH_HEADER || length > Vif.MAX_SG_FRAME || mss < 0 || mss > 0xFFFF || gsoType < 0 || gsoType > 0xFF) {
             throw new IllegalArgumentException("a GSO frame is " + Vif.ETH_HEADER + ".." + Vif.MAX_SG_FRAME
-                    + " bytes with an MSS of 1..65535: " + length + ", " + mss);
+                    + " bytes with a size of 0..65535 and a type of 0..255: " + length + ", " + mss + ", " + gsoType);
         }
         if (!up || closing) {
             return false;
@@ -561,7 +577,7 @@ public final class NetFront {
         }
         Queue[] qs = queues;
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(bytes, length), qs.length)];
-        boolean ok = q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0, mss);
+        boolean ok = q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0, gsoType << 16 | mss);
         if (ok) {
             gsoSent++;
         }
@@ -773,15 +789,16 @@ public final class NetFront {
             rxPort.notifyRemote();
         }
 
-        private boolean transmit(MemorySegment bytes, int length, int flags, int gsoSize) {
+        /** {@code gso}: {@link #NO_GSO}, or a GSO extra's type (bits 16..23) and size (bits 0..15). */
+        private boolean transmit(MemorySegment bytes, int length, int flags, int gso) {
             if (length > Mmu.PAGE_SIZE) {
                 reapTx();
-                return transmitPages(bytes, length, flags, gsoSize);
+                return transmitPages(bytes, length, flags, gso);
             }
             int fragment = txFragment;
             int perPage = Mmu.PAGE_SIZE / fragment;
             int need = (length + fragment - 1) / fragment;
-            int extra = gsoSize != 0 ? 1 : 0; // a GSO extra takes the ring slot after the first
+            int extra = gso != NO_GSO ? 1 : 0; // a GSO extra takes the ring slot after the first
             if (txFreeCount < need || tx.freeRequests() - unpushed < need + extra) {
                 reapTx(); // short of slots: every response there, and rsp_event set for the next
             }
@@ -803,7 +820,7 @@ public final class NetFront {
                 txReqs[unpushed + i + (i > 0 ? extra : 0)].set(txRefs[page], offset, fl, frag, i == 0 ? length : part);
             }
             if (extra != 0) {
-                addGsoExtra(gsoSize);
+                addGsoExtra(gso);
             }
             if (need > 1) {
                 multiSlot++;
@@ -851,9 +868,9 @@ public final class NetFront {
          * half-page fragments are free, so a {@value Vif#MAX_SG_FRAME}-byte frame takes 16 slots
          * (within {@code XEN_NETIF_NR_SLOTS_MIN}), as Linux's netfront gives a slot per page.
          */
-        private boolean transmitPages(MemorySegment bytes, int length, int flags, int gsoSize) {
+        private boolean transmitPages(MemorySegment bytes, int length, int flags, int gso) {
             int need = (length + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE;
-            int extra = gsoSize != 0 ? 1 : 0;
+            int extra = gso != NO_GSO ? 1 : 0;
             int found = 0;
             for (int p = 0; p < txSlots && found < need; p++) {
                 if (!txBusy[2 * p] && !txBusy[2 * p + 1]) {
@@ -885,7 +902,7 @@ public final class NetFront {
                 txReqs[unpushed + i + (i > 0 ? extra : 0)].set(txRefs[p], 0, fl, 2 * p, i == 0 ? length : part);
             }
             if (extra != 0) {
-                addGsoExtra(gsoSize);
+                addGsoExtra(gso);
             }
             multiSlot++;
             pushSoon(need + extra);
@@ -897,9 +914,9 @@ public final class NetFront {
          * The frame just staged at {@code txReqs[unpushed]} is a GSO frame: its first slot flagged
          * {@code NETTXF_extra_info}, and the slot after it (left free) a GSO extra with the MSS.
          */
-        private void addGsoExtra(int gsoSize) {
+        private void addGsoExtra(int gso) {
             txReqs[unpushed].flags |= Netif.NETTXF_EXTRA_INFO;
-            txReqs[unpushed + 1].extra(Netif.EXTRA_TYPE_GSO, 0, gsoSize, Netif.GSO_TYPE_TCPV4);
+            txReqs[unpushed + 1].extra(Netif.EXTRA_TYPE_GSO, 0, gso & 0xFFFF, gso >>> 16);
         }
 
         /**
