@@ -21,7 +21,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * not as dom0's segments, each checked by the receiver as TCP would (checksums, lengths, ids,
  * sequence numbers, flags, every payload byte); nothing leaks ({@link RunOutcome}).
  */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
 class NetGsoRunTest {
     @TempDir
     Path dir;
@@ -32,6 +31,7 @@ class NetGsoRunTest {
         return p;
     }
 
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
     @ParameterizedTest(name = "xen_netback.tx_map={0}")
     @ValueSource(ints = {0, 1})
     @DisplayName("GSO frames up to 64 KiB: whole with a GSO extra to a front end with feature-gso-tcpv4, cut into valid TCP segments for one without")
@@ -72,8 +72,7 @@ class NetGsoRunTest {
     @net.jqwik.api.Label("GSO extras with nonsense sizes and types on arbitrary frames: refused and counted, the pair beside unharmed")
     void shouldRefuseNonsenseGsoExtras(@net.jqwik.api.ForAll @net.jqwik.api.constraints.LongRange(min = 1, max = 1_000_000) long seed)
             throws IOException {
-        Path tmp = Files.createTempDirectory("netgso");
-        dir = tmp;
+        dir = Files.createTempDirectory("netgso"); // jqwik fills no @TempDir
         String common = " count=6 mss=1000 sizes=30000,65535,1514";
         Path recv = cfg("recv", "role=recv gso=0" + common);
         Path liar = cfg("liar", "role=liar frames=150 seed=" + seed);
@@ -94,5 +93,11 @@ class NetGsoRunTest {
                 .contains("[recv] netgso: received 6 frames (")
                 .containsPattern("(?m)^recv\\s+1 poweroff").containsPattern("(?m)^liar\\s+2 poweroff")
                 .containsPattern("(?m)^send\\s+3 poweroff");
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(dir);
     }
 }

@@ -72,6 +72,9 @@ public final class NetGsoKernel extends ApplicationKernel {
     private boolean gso;
     private long seed = 1;
     private int liarFrames = 200;
+    /** role=send peers=0: no receivers answer (the host's TAP); the first frame after start ms, the next each gap ms. */
+    private long startMs = 2000;
+    private long gapMs = 300;
 
     // role=send
     private final long[] peerMac = new long[8];
@@ -110,7 +113,9 @@ public final class NetGsoKernel extends ApplicationKernel {
                 case "role" -> role = v;
                 case "count" -> count = (int) Vbd.number("count", v, 1, 4000);
                 case "mss" -> mss = (int) Vbd.number("mss", v, 88, 65535);
-                case "peers" -> peers = (int) Vbd.number("peers", v, 1, 8);
+                case "peers" -> peers = (int) Vbd.number("peers", v, 0, 8);
+                case "start" -> startMs = Vbd.number("start", v, 0, 600_000);
+                case "gap" -> gapMs = Vbd.number("gap", v, 1, 60_000);
                 case "gso" -> gso = Vbd.number("gso", v, 0, 1) == 1;
                 case "seed" -> seed = Vbd.number("seed", v, 0, Long.MAX_VALUE);
                 case "frames" -> liarFrames = (int) Vbd.number("frames", v, 1, 100_000);
@@ -142,8 +147,14 @@ public final class NetGsoKernel extends ApplicationKernel {
                     if (!n.gso()) {
                         throw new IllegalStateException("netgso: the back end does not offer feature-gso-tcpv4");
                     }
-                    k.println("netgso: sending as " + Vif.formatMac(n.mac()) + " (feature-gso-tcpv4 offered), waiting for "
-                            + peers + (peers == 1 ? " receiver" : " receivers"));
+                    if (peers == 0) {
+                        k.println("netgso: sending as " + Vif.formatMac(n.mac()) + " (feature-gso-tcpv4 offered), unanswered,"
+                                + " from " + startMs + " ms, one frame each " + gapMs + " ms");
+                        k.after(Duration.ofMillis(startMs), this::sendUnanswered);
+                    } else {
+                        k.println("netgso: sending as " + Vif.formatMac(n.mac()) + " (feature-gso-tcpv4 offered), waiting for "
+                                + peers + (peers == 1 ? " receiver" : " receivers"));
+                    }
                 }
                 case "recv" -> {
                     k.println("netgso: receiving as " + Vif.formatMac(n.mac()) + (n.rxGso() ? " (GSO frames whole)"
@@ -277,6 +288,21 @@ public final class NetGsoKernel extends ApplicationKernel {
             return;
         }
         retry = k.after(Duration.ofMillis(500), this::lost);
+    }
+
+    /** peers=0: frames to whoever listens (the host's TAP), one each gap, none sent again. */
+    private void sendUnanswered() {
+        int len = build(current, sizes[current % sizes.length], NOBODY, PORT, 6);
+        if (!nic.transmitGso(out, len, mss, true)) {
+            nic.whenTxSpace(this::sendUnanswered);
+            return;
+        }
+        if (++current == count) {
+            k.println("netgso: sent " + count + " GSO frames at MSS " + mss + ", unanswered");
+            k.after(Duration.ofMillis(gapMs), () -> done.complete(count));
+            return;
+        }
+        k.after(Duration.ofMillis(gapMs), this::sendUnanswered);
     }
 
     private void lost() {

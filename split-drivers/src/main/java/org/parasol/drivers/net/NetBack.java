@@ -37,7 +37,10 @@ import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
  * over up to {@code XEN_NETIF_NR_SLOTS_MIN} slots, up to {@value Vif#MAX_SG_FRAME} bytes, put
  * together in dom0's staging pages; an RX frame over as many posted buffers as it fills
  * ({@code NETRXF_more_data}) for a front end that wrote {@code feature-sg} = 1, and at most one
- * buffer (dropped and counted past it) for one that did not; no GSO.
+ * buffer (dropped and counted past it) for one that did not; {@code feature-gso-tcpv4}: a TX
+ * frame's GSO extra checked ({@link Gso}) and the frame handed to the bridge with its MSS, and
+ * a GSO frame given whole, with a GSO extra after its first RX response, to a front end that
+ * wrote {@code feature-gso-tcpv4} = 1 (the bridge segments it for the others).
  *
  * <pre>
  *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
@@ -57,7 +60,7 @@ import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
  * </pre>
  * Hostile TX frames (a bad reference, bytes outside a page, shorter than an Ethernet header,
  * slots that disagree with the size, more than {@code XEN_NETIF_NR_SLOTS_MIN} slots, a GSO
- * extra) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
+ * extra that cannot stand) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
  * type or an impossible ring index ends the vif. Every queue is served on dom0's one run loop
  * (the bridge is not shared between vCPUs): queues give the front end separate rings and
  * events, not parallelism in dom0.
@@ -688,8 +691,9 @@ final class NetBack implements Bridge.Port {
          * never copied) when a slot's grant or bytes are bad, it is shorter than an Ethernet
          * header, its further slots carry more than
          * its size says (or its first slot more than its page), it takes more than
-         * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra (not offered, so any
-         * size is nonsense). A missing slot or an unknown extra type ends the vif, as netback's
+         * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra whose type or size
+         * cannot stand ({@link Gso#check}; a GSO frame that is no whole IPv4 TCP packet is
+         * refused once its bytes are in, {@link #switchFrame}). A missing slot or an unknown extra type ends the vif, as netback's
          * {@code xenvif_fatal_tx_err}.
          */
         private int takeBatch(int max) throws RingOverflowException, BadFrame {

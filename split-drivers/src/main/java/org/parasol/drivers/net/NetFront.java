@@ -28,8 +28,9 @@ import org.parasol.hypercall.io.SringEntries;
  * with {@code request-rx-copy} (the back end copies received frames into buffers posted here),
  * scatter-gather both ways ({@code feature-sg}, declinable: frames up to
  * {@value Vif#MAX_SG_FRAME} bytes, else at most one page), one or more queues ({@code multi-queue-num-queues}, up to what
- * the back end offers in {@code multi-queue-max-queues}) and split event channels when the back
- * end offers {@code feature-split-event-channels}.
+ * the back end offers in {@code multi-queue-max-queues}), split event channels when the back
+ * end offers {@code feature-split-event-channels}, and TCP/IPv4 GSO ({@code feature-gso-tcpv4}):
+ * {@link #transmitGso} when the back end offers it, GSO frames received whole when asked for.
  *
  * <pre>
  *  NetFront.connect(k, devid, receiver)          the XenbusState handshake, one queue; RX buffers
