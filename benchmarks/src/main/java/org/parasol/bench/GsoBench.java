@@ -18,9 +18,11 @@ import org.parasol.drivers.net.Gso;
 /**
  * dom0's software GSO ({@link Gso#segment}) of one TCP/IPv4 frame of {@code size} bytes at an
  * MSS of {@code mss}, in private memory only (the bridge's copies in and out of dom0's memory
- * through the MMU are not in it), against its floor in the same run: one copy of the frame and
- * one ones'-complement sum over it ({@code copyAndSum}), which any segmenting that fills in
- * checksums must do at least. Scores are per frame; {@code -prof gc} shows what each allocates.
+ * through the MMU are not in it), beside {@code copyAndSum}: one copy of the frame and one
+ * ones'-complement sum over it, written plainly, meant as the floor any segmenting that fills in
+ * checksums must pay. It is not one as written: in the first runs it measured slower than
+ * {@code segment} itself (docs/results.md), so compare {@code segment} against its own earlier
+ * figures. Scores are per frame; {@code -prof gc} shows what each allocates.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
