@@ -18,6 +18,10 @@ import org.parasol.hypercall.GuestMemory;
  *
  * <p>The table is bounded ({@value #MAX_ENTRIES} entries; past it nothing new is learned, and
  * unknown destinations are flooded), so a front end forging source addresses cannot grow it.
+ *
+ * <p>A TCP/IPv4 GSO frame ({@link #inputGso}) goes whole, with its MSS, to each port that takes
+ * GSO ({@link Port#acceptsGso}); for the others it is cut once into TCP segments ({@link Gso})
+ * in the bridge's segment scratch, and each segment goes to each of them.
  */
 public final class Bridge {
     /** Linux's default ageing time. */
