@@ -31,7 +31,9 @@ import org.parasol.guest.sched.Timer;
  * last), and the payload byte for byte. A receiver that has all of frame {@code k} answers
  * "ACK k" (EtherType 0x88B7); the sender sends the next frame once every receiver has answered
  * (the one before again after 500 ms without, up to 20 times). Receivers say "READY" until the
- * first frame comes; the sender says "BYE" at the end.
+ * first frame comes; the sender says "BYE" at the end. With {@code peers=0} nobody answers (the
+ * host's TAP uplink, read raw by a test): the first frame goes {@code start=} ms after the
+ * interface is up, then one each {@code gap=} ms, none sent again.
  *
  * <p>{@code role=liar frames=N seed=S}: a hostile front end. It sends N frames, each with a GSO
  * extra of a type and size drawn from the seed (TCPv4 most often; any type 0..255, sizes 0,
