@@ -35,7 +35,7 @@ import org.parasol.hypercall.io.SringEntries;
  *  slots-exceed-size  size 30, further slots of 20 + 20                     expect -1
  *  size-exceeds-slots size 5000 over 2 slots (the first would hold 4940)    expect -1
  *  too-many-slots   19 slots, one more than XEN_NETIF_NR_SLOTS_MIN          expect -1
- *  gso-zero-size    a GSO extra with size 0 (feature-gso-tcpv4 not offered) expect -1
+ *  gso-zero-size    a GSO extra with size 0 (and on no TCP packet)          expect -1
  *  gso-huge-size    a GSO extra with size 65535, type 7                     expect -1
  *  csum-blank-not-ip  NETTXF_csum_blank on a frame that is no TCP/UDP packet expect -1
  *  big-sg-frame     64000 bytes over 16 slots of 4000 (over a page)         expect  0

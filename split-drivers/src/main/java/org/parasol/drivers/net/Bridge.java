@@ -18,6 +18,10 @@ import org.parasol.hypercall.GuestMemory;
  *
  * <p>The table is bounded ({@value #MAX_ENTRIES} entries; past it nothing new is learned, and
  * unknown destinations are flooded), so a front end forging source addresses cannot grow it.
+ *
+ * <p>A TCP/IPv4 GSO frame ({@link #inputGso}) goes whole, with its MSS, to each port that takes
+ * GSO ({@link Port#acceptsGso}); for the others it is cut once into TCP segments ({@link Gso})
+ * in the bridge's segment scratch, and each segment goes to each of them.
  */
 public final class Bridge {
     /** Linux's default ageing time. */
@@ -60,6 +64,23 @@ public final class Bridge {
 
         /** Copies out every frame {@link #deliver} took and has not copied yet. */
         default void flush() {
+        }
+
+        /**
+         * Whether the domain behind the port takes a TCP/IPv4 GSO frame whole, with its MSS (a
+         * front end that wrote {@code feature-gso-tcpv4} = 1). False: the bridge cuts such a
+         * frame into segments first ({@link Gso}).
+         */
+        default boolean acceptsGso() {
+            return false;
+        }
+
+        /**
+         * {@link #deliver(long, int, int)} of a TCP/IPv4 GSO frame whole, with its MSS
+         * ({@code gsoSize}); called only where {@link #acceptsGso} is true.
+         */
+        default boolean deliverGso(long va, int length, int rxFlags, int gsoSize) {
+            return false;
         }
     }
 
@@ -238,6 +259,108 @@ public final class Bridge {
         return frameGrantRef;
     }
 
+    /**
+     * {@link #input(Port, long, int, long, int)} of a TCP/IPv4 GSO frame with MSS {@code gsoSize}
+     * (the caller checked the extra and the frame: {@link Gso#check}, {@link Gso#headerLength}):
+     * ports that take GSO get it whole; for the others it is cut into segments ({@link Gso}) in
+     * this domain's segment scratch ({@link #segmentScratch}) and each segment goes to them.
+     */
+    public void inputGso(Port from, long va, int length, long now, int txFlags, int gsoSize) {
+        gso = gsoSize;
+        try {
+            switchFrame(from, va, length, now, txFlags);
+            if (!segmentTo.isEmpty()) {
+                segmentFrame(va, length);
+            }
+        } finally {
+            gso = 0;
+            segmentTo.clear();
+        }
+    }
+
+    /** The MSS of the GSO frame being switched, 0 for any other frame. */
+    private int gso;
+    /** Ports of the GSO frame being switched that take it as segments. */
+    private final List<Port> segmentTo = new ArrayList<>();
+    private final Gso segmenter = new Gso();
+    /** Where segments are put: {@code scratchBytes} of this domain's memory at {@code scratchVa}; the next free byte. */
+    private long scratchVa;
+    private int scratchBytes;
+    private int scratchAt;
+    private long gsoWhole;
+    private long gsoSegmented;
+    private final Gso.Sink segmentSink = this::deliverSegment;
+
+    /**
+     * Gives the bridge {@code bytes} (at least {@value Vif#MAX_SG_FRAME}) of this domain's memory
+     * at {@code va} to cut GSO frames into; without it a GSO frame for a port that does not take
+     * GSO is dropped and counted there.
+     */
+    public void segmentScratch(long va, int bytes) {
+        if (bytes < Vif.MAX_SG_FRAME) {
+            throw new IllegalArgumentException("segment scratch of " + bytes + " bytes: a segment may be " + Vif.MAX_SG_FRAME);
+        }
+        scratchVa = va;
+        scratchBytes = bytes;
+    }
+
+    /** GSO frames handed whole to ports that take GSO, and frames cut into segments for the others. */
+    public long gsoWhole() {
+        return gsoWhole;
+    }
+
+    public long gsoSegmented() {
+        return gsoSegmented;
+    }
+
+    /** Segments made of GSO frames. */
+    public long segmentsMade() {
+        return segmenter.segmentsMade();
+    }
+
+    private void segmentFrame(long va, int length) {
+        if (scratchBytes == 0) {
+            dropped += segmentTo.size();
+            return;
+        }
+        frameGrantDomid = -1; // the segments lie in this domain's scratch
+        gsoSegmented++;
+        mem.copyToSegment(va, segmenter.in(), 0, length);
+        segmenter.segment(length, gso, segmentSink);
+    }
+
+    /**
+     * One segment of the frame being cut: into the scratch (when it is full, every port copies out
+     * what it took first, and it is used again from its start), then to each port that takes
+     * segments, its checksum computed ({@code NETRXF_data_validated}).
+     */
+    private void deliverSegment(java.lang.foreign.MemorySegment bytes, int length, int index) {
+        if (scratchAt + length > scratchBytes) {
+            flush();
+        }
+        long at = scratchVa + scratchAt;
+        scratchAt += length;
+        mem.copyFromSegment(bytes, 0, at, length);
+        for (int i = 0; i < segmentTo.size(); i++) {
+            if (!segmentTo.get(i).deliver(at, length, org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED)) {
+                dropped++;
+            }
+        }
+    }
+
+    /** Frame for port {@code p}: a GSO frame whole to a port that takes GSO, else noted for segmenting; any other frame as it is. */
+    private boolean send(Port p, long va, int length) {
+        if (gso == 0) {
+            return p.deliver(va, length, rxFlags(p, va, length));
+        }
+        if (p.acceptsGso()) {
+            gsoWhole++;
+            return p.deliverGso(va, length, rxFlags(p, va, length), gso);
+        }
+        segmentTo.add(p);
+        return true;
+    }
+
     private void switchFrame(Port from, long va, int length, long now, int txFlags) {
         blank = (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_CSUM_BLANK) != 0;
         validated = blank || (txFlags & org.parasol.hypercall.abi.Netif.NETTXF_DATA_VALIDATED) != 0;
@@ -270,7 +393,7 @@ public final class Bridge {
         if (to != null) {
             if (to != from) {
                 forwarded++;
-                if (!to.deliver(va, length, rxFlags(to, va, length))) {
+                if (!send(to, va, length)) {
                     dropped++;
                 }
             }
@@ -279,7 +402,7 @@ public final class Bridge {
         flooded++;
         for (int i = 0; i < ports.size(); i++) {
             Port p = ports.get(i);
-            if (p != from && !p.deliver(va, length, rxFlags(p, va, length))) {
+            if (p != from && !send(p, va, length)) {
                 dropped++;
             }
         }
@@ -309,6 +432,7 @@ public final class Bridge {
 
     /** Every port copies out the frames it took: the bytes handed to {@link #input} may be reused after this. */
     public void flush() {
+        scratchAt = 0;
         for (int i = 0; i < ports.size(); i++) {
             ports.get(i).flush();
         }

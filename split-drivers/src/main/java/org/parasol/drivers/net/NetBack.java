@@ -37,7 +37,10 @@ import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
  * over up to {@code XEN_NETIF_NR_SLOTS_MIN} slots, up to {@value Vif#MAX_SG_FRAME} bytes, put
  * together in dom0's staging pages; an RX frame over as many posted buffers as it fills
  * ({@code NETRXF_more_data}) for a front end that wrote {@code feature-sg} = 1, and at most one
- * buffer (dropped and counted past it) for one that did not; no GSO.
+ * buffer (dropped and counted past it) for one that did not; {@code feature-gso-tcpv4}: a TX
+ * frame's GSO extra checked ({@link Gso}) and the frame handed to the bridge with its MSS, and
+ * a GSO frame given whole, with a GSO extra after its first RX response, to a front end that
+ * wrote {@code feature-gso-tcpv4} = 1 (the bridge segments it for the others).
  *
  * <pre>
  *  found       read frontend, frontend-id, mac, bridge; publish features -&gt; InitWait
@@ -57,7 +60,7 @@ import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
  * </pre>
  * Hostile TX frames (a bad reference, bytes outside a page, shorter than an Ethernet header,
  * slots that disagree with the size, more than {@code XEN_NETIF_NR_SLOTS_MIN} slots, a GSO
- * extra) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
+ * extra that cannot stand) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
  * type or an impossible ring index ends the vif. Every queue is served on dom0's one run loop
  * (the bridge is not shared between vCPUs): queues give the front end separate rings and
  * events, not parallelism in dom0.
@@ -96,6 +99,8 @@ final class NetBack implements Bridge.Port {
     static final int RX_QUEUE_PAGES = 32;
     /** Frames one queue's RX queue holds at most (an RX ring's worth). */
     static final int RX_QUEUE_FRAMES = SringEntries.NETIF_RX_ONE_PAGE.size();
+    /** An RX slot that is a GSO extra (in a queue's per-slot flags). */
+    private static final int RX_EXTRA_GSO = -1;
     /** Extra-info slots a TX frame may carry: one of each type. */
     private static final int MAX_EXTRAS = Netif.EXTRA_TYPE_MAX - 1;
 
@@ -133,7 +138,11 @@ final class NetBack implements Bridge.Port {
     private long txBytes;
     private long rxBytes;
     private long txErrors;
-    /** TX frames refused for a GSO extra (not offered) and for taking more than XEN_NETIF_NR_SLOTS_MIN slots. */
+    /**
+     * TX frames refused for a GSO extra that cannot stand (a type other than TCPv4, a size under
+     * Gso.MIN_SIZE, a frame that is no whole IPv4 TCP packet) and for taking more than
+     * XEN_NETIF_NR_SLOTS_MIN slots.
+     */
     private long gsoRefused;
     private long tooManySlots;
     /** TX frames refused for NETTXF_csum_blank on what is not a whole IPv4 TCP or UDP packet. */
@@ -145,6 +154,11 @@ final class NetBack implements Bridge.Port {
     private long rxMultiSlot;
     /** The front end wrote feature-sg = 1: it takes RX frames over several buffers. */
     private boolean rxSg;
+    /** The front end wrote feature-gso-tcpv4 = 1 (and feature-sg = 1): it takes TCP/IPv4 GSO frames whole. */
+    private boolean rxGso;
+    /** TCP/IPv4 GSO frames taken from the front end, and given to it whole with their GSO extra. */
+    private long txGsoFrames;
+    private long rxGsoFrames;
     /** RX frames dropped because dom0 had no pages for the RX queue (never seen: said in the log). */
     private long rxNoQueueMemory;
     /** The RX queues of queues gone: frames queued, refused for want of room, expired, dropped on disconnect, the most bytes one held. */
@@ -206,7 +220,7 @@ final class NetBack implements Bridge.Port {
         write(Vif.FEATURE_RX_COPY, "1");
         write(Vif.FEATURE_RX_FLIP, "0");
         write(Vif.FEATURE_SG, "1");
-        write(Vif.FEATURE_GSO_TCPV4, "0");
+        write(Vif.FEATURE_GSO_TCPV4, "1");
         write(Vif.MULTI_QUEUE_MAX_QUEUES, Integer.toString(MAX_QUEUES));
         write(Vif.FEATURE_SPLIT_EVENT_CHANNELS, "1");
         write("state", Integer.toString(XenbusState.INIT_WAIT.wire()));
@@ -267,6 +281,10 @@ final class NetBack implements Bridge.Port {
             rxSg = sg != null && Vbd.number(Vif.FEATURE_SG, sg, 0, 1) == 1;
             String noCsum = store.read(frontendPath + "/" + Vif.FEATURE_NO_CSUM_OFFLOAD);
             csumOffload = noCsum == null || Vbd.number(Vif.FEATURE_NO_CSUM_OFFLOAD, noCsum, 0, 1) == 0;
+            String gso = store.read(frontendPath + "/" + Vif.FEATURE_GSO_TCPV4);
+            // RX GSO needs RX scatter-gather (a 64 KiB frame over many buffers), as Linux's netback
+            // drops NETIF_F_TSO when the front end has no feature-sg.
+            rxGso = rxSg && gso != null && Vbd.number(Vif.FEATURE_GSO_TCPV4, gso, 0, 1) == 1;
         } catch (IllegalArgumentException e) {
             queues = new Queue[0];
             disconnect(e.getMessage());
@@ -290,7 +308,7 @@ final class NetBack implements Bridge.Port {
                 + (queues[0].mapWindow >= 0 ? ", TX by grant map" : "")
                 + (split ? ", split event channels" : ", one event channel")
                 + (csumOffload ? ", checksum offload" : ", no checksum offload")
-                + (rxSg ? ", RX scatter-gather)" : ", no RX scatter-gather)"));
+                + (rxSg ? ", RX scatter-gather" : ", no RX scatter-gather") + (rxGso ? ", RX GSO)" : ")"));
     }
 
     /**
@@ -305,6 +323,37 @@ final class NetBack implements Bridge.Port {
     @Override
     public boolean acceptsBlankChecksums() {
         return csumOffload;
+    }
+
+    @Override
+    public boolean acceptsGso() {
+        return rxGso && connected;
+    }
+
+    /**
+     * RX GSO: a TCP/IPv4 GSO frame whole, for a front end that wrote {@code feature-gso-tcpv4} = 1:
+     * its first RX response is flagged {@code NETRXF_extra_info} and the next slot is a GSO extra
+     * with the MSS, as Linux's netback gives it.
+     */
+    @Override
+    public boolean deliverGso(long va, int length, int rxFlags, int gsoSize) {
+        if (!connected || !rxGso || gsoSize <= 0 || gsoSize > 0xFFFF) {
+            rxDropped++;
+            return false;
+        }
+        boolean ok = deliver(va, length, rxFlags | gsoSize << GSO_SHIFT);
+        if (ok) {
+            rxGsoFrames++;
+        }
+        return ok;
+    }
+
+    /** Where a frame's MSS rides in netback's RX flags word (its RX queue keeps one int per frame): bits 16..31. */
+    private static final int GSO_SHIFT = 16;
+
+    /** RX slots a frame takes: one per page of it, and one for the GSO extra of a frame with an MSS in its flags word. */
+    private static int rxSlotsFor(int length, int flagsWord) {
+        return RxChain.slotsFor(length) + (flagsWord >>> GSO_SHIFT != 0 ? 1 : 0);
     }
 
     @Override
@@ -338,6 +387,15 @@ final class NetBack implements Bridge.Port {
         int n = Math.min(length, HASH_BYTES);
         k.cpu().memory().copyToSegment(va, hashHead, 0, n);
         return Vif.flowHash(hashHead, length); // reads none of its bytes past the frame's first n
+    }
+
+    /** A TX frame's first {@value Gso#MAX_HEADERS} bytes, copied out of dom0's memory in one copy to be checked for GSO. */
+    private final java.lang.foreign.MemorySegment gsoHead = java.lang.foreign.MemorySegment.ofArray(new byte[Gso.MAX_HEADERS]);
+
+    /** {@link Gso#headerLength} of the frame at {@code va}: -1 for what is no whole IPv4 TCP packet. */
+    private int gsoHeaderLength(long va, int length) {
+        k.cpu().memory().copyToSegment(va, gsoHead, 0, Math.min(length, Gso.MAX_HEADERS));
+        return Gso.headerLength(gsoHead, length);
     }
 
     /** Every queue's RX frames taken since the last flush. */
@@ -411,6 +469,8 @@ final class NetBack implements Bridge.Port {
         private final int[] batchSize = new int[TX_BATCH];
         /** Per frame of a TX batch: its first slot's checksum flags (NETTXF_csum_blank, NETTXF_data_validated). */
         private final int[] batchCsum = new int[TX_BATCH];
+        /** Per frame of a TX batch: its GSO extra's MSS, 0 for a frame without one. */
+        private final int[] batchGso = new int[TX_BATCH];
         private final int[] batchOp = new int[TX_BATCH];
         private final int[] batchOps = new int[TX_BATCH];
         /** Per frame of a TX batch: its first slot's grant and offset (TX by map: a one-slot frame is switched where it is mapped). */
@@ -631,8 +691,9 @@ final class NetBack implements Bridge.Port {
          * never copied) when a slot's grant or bytes are bad, it is shorter than an Ethernet
          * header, its further slots carry more than
          * its size says (or its first slot more than its page), it takes more than
-         * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra (not offered, so any
-         * size is nonsense). A missing slot or an unknown extra type ends the vif, as netback's
+         * {@code XEN_NETIF_NR_SLOTS_MIN} slots, or it carries a GSO extra whose type or size
+         * cannot stand ({@link Gso#check}; a GSO frame that is no whole IPv4 TCP packet is
+         * refused once its bytes are in, {@link #switchFrame}). A missing slot or an unknown extra type ends the vif, as netback's
          * {@code xenvif_fatal_tx_err}.
          */
         private int takeBatch(int max) throws RingOverflowException, BadFrame {
@@ -652,6 +713,7 @@ final class NetBack implements Bridge.Port {
                 int firstOff = r.offset;
                 int firstFlags = r.flags;
                 boolean bad = false;
+                int gsoSize = 0;
                 if ((firstFlags & Netif.NETTXF_EXTRA_INFO) != 0) {
                     int extras = 0;
                     NetifCodec.Tx more;
@@ -666,8 +728,14 @@ final class NetBack implements Bridge.Port {
                             throw new BadFrame("extra-info type " + more.extraType + " (slot " + extras + ")");
                         }
                         if (more.extraType == Netif.EXTRA_TYPE_GSO) {
-                            bad = true; // feature-gso-tcpv4 = 0: whatever the size or type, dropped and counted
-                            gsoRefused++;
+                            // Linux's netback ends the vif for a size of zero or an unknown type; here the frame
+                            // is refused and counted, the vif goes on (deviation 56).
+                            if (Gso.check(more.gsoType, more.gsoSize) == Gso.OK) {
+                                gsoSize = more.gsoSize;
+                            } else {
+                                bad = true;
+                                gsoRefused++;
+                            }
                         }
                     } while ((more.extraFlags & Netif.EXTRA_FLAG_MORE) != 0);
                 }
@@ -720,6 +788,7 @@ final class NetBack implements Bridge.Port {
                 }
                 batchSize[b] = total;
                 batchCsum[b] = firstFlags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED);
+                batchGso[b] = gsoSize;
                 b++;
             }
             return b;
@@ -847,12 +916,19 @@ final class NetBack implements Bridge.Port {
                 ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
                 csumRefused++;
             }
+            if (ok && batchGso[j] != 0 && gsoHeaderLength(stagingVa(j), batchSize[j]) < 0) {
+                ok = false; // a GSO extra on what is no whole IPv4 TCP packet: nothing to segment
+                gsoRefused++;
+            }
             batchOk[j] = ok;
             if (ok) {
                 txFrames++;
                 txBytes += batchSize[j];
                 queueTx++;
-                if (inPlace) {
+                if (batchGso[j] != 0) {
+                    txGsoFrames++;
+                    b0.inputGso(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j], batchGso[j]);
+                } else if (inPlace) {
                     txInPlace++;
                     b0.input(NetBack.this, mapWindow + (long) batchOp[j] * Mmu.PAGE_SIZE + batchOff[j], batchSize[j], now,
                             batchCsum[j], front.value(), batchRef[j]);
@@ -897,7 +973,7 @@ final class NetBack implements Bridge.Port {
                 for (int o = 0; good && o < batchOps[j]; o++) {
                     good = map.wrap(mirror, (long) (batchOp[j] + o) * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY;
                 }
-                boolean inPlace = good && batchOps[j] == 1 && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) == 0;
+                boolean inPlace = good && batchOps[j] == 1 && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) == 0 && batchGso[j] == 0;
                 if (good && !inPlace) {
                     long at = stagingVa(j);
                     for (int o = batchOp[j]; o < batchOp[j] + batchOps[j]; o++) {
@@ -1002,7 +1078,7 @@ final class NetBack implements Bridge.Port {
          */
         private boolean deliver(long va, int length, int rxFlags) {
             try {
-                int slots = RxChain.slotsFor(length);
+                int slots = rxSlotsFor(length, rxFlags);
                 if (!pending.noneWaiting()) {
                     drainPending(); // frames that came first go first
                 }
@@ -1071,7 +1147,7 @@ final class NetBack implements Bridge.Port {
         private void drainPending() throws RingOverflowException {
             while (connected && !pending.noneWaiting()) {
                 int len = pending.headLength();
-                int slots = RxChain.slotsFor(len);
+                int slots = rxSlotsFor(len, pending.headFlags());
                 if (rxQueued == RX_BATCH || rxOps + 2 * slots > RX_OPS_MAX) {
                     flush();
                     continue;
@@ -1133,7 +1209,9 @@ final class NetBack implements Bridge.Port {
          * {@code va} in dom0 (or in a page dom0 mapped from {@code granter}'s grant {@code grantRef})
          * and gathers its copy ops; the caller made sure they are posted and the batch has room.
          */
-        private void takeSlots(long va, int length, int rxFlags, int granter, int grantRef) throws RingOverflowException {
+        private void takeSlots(long va, int length, int flagsWord, int granter, int grantRef) throws RingOverflowException {
+            int gsoSize = flagsWord >>> GSO_SHIFT;
+            int rxFlags = flagsWord & ((1 << GSO_SHIFT) - 1) | (gsoSize != 0 ? Netif.NETRXF_EXTRA_INFO : 0);
             int slots = RxChain.slotsFor(length);
             int mask = postedId.length - 1;
             for (int i = 0; i < slots; i++) {
@@ -1168,6 +1246,17 @@ final class NetBack implements Bridge.Port {
                 rxFlag[rxSlots] = RxChain.slotFlags(slots, i, rxFlags);
                 rxSlotOps[rxSlots] = opsOfSlot;
                 rxSlots++;
+                if (i == 0 && gsoSize != 0) {
+                    // The GSO extra takes the slot after the first response, and the buffer posted there
+                    // (no bytes go into it), as Linux's netback writes it.
+                    rxId[rxSlots] = postedId[postedHead];
+                    postedHead = (postedHead + 1) & mask;
+                    postedCount--;
+                    rxLen[rxSlots] = gsoSize;
+                    rxFlag[rxSlots] = RX_EXTRA_GSO;
+                    rxSlotOps[rxSlots] = 0;
+                    rxSlots++;
+                }
             }
             if (slots > 1) {
                 rxMultiSlot++;
@@ -1196,6 +1285,10 @@ final class NetBack implements Bridge.Port {
             int op = 0;
             boolean frameOk = true;
             for (int j = 0; j < n; j++) {
+                if (rxFlag[j] == RX_EXTRA_GSO) {
+                    rxRsps[j].extraGso(rxLen[j], Netif.GSO_TYPE_TCPV4);
+                    continue;
+                }
                 boolean ok = rc >= 0;
                 for (int o = 0; o < rxSlotOps[j]; o++, op++) {
                     ok &= copy.wrap(mirror, RX_OPS + (long) op * GnttabCopy.SIZE).status() == Gntst.OKAY;
@@ -1330,7 +1423,8 @@ final class NetBack implements Bridge.Port {
                         + " dropped on disconnect, " + rxqPagesTaken + " dom0 pages taken and " + rxqPagesGiven + " given back; " : "")
                 + (rxNoQueueMemory > 0 ? rxNoQueueMemory + " dropped (no dom0 pages for an RX queue), " : "") + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
                 + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
-                + ")" + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
+                + ")" + (txGsoFrames + rxGsoFrames > 0 ? "; GSO: " + txGsoFrames + " frames sent, " + rxGsoFrames + " received whole" : "")
+                + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
                         + mapCalls + " and " + unmapCalls + " calls, " + txInPlace + " frames switched in place" : "")
                 + perQueue + "; " + why + (was ? "; Closed" : ""));
     }

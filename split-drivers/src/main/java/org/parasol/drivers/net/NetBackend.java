@@ -25,6 +25,9 @@ public final class NetBackend {
     /** TX map windows at most (vifs times queues); a queue past them goes by grant copy. */
     static final int TX_MAP_WINDOWS = 64;
 
+    /** dom0 pages a bridge cuts GSO frames into segments in: 64 KiB, a largest frame. */
+    static final int SEGMENT_SCRATCH_PAGES = 16;
+
     private final Kernel k;
     private final Options options;
     private final Consumer<String> log;
@@ -121,7 +124,15 @@ public final class NetBackend {
 
     /** The bridge named {@code name}, made now if new (dom0's uplink to the host joins it as a port). */
     public Bridge bridge(String name) {
-        return bridges.computeIfAbsent(name, n -> new Bridge(n, k.cpu().memory(), k::now));
+        Bridge b = bridges.get(name);
+        if (b == null) {
+            b = new Bridge(name, k.cpu().memory(), k::now);
+            // Where the bridge cuts TCP/IPv4 GSO frames into segments for ports that do not take GSO:
+            // one largest frame's worth of dom0's pages, kept for the bridge's life.
+            b.segmentScratch(k.memory().allocatePages(SEGMENT_SCRATCH_PAGES).va(), SEGMENT_SCRATCH_PAGES * (int) org.parasol.hypercall.abi.Mmu.PAGE_SIZE);
+            bridges.put(name, b);
+        }
+        return b;
     }
 
     Options options() {

@@ -28,8 +28,9 @@ import org.parasol.hypercall.io.SringEntries;
  * with {@code request-rx-copy} (the back end copies received frames into buffers posted here),
  * scatter-gather both ways ({@code feature-sg}, declinable: frames up to
  * {@value Vif#MAX_SG_FRAME} bytes, else at most one page), one or more queues ({@code multi-queue-num-queues}, up to what
- * the back end offers in {@code multi-queue-max-queues}) and split event channels when the back
- * end offers {@code feature-split-event-channels}.
+ * the back end offers in {@code multi-queue-max-queues}), split event channels when the back
+ * end offers {@code feature-split-event-channels}, and TCP/IPv4 GSO ({@code feature-gso-tcpv4}):
+ * {@link #transmitGso} when the back end offers it, GSO frames received whole when asked for.
  *
  * <pre>
  *  NetFront.connect(k, devid, receiver)          the XenbusState handshake, one queue; RX buffers
@@ -88,6 +89,15 @@ public final class NetFront {
     private final boolean wantSg;
     /** Scatter-gather agreed: both ends offer feature-sg. */
     private boolean sg;
+    /** Whether this front end takes TCP/IPv4 GSO frames whole (writes feature-gso-tcpv4 = 1, with feature-sg). */
+    private boolean wantGso;
+    /** The back end offers feature-gso-tcpv4 (and scatter-gather is agreed): {@link #transmitGso} may send. */
+    private boolean txGso;
+    /** The MSS of the frame being handed to the receiver (0: no GSO extra). */
+    private int rxFrameGso;
+    private long gsoSent;
+    private long gsoReceived;
+    private long gsoDropped;
     private long blankReceived;
     private DomId backId;
     private String backendPath;
@@ -154,10 +164,24 @@ public final class NetFront {
      */
     public static Promise<NetFront> connect(Kernel k, int devid, int queues, boolean checksumOffload,
             boolean scatterGather, Receiver receiver) {
+        return connect(k, devid, queues, checksumOffload, scatterGather, false, receiver);
+    }
+
+    /**
+     * {@link #connect(Kernel, int, int, boolean, boolean, Receiver)}, taking TCP/IPv4 GSO frames
+     * whole or not: with {@code gso} (and scatter-gather agreed) it writes
+     * {@code feature-gso-tcpv4} = 1, and a frame may come whole, up to 64 KiB, with its MSS
+     * ({@link #gsoSize()} during the receiver's call); without it, dom0 cuts such frames into
+     * segments first. Sending GSO frames ({@link #transmitGso}) depends only on the back end's
+     * offer ({@link #gso()}).
+     */
+    public static Promise<NetFront> connect(Kernel k, int devid, int queues, boolean checksumOffload,
+            boolean scatterGather, boolean gso, Receiver receiver) {
         if (queues < 1 || queues > MAX_QUEUES) {
             throw new IllegalArgumentException("queues: 1.." + MAX_QUEUES + ", not " + queues);
         }
         NetFront f = new NetFront(k, devid, queues, checksumOffload, scatterGather, receiver);
+        f.wantGso = gso;
         f.start();
         return f.connected;
     }
@@ -222,6 +246,34 @@ public final class NetFront {
     /** Whether received frames may have blank checksums (this front end did not decline checksum offload). */
     public boolean checksumOffload() {
         return csumOffload;
+    }
+
+    /** Whether this interface may send TCP/IPv4 GSO frames: the back end offers {@code feature-gso-tcpv4} and scatter-gather is agreed. */
+    public boolean gso() {
+        return txGso;
+    }
+
+    /** Whether this front end asked for GSO frames whole ({@code feature-gso-tcpv4} = 1 written). */
+    public boolean rxGso() {
+        return wantGso && sg;
+    }
+
+    /** During the receiver's call: the MSS of a frame that came whole with a GSO extra, else 0. */
+    public int gsoSize() {
+        return rxFrameGso;
+    }
+
+    /** GSO frames sent; GSO frames received whole; frames dropped for a GSO extra that cannot stand (zero size, unknown type). */
+    public long gsoSent() {
+        return gsoSent;
+    }
+
+    public long gsoReceived() {
+        return gsoReceived;
+    }
+
+    public long gsoDropped() {
+        return gsoDropped;
     }
 
     /** Whether scatter-gather was agreed (both ends offer {@code feature-sg}). */
@@ -333,10 +385,13 @@ public final class NetFront {
                         .then(sp -> {
                             split = sp.isPresent() && "1".equals(sp.get());
                             return xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.FEATURE_SG);
-                        }).map(sg -> {
+                        }).then(sg -> {
                             // Without feature-sg (either end's) every frame must fit one slot: whole-page fragments.
                             NetFront.this.sg = wantSg && sg.isPresent() && "1".equals(sg.get());
                             txFragment = NetFront.this.sg ? TX_FRAGMENT : Mmu.PAGE_SIZE;
+                            return xb.readOptional(XenbusTransaction.NONE, backendPath + "/" + Vif.FEATURE_GSO_TCPV4);
+                        }).map(g -> {
+                            txGso = NetFront.this.sg && g.isPresent() && "1".equals(g.get());
                             return n;
                         });
             }).whenDone((n, e) -> {
@@ -403,6 +458,9 @@ public final class NetFront {
         }
     }
 
+    /** {@link Queue#transmit}'s word for a frame without a GSO extra. */
+    private static final int NO_GSO = -1;
+
     /** A TX fragment where the back end offers feature-sg: half a page; a frame takes one slot per fragment it fills. */
     static final int TX_FRAGMENT = Mmu.PAGE_SIZE / 2;
     /** This interface's TX fragment: {@link #TX_FRAGMENT}, or a whole page if the back end has no feature-sg. */
@@ -438,6 +496,9 @@ public final class NetFront {
             }
             if (wantSg) {
                 p = p.then(v -> xb.write(t, dir + "/" + Vif.FEATURE_SG, "1"));
+            }
+            if (wantGso && sg) {
+                p = p.then(v -> xb.write(t, dir + "/" + Vif.FEATURE_GSO_TCPV4, "1"));
             }
             return p.then(v -> xb.write(t, dir + "/" + Vif.REQUEST_RX_COPY, "1"))
                     .then(v -> xb.write(t, dir + "/" + Vif.FEATURE_RX_NOTIFY, "1"));
@@ -476,7 +537,52 @@ public final class NetFront {
         }
         Queue[] qs = queues;
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(bytes, length), qs.length)];
-        return q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0);
+        return q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0, NO_GSO);
+    }
+
+    /**
+     * Sends one TCP/IPv4 GSO frame: a whole IPv4 TCP packet of up to {@link #maxFrame()} bytes
+     * whose payload the back end (or whoever takes it whole) cuts into segments of {@code mss}
+     * bytes; its first TX slot is flagged {@code NETTXF_extra_info} and followed by a GSO extra
+     * ({@code XEN_NETIF_GSO_TYPE_TCPV4}, {@code size} = {@code mss}), as Linux's netfront sends
+     * a TSO packet. The IPv4 and TCP headers are those of the first segment; the back end
+     * refuses a frame that is no whole IPv4 TCP packet or an MSS under {@value Gso#MIN_SIZE}.
+     *
+     * @return false if it was not sent (TX slots busy, the interface not up)
+     * @throws IllegalStateException    where the back end does not offer {@code feature-gso-tcpv4} ({@link #gso()})
+     * @throws IllegalArgumentException for a frame shorter than a header or longer than {@link #maxFrame()}, or an MSS over 65535
+     */
+    public boolean transmitGso(MemorySegment bytes, int length, int mss, boolean checksumBlank) {
+        if (mss < 1) {
+            throw new IllegalArgumentException("an MSS is 1..65535: " + mss);
+        }
+        return transmitGso(bytes, length, Netif.GSO_TYPE_TCPV4, mss, checksumBlank);
+    }
+
+    /**
+     * {@link #transmitGso(MemorySegment, int, int, boolean)} with the GSO extra's {@code type}
+     * ({@code XEN_NETIF_GSO_TYPE_*}, 0..255) and {@code size} (0..65535) as given: the back end
+     * checks them, and refuses a frame whose extra it cannot take (a test of a hostile front end
+     * sends such).
+     */
+    public boolean transmitGso(MemorySegment bytes, int length, int gsoType, int mss, boolean checksumBlank) {
+        if (length < Vif.ETH_HEADER || length > Vif.MAX_SG_FRAME || mss < 0 || mss > 0xFFFF || gsoType < 0 || gsoType > 0xFF) {
+            throw new IllegalArgumentException("a GSO frame is " + Vif.ETH_HEADER + ".." + Vif.MAX_SG_FRAME
+                    + " bytes with a size of 0..65535 and a type of 0..255: " + length + ", " + mss + ", " + gsoType);
+        }
+        if (!up || closing) {
+            return false;
+        }
+        if (!txGso) {
+            throw new IllegalStateException("vif " + devid + ": the back end does not offer feature-gso-tcpv4");
+        }
+        Queue[] qs = queues;
+        Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(Vif.flowHash(bytes, length), qs.length)];
+        boolean ok = q.transmit(bytes, length, checksumBlank ? Netif.NETTXF_CSUM_BLANK : 0, gsoType << 16 | mss);
+        if (ok) {
+            gsoSent++;
+        }
+        return ok;
     }
 
     /**
@@ -552,6 +658,68 @@ public final class NetFront {
         private final Runnable pushTask = this::pushTx;
         /** The first slot's flags of the frame being put together (its checksum flags). */
         private int chainFlags;
+        /**
+         * The id of the RX buffer posted at each ring index (masked): an extra-info response has no
+         * id, so the buffer it took is the one posted where it lies (Linux's netfront finds every
+         * response's buffer by its index).
+         */
+        private final int[] rxShadow = new int[SringEntries.NETIF_RX_ONE_PAGE.size()];
+        /** The next RX responses are extra-info slots of the frame being put together. */
+        private boolean inExtras;
+        /** The frame's data slots are all in; it goes to the receiver once its extras are read. */
+        private boolean doneAwaitingExtras;
+        /** The frame's GSO extra's MSS (0: none), and whether an extra of it cannot stand. */
+        private int frameGso;
+        private boolean frameExtraBad;
+
+        /**
+         * One extra-info slot of the frame being put together: a GSO extra must say
+         * {@code XEN_NETIF_GSO_TYPE_TCPV4} and a size over zero, and an extra's type must be
+         * known, or the frame is dropped, as Linux's netfront drops it ({@code xennet_set_skb_gso},
+         * {@code xennet_get_extras}).
+         */
+        private void takeExtra(NetifCodec.RxRsp x) {
+            if (x.extraType == Netif.EXTRA_TYPE_GSO) {
+                if (x.gsoType == Netif.GSO_TYPE_TCPV4 && x.gsoSize > 0) {
+                    frameGso = x.gsoSize;
+                } else {
+                    frameExtraBad = true;
+                }
+            } else if (x.extraType <= Netif.EXTRA_TYPE_NONE || x.extraType >= Netif.EXTRA_TYPE_MAX) {
+                frameExtraBad = true;
+            }
+            if ((x.extraFlags & Netif.EXTRA_FLAG_MORE) == 0) {
+                inExtras = false;
+                if (doneAwaitingExtras) {
+                    doneAwaitingExtras = false;
+                    frameDone();
+                }
+            }
+        }
+
+        /** The frame put together in {@link #frame} is whole: to the receiver, unless an extra of it could not stand. */
+        private void frameDone() {
+            if (frameExtraBad || frameGso != 0 && !rxGso()) {
+                gsoDropped++; // a GSO frame this front end did not ask for, or a nonsense extra
+                return;
+            }
+            received++;
+            if (chain.length() > Mmu.PAGE_SIZE) {
+                rxMultiSlot++;
+            }
+            if ((chainFlags & Netif.NETRXF_CSUM_BLANK) != 0) {
+                blankReceived++;
+            }
+            if (frameGso != 0) {
+                gsoReceived++;
+            }
+            rxFrameGso = frameGso;
+            try {
+                receiver.frame(NetFront.this, frame, chain.length());
+            } finally {
+                rxFrameGso = 0;
+            }
+        }
 
         Queue(int id, int txSlots, int rxBuffers) {
             this.id = id;
@@ -588,6 +756,7 @@ public final class NetFront {
             for (int i = 0; i < rxBuffers; i++) {
                 rxGrants[i] = k.grants().grantAccess(backId, k.memory().mfn(rxPages.pfn() + i), false);
                 rxRefs[i] = rxGrants[i].ref().value();
+                rxShadow[rx.reqProdPvt() & (rxShadow.length - 1)] = i;
                 rx.produceRequest(rxReq.set(i, rxRefs[i]));
             }
             rx.pushRequests();
@@ -621,19 +790,21 @@ public final class NetFront {
             rxPort.notifyRemote();
         }
 
-        private boolean transmit(MemorySegment bytes, int length, int flags) {
+        /** {@code gso}: {@link #NO_GSO}, or a GSO extra's type (bits 16..23) and size (bits 0..15). */
+        private boolean transmit(MemorySegment bytes, int length, int flags, int gso) {
             if (length > Mmu.PAGE_SIZE) {
                 reapTx();
-                return transmitPages(bytes, length, flags);
+                return transmitPages(bytes, length, flags, gso);
             }
             int fragment = txFragment;
             int perPage = Mmu.PAGE_SIZE / fragment;
             int need = (length + fragment - 1) / fragment;
-            if (txFreeCount < need || tx.freeRequests() - unpushed < need) {
+            int extra = gso != NO_GSO ? 1 : 0; // a GSO extra takes the ring slot after the first
+            if (txFreeCount < need || tx.freeRequests() - unpushed < need + extra) {
                 reapTx(); // short of slots: every response there, and rsp_event set for the next
             }
             // With slots to spare, responses are taken once per push (pushTx), not per frame.
-            if (txFreeCount < need || tx.freeRequests() - unpushed < need || closing) {
+            if (txFreeCount < need || tx.freeRequests() - unpushed < need + extra || closing) {
                 txFull++;
                 return false;
             }
@@ -647,12 +818,15 @@ public final class NetFront {
                 int offset = (frag % perPage) * fragment;
                 mem.copyFromSegment(bytes, at, txPages.va() + (long) page * Mmu.PAGE_SIZE + offset, part);
                 int fl = (i == 0 ? flags : 0) | (i < need - 1 ? Netif.NETTXF_MORE_DATA : 0);
-                txReqs[unpushed + i].set(txRefs[page], offset, fl, frag, i == 0 ? length : part);
+                txReqs[unpushed + i + (i > 0 ? extra : 0)].set(txRefs[page], offset, fl, frag, i == 0 ? length : part);
+            }
+            if (extra != 0) {
+                addGsoExtra(gso);
             }
             if (need > 1) {
                 multiSlot++;
             }
-            pushSoon(need);
+            pushSoon(need + extra);
             sent++;
             return true;
         }
@@ -695,15 +869,16 @@ public final class NetFront {
          * half-page fragments are free, so a {@value Vif#MAX_SG_FRAME}-byte frame takes 16 slots
          * (within {@code XEN_NETIF_NR_SLOTS_MIN}), as Linux's netfront gives a slot per page.
          */
-        private boolean transmitPages(MemorySegment bytes, int length, int flags) {
+        private boolean transmitPages(MemorySegment bytes, int length, int flags, int gso) {
             int need = (length + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE;
+            int extra = gso != NO_GSO ? 1 : 0;
             int found = 0;
             for (int p = 0; p < txSlots && found < need; p++) {
                 if (!txBusy[2 * p] && !txBusy[2 * p + 1]) {
                     pick[found++] = p;
                 }
             }
-            if (found < need || tx.freeRequests() - unpushed < need || closing) {
+            if (found < need || tx.freeRequests() - unpushed < need + extra || closing) {
                 txFull++;
                 return false;
             }
@@ -725,12 +900,24 @@ public final class NetFront {
                 int part = Math.min(Mmu.PAGE_SIZE, length - at);
                 mem.copyFromSegment(bytes, at, txPages.va() + (long) p * Mmu.PAGE_SIZE, part);
                 int fl = (i == 0 ? flags : 0) | (i < need - 1 ? Netif.NETTXF_MORE_DATA : 0);
-                txReqs[unpushed + i].set(txRefs[p], 0, fl, 2 * p, i == 0 ? length : part);
+                txReqs[unpushed + i + (i > 0 ? extra : 0)].set(txRefs[p], 0, fl, 2 * p, i == 0 ? length : part);
+            }
+            if (extra != 0) {
+                addGsoExtra(gso);
             }
             multiSlot++;
-            pushSoon(need);
+            pushSoon(need + extra);
             sent++;
             return true;
+        }
+
+        /**
+         * The frame just staged at {@code txReqs[unpushed]} is a GSO frame: its first slot flagged
+         * {@code NETTXF_extra_info}, and the slot after it (left free) a GSO extra with the MSS.
+         */
+        private void addGsoExtra(int gso) {
+            txReqs[unpushed].flags |= Netif.NETTXF_EXTRA_INFO;
+            txReqs[unpushed + 1].extra(Netif.EXTRA_TYPE_GSO, 0, gso & 0xFFFF, gso >>> 16);
         }
 
         /**
@@ -757,7 +944,8 @@ public final class NetFront {
             try {
                 for (int n; (n = tx.consumeResponses(txRsps, txRsps.length)) > 0; ) {
                     for (int i = 0; i < n; i++) {
-                        if (!freeTxSlot(txRsps[i].id)) {
+                        // an extra slot's answer (NETIF_RSP_NULL) frees nothing, as netfront skips it
+                        if (txRsps[i].status != Netif.RSP_NULL && !freeTxSlot(txRsps[i].id)) {
                             return;
                         }
                     }
@@ -799,7 +987,7 @@ public final class NetFront {
                 do {
                     for (int n; (n = tx.consumeResponses(txRsps, txRsps.length)) > 0; ) {
                         for (int i = 0; i < n; i++) {
-                            if (!freeTxSlot(txRsps[i].id)) {
+                            if (txRsps[i].status != Netif.RSP_NULL && !freeTxSlot(txRsps[i].id)) {
                                 return;
                             }
                         }
@@ -840,9 +1028,20 @@ public final class NetFront {
             try {
                 boolean reposted = false;
                 do {
-                    for (int n; (n = rx.consumeResponses(rxRsps, rxRsps.length)) > 0; ) {
+                    int base = rx.rspCons();
+                    for (int n; (n = rx.consumeResponses(rxRsps, rxRsps.length)) > 0; base += n) {
                         for (int i = 0; i < n; i++) {
                             NetifCodec.RxRsp rxRsp = rxRsps[i];
+                            if (inExtras) {
+                                // An extra-info slot (no id of its own): its buffer is the one posted at its ring index.
+                                int rid = rxShadow[(base + i) & (rxShadow.length - 1)];
+                                takeExtra(rxRsp);
+                                rxReqs[i].set(rid, rxRefs[rid]);
+                                if (closing) {
+                                    return;
+                                }
+                                continue;
+                            }
                             int rid = rxRsp.id;
                             if (rid < 0 || rid >= rxBuffers) {
                                 close();
@@ -850,22 +1049,24 @@ public final class NetFront {
                             }
                             int len = rxRsp.status;
                             int off = rxRsp.offset;
-                            if (!chain.pending()) {
+                            boolean first = !chain.pending();
+                            if (first) {
                                 chainFlags = rxRsp.flags; // a frame's first slot: its checksum flags
+                                frameGso = 0;
+                                frameExtraBad = false;
+                                // NETRXF_extra_info on a first slot: extra-info slots follow it, before its further slots
+                                inExtras = (rxRsp.flags & Netif.NETRXF_EXTRA_INFO) != 0;
                             }
                             int r = chain.slot(len, off, rxRsp.flags);
                             if (r == RxChain.MORE || r == RxChain.DONE) {
                                 mem.copyToSegment(rxPages.va() + (long) rid * Mmu.PAGE_SIZE + off, frame, chain.at(), len);
                             }
                             if (r == RxChain.DONE) {
-                                received++;
-                                if (chain.length() > Mmu.PAGE_SIZE) {
-                                    rxMultiSlot++;
+                                if (inExtras) {
+                                    doneAwaitingExtras = true; // handed on once its extras are read
+                                } else {
+                                    frameDone();
                                 }
-                                if ((chainFlags & Netif.NETRXF_CSUM_BLANK) != 0) {
-                                    blankReceived++;
-                                }
-                                receiver.frame(NetFront.this, frame, chain.length());
                             }
                             // The buffer goes back under the same grant (the back end copies into it), with
                             // the rest of this run's: one run of RX requests per run of responses.
@@ -873,6 +1074,10 @@ public final class NetFront {
                             if (closing) {
                                 return;
                             }
+                        }
+                        int at = rx.reqProdPvt();
+                        for (int i = 0; i < n; i++) {
+                            rxShadow[(at + i) & (rxShadow.length - 1)] = rxReqs[i].id;
                         }
                         rx.produceRequests(rxReqs, 0, n);
                         reposted = true;

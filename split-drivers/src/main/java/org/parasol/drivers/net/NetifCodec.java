@@ -83,18 +83,42 @@ public final class NetifCodec {
         }
     }
 
-    /** {@code netif_rx_response}: {@code status} is the length, or a negative {@code NETIF_RSP_*}. */
+    /**
+     * {@code netif_rx_response}: {@code status} is the length, or a negative {@code NETIF_RSP_*}.
+     * A slot that follows a response flagged {@code NETRXF_extra_info} is a
+     * {@code netif_extra_info} instead (the same 8 bytes), decoded into the {@code extra*} and
+     * {@code gso*} fields at the same time.
+     */
     public static final class RxRsp {
         public int id;
         public int offset;
         public int flags;
         public int status;
+        /** As {@code netif_extra_info}: {@code type}, {@code flags}, {@code u.gso.size}, {@code u.gso.type}. */
+        public int extraType;
+        public int extraFlags;
+        public int gsoSize;
+        public int gsoType;
+        /** Encode as {@code netif_extra_info} (a back end writing an extra slot), not as a response. */
+        public boolean extra;
 
         public RxRsp set(int requestId, int off, int fl, int st) {
             id = requestId;
             offset = off;
             flags = fl;
             status = st;
+            extra = false;
+            return this;
+        }
+
+        /** A GSO extra-info slot ({@code XEN_NETIF_EXTRA_TYPE_GSO}, no further extra): the MSS and type. */
+        public RxRsp extraGso(int gsoMss, int gsoKind) {
+            set(0, 0, 0, 0);
+            extra = true;
+            extraType = org.parasol.hypercall.abi.Netif.EXTRA_TYPE_GSO;
+            extraFlags = 0;
+            gsoSize = gsoMss;
+            gsoType = gsoKind;
             return this;
         }
     }
@@ -178,6 +202,7 @@ public final class NetifCodec {
 
     public static final class RxRspCodec implements EntryCodec<RxRsp> {
         private final NetifRxResponse f = new NetifRxResponse();
+        private final NetifExtraInfo x = new NetifExtraInfo();
 
         @Override
         public long byteSize() {
@@ -186,6 +211,10 @@ public final class NetifCodec {
 
         @Override
         public void encode(RxRsp e, SharedBuffer dst) {
+            if (e.extra) {
+                x.wrap(dst, 0).clear().type(e.extraType).flags(e.extraFlags).gsoSize(e.gsoSize).gsoType(e.gsoType).gsoFeatures(0);
+                return;
+            }
             f.wrap(dst, 0).id(e.id).offset(e.offset).flags(e.flags).status(e.status);
         }
 
@@ -196,6 +225,11 @@ public final class NetifCodec {
             into.offset = f.offset();
             into.flags = f.flags();
             into.status = f.status();
+            x.wrap(src, 0);
+            into.extraType = x.type();
+            into.extraFlags = x.flags();
+            into.gsoSize = x.gsoSize();
+            into.gsoType = x.gsoType();
         }
     }
 }

@@ -1,0 +1,172 @@
+package org.parasol.drivers.net;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import org.parasol.hypercall.abi.Netif;
+
+/**
+ * TCP segmentation offload for IPv4 ({@code feature-gso-tcpv4}): what a GSO extra
+ * ({@code XEN_NETIF_EXTRA_TYPE_GSO}) may say, and dom0's software segmentation of a GSO frame
+ * for a port that cannot take it whole (a front end without {@code feature-gso-tcpv4}, the
+ * host's TAP), as Linux's software GSO ({@code tcp_gso_segment}) cuts one.
+ *
+ * <pre>
+ *  GSO frame:  | Ethernet | IPv4 (ihl) | TCP (doff*4) | payload: up to 65535 - headers bytes ...... |
+ *  segment s:  | Ethernet | IPv4'      | TCP'         | payload[s*mss, min((s+1)*mss, payload)) |
+ *     IPv4':   total length = ihl + doff*4 + bytes, id = id + s, header checksum recomputed
+ *     TCP':    seq = seq + s*mss; FIN and PSH only on the last, CWR only on the first; checksum
+ *              computed over the pseudo-header and the segment
+ * </pre>
+ *
+ * <p>A GSO extra is taken only as {@code XEN_NETIF_GSO_TYPE_TCPV4} (the one type offered) with a
+ * {@code size} (the MSS) of at least {@value #MIN_SIZE} bytes (Linux's {@code TCP_MIN_MSS}: a
+ * smaller MSS no TCP sends, and it bounds dom0's work for one frame at 745 segments), on a
+ * frame that is a whole, unfragmented IPv4 TCP packet ({@link #headerLength}). A frame whose
+ * payload fits one MSS is one segment: it goes as it is. Allocates nothing once made.
+ */
+public final class Gso {
+    /** The smallest MSS taken: Linux's {@code TCP_MIN_MSS}. */
+    public static final int MIN_SIZE = 88;
+    /** {@link #check}: the extra may stand. */
+    public static final int OK = 0;
+    /** {@link #check}: a GSO type other than {@code XEN_NETIF_GSO_TYPE_TCPV4}. */
+    public static final int BAD_TYPE = 1;
+    /** {@link #check}: a size of zero or under {@value #MIN_SIZE}. */
+    public static final int BAD_SIZE = 2;
+    /** The bytes of an Ethernet, an IPv4 and a TCP header at most. */
+    public static final int MAX_HEADERS = Vif.ETH_HEADER + 60 + 60;
+
+    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final int TCP_FIN = 0x01;
+    private static final int TCP_PSH = 0x08;
+    private static final int TCP_CWR = 0x80;
+
+    /** Where each segment is handed while {@link #segment} runs. */
+    public interface Sink {
+        /** Segment {@code index}: {@code length} bytes of {@code bytes}, valid during this call only. */
+        void segment(MemorySegment bytes, int length, int index);
+    }
+
+    private final MemorySegment in = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
+    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
+    private long segmentsMade;
+
+    /** Whether a GSO extra's type and size may stand (before the frame is looked at). */
+    public static int check(int gsoType, int gsoSize) {
+        if (gsoType != Netif.GSO_TYPE_TCPV4) {
+            return BAD_TYPE;
+        }
+        return gsoSize < MIN_SIZE ? BAD_SIZE : OK;
+    }
+
+    /**
+     * The length of the Ethernet, IPv4 and TCP headers of {@code frame} ({@code length} bytes,
+     * of which at least {@code min(length, MAX_HEADERS)} are in {@code frame}), or -1 if it is
+     * not a whole IPv4 TCP packet: EtherType 0x0800, version 4, a header of 20..60 bytes, not a
+     * fragment, protocol 6, a TCP data offset of 20..60 bytes, a total length that covers both
+     * headers and fits the frame.
+     */
+    public static int headerLength(MemorySegment frame, int length) {
+        if (length < Vif.ETH_HEADER + 40 || (frame.get(BE_SHORT, 12) & 0xFFFF) != 0x0800) {
+            return -1;
+        }
+        int vihl = frame.get(ValueLayout.JAVA_BYTE, 14) & 0xFF;
+        int ihl = (vihl & 15) * 4;
+        int total = frame.get(BE_SHORT, 16) & 0xFFFF;
+        int frag = frame.get(BE_SHORT, 20) & 0x3FFF;
+        int proto = frame.get(ValueLayout.JAVA_BYTE, 23) & 0xFF;
+        if (vihl >>> 4 != 4 || ihl < 20 || frag != 0 || proto != FrameChecksum.PROTOCOL_TCP
+                || Vif.ETH_HEADER + total > length || total < ihl + 20 || Vif.ETH_HEADER + ihl + 20 > length) {
+            return -1;
+        }
+        int thl = ((frame.get(ValueLayout.JAVA_BYTE, Vif.ETH_HEADER + ihl + 12) & 0xFF) >>> 4) * 4;
+        if (thl < 20 || ihl + thl > total) {
+            return -1;
+        }
+        return Vif.ETH_HEADER + ihl + thl;
+    }
+
+    /** Segments a payload of {@code payload} bytes makes at an MSS of {@code mss}: at least one. */
+    public static int segments(int payload, int mss) {
+        return payload <= mss ? 1 : (payload + mss - 1) / mss;
+    }
+
+    /** Where the frame to cut goes: {@value Vif#MAX_SG_FRAME} bytes. */
+    public MemorySegment in() {
+        return in;
+    }
+
+    /** Segments made by {@link #segment} so far. */
+    public long segmentsMade() {
+        return segmentsMade;
+    }
+
+    /**
+     * Cuts the frame in {@link #in()} ({@code length} bytes, checked by {@link #headerLength})
+     * into segments of at most {@code mss} payload bytes each, handing each to {@code sink} in
+     * order; how many. Bytes past the IPv4 total length (Ethernet padding) are left out.
+     */
+    public int segment(int length, int mss, Sink sink) {
+        int hl = headerLength(in, length);
+        if (hl < 0 || mss < 1) {
+            throw new IllegalArgumentException("not a whole IPv4 TCP packet, or no MSS");
+        }
+        int ihl = (in.get(ValueLayout.JAVA_BYTE, 14) & 15) * 4;
+        int thl = hl - Vif.ETH_HEADER - ihl;
+        int payload = (in.get(BE_SHORT, 16) & 0xFFFF) - ihl - thl;
+        int id = in.get(BE_SHORT, 18) & 0xFFFF;
+        int seq = in.get(BE_INT, Vif.ETH_HEADER + ihl + 4);
+        int tcpFlags = in.get(ValueLayout.JAVA_BYTE, Vif.ETH_HEADER + ihl + 13) & 0xFF;
+        int n = segments(payload, mss);
+        MemorySegment.copy(in, 0, out, 0, hl);
+        for (int s = 0; s < n; s++) {
+            int off = s * mss;
+            int bytes = Math.min(mss, payload - off);
+            int ip = Vif.ETH_HEADER;
+            int tcp = ip + ihl;
+            out.set(BE_SHORT, ip + 2, (short) (ihl + thl + bytes));
+            out.set(BE_SHORT, ip + 4, (short) (id + s));
+            out.set(BE_SHORT, ip + 10, (short) 0);
+            out.set(BE_SHORT, ip + 10, (short) ~fold(sum(out, ip, ihl, 0)));
+            out.set(BE_INT, tcp + 4, seq + off);
+            int fl = tcpFlags;
+            if (s < n - 1) {
+                fl &= ~(TCP_FIN | TCP_PSH);
+            }
+            if (s > 0) {
+                fl &= ~TCP_CWR;
+            }
+            out.set(ValueLayout.JAVA_BYTE, tcp + 13, (byte) fl);
+            MemorySegment.copy(in, hl + off, out, hl, bytes);
+            out.set(BE_SHORT, tcp + 16, (short) 0);
+            long acc = sum(out, ip + 12, 8, 0) + FrameChecksum.PROTOCOL_TCP + thl + bytes;
+            acc = sum(out, tcp, thl + bytes, acc);
+            out.set(BE_SHORT, tcp + 16, (short) ~fold(acc));
+            segmentsMade++;
+            sink.segment(out, hl + bytes, s);
+        }
+        return n;
+    }
+
+    /** The ones'-complement sum (unfolded) of {@code len} bytes of {@code s} at {@code at}, big-endian words, added to {@code acc}. */
+    static long sum(MemorySegment s, long at, int len, long acc) {
+        int even = len & ~1;
+        for (int i = 0; i < even; i += 2) {
+            acc += s.get(BE_SHORT, at + i) & 0xFFFF;
+        }
+        if ((len & 1) != 0) {
+            acc += (s.get(ValueLayout.JAVA_BYTE, at + even) & 0xFF) << 8;
+        }
+        return acc;
+    }
+
+    /** A non-negative ones'-complement sum {@code acc} folded to 16 bits. */
+    static int fold(long acc) {
+        while ((acc >>> 16) != 0) {
+            acc = (acc & 0xFFFF) + (acc >>> 16);
+        }
+        return (int) acc;
+    }
+}
