@@ -88,10 +88,11 @@ public final class Kernel {
     public static final int GRANT_FRAMES = 1;
     /**
      * Where other domains' grants are mapped ({@link #grantMapper()}): a window of
-     * {@value #GRANT_MAP_SLOTS} pages at 4 GiB, far above the domain's own pages, under L1
-     * tables made on first use of each 2 MiB of it.
+     * {@value #GRANT_MAP_SLOTS} pages at 1 TiB (the third L4 slot), above the linear map of any
+     * domain this host can build, under page tables made on first use of each 2 MiB of it. (It
+     * was at 4 GiB, where the linear map of a domain of 4 GiB, which starts at 4 MiB, reaches.)
      */
-    public static final long GRANT_MAP_VA = 1L << 32;
+    public static final long GRANT_MAP_VA = 1L << 40;
     /**
      * Pages in the grant-mapping window: 32 MiB of address space, 16 L1 tables at most. A back
      * end maps every device's rings here and, with persistent grants, the front ends' data pages
@@ -522,6 +523,10 @@ public final class Kernel {
      */
     public GrantMapper grantMapper() {
         if (grantMapper == null) {
+            if (Memory.va(memory.maxPfn()) > GRANT_MAP_VA) {
+                throw new IllegalStateException("this domain's linear map (" + memory.maxPfn()
+                        + " pages from " + StartOfDay.VIRT_BASE + ") reaches the grant-mapping window at " + GRANT_MAP_VA);
+            }
             grantMapper = new GrantMapper(new GrantTableCalls(cpu, args), GRANT_MAP_VA, GRANT_MAP_SLOTS,
                     memory::ensurePageTable);
         }
