@@ -337,9 +337,10 @@ public interface GuestMemory {
 
     /**
      * Asynchronous grant I/O: one request as {@link #readFileToGrants} ({@code write} false) or
-     * {@link #writeFileFromGrants} would move it, checked and pinned now, handed to the host
-     * kernel (the hypervisor's io_uring, its io-wq workers making the copy on another core), and
-     * returned from at once. The hypervisor, not the caller, holds the request's pins, in this
+     * {@link #writeFileFromGrants} would move it, checked and pinned now, and returned from at
+     * once; it goes to the host kernel (the hypervisor's io_uring, its io-wq workers making the
+     * copy on another core) with this vCPU's next {@link #grantIoReap} or {@link #grantIoCancel},
+     * one system call for every request submitted since and the look for completions. The hypervisor, not the caller, holds the request's pins, in this
      * vCPU's in-flight table (at most {@link #GRANT_IO_IN_FLIGHT} requests), until the kernel is
      * done with it and {@link #grantIoReap} hands its completion back; while it is in flight the
      * granter cannot end its grants (they are in use, as in a copy), and a granter that dies

@@ -82,6 +82,9 @@ final class GrantIoInFlight implements AutoCloseable {
     private final int[] cqRes = new int[RING_ENTRIES];
     private int inFlight;
     private int done;
+    /** Slots prepared on the ring and not yet submitted, in the order of their SQEs. */
+    private final int[] unsubmitted = new int[SLOTS];
+    private int unsubmittedCount;
 
     GrantIoInFlight(Host host, Domain self) {
         this.host = host;
@@ -174,11 +177,9 @@ final class GrantIoInFlight implements AutoCloseable {
             gt.releaseAll(refs, base, count, readonly, mfns);
             throw new ClosedChannelException();
         }
-        if (u.submit(errno) != 1) {
-            hf.abandonAsync();
-            gt.releaseAll(refs, base, count, readonly, mfns);
-            return GuestMemory.GRANT_IO_BUSY; // the kernel did not take it: nothing in flight
-        }
+        // Submitted with the next reap's (or cancel's) io_uring_enter: one system call for the
+        // requests of a run and the look for completions.
+        unsubmitted[unsubmittedCount++] = s;
         state[s] = IN_FLIGHT;
         tag[s] = callerTag;
         file[s] = hf;
@@ -269,10 +270,35 @@ final class GrantIoInFlight implements AutoCloseable {
         done++;
     }
 
+    /**
+     * Submits the prepared requests, waiting in the same system call for a completion when
+     * {@code min} is 1. A request the kernel would not take is done synchronously now (its
+     * completion as if the kernel had answered {@code EAGAIN}).
+     */
+    private void submitPrepared(int min) throws IOException {
+        int n = unsubmittedCount;
+        unsubmittedCount = 0;
+        int took;
+        try {
+            took = ring.submitAndAwait(min, waitArg, errno);
+        } catch (IOException | RuntimeException e) {
+            took = 0; // withdrawn: done synchronously below
+        }
+        for (int i = took; i < n; i++) {
+            finish(unsubmitted[i], -EAGAIN);
+        }
+    }
+
+    private static final int EAGAIN = 11;
+
     /** See {@link GuestMemory#grantIoReap}. */
     int reap(long[] tags, long[] results, int max, boolean wait) throws IOException {
         drain();
-        if (done == 0 && inFlight > 0 && wait && max > 0) {
+        boolean waitNow = wait && done == 0 && max > 0;
+        if (unsubmittedCount > 0) {
+            submitPrepared(waitNow ? 1 : 0);
+            drain();
+        } else if (waitNow && inFlight > 0) {
             ring.await(1, waitArg, errno);
             drain();
         }
@@ -292,6 +318,9 @@ final class GrantIoInFlight implements AutoCloseable {
 
     /** See {@link GuestMemory#grantIoCancel}: {@code f} null cancels every request. */
     int cancel(FileChannel f) throws IOException {
+        if (unsubmittedCount > 0) {
+            submitPrepared(0);
+        }
         drain();
         if (inFlight == 0) {
             return 0;

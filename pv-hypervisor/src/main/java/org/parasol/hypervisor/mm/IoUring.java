@@ -472,6 +472,50 @@ public final class IoUring implements AutoCloseable {
     }
 
     /**
+     * Submits every prepared SQE and, with {@code min} above 0, waits in the same
+     * {@code io_uring_enter} until at least {@code min} completions are there or the timeout
+     * {@code arg} names passes: one system call for both. What the kernel did not take is
+     * withdrawn, unsubmitted.
+     *
+     * @return the SQEs the kernel took, counted from the first prepared
+     */
+    public int submitAndAwait(int min, MemorySegment arg, MemorySegment errno) throws IOException {
+        int n = prepared;
+        if (n == 0 || min <= 0) {
+            return submit(errno);
+        }
+        prepared = 0;
+        // The SQEs and the array entries before the tail that publishes them.
+        INT.setRelease(rings, sqTail, sqTailPvt);
+        int taken = 0;
+        try {
+            long r = (long) ENTER.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, (long) n, (long) min,
+                    (long) (ENTER_GETEVENTS | ENTER_EXT_ARG), arg, GETEVENTS_ARG_BYTES);
+            if (r >= 0) {
+                taken = (int) Math.min(r, n);
+            } else {
+                int e = (int) ERRNO.get(errno, 0L);
+                // A timeout or a signal after the submission: how many it took is the SQ head's to say.
+                if (e == ETIME || e == EINTR) {
+                    int head = (int) INT.getAcquire(rings, sqHead);
+                    taken = n - (sqTailPvt - head);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("io_uring_enter", t);
+        }
+        if (taken < n) {
+            prepared = n - taken;
+            // What is left goes again without waiting; then, whatever the kernel still refuses, back.
+            int more = submit(errno);
+            taken += more;
+        }
+        return taken;
+    }
+
+    /**
      * Waits in {@code io_uring_enter} until at least {@code min} completions are there, the
      * timeout {@code arg} names passes ({@link #GETEVENTS_ARG_TS}), or a signal comes: a wait on
      * the kernel's I/O only.
