@@ -31,7 +31,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>What the kernel may do with it is only what the hypervisor writes into its own SQEs: the
  * ring's descriptor, its mappings and its memory never reach a guest (or dom0), and nothing is
  * registered with it (no fixed files, no fixed buffers, no polling thread). Every I/O a caller
- * submits is complete when {@link #submitAndWait} returns.
+ * submits is complete when {@link #submitAndWait} returns. A vCPU's in-flight table of
+ * asynchronous grant I/O (deviation 54) keeps one of its own and uses the other half:
+ * {@link #submit} or {@link #submitAndAwait} without waiting for all, {@link #reap(long[], int[], int)}
+ * later, {@link #prepareCancel} to cancel.
  *
  * <p>Not thread-safe: one thread at a time (its owner keeps it so).
  */
