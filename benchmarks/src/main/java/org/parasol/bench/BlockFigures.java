@@ -221,21 +221,14 @@ final class BlockFigures {
                 boot(img, c.cmdline(warm), c.dom0Cmdline(), c.dom0Vcpus(), c.tests().size(), loader);
             }
             List<Boot> boots = new ArrayList<>();
-            java.util.Map<Boot, List<Direct>> footprints = new java.util.HashMap<>();
             for (Config c : chosen) {
                 List<Direct> before = direct(img, c, sizes.baselineMs());
                 List<Run> runs = boot(img, c.cmdline(sizes), (c.dom0Cmdline() + " " + EXTRA_DOM0_CMDLINE).strip(),
                         c.dom0Vcpus(), c.tests().size(), loader);
                 List<Direct> after = direct(img, c, sizes.baselineMs());
-                Boot b = new Boot(c, runs, before, after);
-                boots.add(b);
-                List<Direct> fp = new ArrayList<>();
-                for (Test t : c.tests()) {
-                    fp.add(directFootprint(img, t.mode(), t.bs(), t.qd(), sizes.baselineMs()));
-                }
-                footprints.put(b, fp);
+                boots.add(new Boot(c, runs, before, after));
             }
-            return table(sizes, where(img) + ", " + state, boots) + footprintTable(boots, footprints);
+            return table(sizes, where(img) + ", " + state, boots);
         } finally {
             Files.deleteIfExists(img);
         }
@@ -395,108 +388,6 @@ final class BlockFigures {
                 ios++;
             }
         }
-    }
-
-    /** Where {@link #directFootprint} spreads its buffers: a segment as large as a guest's memory. */
-    static final long FOOTPRINT_SEGMENT_BYTES = 256L << 20;
-
-    /**
-     * An EXTRA baseline beside the issue's (which stays {@link #direct}): the same one-thread
-     * positional loop, but each request into the next of {@code qd} buffers of {@code bs} bytes
-     * at scattered {@code bs}-aligned addresses of a {@link #FOOTPRINT_SEGMENT_BYTES} segment,
-     * touched in full first: the destinations' footprint of a guest's QD{@code qd} stream, not
-     * one buffer hot in the cache.
-     */
-    static Direct directFootprint(Path img, String mode, int bs, int qd, int ms) throws IOException {
-        boolean random = mode.startsWith("rand");
-        boolean write = mode.endsWith("write");
-        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            long size = ch.size();
-            long blocks = size / bs;
-            java.lang.foreign.MemorySegment big = arena.allocate(FOOTPRINT_SEGMENT_BYTES, 4096);
-            for (long at = 0; at < FOOTPRINT_SEGMENT_BYTES; at += 4096) {
-                big.set(java.lang.foreign.ValueLayout.JAVA_LONG, at, 0x5A5A_0000_0000_0000L | at);
-            }
-            ByteBuffer[] bufs = new ByteBuffer[qd];
-            long slots = FOOTPRINT_SEGMENT_BYTES / bs;
-            long pick = 0x2545F4914F6CDD1DL;
-            for (int i = 0; i < qd; i++) {
-                pick += 0x9E3779B97F4A7C15L;
-                bufs[i] = big.asSlice(Long.remainderUnsigned(mix(pick), slots) * bs, bs).asByteBuffer();
-            }
-            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-            long cpu0 = 0;
-            long rng = 1;
-            long seq = 0;
-            long ios = 0;
-            long start = 0;
-            long end = 0;
-            long now = System.nanoTime();
-            long warmEnd = now + ms * 200_000L;
-            boolean timing = false;
-            int next = 0;
-            while (true) {
-                if ((ios & 15) == 0) {
-                    now = System.nanoTime();
-                    if (!timing && now >= warmEnd) {
-                        timing = true;
-                        ios = 0;
-                        cpu0 = threads.getCurrentThreadCpuTime();
-                        start = now;
-                        end = now + ms * 1_000_000L;
-                    } else if (timing && now >= end) {
-                        return new Direct(mode, bs, ios, now - start, threads.getCurrentThreadCpuTime() - cpu0);
-                    }
-                }
-                long pos;
-                if (random) {
-                    rng += 0x9E3779B97F4A7C15L;
-                    pos = Long.remainderUnsigned(mix(rng), blocks) * bs;
-                } else {
-                    if (seq > size - bs) {
-                        seq = 0;
-                    }
-                    pos = seq;
-                    seq += bs;
-                }
-                ByteBuffer buf = bufs[next];
-                next = next + 1 == qd ? 0 : next + 1;
-                buf.clear();
-                while (buf.hasRemaining()) {
-                    int n = write ? ch.write(buf, pos + buf.position()) : ch.read(buf, pos + buf.position());
-                    if (n < 0) {
-                        throw new IOException("end of " + img + " at " + (pos + buf.position()));
-                    }
-                }
-                ios++;
-            }
-        }
-    }
-
-    /** The EXTRA baseline's lines: per guest test, the footprint loop and the guest's ratio to it. */
-    static String footprintTable(List<Boot> boots, java.util.Map<Boot, List<Direct>> footprints) {
-        String nl = System.lineSeparator();
-        StringBuilder sb = new StringBuilder();
-        sb.append("EXTRA baseline, not the issue's: direct, the guest's buffer footprint (the same loop, each request"
-                + " into the next of QD buffers scattered over a 256 MiB segment)").append(nl);
-        for (Boot b : boots) {
-            List<Direct> fp = footprints.get(b);
-            if (fp == null) {
-                continue;
-            }
-            List<Test> tests = b.config().tests();
-            for (int i = 0; i < tests.size() && i < fp.size(); i++) {
-                Test t = tests.get(i);
-                Direct d = fp.get(i);
-                Run run = b.run(t);
-                sb.append(String.format(Locale.ROOT, "  %-44s footprint direct %7.0f MiB/s, %6.2f us CPU/IO; guest ratio to it %s%n",
-                        String.format(Locale.ROOT, "%s %s, QD%d", label(t.mode()), size(t.bs()), t.qd()), d.mibps(),
-                        d.ios() == 0 ? Double.NaN : d.cpuNs() / 1e3 / d.ios(),
-                        run == null ? "-" : BenchMain.ratio(run.result().mibps() / d.mibps())));
-            }
-        }
-        return sb.toString();
     }
 
     private static long mix(long z) {
