@@ -878,23 +878,23 @@ final class BlkBackQueue {
 
     /** Answers every read in flight, waiting for the kernel where it must (a request that must follow them). */
     private void drainAsync() {
-        while (asyncCount > 0) {
-            reapAsync(true);
+        while (asyncCount > 0 && reapAsync(true)) {
+            // each turn waits in the host kernel, 2 ms at most
         }
     }
 
     /**
      * Takes the completions of this queue's reads in flight ({@code GuestMemory.grantIoReap};
      * with {@code wait}, waiting in the host kernel for one when none is there yet) and answers
-     * each, as {@link #flushBatch} answers its requests.
+     * each, as {@link #flushBatch} answers its requests; false when the reap itself failed.
      */
-    private void reapAsync(boolean wait) {
+    private boolean reapAsync(boolean wait) {
         int got;
         try {
             got = mem.grantIoReap(reapTags, reapResults, reapTags.length, wait);
         } catch (IOException e) {
             ioError(e);
-            return;
+            return false;
         }
         IOException failed = null;
         for (int c = 0; c < got; c++) {
@@ -929,6 +929,7 @@ final class BlkBackQueue {
         if (failed != null) {
             ioError(failed);
         }
+        return true;
     }
 
     /**
