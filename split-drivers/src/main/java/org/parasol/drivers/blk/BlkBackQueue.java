@@ -87,13 +87,16 @@ final class BlkBackQueue {
     static final int BATCH_REQUESTS = GuestMemory.GRANT_IO_BATCH;
     static final int BATCH_BYTES = 65536;
     /**
-     * The smallest read, alone in its batch, that goes by asynchronous grant I/O by default
-     * ({@code xen_blkback.grant_io_async_bytes}; 0: never): submitted to the hypervisor's io_uring
-     * and answered when a later turn reaps it, so the kernel's io-wq workers make the copy on the
-     * other core while dom0 takes more requests. Smaller requests keep the synchronous batches
-     * (4 KiB at QD32 gains from them; docs/results.md, issue 13).
+     * The smallest read, alone in its batch, that goes by asynchronous grant I/O
+     * ({@code xen_blkback.grant_io_async_bytes=N}; 0, the default: never): submitted to the
+     * hypervisor's io_uring and answered when a later turn reaps it, so the kernel's io-wq workers
+     * make the copy on another core while dom0 takes more requests. Off by default: on this 2-core
+     * host it took the copy off dom0's vCPU thread but cost dom0 (with its io-wq workers) more CPU
+     * per 64 KiB read than the copy it moved, and the throughput was not better
+     * (docs/results.md, issue 13, "asynchronous grant I/O"); 32768 sends 64 KiB reads that way.
+     * Smaller requests keep the synchronous batches either way (4 KiB at QD32 gains from them).
      */
-    static final int ASYNC_BYTES = 32768;
+    static final int ASYNC_BYTES = 0;
     /** This queue's asynchronous cut ({@link #ASYNC_BYTES} unless dom0's command line says otherwise; 0: off). */
     private final int asyncBytes;
     /**

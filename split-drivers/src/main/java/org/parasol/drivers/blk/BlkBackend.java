@@ -102,7 +102,7 @@ public final class BlkBackend {
      */
     public record Options(boolean persistent, boolean grantIo, int grantIoBatch, int grantIoBatchBytes,
             int grantIoAsyncBytes) {
-        /** Every default: persistent grants, grant I/O, batches of up to 64 requests and 64 KiB, 32 KiB and up async. */
+        /** Every default: persistent grants, grant I/O, batches of up to 64 requests and 64 KiB, no asynchronous grant I/O. */
         public static final Options DEFAULTS = new Options(true, true, BlkBackQueue.BATCH_REQUESTS,
                 BlkBackQueue.BATCH_BYTES, BlkBackQueue.ASYNC_BYTES);
 

@@ -10,15 +10,15 @@ class BlkBackendOptionsTest {
     @Test
     void shouldDefaultToEveryFeatureAndSixtyFourKibBatches() {
         assertThat(BlkBackend.Options.parse("console=hvc0")).isEqualTo(BlkBackend.Options.DEFAULTS)
-                .isEqualTo(new BlkBackend.Options(true, true, 64, 65536, 32768));
+                .isEqualTo(new BlkBackend.Options(true, true, 64, 65536, 0));
     }
 
     @Test
     void shouldReadEachOption() {
         assertThat(BlkBackend.Options.parse(" xen_blkback.feature_persistent=0 xen_blkback.grant_io=0 "
                 + " xen_blkback.grant_io_batch=8  xen_blkback.grant_io_batch_bytes=4096"
-                + " xen_blkback.grant_io_async_bytes=0"))
-                .isEqualTo(new BlkBackend.Options(false, false, 8, 4096, 0));
+                + " xen_blkback.grant_io_async_bytes=32768"))
+                .isEqualTo(new BlkBackend.Options(false, false, 8, 4096, 32768));
     }
 
     @Test
