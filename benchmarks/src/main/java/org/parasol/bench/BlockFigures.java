@@ -223,7 +223,8 @@ final class BlockFigures {
             List<Boot> boots = new ArrayList<>();
             for (Config c : chosen) {
                 List<Direct> before = direct(img, c, sizes.baselineMs());
-                List<Run> runs = boot(img, c.cmdline(sizes), c.dom0Cmdline(), c.dom0Vcpus(), c.tests().size(), loader);
+                List<Run> runs = boot(img, c.cmdline(sizes), (c.dom0Cmdline() + " " + EXTRA_DOM0_CMDLINE).strip(),
+                        c.dom0Vcpus(), c.tests().size(), loader);
                 List<Direct> after = direct(img, c, sizes.baselineMs());
                 boots.add(new Boot(c, runs, before, after));
             }
@@ -510,7 +511,7 @@ final class BlockFigures {
                     dom0Ref.set(d);
                     return;
                 }
-                long[] mark = {-1, -1, -1, -1, -1};
+                long[] mark = {-1, -1, -1, -1, -1, -1};
                 long[][] markCounts = new long[2][];
                 d.console().subscribe(line -> {
                     boolean timing = line.contains("blkbench: timing ");
@@ -520,7 +521,7 @@ final class BlockFigures {
                     }
                     Domain dom0 = dom0Ref.get();
                     long[] now = {dom0 == null ? -1 : dom0.hypercalls(), d.hypercalls(), dom0Cpu(),
-                        cpu(d.name() + "-vcpu"), d.vmExits()};
+                        cpu(d.name() + "-vcpu"), d.vmExits(), ioWorkersCpu()};
                     if (BY_TYPE) {
                         long[][] counts = {dom0 == null ? null : counts(dom0), counts(d)};
                         if (timing) {
@@ -542,6 +543,12 @@ final class BlockFigures {
                         mark[i] = -1;
                     }
                     runs.add(new Run(r, delta[0], delta[1], delta[2], delta[3], delta[4]));
+                    if (BY_TYPE && delta[2] >= 0 && delta[5] >= 0 && r.ios() > 0) {
+                        // Of dom0's CPU, the part the kernel's io_uring workers used (clock ticks: 10 ms each).
+                        System.err.println(String.format(Locale.ROOT,
+                                "blkbench dom0 CPU per I/O, %s %d QD%d: %.2f us, of which io-wq workers %.2f us",
+                                r.mode(), r.bs(), r.qd(), delta[2] / 1e3 / r.ios(), delta[5] / 1e3 / r.ios()));
+                    }
                 });
             });
             hv.onShutdown(d -> {
@@ -582,6 +589,11 @@ final class BlockFigures {
      * domains: {@code -Dparasol.bench.block.hypercalls=true}.
      */
     private static final boolean BY_TYPE = Boolean.getBoolean("parasol.bench.block.hypercalls");
+    /**
+     * Words added to every timed boot's dom0 command line ({@code -Dparasol.bench.block.dom0Cmdline},
+     * for measuring: {@code xen_blkback.grant_io_async_bytes=0} turns asynchronous grant I/O off).
+     */
+    private static final String EXTRA_DOM0_CMDLINE = System.getProperty("parasol.bench.block.dom0Cmdline", "");
 
     /** A domain's hypercalls by number, summed over its vCPUs. */
     private static long[] counts(Domain d) {

@@ -323,6 +323,80 @@ public interface GuestMemory {
         throw new UnsupportedOperationException("host file I/O is for privileged domains");
     }
 
+    /** The most grant I/O requests one vCPU has in flight at once ({@link #grantIoSubmit}). */
+    int GRANT_IO_IN_FLIGHT = 32;
+    /** The most pieces of one request {@link #grantIoSubmit} takes. */
+    int GRANT_IO_ASYNC_PIECES = 64;
+    /**
+     * {@link #grantIoSubmit}'s answer when it took nothing and checked nothing ({@code EBUSY} in
+     * {@link #GRANT_IO_HOST_ERROR}'s form): the vCPU's in-flight table is full, the host has no
+     * io_uring, the file is not the hypervisor's, or the request has more pieces than
+     * {@link #GRANT_IO_ASYNC_PIECES}. The caller moves it synchronously instead.
+     */
+    long GRANT_IO_BUSY = GRANT_IO_HOST_ERROR - 16;
+
+    /**
+     * Asynchronous grant I/O: one request as {@link #readFileToGrants} ({@code write} false) or
+     * {@link #writeFileFromGrants} would move it, checked and pinned now, and returned from at
+     * once; it goes to the host kernel (the hypervisor's io_uring, its io-wq workers making the
+     * copy on another core) with this vCPU's next {@link #grantIoReap} or {@link #grantIoCancel},
+     * one system call for every request submitted since and the look for completions. The hypervisor, not the caller, holds the request's pins, in this
+     * vCPU's in-flight table (at most {@link #GRANT_IO_IN_FLIGHT} requests), until the kernel is
+     * done with it and {@link #grantIoReap} hands its completion back; while it is in flight the
+     * granter cannot end its grants (they are in use, as in a copy), and a granter that dies
+     * leaves its frames pinned, not freed or reused, until then. Requests in flight are not
+     * ordered among themselves: a caller does not submit a request whose file range overlaps
+     * one in flight where either writes. Counted as one {@code grant_table_op} hypercall.
+     *
+     * @param tag the caller's name for the request, handed back with its completion
+     * @return 0 when the request is in flight; a negative {@code GNTST_*} code as
+     *     {@link #readFileToGrants} returns them when a piece was refused (nothing in flight,
+     *     no pin left); or {@link #GRANT_IO_BUSY} (nothing done: move it synchronously)
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IllegalArgumentException as {@link #readFileToGrants} throws it
+     * @throws IOException for a closed channel (nothing in flight, no pin left)
+     */
+    default long grantIoSubmit(FileChannel file, int domid, boolean write, long position, int[] refs, int[] offsets,
+            int[] lengths, int count, long tag) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /**
+     * Takes completions of this vCPU's {@link #grantIoSubmit} requests, and only of them: up to
+     * {@code max}, each as its {@code tag} in {@code tags[i]} and its outcome in
+     * {@code results[i]} (as {@link #grantIoBatch} gives it: the bytes moved, fewer than the
+     * pieces' total only where a read met the end of the file, or {@link #GRANT_IO_HOST_ERROR}
+     * minus the errno; {@code ECANCELED} for one {@link #grantIoCancel} cancelled). Each
+     * request's pins are dropped when its completion is taken from the kernel. With
+     * {@code wait}, when none is complete yet and some are in flight, waits for one in the host
+     * kernel (an I/O's own time, at most a few milliseconds: 0 may still come back); never on
+     * anything another domain holds. Not counted as a hypercall (a look at the vCPU's own table).
+     *
+     * @return how many completions were taken
+     * @throws UnsupportedOperationException in a domain that is not privileged
+     * @throws IllegalArgumentException for arrays shorter than {@code max}
+     */
+    default int grantIoReap(long[] tags, long[] results, int max, boolean wait) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /**
+     * Cancels every request of this vCPU in flight on {@code file} ({@code IORING_OP_ASYNC_CANCEL})
+     * and waits, a bounded time, until the kernel is done with each: a back end closing a device.
+     * Their completions (cancelled, or done after all) are then taken by {@link #grantIoReap}. A
+     * request the kernel still holds after the wait keeps its pins: its frames stay the kernel's.
+     *
+     * @return the requests on {@code file} still in flight after the wait (0 but in a host in trouble)
+     */
+    default int grantIoCancel(FileChannel file) throws IOException {
+        throw new UnsupportedOperationException("host file I/O is for privileged domains");
+    }
+
+    /** This vCPU's {@link #grantIoSubmit} requests not yet reaped. */
+    default int grantIoInFlight() {
+        return 0;
+    }
+
     /**
      * Grant read, grant I/O's form for small reads into a privileged domain's own memory: copies
      * {@code length} bytes at byte {@code offset} of the page that domain {@code domid} granted

@@ -114,6 +114,22 @@ class BlkcheckRunTest {
         assertPattern(image, 7, 0);
     }
 
+    @Test
+    @DisplayName("every read by asynchronous grant I/O (xen_blkback.grant_io_async_bytes=512: the hypervisor's io-wq"
+            + " workers copy, blkback answers when it reaps), discard and flush after reads in flight: the same pattern")
+    void shouldReadThePatternByAsynchronousGrantIo() throws IOException {
+        Path image = dir.resolve("disks/a.img");
+        Path cfg = config("seed=11 persistent=0 indirect=1 chunk=256 depth=8 discard=1",
+                "format=raw, vdev=xvda, access=rw, size=4M, target=disks/a.img");
+
+        RunOutcome o = RunOutcome.of("--dom0-cmdline", "xen_blkback.grant_io_async_bytes=512", cfg.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("grant I/O").contains("blkcheck: verified " + SIZE + " bytes")
+                .contains("blkcheck: discarded 65536 bytes, read back zeroes");
+        assertPattern(image, 11, 65536);
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {
         "persistent=0 indirect=1 queues=2 chunk=256 depth=8",

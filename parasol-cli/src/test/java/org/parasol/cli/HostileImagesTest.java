@@ -228,7 +228,7 @@ class HostileImagesTest {
         Host host = parasolRun("ticker", "hostio");
 
         host.assertTickerKeptTime();
-        assertThat(host.out()).containsPattern("(?m)^\\[hostio] hostio: 4 of 4 grant reads refused$")
+        assertThat(host.out()).containsPattern("(?m)^\\[hostio] hostio: 4 of 4 grant reads refused, 1 of 1 grant I/O reaps refused$")
                 .containsPattern("hostio +\\d+ poweroff");
         assertThat(host.status()).isZero();
     }

@@ -8,7 +8,9 @@ import org.parasol.hypercall.GuestMemory;
  * Attack class 9, "an unprivileged image calls dom0's doors": the grant read blkback uses for
  * indirect pages ({@link GuestMemory#readGrant}), the one host-I/O door whose signature names no
  * {@code FileChannel} (an image that names one is refused at load by the rule "no host files"),
- * aimed at dom0's grant 0, its own domain, a page it does not have, and a negative length.
+ * aimed at dom0's grant 0, its own domain, a page it does not have, and a negative length; and
+ * asynchronous grant I/O's reap ({@link GuestMemory#grantIoReap}), which names no
+ * {@code FileChannel} either (its submit and cancel do, and are refused at load).
  * Expected: each call refused with {@link UnsupportedOperationException} on the guest's own
  * thread before an argument is looked at; the image counts the refusals and powers off.
  */
@@ -36,7 +38,21 @@ public final class HostIoKernel implements GuestKernel {
                 other.append(" call ").append(i).append(": ").append(e.getClass().getSimpleName()).append(';');
             }
         }
-        h.println("hostio: " + refused + " of " + calls.length + " grant reads refused" + other);
+        // Asynchronous grant I/O's reap names no FileChannel either: it loads, and is refused at the call.
+        int reaps = 0;
+        try {
+            int got = m.grantIoReap(new long[4], new long[4], 4, true);
+            other.append(" reap returned ").append(got).append(';');
+        } catch (UnsupportedOperationException expected) {
+            reaps++;
+        } catch (java.io.IOException | RuntimeException e) {
+            other.append(" reap: ").append(e.getClass().getSimpleName()).append(';');
+        }
+        if (m.grantIoInFlight() != 0) {
+            other.append(" in flight ").append(m.grantIoInFlight()).append(';');
+        }
+        h.println("hostio: " + refused + " of " + calls.length + " grant reads refused, " + reaps
+                + " of 1 grant I/O reaps refused" + other);
         h.poweroff();
     }
 }

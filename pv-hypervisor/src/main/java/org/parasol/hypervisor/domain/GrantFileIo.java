@@ -288,6 +288,45 @@ final class GrantFileIo {
         }
     }
 
+    /** Asynchronous grant I/O's in-flight table, made at the first submission. */
+    private GrantIoInFlight async;
+
+    /** See {@link GuestMemory#grantIoSubmit}. */
+    long submit(FileChannel file, int domid, boolean write, long position, int[] refs, int[] offsets, int[] lengths,
+            int count, long tag) throws IOException {
+        GrantIoInFlight a = async;
+        if (a == null) {
+            a = async = new GrantIoInFlight(host, self);
+        }
+        return a.submit(file, domid, write, position, refs, offsets, lengths, count, tag);
+    }
+
+    /** See {@link GuestMemory#grantIoReap}. */
+    int reap(long[] tags, long[] results, int max, boolean wait) throws IOException {
+        GrantIoInFlight a = async;
+        return a == null ? 0 : a.reap(tags, results, max, wait);
+    }
+
+    /** See {@link GuestMemory#grantIoCancel}. */
+    int cancel(FileChannel file) throws IOException {
+        GrantIoInFlight a = async;
+        return a == null ? 0 : a.cancel(file);
+    }
+
+    /** See {@link GuestMemory#grantIoInFlight}. */
+    int inFlight() {
+        GrantIoInFlight a = async;
+        return a == null ? 0 : a.inFlight();
+    }
+
+    /** The vCPU is going: see {@link GrantIoInFlight#close}. */
+    void close() {
+        GrantIoInFlight a = async;
+        if (a != null) {
+            a.close();
+        }
+    }
+
     /** See {@link org.parasol.hypervisor.mm.MmuContext#grantRead}. */
     int read(int domid, int ref, int offset, long ma, int length) {
         if (offset < 0 || length < 0 || offset > MachineMemory.PAGE_SIZE - length) {

@@ -359,6 +359,7 @@ public final class Vcpu implements MmuContext {
                 sched.exited();
             }
             timers.stopAll();
+            closeGrantIo();
             domain.vcpuExited(this);
             exited.countDown();
         }
@@ -490,6 +491,46 @@ public final class Vcpu implements MmuContext {
     }
 
     @Override
+    public long grantFileIoSubmit(java.nio.channels.FileChannel file, int domid, boolean write, long position,
+            int[] refs, int[] offsets, int[] lengths, int count, long tag) throws java.io.IOException {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
+        }
+        if (pollWord.pending() != 0) {
+            safePoint();
+        }
+        checkAlive();
+        // Counted as the one grant-table hypercall it stands for.
+        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        return grantIo().submit(file, domid, write, position, refs, offsets, lengths, count, tag);
+    }
+
+    @Override
+    public int grantFileIoReap(long[] tags, long[] results, int max, boolean wait) throws java.io.IOException {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
+        }
+        checkAlive();
+        GrantFileIo io = grantIo;
+        return io == null ? 0 : io.reap(tags, results, max, wait);
+    }
+
+    @Override
+    public int grantFileIoCancel(java.nio.channels.FileChannel file) throws java.io.IOException {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
+        }
+        GrantFileIo io = grantIo;
+        return io == null ? 0 : io.cancel(file);
+    }
+
+    @Override
+    public int grantFileIoInFlight() {
+        GrantFileIo io = grantIo;
+        return io == null ? 0 : io.inFlight();
+    }
+
+    @Override
     public int grantRead(int domid, int ref, int offset, long ma, int length) {
         if (!domain.privileged()) {
             throw new UnsupportedOperationException("grant reads are for privileged domains (d" + domain.domid()
@@ -499,6 +540,17 @@ public final class Vcpu implements MmuContext {
         // Counted as the grant-table hypercall it stands for; no safe point: the MMU's translation of ma is fresh.
         COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
         return grantIo().read(domid, ref, offset, ma, length);
+    }
+
+    /**
+     * The vCPU's thread ends: requests of its in-flight table still with the kernel are cancelled
+     * and waited for (bounded), and their pins dropped, before the domain's frames go.
+     */
+    private void closeGrantIo() {
+        GrantFileIo io = grantIo;
+        if (io != null) {
+            io.close();
+        }
     }
 
     /** Grant I/O's state, made on a privileged vCPU's first grant I/O or grant read and reused. */

@@ -506,6 +506,79 @@ public final class HostFileChannel extends FileChannel {
         return through;
     }
 
+    /**
+     * The smallest asynchronous request ({@link #prepareAsync}) marked {@code IOSQE_ASYNC}
+     * ({@code -Dparasol.uring.asyncSubmitBytes}, 0 by default: all of them): it goes to the
+     * kernel's io-wq workers at once, so the submitting thread does not make the copy itself.
+     */
+    static final long ASYNC_SUBMIT_BYTES = Long.getLong("parasol.uring.asyncSubmitBytes", 0L);
+
+    /**
+     * Prepares one vector request ({@link #vector}'s arguments; {@code iov} at native address
+     * {@code iov}, which must stay mapped, with the memory it names, until the request is
+     * completed) on {@code ring}, tagged {@code userData}, for the caller to submit and reap
+     * later. The descriptor is held open from here until {@link #completeAsync} or
+     * {@link #abandonAsync}: a close meanwhile leaves its number unused until then.
+     *
+     * @return false when the channel was closed (nothing prepared, nothing held)
+     * @throws java.nio.channels.NonWritableChannelException for a write to a read-only file
+     */
+    public boolean prepareAsync(IoUring ring, long iov, int iovCount, long total, long position, boolean write,
+            long userData) {
+        if (write && !writable) {
+            throw new java.nio.channels.NonWritableChannelException();
+        }
+        if (!fd.enter()) {
+            return false;
+        }
+        ring.prepareVector(write ? IoUring.OP_WRITEV : IoUring.OP_READV, fd.fd, iov, iovCount, position, userData,
+                total >= ASYNC_SUBMIT_BYTES ? IoUring.SQE_ASYNC : 0);
+        return true;
+    }
+
+    /** Whether grant I/O may use io_uring at all ({@code -Dparasol.uring=false}: never). */
+    public static boolean uringEnabled() {
+        return URING && IoUring.supported();
+    }
+
+    /** Whether the file was opened for writing. */
+    public boolean isWritableFile() {
+        return writable;
+    }
+
+    /** Lets go of the descriptor {@link #prepareAsync} held, for a request the kernel never took. */
+    public void abandonAsync() {
+        fd.exit();
+    }
+
+    /**
+     * The end of a request {@link #prepareAsync} prepared (its iovecs from index {@code iovFirst}
+     * of {@code iov}), whose completion said {@code res}: a
+     * short transfer is finished with {@code preadv}/{@code pwritev} from where it stopped, an
+     * {@code EAGAIN} or {@code EINTR} done again synchronously; then the descriptor is let go.
+     *
+     * @return the bytes moved (fewer than {@code total} only where a read met the end of the
+     *     file), or {@code -errno}
+     */
+    public long completeAsync(int res, MemorySegment iov, int iovFirst, int iovCount, long total, long position,
+            boolean write, MemorySegment errno) {
+        try {
+            boolean toMemory = !write;
+            if (res == -EINTR || res == -EAGAIN) {
+                return oneResult(rest(iov, iovFirst, iovCount, total, 0, position, toMemory, errno));
+            }
+            if (res < 0) {
+                return res;
+            }
+            if (res < total && (res > 0 || !toMemory)) {
+                return oneResult(rest(iov, iovFirst, iovCount, total, res, position, toMemory, errno));
+            }
+            return res;
+        } finally {
+            fd.exit();
+        }
+    }
+
     // ------------------------------------------------------------ FileChannel, through the JDK's channel
 
     @Override

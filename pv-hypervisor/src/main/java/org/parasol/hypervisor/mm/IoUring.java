@@ -31,7 +31,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>What the kernel may do with it is only what the hypervisor writes into its own SQEs: the
  * ring's descriptor, its mappings and its memory never reach a guest (or dom0), and nothing is
  * registered with it (no fixed files, no fixed buffers, no polling thread). Every I/O a caller
- * submits is complete when {@link #submitAndWait} returns.
+ * submits is complete when {@link #submitAndWait} returns. A vCPU's in-flight table of
+ * asynchronous grant I/O (deviation 54) keeps one of its own and uses the other half:
+ * {@link #submit} or {@link #submitAndAwait} without waiting for all, {@link #reap(long[], int[], int)}
+ * later, {@link #prepareCancel} to cancel.
  *
  * <p>Not thread-safe: one thread at a time (its owner keeps it so).
  */
@@ -43,6 +46,8 @@ public final class IoUring implements AutoCloseable {
     /** {@code IORING_OP_READV}, {@code IORING_OP_WRITEV}. */
     public static final int OP_READV = 1;
     public static final int OP_WRITEV = 2;
+    /** {@code IORING_OP_ASYNC_CANCEL}: cancel the request whose {@code user_data} is the SQE's {@code addr}. */
+    public static final int OP_ASYNC_CANCEL = 14;
     /** {@code IOSQE_ASYNC}: go straight to the kernel's io-wq workers, not inline first. */
     public static final int SQE_ASYNC = 1 << 4;
 
@@ -84,6 +89,10 @@ public final class IoUring implements AutoCloseable {
     private static final long CQE_RES = 8;
     /** {@code struct io_uring_getevents_arg}: sigmask, sigmask_sz, min_wait_usec, ts (all zero: none). */
     public static final long GETEVENTS_ARG_BYTES = 24;
+    /** Where {@code struct io_uring_getevents_arg} holds its {@code ts} pointer (a {@code __kernel_timespec}). */
+    public static final long GETEVENTS_ARG_TS = 16;
+    /** {@code ETIME}: a wait's timeout passed. */
+    private static final int ETIME = 62;
 
     private static final int EINTR = 4;
     private static final int EAGAIN = 11;
@@ -386,6 +395,168 @@ public final class IoUring implements AutoCloseable {
             if (tag >= 0 && tag < res.length) {
                 res[(int) tag] = rings.get(ValueLayout.JAVA_INT, at + CQE_RES);
             }
+            head++;
+            got++;
+        }
+        cqHeadPvt = head;
+        // Our reads of the CQEs before the kernel may reuse their slots.
+        INT.setRelease(rings, cqHead, head);
+        return got;
+    }
+
+    /**
+     * Writes one {@link #OP_ASYNC_CANCEL} SQE: the kernel is asked to cancel the request tagged
+     * {@code target}; the cancel's own completion is tagged {@code userData}. Nothing reaches the
+     * kernel before {@link #submit}.
+     *
+     * @throws IllegalStateException when every slot is already prepared
+     */
+    public void prepareCancel(long target, long userData) {
+        if (prepared == entries) {
+            throw new IllegalStateException("all " + entries + " submission slots are prepared");
+        }
+        int slot = sqTailPvt & sqMask;
+        long at = slot * SQE_BYTES;
+        for (long o = 0; o < SQE_BYTES; o += 8) {
+            sqes.set(ValueLayout.JAVA_LONG, at + o, 0L);
+        }
+        sqes.set(ValueLayout.JAVA_BYTE, at + SQE_OPCODE, (byte) OP_ASYNC_CANCEL);
+        sqes.set(ValueLayout.JAVA_INT, at + SQE_FD, -1);
+        sqes.set(ValueLayout.JAVA_LONG, at + SQE_ADDR, target);
+        sqes.set(ValueLayout.JAVA_LONG, at + SQE_USER_DATA, userData);
+        rings.set(ValueLayout.JAVA_INT, sqArray + 4L * slot, slot);
+        sqTailPvt++;
+        prepared++;
+    }
+
+    /**
+     * Submits every prepared SQE with {@code io_uring_enter} and returns without waiting for any
+     * of them: their completions are taken later ({@link #reap(long[], int[], int)}). An
+     * interrupted or busy enter is tried again a few times; what the kernel did not take is then
+     * withdrawn, unsubmitted.
+     *
+     * @return the SQEs the kernel took (each will complete), counted from the first prepared
+     */
+    public int submit(MemorySegment errno) throws IOException {
+        int n = prepared;
+        prepared = 0;
+        if (n == 0) {
+            return 0;
+        }
+        // The SQEs and the array entries before the tail that publishes them.
+        INT.setRelease(rings, sqTail, sqTailPvt);
+        int taken = 0;
+        try {
+            for (int tries = 0; taken < n && tries < 4; tries++) {
+                long r = (long) ENTER.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, (long) (n - taken), 0L, 0L,
+                        MemorySegment.NULL, 0L);
+                if (r >= 0) {
+                    taken += (int) Math.min(r, n - taken);
+                    tries = -1; // progress: keep going
+                    if (r == 0) {
+                        break;
+                    }
+                } else {
+                    int e = (int) ERRNO.get(errno, 0L);
+                    if (e != EINTR && e != EAGAIN && e != EBUSY) {
+                        break;
+                    }
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("io_uring_enter", t);
+        }
+        if (taken < n) {
+            withdraw(n - taken);
+        }
+        return taken;
+    }
+
+    /**
+     * Submits every prepared SQE and, with {@code min} above 0, waits in the same
+     * {@code io_uring_enter} until at least {@code min} completions are there or the timeout
+     * {@code arg} names passes: one system call for both. What the kernel did not take is
+     * withdrawn, unsubmitted.
+     *
+     * @return the SQEs the kernel took, counted from the first prepared
+     */
+    public int submitAndAwait(int min, MemorySegment arg, MemorySegment errno) throws IOException {
+        int n = prepared;
+        if (n == 0 || min <= 0) {
+            return submit(errno);
+        }
+        prepared = 0;
+        // The SQEs and the array entries before the tail that publishes them.
+        INT.setRelease(rings, sqTail, sqTailPvt);
+        int taken = 0;
+        try {
+            long r = (long) ENTER.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, (long) n, (long) min,
+                    (long) (ENTER_GETEVENTS | ENTER_EXT_ARG), arg, GETEVENTS_ARG_BYTES);
+            if (r >= 0) {
+                taken = (int) Math.min(r, n);
+            } else {
+                int e = (int) ERRNO.get(errno, 0L);
+                // A timeout or a signal after the submission: how many it took is the SQ head's to say.
+                if (e == ETIME || e == EINTR) {
+                    int head = (int) INT.getAcquire(rings, sqHead);
+                    taken = n - (sqTailPvt - head);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("io_uring_enter", t);
+        }
+        if (taken < n) {
+            prepared = n - taken;
+            // What is left goes again without waiting; then, whatever the kernel still refuses, back.
+            int more = submit(errno);
+            taken += more;
+        }
+        return taken;
+    }
+
+    /**
+     * Waits in {@code io_uring_enter} until at least {@code min} completions are there, the
+     * timeout {@code arg} names passes ({@link #GETEVENTS_ARG_TS}), or a signal comes: a wait on
+     * the kernel's I/O only.
+     *
+     * @return whether it returned for completions (not for the timeout)
+     */
+    public boolean await(int min, MemorySegment arg, MemorySegment errno) throws IOException {
+        try {
+            long r = (long) ENTER.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, 0L, (long) min,
+                    (long) (ENTER_GETEVENTS | ENTER_EXT_ARG), arg, GETEVENTS_ARG_BYTES);
+            return r >= 0 || (int) ERRNO.get(errno, 0L) != ETIME;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("io_uring_enter", t);
+        }
+    }
+
+    /** Completions waiting to be taken. */
+    public int completionsReady() {
+        // The kernel's CQEs before its tail.
+        return (int) INT.getAcquire(rings, cqTail) - cqHeadPvt;
+    }
+
+    /**
+     * Takes up to {@code max} completions in the order the kernel posted them: the
+     * {@code user_data} of the {@code i}th in {@code userData[i]}, its result in {@code res[i]};
+     * how many.
+     */
+    public int reap(long[] userData, int[] res, int max) {
+        // The kernel's CQEs before its tail.
+        int tail = (int) INT.getAcquire(rings, cqTail);
+        int head = cqHeadPvt;
+        int got = 0;
+        while (head != tail && got < max) {
+            long at = cqes + (head & cqMask) * CQE_BYTES;
+            userData[got] = rings.get(ValueLayout.JAVA_LONG, at + CQE_USER_DATA);
+            res[got] = rings.get(ValueLayout.JAVA_INT, at + CQE_RES);
             head++;
             got++;
         }

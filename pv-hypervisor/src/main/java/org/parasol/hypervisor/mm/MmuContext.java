@@ -94,6 +94,31 @@ public interface MmuContext {
     }
 
     /**
+     * Asynchronous grant I/O ({@link org.parasol.hypercall.GuestMemory#grantIoSubmit} and its
+     * reap and cancel), after the MMU checked the caller and the arguments' shape; the vCPU's
+     * in-flight table checks and pins the grants. Refused by default.
+     */
+    default long grantFileIoSubmit(java.nio.channels.FileChannel file, int domid, boolean write, long position,
+            int[] refs, int[] offsets, int[] lengths, int count, long tag) throws java.io.IOException {
+        throw new UnsupportedOperationException("grant I/O is for privileged domains");
+    }
+
+    /** See {@link #grantFileIoSubmit}. */
+    default int grantFileIoReap(long[] tags, long[] results, int max, boolean wait) throws java.io.IOException {
+        throw new UnsupportedOperationException("grant I/O is for privileged domains");
+    }
+
+    /** See {@link #grantFileIoSubmit}. */
+    default int grantFileIoCancel(java.nio.channels.FileChannel file) throws java.io.IOException {
+        throw new UnsupportedOperationException("grant I/O is for privileged domains");
+    }
+
+    /** See {@link #grantFileIoSubmit}. */
+    default int grantFileIoInFlight() {
+        return 0;
+    }
+
+    /**
      * A grant read ({@link org.parasol.hypercall.GuestMemory#readGrant}): copies {@code length}
      * bytes at {@code offset} of the page domain {@code domid} granted by {@code ref} to machine
      * address {@code ma}, which the MMU translated from the caller's own memory just before,

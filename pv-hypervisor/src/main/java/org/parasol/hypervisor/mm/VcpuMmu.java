@@ -1272,6 +1272,38 @@ public final class VcpuMmu implements GuestMemory {
     }
 
     @Override
+    public long grantIoSubmit(FileChannel file, int domid, boolean write, long position, int[] refs, int[] offsets,
+            int[] lengths, int count, long tag) throws IOException {
+        checkGrantIo(file, position, refs, offsets, lengths, count);
+        return context.grantFileIoSubmit(file, domid, write, position, refs, offsets, lengths, count, tag);
+    }
+
+    @Override
+    public int grantIoReap(long[] tags, long[] results, int max, boolean wait) throws IOException {
+        checkThread();
+        if (!context.hostIo()) {
+            throw new UnsupportedOperationException("host file I/O is for privileged domains (d" + domid + " is not)");
+        }
+        if (max < 0 || max > tags.length || max > results.length) {
+            throw new IllegalArgumentException("max " + max + " for " + tags.length + " tags and " + results.length
+                    + " results");
+        }
+        return context.grantFileIoReap(tags, results, max, wait);
+    }
+
+    @Override
+    public int grantIoCancel(FileChannel file) throws IOException {
+        checkHostIo(file);
+        return context.grantFileIoCancel(file);
+    }
+
+    @Override
+    public int grantIoInFlight() {
+        checkThread();
+        return context.hostIo() ? context.grantFileIoInFlight() : 0;
+    }
+
+    @Override
     public int readGrant(int domid, int ref, int offset, long va, int length) {
         checkThread();
         if (!context.hostIo()) {

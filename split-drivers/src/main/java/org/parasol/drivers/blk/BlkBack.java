@@ -50,7 +50,7 @@ import org.parasol.hypercall.abi.XenbusState;
 final class BlkBack {
     /** What the back end offers; front ends may take any subset. */
     record Features(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
-            int maxPersistentGrants, boolean grantIo, int grantIoBatch, int grantIoBatchBytes) {
+            int maxPersistentGrants, boolean grantIo, int grantIoBatch, int grantIoBatchBytes, int grantIoAsyncBytes) {
     }
 
     /** The vCPUs queues may run on, handed out in turn over every queue of every disk. */
@@ -268,7 +268,8 @@ final class BlkBack {
                 try {
                     channel = vcpu == null ? disk.channel() : disk.openChannel();
                     queue = new BlkBackQueue(k, vcpu, channel, this, q, front, disk, persistent, features.grantIo(),
-                            features.maxIndirectSegments(), features.grantIoBatch(), features.grantIoBatchBytes(), ring);
+                            features.maxIndirectSegments(), features.grantIoBatch(), features.grantIoBatchBytes(),
+                            features.grantIoAsyncBytes(), ring);
                 } catch (IOException | RuntimeException e) {
                     for (GrantMapping m : ring) {
                         m.close();

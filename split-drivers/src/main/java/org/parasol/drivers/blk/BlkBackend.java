@@ -76,14 +76,15 @@ public final class BlkBackend {
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, int maxRingPageOrder, int maxQueues,
             int maxIndirectSegments, boolean persistent, boolean grantIo) {
         this(k, store, self, log, maxRingPageOrder, maxQueues, maxIndirectSegments, persistent, grantIo,
-                Options.DEFAULTS.grantIoBatch(), Options.DEFAULTS.grantIoBatchBytes());
+                Options.DEFAULTS.grantIoBatch(), Options.DEFAULTS.grantIoBatchBytes(),
+                Options.DEFAULTS.grantIoAsyncBytes());
     }
 
     private BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, int maxRingPageOrder,
             int maxQueues, int maxIndirectSegments, boolean persistent, boolean grantIo, int grantIoBatch,
-            int grantIoBatchBytes) {
+            int grantIoBatchBytes, int grantIoAsyncBytes) {
         this.features = new BlkBack.Features(maxRingPageOrder, Math.max(1, maxQueues), maxIndirectSegments,
-                persistent, MAX_PERSISTENT_GRANTS, grantIo, grantIoBatch, grantIoBatchBytes);
+                persistent, MAX_PERSISTENT_GRANTS, grantIo, grantIoBatch, grantIoBatchBytes, grantIoAsyncBytes);
         this.devices = new BackendDevices<>(store, self, Vbd.KIND, new BackendDevices.Kind<>() {
             @Override
             public BlkBack start(String dir, int front, int devid) {
@@ -112,15 +113,23 @@ public final class BlkBackend {
      * @param grantIo           whether unmapped segments go by grant I/O (else by grant copy)
      * @param grantIoBatch      the most requests one grant I/O batch moves
      * @param grantIoBatchBytes a batch is cut once it holds this many bytes
+     * @param grantIoAsyncBytes a request alone in its batch of at least this many bytes goes by
+     *     asynchronous grant I/O (the hypervisor's io-wq workers copy it; 0: never)
      */
-    public record Options(boolean persistent, boolean grantIo, int grantIoBatch, int grantIoBatchBytes) {
-        /** Every default: persistent grants, grant I/O, batches of up to 64 requests and 64 KiB. */
+    public record Options(boolean persistent, boolean grantIo, int grantIoBatch, int grantIoBatchBytes,
+            int grantIoAsyncBytes) {
+        /** Every default: persistent grants, grant I/O, batches of up to 64 requests and 64 KiB, no asynchronous grant I/O. */
         public static final Options DEFAULTS = new Options(true, true, BlkBackQueue.BATCH_REQUESTS,
-                BlkBackQueue.BATCH_BYTES);
+                BlkBackQueue.BATCH_BYTES, BlkBackQueue.ASYNC_BYTES);
 
         /** The persistent and grant I/O choices, with the default batch cuts. */
         public Options(boolean persistent, boolean grantIo) {
             this(persistent, grantIo, DEFAULTS.grantIoBatch, DEFAULTS.grantIoBatchBytes);
+        }
+
+        /** With the default asynchronous cut. */
+        public Options(boolean persistent, boolean grantIo, int grantIoBatch, int grantIoBatchBytes) {
+            this(persistent, grantIo, grantIoBatch, grantIoBatchBytes, BlkBackQueue.ASYNC_BYTES);
         }
 
         public Options {
@@ -132,6 +141,10 @@ public final class BlkBackend {
                 throw new IllegalArgumentException("xen_blkback.grant_io_batch_bytes is 512..1048576, not "
                         + grantIoBatchBytes);
             }
+            if (grantIoAsyncBytes < 0 || grantIoAsyncBytes > 1 << 20) {
+                throw new IllegalArgumentException("xen_blkback.grant_io_async_bytes is 0..1048576, not "
+                        + grantIoAsyncBytes);
+            }
         }
 
         /**
@@ -142,7 +155,8 @@ public final class BlkBackend {
         public static Options parse(String cmdline) {
             return new Options(flag(cmdline, "xen_blkback.feature_persistent"), flag(cmdline, "xen_blkback.grant_io"),
                     number(cmdline, "xen_blkback.grant_io_batch", DEFAULTS.grantIoBatch, 1, GuestMemory.GRANT_IO_BATCH),
-                    number(cmdline, "xen_blkback.grant_io_batch_bytes", DEFAULTS.grantIoBatchBytes, 512, 1 << 20));
+                    number(cmdline, "xen_blkback.grant_io_batch_bytes", DEFAULTS.grantIoBatchBytes, 512, 1 << 20),
+                    number(cmdline, "xen_blkback.grant_io_async_bytes", DEFAULTS.grantIoAsyncBytes, 0, 1 << 20));
         }
 
         private static boolean flag(String cmdline, String name) {
@@ -180,7 +194,7 @@ public final class BlkBackend {
     /** A back end of domain {@code self} offering every feature, as {@code options} says. */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log, Options options) {
         this(k, store, self, log, MAX_RING_PAGE_ORDER, 4, MAX_INDIRECT_SEGMENTS, options.persistent(),
-                options.grantIo(), options.grantIoBatch(), options.grantIoBatchBytes());
+                options.grantIo(), options.grantIoBatch(), options.grantIoBatchBytes(), options.grantIoAsyncBytes());
     }
 
     /**

@@ -10,14 +10,15 @@ class BlkBackendOptionsTest {
     @Test
     void shouldDefaultToEveryFeatureAndSixtyFourKibBatches() {
         assertThat(BlkBackend.Options.parse("console=hvc0")).isEqualTo(BlkBackend.Options.DEFAULTS)
-                .isEqualTo(new BlkBackend.Options(true, true, 64, 65536));
+                .isEqualTo(new BlkBackend.Options(true, true, 64, 65536, 0));
     }
 
     @Test
     void shouldReadEachOption() {
         assertThat(BlkBackend.Options.parse(" xen_blkback.feature_persistent=0 xen_blkback.grant_io=0 "
-                + " xen_blkback.grant_io_batch=8  xen_blkback.grant_io_batch_bytes=4096"))
-                .isEqualTo(new BlkBackend.Options(false, false, 8, 4096));
+                + " xen_blkback.grant_io_batch=8  xen_blkback.grant_io_batch_bytes=4096"
+                + " xen_blkback.grant_io_async_bytes=32768"))
+                .isEqualTo(new BlkBackend.Options(false, false, 8, 4096, 32768));
     }
 
     @Test
@@ -31,6 +32,11 @@ class BlkBackendOptionsTest {
             assertThatThrownBy(() -> BlkBackend.Options.parse("xen_blkback.grant_io_batch_bytes=" + bad))
                     .as(bad).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("xen_blkback.grant_io_batch_bytes is 512..1048576");
+        }
+        for (String bad : new String[] {"-1", "1048577", "32K", ""}) {
+            assertThatThrownBy(() -> BlkBackend.Options.parse("xen_blkback.grant_io_async_bytes=" + bad))
+                    .as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("xen_blkback.grant_io_async_bytes is 0..1048576");
         }
         assertThatThrownBy(() -> BlkBackend.Options.parse("xen_blkback.grant_io=2")).hasMessageContaining("0 or 1");
     }
