@@ -90,6 +90,17 @@ class GuestKernelTest {
     }
 
     @Test
+    @DisplayName("dom0's image and the bench guests' images share one loader among their domains: a later boot in one JVM runs the classes, and so the code, an earlier boot compiled")
+    void shouldShareOneLoaderForDom0AndTheBenchImages() {
+        ImageLoader loader = new ImageLoader(ImageRepository.standardAfter(List.of()));
+        for (String name : List.of("dom0", "netbench", "blkbench")) {
+            KernelImage image = loader.load(name);
+            assertThat(image.sharesLoader()).as(name + ": " + image.staticStateFindings()).isTrue();
+            assertThat(image.newKernel(1).getClass()).as(name).isSameAs(image.newKernel(2).getClass());
+        }
+    }
+
+    @Test
     @DisplayName("the reboot path: SCHEDOP_shutdown(reboot) after the console is flushed")
     void shouldRebootWhenTheApplicationAsks() throws Exception {
         Domain d = selftest(2, "only=idle end=reboot");

@@ -467,6 +467,15 @@ final class GrantTableHandler implements HypercallHandler {
 
     // ---------------------------------------------------------------- copy
 
+    /**
+     * {@code GNTTABOP_copy}: the elements are copied in by runs ({@link GuestArgs#inRun}: one
+     * translation and one bulk copy per page of the array, where Xen's {@code gnttab_copy} copies
+     * in one element at a time) and each is decoded from that private copy, then carried out and
+     * its {@code status} written back, in order. A run that cannot be read whole is read again
+     * one element at a time, so the elements before an unreadable one are carried out and the
+     * call answers -EFAULT at it, as in Xen. Deviation 55: an element is read when its run is, before the
+     * elements ahead of it in the run are carried out.
+     */
     private static long copy(Vcpu v, long uop, int count) {
         if (!GuestArgs.arrayOk(uop, count, GnttabCopy.SIZE)) {
             return -EFAULT;
@@ -476,19 +485,27 @@ final class GrantTableHandler implements HypercallHandler {
         CopyBuf src = a.copySource;
         CopyBuf dst = a.copyDest;
         try {
-            for (int i = 0; i < count; i++) {
-                long element = uop + (long) i * GnttabCopy.SIZE;
-                if (!a.in(v, element, GnttabCopy.SIZE)) {
-                    return -EFAULT;
-                }
-                int status = copyOne(v, a.copy, src, dst);
-                if (status != Gntst.OKAY) {
-                    src.release(frames); // as Xen: a failed element keeps nothing claimed
-                    dst.release(frames);
-                }
-                a.copy.status(status);
-                if (!a.outField(v, element, GnttabCopy.STATUS_OFFSET, Short.BYTES)) {
-                    return -EFAULT;
+            for (int i = 0; i < count; ) {
+                int run = Math.min(count - i, GuestArgs.COPY_RUN);
+                long first = uop + (long) i * GnttabCopy.SIZE;
+                // A run that cannot be read whole is read one element at a time, into element 0's place.
+                boolean whole = a.inRun(v, first, GnttabCopy.SIZE, run);
+                for (int k = 0; k < run; k++, i++) {
+                    long element = first + (long) k * GnttabCopy.SIZE;
+                    long at = whole ? k * GnttabCopy.SIZE : 0;
+                    if (!whole && !a.in(v, element, GnttabCopy.SIZE)) {
+                        return -EFAULT;
+                    }
+                    GnttabCopy op = a.copyRun[whole ? k : 0];
+                    int status = copyOne(v, op, src, dst);
+                    if (status != Gntst.OKAY) {
+                        src.release(frames); // as Xen: a failed element keeps nothing claimed
+                        dst.release(frames);
+                    }
+                    op.status(status);
+                    if (!a.outAt(v, element + GnttabCopy.STATUS_OFFSET, at + GnttabCopy.STATUS_OFFSET, Short.BYTES)) {
+                        return -EFAULT;
+                    }
                 }
             }
             return 0;

@@ -130,7 +130,11 @@ public final class GuestArgs implements HypercallScratch {
     final GnttabMapGrantRef map = new GnttabMapGrantRef().wrap(scratch, ARG);
     final GnttabUnmapGrantRef unmap = new GnttabUnmapGrantRef().wrap(scratch, ARG);
     final GnttabUnmapAndReplace unmapAndReplace = new GnttabUnmapAndReplace().wrap(scratch, ARG);
-    final GnttabCopy copy = new GnttabCopy().wrap(scratch, ARG);
+    /**
+     * A run of GNTTABOP_copy elements copied in with one {@link #inRun}: the flyweight over each
+     * element of the structure region, wrapped once.
+     */
+    final GnttabCopy[] copyRun = copyRun();
     final GnttabSetupTable setupTable = new GnttabSetupTable().wrap(scratch, ARG);
     final GnttabQuerySize querySize = new GnttabQuerySize().wrap(scratch, ARG);
     final GnttabSetVersion setVersion = new GnttabSetVersion().wrap(scratch, ARG);
@@ -183,6 +187,17 @@ public final class GuestArgs implements HypercallScratch {
     /** A GNTTABOP_copy call's source and destination, kept claimed from one element to the next (empty between calls). */
     final GrantTableHandler.CopyBuf copySource = new GrantTableHandler.CopyBuf(true);
     final GrantTableHandler.CopyBuf copyDest = new GrantTableHandler.CopyBuf(false);
+    /** GNTTABOP_copy elements copied in at a time: as many as the structure region holds. */
+    static final int COPY_RUN = (int) (ELEMENT / GnttabCopy.SIZE);
+
+    private GnttabCopy[] copyRun() {
+        GnttabCopy[] run = new GnttabCopy[COPY_RUN];
+        for (int i = 0; i < run.length; i++) {
+            run[i] = new GnttabCopy().wrap(scratch, ARG + i * GnttabCopy.SIZE);
+        }
+        return run;
+    }
+
     /** A console write's bytes, one chunk at a time. */
     final byte[] consoleChunk = new byte[CONSOLE_CHUNK];
     private final MemorySegment consoleBytes = MemorySegment.ofArray(consoleChunk);
@@ -256,6 +271,17 @@ public final class GuestArgs implements HypercallScratch {
         return va != 0 && v.mmu().copyFromGuest(va, bytes, ARG, size);
     }
 
+    /**
+     * {@code copy_from_guest} of {@code count} consecutive {@code size}-byte elements at guest
+     * {@code va} into the structure region with one copy ({@code count * size} at most
+     * {@link #ELEMENT} bytes); false is {@code -EFAULT} for any byte of the run (the caller then
+     * reads the run one element at a time, to find which). Each element is then read from this
+     * private copy, once, as {@link #in} leaves it.
+     */
+    boolean inRun(Vcpu v, long va, long size, int count) {
+        return va != 0 && v.mmu().copyFromGuest(va, bytes, ARG, size * count);
+    }
+
     /** {@code copy_to_guest} of the whole {@code size}-byte structure; false is {@code -EFAULT}. */
     boolean out(Vcpu v, long va, long size) {
         return va != 0 && v.mmu().copyToGuest(bytes, ARG, va, size);
@@ -267,6 +293,14 @@ public final class GuestArgs implements HypercallScratch {
      */
     boolean outField(Vcpu v, long va, long offset, long width) {
         return va != 0 && v.mmu().copyToGuest(bytes, ARG + offset, va + offset, width);
+    }
+
+    /**
+     * Bytes {@code [offset, offset + width)} of the structure region to guest {@code va}: one
+     * field of one element of a run ({@link #inRun}); false is {@code -EFAULT}.
+     */
+    boolean outAt(Vcpu v, long va, long offset, long width) {
+        return va != 0 && v.mmu().copyToGuest(bytes, ARG + offset, va, width);
     }
 
     /** Zeroes the structure region's first {@code size} bytes (an OUT-only structure). */

@@ -24,7 +24,14 @@ import org.parasol.hypercall.abi.XsWire;
  * errno name, and the store keeps serving everyone.
  */
 public final class Xenstored {
-    private static final byte[] OK = "OK\0".getBytes(StandardCharsets.ISO_8859_1);
+    /**
+     * The reply payload {@code "OK\0"}, made once per xenstored. An instance field, not a static
+     * one: a static array is mutable static state, which gives dom0's image a class loader per
+     * domain ({@code StaticStateCheck}), so every dom0 of one host JVM (each boot of {@code
+     * parasol bench}) would get its own copies of netback's, blkback's and the bridge's classes
+     * and the JIT would compile all of them again in every boot.
+     */
+    private final byte[] ok = "OK\0".getBytes(StandardCharsets.ISO_8859_1);
 
     /** What xenstored does when dom0 introduces or releases a domain. */
     public interface Domains {
@@ -102,15 +109,15 @@ public final class Xenstored {
                 }
                 String path = XsPath.absolute(c.domid(), new String(req.payload(), 0, nul, StandardCharsets.ISO_8859_1));
                 store.write(c, tx, path, Arrays.copyOfRange(req.payload(), nul + 1, req.payload().length));
-                return OK;
+                return ok;
             }
             case XsWire.XS_MKDIR -> {
                 store.mkdir(c, tx, path(c, args, 0));
-                return OK;
+                return ok;
             }
             case XsWire.XS_RM -> {
                 store.rm(c, tx, path(c, args, 0));
-                return OK;
+                return ok;
             }
             case XsWire.XS_SET_PERMS -> {
                 String path = path(c, args, 0);
@@ -122,7 +129,7 @@ public final class Xenstored {
                     perms.add(XsPerms.parse(s));
                 }
                 store.setPerms(c, tx, path, new XsPerms(perms));
-                return OK;
+                return ok;
             }
             case XsWire.XS_WATCH -> {
                 String given = arg(args, 0);
@@ -130,13 +137,13 @@ public final class Xenstored {
                 int depth = args.size() > 2 ? number(args.get(2), 0xFFFF) : -1;
                 String path = XsPath.isSpecial(given) ? special(given) : XsPath.absolute(c.domid(), given);
                 store.watch(c, path, given, token, depth);
-                return OK;
+                return ok;
             }
             case XsWire.XS_UNWATCH -> {
                 String given = arg(args, 0);
                 String path = XsPath.isSpecial(given) ? special(given) : XsPath.absolute(c.domid(), given);
                 store.unwatch(c, path, arg(args, 1));
-                return OK;
+                return ok;
             }
             case XsWire.XS_TRANSACTION_START -> {
                 if (req.txId() != 0) {
@@ -153,7 +160,7 @@ public final class Xenstored {
                     throw new XsException(EINVAL, "XS_TRANSACTION_END with '" + XsPath.abbreviate(how) + "'");
                 }
                 store.end(tx, how.equals("T"));
-                return OK;
+                return ok;
             }
             case XsWire.XS_GET_DOMAIN_PATH -> {
                 return (XsPath.domainPath(number(arg(args, 0), 0xFFFF)) + "\0").getBytes(StandardCharsets.ISO_8859_1);
@@ -171,7 +178,7 @@ public final class Xenstored {
                     introduced.add(domid);
                     store.fireSpecial(XsPath.INTRODUCE_DOMAIN);
                 }
-                return OK;
+                return ok;
             }
             case XsWire.XS_RELEASE -> {
                 privileged(c, "XS_RELEASE");
@@ -181,7 +188,7 @@ public final class Xenstored {
                 }
                 domains.release(domid);
                 store.fireSpecial(XsPath.RELEASE_DOMAIN);
-                return OK;
+                return ok;
             }
             case XsWire.XS_RESUME, XsWire.XS_SET_TARGET -> {
                 privileged(c, XsWire.typeName(req.type()));
@@ -189,7 +196,7 @@ public final class Xenstored {
             }
             case XsWire.XS_RESET_WATCHES -> {
                 store.resetWatches(c);
-                return OK;
+                return ok;
             }
             case XsWire.XS_WATCH_EVENT, XsWire.XS_ERROR, XsWire.XS_RESTRICT_REMOVED, XsWire.XS_INVALID -> {
                 throw new XsException(EINVAL, "type " + req.type() + " is not a request");
