@@ -462,15 +462,7 @@ public final class Vcpu implements MmuContext {
     @Override
     public long grantFileIo(java.nio.channels.FileChannel file, long position, int domid, int[] refs, int[] offsets,
             int[] lengths, int count, boolean toGuest) throws java.io.IOException {
-        if (!domain.privileged()) {
-            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
-        }
-        if (pollWord.pending() != 0) {
-            safePoint();
-        }
-        checkAlive();
-        // Counted as the grant-table hypercall it stands for.
-        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        enterGrantIo();
         return grantIo().move(file, position, domid, refs, offsets, lengths, count, toGuest);
     }
 
@@ -478,30 +470,14 @@ public final class Vcpu implements MmuContext {
     public void grantFileIoBatch(java.nio.channels.FileChannel file, int domid, int count, boolean[] writes,
             long[] positions, int[] pieceEnds, int[] refs, int[] offsets, int[] lengths, long[] results)
             throws java.io.IOException {
-        if (!domain.privileged()) {
-            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
-        }
-        if (pollWord.pending() != 0) {
-            safePoint();
-        }
-        checkAlive();
-        // Counted as the one grant-table hypercall it stands for.
-        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        enterGrantIo();
         grantIo().moveBatch(file, domid, count, writes, positions, pieceEnds, refs, offsets, lengths, results);
     }
 
     @Override
     public long grantFileIoSubmit(java.nio.channels.FileChannel file, int domid, boolean write, long position,
             int[] refs, int[] offsets, int[] lengths, int count, long tag) throws java.io.IOException {
-        if (!domain.privileged()) {
-            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
-        }
-        if (pollWord.pending() != 0) {
-            safePoint();
-        }
-        checkAlive();
-        // Counted as the one grant-table hypercall it stands for.
-        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+        enterGrantIo();
         return grantIo().submit(file, domid, write, position, refs, offsets, lengths, count, tag);
     }
 
@@ -551,6 +527,21 @@ public final class Vcpu implements MmuContext {
         if (io != null) {
             io.close();
         }
+    }
+
+    /**
+     * The entry of a grant I/O call: refused to a domain that is not privileged, a safe point
+     * taken if one is pending, and counted as the one {@code grant_table_op} it stands for.
+     */
+    private void enterGrantIo() {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
+        }
+        if (pollWord.pending() != 0) {
+            safePoint();
+        }
+        checkAlive();
+        COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
     }
 
     /** Grant I/O's state, made on a privileged vCPU's first grant I/O or grant read and reused. */

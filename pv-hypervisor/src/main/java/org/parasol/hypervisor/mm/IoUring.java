@@ -306,24 +306,11 @@ public final class IoUring implements AutoCloseable {
      * @throws IllegalStateException when every slot is already prepared
      */
     public void prepareVector(int opcode, int fd, long iovecs, int iovcnt, long offset, long userData, int flags) {
-        if (prepared == entries) {
-            throw new IllegalStateException("all " + entries + " submission slots are prepared");
-        }
-        int slot = sqTailPvt & sqMask;
-        long at = slot * SQE_BYTES;
-        for (long o = 0; o < SQE_BYTES; o += 8) {
-            sqes.set(ValueLayout.JAVA_LONG, at + o, 0L);
-        }
-        sqes.set(ValueLayout.JAVA_BYTE, at + SQE_OPCODE, (byte) opcode);
-        sqes.set(ValueLayout.JAVA_BYTE, at + SQE_FLAGS, (byte) flags);
-        sqes.set(ValueLayout.JAVA_INT, at + SQE_FD, fd);
+        long at = nextSqe(opcode, flags, fd);
         sqes.set(ValueLayout.JAVA_LONG, at + SQE_OFF, offset);
         sqes.set(ValueLayout.JAVA_LONG, at + SQE_ADDR, iovecs);
         sqes.set(ValueLayout.JAVA_INT, at + SQE_LEN, iovcnt);
         sqes.set(ValueLayout.JAVA_LONG, at + SQE_USER_DATA, userData);
-        rings.set(ValueLayout.JAVA_INT, sqArray + 4L * slot, slot);
-        sqTailPvt++;
-        prepared++;
     }
 
     /**
@@ -412,6 +399,19 @@ public final class IoUring implements AutoCloseable {
      * @throws IllegalStateException when every slot is already prepared
      */
     public void prepareCancel(long target, long userData) {
+        long at = nextSqe(OP_ASYNC_CANCEL, 0, -1);
+        sqes.set(ValueLayout.JAVA_LONG, at + SQE_ADDR, target);
+        sqes.set(ValueLayout.JAVA_LONG, at + SQE_USER_DATA, userData);
+    }
+
+    /**
+     * Takes the next submission slot for one SQE, zeroed, with its opcode, flags and file
+     * descriptor written, and puts it in the submission array; returns its offset in the SQE
+     * array.
+     *
+     * @throws IllegalStateException when every slot is already prepared
+     */
+    private long nextSqe(int opcode, int flags, int fd) {
         if (prepared == entries) {
             throw new IllegalStateException("all " + entries + " submission slots are prepared");
         }
@@ -420,13 +420,13 @@ public final class IoUring implements AutoCloseable {
         for (long o = 0; o < SQE_BYTES; o += 8) {
             sqes.set(ValueLayout.JAVA_LONG, at + o, 0L);
         }
-        sqes.set(ValueLayout.JAVA_BYTE, at + SQE_OPCODE, (byte) OP_ASYNC_CANCEL);
-        sqes.set(ValueLayout.JAVA_INT, at + SQE_FD, -1);
-        sqes.set(ValueLayout.JAVA_LONG, at + SQE_ADDR, target);
-        sqes.set(ValueLayout.JAVA_LONG, at + SQE_USER_DATA, userData);
+        sqes.set(ValueLayout.JAVA_BYTE, at + SQE_OPCODE, (byte) opcode);
+        sqes.set(ValueLayout.JAVA_BYTE, at + SQE_FLAGS, (byte) flags);
+        sqes.set(ValueLayout.JAVA_INT, at + SQE_FD, fd);
         rings.set(ValueLayout.JAVA_INT, sqArray + 4L * slot, slot);
         sqTailPvt++;
         prepared++;
+        return at;
     }
 
     /**
