@@ -1,7 +1,6 @@
 package org.parasol.hypervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -61,7 +60,7 @@ class GrantIoAsyncTest {
 
     @BeforeEach
     void boot() throws Exception {
-        assumeThat(HostFileChannel.uringEnabled()).as("io_uring on this host").isTrue();
+        assertThat(HostFileChannel.uringEnabled()).as("io_uring on this host").isTrue();
         hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
         front = BareGuest.create(hv, "front", 1024);
         back = BareGuest.create(hv, new DomainConfig("back", 1024, 1024, 1, null, "", false, null, null, null)
@@ -104,7 +103,7 @@ class GrantIoAsyncTest {
     private FileChannel pipe() throws Exception {
         Path p = dir.resolve("pipe");
         Process mk = new ProcessBuilder("mkfifo", p.toString()).start();
-        assumeThat(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0).as("mkfifo").isTrue();
+        assertThat(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0).as("mkfifo").isTrue();
         FileChannel f = back.mem.openHostFile(p, true);
         assertThat(f).isInstanceOf(HostFileChannel.class);
         return f;
