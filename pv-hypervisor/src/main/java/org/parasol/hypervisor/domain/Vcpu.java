@@ -483,9 +483,7 @@ public final class Vcpu implements MmuContext {
 
     @Override
     public int grantFileIoReap(long[] tags, long[] results, int max, boolean wait) throws java.io.IOException {
-        if (!domain.privileged()) {
-            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
-        }
+        requirePrivileged();
         checkAlive();
         GrantFileIo io = grantIo;
         return io == null ? 0 : io.reap(tags, results, max, wait);
@@ -493,9 +491,7 @@ public final class Vcpu implements MmuContext {
 
     @Override
     public int grantFileIoCancel(java.nio.channels.FileChannel file) throws java.io.IOException {
-        if (!domain.privileged()) {
-            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
-        }
+        requirePrivileged();
         GrantFileIo io = grantIo;
         return io == null ? 0 : io.cancel(file);
     }
@@ -534,14 +530,19 @@ public final class Vcpu implements MmuContext {
      * taken if one is pending, and counted as the one {@code grant_table_op} it stands for.
      */
     private void enterGrantIo() {
-        if (!domain.privileged()) {
-            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
-        }
+        requirePrivileged();
         if (pollWord.pending() != 0) {
             safePoint();
         }
         checkAlive();
         COUNTS.setOpaque(hypercallCounts, Hypercall.GRANT_TABLE_OP, hypercallCounts[Hypercall.GRANT_TABLE_OP] + 1);
+    }
+
+    /** Grant I/O, its reap and its cancel are refused to a domain that is not privileged. */
+    private void requirePrivileged() {
+        if (!domain.privileged()) {
+            throw new UnsupportedOperationException("grant I/O is for privileged domains (d" + domain.domid() + " is not)");
+        }
     }
 
     /** Grant I/O's state, made on a privileged vCPU's first grant I/O or grant read and reused. */
