@@ -122,6 +122,17 @@ public final class Gso {
      * order; how many. Bytes past the IPv4 total length (Ethernet padding) are left out.
      */
     public int segment(int length, int mss, Sink sink) {
+        return segment(length, mss, true, sink);
+    }
+
+    /**
+     * {@link #segment(int, int, Sink)}, computing each segment's TCP checksum only if
+     * {@code tcpChecksum}; without, each segment keeps the frame's TCP checksum field as it
+     * came (blank), for receivers that take blank checksums ({@code NETRXF_csum_blank}), as
+     * Linux's software GSO leaves the checksum to a device that offloads it. The IPv4 header
+     * checksum is always computed.
+     */
+    public int segment(int length, int mss, boolean tcpChecksum, Sink sink) {
         int hl = headerLength(in, length);
         if (hl < 0 || mss < 1) {
             throw new IllegalArgumentException("not a whole IPv4 TCP packet, or no MSS");
@@ -146,6 +157,7 @@ public final class Gso {
         long ipBase = sum(b, ip, ihl, 0);
         INT.set(b, tcp + 4, 0);
         b[tcp + 13] = 0;
+        short asSent = (short) SHORT.get(a, tcp + 16);
         SHORT.set(b, tcp + 16, (short) 0);
         long tcpBase = sum(b, ip + 12, 8, 0) + FrameChecksum.PROTOCOL_TCP + sum(b, tcp, thl, 0);
         for (int s = 0; s < n; s++) {
@@ -167,9 +179,13 @@ public final class Gso {
             }
             b[tcp + 13] = (byte) fl;
             System.arraycopy(a, hl + off, b, hl, bytes);
-            // the flags byte is the low half of the 16-bit word at tcp + 12 (data offset, flags)
-            long acc = tcpBase + thl + bytes + (segSeq >>> 16) + (segSeq & 0xFFFF) + fl;
-            SHORT.set(b, tcp + 16, (short) ~fold(sum(b, hl, bytes, acc)));
+            if (tcpChecksum) {
+                // the flags byte is the low half of the 16-bit word at tcp + 12 (data offset, flags)
+                long acc = tcpBase + thl + bytes + (segSeq >>> 16) + (segSeq & 0xFFFF) + fl;
+                SHORT.set(b, tcp + 16, (short) ~fold(sum(b, hl, bytes, acc)));
+            } else {
+                SHORT.set(b, tcp + 16, asSent);
+            }
             segmentsMade++;
             sink.segment(out, hl + bytes, s);
         }
