@@ -49,6 +49,12 @@ import org.parasol.hypervisor.image.ImageRepository;
  *       use between two processes.</li>
  * </ul>
  *
+ * <p>After the raw rows, two boots stream TCP/IPv4 GSO frames of 64 KiB at MSS {@value #GSO_MSS}
+ * (netbench's {@code mss=}, every segment a 1514-byte frame), as a Linux guest's TCP hands them to
+ * netfront: (a) to a sink that takes them whole ({@code feature-gso-tcpv4}), (b) to one that gets
+ * dom0's 1514-byte segments; each row counts only what the sink received and its check passed
+ * ({@link #gsoTable}).
+ *
  * <p>Stream throughput is what the receiving side got per second (frames it had no room for are
  * lost and not counted); round trips are one frame at a time, echoed. Hypercalls per frame:
  * each domain's counter read when the guest prints "netbench: timing" (after an idle gap) and
