@@ -77,7 +77,7 @@ public final class NetBenchKernel extends ApplicationKernel {
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     /** Type (4), sequence (4), time (8), two values (8 + 8). */
     private static final int MIN = 14 + 32;
-    /** A COUNT of the GSO stream: three values more (segments, gaps, lost bytes, bad frames: 4 x 8). */
+    /** A COUNT of the GSO stream: four values more (segments, gaps, lost bytes, bad frames: 4 x 8). */
     private static final int COUNT_GSO = MIN + 32;
 
     private Kernel k;
