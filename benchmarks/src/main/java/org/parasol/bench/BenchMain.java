@@ -36,7 +36,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   parasol bench --store    only the store's figures (issue 12, {@link StoreFigures}): whole
  *                            domains, not JMH; a full or quick run without REGEX prints them last
  *   parasol bench --net      only the network figures (issue 14, {@link NetFigures}): netbench
- *                            guests beside a shared-memory ring and loopback UDP; printed last
+ *                            guests beside a shared-memory ring and loopback UDP, raw frames and
+ *                            a TCP/IPv4 GSO stream; printed last
  *   parasol bench --block    only the block figures (issue 13, {@link BlockFigures}): the blkbench
  *                            guest beside direct FileChannel I/O on the same image file; a full
  *                            or quick run without REGEX prints them after the store's

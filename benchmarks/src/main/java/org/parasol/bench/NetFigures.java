@@ -49,6 +49,12 @@ import org.parasol.hypervisor.image.ImageRepository;
  *       use between two processes.</li>
  * </ul>
  *
+ * <p>After the raw rows, two boots stream TCP/IPv4 GSO frames of 64 KiB at MSS {@value #GSO_MSS}
+ * (netbench's {@code mss=}, every segment a 1514-byte frame), as a Linux guest's TCP hands them to
+ * netfront: (a) to a sink that takes them whole ({@code feature-gso-tcpv4}), (b) to one that gets
+ * dom0's 1514-byte segments; each row counts only what the sink received and its check passed
+ * ({@link #gsoTable}).
+ *
  * <p>Stream throughput is what the receiving side got per second (frames it had no room for are
  * lost and not counted); round trips are one frame at a time, echoed. Hypercalls per frame:
  * each domain's counter read when the guest prints "netbench: timing" (after an idle gap) and
@@ -64,6 +70,11 @@ final class NetFigures {
 
     private static final Pattern STREAM = Pattern.compile(
             "netbench: result mode=stream size=(\\d+) frames=(\\d+) bytes=(\\d+) ns=(\\d+) sent=(\\d+) notifications=(\\d+)");
+    private static final Pattern GSO = Pattern.compile(
+            "netbench: result mode=gso size=(\\d+) mss=(\\d+) frames=(\\d+) segments=(-?\\d+) bytes=(\\d+) ns=(\\d+)"
+                    + " sent=(\\d+) notifications=(\\d+) gaps=(-?\\d+) lost=(-?\\d+) bad=(-?\\d+)");
+    /** The GSO stream's MSS: every full segment a 1514-byte frame (a 32-byte TCP header with timestamps). */
+    static final int GSO_MSS = 1448;
     private static final Pattern RR = Pattern.compile(
             "netbench: result mode=rr size=(\\d+) rounds=(\\d+) p50=(\\d+) p99=(\\d+) ns=(\\d+) notifications=(\\d+)");
 
@@ -103,6 +114,32 @@ final class NetFigures {
         }
     }
 
+    /**
+     * A GSO stream's result ({@code mode=gso}): the sink's count of {@code frames} ({@code size}
+     * bytes each when whole, or dom0's segments), the {@code segments} they stand for and their
+     * wire {@code bytes} (Ethernet frames of at most 1514 bytes), in {@code ns}; the source's
+     * {@code sent} frames and notifications; the sink's gaps in the sequence numbers, the payload
+     * bytes they skipped, and the frames that failed its check (not counted).
+     */
+    record GsoResult(int size, int mss, long frames, long segments, long bytes, long ns, long sent, long notifications,
+            long gaps, long lost, long bad) {
+        static GsoResult parse(String line) {
+            Matcher m = GSO.matcher(line);
+            if (!m.find()) {
+                return null;
+            }
+            long[] v = new long[11];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Long.parseLong(m.group(i + 1));
+            }
+            return new GsoResult((int) v[0], (int) v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]);
+        }
+    }
+
+    /** A GSO stream's result with the hypercalls of dom0, the source and the sink in its window (-1: unknown). */
+    record GsoRun(GsoResult result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls) {
+    }
+
     /** A result with the hypercalls of dom0, the source and the sink in its window (-1: unknown). */
     record Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls, long sourceExits) {
         Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls) {
@@ -137,8 +174,10 @@ final class NetFigures {
         List<Run> runs = boot(sizes, loader);
         List<Run> txMap = boot(sizes, loader, Virtualization.PV, 1, TX_MAP);
         List<Run> twoQueues = boot(sizes, loader, Virtualization.PV, 2);
+        GsoRun whole = bootGso(sizes, loader, true);
+        GsoRun cut = bootGso(sizes, loader, false);
         List<Baseline> after = baselines(sizes);
-        return table(sizes, runs, twoQueues, txMap, before, after);
+        return table(sizes, runs, twoQueues, txMap, before, after) + gsoTable(whole, cut, before, after);
     }
 
     private static List<Baseline> baselines(Sizes sizes) throws Exception {
@@ -420,16 +459,39 @@ final class NetFigures {
         String sizeList = String.join(",", java.util.Arrays.stream(SIZES).mapToObj(Integer::toString).toList());
         String source = "role=source sizes=" + sizeList + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs()
                 + " rounds=" + sizes.rounds() + " gap=30" + (queues > 1 ? " queues=" + queues : "");
+        return boot(loader, "role=sink" + (queues > 1 ? " queues=" + queues : ""), source, v, dom0Cmdline, 2 * SIZES.length,
+                Result::parse, (r, delta) -> new Run(r, delta[0], delta[1], delta[2], delta[3]));
+    }
+
+    /**
+     * Boots dom0 with a sink and a source sending a TCP/IPv4 GSO stream at MSS {@value #GSO_MSS}
+     * (netbench's {@code mss=}); the sink takes the frames whole ({@code sinkGso}: it offers
+     * {@code feature-gso-tcpv4}) or as dom0's 1514-byte segments. Its one result with its counters.
+     */
+    static GsoRun bootGso(Sizes sizes, ImageLoader loader, boolean sinkGso) throws Exception {
+        String source = "role=source mss=" + GSO_MSS + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs() + " gap=30";
+        String sink = "role=sink mss=" + GSO_MSS + " gso=" + (sinkGso ? 1 : 0);
+        return boot(loader, sink, source, "", "", 1, GsoResult::parse, (r, delta) -> new GsoRun(r, delta[0], delta[1], delta[2]))
+                .getFirst();
+    }
+
+    /**
+     * Boots dom0 with netbench's sink ({@code sinkCmdline}) and source ({@code sourceCmdline}) on
+     * xenbr0 and collects the {@code expected} results the source prints ({@code parse} gives
+     * null for other lines), each with the counters' changes over its window: dom0's, the
+     * source's and the sink's hypercalls, the source's VM exits ({@code make}).
+     */
+    private static <R, T> List<T> boot(ImageLoader loader, String sinkCmdline, String source, String v, String dom0Cmdline, int expected,
+            java.util.function.Function<String, R> parse, java.util.function.BiFunction<R, long[], T> make) throws Exception {
         String module = "# parasol bench: the network figures' guests\n"
                 + "name=sink image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline="
-                + BlockFigures.escape("role=sink" + (queues > 1 ? " queues=" + queues : "")) + v
+                + BlockFigures.escape(sinkCmdline) + v
                 + " device=vif%3Abridge%3Dxenbr0\n"
                 + "name=source image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline=" + BlockFigures.escape(source) + v
                 + " device=vif%3Abridge%3Dxenbr0\n";
         byte[] bytes = module.getBytes(StandardCharsets.UTF_8);
         long dom0Kib = DOM0_KIB + (bytes.length + 4095) / 4096 * 4;
         long hostBytes = (2 * GUEST_KIB + dom0Kib) * 1024 + (16L << 20);
-        int expected = 2 * SIZES.length;
         try (Hypervisor hv = Hypervisor.boot(HostConfig.defaults(hostBytes))) {
             hv.setKernelSource(Hypervisor.images(loader));
             CountDownLatch dom0Ended = new CountDownLatch(1);
@@ -437,7 +499,7 @@ final class NetFigures {
             AtomicReference<Domain> sinkRef = new AtomicReference<>();
             Map<Integer, Integer> reasons = new ConcurrentHashMap<>();
             Map<Integer, List<String>> consoles = new ConcurrentHashMap<>();
-            List<Run> runs = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<T> runs = java.util.Collections.synchronizedList(new ArrayList<>());
             hv.onDomainCreated(d -> {
                 if (d.domid() == 0) {
                     dom0Ref.set(d);
@@ -449,7 +511,7 @@ final class NetFigures {
                         sinkRef.set(d);
                     }
                     boolean timing = line.contains("netbench: timing ");
-                    Result r = timing ? null : Result.parse(line);
+                    R r = timing ? null : parse.apply(line);
                     if (!timing && r == null) {
                         return;
                     }
@@ -466,7 +528,7 @@ final class NetFigures {
                         delta[i] = mark[i] < 0 || now[i] < 0 ? -1 : now[i] - mark[i];
                         mark[i] = -1;
                     }
-                    runs.add(new Run(r, delta[0], delta[1], delta[2], delta[3]));
+                    runs.add(make.apply(r, delta));
                 });
             });
             hv.onShutdown(d -> {
@@ -584,6 +646,57 @@ final class NetFigures {
                 + " p50 (round trip); targets: 1514 B >= 10 Gbit/s and >= 0.5x floor").append(nl);
         sb.append("  ntf/f, ntf/rt: netfront notifications of the source per frame received or round trip; hc: hypercalls"
                 + " per frame of dom0, the source and the sink; UDP Gbit/s counts its payload").append(nl);
+        return sb.toString();
+    }
+
+    /**
+     * The GSO stream's rows: (a) a sink that takes the 64 KiB frames whole, (b) one that gets
+     * dom0's 1514-byte segments; per row what the sink received per second (frames, the 1514-byte
+     * segments they are or stand for, and their wire Gbit/s), the segments' rate over the 1514-byte
+     * floor's and host UDP's, the gaps the sink counted in the sequence numbers and the frames its
+     * check refused, and notifications and hypercalls per frame received and per segment.
+     */
+    static String gsoTable(GsoRun whole, GsoRun cut, List<Baseline> before, List<Baseline> after) {
+        String nl = System.lineSeparator();
+        StringBuilder sb = new StringBuilder();
+        GsoResult any = whole != null ? whole.result() : cut != null ? cut.result() : null;
+        sb.append(String.format(Locale.ROOT, "GSO stream: TCP/IPv4 frames of %s bytes with a GSO extra at MSS %d (%s"
+                + " segments, each a 1514-byte frame), 1 queue, TX by grant copy, checksum offload%n",
+                any == null ? "?" : Integer.toString(any.size()), GSO_MSS,
+                any == null ? "?" : Integer.toString((any.size() - 66 + GSO_MSS - 1) / GSO_MSS)));
+        sb.append(String.format(Locale.ROOT, "%-40s %10s %10s %9s %9s %9s %6s %5s %8s %8s %8s %8s%n",
+                "stream (what the sink received)", "frames/s", "segs/s", "Gbit/s", "x floor", "x UDP", "gaps", "bad",
+                "ntf/f", "hc d0/f", "hc src/f", "hc snk/f"));
+        double floor = mean(before, after, "shared-memory ring (floor)", 1514, Baseline::framesPerSecond);
+        double udp = mean(before, after, "host loopback UDP", 1514, Baseline::framesPerSecond);
+        GsoRun[] rows = {whole, cut};
+        String[] labels = {"  (a) sink takes GSO: frames whole", "  (b) sink without GSO: 1514 B segments"};
+        for (int i = 0; i < 2; i++) {
+            GsoRun run = rows[i];
+            if (run == null) {
+                sb.append(String.format(Locale.ROOT, "%-40s %10s%n", labels[i], "no result"));
+                continue;
+            }
+            GsoResult r = run.result();
+            double fps = r.frames() * 1e9 / r.ns();
+            double sps = r.segments() * 1e9 / r.ns();
+            double per = Math.max(1, r.frames());
+            sb.append(String.format(Locale.ROOT, "%-40s %10.0f %10.0f %9.3f %9s %9s %6d %5d %8.3f %8s %8s %8s%n", labels[i],
+                    fps, sps, r.bytes() * 8.0 / r.ns(), BenchMain.ratio(sps / floor), BenchMain.ratio(sps / udp), r.gaps(),
+                    r.bad(), r.notifications() / per, perFrame(run.dom0Hypercalls(), per),
+                    perFrame(run.sourceHypercalls(), per), perFrame(run.sinkHypercalls(), per)));
+            double segs = Math.max(1, r.segments());
+            sb.append(String.format(Locale.ROOT, "%-40s %10s %10s %9s %9s %9s %6s %5s %8.3f %8s %8s %8s%n",
+                    "      per segment", "", "", "", "", "", "", "", r.notifications() / segs,
+                    perFrame(run.dom0Hypercalls(), segs), perFrame(run.sourceHypercalls(), segs),
+                    perFrame(run.sinkHypercalls(), segs)));
+        }
+        sb.append("  Gbit/s: the wire bytes of the 1514-byte segments the sink got ((b)) or that its whole frames stand for"
+                + " ((a): each segment's headers counted); x floor, x UDP: segments/s over the 1514 B baselines' frames/s")
+                .append(nl);
+        sb.append("  gaps: jumps in the sink's sequence numbers (what they skipped is not counted); bad: frames its check"
+                + " refused; ntf: the source's netfront notifications; hc: hypercalls of dom0, the source and the sink")
+                .append(nl);
         return sb.toString();
     }
 

@@ -76,6 +76,35 @@ class NetFiguresTest {
     }
 
     @Test
+    @DisplayName("a GSO stream's result line parses; its rows give frames, segments and wire Gbit/s of what the sink got,"
+            + " ratios against the 1514-byte baselines and counters per frame and per segment")
+    void shouldTabulateTheGsoStream() {
+        NetFigures.GsoResult w = NetFigures.GsoResult.parse("[source] netbench: result mode=gso size=65226 mss=1448"
+                + " frames=20000 segments=900000 bytes=1362600000 ns=1000000000 sent=20100 notifications=2000 gaps=3"
+                + " lost=195480 bad=0 events=5");
+        assertThat(w).isEqualTo(new NetFigures.GsoResult(65226, 1448, 20_000, 900_000, 1_362_600_000L, 1_000_000_000L,
+                20_100, 2000, 3, 195_480, 0));
+        assertThat(NetFigures.GsoResult.parse("netbench: result mode=stream size=1514 frames=1 bytes=1514 ns=1 sent=1"
+                + " notifications=0")).isNull();
+        NetFigures.GsoResult c = NetFigures.GsoResult.parse("netbench: result mode=gso size=65226 mss=1448 frames=450000"
+                + " segments=450000 bytes=681300000 ns=1000000000 sent=10000 notifications=1000 gaps=0 lost=0 bad=2 events=5");
+        List<NetFigures.Baseline> before = List.of(new NetFigures.Baseline("shared-memory ring (floor)", 1514, 1_800_000, 1, 1),
+                new NetFigures.Baseline("host loopback UDP", 1514, 450_000, 1, 1));
+
+        String table = NetFigures.gsoTable(new NetFigures.GsoRun(w, 40_000, 60_000, 20_000),
+                new NetFigures.GsoRun(c, 900_000, -1, 450_000), before, before);
+
+        assertThat(table).contains("TCP/IPv4 frames of 65226 bytes with a GSO extra at MSS 1448 (45 segments");
+        // (a) 20 000 frames/s, 900 000 segments/s, 10.9 Gbit/s of wire bytes: 0.5x the floor, 2x UDP
+        assertThat(table).containsPattern("\\(a\\) sink takes GSO: frames whole +20000 +900000 +10\\.901 +0\\.500x +2\\.00x"
+                + " +3 +0 +0\\.100 +2\\.00 +3\\.00 +1\\.00\\n +per segment +0\\.002 +0\\.04 +0\\.07 +0\\.02");
+        // (b) 450 000 segments/s of 1514 bytes: 5.45 Gbit/s; the source's counter unknown
+        assertThat(table).containsPattern("\\(b\\) sink without GSO: 1514 B segments +450000 +450000 +5\\.450 +0\\.250x"
+                + " +1\\.00x +0 +2 +0\\.002 +2\\.00 +- +1\\.00");
+        assertThat(NetFigures.gsoTable(null, null, before, before)).containsPattern("\\(a\\) sink takes GSO: frames whole +no result");
+    }
+
+    @Test
     @DisplayName("a tiny run of each baseline gives frames and round trips")
     void shouldRunTheBaselines() throws Exception {
         NetFigures.Baseline floor = NetFigures.floor(64, 50, 200);

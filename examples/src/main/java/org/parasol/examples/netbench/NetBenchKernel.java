@@ -7,6 +7,7 @@ import java.time.Duration;
 import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.net.NetFront;
 import org.parasol.drivers.net.Vif;
+import org.parasol.examples.netgso.TcpFrame;
 import org.parasol.guest.kernel.ApplicationKernel;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
@@ -32,6 +33,23 @@ import org.parasol.guest.x86.Ne2kDriver;
  * flow per queue (stream frames of N EtherTypes, each hashing to its own queue), round trips
  * one flow.
  *
+ * <p>{@code mss=M} (both roles): a TCP/IPv4 GSO stream instead of the raw sizes, as a Linux
+ * sender's TCP hands its netfront (no round trips). The source sends {@link TcpFrame}s of
+ * {@code gsoframe=} bytes (by default the largest whose payload is a whole number of MSS within
+ * 64 KiB: 65226 bytes, 45 segments of 1448 at MSS 1448, each segment a 1514-byte frame) with a
+ * GSO extra at MSS M and the TCP checksum blank, their sequence numbers running on as a stream's
+ * do. The sink takes them whole with their MSS ({@code gso=1}: it writes
+ * {@code feature-gso-tcpv4} = 1) or as dom0's segments ({@code gso=0}, the default), and checks
+ * each cheaply: an IPv4 TCP packet to netbench's port whose IPv4 total length is the frame's,
+ * a whole frame's MSS M, a segment's payload at most M, its sequence number the one after the
+ * last (a jump ahead is a gap: counted, with the payload bytes it skipped; one behind is
+ * counted as bad). A frame that fails is counted as bad, nothing else of it. At END the sink
+ * answers with the frames, the segments they stand for and their wire bytes (a whole frame
+ * counts the Ethernet frames dom0 would have cut it into: headers each), the gaps, the bytes
+ * they skipped and the bad frames; the source prints
+ * {@code netbench: result mode=gso size=65226 mss=1448 frames=N segments=S bytes=W ns=T sent=F
+ * notifications=K gaps=G lost=L bad=X events=E}.
+ *
  * <p>Each prints a line the bench harness reads:
  * {@code netbench: result mode=stream size=1514 frames=N bytes=B ns=T sent=S notifications=K events=E}
  * and {@code netbench: result mode=rr size=64 rounds=N p50=NS p99=NS ns=T notifications=K events=E} (the
@@ -51,12 +69,16 @@ public final class NetBenchKernel extends ApplicationKernel {
     private static final int COUNT = 7;
     private static final int RR = 8;
     private static final int BYE = 9;
+    /** The GSO stream's TCP destination port (discard). */
+    private static final int PORT = 9;
     private static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     /** Type (4), sequence (4), time (8), two values (8 + 8). */
     private static final int MIN = 14 + 32;
+    /** A COUNT of the GSO stream: four values more (segments, gaps, lost bytes, bad frames: 4 x 8). */
+    private static final int COUNT_GSO = MIN + 32;
 
     private Kernel k;
     private Link nic;
@@ -64,7 +86,7 @@ public final class NetBenchKernel extends ApplicationKernel {
     private byte[] rxArray;
     private MemorySegment rxSegment;
     private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
-    private final MemorySegment ctl = MemorySegment.ofArray(new byte[64]);
+    private final MemorySegment ctl = MemorySegment.ofArray(new byte[COUNT_GSO]);
     private Promise<Integer> done;
     private long peer = BROADCAST;
     private int[] sizes = {1514, 64};
@@ -73,6 +95,10 @@ public final class NetBenchKernel extends ApplicationKernel {
     private int gapMs = 30;
     private int rounds = 2000;
     private int queues = 1;
+    /** mss=: the GSO stream's MSS (0: raw frames); gso=1: the sink takes GSO frames whole. */
+    private int mss;
+    private boolean rxGso;
+    private int gsoFrame;
     /** Per queue, the EtherType (0x88B6 + 0..63) whose stream frames hash to it: one flow per queue. */
     private int[] flowType = {ETHERTYPE};
     private int flow;
@@ -99,6 +125,17 @@ public final class NetBenchKernel extends ApplicationKernel {
     /** The sink's interface events and clock at START: its wake-ups per frame in the timed stream. */
     private long sinkEvents0;
     private long sinkStartNs;
+    /** The GSO stream at the sink: the next sequence number expected (once one came), and the window's counts. */
+    private boolean haveSeq;
+    private int nextSeq;
+    private long segments;
+    private long gaps;
+    private long lost;
+    private long bad;
+
+    // the source's GSO stream: the next frame's IPv4 id and sequence number
+    private int ipId;
+    private int tcpSeq;
 
     /** The kernel class an image names needs a public no-argument constructor. */
     public NetBenchKernel() {
@@ -121,6 +158,9 @@ public final class NetBenchKernel extends ApplicationKernel {
                 case "gap" -> gapMs = (int) Vbd.number("gap", v, 0, 10_000);
                 case "rounds" -> rounds = (int) Vbd.number("rounds", v, 1, 1_000_000);
                 case "queues" -> queues = (int) Vbd.number("queues", v, 1, NetFront.MAX_QUEUES);
+                case "mss" -> mss = (int) Vbd.number("mss", v, 88, 65535);
+                case "gso" -> rxGso = Vbd.number("gso", v, 0, 1) == 1;
+                case "gsoframe" -> gsoFrame = (int) Vbd.number("gsoframe", v, TcpFrame.HEADERS + 1, Vif.MAX_SG_FRAME);
                 case "sizes" -> {
                     String[] p = v.split(",");
                     sizes = new int[p.length];
@@ -131,6 +171,15 @@ public final class NetBenchKernel extends ApplicationKernel {
                 default -> {
                 }
             }
+        }
+        if (mss > 0 && gsoFrame == 0) { // the most whole segments a frame of at most 64 KiB holds
+            gsoFrame = Math.max(TcpFrame.HEADERS + 1, TcpFrame.HEADERS + (Vif.MAX_SG_FRAME - TcpFrame.HEADERS) / mss * mss);
+        }
+        if (mss > 0 && queues > 1) {
+            throw new IllegalStateException("netbench: the GSO stream (mss=) is one flow on one queue");
+        }
+        if (mss > 0) {
+            sizes = new int[] {gsoFrame};
         }
         rtts = new long[rounds];
         done = k.loop().promise();
@@ -164,7 +213,7 @@ public final class NetBenchKernel extends ApplicationKernel {
                 if (ids.isEmpty()) {
                     throw new IllegalStateException("netbench: this domain has no vif");
                 }
-                return NetFront.connect(k, ids.get(0), queues, (from, f, len) -> {
+                return NetFront.connect(k, ids.get(0), queues, true, true, !src && rxGso, (from, f, len) -> {
                     if (nic == null) {
                         nic = new FrontLink(from); // frames may come before connect's promise hands us the interface
                     }
@@ -179,7 +228,9 @@ public final class NetBenchKernel extends ApplicationKernel {
         return link.then(n -> {
             nic = n;
             k.println("netbench: " + (src ? "source" : "sink") + " as " + Vif.formatMac(n.mac()) + " (" + n.kind() + "), "
-                    + n.queues() + (n.queues() == 1 ? " queue" : " queues") + (n.splitEventChannels() ? ", split event channels" : ""));
+                    + n.queues() + (n.queues() == 1 ? " queue" : " queues") + (n.splitEventChannels() ? ", split event channels" : "")
+                    + (mss == 0 ? "" : src ? ", TCP/IPv4 GSO stream of " + gsoFrame + "-byte frames at MSS " + mss
+                            : n.rxGso() ? ", GSO frames whole" : ", GSO frames as dom0's segments"));
             if (src) {
                 control(HELLO, HELLO_ACK, 0, 0);
             }
@@ -222,6 +273,10 @@ public final class NetBenchKernel extends ApplicationKernel {
     // ---------------------------------------------------------------- the sink
 
     private void sinkFrame(MemorySegment f, int len) {
+        if (mss > 0 && len >= TcpFrame.HEADERS && f.get(BE_SHORT, 12) == 0x0800) {
+            tcpFrame(f, len);
+            return;
+        }
         if (!ours(f, len)) {
             return;
         }
@@ -248,15 +303,29 @@ public final class NetBenchKernel extends ApplicationKernel {
                 counting = true;
                 frames = 0;
                 bytes = 0;
+                segments = 0;
+                gaps = 0;
+                lost = 0;
+                bad = 0;
                 reply(f, START_ACK, 0, 0);
             }
             case END -> {
                 if (counting) {
                     k.println("netbench: sink stream frames=" + frames + " ns=" + (k.now() - sinkStartNs) + " events="
-                            + (nic.events() - sinkEvents0));
+                            + (nic.events() - sinkEvents0) + (mss == 0 ? "" : " segments=" + segments + " gaps=" + gaps
+                            + " lost=" + lost + " bad=" + bad));
                 }
                 counting = false;
-                reply(f, COUNT, frames, bytes);
+                if (mss == 0) {
+                    reply(f, COUNT, frames, bytes);
+                } else {
+                    header(ctl, mac(f, 6), COUNT, f.get(BE_INT, 18), frames, bytes);
+                    ctl.set(BE_LONG, MIN, segments);
+                    ctl.set(BE_LONG, MIN + 8, gaps);
+                    ctl.set(BE_LONG, MIN + 16, lost);
+                    ctl.set(BE_LONG, MIN + 24, bad);
+                    nic.transmit(ctl, COUNT_GSO);
+                }
             }
             case BYE -> {
                 if (!counting && frames >= 0) {
@@ -267,6 +336,47 @@ public final class NetBenchKernel extends ApplicationKernel {
             }
             default -> {
             }
+        }
+    }
+
+    /**
+     * One frame of the GSO stream (whole, or one of dom0's segments), checked cheaply and counted
+     * while counting: see the class comment.
+     */
+    private void tcpFrame(MemorySegment f, int len) {
+        if ((f.get(ValueLayout.JAVA_BYTE, 23) & 0xFF) != 6 || (f.get(BE_SHORT, TcpFrame.TCP + 2) & 0xFFFF) != PORT) {
+            return; // not the stream
+        }
+        int ihl = (f.get(ValueLayout.JAVA_BYTE, 14) & 15) * 4;
+        int hl = 14 + ihl + ((f.get(ValueLayout.JAVA_BYTE, 14 + ihl + 12) & 0xFF) >>> 4) * 4;
+        int payload = len - hl;
+        int gso = nic.gsoSize();
+        if (ihl < 20 || payload <= 0 || 14 + (f.get(BE_SHORT, 16) & 0xFFFF) != len
+                || (gso == 0 ? payload > mss : gso != mss || !rxGso)) {
+            if (counting) {
+                bad++;
+            }
+            return;
+        }
+        int seq = f.get(BE_INT, 14 + ihl + 4);
+        int behind = seq - nextSeq;
+        if (haveSeq && behind < 0) {
+            if (counting) {
+                bad++; // a sequence number already seen: nothing new
+            }
+            return;
+        }
+        if (haveSeq && behind > 0 && counting) {
+            gaps++;
+            lost += behind;
+        }
+        haveSeq = true;
+        nextSeq = seq + payload;
+        if (counting) {
+            int segs = gso == 0 ? 1 : (payload + gso - 1) / gso;
+            frames++;
+            segments += segs;
+            bytes += payload + (long) segs * hl;
         }
     }
 
@@ -346,6 +456,16 @@ public final class NetBenchKernel extends ApplicationKernel {
             }
             case COUNT -> {
                 long ns = k.now() - startNs;
+                if (mss > 0) {
+                    boolean full = len >= COUNT_GSO;
+                    k.println("netbench: result mode=gso size=" + size + " mss=" + mss + " frames=" + f.get(BE_LONG, 30)
+                            + " segments=" + (full ? f.get(BE_LONG, MIN) : -1) + " bytes=" + f.get(BE_LONG, 38) + " ns=" + ns
+                            + " sent=" + sent + " notifications=" + (nic.notifications() - notifications0) + " gaps="
+                            + (full ? f.get(BE_LONG, MIN + 8) : -1) + " lost=" + (full ? f.get(BE_LONG, MIN + 16) : -1)
+                            + " bad=" + (full ? f.get(BE_LONG, MIN + 24) : -1) + " events=" + (nic.events() - events0));
+                    nextSize(); // no round trips for a GSO stream
+                    return;
+                }
                 k.println("netbench: result mode=stream size=" + size + " frames=" + f.get(BE_LONG, 30) + " bytes="
                         + f.get(BE_LONG, 38) + " ns=" + ns + " sent=" + sent + " notifications="
                         + (nic.notifications() - notifications0) + " events=" + (nic.events() - events0));
@@ -373,11 +493,19 @@ public final class NetBenchKernel extends ApplicationKernel {
             return;
         }
         size = sizes[sizeIndex];
-        header(out, peer, DATA, 0, 0, 0);
-        for (int i = MIN; i < size; i++) {
-            out.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7));
+        if (mss > 0) {
+            TcpFrame.build(out, nic.mac(), peer, 0, size, PORT, 6);
+        } else {
+            header(out, peer, DATA, 0, 0, 0);
+            for (int i = MIN; i < size; i++) {
+                out.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7));
+            }
         }
-        flows();
+        if (mss > 0) {
+            flowType = new int[] {0x0800};
+        } else {
+            flows();
+        }
         phase = 1;
         phaseEnd = k.now() + warmupMs * 1_000_000L;
         pump();
@@ -429,9 +557,16 @@ public final class NetBenchKernel extends ApplicationKernel {
                 out.set(BE_SHORT, 12, (short) flowType[flow]);
                 flow = flow + 1 == flowType.length ? 0 : flow + 1;
             }
-            if (!nic.transmit(out, size)) {
+            if (mss > 0) {
+                TcpFrame.stamp(out, ipId, tcpSeq);
+            }
+            if (!(mss > 0 ? nic.transmitGso(out, size, mss) : nic.transmit(out, size))) {
                 nic.whenTxSpace(this::pump);
                 return;
+            }
+            if (mss > 0) {
+                ipId += (size - TcpFrame.HEADERS + mss - 1) / mss;
+                tcpSeq += size - TcpFrame.HEADERS;
             }
             if (phase == 2) {
                 sent++;
@@ -464,6 +599,21 @@ public final class NetBenchKernel extends ApplicationKernel {
         long mac();
 
         boolean transmit(MemorySegment frame, int length);
+
+        /** A TCP/IPv4 GSO frame at MSS {@code mss}, its TCP checksum blank: netfront only. */
+        default boolean transmitGso(MemorySegment frame, int length, int mss) {
+            throw new IllegalStateException("netbench: " + kind() + " sends no GSO frames");
+        }
+
+        /** The MSS of the GSO frame being received (0: none). */
+        default int gsoSize() {
+            return 0;
+        }
+
+        /** Whether GSO frames come whole ({@code feature-gso-tcpv4} agreed for RX). */
+        default boolean rxGso() {
+            return false;
+        }
 
         /** Calls {@code r} when a frame refused for want of room may be sent again. */
         void whenTxSpace(Runnable r);
@@ -509,6 +659,21 @@ public final class NetBenchKernel extends ApplicationKernel {
         @Override
         public boolean transmit(MemorySegment frame, int length) {
             return n.transmit(frame, length);
+        }
+
+        @Override
+        public boolean transmitGso(MemorySegment frame, int length, int mss) {
+            return n.transmitGso(frame, length, mss, true);
+        }
+
+        @Override
+        public int gsoSize() {
+            return n.gsoSize();
+        }
+
+        @Override
+        public boolean rxGso() {
+            return n.rxGso();
         }
 
         @Override

@@ -20,8 +20,8 @@ import org.parasol.guest.sched.Timer;
  * frame {@code k} is a whole TCP/IPv4 packet of {@code sizes[k % len]} bytes (Ethernet, a
  * 20-byte IPv4 header with id {@code 100 k}, a 32-byte TCP header with timestamp options,
  * sequence number {@code k << 20}, flags CWR|ACK|PSH|FIN, port 40000 to 9, a payload whose byte
- * at stream offset {@code o} is {@link #pattern}), sent with {@link NetFront#transmitGso} at MSS
- * {@code M} and its checksum blank, to an address nobody has (so dom0's bridge floods it to
+ * at stream offset {@code o} is {@link TcpFrame#pattern}: {@link TcpFrame}'s frame), sent with
+ * {@link NetFront#transmitGso} at MSS {@code M} and its checksum blank, to an address nobody has (so dom0's bridge floods it to
  * every receiver). Receivers ({@code role=recv gso=1|0}) take it whole with its MSS (gso=1:
  * {@code feature-gso-tcpv4} = 1) or as dom0's segments (gso=0), and check every frame or
  * segment as a TCP receiver would: the IPv4 header checksum and the TCP checksum verify (the
@@ -51,12 +51,9 @@ public final class NetGsoKernel extends ApplicationKernel {
     private static final int READY = 1;
     private static final int ACK = 2;
     private static final int BYE = 3;
-    private static final int IP_SRC = 0x0A000001;
-    private static final int IP_DST = 0x0A000002;
     private static final int PORT = 9;
-    private static final int TCP_FLAGS = 0x80 | 0x10 | 0x08 | 0x01; // CWR, ACK, PSH, FIN
-    /** Headers of a frame: Ethernet 14, IPv4 20, TCP 32 (with a timestamp option). */
-    private static final int HEADERS = 14 + 20 + 32;
+    private static final int TCP_FLAGS = TcpFrame.FLAGS;
+    private static final int HEADERS = TcpFrame.HEADERS;
     private static final long NOBODY = 0x02_00_00_00_00_99L;
     private static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
@@ -176,11 +173,6 @@ public final class NetGsoKernel extends ApplicationKernel {
         }).then(v -> nic.close().map(x -> v));
     }
 
-    /** The payload byte of frame {@code k} at stream offset {@code o}. */
-    static byte pattern(int k, int o) {
-        return (byte) (k * 31 + o * 7 + (o >>> 8));
-    }
-
     private static void putMac(MemorySegment f, long at, long mac) {
         for (int i = 0; i < 6; i++) {
             f.set(ValueLayout.JAVA_BYTE, at + i, (byte) (mac >>> (8 * (5 - i))));
@@ -207,42 +199,9 @@ public final class NetGsoKernel extends ApplicationKernel {
 
     // ---- the sender ----
 
-    /** Frame {@code kf} into {@link #out}: its length. */
+    /** Frame {@code kf} into {@link #out} ({@link TcpFrame#build}): its length. */
     private int build(int kf, int size, long dst, int dport, int proto) {
-        int payload = size - HEADERS;
-        putMac(out, 0, dst);
-        putMac(out, 6, nic.mac());
-        out.set(BE_SHORT, 12, (short) 0x0800);
-        out.set(ValueLayout.JAVA_BYTE, 14, (byte) 0x45);
-        out.set(ValueLayout.JAVA_BYTE, 15, (byte) 0);
-        out.set(BE_SHORT, 16, (short) (size - 14));
-        out.set(BE_SHORT, 18, (short) (kf * 100));
-        out.set(BE_SHORT, 20, (short) 0x4000); // DF
-        out.set(ValueLayout.JAVA_BYTE, 22, (byte) 64);
-        out.set(ValueLayout.JAVA_BYTE, 23, (byte) proto);
-        out.set(BE_SHORT, 24, (short) 0);
-        out.set(BE_INT, 26, IP_SRC);
-        out.set(BE_INT, 30, IP_DST);
-        byte[] ip = new byte[20];
-        MemorySegment.copy(out, ValueLayout.JAVA_BYTE, 14, ip, 0, 20);
-        out.set(BE_SHORT, 24, (short) Checksum.of(ip, 0, 20));
-        int t = 34;
-        out.set(BE_SHORT, t, (short) 40000);
-        out.set(BE_SHORT, t + 2, (short) dport);
-        out.set(BE_INT, t + 4, kf << 20);
-        out.set(BE_INT, t + 8, 1);
-        out.set(ValueLayout.JAVA_BYTE, t + 12, (byte) (8 << 4)); // 32 bytes
-        out.set(ValueLayout.JAVA_BYTE, t + 13, (byte) TCP_FLAGS);
-        out.set(BE_SHORT, t + 14, (short) 65535);
-        out.set(BE_SHORT, t + 16, (short) 0); // blank: dom0 (or the receiver's offload) fills it in
-        out.set(BE_SHORT, t + 18, (short) 0);
-        out.set(BE_INT, t + 20, 0x0101080A); // NOP, NOP, timestamp (10 bytes)
-        out.set(BE_INT, t + 24, kf);
-        out.set(BE_INT, t + 28, 0);
-        for (int o = 0; o < payload; o++) {
-            out.set(ValueLayout.JAVA_BYTE, HEADERS + o, pattern(kf, o));
-        }
-        return size;
+        return TcpFrame.build(out, nic.mac(), dst, kf, size, dport, proto);
     }
 
     private void senderFrame(NetFront from, MemorySegment f, int len) {
@@ -415,7 +374,7 @@ public final class NetGsoKernel extends ApplicationKernel {
             return "TCP flags " + Integer.toHexString(flags) + ", not " + Integer.toHexString(want);
         }
         for (int i = 0; i < bytes; i++) {
-            if (seen[tcp + thl + i] != pattern(kf, off + i)) {
+            if (seen[tcp + thl + i] != TcpFrame.pattern(kf, off + i)) {
                 return "payload byte " + (off + i) + " differs";
             }
         }

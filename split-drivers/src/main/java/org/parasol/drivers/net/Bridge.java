@@ -325,14 +325,27 @@ public final class Bridge {
         }
         frameGrantDomid = -1; // the segments lie in this domain's scratch
         gsoSegmented++;
+        // A frame sent with its checksum blank goes on blank if every port taking its segments
+        // takes blank checksums: no TCP checksum is computed for them (Linux's software GSO
+        // leaves it to a device with checksum offload); else each segment's is computed.
+        boolean fill = !blank;
+        for (int i = 0; i < segmentTo.size() && !fill; i++) {
+            fill = !segmentTo.get(i).acceptsBlankChecksums();
+        }
+        segmentFlags = fill ? org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED
+                : org.parasol.hypercall.abi.Netif.NETRXF_CSUM_BLANK | org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED;
         mem.copyToSegment(va, segmenter.in(), 0, length);
-        segmenter.segment(length, gso, segmentSink);
+        segmenter.segment(length, gso, fill, segmentSink);
     }
+
+    /** The RX flags of the segments being made: checksum computed, or left blank for ports that all take it so. */
+    private int segmentFlags;
 
     /**
      * One segment of the frame being cut: into the scratch (when it is full, every port copies out
      * what it took first, and it is used again from its start), then to each port that takes
-     * segments, its checksum computed ({@code NETRXF_data_validated}).
+     * segments: {@code NETRXF_data_validated}, its checksum computed, or also
+     * {@code NETRXF_csum_blank} where every such port takes blank checksums ({@link #segmentFrame}).
      */
     private void deliverSegment(java.lang.foreign.MemorySegment bytes, int length, int index) {
         if (scratchAt + length > scratchBytes) {
@@ -342,7 +355,7 @@ public final class Bridge {
         scratchAt += length;
         mem.copyFromSegment(bytes, 0, at, length);
         for (int i = 0; i < segmentTo.size(); i++) {
-            if (!segmentTo.get(i).deliver(at, length, org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED)) {
+            if (!segmentTo.get(i).deliver(at, length, segmentFlags)) {
                 dropped++;
             }
         }

@@ -2,6 +2,9 @@ package org.parasol.drivers.net;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 import org.parasol.hypercall.abi.Netif;
 
@@ -38,7 +41,6 @@ public final class Gso {
     public static final int MAX_HEADERS = Vif.ETH_HEADER + 60 + 60;
 
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     private static final int TCP_FIN = 0x01;
     private static final int TCP_PSH = 0x08;
     private static final int TCP_CWR = 0x80;
@@ -49,8 +51,19 @@ public final class Gso {
         void segment(MemorySegment bytes, int length, int index);
     }
 
-    private final MemorySegment in = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
-    private final MemorySegment out = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
+    /**
+     * Big-endian views of the byte arrays behind {@link #in} and {@link #out}: the per-segment
+     * work reads and writes the arrays directly (one bounds check an access, no segment checks),
+     * and sums 8 bytes at a time.
+     */
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    private final byte[] inBytes = new byte[Vif.MAX_SG_FRAME];
+    private final byte[] outBytes = new byte[Vif.MAX_SG_FRAME];
+    private final MemorySegment in = MemorySegment.ofArray(inBytes);
+    private final MemorySegment out = MemorySegment.ofArray(outBytes);
     private long segmentsMade;
 
     /** Whether a GSO extra's type and size may stand (before the frame is looked at). */
@@ -109,28 +122,54 @@ public final class Gso {
      * order; how many. Bytes past the IPv4 total length (Ethernet padding) are left out.
      */
     public int segment(int length, int mss, Sink sink) {
+        return segment(length, mss, true, sink);
+    }
+
+    /**
+     * {@link #segment(int, int, Sink)}, computing each segment's TCP checksum only if
+     * {@code tcpChecksum}; without, each segment keeps the frame's TCP checksum field as it
+     * came (blank), for receivers that take blank checksums ({@code NETRXF_csum_blank}), as
+     * Linux's software GSO leaves the checksum to a device that offloads it. The IPv4 header
+     * checksum is always computed.
+     */
+    public int segment(int length, int mss, boolean tcpChecksum, Sink sink) {
         int hl = headerLength(in, length);
         if (hl < 0 || mss < 1) {
             throw new IllegalArgumentException("not a whole IPv4 TCP packet, or no MSS");
         }
-        int ihl = (in.get(ValueLayout.JAVA_BYTE, 14) & 15) * 4;
+        byte[] a = inBytes;
+        byte[] b = outBytes;
+        int ihl = (a[14] & 15) * 4;
         int thl = hl - Vif.ETH_HEADER - ihl;
-        int payload = (in.get(BE_SHORT, 16) & 0xFFFF) - ihl - thl;
-        int id = in.get(BE_SHORT, 18) & 0xFFFF;
-        int seq = in.get(BE_INT, Vif.ETH_HEADER + ihl + 4);
-        int tcpFlags = in.get(ValueLayout.JAVA_BYTE, Vif.ETH_HEADER + ihl + 13) & 0xFF;
+        int ip = Vif.ETH_HEADER;
+        int tcp = ip + ihl;
+        int payload = ((short) SHORT.get(a, ip + 2) & 0xFFFF) - ihl - thl;
+        int id = (short) SHORT.get(a, ip + 4) & 0xFFFF;
+        int seq = (int) INT.get(a, tcp + 4);
+        int tcpFlags = a[tcp + 13] & 0xFF;
         int n = segments(payload, mss);
-        MemorySegment.copy(in, 0, out, 0, hl);
+        System.arraycopy(a, 0, b, 0, hl);
+        // What every segment's checksums share: the IPv4 header but for its total length, id and
+        // checksum (zeroed), and the TCP header but for its sequence number, flags and checksum.
+        SHORT.set(b, ip + 2, (short) 0);
+        SHORT.set(b, ip + 4, (short) 0);
+        SHORT.set(b, ip + 10, (short) 0);
+        long ipBase = sum(b, ip, ihl, 0);
+        INT.set(b, tcp + 4, 0);
+        b[tcp + 13] = 0;
+        short asSent = (short) SHORT.get(a, tcp + 16);
+        SHORT.set(b, tcp + 16, (short) 0);
+        long tcpBase = sum(b, ip + 12, 8, 0) + FrameChecksum.PROTOCOL_TCP + sum(b, tcp, thl, 0);
         for (int s = 0; s < n; s++) {
             int off = s * mss;
             int bytes = Math.min(mss, payload - off);
-            int ip = Vif.ETH_HEADER;
-            int tcp = ip + ihl;
-            out.set(BE_SHORT, ip + 2, (short) (ihl + thl + bytes));
-            out.set(BE_SHORT, ip + 4, (short) (id + s));
-            out.set(BE_SHORT, ip + 10, (short) 0);
-            out.set(BE_SHORT, ip + 10, (short) ~fold(sum(out, ip, ihl, 0)));
-            out.set(BE_INT, tcp + 4, seq + off);
+            int total = ihl + thl + bytes;
+            int segId = (id + s) & 0xFFFF;
+            SHORT.set(b, ip + 2, (short) total);
+            SHORT.set(b, ip + 4, (short) segId);
+            SHORT.set(b, ip + 10, (short) ~fold(ipBase + total + segId));
+            int segSeq = seq + off;
+            INT.set(b, tcp + 4, segSeq);
             int fl = tcpFlags;
             if (s < n - 1) {
                 fl &= ~(TCP_FIN | TCP_PSH);
@@ -138,26 +177,38 @@ public final class Gso {
             if (s > 0) {
                 fl &= ~TCP_CWR;
             }
-            out.set(ValueLayout.JAVA_BYTE, tcp + 13, (byte) fl);
-            MemorySegment.copy(in, hl + off, out, hl, bytes);
-            out.set(BE_SHORT, tcp + 16, (short) 0);
-            long acc = sum(out, ip + 12, 8, 0) + FrameChecksum.PROTOCOL_TCP + thl + bytes;
-            acc = sum(out, tcp, thl + bytes, acc);
-            out.set(BE_SHORT, tcp + 16, (short) ~fold(acc));
+            b[tcp + 13] = (byte) fl;
+            System.arraycopy(a, hl + off, b, hl, bytes);
+            if (tcpChecksum) {
+                // the flags byte is the low half of the 16-bit word at tcp + 12 (data offset, flags)
+                long acc = tcpBase + thl + bytes + (segSeq >>> 16) + (segSeq & 0xFFFF) + fl;
+                SHORT.set(b, tcp + 16, (short) ~fold(sum(b, hl, bytes, acc)));
+            } else {
+                SHORT.set(b, tcp + 16, asSent);
+            }
             segmentsMade++;
             sink.segment(out, hl + bytes, s);
         }
         return n;
     }
 
-    /** The ones'-complement sum (unfolded) of {@code len} bytes of {@code s} at {@code at}, big-endian words, added to {@code acc}. */
-    static long sum(MemorySegment s, long at, int len, long acc) {
-        int even = len & ~1;
-        for (int i = 0; i < even; i += 2) {
-            acc += s.get(BE_SHORT, at + i) & 0xFFFF;
+    /**
+     * The ones'-complement sum (unfolded) of {@code len} bytes of {@code b} at {@code at} as
+     * big-endian 16-bit words, added to {@code acc}: 8 bytes at a time as two 32-bit words (a
+     * 32-bit word {@code hi << 16 | lo} is {@code hi + lo} modulo 0xFFFF), then the rest.
+     */
+    static long sum(byte[] b, int at, int len, long acc) {
+        int i = at;
+        int end = at + len;
+        for (; i + 8 <= end; i += 8) {
+            long w = (long) LONG.get(b, i);
+            acc += (w >>> 32) + (w & 0xFFFF_FFFFL);
         }
-        if ((len & 1) != 0) {
-            acc += (s.get(ValueLayout.JAVA_BYTE, at + even) & 0xFF) << 8;
+        for (; i + 2 <= end; i += 2) {
+            acc += (short) SHORT.get(b, i) & 0xFFFF;
+        }
+        if (i < end) {
+            acc += (b[i] & 0xFF) << 8;
         }
         return acc;
     }

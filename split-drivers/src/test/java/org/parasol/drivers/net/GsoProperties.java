@@ -159,18 +159,31 @@ class GsoProperties {
     private static final class LazyPort implements Bridge.Port {
         final FlatGuestMemory mem;
         final boolean gso;
+        final boolean blankOk;
         final List<long[]> taken = new ArrayList<>();
         final List<byte[]> frames = new ArrayList<>();
         final List<Integer> mss = new ArrayList<>();
+        final List<Integer> rxFlags = new ArrayList<>();
 
         LazyPort(FlatGuestMemory mem, boolean gso) {
+            this(mem, gso, gso);
+        }
+
+        LazyPort(FlatGuestMemory mem, boolean gso, boolean blankOk) {
             this.mem = mem;
             this.gso = gso;
+            this.blankOk = blankOk;
         }
 
         @Override
         public boolean deliver(long va, int length) {
-            taken.add(new long[] {va, length, 0});
+            taken.add(new long[] {va, length, 0, -1});
+            return true;
+        }
+
+        @Override
+        public boolean deliver(long va, int length, int flags) {
+            taken.add(new long[] {va, length, 0, flags});
             return true;
         }
 
@@ -181,12 +194,12 @@ class GsoProperties {
 
         @Override
         public boolean acceptsBlankChecksums() {
-            return gso; // the GSO port takes the frame as sent, its checksum blank
+            return blankOk; // the GSO port takes the frame as sent, its checksum blank
         }
 
         @Override
         public boolean deliverGso(long va, int length, int rxFlags, int gsoSize) {
-            taken.add(new long[] {va, length, gsoSize});
+            taken.add(new long[] {va, length, gsoSize, rxFlags});
             return true;
         }
 
@@ -197,6 +210,7 @@ class GsoProperties {
                 mem.copyToSegment(t[0], MemorySegment.ofArray(b), 0, b.length);
                 frames.add(b);
                 mss.add((int) t[2]);
+                rxFlags.add((int) t[3]);
             }
             taken.clear();
         }
@@ -245,5 +259,54 @@ class GsoProperties {
         assertThat(cut.frames).hasSize(next);
         assertThat(bridge.gsoWhole()).isEqualTo(frames);
         assertThat(bridge.gsoSegmented()).isEqualTo(frames);
+    }
+
+    @Property(tries = 40)
+    @Label("segments for ports that all take blank checksums keep the frame's blank TCP checksum, flagged NETRXF_csum_blank;"
+            + " one port that does not makes them all computed")
+    void shouldLeaveBlankChecksumsToPortsThatTakeThem(@ForAll @IntRange(min = 100, max = 60000) int payloadLen,
+            @ForAll @IntRange(min = Gso.MIN_SIZE, max = 9000) int mss, @ForAll boolean oneDeclines, @ForAll long seed) {
+        FlatGuestMemory mem = new FlatGuestMemory(BASE, 1 << 20);
+        Bridge bridge = new Bridge("xenbr0", mem, () -> 0);
+        bridge.segmentScratch(BASE + (1 << 19), 1 << 16);
+        LazyPort from = new LazyPort(mem, false);
+        LazyPort offload = new LazyPort(mem, false, true);
+        bridge.attach(from);
+        bridge.attach(offload);
+        LazyPort declines = new LazyPort(mem, false, false);
+        if (oneDeclines) {
+            bridge.attach(declines);
+        }
+        Random r = new Random(seed);
+        byte[] payload = new byte[payloadLen];
+        r.nextBytes(payload);
+        byte[] f = tcpFrame(payload, 1, 2, r.nextInt(), 0x18 | 0x80 | 0x01, r.nextInt(65536));
+        mem.copyFromSegment(MemorySegment.ofArray(f), 0, BASE, f.length);
+        bridge.inputGso(from, BASE, f.length, 0, Netif.NETTXF_CSUM_BLANK, mss);
+        bridge.flush();
+
+        int tcp = 14 + 24;
+        int n = Gso.segments(f.length - tcp - 28, mss);
+        assertThat(offload.frames).hasSize(n);
+        List<byte[]> completed = new ArrayList<>();
+        for (byte[] seg : offload.frames) {
+            if (!oneDeclines) {
+                assertThat(seg[tcp + 16] | seg[tcp + 17]).as("the TCP checksum left as sent (blank)").isZero();
+                int total = seg.length - 14 - 24;
+                long acc = Checksum.pseudoHeader(0x0A000001, 0x0A000002, 6, total);
+                int sum = Checksum.finish(Checksum.add(acc, seg, tcp, total));
+                seg = seg.clone();
+                seg[tcp + 16] = (byte) (sum >>> 8);
+                seg[tcp + 17] = (byte) sum;
+            }
+            completed.add(seg);
+        }
+        checkSegments(f, completed, mss); // all else right, and the checksum right once a receiver's offload fills it in
+        int flags = oneDeclines ? Netif.NETRXF_DATA_VALIDATED : Netif.NETRXF_CSUM_BLANK | Netif.NETRXF_DATA_VALIDATED;
+        assertThat(offload.rxFlags).containsOnly(flags);
+        if (oneDeclines) {
+            checkSegments(f, declines.frames, mss);
+            assertThat(declines.rxFlags).containsOnly(flags);
+        }
     }
 }
