@@ -763,7 +763,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             this.err = err;
             try {
                 uplink = org.parasol.cli.net.TapUplink.open(hv.hostRelay(), u.netns(), u.tap(), u.address(), u.prefix(),
-                        u.bridge(), line -> err.println("parasol run: " + line));
+                        u.bridge(), u.offload(), line -> err.println("parasol run: " + line));
                 out.println("parasol run: " + uplink.describe()
                         + (u.address() != null ? ", host address " + u.address() + "/" + u.prefix() : ""));
             } catch (org.parasol.cli.net.Tap.TapException | RuntimeException | LinkageError e) {
