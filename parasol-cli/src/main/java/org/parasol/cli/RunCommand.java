@@ -766,6 +766,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                         u.bridge(), u.offload(), line -> err.println("parasol run: " + line));
                 out.println("parasol run: " + uplink.describe()
                         + (u.address() != null ? ", host address " + u.address() + "/" + u.prefix() : ""));
+                out.println("parasol run: " + uplink.offloads());
             } catch (org.parasol.cli.net.Tap.TapException | RuntimeException | LinkageError e) {
                 err.println("parasol run: uplink: " + e.getMessage() + "; running without it (the guests still reach"
                         + " each other on their bridges)");

@@ -15,7 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.parasol.hypervisor.testing.LeakCheck;
@@ -23,11 +24,13 @@ import org.parasol.hypervisor.testing.LeakCheck;
 import picocli.CommandLine;
 
 /**
- * GSO frames reaching the host: netgso's sender sends TCP/IPv4 GSO frames to an address nobody
- * has, dom0's bridge floods them to its TAP uplink (which does not take GSO), so they cross as
- * dom0's segments, and a raw {@code AF_PACKET} socket on the TAP, in the test's network
- * namespace, reads them and checks each as TCP would ({@code gso-tap-reader.py}: checksums,
- * lengths, ids, sequence numbers, flags, every payload byte). The namespace goes at the end.
+ * GSO frames reaching the host: netgso's sender sends TCP/IPv4 GSO frames up to 64 KiB to an
+ * address nobody has, dom0's bridge floods them to its TAP uplink, and a raw {@code AF_PACKET}
+ * socket on the TAP with {@code PACKET_VNET_HDR}, in the test's network namespace, reads them and
+ * checks each as TCP would ({@code gso-tap-reader.py}: checksums, lengths, ids, sequence numbers,
+ * flags, every payload byte). With the TAP's offloads ({@code offload=1}) the larger frames reach
+ * the host kernel whole, with a {@code virtio_net_hdr} that says TCPV4 and the MSS; without
+ * ({@code offload=0}) they cross as dom0's segments, all of them. The namespace goes at the end.
  * Needs root, {@code ip} and {@code python3}, as {@link NetechoTapTest} needs its tools.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -35,9 +38,11 @@ class NetGsoTapTest {
     @TempDir
     Path dir;
 
-    @Test
-    @DisplayName("GSO frames flooded to the TAP uplink cross as dom0's TCP segments, each right as the host reads it raw")
-    void shouldSegmentForTheHost() throws Exception {
+    @ParameterizedTest(name = "uplink offload={0}")
+    @ValueSource(ints = {1, 0})
+    @DisplayName("GSO frames up to 64 KiB flooded to the TAP uplink reach the host complete: whole with a virtio_net_hdr where"
+            + " the TAP took TUN_F_TSO4, as dom0's TCP segments (every one of them) where not")
+    void shouldCarryGsoFramesToTheHost(int offload) throws Exception {
         String ns = "parasol-g" + ProcessHandle.current().pid();
         String tap = "pg" + ProcessHandle.current().pid() % 1_000_000;
         NetechoTapTest.Result made = NetechoTapTest.exec(new byte[0], "ip", "netns", "add", ns);
@@ -48,12 +53,12 @@ class NetGsoTapTest {
         NetechoTapTestOutput err = new NetechoTapTestOutput();
         Process reader = null;
         try {
-            String sizes = "1514,9000,30000,200";
+            String sizes = "1514,9000,30000,65535";
             int count = 8;
             Path cfg = dir.resolve("send.cfg");
             Files.writeString(cfg, "name='send'\nkernel='netgso'\nmemory=8\ncmdline='role=send peers=0 start=8000 gap=300 count="
                     + count + " mss=1448 sizes=" + sizes + "'\nvif=[ 'bridge=xenbr0' ]\n"
-                    + "uplink='bridge=xenbr0, netns=" + ns + ", tap=" + tap + ", ip=10.0.0.1/24'\n");
+                    + "uplink='bridge=xenbr0, netns=" + ns + ", tap=" + tap + ", ip=10.0.0.1/24, offload=" + offload + "'\n");
             Path script = dir.resolve("gso-tap-reader.py");
             try (InputStream in = NetGsoTapTest.class.getResourceAsStream("gso-tap-reader.py")) {
                 Files.write(script, in.readAllBytes());
@@ -90,9 +95,13 @@ class NetGsoTapTest {
                 }
             }
             assertThat(reader.waitFor(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(reader.exitValue()).as(String.join("\n", lines)).isZero();
-            // 1514 bytes: 1 segment; 9000: 7; 30000: 21; 200: 1 -- twice over, 8 frames.
-            assertThat(lines).as(String.join("\n", lines) + out.text()).contains("ready", "whole=" + count + " segments=60 bad=0");
+            assertThat(reader.exitValue()).as(String.join("\n", lines) + out.text() + err.text()).isZero();
+            // 1514 bytes: 1 segment; 9000: 7; 30000: 21; 65535: 46 (more than dom0's old queue of 32 held) -- twice
+            // over, 8 frames. With the offloads the host kernel takes the three larger ones whole, each with its MSS.
+            assertThat(out.text()).contains("parasol run: uplink " + tap + ": "
+                    + (offload == 1 ? "IFF_VNET_HDR, TUN_F_CSUM|TUN_F_TSO4: GSO frames cross whole" : "offloads off (offload=0)"));
+            assertThat(lines).as(String.join("\n", lines) + out.text() + err.text()).contains("ready", "whole=" + count
+                    + " segments=150 packets=" + (offload == 1 ? 8 : 150) + " gso=" + (offload == 1 ? 6 : 0) + " bad=0");
             assertThat(status.get(60, TimeUnit.SECONDS)).as(out.text() + err.text()).isZero();
             leaks.verify();
             assertThat(out.text()).contains("[send] netgso: sent " + count + " GSO frames at MSS 1448, unanswered")

@@ -24,8 +24,8 @@ import org.parasol.hypercall.SharedBuffer;
  * to the host: a head ({@link #KIND_GSO_HEAD}: a {@value #GSO_DESCRIPTOR}-byte descriptor, u32
  * frame length and u16 MSS and u16 zero, then the frame's first bytes) and as many
  * continuations ({@link #KIND_GSO_MORE}) as its length needs, nothing else between them; each
- * record's length word carries its kind in its top two bits and its data bytes (at most
- * {@value #MAX_CHUNK}) below.</p>
+ * record's length word carries its kind in bits 29 and 30 and its data bytes (at most
+ * {@value #MAX_CHUNK}) below; bit 31 is never set, so a word is never negative.</p>
  *
  * <p>Each direction is a byte ring of {@value #CAPACITY} bytes holding records: a u32 frame
  * length, then the frame, padded to 4 bytes, so a record's length word never wraps (the frame
@@ -58,14 +58,14 @@ public final class FrameRelayPage {
     public static final long HOST_FEATURES = 16;
     /** {@code host_features}: the TAP takes TCP/IPv4 GSO frames whole, with their MSS. */
     public static final int FEATURE_GSO_TCPV4 = 1;
-    /** A record's kind, the top two bits of its length word. */
-    public static final int KIND_MASK = 0xC000_0000;
+    /** A record's kind, bits 29 and 30 of its length word. */
+    public static final int KIND_MASK = 0x6000_0000;
     /** A whole frame of 14..{@value #MAX_FRAME} bytes. */
     public static final int KIND_FRAME = 0;
     /** The first record of a GSO frame: its descriptor, then its first bytes. */
     public static final int KIND_GSO_HEAD = 0x4000_0000;
     /** A further record of the GSO frame being carried. */
-    public static final int KIND_GSO_MORE = 0x8000_0000;
+    public static final int KIND_GSO_MORE = 0x2000_0000;
     /** A GSO head's descriptor: u32 frame length, u16 MSS, u16 zero. */
     public static final int GSO_DESCRIPTOR = 8;
     /** The most data bytes in one record: it fits an empty ring. */

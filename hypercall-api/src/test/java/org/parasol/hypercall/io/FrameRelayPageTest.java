@@ -96,6 +96,7 @@ class FrameRelayPageTest {
             records++;
             int used = FrameRelayPage.used(prod, cons);
             int word = FrameRelayPage.record(page, FrameRelayPage.TO_HOST, cons, used);
+            assertThat(word).as("a word is never negative: -1 is the refusal").isPositive();
             assertThat(word & FrameRelayPage.KIND_MASK).isEqualTo(kind);
             int bytes = word & ~FrameRelayPage.KIND_MASK;
             assertThat(bytes).isEqualTo(desc + n);
@@ -123,7 +124,9 @@ class FrameRelayPageTest {
         assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, FrameRelayPage.CAPACITY)).isEqualTo(-1);
         page.putInt(FrameRelayPage.TO_HOST.ringOffset(), FrameRelayPage.KIND_GSO_MORE);
         assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 2000)).isEqualTo(-1);
-        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), 0xC000_0000 | 100);
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), 0x6000_0000 | 100);
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 2000)).isEqualTo(-1);
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), 0x8000_0000 | FrameRelayPage.KIND_GSO_MORE | 100);
         assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 2000)).isEqualTo(-1);
         page.putInt(FrameRelayPage.TO_HOST.ringOffset(), FrameRelayPage.KIND_GSO_MORE | 100);
         assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 100)).isEqualTo(-1);

@@ -139,10 +139,14 @@ public final class TapUplink implements HostRelay.Endpoint, AutoCloseable {
         return u;
     }
 
-    /** What the run prints: where the TAP is, and its offloads. */
+    /** What the run prints: where the TAP is. */
     public String describe() {
-        return "TAP " + tap.name() + " in network namespace " + tap.namespace() + ", uplink of dom0's " + bridge
-                + " (" + tap.offloadNote() + ")";
+        return "TAP " + tap.name() + " in network namespace " + tap.namespace() + ", uplink of dom0's " + bridge;
+    }
+
+    /** What the run prints next: the TAP's offloads, and so where GSO frames are cut. */
+    public String offloads() {
+        return "uplink " + tap.name() + ": " + tap.offloadNote();
     }
 
     /** Whether GSO frames cross to and from the TAP whole. */
@@ -534,7 +538,9 @@ public final class TapUplink implements HostRelay.Endpoint, AutoCloseable {
                         }
                         int word = FrameRelayPage.record(page, FrameRelayPage.TO_HOST, hostCons, used);
                         if (word < 0) {
-                            throw new BrokenPage("an impossible record at " + hostCons);
+                            throw new BrokenPage("an impossible record at " + hostCons + " (word 0x" + Integer.toHexString(
+                                    page.getInt(FrameRelayPage.TO_HOST.ringOffset() + hostCons % FrameRelayPage.CAPACITY))
+                                    + ", " + used + " bytes in use)");
                         }
                         int kind = word & FrameRelayPage.KIND_MASK;
                         int bytes = word & ~FrameRelayPage.KIND_MASK;
