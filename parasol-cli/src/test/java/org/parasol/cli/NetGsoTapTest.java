@@ -125,6 +125,101 @@ class NetGsoTapTest {
         }
     }
 
+    /**
+     * The other way: the host kernel hands the TAP's reader TCP/IPv4 GSO frames whole (a raw
+     * {@code AF_PACKET} socket with {@code PACKET_VNET_HDR} sends them, as a TCP stack's TSO frame
+     * would leave: {@code gso-tap-sender.py}, which plays netgso's sender), dom0's uplink takes
+     * them whole into the bridge, and two netgso receivers check every byte: one with
+     * {@code feature-gso-tcpv4} gets each whole with its MSS, one without gets dom0's segments.
+     */
+    @org.junit.jupiter.api.Test
+    @DisplayName("GSO frames the host kernel hands the TAP (virtio_net_hdr TCPV4) reach a front end with feature-gso-tcpv4 whole"
+            + " and one without as dom0's segments, every byte right")
+    void shouldCarryTheHostsGsoFramesToGuests() throws Exception {
+        String ns = "parasol-h" + ProcessHandle.current().pid();
+        String tap = "ph" + ProcessHandle.current().pid() % 1_000_000;
+        NetechoTapTest.Result made = NetechoTapTest.exec(new byte[0], "ip", "netns", "add", ns);
+        assertThat(made.status()).as("ip netns add " + ns + ": " + made.err()).isZero();
+        RunCommand cmd = new RunCommand();
+        CompletableFuture<Integer> status = null;
+        NetechoTapTestOutput out = new NetechoTapTestOutput();
+        NetechoTapTestOutput err = new NetechoTapTestOutput();
+        Process sender = null;
+        try {
+            String sizes = "1514,9000,30000,65535";
+            int count = 8;
+            String common = " count=" + count + " mss=1448 sizes=" + sizes;
+            Path whole = dir.resolve("whole.cfg");
+            Files.writeString(whole, "name='whole'\nkernel='netgso'\nmemory=8\ncmdline='role=recv gso=1" + common + "'\n"
+                    + "vif=[ 'bridge=xenbr0' ]\nuplink='bridge=xenbr0, netns=" + ns + ", tap=" + tap + ", ip=10.0.0.1/24'\n");
+            Path cut = dir.resolve("cut.cfg");
+            Files.writeString(cut, "name='cut'\nkernel='netgso'\nmemory=8\ncmdline='role=recv gso=0" + common + "'\n"
+                    + "vif=[ 'bridge=xenbr0' ]\n");
+            Path script = dir.resolve("gso-tap-sender.py");
+            try (InputStream in = NetGsoTapTest.class.getResourceAsStream("gso-tap-sender.py")) {
+                Files.write(script, in.readAllBytes());
+            }
+            new CommandLine(cmd).parseArgs(whole.toString(), cut.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
+            LeakCheck leaks = new LeakCheck();
+            cmd.booted = leaks::track;
+            status = CompletableFuture.supplyAsync(() -> {
+                try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                    return cmd.run(o, e);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!out.text().contains("parasol run: uplink " + tap)) {
+                assertThat(System.nanoTime()).as(out.text() + err.text()).isLessThan(deadline);
+                assertThat(status).as(out.text() + err.text()).isNotDone();
+                Thread.sleep(20);
+            }
+            // The receivers say READY until the first frame: the sender waits for both.
+            sender = new ProcessBuilder("ip", "netns", "exec", ns, "python3", script.toString(), tap, "1448",
+                    Integer.toString(count), sizes, "2", "90").redirectErrorStream(true).start();
+            List<String> lines = new ArrayList<>();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(sender.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    lines.add(l);
+                }
+            }
+            assertThat(sender.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(sender.exitValue()).as(String.join("\n", lines) + out.text() + err.text()).isZero();
+            assertThat(status.get(60, TimeUnit.SECONDS)).as(out.text() + err.text()).isZero();
+            leaks.verify();
+            // 65535-byte frames carry 65469 payload bytes: 46 segments of 1448; 30000: 21; 9000: 7; 1514: 1.
+            long payload = 2L * ((1514 - 66) + (9000 - 66) + (30000 - 66) + (65535 - 66));
+            assertThat(out.text()).as(String.join("\n", lines))
+                    .contains("parasol run: uplink " + tap + ": IFF_VNET_HDR, TUN_F_CSUM|TUN_F_TSO4: GSO frames cross whole")
+                    .contains("[whole] netgso: received " + count + " frames (" + count + " segments, " + payload
+                            + " payload bytes) whole with their MSS (6 GSO frames); checksums, lengths, ids, sequence numbers,"
+                            + " flags and bytes right")
+                    .contains("[cut] netgso: received " + count + " frames (150 segments, " + payload + " payload bytes) as"
+                            + " dom0's segments; checksums, lengths, ids, sequence numbers, flags and bytes right")
+                    .containsPattern("dom0: xenbr0: uplink detached \\(\\d+ frames in, ([6-9]|\\d\\d+) of them GSO, 0 GSO refused")
+                    .containsPattern("(?m)^whole\\s+1 poweroff").containsPattern("(?m)^cut\\s+2 poweroff");
+            assertThat(err.text()).containsPattern("uplink: " + tap + " closed: \\d+ frames to dom0 \\(([6-9]|\\d\\d+) of them GSO,");
+        } finally {
+            if (sender != null && sender.isAlive()) {
+                sender.destroyForcibly();
+            }
+            if (status != null && !status.isDone()) {
+                cmd.interrupt(RunCommand.SIGINT);
+                cmd.interrupt(RunCommand.SIGINT);
+                try {
+                    status.get(20, TimeUnit.SECONDS);
+                } catch (Exception ignored) {
+                    // the namespace goes regardless
+                }
+            }
+            NetechoTapTest.Result del = NetechoTapTest.exec(new byte[0], "ip", "netns", "del", ns);
+            assertThat(del.status()).as("ip netns del " + ns + ": " + del.err()).isZero();
+        }
+    }
+
     /** Output the test reads while the run writes it. */
     private static final class NetechoTapTestOutput extends java.io.ByteArrayOutputStream {
         synchronized String text() {
