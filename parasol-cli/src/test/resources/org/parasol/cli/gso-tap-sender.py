@@ -91,7 +91,10 @@ while time.time() < end:
                     if current == count:
                         s.send(control(b'\xff' * 6, BYE, count))
                         time.sleep(0.2)
-                        s.send(control(b'\xff' * 6, BYE, count))
+                        try:
+                            s.send(control(b'\xff' * 6, BYE, count))  # once more, should the first be lost
+                        except OSError:
+                            pass  # the receivers had it: the run ended and the TAP with it
                         print('sent %d frames, %d resent' % (count, resent), flush=True)
                         sys.exit(0)
                     out(current)
