@@ -302,7 +302,7 @@ public final class XlConfigParser {
         return pairs;
     }
 
-    /** Parasol's uplink spec: bridge, netns, tap, ip (an address with its prefix length). */
+    /** Parasol's uplink spec: bridge, netns, tap, ip (an address with its prefix length), offload (0: no TAP offloads). */
     private Uplink uplink(String spec, int at) throws ConfigException {
         Uplink.Builder u = Uplink.newBuilder();
         for (java.util.Map.Entry<String, String> e : pairs("uplink", spec, at).entrySet()) {
@@ -338,8 +338,14 @@ public final class XlConfigParser {
                     }
                     u.setAddress(val);
                 }
+                case "offload" -> {
+                    if (!val.equals("0") && !val.equals("1")) {
+                        throw new ConfigException(source, at, "key 'uplink': offload must be 0 or 1, got '" + val + "'");
+                    }
+                    u.setNoOffload(val.equals("0"));
+                }
                 default -> throw new ConfigException(source, at, "key 'uplink': unknown key '" + key
-                        + "' (Parasol understands bridge, netns, tap, ip)");
+                        + "' (Parasol understands bridge, netns, tap, ip, offload)");
             }
         }
         if (u.getNetns().isEmpty()) {

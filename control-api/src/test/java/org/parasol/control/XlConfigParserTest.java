@@ -183,6 +183,12 @@ class XlConfigParserTest {
                 .hasMessageStartingWith("vm.cfg:3: key 'uplink': expected one string");
         assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=a, mtu=9000'\n"))
                 .hasMessageStartingWith("vm.cfg:3: key 'uplink': unknown key 'mtu'");
+        assertThat(XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=a, offload=0'\n").getUplink()
+                .getNoOffload()).isTrue();
+        assertThat(XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=a, offload=1'\n").getUplink()
+                .getNoOffload()).isFalse();
+        assertThatThrownBy(() -> XlConfigParser.parse("vm.cfg", "name='vm'\nkernel='hello'\nuplink='netns=a, offload=yes'\n"))
+                .hasMessageStartingWith("vm.cfg:3: key 'uplink': offload must be 0 or 1");
     }
 
     @Test

@@ -763,9 +763,10 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             this.err = err;
             try {
                 uplink = org.parasol.cli.net.TapUplink.open(hv.hostRelay(), u.netns(), u.tap(), u.address(), u.prefix(),
-                        u.bridge(), line -> err.println("parasol run: " + line));
+                        u.bridge(), u.offload(), line -> err.println("parasol run: " + line));
                 out.println("parasol run: " + uplink.describe()
                         + (u.address() != null ? ", host address " + u.address() + "/" + u.prefix() : ""));
+                out.println("parasol run: " + uplink.offloads());
             } catch (org.parasol.cli.net.Tap.TapException | RuntimeException | LinkageError e) {
                 err.println("parasol run: uplink: " + e.getMessage() + "; running without it (the guests still reach"
                         + " each other on their bridges)");

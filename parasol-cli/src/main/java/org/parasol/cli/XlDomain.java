@@ -41,7 +41,7 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
      * A bridge's uplink to a host TAP device: the bridge, the namespace (a name under
      * /run/netns or a path), the TAP's name, and its address and prefix length (null, 0: none).
      */
-    record Uplink(String bridge, String netns, String tap, String address, int prefix) {
+    record Uplink(String bridge, String netns, String tap, String address, int prefix, boolean offload) {
         static Uplink of(org.parasol.control.v1.Uplink u) {
             String addr = null;
             int prefix = 0;
@@ -51,7 +51,7 @@ record XlDomain(String source, DomainConfig config, DomainConfig.Action onPowero
                 prefix = Integer.parseInt(u.getAddress().substring(slash + 1));
             }
             return new Uplink(u.getBridge().isEmpty() ? "xenbr0" : u.getBridge(), u.getNetns(),
-                    u.getTap().isEmpty() ? "ptap0" : u.getTap(), addr, prefix);
+                    u.getTap().isEmpty() ? "ptap0" : u.getTap(), addr, prefix, !u.getNoOffload());
         }
     }
 

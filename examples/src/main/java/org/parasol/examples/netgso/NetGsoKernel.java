@@ -205,9 +205,7 @@ public final class NetGsoKernel extends ApplicationKernel {
     }
 
     private void senderFrame(NetFront from, MemorySegment f, int len) {
-        // A frame can come between the vif's connection and connect's promise (nic still unset):
-        // ignored, as receivers say READY again every 200 ms.
-        if (nic == null || len < 19 || (f.get(BE_SHORT, 12) & 0xFFFF) != CONTROL) {
+        if (len < 19 || (f.get(BE_SHORT, 12) & 0xFFFF) != CONTROL) {
             return;
         }
         int type = f.get(ValueLayout.JAVA_BYTE, 14);
@@ -287,7 +285,7 @@ public final class NetGsoKernel extends ApplicationKernel {
     }
 
     private void receiverFrame(NetFront from, MemorySegment f, int len) {
-        if (nic == null || finished || len < 14) { // before connect's promise: the sender sends nothing for us before our READY
+        if (finished || len < 14) {
             return;
         }
         int type = f.get(BE_SHORT, 12) & 0xFFFF;

@@ -28,6 +28,14 @@ import org.parasol.guest.sched.Timer;
  * is in the middle of its frames. With {@code frames=N} it stops after N frames and powers off,
  * and {@code delay=MS} waits that long after connecting before it starts.
  *
+ * With {@code time=MS} it floods for that long instead, then powers off.
+ *
+ * <p>{@code role=count frames=N delay=MS} waits {@code delay} ms, connects, and counts the frames
+ * that come (a flooder's), with a handler that uses the interface connect's promise gave it (no
+ * other): a frame handed over before that promise's callback ran would find none, and crash the
+ * domain. After N frames it prints how many, and how many RX slots had waited in the ring for the
+ * callback ({@link NetFront#rxHeldAtStart}), and powers off.
+ *
  * <p>{@code role=deaf time=MS} connects, then stops reading its RX ring and posting RX buffers
  * ({@link NetFront#stopReceiving}), as a guest whose stack hangs, for {@code time} ms, then
  * powers off: dom0 must queue what comes for it, then drop it, and stall nobody.
@@ -63,6 +71,10 @@ public final class NetPingKernel extends ApplicationKernel {
     private long floodFrames;
     private long delayMs;
     private long timeMs = 1000;
+    private boolean timed;
+    private long floodEnd;
+    /** role=count: frames counted. */
+    private long counted;
 
     /** The kernel class an image names needs a public no-argument constructor. */
     public NetPingKernel() {
@@ -74,6 +86,7 @@ public final class NetPingKernel extends ApplicationKernel {
         boolean ping = false;
         boolean flood = false;
         boolean deafRole = false;
+        boolean countRole = false;
         boolean sg = true;
         count = 100;
         size = 64;
@@ -88,6 +101,7 @@ public final class NetPingKernel extends ApplicationKernel {
                     ping = v.equals("ping");
                     flood = v.equals("flood");
                     deafRole = v.equals("deaf");
+                    countRole = v.equals("count");
                 }
                 case "count" -> count = (int) Vbd.number("count", v, 1, 1_000_000);
                 case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_SG_FRAME);
@@ -95,7 +109,10 @@ public final class NetPingKernel extends ApplicationKernel {
                 case "peers" -> peers = (int) Vbd.number("peers", v, 1, 64);
                 case "frames" -> floodFrames = Vbd.number("frames", v, 1, 1_000_000_000);
                 case "delay" -> delayMs = Vbd.number("delay", v, 0, 3_600_000);
-                case "time" -> timeMs = Vbd.number("time", v, 1, 3_600_000);
+                case "time" -> {
+                    timeMs = Vbd.number("time", v, 1, 3_600_000);
+                    timed = true;
+                }
                 default -> {
                 }
             }
@@ -106,17 +123,24 @@ public final class NetPingKernel extends ApplicationKernel {
         boolean flooder = flood;
         boolean deaf = deafRole;
         boolean scatterGather = sg;
-        return NetFront.list(k).then(ids -> {
+        boolean counter = countRole;
+        Promise<Long> waited = counter ? k.sleep(Duration.ofMillis(delayMs)) : k.loop().completed(0L);
+        return waited.then(t -> NetFront.list(k)).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netping: this domain has no vif");
             }
             return NetFront.connect(k, ids.get(0), 1, true, scatterGather,
-                    pinger ? this::pingerFrame : flooder || deaf ? (f, b, l) -> { } : this::echoFrame);
+                    pinger ? this::pingerFrame : counter ? this::countFrame : flooder || deaf ? (f, b, l) -> { } : this::echoFrame);
         }).then(n -> {
             nic = n;
+            if (counter) {
+                k.println("netping: counting as " + Vif.formatMac(n.mac()));
+                return done;
+            }
             if (flooder) {
                 k.after(Duration.ofMillis(delayMs), () -> {
-                    k.println("netping: flooding as " + Vif.formatMac(n.mac()));
+                    k.println("netping: flooding as " + Vif.formatMac(n.mac()) + (timed ? " for " + timeMs + " ms" : ""));
+                    floodEnd = k.now() + timeMs * 1_000_000L;
                     flood();
                 });
                 return done;
@@ -184,13 +208,25 @@ public final class NetPingKernel extends ApplicationKernel {
             seq++;
             sent++;
         }
-        if (floodFrames > 0 && seq == floodFrames) {
+        if (floodFrames > 0 && seq == floodFrames || timed && k.now() - floodEnd >= 0) {
             k.println("netping: flooded " + seq + " frames");
             done.complete(0);
         } else if (sent == 64) {
             k.execute(this::flood);
         } else {
             k.after(Duration.ofMillis(1), this::flood);
+        }
+    }
+
+    /** role=count: a frame, counted with the interface connect's promise gave (never {@code from}). */
+    private void countFrame(NetFront from, MemorySegment f, int len) {
+        if (nic != from) {
+            throw new IllegalStateException("netping: a frame came before connect's promise gave this domain its interface");
+        }
+        if (++counted == floodFrames) {
+            k.println("netping: counted " + counted + " frames, none before connect's promise gave the interface; "
+                    + nic.rxHeldAtStart() + " RX slots had waited in the ring for it");
+            done.complete(0);
         }
     }
 

@@ -10,12 +10,22 @@ import org.parasol.hypercall.SharedBuffer;
  * structure (Xen has no such page: its dom0 reaches the TAP itself; deviations §16 and §22).
  *
  * <pre>
- *  0          4          8          12         16           32                 2064               4096
- *  +----------+----------+----------+----------+------------+------------------+------------------+
- *  | dom0_prod| dom0_cons| host_prod| host_cons|  reserved  | to_dom0[2032]    | to_host[2032]    |
- *  +----------+----------+----------+----------+------------+------------------+------------------+
+ *  0          4          8          12         16            20          32                 2064               4096
+ *  +----------+----------+----------+----------+-------------+-----------+------------------+------------------+
+ *  | dom0_prod| dom0_cons| host_prod| host_cons|host_features| reserved  | to_dom0[2032]    | to_host[2032]    |
+ *  +----------+----------+----------+----------+-------------+-----------+------------------+------------------+
  *   to_dom0: the host produces, dom0 consumes   to_host: dom0 produces, the host consumes
  * </pre>
+ *
+ * <p>{@code host_features}: what the host's TAP takes, written by the host before it first
+ * raises dom0's port: {@link #FEATURE_GSO_TCPV4}, TCP/IPv4 GSO frames whole (the TAP was opened
+ * with {@code IFF_VNET_HDR} and took {@code TUN_F_CSUM | TUN_F_TSO4}: the host kernel cuts them).
+ * A GSO frame crosses either way as a run of records, whatever that feature says for the way
+ * to the host: a head ({@link #KIND_GSO_HEAD}: a {@value #GSO_DESCRIPTOR}-byte descriptor, u32
+ * frame length and u16 MSS and u16 zero, then the frame's first bytes) and as many
+ * continuations ({@link #KIND_GSO_MORE}) as its length needs, nothing else between them; each
+ * record's length word carries its kind in bits 29 and 30 and its data bytes (at most
+ * {@value #MAX_CHUNK}) below; bit 31 is never set, so a word is never negative.</p>
  *
  * <p>Each direction is a byte ring of {@value #CAPACITY} bytes holding records: a u32 frame
  * length, then the frame, padded to 4 bytes, so a record's length word never wraps (the frame
@@ -43,6 +53,25 @@ public final class FrameRelayPage {
     public static final int MIN_FRAME = 14;
     /** The length word before each frame. */
     public static final int RECORD_HEADER = 4;
+
+    /** Where the host's features lie (u32, the host writes, dom0 reads). */
+    public static final long HOST_FEATURES = 16;
+    /** {@code host_features}: the TAP takes TCP/IPv4 GSO frames whole, with their MSS. */
+    public static final int FEATURE_GSO_TCPV4 = 1;
+    /** A record's kind, bits 29 and 30 of its length word. */
+    public static final int KIND_MASK = 0x6000_0000;
+    /** A whole frame of 14..{@value #MAX_FRAME} bytes. */
+    public static final int KIND_FRAME = 0;
+    /** The first record of a GSO frame: its descriptor, then its first bytes. */
+    public static final int KIND_GSO_HEAD = 0x4000_0000;
+    /** A further record of the GSO frame being carried. */
+    public static final int KIND_GSO_MORE = 0x2000_0000;
+    /** A GSO head's descriptor: u32 frame length, u16 MSS, u16 zero. */
+    public static final int GSO_DESCRIPTOR = 8;
+    /** The most data bytes in one record: it fits an empty ring. */
+    public static final int MAX_CHUNK = 2028;
+    /** The longest GSO frame: 64 KiB less one, as netif's. */
+    public static final int MAX_GSO_FRAME = 0xFFFF;
 
     /** One direction: where its two positions and its ring lie. */
     public record Pipe(String name, long prodOffset, long consOffset, long ringOffset) {
@@ -96,6 +125,59 @@ public final class FrameRelayPage {
         page.putIntRelease(pipe.consOffset(), cons);
     }
 
+    /** The host's features, read with acquire. */
+    public static int hostFeaturesAcquire(SharedBuffer page) {
+        return page.getIntAcquire(HOST_FEATURES);
+    }
+
+    /** Publishes the host's features (before the host first raises dom0's port). */
+    public static void hostFeaturesRelease(SharedBuffer page, int features) {
+        page.putIntRelease(HOST_FEATURES, features);
+    }
+
+    /**
+     * Writes one record of any kind at {@code prod}: {@code word} ({@code kind | bytes}) and then
+     * {@code bytes} bytes of {@code src}; the caller checked it fits ({@link #recordSize} of free
+     * space). Returns the position after it; not yet published.
+     */
+    public static int putRecord(SharedBuffer page, Pipe pipe, int prod, int word, MemorySegment src, long srcOffset) {
+        int bytes = word & ~KIND_MASK;
+        int kind = word & KIND_MASK;
+        if (kind == KIND_FRAME ? bytes < MIN_FRAME || bytes > MAX_FRAME
+                : kind == KIND_GSO_HEAD ? bytes <= GSO_DESCRIPTOR || bytes > MAX_CHUNK
+                : kind != KIND_GSO_MORE || bytes < 1 || bytes > MAX_CHUNK) {
+            throw new IllegalArgumentException("record word " + Integer.toHexString(word));
+        }
+        int at = prod % CAPACITY;
+        page.putInt(pipe.ringOffset() + at, word);
+        int data = (at + RECORD_HEADER) % CAPACITY;
+        int first = Math.min(bytes, CAPACITY - data);
+        page.putBytes(pipe.ringOffset() + data, src, srcOffset, first);
+        if (bytes > first) {
+            page.putBytes(pipe.ringOffset(), src, srcOffset + first, bytes - first);
+        }
+        return advance(prod, recordSize(bytes));
+    }
+
+    /**
+     * The length word of the record at {@code cons}, checked against the {@code used} bytes before
+     * the producer's position: its kind and data bytes ({@link #KIND_MASK}), or -1 when the record is
+     * impossible (a frame out of 14..{@value #MAX_FRAME}, a GSO record out of its bounds, an unknown
+     * kind, more bytes than are in use).
+     */
+    public static int record(SharedBuffer page, Pipe pipe, int cons, int used) {
+        if (used < RECORD_HEADER) {
+            return -1;
+        }
+        int word = page.getInt(pipe.ringOffset() + cons % CAPACITY);
+        int bytes = word & ~KIND_MASK;
+        int kind = word & KIND_MASK;
+        boolean ok = kind == KIND_FRAME ? bytes >= MIN_FRAME && bytes <= MAX_FRAME
+                : kind == KIND_GSO_HEAD ? bytes > GSO_DESCRIPTOR && bytes <= MAX_CHUNK
+                : kind == KIND_GSO_MORE && bytes >= 1 && bytes <= MAX_CHUNK;
+        return ok && recordSize(bytes) <= used ? word : -1;
+    }
+
     /**
      * Writes one record at {@code prod} (the caller checked it fits: {@link #recordSize} of
      * free space) and returns the position after it; not yet published.
@@ -130,7 +212,10 @@ public final class FrameRelayPage {
         return length;
     }
 
-    /** Copies the frame of the record at {@code cons} ({@code length} from {@link #length}); returns the position after it. */
+    /**
+     * Copies the data of the record at {@code cons} ({@code length} bytes: from {@link #length}, or
+     * the bytes of {@link #record}'s word); returns the position after it.
+     */
     public static int get(SharedBuffer page, Pipe pipe, int cons, MemorySegment dst, long dstOffset, int length) {
         int data = (cons % CAPACITY + RECORD_HEADER) % CAPACITY;
         int first = Math.min(length, CAPACITY - data);

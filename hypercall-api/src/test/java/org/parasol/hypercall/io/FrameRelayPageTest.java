@@ -68,4 +68,71 @@ class FrameRelayPageTest {
         assertThatThrownBy(() -> FrameRelayPage.put(page, FrameRelayPage.TO_HOST, 0, arena.allocate(2000), 0, 1515))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+    @Test
+    @DisplayName("a 64 KiB GSO frame crosses as a head with its descriptor and continuations, each record in bounds, its bytes intact")
+    void shouldCarryAGsoFrameInRecords() {
+        Random r = new Random(11);
+        int length = FrameRelayPage.MAX_GSO_FRAME;
+        byte[] frame = new byte[length];
+        r.nextBytes(frame);
+        MemorySegment chunk = arena.allocate(FrameRelayPage.CAPACITY);
+        MemorySegment got = arena.allocate(length);
+        int prod = FrameRelayPage.WRAP - 100;
+        int cons = prod;
+        int sent = 0;
+        int at = 0;
+        int records = 0;
+        while (at < length) {
+            int desc = sent == 0 ? FrameRelayPage.GSO_DESCRIPTOR : 0;
+            int n = Math.min(length - sent, FrameRelayPage.MAX_CHUNK - desc - r.nextInt(1000));
+            if (desc > 0) {
+                chunk.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, length);
+                chunk.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 4, (short) 1448);
+            }
+            MemorySegment.copy(MemorySegment.ofArray(frame), sent, chunk, desc, n);
+            int kind = desc > 0 ? FrameRelayPage.KIND_GSO_HEAD : FrameRelayPage.KIND_GSO_MORE;
+            prod = FrameRelayPage.putRecord(page, FrameRelayPage.TO_HOST, prod, kind | (desc + n), chunk, 0);
+            sent += n;
+            records++;
+            int used = FrameRelayPage.used(prod, cons);
+            int word = FrameRelayPage.record(page, FrameRelayPage.TO_HOST, cons, used);
+            assertThat(word).as("a word is never negative: -1 is the refusal").isPositive();
+            assertThat(word & FrameRelayPage.KIND_MASK).isEqualTo(kind);
+            int bytes = word & ~FrameRelayPage.KIND_MASK;
+            assertThat(bytes).isEqualTo(desc + n);
+            assertThat(FrameRelayPage.length(page, FrameRelayPage.TO_HOST, cons, used)).as("no plain frame").isEqualTo(-1);
+            MemorySegment in = arena.allocate(bytes);
+            cons = FrameRelayPage.get(page, FrameRelayPage.TO_HOST, cons, in, 0, bytes);
+            if (desc > 0) {
+                assertThat(in.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0)).isEqualTo(length);
+                assertThat(in.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 4)).isEqualTo((short) 1448);
+            }
+            MemorySegment.copy(in, desc, got, at, bytes - desc);
+            at += bytes - desc;
+            assertThat(cons).isEqualTo(prod);
+        }
+        assertThat(records).isGreaterThan(32);
+        assertThat(got.mismatch(MemorySegment.ofArray(frame))).isEqualTo(-1);
+    }
+
+    @Test
+    @DisplayName("GSO records out of their bounds, or of an unknown kind, are refused as impossible")
+    void shouldRefuseImpossibleGsoRecords() {
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), FrameRelayPage.KIND_GSO_HEAD | FrameRelayPage.GSO_DESCRIPTOR);
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 2000)).isEqualTo(-1);
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), FrameRelayPage.KIND_GSO_MORE | (FrameRelayPage.MAX_CHUNK + 1));
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, FrameRelayPage.CAPACITY)).isEqualTo(-1);
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), FrameRelayPage.KIND_GSO_MORE);
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 2000)).isEqualTo(-1);
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), 0x6000_0000 | 100);
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 2000)).isEqualTo(-1);
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), 0x8000_0000 | FrameRelayPage.KIND_GSO_MORE | 100);
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 2000)).isEqualTo(-1);
+        page.putInt(FrameRelayPage.TO_HOST.ringOffset(), FrameRelayPage.KIND_GSO_MORE | 100);
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 100)).isEqualTo(-1);
+        assertThat(FrameRelayPage.record(page, FrameRelayPage.TO_HOST, 0, 104)).isEqualTo(FrameRelayPage.KIND_GSO_MORE | 100);
+        assertThat(FrameRelayPage.MAX_CHUNK + FrameRelayPage.RECORD_HEADER).isEqualTo(FrameRelayPage.CAPACITY);
+        assertThatThrownBy(() -> FrameRelayPage.putRecord(page, FrameRelayPage.TO_HOST, 0, FrameRelayPage.KIND_GSO_HEAD | 4,
+                arena.allocate(100), 0)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -41,6 +41,16 @@ final class Libc {
     static final long TUNSETIFF = 0x4004_54caL;
     static final short IFF_TAP = 0x0002;
     static final short IFF_NO_PI = 0x1000;
+    /** if_tun.h: each frame read or written behind a {@code struct virtio_net_hdr}. */
+    static final short IFF_VNET_HDR = 0x4000;
+    /** if_tun.h: {@code _IOW('T', 208, unsigned int)}, the offloads as the argument's value. */
+    static final long TUNSETOFFLOAD = 0x4004_54d0L;
+    /** if_tun.h: {@code _IOW('T', 216, int)}, the header's size through a pointer. */
+    static final long TUNSETVNETHDRSZ = 0x4004_54d8L;
+    /** if_tun.h: frames with a partial checksum may be handed over; TCP/IPv4 GSO frames too. */
+    static final int TUN_F_CSUM = 0x01;
+    static final int TUN_F_TSO4 = 0x02;
+    static final long SIOCSIFMTU = 0x8922;
     static final long SIOCGIFFLAGS = 0x8913;
     static final long SIOCSIFFLAGS = 0x8914;
     static final long SIOCSIFADDR = 0x8916;

@@ -21,6 +21,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * namespace; reads and writes from any thread reach it. The interface goes away when the
  * descriptor is closed.
  *
+ * <p>Offloads, as QEMU's and vhost-net's TAPs take them: with {@code offload}, the TAP is made
+ * with {@code IFF_VNET_HDR} (each frame read or written behind a 10-byte {@code struct
+ * virtio_net_hdr}, {@code TUNSETVNETHDRSZ}) and asked for {@code TUN_F_CSUM | TUN_F_TSO4}
+ * ({@code TUNSETOFFLOAD}): TCP/IPv4 GSO frames may then be written whole for the host kernel to
+ * cut, and the host kernel may hand such frames, and frames with a partial checksum, to the
+ * reader. Where the kernel refuses the offloads, the TAP has the header but no GSO
+ * ({@link #gso()} false). Its MTU is set to 1500 ({@code SIOCSIFMTU}).
+ *
  * <p>Every failure is a {@link TapException} that says which step failed and why, e.g. no
  * {@code /dev/net/tun}, no permission ({@code CAP_NET_ADMIN}), no such namespace.
  */
@@ -32,15 +40,41 @@ public final class Tap implements AutoCloseable {
         }
     }
 
+    /** The {@code struct virtio_net_hdr} before each frame when {@link #vnetHeader()}. */
+    static final int VNET_HDR = 10;
+    /** The MTU the TAP is given: frames from the host without GSO are at most 1514 bytes. */
+    static final int MTU = 1500;
+
     private final int fd;
     private final String name;
     private final String namespace;
+    private final boolean vnetHeader;
+    private final boolean gso;
+    private final String offloadNote;
     private volatile boolean closed;
 
-    private Tap(int fd, String name, String namespace) {
+    private Tap(int fd, String name, String namespace, boolean vnetHeader, boolean gso, String offloadNote) {
         this.fd = fd;
         this.name = name;
         this.namespace = namespace;
+        this.vnetHeader = vnetHeader;
+        this.gso = gso;
+        this.offloadNote = offloadNote;
+    }
+
+    /** Whether each frame crosses the descriptor behind a {@value #VNET_HDR}-byte {@code virtio_net_hdr}. */
+    boolean vnetHeader() {
+        return vnetHeader;
+    }
+
+    /** Whether the kernel took {@code TUN_F_CSUM | TUN_F_TSO4}: TCP/IPv4 GSO frames may cross whole. */
+    boolean gso() {
+        return gso;
+    }
+
+    /** What became of the offloads, for the run's log. */
+    String offloadNote() {
+        return offloadNote;
     }
 
     int fd() {
@@ -65,14 +99,14 @@ public final class Tap implements AutoCloseable {
      * with {@code address}/{@code prefix} and up when the address is given (null: no
      * address, left down). The descriptor is non-blocking.
      */
-    static Tap open(String netns, String name, String address, int prefix) throws TapException {
+    static Tap open(String netns, String name, String address, int prefix, boolean offload) throws TapException {
         if (name.isEmpty() || name.length() >= Libc.IFNAMSIZ) {
             throw new TapException("TAP name '" + name + "' must be 1-15 characters");
         }
         AtomicReference<Object> result = new AtomicReference<>();
         Thread t = Thread.ofPlatform().name("parasol-tap-open").unstarted(() -> {
             try {
-                result.set(openHere(netns, name, address, prefix));
+                result.set(openHere(netns, name, address, prefix, offload));
             } catch (TapException | RuntimeException | LinkageError e) {
                 result.set(e);
             }
@@ -95,7 +129,8 @@ public final class Tap implements AutoCloseable {
     }
 
     /** On the opening thread: into the namespace, the TAP, its address, back out. */
-    private static Tap openHere(String netns, String name, String address, int prefix) throws TapException {
+    private static Tap openHere(String netns, String name, String address, int prefix, boolean offload)
+            throws TapException {
         String nsPath = namespacePath(netns);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment st = Libc.callState(arena);
@@ -124,15 +159,43 @@ public final class Tap implements AutoCloseable {
                             + " (a TAP needs the tun driver and CAP_NET_ADMIN)");
                 }
                 MemorySegment ifr = ifreq(arena, name);
-                ifr.set(ValueLayout.JAVA_SHORT, 16, (short) (Libc.IFF_TAP | Libc.IFF_NO_PI));
-                if (Libc.ioctl(st, tap, Libc.TUNSETIFF, ifr) != 0) {
+                boolean vnet = offload;
+                ifr.set(ValueLayout.JAVA_SHORT, 16, (short) (Libc.IFF_TAP | Libc.IFF_NO_PI | (vnet ? Libc.IFF_VNET_HDR : 0)));
+                String note = offload ? null : "offloads off (offload=0)";
+                if (vnet && Libc.ioctl(st, tap, Libc.TUNSETIFF, ifr) != 0) {
+                    note = "no IFF_VNET_HDR (" + Libc.describe(Libc.errno(st)) + ")";
+                    vnet = false;
+                    ifr = ifreq(arena, name);
+                    ifr.set(ValueLayout.JAVA_SHORT, 16, (short) (Libc.IFF_TAP | Libc.IFF_NO_PI));
+                }
+                if (!vnet && Libc.ioctl(st, tap, Libc.TUNSETIFF, ifr) != 0) {
                     throw new TapException("cannot make TAP " + name + " in " + nsPath + " (TUNSETIFF): "
                             + Libc.describe(Libc.errno(st)));
                 }
+                boolean gso = false;
+                if (vnet) {
+                    MemorySegment size = arena.allocate(ValueLayout.JAVA_INT);
+                    size.set(ValueLayout.JAVA_INT, 0, VNET_HDR);
+                    if (Libc.ioctl(st, tap, Libc.TUNSETVNETHDRSZ, size) != 0) {
+                        throw new TapException("cannot set TAP " + name + "'s virtio_net_hdr size (TUNSETVNETHDRSZ): "
+                                + Libc.describe(Libc.errno(st)));
+                    }
+                    // TUNSETOFFLOAD takes the offloads as the argument itself, not through a pointer.
+                    if (Libc.ioctl(st, tap, Libc.TUNSETOFFLOAD, MemorySegment.ofAddress(Libc.TUN_F_CSUM | Libc.TUN_F_TSO4)) == 0) {
+                        gso = true;
+                        note = "IFF_VNET_HDR, TUN_F_CSUM|TUN_F_TSO4: GSO frames cross whole";
+                    } else {
+                        note = "IFF_VNET_HDR but TUN_F_CSUM|TUN_F_TSO4 refused (" + Libc.describe(Libc.errno(st))
+                                + "): dom0 cuts GSO frames";
+                    }
+                } else {
+                    note += ": dom0 cuts GSO frames";
+                }
+                setMtu(arena, st, name);
                 if (address != null) {
                     configure(arena, st, name, address, prefix);
                 }
-                Tap made = new Tap(tap, name, nsPath);
+                Tap made = new Tap(tap, name, nsPath, vnet, gso, note);
                 tap = -1;
                 return made;
             } finally {
@@ -147,6 +210,23 @@ public final class Tap implements AutoCloseable {
                 Libc.close(st, ns);
                 Libc.close(st, own);
             }
+        }
+    }
+
+    /** The interface's MTU: {@value #MTU}, whatever the kernel's default. */
+    private static void setMtu(Arena arena, MemorySegment st, String name) throws TapException {
+        int s = Libc.socket(st, Libc.AF_INET, Libc.SOCK_DGRAM, 0);
+        if (s < 0) {
+            throw new TapException("cannot make a socket to configure " + name + ": " + Libc.describe(Libc.errno(st)));
+        }
+        try {
+            MemorySegment ifr = ifreq(arena, name);
+            ifr.set(ValueLayout.JAVA_INT, 16, MTU);
+            if (Libc.ioctl(st, s, Libc.SIOCSIFMTU, ifr) != 0) {
+                throw new TapException("cannot give " + name + " MTU " + MTU + " (SIOCSIFMTU): " + Libc.describe(Libc.errno(st)));
+            }
+        } finally {
+            Libc.close(st, s);
         }
     }
 

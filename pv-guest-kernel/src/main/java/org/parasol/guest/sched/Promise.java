@@ -27,6 +27,10 @@ import java.util.function.Function;
  *       on the vCPU's own thread, in the order they were added.</li>
  *   <li>A callback that throws is an uncaught exception in a task: the domain crashes with
  *       the stack trace on the console.</li>
+ *   <li>{@link #whenTaken}: whoever completes a promise may ask to be told once its value has
+ *       been taken, that is, once the first callback that does more than pass the value on to a
+ *       chained promise (a {@link #then}'s result) has run. A driver uses it to hold back what
+ *       would reach the application before the application holds the value.</li>
  * </ul>
  *
  * <p>Invariants: used on one vCPU's thread.
@@ -37,6 +41,8 @@ public final class Promise<T> {
     private boolean done;
     private T value;
     private Throwable failure;
+    /** {@link #whenTaken}'s hook, until it runs; handed along with the value to a chained promise. */
+    private Runnable taken;
 
     Promise(RunLoop loop) {
         this.loop = Objects.requireNonNull(loop, "loop");
@@ -92,6 +98,25 @@ public final class Promise<T> {
         return true;
     }
 
+    /**
+     * Runs {@code hook} once the value of this promise (completed, not failed) has been taken:
+     * in the task of the first callback that receives the value and does more than pass it on,
+     * right after that callback. A {@link #then} whose function returned this promise only
+     * passes the value on: the hook goes with it to the promise {@code then} returned, and is
+     * run after the first callback that takes it from there, however many such hops it makes.
+     * If nobody waits for the value when it arrives (no callback on the promise it reached), the
+     * hook runs as a task of its own. A promise that fails never runs it. One hook per promise.
+     *
+     * @throws IllegalStateException if a hook is already set or the promise is done
+     */
+    public void whenTaken(Runnable hook) {
+        Objects.requireNonNull(hook, "hook");
+        if (taken != null || done) {
+            throw new IllegalStateException(done ? "promise already done" : "a hook is already set");
+        }
+        taken = hook;
+    }
+
     /** Runs {@code callback(value, failure)} as a task once the promise is done. */
     public void whenDone(BiConsumer<? super T, ? super Throwable> callback) {
         Objects.requireNonNull(callback, "callback");
@@ -142,15 +167,21 @@ public final class Promise<T> {
                 next.fail(ex);
                 return;
             }
-            inner.whenDone((r, e2) -> {
-                if (e2 != null) {
-                    next.fail(e2);
-                } else {
-                    next.complete(r);
-                }
-            });
+            inner.whenDone(new PassOn<>(next));
         });
         return next;
+    }
+
+    /** A {@link #then}'s callback on the promise its function returned: the value passed on to {@code next}, untaken. */
+    private record PassOn<R>(Promise<R> next) implements BiConsumer<R, Throwable> {
+        @Override
+        public void accept(R r, Throwable e) {
+            if (e != null) {
+                next.fail(e);
+            } else {
+                next.complete(r);
+            }
+        }
     }
 
     private void dispatch() {
@@ -160,10 +191,32 @@ public final class Promise<T> {
             for (BiConsumer<? super T, ? super Throwable> cb : cbs) {
                 schedule(cb);
             }
+        } else if (taken != null && failure == null) {
+            Runnable hook = taken; // nobody waits for the value: nothing to hold back for
+            taken = null;
+            loop.execute(hook);
         }
     }
 
     private void schedule(BiConsumer<? super T, ? super Throwable> cb) {
-        loop.execute(() -> cb.accept(value, failure));
+        loop.execute(() -> {
+            if (cb instanceof PassOn<?> p && failure == null && taken != null) {
+                handOn(p.next());
+            }
+            cb.accept(value, failure);
+            Runnable hook = taken;
+            if (hook != null && failure == null && !(cb instanceof PassOn<?>)) {
+                taken = null;
+                hook.run();
+            }
+        });
+    }
+
+    /** The hook goes with the value to {@code next} (which is not done: only this promise completes it). */
+    private void handOn(Promise<?> next) {
+        if (next.taken == null && !next.done) {
+            next.taken = taken;
+            taken = null;
+        }
     }
 }

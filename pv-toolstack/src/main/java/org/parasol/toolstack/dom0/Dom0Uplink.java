@@ -1,10 +1,12 @@
 package org.parasol.toolstack.dom0;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.Map;
 
 import org.parasol.drivers.net.Bridge;
+import org.parasol.drivers.net.Gso;
 import org.parasol.drivers.net.NetBackend;
 import org.parasol.guest.event.PortHandler;
 import org.parasol.guest.kernel.Kernel;
@@ -19,6 +21,8 @@ import org.parasol.hypercall.abi.HostRelayOp;
 import org.parasol.hypercall.abi.Mmu;
 import org.parasol.hypercall.guest.EventChannelCalls;
 import org.parasol.hypercall.guest.HostRelayCalls;
+import org.parasol.hypercall.abi.Netif;
+import org.parasol.hypercall.io.FrameFifo;
 import org.parasol.hypercall.io.FrameRelayPage;
 
 /**
@@ -29,27 +33,41 @@ import org.parasol.hypercall.io.FrameRelayPage;
  * cross it both ways ({@link FrameRelayPage}).
  *
  * <pre>
- *  host TAP --read--&gt; host queue --&gt; to_dom0 ring --port--&gt; staging page --&gt; bridge.input(uplink)
- *  host TAP &lt;-write-- to_host ring &lt;-- queue (32; dropped and counted when full) &lt;-- bridge delivers to the uplink
+ *  host TAP --read--&gt; host queue --&gt; to_dom0 ring --port--&gt; staging --&gt; bridge.input / inputGso(uplink)
+ *  host TAP &lt;-write-- to_host ring &lt;-- queue (256 KiB, 1024 frames; full: dropped, counted) &lt;-- bridge delivers
  * </pre>
  *
+ * <p>GSO: where the host says its TAP takes TCP/IPv4 GSO frames whole
+ * ({@link FrameRelayPage#FEATURE_GSO_TCPV4}: opened with {@code IFF_VNET_HDR} and
+ * {@code TUN_F_TSO4}), the uplink is a port that takes GSO ({@link Bridge.Port#acceptsGso}):
+ * the bridge hands it a GSO frame whole with its MSS, and it crosses the page as a run of
+ * records for the host kernel to cut. Where not, the bridge cuts it into segments first, and
+ * the queue holds all of them: {@value #QUEUE_BYTES} bytes and {@value #QUEUE_FRAMES} frames
+ * hold the segments of the longest GSO frame at the smallest MSS (745 segments of at most 144
+ * bytes each with their rounding, 107 KiB), or four such frames at an MSS of 1448 (45 segments).
+ * GSO frames from the host (the host kernel's own, through the TAP) come as such runs too and
+ * go into the bridge whole ({@link Bridge#inputGso}), which cuts them for front ends that do not
+ * take GSO.
+ *
  * <p>The page's ring holds one full-size frame each way, so frames for the host that do not fit
- * wait in a bounded queue of dom0's ({@value #QUEUE} frames) until the host makes room and
- * kicks; past it they are dropped and counted, as a vif without RX buffers drops. Everything runs on dom0's vCPU 0 run loop; one
- * send on the port per pass of the loop covers every frame put in the ring during it.
- * The host is trusted, but a broken ring (a position out of range, an impossible record) still
- * ends the uplink instead of copying garbage.
+ * wait in the queue until the host makes room and kicks; past it they are dropped and counted,
+ * as a vif without RX buffers drops. Everything runs on dom0's vCPU 0 run loop; one send on the
+ * port per pass of the loop covers every record put in the ring during it. The host is trusted,
+ * but a broken ring (a position out of range, an impossible record, a GSO run out of order)
+ * still ends the uplink instead of copying garbage.
  */
 final class Dom0Uplink {
-    /** Frames taken from the host per pass before the other tasks run. */
+    /** Records taken from the host per pass before the other tasks run. */
     static final int BUDGET = 64;
-    /**
-     * Frames for the host that wait in dom0 while the page's ring is full (it holds one
-     * full-size frame): 32 slots of 2 KiB, so a burst (a fragmented datagram, a stream of
-     * replies) crosses whole; past them, frames are dropped and counted.
-     */
-    static final int QUEUE = 32;
-    private static final int QUEUE_SLOT = 2048;
+    /** Bytes of frames for the host that wait in dom0 while the page's ring is full. */
+    static final int QUEUE_BYTES = 256 * 1024;
+    /** Frames that may wait at once (the segments of a 64 KiB frame at the smallest MSS are 745). */
+    static final int QUEUE_FRAMES = 1024;
+    /** The least data a GSO record carries unless less is left: the ring is not filled with slivers. */
+    static final int MIN_CHUNK = 512;
+    private static final int GSO_PAGES = (FrameRelayPage.MAX_GSO_FRAME + Mmu.PAGE_SIZE - 1) / Mmu.PAGE_SIZE;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /** One attached uplink slot. */
     private final class Link implements Bridge.Port {
@@ -57,9 +75,9 @@ final class Dom0Uplink {
         final PageRun page;
         final PageRun staging;
         final PageRun queue;
-        final int[] queued = new int[QUEUE];
-        int queueHead;
-        int queueTail;
+        /** Where a GSO frame from the host is put together. */
+        final PageRun gsoIn;
+        final FrameFifo fifo = new FrameFifo(QUEUE_BYTES, QUEUE_FRAMES);
         final Port port;
         /** What handles {@link #port} here (detached by identity). */
         PortHandler handler;
@@ -67,14 +85,20 @@ final class Dom0Uplink {
         /** Our {@code host_prod} (to_host) and {@code dom0_cons} (to_dom0). */
         int hostProd;
         int dom0Cons;
+        /** A GSO frame from the host under way: its length, MSS, and the bytes of it here. */
+        boolean inGso;
+        int gsoLength;
+        int gsoSize;
+        int gsoAt;
         boolean kickQueued;
         boolean closed;
 
-        Link(int slot, PageRun page, PageRun staging, PageRun queue, Port port) {
+        Link(int slot, PageRun page, PageRun staging, PageRun queue, PageRun gsoIn, Port port) {
             this.slot = slot;
             this.page = page;
             this.staging = staging;
             this.queue = queue;
+            this.gsoIn = gsoIn;
             this.port = port;
             this.buf = new GuestMemoryBuffer(mem, page.va(), Mmu.PAGE_SIZE);
         }
@@ -89,35 +113,60 @@ final class Dom0Uplink {
                 toHostDropped++;
                 return false;
             }
-            if (queueHead == queueTail && room(length)) {
+            if (fifo.isEmpty() && room(length)) {
                 mem.copyToSegment(va, frame, 0, length);
                 put(length);
                 return true;
             }
-            if (closed) {
-                return false;
-            }
-            if (queueTail - queueHead == QUEUE) {
+            return !closed && enqueue(va, length, 0);
+        }
+
+        /** Whether the host's TAP takes TCP/IPv4 GSO frames whole (it said so in {@code host_features}). */
+        @Override
+        public boolean acceptsGso() {
+            return !closed && (FrameRelayPage.hostFeaturesAcquire(buf) & FrameRelayPage.FEATURE_GSO_TCPV4) != 0;
+        }
+
+        /** A GSO frame whole for the host: queued, and as much of it as fits put in the ring now. */
+        @Override
+        public boolean deliverGso(long va, int length, int rxFlags, int mss) {
+            if (closed || length < FrameRelayPage.MIN_FRAME || length > FrameRelayPage.MAX_GSO_FRAME || mss < 1
+                    || mss > 0xFFFF) {
                 toHostDropped++;
                 return false;
             }
-            int i = queueTail % QUEUE;
-            mem.copyToSegment(va, frame, 0, length);
-            mem.copyFromSegment(frame, 0, queue.va() + (long) i * QUEUE_SLOT, length);
-            queued[i] = length;
-            queueTail++;
+            if (!enqueue(va, length, mss)) {
+                return false;
+            }
+            drainQueue();
             return true;
         }
 
-        /** Whether to_host has room for a frame of {@code length}; a broken position ends the link. */
-        private boolean room(int length) {
+        private boolean enqueue(long va, int length, int mss) {
+            int at = fifo.reserve(length);
+            if (at < 0) {
+                toHostDropped++;
+                return false;
+            }
+            mem.copy(va, queue.va() + at, length);
+            fifo.add(at, length, mss);
+            return true;
+        }
+
+        /** Free bytes in to_host, or -1 when the host's position is broken (the link ends). */
+        private int free() {
             int cons = FrameRelayPage.consAcquire(buf, FrameRelayPage.TO_HOST); // the host's reads before it are done
             int used = FrameRelayPage.used(hostProd, cons);
             if (used < 0) {
                 broken("host_cons " + cons + " is out of range");
-                return false;
+                return -1;
             }
-            return FrameRelayPage.CAPACITY - used >= FrameRelayPage.recordSize(length);
+            return FrameRelayPage.CAPACITY - used;
+        }
+
+        /** Whether to_host has room for a frame of {@code length}; a broken position ends the link. */
+        private boolean room(int length) {
+            return free() >= FrameRelayPage.recordSize(length);
         }
 
         /** The frame in {@link #frame} into to_host, published, the host kicked (once per pass). */
@@ -128,16 +177,50 @@ final class Dom0Uplink {
             kick();
         }
 
-        /** Queued frames into to_host while it has room (the host made some and kicked us). */
+        /** Queued frames into to_host while it has room (the host made some and kicked us); a GSO frame in records. */
         void drainQueue() {
-            while (!closed && queueHead != queueTail) {
-                int i = queueHead % QUEUE;
-                if (!room(queued[i])) {
+            while (!closed && !fifo.isEmpty()) {
+                int length = fifo.headLength();
+                int mss = fifo.headWord();
+                long src = queue.va() + fifo.headOffset();
+                if (mss == 0) {
+                    if (!room(length)) {
+                        return;
+                    }
+                    mem.copyToSegment(src, frame, 0, length);
+                    put(length);
+                    fifo.remove();
+                    continue;
+                }
+                int free = free();
+                if (free < 0) {
                     return;
                 }
-                mem.copyToSegment(queue.va() + (long) i * QUEUE_SLOT, frame, 0, queued[i]);
-                put(queued[i]);
-                queueHead++;
+                int sent = fifo.sent();
+                int desc = sent == 0 ? FrameRelayPage.GSO_DESCRIPTOR : 0;
+                int left = length - sent;
+                int fits = Math.min(FrameRelayPage.MAX_CHUNK, (free - FrameRelayPage.RECORD_HEADER) & ~3) - desc;
+                int n = Math.min(left, fits);
+                if (n < Math.min(left, MIN_CHUNK)) {
+                    return; // the host makes room and kicks us
+                }
+                if (desc > 0) {
+                    chunk.set(INT, 0, length);
+                    chunk.set(SHORT, 4, (short) mss);
+                    chunk.set(SHORT, 6, (short) 0);
+                }
+                mem.copyToSegment(src + sent, chunk, desc, n);
+                int kind = desc > 0 ? FrameRelayPage.KIND_GSO_HEAD : FrameRelayPage.KIND_GSO_MORE;
+                hostProd = FrameRelayPage.putRecord(buf, FrameRelayPage.TO_HOST, hostProd, kind | (desc + n), chunk, 0);
+                FrameRelayPage.prodRelease(buf, FrameRelayPage.TO_HOST, hostProd); // the record is visible before host_prod
+                kick();
+                if (sent + n == length) {
+                    fifo.remove();
+                    toHost++;
+                    toHostGso++;
+                } else {
+                    fifo.sent(sent + n);
+                }
             }
         }
 
@@ -154,14 +237,14 @@ final class Dom0Uplink {
             }
         }
 
-        /** Frames the host put in to_dom0, into the bridge; returns whether some are left. */
+        /** Records the host put in to_dom0, into the bridge; returns whether some are left. */
         boolean service() {
             if (closed) {
                 return false;
             }
             drainQueue(); // the host's kick may say it made room in to_host
             int moved = 0;
-            while (moved < BUDGET) {
+            while (moved < BUDGET && !closed) {
                 int prod = FrameRelayPage.prodAcquire(buf, FrameRelayPage.TO_DOM0); // records before it are visible
                 int used = FrameRelayPage.used(prod, dom0Cons);
                 if (used < 0) {
@@ -171,23 +254,74 @@ final class Dom0Uplink {
                 if (used == 0) {
                     break;
                 }
-                int length = FrameRelayPage.length(buf, FrameRelayPage.TO_DOM0, dom0Cons, used);
-                if (length < 0) {
+                int word = FrameRelayPage.record(buf, FrameRelayPage.TO_DOM0, dom0Cons, used);
+                if (word < 0) {
                     broken("an impossible record at " + dom0Cons);
                     return false;
                 }
-                dom0Cons = FrameRelayPage.get(buf, FrameRelayPage.TO_DOM0, dom0Cons, frame, 0, length);
-                FrameRelayPage.consRelease(buf, FrameRelayPage.TO_DOM0, dom0Cons); // our copy is done: the space is the host's
-                mem.copyFromSegment(frame, 0, staging.va(), length);
-                toDom0++;
+                int kind = word & FrameRelayPage.KIND_MASK;
+                int bytes = word & ~FrameRelayPage.KIND_MASK;
+                if (kind == FrameRelayPage.KIND_FRAME) {
+                    if (inGso) {
+                        broken("a frame inside a GSO frame at " + dom0Cons);
+                        return false;
+                    }
+                    dom0Cons = FrameRelayPage.get(buf, FrameRelayPage.TO_DOM0, dom0Cons, frame, 0, bytes);
+                    FrameRelayPage.consRelease(buf, FrameRelayPage.TO_DOM0, dom0Cons); // our copy is done: the space is the host's
+                    mem.copyFromSegment(frame, 0, staging.va(), bytes);
+                    toDom0++;
+                    moved++;
+                    bridge.input(this, staging.va(), bytes);
+                    bridge.flush(); // the next frame reuses the staging page
+                    continue;
+                }
+                if (kind == FrameRelayPage.KIND_GSO_HEAD ? inGso : !inGso) {
+                    broken("a GSO record out of order at " + dom0Cons);
+                    return false;
+                }
+                dom0Cons = FrameRelayPage.get(buf, FrameRelayPage.TO_DOM0, dom0Cons, chunk, 0, bytes);
+                FrameRelayPage.consRelease(buf, FrameRelayPage.TO_DOM0, dom0Cons);
                 moved++;
-                bridge.input(this, staging.va(), length);
-                bridge.flush(); // the next frame reuses the staging page
+                int desc = 0;
+                if (kind == FrameRelayPage.KIND_GSO_HEAD) {
+                    desc = FrameRelayPage.GSO_DESCRIPTOR;
+                    gsoLength = chunk.get(INT, 0);
+                    gsoSize = chunk.get(SHORT, 4) & 0xFFFF;
+                    gsoAt = 0;
+                    inGso = true;
+                    if (gsoLength < bytes - desc || gsoLength > FrameRelayPage.MAX_GSO_FRAME) {
+                        broken("a GSO frame of " + gsoLength + " bytes");
+                        return false;
+                    }
+                }
+                if (gsoAt + bytes - desc > gsoLength) {
+                    broken("a GSO frame longer than its head says");
+                    return false;
+                }
+                mem.copyFromSegment(chunk, desc, gsoIn.va() + gsoAt, bytes - desc);
+                gsoAt += bytes - desc;
+                if (gsoAt == gsoLength) {
+                    inGso = false;
+                    fromHostGso();
+                }
             }
             if (moved > 0) {
                 kick(); // the host may have frames waiting for the room we made
             }
             return moved == BUDGET;
+        }
+
+        /** A whole GSO frame from the host: into the bridge if it is the TCP/IPv4 frame its head says, else dropped and counted. */
+        private void fromHostGso() {
+            mem.copyToSegment(gsoIn.va(), frame, 0, Math.min(gsoLength, Gso.MAX_HEADERS));
+            if (Gso.check(Netif.GSO_TYPE_TCPV4, gsoSize) != Gso.OK || Gso.headerLength(frame, gsoLength) < 0) {
+                fromHostRefused++;
+                return;
+            }
+            toDom0++;
+            toDom0Gso++;
+            bridge.inputGso(this, gsoIn.va(), gsoLength, bridge.now(), Netif.NETTXF_DATA_VALIDATED, gsoSize);
+            bridge.flush(); // the next frame reuses the pages
         }
 
         void broken(String why) {
@@ -204,9 +338,14 @@ final class Dom0Uplink {
     private final Map<Integer, Link> links = new HashMap<>();
     /** One frame on its way between the page and dom0's memory. */
     private final MemorySegment frame = MemorySegment.ofArray(new byte[FrameRelayPage.MAX_FRAME]);
+    /** One GSO record on its way between the page and dom0's memory. */
+    private final MemorySegment chunk = MemorySegment.ofArray(new byte[FrameRelayPage.CAPACITY]);
     private long toHost;
+    private long toHostGso;
     private long toDom0;
+    private long toDom0Gso;
     private long toHostDropped;
+    private long fromHostRefused;
 
     Dom0Uplink(Kernel k, HostRelayCalls relay, NetBackend netback, String bridgeName) {
         this.k = k;
@@ -250,7 +389,7 @@ final class Dom0Uplink {
         }
         PageRun queue;
         try {
-            queue = k.memory().allocatePages(QUEUE * QUEUE_SLOT / Mmu.PAGE_SIZE);
+            queue = k.memory().allocatePages(QUEUE_BYTES / Mmu.PAGE_SIZE);
         } catch (GuestOutOfMemoryException e) {
             k.memory().freePages(staging);
             k.memory().freePages(page);
@@ -258,10 +397,22 @@ final class Dom0Uplink {
             relay.detach(slot);
             return;
         }
+        PageRun gsoIn;
+        try {
+            gsoIn = k.memory().allocatePages(GSO_PAGES);
+        } catch (GuestOutOfMemoryException e) {
+            k.memory().freePages(queue);
+            k.memory().freePages(staging);
+            k.memory().freePages(page);
+            k.println("dom0: no pages for the uplink's GSO frames in slot " + slot + "; refused");
+            relay.detach(slot);
+            return;
+        }
         mem.fill(page.va(), Mmu.PAGE_SIZE, (byte) 0);
         Mfn mfn = k.memory().mfn(page.pfn());
         long rc = relay.attach(slot, mfn);
         if (rc < 0) {
+            k.memory().freePages(gsoIn);
             k.memory().freePages(queue);
             k.memory().freePages(staging);
             k.memory().freePages(page);
@@ -272,7 +423,7 @@ final class Dom0Uplink {
             return;
         }
         Port port = Port.of((int) rc);
-        Link l = new Link(slot, page, staging, queue, port);
+        Link l = new Link(slot, page, staging, queue, gsoIn, port);
         links.put(slot, l);
         bridge.attach(l);
         l.handler = k.loop().deferred(p -> serve(l));
@@ -297,11 +448,13 @@ final class Dom0Uplink {
         bridge.detach(l);
         k.events().detach(l.port, l.handler);
         relay.detach(l.slot);
+        k.memory().freePages(l.gsoIn);
         k.memory().freePages(l.queue);
         k.memory().freePages(l.staging);
         k.memory().freePages(l.page);
-        k.println("dom0: " + bridge.name() + ": uplink detached (" + toDom0 + " frames in, " + toHost + " out, "
-                + toHostDropped + " dropped for a full ring)");
+        k.println("dom0: " + bridge.name() + ": uplink detached (" + toDom0 + " frames in, " + toDom0Gso + " of them GSO, "
+                + fromHostRefused + " GSO refused; " + toHost + " out, " + toHostGso + " of them GSO, " + toHostDropped
+                + " dropped for a full queue)");
     }
 
     /** Ends every uplink (dom0 powering off). */
@@ -321,5 +474,13 @@ final class Dom0Uplink {
 
     long toHostDropped() {
         return toHostDropped;
+    }
+
+    long toHostGso() {
+        return toHostGso;
+    }
+
+    long toDom0Gso() {
+        return toDom0Gso;
     }
 }

@@ -70,7 +70,8 @@ public final class NetFront {
     public interface Receiver {
         /**
          * One frame for {@code nic}: {@code length} bytes of {@code bytes}, valid during this call
-         * only. It may come before the connect promise's callbacks have run.
+         * only. None comes before the connect promise's value has been taken by a callback of the
+         * application's ({@link Promise#whenTaken}): frames that arrive earlier wait in the RX ring.
          */
         void frame(NetFront nic, MemorySegment bytes, int length);
     }
@@ -108,8 +109,10 @@ public final class NetFront {
     /** Where a received frame is put together from its RX slots. */
     private final MemorySegment frame = MemorySegment.ofArray(new byte[Vif.MAX_SG_FRAME]);
     private boolean up;
-    /** Frames go to the receiver only once the caller has the interface (the connect promise completed). */
+    /** Frames go to the receiver only once the caller has the interface (a callback took the connect promise's value). */
     private boolean delivering;
+    /** RX responses that waited in the rings for the application to take the interface. */
+    private int heldAtStart = -1;
     /** {@link #stopReceiving}: RX responses are left on the ring and no buffer is posted again. */
     private boolean deaf;
     /** Events taken on the queues' ports: {@link #events}. */
@@ -307,6 +310,27 @@ public final class NetFront {
 
     private long rxMultiSlot;
 
+    /**
+     * RX responses (slots) that had come before the application took this interface from the
+     * connect promise and waited in the rings for it; -1 until then.
+     */
+    public int rxHeldAtStart() {
+        return heldAtStart;
+    }
+
+    /** The RX responses waiting in every queue's ring (a broken ring counts none: its queue closes when read). */
+    private int unconsumedRx() {
+        int n = 0;
+        for (Queue q : queues) {
+            try {
+                n += q.rx.unconsumedResponses();
+            } catch (org.parasol.drivers.ring.RingOverflowException e) {
+                // takeRx finds it and closes the interface
+            }
+        }
+        return n;
+    }
+
     /** Frames received flagged {@code NETRXF_csum_blank}. */
     public long checksumBlankReceived() {
         return blankReceived;
@@ -413,12 +437,17 @@ public final class NetFront {
                 if (e != null) {
                     fail("cannot switch Connected: " + e.getMessage());
                 } else {
+                    // Nothing reaches the receiver before the application holds this interface: frames
+                    // wait in the RX ring (its bound; dom0 queues and drops past it) until a callback
+                    // took connect's value, then are taken in the tasks after that callback.
+                    connected.whenTaken(() -> {
+                        heldAtStart = queues == null ? 0 : unconsumedRx();
+                        delivering = true;
+                        for (Queue q : queues) {
+                            k.loop().execute(q::onRx);
+                        }
+                    });
                     connected.complete(this);
-                    delivering = true;
-                    // Frames that came while the handshake finished wait in the rings: take them now.
-                    for (Queue q : queues) {
-                        k.loop().execute(q::onRx);
-                    }
                 }
             });
         } else if (s == XenbusState.CLOSING || s == XenbusState.CLOSED || s == XenbusState.UNKNOWN) {
