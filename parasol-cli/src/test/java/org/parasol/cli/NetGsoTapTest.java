@@ -5,22 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.hypervisor.testing.LeakCheck;
-
-import picocli.CommandLine;
 
 /**
  * GSO frames reaching the host: netgso's sender sends TCP/IPv4 GSO frames to an address nobody
@@ -42,10 +37,7 @@ class NetGsoTapTest {
         String tap = "pg" + ProcessHandle.current().pid() % 1_000_000;
         NetechoTapTest.Result made = NetechoTapTest.exec(new byte[0], "ip", "netns", "add", ns);
         assertThat(made.status()).as("ip netns add " + ns + ": " + made.err()).isZero();
-        RunCommand cmd = new RunCommand();
-        CompletableFuture<Integer> status = null;
-        NetechoTapTestOutput out = new NetechoTapTestOutput();
-        NetechoTapTestOutput err = new NetechoTapTestOutput();
+        BackgroundRun run = null;
         Process reader = null;
         try {
             String sizes = "1514,9000,30000,200";
@@ -58,24 +50,10 @@ class NetGsoTapTest {
             try (InputStream in = NetGsoTapTest.class.getResourceAsStream("gso-tap-reader.py")) {
                 Files.write(script, in.readAllBytes());
             }
-            new CommandLine(cmd).parseArgs(cfg.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
-            LeakCheck leaks = new LeakCheck();
-            cmd.booted = leaks::track;
-            status = CompletableFuture.supplyAsync(() -> {
-                try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-                    return cmd.run(o, e);
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return -1;
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!out.text().contains("[send] netgso: sending as")) {
-                assertThat(System.nanoTime()).as(out.text() + err.text()).isLessThan(deadline);
-                assertThat(status).as(out.text() + err.text()).isNotDone();
-                Thread.sleep(20);
-            }
+            run = BackgroundRun.start(cfg.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
+            BackgroundRun.Captured out = run.out();
+            BackgroundRun.Captured err = run.err();
+            run.awaitOut("[send] netgso: sending as", 60);
             // The sender starts 8 s after it connected: the reader is bound to the TAP before that.
             reader = new ProcessBuilder("ip", "netns", "exec", ns, "python3", script.toString(), tap, "1448",
                     Integer.toString(count), sizes, "60").redirectErrorStream(true).start();
@@ -93,8 +71,8 @@ class NetGsoTapTest {
             assertThat(reader.exitValue()).as(String.join("\n", lines)).isZero();
             // 1514 bytes: 1 segment; 9000: 7; 30000: 21; 200: 1 -- twice over, 8 frames.
             assertThat(lines).as(String.join("\n", lines) + out.text()).contains("ready", "whole=" + count + " segments=60 bad=0");
-            assertThat(status.get(60, TimeUnit.SECONDS)).as(out.text() + err.text()).isZero();
-            leaks.verify();
+            assertThat(run.status(60)).as(out.text() + err.text()).isZero();
+            run.verifyLeaks();
             assertThat(out.text()).contains("[send] netgso: sent " + count + " GSO frames at MSS 1448, unanswered")
                     .contains("netback: vif1.0: ").containsPattern("GSO: " + count + " frames sent, 0 received whole")
                     .containsPattern("(?m)^send\\s+1 poweroff");
@@ -102,24 +80,11 @@ class NetGsoTapTest {
             if (reader != null && reader.isAlive()) {
                 reader.destroyForcibly();
             }
-            if (status != null && !status.isDone()) {
-                cmd.interrupt(RunCommand.SIGINT);
-                cmd.interrupt(RunCommand.SIGINT);
-                try {
-                    status.get(20, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // the namespace goes regardless
-                }
+            if (run != null) {
+                run.close(); // a run still up ends first; the namespace goes regardless
             }
             NetechoTapTest.Result del = NetechoTapTest.exec(new byte[0], "ip", "netns", "del", ns);
             assertThat(del.status()).as("ip netns del " + ns + ": " + del.err()).isZero();
-        }
-    }
-
-    /** Output the test reads while the run writes it. */
-    private static final class NetechoTapTestOutput extends java.io.ByteArrayOutputStream {
-        synchronized String text() {
-            return toString(StandardCharsets.UTF_8);
         }
     }
 }

@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Timeout;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
-import org.parasol.hypervisor.testing.LeakCheck;
 import picocli.CommandLine;
 
 /**
@@ -37,33 +35,12 @@ class RunInterruptTest {
     /** Runs {@code parasol run ARGS} in this JVM on another thread; {@code during} runs once the host is up. */
     private static RunOutcome runInterrupted(RunCommand cmd, java.util.function.Consumer<Hypervisor> during, String... args)
             throws Exception {
-        new CommandLine(cmd).parseArgs(args);
-        LeakCheck leaks = new LeakCheck();
-        AtomicReference<Hypervisor> hv = new AtomicReference<>();
-        cmd.booted = h -> {
-            leaks.track(h);
-            hv.set(h);
-        };
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> {
-            try {
-                return cmd.run(o, e);
-            } catch (InterruptedException ex) {
-                throw new AssertionError(ex);
-            }
-        });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (hv.get() == null && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+        try (BackgroundRun run = BackgroundRun.start(cmd, args)) {
+            during.accept(run.awaitBoot(30));
+            int s = run.status(90);
+            run.verifyLeaks();
+            return new RunOutcome(s, run.out().text(), run.err().text());
         }
-        assertThat(hv.get()).as("the host booted").isNotNull();
-        during.accept(hv.get());
-        int s = status.get(90, TimeUnit.SECONDS);
-        leaks.verify();
-        return new RunOutcome(s, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     /** Waits (bounded) until a domain named {@code name} has a console line {@code p} accepts. */
