@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.DisplayName;
@@ -19,9 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.hypervisor.testing.LeakCheck;
-
-import picocli.CommandLine;
 
 /**
  * GSO frames reaching the host: netgso's sender sends TCP/IPv4 GSO frames up to 64 KiB to an
@@ -47,10 +42,7 @@ class NetGsoTapTest {
         String tap = "pg" + ProcessHandle.current().pid() % 1_000_000;
         NetechoTapTest.Result made = NetechoTapTest.exec(new byte[0], "ip", "netns", "add", ns);
         assertThat(made.status()).as("ip netns add " + ns + ": " + made.err()).isZero();
-        RunCommand cmd = new RunCommand();
-        CompletableFuture<Integer> status = null;
-        NetechoTapTestOutput out = new NetechoTapTestOutput();
-        NetechoTapTestOutput err = new NetechoTapTestOutput();
+        BackgroundRun run = null;
         Process reader = null;
         try {
             String sizes = "1514,9000,30000,65535";
@@ -63,24 +55,10 @@ class NetGsoTapTest {
             try (InputStream in = NetGsoTapTest.class.getResourceAsStream("gso-tap-reader.py")) {
                 Files.write(script, in.readAllBytes());
             }
-            new CommandLine(cmd).parseArgs(cfg.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
-            LeakCheck leaks = new LeakCheck();
-            cmd.booted = leaks::track;
-            status = CompletableFuture.supplyAsync(() -> {
-                try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-                    return cmd.run(o, e);
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return -1;
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!out.text().contains("[send] netgso: sending as")) {
-                assertThat(System.nanoTime()).as(out.text() + err.text()).isLessThan(deadline);
-                assertThat(status).as(out.text() + err.text()).isNotDone();
-                Thread.sleep(20);
-            }
+            run = BackgroundRun.start(cfg.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
+            BackgroundRun.Captured out = run.out();
+            BackgroundRun.Captured err = run.err();
+            run.awaitOut("[send] netgso: sending as", 60);
             // The sender starts 8 s after it connected: the reader is bound to the TAP before that.
             reader = new ProcessBuilder("ip", "netns", "exec", ns, "python3", script.toString(), tap, "1448",
                     Integer.toString(count), sizes, "60").redirectErrorStream(true).start();
@@ -102,8 +80,8 @@ class NetGsoTapTest {
                     + (offload == 1 ? "IFF_VNET_HDR, TUN_F_CSUM|TUN_F_TSO4: GSO frames cross whole" : "offloads off (offload=0)"));
             assertThat(lines).as(String.join("\n", lines) + out.text() + err.text()).contains("ready", "whole=" + count
                     + " segments=150 packets=" + (offload == 1 ? 8 : 150) + " gso=" + (offload == 1 ? 6 : 0) + " bad=0");
-            assertThat(status.get(60, TimeUnit.SECONDS)).as(out.text() + err.text()).isZero();
-            leaks.verify();
+            assertThat(run.status(60)).as(out.text() + err.text()).isZero();
+            run.verifyLeaks();
             assertThat(out.text()).contains("[send] netgso: sent " + count + " GSO frames at MSS 1448, unanswered")
                     .contains("netback: vif1.0: ").containsPattern("GSO: " + count + " frames sent, 0 received whole")
                     .containsPattern("(?m)^send\\s+1 poweroff");
@@ -111,14 +89,8 @@ class NetGsoTapTest {
             if (reader != null && reader.isAlive()) {
                 reader.destroyForcibly();
             }
-            if (status != null && !status.isDone()) {
-                cmd.interrupt(RunCommand.SIGINT);
-                cmd.interrupt(RunCommand.SIGINT);
-                try {
-                    status.get(20, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // the namespace goes regardless
-                }
+            if (run != null) {
+                run.close(); // a run still up ends first; the namespace goes regardless
             }
             NetechoTapTest.Result del = NetechoTapTest.exec(new byte[0], "ip", "netns", "del", ns);
             assertThat(del.status()).as("ip netns del " + ns + ": " + del.err()).isZero();
@@ -140,10 +112,7 @@ class NetGsoTapTest {
         String tap = "ph" + ProcessHandle.current().pid() % 1_000_000;
         NetechoTapTest.Result made = NetechoTapTest.exec(new byte[0], "ip", "netns", "add", ns);
         assertThat(made.status()).as("ip netns add " + ns + ": " + made.err()).isZero();
-        RunCommand cmd = new RunCommand();
-        CompletableFuture<Integer> status = null;
-        NetechoTapTestOutput out = new NetechoTapTestOutput();
-        NetechoTapTestOutput err = new NetechoTapTestOutput();
+        BackgroundRun run = null;
         Process sender = null;
         try {
             String sizes = "1514,9000,30000,65535";
@@ -159,24 +128,10 @@ class NetGsoTapTest {
             try (InputStream in = NetGsoTapTest.class.getResourceAsStream("gso-tap-sender.py")) {
                 Files.write(script, in.readAllBytes());
             }
-            new CommandLine(cmd).parseArgs(whole.toString(), cut.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
-            LeakCheck leaks = new LeakCheck();
-            cmd.booted = leaks::track;
-            status = CompletableFuture.supplyAsync(() -> {
-                try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-                    return cmd.run(o, e);
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return -1;
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!out.text().contains("parasol run: uplink " + tap)) {
-                assertThat(System.nanoTime()).as(out.text() + err.text()).isLessThan(deadline);
-                assertThat(status).as(out.text() + err.text()).isNotDone();
-                Thread.sleep(20);
-            }
+            run = BackgroundRun.start(whole.toString(), cut.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
+            BackgroundRun.Captured out = run.out();
+            BackgroundRun.Captured err = run.err();
+            run.awaitOut("parasol run: uplink " + tap, 60);
             // The receivers say READY until the first frame: the sender waits for both.
             sender = new ProcessBuilder("ip", "netns", "exec", ns, "python3", script.toString(), tap, "1448",
                     Integer.toString(count), sizes, "2", "90").redirectErrorStream(true).start();
@@ -188,8 +143,8 @@ class NetGsoTapTest {
             }
             assertThat(sender.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(sender.exitValue()).as(String.join("\n", lines) + out.text() + err.text()).isZero();
-            assertThat(status.get(60, TimeUnit.SECONDS)).as(out.text() + err.text()).isZero();
-            leaks.verify();
+            assertThat(run.status(60)).as(out.text() + err.text()).isZero();
+            run.verifyLeaks();
             // 65535-byte frames carry 65469 payload bytes: 46 segments of 1448; 30000: 21; 9000: 7; 1514: 1.
             long payload = 2L * ((1514 - 66) + (9000 - 66) + (30000 - 66) + (65535 - 66));
             assertThat(out.text()).as(String.join("\n", lines))
@@ -206,24 +161,11 @@ class NetGsoTapTest {
             if (sender != null && sender.isAlive()) {
                 sender.destroyForcibly();
             }
-            if (status != null && !status.isDone()) {
-                cmd.interrupt(RunCommand.SIGINT);
-                cmd.interrupt(RunCommand.SIGINT);
-                try {
-                    status.get(20, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // the namespace goes regardless
-                }
+            if (run != null) {
+                run.close(); // a run still up ends first; the namespace goes regardless
             }
             NetechoTapTest.Result del = NetechoTapTest.exec(new byte[0], "ip", "netns", "del", ns);
             assertThat(del.status()).as("ip netns del " + ns + ": " + del.err()).isZero();
-        }
-    }
-
-    /** Output the test reads while the run writes it. */
-    private static final class NetechoTapTestOutput extends java.io.ByteArrayOutputStream {
-        synchronized String text() {
-            return toString(StandardCharsets.UTF_8);
         }
     }
 }

@@ -2,25 +2,19 @@ package org.parasol.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.hypervisor.testing.LeakCheck;
-
-import picocli.CommandLine;
 
 /**
  * The host's own tools reach a guest through dom0's bridge and its TAP uplink: the test makes
@@ -35,13 +29,6 @@ import picocli.CommandLine;
 class NetechoTapTest {
     @TempDir
     Path dir;
-
-    /** Output the test reads while the run writes it. */
-    private static final class Captured extends ByteArrayOutputStream {
-        synchronized String text() {
-            return toString(StandardCharsets.UTF_8);
-        }
-    }
 
     record Result(int status, byte[] out, String err) {
         String text() {
@@ -82,33 +69,16 @@ class NetechoTapTest {
         String tap = "pt" + ProcessHandle.current().pid() % 1_000_000;
         Result made = exec(new byte[0], "ip", "netns", "add", ns);
         assertThat(made.status()).as("ip netns add " + ns + ": " + made.err()).isZero();
-        RunCommand cmd = new RunCommand();
-        CompletableFuture<Integer> status = null;
-        Captured out = new Captured();
-        Captured err = new Captured();
+        BackgroundRun run = null;
         try {
             Path cfg = dir.resolve("netecho.cfg");
             Files.writeString(cfg, "name='srv'\nkernel='netecho'\nmemory=8\ncmdline='ip=10.0.0.2/24'\n"
                     + "vif=[ 'mac=00:16:3e:00:00:02, bridge=xenbr0, ip=10.0.0.2' ]\n"
                     + "uplink='bridge=xenbr0, netns=" + ns + ", tap=" + tap + ", ip=10.0.0.1/24'\n");
-            new CommandLine(cmd).parseArgs(cfg.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
-            LeakCheck leaks = new LeakCheck();
-            cmd.booted = leaks::track;
-            status = CompletableFuture.supplyAsync(() -> {
-                try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-                    return cmd.run(o, e);
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return -1;
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!out.text().contains("[srv] netecho: 10.0.0.2/24 on 00:16:3e:00:00:02, echoing")) {
-                assertThat(System.nanoTime()).as(out.text() + err.text()).isLessThan(deadline);
-                assertThat(status).as(out.text() + err.text()).isNotDone();
-                Thread.sleep(20);
-            }
+            run = BackgroundRun.start(cfg.toString(), "--xenstored-socket", dir.resolve("xs.sock").toString());
+            BackgroundRun.Captured out = run.out();
+            BackgroundRun.Captured err = run.err();
+            run.awaitOut("[srv] netecho: 10.0.0.2/24 on 00:16:3e:00:00:02, echoing", 60);
             assertThat(out.text()).contains("parasol run: TAP " + tap + " in network namespace /run/netns/" + ns
                     + ", uplink of dom0's xenbr0, host address 10.0.0.1/24");
 
@@ -134,20 +104,14 @@ class NetechoTapTest {
             Result quit = inNamespace(ns, "quit".getBytes(StandardCharsets.US_ASCII), "socat", "-u", "-",
                     "UDP:10.0.0.2:7");
             assertThat(quit.status()).as(quit.err()).isZero();
-            assertThat(status.get(60, TimeUnit.SECONDS)).as(out.text() + err.text()).isZero();
-            leaks.verify();
+            assertThat(run.status(60)).as(out.text() + err.text()).isZero();
+            run.verifyLeaks();
             assertThat(out.text()).contains("[srv] netecho: echoed 4 datagrams; told to quit")
                     .containsPattern("(?m)^srv\\s+1 poweroff");
             assertThat(err.text()).containsPattern("uplink: " + tap + " closed: \\d+ frames to dom0");
         } finally {
-            if (status != null && !status.isDone()) {
-                cmd.interrupt(RunCommand.SIGINT);
-                cmd.interrupt(RunCommand.SIGINT);
-                try {
-                    status.get(20, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // the namespace goes regardless
-                }
+            if (run != null) {
+                run.close(); // a run still up ends first; the namespace goes regardless
             }
             Result del = exec(new byte[0], "ip", "netns", "del", ns);
             assertThat(del.status()).as("ip netns del " + ns + ": " + del.err()).isZero();

@@ -15,14 +15,9 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Gtf;
-import org.parasol.hypercall.guest.ArgumentPage;
-import org.parasol.hypercall.guest.GrantTableCalls;
-import org.parasol.hypervisor.domain.DomainConfig;
-import org.parasol.hypervisor.time.ManualClock;
 import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
@@ -33,7 +28,7 @@ import org.parasol.hypervisor.testing.LeakCheck;
 class GrantFileIoTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
-    static final int PAGE = 4096;
+    static final int PAGE = GrantPair.PAGE;
 
     @TempDir
     Path dir;
@@ -53,18 +48,15 @@ class GrantFileIoTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
-        front = BareGuest.create(hv, "front", 1024);
-        back = BareGuest.create(hv, new DomainConfig("back", 1024, 1024, 1, null, "", false, null, null, null)
-                .withPrivileged(true));
-        long[] frames = new long[1];
-        GrantTableCalls calls = new GrantTableCalls(front.cpu, new ArgumentPage(front.scratch));
-        assertThat(calls.setupTable(DomId.SELF, frames).status()).isEqualTo(Gntst.OKAY);
-        table = new GrantFrame(hv.machine().segment(), frames[0]);
-        page1 = front.scratch2;
-        page2 = front.scratch2 + PAGE;
-        mfn1 = front.domain.vcpu(0).mmu().translate(page1, false) >>> 12;
-        mfn2 = front.domain.vcpu(0).mmu().translate(page2, false) >>> 12;
+        GrantPair pair = GrantPair.boot(leaks);
+        hv = pair.hv;
+        front = pair.front;
+        back = pair.back;
+        table = pair.table;
+        page1 = pair.va(0);
+        page2 = pair.va(1);
+        mfn1 = pair.mfn(0);
+        mfn2 = pair.mfn(1);
         frontId = front.domain.domid();
         backId = back.domain.domid();
     }
@@ -81,17 +73,11 @@ class GrantFileIoTest {
     }
 
     private FileChannel file(int bytes) throws IOException {
-        Path p = dir.resolve("disk");
-        byte[] content = new byte[bytes];
-        for (int i = 0; i < bytes; i++) {
-            content[i] = (byte) (i * 13 + 5);
-        }
-        Files.write(p, content);
-        return open(back, p);
+        return open(back, GrantPair.image(dir.resolve("disk"), bytes));
     }
 
     private static byte fileByte(long at) {
-        return (byte) (at * 13 + 5);
+        return GrantPair.fileByte(at);
     }
 
     private long grantOps() {

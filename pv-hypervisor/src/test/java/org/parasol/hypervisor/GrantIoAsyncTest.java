@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
@@ -17,18 +16,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Gtf;
-import org.parasol.hypercall.guest.ArgumentPage;
-import org.parasol.hypercall.guest.GrantTableCalls;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.HostFileChannel;
 import org.parasol.hypervisor.mm.IoUringTesting;
 import org.parasol.hypervisor.testing.LeakCheck;
-import org.parasol.hypervisor.time.ManualClock;
 
 /**
  * Asynchronous grant I/O ({@code GuestMemory.grantIoSubmit}, {@code grantIoReap},
@@ -40,7 +35,7 @@ import org.parasol.hypervisor.time.ManualClock;
 class GrantIoAsyncTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
-    static final int PAGE = 4096;
+    static final int PAGE = GrantPair.PAGE;
     static final int PAGES = 8;
     static final long ECANCELED_RESULT = GuestMemory.GRANT_IO_HOST_ERROR - 125;
 
@@ -61,17 +56,14 @@ class GrantIoAsyncTest {
     @BeforeEach
     void boot() throws Exception {
         assertThat(HostFileChannel.uringEnabled()).as("io_uring on this host").isTrue();
-        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
-        front = BareGuest.create(hv, "front", 1024);
-        back = BareGuest.create(hv, new DomainConfig("back", 1024, 1024, 1, null, "", false, null, null, null)
-                .withPrivileged(true));
-        long[] frames = new long[1];
-        GrantTableCalls calls = new GrantTableCalls(front.cpu, new ArgumentPage(front.scratch));
-        assertThat(calls.setupTable(DomId.SELF, frames).status()).isEqualTo(Gntst.OKAY);
-        table = new GrantFrame(hv.machine().segment(), frames[0]);
+        GrantPair pair = GrantPair.boot(leaks);
+        hv = pair.hv;
+        front = pair.front;
+        back = pair.back;
+        table = pair.table;
         for (int k = 0; k < PAGES; k++) {
-            va[k] = front.scratch2 + (long) k * PAGE;
-            mfn[k] = front.domain.vcpu(0).mmu().translate(va[k], false) >>> 12;
+            va[k] = pair.va(k);
+            mfn[k] = pair.mfn(k);
         }
         frontId = front.domain.domid();
         backId = back.domain.domid();
@@ -90,13 +82,7 @@ class GrantIoAsyncTest {
     }
 
     private Path image(int bytes) throws IOException {
-        Path p = dir.resolve("disk");
-        byte[] content = new byte[bytes];
-        for (int i = 0; i < bytes; i++) {
-            content[i] = (byte) (i * 13 + 5);
-        }
-        Files.write(p, content);
-        return p;
+        return GrantPair.image(dir.resolve("disk"), bytes);
     }
 
     /** A named pipe opened read-write by the hypervisor: a read of it waits for the test's write. */

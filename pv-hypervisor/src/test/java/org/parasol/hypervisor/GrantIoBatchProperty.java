@@ -20,14 +20,8 @@ import net.jqwik.api.ShrinkingMode;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
-import org.parasol.hypercall.DomId;
-import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Gtf;
-import org.parasol.hypercall.guest.ArgumentPage;
-import org.parasol.hypercall.guest.GrantTableCalls;
-import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.HostFileChannel;
-import org.parasol.hypervisor.time.ManualClock;
 import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
@@ -56,18 +50,14 @@ class GrantIoBatchProperty {
 
     @BeforeContainer
     static void boot() throws Exception {
-        hv = LEAKS.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
-        front = BareGuest.create(hv, "front", 1024);
-        back = BareGuest.create(hv, new DomainConfig("back", 1024, 1024, 1, null, "", false, null, null, null)
-                .withPrivileged(true));
-        long[] frames = new long[1];
-        GrantTableCalls calls = new GrantTableCalls(front.cpu, new ArgumentPage(front.scratch));
-        assertThat(calls.setupTable(DomId.SELF, frames).status()).isEqualTo(Gntst.OKAY);
-        table = new GrantFrame(hv.machine().segment(), frames[0]);
+        GrantPair pair = GrantPair.boot(LEAKS);
+        hv = pair.hv;
+        front = pair.front;
+        back = pair.back;
+        table = pair.table;
         for (int k = 0; k < FRAMES; k++) {
-            VA[k] = front.scratch2 + (long) k * PAGE;
-            long mfn = front.domain.vcpu(0).mmu().translate(VA[k], false) >>> 12;
-            table.grant(k + 1, back.domain.domid(), mfn, Gtf.PERMIT_ACCESS);
+            VA[k] = pair.va(k);
+            table.grant(k + 1, back.domain.domid(), pair.mfn(k), Gtf.PERMIT_ACCESS);
         }
         dir = Files.createTempDirectory("grant-io-batch");
     }

@@ -16,17 +16,12 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GuestMemory;
 import org.parasol.hypercall.Hypercall;
 import org.parasol.hypercall.abi.Gntst;
 import org.parasol.hypercall.abi.Gtf;
-import org.parasol.hypercall.guest.ArgumentPage;
-import org.parasol.hypercall.guest.GrantTableCalls;
-import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.mm.HostFileChannel;
 import org.parasol.hypervisor.mm.IoUringTesting;
-import org.parasol.hypervisor.time.ManualClock;
 import org.parasol.hypervisor.testing.LeakCheck;
 
 /**
@@ -38,7 +33,7 @@ import org.parasol.hypervisor.testing.LeakCheck;
 class GrantIoBatchTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
-    static final int PAGE = 4096;
+    static final int PAGE = GrantPair.PAGE;
     static final int PAGES = 8;
 
     @TempDir
@@ -56,17 +51,14 @@ class GrantIoBatchTest {
 
     @BeforeEach
     void boot() throws Exception {
-        hv = leaks.track(Hypervisor.boot(HostConfig.defaults(16L << 20).withClock(new ManualClock()).withPcpus(1)));
-        front = BareGuest.create(hv, "front", 1024);
-        back = BareGuest.create(hv, new DomainConfig("back", 1024, 1024, 1, null, "", false, null, null, null)
-                .withPrivileged(true));
-        long[] frames = new long[1];
-        GrantTableCalls calls = new GrantTableCalls(front.cpu, new ArgumentPage(front.scratch));
-        assertThat(calls.setupTable(DomId.SELF, frames).status()).isEqualTo(Gntst.OKAY);
-        table = new GrantFrame(hv.machine().segment(), frames[0]);
+        GrantPair pair = GrantPair.boot(leaks);
+        hv = pair.hv;
+        front = pair.front;
+        back = pair.back;
+        table = pair.table;
         for (int k = 0; k < PAGES; k++) {
-            va[k] = front.scratch2 + (long) k * PAGE;
-            mfn[k] = front.domain.vcpu(0).mmu().translate(va[k], false) >>> 12;
+            va[k] = pair.va(k);
+            mfn[k] = pair.mfn(k);
         }
         frontId = front.domain.domid();
         backId = back.domain.domid();
@@ -80,17 +72,11 @@ class GrantIoBatchTest {
     }
 
     private Path image(int bytes) throws IOException {
-        Path p = dir.resolve("disk");
-        byte[] content = new byte[bytes];
-        for (int i = 0; i < bytes; i++) {
-            content[i] = fileByte(i);
-        }
-        Files.write(p, content);
-        return p;
+        return GrantPair.image(dir.resolve("disk"), bytes);
     }
 
     private static byte fileByte(long at) {
-        return (byte) (at * 13 + 5);
+        return GrantPair.fileByte(at);
     }
 
     private FileChannel hostFile(Path p) throws IOException {

@@ -245,31 +245,45 @@ class XenbusTest {
     @DisplayName("reading reply bytes off the ring allocates nothing (steady path)")
     void shouldReadTheRingWithoutAllocating() {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        List<Promise<String>> reads = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            reads.add(xb.read("a"));
-        }
-        byte[] sent = takeRequests();
         byte[] piece = {'x'};
-        long allocated = 0;
-        // Until the JIT has compiled the path, the interpreter boxes var-handle coordinates: the
-        // first replies warm it up, and only the middle of the last one is measured.
-        for (int r = 0; r < 8; r++) {
-            putRaw(header(XsWire.XS_READ, reqIdAt(sent, r * 18), 4000));
+        // Until the JIT has compiled the path, the interpreter boxes var-handle coordinates, and
+        // on a loaded machine the compiler threads may be hours behind in CPU terms: each reply
+        // after the first eight is a window of 2000 reads (the middle of its 4000 bytes), and
+        // replies go on until one window allocates nothing to speak of (or 30 s pass). A
+        // steady-path allocation is in every window, so it still fails the test.
+        List<Long> firstWindows = new ArrayList<>();
+        long least = Long.MAX_VALUE;
+        int windows = 0;
+        long giveUp = System.nanoTime() + 30_000_000_000L;
+        boolean clean = false;
+        for (int r = 0; !clean && (r < 8 || System.nanoTime() < giveUp); r++) {
+            Promise<String> read = xb.read("a");
+            byte[] sent = takeRequests();
+            putRaw(header(XsWire.XS_READ, reqIdAt(sent, 0), 4000));
             long before = 0;
+            long allocated = 0;
             for (int i = 0; i < 4000; i++) {
-                if (r == 7 && i == 1000) {
+                if (i == 1000) {
                     before = threads.getCurrentThreadAllocatedBytes();
                 }
                 putRaw(piece);
                 xb.onEvent();
-                if (r == 7 && i == 3000) {
+                if (i == 3000) {
                     allocated = threads.getCurrentThreadAllocatedBytes() - before;
                 }
             }
+            drain();
+            assertThat(read.value()).isEqualTo("x".repeat(4000));
+            if (r >= 7) {
+                if (firstWindows.size() < 10) {
+                    firstWindows.add(allocated);
+                }
+                windows++;
+                least = Math.min(least, allocated);
+                clean = allocated < 1024;
+            }
         }
-        drain();
-        assertThat(reads).allMatch(p -> p.value().equals("x".repeat(4000)));
-        assertThat(allocated).as("bytes allocated over 2000 reads").isLessThan(1024);
+        assertThat(least).as("bytes allocated over 2000 reads, the least of %d windows (the first: %s)", windows, firstWindows)
+                .isLessThan(1024);
     }
 }

@@ -39,6 +39,16 @@ class BridgeTest {
         return v;
     }
 
+    /** {@code n} ports, attached to the bridge in order. */
+    private TestPort[] attached(int n) {
+        TestPort[] ports = new TestPort[n];
+        for (int i = 0; i < n; i++) {
+            ports[i] = new TestPort();
+            bridge.attach(ports[i]);
+        }
+        return ports;
+    }
+
     private long frame(long dst, long src) {
         for (int i = 0; i < 6; i++) {
             mem.putByte(BASE + i, (byte) (dst >>> (8 * (5 - i))));
@@ -56,12 +66,10 @@ class BridgeTest {
     @Test
     @DisplayName("unknown and broadcast destinations flood every other port; learned ones go to their port only")
     void shouldFloodThenLearn() {
-        TestPort pa = new TestPort();
-        TestPort pb = new TestPort();
-        TestPort pc = new TestPort();
-        bridge.attach(pa);
-        bridge.attach(pb);
-        bridge.attach(pc);
+        TestPort[] ports = attached(3);
+        TestPort pa = ports[0];
+        TestPort pb = ports[1];
+        TestPort pc = ports[2];
 
         bridge.input(pa, frame(BROADCAST, A), 60);
         assertThat(pa.got).isEmpty();
@@ -80,12 +88,10 @@ class BridgeTest {
     @Test
     @DisplayName("an address not heard from for the ageing time is forgotten, and its frames flood again")
     void shouldAgeOut() {
-        TestPort pa = new TestPort();
-        TestPort pb = new TestPort();
-        TestPort pc = new TestPort();
-        bridge.attach(pa);
-        bridge.attach(pb);
-        bridge.attach(pc);
+        TestPort[] ports = attached(3);
+        TestPort pa = ports[0];
+        TestPort pb = ports[1];
+        TestPort pc = ports[2];
         bridge.input(pa, frame(BROADCAST, A), 60);
         now += Bridge.AGEING_NS + 1;
         bridge.input(pb, frame(A, B), 60);
@@ -95,12 +101,10 @@ class BridgeTest {
     @Test
     @DisplayName("a port that cannot take a frame drops it alone; a detached port's addresses go; runts are dropped")
     void shouldDropPerPort() {
-        TestPort pa = new TestPort();
-        TestPort pb = new TestPort();
-        TestPort pc = new TestPort();
-        bridge.attach(pa);
-        bridge.attach(pb);
-        bridge.attach(pc);
+        TestPort[] ports = attached(3);
+        TestPort pa = ports[0];
+        TestPort pb = ports[1];
+        TestPort pc = ports[2];
         pb.full = true;
         bridge.input(pa, frame(BROADCAST, A), 60);
         assertThat(pc.got).containsExactly(BROADCAST);
@@ -115,10 +119,9 @@ class BridgeTest {
     @Test
     @DisplayName("forged source addresses cannot grow the table past its bound; a group source is never learned")
     void shouldBoundTheTable() {
-        TestPort pa = new TestPort();
-        TestPort pb = new TestPort();
-        bridge.attach(pa);
-        bridge.attach(pb);
+        TestPort[] ports = attached(2);
+        TestPort pa = ports[0];
+        TestPort pb = ports[1];
         for (long i = 0; i < Bridge.MAX_ENTRIES + 100; i++) {
             bridge.input(pa, frame(BROADCAST, 0x020000000000L + (i << 1)), 60);
         }
@@ -203,12 +206,10 @@ class BridgeTest {
     @Test
     @DisplayName("addresses are read in wire order: each of the six bytes counts, and the group bit is the first byte's lowest")
     void shouldReadAddressesInWireOrder() {
-        TestPort pa = new TestPort();
-        TestPort pb = new TestPort();
-        TestPort pc = new TestPort();
-        bridge.attach(pa);
-        bridge.attach(pb);
-        bridge.attach(pc);
+        TestPort[] ports = attached(3);
+        TestPort pa = ports[0];
+        TestPort pb = ports[1];
+        TestPort pc = ports[2];
         long a = 0x02_11_22_33_44_55L; // locally administered, unicast, every byte different
         bridge.input(pa, frame(B, a), 60); // a learned on pa
         pb.got.clear();
