@@ -197,7 +197,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
         inFlight = 0;
         lastDone = k.now();
         for (int slot = 0; slot < test.qd(); slot++) {
-            issue(slot);
+            issue(slot, lastDone);
         }
         if (inFlight == 0) {
             phaseDone.complete(0L);
@@ -205,9 +205,10 @@ public final class BlkBenchKernel extends ApplicationKernel {
         return phaseDone;
     }
 
-    private boolean issue(int slot) {
+    /** Issues the next I/O of buffer {@code slot} unless the phase is over at system time {@code now}. */
+    private boolean issue(int slot, long now) {
         int bs = test.bs();
-        if (phaseDone.isDone() || issuedBytes > byteLimit - bs || k.now() >= deadline) {
+        if (phaseDone.isDone() || issuedBytes > byteLimit - bs || now >= deadline) {
             return false;
         }
         long offset = nextOffset(bs);
@@ -227,8 +228,8 @@ public final class BlkBenchKernel extends ApplicationKernel {
                 return;
             }
             ios++;
-            lastDone = k.now();
-            if (!issue(slot) && inFlight == 0) {
+            lastDone = k.now(); // one reading of the clock per I/O: the completion's time is the next issue's
+            if (!issue(slot, lastDone) && inFlight == 0) {
                 phaseDone.complete(ios);
             }
         });
