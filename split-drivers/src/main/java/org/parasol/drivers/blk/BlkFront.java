@@ -164,6 +164,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     private boolean[] produced = new boolean[0];
     private long requests;
     private long notifications;
+    private long pushes;
 
     private enum State { WAIT_BACK_END, WAIT_CONNECTED, CONNECTED, CLOSING, CLOSED }
 
@@ -370,6 +371,14 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     @Override
     public long notifications() {
         return notifications;
+    }
+
+    /**
+     * Pushes of requests so far ({@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY}, each publishing one
+     * or more requests of one queue): the I/O one turn of the run loop submits share one.
+     */
+    public long pushes() {
+        return pushes;
     }
 
     // ---------------------------------------------------------------- handshake
@@ -808,6 +817,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         }
         for (Queue q : queues) {
             if (produced[q.index]) {
+                pushes++;
                 q.ring.pushRequestsAndCheckNotify();
             }
         }
