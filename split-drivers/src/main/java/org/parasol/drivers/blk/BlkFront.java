@@ -50,7 +50,7 @@ import org.parasol.hypercall.io.RingGeometry;
  * descriptors; requests stay on one queue until it has a quarter of its ring in flight, then
  * go to the queue with the fewest in flight (deviation 51), while the rings have room; the rest wait
  * in order. What one turn of the run loop submits is pushed together, once per queue, by a task
- * queued behind it ({@code enqueue}). Without persistent grants each page of the caller's buffer is granted for one
+ * queued behind it ({@code enqueue}); an I/O of 32 KiB or more is pushed at once. Without persistent grants each page of the caller's buffer is granted for one
  * request (zero copy here; the back end grant-copies); with them, the data is copied through
  * pages granted once and kept, which the back end maps once (Linux's trade).
  *
