@@ -88,6 +88,28 @@ class BlkbenchRunTest {
     }
 
     @Test
+    @DisplayName("the reads that one response event's completions issue go onto the ring together: at QD32 a push"
+            + " carries several requests (each read pushed on its own would be one push per request)")
+    void shouldPushTheRequestsOfOneTurnTogether() throws IOException {
+        Path cfg = config("runs=randread/4K/32 warmup=0 time=0 bytes=16M gap=0 register=1", "4M");
+
+        RunOutcome o = RunOutcome.of(cfg.toString());
+
+        assertThat(o.status()).as(o.out() + o.err()).isZero();
+        Matcher m = Pattern.compile(RESULT.pattern() + " pushes=(\\d+) push/io=[\\d.]+").matcher(o.out());
+        assertThat(m.find()).as(o.out()).isTrue();
+        long ios = Long.parseLong(m.group(7));
+        long requests = Long.parseLong(m.group(10));
+        long pushes = Long.parseLong(m.group(12));
+        assertThat(ios).isEqualTo(4096);
+        assertThat(requests).isEqualTo(4096);
+        // The back end answers by runs and the front end takes every response published when it
+        // looks, so most events complete several reads. The bound leaves room for a loaded host,
+        // where a guest can be woken for one response more often.
+        assertThat(pushes).as(m.group()).isPositive().isLessThanOrEqualTo(requests / 2);
+    }
+
+    @Test
     @DisplayName("an option out of range stops the guest with the reason")
     void shouldRefuseABadOption() throws IOException {
         Path cfg = config("qd=0", "1M");

@@ -29,11 +29,12 @@ import org.parasol.hypercall.abi.Mmu;
  * --block} does), and nothing moves in between. The result line, one per test:
  * <pre>
  * blkbench: result mode=randread bs=4096 qd=32 queues=1 slots=32 persistent=1 indirect=1 ios=N bytes=B ns=T
- *   iops=I mibps=M requests=R notifications=E req/io=R/N notif/io=E/N
+ *   iops=I mibps=M requests=R notifications=E req/io=R/N notif/io=E/N pushes=P push/io=P/N
  * </pre>
  * (one line): {@code ns} runs from the first request of the timed phase to the last
  * completion; {@code requests} are the blkif requests sent in it (an I/O larger than a request
- * carries is split) and {@code notifications} the events sent to the back end, both from
+ * carries is split), {@code notifications} the events sent to the back end and {@code pushes}
+ * the pushes of requests onto the rings (each publishing one or more; blkfront only), all from
  * {@link BlkFront}'s counters; {@code queues}, {@code slots}, {@code persistent} and
  * {@code indirect} are what the two ends agreed on. Random offsets are aligned to {@code bs},
  * uniform over the disk (SplitMix64 from {@code seed=}); sequential ones run from the start and
@@ -159,6 +160,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
         }).then(g -> {
             long requests = disk.requests();
             long notifications = disk.notifications();
+            long pushes = front != null ? front.pushes() : 0;
             long start = k.now();
             long end = options.timeMs() == 0 ? Long.MAX_VALUE : start + options.timeMs() * 1_000_000;
             long limit = options.maxBytes() == 0 ? Long.MAX_VALUE : options.maxBytes();
@@ -174,7 +176,9 @@ public final class BlkBenchKernel extends ApplicationKernel {
                         front != null && front.persistent() ? 1 : 0,
                         front != null && front.maxSegments() > Blkif.MAX_SEGMENTS_PER_REQUEST ? 1 : 0, n, bytes, ns,
                         n * 1e9 / ns,
-                        bytes * 1e9 / ns / (1 << 20), r, e, r / per, e / per));
+                        bytes * 1e9 / ns / (1 << 20), r, e, r / per, e / per)
+                        + (front == null ? "" : String.format(Locale.ROOT, " pushes=%d push/io=%.3f",
+                                front.pushes() - pushes, (front.pushes() - pushes) / per)));
                 return n;
             });
         }).then(n -> gap()).then(g -> runTest(i + 1));
@@ -197,7 +201,7 @@ public final class BlkBenchKernel extends ApplicationKernel {
         inFlight = 0;
         lastDone = k.now();
         for (int slot = 0; slot < test.qd(); slot++) {
-            issue(slot);
+            issue(slot, lastDone);
         }
         if (inFlight == 0) {
             phaseDone.complete(0L);
@@ -205,9 +209,10 @@ public final class BlkBenchKernel extends ApplicationKernel {
         return phaseDone;
     }
 
-    private boolean issue(int slot) {
+    /** Issues the next I/O of buffer {@code slot} unless the phase is over at system time {@code now}. */
+    private boolean issue(int slot, long now) {
         int bs = test.bs();
-        if (phaseDone.isDone() || issuedBytes > byteLimit - bs || k.now() >= deadline) {
+        if (phaseDone.isDone() || issuedBytes > byteLimit - bs || now >= deadline) {
             return false;
         }
         long offset = nextOffset(bs);
@@ -227,8 +232,8 @@ public final class BlkBenchKernel extends ApplicationKernel {
                 return;
             }
             ios++;
-            lastDone = k.now();
-            if (!issue(slot) && inFlight == 0) {
+            lastDone = k.now(); // one reading of the clock per I/O: the completion's time is the next issue's
+            if (!issue(slot, lastDone) && inFlight == 0) {
                 phaseDone.complete(ios);
             }
         });

@@ -49,7 +49,8 @@ import org.parasol.hypercall.io.RingGeometry;
  * segments (one per page touched), or up to the back end's indirect limit with indirect
  * descriptors; requests stay on one queue until it has a quarter of its ring in flight, then
  * go to the queue with the fewest in flight (deviation 51), while the rings have room; the rest wait
- * in order. Without persistent grants each page of the caller's buffer is granted for one
+ * in order. What one turn of the run loop submits is pushed together, once per queue, by a task
+ * queued behind it ({@code enqueue}); an I/O of 32 KiB or more is pushed at once. Without persistent grants each page of the caller's buffer is granted for one
  * request (zero copy here; the back end grant-copies); with them, the data is copied through
  * pages granted once and kept, which the back end maps once (Linux's trade).
  *
@@ -153,11 +154,18 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     private Registration lastRegistration;
     private int poolPages;
     /** The indirect descriptor flyweight, reused for every indirect request. */
-    private final BlkifRequestSegment seg = new BlkifRequestSegment();
+    /**
+     * An indirect request's descriptors, built here (in the JVM's heap, private to this vCPU) and
+     * written into the slot's indirect page with one bulk write: one bounds check and one
+     * translation per page instead of three field writes per segment.
+     */
+    private final java.lang.foreign.MemorySegment descriptors = java.lang.foreign.MemorySegment.ofArray(
+            new long[Blkif.SEGS_PER_INDIRECT_FRAME]);
     /** Which queues {@link #pump} produced on, reused (sized once the queues exist). */
     private boolean[] produced = new boolean[0];
     private long requests;
     private long notifications;
+    private long pushes;
 
     private enum State { WAIT_BACK_END, WAIT_CONNECTED, CONNECTED, CLOSING, CLOSED }
 
@@ -364,6 +372,14 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
     @Override
     public long notifications() {
         return notifications;
+    }
+
+    /**
+     * Pushes of requests so far ({@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY}, each publishing one
+     * or more requests of one queue): the I/O one turn of the run loop submits share one.
+     */
+    public long pushes() {
+        return pushes;
     }
 
     // ---------------------------------------------------------------- handshake
@@ -757,11 +773,42 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         return enqueue(new Io(op, sector, va, length, k.loop().promise()));
     }
 
+    /**
+     * Queues {@code io} and, unless one is pending, a {@link #pumpTask} behind the tasks already
+     * ready: the I/O a turn of the run loop submits (the completions of one event each issuing the
+     * next I/O) is pushed together, one push and at most one notification per queue for them all,
+     * as ring.h's batching intends, instead of one push per I/O.
+     */
     private Promise<Void> enqueue(Io io) {
         waiting.add(io);
-        pump();
+        if ((io.op == Blkif.OP_READ || io.op == Blkif.OP_WRITE) && io.remaining >= PUSH_AT_ONCE_BYTES) {
+            pump(); // a large I/O goes at once, with whatever waits before it
+            return io.done;
+        }
+        if (!pumpPending) {
+            pumpPending = true;
+            k.loop().execute(pumpTask);
+        }
         return io.done;
     }
+
+    /**
+     * An I/O of this many bytes or more is pushed at once rather than with the rest of its turn:
+     * the back end's copy of it takes microseconds, and at 64 KiB QD8 pushing each read as its
+     * completion issued it kept the back end fed better than pushing a turn's reads together
+     * (docs/results.md, issue 13, branch blkcpu); small I/O gains from sharing a push.
+     */
+    static final long PUSH_AT_ONCE_BYTES = 32 * 1024;
+
+    /** Whether {@link #pumpTask} is queued on the run loop. */
+    private boolean pumpPending;
+    /** The deferred {@link #pump} of what {@link #enqueue} queued (made once: submitting allocates no task). */
+    private final Runnable pumpTask = () -> {
+        pumpPending = false;
+        if (state == State.CONNECTED || state == State.CLOSING) {
+            pump();
+        }
+    };
 
     /** Fills free ring slots from the waiting I/O, in order; one push (and at most one notify) per queue. */
     private void pump() {
@@ -783,6 +830,7 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         }
         for (Queue q : queues) {
             if (produced[q.index]) {
+                pushes++;
                 q.ring.pushRequestsAndCheckNotify();
             }
         }
@@ -899,9 +947,14 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
                 r.id = s.id;
                 r.sectorNumber = io.sector;
                 GuestMemoryBuffer pages = s.indirectBuffer;
-                for (int i = 0; i < segs; i++) {
-                    seg.wrap(pages, (long) i * BlkifRequestSegment.SIZE).gref(ref(s, i)).firstSect(s.first[i])
-                            .lastSect(s.last[i]);
+                for (int done = 0; done < segs; done += Blkif.SEGS_PER_INDIRECT_FRAME) {
+                    int n = Math.min(Blkif.SEGS_PER_INDIRECT_FRAME, segs - done);
+                    for (int i = 0; i < n; i++) {
+                        descriptors.setAtIndex(DESCRIPTOR, i, descriptor(ref(s, done + i), s.first[done + i],
+                                s.last[done + i]));
+                    }
+                    pages.putBytes((long) done * BlkifRequestSegment.SIZE, descriptors, 0,
+                            (long) n * BlkifRequestSegment.SIZE);
                 }
                 for (int p = 0; p < s.indirectGrants.length; p++) {
                     r.indirectGrefs[p] = s.indirectGrants[p].ref().value();
@@ -923,6 +976,15 @@ public final class BlkFront implements org.parasol.guest.blk.BlockDevice {
         q.ring.produceRequest(r);
         requests++;
         return true;
+    }
+
+    /** A descriptor as one little-endian word: {@code blkif_request_segment}'s gref, first_sect, last_sect, padding 0. */
+    private static final java.lang.foreign.ValueLayout.OfLong DESCRIPTOR = java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED
+            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    static long descriptor(int gref, int first, int last) {
+        return Integer.toUnsignedLong(gref) | (long) (first & 0xFF) << (BlkifRequestSegment.FIRST_SECT_OFFSET * 8)
+                | (long) (last & 0xFF) << (BlkifRequestSegment.LAST_SECT_OFFSET * 8);
     }
 
     private int ref(Slot s, int i) {
