@@ -15,7 +15,9 @@ import org.parasol.hypervisor.time.Clock;
  * @param tscHz              rate of the simulated TSC (not 1 GHz, so mul/shift are exercised)
  * @param timeSlice          the credit scheduler's time slice (Xen's {@code sched_credit_tslice_ms},
  *                           30 ms); it ticks every third of it
- * @param stuckThreshold     a running vCPU without a safe point this long is reported and crashed
+ * @param stuckThreshold     a running vCPU without a safe point this long, that then burns this much
+ *                           CPU time still without one (or waits six times this long), is reported
+ *                           and crashed
  * @param destroyTimeout     how long pause and destroy wait for vCPUs to reach a safe point
  * @param haltPollMax        the longest a blocking vCPU polls for an event on an idle core before
  *                           it sleeps (KVM's {@code halt_poll_ns}; zero: never polls)

@@ -883,11 +883,12 @@ public final class Hypervisor implements AutoCloseable {
             }
             long sp = v.safePoints();
             v.stuckWatched(true);
-            long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now});
+            long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now, NO_CPU_MARK});
             if (seen[0] != sp) {
                 seen[0] = sp;
                 seen[1] = now;
-            } else if (now - seen[1] >= threshold) {
+                seen[2] = NO_CPU_MARK;
+            } else if (now - seen[1] >= threshold && stuck(v, seen, threshold, now)) {
                 long ms = (now - seen[1]) / 1_000_000;
                 v.stuckWatched(false);
                 stuckWatch.remove(v);
@@ -901,6 +902,34 @@ public final class Hypervisor implements AutoCloseable {
             v.requestPreempt();
         }
         schedTick.set(now + host.scheduler().tickNanos());
+    }
+
+    /** {@code seen[2]} before the vCPU's thread's CPU time was first read in a watch. */
+    private static final long NO_CPU_MARK = Long.MIN_VALUE;
+    /** A vCPU that ran no safe point for this many thresholds of wall time is stuck whatever its CPU time says. */
+    private static final int STUCK_WALL_THRESHOLDS = 6;
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /**
+     * Whether a vCPU that has passed no safe point for {@code threshold} of wall time is stuck:
+     * its thread has since burnt {@code threshold} of CPU time in guest code (counted from the
+     * first tick past the threshold, so a spinning guest goes in about two thresholds), or the
+     * wall time has reached {@link #STUCK_WALL_THRESHOLDS} thresholds (a thread that waits in
+     * guest code while it holds its pCPU). Wall time alone crashed healthy domains whose threads
+     * the host had starved for the threshold on a loaded machine. A thread whose CPU time the
+     * JVM cannot read (a virtual thread) is judged by wall time, as before.
+     */
+    private static boolean stuck(Vcpu v, long[] seen, long threshold, long now) {
+        Thread t = v.thread();
+        long cpu = t == null || t.isVirtual() || !THREADS.isThreadCpuTimeSupported() ? -1 : THREADS.getThreadCpuTime(t.threadId());
+        if (cpu < 0) {
+            return true;
+        }
+        if (seen[2] == NO_CPU_MARK) {
+            seen[2] = cpu;
+            return false;
+        }
+        return cpu - seen[2] >= threshold || now - seen[1] >= STUCK_WALL_THRESHOLDS * threshold;
     }
 
     /**
