@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
+import org.parasol.drivers.net.stack.Checksum;
 import org.parasol.hypercall.abi.Netif;
 
 /**
@@ -167,7 +168,7 @@ public final class Gso {
             int segId = (id + s) & 0xFFFF;
             SHORT.set(b, ip + 2, (short) total);
             SHORT.set(b, ip + 4, (short) segId);
-            SHORT.set(b, ip + 10, (short) ~fold(ipBase + total + segId));
+            SHORT.set(b, ip + 10, (short) Checksum.finish(ipBase + total + segId));
             int segSeq = seq + off;
             INT.set(b, tcp + 4, segSeq);
             int fl = tcpFlags;
@@ -182,7 +183,7 @@ public final class Gso {
             if (tcpChecksum) {
                 // the flags byte is the low half of the 16-bit word at tcp + 12 (data offset, flags)
                 long acc = tcpBase + thl + bytes + (segSeq >>> 16) + (segSeq & 0xFFFF) + fl;
-                SHORT.set(b, tcp + 16, (short) ~fold(sum(b, hl, bytes, acc)));
+                SHORT.set(b, tcp + 16, (short) Checksum.finish(sum(b, hl, bytes, acc)));
             } else {
                 SHORT.set(b, tcp + 16, asSent);
             }
@@ -211,13 +212,5 @@ public final class Gso {
             acc += (b[i] & 0xFF) << 8;
         }
         return acc;
-    }
-
-    /** A non-negative ones'-complement sum {@code acc} folded to 16 bits. */
-    static int fold(long acc) {
-        while ((acc >>> 16) != 0) {
-            acc = (acc & 0xFFFF) + (acc >>> 16);
-        }
-        return (int) acc;
     }
 }
