@@ -166,14 +166,7 @@ class LifecycleTest {
     @DisplayName("a vCPU whose thread burns no CPU in guest code for 2.5 thresholds (as a thread the host starves) is not crashed as stuck")
     void shouldNotCrashAVcpuWhoseThreadTheHostHeldBack() throws Exception {
         boot(HostConfig.defaults(16L << 20).withStuckThreshold(Duration.ofMillis(100)));
-        Domain d = hv.createDomain(cfg("starved"), (cpu, si) -> {
-            long s = TestKernels.scratch(cpu, si);
-            long end = System.nanoTime() + 250_000_000L;
-            for (long left; (left = end - System.nanoTime()) > 0; ) {
-                java.util.concurrent.locks.LockSupport.parkNanos(left); // no safe point, no CPU: its pCPU held
-            }
-            TestKernels.shutdown(cpu, s, Shutdown.POWEROFF);
-        });
+        Domain d = hv.createDomain(cfg("starved"), TestKernels.waiting(250));
         awaitEnd(d);
         assertThat(d.crashCause()).as("crash cause").isNull();
         assertThat(d.shutdownReason()).isEqualTo(Shutdown.POWEROFF);
@@ -183,14 +176,7 @@ class LifecycleTest {
     @DisplayName("a vCPU that waits in guest code holding its pCPU for six thresholds of wall time is crashed as stuck, CPU or not")
     void shouldCrashAVcpuThatWaitsHoldingItsPcpu() throws Exception {
         boot(HostConfig.defaults(16L << 20).withStuckThreshold(Duration.ofMillis(100)));
-        Domain d = hv.createDomain(cfg("sleeper"), (cpu, si) -> {
-            long s = TestKernels.scratch(cpu, si);
-            long end = System.nanoTime() + 1_500_000_000L;
-            for (long left; (left = end - System.nanoTime()) > 0; ) {
-                java.util.concurrent.locks.LockSupport.parkNanos(left);
-            }
-            TestKernels.shutdown(cpu, s, Shutdown.POWEROFF); // its first safe point: the crash unwinds it here
-        });
+        Domain d = hv.createDomain(cfg("sleeper"), TestKernels.waiting(1500)); // the crash unwinds it at its power-off
         awaitEnd(d);
         assertThat(d.shutdownReason()).isEqualTo(Shutdown.CRASH);
         assertThat(d.crashCause()).contains("stuck");

@@ -3,6 +3,7 @@ package org.parasol.hypervisor;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import org.parasol.hypercall.Cpu;
 import org.parasol.hypercall.GuestKernel;
@@ -119,6 +120,21 @@ final class TestKernels {
                 x++;
             }
             cpu.memory().putLong(s, x);
+            shutdown(cpu, s, Shutdown.POWEROFF);
+        };
+    }
+
+    /**
+     * Waits {@code millis} in guest code with its thread parked (no safe point, no CPU time, its
+     * pCPU held: as a thread the host holds back), then powers off.
+     */
+    static GuestKernel waiting(long millis) {
+        return (cpu, si) -> {
+            long s = scratch(cpu, si);
+            long end = System.nanoTime() + millis * 1_000_000L;
+            for (long left; (left = end - System.nanoTime()) > 0; ) {
+                LockSupport.parkNanos(left);
+            }
             shutdown(cpu, s, Shutdown.POWEROFF);
         };
     }
