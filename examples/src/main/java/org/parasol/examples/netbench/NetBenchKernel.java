@@ -213,17 +213,17 @@ public final class NetBenchKernel extends ApplicationKernel {
                 if (ids.isEmpty()) {
                     throw new IllegalStateException("netbench: this domain has no vif");
                 }
+                // No frame reaches this handler before link's callback below has set nic: netfront
+                // holds them in the RX ring until connect's value is taken (the map), and that
+                // callback's task is queued before the first delivery's.
                 return NetFront.connect(k, ids.get(0), queues, true, true, !src && rxGso, (from, f, len) -> {
-                    if (nic == null) {
-                        nic = new FrontLink(from); // frames may come before connect's promise hands us the interface
-                    }
                     if (src) {
                         sourceFrame(f, len);
                     } else {
                         sinkFrame(f, len);
                     }
                 });
-            }).map(n -> nic != null ? nic : new FrontLink(n));
+            }).map(FrontLink::new);
         }
         return link.then(n -> {
             nic = n;
