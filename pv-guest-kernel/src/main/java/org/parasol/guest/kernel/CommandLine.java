@@ -26,7 +26,10 @@ import java.util.function.LongConsumer;
  * quoting). A word is {@code key=value} (split at its first {@code =}) or a bare {@code key}.
  * Each word reaches its parameter's setter in the order the words come, so a key given twice
  * takes its last value. The kernel's own parameters ({@link #KERNEL_PARAMS}, which
- * {@link Kernel} reads) may be on any image's line and are passed over here.
+ * {@link Kernel} reads) may be on any image's line and are passed over here. As Linux names a
+ * module's parameter {@code module.param}, a key may name its image: {@code ticker.ticks=3} is
+ * ticker's {@code ticks=3}, and passed over by any other image, so that one line can carry
+ * the words of several images (a run of two images gets one {@code --cmdline}).
  *
  * <p>Refusals, each a {@link BadParameter} whose message starts with the image's name: every
  * word whose key the image did not declare, all named in one message, before any setter runs;
@@ -88,9 +91,9 @@ public final class CommandLine {
 
     /**
      * {@code key=N,N,...}: one or more comma-separated decimal numbers, each in {@code min..max},
-     * handed to {@code set} in order.
+     * handed to {@code set} in order (a list of sizes, say).
      */
-    public CommandLine numbers(String key, long min, long max, Consumer<long[]> set) {
+    public CommandLine numbers(String key, int min, int max, Consumer<int[]> set) {
         Objects.requireNonNull(set, "set");
         checkRange(key, min, max);
         return declare(key, Kind.VALUE, v -> {
@@ -98,9 +101,9 @@ public final class CommandLine {
                 throw new BadParameter(key + " is not a comma-separated list of decimal numbers: '" + quote(v) + "'");
             }
             List<String> parts = split(v, ',');
-            long[] out = new long[parts.size()];
+            int[] out = new int[parts.size()];
             for (int i = 0; i < out.length; i++) {
-                out[i] = decimal(key, parts.get(i), min, max);
+                out[i] = (int) decimal(key, parts.get(i), min, max);
             }
             set.accept(out);
         });
@@ -145,7 +148,7 @@ public final class CommandLine {
 
     private CommandLine declare(String key, Kind kind, Consumer<String> set) {
         Objects.requireNonNull(key, "key");
-        if (key.isEmpty() || key.indexOf('=') >= 0 || blank(key) || KERNEL_PARAMS.contains(key)) {
+        if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('.') >= 0 || blank(key) || KERNEL_PARAMS.contains(key)) {
             throw new IllegalArgumentException("not a key an image may declare: '" + key + "'");
         }
         if (params.putIfAbsent(key, new Param(kind, set)) != null) {
@@ -161,13 +164,22 @@ public final class CommandLine {
      * @throws BadParameter naming every unknown word, or the first word whose value is refused
      */
     public void parse(String line) {
-        List<String> words = split(line == null ? "" : line, ' ');
+        List<String> words = new ArrayList<>();
         List<String> unknown = new ArrayList<>();
-        for (String word : words) {
+        for (String word : split(line == null ? "" : line, ' ')) {
             String key = key(word);
+            int dot = key.indexOf('.');
+            if (dot >= 0) {
+                if (!key.substring(0, dot).equals(owner)) {
+                    continue; // another image's
+                }
+                word = word.substring(dot + 1);
+                key = key.substring(dot + 1);
+            }
             if (!params.containsKey(key) && !KERNEL_PARAMS.contains(key)) {
                 unknown.add("'" + quote(word) + "'");
             }
+            words.add(word);
         }
         if (!unknown.isEmpty()) {
             throw new BadParameter(owner + ": unknown " + (unknown.size() == 1 ? "parameter " : "parameters ")

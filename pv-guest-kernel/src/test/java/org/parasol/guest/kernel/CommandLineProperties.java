@@ -71,16 +71,17 @@ class CommandLineProperties {
     }
 
     @Property(tries = 500)
-    @Label("generated key=value words, joined by any blanks with the kernel's and another's words among them, set exactly their last values")
+    @Label("generated key=value words (some named gen.key), joined by any blanks with the kernel's, another's and another image's"
+            + " words among them, set exactly their last values")
     void shouldRoundTripGeneratedWords(@ForAll("words") List<Word> words, @ForAll("blanks") String blank,
-            @ForAll boolean kernelWords) {
+            @ForAll boolean kernelWords, @ForAll boolean prefixed) {
         List<String> text = new ArrayList<>();
         Map<String, String> expected = new LinkedHashMap<>();
         for (Word w : words) {
-            text.add(w.text());
+            text.add(prefixed && text.size() % 3 == 0 ? "gen." + w.text() : w.text());
             expected.put(w.key(), w.value());
             if (kernelWords) {
-                text.add(text.size() % 2 == 0 ? "clock=pit" : "lie=grant");
+                text.add(text.size() % 2 == 0 ? "clock=pit" : text.size() % 3 == 0 ? "other." + w.text() + "x" : "lie=grant");
             }
         }
         Seen seen = new Seen();

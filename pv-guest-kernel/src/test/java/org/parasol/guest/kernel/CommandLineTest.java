@@ -53,6 +53,17 @@ class CommandLineTest {
     }
 
     @Test
+    @DisplayName("a key may name its image, as Linux's module.param: the image's own is its word, another image's is passed over")
+    void shouldTakeItsOwnDottedKeysAndPassOverOthers() {
+        demo().parse("demo.rounds=9 ticker.ticks=25 pingpong.timeout=x demo.verbose other.rounds=oops");
+
+        assertThat(seen).containsExactly("rounds 9", "verbose");
+        assertThatThrownBy(() -> demo().parse("demo.colour=blue")).hasMessageStartingWith("demo: unknown parameter 'colour=blue'");
+        assertThatThrownBy(() -> demo().parse("demo.rounds=0")).hasMessage("demo: rounds 0 is out of range 1..1000");
+        assertThatThrownBy(() -> new CommandLine("x").flag("a.b", () -> { })).hasMessageContaining("'a.b'");
+    }
+
+    @Test
     @DisplayName("every unknown word is named in one message, before any setter runs")
     void shouldNameEveryUnknownWordAtOnce() {
         assertThatThrownBy(() -> demo().parse("rounds=3 colour=blue quiet =x"))
