@@ -152,6 +152,21 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("an image refuses the words of its command line it does not know, all named in one line, and a bad number"
+            + " naming its key: the domain crashes with the reason before it starts")
+    void shouldCrashAnImageOnAWordItDoesNotKnow() {
+        RunOutcome unknown = run("ticker", "--cmdline", "tick=3 period=20 colour=blue");
+        RunOutcome range = run("ticker", "--cmdline", "ticks=3 period=5000000");
+
+        assertThat(unknown.status()).as(unknown.out()).isEqualTo(1);
+        assertThat(unknown.out()).contains("[ticker] *** guest crash: org.parasol.guest.kernel.CommandLine$BadParameter: ticker:"
+                + " unknown parameters 'tick=3', 'colour=blue'; ticker takes ticks, period (and the kernel's clock)")
+                .doesNotContain("ticker: 3 ticks").containsPattern("ticker +\\d+ crash");
+        assertThat(range.status()).as(range.out()).isEqualTo(1);
+        assertThat(range.out()).contains("ticker: period 5000000 is out of range 0..3600000").containsPattern("ticker +\\d+ crash");
+    }
+
+    @Test
     @DisplayName("--timeout shuts the run's domains down as crashed; dom0 reaps them and powers off; exit status 1")
     void shouldEndTheRunAtTheTimeoutThroughDom0() {
         RunOutcome o = run("ticker", "--timeout", "1", "--cmdline", "ticks=1000 period=100");
@@ -298,8 +313,8 @@ class RunCommandTest {
     @DisplayName("no end of pingpong waits for ever: a missing, silent or dying peer ends the run with a message; exit 1")
     @CsvSource(delimiter = '|', textBlock = """
             no front end           | domains=pong                                  | timeout=1                       | [pong] *** guest crash: java.lang.IllegalStateException: pingpong: no front end appeared under backend/pingpong within 1 s
-            a back end that never answers | domains=idle ping%nidle.image=ticker%nping.device=pingpong:backend=idle | ticks=25 period=100 timeout=1 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end made no progress for 1 s (waiting for it to reach InitWait)
-            a back end that dies   | domains=brief ping%nbrief.image=ticker%nping.device=pingpong:backend=brief | ticks=5 period=200 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end went Unknown (its state node gone or garbled) before it was ready
+            a back end that never answers | domains=idle ping%nidle.image=ticker%nping.device=pingpong:backend=idle | ticker.ticks=25 ticker.period=100 pingpong.timeout=1 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end made no progress for 1 s (waiting for it to reach InitWait)
+            a back end that dies   | domains=brief ping%nbrief.image=ticker%nping.device=pingpong:backend=brief | ticker.ticks=5 ticker.period=200 | [ping] *** guest crash: java.lang.IllegalStateException: pingpong: the back end went Unknown (its state node gone or garbled) before it was ready
             """)
     void shouldBoundEveryWaitOfPingpong(String what, String launch, String cmdline, String message, @TempDir Path dir)
             throws IOException {

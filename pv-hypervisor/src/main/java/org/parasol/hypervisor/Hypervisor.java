@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -126,7 +125,8 @@ public final class Hypervisor implements AutoCloseable {
     private final List<Consumer<Domain>> destroyListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<Domain>> createListeners = new CopyOnWriteArrayList<>();
     private final Timers.Timer schedTick;
-    private final ConcurrentHashMap<Vcpu, long[]> stuckWatch = new ConcurrentHashMap<>();
+    /** The scheduler ticks run so far: a stuck-vCPU watch goes on only from one tick to the next (the timer thread only). */
+    private long ticks;
     /** The tick's view of the vCPUs holding a pCPU: one slot per pCPU, reused (the timer thread only). */
     private final CreditUnit.Client[] tickClients;
     private volatile KernelSource kernelSource;
@@ -687,9 +687,6 @@ public final class Hypervisor implements AutoCloseable {
 
         @Override
         public void domainDestroyed(Domain d) {
-            for (Vcpu v : d.vcpus()) {
-                stuckWatch.remove(v);
-            }
             synchronized (Hypervisor.this) {
                 claimedDomids.remove(d.domid());
                 claimedNames.remove(d.name());
@@ -840,7 +837,7 @@ public final class Hypervisor implements AutoCloseable {
      * domain is crashed. The tick itself only reads and sets words: the crash runs on the
      * host worker, so the timer thread never waits on a lock a vCPU may hold.
      */
-    private void tick() {
+    void tick() { // package-private for TickAllocationTest, which runs it on a manual clock
         if (closed) {
             return;
         }
@@ -848,17 +845,11 @@ public final class Hypervisor implements AutoCloseable {
         sched.tick();
         long now = host.clock().nanos();
         long threshold = config.stuckThreshold().toNanos();
+        long tick = ++ticks;
         // Only the vCPUs that hold a pCPU can be in guest code (a vCPU runs guest code only
         // with a permit), so the tick visits at most one vCPU per pCPU and idle domains cost
-        // it nothing. A vCPU that left guest code since it was watched is forgotten first.
-        if (!stuckWatch.isEmpty()) {
-            for (Vcpu v : stuckWatch.keySet()) {
-                if (!v.inGuest()) {
-                    v.stuckWatched(false);
-                    stuckWatch.remove(v);
-                }
-            }
-        }
+        // it nothing. Each keeps its own watch: one that this tick finds in guest code but the
+        // last did not (it left guest code, or was not looked at) starts a fresh one.
         int n = sched.runningClients(tickClients);
         for (int i = 0; i < n; i++) {
             if (!(tickClients[i] instanceof SchedUnit.VcpuClient c)) {
@@ -882,16 +873,16 @@ public final class Hypervisor implements AutoCloseable {
                 continue;
             }
             long sp = v.safePoints();
-            v.stuckWatched(true);
-            long[] seen = stuckWatch.computeIfAbsent(v, k -> new long[] {sp, now, NO_CPU_MARK});
-            if (seen[0] != sp) {
-                seen[0] = sp;
-                seen[1] = now;
-                seen[2] = NO_CPU_MARK;
-            } else if (now - seen[1] >= threshold && stuck(v, seen, threshold, now)) {
-                long ms = (now - seen[1]) / 1_000_000;
-                v.stuckWatched(false);
-                stuckWatch.remove(v);
+            Vcpu.StuckWatch w = v.stuckWatch();
+            boolean watched = w.tick == tick - 1;
+            w.tick = tick;
+            if (!watched || w.safePoints != sp) {
+                w.safePoints = sp;
+                w.since = now;
+                w.cpuMark = NO_CPU_MARK;
+            } else if (now - w.since >= threshold && stuck(v, w, threshold, now)) {
+                long ms = (now - w.since) / 1_000_000;
+                w.tick = Long.MIN_VALUE; // reported once: a later tick would start afresh
                 hostWork(() -> {
                     LOG.log(System.Logger.Level.ERROR, "domain " + d.name() + " (" + d.domid() + "): vCPU " + v.id()
                             + " reached no safe point for " + ms + " ms; crashing it");
@@ -904,7 +895,7 @@ public final class Hypervisor implements AutoCloseable {
         schedTick.set(now + host.scheduler().tickNanos());
     }
 
-    /** {@code seen[2]} before the vCPU's thread's CPU time was first read in a watch. */
+    /** {@link Vcpu.StuckWatch#cpuMark} before the vCPU's thread's CPU time was first read in a watch. */
     private static final long NO_CPU_MARK = Long.MIN_VALUE;
     /** A vCPU that ran no safe point for this many thresholds of wall time is stuck whatever its CPU time says. */
     private static final int STUCK_WALL_THRESHOLDS = 6;
@@ -919,17 +910,17 @@ public final class Hypervisor implements AutoCloseable {
      * the host had starved for the threshold on a loaded machine. A thread whose CPU time the
      * JVM cannot read (a virtual thread) is judged by wall time, as before.
      */
-    private static boolean stuck(Vcpu v, long[] seen, long threshold, long now) {
+    private static boolean stuck(Vcpu v, Vcpu.StuckWatch w, long threshold, long now) {
         Thread t = v.thread();
         long cpu = t == null || t.isVirtual() || !THREADS.isThreadCpuTimeSupported() ? -1 : THREADS.getThreadCpuTime(t.threadId());
         if (cpu < 0) {
             return true;
         }
-        if (seen[2] == NO_CPU_MARK) {
-            seen[2] = cpu;
+        if (w.cpuMark == NO_CPU_MARK) {
+            w.cpuMark = cpu;
             return false;
         }
-        return cpu - seen[2] >= threshold || now - seen[1] >= STUCK_WALL_THRESHOLDS * threshold;
+        return cpu - w.cpuMark >= threshold || now - w.since >= STUCK_WALL_THRESHOLDS * threshold;
     }
 
     /**

@@ -42,42 +42,26 @@ class GrantIoAsyncTest {
     @TempDir
     Path dir;
 
-    private Hypervisor hv;
-    private BareGuest front;
-    private BareGuest back;
-    private GrantFrame table;
-    private final long[] va = new long[PAGES];
-    private final long[] mfn = new long[PAGES];
-    private int frontId;
-    private int backId;
+    /** The host and its two domains; the tests grant the front end's pages {@code pair.va(0..PAGES-1)} as refs 1..PAGES. */
+    private GrantPair pair;
     private final long[] tags = new long[GuestMemory.GRANT_IO_IN_FLIGHT];
     private final long[] results = new long[GuestMemory.GRANT_IO_IN_FLIGHT];
 
     @BeforeEach
     void boot() throws Exception {
         assertThat(HostFileChannel.uringEnabled()).as("io_uring on this host").isTrue();
-        GrantPair pair = GrantPair.boot(leaks);
-        hv = pair.hv;
-        front = pair.front;
-        back = pair.back;
-        table = pair.table;
+        pair = GrantPair.boot(leaks);
         for (int k = 0; k < PAGES; k++) {
-            va[k] = pair.va(k);
-            mfn[k] = pair.mfn(k);
-        }
-        frontId = front.domain.domid();
-        backId = back.domain.domid();
-        for (int k = 0; k < PAGES; k++) {
-            table.grant(k + 1, backId, mfn[k], Gtf.PERMIT_ACCESS);
+            pair.table.grant(k + 1, pair.backId, pair.mfn(k), Gtf.PERMIT_ACCESS);
         }
     }
 
     @AfterEach
     void close() {
         IoUringTesting.failSetup(0);
-        if (hv != null) {
-            assertThat(hv.unhandledExceptions()).isZero();
-            hv.close();
+        if (pair != null) {
+            assertThat(pair.hv.unhandledExceptions()).isZero();
+            pair.hv.close();
         }
     }
 
@@ -90,7 +74,7 @@ class GrantIoAsyncTest {
         Path p = dir.resolve("pipe");
         Process mk = new ProcessBuilder("mkfifo", p.toString()).start();
         assertThat(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0).as("mkfifo").isTrue();
-        FileChannel f = back.mem.openHostFile(p, true);
+        FileChannel f = pair.back.mem.openHostFile(p, true);
         assertThat(f).isInstanceOf(HostFileChannel.class);
         return f;
     }
@@ -106,7 +90,7 @@ class GrantIoAsyncTest {
     }
 
     private long submitRead(FileChannel f, int ref, long position, long tag) throws IOException {
-        return back.mem.grantIoSubmit(f, frontId, false, position, new int[] {ref}, new int[] {0}, new int[] {PAGE}, 1,
+        return pair.back.mem.grantIoSubmit(f, pair.frontId, false, position, new int[] {ref}, new int[] {0}, new int[] {PAGE}, 1,
                 tag);
     }
 
@@ -115,7 +99,7 @@ class GrantIoAsyncTest {
         int got = 0;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (got < n && System.nanoTime() < deadline) {
-            got += back.mem.grantIoReap(tags, results, Math.min(tags.length, n - got) , true);
+            got += pair.back.mem.grantIoReap(tags, results, Math.min(tags.length, n - got) , true);
             if (got > 0 && got < n) {
                 // keep what came: shift not needed for these tests' single-digit counts
                 System.arraycopy(tags, 0, tags, 0, got);
@@ -127,17 +111,17 @@ class GrantIoAsyncTest {
     @Test
     @DisplayName("submitted reads land in the granted frames; the reap hands back each tag with its bytes, pins dropped")
     void shouldReadAsynchronouslyAndReapEachTag() throws IOException {
-        try (FileChannel f = back.mem.openHostFile(image(4 * PAGE), false)) {
-            long ops = back.domain.vcpu(0).hypercallCounts()[Hypercall.GRANT_TABLE_OP];
+        try (FileChannel f = pair.back.mem.openHostFile(image(4 * PAGE), false)) {
+            long ops = pair.back.domain.vcpu(0).hypercallCounts()[Hypercall.GRANT_TABLE_OP];
             assertThat(submitRead(f, 1, 0, 101)).isZero();
             assertThat(submitRead(f, 2, 3 * PAGE, 102)).isZero();
-            assertThat(back.domain.vcpu(0).hypercallCounts()[Hypercall.GRANT_TABLE_OP]).isEqualTo(ops + 2);
+            assertThat(pair.back.domain.vcpu(0).hypercallCounts()[Hypercall.GRANT_TABLE_OP]).isEqualTo(ops + 2);
             int got = 0;
             long[] t = new long[2];
             long[] r = new long[2];
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (got < 2 && System.nanoTime() < deadline) {
-                int n = back.mem.grantIoReap(tags, results, 2 - got, true);
+                int n = pair.back.mem.grantIoReap(tags, results, 2 - got, true);
                 for (int i = 0; i < n; i++) {
                     t[got] = tags[i];
                     r[got++] = results[i];
@@ -146,12 +130,12 @@ class GrantIoAsyncTest {
             assertThat(t).containsExactlyInAnyOrder(101, 102);
             assertThat(r).containsExactly(PAGE, PAGE);
             for (int i = 0; i < PAGE; i++) {
-                assertThat(front.mem.getByte(va[0] + i)).isEqualTo((byte) (i * 13 + 5));
-                assertThat(front.mem.getByte(va[1] + i)).isEqualTo((byte) ((3 * PAGE + i) * 13 + 5));
+                assertThat(pair.front.mem.getByte(pair.va(0) + i)).isEqualTo((byte) (i * 13 + 5));
+                assertThat(pair.front.mem.getByte(pair.va(1) + i)).isEqualTo((byte) ((3 * PAGE + i) * 13 + 5));
             }
-            assertThat(back.mem.grantIoInFlight()).isZero();
-            assertThat(front.domain.grants().pinOf(1)).isZero();
-            assertThat(table.flags(1) & (Gtf.READING | Gtf.WRITING)).isZero();
+            assertThat(pair.back.mem.grantIoInFlight()).isZero();
+            assertThat(pair.front.domain.grants().pinOf(1)).isZero();
+            assertThat(pair.table.flags(1) & (Gtf.READING | Gtf.WRITING)).isZero();
         }
     }
 
@@ -160,16 +144,16 @@ class GrantIoAsyncTest {
     void shouldKeepTheGrantBusyWhileInFlight() throws Exception {
         try (FileChannel f = pipe()) {
             assertThat(submitRead(f, 3, 0, 7)).isZero();
-            assertThat(back.mem.grantIoReap(tags, results, 1, false)).as("nothing complete yet").isZero();
-            assertThat(front.domain.grants().pinOf(3)).as("the hypervisor's pin").isNotZero();
-            int h = table.header(3);
+            assertThat(pair.back.mem.grantIoReap(tags, results, 1, false)).as("nothing complete yet").isZero();
+            assertThat(pair.front.domain.grants().pinOf(3)).as("the hypervisor's pin").isNotZero();
+            int h = pair.table.header(3);
             assertThat(h & Gtf.WRITING).as("GTF_writing while in flight: an end of access is refused").isNotZero();
             feed(PAGE);
             assertThat(reapAll(1)).isEqualTo(1);
             assertThat(tags[0]).isEqualTo(7);
             assertThat(results[0]).isEqualTo(PAGE);
-            assertThat(front.domain.grants().pinOf(3)).isZero();
-            assertThat(table.header(3) & (Gtf.READING | Gtf.WRITING)).as("the end of access may now go").isZero();
+            assertThat(pair.front.domain.grants().pinOf(3)).isZero();
+            assertThat(pair.table.header(3) & (Gtf.READING | Gtf.WRITING)).as("the end of access may now go").isZero();
         }
     }
 
@@ -180,16 +164,16 @@ class GrantIoAsyncTest {
             for (int i = 0; i < GuestMemory.GRANT_IO_IN_FLIGHT; i++) {
                 assertThat(submitRead(f, 1 + i % PAGES, 0, i)).as("request %d", i).isZero();
             }
-            assertThat(back.mem.grantIoInFlight()).isEqualTo(GuestMemory.GRANT_IO_IN_FLIGHT);
-            long pin = front.domain.grants().pinOf(4);
+            assertThat(pair.back.mem.grantIoInFlight()).isEqualTo(GuestMemory.GRANT_IO_IN_FLIGHT);
+            long pin = pair.front.domain.grants().pinOf(4);
             assertThat(submitRead(f, 4, 0, 99)).isEqualTo(GuestMemory.GRANT_IO_BUSY);
-            assertThat(front.domain.grants().pinOf(4)).as("no pin for the refused one").isEqualTo(pin);
-            assertThat(back.mem.grantIoCancel(f)).as("all cancelled within the bound").isZero();
-            int got = back.mem.grantIoReap(tags, results, tags.length, false);
+            assertThat(pair.front.domain.grants().pinOf(4)).as("no pin for the refused one").isEqualTo(pin);
+            assertThat(pair.back.mem.grantIoCancel(f)).as("all cancelled within the bound").isZero();
+            int got = pair.back.mem.grantIoReap(tags, results, tags.length, false);
             assertThat(got).isEqualTo(GuestMemory.GRANT_IO_IN_FLIGHT);
             assertThat(results).containsOnly(ECANCELED_RESULT);
             for (int ref = 1; ref <= PAGES; ref++) {
-                assertThat(front.domain.grants().pinOf(ref)).isZero();
+                assertThat(pair.front.domain.grants().pinOf(ref)).isZero();
             }
         }
     }
@@ -197,9 +181,9 @@ class GrantIoAsyncTest {
     @Test
     @DisplayName("a domain reaps only what it submitted: another privileged domain finds nothing, the submitter its own tag")
     void shouldReapOnlyWhatItSubmitted() throws Exception {
-        BareGuest other = BareGuest.create(hv, new DomainConfig("other", 1024, 1024, 1, null, "", false, null, null,
+        BareGuest other = BareGuest.create(pair.hv, new DomainConfig("other", 1024, 1024, 1, null, "", false, null, null,
                 null).withPrivileged(true));
-        try (FileChannel f = back.mem.openHostFile(image(PAGE), false)) {
+        try (FileChannel f = pair.back.mem.openHostFile(image(PAGE), false)) {
             assertThat(submitRead(f, 1, 0, 555)).isZero();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
             while (System.nanoTime() < deadline) {
@@ -218,17 +202,17 @@ class GrantIoAsyncTest {
     @Test
     @DisplayName("a granter that dies with I/O in flight: its frames are not freed until the kernel is done and the completion is taken")
     void shouldKeepADeadGrantersFramesUntilTheKernelIsDone() throws Exception {
-        long free0 = hv.frames().freeFrames();
+        long free0 = pair.hv.frames().freeFrames();
         try (FileChannel f = pipe()) {
             assertThat(submitRead(f, 5, 0, 1)).isZero();
-            assertThat(hv.destroy(front.domain)).isTrue();
-            assertThat(hv.frames().refCount(mfn[4])).as("the in-flight frame, pinned").isNotZero();
+            assertThat(pair.hv.destroy(pair.front.domain)).isTrue();
+            assertThat(pair.hv.frames().refCount(pair.mfn(4))).as("the in-flight frame, pinned").isNotZero();
             feed(PAGE);
             assertThat(reapAll(1)).isEqualTo(1);
             assertThat(results[0]).isEqualTo(PAGE);
-            assertThat(hv.frames().refCount(mfn[4])).as("freed once the kernel is done").isZero();
-            assertThat(hv.frames().ownedBy(frontId)).isZero();
-            assertThat(hv.frames().freeFrames()).isGreaterThan(free0);
+            assertThat(pair.hv.frames().refCount(pair.mfn(4))).as("freed once the kernel is done").isZero();
+            assertThat(pair.hv.frames().ownedBy(pair.frontId)).isZero();
+            assertThat(pair.hv.frames().freeFrames()).isGreaterThan(free0);
         }
     }
 
@@ -238,36 +222,36 @@ class GrantIoAsyncTest {
         FileChannel f = pipe();
         assertThat(submitRead(f, 6, 0, 61)).isZero();
         assertThat(submitRead(f, 7, 0, 62)).isZero();
-        assertThat(back.mem.grantIoCancel(f)).isZero();
+        assertThat(pair.back.mem.grantIoCancel(f)).isZero();
         f.close();
-        assertThat(front.domain.grants().pinOf(6)).isZero();
-        assertThat(front.domain.grants().pinOf(7)).isZero();
-        assertThat(back.mem.grantIoReap(tags, results, tags.length, false)).isEqualTo(2);
+        assertThat(pair.front.domain.grants().pinOf(6)).isZero();
+        assertThat(pair.front.domain.grants().pinOf(7)).isZero();
+        assertThat(pair.back.mem.grantIoReap(tags, results, tags.length, false)).isEqualTo(2);
         assertThat(results[0]).isEqualTo(ECANCELED_RESULT);
         assertThat(results[1]).isEqualTo(ECANCELED_RESULT);
-        assertThat(back.mem.grantIoInFlight()).isZero();
+        assertThat(pair.back.mem.grantIoInFlight()).isZero();
     }
 
     @Test
     @DisplayName("bad pieces are refused at submission with their GNTST code; no io_uring: GRANT_IO_BUSY, the synchronous path")
     void shouldRefuseBadPiecesAndFallBackWithoutARing() throws Exception {
-        try (FileChannel f = back.mem.openHostFile(image(PAGE), false)) {
-            assertThat(back.mem.grantIoSubmit(f, frontId, false, 0, new int[] {1}, new int[] {100},
+        try (FileChannel f = pair.back.mem.openHostFile(image(PAGE), false)) {
+            assertThat(pair.back.mem.grantIoSubmit(f, pair.frontId, false, 0, new int[] {1}, new int[] {100},
                     new int[] {PAGE}, 1, 0)).isEqualTo(Gntst.BAD_COPY_ARG);
-            assertThat(back.mem.grantIoSubmit(f, frontId, false, 0, new int[] {4000}, new int[] {0},
+            assertThat(pair.back.mem.grantIoSubmit(f, pair.frontId, false, 0, new int[] {4000}, new int[] {0},
                     new int[] {PAGE}, 1, 0)).isEqualTo(Gntst.BAD_GNTREF);
-            assertThat(back.mem.grantIoSubmit(f, 999, false, 0, new int[] {1}, new int[] {0},
+            assertThat(pair.back.mem.grantIoSubmit(f, 999, false, 0, new int[] {1}, new int[] {0},
                     new int[] {PAGE}, 1, 0)).isEqualTo(Gntst.BAD_DOMAIN);
-            assertThat(back.mem.grantIoInFlight()).isZero();
+            assertThat(pair.back.mem.grantIoInFlight()).isZero();
         }
         IoUringTesting.failSetup(1);
-        BareGuest fresh = BareGuest.create(hv, new DomainConfig("fresh", 1024, 1024, 1, null, "", false, null, null,
+        BareGuest fresh = BareGuest.create(pair.hv, new DomainConfig("fresh", 1024, 1024, 1, null, "", false, null, null,
                 null).withPrivileged(true));
-        table.grant(8, fresh.domain.domid(), mfn[7], Gtf.PERMIT_ACCESS);
+        pair.table.grant(8, fresh.domain.domid(), pair.mfn(7), Gtf.PERMIT_ACCESS);
         try (FileChannel f = fresh.mem.openHostFile(image(PAGE), false)) {
-            assertThat(fresh.mem.grantIoSubmit(f, frontId, false, 0, new int[] {8}, new int[] {0},
+            assertThat(fresh.mem.grantIoSubmit(f, pair.frontId, false, 0, new int[] {8}, new int[] {0},
                     new int[] {PAGE}, 1, 0)).isEqualTo(GuestMemory.GRANT_IO_BUSY);
-            assertThat(front.domain.grants().pinOf(8)).isZero();
+            assertThat(pair.front.domain.grants().pinOf(8)).isZero();
         }
     }
 }

@@ -39,36 +39,19 @@ class GrantIoBatchTest {
     @TempDir
     Path dir;
 
-    private Hypervisor hv;
-    private BareGuest front;
-    private BareGuest back;
-    private GrantFrame table;
-    /** The front end's pages 0..PAGES-1 (granted to the back end as refs 1..PAGES by the tests). */
-    private final long[] va = new long[PAGES];
-    private final long[] mfn = new long[PAGES];
-    private int frontId;
-    private int backId;
+    /** The host and its two domains; the tests grant the front end's pages {@code pair.va(0..PAGES-1)} as refs 1..PAGES. */
+    private GrantPair pair;
 
     @BeforeEach
     void boot() throws Exception {
-        GrantPair pair = GrantPair.boot(leaks);
-        hv = pair.hv;
-        front = pair.front;
-        back = pair.back;
-        table = pair.table;
-        for (int k = 0; k < PAGES; k++) {
-            va[k] = pair.va(k);
-            mfn[k] = pair.mfn(k);
-        }
-        frontId = front.domain.domid();
-        backId = back.domain.domid();
+        pair = GrantPair.boot(leaks);
     }
 
     @AfterEach
     void close() {
         IoUringTesting.failSetup(0);
-        assertThat(hv.unhandledExceptions()).isZero();
-        hv.close();
+        assertThat(pair.hv.unhandledExceptions()).isZero();
+        pair.hv.close();
     }
 
     private Path image(int bytes) throws IOException {
@@ -80,31 +63,31 @@ class GrantIoBatchTest {
     }
 
     private FileChannel hostFile(Path p) throws IOException {
-        FileChannel f = back.mem.openHostFile(p, true);
+        FileChannel f = pair.back.mem.openHostFile(p, true);
         assertThat(f).isInstanceOf(HostFileChannel.class);
         return f;
     }
 
     private long grantOps() {
-        return back.domain.vcpu(0).hypercallCounts()[Hypercall.GRANT_TABLE_OP];
+        return pair.back.domain.vcpu(0).hypercallCounts()[Hypercall.GRANT_TABLE_OP];
     }
 
     private void fillPage(int k, int seed) {
         for (int i = 0; i < PAGE; i++) {
-            front.mem.putByte(va[k] + i, (byte) (i * seed + k));
+            pair.front.mem.putByte(pair.va(k) + i, (byte) (i * seed + k));
         }
     }
 
     private void assertNothingPinned() {
         for (int ref = 1; ref <= PAGES + 2; ref++) {
-            assertThat(front.domain.grants().pinOf(ref)).as("pin of ref %d", ref).isZero();
-            assertThat(table.flags(ref) & (Gtf.READING | Gtf.WRITING)).as("busy bits of ref %d", ref).isZero();
+            assertThat(pair.front.domain.grants().pinOf(ref)).as("pin of ref %d", ref).isZero();
+            assertThat(pair.table.flags(ref) & (Gtf.READING | Gtf.WRITING)).as("busy bits of ref %d", ref).isZero();
         }
     }
 
     private void grantAll(int flags) {
         for (int k = 0; k < PAGES; k++) {
-            table.grant(k + 1, backId, mfn[k], flags);
+            pair.table.grant(k + 1, pair.backId, pair.mfn(k), flags);
         }
     }
 
@@ -116,22 +99,22 @@ class GrantIoBatchTest {
         long[] results = new long[4];
         // 0: read 3584 + 512 bytes at 100 into ref 1 (from 512) and ref 2; 1: write ref 3 at 5 pages;
         // 2: read ref 4 at 2 pages; 3: read ref 5 at 8 pages - 10: 10 bytes, then the end of the file.
-        back.mem.grantIoBatch(f, frontId, 4, new boolean[] {false, true, false, false},
+        pair.back.mem.grantIoBatch(f, pair.frontId, 4, new boolean[] {false, true, false, false},
                 new long[] {100, 5 * PAGE, 2 * PAGE, 8 * PAGE - 10}, new int[] {2, 3, 4, 5},
                 new int[] {1, 2, 3, 4, 5}, new int[] {512, 0, 0, 0, 0}, new int[] {PAGE - 512, 512, PAGE, PAGE, PAGE},
                 results);
         assertThat(results).containsExactly(PAGE, PAGE, PAGE, 10);
         assertThat(grantOps()).as("one grant-table op for the batch").isEqualTo(ops + 1);
         for (int i = 0; i < PAGE - 512; i++) {
-            assertThat(front.mem.getByte(va[0] + 512 + i)).isEqualTo(fileByte(100 + i));
+            assertThat(pair.front.mem.getByte(pair.va(0) + 512 + i)).isEqualTo(fileByte(100 + i));
         }
         for (int i = 0; i < 512; i++) {
-            assertThat(front.mem.getByte(va[1] + i)).isEqualTo(fileByte(100 + PAGE - 512 + i));
+            assertThat(pair.front.mem.getByte(pair.va(1) + i)).isEqualTo(fileByte(100 + PAGE - 512 + i));
         }
         for (int i = 0; i < PAGE; i++) {
-            assertThat(front.mem.getByte(va[3] + i)).isEqualTo(fileByte(2 * PAGE + i));
+            assertThat(pair.front.mem.getByte(pair.va(3) + i)).isEqualTo(fileByte(2 * PAGE + i));
         }
-        assertThat(front.mem.getByte(va[4] + 9)).isEqualTo(fileByte(8 * PAGE - 1));
+        assertThat(pair.front.mem.getByte(pair.va(4) + 9)).isEqualTo(fileByte(8 * PAGE - 1));
         byte[] img = Files.readAllBytes(dir.resolve("disk"));
         for (int i = 0; i < PAGE; i++) {
             assertThat(img[5 * PAGE + i]).as("written byte %d", i).isEqualTo((byte) (i * 3 + 2));
@@ -153,12 +136,12 @@ class GrantIoBatchTest {
             + " a piece past its page, beyond the table each fail their own request")
     void shouldFailOnlyTheRequestWithABadGrant() throws IOException {
         grantAll(Gtf.PERMIT_ACCESS);
-        table.grant(3, backId, mfn[2], Gtf.PERMIT_ACCESS | Gtf.READONLY);
-        table.grant(6, 0x55, mfn[5], Gtf.PERMIT_ACCESS);
+        pair.table.grant(3, pair.backId, pair.mfn(2), Gtf.PERMIT_ACCESS | Gtf.READONLY);
+        pair.table.grant(6, 0x55, pair.mfn(5), Gtf.PERMIT_ACCESS);
         for (int k = 0; k < PAGES; k++) {
             fillPage(k, 0);
             for (int i = 0; i < PAGE; i++) {
-                front.mem.putByte(va[k] + i, (byte) 0x77);
+                pair.front.mem.putByte(pair.va(k) + i, (byte) 0x77);
             }
         }
         int n = 8;
@@ -175,18 +158,18 @@ class GrantIoBatchTest {
         refs[7] = 512;
         long[] results = new long[n];
         try (FileChannel f = hostFile(image(16 * PAGE))) {
-            back.mem.grantIoBatch(f, frontId, n, writes, pos, ends, refs, offs, lens, results);
+            pair.back.mem.grantIoBatch(f, pair.frontId, n, writes, pos, ends, refs, offs, lens, results);
         }
         assertThat(results).containsExactly(PAGE, PAGE, Gntst.GENERAL_ERROR, PAGE, Gntst.GENERAL_ERROR,
                 Gntst.GENERAL_ERROR, Gntst.BAD_COPY_ARG, Gntst.BAD_GNTREF);
         for (int k : new int[] {0, 1, 3}) {
-            assertThat(front.mem.getByte(va[k] + 7)).as("page %d", k).isEqualTo(fileByte((long) k * PAGE + 7));
+            assertThat(pair.front.mem.getByte(pair.va(k) + 7)).as("page %d", k).isEqualTo(fileByte((long) k * PAGE + 7));
         }
         for (int k : new int[] {2, 4, 5, 6, 7}) {
-            assertThat(front.mem.getByte(va[k] + 7)).as("page %d untouched", k).isEqualTo((byte) 0x77);
+            assertThat(pair.front.mem.getByte(pair.va(k) + 7)).as("page %d untouched", k).isEqualTo((byte) 0x77);
         }
         assertNothingPinned();
-        assertThat(table.flags(3)).isEqualTo(Gtf.PERMIT_ACCESS | Gtf.READONLY);
+        assertThat(pair.table.flags(3)).isEqualTo(Gtf.PERMIT_ACCESS | Gtf.READONLY);
     }
 
     @Test
@@ -195,7 +178,7 @@ class GrantIoBatchTest {
         grantAll(Gtf.PERMIT_ACCESS);
         long[] results = new long[2];
         try (FileChannel f = hostFile(image(4 * PAGE))) {
-            back.mem.grantIoBatch(f, 0x1234, 2, new boolean[2], new long[] {0, PAGE}, new int[] {1, 2},
+            pair.back.mem.grantIoBatch(f, 0x1234, 2, new boolean[2], new long[] {0, PAGE}, new int[] {1, 2},
                     new int[] {1, 2}, new int[2], new int[] {PAGE, PAGE}, results);
         }
         assertThat(results).containsOnly(Gntst.BAD_DOMAIN);
@@ -213,29 +196,29 @@ class GrantIoBatchTest {
         try (FileChannel f = hostFile(image(8 * PAGE))) {
             // 0: write ref 1 at 1 page; 1: read 1 page at 1 page + 1000 into ref 3; 2: write ref 2 at 1 page + 2048;
             // 3: read 2 pages at 1 page into refs 4 and 5.
-            back.mem.grantIoBatch(f, frontId, 4, new boolean[] {true, false, true, false},
+            pair.back.mem.grantIoBatch(f, pair.frontId, 4, new boolean[] {true, false, true, false},
                     new long[] {PAGE, PAGE + 1000, PAGE + 2048, PAGE}, new int[] {1, 2, 3, 5},
                     new int[] {1, 3, 2, 4, 5}, new int[5], new int[] {PAGE, PAGE, PAGE, PAGE, PAGE}, results);
         }
         assertThat(results).containsExactly(PAGE, PAGE, PAGE, 2 * PAGE);
         // Request 1 read [PAGE + 1000, 2 PAGE + 1000) after request 0 wrote [PAGE, 2 PAGE), before request 2.
         for (int i = 0; i < PAGE - 1000; i++) {
-            assertThat(front.mem.getByte(va[2] + i)).isEqualTo((byte) ((1000 + i) * 5));
+            assertThat(pair.front.mem.getByte(pair.va(2) + i)).isEqualTo((byte) ((1000 + i) * 5));
         }
         for (int i = PAGE - 1000; i < PAGE; i++) {
-            assertThat(front.mem.getByte(va[2] + i)).isEqualTo(fileByte(2 * PAGE + i - (PAGE - 1000)));
+            assertThat(pair.front.mem.getByte(pair.va(2) + i)).isEqualTo(fileByte(2 * PAGE + i - (PAGE - 1000)));
         }
         // Request 3 read after both writes.
         for (int i = 0; i < 2048; i++) {
-            assertThat(front.mem.getByte(va[3] + i)).isEqualTo((byte) (i * 5));
+            assertThat(pair.front.mem.getByte(pair.va(3) + i)).isEqualTo((byte) (i * 5));
         }
         for (int i = 2048; i < PAGE; i++) {
-            assertThat(front.mem.getByte(va[3] + i)).isEqualTo((byte) ((i - 2048) * 9 + 1));
+            assertThat(pair.front.mem.getByte(pair.va(3) + i)).isEqualTo((byte) ((i - 2048) * 9 + 1));
         }
         for (int i = 0; i < 2048; i++) {
-            assertThat(front.mem.getByte(va[4] + i)).isEqualTo((byte) ((2048 + i) * 9 + 1));
+            assertThat(pair.front.mem.getByte(pair.va(4) + i)).isEqualTo((byte) ((2048 + i) * 9 + 1));
         }
-        assertThat(front.mem.getByte(va[4] + 2048)).isEqualTo(fileByte(2 * PAGE + 2048));
+        assertThat(pair.front.mem.getByte(pair.va(4) + 2048)).isEqualTo(fileByte(2 * PAGE + 2048));
         assertNothingPinned();
     }
 
@@ -263,27 +246,27 @@ class GrantIoBatchTest {
         grantAll(Gtf.PERMIT_ACCESS);
         long[] results = new long[GuestMemory.GRANT_IO_BATCH + 1];
         FileChannel f = hostFile(image(4 * PAGE));
-        assertThatThrownBy(() -> front.mem.grantIoBatch(f, frontId, 1, new boolean[1], new long[1], new int[] {1},
+        assertThatThrownBy(() -> pair.front.mem.grantIoBatch(f, pair.frontId, 1, new boolean[1], new long[1], new int[] {1},
                 new int[] {1}, new int[1], new int[] {PAGE}, results)).isInstanceOf(UnsupportedOperationException.class);
-        assertThatThrownBy(() -> back.mem.grantIoBatch(f, frontId, GuestMemory.GRANT_IO_BATCH + 1,
+        assertThatThrownBy(() -> pair.back.mem.grantIoBatch(f, pair.frontId, GuestMemory.GRANT_IO_BATCH + 1,
                 new boolean[65], new long[65], new int[65], new int[1], new int[1], new int[1], results))
                 .as("more requests than a batch takes").isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> back.mem.grantIoBatch(f, frontId, 2, new boolean[2], new long[2], new int[] {2, 1},
+        assertThatThrownBy(() -> pair.back.mem.grantIoBatch(f, pair.frontId, 2, new boolean[2], new long[2], new int[] {2, 1},
                 new int[] {1, 2}, new int[2], new int[] {PAGE, PAGE}, results))
                 .as("piece ends out of order").isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> back.mem.grantIoBatch(f, frontId, 1, new boolean[1], new long[1], new int[] {257},
+        assertThatThrownBy(() -> pair.back.mem.grantIoBatch(f, pair.frontId, 1, new boolean[1], new long[1], new int[] {257},
                 new int[257], new int[257], new int[257], results))
                 .as("a request of 257 pieces").isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> back.mem.grantIoBatch(f, frontId, 1, new boolean[1], new long[1],
+        assertThatThrownBy(() -> pair.back.mem.grantIoBatch(f, pair.frontId, 1, new boolean[1], new long[1],
                 new int[] {GuestMemory.GRANT_IO_BATCH_PIECES + 1}, new int[2000], new int[2000], new int[2000], results))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> back.mem.grantIoBatch(f, frontId, 1, new boolean[1], new long[] {-1}, new int[] {1},
+        assertThatThrownBy(() -> pair.back.mem.grantIoBatch(f, pair.frontId, 1, new boolean[1], new long[] {-1}, new int[] {1},
                 new int[] {1}, new int[1], new int[] {PAGE}, results)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> back.mem.grantIoBatch(f, frontId, 2, new boolean[2], new long[2], new int[] {1, 2},
+        assertThatThrownBy(() -> pair.back.mem.grantIoBatch(f, pair.frontId, 2, new boolean[2], new long[2], new int[] {1, 2},
                 new int[] {1}, new int[2], new int[] {PAGE, PAGE}, results))
                 .as("pieces beyond the arrays").isInstanceOf(IllegalArgumentException.class);
         f.close();
-        assertThatThrownBy(() -> back.mem.grantIoBatch(f, frontId, 2, new boolean[2], new long[] {0, PAGE},
+        assertThatThrownBy(() -> pair.back.mem.grantIoBatch(f, pair.frontId, 2, new boolean[2], new long[] {0, PAGE},
                 new int[] {1, 2}, new int[] {1, 2}, new int[2], new int[] {PAGE, PAGE}, results))
                 .isInstanceOf(ClosedChannelException.class);
         assertNothingPinned();

@@ -23,6 +23,8 @@ import org.parasol.hypervisor.time.ManualClock;
  */
 final class GrantPair {
     static final int PAGE = 4096;
+    /** The front end's pages the tests may grant: {@code va(0)} to {@code va(PAGES - 1)}. */
+    static final int PAGES = 32;
 
     final Hypervisor hv;
     /** The front end (unprivileged), whose pages are granted. */
@@ -31,12 +33,22 @@ final class GrantPair {
     final BareGuest back;
     /** The front end's grant table, as the front end writes it. */
     final GrantFrame table;
+    /** The front end's and the back end's domain ids. */
+    final int frontId;
+    final int backId;
+    /** The machine frames of the first {@link #PAGES} pages, read at boot (they stay the front end's until it dies). */
+    private final long[] mfns = new long[PAGES];
 
     private GrantPair(Hypervisor hv, BareGuest front, BareGuest back, GrantFrame table) {
         this.hv = hv;
         this.front = front;
         this.back = back;
         this.table = table;
+        this.frontId = front.domain.domid();
+        this.backId = back.domain.domid();
+        for (int k = 0; k < PAGES; k++) {
+            mfns[k] = front.domain.vcpu(0).mmu().translate(va(k), false) >>> 12;
+        }
     }
 
     /** Boots the host under {@code leaks} and builds both domains. */
@@ -56,9 +68,9 @@ final class GrantPair {
         return front.scratch2 + (long) k * PAGE;
     }
 
-    /** The machine frame of {@link #va va(k)}. */
+    /** The machine frame of {@link #va va(k)}, as it was at boot (also after the front end died). */
     long mfn(int k) {
-        return front.domain.vcpu(0).mmu().translate(va(k), false) >>> 12;
+        return mfns[k];
     }
 
     /** The byte at {@code at} of an {@link #image}. */

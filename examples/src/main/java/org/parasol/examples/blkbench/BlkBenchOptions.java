@@ -4,10 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.parasol.drivers.blk.Vbd;
+import org.parasol.guest.kernel.CommandLine;
 
 /**
- * The blkbench kernel's command line: {@code key=value} words separated by spaces; other words
- * are ignored (they may be for the kernel or another application).
+ * The blkbench kernel's command line ({@link CommandLine}: {@code key=value} words separated by
+ * blanks; a word it does not know is refused, naming it).
  *
  * <pre>
  *  mode=M          read (sequential), write (sequential), randread or randwrite (default randread)
@@ -86,54 +87,50 @@ record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persiste
         }
     }
 
+    /** The values as the words set them, before they are checked together. */
+    private static final class Words {
+        String mode = "randread";
+        long bs = 4096;
+        long qd = 1;
+        List<Test> runs;
+        int queues = 1;
+        int order;
+        boolean persistent = true;
+        boolean indirect = true;
+        boolean register;
+        long warmup = 200;
+        long time = 1000;
+        long bytes;
+        long gap = 20;
+        long seed = 1;
+    }
+
     /**
-     * Parses {@code cmdline}.
+     * Parses {@code cmdline} ({@link CommandLine}: a word it does not know is refused, naming it).
      *
      * @throws IllegalArgumentException naming the word at fault
      */
     static BlkBenchOptions parse(String cmdline) {
-        String mode = "randread";
-        long bs = 4096;
-        long qd = 1;
-        List<Test> runs = null;
-        int queues = 1;
-        int order = 0;
-        boolean persistent = true;
-        boolean indirect = true;
-        boolean register = false;
-        long warmup = 200;
-        long time = 1000;
-        long bytes = 0;
-        long gap = 20;
-        long seed = 1;
-        for (String word : cmdline.trim().split("\\s+")) {
-            int eq = word.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String v = word.substring(eq + 1);
-            switch (word.substring(0, eq)) {
-                case "mode" -> mode = v;
-                case "bs" -> bs = size("bs", v, MAX_BS);
-                case "qd" -> qd = Vbd.number("qd", v, 1, MAX_QD);
-                case "runs" -> runs = runs(v);
-                case "queues" -> queues = (int) Vbd.number("queues", v, 1, Vbd.MAX_QUEUES);
-                case "order" -> order = (int) Vbd.number("order", v, 0, Vbd.MAX_RING_PAGE_ORDER_VALUE);
-                case "persistent" -> persistent = Vbd.number("persistent", v, 0, 1) == 1;
-                case "indirect" -> indirect = Vbd.number("indirect", v, 0, 1) == 1;
-                case "register" -> register = Vbd.number("register", v, 0, 1) == 1;
-                case "warmup" -> warmup = Vbd.number("warmup", v, 0, MAX_MS);
-                case "time" -> time = Vbd.number("time", v, 0, MAX_MS);
-                case "bytes" -> bytes = size("bytes", v, Long.MAX_VALUE / 2);
-                case "gap" -> gap = Vbd.number("gap", v, 0, MAX_MS);
-                case "seed" -> seed = Vbd.number("seed", v, 0, Long.MAX_VALUE);
-                default -> {
-                    // someone else's option
-                }
-            }
-        }
-        List<Test> tests = runs != null ? runs : List.of(new Test(mode, (int) bs, (int) qd));
-        return new BlkBenchOptions(tests, queues, order, persistent, indirect, register, warmup, time, bytes, gap, seed);
+        Words w = new Words();
+        new CommandLine("blkbench")
+                .string("mode", v -> w.mode = v)
+                .string("bs", v -> w.bs = size("bs", v, MAX_BS))
+                .number("qd", 1, MAX_QD, v -> w.qd = v)
+                .string("runs", v -> w.runs = runs(v))
+                .number("queues", 1, Vbd.MAX_QUEUES, v -> w.queues = (int) v)
+                .number("order", 0, Vbd.MAX_RING_PAGE_ORDER_VALUE, v -> w.order = (int) v)
+                .number("persistent", 0, 1, v -> w.persistent = v == 1)
+                .number("indirect", 0, 1, v -> w.indirect = v == 1)
+                .number("register", 0, 1, v -> w.register = v == 1)
+                .number("warmup", 0, MAX_MS, v -> w.warmup = v)
+                .number("time", 0, MAX_MS, v -> w.time = v)
+                .string("bytes", v -> w.bytes = size("bytes", v, Long.MAX_VALUE / 2))
+                .number("gap", 0, MAX_MS, v -> w.gap = v)
+                .number("seed", 0, Long.MAX_VALUE, v -> w.seed = v)
+                .parse(cmdline);
+        List<Test> tests = w.runs != null ? w.runs : List.of(new Test(w.mode, (int) w.bs, (int) w.qd));
+        return new BlkBenchOptions(tests, w.queues, w.order, w.persistent, w.indirect, w.register, w.warmup, w.time, w.bytes,
+                w.gap, w.seed);
     }
 
     /** {@code MODE/BS/QD[,MODE/BS/QD...]}. */
@@ -142,9 +139,9 @@ record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persiste
         for (String t : v.split(",")) {
             String[] p = t.split("/");
             if (p.length != 3) {
-                throw new IllegalArgumentException("runs: '" + t + "' is not MODE/BS/QD");
+                throw new CommandLine.BadParameter("runs: '" + t + "' is not MODE/BS/QD");
             }
-            out.add(new Test(p[0], (int) size("bs", p[1], MAX_BS), (int) Vbd.number("qd", p[2], 1, MAX_QD)));
+            out.add(new Test(p[0], (int) size("bs", p[1], MAX_BS), (int) CommandLine.decimal("qd", p[2], 1, MAX_QD)));
         }
         return out;
     }
@@ -164,7 +161,7 @@ record BlkBenchOptions(List<Test> tests, int queues, int order, boolean persiste
                 digits = v.substring(0, v.length() - 1);
             }
         }
-        long n = Vbd.number(key, digits, 0, max / unit);
+        long n = CommandLine.decimal(key, digits, 0, max / unit);
         return n * unit;
     }
 }

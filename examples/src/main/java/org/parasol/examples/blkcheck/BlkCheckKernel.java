@@ -5,6 +5,7 @@ import org.parasol.drivers.blk.Disks;
 import org.parasol.drivers.blk.Vbd;
 import org.parasol.guest.blk.BlockDevice;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.sched.Promise;
@@ -17,7 +18,7 @@ import org.parasol.hypercall.abi.Mmu;
  * with an emulated disk), flushes, reads it all back and checks every word, then prints the verified
  * byte count and powers off; any mismatch or I/O error crashes the domain with the reason.
  *
- * <p>Command line ({@code key=value} words; others are ignored):
+ * <p>Command line ({@code key=value} words, {@link CommandLine}; another word is refused):
  * <pre>
  *  seed=N         the pattern's seed (default 1)
  *  chunk=KiB      bytes per I/O (default 256; a multiple of 4)
@@ -57,38 +58,26 @@ public final class BlkCheckKernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         this.mem = k.cpu().memory();
-        int queues = 1;
-        int order = 0;
-        boolean persistent = true;
-        boolean indirect = true;
-        boolean wait = false;
-        boolean discardToo = false;
-        for (String word : k.commandLine().trim().split("\\s+")) {
-            int eq = word.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String v = word.substring(eq + 1);
-            switch (word.substring(0, eq)) {
-                case "seed" -> seed = Vbd.number("seed", v, 0, Long.MAX_VALUE);
-                case "chunk" -> chunk = (int) Vbd.number("chunk", v, 4, 4096) * 1024;
-                case "depth" -> depth = (int) Vbd.number("depth", v, 1, 64);
-                case "queues" -> queues = (int) Vbd.number("queues", v, 1, Vbd.MAX_QUEUES);
-                case "order" -> order = (int) Vbd.number("order", v, 0, Vbd.MAX_RING_PAGE_ORDER_VALUE);
-                case "persistent" -> persistent = Vbd.number("persistent", v, 0, 1) == 1;
-                case "indirect" -> indirect = Vbd.number("indirect", v, 0, 1) == 1;
-                case "wait" -> wait = Vbd.number("wait", v, 0, 1) == 1;
-                case "discard" -> discardToo = Vbd.number("discard", v, 0, 1) == 1;
-                case "register" -> registerBuffers = Vbd.number("register", v, 0, 1) == 1;
-                default -> {
-                }
-            }
-        }
+        // queues, order, persistent, indirect (blkfront's), wait, discard
+        long[] o = {1, 0, 1, 1, 0, 0};
+        new CommandLine("blkcheck")
+                .number("seed", 0, Long.MAX_VALUE, v -> seed = v)
+                .number("chunk", 4, 4096, v -> chunk = (int) v * 1024)
+                .number("depth", 1, 64, v -> depth = (int) v)
+                .number("queues", 1, Vbd.MAX_QUEUES, v -> o[0] = v)
+                .number("order", 0, Vbd.MAX_RING_PAGE_ORDER_VALUE, v -> o[1] = v)
+                .number("persistent", 0, 1, v -> o[2] = v)
+                .number("indirect", 0, 1, v -> o[3] = v)
+                .number("wait", 0, 1, v -> o[4] = v)
+                .number("discard", 0, 1, v -> o[5] = v)
+                .number("register", 0, 1, v -> registerBuffers = v == 1)
+                .parse(k.commandLine());
         if (chunk % 4096 != 0) {
             throw new IllegalArgumentException("chunk must be a multiple of 4 KiB");
         }
-        BlkFront.Options options = new BlkFront.Options(queues, order, persistent, indirect);
-        boolean discardAfter = discardToo;
+        BlkFront.Options options = new BlkFront.Options((int) o[0], (int) o[1], o[2] == 1, o[3] == 1);
+        boolean wait = o[4] == 1;
+        boolean discardAfter = o[5] == 1;
         long start = k.now();
         return (wait ? firstDisk() : Disks.list(k)).then(ids -> {
             if (ids.isEmpty()) {

@@ -3,6 +3,7 @@ package org.parasol.examples.blkcrash;
 import org.parasol.drivers.blk.BlkFront;
 import org.parasol.drivers.blk.Vbd;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.sched.Promise;
@@ -49,7 +50,7 @@ import org.parasol.hypercall.abi.Mmu;
  * already holds when the JVM dies, so killing the process never tears one (a power cut
  * could; this test is about the process).
  *
- * <p>Command line ({@code key=value} words; others are ignored):
+ * <p>Command line ({@code key=value} words, {@link CommandLine}; another word is refused):
  * <pre>
  *  batch=B        blocks a generation (default 8; at most the disk's blocks, at most 64)
  *  rounds=N       generations to run before closing the disk and powering off (default 0:
@@ -91,24 +92,14 @@ public final class BlkCrashKernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         this.mem = k.cpu().memory();
-        int queues = 1;
-        boolean persistent = true;
-        for (String word : k.commandLine().trim().split("\\s+")) {
-            int eq = word.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String v = word.substring(eq + 1);
-            switch (word.substring(0, eq)) {
-                case "batch" -> batch = (int) Vbd.number("batch", v, 1, 64);
-                case "rounds" -> rounds = Vbd.number("rounds", v, 0, Long.MAX_VALUE);
-                case "queues" -> queues = (int) Vbd.number("queues", v, 1, Vbd.MAX_QUEUES);
-                case "persistent" -> persistent = Vbd.number("persistent", v, 0, 1) == 1;
-                default -> {
-                }
-            }
-        }
-        BlkFront.Options options = new BlkFront.Options(queues, 0, persistent, true);
+        long[] o = {1, 1}; // queues, persistent
+        new CommandLine("blkcrash")
+                .number("batch", 1, 64, v -> batch = (int) v)
+                .number("rounds", 0, Long.MAX_VALUE, v -> rounds = v)
+                .number("queues", 1, Vbd.MAX_QUEUES, v -> o[0] = v)
+                .number("persistent", 0, 1, v -> o[1] = v)
+                .parse(k.commandLine());
+        BlkFront.Options options = new BlkFront.Options((int) o[0], 0, o[1] == 1, true);
         return BlkFront.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("blkcrash: this domain has no disk (give it one with disk=[...])");

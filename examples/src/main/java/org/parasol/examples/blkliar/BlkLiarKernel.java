@@ -12,6 +12,7 @@ import org.parasol.drivers.ring.RingOverflowException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.grant.GrantedPage;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.guest.sched.Promise;
@@ -65,6 +66,10 @@ public final class BlkLiarKernel extends ApplicationKernel {
     private static final String TAG = "blk-liar: ";
 
     private Kernel k;
+    /** persistent=1: offer feature-persistent. */
+    private boolean persistent;
+    /** ring=backwards: the last lie puts req_prod behind what the back end took (ring=ahead, the default: far ahead). */
+    private boolean backwards;
     private Xenbus xb;
 
     /** One disk, connected by hand. */
@@ -130,7 +135,7 @@ public final class BlkLiarKernel extends ApplicationKernel {
                 return xb.write(dir() + "/" + Vbd.RING_REF, Integer.toString(ringGrant.ref().value()));
             }).then(v -> xb.write(dir() + "/" + Vbd.EVENT_CHANNEL, Integer.toString(port.port().value())))
                     .then(v -> xb.write(dir() + "/" + Vbd.FEATURE_PERSISTENT,
-                            k.commandLine().contains("persistent=1") ? "1" : "0"))
+                            persistent ? "1" : "0"))
                     .then(v -> xb.switchState(dir() + "/" + Vbd.STATE, XenbusState.INITIALISED))
                     .then(v -> await(XenbusState.CONNECTED));
         }
@@ -183,6 +188,10 @@ public final class BlkLiarKernel extends ApplicationKernel {
     @Override
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
+        new CommandLine("blk-liar")
+                .number("persistent", 0, 1, v -> persistent = v == 1)
+                .choice("ring", v -> backwards = v.equals("backwards"), "ahead", "backwards")
+                .parse(k.commandLine());
         this.xb = k.xenbus();
         Conn rw = new Conn(Vbd.devid("xvda"));
         Conn ro = new Conn(Vbd.devid("xvdb"));
@@ -272,12 +281,11 @@ public final class BlkLiarKernel extends ApplicationKernel {
         }).then(v -> {
             // The last lie: a producer index far beyond the ring, or behind what the back end took.
             // The back end must close this disk.
-            boolean backwards = k.commandLine().contains("ring=backwards");
             k.cpu().memory().putIntRelease(rw.ringPage.va(), rw.ring.reqProdPvt() + (backwards ? -5 : 1000));
             rw.port.notifyRemote();
             return rw.await(XenbusState.CLOSED);
         }).map(s -> {
-            k.println(TAG + (k.commandLine().contains("ring=backwards") ? "req-prod-backwards" : "req-prod-far-ahead")
+            k.println(TAG + (backwards ? "req-prod-backwards" : "req-prod-far-ahead")
                     + ": the back end went " + (s == XenbusState.CLOSED ? "Closed" : s.toString()));
             k.println(TAG + results.size() + " lies answered");
             return results.size();

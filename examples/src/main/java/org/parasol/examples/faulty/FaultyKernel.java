@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import org.parasol.guest.event.EventDispatcher;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.x86.NativeOps;
@@ -48,15 +49,22 @@ public final class FaultyKernel extends ApplicationKernel {
 
     @Override
     public Promise<?> main(Kernel k) {
-        String words = " " + k.commandLine().trim() + " ";
-        boolean ud = words.contains(" ud ");
-        if (ud || words.contains(" msr ")) {
+        boolean[] f = new boolean[5]; // ud, msr, handler, exception, vcpu=1
+        new CommandLine("faulty")
+                .flag("ud", () -> f[0] = true)
+                .flag("msr", () -> f[1] = true)
+                .flag("handler", () -> f[2] = true)
+                .flag("exception", () -> f[3] = true)
+                .number("vcpu", 0, 1, v -> f[4] = v == 1)
+                .parse(k.commandLine());
+        boolean ud = f[0];
+        if (ud || f[1]) {
             if (!(k.pvOps() instanceof NativeOps cpu)) {
                 k.println("faulty: msr and ud need emulated hardware (--virt trap, bt or bare)");
                 k.poweroff();
                 return null;
             }
-            if (ud && words.contains(" vcpu=1 ")) {
+            if (ud && f[4]) {
                 k.startVcpu(1, v -> {
                     v.println("faulty: executing ud2 on vCPU 1");
                     ((NativeOps) v.pvOps()).bug();
@@ -77,7 +85,7 @@ public final class FaultyKernel extends ApplicationKernel {
             k.println("faulty: this line is never printed");
             return null;
         }
-        if (k.commandLine().contains("handler")) {
+        if (f[2]) {
             // A handler that runs inside the upcall (not deferred) and throws there.
             k.println("faulty: an event handler throws");
             EventDispatcher.BoundPort receiver = k.events().allocUnbound(DomId.SELF, port -> {
@@ -86,7 +94,7 @@ public final class FaultyKernel extends ApplicationKernel {
             k.events().bindInterdomain(DomId.SELF, receiver.port(), port -> { }).notifyRemote();
             return null;
         }
-        boolean exception = k.commandLine().contains("exception");
+        boolean exception = f[3];
         k.println("faulty: " + (exception ? "throwing from a task" : "reading through a null pointer") + " in "
                 + DELAY.toMillis() + " ms");
         return k.sleep(DELAY).map(t -> {

@@ -4,11 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 
-import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.net.NetFront;
 import org.parasol.drivers.net.Vif;
 import org.parasol.examples.netgso.TcpFrame;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.sched.Timer;
@@ -144,34 +144,20 @@ public final class NetBenchKernel extends ApplicationKernel {
     @Override
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
-        boolean source = false;
-        for (String word : k.commandLine().trim().split("\\s+")) {
-            int eq = word.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String v = word.substring(eq + 1);
-            switch (word.substring(0, eq)) {
-                case "role" -> source = v.equals("source");
-                case "warmup" -> warmupMs = (int) Vbd.number("warmup", v, 0, 600_000);
-                case "time" -> timeMs = (int) Vbd.number("time", v, 1, 600_000);
-                case "gap" -> gapMs = (int) Vbd.number("gap", v, 0, 10_000);
-                case "rounds" -> rounds = (int) Vbd.number("rounds", v, 1, 1_000_000);
-                case "queues" -> queues = (int) Vbd.number("queues", v, 1, NetFront.MAX_QUEUES);
-                case "mss" -> mss = (int) Vbd.number("mss", v, 88, 65535);
-                case "gso" -> rxGso = Vbd.number("gso", v, 0, 1) == 1;
-                case "gsoframe" -> gsoFrame = (int) Vbd.number("gsoframe", v, TcpFrame.HEADERS + 1, Vif.MAX_SG_FRAME);
-                case "sizes" -> {
-                    String[] p = v.split(",");
-                    sizes = new int[p.length];
-                    for (int i = 0; i < p.length; i++) {
-                        sizes[i] = (int) Vbd.number("sizes", p[i], MIN, Vif.MAX_SG_FRAME);
-                    }
-                }
-                default -> {
-                }
-            }
-        }
+        boolean[] role = {false}; // the source
+        new CommandLine("netbench")
+                .choice("role", v -> role[0] = v.equals("source"), "sink", "source")
+                .number("warmup", 0, 600_000, v -> warmupMs = (int) v)
+                .number("time", 1, 600_000, v -> timeMs = (int) v)
+                .number("gap", 0, 10_000, v -> gapMs = (int) v)
+                .number("rounds", 1, 1_000_000, v -> rounds = (int) v)
+                .number("queues", 1, NetFront.MAX_QUEUES, v -> queues = (int) v)
+                .number("mss", 88, 65535, v -> mss = (int) v)
+                .number("gso", 0, 1, v -> rxGso = v == 1)
+                .number("gsoframe", TcpFrame.HEADERS + 1, Vif.MAX_SG_FRAME, v -> gsoFrame = (int) v)
+                .numbers("sizes", MIN, Vif.MAX_SG_FRAME, v -> sizes = v)
+                .parse(k.commandLine());
+        boolean source = role[0];
         if (mss > 0 && gsoFrame == 0) { // the most whole segments a frame of at most 64 KiB holds
             gsoFrame = Math.max(TcpFrame.HEADERS + 1, TcpFrame.HEADERS + (Vif.MAX_SG_FRAME - TcpFrame.HEADERS) / mss * mss);
         }
@@ -213,17 +199,17 @@ public final class NetBenchKernel extends ApplicationKernel {
                 if (ids.isEmpty()) {
                     throw new IllegalStateException("netbench: this domain has no vif");
                 }
+                // No frame reaches this handler before link's callback below has set nic: netfront
+                // holds them in the RX ring until connect's value is taken (the map), and that
+                // callback's task is queued before the first delivery's.
                 return NetFront.connect(k, ids.get(0), queues, true, true, !src && rxGso, (from, f, len) -> {
-                    if (nic == null) {
-                        nic = new FrontLink(from); // frames may come before connect's promise hands us the interface
-                    }
                     if (src) {
                         sourceFrame(f, len);
                     } else {
                         sinkFrame(f, len);
                     }
                 });
-            }).map(n -> nic != null ? nic : new FrontLink(n));
+            }).map(FrontLink::new);
         }
         return link.then(n -> {
             nic = n;

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 
-import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.net.NetFront;
 import org.parasol.drivers.net.Nics;
 import org.parasol.drivers.net.stack.EchoReply;
@@ -15,6 +14,7 @@ import org.parasol.drivers.net.stack.NetTime;
 import org.parasol.drivers.net.stack.NetTimeoutException;
 import org.parasol.drivers.net.stack.UdpSocket;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 
@@ -49,25 +49,20 @@ public final class NetEchoKernel extends ApplicationKernel {
         this.k = kernel;
         String cmdline = k.commandLine();
         Ipv4Settings settings = Ipv4Settings.parse(cmdline);
-        boolean ping = false;
-        String target = null;
-        int count = 10;
-        boolean csum = true;
-        for (String word : cmdline.trim().split("\\s+")) {
-            if (word.equals("csum=off")) {
-                csum = false;
-            } else if (word.equals("role=ping")) {
-                ping = true;
-            } else if (word.startsWith("target=")) {
-                target = word.substring(7);
-            } else if (word.startsWith("count=")) {
-                count = (int) Vbd.number("count", word.substring(6), 1, 100_000);
-            }
-        }
-        boolean client = ping;
-        Ipv4Address to = client ? Ipv4Address.parse(target) : null;
-        int n = count;
-        boolean offload = csum;
+        String[] text = {"echo", null}; // role, target
+        long[] count = {10};
+        boolean[] csum = {true};
+        new CommandLine("netecho")
+                .others("ip", "gw") // Ipv4Settings's
+                .choice("role", v -> text[0] = v, "echo", "ping")
+                .string("target", v -> text[1] = v)
+                .number("count", 1, 100_000, v -> count[0] = v)
+                .choice("csum", v -> csum[0] = v.equals("on"), "on", "off")
+                .parse(cmdline);
+        boolean client = text[0].equals("ping");
+        Ipv4Address to = client ? Ipv4Address.parse(text[1]) : null;
+        int n = (int) count[0];
+        boolean offload = csum[0];
         return Nics.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netecho: this domain has no vif");

@@ -5,11 +5,11 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Random;
 
-import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.net.NetFront;
 import org.parasol.drivers.net.Vif;
 import org.parasol.drivers.net.stack.Checksum;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.sched.Timer;
@@ -101,36 +101,21 @@ public final class NetGsoKernel extends ApplicationKernel {
     @Override
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
-        String role = "recv";
-        for (String word : k.commandLine().trim().split("\\s+")) {
-            int eq = word.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String v = word.substring(eq + 1);
-            switch (word.substring(0, eq)) {
-                case "role" -> role = v;
-                case "count" -> count = (int) Vbd.number("count", v, 1, 4000);
-                case "mss" -> mss = (int) Vbd.number("mss", v, 88, 65535);
-                case "peers" -> peers = (int) Vbd.number("peers", v, 0, 8);
-                case "start" -> startMs = Vbd.number("start", v, 0, 600_000);
-                case "gap" -> gapMs = Vbd.number("gap", v, 1, 60_000);
-                case "gso" -> gso = Vbd.number("gso", v, 0, 1) == 1;
-                case "seed" -> seed = Vbd.number("seed", v, 0, Long.MAX_VALUE);
-                case "frames" -> liarFrames = (int) Vbd.number("frames", v, 1, 100_000);
-                case "sizes" -> {
-                    String[] parts = v.split(",");
-                    sizes = new int[parts.length];
-                    for (int i = 0; i < parts.length; i++) {
-                        sizes[i] = (int) Vbd.number("sizes", parts[i], HEADERS + 1, Vif.MAX_SG_FRAME);
-                    }
-                }
-                default -> {
-                }
-            }
-        }
+        String[] role = {"recv"};
+        new CommandLine("netgso")
+                .choice("role", v -> role[0] = v, "recv", "send", "liar")
+                .number("count", 1, 4000, v -> count = (int) v)
+                .number("mss", 88, 65535, v -> mss = (int) v)
+                .number("peers", 0, 8, v -> peers = (int) v)
+                .number("start", 0, 600_000, v -> startMs = v)
+                .number("gap", 1, 60_000, v -> gapMs = v)
+                .number("gso", 0, 1, v -> gso = v == 1)
+                .number("seed", 0, Long.MAX_VALUE, v -> seed = v)
+                .number("frames", 1, 100_000, v -> liarFrames = (int) v)
+                .numbers("sizes", HEADERS + 1, Vif.MAX_SG_FRAME, v -> sizes = v)
+                .parse(k.commandLine());
         done = k.loop().promise();
-        String r = role;
+        String r = role[0];
         return NetFront.list(k).then(ids -> {
             if (ids.isEmpty()) {
                 throw new IllegalStateException("netgso: this domain has no vif");

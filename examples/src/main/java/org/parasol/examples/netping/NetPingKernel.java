@@ -4,10 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 
-import org.parasol.drivers.blk.Vbd;
 import org.parasol.drivers.net.NetFront;
 import org.parasol.drivers.net.Vif;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.sched.Promise;
 import org.parasol.guest.sched.Timer;
@@ -83,47 +83,30 @@ public final class NetPingKernel extends ApplicationKernel {
     @Override
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
-        boolean ping = false;
-        boolean flood = false;
-        boolean deafRole = false;
-        boolean countRole = false;
-        boolean sg = true;
+        String[] role = {"echo"};
+        boolean[] sg = {true};
         count = 100;
         size = 64;
-        for (String word : k.commandLine().trim().split("\\s+")) {
-            int eq = word.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String v = word.substring(eq + 1);
-            switch (word.substring(0, eq)) {
-                case "role" -> {
-                    ping = v.equals("ping");
-                    flood = v.equals("flood");
-                    deafRole = v.equals("deaf");
-                    countRole = v.equals("count");
-                }
-                case "count" -> count = (int) Vbd.number("count", v, 1, 1_000_000);
-                case "size" -> size = (int) Vbd.number("size", v, 60, Vif.MAX_SG_FRAME);
-                case "sg" -> sg = Vbd.number("sg", v, 0, 1) == 1;
-                case "peers" -> peers = (int) Vbd.number("peers", v, 1, 64);
-                case "frames" -> floodFrames = Vbd.number("frames", v, 1, 1_000_000_000);
-                case "delay" -> delayMs = Vbd.number("delay", v, 0, 3_600_000);
-                case "time" -> {
-                    timeMs = Vbd.number("time", v, 1, 3_600_000);
+        new CommandLine("netping")
+                .choice("role", v -> role[0] = v, "echo", "ping", "flood", "deaf", "count")
+                .number("count", 1, 1_000_000, v -> count = (int) v)
+                .number("size", 60, Vif.MAX_SG_FRAME, v -> size = (int) v)
+                .number("sg", 0, 1, v -> sg[0] = v == 1)
+                .number("peers", 1, 64, v -> peers = (int) v)
+                .number("frames", 1, 1_000_000_000, v -> floodFrames = v)
+                .number("delay", 0, 3_600_000, v -> delayMs = v)
+                .number("time", 1, 3_600_000, v -> {
+                    timeMs = v;
                     timed = true;
-                }
-                default -> {
-                }
-            }
-        }
+                })
+                .parse(k.commandLine());
         rtts = new long[count];
         done = k.loop().promise();
-        boolean pinger = ping;
-        boolean flooder = flood;
-        boolean deaf = deafRole;
-        boolean scatterGather = sg;
-        boolean counter = countRole;
+        boolean pinger = role[0].equals("ping");
+        boolean flooder = role[0].equals("flood");
+        boolean deaf = role[0].equals("deaf");
+        boolean scatterGather = sg[0];
+        boolean counter = role[0].equals("count");
         Promise<Long> waited = counter ? k.sleep(Duration.ofMillis(delayMs)) : k.loop().completed(0L);
         return waited.then(t -> NetFront.list(k)).then(ids -> {
             if (ids.isEmpty()) {

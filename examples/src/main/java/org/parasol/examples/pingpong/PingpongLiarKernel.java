@@ -56,8 +56,8 @@ public final class PingpongLiarKernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         this.xb = k.xenbus();
-        String lie = word(k.commandLine(), "lie=", "ring-ref");
         PingpongOptions options = PingpongOptions.parse(k.commandLine());
+        String lie = options.lie();
         String dir = PingpongDevice.FRONT_DIR;
         String[] backState = new String[1];
         Promise<String> result = xb.read(dir + "/" + PingpongDevice.BACKEND_ID).then(id -> {
@@ -150,14 +150,5 @@ public final class PingpongLiarKernel extends ApplicationKernel {
         if (grant != null && grant.endAccess()) {
             k.memory().freePages(page);
         }
-    }
-
-    private static String word(String cmdline, String key, String absent) {
-        for (String w : cmdline.trim().split("\\s+")) {
-            if (w.startsWith(key)) {
-                return w.substring(key.length());
-            }
-        }
-        return absent;
     }
 }

@@ -10,6 +10,7 @@ import org.parasol.guest.grant.GrantMapping;
 import org.parasol.guest.grant.GrantedPage;
 import org.parasol.guest.grant.GrantTable;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.GuestBuffer;
 import org.parasol.guest.mm.Memory;
@@ -56,18 +57,27 @@ public final class SelfTestKernel extends ApplicationKernel {
 
     @Override
     public Promise<?> main(Kernel k) {
-        String cmdline = k.commandLine();
-        long idleMs = option(cmdline, "idle=", 0);
+        long[] o = {0, 1, 20_000}; // idle ms, vCPUs, events
+        boolean[] b = {false, false}; // only=idle, end=reboot
+        new CommandLine("selftest")
+                .number("idle", 0, 3_600_000, v -> o[0] = v)
+                .number("vcpus", 1, 2, v -> o[1] = v)
+                .number("events", 1, 10_000_000, v -> o[2] = v)
+                .choice("only", v -> b[0] = true, "idle")
+                .choice("end", v -> b[1] = v.equals("reboot"), "poweroff", "reboot")
+                .parse(k.commandLine());
+        long idleMs = o[0];
+        long vcpus = o[1];
+        boolean onlyIdle = b[0];
         Promise<Long> done = k.loop().completed(0L);
-        long vcpus = option(cmdline, "vcpus=", 1);
-        if (cmdline.contains("only=idle") && vcpus > 1) {
+        if (onlyIdle && vcpus > 1) {
             done = smp(k, 10); // bring vCPU 1 up, so that both vCPUs idle
         }
-        if (!cmdline.contains("only=idle")) {
+        if (!onlyIdle) {
             allocator(k);
             heap(k);
             grants(k);
-            done = events(k, (int) option(cmdline, "events=", 20_000))
+            done = events(k, (int) o[2])
                     .then(x -> timers(k))
                     .then(x -> vcpus > 1 ? smp(k, 1000) : k.loop().completed(x))
                     .map(x -> {
@@ -84,7 +94,7 @@ public final class SelfTestKernel extends ApplicationKernel {
                 return t;
             });
         }
-        if (cmdline.contains("end=reboot")) {
+        if (b[1]) {
             return done.map(t -> {
                 k.println("selftest: rebooting");
                 k.reboot();
@@ -92,15 +102,6 @@ public final class SelfTestKernel extends ApplicationKernel {
             });
         }
         return done;
-    }
-
-    private static long option(String cmdline, String key, long dflt) {
-        for (String word : cmdline.trim().split("\\s+")) {
-            if (word.startsWith(key)) {
-                return Long.parseLong(word.substring(key.length()));
-            }
-        }
-        return dflt;
     }
 
     private static void check(boolean ok, String what) {

@@ -3,6 +3,7 @@ package org.parasol.examples.stubborn;
 import java.time.Duration;
 
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.kernel.ShutdownRequest;
 import org.parasol.guest.sched.Promise;
@@ -41,10 +42,15 @@ public final class StubbornKernel extends ApplicationKernel {
     public Promise<?> main(Kernel kernel) {
         this.k = kernel;
         this.never = k.loop().promise();
-        long period = option(k.commandLine(), "period=", 1000);
+        long[] period = {1000};
+        String[] asked = {null};
+        new CommandLine("stubborn")
+                .number("period", 1, 3_600_000, v -> period[0] = v)
+                .string("ask", v -> asked[0] = v)
+                .parse(k.commandLine());
         k.println("stubborn: running until destroyed");
-        tick(Duration.ofMillis(period), 1);
-        String ask = word(k.commandLine(), "ask=");
+        tick(Duration.ofMillis(period[0]), 1);
+        String ask = asked[0];
         if (ask != null) {
             k.xenbus().write("control/shutdown", ask).whenDone((v, e) ->
                     k.println("stubborn: wrote '" + ask + "' into control/shutdown" + (e != null ? ": " + e.getMessage() : "")));
@@ -63,23 +69,5 @@ public final class StubbornKernel extends ApplicationKernel {
     public Promise<?> onShutdownRequest(Kernel kernel, ShutdownRequest request) {
         kernel.println("stubborn: asked to " + request.word() + "; not going");
         return never;
-    }
-
-    private static String word(String cmdline, String key) {
-        for (String word : cmdline.trim().split("\\s+")) {
-            if (word.startsWith(key)) {
-                return word.substring(key.length());
-            }
-        }
-        return null;
-    }
-
-    private static long option(String cmdline, String key, long dflt) {
-        for (String word : cmdline.trim().split("\\s+")) {
-            if (word.startsWith(key)) {
-                return Long.parseLong(word.substring(key.length()));
-            }
-        }
-        return dflt;
     }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.kernel.ApplicationKernel;
+import org.parasol.guest.kernel.CommandLine;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.mm.GuestBuffer;
 import org.parasol.guest.sched.Promise;
@@ -38,8 +39,13 @@ public final class TickerKernel extends ApplicationKernel {
 
     @Override
     public Promise<?> main(Kernel k) {
-        int ticks = (int) option(k.commandLine(), "ticks=", 5);
-        Duration period = Duration.ofMillis(option(k.commandLine(), "period=", 100));
+        long[] o = {5, 100}; // ticks, period in ms
+        new CommandLine("ticker")
+                .number("ticks", 0, 100_000_000, v -> o[0] = v)
+                .number("period", 0, 3_600_000, v -> o[1] = v)
+                .parse(k.commandLine());
+        int ticks = (int) o[0];
+        Duration period = Duration.ofMillis(o[1]);
         k.println("ticker: " + ticks + " ticks, one every " + period.toMillis() + " ms");
 
         // A counter in guest memory, as a real driver would keep a ring index.
@@ -68,14 +74,5 @@ public final class TickerKernel extends ApplicationKernel {
             k.println("ticker: done");
             return t;
         });
-    }
-
-    private static long option(String cmdline, String key, long dflt) {
-        for (String word : cmdline.trim().split("\\s+")) {
-            if (word.startsWith(key)) {
-                return Long.parseLong(word.substring(key.length()));
-            }
-        }
-        return dflt;
     }
 }

@@ -1,8 +1,10 @@
 package org.parasol.examples.xenstorebench;
 
+import org.parasol.guest.kernel.CommandLine;
+
 /**
- * The xenstore-bench kernel's command line: {@code key=value} words separated by spaces;
- * other words are ignored (they may be for the kernel or another application).
+ * The xenstore-bench kernel's command line ({@link CommandLine}: {@code key=value} words
+ * separated by blanks; a word it does not know is refused, naming it).
  *
  * <pre>
  *  [requests=&lt;n&gt;] [rounds=&lt;n&gt;] [start=&lt;ms&gt; phase=&lt;ms&gt;]
@@ -37,47 +39,23 @@ record XenstoreBenchOptions(int requests, int rounds, long startMs, long phaseMs
     /**
      * Parses {@code cmdline}.
      *
-     * @throws IllegalArgumentException naming the word at fault: a value that is not a number
-     *     in range, or only one of {@code start=} and {@code phase=}
+     * @throws CommandLine.BadParameter naming the word at fault: an unknown key, a value that is
+     *     not a number in range, or only one of {@code start=} and {@code phase=}
      */
     static XenstoreBenchOptions parse(String cmdline) {
-        long requests = DEFAULT_REQUESTS;
-        long rounds = DEFAULT_ROUNDS;
-        long start = -1;
-        long phase = 0;
-        for (String word : cmdline.trim().split("\\s+")) {
-            int eq = word.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String value = word.substring(eq + 1);
-            switch (word.substring(0, eq)) {
-                case "requests" -> requests = number(word, value, MAX_REQUESTS);
-                case "rounds" -> rounds = number(word, value, MAX_ROUNDS);
-                case "start" -> start = number(word, value, MAX_MS);
-                case "phase" -> phase = number(word, value, MAX_MS);
-                default -> {
-                    // someone else's option
-                }
-            }
-        }
+        long[] n = {DEFAULT_REQUESTS, DEFAULT_ROUNDS, -1, 0}; // requests, rounds, start, phase
+        new CommandLine("xenstore-bench")
+                .number("requests", 0, MAX_REQUESTS, v -> n[0] = v)
+                .number("rounds", 0, MAX_ROUNDS, v -> n[1] = v)
+                .number("start", 0, MAX_MS, v -> n[2] = v)
+                .number("phase", 0, MAX_MS, v -> n[3] = v)
+                .parse(cmdline);
+        long start = n[2];
+        long phase = n[3];
         if ((start < 0) != (phase == 0)) {
-            throw new IllegalArgumentException("xenstore-bench: timed phases need both start=<ms> and phase=<ms> > 0 (got '"
+            throw new CommandLine.BadParameter("xenstore-bench: timed phases need both start=<ms> and phase=<ms> > 0 (got '"
                     + cmdline + "')");
         }
-        return new XenstoreBenchOptions((int) requests, (int) rounds, Math.max(0, start), phase);
-    }
-
-    private static long number(String word, String value, long max) {
-        long v;
-        try {
-            v = Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("xenstore-bench: '" + word + "' is not a number", e);
-        }
-        if (v < 0 || v > max) {
-            throw new IllegalArgumentException("xenstore-bench: '" + word + "' is out of range 0.." + max);
-        }
-        return v;
+        return new XenstoreBenchOptions((int) n[0], (int) n[1], Math.max(0, start), phase);
     }
 }

@@ -13,7 +13,7 @@ class BlkBenchOptionsTest {
     @Test
     @DisplayName("no options: one random 4 KiB read test at depth 1, every feature asked for, 200 ms warm-up, 1 s timed")
     void shouldDefault() {
-        BlkBenchOptions o = BlkBenchOptions.parse("console=hvc0");
+        BlkBenchOptions o = BlkBenchOptions.parse("clock=pit");
 
         assertThat(o.tests()).containsExactly(new BlkBenchOptions.Test("randread", 4096, 1));
         assertThat(o).extracting(BlkBenchOptions::queues, BlkBenchOptions::order, BlkBenchOptions::persistent,
@@ -48,5 +48,7 @@ class BlkBenchOptionsTest {
         assertThatThrownBy(() -> BlkBenchOptions.parse("runs=read/4K")).hasMessageContaining("is not MODE/BS/QD");
         assertThatThrownBy(() -> BlkBenchOptions.parse("time=0")).hasMessageContaining("time=0 needs bytes=N");
         assertThatThrownBy(() -> BlkBenchOptions.parse("queues=99")).hasMessageContaining("queues 99 is out of range");
+        assertThatThrownBy(() -> BlkBenchOptions.parse("bs=4K qdepth=8")).hasMessageStartingWith("blkbench: unknown parameter 'qdepth=8'");
+        assertThatThrownBy(() -> BlkBenchOptions.parse("bs=4X")).hasMessage("blkbench: bs is not a decimal number: '4X'");
     }
 }

@@ -231,7 +231,7 @@ public final class Kernel {
         //    on, and the banner.
         if (nativeImpl == null) {
             events.bindVirq(Virq.TIMER, port -> kernel.loop.timerEvent());
-        } else if (hasWord(info.commandLine(), "clock=pit")) {
+        } else if (hasWord(info.commandLine(), CommandLine.CLOCK + "=pit")) {
             nativeImpl.usePitTick(() -> kernel.loop.timerEvent());
         } else {
             nativeImpl.useLocalApicTick(() -> kernel.loop.timerEvent());

@@ -287,17 +287,31 @@ public final class Vcpu implements MmuContext {
         }
     }
 
-    /** Whether the hypervisor's tick has this vCPU in its stuck-vCPU watch; the timer thread only. */
-    private boolean stuckWatched;
+    /** The hypervisor tick's stuck-vCPU watch of this vCPU, made with it; the timer thread only. */
+    private final StuckWatch stuckWatch = new StuckWatch();
 
-    /** Whether the tick watches this vCPU for being stuck (so an idle vCPU costs it no map look-up). Timer thread only. */
-    public boolean stuckWatched() {
-        return stuckWatched;
+    /**
+     * What the hypervisor's tick last saw of this vCPU in guest code, for its stuck-vCPU watch:
+     * plain fields, read and written by the timer thread only, so the tick allocates nothing and
+     * looks nothing up. It dies with the vCPU.
+     */
+    public static final class StuckWatch {
+        /** The tick that last saw the vCPU in guest code ({@code Long.MIN_VALUE}: none yet). */
+        public long tick = Long.MIN_VALUE;
+        /** The vCPU's {@link Vcpu#safePoints} when the watch began. */
+        public long safePoints;
+        /** The clock when the watch began: the vCPU has passed no safe point since. */
+        public long since;
+        /** The vCPU thread's CPU time when the watch first read it, or {@code Long.MIN_VALUE} before. */
+        public long cpuMark;
+
+        StuckWatch() {
+        }
     }
 
-    /** Notes whether the tick watches this vCPU for being stuck. Timer thread only. */
-    public void stuckWatched(boolean watched) {
-        stuckWatched = watched;
+    /** The tick's stuck-vCPU watch of this vCPU. Timer thread only. */
+    public StuckWatch stuckWatch() {
+        return stuckWatch;
     }
 
     /** Whether this vCPU is running guest code right now (not blocked, paused or offline). */
