@@ -491,8 +491,12 @@ final class GrantTableHandler implements HypercallHandler {
         CopyBuf dst = a.copyDest;
         a.forgetStatusPage();
         try {
+            // After a copy over the run, the next element alone is read again: a caller that
+            // copies over its array at every element costs no more than Xen's one at a time.
+            boolean overwritten = false;
             for (int i = 0; i < count; ) {
-                int run = Math.min(count - i, GuestArgs.COPY_RUN);
+                int run = overwritten ? 1 : Math.min(count - i, GuestArgs.COPY_RUN);
+                overwritten = false;
                 long first = uop + (long) i * GnttabCopy.SIZE;
                 long end = first + (long) run * GnttabCopy.SIZE;
                 // A run that cannot be read whole is read one element at a time, into element 0's place.
@@ -515,6 +519,7 @@ final class GrantTableHandler implements HypercallHandler {
                     if (whole && status == Gntst.OKAY && k + 1 < run && !dst.empty() && op.len() != 0
                             && a.runOverlaps(element + GnttabCopy.SIZE, end,
                                     MachineMemory.maddr(dst.mfn()) + op.destOffset(), op.len())) {
+                        overwritten = true;
                         break; // it wrote over elements read but not yet done: read them again
                     }
                 }
