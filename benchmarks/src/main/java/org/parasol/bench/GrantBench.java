@@ -28,6 +28,7 @@ import org.parasol.hypervisor.HostConfig;
 import org.parasol.hypervisor.Hypervisor;
 import org.parasol.hypervisor.domain.Domain;
 import org.parasol.hypervisor.domain.DomainConfig;
+import org.parasol.hypervisor.grant.GrantTable;
 import org.parasol.hypervisor.mm.MachineMemory;
 import org.parasol.hypervisor.time.ManualClock;
 
@@ -47,6 +48,11 @@ import org.parasol.hypervisor.time.ManualClock;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class GrantBench {
     static final int PIECES = 16;
+    /** netback's TX batch: 32 frames of 1514 bytes, each out of its own read-only grant. */
+    static final int TX_BATCH = 32;
+    static final int TX_FRAME = 1514;
+    /** A 64 KiB grant I/O request: 16 pages, each its own grant. */
+    static final int IO_PAGES = 16;
 
     private Hypervisor hv;
     private Cpu cpu;
@@ -54,6 +60,12 @@ public class GrantBench {
     private long batch;
     private long small;
     private long rx;
+    private long txBatch;
+    private GrantTable granterTable;
+    private int copier;
+    private final int[] ioRefs = new int[IO_PAGES];
+    private final int[] ioLengths = new int[IO_PAGES];
+    private final long[] ioMfns = new long[IO_PAGES];
     private Arena arena;
     private MemorySegment from;
     private MemorySegment to;
@@ -109,6 +121,45 @@ public class GrantBench {
                 || copy1514IntoGrant() != 0 || bm.getShort(rx + GnttabCopy.STATUS_OFFSET) != Gntst.OKAY) {
             throw new IllegalStateException("per-frame grant copy failed in setup");
         }
+        // netback's TX batch: frame i out of its own read-only grant (ref 64 + i, a page of A's),
+        // into dom0's staging page i / 2 at offset 0 or 2048: consecutive elements share a
+        // destination frame in pairs, as netback stages two frames of at most half a page a page.
+        SegmentBuffer txOps = SegmentBuffer.allocate(GnttabCopy.SIZE * TX_BATCH);
+        long staging = bFree + 4096L * (PIECES + 2);
+        for (int i = 0; i < TX_BATCH; i++) {
+            int ref = 64 + i;
+            long aMfn = a.vcpu(0).mmu().translate(aFree + 4096L * i, false) >>> 12;
+            long stageMfn = b.vcpu(0).mmu().translate(staging + 4096L * (i / 2), false) >>> 12;
+            entry.wrap(machine, table + GrantEntryV1.SIZE * ref).domid(b.domid()).frame(aMfn)
+                    .flagsRelease(Gtf.PERMIT_ACCESS | Gtf.READONLY);
+            c.wrap(txOps, GnttabCopy.SIZE * i).sourceRef(ref).sourceDomid(a.domid()).sourceOffset(0)
+                    .destGmfn(stageMfn).destDomid(DomId.DOMID_SELF).destOffset((i & 1) * 2048).len(TX_FRAME)
+                    .flags(Gntcopy.SOURCE_GREF);
+        }
+        txBatch = staging + 4096L * (TX_BATCH / 2);
+        bm.copyFromSegment(txOps.segment(), 0, txBatch, txOps.capacity());
+        if (copyTxBatch32() != 0) {
+            throw new IllegalStateException("TX batch failed in setup");
+        }
+        for (int i = 0; i < TX_BATCH; i++) {
+            if (bm.getShort(txBatch + GnttabCopy.SIZE * i + GnttabCopy.STATUS_OFFSET) != Gntst.OKAY) {
+                throw new IllegalStateException("TX batch element " + i + " failed in setup");
+            }
+        }
+        // A 64 KiB grant I/O request: 16 writable grants (ref 128 + i) of A's pages, pinned for B.
+        for (int i = 0; i < IO_PAGES; i++) {
+            int ref = 128 + i;
+            long aMfn = a.vcpu(0).mmu().translate(aFree + 4096L * i, false) >>> 12;
+            entry.wrap(machine, table + GrantEntryV1.SIZE * ref).domid(b.domid()).frame(aMfn)
+                    .flagsRelease(Gtf.PERMIT_ACCESS);
+            ioRefs[i] = ref;
+            ioLengths[i] = 4096;
+        }
+        granterTable = a.grants();
+        copier = b.domid();
+        if (grantIoPins16() != Gntst.OKAY) {
+            throw new IllegalStateException("grant I/O pins failed in setup");
+        }
         arena = Arena.ofShared();
         from = arena.allocate(4096L * PIECES, 4096);
         to = arena.allocate(4096L * PIECES, 4096);
@@ -144,6 +195,28 @@ public class GrantBench {
     @Benchmark
     public long copy1514IntoGrant() {
         return cpu.hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, rx, 1);
+    }
+
+    /**
+     * One GNTTABOP_copy of 32 elements: netback's TX batch, 1514 bytes out of each frame's own
+     * read-only grant into dom0's staging pages, two frames to a page.
+     */
+    @Benchmark
+    public long copyTxBatch32() {
+        return cpu.hypercall(Hypercall.GRANT_TABLE_OP, GnttabOp.COPY, txBatch, TX_BATCH);
+    }
+
+    /**
+     * Grant I/O's pins of a 64 KiB read without the file I/O: 16 writable grants pinned for
+     * the caller ({@link GrantTable#acquireAll}) and dropped ({@link GrantTable#releaseAll}).
+     */
+    @Benchmark
+    public int grantIoPins16() {
+        int rc = granterTable.acquireAll(ioRefs, ioLengths, IO_PAGES, copier, false, ioMfns);
+        if (rc == Gntst.OKAY) {
+            granterTable.releaseAll(ioRefs, IO_PAGES, false, ioMfns);
+        }
+        return rc;
     }
 
     /** Baseline: a plain 4 KiB segment copy. */

@@ -471,10 +471,15 @@ final class GrantTableHandler implements HypercallHandler {
      * {@code GNTTABOP_copy}: the elements are copied in by runs ({@link GuestArgs#inRun}: one
      * translation and one bulk copy per page of the array, where Xen's {@code gnttab_copy} copies
      * in one element at a time) and each is decoded from that private copy, then carried out and
-     * its {@code status} written back, in order. A run that cannot be read whole is read again
+     * its {@code status} written back ({@link GuestArgs#outStatus}: one store, the page's
+     * translation kept for the call), in order. A run that cannot be read whole is read again
      * one element at a time, so the elements before an unreadable one are carried out and the
-     * call answers -EFAULT at it, as in Xen. Deviation 55: an element is read when its run is, before the
-     * elements ahead of it in the run are carried out.
+     * call answers -EFAULT at it, as in Xen. An element whose copy writes over elements of its
+     * run not yet carried out (the op array inside a destination frame) ends the run: the next
+     * run is read from the element after it, so each element is carried out as it stands after
+     * the elements before it, as Xen's reading each one just before doing it gives. What still
+     * differs (deviation 55): another vCPU's or domain's write to the array during the call is
+     * seen at the next run, not the next element.
      */
     private static long copy(Vcpu v, long uop, int count) {
         if (!GuestArgs.arrayOk(uop, count, GnttabCopy.SIZE)) {
@@ -484,15 +489,20 @@ final class GrantTableHandler implements HypercallHandler {
         FrameTable frames = v.domain().host().frames();
         CopyBuf src = a.copySource;
         CopyBuf dst = a.copyDest;
+        a.forgetStatusPage();
         try {
+            // After a copy over the run, the next element alone is read again: a caller that
+            // copies over its array at every element costs no more than Xen's one at a time.
+            boolean overwritten = false;
             for (int i = 0; i < count; ) {
-                int run = Math.min(count - i, GuestArgs.COPY_RUN);
+                int run = overwritten ? 1 : Math.min(count - i, GuestArgs.COPY_RUN);
+                overwritten = false;
                 long first = uop + (long) i * GnttabCopy.SIZE;
+                long end = first + (long) run * GnttabCopy.SIZE;
                 // A run that cannot be read whole is read one element at a time, into element 0's place.
-                boolean whole = a.inRun(v, first, GnttabCopy.SIZE, run);
-                for (int k = 0; k < run; k++, i++) {
+                boolean whole = a.inRun(v, first, GnttabCopy.SIZE, run) && a.mapRun(v, first, end - first);
+                for (int k = 0; k < run; k++) {
                     long element = first + (long) k * GnttabCopy.SIZE;
-                    long at = whole ? k * GnttabCopy.SIZE : 0;
                     if (!whole && !a.in(v, element, GnttabCopy.SIZE)) {
                         return -EFAULT;
                     }
@@ -502,9 +512,15 @@ final class GrantTableHandler implements HypercallHandler {
                         src.release(frames); // as Xen: a failed element keeps nothing claimed
                         dst.release(frames);
                     }
-                    op.status(status);
-                    if (!a.outAt(v, element + GnttabCopy.STATUS_OFFSET, at + GnttabCopy.STATUS_OFFSET, Short.BYTES)) {
+                    if (!a.outStatus(v, element + GnttabCopy.STATUS_OFFSET, (short) status)) {
                         return -EFAULT;
+                    }
+                    i++;
+                    if (whole && status == Gntst.OKAY && k + 1 < run && !dst.empty() && op.len() != 0
+                            && a.runOverlaps(element + GnttabCopy.SIZE, end,
+                                    MachineMemory.maddr(dst.mfn()) + op.destOffset(), op.len())) {
+                        overwritten = true;
+                        break; // it wrote over elements read but not yet done: read them again
                     }
                 }
             }
@@ -575,7 +591,12 @@ final class GrantTableHandler implements HypercallHandler {
             }
         }
 
-        /** Whether nothing is held (for tests). */
+        /** The frame held (when not {@link #empty}). */
+        long mfn() {
+            return mfn;
+        }
+
+        /** Whether nothing is held. */
         boolean empty() {
             return domain == null;
         }

@@ -104,6 +104,9 @@ public final class GuestArgs implements HypercallScratch {
     static final long STRINGS = 9216;
     /** Bytes of the strings region. */
     static final int STRINGS_BYTES = 2048;
+    private static final int PAGE_SHIFT = 12;
+    private static final long PAGE_SIZE = 1L << PAGE_SHIFT;
+    private static final long PAGE_MASK = PAGE_SIZE - 1;
     /** Bytes of scratch. */
     static final int SCRATCH_BYTES = 12288;
     /** Handles an unmap batch collects before its TLB shootdown. */
@@ -280,6 +283,96 @@ public final class GuestArgs implements HypercallScratch {
      */
     boolean inRun(Vcpu v, long va, long size, int count) {
         return va != 0 && v.mmu().copyFromGuest(va, bytes, ARG, size * count);
+    }
+
+    /**
+     * The pages of the run {@link #inRun} last read, for {@link #runOverlaps}: the guest page
+     * of its first byte, how many pages it covers (at most 3: a run is at most 6 KiB), and the
+     * machine address each translated to.
+     */
+    private long runPageVa;
+    private int runPages;
+    private final long[] runPageMa = new long[3];
+
+    /**
+     * Records the machine pages of the {@code length} bytes at guest {@code va} that
+     * {@link #inRun} has just read, through the same translations; false (nothing recorded)
+     * when they cannot be had (a foreign thread): the caller then reads one element at a time.
+     */
+    boolean mapRun(Vcpu v, long va, long length) {
+        long firstPage = va & ~PAGE_MASK;
+        int n = (int) ((((va + length - 1) & ~PAGE_MASK) - firstPage) >>> PAGE_SHIFT) + 1;
+        if (n > runPageMa.length) {
+            return false;
+        }
+        for (int j = 0; j < n; j++) {
+            long ma = v.mmu().hypervisorAddress(j == 0 ? va : firstPage + ((long) j << PAGE_SHIFT), false);
+            if (ma < 0) {
+                return false;
+            }
+            runPageMa[j] = ma & ~PAGE_MASK;
+        }
+        runPageVa = firstPage;
+        runPages = n;
+        return true;
+    }
+
+    /**
+     * Whether machine bytes {@code [ma, ma + length)} overlap the guest bytes
+     * {@code [from, to)} of the run {@link #mapRun} recorded: a copy that wrote there changed
+     * elements the run has read but not yet carried out.
+     */
+    boolean runOverlaps(long from, long to, long ma, long length) {
+        long end = ma + length;
+        for (int j = 0; j < runPages; j++) {
+            long page = runPageVa + ((long) j << PAGE_SHIFT);
+            long lo = Math.max(from, page);
+            long hi = Math.min(to, page + PAGE_SIZE);
+            if (lo < hi) {
+                long mlo = runPageMa[j] + (lo - page);
+                if (mlo < end && ma < mlo + (hi - lo)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The guest page whose write translation {@link #statusPageMa} holds, for this call; -1 for none. */
+    private long statusPage = -1;
+    private long statusPageMa;
+
+    /** Forgets the translation {@link #outStatus} keeps: at the start of each call that uses it. */
+    void forgetStatusPage() {
+        statusPage = -1;
+    }
+
+    /**
+     * {@code __copy_field_to_guest} of a 16-bit {@code status} to guest {@code va}; false is
+     * {@code -EFAULT}. The page's write translation is looked up once and kept for the rest of
+     * the call ({@link VcpuMmu#hypervisorAddress}: the TLB's, which the call outlives), so the
+     * statuses of a batch's elements, each written right after its element as Xen does, cost a
+     * store each rather than a translation and a copy each. A field that straddles a page, or a
+     * translation to be had only by a walk (a foreign thread), takes {@link VcpuMmu#copyToGuest}.
+     */
+    boolean outStatus(Vcpu v, long va, short value) {
+        long page = va & ~PAGE_MASK;
+        boolean onePage = (va & PAGE_MASK) != PAGE_MASK;
+        if (page == statusPage && onePage) {
+            v.mmu().putShortAt(statusPageMa + (va & PAGE_MASK), value);
+            return true;
+        }
+        if (va != 0 && onePage) {
+            long ma = v.mmu().hypervisorAddress(va, true);
+            if (ma >= 0) {
+                statusPage = page;
+                statusPageMa = ma & ~PAGE_MASK;
+                v.mmu().putShortAt(ma, value);
+                return true;
+            }
+        }
+        scratch.putShort(ELEMENT, value);
+        return va != 0 && v.mmu().copyToGuest(bytes, ELEMENT, va, Short.BYTES);
     }
 
     /** {@code copy_to_guest} of the whole {@code size}-byte structure; false is {@code -EFAULT}. */

@@ -616,6 +616,31 @@ public final class VcpuMmu implements GuestMemory {
         return true;
     }
 
+    /**
+     * The translation {@link #copyFromGuest} ({@code write} false) or {@link #copyToGuest}
+     * ({@code write} true) would use for the byte at guest {@code va}, on the vCPU's own thread
+     * only: the machine address, or -1 for a refused pointer, a page not mapped for that
+     * access, or another thread. Through the TLB, as those copies go, so a handler that keeps
+     * it for the rest of its hypercall sees what its copies would: the vCPU acknowledges no
+     * flush inside a hypercall, so a TLB entry, and a page it maps, outlive the call.
+     */
+    public long hypervisorAddress(long va, boolean write) {
+        if (Thread.currentThread() != owner || !accessOk(va)) {
+            return -1;
+        }
+        long ma = hypervisorLookup(va, write, true);
+        return ma < 0 ? -1 : ma;
+    }
+
+    /**
+     * {@code __copy_field_to_guest} of a 16-bit field through a translation
+     * {@link #hypervisorAddress} gave for a write, whose page holds both bytes (a
+     * {@code GNTTABOP_copy} element's {@code status}): one store into machine memory.
+     */
+    public void putShortAt(long ma, short value) {
+        machine.set(SHORT_LE, ma, value);
+    }
+
     /** Copies at or below this many bytes within one page take {@link #copyInSmall} and {@link #copyOutSmall}. */
     private static final long SMALL_COPY = 64;
 
