@@ -153,7 +153,8 @@ public final class Bridge {
      */
     public final class Lane {
         private final int vcpu;
-        private final GuestMemory mem;
+        /** Set on the lane's own vCPU ({@link #attach}; a GuestMemory is its vCPU's thread's only). */
+        private GuestMemory mem;
         private final LongSupplier clock;
         private Kick kick;
         private final java.lang.foreign.MemorySegment headScratch = java.lang.foreign.MemorySegment.ofArray(new byte[128]);
@@ -190,6 +191,11 @@ public final class Bridge {
             this.mem = mem;
             this.clock = clock;
             this.kick = kick;
+        }
+
+        /** The lane's vCPU's memory, given on that vCPU before the lane switches a frame. */
+        public void attach(GuestMemory laneMem) {
+            this.mem = java.util.Objects.requireNonNull(laneMem, "laneMem");
         }
 
         /** Scratch of 128 bytes for a port to read a frame's head into, on this lane's vCPU. */
@@ -512,15 +518,16 @@ public final class Bridge {
     }
 
     /**
-     * A lane for vCPU {@code vcpu} (not 0): its memory, its clock, how it sends an event, its
-     * segment scratch (this domain's pages at {@code scratchVa}, their machine frames). Call on
-     * the boot vCPU after {@link #crossLanes}; the lane is used from then on only on {@code vcpu}.
+     * A lane for vCPU {@code vcpu} (not 0): its clock, how it sends an event, its segment scratch
+     * (this domain's pages at {@code scratchVa}, their machine frames). Call on the boot vCPU
+     * after {@link #crossLanes}; the lane is used from then on only on {@code vcpu}, which gives
+     * it its memory first ({@link Lane#attach}).
      */
-    public Lane addLane(int vcpu, GuestMemory laneMem, LongSupplier clock, Kick kick, long scratchVa, long[] scratchMfns) {
+    public Lane addLane(int vcpu, LongSupplier clock, Kick kick, long scratchVa, long[] scratchMfns) {
         if (vcpu <= 0 || bootKick == null) {
             throw new IllegalStateException("lane " + vcpu + ": a secondary vCPU's, after crossLanes");
         }
-        Lane l = new Lane(vcpu, laneMem, clock, kick);
+        Lane l = new Lane(vcpu, null, clock, kick);
         l.segmentScratch(scratchVa, scratchMfns.length * (int) org.parasol.hypercall.abi.Mmu.PAGE_SIZE);
         l.knowPages(scratchVa, scratchMfns); // before the lane is published: its vCPU reads it from then on
         Lane[] ls = lanes;

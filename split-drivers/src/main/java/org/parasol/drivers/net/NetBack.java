@@ -114,9 +114,9 @@ final class NetBack implements Bridge.Port {
     static final int RX_QUEUE_PAGES = 32;
     /**
      * Bytes of one queue's hand-off from other vCPUs ({@link HandOff}, with more than one dom0
-     * vCPU): as many as its RX queue holds, so a burst that fills one does not overflow the other.
+     * vCPU): twice what its RX queue holds (256 KiB, of the JVM heap, not dom0 pages), so frames switched while the queue's vCPU waits for a pCPU are not dropped at once; half Linux's 512 KiB RX queue.
      */
-    static final int HAND_OFF_BYTES = RX_QUEUE_PAGES * (int) Mmu.PAGE_SIZE;
+    static final int HAND_OFF_BYTES = 2 * RX_QUEUE_PAGES * (int) Mmu.PAGE_SIZE;
     /** Frames one queue's RX queue holds at most (an RX ring's worth). */
     static final int RX_QUEUE_FRAMES = SringEntries.NETIF_RX_ONE_PAGE.size();
     /** An RX slot that is a GSO extra (in a queue's per-slot flags). */

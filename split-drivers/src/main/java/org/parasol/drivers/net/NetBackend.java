@@ -194,7 +194,9 @@ public final class NetBackend {
                 for (int i = 0; i < mfns.length; i++) {
                     mfns[i] = k.memory().mfn(scratch.pfn() + i).value();
                 }
-                b.addLane(v.id(), v.cpu().memory(), v::now, p -> v.events().send(p), scratch.va(), mfns);
+                Bridge.Lane lane = b.addLane(v.id(), v::now, p -> v.events().send(p), scratch.va(), mfns);
+                // Its memory on its own vCPU, before any queue there starts (posted after this).
+                k.post(v, () -> lane.attach(v.cpu().memory()));
             }
         }
     }
