@@ -204,6 +204,8 @@ final class NetBack implements Bridge.Port {
     private long rxqPagesGiven;
     /** Frames handed over from other vCPUs' lanes to this vif's queues, refused by a full hand-off, dropped in one on disconnect. */
     private long handedIn;
+    /** Frames the bridge gave this vif, on any lane, before a queue was picked (with several vCPUs). */
+    private long rxOffered;
     private long handOffFull;
     private long handOffCleared;
     /** Frames sent and received per queue, of the connection closing (for its closing line). */
@@ -556,6 +558,8 @@ final class NetBack implements Bridge.Port {
         private long rxGsoFrames;
         private long rxNoQueueMemory;
         private long handedIn;
+        /** Frames the bridge gave this queue on its own vCPU's lane (the rest came through the hand-off). */
+        private long rxOffered;
         /** A TX frame's first {@value Gso#MAX_HEADERS} bytes, copied out of dom0's memory in one copy to be checked for GSO. */
         private final java.lang.foreign.MemorySegment gsoHead = java.lang.foreign.MemorySegment.ofArray(new byte[Gso.MAX_HEADERS]);
         private GrantMapping txPage;
@@ -1404,6 +1408,7 @@ final class NetBack implements Bridge.Port {
          * A front end that stops posting stalls only itself.
          */
         private boolean deliver(long va, int length, int rxFlags) {
+            rxOffered++;
             try {
                 int slots = rxSlotsFor(length, rxFlags);
                 if (!pending.noneWaiting()) {
@@ -1740,6 +1745,7 @@ final class NetBack implements Bridge.Port {
             NetBack.this.rxGsoFrames += rxGsoFrames;
             NetBack.this.rxNoQueueMemory += rxNoQueueMemory;
             NetBack.this.handedIn += handedIn;
+            NetBack.this.rxOffered += rxOffered + (handOff != null ? handOff.handed() + handOff.refused() : 0);
             if (rxStore != null) {
                 k.memory().freePages(rxStore);
                 rxStoreMfn = null;
@@ -1839,8 +1845,9 @@ final class NetBack implements Bridge.Port {
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received"
                 + (rxMultiSlot > 0 ? " (" + rxMultiSlot + " over several slots)" : "") + ", " + (rxDropped + rxDroppedAnyLane.get())
                 + " dropped (no buffer), " + (rxTooBig + rxTooBigAnyLane.get() > 0 ? rxTooBig + rxTooBigAnyLane.get() + " dropped (over its buffer), " : "")
-                + (handedIn + handOffFull > 0 ? "hand-off from other vCPUs: " + handedIn + " frames, " + handOffFull + " dropped (full), "
-                        + handOffCleared + " dropped on disconnect; " : "")
+                + (backend.severalVcpus() ? "hand-off from other vCPUs: " + handedIn + " frames, " + handOffFull + " dropped (full), "
+                        + handOffCleared + " dropped on disconnect, of " + (rxOffered + rxDroppedAnyLane.get() + rxTooBigAnyLane.get())
+                        + " frames from the bridge; " : "")
                 + (rxqQueued + rxqFull > 0 ? "RX queue: " + rxqQueued + " frames waited for buffers (at most " + rxqPeak + " of "
                         + RX_QUEUE_PAGES * Mmu.PAGE_SIZE + " bytes held), " + rxqFull + " dropped (queue full), " + rxqExpired
                         + " expired (over " + backend.options().rxDrainTimeoutMillis() + " ms), " + rxqCleared
