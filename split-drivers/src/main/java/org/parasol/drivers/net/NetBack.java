@@ -1424,7 +1424,7 @@ final class NetBack implements Bridge.Port {
                     }
                     if (posted(slots, true)) {
                         int granter = lane.frameGrantDomid();
-                        if (granter < 0 && dom0Mfn(va) < 0) {
+                        if (vcpu != null && granter < 0 && dom0Mfn(va) < 0) {
                             // A frame from pages of this vCPU's lane it has no frame numbers of: it waits in
                             // the RX queue (its bytes copied there) and is given at once from there.
                             boolean queued = enqueue(va, length, rxFlags);
