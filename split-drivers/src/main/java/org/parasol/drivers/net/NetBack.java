@@ -114,7 +114,9 @@ final class NetBack implements Bridge.Port {
     static final int RX_QUEUE_PAGES = 32;
     /**
      * Bytes of one queue's hand-off from other vCPUs ({@link HandOff}, with more than one dom0
-     * vCPU): twice what its RX queue holds (256 KiB, of the JVM heap, not dom0 pages), so frames switched while the queue's vCPU waits for a pCPU are not dropped at once; half Linux's 512 KiB RX queue.
+     * vCPU): twice what its RX queue holds (256 KiB, of the JVM heap, not dom0 pages), so frames
+     * switched while the queue's vCPU waits for a pCPU are not dropped at once; half Linux's
+     * 512 KiB RX queue.
      */
     static final int HAND_OFF_BYTES = 2 * RX_QUEUE_PAGES * (int) Mmu.PAGE_SIZE;
     /** Frames one queue's RX queue holds at most (an RX ring's worth). */
@@ -156,7 +158,7 @@ final class NetBack implements Bridge.Port {
     private final GnttabMapGrantRef map = new GnttabMapGrantRef();
     private final GnttabUnmapGrantRef unmap = new GnttabUnmapGrantRef();
     /*
-     * The counters below are the sums of the queues that closed ({@link Queue#retire}); each live
+     * The counters below are the sums of the queues that closed ({@link Queue#release}); each live
      * queue keeps its own, written on its vCPU.
      */
     /** TX by grant map ({@code xen_netback.tx_map=1}): slots mapped and unmapped, the hypercalls that did it, frames switched in place. */
@@ -472,9 +474,11 @@ final class NetBack implements Bridge.Port {
         }
         int flagsWord = rxFlags | gsoSize << GSO_SHIFT;
         Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(flowHash(lane, va, length), qs.length)];
-        if (q.vcpuId == lane.vcpu()) {
+        if (q.vcpuId == lane.vcpu() && q.rx != null && !q.stopped) {
             return q.deliver(va, length, flagsWord);
         }
+        // Another vCPU's queue; or this vCPU's, not started here yet (its rings are attached by a
+        // task still queued on this loop): the hand-off, which it drains once started.
         return q.handOver(lane, va, length, flagsWord);
     }
 
