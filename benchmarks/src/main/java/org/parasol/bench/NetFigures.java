@@ -141,11 +141,19 @@ final class NetFigures {
     }
 
     /** A result with the hypercalls of dom0, the source and the sink in its window (-1: unknown). */
-    record Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls, long sourceExits) {
+    record Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls, long sourceExits,
+            long dom0CpuNs, long sourceCpuNs, long sinkCpuNs) {
+        Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls, long sourceExits) {
+            this(result, dom0Hypercalls, sourceHypercalls, sinkHypercalls, sourceExits, -1, -1, -1);
+        }
+
         Run(Result result, long dom0Hypercalls, long sourceHypercalls, long sinkHypercalls) {
             this(result, dom0Hypercalls, sourceHypercalls, sinkHypercalls, -1);
         }
     }
+
+    /** dom0's vCPUs for the row of 2 queues spread over dom0's vCPUs (netback's queues on vCPUs 1 and 2). */
+    static final int SPREAD_DOM0_VCPUS = 3;
 
     /** A baseline at one size: stream frames/s and round-trip percentiles (ns). */
     record Baseline(String name, int size, double framesPerSecond, long p50, long p99) {
@@ -174,10 +182,12 @@ final class NetFigures {
         List<Run> runs = boot(sizes, loader);
         List<Run> txMap = boot(sizes, loader, Virtualization.PV, 1, TX_MAP);
         List<Run> twoQueues = boot(sizes, loader, Virtualization.PV, 2);
+        List<Run> spread = boot(sizes, loader, Virtualization.PV, 2, "", SPREAD_DOM0_VCPUS);
         GsoRun whole = bootGso(sizes, loader, true);
         GsoRun cut = bootGso(sizes, loader, false);
         List<Baseline> after = baselines(sizes);
-        return table(sizes, runs, twoQueues, txMap, before, after) + gsoTable(whole, cut, before, after);
+        return table(sizes, runs, twoQueues, txMap, before, after) + spreadTable(runs, twoQueues, spread)
+                + gsoTable(whole, cut, before, after);
     }
 
     private static List<Baseline> baselines(Sizes sizes) throws Exception {
@@ -466,12 +476,19 @@ final class NetFigures {
     /** {@link #boot(Sizes, ImageLoader, Virtualization, int)} with {@code dom0Cmdline} on dom0's command line. */
     static List<Run> boot(Sizes sizes, ImageLoader loader, Virtualization virt, int queues, String dom0Cmdline)
             throws Exception {
+        return boot(sizes, loader, virt, queues, dom0Cmdline, 1);
+    }
+
+    /** {@link #boot(Sizes, ImageLoader, Virtualization, int, String)} with dom0 on {@code dom0Vcpus} vCPUs. */
+    static List<Run> boot(Sizes sizes, ImageLoader loader, Virtualization virt, int queues, String dom0Cmdline, int dom0Vcpus)
+            throws Exception {
         String v = virt.nativeKernel() ? " virt=" + virt.key() : "";
         String sizeList = String.join(",", java.util.Arrays.stream(SIZES).mapToObj(Integer::toString).toList());
         String source = "role=source sizes=" + sizeList + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs()
                 + " rounds=" + sizes.rounds() + " gap=30" + (queues > 1 ? " queues=" + queues : "");
-        return boot(loader, "role=sink" + (queues > 1 ? " queues=" + queues : ""), source, v, dom0Cmdline, 2 * SIZES.length,
-                Result::parse, (r, delta) -> new Run(r, delta[0], delta[1], delta[2], delta[3]));
+        return boot(loader, "role=sink" + (queues > 1 ? " queues=" + queues : ""), source, v, dom0Cmdline, dom0Vcpus,
+                2 * SIZES.length, Result::parse,
+                (r, delta) -> new Run(r, delta[0], delta[1], delta[2], delta[3], delta[4], delta[5], delta[6]));
     }
 
     /**
@@ -482,7 +499,7 @@ final class NetFigures {
     static GsoRun bootGso(Sizes sizes, ImageLoader loader, boolean sinkGso) throws Exception {
         String source = "role=source mss=" + GSO_MSS + " warmup=" + sizes.warmupMs() + " time=" + sizes.timeMs() + " gap=30";
         String sink = "role=sink mss=" + GSO_MSS + " gso=" + (sinkGso ? 1 : 0);
-        return boot(loader, sink, source, "", "", 1, GsoResult::parse, (r, delta) -> new GsoRun(r, delta[0], delta[1], delta[2]))
+        return boot(loader, sink, source, "", "", 1, 1, GsoResult::parse, (r, delta) -> new GsoRun(r, delta[0], delta[1], delta[2]))
                 .getFirst();
     }
 
@@ -492,7 +509,8 @@ final class NetFigures {
      * null for other lines), each with the counters' changes over its window: dom0's, the
      * source's and the sink's hypercalls, the source's VM exits ({@code make}).
      */
-    private static <R, T> List<T> boot(ImageLoader loader, String sinkCmdline, String source, String v, String dom0Cmdline, int expected,
+    private static <R, T> List<T> boot(ImageLoader loader, String sinkCmdline, String source, String v, String dom0Cmdline,
+            int dom0Vcpus, int expected,
             java.util.function.Function<String, R> parse, java.util.function.BiFunction<R, long[], T> make) throws Exception {
         String module = "# parasol bench: the network figures' guests\n"
                 + "name=sink image=" + IMAGE + " memory=" + GUEST_KIB + " cmdline="
@@ -516,7 +534,7 @@ final class NetFigures {
                     dom0Ref.set(d);
                     return;
                 }
-                long[] mark = {-1, -1, -1, -1};
+                long[] mark = {-1, -1, -1, -1, -1, -1, -1};
                 d.console().subscribe(line -> {
                     if (line.contains("netbench: sink as")) {
                         sinkRef.set(d);
@@ -529,7 +547,7 @@ final class NetFigures {
                     Domain dom0 = dom0Ref.get();
                     Domain sink = sinkRef.get();
                     long[] now = {dom0 == null ? -1 : dom0.hypercalls(), d.hypercalls(), sink == null ? -1 : sink.hypercalls(),
-                        d.vmExits()};
+                        d.vmExits(), cpuNs(dom0), cpuNs(d), cpuNs(sink)};
                     if (timing) {
                         System.arraycopy(now, 0, mark, 0, mark.length);
                         return;
@@ -551,7 +569,7 @@ final class NetFigures {
                 }
             });
             DomainConfig.Action keep = DomainConfig.Action.PRESERVE;
-            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, 1, "dom0", dom0Cmdline, true,
+            Domain dom0 = hv.createDom0(new DomainConfig("Domain-0", dom0Kib, dom0Kib, dom0Vcpus, "dom0", dom0Cmdline, true,
                     keep, keep, keep), bytes);
             if (!dom0Ended.await(10, TimeUnit.MINUTES) || dom0.shutdownReason() != Shutdown.POWEROFF) {
                 throw new IllegalStateException("dom0 did not power off: " + String.join("\n", dom0.console().lines()));
@@ -571,6 +589,64 @@ final class NetFigures {
             }
             return List.copyOf(runs);
         }
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** The CPU time of {@code d}'s vCPU threads so far (ns; -1 when the JVM cannot read one). */
+    static long cpuNs(Domain d) {
+        if (d == null || !THREADS.isThreadCpuTimeSupported()) {
+            return -1;
+        }
+        long sum = 0;
+        for (var v : d.vcpus()) {
+            Thread t = v.thread();
+            if (t == null) {
+                continue;
+            }
+            long c = t.isVirtual() ? -1 : THREADS.getThreadCpuTime(t.threadId());
+            if (c < 0) {
+                return -1;
+            }
+            sum += c;
+        }
+        return sum;
+    }
+
+    /**
+     * The stream rows again with dom0's vCPUs and the CPU time per frame received of dom0, the
+     * source and the sink: 1 queue and 2 queues with dom0 on one vCPU (every queue on its run
+     * loop), and 2 queues with dom0 on {@value #SPREAD_DOM0_VCPUS} (the queues on vCPUs 1 and 2).
+     */
+    static String spreadTable(List<Run> runs, List<Run> twoQueues, List<Run> spread) {
+        String nl = System.lineSeparator();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-40s %10s %9s %9s %9s %9s%n", "stream, netback's queues on dom0's vCPUs",
+                "frames/s", "Gbit/s", "us d0/f", "us src/f", "us snk/f"));
+        for (int size : SIZES) {
+            for (int row = 0; row < 3; row++) {
+                List<Run> of = row == 0 ? runs : row == 1 ? twoQueues : spread;
+                String label = (row == 0 ? "  1 queue, dom0 1 vCPU, " : row == 1 ? "  2 queues, dom0 1 vCPU, "
+                        : "  2 queues, dom0 " + SPREAD_DOM0_VCPUS + " vCPUs, ") + size + " B";
+                Run run = of.isEmpty() ? null : find(of, "stream", size);
+                if (run == null) {
+                    sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
+                    continue;
+                }
+                Result r = run.result();
+                double fps = r.frames() * 1e9 / r.ns();
+                double per = Math.max(1, r.frames());
+                sb.append(String.format(Locale.ROOT, "%-40s %10.0f %9.3f %9s %9s %9s%n", label, fps, fps * size * 8 / 1e9,
+                        usPerFrame(run.dom0CpuNs(), per), usPerFrame(run.sourceCpuNs(), per), usPerFrame(run.sinkCpuNs(), per)));
+            }
+        }
+        sb.append("  us d0/f, us src/f, us snk/f: CPU time of the domain's vCPU threads in the timed stream per frame received"
+                + " (dom0 on " + SPREAD_DOM0_VCPUS + " vCPUs: the boot vCPU and the two serving the queues)").append(nl);
+        return sb.toString();
+    }
+
+    private static String usPerFrame(long ns, double frames) {
+        return ns < 0 ? "-" : String.format(Locale.ROOT, "%.2f", ns / 1e3 / frames);
     }
 
     // ---------------------------------------------------------------- the table

@@ -158,8 +158,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     String dom0ExtraCmdline;
 
     @Option(names = "--dom0-vcpus", paramLabel = "N", defaultValue = "1",
-            description = "dom0's vCPUs (1-" + MAX_DOM0_VCPUS + "; default 1). vCPUs 1.. serve block queues, one run loop"
-                    + " each, as Linux's blkback runs a thread per ring.")
+            description = "dom0's vCPUs (1-" + MAX_DOM0_VCPUS + "; default 1). vCPUs 1.. serve block and net queues, one"
+                    + " run loop each, as Linux's blkback runs a thread per ring and netback a kthread per queue.")
     int dom0Vcpus;
 
     /** The most vCPUs {@code --dom0-vcpus} gives dom0: one for the store, four for the queues of blkback's most. */

@@ -10,7 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,9 +28,10 @@ class NetRxQueueTest {
     @TempDir
     Path dir;
 
-    @Test
+    @ParameterizedTest(name = "dom0 on {0} vCPU(s)")
+    @ValueSource(ints = {1, 3})
     @DisplayName("a front end that stops posting RX buffers: its frames queued within the bound, then dropped (queue full) and expired (drain timeout), all counted; its pages given back; the pair beside it goes on")
-    void shouldQueueBoundedAndExpireForADeafFrontEnd() throws IOException {
+    void shouldQueueBoundedAndExpireForADeafFrontEnd(int dom0Vcpus) throws IOException {
         Path deaf = cfg("deaf.cfg", "name='deaf'\nkernel='netping'\nmemory=8\ncmdline='role=deaf time=4000'\n"
                 + "vif=[ 'bridge=xenbr0' ]\n");
         Path flood = cfg("flood.cfg", "name='flood'\nkernel='netping'\nmemory=8\ncmdline='role=flood frames=4000 delay=1000'\n"
@@ -38,7 +40,7 @@ class NetRxQueueTest {
         Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=3000'\n"
                 + "vif=[ 'bridge=xenbr0' ]\n");
 
-        RunOutcome o = RunOutcome.of("--dom0-cmdline=xen_netback.rx_drain_timeout_msecs=300", deaf.toString(),
+        RunOutcome o = RunOutcome.of("--dom0-vcpus", Integer.toString(dom0Vcpus), "--dom0-cmdline=xen_netback.rx_drain_timeout_msecs=300", deaf.toString(),
                 flood.toString(), echo.toString(), ping.toString());
 
         assertThat(o.status()).as(o.out() + o.err()).isZero();
@@ -46,7 +48,7 @@ class NetRxQueueTest {
                 .containsPattern("\\[deaf\\] netping: deaf for 4000 ms; \\d+ frames read")
                 .containsPattern("\\[ping\\] netping: 3000 replies from ");
         Matcher m = Pattern.compile("netback: vif1\\.0: \\d+ frames sent, (\\d+) received, \\d+ dropped \\(no buffer\\), "
-                + "RX queue: (\\d+) frames waited for buffers \\(at most (\\d+) of 131072 bytes held\\), (\\d+) dropped \\(queue full\\), "
+                + "(?:hand-off from other vCPUs: [^;]*; )?RX queue: (\\d+) frames waited for buffers \\(at most (\\d+) of 131072 bytes held\\), (\\d+) dropped \\(queue full\\), "
                 + "(\\d+) expired \\(over 300 ms\\), (\\d+) dropped on disconnect, (\\d+) dom0 pages taken and (\\d+) given back; ")
                 .matcher(o.out());
         assertThat(m.find()).as(o.out()).isTrue();
@@ -69,7 +71,14 @@ class NetRxQueueTest {
         // Nobody ever posted a buffer again: every frame queued expired (or was dropped when the
         // vif went, had it gone within the timeout of the last).
         assertThat(expired).isPositive();
-        assertThat(expired + cleared).isEqualTo(queued);
+        if (dom0Vcpus == 1) {
+            assertThat(expired + cleared).isEqualTo(queued);
+        } else {
+            // With dom0 on several vCPUs a frame from a queue on another vCPU comes through the RX
+            // queue even while buffers are posted: the queued ones not expired or dropped were received.
+            assertThat(expired + cleared).isLessThanOrEqualTo(queued);
+            assertThat(queued - expired - cleared).isLessThanOrEqualTo(received);
+        }
         assertThat(m.group(7)).isEqualTo("32");
         assertThat(m.group(8)).isEqualTo("32");
         assertThat(o.out()).containsPattern("(?m)^deaf\\s+1 poweroff").containsPattern("(?m)^ping\\s+4 poweroff");

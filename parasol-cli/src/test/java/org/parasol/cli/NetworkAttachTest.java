@@ -12,7 +12,8 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.parasol.hypervisor.HostConfig;
@@ -76,15 +77,16 @@ class NetworkAttachTest {
         return d.console().lines().stream().filter(p).count();
     }
 
-    @Test
+    @ParameterizedTest(name = "dom0 on {0} vCPU(s)")
+    @ValueSource(ints = {1, 3})
     @DisplayName("xl network-attach adds a vif to a running domain, network-list shows both, network-detach removes it "
             + "once the back end has closed")
-    void shouldAttachListAndDetachAVif() throws Exception {
+    void shouldAttachListAndDetachAVif(int dom0Vcpus) throws Exception {
         String module = new String(new Dom0Module().add(new DomainConfig("srv", 8 * 1024, 8 * 1024, 1, "netecho",
                 "ip=10.0.0.2/24", false, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE,
                 DomainConfig.Action.PRESERVE), DomainConfig.Action.DESTROY, DomainConfig.Action.DESTROY,
                 DomainConfig.Action.DESTROY, java.util.List.of("vif:bridge=xenbr0")).bytes(), StandardCharsets.UTF_8);
-        dom0 = hv.createDom0(new DomainConfig("Domain-0", 16 * 1024, 16 * 1024, 1, "dom0", "", true,
+        dom0 = hv.createDom0(new DomainConfig("Domain-0", 16 * 1024, 16 * 1024, dom0Vcpus, "dom0", "", true,
                 DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE, DomainConfig.Action.PRESERVE),
                 module.getBytes(StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -212,6 +212,14 @@ public final class EventDispatcher implements EventCallback {
         return bound("bind_virq", calls.bindVirq(virq, cpu.vcpuId()), handler);
     }
 
+    /**
+     * EVTCHNOP_send on {@code port} from this dispatcher's vCPU: a port of this domain bound to
+     * another of its vCPUs (an IPI that kicks it), or an interdomain port. Allocates nothing.
+     */
+    public long send(Port port) {
+        return calls.send(port);
+    }
+
     /** EVTCHNOP_bind_ipi delivering to {@code vcpu}. */
     public BoundPort bindIpi(int vcpu, PortHandler handler) {
         Objects.requireNonNull(handler, "handler");

@@ -151,8 +151,11 @@ public final class Dom0Kernel extends ApplicationKernel {
         // dom0's block back end: serves every disk the toolstack adds under backend/vbd.
         blkback = new BlkBackend(k, xenstored.backendStore(), 0, k::println, blkbackOptions);
         blkback.start();
-        // dom0's other vCPUs, if it has any, serve block queues: one run loop each, as Linux's
-        // blkback runs a thread per ring. They come up while the store starts its guests.
+        // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
+        netback = new NetBackend(k, xenstored.backendStore(), 0, k::println, netbackOptions);
+        // dom0's other vCPUs, if it has any, serve block and net queues: one run loop each, as
+        // Linux's blkback runs a thread per ring and netback a NAPI instance and kthread per
+        // queue. They come up while the store starts its guests.
         int vcpus = k.vcpus();
         for (int v = 1; v < vcpus; v++) {
             k.startVcpu(v, cpu -> { }).whenDone((cpu, failure) -> {
@@ -160,14 +163,15 @@ public final class Dom0Kernel extends ApplicationKernel {
                     k.println("dom0: a vCPU did not come up: " + failure.getMessage());
                 } else {
                     blkback.addVcpu(cpu);
+                    netback.addVcpu(cpu);
                 }
             });
         }
         if (vcpus > 1) {
             k.println("dom0: " + vcpus + " vCPUs; vCPUs 1-" + (vcpus - 1) + " serve block queues");
+            k.println("dom0: vCPUs 1-" + (vcpus - 1) + " serve net queues" + (netbackOptions.txMap()
+                    ? " (not with xen_netback.tx_map=1: its queues stay on vCPU 0)" : ""));
         }
-        // dom0's network back end and its bridges: every vif the toolstack adds under backend/vif.
-        netback = new NetBackend(k, xenstored.backendStore(), 0, k::println, netbackOptions);
         netback.start();
         nics = new Dom0Nics(k, netback);
         // The host's connections: xenstored's socket clients, and the bridge's uplink to a host

@@ -1,5 +1,6 @@
 package org.parasol.drivers.net;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.parasol.drivers.backend.BackendStore;
@@ -8,7 +9,12 @@ import org.parasol.drivers.ring.BackRing;
 import org.parasol.drivers.ring.RingOverflowException;
 import org.parasol.guest.event.EventDispatcher.BoundPort;
 import org.parasol.guest.grant.GrantMapping;
+import org.parasol.guest.event.EventDispatcher;
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.kernel.SecondaryVcpu;
+import org.parasol.guest.sched.RunLoop;
+import org.parasol.hypercall.Cpu;
+import org.parasol.hypercall.GuestMemory;
 import org.parasol.guest.mm.PageRun;
 import org.parasol.hypercall.DomId;
 import org.parasol.hypercall.GrantRef;
@@ -61,9 +67,18 @@ import org.parasol.hypercall.struct.GnttabUnmapGrantRef;
  * Hostile TX frames (a bad reference, bytes outside a page, shorter than an Ethernet header,
  * slots that disagree with the size, more than {@code XEN_NETIF_NR_SLOTS_MIN} slots, a GSO
  * extra that cannot stand) are answered {@code NETIF_RSP_ERROR} and counted; a missing slot, an unknown extra
- * type or an impossible ring index ends the vif. Every queue is served on dom0's one run loop
- * (the bridge is not shared between vCPUs): queues give the front end separate rings and
- * events, not parallelism in dom0.
+ * type or an impossible ring index ends the vif.
+ *
+ * <p>Queues and vCPUs: when the back end has secondary vCPUs ({@link NetBackend#addVcpu}), each
+ * queue goes to the next of them in turn (over every queue of every vif), as Linux's netback
+ * serves each queue with its own NAPI instance and kthread: its event channels are bound there
+ * ({@code EVTCHNOP_bind_vcpu}), its TX and RX run on that vCPU's run loop, and it switches its TX
+ * frames through that vCPU's lane of the bridge ({@link Bridge.Lane}). A frame switched on another
+ * lane for this vif's queue is copied into the queue's hand-off ({@link HandOff}) and the queue's
+ * vCPU kicked with an event; there it goes into the queue's RX queue and on to the front end's
+ * buffers. Closing stops each queue on its own vCPU (its ports closed, its hand-off dropped)
+ * before the boot vCPU unmaps its rings and frees its pages. With one vCPU, and with TX by grant
+ * map, every queue is served on the boot vCPU's run loop, beside the store.
  */
 final class NetBack implements Bridge.Port {
     /** Queues a front end may ask for ({@code multi-queue-max-queues}); Linux offers dom0's CPU count. */
@@ -97,6 +112,13 @@ final class NetBack implements Bridge.Port {
      * given back when the vif goes.
      */
     static final int RX_QUEUE_PAGES = 32;
+    /**
+     * Bytes of one queue's hand-off from other vCPUs ({@link HandOff}, with more than one dom0
+     * vCPU): twice what its RX queue holds (256 KiB, of the JVM heap, not dom0 pages), so frames
+     * switched while the queue's vCPU waits for a pCPU are not dropped at once; half Linux's
+     * 512 KiB RX queue.
+     */
+    static final int HAND_OFF_BYTES = 2 * RX_QUEUE_PAGES * (int) Mmu.PAGE_SIZE;
     /** Frames one queue's RX queue holds at most (an RX ring's worth). */
     static final int RX_QUEUE_FRAMES = SringEntries.NETIF_RX_ONE_PAGE.size();
     /** An RX slot that is a GSO extra (in a queue's per-slot flags). */
@@ -116,17 +138,29 @@ final class NetBack implements Bridge.Port {
     private Bridge bridge;
     private Runnable unwatchFront;
     private Runnable unwatchOnline;
-    /** The queues the front end connected (null until then, and again once disconnected). */
-    private Queue[] queues;
+    /** The queues the front end connected (null until then, and again once disconnected); read by every lane. */
+    private volatile Queue[] queues;
     private boolean split;
     /** The front end takes RX frames with blank checksums (it did not write feature-no-csum-offload = 1). */
-    private boolean csumOffload;
-    private boolean connected;
+    private volatile boolean csumOffload;
+    /** Read by the lanes of every vCPU that switches frames to this vif. */
+    private volatile boolean connected;
+    /** Queues still stopping on their vCPUs after a disconnect: no reconnect until 0 (boot vCPU). */
+    private int closing;
+    /** The front end's state changed while queues were stopping. */
+    private boolean missedChange;
+    /** RX frames dropped before a queue was picked (the vif not connected, over what it takes), on any lane. */
+    private final AtomicLong rxDroppedAnyLane = new AtomicLong();
+    private final AtomicLong rxTooBigAnyLane = new AtomicLong();
     /** The toolstack removed the vif's directory: nothing is written there any more. */
     private boolean removed;
     private final GnttabCopy copy = new GnttabCopy();
     private final GnttabMapGrantRef map = new GnttabMapGrantRef();
     private final GnttabUnmapGrantRef unmap = new GnttabUnmapGrantRef();
+    /*
+     * The counters below are the sums of the queues that closed ({@link Queue#release}); each live
+     * queue keeps its own, written on its vCPU.
+     */
     /** TX by grant map ({@code xen_netback.tx_map=1}): slots mapped and unmapped, the hypercalls that did it, frames switched in place. */
     private long txMapped;
     private long txUnmapped;
@@ -153,9 +187,9 @@ final class NetBack implements Bridge.Port {
     /** RX frames given over several slots (NETRXF_more_data). */
     private long rxMultiSlot;
     /** The front end wrote feature-sg = 1: it takes RX frames over several buffers. */
-    private boolean rxSg;
+    private volatile boolean rxSg;
     /** The front end wrote feature-gso-tcpv4 = 1 (and feature-sg = 1): it takes TCP/IPv4 GSO frames whole. */
-    private boolean rxGso;
+    private volatile boolean rxGso;
     /** TCP/IPv4 GSO frames taken from the front end, and given to it whole with their GSO extra. */
     private long txGsoFrames;
     private long rxGsoFrames;
@@ -170,20 +204,43 @@ final class NetBack implements Bridge.Port {
     /** dom0 pages the RX queues took and gave back. */
     private long rxqPagesTaken;
     private long rxqPagesGiven;
+    /** Frames handed over from other vCPUs' lanes to this vif's queues, refused by a full hand-off, dropped in one on disconnect. */
+    private long handedIn;
+    /** Frames the bridge gave this vif, on any lane, before a queue was picked (with several vCPUs). */
+    private long rxOffered;
+    private long handOffFull;
+    private long handOffCleared;
+    /** Frames sent and received per queue, of the connection closing (for its closing line). */
+    private final StringBuilder perQueue = new StringBuilder();
 
     /** This vif's counters, as the guest sees them (xentop's NETTX and NETRX). dom0's boot vCPU. */
     VifStatistics statistics() {
-        long queueDrops = rxqFull + rxqExpired + rxqCleared;
+        long queueDrops = rxqFull + rxqExpired + rxqCleared + handOffFull + handOffCleared;
+        long tb = txBytes;
+        long tf = txFrames;
+        long te = txErrors;
+        long rb = rxBytes;
+        long rf = rxFrames;
+        long rd = rxDropped + rxTooBig + rxNoQueueMemory + rxDroppedAnyLane.get() + rxTooBigAnyLane.get();
         Queue[] qs = queues;
         if (qs != null) {
             for (Queue q : qs) {
                 if (q != null) {
+                    // A queue on another vCPU: a reading that may lag it by a frame or two.
                     queueDrops += q.pending.full() + q.pending.expired() + q.pending.cleared();
+                    if (q.handOff != null) {
+                        queueDrops += q.handOff.refused() + q.handOff.cleared();
+                    }
+                    tb += q.txBytes;
+                    tf += q.txFrames;
+                    te += q.txErrors;
+                    rb += q.rxBytes;
+                    rf += q.rxFrames;
+                    rd += q.rxDropped + q.rxTooBig + q.rxNoQueueMemory;
                 }
             }
         }
-        return new VifStatistics(front.value(), devid, txBytes, txFrames, txErrors, rxBytes, rxFrames,
-                rxDropped + rxTooBig + rxNoQueueMemory + queueDrops);
+        return new VifStatistics(front.value(), devid, tb, tf, te, rb, rf, rd + queueDrops);
     }
 
     NetBack(Kernel k, BackendStore store, NetBackend backend, Consumer<String> log, String dir, int front, int devid) {
@@ -236,6 +293,10 @@ final class NetBack implements Bridge.Port {
         } catch (IllegalArgumentException e) {
             s = 0;
         }
+        if (closing > 0) {
+            missedChange = true; // looked at again once every queue has stopped
+            return;
+        }
         if ((s == XenbusState.INITIALISED.wire() || s == XenbusState.CONNECTED.wire()) && !connected && queues == null) {
             connect();
         } else if (s == XenbusState.CLOSING.wire() || s == XenbusState.CLOSED.wire() || s == 0) {
@@ -253,7 +314,7 @@ final class NetBack implements Bridge.Port {
      * whose front end never connected has nothing to wait for and is Closed at once.
      */
     private void onlineChanged() {
-        if ("0".equals(store.read(dir + "/online")) && !connected && queues == null && !removed) {
+        if ("0".equals(store.read(dir + "/online")) && !connected && queues == null && closing == 0 && !removed) {
             write("state", Integer.toString(XenbusState.CLOSED.wire()));
         }
     }
@@ -290,25 +351,51 @@ final class NetBack implements Bridge.Port {
             disconnect(e.getMessage());
             return;
         }
-        queues = new Queue[n];
+        bridge = backend.bridge(bridgeName);
+        Queue[] qs = new Queue[n];
+        queues = qs;
+        boolean spread = backend.hasVcpus() && !backend.options().txMap();
         try {
             for (int q = 0; q < n; q++) {
-                queues[q] = new Queue(q);
-                queues[q].connect(n == 1 ? frontendPath : frontendPath + "/" + Vif.queueDir(q));
+                qs[q] = new Queue(q, spread ? backend.nextVcpu() : null);
+                qs[q].connect(n == 1 ? frontendPath : frontendPath + "/" + Vif.queueDir(q));
             }
         } catch (RuntimeException e) {
             disconnect("the front end's rings: " + e.getMessage());
             return;
         }
-        bridge = backend.bridge(bridgeName);
-        bridge.attach(this);
         connected = true;
+        bridge.attach(this);
+        for (Queue q : qs) {
+            q.start(); // on its own vCPU: its ports bound there, then a first look at its rings
+        }
         write("state", Integer.toString(XenbusState.CONNECTED.wire()));
+        StringBuilder on = new StringBuilder();
+        for (Queue q : qs) {
+            on.append(on.isEmpty() ? "" : ",").append(q.vcpuId);
+        }
         log.accept(who() + ": on bridge " + bridgeName + "; Connected (" + n + (n == 1 ? " queue" : " queues")
+                + (spread ? (n == 1 ? " on vCPU " : " on vCPUs ") + on : "")
                 + (queues[0].mapWindow >= 0 ? ", TX by grant map" : "")
                 + (split ? ", split event channels" : ", one event channel")
                 + (csumOffload ? ", checksum offload" : ", no checksum offload")
                 + (rxSg ? ", RX scatter-gather" : ", no RX scatter-gather") + (rxGso ? ", RX GSO)" : ")"));
+    }
+
+    /**
+     * {@code queue}'s vCPU found its ring broken (or could not bind its ports): this vif
+     * disconnects, on the boot vCPU; a report from a queue of an earlier connection is dropped.
+     */
+    private void broken(Queue queue, String why) {
+        Queue[] qs = queues;
+        if (qs != null) {
+            for (Queue q : qs) {
+                if (q == queue) {
+                    disconnect(why);
+                    return;
+                }
+            }
+        }
     }
 
     /**
@@ -318,6 +405,12 @@ final class NetBack implements Bridge.Port {
     @Override
     public boolean deliver(long va, int length) {
         return deliver(va, length, 0);
+    }
+
+    /** Frames reach netback on the lane of whichever vCPU switched them: {@link #deliverOn}. */
+    @Override
+    public boolean anyLane() {
+        return true;
     }
 
     @Override
@@ -337,15 +430,12 @@ final class NetBack implements Bridge.Port {
      */
     @Override
     public boolean deliverGso(long va, int length, int rxFlags, int gsoSize) {
-        if (!connected || !rxGso || gsoSize <= 0 || gsoSize > 0xFFFF) {
-            rxDropped++;
+        Bridge b = bridge;
+        if (b == null) {
+            rxDroppedAnyLane.incrementAndGet();
             return false;
         }
-        boolean ok = deliver(va, length, rxFlags | gsoSize << GSO_SHIFT);
-        if (ok) {
-            rxGsoFrames++;
-        }
-        return ok;
+        return deliverOn(b.bootLane(), va, length, rxFlags, gsoSize);
     }
 
     /** Where a frame's MSS rides in netback's RX flags word (its RX queue keeps one int per frame): bits 16..31. */
@@ -358,17 +448,38 @@ final class NetBack implements Bridge.Port {
 
     @Override
     public boolean deliver(long va, int length, int rxFlags) {
+        Bridge b = bridge;
+        if (b == null) {
+            rxDroppedAnyLane.incrementAndGet();
+            return false;
+        }
+        return deliverOn(b.bootLane(), va, length, rxFlags, 0);
+    }
+
+    /**
+     * A frame switched on {@code lane}: to the queue its flow hashes to, directly when that queue
+     * is served on the lane's vCPU, else through the queue's hand-off and a kick to its vCPU.
+     */
+    @Override
+    public boolean deliverOn(Bridge.Lane lane, long va, int length, int rxFlags, int gsoSize) {
         Queue[] qs = queues;
-        if (!connected) {
-            rxDropped++;
+        if (!connected || qs == null || qs.length == 0
+                || gsoSize != 0 && (!rxGso || gsoSize < 0 || gsoSize > 0xFFFF)) {
+            rxDroppedAnyLane.incrementAndGet();
             return false;
         }
         if (length > (rxSg ? Vif.MAX_SG_FRAME : Vif.MAX_FRAME)) {
-            rxTooBig++; // over one buffer for a front end without feature-sg, as netback drops what it cannot slot
+            rxTooBigAnyLane.incrementAndGet(); // over one buffer for a front end without feature-sg, as netback drops what it cannot slot
             return false;
         }
-        Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(flowHash(va, length), qs.length)];
-        return q.deliver(va, length, rxFlags);
+        int flagsWord = rxFlags | gsoSize << GSO_SHIFT;
+        Queue q = qs.length == 1 ? qs[0] : qs[Integer.remainderUnsigned(flowHash(lane, va, length), qs.length)];
+        if (q.vcpuId == lane.vcpu() && q.rx != null && !q.stopped) {
+            return q.deliver(va, length, flagsWord);
+        }
+        // Another vCPU's queue; or this vCPU's, not started here yet (its rings are attached by a
+        // task still queued on this loop): the hand-off, which it drains once started.
+        return q.handOver(lane, va, length, flagsWord);
     }
 
     /**
@@ -376,43 +487,85 @@ final class NetBack implements Bridge.Port {
      * bytes and a transport header's two ports.
      */
     private static final int HASH_BYTES = Vif.ETH_HEADER + 60 + 4;
-    /** A frame's first {@value #HASH_BYTES} bytes, copied out of dom0's memory in one copy to be hashed. */
-    private final java.lang.foreign.MemorySegment hashHead = java.lang.foreign.MemorySegment.ofArray(new byte[HASH_BYTES]);
-
     /**
      * {@link Vif#flowHash} of the frame at {@code va}: the same number as for its bytes, read
-     * with one copy of its head instead of a translated load per byte.
+     * with one copy of its head (into the lane's own scratch) instead of a translated load per byte.
      */
-    private int flowHash(long va, int length) {
+    private static int flowHash(Bridge.Lane lane, long va, int length) {
         int n = Math.min(length, HASH_BYTES);
-        k.cpu().memory().copyToSegment(va, hashHead, 0, n);
-        return Vif.flowHash(hashHead, length); // reads none of its bytes past the frame's first n
+        java.lang.foreign.MemorySegment head = lane.headScratch();
+        lane.memory().copyToSegment(va, head, 0, n);
+        return Vif.flowHash(head, length); // reads none of its bytes past the frame's first n
     }
 
-    /** A TX frame's first {@value Gso#MAX_HEADERS} bytes, copied out of dom0's memory in one copy to be checked for GSO. */
-    private final java.lang.foreign.MemorySegment gsoHead = java.lang.foreign.MemorySegment.ofArray(new byte[Gso.MAX_HEADERS]);
-
-    /** {@link Gso#headerLength} of the frame at {@code va}: -1 for what is no whole IPv4 TCP packet. */
-    private int gsoHeaderLength(long va, int length) {
-        k.cpu().memory().copyToSegment(va, gsoHead, 0, Math.min(length, Gso.MAX_HEADERS));
-        return Gso.headerLength(gsoHead, length);
-    }
-
-    /** Every queue's RX frames taken since the last flush. */
+    /** Every boot-vCPU queue's RX frames taken since the last flush. */
     @Override
     public void flush() {
+        Bridge b = bridge;
+        if (b != null) {
+            flushOn(b.bootLane());
+        }
+    }
+
+    /** The RX frames taken since the last flush by the queues served on {@code lane}'s vCPU. */
+    @Override
+    public void flushOn(Bridge.Lane lane) {
         Queue[] qs = queues;
         if (qs == null) {
             return;
         }
+        int v = lane.vcpu();
         for (int i = 0; i < qs.length && connected; i++) {
-            qs[i].flush();
+            if (qs[i].vcpuId == v) {
+                qs[i].flush();
+            }
         }
     }
 
     /** One queue: its TX and RX rings, its event channel (or two), its copy ops and staging pages. */
     private final class Queue {
         private final int id;
+        /** The vCPU serving this queue, null for the boot vCPU; its id (0 for the boot vCPU). */
+        private final SecondaryVcpu vcpu;
+        final int vcpuId;
+        /** The serving vCPU's hypercalls, memory, run loop and event channels; its lane of the bridge. */
+        private final Cpu cpu;
+        private GuestMemory mem;
+        private final RunLoop loop;
+        private final EventDispatcher events;
+        private Bridge.Lane lane;
+        /** Frames switched on other vCPUs' lanes for this queue (null with one vCPU), and the port that kicks this vCPU for them. */
+        private final HandOff handOff;
+        private volatile Port kickPort;
+        private BoundPort kick;
+        private final Runnable drainHandOff = this::drainHandOff;
+        /** A secondary vCPU's queue stopped serving (its ring broke; the boot vCPU is told). */
+        private boolean stopped;
+        /** This queue's counters (as the vif's, {@link NetBack#statistics}), written on its vCPU. */
+        private long txMapped;
+        private long txUnmapped;
+        private long mapCalls;
+        private long unmapCalls;
+        private long txInPlace;
+        private long txFrames;
+        private long rxFrames;
+        private long txBytes;
+        private long rxBytes;
+        private long txErrors;
+        private long gsoRefused;
+        private long tooManySlots;
+        private long csumRefused;
+        private long rxDropped;
+        private long rxTooBig;
+        private long rxMultiSlot;
+        private long txGsoFrames;
+        private long rxGsoFrames;
+        private long rxNoQueueMemory;
+        private long handedIn;
+        /** Frames the bridge gave this queue on its own vCPU's lane (the rest came through the hand-off). */
+        private long rxOffered;
+        /** A TX frame's first {@value Gso#MAX_HEADERS} bytes, copied out of dom0's memory in one copy to be checked for GSO. */
+        private final java.lang.foreign.MemorySegment gsoHead = java.lang.foreign.MemorySegment.ofArray(new byte[Gso.MAX_HEADERS]);
         private GrantMapping txPage;
         private GrantMapping rxPage;
         private BackRing<NetifCodec.Tx, NetifCodec.TxRsp> tx;
@@ -525,16 +678,47 @@ final class NetBack implements Bridge.Port {
         private final Runnable serviceTx = this::service;
         private boolean rxScheduled;
 
-        Queue(int id) {
+        Queue(int id, SecondaryVcpu vcpu) {
             this.id = id;
+            this.vcpu = vcpu;
+            this.vcpuId = vcpu == null ? 0 : vcpu.id();
+            this.cpu = vcpu == null ? k.cpu() : vcpu.cpu();
+            this.loop = vcpu == null ? k.loop() : vcpu.loop();
+            this.events = vcpu == null ? k.events() : vcpu.events();
+            this.handOff = backend.severalVcpus() ? new HandOff(HAND_OFF_BYTES) : null;
         }
+
+        private long now() {
+            return vcpu == null ? k.now() : vcpu.now();
+        }
+
+        /** {@link Gso#headerLength} of the frame at {@code va}: -1 for what is no whole IPv4 TCP packet. */
+        private int gsoHeaderLength(long va, int length) {
+            mem.copyToSegment(va, gsoHead, 0, Math.min(length, Gso.MAX_HEADERS));
+            return Gso.headerLength(gsoHead, length);
+        }
+
+        /**
+         * This queue stops serving and the vif disconnects: at once on the boot vCPU; from a
+         * secondary vCPU, told to the boot vCPU (nothing more is served here meanwhile).
+         */
+        private void fail(String why) {
+            if (vcpu == null) {
+                disconnect(why);
+                return;
+            }
+            stopped = true;
+            vcpu.postToBoot(() -> broken(this, why));
+        }
+
+        /** The front end's rings and ports, read and taken on the boot vCPU; bound on the queue's vCPU by {@link #start}. */
+        private int txChannel;
+        private int rxChannel;
 
         private void connect(String path) {
             int txRef = (int) Vbd.number(Vif.TX_RING_REF, need(path, Vif.TX_RING_REF), 0, Integer.MAX_VALUE);
             int rxRef = (int) Vbd.number(Vif.RX_RING_REF, need(path, Vif.RX_RING_REF), 0, Integer.MAX_VALUE);
             String txEvt = store.read(path + "/" + Vif.EVENT_CHANNEL_TX);
-            int txChannel;
-            int rxChannel;
             if (txEvt != null) {
                 txChannel = (int) Vbd.number(Vif.EVENT_CHANNEL_TX, txEvt, 1, (1 << 17) - 1);
                 rxChannel = (int) Vbd.number(Vif.EVENT_CHANNEL_RX, need(path, Vif.EVENT_CHANNEL_RX), 1, (1 << 17) - 1);
@@ -554,12 +738,6 @@ final class NetBack implements Bridge.Port {
             }
             txPage = k.grantMapper().map(front, GrantRef.of(txRef), false);
             rxPage = k.grantMapper().map(front, GrantRef.of(rxRef), false);
-            tx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), txPage.va(), Mmu.PAGE_SIZE),
-                    SringEntries.NETIF_TX_ONE_PAGE, new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(),
-                    () -> txPort.notifyRemote()).attach(0);
-            rx = new BackRing<>(new GuestMemoryBuffer(k.cpu().memory(), rxPage.va(), Mmu.PAGE_SIZE),
-                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
-                    () -> rxPort.notifyRemote()).attach(0);
             pages = k.memory().allocatePages(OPS_PAGES + TX_BATCH);
             bigStaging = k.memory().allocatePages(Vif.MAX_RX_SLOTS);
             if (backend.options().txMap()) {
@@ -568,15 +746,167 @@ final class NetBack implements Bridge.Port {
                     log.accept(who() + ": no TX map window left" + where() + ": TX by grant copy");
                 }
             }
-            ops = new GuestMemoryBuffer(k.cpu().memory(), pages.va(), (long) OPS_PAGES * Mmu.PAGE_SIZE);
             pagesMfn = mfns(pages);
             bigStagingMfn = mfns(bigStaging);
-            txPort = k.events().bindInterdomain(front, Port.of(txChannel), k.loop().deferred(p -> schedule()));
+            lane = bridge.lane(vcpuId);
+            if (vcpu == null) {
+                attachMemory();
+                bindPorts();
+                return;
+            }
+            // A queue on a secondary vCPU cannot take dom0 pages there (the page allocator is the boot
+            // vCPU's): its RX queue's pages are taken now, for the frames other vCPUs hand it.
+            takeRxStore();
+        }
+
+        /** The rings and the ops pages over the serving vCPU's memory (on that vCPU: a GuestMemory is its thread's). */
+        private void attachMemory() {
+            mem = cpu.memory();
+            tx = new BackRing<>(new GuestMemoryBuffer(mem, txPage.va(), Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_TX_ONE_PAGE, new NetifCodec.TxCodec(), new NetifCodec.TxRspCodec(),
+                    () -> txPort.notifyRemote()).attach(0);
+            rx = new BackRing<>(new GuestMemoryBuffer(mem, rxPage.va(), Mmu.PAGE_SIZE),
+                    SringEntries.NETIF_RX_ONE_PAGE, new NetifCodec.RxCodec(), new NetifCodec.RxRspCodec(),
+                    () -> rxPort.notifyRemote()).attach(0);
+            ops = new GuestMemoryBuffer(mem, pages.va(), (long) OPS_PAGES * Mmu.PAGE_SIZE);
+        }
+
+        /**
+         * The front end's ports, bound on the serving vCPU ({@code EVTCHNOP_bind_vcpu} for a
+         * secondary), and with a hand-off, the port other vCPUs kick this one with.
+         */
+        private void bindPorts() {
+            txPort = events.bindInterdomain(front, Port.of(txChannel), loop.deferred(p -> schedule()));
             if (split) {
                 // The RX event says buffers were posted: frames waiting in the RX queue take them.
-                rxPort = k.events().bindInterdomain(front, Port.of(rxChannel), k.loop().deferred(p -> scheduleRx()));
+                rxPort = events.bindInterdomain(front, Port.of(rxChannel), loop.deferred(p -> scheduleRx()));
             } else {
                 rxPort = txPort;
+            }
+            if (handOff != null) {
+                kick = events.bindIpi(vcpuId, loop.deferred(p -> drainHandOff()));
+                kickPort = kick.port();
+            }
+        }
+
+        /**
+         * Starts serving on the queue's vCPU (the boot vCPU's queue is serving already): its
+         * memory, its ports bound there; then a first look at both rings and the hand-off, since an
+         * event raised before the ports were routed went to the boot vCPU.
+         */
+        void start() {
+            if (vcpu == null) {
+                return;
+            }
+            k.post(vcpu, () -> {
+                if (stopped || !connected) {
+                    return;
+                }
+                try {
+                    attachMemory();
+                    lane.knowPages(pages.va(), pagesMfn);
+                    lane.knowPages(bigStaging.va(), bigStagingMfn);
+                    bindPorts();
+                } catch (RuntimeException e) {
+                    fail("binding queue " + id + " on vCPU " + vcpuId + ": " + e.getMessage());
+                    return;
+                }
+                schedule();
+                scheduleRx();
+                drainHandOff();
+            });
+        }
+
+        /** The RX queue's dom0 pages, taken on the boot vCPU; false (said once, counted) when dom0 has none. */
+        private boolean takeRxStore() {
+            try {
+                rxStore = k.memory().allocatePages(RX_QUEUE_PAGES);
+                rxStoreMfn = mfns(rxStore);
+                backend.rxQueuePages(RX_QUEUE_PAGES);
+                rxqPagesTaken += RX_QUEUE_PAGES;
+                return true;
+            } catch (org.parasol.guest.mm.GuestOutOfMemoryException e) {
+                if (rxNoQueueMemory++ == 0) {
+                    log.accept(who() + ": no dom0 pages for an RX queue" + where() + ": " + e.getMessage()
+                            + "; frames without buffers are dropped");
+                }
+                return false;
+            }
+        }
+
+        /**
+         * A frame switched on another vCPU's {@code from} lane: copied into this queue's hand-off
+         * (refused and counted when it is full), and this queue's vCPU kicked if it waits for one.
+         * On {@code from}'s vCPU.
+         */
+        boolean handOver(Bridge.Lane from, long va, int length, int flagsWord) {
+            HandOff h = handOff;
+            if (h == null) {
+                rxDroppedAnyLane.incrementAndGet();
+                return false;
+            }
+            if (!h.offer(from.memory(), va, length, flagsWord)) {
+                return false; // counted by the hand-off
+            }
+            if (h.needsKick()) {
+                Port p = kickPort;
+                if (p != null) {
+                    from.kick(p);
+                } // else: the queue's first look, after it binds the port, takes it
+            }
+            return true;
+        }
+
+        /** Frames the hand-off gives per turn before the queue's vCPU turns to other work. */
+        private static final int HAND_OFF_PER_TURN = 128;
+
+        /**
+         * On this queue's vCPU: the frames other vCPUs handed over, each into the RX queue (its
+         * bytes copied into the RX queue's pages, in the order they were handed over) and on to
+         * the buffers the front end posted; then the hand-off waits for the next kick.
+         */
+        private void drainHandOff() {
+            HandOff h = handOff;
+            if (h == null || stopped || !connected || tx == null) {
+                return;
+            }
+            try {
+                int n = 0;
+                do {
+                    for (int at = h.peek(); at >= 0; at = h.peek()) {
+                        if (n++ == HAND_OFF_PER_TURN) {
+                            loop.execute(drainHandOff); // the rest next turn, without waiting for a kick
+                            drainPending();
+                            flush();
+                            return;
+                        }
+                        int len = h.length(at);
+                        int flags = h.flags(at);
+                        handedIn++;
+                        if (!pending.noneWaiting()) {
+                            drainPending(); // room for this one, if buffers were posted
+                        }
+                        if (rxStore == null) {
+                            rxNoQueueMemory++;
+                        } else {
+                            long now = now();
+                            pending.expire(now - backend.options().rxDrainTimeoutMillis() * 1_000_000L);
+                            int to = pending.offer(len, flags, now);
+                            if (to >= 0) { // else counted by the RX queue (full)
+                                mem.copyFromSegment(h.bytes(), at + (long) HandOff.HEADER, rxStore.va() + to, len);
+                            }
+                        }
+                        h.pop(at);
+                    }
+                } while (!h.arm());
+                drainPending();
+                flush();
+                if (!pending.noneWaiting()) {
+                    rx.finalCheckForRequests(); // req_event: the front end kicks when it posts a buffer
+                    armDrainTimer();
+                }
+            } catch (RingOverflowException e) {
+                fail("the front end broke its RX ring" + where() + ": " + e.getMessage());
             }
         }
 
@@ -598,7 +928,12 @@ final class NetBack implements Bridge.Port {
             if (m < 0) {
                 m = frameIn(rxStore, rxStoreMfn, va);
             }
-            return m >= 0 ? m : k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value();
+            if (m >= 0) {
+                return m;
+            }
+            // Another queue's staging or the lane's scratch: a secondary vCPU knows its lane's pages
+            // (the P2M is the boot vCPU's to read).
+            return vcpu == null ? k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value() : lane.mfn(va);
         }
 
         private static long frameIn(PageRun run, long[] mfn, long va) {
@@ -617,7 +952,7 @@ final class NetBack implements Bridge.Port {
         private long grantCall(int cmd, long at, int count, long size) {
             long bytes = count * size;
             ops.putBytes(at, mirror.segment(), at, bytes);
-            long rc = k.cpu().hypercall(Hypercall.GRANT_TABLE_OP, cmd, ops.va() + at, count);
+            long rc = cpu.hypercall(Hypercall.GRANT_TABLE_OP, cmd, ops.va() + at, count);
             ops.getBytes(at, mirror.segment(), at, bytes);
             return rc;
         }
@@ -632,9 +967,9 @@ final class NetBack implements Bridge.Port {
         }
 
         private void schedule() {
-            if (!scheduled && connected) {
+            if (!scheduled && connected && !stopped) {
                 scheduled = true;
-                k.loop().execute(serviceTx);
+                loop.execute(serviceTx);
             }
         }
 
@@ -646,7 +981,7 @@ final class NetBack implements Bridge.Port {
          */
         private void service() {
             scheduled = false;
-            if (!connected) {
+            if (!connected || stopped || tx == null) {
                 return;
             }
             if (!split && !pending.noneWaiting()) {
@@ -672,11 +1007,11 @@ final class NetBack implements Bridge.Port {
                     }
                 } while (txHead < txLen || tx.finalCheckForRequests());
             } catch (RingOverflowException e) {
-                disconnect("the front end broke its TX ring" + where() + ": " + e.getMessage());
+                fail("the front end broke its TX ring" + where() + ": " + e.getMessage());
             } catch (BadFrame e) {
-                disconnect("the front end broke the TX protocol" + where() + ": " + e.getMessage());
+                fail("the front end broke the TX protocol" + where() + ": " + e.getMessage());
             } catch (RuntimeException e) {
-                disconnect("serving TX" + where() + ": " + e);
+                fail("serving TX" + where() + ": " + e);
             }
         }
 
@@ -889,8 +1224,8 @@ final class NetBack implements Bridge.Port {
                 }
             }
             long rc = opCount == 0 ? 0 : grantCall(GnttabOp.COPY, 0, opCount, GnttabCopy.SIZE);
-            long now = bridge.now();
-            Bridge b0 = bridge;
+            long now = lane.now();
+            Bridge.Lane b0 = lane;
             for (int j = 0; j < b; j++) {
                 boolean ok = batchOk[j] && rc >= 0;
                 for (int o = 0; ok && o < batchOps[j]; o++) {
@@ -910,9 +1245,9 @@ final class NetBack implements Bridge.Port {
          * bridge (from its mapped page when {@code inPlace}, else from its staging page) or
          * refused. False: the vif went (the bridge's ports have flushed).
          */
-        private boolean switchFrame(Bridge b0, int j, boolean ok, long now, boolean inPlace) {
+        private boolean switchFrame(Bridge.Lane b0, int j, boolean ok, long now, boolean inPlace) {
             if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
-                    && FrameChecksum.fieldOffset(k.cpu().memory(), stagingVa(j), batchSize[j]) < 0) {
+                    && FrameChecksum.fieldOffset(mem, stagingVa(j), batchSize[j]) < 0) {
                 ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
                 csumRefused++;
             }
@@ -933,12 +1268,12 @@ final class NetBack implements Bridge.Port {
                     b0.input(NetBack.this, mapWindow + (long) batchOp[j] * Mmu.PAGE_SIZE + batchOff[j], batchSize[j], now,
                             batchCsum[j], front.value(), batchRef[j]);
                 } else {
-                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j]);
+                    b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j], -1, 0);
                 }
             } else {
                 txErrors++;
             }
-            if (!connected) {
+            if (!connected || stopped) {
                 b0.flush(); // the other ports copy out what they took before the staging pages go
                 return false;
             }
@@ -966,8 +1301,8 @@ final class NetBack implements Bridge.Port {
                     txMapped++;
                 }
             }
-            long now = bridge.now();
-            Bridge b0 = bridge;
+            long now = lane.now();
+            Bridge.Lane b0 = lane;
             for (int j = 0; j < b; j++) {
                 boolean good = batchOk[j];
                 for (int o = 0; good && o < batchOps[j]; o++) {
@@ -977,7 +1312,7 @@ final class NetBack implements Bridge.Port {
                 if (good && !inPlace) {
                     long at = stagingVa(j);
                     for (int o = batchOp[j]; o < batchOp[j] + batchOps[j]; o++) {
-                        k.cpu().memory().copy(mapWindow + (long) o * Mmu.PAGE_SIZE + opOff[o], at, opLen[o]);
+                        mem.copy(mapWindow + (long) o * Mmu.PAGE_SIZE + opOff[o], at, opLen[o]);
                         at += opLen[o];
                     }
                 }
@@ -1077,6 +1412,7 @@ final class NetBack implements Bridge.Port {
          * A front end that stops posting stalls only itself.
          */
         private boolean deliver(long va, int length, int rxFlags) {
+            rxOffered++;
             try {
                 int slots = rxSlotsFor(length, rxFlags);
                 if (!pending.noneWaiting()) {
@@ -1091,7 +1427,15 @@ final class NetBack implements Bridge.Port {
                         return false;
                     }
                     if (posted(slots, true)) {
-                        takeSlots(va, length, rxFlags, bridge.frameGrantDomid(), bridge.frameGrantRef());
+                        int granter = lane.frameGrantDomid();
+                        if (vcpu != null && granter < 0 && dom0Mfn(va) < 0) {
+                            // A frame from pages of this vCPU's lane it has no frame numbers of: it waits in
+                            // the RX queue (its bytes copied there) and is given at once from there.
+                            boolean queued = enqueue(va, length, rxFlags);
+                            drainPending();
+                            return queued;
+                        }
+                        takeSlots(va, length, rxFlags, granter, lane.frameGrantRef());
                         return true;
                     }
                 }
@@ -1101,7 +1445,7 @@ final class NetBack implements Bridge.Port {
                 }
                 return enqueue(va, length, rxFlags);
             } catch (RingOverflowException e) {
-                disconnect("the front end broke its RX ring" + where() + ": " + e.getMessage());
+                fail("the front end broke its RX ring" + where() + ": " + e.getMessage());
                 rxDropped++;
                 return false;
             }
@@ -1115,26 +1459,21 @@ final class NetBack implements Bridge.Port {
          */
         private boolean enqueue(long va, int length, int rxFlags) throws RingOverflowException {
             if (rxStore == null) {
-                try {
-                    rxStore = k.memory().allocatePages(RX_QUEUE_PAGES);
-                    rxStoreMfn = mfns(rxStore);
-                    backend.rxQueuePages(RX_QUEUE_PAGES);
-                    rxqPagesTaken += RX_QUEUE_PAGES;
-                } catch (org.parasol.guest.mm.GuestOutOfMemoryException e) {
-                    if (rxNoQueueMemory++ == 0) {
-                        log.accept(who() + ": no dom0 pages for an RX queue" + where() + ": " + e.getMessage()
-                                + "; frames without buffers are dropped");
-                    }
+                if (vcpu != null) {
+                    rxNoQueueMemory++; // none was free when the queue connected
+                    return false;
+                }
+                if (!takeRxStore()) {
                     return false;
                 }
             }
-            long now = k.now();
+            long now = now();
             pending.expire(now - backend.options().rxDrainTimeoutMillis() * 1_000_000L);
             int at = pending.offer(length, rxFlags, now);
             if (at < 0) {
                 return false; // counted by the queue
             }
-            k.cpu().memory().copy(va, rxStore.va() + at, length);
+            mem.copy(va, rxStore.va() + at, length);
             rx.finalCheckForRequests(); // req_event: the front end kicks when it posts a buffer
             armDrainTimer();
             return true;
@@ -1161,9 +1500,9 @@ final class NetBack implements Bridge.Port {
         }
 
         private void scheduleRx() {
-            if (!rxScheduled && connected && !pending.noneWaiting()) {
+            if (!rxScheduled && connected && !stopped && !pending.noneWaiting()) {
                 rxScheduled = true;
-                k.loop().execute(serviceRx);
+                loop.execute(serviceRx);
             }
         }
 
@@ -1174,24 +1513,24 @@ final class NetBack implements Bridge.Port {
          */
         private void serviceRx() {
             rxScheduled = false;
-            if (!connected) {
+            if (!connected || stopped || rx == null) {
                 return;
             }
             try {
                 flush();
-                pending.expire(k.now() - backend.options().rxDrainTimeoutMillis() * 1_000_000L);
+                pending.expire(now() - backend.options().rxDrainTimeoutMillis() * 1_000_000L);
                 drainPending();
                 flush();
             } catch (RingOverflowException e) {
-                disconnect("the front end broke its RX ring" + where() + ": " + e.getMessage());
+                fail("the front end broke its RX ring" + where() + ": " + e.getMessage());
             } catch (RuntimeException e) {
-                disconnect("serving RX" + where() + ": " + e);
+                fail("serving RX" + where() + ": " + e);
             }
         }
 
         private void armDrainTimer() {
             if (drainTimer == null && !pending.noneWaiting()) {
-                drainTimer = k.loop().at(pending.headArrived() + backend.options().rxDrainTimeoutMillis() * 1_000_000L + 1,
+                drainTimer = loop.at(pending.headArrived() + backend.options().rxDrainTimeoutMillis() * 1_000_000L + 1,
                         drainTimerFired);
             }
         }
@@ -1261,6 +1600,9 @@ final class NetBack implements Bridge.Port {
             if (slots > 1) {
                 rxMultiSlot++;
             }
+            if (gsoSize != 0) {
+                rxGsoFrames++;
+            }
             rxQueued++;
         }
 
@@ -1276,7 +1618,7 @@ final class NetBack implements Bridge.Port {
             rxQueued = 0;
             rxSlots = 0;
             rxOps = 0;
-            if (n == 0 || !connected) {
+            if (n == 0 || !connected || stopped) {
                 pending.release();
                 return;
             }
@@ -1314,28 +1656,47 @@ final class NetBack implements Bridge.Port {
             rx.pushResponsesAndCheckNotify();
         }
 
-        /** Lets go of what {@link #connect} took, in reverse. */
-        private void close() {
+        /**
+         * Lets go of what {@link #connect} took, in reverse, then runs {@code done} on the boot
+         * vCPU. Called on the boot vCPU. A queue on a secondary vCPU stops there first (its ports
+         * closed, its hand-off and RX queue dropped, after the turn it may be in); only then does
+         * the boot vCPU unmap its rings and free its pages: never under its feet.
+         */
+        void close(Runnable done) {
+            if (vcpu == null) {
+                stop();
+                release();
+                done.run();
+                return;
+            }
+            k.post(vcpu, () -> {
+                stop();
+                vcpu.postToBoot(() -> {
+                    release();
+                    done.run();
+                });
+            });
+        }
+
+        /** The serving vCPU's half of closing: nothing more is served; the ports, the hand-off, the RX queue. */
+        private void stop() {
+            stopped = true;
             rxDropped += rxQueued; // taken, never copied
             rxQueued = 0;
+            if (handOff != null) {
+                handOff.close(); // frames handed over and not taken: dropped, counted
+            }
+            if (kick != null) {
+                kick.close();
+                kick = null;
+                kickPort = null;
+            }
             if (drainTimer != null) {
                 drainTimer.cancel();
                 drainTimer = null;
             }
             pending.release(); // taken frames were counted above
             pending.clear();
-            rxqQueued += pending.queued();
-            rxqFull += pending.full();
-            rxqExpired += pending.expired();
-            rxqCleared += pending.cleared();
-            rxqPeak = Math.max(rxqPeak, pending.peak());
-            if (rxStore != null) {
-                k.memory().freePages(rxStore);
-                rxStoreMfn = null;
-                backend.rxQueuePages(-RX_QUEUE_PAGES);
-                rxqPagesGiven += RX_QUEUE_PAGES;
-                rxStore = null;
-            }
             rxSlots = 0;
             rxOps = 0;
             if (rxPort != null && rxPort != txPort) {
@@ -1346,8 +1707,55 @@ final class NetBack implements Bridge.Port {
                 txPort.close();
                 txPort = null;
             }
+            if (vcpu != null && lane != null && pages != null) {
+                lane.forgetPages(pages.va());
+                lane.forgetPages(bigStaging.va());
+            }
             if (mappedNow > 0) {
                 unmapBatch(); // not reached: every batch unmaps before it returns
+            }
+            tx = null;
+            rx = null;
+        }
+
+        /** The boot vCPU's half of closing: the pages, the map window, the rings; the counters to the vif's. */
+        private void release() {
+            rxqQueued += pending.queued();
+            rxqFull += pending.full();
+            rxqExpired += pending.expired();
+            rxqCleared += pending.cleared();
+            rxqPeak = Math.max(rxqPeak, pending.peak());
+            if (handOff != null) {
+                handOffFull += handOff.refused();
+                handOffCleared += handOff.cleared();
+            }
+            NetBack.this.txMapped += txMapped;
+            NetBack.this.txUnmapped += txUnmapped;
+            NetBack.this.mapCalls += mapCalls;
+            NetBack.this.unmapCalls += unmapCalls;
+            NetBack.this.txInPlace += txInPlace;
+            NetBack.this.txFrames += txFrames;
+            NetBack.this.rxFrames += rxFrames;
+            NetBack.this.txBytes += txBytes;
+            NetBack.this.rxBytes += rxBytes;
+            NetBack.this.txErrors += txErrors;
+            NetBack.this.gsoRefused += gsoRefused;
+            NetBack.this.tooManySlots += tooManySlots;
+            NetBack.this.csumRefused += csumRefused;
+            NetBack.this.rxDropped += rxDropped;
+            NetBack.this.rxTooBig += rxTooBig;
+            NetBack.this.rxMultiSlot += rxMultiSlot;
+            NetBack.this.txGsoFrames += txGsoFrames;
+            NetBack.this.rxGsoFrames += rxGsoFrames;
+            NetBack.this.rxNoQueueMemory += rxNoQueueMemory;
+            NetBack.this.handedIn += handedIn;
+            NetBack.this.rxOffered += rxOffered + (handOff != null ? handOff.handed() + handOff.refused() : 0);
+            if (rxStore != null) {
+                k.memory().freePages(rxStore);
+                rxStoreMfn = null;
+                backend.rxQueuePages(-RX_QUEUE_PAGES);
+                rxqPagesGiven += RX_QUEUE_PAGES;
+                rxStore = null;
             }
             if (mapWindow >= 0) {
                 backend.returnTxMapWindow(mapWindow);
@@ -1389,6 +1797,10 @@ final class NetBack implements Bridge.Port {
         }
     }
 
+    /**
+     * Leaves the bridge and closes every queue (each on its own vCPU first, then on the boot
+     * vCPU); once the last has let go, Closed and the closing line ({@link #disconnected}).
+     */
     private void disconnect(String why) {
         boolean was = connected;
         connected = false;
@@ -1396,27 +1808,50 @@ final class NetBack implements Bridge.Port {
             bridge.detach(this);
             bridge = null;
         }
-        StringBuilder perQueue = new StringBuilder();
-        if (queues != null) {
-            for (Queue q : queues) {
-                if (q != null) {
-                    if (queues.length > 1) {
-                        perQueue.append(perQueue.isEmpty() ? " (frames sent/received per queue: " : ", ")
-                                .append(q.queueTx).append('/').append(q.queueRx);
-                    }
-                    q.close();
-                }
-            }
-            queues = null;
-        }
-        if (!perQueue.isEmpty()) {
-            perQueue.append(')');
-        }
+        Queue[] qs = queues;
+        queues = null;
         split = false;
+        perQueue.setLength(0);
+        if (qs == null || qs.length == 0) {
+            disconnected(why, was);
+            return;
+        }
+        long[] sent = new long[qs.length];
+        long[] received = new long[qs.length];
+        closing = qs.length;
+        for (Queue q : qs) {
+            if (q == null) {
+                if (--closing == 0) {
+                    disconnected(why, was);
+                }
+                continue;
+            }
+            q.close(() -> {
+                sent[q.id] = q.queueTx;
+                received[q.id] = q.queueRx;
+                if (--closing == 0) {
+                    if (qs.length > 1) {
+                        for (int i = 0; i < qs.length; i++) {
+                            perQueue.append(i == 0 ? " (frames sent/received per queue: " : ", ").append(sent[i]).append('/')
+                                    .append(received[i]);
+                        }
+                        perQueue.append(')');
+                    }
+                    disconnected(why, was);
+                }
+            });
+        }
+    }
+
+    /** Every queue has let go: Closed, the closing line; then the front end's state again if it moved meanwhile. */
+    private void disconnected(String why, boolean was) {
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
         log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received"
-                + (rxMultiSlot > 0 ? " (" + rxMultiSlot + " over several slots)" : "") + ", " + rxDropped
-                + " dropped (no buffer), " + (rxTooBig > 0 ? rxTooBig + " dropped (over its buffer), " : "")
+                + (rxMultiSlot > 0 ? " (" + rxMultiSlot + " over several slots)" : "") + ", " + (rxDropped + rxDroppedAnyLane.get())
+                + " dropped (no buffer), " + (rxTooBig + rxTooBigAnyLane.get() > 0 ? rxTooBig + rxTooBigAnyLane.get() + " dropped (over its buffer), " : "")
+                + (backend.severalVcpus() ? "hand-off from other vCPUs: " + handedIn + " frames, " + handOffFull + " dropped (full), "
+                        + handOffCleared + " dropped on disconnect, of " + (rxOffered + rxDroppedAnyLane.get() + rxTooBigAnyLane.get())
+                        + " frames from the bridge; " : "")
                 + (rxqQueued + rxqFull > 0 ? "RX queue: " + rxqQueued + " frames waited for buffers (at most " + rxqPeak + " of "
                         + RX_QUEUE_PAGES * Mmu.PAGE_SIZE + " bytes held), " + rxqFull + " dropped (queue full), " + rxqExpired
                         + " expired (over " + backend.options().rxDrainTimeoutMillis() + " ms), " + rxqCleared
@@ -1427,6 +1862,10 @@ final class NetBack implements Bridge.Port {
                 + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
                         + mapCalls + " and " + unmapCalls + " calls, " + txInPlace + " frames switched in place" : "")
                 + perQueue + "; " + why + (was ? "; Closed" : ""));
+        if (missedChange && !removed) {
+            missedChange = false;
+            frontEndChanged(); // it moved on while the queues stopped
+        }
     }
 
     void remove() {

@@ -7,11 +7,18 @@ import java.util.function.Consumer;
 import org.parasol.drivers.backend.BackendStore;
 import org.parasol.drivers.backend.BackendDevices;
 import org.parasol.guest.kernel.Kernel;
+import org.parasol.guest.kernel.SecondaryVcpu;
+import org.parasol.guest.mm.PageRun;
 
 /**
  * The network back end of a domain (dom0): watches {@code backend/vif}, serves each vif the
  * toolstack adds ({@link NetBack}), and keeps the software bridges they join ({@link Bridge}),
  * made on first use by name ({@code xenbr0} by default).
+ *
+ * <p>With secondary vCPUs ({@link #addVcpu}), each vif queue is served on the next of them in
+ * turn, and every bridge has a lane on each of them ({@link Bridge.Lane}): its own segment
+ * scratch, and a port on the boot vCPU that other vCPUs kick when they hand frames over to a port
+ * only the boot vCPU serves (the TAP uplink, an emulated card).
  */
 public final class NetBackend {
     public static final String DEFAULT_BRIDGE = "xenbr0";
@@ -119,8 +126,82 @@ public final class NetBackend {
     }
 
     public void start() {
+        severalVcpus = k.vcpus() > 1;
         vifs.start();
     }
+
+    /** Secondary vCPUs that serve queues, in id order (boot vCPU only). */
+    private final java.util.List<SecondaryVcpu> vcpus = new java.util.ArrayList<>();
+    /** Queues handed out so far: the next goes to vCPU {@code nextVcpu mod n}. */
+    private int nextVcpu;
+
+    /**
+     * Serves vif queues on {@code vcpu} too, from the next connection on: each queue goes to the
+     * next of the vCPUs added, in turn over every queue of every vif, and runs on its run loop, as
+     * Linux's netback runs each queue on its own NAPI instance and kthread. Every bridge gets a
+     * lane there. Call on the boot vCPU, once {@code vcpu} is up.
+     */
+    public void addVcpu(SecondaryVcpu vcpu) {
+        java.util.Objects.requireNonNull(vcpu, "vcpu");
+        int at = 0;
+        while (at < vcpus.size() && vcpus.get(at).id() < vcpu.id()) {
+            at++;
+        }
+        vcpus.add(at, vcpu);
+        for (Bridge b : bridges.values()) {
+            addLanes(b);
+        }
+    }
+
+    /**
+     * Whether dom0 has more than one vCPU (counted when the back end starts): every queue then has
+     * a hand-off from the others, even one made before the secondary vCPUs came up.
+     */
+    private boolean severalVcpus;
+
+    boolean severalVcpus() {
+        return severalVcpus || !vcpus.isEmpty();
+    }
+
+    /** Whether queues are spread over secondary vCPUs. */
+    boolean hasVcpus() {
+        return !vcpus.isEmpty();
+    }
+
+    /** The vCPU for the next queue. */
+    SecondaryVcpu nextVcpu() {
+        return vcpus.get(Math.floorMod(nextVcpu++, vcpus.size()));
+    }
+
+    /**
+     * {@code b} ready for frames from other vCPUs (once): a port on the boot vCPU that says a
+     * boot-lane port's inbox has frames, and pages to deliver them from; then a lane on each
+     * secondary vCPU that has none yet, with its own segment scratch.
+     */
+    private void addLanes(Bridge b) {
+        if (!crossed.contains(b)) {
+            Runnable again = () -> k.loop().execute(b::drainInboxes);
+            org.parasol.guest.event.EventDispatcher.BoundPort kick = k.events().bindIpi(0, k.loop().deferred(p -> b.drainInboxes()));
+            PageRun staging = k.memory().allocatePages(SEGMENT_SCRATCH_PAGES + 1);
+            b.crossLanes(kick.port(), staging.va(), (SEGMENT_SCRATCH_PAGES + 1) * (int) org.parasol.hypercall.abi.Mmu.PAGE_SIZE,
+                    again, p -> k.events().send(p));
+            crossed.add(b);
+        }
+        for (SecondaryVcpu v : vcpus) {
+            if (b.lane(v.id()) == null) {
+                PageRun scratch = k.memory().allocatePages(SEGMENT_SCRATCH_PAGES);
+                long[] mfns = new long[scratch.count()];
+                for (int i = 0; i < mfns.length; i++) {
+                    mfns[i] = k.memory().mfn(scratch.pfn() + i).value();
+                }
+                Bridge.Lane lane = b.addLane(v.id(), v::now, p -> v.events().send(p), scratch.va(), mfns);
+                // Its memory on its own vCPU, before any queue there starts (posted after this).
+                k.post(v, () -> lane.attach(v.cpu().memory()));
+            }
+        }
+    }
+
+    private final java.util.Set<Bridge> crossed = new java.util.HashSet<>();
 
     /** The bridge named {@code name}, made now if new (dom0's uplink to the host joins it as a port). */
     public Bridge bridge(String name) {
@@ -131,6 +212,9 @@ public final class NetBackend {
             // one largest frame's worth of dom0's pages, kept for the bridge's life.
             b.segmentScratch(k.memory().allocatePages(SEGMENT_SCRATCH_PAGES).va(), SEGMENT_SCRATCH_PAGES * (int) org.parasol.hypercall.abi.Mmu.PAGE_SIZE);
             bridges.put(name, b);
+            if (!vcpus.isEmpty()) {
+                addLanes(b);
+            }
         }
         return b;
     }
