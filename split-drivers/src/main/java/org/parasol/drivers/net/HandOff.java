@@ -201,10 +201,12 @@ final class HandOff {
     }
 
     /**
-     * The owner stops taking frames: producers refuse from here on, and every committed frame
-     * still here is dropped and counted ({@link #cleared}). A frame a producer is copying in at
-     * this moment is committed into a ring nobody reads again, and counted in {@link #handed}
-     * only: {@code handed - taken - cleared} after close.
+     * The owner stops taking frames: producers refuse from here on, and the committed frames
+     * still here are dropped and counted ({@link #cleared}), up to the first record a producer
+     * is still copying in (its commit word is 0, so nothing behind it can be read). That record,
+     * the committed ones behind it and any a producer that reserved before the close commits
+     * after it go into a ring nobody reads again, counted in {@link #handed} only: every frame
+     * handed over and never taken is {@code handed - taken} after close (the cleared included).
      */
     void close() {
         closed = true;

@@ -1615,10 +1615,12 @@ final class NetBack implements Bridge.Port {
         private void flush() {
             int n = rxSlots;
             int opsNow = rxOps;
+            int framesNow = rxQueued;
             rxQueued = 0;
             rxSlots = 0;
             rxOps = 0;
             if (n == 0 || !connected || stopped) {
+                rxDropped += framesNow; // taken while connected, never copied: the front end went meanwhile
                 pending.release();
                 return;
             }
@@ -1725,9 +1727,16 @@ final class NetBack implements Bridge.Port {
             rxqExpired += pending.expired();
             rxqCleared += pending.cleared();
             rxqPeak = Math.max(rxqPeak, pending.peak());
+            // One reading of the hand-off's counts, so a frame a producer commits or is refused
+            // after it is in neither the bridge's total below nor the drops.
+            long handed = handOff != null ? handOff.handed() : 0;
+            long refused = handOff != null ? handOff.refused() : 0;
             if (handOff != null) {
-                handOffFull += handOff.refused();
-                handOffCleared += handOff.cleared();
+                handOffFull += refused;
+                // Handed over and never taken: what close dropped, and what it could not reach
+                // (close stops at a record a producer was still copying in: the records behind
+                // it, and any committed after close, are still handed and never taken).
+                handOffCleared += handed - handOff.taken();
             }
             NetBack.this.txMapped += txMapped;
             NetBack.this.txUnmapped += txUnmapped;
@@ -1749,7 +1758,7 @@ final class NetBack implements Bridge.Port {
             NetBack.this.rxGsoFrames += rxGsoFrames;
             NetBack.this.rxNoQueueMemory += rxNoQueueMemory;
             NetBack.this.handedIn += handedIn;
-            NetBack.this.rxOffered += rxOffered + (handOff != null ? handOff.handed() + handOff.refused() : 0);
+            NetBack.this.rxOffered += rxOffered + handed + refused;
             if (rxStore != null) {
                 k.memory().freePages(rxStore);
                 rxStoreMfn = null;
