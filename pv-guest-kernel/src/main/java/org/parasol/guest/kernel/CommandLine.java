@@ -169,7 +169,7 @@ public final class CommandLine {
         for (String word : split(line == null ? "" : line, ' ')) {
             String key = key(word);
             int dot = key.indexOf('.');
-            if (dot >= 0) {
+            if (dot > 0 && dot < key.length() - 1) { // image.param; a bare '.', '.x' or 'x.' names no image: unknown
                 if (!key.substring(0, dot).equals(owner)) {
                     continue; // another image's
                 }

@@ -61,6 +61,12 @@ class CommandLineTest {
         assertThatThrownBy(() -> demo().parse("demo.colour=blue")).hasMessageStartingWith("demo: unknown parameter 'colour=blue'");
         assertThatThrownBy(() -> demo().parse("demo.rounds=0")).hasMessage("demo: rounds 0 is out of range 1..1000");
         assertThatThrownBy(() -> new CommandLine("x").flag("a.b", () -> { })).hasMessageContaining("'a.b'");
+        // a dot with nothing before or after it names no image: an unknown key, not someone else's
+        for (String word : List.of(".=1", ".", ".rounds=2", "demo.=3", "..")) {
+            assertThatThrownBy(() -> demo().parse("rounds=3 " + word)).as(word)
+                    .hasMessageStartingWith("demo: unknown parameter '" + word + "'");
+        }
+        assertThat(seen).as("no setter ran for a refused line").containsExactly("rounds 9", "verbose");
     }
 
     @Test
