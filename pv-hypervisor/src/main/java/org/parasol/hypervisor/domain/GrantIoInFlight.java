@@ -53,6 +53,8 @@ final class GrantIoInFlight implements AutoCloseable {
     private static final long WAIT_NANOS = 2_000_000L;
     /** How long {@link #cancel} and {@link #close} wait for the kernel in all: 5 s. */
     private static final long CANCEL_NANOS = 5_000_000_000L;
+    /** How long a cancel waits before it asks the kernel again for what is still in flight. */
+    private static final long CANCEL_RETRY_NANOS = 100_000_000L;
 
     private final Host host;
     private final Domain self;
@@ -326,21 +328,33 @@ final class GrantIoInFlight implements AutoCloseable {
             return 0;
         }
         IoUring u = ring;
-        int asked = 0;
-        for (int s = 0; s < SLOTS; s++) {
-            if (state[s] == IN_FLIGHT && (f == null || file[s] == f)) {
-                u.prepareCancel((long) generation[s] << 32 | s, CANCEL_TAG);
-                asked++;
+        askCancel(u, f);
+        long now = System.nanoTime();
+        long deadline = now + CANCEL_NANOS;
+        long again = now + CANCEL_RETRY_NANOS;
+        int left;
+        while ((left = pending(f)) > 0 && (now = System.nanoTime()) < deadline) {
+            if (now >= again) {
+                // A cancel can miss a request the kernel is just handing to a new io-wq worker
+                // (it answers -ENOENT, and the request then blocks): ask again, as Linux's own
+                // cancellation on exit loops until nothing of the ring is left.
+                askCancel(u, f);
+                again = now + CANCEL_RETRY_NANOS;
             }
-        }
-        u.submit(errno); // a cancel the kernel would not take: the wait below is then for the I/O itself
-        long deadline = System.nanoTime() + CANCEL_NANOS;
-        int left = asked;
-        while ((left = pending(f)) > 0 && System.nanoTime() < deadline) {
             u.await(1, waitArg, errno);
             drain();
         }
         return left;
+    }
+
+    /** One {@code IORING_OP_ASYNC_CANCEL} for each request on {@code f} (null: any) still in flight, submitted. */
+    private void askCancel(IoUring u, FileChannel f) throws IOException {
+        for (int s = 0; s < SLOTS; s++) {
+            if (state[s] == IN_FLIGHT && (f == null || file[s] == f)) {
+                u.prepareCancel((long) generation[s] << 32 | s, CANCEL_TAG);
+            }
+        }
+        u.submit(errno); // a cancel the kernel would not take: the wait is then for the I/O itself
     }
 
     /** Requests on {@code f} (null: any) the kernel still has. */
