@@ -15,9 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * netfront hands no frame to the image before the image holds the interface: a flooder keeps
  * every vif's RX ring busy while a counter (netping {@code role=count}) connects, so frames are
- * already waiting in its ring when its back end connects and when its connect promise completes
- * (the order this test forces; the counter prints how many RX slots waited, and the test
- * requires at least one, so it cannot pass without the race having been there). The counter's
+ * already waiting in its ring when its back end connects and when its connect promise completes.
+ * The counter's callback stays busy for 300 ms ({@code hold=300}) so that frames wait whatever
+ * the host's scheduling (a CI run under load once had none in the bare window between the back
+ * end's Connected and the callback); the counter prints how many RX slots waited, and the test
+ * requires at least one, so it cannot pass without the race having been there. The counter's
  * handler uses only the interface its promise's callback stored: a frame handed over before that
  * callback ran crashes the domain, as one crashed netgso's sender in CI.
  */
@@ -32,7 +34,7 @@ class NetFrontEarlyFramesTest {
         Path flood = dir.resolve("flood.cfg");
         Files.writeString(flood, "name='flood'\nkernel='netping'\nmemory=8\ncmdline='role=flood time=6000'\nvif=[ 'bridge=xenbr0' ]\n");
         Path count = dir.resolve("count.cfg");
-        Files.writeString(count, "name='count'\nkernel='netping'\nmemory=8\ncmdline='role=count frames=2000 delay=1500'\n"
+        Files.writeString(count, "name='count'\nkernel='netping'\nmemory=8\ncmdline='role=count frames=2000 delay=1500 hold=300'\n"
                 + "vif=[ 'bridge=xenbr0' ]\n");
 
         RunOutcome o = RunOutcome.of(flood.toString(), count.toString());

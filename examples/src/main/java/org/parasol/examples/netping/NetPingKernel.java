@@ -34,7 +34,9 @@ import org.parasol.guest.sched.Timer;
  * that come (a flooder's), with a handler that uses the interface connect's promise gave it (no
  * other): a frame handed over before that promise's callback ran would find none, and crash the
  * domain. After N frames it prints how many, and how many RX slots had waited in the ring for the
- * callback ({@link NetFront#rxHeldAtStart}), and powers off.
+ * callback ({@link NetFront#rxHeldAtStart}), and powers off. With {@code hold=MS} that callback
+ * stays busy for MS ms before it returns (an image with work to do as its interface comes up),
+ * so a flooder's frames are sure to wait in the ring for it however the host schedules.
  *
  * <p>{@code role=deaf time=MS} connects, then stops reading its RX ring and posting RX buffers
  * ({@link NetFront#stopReceiving}), as a guest whose stack hangs, for {@code time} ms, then
@@ -73,8 +75,9 @@ public final class NetPingKernel extends ApplicationKernel {
     private long timeMs = 1000;
     private boolean timed;
     private long floodEnd;
-    /** role=count: frames counted. */
+    /** role=count: frames counted, and how long the callback that takes the interface stays busy. */
     private long counted;
+    private long holdMs;
 
     /** The kernel class an image names needs a public no-argument constructor. */
     public NetPingKernel() {
@@ -95,6 +98,7 @@ public final class NetPingKernel extends ApplicationKernel {
                 .number("peers", 1, 64, v -> peers = (int) v)
                 .number("frames", 1, 1_000_000_000, v -> floodFrames = v)
                 .number("delay", 0, 3_600_000, v -> delayMs = v)
+                .number("hold", 0, 10_000, v -> holdMs = v)
                 .number("time", 1, 3_600_000, v -> {
                     timeMs = v;
                     timed = true;
@@ -118,6 +122,10 @@ public final class NetPingKernel extends ApplicationKernel {
             nic = n;
             if (counter) {
                 k.println("netping: counting as " + Vif.formatMac(n.mac()));
+                long until = k.now() + holdMs * 1_000_000L;
+                while (k.now() - until < 0) {
+                    Thread.onSpinWait(); // busy, not waiting: no task of this domain runs meanwhile
+                }
                 return done;
             }
             if (flooder) {
