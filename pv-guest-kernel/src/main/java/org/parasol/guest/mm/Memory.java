@@ -149,6 +149,19 @@ public final class Memory {
         return Mfn.of(p2m.mfn(pfn));
     }
 
+    /**
+     * {@link #mfn}'s number without the handle, for per-frame paths (netback's copy op for a page
+     * of a frame in dom0), which allocate nothing; throws as {@link #mfn} does for an entry that
+     * names no frame.
+     */
+    public long mfnValue(long pfn) {
+        long m = p2m.mfn(pfn);
+        if (m < 0 || m >= Mfn.LIMIT) {
+            throw new IllegalArgumentException("pfn " + pfn + ": no machine frame (0x" + Long.toHexString(m) + ")");
+        }
+        return m;
+    }
+
     /** Whether {@code pfn} is mapped at its linear address. */
     public boolean isMapped(long pfn) {
         return pfn >= 0 && pfn < p2m.nrPages() && (mapped[(int) (pfn >>> 6)] & (1L << (pfn & 63))) != 0;

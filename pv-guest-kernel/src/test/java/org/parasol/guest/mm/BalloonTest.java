@@ -1,6 +1,7 @@
 package org.parasol.guest.mm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -125,6 +126,19 @@ public class BalloonTest {
         assertThat(b.wantsWork()).as("below the floor it stops asking").isFalse();
         // The kernel goes on allocating from what it kept.
         assertThat(m.allocatePages((int) Balloon.FREE_FLOOR).count()).isEqualTo((int) Balloon.FREE_FLOOR);
+    }
+
+    @Test
+    @DisplayName("mfnValue is mfn's number for a page with a frame, and refuses a ballooned PFN as mfn does")
+    void shouldGiveTheFrameNumberWithoutAHandle() {
+        FakeDomainMemory d = new FakeDomainMemory(BUILT, BUILT, ROOM);
+        Memory m = d.memory(ROOM);
+        for (long p : new long[] {0, 1, BUILT / 2, BUILT - 1}) {
+            assertThat(m.mfnValue(p)).isEqualTo(m.mfn(p).value()).isEqualTo(FakeDomainMemory.MFN_BASE + p);
+        }
+        assertThatThrownBy(() -> m.mfn(BUILT)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> m.mfnValue(BUILT)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> m.mfnValue(ROOM)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -171,6 +171,9 @@ public final class Bridge {
         private int scratchAt;
         private int segmentFlags;
         private final Gso.Sink segmentSink = this::deliverSegment;
+        private final Gso.HeaderSink headerSink = this::deliverSegmentFrom;
+        /** The frame being cut, in this domain's memory, while its segments are put together ({@link #deliverSegmentFrom}). */
+        private long frameVa;
         /** A lookup's result: the entry's port and when it was last heard, valid when found. */
         private Attached foundWhere;
         private long foundSeen;
@@ -341,8 +344,16 @@ public final class Bridge {
             }
             segmentFlags = fill ? org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED
                     : org.parasol.hypercall.abi.Netif.NETRXF_CSUM_BLANK | org.parasol.hypercall.abi.Netif.NETRXF_DATA_VALIDATED;
-            mem.copyToSegment(va, segmenter.in(), 0, length);
-            segmenter.segment(length, gso, fill, segmentSink);
+            if (fill) {
+                mem.copyToSegment(va, segmenter.in(), 0, length);
+                segmenter.segment(length, gso, true, segmentSink);
+            } else {
+                // No checksum to compute over the payload: only the headers are read out, and each
+                // segment's payload is copied once, from the frame into the scratch.
+                mem.copyToSegment(va, segmenter.in(), 0, Math.min(length, Gso.MAX_HEADERS));
+                frameVa = va;
+                segmenter.segmentHeaders(length, gso, headerSink);
+            }
         }
 
         /**
@@ -357,6 +368,28 @@ public final class Bridge {
             long at = scratchVa + scratchAt;
             scratchAt += length;
             mem.copyFromSegment(bytes, 0, at, length);
+            deliverSegmentAt(at, length);
+        }
+
+        /**
+         * {@link #deliverSegment} of a segment whose headers are made in {@code headers} and whose
+         * payload lies in the frame being cut, at {@code payloadOffset}: both into the scratch.
+         */
+        private void deliverSegmentFrom(java.lang.foreign.MemorySegment headers, int headerLength, int payloadOffset,
+                int payloadBytes, int index) {
+            int length = headerLength + payloadBytes;
+            if (scratchAt + length > scratchBytes) {
+                flush();
+            }
+            long at = scratchVa + scratchAt;
+            scratchAt += length;
+            mem.copyFromSegment(headers, 0, at, headerLength);
+            mem.copy(frameVa + payloadOffset, at + headerLength, payloadBytes);
+            deliverSegmentAt(at, length);
+        }
+
+        /** A segment put together in the scratch at {@code at}: to each port that takes segments. */
+        private void deliverSegmentAt(long at, int length) {
             for (int i = 0; i < segmentTo.size(); i++) {
                 if (!deliverTo(this, segmentTo.get(i), at, length, segmentFlags, 0)) {
                     dropped++;

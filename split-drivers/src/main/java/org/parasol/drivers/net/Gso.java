@@ -52,6 +52,16 @@ public final class Gso {
         void segment(MemorySegment bytes, int length, int index);
     }
 
+    /** Where each segment's headers are handed while {@link #segmentHeaders} runs. */
+    public interface HeaderSink {
+        /**
+         * Segment {@code index}: its headers, {@code headerLength} bytes of {@code headers} (valid
+         * during this call only), and its payload, the {@code payloadBytes} bytes at
+         * {@code payloadOffset} of the frame being cut, which the sink copies from the frame itself.
+         */
+        void segment(MemorySegment headers, int headerLength, int payloadOffset, int payloadBytes, int index);
+    }
+
     /**
      * Big-endian views of the byte arrays behind {@link #in} and {@link #out}: the per-segment
      * work reads and writes the arrays directly (one bounds check an access, no segment checks),
@@ -134,6 +144,23 @@ public final class Gso {
      * checksum is always computed.
      */
     public int segment(int length, int mss, boolean tcpChecksum, Sink sink) {
+        return cut(length, mss, tcpChecksum, sink, null);
+    }
+
+    /**
+     * The segments {@link #segment(int, int, boolean, Sink)} makes without computing TCP checksums
+     * (each keeps the frame's field as it came, blank), but only their headers: only the frame's
+     * first {@code min(length, MAX_HEADERS)} bytes need be in {@link #in()}, and {@code sink} is told
+     * where each segment's payload lies in the frame, to copy it from there. dom0's path for a
+     * frame whose segments go on with blank checksums: its payload is copied once, from the frame
+     * to where the segment is put together, instead of into this object's arrays and out again.
+     * How many segments.
+     */
+    public int segmentHeaders(int length, int mss, HeaderSink sink) {
+        return cut(length, mss, false, null, sink);
+    }
+
+    private int cut(int length, int mss, boolean tcpChecksum, Sink sink, HeaderSink headerSink) {
         int hl = headerLength(in, length);
         if (hl < 0 || mss < 1) {
             throw new IllegalArgumentException("not a whole IPv4 TCP packet, or no MSS");
@@ -179,6 +206,12 @@ public final class Gso {
                 fl &= ~TCP_CWR;
             }
             b[tcp + 13] = (byte) fl;
+            if (headerSink != null) {
+                SHORT.set(b, tcp + 16, asSent);
+                segmentsMade++;
+                headerSink.segment(out, hl, hl + off, bytes, s);
+                continue;
+            }
             System.arraycopy(a, hl + off, b, hl, bytes);
             if (tcpChecksum) {
                 // the flags byte is the low half of the 16-bit word at tcp + 12 (data offset, flags)

@@ -933,7 +933,7 @@ final class NetBack implements Bridge.Port {
             }
             // Another queue's staging or the lane's scratch: a secondary vCPU knows its lane's pages
             // (the P2M is the boot vCPU's to read).
-            return vcpu == null ? k.memory().mfn(org.parasol.guest.mm.Memory.pfn(va)).value() : lane.mfn(va);
+            return vcpu == null ? k.memory().mfnValue(org.parasol.guest.mm.Memory.pfn(va)) : lane.mfn(va);
         }
 
         private static long frameIn(PageRun run, long[] mfn, long va) {

@@ -127,6 +127,45 @@ class GsoProperties {
         checkSegments(frame, segs, mss);
     }
 
+    @Property(tries = 200)
+    @Label("segmentHeaders reads only the frame's headers and names each segment's payload in the frame:"
+            + " headers and payload together are segment()'s segment without a TCP checksum, byte for byte")
+    void shouldMakeTheSameSegmentsFromHeadersAlone(@ForAll @IntRange(min = 0, max = 65535 - 14 - 120) int payloadLen,
+            @ForAll @IntRange(min = Gso.MIN_SIZE, max = 65535) int mss, @ForAll @IntRange(min = 0, max = 10) int ipOpt,
+            @ForAll @IntRange(min = 0, max = 10) int tcpOpt, @ForAll int seq, @ForAll @IntRange(min = 0, max = 255) int flags,
+            @ForAll @IntRange(min = 0, max = 65535) int id, @ForAll long seed) {
+        Random r = new Random(seed);
+        byte[] payload = new byte[payloadLen];
+        r.nextBytes(payload);
+        byte[] frame = tcpFrame(payload, ipOpt, tcpOpt, seq, flags, id);
+        Gso full = new Gso();
+        MemorySegment.copy(MemorySegment.ofArray(frame), 0, full.in(), 0, frame.length);
+        List<byte[]> expected = new ArrayList<>();
+        int n = full.segment(frame.length, mss, false,
+                (bytes, length, index) -> expected.add(bytes.asSlice(0, length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+
+        Gso headers = new Gso();
+        byte[] junk = new byte[(int) headers.in().byteSize()];
+        r.nextBytes(junk); // what a frame cut before left there: never read past the headers
+        MemorySegment.copy(MemorySegment.ofArray(junk), 0, headers.in(), 0, junk.length);
+        MemorySegment.copy(MemorySegment.ofArray(frame), 0, headers.in(), 0, Math.min(frame.length, Gso.MAX_HEADERS));
+        List<byte[]> got = new ArrayList<>();
+        int m = headers.segmentHeaders(frame.length, mss, (h, hl, off, bytes, index) -> {
+            assertThat(index).isEqualTo(got.size());
+            assertThat(off + bytes).isLessThanOrEqualTo(frame.length);
+            byte[] seg = new byte[hl + bytes];
+            MemorySegment.copy(h, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, seg, 0, hl);
+            System.arraycopy(frame, off, seg, hl, bytes);
+            got.add(seg);
+        });
+        assertThat(m).isEqualTo(n);
+        assertThat(got).hasSize(expected.size());
+        for (int i = 0; i < n; i++) {
+            assertThat(got.get(i)).as("segment %d", i).isEqualTo(expected.get(i));
+        }
+        assertThat(headers.segmentsMade()).isEqualTo(n);
+    }
+
     @Property(tries = 300)
     @Label("a GSO extra stands only as XEN_NETIF_GSO_TYPE_TCPV4 with a size of at least TCP_MIN_MSS")
     void shouldCheckExtras(@ForAll @IntRange(min = 0, max = 255) int type, @ForAll @IntRange(min = 0, max = 65535) int size) {
@@ -216,16 +255,34 @@ class GsoProperties {
         }
     }
 
+    /** Segments whose TCP checksum was left blank, with it filled in as a receiver's offload would (IPv4 10.0.0.1 to .2). */
+    static List<byte[]> withTcpChecksums(List<byte[]> segs, int tcp) {
+        List<byte[]> out = new ArrayList<>();
+        for (byte[] seg : segs) {
+            assertThat(seg[tcp + 16] | seg[tcp + 17]).as("the TCP checksum left as sent (blank)").isZero();
+            int total = seg.length - tcp;
+            long acc = Checksum.pseudoHeader(0x0A000001, 0x0A000002, 6, total);
+            int sum = Checksum.finish(Checksum.add(acc, seg, tcp, total));
+            byte[] c = seg.clone();
+            c[tcp + 16] = (byte) (sum >>> 8);
+            c[tcp + 17] = (byte) sum;
+            out.add(c);
+        }
+        return out;
+    }
+
     @Property(tries = 40)
     @Label("through the bridge: whole with its MSS to a port that takes GSO, segments to one that does not, byte for byte, the scratch wrapping")
     void shouldSwitchGsoFrames(@ForAll @IntRange(min = 1, max = 4) int frames, @ForAll @IntRange(min = 100, max = 60000) int payloadLen,
-            @ForAll @IntRange(min = Gso.MIN_SIZE, max = 9000) int mss, @ForAll long seed) {
+            @ForAll @IntRange(min = Gso.MIN_SIZE, max = 9000) int mss, @ForAll boolean cutTakesBlank, @ForAll long seed) {
         FlatGuestMemory mem = new FlatGuestMemory(BASE, 1 << 20);
         Bridge bridge = new Bridge("xenbr0", mem, () -> 0);
         bridge.segmentScratch(BASE + (1 << 19), 1 << 16);
         LazyPort from = new LazyPort(mem, false);
         LazyPort whole = new LazyPort(mem, true);
-        LazyPort cut = new LazyPort(mem, false);
+        // A port that takes blank checksums gets segments whose payload the bridge copied from the
+        // frame itself (Gso#segmentHeaders); one that does not, segments made whole in Gso's arrays.
+        LazyPort cut = new LazyPort(mem, false, cutTakesBlank);
         bridge.attach(from);
         bridge.attach(whole);
         bridge.attach(cut);
@@ -252,7 +309,12 @@ class GsoProperties {
             int ihl = (f[14] & 15) * 4;
             int thl = ((f[14 + ihl + 12] & 0xFF) >>> 4) * 4;
             int n = Gso.segments(f.length - 14 - ihl - thl, mss);
-            checkSegments(f, cut.frames.subList(next, next + n), mss);
+            List<byte[]> segs = cut.frames.subList(next, next + n);
+            if (cutTakesBlank) {
+                segs = withTcpChecksums(segs, 14 + ihl);
+                assertThat(cut.rxFlags.subList(next, next + n)).containsOnly(Netif.NETRXF_CSUM_BLANK | Netif.NETRXF_DATA_VALIDATED);
+            }
+            checkSegments(f, segs, mss);
             assertThat(cut.mss.subList(next, next + n)).containsOnly(0);
             next += n;
         }
