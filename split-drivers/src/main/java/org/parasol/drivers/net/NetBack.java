@@ -1619,11 +1619,13 @@ final class NetBack implements Bridge.Port {
                 done.run();
                 return;
             }
+            backend.closingQueues().begin(this, who() + " queue " + id + " on vCPU " + vcpuId);
             k.post(vcpu, () -> {
                 stop();
                 vcpu.postToBoot(() -> {
                     release();
                     done.run();
+                    backend.closingQueues().end(this); // after done: the last queue's closing line is out
                 });
             });
         }
