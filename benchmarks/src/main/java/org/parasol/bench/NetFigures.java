@@ -628,21 +628,35 @@ final class NetFigures {
                 List<Run> of = row == 0 ? runs : row == 1 ? twoQueues : spread;
                 String label = (row == 0 ? "  1 queue, dom0 1 vCPU, " : row == 1 ? "  2 queues, dom0 1 vCPU, "
                         : "  2 queues, dom0 " + SPREAD_DOM0_VCPUS + " vCPUs, ") + size + " B";
-                Run run = of.isEmpty() ? null : find(of, "stream", size);
-                if (run == null) {
-                    sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
-                    continue;
-                }
-                Result r = run.result();
-                double fps = r.frames() * 1e9 / r.ns();
-                double per = Math.max(1, r.frames());
-                sb.append(String.format(Locale.ROOT, "%-40s %10.0f %9.3f %9s %9s %9s%n", label, fps, fps * size * 8 / 1e9,
-                        usPerFrame(run.dom0CpuNs(), per), usPerFrame(run.sourceCpuNs(), per), usPerFrame(run.sinkCpuNs(), per)));
+                sb.append(streamRow(label, of.isEmpty() ? null : find(of, "stream", size), size, (run, fps, per) ->
+                        String.format(Locale.ROOT, " %9s %9s %9s", usPerFrame(run.dom0CpuNs(), per),
+                                usPerFrame(run.sourceCpuNs(), per), usPerFrame(run.sinkCpuNs(), per))));
             }
         }
         sb.append("  us d0/f, us src/f, us snk/f: CPU time of the domain's vCPU threads in the timed stream per frame received"
                 + " (dom0 on " + SPREAD_DOM0_VCPUS + " vCPUs: the boot vCPU and the two serving the queues)").append(nl);
         return sb.toString();
+    }
+
+    /** The columns a stream table adds after frames/s and Gbit/s: from the run, its frames/s and its frames received (at least 1). */
+    @FunctionalInterface
+    private interface StreamColumns {
+        String columns(Run run, double framesPerSecond, double frames);
+    }
+
+    /**
+     * One row of a stream table ({@link #table}, {@link #spreadTable}): the label and "no result"
+     * without a run, else its frames received per second and their Gbit/s at {@code size} bytes,
+     * then the table's own {@code more} columns.
+     */
+    private static String streamRow(String label, Run run, int size, StreamColumns more) {
+        if (run == null) {
+            return String.format(Locale.ROOT, "%-40s %10s%n", label, "no result");
+        }
+        Result r = run.result();
+        double fps = r.frames() * 1e9 / r.ns();
+        return String.format(Locale.ROOT, "%-40s %10.0f %9.3f", label, fps, fps * size * 8 / 1e9)
+                + more.columns(run, fps, Math.max(1, r.frames())) + System.lineSeparator();
     }
 
     private static String usPerFrame(long ns, double frames) {
@@ -684,20 +698,13 @@ final class NetFigures {
                 if (q > 1 && of.isEmpty()) {
                     continue;
                 }
-                Run run = find(of, "stream", size);
                 String label = q == 1 ? "  guest to guest, " + size + "-byte frames"
                         : q == 2 ? "    TX by grant map, " + size + "-byte frames" : "    2 queues, " + size + "-byte frames";
-                if (run == null) {
-                    sb.append(String.format(Locale.ROOT, "%-40s %10s%n", label, "no result"));
-                    continue;
-                }
-                Result r = run.result();
-                double fps = r.frames() * 1e9 / r.ns();
-                double per = Math.max(1, r.frames());
-                sb.append(String.format(Locale.ROOT, "%-40s %10.0f %9.3f %9s %9s %8.3f %8s %8s %8s%n", label, fps,
-                        fps * size * 8 / 1e9, BenchMain.ratio(fps / floor), BenchMain.ratio(fps / udp),
-                        r.notifications() / per, perFrame(run.dom0Hypercalls(), per), perFrame(run.sourceHypercalls(), per),
-                        perFrame(run.sinkHypercalls(), per)));
+                sb.append(streamRow(label, find(of, "stream", size), size, (run, fps, per) ->
+                        String.format(Locale.ROOT, " %9s %9s %8.3f %8s %8s %8s", BenchMain.ratio(fps / floor),
+                                BenchMain.ratio(fps / udp), run.result().notifications() / per,
+                                perFrame(run.dom0Hypercalls(), per), perFrame(run.sourceHypercalls(), per),
+                                perFrame(run.sinkHypercalls(), per))));
             }
             sb.append(String.format(Locale.ROOT, "%-40s %10.0f %9.3f%n", "  shared-memory ring (floor), " + size + " B",
                     floor, floor * size * 8 / 1e9));

@@ -76,6 +76,25 @@ class NetFiguresTest {
     }
 
     @Test
+    @DisplayName("the stream rows with dom0's vCPUs: frames/s and Gbit/s, then CPU time per frame received of dom0, the source"
+            + " and the sink ('-' where unknown); 'no result' for a row without a run")
+    void shouldTabulateTheSpreadRows() {
+        // 100 000 frames of 1514 B in 1 s; dom0 200 ms of CPU (2 us a frame), the source's unknown, the sink 50 ms.
+        List<NetFigures.Run> one = List.of(new NetFigures.Run(NetFigures.Result.parse("netbench: result mode=stream size=1514"
+                + " frames=100000 bytes=151400000 ns=1000000000 sent=100000 notifications=500"), 1, 1, 1, 0,
+                200_000_000L, -1, 50_000_000L));
+
+        String table = NetFigures.spreadTable(one, List.of(), List.of());
+
+        String nl = System.lineSeparator();
+        assertThat(table).contains(String.format(java.util.Locale.ROOT, "%-40s %10.0f %9.3f %9s %9s %9s%n",
+                "  1 queue, dom0 1 vCPU, 1514 B", 100_000.0, 1.2112, "2.00", "-", "0.50"));
+        assertThat(table).contains(String.format(java.util.Locale.ROOT, "%-40s %10s%n", "  2 queues, dom0 1 vCPU, 1514 B",
+                "no result"));
+        assertThat(table).contains("  1 queue, dom0 1 vCPU, 64 B" + " ".repeat(40 - 28 + 1) + " no result" + nl);
+    }
+
+    @Test
     @DisplayName("a GSO stream's result line parses; its rows give frames, segments and wire Gbit/s of what the sink got,"
             + " ratios against the 1514-byte baselines and counters per frame and per segment")
     void shouldTabulateTheGsoStream() {

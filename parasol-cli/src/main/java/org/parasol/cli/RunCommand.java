@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.parasol.cli.relay.XenstoredSocket;
 import org.parasol.control.XlConfigParser;
 import org.parasol.hypercall.Hypercall;
+import org.parasol.hypercall.abi.Runstate;
 import org.parasol.hypercall.abi.Shutdown;
 import org.parasol.hypervisor.domain.DomainConfig;
 import org.parasol.hypervisor.domain.Virtualization;
@@ -178,6 +179,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--hypercalls",
             description = "After the summary, each domain's hypercalls by name, with counts (all vCPUs).")
     boolean hypercallBreakdown;
+
+    @Option(names = "--runstate",
+            description = "After the summary, each domain's time in each runstate (vcpu_runstate_info: running on a pCPU,"
+                    + " runnable waiting for one, blocked, offline), all vCPUs, in seconds.")
+    boolean runstateBreakdown;
 
     /** The most domains dom0's boot module lists ({@code DomainList.DOMAINS_MAX}): checked with the host's limits. */
     static final int DOMAINS_MAX = 1024;
@@ -687,6 +693,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                     out.println(d.name() + ":" + hypercallsByName(d));
                 }
             }
+            if (runstateBreakdown) {
+                out.println();
+                for (Domain d : created) {
+                    out.println(d.name() + ":" + runstates(d));
+                }
+            }
             int signal = interruptedBy();
             if (signal != 0) {
                 err.println("parasol run: ended by " + (signal == SIGTERM ? "SIGTERM" : "SIGINT")
@@ -819,6 +831,24 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         return sb.length() == 0 ? " none" : sb.toString();
+    }
+
+    /**
+     * " running=S runnable=S blocked=S offline=S": the domain's vCPUs' time in each runstate
+     * (Xen's {@code vcpu_runstate_info}, as {@code xl vcpu-list}'s Time(s) is the running one),
+     * summed, in seconds; running is time holding a pCPU, runnable waiting for one.
+     */
+    static String runstates(Domain d) {
+        long[] total = new long[Runstate.NR_STATES];
+        for (Vcpu v : d.vcpus()) {
+            long[] t = v.sched().runstateTimes();
+            for (int s = 0; s < total.length; s++) {
+                total[s] += t[s];
+            }
+        }
+        return String.format(java.util.Locale.ROOT, " running=%.3f runnable=%.3f blocked=%.3f offline=%.3f",
+                total[Runstate.RUNNING] / 1e9, total[Runstate.RUNNABLE] / 1e9, total[Runstate.BLOCKED] / 1e9,
+                total[Runstate.OFFLINE] / 1e9);
     }
 
     /** A domain of this command's memory, vCPUs and command line, kept after shutdown for the summary. */

@@ -154,6 +154,45 @@ class BlkcheckRunTest {
     }
 
     @Test
+    @DisplayName("with dom0 on 3 vCPUs, a guest destroyed (xl destroy) while its 2 queues are served on vCPUs 1 and 2: dom0"
+            + " powers off only once both have stopped there and let go on the boot vCPU (the disk's closing line before"
+            + " dom0's last lines), as Linux's xen_blkif_disconnect waits for each ring's thread")
+    void shouldPowerOffOnlyOnceQueuesOnOtherVcpusHaveClosed() throws IOException {
+        Path cfg = config("seed=5 persistent=0 indirect=1 queues=2 chunk=256 depth=8",
+                "format=raw, vdev=xvda, access=rw, size=64M, target=disks/d.img"); // long enough to be destroyed mid-write
+        java.util.concurrent.atomic.AtomicBoolean destroyed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        RunOutcome o = RunOutcome.of(hv -> hv.onDomainCreated(d -> {
+            if (d.domid() == 0) {
+                return;
+            }
+            d.console().subscribe(line -> {
+                // The disk is connected and the pattern is being written: requests are on both queues.
+                if (line.contains("blkcheck: xvda: ") && destroyed.compareAndSet(false, true)) {
+                    Thread.ofPlatform().daemon().start(() -> {
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        hv.consoleInput("xl destroy blk\n");
+                    });
+                }
+            });
+        }), "--dom0-vcpus", "3", cfg.toString());
+
+        assertThat(destroyed).as(o.out()).isTrue();
+        String out = o.out();
+        assertThat(out).containsPattern("grant I/O, queues on vCPUs [12],[12]; Connected")
+                .contains("dom0: d1 (blk) destroyed")
+                .doesNotContain("back-end queues still closing");
+        java.util.regex.Matcher closing = java.util.regex.Pattern.compile("blkback: xvda of d1: \\d+ requests served; [^\\n]*Closed")
+                .matcher(out);
+        assertThat(closing.find()).as("the disk's closing line%n%s", out).isTrue();
+        assertThat(out.indexOf("dom0: every domain is gone; powering off")).as(out).isGreaterThan(closing.start());
+    }
+
+    @Test
     @DisplayName("with dom0 on 2 vCPUs, a disk with persistent grants stays on the boot vCPU (dom0's grant mapper is its own)")
     void shouldKeepPersistentGrantsOnTheBootVcpu() throws IOException {
         Path image = dir.resolve("disks/p.img");

@@ -124,7 +124,8 @@ class NetMultiVcpuTest {
 
     @Test
     @DisplayName("the sink destroyed (xl destroy) while a 2-queue stream crosses dom0's vCPUs to it: its queue stops on its "
-            + "vCPU, what it held is dropped and counted, dom0's pages given back, the store and the host left clean")
+            + "vCPU, what it held is dropped and counted, dom0's pages given back, the store and the host left clean; the source"
+            + " destroyed last: dom0 powers off only once its vif's queues have closed (its closing line before dom0's last)")
     void shouldLetGoOfAGuestDestroyedWhileFramesCross() throws IOException {
         Path sink = cfg("sink.cfg", "name='sink'\nkernel='netbench'\nmemory=8\ncmdline='role=sink queues=1'\n"
                 + "vif=[ 'bridge=xenbr0' ]\n");
@@ -174,7 +175,15 @@ class NetMultiVcpuTest {
         long[] sinkVif = accounted(o.out(), 1);
         assertThat(sinkVif[1]).as("the sink received frames before it went").isPositive();
         assertThat(sinkVif[2]).as("frames crossed vCPUs to it").isPositive();
-        // (dom0 powers off once the source is gone too, without waiting for its vif's queues to stop.)
+        // The source was the last domain: dom0 powers off only once its vif's two queues have
+        // stopped on vCPUs 1 and 2 and let go on the boot vCPU, so its closing line is there,
+        // every frame accounted for, before dom0's last lines.
+        assertThat(o.out()).containsPattern("(?m)netback: vif2\\.0: .*; (removed|the front end is gone)(; Closed)?$")
+                .doesNotContain("back-end queues still closing");
+        accounted(o.out(), 2);
+        Matcher closing = Pattern.compile("netback: vif2\\.0: \\d+ frames sent").matcher(o.out());
+        assertThat(closing.find()).as(o.out()).isTrue();
+        assertThat(o.out().indexOf("dom0: every domain is gone; powering off")).as(o.out()).isGreaterThan(closing.start());
     }
 
     private Path cfg(String name, String text) throws IOException {

@@ -102,6 +102,27 @@ class RunCommandTest {
     }
 
     @Test
+    @DisplayName("--runstate: each domain's vcpu_runstate_info times after the summary; ticker, asleep for most of its five"
+            + " 100 ms periods, was blocked at least 0.4 s, and its four times add up to at least its uptime")
+    void shouldGiveEachDomainsRunstateTimes() {
+        RunOutcome o = run("ticker", "--runstate");
+        assertThat(o.status()).as(o.err()).isZero();
+        var summary = java.util.regex.Pattern.compile("(?m)^ticker +\\d+ poweroff +([\\d.]+) ").matcher(o.out());
+        assertThat(summary.find()).as(o.out()).isTrue();
+        var line = java.util.regex.Pattern.compile("(?m)^ticker: running=([\\d.]+) runnable=([\\d.]+) blocked=([\\d.]+)"
+                + " offline=([\\d.]+)$").matcher(o.out());
+        assertThat(line.find()).as(o.out()).isTrue();
+        double[] t = new double[4];
+        for (int i = 0; i < 4; i++) {
+            t[i] = Double.parseDouble(line.group(i + 1));
+        }
+        assertThat(t[0]).as("running").isPositive();
+        assertThat(t[2]).as("blocked: the timers fire no earlier than due").isGreaterThanOrEqualTo(0.4);
+        assertThat(t[0] + t[1] + t[2] + t[3]).as("every state's time")
+                .isGreaterThanOrEqualTo(Double.parseDouble(summary.group(1)) - 0.05);
+    }
+
+    @Test
     void shouldPassTheCommandLineToEveryDomain() {
         RunOutcome o = run("hello", "--cmdline", "console=hvc0 quiet");
         assertThat(o.status()).isZero();

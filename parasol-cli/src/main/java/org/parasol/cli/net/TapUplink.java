@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 import org.parasol.hypercall.SharedBuffer;
 import org.parasol.hypercall.abi.HostRelayOp;
 import org.parasol.hypercall.io.FrameFifo;
+import org.parasol.hypercall.io.InternetChecksum;
 import org.parasol.hypercall.io.FrameRelayPage;
 import org.parasol.hypervisor.domain.HostRelay;
 
@@ -369,15 +370,8 @@ public final class TapUplink implements HostRelay.Endpoint, AutoCloseable {
         if (i < len) {
             acc += (f.get(ValueLayout.JAVA_BYTE, i) & 0xFF) << 8;
         }
-        int sum = ~fold(acc) & 0xFFFF;
+        int sum = InternetChecksum.finish(acc);
         f.set(BE_SHORT, start + offset, (short) (sum == 0 ? 0xFFFF : sum));
-    }
-
-    private static int fold(long acc) {
-        while ((acc >>> 16) != 0) {
-            acc = (acc & 0xFFFF) + (acc >>> 16);
-        }
-        return (int) acc;
     }
 
     /**
@@ -413,12 +407,12 @@ public final class TapUplink implements HostRelay.Endpoint, AutoCloseable {
         for (int i = 0; i < ihl; i += 2) {
             ipAcc += f.get(BE_SHORT, 14 + i) & 0xFFFF;
         }
-        f.set(BE_SHORT, 24, (short) ~fold(ipAcc));
+        f.set(BE_SHORT, 24, (short) InternetChecksum.finish(ipAcc));
         long acc = 6 + (total - ihl);
         for (int i = 0; i < 8; i += 2) {
             acc += f.get(BE_SHORT, 26 + i) & 0xFFFF;
         }
-        f.set(BE_SHORT, 14 + ihl + 16, (short) fold(acc));
+        f.set(BE_SHORT, 14 + ihl + 16, (short) InternetChecksum.fold(acc));
         hdr.set(ValueLayout.JAVA_BYTE, 0, (byte) VIRTIO_NET_HDR_F_NEEDS_CSUM);
         hdr.set(ValueLayout.JAVA_BYTE, 1, (byte) (whole ? VIRTIO_NET_HDR_GSO_NONE : VIRTIO_NET_HDR_GSO_TCPV4));
         hdr.set(LE_SHORT, 2, (short) hl);

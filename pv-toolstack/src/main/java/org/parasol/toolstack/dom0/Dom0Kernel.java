@@ -78,6 +78,8 @@ public final class Dom0Kernel extends ApplicationKernel {
     /** The domains built and not yet reaped or preserved, by id. */
     private final Map<Integer, Live> live = new LinkedHashMap<>();
     private Promise<Integer> done;
+    /** Every domain is gone: dom0 waits for its back ends' queues, then powers off ({@link #finish}). */
+    private boolean finishing;
     private BoundPort domExc;
     private int reaped;
     /** {@code xl shutdown -a} was typed: no domain is restarted from now on. */
@@ -483,10 +485,27 @@ public final class Dom0Kernel extends ApplicationKernel {
         };
     }
 
+    /**
+     * How long dom0's power-off waits for the back ends' queues on its other vCPUs to close
+     * ({@link #finish}); then it says which did not and powers off without them.
+     */
+    static final Duration QUEUE_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * Every domain is gone: no more input; once the back ends' queues on dom0's other vCPUs
+     * have closed, the last lines and power-off ({@link #poweringOff}). A queue there closes in
+     * two posted tasks (its vCPU's half, then the boot vCPU's, which writes the device's
+     * closing line and gives back what it held), as Linux's {@code xenvif_disconnect} and
+     * {@code xen_blkif_disconnect} stop their kthreads before they go on; powering off before
+     * that would lose both. The store's removal of the last domain's devices is a task already
+     * queued on this loop (its watch fired inside the destroy), so the wait begins after it.
+     * The wait is for dom0's own queues, and bounded: {@link #QUEUE_CLOSE_TIMEOUT}.
+     */
     private void finish() {
-        if (done.isDone()) {
+        if (finishing || done.isDone()) {
             return;
         }
+        finishing = true;
         if (domExc != null) {
             domExc.close();
         }
@@ -496,6 +515,34 @@ public final class Dom0Kernel extends ApplicationKernel {
         if (socketClients != null) {
             socketClients.close();
         }
+        k.loop().execute(() -> {
+            if (blkback.queuesClosing().isEmpty() && netback.queuesClosing().isEmpty()) {
+                poweringOff();
+                return;
+            }
+            boolean[] over = new boolean[1];
+            org.parasol.guest.sched.Timer timer = k.after(QUEUE_CLOSE_TIMEOUT, () -> {
+                if (!over[0]) {
+                    over[0] = true;
+                    List<String> left = new ArrayList<>(blkback.queuesClosing());
+                    left.addAll(netback.queuesClosing());
+                    k.println("dom0: back-end queues still closing after " + XlShell.seconds(QUEUE_CLOSE_TIMEOUT)
+                            + ", powering off without them: " + String.join(", ", left));
+                    poweringOff();
+                }
+            });
+            blkback.whenQueuesClosed(() -> netback.whenQueuesClosed(() -> {
+                if (!over[0]) {
+                    over[0] = true;
+                    timer.cancel();
+                    poweringOff();
+                }
+            }));
+        });
+    }
+
+    /** The last lines; dom0's application ends, and with it dom0 (it powers off). */
+    private void poweringOff() {
         k.println("dom0: every domain is gone; powering off");
         try {
             k.println("dom0: xenstored: " + xenstored.store().size() + " nodes left; /local/domain lists "
@@ -790,7 +837,7 @@ public final class Dom0Kernel extends ApplicationKernel {
 
         @Override
         public boolean ended() {
-            return done.isDone();
+            return finishing || done.isDone();
         }
 
         @Override

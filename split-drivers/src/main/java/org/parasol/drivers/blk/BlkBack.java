@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import org.parasol.drivers.backend.BackendStore;
+import org.parasol.drivers.backend.ClosingQueues;
 import org.parasol.guest.grant.GrantMapException;
 import org.parasol.guest.grant.GrantMapping;
 import org.parasol.guest.kernel.Kernel;
@@ -60,6 +61,9 @@ final class BlkBack {
 
         /** The vCPU for the next queue. */
         SecondaryVcpu next();
+
+        /** The back end's record of the queues closing on those vCPUs. */
+        ClosingQueues closing();
     }
 
     private final Kernel k;
@@ -342,6 +346,12 @@ final class BlkBack {
         }
         stoppingQueues.addAll(stopping);
         for (BlkBackQueue q : stopping) {
+            if (q.vcpuId() != 0) {
+                vcpus.closing().begin(q, "blkback: " + Vbd.name(devid) + " of d" + front.value() + " queue " + q.index()
+                        + " on vCPU " + q.vcpuId());
+            }
+        }
+        for (BlkBackQueue q : stopping) {
             q.close(() -> {
                 served[0] += q.requests();
                 stoppingQueues.remove(q);
@@ -349,6 +359,7 @@ final class BlkBack {
                 if (--closing == 0) {
                     disconnected(why, served[0]);
                 }
+                vcpus.closing().end(q); // after the closing line, which the last queue's close writes
             });
         }
     }

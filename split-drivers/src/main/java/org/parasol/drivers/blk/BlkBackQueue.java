@@ -323,6 +323,11 @@ final class BlkBackQueue {
         });
     }
 
+    /** This queue's number among its disk's ({@code queue-N} in the store). */
+    int index() {
+        return index;
+    }
+
     /** The vCPU serving this queue (0: the boot vCPU). */
     int vcpuId() {
         return vcpu == null ? 0 : vcpu.id();

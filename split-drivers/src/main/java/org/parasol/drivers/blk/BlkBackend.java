@@ -4,6 +4,7 @@ import java.util.function.Consumer;
 
 import org.parasol.drivers.backend.BackendDevices;
 import org.parasol.drivers.backend.BackendStore;
+import org.parasol.drivers.backend.ClosingQueues;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.kernel.SecondaryVcpu;
 import org.parasol.hypercall.GuestMemory;
@@ -59,7 +60,14 @@ public final class BlkBackend {
         public SecondaryVcpu next() {
             return vcpus.get(Math.floorMod(nextVcpu++, vcpus.size()));
         }
+
+        @Override
+        public ClosingQueues closing() {
+            return closingQueues;
+        }
     };
+    /** Queues on secondary vCPUs that are closing: asked to stop there, not let go of on the boot vCPU yet. */
+    private final ClosingQueues closingQueues = new ClosingQueues();
 
     /** A back end of domain {@code self} offering every feature. */
     public BlkBackend(Kernel k, BackendStore store, int self, Consumer<String> log) {
@@ -238,6 +246,21 @@ public final class BlkBackend {
             out.add(d.statistics());
         }
         return out;
+    }
+
+    /**
+     * Runs {@code then} on the boot vCPU once no disk queue on a secondary vCPU is closing (at
+     * once if none is): each disk's closing line written and its rings let go of, as Linux's
+     * {@code xen_blkif_disconnect} waits for each ring's kthread. The caller bounds the wait
+     * ({@link #queuesClosing} names what is left). Boot vCPU.
+     */
+    public void whenQueuesClosed(Runnable then) {
+        closingQueues.whenNoneClosing(then);
+    }
+
+    /** The disk queues on secondary vCPUs closing now ("blkback: xvda of d1 queue 0 on vCPU 1"). Boot vCPU. */
+    public java.util.List<String> queuesClosing() {
+        return closingQueues.names();
     }
 
     /** Stops: every device let go. */

@@ -1,6 +1,7 @@
 package org.parasol.drivers.net;
 
 import org.parasol.hypercall.GuestMemory;
+import org.parasol.hypercall.io.InternetChecksum;
 
 /**
  * Completing a blank transport checksum in dom0 ({@code NETTXF_csum_blank}), as Linux's netback
@@ -75,10 +76,7 @@ public final class FrameChecksum {
         if ((segment & 1) != 0) {
             acc += (mem.getByte(start + even) & 0xFF) << 8;
         }
-        while ((acc >>> 16) != 0) {
-            acc = (acc & 0xFFFF) + (acc >>> 16);
-        }
-        int sum = (int) (~acc & 0xFFFF);
+        int sum = InternetChecksum.finish(acc);
         if (sum == 0 && proto == PROTOCOL_UDP) {
             sum = 0xFFFF;
         }

@@ -157,44 +157,16 @@ final class NetBack implements Bridge.Port {
     private final GnttabCopy copy = new GnttabCopy();
     private final GnttabMapGrantRef map = new GnttabMapGrantRef();
     private final GnttabUnmapGrantRef unmap = new GnttabUnmapGrantRef();
-    /*
-     * The counters below are the sums of the queues that closed ({@link Queue#release}); each live
-     * queue keeps its own, written on its vCPU.
-     */
-    /** TX by grant map ({@code xen_netback.tx_map=1}): slots mapped and unmapped, the hypercalls that did it, frames switched in place. */
-    private long txMapped;
-    private long txUnmapped;
-    private long mapCalls;
-    private long unmapCalls;
-    private long txInPlace;
-    private long txFrames;
-    private long rxFrames;
-    private long txBytes;
-    private long rxBytes;
-    private long txErrors;
-    /**
-     * TX frames refused for a GSO extra that cannot stand (a type other than TCPv4, a size under
-     * Gso.MIN_SIZE, a frame that is no whole IPv4 TCP packet) and for taking more than
-     * XEN_NETIF_NR_SLOTS_MIN slots.
-     */
-    private long gsoRefused;
-    private long tooManySlots;
-    /** TX frames refused for NETTXF_csum_blank on what is not a whole IPv4 TCP or UDP packet. */
-    private long csumRefused;
-    private long rxDropped;
-    /** RX frames over what the front end takes: one buffer without its feature-sg. */
-    private long rxTooBig;
-    /** RX frames given over several slots (NETRXF_more_data). */
-    private long rxMultiSlot;
     /** The front end wrote feature-sg = 1: it takes RX frames over several buffers. */
     private volatile boolean rxSg;
     /** The front end wrote feature-gso-tcpv4 = 1 (and feature-sg = 1): it takes TCP/IPv4 GSO frames whole. */
     private volatile boolean rxGso;
-    /** TCP/IPv4 GSO frames taken from the front end, and given to it whole with their GSO extra. */
-    private long txGsoFrames;
-    private long rxGsoFrames;
-    /** RX frames dropped because dom0 had no pages for the RX queue (never seen: said in the log). */
-    private long rxNoQueueMemory;
+    /*
+     * The counters below are the sums of the queues that closed ({@link Queue#release}); each live
+     * queue keeps its own, written on its vCPU.
+     */
+    /** The queues' counters ({@link QueueStats}); {@code rxOffered} here also counts what the bridge gave on other lanes. */
+    private final QueueStats stats = new QueueStats();
     /** The RX queues of queues gone: frames queued, refused for want of room, expired, dropped on disconnect, the most bytes one held. */
     private long rxqQueued;
     private long rxqFull;
@@ -204,10 +176,7 @@ final class NetBack implements Bridge.Port {
     /** dom0 pages the RX queues took and gave back. */
     private long rxqPagesTaken;
     private long rxqPagesGiven;
-    /** Frames handed over from other vCPUs' lanes to this vif's queues, refused by a full hand-off, dropped in one on disconnect. */
-    private long handedIn;
-    /** Frames the bridge gave this vif, on any lane, before a queue was picked (with several vCPUs). */
-    private long rxOffered;
+    /** Frames refused by a full hand-off, dropped in one on disconnect. */
     private long handOffFull;
     private long handOffCleared;
     /** Frames sent and received per queue, of the connection closing (for its closing line). */
@@ -216,12 +185,12 @@ final class NetBack implements Bridge.Port {
     /** This vif's counters, as the guest sees them (xentop's NETTX and NETRX). dom0's boot vCPU. */
     VifStatistics statistics() {
         long queueDrops = rxqFull + rxqExpired + rxqCleared + handOffFull + handOffCleared;
-        long tb = txBytes;
-        long tf = txFrames;
-        long te = txErrors;
-        long rb = rxBytes;
-        long rf = rxFrames;
-        long rd = rxDropped + rxTooBig + rxNoQueueMemory + rxDroppedAnyLane.get() + rxTooBigAnyLane.get();
+        long tb = stats.txBytes;
+        long tf = stats.txFrames;
+        long te = stats.txErrors;
+        long rb = stats.rxBytes;
+        long rf = stats.rxFrames;
+        long rd = stats.rxDropped + stats.rxTooBig + stats.rxNoQueueMemory + rxDroppedAnyLane.get() + rxTooBigAnyLane.get();
         Queue[] qs = queues;
         if (qs != null) {
             for (Queue q : qs) {
@@ -231,12 +200,12 @@ final class NetBack implements Bridge.Port {
                     if (q.handOff != null) {
                         queueDrops += q.handOff.refused() + q.handOff.cleared();
                     }
-                    tb += q.txBytes;
-                    tf += q.txFrames;
-                    te += q.txErrors;
-                    rb += q.rxBytes;
-                    rf += q.rxFrames;
-                    rd += q.rxDropped + q.rxTooBig + q.rxNoQueueMemory;
+                    tb += q.stats.txBytes;
+                    tf += q.stats.txFrames;
+                    te += q.stats.txErrors;
+                    rb += q.stats.rxBytes;
+                    rf += q.stats.rxFrames;
+                    rd += q.stats.rxDropped + q.stats.rxTooBig + q.stats.rxNoQueueMemory;
                 }
             }
         }
@@ -542,28 +511,7 @@ final class NetBack implements Bridge.Port {
         /** A secondary vCPU's queue stopped serving (its ring broke; the boot vCPU is told). */
         private boolean stopped;
         /** This queue's counters (as the vif's, {@link NetBack#statistics}), written on its vCPU. */
-        private long txMapped;
-        private long txUnmapped;
-        private long mapCalls;
-        private long unmapCalls;
-        private long txInPlace;
-        private long txFrames;
-        private long rxFrames;
-        private long txBytes;
-        private long rxBytes;
-        private long txErrors;
-        private long gsoRefused;
-        private long tooManySlots;
-        private long csumRefused;
-        private long rxDropped;
-        private long rxTooBig;
-        private long rxMultiSlot;
-        private long txGsoFrames;
-        private long rxGsoFrames;
-        private long rxNoQueueMemory;
-        private long handedIn;
-        /** Frames the bridge gave this queue on its own vCPU's lane (the rest came through the hand-off). */
-        private long rxOffered;
+        private final QueueStats stats = new QueueStats();
         /** A TX frame's first {@value Gso#MAX_HEADERS} bytes, copied out of dom0's memory in one copy to be checked for GSO. */
         private final java.lang.foreign.MemorySegment gsoHead = java.lang.foreign.MemorySegment.ofArray(new byte[Gso.MAX_HEADERS]);
         private GrantMapping txPage;
@@ -826,7 +774,7 @@ final class NetBack implements Bridge.Port {
                 rxqPagesTaken += RX_QUEUE_PAGES;
                 return true;
             } catch (org.parasol.guest.mm.GuestOutOfMemoryException e) {
-                if (rxNoQueueMemory++ == 0) {
+                if (stats.rxNoQueueMemory++ == 0) {
                     log.accept(who() + ": no dom0 pages for an RX queue" + where() + ": " + e.getMessage()
                             + "; frames without buffers are dropped");
                 }
@@ -882,12 +830,12 @@ final class NetBack implements Bridge.Port {
                         }
                         int len = h.length(at);
                         int flags = h.flags(at);
-                        handedIn++;
+                        stats.handedIn++;
                         if (!pending.noneWaiting()) {
                             drainPending(); // room for this one, if buffers were posted
                         }
                         if (rxStore == null) {
-                            rxNoQueueMemory++;
+                            stats.rxNoQueueMemory++;
                         } else {
                             long now = now();
                             pending.expire(now - backend.options().rxDrainTimeoutMillis() * 1_000_000L);
@@ -1069,7 +1017,7 @@ final class NetBack implements Bridge.Port {
                                 gsoSize = more.gsoSize;
                             } else {
                                 bad = true;
-                                gsoRefused++;
+                                stats.gsoRefused++;
                             }
                         }
                     } while ((more.extraFlags & Netif.EXTRA_FLAG_MORE) != 0);
@@ -1099,7 +1047,7 @@ final class NetBack implements Bridge.Port {
                 int firstLen = total - rest;
                 if (slots > Netif.NR_SLOTS_MIN) {
                     bad = true;
-                    tooManySlots++;
+                    stats.tooManySlots++;
                 }
                 if (bad || total < Vif.ETH_HEADER || total > Vif.MAX_SG_FRAME || firstLen < 0
                         || firstOff + firstLen > Mmu.PAGE_SIZE) {
@@ -1249,29 +1197,29 @@ final class NetBack implements Bridge.Port {
             if (ok && (batchCsum[j] & Netif.NETTXF_CSUM_BLANK) != 0
                     && FrameChecksum.fieldOffset(mem, stagingVa(j), batchSize[j]) < 0) {
                 ok = false; // a checksum to fill in on what has none we can fill in, as skb_checksum_setup refuses
-                csumRefused++;
+                stats.csumRefused++;
             }
             if (ok && batchGso[j] != 0 && gsoHeaderLength(stagingVa(j), batchSize[j]) < 0) {
                 ok = false; // a GSO extra on what is no whole IPv4 TCP packet: nothing to segment
-                gsoRefused++;
+                stats.gsoRefused++;
             }
             batchOk[j] = ok;
             if (ok) {
-                txFrames++;
-                txBytes += batchSize[j];
+                stats.txFrames++;
+                stats.txBytes += batchSize[j];
                 queueTx++;
                 if (batchGso[j] != 0) {
-                    txGsoFrames++;
+                    stats.txGsoFrames++;
                     b0.inputGso(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j], batchGso[j]);
                 } else if (inPlace) {
-                    txInPlace++;
+                    stats.txInPlace++;
                     b0.input(NetBack.this, mapWindow + (long) batchOp[j] * Mmu.PAGE_SIZE + batchOff[j], batchSize[j], now,
                             batchCsum[j], front.value(), batchRef[j]);
                 } else {
                     b0.input(NetBack.this, stagingVa(j), batchSize[j], now, batchCsum[j], -1, 0);
                 }
             } else {
-                txErrors++;
+                stats.txErrors++;
             }
             if (!connected || stopped) {
                 b0.flush(); // the other ports copy out what they took before the staging pages go
@@ -1291,14 +1239,14 @@ final class NetBack implements Bridge.Port {
         private boolean finishMappedBatch(int b) {
             long rc = opCount == 0 ? 0 : grantCall(GnttabOp.MAP_GRANT_REF, 0, opCount, GnttabMapGrantRef.SIZE);
             if (opCount > 0) {
-                mapCalls++;
+                stats.mapCalls++;
             }
             // Each op's status is GNTST_general_error until the hypervisor writes it, so an op it never
             // reached (a call that failed part way) reads as not mapped, and one it mapped is undone.
             mappedNow = opCount;
             for (int o = 0; o < opCount; o++) {
                 if (map.wrap(mirror, (long) o * GnttabMapGrantRef.SIZE).status() == Gntst.OKAY) {
-                    txMapped++;
+                    stats.txMapped++;
                 }
             }
             long now = lane.now();
@@ -1346,16 +1294,16 @@ final class NetBack implements Bridge.Port {
                 return;
             }
             long rc = grantCall(GnttabOp.UNMAP_GRANT_REF, UNMAP_OPS, n, GnttabUnmapGrantRef.SIZE);
-            unmapCalls++;
+            stats.unmapCalls++;
             for (int i = 0; i < n; i++) {
                 if (unmap.wrap(mirror, UNMAP_OPS + (long) i * GnttabUnmapGrantRef.SIZE).status() == Gntst.OKAY) {
-                    txUnmapped++;
+                    stats.txUnmapped++;
                 }
             }
-            if (txUnmapped != txMapped) {
+            if (stats.txUnmapped != stats.txMapped) {
                 // Never seen: dom0's own maps, by their handles, in its own window. Say so rather than
                 // go on with a window that still holds maps.
-                log.accept(who() + ": unmapping a TX batch" + where() + " failed (" + rc + "): " + (txMapped - txUnmapped)
+                log.accept(who() + ": unmapping a TX batch" + where() + " failed (" + rc + "): " + (stats.txMapped - stats.txUnmapped)
                         + " maps left; TX by grant copy from now on");
                 mapWindow = -2; // not returned: it may still hold maps
             }
@@ -1412,7 +1360,7 @@ final class NetBack implements Bridge.Port {
          * A front end that stops posting stalls only itself.
          */
         private boolean deliver(long va, int length, int rxFlags) {
-            rxOffered++;
+            stats.rxOffered++;
             try {
                 int slots = rxSlotsFor(length, rxFlags);
                 if (!pending.noneWaiting()) {
@@ -1423,7 +1371,7 @@ final class NetBack implements Bridge.Port {
                         flush();
                     }
                     if (!connected) {
-                        rxDropped++;
+                        stats.rxDropped++;
                         return false;
                     }
                     if (posted(slots, true)) {
@@ -1440,13 +1388,13 @@ final class NetBack implements Bridge.Port {
                     }
                 }
                 if (!connected) {
-                    rxDropped++;
+                    stats.rxDropped++;
                     return false;
                 }
                 return enqueue(va, length, rxFlags);
             } catch (RingOverflowException e) {
                 fail("the front end broke its RX ring" + where() + ": " + e.getMessage());
-                rxDropped++;
+                stats.rxDropped++;
                 return false;
             }
         }
@@ -1460,7 +1408,7 @@ final class NetBack implements Bridge.Port {
         private boolean enqueue(long va, int length, int rxFlags) throws RingOverflowException {
             if (rxStore == null) {
                 if (vcpu != null) {
-                    rxNoQueueMemory++; // none was free when the queue connected
+                    stats.rxNoQueueMemory++; // none was free when the queue connected
                     return false;
                 }
                 if (!takeRxStore()) {
@@ -1598,10 +1546,10 @@ final class NetBack implements Bridge.Port {
                 }
             }
             if (slots > 1) {
-                rxMultiSlot++;
+                stats.rxMultiSlot++;
             }
             if (gsoSize != 0) {
-                rxGsoFrames++;
+                stats.rxGsoFrames++;
             }
             rxQueued++;
         }
@@ -1620,7 +1568,7 @@ final class NetBack implements Bridge.Port {
             rxSlots = 0;
             rxOps = 0;
             if (n == 0 || !connected || stopped) {
-                rxDropped += framesNow; // taken while connected, never copied: the front end went meanwhile
+                stats.rxDropped += framesNow; // taken while connected, never copied: the front end went meanwhile
                 pending.release();
                 return;
             }
@@ -1639,15 +1587,15 @@ final class NetBack implements Bridge.Port {
                 }
                 frameOk &= ok;
                 if (ok) {
-                    rxBytes += rxLen[j];
+                    stats.rxBytes += rxLen[j];
                 }
                 boolean last = (rxFlag[j] & Netif.NETRXF_MORE_DATA) == 0;
                 if (last) {
                     if (frameOk) {
-                        rxFrames++;
+                        stats.rxFrames++;
                         queueRx++;
                     } else {
-                        rxDropped++;
+                        stats.rxDropped++;
                     }
                     frameOk = true;
                 }
@@ -1671,11 +1619,13 @@ final class NetBack implements Bridge.Port {
                 done.run();
                 return;
             }
+            backend.closingQueues().begin(this, who() + " queue " + id + " on vCPU " + vcpuId);
             k.post(vcpu, () -> {
                 stop();
                 vcpu.postToBoot(() -> {
                     release();
                     done.run();
+                    backend.closingQueues().end(this); // after done: the last queue's closing line is out
                 });
             });
         }
@@ -1683,7 +1633,7 @@ final class NetBack implements Bridge.Port {
         /** The serving vCPU's half of closing: nothing more is served; the ports, the hand-off, the RX queue. */
         private void stop() {
             stopped = true;
-            rxDropped += rxQueued; // taken, never copied
+            stats.rxDropped += rxQueued; // taken, never copied
             rxQueued = 0;
             if (handOff != null) {
                 handOff.close(); // frames handed over and not taken: dropped, counted
@@ -1738,27 +1688,8 @@ final class NetBack implements Bridge.Port {
                 // it, and any committed after close, are still handed and never taken).
                 handOffCleared += handed - handOff.taken();
             }
-            NetBack.this.txMapped += txMapped;
-            NetBack.this.txUnmapped += txUnmapped;
-            NetBack.this.mapCalls += mapCalls;
-            NetBack.this.unmapCalls += unmapCalls;
-            NetBack.this.txInPlace += txInPlace;
-            NetBack.this.txFrames += txFrames;
-            NetBack.this.rxFrames += rxFrames;
-            NetBack.this.txBytes += txBytes;
-            NetBack.this.rxBytes += rxBytes;
-            NetBack.this.txErrors += txErrors;
-            NetBack.this.gsoRefused += gsoRefused;
-            NetBack.this.tooManySlots += tooManySlots;
-            NetBack.this.csumRefused += csumRefused;
-            NetBack.this.rxDropped += rxDropped;
-            NetBack.this.rxTooBig += rxTooBig;
-            NetBack.this.rxMultiSlot += rxMultiSlot;
-            NetBack.this.txGsoFrames += txGsoFrames;
-            NetBack.this.rxGsoFrames += rxGsoFrames;
-            NetBack.this.rxNoQueueMemory += rxNoQueueMemory;
-            NetBack.this.handedIn += handedIn;
-            NetBack.this.rxOffered += rxOffered + handed + refused;
+            stats.addTo(NetBack.this.stats);
+            NetBack.this.stats.rxOffered += handed + refused; // the bridge's frames for this queue on other lanes
             if (rxStore != null) {
                 k.memory().freePages(rxStore);
                 rxStoreMfn = null;
@@ -1855,21 +1786,21 @@ final class NetBack implements Bridge.Port {
     /** Every queue has let go: Closed, the closing line; then the front end's state again if it moved meanwhile. */
     private void disconnected(String why, boolean was) {
         write("state", Integer.toString(XenbusState.CLOSED.wire()));
-        log.accept(who() + ": " + txFrames + " frames sent, " + rxFrames + " received"
-                + (rxMultiSlot > 0 ? " (" + rxMultiSlot + " over several slots)" : "") + ", " + (rxDropped + rxDroppedAnyLane.get())
-                + " dropped (no buffer), " + (rxTooBig + rxTooBigAnyLane.get() > 0 ? rxTooBig + rxTooBigAnyLane.get() + " dropped (over its buffer), " : "")
-                + (backend.severalVcpus() ? "hand-off from other vCPUs: " + handedIn + " frames, " + handOffFull + " dropped (full), "
-                        + handOffCleared + " dropped on disconnect, of " + (rxOffered + rxDroppedAnyLane.get() + rxTooBigAnyLane.get())
+        log.accept(who() + ": " + stats.txFrames + " frames sent, " + stats.rxFrames + " received"
+                + (stats.rxMultiSlot > 0 ? " (" + stats.rxMultiSlot + " over several slots)" : "") + ", " + (stats.rxDropped + rxDroppedAnyLane.get())
+                + " dropped (no buffer), " + (stats.rxTooBig + rxTooBigAnyLane.get() > 0 ? stats.rxTooBig + rxTooBigAnyLane.get() + " dropped (over its buffer), " : "")
+                + (backend.severalVcpus() ? "hand-off from other vCPUs: " + stats.handedIn + " frames, " + handOffFull + " dropped (full), "
+                        + handOffCleared + " dropped on disconnect, of " + (stats.rxOffered + rxDroppedAnyLane.get() + rxTooBigAnyLane.get())
                         + " frames from the bridge; " : "")
                 + (rxqQueued + rxqFull > 0 ? "RX queue: " + rxqQueued + " frames waited for buffers (at most " + rxqPeak + " of "
                         + RX_QUEUE_PAGES * Mmu.PAGE_SIZE + " bytes held), " + rxqFull + " dropped (queue full), " + rxqExpired
                         + " expired (over " + backend.options().rxDrainTimeoutMillis() + " ms), " + rxqCleared
                         + " dropped on disconnect, " + rxqPagesTaken + " dom0 pages taken and " + rxqPagesGiven + " given back; " : "")
-                + (rxNoQueueMemory > 0 ? rxNoQueueMemory + " dropped (no dom0 pages for an RX queue), " : "") + txErrors + " refused (" + gsoRefused + " GSO, " + tooManySlots
-                + " over " + Netif.NR_SLOTS_MIN + " slots" + (csumRefused > 0 ? ", " + csumRefused + " blank checksum on no TCP/UDP" : "")
-                + ")" + (txGsoFrames + rxGsoFrames > 0 ? "; GSO: " + txGsoFrames + " frames sent, " + rxGsoFrames + " received whole" : "")
-                + (mapCalls > 0 ? "; TX by map: " + txMapped + " slots mapped, " + txUnmapped + " unmapped, in "
-                        + mapCalls + " and " + unmapCalls + " calls, " + txInPlace + " frames switched in place" : "")
+                + (stats.rxNoQueueMemory > 0 ? stats.rxNoQueueMemory + " dropped (no dom0 pages for an RX queue), " : "") + stats.txErrors + " refused (" + stats.gsoRefused + " GSO, " + stats.tooManySlots
+                + " over " + Netif.NR_SLOTS_MIN + " slots" + (stats.csumRefused > 0 ? ", " + stats.csumRefused + " blank checksum on no TCP/UDP" : "")
+                + ")" + (stats.txGsoFrames + stats.rxGsoFrames > 0 ? "; GSO: " + stats.txGsoFrames + " frames sent, " + stats.rxGsoFrames + " received whole" : "")
+                + (stats.mapCalls > 0 ? "; TX by map: " + stats.txMapped + " slots mapped, " + stats.txUnmapped + " unmapped, in "
+                        + stats.mapCalls + " and " + stats.unmapCalls + " calls, " + stats.txInPlace + " frames switched in place" : "")
                 + perQueue + "; " + why + (was ? "; Closed" : ""));
         if (missedChange && !removed) {
             missedChange = false;

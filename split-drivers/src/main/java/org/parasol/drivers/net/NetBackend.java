@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import org.parasol.drivers.backend.BackendStore;
 import org.parasol.drivers.backend.BackendDevices;
+import org.parasol.drivers.backend.ClosingQueues;
 import org.parasol.guest.kernel.Kernel;
 import org.parasol.guest.kernel.SecondaryVcpu;
 import org.parasol.guest.mm.PageRun;
@@ -269,6 +270,28 @@ public final class NetBackend {
             out.add(v.statistics());
         }
         return out;
+    }
+
+    /** Queues on secondary vCPUs that are closing: asked to stop there, not let go of on the boot vCPU yet. */
+    private final ClosingQueues closingQueues = new ClosingQueues();
+
+    ClosingQueues closingQueues() {
+        return closingQueues;
+    }
+
+    /**
+     * Runs {@code then} on the boot vCPU once no vif queue on a secondary vCPU is closing (at
+     * once if none is): each one's closing line written and what it held given back, as Linux's
+     * {@code xenvif_disconnect} stops the queues' kthreads before it goes on. The caller bounds
+     * the wait ({@link #queuesClosing} names what is left). Boot vCPU.
+     */
+    public void whenQueuesClosed(Runnable then) {
+        closingQueues.whenNoneClosing(then);
+    }
+
+    /** The vif queues on secondary vCPUs closing now ("netback: vif2.0 queue 1 on vCPU 2"). Boot vCPU. */
+    public java.util.List<String> queuesClosing() {
+        return closingQueues.names();
     }
 
     public int vifs() {

@@ -1,5 +1,7 @@
 package org.parasol.drivers.net.stack;
 
+import org.parasol.hypercall.io.InternetChecksum;
+
 /**
  * The Internet checksum of RFC 1071: the ones' complement of the ones' complement sum of
  * 16-bit big-endian words, an odd last byte padded with a zero. IPv4 headers, ICMP messages
@@ -38,11 +40,7 @@ public final class Checksum {
 
     /** Folds the carries of {@code acc} into 16 bits and complements: the value to put on the wire. */
     public static int finish(long acc) {
-        long s = acc;
-        while ((s >>> 16) != 0) {
-            s = (s & 0xFFFF) + (s >>> 16);
-        }
-        return (int) (~s & 0xFFFF);
+        return InternetChecksum.finish(acc);
     }
 
     /** The checksum of {@code b[off, off + len)} alone. */
