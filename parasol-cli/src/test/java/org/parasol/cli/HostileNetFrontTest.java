@@ -30,9 +30,8 @@ class HostileNetFrontTest {
     void shouldRefuseLiesAndSpareThePair(int dom0Vcpus) throws IOException {
         String vifs = String.join(", ", java.util.Collections.nCopies(9, "'bridge=xenbr0'"));
         Path liar = cfg("liar.cfg", "name='liar'\nkernel='net-liar'\nmemory=8\nvif=[ " + vifs + " ]\n");
-        Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
-        Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=50'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path echo = NetGuestCfg.write(dir, "echo", "netping", "role=echo");
+        Path ping = NetGuestCfg.write(dir, "ping", "netping", "role=ping count=50");
 
         RunOutcome o = RunOutcome.of("--dom0-vcpus", Integer.toString(dom0Vcpus), "--dom0-cmdline=xen_netback.rx_drain_timeout_msecs=100", liar.toString(), echo.toString(),
                 ping.toString());

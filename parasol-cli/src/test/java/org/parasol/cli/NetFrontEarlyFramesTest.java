@@ -3,7 +3,6 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -31,11 +30,8 @@ class NetFrontEarlyFramesTest {
     @Test
     @DisplayName("frames that reach a front end while it connects wait in its RX ring until connect's promise has given the image the interface")
     void shouldHoldFramesUntilTheImageHasTheInterface() throws IOException {
-        Path flood = dir.resolve("flood.cfg");
-        Files.writeString(flood, "name='flood'\nkernel='netping'\nmemory=8\ncmdline='role=flood time=6000'\nvif=[ 'bridge=xenbr0' ]\n");
-        Path count = dir.resolve("count.cfg");
-        Files.writeString(count, "name='count'\nkernel='netping'\nmemory=8\ncmdline='role=count frames=2000 delay=1500 hold=300'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path flood = NetGuestCfg.write(dir, "flood", "netping", "role=flood time=6000");
+        Path count = NetGuestCfg.write(dir, "count", "netping", "role=count frames=2000 delay=1500 hold=300");
 
         RunOutcome o = RunOutcome.of(flood.toString(), count.toString());
 

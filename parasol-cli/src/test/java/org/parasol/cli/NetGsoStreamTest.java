@@ -3,7 +3,6 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -37,10 +36,8 @@ class NetGsoStreamTest {
     @DisplayName("the GSO stream's sink counts what arrived: whole 64 KiB frames standing for 45 segments of 1514 bytes"
             + " (feature-gso-tcpv4), or 1514-byte frames cut by dom0 (none); no more than was sent or delivered")
     void shouldCountWhatArrived(int gso) throws IOException {
-        Path sink = cfg("sink.cfg", "name='sink'\nkernel='netbench'\nmemory=8\ncmdline='role=sink mss=1448 gso=" + gso + "'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path source = cfg("source.cfg", "name='source'\nkernel='netbench'\nmemory=8\n"
-                + "cmdline='role=source mss=1448 warmup=100 time=300 gap=10'\nvif=[ 'bridge=xenbr0' ]\n");
+        Path sink = NetGuestCfg.write(dir, "sink", "netbench", "role=sink mss=1448 gso=" + gso);
+        Path source = NetGuestCfg.write(dir, "source", "netbench", "role=source mss=1448 warmup=100 time=300 gap=10");
 
         RunOutcome o = RunOutcome.of(sink.toString(), source.toString());
 
@@ -79,11 +76,5 @@ class NetGsoStreamTest {
         assertThat(Long.parseLong(nb.group(1))).isGreaterThanOrEqualTo(frames);
         // and the source's GSO frames were all taken by dom0, none refused
         assertThat(o.out()).containsPattern("netback: vif2\\.0: .*, 0 refused \\(0 GSO");
-    }
-
-    private Path cfg(String name, String text) throws IOException {
-        Path p = dir.resolve(name);
-        Files.writeString(p, text);
-        return p;
     }
 }

@@ -3,7 +3,6 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -29,11 +28,8 @@ class NetMultiQueueTest {
     @DisplayName("a front end asking for 2 of the 4 queues netback offers (multi-queue-num-queues, queue-N/tx-ring-ref, "
             + "event-channel-tx/-rx) gets both used; one that asks for none keeps the flat keys on the same bridge")
     void shouldCarryFramesOnEveryQueue() throws IOException {
-        Path sink = cfg("sink.cfg", "name='sink'\nkernel='netbench'\nmemory=8\ncmdline='role=sink queues=1'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path source = cfg("source.cfg", "name='source'\nkernel='netbench'\nmemory=8\n"
-                + "cmdline='role=source queues=2 sizes=1514,64 warmup=100 time=300 rounds=100 gap=10'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path sink = NetGuestCfg.write(dir, "sink", "netbench", "role=sink queues=1");
+        Path source = NetGuestCfg.write(dir, "source", "netbench", "role=source queues=2 sizes=1514,64 warmup=100 time=300 rounds=100 gap=10");
 
         RunOutcome o = RunOutcome.of(sink.toString(), source.toString());
 
@@ -51,9 +47,4 @@ class NetMultiQueueTest {
         assertThat(Long.parseLong(m.group(3))).as("queue 1's TX frames").isGreaterThan(100);
     }
 
-    private Path cfg(String name, String text) throws IOException {
-        Path p = dir.resolve(name);
-        Files.writeString(p, text);
-        return p;
-    }
 }

@@ -3,7 +3,6 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,11 +64,8 @@ class NetMultiVcpuTest {
     @DisplayName("dom0 on 3 vCPUs, a 2-queue source and a 1-queue sink: queues on vCPUs 1 and 2 in turn, frames crossing "
             + "between them in the hand-off, every frame from the bridge received or dropped and counted, round trips answered")
     void shouldSpreadQueuesOverDom0sVcpusAndAccountForEveryFrame() throws IOException {
-        Path sink = cfg("sink.cfg", "name='sink'\nkernel='netbench'\nmemory=8\ncmdline='role=sink queues=1'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path source = cfg("source.cfg", "name='source'\nkernel='netbench'\nmemory=8\n"
-                + "cmdline='role=source queues=2 sizes=1514,64 warmup=100 time=300 rounds=200 gap=10'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path sink = NetGuestCfg.write(dir, "sink", "netbench", "role=sink queues=1");
+        Path source = NetGuestCfg.write(dir, "source", "netbench", "role=source queues=2 sizes=1514,64 warmup=100 time=300 rounds=200 gap=10");
 
         RunOutcome o = RunOutcome.of("--dom0-vcpus", "3", sink.toString(), source.toString());
 
@@ -97,10 +93,8 @@ class NetMultiVcpuTest {
             + "segments cut on one vCPU reach the other in order (none behind its predecessor); a gap only where a drop is counted")
     void shouldKeepAFlowInOrderAcrossVcpus() throws IOException {
         // The GSO stream is one flow on one queue: the sink's queue goes to vCPU 1, the source's to vCPU 2.
-        Path sink = cfg("sink.cfg", "name='sink'\nkernel='netbench'\nmemory=8\ncmdline='role=sink queues=1 mss=1448'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path source = cfg("source.cfg", "name='source'\nkernel='netbench'\nmemory=8\n"
-                + "cmdline='role=source queues=1 mss=1448 warmup=100 time=400 gap=10'\nvif=[ 'bridge=xenbr0' ]\n");
+        Path sink = NetGuestCfg.write(dir, "sink", "netbench", "role=sink queues=1 mss=1448");
+        Path source = NetGuestCfg.write(dir, "source", "netbench", "role=source queues=1 mss=1448 warmup=100 time=400 gap=10");
 
         RunOutcome o = RunOutcome.of("--dom0-vcpus", "3", sink.toString(), source.toString());
 
@@ -127,11 +121,8 @@ class NetMultiVcpuTest {
             + "vCPU, what it held is dropped and counted, dom0's pages given back, the store and the host left clean; the source"
             + " destroyed last: dom0 powers off only once its vif's queues have closed (its closing line before dom0's last)")
     void shouldLetGoOfAGuestDestroyedWhileFramesCross() throws IOException {
-        Path sink = cfg("sink.cfg", "name='sink'\nkernel='netbench'\nmemory=8\ncmdline='role=sink queues=1'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path source = cfg("source.cfg", "name='source'\nkernel='netbench'\nmemory=8\n"
-                + "cmdline='role=source queues=2 sizes=1514 warmup=100 time=4000 rounds=10 gap=10'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path sink = NetGuestCfg.write(dir, "sink", "netbench", "role=sink queues=1");
+        Path source = NetGuestCfg.write(dir, "source", "netbench", "role=source queues=2 sizes=1514 warmup=100 time=4000 rounds=10 gap=10");
         AtomicBoolean destroyed = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicReference<org.parasol.hypervisor.domain.Domain> dom0 =
                 new java.util.concurrent.atomic.AtomicReference<>();
@@ -186,9 +177,4 @@ class NetMultiVcpuTest {
         assertThat(o.out().indexOf("dom0: every domain is gone; powering off")).as(o.out()).isGreaterThan(closing.start());
     }
 
-    private Path cfg(String name, String text) throws IOException {
-        Path p = dir.resolve(name);
-        Files.writeString(p, text);
-        return p;
-    }
 }

@@ -3,7 +3,6 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -32,13 +31,10 @@ class NetRxQueueTest {
     @ValueSource(ints = {1, 3})
     @DisplayName("a front end that stops posting RX buffers: its frames queued within the bound, then dropped (queue full) and expired (drain timeout), all counted; its pages given back; the pair beside it goes on")
     void shouldQueueBoundedAndExpireForADeafFrontEnd(int dom0Vcpus) throws IOException {
-        Path deaf = cfg("deaf.cfg", "name='deaf'\nkernel='netping'\nmemory=8\ncmdline='role=deaf time=4000'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path flood = cfg("flood.cfg", "name='flood'\nkernel='netping'\nmemory=8\ncmdline='role=flood frames=4000 delay=1000'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
-        Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=3000'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path deaf = NetGuestCfg.write(dir, "deaf", "netping", "role=deaf time=4000");
+        Path flood = NetGuestCfg.write(dir, "flood", "netping", "role=flood frames=4000 delay=1000");
+        Path echo = NetGuestCfg.write(dir, "echo", "netping", "role=echo");
+        Path ping = NetGuestCfg.write(dir, "ping", "netping", "role=ping count=3000");
 
         RunOutcome o = RunOutcome.of("--dom0-vcpus", Integer.toString(dom0Vcpus), "--dom0-cmdline=xen_netback.rx_drain_timeout_msecs=300", deaf.toString(),
                 flood.toString(), echo.toString(), ping.toString());
@@ -84,9 +80,4 @@ class NetRxQueueTest {
         assertThat(o.out()).containsPattern("(?m)^deaf\\s+1 poweroff").containsPattern("(?m)^ping\\s+4 poweroff");
     }
 
-    private Path cfg(String name, String text) throws IOException {
-        Path p = dir.resolve(name);
-        Files.writeString(p, text);
-        return p;
-    }
 }

@@ -3,7 +3,6 @@ package org.parasol.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,11 +32,9 @@ class NetTxMapCrashTest {
     @Test
     @DisplayName("a front end crashed with TX grants mapped by dom0: every map undone, no frame leaked, the pair goes on")
     void shouldUndoEveryMapOfACrashedFrontEnd() throws IOException {
-        Path echo = cfg("echo.cfg", "name='echo'\nkernel='netping'\nmemory=8\ncmdline='role=echo'\nvif=[ 'bridge=xenbr0' ]\n");
-        Path flood = cfg("flood.cfg", "name='flood'\nkernel='netping'\nmemory=8\ncmdline='role=flood'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
-        Path ping = cfg("ping.cfg", "name='ping'\nkernel='netping'\nmemory=8\ncmdline='role=ping count=300 size=1514'\n"
-                + "vif=[ 'bridge=xenbr0' ]\n");
+        Path echo = NetGuestCfg.write(dir, "echo", "netping", "role=echo");
+        Path flood = NetGuestCfg.write(dir, "flood", "netping", "role=flood");
+        Path ping = NetGuestCfg.write(dir, "ping", "netping", "role=ping count=300 size=1514");
         AtomicInteger outstanding = new AtomicInteger(-1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -106,9 +103,4 @@ class NetTxMapCrashTest {
         return GrantMaps.of(hv, 0, granter, true);
     }
 
-    private Path cfg(String name, String text) throws IOException {
-        Path p = dir.resolve(name);
-        Files.writeString(p, text);
-        return p;
-    }
 }
